@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The README's two commands: `make demo` and `make check`. Both install what
+# is missing first (scripts/deps.sh), then build with Meson and Ninja.
+
+BUILD       ?= build
+BUILD_ASAN  ?= build-asan
+BUILD_TSAN  ?= build-tsan
+MESON_TEST  := meson test --print-errorlogs --num-processes 2
+# ThreadSanitizer needs a low mmap entropy on recent kernels; run it without ASLR.
+NOASLR      := $(shell setarch -R true 2>/dev/null && echo 'setarch -R')
+
+.PHONY: all deps build demo check sanitize tsan bench clean format
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	@scripts/deps.sh
+	meson setup $(BUILD) >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD)
+
+demo: build
+	./$(BUILD)/tools/tdxsim run
+
+check: build
+	@$(MESON_TEST) -C $(BUILD) > $(BUILD)/check.log 2>&1; rc=$$?; \
+	  tail -n 25 $(BUILD)/check.log; \
+	  scripts/test-summary.py $(BUILD)/meson-logs/testlog.json || rc=1; \
+	  exit $$rc
+
+$(BUILD_ASAN)/build.ninja:
+	@scripts/deps.sh
+	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false \
+	  -Dbuildtype=debug >/dev/null
+
+sanitize: deps $(BUILD_ASAN)/build.ninja
+	@ninja -C $(BUILD_ASAN)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 $(MESON_TEST) -C $(BUILD_ASAN) > $(BUILD_ASAN)/check.log 2>&1; rc=$$?; \
+	  tail -n 25 $(BUILD_ASAN)/check.log; \
+	  scripts/test-summary.py $(BUILD_ASAN)/meson-logs/testlog.json || rc=1; \
+	  exit $$rc
+
+$(BUILD_TSAN)/build.ninja:
+	@scripts/deps.sh
+	meson setup $(BUILD_TSAN) -Db_sanitize=thread -Db_lundef=false \
+	  -Dbuildtype=debugoptimized >/dev/null
+
+tsan: deps $(BUILD_TSAN)/build.ninja
+	@ninja -C $(BUILD_TSAN)
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/scripts/tsan.supp" \
+	 $(NOASLR) $(MESON_TEST) -C $(BUILD_TSAN) --suite concurrency \
+	   > $(BUILD_TSAN)/check.log 2>&1; rc=$$?; \
+	  tail -n 25 $(BUILD_TSAN)/check.log; \
+	  scripts/test-summary.py $(BUILD_TSAN)/meson-logs/testlog.json || rc=1; \
+	  exit $$rc
+
+bench: build
+	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b"; done; true
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)

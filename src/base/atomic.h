@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Atomics. Two families:
+ *
+ * - SPTE-style accessors (cmpxchg64, try_cmpxchg64, xchg64, read_once64,
+ *   write_once64) are schedule points: in deterministic mode another task may
+ *   run just before each of them. Shared page-table entries and any other
+ *   race that a scenario must be able to reproduce use these.
+ * - atomic_t / atomic64_t counters and READ_ONCE/WRITE_ONCE are plain atomic
+ *   operations without a schedule point, for statistics and flags.
+ *
+ * All of them are C11-style __atomic builtins, so ThreadSanitizer sees them.
+ */
+#ifndef TDXSIM_BASE_ATOMIC_H
+#define TDXSIM_BASE_ATOMIC_H
+
+#include "base/compiler.h"
+#include "base/sched.h"
+
+/* Relaxed loads and stores, no schedule point. */
+#define READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define smp_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define smp_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define smp_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+
+/* Schedule-point accessors for 64-bit shared words (SPTEs and the like). */
+static inline u64 read_once64(u64 *p)
+{
+	__sched_point("read_once64");
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void write_once64(u64 *p, u64 v)
+{
+	__sched_point("write_once64");
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* Kernel cmpxchg(): returns the value found at @p. */
+static inline u64 cmpxchg64(u64 *p, u64 old, u64 new)
+{
+	__sched_point("cmpxchg64");
+	__atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	return old;
+}
+
+/* Kernel try_cmpxchg(): on failure *@old is updated to the current value. */
+static inline bool try_cmpxchg64(u64 *p, u64 *old, u64 new)
+{
+	__sched_point("try_cmpxchg64");
+	return __atomic_compare_exchange_n(p, old, new, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+static inline u64 xchg64(u64 *p, u64 new)
+{
+	__sched_point("xchg64");
+	return __atomic_exchange_n(p, new, __ATOMIC_SEQ_CST);
+}
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+typedef struct {
+	s64 counter;
+} atomic64_t;
+
+#define ATOMIC_INIT(i)	{ (i) }
+
+static inline int atomic_read(const atomic_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_set(atomic_t *v, int i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline int atomic_add_return(int i, atomic_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+static inline int atomic_sub_return(int i, atomic_t *v)
+{
+	return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+#define atomic_inc(v)			((void)atomic_add_return(1, (v)))
+#define atomic_dec(v)			((void)atomic_sub_return(1, (v)))
+#define atomic_inc_return(v)		atomic_add_return(1, (v))
+#define atomic_dec_return(v)		atomic_sub_return(1, (v))
+#define atomic_dec_and_test(v)		(atomic_sub_return(1, (v)) == 0)
+
+static inline bool atomic_inc_not_zero(atomic_t *v)
+{
+	int c = atomic_read(v);
+
+	do {
+		if (!c)
+			return false;
+	} while (!__atomic_compare_exchange_n(&v->counter, &c, c + 1, false,
+					      __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+static inline s64 atomic64_read(const atomic64_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static inline void atomic64_set(atomic64_t *v, s64 i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline s64 atomic64_add_return(s64 i, atomic64_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+#define atomic64_add(i, v)		((void)atomic64_add_return((i), (v)))
+#define atomic64_sub(i, v)		((void)atomic64_add_return(-(i), (v)))
+#define atomic64_inc(v)			atomic64_add(1, (v))
+#define atomic64_dec(v)			atomic64_sub(1, (v))
+#define atomic64_inc_return(v)		atomic64_add_return(1, (v))
+#define atomic64_dec_return(v)		atomic64_add_return(-1, (v))
+
+/* Bit operations on an unsigned long word (no schedule point). */
+static inline bool test_bit(unsigned int nr, const unsigned long *addr)
+{
+	return (__atomic_load_n(addr + nr / 64, __ATOMIC_RELAXED) >>
+		(nr % 64)) & 1;
+}
+
+static inline void set_bit(unsigned int nr, unsigned long *addr)
+{
+	__atomic_fetch_or(addr + nr / 64, 1UL << (nr % 64), __ATOMIC_SEQ_CST);
+}
+
+static inline void clear_bit(unsigned int nr, unsigned long *addr)
+{
+	__atomic_fetch_and(addr + nr / 64, ~(1UL << (nr % 64)),
+			   __ATOMIC_SEQ_CST);
+}
+
+static inline bool test_and_set_bit(unsigned int nr, unsigned long *addr)
+{
+	return (__atomic_fetch_or(addr + nr / 64, 1UL << (nr % 64),
+				  __ATOMIC_SEQ_CST) >> (nr % 64)) & 1;
+}
+
+static inline bool test_and_clear_bit(unsigned int nr, unsigned long *addr)
+{
+	return (__atomic_fetch_and(addr + nr / 64, ~(1UL << (nr % 64)),
+				   __ATOMIC_SEQ_CST) >> (nr % 64)) & 1;
+}
+
+#endif /* TDXSIM_BASE_ATOMIC_H */

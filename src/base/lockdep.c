@@ -1,0 +1,728 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tdxsim's lockdep.
+ *
+ * Classes: one per struct lock_class_key (one per initialisation site).
+ * Graph: an edge A -> B is recorded when a task acquires a lock of class B
+ * while the top of its held-lock stack (skipping trylocks) is of class A.
+ * Each edge carries the kernel's dependency type: whether A was held shared
+ * (S) or exclusive (E), and whether B was acquired as a recursive reader (R)
+ * or not (N). A new edge that closes a *strong* cycle - one with no -(*R)->
+ * edge followed by a -(S*)-> edge - is a possible deadlock and is reported
+ * at once, whether or not the two orders ever ran at the same time.
+ *
+ * Fast path: a per-pair bitmap answers "already seen" without a lock; the
+ * graph mutex is taken only for new edges.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/lockdep.h"
+#include "base/log.h"
+#include "base/sched.h"
+#include "base/sched_internal.h"
+#include "base/strbuf.h"
+
+#define MAX_CLASSES	512
+#define EDGE_S		2	/* the held lock was held shared */
+#define EDGE_R		1	/* the new lock is a recursive read */
+
+struct lock_class {
+	const char *name;
+	enum lock_kind kind;
+	bool recursion_reported;
+};
+
+struct lock_edge {
+	int to;
+	u8 type;
+	struct lock_site from_site;	/* where the held lock was taken */
+	struct lock_site to_site;	/* where the new lock was taken */
+	char task[48];
+};
+
+struct edge_list {
+	struct lock_edge *e;
+	int n;
+	int cap;
+};
+
+static pthread_mutex_t graph_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lock_class classes[MAX_CLASSES + 1];
+static int nr_classes;
+static u8 edge_bits[MAX_CLASSES + 1][MAX_CLASSES + 1];
+static struct edge_list out_edges[MAX_CLASSES + 1];
+static unsigned int nr_edges;
+static char **reported_cycles;
+static unsigned int nr_reported_cycles;
+
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lockdep_report *reports;
+static unsigned int nr_reports;
+static unsigned int cap_reports;
+
+static bool ld_enabled = true;
+static bool ld_quiet;
+
+static const char *const usage_name[] = {
+	[LOCK_EXCL] = "write",
+	[LOCK_SHARED] = "read",
+	[LOCK_SHARED_RECURSIVE] = "recursive-read",
+};
+
+void lockdep_set_enabled(bool on)
+{
+	__atomic_store_n(&ld_enabled, on, __ATOMIC_RELAXED);
+}
+
+bool lockdep_enabled(void)
+{
+	return __atomic_load_n(&ld_enabled, __ATOMIC_RELAXED);
+}
+
+void lockdep_set_quiet(bool quiet)
+{
+	__atomic_store_n(&ld_quiet, quiet, __ATOMIC_RELAXED);
+}
+
+const char *lockdep_report_kind_name(enum lockdep_report_kind kind)
+{
+	switch (kind) {
+	case LOCKDEP_CIRCULAR:
+		return "circular";
+	case LOCKDEP_RECURSIVE:
+		return "recursive";
+	case LOCKDEP_BAD_UNLOCK:
+		return "bad-unlock";
+	case LOCKDEP_HELD_AT_EXIT:
+		return "held-at-exit";
+	case LOCKDEP_ASSERT:
+		return "assert";
+	case LOCKDEP_DEADLOCK:
+		return "deadlock";
+	case LOCKDEP_HANG:
+		return "hang";
+	case LOCKDEP_LIVELOCK:
+		return "livelock";
+	}
+	return "?";
+}
+
+/* --- reports ---------------------------------------------------------------- */
+
+void __lockdep_add_report(enum lockdep_report_kind kind, const char *classes_s,
+			  const char *text, bool print)
+{
+	pthread_mutex_lock(&report_lock);
+	if (nr_reports == cap_reports) {
+		cap_reports = cap_reports ? cap_reports * 2 : 16;
+		reports = xrealloc(reports, cap_reports * sizeof(*reports));
+	}
+	reports[nr_reports].kind = kind;
+	reports[nr_reports].text = xstrdup(text);
+	reports[nr_reports].classes = xstrdup(classes_s ? classes_s : "");
+	nr_reports++;
+	pthread_mutex_unlock(&report_lock);
+	if (print && !__atomic_load_n(&ld_quiet, __ATOMIC_RELAXED))
+		pr_warn("\n%s\n", text);
+}
+
+void lockdep_add_report(enum lockdep_report_kind kind, const char *classes_s,
+			const char *text)
+{
+	__lockdep_add_report(kind, classes_s, text, true);
+}
+
+unsigned int lockdep_nr_reports(void)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&report_lock);
+	n = nr_reports;
+	pthread_mutex_unlock(&report_lock);
+	return n;
+}
+
+const struct lockdep_report *lockdep_get_report(unsigned int i)
+{
+	const struct lockdep_report *r = NULL;
+
+	pthread_mutex_lock(&report_lock);
+	if (i < nr_reports)
+		r = &reports[i];
+	pthread_mutex_unlock(&report_lock);
+	return r;
+}
+
+static bool class_list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while ((p = strstr(p, name))) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+unsigned int lockdep_count_reports(enum lockdep_report_kind kind,
+				   const char *class_name)
+{
+	unsigned int i, n = 0;
+
+	pthread_mutex_lock(&report_lock);
+	for (i = 0; i < nr_reports; i++) {
+		if (reports[i].kind != kind)
+			continue;
+		if (class_name && !class_list_has(reports[i].classes,
+						  class_name))
+			continue;
+		n++;
+	}
+	pthread_mutex_unlock(&report_lock);
+	return n;
+}
+
+void lockdep_reset(void)
+{
+	unsigned int i;
+	int c;
+
+	pthread_mutex_lock(&graph_lock);
+	memset(edge_bits, 0, sizeof(edge_bits));
+	for (c = 0; c <= MAX_CLASSES; c++) {
+		free(out_edges[c].e);
+		out_edges[c].e = NULL;
+		out_edges[c].n = out_edges[c].cap = 0;
+		classes[c].recursion_reported = false;
+	}
+	nr_edges = 0;
+	for (i = 0; i < nr_reported_cycles; i++)
+		free(reported_cycles[i]);
+	free(reported_cycles);
+	reported_cycles = NULL;
+	nr_reported_cycles = 0;
+	pthread_mutex_unlock(&graph_lock);
+
+	pthread_mutex_lock(&report_lock);
+	for (i = 0; i < nr_reports; i++) {
+		free(reports[i].text);
+		free(reports[i].classes);
+	}
+	free(reports);
+	reports = NULL;
+	nr_reports = cap_reports = 0;
+	pthread_mutex_unlock(&report_lock);
+}
+
+unsigned int lockdep_nr_classes(void)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&graph_lock);
+	n = nr_classes;
+	pthread_mutex_unlock(&graph_lock);
+	return n;
+}
+
+unsigned int lockdep_nr_edges(void)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&graph_lock);
+	n = nr_edges;
+	pthread_mutex_unlock(&graph_lock);
+	return n;
+}
+
+/* --- classes -------------------------------------------------------------- */
+
+void lockdep_init_map(struct lockdep_map *map, const char *name,
+		      struct lock_class_key *key, enum lock_kind kind)
+{
+	map->key = key;
+	map->name = name;
+	map->kind = kind;
+	if (__atomic_load_n(&key->id, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&graph_lock);
+	if (!key->id) {
+		if (nr_classes >= MAX_CLASSES) {
+			pthread_mutex_unlock(&graph_lock);
+			pr_err("lockdep: MAX_CLASSES (%d) too low\n",
+			       MAX_CLASSES);
+			BUG();
+		}
+		nr_classes++;
+		classes[nr_classes].name = name;
+		classes[nr_classes].kind = kind;
+		__atomic_store_n(&key->id, nr_classes, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&graph_lock);
+}
+
+static int map_class(const struct lockdep_map *map)
+{
+	return map->key ? __atomic_load_n(&map->key->id, __ATOMIC_ACQUIRE) : 0;
+}
+
+static const char *class_name(int id)
+{
+	return id > 0 && id <= MAX_CLASSES && classes[id].name ?
+		       classes[id].name : "?";
+}
+
+/* --- printing helpers ------------------------------------------------------- */
+
+static void print_site(struct strbuf *sb, struct lock_site s)
+{
+	const char *f = s.file ? strrchr(s.file, '/') : NULL;
+
+	sb_printf(sb, "%s (%s:%d)", s.func ? s.func : "?",
+		  f ? f + 1 : (s.file ? s.file : "?"), s.line);
+}
+
+static void print_held(struct strbuf *sb, const struct held_lock *h, int i)
+{
+	sb_printf(sb, " #%d: (%s){%s}, at: ", i, h->map->name,
+		  usage_name[h->usage]);
+	print_site(sb, h->site);
+	sb_printf(sb, "\n");
+}
+
+void lockdep_print_held_locks(struct strbuf *sb, const struct task *t)
+{
+	int i;
+
+	if (!t)
+		t = current_task();
+	if (!t->depth) {
+		sb_printf(sb, "no locks held by %s/%d.\n", t->name, t->id);
+		return;
+	}
+	sb_printf(sb, "%d lock%s held by %s/%d:\n", t->depth,
+		  t->depth > 1 ? "s" : "", t->name, t->id);
+	for (i = 0; i < t->depth; i++)
+		print_held(sb, &t->held[i], i);
+}
+
+/* --- the graph ---------------------------------------------------------- */
+
+static struct lock_edge *find_edge(int from, int to, int type)
+{
+	struct edge_list *l = &out_edges[from];
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->e[i].to == to && (type < 0 || l->e[i].type == type))
+			return &l->e[i];
+	return NULL;
+}
+
+struct bfs_state {
+	int prev;	/* previous state index, -1 at the start */
+	u8 type;	/* type of the edge that reached this state */
+	bool seen;
+};
+
+/*
+ * Is there a strong path from @src to @dst, given that it is entered through
+ * the new edge (whose type is @newtype) and closes back into it? On success
+ * fill @path with the class ids from @src to @dst and @types with the edge
+ * types between them; return the number of classes on the path.
+ */
+static int find_strong_path(int src, int dst, u8 newtype, int *path,
+			    u8 *types, int max)
+{
+	static struct bfs_state st[(MAX_CLASSES + 1) * 2];
+	static int queue[(MAX_CLASSES + 1) * 2];
+	int head = 0, tail = 0, s0, found = -1, n, i, cur;
+
+	memset(st, 0, sizeof(st));
+	s0 = src * 2 + !!(newtype & EDGE_R);
+	st[s0].seen = true;
+	st[s0].prev = -1;
+	queue[tail++] = s0;
+
+	while (head < tail && found < 0) {
+		int s = queue[head++];
+		int c = s / 2;
+		bool last_r = s & 1;
+		struct edge_list *l = &out_edges[c];
+
+		for (i = 0; i < l->n; i++) {
+			struct lock_edge *e = &l->e[i];
+			int ns;
+
+			/* -(*R)-> followed by -(S*)-> is not strong. */
+			if (last_r && (e->type & EDGE_S))
+				continue;
+			ns = e->to * 2 + !!(e->type & EDGE_R);
+			if (st[ns].seen)
+				continue;
+			st[ns].seen = true;
+			st[ns].prev = s;
+			st[ns].type = e->type;
+			if (e->to == dst) {
+				/* Closing into the new edge must be strong too. */
+				if ((e->type & EDGE_R) && (newtype & EDGE_S))
+					continue;
+				found = ns;
+				break;
+			}
+			queue[tail++] = ns;
+		}
+	}
+	if (found < 0)
+		return 0;
+
+	/* Walk back to build the path src .. dst. */
+	n = 0;
+	for (cur = found; cur >= 0; cur = st[cur].prev)
+		n++;
+	if (n > max)
+		n = max;
+	i = n - 1;
+	for (cur = found; cur >= 0 && i >= 0; cur = st[cur].prev, i--) {
+		path[i] = cur / 2;
+		types[i] = st[cur].type;
+	}
+	return n;
+}
+
+static bool cycle_reported(const int *path, int n, int extra)
+{
+	int ids[64], m = 0, i, j;
+	struct strbuf sb = STRBUF_INIT;
+	char *key;
+	unsigned int k;
+
+	for (i = 0; i < n && m < 63; i++)
+		ids[m++] = path[i];
+	ids[m++] = extra;
+	/* Sort and drop duplicates to make a key. */
+	for (i = 0; i < m; i++)
+		for (j = i + 1; j < m; j++)
+			if (ids[j] < ids[i]) {
+				int t = ids[i];
+
+				ids[i] = ids[j];
+				ids[j] = t;
+			}
+	for (i = 0; i < m; i++)
+		if (!i || ids[i] != ids[i - 1])
+			sb_printf(&sb, "%d,", ids[i]);
+	key = sb_detach(&sb);
+	for (k = 0; k < nr_reported_cycles; k++)
+		if (!strcmp(reported_cycles[k], key)) {
+			free(key);
+			return true;
+		}
+	reported_cycles = xrealloc(reported_cycles,
+				   (nr_reported_cycles + 1) * sizeof(char *));
+	reported_cycles[nr_reported_cycles++] = key;
+	return false;
+}
+
+static void report_circular(struct task *self, const struct held_lock *held,
+			    struct lockdep_map *map, enum lock_usage usage,
+			    struct lock_site site, const int *path,
+			    const u8 *types, int n)
+{
+	struct strbuf sb = STRBUF_INIT, cls = STRBUF_INIT;
+	int i;
+	const char *parent;
+
+	sb_printf(&sb, "======================================================\n"
+		       "WARNING: possible circular locking dependency detected\n"
+		       "------------------------------------------------------\n");
+	sb_printf(&sb, "%s/%d is trying to acquire lock:\n (%s){%s}, at: ",
+		  self->name, self->id, map->name, usage_name[usage]);
+	print_site(&sb, site);
+	sb_printf(&sb, "\n\nbut task is already holding lock:\n (%s){%s}, at: ",
+		  held->map->name, usage_name[held->usage]);
+	print_site(&sb, held->site);
+	sb_printf(&sb, "\n\nwhich lock already depends on the new lock.\n\n"
+		       "the existing dependency chain (in reverse order) is:\n");
+	/* path[0] is the new lock's class, path[n-1] the held lock's class. */
+	for (i = n - 1; i >= 1; i--) {
+		struct lock_edge *e = find_edge(path[i - 1], path[i],
+						types[i]);
+
+		sb_printf(&sb, "\n-> #%d (%s):\n", i, class_name(path[i]));
+		if (e) {
+			sb_printf(&sb, "       acquired at ");
+			print_site(&sb, e->to_site);
+			sb_printf(&sb, "\n       while holding %s taken at ",
+				  class_name(path[i - 1]));
+			print_site(&sb, e->from_site);
+			sb_printf(&sb, "\n       (by task %s)\n", e->task);
+		}
+	}
+	sb_printf(&sb, "\n-> #0 (%s):\n       acquired at ", map->name);
+	print_site(&sb, site);
+	sb_printf(&sb, "\n       while holding %s taken at ",
+		  held->map->name);
+	print_site(&sb, held->site);
+	sb_printf(&sb, "\n       (by task %s/%d)\n", self->name, self->id);
+
+	parent = n >= 2 ? class_name(path[n - 2]) : map->name;
+	sb_printf(&sb, "\nother info that might help us debug this:\n\n");
+	if (n > 2)
+		sb_printf(&sb, "Chain exists of:\n  %s --> %s --> %s\n\n",
+			  held->map->name, parent, map->name);
+	sb_printf(&sb, " Possible unsafe locking scenario:\n\n"
+		       "       CPU0                    CPU1\n"
+		       "       ----                    ----\n");
+	sb_printf(&sb, "  lock(%s);\n", held->map->name);
+	sb_printf(&sb, "                               lock(%s);\n", parent);
+	sb_printf(&sb, "                               lock(%s);\n",
+		  held->map->name);
+	sb_printf(&sb, "  lock(%s);\n\n *** DEADLOCK ***\n\n", map->name);
+	lockdep_print_held_locks(&sb, self);
+
+	for (i = 0; i < n; i++)
+		sb_printf(&cls, "%s%s", i ? "," : "", class_name(path[i]));
+	__lockdep_add_report(LOCKDEP_CIRCULAR, sb_str(&cls), sb_str(&sb),
+			     true);
+	sb_free(&sb);
+	sb_free(&cls);
+}
+
+static void add_edge(struct task *self, const struct held_lock *held,
+		     struct lockdep_map *map, enum lock_usage usage,
+		     struct lock_site site, int to)
+{
+	int from = held->class_id;
+	u8 type = (held->usage != LOCK_EXCL ? EDGE_S : 0) |
+		  (usage == LOCK_SHARED_RECURSIVE ? EDGE_R : 0);
+	int path[64];
+	u8 types[64];
+	struct edge_list *l;
+	struct lock_edge *e;
+	int n;
+
+	if (__atomic_load_n(&edge_bits[from][to], __ATOMIC_RELAXED) &
+	    (1u << type))
+		return;
+
+	pthread_mutex_lock(&graph_lock);
+	if (edge_bits[from][to] & (1u << type)) {
+		pthread_mutex_unlock(&graph_lock);
+		return;
+	}
+	n = find_strong_path(to, from, type, path, types, 64);
+	if (n && !cycle_reported(path, n, to))
+		report_circular(self, held, map, usage, site, path, types, n);
+
+	l = &out_edges[from];
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->e = xrealloc(l->e, l->cap * sizeof(*l->e));
+	}
+	e = &l->e[l->n++];
+	memset(e, 0, sizeof(*e));
+	e->to = to;
+	e->type = type;
+	e->from_site = held->site;
+	e->to_site = site;
+	snprintf(e->task, sizeof(e->task), "%s/%d", self->name, self->id);
+	nr_edges++;
+	__atomic_fetch_or(&edge_bits[from][to], (u8)(1u << type),
+			  __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&graph_lock);
+}
+
+static void report_recursive(struct task *self, const struct held_lock *held,
+			     struct lockdep_map *map, enum lock_usage usage,
+			     struct lock_site site)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_printf(&sb, "============================================\n"
+		       "WARNING: possible recursive locking detected\n"
+		       "--------------------------------------------\n");
+	sb_printf(&sb, "%s/%d is trying to acquire lock:\n (%s){%s}, at: ",
+		  self->name, self->id, map->name, usage_name[usage]);
+	print_site(&sb, site);
+	sb_printf(&sb, "\n\nbut task is already holding lock:\n (%s){%s}, at: ",
+		  held->map->name, usage_name[held->usage]);
+	print_site(&sb, held->site);
+	sb_printf(&sb, "\n\nother info that might help us debug this:\n"
+		       " Possible unsafe locking scenario:\n\n"
+		       "       CPU0\n"
+		       "       ----\n"
+		       "  lock(%s);\n"
+		       "  lock(%s);\n\n"
+		       " *** DEADLOCK ***\n\n"
+		       " May be due to missing lock nesting notation\n\n",
+		  held->map->name, map->name);
+	if (usage != LOCK_EXCL && held->map == map)
+		sb_printf(&sb, " (a read acquisition waits behind a queued writer, so taking\n"
+			       "  this lock for read while holding it can deadlock)\n\n");
+	lockdep_print_held_locks(&sb, self);
+	__lockdep_add_report(LOCKDEP_RECURSIVE, map->name, sb_str(&sb), true);
+	sb_free(&sb);
+}
+
+/* --- the hooks the lock primitives call ---------------------------------- */
+
+static bool nest_held(struct task *self, struct lockdep_map *nest)
+{
+	int i;
+
+	if (!nest)
+		return false;
+	for (i = 0; i < self->depth; i++)
+		if (self->held[i].map == nest)
+			return true;
+	return false;
+}
+
+void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
+		  struct lockdep_map *nest, struct lock_site site)
+{
+	struct task *self;
+	int cls, i;
+
+	if (!lockdep_enabled() || !map->key)
+		return;
+	self = current_task();
+	cls = map_class(map);
+
+	/* Recursion on one class. */
+	for (i = self->depth - 1; i >= 0; i--) {
+		struct held_lock *h = &self->held[i];
+		bool bad;
+
+		if (h->class_id != cls)
+			continue;
+		/* Recursive readers may nest inside readers. */
+		bad = !(usage == LOCK_SHARED_RECURSIVE &&
+			h->usage != LOCK_EXCL);
+		if (bad && try)
+			bad = false;
+		if (bad && nest_held(self, nest))
+			bad = false;
+		if (bad) {
+			bool first;
+
+			pthread_mutex_lock(&graph_lock);
+			first = !classes[cls].recursion_reported;
+			classes[cls].recursion_reported = true;
+			pthread_mutex_unlock(&graph_lock);
+			if (first)
+				report_recursive(self, h, map, usage, site);
+		}
+		break;
+	}
+	if (try)
+		return;
+
+	/* Dependency from the most recent held lock that is not a trylock. */
+	for (i = self->depth - 1; i >= 0; i--) {
+		struct held_lock *h = &self->held[i];
+
+		if (h->class_id == cls)
+			break;
+		add_edge(self, h, map, usage, site, cls);
+		break;
+	}
+}
+
+void lock_acquired(struct lockdep_map *map, enum lock_usage usage,
+		   struct lock_site site)
+{
+	struct task *self;
+	struct held_lock *h;
+
+	if (!lockdep_enabled() || !map->key)
+		return;
+	self = current_task();
+	if (self->depth >= MAX_LOCK_DEPTH) {
+		WARN_ON_ONCE(1);
+		return;
+	}
+	h = &self->held[self->depth++];
+	h->map = map;
+	h->class_id = map_class(map);
+	h->usage = usage;
+	h->site = site;
+}
+
+bool lock_release(struct lockdep_map *map, struct lock_site site)
+{
+	struct task *self;
+	int i;
+
+	if (!lockdep_enabled() || !map->key)
+		return true;
+	self = current_task();
+	for (i = self->depth - 1; i >= 0; i--) {
+		if (self->held[i].map != map)
+			continue;
+		memmove(&self->held[i], &self->held[i + 1],
+			(self->depth - i - 1) * sizeof(self->held[0]));
+		self->depth--;
+		return true;
+	}
+
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		sb_printf(&sb, "=====================================\n"
+			       "WARNING: bad unlock balance detected!\n"
+			       "-------------------------------------\n"
+			       "%s/%d is trying to release lock (%s) at:\n ",
+			  self->name, self->id, map->name);
+		print_site(&sb, site);
+		sb_printf(&sb, "\nbut there are no more locks to release!\n\n"
+			       "other info that might help us debug this:\n");
+		lockdep_print_held_locks(&sb, self);
+		__lockdep_add_report(LOCKDEP_BAD_UNLOCK, map->name,
+				     sb_str(&sb), true);
+		sb_free(&sb);
+	}
+	return false;
+}
+
+bool lock_is_held_type(const struct lockdep_map *map, int usage)
+{
+	struct task *self = current_task();
+	int i;
+
+	for (i = 0; i < self->depth; i++) {
+		const struct held_lock *h = &self->held[i];
+
+		if (h->map != map)
+			continue;
+		if (usage < 0)
+			return true;
+		if (usage == LOCK_EXCL)
+			return h->usage == LOCK_EXCL;
+		return h->usage != LOCK_EXCL;
+	}
+	/* With the validator off, assume the caller is right. */
+	return !lockdep_enabled();
+}
+
+void __lockdep_assert_failed(const struct lockdep_map *map, const char *what,
+			     struct lock_site site)
+{
+	struct task *self = current_task();
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_printf(&sb, "------------[ cut here ]------------\n"
+		       "WARNING: lockdep_assert failed: %s is %s%s at ",
+		  map->name, strcmp(what, "not held") ? "not " : "",
+		  strcmp(what, "not held") ? what : "held");
+	print_site(&sb, site);
+	sb_printf(&sb, "\n");
+	lockdep_print_held_locks(&sb, self);
+	__lockdep_add_report(LOCKDEP_ASSERT, map->name, sb_str(&sb), true);
+	sb_free(&sb);
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tdxsim's lockdep: a lock validator in the kernel's image.
+ *
+ * Every lock belongs to a class (one per initialisation site, named like
+ * the kernel's "&kvm->mmu_lock"); every task keeps its stack of held locks;
+ * every acquisition adds an edge held-class -> new-class to one global graph.
+ * An edge that closes a cycle, a recursive acquisition that can deadlock, a
+ * release of a lock that is not held, a task that exits holding locks, and a
+ * failed lockdep_assert_held*() are reported at once, in the kernel's format,
+ * to the log and to a list that tests and the CLI read.
+ *
+ * Read acquisitions follow the kernel's rules: rw_semaphore and rwlock_t
+ * readers are non-recursive (a waiting writer blocks them), RCU/SRCU readers
+ * are recursive; a cycle is reported only if it is "strong" (it has no -(*R)->
+ * edge followed by a -(S*)-> edge), as in Documentation/locking/lockdep-design.
+ */
+#ifndef TDXSIM_BASE_LOCKDEP_H
+#define TDXSIM_BASE_LOCKDEP_H
+
+#include "base/compiler.h"
+
+/* One per initialisation site: a static object whose address is the key. */
+struct lock_class_key {
+	int id;		/* 1-based class id once registered, 0 before */
+};
+
+enum lock_kind {
+	LOCK_KIND_MUTEX,
+	LOCK_KIND_SPINLOCK,
+	LOCK_KIND_RWLOCK,
+	LOCK_KIND_RWSEM,
+	LOCK_KIND_SRCU,
+	LOCK_KIND_RCU,
+};
+
+/* How an acquisition holds the lock. */
+enum lock_usage {
+	LOCK_EXCL = 0,		/* mutex, spinlock, write side */
+	LOCK_SHARED = 1,	/* non-recursive read (rwsem, rwlock) */
+	LOCK_SHARED_RECURSIVE = 2, /* recursive read (RCU, SRCU) */
+};
+
+/* Embedded in every lock as dep_map, as in the kernel. */
+struct lockdep_map {
+	struct lock_class_key *key;
+	const char *name;
+	enum lock_kind kind;
+};
+
+void lockdep_init_map(struct lockdep_map *map, const char *name,
+		      struct lock_class_key *key, enum lock_kind kind);
+
+/* The acquisition site, as recorded in held-lock stacks and edges. */
+struct lock_site {
+	const char *file;
+	int line;
+	const char *func;
+};
+
+#define LOCK_SITE_HERE	((struct lock_site){ __FILE__, __LINE__, __func__ })
+
+/*
+ * Called by the lock primitives before they may block (@try: only a trylock)
+ * and after they got the lock. @nest: a lock whose holding makes taking
+ * several locks of one class legal (mutex_lock_nest_lock()).
+ */
+void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
+		  struct lockdep_map *nest, struct lock_site site);
+void lock_acquired(struct lockdep_map *map, enum lock_usage usage,
+		   struct lock_site site);
+/* Returns false (after reporting) when the lock was not held. */
+bool lock_release(struct lockdep_map *map, struct lock_site site);
+
+/*
+ * Is @map held by the current task? @usage < 0 accepts any usage;
+ * otherwise it must match (LOCK_EXCL for write, LOCK_SHARED for read).
+ */
+bool lock_is_held_type(const struct lockdep_map *map, int usage);
+
+void __lockdep_assert_failed(const struct lockdep_map *map, const char *what,
+			     struct lock_site site);
+
+#define lockdep_assert_held(l)						\
+	do {								\
+		if (!lock_is_held_type(&(l)->dep_map, -1))		\
+			__lockdep_assert_failed(&(l)->dep_map, "held",	\
+						LOCK_SITE_HERE);	\
+	} while (0)
+
+#define lockdep_assert_held_write(l)					\
+	do {								\
+		if (!lock_is_held_type(&(l)->dep_map, LOCK_EXCL))	\
+			__lockdep_assert_failed(&(l)->dep_map,		\
+						"held for write",	\
+						LOCK_SITE_HERE);	\
+	} while (0)
+
+#define lockdep_assert_held_read(l)					\
+	do {								\
+		if (!lock_is_held_type(&(l)->dep_map, LOCK_SHARED))	\
+			__lockdep_assert_failed(&(l)->dep_map,		\
+						"held for read",	\
+						LOCK_SITE_HERE);	\
+	} while (0)
+
+#define lockdep_assert_not_held(l)					\
+	do {								\
+		if (lock_is_held_type(&(l)->dep_map, -1))		\
+			__lockdep_assert_failed(&(l)->dep_map,		\
+						"not held",		\
+						LOCK_SITE_HERE);	\
+	} while (0)
+
+#define lockdep_is_held(l)	lock_is_held_type(&(l)->dep_map, -1)
+
+/* Kinds of report the validator (and the scheduler) produce. */
+enum lockdep_report_kind {
+	LOCKDEP_CIRCULAR,	/* possible circular locking dependency */
+	LOCKDEP_RECURSIVE,	/* possible recursive locking */
+	LOCKDEP_BAD_UNLOCK,	/* bad unlock balance */
+	LOCKDEP_HELD_AT_EXIT,	/* task exited with locks held */
+	LOCKDEP_ASSERT,		/* lockdep_assert_held*() failed */
+	LOCKDEP_DEADLOCK,	/* the scheduler saw an actual deadlock */
+	LOCKDEP_HANG,		/* a wait that can never end */
+	LOCKDEP_LIVELOCK,	/* step bound or livelock detector */
+};
+
+struct lockdep_report {
+	enum lockdep_report_kind kind;
+	char *text;		/* the whole report as printed */
+	char *classes;		/* involved class names, comma separated */
+};
+
+const char *lockdep_report_kind_name(enum lockdep_report_kind kind);
+
+/* Reports made since start or the last lockdep_reset(). */
+unsigned int lockdep_nr_reports(void);
+/* Report @i (0-based); NULL past the end. Valid until lockdep_reset(). */
+const struct lockdep_report *lockdep_get_report(unsigned int i);
+/* Count reports of @kind that name class @class_name (NULL: any). */
+unsigned int lockdep_count_reports(enum lockdep_report_kind kind,
+				   const char *class_name);
+
+/*
+ * Add a report made outside the validator (the scheduler's deadlock and
+ * livelock verdicts). Printed to the log unless quiet.
+ */
+void lockdep_add_report(enum lockdep_report_kind kind, const char *classes,
+			const char *text);
+
+/* Forget the dependency graph and every report (between tests). */
+void lockdep_reset(void);
+
+/* Switch the validator off or on (it is on by default). */
+void lockdep_set_enabled(bool on);
+bool lockdep_enabled(void);
+
+/* Do not print reports to the log (they are still recorded). */
+void lockdep_set_quiet(bool quiet);
+
+/* Number of distinct classes and edges in the graph (for tests and stats). */
+unsigned int lockdep_nr_classes(void);
+unsigned int lockdep_nr_edges(void);
+
+/*
+ * Append the held locks of task @t (NULL: the current task) to @sb in the
+ * kernel's shape ("N locks held by name/id:"). Used by reports and the scheduler.
+ */
+struct strbuf;
+struct task;
+void lockdep_print_held_locks(struct strbuf *sb, const struct task *t);
+
+#endif /* TDXSIM_BASE_LOCKDEP_H */

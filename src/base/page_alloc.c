@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Host physical memory: the PFN space and its page allocator.
+ *
+ * Layout. The bytes of PFN n live at mem_base + n * 4K inside one
+ * MAP_NORESERVE anonymous mapping aligned to 2M, so a 2M block is also 2M
+ * aligned in the host's virtual memory. Metadata lives in three more
+ * NORESERVE mappings that are only touched for blocks the allocator has
+ * reached: the struct page array, a u16 link per PFN and a descriptor per
+ * 2M block. Block 0 (PFN 0-511) is reserved so that PFN 0 is never handed
+ * out.
+ *
+ * Allocation. Every 2M block is in one of four states:
+ *  - unused: never handed out (above the bump index);
+ *  - free:   on the 2M free list (a stack linked through the descriptors);
+ *  - huge:   allocated as one order-9 block;
+ *  - split:  carved into 4K pages. A split block keeps its own list of free
+ *            4K pages (linked through the per-PFN u16 links) plus a cursor
+ *            below which its pages have been handed out at least once.
+ *            Split blocks with at least one free page are on the "partial"
+ *            list (doubly linked through the descriptors).
+ * Order-0 allocation takes a page from the first partial block, carving a
+ * fresh block only when no block has a free page. When a split block's 512
+ * pages are all free again, the block leaves the partial list and goes back
+ * to the 2M free list as a whole: no per-page list surgery is needed, so
+ * every operation is O(1).
+ *
+ * Freed bytes are given back to the OS with MADV_DONTNEED before the page
+ * goes back on a free list (outside the allocator lock), so a reused page
+ * reads as zero without a memset and RSS falls.
+ *
+ * The allocator is "hardware": it is protected by a plain pthread mutex, not
+ * by a base lock, so it is neither a schedule point nor a lockdep class.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/page_alloc.h"
+
+#define PAGES_PER_BLOCK		(1U << PMD_ORDER)
+
+/* Default PFN space: a 64 GiB TD plus 8 GiB for everything around it. */
+#define PHYS_MEM_DEFAULT_BYTES	(72ULL * SZ_1G)
+/* Block 0 is reserved: at least one more block must be allocatable. */
+#define PHYS_MEM_MIN_BYTES	(2ULL * SZ_2M)
+/* PFNs and block indexes are kept in 32 bits. */
+#define PHYS_MEM_MAX_PAGES	(1ULL << 32)
+
+/* Values of the per-PFN link besides "next free page in this block". */
+#define LINK_NIL		0xffffU	/* end of a block's free list */
+#define LINK_ALLOCATED		0xfffeU	/* handed out at order 0 */
+
+/* Block index 0 is reserved, so it doubles as "no block" in list links. */
+#define BLOCK_NONE		0U
+
+enum block_state {
+	BLOCK_UNUSED = 0,
+	BLOCK_FREE,
+	BLOCK_HUGE,
+	BLOCK_SPLIT,
+};
+
+struct pa_block {
+	u32 prev;		/* partial list */
+	u32 next;		/* partial list, or 2M free list */
+	u16 nr_free;		/* split: free 4K pages */
+	u16 cursor;		/* split: pages from here on never used */
+	u16 free_head;		/* split: first free page below cursor */
+	u8 state;		/* enum block_state */
+	u8 pad;
+};
+
+struct phys_mem {
+	/* Set at init, read without the lock by the address helpers. */
+	u8 *mem_base;
+	struct page *pages;
+	u16 *links;
+	struct pa_block *blocks;
+	u64 nr_pages;
+	u32 nr_blocks;
+
+	/* The mappings as returned by mmap(), for munmap(). */
+	void *map_raw;
+	size_t map_raw_len;
+	size_t pages_len, links_len, blocks_len;
+
+	/* Everything below is protected by pa_lock. */
+	u32 bump;		/* first never-used block */
+	u32 free_2m;		/* 2M free list head */
+	u32 partial_head;	/* split blocks with free pages */
+	u32 partial_tail;
+
+	u64 pages_in_use;
+	u64 peak_pages_in_use;
+	u64 blocks_2m_in_use;
+	u64 allocs;
+	u64 frees;
+};
+
+static pthread_mutex_t pa_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct phys_mem pm;
+static bool pm_ready;
+static page_free_check_fn free_check_fn;
+
+static inline bool ready(void)
+{
+	return __atomic_load_n(&pm_ready, __ATOMIC_ACQUIRE);
+}
+
+static inline u32 pfn_block(u64 pfn)
+{
+	return pfn >> PMD_ORDER;
+}
+
+static inline u64 block_pfn(u32 b)
+{
+	return (u64)b << PMD_ORDER;
+}
+
+/* ---- mappings ---- */
+
+static void *map_noreserve(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/*
+	 * Keep RSS exactly "what was touched": with THP set to "always" a
+	 * single touched 4K page would otherwise cost 2M.
+	 */
+	madvise(p, len, MADV_NOHUGEPAGE);
+	return p;
+}
+
+static void unmap_all(void)
+{
+	if (pm.map_raw)
+		munmap(pm.map_raw, pm.map_raw_len);
+	if (pm.pages)
+		munmap(pm.pages, pm.pages_len);
+	if (pm.links)
+		munmap(pm.links, pm.links_len);
+	if (pm.blocks)
+		munmap(pm.blocks, pm.blocks_len);
+	memset(&pm, 0, sizeof(pm));
+}
+
+/* Map a PFN space of @bytes (already rounded). Called with pa_lock held. */
+static int __phys_mem_init(u64 bytes)
+{
+	u64 nr_pages = bytes >> PAGE_SHIFT;
+	size_t raw_len = bytes + SZ_2M;
+	u8 *raw, *base;
+	u64 pfn;
+
+	memset(&pm, 0, sizeof(pm));
+	raw = mmap(NULL, raw_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return -ENOMEM;
+	pm.map_raw = raw;
+	pm.map_raw_len = raw_len;
+	base = (u8 *)ALIGN((uintptr_t)raw, SZ_2M);
+	madvise(base, bytes, MADV_NOHUGEPAGE);
+
+	pm.mem_base = base;
+	pm.nr_pages = nr_pages;
+	pm.nr_blocks = nr_pages >> PMD_ORDER;
+	pm.pages_len = nr_pages * sizeof(struct page);
+	pm.links_len = nr_pages * sizeof(u16);
+	pm.blocks_len = (size_t)pm.nr_blocks * sizeof(struct pa_block);
+	pm.pages = map_noreserve(pm.pages_len);
+	pm.links = map_noreserve(pm.links_len);
+	pm.blocks = map_noreserve(pm.blocks_len);
+	if (!pm.pages || !pm.links || !pm.blocks) {
+		unmap_all();
+		return -ENOMEM;
+	}
+
+	/* Block 0 is never handed out. */
+	for (pfn = 0; pfn < PAGES_PER_BLOCK; pfn++)
+		pm.pages[pfn].flags = BIT(PG_reserved);
+	pm.blocks[0].state = BLOCK_HUGE;
+	pm.bump = 1;
+	pm.free_2m = BLOCK_NONE;
+	pm.partial_head = pm.partial_tail = BLOCK_NONE;
+	__atomic_store_n(&pm_ready, true, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int phys_mem_init(u64 bytes)
+{
+	int ret;
+
+	if (!bytes)
+		bytes = PHYS_MEM_DEFAULT_BYTES;
+	if (bytes > (PHYS_MEM_MAX_PAGES << PAGE_SHIFT))
+		return -ENOMEM;
+	bytes = ALIGN(bytes, (u64)SZ_2M);
+	if (bytes < PHYS_MEM_MIN_BYTES)
+		bytes = PHYS_MEM_MIN_BYTES;
+
+	pthread_mutex_lock(&pa_lock);
+	if (ready()) {
+		if (pm.pages_in_use) {
+			pthread_mutex_unlock(&pa_lock);
+			return -EBUSY;
+		}
+		__atomic_store_n(&pm_ready, false, __ATOMIC_RELEASE);
+		unmap_all();
+	}
+	ret = __phys_mem_init(bytes);
+	pthread_mutex_unlock(&pa_lock);
+	return ret;
+}
+
+int phys_mem_exit(void)
+{
+	u64 in_use;
+
+	pthread_mutex_lock(&pa_lock);
+	if (!ready()) {
+		pthread_mutex_unlock(&pa_lock);
+		return 0;
+	}
+	in_use = pm.pages_in_use;
+	if (in_use) {
+		pthread_mutex_unlock(&pa_lock);
+		pr_warn("phys_mem: %llu pages still in use at exit\n",
+			(unsigned long long)in_use);
+		return -EBUSY;
+	}
+	__atomic_store_n(&pm_ready, false, __ATOMIC_RELEASE);
+	unmap_all();
+	pthread_mutex_unlock(&pa_lock);
+	return 0;
+}
+
+bool phys_mem_ready(void)
+{
+	return ready();
+}
+
+/* ---- free lists (pa_lock held) ---- */
+
+static void partial_add(u32 b)
+{
+	struct pa_block *blk = &pm.blocks[b];
+
+	blk->next = BLOCK_NONE;
+	blk->prev = pm.partial_tail;
+	if (pm.partial_tail)
+		pm.blocks[pm.partial_tail].next = b;
+	else
+		pm.partial_head = b;
+	pm.partial_tail = b;
+}
+
+static void partial_del(u32 b)
+{
+	struct pa_block *blk = &pm.blocks[b];
+
+	if (blk->prev)
+		pm.blocks[blk->prev].next = blk->next;
+	else
+		pm.partial_head = blk->next;
+	if (blk->next)
+		pm.blocks[blk->next].prev = blk->prev;
+	else
+		pm.partial_tail = blk->prev;
+	blk->prev = blk->next = BLOCK_NONE;
+}
+
+static void free_2m_push(u32 b)
+{
+	pm.blocks[b].state = BLOCK_FREE;
+	pm.blocks[b].next = pm.free_2m;
+	pm.free_2m = b;
+}
+
+/* A whole free block: from the 2M free list, else a never-used one. */
+static u32 take_block(void)
+{
+	u32 b = pm.free_2m;
+
+	if (b) {
+		pm.free_2m = pm.blocks[b].next;
+		pm.blocks[b].next = BLOCK_NONE;
+		return b;
+	}
+	if (pm.bump < pm.nr_blocks)
+		return pm.bump++;
+	return BLOCK_NONE;
+}
+
+/* Count a successful allocation of @nr pages (failed calls are not counted). */
+static void account_alloc(u64 nr)
+{
+	pm.allocs++;
+	pm.pages_in_use += nr;
+	if (pm.pages_in_use > pm.peak_pages_in_use)
+		pm.peak_pages_in_use = pm.pages_in_use;
+}
+
+/* Take one 4K page; returns its PFN or 0. */
+static u64 take_page(void)
+{
+	struct pa_block *blk;
+	u32 b = pm.partial_head;
+	u16 idx;
+
+	if (!b) {
+		b = take_block();
+		if (!b)
+			return 0;
+		blk = &pm.blocks[b];
+		blk->state = BLOCK_SPLIT;
+		blk->nr_free = PAGES_PER_BLOCK;
+		blk->cursor = 0;
+		blk->free_head = LINK_NIL;
+		partial_add(b);
+	}
+	blk = &pm.blocks[b];
+	if (blk->free_head != LINK_NIL) {
+		idx = blk->free_head;
+		blk->free_head = pm.links[block_pfn(b) + idx];
+	} else {
+		idx = blk->cursor++;
+	}
+	pm.links[block_pfn(b) + idx] = LINK_ALLOCATED;
+	if (--blk->nr_free == 0)
+		partial_del(b);
+	return block_pfn(b) + idx;
+}
+
+/* Give back one 4K page of a split block; false if it was not allocated. */
+static bool return_page(u64 pfn)
+{
+	u32 b = pfn_block(pfn);
+	struct pa_block *blk = &pm.blocks[b];
+	u16 idx = pfn & (PAGES_PER_BLOCK - 1);
+
+	if (blk->state != BLOCK_SPLIT || idx >= blk->cursor ||
+	    pm.links[pfn] != LINK_ALLOCATED)
+		return false;
+	pm.links[pfn] = blk->free_head;
+	blk->free_head = idx;
+	if (++blk->nr_free == 1)
+		partial_add(b);
+	if (blk->nr_free == PAGES_PER_BLOCK) {
+		/* Every page is free again: the 2M block re-forms. */
+		partial_del(b);
+		free_2m_push(b);
+	}
+	return true;
+}
+
+/* ---- allocation ---- */
+
+static struct page *alloc_block(void)
+{
+	struct page *head;
+	u32 b, i;
+
+	pthread_mutex_lock(&pa_lock);
+	b = take_block();
+	if (b) {
+		pm.blocks[b].state = BLOCK_HUGE;
+		pm.blocks_2m_in_use++;
+		account_alloc(PAGES_PER_BLOCK);
+	}
+	pthread_mutex_unlock(&pa_lock);
+	if (!b)
+		return NULL;
+
+	/* The block is ours: its struct pages (zero while free) need no lock */
+	head = &pm.pages[block_pfn(b)];
+	for (i = 1; i < PAGES_PER_BLOCK; i++) {
+		WRITE_ONCE(head[i].order, PMD_ORDER);
+		WRITE_ONCE(head[i].flags, BIT(PG_tail));
+	}
+	WRITE_ONCE(head->order, PMD_ORDER);
+	WRITE_ONCE(head->flags, BIT(PG_head));
+	atomic_set(&head->_refcount, 1);
+	return head;
+}
+
+struct page *alloc_pages(unsigned int order)
+{
+	struct page *page;
+	u64 pfn;
+
+	if (WARN(order != 0 && order != PMD_ORDER,
+		 "alloc_pages: unsupported order %u\n", order))
+		return NULL;
+	if (unlikely(!ready())) {
+		pthread_mutex_lock(&pa_lock);
+		if (!ready() && __phys_mem_init(PHYS_MEM_DEFAULT_BYTES)) {
+			pthread_mutex_unlock(&pa_lock);
+			pr_err("phys_mem: cannot map the default PFN space\n");
+			return NULL;
+		}
+		pthread_mutex_unlock(&pa_lock);
+	}
+	if (order)
+		return alloc_block();
+
+	pthread_mutex_lock(&pa_lock);
+	pfn = take_page();
+	if (pfn)
+		account_alloc(1);
+	pthread_mutex_unlock(&pa_lock);
+	if (!pfn)
+		return NULL;
+	page = &pm.pages[pfn];
+	WRITE_ONCE(page->order, 0);
+	WRITE_ONCE(page->flags, 0);
+	atomic_set(&page->_refcount, 1);
+	return page;
+}
+
+/* ---- freeing ---- */
+
+static void clear_page_meta(struct page *page)
+{
+	atomic_set(&page->_refcount, 0);
+	WRITE_ONCE(page->order, 0);
+	WRITE_ONCE(page->flags, 0);
+	page->private = 0;
+}
+
+static bool page_in_space(const struct page *page)
+{
+	return ready() && page >= pm.pages && page < pm.pages + pm.nr_pages;
+}
+
+/* Free the block at @page, which the caller says was allocated at @order. */
+static void free_block(struct page *page, unsigned int order)
+{
+	page_free_check_fn check;
+	u64 pfn, nr, i;
+	bool ok;
+
+	if (WARN(!page_in_space(page),
+		 "free of a page outside the PFN space\n"))
+		return;
+	pfn = page - pm.pages;
+	if (order == PMD_ORDER) {
+		if (WARN(!(page->flags & BIT(PG_head)) ||
+			 page->order != PMD_ORDER,
+			 "free of pfn %#llx at order 9: not an order-9 head\n",
+			 (unsigned long long)pfn))
+			return;
+	} else if (WARN(order != 0 || page->order != 0 ||
+			(page->flags & (BIT(PG_head) | BIT(PG_tail) |
+					BIT(PG_reserved))),
+			"free of pfn %#llx at order %u, allocated at %u\n",
+			(unsigned long long)pfn, order, page->order)) {
+		return;
+	}
+
+	check = __atomic_load_n(&free_check_fn, __ATOMIC_ACQUIRE);
+	if (check)
+		check(pfn, order);
+
+	/*
+	 * Reset the metadata and give the bytes back to the OS while the
+	 * block is still ours: once it is on a free list another thread may
+	 * take it, and must find it zeroed.
+	 */
+	nr = 1ULL << order;
+	for (i = 0; i < nr; i++)
+		clear_page_meta(page + i);
+	madvise(pm.mem_base + (pfn << PAGE_SHIFT), nr << PAGE_SHIFT,
+		MADV_DONTNEED);
+
+	pthread_mutex_lock(&pa_lock);
+	if (order) {
+		ok = pm.blocks[pfn_block(pfn)].state == BLOCK_HUGE;
+		if (ok) {
+			free_2m_push(pfn_block(pfn));
+			pm.blocks_2m_in_use--;
+		}
+	} else {
+		ok = return_page(pfn);
+	}
+	if (ok) {
+		pm.frees++;
+		pm.pages_in_use -= nr;
+	}
+	pthread_mutex_unlock(&pa_lock);
+	WARN(!ok, "free of pfn %#llx at order %u: block not allocated\n",
+	     (unsigned long long)pfn, order);
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	free_block(page, order);
+}
+
+/* ---- reference counts ---- */
+
+struct page *compound_head(struct page *page)
+{
+	u64 pfn;
+
+	if (!(READ_ONCE(page->flags) & BIT(PG_tail)))
+		return page;
+	pfn = page - pm.pages;
+	return &pm.pages[pfn & ~(u64)(PAGES_PER_BLOCK - 1)];
+}
+
+void get_page(struct page *page)
+{
+	struct page *head = compound_head(page);
+	int old = __atomic_fetch_add(&head->_refcount.counter, 1,
+				     __ATOMIC_SEQ_CST);
+
+	WARN(old <= 0, "get_page on pfn %#llx with refcount %d\n",
+	     (unsigned long long)page_to_pfn(head), old);
+}
+
+void put_page(struct page *page)
+{
+	struct page *head = compound_head(page);
+	int c = atomic_read(&head->_refcount);
+
+	do {
+		if (WARN(c <= 0,
+			 "put_page on pfn %#llx: refcount underflow (%d)\n",
+			 (unsigned long long)page_to_pfn(head), c))
+			return;
+	} while (!__atomic_compare_exchange_n(&head->_refcount.counter, &c,
+					      c - 1, false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	if (c == 1)
+		free_block(head, head->order);
+}
+
+int page_ref_count(struct page *page)
+{
+	return atomic_read(&compound_head(page)->_refcount);
+}
+
+bool get_page_unless_zero(struct page *page)
+{
+	return atomic_inc_not_zero(&compound_head(page)->_refcount);
+}
+
+int split_page_block(struct page *head)
+{
+	unsigned long flags;
+	u64 pfn;
+	u32 b, i;
+	int ref;
+	bool ok;
+
+	if (WARN(!page_in_space(head) || !(head->flags & BIT(PG_head)) ||
+		 head->order != PMD_ORDER,
+		 "split_page_block: not the head of an order-9 block\n"))
+		return -EINVAL;
+	ref = atomic_read(&head->_refcount);
+	if (WARN(ref <= 0, "split_page_block: free block\n"))
+		return -EINVAL;
+	for (i = 1; i < PAGES_PER_BLOCK; i++)
+		if (atomic_read(&head[i]._refcount))
+			return -EBUSY;
+
+	pfn = head - pm.pages;
+	b = pfn_block(pfn);
+	pthread_mutex_lock(&pa_lock);
+	ok = pm.blocks[b].state == BLOCK_HUGE;
+	if (ok) {
+		pm.blocks[b].state = BLOCK_SPLIT;
+		pm.blocks[b].nr_free = 0;
+		pm.blocks[b].cursor = PAGES_PER_BLOCK;
+		pm.blocks[b].free_head = LINK_NIL;
+		for (i = 0; i < PAGES_PER_BLOCK; i++)
+			pm.links[pfn + i] = LINK_ALLOCATED;
+		pm.blocks_2m_in_use--;
+	}
+	pthread_mutex_unlock(&pa_lock);
+	if (WARN(!ok, "split_page_block: pfn %#llx is not an allocated block\n",
+		 (unsigned long long)pfn))
+		return -EINVAL;
+
+	/* Each page becomes an order-0 page with the head's flags and count. */
+	flags = head->flags & ~(BIT(PG_head) | BIT(PG_tail));
+	for (i = 1; i < PAGES_PER_BLOCK; i++) {
+		atomic_set(&head[i]._refcount, ref);
+		WRITE_ONCE(head[i].order, 0);
+		WRITE_ONCE(head[i].flags, flags);
+	}
+	WRITE_ONCE(head->order, 0);
+	WRITE_ONCE(head->flags, flags);
+	return 0;
+}
+
+/* ---- addresses ---- */
+
+u64 page_to_pfn(const struct page *page)
+{
+	return page - pm.pages;
+}
+
+struct page *pfn_to_page(u64 pfn)
+{
+	if (!pfn_valid(pfn))
+		return NULL;
+	return &pm.pages[pfn];
+}
+
+void *page_address(const struct page *page)
+{
+	return pm.mem_base + (page_to_pfn(page) << PAGE_SHIFT);
+}
+
+void *pfn_to_virt(u64 pfn)
+{
+	if (!pfn_valid(pfn))
+		return NULL;
+	return pm.mem_base + (pfn << PAGE_SHIFT);
+}
+
+struct page *phys_to_page(hpa_t pa)
+{
+	return pfn_to_page(pa >> PAGE_SHIFT);
+}
+
+bool pfn_valid(u64 pfn)
+{
+	return ready() && pfn < pm.nr_pages;
+}
+
+/* ---- statistics ---- */
+
+void phys_mem_get_stats(struct phys_mem_stats *st)
+{
+	size_t per_page = sizeof(struct page) + sizeof(u16);
+
+	memset(st, 0, sizeof(*st));
+	st->page_meta_bytes = sizeof(struct page);
+	pthread_mutex_lock(&pa_lock);
+	if (ready()) {
+		st->total_pages = pm.nr_pages;
+		st->pages_in_use = pm.pages_in_use;
+		st->peak_pages_in_use = pm.peak_pages_in_use;
+		st->blocks_2m_in_use = pm.blocks_2m_in_use;
+		st->allocs = pm.allocs;
+		st->frees = pm.frees;
+		/* Metadata is only written for blocks below the bump index. */
+		st->meta_bytes_touched = (u64)pm.bump *
+			(PAGES_PER_BLOCK * per_page + sizeof(struct pa_block));
+	}
+	pthread_mutex_unlock(&pa_lock);
+}
+
+u64 proc_rss_bytes(void)
+{
+	unsigned long long size, resident;
+	FILE *f = fopen("/proc/self/statm", "re");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	if (n != 2)
+		return 0;
+	return resident * (u64)sysconf(_SC_PAGESIZE);
+}
+
+void page_alloc_set_free_check(page_free_check_fn fn)
+{
+	__atomic_store_n(&free_check_fn, fn, __ATOMIC_RELEASE);
+}

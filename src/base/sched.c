@@ -1,0 +1,887 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Tasks, the free and deterministic ways to run them, and wait queues.
+ *
+ * Deterministic mode: every task is a real pthread, but a task runs only
+ * while it holds the "token" (S.cur == task). At every schedule point the
+ * running task asks the strategy who runs next, hands the token over and
+ * sleeps on its own condition variable until the token comes back. A task
+ * that must wait (for a lock, a wait queue, another task's exit, RCU readers)
+ * is marked blocked and is not picked until the object it waits on is
+ * released or woken. When no task is runnable while some are alive, the run
+ * is in deadlock (or a hang, if a wait queue is involved): the scheduler
+ * prints a report, marks every live task aborted, and each one unwinds with
+ * longjmp() to its trampoline, so sched_run() returns the verdict instead of
+ * hanging.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/lockdep.h"
+#include "base/log.h"
+#include "base/rcu.h"
+#include "base/sched.h"
+#include "base/sched_internal.h"
+#include "base/strbuf.h"
+
+#define PCT_MAX_DEPTH	16
+
+static struct {
+	pthread_mutex_t m;
+	pthread_cond_t done_cv;
+	bool active;
+	struct sched_config cfg;
+	struct task *cur;
+	struct task **tasks;	/* tasks of the run, live or exited */
+	int nr_tasks;
+	int cap_tasks;
+	int live;
+	int next_id;
+	u64 steps;
+	u64 switches;
+	u64 rng;
+	u64 pct_change[PCT_MAX_DEPTH];
+	unsigned int pct_nchange;
+	s64 pct_low;
+	enum sched_verdict verdict;
+	bool aborting;
+	struct sched_trace_entry *trace;
+	size_t trace_len;
+	size_t trace_cap;
+} S = {
+	.m = PTHREAD_MUTEX_INITIALIZER,
+	.done_cv = PTHREAD_COND_INITIALIZER,
+};
+
+static __thread struct task *tls_task;
+static pthread_key_t implicit_key;
+static pthread_once_t implicit_once = PTHREAD_ONCE_INIT;
+static int implicit_ids = 1000;
+
+static u64 splitmix64(u64 *state)
+{
+	u64 z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void sched_config_init(struct sched_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = SCHED_MODE_FREE;
+	cfg->strategy = SCHED_STRATEGY_RANDOM;
+	cfg->seed = 1;
+	cfg->pct_depth = 3;
+	cfg->pct_steps = 20000;
+	cfg->max_steps = 2000000;
+	cfg->hang_timeout_ms = 10000;
+}
+
+const char *sched_verdict_name(enum sched_verdict v)
+{
+	switch (v) {
+	case SCHED_OK:
+		return "ok";
+	case SCHED_DEADLOCK:
+		return "deadlock";
+	case SCHED_HANG:
+		return "hang";
+	case SCHED_LIVELOCK:
+		return "livelock";
+	}
+	return "?";
+}
+
+static void implicit_task_free(void *p)
+{
+	struct task *t = p;
+
+	if (t->depth)
+		lockdep_add_report(LOCKDEP_HELD_AT_EXIT, "",
+				   "WARNING: lock held at task exit time!\n");
+	if (t->rcu_registered)
+		rcu_unregister_current_thread();
+	pthread_cond_destroy(&t->cv);
+	free(t);
+}
+
+static void implicit_key_init(void)
+{
+	pthread_key_create(&implicit_key, implicit_task_free);
+}
+
+static struct task *task_alloc(const char *name)
+{
+	struct task *t = xzalloc(sizeof(*t));
+
+	snprintf(t->name, sizeof(t->name), "%s", name ? name : "task");
+	pthread_cond_init(&t->cv, NULL);
+	t->state = TASK_RUNNABLE;
+	return t;
+}
+
+struct task *current_task(void)
+{
+	struct task *t = tls_task;
+
+	if (likely(t))
+		return t;
+	pthread_once(&implicit_once, implicit_key_init);
+	t = task_alloc("thread");
+	t->implicit = true;
+	t->id = __atomic_fetch_add(&implicit_ids, 1, __ATOMIC_RELAXED);
+	snprintf(t->name, sizeof(t->name), "thread-%d", t->id);
+	t->thread = pthread_self();
+	tls_task = t;
+	pthread_setspecific(implicit_key, t);
+	return t;
+}
+
+const char *task_name(const struct task *t)
+{
+	return t ? t->name : "?";
+}
+
+int task_id(const struct task *t)
+{
+	return t ? t->id : -1;
+}
+
+enum sched_mode sched_mode(void)
+{
+	return __atomic_load_n(&S.active, __ATOMIC_ACQUIRE) ? S.cfg.mode :
+							      SCHED_MODE_FREE;
+}
+
+bool sched_task_is_deterministic(void)
+{
+	struct task *t = tls_task;
+
+	return t && t->in_run && S.cfg.mode == SCHED_MODE_DETERMINISTIC;
+}
+
+unsigned int sched_hang_timeout_ms(void)
+{
+	return S.active && S.cfg.hang_timeout_ms ? S.cfg.hang_timeout_ms :
+						   10000;
+}
+
+int sched_nr_tasks(void)
+{
+	int n;
+
+	pthread_mutex_lock(&S.m);
+	n = S.live;
+	pthread_mutex_unlock(&S.m);
+	return n;
+}
+
+/* --- deterministic core (S.m held) ------------------------------------ */
+
+static void record_step_locked(struct task *t, const char *site)
+{
+	S.steps++;
+	t->last_sites[t->last_pos % TASK_LAST_STEPS] = site;
+	t->last_steps[t->last_pos % TASK_LAST_STEPS] = S.steps;
+	t->last_pos++;
+	if (S.cfg.record_trace) {
+		if (S.trace_len == S.trace_cap) {
+			S.trace_cap = S.trace_cap ? S.trace_cap * 2 : 4096;
+			S.trace = xrealloc(S.trace,
+					   S.trace_cap * sizeof(*S.trace));
+		}
+		S.trace[S.trace_len].task = t->id;
+		S.trace[S.trace_len].site = site;
+		S.trace_len++;
+	}
+}
+
+static struct task *pick_next_locked(void)
+{
+	struct task *best = NULL;
+	int nr = 0, i, k;
+
+	for (i = 0; i < S.nr_tasks; i++)
+		if (S.tasks[i]->state == TASK_RUNNABLE)
+			nr++;
+	if (!nr)
+		return NULL;
+
+	if (S.cfg.strategy == SCHED_STRATEGY_RANDOM) {
+		k = nr > 1 ? (int)(splitmix64(&S.rng) % nr) : 0;
+		for (i = 0; i < S.nr_tasks; i++) {
+			if (S.tasks[i]->state != TASK_RUNNABLE)
+				continue;
+			if (k-- == 0)
+				return S.tasks[i];
+		}
+		return NULL;
+	}
+	/* PCT: the runnable task with the highest priority. */
+	for (i = 0; i < S.nr_tasks; i++) {
+		struct task *t = S.tasks[i];
+
+		if (t->state != TASK_RUNNABLE)
+			continue;
+		if (!best || t->prio > best->prio)
+			best = t;
+	}
+	return best;
+}
+
+static void abort_all_locked(void)
+{
+	int i;
+
+	S.aborting = true;
+	for (i = 0; i < S.nr_tasks; i++) {
+		struct task *t = S.tasks[i];
+
+		if (t->state == TASK_EXITED)
+			continue;
+		t->aborted = true;
+		pthread_cond_signal(&t->cv);
+	}
+}
+
+static void print_task_locked(struct strbuf *sb, struct task *t)
+{
+	unsigned int n, i;
+
+	sb_printf(sb, "task %s/%d: ", t->name, t->id);
+	switch (t->state) {
+	case TASK_RUNNABLE:
+		sb_printf(sb, "runnable\n");
+		break;
+	case TASK_EXITED:
+		sb_printf(sb, "exited\n");
+		break;
+	case TASK_BLOCKED:
+		switch (t->wait_kind) {
+		case WAIT_LOCK:
+			sb_printf(sb, "blocked on lock %s (%s)\n",
+				  t->wait_map ? t->wait_map->name : "?",
+				  t->wait_what ? t->wait_what : "");
+			break;
+		case WAIT_QUEUE:
+			sb_printf(sb, "blocked on wait queue %s until: %s\n",
+				  t->wait_map ? t->wait_map->name : "?",
+				  t->wait_what ? t->wait_what : "?");
+			break;
+		case WAIT_JOIN:
+			sb_printf(sb, "waiting for task %s to exit\n",
+				  t->wait_what ? t->wait_what : "?");
+			break;
+		case WAIT_RCU:
+			sb_printf(sb, "in synchronize_rcu(), waiting for readers\n");
+			break;
+		default:
+			sb_printf(sb, "blocked\n");
+		}
+		break;
+	}
+	lockdep_print_held_locks(sb, t);
+	n = min(t->last_pos, (unsigned int)TASK_LAST_STEPS);
+	if (n) {
+		sb_printf(sb, " last schedule points:\n");
+		for (i = t->last_pos - n; i < t->last_pos; i++)
+			sb_printf(sb, "   step %llu: %s\n",
+				  (unsigned long long)
+					  t->last_steps[i % TASK_LAST_STEPS],
+				  t->last_sites[i % TASK_LAST_STEPS]);
+	}
+}
+
+/* No task can run: report the deadlock or hang and abort the run. */
+static void no_runnable_locked(void)
+{
+	struct strbuf sb = STRBUF_INIT, classes = STRBUF_INIT;
+	bool wq = false;
+	int i;
+
+	for (i = 0; i < S.nr_tasks; i++) {
+		struct task *t = S.tasks[i];
+
+		if (t->state != TASK_BLOCKED)
+			continue;
+		if (t->wait_kind == WAIT_QUEUE || t->wait_kind == WAIT_RCU)
+			wq = true;
+		if (t->wait_map)
+			sb_printf(&classes, "%s%s", classes.len ? "," : "",
+				  t->wait_map->name);
+	}
+	S.verdict = wq ? SCHED_HANG : SCHED_DEADLOCK;
+	sb_printf(&sb, "======================================================\n");
+	if (wq)
+		sb_printf(&sb, "INFO: task hang detected: every live task waits and nothing can wake it\n");
+	else
+		sb_printf(&sb, "BUG: deadlock detected: every live task waits for a lock\n");
+	sb_printf(&sb, "------------------------------------------------------\n");
+	sb_printf(&sb, "deterministic run: strategy %s, seed %llu, step %llu\n\n",
+		  S.cfg.strategy == SCHED_STRATEGY_PCT ? "pct" : "random",
+		  (unsigned long long)S.cfg.seed,
+		  (unsigned long long)S.steps);
+	for (i = 0; i < S.nr_tasks; i++)
+		if (S.tasks[i]->state != TASK_EXITED) {
+			print_task_locked(&sb, S.tasks[i]);
+			sb_printf(&sb, "\n");
+		}
+	__lockdep_add_report(wq ? LOCKDEP_HANG : LOCKDEP_DEADLOCK,
+			     sb_str(&classes), sb_str(&sb), !S.cfg.quiet);
+	sb_free(&sb);
+	sb_free(&classes);
+	abort_all_locked();
+}
+
+static void livelock_locked(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int i;
+
+	S.verdict = SCHED_LIVELOCK;
+	sb_printf(&sb, "======================================================\n");
+	sb_printf(&sb, "INFO: livelock suspected: %llu schedule points without the run ending\n",
+		  (unsigned long long)S.steps);
+	sb_printf(&sb, "------------------------------------------------------\n");
+	sb_printf(&sb, "deterministic run: strategy %s, seed %llu\n\n",
+		  S.cfg.strategy == SCHED_STRATEGY_PCT ? "pct" : "random",
+		  (unsigned long long)S.cfg.seed);
+	for (i = 0; i < S.nr_tasks; i++)
+		if (S.tasks[i]->state != TASK_EXITED) {
+			print_task_locked(&sb, S.tasks[i]);
+			sb_printf(&sb, "\n");
+		}
+	__lockdep_add_report(LOCKDEP_LIVELOCK, "", sb_str(&sb), !S.cfg.quiet);
+	sb_free(&sb);
+	abort_all_locked();
+}
+
+/* Unwind an aborted task to its trampoline. Drops S.m. */
+static void __noreturn task_unwind_locked(struct task *self)
+{
+	pthread_mutex_unlock(&S.m);
+	longjmp(self->abort_env, 1);
+}
+
+/*
+ * Hand the token to whoever the strategy picks (maybe @self again) and wait
+ * until @self holds it again. S.m is held on entry and on return.
+ */
+static void switch_locked(struct task *self)
+{
+	struct task *next;
+
+	if (self->aborted)
+		task_unwind_locked(self);
+	next = pick_next_locked();
+	if (!next) {
+		no_runnable_locked();
+		task_unwind_locked(self);
+	}
+	if (next != self) {
+		S.switches++;
+		S.cur = next;
+		pthread_cond_signal(&next->cv);
+		while (S.cur != self && !self->aborted)
+			pthread_cond_wait(&self->cv, &S.m);
+	}
+	if (self->aborted)
+		task_unwind_locked(self);
+}
+
+static void pct_check_change_locked(struct task *self)
+{
+	unsigned int i;
+
+	for (i = 0; i < S.pct_nchange; i++) {
+		if (S.pct_change[i] == S.steps) {
+			/* Change point i: drop below every initial priority. */
+			self->prio = S.pct_nchange - i;
+		}
+	}
+}
+
+void __sched_point(const char *site)
+{
+	struct task *self = tls_task;
+
+	if (!self || !self->in_run || S.cfg.mode != SCHED_MODE_DETERMINISTIC)
+		return;
+	pthread_mutex_lock(&S.m);
+	record_step_locked(self, site);
+	if (S.cfg.max_steps && S.steps > S.cfg.max_steps && !S.aborting) {
+		livelock_locked();
+		task_unwind_locked(self);
+	}
+	if (S.cfg.strategy == SCHED_STRATEGY_PCT)
+		pct_check_change_locked(self);
+	switch_locked(self);
+	pthread_mutex_unlock(&S.m);
+}
+
+void cpu_relax(void)
+{
+	struct task *self = tls_task;
+
+	if (!self || !self->in_run || S.cfg.mode != SCHED_MODE_DETERMINISTIC) {
+		__builtin_ia32_pause();
+		return;
+	}
+	pthread_mutex_lock(&S.m);
+	record_step_locked(self, "cpu_relax");
+	if (S.cfg.max_steps && S.steps > S.cfg.max_steps && !S.aborting) {
+		livelock_locked();
+		task_unwind_locked(self);
+	}
+	/* A spinner waits for someone else: let them run first. */
+	if (S.cfg.strategy == SCHED_STRATEGY_PCT)
+		self->prio = S.pct_low--;
+	switch_locked(self);
+	pthread_mutex_unlock(&S.m);
+}
+
+void sched_block_on(enum task_wait_kind kind, const void *obj,
+		    const struct lockdep_map *map, const char *what)
+{
+	struct task *self = tls_task;
+
+	if (!self || !self->in_run || S.cfg.mode != SCHED_MODE_DETERMINISTIC)
+		return;
+	pthread_mutex_lock(&S.m);
+	self->state = TASK_BLOCKED;
+	self->wait_kind = kind;
+	self->wait_obj = obj;
+	self->wait_map = map;
+	self->wait_what = what;
+	record_step_locked(self, what ? what : "block");
+	switch_locked(self);
+	pthread_mutex_unlock(&S.m);
+}
+
+static void wake_obj_locked(const void *obj)
+{
+	int i;
+
+	for (i = 0; i < S.nr_tasks; i++) {
+		struct task *t = S.tasks[i];
+
+		if (t->state == TASK_BLOCKED && t->wait_obj == obj) {
+			t->state = TASK_RUNNABLE;
+			t->wait_kind = WAIT_NONE;
+			t->wait_obj = NULL;
+			t->wait_map = NULL;
+			t->wait_what = NULL;
+		}
+	}
+}
+
+void sched_wake_obj(const void *obj)
+{
+	if (!S.active || S.cfg.mode != SCHED_MODE_DETERMINISTIC)
+		return;
+	pthread_mutex_lock(&S.m);
+	wake_obj_locked(obj);
+	pthread_mutex_unlock(&S.m);
+}
+
+void sched_for_each_task(void (*fn)(struct task *t, void *arg), void *arg)
+{
+	struct task *self = current_task();
+	int i;
+
+	if (!self->in_run || S.cfg.mode != SCHED_MODE_DETERMINISTIC) {
+		fn(self, arg);
+		return;
+	}
+	/* Only the token holder runs, so the other tasks are parked. */
+	for (i = 0; i < S.nr_tasks; i++)
+		if (S.tasks[i]->state != TASK_EXITED)
+			fn(S.tasks[i], arg);
+}
+
+static char rcu_gp_obj;
+
+void sched_wait_rcu_readers(void)
+{
+	struct task *self = tls_task;
+	int i;
+
+	if (!self || !self->in_run || S.cfg.mode != SCHED_MODE_DETERMINISTIC)
+		return;
+	pthread_mutex_lock(&S.m);
+	for (;;) {
+		bool readers = false;
+
+		for (i = 0; i < S.nr_tasks; i++) {
+			struct task *t = S.tasks[i];
+
+			if (t != self && t->state != TASK_EXITED &&
+			    __atomic_load_n(&t->rcu_nesting, __ATOMIC_RELAXED))
+				readers = true;
+		}
+		if (!readers)
+			break;
+		self->state = TASK_BLOCKED;
+		self->wait_kind = WAIT_RCU;
+		self->wait_obj = &rcu_gp_obj;
+		self->wait_map = NULL;
+		self->wait_what = "synchronize_rcu";
+		switch_locked(self);
+	}
+	pthread_mutex_unlock(&S.m);
+}
+
+void sched_rcu_reader_done(void)
+{
+	sched_wake_obj(&rcu_gp_obj);
+}
+
+/* --- tasks -------------------------------------------------------------- */
+
+static void task_finish(struct task *self, bool aborted)
+{
+	if (!aborted && self->depth) {
+		struct strbuf sb = STRBUF_INIT;
+
+		sb_printf(&sb, "================================================\n"
+			       "WARNING: lock held at task exit time!\n"
+			       "------------------------------------------------\n"
+			       "%s/%d is exiting with locks still held!\n",
+			  self->name, self->id);
+		lockdep_print_held_locks(&sb, self);
+		lockdep_add_report(LOCKDEP_HELD_AT_EXIT, "", sb_str(&sb));
+		sb_free(&sb);
+	}
+	if (aborted) {
+		/* Its locks stay as they were; forget them for lockdep. */
+		self->depth = 0;
+		self->rcu_nesting = 0;
+	}
+	if (self->rcu_registered) {
+		rcu_unregister_current_thread();
+		self->rcu_registered = false;
+	}
+
+	pthread_mutex_lock(&S.m);
+	self->state = TASK_EXITED;
+	wake_obj_locked(self);
+	if (self->in_run) {
+		S.live--;
+		if (S.cfg.mode == SCHED_MODE_DETERMINISTIC && S.live > 0 &&
+		    S.cur == self) {
+			struct task *next = pick_next_locked();
+
+			if (!next && !S.aborting) {
+				no_runnable_locked();
+			} else if (next) {
+				S.cur = next;
+				S.switches++;
+				pthread_cond_signal(&next->cv);
+			}
+		}
+		if (S.live == 0)
+			pthread_cond_broadcast(&S.done_cv);
+	}
+	pthread_mutex_unlock(&S.m);
+}
+
+static void *task_trampoline(void *p)
+{
+	struct task *self = p;
+	volatile bool aborted = false;
+
+	tls_task = self;
+	if (self->in_run && S.cfg.mode == SCHED_MODE_DETERMINISTIC) {
+		pthread_mutex_lock(&S.m);
+		while (S.cur != self && !self->aborted)
+			pthread_cond_wait(&self->cv, &S.m);
+		if (self->aborted)
+			aborted = true;
+		pthread_mutex_unlock(&S.m);
+	}
+	if (!aborted) {
+		if (setjmp(self->abort_env) == 0)
+			self->ret = self->fn(self->arg);
+		else
+			aborted = true;
+	}
+	if (aborted)
+		self->ret = -EDEADLK;
+	task_finish(self, aborted);
+	tls_task = NULL;
+	return NULL;
+}
+
+struct task *task_create(const char *name, int (*fn)(void *), void *arg)
+{
+	struct task *self = current_task();
+	struct task *t = task_alloc(name);
+	bool det;
+	int err;
+
+	t->fn = fn;
+	t->arg = arg;
+
+	pthread_mutex_lock(&S.m);
+	t->in_run = S.active && self->in_run;
+	det = t->in_run && S.cfg.mode == SCHED_MODE_DETERMINISTIC;
+	if (t->in_run) {
+		t->id = S.next_id++;
+		t->prio = 1000 + (splitmix64(&S.rng) % 1000000000ULL);
+		if (S.nr_tasks == S.cap_tasks) {
+			S.cap_tasks = S.cap_tasks ? S.cap_tasks * 2 : 16;
+			S.tasks = xrealloc(S.tasks,
+					   S.cap_tasks * sizeof(*S.tasks));
+		}
+		S.tasks[S.nr_tasks++] = t;
+		S.live++;
+	} else {
+		t->id = __atomic_fetch_add(&implicit_ids, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&S.m);
+
+	err = pthread_create(&t->thread, NULL, task_trampoline, t);
+	if (err) {
+		pr_err("task_create(%s): pthread_create failed: %d\n", t->name,
+		       err);
+		BUG();
+	}
+	if (det)
+		__sched_point("task_create");
+	return t;
+}
+
+int task_join(struct task *t)
+{
+	struct task *self = current_task();
+	int ret;
+
+	if (sched_task_is_deterministic()) {
+		pthread_mutex_lock(&S.m);
+		while (t->state != TASK_EXITED) {
+			self->state = TASK_BLOCKED;
+			self->wait_kind = WAIT_JOIN;
+			self->wait_obj = t;
+			self->wait_map = NULL;
+			self->wait_what = t->name;
+			switch_locked(self);
+		}
+		pthread_mutex_unlock(&S.m);
+	}
+	pthread_join(t->thread, NULL);
+	ret = t->ret;
+
+	pthread_mutex_lock(&S.m);
+	if (t->in_run && S.active) {
+		t->joined = true;	/* freed when the run ends */
+		pthread_mutex_unlock(&S.m);
+		return ret;
+	}
+	pthread_mutex_unlock(&S.m);
+	pthread_cond_destroy(&t->cv);
+	free(t);
+	return ret;
+}
+
+/* --- runs ----------------------------------------------------------------- */
+
+int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
+	      struct sched_result *res)
+{
+	struct task *t0;
+	unsigned int i;
+	int n;
+
+	pthread_mutex_lock(&S.m);
+	if (S.active) {
+		pthread_mutex_unlock(&S.m);
+		return -EBUSY;
+	}
+	S.cfg = *cfg;
+	if (!S.cfg.pct_depth)
+		S.cfg.pct_depth = 3;
+	if (S.cfg.pct_depth > PCT_MAX_DEPTH)
+		S.cfg.pct_depth = PCT_MAX_DEPTH;
+	if (!S.cfg.pct_steps)
+		S.cfg.pct_steps = 20000;
+	S.rng = cfg->seed ^ 0x5eed5eed5eed5eedULL;
+	S.steps = S.switches = 0;
+	S.verdict = SCHED_OK;
+	S.aborting = false;
+	S.nr_tasks = 0;
+	S.live = 0;
+	S.next_id = 0;
+	S.cur = NULL;
+	S.trace_len = 0;
+	S.pct_nchange = S.cfg.pct_depth - 1;
+	for (i = 0; i < S.pct_nchange; i++)
+		S.pct_change[i] = 1 + splitmix64(&S.rng) % S.cfg.pct_steps;
+	S.pct_low = 0;
+	__atomic_store_n(&S.active, true, __ATOMIC_RELEASE);
+
+	t0 = task_alloc("run");
+	t0->fn = fn;
+	t0->arg = arg;
+	t0->in_run = true;
+	t0->id = S.next_id++;
+	t0->prio = 1000 + (splitmix64(&S.rng) % 1000000000ULL);
+	S.cap_tasks = S.cap_tasks ? S.cap_tasks : 16;
+	S.tasks = xrealloc(S.tasks, S.cap_tasks * sizeof(*S.tasks));
+	S.tasks[S.nr_tasks++] = t0;
+	S.live = 1;
+	S.cur = t0;
+	pthread_mutex_unlock(&S.m);
+
+	if (pthread_create(&t0->thread, NULL, task_trampoline, t0))
+		BUG();
+
+	pthread_mutex_lock(&S.m);
+	while (S.live > 0)
+		pthread_cond_wait(&S.done_cv, &S.m);
+	pthread_mutex_unlock(&S.m);
+
+	pthread_join(t0->thread, NULL);
+
+	pthread_mutex_lock(&S.m);
+	res->verdict = S.verdict;
+	res->ret = t0->ret;
+	res->steps = S.steps;
+	res->switches = S.switches;
+	/* Free every task of the run; join the threads nobody joined. */
+	for (n = 0; n < S.nr_tasks; n++) {
+		struct task *t = S.tasks[n];
+
+		if (t != t0 && !t->joined) {
+			pthread_mutex_unlock(&S.m);
+			pthread_join(t->thread, NULL);
+			pthread_mutex_lock(&S.m);
+		}
+		pthread_cond_destroy(&t->cv);
+		free(t);
+	}
+	S.nr_tasks = 0;
+	__atomic_store_n(&S.active, false, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&S.m);
+	return 0;
+}
+
+const struct sched_trace_entry *sched_trace(size_t *len)
+{
+	*len = S.trace_len;
+	return S.trace;
+}
+
+void sched_dump_tasks(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int i;
+
+	if (sched_task_is_deterministic()) {
+		pthread_mutex_lock(&S.m);
+		for (i = 0; i < S.nr_tasks; i++)
+			print_task_locked(&sb, S.tasks[i]);
+		pthread_mutex_unlock(&S.m);
+	} else {
+		struct task *self = current_task();
+
+		sb_printf(&sb, "task %s/%d:\n", self->name, self->id);
+		lockdep_print_held_locks(&sb, self);
+	}
+	pr_info("%s", sb_str(&sb));
+	sb_free(&sb);
+}
+
+/* --- wait queues ---------------------------------------------------------- */
+
+void __init_waitqueue_head(struct wait_queue_head *wq, const char *name)
+{
+	wq->name = name;
+	pthread_mutex_init(&wq->lock, NULL);
+	pthread_cond_init(&wq->cond, NULL);
+	wq->seq = 0;
+}
+
+void destroy_waitqueue_head(struct wait_queue_head *wq)
+{
+	pthread_mutex_destroy(&wq->lock);
+	pthread_cond_destroy(&wq->cond);
+}
+
+void wake_up(struct wait_queue_head *wq)
+{
+	pthread_mutex_lock(&wq->lock);
+	wq->seq++;
+	pthread_cond_broadcast(&wq->cond);
+	pthread_mutex_unlock(&wq->lock);
+	sched_wake_obj(wq);
+}
+
+u64 wait_prepare(struct wait_queue_head *wq)
+{
+	u64 seq;
+
+	pthread_mutex_lock(&wq->lock);
+	seq = wq->seq;
+	pthread_mutex_unlock(&wq->lock);
+	return seq;
+}
+
+static void hung_task_report(struct wait_queue_head *wq, const char *what,
+			     unsigned int ms)
+{
+	struct task *self = current_task();
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_printf(&sb, "INFO: task %s/%d blocked for more than %u ms.\n"
+		       "      waiting on %s until: %s\n",
+		  self->name, self->id, ms, wq->name, what);
+	lockdep_print_held_locks(&sb, self);
+	lockdep_add_report(LOCKDEP_HANG, wq->name, sb_str(&sb));
+	sb_free(&sb);
+}
+
+int wait_sleep(struct wait_queue_head *wq, u64 seq, const char *what)
+{
+	struct lockdep_map map = { .name = wq->name };
+	unsigned int ms;
+	struct timespec ts;
+	int err = 0;
+
+	if (sched_task_is_deterministic()) {
+		bool woken;
+
+		pthread_mutex_lock(&wq->lock);
+		woken = wq->seq != seq;
+		pthread_mutex_unlock(&wq->lock);
+		if (!woken)
+			sched_block_on(WAIT_QUEUE, wq, &map, what);
+		return 0;
+	}
+
+	ms = sched_hang_timeout_ms();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&wq->lock);
+	while (wq->seq == seq && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&wq->cond, &wq->lock, &ts);
+	if (wq->seq != seq)
+		err = 0;
+	pthread_mutex_unlock(&wq->lock);
+	if (err == ETIMEDOUT) {
+		hung_task_report(wq, what, ms);
+		return -EINTR;
+	}
+	return 0;
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Tasks (threads) and the two ways to run them.
+ *
+ * free:          tasks are plain pthreads running in parallel.
+ * deterministic: the same pthreads, but exactly one runs at a time. Control
+ *                changes only at schedule points: lock acquire and release,
+ *                the SPTE-style atomics of base/atomic.h, wait queues, and
+ *                explicit sched_point() calls. A seeded strategy (random walk
+ *                or PCT) picks who runs next, so a seed replays exactly.
+ *
+ * A run is started with sched_run(); its function runs as the first task and
+ * may create more with task_create(). In deterministic mode a state where no
+ * task can run is reported as a deadlock (or a hang, when some task waits on
+ * a wait queue rather than a lock), and a run that exceeds its step bound is
+ * reported as a livelock; either way every task still alive is unwound and
+ * sched_run() returns the verdict instead of hanging.
+ */
+#ifndef TDXSIM_BASE_SCHED_H
+#define TDXSIM_BASE_SCHED_H
+
+#include <pthread.h>
+
+#include "base/compiler.h"
+
+enum sched_mode {
+	SCHED_MODE_FREE,
+	SCHED_MODE_DETERMINISTIC,
+};
+
+enum sched_strategy {
+	SCHED_STRATEGY_RANDOM,	/* uniform choice among runnable tasks */
+	SCHED_STRATEGY_PCT,	/* priorities with d-1 random change points */
+};
+
+struct sched_config {
+	enum sched_mode mode;
+	enum sched_strategy strategy;
+	u64 seed;
+	unsigned int pct_depth;		/* PCT d (default 3) */
+	u64 pct_steps;			/* PCT: expected run length (default 20000) */
+	u64 max_steps;			/* livelock bound (default 2,000,000) */
+	unsigned int hang_timeout_ms;	/* free mode hung-task watchdog (default 10000) */
+	bool record_trace;		/* keep the full schedule trace */
+	bool quiet;			/* do not print verdict reports to the log */
+};
+
+enum sched_verdict {
+	SCHED_OK = 0,
+	SCHED_DEADLOCK,		/* every live task waits for a lock */
+	SCHED_HANG,		/* every live task waits, some on a wait queue */
+	SCHED_LIVELOCK,		/* step bound exceeded */
+};
+
+struct sched_result {
+	enum sched_verdict verdict;
+	int ret;		/* return value of the run function */
+	u64 steps;		/* schedule points passed */
+	u64 switches;		/* context switches (deterministic mode) */
+};
+
+/* Fill @cfg with defaults (free mode, random strategy, seed 1). */
+void sched_config_init(struct sched_config *cfg);
+
+/*
+ * Run @fn(@arg) as the first task of a run configured by @cfg and wait for
+ * every task of the run to finish. Returns 0 and fills @res; -EBUSY if a run
+ * is already in progress.
+ */
+int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
+	      struct sched_result *res);
+
+/* Name of a verdict ("ok", "deadlock", "hang", "livelock"). */
+const char *sched_verdict_name(enum sched_verdict v);
+
+/* The mode of the run in progress (free when no run is in progress). */
+enum sched_mode sched_mode(void);
+static inline bool sched_deterministic(void)
+{
+	return sched_mode() == SCHED_MODE_DETERMINISTIC;
+}
+
+struct task;
+
+/*
+ * Create a task running @fn(@arg) and make it runnable (kthread_run()).
+ * @name is copied. Tasks may be created inside or outside a run; inside a
+ * deterministic run the new task is scheduled by the strategy.
+ */
+struct task *task_create(const char *name, int (*fn)(void *), void *arg);
+
+/* Wait for @t to finish, free it, and return its function's return value. */
+int task_join(struct task *t);
+
+/* The calling task (an implicit one is made for threads tdxsim did not create). */
+struct task *current_task(void);
+const char *task_name(const struct task *t);
+int task_id(const struct task *t);
+
+/* Give the scheduler a chance to switch tasks here (deterministic mode). */
+void __sched_point(const char *site);
+#define sched_point()	__sched_point(__func__)
+#define sched_point_named(site)	__sched_point(site)
+
+/* Kernel names for places that may reschedule. */
+#define cond_resched()	__sched_point("cond_resched")
+/* A spin-wait iteration: yields, and in PCT lowers the spinner's priority. */
+void cpu_relax(void);
+
+/* Schedule trace of the current or last run (only with record_trace). */
+struct sched_trace_entry {
+	u32 task;
+	const char *site;
+};
+const struct sched_trace_entry *sched_trace(size_t *len);
+
+/*
+ * Print each task's last schedule points to the log. Used in failure reports;
+ * safe to call from inside a run.
+ */
+void sched_dump_tasks(void);
+
+/*
+ * Wait queues (kernel names). A waiter is not runnable in deterministic mode
+ * until a wake_up() on its queue, and then re-checks its condition.
+ */
+struct wait_queue_head {
+	const char *name;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	u64 seq;
+};
+
+void __init_waitqueue_head(struct wait_queue_head *wq, const char *name);
+#define init_waitqueue_head(wq)	__init_waitqueue_head((wq), #wq)
+void destroy_waitqueue_head(struct wait_queue_head *wq);
+
+/* Wake every waiter of @wq so it re-checks its condition. */
+void wake_up(struct wait_queue_head *wq);
+#define wake_up_all(wq)	wake_up(wq)
+
+/*
+ * Low-level halves of wait_event_killable(): sample the queue's wake-up
+ * sequence, then (if the condition was false) sleep until it moves on.
+ * wait_sleep() returns 0, or -EINTR when the free-mode hung-task watchdog gave
+ * up on the wait (after reporting it). In deterministic mode a wait that can
+ * never end is reported by the scheduler and the task is unwound.
+ */
+u64 wait_prepare(struct wait_queue_head *wq);
+int wait_sleep(struct wait_queue_head *wq, u64 seq, const char *what);
+
+/*
+ * wait_event_killable(wq, condition): block until @condition is true,
+ * re-evaluating it after every wake_up() on @wq. Returns 0 or -EINTR.
+ */
+#define wait_event_killable(wq, condition)				\
+	({								\
+		int __we_ret = 0;					\
+		for (;;) {						\
+			u64 __we_seq = wait_prepare(&(wq));		\
+			if (condition)					\
+				break;					\
+			__we_ret = wait_sleep(&(wq), __we_seq, #condition); \
+			if (__we_ret)					\
+				break;					\
+		}							\
+		__we_ret;						\
+	})
+
+/* Number of tasks currently alive in the run (for tests). */
+int sched_nr_tasks(void);
+
+#endif /* TDXSIM_BASE_SCHED_H */

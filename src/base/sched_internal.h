@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The task structure and the scheduler hooks that the lock primitives,
+ * lockdep and RCU (all in src/base) use. Not for other layers.
+ */
+#ifndef TDXSIM_BASE_SCHED_INTERNAL_H
+#define TDXSIM_BASE_SCHED_INTERNAL_H
+
+#include <pthread.h>
+#include <setjmp.h>
+
+#include "base/lockdep.h"
+#include "base/sched.h"
+
+#define MAX_LOCK_DEPTH		48
+#define TASK_LAST_STEPS		16
+
+struct held_lock {
+	struct lockdep_map *map;
+	int class_id;
+	enum lock_usage usage;
+	struct lock_site site;
+};
+
+enum task_state {
+	TASK_RUNNABLE,
+	TASK_BLOCKED,
+	TASK_EXITED,
+};
+
+enum task_wait_kind {
+	WAIT_NONE,
+	WAIT_LOCK,	/* a lock (wait_obj is the struct base_lock) */
+	WAIT_QUEUE,	/* a wait queue */
+	WAIT_JOIN,	/* another task's exit */
+	WAIT_RCU,	/* readers to leave (deterministic synchronize_rcu) */
+};
+
+struct task {
+	int id;
+	char name[32];
+	pthread_t thread;
+	bool implicit;		/* made for a thread tdxsim did not create */
+	bool in_run;		/* belongs to the run in progress */
+	int (*fn)(void *);
+	void *arg;
+	int ret;
+
+	/* Scheduler state, guarded by the scheduler mutex. */
+	enum task_state state;
+	enum task_wait_kind wait_kind;
+	const void *wait_obj;
+	const char *wait_what;
+	const struct lockdep_map *wait_map;
+	pthread_cond_t cv;
+	bool aborted;
+	jmp_buf abort_env;
+	s64 prio;
+	const char *last_sites[TASK_LAST_STEPS];
+	u64 last_steps[TASK_LAST_STEPS];
+	unsigned int last_pos;
+	bool joined;		/* task_join() owns the struct */
+
+	/* Lockdep: held-lock stack, touched only by the task itself. */
+	struct held_lock held[MAX_LOCK_DEPTH];
+	int depth;
+
+	/* RCU read-side nesting. */
+	int rcu_nesting;
+	bool rcu_registered;
+};
+
+/* Block the current task on @obj until sched_wake_obj(@obj) (deterministic mode). */
+void sched_block_on(enum task_wait_kind kind, const void *obj,
+		    const struct lockdep_map *map, const char *what);
+/* Make every task blocked on @obj runnable again (deterministic mode). */
+void sched_wake_obj(const void *obj);
+/* Is the current thread a task of a deterministic run? */
+bool sched_task_is_deterministic(void);
+/* Hung-task watchdog timeout of the current run in milliseconds. */
+unsigned int sched_hang_timeout_ms(void);
+
+/*
+ * Call @fn for every live task of the run in progress (deterministic mode,
+ * or the current task only in free mode). Used by reports.
+ */
+void sched_for_each_task(void (*fn)(struct task *t, void *arg), void *arg);
+
+/* lockdep_add_report() with the choice of printing it. */
+void __lockdep_add_report(enum lockdep_report_kind kind, const char *classes,
+			  const char *text, bool print);
+
+/* Deterministic synchronize_rcu(): wait until no other task is in a read section. */
+void sched_wait_rcu_readers(void);
+/* A task left its outermost read-side section. */
+void sched_rcu_reader_done(void);
+
+#endif /* TDXSIM_BASE_SCHED_INTERNAL_H */

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * RCU through liburcu: a deferred free runs only after the readers that
+ * could see the object have left; synchronize_rcu() waits for them; and
+ * lockdep knows read-side sections.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "base/atomic.h"
+#include "base/lockdep.h"
+#include "base/rcu.h"
+#include "base/sched.h"
+
+struct obj {
+	int value;
+	struct rcu_head rcu;
+};
+
+static struct obj *gp;
+static int freed;
+static int reader_inside;
+static int reader_may_leave;
+static int reader_saw;
+
+static void obj_free_rcu(struct rcu_head *head)
+{
+	struct obj *o = container_of(head, struct obj, rcu);
+
+	/* The reader must be gone by now. */
+	if (__atomic_load_n(&reader_inside, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&freed, -1, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&freed, 1, __ATOMIC_RELEASE);
+	free(o);
+}
+
+static int reader(void *arg)
+{
+	struct obj *o;
+
+	rcu_read_lock();
+	o = rcu_dereference(gp);
+	__atomic_store_n(&reader_inside, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&reader_may_leave, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	reader_saw = o->value;	/* still valid: we are inside */
+	__atomic_store_n(&reader_inside, 0, __ATOMIC_RELEASE);
+	rcu_read_unlock();
+	return 0;
+}
+
+static void test_deferred_free_after_readers_leave(void **state)
+{
+	struct obj *old = malloc(sizeof(*old)), *new = malloc(sizeof(*new));
+	struct task *t;
+	int i;
+	u64 queued = rcu_callbacks_queued(), run = rcu_callbacks_run();
+
+	old->value = 1;
+	new->value = 2;
+	gp = old;
+	freed = 0;
+	reader_may_leave = 0;
+	t = task_create("reader", reader, NULL);
+	while (!__atomic_load_n(&reader_inside, __ATOMIC_ACQUIRE))
+		usleep(1000);
+
+	rcu_assign_pointer(gp, new);
+	call_rcu(&old->rcu, obj_free_rcu);
+	assert_int_equal(rcu_callbacks_queued(), queued + 1);
+	/* Give liburcu every chance to run it too early. */
+	for (i = 0; i < 20; i++) {
+		usleep(2000);
+		assert_int_equal(__atomic_load_n(&freed, __ATOMIC_ACQUIRE), 0);
+	}
+	__atomic_store_n(&reader_may_leave, 1, __ATOMIC_RELEASE);
+	task_join(t);
+	assert_int_equal(reader_saw, 1);
+	rcu_barrier();
+	assert_int_equal(__atomic_load_n(&freed, __ATOMIC_ACQUIRE), 1);
+	assert_int_equal(rcu_callbacks_run(), run + 1);
+	free(new);
+}
+
+static int sync_done;
+
+static int syncer(void *arg)
+{
+	synchronize_rcu();
+	__atomic_store_n(&sync_done, 1, __ATOMIC_RELEASE);
+	/* The reader that was inside when we started has left. */
+	return __atomic_load_n(&reader_inside, __ATOMIC_ACQUIRE) ? -1 : 0;
+}
+
+static void test_synchronize_waits_for_reader(void **state)
+{
+	struct obj o = { .value = 5 };
+	struct task *r, *s;
+	int i;
+
+	gp = &o;
+	reader_may_leave = 0;
+	sync_done = 0;
+	r = task_create("reader", reader, NULL);
+	while (!__atomic_load_n(&reader_inside, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	s = task_create("syncer", syncer, NULL);
+	for (i = 0; i < 20; i++) {
+		usleep(2000);
+		assert_int_equal(__atomic_load_n(&sync_done, __ATOMIC_ACQUIRE),
+				 0);
+	}
+	__atomic_store_n(&reader_may_leave, 1, __ATOMIC_RELEASE);
+	assert_int_equal(task_join(s), 0);
+	task_join(r);
+	assert_int_equal(reader_saw, 5);
+}
+
+static void test_nesting_and_lockdep(void **state)
+{
+	lockdep_reset();
+	lockdep_set_quiet(true);
+	assert_false(rcu_read_lock_held());
+	rcu_read_lock();
+	rcu_read_lock();
+	assert_true(rcu_read_lock_held());
+	rcu_read_unlock();
+	assert_true(rcu_read_lock_held());
+	rcu_read_unlock();
+	assert_false(rcu_read_lock_held());
+	assert_int_equal(lockdep_nr_reports(), 0);
+
+	/* synchronize_rcu() inside a read-side section is reported, not hung. */
+	rcu_read_lock();
+	synchronize_rcu();
+	rcu_read_unlock();
+	assert_int_equal(lockdep_count_reports(LOCKDEP_RECURSIVE,
+					       "rcu_read_lock"), 1);
+	lockdep_set_quiet(false);
+	lockdep_reset();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deferred_free_after_readers_leave),
+		cmocka_unit_test(test_synchronize_waits_for_reader),
+		cmocka_unit_test(test_nesting_and_lockdep),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
