@@ -19,7 +19,7 @@ deps:
 
 $(BUILD)/build.ninja:
 	@scripts/deps.sh
-	meson setup $(BUILD) >/dev/null
+	meson setup $(BUILD) | tail -n 3
 
 build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD)
@@ -36,7 +36,7 @@ check: build
 $(BUILD_ASAN)/build.ninja:
 	@scripts/deps.sh
 	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false \
-	  -Dbuildtype=debug >/dev/null
+	  -Dbuildtype=debug | tail -n 3
 
 sanitize: deps $(BUILD_ASAN)/build.ninja
 	@ninja -C $(BUILD_ASAN)
@@ -50,7 +50,7 @@ sanitize: deps $(BUILD_ASAN)/build.ninja
 $(BUILD_TSAN)/build.ninja:
 	@scripts/deps.sh
 	meson setup $(BUILD_TSAN) -Db_sanitize=thread -Db_lundef=false \
-	  -Dbuildtype=debugoptimized >/dev/null
+	  -Dbuildtype=debugoptimized | tail -n 3
 
 tsan: deps $(BUILD_TSAN)/build.ninja
 	@ninja -C $(BUILD_TSAN)
