@@ -629,6 +629,16 @@ void *pfn_to_virt(u64 pfn)
 	return pm.mem_base + (pfn << PAGE_SHIFT);
 }
 
+struct page *virt_to_page(const void *addr)
+{
+	const u8 *p = addr;
+
+	if (!ready() || p < pm.mem_base ||
+	    p >= pm.mem_base + (pm.nr_pages << PAGE_SHIFT))
+		return NULL;
+	return &pm.pages[(p - pm.mem_base) >> PAGE_SHIFT];
+}
+
 struct page *phys_to_page(hpa_t pa)
 {
 	return pfn_to_page(pa >> PAGE_SHIFT);

@@ -86,6 +86,8 @@ static inline hpa_t page_to_phys(const struct page *page)
 {
 	return page_to_pfn(page) << PAGE_SHIFT;
 }
+/* The struct page whose bytes contain @addr, NULL outside the PFN space. */
+struct page *virt_to_page(const void *addr);
 /* The struct page of host physical address @pa, NULL if outside the PFN space. */
 struct page *phys_to_page(hpa_t pa);
 bool pfn_valid(u64 pfn);
