@@ -1,12 +1,374 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The tdxsim command. Only the host layer exists so far: say so.
+ * tdxsim: the command line.
+ *
+ *   tdxsim info [--json] [--td-shim] [IMAGE]
+ *   tdxsim run | measure | scenario | explore ...
+ *
+ * Exit status: 0 success, 1 failure (a bad image, a failed run), 2 usage
+ * error or a command that is not available in this build.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/tdvf.h"
+
+#define EXIT_USAGE	2
+
+struct tdxsim_cmd {
+	const char *name;
+	const char *summary;
+	const char *help;
+	int (*fn)(const struct tdxsim_cmd *cmd, int argc, char **argv);
+};
+
+static const char *prog = "tdxsim";
+
+static __printf(2, 3) int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s%s%s: ", prog, cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s %s%s--help' for more information.\n", prog,
+		cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static const char *layout_name(enum tdvf_layout layout, bool json)
+{
+	if (layout == TDVF_LAYOUT_OVMF_TABLE)
+		return json ? "ovmf-guid-table" : "OVMF GUID table";
+	return json ? "td-shim-legacy" : "td-shim metadata offset";
+}
+
+/* "0x..." for every value, 0 included (printf's "%#x" prints "0"). */
+static const char *hex(u64 v, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%llx", (unsigned long long)v);
+	return buf;
+}
+
+static void info_text(const char *name, const struct tdvf_info *info)
+{
+	char attr[64], h[4][24];
+	u64 adds, extends;
+	u32 i;
+
+	tdvf_measure_counts(info, &adds, &extends);
+	printf("image: %s (%zu bytes)\n", name, info->image_size);
+	printf("metadata: %s, descriptor at file offset %#x, version %u, %u sections\n",
+	       layout_name(info->layout, false), info->descriptor_offset,
+	       info->version, info->nr_sections);
+	printf("%3s  %-13s  %-10s  %-11s  %-18s  %-14s  %s\n", "#", "type",
+	       "DataOffset", "RawDataSize", "MemoryAddress", "MemoryDataSize",
+	       "attributes");
+	for (i = 0; i < info->nr_sections; i++) {
+		const struct tdvf_section *s = &info->sections[i];
+
+		printf("%3u  %-13s  %-10s  %-11s  %-18s  %-14s  %s\n", i,
+		       tdvf_section_type_name(s->type),
+		       hex(s->data_offset, h[0], sizeof(h[0])),
+		       hex(s->raw_data_size, h[1], sizeof(h[1])),
+		       hex(s->memory_address, h[2], sizeof(h[2])),
+		       hex(s->memory_data_size, h[3], sizeof(h[3])),
+		       tdvf_attr_names(s->attributes, attr, sizeof(attr)));
+	}
+	printf("measurement: %llu TDH.MEM.PAGE.ADD, %llu TDH.MR.EXTEND (%llu bytes hashed into MRTD)\n",
+	       (unsigned long long)adds, (unsigned long long)extends,
+	       (unsigned long long)(adds + 3 * extends) * 128);
+}
+
+static void info_json(const char *name, const struct tdvf_info *info)
+{
+	u64 adds, extends;
+	char attr[64];
+	u32 i;
+
+	tdvf_measure_counts(info, &adds, &extends);
+	printf("{\"image\": ");
+	json_string(stdout, name);
+	printf(", \"size\": %zu, \"layout\": \"%s\", \"descriptor_offset\": %u, \"version\": %u,\n",
+	       info->image_size, layout_name(info->layout, true),
+	       info->descriptor_offset, info->version);
+	printf(" \"page_adds\": %llu, \"mr_extends\": %llu, \"bytes_hashed\": %llu,\n",
+	       (unsigned long long)adds, (unsigned long long)extends,
+	       (unsigned long long)(adds + 3 * extends) * 128);
+	printf(" \"sections\": [");
+	for (i = 0; i < info->nr_sections; i++) {
+		const struct tdvf_section *s = &info->sections[i];
+
+		printf("%s\n  {\"index\": %u, \"type\": \"%s\", \"type_id\": %u, \"data_offset\": %u, \"raw_data_size\": %u, \"memory_address\": %llu, \"memory_data_size\": %llu, \"attributes\": %u, \"attribute_names\": \"%s\"}",
+		       i ? "," : "", i, tdvf_section_type_name(s->type),
+		       s->type, s->data_offset, s->raw_data_size,
+		       (unsigned long long)s->memory_address,
+		       (unsigned long long)s->memory_data_size, s->attributes,
+		       tdvf_attr_names(s->attributes, attr, sizeof(attr)));
+	}
+	printf("\n ]}\n");
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	}
+	return false;
+}
+
+static int cmd_info(const struct tdxsim_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "td-shim", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int flags = 0;
+	struct tdvf_info info;
+	const char *path, *name;
+	bool json = false;
+	char err[512];
+	size_t size;
+	u8 *image;
+	int c, ret;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 's':
+			flags |= TDVF_PARSE_TDSHIM;
+			break;
+		case 'h':
+			fputs(cmd->help, stdout);
+			return 0;
+		default:
+			return usage_error(cmd->name, "unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return usage_error(cmd->name,
+				   "takes at most one IMAGE, got %d arguments",
+				   argc - optind);
+	path = optind < argc ? argv[optind] : NULL;
+
+	if (path) {
+		ret = tdvf_load_file(path, &image, &size, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "%s info: %s\n", prog, err);
+			return 1;
+		}
+		name = path;
+	} else {
+		ret = tdvf_builtin_image(&image, &size);
+		if (ret) {
+			fprintf(stderr, "%s info: built-in firmware: %s\n",
+				prog, strerror(-ret));
+			return 1;
+		}
+		name = "(built-in)";
+	}
+
+	ret = tdvf_parse_flags(image, size, flags, &info, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "%s info: %s: %s\n", prog, name, err);
+		free(image);
+		return 1;
+	}
+	if (json)
+		info_json(name, &info);
+	else
+		info_text(name, &info);
+	tdvf_info_free(&info);
+	free(image);
+	return 0;
+}
+
+static int cmd_not_built(const struct tdxsim_cmd *cmd, int argc, char **argv)
+{
+	if (wants_help(argc, argv)) {
+		fputs(cmd->help, stdout);
+		return 0;
+	}
+	fprintf(stderr,
+		"%s %s: not available yet: this build of tdxsim has no TD launch path\n",
+		prog, cmd->name);
+	return EXIT_USAGE;
+}
+
+static int cmd_help(const struct tdxsim_cmd *cmd, int argc, char **argv);
+
+static const struct tdxsim_cmd commands[] = {
+	{
+		"info", "show the TDVF metadata of a firmware image",
+		"usage: tdxsim info [--json] [--td-shim] [IMAGE]\n"
+		"\n"
+		"Parse the TDVF metadata of the firmware IMAGE (without IMAGE, of\n"
+		"tdxsim's built-in firmware) and print its section table: index,\n"
+		"type, DataOffset, RawDataSize, MemoryAddress, MemoryDataSize and\n"
+		"attributes, then how many TDH.MEM.PAGE.ADD and TDH.MR.EXTEND calls\n"
+		"loading it takes. A malformed image is refused with one message\n"
+		"naming what is wrong (exit status 1).\n"
+		"\n"
+		"  --json      print JSON instead of a table\n"
+		"  --td-shim   also accept td-shim section types 4..8 (PERM_MEM,\n"
+		"              PAYLOAD, PAYLOAD_PARAM, TD_INFO, TD_PARAMS), which a\n"
+		"              QEMU TD launch refuses\n"
+		"  -h, --help  show this help\n",
+		cmd_info,
+	},
+	{
+		"run", "launch a TD from a firmware image and run it",
+		"usage: tdxsim run [OPTIONS] [IMAGE]\n"
+		"\n"
+		"Launch a TD the way QEMU does (TDX VM and vCPU init, firmware\n"
+		"population with KVM_TDX_INIT_MEM_REGION, finalize) and run its\n"
+		"vCPUs. Without IMAGE, the built-in firmware is used.\n"
+		"\n"
+		"Not available in this build: the launch path is not built yet\n"
+		"(exit status 2).\n",
+		cmd_not_built,
+	},
+	{
+		"measure", "compute a TD's MRTD by running the launch path",
+		"usage: tdxsim measure [OPTIONS] [IMAGE]\n"
+		"\n"
+		"Compute the MRTD of a TD launched from IMAGE by running the real\n"
+		"launch path against the software TDX module.\n"
+		"\n"
+		"Not available in this build: the launch path is not built yet\n"
+		"(exit status 2).\n",
+		cmd_not_built,
+	},
+	{
+		"scenario", "run a bug scenario in the old and upstream designs",
+		"usage: tdxsim scenario [OPTIONS] NAME\n"
+		"\n"
+		"Run the scenario NAME, one per design variant, in the design\n"
+		"before its patch and in the upstream design.\n"
+		"\n"
+		"Not available in this build: the launch path is not built yet\n"
+		"(exit status 2).\n",
+		cmd_not_built,
+	},
+	{
+		"explore", "explore a scenario's interleavings over many seeds",
+		"usage: tdxsim explore [OPTIONS] NAME\n"
+		"\n"
+		"Run the scenario NAME under the deterministic scheduler with many\n"
+		"seeds and report the seeds that fail.\n"
+		"\n"
+		"Not available in this build: the launch path is not built yet\n"
+		"(exit status 2).\n",
+		cmd_not_built,
+	},
+	{
+		"help", "show help for tdxsim or one of its commands",
+		"usage: tdxsim help [COMMAND]\n",
+		cmd_help,
+	},
+};
+
+static void main_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"usage: tdxsim [--help] [--version] COMMAND [ARGS]\n"
+		"\n"
+		"A user-space model of KVM's TDX private-memory machinery, run\n"
+		"against a software TDX module.\n"
+		"\n"
+		"Commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f, "\nRun 'tdxsim COMMAND --help' for a command's options.\n");
+}
+
+static const struct tdxsim_cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(const struct tdxsim_cmd *cmd, int argc, char **argv)
+{
+	const struct tdxsim_cmd *c;
+
+	if (argc < 2) {
+		main_usage(stdout);
+		return 0;
+	}
+	if (argc > 2)
+		return usage_error(cmd->name, "takes at most one COMMAND");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(cmd->help, stdout);
+		return 0;
+	}
+	c = find_cmd(argv[1]);
+	if (!c)
+		return usage_error(cmd->name, "unknown command '%s'", argv[1]);
+	fputs(c->help, stdout);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	fprintf(stderr, "tdxsim: only the host layer (src/base) is built so far; "
-			"the TD launch path does not exist yet\n");
-	return 2;
+	const struct tdxsim_cmd *cmd;
+
+	if (argc < 2) {
+		main_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		main_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("tdxsim %s\n", TDXSIM_VERSION);
+		return 0;
+	}
+	if (argv[1][0] == '-')
+		return usage_error(NULL, "unknown option '%s'", argv[1]);
+	cmd = find_cmd(argv[1]);
+	if (!cmd)
+		return usage_error(NULL, "unknown command '%s'", argv[1]);
+	return cmd->fn(cmd, argc - 1, argv + 1);
 }

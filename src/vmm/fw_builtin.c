@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tdxsim's built-in TDVF image, generated in memory so that a demo needs no
+ * firmware file.
+ *
+ * It has OVMF's shape at a quarter of the size: the image is mapped just
+ * below 4 GiB, the CFV (a placeholder variable store) at its start and the
+ * BFV (measured, MR.EXTEND) over the rest, with the TDX metadata and the
+ * OVMF GUIDed table at the end of the BFV as in OVMF. TD_HOB and TEMP_MEM
+ * sit where OVMF puts them. The BFV's bytes are a header string followed by
+ * a pseudo-random stream from a fixed seed, so the image (and its MRTD) is
+ * the same on every run and recognisable in a memory dump. It is not code:
+ * the reset vector is "jmp $".
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/tdvf.h"
+
+#define FW_SIZE			0x40000UL	/* 256 KiB */
+#define FW_BASE			(0x100000000ULL - FW_SIZE)
+#define FW_CFV_SIZE		0x10000UL
+#define FW_BFV_OFFSET		FW_CFV_SIZE
+#define FW_BFV_SIZE		(FW_SIZE - FW_CFV_SIZE)
+/* The descriptor is at size - 0x800 (OVMF: size - 0x840). */
+#define FW_DESC_FROM_END	0x800UL
+#define FW_SEED			0x7464787369d5eedULL
+
+#define FW_TABLE_END		0x20
+#define FW_ENTRY_HDR		18
+#define FW_OFFSET_ENTRY_LEN	(4 + FW_ENTRY_HDR)
+#define FW_TABLE_LEN		(FW_OFFSET_ENTRY_LEN + FW_ENTRY_HDR)
+
+static const char fw_bfv_header[] =
+	"tdxsim built-in TDVF: BFV (measured, MR.EXTEND). Not firmware code: "
+	"a pseudo-random stream from a fixed seed follows.\n";
+static const char fw_cfv_header[] =
+	"tdxsim built-in TDVF: CFV (variable store placeholder, not measured)\n";
+
+static const struct tdvf_section fw_sections[] = {
+	{ FW_BFV_OFFSET, FW_BFV_SIZE, FW_BASE + FW_BFV_OFFSET, FW_BFV_SIZE,
+	  TDVF_SECTION_BFV, TDVF_ATTR_MR_EXTEND },
+	{ 0, FW_CFV_SIZE, FW_BASE, FW_CFV_SIZE, TDVF_SECTION_CFV, 0 },
+	{ 0, 0, 0x810000, 0x10000, TDVF_SECTION_TEMP_MEM, 0 },
+	{ 0, 0, 0x80b000, 0x2000, TDVF_SECTION_TEMP_MEM, 0 },
+	{ 0, 0, 0x809000, 0x2000, TDVF_SECTION_TD_HOB, 0 },
+	{ 0, 0, 0x800000, 0x6000, TDVF_SECTION_TEMP_MEM, 0 },
+};
+
+static void put_le16(u8 *p, u16 v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static void put_le32(u8 *p, u32 v)
+{
+	put_le16(p, v);
+	put_le16(p + 2, v >> 16);
+}
+
+static void put_le64(u8 *p, u64 v)
+{
+	put_le32(p, v);
+	put_le32(p + 4, v >> 32);
+}
+
+/* splitmix64: a fixed, portable stream. */
+static u64 fw_next(u64 *state)
+{
+	u64 z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+int tdvf_builtin_image(u8 **image, size_t *size)
+{
+	size_t desc = FW_SIZE - FW_DESC_FROM_END, i, pos;
+	u64 state = FW_SEED;
+	struct tdvf_info info;
+	u8 *img, *e;
+
+	img = malloc(FW_SIZE);
+	if (!img)
+		return -ENOMEM;
+
+	/* CFV: header, then erased flash. */
+	memset(img, 0xff, FW_CFV_SIZE);
+	memcpy(img, fw_cfv_header, sizeof(fw_cfv_header) - 1);
+
+	/* BFV: header, then the stream up to the metadata. */
+	memcpy(img + FW_BFV_OFFSET, fw_bfv_header, sizeof(fw_bfv_header) - 1);
+	for (pos = FW_BFV_OFFSET + sizeof(fw_bfv_header) - 1; pos < FW_SIZE;
+	     pos += 8) {
+		u64 v = fw_next(&state);
+
+		memcpy(img + pos, &v, min_t(size_t, 8, FW_SIZE - pos));
+	}
+
+	/* TDX metadata GUID, then the descriptor and its sections. */
+	memcpy(img + desc - TDVF_GUID_SIZE, tdvf_metadata_guid,
+	       TDVF_GUID_SIZE);
+	memcpy(img + desc, "TDVF", 4);
+	put_le32(img + desc + 4, TDVF_DESCRIPTOR_SIZE +
+		 ARRAY_SIZE(fw_sections) * TDVF_SECTION_SIZE);
+	put_le32(img + desc + 8, 1);
+	put_le32(img + desc + 12, ARRAY_SIZE(fw_sections));
+	for (i = 0; i < ARRAY_SIZE(fw_sections); i++) {
+		const struct tdvf_section *s = &fw_sections[i];
+
+		e = img + desc + TDVF_DESCRIPTOR_SIZE + i * TDVF_SECTION_SIZE;
+		put_le32(e, s->data_offset);
+		put_le32(e + 4, s->raw_data_size);
+		put_le64(e + 8, s->memory_address);
+		put_le64(e + 16, s->memory_data_size);
+		put_le32(e + 24, s->type);
+		put_le32(e + 28, s->attributes);
+	}
+
+	/*
+	 * OVMF GUIDed table, ending at size - 0x20: the TDX metadata offset
+	 * entry, then the footer entry holding the table's total length.
+	 */
+	e = img + FW_SIZE - FW_TABLE_END - FW_TABLE_LEN;
+	put_le32(e, FW_DESC_FROM_END);
+	put_le16(e + 4, FW_OFFSET_ENTRY_LEN);
+	memcpy(e + 6, tdvf_metadata_offset_guid, TDVF_GUID_SIZE);
+	put_le16(e + FW_OFFSET_ENTRY_LEN, FW_TABLE_LEN);
+	memcpy(e + FW_OFFSET_ENTRY_LEN + 2, tdvf_ovmf_table_footer_guid,
+	       TDVF_GUID_SIZE);
+
+	/* Reset vector area: nops, and "jmp $" at 0xfffffff0. */
+	memset(img + FW_SIZE - FW_TABLE_END, 0x90, FW_TABLE_END);
+	img[FW_SIZE - 0x10] = 0xeb;
+	img[FW_SIZE - 0x0f] = 0xfe;
+
+	if (tdvf_parse(img, FW_SIZE, &info, NULL, 0)) {
+		free(img);
+		return -EINVAL;
+	}
+	tdvf_info_free(&info);
+	*image = img;
+	*size = FW_SIZE;
+	return 0;
+}
