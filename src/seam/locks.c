@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The module's try-locks (reference tdx-module.md §6.1). Every acquire
+ * either succeeds or fails at once; the caller turns a failure into
+ * TDX_OPERAND_BUSY with the operand id of the contended object. The lock
+ * words are __atomic builtins (acquire on success, release on release), so
+ * ThreadSanitizer sees the ordering; no acquire ever waits.
+ */
+#include "seam/seam_internal.h"
+
+/* sharex_lock_t: shared is xadd +2 (a failed reader does not undo it). */
+bool sharex_try_shared(struct sharex_lock *l)
+{
+	u32 old = __atomic_fetch_add(&l->v, 2, __ATOMIC_ACQUIRE);
+
+	return !(old & SHAREX_X);
+}
+
+bool sharex_try_excl(struct sharex_lock *l)
+{
+	u32 zero = 0;
+
+	return __atomic_compare_exchange_n(&l->v, &zero, SHAREX_X, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+void sharex_release_shared(struct sharex_lock *l)
+{
+	__atomic_fetch_sub(&l->v, 2, __ATOMIC_RELEASE);
+}
+
+/* Writing 0 also wipes the counts left by readers that failed meanwhile. */
+void sharex_release_excl(struct sharex_lock *l)
+{
+	__atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+}
+
+enum lock_ret sharex_hp_host_shared(struct sharex_hp_lock *l)
+{
+	u32 old = __atomic_load_n(&l->v, __ATOMIC_RELAXED), new;
+
+	for (;;) {
+		if (old & SHAREX_X) {
+			__atomic_fetch_or(&l->v, SHAREX_HP, __ATOMIC_RELAXED);
+			return LOCK_BUSY;
+		}
+		/* A successful host reader clears HP. */
+		new = (old + SHAREX_HP_RD) & ~SHAREX_HP;
+		if (__atomic_compare_exchange_n(&l->v, &old, new, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return LOCK_OK;
+	}
+}
+
+enum lock_ret sharex_hp_host_excl(struct sharex_hp_lock *l)
+{
+	u32 old = 0;
+
+	if (__atomic_compare_exchange_n(&l->v, &old, SHAREX_X, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return LOCK_OK;
+	if (old == SHAREX_HP &&
+	    __atomic_compare_exchange_n(&l->v, &old, SHAREX_X, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return LOCK_OK;
+	__atomic_fetch_or(&l->v, SHAREX_HP, __ATOMIC_RELAXED);
+	return LOCK_BUSY;
+}
+
+enum lock_ret sharex_hp_guest_shared(struct sharex_hp_lock *l)
+{
+	u32 old = __atomic_load_n(&l->v, __ATOMIC_RELAXED);
+
+	for (;;) {
+		if (old & SHAREX_HP)
+			return LOCK_BUSY_HP;
+		if (old & SHAREX_X)
+			return LOCK_BUSY;
+		if (__atomic_compare_exchange_n(&l->v, &old,
+						old + SHAREX_HP_RD, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return LOCK_OK;
+	}
+}
+
+void sharex_hp_release_shared(struct sharex_hp_lock *l)
+{
+	__atomic_fetch_sub(&l->v, SHAREX_HP_RD, __ATOMIC_RELEASE);
+}
+
+/* Exclusive release keeps HP and clears the rest. */
+void sharex_hp_release_excl(struct sharex_hp_lock *l)
+{
+	__atomic_fetch_and(&l->v, SHAREX_HP, __ATOMIC_RELEASE);
+}
+
+bool sharex_hp_promote(struct sharex_hp_lock *l)
+{
+	u32 old = __atomic_load_n(&l->v, __ATOMIC_RELAXED);
+
+	if ((old & ~SHAREX_HP) != SHAREX_HP_RD)
+		return false;
+	return __atomic_compare_exchange_n(&l->v, &old, SHAREX_X, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/*
+ * S-EPT entry lock: TDEL (bit 11) in the entry itself, HP (bit 52) set by a
+ * host that failed to get it.
+ */
+bool sept_entry_lock_host(u64 *ep)
+{
+	u64 old = __atomic_fetch_or(ep, SEPT_TDEL, __ATOMIC_ACQUIRE);
+
+	if (old & SEPT_TDEL) {
+		__atomic_fetch_or(ep, SEPT_HP, __ATOMIC_RELAXED);
+		return false;
+	}
+	__atomic_fetch_and(ep, ~SEPT_HP, __ATOMIC_RELAXED);
+	return true;
+}
+
+enum lock_ret sept_entry_lock_guest(u64 *ep)
+{
+	u64 old = __atomic_fetch_or(ep, SEPT_TDEL, __ATOMIC_ACQUIRE);
+
+	if (old & SEPT_TDEL)
+		return LOCK_BUSY;
+	if (old & SEPT_HP) {
+		__atomic_fetch_and(ep, ~SEPT_TDEL, __ATOMIC_RELEASE);
+		return LOCK_BUSY_HP;
+	}
+	return LOCK_OK;
+}
+
+void sept_entry_unlock(u64 *ep)
+{
+	__atomic_fetch_and(ep, ~SEPT_TDEL, __ATOMIC_RELEASE);
+}
+
+void sept_entry_set(u64 *ep, u64 val)
+{
+	u64 old = __atomic_load_n(ep, __ATOMIC_RELAXED);
+	u64 new;
+
+	val &= ~SEPT_LOCK_BITS;
+	do {
+		new = val | (old & SEPT_LOCK_BITS);
+	} while (!__atomic_compare_exchange_n(ep, &old, new, false,
+					      __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+}

@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private state of tdxsim's software TDX module. Nothing outside src/seam
+ * may include this header: the rest of tdxsim reaches the module only
+ * through seamcall.h (host) and tdcall.h (guest).
+ */
+#ifndef TDXSIM_SEAM_SEAM_INTERNAL_H
+#define TDXSIM_SEAM_SEAM_INTERNAL_H
+
+#include "base/atomic.h"
+#include "base/compiler.h"
+#include "seam/seamcall.h"
+#include "seam/tdcall.h"
+
+struct evp_md_ctx_st;
+
+/* ---------------------------------------------------------------------- */
+/* Try-locks (locks.c; reference §6.1). None of them ever waits.           */
+/* ---------------------------------------------------------------------- */
+
+/* sharex_lock_t: bit 0 exclusive, bits 31:1 reader count (+2 each). */
+struct sharex_lock {
+	u32 v;
+};
+
+/* sharex_hp_lock_t: bit 0 exclusive, bit 1 host priority, readers +4 each. */
+struct sharex_hp_lock {
+	u32 v;
+};
+
+#define SHAREX_X	1U
+#define SHAREX_HP	2U
+#define SHAREX_HP_RD	4U
+
+enum lock_ret {
+	LOCK_OK = 0,
+	LOCK_BUSY,		/* TDX_OPERAND_BUSY */
+	LOCK_BUSY_HP,		/* ..._BUSY_HOST_PRIORITY (guest only) */
+};
+
+bool sharex_try_shared(struct sharex_lock *l);
+bool sharex_try_excl(struct sharex_lock *l);
+void sharex_release_shared(struct sharex_lock *l);
+void sharex_release_excl(struct sharex_lock *l);
+
+enum lock_ret sharex_hp_host_shared(struct sharex_hp_lock *l);
+enum lock_ret sharex_hp_host_excl(struct sharex_hp_lock *l);
+enum lock_ret sharex_hp_guest_shared(struct sharex_hp_lock *l);
+void sharex_hp_release_shared(struct sharex_hp_lock *l);
+void sharex_hp_release_excl(struct sharex_hp_lock *l);
+/* Promote a shared hold to exclusive if the caller is the only reader. */
+bool sharex_hp_promote(struct sharex_hp_lock *l);
+
+/* ---------------------------------------------------------------------- */
+/* S-EPT entries (sept.c; reference §4).                                   */
+/* ---------------------------------------------------------------------- */
+
+#define SEPT_R		BIT_ULL(0)
+#define SEPT_W		BIT_ULL(1)
+#define SEPT_X		BIT_ULL(2)
+#define SEPT_RWX	(SEPT_R | SEPT_W | SEPT_X)
+#define SEPT_MT_SHIFT	3
+#define SEPT_MT_MASK	(7ULL << SEPT_MT_SHIFT)
+#define SEPT_MT_WB	(6ULL << SEPT_MT_SHIFT)
+#define SEPT_IPAT	BIT_ULL(6)
+#define SEPT_PS		BIT_ULL(7)
+#define SEPT_A		BIT_ULL(8)
+#define SEPT_D		BIT_ULL(9)
+#define SEPT_TDEL	BIT_ULL(11)
+#define SEPT_HPA_MASK	GENMASK_ULL(51, 12)
+#define SEPT_HP		BIT_ULL(52)
+#define SEPT_TDEX	BIT_ULL(53)
+#define SEPT_TDBW	BIT_ULL(54)
+#define SEPT_TDB	BIT_ULL(55)
+#define SEPT_TDP	BIT_ULL(56)
+#define SEPT_SVE	BIT_ULL(63)
+/* Bits of the 7-bit state encoding. */
+#define SEPT_STATE_BITS	(SEPT_D | SEPT_TDEX | SEPT_TDBW | SEPT_TDB | \
+			 SEPT_TDP | SEPT_IPAT | SEPT_PS)
+/* The lock bits, never part of a value written by a leaf. */
+#define SEPT_LOCK_BITS	(SEPT_TDEL | SEPT_HP)
+/* 2M PENDING leaf: 4K chunks already zeroed by an interrupted ACCEPT. */
+#define SEPT_ACCEPT_CNT_SHIFT	12
+#define SEPT_ACCEPT_CNT_MASK	GENMASK_ULL(20, 12)
+
+#define SEPT_FREE_RAW	(SEPT_TDEX | SEPT_TDBW | SEPT_TDB | SEPT_SVE)
+
+enum sept_state {
+	SEPT_FREE,
+	SEPT_REMOVED,
+	SEPT_NL_MAPPED,
+	SEPT_NL_BLOCKED,
+	SEPT_MAPPED,
+	SEPT_BLOCKED,
+	SEPT_BLOCKEDW,
+	SEPT_EXPORTED_BLOCKEDW,
+	SEPT_EXPORTED_DIRTY,
+	SEPT_EXPORTED_DIRTY_BLOCKEDW,
+	SEPT_PENDING,
+	SEPT_PENDING_BLOCKED,
+	SEPT_PENDING_BLOCKEDW,
+	SEPT_PENDING_EXPORTED_BLOCKEDW,
+	SEPT_PENDING_EXPORTED_DIRTY,
+	SEPT_PENDING_EXPORTED_DIRTY_BLOCKEDW,
+	SEPT_NR_STATES,
+	SEPT_BAD_STATE = SEPT_NR_STATES,
+};
+
+enum sept_state sept_state_of(u64 e);
+u8 sept_public_state(enum sept_state s);
+bool sept_state_is_leaf(enum sept_state s);
+bool sept_state_any_blocked(enum sept_state s);
+bool sept_state_guest_accessible(enum sept_state s);
+bool sept_state_tlb_tracking_required(enum sept_state s);
+const char *sept_state_name(enum sept_state s);
+/* Build the raw entry of @state pointing at @hpa (non-FREE states). */
+u64 sept_make(enum sept_state state, u64 hpa);
+
+static inline u64 sept_hpa(u64 e)
+{
+	return e & SEPT_HPA_MASK;
+}
+
+/* Size in bytes of a leaf or the range of an entry at TDX level @level. */
+static inline u64 sept_level_size(int level)
+{
+	return 4096ULL << (9 * level);
+}
+
+static inline unsigned int sept_index(u64 gpa, int level)
+{
+	return (gpa >> (12 + 9 * level)) & 511;
+}
+
+/* The 512 entries of the S-EPT page at @pa. */
+u64 *sept_page(u64 pa);
+/* Entry locks: host sets HP on failure and clears it on success. */
+bool sept_entry_lock_host(u64 *ep);
+enum lock_ret sept_entry_lock_guest(u64 *ep);
+void sept_entry_unlock(u64 *ep);
+/* Replace the value of a locked entry, keeping its HP and TDEL bits. */
+void sept_entry_set(u64 *ep, u64 val);
+static inline u64 sept_entry_read(u64 *ep)
+{
+	return __atomic_load_n(ep, __ATOMIC_ACQUIRE);
+}
+
+/* ---------------------------------------------------------------------- */
+/* PAMT (pamt.c; reference §12).                                           */
+/* ---------------------------------------------------------------------- */
+
+struct pamt_entry {
+	struct sharex_hp_lock lock;	/* this 4K page */
+	struct sharex_hp_lock blk;	/* 2M block (on 2M-aligned PFNs) */
+	u8 pt;				/* TDX_PT_* */
+	u8 size;			/* 0 4K, 1 2M, 2 1G (REG pages) */
+	u8 zero;			/* PAGE_ZERO_*: accepted, not written */
+	u8 rsvd;
+	u32 rsvd2;
+	u64 owner;			/* owner TDR HPA */
+	u64 bepoch;			/* TD epoch at BLOCK */
+	u64 aux;			/* REG/EPT: GPA; TDR/TDVPR: object */
+};
+
+extern u64 pamt_nr_pfns;
+struct pamt_entry *pamt_entry(u64 pfn);
+
+/* Is @pa a 4K-aligned address of the PFN space (and not PFN 0)? */
+bool pamt_pa_valid(u64 pa);
+
+/* Lock one 4K page for the host: the 2M block shared, then the page. */
+enum lock_ret pamt_lock_4k(u64 pfn, bool excl);
+void pamt_unlock_4k(u64 pfn, bool excl);
+/* Lock the 2M or 1G range at @pfn (aligned) exclusively: its 2M blocks. */
+enum lock_ret pamt_lock_range(u64 pfn, int level);
+void pamt_unlock_range(u64 pfn, int level);
+/* Set type/owner/size/aux of 512^@level pages starting at @pfn. */
+void pamt_set(u64 pfn, int level, u8 pt, u64 owner, u64 aux);
+/* True if all 512^@level pages from @pfn are TDX_PT_NDA. */
+bool pamt_range_free(u64 pfn, int level);
+int pamt_init(void);
+void pamt_exit(void);
+
+/* ---------------------------------------------------------------------- */
+/* Memory encryption model (mktme.c).                                      */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A page TDG.MEM.PAGE.ACCEPT zeroed is only marked (PAGE_ZERO_LAZY): it
+ * reads as zeros, and its encrypted zeros are written at the first guest
+ * write (PAGE_ZERO_BUSY while that happens). An accepted page thus costs
+ * host memory only once the guest writes it.
+ */
+#define PAGE_ZERO_NONE	0
+#define PAGE_ZERO_LAZY	1
+#define PAGE_ZERO_BUSY	2
+
+/* Mark the private 4K page at @pa as accepted (zeros, not yet written). */
+void mktme_zero_lazy(u64 pa);
+/* Guest/MR.EXTEND access to private bytes, honouring PAGE_ZERO_LAZY. */
+void mktme_private_read(u64 key, u64 pa, void *dst, size_t len);
+void mktme_private_write(u64 key, u64 pa, const void *src, size_t len);
+
+/* Write @len bytes of plaintext @src to @pa encrypted with @key. */
+void mktme_write(u64 key, u64 pa, const void *src, size_t len);
+/* Read @len bytes at @pa decrypted with @key into @dst. */
+void mktme_read(u64 key, u64 pa, void *dst, size_t len);
+/* Fill @len bytes at @pa with encrypted zeros. */
+void mktme_zero(u64 key, u64 pa, size_t len);
+u64 mktme_new_key(u64 seed);
+/* The key the module's own structures (TDR, TDCS, TDVPS) are written with. */
+extern u64 mktme_global_key;
+
+/* ---------------------------------------------------------------------- */
+/* TDs and vCPUs.                                                          */
+/* ---------------------------------------------------------------------- */
+
+enum td_lifecycle {
+	TD_HKID_ASSIGNED = 0,
+	TD_KEYS_CONFIGURED = 1,
+	TD_BLOCKED = 2,
+	TD_TEARDOWN = 3,
+};
+
+enum td_op_state {
+	OP_STATE_UNINITIALIZED = 0,
+	OP_STATE_INITIALIZED = 1,
+	OP_STATE_RUNNABLE = 2,
+};
+
+enum vcpu_state {
+	VCPU_UNINITIALIZED = 0,
+	VCPU_READY = 2,
+	VCPU_ACTIVE = 4,
+	VCPU_DISABLED = 8,
+};
+
+#define TDX_MIN_TDCS_PAGES	6
+#define TDX_MAX_TDCS_PAGES	9
+#define TDX_NR_TDCS_PAGES	6
+#define TDX_NR_TDCX_PAGES	5
+#define SEPT_ROOT_PAGE_INDEX	3
+#define TDX_MAX_VCPUS_PER_TD	1024
+#define STEPPING_EPF_THRESHOLD	6
+#define EPF_GPA_LIST_SIZE	32
+#define TDX_KEYID_SHIFT		46
+#define TDX_MAX_HKIDS		63
+
+struct tdx_vcpu;
+
+struct tdx_td {
+	u64 tdr_pa;
+	u16 hkid;
+	u64 key;			/* MKTME key stream of the HKID */
+	int lifecycle;			/* enum td_lifecycle; TDR X */
+	int op_state;			/* enum td_op_state; TDR X */
+	bool fatal;
+	bool dead;			/* TDR reclaimed */
+	struct sharex_hp_lock op_state_lock;
+	struct sharex_lock sept_lock;	/* the S-EPT tree */
+	struct sharex_lock epoch_lock;
+	u64 td_epoch;
+	u32 refcount[2];
+	int num_tdcs;
+	u64 tdcs_pa[TDX_MAX_TDCS_PAGES];
+	/* TD_PARAMS */
+	u64 attributes;
+	u64 xfam;
+	u64 config_flags;
+	u16 max_vcpus;
+	int pwl;			/* 3: 4-level, 4: 5-level */
+	int gpaw;			/* 48 or 52 */
+	u64 shared_mask;
+	bool pending_ve_disable;
+	u32 num_vcpus;
+	/* Measurement */
+	struct evp_md_ctx_st *mrtd_ctx;
+	u8 mrtd[48];
+	bool mrtd_valid;
+	/* Pages owned besides the TDR (4K units). */
+	u64 chldcnt;
+	struct tdx_vcpu *vcpus;		/* lock-free push list */
+	struct tdx_td_stats stats;
+	struct tdx_td *next;		/* all TDs ever created */
+};
+
+struct tdx_vcpu_ctx {
+	struct tdx_vcpu *vcpu;
+};
+
+struct tdx_exit {
+	u64 rax;
+	struct tdx_module_args regs;
+};
+
+struct tdx_vcpu {
+	u64 tdvpr_pa;
+	struct tdx_td *td;
+	int state;			/* enum vcpu_state */
+	int num_tdcx;
+	u64 tdcx_pa[TDX_NR_TDCX_PAGES];
+	u32 vcpu_index;
+	u32 x2apic_id;
+	bool x2apic_valid;
+	u64 initial_rcx;
+	bool associated;
+	bool dead;
+	u32 in_guest;
+	u64 vcpu_epoch;
+	u64 shared_eptp;
+	u32 ipi_pending;
+	const struct tdx_guest_ops *ops;
+	void *guest;
+	struct tdx_vcpu_ctx ctx;
+	u64 entries;			/* completed calls of ops->run() */
+	/* The exit being built while the guest runs. */
+	bool exit_pending;
+	struct tdx_exit exit;
+	/* TDG.VP.VMCALL completion. */
+	bool last_exit_vmcall;
+	u64 vmcall_subfn;
+	bool vmcall_result_valid;
+	struct tdx_module_args vmcall_result;
+	/* #VE info (TDG.VP.VEINFO.GET) */
+	bool ve_valid;
+	u64 ve_exit_reason, ve_exit_qual, ve_gpa;
+	/* Zero-step mitigation */
+	bool progress;
+	int epf_count;
+	int epf_n;
+	u64 epf_gpa[EPF_GPA_LIST_SIZE];
+	struct tdx_vcpu_stats stats;
+	struct tdx_vcpu *next;		/* TD's vCPU list */
+};
+
+static inline struct tdx_vcpu *ctx_vcpu(const struct tdx_vcpu_ctx *ctx)
+{
+	return ctx->vcpu;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Module-wide state and helpers (tdx_module.c).                           */
+/* ---------------------------------------------------------------------- */
+
+extern struct tdx_module_config seam_cfg;
+
+/* Per-call context kept by the dispatcher for counters and cost. */
+struct seam_call {
+	unsigned int leaf;
+	unsigned int version;
+	struct tdx_module_args *args;
+	struct tdx_td *td;
+	struct tdx_vcpu *vcpu;
+	u64 extra_cost_ns;
+};
+
+static inline u64 tdx_err(u64 code, u64 operand)
+{
+	return code + operand;
+}
+
+/*
+ * Lock the TDR at @tdr_pa (explicit operand register @opid) shared or
+ * exclusive; on success *@tdp is the TD. Errors: OPERAND_INVALID|opid,
+ * BUSY|opid, PAGE_METADATA_INCORRECT|opid.
+ */
+u64 td_lock_tdr(struct seam_call *c, u64 tdr_pa, u64 opid, bool excl,
+		struct tdx_td **tdp);
+void td_unlock_tdr(struct tdx_td *td, bool excl);
+/* check_td_in_correct_build_state(): fatal, keys configured, TDCS allocated. */
+u64 td_check_build_state(struct tdx_td *td);
+/* Is @leaf allowed in the TD's OP_STATE (reference §3.2)? */
+bool td_op_state_allows(struct tdx_td *td, unsigned int leaf);
+/* Take the OP_STATE lock shared (BUSY|OP_STATE). */
+u64 td_lock_op_state(struct tdx_td *td);
+void td_unlock_op_state(struct tdx_td *td);
+/* Verify a GPA|level operand (reference §1.2); 0 or OPERAND_INVALID|RCX. */
+u64 td_check_gpa_level(struct tdx_td *td, u64 rcx, int min_level,
+		       int max_level, u64 *gpa, int *level);
+/* Is @bepoch TLB-tracked (reference §7)? */
+bool td_is_tlb_tracked(struct tdx_td *td, u64 bepoch);
+/* Does the TD's OP_STATE require TLB tracking (RUNNABLE)? */
+bool td_tracking_required(struct tdx_td *td);
+/* Add @n to the TD's owned-page count (atomic). */
+void td_add_children(struct tdx_td *td, s64 n);
+
+/* ---------------------------------------------------------------------- */
+/* S-EPT walk and leaves (sept.c).                                         */
+/* ---------------------------------------------------------------------- */
+
+struct sept_walk {
+	u64 *ep;		/* entry at the level reached */
+	u64 entry;		/* its value when read */
+	int level;		/* level reached */
+};
+
+/* Walk from the root towards @gpa; stop at @target or where it must. */
+void sept_walk(struct tdx_td *td, u64 gpa, int target, struct sept_walk *w);
+/* Extended error outputs: RCX (architectural entry) and RDX (level | state). */
+void sept_set_ext(struct tdx_module_args *args, u64 entry, int level);
+
+u64 seam_mem_sept_add(struct seam_call *c);
+u64 seam_mem_page_add(struct seam_call *c);
+u64 seam_mem_page_aug(struct seam_call *c);
+u64 seam_mem_range_block(struct seam_call *c);
+u64 seam_mem_range_unblock(struct seam_call *c);
+u64 seam_mem_page_remove(struct seam_call *c);
+u64 seam_mem_sept_remove(struct seam_call *c);
+u64 seam_mem_page_demote(struct seam_call *c);
+u64 seam_mem_page_promote(struct seam_call *c);
+u64 seam_mem_track(struct seam_call *c);
+u64 seam_mr_extend(struct seam_call *c);
+
+/* ---------------------------------------------------------------------- */
+/* Measurement (measure.c).                                                */
+/* ---------------------------------------------------------------------- */
+
+int mrtd_init(struct tdx_td *td);
+void mrtd_page_add(struct tdx_td *td, u64 gpa);
+void mrtd_extend(struct tdx_td *td, u64 gpa, const u8 chunk[256]);
+void mrtd_finalize(struct tdx_td *td);
+void mrtd_free(struct tdx_td *td);
+
+/* ---------------------------------------------------------------------- */
+/* Guest side (guest.c).                                                   */
+/* ---------------------------------------------------------------------- */
+
+u64 seam_vp_enter(struct seam_call *c);
+/* Lock the vCPU at @tdvpr_pa (operand @opid) and its TDR (implicit). */
+u64 vcpu_lock(struct seam_call *c, u64 tdvpr_pa, u64 opid, bool tdvpr_excl,
+	      bool tdr_excl, struct tdx_vcpu **vp);
+void vcpu_unlock(struct tdx_vcpu *v, bool tdvpr_excl, bool tdr_excl);
+
+/* ---------------------------------------------------------------------- */
+/* Counters and cost (stats.c).                                            */
+/* ---------------------------------------------------------------------- */
+
+void stats_account_call(struct seam_call *c, u64 status);
+void stats_account_tdcall(struct tdx_vcpu *v, unsigned int leaf, u64 extra_ns);
+void stats_account_exit(struct tdx_vcpu *v, u64 reason);
+void stats_init_costs(struct tdx_module_config *cfg);
+void stats_copy_td(struct tdx_td_stats *dst, const struct tdx_td_stats *src);
+void stats_copy_vcpu(struct tdx_vcpu_stats *dst,
+		     const struct tdx_vcpu_stats *src);
+u64 stats_tdcall_cost_ns(unsigned int leaf);
+/* Zeroing / copying cost per 4K page (perf-anchors A14). */
+#define COST_ZERO_4K_NS	180
+#define COST_COPY_4K_NS	250
+
+#endif /* TDXSIM_SEAM_SEAM_INTERNAL_H */
