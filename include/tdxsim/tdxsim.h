@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tdxsim's system calls: what a VMM uses instead of open(2), ioctl(2),
+ * close(2), fallocate(2), mmap(2) and munmap(2) to talk to the simulated
+ * /dev/kvm, plus tdxsim's own controls (TDXSIM_* requests).
+ *
+ * The calls behave like the system calls they replace: they return -1 and
+ * set errno on failure. File descriptors handed out by tdxsim are real
+ * process descriptor numbers (each reserves a descriptor of /dev/null), so
+ * they never collide with the process's own files. tdxsim_ioctl(),
+ * tdxsim_close() and tdxsim_fallocate() on a descriptor tdxsim did not
+ * create are passed to the real system call.
+ */
+#ifndef TDXSIM_TDXSIM_H
+#define TDXSIM_TDXSIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "tdxsim/kvm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* fallocate(2) modes a guest_memfd accepts (Linux's values). */
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE	0x01
+#endif
+#ifndef FALLOC_FL_PUNCH_HOLE
+#define FALLOC_FL_PUNCH_HOLE	0x02
+#endif
+
+/* open(2) for "/dev/kvm" (ENOENT for any other path). */
+int tdxsim_open(const char *path, int flags);
+
+/*
+ * ioctl(2): one optional argument (a pointer or an integer). Returns the
+ * request's result (0, a value, or a new file descriptor for KVM_CREATE_VM,
+ * KVM_CREATE_VCPU and KVM_CREATE_GUEST_MEMFD), or -1 with errno set.
+ */
+int tdxsim_ioctl(int fd, unsigned long request, ...);
+
+/* close(2). The last close of a guest_memfd releases it (and its VM ref). */
+int tdxsim_close(int fd);
+
+/*
+ * fallocate(2) on a guest_memfd: mode FALLOC_FL_KEEP_SIZE allocates,
+ * FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE frees (zapping private
+ * mappings first).
+ */
+int tdxsim_fallocate(int fd, int mode, off_t offset, off_t len);
+
+/*
+ * mmap(2) of a vCPU fd (offset 0, up to KVM_GET_VCPU_MMAP_SIZE bytes: the
+ * vCPU's struct kvm_run, readable and writable directly), or of a guest_memfd
+ * created with GUEST_MEMFD_FLAG_MMAP (MAP_SHARED only). A guest_memfd mapping
+ * reserves address space that must NOT be dereferenced: host accesses to it
+ * go through tdxsim_gmem_host_access(), which models the page fault.
+ * Returns MAP_FAILED with errno set on failure.
+ */
+void *tdxsim_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		  off_t off);
+/* munmap(2) of a range returned by tdxsim_mmap() (whole mappings only). */
+int tdxsim_munmap(void *addr, size_t len);
+
+/*
+ * A host access of @len bytes at @addr inside a guest_memfd mapping, as a
+ * load (@write false: into @buf) or a store (@write true: from @buf). It takes
+ * mm->mmap_lock for read and runs guest_memfd's fault handler for each page,
+ * exactly as a CPU access would. Returns 0, or -EFAULT where the kernel would
+ * raise SIGBUS/SIGSEGV (a private page, a page beyond the file's size, an
+ * address that is not in a guest_memfd mapping, a store to a read-only one).
+ */
+int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write);
+
+/* ---- tdxsim controls: ioctl requests of type TDXSIMIO ---- */
+#define TDXSIMIO	0xAF
+
+/* struct tdxsim_design: the design variants of DESIGN.md, per VM. */
+enum tdxsim_populate {
+	/* Open-coded population, no kvm_gmem_populate() (seed 000). */
+	TDXSIM_POPULATE_DECOUPLED = 0,
+	/* 6.16: kvm_gmem_populate() + GUP + kvm_tdp_map_page() in the lock. */
+	TDXSIM_POPULATE_GMEM = 1,
+	/* 6.19: kvm_gmem_populate() + kvm_tdp_mmu_map_private_pfn(). */
+	TDXSIM_POPULATE_MAP_PFN = 2,
+};
+
+enum tdxsim_accept_level {
+	/* Split and inhibit huge mappings on an ACCEPT-level exit (seed 001). */
+	TDXSIM_ACCEPT_LEVEL_SPLIT_INHIBIT = 0,
+	/* Ignore the accept level (the guest loops: livelock). */
+	TDXSIM_ACCEPT_LEVEL_IGNORE = 1,
+};
+
+enum tdxsim_vp_init_lock {
+	/* TDH.VP.INIT under mmu_lock held for write (seed 002). */
+	TDXSIM_VP_INIT_LOCK_MMU_WRITE = 0,
+	/* TDH.VP.INIT without mmu_lock (BUSY in a no-fail path). */
+	TDXSIM_VP_INIT_LOCK_NONE = 1,
+};
+
+enum tdxsim_gmem_locking {
+	/* Linux 6.16-6.19: kvm_gmem_get_pfn() takes no invalidate lock. */
+	TDXSIM_GMEM_LOCKING_LEGACY = 0,
+	/*
+	 * In-flight series: kvm_gmem_get_pfn() and host faults on a guest_memfd
+	 * mapping take the invalidate lock shared (host faults under mmap_lock).
+	 */
+	TDXSIM_GMEM_LOCKING_INFLIGHT = 1,
+};
+
+struct tdxsim_design {
+	__tdxsim_u32 populate;		/* enum tdxsim_populate */
+	__tdxsim_u32 accept_level;	/* enum tdxsim_accept_level */
+	__tdxsim_u32 vp_init_lock;	/* enum tdxsim_vp_init_lock */
+	/* 1: TDX holds a page reference per S-EPT page (pre seed 003). */
+	__tdxsim_u32 pin_pages;
+	/* 1: freeze mirror SPTEs around S-EPT updates (seed 004). */
+	__tdxsim_u32 mirror_freeze;
+	__tdxsim_u32 gmem_locking;	/* enum tdxsim_gmem_locking */
+	/* Version passed to TDH.VP.INIT (0 or 1; KVM passes 1). */
+	__tdxsim_u32 vp_init_version;
+	/*
+	 * 1: guest_memfd files created from now on use 2M folios where the
+	 * file offset is 2M aligned and the file covers the whole 2M.
+	 */
+	__tdxsim_u32 gmem_hugepages;
+	/*
+	 * 1: KVM_TDX_INIT_MEM_REGION with MEASURE adds the whole region first
+	 * and extends it afterwards (the older two-pass API); 0: page by page.
+	 */
+	__tdxsim_u32 measure_two_pass;
+	__tdxsim_u32 reserved[7];	/* must be zero */
+};
+
+/* The upstream design: what a new VM starts with. */
+#define TDXSIM_DESIGN_DEFAULT {						\
+	.populate = TDXSIM_POPULATE_DECOUPLED,				\
+	.accept_level = TDXSIM_ACCEPT_LEVEL_SPLIT_INHIBIT,		\
+	.vp_init_lock = TDXSIM_VP_INIT_LOCK_MMU_WRITE,			\
+	.pin_pages = 0,							\
+	.mirror_freeze = 1,						\
+	.gmem_locking = TDXSIM_GMEM_LOCKING_LEGACY,			\
+	.vp_init_version = 1,						\
+	.gmem_hugepages = 0,						\
+	.measure_two_pass = 0,						\
+}
+
+/* TDXSIM_SET_GUEST: the guest program a vCPU runs (opaque to KVM). */
+struct tdxsim_guest {
+	const void *ops;	/* the guest program's operations */
+	void *guest;		/* its context */
+};
+
+/*
+ * TDXSIM_INJECT_FAULT: make the @nth call (1 = the next one) of SEAMCALL
+ * leaf @leaf on this VM, counted from this request, return @status instead
+ * of calling the module. At most 16 injections are pending per VM.
+ */
+struct tdxsim_inject_fault {
+	__tdxsim_u32 leaf;	/* SEAMCALL leaf number (< 128) */
+	__tdxsim_u32 nth;	/* >= 1 */
+	__tdxsim_u64 status;	/* TDX status to return (non-zero) */
+};
+
+#define TDXSIM_NR_VENDOR_STATS	32
+
+/* TDXSIM_GET_STATS: event counters of one VM since its creation. */
+struct tdxsim_stats {
+	__tdxsim_u64 faults;		/* guest page faults handled by the MMU */
+	__tdxsim_u64 fault_retries;	/* faults that ended in RET_PF_RETRY */
+	__tdxsim_u64 memory_fault_exits; /* KVM_EXIT_MEMORY_FAULT exits */
+	__tdxsim_u64 pre_faults;	/* KVM_PRE_FAULT_MEMORY steps */
+	__tdxsim_u64 conversions;	/* SET_MEMORY_ATTRIBUTES that changed */
+	__tdxsim_u64 pages_to_private;	/* 4K pages converted to private */
+	__tdxsim_u64 pages_to_shared;	/* 4K pages converted to shared */
+	__tdxsim_u64 punch_holes;	/* guest_memfd PUNCH_HOLE calls */
+	__tdxsim_u64 gmem_folios_allocated; /* guest_memfd folios allocated */
+	__tdxsim_u64 gmem_folios_freed;	/* guest_memfd folios freed */
+	__tdxsim_u64 gmem_folio_splits;	/* 2M folios split into 4K */
+	__tdxsim_u64 splits;		/* huge mappings split by the MMU */
+	__tdxsim_u64 zaps;		/* kvm_unmap_gfn_range() calls */
+	__tdxsim_u64 zapped_leaves;	/* leaf SPTEs zapped */
+	__tdxsim_u64 tlb_flushes;	/* remote TLB flushes */
+	__tdxsim_u64 invalidations;	/* mmu_invalidate begin/end pairs */
+	__tdxsim_u64 memslot_updates;	/* successful memslot changes */
+	__tdxsim_u64 kicks;		/* kvm_make_all_cpus_request() calls */
+	__tdxsim_u64 vm_bugged;		/* 1 once KVM_BUG_ON fired */
+	__tdxsim_u64 reserved[13];	/* zero */
+	/* Filled by the vendor code (TDX: SEAMCALL counts and the like). */
+	__tdxsim_u64 vendor[TDXSIM_NR_VENDOR_STATS];
+};
+
+/* Number of SEAMCALL (and TDCALL) leaves in struct tdxsim_td_stats. */
+#define TDXSIM_NR_LEAVES	64
+/* Number of VMX exit reasons in struct tdxsim_td_stats. */
+#define TDXSIM_NR_EXIT_REASONS	80
+
+/* TDXSIM_GET_MRTD: the TD's build-time measurement (after finalize). */
+struct tdxsim_mrtd {
+	__tdxsim_u8 mrtd[48];		/* SHA-384 digest, as TDH.MNG.RD reads it */
+};
+
+/* TDXSIM_GET_TD_STATS: the software TDX module's counters for one TD. */
+struct tdxsim_td_stats {
+	__tdxsim_u64 seamcalls[TDXSIM_NR_LEAVES]; /* SEAMCALLs per leaf */
+	__tdxsim_u64 tdcalls[TDXSIM_NR_LEAVES];	/* guest TDCALLs per leaf */
+	__tdxsim_u64 busy[TDXSIM_NR_LEAVES];	/* TDX_OPERAND_BUSY per leaf */
+	__tdxsim_u64 exits[TDXSIM_NR_EXIT_REASONS]; /* TD exits per reason */
+	__tdxsim_u64 errors;		/* failed SEAMCALLs other than BUSY */
+	__tdxsim_u64 cost_ns;		/* modelled module time */
+	__tdxsim_u64 pages_owned;	/* PAMT pages the TD owns now */
+	__tdxsim_u64 reserved[5];	/* zero */
+};
+
+/*
+ * TDXSIM_CHECK_INVARIANTS: cross-check KVM's mirror page tables against the
+ * module's S-EPT and PAMT. @buf/@len (in): a buffer for the report text
+ * (NUL-terminated, truncated to fit; 0/0 for none). @errors (out): the
+ * number of violations found.
+ */
+struct tdxsim_check {
+	__tdxsim_u64 buf;		/* user pointer */
+	__tdxsim_u32 len;		/* its size in bytes */
+	__tdxsim_u32 errors;
+};
+
+/* kvm_run.internal.suberror when tdxsim detects a guest livelock. */
+#define TDXSIM_INTERNAL_ERROR_LIVELOCK	0x7d51
+
+/* Set the design of a VM; VM fd, before KVM_TDX_INIT_VM and any vCPU. */
+#define TDXSIM_SET_DESIGN	_IOW(TDXSIMIO, 0x00, struct tdxsim_design)
+/* Read the design of a VM; VM fd. */
+#define TDXSIM_GET_DESIGN	_IOR(TDXSIMIO, 0x01, struct tdxsim_design)
+/* Attach a guest program to a vCPU; vCPU fd, before KVM_TDX_INIT_VCPU. */
+#define TDXSIM_SET_GUEST	_IOW(TDXSIMIO, 0x02, struct tdxsim_guest)
+/* Inject a SEAMCALL failure; VM fd. */
+#define TDXSIM_INJECT_FAULT	_IOW(TDXSIMIO, 0x03, struct tdxsim_inject_fault)
+/* Read the VM's counters; VM fd (also on a dead VM). */
+#define TDXSIM_GET_STATS	_IOR(TDXSIMIO, 0x04, struct tdxsim_stats)
+/* The vendor's controls (TDX VMs; -ENOTTY for others; -EIO once dead). */
+#define TDXSIM_GET_MRTD		_IOR(TDXSIMIO, 0x05, struct tdxsim_mrtd)
+#define TDXSIM_GET_TD_STATS	_IOR(TDXSIMIO, 0x06, struct tdxsim_td_stats)
+#define TDXSIM_CHECK_INVARIANTS	_IOWR(TDXSIMIO, 0x07, struct tdxsim_check)
+
+_Static_assert(sizeof(struct tdxsim_design) == 64, "tdxsim_design");
+_Static_assert(sizeof(struct tdxsim_stats) == 64 * 8, "tdxsim_stats");
+_Static_assert(sizeof(struct tdxsim_td_stats) == 280 * 8, "tdxsim_td_stats");
+_Static_assert(sizeof(struct tdxsim_check) == 16, "tdxsim_check");
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TDXSIM_TDXSIM_H */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The bits of the VFS that KVM's files need: struct file with its reference
+ * count, the process's descriptor table, and deferred final fput()s.
+ *
+ * Every tdxsim descriptor is a struct file of one kind (/dev/kvm, VM, vCPU,
+ * guest_memfd) installed in a table indexed by the descriptor number. The
+ * number is a real process descriptor (a reserved /dev/null), so it cannot
+ * collide with the process's own files.
+ *
+ * As in the kernel, the last fput() of a file does not release it on the
+ * spot, where the caller may hold locks the release takes (kvm->slots_lock
+ * for guest_memfd): the release is queued on the calling thread and runs in
+ * task_work_run(), which every uapi entry point calls before it returns.
+ */
+#ifndef TDXSIM_KVM_FS_H
+#define TDXSIM_KVM_FS_H
+
+#include <sys/types.h>
+
+#include "base/atomic.h"
+#include "base/compiler.h"
+#include "base/rcu.h"
+
+struct file;
+struct vm_area_struct;
+struct address_space;
+
+enum kvm_file_kind {
+	KVM_FILE_SYSTEM = 1,	/* /dev/kvm */
+	KVM_FILE_VM,
+	KVM_FILE_VCPU,
+	KVM_FILE_GMEM,
+};
+
+struct file_operations {
+	enum kvm_file_kind kind;
+	const char *name;	/* "kvm-vm", "kvm-vcpu:N", "kvm-gmem" */
+	long (*unlocked_ioctl)(struct file *file, unsigned long ioctl,
+			       unsigned long arg);
+	long (*fallocate)(struct file *file, int mode, loff_t offset,
+			  loff_t len);
+	int (*mmap)(struct file *file, struct vm_area_struct *vma);
+	/* Called once, after the last reference is gone. */
+	void (*release)(struct file *file);
+};
+
+struct file {
+	const struct file_operations *f_op;
+	atomic_t f_count;
+	void *private_data;
+	struct address_space *f_mapping;	/* guest_memfd only */
+	struct rcu_head rcu;
+	struct file *deferred_next;
+};
+
+/* The file's kind. */
+static inline enum kvm_file_kind file_kind(const struct file *file)
+{
+	return file->f_op->kind;
+}
+
+/*
+ * Make a file of @fops with @priv (and page cache @mapping, or NULL) and
+ * install it at a new descriptor.
+ * Returns the descriptor (the table holds the file's one reference) or a
+ * negative errno.
+ */
+int anon_inode_getfd(const struct file_operations *fops, void *priv,
+		     struct address_space *mapping, struct file **filep);
+/* The file at @fd with a new reference, or NULL. */
+struct file *fget(int fd);
+/* Take another reference on @file. */
+struct file *get_file(struct file *file);
+/*
+ * Take a reference on *@fp unless it is NULL or already being released
+ * (the kernel's get_file_active()); the caller is inside rcu_read_lock().
+ */
+struct file *get_file_rcu_active(struct file **fp);
+/* Drop a reference; the last one queues the release (see task_work_run). */
+void fput(struct file *file);
+/* Remove @fd from the table and drop its reference. -EBADF if not ours. */
+int close_fd(int fd);
+/* Is @fd a descriptor of the process that tdxsim did not create? */
+bool fd_is_foreign(int fd);
+/* Run the releases queued by this thread's final fput()s. */
+void task_work_run(void);
+/* Number of descriptors tdxsim has open (for tests). */
+int nr_open_files(void);
+
+#endif /* TDXSIM_KVM_FS_H */

@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * guest_memfd (the kernel's virt/kvm/guest_memfd.c, 6.19 shape, with the
+ * in-flight locking generation and 2M folios as options; see guest_memfd.h).
+ *
+ * Objects: a gmem_inode (size, flags, page cache, invalidate lock) and a
+ * gmem_file per VM view (the struct file's private data: the VM, and the
+ * bindings of page offsets to memslots). Folio references: the page cache
+ * holds one per folio; kvm_gmem_get_pfn() hands out one more that the MMU
+ * drops with kvm_release_faultin_page(). Nothing else pins guest memory: a
+ * folio stays alive until the invalidation that unmaps it has completed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/page_alloc.h"
+#include "base/rcu.h"
+#include "base/strbuf.h"
+#include "kvm/guest_memfd.h"
+#include "kvm/kvm_host.h"
+#include "kvm/mm.h"
+#include "kvm/mmu.h"
+
+#define GMEM_HPAGE_ORDER	PMD_ORDER
+#define GMEM_HPAGE_NR		(1UL << GMEM_HPAGE_ORDER)
+
+struct gmem_inode {
+	struct address_space mapping;
+	u64 size;		/* i_size in bytes */
+	u64 flags;		/* GUEST_MEMFD_FLAG_* */
+	bool huge;		/* 2M folios where they fit */
+	atomic_t i_count;	/* files using the inode */
+	u64 nr_folios;		/* under i_pages_lock */
+	struct kvm *kvm;	/* the creating VM (for statistics) */
+};
+
+struct gmem_binding {
+	u64 start;		/* first page offset */
+	u64 end;		/* last page offset + 1 */
+	struct kvm_memory_slot *slot;
+};
+
+/* A sorted array of bindings, replaced whole under the invalidate lock. */
+struct gmem_bindings {
+	struct rcu_head rcu;
+	int nr;
+	struct gmem_binding b[];
+};
+
+struct gmem_file {
+	struct kvm *kvm;
+	struct gmem_inode *inode;
+	struct gmem_bindings *bindings;	/* RCU; NULL when empty */
+	struct list_head entry;		/* mapping->i_private_list */
+};
+
+struct wait_queue_head kvm_gmem_folio_wq;
+
+static void __attribute__((constructor)) kvm_gmem_init(void)
+{
+	init_waitqueue_head(&kvm_gmem_folio_wq);
+}
+
+static const struct file_operations kvm_gmem_fops;
+
+bool file_is_gmem(const struct file *file)
+{
+	return file && file->f_op == &kvm_gmem_fops;
+}
+
+static inline struct gmem_inode *gmem_inode(struct file *file)
+{
+	return ((struct gmem_file *)file->private_data)->inode;
+}
+
+static inline u64 gmem_size_pages(struct gmem_inode *inode)
+{
+	return inode->size >> PAGE_SHIFT;
+}
+
+/* Drop a folio reference and let a waiting split re-check. */
+static void gmem_folio_put(struct page *page)
+{
+	put_page(page);
+	wake_up(&kvm_gmem_folio_wq);
+}
+
+static inline bool folio_is_huge(struct page *head)
+{
+	return head->order == GMEM_HPAGE_ORDER;
+}
+
+/* The first page offset of the folio @head (stored in page->private). */
+static inline u64 folio_index(struct page *head)
+{
+	return head->private;
+}
+
+/* ---- bindings ---- */
+
+static struct kvm_memory_slot *gmem_binding_lookup(struct gmem_bindings *bs,
+						   u64 index)
+{
+	int lo = 0, hi;
+
+	if (!bs)
+		return NULL;
+	hi = bs->nr;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (bs->b[mid].end <= index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < bs->nr && bs->b[lo].start <= index)
+		return bs->b[lo].slot;
+	return NULL;
+}
+
+/* Does any binding overlap [start, end)? (invalidate lock held) */
+static bool gmem_bindings_overlap(struct gmem_bindings *bs, u64 start, u64 end)
+{
+	int i;
+
+	if (!bs)
+		return false;
+	for (i = 0; i < bs->nr; i++) {
+		if (bs->b[i].start < end && start < bs->b[i].end)
+			return true;
+	}
+	return false;
+}
+
+static void gmem_bindings_free_rcu(struct rcu_head *head)
+{
+	free(container_of(head, struct gmem_bindings, rcu));
+}
+
+/* Publish @gmem's bindings with @add inserted or @remove taken out. */
+static void gmem_bindings_update(struct gmem_file *gmem,
+				 const struct gmem_binding *add,
+				 struct kvm_memory_slot *remove)
+{
+	struct gmem_bindings *old = gmem->bindings, *new;
+	int i, j = 0, nr = old ? old->nr : 0;
+	bool added = false;
+
+	new = xzalloc(sizeof(*new) + (nr + 1) * sizeof(new->b[0]));
+	for (i = 0; i < nr; i++) {
+		if (old->b[i].slot == remove)
+			continue;
+		if (add && !added && add->start < old->b[i].start) {
+			new->b[j++] = *add;
+			added = true;
+		}
+		new->b[j++] = old->b[i];
+	}
+	if (add && !added)
+		new->b[j++] = *add;
+	new->nr = j;
+	if (!j) {
+		free(new);
+		new = NULL;
+	}
+	rcu_assign_pointer(gmem->bindings, new);
+	if (old)
+		call_rcu(&old->rcu, gmem_bindings_free_rcu);
+}
+
+/* ---- the page cache ---- */
+
+/*
+ * The folio caching @index, created (order 9 when the inode uses 2M folios
+ * and the whole aligned 2M is inside the file and not yet cached in 4K
+ * pieces) if missing. Returns the folio's head with a reference for the
+ * caller, or an ERR-style NULL with *@err set.
+ */
+static struct page *kvm_gmem_get_folio(struct gmem_inode *inode, u64 index,
+				       int *err)
+{
+	struct address_space *mapping = &inode->mapping;
+	struct page *head;
+	u64 base, i, nr;
+
+	spin_lock(&mapping->i_pages_lock);
+	head = radix_lookup(&mapping->i_pages, index);
+	if (head)
+		goto out;
+
+	base = index;
+	nr = 1;
+	if (inode->huge) {
+		u64 hbase = ALIGN_DOWN(index, GMEM_HPAGE_NR);
+		u64 probe = hbase;
+
+		if (hbase + GMEM_HPAGE_NR <= gmem_size_pages(inode) &&
+		    !radix_next(&mapping->i_pages, &probe,
+				hbase + GMEM_HPAGE_NR)) {
+			base = hbase;
+			nr = GMEM_HPAGE_NR;
+		}
+	}
+	head = alloc_pages(nr == 1 ? 0 : GMEM_HPAGE_ORDER);
+	if (!head) {
+		spin_unlock(&mapping->i_pages_lock);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < nr; i++) {
+		struct page *p = pfn_to_page(page_to_pfn(head) + i);
+
+		p->private = base + i;
+		clear_bit(PG_uptodate, &p->flags);
+		if (radix_store(&mapping->i_pages, base + i, head)) {
+			WARN_ON_ONCE(1);
+		}
+	}
+	inode->nr_folios++;
+	kvm_stat_inc(inode->kvm, gmem_folios_allocated);
+out:
+	get_page(head);
+	spin_unlock(&mapping->i_pages_lock);
+	return head;
+}
+
+/* Remove folio @head from the page cache and drop the cache's reference. */
+static void kvm_gmem_remove_folio(struct gmem_inode *inode, struct page *head)
+{
+	struct address_space *mapping = &inode->mapping;
+	u64 i, nr = folio_is_huge(head) ? GMEM_HPAGE_NR : 1;
+	u64 base = folio_index(head);
+
+	spin_lock(&mapping->i_pages_lock);
+	for (i = 0; i < nr; i++)
+		radix_store(&mapping->i_pages, base + i, NULL);
+	inode->nr_folios--;
+	spin_unlock(&mapping->i_pages_lock);
+	kvm_stat_inc(inode->kvm, gmem_folios_freed);
+	gmem_folio_put(head);
+}
+
+/*
+ * Split the 2M folio @head into 4K folios. Only the page cache may hold a
+ * reference: transient ones (a fault between kvm_gmem_get_pfn() and
+ * kvm_release_faultin_page()) are waited for; a long-lived one (a pinned
+ * S-EPT page) makes the wait endless, which the deterministic scheduler
+ * reports as a hang and free mode's hung-task watchdog ends with -EINTR.
+ */
+static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
+{
+	struct address_space *mapping = &inode->mapping;
+	u64 i, base = folio_index(head);
+	bool uptodate[GMEM_HPAGE_NR];
+	int r;
+
+	lockdep_assert_held_write(&mapping->invalidate_lock);
+	for (;;) {
+		r = wait_event_killable(kvm_gmem_folio_wq,
+					page_ref_count(head) == 1);
+		if (r)
+			return r;
+		/* New references are only taken under i_pages_lock. */
+		spin_lock(&mapping->i_pages_lock);
+		if (page_ref_count(head) == 1)
+			break;
+		spin_unlock(&mapping->i_pages_lock);
+	}
+	/* Preparedness is per 4K page: keep it across the split. */
+	for (i = 0; i < GMEM_HPAGE_NR; i++)
+		uptodate[i] = test_bit(PG_uptodate,
+				       &pfn_to_page(page_to_pfn(head) + i)->flags);
+	r = split_page_block(head);
+	if (!r) {
+		for (i = 0; i < GMEM_HPAGE_NR; i++) {
+			struct page *p = pfn_to_page(page_to_pfn(head) + i);
+
+			if (uptodate[i])
+				set_bit(PG_uptodate, &p->flags);
+			else
+				clear_bit(PG_uptodate, &p->flags);
+			radix_store(&mapping->i_pages, base + i, p);
+		}
+		inode->nr_folios += GMEM_HPAGE_NR - 1;
+	}
+	spin_unlock(&mapping->i_pages_lock);
+	if (!r)
+		kvm_stat_inc(inode->kvm, gmem_folio_splits);
+	return r;
+}
+
+int kvm_gmem_split_folio(struct file *file, u64 index)
+{
+	struct gmem_inode *inode = gmem_inode(file);
+	struct page *head;
+
+	spin_lock(&inode->mapping.i_pages_lock);
+	head = radix_lookup(&inode->mapping.i_pages, index);
+	spin_unlock(&inode->mapping.i_pages_lock);
+	if (!head || !folio_is_huge(head))
+		return 0;
+	return __kvm_gmem_split_folio(inode, head);
+}
+
+/*
+ * Truncate [start, end): whole folios leave the page cache; a 2M folio the
+ * range covers in part is split first (invalidate lock held for write, and
+ * the range already unmapped from the VM).
+ */
+static int kvm_gmem_truncate_range(struct gmem_inode *inode, u64 start,
+				   u64 end)
+{
+	struct address_space *mapping = &inode->mapping;
+	u64 index = start;
+	int ret = 0;
+
+	for (;;) {
+		struct page *head;
+		u64 base;
+		int r;
+
+		spin_lock(&mapping->i_pages_lock);
+		head = radix_next(&mapping->i_pages, &index, end);
+		spin_unlock(&mapping->i_pages_lock);
+		if (!head)
+			break;
+
+		if (!folio_is_huge(head)) {
+			kvm_gmem_remove_folio(inode, head);
+			index++;
+			continue;
+		}
+		base = folio_index(head);
+		if (base >= start && base + GMEM_HPAGE_NR <= end) {
+			kvm_gmem_remove_folio(inode, head);
+			index = base + GMEM_HPAGE_NR;
+			continue;
+		}
+		r = __kvm_gmem_split_folio(inode, head);
+		if (r) {
+			/* Leave the folio whole; nothing of it is freed. */
+			ret = r;
+			index = base + GMEM_HPAGE_NR;
+		}
+		cond_resched();
+	}
+	return ret;
+}
+
+/* Drop every folio (the inode is going away). */
+static void kvm_gmem_evict_inode(struct gmem_inode *inode)
+{
+	struct address_space *mapping = &inode->mapping;
+	u64 index = 0;
+	struct page *head;
+
+	while ((head = radix_next(&mapping->i_pages, &index, ~0ULL))) {
+		u64 next = folio_index(head) +
+			   (folio_is_huge(head) ? GMEM_HPAGE_NR : 1);
+
+		kvm_gmem_remove_folio(inode, head);
+		index = next;
+	}
+	radix_destroy(&mapping->i_pages);
+	rwsem_destroy(&mapping->invalidate_lock);
+	spin_lock_destroy(&mapping->i_pages_lock);
+	free(inode);
+}
+
+u64 kvm_gmem_nr_folios(struct file *file)
+{
+	struct gmem_inode *inode = gmem_inode(file);
+	u64 n;
+
+	spin_lock(&inode->mapping.i_pages_lock);
+	n = inode->nr_folios;
+	spin_unlock(&inode->mapping.i_pages_lock);
+	return n;
+}
+
+struct page *kvm_gmem_peek_folio(struct file *file, u64 index)
+{
+	struct gmem_inode *inode = gmem_inode(file);
+	struct page *head;
+
+	spin_lock(&inode->mapping.i_pages_lock);
+	head = radix_lookup(&inode->mapping.i_pages, index);
+	spin_unlock(&inode->mapping.i_pages_lock);
+	return head;
+}
+
+/* ---- invalidation ---- */
+
+static enum kvm_gfn_range_filter gmem_attr_filter(struct gmem_inode *inode)
+{
+	if (inode->flags & GUEST_MEMFD_FLAG_INIT_SHARED)
+		return KVM_FILTER_SHARED;
+	return KVM_FILTER_PRIVATE;
+}
+
+/*
+ * Unmap what @gmem's bindings map of page offsets [start, end): under
+ * mmu_lock (write), begin an invalidation on the first binding that
+ * overlaps, add each slot's gfn range and zap it with the PRIVATE filter
+ * (SHARED for an INIT_SHARED inode). Invalidate lock held for write.
+ */
+static void kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
+				      u64 end)
+{
+	struct gmem_bindings *bs = gmem->bindings;
+	struct kvm *kvm = gmem->kvm;
+	bool flush = false, found_memslot = false;
+	int i;
+
+	for (i = 0; bs && i < bs->nr; i++) {
+		struct kvm_memory_slot *slot = bs->b[i].slot;
+		u64 pgoff = slot->gmem.pgoff;
+		struct kvm_gfn_range range;
+
+		if (bs->b[i].end <= start || bs->b[i].start >= end)
+			continue;
+		range = (struct kvm_gfn_range) {
+			.start = slot->base_gfn + max(pgoff, start) - pgoff,
+			.end = slot->base_gfn +
+			       min(pgoff + slot->npages, end) - pgoff,
+			.slot = slot,
+			.may_block = true,
+			.attr_filter = gmem_attr_filter(gmem->inode),
+		};
+		if (!found_memslot) {
+			found_memslot = true;
+			write_lock(&kvm->mmu_lock);
+			kvm_mmu_invalidate_begin(kvm);
+		}
+		flush |= kvm_mmu_unmap_gfn_range(kvm, &range);
+	}
+	if (flush)
+		kvm_flush_remote_tlbs(kvm);
+	if (found_memslot)
+		write_unlock(&kvm->mmu_lock);
+}
+
+static void kvm_gmem_invalidate_end(struct gmem_file *gmem, u64 start,
+				    u64 end)
+{
+	struct kvm *kvm = gmem->kvm;
+
+	if (gmem_bindings_overlap(gmem->bindings, start, end)) {
+		write_lock(&kvm->mmu_lock);
+		kvm_mmu_invalidate_end(kvm);
+		write_unlock(&kvm->mmu_lock);
+	}
+}
+
+/* ---- fallocate ---- */
+
+static long kvm_gmem_punch_hole(struct gmem_inode *inode, loff_t offset,
+				loff_t len)
+{
+	struct address_space *mapping = &inode->mapping;
+	u64 start = offset >> PAGE_SHIFT;
+	u64 end = (offset + len) >> PAGE_SHIFT;
+	struct gmem_file *gmem;
+	long r;
+
+	/*
+	 * Bindings must be stable across invalidation to ensure the start+end
+	 * are balanced.
+	 */
+	filemap_invalidate_lock(mapping);
+
+	list_for_each_entry(gmem, &mapping->i_private_list, entry) {
+		kvm_gmem_invalidate_begin(gmem, start, end);
+		kvm_stat_inc(gmem->kvm, punch_holes);
+	}
+
+	r = kvm_gmem_truncate_range(inode, start, end);
+
+	list_for_each_entry(gmem, &mapping->i_private_list, entry)
+		kvm_gmem_invalidate_end(gmem, start, end);
+
+	filemap_invalidate_unlock(mapping);
+	return r;
+}
+
+static long kvm_gmem_allocate(struct gmem_inode *inode, loff_t offset,
+			      loff_t len)
+{
+	struct address_space *mapping = &inode->mapping;
+	u64 start, index, end;
+	long r = 0;
+
+	/* Dedicated guest is immutable by default. */
+	if ((u64)offset + len > inode->size)
+		return -EINVAL;
+
+	filemap_invalidate_lock_shared(mapping);
+
+	start = offset >> PAGE_SHIFT;
+	end = (offset + len) >> PAGE_SHIFT;
+	for (index = start; index < end;) {
+		struct page *head;
+		int err = 0;
+
+		head = kvm_gmem_get_folio(inode, index, &err);
+		if (!head) {
+			r = err;
+			break;
+		}
+		index = folio_index(head) +
+			(folio_is_huge(head) ? GMEM_HPAGE_NR : 1);
+		gmem_folio_put(head);
+		cond_resched();
+	}
+
+	filemap_invalidate_unlock_shared(mapping);
+	return r;
+}
+
+long kvm_gmem_fallocate(struct file *file, int mode, loff_t offset,
+			loff_t len)
+{
+	struct gmem_inode *inode = gmem_inode(file);
+
+	if (!(mode & FALLOC_FL_KEEP_SIZE))
+		return -EOPNOTSUPP;
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+		return -EOPNOTSUPP;
+	if (!IS_ALIGNED(offset, PAGE_SIZE) || !IS_ALIGNED(len, PAGE_SIZE))
+		return -EINVAL;
+
+	if (mode & FALLOC_FL_PUNCH_HOLE)
+		return kvm_gmem_punch_hole(inode, offset, len);
+	return kvm_gmem_allocate(inode, offset, len);
+}
+
+/* ---- release ---- */
+
+static void kvm_gmem_release(struct file *file)
+{
+	struct gmem_file *gmem = file->private_data;
+	struct gmem_inode *inode = gmem->inode;
+	struct address_space *mapping = &inode->mapping;
+	struct kvm *kvm = gmem->kvm;
+	struct gmem_bindings *bs;
+	int i;
+
+	/*
+	 * Prevent concurrent attempts to unbind a memslot: the slots of the
+	 * bindings stay alive while slots_lock is held.
+	 */
+	mutex_lock(&kvm->slots_lock);
+	filemap_invalidate_lock(mapping);
+
+	bs = gmem->bindings;
+	for (i = 0; bs && i < bs->nr; i++)
+		rcu_assign_pointer(bs->b[i].slot->gmem.file, NULL);
+
+	/*
+	 * All in-flight operations are gone and new bindings can't be
+	 * created: zap everything this file maps. The memory itself belongs
+	 * to the inode, not the file.
+	 */
+	kvm_gmem_invalidate_begin(gmem, 0, ~0ULL);
+	kvm_gmem_invalidate_end(gmem, 0, ~0ULL);
+
+	list_del(&gmem->entry);
+	rcu_assign_pointer(gmem->bindings, NULL);
+
+	filemap_invalidate_unlock(mapping);
+	mutex_unlock(&kvm->slots_lock);
+
+	if (bs)
+		call_rcu(&bs->rcu, gmem_bindings_free_rcu);
+	if (atomic_dec_and_test(&inode->i_count))
+		kvm_gmem_evict_inode(inode);
+	free(gmem);
+	kvm_put_kvm(kvm);
+}
+
+/* ---- host mappings ---- */
+
+/* May the host access page @pgoff of @gmem's inode through a mapping? */
+static bool kvm_gmem_host_accessible(struct gmem_file *gmem, u64 pgoff,
+				     bool inflight)
+{
+	struct kvm_memory_slot *slot;
+	bool shared = gmem->inode->flags & GUEST_MEMFD_FLAG_INIT_SHARED;
+
+	if (!inflight)
+		return shared;
+	/* In-place conversion: shared pages are the VM's shared gfns. */
+	rcu_read_lock();
+	slot = gmem_binding_lookup(rcu_dereference(gmem->bindings), pgoff);
+	if (slot)
+		shared = !kvm_mem_is_private(gmem->kvm, slot->base_gfn + pgoff -
+					     slot->gmem.pgoff);
+	rcu_read_unlock();
+	return shared;
+}
+
+struct page *kvm_gmem_fault_user_mapping(struct file *file, u64 pgoff,
+					 bool write, int *err)
+{
+	struct gmem_file *gmem = file->private_data;
+	struct gmem_inode *inode = gmem->inode;
+	bool inflight = kvm_gmem_locking_inflight(gmem->kvm);
+	struct page *head, *page = NULL;
+
+	lockdep_assert_held(&current_mm()->mmap_lock);
+	if (inflight)
+		filemap_invalidate_lock_shared(&inode->mapping);
+
+	*err = -EFAULT;
+	if (pgoff >= gmem_size_pages(inode))
+		goto out;
+	if (!kvm_gmem_host_accessible(gmem, pgoff, inflight))
+		goto out;
+	head = kvm_gmem_get_folio(inode, pgoff, err);
+	if (!head)
+		goto out;
+	page = pfn_to_page(page_to_pfn(head) + (pgoff - folio_index(head)));
+	if (!test_bit(PG_uptodate, &page->flags)) {
+		/* Pages come zeroed from the allocator: preparing is marking. */
+		set_bit(PG_uptodate, &page->flags);
+	}
+	*err = 0;
+out:
+	if (inflight)
+		filemap_invalidate_unlock_shared(&inode->mapping);
+	return page;
+}
+
+static struct page *kvm_gmem_vma_fault(struct vm_area_struct *vma, u64 pgoff,
+				       bool write, int *err)
+{
+	return kvm_gmem_fault_user_mapping(vma->vm_file, pgoff, write, err);
+}
+
+static const struct vm_operations_struct kvm_gmem_vm_ops = {
+	.fault = kvm_gmem_vma_fault,
+};
+
+static int kvm_gmem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (!(gmem_inode(file)->flags & GUEST_MEMFD_FLAG_MMAP))
+		return -ENODEV;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	vma->vm_ops = &kvm_gmem_vm_ops;
+	return 0;
+}
+
+static const struct file_operations kvm_gmem_fops = {
+	.kind = KVM_FILE_GMEM,
+	.name = "kvm-gmem",
+	.fallocate = kvm_gmem_fallocate,
+	.mmap = kvm_gmem_mmap,
+	.release = kvm_gmem_release,
+};
+
+/* ---- creation and binding ---- */
+
+u64 kvm_gmem_get_supported_flags(struct kvm *kvm)
+{
+	u64 flags = GUEST_MEMFD_FLAG_MMAP;
+
+	/* x86: INIT_SHARED only for VMs without private memory. */
+	if (!kvm || !kvm_arch_has_private_mem(kvm))
+		flags |= GUEST_MEMFD_FLAG_INIT_SHARED;
+	return flags;
+}
+
+int kvm_gmem_create(struct kvm *kvm, struct kvm_create_guest_memfd *args)
+{
+	static struct lock_class_key invalidate_key, i_pages_key;
+	s64 size = (s64)args->size;
+	struct gmem_inode *inode;
+	struct gmem_file *gmem;
+	int fd;
+
+	if (args->flags & ~kvm_gmem_get_supported_flags(kvm))
+		return -EINVAL;
+	if (size <= 0 || !IS_ALIGNED(size, PAGE_SIZE))
+		return -EINVAL;
+
+	inode = xzalloc(sizeof(*inode));
+	__init_rwsem(&inode->mapping.invalidate_lock, GMEM_INVALIDATE_LOCK_NAME,
+		     &invalidate_key);
+	__spin_lock_init(&inode->mapping.i_pages_lock, "&xa->xa_lock",
+			 &i_pages_key);
+	/* Page offsets of a file below 2^63 bytes: 51 bits, 6 levels of 9. */
+	radix_init(&inode->mapping.i_pages, 6);
+	INIT_LIST_HEAD(&inode->mapping.i_private_list);
+	inode->mapping.host = inode;
+	inode->size = size;
+	inode->flags = args->flags;
+	inode->huge = READ_ONCE(kvm->design.gmem_hugepages);
+	inode->kvm = kvm;
+	atomic_set(&inode->i_count, 1);
+
+	gmem = xzalloc(sizeof(*gmem));
+	kvm_get_kvm(kvm);
+	gmem->kvm = kvm;
+	gmem->inode = inode;
+	list_add(&gmem->entry, &inode->mapping.i_private_list);
+
+	fd = anon_inode_getfd(&kvm_gmem_fops, gmem, &inode->mapping, NULL);
+	if (fd < 0) {
+		list_del(&gmem->entry);
+		free(gmem);
+		kvm_gmem_evict_inode(inode);
+		kvm_put_kvm(kvm);
+	}
+	return fd;
+}
+
+int kvm_gmem_bind(struct kvm *kvm, struct kvm_memory_slot *slot,
+		  unsigned int fd, loff_t offset)
+{
+	loff_t size = slot->npages << PAGE_SHIFT;
+	struct gmem_binding b;
+	struct gmem_file *gmem;
+	struct gmem_inode *inode;
+	struct file *file;
+	int r = -EINVAL;
+
+	file = fget((int)fd);
+	if (!file)
+		return fd_is_foreign((int)fd) ? -EINVAL : -EBADF;
+	if (!file_is_gmem(file))
+		goto err;
+	gmem = file->private_data;
+	if (gmem->kvm != kvm)
+		goto err;
+	inode = gmem->inode;
+	if (offset < 0 || !IS_ALIGNED(offset, PAGE_SIZE) ||
+	    (u64)offset + size > inode->size)
+		goto err;
+
+	filemap_invalidate_lock(&inode->mapping);
+
+	b.start = offset >> PAGE_SHIFT;
+	b.end = b.start + slot->npages;
+	b.slot = slot;
+	if (gmem_bindings_overlap(gmem->bindings, b.start, b.end)) {
+		filemap_invalidate_unlock(&inode->mapping);
+		goto err;
+	}
+
+	/* guest_memfd memslots are immutable: slot->gmem needs no lock. */
+	slot->gmem.pgoff = b.start;
+	rcu_assign_pointer(slot->gmem.file, file);
+	if (inode->flags & GUEST_MEMFD_FLAG_MMAP)
+		slot->flags |= KVM_MEMSLOT_GMEM_ONLY;
+	gmem_bindings_update(gmem, &b, NULL);
+
+	filemap_invalidate_unlock(&inode->mapping);
+
+	/*
+	 * Drop the reference to the file, even on success: the file pins
+	 * KVM, not the other way round. Bindings are invalidated if the file
+	 * is closed before the memslots are destroyed.
+	 */
+	r = 0;
+err:
+	fput(file);
+	return r;
+}
+
+void kvm_gmem_unbind(struct kvm_memory_slot *slot)
+{
+	struct file *file;
+
+	/*
+	 * Nothing to do if the underlying file was already closed:
+	 * kvm_gmem_release() invalidates and nullifies all bindings.
+	 */
+	if (!rcu_dereference(slot->gmem.file))
+		return;
+
+	file = kvm_gmem_get_file(slot);
+	if (!file) {
+		/*
+		 * The file is being closed: its release may run only after
+		 * this slot is freed, so remove the binding now. That is safe
+		 * because the release nullifies slot->gmem.file under
+		 * slots_lock (held here) and frees the bindings only after.
+		 */
+		struct file *dying = rcu_dereference(slot->gmem.file);
+
+		gmem_bindings_update(dying->private_data, NULL, slot);
+		rcu_assign_pointer(slot->gmem.file, NULL);
+		return;
+	}
+
+	filemap_invalidate_lock(file->f_mapping);
+	gmem_bindings_update(file->private_data, NULL, slot);
+	rcu_assign_pointer(slot->gmem.file, NULL);
+	filemap_invalidate_unlock(file->f_mapping);
+
+	fput(file);
+}
+
+struct file *kvm_gmem_get_file(struct kvm_memory_slot *slot)
+{
+	struct file *file;
+
+	rcu_read_lock();
+	file = get_file_rcu_active(&slot->gmem.file);
+	rcu_read_unlock();
+	return file;
+}
+
+/* ---- pfns ---- */
+
+static inline u64 kvm_gmem_get_index(struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	return gfn - slot->base_gfn + slot->gmem.pgoff;
+}
+
+/*
+ * The page for @index with a folio reference, its pfn and the largest
+ * order KVM may map it at; *@is_prepared tells whether the page (or, for a
+ * 2M mapping, each page of the folio) is already prepared.
+ */
+static int __kvm_gmem_get_pfn(struct file *file, struct kvm_memory_slot *slot,
+			      u64 index, kvm_pfn_t *pfn, struct page **pagep,
+			      bool *is_prepared, int *max_order)
+{
+	struct gmem_file *gmem = file->private_data;
+	struct kvm_memory_slot *bound;
+	struct page *head, *page;
+	int err = 0, order = 0;
+
+	if (file != rcu_dereference(slot->gmem.file)) {
+		WARN_ON_ONCE(rcu_dereference(slot->gmem.file));
+		return -EFAULT;
+	}
+	rcu_read_lock();
+	bound = gmem_binding_lookup(rcu_dereference(gmem->bindings), index);
+	rcu_read_unlock();
+	if (bound != slot) {
+		WARN_ON_ONCE(bound);
+		return -EIO;
+	}
+
+	head = kvm_gmem_get_folio(gmem->inode, index, &err);
+	if (!head)
+		return err;
+	page = pfn_to_page(page_to_pfn(head) + (index - folio_index(head)));
+	if (test_bit(PG_hwpoison, &page->flags)) {
+		gmem_folio_put(head);
+		return -EHWPOISON;
+	}
+
+	if (folio_is_huge(head)) {
+		gfn_t gfn = slot->base_gfn + index - slot->gmem.pgoff;
+		gfn_t hgfn = ALIGN_DOWN(gfn, GMEM_HPAGE_NR);
+
+		/* The folio maps a whole, aligned 2M of the slot. */
+		if (!((gfn ^ index) & (GMEM_HPAGE_NR - 1)) &&
+		    hgfn >= slot->base_gfn &&
+		    hgfn + GMEM_HPAGE_NR <= slot->base_gfn + slot->npages)
+			order = GMEM_HPAGE_ORDER;
+	}
+
+	*pfn = page_to_pfn(page);
+	*pagep = page;
+	*is_prepared = test_bit(PG_uptodate, &page->flags);
+	if (max_order)
+		*max_order = order;
+	return 0;
+}
+
+/* Prepare (zero, then mark uptodate) the pages a mapping of @order covers. */
+static void kvm_gmem_prepare(struct page *page, int order)
+{
+	u64 i, nr = 1UL << order, first = page_to_pfn(page) & ~(nr - 1);
+
+	/* The allocator hands out zeroed pages: preparing is marking. */
+	for (i = 0; i < nr; i++)
+		set_bit(PG_uptodate, &pfn_to_page(first + i)->flags);
+}
+
+int kvm_gmem_get_pfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn,
+		     kvm_pfn_t *pfn, struct page **page, int *max_order)
+{
+	bool inflight = kvm_gmem_locking_inflight(kvm);
+	u64 index = kvm_gmem_get_index(slot, gfn);
+	bool is_prepared = false;
+	struct file *file;
+	int order = 0, r;
+
+	file = kvm_gmem_get_file(slot);
+	if (!file)
+		return -EFAULT;
+
+	if (inflight)
+		filemap_invalidate_lock_shared(file->f_mapping);
+
+	r = __kvm_gmem_get_pfn(file, slot, index, pfn, page, &is_prepared,
+			       &order);
+	if (!r) {
+		if (!is_prepared || order)
+			kvm_gmem_prepare(*page, order);
+		if (max_order)
+			*max_order = order;
+	}
+
+	if (inflight)
+		filemap_invalidate_unlock_shared(file->f_mapping);
+	fput(file);
+	return r;
+}
+
+long kvm_gmem_populate(struct kvm *kvm, gfn_t start_gfn, void *src,
+		       long npages, kvm_gmem_populate_cb post_populate,
+		       void *opaque)
+{
+	struct kvm_memory_slot *slot;
+	struct file *file;
+	long i;
+	int ret = 0;
+
+	lockdep_assert_held(&kvm->slots_lock);
+
+	if (WARN_ON_ONCE(npages <= 0))
+		return -EINVAL;
+
+	slot = gfn_to_memslot(kvm, start_gfn);
+	if (!kvm_slot_has_gmem(slot))
+		return -EINVAL;
+
+	file = kvm_gmem_get_file(slot);
+	if (!file)
+		return -EFAULT;
+
+	filemap_invalidate_lock(file->f_mapping);
+
+	npages = min_t(long, slot->npages - (start_gfn - slot->base_gfn),
+		       npages);
+	for (i = 0; i < npages; i++) {
+		gfn_t gfn = start_gfn + i;
+		bool is_prepared = false;
+		struct page *page;
+		kvm_pfn_t pfn;
+		void *p;
+
+		ret = __kvm_gmem_get_pfn(file, slot,
+					 kvm_gmem_get_index(slot, gfn), &pfn,
+					 &page, &is_prepared, NULL);
+		if (ret)
+			break;
+		if (is_prepared) {
+			gmem_folio_put(page);
+			ret = -EEXIST;
+			break;
+		}
+
+		ret = -EINVAL;
+		if (kvm_range_has_memory_attributes(kvm, gfn, gfn + 1,
+						    KVM_MEMORY_ATTRIBUTE_PRIVATE,
+						    KVM_MEMORY_ATTRIBUTE_PRIVATE)) {
+			p = src ? (u8 *)src + i * PAGE_SIZE : NULL;
+			ret = post_populate(kvm, gfn, pfn, p, opaque);
+			if (!ret)
+				kvm_gmem_prepare(page, 0);
+		}
+		gmem_folio_put(page);
+		if (ret)
+			break;
+	}
+
+	filemap_invalidate_unlock(file->f_mapping);
+	fput(file);
+	return ret && !i ? ret : i;
+}
+
+/* ---- in-place conversion ---- */
+
+int kvm_gmem_split_for_conversion(struct kvm *kvm,
+				  struct kvm_memory_slot *slot, gfn_t start,
+				  gfn_t end)
+{
+	u64 bounds[2] = {
+		kvm_gmem_get_index(slot, start),
+		kvm_gmem_get_index(slot, end),
+	};
+	struct file *file;
+	int i, r = 0;
+
+	file = kvm_gmem_get_file(slot);
+	if (!file)
+		return 0;
+	if (!gmem_inode(file)->huge) {
+		fput(file);
+		return 0;
+	}
+
+	filemap_invalidate_lock(file->f_mapping);
+	for (i = 0; i < 2 && !r; i++) {
+		/* A boundary inside a 2M folio: that folio is covered in part. */
+		if (IS_ALIGNED(bounds[i], GMEM_HPAGE_NR))
+			continue;
+		r = kvm_gmem_split_folio(file, bounds[i]);
+	}
+	filemap_invalidate_unlock(file->f_mapping);
+	fput(file);
+	return r;
+}

@@ -1,0 +1,1460 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Generic KVM (the kernel's virt/kvm/kvm_main.c): VM and vCPU lifetime, the
+ * /dev/kvm, VM and vCPU ioctls, memslots, memory attributes, the MMU
+ * invalidation protocol, vCPU requests and KVM_BUG_ON().
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/page_alloc.h"
+#include "base/strbuf.h"
+#include "kvm/guest_memfd.h"
+#include "kvm/kvm_host.h"
+#include "kvm/mm.h"
+#include "kvm/mmu.h"
+#include "kvm/x86.h"
+
+/* ---- VM lifetime ---- */
+
+static void kvm_init_design(struct kvm *kvm)
+{
+	struct tdxsim_design def = TDXSIM_DESIGN_DEFAULT;
+
+	kvm->design = def;
+}
+
+int kvm_create_vm(unsigned long type, struct kvm **kvmp)
+{
+	struct kvm *kvm;
+	int r;
+
+	kvm = xzalloc(sizeof(*kvm));
+	mutex_init(&kvm->lock);
+	mutex_init(&kvm->slots_lock);
+	rwlock_init(&kvm->mmu_lock);
+	init_srcu_struct(&kvm->srcu);
+	spin_lock_init(&kvm->inject.lock);
+	init_waitqueue_head(&kvm->vcpu_mode_wq);
+	atomic_set(&kvm->users_count, 1);
+	kvm->mm = current_mm();
+	kvm->memslots = xzalloc(sizeof(*kvm->memslots));
+	kvm->max_vcpus = KVM_MAX_VCPUS;
+	kvm->vcpus = xzalloc(KVM_MAX_VCPUS * sizeof(*kvm->vcpus));
+	/* gfn >> 9 indexes 512-gfn bitmaps: 43 bits, 5 levels of 9. */
+	radix_init(&kvm->mem_attr_array, 5);
+	kvm->mmu_invalidate_range_start = INVALID_GPA;
+	kvm->mmu_invalidate_range_end = INVALID_GPA;
+	kvm_init_design(kvm);
+
+	r = kvm_arch_init_vm(kvm, type);
+	if (r)
+		goto out_free;
+	*kvmp = kvm;
+	return 0;
+
+out_free:
+	radix_destroy(&kvm->mem_attr_array);
+	free(kvm->vcpus);
+	free(kvm->memslots);
+	destroy_waitqueue_head(&kvm->vcpu_mode_wq);
+	spin_lock_destroy(&kvm->inject.lock);
+	cleanup_srcu_struct(&kvm->srcu);
+	rwlock_destroy(&kvm->mmu_lock);
+	mutex_destroy(&kvm->slots_lock);
+	mutex_destroy(&kvm->lock);
+	free(kvm);
+	return r;
+}
+
+static void kvm_free_memslot(struct kvm *kvm, struct kvm_memory_slot *slot)
+{
+	if (kvm_slot_has_gmem(slot))
+		kvm_gmem_unbind(slot);
+	kvm_arch_free_memslot(kvm, slot);
+	free(slot);
+}
+
+static void kvm_free_attr_bitmaps(struct kvm *kvm)
+{
+	u64 index = 0;
+	void *bits;
+
+	while ((bits = radix_next(&kvm->mem_attr_array, &index, ~0ULL))) {
+		free(bits);
+		index++;
+	}
+	radix_destroy(&kvm->mem_attr_array);
+}
+
+static void kvm_destroy_vm(struct kvm *kvm)
+{
+	struct kvm_memslots *slots = kvm->memslots;
+	int i, n = atomic_read(&kvm->online_vcpus);
+
+	kvm_arch_pre_destroy_vm(kvm);
+	kvm_arch_destroy_vm(kvm);
+	for (i = 0; i < n; i++) {
+		struct kvm_vcpu *vcpu = kvm->vcpus[i];
+
+		mutex_destroy(&vcpu->mutex);
+		free(vcpu->run);
+		free(vcpu);
+	}
+	for (i = 0; i < slots->nr; i++)
+		kvm_free_memslot(kvm, slots->slots[i]);
+	free(slots);
+	kvm_free_attr_bitmaps(kvm);
+	free(kvm->vcpus);
+	destroy_waitqueue_head(&kvm->vcpu_mode_wq);
+	spin_lock_destroy(&kvm->inject.lock);
+	cleanup_srcu_struct(&kvm->srcu);
+	rwlock_destroy(&kvm->mmu_lock);
+	mutex_destroy(&kvm->slots_lock);
+	mutex_destroy(&kvm->lock);
+	free(kvm);
+}
+
+void kvm_get_kvm(struct kvm *kvm)
+{
+	WARN_ON(atomic_inc_return(&kvm->users_count) <= 1);
+}
+
+bool kvm_get_kvm_safe(struct kvm *kvm)
+{
+	return atomic_inc_not_zero(&kvm->users_count);
+}
+
+void kvm_put_kvm(struct kvm *kvm)
+{
+	if (atomic_dec_and_test(&kvm->users_count))
+		kvm_destroy_vm(kvm);
+}
+
+/* ---- running vCPU ---- */
+
+static __thread struct kvm_vcpu *kvm_running_vcpu;
+
+struct kvm_vcpu *kvm_get_running_vcpu(void)
+{
+	return kvm_running_vcpu;
+}
+
+void vcpu_load(struct kvm_vcpu *vcpu)
+{
+	kvm_running_vcpu = vcpu;
+}
+
+void vcpu_put(struct kvm_vcpu *vcpu)
+{
+	WARN_ON_ONCE(kvm_running_vcpu != vcpu);
+	kvm_running_vcpu = NULL;
+}
+
+/* ---- requests, kicks, KVM_BUG_ON ---- */
+
+/* The vendor's kick may itself make a request: don't call it re-entrantly. */
+static __thread int kvm_in_vendor_kick;
+
+bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
+{
+	struct kvm_vcpu *me = kvm_get_running_vcpu();
+	int i, n = __atomic_load_n(&kvm->online_vcpus.counter, __ATOMIC_ACQUIRE);
+	bool *kicked;
+	bool any = false;
+
+	if (!n)
+		return false;
+	kvm_stat_inc(kvm, kicks);
+	kicked = xzalloc(n * sizeof(*kicked));
+	for (i = 0; i < n; i++) {
+		struct kvm_vcpu *vcpu = kvm->vcpus[i];
+		int mode = IN_GUEST_MODE;
+
+		if (vcpu == me)
+			continue;
+		kvm_make_request(req, vcpu);
+		if (req & KVM_REQUEST_NO_ACTION)
+			continue;
+		smp_mb();
+		/* kvm_vcpu_exiting_guest_mode() */
+		if (!__atomic_compare_exchange_n(&vcpu->mode, &mode,
+						 EXITING_GUEST_MODE, false,
+						 __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST) &&
+		    mode != EXITING_GUEST_MODE)
+			continue;
+		kicked[i] = true;
+		any = true;
+	}
+	if (any && kvm_vm_uses_vendor(kvm) && kvm_x86_ops.kick_all_vcpus &&
+	    !kvm_in_vendor_kick) {
+		kvm_in_vendor_kick++;
+		kvm_x86_ops.kick_all_vcpus(kvm);
+		kvm_in_vendor_kick--;
+	}
+	if (any && (req & KVM_REQUEST_WAIT)) {
+		for (i = 0; i < n; i++) {
+			struct kvm_vcpu *vcpu = kvm->vcpus[i];
+
+			if (!kicked[i])
+				continue;
+			wait_event_killable(kvm->vcpu_mode_wq,
+					    READ_ONCE(vcpu->mode) !=
+					    EXITING_GUEST_MODE);
+		}
+	}
+	free(kicked);
+	return any;
+}
+
+bool kvm_vcpu_enter_guest_mode(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	__atomic_store_n(&vcpu->mode, IN_GUEST_MODE, __ATOMIC_SEQ_CST);
+	if (vcpu->srcu_held) {
+		vcpu->srcu_held = false;
+		srcu_read_unlock(&kvm->srcu, vcpu->srcu_idx);
+	}
+	smp_mb();
+	if (kvm_request_pending(vcpu) || kvm_vm_is_dead(kvm)) {
+		kvm_vcpu_exit_guest_mode(vcpu);
+		return false;
+	}
+	return true;
+}
+
+void kvm_vcpu_exit_guest_mode(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	__atomic_store_n(&vcpu->mode, OUTSIDE_GUEST_MODE, __ATOMIC_RELEASE);
+	wake_up(&kvm->vcpu_mode_wq);
+	if (!vcpu->srcu_held) {
+		vcpu->srcu_idx = srcu_read_lock(&kvm->srcu);
+		vcpu->srcu_held = true;
+	}
+}
+
+void kvm_vm_dead(struct kvm *kvm)
+{
+	WRITE_ONCE(kvm->vm_dead, true);
+	kvm_make_all_cpus_request(kvm, KVM_REQ_VM_DEAD);
+}
+
+void kvm_vm_bugged(struct kvm *kvm)
+{
+	WRITE_ONCE(kvm->vm_bugged, true);
+	counter_reset(&kvm->stat.vm_bugged);
+	kvm_stat_inc(kvm, vm_bugged);
+	pr_err("kvm: VM bugged, marking it dead\n");
+	kvm_vm_dead(kvm);
+}
+
+/* ---- memslots ---- */
+
+struct kvm_memslots *kvm_memslots(struct kvm *kvm)
+{
+	return rcu_dereference(kvm->memslots);
+}
+
+int kvm_memslots_first_in_range(struct kvm_memslots *slots, gfn_t start)
+{
+	int lo = 0, hi = slots->nr;
+
+	/* First slot whose end is above @start (slots don't overlap). */
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		struct kvm_memory_slot *s = slots->slots[mid];
+
+		if (s->base_gfn + s->npages <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct kvm_memory_slot *__gfn_to_memslot(struct kvm_memslots *slots,
+					 gfn_t gfn)
+{
+	int i = kvm_memslots_first_in_range(slots, gfn);
+	struct kvm_memory_slot *s;
+
+	if (i >= slots->nr)
+		return NULL;
+	s = slots->slots[i];
+	if (gfn < s->base_gfn)
+		return NULL;
+	return s;
+}
+
+struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn)
+{
+	struct kvm_memory_slot *slot = __gfn_to_memslot(kvm_memslots(kvm), gfn);
+
+	if (kvm_is_memslot_invalid(slot))
+		return NULL;
+	return slot;
+}
+
+struct kvm_memory_slot *kvm_vcpu_gfn_to_memslot(struct kvm_vcpu *vcpu,
+						gfn_t gfn)
+{
+	return gfn_to_memslot(vcpu->kvm, gfn);
+}
+
+struct kvm_memory_slot *id_to_memslot(struct kvm_memslots *slots, int id)
+{
+	int i;
+
+	for (i = 0; i < slots->nr; i++) {
+		if (slots->slots[i]->id == id)
+			return slots->slots[i];
+	}
+	return NULL;
+}
+
+/*
+ * Publish a new generation of memslots: the current one without @remove and
+ * with @add, then wait for every srcu reader of the old one.
+ */
+static void kvm_replace_memslots(struct kvm *kvm,
+				 struct kvm_memory_slot *remove,
+				 struct kvm_memory_slot *add)
+{
+	struct kvm_memslots *old = kvm->memslots, *new;
+	int i, j = 0;
+	bool added = false;
+
+	lockdep_assert_held(&kvm->slots_lock);
+	new = xzalloc(sizeof(*new) + (old->nr + 1) * sizeof(new->slots[0]));
+	for (i = 0; i < old->nr; i++) {
+		struct kvm_memory_slot *s = old->slots[i];
+
+		if (s == remove)
+			continue;
+		if (add && !added && add->base_gfn < s->base_gfn) {
+			new->slots[j++] = add;
+			added = true;
+		}
+		new->slots[j++] = s;
+	}
+	if (add && !added)
+		new->slots[j++] = add;
+	new->nr = j;
+	new->generation = old->generation + 1;
+	rcu_assign_pointer(kvm->memslots, new);
+	synchronize_srcu(&kvm->srcu);
+	free(old);
+}
+
+static bool kvm_check_memslot_overlap(struct kvm_memslots *slots, int id,
+				      gfn_t start, gfn_t end)
+{
+	int i;
+
+	for (i = kvm_memslots_first_in_range(slots, start); i < slots->nr; i++) {
+		struct kvm_memory_slot *s = slots->slots[i];
+
+		if (s->base_gfn >= end)
+			break;
+		if (s->id != id)
+			return true;
+	}
+	return false;
+}
+
+static int kvm_set_memslot(struct kvm *kvm, struct kvm_memory_slot *old,
+			   struct kvm_memory_slot *new,
+			   enum kvm_mr_change change)
+{
+	struct kvm_memory_slot *invalid = NULL;
+	int r;
+
+	if (change == KVM_MR_DELETE || change == KVM_MR_MOVE) {
+		/*
+		 * Hide the slot from faults (an invalid copy makes them retry),
+		 * wait for readers of the old generation, then zap everything
+		 * the slot maps, in both roots.
+		 */
+		invalid = xmalloc(sizeof(*invalid));
+		*invalid = *old;
+		invalid->flags |= KVM_MEMSLOT_INVALID;
+		invalid->is_copy = true;
+		kvm_replace_memslots(kvm, old, invalid);
+		kvm_arch_flush_shadow_memslot(kvm, old);
+	}
+
+	r = kvm_arch_prepare_memory_region(kvm, old, new, change);
+	if (r) {
+		if (invalid) {
+			kvm_replace_memslots(kvm, invalid, old);
+			free(invalid);
+		}
+		return r;
+	}
+
+	switch (change) {
+	case KVM_MR_CREATE:
+		kvm_replace_memslots(kvm, NULL, new);
+		kvm->nr_memslot_pages += new->npages;
+		break;
+	case KVM_MR_DELETE:
+		kvm_replace_memslots(kvm, invalid, NULL);
+		kvm->nr_memslot_pages -= old->npages;
+		break;
+	case KVM_MR_MOVE:
+		kvm_replace_memslots(kvm, invalid, new);
+		break;
+	case KVM_MR_FLAGS_ONLY:
+		kvm_replace_memslots(kvm, old, new);
+		break;
+	}
+
+	free(invalid);
+	if (change == KVM_MR_FLAGS_ONLY) {
+		/* @new took over the arch metadata and the binding. */
+		free(old);
+	} else if (old) {
+		kvm_free_memslot(kvm, old);
+	}
+	kvm_stat_inc(kvm, memslot_updates);
+	return 0;
+}
+
+static int check_memory_region_flags(struct kvm *kvm,
+				     const struct kvm_userspace_memory_region2 *mem)
+{
+	u32 valid_flags = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_GUEST_MEMFD;
+
+	/* Dirty logging private memory is not currently supported. */
+	if (mem->flags & KVM_MEM_GUEST_MEMFD)
+		valid_flags &= ~KVM_MEM_LOG_DIRTY_PAGES;
+	/* guest_memfd is incompatible with read-only memslots. */
+	if (kvm_arch_has_readonly_mem(kvm) &&
+	    !(mem->flags & KVM_MEM_GUEST_MEMFD))
+		valid_flags |= KVM_MEM_READONLY;
+	if (mem->flags & ~valid_flags)
+		return -EINVAL;
+	return 0;
+}
+
+static int __kvm_set_memory_region(struct kvm *kvm,
+				   const struct kvm_userspace_memory_region2 *mem)
+{
+	struct kvm_memory_slot *old, *new;
+	struct kvm_memslots *slots;
+	enum kvm_mr_change change;
+	unsigned long npages;
+	gfn_t base_gfn;
+	int as_id, id, r;
+
+	lockdep_assert_held(&kvm->slots_lock);
+
+	r = check_memory_region_flags(kvm, mem);
+	if (r)
+		return r;
+
+	as_id = mem->slot >> 16;
+	id = (u16)mem->slot;
+
+	/* General sanity checks */
+	if (mem->memory_size & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if (mem->guest_phys_addr & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if (id < KVM_USER_MEM_SLOTS &&
+	    ((mem->userspace_addr & (PAGE_SIZE - 1)) ||
+	     mem->userspace_addr + mem->memory_size < mem->userspace_addr ||
+	     mem->userspace_addr + mem->memory_size > TASK_SIZE_MAX))
+		return -EINVAL;
+	if ((mem->flags & KVM_MEM_GUEST_MEMFD) &&
+	    ((mem->guest_memfd_offset & (PAGE_SIZE - 1)) ||
+	     mem->guest_memfd_offset + mem->memory_size <
+	     mem->guest_memfd_offset))
+		return -EINVAL;
+	if (as_id >= KVM_ADDRESS_SPACE_NUM || id >= KVM_MEM_SLOTS_NUM)
+		return -EINVAL;
+	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
+		return -EINVAL;
+	if ((mem->memory_size >> PAGE_SHIFT) > KVM_MEM_MAX_NR_PAGES)
+		return -EINVAL;
+
+	slots = kvm->memslots;
+	old = id_to_memslot(slots, id);
+
+	if (!mem->memory_size) {
+		if (!old || !old->npages)
+			return -EINVAL;
+		if (WARN_ON_ONCE(kvm->nr_memslot_pages < old->npages))
+			return -EIO;
+		return kvm_set_memslot(kvm, old, NULL, KVM_MR_DELETE);
+	}
+
+	base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
+	npages = mem->memory_size >> PAGE_SHIFT;
+
+	if (!old || !old->npages) {
+		change = KVM_MR_CREATE;
+		/* To keep things simple, allow only one overflow check. */
+		if (kvm->nr_memslot_pages + npages < kvm->nr_memslot_pages)
+			return -EINVAL;
+	} else {
+		/* guest_memfd memslots are immutable: only deletion. */
+		if ((mem->flags & KVM_MEM_GUEST_MEMFD) || kvm_slot_has_gmem(old))
+			return -EINVAL;
+		if (mem->userspace_addr != old->userspace_addr ||
+		    npages != old->npages ||
+		    ((mem->flags ^ old->flags) & KVM_MEM_READONLY))
+			return -EINVAL;
+		if (base_gfn != old->base_gfn)
+			change = KVM_MR_MOVE;
+		else if (mem->flags != (old->flags & 0xffff))
+			change = KVM_MR_FLAGS_ONLY;
+		else
+			return 0;
+	}
+
+	if ((change == KVM_MR_CREATE || change == KVM_MR_MOVE) &&
+	    kvm_check_memslot_overlap(slots, id, base_gfn, base_gfn + npages))
+		return -EEXIST;
+
+	new = xzalloc(sizeof(*new));
+	new->as_id = as_id;
+	new->id = id;
+	new->base_gfn = base_gfn;
+	new->npages = npages;
+	new->flags = mem->flags;
+	new->userspace_addr = mem->userspace_addr;
+	if (change == KVM_MR_FLAGS_ONLY) {
+		new->arch = old->arch;
+		new->gmem = old->gmem;
+	}
+	if (mem->flags & KVM_MEM_GUEST_MEMFD) {
+		r = kvm_gmem_bind(kvm, new, mem->guest_memfd,
+				  mem->guest_memfd_offset);
+		if (r)
+			goto out;
+	}
+
+	r = kvm_set_memslot(kvm, old, new, change);
+	if (r)
+		goto out_unbind;
+	return 0;
+
+out_unbind:
+	if (mem->flags & KVM_MEM_GUEST_MEMFD)
+		kvm_gmem_unbind(new);
+out:
+	free(new);
+	return r;
+}
+
+int kvm_set_memory_region(struct kvm *kvm,
+			  const struct kvm_userspace_memory_region2 *mem)
+{
+	int r;
+
+	if ((u16)mem->slot >= KVM_USER_MEM_SLOTS)
+		return -EINVAL;
+	mutex_lock(&kvm->slots_lock);
+	r = __kvm_set_memory_region(kvm, mem);
+	mutex_unlock(&kvm->slots_lock);
+	return r;
+}
+
+/* ---- memory attributes ---- */
+
+#define ATTR_BITS_PER_NODE	512
+#define ATTR_WORDS		(ATTR_BITS_PER_NODE / 64)
+/* Refuse to allocate more attribute bitmaps than this in one call. */
+#define ATTR_MAX_NEW_BITMAPS	(1UL << 24)
+
+static unsigned long *attr_bitmap(struct kvm *kvm, gfn_t gfn, bool create)
+{
+	void **slot = radix_slot(&kvm->mem_attr_array, gfn / ATTR_BITS_PER_NODE,
+				 create);
+	unsigned long *bits;
+
+	if (!slot)
+		return NULL;
+	bits = radix_slot_read(slot);
+	if (!bits && create) {
+		bits = xzalloc(ATTR_WORDS * sizeof(*bits));
+		radix_slot_write(slot, bits);
+	}
+	return bits;
+}
+
+unsigned long kvm_get_memory_attributes(struct kvm *kvm, gfn_t gfn)
+{
+	unsigned long *bits = radix_lookup(&kvm->mem_attr_array,
+					   gfn / ATTR_BITS_PER_NODE);
+	unsigned int bit = gfn % ATTR_BITS_PER_NODE;
+
+	if (!bits)
+		return 0;
+	if (__atomic_load_n(&bits[bit / 64], __ATOMIC_ACQUIRE) & BIT(bit % 64))
+		return KVM_MEMORY_ATTRIBUTE_PRIVATE;
+	return 0;
+}
+
+/* Mask of the bits in [start, end) of the 64-gfn word starting at @wbase. */
+static unsigned long attr_word_mask(gfn_t wbase, gfn_t start, gfn_t end)
+{
+	unsigned long mask = ~0UL;
+
+	if (start > wbase)
+		mask &= ~0UL << (start - wbase);
+	if (end < wbase + 64)
+		mask &= ~0UL >> (wbase + 64 - end);
+	return mask;
+}
+
+/* Are all gfns in [start, end) private (@private) or all shared? */
+static bool attr_range_is(struct kvm *kvm, gfn_t start, gfn_t end,
+			  bool private)
+{
+	gfn_t gfn = start;
+
+	while (gfn < end) {
+		gfn_t node_base = ALIGN_DOWN(gfn, ATTR_BITS_PER_NODE);
+		gfn_t node_end = min(node_base + ATTR_BITS_PER_NODE, end);
+		unsigned long *bits = attr_bitmap(kvm, gfn, false);
+
+		if (!bits) {
+			if (private)
+				return false;
+			gfn = node_end;
+			continue;
+		}
+		for (; gfn < node_end; gfn = ALIGN_DOWN(gfn, 64) + 64) {
+			gfn_t wbase = ALIGN_DOWN(gfn, 64);
+			unsigned long mask = attr_word_mask(wbase, gfn, node_end);
+			unsigned long w = __atomic_load_n(
+				&bits[(wbase - node_base) / 64], __ATOMIC_ACQUIRE);
+
+			if ((w & mask) != (private ? mask : 0))
+				return false;
+		}
+	}
+	return true;
+}
+
+bool kvm_range_has_memory_attributes(struct kvm *kvm, gfn_t start, gfn_t end,
+				     unsigned long mask, unsigned long attrs)
+{
+	if (attrs & ~mask)
+		return false;
+	if (!(mask & KVM_MEMORY_ATTRIBUTE_PRIVATE) || start >= end)
+		return true;
+	return attr_range_is(kvm, start, end,
+			     attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE);
+}
+
+/* Allocate the bitmaps of [start, end) up front (the kernel's xa_reserve). */
+static int attr_reserve(struct kvm *kvm, gfn_t start, gfn_t end)
+{
+	gfn_t gfn;
+
+	if ((end - start) / ATTR_BITS_PER_NODE > ATTR_MAX_NEW_BITMAPS)
+		return -ENOMEM;
+	for (gfn = ALIGN_DOWN(start, ATTR_BITS_PER_NODE); gfn < end;
+	     gfn += ATTR_BITS_PER_NODE) {
+		if (!attr_bitmap(kvm, gfn, true))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Store the attribute of [start, end); returns the number of gfns changed. */
+static u64 attr_store(struct kvm *kvm, gfn_t start, gfn_t end, bool private)
+{
+	u64 changed = 0;
+	gfn_t gfn = start;
+
+	while (gfn < end) {
+		gfn_t node_base = ALIGN_DOWN(gfn, ATTR_BITS_PER_NODE);
+		gfn_t node_end = min(node_base + ATTR_BITS_PER_NODE, end);
+		unsigned long *bits = attr_bitmap(kvm, gfn, private);
+
+		if (!bits) {
+			gfn = node_end;
+			continue;
+		}
+		for (; gfn < node_end; gfn = ALIGN_DOWN(gfn, 64) + 64) {
+			gfn_t wbase = ALIGN_DOWN(gfn, 64);
+			unsigned long mask = attr_word_mask(wbase, gfn, node_end);
+			unsigned long *w = &bits[(wbase - node_base) / 64];
+			unsigned long old;
+
+			if (private)
+				old = __atomic_fetch_or(w, mask, __ATOMIC_RELEASE);
+			else
+				old = __atomic_fetch_and(w, ~mask,
+							 __ATOMIC_RELEASE);
+			changed += __builtin_popcountl((private ? ~old : old) &
+						       mask);
+		}
+		cond_resched();
+	}
+	return changed;
+}
+
+enum kvm_attr_step {
+	KVM_ATTR_PRE_SET,
+	KVM_ATTR_POST_SET,
+};
+
+/*
+ * kvm_handle_gfn_range() for attribute changes: for each slot intersection
+ * of [start, end), take mmu_lock for write once, run the step's on_lock
+ * (invalidate begin or end), and call the step's handler.
+ */
+static void kvm_handle_attr_range(struct kvm *kvm, gfn_t start, gfn_t end,
+				  unsigned long attributes,
+				  enum kvm_attr_step step)
+{
+	struct kvm_memslots *slots = kvm->memslots;
+	bool found_memslot = false, flush = false;
+	int i;
+
+	for (i = kvm_memslots_first_in_range(slots, start); i < slots->nr; i++) {
+		struct kvm_memory_slot *slot = slots->slots[i];
+		struct kvm_gfn_range range = {
+			.slot = slot,
+			.start = max(start, slot->base_gfn),
+			.end = min(end, slot->base_gfn + slot->npages),
+			.attributes = attributes,
+			.may_block = true,
+		};
+
+		if (slot->base_gfn >= end)
+			break;
+		if (range.start >= range.end)
+			continue;
+		if (!found_memslot) {
+			found_memslot = true;
+			write_lock(&kvm->mmu_lock);
+			if (step == KVM_ATTR_PRE_SET)
+				kvm_mmu_invalidate_begin(kvm);
+			else
+				kvm_mmu_invalidate_end(kvm);
+		}
+		if (step == KVM_ATTR_PRE_SET) {
+			/*
+			 * Every gfn of the range goes into the invalidation,
+			 * and the mappings of the OLD attribute are zapped:
+			 * to private zaps shared (direct) mappings, to shared
+			 * zaps private (mirror) ones.
+			 */
+			range.attr_filter =
+				(attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) ?
+				KVM_FILTER_SHARED : KVM_FILTER_PRIVATE;
+			kvm_mmu_invalidate_range_add(kvm, range.start,
+						     range.end);
+			flush |= kvm_arch_pre_set_memory_attributes(kvm, &range);
+		} else {
+			kvm_arch_post_set_memory_attributes(kvm, &range);
+		}
+	}
+	if (flush)
+		kvm_flush_remote_tlbs(kvm);
+	if (found_memslot)
+		write_unlock(&kvm->mmu_lock);
+}
+
+/* Split the 2M guest_memfd folios [start, end) covers only in part. */
+static int kvm_attr_split_folios(struct kvm *kvm, gfn_t start, gfn_t end)
+{
+	struct kvm_memslots *slots = kvm->memslots;
+	int i, r;
+
+	for (i = kvm_memslots_first_in_range(slots, start); i < slots->nr; i++) {
+		struct kvm_memory_slot *slot = slots->slots[i];
+		gfn_t s = max(start, slot->base_gfn);
+		gfn_t e = min(end, slot->base_gfn + slot->npages);
+
+		if (slot->base_gfn >= end)
+			break;
+		if (s >= e || !kvm_slot_has_gmem(slot))
+			continue;
+		r = kvm_gmem_split_for_conversion(kvm, slot, s, e);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int kvm_vm_set_mem_attributes(struct kvm *kvm, gfn_t start, gfn_t end,
+				     unsigned long attributes)
+{
+	bool private = attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE;
+	u64 changed;
+	int r = 0;
+
+	mutex_lock(&kvm->slots_lock);
+
+	/* Nothing to do if the entire range has the desired attributes. */
+	if (kvm_range_has_memory_attributes(kvm, start, end, ~0UL, attributes))
+		goto out_unlock;
+
+	/* Reserve memory so that storing cannot fail halfway. */
+	if (private) {
+		r = attr_reserve(kvm, start, end);
+		if (r)
+			goto out_unlock;
+	}
+
+	kvm_handle_attr_range(kvm, start, end, attributes, KVM_ATTR_PRE_SET);
+
+	/* In-place conversion: no 2M folio may straddle the boundary. */
+	r = kvm_attr_split_folios(kvm, start, end);
+	if (!r) {
+		changed = attr_store(kvm, start, end, private);
+		kvm_stat_inc(kvm, conversions);
+		if (private)
+			kvm_stat_add(kvm, pages_to_private, changed);
+		else
+			kvm_stat_add(kvm, pages_to_shared, changed);
+	}
+
+	kvm_handle_attr_range(kvm, start, end, attributes, KVM_ATTR_POST_SET);
+
+out_unlock:
+	mutex_unlock(&kvm->slots_lock);
+	return r;
+}
+
+int kvm_vm_ioctl_set_mem_attributes(struct kvm *kvm,
+				    struct kvm_memory_attributes *attrs)
+{
+	gfn_t start, end;
+
+	/* flags is currently not used. */
+	if (attrs->flags)
+		return -EINVAL;
+	if (attrs->attributes & ~kvm_supported_mem_attributes(kvm))
+		return -EINVAL;
+	if (attrs->size == 0 || attrs->address + attrs->size < attrs->address)
+		return -EINVAL;
+	if (!IS_ALIGNED(attrs->address, PAGE_SIZE) ||
+	    !IS_ALIGNED(attrs->size, PAGE_SIZE))
+		return -EINVAL;
+
+	start = attrs->address >> PAGE_SHIFT;
+	end = (attrs->address + attrs->size) >> PAGE_SHIFT;
+	return kvm_vm_set_mem_attributes(kvm, start, end, attrs->attributes);
+}
+
+/* ---- the MMU invalidation protocol ---- */
+
+void kvm_mmu_invalidate_begin(struct kvm *kvm)
+{
+	long n;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	n = READ_ONCE(kvm->mmu_invalidate_in_progress) + 1;
+	WRITE_ONCE(kvm->mmu_invalidate_in_progress, n);
+	if (likely(n == 1)) {
+		WRITE_ONCE(kvm->mmu_invalidate_range_start, INVALID_GPA);
+		WRITE_ONCE(kvm->mmu_invalidate_range_end, INVALID_GPA);
+	}
+	kvm_stat_inc(kvm, invalidations);
+}
+
+void kvm_mmu_invalidate_range_add(struct kvm *kvm, gfn_t start, gfn_t end)
+{
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	WARN_ON_ONCE(!READ_ONCE(kvm->mmu_invalidate_in_progress));
+
+	if (likely(kvm->mmu_invalidate_range_start == INVALID_GPA)) {
+		WRITE_ONCE(kvm->mmu_invalidate_range_start, start);
+		WRITE_ONCE(kvm->mmu_invalidate_range_end, end);
+	} else {
+		/*
+		 * Fully tracking multiple concurrent ranges has diminishing
+		 * returns: keep one range that covers them all.
+		 */
+		WRITE_ONCE(kvm->mmu_invalidate_range_start,
+			   min(kvm->mmu_invalidate_range_start, start));
+		WRITE_ONCE(kvm->mmu_invalidate_range_end,
+			   max(kvm->mmu_invalidate_range_end, end));
+	}
+}
+
+void kvm_mmu_invalidate_end(struct kvm *kvm)
+{
+	lockdep_assert_held_write(&kvm->mmu_lock);
+
+	/*
+	 * The sequence count is bumped before in_progress drops, so a fault
+	 * that sees in_progress == 0 also sees the new sequence and retries.
+	 */
+	__atomic_store_n(&kvm->mmu_invalidate_seq, kvm->mmu_invalidate_seq + 1,
+			 __ATOMIC_RELEASE);
+	smp_wmb();
+	__atomic_store_n(&kvm->mmu_invalidate_in_progress,
+			 kvm->mmu_invalidate_in_progress - 1, __ATOMIC_RELEASE);
+	KVM_BUG_ON(kvm->mmu_invalidate_in_progress < 0, kvm);
+
+	/* An invalidation must have added a range. */
+	WARN_ON_ONCE(kvm->mmu_invalidate_range_start == INVALID_GPA);
+}
+
+bool kvm_mmu_unmap_gfn_range(struct kvm *kvm, struct kvm_gfn_range *range)
+{
+	kvm_mmu_invalidate_range_add(kvm, range->start, range->end);
+	return kvm_unmap_gfn_range(kvm, range);
+}
+
+/* ---- exits, pages, fault injection ---- */
+
+void kvm_prepare_memory_fault_exit(struct kvm_vcpu *vcpu, gpa_t gpa,
+				   gpa_t size, bool is_write, bool is_exec,
+				   bool is_private)
+{
+	vcpu->run->exit_reason = KVM_EXIT_MEMORY_FAULT;
+	vcpu->run->memory_fault.gpa = gpa;
+	vcpu->run->memory_fault.size = size;
+	/* RWX flags are not (yet) defined or communicated to userspace. */
+	vcpu->run->memory_fault.flags = 0;
+	if (is_private)
+		vcpu->run->memory_fault.flags |= KVM_MEMORY_EXIT_FLAG_PRIVATE;
+	kvm_stat_inc(vcpu->kvm, memory_fault_exits);
+}
+
+void kvm_release_page_clean(struct page *page)
+{
+	if (!page)
+		return;
+	put_page(page);
+	wake_up(&kvm_gmem_folio_wq);
+}
+
+void kvm_release_faultin_page(struct kvm *kvm, struct page *page, bool unused,
+			      bool dirty)
+{
+	kvm_release_page_clean(page);
+}
+
+bool kvm_inject_fault_consume(struct kvm *kvm, u32 leaf, u64 *status)
+{
+	struct kvm_fault_injection *inj = &kvm->inject;
+	bool hit = false;
+	u64 call;
+	int i;
+
+	if (leaf >= KVM_INJECT_NR_LEAVES)
+		return false;
+	call = __atomic_add_fetch(&inj->calls[leaf], 1, __ATOMIC_SEQ_CST);
+	if (!READ_ONCE(inj->nr))
+		return false;
+
+	spin_lock(&inj->lock);
+	for (i = 0; i < inj->nr; i++) {
+		if (inj->e[i].leaf != leaf || inj->e[i].call != call)
+			continue;
+		*status = inj->e[i].status;
+		inj->e[i] = inj->e[inj->nr - 1];
+		WRITE_ONCE(inj->nr, inj->nr - 1);
+		hit = true;
+		break;
+	}
+	spin_unlock(&inj->lock);
+	return hit;
+}
+
+static int kvm_vm_ioctl_inject_fault(struct kvm *kvm,
+				     const struct tdxsim_inject_fault *f)
+{
+	struct kvm_fault_injection *inj = &kvm->inject;
+	int r = 0;
+
+	if (f->leaf >= KVM_INJECT_NR_LEAVES || !f->nth || !f->status)
+		return -EINVAL;
+	spin_lock(&inj->lock);
+	if (inj->nr >= KVM_INJECT_MAX) {
+		r = -ENOSPC;
+	} else {
+		inj->e[inj->nr].leaf = f->leaf;
+		inj->e[inj->nr].call = __atomic_load_n(&inj->calls[f->leaf],
+						       __ATOMIC_SEQ_CST) +
+				       f->nth;
+		inj->e[inj->nr].status = f->status;
+		WRITE_ONCE(inj->nr, inj->nr + 1);
+	}
+	spin_unlock(&inj->lock);
+	return r;
+}
+
+static void kvm_vm_get_stats(struct kvm *kvm, struct tdxsim_stats *st)
+{
+	struct kvm_vm_stat *s = &kvm->stat;
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	st->faults = counter_read(&s->faults);
+	st->fault_retries = counter_read(&s->fault_retries);
+	st->memory_fault_exits = counter_read(&s->memory_fault_exits);
+	st->pre_faults = counter_read(&s->pre_faults);
+	st->conversions = counter_read(&s->conversions);
+	st->pages_to_private = counter_read(&s->pages_to_private);
+	st->pages_to_shared = counter_read(&s->pages_to_shared);
+	st->punch_holes = counter_read(&s->punch_holes);
+	st->gmem_folios_allocated = counter_read(&s->gmem_folios_allocated);
+	st->gmem_folios_freed = counter_read(&s->gmem_folios_freed);
+	st->gmem_folio_splits = counter_read(&s->gmem_folio_splits);
+	st->splits = counter_read(&s->splits);
+	st->zaps = counter_read(&s->zaps);
+	st->zapped_leaves = counter_read(&s->zapped_leaves);
+	st->tlb_flushes = counter_read(&s->tlb_flushes);
+	st->invalidations = counter_read(&s->invalidations);
+	st->memslot_updates = counter_read(&s->memslot_updates);
+	st->kicks = counter_read(&s->kicks);
+	st->vm_bugged = counter_read(&s->vm_bugged);
+	for (i = 0; i < TDXSIM_NR_VENDOR_STATS; i++)
+		st->vendor[i] = counter_read(&s->vendor[i]);
+}
+
+static int kvm_vm_set_design(struct kvm *kvm, const struct tdxsim_design *d)
+{
+	unsigned int i;
+	int r = 0;
+
+	if (d->populate > TDXSIM_POPULATE_MAP_PFN ||
+	    d->accept_level > TDXSIM_ACCEPT_LEVEL_IGNORE ||
+	    d->vp_init_lock > TDXSIM_VP_INIT_LOCK_NONE ||
+	    d->pin_pages > 1 || d->mirror_freeze > 1 ||
+	    d->gmem_locking > TDXSIM_GMEM_LOCKING_INFLIGHT ||
+	    d->vp_init_version > 1 || d->gmem_hugepages > 1 ||
+	    d->measure_two_pass > 1)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(d->reserved); i++) {
+		if (d->reserved[i])
+			return -EINVAL;
+	}
+
+	mutex_lock(&kvm->lock);
+	if (kvm->design_frozen || kvm->created_vcpus) {
+		r = -EBUSY;
+	} else {
+		WRITE_ONCE(kvm->design.populate, d->populate);
+		WRITE_ONCE(kvm->design.accept_level, d->accept_level);
+		WRITE_ONCE(kvm->design.vp_init_lock, d->vp_init_lock);
+		WRITE_ONCE(kvm->design.pin_pages, d->pin_pages);
+		WRITE_ONCE(kvm->design.mirror_freeze, d->mirror_freeze);
+		WRITE_ONCE(kvm->design.gmem_locking, d->gmem_locking);
+		WRITE_ONCE(kvm->design.vp_init_version, d->vp_init_version);
+		WRITE_ONCE(kvm->design.gmem_hugepages, d->gmem_hugepages);
+		WRITE_ONCE(kvm->design.measure_two_pass, d->measure_two_pass);
+	}
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
+static void kvm_vm_get_design(struct kvm *kvm, struct tdxsim_design *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->populate = READ_ONCE(kvm->design.populate);
+	d->accept_level = READ_ONCE(kvm->design.accept_level);
+	d->vp_init_lock = READ_ONCE(kvm->design.vp_init_lock);
+	d->pin_pages = READ_ONCE(kvm->design.pin_pages);
+	d->mirror_freeze = READ_ONCE(kvm->design.mirror_freeze);
+	d->gmem_locking = READ_ONCE(kvm->design.gmem_locking);
+	d->vp_init_version = READ_ONCE(kvm->design.vp_init_version);
+	d->gmem_hugepages = READ_ONCE(kvm->design.gmem_hugepages);
+	d->measure_two_pass = READ_ONCE(kvm->design.measure_two_pass);
+}
+
+/* ---- vCPUs ---- */
+
+static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
+			   unsigned long arg);
+
+static void kvm_vcpu_release(struct file *file)
+{
+	struct kvm_vcpu *vcpu = file->private_data;
+
+	kvm_put_kvm(vcpu->kvm);
+}
+
+static int kvm_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kvm_vcpu *vcpu = file->private_data;
+
+	if (vma->vm_pgoff != 0 ||
+	    vma->vm_end - vma->vm_start > KVM_VCPU_MMAP_SIZE)
+		return -EINVAL;
+	vma->vm_direct = vcpu->run;
+	return 0;
+}
+
+const struct file_operations kvm_vcpu_fops = {
+	.kind = KVM_FILE_VCPU,
+	.name = "kvm-vcpu",
+	.unlocked_ioctl = kvm_vcpu_ioctl,
+	.mmap = kvm_vcpu_mmap,
+	.release = kvm_vcpu_release,
+};
+
+static struct kvm_vcpu *kvm_get_vcpu_by_id(struct kvm *kvm, int id)
+{
+	int i, n = atomic_read(&kvm->online_vcpus);
+
+	for (i = 0; i < n; i++) {
+		if (kvm->vcpus[i]->vcpu_id == id)
+			return kvm->vcpus[i];
+	}
+	return NULL;
+}
+
+static int kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
+{
+	struct kvm_vcpu *vcpu;
+	struct file *file;
+	int r, fd;
+
+	if (id >= KVM_MAX_VCPU_IDS)
+		return -EINVAL;
+
+	mutex_lock(&kvm->lock);
+	if (kvm->created_vcpus >= kvm->max_vcpus) {
+		mutex_unlock(&kvm->lock);
+		return -EINVAL;
+	}
+	r = kvm_arch_vcpu_precreate(kvm, id);
+	if (r) {
+		mutex_unlock(&kvm->lock);
+		return r;
+	}
+	kvm->created_vcpus++;
+	mutex_unlock(&kvm->lock);
+
+	vcpu = xzalloc(sizeof(*vcpu));
+	vcpu->kvm = kvm;
+	vcpu->vcpu_id = id;
+	mutex_init(&vcpu->mutex);
+	vcpu->run = aligned_alloc(PAGE_SIZE, KVM_VCPU_MMAP_SIZE);
+	if (!vcpu->run) {
+		r = -ENOMEM;
+		goto vcpu_free;
+	}
+	memset(vcpu->run, 0, KVM_VCPU_MMAP_SIZE);
+	vcpu->mode = OUTSIDE_GUEST_MODE;
+
+	r = kvm_arch_vcpu_create(vcpu);
+	if (r)
+		goto vcpu_free_run;
+
+	mutex_lock(&kvm->lock);
+	if (kvm_get_vcpu_by_id(kvm, id)) {
+		r = -EEXIST;
+		goto unlock_vcpu_destroy;
+	}
+	vcpu->vcpu_idx = atomic_read(&kvm->online_vcpus);
+	kvm->vcpus[vcpu->vcpu_idx] = vcpu;
+
+	/* Now it's all set up, let userspace reach it */
+	kvm_get_kvm(kvm);
+	fd = anon_inode_getfd(&kvm_vcpu_fops, vcpu, NULL, &file);
+	if (fd < 0) {
+		r = fd;
+		kvm->vcpus[vcpu->vcpu_idx] = NULL;
+		kvm_put_kvm(kvm);
+		goto unlock_vcpu_destroy;
+	}
+	kvm->design_frozen = true;
+	__atomic_store_n(&kvm->online_vcpus.counter, vcpu->vcpu_idx + 1,
+			 __ATOMIC_RELEASE);
+	mutex_unlock(&kvm->lock);
+	return fd;
+
+unlock_vcpu_destroy:
+	mutex_unlock(&kvm->lock);
+	kvm_arch_vcpu_destroy(vcpu);
+vcpu_free_run:
+	free(vcpu->run);
+vcpu_free:
+	mutex_destroy(&vcpu->mutex);
+	free(vcpu);
+	mutex_lock(&kvm->lock);
+	kvm->created_vcpus--;
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
+static int kvm_vcpu_pre_fault_memory(struct kvm_vcpu *vcpu,
+				     struct kvm_pre_fault_memory *range)
+{
+	struct kvm *kvm = vcpu->kvm;
+	u64 full_size;
+	long r = 0;
+	int idx;
+
+	if (range->flags)
+		return -EINVAL;
+	if (!IS_ALIGNED(range->gpa, PAGE_SIZE) ||
+	    !IS_ALIGNED(range->size, PAGE_SIZE) ||
+	    range->gpa + range->size <= range->gpa)
+		return -EINVAL;
+
+	vcpu_load(vcpu);
+	idx = srcu_read_lock(&kvm->srcu);
+
+	full_size = range->size;
+	do {
+		r = kvm_arch_vcpu_pre_fault_memory(vcpu, range);
+		if (WARN_ON_ONCE(r == 0 || r == -EIO))
+			break;
+		if (r < 0)
+			break;
+		range->size -= r;
+		range->gpa += r;
+		cond_resched();
+	} while (range->size);
+
+	srcu_read_unlock(&kvm->srcu, idx);
+	vcpu_put(vcpu);
+
+	/* Return success if at least one page was mapped successfully. */
+	return full_size == range->size ? r : 0;
+}
+
+static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
+			   unsigned long arg)
+{
+	struct kvm_vcpu *vcpu = file->private_data;
+	void *argp = (void *)arg;
+	long r;
+
+	if (kvm_vm_is_dead(vcpu->kvm))
+		return -EIO;
+
+	if (ioctl == TDXSIM_SET_GUEST) {
+		struct tdxsim_guest g;
+
+		if (copy_from_user(&g, argp, sizeof(g)))
+			return -EFAULT;
+		mutex_lock(&vcpu->mutex);
+		vcpu->guest_ops = g.ops;
+		vcpu->guest = g.guest;
+		mutex_unlock(&vcpu->mutex);
+		return 0;
+	}
+
+	if (TDXSIM_IOC_TYPE(ioctl) != KVMIO)
+		return -EINVAL;
+
+	/* Arch ioctls that take their own locks (TDX's VM-state guard). */
+	r = kvm_arch_vcpu_unlocked_ioctl(vcpu, ioctl, arg);
+	if (r != -ENOIOCTLCMD)
+		return r;
+
+	mutex_lock(&vcpu->mutex);
+	switch (ioctl) {
+	case KVM_RUN:
+		r = -EINVAL;
+		if (arg)
+			break;
+		vcpu->wants_to_run = !READ_ONCE(vcpu->run->immediate_exit__unsafe);
+		r = kvm_arch_vcpu_ioctl_run(vcpu);
+		vcpu->wants_to_run = false;
+		break;
+	case KVM_PRE_FAULT_MEMORY: {
+		struct kvm_pre_fault_memory range;
+
+		r = -EFAULT;
+		if (copy_from_user(&range, argp, sizeof(range)))
+			break;
+		r = kvm_vcpu_pre_fault_memory(vcpu, &range);
+		/* Pass back leftover range. */
+		if (copy_to_user(argp, &range, sizeof(range)))
+			r = -EFAULT;
+		break;
+	}
+	default:
+		r = kvm_arch_vcpu_ioctl(vcpu, ioctl, arg);
+		break;
+	}
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+/* ---- the VM fd ---- */
+
+long kvm_vm_ioctl_check_extension_generic(struct kvm *kvm, long ext)
+{
+	switch (ext) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_USER_MEMORY2:
+	case KVM_CAP_SYNC_MMU:
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_MEMORY_FAULT_INFO:
+	case KVM_CAP_GUEST_MEMFD:
+		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return KVM_USER_MEM_SLOTS;
+	case KVM_CAP_MEMORY_ATTRIBUTES:
+		return kvm_supported_mem_attributes(kvm);
+	case KVM_CAP_GUEST_MEMFD_FLAGS:
+		return kvm_gmem_get_supported_flags(kvm);
+	default:
+		break;
+	}
+	return kvm_vm_ioctl_check_extension_x86(kvm, ext);
+}
+
+static long kvm_vm_ioctl(struct file *file, unsigned long ioctl,
+			 unsigned long arg)
+{
+	struct kvm *kvm = file->private_data;
+	void *argp = (void *)arg;
+	long r;
+
+	/* tdxsim's read-only controls also work on a dead VM. */
+	switch (ioctl) {
+	case TDXSIM_GET_STATS: {
+		struct tdxsim_stats st;
+
+		kvm_vm_get_stats(kvm, &st);
+		if (copy_to_user(argp, &st, sizeof(st)))
+			return -EFAULT;
+		return 0;
+	}
+	case TDXSIM_GET_DESIGN: {
+		struct tdxsim_design d;
+
+		kvm_vm_get_design(kvm, &d);
+		if (copy_to_user(argp, &d, sizeof(d)))
+			return -EFAULT;
+		return 0;
+	}
+	default:
+		break;
+	}
+
+	if (kvm_vm_is_dead(kvm))
+		return -EIO;
+
+	switch (ioctl) {
+	case TDXSIM_SET_DESIGN: {
+		struct tdxsim_design d;
+
+		if (copy_from_user(&d, argp, sizeof(d)))
+			return -EFAULT;
+		return kvm_vm_set_design(kvm, &d);
+	}
+	case TDXSIM_INJECT_FAULT: {
+		struct tdxsim_inject_fault f;
+
+		if (copy_from_user(&f, argp, sizeof(f)))
+			return -EFAULT;
+		return kvm_vm_ioctl_inject_fault(kvm, &f);
+	}
+	case KVM_CREATE_VCPU:
+		return kvm_vm_ioctl_create_vcpu(kvm, arg);
+	case KVM_SET_USER_MEMORY_REGION2:
+	case KVM_SET_USER_MEMORY_REGION: {
+		struct kvm_userspace_memory_region2 mem;
+		unsigned long size;
+
+		memset(&mem, 0, sizeof(mem));
+		if (ioctl == KVM_SET_USER_MEMORY_REGION)
+			size = sizeof(struct kvm_userspace_memory_region);
+		else
+			size = sizeof(struct kvm_userspace_memory_region2);
+		if (copy_from_user(&mem, argp, size))
+			return -EFAULT;
+		if (ioctl == KVM_SET_USER_MEMORY_REGION &&
+		    (mem.flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)))
+			return -EINVAL;
+		return kvm_set_memory_region(kvm, &mem);
+	}
+	case KVM_CHECK_EXTENSION:
+		return kvm_vm_ioctl_check_extension_generic(kvm, arg);
+	case KVM_SET_MEMORY_ATTRIBUTES: {
+		struct kvm_memory_attributes attrs;
+
+		if (copy_from_user(&attrs, argp, sizeof(attrs)))
+			return -EFAULT;
+		return kvm_vm_ioctl_set_mem_attributes(kvm, &attrs);
+	}
+	case KVM_CREATE_GUEST_MEMFD: {
+		struct kvm_create_guest_memfd guest_memfd;
+
+		if (copy_from_user(&guest_memfd, argp, sizeof(guest_memfd)))
+			return -EFAULT;
+		return kvm_gmem_create(kvm, &guest_memfd);
+	}
+	default:
+		/* The vendor's own tdxsim controls. */
+		if (TDXSIM_IOC_TYPE(ioctl) == TDXSIMIO) {
+			if (!kvm_vm_uses_vendor(kvm) ||
+			    !kvm_x86_ops.tdxsim_vm_ioctl)
+				return -ENOTTY;
+			return kvm_x86_ops.tdxsim_vm_ioctl(kvm, ioctl, argp);
+		}
+		r = kvm_arch_vm_ioctl(kvm, ioctl, arg);
+		break;
+	}
+	return r;
+}
+
+static void kvm_vm_release(struct file *file)
+{
+	kvm_put_kvm(file->private_data);
+}
+
+const struct file_operations kvm_vm_fops = {
+	.kind = KVM_FILE_VM,
+	.name = "kvm-vm",
+	.unlocked_ioctl = kvm_vm_ioctl,
+	.release = kvm_vm_release,
+};
+
+/* ---- /dev/kvm ---- */
+
+static int kvm_dev_ioctl_create_vm(unsigned long type)
+{
+	struct file *file;
+	struct kvm *kvm;
+	int r, fd;
+
+	r = kvm_create_vm(type, &kvm);
+	if (r)
+		return r;
+	fd = anon_inode_getfd(&kvm_vm_fops, kvm, NULL, &file);
+	if (fd < 0)
+		kvm_put_kvm(kvm);
+	return fd;
+}
+
+long kvm_dev_ioctl(struct file *file, unsigned long ioctl, unsigned long arg)
+{
+	switch (ioctl) {
+	case KVM_GET_API_VERSION:
+		if (arg)
+			return -EINVAL;
+		return KVM_API_VERSION;
+	case KVM_CREATE_VM:
+		return kvm_dev_ioctl_create_vm(arg);
+	case KVM_CHECK_EXTENSION:
+		return kvm_vm_ioctl_check_extension_generic(NULL, arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return -EINVAL;
+		return KVM_VCPU_MMAP_SIZE;
+	default:
+		return -EINVAL;
+	}
+}
+
+const struct file_operations kvm_device_fops = {
+	.kind = KVM_FILE_SYSTEM,
+	.name = "kvm",
+	.unlocked_ioctl = kvm_dev_ioctl,
+};

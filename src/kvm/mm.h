@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The process's address space as the kernel sees it: mm_struct with its
+ * mmap_lock (class "&mm->mmap_lock"), the VMAs of tdxsim's own mappings
+ * (vCPU kvm_run pages and guest_memfd mappings), user-copy helpers and
+ * get_user_pages_fast().
+ *
+ * Plain user memory (anything outside a tdxsim mapping) is the process's
+ * own memory and is read directly. The simulator cannot validate a user
+ * pointer, so it applies the one check it can make: addresses below 4096
+ * fault (-EFAULT), which is what NULL-pointer mistakes hit.
+ */
+#ifndef TDXSIM_KVM_MM_H
+#define TDXSIM_KVM_MM_H
+
+#include <sys/types.h>
+
+#include "base/compiler.h"
+#include "base/list.h"
+#include "base/lock.h"
+
+struct file;
+struct page;
+
+/* The lowest user address that does not fault. */
+#define MMAP_MIN_ADDR		4096UL
+/* x86-64 4-level user address space limit (TASK_SIZE_MAX). */
+#define TASK_SIZE_MAX		((1UL << 47) - PAGE_SIZE)
+
+#define VM_READ		0x1UL
+#define VM_WRITE	0x2UL
+#define VM_SHARED	0x8UL
+
+struct vm_area_struct;
+
+/* What a driver's mmap sets up (the kernel's vm_operations_struct). */
+struct vm_operations_struct {
+	/*
+	 * Resolve a fault at page @pgoff of the mapping's file: return the page
+	 * with a reference, or NULL and *@err = -EFAULT (SIGBUS).
+	 */
+	struct page *(*fault)(struct vm_area_struct *vma, u64 pgoff,
+			      bool write, int *err);
+};
+
+struct vm_area_struct {
+	unsigned long vm_start;
+	unsigned long vm_end;
+	unsigned long vm_flags;
+	u64 vm_pgoff;
+	struct file *vm_file;		/* holds a reference */
+	const struct vm_operations_struct *vm_ops;
+	/* Direct mappings (kvm_run): the memory itself, else NULL. */
+	void *vm_direct;
+	struct list_head node;
+};
+
+struct mm_struct {
+	struct rw_semaphore mmap_lock;
+	struct list_head vmas;		/* under mmap_lock */
+};
+
+/* The process's mm (created on first use). */
+struct mm_struct *current_mm(void);
+
+/* mmap_lock helpers (the kernel's names; macros keep the caller's site). */
+#define mmap_read_lock(mm)	down_read(&(mm)->mmap_lock)
+#define mmap_read_unlock(mm)	up_read(&(mm)->mmap_lock)
+#define mmap_write_lock(mm)	down_write(&(mm)->mmap_lock)
+#define mmap_write_unlock(mm)	up_write(&(mm)->mmap_lock)
+
+/* The VMA containing @addr, NULL if none; mmap_lock held. */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+
+/*
+ * Map @file (or, for @direct != NULL, the memory @direct) at a new address
+ * range of @len bytes; the VMA takes a reference on @file. Returns the
+ * address or a negative errno cast to void * (see IS_ERR_VALUE).
+ */
+void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
+		    unsigned long vm_flags, u64 pgoff,
+		    const struct vm_operations_struct *ops, void *direct);
+/* Remove the VMA that starts at @addr and is @len long; -EINVAL if none. */
+int mm_remove_vma(struct mm_struct *mm, unsigned long addr, size_t len);
+
+/*
+ * Copy to or from user memory. Return the number of bytes NOT copied (0 on
+ * success), as the kernel's helpers do.
+ */
+unsigned long copy_from_user(void *to, const void *from, unsigned long n);
+unsigned long copy_to_user(void *to, const void *from, unsigned long n);
+
+/* FOLL_* flags of get_user_pages_fast(). */
+#define FOLL_WRITE	0x01
+
+/*
+ * Pin @nr_pages user pages from @start (page aligned) into @pages. The
+ * simulator's model of pinning is a bounce page: for each 4 KiB it allocates
+ * a host page (alloc_page()), copies the user bytes into it and returns it
+ * with one reference that the caller drops with put_page(). It always takes
+ * mm->mmap_lock for read (the kernel may), so the lock order is visible to
+ * lockdep. A page of a guest_memfd mapping goes through guest_memfd's fault
+ * handler instead (and is returned with the folio reference).
+ * Returns the number of pages pinned, or a negative errno (-EFAULT for an
+ * address below 4096 or a guest_memfd page the host may not access).
+ */
+long get_user_pages_fast(unsigned long start, int nr_pages,
+			 unsigned int gup_flags, struct page **pages);
+
+#endif /* TDXSIM_KVM_MM_H */

@@ -1,0 +1,953 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The TDP MMU with direct and mirror roots (the kernel's
+ * arch/x86/kvm/mmu/tdp_mmu.c, written anew for tdxsim).
+ *
+ * A TDX VM has two roots: the direct root maps shared GPAs (indexed with the
+ * shared bit) and is walked by the "hardware" (the TDX module's shared-EPT
+ * walk); the mirror root maps private GPAs (indexed by the bare gfn) and is
+ * never walked by anyone but KVM. Every change to a mirror SPTE is reflected
+ * into the TDX module's Secure EPT through the vendor hooks:
+ *
+ *   non-present -> present (read mmu_lock): freeze the mirror SPTE with a
+ *   cmpxchg to FROZEN_SPTE, call link_external_spt (a page table) or
+ *   set_external_spte (a leaf), then write the new value, or restore the old
+ *   one if the hook failed. A fault that meets a frozen SPTE retries. This is
+ *   seed 004; with the mirror_freeze=off design the SPTE goes straight to its
+ *   new value and the hook runs after, so another vCPU can walk into a table
+ *   the S-EPT does not have yet.
+ *
+ *   present -> non-present (write mmu_lock): the mirror SPTE is cleared
+ *   first, then remove_external_spte (BLOCK, TRACK, kick, REMOVE) runs.
+ *
+ * Page tables are host pages (so the module can walk the direct tree), each
+ * with page->private pointing at its struct kvm_mmu_page, freed via RCU.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/rcu.h"
+#include "kvm/kvm_host.h"
+#include "kvm/tdp_iter.h"
+#include "kvm/tdp_mmu.h"
+
+#define MMU_CACHE_MIN	(PT64_ROOT_MAX_LEVEL + 1)
+
+/* --- memory caches ------------------------------------------------------------ */
+
+static void *cache_alloc_obj(struct kvm_mmu_memory_cache *mc)
+{
+	if (mc->page_alloc) {
+		struct page *page = alloc_page();
+
+		return page ? page_address(page) : NULL;
+	}
+	return calloc(1, mc->obj_size);
+}
+
+static void cache_free_obj(struct kvm_mmu_memory_cache *mc, void *obj)
+{
+	if (mc->page_alloc)
+		__free_page(virt_to_page(obj));
+	else
+		free(obj);
+}
+
+static int topup_cache(struct kvm_mmu_memory_cache *mc, int min)
+{
+	if (!mc->capacity)
+		mc->capacity = KVM_MMU_MEMORY_CACHE_NR;
+	while (mc->nobjs < min) {
+		void *obj = cache_alloc_obj(mc);
+
+		if (!obj)
+			return -ENOMEM;
+		mc->objects[mc->nobjs++] = obj;
+	}
+	return 0;
+}
+
+/* Take an object from @mc; falls back to an allocation if it ran dry. */
+static void *cache_take(struct kvm_mmu_memory_cache *mc)
+{
+	if (WARN_ON_ONCE(!mc->nobjs))
+		return cache_alloc_obj(mc);
+	return mc->objects[--mc->nobjs];
+}
+
+static void free_cache(struct kvm_mmu_memory_cache *mc)
+{
+	while (mc->nobjs)
+		cache_free_obj(mc, mc->objects[--mc->nobjs]);
+}
+
+int mmu_topup_memory_caches(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	int r;
+
+	a->mmu_page_header_cache.obj_size = sizeof(struct kvm_mmu_page);
+	a->mmu_shadow_page_cache.page_alloc = true;
+	a->mmu_external_spt_cache.page_alloc = true;
+	r = topup_cache(&a->mmu_page_header_cache, MMU_CACHE_MIN);
+	if (!r)
+		r = topup_cache(&a->mmu_shadow_page_cache, MMU_CACHE_MIN);
+	if (!r && vcpu->kvm->arch.has_private_mem)
+		r = topup_cache(&a->mmu_external_spt_cache, MMU_CACHE_MIN);
+	return r;
+}
+
+void mmu_free_memory_caches(struct kvm_vcpu *vcpu)
+{
+	free_cache(&vcpu->arch.mmu_page_header_cache);
+	free_cache(&vcpu->arch.mmu_shadow_page_cache);
+	free_cache(&vcpu->arch.mmu_external_spt_cache);
+}
+
+/* --- shadow pages ------------------------------------------------------------------ */
+
+static void tdp_mmu_init_sp(struct kvm_mmu_page *sp, u64 *sptep, gfn_t gfn,
+			    union kvm_mmu_page_role role)
+{
+	struct page *page = virt_to_page(sp->spt);
+	int i;
+
+	page->private = (u64)(uintptr_t)sp;
+	sp->role = role;
+	sp->gfn = gfn;
+	sp->ptep = sptep;
+	INIT_LIST_HEAD(&sp->link);
+	for (i = 0; i < SPTE_ENT_PER_PAGE; i++)
+		sp->spt[i] = SHADOW_NONPRESENT_VALUE;
+}
+
+static struct kvm_mmu_page *tdp_mmu_alloc_sp(struct kvm_vcpu *vcpu)
+{
+	struct kvm_mmu_page *sp;
+
+	sp = cache_take(&vcpu->arch.mmu_page_header_cache);
+	memset(sp, 0, sizeof(*sp));
+	sp->spt = cache_take(&vcpu->arch.mmu_shadow_page_cache);
+	return sp;
+}
+
+static void tdp_mmu_free_sp(struct kvm_mmu_page *sp)
+{
+	struct page *page = virt_to_page(sp->spt);
+
+	page->private = 0;
+	if (sp->external_spt)
+		__free_page(virt_to_page(sp->external_spt));
+	__free_page(page);
+	free(sp);
+}
+
+static void tdp_mmu_free_sp_rcu_callback(struct rcu_head *head)
+{
+	tdp_mmu_free_sp(container_of(head, struct kvm_mmu_page, rcu_head));
+}
+
+static void kvm_mmu_alloc_external_spt(struct kvm_vcpu *vcpu,
+				       struct kvm_mmu_page *sp)
+{
+	sp->external_spt = cache_take(&vcpu->arch.mmu_external_spt_cache);
+}
+
+static void tdp_mmu_init_child_sp(struct kvm_mmu_page *child,
+				  struct tdp_iter *iter)
+{
+	struct kvm_mmu_page *parent = sptep_to_sp(iter->sptep);
+	union kvm_mmu_page_role role = parent->role;
+
+	role.level--;
+	tdp_mmu_init_sp(child, iter->sptep, iter->gfn, role);
+}
+
+/* --- roots ------------------------------------------------------------------------ */
+
+void kvm_mmu_init_tdp_mmu(struct kvm *kvm)
+{
+	INIT_LIST_HEAD(&kvm->arch.tdp_mmu_roots);
+	spin_lock_init(&kvm->arch.tdp_mmu_pages_lock);
+	if (!kvm->arch.tdp_root_level)
+		kvm->arch.tdp_root_level = PT64_ROOT_4LEVEL;
+}
+
+enum kvm_tdp_mmu_root_types
+kvm_gfn_range_filter_to_root_types(struct kvm *kvm,
+				   enum kvm_gfn_range_filter filter)
+{
+	enum kvm_tdp_mmu_root_types types = 0;
+
+	if (!kvm->arch.has_private_mem)
+		return KVM_DIRECT_ROOTS;
+	if (filter & KVM_FILTER_PRIVATE)
+		types |= KVM_MIRROR_ROOTS;
+	if (filter & KVM_FILTER_SHARED)
+		types |= KVM_DIRECT_ROOTS;
+	return types;
+}
+
+static bool root_matches(struct kvm_mmu_page *root,
+			 enum kvm_tdp_mmu_root_types types)
+{
+	if (root->role.invalid)
+		return types & KVM_INVALID_ROOTS;
+	if (is_mirror_sp(root))
+		return types & KVM_MIRROR_ROOTS;
+	return types & KVM_DIRECT_ROOTS;
+}
+
+struct kvm_mmu_page *kvm_tdp_mmu_find_root(struct kvm *kvm, bool mirror)
+{
+	struct kvm_mmu_page *root, *found = NULL;
+
+	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
+	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link) {
+		if (!root->role.invalid && is_mirror_sp(root) == mirror) {
+			found = root;
+			break;
+		}
+	}
+	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
+	return found;
+}
+
+hpa_t kvm_tdp_mmu_alloc_root(struct kvm_vcpu *vcpu, bool mirror)
+{
+	struct kvm *kvm = vcpu->kvm;
+	union kvm_mmu_page_role role = { .word = 0 };
+	struct kvm_mmu_page *root;
+
+	role.level = kvm->arch.tdp_root_level;
+	role.direct = 1;
+	role.is_mirror = mirror;
+
+	read_lock(&kvm->mmu_lock);
+	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
+	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link) {
+		if (root->role.word == role.word &&
+		    atomic_inc_not_zero(&root->tdp_mmu_root_count))
+			goto out;
+	}
+	root = tdp_mmu_alloc_sp(vcpu);
+	tdp_mmu_init_sp(root, NULL, 0, role);
+	/* One reference for the vCPU, one for the MMU until teardown. */
+	atomic_set(&root->tdp_mmu_root_count, 2);
+	list_add_tail(&root->link, &kvm->arch.tdp_mmu_roots);
+out:
+	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
+	read_unlock(&kvm->mmu_lock);
+	return page_to_phys(virt_to_page(root->spt));
+}
+
+/* --- changing SPTEs ------------------------------------------------------------------ */
+
+static void handle_changed_spte(struct kvm *kvm, gfn_t gfn, u64 old_spte,
+				u64 new_spte, int level, bool shared);
+
+static void tdp_mmu_unlink_sp(struct kvm *kvm, struct kvm_mmu_page *sp)
+{
+	atomic64_dec(&kvm->arch.tdp_mmu_pages);
+}
+
+/* Reflect the removal of a present mirror leaf into the S-EPT. */
+static void remove_external_spte(struct kvm *kvm, gfn_t gfn, u64 old_spte,
+				 int level)
+{
+	if (!is_shadow_present_pte(old_spte) || !is_last_spte(old_spte, level))
+		return;
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	kvm_x86_ops.remove_external_spte(kvm, gfn, level, old_spte);
+}
+
+/*
+ * A page table was unlinked: tear it down post-order. Every child SPTE is
+ * frozen so no one can install into the dead table; mirror leaves are
+ * removed from the S-EPT and the S-EPT page itself is reclaimed.
+ */
+static void handle_removed_pt(struct kvm *kvm, u64 *pt, bool shared)
+{
+	struct kvm_mmu_page *sp = sptep_to_sp(pt);
+	int level = sp->role.level;
+	gfn_t base_gfn = sp->gfn;
+	int i;
+
+	tdp_mmu_unlink_sp(kvm, sp);
+
+	for (i = 0; i < SPTE_ENT_PER_PAGE; i++) {
+		u64 *sptep = pt + i;
+		gfn_t gfn = base_gfn + i * KVM_PAGES_PER_HPAGE(level);
+		u64 old_spte;
+
+		if (shared) {
+			/* Someone else may be mid-update: wait for them. */
+			for (;;) {
+				old_spte = kvm_tdp_mmu_write_spte_atomic(sptep,
+								FROZEN_SPTE);
+				if (!is_frozen_spte(old_spte))
+					break;
+				cpu_relax();
+			}
+		} else {
+			old_spte = kvm_tdp_mmu_read_spte(sptep);
+			if (!is_shadow_present_pte(old_spte))
+				continue;
+			__kvm_tdp_mmu_write_spte(sptep, FROZEN_SPTE);
+		}
+		handle_changed_spte(kvm, gfn, old_spte, FROZEN_SPTE, level,
+				    shared);
+		if (is_mirror_sp(sp)) {
+			KVM_BUG_ON(shared, kvm);
+			remove_external_spte(kvm, gfn, old_spte, level);
+		}
+	}
+
+	if (is_mirror_sp(sp) &&
+	    WARN_ON(kvm_x86_ops.free_external_spt(kvm, base_gfn, level,
+						  sp->external_spt))) {
+		/* The module may still own it: leak it rather than reuse it. */
+		sp->external_spt = NULL;
+	}
+	call_rcu(&sp->rcu_head, tdp_mmu_free_sp_rcu_callback);
+}
+
+static void handle_changed_spte(struct kvm *kvm, gfn_t gfn, u64 old_spte,
+				u64 new_spte, int level, bool shared)
+{
+	bool was_present = is_shadow_present_pte(old_spte);
+	bool is_present = is_shadow_present_pte(new_spte);
+	bool was_leaf = was_present && is_last_spte(old_spte, level);
+	bool is_leaf = is_present && is_last_spte(new_spte, level);
+	bool pfn_changed = spte_to_pfn(old_spte) != spte_to_pfn(new_spte);
+
+	WARN_ON_ONCE(level > PT64_ROOT_MAX_LEVEL || level < PG_LEVEL_4K);
+	WARN_ON_ONCE(gfn & (KVM_PAGES_PER_HPAGE(level) - 1));
+
+	/* Replacing one present leaf with another pfn is never allowed. */
+	if (KVM_BUG_ON(was_leaf && is_leaf && pfn_changed, kvm))
+		return;
+	if (old_spte == new_spte)
+		return;
+	if (!was_present && !is_present) {
+		WARN_ON_ONCE(!is_frozen_spte(new_spte) &&
+			     !is_frozen_spte(old_spte));
+		return;
+	}
+	if (is_leaf != was_leaf && level <= KVM_NR_PAGE_SIZES)
+		atomic64_add(is_leaf ? 1 : -1,
+			     &kvm->arch.pages_mapped[level - 1]);
+
+	if (was_present && !was_leaf &&
+	    (is_leaf || !is_present || pfn_changed))
+		handle_removed_pt(kvm, pfn_to_virt(spte_to_pfn(old_spte)),
+				  shared);
+}
+
+/*
+ * Install @new_spte for a mirror SPTE whose old value is not present:
+ * freeze, reflect into the S-EPT, then publish (or unfreeze on failure).
+ */
+static int set_external_spte_present(struct kvm *kvm, u64 *sptep, gfn_t gfn,
+				     u64 *old_spte, u64 new_spte, int level)
+{
+	bool is_leaf = is_last_spte(new_spte, level);
+	bool freeze = READ_ONCE(kvm->design.mirror_freeze);
+	u64 published = freeze ? FROZEN_SPTE : new_spte;
+	int ret;
+
+	/* Atomic zapping and replacing of mirror SPTEs are not supported. */
+	if (KVM_BUG_ON(!is_shadow_present_pte(new_spte), kvm))
+		return -EBUSY;
+	if (KVM_BUG_ON(is_shadow_present_pte(*old_spte), kvm))
+		return -EIO;
+
+	if (!try_cmpxchg64(sptep, old_spte, published))
+		return -EBUSY;
+
+	if (is_leaf) {
+		ret = kvm_x86_ops.set_external_spte(kvm, gfn, level, new_spte);
+	} else {
+		struct kvm_mmu_page *child = spte_to_child_sp(new_spte);
+
+		WARN_ON_ONCE(child->role.level + 1 != level ||
+			     child->gfn != gfn);
+		ret = kvm_x86_ops.link_external_spt(kvm, gfn, level,
+						    child->external_spt);
+	}
+
+	if (freeze) {
+		/* Unfreeze: the new value if the S-EPT has it, else the old. */
+		__kvm_tdp_mmu_write_spte(sptep, ret ? *old_spte : new_spte);
+	} else if (ret) {
+		/* The old design had nothing to hide behind: take it back. */
+		u64 cur = new_spte;
+
+		try_cmpxchg64(sptep, &cur, *old_spte);
+	}
+	return ret;
+}
+
+/*
+ * Set an SPTE under the read mmu_lock. Returns 0, or -EBUSY if the SPTE
+ * changed under us (iter->old_spte then holds the current value), or the
+ * vendor hook's error for a mirror SPTE; the caller retries the fault.
+ */
+static int __must_check tdp_mmu_set_spte_atomic(struct kvm *kvm,
+						struct tdp_iter *iter,
+						u64 new_spte)
+{
+	u64 *sptep = iter->sptep;
+	int ret;
+
+	lockdep_assert_held_read(&kvm->mmu_lock);
+	WARN_ON_ONCE(iter->yielded || is_frozen_spte(iter->old_spte));
+
+	if (is_mirror_sptep(sptep) && !is_frozen_spte(new_spte)) {
+		ret = set_external_spte_present(kvm, sptep, iter->gfn,
+						&iter->old_spte, new_spte,
+						iter->level);
+		if (ret)
+			return ret;
+	} else {
+		if (!try_cmpxchg64(sptep, &iter->old_spte, new_spte))
+			return -EBUSY;
+	}
+	handle_changed_spte(kvm, iter->gfn, iter->old_spte, new_spte,
+			    iter->level, true);
+	return 0;
+}
+
+/*
+ * Set an SPTE under the write mmu_lock (zaps). For a mirror leaf the
+ * S-EPT removal runs after the mirror SPTE is already non-present.
+ */
+static u64 tdp_mmu_set_spte(struct kvm *kvm, u64 *sptep, u64 old_spte,
+			    u64 new_spte, gfn_t gfn, int level)
+{
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	WARN_ON_ONCE(is_frozen_spte(old_spte) || is_frozen_spte(new_spte));
+
+	old_spte = kvm_tdp_mmu_write_spte_atomic(sptep, new_spte);
+	handle_changed_spte(kvm, gfn, old_spte, new_spte, level, false);
+
+	if (is_mirror_sptep(sptep)) {
+		/* Only zapping goes through here for mirror roots. */
+		KVM_BUG_ON(is_shadow_present_pte(new_spte), kvm);
+		remove_external_spte(kvm, gfn, old_spte, level);
+	}
+	return old_spte;
+}
+
+static void tdp_mmu_iter_set_spte(struct kvm *kvm, struct tdp_iter *iter,
+				  u64 new_spte)
+{
+	WARN_ON_ONCE(iter->yielded);
+	iter->old_spte = tdp_mmu_set_spte(kvm, iter->sptep, iter->old_spte,
+					  new_spte, iter->gfn, iter->level);
+}
+
+/*
+ * Give the write lock up for a moment when someone waits for it. Returns
+ * true if it did (the walk restarts from the root).
+ */
+static bool tdp_mmu_iter_cond_resched(struct kvm *kvm, struct tdp_iter *iter,
+				      bool flush)
+{
+	if (iter->next_last_level_gfn == iter->yielded_gfn)
+		return false;
+	if (!rwlock_needbreak(&kvm->mmu_lock))
+		return false;
+	if (flush)
+		kvm_flush_remote_tlbs(kvm);
+	rcu_read_unlock();
+	write_unlock(&kvm->mmu_lock);
+	cond_resched();
+	write_lock(&kvm->mmu_lock);
+	rcu_read_lock();
+	iter->yielded = true;
+	return true;
+}
+
+/* --- zaps ----------------------------------------------------------------------------------- */
+
+static bool tdp_mmu_zap_leafs(struct kvm *kvm, struct kvm_mmu_page *root,
+			      gfn_t start, gfn_t end, bool can_yield,
+			      bool flush)
+{
+	struct tdp_iter iter;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	rcu_read_lock();
+	for_each_tdp_pte_min_level(iter, root, PG_LEVEL_4K, start, end,
+				   kvm_gfn_root_bits(kvm, root)) {
+		if (can_yield && tdp_mmu_iter_cond_resched(kvm, &iter, flush)) {
+			flush = false;
+			continue;
+		}
+		if (!is_shadow_present_pte(iter.old_spte) ||
+		    !is_last_spte(iter.old_spte, iter.level))
+			continue;
+		tdp_mmu_iter_set_spte(kvm, &iter, SHADOW_NONPRESENT_VALUE);
+		kvm_stat_inc(kvm, zapped_leaves);
+		flush = true;
+	}
+	rcu_read_unlock();
+	return flush;
+}
+
+bool kvm_tdp_mmu_unmap_gfn_range(struct kvm *kvm, struct kvm_gfn_range *range,
+				 bool flush)
+{
+	enum kvm_tdp_mmu_root_types types;
+	struct kvm_mmu_page *root, *roots[4];
+	int n = 0, i;
+
+	types = kvm_gfn_range_filter_to_root_types(kvm, range->attr_filter) |
+		KVM_INVALID_ROOTS;
+	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
+	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link)
+		if (root_matches(root, types) && n < (int)ARRAY_SIZE(roots))
+			roots[n++] = root;
+	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
+
+	for (i = 0; i < n; i++)
+		flush = tdp_mmu_zap_leafs(kvm, roots[i], range->start,
+					  range->end, range->may_block, flush);
+	return flush;
+}
+
+/*
+ * The end of the gfn space a root maps. A direct root is indexed with the
+ * shared bit set, so its gfns stop below that bit (above it they alias).
+ */
+static gfn_t tdp_mmu_max_gfn_exclusive(struct kvm *kvm,
+				       struct kvm_mmu_page *root)
+{
+	gfn_t end = 1ULL << (root->role.level * SPTE_LEVEL_BITS);
+	gfn_t bits = kvm_gfn_root_bits(kvm, root);
+
+	return bits && bits < end ? bits : end;
+}
+
+/* Zap everything under @root at @zap_level and below (teardown). */
+static void __tdp_mmu_zap_root(struct kvm *kvm, struct kvm_mmu_page *root,
+			       int zap_level)
+{
+	gfn_t end = tdp_mmu_max_gfn_exclusive(kvm, root);
+	struct tdp_iter iter;
+
+	for_each_tdp_pte_min_level(iter, root, zap_level, 0, end,
+				   kvm_gfn_root_bits(kvm, root)) {
+		if (!is_shadow_present_pte(iter.old_spte))
+			continue;
+		if (iter.level > zap_level)
+			continue;
+		tdp_mmu_iter_set_spte(kvm, &iter, SHADOW_NONPRESENT_VALUE);
+	}
+}
+
+static void tdp_mmu_zap_root(struct kvm *kvm, struct kvm_mmu_page *root)
+{
+	int level;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	rcu_read_lock();
+	/* Leaves first, then tables bottom-up, as the kernel's passes do. */
+	for (level = PG_LEVEL_4K; level <= root->role.level; level++)
+		__tdp_mmu_zap_root(kvm, root, level);
+	rcu_read_unlock();
+}
+
+void kvm_tdp_mmu_put_root(struct kvm *kvm, struct kvm_mmu_page *root)
+{
+	if (!atomic_dec_and_test(&root->tdp_mmu_root_count))
+		return;
+	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
+	list_del(&root->link);
+	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
+	call_rcu(&root->rcu_head, tdp_mmu_free_sp_rcu_callback);
+}
+
+void kvm_mmu_uninit_tdp_mmu(struct kvm *kvm)
+{
+	struct kvm_mmu_page *root, *tmp;
+
+	/*
+	 * Invalidate and zap every root. For a TDX VM the hkid is released by
+	 * now, so the S-EPT pages of the mirror tree can be reclaimed.
+	 */
+	write_lock(&kvm->mmu_lock);
+	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link)
+		root->role.invalid = 1;
+	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link)
+		tdp_mmu_zap_root(kvm, root);
+	write_unlock(&kvm->mmu_lock);
+
+	list_for_each_entry_safe(root, tmp, &kvm->arch.tdp_mmu_roots, link) {
+		/* Drop the MMU's own reference (vCPUs dropped theirs). */
+		WARN_ON_ONCE(atomic_read(&root->tdp_mmu_root_count) != 1);
+		atomic_set(&root->tdp_mmu_root_count, 1);
+		kvm_tdp_mmu_put_root(kvm, root);
+	}
+	rcu_barrier();
+	WARN_ON_ONCE(!list_empty(&kvm->arch.tdp_mmu_roots));
+}
+
+/* --- splitting huge leaves ---------------------------------------------------------------------- */
+
+/* Allocate a page table outside the vCPU caches (splits under write lock). */
+static struct kvm_mmu_page *tdp_mmu_alloc_sp_for_split(bool mirror)
+{
+	struct kvm_mmu_page *sp = calloc(1, sizeof(*sp));
+	struct page *spt, *ext = NULL;
+
+	spt = alloc_page();
+	if (mirror)
+		ext = alloc_page();
+	if (!sp || !spt || (mirror && !ext)) {
+		free(sp);
+		if (spt)
+			__free_page(spt);
+		if (ext)
+			__free_page(ext);
+		return NULL;
+	}
+	sp->spt = page_address(spt);
+	sp->external_spt = ext ? page_address(ext) : NULL;
+	return sp;
+}
+
+/*
+ * Replace the huge leaf at @iter by a page table @sp of 512 leaves one level
+ * down mapping the same pfns. A mirror leaf is split in the S-EPT first
+ * (BLOCK, TRACK, DEMOTE: the new leaves keep their state), which needs the
+ * write mmu_lock; the direct root may be split under the read lock.
+ */
+static int tdp_mmu_split_huge_page(struct kvm *kvm, struct tdp_iter *iter,
+				   struct kvm_mmu_page *sp, bool shared)
+{
+	const u64 huge_spte = iter->old_spte;
+	const int level = iter->level;
+	kvm_pfn_t pfn = spte_to_pfn(huge_spte);
+	bool mirror = is_mirror_sptep(iter->sptep);
+	u64 new_spte;
+	int i, r;
+
+	if (mirror && KVM_BUG_ON(shared, kvm))
+		return -EIO;
+
+	tdp_mmu_init_child_sp(sp, iter);
+	for (i = 0; i < SPTE_ENT_PER_PAGE; i++)
+		sp->spt[i] = make_leaf_spte(pfn + i * KVM_PAGES_PER_HPAGE(level - 1),
+					    level - 1);
+	new_spte = make_nonleaf_spte(page_to_pfn(virt_to_page(sp->spt)));
+
+	if (shared) {
+		if (!try_cmpxchg64(iter->sptep, &iter->old_spte, new_spte))
+			return -EBUSY;
+	} else {
+		lockdep_assert_held_write(&kvm->mmu_lock);
+		if (mirror) {
+			r = kvm_x86_ops.split_external_spte(kvm, iter->gfn,
+							    level,
+							    sp->external_spt);
+			if (r)
+				return r;
+		}
+		kvm_tdp_mmu_write_spte_atomic(iter->sptep, new_spte);
+		iter->old_spte = new_spte;
+	}
+	handle_changed_spte(kvm, iter->gfn, huge_spte, new_spte, level, shared);
+	if (level - 1 <= KVM_NR_PAGE_SIZES)
+		atomic64_add(SPTE_ENT_PER_PAGE,
+			     &kvm->arch.pages_mapped[level - 2]);
+	atomic64_inc(&kvm->arch.tdp_mmu_pages);
+	kvm_stat_inc(kvm, splits);
+	return 0;
+}
+
+int kvm_tdp_mmu_gfn_range_split_boundary(struct kvm *kvm,
+					 struct kvm_gfn_range *range,
+					 bool shared, bool only_cross_boundary)
+{
+	enum kvm_tdp_mmu_root_types types;
+	struct kvm_mmu_page *root, *roots[4];
+	struct tdp_iter iter;
+	int n = 0, i, r = 0;
+
+	types = kvm_gfn_range_filter_to_root_types(kvm, range->attr_filter);
+	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
+	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link)
+		if (root_matches(root, types) && n < (int)ARRAY_SIZE(roots))
+			roots[n++] = root;
+	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
+
+	for (i = 0; i < n && !r; i++) {
+		root = roots[i];
+		/* A failed DEMOTE would need an UNBLOCK that may be BUSY. */
+		if (is_mirror_sp(root) && shared)
+			return -EOPNOTSUPP;
+		rcu_read_lock();
+		for_each_tdp_pte_min_level(iter, root, PG_LEVEL_2M,
+					   range->start, range->end,
+					   kvm_gfn_root_bits(kvm, root)) {
+			struct kvm_mmu_page *sp;
+
+			if (!is_shadow_present_pte(iter.old_spte) ||
+			    !is_last_spte(iter.old_spte, iter.level) ||
+			    iter.level == PG_LEVEL_4K)
+				continue;
+			if (only_cross_boundary && iter.gfn >= range->start &&
+			    iter.gfn + KVM_PAGES_PER_HPAGE(iter.level) <=
+				    range->end)
+				continue;
+			sp = tdp_mmu_alloc_sp_for_split(is_mirror_sp(root));
+			if (!sp) {
+				r = -ENOMEM;
+				break;
+			}
+			r = tdp_mmu_split_huge_page(kvm, &iter, sp, shared);
+			if (r) {
+				tdp_mmu_free_sp(sp);
+				break;
+			}
+		}
+		rcu_read_unlock();
+	}
+	return r;
+}
+
+/* --- the fault path ------------------------------------------------------------------------ */
+
+static struct kvm_mmu_page *tdp_mmu_get_root_for_fault(struct kvm_vcpu *vcpu,
+						       struct kvm_page_fault *fault)
+{
+	if (!kvm_is_addr_direct(vcpu->kvm, fault->addr))
+		return root_to_sp(vcpu->arch.mirror_root_hpa);
+	return root_to_sp(vcpu->arch.root_hpa);
+}
+
+/* Link a new page table @sp at @iter (read lock). */
+static int tdp_mmu_link_sp(struct kvm *kvm, struct tdp_iter *iter,
+			   struct kvm_mmu_page *sp, bool shared)
+{
+	u64 spte = make_nonleaf_spte(page_to_pfn(virt_to_page(sp->spt)));
+	int ret;
+
+	if (shared) {
+		ret = tdp_mmu_set_spte_atomic(kvm, iter, spte);
+		if (ret)
+			return ret;
+	} else {
+		tdp_mmu_iter_set_spte(kvm, iter, spte);
+	}
+	atomic64_inc(&kvm->arch.tdp_mmu_pages);
+	return 0;
+}
+
+/*
+ * The no-promotion rule for mirror roots: never replace an existing page
+ * table with a huge leaf (the module needs all 512 children uniform, and
+ * merging needs break-before-make); map one level lower instead.
+ */
+static void disallowed_hugepage_adjust(struct kvm_page_fault *fault, u64 spte,
+				       int cur_level)
+{
+	if (cur_level > PG_LEVEL_4K && cur_level == fault->goal_level &&
+	    is_shadow_present_pte(spte) && !is_large_pte(spte)) {
+		u64 page_mask = KVM_PAGES_PER_HPAGE(cur_level) -
+				KVM_PAGES_PER_HPAGE(cur_level - 1);
+
+		fault->pfn |= fault->gfn & page_mask;
+		fault->goal_level--;
+	}
+}
+
+static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu,
+					   struct kvm_page_fault *fault,
+					   struct tdp_iter *iter)
+{
+	struct kvm_mmu_page *sp = sptep_to_sp(iter->sptep);
+	struct kvm *kvm = vcpu->kvm;
+	u64 new_spte;
+
+	if (WARN_ON_ONCE(sp->role.level != fault->goal_level))
+		return RET_PF_RETRY;
+
+	if (is_shadow_present_pte(iter->old_spte) &&
+	    is_last_spte(iter->old_spte, iter->level)) {
+		/* Someone mapped it first (or it is mapped already). */
+		WARN_ON_ONCE(spte_to_pfn(iter->old_spte) != fault->pfn);
+		return RET_PF_SPURIOUS;
+	}
+	if (is_shadow_present_pte(iter->old_spte))
+		return RET_PF_RETRY;	/* a table appeared: walk again */
+
+	new_spte = make_leaf_spte(fault->pfn, iter->level);
+	if (tdp_mmu_set_spte_atomic(kvm, iter, new_spte))
+		return RET_PF_RETRY;
+	return RET_PF_FIXED;
+}
+
+int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
+{
+	struct kvm_mmu_page *root = tdp_mmu_get_root_for_fault(vcpu, fault);
+	struct kvm *kvm = vcpu->kvm;
+	struct tdp_iter iter;
+	struct kvm_mmu_page *sp;
+	int ret = RET_PF_RETRY;
+
+	if (WARN_ON_ONCE(!root))
+		return RET_PF_RETRY;
+
+	rcu_read_lock();
+	for_each_tdp_pte(iter, root, fault->gfn, fault->gfn + 1,
+			 kvm_gfn_root_bits(kvm, root)) {
+		int r;
+
+		if (is_mirror_sp(root))
+			disallowed_hugepage_adjust(fault, iter.old_spte,
+						   iter.level);
+
+		/* Someone is mid-update of this SPTE: retry the fault. */
+		if (is_frozen_spte(iter.old_spte))
+			goto retry;
+
+		if (iter.level == fault->goal_level)
+			goto map_target_level;
+
+		/* Step down into an existing page table. */
+		if (is_shadow_present_pte(iter.old_spte) &&
+		    !is_large_pte(iter.old_spte))
+			continue;
+
+		/*
+		 * A huge leaf above the goal level needs a split. Splitting
+		 * under the read lock is refused for mirror roots (a failed
+		 * DEMOTE would need an UNBLOCK that can itself be BUSY): the
+		 * mirror is split under the write lock before such a fault
+		 * can happen (accept level, punch hole, conversion).
+		 */
+		if (is_shadow_present_pte(iter.old_spte) &&
+		    KVM_BUG_ON(is_mirror_sp(root), kvm))
+			goto retry;
+
+		sp = tdp_mmu_alloc_sp(vcpu);
+		if (is_mirror_sp(root))
+			kvm_mmu_alloc_external_spt(vcpu, sp);
+
+		if (is_shadow_present_pte(iter.old_spte)) {
+			r = tdp_mmu_split_huge_page(kvm, &iter, sp, true);
+		} else {
+			tdp_mmu_init_child_sp(sp, &iter);
+			r = tdp_mmu_link_sp(kvm, &iter, sp, true);
+		}
+		if (r) {
+			tdp_mmu_free_sp(sp);
+			goto retry;
+		}
+	}
+	/* The walk ended above the goal: something changed, retry. */
+	goto retry;
+
+map_target_level:
+	ret = tdp_mmu_map_handle_target_level(vcpu, fault, &iter);
+retry:
+	rcu_read_unlock();
+	return ret;
+}
+
+bool kvm_tdp_mmu_gpa_is_mapped(struct kvm_vcpu *vcpu, gpa_t gpa, int level,
+			       kvm_pfn_t *pfn)
+{
+	struct kvm *kvm = vcpu->kvm;
+	bool mirror = !kvm_is_addr_direct(kvm, gpa);
+	struct kvm_mmu_page *root = root_to_sp(mirror ?
+					       vcpu->arch.mirror_root_hpa :
+					       vcpu->arch.root_hpa);
+	gfn_t gfn = (gpa >> PAGE_SHIFT) & ~kvm->arch.gfn_direct_bits;
+	struct tdp_iter iter;
+	bool mapped = false;
+
+	lockdep_assert_held(&kvm->mmu_lock);
+	if (!root)
+		return false;
+	rcu_read_lock();
+	for_each_tdp_pte(iter, root, gfn, gfn + 1, kvm_gfn_root_bits(kvm, root)) {
+		if (!is_shadow_present_pte(iter.old_spte))
+			break;
+		if (is_last_spte(iter.old_spte, iter.level)) {
+			if (iter.level == level) {
+				*pfn = spte_to_pfn(iter.old_spte);
+				mapped = true;
+			}
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return mapped;
+}
+
+/* --- walks for the invariant checker and statistics ------------------------------------------ */
+
+void kvm_tdp_mmu_for_each_leaf(struct kvm *kvm, bool mirror, gfn_t start,
+			       gfn_t end,
+			       void (*fn)(void *arg, gfn_t gfn, int level,
+					  u64 spte),
+			       void *arg)
+{
+	struct kvm_mmu_page *root = kvm_tdp_mmu_find_root(kvm, mirror);
+	struct tdp_iter iter;
+
+	if (!root)
+		return;
+	rcu_read_lock();
+	for_each_tdp_pte(iter, root, start, end, kvm_gfn_root_bits(kvm, root)) {
+		if (!is_shadow_present_pte(iter.old_spte) ||
+		    !is_last_spte(iter.old_spte, iter.level))
+			continue;
+		fn(arg, iter.gfn, iter.level, iter.old_spte);
+	}
+	rcu_read_unlock();
+}
+
+u64 kvm_tdp_mmu_nr_tables(struct kvm *kvm, bool mirror)
+{
+	struct kvm_mmu_page *root = kvm_tdp_mmu_find_root(kvm, mirror);
+	gfn_t end;
+	struct tdp_iter iter;
+	u64 n = 0;
+
+	if (!root)
+		return 0;
+	end = tdp_mmu_max_gfn_exclusive(kvm, root);
+	rcu_read_lock();
+	for_each_tdp_pte(iter, root, 0, end, kvm_gfn_root_bits(kvm, root))
+		if (is_shadow_present_pte(iter.old_spte) &&
+		    !is_last_spte(iter.old_spte, iter.level))
+			n++;
+	rcu_read_unlock();
+	return n;
+}
+
+void kvm_tdp_mmu_for_each_table(struct kvm *kvm, bool mirror,
+				void (*fn)(void *arg,
+					   struct kvm_mmu_page *sp),
+				void *arg)
+{
+	struct kvm_mmu_page *root = kvm_tdp_mmu_find_root(kvm, mirror);
+	struct tdp_iter iter;
+
+	if (!root)
+		return;
+	rcu_read_lock();
+	for_each_tdp_pte(iter, root, 0, tdp_mmu_max_gfn_exclusive(kvm, root),
+			 kvm_gfn_root_bits(kvm, root))
+		if (is_shadow_present_pte(iter.old_spte) &&
+		    !is_last_spte(iter.old_spte, iter.level))
+			fn(arg, spte_to_child_sp(iter.old_spte));
+	rcu_read_unlock();
+}

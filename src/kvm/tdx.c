@@ -1,0 +1,1777 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The TDX vendor code (the kernel's arch/x86/kvm/vmx/tdx.c, written anew):
+ * the TD and vCPU life cycles, the S-EPT hooks of the TDP MMU's mirror root,
+ * KVM_TDX_INIT_MEM_REGION in its three designs, the EPT-violation and
+ * TDVMCALL exits, teardown, and the invariant checker.
+ *
+ * KVM learns about the S-EPT only from SEAMCALL return values. Install calls
+ * (SEPT.ADD, AUG, ADD) run under the read mmu_lock and may return BUSY, which
+ * becomes -EBUSY and a fault retry. Removal calls (BLOCK, TRACK, REMOVE,
+ * DEMOTE) run under the write mmu_lock and may not fail: a BUSY is retried
+ * once after forcing every vCPU out of the guest (tdh_do_no_vcpus), and any
+ * other failure bugs the VM.
+ *
+ * Design variants (struct tdxsim_design, per VM):
+ *   populate      decoupled (seed 000, default) | gmem | map_pfn (6.19)
+ *   vp_init_lock  mmu_write (seed 002, default) | none
+ *   pin_pages     off (seed 003, default) | on
+ *   accept_level  split_inhibit (seed 001, default) | ignore
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/page_alloc.h"
+#include "base/strbuf.h"
+#include "kvm/guest_memfd.h"
+#include "kvm/kvm_host.h"
+#include "kvm/mm.h"
+#include "kvm/mmu.h"
+#include "kvm/tdp_mmu.h"
+#include "kvm/tdx.h"
+#include "seam/seamcall.h"
+
+#define TDX_SHARED_BIT_PWL_5	((1ULL << 51) >> PAGE_SHIFT)
+#define TDX_SHARED_BIT_PWL_4	((1ULL << 47) >> PAGE_SHIFT)
+#define TDX_EXTENDMR_CHUNKSIZE	256
+#define TDX_SUPPORTED_ATTRS	TDX_TD_ATTR_SEPT_VE_DISABLE
+
+#define PAGE_ALIGNED_U64(x)	(((x) & (PAGE_SIZE - 1)) == 0)
+
+/* Same exit, same GPA, nothing changing: after this many, it is a livelock. */
+#define TDX_LIVELOCK_EXITS	256
+
+static int tdx_level(int pg_level)
+{
+	return pg_level - 1;
+}
+
+static gpa_t gfn_to_gpa(gfn_t gfn)
+{
+	return gfn << PAGE_SHIFT;
+}
+
+/* --- SEAMCALLs: fault injection and failure reports ------------------------------------------ */
+
+/* A SEAMCALL that TDXSIM_INJECT_FAULT may replace by a given status. */
+#define TDH(kvm, leaf, call)						\
+	({								\
+		u64 __st;						\
+		if (!kvm_inject_fault_consume((kvm), (leaf), &__st))	\
+			__st = (call);					\
+		__st;							\
+	})
+
+static void tdx_seamcall_failed(struct kvm *kvm, const char *fn, u64 err,
+				u64 e1, u64 e2)
+{
+	if (!READ_ONCE(kvm->vm_bugged))
+		pr_err("kvm_tdx: SEAMCALL %s failed: %s (0x%016llx), entry 0x%llx level_state 0x%llx\n",
+		       fn, tdx_status_name(err), (unsigned long long)err,
+		       (unsigned long long)e1, (unsigned long long)e2);
+	KVM_BUG_ON(1, kvm);
+}
+
+#define TDX_BUG_ON(err, fn, kvm)					\
+	({								\
+		u64 __e = (err);					\
+		if (__e)						\
+			tdx_seamcall_failed((kvm), #fn, __e, 0, 0);	\
+		__e != 0;						\
+	})
+
+#define TDX_BUG_ON_2(err, fn, e1, e2, kvm)				\
+	({								\
+		u64 __e = (err);					\
+		if (__e)						\
+			tdx_seamcall_failed((kvm), #fn, __e, (e1), (e2)); \
+		__e != 0;						\
+	})
+
+/*
+ * Run a removal-side SEAMCALL that may not fail: on BUSY, keep vCPUs out of
+ * the guest, kick them all out, and try exactly once more. "The retry is
+ * guaranteed to succeed, absent KVM and/or TDX-Module bugs."
+ */
+#define tdh_do_no_vcpus(kvm, call)					\
+	({								\
+		struct kvm_tdx *__kt = to_kvm_tdx(kvm);			\
+		u64 __err = (call);					\
+		if (tdx_operand_busy(__err)) {				\
+			tdx_stat_inc((kvm), TDX_STAT_NO_VCPUS_RETRY);	\
+			WRITE_ONCE(__kt->wait_for_sept_zap, true);	\
+			kvm_make_all_cpus_request((kvm),		\
+					KVM_REQ_OUTSIDE_GUEST_MODE);	\
+			__err = (call);					\
+			WRITE_ONCE(__kt->wait_for_sept_zap, false);	\
+		}							\
+		__err;							\
+	})
+
+/* After a page comes back from the module, the host resets it. */
+static void tdx_quirk_reset_page(struct page *page)
+{
+	memset(page_address(page), 0, PAGE_SIZE);
+}
+
+static int tdx_reclaim_page(struct kvm *kvm, struct page *page)
+{
+	u64 pt, owner, size, err;
+
+	err = tdh_phymem_page_reclaim(page_to_phys(page), &pt, &owner, &size);
+	if (err) {
+		pr_err("kvm_tdx: TDH.PHYMEM.PAGE.RECLAIM of pfn 0x%llx failed: %s; leaking it\n",
+		       (unsigned long long)page_to_pfn(page),
+		       tdx_status_name(err));
+		return -EIO;
+	}
+	tdx_quirk_reset_page(page);
+	tdx_stat_inc(kvm, TDX_STAT_RECLAIMED);
+	return 0;
+}
+
+/* Reclaim and free a control page; leak it if the module keeps it. */
+static void tdx_reclaim_control_page(struct kvm *kvm, struct page *page)
+{
+	if (!page)
+		return;
+	if (!tdx_reclaim_page(kvm, page))
+		__free_page(page);
+}
+
+/* --- TLB tracking --------------------------------------------------------------------------------- */
+
+static void tdx_track(struct kvm *kvm)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	u64 err;
+
+	/* Before the TD runs no vCPU can have cached a translation. */
+	if (kvm_tdx->state != TD_STATE_RUNNABLE)
+		return;
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_TRACK,
+				       tdh_mem_track(tdx_tdr_pa(kvm_tdx))));
+	TDX_BUG_ON(err, TDH_MEM_TRACK, kvm);
+	kvm_make_all_cpus_request(kvm, KVM_REQ_OUTSIDE_GUEST_MODE);
+}
+
+/* --- the S-EPT hooks ------------------------------------------------------------------------------ */
+
+static int tdx_sept_link_private_spt(struct kvm *kvm, gfn_t gfn,
+				     enum pg_level level, void *external_spt)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct page *page = virt_to_page(external_spt);
+	u64 err, entry = 0, level_state = 0;
+
+	if (KVM_BUG_ON(!page, kvm))
+		return -EIO;
+	err = TDH(kvm, TDH_MEM_SEPT_ADD,
+		  tdh_mem_sept_add(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
+				   tdx_level(level), page_to_phys(page),
+				   &entry, &level_state));
+	if (unlikely(tdx_operand_busy(err))) {
+		tdx_stat_inc(kvm, TDX_STAT_HOOK_BUSY);
+		return -EBUSY;
+	}
+	if (TDX_BUG_ON_2(err, TDH_MEM_SEPT_ADD, entry, level_state, kvm))
+		return -EIO;
+	tdx_stat_inc(kvm, TDX_STAT_SEPT_ADD);
+	return 0;
+}
+
+static bool tdx_pin_pages(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->design.pin_pages);
+}
+
+static void tdx_unpin(struct kvm *kvm, kvm_pfn_t pfn, int level)
+{
+	if (tdx_pin_pages(kvm))
+		put_page(pfn_to_page(pfn));
+}
+
+static int tdx_mem_page_aug(struct kvm *kvm, gfn_t gfn, enum pg_level level,
+			    kvm_pfn_t pfn)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	u64 err, entry = 0, level_state = 0;
+
+	err = TDH(kvm, TDH_MEM_PAGE_AUG,
+		  tdh_mem_page_aug(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
+				   tdx_level(level), pfn << PAGE_SHIFT,
+				   &entry, &level_state));
+	if (unlikely(tdx_operand_busy(err))) {
+		tdx_stat_inc(kvm, TDX_STAT_HOOK_BUSY);
+		return -EBUSY;
+	}
+	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_AUG, entry, level_state, kvm))
+		return -EIO;
+	tdx_stat_inc(kvm, TDX_STAT_AUG);
+	return 0;
+}
+
+/* 6.19's populate: TDH.MEM.PAGE.ADD while the mirror SPTE is frozen. */
+static int tdx_mem_page_add(struct kvm *kvm, gfn_t gfn, enum pg_level level,
+			    kvm_pfn_t pfn)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	u64 err, entry = 0, level_state = 0;
+
+	lockdep_assert_held(&kvm->slots_lock);
+	if (KVM_BUG_ON(kvm->arch.pre_fault_allowed || !kvm_tdx->page_add_src,
+		       kvm))
+		return -EIO;
+	err = TDH(kvm, TDH_MEM_PAGE_ADD,
+		  tdh_mem_page_add(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
+				   pfn << PAGE_SHIFT,
+				   page_to_phys(kvm_tdx->page_add_src),
+				   &entry, &level_state));
+	if (unlikely(tdx_operand_busy(err)))
+		return -EBUSY;
+	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_ADD, entry, level_state, kvm))
+		return -EIO;
+	tdx_stat_inc(kvm, TDX_STAT_PAGE_ADD);
+	return 0;
+}
+
+static int tdx_sept_set_private_spte(struct kvm *kvm, gfn_t gfn,
+				     enum pg_level level, u64 mirror_spte)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	kvm_pfn_t pfn = spte_to_pfn(mirror_spte);
+	int ret;
+
+	if (KVM_BUG_ON(level > PG_LEVEL_2M, kvm))
+		return -EIO;
+	WARN_ON_ONCE(!is_shadow_present_pte(mirror_spte) ||
+		     (mirror_spte & VMX_EPT_RWX_MASK) != VMX_EPT_RWX_MASK);
+
+	/* The old design holds a reference per mapped page (seed 003). */
+	if (tdx_pin_pages(kvm))
+		get_page(pfn_to_page(pfn));
+
+	smp_rmb();
+	if (__atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) ==
+	    TD_STATE_RUNNABLE) {
+		ret = tdx_mem_page_aug(kvm, gfn, level, pfn);
+	} else if (READ_ONCE(kvm->design.populate) == TDXSIM_POPULATE_MAP_PFN) {
+		ret = tdx_mem_page_add(kvm, gfn, level, pfn);
+	} else {
+		/*
+		 * decoupled and gmem: the mirror leaf is "premapped"; the
+		 * S-EPT leaf is made by TDH.MEM.PAGE.ADD afterwards.
+		 */
+		if (KVM_BUG_ON(kvm->arch.pre_fault_allowed, kvm)) {
+			ret = -EIO;
+		} else {
+			atomic64_inc(&kvm_tdx->nr_premapped);
+			tdx_stat_inc(kvm, TDX_STAT_PREMAPPED);
+			ret = 0;
+		}
+	}
+	if (ret)
+		tdx_unpin(kvm, pfn, level);
+	return ret;
+}
+
+/* Is a BLOCK failure explained by a premapped leaf (no S-EPT entry yet)? */
+static bool tdx_is_sept_zap_err_due_to_premap(struct kvm_tdx *kvm_tdx, u64 err,
+					      u64 entry, int level)
+{
+	if (kvm_tdx->state == TD_STATE_RUNNABLE)
+		return false;
+	if (READ_ONCE(kvm_tdx->kvm->design.populate) == TDXSIM_POPULATE_MAP_PFN)
+		return false;
+	if (err != (TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX) &&
+	    (err & TDX_SEAMCALL_STATUS_MASK) != TDX_EPT_WALK_FAILED)
+		return false;
+	/* The entry is not a present leaf: nothing was added there. */
+	return (entry & VMX_EPT_RWX_MASK) == 0;
+}
+
+static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
+					 enum pg_level level, u64 mirror_spte)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	kvm_pfn_t pfn = spte_to_pfn(mirror_spte);
+	gpa_t gpa = gfn_to_gpa(gfn) & KVM_HPAGE_MASK(level);
+	u64 tdr = tdx_tdr_pa(kvm_tdx);
+	u64 err, entry = 0, level_state = 0;
+	unsigned long i;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	if (KVM_BUG_ON(!is_hkid_assigned(kvm_tdx), kvm))
+		return;
+	if (KVM_BUG_ON(level > PG_LEVEL_2M, kvm))
+		return;
+
+	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_RANGE_BLOCK,
+				       tdh_mem_range_block(tdr, gpa,
+							   tdx_level(level),
+							   &entry,
+							   &level_state)));
+	if (err && tdx_is_sept_zap_err_due_to_premap(kvm_tdx, err, entry,
+						      level)) {
+		if (!KVM_BUG_ON(!atomic64_read(&kvm_tdx->nr_premapped), kvm))
+			atomic64_dec(&kvm_tdx->nr_premapped);
+		tdx_unpin(kvm, pfn, level);
+		return;
+	}
+	if (TDX_BUG_ON_2(err, TDH_MEM_RANGE_BLOCK, entry, level_state, kvm))
+		return;	/* the page stays pinned (if pinned): leaked on purpose */
+
+	tdx_track(kvm);
+	if (READ_ONCE(kvm->vm_bugged))
+		return;
+
+	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_PAGE_REMOVE,
+				       tdh_mem_page_remove(tdr, gpa,
+							   tdx_level(level),
+							   &entry,
+							   &level_state)));
+	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_REMOVE, entry, level_state, kvm))
+		return;
+
+	for (i = 0; i < KVM_PAGES_PER_HPAGE(level); i++) {
+		struct page *page = pfn_to_page(pfn + i);
+
+		err = TDH(kvm, TDH_PHYMEM_PAGE_WBINVD,
+			  tdh_phymem_page_wbinvd_hkid(kvm_tdx->hkid,
+						      page_to_phys(page)));
+		if (TDX_BUG_ON(err, TDH_PHYMEM_PAGE_WBINVD, kvm))
+			return;
+		tdx_quirk_reset_page(page);
+	}
+	tdx_stat_inc(kvm, TDX_STAT_REMOVE);
+	tdx_unpin(kvm, pfn, level);
+}
+
+static int tdx_sept_free_private_spt(struct kvm *kvm, gfn_t gfn,
+				     enum pg_level level, void *external_spt)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+
+	/* S-EPT pages can only be reclaimed once the TD is torn down. */
+	if (KVM_BUG_ON(is_hkid_assigned(kvm_tdx), kvm))
+		return -EIO;
+	return tdx_reclaim_page(kvm, virt_to_page(external_spt));
+}
+
+static int tdx_gmem_max_mapping_level(struct kvm *kvm, kvm_pfn_t pfn,
+				      bool is_private)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+
+	if (!is_private)
+		return 0;
+	/*
+	 * TDH.MEM.PAGE.ADD is 4K only, so 4K until the TD runs; 2M after
+	 * (the folio order and lpage_info may still say 4K). No 1G.
+	 */
+	if (__atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) !=
+	    TD_STATE_RUNNABLE)
+		return PG_LEVEL_4K;
+	return PG_LEVEL_2M;
+}
+
+static void tdx_kick_all_vcpus(struct kvm *kvm)
+{
+	int i, n = atomic_read(&kvm->online_vcpus);
+
+	for (i = 0; i < n; i++) {
+		struct kvm_vcpu *vcpu = kvm->vcpus[i];
+		struct vcpu_tdx *tdx = to_tdx(vcpu);
+		int mode = READ_ONCE(vcpu->mode);
+
+		if (tdx && tdx->created && mode != OUTSIDE_GUEST_MODE)
+			tdx_module_send_ipi(page_to_phys(tdx->tdvpr_page));
+	}
+}
+
+/* --- the VM-state lock guard (6.19) -------------------------------------------------------------- */
+
+static int tdx_acquire_vm_state_locks(struct kvm *kvm)
+{
+	int i, n;
+
+	mutex_lock(&kvm->lock);
+	n = atomic_read(&kvm->online_vcpus);
+	if (kvm->created_vcpus != n) {
+		mutex_unlock(&kvm->lock);
+		return -EBUSY;
+	}
+	for (i = 0; i < n; i++)
+		mutex_lock_nest_lock(&kvm->vcpus[i]->mutex, &kvm->lock);
+	/* vcpu->mutex must be taken outside kvm->slots_lock. */
+	mutex_lock(&kvm->slots_lock);
+	return 0;
+}
+
+static void tdx_release_vm_state_locks(struct kvm *kvm)
+{
+	int i, n = atomic_read(&kvm->online_vcpus);
+
+	mutex_unlock(&kvm->slots_lock);
+	for (i = n - 1; i >= 0; i--)
+		mutex_unlock(&kvm->vcpus[i]->mutex);
+	mutex_unlock(&kvm->lock);
+}
+
+/* --- VM life cycle ------------------------------------------------------------------------------------ */
+
+static int tdx_vm_init(struct kvm *kvm)
+{
+	struct kvm_tdx *kvm_tdx = xzalloc(sizeof(*kvm_tdx));
+
+	kvm_tdx->kvm = kvm;
+	kvm_tdx->hkid = -1;
+	kvm_tdx->state = TD_STATE_UNINITIALIZED;
+	kvm->arch.vendor = kvm_tdx;
+	kvm->arch.has_private_mem = true;
+	kvm->arch.has_protected_state = true;
+	kvm->arch.tdp_root_level = PT64_ROOT_4LEVEL;
+	return 0;
+}
+
+/* Release the HKID: the TD's private pages become reclaimable. */
+static void tdx_mmu_release_hkid(struct kvm *kvm)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	u64 err;
+	int i, n;
+
+	if (!is_hkid_assigned(kvm_tdx))
+		return;
+	if (kvm_tdx->td_created) {
+		n = atomic_read(&kvm->online_vcpus);
+		for (i = 0; i < n; i++) {
+			struct vcpu_tdx *tdx = to_tdx(kvm->vcpus[i]);
+
+			if (!tdx || !tdx->created)
+				continue;
+			err = tdh_vp_flush(page_to_phys(tdx->tdvpr_page));
+			if (err && (err & TDX_SEAMCALL_STATUS_MASK) !=
+					   TDX_VCPU_NOT_ASSOCIATED)
+				pr_err("kvm_tdx: TDH.VP.FLUSH failed: %s\n",
+				       tdx_status_name(err));
+		}
+		err = tdh_mng_vpflushdone(tdx_tdr_pa(kvm_tdx));
+		if (err) {
+			pr_err("kvm_tdx: TDH.MNG.VPFLUSHDONE failed: %s; leaking the HKID\n",
+			       tdx_status_name(err));
+			return;
+		}
+		do {
+			err = tdh_phymem_cache_wb(err != 0);
+		} while ((err & TDX_SEAMCALL_STATUS_MASK) ==
+			 TDX_INTERRUPTED_RESUMABLE);
+		err = tdh_mng_key_freeid(tdx_tdr_pa(kvm_tdx));
+		if (err) {
+			pr_err("kvm_tdx: TDH.MNG.KEY.FREEID failed: %s; leaking the HKID\n",
+			       tdx_status_name(err));
+			return;
+		}
+	}
+	tdx_guest_keyid_free(kvm_tdx->hkid);
+	kvm_tdx->hkid = -1;
+}
+
+static void tdx_vm_pre_destroy(struct kvm *kvm)
+{
+	tdx_mmu_release_hkid(kvm);
+}
+
+static void tdx_reclaim_td_control_pages(struct kvm *kvm)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	unsigned int i;
+	u64 owned;
+
+	if (is_hkid_assigned(kvm_tdx)) {
+		pr_err("kvm_tdx: TD control pages still in use by an assigned HKID; leaking them\n");
+		return;
+	}
+	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++) {
+		if (i < kvm_tdx->nr_tdcs_added)
+			tdx_reclaim_control_page(kvm, kvm_tdx->tdcs_pages[i]);
+		else if (kvm_tdx->tdcs_pages[i])
+			__free_page(kvm_tdx->tdcs_pages[i]);
+	}
+	free(kvm_tdx->tdcs_pages);
+	kvm_tdx->tdcs_pages = NULL;
+	if (!kvm_tdx->tdr_page)
+		return;
+	if (kvm_tdx->td_created) {
+		owned = tdx_module_pages_owned(tdx_tdr_pa(kvm_tdx));
+		if (owned > 1)
+			pr_err("kvm_tdx: the module still owns %llu pages of this TD besides its TDR\n",
+			       (unsigned long long)(owned - 1));
+		if (tdx_reclaim_page(kvm, kvm_tdx->tdr_page))
+			return;
+		tdh_phymem_page_wbinvd_tdr(tdx_tdr_pa(kvm_tdx));
+	}
+	__free_page(kvm_tdx->tdr_page);
+	kvm_tdx->tdr_page = NULL;
+}
+
+static void tdx_vm_destroy(struct kvm *kvm)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+
+	if (!kvm_tdx)
+		return;
+	tdx_mmu_release_hkid(kvm);
+	tdx_reclaim_td_control_pages(kvm);
+	free(kvm_tdx);
+	kvm->arch.vendor = NULL;
+}
+
+/* --- KVM_TDX_CAPABILITIES ------------------------------------------------------------------------- */
+
+static int tdx_get_capabilities(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm_tdx_capabilities *caps;
+	struct tdx_sys_info info;
+	u32 nent;
+	int ret = 0;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (tdx_get_sysinfo(&info))
+		return -EIO;
+	if (copy_from_user(&nent, (char *)(uintptr_t)cmd->data +
+				  offsetof(struct kvm_tdx_capabilities,
+					   cpuid.nent),
+			   sizeof(nent)))
+		return -EFAULT;
+	if (nent < info.num_cpuid_config)
+		return -E2BIG;
+
+	caps = xzalloc(sizeof(*caps));
+	caps->supported_attrs = TDX_SUPPORTED_ATTRS;
+	caps->supported_xfam = info.xfam_fixed0;
+	caps->cpuid.nent = 0;
+	if (copy_to_user((void *)(uintptr_t)cmd->data, caps, sizeof(*caps)))
+		ret = -EFAULT;
+	free(caps);
+	return ret;
+}
+
+/* --- KVM_TDX_INIT_VM --------------------------------------------------------------------------------- */
+
+static int tdx_gpaw_from_cpuid(const struct kvm_cpuid2 *cpuid)
+{
+	u32 i;
+
+	for (i = 0; i < cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		if (e->function == 0x80000008 && e->index == 0) {
+			int g = (e->eax >> 16) & 0xff;
+
+			return g ? g : (int)(e->eax & 0xff);
+		}
+	}
+	return 48;
+}
+
+static void tdx_free_td_pages(struct kvm_tdx *kvm_tdx)
+{
+	unsigned int i;
+
+	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++)
+		if (kvm_tdx->tdcs_pages[i])
+			__free_page(kvm_tdx->tdcs_pages[i]);
+	free(kvm_tdx->tdcs_pages);
+	kvm_tdx->tdcs_pages = NULL;
+	kvm_tdx->nr_tdcs_pages = 0;
+	if (kvm_tdx->tdr_page)
+		__free_page(kvm_tdx->tdr_page);
+	kvm_tdx->tdr_page = NULL;
+}
+
+static int __tdx_td_init(struct kvm *kvm, struct td_params *td_params,
+			 u64 *seamcall_err)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct page *params_page;
+	unsigned int i;
+	u64 err, ext = 0;
+	int hkid, ret = 0;
+
+	hkid = tdx_guest_keyid_alloc();
+	if (hkid < 0)
+		return -EBUSY;
+	kvm_tdx->hkid = hkid;
+
+	kvm_tdx->nr_tdcs_pages = tdx_nr_tdcs_pages();
+	kvm_tdx->tdcs_pages = xzalloc(kvm_tdx->nr_tdcs_pages *
+				      sizeof(struct page *));
+	kvm_tdx->tdr_page = alloc_page();
+	if (!kvm_tdx->tdr_page)
+		goto nomem;
+	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++) {
+		kvm_tdx->tdcs_pages[i] = alloc_page();
+		if (!kvm_tdx->tdcs_pages[i])
+			goto nomem;
+	}
+
+	err = tdh_mng_create(tdx_tdr_pa(kvm_tdx), hkid);
+	if ((err & TDX_SEAMCALL_STATUS_MASK) == TDX_RND_NO_ENTROPY) {
+		ret = -EAGAIN;
+		goto free_pages;
+	}
+	if (TDX_BUG_ON(err, TDH_MNG_CREATE, kvm)) {
+		ret = -EIO;
+		goto free_pages;
+	}
+	kvm_tdx->td_created = true;
+
+	err = tdh_mng_key_config(tdx_tdr_pa(kvm_tdx));
+	if (err && (err & TDX_SEAMCALL_STATUS_MASK) != TDX_KEY_CONFIGURED) {
+		TDX_BUG_ON(err, TDH_MNG_KEY_CONFIG, kvm);
+		ret = -EIO;
+		goto teardown;
+	}
+	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++) {
+		err = tdh_mng_addcx(tdx_tdr_pa(kvm_tdx),
+				    page_to_phys(kvm_tdx->tdcs_pages[i]));
+		if (TDX_BUG_ON(err, TDH_MNG_ADDCX, kvm)) {
+			ret = -EIO;
+			goto teardown;
+		}
+		kvm_tdx->nr_tdcs_added++;
+	}
+
+	params_page = alloc_page();
+	if (!params_page) {
+		ret = -ENOMEM;
+		goto teardown;
+	}
+	memcpy(page_address(params_page), td_params, sizeof(*td_params));
+	err = tdh_mng_init(tdx_tdr_pa(kvm_tdx), page_to_phys(params_page),
+			   &ext);
+	__free_page(params_page);
+	if ((err & TDX_SEAMCALL_STATUS_MASK) == TDX_OPERAND_INVALID) {
+		/* A bad TD_PARAMS field: userspace's mistake, not a bug. */
+		*seamcall_err = err;
+		ret = -EINVAL;
+		goto teardown;
+	}
+	if (TDX_BUG_ON(err, TDH_MNG_INIT, kvm)) {
+		*seamcall_err = err;
+		ret = -EIO;
+		goto teardown;
+	}
+	return 0;
+
+nomem:
+	ret = -ENOMEM;
+free_pages:
+	tdx_free_td_pages(kvm_tdx);
+	tdx_guest_keyid_free(kvm_tdx->hkid);
+	kvm_tdx->hkid = -1;
+	return ret;
+
+teardown:
+	/* The TD exists in the module: tear it down the orderly way. */
+	tdx_mmu_release_hkid(kvm);
+	tdx_reclaim_td_control_pages(kvm);
+	kvm_tdx->td_created = false;
+	kvm_tdx->nr_tdcs_added = 0;
+	kvm_tdx->nr_tdcs_pages = 0;
+	return ret;
+}
+
+static int tdx_td_init(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct kvm_tdx_init_vm *init_vm;
+	struct td_params *td_params;
+	struct tdx_sys_info info;
+	u32 nent;
+	size_t size;
+	int gpaw, ret, i;
+
+	if (kvm_tdx->state != TD_STATE_UNINITIALIZED || cmd->flags)
+		return -EINVAL;
+	if (copy_from_user(&nent, (char *)(uintptr_t)cmd->data +
+				  offsetof(struct kvm_tdx_init_vm, cpuid.nent),
+			   sizeof(nent)))
+		return -EFAULT;
+	if (nent > KVM_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	size = sizeof(*init_vm) + nent * sizeof(struct kvm_cpuid_entry2);
+	init_vm = xzalloc(size);
+	if (copy_from_user(init_vm, (void *)(uintptr_t)cmd->data, size)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	/* Userspace changed nent between the two reads. */
+	if (init_vm->cpuid.nent != nent) {
+		ret = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < (int)ARRAY_SIZE(init_vm->reserved); i++)
+		if (init_vm->reserved[i]) {
+			ret = -EINVAL;
+			goto out;
+		}
+	if (init_vm->cpuid.padding) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (kvm->created_vcpus) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (tdx_get_sysinfo(&info)) {
+		ret = -EIO;
+		goto out;
+	}
+	if (init_vm->attributes & ~TDX_SUPPORTED_ATTRS) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if ((init_vm->xfam & info.xfam_fixed1) != info.xfam_fixed1 ||
+	    (init_vm->xfam & ~info.xfam_fixed0)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	gpaw = tdx_gpaw_from_cpuid(&init_vm->cpuid);
+	if (gpaw != 48 && gpaw != 52) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (gpaw == 52 && !info.sept_5_level) {
+		ret = -EINVAL;
+		goto out;
+	}
+
+	td_params = xzalloc(sizeof(*td_params));
+	td_params->attributes = init_vm->attributes |
+				(info.attributes_fixed1 & ~TDX_TD_ATTR_DEBUG);
+	td_params->xfam = init_vm->xfam;
+	td_params->max_vcpus = kvm->max_vcpus > 0 ?
+				       min(kvm->max_vcpus,
+					   (int)info.max_vcpus_per_td) :
+				       info.max_vcpus_per_td;
+	td_params->eptp_controls = TDX_EPTP_MT_WB |
+				   (gpaw == 52 ? TDX_EPTP_PWL_5 :
+						 TDX_EPTP_PWL_4);
+	td_params->config_flags = gpaw == 52 ? TDX_CONFIG_FLAGS_MAX_GPAW : 0;
+	td_params->tsc_frequency = 100;	/* 2.5 GHz in 25 MHz units */
+	memcpy(td_params->mrconfigid, init_vm->mrconfigid,
+	       sizeof(td_params->mrconfigid));
+	memcpy(td_params->mrowner, init_vm->mrowner, sizeof(td_params->mrowner));
+	memcpy(td_params->mrownerconfig, init_vm->mrownerconfig,
+	       sizeof(td_params->mrownerconfig));
+
+	ret = __tdx_td_init(kvm, td_params, &cmd->hw_error);
+	free(td_params);
+	if (ret)
+		goto out;
+
+	kvm_tdx->attributes = init_vm->attributes;
+	kvm_tdx->xfam = init_vm->xfam;
+	kvm_tdx->gpaw = gpaw;
+	WRITE_ONCE(kvm->arch.gfn_direct_bits,
+		   gpaw == 52 ? TDX_SHARED_BIT_PWL_5 : TDX_SHARED_BIT_PWL_4);
+	kvm->arch.tdp_root_level = gpaw == 52 ? PT64_ROOT_5LEVEL :
+						PT64_ROOT_4LEVEL;
+	kvm->design_frozen = true;
+	kvm_tdx->state = TD_STATE_INITIALIZED;
+out:
+	free(init_vm);
+	return ret;
+}
+
+/* --- KVM_TDX_FINALIZE_VM -------------------------------------------------------------------------- */
+
+static int tdx_td_finalize(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	u64 err;
+
+	if (!is_hkid_assigned(kvm_tdx) ||
+	    kvm_tdx->state != TD_STATE_INITIALIZED || cmd->flags)
+		return -EINVAL;
+	/* Every premapped page must have been added (decoupled and gmem). */
+	if (atomic64_read(&kvm_tdx->nr_premapped))
+		return -EINVAL;
+
+	err = TDH(kvm, TDH_MR_FINALIZE, tdh_mr_finalize(tdx_tdr_pa(kvm_tdx)));
+	cmd->hw_error = err;
+	if (tdx_operand_busy(err))
+		return -EBUSY;
+	if ((err & TDX_SEAMCALL_STATUS_MASK) == TDX_NO_VCPUS)
+		return -EINVAL;
+	if (TDX_BUG_ON(err, TDH_MR_FINALIZE, kvm))
+		return -EIO;
+
+	__atomic_store_n(&kvm_tdx->state, TD_STATE_RUNNABLE, __ATOMIC_RELEASE);
+	smp_wmb();
+	__atomic_store_n(&kvm->arch.pre_fault_allowed, true, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int tdx_vm_ioctl(struct kvm *kvm, void *argp)
+{
+	struct kvm_tdx_cmd cmd;
+	int r;
+
+	if (copy_from_user(&cmd, argp, sizeof(cmd)))
+		return -EFAULT;
+	/* The command's hw_error is an output. */
+	if (cmd.hw_error)
+		return -EINVAL;
+
+	if (cmd.id == KVM_TDX_CAPABILITIES) {
+		r = tdx_get_capabilities(kvm, &cmd);
+		goto out;
+	}
+
+	r = tdx_acquire_vm_state_locks(kvm);
+	if (r)
+		return r;
+	switch (cmd.id) {
+	case KVM_TDX_INIT_VM:
+		r = tdx_td_init(kvm, &cmd);
+		break;
+	case KVM_TDX_FINALIZE_VM:
+		r = tdx_td_finalize(kvm, &cmd);
+		break;
+	default:
+		r = -EINVAL;
+		break;
+	}
+	tdx_release_vm_state_locks(kvm);
+out:
+	if (copy_to_user(argp, &cmd, sizeof(cmd)))
+		return -EFAULT;
+	return r;
+}
+
+/* --- vCPU life cycle ---------------------------------------------------------------------------- */
+
+static int tdx_vcpu_precreate(struct kvm *kvm)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+
+	/* vCPUs come after KVM_TDX_INIT_VM and before finalize. */
+	if (kvm_tdx->state != TD_STATE_INITIALIZED)
+		return -EIO;
+	return 0;
+}
+
+static int tdx_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_tdx *tdx = xzalloc(sizeof(*tdx));
+
+	tdx->vcpu = vcpu;
+	tdx->state = VCPU_TD_STATE_UNINITIALIZED;
+	tdx->loaded_shared_eptp = INVALID_PAGE;
+	vcpu->arch.vendor = tdx;
+	return kvm_mmu_create(vcpu);
+}
+
+static void tdx_vcpu_free(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	unsigned int i;
+
+	if (!tdx)
+		return;
+	kvm_mmu_destroy(vcpu);
+	if (kvm_tdx && is_hkid_assigned(kvm_tdx) && tdx->created) {
+		pr_err("kvm_tdx: freeing vCPU %d while its TD still has an HKID; leaking its pages\n",
+		       vcpu->vcpu_id);
+	} else {
+		for (i = 0; i < tdx->nr_tdcx_pages; i++) {
+			if (i < tdx->nr_tdcx_added)
+				tdx_reclaim_control_page(kvm,
+							 tdx->tdcx_pages[i]);
+			else if (tdx->tdcx_pages[i])
+				__free_page(tdx->tdcx_pages[i]);
+		}
+		if (tdx->created)
+			tdx_reclaim_control_page(kvm, tdx->tdvpr_page);
+		else if (tdx->tdvpr_page)
+			__free_page(tdx->tdvpr_page);
+	}
+	free(tdx->tdcx_pages);
+	free(tdx);
+	vcpu->arch.vendor = NULL;
+}
+
+static int tdx_td_vcpu_init(struct kvm_vcpu *vcpu, u64 vcpu_rcx)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct tdx_module_args args = { 0 };
+	unsigned int i, ver;
+	u64 err;
+
+	tdx->nr_tdcx_pages = tdx_nr_tdcx_pages();
+	tdx->tdcx_pages = xzalloc(tdx->nr_tdcx_pages * sizeof(struct page *));
+	tdx->tdvpr_page = alloc_page();
+	if (!tdx->tdvpr_page)
+		return -ENOMEM;
+	for (i = 0; i < tdx->nr_tdcx_pages; i++) {
+		tdx->tdcx_pages[i] = alloc_page();
+		if (!tdx->tdcx_pages[i])
+			return -ENOMEM;
+	}
+
+	err = tdh_vp_create(tdx_tdr_pa(to_kvm_tdx(kvm)),
+			    page_to_phys(tdx->tdvpr_page));
+	if (TDX_BUG_ON(err, TDH_VP_CREATE, kvm))
+		return -EIO;
+	tdx->created = true;
+	for (i = 0; i < tdx->nr_tdcx_pages; i++) {
+		err = tdh_vp_addcx(page_to_phys(tdx->tdvpr_page),
+				   page_to_phys(tdx->tdcx_pages[i]));
+		if (TDX_BUG_ON(err, TDH_VP_ADDCX, kvm))
+			return -EIO;
+		tdx->nr_tdcx_added++;
+	}
+	if (vcpu->guest_ops)
+		tdx_module_set_guest(page_to_phys(tdx->tdvpr_page),
+				     vcpu->guest_ops, vcpu->guest);
+
+	/*
+	 * TDH.VP.INIT v1 takes the TDR exclusively while the zap path's BLOCK,
+	 * TRACK and REMOVE take it shared, and those may not fail: hold
+	 * mmu_lock for write so a zap can't run meanwhile (seed 002).
+	 */
+	ver = READ_ONCE(kvm->design.vp_init_version);
+	args.rcx = page_to_phys(tdx->tdvpr_page);
+	args.rdx = vcpu_rcx;
+	args.r8 = vcpu->vcpu_id;
+	if (READ_ONCE(kvm->design.vp_init_lock) ==
+	    TDXSIM_VP_INIT_LOCK_MMU_WRITE) {
+		write_lock(&kvm->mmu_lock);
+		err = TDH(kvm, TDH_VP_INIT,
+			  seamcall(TDX_LEAF_VERSION(TDH_VP_INIT, ver), &args));
+		write_unlock(&kvm->mmu_lock);
+	} else {
+		err = TDH(kvm, TDH_VP_INIT,
+			  seamcall(TDX_LEAF_VERSION(TDH_VP_INIT, ver), &args));
+	}
+	if (TDX_BUG_ON(err, TDH_VP_INIT, kvm))
+		return -EIO;
+
+	tdx->state = VCPU_TD_STATE_INITIALIZED;
+	return 0;
+}
+
+static int tdx_vcpu_init(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+
+	if (cmd->flags || tdx->state != VCPU_TD_STATE_UNINITIALIZED)
+		return -EINVAL;
+	return tdx_td_vcpu_init(vcpu, cmd->data);
+}
+
+/* --- KVM_TDX_INIT_MEM_REGION ------------------------------------------------------------------ */
+
+static int tdx_measure_page(struct kvm *kvm, gpa_t gpa)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	u64 err, entry = 0, level_state = 0;
+	int i;
+
+	for (i = 0; i < (int)PAGE_SIZE; i += TDX_EXTENDMR_CHUNKSIZE) {
+		err = TDH(kvm, TDH_MR_EXTEND,
+			  tdh_mr_extend(tdx_tdr_pa(kvm_tdx), gpa + i, &entry,
+					&level_state));
+		if (TDX_BUG_ON_2(err, TDH_MR_EXTEND, entry, level_state, kvm))
+			return -EIO;
+		tdx_stat_inc(kvm, TDX_STAT_MR_EXTEND);
+	}
+	return 0;
+}
+
+/* TDH.MEM.PAGE.ADD of a premapped page, then the premap count goes down. */
+static int tdx_add_premapped(struct kvm *kvm, gpa_t gpa, kvm_pfn_t pfn,
+			     struct page *src_page, u32 flags)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	u64 err, entry = 0, level_state = 0;
+
+	err = TDH(kvm, TDH_MEM_PAGE_ADD,
+		  tdh_mem_page_add(tdx_tdr_pa(kvm_tdx), gpa, pfn << PAGE_SHIFT,
+				   page_to_phys(src_page), &entry,
+				   &level_state));
+	if (err)
+		return tdx_operand_busy(err) ? -EBUSY : -EIO;
+	tdx_stat_inc(kvm, TDX_STAT_PAGE_ADD);
+	if (!KVM_BUG_ON(!atomic64_read(&kvm_tdx->nr_premapped), kvm))
+		atomic64_dec(&kvm_tdx->nr_premapped);
+	if (flags & KVM_TDX_MEASURE_MEMORY_REGION)
+		return tdx_measure_page(kvm, gpa);
+	return 0;
+}
+
+/*
+ * populate=decoupled (seed 000): pin the source, map the private pfn into
+ * the mirror root (premap), then under the read mmu_lock read the mapped pfn
+ * back and TDH.MEM.PAGE.ADD it. No guest_memfd invalidate lock is held, so
+ * kvm_gmem_get_pfn() may take it and mmap_lock is never taken under it.
+ */
+static int tdx_init_mem_populate(struct kvm_vcpu *vcpu, gpa_t gpa,
+				 unsigned long src, u32 flags)
+{
+	u64 error_code = PFERR_GUEST_FINAL_MASK | PFERR_PRIVATE_ACCESS;
+	struct kvm *kvm = vcpu->kvm;
+	struct page *src_page;
+	u8 level = PG_LEVEL_4K;
+	kvm_pfn_t pfn;
+	long n;
+	int ret;
+
+	n = get_user_pages_fast(src, 1, 0, &src_page);
+	if (n < 0)
+		return n;
+	if (n < 1)
+		return -ENOMEM;
+
+	ret = kvm_tdp_map_page(vcpu, gpa, error_code, &level);
+	if (ret < 0)
+		goto out;
+	KVM_BUG_ON(level != PG_LEVEL_4K, kvm);
+
+	read_lock(&kvm->mmu_lock);
+	if (!kvm_tdp_mmu_gpa_is_mapped(vcpu, gpa, PG_LEVEL_4K, &pfn))
+		ret = -EIO;
+	else
+		ret = tdx_add_premapped(kvm, gpa, pfn, src_page, flags);
+	read_unlock(&kvm->mmu_lock);
+out:
+	put_page(src_page);
+	return ret;
+}
+
+struct tdx_gmem_post_populate_arg {
+	struct kvm_vcpu *vcpu;
+	u32 flags;
+	struct page *src_page;	/* map_pfn: pinned before the lock */
+};
+
+/*
+ * populate=gmem (the design seed 000 replaces): called by
+ * kvm_gmem_populate() with the invalidate lock held exclusively; pins the
+ * source (mmap_lock) and faults the page in through kvm_tdp_map_page(),
+ * which asks guest_memfd for the pfn again.
+ */
+static int tdx_gmem_post_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
+				  void *src, void *_arg)
+{
+	u64 error_code = PFERR_GUEST_FINAL_MASK | PFERR_PRIVATE_ACCESS;
+	struct tdx_gmem_post_populate_arg *arg = _arg;
+	struct kvm_vcpu *vcpu = arg->vcpu;
+	gpa_t gpa = gfn_to_gpa(gfn);
+	struct page *src_page;
+	u8 level = PG_LEVEL_4K;
+	long n;
+	int ret;
+
+	n = get_user_pages_fast((unsigned long)src, 1, 0, &src_page);
+	if (n < 0)
+		return n;
+	if (n < 1)
+		return -ENOMEM;
+
+	ret = kvm_tdp_map_page(vcpu, gpa, error_code, &level);
+	if (ret < 0)
+		goto out;
+	ret = tdx_add_premapped(kvm, gpa, pfn, src_page, arg->flags);
+out:
+	put_page(src_page);
+	return ret;
+}
+
+/*
+ * populate=map_pfn (Linux 6.19 + the 2026 GUP hoist): the source was pinned
+ * before the invalidate lock; map the pfn guest_memfd gave without a
+ * synthetic fault; TDH.MEM.PAGE.ADD happens in the set hook.
+ */
+static int tdx_gmem_map_pfn_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
+				     void *src, void *_arg)
+{
+	struct tdx_gmem_post_populate_arg *arg = _arg;
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	int ret;
+
+	if (KVM_BUG_ON(kvm_tdx->page_add_src, kvm))
+		return -EIO;
+	kvm_tdx->page_add_src = arg->src_page;
+	ret = kvm_tdp_mmu_map_private_pfn(arg->vcpu, gfn, pfn);
+	kvm_tdx->page_add_src = NULL;
+	if (ret || !(arg->flags & KVM_TDX_MEASURE_MEMORY_REGION))
+		return ret;
+	return tdx_measure_page(kvm, gfn_to_gpa(gfn));
+}
+
+static int tdx_populate_one(struct kvm_vcpu *vcpu, gpa_t gpa,
+			    unsigned long src, u32 flags)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct tdx_gmem_post_populate_arg arg = {
+		.vcpu = vcpu,
+		.flags = flags,
+	};
+	long n;
+	int ret;
+
+	switch (READ_ONCE(kvm->design.populate)) {
+	case TDXSIM_POPULATE_GMEM:
+		n = kvm_gmem_populate(kvm, gpa >> PAGE_SHIFT, (void *)src, 1,
+				      tdx_gmem_post_populate, &arg);
+		break;
+	case TDXSIM_POPULATE_MAP_PFN:
+		n = get_user_pages_fast(src, 1, 0, &arg.src_page);
+		if (n < 0)
+			return n;
+		n = kvm_gmem_populate(kvm, gpa >> PAGE_SHIFT, (void *)src, 1,
+				      tdx_gmem_map_pfn_populate, &arg);
+		put_page(arg.src_page);
+		break;
+	default:
+		return tdx_init_mem_populate(vcpu, gpa, src, flags);
+	}
+	if (n < 0)
+		return n;
+	ret = n == 1 ? 0 : -EIO;
+	return ret;
+}
+
+static int tdx_vcpu_init_mem_region(struct kvm_vcpu *vcpu,
+				    struct kvm_tdx_cmd *cmd)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct kvm_tdx_init_mem_region region;
+	gpa_t shared = kvm->arch.gfn_direct_bits << PAGE_SHIFT;
+	bool two_pass;
+	gpa_t start;
+	int ret = 0;
+
+	if (to_tdx(vcpu)->state != VCPU_TD_STATE_INITIALIZED ||
+	    kvm_tdx->state == TD_STATE_RUNNABLE)
+		return -EINVAL;
+	if (cmd->flags & ~KVM_TDX_MEASURE_MEMORY_REGION)
+		return -EINVAL;
+	if (copy_from_user(&region, (void *)(uintptr_t)cmd->data,
+			   sizeof(region)))
+		return -EFAULT;
+	if (!PAGE_ALIGNED_U64(region.source_addr) ||
+	    !PAGE_ALIGNED_U64(region.gpa) || !region.nr_pages ||
+	    region.gpa + (region.nr_pages << PAGE_SHIFT) <= region.gpa ||
+	    (region.gpa & shared) ||
+	    ((region.gpa + (region.nr_pages << PAGE_SHIFT) - 1) & shared) ||
+	    !region.source_addr)
+		return -EINVAL;
+
+	/*
+	 * The older KVM TDX API added a whole region first and extended it
+	 * afterwards (KVM_MEMORY_MAPPING, then KVM_TDX_EXTEND_MEMORY); the
+	 * measure_two_pass design reproduces that order, upstream measures
+	 * page by page.
+	 */
+	two_pass = READ_ONCE(kvm->design.measure_two_pass) &&
+		   (cmd->flags & KVM_TDX_MEASURE_MEMORY_REGION);
+	start = region.gpa;
+	while (region.nr_pages) {
+		ret = tdx_populate_one(vcpu, region.gpa, region.source_addr,
+				       two_pass ? 0 : cmd->flags);
+		if (ret)
+			break;
+		region.source_addr += PAGE_SIZE;
+		region.gpa += PAGE_SIZE;
+		region.nr_pages--;
+		cond_resched();
+	}
+	if (two_pass && !ret) {
+		gpa_t gpa;
+
+		for (gpa = start; gpa < region.gpa && !ret; gpa += PAGE_SIZE)
+			ret = tdx_measure_page(kvm, gpa);
+	}
+	/* Partial progress is reported back, success or not. */
+	if (copy_to_user((void *)(uintptr_t)cmd->data, &region,
+			 sizeof(region)))
+		ret = -EFAULT;
+	return ret;
+}
+
+/* The vCPU ioctls that take the VM-state locks themselves. */
+static int tdx_vcpu_unlocked_ioctl(struct kvm_vcpu *vcpu, void *argp)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct kvm_tdx_cmd cmd;
+	int r;
+
+	if (copy_from_user(&cmd, argp, sizeof(cmd)))
+		return -EFAULT;
+	if (cmd.hw_error)
+		return -EINVAL;
+	if (cmd.id != KVM_TDX_INIT_VCPU && cmd.id != KVM_TDX_INIT_MEM_REGION)
+		return -ENOIOCTLCMD;
+
+	r = tdx_acquire_vm_state_locks(kvm);
+	if (r)
+		return r;
+	if (!is_hkid_assigned(kvm_tdx) ||
+	    kvm_tdx->state == TD_STATE_RUNNABLE) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (cmd.id == KVM_TDX_INIT_VCPU)
+		r = tdx_vcpu_init(vcpu, &cmd);
+	else
+		r = tdx_vcpu_init_mem_region(vcpu, &cmd);
+out:
+	tdx_release_vm_state_locks(kvm);
+	if (copy_to_user(argp, &cmd, sizeof(cmd)))
+		return -EFAULT;
+	return r;
+}
+
+static int tdx_vcpu_ioctl(struct kvm_vcpu *vcpu, void *argp)
+{
+	struct kvm_tdx_cmd cmd;
+
+	if (copy_from_user(&cmd, argp, sizeof(cmd)))
+		return -EFAULT;
+	if (cmd.hw_error)
+		return -EINVAL;
+	/* KVM_TDX_GET_CPUID is not modelled. */
+	return -EINVAL;
+}
+
+/* --- running the vCPU -------------------------------------------------------------------------------- */
+
+static void tdx_load_mmu_pgd(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	u64 err;
+
+	if (tdx->loaded_shared_eptp == vcpu->arch.root_hpa)
+		return;
+	err = tdh_vp_wr(page_to_phys(tdx->tdvpr_page),
+			TDVPS_SHARED_EPT_POINTER, vcpu->arch.root_hpa, ~0ULL);
+	if (!TDX_BUG_ON(err, TDH_VP_WR, vcpu->kvm))
+		tdx->loaded_shared_eptp = vcpu->arch.root_hpa;
+}
+
+/* Build a page-fault error code from an EPT-violation exit qualification. */
+static u64 tdx_ept_violation_error_code(u64 exit_qual, bool private)
+{
+	u64 ec = 0;
+
+	if (exit_qual & EPT_VIOLATION_ACC_WRITE)
+		ec |= PFERR_WRITE_MASK;
+	if (exit_qual & EPT_VIOLATION_ACC_INSTR)
+		ec |= PFERR_FETCH_MASK;
+	if (exit_qual & EPT_VIOLATION_PROT_MASK)
+		ec |= PFERR_PRESENT_MASK;
+	if (private)
+		ec |= PFERR_PRIVATE_ACCESS;
+	return ec | PFERR_GUEST_FINAL_MASK;
+}
+
+static bool tdx_livelock_check(struct kvm_vcpu *vcpu, u64 key, int r)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct kvm *kvm = vcpu->kvm;
+	u64 gen = kvm->mmu_invalidate_seq +
+		  (u64)atomic64_read(&kvm->arch.pages_mapped[0]) +
+		  ((u64)atomic64_read(&kvm->arch.pages_mapped[1]) << 20);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (r != RET_PF_SPURIOUS || key != tdx->last_exit_key ||
+	    gen != tdx->last_exit_gen) {
+		tdx->last_exit_key = key;
+		tdx->last_exit_gen = gen;
+		tdx->same_exit_count = 0;
+		return false;
+	}
+	if (++tdx->same_exit_count < TDX_LIVELOCK_EXITS)
+		return false;
+
+	tdx_stat_inc(kvm, TDX_STAT_LIVELOCK);
+	sb_printf(&sb, "======================================================\n"
+		       "INFO: livelock detected: vCPU %d took the same EPT violation %d times\n"
+		       "------------------------------------------------------\n"
+		       "  GPA 0x%llx, exit qualification 0x%llx, extended exit qualification 0x%llx\n"
+		       "  every fault was spurious (the mapping is there) and nothing changed:\n"
+		       "  the guest re-executes an operation the host never makes possible.\n",
+		  vcpu->vcpu_id, TDX_LIVELOCK_EXITS,
+		  (unsigned long long)tdx->exit_gpa,
+		  (unsigned long long)tdx->exit_qualification,
+		  (unsigned long long)tdx->ext_exit_qualification);
+	lockdep_add_report(LOCKDEP_LIVELOCK, "", sb_str(&sb));
+	sb_free(&sb);
+	return true;
+}
+
+/*
+ * Seed 001: an EPT violation that carries the guest's accept level. If the
+ * mapping is bigger than that level, split it, and inhibit huge mappings of
+ * that range from now on (the bit is one-way), so the re-executed accept
+ * finds a leaf of its size. The inhibit test needs no lock.
+ */
+static int tdx_honor_guest_accept_level(struct kvm_vcpu *vcpu, gfn_t gfn,
+					u64 eeq)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct kvm_memory_slot *slot;
+	struct kvm_gfn_range range;
+	int level, r = 0;
+
+	if ((eeq & TDX_EXT_EXIT_QUAL_TYPE_MASK) != TDX_EXT_EXIT_QUAL_TYPE_ACCEPT)
+		return 0;
+	if (READ_ONCE(kvm->design.accept_level) == TDXSIM_ACCEPT_LEVEL_IGNORE)
+		return 0;
+	slot = kvm_vcpu_gfn_to_memslot(vcpu, gfn);
+	if (!slot)
+		return 0;
+	level = ((eeq >> TDX_EXT_EXIT_QUAL_INFO_SHIFT) &
+		 TDX_ACCEPT_INFO_REQ_LEVEL_MASK) + 1;
+	if (level != PG_LEVEL_4K && level != PG_LEVEL_2M)
+		return 0;
+	if (hugepage_test_guest_inhibit(slot, gfn, level + 1))
+		return 0;
+
+	range = (struct kvm_gfn_range){
+		.slot = slot,
+		.start = gfn & ~(gfn_t)(KVM_PAGES_PER_HPAGE(level) - 1),
+		.may_block = true,
+		.attr_filter = KVM_FILTER_PRIVATE,
+	};
+	range.end = range.start + KVM_PAGES_PER_HPAGE(level);
+
+	write_lock(&kvm->mmu_lock);
+	r = kvm_split_cross_boundary_leafs(kvm, &range, false);
+	if (!r) {
+		hugepage_set_guest_inhibit(slot, gfn, level + 1);
+		if (level == PG_LEVEL_4K)
+			hugepage_set_guest_inhibit(slot, gfn, level + 2);
+	}
+	write_unlock(&kvm->mmu_lock);
+	return r;
+}
+
+static int tdx_handle_ept_violation(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct kvm *kvm = vcpu->kvm;
+	gpa_t gpa = tdx->exit_gpa;
+	u64 exit_qual = tdx->exit_qualification;
+	u64 eeq = tdx->ext_exit_qualification;
+	bool private = !kvm_is_addr_direct(kvm, gpa);
+	bool local_retry = false;
+	u64 error_code;
+	int r;
+
+	tdx_stat_inc(kvm, TDX_STAT_EPT_VIOLATIONS);
+	if (private) {
+		if ((eeq & TDX_EXT_EXIT_QUAL_TYPE_MASK) ==
+			    TDX_EXT_EXIT_QUAL_TYPE_PENDING_EPT_VIOLATION &&
+		    !(exit_qual & EPT_VIOLATION_PROT_MASK)) {
+			pr_warn("kvm_tdx: Guest access before accepting 0x%llx on vCPU %d\n",
+				(unsigned long long)gpa, vcpu->vcpu_id);
+			kvm_vm_dead(kvm);
+			return -EIO;
+		}
+		if ((eeq & TDX_EXT_EXIT_QUAL_TYPE_MASK) ==
+		    TDX_EXT_EXIT_QUAL_TYPE_ACCEPT) {
+			tdx_stat_inc(kvm, TDX_STAT_ACCEPT_EXITS);
+			r = tdx_honor_guest_accept_level(vcpu,
+				(gpa >> PAGE_SHIFT) & ~kvm->arch.gfn_direct_bits,
+				eeq);
+			if (r)
+				return r;
+		}
+		/* Private faults are always handled as writes. */
+		exit_qual = EPT_VIOLATION_ACC_WRITE;
+		local_retry = true;
+	} else if (KVM_BUG_ON(exit_qual & EPT_VIOLATION_ACC_INSTR, kvm)) {
+		return -EIO;
+	}
+
+	error_code = tdx_ept_violation_error_code(exit_qual, private);
+	for (;;) {
+		struct kvm_memory_slot *slot;
+
+		r = kvm_mmu_do_page_fault(vcpu, gpa, error_code, false, NULL);
+		if (r != RET_PF_RETRY || !local_retry)
+			break;
+		if (kvm_request_pending(vcpu))
+			break;
+		if (kvm_vm_is_dead(kvm)) {
+			r = -EIO;
+			break;
+		}
+		slot = kvm_vcpu_gfn_to_memslot(vcpu,
+			(gpa >> PAGE_SHIFT) & ~kvm->arch.gfn_direct_bits);
+		if (slot && kvm_is_memslot_invalid(slot))
+			break;
+		cond_resched();
+	}
+	if (r < 0)
+		return r;
+	if (r == RET_PF_EMULATE) {
+		/* A shared GPA without a memslot: MMIO, which tdxsim has none of. */
+		vcpu->run->exit_reason = KVM_EXIT_MMIO;
+		vcpu->run->mmio.phys_addr = gpa;
+		vcpu->run->mmio.len = 8;
+		vcpu->run->mmio.is_write = !!(exit_qual & EPT_VIOLATION_ACC_WRITE);
+		return 0;
+	}
+	if (tdx_livelock_check(vcpu, (gpa & PAGE_MASK) ^ (eeq << 1), r)) {
+		vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+		vcpu->run->internal.suberror = TDXSIM_INTERNAL_ERROR_LIVELOCK;
+		vcpu->run->internal.ndata = 2;
+		vcpu->run->internal.data[0] = gpa;
+		vcpu->run->internal.data[1] = eeq;
+		return 0;
+	}
+	return 1;
+}
+
+static int tdx_map_gpa(struct kvm_vcpu *vcpu, struct tdx_module_args *args)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct kvm *kvm = vcpu->kvm;
+	gpa_t shared = kvm->arch.gfn_direct_bits << PAGE_SHIFT;
+	gpa_t gpa = args->r12, size = args->r13;
+	gpa_t base = gpa & ~shared;
+	struct kvm_run *run = vcpu->run;
+
+	tdx_stat_inc(kvm, TDX_STAT_MAP_GPA);
+	if (!PAGE_ALIGNED_U64(gpa) || !PAGE_ALIGNED_U64(size)) {
+		tdx->vp_enter_args.r10 = TDVMCALL_STATUS_ALIGN_ERROR;
+		return 1;
+	}
+	if (!size || base + size <= base || base + size > shared ||
+	    ((gpa + size - 1) & shared) != (gpa & shared)) {
+		tdx->vp_enter_args.r10 = TDVMCALL_STATUS_INVALID_OPERAND;
+		return 1;
+	}
+	run->exit_reason = KVM_EXIT_HYPERCALL;
+	memset(&run->hypercall, 0, sizeof(run->hypercall));
+	run->hypercall.nr = KVM_HC_MAP_GPA_RANGE;
+	run->hypercall.args[0] = base;
+	run->hypercall.args[1] = size >> PAGE_SHIFT;
+	run->hypercall.args[2] = ((gpa & shared) ? KVM_MAP_GPA_RANGE_DECRYPTED :
+						   KVM_MAP_GPA_RANGE_ENCRYPTED) |
+				 KVM_MAP_GPA_RANGE_PAGE_SZ_4K;
+	tdx->vmcall_pending = true;
+	return 0;
+}
+
+static int tdx_handle_tdvmcall(struct kvm_vcpu *vcpu,
+			       struct tdx_module_args *args)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct kvm_run *run = vcpu->run;
+
+	/* Non-standard TDVMCALLs (R10 != 0) go to userspace in KVM; not here. */
+	if (args->r10) {
+		tdx->vp_enter_args.r10 = TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
+		return 1;
+	}
+	switch (args->r11) {
+	case TDVMCALL_MAP_GPA:
+		return tdx_map_gpa(vcpu, args);
+	case EXIT_REASON_HLT:
+		tdx->vp_enter_args.r10 = TDVMCALL_STATUS_SUCCESS;
+		run->exit_reason = KVM_EXIT_HLT;
+		return 0;
+	case TDVMCALL_REPORT_FATAL_ERROR:
+		run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
+		memset(&run->system_event, 0, sizeof(run->system_event));
+		run->system_event.type = KVM_SYSTEM_EVENT_TDX_FATAL;
+		run->system_event.ndata = 1;
+		run->system_event.data[0] = args->r12;
+		return 0;
+	default:
+		tdx->vp_enter_args.r10 = TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
+		return 1;
+	}
+}
+
+static int tdx_handle_exit(struct kvm_vcpu *vcpu, u64 vp_enter_ret,
+			   struct tdx_module_args *args)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct kvm *kvm = vcpu->kvm;
+
+	if (vp_enter_ret & TDX_SEAMCALL_STATUS_MASK) {
+		/* VP.ENTER itself failed: BUSY is retried, the rest is fatal. */
+		if (tdx_operand_busy(vp_enter_ret)) {
+			tdx_stat_inc(kvm, TDX_STAT_VP_ENTER_BUSY);
+			return 1;
+		}
+		tdx_seamcall_failed(kvm, "TDH_VP_ENTER", vp_enter_ret, 0, 0);
+		return -EIO;
+	}
+	tdx->exit_reason = vp_enter_ret & 0xffffffffULL;
+	tdx->exit_qualification = args->rcx;
+	tdx->ext_exit_qualification = args->rdx;
+	tdx->exit_gpa = args->r8;
+
+	switch (tdx->exit_reason) {
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		return 1;
+	case EXIT_REASON_EPT_VIOLATION:
+		return tdx_handle_ept_violation(vcpu);
+	case EXIT_REASON_TDCALL:
+		return tdx_handle_tdvmcall(vcpu, args);
+	case EXIT_REASON_TRIPLE_FAULT:
+		vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	default:
+		vcpu->run->exit_reason = KVM_EXIT_UNKNOWN;
+		vcpu->run->hw.hardware_exit_reason = tdx->exit_reason;
+		return 0;
+	}
+}
+
+/* Complete a TDVMCALL that went to userspace with its answer. */
+static void tdx_complete_vmcall(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct kvm_run *run = vcpu->run;
+
+	if (!tdx->vmcall_pending)
+		return;
+	tdx->vmcall_pending = false;
+	tdx->vp_enter_args.r10 = run->hypercall.ret ?
+					 TDVMCALL_STATUS_INVALID_OPERAND :
+					 TDVMCALL_STATUS_SUCCESS;
+}
+
+/*
+ * KVM_RUN: enter the TD until an exit needs userspace. Returns 0 with
+ * vcpu->run filled, or a negative errno (-EFAULT with a memory-fault exit).
+ */
+static int tdx_vcpu_run(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct tdx_module_args args;
+	u64 ret;
+	int r;
+
+	if (tdx->state != VCPU_TD_STATE_INITIALIZED ||
+	    __atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) !=
+		    TD_STATE_RUNNABLE)
+		return -EINVAL;
+	tdx_complete_vmcall(vcpu);
+
+	for (;;) {
+		if (kvm_vm_is_dead(kvm))
+			return -EIO;
+		r = kvm_mmu_load(vcpu);
+		if (r)
+			return r;
+		tdx_load_mmu_pgd(vcpu);
+
+		/* A no-fail S-EPT call is being retried: stay out. */
+		if (READ_ONCE(kvm_tdx->wait_for_sept_zap)) {
+			cpu_relax();
+			continue;
+		}
+		if (!kvm_vcpu_enter_guest_mode(vcpu)) {
+			if (kvm_check_request(KVM_REQ_VM_DEAD, vcpu))
+				return -EIO;
+			kvm_clear_request(KVM_REQ_OUTSIDE_GUEST_MODE, vcpu);
+			kvm_clear_request(KVM_REQ_TLB_FLUSH, vcpu);
+			kvm_clear_request(KVM_REQ_UNBLOCK, vcpu);
+			continue;
+		}
+		args = tdx->vp_enter_args;
+		memset(&tdx->vp_enter_args, 0, sizeof(tdx->vp_enter_args));
+		tdx_stat_inc(kvm, TDX_STAT_VP_ENTER);
+		ret = TDH(kvm, TDH_VP_ENTER,
+			  tdh_vp_enter(page_to_phys(tdx->tdvpr_page), &args));
+		kvm_vcpu_exit_guest_mode(vcpu);
+
+		r = tdx_handle_exit(vcpu, ret, &args);
+		if (r <= 0)
+			return r;
+	}
+}
+
+/* --- huge page split (used from kvm_split_cross_boundary_leafs) ------------------------------------ */
+
+static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
+				       enum pg_level level, void *external_spt)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	gpa_t gpa = gfn_to_gpa(gfn) & KVM_HPAGE_MASK(level);
+	u64 tdr = tdx_tdr_pa(kvm_tdx), err, entry = 0, level_state = 0;
+
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	if (KVM_BUG_ON(!external_spt || level != PG_LEVEL_2M, kvm))
+		return -EIO;
+	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_RANGE_BLOCK,
+				       tdh_mem_range_block(tdr, gpa,
+							   tdx_level(level),
+							   &entry,
+							   &level_state)));
+	if (TDX_BUG_ON_2(err, TDH_MEM_RANGE_BLOCK, entry, level_state, kvm))
+		return -EIO;
+	tdx_track(kvm);
+	if (READ_ONCE(kvm->vm_bugged))
+		return -EIO;
+	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_PAGE_DEMOTE,
+				       tdh_mem_page_demote(tdr, gpa,
+							   tdx_level(level),
+							   page_to_phys(virt_to_page(external_spt)),
+							   &entry,
+							   &level_state)));
+	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_DEMOTE, entry, level_state, kvm))
+		return -EIO;
+	tdx_stat_inc(kvm, TDX_STAT_SPLITS);
+	return 0;
+}
+
+/* --- tdxsim's vendor controls ------------------------------------------------------------------------ */
+
+static long tdx_get_mrtd(struct kvm *kvm, void *argp)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct tdxsim_mrtd mrtd = { { 0 } };
+	u64 word, err;
+	int i;
+
+	if (!kvm_tdx->td_created || !is_hkid_assigned(kvm_tdx) ||
+	    kvm_tdx->state != TD_STATE_RUNNABLE)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		err = tdh_mng_rd(tdx_tdr_pa(kvm_tdx), TDCS_MR_TD(i), &word);
+		if (err) {
+			pr_err("kvm_tdx: TDH.MNG.RD(MRTD) failed: %s\n",
+			       tdx_status_name(err));
+			return -EIO;
+		}
+		memcpy(mrtd.mrtd + 8 * i, &word, 8);
+	}
+	return copy_to_user(argp, &mrtd, sizeof(mrtd)) ? -EFAULT : 0;
+}
+
+static long tdx_get_td_stats(struct kvm *kvm, void *argp)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct tdxsim_td_stats out = { { 0 } };
+	struct tdx_td_stats *st;
+	int i, j;
+
+	if (!kvm_tdx->td_created || !kvm_tdx->tdr_page)
+		return -EINVAL;
+	st = xzalloc(sizeof(*st));
+	if (tdx_module_get_td_stats(tdx_tdr_pa(kvm_tdx), st)) {
+		free(st);
+		return -EINVAL;
+	}
+	for (i = 0; i < TDXSIM_NR_LEAVES && i < TDX_NR_LEAVES; i++) {
+		out.seamcalls[i] = st->calls[i];
+		out.tdcalls[i] = st->tdcalls[i];
+		for (j = 0; j < TDX_NR_BUSY_SLOTS; j++)
+			out.busy[i] += st->busy[i][j];
+	}
+	for (i = 0; i < (int)ARRAY_SIZE(out.exits); i++)
+		out.exits[i] = st->exits[i];
+	for (i = 0; i < TDX_NR_ERROR_SLOTS; i++)
+		if (!tdx_operand_busy(st->errors[i].status))
+			out.errors += st->errors[i].count;
+	out.errors += st->errors_dropped;
+	out.cost_ns = st->cost_ns;
+	out.pages_owned = tdx_module_pages_owned(tdx_tdr_pa(kvm_tdx));
+	free(st);
+	return copy_to_user(argp, &out, sizeof(out)) ? -EFAULT : 0;
+}
+
+static long tdx_check_invariants_ioctl(struct kvm *kvm, void *argp)
+{
+	struct tdxsim_check check;
+	struct strbuf sb = STRBUF_INIT;
+	size_t n;
+
+	if (copy_from_user(&check, argp, sizeof(check)))
+		return -EFAULT;
+	check.errors = tdx_check_invariants(kvm, &sb);
+	if (check.buf && check.len) {
+		n = min((size_t)check.len - 1, sb.len);
+		if (copy_to_user((void *)(uintptr_t)check.buf, sb_str(&sb), n) ||
+		    copy_to_user((char *)(uintptr_t)check.buf + n, "", 1)) {
+			sb_free(&sb);
+			return -EFAULT;
+		}
+	}
+	sb_free(&sb);
+	return copy_to_user(argp, &check, sizeof(check)) ? -EFAULT : 0;
+}
+
+static long tdx_tdxsim_vm_ioctl(struct kvm *kvm, unsigned int ioctl,
+				void *argp)
+{
+	switch (ioctl) {
+	case TDXSIM_GET_MRTD:
+		return tdx_get_mrtd(kvm, argp);
+	case TDXSIM_GET_TD_STATS:
+		return tdx_get_td_stats(kvm, argp);
+	case TDXSIM_CHECK_INVARIANTS:
+		return tdx_check_invariants_ioctl(kvm, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* --- setup -------------------------------------------------------------------------------------------- */
+
+int tdx_hardware_setup(void)
+{
+	int r;
+
+	if (!tdx_module_ready()) {
+		r = tdx_module_init(NULL);
+		if (r && r != -EBUSY)
+			return r;
+	}
+	kvm_x86_ops = (struct kvm_x86_ops){
+		.name = "kvm_intel_tdx",
+		.vm_init = tdx_vm_init,
+		.vm_pre_destroy = tdx_vm_pre_destroy,
+		.vm_destroy = tdx_vm_destroy,
+		.vcpu_precreate = tdx_vcpu_precreate,
+		.vcpu_create = tdx_vcpu_create,
+		.vcpu_free = tdx_vcpu_free,
+		.vcpu_run = tdx_vcpu_run,
+		.mem_enc_ioctl = tdx_vm_ioctl,
+		.vcpu_mem_enc_ioctl = tdx_vcpu_ioctl,
+		.vcpu_mem_enc_unlocked_ioctl = tdx_vcpu_unlocked_ioctl,
+		.link_external_spt = tdx_sept_link_private_spt,
+		.set_external_spte = tdx_sept_set_private_spte,
+		.free_external_spt = tdx_sept_free_private_spt,
+		.remove_external_spte = tdx_sept_remove_private_spte,
+		.split_external_spte = tdx_sept_split_private_spte,
+		.gmem_max_mapping_level = tdx_gmem_max_mapping_level,
+		.kick_all_vcpus = tdx_kick_all_vcpus,
+		.tdxsim_vm_ioctl = tdx_tdxsim_vm_ioctl,
+	};
+	return 0;
+}

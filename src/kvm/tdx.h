@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The TDX vendor code's objects (the kernel's arch/x86/kvm/vmx/tdx.h).
+ */
+#ifndef TDXSIM_KVM_TDX_H
+#define TDXSIM_KVM_TDX_H
+
+#include "kvm/kvm_host.h"
+#include "seam/seamcall.h"
+
+enum kvm_tdx_state {
+	TD_STATE_UNINITIALIZED = 0,
+	TD_STATE_INITIALIZED,
+	TD_STATE_RUNNABLE,
+};
+
+enum vcpu_tdx_state {
+	VCPU_TD_STATE_UNINITIALIZED = 0,
+	VCPU_TD_STATE_INITIALIZED,
+};
+
+struct kvm_tdx {
+	struct kvm *kvm;
+	enum kvm_tdx_state state;
+	int hkid;			/* > 0 while assigned */
+	struct page *tdr_page;
+	struct page **tdcs_pages;
+	unsigned int nr_tdcs_pages;
+	unsigned int nr_tdcs_added;	/* TDCS pages the module owns */
+	bool td_created;		/* TDH.MNG.CREATE succeeded */
+	u64 attributes;
+	u64 xfam;
+	int gpaw;			/* 48 or 52 */
+	/* Mirror leaves mapped before their TDH.MEM.PAGE.ADD (premapped). */
+	atomic64_t nr_premapped;
+	/* The source page of the TDH.MEM.PAGE.ADD in progress (map_pfn design). */
+	struct page *page_add_src;
+	/* Set while a no-fail S-EPT call is retried with every vCPU out. */
+	bool wait_for_sept_zap;
+};
+
+struct vcpu_tdx {
+	struct kvm_vcpu *vcpu;
+	enum vcpu_tdx_state state;
+	struct page *tdvpr_page;
+	struct page **tdcx_pages;
+	unsigned int nr_tdcx_pages;
+	unsigned int nr_tdcx_added;
+	bool created;			/* TDH.VP.CREATE succeeded */
+	hpa_t loaded_shared_eptp;
+	/* Registers handed to the next TDH.VP.ENTER (TDVMCALL results). */
+	struct tdx_module_args vp_enter_args;
+	bool vmcall_pending;		/* a TDVMCALL awaits userspace's answer */
+	/* The last TD exit. */
+	u64 exit_reason;
+	u64 exit_qualification;
+	u64 ext_exit_qualification;
+	gpa_t exit_gpa;
+	/* Livelock detector: the same exit at the same GPA, nothing changing. */
+	u64 same_exit_count;
+	u64 last_exit_key;
+	u64 last_exit_gen;
+};
+
+static inline struct kvm_tdx *to_kvm_tdx(struct kvm *kvm)
+{
+	return kvm->arch.vendor;
+}
+
+static inline struct vcpu_tdx *to_tdx(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.vendor;
+}
+
+static inline bool is_hkid_assigned(struct kvm_tdx *kvm_tdx)
+{
+	return kvm_tdx->hkid > 0;
+}
+
+static inline u64 tdx_tdr_pa(struct kvm_tdx *kvm_tdx)
+{
+	return page_to_phys(kvm_tdx->tdr_page);
+}
+
+/* Slots of tdxsim_stats.vendor[] the TDX code fills. */
+enum tdx_vendor_stat {
+	TDX_STAT_PREMAPPED,		/* leaves premapped before PAGE.ADD */
+	TDX_STAT_PAGE_ADD,		/* pages added by INIT_MEM_REGION */
+	TDX_STAT_MR_EXTEND,
+	TDX_STAT_AUG,			/* TDH.MEM.PAGE.AUG that succeeded */
+	TDX_STAT_SEPT_ADD,
+	TDX_STAT_REMOVE,		/* leaves removed from the S-EPT */
+	TDX_STAT_HOOK_BUSY,		/* install hooks that returned -EBUSY */
+	TDX_STAT_NO_VCPUS_RETRY,	/* BUSY retried with every vCPU out */
+	TDX_STAT_EPT_VIOLATIONS,
+	TDX_STAT_ACCEPT_EXITS,		/* EPT violations with the accept level */
+	TDX_STAT_SPLITS,		/* S-EPT 2M leaves demoted */
+	TDX_STAT_MAP_GPA,		/* MapGPA hypercalls */
+	TDX_STAT_VP_ENTER,
+	TDX_STAT_VP_ENTER_BUSY,
+	TDX_STAT_LIVELOCK,		/* the livelock detector fired */
+	TDX_STAT_RECLAIMED,		/* pages reclaimed from the module */
+	TDX_NR_STATS,
+};
+
+#define tdx_stat_inc(kvm, s)	counter_inc(&(kvm)->stat.vendor[(s)])
+
+#ifndef TDXSIM_INTERNAL_ERROR_LIVELOCK
+/*
+ * kvm_run.internal.suberror when tdxsim's livelock detector ends a KVM_RUN
+ * (the same exit at the same GPA, again and again, with nothing changing).
+ */
+#define TDXSIM_INTERNAL_ERROR_LIVELOCK	0x7d51
+#endif
+
+/* Install the TDX operations into kvm_x86_ops. */
+int tdx_hardware_setup(void);
+
+/*
+ * Walk the mirror root, the direct root and the module's PAMT and report
+ * every disagreement into @sb (appended). Returns the number found.
+ */
+struct strbuf;
+int tdx_check_invariants(struct kvm *kvm, struct strbuf *sb);
+
+/* Split the huge private leaves crossing [start, end) (write mmu_lock). */
+int kvm_split_cross_boundary_leafs(struct kvm *kvm, struct kvm_gfn_range *range,
+				   bool shared);
+
+#endif /* TDXSIM_KVM_TDX_H */

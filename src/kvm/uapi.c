@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tdxsim's system calls (include/tdxsim/tdxsim.h): the descriptor table,
+ * struct file reference counting with deferred release, and the entry
+ * points that stand in for open/ioctl/close/fallocate/mmap/munmap.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "base/lock.h"
+#include "base/log.h"
+#include "base/page_alloc.h"
+#include "base/rcu.h"
+#include "base/strbuf.h"
+#include "kvm/fs.h"
+#include "kvm/guest_memfd.h"
+#include "kvm/kvm_host.h"
+#include "kvm/mm.h"
+#include "tdxsim/tdxsim.h"
+
+/* ---- the descriptor table ---- */
+
+static struct {
+	spinlock_t file_lock;	/* "&newf->file_lock" */
+	struct file **fd;
+	int max_fds;
+	int nr_open;
+} files;
+
+static pthread_once_t files_once = PTHREAD_ONCE_INIT;
+
+static void files_init_once(void)
+{
+	static struct lock_class_key key;
+
+	__spin_lock_init(&files.file_lock, "&newf->file_lock", &key);
+}
+
+static void files_init(void)
+{
+	pthread_once(&files_once, files_init_once);
+}
+
+int anon_inode_getfd(const struct file_operations *fops, void *priv,
+		     struct address_space *mapping, struct file **filep)
+{
+	struct file *file;
+	int fd;
+
+	files_init();
+	/* Reserve a real descriptor number. */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -EMFILE;
+
+	file = xzalloc(sizeof(*file));
+	file->f_op = fops;
+	file->private_data = priv;
+	file->f_mapping = mapping;
+	atomic_set(&file->f_count, 1);
+
+	spin_lock(&files.file_lock);
+	if (fd >= files.max_fds) {
+		int n = max(fd + 1, files.max_fds * 2);
+
+		files.fd = xrealloc(files.fd, n * sizeof(*files.fd));
+		memset(files.fd + files.max_fds, 0,
+		       (n - files.max_fds) * sizeof(*files.fd));
+		files.max_fds = n;
+	}
+	files.fd[fd] = file;
+	files.nr_open++;
+	spin_unlock(&files.file_lock);
+
+	if (filep)
+		*filep = file;
+	return fd;
+}
+
+struct file *fget(int fd)
+{
+	struct file *file = NULL;
+
+	if (fd < 0)
+		return NULL;
+	files_init();
+	spin_lock(&files.file_lock);
+	if (fd < files.max_fds)
+		file = files.fd[fd];
+	if (file)
+		atomic_inc(&file->f_count);
+	spin_unlock(&files.file_lock);
+	return file;
+}
+
+struct file *get_file(struct file *file)
+{
+	atomic_inc(&file->f_count);
+	return file;
+}
+
+struct file *get_file_rcu_active(struct file **fp)
+{
+	struct file *file = rcu_dereference(*fp);
+
+	if (file && atomic_inc_not_zero(&file->f_count))
+		return file;
+	return NULL;
+}
+
+/* This thread's files whose last reference is gone (the task_work list). */
+static __thread struct file *deferred_fput;
+
+void fput(struct file *file)
+{
+	if (!atomic_dec_and_test(&file->f_count))
+		return;
+	file->deferred_next = deferred_fput;
+	deferred_fput = file;
+}
+
+static void file_free_rcu(struct rcu_head *head)
+{
+	free(container_of(head, struct file, rcu));
+}
+
+void task_work_run(void)
+{
+	struct file *file;
+
+	while ((file = deferred_fput)) {
+		deferred_fput = file->deferred_next;
+		if (file->f_op->release)
+			file->f_op->release(file);
+		/* Lock-free readers (get_file_rcu_active) may still look. */
+		call_rcu(&file->rcu, file_free_rcu);
+	}
+}
+
+int close_fd(int fd)
+{
+	struct file *file = NULL;
+
+	if (fd < 0)
+		return -EBADF;
+	files_init();
+	spin_lock(&files.file_lock);
+	if (fd < files.max_fds) {
+		file = files.fd[fd];
+		files.fd[fd] = NULL;
+		if (file)
+			files.nr_open--;
+	}
+	spin_unlock(&files.file_lock);
+	if (!file)
+		return -EBADF;
+	close(fd);
+	fput(file);
+	return 0;
+}
+
+bool fd_is_foreign(int fd)
+{
+	struct file *file = fget(fd);
+
+	if (file) {
+		fput(file);
+		return false;
+	}
+	return fd >= 0 && fcntl(fd, F_GETFD) != -1;
+}
+
+int nr_open_files(void)
+{
+	int n;
+
+	files_init();
+	spin_lock(&files.file_lock);
+	n = files.nr_open;
+	spin_unlock(&files.file_lock);
+	return n;
+}
+
+/* ---- the entry points ---- */
+
+static int uapi_ret(long r)
+{
+	task_work_run();
+	if (r == -ENOIOCTLCMD)
+		r = -ENOTTY;
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return r;
+}
+
+int tdxsim_open(const char *path, int flags)
+{
+	int r;
+
+	if (!path)
+		return uapi_ret(-EFAULT);
+	if (strcmp(path, "/dev/kvm"))
+		return uapi_ret(-ENOENT);
+	r = kvm_x86_vendor_init();
+	if (r)
+		return uapi_ret(r);
+	return uapi_ret(anon_inode_getfd(&kvm_device_fops, NULL, NULL, NULL));
+}
+
+int tdxsim_ioctl(int fd, unsigned long request, ...)
+{
+	struct file *file;
+	unsigned long arg;
+	va_list ap;
+	long r;
+
+	va_start(ap, request);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+
+	file = fget(fd);
+	if (!file) {
+		if (fd_is_foreign(fd))
+			return ioctl(fd, request, arg);
+		return uapi_ret(-EBADF);
+	}
+	if (file->f_op->unlocked_ioctl)
+		r = file->f_op->unlocked_ioctl(file, request, arg);
+	else
+		r = -ENOTTY;
+	fput(file);
+	return uapi_ret(r);
+}
+
+int tdxsim_close(int fd)
+{
+	int r = close_fd(fd);
+
+	if (r == -EBADF && fd_is_foreign(fd))
+		return close(fd);
+	return uapi_ret(r);
+}
+
+int tdxsim_fallocate(int fd, int mode, off_t offset, off_t len)
+{
+	struct file *file = fget(fd);
+	long r;
+
+	if (!file) {
+		if (fd_is_foreign(fd))
+			return fallocate(fd, mode, offset, len);
+		return uapi_ret(-EBADF);
+	}
+	/* vfs_fallocate()'s checks. */
+	if (offset < 0 || len <= 0)
+		r = -EINVAL;
+	else if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+		r = -EOPNOTSUPP;
+	else if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
+		r = -EOPNOTSUPP;
+	else if (offset + len < offset)
+		r = -EFBIG;
+	else if (!file->f_op->fallocate)
+		r = -EOPNOTSUPP;
+	else
+		r = file->f_op->fallocate(file, mode, offset, len);
+	fput(file);
+	return uapi_ret(r);
+}
+
+void *tdxsim_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		  off_t off)
+{
+	struct vm_area_struct vma = { 0 };
+	struct file *file;
+	void *p;
+	int r;
+
+	file = fget(fd);
+	if (!file) {
+		errno = EBADF;
+		return MAP_FAILED;
+	}
+	if (!len || (off & (PAGE_SIZE - 1)) || off < 0 || (flags & MAP_FIXED)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (!file->f_op->mmap) {
+		r = -ENODEV;
+		goto out;
+	}
+	len = ALIGN(len, PAGE_SIZE);
+	vma.vm_start = 0;
+	vma.vm_end = len;
+	vma.vm_pgoff = off >> PAGE_SHIFT;
+	vma.vm_file = file;
+	if (prot & PROT_READ)
+		vma.vm_flags |= VM_READ;
+	if (prot & PROT_WRITE)
+		vma.vm_flags |= VM_WRITE;
+	if (flags & MAP_SHARED)
+		vma.vm_flags |= VM_SHARED;
+	r = file->f_op->mmap(file, &vma);
+	if (r)
+		goto out;
+	p = mm_insert_vma(current_mm(), file, len, vma.vm_flags, vma.vm_pgoff,
+			  vma.vm_ops, vma.vm_direct);
+	if ((intptr_t)p < 0 && (intptr_t)p > -4096) {
+		r = (int)(intptr_t)p;
+		goto out;
+	}
+	fput(file);
+	task_work_run();
+	return p;
+out:
+	fput(file);
+	uapi_ret(r);
+	return MAP_FAILED;
+}
+
+int tdxsim_munmap(void *addr, size_t len)
+{
+	int r = mm_remove_vma(current_mm(), (unsigned long)addr,
+			      ALIGN(len, PAGE_SIZE));
+
+	return uapi_ret(r);
+}
+
+int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write)
+{
+	struct mm_struct *mm = current_mm();
+	unsigned long a = (unsigned long)addr;
+	size_t done = 0;
+	int r = 0;
+
+	mmap_read_lock(mm);
+	while (done < len) {
+		struct vm_area_struct *vma = find_vma(mm, a + done);
+		unsigned long pa = (a + done) & PAGE_MASK;
+		size_t off = (a + done) - pa;
+		size_t n = min(len - done, PAGE_SIZE - off);
+		struct page *page;
+		u8 *p;
+
+		if (!vma || (write && !(vma->vm_flags & VM_WRITE)) ||
+		    (!write && !(vma->vm_flags & VM_READ))) {
+			r = -EFAULT;
+			break;
+		}
+		if (vma->vm_direct) {
+			p = (u8 *)vma->vm_direct + (pa - vma->vm_start) + off;
+			if (write)
+				memcpy(p, (u8 *)buf + done, n);
+			else
+				memcpy((u8 *)buf + done, p, n);
+			done += n;
+			continue;
+		}
+		page = vma->vm_ops->fault(vma, vma->vm_pgoff +
+					  (pa - vma->vm_start) / PAGE_SIZE,
+					  write, &r);
+		if (!page)
+			break;
+		p = (u8 *)page_address(page) + off;
+		if (write)
+			memcpy(p, (u8 *)buf + done, n);
+		else
+			memcpy((u8 *)buf + done, p, n);
+		kvm_release_page_clean(page);
+		done += n;
+	}
+	mmap_read_unlock(mm);
+	task_work_run();
+	return r;
+}

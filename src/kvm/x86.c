@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * x86 KVM (the kernel's arch/x86/kvm/x86.c): VM types, memslot metadata
+ * (lpage_info), arch capabilities and ioctls, KVM_MEMORY_ENCRYPT_OP dispatch
+ * to the vendor, and KVM_RUN.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/strbuf.h"
+#include "kvm/kvm_host.h"
+#include "kvm/mm.h"
+#include "kvm/mmu.h"
+#include "kvm/x86.h"
+
+struct kvm_x86_ops kvm_x86_ops;
+
+/*
+ * The vendor module's setup (src/kvm/tdx.c). A library that contains tdx.c
+ * is built with CONFIG_KVM_INTEL_TDX, and then references it strongly (a
+ * weak reference would not pull tdx.o out of the static archive). Without
+ * it the reference is weak, so that the core links alone (tests link a
+ * fake vendor), and KVM offers no TDX VM type if no vendor is linked.
+ */
+#ifdef CONFIG_KVM_INTEL_TDX
+int tdx_hardware_setup(void);
+#else
+extern int tdx_hardware_setup(void) __attribute__((weak));
+#endif
+
+static pthread_once_t kvm_vendor_once = PTHREAD_ONCE_INIT;
+static int kvm_vendor_init_result;
+
+static void kvm_x86_vendor_init_once(void)
+{
+#ifdef CONFIG_KVM_INTEL_TDX
+	kvm_vendor_init_result = tdx_hardware_setup();
+#else
+	if (tdx_hardware_setup)
+		kvm_vendor_init_result = tdx_hardware_setup();
+#endif
+	if (kvm_vendor_init_result) {
+		pr_err("kvm: vendor setup failed: %d\n", kvm_vendor_init_result);
+		memset(&kvm_x86_ops, 0, sizeof(kvm_x86_ops));
+	}
+}
+
+int kvm_x86_vendor_init(void)
+{
+	pthread_once(&kvm_vendor_once, kvm_x86_vendor_init_once);
+	return kvm_vendor_init_result;
+}
+
+/* ---- VM types ---- */
+
+bool kvm_is_vm_type_supported(unsigned long type)
+{
+	switch (type) {
+	case KVM_X86_DEFAULT_VM:
+	case KVM_X86_SW_PROTECTED_VM:
+		return true;
+	case KVM_X86_TDX_VM:
+		return kvm_has_vendor();
+	default:
+		return false;
+	}
+}
+
+u32 kvm_supported_vm_types(void)
+{
+	u32 types = BIT(KVM_X86_DEFAULT_VM) | BIT(KVM_X86_SW_PROTECTED_VM);
+
+	if (kvm_has_vendor())
+		types |= BIT(KVM_X86_TDX_VM);
+	return types;
+}
+
+int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
+{
+	int r;
+
+	if (!kvm_is_vm_type_supported(type))
+		return -EINVAL;
+
+	kvm->arch.vm_type = type;
+	kvm->arch.has_private_mem = type == KVM_X86_SW_PROTECTED_VM ||
+				    type == KVM_X86_TDX_VM;
+	kvm->arch.has_protected_state = type == KVM_X86_TDX_VM;
+	/* Decided by the vendor code for other VM types. */
+	kvm->arch.pre_fault_allowed = type == KVM_X86_DEFAULT_VM ||
+				      type == KVM_X86_SW_PROTECTED_VM;
+
+	r = kvm_mmu_init_vm(kvm);
+	if (r)
+		return r;
+	if (kvm_vm_uses_vendor(kvm) && kvm_x86_ops.vm_init) {
+		r = kvm_x86_ops.vm_init(kvm);
+		if (r) {
+			kvm_mmu_uninit_vm(kvm);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void kvm_arch_pre_destroy_vm(struct kvm *kvm)
+{
+	if (kvm_vm_uses_vendor(kvm) && kvm_x86_ops.vm_pre_destroy)
+		kvm_x86_ops.vm_pre_destroy(kvm);
+}
+
+void kvm_arch_destroy_vm(struct kvm *kvm)
+{
+	int i, n = atomic_read(&kvm->online_vcpus);
+
+	for (i = 0; i < n; i++)
+		kvm_arch_vcpu_destroy(kvm->vcpus[i]);
+	kvm_mmu_uninit_vm(kvm);
+	if (kvm_vm_uses_vendor(kvm) && kvm_x86_ops.vm_destroy)
+		kvm_x86_ops.vm_destroy(kvm);
+}
+
+/* ---- vCPUs ---- */
+
+int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
+{
+	if (kvm_vm_uses_vendor(kvm) && kvm_x86_ops.vcpu_precreate)
+		return kvm_x86_ops.vcpu_precreate(kvm);
+	return 0;
+}
+
+int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	int r;
+
+	vcpu->arch.root_hpa = INVALID_PAGE;
+	vcpu->arch.mirror_root_hpa = INVALID_PAGE;
+	r = kvm_mmu_create(vcpu);
+	if (r)
+		return r;
+	if (kvm_vm_uses_vendor(vcpu->kvm) && kvm_x86_ops.vcpu_create) {
+		r = kvm_x86_ops.vcpu_create(vcpu);
+		if (r) {
+			kvm_mmu_destroy(vcpu);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
+{
+	if (kvm_vm_uses_vendor(vcpu->kvm) && kvm_x86_ops.vcpu_free)
+		kvm_x86_ops.vcpu_free(vcpu);
+	kvm_mmu_destroy(vcpu);
+}
+
+/* ---- memslot metadata ---- */
+
+static void memslot_free_lpage_info(struct kvm_memory_slot *slot)
+{
+	int i;
+
+	for (i = 0; i < KVM_NR_PAGE_SIZES - 1; i++) {
+		free(slot->arch.lpage_info[i]);
+		slot->arch.lpage_info[i] = NULL;
+	}
+}
+
+/*
+ * lpage_info per huge level, with the kernel's disallow counts: the first
+ * and last entries of a slot whose base or end is not aligned to the level
+ * can never be mapped huge, and neither can any entry if the gfn and the
+ * userspace address are misaligned with respect to each other.
+ */
+static int kvm_alloc_memslot_metadata(struct kvm *kvm,
+				      struct kvm_memory_slot *slot)
+{
+	unsigned long npages = slot->npages;
+	int i;
+
+	memset(&slot->arch, 0, sizeof(slot->arch));
+
+	for (i = 1; i < KVM_NR_PAGE_SIZES; ++i) {
+		int level = i + 1;
+		unsigned long lpages = kvm_mmu_slot_lpages(slot, level);
+		struct kvm_lpage_info *linfo;
+		unsigned long ugfn;
+
+		linfo = calloc(lpages, sizeof(*linfo));
+		if (!linfo)
+			goto out_free;
+		slot->arch.lpage_info[i - 1] = linfo;
+
+		if (slot->base_gfn & (KVM_PAGES_PER_HPAGE(level) - 1))
+			linfo[0].disallow_lpage = 1;
+		if ((slot->base_gfn + npages) & (KVM_PAGES_PER_HPAGE(level) - 1))
+			linfo[lpages - 1].disallow_lpage = 1;
+		ugfn = slot->userspace_addr >> PAGE_SHIFT;
+		/*
+		 * If the gfn and userspace address are not aligned wrt each
+		 * other, disable large page support for this slot.
+		 */
+		if ((slot->base_gfn ^ ugfn) & (KVM_PAGES_PER_HPAGE(level) - 1)) {
+			unsigned long j;
+
+			for (j = 0; j < lpages; ++j)
+				linfo[j].disallow_lpage = 1;
+		}
+	}
+	return 0;
+
+out_free:
+	memslot_free_lpage_info(slot);
+	return -ENOMEM;
+}
+
+int kvm_arch_prepare_memory_region(struct kvm *kvm,
+				   const struct kvm_memory_slot *old,
+				   struct kvm_memory_slot *new,
+				   enum kvm_mr_change change)
+{
+	int r;
+
+	if (change == KVM_MR_CREATE || change == KVM_MR_MOVE) {
+		gfn_t last = new->base_gfn + new->npages - 1;
+
+		if (last > kvm_mmu_max_gfn())
+			return -EINVAL;
+		if (kvm_is_gfn_alias(kvm, last))
+			return -EINVAL;
+		r = kvm_alloc_memslot_metadata(kvm, new);
+		if (r)
+			return r;
+		r = kvm_arch_prepare_memory_region_mmu(kvm, new);
+		if (r)
+			memslot_free_lpage_info(new);
+		return r;
+	}
+	if (change == KVM_MR_FLAGS_ONLY)
+		new->arch = old->arch;
+	else if (WARN_ON_ONCE(change != KVM_MR_DELETE))
+		return -EIO;
+	return 0;
+}
+
+void kvm_arch_free_memslot(struct kvm *kvm, struct kvm_memory_slot *slot)
+{
+	if (slot->arch.lpage_info[0])
+		kvm_arch_free_memslot_mmu(kvm, slot);
+	memslot_free_lpage_info(slot);
+}
+
+/* ---- capabilities and ioctls ---- */
+
+long kvm_vm_ioctl_check_extension_x86(struct kvm *kvm, long ext)
+{
+	long cpus;
+
+	switch (ext) {
+	case KVM_CAP_VM_TYPES:
+		return kvm_supported_vm_types();
+	case KVM_CAP_PRE_FAULT_MEMORY:
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		if (cpus < 1)
+			cpus = 1;
+		return min_t(long, cpus, KVM_MAX_VCPUS);
+	case KVM_CAP_MAX_VCPUS:
+		return kvm ? kvm->max_vcpus : KVM_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return KVM_MAX_VCPU_IDS;
+	case KVM_CAP_READONLY_MEM:
+		return kvm ? kvm_arch_has_readonly_mem(kvm) : 1;
+	case KVM_CAP_EXIT_HYPERCALL:
+		return BIT(KVM_HC_MAP_GPA_RANGE);
+	default:
+		return 0;
+	}
+}
+
+long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
+{
+	void *argp = (void *)arg;
+	struct kvm_tdx_cmd cmd;
+	bool have_cmd;
+	long r;
+
+	switch (ioctl) {
+	case KVM_MEMORY_ENCRYPT_OP:
+		if (!kvm_vm_uses_vendor(kvm) || !kvm_x86_ops.mem_enc_ioctl)
+			return -ENOTTY;
+		have_cmd = !copy_from_user(&cmd, argp, sizeof(cmd));
+		r = kvm_x86_ops.mem_enc_ioctl(kvm, argp);
+		/* The design is fixed once the TD exists in the module. */
+		if (!r && have_cmd && cmd.id == KVM_TDX_INIT_VM) {
+			mutex_lock(&kvm->lock);
+			kvm->design_frozen = true;
+			mutex_unlock(&kvm->lock);
+		}
+		return r;
+	default:
+		return -ENOTTY;
+	}
+}
+
+long kvm_arch_vcpu_unlocked_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
+				  unsigned long arg)
+{
+	if (ioctl == KVM_MEMORY_ENCRYPT_OP && kvm_vm_uses_vendor(vcpu->kvm) &&
+	    kvm_x86_ops.vcpu_mem_enc_unlocked_ioctl)
+		return kvm_x86_ops.vcpu_mem_enc_unlocked_ioctl(vcpu,
+							       (void *)arg);
+	return -ENOIOCTLCMD;
+}
+
+long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
+			 unsigned long arg)
+{
+	long r;
+
+	switch (ioctl) {
+	case KVM_MEMORY_ENCRYPT_OP:
+		if (!kvm_vm_uses_vendor(vcpu->kvm) ||
+		    !kvm_x86_ops.vcpu_mem_enc_ioctl)
+			return -ENOTTY;
+		vcpu_load(vcpu);
+		r = kvm_x86_ops.vcpu_mem_enc_ioctl(vcpu, (void *)arg);
+		vcpu_put(vcpu);
+		return r;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * KVM_RUN: under vcpu->mutex and the kvm->srcu read lock, call the vendor's
+ * vcpu_run (one guest entry and its exit) until it asks to return to
+ * userspace (0) or fails (< 0). The vendor brackets guest execution with
+ * kvm_vcpu_enter_guest_mode()/kvm_vcpu_exit_guest_mode(), which drop and
+ * re-take srcu and run the mode handshake kicks rely on.
+ */
+int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct kvm_run *kvm_run = vcpu->run;
+	int r;
+
+	kvm_run->flags = 0;
+	vcpu_load(vcpu);
+
+	if (!vcpu->wants_to_run) {
+		kvm_run->exit_reason = KVM_EXIT_INTR;
+		r = -EINTR;
+		goto out;
+	}
+	/* tdxsim has no vendor for the other VM types: nothing can run. */
+	if (!kvm_vm_uses_vendor(kvm) || !kvm_x86_ops.vcpu_run) {
+		r = -ENOEXEC;
+		goto out;
+	}
+
+	kvm_run->exit_reason = KVM_EXIT_UNKNOWN;
+	vcpu->srcu_idx = srcu_read_lock(&kvm->srcu);
+	vcpu->srcu_held = true;
+	for (;;) {
+		if (kvm_check_request(KVM_REQ_VM_DEAD, vcpu)) {
+			r = -EIO;
+			break;
+		}
+		/* Kicks and TLB flushes need no work here (no real TLB). */
+		kvm_clear_request(KVM_REQ_OUTSIDE_GUEST_MODE, vcpu);
+		kvm_clear_request(KVM_REQ_TLB_FLUSH, vcpu);
+		kvm_clear_request(KVM_REQ_UNBLOCK, vcpu);
+
+		r = kvm_x86_ops.vcpu_run(vcpu);
+
+		if (WARN_ON_ONCE(READ_ONCE(vcpu->mode) != OUTSIDE_GUEST_MODE))
+			kvm_vcpu_exit_guest_mode(vcpu);
+		if (WARN_ON_ONCE(!vcpu->srcu_held)) {
+			vcpu->srcu_idx = srcu_read_lock(&kvm->srcu);
+			vcpu->srcu_held = true;
+		}
+		if (r <= 0)
+			break;
+		cond_resched();
+	}
+	vcpu->srcu_held = false;
+	srcu_read_unlock(&kvm->srcu, vcpu->srcu_idx);
+out:
+	vcpu_put(vcpu);
+	return r;
+}

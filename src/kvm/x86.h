@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The x86 side of the generic code (the kernel's arch/x86/kvm/x86.c): VM and
+ * vCPU creation hooks, memslot metadata, arch ioctls and KVM_RUN.
+ */
+#ifndef TDXSIM_KVM_X86_H
+#define TDXSIM_KVM_X86_H
+
+#include "kvm/kvm_host.h"
+
+enum kvm_mr_change {
+	KVM_MR_CREATE,
+	KVM_MR_DELETE,
+	KVM_MR_MOVE,
+	KVM_MR_FLAGS_ONLY,
+};
+
+/* Is @type a VM type this build supports (TDX needs the vendor)? */
+bool kvm_is_vm_type_supported(unsigned long type);
+/* Bitmask of supported VM types (KVM_CAP_VM_TYPES). */
+u32 kvm_supported_vm_types(void);
+
+/* VM creation/destruction: arch state, MMU and vendor. */
+int kvm_arch_init_vm(struct kvm *kvm, unsigned long type);
+void kvm_arch_pre_destroy_vm(struct kvm *kvm);
+void kvm_arch_destroy_vm(struct kvm *kvm);
+
+/* vCPU creation and destruction. */
+int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id);
+int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu);
+void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu);
+
+/*
+ * Check and prepare @new for @change: the max-gfn and alias checks, then
+ * lpage_info with the kernel's misalignment counts, then the MMU's hook.
+ */
+int kvm_arch_prepare_memory_region(struct kvm *kvm,
+				   const struct kvm_memory_slot *old,
+				   struct kvm_memory_slot *new,
+				   enum kvm_mr_change change);
+/* Free @slot's arch metadata (lpage_info). */
+void kvm_arch_free_memslot(struct kvm *kvm, struct kvm_memory_slot *slot);
+
+/* KVM_CHECK_EXTENSION answers of x86 (0 if not an x86 capability). */
+long kvm_vm_ioctl_check_extension_x86(struct kvm *kvm, long ext);
+
+/* VM ioctls not handled by generic code (KVM_MEMORY_ENCRYPT_OP). */
+long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg);
+/* vCPU ioctls taken without vcpu->mutex (-ENOIOCTLCMD if not one). */
+long kvm_arch_vcpu_unlocked_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
+				  unsigned long arg);
+/* vCPU ioctls under vcpu->mutex not handled by generic code. */
+long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
+			 unsigned long arg);
+/* KVM_RUN (vcpu->mutex held). */
+int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);
+
+#endif /* TDXSIM_KVM_X86_H */

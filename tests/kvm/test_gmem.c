@@ -1,0 +1,768 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * guest_memfd (guest_memfd_test.c and the reference's section 5): creation
+ * rules, fallocate and punch hole, the invalidation a punch makes, release,
+ * host mappings, kvm_gmem_get_pfn, kvm_gmem_populate, 2M folios and the
+ * folio split that waits for references.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "base/page_alloc.h"
+#include "base/sched.h"
+#include "kvm/mm.h"
+#include "kvm_util.h"
+
+#define GPA0	0x100000000ULL
+#define GFN0	(GPA0 >> PAGE_SHIFT)
+
+static void test_create_rules(void **state)
+{
+	int td = vm_create_tdx();
+	int def = vm_create(KVM_X86_DEFAULT_VM);
+	u64 bad_sizes[] = { 1, 4095, 4097, SZ_2M + 1, 0, 1ULL << 63 };
+	unsigned int i;
+	int a, b;
+
+	for (i = 0; i < ARRAY_SIZE(bad_sizes); i++)
+		assert_int_equal(gmem_create(td, bad_sizes[i], 0), -EINVAL);
+	/* Unknown flags; INIT_SHARED is not for VMs with private memory. */
+	assert_int_equal(gmem_create(td, SZ_2M, BIT(2)), -EINVAL);
+	assert_int_equal(gmem_create(td, SZ_2M, GUEST_MEMFD_FLAG_INIT_SHARED),
+			 -EINVAL);
+	assert_int_equal(gmem_create(td, SZ_2M, 1ULL << 63), -EINVAL);
+	/* Reserved fields are not checked (6.19). */
+	{
+		struct kvm_create_guest_memfd args = { .size = SZ_2M,
+						       .reserved[2] = 7 };
+		int fd = tdxsim_ioctl(td, KVM_CREATE_GUEST_MEMFD, &args);
+
+		assert_true(fd >= 0);
+		assert_int_equal(tdxsim_close(fd), 0);
+	}
+
+	a = gmem_create(td, SZ_2M, GUEST_MEMFD_FLAG_MMAP);
+	b = gmem_create(td, SZ_2M, 0);
+	assert_true(a >= 0 && b >= 0 && a != b);
+	/* Each file has its own inode. */
+	assert_ptr_not_equal(fd_file(a)->f_mapping, fd_file(b)->f_mapping);
+	assert_true(file_is_gmem(fd_file(a)));
+
+	i = gmem_create(def, SZ_2M, GUEST_MEMFD_FLAG_MMAP |
+			GUEST_MEMFD_FLAG_INIT_SHARED);
+	assert_true((int)i >= 0);
+	assert_int_equal(tdxsim_close(i), 0);
+	assert_int_equal(tdxsim_close(a), 0);
+	assert_int_equal(tdxsim_close(b), 0);
+	assert_int_equal(tdxsim_close(td), 0);
+	assert_int_equal(tdxsim_close(def), 0);
+}
+
+static void test_file_pins_vm(void **state)
+{
+	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = gmem_create(vm, SZ_2M, 0);
+	struct kvm *kvm = vm_kvm(vm);
+
+	assert_int_equal(atomic_read(&kvm->users_count), 2);
+	assert_int_equal(tdxsim_close(vm), 0);
+	/* The VM lives on while its guest_memfd does. */
+	assert_int_equal(mmu_stub.uninit_vm, 0);
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, SZ_2M), 0);
+	assert_int_equal(kvm_gmem_nr_folios(fd_file(gmem)), 512);
+	assert_int_equal(tdxsim_close(gmem), 0);
+	assert_int_equal(mmu_stub.uninit_vm, 1);
+}
+
+static void test_fallocate_rules(void **state)
+{
+	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	const u64 size = 4 * PAGE_SIZE;
+	int gmem = gmem_create(vm, size, 0);
+	struct file *file = fd_file(gmem);
+	const int punch = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
+	struct {
+		u64 off, len;
+	} bad[] = {
+		{ 0, 1 }, { 0, PAGE_SIZE - 1 }, { 0, PAGE_SIZE + 1 },
+		{ 1, 1 }, { 1, PAGE_SIZE - 1 }, { 1, PAGE_SIZE },
+		{ 1, PAGE_SIZE + 1 }, { PAGE_SIZE, 1 },
+		{ PAGE_SIZE, PAGE_SIZE - 1 }, { PAGE_SIZE, PAGE_SIZE + 1 },
+	};
+	unsigned int i;
+
+	/* Modes. */
+	assert_int_equal(gmem_fallocate(gmem, 0, 0, PAGE_SIZE), -EOPNOTSUPP);
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_PUNCH_HOLE, 0,
+					PAGE_SIZE), -EOPNOTSUPP);
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE |
+					FALLOC_FL_ZERO_RANGE, 0, PAGE_SIZE),
+			 -EOPNOTSUPP);
+	/* The ten bad (offset, len) pairs of guest_memfd_test.c. */
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(gmem_fallocate(gmem, punch, bad[i].off,
+						bad[i].len), -EINVAL);
+		assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE,
+						bad[i].off, bad[i].len),
+				 -EINVAL);
+	}
+	assert_int_equal(kvm_gmem_nr_folios(file), 0);
+
+	/* Allocation: inside works, at or beyond the size fails. */
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, size), 0);
+	assert_int_equal(kvm_gmem_nr_folios(file), 4);
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, size,
+					PAGE_SIZE), -EINVAL);
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE,
+					size + PAGE_SIZE, PAGE_SIZE), -EINVAL);
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, PAGE_SIZE,
+					size), -EINVAL);
+	/* Punching at or beyond the size succeeds. */
+	assert_int_equal(gmem_fallocate(gmem, punch, size, PAGE_SIZE), 0);
+	assert_int_equal(gmem_fallocate(gmem, punch, size + PAGE_SIZE,
+					PAGE_SIZE), 0);
+	assert_int_equal(kvm_gmem_nr_folios(file), 4);
+	/* Punch frees; re-allocation works. */
+	assert_int_equal(gmem_fallocate(gmem, punch, PAGE_SIZE, 2 * PAGE_SIZE),
+			 0);
+	assert_int_equal(kvm_gmem_nr_folios(file), 2);
+	assert_null(kvm_gmem_peek_folio(file, 1));
+	assert_non_null(kvm_gmem_peek_folio(file, 3));
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, size), 0);
+	assert_int_equal(kvm_gmem_nr_folios(file), 4);
+	/* vfs checks: negative offset, zero length. */
+	assert_int_equal(sys_ret(tdxsim_fallocate(gmem, FALLOC_FL_KEEP_SIZE,
+						  -4096, 4096)), -EINVAL);
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, 0),
+			 -EINVAL);
+	assert_int_equal(tdxsim_close(gmem), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+}
+
+/* Records the invalidation state seen by the MMU during an unmap. */
+static struct {
+	long in_progress;
+	gfn_t start, end;
+	bool invalidate_lock_held;
+	struct address_space *mapping;
+} seen;
+
+static void record_unmap(struct kvm *kvm, struct kvm_gfn_range *range)
+{
+	seen.in_progress = kvm->mmu_invalidate_in_progress;
+	seen.start = kvm->mmu_invalidate_range_start;
+	seen.end = kvm->mmu_invalidate_range_end;
+	if (seen.mapping)
+		seen.invalidate_lock_held =
+			lock_is_held_type(&seen.mapping->invalidate_lock.dep_map,
+					  LOCK_EXCL);
+}
+
+static void test_punch_invalidates(void **state)
+{
+	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = gmem_create(vm, 8 * PAGE_SIZE, 0);
+	struct kvm *kvm = vm_kvm(vm);
+	void *mem = test_alloc(4 * PAGE_SIZE);
+	const int punch = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
+	unsigned long seq;
+
+	/* gfns GFN0..+3 are gmem pages 2..5. */
+	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0,
+				     4 * PAGE_SIZE, (u64)mem, gmem,
+				     2 * PAGE_SIZE), 0);
+	mmu_stub_reset();
+	memset(&seen, 0, sizeof(seen));
+	seen.mapping = fd_file(gmem)->f_mapping;
+	mmu_stub_unmap_hook = record_unmap;
+	seq = kvm->mmu_invalidate_seq;
+
+	/* Pages 4..7: gfns GFN0+2, GFN0+3 are bound. */
+	assert_int_equal(gmem_fallocate(gmem, punch, 4 * PAGE_SIZE,
+					4 * PAGE_SIZE), 0);
+	assert_int_equal(mmu_stub.unmap_calls, 1);
+	assert_int_equal(mmu_stub.unmap_by_filter[KVM_FILTER_PRIVATE], 1);
+	assert_int_equal(mmu_stub.last_unmap_start, GFN0 + 2);
+	assert_int_equal(mmu_stub.last_unmap_end, GFN0 + 4);
+	assert_int_equal(mmu_stub.unmap_unlocked, 0);
+	/* Inside the invalidation, with the range added, under the lock. */
+	assert_int_equal(seen.in_progress, 1);
+	assert_int_equal(seen.start, GFN0 + 2);
+	assert_int_equal(seen.end, GFN0 + 4);
+	assert_true(seen.invalidate_lock_held);
+	/* Afterwards: one more sequence, nothing in progress. */
+	assert_int_equal(kvm->mmu_invalidate_seq, seq + 1);
+	assert_int_equal(kvm->mmu_invalidate_in_progress, 0);
+
+	/* A punch of unbound pages invalidates nothing. */
+	assert_int_equal(gmem_fallocate(gmem, punch, 0, 2 * PAGE_SIZE), 0);
+	assert_int_equal(mmu_stub.unmap_calls, 1);
+	assert_int_equal(kvm->mmu_invalidate_seq, seq + 1);
+
+	{
+		struct tdxsim_stats st;
+
+		assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_STATS, &st), 0);
+		assert_int_equal(st.punch_holes, 2);
+		assert_int_equal(st.invalidations, 1);
+	}
+	assert_int_equal(tdxsim_close(gmem), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	free(mem);
+}
+
+static void test_punch_init_shared_filter(void **state)
+{
+	int vm = vm_create(KVM_X86_DEFAULT_VM);
+	int gmem = gmem_create(vm, SZ_2M, GUEST_MEMFD_FLAG_MMAP |
+			       GUEST_MEMFD_FLAG_INIT_SHARED);
+	void *mem = test_alloc(SZ_2M);
+
+	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				     (u64)mem, gmem, 0), 0);
+	/* A MMAP guest_memfd backs shared accesses too. */
+	assert_true(kvm_memslot_is_gmem_only(vm_slot(vm, GFN0)));
+	mmu_stub_reset();
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE |
+					FALLOC_FL_PUNCH_HOLE, 0, PAGE_SIZE), 0);
+	assert_int_equal(mmu_stub.unmap_by_filter[KVM_FILTER_SHARED], 1);
+	assert_int_equal(mmu_stub.unmap_by_filter[KVM_FILTER_PRIVATE], 0);
+	assert_int_equal(tdxsim_close(gmem), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	free(mem);
+}
+
+static void test_release_zaps_and_unbinds(void **state)
+{
+	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = gmem_create(vm, 2 * SZ_2M, 0);
+	struct kvm *kvm = vm_kvm(vm);
+	void *mem = test_alloc(SZ_2M);
+	struct kvm_memory_slot *s0, *s1;
+	struct page *page;
+	kvm_pfn_t pfn;
+	int order;
+
+	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				     (u64)mem, gmem, 0), 0);
+	assert_int_equal(set_region2(vm, 1, KVM_MEM_GUEST_MEMFD, GPA0 + SZ_1G,
+				     SZ_2M, (u64)mem, gmem, SZ_2M), 0);
+	s0 = vm_slot(vm, GFN0);
+	s1 = vm_slot(vm, (GPA0 + SZ_1G) >> PAGE_SHIFT);
+	assert_int_equal(kvm_gmem_get_pfn(kvm, s0, GFN0, &pfn, &page, &order),
+			 0);
+	kvm_release_faultin_page(kvm, page, false, true);
+
+	mmu_stub_reset();
+	assert_int_equal(tdxsim_close(gmem), 0);
+	/* Both bindings zapped (private), in one invalidation. */
+	assert_int_equal(mmu_stub.unmap_calls, 2);
+	assert_int_equal(mmu_stub.unmap_by_filter[KVM_FILTER_PRIVATE], 2);
+	assert_int_equal(mmu_stub.unmap_outside_invalidation, 0);
+	assert_int_equal(kvm->mmu_invalidate_in_progress, 0);
+	assert_null(s0->gmem.file);
+	assert_null(s1->gmem.file);
+	/* The slot is still there but has no memory to give. */
+	assert_int_equal(kvm_gmem_get_pfn(kvm, s0, GFN0, &pfn, &page, &order),
+			 -EFAULT);
+	/* Deleting it now is fine; the VM holds only the VM fd's reference. */
+	assert_int_equal(set_region2(vm, 0, 0, GPA0, 0, 0, 0, 0), 0);
+	assert_int_equal(atomic_read(&kvm->users_count), 1);
+	assert_int_equal(tdxsim_close(vm), 0);
+	free(mem);
+}
+
+static void test_delete_slot_then_get_pfn(void **state)
+{
+	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = gmem_create(vm, SZ_2M, 0);
+	struct kvm *kvm = vm_kvm(vm);
+	void *mem = test_alloc(SZ_2M);
+	struct kvm_memory_slot copy;
+	struct page *page;
+	kvm_pfn_t pfn;
+	int order;
+
+	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				     (u64)mem, gmem, 0), 0);
+	copy = *vm_slot(vm, GFN0);
+	assert_int_equal(set_region2(vm, 0, 0, GPA0, 0, 0, 0, 0), 0);
+	/* A stale view of the slot: the binding is gone (-EIO). */
+	assert_int_equal(kvm_gmem_get_pfn(kvm, &copy, GFN0, &pfn, &page,
+					  &order), -EIO);
+	assert_int_equal(tdxsim_close(gmem), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	free(mem);
+}
+
+static void test_get_pfn(void **state)
+{
+	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = gmem_create(vm, SZ_2M, 0);
+	struct kvm *kvm = vm_kvm(vm);
+	void *mem = test_alloc(SZ_2M);
+	struct kvm_memory_slot *slot;
+	struct page *page, *page2;
+	kvm_pfn_t pfn, pfn2;
+	int order = -1;
+
+	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				     (u64)mem, gmem, 0), 0);
+	slot = vm_slot(vm, GFN0);
+	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 5, &pfn, &page,
+					  &order), 0);
+	assert_int_equal(order, 0);
+	assert_int_equal(pfn, page_to_pfn(page));
+	/* The page cache's reference and ours. */
+	assert_int_equal(page_ref_count(page), 2);
+	assert_true(test_bit(PG_uptodate, &page->flags));
+	assert_ptr_equal(kvm_gmem_peek_folio(fd_file(gmem), 5), page);
+	kvm_release_faultin_page(kvm, page, false, true);
+	assert_int_equal(page_ref_count(page), 1);
+
+	/* Same pfn again; a different gfn gets a different page. */
+	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 5, &pfn2, &page2,
+					  &order), 0);
+	assert_int_equal(pfn2, pfn);
+	kvm_release_page_clean(page2);
+	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 6, &pfn2, &page2,
+					  &order), 0);
+	assert_int_not_equal(pfn2, pfn);
+	kvm_release_page_clean(page2);
+
+	/* A punched page is freed once nobody holds it. */
+	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 5, &pfn, &page,
+					  &order), 0);
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE |
+					FALLOC_FL_PUNCH_HOLE, 5 * PAGE_SIZE,
+					PAGE_SIZE), 0);
+	assert_null(kvm_gmem_peek_folio(fd_file(gmem), 5));
+	assert_int_equal(page_ref_count(page), 1);
+	kvm_release_page_clean(page);
+	assert_int_equal(tdxsim_close(gmem), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	free(mem);
+}
+
+struct populate_arg {
+	int calls;
+	kvm_pfn_t pfn;
+	void *src;
+	bool invalidate_lock_held;
+	struct address_space *mapping;
+};
+
+static int record_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
+			   void *src, void *opaque)
+{
+	struct populate_arg *a = opaque;
+
+	a->calls++;
+	a->pfn = pfn;
+	a->src = src;
+	a->invalidate_lock_held =
+		lock_is_held_type(&a->mapping->invalidate_lock.dep_map,
+				  LOCK_EXCL);
+	return 0;
+}
+
+static void test_populate(void **state)
+{
+	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = gmem_create(vm, SZ_2M, 0);
+	struct kvm *kvm = vm_kvm(vm);
+	void *mem = test_alloc(SZ_2M);
+	char src[2 * 4096];
+	struct populate_arg a = { .mapping = fd_file(gmem)->f_mapping };
+	struct kvm_memory_slot *slot;
+	struct page *page;
+	kvm_pfn_t pfn;
+	long r;
+	int order;
+
+	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				     (u64)mem, gmem, 0), 0);
+	slot = vm_slot(vm, GFN0);
+
+	mutex_lock(&kvm->slots_lock);
+	/* Shared gfn: -EINVAL, nothing done. */
+	r = kvm_gmem_populate(kvm, GFN0, src, 1, record_populate, &a);
+	assert_int_equal(r, -EINVAL);
+	assert_int_equal(a.calls, 0);
+	/* No memslot. */
+	r = kvm_gmem_populate(kvm, 0, src, 1, record_populate, &a);
+	assert_int_equal(r, -EINVAL);
+	mutex_unlock(&kvm->slots_lock);
+
+	assert_int_equal(set_attrs(vm, GPA0, 2 * PAGE_SIZE,
+				   KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+	mutex_lock(&kvm->slots_lock);
+	r = kvm_gmem_populate(kvm, GFN0, src, 2, record_populate, &a);
+	assert_int_equal(r, 2);
+	assert_int_equal(a.calls, 2);
+	assert_ptr_equal(a.src, src + 4096);
+	assert_true(a.invalidate_lock_held);
+	/* Already prepared: -EEXIST. */
+	r = kvm_gmem_populate(kvm, GFN0, src, 1, record_populate, &a);
+	assert_int_equal(r, -EEXIST);
+	/* A shared first gfn stops it at once. */
+	r = kvm_gmem_populate(kvm, GFN0 + 2, NULL, 2, record_populate, &a);
+	assert_int_equal(r, -EINVAL);
+	mutex_unlock(&kvm->slots_lock);
+
+	/* A page prepared by a fault can't be populated either. */
+	assert_int_equal(set_attrs(vm, GPA0 + 2 * PAGE_SIZE, PAGE_SIZE,
+				   KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 2, &pfn, &page,
+					  &order), 0);
+	kvm_release_page_clean(page);
+	mutex_lock(&kvm->slots_lock);
+	r = kvm_gmem_populate(kvm, GFN0 + 2, NULL, 1, record_populate, &a);
+	assert_int_equal(r, -EEXIST);
+	mutex_unlock(&kvm->slots_lock);
+	/* Fresh private pages at the end: the count is clamped to the slot. */
+	assert_int_equal(set_attrs(vm, GPA0, SZ_2M,
+				   KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+	mutex_lock(&kvm->slots_lock);
+	r = kvm_gmem_populate(kvm, GFN0 + 510, NULL, 100, record_populate, &a);
+	assert_int_equal(r, 2);
+	mutex_unlock(&kvm->slots_lock);
+	assert_int_equal(tdxsim_close(gmem), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	free(mem);
+}
+
+static void test_host_mapping(void **state)
+{
+	int td = vm_create_tdx();
+	int def = vm_create(KVM_X86_DEFAULT_VM);
+	int priv = gmem_create(td, SZ_2M, GUEST_MEMFD_FLAG_MMAP);
+	int nommap = gmem_create(td, SZ_2M, 0);
+	int shared = gmem_create(def, 2 * PAGE_SIZE, GUEST_MEMFD_FLAG_MMAP |
+				 GUEST_MEMFD_FLAG_INIT_SHARED);
+	u8 buf[64], *p, *q;
+
+	/* mmap needs GUEST_MEMFD_FLAG_MMAP and a shared mapping. */
+	assert_ptr_equal(tdxsim_mmap(NULL, SZ_2M, PROT_READ, MAP_SHARED,
+				     nommap, 0), MAP_FAILED);
+	assert_int_equal(errno, ENODEV);
+	assert_ptr_equal(tdxsim_mmap(NULL, SZ_2M, PROT_READ, MAP_PRIVATE,
+				     priv, 0), MAP_FAILED);
+	assert_int_equal(errno, EINVAL);
+
+	/* TDX memory is private: every host access is a SIGBUS. */
+	p = tdxsim_mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE, MAP_SHARED, priv,
+			0);
+	assert_ptr_not_equal(p, MAP_FAILED);
+	assert_int_equal(tdxsim_gmem_host_access(p, buf, 8, false), -EFAULT);
+	assert_int_equal(kvm_gmem_nr_folios(fd_file(priv)), 0);
+
+	/* An INIT_SHARED file is host memory. */
+	q = tdxsim_mmap(NULL, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			MAP_SHARED, shared, 0);
+	assert_ptr_not_equal(q, MAP_FAILED);
+	memset(buf, 0xaa, sizeof(buf));
+	assert_int_equal(tdxsim_gmem_host_access(q + 4090, buf, 12, true), 0);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(tdxsim_gmem_host_access(q + 4088, buf, 16, false), 0);
+	assert_int_equal(buf[0], 0);
+	assert_int_equal(buf[2], 0xaa);
+	assert_int_equal(buf[13], 0xaa);
+	assert_int_equal(buf[14], 0);
+	/* Beyond the file's size: SIGBUS. Outside any mapping: fault. */
+	assert_int_equal(tdxsim_gmem_host_access(q + 2 * PAGE_SIZE, buf, 1,
+						 false), -EFAULT);
+	assert_int_equal(tdxsim_gmem_host_access(buf, buf, 1, false), -EFAULT);
+
+	/* The mapping holds the file (and the VM) until munmap. */
+	assert_int_equal(tdxsim_close(shared), 0);
+	assert_int_equal(tdxsim_close(def), 0);
+	assert_int_equal(tdxsim_gmem_host_access(q + 4090, buf, 1, false), 0);
+	assert_int_equal(buf[0], 0xaa);
+	assert_int_equal(tdxsim_munmap(q, 4 * PAGE_SIZE), 0);
+	assert_int_equal(tdxsim_munmap(q, 4 * PAGE_SIZE), -1);
+	assert_int_equal(tdxsim_munmap(p, SZ_2M), 0);
+
+	assert_int_equal(tdxsim_close(priv), 0);
+	assert_int_equal(tdxsim_close(nommap), 0);
+	assert_int_equal(tdxsim_close(td), 0);
+}
+
+static void test_gup_bounce(void **state)
+{
+	u8 *src = test_alloc(2 * PAGE_SIZE);
+	struct page *pages[2];
+
+	memset(src, 0x5a, PAGE_SIZE);
+	memset(src + PAGE_SIZE, 0xa5, PAGE_SIZE);
+	assert_int_equal(get_user_pages_fast((unsigned long)src, 2, 0, pages),
+			 2);
+	assert_int_equal(((u8 *)page_address(pages[0]))[100], 0x5a);
+	assert_int_equal(((u8 *)page_address(pages[1]))[4095], 0xa5);
+	assert_int_equal(page_ref_count(pages[0]), 1);
+	put_page(pages[0]);
+	put_page(pages[1]);
+	assert_int_equal(get_user_pages_fast(0, 1, 0, pages), -EFAULT);
+	assert_int_equal(get_user_pages_fast(4095, 1, 0, pages), -EFAULT);
+	free(src);
+}
+
+static int vm_with_huge_gmem(int *gmem, void **mem)
+{
+	struct tdxsim_design d;
+	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+
+	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_DESIGN, &d), 0);
+	d.gmem_hugepages = 1;
+	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_SET_DESIGN, &d), 0);
+	*gmem = gmem_create(vm, 2 * SZ_2M + 4 * PAGE_SIZE, 0);
+	assert_true(*gmem >= 0);
+	*mem = test_alloc(2 * SZ_2M + 4 * PAGE_SIZE);
+	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0,
+				     2 * SZ_2M + 4 * PAGE_SIZE, (u64)*mem,
+				     *gmem, 0), 0);
+	return vm;
+}
+
+static void test_huge_folios(void **state)
+{
+	void *mem;
+	int gmem, vm = vm_with_huge_gmem(&gmem, &mem);
+	struct kvm *kvm = vm_kvm(vm);
+	struct kvm_memory_slot *slot = vm_slot(vm, GFN0);
+	struct file *file = fd_file(gmem);
+	const int punch = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
+	struct page *page, *head;
+	struct tdxsim_stats st;
+	kvm_pfn_t pfn;
+	int order;
+
+	/* A 2M-aligned, fully covered 2M: one order-9 folio. */
+	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 7, &pfn, &page,
+					  &order), 0);
+	assert_int_equal(order, 9);
+	head = kvm_gmem_peek_folio(file, 0);
+	assert_int_equal(head->order, 9);
+	assert_int_equal(pfn, page_to_pfn(head) + 7);
+	assert_int_equal(kvm_gmem_nr_folios(file), 1);
+	kvm_release_faultin_page(kvm, page, false, false);
+	/* The tail of the file has no full 2M: 4K folios. */
+	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 1025, &pfn, &page,
+					  &order), 0);
+	assert_int_equal(order, 0);
+	kvm_release_page_clean(page);
+
+	/* Punching 4K inside the 2M folio splits it, then frees one page. */
+	assert_int_equal(gmem_fallocate(gmem, punch, 8 * PAGE_SIZE, PAGE_SIZE),
+			 0);
+	assert_null(kvm_gmem_peek_folio(file, 8));
+	assert_int_equal(kvm_gmem_peek_folio(file, 7)->order, 0);
+	/* 511 left of the split folio, plus the tail page. */
+	assert_int_equal(kvm_gmem_nr_folios(file), 512);
+	/* Preparedness survived the split. */
+	assert_true(test_bit(PG_uptodate, &kvm_gmem_peek_folio(file,
+							     9)->flags));
+	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 7, &pfn, &page,
+					  &order), 0);
+	assert_int_equal(order, 0);
+	kvm_release_page_clean(page);
+
+	/* Punching a whole 2M folio needs no split. */
+	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, SZ_2M,
+					SZ_2M), 0);
+	assert_int_equal(kvm_gmem_peek_folio(file, 512)->order, 9);
+	assert_int_equal(gmem_fallocate(gmem, punch, SZ_2M, SZ_2M), 0);
+	assert_null(kvm_gmem_peek_folio(file, 512));
+	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_STATS, &st), 0);
+	assert_int_equal(st.gmem_folio_splits, 1);
+	assert_int_equal(tdxsim_close(gmem), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	free(mem);
+}
+
+struct split_arg {
+	int gmem;
+	struct page *extra;	/* a reference some task holds */
+	bool drop_later;	/* the holder drops it */
+	int punch_ret;
+};
+
+static int punch_task(void *p)
+{
+	struct split_arg *a = p;
+
+	a->punch_ret = gmem_fallocate(a->gmem, FALLOC_FL_KEEP_SIZE |
+				      FALLOC_FL_PUNCH_HOLE, 8 * PAGE_SIZE,
+				      PAGE_SIZE);
+	return 0;
+}
+
+static int holder_task(void *p)
+{
+	struct split_arg *a = p;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		sched_point();
+	kvm_release_page_clean(a->extra);
+	return 0;
+}
+
+static int split_scenario(void *p)
+{
+	struct split_arg *a = p;
+	struct task *t1, *t2 = NULL;
+
+	t1 = task_create("punch", punch_task, a);
+	if (a->drop_later)
+		t2 = task_create("holder", holder_task, a);
+	task_join(t1);
+	if (t2)
+		task_join(t2);
+	return 0;
+}
+
+static void run_split(bool drop_later, u64 seed, struct sched_result *res,
+		      struct split_arg *a, int *vmp, void **memp)
+{
+	struct sched_config cfg;
+	struct page *page;
+	kvm_pfn_t pfn;
+	int order;
+
+	*vmp = vm_with_huge_gmem(&a->gmem, memp);
+	assert_int_equal(kvm_gmem_get_pfn(vm_kvm(*vmp), vm_slot(*vmp, GFN0),
+					  GFN0 + 100, &pfn, &page, &order), 0);
+	assert_int_equal(order, 9);
+	a->extra = page;
+	a->drop_later = drop_later;
+	a->punch_ret = 1;
+
+	sched_config_init(&cfg);
+	cfg.mode = SCHED_MODE_DETERMINISTIC;
+	cfg.seed = seed;
+	cfg.quiet = true;
+	assert_int_equal(sched_run(&cfg, split_scenario, a, res), 0);
+}
+
+static void test_split_waits_for_transient_ref(void **state)
+{
+	struct sched_result res;
+	struct split_arg a = { 0 };
+	u64 seed;
+
+	for (seed = 1; seed <= 8; seed++) {
+		void *mem;
+		int vm;
+
+		run_split(true, seed, &res, &a, &vm, &mem);
+		assert_int_equal(res.verdict, SCHED_OK);
+		assert_int_equal(a.punch_ret, 0);
+		assert_null(kvm_gmem_peek_folio(fd_file(a.gmem), 8));
+		assert_int_equal(kvm_gmem_peek_folio(fd_file(a.gmem), 9)->order,
+				 0);
+		assert_int_equal(tdxsim_close(a.gmem), 0);
+		assert_int_equal(tdxsim_close(vm), 0);
+		free(mem);
+	}
+}
+
+static int punch_only(void *p)
+{
+	return punch_task(p);
+}
+
+static void test_split_watchdog_free_mode(void **state)
+{
+	struct sched_config cfg;
+	struct sched_result res;
+	struct split_arg a = { 0 };
+	struct page *page;
+	kvm_pfn_t pfn;
+	void *mem;
+	int vm, order;
+
+	vm = vm_with_huge_gmem(&a.gmem, &mem);
+	assert_int_equal(kvm_gmem_get_pfn(vm_kvm(vm), vm_slot(vm, GFN0),
+					  GFN0 + 100, &pfn, &page, &order), 0);
+	a.punch_ret = 1;
+
+	/* Free mode: the hung-task watchdog ends the wait with -EINTR. */
+	sched_config_init(&cfg);
+	cfg.mode = SCHED_MODE_FREE;
+	cfg.hang_timeout_ms = 50;
+	cfg.quiet = true;
+	assert_int_equal(sched_run(&cfg, punch_only, &a, &res), 0);
+	assert_int_equal(a.punch_ret, -EINTR);
+	/* Nothing was split or freed, and the locks are free again. */
+	assert_int_equal(kvm_gmem_peek_folio(fd_file(a.gmem), 8)->order, 9);
+	assert_int_equal(vm_kvm(vm)->mmu_invalidate_in_progress, 0);
+	kvm_release_page_clean(page);
+	assert_int_equal(gmem_fallocate(a.gmem, FALLOC_FL_KEEP_SIZE |
+					FALLOC_FL_PUNCH_HOLE, 8 * PAGE_SIZE,
+					PAGE_SIZE), 0);
+	assert_null(kvm_gmem_peek_folio(fd_file(a.gmem), 8));
+	assert_int_equal(tdxsim_close(a.gmem), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	free(mem);
+}
+
+/* Kept reachable: the hung run's VM can't be torn down (its locks are held). */
+static int hung_vm = -1, hung_gmem = -1;
+static void *hung_mem;
+
+static void test_split_hangs_on_pinned_ref(void **state)
+{
+	struct sched_result res;
+	struct split_arg a = { 0 };
+
+	/* A long-lived reference (a pinned S-EPT page): the split never ends. */
+	run_split(false, 1, &res, &a, &hung_vm, &hung_mem);
+	hung_gmem = a.gmem;
+	assert_int_equal(res.verdict, SCHED_HANG);
+	assert_int_equal(a.punch_ret, 1);
+	assert_true(lockdep_count_reports(LOCKDEP_HANG, NULL) >= 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_rules,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_file_pins_vm,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_fallocate_rules,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_punch_invalidates,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_punch_init_shared_filter,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_release_zaps_and_unbinds,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_slot_then_get_pfn,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_get_pfn,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_populate,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_host_mapping,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_gup_bounce,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_huge_folios,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_split_waits_for_transient_ref,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_split_watchdog_free_mode,
+						kvm_test_setup, kvm_test_teardown),
+		/* Last: it leaves its VM's locks held. */
+		cmocka_unit_test_setup(test_split_hangs_on_pinned_ref,
+				       kvm_test_setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

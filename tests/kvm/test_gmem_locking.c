@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The two guest_memfd locking generations under the lock validator:
+ * in the in-flight one kvm_gmem_get_pfn() and host faults take the
+ * invalidate lock, which makes the 6.16 populate design self-deadlock and
+ * creates the mmap_lock AB-BA of seed 000; in the legacy one neither
+ * happens. Plus a free-mode stress of faults, punches and conversions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "base/lockdep.h"
+#include "base/page_alloc.h"
+#include "base/sched.h"
+#include "kvm/mm.h"
+#include "kvm_util.h"
+
+#define GPA0	0x100000000ULL
+#define GFN0	(GPA0 >> PAGE_SHIFT)
+#define PRIV	KVM_MEMORY_ATTRIBUTE_PRIVATE
+
+struct td {
+	int vm, gmem;
+	void *mem;
+	struct kvm *kvm;
+	struct kvm_memory_slot *slot;
+	struct file *file;
+};
+
+static void td_create(struct td *t, u32 gmem_locking, u64 gmem_flags)
+{
+	struct tdxsim_design d;
+
+	t->vm = vm_create(KVM_X86_TDX_VM);
+	assert_true(t->vm >= 0);
+	assert_int_equal(tdxsim_ioctl(t->vm, TDXSIM_GET_DESIGN, &d), 0);
+	d.gmem_locking = gmem_locking;
+	assert_int_equal(tdxsim_ioctl(t->vm, TDXSIM_SET_DESIGN, &d), 0);
+	assert_int_equal(tdx_cmd(t->vm, KVM_TDX_INIT_VM, 0, 0), 0);
+	t->gmem = gmem_create(t->vm, SZ_2M, gmem_flags);
+	assert_true(t->gmem >= 0);
+	t->mem = test_alloc(SZ_2M);
+	assert_int_equal(set_region2(t->vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				     (u64)t->mem, t->gmem, 0), 0);
+	assert_int_equal(set_attrs(t->vm, GPA0, SZ_2M, PRIV), 0);
+	t->kvm = vm_kvm(t->vm);
+	t->slot = vm_slot(t->vm, GFN0);
+	t->file = fd_file(t->gmem);
+}
+
+static void td_destroy(struct td *t)
+{
+	assert_int_equal(tdxsim_close(t->gmem), 0);
+	assert_int_equal(tdxsim_close(t->vm), 0);
+	free(t->mem);
+}
+
+/* 6.16 populate: get_pfn under the exclusively held invalidate lock. */
+static int get_pfn_under_invalidate_lock(void *p)
+{
+	struct td *t = p;
+	struct page *page;
+	kvm_pfn_t pfn;
+	int order, r;
+
+	filemap_invalidate_lock(t->file->f_mapping);
+	r = kvm_gmem_get_pfn(t->kvm, t->slot, GFN0, &pfn, &page, &order);
+	if (!r)
+		kvm_release_page_clean(page);
+	filemap_invalidate_unlock(t->file->f_mapping);
+	return r;
+}
+
+static struct sched_result run_det(int (*fn)(void *), void *arg)
+{
+	struct sched_config cfg;
+	struct sched_result res;
+
+	sched_config_init(&cfg);
+	cfg.mode = SCHED_MODE_DETERMINISTIC;
+	cfg.seed = 1;
+	cfg.quiet = true;
+	assert_int_equal(sched_run(&cfg, fn, arg, &res), 0);
+	return res;
+}
+
+static void test_legacy_get_pfn_takes_no_lock(void **state)
+{
+	struct td t;
+	struct sched_result res;
+
+	td_create(&t, TDXSIM_GMEM_LOCKING_LEGACY, 0);
+	lockdep_set_quiet(true);
+	res = run_det(get_pfn_under_invalidate_lock, &t);
+	lockdep_set_quiet(false);
+	assert_int_equal(res.verdict, SCHED_OK);
+	assert_int_equal(res.ret, 0);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_RECURSIVE, NULL), 0);
+	td_destroy(&t);
+}
+
+/* The in-flight run leaves its TD's invalidate lock held: keep it reachable. */
+static struct td inflight_td;
+
+static void test_inflight_get_pfn_self_deadlock(void **state)
+{
+	struct sched_result res;
+
+	td_create(&inflight_td, TDXSIM_GMEM_LOCKING_INFLIGHT, 0);
+	lockdep_set_quiet(true);
+	res = run_det(get_pfn_under_invalidate_lock, &inflight_td);
+	lockdep_set_quiet(false);
+	assert_int_equal(res.verdict, SCHED_DEADLOCK);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_RECURSIVE,
+					       GMEM_INVALIDATE_LOCK_NAME), 1);
+}
+
+/*
+ * Seed 000's AB-BA: a host fault on the guest_memfd mapping (mmap_lock ->
+ * invalidate lock, in-flight only), then the 6.16/6.19 populate order
+ * (invalidate lock -> GUP's mmap_lock).
+ */
+static void host_fault_then_gup_in_lock(struct td *t)
+{
+	u8 *map, buf[8];
+	struct page *pg;
+	u8 *src = test_alloc(PAGE_SIZE);
+
+	map = tdxsim_mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  t->gmem, 0);
+	assert_ptr_not_equal(map, MAP_FAILED);
+	/* Private memory: the access is a SIGBUS either way. */
+	assert_int_equal(tdxsim_gmem_host_access(map, buf, sizeof(buf), false),
+			 -EFAULT);
+
+	filemap_invalidate_lock(t->file->f_mapping);
+	assert_int_equal(get_user_pages_fast((unsigned long)src, 1, 0, &pg), 1);
+	put_page(pg);
+	filemap_invalidate_unlock(t->file->f_mapping);
+
+	assert_int_equal(tdxsim_munmap(map, SZ_2M), 0);
+	free(src);
+}
+
+static void test_mmap_lock_abba(void **state)
+{
+	const char *classes;
+	struct td t;
+
+	lockdep_set_quiet(true);
+	td_create(&t, TDXSIM_GMEM_LOCKING_LEGACY, GUEST_MEMFD_FLAG_MMAP);
+	host_fault_then_gup_in_lock(&t);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR, NULL), 0);
+	td_destroy(&t);
+
+	lockdep_reset();
+	td_create(&t, TDXSIM_GMEM_LOCKING_INFLIGHT, GUEST_MEMFD_FLAG_MMAP);
+	host_fault_then_gup_in_lock(&t);
+	lockdep_set_quiet(false);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR,
+					       "&mm->mmap_lock"), 1);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR,
+					       GMEM_INVALIDATE_LOCK_NAME), 1);
+	classes = lockdep_get_report(0)->classes;
+	assert_non_null(strstr(classes, "mmap_lock"));
+	td_destroy(&t);
+}
+
+/* ---- free-mode stress: faults vs. punches vs. conversions ---- */
+
+struct stress {
+	struct td t;
+	int iterations;
+	int faults_ok;
+	int fault_errors;
+};
+
+static int fault_task(void *p)
+{
+	struct stress *s = p;
+	int i;
+
+	for (i = 0; i < s->iterations; i++) {
+		struct page *page;
+		kvm_pfn_t pfn;
+		int order, idx, r;
+		unsigned long seq;
+
+		idx = srcu_read_lock(&s->t.kvm->srcu);
+		seq = kvm_mmu_invalidate_seq_read(s->t.kvm);
+		r = kvm_gmem_get_pfn(s->t.kvm, s->t.slot, GFN0 + (i % 16), &pfn,
+				     &page, &order);
+		if (!r) {
+			/* The fault path's recheck under mmu_lock. */
+			read_lock(&s->t.kvm->mmu_lock);
+			(void)mmu_invalidate_retry_gfn(s->t.kvm, seq,
+						       GFN0 + (i % 16));
+			read_unlock(&s->t.kvm->mmu_lock);
+			kvm_release_faultin_page(s->t.kvm, page, false, true);
+			__atomic_fetch_add(&s->faults_ok, 1, __ATOMIC_RELAXED);
+		} else {
+			__atomic_fetch_add(&s->fault_errors, 1,
+					   __ATOMIC_RELAXED);
+		}
+		srcu_read_unlock(&s->t.kvm->srcu, idx);
+		task_work_run();
+	}
+	return 0;
+}
+
+static int punch_task(void *p)
+{
+	struct stress *s = p;
+	int i;
+
+	for (i = 0; i < s->iterations / 4; i++) {
+		u64 off = (i % 16) * PAGE_SIZE;
+
+		if (gmem_fallocate(s->t.gmem, FALLOC_FL_KEEP_SIZE |
+				   FALLOC_FL_PUNCH_HOLE, off, PAGE_SIZE))
+			return -1;
+	}
+	return 0;
+}
+
+static int convert_task(void *p)
+{
+	struct stress *s = p;
+	int i;
+
+	for (i = 0; i < s->iterations / 4; i++) {
+		u64 gpa = GPA0 + (i % 16) * PAGE_SIZE;
+
+		if (set_attrs(s->t.vm, gpa, PAGE_SIZE, (i & 1) ? PRIV : 0))
+			return -1;
+	}
+	return 0;
+}
+
+static void stress(u32 gmem_locking)
+{
+	struct stress s = { .iterations = 400 };
+	struct task *t[4];
+	u64 index = 0;
+	struct page *head;
+	int i;
+
+	td_create(&s.t, gmem_locking, 0);
+	t[0] = task_create("fault0", fault_task, &s);
+	t[1] = task_create("fault1", fault_task, &s);
+	t[2] = task_create("punch", punch_task, &s);
+	t[3] = task_create("convert", convert_task, &s);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(task_join(t[i]), 0);
+	assert_int_equal(s.faults_ok, 2 * s.iterations);
+	assert_int_equal(s.t.kvm->mmu_invalidate_in_progress, 0);
+	/* Every cached folio is back to the page cache's one reference. */
+	while ((head = kvm_gmem_peek_folio(s.t.file, index)) || index < 512) {
+		if (head)
+			assert_int_equal(page_ref_count(head), 1);
+		index++;
+	}
+	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR, NULL), 0);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_RECURSIVE, NULL), 0);
+	td_destroy(&s.t);
+}
+
+static void test_stress_legacy(void **state)
+{
+	stress(TDXSIM_GMEM_LOCKING_LEGACY);
+}
+
+static void test_stress_inflight(void **state)
+{
+	stress(TDXSIM_GMEM_LOCKING_INFLIGHT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_legacy_get_pfn_takes_no_lock,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_lock_abba,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_stress_legacy,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_stress_inflight,
+						kvm_test_setup, kvm_test_teardown),
+		/* Last: it leaves its TD's invalidate lock held. */
+		cmocka_unit_test_setup(test_inflight_get_pfn_self_deadlock,
+				       kvm_test_setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
