@@ -15,20 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "vmm/tdvf.h"
-
-#define EXIT_USAGE	2
-
-struct tdxsim_cmd {
-	const char *name;
-	const char *summary;
-	const char *help;
-	int (*fn)(const struct tdxsim_cmd *cmd, int argc, char **argv);
-};
 
 static const char *prog = "tdxsim";
 
-static __printf(2, 3) int usage_error(const char *cmd, const char *fmt, ...)
+int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -41,7 +33,7 @@ static __printf(2, 3) int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static void json_string(FILE *f, const char *s)
+void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -104,8 +96,6 @@ static void info_text(const char *name, const struct tdvf_info *info)
 static void info_json(const char *name, const struct tdvf_info *info)
 {
 	u64 adds, extends;
-	char attr[64];
-	u32 i;
 
 	tdvf_measure_counts(info, &adds, &extends);
 	printf("{\"image\": ");
@@ -116,7 +106,17 @@ static void info_json(const char *name, const struct tdvf_info *info)
 	printf(" \"page_adds\": %llu, \"mr_extends\": %llu, \"bytes_hashed\": %llu,\n",
 	       (unsigned long long)adds, (unsigned long long)extends,
 	       (unsigned long long)(adds + 3 * extends) * 128);
-	printf(" \"sections\": [");
+	printf(" \"sections\": ");
+	info_json_sections(info);
+	printf("}\n");
+}
+
+void info_json_sections(const struct tdvf_info *info)
+{
+	char attr[64];
+	u32 i;
+
+	printf("[");
 	for (i = 0; i < info->nr_sections; i++) {
 		const struct tdvf_section *s = &info->sections[i];
 
@@ -127,7 +127,7 @@ static void info_json(const char *name, const struct tdvf_info *info)
 		       (unsigned long long)s->memory_data_size, s->attributes,
 		       tdvf_attr_names(s->attributes, attr, sizeof(attr)));
 	}
-	printf("\n ]}\n");
+	printf("\n ]");
 }
 
 static bool wants_help(int argc, char **argv)
@@ -253,24 +253,55 @@ static const struct tdxsim_cmd commands[] = {
 		"run", "launch a TD from a firmware image and run it",
 		"usage: tdxsim run [OPTIONS] [IMAGE]\n"
 		"\n"
-		"Launch a TD the way QEMU does (TDX VM and vCPU init, firmware\n"
-		"population with KVM_TDX_INIT_MEM_REGION, finalize) and run its\n"
-		"vCPUs. Without IMAGE, the built-in firmware is used.\n"
+		"Launch a TD the way QEMU does (KVM_TDX_INIT_VM, guest_memfd slots,\n"
+		"vCPUs and KVM_TDX_INIT_VCPU, private attributes, one\n"
+		"KVM_TDX_INIT_MEM_REGION per firmware section, KVM_TDX_FINALIZE_VM),\n"
+		"run a guest workload on every vCPU, and report: the MRTD, the\n"
+		"guest's accepts and data checks, KVM's faults, exits, conversions,\n"
+		"zaps and splits, SEAMCALLs and BUSY per leaf, TD exits, modelled TDX\n"
+		"hardware time, the invariant check, lock-validator reports, wall\n"
+		"time and peak memory. Exit status 0 when the run was clean, 1 when\n"
+		"it observed a failure.\n"
 		"\n"
-		"Not available in this build: the launch path is not built yet\n"
-		"(exit status 2).\n",
-		cmd_not_built,
+		"  --firmware IMAGE     TDVF image (default: the built-in firmware)\n"
+		"  --memory SIZE        guest RAM, a multiple of 2M (default 256M)\n"
+		"  --vcpus N            vCPUs (default 1)\n"
+		"  --workload NAME      lazy-accept (default), eager-accept,\n"
+		"                       convert-churn, random\n"
+		"  --guest FILE         a guest program (docs/guest-programs.md)\n"
+		"  --accept POLICY      2m-fallback (default), 4k, 2m\n"
+		"  --ops N              workload operations (see the workload)\n"
+		"  --chunk SIZE         lazy-accept chunk (default 4M)\n"
+		"  --design K=V,...     design variants: populate=decoupled|gmem|map_pfn,\n"
+		"                       accept_level=split_inhibit|ignore,\n"
+		"                       vp_init_lock=mmu_write|none, pin_pages=off|on,\n"
+		"                       mirror_freeze=on|off, gmem_locking=legacy|inflight,\n"
+		"                       vp_init_version=0|1, gmem_hugepages=off|on\n"
+		"  --mode free|deterministic   threads in parallel (default) or one\n"
+		"                       at a time under the seeded scheduler\n"
+		"  --seed S             scheduler and workload seed (default 1)\n"
+		"  --strategy random|pct  deterministic strategy (default random)\n"
+		"  --json               print the report as JSON\n"
+		"  -h, --help           show this help\n",
+		cmd_run,
 	},
 	{
 		"measure", "compute a TD's MRTD by running the launch path",
-		"usage: tdxsim measure [OPTIONS] [IMAGE]\n"
+		"usage: tdxsim measure [--measure-order single-pass|two-pass] [--json] [IMAGE]\n"
 		"\n"
-		"Compute the MRTD of a TD launched from IMAGE by running the real\n"
-		"launch path against the software TDX module.\n"
+		"Print the MRTD (96 hex digits) of a TD launched from IMAGE (default:\n"
+		"the built-in firmware) by running the real launch path: parse the\n"
+		"TDVF metadata, KVM_TDX_INIT_MEM_REGION every section through the\n"
+		"uAPI, KVM_TDX_FINALIZE_VM, read MRTD from the module.\n"
 		"\n"
-		"Not available in this build: the launch path is not built yet\n"
-		"(exit status 2).\n",
-		cmd_not_built,
+		"  --measure-order single-pass   per page: PAGE.ADD then 16 MR.EXTENDs\n"
+		"                                (upstream KVM and QEMU; the default)\n"
+		"  --measure-order two-pass      per section: all PAGE.ADDs, then all\n"
+		"                                MR.EXTENDs (hosts on the older KVM TDX\n"
+		"                                API, e.g. QEMU 8.2 TDX trees)\n"
+		"  --json                        also print the section table\n"
+		"  -h, --help                    show this help\n",
+		cmd_measure,
 	},
 	{
 		"scenario", "run a bug scenario in the old and upstream designs",

@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The TD launch sequence, in QEMU's order (hw/i386/tdvf.c and
+ * target/i386/kvm/tdx.c as described in tdvf-mrtd.md):
+ *
+ *   KVM_CREATE_VM(KVM_X86_TDX_VM), TDXSIM_SET_DESIGN, KVM_TDX_INIT_VM,
+ *   guest_memfd slots for RAM and for the firmware, KVM_CREATE_VCPU and
+ *   KVM_TDX_INIT_VCPU (initial RCX = the TD HOB), KVM_SET_MEMORY_ATTRIBUTES
+ *   private, KVM_TDX_INIT_MEM_REGION per section in metadata order (MEASURE
+ *   for MR.EXTEND sections; BFV/CFV from the image, TD_HOB with a HOB that
+ *   describes RAM, TEMP_MEM zero), KVM_TDX_FINALIZE_VM, then one task per
+ *   vCPU running KVM_RUN and handling exits: memory-fault exits and MapGPA
+ *   by converting attributes, HLT as the guest's end.
+ *
+ * Memory layout: RAM at [0, min(memory, 2G)) and the rest at 4G; the
+ * firmware sections above RAM get their own guest_memfd slot below 4G.
+ * guest_memfd is created with GUEST_MEMFD_FLAG_MMAP, so shared accesses use
+ * the same memory (in-place conversion).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "base/log.h"
+#include "base/sched.h"
+#include "base/strbuf.h"
+#include "vmm/vmm.h"
+
+#define LOW_RAM_MAX	0x80000000ULL
+#define HIGH_RAM_BASE	0x100000000ULL
+#define FW_TOP		0x100000000ULL
+/* TD attribute bit (TDX module ABI); KVM requires SEPT_VE_DISABLE. */
+#define TDX_TD_ATTR_SEPT_VE_DISABLE	(1ULL << 28)
+#define VMM_MAX_MAPPINGS	4
+
+struct vmm;
+
+struct vmm_vcpu {
+	struct vmm *vmm;
+	int fd;
+	unsigned int index;
+	struct kvm_run *run;
+	struct task *task;
+	struct vmm_vcpu_result *res;
+};
+
+struct vmm {
+	const struct vmm_config *cfg;
+	struct vmm_result *res;
+	const u8 *fw;
+	size_t fw_size;
+	u8 *fw_owned;
+	int kvm_fd;
+	int vm_fd;
+	int ram_fd;
+	int fw_fd;
+	u64 low_ram;
+	u64 high_ram;
+	u64 fw_base;
+	u64 hob_gpa;
+	struct tdxsim_guest_model *guest;
+	struct vmm_vcpu vcpus[TDXSIM_GUEST_MAX_VCPUS];
+	unsigned int nr_vcpus;
+	size_t run_size;
+	struct {
+		void *addr;
+		size_t len;
+	} maps[VMM_MAX_MAPPINGS];
+	unsigned int nr_maps;
+};
+
+static int fail(struct vmm *v, int err, const char *fmt, ...) __printf(3, 4);
+
+static int fail(struct vmm *v, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!v->res->error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(v->res->error, sizeof(v->res->error), fmt, ap);
+		va_end(ap);
+	}
+	return err > 0 ? -err : err;
+}
+
+void vmm_config_init(struct vmm_config *cfg)
+{
+	struct tdxsim_design d = TDXSIM_DESIGN_DEFAULT;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory = 256ULL << 20;
+	cfg->nr_vcpus = 1;
+	cfg->design = d;
+	cfg->measure_order = VMM_MEASURE_SINGLE_PASS;
+	cfg->gpaw = 48;
+	cfg->workload = "lazy-accept";
+	cfg->seed = 1;
+	cfg->accept = TDXSIM_ACCEPT_2M_FALLBACK;
+}
+
+/* --- VM set-up -------------------------------------------------------------------------------- */
+
+static int vmm_init_vm(struct vmm *v)
+{
+	const struct vmm_config *cfg = v->cfg;
+	struct tdxsim_design design = cfg->design;
+	struct kvm_tdx_init_vm *init;
+	struct kvm_tdx_cmd cmd = { 0 };
+	size_t size = sizeof(*init) + sizeof(struct kvm_cpuid_entry2);
+	int r;
+
+	v->kvm_fd = tdxsim_open("/dev/kvm", 0);
+	if (v->kvm_fd < 0)
+		return fail(v, errno, "open /dev/kvm: %s", strerror(errno));
+	v->vm_fd = tdxsim_ioctl(v->kvm_fd, KVM_CREATE_VM, KVM_X86_TDX_VM);
+	if (v->vm_fd < 0)
+		return fail(v, errno, "KVM_CREATE_VM(KVM_X86_TDX_VM): %s",
+			    strerror(errno));
+	if (cfg->measure_order == VMM_MEASURE_TWO_PASS)
+		design.measure_two_pass = 1;
+	if (tdxsim_ioctl(v->vm_fd, TDXSIM_SET_DESIGN, &design) < 0)
+		return fail(v, errno, "TDXSIM_SET_DESIGN: %s", strerror(errno));
+
+	init = xzalloc(size);
+	init->attributes = TDX_TD_ATTR_SEPT_VE_DISABLE;
+	init->xfam = 0x3;	/* x87 and SSE state */
+	init->cpuid.nent = 1;
+	init->cpuid.entries[0].function = 0x80000008;
+	init->cpuid.entries[0].eax = ((u32)cfg->gpaw << 16) | 52;
+	cmd.id = KVM_TDX_INIT_VM;
+	cmd.data = (u64)(uintptr_t)init;
+	r = tdxsim_ioctl(v->vm_fd, KVM_MEMORY_ENCRYPT_OP, &cmd);
+	free(init);
+	if (r < 0)
+		return fail(v, errno, "KVM_TDX_INIT_VM: %s (hw_error 0x%llx)",
+			    strerror(errno), (unsigned long long)cmd.hw_error);
+	return 0;
+}
+
+static int vmm_add_slot(struct vmm *v, u32 slot, int gmem_fd, u64 gpa,
+			u64 size, u64 offset)
+{
+	struct kvm_userspace_memory_region2 region = {
+		.slot = slot,
+		.flags = KVM_MEM_GUEST_MEMFD,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.guest_memfd = gmem_fd,
+		.guest_memfd_offset = offset,
+	};
+	void *addr;
+
+	/* Shared accesses use the same guest_memfd (in-place conversion). */
+	addr = tdxsim_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   gmem_fd, offset);
+	if (addr == MAP_FAILED)
+		return fail(v, errno, "mmap of guest_memfd: %s",
+			    strerror(errno));
+	v->maps[v->nr_maps].addr = addr;
+	v->maps[v->nr_maps].len = size;
+	v->nr_maps++;
+	region.userspace_addr = (u64)(uintptr_t)addr;
+	if (tdxsim_ioctl(v->vm_fd, KVM_SET_USER_MEMORY_REGION2, &region) < 0)
+		return fail(v, errno,
+			    "KVM_SET_USER_MEMORY_REGION2 slot %u [0x%llx, +0x%llx): %s",
+			    slot, (unsigned long long)gpa,
+			    (unsigned long long)size, strerror(errno));
+	return 0;
+}
+
+static int vmm_create_gmem(struct vmm *v, u64 size)
+{
+	struct kvm_create_guest_memfd args = {
+		.size = size,
+		.flags = GUEST_MEMFD_FLAG_MMAP,
+	};
+	int fd = tdxsim_ioctl(v->vm_fd, KVM_CREATE_GUEST_MEMFD, &args);
+
+	if (fd < 0)
+		return fail(v, errno, "KVM_CREATE_GUEST_MEMFD(%llu bytes): %s",
+			    (unsigned long long)size, strerror(errno));
+	return fd;
+}
+
+static bool section_in_ram(const struct vmm *v, const struct tdvf_section *s)
+{
+	u64 end = s->memory_address + s->memory_data_size;
+
+	return (end <= v->low_ram) ||
+	       (s->memory_address >= HIGH_RAM_BASE &&
+		end <= HIGH_RAM_BASE + v->high_ram);
+}
+
+static int vmm_setup_memory(struct vmm *v)
+{
+	const struct tdvf_info *fw = &v->res->fw;
+	u64 fw_lo = FW_TOP;
+	unsigned int i;
+	int r;
+
+	v->low_ram = min(v->cfg->memory, LOW_RAM_MAX);
+	v->high_ram = v->cfg->memory - v->low_ram;
+
+	for (i = 0; i < fw->nr_sections; i++) {
+		const struct tdvf_section *s = &fw->sections[i];
+
+		if (section_in_ram(v, s))
+			continue;
+		if (s->memory_address < v->low_ram ||
+		    s->memory_address + s->memory_data_size > FW_TOP)
+			return fail(v, -EINVAL,
+				    "firmware section %u at 0x%llx+0x%llx is neither in RAM (0..0x%llx) nor in the firmware window below 4G",
+				    i, (unsigned long long)s->memory_address,
+				    (unsigned long long)s->memory_data_size,
+				    (unsigned long long)v->low_ram);
+		fw_lo = min(fw_lo, s->memory_address);
+	}
+	v->fw_base = ALIGN_DOWN(fw_lo, SZ_2M);
+	if (v->fw_base < v->low_ram)
+		return fail(v, -EINVAL,
+			    "guest RAM of %llu MiB overlaps the firmware at 0x%llx",
+			    (unsigned long long)(v->cfg->memory >> 20),
+			    (unsigned long long)fw_lo);
+
+	v->ram_fd = vmm_create_gmem(v, v->cfg->memory);
+	if (v->ram_fd < 0)
+		return v->ram_fd;
+	r = vmm_add_slot(v, 0, v->ram_fd, 0, v->low_ram, 0);
+	if (!r && v->high_ram)
+		r = vmm_add_slot(v, 1, v->ram_fd, HIGH_RAM_BASE, v->high_ram,
+				 v->low_ram);
+	if (r)
+		return r;
+	if (v->fw_base < FW_TOP) {
+		v->fw_fd = vmm_create_gmem(v, FW_TOP - v->fw_base);
+		if (v->fw_fd < 0)
+			return v->fw_fd;
+		r = vmm_add_slot(v, 2, v->fw_fd, v->fw_base,
+				 FW_TOP - v->fw_base, 0);
+	}
+	return r;
+}
+
+static int vmm_set_private(struct vmm *v, u64 gpa, u64 size, bool private)
+{
+	struct kvm_memory_attributes attrs = {
+		.address = gpa,
+		.size = size,
+		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+	};
+
+	return tdxsim_ioctl(v->vm_fd, KVM_SET_MEMORY_ATTRIBUTES, &attrs);
+}
+
+/* The RAM layout the TD HOB describes: firmware-loaded parts are accepted. */
+static unsigned int vmm_ram_ranges(struct vmm *v, struct tdxsim_ram_range *out,
+				   unsigned int max)
+{
+	const struct tdvf_info *fw = &v->res->fw;
+	u64 cursor = 0;
+	unsigned int n = 0;
+
+	while (cursor < v->low_ram && n + 2 < max) {
+		u64 next = v->low_ram, next_end = v->low_ram;
+		unsigned int i;
+
+		for (i = 0; i < fw->nr_sections; i++) {
+			const struct tdvf_section *s = &fw->sections[i];
+
+			if (!section_in_ram(v, s) || s->memory_address < cursor)
+				continue;
+			if (s->memory_address < next) {
+				next = s->memory_address;
+				next_end = s->memory_address +
+					   s->memory_data_size;
+			}
+		}
+		if (next > cursor)
+			out[n++] = (struct tdxsim_ram_range){
+				cursor, next - cursor, TDXSIM_RAM_UNACCEPTED };
+		if (next_end > next)
+			out[n++] = (struct tdxsim_ram_range){
+				next, next_end - next, TDXSIM_RAM_SYSTEM };
+		cursor = next_end;
+	}
+	if (v->high_ram && n < max)
+		out[n++] = (struct tdxsim_ram_range){
+			HIGH_RAM_BASE, v->high_ram, TDXSIM_RAM_UNACCEPTED };
+	return n;
+}
+
+static int vmm_create_vcpus(struct vmm *v)
+{
+	unsigned int i;
+
+	v->run_size = tdxsim_ioctl(v->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	for (i = 0; i < v->nr_vcpus; i++) {
+		struct vmm_vcpu *vc = &v->vcpus[i];
+		struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU };
+
+		vc->vmm = v;
+		vc->index = i;
+		vc->res = &v->res->vcpu[i];
+		vc->fd = tdxsim_ioctl(v->vm_fd, KVM_CREATE_VCPU, i);
+		if (vc->fd < 0)
+			return fail(v, errno, "KVM_CREATE_VCPU %u: %s", i,
+				    strerror(errno));
+		vc->run = tdxsim_mmap(NULL, v->run_size, PROT_READ | PROT_WRITE,
+				      MAP_SHARED, vc->fd, 0);
+		if (vc->run == MAP_FAILED) {
+			vc->run = NULL;
+			return fail(v, errno, "mmap of vCPU %u's kvm_run: %s",
+				    i, strerror(errno));
+		}
+		if (v->guest) {
+			struct tdxsim_guest g = {
+				.ops = tdxsim_guest_ops(),
+				.guest = tdxsim_guest_vcpu(v->guest, i),
+			};
+
+			if (tdxsim_ioctl(vc->fd, TDXSIM_SET_GUEST, &g) < 0)
+				return fail(v, errno, "TDXSIM_SET_GUEST: %s",
+					    strerror(errno));
+		}
+		cmd.data = v->hob_gpa;
+		if (tdxsim_ioctl(vc->fd, KVM_MEMORY_ENCRYPT_OP, &cmd) < 0)
+			return fail(v, errno, "KVM_TDX_INIT_VCPU %u: %s", i,
+				    strerror(errno));
+	}
+	return 0;
+}
+
+/* The source bytes of page @page of section @s (HOB and TEMP_MEM built here). */
+static int vmm_init_mem_regions(struct vmm *v)
+{
+	const struct tdvf_info *fw = &v->res->fw;
+	struct tdxsim_ram_range ranges[TDXSIM_GUEST_MAX_RANGES];
+	unsigned int nr = vmm_ram_ranges(v, ranges, ARRAY_SIZE(ranges));
+	unsigned int i;
+	u8 *buf = NULL;
+
+	for (i = 0; i < fw->nr_sections; i++) {
+		const struct tdvf_section *s = &fw->sections[i];
+		u64 pages = s->memory_data_size >> PAGE_SHIFT, p;
+		struct kvm_tdx_init_mem_region region;
+		struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_MEM_REGION };
+
+		if (!tdvf_section_is_mapped(s))
+			continue;
+		/* The source must be page aligned, as for the kernel. */
+		free(buf);
+		buf = aligned_alloc(PAGE_SIZE, s->memory_data_size);
+		if (!buf)
+			return fail(v, -ENOMEM, "out of memory");
+		memset(buf, 0, s->memory_data_size);
+		if (s->type == TDVF_SECTION_BFV || s->type == TDVF_SECTION_CFV) {
+			for (p = 0; p < pages; p++)
+				tdvf_section_page(fw, v->fw, i, p,
+						  buf + (p << PAGE_SHIFT));
+		} else if (s->type == TDVF_SECTION_TD_HOB) {
+			long n = tdxsim_guest_hob_build(buf,
+							s->memory_data_size,
+							s->memory_address,
+							ranges, nr);
+
+			if (n < 0)
+				return fail(v, n, "the TD HOB does not fit in 0x%llx bytes",
+					    (unsigned long long)s->memory_data_size);
+		}
+		region = (struct kvm_tdx_init_mem_region){
+			.source_addr = (u64)(uintptr_t)buf,
+			.gpa = s->memory_address,
+			.nr_pages = pages,
+		};
+		cmd.flags = (s->attributes & TDVF_ATTR_MR_EXTEND) ?
+				    KVM_TDX_MEASURE_MEMORY_REGION : 0;
+		cmd.data = (u64)(uintptr_t)&region;
+		/* Partial progress: retry with what is left (-EAGAIN/-EINTR). */
+		while (region.nr_pages) {
+			if (tdxsim_ioctl(v->vcpus[0].fd, KVM_MEMORY_ENCRYPT_OP,
+					 &cmd) == 0)
+				continue;
+			if (errno == EAGAIN || errno == EINTR || errno == EBUSY)
+				continue;
+			free(buf);
+			return fail(v, errno,
+				    "KVM_TDX_INIT_MEM_REGION section %u (%s) at 0x%llx: %s",
+				    i, tdvf_section_type_name(s->type),
+				    (unsigned long long)region.gpa,
+				    strerror(errno));
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+static int vmm_finalize(struct vmm *v)
+{
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_FINALIZE_VM };
+	struct tdxsim_mrtd mrtd = { 0 };
+
+	if (tdxsim_ioctl(v->vm_fd, KVM_MEMORY_ENCRYPT_OP, &cmd) < 0)
+		return fail(v, errno, "KVM_TDX_FINALIZE_VM: %s (hw_error 0x%llx)",
+			    strerror(errno), (unsigned long long)cmd.hw_error);
+	if (tdxsim_ioctl(v->vm_fd, TDXSIM_GET_MRTD, &mrtd) < 0)
+		return fail(v, errno, "TDXSIM_GET_MRTD: %s", strerror(errno));
+	memcpy(v->res->mrtd, mrtd.mrtd, sizeof(v->res->mrtd));
+	v->res->mrtd_valid = true;
+	return 0;
+}
+
+/* --- vCPU threads --------------------------------------------------------------------------------- */
+
+static int vmm_convert(struct vmm *v, u64 gpa, u64 size, bool private)
+{
+	if (vmm_set_private(v, gpa, size, private) < 0)
+		return -errno;
+	return 0;
+}
+
+static int vmm_vcpu_thread(void *arg)
+{
+	struct vmm_vcpu *vc = arg;
+	struct vmm *v = vc->vmm;
+	struct vmm_vcpu_result *res = vc->res;
+	struct kvm_run *run = vc->run;
+
+	for (;;) {
+		int r;
+
+		if (v->cfg->max_runs_per_vcpu &&
+		    res->runs >= v->cfg->max_runs_per_vcpu)
+			return 0;
+		res->runs++;
+		r = tdxsim_ioctl(vc->fd, KVM_RUN, 0);
+		if (r < 0 && errno != EFAULT) {
+			res->last_errno = errno;
+			return -errno;
+		}
+		if (run->exit_reason < ARRAY_SIZE(res->exits))
+			res->exits[run->exit_reason]++;
+		res->last_exit = run->exit_reason;
+
+		switch (run->exit_reason) {
+		case KVM_EXIT_MEMORY_FAULT:
+			if (r == 0)
+				break;
+			res->memory_faults++;
+			if (vmm_convert(v, run->memory_fault.gpa,
+					run->memory_fault.size,
+					run->memory_fault.flags &
+						KVM_MEMORY_EXIT_FLAG_PRIVATE)) {
+				res->last_errno = errno;
+				return -errno;
+			}
+			break;
+		case KVM_EXIT_HYPERCALL:
+			if (run->hypercall.nr != KVM_HC_MAP_GPA_RANGE) {
+				run->hypercall.ret = -ENOSYS;
+				break;
+			}
+			res->map_gpa++;
+			run->hypercall.ret = vmm_convert(
+				v, run->hypercall.args[0],
+				run->hypercall.args[1] << PAGE_SHIFT,
+				run->hypercall.args[2] &
+					KVM_MAP_GPA_RANGE_ENCRYPTED) ?
+				-EINVAL : 0;
+			break;
+		case KVM_EXIT_HLT:
+			res->halted = true;
+			return 0;
+		default:
+			/* Shutdown, a fatal error, the livelock detector... */
+			return 0;
+		}
+	}
+}
+
+static int vmm_run_vcpus(struct vmm *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->nr_vcpus; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "vcpu%u", i);
+		v->vcpus[i].task = task_create(name, vmm_vcpu_thread,
+					       &v->vcpus[i]);
+	}
+	for (i = 0; i < v->nr_vcpus; i++)
+		task_join(v->vcpus[i].task);
+	return 0;
+}
+
+/* --- results and teardown ----------------------------------------------------------------------- */
+
+static void vmm_collect(struct vmm *v)
+{
+	struct vmm_result *res = v->res;
+	struct tdxsim_check check = { 0 };
+	size_t len = 1 << 16;
+	unsigned int i;
+
+	tdxsim_ioctl(v->vm_fd, TDXSIM_GET_STATS, &res->kvm);
+	tdxsim_ioctl(v->vm_fd, TDXSIM_GET_TD_STATS, &res->td);
+	res->invariant_report = calloc(1, len);
+	check.buf = (u64)(uintptr_t)res->invariant_report;
+	check.len = len;
+	if (tdxsim_ioctl(v->vm_fd, TDXSIM_CHECK_INVARIANTS, &check) == 0)
+		res->invariant_errors = check.errors;
+	else if (errno == EIO)
+		res->vm_dead = true;
+	if (res->kvm.vm_bugged)
+		res->vm_dead = true;
+	for (i = 0; i < v->nr_vcpus; i++) {
+		if (v->vcpus[i].res->last_errno == EIO)
+			res->vm_dead = true;
+		if (v->vcpus[i].res->last_exit == KVM_EXIT_INTERNAL_ERROR &&
+		    v->vcpus[i].run &&
+		    v->vcpus[i].run->internal.suberror ==
+			    TDXSIM_INTERNAL_ERROR_LIVELOCK)
+			res->livelock = true;
+	}
+	if (v->guest) {
+		tdxsim_guest_get_stats(v->guest, TDXSIM_GUEST_ALL_VCPUS,
+				       &res->guest);
+		res->guest_data_failures = tdxsim_guest_data_failures(v->guest);
+		res->guest_finished = tdxsim_guest_finished(v->guest);
+	}
+}
+
+static void vmm_teardown(struct vmm *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->nr_vcpus; i++) {
+		if (v->vcpus[i].run)
+			tdxsim_munmap(v->vcpus[i].run, v->run_size);
+		if (v->vcpus[i].fd >= 0)
+			tdxsim_close(v->vcpus[i].fd);
+	}
+	/* The slots' mappings hold file references; unmapping drops them. */
+	for (i = 0; i < v->nr_maps; i++)
+		tdxsim_munmap(v->maps[i].addr, v->maps[i].len);
+	if (v->ram_fd >= 0)
+		tdxsim_close(v->ram_fd);
+	if (v->fw_fd >= 0)
+		tdxsim_close(v->fw_fd);
+	if (v->vm_fd >= 0)
+		tdxsim_close(v->vm_fd);
+	if (v->kvm_fd >= 0)
+		tdxsim_close(v->kvm_fd);
+	if (v->guest)
+		tdxsim_guest_destroy(v->guest);
+	free(v->fw_owned);
+}
+
+static int vmm_make_guest(struct vmm *v)
+{
+	const struct vmm_config *cfg = v->cfg;
+	struct tdxsim_guest_config gc;
+	char err[256];
+
+	tdxsim_guest_config_init(&gc);
+	gc.workload = cfg->workload;
+	gc.program = cfg->program;
+	gc.program_name = cfg->program_name;
+	gc.nr_vcpus = v->nr_vcpus;
+	gc.seed = cfg->seed;
+	gc.accept = cfg->accept;
+	gc.chunk_size = cfg->chunk_size;
+	gc.nr_ops = cfg->nr_ops;
+	gc.nr_ranges = vmm_ram_ranges(v, gc.ranges, TDXSIM_GUEST_MAX_RANGES);
+	gc.ram_from_hob = !cfg->program;
+	if (tdxsim_guest_create(&gc, &v->guest, err, sizeof(err)))
+		return fail(v, -EINVAL, "guest: %s", err);
+	return 0;
+}
+
+int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
+{
+	struct vmm *v = xzalloc(sizeof(*v));
+	char err[256];
+	unsigned int i;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	res->invariant_errors = -1;
+	v->cfg = cfg;
+	v->res = res;
+	v->kvm_fd = v->vm_fd = v->ram_fd = v->fw_fd = -1;
+	for (i = 0; i < ARRAY_SIZE(v->vcpus); i++)
+		v->vcpus[i].fd = -1;
+	v->nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
+	if (v->nr_vcpus > TDXSIM_GUEST_MAX_VCPUS) {
+		r = fail(v, -EINVAL, "at most %d vCPUs", TDXSIM_GUEST_MAX_VCPUS);
+		goto out;
+	}
+	res->nr_vcpus = v->nr_vcpus;
+
+	v->fw = cfg->firmware;
+	v->fw_size = cfg->firmware_size;
+	if (!v->fw) {
+		if (tdvf_builtin_image(&v->fw_owned, &v->fw_size)) {
+			r = fail(v, -ENOMEM, "cannot build the built-in firmware");
+			goto out;
+		}
+		v->fw = v->fw_owned;
+	}
+	if (tdvf_parse(v->fw, v->fw_size, &res->fw, err, sizeof(err))) {
+		r = fail(v, -EINVAL, "%s", err);
+		goto out;
+	}
+	tdvf_measure_counts(&res->fw, &res->page_adds, &res->mr_extends);
+	for (i = 0; i < res->fw.nr_sections; i++)
+		if (res->fw.sections[i].type == TDVF_SECTION_TD_HOB)
+			v->hob_gpa = res->fw.sections[i].memory_address;
+
+	r = vmm_init_vm(v);
+	if (!r)
+		r = vmm_setup_memory(v);
+	if (!r && run)
+		r = vmm_make_guest(v);
+	if (!r)
+		r = vmm_create_vcpus(v);
+	if (!r && vmm_set_private(v, 0, v->low_ram, true) < 0)
+		r = fail(v, errno, "KVM_SET_MEMORY_ATTRIBUTES private RAM: %s",
+			 strerror(errno));
+	if (!r && v->high_ram &&
+	    vmm_set_private(v, HIGH_RAM_BASE, v->high_ram, true) < 0)
+		r = fail(v, errno, "KVM_SET_MEMORY_ATTRIBUTES private high RAM: %s",
+			 strerror(errno));
+	if (!r && v->fw_base < FW_TOP &&
+	    vmm_set_private(v, v->fw_base, FW_TOP - v->fw_base, true) < 0)
+		r = fail(v, errno, "KVM_SET_MEMORY_ATTRIBUTES private firmware: %s",
+			 strerror(errno));
+	if (!r)
+		r = vmm_init_mem_regions(v);
+	if (!r)
+		r = vmm_finalize(v);
+	if (!r && run)
+		r = vmm_run_vcpus(v);
+	if (v->vm_fd >= 0)
+		vmm_collect(v);
+	if (!r) {
+		if (res->vm_dead)
+			r = fail(v, 1, "the VM was marked bugged or dead");
+		else if (res->livelock)
+			r = fail(v, 1, "a vCPU stopped on the livelock detector");
+		else if (res->invariant_errors > 0)
+			r = fail(v, 1, "%d invariant violations",
+				 res->invariant_errors);
+		else if (run && res->guest_data_failures)
+			r = fail(v, 1, "%llu guest data-check failures",
+				 (unsigned long long)res->guest_data_failures);
+		else if (run && !res->guest_finished)
+			r = fail(v, 1, "the guest did not finish");
+		if (r < 0)
+			r = 1;
+	}
+out:
+	vmm_teardown(v);
+	free(v);
+	return r;
+}
+
+void vmm_result_free(struct vmm_result *res)
+{
+	free(res->invariant_report);
+	res->invariant_report = NULL;
+	tdvf_info_free(&res->fw);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The tdxsim command's subcommands and the helpers they share.
+ */
+#ifndef TDXSIM_TOOLS_COMMANDS_H
+#define TDXSIM_TOOLS_COMMANDS_H
+
+#include <stdio.h>
+
+#include "base/compiler.h"
+#include "vmm/tdvf.h"
+
+#define EXIT_USAGE	2
+
+struct tdxsim_cmd {
+	const char *name;
+	const char *summary;
+	const char *help;
+	int (*fn)(const struct tdxsim_cmd *cmd, int argc, char **argv);
+};
+
+/* Print a usage error for @cmd (NULL: the command itself); returns 2. */
+int usage_error(const char *cmd, const char *fmt, ...) __printf(2, 3);
+/* Print @s as a JSON string literal. */
+void json_string(FILE *f, const char *s);
+/* Print the section table of @info as a JSON array. */
+void info_json_sections(const struct tdvf_info *info);
+
+/* tdxsim run / tdxsim measure (tools/run.c). */
+int cmd_run(const struct tdxsim_cmd *cmd, int argc, char **argv);
+int cmd_measure(const struct tdxsim_cmd *cmd, int argc, char **argv);
+
+#endif /* TDXSIM_TOOLS_COMMANDS_H */
