@@ -446,6 +446,9 @@ static void report_text(struct run_ctx *ctx, const struct sched_result *sr,
 	else
 		printf("%d violations\n%s", r->invariant_errors,
 		       r->invariant_report ? r->invariant_report : "");
+	printf("Teardown: the module owns %llu pages after it%s\n",
+	       (unsigned long long)r->pages_owned_after,
+	       r->pages_owned_after ? " (LEAKED)" : ", every page reclaimed");
 	printf("Lock validator: %u reports (%u circular, %u recursive, %u deadlock, %u hang, %u livelock)\n",
 	       lockdep_nr_reports(),
 	       lockdep_count_reports(LOCKDEP_CIRCULAR, NULL),

@@ -231,6 +231,18 @@ struct tdxsim_check {
 /* kvm_run.internal.suberror when tdxsim detects a guest livelock. */
 #define TDXSIM_INTERNAL_ERROR_LIVELOCK	0x7d51
 
+/*
+ * TDXSIM_GET_MODULE_STATS (/dev/kvm fd): the software TDX module as a whole,
+ * for teardown checks and the seed-003 scenario.
+ */
+struct tdxsim_module_stats {
+	/* Host frees of pages the module still owned (PAMT check). */
+	__tdxsim_u64 pamt_violations;
+	/* Pages the module owns for any TD right now (0 after teardown). */
+	__tdxsim_u64 pages_owned;
+	__tdxsim_u64 reserved[6];
+};
+
 /* Set the design of a VM; VM fd, before KVM_TDX_INIT_VM and any vCPU. */
 #define TDXSIM_SET_DESIGN	_IOW(TDXSIMIO, 0x00, struct tdxsim_design)
 /* Read the design of a VM; VM fd. */
@@ -243,6 +255,8 @@ struct tdxsim_check {
 #define TDXSIM_GET_STATS	_IOR(TDXSIMIO, 0x04, struct tdxsim_stats)
 /* The vendor's controls (TDX VMs; -ENOTTY for others; -EIO once dead). */
 #define TDXSIM_GET_MRTD		_IOR(TDXSIMIO, 0x05, struct tdxsim_mrtd)
+/* Read the software TDX module's global counters; /dev/kvm fd. */
+#define TDXSIM_GET_MODULE_STATS	_IOR(TDXSIMIO, 0x08, struct tdxsim_module_stats)
 #define TDXSIM_GET_TD_STATS	_IOR(TDXSIMIO, 0x06, struct tdxsim_td_stats)
 #define TDXSIM_CHECK_INVARIANTS	_IOWR(TDXSIMIO, 0x07, struct tdxsim_check)
 

@@ -12,6 +12,7 @@
 #include "base/strbuf.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/kvm_host.h"
+#include "seam/seamcall.h"
 #include "kvm/mm.h"
 #include "kvm/mmu.h"
 #include "kvm/x86.h"
@@ -1440,6 +1441,17 @@ long kvm_dev_ioctl(struct file *file, unsigned long ioctl, unsigned long arg)
 		if (arg)
 			return -EINVAL;
 		return KVM_API_VERSION;
+	case TDXSIM_GET_MODULE_STATS: {
+		struct tdxsim_module_stats st = { 0 };
+
+		if (!tdx_module_ready())
+			return -ENODEV;
+		st.pamt_violations = tdx_module_pamt_violations();
+		st.pages_owned = tdx_module_pages_owned_total();
+		if (copy_to_user((void *)arg, &st, sizeof(st)))
+			return -EFAULT;
+		return 0;
+	}
 	case KVM_CREATE_VM:
 		return kvm_dev_ioctl_create_vm(arg);
 	case KVM_CHECK_EXTENSION:

@@ -101,6 +101,9 @@ void pamt_unlock_range(u64 pfn, int level)
 		sharex_hp_release_excl(&pamt[pfn + i * 512].blk);
 }
 
+/* Pages owned by any TD (every type but NDA), for teardown checks. */
+static u64 pamt_owned_pages;
+
 void pamt_set(u64 pfn, int level, u8 pt, u64 owner, u64 aux)
 {
 	u64 i, n = 1ULL << (9 * level);
@@ -108,6 +111,12 @@ void pamt_set(u64 pfn, int level, u8 pt, u64 owner, u64 aux)
 
 	for (i = 0; i < n; i++) {
 		struct pamt_entry *e = &pamt[pfn + i];
+		bool was_owned = READ_ONCE(e->pt) != TDX_PT_NDA;
+
+		if (was_owned != (pt != TDX_PT_NDA))
+			__atomic_add_fetch(&pamt_owned_pages,
+					   was_owned ? -1ULL : 1ULL,
+					   __ATOMIC_RELAXED);
 
 		WRITE_ONCE(e->pt, pt);
 		WRITE_ONCE(e->size, pt == TDX_PT_REG ? level : 0);
@@ -196,6 +205,11 @@ int tdx_module_pamt_check_reuse(u64 pfn, unsigned int order)
 	return owned ? -EBUSY : 0;
 }
 
+u64 tdx_module_pages_owned_total(void)
+{
+	return __atomic_load_n(&pamt_owned_pages, __ATOMIC_RELAXED);
+}
+
 u64 tdx_module_pamt_violations(void)
 {
 	return __atomic_load_n(&pamt_violation_count, __ATOMIC_RELAXED);
@@ -227,6 +241,7 @@ int pamt_init(void)
 		return -ENOMEM;
 	}
 	__atomic_store_n(&pamt_violation_count, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&pamt_owned_pages, 0, __ATOMIC_RELAXED);
 	page_alloc_set_free_check(pamt_free_check);
 	return 0;
 }

@@ -661,6 +661,8 @@ u64 tdx_module_leaf_cost_ns(unsigned int leaf);
  * TDCX, S-EPT and guest pages, 4K units), 0 once everything was reclaimed.
  */
 u64 tdx_module_pages_owned(u64 tdr_pa);
+/* Pages the module owns for all TDs together (4K units). */
+u64 tdx_module_pages_owned_total(void);
 
 struct tdx_pamt_info {
 	u8 pt;		/* TDX_PT_* */

@@ -579,6 +579,21 @@ static int vmm_make_guest(struct vmm *v)
 	return 0;
 }
 
+/* After teardown the module must hold nothing: every page was reclaimed. */
+static void vmm_check_teardown(struct vmm_result *res)
+{
+	struct tdxsim_module_stats st;
+	int fd = tdxsim_open("/dev/kvm", 0);
+
+	if (fd < 0)
+		return;
+	if (tdxsim_ioctl(fd, TDXSIM_GET_MODULE_STATS, &st) == 0) {
+		res->pages_owned_after = st.pages_owned;
+		res->pamt_violations = st.pamt_violations;
+	}
+	tdxsim_close(fd);
+}
+
 int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
 {
 	struct vmm *v = xzalloc(sizeof(*v));
@@ -663,6 +678,7 @@ int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
 out:
 	vmm_teardown(v);
 	free(v);
+	vmm_check_teardown(res);
 	return r;
 }
 

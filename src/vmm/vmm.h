@@ -66,6 +66,10 @@ struct vmm_result {
 	char *invariant_report;		/* malloc'd, may be NULL */
 	bool vm_dead;			/* KVM_RUN or an ioctl answered EIO */
 	bool livelock;			/* a vCPU stopped on the livelock detector */
+	/* After teardown: pages the module still owns for any TD. */
+	u64 pages_owned_after;
+	/* Host frees of pages the module still owned (since module start). */
+	u64 pamt_violations;
 	char error[256];		/* why the launch or run failed */
 	u64 page_adds;			/* from the firmware metadata */
 	u64 mr_extends;
