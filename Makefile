@@ -64,7 +64,9 @@ tsan: deps $(BUILD_TSAN)/build.ninja
 	  exit $$rc
 
 bench: build
-	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b"; done; true
+	@for b in $(BUILD)/bench/bench_*; do \
+	  if [ -f "$$b" ] && [ -x "$$b" ]; then echo "== $$b"; "$$b" || exit 1; fi; \
+	done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
