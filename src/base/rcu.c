@@ -115,35 +115,100 @@ void synchronize_rcu(void)
 	tsan_grace_period();
 }
 
-/* liburcu calls back with the address of its head, our urcu_head_ field. */
-static void rcu_callback(void *storage)
-{
-	struct rcu_head *head = container_of(storage, struct rcu_head,
-					     urcu_head_);
+/*
+ * call_rcu() callbacks run on tdxsim's own worker thread rather than
+ * liburcu's call_rcu thread, which sleeps 10 ms after every wake-up to batch
+ * callbacks (every rcu_barrier(), so every VM teardown, paid for it). The
+ * worker takes the whole queue, waits for one grace period with liburcu's
+ * synchronize_rcu(), and runs the batch: batching comes for free, latency
+ * is one grace period.
+ */
+static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cb_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t cb_done_cond = PTHREAD_COND_INITIALIZER;
+static struct rcu_head *cb_head;
+static struct rcu_head **cb_tail = &cb_head;
+static u64 cb_enqueued;		/* tickets handed out */
+static u64 cb_completed;	/* tickets whose callback has run */
+static pthread_once_t cb_once = PTHREAD_ONCE_INIT;
 
-	tsan_grace_period();
-	__atomic_add_fetch(&nr_run, 1, __ATOMIC_RELAXED);
-	head->func(head);
+static void *rcu_cb_worker(void *unused)
+{
+	for (;;) {
+		struct rcu_head *batch, *next;
+		u64 n = 0;
+
+		pthread_mutex_lock(&cb_lock);
+		while (!cb_head)
+			pthread_cond_wait(&cb_cond, &cb_lock);
+		batch = cb_head;
+		cb_head = NULL;
+		cb_tail = &cb_head;
+		pthread_mutex_unlock(&cb_lock);
+
+		/* Every reader that could see these objects has left after this. */
+		urcu_wrap_synchronize();
+		tsan_grace_period();
+		for (; batch; batch = next) {
+			next = (struct rcu_head *)batch->urcu_head_[0];
+			batch->func(batch);
+			n++;
+		}
+		__atomic_add_fetch(&nr_run, n, __ATOMIC_RELAXED);
+
+		pthread_mutex_lock(&cb_lock);
+		cb_completed += n;
+		pthread_cond_broadcast(&cb_done_cond);
+		pthread_mutex_unlock(&cb_lock);
+	}
+	return NULL;
+}
+
+static void rcu_cb_worker_start(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, rcu_cb_worker, NULL))
+		BUG();
+	pthread_detach(t);
 }
 
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 {
-	struct task *t = current_task();
-
-	if (!t->rcu_registered)
-		rcu_register_current_thread();
+	pthread_once(&cb_once, rcu_cb_worker_start);
 	head->func = func;
+	head->urcu_head_[0] = NULL;
 	__atomic_add_fetch(&nr_queued, 1, __ATOMIC_RELAXED);
-	urcu_wrap_call(head->urcu_head_, rcu_callback);
+	pthread_mutex_lock(&cb_lock);
+	*cb_tail = head;
+	cb_tail = (struct rcu_head **)&head->urcu_head_[0];
+	cb_enqueued++;
+	pthread_cond_signal(&cb_cond);
+	pthread_mutex_unlock(&cb_lock);
 }
 
 void rcu_barrier(void)
 {
 	struct task *t = current_task();
+	u64 ticket;
 
-	if (!t->rcu_registered)
-		rcu_register_current_thread();
-	urcu_wrap_barrier();
+	if (t->rcu_nesting) {
+		lock_acquire(&rcu_map, LOCK_EXCL, false, NULL, LOCK_SITE_HERE);
+		WARN(1, "rcu_barrier() inside an RCU read-side section\n");
+		return;
+	}
+	/*
+	 * Deterministic mode: the worker's grace period waits for readers,
+	 * and a reader parked at a schedule point only moves when we let it.
+	 * Wait (as a scheduler-visible wait) until no task is inside a
+	 * read-side section; none can enter one while we hold the token.
+	 */
+	sched_wait_rcu_readers();
+	pthread_mutex_lock(&cb_lock);
+	ticket = cb_enqueued;
+	while (cb_completed < ticket)
+		pthread_cond_wait(&cb_done_cond, &cb_lock);
+	pthread_mutex_unlock(&cb_lock);
 	tsan_grace_period();
 }
 

@@ -22,7 +22,7 @@
 #include "base/compiler.h"
 
 struct rcu_head {
-	void *urcu_head_[2];	/* liburcu's own struct rcu_head lives here */
+	void *urcu_head_[2];	/* the callback queue's link */
 	void (*func)(struct rcu_head *head);
 };
 
@@ -32,7 +32,7 @@ void rcu_read_unlock(void);
 bool rcu_read_lock_held(void);
 
 void synchronize_rcu(void);
-/* Run @func(@head) after a grace period, on liburcu's worker thread. */
+/* Run @func(@head) after a grace period, on tdxsim's RCU worker thread. */
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 /* Wait until every callback queued so far has run. */
 void rcu_barrier(void);

@@ -8,9 +8,6 @@
 
 #include "base/rcu_urcu.h"
 
-_Static_assert(sizeof(struct rcu_head) <= 2 * sizeof(void *),
-	       "tdxsim's struct rcu_head must have room for liburcu's");
-
 void urcu_wrap_register_thread(void)
 {
 	urcu_memb_register_thread();
@@ -36,13 +33,3 @@ void urcu_wrap_synchronize(void)
 	urcu_memb_synchronize_rcu();
 }
 
-void urcu_wrap_call(void *storage, void (*func)(void *storage))
-{
-	urcu_memb_call_rcu((struct rcu_head *)storage,
-			   (void (*)(struct rcu_head *))func);
-}
-
-void urcu_wrap_barrier(void)
-{
-	urcu_memb_barrier();
-}

@@ -11,8 +11,5 @@ void urcu_wrap_unregister_thread(void);
 void urcu_wrap_read_lock(void);
 void urcu_wrap_read_unlock(void);
 void urcu_wrap_synchronize(void);
-/* Queue @func(@storage) after a grace period; @storage holds liburcu's head. */
-void urcu_wrap_call(void *storage, void (*func)(void *storage));
-void urcu_wrap_barrier(void);
 
 #endif /* TDXSIM_BASE_RCU_URCU_H */

@@ -78,6 +78,27 @@ static unsigned int unaccepted_segs(const struct tdxsim_ram_range *ranges,
 	return n;
 }
 
+/*
+ * The GPA at which @amount bytes of the segments lie behind, rounded up to
+ * 2M when that stays inside the same segment.
+ */
+static u64 split_gpa(const struct gw_seg *segs, unsigned int n, u64 amount)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		u64 end = segs[i].base + segs[i].size, g;
+
+		if (amount >= segs[i].size) {
+			amount -= segs[i].size;
+			continue;
+		}
+		g = segs[i].base + ALIGN_DOWN(amount, PAGE_SIZE);
+		return ALIGN(g, SZ_2M) <= end ? ALIGN(g, SZ_2M) : end;
+	}
+	return n ? segs[n - 1].base + segs[n - 1].size : 0;
+}
+
 int guest_layout(const struct tdxsim_ram_range *ranges, unsigned int nr_ranges,
 		 unsigned int shared_regions, unsigned int nr_vcpus,
 		 unsigned int vcpu, u64 *shared_base, unsigned int *nr_shared,
@@ -85,7 +106,7 @@ int guest_layout(const struct tdxsim_ram_range *ranges, unsigned int nr_ranges,
 {
 	struct gw_seg segs[MAX_SEGS], rest[MAX_SEGS];
 	unsigned int nseg, nrest = 0, ns = 0, i, np = 0;
-	u64 total = 0, quota, skip, pos;
+	u64 total = 0, lo, hi;
 
 	nseg = unaccepted_segs(ranges, nr_ranges, segs);
 
@@ -114,36 +135,25 @@ int guest_layout(const struct tdxsim_ram_range *ranges, unsigned int nr_ranges,
 
 	for (i = 0; i < nrest; i++)
 		total += rest[i].size;
-	quota = total / nr_vcpus;
-	if (quota >= SZ_2M)
-		quota = ALIGN_DOWN(quota, SZ_2M);
-	else
-		quota = ALIGN_DOWN(quota, PAGE_SIZE);
-	skip = quota * vcpu;
-	if (vcpu == nr_vcpus - 1)
-		quota = total - skip;	/* the last vCPU takes the remainder */
 
-	/* Walk the segments: skip the parts of lower vCPUs, take ours. */
-	pos = 0;
-	for (i = 0; i < nrest && quota; i++) {
-		u64 b = rest[i].base, sz = rest[i].size;
+	/*
+	 * Split at GPAs, not amounts: vCPU k starts at the GPA reached after
+	 * k/n of the memory, rounded up to 2M where its segment allows it, so
+	 * every vCPU's part can be accepted in whole 2M pages.
+	 */
+	lo = vcpu ? split_gpa(rest, nrest, total / nr_vcpus * vcpu) : 0;
+	hi = vcpu == nr_vcpus - 1 ? ~0ULL :
+	     split_gpa(rest, nrest, total / nr_vcpus * (vcpu + 1));
+	for (i = 0; i < nrest; i++) {
+		u64 b = max(rest[i].base, lo);
+		u64 e = min(rest[i].base + rest[i].size, hi);
 
-		if (pos + sz <= skip) {
-			pos += sz;
+		if (b >= e)
 			continue;
-		}
-		if (pos < skip) {
-			b += skip - pos;
-			sz -= skip - pos;
-		}
-		pos = skip;
-		if (sz > quota)
-			sz = quota;
 		if (np == max_part)
 			return -E2BIG;
 		part[np].base = b;
-		part[np++].size = sz;
-		quota -= sz;
+		part[np++].size = e - b;
 	}
 	return np;
 }
