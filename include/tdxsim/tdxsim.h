@@ -168,6 +168,27 @@ struct tdxsim_inject_fault {
 
 #define TDXSIM_NR_VENDOR_STATS	32
 
+/* Indices of tdxsim_stats.vendor[] for a TDX VM (filled by KVM's TDX code). */
+enum tdxsim_tdx_stat {
+	TDXSIM_TDX_STAT_PREMAPPED,	/* leaves premapped before PAGE.ADD */
+	TDXSIM_TDX_STAT_PAGE_ADD,	/* pages added by INIT_MEM_REGION */
+	TDXSIM_TDX_STAT_MR_EXTEND,	/* TDH.MR.EXTEND calls */
+	TDXSIM_TDX_STAT_AUG,		/* TDH.MEM.PAGE.AUG that succeeded */
+	TDXSIM_TDX_STAT_SEPT_ADD,	/* S-EPT pages linked */
+	TDXSIM_TDX_STAT_REMOVE,		/* leaves removed from the S-EPT */
+	TDXSIM_TDX_STAT_HOOK_BUSY,	/* install hooks that returned -EBUSY */
+	TDXSIM_TDX_STAT_NO_VCPUS_RETRY,	/* BUSY retried with every vCPU out */
+	TDXSIM_TDX_STAT_EPT_VIOLATIONS,	/* EPT-violation TD exits handled */
+	TDXSIM_TDX_STAT_ACCEPT_EXITS,	/* EPT violations with the accept level */
+	TDXSIM_TDX_STAT_SPLITS,		/* S-EPT 2M leaves demoted */
+	TDXSIM_TDX_STAT_MAP_GPA,	/* MapGPA hypercalls */
+	TDXSIM_TDX_STAT_VP_ENTER,	/* TDH.VP.ENTER calls */
+	TDXSIM_TDX_STAT_VP_ENTER_BUSY,	/* TDH.VP.ENTER that answered BUSY */
+	TDXSIM_TDX_STAT_LIVELOCK,	/* the livelock detector fired */
+	TDXSIM_TDX_STAT_RECLAIMED,	/* pages reclaimed from the module */
+	TDXSIM_TDX_NR_STATS,
+};
+
 /* TDXSIM_GET_STATS: event counters of one VM since its creation. */
 struct tdxsim_stats {
 	__tdxsim_u64 faults;		/* guest page faults handled by the MMU */
