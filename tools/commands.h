@@ -29,5 +29,8 @@ void info_json_sections(const struct tdvf_info *info);
 /* tdxsim run / tdxsim measure (tools/run.c). */
 int cmd_run(const struct tdxsim_cmd *cmd, int argc, char **argv);
 int cmd_measure(const struct tdxsim_cmd *cmd, int argc, char **argv);
+/* tdxsim scenario / tdxsim explore (tools/scenario.c). */
+int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv);
+int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv);
 
 #endif /* TDXSIM_TOOLS_COMMANDS_H */

@@ -130,19 +130,6 @@ void info_json_sections(const struct tdvf_info *info)
 	printf("\n ]");
 }
 
-static bool wants_help(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return true;
-	}
-	return false;
-}
-
 static int cmd_info(const struct tdxsim_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -216,18 +203,6 @@ static int cmd_info(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_not_built(const struct tdxsim_cmd *cmd, int argc, char **argv)
-{
-	if (wants_help(argc, argv)) {
-		fputs(cmd->help, stdout);
-		return 0;
-	}
-	fprintf(stderr,
-		"%s %s: not available yet: this build of tdxsim has no TD launch path\n",
-		prog, cmd->name);
-	return EXIT_USAGE;
-}
-
 static int cmd_help(const struct tdxsim_cmd *cmd, int argc, char **argv);
 
 static const struct tdxsim_cmd commands[] = {
@@ -277,12 +252,31 @@ static const struct tdxsim_cmd commands[] = {
 		"                       vp_init_lock=mmu_write|none, pin_pages=off|on,\n"
 		"                       mirror_freeze=on|off, gmem_locking=legacy|inflight,\n"
 		"                       vp_init_version=0|1, gmem_hugepages=off|on\n"
+		"                       (measure_two_pass=off|on: see --measure-order)\n"
 		"  --mode free|deterministic   threads in parallel (default) or one\n"
 		"                       at a time under the seeded scheduler\n"
 		"  --seed S             scheduler and workload seed (default 1)\n"
 		"  --strategy random|pct  deterministic strategy (default random)\n"
+		"  --max-steps N        deterministic mode: report a livelock after N\n"
+		"                       schedule points (default: grows with --memory)\n"
+		"  --measure-order single-pass|two-pass  see 'tdxsim measure --help'\n"
+		"  --compare KEY=V1,V2  run the same launch once per value of one\n"
+		"                       design switch (2 to 4 values) and print one\n"
+		"                       side-by-side table: exits, EPT violations,\n"
+		"                       PAGE.AUG, DEMOTE, SEAMCALLs, guest accepts,\n"
+		"                       modelled hardware time, wall time\n"
+		"  --compare-hugepages  --compare gmem_hugepages=off,on: a 4K-only TD\n"
+		"                       beside a 2M-capable one\n"
+		"  --no-progress        no progress line (it is shown only on a\n"
+		"                       terminal, in free mode, on stderr)\n"
 		"  --json               print the report as JSON\n"
-		"  -h, --help           show this help\n",
+		"  -h, --help           show this help\n"
+		"\n"
+		"Examples:\n"
+		"  tdxsim run --vcpus 2\n"
+		"  tdxsim run --firmware /usr/share/ovmf/OVMF.fd --memory 1G --vcpus 4 \\\n"
+		"             --workload convert-churn --mode deterministic --seed 7\n"
+		"  tdxsim run --compare-hugepages --vcpus 2\n",
 		cmd_run,
 	},
 	{
@@ -304,26 +298,47 @@ static const struct tdxsim_cmd commands[] = {
 		cmd_measure,
 	},
 	{
-		"scenario", "run a bug scenario in the old and upstream designs",
+		"scenario", "run a seed patch's bug scenario in one design",
 		"usage: tdxsim scenario [OPTIONS] NAME\n"
+		"       tdxsim scenario --list\n"
 		"\n"
-		"Run the scenario NAME, one per design variant, in the design\n"
-		"before its patch and in the upstream design.\n"
+		"Run the scenario NAME once under the deterministic scheduler: the\n"
+		"smallest TD that shows the bug of one seed patch, built through the\n"
+		"uAPI, with its racing tasks. A failure prints what a kernel\n"
+		"developer needs: the lock-validator report or the SEAMCALL that\n"
+		"failed with its status, each task's last schedule points, and the\n"
+		"seed that replays it. Exit status 0 when the run was clean, 1 when\n"
+		"it observed a failure, 2 on a usage error.\n"
 		"\n"
-		"Not available in this build: the launch path is not built yet\n"
-		"(exit status 2).\n",
-		cmd_not_built,
+		"  --list               list the scenarios, one line each\n"
+		"  --design D           before (the design the seed patch replaced),\n"
+		"                       upstream (default), or K=V,... on top of the\n"
+		"                       upstream design (see tdxsim run --help)\n"
+		"  --seed S             scheduler seed (default: the scenario's own,\n"
+		"                       with which the before-design fails)\n"
+		"  --strategy random|pct  scheduling strategy (default random)\n"
+		"  -v, --verbose        print the full report even for a clean run\n"
+		"  -h, --help           show this help\n",
+		cmd_scenario,
 	},
 	{
-		"explore", "explore a scenario's interleavings over many seeds",
+		"explore", "run a scenario over many seeds and find failing ones",
 		"usage: tdxsim explore [OPTIONS] NAME\n"
 		"\n"
-		"Run the scenario NAME under the deterministic scheduler with many\n"
-		"seeds and report the seeds that fail.\n"
+		"Run the scenario NAME with N seeds under the deterministic\n"
+		"scheduler and report how many failed, the first failing seed\n"
+		"(replayable with tdxsim scenario NAME --seed S) with its report,\n"
+		"and the time taken. Exit status 1 when any schedule failed, 0 when\n"
+		"none did, 2 on a usage error.\n"
 		"\n"
-		"Not available in this build: the launch path is not built yet\n"
-		"(exit status 2).\n",
-		cmd_not_built,
+		"  --design D           before, upstream (default) or K=V,...\n"
+		"  --schedules N        number of seeds (default 1000)\n"
+		"  --first-seed S       first seed (default 1)\n"
+		"  --strategy random|pct  scheduling strategy (default random)\n"
+		"  -x, --stop-on-failure  stop at the first failing seed\n"
+		"  -q, --quiet          no progress lines on stderr\n"
+		"  -h, --help           show this help\n",
+		cmd_explore,
 	},
 	{
 		"help", "show help for tdxsim or one of its commands",

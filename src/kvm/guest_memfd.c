@@ -264,9 +264,15 @@ static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
 					page_ref_count(head) == 1);
 		if (r)
 			return r;
-		/* New references are only taken under i_pages_lock. */
+		/*
+		 * New references are only taken under i_pages_lock. The acquire
+		 * load pairs with the last put_page() of a fault, so what that
+		 * fault wrote into the folio (kvm_gmem_prepare()'s flags) is
+		 * visible before split_page_block() reads it.
+		 */
 		spin_lock(&mapping->i_pages_lock);
-		if (page_ref_count(head) == 1)
+		if (__atomic_load_n(&head->_refcount.counter,
+				    __ATOMIC_ACQUIRE) == 1)
 			break;
 		spin_unlock(&mapping->i_pages_lock);
 	}

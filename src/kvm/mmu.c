@@ -87,10 +87,18 @@ static void hugepage_set_mixed(struct kvm_memory_slot *slot, gfn_t gfn,
 {
 	struct kvm_lpage_info *linfo = lpage_info_slot(gfn, slot, level);
 
+	/*
+	 * Atomic read-modify-writes: the accept-level path ORs GUEST_INHIBIT
+	 * into the same word, and lockless readers (the inhibit test) look at
+	 * it meanwhile.
+	 */
 	if (mixed)
-		linfo->disallow_lpage |= KVM_LPAGE_MIXED_FLAG;
+		__atomic_fetch_or(&linfo->disallow_lpage,
+				  (int)KVM_LPAGE_MIXED_FLAG, __ATOMIC_RELAXED);
 	else
-		linfo->disallow_lpage &= ~KVM_LPAGE_MIXED_FLAG;
+		__atomic_fetch_and(&linfo->disallow_lpage,
+				   ~(int)KVM_LPAGE_MIXED_FLAG,
+				   __ATOMIC_RELAXED);
 }
 
 static bool hugepage_test_mixed(struct kvm_memory_slot *slot, gfn_t gfn,
@@ -197,9 +205,15 @@ static int kvm_max_level_for_order(int order)
 	return PG_LEVEL_4K;
 }
 
-/* Pick the fault's goal level and align its pfn to it. */
-static void kvm_mmu_hugepage_adjust(struct kvm_vcpu *vcpu,
-				    struct kvm_page_fault *fault)
+/*
+ * Pick the fault's goal level and align its pfn to it. Called by
+ * kvm_tdp_mmu_map() under mmu_lock, as in the kernel: lpage_info's
+ * GUEST_INHIBIT bit is set under the write lock after the split, so a
+ * level chosen under the read lock can't map huge over a freshly inhibited
+ * range (a level chosen before taking the lock could).
+ */
+void kvm_mmu_hugepage_adjust(struct kvm_vcpu *vcpu,
+			     struct kvm_page_fault *fault)
 {
 	struct kvm *kvm = vcpu->kvm;
 	int level = fault->max_level;
@@ -373,8 +387,6 @@ static int kvm_tdp_page_fault(struct kvm_vcpu *vcpu,
 	if (r != RET_PF_CONTINUE)
 		return r;
 
-	kvm_mmu_hugepage_adjust(vcpu, fault);
-
 	r = RET_PF_RETRY;
 	read_lock(&kvm->mmu_lock);
 	if (mmu_invalidate_retry_gfn(kvm, fault->mmu_seq, fault->gfn))
@@ -445,6 +457,14 @@ int kvm_tdp_map_page(struct kvm_vcpu *vcpu, gpa_t gpa, u64 error_code,
 			return -EIO;
 		cond_resched();
 		r = kvm_mmu_do_page_fault(vcpu, gpa, error_code, true, level);
+		/*
+		 * A retry waits for someone else (a frozen SPTE, a BUSY S-EPT
+		 * lock a guest holds): tdxsim departs from the kernel's plain
+		 * cond_resched() here, because in deterministic PCT mode the
+		 * holder may only run once the spinner gives its priority up.
+		 */
+		if (r == RET_PF_RETRY)
+			cpu_relax();
 	} while (r == RET_PF_RETRY);
 
 	if (r < 0)
@@ -495,6 +515,9 @@ int kvm_tdp_mmu_map_private_pfn(struct kvm_vcpu *vcpu, gfn_t gfn,
 		read_lock(&kvm->mmu_lock);
 		r = kvm_tdp_mmu_map(vcpu, &fault);
 		read_unlock(&kvm->mmu_lock);
+		/* A spin-wait, as in kvm_tdp_map_page(). */
+		if (r == RET_PF_RETRY)
+			cpu_relax();
 	} while (r == RET_PF_RETRY);
 
 	if (r != RET_PF_FIXED && r != RET_PF_SPURIOUS)

@@ -118,4 +118,13 @@ struct kvm_page_fault {
 	bool map_writable;
 };
 
+struct kvm_vcpu;
+
+/*
+ * Set the fault's req_level and goal_level from lpage_info, the folio order
+ * and the vendor's limit, and align its pfn (mmu_lock held).
+ */
+void kvm_mmu_hugepage_adjust(struct kvm_vcpu *vcpu,
+			     struct kvm_page_fault *fault);
+
 #endif /* TDXSIM_KVM_MMU_INTERNAL_H */

@@ -803,6 +803,9 @@ int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 	if (WARN_ON_ONCE(!root))
 		return RET_PF_RETRY;
 
+	lockdep_assert_held(&kvm->mmu_lock);
+	kvm_mmu_hugepage_adjust(vcpu, fault);
+
 	rcu_read_lock();
 	for_each_tdp_pte(iter, root, fault->gfn, fault->gfn + 1,
 			 kvm_gfn_root_bits(kvm, root)) {

@@ -188,10 +188,26 @@ static bool tdx_pin_pages(struct kvm *kvm)
 	return READ_ONCE(kvm->design.pin_pages);
 }
 
+/*
+ * The pin_pages design holds one reference per 4K page mapped (a 2M leaf
+ * holds 512), so a split leaf's 4K leaves can each drop their own later.
+ */
+static void tdx_pin(struct kvm *kvm, kvm_pfn_t pfn, int level)
+{
+	unsigned long i;
+
+	if (tdx_pin_pages(kvm))
+		for (i = 0; i < KVM_PAGES_PER_HPAGE(level); i++)
+			get_page(pfn_to_page(pfn + i));
+}
+
 static void tdx_unpin(struct kvm *kvm, kvm_pfn_t pfn, int level)
 {
+	unsigned long i;
+
 	if (tdx_pin_pages(kvm))
-		put_page(pfn_to_page(pfn));
+		for (i = 0; i < KVM_PAGES_PER_HPAGE(level); i++)
+			put_page(pfn_to_page(pfn + i));
 }
 
 static int tdx_mem_page_aug(struct kvm *kvm, gfn_t gfn, enum pg_level level,
@@ -251,8 +267,7 @@ static int tdx_sept_set_private_spte(struct kvm *kvm, gfn_t gfn,
 		     (mirror_spte & VMX_EPT_RWX_MASK) != VMX_EPT_RWX_MASK);
 
 	/* The old design holds a reference per mapped page (seed 003). */
-	if (tdx_pin_pages(kvm))
-		get_page(pfn_to_page(pfn));
+	tdx_pin(kvm, pfn, level);
 
 	smp_rmb();
 	if (__atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) ==
@@ -324,9 +339,13 @@ static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
 	if (TDX_BUG_ON_2(err, TDH_MEM_RANGE_BLOCK, entry, level_state, kvm))
 		return;	/* the page stays pinned (if pinned): leaked on purpose */
 
+	/*
+	 * No early return if the VM is bugged (by this TRACK or anything
+	 * before): as in the kernel, the removal goes on, so a bugged VM's
+	 * teardown still takes its pages back from the module instead of
+	 * freeing pages the module owns.
+	 */
 	tdx_track(kvm);
-	if (READ_ONCE(kvm->vm_bugged))
-		return;
 
 	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_PAGE_REMOVE,
 				       tdh_mem_page_remove(tdr, gpa,
@@ -1010,8 +1029,17 @@ static int tdx_add_premapped(struct kvm *kvm, gpa_t gpa, kvm_pfn_t pfn,
 		  tdh_mem_page_add(tdx_tdr_pa(kvm_tdx), gpa, pfn << PAGE_SHIFT,
 				   page_to_phys(src_page), &entry,
 				   &level_state));
+	if (tdx_operand_busy(err))
+		return -EBUSY;
+	/*
+	 * The S-EPT already has a leaf there: the page was populated before
+	 * (the mirror leaf was found present, nothing was premapped). The
+	 * other designs answer -EEXIST from guest_memfd's prepared folio.
+	 */
+	if ((err & TDX_SEAMCALL_STATUS_MASK) == TDX_EPT_ENTRY_STATE_INCORRECT)
+		return -EEXIST;
 	if (err)
-		return tdx_operand_busy(err) ? -EBUSY : -EIO;
+		return -EIO;
 	tdx_stat_inc(kvm, TDX_STAT_PAGE_ADD);
 	if (!KVM_BUG_ON(!atomic64_read(&kvm_tdx->nr_premapped), kvm))
 		atomic64_dec(&kvm_tdx->nr_premapped);
@@ -1031,11 +1059,21 @@ static int tdx_init_mem_populate(struct kvm_vcpu *vcpu, gpa_t gpa,
 {
 	u64 error_code = PFERR_GUEST_FINAL_MASK | PFERR_PRIVATE_ACCESS;
 	struct kvm *kvm = vcpu->kvm;
+	struct kvm_memory_slot *slot;
 	struct page *src_page;
 	u8 level = PG_LEVEL_4K;
 	kvm_pfn_t pfn;
 	long n;
 	int ret;
+
+	/*
+	 * As kvm_gmem_populate() answers for the other designs: the gfn must
+	 * be in a guest_memfd slot and private.
+	 */
+	slot = kvm_vcpu_gfn_to_memslot(vcpu, gpa >> PAGE_SHIFT);
+	if (!slot || !kvm_slot_has_gmem(slot) ||
+	    !kvm_mem_is_private(kvm, gpa >> PAGE_SHIFT))
+		return -EINVAL;
 
 	n = get_user_pages_fast(src, 1, 0, &src_page);
 	if (n < 0)
@@ -1293,7 +1331,8 @@ static bool tdx_livelock_check(struct kvm_vcpu *vcpu, u64 key, int r)
 {
 	struct vcpu_tdx *tdx = to_tdx(vcpu);
 	struct kvm *kvm = vcpu->kvm;
-	u64 gen = kvm->mmu_invalidate_seq +
+	/* A racy "did anything change" generation: atomic reads suffice. */
+	u64 gen = READ_ONCE(kvm->mmu_invalidate_seq) +
 		  (u64)atomic64_read(&kvm->arch.pages_mapped[0]) +
 		  ((u64)atomic64_read(&kvm->arch.pages_mapped[1]) << 20);
 	struct strbuf sb = STRBUF_INIT;
@@ -1414,6 +1453,15 @@ static int tdx_handle_ept_violation(struct kvm_vcpu *vcpu)
 		struct kvm_memory_slot *slot;
 
 		r = kvm_mmu_do_page_fault(vcpu, gpa, error_code, false, NULL);
+		/*
+		 * A retry waits for someone else (an invalidation in progress,
+		 * a frozen SPTE, a module lock): tdxsim spins with cpu_relax()
+		 * where the kernel has cond_resched(), also before going back
+		 * into the guest, so that in deterministic PCT mode the one we
+		 * wait for gets to run (on hardware it runs on another CPU).
+		 */
+		if (r == RET_PF_RETRY)
+			cpu_relax();
 		if (r != RET_PF_RETRY || !local_retry)
 			break;
 		if (kvm_request_pending(vcpu))
@@ -1521,6 +1569,8 @@ static int tdx_handle_exit(struct kvm_vcpu *vcpu, u64 vp_enter_ret,
 		/* VP.ENTER itself failed: BUSY is retried, the rest is fatal. */
 		if (tdx_operand_busy(vp_enter_ret)) {
 			tdx_stat_inc(kvm, TDX_STAT_VP_ENTER_BUSY);
+			/* Let the holder run (deterministic PCT mode). */
+			cpu_relax();
 			return 1;
 		}
 		tdx_seamcall_failed(kvm, "TDH_VP_ENTER", vp_enter_ret, 0, 0);
@@ -1634,9 +1684,8 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 							   &level_state)));
 	if (TDX_BUG_ON_2(err, TDH_MEM_RANGE_BLOCK, entry, level_state, kvm))
 		return -EIO;
+	/* Go on even if bugged: a BLOCKed 2M leaf must not be left behind. */
 	tdx_track(kvm);
-	if (READ_ONCE(kvm->vm_bugged))
-		return -EIO;
 	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_PAGE_DEMOTE,
 				       tdh_mem_page_demote(tdr, gpa,
 							   tdx_level(level),

@@ -5,6 +5,7 @@
 #ifndef TDXSIM_KVM_TDX_H
 #define TDXSIM_KVM_TDX_H
 
+#include "base/page_alloc.h"
 #include "kvm/kvm_host.h"
 #include "seam/seamcall.h"
 
@@ -82,26 +83,32 @@ static inline u64 tdx_tdr_pa(struct kvm_tdx *kvm_tdx)
 	return page_to_phys(kvm_tdx->tdr_page);
 }
 
-/* Slots of tdxsim_stats.vendor[] the TDX code fills. */
+/*
+ * Slots of tdxsim_stats.vendor[] the TDX code fills: the public list of
+ * include/tdxsim/tdxsim.h (enum tdxsim_tdx_stat) under the kernel-side names.
+ */
 enum tdx_vendor_stat {
-	TDX_STAT_PREMAPPED,		/* leaves premapped before PAGE.ADD */
-	TDX_STAT_PAGE_ADD,		/* pages added by INIT_MEM_REGION */
-	TDX_STAT_MR_EXTEND,
-	TDX_STAT_AUG,			/* TDH.MEM.PAGE.AUG that succeeded */
-	TDX_STAT_SEPT_ADD,
-	TDX_STAT_REMOVE,		/* leaves removed from the S-EPT */
-	TDX_STAT_HOOK_BUSY,		/* install hooks that returned -EBUSY */
-	TDX_STAT_NO_VCPUS_RETRY,	/* BUSY retried with every vCPU out */
-	TDX_STAT_EPT_VIOLATIONS,
-	TDX_STAT_ACCEPT_EXITS,		/* EPT violations with the accept level */
-	TDX_STAT_SPLITS,		/* S-EPT 2M leaves demoted */
-	TDX_STAT_MAP_GPA,		/* MapGPA hypercalls */
-	TDX_STAT_VP_ENTER,
-	TDX_STAT_VP_ENTER_BUSY,
-	TDX_STAT_LIVELOCK,		/* the livelock detector fired */
-	TDX_STAT_RECLAIMED,		/* pages reclaimed from the module */
-	TDX_NR_STATS,
+	TDX_STAT_PREMAPPED = TDXSIM_TDX_STAT_PREMAPPED,
+	TDX_STAT_PAGE_ADD = TDXSIM_TDX_STAT_PAGE_ADD,
+	TDX_STAT_MR_EXTEND = TDXSIM_TDX_STAT_MR_EXTEND,
+	TDX_STAT_AUG = TDXSIM_TDX_STAT_AUG,
+	TDX_STAT_SEPT_ADD = TDXSIM_TDX_STAT_SEPT_ADD,
+	TDX_STAT_REMOVE = TDXSIM_TDX_STAT_REMOVE,
+	TDX_STAT_HOOK_BUSY = TDXSIM_TDX_STAT_HOOK_BUSY,
+	TDX_STAT_NO_VCPUS_RETRY = TDXSIM_TDX_STAT_NO_VCPUS_RETRY,
+	TDX_STAT_EPT_VIOLATIONS = TDXSIM_TDX_STAT_EPT_VIOLATIONS,
+	TDX_STAT_ACCEPT_EXITS = TDXSIM_TDX_STAT_ACCEPT_EXITS,
+	TDX_STAT_SPLITS = TDXSIM_TDX_STAT_SPLITS,
+	TDX_STAT_MAP_GPA = TDXSIM_TDX_STAT_MAP_GPA,
+	TDX_STAT_VP_ENTER = TDXSIM_TDX_STAT_VP_ENTER,
+	TDX_STAT_VP_ENTER_BUSY = TDXSIM_TDX_STAT_VP_ENTER_BUSY,
+	TDX_STAT_LIVELOCK = TDXSIM_TDX_STAT_LIVELOCK,
+	TDX_STAT_RECLAIMED = TDXSIM_TDX_STAT_RECLAIMED,
+	TDX_NR_STATS = TDXSIM_TDX_NR_STATS,
 };
+
+_Static_assert(TDXSIM_TDX_NR_STATS <= TDXSIM_NR_VENDOR_STATS,
+	       "the TDX counters must fit in tdxsim_stats.vendor[]");
 
 #define tdx_stat_inc(kvm, s)	counter_inc(&(kvm)->stat.vendor[(s)])
 

@@ -12,6 +12,12 @@
  *   vCPU running KVM_RUN and handling exits: memory-fault exits and MapGPA
  *   by converting attributes, HLT as the guest's end.
  *
+ * One departure from QEMU, which ignores the attribute: a section with
+ * PAGE.AUG (td-shim's EXTEND_MEM_PAGE_ADD clear) is not PAGE.ADDed, as the
+ * TDVF metadata defines it; the TD HOB describes it as unaccepted RAM, which
+ * the guest accepts (TDH.MEM.PAGE.AUG on its first touch). So the MRTD is the
+ * one tdvf_measure_counts() and independent calculators describe.
+ *
  * Memory layout: RAM at [0, min(memory, 2G)) and the rest at 4G; the
  * firmware sections above RAM get their own guest_memfd slot below 4G.
  * guest_memfd is created with GUEST_MEMFD_FLAG_MMAP, so shared accesses use
@@ -22,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "base/atomic.h"
 #include "base/log.h"
 #include "base/sched.h"
 #include "base/strbuf.h"
@@ -33,6 +40,8 @@
 /* TD attribute bit (TDX module ABI); KVM requires SEPT_VE_DISABLE. */
 #define TDX_TD_ATTR_SEPT_VE_DISABLE	(1ULL << 28)
 #define VMM_MAX_MAPPINGS	4
+/* Retries of a call that keeps answering EAGAIN/EBUSY without progress. */
+#define VMM_MAX_RETRIES		10000
 
 struct vmm;
 
@@ -99,6 +108,50 @@ void vmm_config_init(struct vmm_config *cfg)
 	cfg->accept = TDXSIM_ACCEPT_2M_FALLBACK;
 }
 
+void vmm_progress_init(struct vmm_progress *p)
+{
+	memset(p, 0, sizeof(*p));
+	spin_lock_init(&p->lock);
+}
+
+void vmm_progress_destroy(struct vmm_progress *p)
+{
+	spin_lock_destroy(&p->lock);
+}
+
+bool vmm_progress_guest_stats(struct vmm_progress *p,
+			      struct tdxsim_guest_stats *st)
+{
+	bool ok = false;
+
+	memset(st, 0, sizeof(*st));
+	spin_lock(&p->lock);
+	if (p->guest) {
+		tdxsim_guest_get_stats(p->guest, TDXSIM_GUEST_ALL_VCPUS, st);
+		ok = true;
+	}
+	spin_unlock(&p->lock);
+	return ok;
+}
+
+static void vmm_set_phase(struct vmm *v, enum vmm_phase phase)
+{
+	if (v->cfg->progress)
+		WRITE_ONCE(v->cfg->progress->phase, phase);
+}
+
+/* Publish the guest to the progress display, or (NULL) withdraw it. */
+static void vmm_publish_guest(struct vmm *v, struct tdxsim_guest_model *g)
+{
+	struct vmm_progress *p = v->cfg->progress;
+
+	if (!p)
+		return;
+	spin_lock(&p->lock);
+	p->guest = g;
+	spin_unlock(&p->lock);
+}
+
 /* --- VM set-up -------------------------------------------------------------------------------- */
 
 static int vmm_init_vm(struct vmm *v)
@@ -108,6 +161,7 @@ static int vmm_init_vm(struct vmm *v)
 	struct kvm_tdx_init_vm *init;
 	struct kvm_tdx_cmd cmd = { 0 };
 	size_t size = sizeof(*init) + sizeof(struct kvm_cpuid_entry2);
+	unsigned int retries, i;
 	int r;
 
 	v->kvm_fd = tdxsim_open("/dev/kvm", 0);
@@ -130,11 +184,21 @@ static int vmm_init_vm(struct vmm *v)
 	init->cpuid.entries[0].eax = ((u32)cfg->gpaw << 16) | 52;
 	cmd.id = KVM_TDX_INIT_VM;
 	cmd.data = (u64)(uintptr_t)init;
-	r = tdxsim_ioctl(v->vm_fd, KVM_MEMORY_ENCRYPT_OP, &cmd);
+	/* As QEMU: TDH.MNG.CREATE may lack entropy (-EAGAIN); retry a while. */
+	for (retries = 0; retries < VMM_MAX_RETRIES; retries++) {
+		r = tdxsim_ioctl(v->vm_fd, KVM_MEMORY_ENCRYPT_OP, &cmd);
+		if (r == 0 || errno != EAGAIN)
+			break;
+	}
 	free(init);
 	if (r < 0)
 		return fail(v, errno, "KVM_TDX_INIT_VM: %s (hw_error 0x%llx)",
 			    strerror(errno), (unsigned long long)cmd.hw_error);
+	for (i = 0; i < cfg->nr_inject; i++)
+		if (tdxsim_ioctl(v->vm_fd, TDXSIM_INJECT_FAULT,
+				 &cfg->inject[i]) < 0)
+			return fail(v, errno, "TDXSIM_INJECT_FAULT: %s",
+				    strerror(errno));
 	return 0;
 }
 
@@ -205,8 +269,24 @@ static int vmm_setup_memory(struct vmm *v)
 	for (i = 0; i < fw->nr_sections; i++) {
 		const struct tdvf_section *s = &fw->sections[i];
 
+		if (s->type == TDVF_SECTION_TD_HOB &&
+		    (s->attributes & TDVF_ATTR_PAGE_AUG))
+			return fail(v, -EINVAL,
+				    "firmware section %u (TD_HOB) has PAGE.AUG: the VMM writes the TD HOB into it, which a page that is not PAGE.ADDed cannot hold",
+				    i);
 		if (section_in_ram(v, s))
 			continue;
+		/* QEMU accepts these in RAM only (tdx_accept_ram_range). */
+		if (s->type == TDVF_SECTION_TD_HOB ||
+		    s->type == TDVF_SECTION_TEMP_MEM ||
+		    s->type == TDVF_SECTION_PERM_MEM)
+			return fail(v, -EINVAL,
+				    "firmware section %u (%s) at 0x%llx+0x%llx is not in guest RAM ([0, 0x%llx)%s): the TD HOB and temporary memory must lie in RAM; give more memory",
+				    i, tdvf_section_type_name(s->type),
+				    (unsigned long long)s->memory_address,
+				    (unsigned long long)s->memory_data_size,
+				    (unsigned long long)v->low_ram,
+				    v->high_ram ? " and above 4G" : "");
 		if (s->memory_address < v->low_ram ||
 		    s->memory_address + s->memory_data_size > FW_TOP)
 			return fail(v, -EINVAL,
@@ -263,6 +343,7 @@ static unsigned int vmm_ram_ranges(struct vmm *v, struct tdxsim_ram_range *out,
 
 	while (cursor < v->low_ram && n + 2 < max) {
 		u64 next = v->low_ram, next_end = v->low_ram;
+		u32 type = TDXSIM_RAM_SYSTEM;
 		unsigned int i;
 
 		for (i = 0; i < fw->nr_sections; i++) {
@@ -274,6 +355,10 @@ static unsigned int vmm_ram_ranges(struct vmm *v, struct tdxsim_ram_range *out,
 				next = s->memory_address;
 				next_end = s->memory_address +
 					   s->memory_data_size;
+				/* Not added: the guest accepts it. */
+				type = (s->attributes & TDVF_ATTR_PAGE_AUG) ?
+					       TDXSIM_RAM_UNACCEPTED :
+					       TDXSIM_RAM_SYSTEM;
 			}
 		}
 		if (next > cursor)
@@ -281,7 +366,7 @@ static unsigned int vmm_ram_ranges(struct vmm *v, struct tdxsim_ram_range *out,
 				cursor, next - cursor, TDXSIM_RAM_UNACCEPTED };
 		if (next_end > next)
 			out[n++] = (struct tdxsim_ram_range){
-				next, next_end - next, TDXSIM_RAM_SYSTEM };
+				next, next_end - next, type };
 		cursor = next_end;
 	}
 	if (v->high_ram && n < max)
@@ -337,7 +422,7 @@ static int vmm_init_mem_regions(struct vmm *v)
 	const struct tdvf_info *fw = &v->res->fw;
 	struct tdxsim_ram_range ranges[TDXSIM_GUEST_MAX_RANGES];
 	unsigned int nr = vmm_ram_ranges(v, ranges, ARRAY_SIZE(ranges));
-	unsigned int i;
+	unsigned int i, stuck;
 	u8 *buf = NULL;
 
 	for (i = 0; i < fw->nr_sections; i++) {
@@ -346,7 +431,8 @@ static int vmm_init_mem_regions(struct vmm *v)
 		struct kvm_tdx_init_mem_region region;
 		struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_MEM_REGION };
 
-		if (!tdvf_section_is_mapped(s))
+		if (!tdvf_section_is_mapped(s) ||
+		    (s->attributes & TDVF_ATTR_PAGE_AUG))
 			continue;
 		/* The source must be page aligned, as for the kernel. */
 		free(buf);
@@ -377,11 +463,16 @@ static int vmm_init_mem_regions(struct vmm *v)
 				    KVM_TDX_MEASURE_MEMORY_REGION : 0;
 		cmd.data = (u64)(uintptr_t)&region;
 		/* Partial progress: retry with what is left (-EAGAIN/-EINTR). */
+		stuck = 0;
 		while (region.nr_pages) {
+			u64 left = region.nr_pages;
+
 			if (tdxsim_ioctl(v->vcpus[0].fd, KVM_MEMORY_ENCRYPT_OP,
 					 &cmd) == 0)
 				continue;
-			if (errno == EAGAIN || errno == EINTR || errno == EBUSY)
+			stuck = region.nr_pages < left ? 0 : stuck + 1;
+			if ((errno == EAGAIN || errno == EINTR ||
+			     errno == EBUSY) && stuck < VMM_MAX_RETRIES)
 				continue;
 			free(buf);
 			return fail(v, errno,
@@ -433,7 +524,15 @@ static int vmm_vcpu_thread(void *arg)
 		    res->runs >= v->cfg->max_runs_per_vcpu)
 			return 0;
 		res->runs++;
+		if (v->cfg->progress)
+			__atomic_fetch_add(&v->cfg->progress->kvm_runs, 1,
+					   __ATOMIC_RELAXED);
 		r = tdxsim_ioctl(vc->fd, KVM_RUN, 0);
+		/* As QEMU: an interrupted KVM_RUN is simply re-entered. */
+		if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
+			res->interrupted++;
+			continue;
+		}
 		if (r < 0 && errno != EFAULT) {
 			res->last_errno = errno;
 			return -errno;
@@ -478,6 +577,17 @@ static int vmm_vcpu_thread(void *arg)
 	}
 }
 
+static int vmm_vcpu_fn(void *arg)
+{
+	struct vmm_vcpu *vc = arg;
+	int r = vmm_vcpu_thread(vc);
+
+	if (vc->vmm->cfg->progress)
+		__atomic_fetch_add(&vc->vmm->cfg->progress->vcpus_done, 1,
+				   __ATOMIC_RELAXED);
+	return r;
+}
+
 static int vmm_run_vcpus(struct vmm *v)
 {
 	unsigned int i;
@@ -486,7 +596,7 @@ static int vmm_run_vcpus(struct vmm *v)
 		char name[32];
 
 		snprintf(name, sizeof(name), "vcpu%u", i);
-		v->vcpus[i].task = task_create(name, vmm_vcpu_thread,
+		v->vcpus[i].task = task_create(name, vmm_vcpu_fn,
 					       &v->vcpus[i]);
 	}
 	for (i = 0; i < v->nr_vcpus; i++)
@@ -528,6 +638,16 @@ static void vmm_collect(struct vmm *v)
 				       &res->guest);
 		res->guest_data_failures = tdxsim_guest_data_failures(v->guest);
 		res->guest_finished = tdxsim_guest_finished(v->guest);
+		if (tdxsim_guest_nr_messages(v->guest)) {
+			struct strbuf sb = STRBUF_INIT;
+			const char *m;
+			size_t k;
+
+			for (k = 0; (m = tdxsim_guest_message(v->guest, k)); k++)
+				sb_printf(&sb, "%s\n", m);
+			res->guest_messages = xstrdup(sb_str(&sb));
+			sb_free(&sb);
+		}
 	}
 }
 
@@ -552,8 +672,10 @@ static void vmm_teardown(struct vmm *v)
 		tdxsim_close(v->vm_fd);
 	if (v->kvm_fd >= 0)
 		tdxsim_close(v->kvm_fd);
-	if (v->guest)
+	if (v->guest) {
+		vmm_publish_guest(v, NULL);
 		tdxsim_guest_destroy(v->guest);
+	}
 	free(v->fw_owned);
 }
 
@@ -576,6 +698,7 @@ static int vmm_make_guest(struct vmm *v)
 	gc.ram_from_hob = !cfg->program;
 	if (tdxsim_guest_create(&gc, &v->guest, err, sizeof(err)))
 		return fail(v, -EINVAL, "guest: %s", err);
+	vmm_publish_guest(v, v->guest);
 	return 0;
 }
 
@@ -594,6 +717,28 @@ static void vmm_check_teardown(struct vmm_result *res)
 	tdxsim_close(fd);
 }
 
+/* The guest did not finish: say where the first stopped vCPU left. */
+static int vmm_fail_unfinished(struct vmm *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->nr_vcpus; i++) {
+		const struct vmm_vcpu_result *vr = &v->res->vcpu[i];
+
+		if (vr->halted)
+			continue;
+		if (vr->last_errno)
+			return fail(v, 1,
+				    "the guest did not finish: vCPU %u's KVM_RUN failed: %s",
+				    i, strerror(vr->last_errno));
+		if (vr->last_exit != KVM_EXIT_HLT)
+			return fail(v, 1,
+				    "the guest did not finish: vCPU %u stopped on exit reason %u",
+				    i, vr->last_exit);
+	}
+	return fail(v, 1, "the guest did not finish");
+}
+
 int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
 {
 	struct vmm *v = xzalloc(sizeof(*v));
@@ -606,14 +751,28 @@ int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
 	v->cfg = cfg;
 	v->res = res;
 	v->kvm_fd = v->vm_fd = v->ram_fd = v->fw_fd = -1;
-	for (i = 0; i < ARRAY_SIZE(v->vcpus); i++)
+	for (i = 0; i < ARRAY_SIZE(v->vcpus); i++) {
 		v->vcpus[i].fd = -1;
+		v->vcpus[i].res = &res->vcpu[i];
+	}
 	v->nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
 	if (v->nr_vcpus > TDXSIM_GUEST_MAX_VCPUS) {
+		v->nr_vcpus = 0;
 		r = fail(v, -EINVAL, "at most %d vCPUs", TDXSIM_GUEST_MAX_VCPUS);
 		goto out;
 	}
 	res->nr_vcpus = v->nr_vcpus;
+	if (!cfg->memory || !IS_ALIGNED(cfg->memory, SZ_2M)) {
+		r = fail(v, -EINVAL,
+			 "guest memory of %llu bytes: give a non-zero multiple of 2 MiB",
+			 (unsigned long long)cfg->memory);
+		goto out;
+	}
+	if (cfg->gpaw != 48 && cfg->gpaw != 52) {
+		r = fail(v, -EINVAL, "GPA width %d: 48 or 52", cfg->gpaw);
+		goto out;
+	}
+	vmm_set_phase(v, VMM_PHASE_BUILD);
 
 	v->fw = cfg->firmware;
 	v->fw_size = cfg->firmware_size;
@@ -655,8 +814,11 @@ int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
 		r = vmm_init_mem_regions(v);
 	if (!r)
 		r = vmm_finalize(v);
-	if (!r && run)
+	if (!r && run) {
+		vmm_set_phase(v, VMM_PHASE_RUN);
 		r = vmm_run_vcpus(v);
+	}
+	vmm_set_phase(v, VMM_PHASE_TEARDOWN);
 	if (v->vm_fd >= 0)
 		vmm_collect(v);
 	if (!r) {
@@ -671,12 +833,13 @@ int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
 			r = fail(v, 1, "%llu guest data-check failures",
 				 (unsigned long long)res->guest_data_failures);
 		else if (run && !res->guest_finished)
-			r = fail(v, 1, "the guest did not finish");
+			r = vmm_fail_unfinished(v);
 		if (r < 0)
 			r = 1;
 	}
 out:
 	vmm_teardown(v);
+	vmm_set_phase(v, VMM_PHASE_DONE);
 	free(v);
 	vmm_check_teardown(res);
 	return r;
@@ -686,5 +849,7 @@ void vmm_result_free(struct vmm_result *res)
 {
 	free(res->invariant_report);
 	res->invariant_report = NULL;
+	free(res->guest_messages);
+	res->guest_messages = NULL;
 	tdvf_info_free(&res->fw);
 }

@@ -8,6 +8,7 @@
 #define TDXSIM_VMM_VMM_H
 
 #include "base/compiler.h"
+#include "base/lock.h"
 #include "tdxsim/guest.h"
 #include "tdxsim/kvm.h"
 #include "tdxsim/tdxsim.h"
@@ -17,6 +18,39 @@ enum vmm_measure_order {
 	VMM_MEASURE_SINGLE_PASS,	/* per page: ADD then 16 EXTENDs (upstream) */
 	VMM_MEASURE_TWO_PASS,		/* per section: all ADDs, then all EXTENDs */
 };
+
+/* Where a launch is. */
+enum vmm_phase {
+	VMM_PHASE_BUILD,		/* creating and measuring the TD */
+	VMM_PHASE_RUN,			/* vCPUs running */
+	VMM_PHASE_TEARDOWN,		/* checking invariants, tearing down */
+	VMM_PHASE_DONE,
+};
+
+/*
+ * Counters a launch updates as it goes, for a progress display on another
+ * thread (free mode only). Every field is read with atomic loads; @guest is
+ * only touched under @lock.
+ */
+struct vmm_progress {
+	u64 kvm_runs;			/* KVM_RUN calls, all vCPUs */
+	u64 vcpus_done;			/* vCPU threads that finished */
+	u32 phase;			/* enum vmm_phase */
+	u32 nr_vcpus;
+	spinlock_t lock;
+	struct tdxsim_guest_model *guest;	/* while the guest exists */
+};
+
+/* Prepare @p for vmm_config.progress. */
+void vmm_progress_init(struct vmm_progress *p);
+/* Release @p (after the launch returned). */
+void vmm_progress_destroy(struct vmm_progress *p);
+/*
+ * Snapshot the guest's counters into @st while the guest exists; returns
+ * false (and zeroes @st) before it is created or once it is gone.
+ */
+bool vmm_progress_guest_stats(struct vmm_progress *p,
+			      struct tdxsim_guest_stats *st);
 
 struct vmm_config {
 	const u8 *firmware;		/* TDVF image (NULL: built-in) */
@@ -37,6 +71,14 @@ struct vmm_config {
 	/* A vCPU stops after this many KVM_RUN calls (0: no limit). */
 	u64 max_runs_per_vcpu;
 	bool quiet;
+	/*
+	 * SEAMCALL failures to inject (TDXSIM_INJECT_FAULT) right after
+	 * KVM_TDX_INIT_VM, for tests of the error paths; at most 16.
+	 */
+	const struct tdxsim_inject_fault *inject;
+	unsigned int nr_inject;
+	/* Progress counters to update (NULL: none; never in deterministic mode). */
+	struct vmm_progress *progress;
 };
 
 /* Fill @cfg with the defaults. */
@@ -47,6 +89,7 @@ struct vmm_vcpu_result {
 	u64 exits[64];			/* by KVM_EXIT_* reason (< 64) */
 	u64 memory_faults;		/* KVM_EXIT_MEMORY_FAULT conversions */
 	u64 map_gpa;			/* MapGPA hypercalls converted */
+	u64 interrupted;		/* KVM_RUN answered EINTR/EAGAIN */
 	int last_errno;			/* KVM_RUN failure, 0 if none */
 	u32 last_exit;			/* the exit that ended the vCPU */
 	bool halted;			/* the guest finished */
@@ -60,6 +103,8 @@ struct vmm_result {
 	struct tdxsim_guest_stats guest;
 	u64 guest_data_failures;
 	bool guest_finished;
+	/* The guest's failure messages, one per line (malloc'd, may be NULL). */
+	char *guest_messages;
 	unsigned int nr_vcpus;
 	struct vmm_vcpu_result vcpu[TDXSIM_GUEST_MAX_VCPUS];
 	int invariant_errors;		/* -1 if not checked */
@@ -85,6 +130,7 @@ struct vmm_result {
  * Free @res with vmm_result_free().
  */
 int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res);
+/* Release what vmm_launch() allocated in @res. */
 void vmm_result_free(struct vmm_result *res);
 
 #endif /* TDXSIM_VMM_VMM_H */

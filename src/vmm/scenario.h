@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The seed patches as scenarios: the smallest TD that shows each bug, built
+ * through the uAPI, run under the deterministic scheduler, and judged from
+ * what a kernel developer would see (lock-validator reports, the scheduler's
+ * verdict, the SEAMCALL that failed and its status, errnos, the VM's bugged
+ * state, the guest's data checks, the PAMT check).
+ *
+ * Each scenario has a "before" design (the one its seed patch replaced, in
+ * which the bug shows) and the upstream one (in which it must not), and a
+ * fixed default seed with which the before-design fails.
+ */
+#ifndef TDXSIM_VMM_SCENARIO_H
+#define TDXSIM_VMM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/compiler.h"
+#include "base/sched.h"
+#include "tdxsim/tdxsim.h"
+
+struct scenario_ctx;
+
+struct scenario {
+	const char *name;		/* "mirror-race" */
+	const char *seed_patch;		/* "004" */
+	const char *patch_title;	/* the seed patch's subject */
+	const char *summary;		/* one line for --list */
+	const char *before;		/* design text of the old design */
+	const char *upstream;		/* design text of the upstream design */
+	u64 default_seed;		/* a seed with which "before" fails */
+	u64 pct_steps;			/* PCT: about the run's length in steps */
+	/* Runs inside sched_run(); the TD and the racing tasks. */
+	int (*run)(struct scenario_ctx *ctx);
+	/* After sched_run(): decide from the evidence. */
+	void (*judge)(struct scenario_ctx *ctx);
+	/* Optional second part (seed 003's cost), run after the first. */
+	void (*extra)(struct scenario_ctx *ctx);
+};
+
+/* The scenarios, in seed order; *@n gets their number. */
+const struct scenario *scenario_list(size_t *n);
+/* The scenario called @name, NULL if there is none. */
+const struct scenario *scenario_find(const char *name);
+
+struct scenario_opts {
+	/* "before", "upstream" (NULL), or "key=value,..." on top of upstream. */
+	const char *design;
+	u64 seed;			/* 0: the scenario's default seed */
+	enum sched_strategy strategy;
+	bool extra;			/* also run the optional second part */
+};
+
+/* Fill @o with the defaults (upstream, default seed, random, no extra). */
+void scenario_opts_init(struct scenario_opts *o);
+
+/* What a run observed. Free with scenario_result_free(). */
+struct scenario_result {
+	bool failed;			/* a failure was observed */
+	int error;			/* -errno: the scenario could not run */
+	char summary[384];		/* one line */
+	char *report;			/* the full report (malloc'd, NUL-ended) */
+	struct tdxsim_design design;	/* the design that ran */
+	u64 seed;
+	enum sched_verdict verdict;	/* the scheduler's */
+	u64 steps;			/* schedule points */
+	u64 switches;
+	double seconds;			/* wall time of the run */
+	bool stuck;			/* tasks were unwound holding locks */
+	/*
+	 * The host freed pages the module still owned (a zap failed): they
+	 * may be handed out again and trip later TDs of this process.
+	 */
+	bool tainted;
+
+	/* The evidence. */
+	unsigned int lockdep_recursive;	/* on mapping.invalidate_lock */
+	unsigned int lockdep_circular;	/* naming &mm->mmap_lock */
+	unsigned int lockdep_other;	/* other validator reports (not verdicts) */
+	bool vm_bugged;			/* TDXSIM_GET_STATS.vm_bugged */
+	char seamcall[40];		/* the first SEAMCALL KVM reported failing */
+	u64 status;			/* and its status */
+	char status_name[48];		/* the status as KVM printed it */
+	int later_errno;		/* errno of an ioctl after the failure */
+	int errnos[4];			/* per racing task: its call's errno (0: ok) */
+	bool livelock_exit;		/* KVM_EXIT_INTERNAL_ERROR, livelock */
+	bool guest_finished;		/* the guest program halted normally */
+	u64 guest_data_failures;
+	u64 splits;			/* TDXSIM_GET_STATS.splits */
+	u64 demotes;			/* TDH.MEM.PAGE.DEMOTE calls */
+	bool inhibited;			/* a 2M re-fault maps 4K afterwards */
+	u64 busy;			/* TDX_OPERAND_BUSY answers (all leaves) */
+	u64 fault_retries;		/* faults that ended in RET_PF_RETRY */
+	u64 no_vcpus_retries;		/* zap SEAMCALLs retried with every vCPU out */
+	u64 accept_exits;		/* EPT violations carrying the accept level */
+	u64 pamt_violations;		/* during the run */
+	u64 folio_splits;		/* guest_memfd 2M folios split */
+	bool mrtd_valid;
+	u8 mrtd[48];
+
+	/* Seed 003's second part: an injected S-EPT zap failure. */
+	bool extra_ran;
+	bool extra_vm_bugged;
+	u64 extra_pamt_violations;	/* pages freed while the module owned them */
+	u64 extra_pages_kept;		/* pages kept (leaked) by their pin */
+	char extra_summary[256];
+	char *extra_report;
+};
+
+/*
+ * Run scenario @s once as @o says. Returns 0 (and fills @res: failed tells
+ * whether the bug showed) or -EINVAL for a bad design text (message in
+ * @res->summary). Free @res with scenario_result_free().
+ */
+int scenario_run(const struct scenario *s, const struct scenario_opts *o,
+		 struct scenario_result *res);
+void scenario_result_free(struct scenario_result *res);
+
+/* Resolve @o->design for @s into @d. Returns 0 or -EINVAL (@err set). */
+int scenario_design(const struct scenario *s, const char *design,
+		    struct tdxsim_design *d, char *err, size_t errlen);
+
+/*
+ * Runs whose tasks were unwound holding the VM's locks (a deadlock or a
+ * hang) keep their VM forever (it cannot be torn down). A process can keep
+ * this many before the module runs out of HKIDs.
+ */
+#define SCENARIO_MAX_STUCK	32
+/* Number of VMs kept so far by stuck runs. */
+unsigned int scenario_nr_stuck(void);
+
+struct scenario_explore_opts {
+	u64 first_seed;			/* default 1 */
+	u64 schedules;			/* number of seeds to run */
+	enum sched_strategy strategy;
+	bool stop_on_failure;		/* stop at the first failing seed */
+	bool quiet;			/* no progress on stderr */
+};
+
+struct scenario_explore_result {
+	u64 runs;			/* seeds run */
+	u64 failures;
+	bool found;			/* a seed failed */
+	u64 first_seed;			/* the first failing seed */
+	u64 first_index;		/* 1-based: schedules to the first failure */
+	double first_seconds;		/* time to the first failure */
+	double seconds;			/* total time */
+	/*
+	 * Stopped early: the process ran out of room for stuck VMs, or a run
+	 * left it tainted (see scenario_result.tainted); go on in a fresh one.
+	 */
+	bool stopped;
+	struct scenario_result first;	/* the first failure's result */
+};
+
+/*
+ * Run @s with seeds first_seed .. first_seed + schedules - 1 in design
+ * @design. Returns 0 or -EINVAL (bad design). Free @r->first with
+ * scenario_result_free().
+ */
+int scenario_explore(const struct scenario *s, const char *design,
+		     const struct scenario_explore_opts *o,
+		     struct scenario_explore_result *r);
+
+#endif /* TDXSIM_VMM_SCENARIO_H */

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the scenario cases (scenario_cases.c) share with the runner
+ * (scenario.c): the run's context and a small TD builder over the uAPI.
+ */
+#ifndef TDXSIM_VMM_SCENARIO_INTERNAL_H
+#define TDXSIM_VMM_SCENARIO_INTERNAL_H
+
+#include "base/strbuf.h"
+#include "tdxsim/guest.h"
+#include "vmm/scenario.h"
+
+#define SCN_MAX_VCPUS	2
+#define SCN_MAX_TASKS	4
+#define SCN_SZ_4M	(4ULL << 20)
+
+/* SEAMCALL leaf numbers and statuses (TDX module ABI), for injections. */
+#define SCN_LEAF_MEM_PAGE_DEMOTE	15
+#define SCN_LEAF_MEM_PAGE_AUG		6
+#define SCN_LEAF_MEM_RANGE_BLOCK	7
+#define SCN_TDX_OPERAND_INVALID		0xC000010000000000ULL
+
+/* A TD built through the uAPI. */
+struct scn_td {
+	int kvm_fd, vm_fd;
+	int gmem_fd;			/* the TD's RAM: slot 0 at GPA 0 */
+	u64 mem;
+	void *map;			/* gmem_fd's shared mapping */
+	int host_fd;			/* a second guest_memfd: slot 1, shared */
+	void *host_map;
+	int vcpu_fd[SCN_MAX_VCPUS];
+	struct kvm_run *run[SCN_MAX_VCPUS];
+	unsigned int nr_vcpus;
+	size_t run_size;
+	struct tdxsim_guest_model *guest;
+	void *src;			/* INIT_MEM_REGION source pages */
+	size_t src_len;
+};
+
+/* One racing task's job: a uAPI call on the TD, its errno kept. */
+struct scn_task {
+	struct scenario_ctx *ctx;
+	const char *name;
+	int (*fn)(struct scn_task *t);
+	unsigned int vcpu;		/* the vCPU it acts on */
+	u64 gpa, size;			/* what it acts on */
+	int err;			/* 0 or the call's errno */
+	long ret;
+	struct task *task;
+};
+
+struct scenario_ctx {
+	const struct scenario *s;
+	struct tdxsim_design design;
+	u64 seed;
+	bool extra;			/* running the scenario's second part */
+	struct scn_td td;
+	struct scn_task tasks[SCN_MAX_TASKS];
+	unsigned int nr_tasks;
+	struct scenario_result *res;
+	struct strbuf notes;		/* what the run did, for the report */
+	int setup_err;			/* a step that should not fail failed */
+	u64 pamt_before;
+	bool dumped;			/* task traces already printed */
+};
+
+/* Record a note for the report (one line, no newline needed). */
+void scn_note(struct scenario_ctx *ctx, const char *fmt, ...) __printf(2, 3);
+/* A set-up step failed: note it and return -errno. */
+int scn_setup_fail(struct scenario_ctx *ctx, int err, const char *what);
+
+/* Create the VM with ctx->design, its RAM guest_memfd (@mem, mmap'able) and slot. */
+int scn_td_create(struct scenario_ctx *ctx, u64 mem);
+/* A second guest_memfd of @size, mmap'ed, in slot 1 after RAM (shared). */
+int scn_td_host_gmem(struct scenario_ctx *ctx, u64 size);
+/* Create vCPU @i (with the guest model's vCPU @i if there is a model). */
+int scn_vcpu_create(struct scenario_ctx *ctx, unsigned int i);
+/* KVM_TDX_INIT_VCPU on vCPU @i: 0 or -errno. */
+int scn_vcpu_init(struct scenario_ctx *ctx, unsigned int i);
+/* KVM_SET_MEMORY_ATTRIBUTES: 0 or -errno. */
+int scn_set_private(struct scenario_ctx *ctx, u64 gpa, u64 size, bool private);
+/* KVM_TDX_INIT_MEM_REGION of @npages at @gpa (measured): 0 or -errno. */
+int scn_init_mem(struct scenario_ctx *ctx, unsigned int vcpu, u64 gpa,
+		 u64 npages);
+/* KVM_TDX_FINALIZE_VM (and read MRTD into the result): 0 or -errno. */
+int scn_finalize(struct scenario_ctx *ctx);
+/* KVM_PRE_FAULT_MEMORY on vCPU @vcpu: bytes mapped or -errno. */
+long scn_prefault(struct scenario_ctx *ctx, unsigned int vcpu, u64 gpa,
+		  u64 size);
+/* Make a guest model from program @text for @nr_vcpus vCPUs. */
+int scn_guest(struct scenario_ctx *ctx, const char *text,
+	      unsigned int nr_vcpus);
+/* Inject status @status on the @nth call of SEAMCALL @leaf: 0 or -errno. */
+int scn_inject(struct scenario_ctx *ctx, u32 leaf, u32 nth, u64 status);
+/* TDXSIM_GET_STATS / TDXSIM_GET_TD_STATS (zeroed on failure). */
+void scn_stats(struct scenario_ctx *ctx, struct tdxsim_stats *st);
+void scn_td_stats(struct scenario_ctx *ctx, struct tdxsim_td_stats *st);
+/* TDXSIM_GET_MODULE_STATS (zeroed on failure). */
+void scn_module_stats(struct tdxsim_module_stats *st);
+/* The module's PAMT violation count (process-wide). */
+u64 scn_pamt_violations(void);
+
+/* Start a racing task running @fn; returns it. */
+struct scn_task *scn_task_start(struct scenario_ctx *ctx, const char *name,
+				int (*fn)(struct scn_task *t), unsigned int vcpu,
+				u64 gpa, u64 size);
+/* Wait for every racing task. */
+void scn_tasks_join(struct scenario_ctx *ctx);
+/* Print every task's last schedule points into the log (once). */
+void scn_dump_tasks(struct scenario_ctx *ctx);
+
+/* Mark the result failed with a one-line summary. */
+void scn_fail(struct scenario_ctx *ctx, const char *fmt, ...) __printf(2, 3);
+/* Mark the result clean with a one-line summary. */
+void scn_ok(struct scenario_ctx *ctx, const char *fmt, ...) __printf(2, 3);
+
+/* The scenario cases (scenario_cases.c). */
+extern const struct scenario scn_populate_deadlock;
+extern const struct scenario scn_accept_level_livelock;
+extern const struct scenario scn_vp_init_busy;
+extern const struct scenario scn_pinned_split_hang;
+extern const struct scenario scn_mirror_race;
+
+#endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */

@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The tdxsim command from the outside: exit statuses (0 ok, 1 failure,
+2 usage), error messages, --help, the JSON reports (they parse and say what
+the run did), the deterministic mode's replay, --compare, and measure's MRTD.
+Speaks TAP. Usage: test_cli.py PATH/TO/tdxsim"""
+
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+TDXSIM = sys.argv[1]
+OVMF_FD = "/usr/share/ovmf/OVMF.fd"
+OVMF_SINGLE = ("4c7206f0f483c524f12c366c711e9049030a8d47c471ee5aa9c4999a"
+               "08de4057fb887fed0744d5631a212967fb231c47")
+OVMF_TWO = ("acccbcc870a381adab0d3919d90a7f268ac3b0364771f202ed4bb4e892d0"
+            "45b33db3b32e6924cba830a724eed443f7e1")
+
+results = []
+
+
+def tdxsim(*args):
+    p = subprocess.run([TDXSIM] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=300,
+                       stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+def case(name):
+    def wrap(fn):
+        t0 = time.monotonic()
+        try:
+            fn()
+            results.append((True, name, ""))
+        except Exception as e:  # an assertion or a crash of the check
+            results.append((False, name, "%s: %s" % (type(e).__name__, e)))
+        print("# %-70s %.1f s" % (name, time.monotonic() - t0))
+        return fn
+    return wrap
+
+
+def expect(rc, out, err, status, pattern=None, where="stderr"):
+    assert rc == status, "exit %d, wanted %d; stderr: %s" % (rc, status, err)
+    if pattern:
+        text = err if where == "stderr" else out
+        assert re.search(pattern, text), \
+            "%s lacks /%s/: %r" % (where, pattern, text[:2000])
+
+
+@case("usage errors exit 2 and name the problem")
+def _():
+    usage = [
+        ([], r"usage: tdxsim"),
+        (["bogus"], r"unknown command 'bogus'"),
+        (["--bogus"], r"unknown option '--bogus'"),
+        (["run", "--bogus"], r"tdxsim run: unknown option '--bogus'"),
+        (["run", "--vcpus", "0"], r"--vcpus 0: between 1 and 256"),
+        (["run", "--vcpus", "2x"], r"--vcpus 2x"),
+        (["run", "--memory", "3M"], r"--memory 3M: give a size that is a multiple of 2M"),
+        (["run", "--memory"], r"option '--memory' needs a value"),
+        (["run", "--design", "foo=bar"], r"unknown switch 'foo'"),
+        (["run", "--design", "populate=maybe"], r"populate=maybe: the value must be decoupled\|gmem\|map_pfn"),
+        (["run", "--mode", "fast"], r"--mode fast: free or deterministic"),
+        (["run", "--strategy", "dfs"], r"--strategy dfs: random or pct"),
+        (["run", "--seed", "x"], r"--seed x: a number"),
+        (["run", "--ops", "0"], r"--ops 0"),
+        (["run", "--accept", "1g"], r"--accept 1g"),
+        (["run", "--compare", "gmem_hugepages=off"], r"give KEY=V1,V2"),
+        (["run", "--compare", "gmem_hugepages=off,big"], r"the value must be off\|on"),
+        (["run", "a.fd", "b.fd"], r"takes at most one IMAGE"),
+        (["run", "--firmware", "a.fd", "b.fd"], r"either as IMAGE or with --firmware"),
+        (["measure", "--mode", "free"], r"--mode is an option of .tdxsim run., not of measure"),
+        (["measure", "--compare-hugepages"], r"--compare-hugepages is an option"),
+        (["measure", "--measure-order", "three-pass"], r"single-pass or two-pass"),
+        (["info", "--bogus"], r"unknown option"),
+        (["help", "bogus"], r"unknown command 'bogus'"),
+    ]
+    for args, pattern in usage:
+        rc, out, err = tdxsim(*args)
+        assert rc == 2, "%s: exit %d, wanted 2 (%s)" % (args, rc, err)
+        assert re.search(pattern, err), "%s: stderr %r lacks /%s/" % (
+            args, err, pattern)
+
+
+@case("--help for the command and each subcommand")
+def _():
+    rc, out, err = tdxsim("--help")
+    expect(rc, out, err, 0, r"Commands:", "stdout")
+    for cmd in ("info", "run", "measure", "help"):
+        for form in ([cmd, "--help"], ["help", cmd]):
+            rc, out, err = tdxsim(*form)
+            expect(rc, out, err, 0, r"^usage: tdxsim %s" % cmd, "stdout")
+    rc, out, err = tdxsim("run", "--help")
+    for opt in ("--firmware", "--memory", "--vcpus", "--workload",
+                "--guest", "--design", "--mode", "--seed", "--strategy",
+                "--json", "--compare"):
+        assert opt in out, "run --help lacks " + opt
+
+
+@case("bad images and impossible launches exit 1 with the reason")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        junk = os.path.join(d, "junk.fd")
+        with open(junk, "wb") as f:
+            f.write(b"\x5a" * 65536)
+        empty = os.path.join(d, "empty.fd")
+        open(empty, "wb").close()
+        for cmd in ("run", "measure", "info"):
+            rc, out, err = tdxsim(cmd, os.path.join(d, "missing.fd"))
+            expect(rc, out, err, 1, r"missing\.fd: No such file")
+            rc, out, err = tdxsim(cmd, junk)
+            expect(rc, out, err, 1, r"TDVF: no OVMF GUID table")
+            rc, out, err = tdxsim(cmd, empty)
+            expect(rc, out, err, 1, r"empty")
+            assert out == "", "no report for a refused image: %r" % out
+    rc, out, err = tdxsim("run", "--memory", "4M")
+    expect(rc, out, err, 1, r"TEMP_MEM\) at 0x810000\+0x10000 is not in guest RAM")
+    assert out == ""
+
+
+@case("run --json parses and describes a clean run")
+def _():
+    rc, out, err = tdxsim("run", "--memory", "32M", "--vcpus", "2", "--json")
+    expect(rc, out, err, 0)
+    assert err == "", "nothing on stderr off a terminal: %r" % err
+    r = json.loads(out)
+    assert r["ok"] is True and r["error"] == ""
+    assert re.fullmatch(r"[0-9a-f]{96}", r["mrtd"])
+    assert r["vcpus"] == 2 and r["memory"] == 32 << 20
+    assert r["workload"] == "lazy-accept" and r["mode"] == "free"
+    assert r["guest"]["finished"] is True
+    assert r["guest"]["data_failures"] == 0
+    assert r["invariant_errors"] == 0
+    assert r["pages_owned_after"] == 0
+    assert r["lockdep"]["reports"] == 0
+    assert r["kvm_exits"] == {"KVM_EXIT_HLT": 2}
+    sc = r["seamcalls"]
+    accepted = r["guest"]["accepts_4k"] + 512 * r["guest"]["accepts_2m"]
+    assert sc["TDH.MEM.PAGE.AUG"]["calls"] == accepted
+    assert r["kvm"]["ept_violations"] == r["td_exits"]["EPT_VIOLATION"]
+    assert r["seamcalls_total"] == sum(v["calls"] for v in sc.values())
+    assert r["modelled_hw_ns"] > 0 and r["wall_ns"] > 0
+
+
+@case("run text report names every part")
+def _():
+    rc, out, err = tdxsim("run", "--memory", "16M", "--workload",
+                          "convert-churn", "--ops", "2", "--vcpus", "2")
+    expect(rc, out, err, 0)
+    for want in (r"Result: OK", r"MRTD: [0-9a-f]{96}", r"SEAMCALLs \(count, BUSY\)",
+                 r"TDH.MEM.PAGE.AUG", r"exits to the VMM:.*KVM_EXIT_HLT 2",
+                 r"conversions [1-9]", r"Invariant check: passed",
+                 r"Teardown: the module owns 0 pages",
+                 r"Lock validator: 0 reports", r"Modelled TDX hardware time",
+                 r"Wall time: .* peak host pages"):
+        assert re.search(want, out), "report lacks /%s/" % want
+
+
+@case("deterministic mode: the same seed gives the same report")
+def _():
+    args = ["run", "--memory", "16M", "--vcpus", "2", "--workload", "random",
+            "--ops", "30", "--mode", "deterministic", "--seed", "5", "--json"]
+    runs = []
+    for _ in range(2):
+        rc, out, err = tdxsim(*args)
+        expect(rc, out, err, 0)
+        r = json.loads(out)
+        for k in ("wall_ns", "rss_bytes"):
+            del r[k]
+        runs.append(r)
+    assert runs[0] == runs[1]
+    assert runs[0]["mode"] == "deterministic" and runs[0]["verdict"] == "ok"
+    assert runs[0]["schedule_points"] > 0
+
+
+@case("deterministic mode: the livelock bound grows with the TD")
+def _():
+    # More than the scheduler's default 2,000,000 schedule points.
+    rc, out, err = tdxsim("run", "--memory", "160M", "--mode",
+                          "deterministic", "--json")
+    expect(rc, out, err, 0)
+    r = json.loads(out)
+    assert r["verdict"] == "ok" and r["schedule_points"] > 2000000
+    # An explicit bound that is too small is a reported livelock.
+    rc, out, err = tdxsim("run", "--memory", "16M", "--vcpus", "2", "--mode",
+                          "deterministic", "--max-steps", "40000")
+    expect(rc, out, err, 1, r"ended in a livelock \(seed 1\)")
+    assert "Result: FAILED: the deterministic run ended in a livelock" in out
+
+
+GUEST_OK = """# vCPU 0 converts a page back and forth, vCPU 1 only accepts.
+vcpu 0
+accept 0x200000 2M level=2m-fallback
+write 0x200000 64K pattern=7
+read 0x200000 64K
+mapgpa shared 0x400000 2M
+write shared 0x400000 4K pattern=3
+read shared 0x400000 4K
+mapgpa private 0x400000 2M
+accept 0x400000 2M
+read 0x400000 4K
+vcpu 1
+accept 0x600000 2M level=4k
+halt
+"""
+
+
+@case("--guest FILE: a program runs; its errors name file, line, column")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        ok = os.path.join(d, "ok.prog")
+        with open(ok, "w") as f:
+            f.write(GUEST_OK)
+        rc, out, err = tdxsim("run", "--guest", ok, "--vcpus", "2",
+                              "--memory", "16M", "--json")
+        expect(rc, out, err, 0)
+        r = json.loads(out)
+        assert r["guest_program"] == ok and r["guest"]["finished"]
+        assert r["guest"]["mapgpa"] == 2 and r["kvm"]["conversions"] >= 4
+        assert r["guest"]["data_failures"] == 0
+        bad = os.path.join(d, "bad.prog")
+        with open(bad, "w") as f:
+            f.write("accept 0x200000 2M level=1g\n")
+        rc, out, err = tdxsim("run", "--guest", bad, "--memory", "16M")
+        expect(rc, out, err, 1, re.escape(bad) + r":1:26: unknown accept level '1g'")
+        # A 2M accept in a 4K-only TD with the strict policy stops the vCPU:
+        # the report shows the guest's message.
+        with open(bad, "w") as f:
+            f.write("accept 0x200000 2M level=2m\n")
+        rc, out, err = tdxsim("run", "--guest", bad, "--memory", "16M")
+        expect(rc, out, err, 1, r"Result: FAILED: the guest did not finish", "stdout")
+        assert re.search(r"messages:\nvcpu 0: TDG.MEM.PAGE.ACCEPT at GPA 0x200000 returned TDX_PAGE_SIZE_MISMATCH", out)
+        rc, out, err = tdxsim("run", "--guest", os.path.join(d, "none"))
+        expect(rc, out, err, 1, r"--guest .*none: No such file")
+
+
+def run_on_tty(*args):
+    """Run tdxsim with stderr on a pseudo-terminal; return (rc, out, tty).
+    The progress line is refreshed every 20 ms instead of 500."""
+    master, slave = pty.openpty()
+    env = dict(os.environ, TDXSIM_PROGRESS_MS="20")
+    p = subprocess.Popen([TDXSIM] + list(args), stdout=subprocess.PIPE,
+                         stderr=slave, stdin=subprocess.DEVNULL, text=True,
+                         env=env)
+    os.close(slave)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:     # EIO: the last writer closed the terminal
+            break
+        if not chunk:
+            break
+        tty += chunk
+    out = p.stdout.read()
+    rc = p.wait(timeout=300)
+    os.close(master)
+    return rc, out, tty.decode(errors="replace")
+
+
+@case("progress line: on a terminal in free mode only, erased at the end")
+def _():
+    rc, out, tty = run_on_tty("run", "--memory", "512M", "--vcpus", "2")
+    assert rc == 0, tty
+    assert re.search(r"\r\x1b\[K\[\d+\.\d s\] running: KVM_RUN \d+, vCPUs done \d/2; guest: \d+ accepts", tty), repr(tty[:500])
+    assert tty.endswith("\r\x1b[K"), repr(tty[-100:])
+    assert "Result: OK" in out and "\x1b" not in out
+    # Deterministic mode never starts the reporter, even on a terminal.
+    rc, out, tty = run_on_tty("run", "--memory", "64M", "--vcpus", "2",
+                              "--mode", "deterministic")
+    assert rc == 0 and tty == "", repr(tty[:300])
+    rc, out, tty = run_on_tty("run", "--memory", "128M", "--no-progress")
+    assert rc == 0 and tty == "", repr(tty[:300])
+
+
+@case("a run that fails exits 1 with a report saying why")
+def _():
+    rc, out, err = tdxsim("run", "--memory", "16M", "--accept", "4k",
+                          "--design", "gmem_hugepages=on,accept_level=ignore")
+    expect(rc, out, err, 1, r"Result: FAILED: a vCPU stopped on the livelock detector", "stdout")
+    assert re.search(r"Lock validator: 1 reports .* 1 livelock", out)
+
+
+@case("--compare-hugepages: one table, the 2M-capable TD needs fewer AUGs")
+def _():
+    rc, out, err = tdxsim("run", "--compare-hugepages", "--memory", "64M",
+                          "--json")
+    expect(rc, out, err, 0)
+    r = json.loads(out)
+    assert r["compare"] == "gmem_hugepages" and r["values"] == ["off", "on"]
+    assert r["ok"] == [True, True] and r["invariant_errors"] == [0, 0]
+    assert r["accepts_2m"][0] == 0 and r["accepts_2m"][1] > 0
+    assert r["page_aug"][1] < r["page_aug"][0]
+    assert r["ept_violations"][1] < r["ept_violations"][0]
+    assert r["seamcalls"][1] < r["seamcalls"][0]
+    assert r["modelled_hw_ms"][1] < r["modelled_hw_ms"][0]
+    rc, out, err = tdxsim("run", "--compare", "gmem_hugepages=off,on",
+                          "--memory", "16M")
+    expect(rc, out, err, 0, r"TDH.MEM.PAGE.AUG .*\d", "stdout")
+    for row in ("KVM_RUN exits to the VMM", "TD exits: EPT violations",
+                "TDH.MEM.PAGE.DEMOTE", "SEAMCALLs", "guest accepts at 4K",
+                "guest accepts at 2M", "modelled hardware time",
+                "wall time"):
+        assert row in out, "table lacks " + row
+
+
+@case("measure: built-in and OVMF.fd MRTDs, both orders, --json")
+def _():
+    rc, out, err = tdxsim("measure")
+    expect(rc, out, err, 0)
+    single = out.strip()
+    assert re.fullmatch(r"[0-9a-f]{96}", single)
+    rc, out, err = tdxsim("measure", "--measure-order", "two-pass")
+    expect(rc, out, err, 0)
+    assert out.strip() != single
+    rc, out, err = tdxsim("measure", "--json")
+    expect(rc, out, err, 0)
+    r = json.loads(out)
+    assert r["mrtd"] == single and r["measure_order"] == "single-pass"
+    assert len(r["sections"]) == 6
+    assert r["page_adds"] == 90 and r["mr_extends"] == 768
+    # run reports the same MRTD as measure.
+    rc, out, err = tdxsim("run", "--memory", "16M", "--json")
+    assert json.loads(out)["mrtd"] == single
+    if os.path.exists(OVMF_FD):
+        rc, out, err = tdxsim("measure", OVMF_FD)
+        expect(rc, out, err, 0)
+        assert out.strip() == OVMF_SINGLE
+        rc, out, err = tdxsim("measure", "--measure-order", "two-pass",
+                              "--json", OVMF_FD)
+        expect(rc, out, err, 0)
+        r = json.loads(out)
+        assert r["mrtd"] == OVMF_TWO
+        assert [s["type"] for s in r["sections"]] == [
+            "BFV", "CFV", "TEMP_MEM", "TEMP_MEM", "TD_HOB", "TEMP_MEM"]
+        assert r["page_adds"] == 538 and r["mr_extends"] == 7680
+
+
+n = len(results)
+print("1..%d" % n)
+for i, (ok, name, why) in enumerate(results, 1):
+    print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
+    if why:
+        for line in why.splitlines():
+            print("# " + line)
+sys.exit(0 if all(r[0] for r in results) else 1)

@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The VMM's launch path through the uAPI (vmm_launch()):
+ *
+ *   launch   Debian's OVMF.fd: its section table, and an MRTD equal to the
+ *            independent SHA-384 of tests/vmm/mrtd_ref.c (single- and
+ *            two-pass) that does not depend on RAM size or vCPU count; the
+ *            built-in firmware's MRTD equal to mrtd_ref; malformed images and
+ *            impossible configurations refused with their message, nothing
+ *            left behind in the module; a PAGE.AUG section left to the
+ *            guest; a fuzz loop of mutated images (each refused, or measured
+ *            as mrtd_ref says); a run that fails (a livelocked guest)
+ *            reported as a failure; SEAMCALL failures injected during the
+ *            build and the run, after which teardown still reclaims all.
+ *   matrix   every workload x {free, deterministic} x {1, 2, 4} vCPUs on a
+ *            small TD: guest data checks pass, the guest finishes, the
+ *            invariant checker passes, the VM is alive, teardown leaves the
+ *            module owning nothing, no lock-validator report; the same seed
+ *            replays the same run.
+ *
+ * The program runs one group, named by its first argument (default: both).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/lockdep.h"
+#include "base/sched.h"
+#include "mrtd_ref.h"
+#include "vmm/tdvf.h"
+#include "vmm/vmm.h"
+
+#define OVMF_FD		"/usr/share/ovmf/OVMF.fd"
+#define OVMF_CODE_FD	"/usr/share/OVMF/OVMF_CODE.fd"
+
+/* SEAMCALL leaf numbers (TDX module ABI). */
+#define LEAF_PAGE_ADD	2
+#define LEAF_PAGE_AUG	6
+#define LEAF_MR_EXTEND	16
+
+/* Offsets in a section entry. */
+#define F_DATA_OFFSET	0
+#define F_RAW_SIZE	4
+#define F_ADDRESS	8
+#define F_MEM_SIZE	16
+#define F_TYPE		24
+#define F_ATTR		28
+
+/* The MRTDs of Debian's OVMF.fd (the ovmf package the tests install). */
+#define OVMF_MRTD_SINGLE "4c7206f0f483c524f12c366c711e9049030a8d47c471ee5aa9c4999a08de4057fb887fed0744d5631a212967fb231c47"
+#define OVMF_MRTD_TWO    "acccbcc870a381adab0d3919d90a7f268ac3b0364771f202ed4bb4e892d045b33db3b32e6924cba830a724eed443f7e1"
+
+static void put32(u8 *p, u32 v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static void put64(u8 *p, u64 v)
+{
+	put32(p, v);
+	put32(p + 4, v >> 32);
+}
+
+struct launch_ctx {
+	const struct vmm_config *cfg;
+	bool run;
+	struct vmm_result *res;
+	int ret;
+};
+
+static int launch_fn(void *arg)
+{
+	struct launch_ctx *ctx = arg;
+
+	ctx->ret = vmm_launch(ctx->cfg, ctx->run, ctx->res);
+	return 0;
+}
+
+/*
+ * vmm_launch(@cfg, @run) as the first task of a run in @mode with @seed.
+ * Returns vmm_launch()'s result; @sr (may be NULL) gets the run's verdict.
+ */
+static int launch(const struct vmm_config *cfg, bool run, enum sched_mode mode,
+		  u64 seed, struct vmm_result *res, struct sched_result *sr)
+{
+	struct launch_ctx ctx = { .cfg = cfg, .run = run, .res = res };
+	struct sched_config sc;
+	struct sched_result local;
+
+	sched_config_init(&sc);
+	sc.mode = mode;
+	sc.seed = seed;
+	sc.quiet = true;
+	assert_int_equal(sched_run(&sc, launch_fn, &ctx, sr ? sr : &local), 0);
+	return ctx.ret;
+}
+
+static u8 *load_or_skip(const char *path, size_t *size)
+{
+	char err[512];
+	u8 *img;
+
+	if (tdvf_load_file(path, &img, size, err, sizeof(err))) {
+		printf("# skip: %s (install Debian's ovmf package)\n", err);
+		skip();
+	}
+	return img;
+}
+
+/* The reference MRTD of @img in @order. */
+static void ref_mrtd(const u8 *img, size_t size, enum mrtd_ref_order order,
+		     u8 out[MRTD_SIZE])
+{
+	struct tdvf_info info;
+	char err[512];
+
+	if (tdvf_parse(img, size, &info, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(mrtd_ref_compute(&info, img, NULL, 0, order, out,
+					  NULL), 0);
+	tdvf_info_free(&info);
+}
+
+/* Launch (build and measure only) and return the MRTD. */
+static void launch_mrtd(const u8 *img, size_t size, enum vmm_measure_order o,
+			u64 memory, unsigned int vcpus, u8 out[MRTD_SIZE],
+			struct vmm_result *keep)
+{
+	struct vmm_config cfg;
+	struct vmm_result res;
+	int r;
+
+	vmm_config_init(&cfg);
+	cfg.firmware = img;
+	cfg.firmware_size = size;
+	cfg.measure_order = o;
+	cfg.memory = memory;
+	cfg.nr_vcpus = vcpus;
+	r = launch(&cfg, false, SCHED_MODE_FREE, 1, &res, NULL);
+	if (r)
+		fail_msg("launch: %d: %s", r, res.error);
+	assert_true(res.mrtd_valid);
+	assert_int_equal(res.invariant_errors, 0);
+	assert_false(res.vm_dead);
+	assert_int_equal(res.pages_owned_after, 0);
+	memcpy(out, res.mrtd, MRTD_SIZE);
+	if (keep)
+		*keep = res;
+	else
+		vmm_result_free(&res);
+}
+
+static void test_ovmf_fd(void **state)
+{
+	static const struct tdvf_section want[] = {
+		{ 0x20000, 0x1e0000, 0xffe20000, 0x1e0000,
+		  TDVF_SECTION_BFV, TDVF_ATTR_MR_EXTEND },
+		{ 0x0, 0x20000, 0xffe00000, 0x20000, TDVF_SECTION_CFV, 0 },
+		{ 0, 0, 0x810000, 0x10000, TDVF_SECTION_TEMP_MEM, 0 },
+		{ 0, 0, 0x80b000, 0x2000, TDVF_SECTION_TEMP_MEM, 0 },
+		{ 0, 0, 0x809000, 0x2000, TDVF_SECTION_TD_HOB, 0 },
+		{ 0, 0, 0x800000, 0x6000, TDVF_SECTION_TEMP_MEM, 0 },
+	};
+	u8 ref1[MRTD_SIZE], ref2[MRTD_SIZE], m[MRTD_SIZE];
+	char hex[2 * MRTD_SIZE + 1];
+	struct vmm_result res;
+	size_t size;
+	u8 *img;
+	u32 i;
+
+	img = load_or_skip(OVMF_FD, &size);
+	ref_mrtd(img, size, MRTD_REF_SINGLE_PASS, ref1);
+	ref_mrtd(img, size, MRTD_REF_TWO_PASS, ref2);
+
+	/* Single pass: the section table and the SEAMCALLs it took. */
+	launch_mrtd(img, size, VMM_MEASURE_SINGLE_PASS, 32ULL << 20, 1, m,
+		    &res);
+	assert_int_equal(res.fw.nr_sections, ARRAY_SIZE(want));
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		const struct tdvf_section *s = &res.fw.sections[i];
+
+		assert_int_equal(s->data_offset, want[i].data_offset);
+		assert_int_equal(s->raw_data_size, want[i].raw_data_size);
+		assert_int_equal(s->memory_address, want[i].memory_address);
+		assert_int_equal(s->memory_data_size,
+				 want[i].memory_data_size);
+		assert_int_equal(s->type, want[i].type);
+		assert_int_equal(s->attributes, want[i].attributes);
+	}
+	assert_int_equal(res.page_adds, 538);
+	assert_int_equal(res.mr_extends, 7680);
+	assert_int_equal(res.td.seamcalls[LEAF_PAGE_ADD], 538);
+	assert_int_equal(res.td.seamcalls[LEAF_MR_EXTEND], 7680);
+	assert_memory_equal(m, ref1, MRTD_SIZE);
+	assert_string_equal(mrtd_ref_hex(m, hex), OVMF_MRTD_SINGLE);
+	vmm_result_free(&res);
+
+	/* Two pass: the other reference, and a different digest. */
+	launch_mrtd(img, size, VMM_MEASURE_TWO_PASS, 32ULL << 20, 1, m, NULL);
+	assert_memory_equal(m, ref2, MRTD_SIZE);
+	assert_string_equal(mrtd_ref_hex(m, hex), OVMF_MRTD_TWO);
+	assert_memory_not_equal(ref1, ref2, MRTD_SIZE);
+
+	/* MRTD depends on neither RAM size nor vCPU count. */
+	launch_mrtd(img, size, VMM_MEASURE_SINGLE_PASS, 16ULL << 20, 3, m,
+		    NULL);
+	assert_memory_equal(m, ref1, MRTD_SIZE);
+	launch_mrtd(img, size, VMM_MEASURE_SINGLE_PASS, 3ULL << 30, 2, m,
+		    NULL);
+	assert_memory_equal(m, ref1, MRTD_SIZE);
+	free(img);
+}
+
+/* OVMF.fd boots the guest model too, and the run does not change MRTD. */
+static void test_ovmf_run(void **state)
+{
+	struct vmm_config cfg;
+	struct vmm_result res;
+	u8 ref[MRTD_SIZE];
+	size_t size;
+	u8 *img;
+	int r;
+
+	img = load_or_skip(OVMF_FD, &size);
+	ref_mrtd(img, size, MRTD_REF_SINGLE_PASS, ref);
+	vmm_config_init(&cfg);
+	cfg.firmware = img;
+	cfg.firmware_size = size;
+	cfg.memory = 32ULL << 20;
+	cfg.nr_vcpus = 2;
+	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &res, NULL);
+	if (r)
+		fail_msg("run: %d: %s", r, res.error);
+	assert_memory_equal(res.mrtd, ref, MRTD_SIZE);
+	assert_true(res.guest_finished);
+	assert_int_equal(res.guest_data_failures, 0);
+	assert_int_equal(res.invariant_errors, 0);
+	assert_int_equal(res.pages_owned_after, 0);
+	/* The lazy-accept guest took every unaccepted page with a fault. */
+	assert_true(res.td.seamcalls[LEAF_PAGE_AUG] > 0);
+	assert_int_equal(res.guest.accepts_4k + 512 * res.guest.accepts_2m,
+			 res.td.seamcalls[LEAF_PAGE_AUG]);
+	vmm_result_free(&res);
+	free(img);
+}
+
+static void test_builtin_mrtd(void **state)
+{
+	u8 ref1[MRTD_SIZE], ref2[MRTD_SIZE], m[MRTD_SIZE];
+	struct vmm_result res;
+	size_t size;
+	u8 *img;
+
+	assert_int_equal(tdvf_builtin_image(&img, &size), 0);
+	ref_mrtd(img, size, MRTD_REF_SINGLE_PASS, ref1);
+	ref_mrtd(img, size, MRTD_REF_TWO_PASS, ref2);
+	assert_memory_not_equal(ref1, ref2, MRTD_SIZE);
+
+	/* firmware == NULL is the built-in image. */
+	launch_mrtd(NULL, 0, VMM_MEASURE_SINGLE_PASS, 16ULL << 20, 1, m,
+		    &res);
+	assert_memory_equal(m, ref1, MRTD_SIZE);
+	assert_int_equal(res.td.seamcalls[LEAF_PAGE_ADD], res.page_adds);
+	assert_int_equal(res.td.seamcalls[LEAF_MR_EXTEND], res.mr_extends);
+	vmm_result_free(&res);
+	launch_mrtd(NULL, 0, VMM_MEASURE_TWO_PASS, 16ULL << 20, 1, m, NULL);
+	assert_memory_equal(m, ref2, MRTD_SIZE);
+	/* The same image passed explicitly. */
+	launch_mrtd(img, size, VMM_MEASURE_SINGLE_PASS, 64ULL << 20, 2, m,
+		    NULL);
+	assert_memory_equal(m, ref1, MRTD_SIZE);
+	free(img);
+}
+
+/* A copy of the built-in image and where its section entries are. */
+struct fw {
+	u8 *img;
+	size_t size;
+	u32 desc;
+};
+
+static void fw_get(struct fw *fw)
+{
+	struct tdvf_info info;
+
+	assert_int_equal(tdvf_builtin_image(&fw->img, &fw->size), 0);
+	assert_int_equal(tdvf_parse(fw->img, fw->size, &info, NULL, 0), 0);
+	fw->desc = info.descriptor_offset;
+	tdvf_info_free(&info);
+}
+
+static u8 *fw_sec(struct fw *fw, u32 i, u32 field)
+{
+	return fw->img + fw->desc + TDVF_DESCRIPTOR_SIZE +
+	       i * TDVF_SECTION_SIZE + field;
+}
+
+/*
+ * Launch @img with @memory and expect it refused with an error containing
+ * @want, no MRTD, and nothing left in the module.
+ */
+static void expect_launch_error(const u8 *img, size_t size, u64 memory,
+				unsigned int vcpus, const char *want)
+{
+	struct vmm_config cfg;
+	struct vmm_result res;
+	int r;
+
+	vmm_config_init(&cfg);
+	cfg.firmware = img;
+	cfg.firmware_size = size;
+	cfg.memory = memory;
+	cfg.nr_vcpus = vcpus;
+	r = launch(&cfg, false, SCHED_MODE_FREE, 1, &res, NULL);
+	if (r >= 0 || !strstr(res.error, want))
+		fail_msg("ret %d, error \"%s\", wanted \"%s\"", r, res.error,
+			 want);
+	assert_false(res.mrtd_valid);
+	assert_int_equal(res.pages_owned_after, 0);
+	vmm_result_free(&res);
+}
+
+static void test_malformed(void **state)
+{
+	struct fw fw;
+	size_t size;
+	u8 *img;
+
+	fw_get(&fw);
+
+	/* Truncated: the end, or the start (section data past the end). */
+	expect_launch_error(fw.img, fw.size - 0x100, 16ULL << 20, 1,
+			    "TDVF: no OVMF GUID table");
+	expect_launch_error(fw.img + 0x20000, fw.size - 0x20000, 16ULL << 20,
+			    1, "runs past the end of the 0x20000-byte image");
+	expect_launch_error(fw.img, 0, 16ULL << 20, 1, "TDVF: empty image");
+
+	/* Bad GUID table: the footer GUID, then the table length. */
+	fw.img[fw.size - 0x30] ^= 1;
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "no OVMF GUID table (footer GUID");
+	fw.img[fw.size - 0x30] ^= 1;
+	fw.img[fw.size - 0x32] = 17;
+	fw.img[fw.size - 0x31] = 0;
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "OVMF GUID table length 17");
+	free(fw.img);
+
+	/* Bad descriptor length. */
+	fw_get(&fw);
+	put32(fw.img + fw.desc + 4, 16 + 32 * 6 + 1);
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "descriptor Length 209 does not match its 6 section entries");
+	free(fw.img);
+
+	/* Misaligned section. */
+	fw_get(&fw);
+	put64(fw_sec(&fw, 3, F_ADDRESS), 0x80b800);
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "section 3 (TEMP_MEM) at 0x80b800 size 0x2000: MemoryAddress not 4 KiB aligned");
+	free(fw.img);
+
+	/* A section whose data lies beyond the file. */
+	fw_get(&fw);
+	put32(fw_sec(&fw, 0, F_DATA_OFFSET), fw.size - 0x1000);
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "section 0 (BFV)");
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "runs past the end of the 0x40000-byte image");
+	free(fw.img);
+
+	/* Unknown section type, and a td-shim type QEMU refuses. */
+	fw_get(&fw);
+	put32(fw_sec(&fw, 5, F_TYPE), 42);
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "section 5 has unknown type 42");
+	put32(fw_sec(&fw, 5, F_TYPE), TDVF_SECTION_PERM_MEM);
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "is a td-shim section type");
+	free(fw.img);
+
+	/* OVMF_CODE.fd alone: its metadata describes the combined image. */
+	if (!tdvf_load_file(OVMF_CODE_FD, &img, &size, NULL, 0)) {
+		expect_launch_error(img, size, 32ULL << 20, 1,
+				    "runs past the end of the");
+		free(img);
+	} else {
+		printf("# %s not installed: OVMF_CODE.fd case skipped\n",
+		       OVMF_CODE_FD);
+	}
+}
+
+/* What the launch itself refuses (the image is fine). */
+static void test_bad_config(void **state)
+{
+	struct fw fw;
+
+	fw_get(&fw);
+	/* TEMP_MEM at 8 MiB does not fit in 4 MiB of RAM (QEMU refuses too). */
+	expect_launch_error(fw.img, fw.size, 4ULL << 20, 1,
+			    "firmware section 2 (TEMP_MEM) at 0x810000+0x10000 is not in guest RAM");
+	expect_launch_error(fw.img, fw.size, 0, 1,
+			    "give a non-zero multiple of 2 MiB");
+	expect_launch_error(fw.img, fw.size, (16ULL << 20) + 4096, 1,
+			    "give a non-zero multiple of 2 MiB");
+	expect_launch_error(fw.img, fw.size, 16ULL << 20,
+			    TDXSIM_GUEST_MAX_VCPUS + 1, "at most 256 vCPUs");
+
+	/* A BFV above 4G and outside RAM has nowhere to go. */
+	put64(fw_sec(&fw, 0, F_ADDRESS), 0x200000000ULL);
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "firmware section 0 at 0x200000000+0x30000 is neither in RAM");
+	/* A section straddling the end of RAM. */
+	put64(fw_sec(&fw, 0, F_ADDRESS), 0xfe0000);
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "firmware section 0 at 0xfe0000+0x30000 is neither in RAM (0..0x1000000)");
+	free(fw.img);
+}
+
+/*
+ * A section with PAGE.AUG is not PAGE.ADDed: MRTD and the PAGE.ADD count are
+ * what mrtd_ref and tdvf_measure_counts() say, and the guest accepts the
+ * section's pages itself. A TD_HOB with PAGE.AUG cannot receive the HOB.
+ */
+static void test_page_aug_section(void **state)
+{
+	struct vmm_result base, res;
+	struct vmm_config cfg;
+	u8 ref[MRTD_SIZE];
+	struct fw fw;
+	int r;
+
+	vmm_config_init(&cfg);
+	cfg.memory = 16ULL << 20;
+	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &base, NULL);
+	if (r)
+		fail_msg("%d: %s", r, base.error);
+
+	fw_get(&fw);
+	put32(fw_sec(&fw, 5, F_ATTR), TDVF_ATTR_PAGE_AUG);  /* TEMP_MEM, 6 pages */
+	ref_mrtd(fw.img, fw.size, MRTD_REF_SINGLE_PASS, ref);
+	cfg.firmware = fw.img;
+	cfg.firmware_size = fw.size;
+	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &res, NULL);
+	if (r)
+		fail_msg("%d: %s", r, res.error);
+	assert_memory_equal(res.mrtd, ref, MRTD_SIZE);
+	assert_memory_not_equal(res.mrtd, base.mrtd, MRTD_SIZE);
+	assert_int_equal(res.page_adds, base.page_adds - 6);
+	assert_int_equal(res.td.seamcalls[LEAF_PAGE_ADD], res.page_adds);
+	assert_true(res.guest_finished);
+	assert_int_equal(res.guest.accepts_4k, base.guest.accepts_4k + 6);
+	assert_int_equal(res.pages_owned_after, 0);
+	vmm_result_free(&res);
+	vmm_result_free(&base);
+
+	put32(fw_sec(&fw, 5, F_ATTR), 0);
+	put32(fw_sec(&fw, 4, F_ATTR), TDVF_ATTR_PAGE_AUG);
+	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
+			    "firmware section 4 (TD_HOB) has PAGE.AUG");
+	free(fw.img);
+}
+
+/* Many mutated images: each launches or is refused; nothing crashes or leaks. */
+static void test_fuzz_launch(void **state)
+{
+	static const u32 fields[] = { F_DATA_OFFSET, F_RAW_SIZE, F_ADDRESS,
+				      F_MEM_SIZE, F_TYPE, F_ATTR };
+	static const u64 edges[] = { 0, 1, 0xfff, 0x1000, 0x2000, 0x10000,
+				     0x800000, 0x1000000, 0xffe00000,
+				     0xfffff000, 0x100000000ULL,
+				     0xffffffffULL, ~0ULL };
+	unsigned long launched = 0, refused = 0;
+	u64 rng = 0x9e3779b97f4a7c15ULL;
+	struct vmm_config cfg;
+	struct vmm_result res;
+	u8 ref[MRTD_SIZE];
+	struct fw fw, orig;
+	unsigned int it;
+	int r;
+
+	fw_get(&orig);
+	fw_get(&fw);
+	vmm_config_init(&cfg);
+	cfg.memory = 16ULL << 20;
+	for (it = 0; it < 150; it++) {
+		unsigned int k, n;
+
+		memcpy(fw.img, orig.img, fw.size);
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		n = 1 + (rng >> 60) % 3;
+		if (it % 3 == 1) {
+			/* Valid images: other BFV bytes, another section order. */
+			u8 tmp[TDVF_SECTION_SIZE];
+			u32 a = (rng >> 8) % 6, b = (rng >> 16) % 6;
+
+			for (k = 0; k < 8; k++)
+				fw.img[0x10000 + (rng >> (k * 2)) % 0x30000] ^=
+					1 + k;
+			memcpy(tmp, fw_sec(&fw, a, 0), sizeof(tmp));
+			memcpy(fw_sec(&fw, a, 0), fw_sec(&fw, b, 0),
+			       sizeof(tmp));
+			memcpy(fw_sec(&fw, b, 0), tmp, sizeof(tmp));
+			n = 0;
+		}
+		for (k = 0; k < n; k++) {
+			u32 sec, f;
+			u8 *p;
+
+			rng = rng * 6364136223846793005ULL +
+			      1442695040888963407ULL;
+			sec = (rng >> 33) % 7;	/* 6 sections + descriptor */
+			f = fields[(rng >> 40) % ARRAY_SIZE(fields)];
+			if (sec == 6) {
+				p = fw.img + fw.desc + 4 + 4 * ((rng >> 45) % 3);
+				put32(p, (u32)edges[(rng >> 50) %
+						    ARRAY_SIZE(edges)]);
+				continue;
+			}
+			p = fw_sec(&fw, sec, f);
+			if (f == F_ADDRESS || f == F_MEM_SIZE)
+				put64(p, edges[(rng >> 50) %
+					       ARRAY_SIZE(edges)]);
+			else if (rng & 1)
+				put32(p, (u32)edges[(rng >> 50) %
+						    ARRAY_SIZE(edges)]);
+			else
+				p[(rng >> 20) & 3] ^= 1u << ((rng >> 24) & 7);
+		}
+		cfg.firmware = fw.img;
+		cfg.firmware_size = fw.size;
+		cfg.measure_order = (it & 1) ? VMM_MEASURE_TWO_PASS :
+					       VMM_MEASURE_SINGLE_PASS;
+		r = launch(&cfg, false, SCHED_MODE_FREE, 1, &res, NULL);
+		if (r == 0) {
+			/* Whatever launched measured what mrtd_ref says. */
+			assert_true(res.mrtd_valid);
+			assert_int_equal(res.invariant_errors, 0);
+			ref_mrtd(fw.img, fw.size,
+				 (it & 1) ? MRTD_REF_TWO_PASS :
+					    MRTD_REF_SINGLE_PASS, ref);
+			if (memcmp(res.mrtd, ref, MRTD_SIZE))
+				fail_msg("iteration %u (%s): MRTD differs from mrtd_ref",
+					 it, (it & 1) ? "two-pass" : "single-pass");
+			launched++;
+		} else {
+			if (r > 0 || !res.error[0])
+				fail_msg("iteration %u: ret %d, error \"%s\"",
+					 it, r, res.error);
+			assert_false(res.mrtd_valid);
+			refused++;
+		}
+		assert_int_equal(res.pages_owned_after, 0);
+		vmm_result_free(&res);
+	}
+	printf("# %lu mutated images launched, %lu refused\n", launched,
+	       refused);
+	assert_true(launched >= 50);
+	assert_true(refused > 0);
+	free(fw.img);
+	free(orig.img);
+}
+
+/* A run that fails is reported as one (1, with the reason), not a crash. */
+static void test_failed_run(void **state)
+{
+	struct vmm_config cfg;
+	struct vmm_result res;
+	int r;
+
+	vmm_config_init(&cfg);
+	cfg.memory = 16ULL << 20;
+	cfg.accept = TDXSIM_ACCEPT_4K;
+	cfg.design.gmem_hugepages = 1;
+	cfg.design.accept_level = TDXSIM_ACCEPT_LEVEL_IGNORE;
+	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &res, NULL);
+	assert_int_equal(r, 1);
+	assert_true(res.livelock);
+	assert_non_null(strstr(res.error, "livelock"));
+	assert_false(res.guest_finished);
+	assert_int_equal(res.pages_owned_after, 0);
+	vmm_result_free(&res);
+	lockdep_reset();
+
+	/* The upstream design runs the same guest to the end. */
+	cfg.design.accept_level = TDXSIM_ACCEPT_LEVEL_SPLIT_INHIBIT;
+	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &res, NULL);
+	if (r)
+		fail_msg("%d: %s", r, res.error);
+	assert_true(res.guest_finished);
+	vmm_result_free(&res);
+}
+
+/*
+ * A SEAMCALL that fails during the build or the run: the launch reports
+ * where, and teardown still reclaims every page from the module.
+ */
+static void test_injected_failures(void **state)
+{
+	static const struct {
+		u32 leaf, nth;
+		bool run;
+		const char *want;
+	} cases[] = {
+		{ LEAF_PAGE_ADD, 5, false, "KVM_TDX_INIT_MEM_REGION section 0 (BFV)" },
+		{ LEAF_MR_EXTEND, 100, false, "KVM_TDX_INIT_MEM_REGION section 0 (BFV)" },
+		{ 3 /* TDH.MEM.SEPT.ADD */, 1, false, "KVM_TDX_INIT_MEM_REGION" },
+		{ 17 /* TDH.MR.FINALIZE */, 1, false, "KVM_TDX_FINALIZE_VM" },
+		{ LEAF_PAGE_AUG, 50, true, "the VM was marked bugged or dead" },
+	};
+	struct tdxsim_inject_fault inj;
+	struct vmm_config cfg;
+	struct vmm_result res;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		vmm_config_init(&cfg);
+		cfg.memory = 16ULL << 20;
+		cfg.nr_vcpus = 2;
+		inj = (struct tdxsim_inject_fault){
+			.leaf = cases[i].leaf, .nth = cases[i].nth,
+			.status = 0xC000010000000000ULL, /* TDX_OPERAND_INVALID */
+		};
+		cfg.inject = &inj;
+		cfg.nr_inject = 1;
+		r = launch(&cfg, cases[i].run, SCHED_MODE_FREE, 1, &res, NULL);
+		if (!strstr(res.error, cases[i].want))
+			fail_msg("leaf %u: ret %d, error \"%s\", wanted \"%s\"",
+				 cases[i].leaf, r, res.error, cases[i].want);
+		if (cases[i].run) {
+			assert_int_equal(r, 1);
+			assert_true(res.vm_dead);
+			assert_true(res.mrtd_valid);
+		} else {
+			assert_true(r < 0);
+			assert_false(res.mrtd_valid);
+		}
+		assert_int_equal(res.pages_owned_after, 0);
+		vmm_result_free(&res);
+	}
+	lockdep_reset();
+}
+
+/* --- the workload matrix ---------------------------------------------- */
+
+static void config_small(struct vmm_config *cfg, const char *workload,
+			 unsigned int vcpus)
+{
+	vmm_config_init(cfg);
+	cfg->memory = 16ULL << 20;
+	cfg->nr_vcpus = vcpus;
+	cfg->workload = workload;
+	if (!strcmp(workload, "convert-churn"))
+		cfg->nr_ops = 3;
+	else if (!strcmp(workload, "random"))
+		cfg->nr_ops = 40;
+	else
+		cfg->nr_ops = 8;
+}
+
+static void check_clean_run(const char *what, int r,
+			    const struct vmm_result *res,
+			    const struct sched_result *sr)
+{
+	unsigned int i;
+
+	if (r || sr->verdict != SCHED_OK)
+		fail_msg("%s: ret %d, verdict %s: %s", what, r,
+			 sched_verdict_name(sr->verdict), res->error);
+	assert_int_equal(res->guest_data_failures, 0);
+	assert_true(res->guest_finished);
+	assert_int_equal(res->invariant_errors, 0);
+	assert_false(res->vm_dead);
+	assert_false(res->livelock);
+	assert_int_equal(res->kvm.vm_bugged, 0);
+	assert_int_equal(res->pages_owned_after, 0);
+	assert_true(res->mrtd_valid);
+	assert_true(res->guest.bytes_verified > 0);
+	for (i = 0; i < res->nr_vcpus; i++) {
+		assert_true(res->vcpu[i].halted);
+		assert_int_equal(res->vcpu[i].last_errno, 0);
+	}
+	if (lockdep_nr_reports())
+		fail_msg("%s: %u lock-validator reports", what,
+			 lockdep_nr_reports());
+}
+
+static void test_matrix(void **state)
+{
+	static const unsigned int vcpus[] = { 1, 2, 4 };
+	static const enum sched_mode modes[] = { SCHED_MODE_FREE,
+						 SCHED_MODE_DETERMINISTIC };
+	const struct tdxsim_guest_workload *wl;
+	u64 pamt_before = 0;
+	size_t nw, w;
+	unsigned int m, c;
+
+	wl = tdxsim_guest_workloads(&nw);
+	assert_true(nw >= 4);
+	for (w = 0; w < nw; w++)
+		for (m = 0; m < ARRAY_SIZE(modes); m++)
+			for (c = 0; c < ARRAY_SIZE(vcpus); c++) {
+				struct vmm_config cfg;
+				struct vmm_result res;
+				struct sched_result sr;
+				char what[128];
+				int r;
+
+				snprintf(what, sizeof(what), "%s %s %u vCPUs",
+					 wl[w].name, m ? "deterministic" :
+							 "free", vcpus[c]);
+				config_small(&cfg, wl[w].name, vcpus[c]);
+				cfg.seed = 7 + c;
+				r = launch(&cfg, true, modes[m], 7 + c, &res,
+					   &sr);
+				check_clean_run(what, r, &res, &sr);
+				if (w || m || c)
+					assert_int_equal(res.pamt_violations,
+							 pamt_before);
+				pamt_before = res.pamt_violations;
+				vmm_result_free(&res);
+			}
+}
+
+/* Deterministic mode: a seed replays the same run; another seed may not. */
+static void test_replay(void **state)
+{
+	struct vmm_result a, b;
+	struct sched_result sa, sb;
+	struct vmm_config cfg;
+
+	config_small(&cfg, "convert-churn", 2);
+	check_clean_run("replay 1",
+			launch(&cfg, true, SCHED_MODE_DETERMINISTIC, 11, &a,
+			       &sa), &a, &sa);
+	check_clean_run("replay 2",
+			launch(&cfg, true, SCHED_MODE_DETERMINISTIC, 11, &b,
+			       &sb), &b, &sb);
+	assert_int_equal(sa.steps, sb.steps);
+	assert_int_equal(sa.switches, sb.switches);
+	assert_memory_equal(a.td.seamcalls, b.td.seamcalls,
+			    sizeof(a.td.seamcalls));
+	assert_memory_equal(a.td.busy, b.td.busy, sizeof(a.td.busy));
+	assert_int_equal(a.td.cost_ns, b.td.cost_ns);
+	assert_memory_equal(&a.guest, &b.guest, sizeof(a.guest));
+	assert_int_equal(a.kvm.faults, b.kvm.faults);
+	assert_int_equal(a.kvm.conversions, b.kvm.conversions);
+	vmm_result_free(&a);
+	vmm_result_free(&b);
+}
+
+/* Progress counters (the tdxsim run display) follow a free-mode run. */
+static void test_progress(void **state)
+{
+	struct tdxsim_guest_stats st;
+	struct vmm_progress p;
+	struct vmm_config cfg;
+	struct vmm_result res;
+	struct sched_result sr;
+
+	vmm_progress_init(&p);
+	assert_false(vmm_progress_guest_stats(&p, &st));
+	config_small(&cfg, "lazy-accept", 2);
+	cfg.progress = &p;
+	check_clean_run("progress", launch(&cfg, true, SCHED_MODE_FREE, 1,
+					   &res, &sr), &res, &sr);
+	assert_int_equal(p.phase, VMM_PHASE_DONE);
+	assert_int_equal(p.vcpus_done, 2);
+	assert_int_equal(p.kvm_runs, res.vcpu[0].runs + res.vcpu[1].runs);
+	/* The guest is gone after the launch: no stale pointer. */
+	assert_false(vmm_progress_guest_stats(&p, &st));
+	assert_int_equal(st.accepts_4k, 0);
+	vmm_result_free(&res);
+	vmm_progress_destroy(&p);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest launch_tests[] = {
+		cmocka_unit_test(test_ovmf_fd),
+		cmocka_unit_test(test_ovmf_run),
+		cmocka_unit_test(test_builtin_mrtd),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_page_aug_section),
+		cmocka_unit_test(test_fuzz_launch),
+		cmocka_unit_test(test_failed_run),
+		cmocka_unit_test(test_injected_failures),
+	};
+	const struct CMUnitTest matrix_tests[] = {
+		cmocka_unit_test(test_matrix),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_progress),
+	};
+	const char *group = argc > 1 ? argv[1] : "all";
+	int r = 0;
+
+	if (strcmp(group, "matrix"))
+		r |= cmocka_run_group_tests_name("launch", launch_tests, NULL,
+						 NULL);
+	if (strcmp(group, "launch"))
+		r |= cmocka_run_group_tests_name("matrix", matrix_tests, NULL,
+						 NULL);
+	return r;
+}

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tdxsim scenario NAME --design before|upstream [--seed S]
+ * tdxsim explore NAME --design D --schedules N [--strategy random|pct]
+ *
+ * The seed patches' bugs on demand (src/vmm/scenario.h): one run with a
+ * seed, or many seeds to find the failing interleavings.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "vmm/design.h"
+#include "vmm/scenario.h"
+
+static void list_scenarios(void)
+{
+	const struct scenario *s;
+	size_t i, n;
+
+	s = scenario_list(&n);
+	for (i = 0; i < n; i++)
+		printf("%-22s seed %s: %s\n", s[i].name, s[i].seed_patch,
+		       s[i].summary);
+}
+
+static int parse_u64(const char *s, u64 *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return (errno || !*s || *end || *s == '-') ? -EINVAL : 0;
+}
+
+static int parse_strategy(const char *s, enum sched_strategy *out)
+{
+	if (!strcmp(s, "random"))
+		*out = SCHED_STRATEGY_RANDOM;
+	else if (!strcmp(s, "pct"))
+		*out = SCHED_STRATEGY_PCT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const char *strategy_name(enum sched_strategy s)
+{
+	return s == SCHED_STRATEGY_PCT ? "pct" : "random";
+}
+
+static const char *design_label(const char *d)
+{
+	return d ? d : "upstream";
+}
+
+static void print_replay(const struct scenario *s, const char *design,
+			 u64 seed, enum sched_strategy strat)
+{
+	printf("replay: tdxsim scenario %s --design %s --seed %llu%s\n",
+	       s->name, design_label(design), (unsigned long long)seed,
+	       strat == SCHED_STRATEGY_PCT ? " --strategy pct" : "");
+}
+
+/* Check the scenario name and the design text; prints usage errors. */
+static int resolve(const char *cmd, int argc, char **argv, int optind_,
+		   const char *design, const struct scenario **out)
+{
+	struct tdxsim_design d;
+	char err[256];
+
+	if (argc - optind_ != 1)
+		return usage_error(cmd, argc - optind_ ?
+				   "takes one scenario NAME" :
+				   "needs a scenario NAME (see --list)");
+	*out = scenario_find(argv[optind_]);
+	if (!*out)
+		return usage_error(cmd, "unknown scenario '%s' (see --list)",
+				   argv[optind_]);
+	if (scenario_design(*out, design, &d, err, sizeof(err)))
+		return usage_error(cmd, "--design: %s", err);
+	return 0;
+}
+
+int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "list", no_argument, NULL, 'l' },
+		{ "design", required_argument, NULL, 'd' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "strategy", required_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct scenario *s;
+	struct scenario_opts o;
+	struct scenario_result res;
+	char design[512];
+	bool verbose = false;
+	int c, r;
+
+	scenario_opts_init(&o);
+	o.extra = true;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":hv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			list_scenarios();
+			return 0;
+		case 'd':
+			o.design = optarg;
+			break;
+		case 's':
+			if (parse_u64(optarg, &o.seed) || !o.seed)
+				return usage_error(cmd->name,
+						   "--seed needs a number >= 1, got '%s'",
+						   optarg);
+			break;
+		case 'S':
+			if (parse_strategy(optarg, &o.strategy))
+				return usage_error(cmd->name,
+						   "--strategy is random or pct, got '%s'",
+						   optarg);
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			fputs(cmd->help, stdout);
+			return 0;
+		case ':':
+			return usage_error(cmd->name, "option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return usage_error(cmd->name, "unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	r = resolve(cmd->name, argc, argv, optind, o.design, &s);
+	if (r)
+		return r;
+
+	scenario_run(s, &o, &res);
+	vmm_design_string(&res.design, design, sizeof(design));
+	if (res.failed || res.error || verbose)
+		fputs(res.report, stdout);
+	else
+		printf("scenario %s (seed %s), design %s (%s)\nseed %llu, strategy %s: %s, %llu schedule points, %.1f ms\n",
+		       s->name, s->seed_patch, design_label(o.design), design,
+		       (unsigned long long)res.seed,
+		       strategy_name(o.strategy),
+		       sched_verdict_name(res.verdict),
+		       (unsigned long long)res.steps, res.seconds * 1e3);
+	if (res.error)
+		printf("ERROR: %s\n", res.summary);
+	else
+		printf("%s: %s\n", res.failed ? "FAILURE OBSERVED" : "CLEAN",
+		       res.summary);
+	if (res.extra_ran) {
+		printf("\nthe cost seed %s accepts (an injected S-EPT zap failure):\n",
+		       s->seed_patch);
+		if (verbose && res.extra_report)
+			fputs(res.extra_report, stdout);
+		printf("  %s\n", res.extra_summary);
+	}
+	if (res.failed || res.error)
+		print_replay(s, o.design, res.seed, o.strategy);
+	r = (res.failed || res.error) ? 1 : 0;
+	scenario_result_free(&res);
+	return r;
+}
+
+/* Keep stdin/out/err only across the re-exec (tdxsim's descriptors go). */
+static void cloexec_all(void)
+{
+	struct rlimit rl;
+	int fd, max = 1024;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 65536)
+		max = (int)rl.rlim_cur;
+	for (fd = 3; fd < max; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+
+		if (fl >= 0)
+			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+	}
+}
+
+struct explore_state {
+	u64 runs, failures, first_seed, first_index;
+	double first_seconds, seconds;
+	bool found;
+};
+
+int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "design", required_argument, NULL, 'd' },
+		{ "schedules", required_argument, NULL, 'n' },
+		{ "strategy", required_argument, NULL, 'S' },
+		{ "first-seed", required_argument, NULL, 'f' },
+		{ "stop-on-failure", no_argument, NULL, 'x' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "resume", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct scenario_explore_opts eo = { .first_seed = 1, .schedules = 1000 };
+	struct scenario_explore_result er;
+	struct explore_state st = { 0 };
+	const struct scenario *s;
+	const char *design = NULL, *resume = NULL;
+	char dtext[512];
+	int c, r;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":hxq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			design = optarg;
+			break;
+		case 'n':
+			if (parse_u64(optarg, &eo.schedules) || !eo.schedules)
+				return usage_error(cmd->name,
+						   "--schedules needs a number >= 1, got '%s'",
+						   optarg);
+			break;
+		case 'f':
+			if (parse_u64(optarg, &eo.first_seed) || !eo.first_seed)
+				return usage_error(cmd->name,
+						   "--first-seed needs a number >= 1, got '%s'",
+						   optarg);
+			break;
+		case 'S':
+			if (parse_strategy(optarg, &eo.strategy))
+				return usage_error(cmd->name,
+						   "--strategy is random or pct, got '%s'",
+						   optarg);
+			break;
+		case 'x':
+			eo.stop_on_failure = true;
+			break;
+		case 'q':
+			eo.quiet = true;
+			break;
+		case 'R':
+			resume = optarg;
+			break;
+		case 'h':
+			fputs(cmd->help, stdout);
+			return 0;
+		case ':':
+			return usage_error(cmd->name, "option '%s' needs a value",
+					   argv[optind - 1]);
+		default:
+			return usage_error(cmd->name, "unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	r = resolve(cmd->name, argc, argv, optind, design, &s);
+	if (r)
+		return r;
+	if (resume) {
+		unsigned long long a, b, f, i, fu, su;
+
+		if (sscanf(resume, "%llu,%llu,%llu,%llu,%llu,%llu", &a, &b, &f,
+			   &i, &fu, &su) != 6)
+			return usage_error(cmd->name, "bad --resume state");
+		st.runs = a;
+		st.failures = b;
+		st.first_seed = f;
+		st.first_index = i;
+		st.found = i != 0;
+		st.first_seconds = fu / 1e6;
+		st.seconds = su / 1e6;
+	} else {
+		struct tdxsim_design d;
+		char err[8];
+
+		scenario_design(s, design, &d, err, sizeof(err));
+		vmm_design_string(&d, dtext, sizeof(dtext));
+		printf("explore %s (seed %s), design %s (%s), strategy %s, seeds %llu..%llu\n",
+		       s->name, s->seed_patch, design_label(design), dtext,
+		       strategy_name(eo.strategy),
+		       (unsigned long long)eo.first_seed,
+		       (unsigned long long)(eo.first_seed + eo.schedules - 1));
+		fflush(stdout);
+	}
+
+	scenario_explore(s, design, &eo, &er);
+	if (er.found && !st.found) {
+		st.found = true;
+		st.first_seed = er.first_seed;
+		st.first_index = st.runs + er.first_index;
+		st.first_seconds = st.seconds + er.first_seconds;
+		printf("first failure: seed %llu, schedule %llu, after %.3f s\n  %s\n",
+		       (unsigned long long)st.first_seed,
+		       (unsigned long long)st.first_index, st.first_seconds,
+		       er.first.summary);
+		print_replay(s, design, st.first_seed, eo.strategy);
+		fputs(er.first.report, stdout);
+		fflush(stdout);
+	}
+	if (er.found)
+		scenario_result_free(&er.first);
+	st.runs += er.runs;
+	st.failures += er.failures;
+	st.seconds += er.seconds;
+
+	if (er.stopped && er.runs < eo.schedules &&
+	    !(eo.stop_on_failure && st.found)) {
+		/*
+		 * The stuck runs' VMs can't be torn down and hold HKIDs: go on
+		 * in a fresh process image.
+		 */
+		char state[160], n[32], first[32];
+		char *args[16];
+		int k = 0;
+
+		snprintf(state, sizeof(state), "%llu,%llu,%llu,%llu,%llu,%llu",
+			 (unsigned long long)st.runs,
+			 (unsigned long long)st.failures,
+			 (unsigned long long)st.first_seed,
+			 (unsigned long long)(st.found ? st.first_index : 0),
+			 (unsigned long long)(st.first_seconds * 1e6),
+			 (unsigned long long)(st.seconds * 1e6));
+		snprintf(n, sizeof(n), "%llu",
+			 (unsigned long long)(eo.schedules - er.runs));
+		snprintf(first, sizeof(first), "%llu",
+			 (unsigned long long)(eo.first_seed + er.runs));
+		args[k++] = "tdxsim";
+		args[k++] = "explore";
+		args[k++] = (char *)s->name;
+		args[k++] = "--design";
+		args[k++] = (char *)design_label(design);
+		args[k++] = "--schedules";
+		args[k++] = n;
+		args[k++] = "--first-seed";
+		args[k++] = first;
+		args[k++] = "--strategy";
+		args[k++] = (char *)strategy_name(eo.strategy);
+		args[k++] = "--resume";
+		args[k++] = state;
+		if (eo.quiet)
+			args[k++] = "--quiet";
+		args[k] = NULL;
+		fflush(stdout);
+		fflush(stderr);
+		cloexec_all();
+		execv("/proc/self/exe", args);
+		fprintf(stderr, "tdxsim explore: re-exec failed: %s\n",
+			strerror(errno));
+		return 1;
+	}
+
+	printf("result: %llu of %llu schedules failed, %.2f s (%.2f ms per schedule)\n",
+	       (unsigned long long)st.failures, (unsigned long long)st.runs,
+	       st.seconds, st.runs ? st.seconds * 1e3 / st.runs : 0.0);
+	if (st.found)
+		printf("first failing seed: %llu (schedule %llu, %.3f s)\n",
+		       (unsigned long long)st.first_seed,
+		       (unsigned long long)st.first_index, st.first_seconds);
+	else
+		printf("no failure in %llu schedules\n",
+		       (unsigned long long)st.runs);
+	return st.failures ? 1 : 0;
+}
