@@ -408,20 +408,11 @@ static void test_punch_stress_deterministic(void **state)
 		}
 		s.td = &td;
 		assert_int_equal(sched_run(&cfg, stress_task, &s, &res), 0);
-		if (res.verdict != SCHED_OK) {
-			struct tdxsim_td_stats ms;
-			struct tdxsim_stats ks;
-			int k;
-
-			print_error("seed %llu: %s\n", (unsigned long long)seed,
-				    sched_verdict_name(res.verdict));
-			td_module_stats(&td, &ms);
-			td_kvm_stats(&td, &ks);
-			for (k = 0; k < 80; k++)
-				if (ms.exits[k])
-					print_error("DBG exit %d: %llu\n", k, (unsigned long long)ms.exits[k]);
-			print_error("DBG faults %llu retries %llu busy %llu\n", (unsigned long long)ks.faults, (unsigned long long)ks.fault_retries, (unsigned long long)ms.busy[TDH_VP_ENTER]);
-		}
+		if (res.verdict != SCHED_OK)
+			print_error("seed %llu: %s (replay: MMU_TEST_SEED=%llu)\n",
+				    (unsigned long long)seed,
+				    sched_verdict_name(res.verdict),
+				    (unsigned long long)seed);
 		assert_int_equal(res.verdict, SCHED_OK);
 		stress_check(&td);
 		td_destroy(&td);

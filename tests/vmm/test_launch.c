@@ -9,14 +9,14 @@
  *            impossible configurations refused with their message, nothing
  *            left behind in the module; a PAGE.AUG section left to the
  *            guest; a fuzz loop of mutated images (each refused, or measured
- *            as mrtd_ref says); a run that fails (a livelocked guest)
- *            reported as a failure; SEAMCALL failures injected during the
- *            build and the run, after which teardown still reclaims all.
+ *            as mrtd_ref says); RAM above 4G; a run that fails (a livelocked
+ *            guest) reported as a failure; SEAMCALL failures injected during
+ *            the build and the run, after which teardown still reclaims all.
  *   matrix   every workload x {free, deterministic} x {1, 2, 4} vCPUs on a
  *            small TD: guest data checks pass, the guest finishes, the
  *            invariant checker passes, the VM is alive, teardown leaves the
  *            module owning nothing, no lock-validator report; the same seed
- *            replays the same run.
+ *            replays the same run; the progress counters of a free run.
  *
  * The program runs one group, named by its first argument (default: both).
  */
@@ -570,6 +570,37 @@ static void test_fuzz_launch(void **state)
 	free(orig.img);
 }
 
+/* RAM above 2 GiB continues at 4 GiB (its own slot); a guest uses both. */
+static void test_high_ram(void **state)
+{
+	static const char prog[] =
+		"accept 0x100000000 4M\n"
+		"write 0x100000000 4M\n"
+		"read 0x100000000 4M\n"
+		"accept 0x7fe00000 2M\n"
+		"write 0x7fe00000 8K\n"
+		"read 0x7fe00000 8K\n";
+	struct vmm_config cfg;
+	struct vmm_result res;
+	int r;
+
+	vmm_config_init(&cfg);
+	cfg.memory = (2ULL << 30) + (4ULL << 20);
+	cfg.program = prog;
+	cfg.program_name = "high-ram";
+	cfg.design.gmem_hugepages = 1;
+	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &res, NULL);
+	if (r)
+		fail_msg("%d: %s", r, res.error);
+	assert_true(res.guest_finished);
+	assert_int_equal(res.guest.accepts_2m, 3);
+	assert_int_equal(res.guest.bytes_verified, (4 << 20) + 8192);
+	assert_int_equal(res.guest_data_failures, 0);
+	assert_int_equal(res.invariant_errors, 0);
+	assert_int_equal(res.pages_owned_after, 0);
+	vmm_result_free(&res);
+}
+
 /* A run that fails is reported as one (1, with the reason), not a crash. */
 static void test_failed_run(void **state)
 {
@@ -794,6 +825,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_page_aug_section),
 		cmocka_unit_test(test_fuzz_launch),
+		cmocka_unit_test(test_high_ram),
 		cmocka_unit_test(test_failed_run),
 		cmocka_unit_test(test_injected_failures),
 	};
