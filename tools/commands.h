@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "base/compiler.h"
+#include "base/sched.h"
 #include "vmm/tdvf.h"
 
 #define EXIT_USAGE	2
@@ -23,6 +24,12 @@ struct tdxsim_cmd {
 int usage_error(const char *cmd, const char *fmt, ...) __printf(2, 3);
 /* Print @s as a JSON string literal. */
 void json_string(FILE *f, const char *s);
+/* A strictly parsed unsigned number (decimal or 0x hex): 0 or -EINVAL. */
+int parse_u64(const char *s, u64 *out);
+/* A non-zero size with an optional K/M/G/T suffix ("256M"): 0 or -EINVAL. */
+int parse_size(const char *s, u64 *out);
+/* "random" or "pct": 0 or -EINVAL. */
+int parse_strategy(const char *s, enum sched_strategy *out);
 /* Print the section table of @info as a JSON array. */
 void info_json_sections(const struct tdvf_info *info);
 

@@ -106,18 +106,6 @@ struct run_opts {
 	char *compare_text;
 };
 
-/* A strictly parsed unsigned number (decimal or 0x hex). */
-static int parse_u64(const char *s, u64 *out)
-{
-	char *end;
-
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return (*end || errno) ? -EINVAL : 0;
-}
-
 /* Parse "KEY=V1,V2[,...]" for --compare; the values are checked later. */
 static int parse_compare(struct run_opts *o, const char *text)
 {
@@ -140,41 +128,6 @@ static int parse_compare(struct run_opts *o, const char *text)
 		o->compare_values[o->nr_compare++] = tok;
 	}
 	return o->nr_compare >= 2 ? 0 : -EINVAL;
-}
-
-static int parse_size(const char *s, u64 *out)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
-	u64 mul = 1;
-
-	if (end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mul = 1ULL << 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1ULL << 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1ULL << 30;
-		end++;
-		break;
-	}
-	if (*end == 'i' || *end == 'B')
-		end++;
-	if (*end == 'B')
-		end++;
-	if (*end || !v || v > (~0ULL) / mul)
-		return -EINVAL;
-	*out = v * mul;
-	return 0;
 }
 
 static char *read_file(const char *path, char *err, size_t errlen)
@@ -305,11 +258,7 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 			o->vmm.seed = n;
 			break;
 		case 'S':
-			if (!strcmp(optarg, "random"))
-				o->sched.strategy = SCHED_STRATEGY_RANDOM;
-			else if (!strcmp(optarg, "pct"))
-				o->sched.strategy = SCHED_STRATEGY_PCT;
-			else
+			if (parse_strategy(optarg, &o->sched.strategy))
 				return usage_error(cmd->name,
 						   "--strategy %s: random or pct",
 						   optarg);

@@ -30,26 +30,6 @@ static void list_scenarios(void)
 		       s[i].summary);
 }
 
-static int parse_u64(const char *s, u64 *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return (errno || !*s || *end || *s == '-') ? -EINVAL : 0;
-}
-
-static int parse_strategy(const char *s, enum sched_strategy *out)
-{
-	if (!strcmp(s, "random"))
-		*out = SCHED_STRATEGY_RANDOM;
-	else if (!strcmp(s, "pct"))
-		*out = SCHED_STRATEGY_PCT;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static const char *strategy_name(enum sched_strategy s)
 {
 	return s == SCHED_STRATEGY_PCT ? "pct" : "random";

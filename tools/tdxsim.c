@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "tdxsim/guest.h"
 #include "vmm/tdvf.h"
 
 static const char *prog = "tdxsim";
@@ -31,6 +32,38 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry '%s %s%s--help' for more information.\n", prog,
 		cmd ? cmd : "", cmd ? " " : "");
 	return EXIT_USAGE;
+}
+
+int parse_u64(const char *s, u64 *out)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return (*end || errno) ? -EINVAL : 0;
+}
+
+int parse_size(const char *s, u64 *out)
+{
+	uint64_t v;
+
+	if (tdxsim_guest_parse_size(s, &v) || !v)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_strategy(const char *s, enum sched_strategy *out)
+{
+	if (!strcmp(s, "random"))
+		*out = SCHED_STRATEGY_RANDOM;
+	else if (!strcmp(s, "pct"))
+		*out = SCHED_STRATEGY_PCT;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 void json_string(FILE *f, const char *s)
