@@ -139,14 +139,7 @@ u64 seam_vp_enter(struct seam_call *c)
 	if (err)
 		return err;
 	td = v->td;
-	err = td_check_build_state(td);
-	if (err)
-		goto unlock;
-	if (!td_op_state_allows(td, c->leaf)) {
-		err = TDX_OP_STATE_INCORRECT;
-		goto unlock;
-	}
-	err = td_lock_op_state(td);
+	err = td_check_state_lock_op(td, c->leaf);
 	if (err)
 		goto unlock;
 	if (READ_ONCE(v->state) != VCPU_READY &&

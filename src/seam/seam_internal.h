@@ -373,6 +373,12 @@ u64 td_check_build_state(struct tdx_td *td);
 bool td_op_state_allows(struct tdx_td *td, unsigned int leaf);
 /* Take the OP_STATE lock shared (BUSY|OP_STATE). */
 u64 td_lock_op_state(struct tdx_td *td);
+/*
+ * The common leaf prologue after the TDR is locked: the build-state checks,
+ * OP_STATE allowing @leaf (else TDX_OP_STATE_INCORRECT), then OPST:S. 0 or
+ * the status; nothing is left held on failure.
+ */
+u64 td_check_state_lock_op(struct tdx_td *td, unsigned int leaf);
 void td_unlock_op_state(struct tdx_td *td);
 /* Verify a GPA|level operand (reference §1.2); 0 or OPERAND_INVALID|RCX. */
 u64 td_check_gpa_level(struct tdx_td *td, u64 rcx, int min_level,

@@ -894,14 +894,7 @@ u64 seam_mem_track(struct seam_call *c)
 	if (err)
 		return err;
 	c->td = td;
-	err = td_check_build_state(td);
-	if (err)
-		goto unlock_tdr;
-	if (!td_op_state_allows(td, c->leaf)) {
-		err = TDX_OP_STATE_INCORRECT;
-		goto unlock_tdr;
-	}
-	err = td_lock_op_state(td);
+	err = td_check_state_lock_op(td, c->leaf);
 	if (err)
 		goto unlock_tdr;
 	if (!sharex_try_excl(&td->epoch_lock)) {

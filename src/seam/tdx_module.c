@@ -286,6 +286,17 @@ u64 td_lock_op_state(struct tdx_td *td)
 	return TDX_SUCCESS;
 }
 
+u64 td_check_state_lock_op(struct tdx_td *td, unsigned int leaf)
+{
+	u64 err = td_check_build_state(td);
+
+	if (err)
+		return err;
+	if (!td_op_state_allows(td, leaf))
+		return TDX_OP_STATE_INCORRECT;
+	return td_lock_op_state(td);
+}
+
 void td_unlock_op_state(struct tdx_td *td)
 {
 	sharex_hp_release_shared(&td->op_state_lock);
@@ -682,14 +693,7 @@ static u64 seam_mng_rd(struct seam_call *c)
 	if (err)
 		return err;
 	c->td = td;
-	err = td_check_build_state(td);
-	if (err)
-		goto unlock_tdr;
-	if (!td_op_state_allows(td, c->leaf)) {
-		err = TDX_OP_STATE_INCORRECT;
-		goto unlock_tdr;
-	}
-	err = td_lock_op_state(td);
+	err = td_check_state_lock_op(td, c->leaf);
 	if (err)
 		goto unlock_tdr;
 	if (field >= TDCS_MR_TD(0) && field <= TDCS_MR_TD(5)) {
@@ -755,14 +759,7 @@ static u64 seam_vp_create(struct seam_call *c)
 	if (err)
 		return err;
 	c->td = td;
-	err = td_check_build_state(td);
-	if (err)
-		goto unlock_tdr;
-	if (!td_op_state_allows(td, c->leaf)) {
-		err = TDX_OP_STATE_INCORRECT;
-		goto unlock_tdr;
-	}
-	err = td_lock_op_state(td);
+	err = td_check_state_lock_op(td, c->leaf);
 	if (err)
 		goto unlock_tdr;
 	err = lock_new_page(page, TDX_OPERAND_ID_RCX);
@@ -803,14 +800,7 @@ static u64 seam_vp_addcx(struct seam_call *c)
 	if (err)
 		return err;
 	td = v->td;
-	err = td_check_build_state(td);
-	if (err)
-		goto unlock;
-	if (!td_op_state_allows(td, c->leaf)) {
-		err = TDX_OP_STATE_INCORRECT;
-		goto unlock;
-	}
-	err = td_lock_op_state(td);
+	err = td_check_state_lock_op(td, c->leaf);
 	if (err)
 		goto unlock;
 	if (v->state != VCPU_UNINITIALIZED) {
@@ -850,14 +840,7 @@ static u64 seam_vp_init(struct seam_call *c)
 	if (err)
 		return err;
 	td = v->td;
-	err = td_check_build_state(td);
-	if (err)
-		goto unlock;
-	if (!td_op_state_allows(td, c->leaf)) {
-		err = TDX_OP_STATE_INCORRECT;
-		goto unlock;
-	}
-	err = td_lock_op_state(td);
+	err = td_check_state_lock_op(td, c->leaf);
 	if (err)
 		goto unlock;
 	if (v->num_tdcx != TDX_NR_TDCX_PAGES) {
