@@ -12,10 +12,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "base/sched.h"
-#include "base/stats.h"
-#include "vmm/vmm.h"
+#include "tdxsim/sched.h"
+#include "tdxsim/vmm.h"
+#include "ulib/compiler.h"
+
+static u64 bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 #define ROUNDS		3	/* wall time: best of */
 #define LEAF_PAGE_AUG	6
@@ -35,8 +44,8 @@ struct sample {
 };
 
 struct launch_ctx {
-	struct vmm_config *cfg;
-	struct vmm_result res;
+	struct tdxsim_vmm_config *cfg;
+	struct tdxsim_vmm_result res;
 	int ret;
 };
 
@@ -44,38 +53,38 @@ static int launch_fn(void *arg)
 {
 	struct launch_ctx *ctx = arg;
 
-	ctx->ret = vmm_launch(ctx->cfg, true, &ctx->res);
+	ctx->ret = tdxsim_vmm_launch(ctx->cfg, true, &ctx->res);
 	return 0;
 }
 
 static void measure(const char *workload, u64 memory, unsigned int vcpus,
 		    bool huge, struct sample *s)
 {
-	struct vmm_config cfg;
-	struct sched_config sc;
+	struct tdxsim_vmm_config cfg;
+	struct tdxsim_sched_config sc;
 	unsigned int round, i;
 
 	memset(s, 0, sizeof(*s));
 	s->wall_ns = ~0ULL;
-	vmm_config_init(&cfg);
+	tdxsim_vmm_config_init(&cfg);
 	cfg.memory = memory;
 	cfg.nr_vcpus = vcpus;
 	cfg.workload = workload;
 	cfg.design.gmem_hugepages = huge;
-	sched_config_init(&sc);
+	tdxsim_sched_config_init(&sc);
 	for (round = 0; round < ROUNDS; round++) {
 		struct launch_ctx ctx = { .cfg = &cfg };
-		struct sched_result sr;
-		u64 t0 = ktime_get_ns(), wall;
+		struct tdxsim_sched_result sr;
+		u64 t0 = bench_now_ns(), wall;
 
-		if (sched_run(&sc, launch_fn, &ctx, &sr) || ctx.ret) {
+		if (tdxsim_sched_run(&sc, launch_fn, &ctx, &sr) || ctx.ret) {
 			fprintf(stderr, "bench_hugepages: %s (%s): %s\n",
 				workload, huge ? "2M" : "4K",
 				ctx.res.error[0] ? ctx.res.error :
 						   "the run failed");
 			exit(1);
 		}
-		wall = ktime_get_ns() - t0;
+		wall = bench_now_ns() - t0;
 		s->wall_ns = min(s->wall_ns, wall);
 		/* The counts are the same every round; keep the last. */
 		s->seamcalls = 0;
@@ -90,7 +99,7 @@ static void measure(const char *workload, u64 memory, unsigned int vcpus,
 		s->kvm_runs = 0;
 		for (i = 0; i < ctx.res.nr_vcpus; i++)
 			s->kvm_runs += ctx.res.vcpu[i].runs;
-		vmm_result_free(&ctx.res);
+		tdxsim_vmm_result_free(&ctx.res);
 	}
 }
 

@@ -7,9 +7,10 @@
 
 #include <stdio.h>
 
-#include "base/compiler.h"
-#include "base/sched.h"
-#include "vmm/tdvf.h"
+#include "ulib/compiler.h"
+#include "tdxsim/sched.h"
+#include "tdxsim/tdvf.h"
+#include "tdxsim/tdxsim.h"
 
 #define EXIT_USAGE	2
 
@@ -29,9 +30,13 @@ int parse_u64(const char *s, u64 *out);
 /* A non-zero size with an optional K/M/G/T suffix ("256M"): 0 or -EINVAL. */
 int parse_size(const char *s, u64 *out);
 /* "random" or "pct": 0 or -EINVAL. */
-int parse_strategy(const char *s, enum sched_strategy *out);
+int parse_strategy(const char *s, enum tdxsim_sched_strategy *out);
+/* Monotonic clock in nanoseconds. */
+u64 now_ns(void);
+/* The simulated host's memory counters (TDXSIM_GET_HOST_MEMORY). */
+void get_host_memory(struct tdxsim_host_memory *hm);
 /* Print the section table of @info as a JSON array. */
-void info_json_sections(const struct tdvf_info *info);
+void info_json_sections(const struct tdxsim_tdvf_info *info);
 
 /* tdxsim run / tdxsim measure (tools/run.c). */
 int cmd_run(const struct tdxsim_cmd *cmd, int argc, char **argv);

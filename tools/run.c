@@ -10,14 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/atomic.h"
-#include "base/lockdep.h"
-#include "base/page_alloc.h"
-#include "base/sched.h"
-#include "base/stats.h"
+#include "tdxsim/report.h"
+#include "tdxsim/sched.h"
 #include "commands.h"
-#include "vmm/design.h"
-#include "vmm/vmm.h"
+#include "tdxsim/vmm.h"
+#include "tdxsim/vmm.h"
+#include "ulib/compiler.h"
+#include "ulib/proc.h"
 
 /* SEAMCALL leaf names by number (the TDX module ABI). */
 static const char *const leaf_names[TDXSIM_NR_LEAVES] = {
@@ -92,8 +91,8 @@ static const char *vmx_exit_name(unsigned int r)
 #define MAX_COMPARE	4
 
 struct run_opts {
-	struct vmm_config vmm;
-	struct sched_config sched;
+	struct tdxsim_vmm_config vmm;
+	struct tdxsim_sched_config sched;
 	const char *firmware_path;
 	bool json;
 	bool no_progress;
@@ -191,8 +190,8 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 	u64 n;
 	int c;
 
-	vmm_config_init(&o->vmm);
-	sched_config_init(&o->sched);
+	tdxsim_vmm_config_init(&o->vmm);
+	tdxsim_sched_config_init(&o->sched);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
@@ -235,16 +234,16 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 			o->vmm.program_name = optarg;
 			break;
 		case 'd':
-			if (vmm_parse_design(optarg, &o->vmm.design, err,
+			if (tdxsim_parse_design(optarg, &o->vmm.design, err,
 					     sizeof(err)))
 				return usage_error(cmd->name, "--design %s",
 						   err);
 			break;
 		case 'M':
 			if (!strcmp(optarg, "free"))
-				o->sched.mode = SCHED_MODE_FREE;
+				o->sched.mode = TDXSIM_SCHED_FREE;
 			else if (!strcmp(optarg, "deterministic"))
-				o->sched.mode = SCHED_MODE_DETERMINISTIC;
+				o->sched.mode = TDXSIM_SCHED_DETERMINISTIC;
 			else
 				return usage_error(cmd->name,
 						   "--mode %s: free or deterministic",
@@ -284,9 +283,9 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 			break;
 		case 'O':
 			if (!strcmp(optarg, "single-pass"))
-				o->vmm.measure_order = VMM_MEASURE_SINGLE_PASS;
+				o->vmm.measure_order = TDXSIM_VMM_MEASURE_SINGLE_PASS;
 			else if (!strcmp(optarg, "two-pass"))
-				o->vmm.measure_order = VMM_MEASURE_TWO_PASS;
+				o->vmm.measure_order = TDXSIM_VMM_MEASURE_TWO_PASS;
 			else
 				return usage_error(cmd->name,
 						   "--measure-order %s: single-pass or two-pass",
@@ -347,16 +346,16 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 
 			snprintf(kv, sizeof(kv), "%s=%s", o->compare_key,
 				 o->compare_values[i]);
-			if (vmm_parse_design(kv, &d, err, sizeof(err)))
+			if (tdxsim_parse_design(kv, &d, err, sizeof(err)))
 				return usage_error(cmd->name, "--compare %s",
 						   err);
 		}
 	}
 	/* --measure-order two-pass and --design measure_two_pass=on agree. */
-	if (o->vmm.measure_order == VMM_MEASURE_TWO_PASS)
+	if (o->vmm.measure_order == TDXSIM_VMM_MEASURE_TWO_PASS)
 		o->vmm.design.measure_two_pass = 1;
 	else if (o->vmm.design.measure_two_pass)
-		o->vmm.measure_order = VMM_MEASURE_TWO_PASS;
+		o->vmm.measure_order = TDXSIM_VMM_MEASURE_TWO_PASS;
 	/*
 	 * The deterministic scheduler's livelock bound grows with the work:
 	 * every guest page costs schedule points in the fault, the accept,
@@ -372,7 +371,7 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 	if (o->firmware_path) {
 		size_t size;
 
-		if (tdvf_load_file(o->firmware_path, &o->fw, &size, err,
+		if (tdxsim_tdvf_load_file(o->firmware_path, &o->fw, &size, err,
 				   sizeof(err))) {
 			fprintf(stderr, "tdxsim %s: %s\n", cmd->name, err);
 			return 1;
@@ -388,14 +387,14 @@ static bool aborted_run;
 
 struct run_ctx {
 	struct run_opts *o;
-	struct vmm_config cfg;		/* the launch's config */
+	struct tdxsim_vmm_config cfg;		/* the launch's config */
 	bool run;
-	struct vmm_result res;
+	struct tdxsim_vmm_result res;
 	int ret;
-	struct sched_result sr;
+	struct tdxsim_sched_result sr;
 	u64 wall_ns;
 	/* The progress line (free mode on a terminal only). */
-	struct vmm_progress progress;
+	struct tdxsim_vmm_progress progress;
 	bool show_progress;
 	u64 progress_stop;
 	u64 t0;
@@ -409,10 +408,10 @@ static void progress_sleep_ms(unsigned int ms)
 }
 
 static const char *const phase_names[] = {
-	[VMM_PHASE_BUILD] = "building and measuring the TD",
-	[VMM_PHASE_RUN] = "running",
-	[VMM_PHASE_TEARDOWN] = "checking invariants and tearing down",
-	[VMM_PHASE_DONE] = "done",
+	[TDXSIM_VMM_PHASE_BUILD] = "building and measuring the TD",
+	[TDXSIM_VMM_PHASE_RUN] = "running",
+	[TDXSIM_VMM_PHASE_TEARDOWN] = "checking invariants and tearing down",
+	[TDXSIM_VMM_PHASE_DONE] = "done",
 };
 
 /*
@@ -422,7 +421,7 @@ static const char *const phase_names[] = {
 static int progress_fn(void *arg)
 {
 	struct run_ctx *ctx = arg;
-	struct vmm_progress *p = &ctx->progress;
+	struct tdxsim_vmm_progress *p = &ctx->progress;
 	const char *env = getenv("TDXSIM_PROGRESS_MS");
 	unsigned int period = 500;
 	bool shown = false;
@@ -434,22 +433,22 @@ static int progress_fn(void *arg)
 		struct tdxsim_guest_stats st;
 		unsigned int i, phase;
 
-		for (i = 0; i < period / 10 && !READ_ONCE(ctx->progress_stop);
+		for (i = 0; i < period / 10 && !__atomic_load_n(&(ctx->progress_stop), __ATOMIC_RELAXED);
 		     i++)
 			progress_sleep_ms(10);
-		if (READ_ONCE(ctx->progress_stop))
+		if (__atomic_load_n(&(ctx->progress_stop), __ATOMIC_RELAXED))
 			break;
-		phase = READ_ONCE(p->phase);
-		if (phase > VMM_PHASE_DONE)
-			phase = VMM_PHASE_DONE;
+		phase = __atomic_load_n(&(p->phase), __ATOMIC_RELAXED);
+		if (phase > TDXSIM_VMM_PHASE_DONE)
+			phase = TDXSIM_VMM_PHASE_DONE;
 		fprintf(stderr, "\r\033[K[%.1f s] %s", 
-			(ktime_get_ns() - ctx->t0) / 1e9, phase_names[phase]);
-		if (phase == VMM_PHASE_RUN) {
+			(now_ns() - ctx->t0) / 1e9, phase_names[phase]);
+		if (phase == TDXSIM_VMM_PHASE_RUN) {
 			fprintf(stderr, ": KVM_RUN %llu, vCPUs done %llu/%u",
-				(unsigned long long)READ_ONCE(p->kvm_runs),
-				(unsigned long long)READ_ONCE(p->vcpus_done),
+				(unsigned long long)__atomic_load_n(&(p->kvm_runs), __ATOMIC_RELAXED),
+				(unsigned long long)__atomic_load_n(&(p->vcpus_done), __ATOMIC_RELAXED),
 				ctx->cfg.nr_vcpus);
-			if (vmm_progress_guest_stats(p, &st))
+			if (tdxsim_vmm_progress_guest_stats(p, &st))
 				fprintf(stderr, "; guest: %llu accepts (4K %llu, 2M %llu, %.0f%% of RAM), %.1f MiB written, %.1f MiB verified",
 					(unsigned long long)(st.accepts_4k +
 							     st.accepts_2m),
@@ -474,14 +473,14 @@ static int progress_fn(void *arg)
 static int run_fn(void *arg)
 {
 	struct run_ctx *ctx = arg;
-	struct task *reporter = NULL;
+	struct tdxsim_thread *reporter = NULL;
 
 	if (ctx->show_progress)
-		reporter = task_create("progress", progress_fn, ctx);
-	ctx->ret = vmm_launch(&ctx->cfg, ctx->run, &ctx->res);
+		reporter = tdxsim_thread_create("progress", progress_fn, ctx);
+	ctx->ret = tdxsim_vmm_launch(&ctx->cfg, ctx->run, &ctx->res);
 	if (reporter) {
-		WRITE_ONCE(ctx->progress_stop, 1);
-		task_join(reporter);
+		__atomic_store_n(&(ctx->progress_stop), 1, __ATOMIC_RELAXED);
+		tdxsim_thread_join(reporter);
 	}
 	return 0;
 }
@@ -494,32 +493,32 @@ static int launch_once(struct run_ctx *ctx)
 
 	/* Never in deterministic mode (it would change the schedule). */
 	ctx->show_progress = ctx->run && !o->no_progress &&
-			     o->sched.mode == SCHED_MODE_FREE &&
+			     o->sched.mode == TDXSIM_SCHED_FREE &&
 			     isatty(STDERR_FILENO);
 	if (ctx->show_progress) {
-		vmm_progress_init(&ctx->progress);
+		tdxsim_vmm_progress_init(&ctx->progress);
 		ctx->progress.nr_vcpus = ctx->cfg.nr_vcpus;
 		ctx->cfg.progress = &ctx->progress;
 	}
-	ctx->t0 = ktime_get_ns();
-	r = sched_run(&o->sched, run_fn, ctx, &ctx->sr);
-	ctx->wall_ns = ktime_get_ns() - ctx->t0;
+	ctx->t0 = now_ns();
+	r = tdxsim_sched_run(&o->sched, run_fn, ctx, &ctx->sr);
+	ctx->wall_ns = now_ns() - ctx->t0;
 	if (ctx->show_progress) {
 		ctx->cfg.progress = NULL;
-		vmm_progress_destroy(&ctx->progress);
+		tdxsim_vmm_progress_destroy(&ctx->progress);
 	}
 	if (r)
 		return r;
-	if (ctx->sr.verdict != SCHED_OK) {
+	if (ctx->sr.verdict != TDXSIM_VERDICT_OK) {
 		fprintf(stderr, "tdxsim run: the deterministic run ended in a %s (seed %llu)\n",
-			sched_verdict_name(ctx->sr.verdict),
+			tdxsim_verdict_name(ctx->sr.verdict),
 			(unsigned long long)o->sched.seed);
 		if (ctx->ret == 0)
 			ctx->ret = 1;
 		if (!ctx->res.error[0])
 			snprintf(ctx->res.error, sizeof(ctx->res.error),
 				 "the deterministic run ended in a %s",
-				 sched_verdict_name(ctx->sr.verdict));
+				 tdxsim_verdict_name(ctx->sr.verdict));
 		aborted_run = true;
 	}
 	return 0;
@@ -533,7 +532,7 @@ static void print_hex(FILE *f, const u8 *b, size_t n)
 		fprintf(f, "%02x", b[i]);
 }
 
-static u64 total_runs(const struct vmm_result *r, u64 exits[64])
+static u64 total_runs(const struct tdxsim_vmm_result *r, u64 exits[64])
 {
 	unsigned int i, v;
 	u64 runs = 0;
@@ -547,7 +546,7 @@ static u64 total_runs(const struct vmm_result *r, u64 exits[64])
 	return runs;
 }
 
-static u64 total_seamcalls(const struct vmm_result *r)
+static u64 total_seamcalls(const struct tdxsim_vmm_result *r)
 {
 	u64 n = 0;
 	unsigned int i;
@@ -559,15 +558,15 @@ static u64 total_seamcalls(const struct vmm_result *r)
 
 static void report_text(struct run_ctx *ctx)
 {
-	struct vmm_result *r = &ctx->res;
-	const struct sched_result *sr = &ctx->sr;
+	struct tdxsim_vmm_result *r = &ctx->res;
+	const struct tdxsim_sched_result *sr = &ctx->sr;
 	struct run_opts *o = ctx->o;
-	struct phys_mem_stats pm;
+	struct tdxsim_host_memory pm;
 	char design[512];
 	unsigned int i;
 	u64 exits[64], runs;
 
-	phys_mem_get_stats(&pm);
+	get_host_memory(&pm);
 	printf("tdxsim run: firmware %s, %llu MiB, %u vCPU%s, %s %s\n",
 	       o->firmware_path ? o->firmware_path : "(built-in)",
 	       (unsigned long long)(ctx->cfg.memory >> 20), r->nr_vcpus,
@@ -575,14 +574,14 @@ static void report_text(struct run_ctx *ctx)
 	       ctx->cfg.program ? "guest program" : "workload",
 	       ctx->cfg.program ? ctx->cfg.program_name : ctx->cfg.workload);
 	printf("  design: %s\n",
-	       vmm_design_string(&ctx->cfg.design, design, sizeof(design)));
-	if (o->sched.mode == SCHED_MODE_DETERMINISTIC)
+	       tdxsim_design_string(&ctx->cfg.design, design, sizeof(design)));
+	if (o->sched.mode == TDXSIM_SCHED_DETERMINISTIC)
 		printf("  mode: deterministic, strategy %s, seed %llu, %llu schedule points, verdict %s\n",
-		       o->sched.strategy == SCHED_STRATEGY_PCT ? "pct" :
+		       o->sched.strategy == TDXSIM_STRATEGY_PCT ? "pct" :
 								 "random",
 		       (unsigned long long)o->sched.seed,
 		       (unsigned long long)sr->steps,
-		       sched_verdict_name(sr->verdict));
+		       tdxsim_verdict_name(sr->verdict));
 	else
 		printf("  mode: free (parallel threads)\n");
 	printf("\nResult: %s%s%s\n", ctx->ret == 0 ? "OK" : "FAILED",
@@ -681,12 +680,12 @@ static void report_text(struct run_ctx *ctx)
 	       (unsigned long long)r->pages_owned_after,
 	       r->pages_owned_after ? " (LEAKED)" : ", every page reclaimed");
 	printf("Lock validator: %u reports (%u circular, %u recursive, %u deadlock, %u hang, %u livelock)\n",
-	       lockdep_nr_reports(),
-	       lockdep_count_reports(LOCKDEP_CIRCULAR, NULL),
-	       lockdep_count_reports(LOCKDEP_RECURSIVE, NULL),
-	       lockdep_count_reports(LOCKDEP_DEADLOCK, NULL),
-	       lockdep_count_reports(LOCKDEP_HANG, NULL),
-	       lockdep_count_reports(LOCKDEP_LIVELOCK, NULL));
+	       tdxsim_nr_reports(),
+	       tdxsim_count_reports(TDXSIM_REPORT_CIRCULAR, NULL),
+	       tdxsim_count_reports(TDXSIM_REPORT_RECURSIVE, NULL),
+	       tdxsim_count_reports(TDXSIM_REPORT_DEADLOCK, NULL),
+	       tdxsim_count_reports(TDXSIM_REPORT_HANG, NULL),
+	       tdxsim_count_reports(TDXSIM_REPORT_LIVELOCK, NULL));
 	printf("Wall time: %.3f s; peak host pages in use: %llu (%.1f MiB); RSS now %.1f MiB\n",
 	       ctx->wall_ns / 1e9, (unsigned long long)pm.peak_pages_in_use,
 	       pm.peak_pages_in_use * 4096.0 / (1 << 20),
@@ -728,16 +727,16 @@ static const char *exit_namer(unsigned int i)
 
 static void report_json(struct run_ctx *ctx)
 {
-	struct vmm_result *r = &ctx->res;
-	const struct sched_result *sr = &ctx->sr;
+	struct tdxsim_vmm_result *r = &ctx->res;
+	const struct tdxsim_sched_result *sr = &ctx->sr;
 	struct run_opts *o = ctx->o;
-	struct phys_mem_stats pm;
+	struct tdxsim_host_memory pm;
 	char design[512];
 	u64 exits[64], runs;
 	unsigned int i;
 	bool first = true;
 
-	phys_mem_get_stats(&pm);
+	get_host_memory(&pm);
 	runs = total_runs(r, exits);
 	printf("{\n  \"ok\": %s,\n  \"error\": ", ctx->ret == 0 ? "true" :
 								   "false");
@@ -751,14 +750,14 @@ static void report_json(struct run_ctx *ctx)
 	json_string(stdout, ctx->cfg.program ? ctx->cfg.program_name :
 					       ctx->cfg.workload);
 	printf(",\n  \"design\": ");
-	json_string(stdout, vmm_design_string(&ctx->cfg.design, design,
+	json_string(stdout, tdxsim_design_string(&ctx->cfg.design, design,
 					      sizeof(design)));
 	printf(",\n  \"mode\": \"%s\", \"strategy\": \"%s\", \"seed\": %llu, \"verdict\": \"%s\", \"schedule_points\": %llu,\n",
-	       o->sched.mode == SCHED_MODE_DETERMINISTIC ? "deterministic" :
+	       o->sched.mode == TDXSIM_SCHED_DETERMINISTIC ? "deterministic" :
 							  "free",
-	       o->sched.strategy == SCHED_STRATEGY_PCT ? "pct" : "random",
+	       o->sched.strategy == TDXSIM_STRATEGY_PCT ? "pct" : "random",
 	       (unsigned long long)o->sched.seed,
-	       sched_verdict_name(sr->verdict),
+	       tdxsim_verdict_name(sr->verdict),
 	       (unsigned long long)sr->steps);
 	printf("  \"mrtd\": \"");
 	if (r->mrtd_valid)
@@ -822,12 +821,12 @@ static void report_json(struct run_ctx *ctx)
 	       r->invariant_errors, r->livelock ? "true" : "false",
 	       r->vm_dead ? "true" : "false");
 	printf("  \"lockdep\": { \"reports\": %u, \"circular\": %u, \"recursive\": %u, \"deadlock\": %u, \"hang\": %u, \"livelock\": %u },\n",
-	       lockdep_nr_reports(),
-	       lockdep_count_reports(LOCKDEP_CIRCULAR, NULL),
-	       lockdep_count_reports(LOCKDEP_RECURSIVE, NULL),
-	       lockdep_count_reports(LOCKDEP_DEADLOCK, NULL),
-	       lockdep_count_reports(LOCKDEP_HANG, NULL),
-	       lockdep_count_reports(LOCKDEP_LIVELOCK, NULL));
+	       tdxsim_nr_reports(),
+	       tdxsim_count_reports(TDXSIM_REPORT_CIRCULAR, NULL),
+	       tdxsim_count_reports(TDXSIM_REPORT_RECURSIVE, NULL),
+	       tdxsim_count_reports(TDXSIM_REPORT_DEADLOCK, NULL),
+	       tdxsim_count_reports(TDXSIM_REPORT_HANG, NULL),
+	       tdxsim_count_reports(TDXSIM_REPORT_LIVELOCK, NULL));
 	printf("  \"pages_owned_after\": %llu, \"pamt_violations\": %llu,\n",
 	       (unsigned long long)r->pages_owned_after,
 	       (unsigned long long)r->pamt_violations);
@@ -861,7 +860,7 @@ static const struct compare_row compare_rows[] = {
 /* The value of compare_rows[@row] (same order) for one launch. */
 static double compare_value(const struct run_ctx *c, unsigned int row)
 {
-	const struct vmm_result *r = &c->res;
+	const struct tdxsim_vmm_result *r = &c->res;
 	u64 exits[64];
 
 	switch (row) {
@@ -910,7 +909,7 @@ static void compare_text(struct run_opts *o, struct run_ctx *ctx,
 	       (unsigned long long)(o->vmm.memory >> 20), ctx[0].res.nr_vcpus,
 	       ctx[0].res.nr_vcpus > 1 ? "s" : "",
 	       o->vmm.program ? o->vmm.program_name : o->vmm.workload,
-	       o->sched.mode == SCHED_MODE_DETERMINISTIC ? "deterministic" :
+	       o->sched.mode == TDXSIM_SCHED_DETERMINISTIC ? "deterministic" :
 							  "free");
 	printf("\n%-30s", "");
 	for (i = 0; i < n; i++) {
@@ -1001,8 +1000,8 @@ static int do_compare(struct run_opts *o)
 		ctx[i].cfg = o->vmm;
 		snprintf(kv, sizeof(kv), "%s=%s", o->compare_key,
 			 o->compare_values[i]);
-		vmm_parse_design(kv, &ctx[i].cfg.design, NULL, 0);
-		lockdep_reset();
+		tdxsim_parse_design(kv, &ctx[i].cfg.design, NULL, 0);
+		tdxsim_reset_reports();
 		r = launch_once(&ctx[i]);
 		n++;
 		if (r) {
@@ -1026,7 +1025,7 @@ static int do_compare(struct run_opts *o)
 		compare_text(o, ctx, n);
 out:
 	for (i = 0; i < n; i++)
-		vmm_result_free(&ctx[i].res);
+		tdxsim_vmm_result_free(&ctx[i].res);
 	free(ctx);
 	return r;
 }
@@ -1058,7 +1057,7 @@ static int do_run(const struct tdxsim_cmd *cmd, int argc, char **argv,
 	}
 	/* The launch itself failed: the error alone, no report. */
 	if (ctx.ret < 0 || !ctx.res.mrtd_valid) {
-		if (ctx.sr.verdict == SCHED_OK)
+		if (ctx.sr.verdict == TDXSIM_VERDICT_OK)
 			fprintf(stderr, "tdxsim %s: %s\n", cmd->name,
 				ctx.res.error[0] ? ctx.res.error :
 						   "no MRTD");
@@ -1071,7 +1070,7 @@ static int do_run(const struct tdxsim_cmd *cmd, int argc, char **argv,
 			printf("{ \"mrtd\": \"");
 			print_hex(stdout, ctx.res.mrtd, 48);
 			printf("\", \"measure_order\": \"%s\", \"page_adds\": %llu, \"mr_extends\": %llu, \"sections\": ",
-			       o.vmm.measure_order == VMM_MEASURE_TWO_PASS ?
+			       o.vmm.measure_order == TDXSIM_VMM_MEASURE_TWO_PASS ?
 				       "two-pass" : "single-pass",
 			       (unsigned long long)ctx.res.page_adds,
 			       (unsigned long long)ctx.res.mr_extends);
@@ -1091,7 +1090,7 @@ static int do_run(const struct tdxsim_cmd *cmd, int argc, char **argv,
 		report_text(&ctx);
 	r = ctx.ret == 0 ? 0 : 1;
 free_res:
-	vmm_result_free(&ctx.res);
+	tdxsim_vmm_result_free(&ctx.res);
 out:
 	free(o.fw);
 	free(o.program);

@@ -16,23 +16,24 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "vmm/design.h"
-#include "vmm/scenario.h"
+#include "tdxsim/vmm.h"
+#include "tdxsim/scenario.h"
+#include "ulib/compiler.h"
 
 static void list_scenarios(void)
 {
-	const struct scenario *s;
+	const struct tdxsim_scenario *s;
 	size_t i, n;
 
-	s = scenario_list(&n);
+	s = tdxsim_scenario_list(&n);
 	for (i = 0; i < n; i++)
 		printf("%-22s seed %s: %s\n", s[i].name, s[i].seed_patch,
 		       s[i].summary);
 }
 
-static const char *strategy_name(enum sched_strategy s)
+static const char *strategy_name(enum tdxsim_sched_strategy s)
 {
-	return s == SCHED_STRATEGY_PCT ? "pct" : "random";
+	return s == TDXSIM_STRATEGY_PCT ? "pct" : "random";
 }
 
 static const char *design_label(const char *d)
@@ -40,17 +41,17 @@ static const char *design_label(const char *d)
 	return d ? d : "upstream";
 }
 
-static void print_replay(const struct scenario *s, const char *design,
-			 u64 seed, enum sched_strategy strat)
+static void print_replay(const struct tdxsim_scenario *s, const char *design,
+			 u64 seed, enum tdxsim_sched_strategy strat)
 {
 	printf("replay: tdxsim scenario %s --design %s --seed %llu%s\n",
 	       s->name, design_label(design), (unsigned long long)seed,
-	       strat == SCHED_STRATEGY_PCT ? " --strategy pct" : "");
+	       strat == TDXSIM_STRATEGY_PCT ? " --strategy pct" : "");
 }
 
 /* Check the scenario name and the design text; prints usage errors. */
 static int resolve(const char *cmd, int argc, char **argv, int optind_,
-		   const char *design, const struct scenario **out)
+		   const char *design, const struct tdxsim_scenario **out)
 {
 	struct tdxsim_design d;
 	char err[256];
@@ -59,11 +60,11 @@ static int resolve(const char *cmd, int argc, char **argv, int optind_,
 		return usage_error(cmd, argc - optind_ ?
 				   "takes one scenario NAME" :
 				   "needs a scenario NAME (see --list)");
-	*out = scenario_find(argv[optind_]);
+	*out = tdxsim_scenario_find(argv[optind_]);
 	if (!*out)
 		return usage_error(cmd, "unknown scenario '%s' (see --list)",
 				   argv[optind_]);
-	if (scenario_design(*out, design, &d, err, sizeof(err)))
+	if (tdxsim_scenario_design(*out, design, &d, err, sizeof(err)))
 		return usage_error(cmd, "--design: %s", err);
 	return 0;
 }
@@ -79,14 +80,14 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct scenario *s;
-	struct scenario_opts o;
-	struct scenario_result res;
+	const struct tdxsim_scenario *s;
+	struct tdxsim_scenario_opts o;
+	struct tdxsim_scenario_result res;
 	char design[512];
 	bool verbose = false;
 	int c, r;
 
-	scenario_opts_init(&o);
+	tdxsim_scenario_opts_init(&o);
 	o.extra = true;
 	opterr = 0;
 	optind = 1;
@@ -128,8 +129,8 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	if (r)
 		return r;
 
-	scenario_run(s, &o, &res);
-	vmm_design_string(&res.design, design, sizeof(design));
+	tdxsim_scenario_run(s, &o, &res);
+	tdxsim_design_string(&res.design, design, sizeof(design));
 	if (res.failed || res.error || verbose)
 		fputs(res.report, stdout);
 	else
@@ -137,7 +138,7 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		       s->name, s->seed_patch, design_label(o.design), design,
 		       (unsigned long long)res.seed,
 		       strategy_name(o.strategy),
-		       sched_verdict_name(res.verdict),
+		       tdxsim_verdict_name(res.verdict),
 		       (unsigned long long)res.steps, res.seconds * 1e3);
 	if (res.error)
 		printf("ERROR: %s\n", res.summary);
@@ -154,7 +155,7 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	if (res.failed || res.error)
 		print_replay(s, o.design, res.seed, o.strategy);
 	r = (res.failed || res.error) ? 1 : 0;
-	scenario_result_free(&res);
+	tdxsim_scenario_result_free(&res);
 	return r;
 }
 
@@ -193,10 +194,10 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct scenario_explore_opts eo = { .first_seed = 1, .schedules = 1000 };
-	struct scenario_explore_result er;
+	struct tdxsim_scenario_explore_opts eo = { .first_seed = 1, .schedules = 1000 };
+	struct tdxsim_scenario_explore_result er;
 	struct explore_state st = { 0 };
-	const struct scenario *s;
+	const struct tdxsim_scenario *s;
 	const char *design = NULL, *resume = NULL;
 	char dtext[512];
 	int c, r;
@@ -266,8 +267,8 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		struct tdxsim_design d;
 		char err[8];
 
-		scenario_design(s, design, &d, err, sizeof(err));
-		vmm_design_string(&d, dtext, sizeof(dtext));
+		tdxsim_scenario_design(s, design, &d, err, sizeof(err));
+		tdxsim_design_string(&d, dtext, sizeof(dtext));
 		printf("explore %s (seed %s), design %s (%s), strategy %s, seeds %llu..%llu\n",
 		       s->name, s->seed_patch, design_label(design), dtext,
 		       strategy_name(eo.strategy),
@@ -276,7 +277,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		fflush(stdout);
 	}
 
-	scenario_explore(s, design, &eo, &er);
+	tdxsim_scenario_explore(s, design, &eo, &er);
 	if (er.found && !st.found) {
 		st.found = true;
 		st.first_seed = er.first_seed;
@@ -291,7 +292,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		fflush(stdout);
 	}
 	if (er.found)
-		scenario_result_free(&er.first);
+		tdxsim_scenario_result_free(&er.first);
 	st.runs += er.runs;
 	st.failures += er.failures;
 	st.seconds += er.seconds;

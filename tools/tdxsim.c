@@ -9,15 +9,18 @@
  * error or a command that is not available in this build.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "tdxsim/guest.h"
-#include "vmm/tdvf.h"
+#include "tdxsim/tdvf.h"
+#include "ulib/compiler.h"
 
 static const char *prog = "tdxsim";
 
@@ -32,6 +35,25 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry '%s %s%s--help' for more information.\n", prog,
 		cmd ? cmd : "", cmd ? " " : "");
 	return EXIT_USAGE;
+}
+
+u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void get_host_memory(struct tdxsim_host_memory *hm)
+{
+	int fd = tdxsim_open("/dev/kvm", O_RDWR);
+
+	memset(hm, 0, sizeof(*hm));
+	if (fd < 0)
+		return;
+	tdxsim_ioctl(fd, TDXSIM_GET_HOST_MEMORY, hm);
+	tdxsim_close(fd);
 }
 
 int parse_u64(const char *s, u64 *out)
@@ -55,12 +77,12 @@ int parse_size(const char *s, u64 *out)
 	return 0;
 }
 
-int parse_strategy(const char *s, enum sched_strategy *out)
+int parse_strategy(const char *s, enum tdxsim_sched_strategy *out)
 {
 	if (!strcmp(s, "random"))
-		*out = SCHED_STRATEGY_RANDOM;
+		*out = TDXSIM_STRATEGY_RANDOM;
 	else if (!strcmp(s, "pct"))
-		*out = SCHED_STRATEGY_PCT;
+		*out = TDXSIM_STRATEGY_PCT;
 	else
 		return -EINVAL;
 	return 0;
@@ -82,9 +104,9 @@ void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static const char *layout_name(enum tdvf_layout layout, bool json)
+static const char *layout_name(enum tdxsim_tdvf_layout layout, bool json)
 {
-	if (layout == TDVF_LAYOUT_OVMF_TABLE)
+	if (layout == TDXSIM_TDVF_LAYOUT_OVMF_TABLE)
 		return json ? "ovmf-guid-table" : "OVMF GUID table";
 	return json ? "td-shim-legacy" : "td-shim metadata offset";
 }
@@ -96,13 +118,13 @@ static const char *hex(u64 v, char *buf, size_t len)
 	return buf;
 }
 
-static void info_text(const char *name, const struct tdvf_info *info)
+static void info_text(const char *name, const struct tdxsim_tdvf_info *info)
 {
 	char attr[64], h[4][24];
 	u64 adds, extends;
 	u32 i;
 
-	tdvf_measure_counts(info, &adds, &extends);
+	tdxsim_tdvf_measure_counts(info, &adds, &extends);
 	printf("image: %s (%zu bytes)\n", name, info->image_size);
 	printf("metadata: %s, descriptor at file offset %#x, version %u, %u sections\n",
 	       layout_name(info->layout, false), info->descriptor_offset,
@@ -111,26 +133,26 @@ static void info_text(const char *name, const struct tdvf_info *info)
 	       "DataOffset", "RawDataSize", "MemoryAddress", "MemoryDataSize",
 	       "attributes");
 	for (i = 0; i < info->nr_sections; i++) {
-		const struct tdvf_section *s = &info->sections[i];
+		const struct tdxsim_tdvf_section *s = &info->sections[i];
 
 		printf("%3u  %-13s  %-10s  %-11s  %-18s  %-14s  %s\n", i,
-		       tdvf_section_type_name(s->type),
+		       tdxsim_tdvf_section_type_name(s->type),
 		       hex(s->data_offset, h[0], sizeof(h[0])),
 		       hex(s->raw_data_size, h[1], sizeof(h[1])),
 		       hex(s->memory_address, h[2], sizeof(h[2])),
 		       hex(s->memory_data_size, h[3], sizeof(h[3])),
-		       tdvf_attr_names(s->attributes, attr, sizeof(attr)));
+		       tdxsim_tdvf_attr_names(s->attributes, attr, sizeof(attr)));
 	}
 	printf("measurement: %llu TDH.MEM.PAGE.ADD, %llu TDH.MR.EXTEND (%llu bytes hashed into MRTD)\n",
 	       (unsigned long long)adds, (unsigned long long)extends,
 	       (unsigned long long)(adds + 3 * extends) * 128);
 }
 
-static void info_json(const char *name, const struct tdvf_info *info)
+static void info_json(const char *name, const struct tdxsim_tdvf_info *info)
 {
 	u64 adds, extends;
 
-	tdvf_measure_counts(info, &adds, &extends);
+	tdxsim_tdvf_measure_counts(info, &adds, &extends);
 	printf("{\"image\": ");
 	json_string(stdout, name);
 	printf(", \"size\": %zu, \"layout\": \"%s\", \"descriptor_offset\": %u, \"version\": %u,\n",
@@ -144,21 +166,21 @@ static void info_json(const char *name, const struct tdvf_info *info)
 	printf("}\n");
 }
 
-void info_json_sections(const struct tdvf_info *info)
+void info_json_sections(const struct tdxsim_tdvf_info *info)
 {
 	char attr[64];
 	u32 i;
 
 	printf("[");
 	for (i = 0; i < info->nr_sections; i++) {
-		const struct tdvf_section *s = &info->sections[i];
+		const struct tdxsim_tdvf_section *s = &info->sections[i];
 
 		printf("%s\n  {\"index\": %u, \"type\": \"%s\", \"type_id\": %u, \"data_offset\": %u, \"raw_data_size\": %u, \"memory_address\": %llu, \"memory_data_size\": %llu, \"attributes\": %u, \"attribute_names\": \"%s\"}",
-		       i ? "," : "", i, tdvf_section_type_name(s->type),
+		       i ? "," : "", i, tdxsim_tdvf_section_type_name(s->type),
 		       s->type, s->data_offset, s->raw_data_size,
 		       (unsigned long long)s->memory_address,
 		       (unsigned long long)s->memory_data_size, s->attributes,
-		       tdvf_attr_names(s->attributes, attr, sizeof(attr)));
+		       tdxsim_tdvf_attr_names(s->attributes, attr, sizeof(attr)));
 	}
 	printf("\n ]");
 }
@@ -172,7 +194,7 @@ static int cmd_info(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int flags = 0;
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	const char *path, *name;
 	bool json = false;
 	char err[512];
@@ -188,7 +210,7 @@ static int cmd_info(const struct tdxsim_cmd *cmd, int argc, char **argv)
 			json = true;
 			break;
 		case 's':
-			flags |= TDVF_PARSE_TDSHIM;
+			flags |= TDXSIM_TDVF_PARSE_TDSHIM;
 			break;
 		case 'h':
 			fputs(cmd->help, stdout);
@@ -205,14 +227,14 @@ static int cmd_info(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	path = optind < argc ? argv[optind] : NULL;
 
 	if (path) {
-		ret = tdvf_load_file(path, &image, &size, err, sizeof(err));
+		ret = tdxsim_tdvf_load_file(path, &image, &size, err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "%s info: %s\n", prog, err);
 			return 1;
 		}
 		name = path;
 	} else {
-		ret = tdvf_builtin_image(&image, &size);
+		ret = tdxsim_tdvf_builtin_image(&image, &size);
 		if (ret) {
 			fprintf(stderr, "%s info: built-in firmware: %s\n",
 				prog, strerror(-ret));
@@ -221,7 +243,7 @@ static int cmd_info(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		name = "(built-in)";
 	}
 
-	ret = tdvf_parse_flags(image, size, flags, &info, err, sizeof(err));
+	ret = tdxsim_tdvf_parse_flags(image, size, flags, &info, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "%s info: %s: %s\n", prog, name, err);
 		free(image);
@@ -231,7 +253,7 @@ static int cmd_info(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		info_json(name, &info);
 	else
 		info_text(name, &info);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 	free(image);
 	return 0;
 }

@@ -264,6 +264,22 @@ struct tdxsim_module_stats {
 	__tdxsim_u64 reserved[6];
 };
 
+/*
+ * TDXSIM_GET_HOST_MEMORY (/dev/kvm fd): the simulated host's physical
+ * memory (the PFN space every guest page, page table and module page comes
+ * from).
+ */
+struct tdxsim_host_memory {
+	__tdxsim_u64 total_pages;	/* 4K pages in the PFN space */
+	__tdxsim_u64 pages_in_use;	/* 4K pages allocated now */
+	__tdxsim_u64 peak_pages_in_use;	/* the most ever allocated at once */
+	__tdxsim_u64 blocks_2m_in_use;	/* 2M blocks allocated as such */
+	__tdxsim_u64 allocs;		/* allocations */
+	__tdxsim_u64 frees;		/* blocks freed */
+	__tdxsim_u64 page_meta_bytes;	/* host metadata per 4K page (struct page) */
+	__tdxsim_u64 meta_bytes_touched; /* metadata bytes backing touched pages */
+};
+
 /* Set the design of a VM; VM fd, before KVM_TDX_INIT_VM and any vCPU. */
 #define TDXSIM_SET_DESIGN	_IOW(TDXSIMIO, 0x00, struct tdxsim_design)
 /* Read the design of a VM; VM fd. */
@@ -279,12 +295,15 @@ struct tdxsim_module_stats {
 /* Read the software TDX module's global counters; /dev/kvm fd. */
 #define TDXSIM_GET_MODULE_STATS	_IOR(TDXSIMIO, 0x08, struct tdxsim_module_stats)
 #define TDXSIM_GET_TD_STATS	_IOR(TDXSIMIO, 0x06, struct tdxsim_td_stats)
+/* Read the host's physical memory counters; /dev/kvm fd. */
+#define TDXSIM_GET_HOST_MEMORY	_IOR(TDXSIMIO, 0x09, struct tdxsim_host_memory)
 #define TDXSIM_CHECK_INVARIANTS	_IOWR(TDXSIMIO, 0x07, struct tdxsim_check)
 
 _Static_assert(sizeof(struct tdxsim_design) == 64, "tdxsim_design");
 _Static_assert(sizeof(struct tdxsim_stats) == 64 * 8, "tdxsim_stats");
 _Static_assert(sizeof(struct tdxsim_td_stats) == 280 * 8, "tdxsim_td_stats");
 _Static_assert(sizeof(struct tdxsim_check) == 16, "tdxsim_check");
+_Static_assert(sizeof(struct tdxsim_host_memory) == 64, "tdxsim_host_memory");
 
 #ifdef __cplusplus
 }

@@ -14,7 +14,7 @@
 #ifndef TDXSIM_BASE_ATOMIC_H
 #define TDXSIM_BASE_ATOMIC_H
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 #include "base/sched.h"
 
 /* Relaxed loads and stores, no schedule point. */

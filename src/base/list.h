@@ -5,7 +5,7 @@
 #ifndef TDXSIM_BASE_LIST_H
 #define TDXSIM_BASE_LIST_H
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 
 struct list_head {
 	struct list_head *next, *prev;

@@ -22,7 +22,7 @@
 #include "base/log.h"
 #include "base/sched.h"
 #include "base/sched_internal.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 
 /* --- schedule point names -------------------------------------------------- */
 

@@ -21,7 +21,7 @@
 
 #include <pthread.h>
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 #include "base/lockdep.h"
 
 struct task;

@@ -23,7 +23,7 @@
 #include "base/log.h"
 #include "base/sched.h"
 #include "base/sched_internal.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 
 #define MAX_CLASSES	512
 #define EDGE_S		2	/* the held lock was held shared */

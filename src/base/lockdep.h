@@ -18,7 +18,7 @@
 #ifndef TDXSIM_BASE_LOCKDEP_H
 #define TDXSIM_BASE_LOCKDEP_H
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 
 /* One per initialisation site: a static object whose address is the key. */
 struct lock_class_key {

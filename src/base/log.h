@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 
 enum log_level {
 	LOGLEVEL_ERR = 3,

@@ -706,21 +706,6 @@ void phys_mem_get_stats(struct phys_mem_stats *st)
 	pthread_mutex_unlock(&pa_lock);
 }
 
-u64 proc_rss_bytes(void)
-{
-	unsigned long long size, resident;
-	FILE *f = fopen("/proc/self/statm", "re");
-	int n;
-
-	if (!f)
-		return 0;
-	n = fscanf(f, "%llu %llu", &size, &resident);
-	fclose(f);
-	if (n != 2)
-		return 0;
-	return resident * (u64)sysconf(_SC_PAGESIZE);
-}
-
 void page_alloc_set_free_check(page_free_check_fn fn)
 {
 	__atomic_store_n(&free_check_fn, fn, __ATOMIC_RELEASE);

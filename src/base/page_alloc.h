@@ -16,7 +16,8 @@
 #define TDXSIM_BASE_PAGE_ALLOC_H
 
 #include "base/atomic.h"
-#include "base/compiler.h"
+#include "ulib/compiler.h"
+#include "ulib/proc.h"
 
 /* Page flags (struct page::flags). */
 enum pageflags {
@@ -110,7 +111,5 @@ typedef void (*page_free_check_fn)(u64 pfn, unsigned int order);
 /* Register @fn (NULL to remove); it stays set across phys_mem_exit(). */
 void page_alloc_set_free_check(page_free_check_fn fn);
 
-/* Resident set size of this process in bytes (from /proc/self/statm). */
-u64 proc_rss_bytes(void);
 
 #endif /* TDXSIM_BASE_PAGE_ALLOC_H */

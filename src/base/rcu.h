@@ -19,7 +19,7 @@
 #ifndef TDXSIM_BASE_RCU_H
 #define TDXSIM_BASE_RCU_H
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 
 struct rcu_head {
 	void *urcu_head_[2];	/* the callback queue's link */

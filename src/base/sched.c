@@ -27,7 +27,7 @@
 #include "base/rcu.h"
 #include "base/sched.h"
 #include "base/sched_internal.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 
 #define PCT_MAX_DEPTH	16
 

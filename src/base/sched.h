@@ -21,7 +21,7 @@
 
 #include <pthread.h>
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 
 enum sched_mode {
 	SCHED_MODE_FREE,

@@ -6,7 +6,7 @@
 #ifndef TDXSIM_BASE_STATS_H
 #define TDXSIM_BASE_STATS_H
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 
 struct counter {
 	u64 v;

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "base/sched.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "guest/guest_internal.h"
 
 /* What a step did. */
@@ -60,11 +60,12 @@ static const char *op_where(const struct gop *op, char *buf, size_t len)
 static enum step fail(struct gvcpu *v, const struct gop *op, const char *what,
 		      u64 gpa, u64 status)
 {
-	char where[128];
+	char where[128], st[64];
 
 	GSTAT_INC(v, errors);
 	gvcpu_msg(v, "%s at GPA 0x%llx returned %s (%s); vCPU stopped", what,
-		  (unsigned long long)gpa, tdx_status_name(status),
+		  (unsigned long long)gpa,
+		  tdxsim_tdx_status_string(status, st, sizeof(st)),
 		  op_where(op, where, sizeof(where)));
 	return STEP_FAIL;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "guest/guest_internal.h"
 
 static const struct tdx_guest_ops guest_ops = {

@@ -6,7 +6,7 @@
 #ifndef TDXSIM_GUEST_GUEST_INTERNAL_H
 #define TDXSIM_GUEST_GUEST_INTERNAL_H
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 #include "seam/tdcall.h"
 #include "tdxsim/guest.h"
 

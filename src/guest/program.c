@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "guest/guest_internal.h"
 
 void gprog_add(struct gprog *p, const struct gop *op)

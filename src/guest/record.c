@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "guest/guest_internal.h"
 
 #define GREC_MID_SHIFT	18	/* gfn bits covered by one directory slot */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "guest/guest_internal.h"
 
 static const struct tdxsim_guest_workload workloads[GW_NR] = {

@@ -18,10 +18,10 @@
 #include "base/log.h"
 #include "base/page_alloc.h"
 #include "base/rcu.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/kvm_host.h"
-#include "kvm/mm.h"
+#include "host/mm.h"
 #include "kvm/mmu.h"
 
 #define GMEM_HPAGE_ORDER	PMD_ORDER
@@ -662,7 +662,6 @@ static int kvm_gmem_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 static const struct file_operations kvm_gmem_fops = {
-	.kind = KVM_FILE_GMEM,
 	.name = "kvm-gmem",
 	.fallocate = kvm_gmem_fallocate,
 	.mmap = kvm_gmem_mmap,

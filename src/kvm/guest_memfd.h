@@ -24,7 +24,7 @@
 #include "base/lock.h"
 #include "base/sched.h"
 #include "kvm/kvm_host.h"
-#include "kvm/radix.h"
+#include "host/radix.h"
 
 struct page;
 

@@ -16,15 +16,15 @@
 #include <errno.h>
 
 #include "base/atomic.h"
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 #include "base/list.h"
 #include "base/lock.h"
 #include "base/log.h"
 #include "base/sched.h"
 #include "base/stats.h"
 #include "kvm/asm/kvm_host.h"
-#include "kvm/fs.h"
-#include "kvm/radix.h"
+#include "host/fs.h"
+#include "host/radix.h"
 #include "tdxsim/kvm.h"
 #include "tdxsim/tdxsim.h"
 
@@ -40,8 +40,6 @@ struct mm_struct;
 /* The host's MAXPHYADDR as the MMU sees it. */
 #define KVM_HOST_PHYS_BITS	52
 #define INVALID_GPA		(~(gpa_t)0)
-/* Kernel-internal "no such ioctl here" (never reaches userspace). */
-#define ENOIOCTLCMD		515
 
 /* Internal memslot flag: the slot is being deleted or moved. */
 #define KVM_MEMSLOT_INVALID	(1UL << 16)
@@ -224,6 +222,10 @@ static inline bool kvm_vm_uses_vendor(const struct kvm *kvm)
  * on the first open of /dev/kvm. Returns 0 or the setup's error.
  */
 int kvm_x86_vendor_init(void);
+/* kvm-intel's module init: the vendor setup, then kvm_init(). */
+int vt_init(void);
+/* Register /dev/kvm (kvm_main.c). */
+int kvm_init(void);
 
 /* ---- VM lifetime ---- */
 /* Take a reference on @kvm. */

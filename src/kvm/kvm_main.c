@@ -9,11 +9,12 @@
 
 #include "base/log.h"
 #include "base/page_alloc.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/kvm_host.h"
 #include "seam/seamcall.h"
-#include "kvm/mm.h"
+#include "host/misc.h"
+#include "host/mm.h"
 #include "kvm/mmu.h"
 #include "kvm/x86.h"
 
@@ -1095,7 +1096,6 @@ static int kvm_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 const struct file_operations kvm_vcpu_fops = {
-	.kind = KVM_FILE_VCPU,
 	.name = "kvm-vcpu",
 	.unlocked_ioctl = kvm_vcpu_ioctl,
 	.mmap = kvm_vcpu_mmap,
@@ -1411,7 +1411,6 @@ static void kvm_vm_release(struct file *file)
 }
 
 const struct file_operations kvm_vm_fops = {
-	.kind = KVM_FILE_VM,
 	.name = "kvm-vm",
 	.unlocked_ioctl = kvm_vm_ioctl,
 	.release = kvm_vm_release,
@@ -1452,6 +1451,23 @@ long kvm_dev_ioctl(struct file *file, unsigned long ioctl, unsigned long arg)
 			return -EFAULT;
 		return 0;
 	}
+	case TDXSIM_GET_HOST_MEMORY: {
+		struct tdxsim_host_memory hm = { 0 };
+		struct phys_mem_stats ps;
+
+		phys_mem_get_stats(&ps);
+		hm.total_pages = ps.total_pages;
+		hm.pages_in_use = ps.pages_in_use;
+		hm.peak_pages_in_use = ps.peak_pages_in_use;
+		hm.blocks_2m_in_use = ps.blocks_2m_in_use;
+		hm.allocs = ps.allocs;
+		hm.frees = ps.frees;
+		hm.page_meta_bytes = ps.page_meta_bytes;
+		hm.meta_bytes_touched = ps.meta_bytes_touched;
+		if (copy_to_user((void *)arg, &hm, sizeof(hm)))
+			return -EFAULT;
+		return 0;
+	}
 	case KVM_CREATE_VM:
 		return kvm_dev_ioctl_create_vm(arg);
 	case KVM_CHECK_EXTENSION:
@@ -1466,7 +1482,16 @@ long kvm_dev_ioctl(struct file *file, unsigned long ioctl, unsigned long arg)
 }
 
 const struct file_operations kvm_device_fops = {
-	.kind = KVM_FILE_SYSTEM,
 	.name = "kvm",
 	.unlocked_ioctl = kvm_dev_ioctl,
 };
+
+static struct miscdevice kvm_dev = {
+	.name = "kvm",
+	.fops = &kvm_device_fops,
+};
+
+int kvm_init(void)
+{
+	return misc_register(&kvm_dev);
+}

@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/kvm_host.h"
-#include "kvm/mm.h"
+#include "host/mm.h"
 #include "kvm/mmu.h"
 #include "kvm/tdp_iter.h"
 #include "kvm/tdp_mmu.h"

@@ -7,7 +7,7 @@
 #ifndef TDXSIM_KVM_SPTE_H
 #define TDXSIM_KVM_SPTE_H
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 #include "kvm/asm/kvm_host.h"
 
 #define SPTE_MMU_PRESENT_MASK		BIT_ULL(11)

@@ -24,10 +24,10 @@
 
 #include "base/log.h"
 #include "base/page_alloc.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/kvm_host.h"
-#include "kvm/mm.h"
+#include "host/mm.h"
 #include "kvm/mmu.h"
 #include "kvm/tdp_mmu.h"
 #include "kvm/tdx.h"

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "kvm/kvm_host.h"
-#include "kvm/mm.h"
+#include "host/mm.h"
 #include "kvm/mmu.h"
 #include "kvm/x86.h"
 
@@ -52,6 +52,19 @@ int kvm_x86_vendor_init(void)
 {
 	pthread_once(&kvm_vendor_once, kvm_x86_vendor_init_once);
 	return kvm_vendor_init_result;
+}
+
+/*
+ * The module init of kvm-intel (vmx/main.c's vt_init()): set up the vendor
+ * (TDX) first, then register /dev/kvm.
+ */
+int vt_init(void)
+{
+	int r = kvm_x86_vendor_init();
+
+	if (r)
+		return r;
+	return kvm_init();
 }
 
 /* ---- VM types ---- */

@@ -8,7 +8,7 @@
 #define TDXSIM_SEAM_SEAM_INTERNAL_H
 
 #include "base/atomic.h"
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 #include "seam/seamcall.h"
 #include "seam/tdcall.h"
 

@@ -18,7 +18,7 @@
 #include "base/log.h"
 #include "base/page_alloc.h"
 #include "base/sched.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "seam/seam_internal.h"
 
 /* ---------------------------------------------------------------------- */

@@ -30,19 +30,9 @@
 #ifndef TDXSIM_SEAM_TDCALL_H
 #define TDXSIM_SEAM_TDCALL_H
 
-#include "base/compiler.h"
-#include "seam/seamcall.h"
-
-/* TDCALL leaf numbers (guest RAX). */
-#define TDG_VP_VMCALL		0
-#define TDG_VP_INFO		1
-#define TDG_MR_RTMR_EXTEND	2
-#define TDG_VP_VEINFO_GET	3
-#define TDG_MR_REPORT		4
-#define TDG_VP_CPUIDVE_SET	5
-#define TDG_MEM_PAGE_ACCEPT	6
-#define TDG_VM_RD		7
-#define TDG_VM_WR		8
+#include "seam/tdx_args.h"
+#include "tdxsim/tdx.h"
+#include "ulib/compiler.h"
 
 /*
  * Returned by tdg_*() calls when the operation caused a TD exit: return

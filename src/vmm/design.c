@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/strbuf.h"
-#include "vmm/design.h"
+#include "ulib/strbuf.h"
+#include "tdxsim/vmm.h"
+#include "ulib/compiler.h"
 
 struct design_key {
 	const char *key;
@@ -37,7 +38,7 @@ static __tdxsim_u32 *field(struct tdxsim_design *d, const struct design_key *k)
 	return (__tdxsim_u32 *)((char *)d + k->offset);
 }
 
-int vmm_parse_design(const char *text, struct tdxsim_design *d, char *err,
+int tdxsim_parse_design(const char *text, struct tdxsim_design *d, char *err,
 		     size_t errlen)
 {
 	char *copy = xstrdup(text ? text : ""), *save = NULL, *tok;
@@ -89,7 +90,7 @@ int vmm_parse_design(const char *text, struct tdxsim_design *d, char *err,
 	return ret;
 }
 
-char *vmm_design_string(const struct tdxsim_design *d, char *buf, size_t len)
+char *tdxsim_design_string(const struct tdxsim_design *d, char *buf, size_t len)
 {
 	struct tdxsim_design copy = *d;
 	size_t i, off = 0;

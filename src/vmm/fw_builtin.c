@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/tdvf.h"
+#include "tdxsim/tdvf.h"
+#include "ulib/compiler.h"
 
 #define FW_SIZE			0x40000UL	/* 256 KiB */
 #define FW_BASE			(0x100000000ULL - FW_SIZE)
@@ -38,14 +39,14 @@ static const char fw_bfv_header[] =
 static const char fw_cfv_header[] =
 	"tdxsim built-in TDVF: CFV (variable store placeholder, not measured)\n";
 
-static const struct tdvf_section fw_sections[] = {
+static const struct tdxsim_tdvf_section fw_sections[] = {
 	{ FW_BFV_OFFSET, FW_BFV_SIZE, FW_BASE + FW_BFV_OFFSET, FW_BFV_SIZE,
-	  TDVF_SECTION_BFV, TDVF_ATTR_MR_EXTEND },
-	{ 0, FW_CFV_SIZE, FW_BASE, FW_CFV_SIZE, TDVF_SECTION_CFV, 0 },
-	{ 0, 0, 0x810000, 0x10000, TDVF_SECTION_TEMP_MEM, 0 },
-	{ 0, 0, 0x80b000, 0x2000, TDVF_SECTION_TEMP_MEM, 0 },
-	{ 0, 0, 0x809000, 0x2000, TDVF_SECTION_TD_HOB, 0 },
-	{ 0, 0, 0x800000, 0x6000, TDVF_SECTION_TEMP_MEM, 0 },
+	  TDXSIM_TDVF_SECTION_BFV, TDXSIM_TDVF_ATTR_MR_EXTEND },
+	{ 0, FW_CFV_SIZE, FW_BASE, FW_CFV_SIZE, TDXSIM_TDVF_SECTION_CFV, 0 },
+	{ 0, 0, 0x810000, 0x10000, TDXSIM_TDVF_SECTION_TEMP_MEM, 0 },
+	{ 0, 0, 0x80b000, 0x2000, TDXSIM_TDVF_SECTION_TEMP_MEM, 0 },
+	{ 0, 0, 0x809000, 0x2000, TDXSIM_TDVF_SECTION_TD_HOB, 0 },
+	{ 0, 0, 0x800000, 0x6000, TDXSIM_TDVF_SECTION_TEMP_MEM, 0 },
 };
 
 static void put_le16(u8 *p, u16 v)
@@ -76,11 +77,11 @@ static u64 fw_next(u64 *state)
 	return z ^ (z >> 31);
 }
 
-int tdvf_builtin_image(u8 **image, size_t *size)
+int tdxsim_tdvf_builtin_image(u8 **image, size_t *size)
 {
 	size_t desc = FW_SIZE - FW_DESC_FROM_END, i, pos;
 	u64 state = FW_SEED;
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	u8 *img, *e;
 
 	img = malloc(FW_SIZE);
@@ -101,17 +102,17 @@ int tdvf_builtin_image(u8 **image, size_t *size)
 	}
 
 	/* TDX metadata GUID, then the descriptor and its sections. */
-	memcpy(img + desc - TDVF_GUID_SIZE, tdvf_metadata_guid,
-	       TDVF_GUID_SIZE);
+	memcpy(img + desc - TDXSIM_TDVF_GUID_SIZE, tdxsim_tdvf_metadata_guid,
+	       TDXSIM_TDVF_GUID_SIZE);
 	memcpy(img + desc, "TDVF", 4);
-	put_le32(img + desc + 4, TDVF_DESCRIPTOR_SIZE +
-		 ARRAY_SIZE(fw_sections) * TDVF_SECTION_SIZE);
+	put_le32(img + desc + 4, TDXSIM_TDVF_DESCRIPTOR_SIZE +
+		 ARRAY_SIZE(fw_sections) * TDXSIM_TDVF_SECTION_SIZE);
 	put_le32(img + desc + 8, 1);
 	put_le32(img + desc + 12, ARRAY_SIZE(fw_sections));
 	for (i = 0; i < ARRAY_SIZE(fw_sections); i++) {
-		const struct tdvf_section *s = &fw_sections[i];
+		const struct tdxsim_tdvf_section *s = &fw_sections[i];
 
-		e = img + desc + TDVF_DESCRIPTOR_SIZE + i * TDVF_SECTION_SIZE;
+		e = img + desc + TDXSIM_TDVF_DESCRIPTOR_SIZE + i * TDXSIM_TDVF_SECTION_SIZE;
 		put_le32(e, s->data_offset);
 		put_le32(e + 4, s->raw_data_size);
 		put_le64(e + 8, s->memory_address);
@@ -127,21 +128,21 @@ int tdvf_builtin_image(u8 **image, size_t *size)
 	e = img + FW_SIZE - FW_TABLE_END - FW_TABLE_LEN;
 	put_le32(e, FW_DESC_FROM_END);
 	put_le16(e + 4, FW_OFFSET_ENTRY_LEN);
-	memcpy(e + 6, tdvf_metadata_offset_guid, TDVF_GUID_SIZE);
+	memcpy(e + 6, tdxsim_tdvf_metadata_offset_guid, TDXSIM_TDVF_GUID_SIZE);
 	put_le16(e + FW_OFFSET_ENTRY_LEN, FW_TABLE_LEN);
-	memcpy(e + FW_OFFSET_ENTRY_LEN + 2, tdvf_ovmf_table_footer_guid,
-	       TDVF_GUID_SIZE);
+	memcpy(e + FW_OFFSET_ENTRY_LEN + 2, tdxsim_tdvf_ovmf_table_footer_guid,
+	       TDXSIM_TDVF_GUID_SIZE);
 
 	/* Reset vector area: nops, and "jmp $" at 0xfffffff0. */
 	memset(img + FW_SIZE - FW_TABLE_END, 0x90, FW_TABLE_END);
 	img[FW_SIZE - 0x10] = 0xeb;
 	img[FW_SIZE - 0x0f] = 0xfe;
 
-	if (tdvf_parse(img, FW_SIZE, &info, NULL, 0)) {
+	if (tdxsim_tdvf_parse(img, FW_SIZE, &info, NULL, 0)) {
 		free(img);
 		return -EINVAL;
 	}
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 	*image = img;
 	*size = FW_SIZE;
 	return 0;

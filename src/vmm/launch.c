@@ -16,7 +16,7 @@
  * PAGE.AUG (td-shim's EXTEND_MEM_PAGE_ADD clear) is not PAGE.ADDed, as the
  * TDVF metadata defines it; the TD HOB describes it as unaccepted RAM, which
  * the guest accepts (TDH.MEM.PAGE.AUG on its first touch). So the MRTD is the
- * one tdvf_measure_counts() and independent calculators describe.
+ * one tdxsim_tdvf_measure_counts() and independent calculators describe.
  *
  * Memory layout: RAM at [0, min(memory, 2G)) and the rest at 4G; the
  * firmware sections above RAM get their own guest_memfd slot below 4G.
@@ -24,15 +24,15 @@
  * the same memory (in-place conversion).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include "base/atomic.h"
-#include "base/log.h"
-#include "base/sched.h"
-#include "base/strbuf.h"
-#include "vmm/vmm.h"
+#include "tdxsim/sched.h"
+#include "ulib/strbuf.h"
+#include "tdxsim/vmm.h"
+#include "ulib/compiler.h"
 
 #define LOW_RAM_MAX	0x80000000ULL
 #define HIGH_RAM_BASE	0x100000000ULL
@@ -50,13 +50,13 @@ struct vmm_vcpu {
 	int fd;
 	unsigned int index;
 	struct kvm_run *run;
-	struct task *task;
-	struct vmm_vcpu_result *res;
+	struct tdxsim_thread *task;
+	struct tdxsim_vmm_vcpu_result *res;
 };
 
 struct vmm {
-	const struct vmm_config *cfg;
-	struct vmm_result *res;
+	const struct tdxsim_vmm_config *cfg;
+	struct tdxsim_vmm_result *res;
 	const u8 *fw;
 	size_t fw_size;
 	u8 *fw_owned;
@@ -93,7 +93,7 @@ static int fail(struct vmm *v, int err, const char *fmt, ...)
 	return err > 0 ? -err : err;
 }
 
-void vmm_config_init(struct vmm_config *cfg)
+void tdxsim_vmm_config_init(struct tdxsim_vmm_config *cfg)
 {
 	struct tdxsim_design d = TDXSIM_DESIGN_DEFAULT;
 
@@ -101,62 +101,62 @@ void vmm_config_init(struct vmm_config *cfg)
 	cfg->memory = 256ULL << 20;
 	cfg->nr_vcpus = 1;
 	cfg->design = d;
-	cfg->measure_order = VMM_MEASURE_SINGLE_PASS;
+	cfg->measure_order = TDXSIM_VMM_MEASURE_SINGLE_PASS;
 	cfg->gpaw = 48;
 	cfg->workload = "lazy-accept";
 	cfg->seed = 1;
 	cfg->accept = TDXSIM_ACCEPT_2M_FALLBACK;
 }
 
-void vmm_progress_init(struct vmm_progress *p)
+void tdxsim_vmm_progress_init(struct tdxsim_vmm_progress *p)
 {
 	memset(p, 0, sizeof(*p));
-	spin_lock_init(&p->lock);
+	pthread_mutex_init(&p->lock, NULL);
 }
 
-void vmm_progress_destroy(struct vmm_progress *p)
+void tdxsim_vmm_progress_destroy(struct tdxsim_vmm_progress *p)
 {
-	spin_lock_destroy(&p->lock);
+	pthread_mutex_destroy(&p->lock);
 }
 
-bool vmm_progress_guest_stats(struct vmm_progress *p,
+bool tdxsim_vmm_progress_guest_stats(struct tdxsim_vmm_progress *p,
 			      struct tdxsim_guest_stats *st)
 {
 	bool ok = false;
 
 	memset(st, 0, sizeof(*st));
-	spin_lock(&p->lock);
+	pthread_mutex_lock(&p->lock);
 	if (p->guest) {
 		tdxsim_guest_get_stats(p->guest, TDXSIM_GUEST_ALL_VCPUS, st);
 		ok = true;
 	}
-	spin_unlock(&p->lock);
+	pthread_mutex_unlock(&p->lock);
 	return ok;
 }
 
-static void vmm_set_phase(struct vmm *v, enum vmm_phase phase)
+static void vmm_set_phase(struct vmm *v, enum tdxsim_vmm_phase phase)
 {
 	if (v->cfg->progress)
-		WRITE_ONCE(v->cfg->progress->phase, phase);
+		__atomic_store_n(&v->cfg->progress->phase, phase, __ATOMIC_RELAXED);
 }
 
 /* Publish the guest to the progress display, or (NULL) withdraw it. */
 static void vmm_publish_guest(struct vmm *v, struct tdxsim_guest_model *g)
 {
-	struct vmm_progress *p = v->cfg->progress;
+	struct tdxsim_vmm_progress *p = v->cfg->progress;
 
 	if (!p)
 		return;
-	spin_lock(&p->lock);
+	pthread_mutex_lock(&p->lock);
 	p->guest = g;
-	spin_unlock(&p->lock);
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* --- VM set-up -------------------------------------------------------------------------------- */
 
 static int vmm_init_vm(struct vmm *v)
 {
-	const struct vmm_config *cfg = v->cfg;
+	const struct tdxsim_vmm_config *cfg = v->cfg;
 	struct tdxsim_design design = cfg->design;
 	struct kvm_tdx_init_vm *init;
 	struct kvm_tdx_cmd cmd = { 0 };
@@ -171,7 +171,7 @@ static int vmm_init_vm(struct vmm *v)
 	if (v->vm_fd < 0)
 		return fail(v, errno, "KVM_CREATE_VM(KVM_X86_TDX_VM): %s",
 			    strerror(errno));
-	if (cfg->measure_order == VMM_MEASURE_TWO_PASS)
+	if (cfg->measure_order == TDXSIM_VMM_MEASURE_TWO_PASS)
 		design.measure_two_pass = 1;
 	if (tdxsim_ioctl(v->vm_fd, TDXSIM_SET_DESIGN, &design) < 0)
 		return fail(v, errno, "TDXSIM_SET_DESIGN: %s", strerror(errno));
@@ -247,7 +247,7 @@ static int vmm_create_gmem(struct vmm *v, u64 size)
 	return fd;
 }
 
-static bool section_in_ram(const struct vmm *v, const struct tdvf_section *s)
+static bool section_in_ram(const struct vmm *v, const struct tdxsim_tdvf_section *s)
 {
 	u64 end = s->memory_address + s->memory_data_size;
 
@@ -258,7 +258,7 @@ static bool section_in_ram(const struct vmm *v, const struct tdvf_section *s)
 
 static int vmm_setup_memory(struct vmm *v)
 {
-	const struct tdvf_info *fw = &v->res->fw;
+	const struct tdxsim_tdvf_info *fw = &v->res->fw;
 	u64 fw_lo = FW_TOP;
 	unsigned int i;
 	int r;
@@ -267,22 +267,22 @@ static int vmm_setup_memory(struct vmm *v)
 	v->high_ram = v->cfg->memory - v->low_ram;
 
 	for (i = 0; i < fw->nr_sections; i++) {
-		const struct tdvf_section *s = &fw->sections[i];
+		const struct tdxsim_tdvf_section *s = &fw->sections[i];
 
-		if (s->type == TDVF_SECTION_TD_HOB &&
-		    (s->attributes & TDVF_ATTR_PAGE_AUG))
+		if (s->type == TDXSIM_TDVF_SECTION_TD_HOB &&
+		    (s->attributes & TDXSIM_TDVF_ATTR_PAGE_AUG))
 			return fail(v, -EINVAL,
 				    "firmware section %u (TD_HOB) has PAGE.AUG: the VMM writes the TD HOB into it, which a page that is not PAGE.ADDed cannot hold",
 				    i);
 		if (section_in_ram(v, s))
 			continue;
 		/* QEMU accepts these in RAM only (tdx_accept_ram_range). */
-		if (s->type == TDVF_SECTION_TD_HOB ||
-		    s->type == TDVF_SECTION_TEMP_MEM ||
-		    s->type == TDVF_SECTION_PERM_MEM)
+		if (s->type == TDXSIM_TDVF_SECTION_TD_HOB ||
+		    s->type == TDXSIM_TDVF_SECTION_TEMP_MEM ||
+		    s->type == TDXSIM_TDVF_SECTION_PERM_MEM)
 			return fail(v, -EINVAL,
 				    "firmware section %u (%s) at 0x%llx+0x%llx is not in guest RAM ([0, 0x%llx)%s): the TD HOB and temporary memory must lie in RAM; give more memory",
-				    i, tdvf_section_type_name(s->type),
+				    i, tdxsim_tdvf_section_type_name(s->type),
 				    (unsigned long long)s->memory_address,
 				    (unsigned long long)s->memory_data_size,
 				    (unsigned long long)v->low_ram,
@@ -337,7 +337,7 @@ static int vmm_set_private(struct vmm *v, u64 gpa, u64 size, bool private)
 static unsigned int vmm_ram_ranges(struct vmm *v, struct tdxsim_ram_range *out,
 				   unsigned int max)
 {
-	const struct tdvf_info *fw = &v->res->fw;
+	const struct tdxsim_tdvf_info *fw = &v->res->fw;
 	u64 cursor = 0;
 	unsigned int n = 0;
 
@@ -347,7 +347,7 @@ static unsigned int vmm_ram_ranges(struct vmm *v, struct tdxsim_ram_range *out,
 		unsigned int i;
 
 		for (i = 0; i < fw->nr_sections; i++) {
-			const struct tdvf_section *s = &fw->sections[i];
+			const struct tdxsim_tdvf_section *s = &fw->sections[i];
 
 			if (!section_in_ram(v, s) || s->memory_address < cursor)
 				continue;
@@ -356,7 +356,7 @@ static unsigned int vmm_ram_ranges(struct vmm *v, struct tdxsim_ram_range *out,
 				next_end = s->memory_address +
 					   s->memory_data_size;
 				/* Not added: the guest accepts it. */
-				type = (s->attributes & TDVF_ATTR_PAGE_AUG) ?
+				type = (s->attributes & TDXSIM_TDVF_ATTR_PAGE_AUG) ?
 					       TDXSIM_RAM_UNACCEPTED :
 					       TDXSIM_RAM_SYSTEM;
 			}
@@ -419,20 +419,20 @@ static int vmm_create_vcpus(struct vmm *v)
 /* The source bytes of page @page of section @s (HOB and TEMP_MEM built here). */
 static int vmm_init_mem_regions(struct vmm *v)
 {
-	const struct tdvf_info *fw = &v->res->fw;
+	const struct tdxsim_tdvf_info *fw = &v->res->fw;
 	struct tdxsim_ram_range ranges[TDXSIM_GUEST_MAX_RANGES];
 	unsigned int nr = vmm_ram_ranges(v, ranges, ARRAY_SIZE(ranges));
 	unsigned int i, stuck;
 	u8 *buf = NULL;
 
 	for (i = 0; i < fw->nr_sections; i++) {
-		const struct tdvf_section *s = &fw->sections[i];
+		const struct tdxsim_tdvf_section *s = &fw->sections[i];
 		u64 pages = s->memory_data_size >> PAGE_SHIFT, p;
 		struct kvm_tdx_init_mem_region region;
 		struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_MEM_REGION };
 
-		if (!tdvf_section_is_mapped(s) ||
-		    (s->attributes & TDVF_ATTR_PAGE_AUG))
+		if (!tdxsim_tdvf_section_is_mapped(s) ||
+		    (s->attributes & TDXSIM_TDVF_ATTR_PAGE_AUG))
 			continue;
 		/* The source must be page aligned, as for the kernel. */
 		free(buf);
@@ -440,11 +440,11 @@ static int vmm_init_mem_regions(struct vmm *v)
 		if (!buf)
 			return fail(v, -ENOMEM, "out of memory");
 		memset(buf, 0, s->memory_data_size);
-		if (s->type == TDVF_SECTION_BFV || s->type == TDVF_SECTION_CFV) {
+		if (s->type == TDXSIM_TDVF_SECTION_BFV || s->type == TDXSIM_TDVF_SECTION_CFV) {
 			for (p = 0; p < pages; p++)
-				tdvf_section_page(fw, v->fw, i, p,
+				tdxsim_tdvf_section_page(fw, v->fw, i, p,
 						  buf + (p << PAGE_SHIFT));
-		} else if (s->type == TDVF_SECTION_TD_HOB) {
+		} else if (s->type == TDXSIM_TDVF_SECTION_TD_HOB) {
 			long n = tdxsim_guest_hob_build(buf,
 							s->memory_data_size,
 							s->memory_address,
@@ -459,7 +459,7 @@ static int vmm_init_mem_regions(struct vmm *v)
 			.gpa = s->memory_address,
 			.nr_pages = pages,
 		};
-		cmd.flags = (s->attributes & TDVF_ATTR_MR_EXTEND) ?
+		cmd.flags = (s->attributes & TDXSIM_TDVF_ATTR_MR_EXTEND) ?
 				    KVM_TDX_MEASURE_MEMORY_REGION : 0;
 		cmd.data = (u64)(uintptr_t)&region;
 		/* Partial progress: retry with what is left (-EAGAIN/-EINTR). */
@@ -477,7 +477,7 @@ static int vmm_init_mem_regions(struct vmm *v)
 			free(buf);
 			return fail(v, errno,
 				    "KVM_TDX_INIT_MEM_REGION section %u (%s) at 0x%llx: %s",
-				    i, tdvf_section_type_name(s->type),
+				    i, tdxsim_tdvf_section_type_name(s->type),
 				    (unsigned long long)region.gpa,
 				    strerror(errno));
 		}
@@ -514,7 +514,7 @@ static int vmm_vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *vc = arg;
 	struct vmm *v = vc->vmm;
-	struct vmm_vcpu_result *res = vc->res;
+	struct tdxsim_vmm_vcpu_result *res = vc->res;
 	struct kvm_run *run = vc->run;
 
 	for (;;) {
@@ -596,11 +596,11 @@ static int vmm_run_vcpus(struct vmm *v)
 		char name[32];
 
 		snprintf(name, sizeof(name), "vcpu%u", i);
-		v->vcpus[i].task = task_create(name, vmm_vcpu_fn,
+		v->vcpus[i].task = tdxsim_thread_create(name, vmm_vcpu_fn,
 					       &v->vcpus[i]);
 	}
 	for (i = 0; i < v->nr_vcpus; i++)
-		task_join(v->vcpus[i].task);
+		tdxsim_thread_join(v->vcpus[i].task);
 	return 0;
 }
 
@@ -608,7 +608,7 @@ static int vmm_run_vcpus(struct vmm *v)
 
 static void vmm_collect(struct vmm *v)
 {
-	struct vmm_result *res = v->res;
+	struct tdxsim_vmm_result *res = v->res;
 	struct tdxsim_check check = { 0 };
 	size_t len = 1 << 16;
 	unsigned int i;
@@ -681,7 +681,7 @@ static void vmm_teardown(struct vmm *v)
 
 static int vmm_make_guest(struct vmm *v)
 {
-	const struct vmm_config *cfg = v->cfg;
+	const struct tdxsim_vmm_config *cfg = v->cfg;
 	struct tdxsim_guest_config gc;
 	char err[256];
 
@@ -703,7 +703,7 @@ static int vmm_make_guest(struct vmm *v)
 }
 
 /* After teardown the module must hold nothing: every page was reclaimed. */
-static void vmm_check_teardown(struct vmm_result *res)
+static void vmm_check_teardown(struct tdxsim_vmm_result *res)
 {
 	struct tdxsim_module_stats st;
 	int fd = tdxsim_open("/dev/kvm", 0);
@@ -723,7 +723,7 @@ static int vmm_fail_unfinished(struct vmm *v)
 	unsigned int i;
 
 	for (i = 0; i < v->nr_vcpus; i++) {
-		const struct vmm_vcpu_result *vr = &v->res->vcpu[i];
+		const struct tdxsim_vmm_vcpu_result *vr = &v->res->vcpu[i];
 
 		if (vr->halted)
 			continue;
@@ -739,7 +739,7 @@ static int vmm_fail_unfinished(struct vmm *v)
 	return fail(v, 1, "the guest did not finish");
 }
 
-int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
+int tdxsim_vmm_launch(const struct tdxsim_vmm_config *cfg, bool run, struct tdxsim_vmm_result *res)
 {
 	struct vmm *v = xzalloc(sizeof(*v));
 	char err[256];
@@ -772,24 +772,24 @@ int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
 		r = fail(v, -EINVAL, "GPA width %d: 48 or 52", cfg->gpaw);
 		goto out;
 	}
-	vmm_set_phase(v, VMM_PHASE_BUILD);
+	vmm_set_phase(v, TDXSIM_VMM_PHASE_BUILD);
 
 	v->fw = cfg->firmware;
 	v->fw_size = cfg->firmware_size;
 	if (!v->fw) {
-		if (tdvf_builtin_image(&v->fw_owned, &v->fw_size)) {
+		if (tdxsim_tdvf_builtin_image(&v->fw_owned, &v->fw_size)) {
 			r = fail(v, -ENOMEM, "cannot build the built-in firmware");
 			goto out;
 		}
 		v->fw = v->fw_owned;
 	}
-	if (tdvf_parse(v->fw, v->fw_size, &res->fw, err, sizeof(err))) {
+	if (tdxsim_tdvf_parse(v->fw, v->fw_size, &res->fw, err, sizeof(err))) {
 		r = fail(v, -EINVAL, "%s", err);
 		goto out;
 	}
-	tdvf_measure_counts(&res->fw, &res->page_adds, &res->mr_extends);
+	tdxsim_tdvf_measure_counts(&res->fw, &res->page_adds, &res->mr_extends);
 	for (i = 0; i < res->fw.nr_sections; i++)
-		if (res->fw.sections[i].type == TDVF_SECTION_TD_HOB)
+		if (res->fw.sections[i].type == TDXSIM_TDVF_SECTION_TD_HOB)
 			v->hob_gpa = res->fw.sections[i].memory_address;
 
 	r = vmm_init_vm(v);
@@ -815,10 +815,10 @@ int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
 	if (!r)
 		r = vmm_finalize(v);
 	if (!r && run) {
-		vmm_set_phase(v, VMM_PHASE_RUN);
+		vmm_set_phase(v, TDXSIM_VMM_PHASE_RUN);
 		r = vmm_run_vcpus(v);
 	}
-	vmm_set_phase(v, VMM_PHASE_TEARDOWN);
+	vmm_set_phase(v, TDXSIM_VMM_PHASE_TEARDOWN);
 	if (v->vm_fd >= 0)
 		vmm_collect(v);
 	if (!r) {
@@ -839,17 +839,17 @@ int vmm_launch(const struct vmm_config *cfg, bool run, struct vmm_result *res)
 	}
 out:
 	vmm_teardown(v);
-	vmm_set_phase(v, VMM_PHASE_DONE);
+	vmm_set_phase(v, TDXSIM_VMM_PHASE_DONE);
 	free(v);
 	vmm_check_teardown(res);
 	return r;
 }
 
-void vmm_result_free(struct vmm_result *res)
+void tdxsim_vmm_result_free(struct tdxsim_vmm_result *res)
 {
 	free(res->invariant_report);
 	res->invariant_report = NULL;
 	free(res->guest_messages);
 	res->guest_messages = NULL;
-	tdvf_info_free(&res->fw);
+	tdxsim_tdvf_info_free(&res->fw);
 }

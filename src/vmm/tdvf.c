@@ -20,58 +20,59 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/tdvf.h"
+#include "tdxsim/tdvf.h"
+#include "ulib/compiler.h"
 
 /* 96b582de-1fb2-45f7-baea-a366c55a082d */
-const u8 tdvf_ovmf_table_footer_guid[TDVF_GUID_SIZE] = {
+const u8 tdxsim_tdvf_ovmf_table_footer_guid[TDXSIM_TDVF_GUID_SIZE] = {
 	0xde, 0x82, 0xb5, 0x96, 0xb2, 0x1f, 0xf7, 0x45,
 	0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d,
 };
 
 /* e47a6535-984a-4798-865e-4685a7bf8ec2 */
-const u8 tdvf_metadata_offset_guid[TDVF_GUID_SIZE] = {
+const u8 tdxsim_tdvf_metadata_offset_guid[TDXSIM_TDVF_GUID_SIZE] = {
 	0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47,
 	0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2,
 };
 
 /* e9eaf9f3-168e-44d5-a8eb-7f4d8738f6ae */
-const u8 tdvf_metadata_guid[TDVF_GUID_SIZE] = {
+const u8 tdxsim_tdvf_metadata_guid[TDXSIM_TDVF_GUID_SIZE] = {
 	0xf3, 0xf9, 0xea, 0xe9, 0x8e, 0x16, 0xd5, 0x44,
 	0xa8, 0xeb, 0x7f, 0x4d, 0x87, 0x38, 0xf6, 0xae,
 };
 
-#define TDVF_SIGNATURE		0x46564454	/* "TDVF" little-endian */
-#define TDVF_VERSION		1
+#define TDXSIM_TDVF_SIGNATURE		0x46564454	/* "TDVF" little-endian */
+#define TDXSIM_TDVF_VERSION		1
 
 /* The last 0x20 bytes are the reset vector; the table ends right before. */
 #define OVMF_TABLE_END		0x20
 #define OVMF_FOOTER_GUID_OFF	0x30	/* from the end of the image */
 #define OVMF_FOOTER_LEN_OFF	0x32
-#define OVMF_ENTRY_HDR		(2 + TDVF_GUID_SIZE)
+#define OVMF_ENTRY_HDR		(2 + TDXSIM_TDVF_GUID_SIZE)
 #define TDSHIM_OFFSET_OFF	0x20
 
 /* Images larger than this are not firmware (offsets are 32-bit anyway). */
-#define TDVF_MAX_IMAGE_SIZE	0xffffffffULL
-#define TDVF_MAX_FILE_SIZE	(256ULL << 20)
+#define TDXSIM_TDVF_MAX_IMAGE_SIZE	0xffffffffULL
+#define TDXSIM_TDVF_MAX_FILE_SIZE	(256ULL << 20)
 
-static const char *const tdvf_type_names[TDVF_SECTION_NR] = {
-	[TDVF_SECTION_BFV] = "BFV",
-	[TDVF_SECTION_CFV] = "CFV",
-	[TDVF_SECTION_TD_HOB] = "TD_HOB",
-	[TDVF_SECTION_TEMP_MEM] = "TEMP_MEM",
-	[TDVF_SECTION_PERM_MEM] = "PERM_MEM",
-	[TDVF_SECTION_PAYLOAD] = "PAYLOAD",
-	[TDVF_SECTION_PAYLOAD_PARAM] = "PAYLOAD_PARAM",
-	[TDVF_SECTION_TD_INFO] = "TD_INFO",
-	[TDVF_SECTION_TD_PARAMS] = "TD_PARAMS",
+static const char *const tdxsim_tdvf_type_names[TDXSIM_TDVF_SECTION_NR] = {
+	[TDXSIM_TDVF_SECTION_BFV] = "BFV",
+	[TDXSIM_TDVF_SECTION_CFV] = "CFV",
+	[TDXSIM_TDVF_SECTION_TD_HOB] = "TD_HOB",
+	[TDXSIM_TDVF_SECTION_TEMP_MEM] = "TEMP_MEM",
+	[TDXSIM_TDVF_SECTION_PERM_MEM] = "PERM_MEM",
+	[TDXSIM_TDVF_SECTION_PAYLOAD] = "PAYLOAD",
+	[TDXSIM_TDVF_SECTION_PAYLOAD_PARAM] = "PAYLOAD_PARAM",
+	[TDXSIM_TDVF_SECTION_TD_INFO] = "TD_INFO",
+	[TDXSIM_TDVF_SECTION_TD_PARAMS] = "TD_PARAMS",
 };
 
-const char *tdvf_section_type_name(u32 type)
+const char *tdxsim_tdvf_section_type_name(u32 type)
 {
-	return type < TDVF_SECTION_NR ? tdvf_type_names[type] : "UNKNOWN";
+	return type < TDXSIM_TDVF_SECTION_NR ? tdxsim_tdvf_type_names[type] : "UNKNOWN";
 }
 
-char *tdvf_attr_names(u32 attr, char *buf, size_t len)
+char *tdxsim_tdvf_attr_names(u32 attr, char *buf, size_t len)
 {
 	size_t off = 0;
 	int n;
@@ -83,25 +84,25 @@ char *tdvf_attr_names(u32 attr, char *buf, size_t len)
 		snprintf(buf, len, "-");
 		return buf;
 	}
-	if (attr & TDVF_ATTR_MR_EXTEND) {
+	if (attr & TDXSIM_TDVF_ATTR_MR_EXTEND) {
 		n = snprintf(buf + off, len - off, "MR.EXTEND");
 		off = min_t(size_t, len - 1, off + (size_t)n);
 	}
-	if (attr & TDVF_ATTR_PAGE_AUG) {
+	if (attr & TDXSIM_TDVF_ATTR_PAGE_AUG) {
 		n = snprintf(buf + off, len - off, "%sPAGE.AUG",
 			     off ? "|" : "");
 		off = min_t(size_t, len - 1, off + (size_t)n);
 	}
-	if (attr & ~(u32)TDVF_ATTR_ALL)
+	if (attr & ~(u32)TDXSIM_TDVF_ATTR_ALL)
 		snprintf(buf + off, len - off, "%s0x%x", off ? "|" : "",
-			 attr & ~(u32)TDVF_ATTR_ALL);
+			 attr & ~(u32)TDXSIM_TDVF_ATTR_ALL);
 	return buf;
 }
 
-bool tdvf_section_is_mapped(const struct tdvf_section *s)
+bool tdxsim_tdvf_section_is_mapped(const struct tdxsim_tdvf_section *s)
 {
-	return s->type != TDVF_SECTION_TD_INFO &&
-	       s->type != TDVF_SECTION_TD_PARAMS;
+	return s->type != TDXSIM_TDVF_SECTION_TD_INFO &&
+	       s->type != TDXSIM_TDVF_SECTION_TD_PARAMS;
 }
 
 static u16 get_le16(const u8 *p)
@@ -127,7 +128,7 @@ static void guid_str(const u8 *g, char *buf, size_t len)
 		 g[10], g[11], g[12], g[13], g[14], g[15]);
 }
 
-struct tdvf_parser {
+struct tdxsim_tdvf_parser {
 	const u8 *image;
 	size_t size;
 	unsigned int flags;
@@ -135,7 +136,7 @@ struct tdvf_parser {
 	size_t errlen;
 };
 
-static __printf(2, 3) int tdvf_fail(struct tdvf_parser *p, const char *fmt,
+static __printf(2, 3) int tdxsim_tdvf_fail(struct tdxsim_tdvf_parser *p, const char *fmt,
 				    ...)
 {
 	va_list ap;
@@ -156,7 +157,7 @@ static __printf(2, 3) int tdvf_fail(struct tdvf_parser *p, const char *fmt,
  * Walk the OVMF GUIDed table backwards from its footer, checking that every
  * entry lies inside the table, and return the TDX metadata offset it holds.
  */
-static int tdvf_find_ovmf_table(struct tdvf_parser *p, u32 *desc_off)
+static int tdxsim_tdvf_find_ovmf_table(struct tdxsim_tdvf_parser *p, u32 *desc_off)
 {
 	size_t size = p->size, table_start, pos, len, datalen;
 	const u8 *img = p->image;
@@ -166,14 +167,14 @@ static int tdvf_find_ovmf_table(struct tdvf_parser *p, u32 *desc_off)
 	u16 tlen;
 
 	if (size < OVMF_FOOTER_LEN_OFF)
-		return tdvf_fail(p, "image of %zu bytes is too small for the OVMF GUID table footer",
+		return tdxsim_tdvf_fail(p, "image of %zu bytes is too small for the OVMF GUID table footer",
 				 size);
 	tlen = get_le16(img + size - OVMF_FOOTER_LEN_OFF);
 	if (tlen < OVMF_ENTRY_HDR)
-		return tdvf_fail(p, "OVMF GUID table length %u (u16 at image size - 0x32) is smaller than its own 18-byte footer entry",
+		return tdxsim_tdvf_fail(p, "OVMF GUID table length %u (u16 at image size - 0x32) is smaller than its own 18-byte footer entry",
 				 tlen);
 	if (tlen > size - OVMF_TABLE_END)
-		return tdvf_fail(p, "OVMF GUID table length %u (u16 at image size - 0x32) runs past the start of the 0x%zx-byte image",
+		return tdxsim_tdvf_fail(p, "OVMF GUID table length %u (u16 at image size - 0x32) runs past the start of the 0x%zx-byte image",
 				 tlen, size);
 	table_start = size - OVMF_TABLE_END - tlen;
 
@@ -181,23 +182,23 @@ static int tdvf_find_ovmf_table(struct tdvf_parser *p, u32 *desc_off)
 	pos = size - OVMF_FOOTER_LEN_OFF;
 	while (pos > table_start) {
 		if (pos - table_start < OVMF_ENTRY_HDR)
-			return tdvf_fail(p, "OVMF GUID table entry ending at file offset 0x%zx: only %zu bytes left before the table start 0x%zx, less than an 18-byte entry header",
+			return tdxsim_tdvf_fail(p, "OVMF GUID table entry ending at file offset 0x%zx: only %zu bytes left before the table start 0x%zx, less than an 18-byte entry header",
 					 pos, pos - table_start, table_start);
 		len = get_le16(img + pos - OVMF_ENTRY_HDR);
-		guid_str(img + pos - TDVF_GUID_SIZE, guid, sizeof(guid));
+		guid_str(img + pos - TDXSIM_TDVF_GUID_SIZE, guid, sizeof(guid));
 		if (len < OVMF_ENTRY_HDR)
-			return tdvf_fail(p, "OVMF GUID table entry %s at file offset 0x%zx: length %zu is smaller than its 18-byte header",
-					 guid, pos - TDVF_GUID_SIZE, len);
+			return tdxsim_tdvf_fail(p, "OVMF GUID table entry %s at file offset 0x%zx: length %zu is smaller than its 18-byte header",
+					 guid, pos - TDXSIM_TDVF_GUID_SIZE, len);
 		if (len > pos - table_start)
-			return tdvf_fail(p, "OVMF GUID table entry %s at file offset 0x%zx: length %zu runs past the table start 0x%zx",
-					 guid, pos - TDVF_GUID_SIZE, len,
+			return tdxsim_tdvf_fail(p, "OVMF GUID table entry %s at file offset 0x%zx: length %zu runs past the table start 0x%zx",
+					 guid, pos - TDXSIM_TDVF_GUID_SIZE, len,
 					 table_start);
-		if (!found && !memcmp(img + pos - TDVF_GUID_SIZE,
-				      tdvf_metadata_offset_guid,
-				      TDVF_GUID_SIZE)) {
+		if (!found && !memcmp(img + pos - TDXSIM_TDVF_GUID_SIZE,
+				      tdxsim_tdvf_metadata_offset_guid,
+				      TDXSIM_TDVF_GUID_SIZE)) {
 			datalen = len - OVMF_ENTRY_HDR;
 			if (datalen < 4)
-				return tdvf_fail(p, "TDX metadata offset entry in the OVMF GUID table holds %zu bytes, not a 4-byte offset",
+				return tdxsim_tdvf_fail(p, "TDX metadata offset entry in the OVMF GUID table holds %zu bytes, not a 4-byte offset",
 						 datalen);
 			off = get_le32(img + pos - len);
 			found = true;
@@ -205,45 +206,45 @@ static int tdvf_find_ovmf_table(struct tdvf_parser *p, u32 *desc_off)
 		pos -= len;
 	}
 	if (!found) {
-		guid_str(tdvf_metadata_offset_guid, guid, sizeof(guid));
-		return tdvf_fail(p, "the OVMF GUID table has no TDX metadata offset entry (%s): not a TDX firmware image",
+		guid_str(tdxsim_tdvf_metadata_offset_guid, guid, sizeof(guid));
+		return tdxsim_tdvf_fail(p, "the OVMF GUID table has no TDX metadata offset entry (%s): not a TDX firmware image",
 				 guid);
 	}
-	if (off > size || size - off < TDVF_GUID_SIZE)
-		return tdvf_fail(p, "TDX metadata offset 0x%x (from the end of the 0x%zx-byte image) points outside the image",
+	if (off > size || size - off < TDXSIM_TDVF_GUID_SIZE)
+		return tdxsim_tdvf_fail(p, "TDX metadata offset 0x%x (from the end of the 0x%zx-byte image) points outside the image",
 				 off, size);
 	*desc_off = (u32)(size - off);
 	return 0;
 }
 
 /* The legacy td-shim layout: the u32 at size - 0x20 is the file offset. */
-static int tdvf_find_tdshim_legacy(struct tdvf_parser *p, u32 *desc_off)
+static int tdxsim_tdvf_find_tdshim_legacy(struct tdxsim_tdvf_parser *p, u32 *desc_off)
 {
 	char guid[40];
 	u32 off;
 
 	if (p->size < TDSHIM_OFFSET_OFF)
-		return tdvf_fail(p, "image of %zu bytes is too small to hold TDVF metadata",
+		return tdxsim_tdvf_fail(p, "image of %zu bytes is too small to hold TDVF metadata",
 				 p->size);
 	off = get_le32(p->image + p->size - TDSHIM_OFFSET_OFF);
-	guid_str(tdvf_ovmf_table_footer_guid, guid, sizeof(guid));
-	if (off < TDVF_GUID_SIZE || off > p->size - TDVF_GUID_SIZE)
-		return tdvf_fail(p, "no OVMF GUID table (footer GUID %s not at image size - 0x30) and the td-shim metadata offset 0x%x at image size - 0x20 is outside the 0x%zx-byte image: not a TDX firmware image",
+	guid_str(tdxsim_tdvf_ovmf_table_footer_guid, guid, sizeof(guid));
+	if (off < TDXSIM_TDVF_GUID_SIZE || off > p->size - TDXSIM_TDVF_GUID_SIZE)
+		return tdxsim_tdvf_fail(p, "no OVMF GUID table (footer GUID %s not at image size - 0x30) and the td-shim metadata offset 0x%x at image size - 0x20 is outside the 0x%zx-byte image: not a TDX firmware image",
 				 guid, off, p->size);
-	if (memcmp(p->image + off - TDVF_GUID_SIZE, tdvf_metadata_guid,
-		   TDVF_GUID_SIZE))
-		return tdvf_fail(p, "no OVMF GUID table (footer GUID %s not at image size - 0x30) and no TDX metadata GUID before the td-shim metadata offset 0x%x at image size - 0x20: not a TDX firmware image",
+	if (memcmp(p->image + off - TDXSIM_TDVF_GUID_SIZE, tdxsim_tdvf_metadata_guid,
+		   TDXSIM_TDVF_GUID_SIZE))
+		return tdxsim_tdvf_fail(p, "no OVMF GUID table (footer GUID %s not at image size - 0x30) and no TDX metadata GUID before the td-shim metadata offset 0x%x at image size - 0x20: not a TDX firmware image",
 				 guid, off);
 	*desc_off = off;
 	return 0;
 }
 
-static int tdvf_fail_section(struct tdvf_parser *p, u32 i,
-			     const struct tdvf_section *s, const char *fmt,
+static int tdxsim_tdvf_fail_section(struct tdxsim_tdvf_parser *p, u32 i,
+			     const struct tdxsim_tdvf_section *s, const char *fmt,
 			     ...) __printf(4, 5);
 
-static int tdvf_fail_section(struct tdvf_parser *p, u32 i,
-			     const struct tdvf_section *s, const char *fmt,
+static int tdxsim_tdvf_fail_section(struct tdxsim_tdvf_parser *p, u32 i,
+			     const struct tdxsim_tdvf_section *s, const char *fmt,
 			     ...)
 {
 	char what[512];
@@ -252,104 +253,104 @@ static int tdvf_fail_section(struct tdvf_parser *p, u32 i,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return tdvf_fail(p, "section %u (%s) at 0x%llx size 0x%llx: %s", i,
-			 tdvf_section_type_name(s->type),
+	return tdxsim_tdvf_fail(p, "section %u (%s) at 0x%llx size 0x%llx: %s", i,
+			 tdxsim_tdvf_section_type_name(s->type),
 			 (unsigned long long)s->memory_address,
 			 (unsigned long long)s->memory_data_size, what);
 }
 
-static bool tdvf_type_has_data(u32 type)
+static bool tdxsim_tdvf_type_has_data(u32 type)
 {
-	return type == TDVF_SECTION_BFV || type == TDVF_SECTION_CFV ||
-	       type == TDVF_SECTION_TD_INFO || type == TDVF_SECTION_TD_PARAMS;
+	return type == TDXSIM_TDVF_SECTION_BFV || type == TDXSIM_TDVF_SECTION_CFV ||
+	       type == TDXSIM_TDVF_SECTION_TD_INFO || type == TDXSIM_TDVF_SECTION_TD_PARAMS;
 }
 
-static bool tdvf_type_no_data(u32 type)
+static bool tdxsim_tdvf_type_no_data(u32 type)
 {
-	return type == TDVF_SECTION_TD_HOB || type == TDVF_SECTION_TEMP_MEM ||
-	       type == TDVF_SECTION_PERM_MEM;
+	return type == TDXSIM_TDVF_SECTION_TD_HOB || type == TDXSIM_TDVF_SECTION_TEMP_MEM ||
+	       type == TDXSIM_TDVF_SECTION_PERM_MEM;
 }
 
-static int tdvf_check_section(struct tdvf_parser *p, u32 i,
-			      const struct tdvf_section *s)
+static int tdxsim_tdvf_check_section(struct tdxsim_tdvf_parser *p, u32 i,
+			      const struct tdxsim_tdvf_section *s)
 {
 	u64 end;
 
-	if (s->type >= TDVF_SECTION_NR)
-		return tdvf_fail(p, "section %u has unknown type %u (known: 0 BFV .. 8 TD_PARAMS)",
+	if (s->type >= TDXSIM_TDVF_SECTION_NR)
+		return tdxsim_tdvf_fail(p, "section %u has unknown type %u (known: 0 BFV .. 8 TD_PARAMS)",
 				 i, s->type);
-	if (s->type > TDVF_SECTION_TEMP_MEM && !(p->flags & TDVF_PARSE_TDSHIM))
-		return tdvf_fail_section(p, i, s,
+	if (s->type > TDXSIM_TDVF_SECTION_TEMP_MEM && !(p->flags & TDXSIM_TDVF_PARSE_TDSHIM))
+		return tdxsim_tdvf_fail_section(p, i, s,
 					 "type %u (%s) is a td-shim section type, which a QEMU TD launch does not accept (only BFV, CFV, TD_HOB, TEMP_MEM)",
 					 s->type,
-					 tdvf_section_type_name(s->type));
-	if (s->attributes & ~(u32)TDVF_ATTR_ALL)
-		return tdvf_fail_section(p, i, s,
+					 tdxsim_tdvf_section_type_name(s->type));
+	if (s->attributes & ~(u32)TDXSIM_TDVF_ATTR_ALL)
+		return tdxsim_tdvf_fail_section(p, i, s,
 					 "reserved attribute bits 0x%x set",
-					 s->attributes & ~(u32)TDVF_ATTR_ALL);
-	if ((s->attributes & TDVF_ATTR_ALL) == TDVF_ATTR_ALL)
-		return tdvf_fail_section(p, i, s,
+					 s->attributes & ~(u32)TDXSIM_TDVF_ATTR_ALL);
+	if ((s->attributes & TDXSIM_TDVF_ATTR_ALL) == TDXSIM_TDVF_ATTR_ALL)
+		return tdxsim_tdvf_fail_section(p, i, s,
 					 "attributes MR.EXTEND and PAGE.AUG together (a page that is not PAGE.ADDed cannot be measured)");
 
-	if (tdvf_section_is_mapped(s)) {
+	if (tdxsim_tdvf_section_is_mapped(s)) {
 		if (!IS_ALIGNED(s->memory_address, SZ_4K))
-			return tdvf_fail_section(p, i, s,
+			return tdxsim_tdvf_fail_section(p, i, s,
 						 "MemoryAddress not 4 KiB aligned");
 		if (!IS_ALIGNED(s->memory_data_size, SZ_4K))
-			return tdvf_fail_section(p, i, s,
+			return tdxsim_tdvf_fail_section(p, i, s,
 						 "MemoryDataSize not 4 KiB aligned");
 		if (!s->memory_data_size)
-			return tdvf_fail_section(p, i, s,
+			return tdxsim_tdvf_fail_section(p, i, s,
 						 "MemoryDataSize is 0");
 		if (__builtin_add_overflow(s->memory_address,
 					   s->memory_data_size, &end))
-			return tdvf_fail_section(p, i, s,
+			return tdxsim_tdvf_fail_section(p, i, s,
 						 "MemoryAddress + MemoryDataSize overflows 64 bits");
-		if (end > TDVF_GPA_LIMIT)
-			return tdvf_fail_section(p, i, s,
+		if (end > TDXSIM_TDVF_GPA_LIMIT)
+			return tdxsim_tdvf_fail_section(p, i, s,
 						 "ends at 0x%llx, above the highest private GPA 0x%llx",
 						 (unsigned long long)end,
-						 TDVF_GPA_LIMIT);
+						 TDXSIM_TDVF_GPA_LIMIT);
 		if (s->raw_data_size > s->memory_data_size)
-			return tdvf_fail_section(p, i, s,
+			return tdxsim_tdvf_fail_section(p, i, s,
 						 "RawDataSize 0x%x exceeds MemoryDataSize",
 						 s->raw_data_size);
 	} else if (s->memory_address || s->memory_data_size) {
-		return tdvf_fail_section(p, i, s,
+		return tdxsim_tdvf_fail_section(p, i, s,
 					 "a %s section is not loaded into memory: MemoryAddress and MemoryDataSize must be 0",
-					 tdvf_section_type_name(s->type));
+					 tdxsim_tdvf_section_type_name(s->type));
 	}
 
-	if (tdvf_type_has_data(s->type) && !s->raw_data_size)
-		return tdvf_fail_section(p, i, s,
+	if (tdxsim_tdvf_type_has_data(s->type) && !s->raw_data_size)
+		return tdxsim_tdvf_fail_section(p, i, s,
 					 "RawDataSize is 0, but a %s section's contents come from the image",
-					 tdvf_section_type_name(s->type));
-	if (tdvf_type_no_data(s->type) && s->raw_data_size)
-		return tdvf_fail_section(p, i, s,
+					 tdxsim_tdvf_section_type_name(s->type));
+	if (tdxsim_tdvf_type_no_data(s->type) && s->raw_data_size)
+		return tdxsim_tdvf_fail_section(p, i, s,
 					 "RawDataSize 0x%x is not 0, but a %s section takes no data from the image",
 					 s->raw_data_size,
-					 tdvf_section_type_name(s->type));
-	if (s->raw_data_size && (s->attributes & TDVF_ATTR_PAGE_AUG))
-		return tdvf_fail_section(p, i, s,
+					 tdxsim_tdvf_section_type_name(s->type));
+	if (s->raw_data_size && (s->attributes & TDXSIM_TDVF_ATTR_PAGE_AUG))
+		return tdxsim_tdvf_fail_section(p, i, s,
 					 "PAGE.AUG on a section with data from the image (an AUGed page starts zeroed)");
 	if (s->raw_data_size &&
 	    (u64)s->data_offset + s->raw_data_size > p->size)
-		return tdvf_fail_section(p, i, s,
+		return tdxsim_tdvf_fail_section(p, i, s,
 					 "data at file offset 0x%x + RawDataSize 0x%x runs past the end of the 0x%zx-byte image (truncated image, or a part such as OVMF_CODE.fd of a firmware whose metadata describes the combined image)",
 					 s->data_offset, s->raw_data_size,
 					 p->size);
 	return 0;
 }
 
-struct tdvf_range {
+struct tdxsim_tdvf_range {
 	u64 start;
 	u64 size;
 	u32 idx;
 };
 
-static int tdvf_range_cmp(const void *a, const void *b)
+static int tdxsim_tdvf_range_cmp(const void *a, const void *b)
 {
-	const struct tdvf_range *ra = a, *rb = b;
+	const struct tdxsim_tdvf_range *ra = a, *rb = b;
 
 	if (ra->start != rb->start)
 		return ra->start < rb->start ? -1 : 1;
@@ -357,10 +358,10 @@ static int tdvf_range_cmp(const void *a, const void *b)
 }
 
 /* Sections loaded into memory must not overlap (they are PAGE.ADDed once). */
-static int tdvf_check_overlap(struct tdvf_parser *p, struct tdvf_info *info)
+static int tdxsim_tdvf_check_overlap(struct tdxsim_tdvf_parser *p, struct tdxsim_tdvf_info *info)
 {
-	struct tdvf_range *r;
-	const struct tdvf_section *a, *b;
+	struct tdxsim_tdvf_range *r;
+	const struct tdxsim_tdvf_section *a, *b;
 	u32 i, ia, ib, n = 0;
 	int ret = 0;
 
@@ -370,14 +371,14 @@ static int tdvf_check_overlap(struct tdvf_parser *p, struct tdvf_info *info)
 		return -ENOMEM;
 	}
 	for (i = 0; i < info->nr_sections; i++) {
-		if (!tdvf_section_is_mapped(&info->sections[i]))
+		if (!tdxsim_tdvf_section_is_mapped(&info->sections[i]))
 			continue;
 		r[n].start = info->sections[i].memory_address;
 		r[n].size = info->sections[i].memory_data_size;
 		r[n].idx = i;
 		n++;
 	}
-	qsort(r, n, sizeof(*r), tdvf_range_cmp);
+	qsort(r, n, sizeof(*r), tdxsim_tdvf_range_cmp);
 	for (i = 1; i < n; i++) {
 		if (r[i - 1].start + r[i - 1].size <= r[i].start)
 			continue;
@@ -386,9 +387,9 @@ static int tdvf_check_overlap(struct tdvf_parser *p, struct tdvf_info *info)
 		ib = max(r[i - 1].idx, r[i].idx);
 		a = &info->sections[ia];
 		b = &info->sections[ib];
-		ret = tdvf_fail_section(p, ia, a,
+		ret = tdxsim_tdvf_fail_section(p, ia, a,
 				"overlaps section %u (%s) at 0x%llx size 0x%llx in guest memory",
-				ib, tdvf_section_type_name(b->type),
+				ib, tdxsim_tdvf_section_type_name(b->type),
 				(unsigned long long)b->memory_address,
 				(unsigned long long)b->memory_data_size);
 		break;
@@ -398,64 +399,64 @@ static int tdvf_check_overlap(struct tdvf_parser *p, struct tdvf_info *info)
 }
 
 /* td-shim's TD_INFO and TD_PARAMS must point inside a BFV's data. */
-static int tdvf_check_in_bfv(struct tdvf_parser *p, struct tdvf_info *info,
+static int tdxsim_tdvf_check_in_bfv(struct tdxsim_tdvf_parser *p, struct tdxsim_tdvf_info *info,
 			     u32 i)
 {
-	const struct tdvf_section *s = &info->sections[i], *b;
+	const struct tdxsim_tdvf_section *s = &info->sections[i], *b;
 	u64 end = (u64)s->data_offset + s->raw_data_size;
 	u32 j;
 
 	for (j = 0; j < info->nr_sections; j++) {
 		b = &info->sections[j];
-		if (b->type == TDVF_SECTION_BFV &&
+		if (b->type == TDXSIM_TDVF_SECTION_BFV &&
 		    s->data_offset >= b->data_offset &&
 		    end <= (u64)b->data_offset + b->raw_data_size)
 			return 0;
 	}
-	return tdvf_fail_section(p, i, s,
+	return tdxsim_tdvf_fail_section(p, i, s,
 				 "data at file offset 0x%x + RawDataSize 0x%x is not inside a BFV's data",
 				 s->data_offset, s->raw_data_size);
 }
 
 /* Section counts a QEMU launch needs, or the td-shim specification requires. */
-static int tdvf_check_counts(struct tdvf_parser *p, struct tdvf_info *info)
+static int tdxsim_tdvf_check_counts(struct tdxsim_tdvf_parser *p, struct tdxsim_tdvf_info *info)
 {
-	u32 count[TDVF_SECTION_NR] = { 0 };
+	u32 count[TDXSIM_TDVF_SECTION_NR] = { 0 };
 	u32 i, first_hob = 0;
 
 	for (i = 0; i < info->nr_sections; i++) {
-		const struct tdvf_section *s = &info->sections[i];
+		const struct tdxsim_tdvf_section *s = &info->sections[i];
 
-		if (s->type == TDVF_SECTION_TD_HOB) {
+		if (s->type == TDXSIM_TDVF_SECTION_TD_HOB) {
 			if (count[s->type])
-				return tdvf_fail_section(p, i, s,
+				return tdxsim_tdvf_fail_section(p, i, s,
 							 "a second TD_HOB section (the first is section %u); a TD has one TD HOB",
 							 first_hob);
 			first_hob = i;
 		}
 		count[s->type]++;
-		if (!tdvf_section_is_mapped(s) && tdvf_check_in_bfv(p, info, i))
+		if (!tdxsim_tdvf_section_is_mapped(s) && tdxsim_tdvf_check_in_bfv(p, info, i))
 			return -EINVAL;
 	}
-	if (!count[TDVF_SECTION_BFV])
-		return tdvf_fail(p, "no BFV section: the image has no firmware code to boot");
-	if (p->flags & TDVF_PARSE_TDSHIM) {
-		if (!count[TDVF_SECTION_TD_HOB] &&
-		    !count[TDVF_SECTION_PERM_MEM])
-			return tdvf_fail(p, "neither a TD_HOB nor a PERM_MEM section: the TD would have no memory description");
-		if (count[TDVF_SECTION_PAYLOAD_PARAM] &&
-		    !count[TDVF_SECTION_PAYLOAD])
-			return tdvf_fail(p, "a PAYLOAD_PARAM section without a PAYLOAD section");
-	} else if (!count[TDVF_SECTION_TD_HOB]) {
-		return tdvf_fail(p, "no TD_HOB section: the VMM has nowhere to put the TD HOB (QEMU refuses such an image)");
+	if (!count[TDXSIM_TDVF_SECTION_BFV])
+		return tdxsim_tdvf_fail(p, "no BFV section: the image has no firmware code to boot");
+	if (p->flags & TDXSIM_TDVF_PARSE_TDSHIM) {
+		if (!count[TDXSIM_TDVF_SECTION_TD_HOB] &&
+		    !count[TDXSIM_TDVF_SECTION_PERM_MEM])
+			return tdxsim_tdvf_fail(p, "neither a TD_HOB nor a PERM_MEM section: the TD would have no memory description");
+		if (count[TDXSIM_TDVF_SECTION_PAYLOAD_PARAM] &&
+		    !count[TDXSIM_TDVF_SECTION_PAYLOAD])
+			return tdxsim_tdvf_fail(p, "a PAYLOAD_PARAM section without a PAYLOAD section");
+	} else if (!count[TDXSIM_TDVF_SECTION_TD_HOB]) {
+		return tdxsim_tdvf_fail(p, "no TD_HOB section: the VMM has nowhere to put the TD HOB (QEMU refuses such an image)");
 	}
 	return 0;
 }
 
-int tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
-		     struct tdvf_info *out, char *err, size_t errlen)
+int tdxsim_tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
+		     struct tdxsim_tdvf_info *out, char *err, size_t errlen)
 {
-	struct tdvf_parser p = {
+	struct tdxsim_tdvf_parser p = {
 		.image = image, .size = size, .flags = flags,
 		.err = err, .errlen = errlen,
 	};
@@ -469,58 +470,58 @@ int tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
 	if (errlen)
 		err[0] = '\0';
 	if (!image || !size)
-		return tdvf_fail(&p, "empty image");
-	if ((u64)size > TDVF_MAX_IMAGE_SIZE)
-		return tdvf_fail(&p, "image of 0x%zx bytes is larger than 4 GiB, which 32-bit TDVF offsets cannot describe",
+		return tdxsim_tdvf_fail(&p, "empty image");
+	if ((u64)size > TDXSIM_TDVF_MAX_IMAGE_SIZE)
+		return tdxsim_tdvf_fail(&p, "image of 0x%zx bytes is larger than 4 GiB, which 32-bit TDVF offsets cannot describe",
 				 size);
 
 	if (size >= OVMF_FOOTER_GUID_OFF &&
 	    !memcmp(image + size - OVMF_FOOTER_GUID_OFF,
-		    tdvf_ovmf_table_footer_guid, TDVF_GUID_SIZE)) {
-		out->layout = TDVF_LAYOUT_OVMF_TABLE;
-		ret = tdvf_find_ovmf_table(&p, &desc);
+		    tdxsim_tdvf_ovmf_table_footer_guid, TDXSIM_TDVF_GUID_SIZE)) {
+		out->layout = TDXSIM_TDVF_LAYOUT_OVMF_TABLE;
+		ret = tdxsim_tdvf_find_ovmf_table(&p, &desc);
 		if (ret)
 			return ret;
-		if (memcmp(image + desc - TDVF_GUID_SIZE, tdvf_metadata_guid,
-			   TDVF_GUID_SIZE)) {
-			guid_str(tdvf_metadata_guid, guid, sizeof(guid));
-			return tdvf_fail(&p, "no TDX metadata GUID (%s) in the 16 bytes before the descriptor at file offset 0x%x",
+		if (memcmp(image + desc - TDXSIM_TDVF_GUID_SIZE, tdxsim_tdvf_metadata_guid,
+			   TDXSIM_TDVF_GUID_SIZE)) {
+			guid_str(tdxsim_tdvf_metadata_guid, guid, sizeof(guid));
+			return tdxsim_tdvf_fail(&p, "no TDX metadata GUID (%s) in the 16 bytes before the descriptor at file offset 0x%x",
 					 guid, desc);
 		}
 	} else {
-		out->layout = TDVF_LAYOUT_TDSHIM_LEGACY;
-		ret = tdvf_find_tdshim_legacy(&p, &desc);
+		out->layout = TDXSIM_TDVF_LAYOUT_TDSHIM_LEGACY;
+		ret = tdxsim_tdvf_find_tdshim_legacy(&p, &desc);
 		if (ret)
 			return ret;
 	}
 
-	if ((u64)desc + TDVF_DESCRIPTOR_SIZE > size)
-		return tdvf_fail(&p, "descriptor at file offset 0x%x runs past the end of the 0x%zx-byte image",
+	if ((u64)desc + TDXSIM_TDVF_DESCRIPTOR_SIZE > size)
+		return tdxsim_tdvf_fail(&p, "descriptor at file offset 0x%x runs past the end of the 0x%zx-byte image",
 				 desc, size);
 	d = image + desc;
-	if (get_le32(d) != TDVF_SIGNATURE)
-		return tdvf_fail(&p, "bad descriptor signature %02x %02x %02x %02x at file offset 0x%x (expected \"TDVF\")",
+	if (get_le32(d) != TDXSIM_TDVF_SIGNATURE)
+		return tdxsim_tdvf_fail(&p, "bad descriptor signature %02x %02x %02x %02x at file offset 0x%x (expected \"TDVF\")",
 				 d[0], d[1], d[2], d[3], desc);
 	length = get_le32(d + 4);
 	version = get_le32(d + 8);
 	n = get_le32(d + 12);
-	if (version != TDVF_VERSION)
-		return tdvf_fail(&p, "descriptor version %u is not supported (only version 1 is defined)",
+	if (version != TDXSIM_TDVF_VERSION)
+		return tdxsim_tdvf_fail(&p, "descriptor version %u is not supported (only version 1 is defined)",
 				 version);
 	if (n < 2)
-		return tdvf_fail(&p, "descriptor has %u section entries; a TDVF image has at least 2",
+		return tdxsim_tdvf_fail(&p, "descriptor has %u section entries; a TDVF image has at least 2",
 				 n);
-	want = TDVF_DESCRIPTOR_SIZE + (u64)n * TDVF_SECTION_SIZE;
+	want = TDXSIM_TDVF_DESCRIPTOR_SIZE + (u64)n * TDXSIM_TDVF_SECTION_SIZE;
 	if (length != want)
-		return tdvf_fail(&p, "descriptor Length %u does not match its %u section entries (16 + 32 * %u = %llu)",
+		return tdxsim_tdvf_fail(&p, "descriptor Length %u does not match its %u section entries (16 + 32 * %u = %llu)",
 				 length, n, n, (unsigned long long)want);
 	if ((u64)desc + length > size)
-		return tdvf_fail(&p, "descriptor at file offset 0x%x with Length %u (%u sections) runs past the end of the 0x%zx-byte image",
+		return tdxsim_tdvf_fail(&p, "descriptor at file offset 0x%x with Length %u (%u sections) runs past the end of the 0x%zx-byte image",
 				 desc, length, n, size);
 
 	out->sections = calloc(n, sizeof(*out->sections));
 	if (!out->sections) {
-		tdvf_fail(&p, "out of memory for %u sections", n);
+		tdxsim_tdvf_fail(&p, "out of memory for %u sections", n);
 		return -ENOMEM;
 	}
 	out->image_size = size;
@@ -530,9 +531,9 @@ int tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
 	out->nr_sections = n;
 
 	for (i = 0; i < n; i++) {
-		const u8 *e = d + TDVF_DESCRIPTOR_SIZE + (size_t)i *
-			      TDVF_SECTION_SIZE;
-		struct tdvf_section *s = &out->sections[i];
+		const u8 *e = d + TDXSIM_TDVF_DESCRIPTOR_SIZE + (size_t)i *
+			      TDXSIM_TDVF_SECTION_SIZE;
+		struct tdxsim_tdvf_section *s = &out->sections[i];
 
 		s->data_offset = get_le32(e);
 		s->raw_data_size = get_le32(e + 4);
@@ -540,45 +541,45 @@ int tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
 		s->memory_data_size = get_le64(e + 16);
 		s->type = get_le32(e + 24);
 		s->attributes = get_le32(e + 28);
-		ret = tdvf_check_section(&p, i, s);
+		ret = tdxsim_tdvf_check_section(&p, i, s);
 		if (ret)
 			goto fail;
 	}
-	ret = tdvf_check_counts(&p, out);
+	ret = tdxsim_tdvf_check_counts(&p, out);
 	if (ret)
 		goto fail;
-	ret = tdvf_check_overlap(&p, out);
+	ret = tdxsim_tdvf_check_overlap(&p, out);
 	if (ret)
 		goto fail;
 	return 0;
 
 fail:
-	tdvf_info_free(out);
+	tdxsim_tdvf_info_free(out);
 	return ret;
 }
 
-int tdvf_parse(const u8 *image, size_t size, struct tdvf_info *out,
+int tdxsim_tdvf_parse(const u8 *image, size_t size, struct tdxsim_tdvf_info *out,
 	       char *err, size_t errlen)
 {
-	return tdvf_parse_flags(image, size, 0, out, err, errlen);
+	return tdxsim_tdvf_parse_flags(image, size, 0, out, err, errlen);
 }
 
-void tdvf_info_free(struct tdvf_info *info)
+void tdxsim_tdvf_info_free(struct tdxsim_tdvf_info *info)
 {
 	free(info->sections);
 	memset(info, 0, sizeof(*info));
 }
 
-int tdvf_section_page(const struct tdvf_info *info, const u8 *image,
+int tdxsim_tdvf_section_page(const struct tdxsim_tdvf_info *info, const u8 *image,
 		      u32 idx, u64 page, u8 *buf)
 {
-	const struct tdvf_section *s;
+	const struct tdxsim_tdvf_section *s;
 	u64 off, avail;
 
 	if (idx >= info->nr_sections)
 		return -EINVAL;
 	s = &info->sections[idx];
-	if (!tdvf_section_is_mapped(s) ||
+	if (!tdxsim_tdvf_section_is_mapped(s) ||
 	    page >= s->memory_data_size / PAGE_SIZE)
 		return -EINVAL;
 	memset(buf, 0, PAGE_SIZE);
@@ -590,28 +591,28 @@ int tdvf_section_page(const struct tdvf_info *info, const u8 *image,
 	return 0;
 }
 
-void tdvf_measure_counts(const struct tdvf_info *info, u64 *page_adds,
+void tdxsim_tdvf_measure_counts(const struct tdxsim_tdvf_info *info, u64 *page_adds,
 			 u64 *mr_extends)
 {
 	u64 adds = 0, extends = 0, pages;
 	u32 i;
 
 	for (i = 0; i < info->nr_sections; i++) {
-		const struct tdvf_section *s = &info->sections[i];
+		const struct tdxsim_tdvf_section *s = &info->sections[i];
 
-		if (!tdvf_section_is_mapped(s))
+		if (!tdxsim_tdvf_section_is_mapped(s))
 			continue;
 		pages = s->memory_data_size / PAGE_SIZE;
-		if (!(s->attributes & TDVF_ATTR_PAGE_AUG))
+		if (!(s->attributes & TDXSIM_TDVF_ATTR_PAGE_AUG))
 			adds += pages;
-		if (s->attributes & TDVF_ATTR_MR_EXTEND)
+		if (s->attributes & TDXSIM_TDVF_ATTR_MR_EXTEND)
 			extends += pages * (PAGE_SIZE / 256);
 	}
 	*page_adds = adds;
 	*mr_extends = extends;
 }
 
-int tdvf_load_file(const char *path, u8 **image, size_t *size,
+int tdxsim_tdvf_load_file(const char *path, u8 **image, size_t *size,
 		   char *err, size_t errlen)
 {
 	struct stat st;
@@ -638,11 +639,11 @@ int tdvf_load_file(const char *path, u8 **image, size_t *size,
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto out_close;
 	}
-	if ((u64)st.st_size > TDVF_MAX_FILE_SIZE) {
+	if ((u64)st.st_size > TDXSIM_TDVF_MAX_FILE_SIZE) {
 		ret = -EFBIG;
 		snprintf(err, errlen,
 			 "%s: %lld bytes, too large for a firmware image (limit %llu MiB)",
-			 path, (long long)st.st_size, TDVF_MAX_FILE_SIZE >> 20);
+			 path, (long long)st.st_size, TDXSIM_TDVF_MAX_FILE_SIZE >> 20);
 		goto out_close;
 	}
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);

@@ -13,7 +13,7 @@
 #include "base/lock.h"
 #include "base/page_alloc.h"
 #include "base/sched.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "seam/seamcall.h"
 #include "minihost.h"
 

@@ -13,7 +13,7 @@
 #ifndef TDXSIM_TESTS_GUEST_MINIHOST_H
 #define TDXSIM_TESTS_GUEST_MINIHOST_H
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 #include "tdxsim/guest.h"
 
 #define MH_WINDOW	(256ULL << 20)

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "base/sched.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "minihost.h"
 #include "tdxsim/guest.h"
 

@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "fake_vendor.h"
+#include "host/misc.h"
+#include "host/mm.h"
 #include "kvm/kvm_host.h"
-#include "kvm/mm.h"
 
 enum { FAKE_TD_UNINIT, FAKE_TD_INIT, FAKE_TD_RUNNABLE };
 
@@ -178,3 +179,9 @@ int tdx_hardware_setup(void)
 	};
 	return 0;
 }
+
+/* The test program's initcalls: the core KVM with this vendor. */
+const struct initcall tdxsim_initcalls[] = {
+	{ "vt_init", vt_init },
+	{ NULL, NULL },
+};

@@ -110,7 +110,7 @@ struct kvm *vm_kvm(int vm_fd)
 {
 	struct file *file = fd_file(vm_fd);
 
-	assert_int_equal(file_kind(file), KVM_FILE_VM);
+	assert_true(file->f_op == &kvm_vm_fops);
 	return file->private_data;
 }
 

@@ -14,7 +14,7 @@
 
 #include "base/page_alloc.h"
 #include "base/sched.h"
-#include "kvm/mm.h"
+#include "host/mm.h"
 #include "kvm_util.h"
 
 #define GPA0	0x100000000ULL

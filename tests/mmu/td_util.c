@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "kvm/fs.h"
+#include "host/fs.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/tdp_mmu.h"
 #include "td_util.h"

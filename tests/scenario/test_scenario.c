@@ -31,10 +31,10 @@
 
 #include <cmocka.h>
 
-#include "base/lockdep.h"
-#include "base/log.h"
-#include "base/sched.h"
-#include "vmm/scenario.h"
+#include "tdxsim/report.h"
+#include "tdxsim/sched.h"
+#include "tdxsim/scenario.h"
+#include "ulib/compiler.h"
 
 #define TDX_STATUS_MASK		0xFFFFFFFF00000000ULL
 #define TDX_OPERAND_BUSY	0x8000020000000000ULL
@@ -44,24 +44,24 @@
 #define EXPLORE_UPSTREAM	150
 #define EXPLORE_BEFORE		1000
 
-static const struct scenario *get(const char *name)
+static const struct tdxsim_scenario *get(const char *name)
 {
-	const struct scenario *s = scenario_find(name);
+	const struct tdxsim_scenario *s = tdxsim_scenario_find(name);
 
 	assert_non_null(s);
 	return s;
 }
 
 static void run(const char *name, const char *design, u64 seed, bool extra,
-		struct scenario_result *res)
+		struct tdxsim_scenario_result *res)
 {
-	struct scenario_opts o;
+	struct tdxsim_scenario_opts o;
 
-	scenario_opts_init(&o);
+	tdxsim_scenario_opts_init(&o);
 	o.design = design;
 	o.seed = seed;
 	o.extra = extra;
-	assert_int_equal(scenario_run(get(name), &o, res), 0);
+	assert_int_equal(tdxsim_scenario_run(get(name), &o, res), 0);
 	assert_int_equal(res->error, 0);
 	if (res->failed != !strcmp(design, "before"))
 		print_message("%s\n%s\n", res->report, res->summary);
@@ -74,51 +74,51 @@ static bool has(const char *text, const char *what)
 
 static void test_list(void **state)
 {
-	const struct scenario *s;
+	const struct tdxsim_scenario *s;
 	size_t n, i;
 
-	s = scenario_list(&n);
+	s = tdxsim_scenario_list(&n);
 	assert_int_equal(n, 5);
 	for (i = 0; i < n; i++) {
 		char err[128];
 		struct tdxsim_design b, u;
 
 		assert_non_null(s[i].summary);
-		assert_int_equal(scenario_design(&s[i], "before", &b, err,
+		assert_int_equal(tdxsim_scenario_design(&s[i], "before", &b, err,
 						 sizeof(err)), 0);
-		assert_int_equal(scenario_design(&s[i], "upstream", &u, err,
+		assert_int_equal(tdxsim_scenario_design(&s[i], "upstream", &u, err,
 						 sizeof(err)), 0);
 		/* The two designs differ. */
 		assert_memory_not_equal(&b, &u, sizeof(b));
 	}
-	assert_null(scenario_find("no-such-scenario"));
+	assert_null(tdxsim_scenario_find("no-such-scenario"));
 	{
-		struct scenario_opts o;
-		struct scenario_result res;
+		struct tdxsim_scenario_opts o;
+		struct tdxsim_scenario_result res;
 
-		scenario_opts_init(&o);
+		tdxsim_scenario_opts_init(&o);
 		o.design = "populate=sideways";
-		assert_int_equal(scenario_run(&s[0], &o, &res), -EINVAL);
+		assert_int_equal(tdxsim_scenario_run(&s[0], &o, &res), -EINVAL);
 	}
 }
 
 static void test_populate_deadlock(void **state)
 {
-	struct scenario_result b, u, m;
+	struct tdxsim_scenario_result b, u, m;
 
 	run("populate-deadlock", "before", 0, false, &b);
 	assert_true(b.failed);
-	assert_int_equal(b.verdict, SCHED_DEADLOCK);
+	assert_int_equal(b.verdict, TDXSIM_VERDICT_DEADLOCK);
 	assert_true(b.stuck);
 	/* The recursive acquisition, by class. */
 	assert_true(b.lockdep_recursive >= 1);
-	assert_true(lockdep_count_reports(LOCKDEP_RECURSIVE,
+	assert_true(tdxsim_count_reports(TDXSIM_REPORT_RECURSIVE,
 					  "mapping.invalidate_lock") >= 1);
 	/* The AB-BA with mmap_lock, naming both classes. */
 	assert_true(b.lockdep_circular >= 1);
-	assert_true(lockdep_count_reports(LOCKDEP_CIRCULAR,
+	assert_true(tdxsim_count_reports(TDXSIM_REPORT_CIRCULAR,
 					  "mapping.invalidate_lock") >= 1);
-	assert_true(lockdep_count_reports(LOCKDEP_DEADLOCK,
+	assert_true(tdxsim_count_reports(TDXSIM_REPORT_DEADLOCK,
 					  "mapping.invalidate_lock") >= 1);
 	assert_true(has(b.report, "possible recursive locking detected"));
 	assert_true(has(b.report, "possible circular locking dependency detected"));
@@ -129,27 +129,27 @@ static void test_populate_deadlock(void **state)
 
 	run("populate-deadlock", "upstream", 0, false, &u);
 	assert_false(u.failed);
-	assert_int_equal(u.verdict, SCHED_OK);
-	assert_int_equal(lockdep_nr_reports(), 0);
+	assert_int_equal(u.verdict, TDXSIM_VERDICT_OK);
+	assert_int_equal(tdxsim_nr_reports(), 0);
 	assert_int_equal(u.errnos[0], 0);
 	assert_int_equal(u.errnos[1], 0);
 	assert_true(u.mrtd_valid);
 
 	run("populate-deadlock", "populate=map_pfn", 0, false, &m);
 	assert_false(m.failed);
-	assert_int_equal(lockdep_nr_reports(), 0);
+	assert_int_equal(tdxsim_nr_reports(), 0);
 	assert_true(m.mrtd_valid);
 	/* The same image measures the same, whichever way it is added. */
 	assert_memory_equal(u.mrtd, m.mrtd, sizeof(u.mrtd));
 
-	scenario_result_free(&b);
-	scenario_result_free(&u);
-	scenario_result_free(&m);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
+	tdxsim_scenario_result_free(&m);
 }
 
 static void test_accept_level_livelock(void **state)
 {
-	struct scenario_result b, u;
+	struct tdxsim_scenario_result b, u;
 
 	run("accept-level-livelock", "before", 0, false, &b);
 	assert_true(b.failed);
@@ -157,7 +157,7 @@ static void test_accept_level_livelock(void **state)
 	assert_true(b.accept_exits >= 256);
 	assert_false(b.guest_finished);
 	assert_int_equal(b.splits, 0);
-	assert_true(lockdep_count_reports(LOCKDEP_LIVELOCK, NULL) >= 1);
+	assert_true(tdxsim_count_reports(TDXSIM_REPORT_LIVELOCK, NULL) >= 1);
 	assert_true(has(b.report, "livelock detected"));
 
 	run("accept-level-livelock", "upstream", 0, false, &u);
@@ -169,15 +169,15 @@ static void test_accept_level_livelock(void **state)
 	assert_true(u.guest_finished);
 	assert_int_equal(u.guest_data_failures, 0);
 	assert_false(u.vm_bugged);
-	assert_int_equal(lockdep_nr_reports(), 0);
+	assert_int_equal(tdxsim_nr_reports(), 0);
 
-	scenario_result_free(&b);
-	scenario_result_free(&u);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
 }
 
 static void test_vp_init_busy(void **state)
 {
-	struct scenario_result b, u;
+	struct tdxsim_scenario_result b, u;
 
 	/* Upstream first: the before-design's zap failure taints the process. */
 	run("vp-init-busy", "upstream", 0, false, &u);
@@ -201,35 +201,35 @@ static void test_vp_init_busy(void **state)
 	assert_true(b.no_vcpus_retries >= 1);	/* the retry failed too */
 	assert_true(has(b.report, "last schedule points"));
 
-	scenario_result_free(&b);
-	scenario_result_free(&u);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
 }
 
 static void test_pinned_split_hang(void **state)
 {
-	struct scenario_result b, u;
+	struct tdxsim_scenario_result b, u;
 
 	run("pinned-split-hang", "before", 0, false, &b);
 	assert_true(b.failed);
-	assert_int_equal(b.verdict, SCHED_HANG);
+	assert_int_equal(b.verdict, TDXSIM_VERDICT_HANG);
 	assert_true(b.stuck);
-	assert_true(lockdep_count_reports(LOCKDEP_HANG, NULL) >= 1);
+	assert_true(tdxsim_count_reports(TDXSIM_REPORT_HANG, NULL) >= 1);
 	assert_true(has(b.report, "page_ref_count(head) == 1"));
 
 	run("pinned-split-hang", "upstream", 0, false, &u);
 	assert_false(u.failed);
-	assert_int_equal(u.verdict, SCHED_OK);
+	assert_int_equal(u.verdict, TDXSIM_VERDICT_OK);
 	assert_true(u.folio_splits >= 1);
 	assert_int_equal(u.errnos[0], 0);
 	assert_false(u.vm_bugged);
-	scenario_result_free(&b);
-	scenario_result_free(&u);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
 }
 
 /* The cost seed 003 accepts: a zap failure with and without pinning. */
 static void test_pinned_zap_failure(void **state)
 {
-	struct scenario_result b, u;
+	struct tdxsim_scenario_result b, u;
 
 	run("pinned-split-hang", "before", 0, true, &b);
 	assert_true(b.extra_ran);
@@ -244,13 +244,13 @@ static void test_pinned_zap_failure(void **state)
 	/* Freed by guest_memfd while the module still owned it. */
 	assert_true(u.extra_pamt_violations >= 1);
 	assert_true(has(u.extra_report, "still owned by the TDX module"));
-	scenario_result_free(&b);
-	scenario_result_free(&u);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
 }
 
 static void test_mirror_race(void **state)
 {
-	struct scenario_result b, u;
+	struct tdxsim_scenario_result b, u;
 
 	run("mirror-race", "before", 0, false, &b);
 	assert_true(b.failed);
@@ -268,37 +268,37 @@ static void test_mirror_race(void **state)
 	assert_int_equal(u.errnos[0], 0);
 	assert_int_equal(u.errnos[1], 0);
 	assert_int_equal(u.later_errno, 0);
-	scenario_result_free(&b);
-	scenario_result_free(&u);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
 }
 
 /* The same seed replays the same run. */
 static void test_replay(void **state)
 {
-	struct scenario_result a, b;
+	struct tdxsim_scenario_result a, b;
 
 	run("mirror-race", "upstream", 17, false, &a);
 	run("mirror-race", "upstream", 17, false, &b);
 	assert_int_equal(a.steps, b.steps);
 	assert_int_equal(a.switches, b.switches);
-	scenario_result_free(&a);
-	scenario_result_free(&b);
+	tdxsim_scenario_result_free(&a);
+	tdxsim_scenario_result_free(&b);
 	run("mirror-race", "before", 3, false, &a);
 	run("mirror-race", "before", 3, false, &b);
 	assert_true(a.failed && b.failed);
 	assert_false(a.tainted);
 	assert_int_equal(a.steps, b.steps);
 	assert_string_equal(a.seamcall, b.seamcall);
-	scenario_result_free(&a);
-	scenario_result_free(&b);
+	tdxsim_scenario_result_free(&a);
+	tdxsim_scenario_result_free(&b);
 }
 
 /* The explored scenario and strategy (from the command line). */
 static const char *explore_name;
-static enum sched_strategy explore_strategy;
+static enum tdxsim_sched_strategy explore_strategy;
 
 /* The before-design's failure must be the scenario's own bug. */
-static void assert_own_failure(const char *name, const struct scenario_result *r)
+static void assert_own_failure(const char *name, const struct tdxsim_scenario_result *r)
 {
 	assert_true(r->failed);
 	if (!strcmp(name, "populate-deadlock"))
@@ -309,7 +309,7 @@ static void assert_own_failure(const char *name, const struct scenario_result *r
 		assert_int_equal(r->status & TDX_STATUS_MASK,
 				 TDX_OPERAND_BUSY);
 	else if (!strcmp(name, "pinned-split-hang"))
-		assert_int_equal(r->verdict, SCHED_HANG);
+		assert_int_equal(r->verdict, TDXSIM_VERDICT_HANG);
 	else
 		assert_int_equal(r->status & TDX_STATUS_MASK,
 				 TDX_EPT_WALK_FAILED);
@@ -317,17 +317,17 @@ static void assert_own_failure(const char *name, const struct scenario_result *r
 
 static void test_explore(void **state)
 {
-	const struct scenario *s = get(explore_name);
-	struct scenario_explore_opts o = {
+	const struct tdxsim_scenario *s = get(explore_name);
+	struct tdxsim_scenario_explore_opts o = {
 		.first_seed = 1,
 		.schedules = EXPLORE_UPSTREAM,
 		.strategy = explore_strategy,
 		.quiet = true,
 	};
-	struct scenario_explore_result r;
+	struct tdxsim_scenario_explore_result r;
 
 	/* Upstream first: a before-design failure may taint the process. */
-	assert_int_equal(scenario_explore(s, "upstream", &o, &r), 0);
+	assert_int_equal(tdxsim_scenario_explore(s, "upstream", &o, &r), 0);
 	if (r.found)
 		print_message("%s upstream seed %llu failed:\n%s\n",
 			      explore_name, (unsigned long long)r.first_seed,
@@ -336,26 +336,26 @@ static void test_explore(void **state)
 	assert_int_equal(r.runs, EXPLORE_UPSTREAM);
 	assert_false(r.stopped);
 	if (r.found)
-		scenario_result_free(&r.first);
+		tdxsim_scenario_result_free(&r.first);
 
 	o.schedules = EXPLORE_BEFORE;
 	o.stop_on_failure = true;
-	assert_int_equal(scenario_explore(s, "before", &o, &r), 0);
+	assert_int_equal(tdxsim_scenario_explore(s, "before", &o, &r), 0);
 	assert_true(r.found);
 	assert_own_failure(explore_name, &r.first);
 	assert_true(r.first_index <= EXPLORE_BEFORE);
 	print_message("# %s before (%s): first failure at schedule %llu (seed %llu)\n",
 		      explore_name,
-		      explore_strategy == SCHED_STRATEGY_PCT ? "pct" : "random",
+		      explore_strategy == TDXSIM_STRATEGY_PCT ? "pct" : "random",
 		      (unsigned long long)r.first_index,
 		      (unsigned long long)r.first_seed);
-	scenario_result_free(&r.first);
+	tdxsim_scenario_result_free(&r.first);
 }
 
 static int setup(void **state)
 {
 	/* Reports go to the scenario's own capture; keep the TAP clean. */
-	log_set_console_level(LOGLEVEL_INFO);
+	tdxsim_log_set_level(TDXSIM_LOG_INFO);
 	return 0;
 }
 
@@ -383,7 +383,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "explore")) {
 		explore_name = argv[2];
 		explore_strategy = strcmp(argv[3], "pct") ?
-			SCHED_STRATEGY_RANDOM : SCHED_STRATEGY_PCT;
+			TDXSIM_STRATEGY_RANDOM : TDXSIM_STRATEGY_PCT;
 		one[0] = (struct CMUnitTest)cmocka_unit_test(test_explore);
 		return cmocka_run_group_tests_name("explore", one, setup, NULL);
 	}

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "seam_test.h"
 
 #define MAX_TRACKED	8192

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "mrtd_ref.h"
+#include "ulib/compiler.h"
 
 #define EXT_BUF		128
 #define CHUNK		256
@@ -35,7 +36,7 @@ static void ref_put_le64(u8 *p, u64 v)
 
 struct ref_ctx {
 	EVP_MD_CTX *md;
-	const struct tdvf_info *info;
+	const struct tdxsim_tdvf_info *info;
 	const u8 *image;
 	const u8 *hob;
 	size_t hob_len;
@@ -61,16 +62,16 @@ static void ref_page_add(struct ref_ctx *c, u64 gpa)
 }
 
 /* Byte @off of section @s as loaded into the TD. */
-static u8 ref_byte(struct ref_ctx *c, const struct tdvf_section *s, u64 off)
+static u8 ref_byte(struct ref_ctx *c, const struct tdxsim_tdvf_section *s, u64 off)
 {
-	if (s->type == TDVF_SECTION_TD_HOB)
+	if (s->type == TDXSIM_TDVF_SECTION_TD_HOB)
 		return c->hob && off < c->hob_len ? c->hob[off] : 0;
 	if (off < s->raw_data_size)
 		return c->image[s->data_offset + off];
 	return 0;
 }
 
-static void ref_mr_extend(struct ref_ctx *c, const struct tdvf_section *s,
+static void ref_mr_extend(struct ref_ctx *c, const struct tdxsim_tdvf_section *s,
 			  u64 off)
 {
 	u8 buf[EXT_BUF] = { 0 }, data[CHUNK];
@@ -85,7 +86,7 @@ static void ref_mr_extend(struct ref_ctx *c, const struct tdvf_section *s,
 	c->st.mr_extends++;
 }
 
-static void ref_extend_page(struct ref_ctx *c, const struct tdvf_section *s,
+static void ref_extend_page(struct ref_ctx *c, const struct tdxsim_tdvf_section *s,
 			    u64 page)
 {
 	u64 off;
@@ -94,7 +95,7 @@ static void ref_extend_page(struct ref_ctx *c, const struct tdvf_section *s,
 		ref_mr_extend(c, s, page * PG + off);
 }
 
-int mrtd_ref_compute(const struct tdvf_info *info, const u8 *image,
+int mrtd_ref_compute(const struct tdxsim_tdvf_info *info, const u8 *image,
 		     const u8 *hob, size_t hob_len, enum mrtd_ref_order order,
 		     u8 mrtd[MRTD_SIZE], struct mrtd_ref_stats *stats)
 {
@@ -111,13 +112,13 @@ int mrtd_ref_compute(const struct tdvf_info *info, const u8 *image,
 		return -EIO;
 	}
 	for (i = 0; i < info->nr_sections; i++) {
-		const struct tdvf_section *s = &info->sections[i];
-		bool add = !(s->attributes & TDVF_ATTR_PAGE_AUG);
-		bool extend = s->attributes & TDVF_ATTR_MR_EXTEND;
+		const struct tdxsim_tdvf_section *s = &info->sections[i];
+		bool add = !(s->attributes & TDXSIM_TDVF_ATTR_PAGE_AUG);
+		bool extend = s->attributes & TDXSIM_TDVF_ATTR_MR_EXTEND;
 
 		/* td-shim TD_INFO/TD_PARAMS are not loaded. */
-		if (s->type == TDVF_SECTION_TD_INFO ||
-		    s->type == TDVF_SECTION_TD_PARAMS)
+		if (s->type == TDXSIM_TDVF_SECTION_TD_INFO ||
+		    s->type == TDXSIM_TDVF_SECTION_TD_PARAMS)
 			continue;
 		pages = s->memory_data_size / PG;
 		if (order == MRTD_REF_SINGLE_PASS) {

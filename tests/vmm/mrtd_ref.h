@@ -8,7 +8,8 @@
 #ifndef TDXSIM_TESTS_VMM_MRTD_REF_H
 #define TDXSIM_TESTS_VMM_MRTD_REF_H
 
-#include "vmm/tdvf.h"
+#include "tdxsim/tdvf.h"
+#include "ulib/compiler.h"
 
 #define MRTD_SIZE	48
 
@@ -33,7 +34,7 @@ struct mrtd_ref_stats {
  * TD_HOB section; it only counts if that section had MR.EXTEND. @stats may
  * be NULL. Returns 0, or -EIO if OpenSSL fails.
  */
-int mrtd_ref_compute(const struct tdvf_info *info, const u8 *image,
+int mrtd_ref_compute(const struct tdxsim_tdvf_info *info, const u8 *image,
 		     const u8 *hob, size_t hob_len, enum mrtd_ref_order order,
 		     u8 mrtd[MRTD_SIZE], struct mrtd_ref_stats *stats);
 

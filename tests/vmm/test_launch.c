@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The VMM's launch path through the uAPI (vmm_launch()):
+ * The VMM's launch path through the uAPI (tdxsim_vmm_launch()):
  *
  *   launch   Debian's OVMF.fd: its section table, and an MRTD equal to the
  *            independent SHA-384 of tests/vmm/mrtd_ref.c (single- and
@@ -30,11 +30,12 @@
 
 #include <cmocka.h>
 
-#include "base/lockdep.h"
-#include "base/sched.h"
+#include "tdxsim/report.h"
+#include "tdxsim/sched.h"
 #include "mrtd_ref.h"
-#include "vmm/tdvf.h"
-#include "vmm/vmm.h"
+#include "tdxsim/tdvf.h"
+#include "tdxsim/vmm.h"
+#include "ulib/compiler.h"
 
 #define OVMF_FD		"/usr/share/ovmf/OVMF.fd"
 #define OVMF_CODE_FD	"/usr/share/OVMF/OVMF_CODE.fd"
@@ -71,9 +72,9 @@ static void put64(u8 *p, u64 v)
 }
 
 struct launch_ctx {
-	const struct vmm_config *cfg;
+	const struct tdxsim_vmm_config *cfg;
 	bool run;
-	struct vmm_result *res;
+	struct tdxsim_vmm_result *res;
 	int ret;
 };
 
@@ -81,26 +82,26 @@ static int launch_fn(void *arg)
 {
 	struct launch_ctx *ctx = arg;
 
-	ctx->ret = vmm_launch(ctx->cfg, ctx->run, ctx->res);
+	ctx->ret = tdxsim_vmm_launch(ctx->cfg, ctx->run, ctx->res);
 	return 0;
 }
 
 /*
- * vmm_launch(@cfg, @run) as the first task of a run in @mode with @seed.
- * Returns vmm_launch()'s result; @sr (may be NULL) gets the run's verdict.
+ * tdxsim_vmm_launch(@cfg, @run) as the first task of a run in @mode with @seed.
+ * Returns tdxsim_vmm_launch()'s result; @sr (may be NULL) gets the run's verdict.
  */
-static int launch(const struct vmm_config *cfg, bool run, enum sched_mode mode,
-		  u64 seed, struct vmm_result *res, struct sched_result *sr)
+static int launch(const struct tdxsim_vmm_config *cfg, bool run, enum tdxsim_sched_mode mode,
+		  u64 seed, struct tdxsim_vmm_result *res, struct tdxsim_sched_result *sr)
 {
 	struct launch_ctx ctx = { .cfg = cfg, .run = run, .res = res };
-	struct sched_config sc;
-	struct sched_result local;
+	struct tdxsim_sched_config sc;
+	struct tdxsim_sched_result local;
 
-	sched_config_init(&sc);
+	tdxsim_sched_config_init(&sc);
 	sc.mode = mode;
 	sc.seed = seed;
 	sc.quiet = true;
-	assert_int_equal(sched_run(&sc, launch_fn, &ctx, sr ? sr : &local), 0);
+	assert_int_equal(tdxsim_sched_run(&sc, launch_fn, &ctx, sr ? sr : &local), 0);
 	return ctx.ret;
 }
 
@@ -109,7 +110,7 @@ static u8 *load_or_skip(const char *path, size_t *size)
 	char err[512];
 	u8 *img;
 
-	if (tdvf_load_file(path, &img, size, err, sizeof(err))) {
+	if (tdxsim_tdvf_load_file(path, &img, size, err, sizeof(err))) {
 		printf("# skip: %s (install Debian's ovmf package)\n", err);
 		skip();
 	}
@@ -120,32 +121,32 @@ static u8 *load_or_skip(const char *path, size_t *size)
 static void ref_mrtd(const u8 *img, size_t size, enum mrtd_ref_order order,
 		     u8 out[MRTD_SIZE])
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	char err[512];
 
-	if (tdvf_parse(img, size, &info, err, sizeof(err)))
+	if (tdxsim_tdvf_parse(img, size, &info, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(mrtd_ref_compute(&info, img, NULL, 0, order, out,
 					  NULL), 0);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 }
 
 /* Launch (build and measure only) and return the MRTD. */
-static void launch_mrtd(const u8 *img, size_t size, enum vmm_measure_order o,
+static void launch_mrtd(const u8 *img, size_t size, enum tdxsim_vmm_measure_order o,
 			u64 memory, unsigned int vcpus, u8 out[MRTD_SIZE],
-			struct vmm_result *keep)
+			struct tdxsim_vmm_result *keep)
 {
-	struct vmm_config cfg;
-	struct vmm_result res;
+	struct tdxsim_vmm_config cfg;
+	struct tdxsim_vmm_result res;
 	int r;
 
-	vmm_config_init(&cfg);
+	tdxsim_vmm_config_init(&cfg);
 	cfg.firmware = img;
 	cfg.firmware_size = size;
 	cfg.measure_order = o;
 	cfg.memory = memory;
 	cfg.nr_vcpus = vcpus;
-	r = launch(&cfg, false, SCHED_MODE_FREE, 1, &res, NULL);
+	r = launch(&cfg, false, TDXSIM_SCHED_FREE, 1, &res, NULL);
 	if (r)
 		fail_msg("launch: %d: %s", r, res.error);
 	assert_true(res.mrtd_valid);
@@ -156,23 +157,23 @@ static void launch_mrtd(const u8 *img, size_t size, enum vmm_measure_order o,
 	if (keep)
 		*keep = res;
 	else
-		vmm_result_free(&res);
+		tdxsim_vmm_result_free(&res);
 }
 
 static void test_ovmf_fd(void **state)
 {
-	static const struct tdvf_section want[] = {
+	static const struct tdxsim_tdvf_section want[] = {
 		{ 0x20000, 0x1e0000, 0xffe20000, 0x1e0000,
-		  TDVF_SECTION_BFV, TDVF_ATTR_MR_EXTEND },
-		{ 0x0, 0x20000, 0xffe00000, 0x20000, TDVF_SECTION_CFV, 0 },
-		{ 0, 0, 0x810000, 0x10000, TDVF_SECTION_TEMP_MEM, 0 },
-		{ 0, 0, 0x80b000, 0x2000, TDVF_SECTION_TEMP_MEM, 0 },
-		{ 0, 0, 0x809000, 0x2000, TDVF_SECTION_TD_HOB, 0 },
-		{ 0, 0, 0x800000, 0x6000, TDVF_SECTION_TEMP_MEM, 0 },
+		  TDXSIM_TDVF_SECTION_BFV, TDXSIM_TDVF_ATTR_MR_EXTEND },
+		{ 0x0, 0x20000, 0xffe00000, 0x20000, TDXSIM_TDVF_SECTION_CFV, 0 },
+		{ 0, 0, 0x810000, 0x10000, TDXSIM_TDVF_SECTION_TEMP_MEM, 0 },
+		{ 0, 0, 0x80b000, 0x2000, TDXSIM_TDVF_SECTION_TEMP_MEM, 0 },
+		{ 0, 0, 0x809000, 0x2000, TDXSIM_TDVF_SECTION_TD_HOB, 0 },
+		{ 0, 0, 0x800000, 0x6000, TDXSIM_TDVF_SECTION_TEMP_MEM, 0 },
 	};
 	u8 ref1[MRTD_SIZE], ref2[MRTD_SIZE], m[MRTD_SIZE];
 	char hex[2 * MRTD_SIZE + 1];
-	struct vmm_result res;
+	struct tdxsim_vmm_result res;
 	size_t size;
 	u8 *img;
 	u32 i;
@@ -182,11 +183,11 @@ static void test_ovmf_fd(void **state)
 	ref_mrtd(img, size, MRTD_REF_TWO_PASS, ref2);
 
 	/* Single pass: the section table and the SEAMCALLs it took. */
-	launch_mrtd(img, size, VMM_MEASURE_SINGLE_PASS, 32ULL << 20, 1, m,
+	launch_mrtd(img, size, TDXSIM_VMM_MEASURE_SINGLE_PASS, 32ULL << 20, 1, m,
 		    &res);
 	assert_int_equal(res.fw.nr_sections, ARRAY_SIZE(want));
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
-		const struct tdvf_section *s = &res.fw.sections[i];
+		const struct tdxsim_tdvf_section *s = &res.fw.sections[i];
 
 		assert_int_equal(s->data_offset, want[i].data_offset);
 		assert_int_equal(s->raw_data_size, want[i].raw_data_size);
@@ -202,19 +203,19 @@ static void test_ovmf_fd(void **state)
 	assert_int_equal(res.td.seamcalls[LEAF_MR_EXTEND], 7680);
 	assert_memory_equal(m, ref1, MRTD_SIZE);
 	assert_string_equal(mrtd_ref_hex(m, hex), OVMF_MRTD_SINGLE);
-	vmm_result_free(&res);
+	tdxsim_vmm_result_free(&res);
 
 	/* Two pass: the other reference, and a different digest. */
-	launch_mrtd(img, size, VMM_MEASURE_TWO_PASS, 32ULL << 20, 1, m, NULL);
+	launch_mrtd(img, size, TDXSIM_VMM_MEASURE_TWO_PASS, 32ULL << 20, 1, m, NULL);
 	assert_memory_equal(m, ref2, MRTD_SIZE);
 	assert_string_equal(mrtd_ref_hex(m, hex), OVMF_MRTD_TWO);
 	assert_memory_not_equal(ref1, ref2, MRTD_SIZE);
 
 	/* MRTD depends on neither RAM size nor vCPU count. */
-	launch_mrtd(img, size, VMM_MEASURE_SINGLE_PASS, 16ULL << 20, 3, m,
+	launch_mrtd(img, size, TDXSIM_VMM_MEASURE_SINGLE_PASS, 16ULL << 20, 3, m,
 		    NULL);
 	assert_memory_equal(m, ref1, MRTD_SIZE);
-	launch_mrtd(img, size, VMM_MEASURE_SINGLE_PASS, 3ULL << 30, 2, m,
+	launch_mrtd(img, size, TDXSIM_VMM_MEASURE_SINGLE_PASS, 3ULL << 30, 2, m,
 		    NULL);
 	assert_memory_equal(m, ref1, MRTD_SIZE);
 	free(img);
@@ -223,8 +224,8 @@ static void test_ovmf_fd(void **state)
 /* OVMF.fd boots the guest model too, and the run does not change MRTD. */
 static void test_ovmf_run(void **state)
 {
-	struct vmm_config cfg;
-	struct vmm_result res;
+	struct tdxsim_vmm_config cfg;
+	struct tdxsim_vmm_result res;
 	u8 ref[MRTD_SIZE];
 	size_t size;
 	u8 *img;
@@ -232,12 +233,12 @@ static void test_ovmf_run(void **state)
 
 	img = load_or_skip(OVMF_FD, &size);
 	ref_mrtd(img, size, MRTD_REF_SINGLE_PASS, ref);
-	vmm_config_init(&cfg);
+	tdxsim_vmm_config_init(&cfg);
 	cfg.firmware = img;
 	cfg.firmware_size = size;
 	cfg.memory = 32ULL << 20;
 	cfg.nr_vcpus = 2;
-	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &res, NULL);
+	r = launch(&cfg, true, TDXSIM_SCHED_FREE, 1, &res, NULL);
 	if (r)
 		fail_msg("run: %d: %s", r, res.error);
 	assert_memory_equal(res.mrtd, ref, MRTD_SIZE);
@@ -249,33 +250,33 @@ static void test_ovmf_run(void **state)
 	assert_true(res.td.seamcalls[LEAF_PAGE_AUG] > 0);
 	assert_int_equal(res.guest.accepts_4k + 512 * res.guest.accepts_2m,
 			 res.td.seamcalls[LEAF_PAGE_AUG]);
-	vmm_result_free(&res);
+	tdxsim_vmm_result_free(&res);
 	free(img);
 }
 
 static void test_builtin_mrtd(void **state)
 {
 	u8 ref1[MRTD_SIZE], ref2[MRTD_SIZE], m[MRTD_SIZE];
-	struct vmm_result res;
+	struct tdxsim_vmm_result res;
 	size_t size;
 	u8 *img;
 
-	assert_int_equal(tdvf_builtin_image(&img, &size), 0);
+	assert_int_equal(tdxsim_tdvf_builtin_image(&img, &size), 0);
 	ref_mrtd(img, size, MRTD_REF_SINGLE_PASS, ref1);
 	ref_mrtd(img, size, MRTD_REF_TWO_PASS, ref2);
 	assert_memory_not_equal(ref1, ref2, MRTD_SIZE);
 
 	/* firmware == NULL is the built-in image. */
-	launch_mrtd(NULL, 0, VMM_MEASURE_SINGLE_PASS, 16ULL << 20, 1, m,
+	launch_mrtd(NULL, 0, TDXSIM_VMM_MEASURE_SINGLE_PASS, 16ULL << 20, 1, m,
 		    &res);
 	assert_memory_equal(m, ref1, MRTD_SIZE);
 	assert_int_equal(res.td.seamcalls[LEAF_PAGE_ADD], res.page_adds);
 	assert_int_equal(res.td.seamcalls[LEAF_MR_EXTEND], res.mr_extends);
-	vmm_result_free(&res);
-	launch_mrtd(NULL, 0, VMM_MEASURE_TWO_PASS, 16ULL << 20, 1, m, NULL);
+	tdxsim_vmm_result_free(&res);
+	launch_mrtd(NULL, 0, TDXSIM_VMM_MEASURE_TWO_PASS, 16ULL << 20, 1, m, NULL);
 	assert_memory_equal(m, ref2, MRTD_SIZE);
 	/* The same image passed explicitly. */
-	launch_mrtd(img, size, VMM_MEASURE_SINGLE_PASS, 64ULL << 20, 2, m,
+	launch_mrtd(img, size, TDXSIM_VMM_MEASURE_SINGLE_PASS, 64ULL << 20, 2, m,
 		    NULL);
 	assert_memory_equal(m, ref1, MRTD_SIZE);
 	free(img);
@@ -290,18 +291,18 @@ struct fw {
 
 static void fw_get(struct fw *fw)
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 
-	assert_int_equal(tdvf_builtin_image(&fw->img, &fw->size), 0);
-	assert_int_equal(tdvf_parse(fw->img, fw->size, &info, NULL, 0), 0);
+	assert_int_equal(tdxsim_tdvf_builtin_image(&fw->img, &fw->size), 0);
+	assert_int_equal(tdxsim_tdvf_parse(fw->img, fw->size, &info, NULL, 0), 0);
 	fw->desc = info.descriptor_offset;
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 }
 
 static u8 *fw_sec(struct fw *fw, u32 i, u32 field)
 {
-	return fw->img + fw->desc + TDVF_DESCRIPTOR_SIZE +
-	       i * TDVF_SECTION_SIZE + field;
+	return fw->img + fw->desc + TDXSIM_TDVF_DESCRIPTOR_SIZE +
+	       i * TDXSIM_TDVF_SECTION_SIZE + field;
 }
 
 /*
@@ -311,22 +312,22 @@ static u8 *fw_sec(struct fw *fw, u32 i, u32 field)
 static void expect_launch_error(const u8 *img, size_t size, u64 memory,
 				unsigned int vcpus, const char *want)
 {
-	struct vmm_config cfg;
-	struct vmm_result res;
+	struct tdxsim_vmm_config cfg;
+	struct tdxsim_vmm_result res;
 	int r;
 
-	vmm_config_init(&cfg);
+	tdxsim_vmm_config_init(&cfg);
 	cfg.firmware = img;
 	cfg.firmware_size = size;
 	cfg.memory = memory;
 	cfg.nr_vcpus = vcpus;
-	r = launch(&cfg, false, SCHED_MODE_FREE, 1, &res, NULL);
+	r = launch(&cfg, false, TDXSIM_SCHED_FREE, 1, &res, NULL);
 	if (r >= 0 || !strstr(res.error, want))
 		fail_msg("ret %d, error \"%s\", wanted \"%s\"", r, res.error,
 			 want);
 	assert_false(res.mrtd_valid);
 	assert_int_equal(res.pages_owned_after, 0);
-	vmm_result_free(&res);
+	tdxsim_vmm_result_free(&res);
 }
 
 static void test_malformed(void **state)
@@ -383,13 +384,13 @@ static void test_malformed(void **state)
 	put32(fw_sec(&fw, 5, F_TYPE), 42);
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "section 5 has unknown type 42");
-	put32(fw_sec(&fw, 5, F_TYPE), TDVF_SECTION_PERM_MEM);
+	put32(fw_sec(&fw, 5, F_TYPE), TDXSIM_TDVF_SECTION_PERM_MEM);
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "is a td-shim section type");
 	free(fw.img);
 
 	/* OVMF_CODE.fd alone: its metadata describes the combined image. */
-	if (!tdvf_load_file(OVMF_CODE_FD, &img, &size, NULL, 0)) {
+	if (!tdxsim_tdvf_load_file(OVMF_CODE_FD, &img, &size, NULL, 0)) {
 		expect_launch_error(img, size, 32ULL << 20, 1,
 				    "runs past the end of the");
 		free(img);
@@ -428,29 +429,29 @@ static void test_bad_config(void **state)
 
 /*
  * A section with PAGE.AUG is not PAGE.ADDed: MRTD and the PAGE.ADD count are
- * what mrtd_ref and tdvf_measure_counts() say, and the guest accepts the
+ * what mrtd_ref and tdxsim_tdvf_measure_counts() say, and the guest accepts the
  * section's pages itself. A TD_HOB with PAGE.AUG cannot receive the HOB.
  */
 static void test_page_aug_section(void **state)
 {
-	struct vmm_result base, res;
-	struct vmm_config cfg;
+	struct tdxsim_vmm_result base, res;
+	struct tdxsim_vmm_config cfg;
 	u8 ref[MRTD_SIZE];
 	struct fw fw;
 	int r;
 
-	vmm_config_init(&cfg);
+	tdxsim_vmm_config_init(&cfg);
 	cfg.memory = 16ULL << 20;
-	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &base, NULL);
+	r = launch(&cfg, true, TDXSIM_SCHED_FREE, 1, &base, NULL);
 	if (r)
 		fail_msg("%d: %s", r, base.error);
 
 	fw_get(&fw);
-	put32(fw_sec(&fw, 5, F_ATTR), TDVF_ATTR_PAGE_AUG);  /* TEMP_MEM, 6 pages */
+	put32(fw_sec(&fw, 5, F_ATTR), TDXSIM_TDVF_ATTR_PAGE_AUG);  /* TEMP_MEM, 6 pages */
 	ref_mrtd(fw.img, fw.size, MRTD_REF_SINGLE_PASS, ref);
 	cfg.firmware = fw.img;
 	cfg.firmware_size = fw.size;
-	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &res, NULL);
+	r = launch(&cfg, true, TDXSIM_SCHED_FREE, 1, &res, NULL);
 	if (r)
 		fail_msg("%d: %s", r, res.error);
 	assert_memory_equal(res.mrtd, ref, MRTD_SIZE);
@@ -460,11 +461,11 @@ static void test_page_aug_section(void **state)
 	assert_true(res.guest_finished);
 	assert_int_equal(res.guest.accepts_4k, base.guest.accepts_4k + 6);
 	assert_int_equal(res.pages_owned_after, 0);
-	vmm_result_free(&res);
-	vmm_result_free(&base);
+	tdxsim_vmm_result_free(&res);
+	tdxsim_vmm_result_free(&base);
 
 	put32(fw_sec(&fw, 5, F_ATTR), 0);
-	put32(fw_sec(&fw, 4, F_ATTR), TDVF_ATTR_PAGE_AUG);
+	put32(fw_sec(&fw, 4, F_ATTR), TDXSIM_TDVF_ATTR_PAGE_AUG);
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "firmware section 4 (TD_HOB) has PAGE.AUG");
 	free(fw.img);
@@ -481,8 +482,8 @@ static void test_fuzz_launch(void **state)
 				     0xffffffffULL, ~0ULL };
 	unsigned long launched = 0, refused = 0;
 	u64 rng = 0x9e3779b97f4a7c15ULL;
-	struct vmm_config cfg;
-	struct vmm_result res;
+	struct tdxsim_vmm_config cfg;
+	struct tdxsim_vmm_result res;
 	u8 ref[MRTD_SIZE];
 	struct fw fw, orig;
 	unsigned int it;
@@ -490,7 +491,7 @@ static void test_fuzz_launch(void **state)
 
 	fw_get(&orig);
 	fw_get(&fw);
-	vmm_config_init(&cfg);
+	tdxsim_vmm_config_init(&cfg);
 	cfg.memory = 16ULL << 20;
 	for (it = 0; it < 150; it++) {
 		unsigned int k, n;
@@ -500,7 +501,7 @@ static void test_fuzz_launch(void **state)
 		n = 1 + (rng >> 60) % 3;
 		if (it % 3 == 1) {
 			/* Valid images: other BFV bytes, another section order. */
-			u8 tmp[TDVF_SECTION_SIZE];
+			u8 tmp[TDXSIM_TDVF_SECTION_SIZE];
 			u32 a = (rng >> 8) % 6, b = (rng >> 16) % 6;
 
 			for (k = 0; k < 8; k++)
@@ -538,9 +539,9 @@ static void test_fuzz_launch(void **state)
 		}
 		cfg.firmware = fw.img;
 		cfg.firmware_size = fw.size;
-		cfg.measure_order = (it & 1) ? VMM_MEASURE_TWO_PASS :
-					       VMM_MEASURE_SINGLE_PASS;
-		r = launch(&cfg, false, SCHED_MODE_FREE, 1, &res, NULL);
+		cfg.measure_order = (it & 1) ? TDXSIM_VMM_MEASURE_TWO_PASS :
+					       TDXSIM_VMM_MEASURE_SINGLE_PASS;
+		r = launch(&cfg, false, TDXSIM_SCHED_FREE, 1, &res, NULL);
 		if (r == 0) {
 			/* Whatever launched measured what mrtd_ref says. */
 			assert_true(res.mrtd_valid);
@@ -560,7 +561,7 @@ static void test_fuzz_launch(void **state)
 			refused++;
 		}
 		assert_int_equal(res.pages_owned_after, 0);
-		vmm_result_free(&res);
+		tdxsim_vmm_result_free(&res);
 	}
 	printf("# %lu mutated images launched, %lu refused\n", launched,
 	       refused);
@@ -580,16 +581,16 @@ static void test_high_ram(void **state)
 		"accept 0x7fe00000 2M\n"
 		"write 0x7fe00000 8K\n"
 		"read 0x7fe00000 8K\n";
-	struct vmm_config cfg;
-	struct vmm_result res;
+	struct tdxsim_vmm_config cfg;
+	struct tdxsim_vmm_result res;
 	int r;
 
-	vmm_config_init(&cfg);
+	tdxsim_vmm_config_init(&cfg);
 	cfg.memory = (2ULL << 30) + (4ULL << 20);
 	cfg.program = prog;
 	cfg.program_name = "high-ram";
 	cfg.design.gmem_hugepages = 1;
-	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &res, NULL);
+	r = launch(&cfg, true, TDXSIM_SCHED_FREE, 1, &res, NULL);
 	if (r)
 		fail_msg("%d: %s", r, res.error);
 	assert_true(res.guest_finished);
@@ -598,37 +599,37 @@ static void test_high_ram(void **state)
 	assert_int_equal(res.guest_data_failures, 0);
 	assert_int_equal(res.invariant_errors, 0);
 	assert_int_equal(res.pages_owned_after, 0);
-	vmm_result_free(&res);
+	tdxsim_vmm_result_free(&res);
 }
 
 /* A run that fails is reported as one (1, with the reason), not a crash. */
 static void test_failed_run(void **state)
 {
-	struct vmm_config cfg;
-	struct vmm_result res;
+	struct tdxsim_vmm_config cfg;
+	struct tdxsim_vmm_result res;
 	int r;
 
-	vmm_config_init(&cfg);
+	tdxsim_vmm_config_init(&cfg);
 	cfg.memory = 16ULL << 20;
 	cfg.accept = TDXSIM_ACCEPT_4K;
 	cfg.design.gmem_hugepages = 1;
 	cfg.design.accept_level = TDXSIM_ACCEPT_LEVEL_IGNORE;
-	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &res, NULL);
+	r = launch(&cfg, true, TDXSIM_SCHED_FREE, 1, &res, NULL);
 	assert_int_equal(r, 1);
 	assert_true(res.livelock);
 	assert_non_null(strstr(res.error, "livelock"));
 	assert_false(res.guest_finished);
 	assert_int_equal(res.pages_owned_after, 0);
-	vmm_result_free(&res);
-	lockdep_reset();
+	tdxsim_vmm_result_free(&res);
+	tdxsim_reset_reports();
 
 	/* The upstream design runs the same guest to the end. */
 	cfg.design.accept_level = TDXSIM_ACCEPT_LEVEL_SPLIT_INHIBIT;
-	r = launch(&cfg, true, SCHED_MODE_FREE, 1, &res, NULL);
+	r = launch(&cfg, true, TDXSIM_SCHED_FREE, 1, &res, NULL);
 	if (r)
 		fail_msg("%d: %s", r, res.error);
 	assert_true(res.guest_finished);
-	vmm_result_free(&res);
+	tdxsim_vmm_result_free(&res);
 }
 
 /*
@@ -649,13 +650,13 @@ static void test_injected_failures(void **state)
 		{ LEAF_PAGE_AUG, 50, true, "the VM was marked bugged or dead" },
 	};
 	struct tdxsim_inject_fault inj;
-	struct vmm_config cfg;
-	struct vmm_result res;
+	struct tdxsim_vmm_config cfg;
+	struct tdxsim_vmm_result res;
 	unsigned int i;
 	int r;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		vmm_config_init(&cfg);
+		tdxsim_vmm_config_init(&cfg);
 		cfg.memory = 16ULL << 20;
 		cfg.nr_vcpus = 2;
 		inj = (struct tdxsim_inject_fault){
@@ -664,7 +665,7 @@ static void test_injected_failures(void **state)
 		};
 		cfg.inject = &inj;
 		cfg.nr_inject = 1;
-		r = launch(&cfg, cases[i].run, SCHED_MODE_FREE, 1, &res, NULL);
+		r = launch(&cfg, cases[i].run, TDXSIM_SCHED_FREE, 1, &res, NULL);
 		if (!strstr(res.error, cases[i].want))
 			fail_msg("leaf %u: ret %d, error \"%s\", wanted \"%s\"",
 				 cases[i].leaf, r, res.error, cases[i].want);
@@ -677,17 +678,17 @@ static void test_injected_failures(void **state)
 			assert_false(res.mrtd_valid);
 		}
 		assert_int_equal(res.pages_owned_after, 0);
-		vmm_result_free(&res);
+		tdxsim_vmm_result_free(&res);
 	}
-	lockdep_reset();
+	tdxsim_reset_reports();
 }
 
 /* --- the workload matrix ---------------------------------------------- */
 
-static void config_small(struct vmm_config *cfg, const char *workload,
+static void config_small(struct tdxsim_vmm_config *cfg, const char *workload,
 			 unsigned int vcpus)
 {
-	vmm_config_init(cfg);
+	tdxsim_vmm_config_init(cfg);
 	cfg->memory = 16ULL << 20;
 	cfg->nr_vcpus = vcpus;
 	cfg->workload = workload;
@@ -700,14 +701,14 @@ static void config_small(struct vmm_config *cfg, const char *workload,
 }
 
 static void check_clean_run(const char *what, int r,
-			    const struct vmm_result *res,
-			    const struct sched_result *sr)
+			    const struct tdxsim_vmm_result *res,
+			    const struct tdxsim_sched_result *sr)
 {
 	unsigned int i;
 
-	if (r || sr->verdict != SCHED_OK)
+	if (r || sr->verdict != TDXSIM_VERDICT_OK)
 		fail_msg("%s: ret %d, verdict %s: %s", what, r,
-			 sched_verdict_name(sr->verdict), res->error);
+			 tdxsim_verdict_name(sr->verdict), res->error);
 	assert_int_equal(res->guest_data_failures, 0);
 	assert_true(res->guest_finished);
 	assert_int_equal(res->invariant_errors, 0);
@@ -721,16 +722,16 @@ static void check_clean_run(const char *what, int r,
 		assert_true(res->vcpu[i].halted);
 		assert_int_equal(res->vcpu[i].last_errno, 0);
 	}
-	if (lockdep_nr_reports())
+	if (tdxsim_nr_reports())
 		fail_msg("%s: %u lock-validator reports", what,
-			 lockdep_nr_reports());
+			 tdxsim_nr_reports());
 }
 
 static void test_matrix(void **state)
 {
 	static const unsigned int vcpus[] = { 1, 2, 4 };
-	static const enum sched_mode modes[] = { SCHED_MODE_FREE,
-						 SCHED_MODE_DETERMINISTIC };
+	static const enum tdxsim_sched_mode modes[] = { TDXSIM_SCHED_FREE,
+						 TDXSIM_SCHED_DETERMINISTIC };
 	const struct tdxsim_guest_workload *wl;
 	u64 pamt_before = 0;
 	size_t nw, w;
@@ -741,9 +742,9 @@ static void test_matrix(void **state)
 	for (w = 0; w < nw; w++)
 		for (m = 0; m < ARRAY_SIZE(modes); m++)
 			for (c = 0; c < ARRAY_SIZE(vcpus); c++) {
-				struct vmm_config cfg;
-				struct vmm_result res;
-				struct sched_result sr;
+				struct tdxsim_vmm_config cfg;
+				struct tdxsim_vmm_result res;
+				struct tdxsim_sched_result sr;
 				char what[128];
 				int r;
 
@@ -759,23 +760,23 @@ static void test_matrix(void **state)
 					assert_int_equal(res.pamt_violations,
 							 pamt_before);
 				pamt_before = res.pamt_violations;
-				vmm_result_free(&res);
+				tdxsim_vmm_result_free(&res);
 			}
 }
 
 /* Deterministic mode: a seed replays the same run; another seed may not. */
 static void test_replay(void **state)
 {
-	struct vmm_result a, b;
-	struct sched_result sa, sb;
-	struct vmm_config cfg;
+	struct tdxsim_vmm_result a, b;
+	struct tdxsim_sched_result sa, sb;
+	struct tdxsim_vmm_config cfg;
 
 	config_small(&cfg, "convert-churn", 2);
 	check_clean_run("replay 1",
-			launch(&cfg, true, SCHED_MODE_DETERMINISTIC, 11, &a,
+			launch(&cfg, true, TDXSIM_SCHED_DETERMINISTIC, 11, &a,
 			       &sa), &a, &sa);
 	check_clean_run("replay 2",
-			launch(&cfg, true, SCHED_MODE_DETERMINISTIC, 11, &b,
+			launch(&cfg, true, TDXSIM_SCHED_DETERMINISTIC, 11, &b,
 			       &sb), &b, &sb);
 	assert_int_equal(sa.steps, sb.steps);
 	assert_int_equal(sa.switches, sb.switches);
@@ -786,33 +787,33 @@ static void test_replay(void **state)
 	assert_memory_equal(&a.guest, &b.guest, sizeof(a.guest));
 	assert_int_equal(a.kvm.faults, b.kvm.faults);
 	assert_int_equal(a.kvm.conversions, b.kvm.conversions);
-	vmm_result_free(&a);
-	vmm_result_free(&b);
+	tdxsim_vmm_result_free(&a);
+	tdxsim_vmm_result_free(&b);
 }
 
 /* Progress counters (the tdxsim run display) follow a free-mode run. */
 static void test_progress(void **state)
 {
 	struct tdxsim_guest_stats st;
-	struct vmm_progress p;
-	struct vmm_config cfg;
-	struct vmm_result res;
-	struct sched_result sr;
+	struct tdxsim_vmm_progress p;
+	struct tdxsim_vmm_config cfg;
+	struct tdxsim_vmm_result res;
+	struct tdxsim_sched_result sr;
 
-	vmm_progress_init(&p);
-	assert_false(vmm_progress_guest_stats(&p, &st));
+	tdxsim_vmm_progress_init(&p);
+	assert_false(tdxsim_vmm_progress_guest_stats(&p, &st));
 	config_small(&cfg, "lazy-accept", 2);
 	cfg.progress = &p;
-	check_clean_run("progress", launch(&cfg, true, SCHED_MODE_FREE, 1,
+	check_clean_run("progress", launch(&cfg, true, TDXSIM_SCHED_FREE, 1,
 					   &res, &sr), &res, &sr);
-	assert_int_equal(p.phase, VMM_PHASE_DONE);
+	assert_int_equal(p.phase, TDXSIM_VMM_PHASE_DONE);
 	assert_int_equal(p.vcpus_done, 2);
 	assert_int_equal(p.kvm_runs, res.vcpu[0].runs + res.vcpu[1].runs);
 	/* The guest is gone after the launch: no stale pointer. */
-	assert_false(vmm_progress_guest_stats(&p, &st));
+	assert_false(tdxsim_vmm_progress_guest_stats(&p, &st));
 	assert_int_equal(st.accepts_4k, 0);
-	vmm_result_free(&res);
-	vmm_progress_destroy(&p);
+	tdxsim_vmm_result_free(&res);
+	tdxsim_vmm_progress_destroy(&p);
 }
 
 int main(int argc, char **argv)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "mrtd_ref.h"
+#include "ulib/compiler.h"
 
 #define OVMF_FD		"/usr/share/ovmf/OVMF.fd"
 
@@ -36,24 +37,24 @@ static void put64(u8 *p, u64 v)
 	put32(p + 4, v >> 32);
 }
 
-static u8 *sec_field(u8 *img, const struct tdvf_info *info, u32 i, u32 f)
+static u8 *sec_field(u8 *img, const struct tdxsim_tdvf_info *info, u32 i, u32 f)
 {
-	return img + info->descriptor_offset + TDVF_DESCRIPTOR_SIZE +
-	       i * TDVF_SECTION_SIZE + f;
+	return img + info->descriptor_offset + TDXSIM_TDVF_DESCRIPTOR_SIZE +
+	       i * TDXSIM_TDVF_SECTION_SIZE + f;
 }
 
 /* Parse @img and compute its MRTD in @order (no HOB contents). */
 static void mrtd_of(const u8 *img, size_t size, enum mrtd_ref_order order,
 		    u8 *mrtd, struct mrtd_ref_stats *st)
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	char err[512];
 
-	if (tdvf_parse(img, size, &info, err, sizeof(err)))
+	if (tdxsim_tdvf_parse(img, size, &info, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(mrtd_ref_compute(&info, img, NULL, 0, order, mrtd,
 					  st), 0);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 }
 
 static void test_ovmf_counts(void **state)
@@ -64,7 +65,7 @@ static void test_ovmf_counts(void **state)
 	size_t size;
 	u8 *img;
 
-	if (tdvf_load_file(OVMF_FD, &img, &size, err, sizeof(err))) {
+	if (tdxsim_tdvf_load_file(OVMF_FD, &img, &size, err, sizeof(err))) {
 		printf("# skip: %s (install Debian's ovmf package)\n", err);
 		skip();
 	}
@@ -84,13 +85,13 @@ static void test_builtin_orders(void **state)
 {
 	u8 single[MRTD_SIZE], two[MRTD_SIZE], again[MRTD_SIZE];
 	struct mrtd_ref_stats st;
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	u64 adds, extends;
 	size_t size;
 	u8 *img;
 	u32 i;
 
-	assert_int_equal(tdvf_builtin_image(&img, &size), 0);
+	assert_int_equal(tdxsim_tdvf_builtin_image(&img, &size), 0);
 	mrtd_of(img, size, MRTD_REF_SINGLE_PASS, single, &st);
 	mrtd_of(img, size, MRTD_REF_SINGLE_PASS, again, NULL);
 	assert_memory_equal(single, again, MRTD_SIZE);
@@ -98,8 +99,8 @@ static void test_builtin_orders(void **state)
 	assert_memory_not_equal(single, two, MRTD_SIZE);
 
 	/* The parser's counts (what the launch path will do) agree. */
-	assert_int_equal(tdvf_parse(img, size, &info, NULL, 0), 0);
-	tdvf_measure_counts(&info, &adds, &extends);
+	assert_int_equal(tdxsim_tdvf_parse(img, size, &info, NULL, 0), 0);
+	tdxsim_tdvf_measure_counts(&info, &adds, &extends);
 	assert_int_equal(st.page_adds, adds);
 	assert_int_equal(st.mr_extends, extends);
 	assert_int_equal(st.bytes, (adds + 3 * extends) * 128);
@@ -111,26 +112,26 @@ static void test_builtin_orders(void **state)
 	mrtd_of(img, size, MRTD_REF_TWO_PASS, two, NULL);
 	assert_memory_equal(single, two, MRTD_SIZE);
 	assert_int_equal(st.mr_extends, 0);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 	free(img);
 }
 
 static void test_hob_contents(void **state)
 {
 	u8 a[MRTD_SIZE], b[MRTD_SIZE], hob1[4096], hob2[4096];
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	size_t size;
 	u32 i, hob = 0;
 	u8 *img;
 
 	memset(hob1, 0x11, sizeof(hob1));
 	memset(hob2, 0x22, sizeof(hob2));
-	assert_int_equal(tdvf_builtin_image(&img, &size), 0);
-	assert_int_equal(tdvf_parse(img, size, &info, NULL, 0), 0);
+	assert_int_equal(tdxsim_tdvf_builtin_image(&img, &size), 0);
+	assert_int_equal(tdxsim_tdvf_parse(img, size, &info, NULL, 0), 0);
 	for (i = 0; i < info.nr_sections; i++)
-		if (info.sections[i].type == TDVF_SECTION_TD_HOB)
+		if (info.sections[i].type == TDXSIM_TDVF_SECTION_TD_HOB)
 			hob = i;
-	assert_int_equal(info.sections[hob].type, TDVF_SECTION_TD_HOB);
+	assert_int_equal(info.sections[hob].type, TDXSIM_TDVF_SECTION_TD_HOB);
 
 	/* TD_HOB is PAGE.ADDed, not extended: its contents don't count. */
 	assert_int_equal(mrtd_ref_compute(&info, img, hob1, sizeof(hob1),
@@ -140,32 +141,32 @@ static void test_hob_contents(void **state)
 	assert_memory_equal(a, b, MRTD_SIZE);
 
 	/* They would if the firmware asked for TD_HOB to be measured. */
-	put32(sec_field(img, &info, hob, F_ATTR), TDVF_ATTR_MR_EXTEND);
-	tdvf_info_free(&info);
-	assert_int_equal(tdvf_parse(img, size, &info, NULL, 0), 0);
+	put32(sec_field(img, &info, hob, F_ATTR), TDXSIM_TDVF_ATTR_MR_EXTEND);
+	tdxsim_tdvf_info_free(&info);
+	assert_int_equal(tdxsim_tdvf_parse(img, size, &info, NULL, 0), 0);
 	assert_int_equal(mrtd_ref_compute(&info, img, hob1, sizeof(hob1),
 					  MRTD_REF_SINGLE_PASS, a, NULL), 0);
 	assert_int_equal(mrtd_ref_compute(&info, img, hob2, sizeof(hob2),
 					  MRTD_REF_SINGLE_PASS, b, NULL), 0);
 	assert_memory_not_equal(a, b, MRTD_SIZE);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 	free(img);
 }
 
 static void test_dependencies(void **state)
 {
-	u8 base[MRTD_SIZE], m[MRTD_SIZE], save[TDVF_SECTION_SIZE];
-	struct tdvf_info info;
-	const struct tdvf_section *bfv, *cfv;
+	u8 base[MRTD_SIZE], m[MRTD_SIZE], save[TDXSIM_TDVF_SECTION_SIZE];
+	struct tdxsim_tdvf_info info;
+	const struct tdxsim_tdvf_section *bfv, *cfv;
 	size_t size;
 	u8 *img, *s2, *s3;
 
-	assert_int_equal(tdvf_builtin_image(&img, &size), 0);
-	assert_int_equal(tdvf_parse(img, size, &info, NULL, 0), 0);
+	assert_int_equal(tdxsim_tdvf_builtin_image(&img, &size), 0);
+	assert_int_equal(tdxsim_tdvf_parse(img, size, &info, NULL, 0), 0);
 	bfv = &info.sections[0];
 	cfv = &info.sections[1];
-	assert_int_equal(bfv->type, TDVF_SECTION_BFV);
-	assert_int_equal(cfv->type, TDVF_SECTION_CFV);
+	assert_int_equal(bfv->type, TDXSIM_TDVF_SECTION_BFV);
+	assert_int_equal(cfv->type, TDXSIM_TDVF_SECTION_CFV);
 	mrtd_of(img, size, MRTD_REF_SINGLE_PASS, base, NULL);
 
 	/* CFV bytes (not MR.EXTEND) don't count. */
@@ -201,7 +202,7 @@ static void test_dependencies(void **state)
 	/* Restored image, same measurement. */
 	mrtd_of(img, size, MRTD_REF_SINGLE_PASS, m, NULL);
 	assert_memory_equal(m, base, MRTD_SIZE);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 	free(img);
 }
 

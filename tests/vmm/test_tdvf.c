@@ -14,7 +14,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/tdvf.h"
+#include "tdxsim/tdvf.h"
+#include "ulib/compiler.h"
 
 #define OVMF_FD		"/usr/share/ovmf/OVMF.fd"
 #define OVMF_CODE_FD	"/usr/share/OVMF/OVMF_CODE.fd"
@@ -54,20 +55,20 @@ struct fw {
 
 static void fw_get(struct fw *fw)
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	char err[512];
 
-	assert_int_equal(tdvf_builtin_image(&fw->img, &fw->size), 0);
-	assert_int_equal(tdvf_parse(fw->img, fw->size, &info, err,
+	assert_int_equal(tdxsim_tdvf_builtin_image(&fw->img, &fw->size), 0);
+	assert_int_equal(tdxsim_tdvf_parse(fw->img, fw->size, &info, err,
 				    sizeof(err)), 0);
 	fw->desc = info.descriptor_offset;
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 }
 
 static u8 *fw_sec(struct fw *fw, u32 i, u32 field)
 {
-	return fw->img + fw->desc + TDVF_DESCRIPTOR_SIZE +
-	       i * TDVF_SECTION_SIZE + field;
+	return fw->img + fw->desc + TDXSIM_TDVF_DESCRIPTOR_SIZE +
+	       i * TDXSIM_TDVF_SECTION_SIZE + field;
 }
 
 /*
@@ -78,12 +79,12 @@ static u8 *fw_sec(struct fw *fw, u32 i, u32 field)
 static void expect_error_flags(const u8 *img, size_t size, unsigned int flags,
 			       const char *want, bool exact)
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	char err[512];
 	int ret;
 
 	memset(err, 'x', sizeof(err));
-	ret = tdvf_parse_flags(img, size, flags, &info, err, sizeof(err));
+	ret = tdxsim_tdvf_parse_flags(img, size, flags, &info, err, sizeof(err));
 	if (ret != -EINVAL || !strstr(err, want) ||
 	    (exact && strcmp(err, want)))
 		fail_msg("ret %d, message \"%s\", wanted \"%s\"", ret,
@@ -103,7 +104,7 @@ static u8 *load_or_skip(const char *path, size_t *size)
 	char err[512];
 	u8 *img;
 
-	if (tdvf_load_file(path, &img, size, err, sizeof(err))) {
+	if (tdxsim_tdvf_load_file(path, &img, size, err, sizeof(err))) {
 		printf("# skip: %s (install Debian's ovmf package)\n", err);
 		skip();
 	}
@@ -112,16 +113,16 @@ static u8 *load_or_skip(const char *path, size_t *size)
 
 static void test_ovmf_fd(void **state)
 {
-	static const struct tdvf_section want[] = {
+	static const struct tdxsim_tdvf_section want[] = {
 		{ 0x20000, 0x1e0000, 0xffe20000, 0x1e0000,
-		  TDVF_SECTION_BFV, TDVF_ATTR_MR_EXTEND },
-		{ 0x0, 0x20000, 0xffe00000, 0x20000, TDVF_SECTION_CFV, 0 },
-		{ 0, 0, 0x810000, 0x10000, TDVF_SECTION_TEMP_MEM, 0 },
-		{ 0, 0, 0x80b000, 0x2000, TDVF_SECTION_TEMP_MEM, 0 },
-		{ 0, 0, 0x809000, 0x2000, TDVF_SECTION_TD_HOB, 0 },
-		{ 0, 0, 0x800000, 0x6000, TDVF_SECTION_TEMP_MEM, 0 },
+		  TDXSIM_TDVF_SECTION_BFV, TDXSIM_TDVF_ATTR_MR_EXTEND },
+		{ 0x0, 0x20000, 0xffe00000, 0x20000, TDXSIM_TDVF_SECTION_CFV, 0 },
+		{ 0, 0, 0x810000, 0x10000, TDXSIM_TDVF_SECTION_TEMP_MEM, 0 },
+		{ 0, 0, 0x80b000, 0x2000, TDXSIM_TDVF_SECTION_TEMP_MEM, 0 },
+		{ 0, 0, 0x809000, 0x2000, TDXSIM_TDVF_SECTION_TD_HOB, 0 },
+		{ 0, 0, 0x800000, 0x6000, TDXSIM_TDVF_SECTION_TEMP_MEM, 0 },
 	};
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	u64 adds, extends;
 	char err[512];
 	size_t size;
@@ -129,14 +130,14 @@ static void test_ovmf_fd(void **state)
 	u8 *img;
 
 	img = load_or_skip(OVMF_FD, &size);
-	assert_int_equal(tdvf_parse(img, size, &info, err, sizeof(err)), 0);
-	assert_int_equal(info.layout, TDVF_LAYOUT_OVMF_TABLE);
+	assert_int_equal(tdxsim_tdvf_parse(img, size, &info, err, sizeof(err)), 0);
+	assert_int_equal(info.layout, TDXSIM_TDVF_LAYOUT_OVMF_TABLE);
 	assert_int_equal(info.descriptor_offset, 0x1ff7c0);
 	assert_int_equal(info.length, 208);
 	assert_int_equal(info.version, 1);
 	assert_int_equal(info.nr_sections, ARRAY_SIZE(want));
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
-		const struct tdvf_section *s = &info.sections[i];
+		const struct tdxsim_tdvf_section *s = &info.sections[i];
 
 		assert_int_equal(s->data_offset, want[i].data_offset);
 		assert_int_equal(s->raw_data_size, want[i].raw_data_size);
@@ -146,16 +147,16 @@ static void test_ovmf_fd(void **state)
 		assert_int_equal(s->type, want[i].type);
 		assert_int_equal(s->attributes, want[i].attributes);
 	}
-	tdvf_measure_counts(&info, &adds, &extends);
+	tdxsim_tdvf_measure_counts(&info, &adds, &extends);
 	assert_int_equal(adds, 538);
 	assert_int_equal(extends, 7680);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 
 	/* td-shim mode accepts a superset. */
-	assert_int_equal(tdvf_parse_flags(img, size, TDVF_PARSE_TDSHIM, &info,
+	assert_int_equal(tdxsim_tdvf_parse_flags(img, size, TDXSIM_TDVF_PARSE_TDSHIM, &info,
 					  err, sizeof(err)), 0);
 	assert_int_equal(info.nr_sections, ARRAY_SIZE(want));
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 	free(img);
 }
 
@@ -171,7 +172,7 @@ static void test_ovmf_code_alone(void **state)
 
 static void test_builtin(void **state)
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	u64 adds, extends;
 	struct fw fw;
 	char err[512];
@@ -180,16 +181,16 @@ static void test_builtin(void **state)
 	u32 i, nbfv = 0, nhob = 0;
 
 	fw_get(&fw);
-	assert_int_equal(tdvf_parse(fw.img, fw.size, &info, err, sizeof(err)),
+	assert_int_equal(tdxsim_tdvf_parse(fw.img, fw.size, &info, err, sizeof(err)),
 			 0);
-	assert_int_equal(info.layout, TDVF_LAYOUT_OVMF_TABLE);
+	assert_int_equal(info.layout, TDXSIM_TDVF_LAYOUT_OVMF_TABLE);
 	assert_true(info.nr_sections >= 4);
 	for (i = 0; i < info.nr_sections; i++) {
-		const struct tdvf_section *s = &info.sections[i];
+		const struct tdxsim_tdvf_section *s = &info.sections[i];
 
-		if (s->type == TDVF_SECTION_BFV) {
+		if (s->type == TDXSIM_TDVF_SECTION_BFV) {
 			nbfv++;
-			assert_true(s->attributes & TDVF_ATTR_MR_EXTEND);
+			assert_true(s->attributes & TDXSIM_TDVF_ATTR_MR_EXTEND);
 			/* Recognisable: the BFV starts with its header. */
 			assert_memory_equal(fw.img + s->data_offset,
 					    "tdxsim built-in TDVF", 20);
@@ -197,17 +198,17 @@ static void test_builtin(void **state)
 			assert_int_equal(s->memory_address +
 					 s->memory_data_size, 1ULL << 32);
 		}
-		if (s->type == TDVF_SECTION_TD_HOB)
+		if (s->type == TDXSIM_TDVF_SECTION_TD_HOB)
 			nhob++;
 	}
 	assert_int_equal(nbfv, 1);
 	assert_int_equal(nhob, 1);
-	tdvf_measure_counts(&info, &adds, &extends);
+	tdxsim_tdvf_measure_counts(&info, &adds, &extends);
 	assert_true(extends > 0 && adds > 0);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 
 	/* Deterministic: a second image is byte-identical. */
-	assert_int_equal(tdvf_builtin_image(&img2, &size2), 0);
+	assert_int_equal(tdxsim_tdvf_builtin_image(&img2, &size2), 0);
 	assert_int_equal(size2, fw.size);
 	assert_memory_equal(img2, fw.img, fw.size);
 	free(img2);
@@ -216,7 +217,7 @@ static void test_builtin(void **state)
 
 static void test_section_page(void **state)
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	u8 page[4096], zero[4096] = { 0 };
 	struct fw fw;
 	char err[512];
@@ -224,26 +225,26 @@ static void test_section_page(void **state)
 	fw_get(&fw);
 	/* CFV (section 1): only the first 0x7800 bytes come from the image. */
 	put32(fw_sec(&fw, 1, F_RAW_SIZE), 0x7800);
-	assert_int_equal(tdvf_parse(fw.img, fw.size, &info, err, sizeof(err)),
+	assert_int_equal(tdxsim_tdvf_parse(fw.img, fw.size, &info, err, sizeof(err)),
 			 0);
-	assert_int_equal(tdvf_section_page(&info, fw.img, 1, 0, page), 0);
+	assert_int_equal(tdxsim_tdvf_section_page(&info, fw.img, 1, 0, page), 0);
 	assert_memory_equal(page, fw.img, 4096);
-	assert_int_equal(tdvf_section_page(&info, fw.img, 1, 7, page), 0);
+	assert_int_equal(tdxsim_tdvf_section_page(&info, fw.img, 1, 7, page), 0);
 	assert_memory_equal(page, fw.img + 0x7000, 0x800);
 	assert_memory_equal(page + 0x800, zero, 0x800);
-	assert_int_equal(tdvf_section_page(&info, fw.img, 1, 8, page), 0);
+	assert_int_equal(tdxsim_tdvf_section_page(&info, fw.img, 1, 8, page), 0);
 	assert_memory_equal(page, zero, 4096);
 	/* BFV page 0 is the image at DataOffset. */
-	assert_int_equal(tdvf_section_page(&info, fw.img, 0, 0, page), 0);
+	assert_int_equal(tdxsim_tdvf_section_page(&info, fw.img, 0, 0, page), 0);
 	assert_memory_equal(page, fw.img + info.sections[0].data_offset, 4096);
 	/* TEMP_MEM is zero; out of range is refused. */
-	assert_int_equal(tdvf_section_page(&info, fw.img, 2, 0, page), 0);
+	assert_int_equal(tdxsim_tdvf_section_page(&info, fw.img, 2, 0, page), 0);
 	assert_memory_equal(page, zero, 4096);
-	assert_int_equal(tdvf_section_page(&info, fw.img, 2, 16, page),
+	assert_int_equal(tdxsim_tdvf_section_page(&info, fw.img, 2, 16, page),
 			 -EINVAL);
-	assert_int_equal(tdvf_section_page(&info, fw.img, info.nr_sections, 0,
+	assert_int_equal(tdxsim_tdvf_section_page(&info, fw.img, info.nr_sections, 0,
 					   page), -EINVAL);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 	free(fw.img);
 }
 
@@ -251,16 +252,16 @@ static void test_names(void **state)
 {
 	char buf[64];
 
-	assert_string_equal(tdvf_section_type_name(0), "BFV");
-	assert_string_equal(tdvf_section_type_name(3), "TEMP_MEM");
-	assert_string_equal(tdvf_section_type_name(8), "TD_PARAMS");
-	assert_string_equal(tdvf_section_type_name(9), "UNKNOWN");
-	assert_string_equal(tdvf_attr_names(0, buf, sizeof(buf)), "-");
-	assert_string_equal(tdvf_attr_names(1, buf, sizeof(buf)), "MR.EXTEND");
-	assert_string_equal(tdvf_attr_names(2, buf, sizeof(buf)), "PAGE.AUG");
-	assert_string_equal(tdvf_attr_names(3, buf, sizeof(buf)),
+	assert_string_equal(tdxsim_tdvf_section_type_name(0), "BFV");
+	assert_string_equal(tdxsim_tdvf_section_type_name(3), "TEMP_MEM");
+	assert_string_equal(tdxsim_tdvf_section_type_name(8), "TD_PARAMS");
+	assert_string_equal(tdxsim_tdvf_section_type_name(9), "UNKNOWN");
+	assert_string_equal(tdxsim_tdvf_attr_names(0, buf, sizeof(buf)), "-");
+	assert_string_equal(tdxsim_tdvf_attr_names(1, buf, sizeof(buf)), "MR.EXTEND");
+	assert_string_equal(tdxsim_tdvf_attr_names(2, buf, sizeof(buf)), "PAGE.AUG");
+	assert_string_equal(tdxsim_tdvf_attr_names(3, buf, sizeof(buf)),
 			    "MR.EXTEND|PAGE.AUG");
-	assert_string_equal(tdvf_attr_names(0x81, buf, sizeof(buf)),
+	assert_string_equal(tdxsim_tdvf_attr_names(0x81, buf, sizeof(buf)),
 			    "MR.EXTEND|0x80");
 }
 
@@ -382,7 +383,7 @@ static void test_bad_descriptor(void **state)
 
 static void test_bad_sections(void **state)
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	struct fw fw;
 	char err[512];
 
@@ -432,22 +433,22 @@ static void test_bad_sections(void **state)
 	/* Unknown type; td-shim types only with the option. */
 	put32(fw_sec(&fw, 5, F_TYPE), 9);
 	expect_error(fw.img, fw.size, "section 5 has unknown type 9");
-	expect_error_flags(fw.img, fw.size, TDVF_PARSE_TDSHIM,
+	expect_error_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 			   "section 5 has unknown type 9", false);
-	put32(fw_sec(&fw, 5, F_TYPE), TDVF_SECTION_PERM_MEM);
+	put32(fw_sec(&fw, 5, F_TYPE), TDXSIM_TDVF_SECTION_PERM_MEM);
 	expect_error(fw.img, fw.size, "section 5 (PERM_MEM) at 0x800000 size 0x6000: type 4 (PERM_MEM) is a td-shim section type, which a QEMU TD launch does not accept");
-	assert_int_equal(tdvf_parse_flags(fw.img, fw.size, TDVF_PARSE_TDSHIM,
+	assert_int_equal(tdxsim_tdvf_parse_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 					  &info, err, sizeof(err)), 0);
-	assert_int_equal(info.sections[5].type, TDVF_SECTION_PERM_MEM);
-	tdvf_info_free(&info);
-	put32(fw_sec(&fw, 5, F_TYPE), TDVF_SECTION_TEMP_MEM);
+	assert_int_equal(info.sections[5].type, TDXSIM_TDVF_SECTION_PERM_MEM);
+	tdxsim_tdvf_info_free(&info);
+	put32(fw_sec(&fw, 5, F_TYPE), TDXSIM_TDVF_SECTION_TEMP_MEM);
 
 	/* Attributes. */
 	put32(fw_sec(&fw, 2, F_ATTR), 0x4);
 	expect_error(fw.img, fw.size, "section 2 (TEMP_MEM) at 0x810000 size 0x10000: reserved attribute bits 0x4 set");
-	put32(fw_sec(&fw, 0, F_ATTR), TDVF_ATTR_MR_EXTEND | TDVF_ATTR_PAGE_AUG);
+	put32(fw_sec(&fw, 0, F_ATTR), TDXSIM_TDVF_ATTR_MR_EXTEND | TDXSIM_TDVF_ATTR_PAGE_AUG);
 	expect_error(fw.img, fw.size, "section 0 (BFV) at 0xfffd0000 size 0x30000: attributes MR.EXTEND and PAGE.AUG together");
-	put32(fw_sec(&fw, 0, F_ATTR), TDVF_ATTR_MR_EXTEND);
+	put32(fw_sec(&fw, 0, F_ATTR), TDXSIM_TDVF_ATTR_MR_EXTEND);
 	put32(fw_sec(&fw, 2, F_ATTR), 0);
 
 	/* Overlap in guest memory. */
@@ -458,15 +459,15 @@ static void test_bad_sections(void **state)
 	put64(fw_sec(&fw, 3, F_ADDRESS), 0x80b000);
 
 	/* TD_HOB count; BFV presence. */
-	put32(fw_sec(&fw, 4, F_TYPE), TDVF_SECTION_TEMP_MEM);
+	put32(fw_sec(&fw, 4, F_TYPE), TDXSIM_TDVF_SECTION_TEMP_MEM);
 	expect_error(fw.img, fw.size, "no TD_HOB section");
-	put32(fw_sec(&fw, 3, F_TYPE), TDVF_SECTION_TD_HOB);
-	put32(fw_sec(&fw, 5, F_TYPE), TDVF_SECTION_TD_HOB);
+	put32(fw_sec(&fw, 3, F_TYPE), TDXSIM_TDVF_SECTION_TD_HOB);
+	put32(fw_sec(&fw, 5, F_TYPE), TDXSIM_TDVF_SECTION_TD_HOB);
 	expect_error(fw.img, fw.size, "section 5 (TD_HOB) at 0x800000 size 0x6000: a second TD_HOB section (the first is section 3)");
-	put32(fw_sec(&fw, 3, F_TYPE), TDVF_SECTION_TEMP_MEM);
-	put32(fw_sec(&fw, 4, F_TYPE), TDVF_SECTION_TD_HOB);
-	put32(fw_sec(&fw, 5, F_TYPE), TDVF_SECTION_TEMP_MEM);
-	put32(fw_sec(&fw, 0, F_TYPE), TDVF_SECTION_CFV);
+	put32(fw_sec(&fw, 3, F_TYPE), TDXSIM_TDVF_SECTION_TEMP_MEM);
+	put32(fw_sec(&fw, 4, F_TYPE), TDXSIM_TDVF_SECTION_TD_HOB);
+	put32(fw_sec(&fw, 5, F_TYPE), TDXSIM_TDVF_SECTION_TEMP_MEM);
+	put32(fw_sec(&fw, 0, F_TYPE), TDXSIM_TDVF_SECTION_CFV);
 	put32(fw_sec(&fw, 0, F_ATTR), 0);
 	expect_error(fw.img, fw.size, "no BFV section");
 
@@ -475,7 +476,7 @@ static void test_bad_sections(void **state)
 
 static void test_tdshim_legacy(void **state)
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	struct fw fw;
 	char err[512];
 
@@ -483,12 +484,12 @@ static void test_tdshim_legacy(void **state)
 	/* No footer GUID: the u32 at size - 0x20 is the descriptor offset. */
 	memset(fw.img + fw.size - 0x30, 0, 0x10);
 	put32(fw.img + fw.size - 0x20, fw.desc);
-	assert_int_equal(tdvf_parse(fw.img, fw.size, &info, err, sizeof(err)),
+	assert_int_equal(tdxsim_tdvf_parse(fw.img, fw.size, &info, err, sizeof(err)),
 			 0);
-	assert_int_equal(info.layout, TDVF_LAYOUT_TDSHIM_LEGACY);
+	assert_int_equal(info.layout, TDXSIM_TDVF_LAYOUT_TDSHIM_LEGACY);
 	assert_int_equal(info.descriptor_offset, fw.desc);
 	assert_int_equal(info.nr_sections, 6);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 
 	/* Without the metadata GUID in front, the offset is not trusted. */
 	put32(fw.img + fw.size - 0x20, fw.desc + 4);
@@ -501,7 +502,7 @@ static void test_tdshim_legacy(void **state)
 /* A seventh section: td-shim's TD_INFO, pointing into the BFV's data. */
 static void test_tdshim_types(void **state)
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	u8 page[4096];
 	struct fw fw;
 	char err[512];
@@ -509,43 +510,43 @@ static void test_tdshim_types(void **state)
 	fw_get(&fw);
 	put32(fw.img + fw.desc + 4, 16 + 32 * 7);
 	put32(fw.img + fw.desc + 12, 7);
-	memset(fw_sec(&fw, 6, 0), 0, TDVF_SECTION_SIZE);
+	memset(fw_sec(&fw, 6, 0), 0, TDXSIM_TDVF_SECTION_SIZE);
 	put32(fw_sec(&fw, 6, F_DATA_OFFSET), 0x10100);
 	put32(fw_sec(&fw, 6, F_RAW_SIZE), 0x100);
-	put32(fw_sec(&fw, 6, F_TYPE), TDVF_SECTION_TD_INFO);
+	put32(fw_sec(&fw, 6, F_TYPE), TDXSIM_TDVF_SECTION_TD_INFO);
 
 	expect_error(fw.img, fw.size, "section 6 (TD_INFO) at 0x0 size 0x0: type 7 (TD_INFO) is a td-shim section type");
-	assert_int_equal(tdvf_parse_flags(fw.img, fw.size, TDVF_PARSE_TDSHIM,
+	assert_int_equal(tdxsim_tdvf_parse_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 					  &info, err, sizeof(err)), 0);
 	assert_int_equal(info.nr_sections, 7);
-	assert_int_equal(info.sections[6].type, TDVF_SECTION_TD_INFO);
-	assert_false(tdvf_section_is_mapped(&info.sections[6]));
-	assert_int_equal(tdvf_section_page(&info, fw.img, 6, 0, page), -EINVAL);
-	tdvf_info_free(&info);
+	assert_int_equal(info.sections[6].type, TDXSIM_TDVF_SECTION_TD_INFO);
+	assert_false(tdxsim_tdvf_section_is_mapped(&info.sections[6]));
+	assert_int_equal(tdxsim_tdvf_section_page(&info, fw.img, 6, 0, page), -EINVAL);
+	tdxsim_tdvf_info_free(&info);
 
 	/* Not loaded into memory: no address or size. */
 	put64(fw_sec(&fw, 6, F_ADDRESS), 0x900000);
-	expect_error_flags(fw.img, fw.size, TDVF_PARSE_TDSHIM,
+	expect_error_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 			   "section 6 (TD_INFO) at 0x900000 size 0x0: a TD_INFO section is not loaded into memory: MemoryAddress and MemoryDataSize must be 0",
 			   false);
 	put64(fw_sec(&fw, 6, F_ADDRESS), 0);
 	/* Its data must lie inside the BFV's. */
 	put32(fw_sec(&fw, 6, F_DATA_OFFSET), 0x100);
-	expect_error_flags(fw.img, fw.size, TDVF_PARSE_TDSHIM,
+	expect_error_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 			   "section 6 (TD_INFO) at 0x0 size 0x0: data at file offset 0x100 + RawDataSize 0x100 is not inside a BFV's data",
 			   false);
 	put32(fw_sec(&fw, 6, F_DATA_OFFSET), 0x10100);
 	put32(fw_sec(&fw, 6, F_RAW_SIZE), 0);
-	expect_error_flags(fw.img, fw.size, TDVF_PARSE_TDSHIM,
+	expect_error_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 			   "RawDataSize is 0, but a TD_INFO section's contents come from the image",
 			   false);
 
 	/* PAYLOAD_PARAM needs a PAYLOAD. */
-	memset(fw_sec(&fw, 6, 0), 0, TDVF_SECTION_SIZE);
+	memset(fw_sec(&fw, 6, 0), 0, TDXSIM_TDVF_SECTION_SIZE);
 	put64(fw_sec(&fw, 6, F_ADDRESS), 0x900000);
 	put64(fw_sec(&fw, 6, F_MEM_SIZE), 0x1000);
-	put32(fw_sec(&fw, 6, F_TYPE), TDVF_SECTION_PAYLOAD_PARAM);
-	expect_error_flags(fw.img, fw.size, TDVF_PARSE_TDSHIM,
+	put32(fw_sec(&fw, 6, F_TYPE), TDXSIM_TDVF_SECTION_PAYLOAD_PARAM);
+	expect_error_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 			   "a PAYLOAD_PARAM section without a PAYLOAD section",
 			   false);
 	free(fw.img);

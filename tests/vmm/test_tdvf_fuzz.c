@@ -19,7 +19,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/tdvf.h"
+#include "tdxsim/tdvf.h"
+#include "ulib/compiler.h"
 
 #define OVMF_FD		"/usr/share/ovmf/OVMF.fd"
 #define ITERATIONS	20000
@@ -88,7 +89,7 @@ static void add_field(struct target *t, size_t off, int width)
 static void target_init(struct target *t, const char *name, u8 *img,
 			size_t size)
 {
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	size_t pos, tstart;
 	u32 i, f;
 	u16 tlen;
@@ -102,7 +103,7 @@ static void target_init(struct target *t, const char *name, u8 *img,
 	memcpy(copy, img, size);
 	t->pristine = copy;
 	t->buf = img;
-	assert_int_equal(tdvf_parse(img, size, &info, NULL, 0), 0);
+	assert_int_equal(tdxsim_tdvf_parse(img, size, &info, NULL, 0), 0);
 	t->nr_sections = info.nr_sections;
 
 	/* GUID table: total length, then each entry's length and data. */
@@ -131,7 +132,7 @@ static void target_init(struct target *t, const char *name, u8 *img,
 		add_field(t, e + 28, 4);
 	}
 	t->region = min_t(size_t, tstart, info.descriptor_offset - 16);
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 }
 
 /* An edge value for a field of @width bytes currently holding @cur. */
@@ -219,14 +220,14 @@ static void check_parse_flags(struct stats *st, const u8 *img, size_t size,
 			      unsigned int flags)
 {
 	static u8 page[4096];
-	struct tdvf_info info;
+	struct tdxsim_tdvf_info info;
 	char err[512];
 	u32 i, j;
 	u64 last;
 	int ret;
 
 	memset(err, 'x', sizeof(err));
-	ret = tdvf_parse_flags(img, size, flags, &info, err, sizeof(err));
+	ret = tdxsim_tdvf_parse_flags(img, size, flags, &info, err, sizeof(err));
 	if (ret) {
 		if (ret != -EINVAL || strncmp(err, "TDVF: ", 6) ||
 		    strlen(err) < 10 || !memchr(err, '\0', sizeof(err)))
@@ -246,19 +247,19 @@ static void check_parse_flags(struct stats *st, const u8 *img, size_t size,
 	assert_true((u64)info.descriptor_offset + info.length <= size);
 	assert_int_equal(info.length, 16 + 32 * (u64)info.nr_sections);
 	for (i = 0; i < info.nr_sections; i++) {
-		const struct tdvf_section *s = &info.sections[i];
+		const struct tdxsim_tdvf_section *s = &info.sections[i];
 		u64 end = s->memory_address + s->memory_data_size;
 
-		if (flags & TDVF_PARSE_TDSHIM)
-			assert_true(s->type < TDVF_SECTION_NR);
+		if (flags & TDXSIM_TDVF_PARSE_TDSHIM)
+			assert_true(s->type < TDXSIM_TDVF_SECTION_NR);
 		else
-			assert_true(s->type <= TDVF_SECTION_TEMP_MEM);
+			assert_true(s->type <= TDXSIM_TDVF_SECTION_TEMP_MEM);
 		assert_true(!s->raw_data_size ||
 			    (u64)s->data_offset + s->raw_data_size <= size);
-		if (!tdvf_section_is_mapped(s)) {
+		if (!tdxsim_tdvf_section_is_mapped(s)) {
 			assert_true(!s->memory_address &&
 				    !s->memory_data_size);
-			assert_int_equal(tdvf_section_page(&info, img, i, 0,
+			assert_int_equal(tdxsim_tdvf_section_page(&info, img, i, 0,
 							   page), -EINVAL);
 			continue;
 		}
@@ -266,23 +267,23 @@ static void check_parse_flags(struct stats *st, const u8 *img, size_t size,
 		assert_true(s->memory_data_size &&
 			    !(s->memory_data_size & 0xfff) &&
 			    !(s->memory_address & 0xfff));
-		assert_true(end > s->memory_address && end <= TDVF_GPA_LIMIT);
+		assert_true(end > s->memory_address && end <= TDXSIM_TDVF_GPA_LIMIT);
 		for (j = 0; j < i; j++) {
-			const struct tdvf_section *o = &info.sections[j];
+			const struct tdxsim_tdvf_section *o = &info.sections[j];
 
-			if (!tdvf_section_is_mapped(o))
+			if (!tdxsim_tdvf_section_is_mapped(o))
 				continue;
 			assert_true(end <= o->memory_address ||
 				    o->memory_address + o->memory_data_size <=
 				    s->memory_address);
 		}
 		/* Reading the first and last page stays inside the image. */
-		assert_int_equal(tdvf_section_page(&info, img, i, 0, page), 0);
+		assert_int_equal(tdxsim_tdvf_section_page(&info, img, i, 0, page), 0);
 		last = s->memory_data_size / 4096 - 1;
-		assert_int_equal(tdvf_section_page(&info, img, i, last, page),
+		assert_int_equal(tdxsim_tdvf_section_page(&info, img, i, last, page),
 				 0);
 	}
-	tdvf_info_free(&info);
+	tdxsim_tdvf_info_free(&info);
 }
 
 /* Parse as QEMU would and, on every other call, with td-shim types too. */
@@ -292,7 +293,7 @@ static void check_parse(struct stats *st, const u8 *img, size_t size)
 
 	check_parse_flags(st, img, size, 0);
 	if (calls++ & 1)
-		check_parse_flags(st, img, size, TDVF_PARSE_TDSHIM);
+		check_parse_flags(st, img, size, TDXSIM_TDVF_PARSE_TDSHIM);
 }
 
 static void restore_range(struct target *t, size_t off, size_t len)
@@ -398,10 +399,10 @@ static void test_fuzz(void **state)
 
 	rng_state = 0x7464787366757a7aULL;
 
-	if (tdvf_load_file(OVMF_FD, &img, &size, err, sizeof(err))) {
+	if (tdxsim_tdvf_load_file(OVMF_FD, &img, &size, err, sizeof(err))) {
 		printf("# %s: %s; fuzzing the built-in image only\n",
 		       OVMF_FD, err);
-		assert_int_equal(tdvf_builtin_image(&img, &size), 0);
+		assert_int_equal(tdxsim_tdvf_builtin_image(&img, &size), 0);
 		target_init(&t, "built-in", img, size);
 		fuzz_target(&t, ITERATIONS, &all);
 	} else {
@@ -409,7 +410,7 @@ static void test_fuzz(void **state)
 		fuzz_target(&t, ITERATIONS / 2, &all);
 		free(t.buf);
 		free((void *)t.pristine);
-		assert_int_equal(tdvf_builtin_image(&img, &size), 0);
+		assert_int_equal(tdxsim_tdvf_builtin_image(&img, &size), 0);
 		target_init(&t, "built-in", img, size);
 		fuzz_target(&t, ITERATIONS / 2, &all);
 	}

@@ -11,7 +11,7 @@
 #define TDXSIM_KVM_ASM_KVM_HOST_H
 
 #include "base/atomic.h"
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 #include "base/list.h"
 #include "base/lock.h"
 

@@ -10,12 +10,12 @@
  * pointer, so it applies the one check it can make: addresses below 4096
  * fault (-EFAULT), which is what NULL-pointer mistakes hit.
  */
-#ifndef TDXSIM_KVM_MM_H
-#define TDXSIM_KVM_MM_H
+#ifndef TDXSIM_HOST_MM_H
+#define TDXSIM_HOST_MM_H
 
 #include <sys/types.h>
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 #include "base/list.h"
 #include "base/lock.h"
 
@@ -107,4 +107,4 @@ unsigned long copy_to_user(void *to, const void *from, unsigned long n);
 long get_user_pages_fast(unsigned long start, int nr_pages,
 			 unsigned int gup_flags, struct page **pages);
 
-#endif /* TDXSIM_KVM_MM_H */
+#endif /* TDXSIM_HOST_MM_H */

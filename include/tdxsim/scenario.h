@@ -10,27 +10,27 @@
  * which the bug shows) and the upstream one (in which it must not), and a
  * fixed default seed with which the before-design fails.
  */
-#ifndef TDXSIM_VMM_SCENARIO_H
-#define TDXSIM_VMM_SCENARIO_H
+#ifndef TDXSIM_SCENARIO_H
+#define TDXSIM_SCENARIO_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#include "base/compiler.h"
-#include "base/sched.h"
+#include "tdxsim/sched.h"
 #include "tdxsim/tdxsim.h"
 
 struct scenario_ctx;
 
-struct scenario {
+struct tdxsim_scenario {
 	const char *name;		/* "mirror-race" */
 	const char *seed_patch;		/* "004" */
 	const char *patch_title;	/* the seed patch's subject */
 	const char *summary;		/* one line for --list */
 	const char *before;		/* design text of the old design */
 	const char *upstream;		/* design text of the upstream design */
-	u64 default_seed;		/* a seed with which "before" fails */
-	u64 pct_steps;			/* PCT: about the run's length in steps */
+	uint64_t default_seed;		/* a seed with which "before" fails */
+	uint64_t pct_steps;			/* PCT: about the run's length in steps */
 	/* Runs inside sched_run(); the TD and the racing tasks. */
 	int (*run)(struct scenario_ctx *ctx);
 	/* After sched_run(): decide from the evidence. */
@@ -40,32 +40,32 @@ struct scenario {
 };
 
 /* The scenarios, in seed order; *@n gets their number. */
-const struct scenario *scenario_list(size_t *n);
+const struct tdxsim_scenario *tdxsim_scenario_list(size_t *n);
 /* The scenario called @name, NULL if there is none. */
-const struct scenario *scenario_find(const char *name);
+const struct tdxsim_scenario *tdxsim_scenario_find(const char *name);
 
-struct scenario_opts {
+struct tdxsim_scenario_opts {
 	/* "before", "upstream" (NULL), or "key=value,..." on top of upstream. */
 	const char *design;
-	u64 seed;			/* 0: the scenario's default seed */
-	enum sched_strategy strategy;
+	uint64_t seed;			/* 0: the scenario's default seed */
+	enum tdxsim_sched_strategy strategy;
 	bool extra;			/* also run the optional second part */
 };
 
 /* Fill @o with the defaults (upstream, default seed, random, no extra). */
-void scenario_opts_init(struct scenario_opts *o);
+void tdxsim_scenario_opts_init(struct tdxsim_scenario_opts *o);
 
-/* What a run observed. Free with scenario_result_free(). */
-struct scenario_result {
+/* What a run observed. Free with tdxsim_scenario_result_free(). */
+struct tdxsim_scenario_result {
 	bool failed;			/* a failure was observed */
 	int error;			/* -errno: the scenario could not run */
 	char summary[384];		/* one line */
 	char *report;			/* the full report (malloc'd, NUL-ended) */
 	struct tdxsim_design design;	/* the design that ran */
-	u64 seed;
-	enum sched_verdict verdict;	/* the scheduler's */
-	u64 steps;			/* schedule points */
-	u64 switches;
+	uint64_t seed;
+	enum tdxsim_verdict verdict;	/* the scheduler's */
+	uint64_t steps;			/* schedule points */
+	uint64_t switches;
 	double seconds;			/* wall time of the run */
 	bool stuck;			/* tasks were unwound holding locks */
 	/*
@@ -80,30 +80,30 @@ struct scenario_result {
 	unsigned int lockdep_other;	/* other validator reports (not verdicts) */
 	bool vm_bugged;			/* TDXSIM_GET_STATS.vm_bugged */
 	char seamcall[40];		/* the first SEAMCALL KVM reported failing */
-	u64 status;			/* and its status */
+	uint64_t status;			/* and its status */
 	char status_name[48];		/* the status as KVM printed it */
 	int later_errno;		/* errno of an ioctl after the failure */
 	int errnos[4];			/* per racing task: its call's errno (0: ok) */
 	bool livelock_exit;		/* KVM_EXIT_INTERNAL_ERROR, livelock */
 	bool guest_finished;		/* the guest program halted normally */
-	u64 guest_data_failures;
-	u64 splits;			/* TDXSIM_GET_STATS.splits */
-	u64 demotes;			/* TDH.MEM.PAGE.DEMOTE calls */
+	uint64_t guest_data_failures;
+	uint64_t splits;			/* TDXSIM_GET_STATS.splits */
+	uint64_t demotes;			/* TDH.MEM.PAGE.DEMOTE calls */
 	bool inhibited;			/* a 2M re-fault maps 4K afterwards */
-	u64 busy;			/* TDX_OPERAND_BUSY answers (all leaves) */
-	u64 fault_retries;		/* faults that ended in RET_PF_RETRY */
-	u64 no_vcpus_retries;		/* zap SEAMCALLs retried with every vCPU out */
-	u64 accept_exits;		/* EPT violations carrying the accept level */
-	u64 pamt_violations;		/* during the run */
-	u64 folio_splits;		/* guest_memfd 2M folios split */
+	uint64_t busy;			/* TDX_OPERAND_BUSY answers (all leaves) */
+	uint64_t fault_retries;		/* faults that ended in RET_PF_RETRY */
+	uint64_t no_vcpus_retries;		/* zap SEAMCALLs retried with every vCPU out */
+	uint64_t accept_exits;		/* EPT violations carrying the accept level */
+	uint64_t pamt_violations;		/* during the run */
+	uint64_t folio_splits;		/* guest_memfd 2M folios split */
 	bool mrtd_valid;
-	u8 mrtd[48];
+	uint8_t mrtd[48];
 
 	/* Seed 003's second part: an injected S-EPT zap failure. */
 	bool extra_ran;
 	bool extra_vm_bugged;
-	u64 extra_pamt_violations;	/* pages freed while the module owned them */
-	u64 extra_pages_kept;		/* pages kept (leaked) by their pin */
+	uint64_t extra_pamt_violations;	/* pages freed while the module owned them */
+	uint64_t extra_pages_kept;		/* pages kept (leaked) by their pin */
 	char extra_summary[256];
 	char *extra_report;
 };
@@ -111,14 +111,14 @@ struct scenario_result {
 /*
  * Run scenario @s once as @o says. Returns 0 (and fills @res: failed tells
  * whether the bug showed) or -EINVAL for a bad design text (message in
- * @res->summary). Free @res with scenario_result_free().
+ * @res->summary). Free @res with tdxsim_scenario_result_free().
  */
-int scenario_run(const struct scenario *s, const struct scenario_opts *o,
-		 struct scenario_result *res);
-void scenario_result_free(struct scenario_result *res);
+int tdxsim_scenario_run(const struct tdxsim_scenario *s, const struct tdxsim_scenario_opts *o,
+		 struct tdxsim_scenario_result *res);
+void tdxsim_scenario_result_free(struct tdxsim_scenario_result *res);
 
 /* Resolve @o->design for @s into @d. Returns 0 or -EINVAL (@err set). */
-int scenario_design(const struct scenario *s, const char *design,
+int tdxsim_scenario_design(const struct tdxsim_scenario *s, const char *design,
 		    struct tdxsim_design *d, char *err, size_t errlen);
 
 /*
@@ -126,41 +126,41 @@ int scenario_design(const struct scenario *s, const char *design,
  * hang) keep their VM forever (it cannot be torn down). A process can keep
  * this many before the module runs out of HKIDs.
  */
-#define SCENARIO_MAX_STUCK	32
+#define TDXSIM_SCENARIO_MAX_STUCK	32
 /* Number of VMs kept so far by stuck runs. */
-unsigned int scenario_nr_stuck(void);
+unsigned int tdxsim_scenario_nr_stuck(void);
 
-struct scenario_explore_opts {
-	u64 first_seed;			/* default 1 */
-	u64 schedules;			/* number of seeds to run */
-	enum sched_strategy strategy;
+struct tdxsim_scenario_explore_opts {
+	uint64_t first_seed;			/* default 1 */
+	uint64_t schedules;			/* number of seeds to run */
+	enum tdxsim_sched_strategy strategy;
 	bool stop_on_failure;		/* stop at the first failing seed */
 	bool quiet;			/* no progress on stderr */
 };
 
-struct scenario_explore_result {
-	u64 runs;			/* seeds run */
-	u64 failures;
+struct tdxsim_scenario_explore_result {
+	uint64_t runs;			/* seeds run */
+	uint64_t failures;
 	bool found;			/* a seed failed */
-	u64 first_seed;			/* the first failing seed */
-	u64 first_index;		/* 1-based: schedules to the first failure */
+	uint64_t first_seed;			/* the first failing seed */
+	uint64_t first_index;		/* 1-based: schedules to the first failure */
 	double first_seconds;		/* time to the first failure */
 	double seconds;			/* total time */
 	/*
 	 * Stopped early: the process ran out of room for stuck VMs, or a run
-	 * left it tainted (see scenario_result.tainted); go on in a fresh one.
+	 * left it tainted (see tdxsim_scenario_result.tainted); go on in a fresh one.
 	 */
 	bool stopped;
-	struct scenario_result first;	/* the first failure's result */
+	struct tdxsim_scenario_result first;	/* the first failure's result */
 };
 
 /*
  * Run @s with seeds first_seed .. first_seed + schedules - 1 in design
  * @design. Returns 0 or -EINVAL (bad design). Free @r->first with
- * scenario_result_free().
+ * tdxsim_scenario_result_free().
  */
-int scenario_explore(const struct scenario *s, const char *design,
-		     const struct scenario_explore_opts *o,
-		     struct scenario_explore_result *r);
+int tdxsim_scenario_explore(const struct tdxsim_scenario *s, const char *design,
+		     const struct tdxsim_scenario_explore_opts *o,
+		     struct tdxsim_scenario_explore_result *r);
 
-#endif /* TDXSIM_VMM_SCENARIO_H */
+#endif /* TDXSIM_SCENARIO_H */

@@ -17,7 +17,7 @@
  */
 #include <errno.h>
 
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/kvm_host.h"
 #include "kvm/tdp_mmu.h"

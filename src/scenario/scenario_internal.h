@@ -6,9 +6,10 @@
 #ifndef TDXSIM_VMM_SCENARIO_INTERNAL_H
 #define TDXSIM_VMM_SCENARIO_INTERNAL_H
 
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
 #include "tdxsim/guest.h"
-#include "vmm/scenario.h"
+#include "tdxsim/scenario.h"
+#include "ulib/compiler.h"
 
 #define SCN_MAX_VCPUS	2
 #define SCN_MAX_TASKS	4
@@ -46,18 +47,18 @@ struct scn_task {
 	u64 gpa, size;			/* what it acts on */
 	int err;			/* 0 or the call's errno */
 	long ret;
-	struct task *task;
+	struct tdxsim_thread *task;
 };
 
 struct scenario_ctx {
-	const struct scenario *s;
+	const struct tdxsim_scenario *s;
 	struct tdxsim_design design;
 	u64 seed;
 	bool extra;			/* running the scenario's second part */
 	struct scn_td td;
 	struct scn_task tasks[SCN_MAX_TASKS];
 	unsigned int nr_tasks;
-	struct scenario_result *res;
+	struct tdxsim_scenario_result *res;
 	struct strbuf notes;		/* what the run did, for the report */
 	int setup_err;			/* a step that should not fail failed */
 	u64 pamt_before;
@@ -115,10 +116,10 @@ void scn_fail(struct scenario_ctx *ctx, const char *fmt, ...) __printf(2, 3);
 void scn_ok(struct scenario_ctx *ctx, const char *fmt, ...) __printf(2, 3);
 
 /* The scenario cases (scenario_cases.c). */
-extern const struct scenario scn_populate_deadlock;
-extern const struct scenario scn_accept_level_livelock;
-extern const struct scenario scn_vp_init_busy;
-extern const struct scenario scn_pinned_split_hang;
-extern const struct scenario scn_mirror_race;
+extern const struct tdxsim_scenario scn_populate_deadlock;
+extern const struct tdxsim_scenario scn_accept_level_livelock;
+extern const struct tdxsim_scenario scn_vp_init_busy;
+extern const struct tdxsim_scenario scn_pinned_split_hang;
+extern const struct tdxsim_scenario scn_mirror_race;
 
 #endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */

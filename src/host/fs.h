@@ -3,38 +3,33 @@
  * The bits of the VFS that KVM's files need: struct file with its reference
  * count, the process's descriptor table, and deferred final fput()s.
  *
- * Every tdxsim descriptor is a struct file of one kind (/dev/kvm, VM, vCPU,
- * guest_memfd) installed in a table indexed by the descriptor number. The
- * number is a real process descriptor (a reserved /dev/null), so it cannot
- * collide with the process's own files.
+ * Every tdxsim descriptor is a struct file (/dev/kvm, VM, vCPU, guest_memfd;
+ * a driver tells its own files by their f_op) installed in a table indexed
+ * by the descriptor number. The number is a real process descriptor (a
+ * reserved /dev/null), so it cannot collide with the process's own files.
  *
  * As in the kernel, the last fput() of a file does not release it on the
  * spot, where the caller may hold locks the release takes (kvm->slots_lock
  * for guest_memfd): the release is queued on the calling thread and runs in
  * task_work_run(), which every uapi entry point calls before it returns.
  */
-#ifndef TDXSIM_KVM_FS_H
-#define TDXSIM_KVM_FS_H
+#ifndef TDXSIM_HOST_FS_H
+#define TDXSIM_HOST_FS_H
 
 #include <sys/types.h>
 
 #include "base/atomic.h"
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 #include "base/rcu.h"
+
+/* The kernel-internal errno of an ioctl a driver does not know (-> ENOTTY). */
+#define ENOIOCTLCMD		515
 
 struct file;
 struct vm_area_struct;
 struct address_space;
 
-enum kvm_file_kind {
-	KVM_FILE_SYSTEM = 1,	/* /dev/kvm */
-	KVM_FILE_VM,
-	KVM_FILE_VCPU,
-	KVM_FILE_GMEM,
-};
-
 struct file_operations {
-	enum kvm_file_kind kind;
 	const char *name;	/* "kvm-vm", "kvm-vcpu:N", "kvm-gmem" */
 	long (*unlocked_ioctl)(struct file *file, unsigned long ioctl,
 			       unsigned long arg);
@@ -53,12 +48,6 @@ struct file {
 	struct rcu_head rcu;
 	struct file *deferred_next;
 };
-
-/* The file's kind. */
-static inline enum kvm_file_kind file_kind(const struct file *file)
-{
-	return file->f_op->kind;
-}
 
 /*
  * Make a file of @fops with @priv (and page cache @mapping, or NULL) and
@@ -88,4 +77,4 @@ void task_work_run(void);
 /* Number of descriptors tdxsim has open (for tests). */
 int nr_open_files(void);
 
-#endif /* TDXSIM_KVM_FS_H */
+#endif /* TDXSIM_HOST_FS_H */

@@ -6,15 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/log.h"
-#include "base/strbuf.h"
+#include "ulib/strbuf.h"
+
+/* Out of memory: nothing sensible is left to do. */
+static void __noreturn xalloc_failed(size_t n)
+{
+	fprintf(stderr, "tdxsim: out of memory allocating %zu bytes\n", n);
+	abort();
+}
 
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		BUG();
+		xalloc_failed(n);
 	return p;
 }
 
@@ -23,7 +29,7 @@ void *xzalloc(size_t n)
 	void *p = calloc(1, n ? n : 1);
 
 	if (!p)
-		BUG();
+		xalloc_failed(n);
 	return p;
 }
 
@@ -31,7 +37,7 @@ void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		BUG();
+		xalloc_failed(n);
 	return p;
 }
 
@@ -40,7 +46,7 @@ char *xstrdup(const char *s)
 	char *p = strdup(s ? s : "");
 
 	if (!p)
-		BUG();
+		xalloc_failed(strlen(s ? s : "") + 1);
 	return p;
 }
 

@@ -19,11 +19,10 @@
 #include "base/log.h"
 #include "base/page_alloc.h"
 #include "base/rcu.h"
-#include "base/strbuf.h"
-#include "kvm/fs.h"
-#include "kvm/guest_memfd.h"
-#include "kvm/kvm_host.h"
-#include "kvm/mm.h"
+#include "ulib/strbuf.h"
+#include "host/fs.h"
+#include "host/misc.h"
+#include "host/mm.h"
 #include "tdxsim/tdxsim.h"
 
 /* ---- the descriptor table ---- */
@@ -205,16 +204,18 @@ static int uapi_ret(long r)
 
 int tdxsim_open(const char *path, int flags)
 {
+	struct miscdevice *misc;
 	int r;
 
 	if (!path)
 		return uapi_ret(-EFAULT);
-	if (strcmp(path, "/dev/kvm"))
-		return uapi_ret(-ENOENT);
-	r = kvm_x86_vendor_init();
+	r = do_initcalls();
 	if (r)
 		return uapi_ret(r);
-	return uapi_ret(anon_inode_getfd(&kvm_device_fops, NULL, NULL, NULL));
+	misc = misc_find(path);
+	if (!misc)
+		return uapi_ret(-ENOENT);
+	return uapi_ret(anon_inode_getfd(misc->fops, NULL, NULL, NULL));
 }
 
 int tdxsim_ioctl(int fd, unsigned long request, ...)
@@ -376,7 +377,7 @@ int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write)
 			memcpy(p, (u8 *)buf + done, n);
 		else
 			memcpy((u8 *)buf + done, p, n);
-		kvm_release_page_clean(page);
+		put_page(page);
 		done += n;
 	}
 	mmap_read_unlock(mm);

@@ -11,10 +11,10 @@
 #include <sys/mman.h>
 
 #include "base/page_alloc.h"
-#include "base/strbuf.h"
-#include "kvm/fs.h"
-#include "kvm/kvm_host.h"
-#include "kvm/mm.h"
+#include "ulib/strbuf.h"
+#include "host/fs.h"
+
+#include "host/mm.h"
 
 static struct mm_struct process_mm;
 static pthread_once_t process_mm_once = PTHREAD_ONCE_INIT;

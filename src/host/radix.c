@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "base/strbuf.h"
-#include "kvm/radix.h"
+#include "ulib/strbuf.h"
+#include "host/radix.h"
 
 void radix_init(struct radix_tree *t, int height)
 {

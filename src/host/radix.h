@@ -8,10 +8,10 @@
  * Lookups are lock-free (nodes are published with release stores and never
  * freed before radix_destroy()); stores must be serialised by the owner.
  */
-#ifndef TDXSIM_KVM_RADIX_H
-#define TDXSIM_KVM_RADIX_H
+#ifndef TDXSIM_HOST_RADIX_H
+#define TDXSIM_HOST_RADIX_H
 
-#include "base/compiler.h"
+#include "ulib/compiler.h"
 
 #define RADIX_SHIFT	9
 #define RADIX_SLOTS	(1UL << RADIX_SHIFT)
@@ -56,4 +56,4 @@ static inline void radix_slot_write(void **slot, void *val)
 	__atomic_store_n(slot, val, __ATOMIC_RELEASE);
 }
 
-#endif /* TDXSIM_KVM_RADIX_H */
+#endif /* TDXSIM_HOST_RADIX_H */

@@ -15,18 +15,18 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "base/lockdep.h"
-#include "base/log.h"
-#include "base/sched.h"
-#include "vmm/design.h"
-#include "vmm/scenario_internal.h"
+#include "tdxsim/report.h"
+#include "tdxsim/sched.h"
+#include "tdxsim/vmm.h"
+#include "scenario/scenario_internal.h"
+#include "ulib/compiler.h"
 
 /* TD attribute bit (TDX module ABI); KVM requires SEPT_VE_DISABLE. */
 #define TDX_TD_ATTR_SEPT_VE_DISABLE	(1ULL << 28)
 /* Schedule points after which a run counts as livelocked. */
 #define SCN_MAX_STEPS			1000000
 
-static const struct scenario *const scenarios[] = {
+static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_populate_deadlock,
 	&scn_accept_level_livelock,
 	&scn_vp_init_busy,
@@ -34,7 +34,7 @@ static const struct scenario *const scenarios[] = {
 	&scn_mirror_race,
 };
 
-static struct scenario scn_copy[ARRAY_SIZE(scenarios)];
+static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];
 static pthread_once_t scn_copy_once = PTHREAD_ONCE_INIT;
 
 static void scn_copy_init(void)
@@ -45,17 +45,17 @@ static void scn_copy_init(void)
 		scn_copy[i] = *scenarios[i];
 }
 
-const struct scenario *scenario_list(size_t *n)
+const struct tdxsim_scenario *tdxsim_scenario_list(size_t *n)
 {
 	pthread_once(&scn_copy_once, scn_copy_init);
 	*n = ARRAY_SIZE(scenarios);
 	return scn_copy;
 }
 
-const struct scenario *scenario_find(const char *name)
+const struct tdxsim_scenario *tdxsim_scenario_find(const char *name)
 {
 	size_t i, n;
-	const struct scenario *list = scenario_list(&n);
+	const struct tdxsim_scenario *list = tdxsim_scenario_list(&n);
 
 	for (i = 0; i < n; i++)
 		if (!strcmp(list[i].name, name))
@@ -63,13 +63,13 @@ const struct scenario *scenario_find(const char *name)
 	return NULL;
 }
 
-void scenario_opts_init(struct scenario_opts *o)
+void tdxsim_scenario_opts_init(struct tdxsim_scenario_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->strategy = SCHED_STRATEGY_RANDOM;
+	o->strategy = TDXSIM_STRATEGY_RANDOM;
 }
 
-int scenario_design(const struct scenario *s, const char *design,
+int tdxsim_scenario_design(const struct tdxsim_scenario *s, const char *design,
 		    struct tdxsim_design *d, char *err, size_t errlen)
 {
 	struct tdxsim_design def = TDXSIM_DESIGN_DEFAULT;
@@ -77,12 +77,12 @@ int scenario_design(const struct scenario *s, const char *design,
 
 	*d = def;
 	if (!design || !strcmp(design, "upstream"))
-		return vmm_parse_design(s->upstream, d, err, errlen);
+		return tdxsim_parse_design(s->upstream, d, err, errlen);
 	if (!strcmp(design, "before"))
-		return vmm_parse_design(s->before, d, err, errlen);
-	r = vmm_parse_design(s->upstream, d, err, errlen);
+		return tdxsim_parse_design(s->before, d, err, errlen);
+	r = tdxsim_parse_design(s->upstream, d, err, errlen);
 	if (!r)
-		r = vmm_parse_design(design, d, err, errlen);
+		r = tdxsim_parse_design(design, d, err, errlen);
 	return r;
 }
 
@@ -331,7 +331,7 @@ int scn_init_mem(struct scenario_ctx *ctx, unsigned int vcpu, u64 gpa,
 				 &cmd) == 0)
 			continue;
 		if (errno == EAGAIN || errno == EINTR || errno == EBUSY) {
-			cpu_relax();	/* waits for another task */
+			tdxsim_cpu_relax();	/* waits for another task */
 			continue;
 		}
 		return -errno;
@@ -366,7 +366,7 @@ long scn_prefault(struct scenario_ctx *ctx, unsigned int vcpu, u64 gpa,
 				 &range) < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				return -errno;
-			cpu_relax();	/* waits for another task */
+			tdxsim_cpu_relax();	/* waits for another task */
 		}
 	}
 	return size;
@@ -470,7 +470,8 @@ struct scn_task *scn_task_start(struct scenario_ctx *ctx, const char *name,
 {
 	struct scn_task *t;
 
-	BUG_ON(ctx->nr_tasks >= SCN_MAX_TASKS);
+	if (ctx->nr_tasks >= SCN_MAX_TASKS)
+		abort();	/* a scenario starts at most SCN_MAX_TASKS */
 	t = &ctx->tasks[ctx->nr_tasks++];
 	t->ctx = ctx;
 	t->name = name;
@@ -478,7 +479,7 @@ struct scn_task *scn_task_start(struct scenario_ctx *ctx, const char *name,
 	t->vcpu = vcpu;
 	t->gpa = gpa;
 	t->size = size;
-	t->task = task_create(name, scn_task_fn, t);
+	t->task = tdxsim_thread_create(name, scn_task_fn, t);
 	return t;
 }
 
@@ -488,7 +489,7 @@ void scn_tasks_join(struct scenario_ctx *ctx)
 
 	for (i = 0; i < ctx->nr_tasks; i++) {
 		if (ctx->tasks[i].task) {
-			task_join(ctx->tasks[i].task);
+			tdxsim_thread_join(ctx->tasks[i].task);
 			ctx->tasks[i].task = NULL;
 		}
 		if (!ctx->extra && i < ARRAY_SIZE(ctx->res->errnos))
@@ -501,8 +502,8 @@ void scn_dump_tasks(struct scenario_ctx *ctx)
 	if (ctx->dumped)
 		return;
 	ctx->dumped = true;
-	pr_info("--- each task's last schedule points ---\n");
-	sched_dump_tasks();
+	tdxsim_log(TDXSIM_LOG_INFO, "--- each task's last schedule points ---\n");
+	tdxsim_sched_dump_threads();
 }
 
 /* --- one run ---------------------------------------------------------------- */
@@ -524,10 +525,10 @@ static int scn_run_fn(void *arg)
 	return r;
 }
 
-static struct scenario_ctx *graveyard[SCENARIO_MAX_STUCK * 4];
+static struct scenario_ctx *graveyard[TDXSIM_SCENARIO_MAX_STUCK * 4];
 static unsigned int nr_graveyard;
 
-unsigned int scenario_nr_stuck(void)
+unsigned int tdxsim_scenario_nr_stuck(void)
 {
 	return nr_graveyard;
 }
@@ -541,7 +542,7 @@ static double now_seconds(void)
 }
 
 /* "SEAMCALL TDH_X failed: NAME (0x...)" in the captured log. */
-static void scn_find_seamcall(const char *log, struct scenario_result *res)
+static void scn_find_seamcall(const char *log, struct tdxsim_scenario_result *res)
 {
 	const char *p = strstr(log, "SEAMCALL ");
 	const char *q;
@@ -575,19 +576,19 @@ struct scn_capture {
 
 static void scn_capture_start(struct scn_capture *c)
 {
-	c->prev = log_stream();
+	c->prev = NULL;
 	c->buf = NULL;
 	c->len = 0;
 	c->f = open_memstream(&c->buf, &c->len);
 	if (c->f)
-		log_set_stream(c->f);
+		c->prev = tdxsim_log_set_stream(c->f);
 }
 
 /* Stop capturing; returns the text (malloc'd). */
 static char *scn_capture_end(struct scn_capture *c)
 {
 	if (c->f) {
-		log_set_stream(c->prev == stderr ? NULL : c->prev);
+		tdxsim_log_set_stream(c->prev == stderr ? NULL : c->prev);
 		fclose(c->f);
 	}
 	return c->buf ? c->buf : xstrdup("");
@@ -597,29 +598,29 @@ static char *scn_capture_end(struct scn_capture *c)
  * One sched_run of @ctx (the scenario's run, or its extra part), logging
  * into @c, and the evidence gathered into ctx->res.
  */
-static void scn_run_once(struct scenario_ctx *ctx, enum sched_strategy strat,
+static void scn_run_once(struct scenario_ctx *ctx, enum tdxsim_sched_strategy strat,
 			 struct scn_capture *c)
 {
-	struct scenario_result *res = ctx->res;
-	struct sched_config cfg;
-	struct sched_result sr;
+	struct tdxsim_scenario_result *res = ctx->res;
+	struct tdxsim_sched_config cfg;
+	struct tdxsim_sched_result sr;
 	FILE *cap = c->f;
 	char *buf;
 	double t0;
 
-	lockdep_reset();
-	lockdep_set_quiet(false);
+	tdxsim_reset_reports();
+	tdxsim_set_reports_quiet(false);
 	ctx->pamt_before = scn_pamt_violations();
 
-	sched_config_init(&cfg);
-	cfg.mode = SCHED_MODE_DETERMINISTIC;
+	tdxsim_sched_config_init(&cfg);
+	cfg.mode = TDXSIM_SCHED_DETERMINISTIC;
 	cfg.strategy = strat;
 	cfg.seed = ctx->seed;
 	cfg.max_steps = SCN_MAX_STEPS;
 	if (ctx->s->pct_steps)
 		cfg.pct_steps = ctx->s->pct_steps;
 	t0 = now_seconds();
-	if (sched_run(&cfg, scn_run_fn, ctx, &sr)) {
+	if (tdxsim_sched_run(&cfg, scn_run_fn, ctx, &sr)) {
 		memset(&sr, 0, sizeof(sr));
 		ctx->setup_err = -EBUSY;
 	}
@@ -628,19 +629,19 @@ static void scn_run_once(struct scenario_ctx *ctx, enum sched_strategy strat,
 		res->verdict = sr.verdict;
 		res->steps = sr.steps;
 		res->switches = sr.switches;
-		res->stuck = sr.verdict != SCHED_OK;
+		res->stuck = sr.verdict != TDXSIM_VERDICT_OK;
 		res->lockdep_recursive =
-			lockdep_count_reports(LOCKDEP_RECURSIVE,
+			tdxsim_count_reports(TDXSIM_REPORT_RECURSIVE,
 					      "mapping.invalidate_lock");
 		res->lockdep_circular =
-			lockdep_count_reports(LOCKDEP_CIRCULAR,
+			tdxsim_count_reports(TDXSIM_REPORT_CIRCULAR,
 					      "&mm->mmap_lock");
 		/* Validator reports other than these and the verdicts. */
-		res->lockdep_other = lockdep_nr_reports() -
+		res->lockdep_other = tdxsim_nr_reports() -
 			res->lockdep_recursive - res->lockdep_circular -
-			lockdep_count_reports(LOCKDEP_DEADLOCK, NULL) -
-			lockdep_count_reports(LOCKDEP_HANG, NULL) -
-			lockdep_count_reports(LOCKDEP_LIVELOCK, NULL);
+			tdxsim_count_reports(TDXSIM_REPORT_DEADLOCK, NULL) -
+			tdxsim_count_reports(TDXSIM_REPORT_HANG, NULL) -
+			tdxsim_count_reports(TDXSIM_REPORT_LIVELOCK, NULL);
 	}
 	if (cap)
 		fflush(cap);
@@ -649,7 +650,7 @@ static void scn_run_once(struct scenario_ctx *ctx, enum sched_strategy strat,
 		scn_find_seamcall(buf, res);
 
 	/* Evidence the VM still gives (not when its locks are stuck). */
-	if (sr.verdict == SCHED_OK && ctx->td.vm_fd >= 0) {
+	if (sr.verdict == TDXSIM_VERDICT_OK && ctx->td.vm_fd >= 0) {
 		struct tdxsim_stats st;
 		struct tdxsim_td_stats ts;
 		unsigned int i;
@@ -704,9 +705,9 @@ static void scn_ctx_release(struct scenario_ctx *ctx, bool stuck)
 	free(ctx);
 }
 
-static struct scenario_ctx *scn_ctx_new(const struct scenario *s,
+static struct scenario_ctx *scn_ctx_new(const struct tdxsim_scenario *s,
 					const struct tdxsim_design *d, u64 seed,
-					struct scenario_result *res, bool extra)
+					struct tdxsim_scenario_result *res, bool extra)
 {
 	struct scenario_ctx *ctx = xzalloc(sizeof(*ctx));
 
@@ -720,20 +721,20 @@ static struct scenario_ctx *scn_ctx_new(const struct scenario *s,
 }
 
 static char *scn_report(struct scenario_ctx *ctx, const char *log,
-			const struct scenario_opts *o)
+			const struct tdxsim_scenario_opts *o)
 {
-	struct scenario_result *res = ctx->res;
+	struct tdxsim_scenario_result *res = ctx->res;
 	struct strbuf sb = STRBUF_INIT;
 	char design[512];
 
-	vmm_design_string(&res->design, design, sizeof(design));
+	tdxsim_design_string(&res->design, design, sizeof(design));
 	sb_printf(&sb, "scenario %s (seed %s: %s)\n", ctx->s->name,
 		  ctx->s->seed_patch, ctx->s->patch_title);
 	sb_printf(&sb, "design: %s\n", design);
 	sb_printf(&sb, "deterministic run: strategy %s, seed %llu: %s, %llu schedule points, %llu switches, %.1f ms\n",
-		  o->strategy == SCHED_STRATEGY_PCT ? "pct" : "random",
+		  o->strategy == TDXSIM_STRATEGY_PCT ? "pct" : "random",
 		  (unsigned long long)res->seed,
-		  sched_verdict_name(res->verdict),
+		  tdxsim_verdict_name(res->verdict),
 		  (unsigned long long)res->steps,
 		  (unsigned long long)res->switches, res->seconds * 1e3);
 	if (ctx->notes.len)
@@ -743,8 +744,8 @@ static char *scn_report(struct scenario_ctx *ctx, const char *log,
 	return sb_detach(&sb);
 }
 
-int scenario_run(const struct scenario *s, const struct scenario_opts *o,
-		 struct scenario_result *res)
+int tdxsim_scenario_run(const struct tdxsim_scenario *s, const struct tdxsim_scenario_opts *o,
+		 struct tdxsim_scenario_result *res)
 {
 	struct scenario_ctx *ctx;
 	struct scn_capture cap;
@@ -754,7 +755,7 @@ int scenario_run(const struct scenario *s, const struct scenario_opts *o,
 	u64 seed;
 
 	memset(res, 0, sizeof(*res));
-	if (scenario_design(s, o->design, &d, err, sizeof(err))) {
+	if (tdxsim_scenario_design(s, o->design, &d, err, sizeof(err))) {
 		res->error = -EINVAL;
 		snprintf(res->summary, sizeof(res->summary), "%s", err);
 		return -EINVAL;
@@ -788,7 +789,7 @@ int scenario_run(const struct scenario *s, const struct scenario_opts *o,
 	return 0;
 }
 
-void scenario_result_free(struct scenario_result *res)
+void tdxsim_scenario_result_free(struct tdxsim_scenario_result *res)
 {
 	free(res->report);
 	free(res->extra_report);
@@ -798,33 +799,33 @@ void scenario_result_free(struct scenario_result *res)
 
 /* --- exploration ------------------------------------------------------------ */
 
-int scenario_explore(const struct scenario *s, const char *design,
-		     const struct scenario_explore_opts *o,
-		     struct scenario_explore_result *r)
+int tdxsim_scenario_explore(const struct tdxsim_scenario *s, const char *design,
+		     const struct tdxsim_scenario_explore_opts *o,
+		     struct tdxsim_scenario_explore_result *r)
 {
-	struct scenario_opts so;
+	struct tdxsim_scenario_opts so;
 	struct tdxsim_design d;
 	char err[256];
 	double t0 = now_seconds();
 	u64 i;
 
 	memset(r, 0, sizeof(*r));
-	if (scenario_design(s, design, &d, err, sizeof(err))) {
+	if (tdxsim_scenario_design(s, design, &d, err, sizeof(err))) {
 		snprintf(r->first.summary, sizeof(r->first.summary), "%s", err);
 		return -EINVAL;
 	}
-	scenario_opts_init(&so);
+	tdxsim_scenario_opts_init(&so);
 	so.design = design;
 	so.strategy = o->strategy;
 	for (i = 0; i < o->schedules; i++) {
-		struct scenario_result res;
+		struct tdxsim_scenario_result res;
 
-		if (scenario_nr_stuck() >= SCENARIO_MAX_STUCK) {
+		if (tdxsim_scenario_nr_stuck() >= TDXSIM_SCENARIO_MAX_STUCK) {
 			r->stopped = true;
 			break;
 		}
 		so.seed = (o->first_seed ? o->first_seed : 1) + i;
-		scenario_run(s, &so, &res);
+		tdxsim_scenario_run(s, &so, &res);
 		r->runs++;
 		if (res.tainted && i + 1 < o->schedules)
 			r->stopped = true;
@@ -841,7 +842,7 @@ int scenario_explore(const struct scenario *s, const char *design,
 				continue;
 			}
 		}
-		scenario_result_free(&res);
+		tdxsim_scenario_result_free(&res);
 		if (r->stopped)
 			break;
 		if (!o->quiet && (i + 1) % 1000 == 0)

@@ -9,20 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/lockdep.h"
-#include "base/log.h"
-#include "base/sched.h"
-#include "vmm/scenario_internal.h"
+#include "tdxsim/report.h"
+#include "tdxsim/sched.h"
+#include "scenario/scenario_internal.h"
+#include "ulib/compiler.h"
 
 #define GPA_2M		0x200000ULL
 
-static const char *verdict_kind(const struct scenario_result *res)
+static const char *verdict_kind(const struct tdxsim_scenario_result *res)
 {
-	return sched_verdict_name(res->verdict);
+	return tdxsim_verdict_name(res->verdict);
 }
 
 /* "TDH_MEM_PAGE_AUG failed with TDX_EPT_WALK_FAILED (0x...)". */
-static const char *seamcall_text(const struct scenario_result *res, char *buf,
+static const char *seamcall_text(const struct tdxsim_scenario_result *res, char *buf,
 				 size_t len)
 {
 	if (!res->seamcall[0])
@@ -116,15 +116,15 @@ static int pd_run(struct scenario_ctx *ctx)
 
 static void pd_judge(struct scenario_ctx *ctx)
 {
-	struct scenario_result *res = ctx->res;
+	struct tdxsim_scenario_result *res = ctx->res;
 	struct tdxsim_design *d = &res->design;
 
-	if (res->verdict != SCHED_OK || res->lockdep_recursive ||
+	if (res->verdict != TDXSIM_VERDICT_OK || res->lockdep_recursive ||
 	    res->lockdep_circular) {
 		scn_fail(ctx, "%s%s%s%s",
-			 res->verdict == SCHED_DEADLOCK ?
+			 res->verdict == TDXSIM_VERDICT_DEADLOCK ?
 				 "deadlock: KVM_TDX_INIT_MEM_REGION waits for mapping.invalidate_lock, which it holds itself (kvm_gmem_populate -> kvm_tdp_map_page -> kvm_gmem_get_pfn)" :
-			 res->verdict != SCHED_OK ? verdict_kind(res) : "",
+			 res->verdict != TDXSIM_VERDICT_OK ? verdict_kind(res) : "",
 			 res->lockdep_recursive ?
 				 "; lockdep: possible recursive locking of mapping.invalidate_lock" : "",
 			 res->lockdep_circular ?
@@ -148,7 +148,7 @@ static void pd_judge(struct scenario_ctx *ctx)
 	       res->mrtd[0], res->mrtd[1], res->mrtd[2], res->mrtd[3]);
 }
 
-const struct scenario scn_populate_deadlock = {
+const struct tdxsim_scenario scn_populate_deadlock = {
 	.name = "populate-deadlock",
 	.seed_patch = "000",
 	.patch_title = "KVM: TDX: Decouple TDX init mem region from kvm_gmem_populate()",
@@ -274,15 +274,15 @@ static int al_run(struct scenario_ctx *ctx)
 
 static void al_judge(struct scenario_ctx *ctx)
 {
-	struct scenario_result *res = ctx->res;
+	struct tdxsim_scenario_result *res = ctx->res;
 
-	if (res->livelock_exit || res->verdict == SCHED_LIVELOCK) {
+	if (res->livelock_exit || res->verdict == TDXSIM_VERDICT_LIVELOCK) {
 		scn_fail(ctx, "livelock: the guest's 4K TDG.MEM.PAGE.ACCEPT under KVM's 2M mapping exits with the accept level again and again (%llu exits); KVM ignores the level and re-enters (KVM_EXIT_INTERNAL_ERROR, suberror livelock); %llu splits",
 			 (unsigned long long)res->accept_exits,
 			 (unsigned long long)res->splits);
 		return;
 	}
-	if (res->verdict != SCHED_OK || res->vm_bugged ||
+	if (res->verdict != TDXSIM_VERDICT_OK || res->vm_bugged ||
 	    !res->guest_finished || res->guest_data_failures ||
 	    res->errnos[0] || res->lockdep_other) {
 		scn_fail(ctx, "verdict %s, VM %s, guest %s, %llu data-check failures, KVM_RUN %s",
@@ -299,7 +299,7 @@ static void al_judge(struct scenario_ctx *ctx)
 				"(no inhibit seen)");
 }
 
-const struct scenario scn_accept_level_livelock = {
+const struct tdxsim_scenario scn_accept_level_livelock = {
 	.name = "accept-level-livelock",
 	.seed_patch = "001",
 	.patch_title = "KVM: TDX: Split and inhibit huge mappings if a VMExit carries level info",
@@ -373,7 +373,7 @@ static int vb_run(struct scenario_ctx *ctx)
 
 static void vb_judge(struct scenario_ctx *ctx)
 {
-	struct scenario_result *res = ctx->res;
+	struct tdxsim_scenario_result *res = ctx->res;
 	char sc[160];
 
 	if (res->vm_bugged && !strcmp(res->seamcall, "TDH_VP_INIT")) {
@@ -389,7 +389,7 @@ static void vb_judge(struct scenario_ctx *ctx)
 			 errno_name(res->later_errno));
 		return;
 	}
-	if (res->verdict != SCHED_OK || res->errnos[0] || res->errnos[1] ||
+	if (res->verdict != TDXSIM_VERDICT_OK || res->errnos[0] || res->errnos[1] ||
 	    res->later_errno || res->lockdep_other) {
 		scn_fail(ctx, "verdict %s, KVM_TDX_INIT_VCPU %s, PUNCH_HOLE %s, KVM_TDX_FINALIZE_VM %s",
 			 verdict_kind(res), errno_name(res->errnos[0]),
@@ -403,7 +403,7 @@ static void vb_judge(struct scenario_ctx *ctx)
 	       (unsigned long long)res->busy);
 }
 
-const struct scenario scn_vp_init_busy = {
+const struct tdxsim_scenario scn_vp_init_busy = {
 	.name = "vp-init-busy",
 	.seed_patch = "002",
 	.patch_title = "KVM: TDX: Take MMU lock around tdh_vp_init()",
@@ -487,14 +487,14 @@ static int ps_run(struct scenario_ctx *ctx)
 
 static void ps_judge_main(struct scenario_ctx *ctx)
 {
-	struct scenario_result *res = ctx->res;
+	struct tdxsim_scenario_result *res = ctx->res;
 
-	if (res->verdict == SCHED_HANG) {
+	if (res->verdict == TDXSIM_VERDICT_HANG) {
 		scn_fail(ctx, "hang: converting 0x%llx to shared splits its 2M guest_memfd folio, which waits forever for the folio's extra references (the pins of the other pages mapped in the S-EPT)",
 			 (unsigned long long)PS_CONVERT);
 		return;
 	}
-	if (res->verdict != SCHED_OK || res->vm_bugged || res->errnos[0] ||
+	if (res->verdict != TDXSIM_VERDICT_OK || res->vm_bugged || res->errnos[0] ||
 	    res->errnos[1] || res->lockdep_other || !res->folio_splits) {
 		scn_fail(ctx, "verdict %s, VM %s, conversion %s, pre-fault %s, %llu folio splits",
 			 verdict_kind(res), res->vm_bugged ? "bugged" : "alive",
@@ -541,7 +541,7 @@ static void ps_extra(struct scenario_ctx *ctx)
 
 static void ps_judge(struct scenario_ctx *ctx)
 {
-	struct scenario_result *res = ctx->res;
+	struct tdxsim_scenario_result *res = ctx->res;
 
 	if (!ctx->extra) {
 		ps_judge_main(ctx);
@@ -562,7 +562,7 @@ static void ps_judge(struct scenario_ctx *ctx)
 			 (unsigned long long)res->extra_pages_kept);
 }
 
-const struct scenario scn_pinned_split_hang = {
+const struct tdxsim_scenario scn_pinned_split_hang = {
 	.name = "pinned-split-hang",
 	.seed_patch = "003",
 	.patch_title = "KVM: TDX: Don't explicitly pin pages when mapping them into the S-EPT",
@@ -628,7 +628,7 @@ static int mr_run(struct scenario_ctx *ctx)
 
 static void mr_judge(struct scenario_ctx *ctx)
 {
-	struct scenario_result *res = ctx->res;
+	struct tdxsim_scenario_result *res = ctx->res;
 	char sc[160];
 
 	if (res->vm_bugged) {
@@ -637,7 +637,7 @@ static void mr_judge(struct scenario_ctx *ctx)
 			 errno_name(res->later_errno));
 		return;
 	}
-	if (res->verdict != SCHED_OK || res->errnos[0] || res->errnos[1] ||
+	if (res->verdict != TDXSIM_VERDICT_OK || res->errnos[0] || res->errnos[1] ||
 	    res->later_errno || res->lockdep_other) {
 		scn_fail(ctx, "verdict %s, pre-faults %s and %s, later %s",
 			 verdict_kind(res), errno_name(res->errnos[0]),
@@ -654,7 +654,7 @@ static void mr_judge(struct scenario_ctx *ctx)
 		scn_ok(ctx, "both 4K pages mapped; the two faults did not meet");
 }
 
-const struct scenario scn_mirror_race = {
+const struct tdxsim_scenario scn_mirror_race = {
 	.name = "mirror-race",
 	.seed_patch = "004",
 	.patch_title = "KVM: x86/tdp_mmu: Reflect building mirror page tables",

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What the process knows of itself (see proc.h).
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ulib/proc.h"
+
+u64 proc_rss_bytes(void)
+{
+	unsigned long long size, resident;
+	FILE *f = fopen("/proc/self/statm", "re");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	if (n != 2)
+		return 0;
+	return resident * (u64)sysconf(_SC_PAGESIZE);
+}
