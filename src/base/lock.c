@@ -211,7 +211,7 @@ static void do_lock(struct base_lock *l, struct lockdep_map *map,
 	lock_acquire(map, usage, false, nest, site);
 	lock_sched_point(op, map, site);
 	bl_lock(l, map, usage == LOCK_EXCL);
-	lock_acquired(map, usage, site);
+	lock_acquired(map, usage, nest, site);
 }
 
 static bool do_trylock(struct base_lock *l, struct lockdep_map *map,
@@ -222,7 +222,7 @@ static bool do_trylock(struct base_lock *l, struct lockdep_map *map,
 	lock_sched_point(op, map, site);
 	if (!bl_trylock(l, usage == LOCK_EXCL))
 		return false;
-	lock_acquired(map, usage, site);
+	lock_acquired(map, usage, NULL, site);
 	return true;
 }
 
@@ -255,6 +255,14 @@ void __mutex_lock(struct mutex *lock, struct lockdep_map *nest,
 {
 	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, nest, "mutex_lock",
 		site);
+}
+
+int __mutex_lock_killable(struct mutex *lock, struct lockdep_map *nest,
+			  struct lock_site site)
+{
+	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, nest, "mutex_lock",
+		site);
+	return 0;
 }
 
 bool __mutex_trylock(struct mutex *lock, struct lock_site site)
@@ -397,7 +405,6 @@ void __up_write(struct rw_semaphore *sem, struct lock_site site)
 void __downgrade_write(struct rw_semaphore *sem, struct lock_site site)
 {
 	struct task *self = current_task();
-	int i;
 
 	pthread_mutex_lock(&sem->l.m);
 	if (!sem->l.writer || sem->l.owner != self) {
@@ -412,11 +419,7 @@ void __downgrade_write(struct rw_semaphore *sem, struct lock_site site)
 	pthread_cond_broadcast(&sem->l.cv);
 	pthread_mutex_unlock(&sem->l.m);
 	sched_wake_obj(&sem->l);
-	for (i = self->depth - 1; i >= 0; i--)
-		if (self->held[i].map == &sem->dep_map) {
-			self->held[i].usage = LOCK_SHARED;
-			break;
-		}
+	lock_downgrade(&sem->dep_map, site);
 	lock_sched_point("downgrade_write", &sem->dep_map, site);
 }
 
@@ -457,7 +460,7 @@ int __srcu_read_lock(struct srcu_struct *ssp, struct lock_site site)
 	idx = ssp->idx;
 	ssp->count[idx]++;
 	pthread_mutex_unlock(&ssp->m);
-	lock_acquired(&ssp->dep_map, LOCK_SHARED_RECURSIVE, site);
+	lock_acquired(&ssp->dep_map, LOCK_SHARED_RECURSIVE, NULL, site);
 	return idx;
 }
 
@@ -491,7 +494,7 @@ void __synchronize_srcu(struct srcu_struct *ssp, struct lock_site site)
 
 	/* Lockdep sees a grace period as a write acquisition of the class. */
 	lock_acquire(&ssp->dep_map, LOCK_EXCL, false, NULL, site);
-	lock_acquired(&ssp->dep_map, LOCK_EXCL, site);
+	lock_acquired(&ssp->dep_map, LOCK_EXCL, NULL, site);
 	lock_release(&ssp->dep_map, site);
 	if (lock_is_held_type(&ssp->dep_map, -1) && lockdep_enabled())
 		return;		/* reported: waiting would never end */

@@ -85,6 +85,9 @@ void rwsem_destroy(struct rw_semaphore *sem);
 /* The primitives; each records its caller's site for lockdep. */
 void __mutex_lock(struct mutex *lock, struct lockdep_map *nest,
 		  struct lock_site site);
+/* 0, or -EINTR when the wait was given up (the free-mode hung-task watchdog). */
+int __mutex_lock_killable(struct mutex *lock, struct lockdep_map *nest,
+			  struct lock_site site);
 bool __mutex_trylock(struct mutex *lock, struct lock_site site);
 void __mutex_unlock(struct mutex *lock, struct lock_site site);
 bool mutex_is_locked(struct mutex *lock);
@@ -108,8 +111,17 @@ void __up_write(struct rw_semaphore *sem, struct lock_site site);
 void __downgrade_write(struct rw_semaphore *sem, struct lock_site site);
 
 #define mutex_lock(l)		__mutex_lock((l), NULL, LOCK_SITE_HERE)
+/*
+ * Many locks of one class under a held nest lock (e.g. every vcpu->mutex
+ * under kvm->lock): lockdep keeps them in one held-lock slot with a count
+ * and does not report them as recursion.
+ */
 #define mutex_lock_nest_lock(l, n) \
 	__mutex_lock((l), &(n)->dep_map, LOCK_SITE_HERE)
+#define mutex_lock_killable(l) \
+	__mutex_lock_killable((l), NULL, LOCK_SITE_HERE)
+#define mutex_lock_killable_nest_lock(l, n) \
+	__mutex_lock_killable((l), &(n)->dep_map, LOCK_SITE_HERE)
 #define mutex_trylock(l)	__mutex_trylock((l), LOCK_SITE_HERE)
 #define mutex_unlock(l)		__mutex_unlock((l), LOCK_SITE_HERE)
 #define spin_lock(l)		__spin_lock((l), LOCK_SITE_HERE)

@@ -63,8 +63,15 @@ static struct lockdep_report *reports;
 static unsigned int nr_reports;
 static unsigned int cap_reports;
 
-static bool ld_enabled = true;
+static bool ld_enabled = true;	/* the switch (lockdep_set_enabled()) */
+static bool ld_debug_locks = true; /* cleared when the validator gives up */
 static bool ld_quiet;
+/*
+ * Generation of the held-lock stacks: bumped whenever the validator is
+ * switched back on or reset, so a stack recorded before (while the locks
+ * were released unseen) is forgotten instead of read.
+ */
+static unsigned int ld_gen = 1;
 
 static const char *const usage_name[] = {
 	[LOCK_EXCL] = "write",
@@ -74,12 +81,47 @@ static const char *const usage_name[] = {
 
 void lockdep_set_enabled(bool on)
 {
+	if (on && !__atomic_load_n(&ld_enabled, __ATOMIC_RELAXED))
+		__atomic_add_fetch(&ld_gen, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&ld_enabled, on, __ATOMIC_RELAXED);
 }
 
 bool lockdep_enabled(void)
 {
-	return __atomic_load_n(&ld_enabled, __ATOMIC_RELAXED);
+	return __atomic_load_n(&ld_enabled, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&ld_debug_locks, __ATOMIC_RELAXED);
+}
+
+const char *lockdep_state_name(void)
+{
+	if (!__atomic_load_n(&ld_enabled, __ATOMIC_RELAXED))
+		return "off";
+	if (!__atomic_load_n(&ld_debug_locks, __ATOMIC_RELAXED))
+		return "off-after-bug";
+	return "on";
+}
+
+/* The current task, its held-lock stack emptied if it is stale. */
+static struct task *ld_current(void)
+{
+	struct task *t = current_task();
+	unsigned int gen = __atomic_load_n(&ld_gen, __ATOMIC_RELAXED);
+
+	if (unlikely(t->lockdep_gen != gen)) {
+		t->depth = 0;
+		t->lockdep_gen = gen;
+	}
+	return t;
+}
+
+int lockdep_task_depth(const struct task *t)
+{
+	if (!t)
+		t = current_task();
+	if (t->lockdep_gen != __atomic_load_n(&ld_gen, __ATOMIC_RELAXED) ||
+	    !lockdep_enabled())
+		return 0;
+	return t->depth;
 }
 
 void lockdep_set_quiet(bool quiet)
@@ -106,6 +148,8 @@ const char *lockdep_report_kind_name(enum lockdep_report_kind kind)
 		return "hang";
 	case LOCKDEP_LIVELOCK:
 		return "livelock";
+	case LOCKDEP_BUG:
+		return "lockdep-bug";
 	}
 	return "?";
 }
@@ -201,6 +245,8 @@ void lockdep_reset(void)
 		classes[c].recursion_reported = false;
 	}
 	nr_edges = 0;
+	__atomic_store_n(&ld_debug_locks, true, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ld_gen, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < nr_reported_cycles; i++)
 		free(reported_cycles[i]);
 	free(reported_cycles);
@@ -241,6 +287,8 @@ unsigned int lockdep_nr_edges(void)
 
 /* --- classes -------------------------------------------------------------- */
 
+static void debug_locks_off(const char *why, struct task *self);
+
 void lockdep_init_map(struct lockdep_map *map, const char *name,
 		      struct lock_class_key *key, enum lock_kind kind)
 {
@@ -253,9 +301,9 @@ void lockdep_init_map(struct lockdep_map *map, const char *name,
 	if (!key->id) {
 		if (nr_classes >= MAX_CLASSES) {
 			pthread_mutex_unlock(&graph_lock);
-			pr_err("lockdep: MAX_CLASSES (%d) too low\n",
-			       MAX_CLASSES);
-			BUG();
+			debug_locks_off("BUG: MAX_LOCKDEP_KEYS too low!",
+					NULL);
+			return;
 		}
 		nr_classes++;
 		classes[nr_classes].name = name;
@@ -288,25 +336,30 @@ static void print_site(struct strbuf *sb, struct lock_site s)
 
 static void print_held(struct strbuf *sb, const struct held_lock *h, int i)
 {
-	sb_printf(sb, " #%d: (%s){%s}, at: ", i, h->map->name,
+	/* The class's name: a merged slot's first instance may be gone. */
+	sb_printf(sb, " #%d: (%s){%s}", i, class_name(h->class_id),
 		  usage_name[h->usage]);
+	if (h->references)
+		sb_printf(sb, " x%u", h->references);
+	sb_printf(sb, ", at: ");
 	print_site(sb, h->site);
 	sb_printf(sb, "\n");
 }
 
 void lockdep_print_held_locks(struct strbuf *sb, const struct task *t)
 {
-	int i;
+	int i, depth;
 
 	if (!t)
 		t = current_task();
-	if (!t->depth) {
+	depth = lockdep_task_depth(t);
+	if (!depth) {
 		sb_printf(sb, "no locks held by %s/%d.\n", t->name, t->id);
 		return;
 	}
-	sb_printf(sb, "%d lock%s held by %s/%d:\n", t->depth,
-		  t->depth > 1 ? "s" : "", t->name, t->id);
-	for (i = 0; i < t->depth; i++)
+	sb_printf(sb, "%d lock%s held by %s/%d:\n", depth,
+		  depth > 1 ? "s" : "", t->name, t->id);
+	for (i = 0; i < depth; i++)
 		print_held(sb, &t->held[i], i);
 }
 
@@ -444,7 +497,7 @@ static void report_circular(struct task *self, const struct held_lock *held,
 		  self->name, self->id, map->name, usage_name[usage]);
 	print_site(&sb, site);
 	sb_printf(&sb, "\n\nbut task is already holding lock:\n (%s){%s}, at: ",
-		  held->map->name, usage_name[held->usage]);
+		  class_name(held->class_id), usage_name[held->usage]);
 	print_site(&sb, held->site);
 	sb_printf(&sb, "\n\nwhich lock already depends on the new lock.\n\n"
 		       "the existing dependency chain (in reverse order) is:\n");
@@ -466,7 +519,7 @@ static void report_circular(struct task *self, const struct held_lock *held,
 	sb_printf(&sb, "\n-> #0 (%s):\n       acquired at ", map->name);
 	print_site(&sb, site);
 	sb_printf(&sb, "\n       while holding %s taken at ",
-		  held->map->name);
+		  class_name(held->class_id));
 	print_site(&sb, held->site);
 	sb_printf(&sb, "\n       (by task %s/%d)\n", self->name, self->id);
 
@@ -474,14 +527,14 @@ static void report_circular(struct task *self, const struct held_lock *held,
 	sb_printf(&sb, "\nother info that might help us debug this:\n\n");
 	if (n > 2)
 		sb_printf(&sb, "Chain exists of:\n  %s --> %s --> %s\n\n",
-			  held->map->name, parent, map->name);
+			  class_name(held->class_id), parent, map->name);
 	sb_printf(&sb, " Possible unsafe locking scenario:\n\n"
 		       "       CPU0                    CPU1\n"
 		       "       ----                    ----\n");
-	sb_printf(&sb, "  lock(%s);\n", held->map->name);
+	sb_printf(&sb, "  lock(%s);\n", class_name(held->class_id));
 	sb_printf(&sb, "                               lock(%s);\n", parent);
 	sb_printf(&sb, "                               lock(%s);\n",
-		  held->map->name);
+		  class_name(held->class_id));
 	sb_printf(&sb, "  lock(%s);\n\n *** DEADLOCK ***\n\n", map->name);
 	lockdep_print_held_locks(&sb, self);
 
@@ -550,7 +603,7 @@ static void report_recursive(struct task *self, const struct held_lock *held,
 		  self->name, self->id, map->name, usage_name[usage]);
 	print_site(&sb, site);
 	sb_printf(&sb, "\n\nbut task is already holding lock:\n (%s){%s}, at: ",
-		  held->map->name, usage_name[held->usage]);
+		  class_name(held->class_id), usage_name[held->usage]);
 	print_site(&sb, held->site);
 	sb_printf(&sb, "\n\nother info that might help us debug this:\n"
 		       " Possible unsafe locking scenario:\n\n"
@@ -560,7 +613,7 @@ static void report_recursive(struct task *self, const struct held_lock *held,
 		       "  lock(%s);\n\n"
 		       " *** DEADLOCK ***\n\n"
 		       " May be due to missing lock nesting notation\n\n",
-		  held->map->name, map->name);
+		  class_name(held->class_id), map->name);
 	if (usage != LOCK_EXCL && held->map == map)
 		sb_printf(&sb, " (a read acquisition waits behind a queued writer, so taking\n"
 			       "  this lock for read while holding it can deadlock)\n\n");
@@ -569,18 +622,62 @@ static void report_recursive(struct task *self, const struct held_lock *held,
 	sb_free(&sb);
 }
 
+/* --- giving up ---------------------------------------------------------- */
+
+/*
+ * The kernel's debug_locks_off(): the validator hit one of its own limits.
+ * Say so once and switch it off for the process (every hook then returns at
+ * once, so the locks themselves go on working); lockdep_reset() re-arms it.
+ */
+static void debug_locks_off(const char *why, struct task *self)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!__atomic_exchange_n(&ld_debug_locks, false, __ATOMIC_RELAXED))
+		return;
+	sb_printf(&sb, "%s\nturning off the locking correctness validator.\n",
+		  why);
+	if (self) {
+		sb_printf(&sb, "depth: %d  max: %d!\n", self->depth,
+			  MAX_LOCK_DEPTH);
+		sb_printf(&sb, "%s/%d holds:\n", self->name, self->id);
+		/* lockdep_task_depth() says 0 now: print the stack itself. */
+		for (int i = 0; i < self->depth; i++)
+			print_held(&sb, &self->held[i], i);
+	}
+	__lockdep_add_report(LOCKDEP_BUG, "", sb_str(&sb), true);
+	sb_free(&sb);
+}
+
 /* --- the hooks the lock primitives call ---------------------------------- */
 
-static bool nest_held(struct task *self, struct lockdep_map *nest)
+static bool nest_held(struct task *self, const struct lockdep_map *nest)
 {
 	int i;
 
-	if (!nest)
-		return false;
 	for (i = 0; i < self->depth; i++)
 		if (self->held[i].map == nest)
 			return true;
 	return false;
+}
+
+static void report_nest_not_held(struct task *self, struct lockdep_map *map,
+				 struct lockdep_map *nest,
+				 struct lock_site site)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_printf(&sb, "==================================\n"
+		       "WARNING: Nested lock was not taken\n"
+		       "----------------------------------\n"
+		       "%s/%d is trying to lock:\n (%s), at: ",
+		  self->name, self->id, map->name);
+	print_site(&sb, site);
+	sb_printf(&sb, "\n\nbut this task is not holding:\n%s\n\n",
+		  nest->name);
+	lockdep_print_held_locks(&sb, self);
+	__lockdep_add_report(LOCKDEP_ASSERT, nest->name, sb_str(&sb), true);
+	sb_free(&sb);
 }
 
 void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
@@ -591,8 +688,15 @@ void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
 
 	if (!lockdep_enabled() || !map->key)
 		return;
-	self = current_task();
+	self = ld_current();
 	cls = map_class(map);
+	if (!cls)
+		return;
+
+	if (nest && !nest_held(self, nest)) {
+		report_nest_not_held(self, map, nest, site);
+		nest = NULL;
+	}
 
 	/* Recursion on one class. */
 	for (i = self->depth - 1; i >= 0; i--) {
@@ -606,7 +710,8 @@ void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
 			h->usage != LOCK_EXCL);
 		if (bad && try)
 			bad = false;
-		if (bad && nest_held(self, nest))
+		/* Instances of one class, serialised by a held nest lock. */
+		if (bad && nest)
 			bad = false;
 		if (bad) {
 			bool first;
@@ -623,48 +728,86 @@ void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
 	if (try)
 		return;
 
-	/* Dependency from the most recent held lock that is not a trylock. */
-	for (i = self->depth - 1; i >= 0; i--) {
-		struct held_lock *h = &self->held[i];
+	/* Dependency from the most recent held lock. */
+	if (self->depth) {
+		struct held_lock *h = &self->held[self->depth - 1];
 
-		if (h->class_id == cls)
-			break;
-		add_edge(self, h, map, usage, site, cls);
-		break;
+		if (h->class_id != cls)
+			add_edge(self, h, map, usage, site, cls);
 	}
 }
 
 void lock_acquired(struct lockdep_map *map, enum lock_usage usage,
-		   struct lock_site site)
+		   struct lockdep_map *nest, struct lock_site site)
 {
 	struct task *self;
 	struct held_lock *h;
+	int cls;
 
 	if (!lockdep_enabled() || !map->key)
 		return;
-	self = current_task();
+	self = ld_current();
+	cls = map_class(map);
+	if (!cls)
+		return;
+	/*
+	 * Another instance of the class on top of the stack, under a held
+	 * nest lock: one slot for all of them, with a reference count (the
+	 * kernel's hlock->references).
+	 */
+	if (nest && self->depth) {
+		h = &self->held[self->depth - 1];
+		if (h->class_id == cls && h->usage == usage &&
+		    nest_held(self, nest)) {
+			h->references = (h->references ? h->references : 1) + 1;
+			return;
+		}
+	}
 	if (self->depth >= MAX_LOCK_DEPTH) {
-		WARN_ON_ONCE(1);
+		debug_locks_off("BUG: MAX_LOCK_DEPTH too low!", self);
 		return;
 	}
 	h = &self->held[self->depth++];
 	h->map = map;
-	h->class_id = map_class(map);
+	h->class_id = cls;
 	h->usage = usage;
+	h->references = 0;
 	h->site = site;
+}
+
+/*
+ * The held-lock slot of @map: its own, or (the kernel's match_held_lock())
+ * a slot that holds several instances of its class under a nest lock.
+ */
+static int find_held(struct task *self, const struct lockdep_map *map)
+{
+	int i, cls;
+
+	for (i = self->depth - 1; i >= 0; i--)
+		if (self->held[i].map == map)
+			return i;
+	cls = map_class(map);
+	for (i = self->depth - 1; i >= 0; i--)
+		if (self->held[i].references && self->held[i].class_id == cls)
+			return i;
+	return -1;
 }
 
 bool lock_release(struct lockdep_map *map, struct lock_site site)
 {
 	struct task *self;
+	struct held_lock *h;
 	int i;
 
 	if (!lockdep_enabled() || !map->key)
 		return true;
-	self = current_task();
-	for (i = self->depth - 1; i >= 0; i--) {
-		if (self->held[i].map != map)
-			continue;
+	self = ld_current();
+	i = find_held(self, map);
+	if (i >= 0) {
+		h = &self->held[i];
+		/* Other instances may stay held through the slot. */
+		if (h->references && --h->references)
+			return true;
 		memmove(&self->held[i], &self->held[i + 1],
 			(self->depth - i - 1) * sizeof(self->held[0]));
 		self->depth--;
@@ -690,24 +833,38 @@ bool lock_release(struct lockdep_map *map, struct lock_site site)
 	return false;
 }
 
-bool lock_is_held_type(const struct lockdep_map *map, int usage)
+void lock_downgrade(struct lockdep_map *map, struct lock_site site)
 {
-	struct task *self = current_task();
+	struct task *self;
 	int i;
 
-	for (i = 0; i < self->depth; i++) {
-		const struct held_lock *h = &self->held[i];
+	if (!lockdep_enabled() || !map->key)
+		return;
+	self = ld_current();
+	i = find_held(self, map);
+	if (i >= 0)
+		self->held[i].usage = LOCK_SHARED;
+}
 
-		if (h->map != map)
-			continue;
-		if (usage < 0)
-			return true;
-		if (usage == LOCK_EXCL)
-			return h->usage == LOCK_EXCL;
-		return h->usage != LOCK_EXCL;
-	}
+bool lock_is_held_type(const struct lockdep_map *map, int usage)
+{
+	struct task *self;
+	const struct held_lock *h;
+	int i;
+
 	/* With the validator off, assume the caller is right. */
-	return !lockdep_enabled();
+	if (!lockdep_enabled())
+		return true;
+	self = ld_current();
+	i = find_held(self, map);
+	if (i < 0)
+		return false;
+	h = &self->held[i];
+	if (usage < 0)
+		return true;
+	if (usage == LOCK_EXCL)
+		return h->usage == LOCK_EXCL;
+	return h->usage != LOCK_EXCL;
 }
 
 void __lockdep_assert_failed(const struct lockdep_map *map, const char *what,

@@ -68,9 +68,14 @@ struct lock_site {
 void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
 		  struct lockdep_map *nest, struct lock_site site);
 void lock_acquired(struct lockdep_map *map, enum lock_usage usage,
-		   struct lock_site site);
-/* Returns false (after reporting) when the lock was not held. */
+		   struct lockdep_map *nest, struct lock_site site);
+/*
+ * Returns false (after reporting) when the lock was not held; the lock
+ * primitive then leaves the lock alone.
+ */
 bool lock_release(struct lockdep_map *map, struct lock_site site);
+/* A held write lock became a read lock (downgrade_write()). */
+void lock_downgrade(struct lockdep_map *map, struct lock_site site);
 
 /*
  * Is @map held by the current task? @usage < 0 accepts any usage;
@@ -124,6 +129,7 @@ enum lockdep_report_kind {
 	LOCKDEP_DEADLOCK,	/* the scheduler saw an actual deadlock */
 	LOCKDEP_HANG,		/* a wait that can never end */
 	LOCKDEP_LIVELOCK,	/* step bound or livelock detector */
+	LOCKDEP_BUG,		/* the validator hit a limit and turned itself off */
 };
 
 struct lockdep_report {
@@ -152,9 +158,16 @@ void lockdep_add_report(enum lockdep_report_kind kind, const char *classes,
 /* Forget the dependency graph and every report (between tests). */
 void lockdep_reset(void);
 
-/* Switch the validator off or on (it is on by default). */
+/*
+ * Switch the validator off or on (it is on by default). Switch it while no
+ * task holds a lock (before a run): held-lock stacks recorded before it was
+ * switched back on are forgotten.
+ */
 void lockdep_set_enabled(bool on);
+/* On, and has not turned itself off (MAX_LOCK_DEPTH, MAX_LOCKDEP_KEYS). */
 bool lockdep_enabled(void);
+/* "on", "off" (switched off) or "off-after-bug" (it turned itself off). */
+const char *lockdep_state_name(void);
 
 /* Do not print reports to the log (they are still recorded). */
 void lockdep_set_quiet(bool quiet);
@@ -170,5 +183,7 @@ unsigned int lockdep_nr_edges(void);
 struct strbuf;
 struct task;
 void lockdep_print_held_locks(struct strbuf *sb, const struct task *t);
+/* Held-lock slots of task @t (NULL: the current one); 0 when lockdep is off. */
+int lockdep_task_depth(const struct task *t);
 
 #endif /* TDXSIM_BASE_LOCKDEP_H */

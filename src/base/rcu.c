@@ -77,7 +77,7 @@ void rcu_read_lock(void)
 		     LOCK_SITE_HERE);
 	urcu_wrap_read_lock();
 	__atomic_add_fetch(&t->rcu_nesting, 1, __ATOMIC_RELAXED);
-	lock_acquired(&rcu_map, LOCK_SHARED_RECURSIVE, LOCK_SITE_HERE);
+	lock_acquired(&rcu_map, LOCK_SHARED_RECURSIVE, NULL, LOCK_SITE_HERE);
 }
 
 void rcu_read_unlock(void)

@@ -103,7 +103,7 @@ static void implicit_task_free(void *p)
 {
 	struct task *t = p;
 
-	if (t->depth)
+	if (lockdep_task_depth(t))
 		lockdep_add_report(LOCKDEP_HELD_AT_EXIT, "",
 				   "WARNING: lock held at task exit time!\n");
 	if (t->rcu_registered)
@@ -547,7 +547,7 @@ void sched_rcu_reader_done(void)
 
 static void task_finish(struct task *self, bool aborted)
 {
-	if (!aborted && self->depth) {
+	if (!aborted && lockdep_task_depth(self)) {
 		struct strbuf sb = STRBUF_INIT;
 
 		sb_printf(&sb, "================================================\n"

@@ -16,9 +16,14 @@
 #define TASK_LAST_STEPS		16
 
 struct held_lock {
-	struct lockdep_map *map;
+	struct lockdep_map *map;	/* the (first) instance */
 	int class_id;
 	enum lock_usage usage;
+	/*
+	 * Instances of map's class held through this one slot under a nest
+	 * lock (mutex_lock_nest_lock()); 0 for an ordinary single hold.
+	 */
+	unsigned int references;
 	struct lock_site site;
 };
 
@@ -64,6 +69,7 @@ struct task {
 	/* Lockdep: held-lock stack, touched only by the task itself. */
 	struct held_lock held[MAX_LOCK_DEPTH];
 	int depth;
+	unsigned int lockdep_gen;	/* held[] is stale unless it matches */
 
 	/* RCU read-side nesting. */
 	int rcu_nesting;

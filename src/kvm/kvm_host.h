@@ -235,6 +235,14 @@ void kvm_put_kvm(struct kvm *kvm);
 /* Take a reference unless the VM is already being destroyed. */
 bool kvm_get_kvm_safe(struct kvm *kvm);
 
+/*
+ * Take (release) every online vCPU's mutex, kvm->lock held: lockdep sees
+ * them as instances of one class nested under kvm->lock (one held-lock
+ * slot). Returns 0 or -EINTR (the wait was given up).
+ */
+int kvm_lock_all_vcpus(struct kvm *kvm);
+void kvm_unlock_all_vcpus(struct kvm *kvm);
+
 /* Does @kvm have private memory (SW_PROTECTED and TDX VMs)? */
 static inline bool kvm_arch_has_private_mem(const struct kvm *kvm)
 {

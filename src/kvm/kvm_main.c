@@ -134,6 +134,39 @@ void kvm_put_kvm(struct kvm *kvm)
 		kvm_destroy_vm(kvm);
 }
 
+/* ---- every vCPU's mutex, under kvm->lock ---- */
+
+int kvm_lock_all_vcpus(struct kvm *kvm)
+{
+	int i, j, n = atomic_read(&kvm->online_vcpus);
+	int r;
+
+	lockdep_assert_held(&kvm->lock);
+
+	for (i = 0; i < n; i++) {
+		r = mutex_lock_killable_nest_lock(&kvm->vcpus[i]->mutex,
+						  &kvm->lock);
+		if (r)
+			goto out_unlock;
+	}
+	return 0;
+
+out_unlock:
+	for (j = 0; j < i; j++)
+		mutex_unlock(&kvm->vcpus[j]->mutex);
+	return r;
+}
+
+void kvm_unlock_all_vcpus(struct kvm *kvm)
+{
+	int i, n = atomic_read(&kvm->online_vcpus);
+
+	lockdep_assert_held(&kvm->lock);
+
+	for (i = 0; i < n; i++)
+		mutex_unlock(&kvm->vcpus[i]->mutex);
+}
+
 /* ---- running vCPU ---- */
 
 static __thread struct kvm_vcpu *kvm_running_vcpu;

@@ -415,28 +415,32 @@ static void tdx_kick_all_vcpus(struct kvm *kvm)
 
 static int tdx_acquire_vm_state_locks(struct kvm *kvm)
 {
-	int i, n;
+	int r;
 
 	mutex_lock(&kvm->lock);
-	n = atomic_read(&kvm->online_vcpus);
-	if (kvm->created_vcpus != n) {
-		mutex_unlock(&kvm->lock);
-		return -EBUSY;
+
+	if (kvm->created_vcpus != atomic_read(&kvm->online_vcpus)) {
+		r = -EBUSY;
+		goto out_err;
 	}
-	for (i = 0; i < n; i++)
-		mutex_lock_nest_lock(&kvm->vcpus[i]->mutex, &kvm->lock);
+
+	r = kvm_lock_all_vcpus(kvm);
+	if (r)
+		goto out_err;
+
 	/* vcpu->mutex must be taken outside kvm->slots_lock. */
 	mutex_lock(&kvm->slots_lock);
 	return 0;
+
+out_err:
+	mutex_unlock(&kvm->lock);
+	return r;
 }
 
 static void tdx_release_vm_state_locks(struct kvm *kvm)
 {
-	int i, n = atomic_read(&kvm->online_vcpus);
-
 	mutex_unlock(&kvm->slots_lock);
-	for (i = n - 1; i >= 0; i--)
-		mutex_unlock(&kvm->vcpus[i]->mutex);
+	kvm_unlock_all_vcpus(kvm);
 	mutex_unlock(&kvm->lock);
 }
 

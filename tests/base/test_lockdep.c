@@ -15,6 +15,9 @@
 #include "base/log.h"
 #include "base/sched.h"
 
+/* More than the validator's held-lock stack (MAX_LOCK_DEPTH, 48). */
+#define MAX_HELD	60
+
 static int setup(void **state)
 {
 	lockdep_reset();
@@ -360,6 +363,148 @@ static void test_strong_cycle_rules(void **state)
 	cleanup_srcu_struct(&srcu);
 }
 
+/* --- nest_lock ------------------------------------------------------------------ */
+
+#define NR_NESTED	256
+
+struct nvcpu {
+	struct mutex mutex;
+};
+
+static void nvcpus_init(struct nvcpu *v, int n)
+{
+	int i;
+
+	/* One call site: one class, as every vcpu->mutex in kvm_main.c. */
+	for (i = 0; i < n; i++)
+		mutex_init(&v[i].mutex);
+}
+
+static void nvcpus_destroy(struct nvcpu *v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		mutex_destroy(&v[i].mutex);
+}
+
+/*
+ * kvm_lock_all_vcpus(): 256 instances of one class under kvm->lock take one
+ * held-lock slot (far below MAX_LOCK_DEPTH), no recursion report, and the
+ * validator stays on and keeps working for the locks taken after them.
+ */
+static void test_nest_lock_many_instances(void **state)
+{
+	static struct nvcpu v[NR_NESTED];
+	struct vm vm;
+	int i;
+
+	vm_init(&vm);
+	nvcpus_init(v, NR_NESTED);
+	mutex_lock(&vm.lock);
+	for (i = 0; i < NR_NESTED; i++)
+		assert_int_equal(mutex_lock_killable_nest_lock(&v[i].mutex,
+							       &vm.lock), 0);
+	mutex_lock(&vm.slots_lock);
+	assert_true(lockdep_enabled());
+	assert_int_equal(lockdep_nr_reports(), 0);
+	/* kvm->lock, one slot for all the vCPU mutexes, slots_lock. */
+	assert_int_equal(lockdep_task_depth(NULL), 3);
+	lockdep_assert_held(&v[0].mutex);
+	lockdep_assert_held(&v[NR_NESTED - 1].mutex);
+	lockdep_assert_held(&vm.slots_lock);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_ASSERT, NULL), 0);
+	/* Edges are still recorded from the top of the stack. */
+	write_lock(&vm.mmu_lock);
+	write_unlock(&vm.mmu_lock);
+	mutex_unlock(&vm.slots_lock);
+	for (i = 0; i < NR_NESTED; i++) {
+		mutex_unlock(&v[i].mutex);
+		assert_false(mutex_is_locked(&v[i].mutex));
+	}
+	assert_int_equal(lockdep_task_depth(NULL), 1);
+	mutex_unlock(&vm.lock);
+	assert_int_equal(lockdep_task_depth(NULL), 0);
+	assert_int_equal(lockdep_nr_reports(), 0);
+
+	/* A vCPU mutex released twice is still a bad unlock. */
+	mutex_lock(&vm.lock);
+	mutex_lock_nest_lock(&v[0].mutex, &vm.lock);
+	mutex_lock_nest_lock(&v[1].mutex, &vm.lock);
+	mutex_unlock(&v[0].mutex);
+	mutex_unlock(&v[1].mutex);
+	mutex_unlock(&v[1].mutex);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_BAD_UNLOCK, NULL), 1);
+	mutex_unlock(&vm.lock);
+	assert_false(mutex_is_locked(&v[1].mutex));
+	nvcpus_destroy(v, NR_NESTED);
+	vm_destroy(&vm);
+}
+
+/* The same without the nest lock held: recursion, and the nest is named. */
+static void test_nest_lock_not_held(void **state)
+{
+	struct nvcpu v[2];
+	struct vm vm;
+	const struct lockdep_report *r;
+
+	vm_init(&vm);
+	nvcpus_init(v, 2);
+	mutex_lock_nest_lock(&v[0].mutex, &vm.lock);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_ASSERT, "&vm->lock"),
+			 1);
+	r = last_report(LOCKDEP_ASSERT);
+	assert_non_null(strstr(r->text, "WARNING: Nested lock was not taken"));
+	mutex_lock_nest_lock(&v[1].mutex, &vm.lock);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_RECURSIVE,
+					       "&v[i].mutex"), 1);
+	mutex_unlock(&v[1].mutex);
+	mutex_unlock(&v[0].mutex);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_BAD_UNLOCK, NULL), 0);
+	nvcpus_destroy(v, 2);
+	vm_destroy(&vm);
+}
+
+/*
+ * More held locks than the held-lock stack has slots: the kernel's answer,
+ * one "MAX_LOCK_DEPTH too low" report and the validator off for the
+ * process; the locks themselves keep working (no bogus bad-unlock report
+ * leaving a lock taken), and lockdep_reset() switches the validator back on.
+ */
+static void test_held_lock_stack_overflow(void **state)
+{
+	static struct nvcpu v[MAX_HELD];
+	const struct lockdep_report *r;
+	int i;
+
+	nvcpus_init(v, MAX_HELD);
+	for (i = 0; i < MAX_HELD; i++)
+		mutex_lock(&v[i].mutex);	/* no nest lock: recursion */
+	assert_int_equal(lockdep_count_reports(LOCKDEP_RECURSIVE, NULL), 1);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_BUG, NULL), 1);
+	r = last_report(LOCKDEP_BUG);
+	assert_non_null(strstr(r->text, "BUG: MAX_LOCK_DEPTH too low!"));
+	assert_non_null(strstr(r->text, "turning off the locking correctness validator"));
+	assert_false(lockdep_enabled());
+	assert_string_equal(lockdep_state_name(), "off-after-bug");
+	for (i = MAX_HELD - 1; i >= 0; i--)
+		mutex_unlock(&v[i].mutex);
+	for (i = 0; i < MAX_HELD; i++)
+		assert_false(mutex_is_locked(&v[i].mutex));
+	assert_int_equal(lockdep_count_reports(LOCKDEP_BAD_UNLOCK, NULL), 0);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_BUG, NULL), 1);
+	assert_int_equal(lockdep_task_depth(NULL), 0);
+
+	lockdep_reset();
+	assert_true(lockdep_enabled());
+	assert_int_equal(lockdep_task_depth(NULL), 0);
+	mutex_lock(&v[0].mutex);
+	assert_int_equal(lockdep_task_depth(NULL), 1);
+	mutex_unlock(&v[0].mutex);
+	assert_int_equal(lockdep_nr_reports(), 0);
+	nvcpus_destroy(v, MAX_HELD);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +518,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exit_with_locks_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_asserts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strong_cycle_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nest_lock_many_instances, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nest_lock_not_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_lock_stack_overflow, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
