@@ -510,14 +510,18 @@ static int launch_once(struct run_ctx *ctx)
 	if (r)
 		return r;
 	if (ctx->sr.verdict != TDXSIM_VERDICT_OK) {
-		fprintf(stderr, "tdxsim run: the deterministic run ended in a %s (seed %llu)\n",
-			tdxsim_verdict_name(ctx->sr.verdict),
+		/* Free mode: the hung-task watchdog gave up a lock wait. */
+		const char *how = o->sched.mode == TDXSIM_SCHED_DETERMINISTIC ?
+				  "deterministic run" : "run (hung-task watchdog)";
+
+		fprintf(stderr, "tdxsim run: the %s ended in a %s (seed %llu)\n",
+			how, tdxsim_verdict_name(ctx->sr.verdict),
 			(unsigned long long)o->sched.seed);
 		if (ctx->ret == 0)
 			ctx->ret = 1;
 		if (!ctx->res.error[0])
 			snprintf(ctx->res.error, sizeof(ctx->res.error),
-				 "the deterministic run ended in a %s",
+				 "the %s ended in a %s", how,
 				 tdxsim_verdict_name(ctx->sr.verdict));
 		aborted_run = true;
 	}

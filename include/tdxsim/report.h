@@ -25,6 +25,7 @@ enum tdxsim_report_kind {
 	TDXSIM_REPORT_DEADLOCK,		/* the scheduler saw a deadlock */
 	TDXSIM_REPORT_HANG,		/* a wait that can never end */
 	TDXSIM_REPORT_LIVELOCK,		/* step bound or livelock detector */
+	TDXSIM_REPORT_LOCKDEP_BUG,	/* the validator hit a limit and turned itself off */
 	TDXSIM_NR_REPORT_KINDS,
 };
 

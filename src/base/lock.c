@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/sched.h"
 #include "base/sched_internal.h"
+#include "base/stats.h"
 #include "ulib/strbuf.h"
 
 /* --- schedule point names -------------------------------------------------- */
@@ -81,8 +82,13 @@ static void lock_sched_point(const char *op, const struct lockdep_map *map,
 
 static void bl_init(struct base_lock *l)
 {
+	pthread_condattr_t ca;
+
 	pthread_mutex_init(&l->m, NULL);
-	pthread_cond_init(&l->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	l->writer = 0;
 	l->readers = 0;
 	l->write_waiters = 0;
@@ -112,25 +118,92 @@ static void bl_take(struct base_lock *l, bool excl, struct task *self)
 	}
 }
 
-static void watchdog_report(const struct lockdep_map *map, bool excl,
-			    unsigned int ms)
+/*
+ * The free-mode hung-task watchdog on a lock wait: the task has waited
+ * @ms without getting the lock. Report it like a wait-queue hang, with the
+ * locks the task holds, and say whether it holds this one itself (then the
+ * wait can never end).
+ */
+static void watchdog_report(struct task *self, const struct lockdep_map *map,
+			    bool excl, unsigned int ms, bool self_held)
 {
-	struct task *self = current_task();
 	struct strbuf sb = STRBUF_INIT;
 
 	sb_printf(&sb, "INFO: task %s/%d blocked for more than %u ms\n"
 		       "      waiting to take %s for %s\n",
 		  self->name, self->id, ms, map->name, excl ? "write" : "read");
+	if (self_held)
+		sb_printf(&sb, "      which the task holds itself: the wait can never end\n");
 	lockdep_print_held_locks(&sb, self);
 	lockdep_add_report(LOCKDEP_HANG, map->name, sb_str(&sb));
 	sb_free(&sb);
 }
 
-static void bl_lock(struct base_lock *l, const struct lockdep_map *map,
-		    bool excl)
+/* Free-mode waiters wake at least this often to see a run being ended. */
+#define WATCHDOG_SLICE_MS	100
+
+/*
+ * Wait (l->m held) in free mode until the lock may be free. Returns 0 to
+ * re-check, or -EINTR when the wait is given up: the watchdog fired on a
+ * killable wait, or the task's run is being ended (by the watchdog in this
+ * task or another). A non-killable wait of a task that cannot be unwound
+ * (a thread outside any run) only reports and goes on waiting.
+ */
+static int bl_wait_free(struct base_lock *l, const struct lockdep_map *map,
+			bool excl, bool killable, struct task *self,
+			u64 start, bool *reported)
+{
+	unsigned int ms = sched_hang_timeout_ms();
+	u64 now = ktime_get_ns(), waited = now - start;
+	u64 left = (u64)ms * 1000000 > waited ? (u64)ms * 1000000 - waited : 0;
+	struct timespec ts;
+
+	if (left > (u64)WATCHDOG_SLICE_MS * 1000000)
+		left = (u64)WATCHDOG_SLICE_MS * 1000000;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += left / 1000000000;
+	ts.tv_nsec += left % 1000000000;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&l->cv, &l->m, &ts);
+	if (bl_can_take(l, excl))
+		return 0;
+	if (sched_run_aborting())
+		return -EINTR;
+	if (*reported || ktime_get_ns() - start < (u64)ms * 1000000)
+		return 0;
+
+	*reported = true;
+	{
+		bool self_held = l->owner == self;
+		bool unwind;
+
+		pthread_mutex_unlock(&l->m);
+		if (!self_held && lockdep_enabled())
+			self_held = lock_is_held_type(map, -1);
+		watchdog_report(self, map, excl, ms, self_held);
+		/* A killable wait returns the error; the run goes on. */
+		unwind = !killable &&
+			 sched_watchdog_abort(self_held ? SCHED_DEADLOCK :
+							  SCHED_HANG);
+		pthread_mutex_lock(&l->m);
+		return killable || unwind ? -EINTR : 0;
+	}
+}
+
+/*
+ * Take @l. Returns 0, or -EINTR when a killable wait was given up; a
+ * non-killable wait given up unwinds the task (it never returns).
+ */
+static int bl_lock(struct base_lock *l, const struct lockdep_map *map,
+		   bool excl, bool killable)
 {
 	struct task *self = current_task();
 	bool counted = false, reported = false;
+	u64 start = 0;
+	int err = 0;
 
 	pthread_mutex_lock(&l->m);
 	while (!bl_can_take(l, excl)) {
@@ -144,31 +217,27 @@ static void bl_lock(struct base_lock *l, const struct lockdep_map *map,
 				       excl ? "wants it for write" :
 					      "wants it for read");
 			pthread_mutex_lock(&l->m);
-		} else {
-			unsigned int ms = sched_hang_timeout_ms();
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += ms / 1000;
-			ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			if (pthread_cond_timedwait(&l->cv, &l->m, &ts) ==
-				    ETIMEDOUT &&
-			    !reported && !bl_can_take(l, excl)) {
-				reported = true;
-				pthread_mutex_unlock(&l->m);
-				watchdog_report(map, excl, ms);
-				pthread_mutex_lock(&l->m);
-			}
+			continue;
 		}
+		if (!start)
+			start = ktime_get_ns();
+		err = bl_wait_free(l, map, excl, killable, self, start,
+				   &reported);
+		if (err)
+			break;
 	}
-	if (counted)
+	if (counted) {
 		l->write_waiters--;
-	bl_take(l, excl, self);
+		/* Readers queued behind this writer may go now. */
+		if (err)
+			pthread_cond_broadcast(&l->cv);
+	}
+	if (!err)
+		bl_take(l, excl, self);
 	pthread_mutex_unlock(&l->m);
+	if (err && !killable)
+		sched_unwind_current();
+	return err;
 }
 
 static bool bl_trylock(struct base_lock *l, bool excl)
@@ -204,14 +273,18 @@ static bool bl_unlock(struct base_lock *l, bool excl)
 }
 
 /* One acquisition: lockdep check, schedule point, take, record. */
-static void do_lock(struct base_lock *l, struct lockdep_map *map,
-		    enum lock_usage usage, struct lockdep_map *nest,
-		    const char *op, struct lock_site site)
+static int do_lock(struct base_lock *l, struct lockdep_map *map,
+		   enum lock_usage usage, struct lockdep_map *nest,
+		   bool killable, const char *op, struct lock_site site)
 {
+	int err;
+
 	lock_acquire(map, usage, false, nest, site);
 	lock_sched_point(op, map, site);
-	bl_lock(l, map, usage == LOCK_EXCL);
-	lock_acquired(map, usage, nest, site);
+	err = bl_lock(l, map, usage == LOCK_EXCL, killable);
+	if (!err)
+		lock_acquired(map, usage, nest, site);
+	return err;
 }
 
 static bool do_trylock(struct base_lock *l, struct lockdep_map *map,
@@ -253,16 +326,15 @@ void mutex_destroy(struct mutex *lock)
 void __mutex_lock(struct mutex *lock, struct lockdep_map *nest,
 		  struct lock_site site)
 {
-	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, nest, "mutex_lock",
-		site);
+	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, nest, false,
+		"mutex_lock", site);
 }
 
 int __mutex_lock_killable(struct mutex *lock, struct lockdep_map *nest,
 			  struct lock_site site)
 {
-	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, nest, "mutex_lock",
-		site);
-	return 0;
+	return do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, nest, true,
+		       "mutex_lock_killable", site);
 }
 
 bool __mutex_trylock(struct mutex *lock, struct lock_site site)
@@ -302,7 +374,8 @@ void spin_lock_destroy(spinlock_t *lock)
 
 void __spin_lock(spinlock_t *lock, struct lock_site site)
 {
-	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, NULL, "spin_lock", site);
+	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, NULL, false, "spin_lock",
+		site);
 }
 
 void __spin_unlock(spinlock_t *lock, struct lock_site site)
@@ -326,7 +399,7 @@ void rwlock_destroy(rwlock_t *lock)
 
 void __read_lock(rwlock_t *lock, struct lock_site site)
 {
-	do_lock(&lock->l, &lock->dep_map, LOCK_SHARED, NULL, "read_lock",
+	do_lock(&lock->l, &lock->dep_map, LOCK_SHARED, NULL, false, "read_lock",
 		site);
 }
 
@@ -337,7 +410,7 @@ void __read_unlock(rwlock_t *lock, struct lock_site site)
 
 void __write_lock(rwlock_t *lock, struct lock_site site)
 {
-	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, NULL, "write_lock",
+	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, NULL, false, "write_lock",
 		site);
 }
 
@@ -372,7 +445,8 @@ void rwsem_destroy(struct rw_semaphore *sem)
 
 void __down_read(struct rw_semaphore *sem, struct lock_site site)
 {
-	do_lock(&sem->l, &sem->dep_map, LOCK_SHARED, NULL, "down_read", site);
+	do_lock(&sem->l, &sem->dep_map, LOCK_SHARED, NULL, false, "down_read",
+		site);
 }
 
 bool __down_read_trylock(struct rw_semaphore *sem, struct lock_site site)
@@ -388,7 +462,8 @@ void __up_read(struct rw_semaphore *sem, struct lock_site site)
 
 void __down_write(struct rw_semaphore *sem, struct lock_site site)
 {
-	do_lock(&sem->l, &sem->dep_map, LOCK_EXCL, NULL, "down_write", site);
+	do_lock(&sem->l, &sem->dep_map, LOCK_EXCL, NULL, false, "down_write",
+		site);
 }
 
 bool __down_write_trylock(struct rw_semaphore *sem, struct lock_site site)

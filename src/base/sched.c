@@ -173,6 +173,37 @@ unsigned int sched_hang_timeout_ms(void)
 						   10000;
 }
 
+bool sched_watchdog_abort(enum sched_verdict verdict)
+{
+	struct task *self = tls_task;
+	bool ok = false;
+
+	pthread_mutex_lock(&S.m);
+	if (S.active && self && self->in_run &&
+	    S.cfg.mode == SCHED_MODE_FREE) {
+		if (!S.aborting) {
+			S.verdict = verdict;
+			__atomic_store_n(&S.aborting, true, __ATOMIC_RELAXED);
+		}
+		ok = true;
+	}
+	pthread_mutex_unlock(&S.m);
+	return ok;
+}
+
+bool sched_run_aborting(void)
+{
+	struct task *self = tls_task;
+
+	return self && self->in_run && S.cfg.mode == SCHED_MODE_FREE &&
+	       __atomic_load_n(&S.aborting, __ATOMIC_RELAXED);
+}
+
+void sched_unwind_current(void)
+{
+	longjmp(tls_task->abort_env, 1);
+}
+
 int sched_nr_tasks(void)
 {
 	int n;

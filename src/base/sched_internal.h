@@ -85,6 +85,19 @@ void sched_wake_obj(const void *obj);
 bool sched_task_is_deterministic(void);
 /* Hung-task watchdog timeout of the current run in milliseconds. */
 unsigned int sched_hang_timeout_ms(void);
+/*
+ * The free-mode hung-task watchdog gave up a lock wait of the current task
+ * (after reporting it): end the run with @verdict (the first one given
+ * stands) so that every task of the run still blocked in a lock wait gives
+ * up too. Returns true when the current task belongs to a free-mode run and
+ * may be unwound with sched_unwind_current(); false for a thread outside a
+ * run, which can only go on waiting.
+ */
+bool sched_watchdog_abort(enum sched_verdict verdict);
+/* Has the free-mode run of the current task been ended by the watchdog? */
+bool sched_run_aborting(void);
+/* Unwind the current task to its start, as an aborted deterministic task is. */
+void __noreturn sched_unwind_current(void);
 
 /*
  * Call @fn for every live task of the run in progress (deterministic mode,

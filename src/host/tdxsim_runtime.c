@@ -30,7 +30,8 @@ _Static_assert((int)TDXSIM_REPORT_CIRCULAR == (int)LOCKDEP_CIRCULAR &&
 	       (int)TDXSIM_REPORT_ASSERT == (int)LOCKDEP_ASSERT &&
 	       (int)TDXSIM_REPORT_DEADLOCK == (int)LOCKDEP_DEADLOCK &&
 	       (int)TDXSIM_REPORT_HANG == (int)LOCKDEP_HANG &&
-	       (int)TDXSIM_REPORT_LIVELOCK == (int)LOCKDEP_LIVELOCK,
+	       (int)TDXSIM_REPORT_LIVELOCK == (int)LOCKDEP_LIVELOCK &&
+	       (int)TDXSIM_REPORT_LOCKDEP_BUG == (int)LOCKDEP_BUG,
 	       "report kinds");
 
 /* ---- runs and threads ---- */

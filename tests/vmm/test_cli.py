@@ -166,6 +166,23 @@ def _():
     assert r["invariant_errors"] == 0 and r["pages_owned_after"] == 0
 
 
+@case("free mode: a task blocked on a lock it holds ends the run, no hang")
+def _():
+    # populate=gmem with gmem_locking=inflight takes the invalidate lock
+    # for read while holding it for write (issue 12, item 10): lockdep
+    # reports the recursion, the hung-task watchdog the wait (after its
+    # default 10 s), and the run unwinds.
+    p = subprocess.run([TDXSIM, "run", "--memory", "16M", "--design",
+                        "populate=gmem,gmem_locking=inflight"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=120, stdin=subprocess.DEVNULL)
+    expect(p.returncode, p.stdout, p.stderr, 1,
+           r"tdxsim run: the run \(hung-task watchdog\) ended in a deadlock")
+    assert "WARNING: possible recursive locking detected" in p.stderr
+    assert re.search(r"INFO: task run/\d+ blocked for more than 10000 ms",
+                     p.stderr), p.stderr[-2000:]
+
+
 @case("run text report names every part")
 def _():
     rc, out, err = tdxsim("run", "--memory", "16M", "--workload",
