@@ -194,7 +194,10 @@ struct kvm {
 
 	struct kvm_arch arch;
 
-	/* tdxsim: the design variants of this VM (TDXSIM_SET_DESIGN). */
+	/*
+	 * tdxsim: the design variants of this VM (TDXSIM_SET_DESIGN, see
+	 * tdxsim_ctl.c; fixed from KVM_TDX_INIT_VM on, under kvm->lock).
+	 */
 	struct tdxsim_design design;
 	bool design_frozen;
 	struct kvm_fault_injection inject;

@@ -12,20 +12,13 @@
 #include "ulib/strbuf.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/kvm_host.h"
-#include "seam/seamcall.h"
 #include "host/misc.h"
 #include "host/mm.h"
 #include "kvm/mmu.h"
+#include "kvm/tdxsim_ctl.h"
 #include "kvm/x86.h"
 
 /* ---- VM lifetime ---- */
-
-static void kvm_init_design(struct kvm *kvm)
-{
-	struct tdxsim_design def = TDXSIM_DESIGN_DEFAULT;
-
-	kvm->design = def;
-}
 
 int kvm_create_vm(unsigned long type, struct kvm **kvmp)
 {
@@ -48,7 +41,7 @@ int kvm_create_vm(unsigned long type, struct kvm **kvmp)
 	radix_init(&kvm->mem_attr_array, 5);
 	kvm->mmu_invalidate_range_start = INVALID_GPA;
 	kvm->mmu_invalidate_range_end = INVALID_GPA;
-	kvm_init_design(kvm);
+	tdxsim_init_vm(kvm);
 
 	r = kvm_arch_init_vm(kvm, type);
 	if (r)
@@ -1026,85 +1019,6 @@ static int kvm_vm_ioctl_inject_fault(struct kvm *kvm,
 	return r;
 }
 
-static void kvm_vm_get_stats(struct kvm *kvm, struct tdxsim_stats *st)
-{
-	struct kvm_vm_stat *s = &kvm->stat;
-	int i;
-
-	memset(st, 0, sizeof(*st));
-	st->faults = counter_read(&s->faults);
-	st->fault_retries = counter_read(&s->fault_retries);
-	st->memory_fault_exits = counter_read(&s->memory_fault_exits);
-	st->pre_faults = counter_read(&s->pre_faults);
-	st->conversions = counter_read(&s->conversions);
-	st->pages_to_private = counter_read(&s->pages_to_private);
-	st->pages_to_shared = counter_read(&s->pages_to_shared);
-	st->punch_holes = counter_read(&s->punch_holes);
-	st->gmem_folios_allocated = counter_read(&s->gmem_folios_allocated);
-	st->gmem_folios_freed = counter_read(&s->gmem_folios_freed);
-	st->gmem_folio_splits = counter_read(&s->gmem_folio_splits);
-	st->splits = counter_read(&s->splits);
-	st->zaps = counter_read(&s->zaps);
-	st->zapped_leaves = counter_read(&s->zapped_leaves);
-	st->tlb_flushes = counter_read(&s->tlb_flushes);
-	st->invalidations = counter_read(&s->invalidations);
-	st->memslot_updates = counter_read(&s->memslot_updates);
-	st->kicks = counter_read(&s->kicks);
-	st->vm_bugged = counter_read(&s->vm_bugged);
-	for (i = 0; i < TDXSIM_NR_VENDOR_STATS; i++)
-		st->vendor[i] = counter_read(&s->vendor[i]);
-}
-
-static int kvm_vm_set_design(struct kvm *kvm, const struct tdxsim_design *d)
-{
-	unsigned int i;
-	int r = 0;
-
-	if (d->populate > TDXSIM_POPULATE_MAP_PFN ||
-	    d->accept_level > TDXSIM_ACCEPT_LEVEL_IGNORE ||
-	    d->vp_init_lock > TDXSIM_VP_INIT_LOCK_NONE ||
-	    d->pin_pages > 1 || d->mirror_freeze > 1 ||
-	    d->gmem_locking > TDXSIM_GMEM_LOCKING_INFLIGHT ||
-	    d->vp_init_version > 1 || d->gmem_hugepages > 1 ||
-	    d->measure_two_pass > 1)
-		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(d->reserved); i++) {
-		if (d->reserved[i])
-			return -EINVAL;
-	}
-
-	mutex_lock(&kvm->lock);
-	if (kvm->design_frozen || kvm->created_vcpus) {
-		r = -EBUSY;
-	} else {
-		WRITE_ONCE(kvm->design.populate, d->populate);
-		WRITE_ONCE(kvm->design.accept_level, d->accept_level);
-		WRITE_ONCE(kvm->design.vp_init_lock, d->vp_init_lock);
-		WRITE_ONCE(kvm->design.pin_pages, d->pin_pages);
-		WRITE_ONCE(kvm->design.mirror_freeze, d->mirror_freeze);
-		WRITE_ONCE(kvm->design.gmem_locking, d->gmem_locking);
-		WRITE_ONCE(kvm->design.vp_init_version, d->vp_init_version);
-		WRITE_ONCE(kvm->design.gmem_hugepages, d->gmem_hugepages);
-		WRITE_ONCE(kvm->design.measure_two_pass, d->measure_two_pass);
-	}
-	mutex_unlock(&kvm->lock);
-	return r;
-}
-
-static void kvm_vm_get_design(struct kvm *kvm, struct tdxsim_design *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->populate = READ_ONCE(kvm->design.populate);
-	d->accept_level = READ_ONCE(kvm->design.accept_level);
-	d->vp_init_lock = READ_ONCE(kvm->design.vp_init_lock);
-	d->pin_pages = READ_ONCE(kvm->design.pin_pages);
-	d->mirror_freeze = READ_ONCE(kvm->design.mirror_freeze);
-	d->gmem_locking = READ_ONCE(kvm->design.gmem_locking);
-	d->vp_init_version = READ_ONCE(kvm->design.vp_init_version);
-	d->gmem_hugepages = READ_ONCE(kvm->design.gmem_hugepages);
-	d->measure_two_pass = READ_ONCE(kvm->design.measure_two_pass);
-}
-
 /* ---- vCPUs ---- */
 
 static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
@@ -1201,7 +1115,6 @@ static int kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 		kvm_put_kvm(kvm);
 		goto unlock_vcpu_destroy;
 	}
-	kvm->design_frozen = true;
 	__atomic_store_n(&kvm->online_vcpus.counter, vcpu->vcpu_idx + 1,
 			 __ATOMIC_RELEASE);
 	mutex_unlock(&kvm->lock);
@@ -1268,20 +1181,8 @@ static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
 	if (kvm_vm_is_dead(vcpu->kvm))
 		return -EIO;
 
-	if (ioctl == TDXSIM_SET_GUEST) {
-		struct tdxsim_guest g;
-
-		if (copy_from_user(&g, argp, sizeof(g)))
-			return -EFAULT;
-		mutex_lock(&vcpu->mutex);
-		vcpu->guest_ops = g.ops;
-		vcpu->guest = g.guest;
-		mutex_unlock(&vcpu->mutex);
-		return 0;
-	}
-
 	if (TDXSIM_IOC_TYPE(ioctl) != KVMIO)
-		return -EINVAL;
+		return tdxsim_vcpu_ioctl(vcpu, ioctl, arg);	/* tdxsim's controls */
 
 	/* Arch ioctls that take their own locks (TDX's VM-state guard). */
 	r = kvm_arch_vcpu_unlocked_ioctl(vcpu, ioctl, arg);
@@ -1349,39 +1250,15 @@ static long kvm_vm_ioctl(struct file *file, unsigned long ioctl,
 	void *argp = (void *)arg;
 	long r;
 
-	/* tdxsim's read-only controls also work on a dead VM. */
-	switch (ioctl) {
-	case TDXSIM_GET_STATS: {
-		struct tdxsim_stats st;
-
-		kvm_vm_get_stats(kvm, &st);
-		if (copy_to_user(argp, &st, sizeof(st)))
-			return -EFAULT;
-		return 0;
-	}
-	case TDXSIM_GET_DESIGN: {
-		struct tdxsim_design d;
-
-		kvm_vm_get_design(kvm, &d);
-		if (copy_to_user(argp, &d, sizeof(d)))
-			return -EFAULT;
-		return 0;
-	}
-	default:
-		break;
-	}
+	/* tdxsim's controls (some also on a dead VM). */
+	r = tdxsim_vm_ioctl(kvm, ioctl, arg);
+	if (r != -ENOIOCTLCMD)
+		return r;
 
 	if (kvm_vm_is_dead(kvm))
 		return -EIO;
 
 	switch (ioctl) {
-	case TDXSIM_SET_DESIGN: {
-		struct tdxsim_design d;
-
-		if (copy_from_user(&d, argp, sizeof(d)))
-			return -EFAULT;
-		return kvm_vm_set_design(kvm, &d);
-	}
 	case TDXSIM_INJECT_FAULT: {
 		struct tdxsim_inject_fault f;
 
@@ -1425,13 +1302,6 @@ static long kvm_vm_ioctl(struct file *file, unsigned long ioctl,
 		return kvm_gmem_create(kvm, &guest_memfd);
 	}
 	default:
-		/* The vendor's own tdxsim controls. */
-		if (TDXSIM_IOC_TYPE(ioctl) == TDXSIMIO) {
-			if (!kvm_vm_uses_vendor(kvm) ||
-			    !kvm_x86_ops.tdxsim_vm_ioctl)
-				return -ENOTTY;
-			return kvm_x86_ops.tdxsim_vm_ioctl(kvm, ioctl, argp);
-		}
 		r = kvm_arch_vm_ioctl(kvm, ioctl, arg);
 		break;
 	}
@@ -1473,34 +1343,6 @@ long kvm_dev_ioctl(struct file *file, unsigned long ioctl, unsigned long arg)
 		if (arg)
 			return -EINVAL;
 		return KVM_API_VERSION;
-	case TDXSIM_GET_MODULE_STATS: {
-		struct tdxsim_module_stats st = { 0 };
-
-		if (!tdx_module_ready())
-			return -ENODEV;
-		st.pamt_violations = tdx_module_pamt_violations();
-		st.pages_owned = tdx_module_pages_owned_total();
-		if (copy_to_user((void *)arg, &st, sizeof(st)))
-			return -EFAULT;
-		return 0;
-	}
-	case TDXSIM_GET_HOST_MEMORY: {
-		struct tdxsim_host_memory hm = { 0 };
-		struct phys_mem_stats ps;
-
-		phys_mem_get_stats(&ps);
-		hm.total_pages = ps.total_pages;
-		hm.pages_in_use = ps.pages_in_use;
-		hm.peak_pages_in_use = ps.peak_pages_in_use;
-		hm.blocks_2m_in_use = ps.blocks_2m_in_use;
-		hm.allocs = ps.allocs;
-		hm.frees = ps.frees;
-		hm.page_meta_bytes = ps.page_meta_bytes;
-		hm.meta_bytes_touched = ps.meta_bytes_touched;
-		if (copy_to_user((void *)arg, &hm, sizeof(hm)))
-			return -EFAULT;
-		return 0;
-	}
 	case KVM_CREATE_VM:
 		return kvm_dev_ioctl_create_vm(arg);
 	case KVM_CHECK_EXTENSION:
@@ -1510,7 +1352,7 @@ long kvm_dev_ioctl(struct file *file, unsigned long ioctl, unsigned long arg)
 			return -EINVAL;
 		return KVM_VCPU_MMAP_SIZE;
 	default:
-		return -EINVAL;
+		return tdxsim_dev_ioctl(ioctl, arg);	/* tdxsim's controls */
 	}
 }
 

@@ -31,6 +31,7 @@
 #include "kvm/mmu.h"
 #include "kvm/tdp_mmu.h"
 #include "kvm/tdx.h"
+#include "kvm/tdxsim_ctl.h"
 #include "seam/seamcall.h"
 
 #define TDX_SHARED_BIT_PWL_5	((1ULL << 51) >> PAGE_SHIFT)
@@ -806,7 +807,6 @@ static int tdx_td_init(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 		   gpaw == 52 ? TDX_SHARED_BIT_PWL_5 : TDX_SHARED_BIT_PWL_4);
 	kvm->arch.tdp_root_level = gpaw == 52 ? PT64_ROOT_5LEVEL :
 						PT64_ROOT_4LEVEL;
-	kvm->design_frozen = true;
 	kvm_tdx->state = TD_STATE_INITIALIZED;
 out:
 	free(init_vm);
@@ -1702,98 +1702,6 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 	return 0;
 }
 
-/* --- tdxsim's vendor controls ------------------------------------------------------------------------ */
-
-static long tdx_get_mrtd(struct kvm *kvm, void *argp)
-{
-	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
-	struct tdxsim_mrtd mrtd = { { 0 } };
-	u64 word, err;
-	int i;
-
-	if (!kvm_tdx->td_created || !is_hkid_assigned(kvm_tdx) ||
-	    kvm_tdx->state != TD_STATE_RUNNABLE)
-		return -EINVAL;
-	for (i = 0; i < 6; i++) {
-		err = tdh_mng_rd(tdx_tdr_pa(kvm_tdx), TDCS_MR_TD(i), &word);
-		if (err) {
-			pr_err("kvm_tdx: TDH.MNG.RD(MRTD) failed: %s\n",
-			       tdx_status_name(err));
-			return -EIO;
-		}
-		memcpy(mrtd.mrtd + 8 * i, &word, 8);
-	}
-	return copy_to_user(argp, &mrtd, sizeof(mrtd)) ? -EFAULT : 0;
-}
-
-static long tdx_get_td_stats(struct kvm *kvm, void *argp)
-{
-	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
-	struct tdxsim_td_stats out = { { 0 } };
-	struct tdx_td_stats *st;
-	int i, j;
-
-	if (!kvm_tdx->td_created || !kvm_tdx->tdr_page)
-		return -EINVAL;
-	st = xzalloc(sizeof(*st));
-	if (tdx_module_get_td_stats(tdx_tdr_pa(kvm_tdx), st)) {
-		free(st);
-		return -EINVAL;
-	}
-	for (i = 0; i < TDXSIM_NR_LEAVES && i < TDX_NR_LEAVES; i++) {
-		out.seamcalls[i] = st->calls[i];
-		out.tdcalls[i] = st->tdcalls[i];
-		for (j = 0; j < TDX_NR_BUSY_SLOTS; j++)
-			out.busy[i] += st->busy[i][j];
-	}
-	for (i = 0; i < (int)ARRAY_SIZE(out.exits); i++)
-		out.exits[i] = st->exits[i];
-	for (i = 0; i < TDX_NR_ERROR_SLOTS; i++)
-		if (!tdx_operand_busy(st->errors[i].status))
-			out.errors += st->errors[i].count;
-	out.errors += st->errors_dropped;
-	out.cost_ns = st->cost_ns;
-	out.pages_owned = tdx_module_pages_owned(tdx_tdr_pa(kvm_tdx));
-	free(st);
-	return copy_to_user(argp, &out, sizeof(out)) ? -EFAULT : 0;
-}
-
-static long tdx_check_invariants_ioctl(struct kvm *kvm, void *argp)
-{
-	struct tdxsim_check check;
-	struct strbuf sb = STRBUF_INIT;
-	size_t n;
-
-	if (copy_from_user(&check, argp, sizeof(check)))
-		return -EFAULT;
-	check.errors = tdx_check_invariants(kvm, &sb);
-	if (check.buf && check.len) {
-		n = min((size_t)check.len - 1, sb.len);
-		if (copy_to_user((void *)(uintptr_t)check.buf, sb_str(&sb), n) ||
-		    copy_to_user((char *)(uintptr_t)check.buf + n, "", 1)) {
-			sb_free(&sb);
-			return -EFAULT;
-		}
-	}
-	sb_free(&sb);
-	return copy_to_user(argp, &check, sizeof(check)) ? -EFAULT : 0;
-}
-
-static long tdx_tdxsim_vm_ioctl(struct kvm *kvm, unsigned int ioctl,
-				void *argp)
-{
-	switch (ioctl) {
-	case TDXSIM_GET_MRTD:
-		return tdx_get_mrtd(kvm, argp);
-	case TDXSIM_GET_TD_STATS:
-		return tdx_get_td_stats(kvm, argp);
-	case TDXSIM_CHECK_INVARIANTS:
-		return tdx_check_invariants_ioctl(kvm, argp);
-	default:
-		return -ENOTTY;
-	}
-}
-
 /* --- setup -------------------------------------------------------------------------------------------- */
 
 int tdx_hardware_setup(void)
@@ -1824,7 +1732,7 @@ int tdx_hardware_setup(void)
 		.split_external_spte = tdx_sept_split_private_spte,
 		.gmem_max_mapping_level = tdx_gmem_max_mapping_level,
 		.kick_all_vcpus = tdx_kick_all_vcpus,
-		.tdxsim_vm_ioctl = tdx_tdxsim_vm_ioctl,
+		.tdxsim_vm_ioctl = tdxsim_tdx_vm_ioctl,
 	};
 	return 0;
 }

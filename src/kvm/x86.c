@@ -299,23 +299,12 @@ long kvm_vm_ioctl_check_extension_x86(struct kvm *kvm, long ext)
 long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
 {
 	void *argp = (void *)arg;
-	struct kvm_tdx_cmd cmd;
-	bool have_cmd;
-	long r;
 
 	switch (ioctl) {
 	case KVM_MEMORY_ENCRYPT_OP:
 		if (!kvm_vm_uses_vendor(kvm) || !kvm_x86_ops.mem_enc_ioctl)
 			return -ENOTTY;
-		have_cmd = !copy_from_user(&cmd, argp, sizeof(cmd));
-		r = kvm_x86_ops.mem_enc_ioctl(kvm, argp);
-		/* The design is fixed once the TD exists in the module. */
-		if (!r && have_cmd && cmd.id == KVM_TDX_INIT_VM) {
-			mutex_lock(&kvm->lock);
-			kvm->design_frozen = true;
-			mutex_unlock(&kvm->lock);
-		}
-		return r;
+		return kvm_x86_ops.mem_enc_ioctl(kvm, argp);
 	default:
 		return -ENOTTY;
 	}

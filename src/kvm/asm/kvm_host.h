@@ -167,7 +167,10 @@ struct kvm_x86_ops {
 				      bool is_private);
 	/* Make every vCPU leave the guest and wait until it has. */
 	void (*kick_all_vcpus)(struct kvm *kvm);
-	/* tdxsim's vendor controls (TDXSIM_GET_MRTD, _GET_TD_STATS, ...). */
+	/*
+	 * tdxsim's vendor controls (TDXSIM_GET_MRTD, _GET_TD_STATS, ...):
+	 * tdxsim_tdx_ctl.c for TDX.
+	 */
 	long (*tdxsim_vm_ioctl)(struct kvm *kvm, unsigned int ioctl,
 				void *argp);
 };

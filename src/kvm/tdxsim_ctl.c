@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tdxsim's addition: its controls on the /dev/kvm, VM and vCPU fds (the
+ * TDXSIMIO requests of include/tdxsim/tdxsim.h). The kernel has no such
+ * ioctls; tdxsim needs them so that a VMM, the scenarios and the tools can
+ * pick a VM's design variant, hand a vCPU its guest program, and read what
+ * happened as data (counters, the module's state, host memory) instead of
+ * from the log. kvm_main.c reaches them through one hook per fd type; the
+ * TDX vendor's own controls are in tdxsim_tdx_ctl.c.
+ */
+#include <string.h>
+
+#include "base/page_alloc.h"
+#include "host/mm.h"
+#include "kvm/kvm_host.h"
+#include "kvm/tdxsim_ctl.h"
+#include "seam/seamcall.h"
+
+void tdxsim_init_vm(struct kvm *kvm)
+{
+	struct tdxsim_design def = TDXSIM_DESIGN_DEFAULT;
+
+	kvm->design = def;
+}
+
+/* ---- the design (TDXSIM_SET_DESIGN, TDXSIM_GET_DESIGN) ---- */
+
+static int tdxsim_vm_set_design(struct kvm *kvm, const struct tdxsim_design *d)
+{
+	unsigned int i;
+	int r = 0;
+
+	if (d->populate > TDXSIM_POPULATE_MAP_PFN ||
+	    d->accept_level > TDXSIM_ACCEPT_LEVEL_IGNORE ||
+	    d->vp_init_lock > TDXSIM_VP_INIT_LOCK_NONE ||
+	    d->pin_pages > 1 || d->mirror_freeze > 1 ||
+	    d->gmem_locking > TDXSIM_GMEM_LOCKING_INFLIGHT ||
+	    d->vp_init_version > 1 || d->gmem_hugepages > 1 ||
+	    d->measure_two_pass > 1)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(d->reserved); i++) {
+		if (d->reserved[i])
+			return -EINVAL;
+	}
+
+	mutex_lock(&kvm->lock);
+	if (kvm->design_frozen || kvm->created_vcpus) {
+		r = -EBUSY;
+	} else {
+		WRITE_ONCE(kvm->design.populate, d->populate);
+		WRITE_ONCE(kvm->design.accept_level, d->accept_level);
+		WRITE_ONCE(kvm->design.vp_init_lock, d->vp_init_lock);
+		WRITE_ONCE(kvm->design.pin_pages, d->pin_pages);
+		WRITE_ONCE(kvm->design.mirror_freeze, d->mirror_freeze);
+		WRITE_ONCE(kvm->design.gmem_locking, d->gmem_locking);
+		WRITE_ONCE(kvm->design.vp_init_version, d->vp_init_version);
+		WRITE_ONCE(kvm->design.gmem_hugepages, d->gmem_hugepages);
+		WRITE_ONCE(kvm->design.measure_two_pass, d->measure_two_pass);
+	}
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
+static void tdxsim_vm_get_design(struct kvm *kvm, struct tdxsim_design *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->populate = READ_ONCE(kvm->design.populate);
+	d->accept_level = READ_ONCE(kvm->design.accept_level);
+	d->vp_init_lock = READ_ONCE(kvm->design.vp_init_lock);
+	d->pin_pages = READ_ONCE(kvm->design.pin_pages);
+	d->mirror_freeze = READ_ONCE(kvm->design.mirror_freeze);
+	d->gmem_locking = READ_ONCE(kvm->design.gmem_locking);
+	d->vp_init_version = READ_ONCE(kvm->design.vp_init_version);
+	d->gmem_hugepages = READ_ONCE(kvm->design.gmem_hugepages);
+	d->measure_two_pass = READ_ONCE(kvm->design.measure_two_pass);
+}
+
+/*
+ * The design is fixed from KVM_TDX_INIT_VM on (the TD then exists in the
+ * module with it): freeze it before the vendor sees the command, under
+ * kvm->lock as TDXSIM_SET_DESIGN reads it.
+ */
+static void tdxsim_freeze_design_on_init(struct kvm *kvm, unsigned long arg)
+{
+	struct kvm_tdx_cmd cmd;
+
+	if (copy_from_user(&cmd, (void *)arg, sizeof(cmd)) ||
+	    cmd.id != KVM_TDX_INIT_VM)
+		return;
+	mutex_lock(&kvm->lock);
+	kvm->design_frozen = true;
+	mutex_unlock(&kvm->lock);
+}
+
+/* ---- counters ---- */
+
+static void tdxsim_vm_get_stats(struct kvm *kvm, struct tdxsim_stats *st)
+{
+	struct kvm_vm_stat *s = &kvm->stat;
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	st->faults = counter_read(&s->faults);
+	st->fault_retries = counter_read(&s->fault_retries);
+	st->memory_fault_exits = counter_read(&s->memory_fault_exits);
+	st->pre_faults = counter_read(&s->pre_faults);
+	st->conversions = counter_read(&s->conversions);
+	st->pages_to_private = counter_read(&s->pages_to_private);
+	st->pages_to_shared = counter_read(&s->pages_to_shared);
+	st->punch_holes = counter_read(&s->punch_holes);
+	st->gmem_folios_allocated = counter_read(&s->gmem_folios_allocated);
+	st->gmem_folios_freed = counter_read(&s->gmem_folios_freed);
+	st->gmem_folio_splits = counter_read(&s->gmem_folio_splits);
+	st->splits = counter_read(&s->splits);
+	st->zaps = counter_read(&s->zaps);
+	st->zapped_leaves = counter_read(&s->zapped_leaves);
+	st->tlb_flushes = counter_read(&s->tlb_flushes);
+	st->invalidations = counter_read(&s->invalidations);
+	st->memslot_updates = counter_read(&s->memslot_updates);
+	st->kicks = counter_read(&s->kicks);
+	st->vm_bugged = counter_read(&s->vm_bugged);
+	for (i = 0; i < TDXSIM_NR_VENDOR_STATS; i++)
+		st->vendor[i] = counter_read(&s->vendor[i]);
+}
+
+/* ---- the fds ---- */
+
+static long tdxsim_get_module_stats(void *argp)
+{
+	struct tdxsim_module_stats st = { 0 };
+
+	if (!tdx_module_ready())
+		return -ENODEV;
+	st.pamt_violations = tdx_module_pamt_violations();
+	st.pages_owned = tdx_module_pages_owned_total();
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static long tdxsim_get_host_memory(void *argp)
+{
+	struct tdxsim_host_memory hm = { 0 };
+	struct phys_mem_stats ps;
+
+	phys_mem_get_stats(&ps);
+	hm.total_pages = ps.total_pages;
+	hm.pages_in_use = ps.pages_in_use;
+	hm.peak_pages_in_use = ps.peak_pages_in_use;
+	hm.blocks_2m_in_use = ps.blocks_2m_in_use;
+	hm.allocs = ps.allocs;
+	hm.frees = ps.frees;
+	hm.page_meta_bytes = ps.page_meta_bytes;
+	hm.meta_bytes_touched = ps.meta_bytes_touched;
+	return copy_to_user(argp, &hm, sizeof(hm)) ? -EFAULT : 0;
+}
+
+long tdxsim_dev_ioctl(unsigned long ioctl, unsigned long arg)
+{
+	void *argp = (void *)arg;
+
+	switch (ioctl) {
+	case TDXSIM_GET_MODULE_STATS:
+		return tdxsim_get_module_stats(argp);
+	case TDXSIM_GET_HOST_MEMORY:
+		return tdxsim_get_host_memory(argp);
+	default:
+		return -EINVAL;
+	}
+}
+
+long tdxsim_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
+{
+	void *argp = (void *)arg;
+
+	if (TDXSIM_IOC_TYPE(ioctl) != TDXSIMIO) {
+		if (ioctl == KVM_MEMORY_ENCRYPT_OP && !kvm_vm_is_dead(kvm))
+			tdxsim_freeze_design_on_init(kvm, arg);
+		return -ENOIOCTLCMD;
+	}
+
+	/* The read-only controls also work on a dead VM. */
+	switch (ioctl) {
+	case TDXSIM_GET_STATS: {
+		struct tdxsim_stats st;
+
+		tdxsim_vm_get_stats(kvm, &st);
+		return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+	}
+	case TDXSIM_GET_DESIGN: {
+		struct tdxsim_design d;
+
+		tdxsim_vm_get_design(kvm, &d);
+		return copy_to_user(argp, &d, sizeof(d)) ? -EFAULT : 0;
+	}
+	default:
+		break;
+	}
+
+	if (kvm_vm_is_dead(kvm))
+		return -EIO;
+
+	switch (ioctl) {
+	case TDXSIM_SET_DESIGN: {
+		struct tdxsim_design d;
+
+		if (copy_from_user(&d, argp, sizeof(d)))
+			return -EFAULT;
+		return tdxsim_vm_set_design(kvm, &d);
+	}
+	case TDXSIM_INJECT_FAULT:
+		/* Still kvm_main.c's (it moves into the module). */
+		return -ENOIOCTLCMD;
+	default:
+		/* The vendor's own controls. */
+		if (!kvm_vm_uses_vendor(kvm) || !kvm_x86_ops.tdxsim_vm_ioctl)
+			return -ENOTTY;
+		return kvm_x86_ops.tdxsim_vm_ioctl(kvm, ioctl, argp);
+	}
+}
+
+long tdxsim_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
+		       unsigned long arg)
+{
+	struct tdxsim_guest g;
+
+	switch (ioctl) {
+	case TDXSIM_SET_GUEST:
+		if (copy_from_user(&g, (void *)arg, sizeof(g)))
+			return -EFAULT;
+		mutex_lock(&vcpu->mutex);
+		vcpu->guest_ops = g.ops;
+		vcpu->guest = g.guest;
+		mutex_unlock(&vcpu->mutex);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tdxsim's addition: the entry points of tdxsim's own controls (the
+ * TDXSIMIO ioctls of include/tdxsim/tdxsim.h) on the /dev/kvm, VM and vCPU
+ * fds. The kernel has none of these: they let a VMM choose a VM's design
+ * variant and read what happened as data (counters, failures, reports), so
+ * the kernel twins (kvm_main.c, tdx.c) call them from one hook each and hold
+ * nothing else of them.
+ */
+#ifndef TDXSIM_KVM_TDXSIM_CTL_H
+#define TDXSIM_KVM_TDXSIM_CTL_H
+
+#include "kvm/kvm_host.h"
+
+/* A new VM's tdxsim state: the upstream design (kvm_create_vm()). */
+void tdxsim_init_vm(struct kvm *kvm);
+
+/*
+ * tdxsim's controls on the /dev/kvm fd: the request's result, or -EINVAL
+ * for a request that is none of them (what kvm_dev_ioctl() answers).
+ */
+long tdxsim_dev_ioctl(unsigned long ioctl, unsigned long arg);
+
+/*
+ * Called first for every VM ioctl: tdxsim's controls (the read-only ones
+ * also on a dead VM) return their result; any other request returns
+ * -ENOIOCTLCMD and goes on to KVM. KVM_TDX_INIT_VM fixes the design.
+ */
+long tdxsim_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg);
+
+/*
+ * tdxsim's controls on a vCPU fd (requests that are not KVMIO ones):
+ * the result, or -EINVAL for an unknown request.
+ */
+long tdxsim_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
+		       unsigned long arg);
+
+/*
+ * The TDX vendor's controls (TDXSIM_GET_MRTD, TDXSIM_GET_TD_STATS,
+ * TDXSIM_CHECK_INVARIANTS): kvm_x86_ops.tdxsim_vm_ioctl of tdx.c.
+ */
+long tdxsim_tdx_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp);
+
+#endif /* TDXSIM_KVM_TDXSIM_CTL_H */
