@@ -206,6 +206,8 @@ static int bl_lock(struct base_lock *l, const struct lockdep_map *map,
 	int err = 0;
 
 	pthread_mutex_lock(&l->m);
+	if (!bl_can_take(l, excl))
+		lock_contended(map, excl ? LOCK_EXCL : LOCK_SHARED);
 	while (!bl_can_take(l, excl)) {
 		if (excl && !counted) {
 			l->write_waiters++;

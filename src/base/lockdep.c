@@ -14,6 +14,7 @@
  * Fast path: a per-pair bitmap answers "already seen" without a lock; the
  * graph mutex is taken only for new edges.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +255,8 @@ void lockdep_reset(void)
 	nr_reported_cycles = 0;
 	pthread_mutex_unlock(&graph_lock);
 
+	lockdep_reset_class_stats();
+
 	pthread_mutex_lock(&report_lock);
 	for (i = 0; i < nr_reports; i++) {
 		free(reports[i].text);
@@ -305,9 +308,9 @@ void lockdep_init_map(struct lockdep_map *map, const char *name,
 					NULL);
 			return;
 		}
-		nr_classes++;
-		classes[nr_classes].name = name;
-		classes[nr_classes].kind = kind;
+		classes[nr_classes + 1].name = name;
+		classes[nr_classes + 1].kind = kind;
+		__atomic_store_n(&nr_classes, nr_classes + 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&key->id, nr_classes, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&graph_lock);
@@ -322,6 +325,191 @@ static const char *class_name(int id)
 {
 	return id > 0 && id <= MAX_CLASSES && classes[id].name ?
 		       classes[id].name : "?";
+}
+
+/* --- acquisition counts per class ------------------------------------------ */
+
+/*
+ * Acquisitions (read and write) and contentions of every class, for the
+ * statistics (issue 13: how often the fault path takes mmu_lock for write).
+ * Each thread counts into a block of its own, so counting is a plain
+ * increment of a line no other CPU writes; a reader sums the blocks. A block
+ * outlives its thread: at exit the thread retires it, and the next new
+ * thread adopts a retired block and goes on adding to its counts, so sums
+ * stay right and the blocks do not grow with the number of threads that
+ * ever ran. Blocks are allocated a chunk of 64 classes at a time.
+ */
+#define STAT_CHUNK	64
+#define STAT_NR_CHUNKS	((MAX_CLASSES + STAT_CHUNK) / STAT_CHUNK)
+
+enum { ST_ACQ_READ, ST_ACQ_WRITE, ST_CON_READ, ST_CON_WRITE, ST_NR };
+
+struct stat_block {
+	struct stat_block *next;	/* every block, for the readers */
+	struct stat_block *next_free;	/* retired blocks */
+	u64 *chunk[STAT_NR_CHUNKS];	/* [STAT_CHUNK][ST_NR] each */
+};
+
+static pthread_mutex_t stat_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stat_block *stat_blocks;
+static struct stat_block *stat_free;
+static u64 stat_base[MAX_CLASSES + 1][ST_NR];	/* at the last reset */
+static pthread_key_t stat_key;
+static pthread_once_t stat_once = PTHREAD_ONCE_INIT;
+static __thread struct stat_block *stat_mine;
+
+static void stat_retire(void *p)
+{
+	struct stat_block *b = p;
+
+	stat_mine = NULL;
+	pthread_mutex_lock(&stat_lock);
+	b->next_free = stat_free;
+	stat_free = b;
+	pthread_mutex_unlock(&stat_lock);
+}
+
+static void stat_key_init(void)
+{
+	pthread_key_create(&stat_key, stat_retire);
+}
+
+static noinline u64 *stat_slow(int cls)
+{
+	struct stat_block *b = stat_mine;
+	u64 *chunk;
+
+	if (!b) {
+		pthread_once(&stat_once, stat_key_init);
+		pthread_mutex_lock(&stat_lock);
+		b = stat_free;
+		if (b) {
+			stat_free = b->next_free;
+		} else {
+			b = xzalloc(sizeof(*b));
+			b->next = stat_blocks;
+			__atomic_store_n(&stat_blocks, b, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&stat_lock);
+		pthread_setspecific(stat_key, b);
+		stat_mine = b;
+	}
+	chunk = b->chunk[cls / STAT_CHUNK];
+	if (!chunk) {
+		chunk = xzalloc(STAT_CHUNK * ST_NR * sizeof(u64));
+		__atomic_store_n(&b->chunk[cls / STAT_CHUNK], chunk,
+				 __ATOMIC_RELEASE);
+	}
+	return chunk;
+}
+
+/* Count one event of class @cls; only this thread writes its block. */
+static inline void stat_inc(int cls, int what)
+{
+	struct stat_block *b = stat_mine;
+	u64 *chunk = b ? b->chunk[cls / STAT_CHUNK] : NULL;
+	u64 *c;
+
+	if (unlikely(!chunk))
+		chunk = stat_slow(cls);
+	c = &chunk[(cls % STAT_CHUNK) * ST_NR + what];
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+/* The counts of class @cls summed over every block, since the last reset. */
+static void stat_sum(int cls, u64 out[ST_NR])
+{
+	struct stat_block *b;
+	int k;
+
+	for (k = 0; k < ST_NR; k++)
+		out[k] = 0;
+	for (b = __atomic_load_n(&stat_blocks, __ATOMIC_ACQUIRE); b;
+	     b = b->next) {
+		u64 *chunk = __atomic_load_n(&b->chunk[cls / STAT_CHUNK],
+					     __ATOMIC_ACQUIRE);
+
+		if (!chunk)
+			continue;
+		for (k = 0; k < ST_NR; k++)
+			out[k] += __atomic_load_n(
+				&chunk[(cls % STAT_CHUNK) * ST_NR + k],
+				__ATOMIC_RELAXED);
+	}
+	for (k = 0; k < ST_NR; k++)
+		out[k] -= __atomic_load_n(&stat_base[cls][k], __ATOMIC_RELAXED);
+}
+
+void lockdep_reset_class_stats(void)
+{
+	u64 sum[ST_NR];
+	int cls, k;
+
+	pthread_mutex_lock(&stat_lock);
+	for (cls = 1; cls <= MAX_CLASSES; cls++) {
+		stat_sum(cls, sum);
+		for (k = 0; k < ST_NR; k++)
+			__atomic_store_n(&stat_base[cls][k],
+					 stat_base[cls][k] + sum[k],
+					 __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&stat_lock);
+}
+
+static void fill_stats(int cls, struct lockdep_class_stats *st)
+{
+	u64 sum[ST_NR];
+
+	stat_sum(cls, sum);
+	st->acquisitions_read += sum[ST_ACQ_READ];
+	st->acquisitions_write += sum[ST_ACQ_WRITE];
+	st->contentions_read += sum[ST_CON_READ];
+	st->contentions_write += sum[ST_CON_WRITE];
+}
+
+int lockdep_class_stats(const char *name, struct lockdep_class_stats *st)
+{
+	int cls, n = __atomic_load_n(&nr_classes, __ATOMIC_ACQUIRE);
+	bool found = false;
+
+	memset(st, 0, sizeof(*st));
+	for (cls = 1; cls <= n; cls++) {
+		if (strcmp(classes[cls].name, name))
+			continue;
+		if (!found) {
+			st->name = classes[cls].name;
+			st->kind = classes[cls].kind;
+		}
+		found = true;
+		fill_stats(cls, st);
+	}
+	return found ? 0 : -ENOENT;
+}
+
+bool lockdep_class_stats_next(unsigned int *pos,
+			      struct lockdep_class_stats *st)
+{
+	int cls = *pos + 1;
+
+	if (cls > __atomic_load_n(&nr_classes, __ATOMIC_ACQUIRE))
+		return false;
+	memset(st, 0, sizeof(*st));
+	st->name = classes[cls].name;
+	st->kind = classes[cls].kind;
+	fill_stats(cls, st);
+	*pos = cls;
+	return true;
+}
+
+void lock_contended(const struct lockdep_map *map, enum lock_usage usage)
+{
+	int cls;
+
+	if (!lockdep_enabled() || !map->key)
+		return;
+	cls = map_class(map);
+	if (cls)
+		stat_inc(cls, usage == LOCK_EXCL ? ST_CON_WRITE : ST_CON_READ);
 }
 
 /* --- printing helpers ------------------------------------------------------- */
@@ -750,6 +938,7 @@ void lock_acquired(struct lockdep_map *map, enum lock_usage usage,
 	cls = map_class(map);
 	if (!cls)
 		return;
+	stat_inc(cls, usage == LOCK_EXCL ? ST_ACQ_WRITE : ST_ACQ_READ);
 	/*
 	 * Another instance of the class on top of the stack, under a held
 	 * nest lock: one slot for all of them, with a reference count (the

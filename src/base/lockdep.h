@@ -172,6 +172,38 @@ const char *lockdep_state_name(void);
 /* Do not print reports to the log (they are still recorded). */
 void lockdep_set_quiet(bool quiet);
 
+/*
+ * Acquisition counts per class: every acquisition the validator sees (read:
+ * shared and recursive-read; write: exclusive; trylocks that succeed
+ * included) and every acquisition that had to wait for the lock
+ * (contention), since the process started or the last reset. Counted only
+ * while the validator is on.
+ */
+struct lockdep_class_stats {
+	const char *name;
+	enum lock_kind kind;
+	u64 acquisitions_read;
+	u64 acquisitions_write;
+	u64 contentions_read;
+	u64 contentions_write;
+};
+
+/*
+ * The counts of the class named @name (summed over every class of that name:
+ * one per initialisation site). Returns 0, or -ENOENT if there is none.
+ */
+int lockdep_class_stats(const char *name, struct lockdep_class_stats *st);
+/*
+ * Iterate over every class: start with *@pos = 0; each call fills @st with
+ * the next class and returns true, or returns false after the last one.
+ */
+bool lockdep_class_stats_next(unsigned int *pos,
+			      struct lockdep_class_stats *st);
+/* Start every count from zero again (lockdep_reset() does it too). */
+void lockdep_reset_class_stats(void);
+/* An acquisition of @map has to wait (the kernel's lock_contended()). */
+void lock_contended(const struct lockdep_map *map, enum lock_usage usage);
+
 /* Number of distinct classes and edges in the graph (for tests and stats). */
 unsigned int lockdep_nr_classes(void);
 unsigned int lockdep_nr_edges(void);

@@ -4,10 +4,12 @@
  * deadlock happens; recursion, bad unlocks, exits with locks held and failed
  * assertions are reported; correct orders stay silent.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "base/lock.h"
@@ -505,6 +507,117 @@ static void test_held_lock_stack_overflow(void **state)
 	nvcpus_destroy(v, MAX_HELD);
 }
 
+/* --- acquisition counts per class ---------------------------------------------- */
+
+static rwlock_t *stat_rw;
+
+static int stat_reader(void *arg)
+{
+	read_lock(stat_rw);	/* waits: the test holds it for write */
+	read_unlock(stat_rw);
+	return 0;
+}
+
+static int stat_writer(void *arg)
+{
+	write_lock(stat_rw);	/* waits: the test holds it for write */
+	write_unlock(stat_rw);
+	return 0;
+}
+
+static struct lockdep_class_stats stats_of(const char *name)
+{
+	struct lockdep_class_stats st;
+
+	assert_int_equal(lockdep_class_stats(name, &st), 0);
+	return st;
+}
+
+static void test_class_stats(void **state)
+{
+	struct lockdep_class_stats st;
+	struct vm vm;
+	struct task *t;
+	unsigned int pos = 0;
+	bool seen = false;
+	int i;
+
+	vm_init(&vm);
+	stat_rw = &vm.mmu_lock;
+	assert_int_equal(lockdep_class_stats("no such lock", &st), -ENOENT);
+	st = stats_of("&vm->mmu_lock");
+	assert_true(st.acquisitions_read == 0 && st.acquisitions_write == 0);
+	assert_true(st.contentions_read == 0 && st.contentions_write == 0);
+	assert_int_equal(st.kind, LOCK_KIND_RWLOCK);
+
+	for (i = 0; i < 3; i++) {
+		read_lock(&vm.mmu_lock);
+		read_unlock(&vm.mmu_lock);
+	}
+	write_lock(&vm.mmu_lock);
+	write_unlock(&vm.mmu_lock);
+	mutex_lock(&vm.lock);
+	assert_true(mutex_trylock(&vm.slots_lock));
+	assert_true(down_write_trylock(&vm.invalidate_lock));
+	up_write(&vm.invalidate_lock);
+	mutex_unlock(&vm.slots_lock);
+	mutex_unlock(&vm.lock);
+	st = stats_of("&vm->mmu_lock");
+	assert_int_equal(st.acquisitions_read, 3);
+	assert_int_equal(st.acquisitions_write, 1);
+	assert_int_equal(st.contentions_read + st.contentions_write, 0);
+	assert_int_equal(stats_of("&vm->slots_lock").acquisitions_write, 1);
+	assert_int_equal(stats_of("&vm->invalidate_lock").acquisitions_write,
+			 1);
+
+	/* Contention, from threads that are gone when the counts are read. */
+	write_lock(&vm.mmu_lock);
+	t = task_create("writer", stat_writer, NULL);
+	while (!rwlock_needbreak(&vm.mmu_lock))
+		usleep(1000);
+	write_unlock(&vm.mmu_lock);
+	assert_int_equal(task_join(t), 0);
+	write_lock(&vm.mmu_lock);
+	t = task_create("reader", stat_reader, NULL);
+	/* The reader counts its contention before it sleeps (bounded wait). */
+	for (i = 0; i < 10000 &&
+		    stats_of("&vm->mmu_lock").contentions_read == 0; i++)
+		usleep(1000);
+	write_unlock(&vm.mmu_lock);
+	assert_int_equal(task_join(t), 0);
+	st = stats_of("&vm->mmu_lock");
+	assert_int_equal(st.acquisitions_read, 4);
+	assert_int_equal(st.acquisitions_write, 4);
+	assert_int_equal(st.contentions_read, 1);
+	assert_int_equal(st.contentions_write, 1);
+
+	/* The iterator sees the same class with the same counts. */
+	while (lockdep_class_stats_next(&pos, &st)) {
+		if (strcmp(st.name, "&vm->mmu_lock"))
+			continue;
+		seen = true;
+		assert_int_equal(st.acquisitions_read, 4);
+		assert_int_equal(st.contentions_write, 1);
+	}
+	assert_true(seen);
+
+	/* Nothing is counted while the validator is off. */
+	lockdep_set_enabled(false);
+	read_lock(&vm.mmu_lock);
+	read_unlock(&vm.mmu_lock);
+	lockdep_set_enabled(true);
+	assert_int_equal(stats_of("&vm->mmu_lock").acquisitions_read, 4);
+
+	lockdep_reset_class_stats();
+	st = stats_of("&vm->mmu_lock");
+	assert_true(st.acquisitions_read == 0 && st.acquisitions_write == 0);
+	assert_true(st.contentions_read == 0 && st.contentions_write == 0);
+	read_lock(&vm.mmu_lock);
+	read_unlock(&vm.mmu_lock);
+	assert_int_equal(stats_of("&vm->mmu_lock").acquisitions_read, 1);
+	vm_destroy(&vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +634,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nest_lock_many_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nest_lock_not_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_lock_stack_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_class_stats, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
