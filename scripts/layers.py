@@ -89,6 +89,7 @@ DIR_VIEW = {
     'tests/vmm': 'test-vmm',
     'tests/scenario': 'tools',
     'tests/fuzz': 'test-fuzz',
+    'tests/reliability': 'public',
 }
 
 # Single files with a view of their own (tdxsim's additions to a layer).

@@ -47,8 +47,9 @@ int tdxsim_close(int fd);
 
 /*
  * fallocate(2) on a guest_memfd: mode FALLOC_FL_KEEP_SIZE allocates,
- * FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE frees (zapping private
- * mappings first).
+ * FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE frees (zapping the VM's
+ * mappings of the range first: private ones, and shared ones too for a
+ * file created with GUEST_MEMFD_FLAG_MMAP).
  */
 int tdxsim_fallocate(int fd, int mode, off_t offset, off_t len);
 

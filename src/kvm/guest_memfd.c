@@ -401,18 +401,28 @@ struct page *kvm_gmem_peek_folio(struct file *file, u64 index)
 
 /* ---- invalidation ---- */
 
+/*
+ * The mappings an invalidation of @inode's pages must zap. Pages of a file
+ * that can be mapped shared (GUEST_MEMFD_FLAG_MMAP: its slots are
+ * KVM_MEMSLOT_GMEM_ONLY, so shared faults map the file's pages too) may be
+ * in either root, as with the in-place conversion series, which derives
+ * the filter from the attributes in the range: zap both. Otherwise only
+ * the one kind the file backs.
+ */
 static enum kvm_gfn_range_filter gmem_attr_filter(struct gmem_inode *inode)
 {
 	if (inode->flags & GUEST_MEMFD_FLAG_INIT_SHARED)
 		return KVM_FILTER_SHARED;
+	if (inode->flags & GUEST_MEMFD_FLAG_MMAP)
+		return KVM_FILTER_SHARED | KVM_FILTER_PRIVATE;
 	return KVM_FILTER_PRIVATE;
 }
 
 /*
  * Unmap what @gmem's bindings map of page offsets [start, end): under
  * mmu_lock (write), begin an invalidation on the first binding that
- * overlaps, add each slot's gfn range and zap it with the PRIVATE filter
- * (SHARED for an INIT_SHARED inode). Invalidate lock held for write.
+ * overlaps, add each slot's gfn range and zap it with gmem_attr_filter()'s
+ * filter. Invalidate lock held for write.
  */
 static void kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
 				      u64 end)
