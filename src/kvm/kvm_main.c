@@ -642,6 +642,25 @@ static unsigned long attr_word_mask(gfn_t wbase, gfn_t start, gfn_t end)
 	return mask;
 }
 
+/*
+ * The next attribute bitmap at or after @gfn's node that covers gfns below
+ * @end, skipping empty parts of the tree (the kernel's xas_find()): a
+ * range of any size with no attributes costs one lookup, not a walk. Its
+ * first gfn goes to *@node_base; NULL if there is none.
+ */
+static unsigned long *attr_next_bitmap(struct kvm *kvm, gfn_t gfn, gfn_t end,
+				       gfn_t *node_base)
+{
+	u64 index = gfn / ATTR_BITS_PER_NODE;
+	unsigned long *bits;
+
+	bits = radix_next(&kvm->mem_attr_array, &index,
+			  DIV_ROUND_UP(end, ATTR_BITS_PER_NODE));
+	if (bits)
+		*node_base = index * ATTR_BITS_PER_NODE;
+	return bits;
+}
+
 /* Are all gfns in [start, end) private (@private) or all shared? */
 static bool attr_range_is(struct kvm *kvm, gfn_t start, gfn_t end,
 			  bool private)
@@ -650,15 +669,22 @@ static bool attr_range_is(struct kvm *kvm, gfn_t start, gfn_t end,
 
 	while (gfn < end) {
 		gfn_t node_base = ALIGN_DOWN(gfn, ATTR_BITS_PER_NODE);
-		gfn_t node_end = min(node_base + ATTR_BITS_PER_NODE, end);
-		unsigned long *bits = attr_bitmap(kvm, gfn, false);
+		gfn_t node_end;
+		unsigned long *bits;
 
-		if (!bits) {
-			if (private)
+		if (private) {
+			/* A missing bitmap is a shared node. */
+			bits = attr_bitmap(kvm, gfn, false);
+			if (!bits)
 				return false;
-			gfn = node_end;
-			continue;
+		} else {
+			/* Only the bitmaps present can hold a private gfn. */
+			bits = attr_next_bitmap(kvm, gfn, end, &node_base);
+			if (!bits)
+				return true;
+			gfn = max(gfn, node_base);
 		}
+		node_end = min(node_base + ATTR_BITS_PER_NODE, end);
 		for (; gfn < node_end; gfn = ALIGN_DOWN(gfn, 64) + 64) {
 			gfn_t wbase = ALIGN_DOWN(gfn, 64);
 			unsigned long mask = attr_word_mask(wbase, gfn, node_end);
@@ -706,13 +732,22 @@ static u64 attr_store(struct kvm *kvm, gfn_t start, gfn_t end, bool private)
 
 	while (gfn < end) {
 		gfn_t node_base = ALIGN_DOWN(gfn, ATTR_BITS_PER_NODE);
-		gfn_t node_end = min(node_base + ATTR_BITS_PER_NODE, end);
-		unsigned long *bits = attr_bitmap(kvm, gfn, private);
+		gfn_t node_end;
+		unsigned long *bits;
 
-		if (!bits) {
-			gfn = node_end;
-			continue;
+		if (private) {
+			/* Reserved by attr_reserve(). */
+			bits = attr_bitmap(kvm, gfn, true);
+			if (WARN_ON_ONCE(!bits))
+				break;
+		} else {
+			/* Clearing: only the bitmaps present have bits set. */
+			bits = attr_next_bitmap(kvm, gfn, end, &node_base);
+			if (!bits)
+				break;
+			gfn = max(gfn, node_base);
 		}
+		node_end = min(node_base + ATTR_BITS_PER_NODE, end);
 		for (; gfn < node_end; gfn = ALIGN_DOWN(gfn, 64) + 64) {
 			gfn_t wbase = ALIGN_DOWN(gfn, 64);
 			unsigned long mask = attr_word_mask(wbase, gfn, node_end);
