@@ -44,6 +44,14 @@
 /* Same exit, same GPA, nothing changing: after this many, it is a livelock. */
 #define TDX_LIVELOCK_EXITS	256
 
+/*
+ * TDH.MNG.CREATE and the HKID release (TDH.MNG.VPFLUSHDONE, the cache
+ * write-back, TDH.MNG.KEY.FREEID) take the module's global key tables and
+ * answer BUSY to each other: serialise them, as upstream does. KEY.CONFIG
+ * is not under it (upstream runs it per package with cpus_read_lock only).
+ */
+static struct mutex tdx_lock;
+
 static int tdx_level(int pg_level)
 {
 	return pg_level - 1;
@@ -483,8 +491,10 @@ static void tdx_mmu_release_hkid(struct kvm *kvm)
 				pr_err("kvm_tdx: TDH.VP.FLUSH failed: %s\n",
 				       tdx_status_name(err));
 		}
+		mutex_lock(&tdx_lock);
 		err = tdh_mng_vpflushdone(tdx_tdr_pa(kvm_tdx));
 		if (err) {
+			mutex_unlock(&tdx_lock);
 			pr_err("kvm_tdx: TDH.MNG.VPFLUSHDONE failed: %s; leaking the HKID\n",
 			       tdx_status_name(err));
 			return;
@@ -494,6 +504,7 @@ static void tdx_mmu_release_hkid(struct kvm *kvm)
 		} while ((err & TDX_SEAMCALL_STATUS_MASK) ==
 			 TDX_INTERRUPTED_RESUMABLE);
 		err = tdh_mng_key_freeid(tdx_tdr_pa(kvm_tdx));
+		mutex_unlock(&tdx_lock);
 		if (err) {
 			pr_err("kvm_tdx: TDH.MNG.KEY.FREEID failed: %s; leaking the HKID\n",
 			       tdx_status_name(err));
@@ -644,7 +655,9 @@ static int __tdx_td_init(struct kvm *kvm, struct td_params *td_params,
 			goto nomem;
 	}
 
+	mutex_lock(&tdx_lock);
 	err = tdh_mng_create(tdx_tdr_pa(kvm_tdx), hkid);
+	mutex_unlock(&tdx_lock);
 	if ((err & TDX_SEAMCALL_STATUS_MASK) == TDX_RND_NO_ENTROPY) {
 		ret = -EAGAIN;
 		goto free_pages;
@@ -1713,6 +1726,7 @@ int tdx_hardware_setup(void)
 		if (r && r != -EBUSY)
 			return r;
 	}
+	mutex_init(&tdx_lock);
 	kvm_x86_ops = (struct kvm_x86_ops){
 		.name = "kvm_intel_tdx",
 		.vm_init = tdx_vm_init,

@@ -410,7 +410,7 @@ const struct tdxsim_scenario scn_vp_init_busy = {
 	.summary = "a hole punch during KVM_TDX_INIT_VCPU: the zap path meets TDX_OPERAND_BUSY on the TDR and bugs the VM",
 	.before = "vp_init_lock=none,vp_init_version=1",
 	.upstream = "vp_init_lock=mmu_write,vp_init_version=1",
-	.default_seed = 44,
+	.default_seed = 50,
 	.run = vb_run,
 	.judge = vb_judge,
 	.pct_steps = 1100,
