@@ -2,15 +2,19 @@
 #
 # The README's two commands: `make demo` and `make check`. Both install what
 # is missing first (scripts/deps.sh), then build with Meson and Ninja.
+# `make install PREFIX=DIR` installs libtdxsim (shared and static), its
+# headers, tdxsim.pc, the tdxsim command and tdxsim(1) under DIR.
 
 BUILD       ?= build
 BUILD_ASAN  ?= build-asan
 BUILD_TSAN  ?= build-tsan
+PREFIX      ?= /usr/local
 MESON_TEST  := meson test --print-errorlogs --num-processes 2
 # ThreadSanitizer needs a low mmap entropy on recent kernels; run it without ASLR.
 NOASLR      := $(shell setarch -R true 2>/dev/null && echo 'setarch -R')
 
-.PHONY: all deps build demo check sanitize tsan bench clean format
+.PHONY: all deps build demo check install uninstall sanitize tsan bench clean \
+	format
 
 all: build
 
@@ -34,6 +38,20 @@ check: build
 	  tail -n 25 $(BUILD)/check.log; \
 	  scripts/test-summary.py $(BUILD)/meson-logs/testlog.json || rc=1; \
 	  exit $$rc
+
+# The prefix is the build's (meson configure); DESTDIR stages the install.
+install: build
+	@meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX)) > /dev/null
+	@ninja -C $(BUILD)
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(DESTDIR))
+	@libdir=$$(meson introspect $(BUILD) --buildoptions | python3 -c \
+	  'import json,sys; print({o["name"]: o["value"] for o in json.load(sys.stdin)}["libdir"])'); \
+	echo "installed under $(abspath $(PREFIX)); build against it with"; \
+	echo "  PKG_CONFIG_PATH=$(abspath $(PREFIX))/$$libdir/pkgconfig cc prog.c \$$(pkg-config --cflags --libs tdxsim)"; \
+	echo "and, unless the dynamic linker searches $(abspath $(PREFIX))/$$libdir, run with LD_LIBRARY_PATH set to it"
+
+uninstall:
+	ninja -C $(BUILD) uninstall
 
 $(BUILD_ASAN)/build.ninja:
 	@scripts/deps.sh

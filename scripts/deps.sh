@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(meson ninja-build pkg-config gcc clang python3 liburcu-dev libssl-dev
-      libcmocka-dev ovmf libclang-rt-14-dev)
+      libcmocka-dev ovmf binutils groff-base libclang-rt-14-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
