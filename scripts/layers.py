@@ -24,9 +24,10 @@ ALL = None
 SEAM_HOST_ABI = ['seamcall.h', 'tdx_args.h', 'tdx_module.h']
 # The guest side: TDCALLs only.
 SEAM_GUEST_ABI = ['tdcall.h', 'tdx_args.h']
-# Read-only diagnostics of the module (PAMT queries, pages owned): the
-# invariant checker and tdxsim's controls in src/kvm, and tests.
-SEAM_DIAG = ['diag.h']
+# Read-only diagnostics of the module (PAMT queries, pages owned) and
+# tdxsim's controls of it (fault injection): the invariant checker and
+# tdxsim's controls in src/kvm (tdxsim_*.c), and tests.
+SEAM_DIAG = ['diag.h', 'control.h']
 
 # view -> [(directory, headers or ALL)]
 VIEWS = {

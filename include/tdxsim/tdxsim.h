@@ -158,8 +158,10 @@ struct tdxsim_guest {
 
 /*
  * TDXSIM_INJECT_FAULT: make the @nth call (1 = the next one) of SEAMCALL
- * leaf @leaf on this VM, counted from this request, return @status instead
- * of calling the module. At most 16 injections are pending per VM.
+ * leaf @leaf on this VM's TD, counted from this request, answer @status:
+ * the module answers it in place of the leaf and counts it in the TD's
+ * statistics like any answer. At most 16 injections are pending per VM.
+ * A TDX VM only, once KVM_TDX_INIT_VM made its TD (else EINVAL).
  */
 struct tdxsim_inject_fault {
 	__tdxsim_u32 leaf;	/* SEAMCALL leaf number (< 128) */

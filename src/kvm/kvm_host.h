@@ -138,23 +138,6 @@ struct kvm_vm_stat {
 	struct counter vendor[TDXSIM_NR_VENDOR_STATS];
 };
 
-/* ---- TDXSIM_INJECT_FAULT ---- */
-#define KVM_INJECT_MAX		16
-#define KVM_INJECT_NR_LEAVES	128
-
-struct kvm_injected_fault {
-	u32 leaf;
-	u64 call;	/* the leaf's call number (1-based) that fails */
-	u64 status;
-};
-
-struct kvm_fault_injection {
-	spinlock_t lock;
-	int nr;		/* pending entries (READ_ONCE for the fast path) */
-	struct kvm_injected_fault e[KVM_INJECT_MAX];
-	u64 calls[KVM_INJECT_NR_LEAVES];	/* calls per leaf so far */
-};
-
 /* ---- the VM ---- */
 struct kvm {
 	struct mutex lock;		/* "&kvm->lock" */
@@ -200,7 +183,6 @@ struct kvm {
 	 */
 	struct tdxsim_design design;
 	bool design_frozen;
-	struct kvm_fault_injection inject;
 	struct kvm_vm_stat stat;
 };
 
@@ -533,13 +515,6 @@ void kvm_prepare_memory_fault_exit(struct kvm_vcpu *vcpu, gpa_t gpa,
 void kvm_release_page_clean(struct page *page);
 void kvm_release_faultin_page(struct kvm *kvm, struct page *page, bool unused,
 			      bool dirty);
-
-/* ---- fault injection (the vendor's SEAMCALL wrappers consume it) ---- */
-/*
- * Count a call of SEAMCALL @leaf on @kvm; if an injected failure targets
- * this call, return true and its status in *@status.
- */
-bool kvm_inject_fault_consume(struct kvm *kvm, u32 leaf, u64 *status);
 
 /* ---- stats helpers ---- */
 #define kvm_stat_inc(kvm, field)	counter_inc(&(kvm)->stat.field)

@@ -30,7 +30,6 @@ int kvm_create_vm(unsigned long type, struct kvm **kvmp)
 	mutex_init(&kvm->slots_lock);
 	rwlock_init(&kvm->mmu_lock);
 	init_srcu_struct(&kvm->srcu);
-	spin_lock_init(&kvm->inject.lock);
 	init_waitqueue_head(&kvm->vcpu_mode_wq);
 	atomic_set(&kvm->users_count, 1);
 	kvm->mm = current_mm();
@@ -54,7 +53,6 @@ out_free:
 	free(kvm->vcpus);
 	free(kvm->memslots);
 	destroy_waitqueue_head(&kvm->vcpu_mode_wq);
-	spin_lock_destroy(&kvm->inject.lock);
 	cleanup_srcu_struct(&kvm->srcu);
 	rwlock_destroy(&kvm->mmu_lock);
 	mutex_destroy(&kvm->slots_lock);
@@ -103,7 +101,6 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	kvm_free_attr_bitmaps(kvm);
 	free(kvm->vcpus);
 	destroy_waitqueue_head(&kvm->vcpu_mode_wq);
-	spin_lock_destroy(&kvm->inject.lock);
 	cleanup_srcu_struct(&kvm->srcu);
 	rwlock_destroy(&kvm->mmu_lock);
 	mutex_destroy(&kvm->slots_lock);
@@ -974,7 +971,7 @@ bool kvm_mmu_unmap_gfn_range(struct kvm *kvm, struct kvm_gfn_range *range)
 	return kvm_unmap_gfn_range(kvm, range);
 }
 
-/* ---- exits, pages, fault injection ---- */
+/* ---- exits, pages ---- */
 
 void kvm_prepare_memory_fault_exit(struct kvm_vcpu *vcpu, gpa_t gpa,
 				   gpa_t size, bool is_write, bool is_exec,
@@ -1002,56 +999,6 @@ void kvm_release_faultin_page(struct kvm *kvm, struct page *page, bool unused,
 			      bool dirty)
 {
 	kvm_release_page_clean(page);
-}
-
-bool kvm_inject_fault_consume(struct kvm *kvm, u32 leaf, u64 *status)
-{
-	struct kvm_fault_injection *inj = &kvm->inject;
-	bool hit = false;
-	u64 call;
-	int i;
-
-	if (leaf >= KVM_INJECT_NR_LEAVES)
-		return false;
-	call = __atomic_add_fetch(&inj->calls[leaf], 1, __ATOMIC_SEQ_CST);
-	if (!READ_ONCE(inj->nr))
-		return false;
-
-	spin_lock(&inj->lock);
-	for (i = 0; i < inj->nr; i++) {
-		if (inj->e[i].leaf != leaf || inj->e[i].call != call)
-			continue;
-		*status = inj->e[i].status;
-		inj->e[i] = inj->e[inj->nr - 1];
-		WRITE_ONCE(inj->nr, inj->nr - 1);
-		hit = true;
-		break;
-	}
-	spin_unlock(&inj->lock);
-	return hit;
-}
-
-static int kvm_vm_ioctl_inject_fault(struct kvm *kvm,
-				     const struct tdxsim_inject_fault *f)
-{
-	struct kvm_fault_injection *inj = &kvm->inject;
-	int r = 0;
-
-	if (f->leaf >= KVM_INJECT_NR_LEAVES || !f->nth || !f->status)
-		return -EINVAL;
-	spin_lock(&inj->lock);
-	if (inj->nr >= KVM_INJECT_MAX) {
-		r = -ENOSPC;
-	} else {
-		inj->e[inj->nr].leaf = f->leaf;
-		inj->e[inj->nr].call = __atomic_load_n(&inj->calls[f->leaf],
-						       __ATOMIC_SEQ_CST) +
-				       f->nth;
-		inj->e[inj->nr].status = f->status;
-		WRITE_ONCE(inj->nr, inj->nr + 1);
-	}
-	spin_unlock(&inj->lock);
-	return r;
 }
 
 /* ---- vCPUs ---- */
@@ -1294,13 +1241,6 @@ static long kvm_vm_ioctl(struct file *file, unsigned long ioctl,
 		return -EIO;
 
 	switch (ioctl) {
-	case TDXSIM_INJECT_FAULT: {
-		struct tdxsim_inject_fault f;
-
-		if (copy_from_user(&f, argp, sizeof(f)))
-			return -EFAULT;
-		return kvm_vm_ioctl_inject_fault(kvm, &f);
-	}
 	case KVM_CREATE_VCPU:
 		return kvm_vm_ioctl_create_vcpu(kvm, arg);
 	case KVM_SET_USER_MEMORY_REGION2:

@@ -62,16 +62,7 @@ static gpa_t gfn_to_gpa(gfn_t gfn)
 	return gfn << PAGE_SHIFT;
 }
 
-/* --- SEAMCALLs: fault injection and failure reports ------------------------------------------ */
-
-/* A SEAMCALL that TDXSIM_INJECT_FAULT may replace by a given status. */
-#define TDH(kvm, leaf, call)						\
-	({								\
-		u64 __st;						\
-		if (!kvm_inject_fault_consume((kvm), (leaf), &__st))	\
-			__st = (call);					\
-		__st;							\
-	})
+/* --- SEAMCALLs: failure reports --------------------------------------------------------------- */
 
 static void tdx_seamcall_failed(struct kvm *kvm, const char *fn, u64 err,
 				u64 e1, u64 e2)
@@ -161,8 +152,7 @@ static void tdx_track(struct kvm *kvm)
 	if (kvm_tdx->state != TD_STATE_RUNNABLE)
 		return;
 	lockdep_assert_held_write(&kvm->mmu_lock);
-	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_TRACK,
-				       tdh_mem_track(tdx_tdr_pa(kvm_tdx))));
+	err = tdh_do_no_vcpus(kvm, tdh_mem_track(tdx_tdr_pa(kvm_tdx)));
 	TDX_BUG_ON(err, TDH_MEM_TRACK, kvm);
 	kvm_make_all_cpus_request(kvm, KVM_REQ_OUTSIDE_GUEST_MODE);
 }
@@ -178,10 +168,9 @@ static int tdx_sept_link_private_spt(struct kvm *kvm, gfn_t gfn,
 
 	if (KVM_BUG_ON(!page, kvm))
 		return -EIO;
-	err = TDH(kvm, TDH_MEM_SEPT_ADD,
-		  tdh_mem_sept_add(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
-				   tdx_level(level), page_to_phys(page),
-				   &entry, &level_state));
+	err = tdh_mem_sept_add(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
+			       tdx_level(level), page_to_phys(page),
+			       &entry, &level_state);
 	if (unlikely(tdx_operand_busy(err))) {
 		tdx_stat_inc(kvm, TDX_STAT_HOOK_BUSY);
 		return -EBUSY;
@@ -225,10 +214,9 @@ static int tdx_mem_page_aug(struct kvm *kvm, gfn_t gfn, enum pg_level level,
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	u64 err, entry = 0, level_state = 0;
 
-	err = TDH(kvm, TDH_MEM_PAGE_AUG,
-		  tdh_mem_page_aug(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
-				   tdx_level(level), pfn << PAGE_SHIFT,
-				   &entry, &level_state));
+	err = tdh_mem_page_aug(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
+			       tdx_level(level), pfn << PAGE_SHIFT,
+			       &entry, &level_state);
 	if (unlikely(tdx_operand_busy(err))) {
 		tdx_stat_inc(kvm, TDX_STAT_HOOK_BUSY);
 		return -EBUSY;
@@ -250,11 +238,10 @@ static int tdx_mem_page_add(struct kvm *kvm, gfn_t gfn, enum pg_level level,
 	if (KVM_BUG_ON(kvm->arch.pre_fault_allowed || !kvm_tdx->page_add_src,
 		       kvm))
 		return -EIO;
-	err = TDH(kvm, TDH_MEM_PAGE_ADD,
-		  tdh_mem_page_add(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
-				   pfn << PAGE_SHIFT,
-				   page_to_phys(kvm_tdx->page_add_src),
-				   &entry, &level_state));
+	err = tdh_mem_page_add(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
+			       pfn << PAGE_SHIFT,
+			       page_to_phys(kvm_tdx->page_add_src),
+			       &entry, &level_state);
 	if (unlikely(tdx_operand_busy(err)))
 		return -EBUSY;
 	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_ADD, entry, level_state, kvm))
@@ -333,11 +320,9 @@ static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
 	if (KVM_BUG_ON(level > PG_LEVEL_2M, kvm))
 		return;
 
-	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_RANGE_BLOCK,
-				       tdh_mem_range_block(tdr, gpa,
-							   tdx_level(level),
-							   &entry,
-							   &level_state)));
+	err = tdh_do_no_vcpus(kvm, tdh_mem_range_block(tdr, gpa,
+						       tdx_level(level),
+						       &entry, &level_state));
 	if (err && tdx_is_sept_zap_err_due_to_premap(kvm_tdx, err, entry,
 						      level)) {
 		if (!KVM_BUG_ON(!atomic64_read(&kvm_tdx->nr_premapped), kvm))
@@ -356,20 +341,17 @@ static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
 	 */
 	tdx_track(kvm);
 
-	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_PAGE_REMOVE,
-				       tdh_mem_page_remove(tdr, gpa,
-							   tdx_level(level),
-							   &entry,
-							   &level_state)));
+	err = tdh_do_no_vcpus(kvm, tdh_mem_page_remove(tdr, gpa,
+						       tdx_level(level),
+						       &entry, &level_state));
 	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_REMOVE, entry, level_state, kvm))
 		return;
 
 	for (i = 0; i < KVM_PAGES_PER_HPAGE(level); i++) {
 		struct page *page = pfn_to_page(pfn + i);
 
-		err = TDH(kvm, TDH_PHYMEM_PAGE_WBINVD,
-			  tdh_phymem_page_wbinvd_hkid(kvm_tdx->hkid,
-						      page_to_phys(page)));
+		err = tdh_phymem_page_wbinvd_hkid(kvm_tdx->hkid,
+						  page_to_phys(page));
 		if (TDX_BUG_ON(err, TDH_PHYMEM_PAGE_WBINVD, kvm))
 			return;
 		tdx_quirk_reset_page(page);
@@ -840,7 +822,7 @@ static int tdx_td_finalize(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 	if (atomic64_read(&kvm_tdx->nr_premapped))
 		return -EINVAL;
 
-	err = TDH(kvm, TDH_MR_FINALIZE, tdh_mr_finalize(tdx_tdr_pa(kvm_tdx)));
+	err = tdh_mr_finalize(tdx_tdr_pa(kvm_tdx));
 	cmd->hw_error = err;
 	if (tdx_operand_busy(err))
 		return -EBUSY;
@@ -993,12 +975,10 @@ static int tdx_td_vcpu_init(struct kvm_vcpu *vcpu, u64 vcpu_rcx)
 	if (READ_ONCE(kvm->design.vp_init_lock) ==
 	    TDXSIM_VP_INIT_LOCK_MMU_WRITE) {
 		write_lock(&kvm->mmu_lock);
-		err = TDH(kvm, TDH_VP_INIT,
-			  seamcall(TDX_LEAF_VERSION(TDH_VP_INIT, ver), &args));
+		err = seamcall(TDX_LEAF_VERSION(TDH_VP_INIT, ver), &args);
 		write_unlock(&kvm->mmu_lock);
 	} else {
-		err = TDH(kvm, TDH_VP_INIT,
-			  seamcall(TDX_LEAF_VERSION(TDH_VP_INIT, ver), &args));
+		err = seamcall(TDX_LEAF_VERSION(TDH_VP_INIT, ver), &args);
 	}
 	if (TDX_BUG_ON(err, TDH_VP_INIT, kvm))
 		return -EIO;
@@ -1025,9 +1005,8 @@ static int tdx_measure_page(struct kvm *kvm, gpa_t gpa)
 	int i;
 
 	for (i = 0; i < (int)PAGE_SIZE; i += TDX_EXTENDMR_CHUNKSIZE) {
-		err = TDH(kvm, TDH_MR_EXTEND,
-			  tdh_mr_extend(tdx_tdr_pa(kvm_tdx), gpa + i, &entry,
-					&level_state));
+		err = tdh_mr_extend(tdx_tdr_pa(kvm_tdx), gpa + i, &entry,
+				    &level_state);
 		if (TDX_BUG_ON_2(err, TDH_MR_EXTEND, entry, level_state, kvm))
 			return -EIO;
 		tdx_stat_inc(kvm, TDX_STAT_MR_EXTEND);
@@ -1042,10 +1021,8 @@ static int tdx_add_premapped(struct kvm *kvm, gpa_t gpa, kvm_pfn_t pfn,
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	u64 err, entry = 0, level_state = 0;
 
-	err = TDH(kvm, TDH_MEM_PAGE_ADD,
-		  tdh_mem_page_add(tdx_tdr_pa(kvm_tdx), gpa, pfn << PAGE_SHIFT,
-				   page_to_phys(src_page), &entry,
-				   &level_state));
+	err = tdh_mem_page_add(tdx_tdr_pa(kvm_tdx), gpa, pfn << PAGE_SHIFT,
+			       page_to_phys(src_page), &entry, &level_state);
 	if (tdx_operand_busy(err))
 		return -EBUSY;
 	/*
@@ -1672,8 +1649,7 @@ static int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 		args = tdx->vp_enter_args;
 		memset(&tdx->vp_enter_args, 0, sizeof(tdx->vp_enter_args));
 		tdx_stat_inc(kvm, TDX_STAT_VP_ENTER);
-		ret = TDH(kvm, TDH_VP_ENTER,
-			  tdh_vp_enter(page_to_phys(tdx->tdvpr_page), &args));
+		ret = tdh_vp_enter(page_to_phys(tdx->tdvpr_page), &args);
 		kvm_vcpu_exit_guest_mode(vcpu);
 
 		r = tdx_handle_exit(vcpu, ret, &args);
@@ -1694,21 +1670,17 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 	lockdep_assert_held_write(&kvm->mmu_lock);
 	if (KVM_BUG_ON(!external_spt || level != PG_LEVEL_2M, kvm))
 		return -EIO;
-	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_RANGE_BLOCK,
-				       tdh_mem_range_block(tdr, gpa,
-							   tdx_level(level),
-							   &entry,
-							   &level_state)));
+	err = tdh_do_no_vcpus(kvm, tdh_mem_range_block(tdr, gpa,
+						       tdx_level(level),
+						       &entry, &level_state));
 	if (TDX_BUG_ON_2(err, TDH_MEM_RANGE_BLOCK, entry, level_state, kvm))
 		return -EIO;
 	/* Go on even if bugged: a BLOCKed 2M leaf must not be left behind. */
 	tdx_track(kvm);
-	err = tdh_do_no_vcpus(kvm, TDH(kvm, TDH_MEM_PAGE_DEMOTE,
-				       tdh_mem_page_demote(tdr, gpa,
-							   tdx_level(level),
-							   page_to_phys(virt_to_page(external_spt)),
-							   &entry,
-							   &level_state)));
+	err = tdh_do_no_vcpus(kvm, tdh_mem_page_demote(tdr, gpa,
+						       tdx_level(level),
+						       page_to_phys(virt_to_page(external_spt)),
+						       &entry, &level_state));
 	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_DEMOTE, entry, level_state, kvm))
 		return -EIO;
 	tdx_stat_inc(kvm, TDX_STAT_SPLITS);

@@ -206,9 +206,6 @@ long tdxsim_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
 			return -EFAULT;
 		return tdxsim_vm_set_design(kvm, &d);
 	}
-	case TDXSIM_INJECT_FAULT:
-		/* Still kvm_main.c's (it moves into the module). */
-		return -ENOIOCTLCMD;
 	default:
 		/* The vendor's own controls. */
 		if (!kvm_vm_uses_vendor(kvm) || !kvm_x86_ops.tdxsim_vm_ioctl)

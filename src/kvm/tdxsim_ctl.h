@@ -37,7 +37,8 @@ long tdxsim_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
 
 /*
  * The TDX vendor's controls (TDXSIM_GET_MRTD, TDXSIM_GET_TD_STATS,
- * TDXSIM_CHECK_INVARIANTS): kvm_x86_ops.tdxsim_vm_ioctl of tdx.c.
+ * TDXSIM_CHECK_INVARIANTS, TDXSIM_INJECT_FAULT):
+ * kvm_x86_ops.tdxsim_vm_ioctl of tdx.c.
  */
 long tdxsim_tdx_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp);
 

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * tdxsim's addition: the TDX vendor's own controls (TDXSIM_GET_MRTD,
- * TDXSIM_GET_TD_STATS, TDXSIM_CHECK_INVARIANTS), reached through
- * kvm_x86_ops.tdxsim_vm_ioctl. The kernel has none of them: a TD's MRTD is
- * for an attestation flow to read, the module's per-TD counters and the
- * cross-check of KVM's mirror root against the module's S-EPT are what
- * tdxsim's users judge a run by. They read the module's state (its
- * counters, PAMT ownership), which is why they live here, in a file that
- * may see the module's diagnostics, and not in tdx.c.
+ * TDXSIM_GET_TD_STATS, TDXSIM_CHECK_INVARIANTS, TDXSIM_INJECT_FAULT),
+ * reached through kvm_x86_ops.tdxsim_vm_ioctl. The kernel has none of them:
+ * a TD's MRTD is for an attestation flow to read, the module's per-TD
+ * counters and the cross-check of KVM's mirror root against the module's
+ * S-EPT are what tdxsim's users judge a run by, and an injected SEAMCALL
+ * failure is how tests reach KVM's error paths. They read or steer the
+ * module's state (its counters, PAMT ownership, its fault injection),
+ * which is why they live here, in a file that may see the module's
+ * diagnostics and controls, and not in tdx.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "kvm/kvm_host.h"
 #include "kvm/tdx.h"
 #include "kvm/tdxsim_ctl.h"
+#include "seam/control.h"
 #include "seam/seamcall.h"
 
 static long tdxsim_tdx_get_mrtd(struct kvm *kvm, void *argp)
@@ -94,6 +97,31 @@ static long tdxsim_tdx_check_invariants(struct kvm *kvm, void *argp)
 	return copy_to_user(argp, &check, sizeof(check)) ? -EFAULT : 0;
 }
 
+/*
+ * TDXSIM_INJECT_FAULT: the module's fault injection does the work (it
+ * answers the chosen call in its dispatcher and counts it); here the
+ * request is checked and the VM's TD named. No TD yet: -EINVAL.
+ */
+static long tdxsim_tdx_inject_fault(struct kvm *kvm, void *argp)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct tdxsim_inject_fault f;
+	int r;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	if (f.leaf >= TDX_INJECT_NR_LEAVES || !f.nth || !f.status)
+		return -EINVAL;
+	if (!kvm_tdx->td_created || !kvm_tdx->tdr_page)
+		return -EINVAL;
+	r = tdx_module_inject_fault(tdx_tdr_pa(kvm_tdx), f.leaf, f.nth,
+				    f.status);
+	return r == -ENOENT ? -EINVAL : r;
+}
+
+_Static_assert(TDX_INJECT_NR_LEAVES == 128,
+	       "struct tdxsim_inject_fault takes leaves 0..127");
+
 long tdxsim_tdx_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp)
 {
 	switch (ioctl) {
@@ -103,6 +131,8 @@ long tdxsim_tdx_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp)
 		return tdxsim_tdx_get_td_stats(kvm, argp);
 	case TDXSIM_CHECK_INVARIANTS:
 		return tdxsim_tdx_check_invariants(kvm, argp);
+	case TDXSIM_INJECT_FAULT:
+		return tdxsim_tdx_inject_fault(kvm, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -9,6 +9,7 @@
 
 #include "base/atomic.h"
 #include "ulib/compiler.h"
+#include "seam/control.h"
 #include "seam/seamcall.h"
 #include "seam/tdcall.h"
 
@@ -248,6 +249,18 @@ enum vcpu_state {
 
 struct tdx_vcpu;
 
+/*
+ * One fault-injection request (inject.c): a single word, so the dispatcher
+ * counts and consumes it with a compare-and-swap, no lock: bits 31:0 the
+ * calls still to come (the request fires on the call that takes it to 0),
+ * 38:32 the leaf, 47:46 the state, 63:48 a generation that changes each
+ * time the slot is freed. @status is written before the word is armed.
+ */
+struct inject_slot {
+	u64 word;
+	u64 status;
+};
+
 struct tdx_td {
 	u64 tdr_pa;
 	u16 hkid;
@@ -281,6 +294,8 @@ struct tdx_td {
 	u64 chldcnt;
 	struct tdx_vcpu *vcpus;		/* lock-free push list */
 	struct tdx_td_stats stats;
+	/* TDX_INJECT_MAX fault-injection requests (control.h). */
+	struct inject_slot inject[TDX_INJECT_MAX];
 	struct tdx_td *next;		/* all TDs ever created */
 };
 
@@ -389,6 +404,25 @@ bool td_is_tlb_tracked(struct tdx_td *td, u64 bepoch);
 bool td_tracking_required(struct tdx_td *td);
 /* Add @n to the TD's owned-page count (atomic). */
 void td_add_children(struct tdx_td *td, s64 n);
+/* The TD whose TDR is at @tdr_pa, the vCPU at @tdvpr_pa, or NULL (no lock). */
+struct tdx_td *td_lookup(u64 tdr_pa);
+struct tdx_vcpu *vcpu_lookup(u64 tdvpr_pa);
+/* The TD holding private HKID @hkid in the KOT, or NULL (no lock). */
+struct tdx_td *kot_lookup(u64 hkid);
+
+/* ---------------------------------------------------------------------- */
+/* Fault injection (inject.c).                                             */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Count call @c against the pending requests of its TD; true if one fires,
+ * with the answer in *@status (and c->td, c->vcpu set for the stats).
+ */
+bool inject_consume(struct seam_call *c, u64 *status);
+/* Drop the TD's pending requests (its TDR is reclaimed). */
+void inject_drop(struct tdx_td *td);
+/* Forget every request (module bring-up and exit). */
+void inject_reset(void);
 
 /* ---------------------------------------------------------------------- */
 /* S-EPT walk and leaves (sept.c).                                         */

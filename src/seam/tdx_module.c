@@ -191,7 +191,7 @@ void td_add_children(struct tdx_td *td, s64 n)
 	__atomic_fetch_add(&td->chldcnt, (u64)n, __ATOMIC_RELAXED);
 }
 
-static struct tdx_td *td_lookup(u64 tdr_pa)
+struct tdx_td *td_lookup(u64 tdr_pa)
 {
 	struct pamt_entry *e;
 
@@ -203,7 +203,7 @@ static struct tdx_td *td_lookup(u64 tdr_pa)
 	return (struct tdx_td *)(uintptr_t)READ_ONCE(e->aux);
 }
 
-static struct tdx_vcpu *vcpu_lookup(u64 tdvpr_pa)
+struct tdx_vcpu *vcpu_lookup(u64 tdvpr_pa)
 {
 	struct pamt_entry *e;
 
@@ -213,6 +213,13 @@ static struct tdx_vcpu *vcpu_lookup(u64 tdvpr_pa)
 	if (READ_ONCE(e->pt) != TDX_PT_TDVPR)
 		return NULL;
 	return (struct tdx_vcpu *)(uintptr_t)READ_ONCE(e->aux);
+}
+
+struct tdx_td *kot_lookup(u64 hkid)
+{
+	if (!hkid || hkid > TDX_MAX_HKIDS)
+		return NULL;
+	return __atomic_load_n(&kot[hkid], __ATOMIC_ACQUIRE);
 }
 
 /* Lock a new 4K page given in @opid exclusively and check it is free. */
@@ -268,7 +275,7 @@ static u64 seam_mng_create(struct seam_call *c)
 	td->pwl = 3;
 	td->gpaw = 48;
 	td->shared_mask = BIT_ULL(47);
-	kot[hkid] = td;
+	__atomic_store_n(&kot[hkid], td, __ATOMIC_RELEASE);
 	mktme_zero(mktme_global_key, tdr_pa, PAGE_SIZE);
 	pamt_set(tdr_pa >> PAGE_SHIFT, 0, TDX_PT_TDR, tdr_pa, (uintptr_t)td);
 	td->next = __atomic_load_n(&all_tds, __ATOMIC_RELAXED);
@@ -520,7 +527,7 @@ static u64 seam_mng_key_freeid(struct seam_call *c)
 	}
 	sched_point_named("tdh_mng_key_freeid");
 	if (kot[td->hkid] == td)
-		kot[td->hkid] = NULL;
+		__atomic_store_n(&kot[td->hkid], NULL, __ATOMIC_RELEASE);
 	WRITE_ONCE(td->lifecycle, TD_TEARDOWN);
 	sharex_release_excl(&kot_lock);
 out:
@@ -837,6 +844,7 @@ static u64 seam_phymem_page_reclaim(struct seam_call *c)
 		} else {
 			sched_point_named("tdh_phymem_page_reclaim");
 			mrtd_free(td);
+			inject_drop(td);
 			WRITE_ONCE(td->dead, true);
 			pamt_set(pfn, 0, TDX_PT_NDA, 0, 0);
 		}
@@ -958,7 +966,8 @@ u64 seamcall(u64 leaf_and_version, struct tdx_module_args *args)
 		return TDX_SYS_NOT_READY;
 
 	sched_point_named("seamcall");
-	ret = leaf_table[c.leaf].fn(&c);
+	if (!inject_consume(&c, &ret))
+		ret = leaf_table[c.leaf].fn(&c);
 	stats_account_call(&c, ret);
 	sched_point_named("seamcall_exit");
 	return ret;
@@ -1000,6 +1009,7 @@ int tdx_module_init(const struct tdx_module_config *cfg)
 	kot_lock.v = 0;
 	keyid_bitmap = 0;
 	all_tds = NULL;
+	inject_reset();
 	__atomic_store_n(&module_ready, true, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -1023,6 +1033,7 @@ void tdx_module_exit(void)
 	}
 	all_tds = NULL;
 	memset(kot, 0, sizeof(kot));
+	inject_reset();
 	pamt_exit();
 }
 

@@ -316,46 +316,6 @@ static void test_design_controls(void **state)
 	assert_int_equal(tdxsim_close(vm), 0);
 }
 
-static void test_inject_fault(void **state)
-{
-	int vm = vm_create_tdx();
-	struct kvm *kvm = vm_kvm(vm);
-	struct tdxsim_inject_fault f = { .leaf = 25, .nth = 3,
-					 .status = 0x8000020000000000ULL };
-	u64 status = 0;
-	int i;
-
-	/* Two calls before the injection do not count towards it. */
-	assert_false(kvm_inject_fault_consume(kvm, 25, &status));
-	assert_false(kvm_inject_fault_consume(kvm, 25, &status));
-	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_INJECT_FAULT, &f), 0);
-	assert_false(kvm_inject_fault_consume(kvm, 25, &status));
-	assert_false(kvm_inject_fault_consume(kvm, 24, &status));
-	assert_false(kvm_inject_fault_consume(kvm, 25, &status));
-	assert_true(kvm_inject_fault_consume(kvm, 25, &status));
-	assert_int_equal(status, f.status);
-	/* One-shot. */
-	assert_false(kvm_inject_fault_consume(kvm, 25, &status));
-
-	f.nth = 0;
-	assert_int_equal(sys_ret(tdxsim_ioctl(vm, TDXSIM_INJECT_FAULT, &f)),
-			 -EINVAL);
-	f.nth = 1;
-	f.leaf = 128;
-	assert_int_equal(sys_ret(tdxsim_ioctl(vm, TDXSIM_INJECT_FAULT, &f)),
-			 -EINVAL);
-	f.leaf = 1;
-	f.status = 0;
-	assert_int_equal(sys_ret(tdxsim_ioctl(vm, TDXSIM_INJECT_FAULT, &f)),
-			 -EINVAL);
-	f.status = 1;
-	for (i = 0; i < KVM_INJECT_MAX; i++)
-		assert_int_equal(tdxsim_ioctl(vm, TDXSIM_INJECT_FAULT, &f), 0);
-	assert_int_equal(sys_ret(tdxsim_ioctl(vm, TDXSIM_INJECT_FAULT, &f)),
-			 -ENOSPC);
-	assert_int_equal(tdxsim_close(vm), 0);
-}
-
 /* pre-fault hook: map 4K per call up to gpa 16K, then "no memslot". */
 static long prefault_4k_until_16k(struct kvm_vcpu *vcpu,
 				  struct kvm_pre_fault_memory *range)
@@ -622,8 +582,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_memory_encrypt_op_dispatch,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_design_controls,
-						kvm_test_setup, kvm_test_teardown),
-		cmocka_unit_test_setup_teardown(test_inject_fault,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_pre_fault_memory,
 						kvm_test_setup, kvm_test_teardown),

@@ -310,6 +310,46 @@ static void inject(struct td *td, u32 leaf, u32 nth, u64 status)
 	assert_int_equal(tdxsim_ioctl(td->vm, TDXSIM_INJECT_FAULT, &f), 0);
 }
 
+static int __inject(struct td *td, u32 leaf, u32 nth, u64 status)
+{
+	struct tdxsim_inject_fault f = { .leaf = leaf, .nth = nth,
+					 .status = status };
+
+	return tdxsim_ioctl(td->vm, TDXSIM_INJECT_FAULT, &f) < 0 ? -errno : 0;
+}
+
+/*
+ * TDXSIM_INJECT_FAULT's own errors: a VM without its TD yet, leaf >= 128,
+ * nth 0 or status 0 are EINVAL; the 17th pending request is ENOSPC.
+ */
+static void test_inject_fault_errors(void **state)
+{
+	struct td_opts o;
+	struct td td;
+	int i;
+
+	td_opts_init(&o);
+	o.vm_only = true;
+	o.program = small_program;
+	td_create(&td, &o);
+	assert_int_equal(__inject(&td, TDH_MEM_PAGE_AUG, 1, TDX_OPERAND_BUSY),
+			 -EINVAL);
+	td_create_rest(&td, &o);
+	assert_int_equal(__inject(&td, 128, 1, TDX_OPERAND_BUSY), -EINVAL);
+	assert_int_equal(__inject(&td, TDH_MEM_PAGE_AUG, 0, TDX_OPERAND_BUSY),
+			 -EINVAL);
+	assert_int_equal(__inject(&td, TDH_MEM_PAGE_AUG, 1, 0), -EINVAL);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(__inject(&td, 127, 1, TDX_OPERAND_BUSY), 0);
+	assert_int_equal(__inject(&td, TDH_MEM_PAGE_AUG, 1, TDX_OPERAND_BUSY),
+			 -ENOSPC);
+	/* None of them names a leaf the TD calls: it lives on. */
+	assert_int_equal(td_populate(&td, 0x800000, 2, true, 1), 0);
+	assert_int_equal(td_finalize(&td), 0);
+	run_ok(&td);
+	td_destroy(&td);
+}
+
 /*
  * A BUSY from an install hook (SEPT.ADD, AUG, PAGE.ADD) becomes a fault
  * retry; a BUSY in a zap's BLOCK, TRACK or REMOVE is retried once with the
@@ -318,6 +358,7 @@ static void inject(struct td *td, u32 leaf, u32 nth, u64 status)
 static void busy_retries(u32 populate)
 {
 	struct tdxsim_stats ks0, ks;
+	struct tdxsim_td_stats ms;
 	struct td_opts o;
 	struct td td;
 
@@ -328,7 +369,11 @@ static void busy_retries(u32 populate)
 	inject(&td, TDH_MEM_PAGE_ADD, 2, TDX_OPERAND_BUSY);
 	inject(&td, TDH_MEM_SEPT_ADD, 1, TDX_OPERAND_BUSY);
 	assert_int_equal(td_populate(&td, 0x800000, 2, true, 1), 0);
-	assert_int_equal(td_seamcalls(&td, TDH_MEM_PAGE_ADD), 2);
+	/* The module answers and counts the injected BUSY, then the retry. */
+	assert_int_equal(td_seamcalls(&td, TDH_MEM_PAGE_ADD), 3);
+	td_module_stats(&td, &ms);
+	assert_int_equal(ms.busy[TDH_MEM_PAGE_ADD], 1);
+	assert_int_equal(ms.busy[TDH_MEM_SEPT_ADD], 1);
 	assert_int_equal(td_finalize(&td), 0);
 	td_check(&td);
 
@@ -340,7 +385,10 @@ static void busy_retries(u32 populate)
 	assert_true(ks.fault_retries >= ks0.fault_retries + 2);
 	assert_int_equal(ks.vendor[TDX_STAT_HOOK_BUSY] -
 				 ks0.vendor[TDX_STAT_HOOK_BUSY], 2);
-	assert_int_equal(td_seamcalls(&td, TDH_MEM_PAGE_AUG), 16);
+	/* 16 AUGs mapped a page, one more answered the injected BUSY. */
+	assert_int_equal(td_seamcalls(&td, TDH_MEM_PAGE_AUG), 17);
+	td_module_stats(&td, &ms);
+	assert_int_equal(ms.busy[TDH_MEM_PAGE_AUG], 1);
 
 	/* Zaps: BUSY once each in BLOCK, TRACK, REMOVE; retried, no bug. */
 	inject(&td, TDH_MEM_RANGE_BLOCK, 1, TDX_OPERAND_BUSY);
@@ -579,6 +627,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vm_errors),
+		cmocka_unit_test(test_inject_fault_errors),
 		cmocka_unit_test(test_mem_region_errors_decoupled),
 		cmocka_unit_test(test_mem_region_errors_gmem),
 		cmocka_unit_test(test_mem_region_errors_map_pfn),
