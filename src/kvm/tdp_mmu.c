@@ -783,12 +783,21 @@ static int tdp_mmu_map_handle_target_level(struct kvm_vcpu *vcpu,
 		WARN_ON_ONCE(spte_to_pfn(iter->old_spte) != fault->pfn);
 		return RET_PF_SPURIOUS;
 	}
-	if (is_shadow_present_pte(iter->old_spte))
-		return RET_PF_RETRY;	/* a table appeared: walk again */
+	/*
+	 * A page table where a huge leaf is wanted. A mirror root never gets
+	 * here (disallowed_hugepage_adjust() maps one level lower, and a
+	 * table that appeared since is found by walking again); in a direct
+	 * root the huge leaf replaces the table, as upstream does: the
+	 * removed table is torn down by handle_changed_spte().
+	 */
+	if (is_shadow_present_pte(iter->old_spte) && is_mirror_sp(sp))
+		return RET_PF_RETRY;
 
 	new_spte = make_leaf_spte(fault->pfn, iter->level);
 	if (tdp_mmu_set_spte_atomic(kvm, iter, new_spte))
 		return RET_PF_RETRY;
+	if (is_shadow_present_pte(iter->old_spte))
+		kvm_flush_remote_tlbs(kvm);
 	return RET_PF_FIXED;
 }
 
