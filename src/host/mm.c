@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "base/page_alloc.h"
 #include "ulib/strbuf.h"
@@ -96,27 +98,132 @@ int mm_remove_vma(struct mm_struct *mm, unsigned long addr, size_t len)
 	return 0;
 }
 
+/*
+ * Is [p, p + n) outside the user address space (access_ok() fails)? NULL
+ * and the first page fault, so do the kernel half and wrapping ranges.
+ */
 static bool user_range_faults(const void *p, unsigned long n)
 {
 	unsigned long a = (unsigned long)p;
 
-	return a < MMAP_MIN_ADDR || a + n < a;
+	return a < MMAP_MIN_ADDR || a + n < a || a + n > TASK_SIZE_MAX;
+}
+
+/*
+ * Copy between a kernel buffer and plain process memory through the kernel
+ * (process_vm_readv/process_vm_writev on this process): an unmapped or
+ * protected user address is an error, never a fault of ours. Copies a page
+ * of the user side at most; returns the bytes copied.
+ */
+static unsigned long user_copy_plain(void *kbuf, unsigned long uaddr,
+				     unsigned long n, bool to_user)
+{
+	struct iovec local = { .iov_base = kbuf, .iov_len = n };
+	struct iovec remote = { .iov_base = (void *)uaddr, .iov_len = n };
+	ssize_t r;
+
+	do {
+		if (to_user)
+			r = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+		else
+			r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
+		/* No such system call here: the old, trusting copy. */
+		if (to_user)
+			memcpy((void *)uaddr, kbuf, n);
+		else
+			memcpy(kbuf, (const void *)uaddr, n);
+		return n;
+	}
+	return r < 0 ? 0 : (unsigned long)r;
+}
+
+/*
+ * The copy of a user page that is not plain memory: a page of one of
+ * tdxsim's own mappings (a guest_memfd mapping reserves address space the
+ * process may not touch) is reached through its fault handler, as the
+ * kernel's page fault would. Returns the bytes copied (0: -EFAULT).
+ */
+static unsigned long user_copy_vma(void *kbuf, unsigned long uaddr,
+				   unsigned long n, bool to_user)
+{
+	struct mm_struct *mm = current_mm();
+	struct vm_area_struct *vma;
+	struct page *page;
+	unsigned long done = 0;
+	int err = 0;
+	u8 *p;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, uaddr);
+	if (!vma || !(vma->vm_flags & (to_user ? VM_WRITE : VM_READ)))
+		goto out;
+	if (vma->vm_direct) {
+		p = (u8 *)vma->vm_direct + (uaddr - vma->vm_start);
+		if (to_user)
+			memcpy(p, kbuf, n);
+		else
+			memcpy(kbuf, p, n);
+		done = n;
+		goto out;
+	}
+	if (!vma->vm_ops || !vma->vm_ops->fault)
+		goto out;
+	page = vma->vm_ops->fault(vma, vma->vm_pgoff +
+				  (uaddr - vma->vm_start) / PAGE_SIZE, to_user,
+				  &err);
+	if (!page)
+		goto out;
+	p = (u8 *)page_address(page) + (uaddr & (PAGE_SIZE - 1));
+	if (to_user)
+		memcpy(p, kbuf, n);
+	else
+		memcpy(kbuf, p, n);
+	put_page(page);
+	done = n;
+out:
+	mmap_read_unlock(mm);
+	return done;
+}
+
+/* Page by page: plain memory first, tdxsim's mappings if that faults. */
+static unsigned long user_copy(void *kbuf, unsigned long uaddr,
+			       unsigned long n, bool to_user)
+{
+	unsigned long done = 0;
+
+	if (user_range_faults((void *)uaddr, n))
+		return 0;
+	while (done < n) {
+		unsigned long a = uaddr + done;
+		unsigned long len = min(n - done, PAGE_SIZE - (a & (PAGE_SIZE - 1)));
+		unsigned long c;
+
+		c = user_copy_plain((u8 *)kbuf + done, a, len, to_user);
+		if (c < len)
+			c += user_copy_vma((u8 *)kbuf + done + c, a + c, len - c,
+					   to_user);
+		done += c;
+		if (c < len)
+			break;
+	}
+	return done;
 }
 
 unsigned long copy_from_user(void *to, const void *from, unsigned long n)
 {
-	if (user_range_faults(from, n))
-		return n;
-	memcpy(to, from, n);
-	return 0;
+	unsigned long done = user_copy(to, (unsigned long)from, n, false);
+
+	/* What could not be read is zeroed, as the kernel does. */
+	if (done < n)
+		memset((u8 *)to + done, 0, n - done);
+	return n - done;
 }
 
 unsigned long copy_to_user(void *to, const void *from, unsigned long n)
 {
-	if (user_range_faults(to, n))
-		return n;
-	memcpy(to, from, n);
-	return 0;
+	return n - user_copy((void *)from, (unsigned long)to, n, true);
 }
 
 /* One page of GUP: fault it through its VMA or bounce plain memory. */
@@ -140,7 +247,12 @@ static struct page *gup_one(struct mm_struct *mm, unsigned long addr,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	memcpy(page_address(page), (void *)addr, PAGE_SIZE);
+	if (user_copy_plain(page_address(page), addr, PAGE_SIZE, false) !=
+	    PAGE_SIZE) {
+		__free_page(page);
+		*err = -EFAULT;
+		return NULL;
+	}
 	return page;
 }
 

@@ -6,9 +6,12 @@
  * get_user_pages_fast().
  *
  * Plain user memory (anything outside a tdxsim mapping) is the process's
- * own memory and is read directly. The simulator cannot validate a user
- * pointer, so it applies the one check it can make: addresses below 4096
- * fault (-EFAULT), which is what NULL-pointer mistakes hit.
+ * own memory. User copies reach it through the kernel
+ * (process_vm_readv/process_vm_writev on this process), so an unmapped or
+ * protected address is an -EFAULT, never a fault of the simulator; the
+ * kernel half (at or above TASK_SIZE_MAX) and the first page fault
+ * before any access. A page of a tdxsim mapping is reached through its
+ * fault handler, as a CPU access would.
  */
 #ifndef TDXSIM_HOST_MM_H
 #define TDXSIM_HOST_MM_H
@@ -85,7 +88,8 @@ int mm_remove_vma(struct mm_struct *mm, unsigned long addr, size_t len);
 
 /*
  * Copy to or from user memory. Return the number of bytes NOT copied (0 on
- * success), as the kernel's helpers do.
+ * success), as the kernel's helpers do; copy_from_user() zeroes the part of
+ * @to it could not fill.
  */
 unsigned long copy_from_user(void *to, const void *from, unsigned long n);
 unsigned long copy_to_user(void *to, const void *from, unsigned long n);
@@ -102,7 +106,8 @@ unsigned long copy_to_user(void *to, const void *from, unsigned long n);
  * lockdep. A page of a guest_memfd mapping goes through guest_memfd's fault
  * handler instead (and is returned with the folio reference).
  * Returns the number of pages pinned, or a negative errno (-EFAULT for an
- * address below 4096 or a guest_memfd page the host may not access).
+ * address outside the user space, an unmapped one, or a guest_memfd page
+ * the host may not access).
  */
 long get_user_pages_fast(unsigned long start, int nr_pages,
 			 unsigned int gup_flags, struct page **pages);
