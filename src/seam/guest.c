@@ -113,15 +113,34 @@ static void vmcall_exit(struct tdx_vcpu *v, const struct tdx_module_args *in,
 /* TDH.VP.ENTER                                                            */
 /* ---------------------------------------------------------------------- */
 
-/* Would a guest access to private @gpa still fault? (zero-step filter) */
-static bool gpa_would_fault(struct tdx_td *td, u64 gpa)
+/*
+ * Would a guest access to private @gpa still fault? (zero-step filter,
+ * §6.5: not if it translates, nor if it is a convertible #VE, i.e. a
+ * PENDING page of a TD without PENDING_VE_DISABLE.) If so, *@qual and
+ * *@eeq get the exit the access would take (§8.3): PENDING_EPT_VIOLATION
+ * for a PENDING page, so that KVM sees the unaccepted access; a plain EPT
+ * violation with the entry's RWX otherwise.
+ */
+static bool gpa_would_fault(struct tdx_td *td, u64 gpa, u64 *qual, u64 *eeq)
 {
 	struct sept_walk w;
 	enum sept_state s;
 
 	sept_walk(td, gpa, 0, &w);
 	s = sept_state_of(w.entry);
-	return !(sept_state_is_leaf(s) && sept_state_guest_accessible(s));
+	if (sept_state_is_leaf(s) && sept_state_guest_accessible(s))
+		return false;
+	if (s == SEPT_PENDING || s == SEPT_PENDING_EXPORTED_DIRTY) {
+		if (!td->pending_ve_disable)
+			return false;
+		*qual = EPT_VIOLATION_ACC_WRITE;
+		*eeq = TDX_EXT_EXIT_QUAL_TYPE_PENDING_EPT_VIOLATION;
+		return true;
+	}
+	*qual = EPT_VIOLATION_ACC_WRITE |
+		((w.entry & SEPT_RWX) << EPT_VIOLATION_PROT_SHIFT);
+	*eeq = TDX_EXT_EXIT_QUAL_TYPE_NONE;
+	return true;
 }
 
 u64 seam_vp_enter(struct seam_call *c)
@@ -132,6 +151,7 @@ u64 seam_vp_enter(struct seam_call *c)
 	const struct tdx_guest_ops *ops;
 	struct tdx_vcpu *v;
 	struct tdx_td *td;
+	u64 qual, eeq;
 	u32 zero = 0;
 	int i;
 
@@ -172,12 +192,11 @@ u64 seam_vp_enter(struct seam_call *c)
 		}
 		sched_point_named("tdh_vp_enter_zero_step");
 		for (i = 0; i < v->epf_n; i++) {
-			if (gpa_would_fault(td, v->epf_gpa[i])) {
+			if (gpa_would_fault(td, v->epf_gpa[i], &qual, &eeq)) {
 				sharex_release_excl(&td->sept_lock);
 				td_unlock_op_state(td);
 				v->progress = false;
-				ept_violation_exit(v, v->epf_gpa[i],
-						   EPT_VIOLATION_ACC_WRITE, 0,
+				ept_violation_exit(v, v->epf_gpa[i], qual, eeq,
 						   true);
 				goto exit;
 			}

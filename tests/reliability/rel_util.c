@@ -48,7 +48,10 @@ int rel_tdx_op(int fd, unsigned int id, unsigned int flags, void *data)
 	return tdxsim_ioctl(fd, KVM_MEMORY_ENCRYPT_OP, &cmd);
 }
 
-/* KVM_TDX_INIT_VM with GPAW 48 and XFAM x87 | SSE. */
+/* SEPT_VE_DISABLE: the TD attribute KVM lets a VMM set (what QEMU sets). */
+#define TDX_TD_ATTR_SEPT_VE_DISABLE	(1ULL << 28)
+
+/* KVM_TDX_INIT_VM with GPAW 48, SEPT_VE_DISABLE and XFAM x87 | SSE. */
 static int rel_init_vm(int vm)
 {
 	struct kvm_tdx_init_vm *init_vm;
@@ -56,6 +59,7 @@ static int rel_init_vm(int vm)
 
 	init_vm = calloc(1, sizeof(*init_vm) + sizeof(struct kvm_cpuid_entry2));
 	assert_non_null(init_vm);
+	init_vm->attributes = TDX_TD_ATTR_SEPT_VE_DISABLE;
 	init_vm->xfam = 0x3;
 	init_vm->cpuid.nent = 1;
 	init_vm->cpuid.entries[0].function = 0x80000008;
