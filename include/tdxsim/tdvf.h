@@ -87,9 +87,10 @@ struct tdxsim_tdvf_info {
 
 /*
  * Parse and validate @image (@size bytes). On success fill @out and return 0;
- * on failure return -EINVAL (-ENOMEM) and write one message naming what is
- * wrong to @err (@errlen bytes, may be 0). Accepts what QEMU accepts (types
- * 0..3) and checks every bound QEMU does not.
+ * on failure return -EINVAL (-ENOMEM), leave @out zeroed and write one
+ * message naming what is wrong to @err (@errlen bytes, may be 0; the message
+ * is cut to fit). Accepts what QEMU accepts (types 0..3) and checks every
+ * bound QEMU does not.
  */
 int tdxsim_tdvf_parse(const uint8_t *image, size_t size, struct tdxsim_tdvf_info *out,
 	       char *err, size_t errlen);

@@ -461,6 +461,7 @@ int tdxsim_tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
 		.err = err, .errlen = errlen,
 	};
 	u32 desc = 0, length, version, n, i;
+	enum tdxsim_tdvf_layout layout;
 	const u8 *d;
 	char guid[40];
 	u64 want;
@@ -478,7 +479,7 @@ int tdxsim_tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
 	if (size >= OVMF_FOOTER_GUID_OFF &&
 	    !memcmp(image + size - OVMF_FOOTER_GUID_OFF,
 		    tdxsim_tdvf_ovmf_table_footer_guid, TDXSIM_TDVF_GUID_SIZE)) {
-		out->layout = TDXSIM_TDVF_LAYOUT_OVMF_TABLE;
+		layout = TDXSIM_TDVF_LAYOUT_OVMF_TABLE;
 		ret = tdxsim_tdvf_find_ovmf_table(&p, &desc);
 		if (ret)
 			return ret;
@@ -489,7 +490,7 @@ int tdxsim_tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
 					 guid, desc);
 		}
 	} else {
-		out->layout = TDXSIM_TDVF_LAYOUT_TDSHIM_LEGACY;
+		layout = TDXSIM_TDVF_LAYOUT_TDSHIM_LEGACY;
 		ret = tdxsim_tdvf_find_tdshim_legacy(&p, &desc);
 		if (ret)
 			return ret;
@@ -525,6 +526,7 @@ int tdxsim_tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
 		return -ENOMEM;
 	}
 	out->image_size = size;
+	out->layout = layout;
 	out->descriptor_offset = desc;
 	out->length = length;
 	out->version = version;
