@@ -9,12 +9,14 @@ BUILD       ?= build
 BUILD_ASAN  ?= build-asan
 BUILD_TSAN  ?= build-tsan
 PREFIX      ?= /usr/local
+BUILD_FUZZ  ?= build-fuzz
+FUZZ_SECONDS ?= 60
 MESON_TEST  := meson test --print-errorlogs --num-processes 2
 # ThreadSanitizer needs a low mmap entropy on recent kernels; run it without ASLR.
 NOASLR      := $(shell setarch -R true 2>/dev/null && echo 'setarch -R')
 
-.PHONY: all deps build demo check install uninstall sanitize tsan bench clean \
-	format
+.PHONY: all deps build demo check install uninstall sanitize tsan fuzz bench \
+	clean format
 
 all: build
 
@@ -81,6 +83,18 @@ tsan: deps $(BUILD_TSAN)/build.ninja
 	  scripts/test-summary.py $(BUILD_TSAN)/meson-logs/testlog.json || rc=1; \
 	  exit $$rc
 
+# Coverage-guided fuzzing (libFuzzer, clang, ASan+UBSan) of the TDVF and the
+# guest-program parsers, FUZZ_SECONDS seconds each; fails on any crash or
+# failed check (tests/fuzz/README.md). Only the fuzz targets are built here.
+$(BUILD_FUZZ)/build.ninja:
+	@scripts/deps.sh
+	CC=clang meson setup $(BUILD_FUZZ) -Dfuzzing=true \
+	  -Dbuildtype=debugoptimized | tail -n 3
+
+fuzz: deps $(BUILD_FUZZ)/build.ninja
+	@ninja -C $(BUILD_FUZZ) tests/fuzz/fuzz_tdvf tests/fuzz/fuzz_program
+	@tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do \
 	  if [ -f "$$b" ] && [ -x "$$b" ]; then echo "== $$b"; "$$b" || exit 1; fi; \
@@ -90,4 +104,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_FUZZ)
