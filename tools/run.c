@@ -3,10 +3,12 @@
  * tdxsim run and tdxsim measure: launch a TD through the VMM and report.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -129,32 +131,104 @@ static int parse_compare(struct run_opts *o, const char *text)
 	return o->nr_compare >= 2 ? 0 : -EINVAL;
 }
 
+/* The most program text --guest reads (the largest example is 1 KiB). */
+#define GUEST_TEXT_MAX	(1U << 20)
+
+/*
+ * Read the guest program @path: a regular file or a pipe (/dev/stdin), at
+ * most GUEST_TEXT_MAX bytes of text without NUL bytes. A FIFO is opened
+ * without blocking; a directory, a device such as /dev/zero or a larger
+ * file is refused with a message in @err, before or while reading.
+ */
 static char *read_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	size_t len = 0;
+	struct stat st;
+	char *buf, *nul;
+	ssize_t n;
+	int fd;
 
-	if (!f) {
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
-	do {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap);
-			if (!buf) {
-				fclose(f);
-				snprintf(err, errlen, "out of memory");
-				return NULL;
-			}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s, not a program file", path,
+			 S_ISDIR(st.st_mode) ? "a directory" :
+			 S_ISCHR(st.st_mode) ? "a character device" :
+			 S_ISBLK(st.st_mode) ? "a block device" :
+			 S_ISSOCK(st.st_mode) ? "a socket" : "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > GUEST_TEXT_MAX) {
+		snprintf(err, errlen, "%s: %lld bytes, more than the %u KiB a program may have",
+			 path, (long long)st.st_size, GUEST_TEXT_MAX >> 10);
+		close(fd);
+		return NULL;
+	}
+	/* A pipe's reads wait for its writer. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	buf = malloc(GUEST_TEXT_MAX + 2);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		close(fd);
+		return NULL;
+	}
+	/* One byte more than the limit tells a longer input. */
+	while (len <= GUEST_TEXT_MAX) {
+		n = read(fd, buf + len, GUEST_TEXT_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
 		}
-		n = fread(buf + len, 1, 4096, f);
+		if (!n)
+			break;
 		len += n;
-	} while (n > 0);
-	fclose(f);
+	}
+	if (len > GUEST_TEXT_MAX) {
+		snprintf(err, errlen, "%s: more than the %u KiB a program may have",
+			 path, GUEST_TEXT_MAX >> 10);
+		goto fail;
+	}
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		snprintf(err, errlen, "%s: a NUL byte at offset %zu: not program text",
+			 path, (size_t)(nul - buf));
+		goto fail;
+	}
+	close(fd);
 	buf[len] = '\0';
 	return buf;
+fail:
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* A --workload name of tdxsim_guest_workloads(), or a usage error. */
+static int check_workload(const char *cmd, const char *name)
+{
+	const struct tdxsim_guest_workload *w;
+	char known[256] = "";
+	size_t n, i, off = 0;
+
+	w = tdxsim_guest_workloads(&n);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(name, w[i].name))
+			return 0;
+		off += snprintf(known + off, sizeof(known) - off, "%s%s",
+				i ? ", " : "", w[i].name);
+		if (off >= sizeof(known))
+			off = sizeof(known) - 1;
+	}
+	return usage_error(cmd, "--workload %s: unknown workload (known: %s)",
+			   name, known);
 }
 
 /* Parse the options shared by run and measure. Returns 0 or an exit status. */
@@ -220,6 +294,8 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 						   TDXSIM_GUEST_MAX_VCPUS);
 			break;
 		case 'w':
+			if (check_workload(cmd->name, optarg))
+				return EXIT_USAGE;
 			o->vmm.workload = optarg;
 			break;
 		case 'g':
@@ -277,9 +353,12 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 			o->vmm.nr_ops = n;
 			break;
 		case 'k':
-			if (parse_size(optarg, &o->vmm.chunk_size))
+			if (parse_size(optarg, &o->vmm.chunk_size) ||
+			    o->vmm.chunk_size < SZ_4K ||
+			    (o->vmm.chunk_size & (o->vmm.chunk_size - 1)))
 				return usage_error(cmd->name,
-						   "--chunk %s: a size", optarg);
+						   "--chunk %s: a power of two of at least 4K, e.g. 4M",
+						   optarg);
 			break;
 		case 'O':
 			if (!strcmp(optarg, "single-pass"))

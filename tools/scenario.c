@@ -247,6 +247,13 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 					   argv[optind - 1]);
 		}
 	}
+	/* Seeds first .. first + N - 1 must all be valid --seed values. */
+	if (eo.schedules - 1 > UINT64_MAX - eo.first_seed)
+		return usage_error(cmd->name,
+				   "--first-seed %llu with --schedules %llu runs past the largest seed %llu",
+				   (unsigned long long)eo.first_seed,
+				   (unsigned long long)eo.schedules,
+				   (unsigned long long)UINT64_MAX);
 	r = resolve(cmd->name, argc, argv, optind, design, &s);
 	if (r)
 		return r;

@@ -625,7 +625,8 @@ int tdxsim_tdvf_load_file(const char *path, u8 **image, size_t *size,
 
 	*image = NULL;
 	*size = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Not blocking on a FIFO without a writer: it is refused below. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
@@ -638,7 +639,14 @@ int tdxsim_tdvf_load_file(const char *path, u8 **image, size_t *size,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		ret = -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen,
+			 "%s: %s, not a firmware image (a regular file)", path,
+			 S_ISDIR(st.st_mode) ? "a directory" :
+			 S_ISFIFO(st.st_mode) ? "a FIFO" :
+			 S_ISCHR(st.st_mode) ? "a character device" :
+			 S_ISBLK(st.st_mode) ? "a block device" :
+			 S_ISSOCK(st.st_mode) ? "a socket" :
+			 "not a regular file");
 		goto out_close;
 	}
 	if ((u64)st.st_size > TDXSIM_TDVF_MAX_FILE_SIZE) {

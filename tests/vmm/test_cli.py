@@ -24,10 +24,13 @@ OVMF_TWO = ("acccbcc870a381adab0d3919d90a7f268ac3b0364771f202ed4bb4e892d0"
 results = []
 
 
-def tdxsim(*args):
+def tdxsim(*args, timeout=300, stdin=None):
+    """Run tdxsim; a run past @timeout seconds (a hang) raises. @stdin: text
+    fed through a pipe (default: /dev/null)."""
     p = subprocess.run([TDXSIM] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=300,
-                       stdin=subprocess.DEVNULL)
+                       stderr=subprocess.PIPE, text=True, timeout=timeout,
+                       input=stdin,
+                       stdin=subprocess.DEVNULL if stdin is None else None)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -273,6 +276,113 @@ def _():
         assert re.search(r"messages:\nvcpu 0: TDG.MEM.PAGE.ACCEPT at GPA 0x200000 returned TDX_PAGE_SIZE_MISMATCH", out)
         rc, out, err = tdxsim("run", "--guest", os.path.join(d, "none"))
         expect(rc, out, err, 1, r"--guest .*none: No such file")
+
+
+@case("--workload and --chunk values the guest cannot use are usage errors")
+def _():
+    for cmd in ("run", "measure"):
+        rc, out, err = tdxsim(cmd, "--workload", "junk", timeout=30)
+        expect(rc, out, err, 2, r"--workload junk: unknown workload \(known: lazy-accept, eager-accept, convert-churn, random\)")
+    for chunk in ("3K", "2K", "3M", "0x1800"):
+        rc, out, err = tdxsim("run", "--chunk", chunk, timeout=30)
+        expect(rc, out, err, 2, r"--chunk %s: a power of two of at least 4K" % chunk)
+    assert out == ""
+    rc, out, err = tdxsim("run", "--chunk", "1M", "--memory", "16M",
+                          timeout=60)
+    expect(rc, out, err, 0, r"Result: OK", "stdout")
+
+
+@case("firmware that is not a regular file is refused at once (a FIFO too)")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        fifo = os.path.join(d, "fw.fifo")
+        os.mkfifo(fifo)
+        # Nobody writes the FIFO: opening it must not wait for a writer.
+        for args in (["run", fifo], ["run", "--firmware", fifo],
+                     ["measure", fifo], ["info", fifo]):
+            rc, out, err = tdxsim(*args, timeout=30)
+            expect(rc, out, err, 1, re.escape(fifo) + r": a FIFO, not a firmware image")
+            assert out == ""
+        rc, out, err = tdxsim("info", d, timeout=30)
+        expect(rc, out, err, 1, re.escape(d) + r": a directory, not a firmware image")
+    rc, out, err = tdxsim("run", "/dev/zero", timeout=30)
+    expect(rc, out, err, 1, r"/dev/zero: a character device, not a firmware image")
+
+
+@case("--guest: a directory, a device, a large or binary file is refused")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        rc, out, err = tdxsim("run", "--guest", d, timeout=30)
+        expect(rc, out, err, 1, r"--guest %s: a directory, not a program file" % re.escape(d))
+        # /dev/zero never ends: refused before a byte is read.
+        rc, out, err = tdxsim("run", "--guest", "/dev/zero", timeout=30)
+        expect(rc, out, err, 1, r"--guest /dev/zero: a character device, not a program file")
+        # At most 1 MiB of text: exactly 1 MiB runs, one byte more is refused.
+        big = os.path.join(d, "big.prog")
+        with open(big, "w") as f:
+            f.write(("#" * 63 + "\n") * (1 << 14))
+        rc, out, err = tdxsim("run", "--guest", big, "--memory", "16M",
+                              timeout=60)
+        expect(rc, out, err, 0, r"Result: OK", "stdout")
+        with open(big, "a") as f:
+            f.write("\n")
+        rc, out, err = tdxsim("run", "--guest", big, timeout=30)
+        expect(rc, out, err, 1, r"big\.prog: 1048577 bytes, more than the 1024 KiB a program may have")
+        # A pipe is read up to the limit, not without end.
+        rc, out, err = tdxsim("run", "--guest", "/dev/stdin", timeout=60,
+                              stdin="#\n" * ((1 << 19) + 1))
+        expect(rc, out, err, 1, r"/dev/stdin: more than the 1024 KiB a program may have")
+        rc, out, err = tdxsim("run", "--guest", "/dev/stdin", "--memory",
+                              "16M", "--json", timeout=60,
+                              stdin="accept 0x200000 2M\nhalt\n")
+        expect(rc, out, err, 0)
+        r = json.loads(out)
+        assert r["guest_program"] == "/dev/stdin" and r["guest"]["finished"]
+        assert r["guest"]["accepts_4k"] + 512 * r["guest"]["accepts_2m"] == 512
+        # Text only: a NUL byte would cut the program short unseen.
+        nul = os.path.join(d, "nul.prog")
+        with open(nul, "wb") as f:
+            f.write(b"accept 0x200000 2M\n\0halt\n")
+        rc, out, err = tdxsim("run", "--guest", nul, timeout=30)
+        expect(rc, out, err, 1, r"nul\.prog: a NUL byte at offset 19: not program text")
+        # A FIFO nobody writes reads as an empty program, without waiting.
+        fifo = os.path.join(d, "prog.fifo")
+        os.mkfifo(fifo)
+        rc, out, err = tdxsim("run", "--guest", fifo, "--memory", "16M",
+                              timeout=60)
+        expect(rc, out, err, 0, r"Result: OK", "stdout")
+
+
+@case("explore: seeds never wrap past 2^64-1; every replay command works")
+def _():
+    top = str(2**64 - 1)
+    rc, out, err = tdxsim("explore", "populate-deadlock", "--first-seed",
+                          top, timeout=30)
+    expect(rc, out, err, 2, r"--first-seed %s with --schedules 1000 runs past the largest seed %s" % (top, top))
+    assert out == ""
+    rc, out, err = tdxsim("explore", "populate-deadlock", "--first-seed",
+                          str(2**64 - 2), "--schedules", "3", timeout=30)
+    expect(rc, out, err, 2, r"runs past the largest seed")
+    rc, out, err = tdxsim("explore", "populate-deadlock", "--first-seed",
+                          top, "--schedules", "1", "-q", timeout=120)
+    expect(rc, out, err, 0, r"seeds %s\.\.%s" % (top, top), "stdout")
+    # The before-design fails: the replay it prints is a valid command
+    # that fails the same way with the same seed.
+    rc, out, err = tdxsim("explore", "populate-deadlock", "--design",
+                          "before", "--first-seed", str(2**64 - 2),
+                          "--schedules", "2", "-x", "-q", timeout=120)
+    expect(rc, out, err, 1)
+    m = re.search(r"^replay: tdxsim (scenario .*)$", out, re.M)
+    assert m, out[:2000]
+    assert m.group(1).endswith("--seed %d" % (2**64 - 2)), m.group(1)
+    rc, out, err = tdxsim(*m.group(1).split(), timeout=120)
+    expect(rc, out, err, 1, r"strategy random, seed %d: deadlock" % (2**64 - 2), "stdout")
+    rc, out, err = tdxsim("scenario", "populate-deadlock", "--seed", top,
+                          timeout=120)
+    expect(rc, out, err, 0, r"seed %s, strategy random: ok" % top, "stdout")
+    rc, out, err = tdxsim("scenario", "populate-deadlock", "--seed",
+                          str(2**64), timeout=30)
+    expect(rc, out, err, 2, r"--seed needs a number >= 1")
 
 
 def run_on_tty(*args):
