@@ -23,6 +23,7 @@
 #include "kvm/kvm_host.h"
 #include "host/mm.h"
 #include "kvm/mmu.h"
+#include "kvm/tdxsim_trace.h"
 
 #define GMEM_HPAGE_ORDER	PMD_ORDER
 #define GMEM_HPAGE_NR		(1UL << GMEM_HPAGE_ORDER)
@@ -221,7 +222,7 @@ static struct page *kvm_gmem_get_folio(struct gmem_inode *inode, u64 index,
 		}
 	}
 	inode->nr_folios++;
-	kvm_stat_inc(inode->kvm, gmem_folios_allocated);
+	trace_kvm_gmem_folio_alloc(inode->kvm, base, nr);
 out:
 	get_page(head);
 	spin_unlock(&mapping->i_pages_lock);
@@ -240,7 +241,7 @@ static void kvm_gmem_remove_folio(struct gmem_inode *inode, struct page *head)
 		radix_store(&mapping->i_pages, base + i, NULL);
 	inode->nr_folios--;
 	spin_unlock(&mapping->i_pages_lock);
-	kvm_stat_inc(inode->kvm, gmem_folios_freed);
+	trace_kvm_gmem_folio_free(inode->kvm, base, nr);
 	gmem_folio_put(head);
 }
 
@@ -294,8 +295,7 @@ static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
 		inode->nr_folios += GMEM_HPAGE_NR - 1;
 	}
 	spin_unlock(&mapping->i_pages_lock);
-	if (!r)
-		kvm_stat_inc(inode->kvm, gmem_folio_splits);
+	trace_kvm_gmem_folio_split(inode->kvm, base, r);
 	return r;
 }
 
@@ -491,7 +491,7 @@ static long kvm_gmem_punch_hole(struct gmem_inode *inode, loff_t offset,
 
 	list_for_each_entry(gmem, &mapping->i_private_list, entry) {
 		kvm_gmem_invalidate_begin(gmem, start, end);
-		kvm_stat_inc(gmem->kvm, punch_holes);
+		trace_kvm_gmem_punch_hole(gmem->kvm, start, end);
 	}
 
 	r = kvm_gmem_truncate_range(inode, start, end);

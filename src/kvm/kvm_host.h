@@ -516,10 +516,6 @@ void kvm_release_page_clean(struct page *page);
 void kvm_release_faultin_page(struct kvm *kvm, struct page *page, bool unused,
 			      bool dirty);
 
-/* ---- stats helpers ---- */
-#define kvm_stat_inc(kvm, field)	counter_inc(&(kvm)->stat.field)
-#define kvm_stat_add(kvm, field, n)	counter_add(&(kvm)->stat.field, (n))
-
 /* ---- entry points of kvm_main.c used by uapi.c and x86.c ---- */
 /* KVM_CREATE_VM: a new VM of @type; 0 and *@kvmp, or a negative errno. */
 int kvm_create_vm(unsigned long type, struct kvm **kvmp);

@@ -16,6 +16,7 @@
 #include "host/mm.h"
 #include "kvm/mmu.h"
 #include "kvm/tdxsim_ctl.h"
+#include "kvm/tdxsim_trace.h"
 #include "kvm/x86.h"
 
 /* ---- VM lifetime ---- */
@@ -191,7 +192,7 @@ bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
 
 	if (!n)
 		return false;
-	kvm_stat_inc(kvm, kicks);
+	trace_kvm_make_all_cpus_request(kvm, req);
 	kicked = xzalloc(n * sizeof(*kicked));
 	for (i = 0; i < n; i++) {
 		struct kvm_vcpu *vcpu = kvm->vcpus[i];
@@ -272,8 +273,7 @@ void kvm_vm_dead(struct kvm *kvm)
 void kvm_vm_bugged(struct kvm *kvm)
 {
 	WRITE_ONCE(kvm->vm_bugged, true);
-	counter_reset(&kvm->stat.vm_bugged);
-	kvm_stat_inc(kvm, vm_bugged);
+	trace_kvm_vm_bugged(kvm);
 	pr_err("kvm: VM bugged, marking it dead\n");
 	kvm_vm_dead(kvm);
 }
@@ -438,6 +438,7 @@ static int kvm_set_memslot(struct kvm *kvm, struct kvm_memory_slot *old,
 		kvm_replace_memslots(kvm, old, new);
 		break;
 	}
+	trace_kvm_set_memslot(kvm, old, new, change);
 
 	free(invalid);
 	if (change == KVM_MR_FLAGS_ONLY) {
@@ -446,7 +447,6 @@ static int kvm_set_memslot(struct kvm *kvm, struct kvm_memory_slot *old,
 	} else if (old) {
 		kvm_free_memslot(kvm, old);
 	}
-	kvm_stat_inc(kvm, memslot_updates);
 	return 0;
 }
 
@@ -875,11 +875,8 @@ static int kvm_vm_set_mem_attributes(struct kvm *kvm, gfn_t start, gfn_t end,
 	r = kvm_attr_split_folios(kvm, start, end);
 	if (!r) {
 		changed = attr_store(kvm, start, end, private);
-		kvm_stat_inc(kvm, conversions);
-		if (private)
-			kvm_stat_add(kvm, pages_to_private, changed);
-		else
-			kvm_stat_add(kvm, pages_to_shared, changed);
+		trace_kvm_vm_set_mem_attributes(kvm, start, end, attributes,
+						changed);
 	}
 
 	kvm_handle_attr_range(kvm, start, end, attributes, KVM_ATTR_POST_SET);
@@ -923,7 +920,7 @@ void kvm_mmu_invalidate_begin(struct kvm *kvm)
 		WRITE_ONCE(kvm->mmu_invalidate_range_start, INVALID_GPA);
 		WRITE_ONCE(kvm->mmu_invalidate_range_end, INVALID_GPA);
 	}
-	kvm_stat_inc(kvm, invalidations);
+	trace_kvm_mmu_invalidate_begin(kvm);
 }
 
 void kvm_mmu_invalidate_range_add(struct kvm *kvm, gfn_t start, gfn_t end)
@@ -984,7 +981,7 @@ void kvm_prepare_memory_fault_exit(struct kvm_vcpu *vcpu, gpa_t gpa,
 	vcpu->run->memory_fault.flags = 0;
 	if (is_private)
 		vcpu->run->memory_fault.flags |= KVM_MEMORY_EXIT_FLAG_PRIVATE;
-	kvm_stat_inc(vcpu->kvm, memory_fault_exits);
+	trace_kvm_memory_fault_exit(vcpu, gpa, size, is_private);
 }
 
 void kvm_release_page_clean(struct page *page)

@@ -17,6 +17,7 @@
 #include "kvm/tdp_iter.h"
 #include "kvm/tdp_mmu.h"
 #include "kvm/tdx.h"
+#include "kvm/tdxsim_trace.h"
 
 /* --- roots ---------------------------------------------------------------------- */
 
@@ -75,9 +76,9 @@ void kvm_flush_remote_tlbs(struct kvm *kvm)
 {
 	/*
 	 * The shared EPT's TLB: the module's walk reads KVM's table directly,
-	 * so there is nothing cached to flush; count it for the statistics.
+	 * so there is nothing cached to flush.
 	 */
-	kvm_stat_inc(kvm, tlb_flushes);
+	trace_kvm_flush_remote_tlbs(kvm);
 }
 
 /* --- lpage_info -------------------------------------------------------------------- */
@@ -419,10 +420,8 @@ int kvm_mmu_do_page_fault(struct kvm_vcpu *vcpu, gpa_t gpa, u64 error_code,
 	fault.gfn = (gpa >> PAGE_SHIFT) & ~READ_ONCE(kvm->arch.gfn_direct_bits);
 	fault.slot = kvm_vcpu_gfn_to_memslot(vcpu, fault.gfn);
 
-	kvm_stat_inc(kvm, faults);
 	r = kvm_tdp_page_fault(vcpu, &fault);
-	if (r == RET_PF_RETRY)
-		kvm_stat_inc(kvm, fault_retries);
+	trace_kvm_page_fault(vcpu, gpa, error_code, r);
 	if (level)
 		*level = fault.goal_level;
 	return r;
@@ -544,7 +543,7 @@ long kvm_arch_vcpu_pre_fault_memory(struct kvm_vcpu *vcpu,
 	else
 		gpa |= kvm->arch.gfn_direct_bits << PAGE_SHIFT;
 
-	kvm_stat_inc(kvm, pre_faults);
+	trace_kvm_pre_fault_memory(vcpu, gpa, error_code);
 	r = kvm_tdp_map_page(vcpu, gpa, error_code, &level);
 	if (r < 0)
 		return r;
@@ -570,7 +569,7 @@ bool kvm_unmap_gfn_range(struct kvm *kvm, struct kvm_gfn_range *range)
 	lockdep_assert_held_write(&kvm->mmu_lock);
 	WARN_ON_ONCE(!READ_ONCE(kvm->mmu_invalidate_in_progress) &&
 		     !lockdep_is_held(&kvm->slots_lock));
-	kvm_stat_inc(kvm, zaps);
+	trace_kvm_unmap_gfn_range(kvm, range->start, range->end);
 	/*
 	 * A private zap of part of a huge mapping (punch hole, conversion to
 	 * shared) splits the huge leaves that cross the range first, so the
@@ -640,7 +639,7 @@ void kvm_arch_flush_shadow_memslot(struct kvm *kvm,
 	bool flush;
 
 	write_lock(&kvm->mmu_lock);
-	kvm_stat_inc(kvm, zaps);
+	trace_kvm_unmap_gfn_range(kvm, range.start, range.end);
 	flush = kvm_tdp_mmu_unmap_gfn_range(kvm, &range, false);
 	if (flush)
 		kvm_flush_remote_tlbs(kvm);

@@ -32,6 +32,7 @@
 #include "kvm/kvm_host.h"
 #include "kvm/tdp_iter.h"
 #include "kvm/tdp_mmu.h"
+#include "kvm/tdxsim_trace.h"
 
 #define MMU_CACHE_MIN	(PT64_ROOT_MAX_LEVEL + 1)
 
@@ -491,7 +492,7 @@ static bool tdp_mmu_zap_leafs(struct kvm *kvm, struct kvm_mmu_page *root,
 		    !is_last_spte(iter.old_spte, iter.level))
 			continue;
 		tdp_mmu_iter_set_spte(kvm, &iter, SHADOW_NONPRESENT_VALUE);
-		kvm_stat_inc(kvm, zapped_leaves);
+		trace_kvm_tdp_mmu_zap_leaf(kvm, iter.gfn, iter.level, iter.old_spte);
 		flush = true;
 	}
 	rcu_read_unlock();
@@ -665,7 +666,7 @@ static int tdp_mmu_split_huge_page(struct kvm *kvm, struct tdp_iter *iter,
 		atomic64_add(SPTE_ENT_PER_PAGE,
 			     &kvm->arch.pages_mapped[level - 2]);
 	atomic64_inc(&kvm->arch.tdp_mmu_pages);
-	kvm_stat_inc(kvm, splits);
+	trace_kvm_mmu_split_huge_page(kvm, iter->gfn, huge_spte, level, 0);
 	return 0;
 }
 

@@ -32,6 +32,7 @@
 #include "kvm/tdp_mmu.h"
 #include "kvm/tdx.h"
 #include "kvm/tdxsim_ctl.h"
+#include "kvm/tdxsim_trace.h"
 #include "seam/seamcall.h"
 
 #define TDX_SHARED_BIT_PWL_5	((1ULL << 51) >> PAGE_SHIFT)
@@ -100,7 +101,7 @@ static void tdx_seamcall_failed(struct kvm *kvm, const char *fn, u64 err,
 		struct kvm_tdx *__kt = to_kvm_tdx(kvm);			\
 		u64 __err = (call);					\
 		if (tdx_operand_busy(__err)) {				\
-			tdx_stat_inc((kvm), TDX_STAT_NO_VCPUS_RETRY);	\
+			trace_kvm_tdx_no_vcpus_retry((kvm), __err);	\
 			WRITE_ONCE(__kt->wait_for_sept_zap, true);	\
 			kvm_make_all_cpus_request((kvm),		\
 					KVM_REQ_OUTSIDE_GUEST_MODE);	\
@@ -128,7 +129,7 @@ static int tdx_reclaim_page(struct kvm *kvm, struct page *page)
 		return -EIO;
 	}
 	tdx_quirk_reset_page(page);
-	tdx_stat_inc(kvm, TDX_STAT_RECLAIMED);
+	trace_kvm_tdx_reclaim_page(kvm, page_to_pfn(page));
 	return 0;
 }
 
@@ -172,12 +173,12 @@ static int tdx_sept_link_private_spt(struct kvm *kvm, gfn_t gfn,
 			       tdx_level(level), page_to_phys(page),
 			       &entry, &level_state);
 	if (unlikely(tdx_operand_busy(err))) {
-		tdx_stat_inc(kvm, TDX_STAT_HOOK_BUSY);
+		trace_kvm_tdx_hook_busy(kvm, TDH_MEM_SEPT_ADD, gfn, level, err);
 		return -EBUSY;
 	}
 	if (TDX_BUG_ON_2(err, TDH_MEM_SEPT_ADD, entry, level_state, kvm))
 		return -EIO;
-	tdx_stat_inc(kvm, TDX_STAT_SEPT_ADD);
+	trace_kvm_tdx_sept_add(kvm, gfn, level);
 	return 0;
 }
 
@@ -218,12 +219,12 @@ static int tdx_mem_page_aug(struct kvm *kvm, gfn_t gfn, enum pg_level level,
 			       tdx_level(level), pfn << PAGE_SHIFT,
 			       &entry, &level_state);
 	if (unlikely(tdx_operand_busy(err))) {
-		tdx_stat_inc(kvm, TDX_STAT_HOOK_BUSY);
+		trace_kvm_tdx_hook_busy(kvm, TDH_MEM_PAGE_AUG, gfn, level, err);
 		return -EBUSY;
 	}
 	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_AUG, entry, level_state, kvm))
 		return -EIO;
-	tdx_stat_inc(kvm, TDX_STAT_AUG);
+	trace_kvm_tdx_page_aug(kvm, gfn, level, pfn);
 	return 0;
 }
 
@@ -246,7 +247,7 @@ static int tdx_mem_page_add(struct kvm *kvm, gfn_t gfn, enum pg_level level,
 		return -EBUSY;
 	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_ADD, entry, level_state, kvm))
 		return -EIO;
-	tdx_stat_inc(kvm, TDX_STAT_PAGE_ADD);
+	trace_kvm_tdx_page_add(kvm, gfn_to_gpa(gfn), pfn);
 	return 0;
 }
 
@@ -280,7 +281,7 @@ static int tdx_sept_set_private_spte(struct kvm *kvm, gfn_t gfn,
 			ret = -EIO;
 		} else {
 			atomic64_inc(&kvm_tdx->nr_premapped);
-			tdx_stat_inc(kvm, TDX_STAT_PREMAPPED);
+			trace_kvm_tdx_premap(kvm, gfn, level, pfn);
 			ret = 0;
 		}
 	}
@@ -356,7 +357,7 @@ static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
 			return;
 		tdx_quirk_reset_page(page);
 	}
-	tdx_stat_inc(kvm, TDX_STAT_REMOVE);
+	trace_kvm_tdx_page_remove(kvm, gfn, level, pfn);
 	tdx_unpin(kvm, pfn, level);
 }
 
@@ -1009,7 +1010,7 @@ static int tdx_measure_page(struct kvm *kvm, gpa_t gpa)
 				    &level_state);
 		if (TDX_BUG_ON_2(err, TDH_MR_EXTEND, entry, level_state, kvm))
 			return -EIO;
-		tdx_stat_inc(kvm, TDX_STAT_MR_EXTEND);
+		trace_kvm_tdx_mr_extend(kvm, gpa + i);
 	}
 	return 0;
 }
@@ -1034,7 +1035,7 @@ static int tdx_add_premapped(struct kvm *kvm, gpa_t gpa, kvm_pfn_t pfn,
 		return -EEXIST;
 	if (err)
 		return -EIO;
-	tdx_stat_inc(kvm, TDX_STAT_PAGE_ADD);
+	trace_kvm_tdx_page_add(kvm, gpa, pfn);
 	if (!KVM_BUG_ON(!atomic64_read(&kvm_tdx->nr_premapped), kvm))
 		atomic64_dec(&kvm_tdx->nr_premapped);
 	if (flags & KVM_TDX_MEASURE_MEMORY_REGION)
@@ -1341,7 +1342,7 @@ static bool tdx_livelock_check(struct kvm_vcpu *vcpu, u64 key, int r)
 	if (++tdx->same_exit_count < TDX_LIVELOCK_EXITS)
 		return false;
 
-	tdx_stat_inc(kvm, TDX_STAT_LIVELOCK);
+	trace_kvm_tdx_livelock(vcpu, tdx->exit_gpa, tdx->ext_exit_qualification);
 	sb_printf(&sb, "======================================================\n"
 		       "INFO: livelock detected: vCPU %d took the same EPT violation %d times\n"
 		       "------------------------------------------------------\n"
@@ -1416,7 +1417,7 @@ static int tdx_handle_ept_violation(struct kvm_vcpu *vcpu)
 	u64 error_code;
 	int r;
 
-	tdx_stat_inc(kvm, TDX_STAT_EPT_VIOLATIONS);
+	trace_kvm_tdx_ept_violation(vcpu, gpa, exit_qual, eeq, private);
 	if (private) {
 		if ((eeq & TDX_EXT_EXIT_QUAL_TYPE_MASK) ==
 			    TDX_EXT_EXIT_QUAL_TYPE_PENDING_EPT_VIOLATION &&
@@ -1428,7 +1429,6 @@ static int tdx_handle_ept_violation(struct kvm_vcpu *vcpu)
 		}
 		if ((eeq & TDX_EXT_EXIT_QUAL_TYPE_MASK) ==
 		    TDX_EXT_EXIT_QUAL_TYPE_ACCEPT) {
-			tdx_stat_inc(kvm, TDX_STAT_ACCEPT_EXITS);
 			r = tdx_honor_guest_accept_level(vcpu,
 				(gpa >> PAGE_SHIFT) & ~kvm->arch.gfn_direct_bits,
 				eeq);
@@ -1500,7 +1500,7 @@ static int tdx_map_gpa(struct kvm_vcpu *vcpu, struct tdx_module_args *args)
 	gpa_t base = gpa & ~shared;
 	struct kvm_run *run = vcpu->run;
 
-	tdx_stat_inc(kvm, TDX_STAT_MAP_GPA);
+	trace_kvm_tdx_map_gpa(vcpu, gpa, size);
 	if (!PAGE_ALIGNED_U64(gpa) || !PAGE_ALIGNED_U64(size)) {
 		tdx->vp_enter_args.r10 = TDVMCALL_STATUS_ALIGN_ERROR;
 		return 1;
@@ -1562,7 +1562,6 @@ static int tdx_handle_exit(struct kvm_vcpu *vcpu, u64 vp_enter_ret,
 	if (vp_enter_ret & TDX_SEAMCALL_STATUS_MASK) {
 		/* VP.ENTER itself failed: BUSY is retried, the rest is fatal. */
 		if (tdx_operand_busy(vp_enter_ret)) {
-			tdx_stat_inc(kvm, TDX_STAT_VP_ENTER_BUSY);
 			/* Let the holder run (deterministic PCT mode). */
 			cpu_relax();
 			return 1;
@@ -1648,8 +1647,8 @@ static int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 		}
 		args = tdx->vp_enter_args;
 		memset(&tdx->vp_enter_args, 0, sizeof(tdx->vp_enter_args));
-		tdx_stat_inc(kvm, TDX_STAT_VP_ENTER);
 		ret = tdh_vp_enter(page_to_phys(tdx->tdvpr_page), &args);
+		trace_kvm_tdx_vp_enter(vcpu, ret);
 		kvm_vcpu_exit_guest_mode(vcpu);
 
 		r = tdx_handle_exit(vcpu, ret, &args);
@@ -1683,7 +1682,7 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 						       &entry, &level_state));
 	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_DEMOTE, entry, level_state, kvm))
 		return -EIO;
-	tdx_stat_inc(kvm, TDX_STAT_SPLITS);
+	trace_kvm_tdx_page_demote(kvm, gfn, level);
 	return 0;
 }
 

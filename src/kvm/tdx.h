@@ -83,35 +83,6 @@ static inline u64 tdx_tdr_pa(struct kvm_tdx *kvm_tdx)
 	return page_to_phys(kvm_tdx->tdr_page);
 }
 
-/*
- * Slots of tdxsim_stats.vendor[] the TDX code fills: the public list of
- * include/tdxsim/tdxsim.h (enum tdxsim_tdx_stat) under the kernel-side names.
- */
-enum tdx_vendor_stat {
-	TDX_STAT_PREMAPPED = TDXSIM_TDX_STAT_PREMAPPED,
-	TDX_STAT_PAGE_ADD = TDXSIM_TDX_STAT_PAGE_ADD,
-	TDX_STAT_MR_EXTEND = TDXSIM_TDX_STAT_MR_EXTEND,
-	TDX_STAT_AUG = TDXSIM_TDX_STAT_AUG,
-	TDX_STAT_SEPT_ADD = TDXSIM_TDX_STAT_SEPT_ADD,
-	TDX_STAT_REMOVE = TDXSIM_TDX_STAT_REMOVE,
-	TDX_STAT_HOOK_BUSY = TDXSIM_TDX_STAT_HOOK_BUSY,
-	TDX_STAT_NO_VCPUS_RETRY = TDXSIM_TDX_STAT_NO_VCPUS_RETRY,
-	TDX_STAT_EPT_VIOLATIONS = TDXSIM_TDX_STAT_EPT_VIOLATIONS,
-	TDX_STAT_ACCEPT_EXITS = TDXSIM_TDX_STAT_ACCEPT_EXITS,
-	TDX_STAT_SPLITS = TDXSIM_TDX_STAT_SPLITS,
-	TDX_STAT_MAP_GPA = TDXSIM_TDX_STAT_MAP_GPA,
-	TDX_STAT_VP_ENTER = TDXSIM_TDX_STAT_VP_ENTER,
-	TDX_STAT_VP_ENTER_BUSY = TDXSIM_TDX_STAT_VP_ENTER_BUSY,
-	TDX_STAT_LIVELOCK = TDXSIM_TDX_STAT_LIVELOCK,
-	TDX_STAT_RECLAIMED = TDXSIM_TDX_STAT_RECLAIMED,
-	TDX_NR_STATS = TDXSIM_TDX_NR_STATS,
-};
-
-_Static_assert(TDXSIM_TDX_NR_STATS <= TDXSIM_NR_VENDOR_STATS,
-	       "the TDX counters must fit in tdxsim_stats.vendor[]");
-
-#define tdx_stat_inc(kvm, s)	counter_inc(&(kvm)->stat.vendor[(s)])
-
 #ifndef TDXSIM_INTERNAL_ERROR_LIVELOCK
 /*
  * kvm_run.internal.suberror when tdxsim's livelock detector ends a KVM_RUN

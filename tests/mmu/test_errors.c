@@ -383,8 +383,8 @@ static void busy_retries(u32 populate)
 	run_ok(&td);
 	td_kvm_stats(&td, &ks);
 	assert_true(ks.fault_retries >= ks0.fault_retries + 2);
-	assert_int_equal(ks.vendor[TDX_STAT_HOOK_BUSY] -
-				 ks0.vendor[TDX_STAT_HOOK_BUSY], 2);
+	assert_int_equal(ks.vendor[TDXSIM_TDX_STAT_HOOK_BUSY] -
+				 ks0.vendor[TDXSIM_TDX_STAT_HOOK_BUSY], 2);
 	/* 16 AUGs mapped a page, one more answered the injected BUSY. */
 	assert_int_equal(td_seamcalls(&td, TDH_MEM_PAGE_AUG), 17);
 	td_module_stats(&td, &ms);
@@ -397,10 +397,10 @@ static void busy_retries(u32 populate)
 	assert_int_equal(td_punch(&td, 0x200000, 4 * 4096), 0);
 	td_kvm_stats(&td, &ks);
 	assert_int_equal(ks.vm_bugged, 0);
-	assert_int_equal(ks.vendor[TDX_STAT_NO_VCPUS_RETRY] -
-				 ks0.vendor[TDX_STAT_NO_VCPUS_RETRY], 3);
-	assert_int_equal(ks.vendor[TDX_STAT_REMOVE] -
-				 ks0.vendor[TDX_STAT_REMOVE], 4);
+	assert_int_equal(ks.vendor[TDXSIM_TDX_STAT_NO_VCPUS_RETRY] -
+				 ks0.vendor[TDXSIM_TDX_STAT_NO_VCPUS_RETRY], 3);
+	assert_int_equal(ks.vendor[TDXSIM_TDX_STAT_REMOVE] -
+				 ks0.vendor[TDXSIM_TDX_STAT_REMOVE], 4);
 	td_check(&td);
 	td_destroy(&td);
 }
@@ -509,7 +509,7 @@ static void premapped_zap(u32 populate)
 	assert_int_equal(region.nr_pages, 1);
 	td_kvm_stats(&td, &ks);
 	/* One leaf sits in the mirror without its S-EPT leaf. */
-	assert_int_equal(ks.vendor[TDX_STAT_PREMAPPED], 3);
+	assert_int_equal(ks.vendor[TDXSIM_TDX_STAT_PREMAPPED], 3);
 	td_check(&td);
 	assert_int_equal(td_finalize(&td), -EINVAL);
 	assert_int_equal(td_punch(&td, 0x900000, 4096), 0);

@@ -519,8 +519,8 @@ static void test_split_busy(void **state)
 	run_to_halt(&td);
 	td_kvm_stats(&td, &ks);
 	assert_int_equal(ks.vm_bugged, 0);
-	assert_int_equal(ks.vendor[TDX_STAT_NO_VCPUS_RETRY] -
-				 ks0.vendor[TDX_STAT_NO_VCPUS_RETRY], 2);
+	assert_int_equal(ks.vendor[TDXSIM_TDX_STAT_NO_VCPUS_RETRY] -
+				 ks0.vendor[TDXSIM_TDX_STAT_NO_VCPUS_RETRY], 2);
 	counts_read(&td, &c);
 	/* The module answered the injected BUSY itself, then the retry. */
 	assert_int_equal(c.demote, 2);

@@ -358,7 +358,7 @@ static void stress_check(struct td *td)
 	struct tdxsim_td_stats ms;
 
 	td_kvm_stats(td, &ks);
-	stress_no_vcpus_retries += ks.vendor[TDX_STAT_NO_VCPUS_RETRY];
+	stress_no_vcpus_retries += ks.vendor[TDXSIM_TDX_STAT_NO_VCPUS_RETRY];
 	assert_int_equal(ks.vm_bugged, 0);
 	td_module_stats(td, &ms);
 	assert_int_equal(ms.errors, 0);
