@@ -3,7 +3,9 @@
  * The TDX vendor code (the kernel's arch/x86/kvm/vmx/tdx.c, written anew):
  * the TD and vCPU life cycles, the S-EPT hooks of the TDP MMU's mirror root,
  * KVM_TDX_INIT_MEM_REGION in its three designs, the EPT-violation and
- * TDVMCALL exits, teardown, and the invariant checker.
+ * TDVMCALL exits, and teardown. tdxsim's additions (its controls, the
+ * livelock detector, the invariant checker, the counting hooks) are in
+ * tdxsim_*.c and reached from single lines here.
  *
  * KVM learns about the S-EPT only from SEAMCALL return values. Install calls
  * (SEPT.ADD, AUG, ADD) run under the read mmu_lock and may return BUSY, which
@@ -32,6 +34,7 @@
 #include "kvm/tdp_mmu.h"
 #include "kvm/tdx.h"
 #include "kvm/tdxsim_ctl.h"
+#include "kvm/tdxsim_livelock.h"
 #include "kvm/tdxsim_trace.h"
 #include "seam/seamcall.h"
 
@@ -41,9 +44,6 @@
 #define TDX_SUPPORTED_ATTRS	TDX_TD_ATTR_SEPT_VE_DISABLE
 
 #define PAGE_ALIGNED_U64(x)	(((x) & (PAGE_SIZE - 1)) == 0)
-
-/* Same exit, same GPA, nothing changing: after this many, it is a livelock. */
-#define TDX_LIVELOCK_EXITS	256
 
 /*
  * TDH.MNG.CREATE and the HKID release (TDH.MNG.VPFLUSHDONE, the cache
@@ -1322,42 +1322,6 @@ static u64 tdx_ept_violation_error_code(u64 exit_qual, bool private)
 	return ec | PFERR_GUEST_FINAL_MASK;
 }
 
-static bool tdx_livelock_check(struct kvm_vcpu *vcpu, u64 key, int r)
-{
-	struct vcpu_tdx *tdx = to_tdx(vcpu);
-	struct kvm *kvm = vcpu->kvm;
-	/* A racy "did anything change" generation: atomic reads suffice. */
-	u64 gen = READ_ONCE(kvm->mmu_invalidate_seq) +
-		  (u64)atomic64_read(&kvm->arch.pages_mapped[0]) +
-		  ((u64)atomic64_read(&kvm->arch.pages_mapped[1]) << 20);
-	struct strbuf sb = STRBUF_INIT;
-
-	if (r != RET_PF_SPURIOUS || key != tdx->last_exit_key ||
-	    gen != tdx->last_exit_gen) {
-		tdx->last_exit_key = key;
-		tdx->last_exit_gen = gen;
-		tdx->same_exit_count = 0;
-		return false;
-	}
-	if (++tdx->same_exit_count < TDX_LIVELOCK_EXITS)
-		return false;
-
-	trace_kvm_tdx_livelock(vcpu, tdx->exit_gpa, tdx->ext_exit_qualification);
-	sb_printf(&sb, "======================================================\n"
-		       "INFO: livelock detected: vCPU %d took the same EPT violation %d times\n"
-		       "------------------------------------------------------\n"
-		       "  GPA 0x%llx, exit qualification 0x%llx, extended exit qualification 0x%llx\n"
-		       "  every fault was spurious (the mapping is there) and nothing changed:\n"
-		       "  the guest re-executes an operation the host never makes possible.\n",
-		  vcpu->vcpu_id, TDX_LIVELOCK_EXITS,
-		  (unsigned long long)tdx->exit_gpa,
-		  (unsigned long long)tdx->exit_qualification,
-		  (unsigned long long)tdx->ext_exit_qualification);
-	lockdep_add_report(LOCKDEP_LIVELOCK, "", sb_str(&sb));
-	sb_free(&sb);
-	return true;
-}
-
 /*
  * Seed 001: an EPT violation that carries the guest's accept level. If the
  * mapping is bigger than that level, split it, and inhibit huge mappings of
@@ -1480,14 +1444,8 @@ static int tdx_handle_ept_violation(struct kvm_vcpu *vcpu)
 		vcpu->run->mmio.is_write = !!(exit_qual & EPT_VIOLATION_ACC_WRITE);
 		return 0;
 	}
-	if (tdx_livelock_check(vcpu, (gpa & PAGE_MASK) ^ (eeq << 1), r)) {
-		vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-		vcpu->run->internal.suberror = TDXSIM_INTERNAL_ERROR_LIVELOCK;
-		vcpu->run->internal.ndata = 2;
-		vcpu->run->internal.data[0] = gpa;
-		vcpu->run->internal.data[1] = eeq;
+	if (tdxsim_livelock_check(vcpu, gpa, eeq, r))	/* tdxsim: stop a livelock */
 		return 0;
-	}
 	return 1;
 }
 

@@ -7,6 +7,7 @@
 
 #include "base/page_alloc.h"
 #include "kvm/kvm_host.h"
+#include "kvm/tdxsim_livelock.h"
 #include "seam/seamcall.h"
 
 enum kvm_tdx_state {
@@ -57,10 +58,8 @@ struct vcpu_tdx {
 	u64 exit_qualification;
 	u64 ext_exit_qualification;
 	gpa_t exit_gpa;
-	/* Livelock detector: the same exit at the same GPA, nothing changing. */
-	u64 same_exit_count;
-	u64 last_exit_key;
-	u64 last_exit_gen;
+	/* tdxsim: the livelock detector's state (tdxsim_livelock.c). */
+	struct tdxsim_livelock livelock;
 };
 
 static inline struct kvm_tdx *to_kvm_tdx(struct kvm *kvm)
@@ -82,14 +81,6 @@ static inline u64 tdx_tdr_pa(struct kvm_tdx *kvm_tdx)
 {
 	return page_to_phys(kvm_tdx->tdr_page);
 }
-
-#ifndef TDXSIM_INTERNAL_ERROR_LIVELOCK
-/*
- * kvm_run.internal.suberror when tdxsim's livelock detector ends a KVM_RUN
- * (the same exit at the same GPA, again and again, with nothing changing).
- */
-#define TDXSIM_INTERNAL_ERROR_LIVELOCK	0x7d51
-#endif
 
 /* Install the TDX operations into kvm_x86_ops. */
 int tdx_hardware_setup(void);
