@@ -70,6 +70,21 @@ u64 test_alloc(unsigned int order)
 	return page_to_phys(p);
 }
 
+void test_free_page(u64 pa)
+{
+	int i;
+
+	for (i = 0; i < nr_tracked; i++) {
+		if (page_to_phys(tracked[i].page) != pa)
+			continue;
+		__free_pages(tracked[i].page, tracked[i].order);
+		tracked[i] = tracked[--nr_tracked];
+		return;
+	}
+	fail_msg("test_free_page(%#llx): not from test_alloc()",
+		 (unsigned long long)pa);
+}
+
 u64 ttd_params(int max_vcpus, bool five_level, u64 attributes)
 {
 	u64 pa = test_alloc(0);

@@ -62,6 +62,8 @@ int seam_test_teardown(void **state);
 
 /* A tracked page (freed by seam_test_end()); order 0 or 9. */
 u64 test_alloc(unsigned int order);
+/* Free a test_alloc() page now, through the host allocator (__free_pages). */
+void test_free_page(u64 pa);
 
 /* TDH.MNG.CREATE..TDH.MNG.INIT: a TD in OP_STATE INITIALIZED. */
 void ttd_create(struct test_td *td, int max_vcpus, bool five_level,
