@@ -29,6 +29,11 @@ SEAM_GUEST_ABI = ['tdcall.h', 'tdx_args.h']
 # tdxsim's controls in src/kvm (tdxsim_*.c), and tests.
 SEAM_DIAG = ['diag.h', 'control.h']
 
+# The tests' helper library: what runs on base alone (assertions, runs
+# under the scheduler), and the helpers that use the public headers only.
+TESTLIB_BASE = ['test_util.h', 'sched_util.h']
+TESTLIB_PUBLIC = ['test_util.h', 'kvm_util.h']
+
 # view -> [(directory, headers or ALL)]
 VIEWS = {
     'ulib': [('ulib', ALL)],
@@ -50,17 +55,23 @@ VIEWS = {
     'lib': [('base', ALL), ('host', ALL), ('kvm', ALL),
             ('seam', SEAM_HOST_ABI), ('tdxsim', ALL)],
     # Tests see their layer's insides and what that layer may see.
-    'test-base': [('base', ALL)],
-    'test-seam': [('base', ALL), ('seam', ALL), ('tdxsim', ['tdx.h'])],
+    # The tests' helper library (tests/testlib): the kvm_util-style helpers
+    # against the public headers; sched_util and the white-box looks of
+    # kvm_util_internal have the views of their users (FILE_VIEW).
+    'test-lib': [('testlib', ALL), ('tdxsim', ALL)],
+    'test-base': [('base', ALL), ('testlib', TESTLIB_BASE)],
+    'test-seam': [('base', ALL), ('seam', ALL), ('tdxsim', ['tdx.h']),
+                  ('testlib', TESTLIB_BASE)],
     'test-kvm': [('base', ALL), ('host', ALL), ('kvm', ALL), ('guest', ALL),
                  ('seam', SEAM_HOST_ABI + SEAM_GUEST_ABI + SEAM_DIAG),
-                 ('tdxsim', ALL)],
+                 ('tdxsim', ALL), ('testlib', ALL)],
     'test-guest': [('base', ALL), ('guest', ALL),
                    ('seam', SEAM_GUEST_ABI + SEAM_HOST_ABI),
-                   ('tdxsim', ALL)],
-    'test-vmm': [('vmm', ALL), ('tdxsim', ALL)],
+                   ('tdxsim', ALL), ('testlib', TESTLIB_BASE + TESTLIB_PUBLIC)],
+    'test-vmm': [('vmm', ALL), ('tdxsim', ALL), ('testlib', TESTLIB_PUBLIC)],
     'test-fuzz': [('vmm', ALL), ('guest', ALL), ('base', ALL),
-                  ('seam', SEAM_GUEST_ABI), ('tdxsim', ALL)],
+                  ('seam', SEAM_GUEST_ABI), ('tdxsim', ALL),
+                  ('testlib', TESTLIB_BASE + TESTLIB_PUBLIC)],
 }
 
 for _v, _e in VIEWS.items():
@@ -91,12 +102,18 @@ DIR_VIEW = {
     'tests/scenario': 'tools',
     'tests/fuzz': 'test-fuzz',
     'tests/reliability': 'public',
+    'tests/testlib': 'test-lib',
 }
 
 # Single files with a view of their own (tdxsim's additions to a layer).
 FILE_VIEW = {
     'bench/bench_page_alloc.c': 'test-base',
     'bench/bench_locks.c': 'test-base',
+    'tests/testlib/sched_util.h': 'test-base',
+    'tests/testlib/sched_util.c': 'test-base',
+    'tests/testlib/kvm_util_internal.h': 'test-kvm',
+    'tests/testlib/kvm_util_internal.c': 'test-kvm',
+    'tests/testlib/td_util_internal.c': 'test-kvm',
 }
 
 
@@ -116,6 +133,8 @@ def file_view(rel):
 def source_dir(srcroot, d):
     if d == 'tdxsim':
         return os.path.join(srcroot, 'include', 'tdxsim')
+    if d == 'testlib':
+        return os.path.join(srcroot, 'tests', 'testlib')
     return os.path.join(srcroot, 'src', d)
 
 
@@ -145,7 +164,7 @@ def farm(srcroot, out):
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')
 OUR_DIRS = {'ulib', 'lib', 'base', 'seam', 'host', 'kvm', 'guest', 'vmm', 'scenario',
-            'tdxsim'}
+            'tdxsim', 'testlib'}
 
 
 def allowed(view, inc):

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "base/page_alloc.h"
-#include "kvm_util.h"
+#include "kvm_test.h"
 
 #define GPA0	0x100000000ULL
 #define GFN0	(GPA0 >> PAGE_SHIFT)
@@ -18,24 +18,24 @@
 
 static void test_attr_arg_checks(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
-	int def = vm_create(KVM_X86_DEFAULT_VM);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
+	int def = __vm_create(KVM_X86_DEFAULT_VM);
 	struct kvm_memory_attributes a = { .address = GPA0, .size = 4096,
 					   .attributes = PRIV, .flags = 1 };
 
 	assert_int_equal(sys_ret(tdxsim_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES,
 					      &a)), -EINVAL);
-	assert_int_equal(set_attrs(vm, GPA0, 4096, BIT(0)), -EINVAL);
-	assert_int_equal(set_attrs(vm, GPA0, 4096, PRIV | BIT(4)), -EINVAL);
-	assert_int_equal(set_attrs(vm, GPA0, 0, PRIV), -EINVAL);
-	assert_int_equal(set_attrs(vm, -4096ULL, 8192, PRIV), -EINVAL);
-	assert_int_equal(set_attrs(vm, GPA0 + 1, 4096, PRIV), -EINVAL);
-	assert_int_equal(set_attrs(vm, GPA0, 4097, PRIV), -EINVAL);
+	assert_int_equal(__vm_set_memory_attributes(vm, GPA0, 4096, BIT(0)), -EINVAL);
+	assert_int_equal(__vm_set_memory_attributes(vm, GPA0, 4096, PRIV | BIT(4)), -EINVAL);
+	assert_int_equal(__vm_set_memory_attributes(vm, GPA0, 0, PRIV), -EINVAL);
+	assert_int_equal(__vm_set_memory_attributes(vm, -4096ULL, 8192, PRIV), -EINVAL);
+	assert_int_equal(__vm_set_memory_attributes(vm, GPA0 + 1, 4096, PRIV), -EINVAL);
+	assert_int_equal(__vm_set_memory_attributes(vm, GPA0, 4097, PRIV), -EINVAL);
 	assert_int_equal(sys_ret(tdxsim_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES,
 					      NULL)), -EFAULT);
 	/* No private memory in a default VM; "shared" is a no-op. */
-	assert_int_equal(set_attrs(def, GPA0, 4096, PRIV), -EINVAL);
-	assert_int_equal(set_attrs(def, GPA0, 4096, 0), 0);
+	assert_int_equal(__vm_set_memory_attributes(def, GPA0, 4096, PRIV), -EINVAL);
+	vm_set_memory_attributes(def, GPA0, 4096, 0);
 	/* Nothing changed. */
 	assert_false(kvm_mem_is_private(vm_kvm(vm), GFN0));
 	assert_int_equal(mmu_stub.pre_set_calls, 0);
@@ -45,13 +45,12 @@ static void test_attr_arg_checks(void **state)
 
 static void test_attr_storage(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
 	struct kvm *kvm = vm_kvm(vm);
 	gfn_t g;
 
 	/* No memslot needed to store attributes. */
-	assert_int_equal(set_attrs(vm, 60 * PAGE_SIZE, 10 * PAGE_SIZE, PRIV),
-			 0);
+	vm_set_memory_attributes(vm, 60 * PAGE_SIZE, 10 * PAGE_SIZE, PRIV);
 	assert_false(kvm_mem_is_private(kvm, 59));
 	for (g = 60; g < 70; g++)
 		assert_true(kvm_mem_is_private(kvm, g));
@@ -59,8 +58,7 @@ static void test_attr_storage(void **state)
 	assert_int_equal(kvm_get_memory_attributes(kvm, 65), PRIV);
 
 	/* Across 512-gfn nodes and 64-bit words. */
-	assert_int_equal(set_attrs(vm, 500 * PAGE_SIZE, 600 * PAGE_SIZE, PRIV),
-			 0);
+	vm_set_memory_attributes(vm, 500 * PAGE_SIZE, 600 * PAGE_SIZE, PRIV);
 	assert_true(kvm_range_has_memory_attributes(kvm, 500, 1100, PRIV,
 						    PRIV));
 	assert_false(kvm_range_has_memory_attributes(kvm, 499, 1100, PRIV,
@@ -74,14 +72,14 @@ static void test_attr_storage(void **state)
 	assert_true(kvm_range_has_memory_attributes(kvm, 500, 501, 0, 0));
 
 	/* Back to shared in the middle. */
-	assert_int_equal(set_attrs(vm, 700 * PAGE_SIZE, 4 * PAGE_SIZE, 0), 0);
+	vm_set_memory_attributes(vm, 700 * PAGE_SIZE, 4 * PAGE_SIZE, 0);
 	assert_true(kvm_mem_is_private(kvm, 699));
 	assert_false(kvm_mem_is_private(kvm, 700));
 	assert_false(kvm_mem_is_private(kvm, 703));
 	assert_true(kvm_mem_is_private(kvm, 704));
 
 	/* High gfns (near the 52-bit limit). */
-	assert_int_equal(set_attrs(vm, (1ULL << 52) - 8192, 8192, PRIV), 0);
+	vm_set_memory_attributes(vm, (1ULL << 52) - 8192, 8192, PRIV);
 	assert_true(kvm_mem_is_private(kvm, (1ULL << 40) - 1));
 	assert_false(kvm_mem_is_private(kvm, (1ULL << 40) - 3));
 
@@ -122,12 +120,12 @@ static void record_unmap(struct kvm *kvm, struct kvm_gfn_range *range)
 
 static void test_conversion_sequence(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
 	struct kvm *kvm = vm_kvm(vm);
 	void *mem = test_alloc(SZ_2M);
 	unsigned long seq;
 
-	assert_int_equal(set_region2(vm, 0, 0, GPA0, SZ_2M, (u64)mem, 0, 0), 0);
+	vm_set_user_memory_region2(vm, 0, 0, GPA0, SZ_2M, (u64)mem, 0, 0);
 	mmu_stub_reset();
 	memset(&seen, 0, sizeof(seen));
 	mmu_stub_unmap_hook = record_unmap;
@@ -135,8 +133,8 @@ static void test_conversion_sequence(void **state)
 	seen.seq = seq;
 
 	/* To private: zap the shared (direct) mappings. */
-	assert_int_equal(set_attrs(vm, GPA0 + 4 * PAGE_SIZE, 8 * PAGE_SIZE,
-				   PRIV), 0);
+	vm_set_memory_attributes(vm, GPA0 + 4 * PAGE_SIZE, 8 * PAGE_SIZE,
+				 PRIV);
 	assert_int_equal(mmu_stub.pre_set_calls, 1);
 	assert_int_equal(mmu_stub.last_pre_set_filter, KVM_FILTER_SHARED);
 	assert_int_equal(mmu_stub.unmap_by_filter[KVM_FILTER_SHARED], 1);
@@ -158,13 +156,13 @@ static void test_conversion_sequence(void **state)
 	assert_false(mmu_invalidate_retry_gfn_unsafe(kvm, seq + 1, GFN0 + 4));
 
 	/* Unchanged: early return, nothing zapped, no invalidation. */
-	assert_int_equal(set_attrs(vm, GPA0 + 4 * PAGE_SIZE, 8 * PAGE_SIZE,
-				   PRIV), 0);
+	vm_set_memory_attributes(vm, GPA0 + 4 * PAGE_SIZE, 8 * PAGE_SIZE,
+				 PRIV);
 	assert_int_equal(mmu_stub.pre_set_calls, 1);
 	assert_int_equal(kvm->mmu_invalidate_seq, seq + 1);
 
 	/* To shared: zap the private (mirror) mappings. */
-	assert_int_equal(set_attrs(vm, GPA0 + 6 * PAGE_SIZE, PAGE_SIZE, 0), 0);
+	vm_set_memory_attributes(vm, GPA0 + 6 * PAGE_SIZE, PAGE_SIZE, 0);
 	assert_int_equal(mmu_stub.pre_set_calls, 2);
 	assert_int_equal(mmu_stub.last_pre_set_filter, KVM_FILTER_PRIVATE);
 	assert_int_equal(mmu_stub.unmap_by_filter[KVM_FILTER_PRIVATE], 1);
@@ -177,20 +175,20 @@ static void test_conversion_sequence(void **state)
 
 static void test_conversion_across_slots(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
 	struct kvm *kvm = vm_kvm(vm);
 	void *mem = test_alloc(SZ_2M);
 	unsigned long seq;
 
-	assert_int_equal(set_region2(vm, 0, 0, GPA0, 4 * PAGE_SIZE, (u64)mem,
-				     0, 0), 0);
-	assert_int_equal(set_region2(vm, 1, 0, GPA0 + 8 * PAGE_SIZE,
-				     4 * PAGE_SIZE, (u64)mem, 0, 0), 0);
+	vm_set_user_memory_region2(vm, 0, 0, GPA0, 4 * PAGE_SIZE, (u64)mem,
+				   0, 0);
+	vm_set_user_memory_region2(vm, 1, 0, GPA0 + 8 * PAGE_SIZE,
+				   4 * PAGE_SIZE, (u64)mem, 0, 0);
 	mmu_stub_reset();
 	seq = kvm->mmu_invalidate_seq;
 	/* [GFN0+2, GFN0+10): two slot intersections, one invalidation. */
-	assert_int_equal(set_attrs(vm, GPA0 + 2 * PAGE_SIZE, 8 * PAGE_SIZE,
-				   PRIV), 0);
+	vm_set_memory_attributes(vm, GPA0 + 2 * PAGE_SIZE, 8 * PAGE_SIZE,
+				 PRIV);
 	assert_int_equal(mmu_stub.pre_set_calls, 2);
 	assert_int_equal(mmu_stub.post_set_calls, 2);
 	assert_int_equal(mmu_stub.last_unmap_start, GFN0 + 8);
@@ -204,7 +202,7 @@ static void test_conversion_across_slots(void **state)
 
 static void test_invalidate_nesting(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
 	struct kvm *kvm = vm_kvm(vm);
 	unsigned long seq = kvm->mmu_invalidate_seq;
 
@@ -236,7 +234,7 @@ static void test_invalidate_nesting(void **state)
 static void test_memory_fault_exit(void **state)
 {
 	int vm = vm_create_tdx();
-	int vcpu = vcpu_create(vm, 0);
+	int vcpu = __vm_vcpu_add(vm, 0);
 	struct kvm_vcpu *v = vm_kvm(vm)->vcpus[0];
 	struct tdxsim_stats st;
 
@@ -257,7 +255,7 @@ static void test_memory_fault_exit(void **state)
 
 static void test_conversion_splits_huge_folio(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
 	struct kvm *kvm = vm_kvm(vm);
 	struct tdxsim_design d;
 	void *mem = test_alloc(2 * SZ_2M);
@@ -268,10 +266,10 @@ static void test_conversion_splits_huge_folio(void **state)
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_DESIGN, &d), 0);
 	d.gmem_hugepages = 1;
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_SET_DESIGN, &d), 0);
-	gmem = gmem_create(vm, 2 * SZ_2M, 0);
-	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0,
-				     2 * SZ_2M, (u64)mem, gmem, 0), 0);
-	assert_int_equal(set_attrs(vm, GPA0, 2 * SZ_2M, PRIV), 0);
+	gmem = __vm_create_guest_memfd(vm, 2 * SZ_2M, 0);
+	vm_set_user_memory_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0,
+				   2 * SZ_2M, (u64)mem, gmem, 0);
+	vm_set_memory_attributes(vm, GPA0, 2 * SZ_2M, PRIV);
 	assert_int_equal(kvm_gmem_get_pfn(kvm, vm_slot(vm, GFN0), GFN0, &pfn,
 					  &page, &order), 0);
 	assert_int_equal(order, 9);
@@ -281,10 +279,10 @@ static void test_conversion_splits_huge_folio(void **state)
 	kvm_release_page_clean(page);
 
 	/* Converting the whole second 2M keeps it whole. */
-	assert_int_equal(set_attrs(vm, GPA0 + SZ_2M, SZ_2M, 0), 0);
+	vm_set_memory_attributes(vm, GPA0 + SZ_2M, SZ_2M, 0);
 	assert_int_equal(kvm_gmem_peek_folio(fd_file(gmem), 512)->order, 9);
 	/* Converting 4K of the first splits it. */
-	assert_int_equal(set_attrs(vm, GPA0 + 3 * PAGE_SIZE, PAGE_SIZE, 0), 0);
+	vm_set_memory_attributes(vm, GPA0 + 3 * PAGE_SIZE, PAGE_SIZE, 0);
 	assert_int_equal(kvm_gmem_peek_folio(fd_file(gmem), 0)->order, 0);
 	assert_int_equal(kvm_gmem_nr_folios(fd_file(gmem)), 513);
 	assert_int_equal(kvm_gmem_get_pfn(kvm, vm_slot(vm, GFN0), GFN0, &pfn,

@@ -15,7 +15,8 @@
 #include "base/page_alloc.h"
 #include "base/sched.h"
 #include "host/mm.h"
-#include "kvm_util.h"
+#include "kvm_test.h"
+#include "testlib/sched_util.h"
 
 #define GPA0	0x100000000ULL
 #define GFN0	(GPA0 >> PAGE_SHIFT)
@@ -23,18 +24,18 @@
 static void test_create_rules(void **state)
 {
 	int td = vm_create_tdx();
-	int def = vm_create(KVM_X86_DEFAULT_VM);
+	int def = __vm_create(KVM_X86_DEFAULT_VM);
 	u64 bad_sizes[] = { 1, 4095, 4097, SZ_2M + 1, 0, 1ULL << 63 };
 	unsigned int i;
 	int a, b;
 
 	for (i = 0; i < ARRAY_SIZE(bad_sizes); i++)
-		assert_int_equal(gmem_create(td, bad_sizes[i], 0), -EINVAL);
+		assert_int_equal(__vm_create_guest_memfd(td, bad_sizes[i], 0), -EINVAL);
 	/* Unknown flags; INIT_SHARED is not for VMs with private memory. */
-	assert_int_equal(gmem_create(td, SZ_2M, BIT(2)), -EINVAL);
-	assert_int_equal(gmem_create(td, SZ_2M, GUEST_MEMFD_FLAG_INIT_SHARED),
+	assert_int_equal(__vm_create_guest_memfd(td, SZ_2M, BIT(2)), -EINVAL);
+	assert_int_equal(__vm_create_guest_memfd(td, SZ_2M, GUEST_MEMFD_FLAG_INIT_SHARED),
 			 -EINVAL);
-	assert_int_equal(gmem_create(td, SZ_2M, 1ULL << 63), -EINVAL);
+	assert_int_equal(__vm_create_guest_memfd(td, SZ_2M, 1ULL << 63), -EINVAL);
 	/* Reserved fields are not checked (6.19). */
 	{
 		struct kvm_create_guest_memfd args = { .size = SZ_2M,
@@ -45,15 +46,15 @@ static void test_create_rules(void **state)
 		assert_int_equal(tdxsim_close(fd), 0);
 	}
 
-	a = gmem_create(td, SZ_2M, GUEST_MEMFD_FLAG_MMAP);
-	b = gmem_create(td, SZ_2M, 0);
+	a = __vm_create_guest_memfd(td, SZ_2M, GUEST_MEMFD_FLAG_MMAP);
+	b = __vm_create_guest_memfd(td, SZ_2M, 0);
 	assert_true(a >= 0 && b >= 0 && a != b);
 	/* Each file has its own inode. */
 	assert_ptr_not_equal(fd_file(a)->f_mapping, fd_file(b)->f_mapping);
 	assert_true(file_is_gmem(fd_file(a)));
 
-	i = gmem_create(def, SZ_2M, GUEST_MEMFD_FLAG_MMAP |
-			GUEST_MEMFD_FLAG_INIT_SHARED);
+	i = __vm_create_guest_memfd(def, SZ_2M, GUEST_MEMFD_FLAG_MMAP |
+				    GUEST_MEMFD_FLAG_INIT_SHARED);
 	assert_true((int)i >= 0);
 	assert_int_equal(tdxsim_close(i), 0);
 	assert_int_equal(tdxsim_close(a), 0);
@@ -64,15 +65,15 @@ static void test_create_rules(void **state)
 
 static void test_file_pins_vm(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
-	int gmem = gmem_create(vm, SZ_2M, 0);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = __vm_create_guest_memfd(vm, SZ_2M, 0);
 	struct kvm *kvm = vm_kvm(vm);
 
 	assert_int_equal(atomic_read(&kvm->users_count), 2);
 	assert_int_equal(tdxsim_close(vm), 0);
 	/* The VM lives on while its guest_memfd does. */
 	assert_int_equal(mmu_stub.uninit_vm, 0);
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, SZ_2M), 0);
+	gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, SZ_2M);
 	assert_int_equal(kvm_gmem_nr_folios(fd_file(gmem)), 512);
 	assert_int_equal(tdxsim_close(gmem), 0);
 	assert_int_equal(mmu_stub.uninit_vm, 1);
@@ -80,9 +81,9 @@ static void test_file_pins_vm(void **state)
 
 static void test_fallocate_rules(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
 	const u64 size = 4 * PAGE_SIZE;
-	int gmem = gmem_create(vm, size, 0);
+	int gmem = __vm_create_guest_memfd(vm, size, 0);
 	struct file *file = fd_file(gmem);
 	const int punch = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
 	struct {
@@ -96,48 +97,47 @@ static void test_fallocate_rules(void **state)
 	unsigned int i;
 
 	/* Modes. */
-	assert_int_equal(gmem_fallocate(gmem, 0, 0, PAGE_SIZE), -EOPNOTSUPP);
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_PUNCH_HOLE, 0,
-					PAGE_SIZE), -EOPNOTSUPP);
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE |
-					FALLOC_FL_ZERO_RANGE, 0, PAGE_SIZE),
+	assert_int_equal(__gmem_fallocate(gmem, 0, 0, PAGE_SIZE), -EOPNOTSUPP);
+	assert_int_equal(__gmem_fallocate(gmem, FALLOC_FL_PUNCH_HOLE, 0,
+					  PAGE_SIZE), -EOPNOTSUPP);
+	assert_int_equal(__gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE |
+					  FALLOC_FL_ZERO_RANGE, 0, PAGE_SIZE),
 			 -EOPNOTSUPP);
 	/* The ten bad (offset, len) pairs of guest_memfd_test.c. */
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		assert_int_equal(gmem_fallocate(gmem, punch, bad[i].off,
-						bad[i].len), -EINVAL);
-		assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE,
-						bad[i].off, bad[i].len),
+		assert_int_equal(__gmem_fallocate(gmem, punch, bad[i].off,
+						  bad[i].len), -EINVAL);
+		assert_int_equal(__gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE,
+						  bad[i].off, bad[i].len),
 				 -EINVAL);
 	}
 	assert_int_equal(kvm_gmem_nr_folios(file), 0);
 
 	/* Allocation: inside works, at or beyond the size fails. */
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, size), 0);
+	gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, size);
 	assert_int_equal(kvm_gmem_nr_folios(file), 4);
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, size,
-					PAGE_SIZE), -EINVAL);
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE,
-					size + PAGE_SIZE, PAGE_SIZE), -EINVAL);
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, PAGE_SIZE,
-					size), -EINVAL);
+	assert_int_equal(__gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, size,
+					  PAGE_SIZE), -EINVAL);
+	assert_int_equal(__gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE,
+					  size + PAGE_SIZE, PAGE_SIZE), -EINVAL);
+	assert_int_equal(__gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, PAGE_SIZE,
+					  size), -EINVAL);
 	/* Punching at or beyond the size succeeds. */
-	assert_int_equal(gmem_fallocate(gmem, punch, size, PAGE_SIZE), 0);
-	assert_int_equal(gmem_fallocate(gmem, punch, size + PAGE_SIZE,
-					PAGE_SIZE), 0);
+	gmem_fallocate(gmem, punch, size, PAGE_SIZE);
+	gmem_fallocate(gmem, punch, size + PAGE_SIZE,
+		       PAGE_SIZE);
 	assert_int_equal(kvm_gmem_nr_folios(file), 4);
 	/* Punch frees; re-allocation works. */
-	assert_int_equal(gmem_fallocate(gmem, punch, PAGE_SIZE, 2 * PAGE_SIZE),
-			 0);
+	gmem_fallocate(gmem, punch, PAGE_SIZE, 2 * PAGE_SIZE);
 	assert_int_equal(kvm_gmem_nr_folios(file), 2);
 	assert_null(kvm_gmem_peek_folio(file, 1));
 	assert_non_null(kvm_gmem_peek_folio(file, 3));
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, size), 0);
+	gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, size);
 	assert_int_equal(kvm_gmem_nr_folios(file), 4);
 	/* vfs checks: negative offset, zero length. */
 	assert_int_equal(sys_ret(tdxsim_fallocate(gmem, FALLOC_FL_KEEP_SIZE,
 						  -4096, 4096)), -EINVAL);
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, 0),
+	assert_int_equal(__gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, 0, 0),
 			 -EINVAL);
 	assert_int_equal(tdxsim_close(gmem), 0);
 	assert_int_equal(tdxsim_close(vm), 0);
@@ -164,17 +164,17 @@ static void record_unmap(struct kvm *kvm, struct kvm_gfn_range *range)
 
 static void test_punch_invalidates(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
-	int gmem = gmem_create(vm, 8 * PAGE_SIZE, 0);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = __vm_create_guest_memfd(vm, 8 * PAGE_SIZE, 0);
 	struct kvm *kvm = vm_kvm(vm);
 	void *mem = test_alloc(4 * PAGE_SIZE);
 	const int punch = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
 	unsigned long seq;
 
 	/* gfns GFN0..+3 are gmem pages 2..5. */
-	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0,
-				     4 * PAGE_SIZE, (u64)mem, gmem,
-				     2 * PAGE_SIZE), 0);
+	vm_set_user_memory_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0,
+				   4 * PAGE_SIZE, (u64)mem, gmem,
+				   2 * PAGE_SIZE);
 	mmu_stub_reset();
 	memset(&seen, 0, sizeof(seen));
 	seen.mapping = fd_file(gmem)->f_mapping;
@@ -182,8 +182,8 @@ static void test_punch_invalidates(void **state)
 	seq = kvm->mmu_invalidate_seq;
 
 	/* Pages 4..7: gfns GFN0+2, GFN0+3 are bound. */
-	assert_int_equal(gmem_fallocate(gmem, punch, 4 * PAGE_SIZE,
-					4 * PAGE_SIZE), 0);
+	gmem_fallocate(gmem, punch, 4 * PAGE_SIZE,
+		       4 * PAGE_SIZE);
 	assert_int_equal(mmu_stub.unmap_calls, 1);
 	assert_int_equal(mmu_stub.unmap_by_filter[KVM_FILTER_PRIVATE], 1);
 	assert_int_equal(mmu_stub.last_unmap_start, GFN0 + 2);
@@ -199,7 +199,7 @@ static void test_punch_invalidates(void **state)
 	assert_int_equal(kvm->mmu_invalidate_in_progress, 0);
 
 	/* A punch of unbound pages invalidates nothing. */
-	assert_int_equal(gmem_fallocate(gmem, punch, 0, 2 * PAGE_SIZE), 0);
+	gmem_fallocate(gmem, punch, 0, 2 * PAGE_SIZE);
 	assert_int_equal(mmu_stub.unmap_calls, 1);
 	assert_int_equal(kvm->mmu_invalidate_seq, seq + 1);
 
@@ -217,18 +217,18 @@ static void test_punch_invalidates(void **state)
 
 static void test_punch_init_shared_filter(void **state)
 {
-	int vm = vm_create(KVM_X86_DEFAULT_VM);
-	int gmem = gmem_create(vm, SZ_2M, GUEST_MEMFD_FLAG_MMAP |
-			       GUEST_MEMFD_FLAG_INIT_SHARED);
+	int vm = __vm_create(KVM_X86_DEFAULT_VM);
+	int gmem = __vm_create_guest_memfd(vm, SZ_2M, GUEST_MEMFD_FLAG_MMAP |
+					   GUEST_MEMFD_FLAG_INIT_SHARED);
 	void *mem = test_alloc(SZ_2M);
 
-	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
-				     (u64)mem, gmem, 0), 0);
+	vm_set_user_memory_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				   (u64)mem, gmem, 0);
 	/* A MMAP guest_memfd backs shared accesses too. */
 	assert_true(kvm_memslot_is_gmem_only(vm_slot(vm, GFN0)));
 	mmu_stub_reset();
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE |
-					FALLOC_FL_PUNCH_HOLE, 0, PAGE_SIZE), 0);
+	gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE |
+		       FALLOC_FL_PUNCH_HOLE, 0, PAGE_SIZE);
 	assert_int_equal(mmu_stub.unmap_by_filter[KVM_FILTER_SHARED], 1);
 	assert_int_equal(mmu_stub.unmap_by_filter[KVM_FILTER_PRIVATE], 0);
 	assert_int_equal(tdxsim_close(gmem), 0);
@@ -238,8 +238,8 @@ static void test_punch_init_shared_filter(void **state)
 
 static void test_release_zaps_and_unbinds(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
-	int gmem = gmem_create(vm, 2 * SZ_2M, 0);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = __vm_create_guest_memfd(vm, 2 * SZ_2M, 0);
 	struct kvm *kvm = vm_kvm(vm);
 	void *mem = test_alloc(SZ_2M);
 	struct kvm_memory_slot *s0, *s1;
@@ -247,10 +247,10 @@ static void test_release_zaps_and_unbinds(void **state)
 	kvm_pfn_t pfn;
 	int order;
 
-	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
-				     (u64)mem, gmem, 0), 0);
-	assert_int_equal(set_region2(vm, 1, KVM_MEM_GUEST_MEMFD, GPA0 + SZ_1G,
-				     SZ_2M, (u64)mem, gmem, SZ_2M), 0);
+	vm_set_user_memory_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				   (u64)mem, gmem, 0);
+	vm_set_user_memory_region2(vm, 1, KVM_MEM_GUEST_MEMFD, GPA0 + SZ_1G,
+				   SZ_2M, (u64)mem, gmem, SZ_2M);
 	s0 = vm_slot(vm, GFN0);
 	s1 = vm_slot(vm, (GPA0 + SZ_1G) >> PAGE_SHIFT);
 	assert_int_equal(kvm_gmem_get_pfn(kvm, s0, GFN0, &pfn, &page, &order),
@@ -270,7 +270,7 @@ static void test_release_zaps_and_unbinds(void **state)
 	assert_int_equal(kvm_gmem_get_pfn(kvm, s0, GFN0, &pfn, &page, &order),
 			 -EFAULT);
 	/* Deleting it now is fine; the VM holds only the VM fd's reference. */
-	assert_int_equal(set_region2(vm, 0, 0, GPA0, 0, 0, 0, 0), 0);
+	vm_set_user_memory_region2(vm, 0, 0, GPA0, 0, 0, 0, 0);
 	assert_int_equal(atomic_read(&kvm->users_count), 1);
 	assert_int_equal(tdxsim_close(vm), 0);
 	free(mem);
@@ -278,8 +278,8 @@ static void test_release_zaps_and_unbinds(void **state)
 
 static void test_delete_slot_then_get_pfn(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
-	int gmem = gmem_create(vm, SZ_2M, 0);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = __vm_create_guest_memfd(vm, SZ_2M, 0);
 	struct kvm *kvm = vm_kvm(vm);
 	void *mem = test_alloc(SZ_2M);
 	struct kvm_memory_slot copy;
@@ -287,10 +287,10 @@ static void test_delete_slot_then_get_pfn(void **state)
 	kvm_pfn_t pfn;
 	int order;
 
-	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
-				     (u64)mem, gmem, 0), 0);
+	vm_set_user_memory_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				   (u64)mem, gmem, 0);
 	copy = *vm_slot(vm, GFN0);
-	assert_int_equal(set_region2(vm, 0, 0, GPA0, 0, 0, 0, 0), 0);
+	vm_set_user_memory_region2(vm, 0, 0, GPA0, 0, 0, 0, 0);
 	/* A stale view of the slot: the binding is gone (-EIO). */
 	assert_int_equal(kvm_gmem_get_pfn(kvm, &copy, GFN0, &pfn, &page,
 					  &order), -EIO);
@@ -301,8 +301,8 @@ static void test_delete_slot_then_get_pfn(void **state)
 
 static void test_get_pfn(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
-	int gmem = gmem_create(vm, SZ_2M, 0);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = __vm_create_guest_memfd(vm, SZ_2M, 0);
 	struct kvm *kvm = vm_kvm(vm);
 	void *mem = test_alloc(SZ_2M);
 	struct kvm_memory_slot *slot;
@@ -310,8 +310,8 @@ static void test_get_pfn(void **state)
 	kvm_pfn_t pfn, pfn2;
 	int order = -1;
 
-	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
-				     (u64)mem, gmem, 0), 0);
+	vm_set_user_memory_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				   (u64)mem, gmem, 0);
 	slot = vm_slot(vm, GFN0);
 	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 5, &pfn, &page,
 					  &order), 0);
@@ -337,9 +337,9 @@ static void test_get_pfn(void **state)
 	/* A punched page is freed once nobody holds it. */
 	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 5, &pfn, &page,
 					  &order), 0);
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE |
-					FALLOC_FL_PUNCH_HOLE, 5 * PAGE_SIZE,
-					PAGE_SIZE), 0);
+	gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE |
+		       FALLOC_FL_PUNCH_HOLE, 5 * PAGE_SIZE,
+		       PAGE_SIZE);
 	assert_null(kvm_gmem_peek_folio(fd_file(gmem), 5));
 	assert_int_equal(page_ref_count(page), 1);
 	kvm_release_page_clean(page);
@@ -372,8 +372,8 @@ static int record_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
 
 static void test_populate(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
-	int gmem = gmem_create(vm, SZ_2M, 0);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = __vm_create_guest_memfd(vm, SZ_2M, 0);
 	struct kvm *kvm = vm_kvm(vm);
 	void *mem = test_alloc(SZ_2M);
 	char src[2 * 4096];
@@ -384,8 +384,8 @@ static void test_populate(void **state)
 	long r;
 	int order;
 
-	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
-				     (u64)mem, gmem, 0), 0);
+	vm_set_user_memory_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				   (u64)mem, gmem, 0);
 	slot = vm_slot(vm, GFN0);
 
 	mutex_lock(&kvm->slots_lock);
@@ -398,8 +398,8 @@ static void test_populate(void **state)
 	assert_int_equal(r, -EINVAL);
 	mutex_unlock(&kvm->slots_lock);
 
-	assert_int_equal(set_attrs(vm, GPA0, 2 * PAGE_SIZE,
-				   KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+	vm_set_memory_attributes(vm, GPA0, 2 * PAGE_SIZE,
+				 KVM_MEMORY_ATTRIBUTE_PRIVATE);
 	mutex_lock(&kvm->slots_lock);
 	r = kvm_gmem_populate(kvm, GFN0, src, 2, record_populate, &a);
 	assert_int_equal(r, 2);
@@ -415,8 +415,8 @@ static void test_populate(void **state)
 	mutex_unlock(&kvm->slots_lock);
 
 	/* A page prepared by a fault can't be populated either. */
-	assert_int_equal(set_attrs(vm, GPA0 + 2 * PAGE_SIZE, PAGE_SIZE,
-				   KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+	vm_set_memory_attributes(vm, GPA0 + 2 * PAGE_SIZE, PAGE_SIZE,
+				 KVM_MEMORY_ATTRIBUTE_PRIVATE);
 	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 2, &pfn, &page,
 					  &order), 0);
 	kvm_release_page_clean(page);
@@ -425,8 +425,8 @@ static void test_populate(void **state)
 	assert_int_equal(r, -EEXIST);
 	mutex_unlock(&kvm->slots_lock);
 	/* Fresh private pages at the end: the count is clamped to the slot. */
-	assert_int_equal(set_attrs(vm, GPA0, SZ_2M,
-				   KVM_MEMORY_ATTRIBUTE_PRIVATE), 0);
+	vm_set_memory_attributes(vm, GPA0, SZ_2M,
+				 KVM_MEMORY_ATTRIBUTE_PRIVATE);
 	mutex_lock(&kvm->slots_lock);
 	r = kvm_gmem_populate(kvm, GFN0 + 510, NULL, 100, record_populate, &a);
 	assert_int_equal(r, 2);
@@ -439,11 +439,11 @@ static void test_populate(void **state)
 static void test_host_mapping(void **state)
 {
 	int td = vm_create_tdx();
-	int def = vm_create(KVM_X86_DEFAULT_VM);
-	int priv = gmem_create(td, SZ_2M, GUEST_MEMFD_FLAG_MMAP);
-	int nommap = gmem_create(td, SZ_2M, 0);
-	int shared = gmem_create(def, 2 * PAGE_SIZE, GUEST_MEMFD_FLAG_MMAP |
-				 GUEST_MEMFD_FLAG_INIT_SHARED);
+	int def = __vm_create(KVM_X86_DEFAULT_VM);
+	int priv = __vm_create_guest_memfd(td, SZ_2M, GUEST_MEMFD_FLAG_MMAP);
+	int nommap = __vm_create_guest_memfd(td, SZ_2M, 0);
+	int shared = __vm_create_guest_memfd(def, 2 * PAGE_SIZE, GUEST_MEMFD_FLAG_MMAP |
+					     GUEST_MEMFD_FLAG_INIT_SHARED);
 	u8 buf[64], *p, *q;
 
 	/* mmap needs GUEST_MEMFD_FLAG_MMAP and a shared mapping. */
@@ -514,17 +514,17 @@ static void test_gup_bounce(void **state)
 static int vm_with_huge_gmem(int *gmem, void **mem)
 {
 	struct tdxsim_design d;
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
 
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_DESIGN, &d), 0);
 	d.gmem_hugepages = 1;
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_SET_DESIGN, &d), 0);
-	*gmem = gmem_create(vm, 2 * SZ_2M + 4 * PAGE_SIZE, 0);
+	*gmem = __vm_create_guest_memfd(vm, 2 * SZ_2M + 4 * PAGE_SIZE, 0);
 	assert_true(*gmem >= 0);
 	*mem = test_alloc(2 * SZ_2M + 4 * PAGE_SIZE);
-	assert_int_equal(set_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0,
-				     2 * SZ_2M + 4 * PAGE_SIZE, (u64)*mem,
-				     *gmem, 0), 0);
+	vm_set_user_memory_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0,
+				   2 * SZ_2M + 4 * PAGE_SIZE, (u64)*mem,
+				   *gmem, 0);
 	return vm;
 }
 
@@ -557,8 +557,7 @@ static void test_huge_folios(void **state)
 	kvm_release_page_clean(page);
 
 	/* Punching 4K inside the 2M folio splits it, then frees one page. */
-	assert_int_equal(gmem_fallocate(gmem, punch, 8 * PAGE_SIZE, PAGE_SIZE),
-			 0);
+	gmem_fallocate(gmem, punch, 8 * PAGE_SIZE, PAGE_SIZE);
 	assert_null(kvm_gmem_peek_folio(file, 8));
 	assert_int_equal(kvm_gmem_peek_folio(file, 7)->order, 0);
 	/* 511 left of the split folio, plus the tail page. */
@@ -572,10 +571,10 @@ static void test_huge_folios(void **state)
 	kvm_release_page_clean(page);
 
 	/* Punching a whole 2M folio needs no split. */
-	assert_int_equal(gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, SZ_2M,
-					SZ_2M), 0);
+	gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, SZ_2M,
+		       SZ_2M);
 	assert_int_equal(kvm_gmem_peek_folio(file, 512)->order, 9);
-	assert_int_equal(gmem_fallocate(gmem, punch, SZ_2M, SZ_2M), 0);
+	gmem_fallocate(gmem, punch, SZ_2M, SZ_2M);
 	assert_null(kvm_gmem_peek_folio(file, 512));
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_STATS, &st), 0);
 	assert_int_equal(st.gmem_folio_splits, 1);
@@ -595,9 +594,9 @@ static int punch_task(void *p)
 {
 	struct split_arg *a = p;
 
-	a->punch_ret = gmem_fallocate(a->gmem, FALLOC_FL_KEEP_SIZE |
-				      FALLOC_FL_PUNCH_HOLE, 8 * PAGE_SIZE,
-				      PAGE_SIZE);
+	a->punch_ret = __gmem_fallocate(a->gmem, FALLOC_FL_KEEP_SIZE |
+					FALLOC_FL_PUNCH_HOLE, 8 * PAGE_SIZE,
+					PAGE_SIZE);
 	return 0;
 }
 
@@ -629,7 +628,6 @@ static int split_scenario(void *p)
 static void run_split(bool drop_later, u64 seed, struct sched_result *res,
 		      struct split_arg *a, int *vmp, void **memp)
 {
-	struct sched_config cfg;
 	struct page *page;
 	kvm_pfn_t pfn;
 	int order;
@@ -642,11 +640,7 @@ static void run_split(bool drop_later, u64 seed, struct sched_result *res,
 	a->drop_later = drop_later;
 	a->punch_ret = 1;
 
-	sched_config_init(&cfg);
-	cfg.mode = SCHED_MODE_DETERMINISTIC;
-	cfg.seed = seed;
-	cfg.quiet = true;
-	assert_int_equal(sched_run(&cfg, split_scenario, a, res), 0);
+	*res = sched_run_seed(split_scenario, a, seed, SCHED_STRATEGY_RANDOM);
 }
 
 static void test_split_waits_for_transient_ref(void **state)
@@ -678,8 +672,6 @@ static int punch_only(void *p)
 
 static void test_split_watchdog_free_mode(void **state)
 {
-	struct sched_config cfg;
-	struct sched_result res;
 	struct split_arg a = { 0 };
 	struct page *page;
 	kvm_pfn_t pfn;
@@ -692,19 +684,15 @@ static void test_split_watchdog_free_mode(void **state)
 	a.punch_ret = 1;
 
 	/* Free mode: the hung-task watchdog ends the wait with -EINTR. */
-	sched_config_init(&cfg);
-	cfg.mode = SCHED_MODE_FREE;
-	cfg.hang_timeout_ms = 50;
-	cfg.quiet = true;
-	assert_int_equal(sched_run(&cfg, punch_only, &a, &res), 0);
+	sched_run_free(punch_only, &a, 50);
 	assert_int_equal(a.punch_ret, -EINTR);
 	/* Nothing was split or freed, and the locks are free again. */
 	assert_int_equal(kvm_gmem_peek_folio(fd_file(a.gmem), 8)->order, 9);
 	assert_int_equal(vm_kvm(vm)->mmu_invalidate_in_progress, 0);
 	kvm_release_page_clean(page);
-	assert_int_equal(gmem_fallocate(a.gmem, FALLOC_FL_KEEP_SIZE |
-					FALLOC_FL_PUNCH_HOLE, 8 * PAGE_SIZE,
-					PAGE_SIZE), 0);
+	gmem_fallocate(a.gmem, FALLOC_FL_KEEP_SIZE |
+		       FALLOC_FL_PUNCH_HOLE, 8 * PAGE_SIZE,
+		       PAGE_SIZE);
 	assert_null(kvm_gmem_peek_folio(fd_file(a.gmem), 8));
 	assert_int_equal(tdxsim_close(a.gmem), 0);
 	assert_int_equal(tdxsim_close(vm), 0);

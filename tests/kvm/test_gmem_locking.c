@@ -16,13 +16,14 @@
 #include "base/page_alloc.h"
 #include "base/sched.h"
 #include "host/mm.h"
-#include "kvm_util.h"
+#include "kvm_test.h"
+#include "testlib/sched_util.h"
 
 #define GPA0	0x100000000ULL
 #define GFN0	(GPA0 >> PAGE_SHIFT)
 #define PRIV	KVM_MEMORY_ATTRIBUTE_PRIVATE
 
-struct td {
+struct gmem_vm {
 	int vm, gmem;
 	void *mem;
 	struct kvm *kvm;
@@ -30,28 +31,28 @@ struct td {
 	struct file *file;
 };
 
-static void td_create(struct td *t, u32 gmem_locking, u64 gmem_flags)
+static void gmem_vm_create(struct gmem_vm *t, u32 gmem_locking, u64 gmem_flags)
 {
 	struct tdxsim_design d;
 
-	t->vm = vm_create(KVM_X86_TDX_VM);
+	t->vm = __vm_create(KVM_X86_TDX_VM);
 	assert_true(t->vm >= 0);
 	assert_int_equal(tdxsim_ioctl(t->vm, TDXSIM_GET_DESIGN, &d), 0);
 	d.gmem_locking = gmem_locking;
 	assert_int_equal(tdxsim_ioctl(t->vm, TDXSIM_SET_DESIGN, &d), 0);
-	assert_int_equal(tdx_cmd(t->vm, KVM_TDX_INIT_VM, 0, 0), 0);
-	t->gmem = gmem_create(t->vm, SZ_2M, gmem_flags);
+	tdx_cmd(t->vm, KVM_TDX_INIT_VM, 0, 0);
+	t->gmem = __vm_create_guest_memfd(t->vm, SZ_2M, gmem_flags);
 	assert_true(t->gmem >= 0);
 	t->mem = test_alloc(SZ_2M);
-	assert_int_equal(set_region2(t->vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
-				     (u64)t->mem, t->gmem, 0), 0);
-	assert_int_equal(set_attrs(t->vm, GPA0, SZ_2M, PRIV), 0);
+	vm_set_user_memory_region2(t->vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				   (u64)t->mem, t->gmem, 0);
+	vm_set_memory_attributes(t->vm, GPA0, SZ_2M, PRIV);
 	t->kvm = vm_kvm(t->vm);
 	t->slot = vm_slot(t->vm, GFN0);
 	t->file = fd_file(t->gmem);
 }
 
-static void td_destroy(struct td *t)
+static void gmem_vm_destroy(struct gmem_vm *t)
 {
 	assert_int_equal(tdxsim_close(t->gmem), 0);
 	assert_int_equal(tdxsim_close(t->vm), 0);
@@ -61,7 +62,7 @@ static void td_destroy(struct td *t)
 /* 6.16 populate: get_pfn under the exclusively held invalidate lock. */
 static int get_pfn_under_invalidate_lock(void *p)
 {
-	struct td *t = p;
+	struct gmem_vm *t = p;
 	struct page *page;
 	kvm_pfn_t pfn;
 	int order, r;
@@ -74,44 +75,33 @@ static int get_pfn_under_invalidate_lock(void *p)
 	return r;
 }
 
-static struct sched_result run_det(int (*fn)(void *), void *arg)
-{
-	struct sched_config cfg;
-	struct sched_result res;
-
-	sched_config_init(&cfg);
-	cfg.mode = SCHED_MODE_DETERMINISTIC;
-	cfg.seed = 1;
-	cfg.quiet = true;
-	assert_int_equal(sched_run(&cfg, fn, arg, &res), 0);
-	return res;
-}
-
 static void test_legacy_get_pfn_takes_no_lock(void **state)
 {
-	struct td t;
+	struct gmem_vm t;
 	struct sched_result res;
 
-	td_create(&t, TDXSIM_GMEM_LOCKING_LEGACY, 0);
+	gmem_vm_create(&t, TDXSIM_GMEM_LOCKING_LEGACY, 0);
 	lockdep_set_quiet(true);
-	res = run_det(get_pfn_under_invalidate_lock, &t);
+	res = sched_run_seed(get_pfn_under_invalidate_lock, &t, 1,
+			     SCHED_STRATEGY_RANDOM);
 	lockdep_set_quiet(false);
 	assert_int_equal(res.verdict, SCHED_OK);
 	assert_int_equal(res.ret, 0);
 	assert_int_equal(lockdep_count_reports(LOCKDEP_RECURSIVE, NULL), 0);
-	td_destroy(&t);
+	gmem_vm_destroy(&t);
 }
 
 /* The in-flight run leaves its TD's invalidate lock held: keep it reachable. */
-static struct td inflight_td;
+static struct gmem_vm inflight_td;
 
 static void test_inflight_get_pfn_self_deadlock(void **state)
 {
 	struct sched_result res;
 
-	td_create(&inflight_td, TDXSIM_GMEM_LOCKING_INFLIGHT, 0);
+	gmem_vm_create(&inflight_td, TDXSIM_GMEM_LOCKING_INFLIGHT, 0);
 	lockdep_set_quiet(true);
-	res = run_det(get_pfn_under_invalidate_lock, &inflight_td);
+	res = sched_run_seed(get_pfn_under_invalidate_lock, &inflight_td, 1,
+			     SCHED_STRATEGY_RANDOM);
 	lockdep_set_quiet(false);
 	assert_int_equal(res.verdict, SCHED_DEADLOCK);
 	assert_int_equal(lockdep_count_reports(LOCKDEP_RECURSIVE,
@@ -123,7 +113,7 @@ static void test_inflight_get_pfn_self_deadlock(void **state)
  * invalidate lock, in-flight only), then the 6.16/6.19 populate order
  * (invalidate lock -> GUP's mmap_lock).
  */
-static void host_fault_then_gup_in_lock(struct td *t)
+static void host_fault_then_gup_in_lock(struct gmem_vm *t)
 {
 	u8 *map, buf[8];
 	struct page *pg;
@@ -148,16 +138,16 @@ static void host_fault_then_gup_in_lock(struct td *t)
 static void test_mmap_lock_abba(void **state)
 {
 	const char *classes;
-	struct td t;
+	struct gmem_vm t;
 
 	lockdep_set_quiet(true);
-	td_create(&t, TDXSIM_GMEM_LOCKING_LEGACY, GUEST_MEMFD_FLAG_MMAP);
+	gmem_vm_create(&t, TDXSIM_GMEM_LOCKING_LEGACY, GUEST_MEMFD_FLAG_MMAP);
 	host_fault_then_gup_in_lock(&t);
 	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR, NULL), 0);
-	td_destroy(&t);
+	gmem_vm_destroy(&t);
 
 	lockdep_reset();
-	td_create(&t, TDXSIM_GMEM_LOCKING_INFLIGHT, GUEST_MEMFD_FLAG_MMAP);
+	gmem_vm_create(&t, TDXSIM_GMEM_LOCKING_INFLIGHT, GUEST_MEMFD_FLAG_MMAP);
 	host_fault_then_gup_in_lock(&t);
 	lockdep_set_quiet(false);
 	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR,
@@ -166,13 +156,13 @@ static void test_mmap_lock_abba(void **state)
 					       GMEM_INVALIDATE_LOCK_NAME), 1);
 	classes = lockdep_get_report(0)->classes;
 	assert_non_null(strstr(classes, "mmap_lock"));
-	td_destroy(&t);
+	gmem_vm_destroy(&t);
 }
 
 /* ---- free-mode stress: faults vs. punches vs. conversions ---- */
 
 struct stress {
-	struct td t;
+	struct gmem_vm t;
 	int iterations;
 	int faults_ok;
 	int fault_errors;
@@ -219,8 +209,8 @@ static int punch_task(void *p)
 	for (i = 0; i < s->iterations / 4; i++) {
 		u64 off = (i % 16) * PAGE_SIZE;
 
-		if (gmem_fallocate(s->t.gmem, FALLOC_FL_KEEP_SIZE |
-				   FALLOC_FL_PUNCH_HOLE, off, PAGE_SIZE))
+		if (__gmem_fallocate(s->t.gmem, FALLOC_FL_KEEP_SIZE |
+				     FALLOC_FL_PUNCH_HOLE, off, PAGE_SIZE))
 			return -1;
 	}
 	return 0;
@@ -234,7 +224,7 @@ static int convert_task(void *p)
 	for (i = 0; i < s->iterations / 4; i++) {
 		u64 gpa = GPA0 + (i % 16) * PAGE_SIZE;
 
-		if (set_attrs(s->t.vm, gpa, PAGE_SIZE, (i & 1) ? PRIV : 0))
+		if (__vm_set_memory_attributes(s->t.vm, gpa, PAGE_SIZE, (i & 1) ? PRIV : 0))
 			return -1;
 	}
 	return 0;
@@ -248,7 +238,7 @@ static void stress(u32 gmem_locking)
 	struct page *head;
 	int i;
 
-	td_create(&s.t, gmem_locking, 0);
+	gmem_vm_create(&s.t, gmem_locking, 0);
 	t[0] = task_create("fault0", fault_task, &s);
 	t[1] = task_create("fault1", fault_task, &s);
 	t[2] = task_create("punch", punch_task, &s);
@@ -265,7 +255,7 @@ static void stress(u32 gmem_locking)
 	}
 	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR, NULL), 0);
 	assert_int_equal(lockdep_count_reports(LOCKDEP_RECURSIVE, NULL), 0);
-	td_destroy(&s.t);
+	gmem_vm_destroy(&s.t);
 }
 
 static void test_stress_legacy(void **state)

@@ -14,7 +14,8 @@
 #include "base/sched.h"
 #include "fake_vendor.h"
 #include "kvm/x86.h"
-#include "kvm_util.h"
+#include "kvm_test.h"
+#include "testlib/sched_util.h"
 
 static void test_open_and_version(void **state)
 {
@@ -28,14 +29,17 @@ static void test_open_and_version(void **state)
 					      1)), -EINVAL);
 	assert_int_equal(tdxsim_ioctl(kvm_dev(), KVM_GET_VCPU_MMAP_SIZE, 0),
 			 KVM_VCPU_MMAP_SIZE);
-	/* Request codes have Linux's values. */
-	assert_int_equal(KVM_CREATE_VM, 0xae01);
-	assert_int_equal(KVM_SET_USER_MEMORY_REGION2, 0x40a0ae49);
-	assert_int_equal(KVM_CREATE_GUEST_MEMFD, 0xc040aed4);
-	assert_int_equal(KVM_MEMORY_ENCRYPT_OP, 0xc008aeba);
-	assert_int_equal(KVM_PRE_FAULT_MEMORY, 0xc040aed5);
-	assert_int_equal(KVM_SET_MEMORY_ATTRIBUTES, 0x4020aed2);
 }
+
+/* Request codes have Linux's values. */
+_Static_assert(KVM_CREATE_VM == 0xae01, "KVM_CREATE_VM");
+_Static_assert(KVM_SET_USER_MEMORY_REGION2 == 0x40a0ae49,
+	       "KVM_SET_USER_MEMORY_REGION2");
+_Static_assert(KVM_CREATE_GUEST_MEMFD == 0xc040aed4, "KVM_CREATE_GUEST_MEMFD");
+_Static_assert(KVM_MEMORY_ENCRYPT_OP == 0xc008aeba, "KVM_MEMORY_ENCRYPT_OP");
+_Static_assert(KVM_PRE_FAULT_MEMORY == 0xc040aed5, "KVM_PRE_FAULT_MEMORY");
+_Static_assert(KVM_SET_MEMORY_ATTRIBUTES == 0x4020aed2,
+	       "KVM_SET_MEMORY_ATTRIBUTES");
 
 static long check_ext(int fd, long cap)
 {
@@ -45,8 +49,8 @@ static long check_ext(int fd, long cap)
 static void test_capabilities(void **state)
 {
 	int kvm = kvm_dev();
-	int def = vm_create(KVM_X86_DEFAULT_VM);
-	int td = vm_create(KVM_X86_TDX_VM);
+	int def = __vm_create(KVM_X86_DEFAULT_VM);
+	int td = __vm_create(KVM_X86_TDX_VM);
 
 	assert_true(def >= 0 && td >= 0);
 	assert_int_equal(check_ext(kvm, KVM_CAP_GUEST_MEMFD), 1);
@@ -77,23 +81,40 @@ static void test_capabilities(void **state)
 	assert_int_equal(tdxsim_close(td), 0);
 }
 
+/*
+ * The vendor's ops as the fake vendor filled them: a test that takes them
+ * away runs between these two, so a failed assertion cannot leave the
+ * process without a vendor for the tests after it.
+ */
+static struct kvm_x86_ops saved_x86_ops;
+
+static int vendor_save_setup(void **state)
+{
+	saved_x86_ops = kvm_x86_ops;
+	return kvm_test_setup(state);
+}
+
+static int vendor_restore_teardown(void **state)
+{
+	kvm_x86_ops = saved_x86_ops;
+	return kvm_test_teardown(state);
+}
+
 static void test_vm_types(void **state)
 {
-	struct kvm_x86_ops saved = kvm_x86_ops;
-
-	assert_int_equal(vm_create(KVM_X86_SEV_VM), -EINVAL);
-	assert_int_equal(vm_create(KVM_X86_SNP_VM), -EINVAL);
-	assert_int_equal(vm_create(99), -EINVAL);
+	assert_int_equal(__vm_create(KVM_X86_SEV_VM), -EINVAL);
+	assert_int_equal(__vm_create(KVM_X86_SNP_VM), -EINVAL);
+	assert_int_equal(__vm_create(99), -EINVAL);
 
 	/* Without a vendor there is no TDX, and the failure harms nothing. */
 	memset(&kvm_x86_ops, 0, sizeof(kvm_x86_ops));
-	assert_int_equal(vm_create(KVM_X86_TDX_VM), -EINVAL);
+	assert_int_equal(__vm_create(KVM_X86_TDX_VM), -EINVAL);
 	assert_int_equal(check_ext(kvm_dev(), KVM_CAP_VM_TYPES),
 			 BIT(KVM_X86_DEFAULT_VM) | BIT(KVM_X86_SW_PROTECTED_VM));
-	kvm_x86_ops = saved;
+	kvm_x86_ops = saved_x86_ops;
 
 	{
-		int vm = vm_create(KVM_X86_TDX_VM);
+		int vm = __vm_create(KVM_X86_TDX_VM);
 
 		assert_true(vm >= 0);
 		assert_true(vm_kvm(vm)->arch.has_private_mem);
@@ -107,8 +128,8 @@ static void test_vm_types(void **state)
 static void test_wrong_fd_kinds(void **state)
 {
 	int vm = vm_create_tdx();
-	int gmem = gmem_create(vm, SZ_2M, 0);
-	int vcpu = vcpu_create(vm, 0);
+	int gmem = __vm_create_guest_memfd(vm, SZ_2M, 0);
+	int vcpu = __vm_vcpu_add(vm, 0);
 	int null_fd = open("/dev/null", O_RDONLY);
 	struct kvm_userspace_memory_region2 r = { 0 };
 
@@ -133,7 +154,7 @@ static void test_wrong_fd_kinds(void **state)
 	assert_int_equal(sys_ret(tdxsim_ioctl(null_fd, KVM_CREATE_VM, 0)),
 			 -ENOTTY);
 	/* fallocate and mmap on files that have no such operation. */
-	assert_int_equal(gmem_fallocate(vm, FALLOC_FL_KEEP_SIZE, 0, 4096),
+	assert_int_equal(__gmem_fallocate(vm, FALLOC_FL_KEEP_SIZE, 0, 4096),
 			 -EOPNOTSUPP);
 	assert_ptr_equal(tdxsim_mmap(NULL, 4096, PROT_READ, MAP_SHARED, vm, 0),
 			 MAP_FAILED);
@@ -154,30 +175,30 @@ static void test_wrong_fd_kinds(void **state)
 
 static void test_vcpu_create(void **state)
 {
-	int td = vm_create(KVM_X86_TDX_VM);
-	int def = vm_create(KVM_X86_DEFAULT_VM);
+	int td = __vm_create(KVM_X86_TDX_VM);
+	int def = __vm_create(KVM_X86_DEFAULT_VM);
 	int v0, v1, v2;
 	struct kvm_run *run;
 
 	/* The TD must be initialized first (the vendor says -EIO). */
-	assert_int_equal(vcpu_create(td, 0), -EIO);
-	assert_int_equal(tdx_cmd(td, KVM_TDX_INIT_VM, 0, 0), 0);
-	v0 = vcpu_create(td, 0);
+	assert_int_equal(__vm_vcpu_add(td, 0), -EIO);
+	tdx_cmd(td, KVM_TDX_INIT_VM, 0, 0);
+	v0 = __vm_vcpu_add(td, 0);
 	assert_true(v0 >= 0);
-	assert_int_equal(vcpu_create(td, 0), -EEXIST);
-	assert_int_equal(vcpu_create(td, KVM_MAX_VCPU_IDS), -EINVAL);
+	assert_int_equal(__vm_vcpu_add(td, 0), -EEXIST);
+	assert_int_equal(__vm_vcpu_add(td, KVM_MAX_VCPU_IDS), -EINVAL);
 	/* The failures leaked no vCPU slot. */
 	assert_int_equal(vm_kvm(td)->created_vcpus, 1);
 	/* The duplicate was created, then destroyed (as in the kernel). */
 	assert_int_equal(mmu_stub.mmu_create, 2);
 	assert_int_equal(mmu_stub.mmu_destroy, 1);
-	v1 = vcpu_create(td, 7);
+	v1 = __vm_vcpu_add(td, 7);
 	assert_true(v1 >= 0);
 	assert_int_equal(atomic_read(&vm_kvm(td)->online_vcpus), 2);
 	assert_int_equal(mmu_stub.mmu_create, 3);
 
 	/* A default VM has no vendor: vCPUs exist, KVM_RUN can't run. */
-	v2 = vcpu_create(def, 0);
+	v2 = __vm_vcpu_add(def, 0);
 	assert_true(v2 >= 0);
 	assert_int_equal(sys_ret(tdxsim_ioctl(v2, KVM_RUN, 0)), -ENOEXEC);
 
@@ -212,15 +233,15 @@ static void test_vcpu_create(void **state)
 
 static void test_memory_encrypt_op_dispatch(void **state)
 {
-	int def = vm_create(KVM_X86_DEFAULT_VM);
-	int td = vm_create(KVM_X86_TDX_VM);
-	int dv = vcpu_create(def, 0);
+	int def = __vm_create(KVM_X86_DEFAULT_VM);
+	int td = __vm_create(KVM_X86_TDX_VM);
+	int dv = __vm_vcpu_add(def, 0);
 	int tv;
 
 	assert_true(dv >= 0);
 	/* No vendor for a default VM: the ioctl does not exist. */
-	assert_int_equal(tdx_cmd(def, KVM_TDX_INIT_VM, 0, 0), -ENOTTY);
-	assert_int_equal(tdx_cmd(dv, KVM_TDX_INIT_VCPU, 0, 0), -ENOTTY);
+	assert_int_equal(__tdx_cmd(def, KVM_TDX_INIT_VM, 0, 0, NULL), -ENOTTY);
+	assert_int_equal(__tdx_cmd(dv, KVM_TDX_INIT_VCPU, 0, 0, NULL), -ENOTTY);
 	/* The vendor sees the command; hw_error must be zero on input. */
 	{
 		struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VM,
@@ -229,13 +250,13 @@ static void test_memory_encrypt_op_dispatch(void **state)
 		assert_int_equal(sys_ret(tdxsim_ioctl(td, KVM_MEMORY_ENCRYPT_OP,
 						      &cmd)), -EINVAL);
 	}
-	assert_int_equal(tdx_cmd(td, KVM_TDX_INIT_VM, 0, 0), 0);
-	tv = vcpu_create(td, 0);
+	tdx_cmd(td, KVM_TDX_INIT_VM, 0, 0);
+	tv = __vm_vcpu_add(td, 0);
 	assert_true(tv >= 0);
 	/* INIT_VCPU goes the unlocked way, anything else the locked one. */
-	assert_int_equal(tdx_cmd(tv, KVM_TDX_INIT_VCPU, 0, 0), 0);
-	assert_int_equal(tdx_cmd(tv, KVM_TDX_INIT_VCPU, 1, 0), -EINVAL);
-	assert_int_equal(tdx_cmd(tv, KVM_TDX_GET_CPUID, 0, 0), -EINVAL);
+	tdx_cmd(tv, KVM_TDX_INIT_VCPU, 0, 0);
+	assert_int_equal(__tdx_cmd(tv, KVM_TDX_INIT_VCPU, 1, 0, NULL), -EINVAL);
+	assert_int_equal(__tdx_cmd(tv, KVM_TDX_GET_CPUID, 0, 0, NULL), -EINVAL);
 	/* A vCPU ioctl of another type is refused before the vendor. */
 	assert_int_equal(sys_ret(tdxsim_ioctl(tv, TDXSIM_GET_STATS, NULL)),
 			 -EINVAL);
@@ -248,7 +269,7 @@ static void test_memory_encrypt_op_dispatch(void **state)
 						      &m)), -ENOTTY);
 		assert_int_equal(sys_ret(tdxsim_ioctl(td, TDXSIM_GET_MRTD,
 						      &m)), -EINVAL);
-		assert_int_equal(tdx_cmd(td, KVM_TDX_FINALIZE_VM, 0, 0), 0);
+		tdx_cmd(td, KVM_TDX_FINALIZE_VM, 0, 0);
 		assert_int_equal(tdxsim_ioctl(td, TDXSIM_GET_MRTD, &m), 0);
 		assert_int_equal(m.mrtd[47], 0x5d);
 		assert_int_equal(sys_ret(tdxsim_ioctl(td,
@@ -265,7 +286,7 @@ static void test_memory_encrypt_op_dispatch(void **state)
 static void test_design_controls(void **state)
 {
 	struct tdxsim_design def = TDXSIM_DESIGN_DEFAULT, d;
-	int vm = vm_create(KVM_X86_TDX_VM);
+	int vm = __vm_create(KVM_X86_TDX_VM);
 	int vcpu;
 
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_DESIGN, &d), 0);
@@ -298,17 +319,17 @@ static void test_design_controls(void **state)
 	assert_int_equal(vm_kvm(vm)->design.populate, TDXSIM_POPULATE_GMEM);
 
 	/* Fixed once the TD exists. */
-	assert_int_equal(tdx_cmd(vm, KVM_TDX_INIT_VM, 0, 0), 0);
+	tdx_cmd(vm, KVM_TDX_INIT_VM, 0, 0);
 	d = def;
 	assert_int_equal(sys_ret(tdxsim_ioctl(vm, TDXSIM_SET_DESIGN, &d)),
 			 -EBUSY);
 	/* A failed INIT_VM (already initialized) is still an error. */
-	assert_int_equal(tdx_cmd(vm, KVM_TDX_INIT_VM, 0, 0), -EINVAL);
+	assert_int_equal(__tdx_cmd(vm, KVM_TDX_INIT_VM, 0, 0, NULL), -EINVAL);
 	assert_int_equal(tdxsim_close(vm), 0);
 
 	/* ... or once a vCPU exists. */
-	vm = vm_create(KVM_X86_DEFAULT_VM);
-	vcpu = vcpu_create(vm, 0);
+	vm = __vm_create(KVM_X86_DEFAULT_VM);
+	vcpu = __vm_vcpu_add(vm, 0);
 	assert_true(vcpu >= 0);
 	assert_int_equal(sys_ret(tdxsim_ioctl(vm, TDXSIM_SET_DESIGN, &d)),
 			 -EBUSY);
@@ -327,8 +348,8 @@ static long prefault_4k_until_16k(struct kvm_vcpu *vcpu,
 
 static void test_pre_fault_memory(void **state)
 {
-	int vm = vm_create(KVM_X86_SW_PROTECTED_VM);
-	int vcpu = vcpu_create(vm, 0);
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
+	int vcpu = __vm_vcpu_add(vm, 0);
 	struct kvm_pre_fault_memory r;
 
 	assert_true(vcpu >= 0);
@@ -399,7 +420,7 @@ static int run_vcpu_task(void *p)
 static void test_bug_on_kicks_and_kills(void **state)
 {
 	int vm = vm_create_tdx();
-	int vcpu = vcpu_create(vm, 0);
+	int vcpu = __vm_vcpu_add(vm, 0);
 	struct kvm *kvm = vm_kvm(vm);
 	struct kvm_vcpu *v;
 	int running = 0;
@@ -431,9 +452,9 @@ static void test_bug_on_kicks_and_kills(void **state)
 	assert_true(fake_vendor_kicks > kicks);
 
 	/* Everything answers -EIO afterwards, but stats remain readable. */
-	assert_int_equal(vcpu_create(vm, 1), -EIO);
+	assert_int_equal(__vm_vcpu_add(vm, 1), -EIO);
 	assert_int_equal(sys_ret(tdxsim_ioctl(vcpu, KVM_RUN, 0)), -EIO);
-	assert_int_equal(gmem_create(vm, SZ_2M, 0), -EIO);
+	assert_int_equal(__vm_create_guest_memfd(vm, SZ_2M, 0), -EIO);
 	{
 		struct tdxsim_mrtd m;
 
@@ -450,7 +471,7 @@ static void test_bug_on_kicks_and_kills(void **state)
 	/* Other VMs are unaffected. */
 	{
 		int other = vm_create_tdx();
-		int ov = vcpu_create(other, 0);
+		int ov = __vm_vcpu_add(other, 0);
 
 		assert_true(ov >= 0);
 		assert_int_equal(tdxsim_ioctl(ov, KVM_RUN, 0), 0);
@@ -501,8 +522,8 @@ static int det_scenario(void *p)
 		KVM_BUG_ON(true, vm_kvm(a->vm));
 	} else {
 		/* synchronize_srcu() must not wait for a vCPU in the guest. */
-		a->delete_ret = set_region2(a->vm, 0, 0, 0x100000000ULL, 0, 0,
-					    0, 0);
+		a->delete_ret = __vm_set_user_memory_region2(a->vm, 0, 0, 0x100000000ULL, 0, 0,
+							     0, 0);
 		__atomic_store_n(&a->g.stop, 1, __ATOMIC_RELEASE);
 	}
 	task_join(t);
@@ -519,26 +540,19 @@ static void test_kick_deterministic(void **state)
 			struct det_arg a = { .kill = kill, .delete_ret = 1 };
 			struct tdxsim_guest g = { .ops = &stop_guest_ops,
 						  .guest = &a.g };
-			struct sched_config cfg;
 			struct sched_result res;
 
 			a.vm = vm_create_tdx();
-			a.vcpu = vcpu_create(a.vm, 0);
+			a.vcpu = __vm_vcpu_add(a.vm, 0);
 			a.run.vcpu_fd = a.vcpu;
 			a.mem = test_alloc(SZ_2M);
-			assert_int_equal(set_region2(a.vm, 0, 0, 0x100000000ULL,
-						     SZ_2M, (u64)a.mem, 0, 0),
-					 0);
+			vm_set_user_memory_region2(a.vm, 0, 0, 0x100000000ULL,
+						   SZ_2M, (u64)a.mem, 0, 0);
 			assert_int_equal(tdxsim_ioctl(a.vcpu, TDXSIM_SET_GUEST,
 						      &g), 0);
-			sched_config_init(&cfg);
-			cfg.mode = SCHED_MODE_DETERMINISTIC;
-			cfg.strategy = seed & 1 ? SCHED_STRATEGY_RANDOM :
-						  SCHED_STRATEGY_PCT;
-			cfg.seed = seed;
-			cfg.quiet = true;
-			assert_int_equal(sched_run(&cfg, det_scenario, &a,
-						   &res), 0);
+			res = sched_run_seed(det_scenario, &a, seed,
+					     seed & 1 ? SCHED_STRATEGY_RANDOM :
+							SCHED_STRATEGY_PCT);
 			assert_int_equal(res.verdict, SCHED_OK);
 			if (kill) {
 				assert_int_equal(a.run.ret, -1);
@@ -560,7 +574,7 @@ static void test_vm_dead_without_bug(void **state)
 	struct tdxsim_stats st;
 
 	kvm_vm_dead(vm_kvm(vm));
-	assert_int_equal(vcpu_create(vm, 0), -EIO);
+	assert_int_equal(__vm_vcpu_add(vm, 0), -EIO);
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_STATS, &st), 0);
 	assert_int_equal(st.vm_bugged, 0);
 	assert_int_equal(tdxsim_close(vm), 0);
@@ -574,7 +588,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_capabilities,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_vm_types,
-						kvm_test_setup, kvm_test_teardown),
+						vendor_save_setup,
+						vendor_restore_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_fd_kinds,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_vcpu_create,

@@ -26,7 +26,7 @@
 #include "base/log.h"
 #include "kvm/asm/kvm_host.h"
 #include "kvm/tdx.h"
-#include "td_util.h"
+#include "testlib/kvm_util_internal.h"
 
 #define MB	(1ULL << 20)
 #define GB	(1ULL << 30)
@@ -43,14 +43,14 @@ static void build_huge(struct td *td, u64 memory, const char *program,
 	o.program = program;
 	td_create(td, &o);
 	/* A small measured image (4K only before the TD runs). */
-	assert_int_equal(td_populate(td, 0, 4, true, 1), 0);
-	assert_int_equal(td_finalize(td), 0);
+	td_populate(td, 0, 4, true, 1);
+	td_finalize(td);
 	td_check(td);
 }
 
 static void run_to_halt(struct td *td)
 {
-	assert_int_equal(td_run_vcpu(td, 0), 0);
+	td_run_vcpu(td, 0);
 	assert_int_equal(td->last_exit[0], KVM_EXIT_HLT);
 	assert_true(tdxsim_guest_finished(td->guest));
 	assert_int_equal(tdxsim_guest_data_failures(td->guest), 0);
@@ -192,7 +192,7 @@ static void touch_then_accept_4k(u32 accept_level, bool expect_livelock,
 	td_check(&td);
 
 	lockdep_reset();
-	assert_int_equal(td_run_vcpu(&td, 0), 0);
+	td_run_vcpu(&td, 0);
 	counts_read(&td, &c);
 	if (expect_livelock) {
 		/* The detector ended KVM_RUN: the guest repeats one exit. */
@@ -258,7 +258,7 @@ static int punch_at_mapgpa(struct td *td, unsigned int vcpu,
 	if (run->exit_reason != KVM_EXIT_HYPERCALL || p->done)
 		return 0;
 	counts_read(td, &p->before);
-	assert_int_equal(td_punch(td, p->offset, 4096), 0);
+	td_punch(td, p->offset, 4096);
 	counts_read(td, &p->after);
 	td_check(td);
 	p->done = true;
@@ -345,13 +345,13 @@ static void test_mixed_range_maps_4k(void **state)
 	struct td td;
 
 	build_huge(&td, 32 * MB, prog, TDXSIM_ACCEPT_LEVEL_SPLIT_INHIBIT);
-	assert_int_equal(td_set_private(&td, 0x9ff000, 4096, false), 0);
+	td_set_private(&td, 0x9ff000, 4096, false);
 	counts_read(&td, &c0);
 	td_prefault(&td, 0, 0x800000, 0x1ff000);
 	counts_read(&td, &c);
 	assert_int_equal(c.aug - c0.aug, 511);
 	td_check(&td);
-	assert_int_equal(td_set_private(&td, 0x9ff000, 4096, true), 0);
+	td_set_private(&td, 0x9ff000, 4096, true);
 	td_prefault(&td, 0, 0x9ff000, 4096);
 	/* The 2M next door is not mixed: one 2M AUG. */
 	td_prefault(&td, 0, 0xa00000, 2 * MB);
@@ -405,7 +405,7 @@ static void test_2m_leaves_both_sides(void **state)
 	td_destroy(&td);
 
 	build_huge(&td, 32 * MB, prog2, TDXSIM_ACCEPT_LEVEL_SPLIT_INHIBIT);
-	assert_int_equal(td_set_private(&td, 0xc00000, 2 * MB, false), 0);
+	td_set_private(&td, 0xc00000, 2 * MB, false);
 	run_to_halt(&td);
 	counts_read(&td, &c);
 	assert_int_equal(c.aug, 1);
@@ -437,7 +437,7 @@ static void test_punch_whole_2m_and_delete_slot(void **state)
 	assert_int_equal(td_count_leaves(&td, true, PG_LEVEL_4K), 4 + 16);
 	assert_int_equal(td_count_leaves(&td, false, PG_LEVEL_2M), 1);
 	counts_read(&td, &c0);
-	assert_int_equal(td_punch(&td, 0x800000, 2 * MB), 0);
+	td_punch(&td, 0x800000, 2 * MB);
 	counts_read(&td, &c);
 	assert_int_equal(c.remove - c0.remove, 1);
 	assert_int_equal(c.demote - c0.demote, 0);
@@ -472,7 +472,7 @@ static void test_punch_4k_out_of_pending_2m(void **state)
 	build_huge(&td, 32 * MB, prog, TDXSIM_ACCEPT_LEVEL_SPLIT_INHIBIT);
 	td_prefault(&td, 0, 0x800000, 2 * MB);
 	counts_read(&td, &c0);
-	assert_int_equal(td_punch(&td, 0x900000, 4096), 0);
+	td_punch(&td, 0x900000, 4096);
 	counts_read(&td, &c);
 	assert_int_equal(c.demote - c0.demote, 1);
 	assert_int_equal(c.remove - c0.remove, 1);
@@ -535,7 +535,7 @@ static void test_split_busy(void **state)
 	inject(&td, TDH_MEM_PAGE_DEMOTE, 1, TDX_OPERAND_BUSY);
 	inject(&td, TDH_MEM_PAGE_DEMOTE, 2, TDX_OPERAND_BUSY);
 	log_set_console_level(0);
-	assert_int_equal(td_run_vcpu(&td, 0), -EIO);
+	assert_int_equal(__td_run_vcpu(&td, 0), -EIO);
 	log_set_console_level(level);
 	td_kvm_stats(&td, &ks);
 	assert_int_equal(ks.vm_bugged, 1);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "td_util.h"
+#include "testlib/kvm_util_internal.h"
 
 #define MB	(1ULL << 20)
 
@@ -27,12 +27,12 @@ static void build(struct td *td, u32 populate, u64 n, u64 m,
 	td_create(td, &o);
 	td_check(td);
 	if (n)
-		assert_int_equal(td_populate(td, 0x800000, n, true, 7), 0);
+		td_populate(td, 0x800000, n, true, 7);
 	td_check(td);
 	if (m)
-		assert_int_equal(td_populate(td, 0xa00000, m, false, 8), 0);
+		td_populate(td, 0xa00000, m, false, 8);
 	td_check(td);
-	assert_int_equal(td_finalize(td), 0);
+	td_finalize(td);
 	td_check(td);
 }
 
@@ -101,9 +101,9 @@ static void test_mrtd_same_in_all_designs(void **state)
 
 		td_opts_init(&o);
 		td_create(&td, &o);
-		assert_int_equal(td_populate(&td, 0x800000, 12, true, 99), 0);
-		assert_int_equal(td_populate(&td, 0xa00000, 3, false, 8), 0);
-		assert_int_equal(td_finalize(&td), 0);
+		td_populate(&td, 0x800000, 12, true, 99);
+		td_populate(&td, 0xa00000, 3, false, 8);
+		td_finalize(&td);
 		assert_int_equal(tdxsim_ioctl(td.vm, TDXSIM_GET_MRTD, &other),
 				 0);
 		assert_memory_not_equal(mrtd[0].mrtd, other.mrtd, 48);
@@ -142,7 +142,7 @@ static void test_life(void **state)
 	sept0 = td_seamcalls(&td, TDH_MEM_SEPT_ADD);
 	assert_int_equal(sept0, 3);
 
-	assert_int_equal(td_run_vcpu(&td, 0), 0);
+	td_run_vcpu(&td, 0);
 	assert_int_equal(td.last_exit[0], KVM_EXIT_HLT);
 	assert_true(tdxsim_guest_finished(td.guest));
 	assert_int_equal(tdxsim_guest_data_failures(td.guest), 0);
@@ -166,18 +166,18 @@ static void test_life(void **state)
 
 	/* Conversion of an accepted private range to shared: REMOVE each. */
 	remove0 = td_seamcalls(&td, TDH_MEM_PAGE_REMOVE);
-	assert_int_equal(td_set_private(&td, 0x280000, 32 * 4096, false), 0);
+	td_set_private(&td, 0x280000, 32 * 4096, false);
 	assert_int_equal(td_seamcalls(&td, TDH_MEM_PAGE_REMOVE), remove0 + 32);
 	td_check(&td);
 	/* ... and back: nothing is mapped until the guest faults it. */
 	aug0 = td_seamcalls(&td, TDH_MEM_PAGE_AUG);
-	assert_int_equal(td_set_private(&td, 0x280000, 32 * 4096, true), 0);
+	td_set_private(&td, 0x280000, 32 * 4096, true);
 	assert_int_equal(td_seamcalls(&td, TDH_MEM_PAGE_AUG), aug0);
 	td_check(&td);
 
 	/* Punch a hole over 64 accepted pages: BLOCK, TRACK, REMOVE each. */
 	remove0 = td_seamcalls(&td, TDH_MEM_PAGE_REMOVE);
-	assert_int_equal(td_punch(&td, 0x2c0000, 64 * 4096), 0);
+	td_punch(&td, 0x2c0000, 64 * 4096);
 	assert_int_equal(td_seamcalls(&td, TDH_MEM_PAGE_REMOVE), remove0 + 64);
 	td_check(&td);
 
@@ -208,14 +208,14 @@ static void test_punch_before_finalize(void **state)
 		td_opts_init(&o);
 		o.design.populate = designs[i];
 		td_create(&td, &o);
-		assert_int_equal(td_populate(&td, 0x800000, 8, true, 3), 0);
+		td_populate(&td, 0x800000, 8, true, 3);
 		td_check(&td);
-		assert_int_equal(td_punch(&td, 0x800000, 4 * 4096), 0);
+		td_punch(&td, 0x800000, 4 * 4096);
 		assert_int_equal(td_seamcalls(&td, TDH_MEM_PAGE_REMOVE), 4);
 		/* Before finalize no vCPU ran: no TRACK. */
 		assert_int_equal(td_seamcalls(&td, TDH_MEM_TRACK), 0);
 		td_check(&td);
-		assert_int_equal(td_finalize(&td), 0);
+		td_finalize(&td);
 		td_check(&td);
 		td_destroy(&td);
 	}
@@ -230,7 +230,7 @@ static void test_teardown_unfinished(void **state)
 	td_opts_init(&o);
 	o.nr_vcpus = 2;
 	td_create(&td, &o);
-	assert_int_equal(td_populate(&td, 0x800000, 3, true, 3), 0);
+	td_populate(&td, 0x800000, 3, true, 3);
 	td_check(&td);
 	td_destroy(&td);
 

@@ -24,7 +24,8 @@
 #include "base/lockdep.h"
 #include "base/log.h"
 #include "kvm/tdx.h"
-#include "td_util.h"
+#include "testlib/kvm_util_internal.h"
+#include "testlib/sched_util.h"
 
 #define MB	(1ULL << 20)
 
@@ -64,7 +65,7 @@ static int run_all_task(void *p)
 
 static int vcpu0_task(void *p)
 {
-	return td_run_vcpu(p, 0);
+	return __td_run_vcpu(p, 0);
 }
 
 /*
@@ -95,7 +96,6 @@ static bool same_2m_one_seed(u32 mirror_freeze, u64 seed, bool expect_clean)
 static bool same_2m_run(u32 mirror_freeze, bool huge, u64 seed,
 			bool expect_clean)
 {
-	struct sched_config cfg;
 	struct sched_result res;
 	struct race_arg a;
 	struct tdxsim_td_stats ms;
@@ -111,16 +111,12 @@ static bool same_2m_run(u32 mirror_freeze, bool huge, u64 seed,
 	o.program = huge ? same_2m_huge_program : same_2m_program;
 	td_create(&td, &o);
 	/* The image sits in the same GiB, so only the 2M table is missing. */
-	assert_int_equal(td_populate(&td, 0x800000, 2, true, 1), 0);
-	assert_int_equal(td_finalize(&td), 0);
+	td_populate(&td, 0x800000, 2, true, 1);
+	td_finalize(&td);
 
-	sched_config_init(&cfg);
-	cfg.mode = SCHED_MODE_DETERMINISTIC;
-	cfg.strategy = (seed & 1) ? SCHED_STRATEGY_PCT : SCHED_STRATEGY_RANDOM;
-	cfg.seed = seed;
-	cfg.quiet = true;
 	a.td = &td;
-	assert_int_equal(sched_run(&cfg, run_all_task, &a, &res), 0);
+	res = sched_run_seed(run_all_task, &a, seed,
+			     (seed & 1) ? SCHED_STRATEGY_PCT : SCHED_STRATEGY_RANDOM);
 	assert_int_equal(res.verdict, SCHED_OK);
 
 	td_kvm_stats(&td, &ks);
@@ -231,7 +227,6 @@ static void test_inhibit_vs_prefault(void **state)
 	for (seed = 1; seed <= NR_SEEDS; seed++) {
 		struct tdxsim_guest_vcpu_status vs;
 		struct prefault_arg a;
-		struct sched_config cfg;
 		struct sched_result res;
 		struct tdxsim_stats ks;
 		struct td_opts o;
@@ -242,17 +237,12 @@ static void test_inhibit_vs_prefault(void **state)
 		o.design.gmem_hugepages = 1;
 		o.program = inhibit_program;
 		td_create(&td, &o);
-		assert_int_equal(td_populate(&td, 0, 2, true, 1), 0);
-		assert_int_equal(td_finalize(&td), 0);
-		sched_config_init(&cfg);
-		cfg.mode = SCHED_MODE_DETERMINISTIC;
-		cfg.strategy = (seed & 1) ? SCHED_STRATEGY_PCT :
-					    SCHED_STRATEGY_RANDOM;
-		cfg.seed = seed;
-		cfg.quiet = true;
+		td_populate(&td, 0, 2, true, 1);
+		td_finalize(&td);
 		a.td = &td;
-		assert_int_equal(sched_run(&cfg, inhibit_race_task, &a, &res),
-				 0);
+		res = sched_run_seed(inhibit_race_task, &a, seed,
+				     (seed & 1) ? SCHED_STRATEGY_PCT :
+						  SCHED_STRATEGY_RANDOM);
 		assert_int_equal(res.verdict, SCHED_OK);
 		td_kvm_stats(&td, &ks);
 		if (ks.vm_bugged)
@@ -311,8 +301,8 @@ static int puncher(void *p)
 		u64 off = 12 * MB + (i % 4) * MB;
 
 		td_prefault(a->td, 3, off, MB);
-		assert_int_equal(td_punch(a->td, off + (i % 3) * 64 * 1024,
-					  512 * 1024), 0);
+		td_punch(a->td, off + (i % 3) * 64 * 1024,
+			 512 * 1024);
 		sched_point();
 	}
 	return 0;
@@ -325,12 +315,12 @@ struct stress_arg {
 
 static int vcpu1_task(void *p)
 {
-	return td_run_vcpu(p, 1);
+	return __td_run_vcpu(p, 1);
 }
 
 static int vcpu2_task(void *p)
 {
-	return td_run_vcpu(p, 2);
+	return __td_run_vcpu(p, 2);
 }
 
 static int stress_task(void *p)
@@ -379,8 +369,8 @@ static void stress_build(struct td *td, bool huge)
 	o.design.gmem_hugepages = huge;
 	o.program = stress_program;
 	td_create(td, &o);
-	assert_int_equal(td_populate(td, 0, 4, true, 1), 0);
-	assert_int_equal(td_finalize(td), 0);
+	td_populate(td, 0, 4, true, 1);
+	td_finalize(td);
 }
 
 static void test_punch_stress_deterministic(void **state)
@@ -389,25 +379,25 @@ static void test_punch_stress_deterministic(void **state)
 
 	for (seed = 1; seed <= seeds(12); seed++) {
 		struct stress_arg s = { .rounds = 6 };
-		struct sched_config cfg;
 		struct sched_result res;
 		struct td td;
 
 		stress_build(&td, seed & 1);
-		sched_config_init(&cfg);
-		cfg.mode = SCHED_MODE_DETERMINISTIC;
-		cfg.strategy = (seed & 2) ? SCHED_STRATEGY_PCT :
-					    SCHED_STRATEGY_RANDOM;
-		cfg.seed = seed;
-		/* MMU_TEST_SEED=n replays one seed with the scheduler's reports. */
-		cfg.quiet = !getenv("MMU_TEST_SEED");
+		/*
+		 * MMU_TEST_SEED=n replays one seed with the scheduler's reports
+		 * (TDXSIM_TEST_VERBOSE=1 shows them for every seed).
+		 */
 		if (getenv("MMU_TEST_SEED") &&
 		    seed != strtoull(getenv("MMU_TEST_SEED"), NULL, 0)) {
 			td_destroy(&td);
 			continue;
 		}
+		if (getenv("MMU_TEST_SEED"))
+			setenv("TDXSIM_TEST_VERBOSE", "1", 0);
 		s.td = &td;
-		assert_int_equal(sched_run(&cfg, stress_task, &s, &res), 0);
+		res = sched_run_seed(stress_task, &s, seed,
+				     (seed & 2) ? SCHED_STRATEGY_PCT :
+						  SCHED_STRATEGY_RANDOM);
 		if (res.verdict != SCHED_OK)
 			print_error("seed %llu: %s (replay: MMU_TEST_SEED=%llu)\n",
 				    (unsigned long long)seed,
