@@ -97,7 +97,8 @@ unsigned int tdx_module_inject_pending(u64 tdr_pa)
 /*
  * The TD (and vCPU) a call's operands name, found without locks: the
  * injection answers before the leaf locks anything. TDs and vCPUs are
- * never freed before tdx_module_exit(), so a stale pointer is harmless.
+ * never freed before tdx_module_exit() (a gone one's structure is reused
+ * for a new one), so a stale pointer is harmless.
  */
 static struct tdx_td *call_td(const struct seam_call *c,
 			      struct tdx_vcpu **vp)

@@ -296,7 +296,7 @@ struct tdx_td {
 	struct tdx_td_stats stats;
 	/* TDX_INJECT_MAX fault-injection requests (control.h). */
 	struct inject_slot inject[TDX_INJECT_MAX];
-	struct tdx_td *next;		/* all TDs ever created */
+	struct tdx_td *next;		/* the live TDs, or the reuse list */
 };
 
 struct tdx_vcpu_ctx {

@@ -6,6 +6,7 @@
  * and the typed tdh_*() wrappers.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +18,22 @@
 
 struct tdx_module_config seam_cfg;
 static bool module_ready;
+
+/*
+ * The TDs that exist (TDR not reclaimed), and the structures of TDs and
+ * vCPUs that are gone, kept for the next ones: they are never returned to
+ * the allocator before tdx_module_exit(), because lookups without locks
+ * (fault injection, statistics) may hold a stale pointer, and type-stable
+ * memory keeps that harmless (the idea of the kernel's
+ * SLAB_TYPESAFE_BY_RCU). The module's memory is so bounded by the most
+ * TDs and vCPUs that existed at once, not by how many were ever created.
+ * The lock is the hardware's own (like the page allocator's): no schedule
+ * point, no lock class.
+ */
+static pthread_mutex_t td_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tdx_td *all_tds;
+static struct tdx_td *free_tds;
+static struct tdx_vcpu *free_vcpus;
 /* KOT: HKID -> TD, guarded by a module-global sharex lock. */
 static struct sharex_lock kot_lock;
 static struct tdx_td *kot[TDX_MAX_HKIDS + 1];
@@ -242,6 +258,64 @@ static u64 lock_new_page(u64 pa, u64 opid)
 /* TD life cycle                                                           */
 /* ---------------------------------------------------------------------- */
 
+/* A zeroed TD structure, reused from a gone TD if there is one. */
+static struct tdx_td *td_alloc(void)
+{
+	struct tdx_td *td;
+
+	pthread_mutex_lock(&td_list_lock);
+	td = free_tds;
+	if (td)
+		free_tds = td->next;
+	pthread_mutex_unlock(&td_list_lock);
+	if (!td)
+		return xzalloc(sizeof(*td));
+	memset(td, 0, sizeof(*td));
+	return td;
+}
+
+static struct tdx_vcpu *vcpu_alloc(void)
+{
+	struct tdx_vcpu *v;
+
+	pthread_mutex_lock(&td_list_lock);
+	v = free_vcpus;
+	if (v)
+		free_vcpus = v->next;
+	pthread_mutex_unlock(&td_list_lock);
+	if (!v)
+		return xzalloc(sizeof(*v));
+	memset(v, 0, sizeof(*v));
+	return v;
+}
+
+/*
+ * The TD's TDR was reclaimed (every other page of it is gone, so are its
+ * vCPUs): take it off the list of TDs and keep its structures for reuse.
+ */
+static void td_retire(struct tdx_td *td)
+{
+	struct tdx_vcpu *v, *vn;
+	struct tdx_td **pp;
+
+	pthread_mutex_lock(&td_list_lock);
+	for (pp = &all_tds; *pp; pp = &(*pp)->next) {
+		if (*pp == td) {
+			*pp = td->next;
+			break;
+		}
+	}
+	for (v = td->vcpus; v; v = vn) {
+		vn = v->next;
+		v->next = free_vcpus;
+		free_vcpus = v;
+	}
+	td->vcpus = NULL;
+	td->next = free_tds;
+	free_tds = td;
+	pthread_mutex_unlock(&td_list_lock);
+}
+
 static u64 seam_mng_create(struct seam_call *c)
 {
 	struct tdx_module_args *a = c->args;
@@ -263,7 +337,7 @@ static u64 seam_mng_create(struct seam_call *c)
 	}
 	sched_point_named("tdh_mng_create");
 
-	td = xzalloc(sizeof(*td));
+	td = td_alloc();
 	td->tdr_pa = tdr_pa;
 	td->hkid = hkid;
 	td->key = mktme_new_key(tdr_pa ^ (hkid << 20) ^
@@ -278,10 +352,10 @@ static u64 seam_mng_create(struct seam_call *c)
 	__atomic_store_n(&kot[hkid], td, __ATOMIC_RELEASE);
 	mktme_zero(mktme_global_key, tdr_pa, PAGE_SIZE);
 	pamt_set(tdr_pa >> PAGE_SHIFT, 0, TDX_PT_TDR, tdr_pa, (uintptr_t)td);
-	td->next = __atomic_load_n(&all_tds, __ATOMIC_RELAXED);
-	while (!__atomic_compare_exchange_n(&all_tds, &td->next, td, false,
-					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
-		;
+	pthread_mutex_lock(&td_list_lock);
+	td->next = all_tds;
+	all_tds = td;
+	pthread_mutex_unlock(&td_list_lock);
 	c->td = td;
 unlock_kot:
 	sharex_release_excl(&kot_lock);
@@ -619,7 +693,7 @@ static u64 seam_vp_create(struct seam_call *c)
 		goto unlock_opst;
 	sched_point_named("tdh_vp_create");
 
-	v = xzalloc(sizeof(*v));
+	v = vcpu_alloc();
 	v->tdvpr_pa = page;
 	v->td = td;
 	v->state = VCPU_UNINITIALIZED;
@@ -847,6 +921,9 @@ static u64 seam_phymem_page_reclaim(struct seam_call *c)
 			inject_drop(td);
 			WRITE_ONCE(td->dead, true);
 			pamt_set(pfn, 0, TDX_PT_NDA, 0, 0);
+			td_retire(td);
+			/* Nothing of the TD may be touched after this. */
+			c->td = NULL;
 		}
 		goto out;
 	}
@@ -1032,6 +1109,16 @@ void tdx_module_exit(void)
 		free(td);
 	}
 	all_tds = NULL;
+	for (td = free_tds; td; td = tn) {
+		tn = td->next;
+		free(td);
+	}
+	free_tds = NULL;
+	for (v = free_vcpus; v; v = vn) {
+		vn = v->next;
+		free(v);
+	}
+	free_vcpus = NULL;
 	memset(kot, 0, sizeof(kot));
 	inject_reset();
 	pamt_exit();
