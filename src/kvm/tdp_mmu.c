@@ -474,6 +474,9 @@ static bool tdp_mmu_iter_cond_resched(struct kvm *kvm, struct tdp_iter *iter,
 
 /* --- zaps ----------------------------------------------------------------------------------- */
 
+static gfn_t tdp_mmu_max_gfn_exclusive(struct kvm *kvm,
+				       struct kvm_mmu_page *root);
+
 static bool tdp_mmu_zap_leafs(struct kvm *kvm, struct kvm_mmu_page *root,
 			      gfn_t start, gfn_t end, bool can_yield,
 			      bool flush)
@@ -481,6 +484,10 @@ static bool tdp_mmu_zap_leafs(struct kvm *kvm, struct kvm_mmu_page *root,
 	struct tdp_iter iter;
 
 	lockdep_assert_held_write(&kvm->mmu_lock);
+	/* Beyond what the root maps, a walk would wrap onto low gfns. */
+	end = min(end, tdp_mmu_max_gfn_exclusive(kvm, root));
+	if (start >= end)
+		return flush;
 	rcu_read_lock();
 	for_each_tdp_pte_min_level(iter, root, PG_LEVEL_4K, start, end,
 				   kvm_gfn_root_bits(kvm, root)) {
@@ -687,13 +694,18 @@ int kvm_tdp_mmu_gfn_range_split_boundary(struct kvm *kvm,
 	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
 
 	for (i = 0; i < n && !r; i++) {
+		gfn_t end;
+
 		root = roots[i];
+		end = min(range->end, tdp_mmu_max_gfn_exclusive(kvm, root));
 		/* A failed DEMOTE would need an UNBLOCK that may be BUSY. */
 		if (is_mirror_sp(root) && shared)
 			return -EOPNOTSUPP;
+		if (range->start >= end)
+			continue;
 		rcu_read_lock();
 		for_each_tdp_pte_min_level(iter, root, PG_LEVEL_2M,
-					   range->start, range->end,
+					   range->start, end,
 					   kvm_gfn_root_bits(kvm, root)) {
 			struct kvm_mmu_page *sp;
 
@@ -812,6 +824,13 @@ int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 
 	if (WARN_ON_ONCE(!root))
 		return RET_PF_RETRY;
+	/*
+	 * A gfn the root cannot hold (a memslot made before the VM's GPA width
+	 * was known) would wrap onto a low gfn: emulate, as the kernel does for
+	 * gfns beyond what the MMU maps.
+	 */
+	if (fault->gfn >= tdp_mmu_max_gfn_exclusive(kvm, root))
+		return RET_PF_EMULATE;
 
 	lockdep_assert_held(&kvm->mmu_lock);
 	kvm_mmu_hugepage_adjust(vcpu, fault);

@@ -245,6 +245,17 @@ int kvm_arch_prepare_memory_region(struct kvm *kvm,
 			return -EINVAL;
 		if (kvm_is_gfn_alias(kvm, last))
 			return -EINVAL;
+		/*
+		 * The kernel's bound is host.MAXPHYADDR, which on a TDX host
+		 * (less its KeyID bits) lies below a TD's shared bit; tdxsim's
+		 * host has 52 bits. So bound a VM that has a shared bit by it:
+		 * at or above it a gfn either aliases or lies beyond the GPA
+		 * width, where a walk of the VM's roots would wrap onto low
+		 * GPAs.
+		 */
+		if (kvm->arch.gfn_direct_bits &&
+		    last >= kvm->arch.gfn_direct_bits)
+			return -EINVAL;
 		r = kvm_alloc_memslot_metadata(kvm, new);
 		if (r)
 			return r;
