@@ -4,36 +4,44 @@
  *
  * Layout. The bytes of PFN n live at mem_base + n * 4K inside one
  * MAP_NORESERVE anonymous mapping aligned to 2M, so a 2M block is also 2M
- * aligned in the host's virtual memory. Metadata lives in three more
+ * aligned in the host's virtual memory. Metadata lives in two more
  * NORESERVE mappings that are only touched for blocks the allocator has
- * reached: the struct page array, a u16 link per PFN and a descriptor per
- * 2M block. Block 0 (PFN 0-511) is reserved so that PFN 0 is never handed
- * out.
+ * reached: the struct page array (16 bytes per PFN) and a descriptor per 2M
+ * block. Block 0 (PFN 0-511) is reserved so that PFN 0 is never handed out.
  *
- * Allocation. Every 2M block is in one of four states:
- *  - unused: never handed out (above the bump index);
- *  - free:   on the 2M free list (a stack linked through the descriptors);
- *  - huge:   allocated as one order-9 block;
- *  - split:  carved into 4K pages. A split block keeps its own list of free
- *            4K pages (linked through the per-PFN u16 links) plus a cursor
- *            below which its pages have been handed out at least once.
- *            Split blocks with at least one free page are on the "partial"
- *            list (doubly linked through the descriptors).
+ * Allocation. Every 2M block is in one of five states:
+ *  - unused:  never handed out (above the bump index);
+ *  - free:    on the 2M free list (a stack linked through the descriptors);
+ *  - huge:    allocated as one order-9 block;
+ *  - split:   carved into 4K pages. A split block keeps its own list of
+ *             free 4K pages (linked through their struct page's
+ *             buddy_next) plus a cursor below which its pages have been handed
+ *             out at least once. Split blocks with at least one free page
+ *             are on the "partial" list (doubly linked through the
+ *             descriptors);
+ *  - zapping: wholly free, waiting to be given back to the OS.
  * Order-0 allocation takes a page from the first partial block, carving a
  * fresh block only when no block has a free page. When a split block's 512
- * pages are all free again, the block leaves the partial list and goes back
- * to the 2M free list as a whole: no per-page list surgery is needed, so
- * every operation is O(1).
+ * pages are all free again, the block leaves the partial list as a whole:
+ * no per-page list surgery is needed, so every operation is O(1).
  *
- * Freed bytes are given back to the OS with MADV_DONTNEED before the page
- * goes back on a free list (outside the allocator lock), so a reused page
- * reads as zero without a memset and RSS falls.
+ * Giving memory back. A freed 4K page is not zeroed when it is freed: if
+ * it was written (PG_written) it is zeroed when it is handed out again. A
+ * block that is wholly free (a freed 2M block, or a split block's last
+ * page) is given back to the OS: its bytes (if any page of it was written)
+ * and its struct pages and registered per-PFN metadata, with one
+ * madvise(MADV_DONTNEED) per run of adjacent blocks, not one per page:
+ * each call costs a TLB shootdown in every CPU that runs a thread of the
+ * process. Blocks wait in one batch of adjacent blocks (the "zap range")
+ * until it is full, a block that is not adjacent is freed, an allocation
+ * needs a block, or phys_mem_drain()/phys_mem_get_stats() runs.
  *
  * The allocator is "hardware": it is protected by a plain pthread mutex, not
  * by a base lock, so it is neither a schedule point nor a lockdep class.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -45,15 +53,19 @@
 #define PAGES_PER_BLOCK		(1U << PMD_ORDER)
 
 /* Default PFN space: a 64 GiB TD plus 8 GiB for everything around it. */
+#ifndef PHYS_MEM_DEFAULT_BYTES
 #define PHYS_MEM_DEFAULT_BYTES	(72ULL * SZ_1G)
+#endif
 /* Block 0 is reserved: at least one more block must be allocatable. */
 #define PHYS_MEM_MIN_BYTES	(2ULL * SZ_2M)
 /* PFNs and block indexes are kept in 32 bits. */
 #define PHYS_MEM_MAX_PAGES	(1ULL << 32)
 
-/* Values of the per-PFN link besides "next free page in this block". */
+/* Wholly free blocks batched before they go back to the OS (64 MiB). */
+#define ZAP_BATCH_BLOCKS	32U
+
+/* Values of a free page's link besides "next free page in this block". */
 #define LINK_NIL		0xffffU	/* end of a block's free list */
-#define LINK_ALLOCATED		0xfffeU	/* handed out at order 0 */
 
 /* Block index 0 is reserved, so it doubles as "no block" in list links. */
 #define BLOCK_NONE		0U
@@ -63,6 +75,7 @@ enum block_state {
 	BLOCK_FREE,
 	BLOCK_HUGE,
 	BLOCK_SPLIT,
+	BLOCK_ZAPPING,
 };
 
 struct pa_block {
@@ -72,14 +85,15 @@ struct pa_block {
 	u16 cursor;		/* split: pages from here on never used */
 	u16 free_head;		/* split: first free page below cursor */
 	u8 state;		/* enum block_state */
-	u8 pad;
+	u8 written;		/* a page of it was written since it was zapped */
 };
+
+_Static_assert(sizeof(struct pa_block) == 16, "pa_block");
 
 struct phys_mem {
 	/* Set at init, read without the lock by the address helpers. */
 	u8 *mem_base;
 	struct page *pages;
-	u16 *links;
 	struct pa_block *blocks;
 	u64 nr_pages;
 	u32 nr_blocks;
@@ -87,25 +101,32 @@ struct phys_mem {
 	/* The mappings as returned by mmap(), for munmap(). */
 	void *map_raw;
 	size_t map_raw_len;
-	size_t pages_len, links_len, blocks_len;
+	size_t pages_len, blocks_len;
 
 	/* Everything below is protected by pa_lock. */
 	u32 bump;		/* first never-used block */
 	u32 free_2m;		/* 2M free list head */
 	u32 partial_head;	/* split blocks with free pages */
 	u32 partial_tail;
+	u32 zap_lo, zap_hi;	/* the batch of zapping blocks [lo, hi) */
+	u32 zap_inflight;	/* zapping blocks being given back right now */
+	u32 blocks_live;	/* blocks huge or split (block 0 included) */
 
 	u64 pages_in_use;
 	u64 peak_pages_in_use;
 	u64 blocks_2m_in_use;
 	u64 allocs;
 	u64 frees;
+	u64 blocks_returned;
+	u64 madvise_calls;
+	u64 pages_zeroed;
 };
 
 static pthread_mutex_t pa_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct phys_mem pm;
 static bool pm_ready;
 static page_free_check_fn free_check_fn;
+static struct phys_mem_meta meta_reg;
 
 static inline bool ready(void)
 {
@@ -145,8 +166,6 @@ static void unmap_all(void)
 		munmap(pm.map_raw, pm.map_raw_len);
 	if (pm.pages)
 		munmap(pm.pages, pm.pages_len);
-	if (pm.links)
-		munmap(pm.links, pm.links_len);
 	if (pm.blocks)
 		munmap(pm.blocks, pm.blocks_len);
 	memset(&pm, 0, sizeof(pm));
@@ -179,10 +198,14 @@ static void pa_lsan_init(void)
 		atexit(pa_lsan_register_pages);
 	}
 }
+
+/* Sanitizer builds check the write tracking: a clean page reads as zero. */
+#define PA_CHECK_CLEAN	1
 #else
 static void pa_lsan_init(void)
 {
 }
+#define PA_CHECK_CLEAN	0
 #endif
 
 /* Map a PFN space of @bytes (already rounded). Called with pa_lock held. */
@@ -207,12 +230,10 @@ static int __phys_mem_init(u64 bytes)
 	pm.nr_pages = nr_pages;
 	pm.nr_blocks = nr_pages >> PMD_ORDER;
 	pm.pages_len = nr_pages * sizeof(struct page);
-	pm.links_len = nr_pages * sizeof(u16);
 	pm.blocks_len = (size_t)pm.nr_blocks * sizeof(struct pa_block);
 	pm.pages = map_noreserve(pm.pages_len);
-	pm.links = map_noreserve(pm.links_len);
 	pm.blocks = map_noreserve(pm.blocks_len);
-	if (!pm.pages || !pm.links || !pm.blocks) {
+	if (!pm.pages || !pm.blocks) {
 		unmap_all();
 		return -ENOMEM;
 	}
@@ -221,6 +242,7 @@ static int __phys_mem_init(u64 bytes)
 	for (pfn = 0; pfn < PAGES_PER_BLOCK; pfn++)
 		pm.pages[pfn].flags = BIT(PG_reserved);
 	pm.blocks[0].state = BLOCK_HUGE;
+	pm.blocks_live = 1;
 	pm.bump = 1;
 	pm.free_2m = BLOCK_NONE;
 	pm.partial_head = pm.partial_tail = BLOCK_NONE;
@@ -319,19 +341,151 @@ static void free_2m_push(u32 b)
 	pm.free_2m = b;
 }
 
-/* A whole free block: from the 2M free list, else a never-used one. */
+/* ---- giving wholly free blocks back to the OS ---- */
+
+struct zap_range {
+	u32 lo, hi;
+};
+
+static void pa_madvise(void *addr, size_t len)
+{
+	madvise(addr, len, MADV_DONTNEED);
+	__atomic_add_fetch(&pm.madvise_calls, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Take the batch of zapping blocks for the caller to give back (pa_lock
+ * held); it must call zap_blocks() after unlocking.
+ */
+static struct zap_range zap_take(void)
+{
+	struct zap_range r = { pm.zap_lo, pm.zap_hi };
+
+	pm.zap_inflight += r.hi - r.lo;
+	pm.zap_lo = pm.zap_hi = 0;
+	return r;
+}
+
+/*
+ * Block @b is wholly free (pa_lock held): batch it. Returns a batch the
+ * caller must give back with zap_blocks() once it drops the lock (empty if
+ * none).
+ */
+static struct zap_range block_release(u32 b)
+{
+	struct zap_range out = { 0, 0 };
+
+	pm.blocks[b].state = BLOCK_ZAPPING;
+	pm.blocks[b].next = pm.blocks[b].prev = BLOCK_NONE;
+	pm.blocks_live--;
+	if (pm.zap_lo == pm.zap_hi) {
+		pm.zap_lo = b;
+		pm.zap_hi = b + 1;
+	} else if (b == pm.zap_hi) {
+		pm.zap_hi++;
+	} else if (b + 1 == pm.zap_lo) {
+		pm.zap_lo--;
+	} else {
+		out = zap_take();
+		pm.zap_lo = b;
+		pm.zap_hi = b + 1;
+	}
+	if (out.lo == out.hi && pm.zap_hi - pm.zap_lo >= ZAP_BATCH_BLOCKS)
+		out = zap_take();
+	return out;
+}
+
+/*
+ * Give the blocks of @r back to the OS (no lock held; they are ours), then
+ * put them on the 2M free list: bytes where a page was written, struct
+ * pages and the registered metadata always, one call per run.
+ */
+static void zap_blocks(struct zap_range r)
+{
+	struct phys_mem_meta meta;
+	u32 b, run;
+
+	if (r.lo == r.hi)
+		return;
+	for (b = r.lo; b < r.hi; b = run) {
+		for (run = b; run < r.hi && pm.blocks[run].written; run++)
+			;
+		if (run > b)
+			pa_madvise(pm.mem_base + block_pfn(b) * PAGE_SIZE,
+				   (size_t)(run - b) * SZ_2M);
+		while (run < r.hi && !pm.blocks[run].written)
+			run++;
+	}
+	pa_madvise(&pm.pages[block_pfn(r.lo)],
+		   (size_t)(r.hi - r.lo) * PAGES_PER_BLOCK *
+			   sizeof(struct page));
+	pthread_mutex_lock(&pa_lock);
+	meta = meta_reg;
+	pthread_mutex_unlock(&pa_lock);
+	if (meta.drop)
+		meta.drop(block_pfn(r.lo),
+			  (u64)(r.hi - r.lo) * PAGES_PER_BLOCK);
+
+	pthread_mutex_lock(&pa_lock);
+	for (b = r.hi; b-- > r.lo;) {
+		pm.blocks[b].written = 0;
+		free_2m_push(b);
+	}
+	pm.zap_inflight -= r.hi - r.lo;
+	pm.blocks_returned += r.hi - r.lo;
+	pthread_mutex_unlock(&pa_lock);
+}
+
+void phys_mem_drain(void)
+{
+	struct zap_range r = { 0, 0 };
+
+	pthread_mutex_lock(&pa_lock);
+	if (ready())
+		r = zap_take();
+	pthread_mutex_unlock(&pa_lock);
+	zap_blocks(r);
+}
+
+/*
+ * A whole free block: from the 2M free list, else a never-used one. Called
+ * with pa_lock held; may drop and retake it to give back the zapping batch
+ * first, so that freed memory is reused before fresh memory is touched.
+ */
 static u32 take_block(void)
 {
-	u32 b = pm.free_2m;
+	u32 b;
 
-	if (b) {
-		pm.free_2m = pm.blocks[b].next;
-		pm.blocks[b].next = BLOCK_NONE;
-		return b;
+	for (;;) {
+		b = pm.free_2m;
+		if (b) {
+			pm.free_2m = pm.blocks[b].next;
+			pm.blocks[b].next = BLOCK_NONE;
+			break;
+		}
+		if (pm.zap_lo != pm.zap_hi) {
+			struct zap_range r = zap_take();
+
+			pthread_mutex_unlock(&pa_lock);
+			zap_blocks(r);
+			pthread_mutex_lock(&pa_lock);
+			continue;
+		}
+		if (pm.bump < pm.nr_blocks) {
+			b = pm.bump++;
+			break;
+		}
+		if (pm.zap_inflight) {
+			/* Another thread is giving blocks back: wait for it. */
+			pthread_mutex_unlock(&pa_lock);
+			sched_yield();
+			pthread_mutex_lock(&pa_lock);
+			continue;
+		}
+		return BLOCK_NONE;
 	}
-	if (pm.bump < pm.nr_blocks)
-		return pm.bump++;
-	return BLOCK_NONE;
+	pm.blocks_live++;
+	return b;
 }
 
 /* Count a successful allocation of @nr pages (failed calls are not counted). */
@@ -364,39 +518,58 @@ static u64 take_page(void)
 	blk = &pm.blocks[b];
 	if (blk->free_head != LINK_NIL) {
 		idx = blk->free_head;
-		blk->free_head = pm.links[block_pfn(b) + idx];
+		blk->free_head = pm.pages[block_pfn(b) + idx].buddy_next;
 	} else {
 		idx = blk->cursor++;
 	}
-	pm.links[block_pfn(b) + idx] = LINK_ALLOCATED;
 	if (--blk->nr_free == 0)
 		partial_del(b);
 	return block_pfn(b) + idx;
 }
 
-/* Give back one 4K page of a split block; false if it was not allocated. */
-static bool return_page(u64 pfn)
+/*
+ * Give back one 4K page of a split block; false if it was not allocated.
+ * A block whose pages are all free again is released (see block_release()).
+ */
+static bool return_page(u64 pfn, bool written, struct zap_range *zap)
 {
 	u32 b = pfn_block(pfn);
 	struct pa_block *blk = &pm.blocks[b];
 	u16 idx = pfn & (PAGES_PER_BLOCK - 1);
 
-	if (blk->state != BLOCK_SPLIT || idx >= blk->cursor ||
-	    pm.links[pfn] != LINK_ALLOCATED)
+	if (blk->state != BLOCK_SPLIT || idx >= blk->cursor)
 		return false;
-	pm.links[pfn] = blk->free_head;
+	pm.pages[pfn].buddy_next = blk->free_head;
+	page_flag_set(&pm.pages[pfn], PG_buddy);
 	blk->free_head = idx;
+	if (written)
+		blk->written = 1;
 	if (++blk->nr_free == 1)
 		partial_add(b);
 	if (blk->nr_free == PAGES_PER_BLOCK) {
-		/* Every page is free again: the 2M block re-forms. */
+		/* Every page is free again: the 2M block goes back whole. */
 		partial_del(b);
-		free_2m_push(b);
+		*zap = block_release(b);
 	}
 	return true;
 }
 
 /* ---- allocation ---- */
+
+static void check_clean(const struct page *page)
+{
+	if (PA_CHECK_CLEAN) {
+		const u64 *w = page_address(page);
+		unsigned int i;
+
+		for (i = 0; i < PAGE_SIZE / 8; i++)
+			if (w[i]) {
+				WARN(1, "phys_mem: pfn %#llx is not marked written but holds data\n",
+				     (unsigned long long)page_to_pfn(page));
+				return;
+			}
+	}
+}
 
 static struct page *alloc_block(void)
 {
@@ -407,6 +580,7 @@ static struct page *alloc_block(void)
 	b = take_block();
 	if (b) {
 		pm.blocks[b].state = BLOCK_HUGE;
+		pm.blocks[b].written = 0;
 		pm.blocks_2m_in_use++;
 		account_alloc(PAGES_PER_BLOCK);
 	}
@@ -418,10 +592,10 @@ static struct page *alloc_block(void)
 	head = &pm.pages[block_pfn(b)];
 	for (i = 1; i < PAGES_PER_BLOCK; i++) {
 		WRITE_ONCE(head[i].order, PMD_ORDER);
-		WRITE_ONCE(head[i].flags, BIT(PG_tail));
+		WRITE_ONCE(head[i].flags, BIT(PG_tail) | BIT(PG_written));
 	}
 	WRITE_ONCE(head->order, PMD_ORDER);
-	WRITE_ONCE(head->flags, BIT(PG_head));
+	WRITE_ONCE(head->flags, BIT(PG_head) | BIT(PG_written));
 	atomic_set(&head->_refcount, 1);
 	return head;
 }
@@ -454,21 +628,20 @@ struct page *alloc_pages(unsigned int order)
 	if (!pfn)
 		return NULL;
 	page = &pm.pages[pfn];
-	WRITE_ONCE(page->order, 0);
-	WRITE_ONCE(page->flags, 0);
+	/* A page written before it was freed is zeroed now, while it is ours. */
+	if (page_written(page)) {
+		memset(pm.mem_base + (pfn << PAGE_SHIFT), 0, PAGE_SIZE);
+		__atomic_add_fetch(&pm.pages_zeroed, 1, __ATOMIC_RELAXED);
+	} else {
+		check_clean(page);
+	}
+	WRITE_ONCE(page->buddy_next, 0);
+	WRITE_ONCE(page->flags, BIT(PG_written));
 	atomic_set(&page->_refcount, 1);
 	return page;
 }
 
 /* ---- freeing ---- */
-
-static void clear_page_meta(struct page *page)
-{
-	atomic_set(&page->_refcount, 0);
-	WRITE_ONCE(page->order, 0);
-	WRITE_ONCE(page->flags, 0);
-	page->private = 0;
-}
 
 static bool page_in_space(const struct page *page)
 {
@@ -478,14 +651,20 @@ static bool page_in_space(const struct page *page)
 /* Free the block at @page, which the caller says was allocated at @order. */
 static void free_block(struct page *page, unsigned int order)
 {
+	struct zap_range zap = { 0, 0 };
 	page_free_check_fn check;
+	bool ok, written = false;
 	u64 pfn, nr, i;
-	bool ok;
 
 	if (WARN(!page_in_space(page),
 		 "free of a page outside the PFN space\n"))
 		return;
 	pfn = page - pm.pages;
+	/* A free page's order field holds its free-list link. */
+	if (WARN(PageBuddy(page),
+		 "free of pfn %#llx at order %u: block not allocated\n",
+		 (unsigned long long)pfn, order))
+		return;
 	if (order == PMD_ORDER) {
 		if (WARN(!(page->flags & BIT(PG_head)) ||
 			 page->order != PMD_ORDER,
@@ -505,31 +684,44 @@ static void free_block(struct page *page, unsigned int order)
 		check(pfn, order);
 
 	/*
-	 * Reset the metadata and give the bytes back to the OS while the
-	 * block is still ours: once it is on a free list another thread may
-	 * take it, and must find it zeroed.
+	 * Reset the metadata while the block is still ours; keep only
+	 * PG_written, which says whether the bytes must be zeroed before
+	 * reuse (or given back to the OS with the block).
 	 */
 	nr = 1ULL << order;
-	for (i = 0; i < nr; i++)
-		clear_page_meta(page + i);
-	madvise(pm.mem_base + (pfn << PAGE_SHIFT), nr << PAGE_SHIFT,
-		MADV_DONTNEED);
+	for (i = 0; i < nr; i++) {
+		struct page *p = page + i;
+		u16 w = READ_ONCE(p->flags) & BIT(PG_written);
+
+		if (w)
+			written = true;
+		else if (order == 0)
+			check_clean(p);
+		atomic_set(&p->_refcount, 0);
+		WRITE_ONCE(p->order, 0);
+		WRITE_ONCE(p->flags, w);
+		p->private = 0;
+	}
 
 	pthread_mutex_lock(&pa_lock);
 	if (order) {
-		ok = pm.blocks[pfn_block(pfn)].state == BLOCK_HUGE;
+		u32 b = pfn_block(pfn);
+
+		ok = pm.blocks[b].state == BLOCK_HUGE;
 		if (ok) {
-			free_2m_push(pfn_block(pfn));
 			pm.blocks_2m_in_use--;
+			pm.blocks[b].written = written;
+			zap = block_release(b);
 		}
 	} else {
-		ok = return_page(pfn);
+		ok = return_page(pfn, written, &zap);
 	}
 	if (ok) {
 		pm.frees++;
 		pm.pages_in_use -= nr;
 	}
 	pthread_mutex_unlock(&pa_lock);
+	zap_blocks(zap);
 	WARN(!ok, "free of pfn %#llx at order %u: block not allocated\n",
 	     (unsigned long long)pfn, order);
 }
@@ -590,7 +782,7 @@ bool get_page_unless_zero(struct page *page)
 
 int split_page_block(struct page *head)
 {
-	unsigned long flags;
+	u16 flags;
 	u64 pfn;
 	u32 b, i;
 	int ref;
@@ -616,8 +808,6 @@ int split_page_block(struct page *head)
 		pm.blocks[b].nr_free = 0;
 		pm.blocks[b].cursor = PAGES_PER_BLOCK;
 		pm.blocks[b].free_head = LINK_NIL;
-		for (i = 0; i < PAGES_PER_BLOCK; i++)
-			pm.links[pfn + i] = LINK_ALLOCATED;
 		pm.blocks_2m_in_use--;
 	}
 	pthread_mutex_unlock(&pa_lock);
@@ -625,15 +815,19 @@ int split_page_block(struct page *head)
 		 (unsigned long long)pfn))
 		return -EINVAL;
 
-	/* Each page becomes an order-0 page with the head's flags and count. */
-	flags = head->flags & ~(BIT(PG_head) | BIT(PG_tail));
-	for (i = 1; i < PAGES_PER_BLOCK; i++) {
-		atomic_set(&head[i]._refcount, ref);
+	/*
+	 * Each page becomes an order-0 page with the head's flags and count;
+	 * each keeps its own PG_written.
+	 */
+	flags = head->flags & ~(BIT(PG_head) | BIT(PG_tail) | BIT(PG_written));
+	for (i = 0; i < PAGES_PER_BLOCK; i++) {
+		u16 w = READ_ONCE(head[i].flags) & BIT(PG_written);
+
+		if (i)
+			atomic_set(&head[i]._refcount, ref);
 		WRITE_ONCE(head[i].order, 0);
-		WRITE_ONCE(head[i].flags, flags);
+		WRITE_ONCE(head[i].flags, flags | w);
 	}
-	WRITE_ONCE(head->order, 0);
-	WRITE_ONCE(head->flags, flags);
 	return 0;
 }
 
@@ -683,27 +877,92 @@ bool pfn_valid(u64 pfn)
 	return ready() && pfn < pm.nr_pages;
 }
 
+/* ---- metadata registration ---- */
+
+void phys_mem_register_meta(const struct phys_mem_meta *meta)
+{
+	pthread_mutex_lock(&pa_lock);
+	meta_reg = *meta;
+	pthread_mutex_unlock(&pa_lock);
+}
+
+void phys_mem_unregister_meta(void)
+{
+	pthread_mutex_lock(&pa_lock);
+	memset(&meta_reg, 0, sizeof(meta_reg));
+	pthread_mutex_unlock(&pa_lock);
+}
+
 /* ---- statistics ---- */
+
+/* Resident bytes of [@addr, @addr + @len) (page-granular). */
+static u64 resident_bytes(const void *addr, size_t len)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	uintptr_t a = ALIGN_DOWN((uintptr_t)addr, (uintptr_t)psz);
+	size_t n, i, chunk = 1UL << 16;
+	unsigned char vec[1UL << 16];
+	u64 bytes = 0;
+
+	len += (uintptr_t)addr - a;
+	n = (len + psz - 1) / psz;
+	while (n) {
+		size_t k = n < chunk ? n : chunk;
+
+		if (mincore((void *)a, k * psz, vec))
+			break;
+		for (i = 0; i < k; i++)
+			if (vec[i] & 1)
+				bytes += psz;
+		a += k * psz;
+		n -= k;
+	}
+	return bytes;
+}
 
 void phys_mem_get_stats(struct phys_mem_stats *st)
 {
-	size_t per_page = sizeof(struct page) + sizeof(u16);
+	struct phys_mem_meta meta;
+	size_t per_page;
+	u32 bump;
 
+	phys_mem_drain();
 	memset(st, 0, sizeof(*st));
 	st->page_meta_bytes = sizeof(struct page);
 	pthread_mutex_lock(&pa_lock);
-	if (ready()) {
-		st->total_pages = pm.nr_pages;
-		st->pages_in_use = pm.pages_in_use;
-		st->peak_pages_in_use = pm.peak_pages_in_use;
-		st->blocks_2m_in_use = pm.blocks_2m_in_use;
-		st->allocs = pm.allocs;
-		st->frees = pm.frees;
-		/* Metadata is only written for blocks below the bump index. */
-		st->meta_bytes_touched = (u64)pm.bump *
-			(PAGES_PER_BLOCK * per_page + sizeof(struct pa_block));
+	meta = meta_reg;
+	per_page = sizeof(struct page) + meta.entry_size;
+	st->meta_bytes_per_page = per_page;
+	if (!ready()) {
+		pthread_mutex_unlock(&pa_lock);
+		return;
 	}
+	st->total_pages = pm.nr_pages;
+	st->pages_in_use = pm.pages_in_use;
+	st->peak_pages_in_use = pm.peak_pages_in_use;
+	st->blocks_2m_in_use = pm.blocks_2m_in_use;
+	st->allocs = pm.allocs;
+	st->frees = pm.frees;
+	st->blocks_returned = pm.blocks_returned;
+	st->madvise_calls = pm.madvise_calls;
+	st->pages_zeroed = pm.pages_zeroed;
+	/* Free blocks' metadata was given back; descriptors stay. */
+	st->meta_bytes_touched = (u64)pm.blocks_live * PAGES_PER_BLOCK *
+				 per_page +
+				 (u64)pm.bump * sizeof(struct pa_block);
+	bump = pm.bump;
 	pthread_mutex_unlock(&pa_lock);
+
+	st->meta_bytes_resident =
+		resident_bytes(pm.pages, (size_t)bump * PAGES_PER_BLOCK *
+						 sizeof(struct page)) +
+		resident_bytes(pm.blocks, (size_t)bump *
+						  sizeof(struct pa_block));
+	if (meta.base && meta.entry_size)
+		st->meta_bytes_resident +=
+			resident_bytes(meta.base, (size_t)bump *
+							  PAGES_PER_BLOCK *
+							  meta.entry_size);
 }
 
 void page_alloc_set_free_check(page_free_check_fn fn)

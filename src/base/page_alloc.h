@@ -27,20 +27,87 @@ enum pageflags {
 	PG_owner_priv = 3,	/* free for the owner's use */
 	PG_uptodate = 4,	/* guest_memfd: folio prepared */
 	PG_hwpoison = 5,
+	/*
+	 * tdxsim's: the page's bytes may have been written since the page was
+	 * last given back to the OS, so it may hold data (and RSS). Set on
+	 * every allocated page; an owner that knows all the writers of its
+	 * pages (guest_memfd: the module's and the host's accessors call
+	 * page_mark_written()) clears it with page_clear_written() and so
+	 * lets a page that still reads as zero skip its reset and its
+	 * zeroing when freed.
+	 */
+	PG_written = 6,
+	PG_buddy = 7,		/* free, on its split block's free list */
 };
 
+/* 16 bytes per 4K page. */
 struct page {
 	atomic_t _refcount;	/* 0 when free */
-	u8 order;		/* allocation order of the block (head and tails) */
-	u8 pad[3];
-	unsigned long flags;
+	u16 flags;		/* enum pageflags */
+	union {
+		struct {
+			/* allocation order of the block (head and tails) */
+			u8 order;
+			u8 _rsvd;
+		};
+		/* PG_buddy: next free page of its split 2M block */
+		u16 buddy_next;
+	};
 	/* Owner's word (guest_memfd index, etc.); 0 while free. */
 	u64 private;
 };
 
+_Static_assert(sizeof(struct page) == 16, "struct page is 16 bytes");
+
+static inline bool page_flag_test(const struct page *page, unsigned int nr)
+{
+	return (__atomic_load_n(&page->flags, __ATOMIC_RELAXED) >> nr) & 1;
+}
+
+static inline void page_flag_set(struct page *page, unsigned int nr)
+{
+	__atomic_fetch_or(&page->flags, (u16)(1U << nr), __ATOMIC_SEQ_CST);
+}
+
+static inline void page_flag_clear(struct page *page, unsigned int nr)
+{
+	__atomic_fetch_and(&page->flags, (u16)~(1U << nr), __ATOMIC_SEQ_CST);
+}
+
+#define PageHead(p)		page_flag_test((p), PG_head)
+#define PageTail(p)		page_flag_test((p), PG_tail)
+#define PageReserved(p)		page_flag_test((p), PG_reserved)
+#define PageBuddy(p)		page_flag_test((p), PG_buddy)
+#define PageUptodate(p)		page_flag_test((p), PG_uptodate)
+#define SetPageUptodate(p)	page_flag_set((p), PG_uptodate)
+#define ClearPageUptodate(p)	page_flag_clear((p), PG_uptodate)
+#define PageHWPoison(p)		page_flag_test((p), PG_hwpoison)
+#define SetPageHWPoison(p)	page_flag_set((p), PG_hwpoison)
+
+/* tdxsim's write tracking (PG_written above). */
+static inline bool page_written(const struct page *page)
+{
+	return page_flag_test(page, PG_written);
+}
+
+/* Cheap when already set: no atomic read-modify-write then. */
+static inline void page_mark_written(struct page *page)
+{
+	if (!page_written(page))
+		page_flag_set(page, PG_written);
+}
+
+static inline void page_clear_written(struct page *page)
+{
+	page_flag_clear(page, PG_written);
+}
+
 /*
  * Set up the PFN space for @bytes of host memory (rounded up to 2M).
- * 0 selects the default (enough for a 64 GiB TD plus its metadata).
+ * 0 selects the default, PHYS_MEM_DEFAULT_BYTES (72 GiB: a 64 GiB TD plus
+ * 8 GiB around it; only touched pages and their metadata cost memory). A
+ * build can size it otherwise with -DPHYS_MEM_DEFAULT_BYTES=..., e.g. for
+ * valgrind, which handles the reservation of a smaller space better.
  * Returns 0 or -ENOMEM. Calling it again while pages are in use fails
  * with -EBUSY; after phys_mem_exit() it may be called again.
  */
@@ -56,7 +123,13 @@ static inline struct page *alloc_page(void)
 {
 	return alloc_pages(0);
 }
-/* Free a block allocated at @order regardless of its refcount. */
+/*
+ * Free a block allocated at @order regardless of its refcount. A freed 4K
+ * page that was written is zeroed when it is handed out again; a 2M block
+ * whose 512 pages are all free goes back to the OS whole (its bytes and
+ * its metadata, see phys_mem_register_meta()), in batches of adjacent
+ * blocks: phys_mem_drain() gives back what is still batched.
+ */
 void __free_pages(struct page *page, unsigned int order);
 #define __free_page(p)	__free_pages((p), 0)
 
@@ -93,6 +166,25 @@ struct page *virt_to_page(const void *addr);
 struct page *phys_to_page(hpa_t pa);
 bool pfn_valid(u64 pfn);
 
+/*
+ * A per-PFN metadata array kept by a layer above (the module's PAMT):
+ * @entry_size bytes per 4K page at @base + pfn * @entry_size. It is counted
+ * in metadata_bytes_per_page and in the resident figures, and when a whole
+ * 2M block has gone back to the OS, @drop(pfn, nr) is called for its pages
+ * (outside every allocator lock) so that the owner can give their entries
+ * back too (they are all "free" by then). One registration at a time.
+ */
+struct phys_mem_meta {
+	void *base;
+	size_t entry_size;
+	void (*drop)(u64 pfn, u64 nr);
+};
+void phys_mem_register_meta(const struct phys_mem_meta *meta);
+void phys_mem_unregister_meta(void);
+
+/* Give back to the OS the free 2M blocks still batched for that. */
+void phys_mem_drain(void);
+
 struct phys_mem_stats {
 	u64 total_pages;	/* size of the PFN space */
 	u64 pages_in_use;	/* 4K pages currently allocated */
@@ -101,7 +193,19 @@ struct phys_mem_stats {
 	u64 allocs;		/* alloc_pages() calls */
 	u64 frees;		/* blocks freed */
 	size_t page_meta_bytes;	/* sizeof(struct page) */
-	u64 meta_bytes_touched;	/* metadata bytes backing touched PFNs (approx) */
+	/*
+	 * Metadata of blocks in use: per-4K structures (struct page and
+	 * registered arrays) of every 2M block not free, plus the 2M block
+	 * descriptors reached so far. Free blocks' metadata is given back.
+	 */
+	u64 meta_bytes_touched;
+	/* Per-4K-page metadata: struct page plus the registered arrays. */
+	u64 meta_bytes_per_page;
+	/* Metadata actually resident (mincore() over the metadata arrays). */
+	u64 meta_bytes_resident;
+	u64 blocks_returned;	/* 2M blocks given back to the OS */
+	u64 madvise_calls;	/* madvise(MADV_DONTNEED) calls made */
+	u64 pages_zeroed;	/* 4K pages zeroed when handed out again */
 };
 
 void phys_mem_get_stats(struct phys_mem_stats *st);

@@ -373,9 +373,10 @@ int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write)
 		if (!page)
 			break;
 		p = (u8 *)page_address(page) + off;
-		if (write)
+		if (write) {
+			page_mark_written(page);
 			memcpy(p, (u8 *)buf + done, n);
-		else
+		} else
 			memcpy((u8 *)buf + done, p, n);
 		put_page(page);
 		done += n;

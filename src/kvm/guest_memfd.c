@@ -216,7 +216,13 @@ static struct page *kvm_gmem_get_folio(struct gmem_inode *inode, u64 index,
 		struct page *p = pfn_to_page(page_to_pfn(head) + i);
 
 		p->private = base + i;
-		clear_bit(PG_uptodate, &p->flags);
+		ClearPageUptodate(p);
+		/*
+		 * tdxsim: the new folio reads as zero; the module's and the
+		 * host's accessors mark what they write (PG_written), so a
+		 * page never written needs no reset or zeroing later.
+		 */
+		page_clear_written(p);
 		if (radix_store(&mapping->i_pages, base + i, head)) {
 			WARN_ON_ONCE(1);
 		}
@@ -279,17 +285,16 @@ static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
 	}
 	/* Preparedness is per 4K page: keep it across the split. */
 	for (i = 0; i < GMEM_HPAGE_NR; i++)
-		uptodate[i] = test_bit(PG_uptodate,
-				       &pfn_to_page(page_to_pfn(head) + i)->flags);
+		uptodate[i] = PageUptodate(pfn_to_page(page_to_pfn(head) + i));
 	r = split_page_block(head);
 	if (!r) {
 		for (i = 0; i < GMEM_HPAGE_NR; i++) {
 			struct page *p = pfn_to_page(page_to_pfn(head) + i);
 
 			if (uptodate[i])
-				set_bit(PG_uptodate, &p->flags);
+				SetPageUptodate(p);
 			else
-				clear_bit(PG_uptodate, &p->flags);
+				ClearPageUptodate(p);
 			radix_store(&mapping->i_pages, base + i, p);
 		}
 		inode->nr_folios += GMEM_HPAGE_NR - 1;
@@ -640,9 +645,9 @@ struct page *kvm_gmem_fault_user_mapping(struct file *file, u64 pgoff,
 	if (!head)
 		goto out;
 	page = pfn_to_page(page_to_pfn(head) + (pgoff - folio_index(head)));
-	if (!test_bit(PG_uptodate, &page->flags)) {
+	if (!PageUptodate(page)) {
 		/* Pages come zeroed from the allocator: preparing is marking. */
-		set_bit(PG_uptodate, &page->flags);
+		SetPageUptodate(page);
 	}
 	*err = 0;
 out:
@@ -868,7 +873,7 @@ static int __kvm_gmem_get_pfn(struct file *file, struct kvm_memory_slot *slot,
 	if (!head)
 		return err;
 	page = pfn_to_page(page_to_pfn(head) + (index - folio_index(head)));
-	if (test_bit(PG_hwpoison, &page->flags)) {
+	if (PageHWPoison(page)) {
 		gmem_folio_put(head);
 		return -EHWPOISON;
 	}
@@ -886,7 +891,7 @@ static int __kvm_gmem_get_pfn(struct file *file, struct kvm_memory_slot *slot,
 
 	*pfn = page_to_pfn(page);
 	*pagep = page;
-	*is_prepared = test_bit(PG_uptodate, &page->flags);
+	*is_prepared = PageUptodate(page);
 	if (max_order)
 		*max_order = order;
 	return 0;
@@ -899,7 +904,7 @@ static void kvm_gmem_prepare(struct page *page, int order)
 
 	/* The allocator hands out zeroed pages: preparing is marking. */
 	for (i = 0; i < nr; i++)
-		set_bit(PG_uptodate, &pfn_to_page(first + i)->flags);
+		SetPageUptodate(pfn_to_page(first + i));
 }
 
 int kvm_gmem_get_pfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn,

@@ -111,10 +111,15 @@ static void tdx_seamcall_failed(struct kvm *kvm, const char *fn, u64 err,
 		__err;							\
 	})
 
-/* After a page comes back from the module, the host resets it. */
+/*
+ * After a page comes back from the module, the host resets it (the
+ * partial-write erratum's reset). tdxsim: a page nobody wrote since it was
+ * last zeroed (PG_written clear) still reads as zero and is left alone.
+ */
 static void tdx_quirk_reset_page(struct page *page)
 {
-	memset(page_address(page), 0, PAGE_SIZE);
+	if (page_written(page))
+		memset(page_address(page), 0, PAGE_SIZE);
 }
 
 static int tdx_reclaim_page(struct kvm *kvm, struct page *page)

@@ -525,9 +525,11 @@ static int shared_access(struct tdx_vcpu *v, u64 gpa, void *buf, size_t n,
 				break;
 			p = (u8 *)pfn_to_virt(hpa >> PAGE_SHIFT) +
 			    (hpa & (PAGE_SIZE - 1));
-			if (write)
+			if (write) {
+				page_mark_written(pfn_to_page(hpa >>
+							      PAGE_SHIFT));
 				memcpy(p, buf, n);
-			else
+			} else
 				memcpy(buf, p, n);
 			return 0;
 		}

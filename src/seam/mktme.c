@@ -41,6 +41,13 @@ static u8 *pa_bytes(u64 pa)
 	return (u8 *)pfn_to_virt(pa >> PAGE_SHIFT) + (pa & (PAGE_SIZE - 1));
 }
 
+/* The bytes of the page at @pa, which the caller is about to write. */
+static u8 *pa_bytes_w(u64 pa)
+{
+	page_mark_written(pfn_to_page(pa >> PAGE_SHIFT));
+	return pa_bytes(pa);
+}
+
 /*
  * Apply the key stream to @len bytes: @in (plaintext or ciphertext) to @out.
  * @out or @in may be the page itself. Works page by page because the
@@ -77,7 +84,7 @@ void mktme_write(u64 key, u64 pa, const void *src, size_t len)
 		size_t n = min_t(size_t, len,
 				 PAGE_SIZE - (pa & (PAGE_SIZE - 1)));
 
-		xcrypt(key, pa, pa_bytes(pa), src, n);
+		xcrypt(key, pa, pa_bytes_w(pa), src, n);
 		src = (const u8 *)src + n;
 		pa += n;
 		len -= n;
@@ -102,7 +109,7 @@ void mktme_zero(u64 key, u64 pa, size_t len)
 	while (len) {
 		size_t n = min_t(size_t, len,
 				 PAGE_SIZE - (pa & (PAGE_SIZE - 1)));
-		u8 *p = pa_bytes(pa);
+		u8 *p = pa_bytes_w(pa);
 		size_t i = 0;
 
 		/* Encrypted zeros are the key stream itself. */

@@ -538,7 +538,7 @@ static void test_split_then_free_independently(void **state)
 	for (i = 0; i < BLOCK_PAGES; i++)
 		*(u32 *)page_address(h + i) = 0x1000 + i;
 	get_page(h);
-	set_bit(PG_uptodate, &h->flags);
+	SetPageUptodate(h);
 
 	assert_int_equal(split_page_block(h), 0);
 	s1 = stats();
@@ -631,6 +631,8 @@ static void test_rss_falls(void **state)
 		put_page(big[i]);
 	for (i = 0; i < N4K; i++)
 		put_page(small[i]);
+	/* Wholly free blocks go back in batches: give back the last one. */
+	phys_mem_drain();
 	rss2 = proc_rss_bytes();
 	assert_true(rss2 + min_delta <= rss1);
 	assert_int_equal(stats().pages_in_use, 0);
@@ -993,6 +995,111 @@ static void test_stress_threads(void **state)
 	assert_int_equal(warn_count(), w0);
 }
 
+/* ---- write tracking and giving blocks back in batches ---- */
+
+static void test_written_tracking(void **state)
+{
+	struct phys_mem_stats s0, s1;
+	struct page *keep = alloc_page(), *p = alloc_page(), *q;
+	u64 pfn;
+
+	assert_non_null(keep);
+	assert_non_null(p);
+	/* Every allocated page may be written by its owner. */
+	assert_true(page_written(p));
+	pfn = page_to_pfn(p);
+
+	/* An owner that tracks its writes frees a clean page: no zeroing. */
+	page_clear_written(p);
+	s0 = stats();
+	__free_page(p);
+	q = alloc_page();
+	assert_int_equal(page_to_pfn(q), pfn);
+	assert_true(page_written(q));
+	assert_true(page_is_zero(q, 1));
+	assert_int_equal(stats().pages_zeroed, s0.pages_zeroed);
+
+	/* A written page is zeroed before it is handed out again. */
+	memset(page_address(q), 0x77, PAGE_SIZE);
+	page_clear_written(q);
+	page_mark_written(q);
+	s0 = stats();
+	__free_page(q);
+	q = alloc_page();
+	assert_int_equal(page_to_pfn(q), pfn);
+	assert_true(page_is_zero(q, 1));
+	s1 = stats();
+	assert_int_equal(s1.pages_zeroed, s0.pages_zeroed + 1);
+	/* Neither free gave anything back: the block still has a page. */
+	assert_int_equal(s1.madvise_calls, s0.madvise_calls);
+	__free_page(q);
+	__free_page(keep);
+}
+
+static void test_blocks_returned_in_batches(void **state)
+{
+	enum { NB = 8 };
+	struct page **pages = calloc(NB * BLOCK_PAGES, sizeof(*pages));
+	struct phys_mem_stats s0 = stats(), s1, s2;
+	unsigned int i;
+
+	assert_non_null(pages);
+	for (i = 0; i < NB * BLOCK_PAGES; i++) {
+		pages[i] = alloc_page();
+		assert_non_null(pages[i]);
+		*(u8 *)page_address(pages[i]) = 1;
+	}
+	s1 = stats();
+	assert_true(s1.meta_bytes_touched >= s0.meta_bytes_touched +
+				NB * BLOCK_PAGES * sizeof(struct page));
+	assert_true(s1.meta_bytes_resident >= s0.meta_bytes_resident +
+				NB * BLOCK_PAGES * sizeof(struct page));
+	for (i = 0; i < NB * BLOCK_PAGES; i++)
+		__free_page(pages[i]);
+	phys_mem_drain();
+	s2 = stats();
+	assert_int_equal(s2.pages_in_use, s0.pages_in_use);
+	assert_int_equal(s2.blocks_returned, s0.blocks_returned + NB);
+	/* 4096 pages of 8 adjacent blocks: their bytes and their struct pages, once each. */
+	assert_int_equal(s2.madvise_calls, s0.madvise_calls + 2);
+	/* Their metadata went back to the OS, but for a 16-byte descriptor per 2M. */
+	assert_true(s2.meta_bytes_touched <= s0.meta_bytes_touched + NB * 16);
+	assert_true(s2.meta_bytes_resident <= s0.meta_bytes_resident);
+	assert_int_equal(s2.meta_bytes_per_page, sizeof(struct page));
+	assert_int_equal(sizeof(struct page), 16);
+	free(pages);
+}
+
+/* A registered per-PFN array is counted and dropped with its blocks. */
+static u64 dropped_pfn, dropped_nr;
+
+static void record_drop(u64 pfn, u64 nr)
+{
+	dropped_pfn = pfn;
+	dropped_nr += nr;
+}
+
+static void test_registered_meta(void **state)
+{
+	static u64 fake[1];
+	struct phys_mem_meta m = {
+		.base = fake, .entry_size = 16, .drop = record_drop,
+	};
+	struct page *h;
+
+	phys_mem_register_meta(&m);
+	assert_int_equal(stats().meta_bytes_per_page, sizeof(struct page) + 16);
+	h = alloc_pages(PMD_ORDER);
+	assert_non_null(h);
+	dropped_nr = 0;
+	put_page(h);
+	phys_mem_drain();
+	assert_int_equal(dropped_pfn, page_to_pfn(h));
+	assert_int_equal(dropped_nr, BLOCK_PAGES);
+	phys_mem_unregister_meta();
+	assert_int_equal(stats().meta_bytes_per_page, sizeof(struct page));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1019,6 +1126,9 @@ int main(void)
 		T(test_init_exit_busy),
 		T(test_default_and_lazy_init),
 		T(test_stress_threads),
+		T(test_written_tracking),
+		T(test_blocks_returned_in_batches),
+		T(test_registered_meta),
 	};
 #undef T
 

@@ -319,7 +319,7 @@ static void test_get_pfn(void **state)
 	assert_int_equal(pfn, page_to_pfn(page));
 	/* The page cache's reference and ours. */
 	assert_int_equal(page_ref_count(page), 2);
-	assert_true(test_bit(PG_uptodate, &page->flags));
+	assert_true(PageUptodate(page));
 	assert_ptr_equal(kvm_gmem_peek_folio(fd_file(gmem), 5), page);
 	kvm_release_faultin_page(kvm, page, false, true);
 	assert_int_equal(page_ref_count(page), 1);
@@ -563,8 +563,7 @@ static void test_huge_folios(void **state)
 	/* 511 left of the split folio, plus the tail page. */
 	assert_int_equal(kvm_gmem_nr_folios(file), 512);
 	/* Preparedness survived the split. */
-	assert_true(test_bit(PG_uptodate, &kvm_gmem_peek_folio(file,
-							     9)->flags));
+	assert_true(PageUptodate(kvm_gmem_peek_folio(file, 9)));
 	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 7, &pfn, &page,
 					  &order), 0);
 	assert_int_equal(order, 0);
