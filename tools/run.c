@@ -769,10 +769,18 @@ static void report_text(struct run_ctx *ctx)
 	       tdxsim_count_reports(TDXSIM_REPORT_DEADLOCK, NULL),
 	       tdxsim_count_reports(TDXSIM_REPORT_HANG, NULL),
 	       tdxsim_count_reports(TDXSIM_REPORT_LIVELOCK, NULL));
-	printf("Wall time: %.3f s; peak host pages in use: %llu (%.1f MiB); RSS now %.1f MiB\n",
-	       ctx->wall_ns / 1e9, (unsigned long long)pm.peak_pages_in_use,
+	printf("Wall time: %.3f s (build %.3f, run %.3f, teardown %.3f); peak host pages in use: %llu (%.1f MiB); RSS now %.1f MiB, peak %.1f MiB\n",
+	       ctx->wall_ns / 1e9,
+	       r->phase_ns[TDXSIM_VMM_PHASE_BUILD] / 1e9,
+	       r->phase_ns[TDXSIM_VMM_PHASE_RUN] / 1e9,
+	       r->phase_ns[TDXSIM_VMM_PHASE_TEARDOWN] / 1e9,
+	       (unsigned long long)pm.peak_pages_in_use,
 	       pm.peak_pages_in_use * 4096.0 / (1 << 20),
-	       proc_rss_bytes() / (double)(1 << 20));
+	       proc_rss_bytes() / (double)(1 << 20),
+	       proc_peak_rss_bytes() / (double)(1 << 20));
+	printf("Host metadata: %llu bytes per 4K page in use, %.1f MiB resident now\n",
+	       (unsigned long long)pm.metadata_bytes_per_page,
+	       pm.meta_bytes_resident / (double)(1 << 20));
 }
 
 /* Print "name": { "count"... } members of a counter table. */
@@ -913,10 +921,19 @@ static void report_json(struct run_ctx *ctx)
 	printf("  \"pages_owned_after\": %llu, \"pamt_violations\": %llu,\n",
 	       (unsigned long long)r->pages_owned_after,
 	       (unsigned long long)r->pamt_violations);
-	printf("  \"wall_ns\": %llu,\n  \"peak_host_pages\": %llu, \"rss_bytes\": %llu\n}\n",
+	printf("  \"wall_ns\": %llu, \"build_ns\": %llu, \"run_ns\": %llu, \"teardown_ns\": %llu,\n",
 	       (unsigned long long)ctx->wall_ns,
+	       (unsigned long long)r->phase_ns[TDXSIM_VMM_PHASE_BUILD],
+	       (unsigned long long)r->phase_ns[TDXSIM_VMM_PHASE_RUN],
+	       (unsigned long long)r->phase_ns[TDXSIM_VMM_PHASE_TEARDOWN]);
+	printf("  \"metadata_bytes_per_page\": %llu, \"metadata_bytes_resident\": %llu, \"host_madvise_calls\": %llu,\n",
+	       (unsigned long long)pm.metadata_bytes_per_page,
+	       (unsigned long long)pm.meta_bytes_resident,
+	       (unsigned long long)pm.madvise_calls);
+	printf("  \"peak_host_pages\": %llu, \"rss_bytes\": %llu, \"peak_rss_bytes\": %llu\n}\n",
 	       (unsigned long long)pm.peak_pages_in_use,
-	       (unsigned long long)proc_rss_bytes());
+	       (unsigned long long)proc_rss_bytes(),
+	       (unsigned long long)proc_peak_rss_bytes());
 }
 
 /* --- tdxsim run --compare ---------------------------------------------- */

@@ -279,8 +279,18 @@ struct tdxsim_host_memory {
 	__tdxsim_u64 blocks_2m_in_use;	/* 2M blocks allocated as such */
 	__tdxsim_u64 allocs;		/* allocations */
 	__tdxsim_u64 frees;		/* blocks freed */
-	__tdxsim_u64 page_meta_bytes;	/* host metadata per 4K page (struct page) */
-	__tdxsim_u64 meta_bytes_touched; /* metadata bytes backing touched pages */
+	__tdxsim_u64 page_meta_bytes;	/* sizeof(struct page) */
+	/* Metadata of the 2M blocks in use (free blocks' is given back). */
+	__tdxsim_u64 meta_bytes_touched;
+	/*
+	 * Host metadata per 4K page while it is in use: struct page plus the
+	 * module's PAMT entry (and any other per-PFN array), in bytes.
+	 */
+	__tdxsim_u64 metadata_bytes_per_page;
+	/* Metadata bytes resident now (mincore() over its arrays). */
+	__tdxsim_u64 meta_bytes_resident;
+	__tdxsim_u64 blocks_returned;	/* 2M blocks given back to the OS */
+	__tdxsim_u64 madvise_calls;	/* MADV_DONTNEED calls made for that */
 };
 
 /* Set the design of a VM; VM fd, before KVM_TDX_INIT_VM and any vCPU. */
@@ -306,7 +316,7 @@ _Static_assert(sizeof(struct tdxsim_design) == 64, "tdxsim_design");
 _Static_assert(sizeof(struct tdxsim_stats) == 64 * 8, "tdxsim_stats");
 _Static_assert(sizeof(struct tdxsim_td_stats) == 280 * 8, "tdxsim_td_stats");
 _Static_assert(sizeof(struct tdxsim_check) == 16, "tdxsim_check");
-_Static_assert(sizeof(struct tdxsim_host_memory) == 64, "tdxsim_host_memory");
+_Static_assert(sizeof(struct tdxsim_host_memory) == 96, "tdxsim_host_memory");
 
 #ifdef __cplusplus
 }

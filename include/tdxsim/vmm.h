@@ -122,6 +122,11 @@ struct tdxsim_vmm_result {
 	uint64_t page_adds;			/* from the firmware metadata */
 	uint64_t mr_extends;
 	struct tdxsim_tdvf_info fw;		/* the parsed firmware (for reports) */
+	/*
+	 * Wall time of each phase (index: enum tdxsim_vmm_phase; BUILD, RUN,
+	 * TEARDOWN, the last including the invariant check).
+	 */
+	uint64_t phase_ns[TDXSIM_VMM_PHASE_DONE];
 };
 
 /*

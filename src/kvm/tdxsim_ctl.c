@@ -120,6 +120,10 @@ static long tdxsim_get_host_memory(void *argp)
 	hm.frees = ps.frees;
 	hm.page_meta_bytes = ps.page_meta_bytes;
 	hm.meta_bytes_touched = ps.meta_bytes_touched;
+	hm.metadata_bytes_per_page = ps.meta_bytes_per_page;
+	hm.meta_bytes_resident = ps.meta_bytes_resident;
+	hm.blocks_returned = ps.blocks_returned;
+	hm.madvise_calls = ps.madvise_calls;
 	return copy_to_user(argp, &hm, sizeof(hm)) ? -EFAULT : 0;
 }
 

@@ -21,3 +21,18 @@ u64 proc_rss_bytes(void)
 		return 0;
 	return resident * (u64)sysconf(_SC_PAGESIZE);
 }
+
+u64 proc_peak_rss_bytes(void)
+{
+	unsigned long long kb = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (u64)kb << 10;
+}

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "tdxsim/sched.h"
 #include "ulib/strbuf.h"
@@ -77,6 +78,8 @@ struct vmm {
 		size_t len;
 	} maps[VMM_MAX_MAPPINGS];
 	unsigned int nr_maps;
+	int phase;		/* the current phase, -1 before the first */
+	u64 phase_t0;		/* when it began (CLOCK_MONOTONIC ns) */
 };
 
 static int fail(struct vmm *v, int err, const char *fmt, ...) __printf(3, 4);
@@ -134,8 +137,22 @@ bool tdxsim_vmm_progress_guest_stats(struct tdxsim_vmm_progress *p,
 	return ok;
 }
 
+static u64 vmm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static void vmm_set_phase(struct vmm *v, enum tdxsim_vmm_phase phase)
 {
+	u64 now = vmm_now_ns();
+
+	if (v->phase >= 0 && v->phase < TDXSIM_VMM_PHASE_DONE)
+		v->res->phase_ns[v->phase] += now - v->phase_t0;
+	v->phase = phase;
+	v->phase_t0 = now;
 	if (v->cfg->progress)
 		__atomic_store_n(&v->cfg->progress->phase, phase, __ATOMIC_RELAXED);
 }
@@ -751,6 +768,7 @@ int tdxsim_vmm_launch(const struct tdxsim_vmm_config *cfg, bool run, struct tdxs
 	v->cfg = cfg;
 	v->res = res;
 	v->kvm_fd = v->vm_fd = v->ram_fd = v->fw_fd = -1;
+	v->phase = -1;
 	for (i = 0; i < ARRAY_SIZE(v->vcpus); i++) {
 		v->vcpus[i].fd = -1;
 		v->vcpus[i].res = &res->vcpu[i];
