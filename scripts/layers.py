@@ -15,6 +15,7 @@ a bare "header.h" names a file next to the including one.
 """
 import os
 import re
+import shutil
 import sys
 
 ALL = None
@@ -22,6 +23,9 @@ ALL = None
 # What the host side of the module's ABI is: the SEAMCALL interface, module
 # bring-up (the machine, not a SEAMCALL), and nothing of the module's state.
 SEAM_HOST_ABI = ['seamcall.h', 'tdx_args.h', 'tdx_module.h']
+# The kernel's SEAMCALL wrappers (src/kvm/virt/tdx.c): the module's tests
+# and the guest's mini host drive the module through them too.
+KVM_SEAMCALL_WRAPPERS = ['asm/tdx.h']
 # The guest side: TDCALLs only.
 SEAM_GUEST_ABI = ['tdcall.h', 'tdx_args.h']
 # Read-only diagnostics of the module (PAMT queries, pages owned) and
@@ -61,13 +65,14 @@ VIEWS = {
     'test-lib': [('testlib', ALL), ('tdxsim', ALL)],
     'test-base': [('base', ALL), ('testlib', TESTLIB_BASE)],
     'test-seam': [('base', ALL), ('seam', ALL), ('tdxsim', ['tdx.h']),
-                  ('testlib', TESTLIB_BASE)],
+                  ('kvm', KVM_SEAMCALL_WRAPPERS), ('testlib', TESTLIB_BASE)],
     'test-kvm': [('base', ALL), ('host', ALL), ('kvm', ALL), ('guest', ALL),
                  ('seam', SEAM_HOST_ABI + SEAM_GUEST_ABI + SEAM_DIAG),
                  ('tdxsim', ALL), ('testlib', ALL)],
     'test-guest': [('base', ALL), ('guest', ALL),
                    ('seam', SEAM_GUEST_ABI + SEAM_HOST_ABI),
-                   ('tdxsim', ALL), ('testlib', TESTLIB_BASE + TESTLIB_PUBLIC)],
+                   ('kvm', KVM_SEAMCALL_WRAPPERS), ('tdxsim', ALL),
+                   ('testlib', TESTLIB_BASE + TESTLIB_PUBLIC)],
     'test-vmm': [('vmm', ALL), ('tdxsim', ALL), ('testlib', TESTLIB_PUBLIC)],
     'test-fuzz': [('vmm', ALL), ('guest', ALL), ('base', ALL),
                   ('seam', SEAM_GUEST_ABI), ('tdxsim', ALL),
@@ -151,15 +156,15 @@ def farm(srcroot, out):
             if os.path.islink(dst) or os.path.isfile(dst):
                 os.unlink(dst)
             elif os.path.isdir(dst):
-                for f in os.listdir(dst):
-                    os.unlink(os.path.join(dst, f))
-                os.rmdir(dst)
+                shutil.rmtree(dst)
             if headers is ALL:
                 os.symlink(src, dst)
             else:
                 os.makedirs(dst)
                 for h in dict.fromkeys(headers):
-                    os.symlink(os.path.join(src, h), os.path.join(dst, h))
+                    link = os.path.join(dst, h)
+                    os.makedirs(os.path.dirname(link), exist_ok=True)
+                    os.symlink(os.path.join(src, h), link)
 
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')

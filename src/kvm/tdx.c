@@ -512,7 +512,6 @@ static void tdx_reclaim_td_control_pages(struct kvm *kvm)
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	unsigned int i;
-	u64 owned;
 
 	if (is_hkid_assigned(kvm_tdx)) {
 		pr_err("kvm_tdx: TD control pages still in use by an assigned HKID; leaking them\n");
@@ -529,10 +528,6 @@ static void tdx_reclaim_td_control_pages(struct kvm *kvm)
 	if (!kvm_tdx->tdr_page)
 		return;
 	if (kvm_tdx->td_created) {
-		owned = tdx_module_pages_owned(tdx_tdr_pa(kvm_tdx));
-		if (owned > 1)
-			pr_err("kvm_tdx: the module still owns %llu pages of this TD besides its TDR\n",
-			       (unsigned long long)(owned - 1));
 		if (tdx_reclaim_page(kvm, kvm_tdx->tdr_page))
 			return;
 		tdh_phymem_page_wbinvd_tdr(tdx_tdr_pa(kvm_tdx));

@@ -7,8 +7,8 @@
 
 #include "base/page_alloc.h"
 #include "kvm/kvm_host.h"
+#include "kvm/asm/tdx.h"
 #include "kvm/tdxsim_livelock.h"
-#include "seam/seamcall.h"
 
 enum kvm_tdx_state {
 	TD_STATE_UNINITIALIZED = 0,

@@ -22,6 +22,7 @@
 #include "kvm/kvm_host.h"
 #include "kvm/tdp_mmu.h"
 #include "kvm/tdx.h"
+#include "seam/diag.h"
 
 struct check_ctx {
 	struct kvm *kvm;

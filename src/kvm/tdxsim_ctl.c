@@ -15,7 +15,8 @@
 #include "kvm/kvm_host.h"
 #include "kvm/tdxsim_ctl.h"
 #include "kvm/tdxsim_stats.h"
-#include "seam/seamcall.h"
+#include "seam/diag.h"
+#include "seam/tdx_module.h"
 
 void tdxsim_init_vm(struct kvm *kvm)
 {

@@ -20,7 +20,7 @@
 #include "kvm/tdx.h"
 #include "kvm/tdxsim_ctl.h"
 #include "seam/control.h"
-#include "seam/seamcall.h"
+#include "seam/diag.h"
 
 static long tdxsim_tdx_get_mrtd(struct kvm *kvm, void *argp)
 {

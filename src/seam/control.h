@@ -4,7 +4,7 @@
  * the module that no host could do to a real one (make a SEAMCALL fail on
  * demand). Only tdxsim's own kernel-side files (src/kvm/tdxsim_*.c) and the
  * tests may include this header (scripts/layers.py); KVM proper talks to
- * the module through seamcall.h only.
+ * the module through seamcall.h and tdx_module.h only.
  */
 #ifndef TDXSIM_SEAM_CONTROL_H
 #define TDXSIM_SEAM_CONTROL_H

@@ -2,7 +2,8 @@
 /*
  * Private state of tdxsim's software TDX module. Nothing outside src/seam
  * may include this header: the rest of tdxsim reaches the module only
- * through seamcall.h (host) and tdcall.h (guest).
+ * through seamcall.h and tdx_module.h (host), tdcall.h (guest), and
+ * diag.h and control.h (tdxsim's checker, controls and tests).
  */
 #ifndef TDXSIM_SEAM_SEAM_INTERNAL_H
 #define TDXSIM_SEAM_SEAM_INTERNAL_H
@@ -10,8 +11,10 @@
 #include "base/atomic.h"
 #include "ulib/compiler.h"
 #include "seam/control.h"
+#include "seam/diag.h"
 #include "seam/seamcall.h"
 #include "seam/tdcall.h"
+#include "seam/tdx_module.h"
 
 struct evp_md_ctx_st;
 
@@ -135,6 +138,14 @@ static inline unsigned int sept_index(u64 gpa, int level)
 
 /* The 512 entries of the S-EPT page at @pa. */
 u64 *sept_page(u64 pa);
+/* Fill a new S-EPT page with FREE entries. */
+void sept_page_init_free(u64 pa);
+
+/* The HPA of the first 4K page of the leaf @e at @level. */
+static inline u64 leaf_base_hpa(u64 e, int level)
+{
+	return sept_hpa(e) & ~(sept_level_size(level) - 1);
+}
 /* Entry locks: host sets HP on failure and clears it on success. */
 bool sept_entry_lock_host(u64 *ep);
 enum lock_ret sept_entry_lock_guest(u64 *ep);
@@ -244,8 +255,15 @@ enum vcpu_state {
 #define TDX_MAX_VCPUS_PER_TD	1024
 #define STEPPING_EPF_THRESHOLD	6
 #define EPF_GPA_LIST_SIZE	32
-#define TDX_KEYID_SHIFT		46
 #define TDX_MAX_HKIDS		63
+
+/* What TD_PARAMS may set (TDH.MNG.INIT), reported by tdx_get_sysinfo(). */
+#define TDX_SUPPORTED_ATTRS	(TDX_TD_ATTR_DEBUG | \
+				 TDX_TD_ATTR_SEPT_VE_DISABLE | \
+				 TDX_TD_ATTR_MIGRATABLE | TDX_TD_ATTR_PKS | \
+				 TDX_TD_ATTR_KL | TDX_TD_ATTR_PERFMON)
+#define TDX_XFAM_FIXED0		0x00000000000602E7ULL
+#define TDX_XFAM_FIXED1		0x0000000000000003ULL
 
 struct tdx_vcpu;
 
@@ -354,7 +372,7 @@ static inline struct tdx_vcpu *ctx_vcpu(const struct tdx_vcpu_ctx *ctx)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Module-wide state and helpers (tdx_module.c).                           */
+/* Module-wide state (tdx_module.c) and the TD helpers (td.c, vp.c).      */
 /* ---------------------------------------------------------------------- */
 
 extern struct tdx_module_config seam_cfg;
@@ -404,6 +422,17 @@ bool td_is_tlb_tracked(struct tdx_td *td, u64 bepoch);
 bool td_tracking_required(struct tdx_td *td);
 /* Add @n to the TD's owned-page count (atomic). */
 void td_add_children(struct tdx_td *td, s64 n);
+/* Lock a new 4K page given in @opid exclusively and check it is free. */
+u64 lock_new_page(u64 pa, u64 opid);
+/* Free every TD and vCPU and empty the KOT (module bring-up and exit). */
+void td_free_all(void);
+/* A zeroed vCPU structure, reused from a gone TD's if there is one. */
+struct tdx_vcpu *vcpu_alloc(void);
+/*
+ * The TD's TDR was reclaimed (every other page of it is gone, so are its
+ * vCPUs): take it off the list of TDs and keep its structures for reuse.
+ */
+void td_retire(struct tdx_td *td);
 /* The TD whose TDR is at @tdr_pa, the vCPU at @tdvpr_pa, or NULL (no lock). */
 struct tdx_td *td_lookup(u64 tdr_pa);
 struct tdx_vcpu *vcpu_lookup(u64 tdvpr_pa);
@@ -425,7 +454,7 @@ void inject_drop(struct tdx_td *td);
 void inject_reset(void);
 
 /* ---------------------------------------------------------------------- */
-/* S-EPT walk and leaves (sept.c).                                         */
+/* S-EPT walk and the common part of the S-EPT leaves (sept.c).           */
 /* ---------------------------------------------------------------------- */
 
 struct sept_walk {
@@ -439,6 +468,76 @@ void sept_walk(struct tdx_td *td, u64 gpa, int target, struct sept_walk *w);
 /* Extended error outputs: RCX (architectural entry) and RDX (level | state). */
 void sept_set_ext(struct tdx_module_args *args, u64 entry, int level);
 
+enum tree_mode {
+	TREE_NONE,
+	TREE_SHARED,
+	TREE_EXCL,
+};
+
+struct sept_op {
+	struct seam_call *c;
+	const char *site;
+	struct tdx_td *td;
+	bool tdr_excl;
+	bool tdr_held;
+	bool opst_held;
+	enum tree_mode tree;
+	bool tree_held;
+	u64 *ep;
+	bool entry_held;
+	u64 entry;		/* value after locking */
+	enum sept_state state;
+	u64 gpa;
+	int level;
+};
+
+/*
+ * Take TDR (explicit, RDX), check the build state and OP_STATE, take
+ * OP_STATE (unless @tdr_excl), check the GPA|level in RCX (@rcx), take the
+ * tree (@tree), walk to the level and (if @lock_entry) lock the entry; then
+ * the schedule point @site. 0 or the status; call sept_op_end() either way.
+ */
+u64 sept_op_begin(struct sept_op *op, struct seam_call *c, const char *site,
+		  u64 tdr_pa, u64 rcx, int min_level, int max_level,
+		  bool tdr_excl, enum tree_mode tree, bool lock_entry);
+/* Release what sept_op_begin() took. */
+void sept_op_end(struct sept_op *op);
+/* Set the extended error outputs of @entry at @level and return @status. */
+u64 sept_fail(struct sept_op *op, u64 status, u64 entry, int level);
+/* TDX_EPT_ENTRY_STATE_INCORRECT|RCX with the entry's extended outputs. */
+u64 state_incorrect(struct sept_op *op);
+/*
+ * The "blocked + tracked" requirement of REMOVE, SEPT.REMOVE, DEMOTE and
+ * PROMOTE (and UNBLOCK, with its own operand id). @target_pa is the page
+ * whose PAMT bepoch BLOCK stamped.
+ */
+u64 check_blocked_tracked(struct sept_op *op, u64 target_pa,
+			  bool need_blocked, u64 not_tracked_opid);
+/* An R8 page operand: a valid 4K address, else OPERAND_INVALID|R8. */
+u64 r8_page_check(u64 pa);
+/* Lock a new 4K page given in R8 exclusively and check it is free. */
+u64 lock_new_page_r8(u64 pa);
+
+/* ---------------------------------------------------------------------- */
+/* The leaves, as the dispatcher's table calls them (dispatch.c).          */
+/* ---------------------------------------------------------------------- */
+
+/* TD management (td.c) */
+u64 seam_mng_create(struct seam_call *c);
+u64 seam_mng_key_config(struct seam_call *c);
+u64 seam_mng_addcx(struct seam_call *c);
+u64 seam_mng_init(struct seam_call *c);
+u64 seam_mng_vpflushdone(struct seam_call *c);
+u64 seam_mng_key_freeid(struct seam_call *c);
+u64 seam_mng_rd(struct seam_call *c);
+/* vCPU management (vp.c; VP.ENTER in guest.c) */
+u64 seam_vp_create(struct seam_call *c);
+u64 seam_vp_addcx(struct seam_call *c);
+u64 seam_vp_init(struct seam_call *c);
+u64 seam_vp_flush(struct seam_call *c);
+u64 seam_vp_rd_wr(struct seam_call *c);
+u64 seam_vp_enter(struct seam_call *c);
+/* Memory management (mem.c) */
 u64 seam_mem_sept_add(struct seam_call *c);
 u64 seam_mem_page_add(struct seam_call *c);
 u64 seam_mem_page_aug(struct seam_call *c);
@@ -449,10 +548,16 @@ u64 seam_mem_sept_remove(struct seam_call *c);
 u64 seam_mem_page_demote(struct seam_call *c);
 u64 seam_mem_page_promote(struct seam_call *c);
 u64 seam_mem_track(struct seam_call *c);
+/* Measurement (mr.c) */
 u64 seam_mr_extend(struct seam_call *c);
+u64 seam_mr_finalize(struct seam_call *c);
+/* Physical memory (phymem.c) */
+u64 seam_phymem_page_reclaim(struct seam_call *c);
+u64 seam_phymem_page_wbinvd(struct seam_call *c);
+u64 seam_phymem_cache_wb(struct seam_call *c);
 
 /* ---------------------------------------------------------------------- */
-/* Measurement (measure.c).                                                */
+/* MRTD (mr.c).                                                            */
 /* ---------------------------------------------------------------------- */
 
 int mrtd_init(struct tdx_td *td);
@@ -462,10 +567,9 @@ void mrtd_finalize(struct tdx_td *td);
 void mrtd_free(struct tdx_td *td);
 
 /* ---------------------------------------------------------------------- */
-/* Guest side (guest.c).                                                   */
+/* vCPU locks (vp.c).                                                      */
 /* ---------------------------------------------------------------------- */
 
-u64 seam_vp_enter(struct seam_call *c);
 /* Lock the vCPU at @tdvpr_pa (operand @opid) and its TDR (implicit). */
 u64 vcpu_lock(struct seam_call *c, u64 tdvpr_pa, u64 opid, bool tdvpr_excl,
 	      bool tdr_excl, struct tdx_vcpu **vp);

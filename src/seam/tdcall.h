@@ -4,7 +4,7 @@
  * memory accesses, as seen by code running inside a TD.
  *
  * Execution model. Guest code is a struct tdx_guest_ops registered for a
- * vCPU with tdx_module_set_guest() (seamcall.h). TDH.VP.ENTER runs on the
+ * vCPU with tdx_module_set_guest() (tdx_module.h). TDH.VP.ENTER runs on the
  * vCPU's host thread and calls ops->run(guest, ctx); run() performs guest
  * operations (tdg_*() calls and tdg_mem_read()/tdg_mem_write()) until it
  * must stop, then returns.

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The mini host of the guest tests: what KVM and a VMM do for a TD, reduced
- * to what the guest model needs, talking to the real module through
- * seamcall.h. One mutex plays kvm->mmu_lock for every S-EPT change.
+ * to what the guest model needs, talking to the real module through the
+ * kernel's SEAMCALL wrappers (kvm/asm/tdx.h). One mutex plays
+ * kvm->mmu_lock for every S-EPT change.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,7 +15,7 @@
 #include "base/page_alloc.h"
 #include "base/sched.h"
 #include "ulib/strbuf.h"
-#include "seam/seamcall.h"
+#include "kvm/asm/tdx.h"
 #include "minihost.h"
 
 #define NPAGES		(MH_WINDOW >> PAGE_SHIFT)

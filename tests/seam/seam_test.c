@@ -105,7 +105,7 @@ void ttd_create(struct test_td *td, int max_vcpus, bool five_level,
 		u64 attributes)
 {
 	unsigned int i;
-	u64 err;
+	u64 err, ext;
 
 	memset(td, 0, sizeof(*td));
 	td->hkid = tdx_guest_keyid_alloc();
@@ -119,7 +119,7 @@ void ttd_create(struct test_td *td, int max_vcpus, bool five_level,
 			      TDX_SUCCESS);
 	}
 	err = tdh_mng_init(td->tdr_pa,
-			   ttd_params(max_vcpus, five_level, attributes), NULL);
+			   ttd_params(max_vcpus, five_level, attributes), &ext);
 	assert_status(err, TDX_SUCCESS);
 	td->pwl = five_level ? 4 : 3;
 	td->shared_bit = five_level ? BIT_ULL(51) : BIT_ULL(47);

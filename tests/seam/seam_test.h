@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Helpers shared by the tests of src/seam: they drive the module only
- * through seamcall.h and tdcall.h, as KVM and the guest do.
+ * Helpers shared by the tests of src/seam: they drive the module through
+ * the kernel's SEAMCALL wrappers (kvm/asm/tdx.h) and tdcall.h, as KVM and
+ * the guest do, and read its state through diag.h.
  */
 #ifndef TDXSIM_TESTS_SEAM_TEST_H
 #define TDXSIM_TESTS_SEAM_TEST_H
@@ -14,8 +15,11 @@
 #include <cmocka.h>
 
 #include "base/page_alloc.h"
+#include "kvm/asm/tdx.h"
+#include "seam/diag.h"
 #include "seam/seamcall.h"
 #include "seam/tdcall.h"
+#include "seam/tdx_module.h"
 
 /* Assert a TDX status, printing both names on mismatch. */
 #define assert_status(actual, expected)					\

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The kernel's SEAMCALL wrappers, the twin of arch/x86/include/asm/tdx.h:
+ * one typed function per leaf KVM calls, defined in kvm/virt/tdx.c (the
+ * twin of arch/x86/virt/vmx/tdx/tdx.c). Each builds the registers of its
+ * leaf as the kernel does, calls seamcall() and hands back the outputs the
+ * kernel's does; the status is the return value.
+ *
+ * Departure from upstream: newer kernels pass struct tdx_td, struct tdx_vp
+ * and struct page pointers; tdxsim passes the host physical addresses
+ * (tdr_pa = page_to_phys(td->tdr_page), tdvpr_pa, page_pa), as KVM's own
+ * wrappers did in the TDX series before they moved to arch/x86/virt, so
+ * that KVM's tdx.c (which keeps pages, not struct tdx_td) and the tests
+ * keep their callers. The names, the argument order and the outputs are
+ * upstream's.
+ *
+ * The module bring-up the kernel's TDX init does (tdx_get_sysinfo(),
+ * tdx_guest_keyid_alloc(), ...) is in seam/tdx_module.h, included here as
+ * upstream's asm/tdx.h declares it.
+ */
+#ifndef TDXSIM_KVM_ASM_TDX_H
+#define TDXSIM_KVM_ASM_TDX_H
+
+#include "seam/seamcall.h"
+#include "seam/tdx_module.h"
+
+/*
+ * TDH.VP.ENTER: run the vCPU at @tdvpr_pa until a TD exit. On input @args
+ * holds the guest GPRs the host hands back after a TDG.VP.VMCALL exit
+ * (R10 = status, R11 = output value, R12.. as the sub-function defines). On
+ * return RAX bits 31:0 hold the VMX exit reason (48 EPT violation, 77
+ * TDCALL, 1 external interrupt), @args->rcx the exit qualification, rdx the
+ * extended exit qualification, r8 the GPA (bits 11:0 cleared), and for a
+ * TDVMCALL exit r10..r15, rbx, rdi, rsi the guest's registers (rcx = mask).
+ */
+u64 tdh_vp_enter(u64 tdvpr_pa, struct tdx_module_args *args);
+/* TDH.MNG.ADDCX: add TDCS page @tdcs_pa (page 3 is the S-EPT root). */
+u64 tdh_mng_addcx(u64 tdr_pa, u64 tdcs_pa);
+/*
+ * TDH.MEM.PAGE.ADD: copy @source_pa into private page @page_pa mapped 4K at
+ * @gpa, and extend MRTD. @ext_err1/@ext_err2 get RCX/RDX (entry, level_state).
+ */
+u64 tdh_mem_page_add(u64 tdr_pa, u64 gpa, u64 page_pa, u64 source_pa,
+		     u64 *ext_err1, u64 *ext_err2);
+/*
+ * TDH.MEM.SEPT.ADD: link S-EPT page @sept_page_pa below the entry at
+ * @gpa/@level (1..pwl).
+ */
+u64 tdh_mem_sept_add(u64 tdr_pa, u64 gpa, int level, u64 sept_page_pa,
+		     u64 *ext_err1, u64 *ext_err2);
+/* TDH.VP.ADDCX: add TDCX page @tdcx_pa to the vCPU @tdvpr_pa. */
+u64 tdh_vp_addcx(u64 tdvpr_pa, u64 tdcx_pa);
+/* TDH.MEM.PAGE.AUG: map @page_pa PENDING at @gpa, @level 0 (4K) or 1 (2M). */
+u64 tdh_mem_page_aug(u64 tdr_pa, u64 gpa, int level, u64 page_pa,
+		     u64 *ext_err1, u64 *ext_err2);
+/* TDH.MEM.RANGE.BLOCK: block the entry at @gpa/@level; stamps the epoch. */
+u64 tdh_mem_range_block(u64 tdr_pa, u64 gpa, int level, u64 *ext_err1,
+			u64 *ext_err2);
+/* TDH.MNG.KEY.CONFIG: program the TD's key on this (the only) package. */
+u64 tdh_mng_key_config(u64 tdr_pa);
+/* TDH.MNG.CREATE: make @tdr_pa a TDR for a new TD with private key id @hkid. */
+u64 tdh_mng_create(u64 tdr_pa, u16 hkid);
+/* TDH.VP.CREATE: make @tdvpr_pa the TDVPR of a new vCPU of the TD. */
+u64 tdh_vp_create(u64 tdr_pa, u64 tdvpr_pa);
+/* TDH.MNG.RD: read TDCS field @field (TDCS_*) into @data (0 on error). */
+u64 tdh_mng_rd(u64 tdr_pa, u64 field, u64 *data);
+/* TDH.MR.EXTEND: measure the 256 private bytes at @gpa (256-aligned). */
+u64 tdh_mr_extend(u64 tdr_pa, u64 gpa, u64 *ext_err1, u64 *ext_err2);
+/* TDH.MR.FINALIZE: finish MRTD and make the TD runnable. */
+u64 tdh_mr_finalize(u64 tdr_pa);
+/* TDH.VP.FLUSH: dissociate the vCPU (TDX_VCPU_NOT_ASSOCIATED if it was). */
+u64 tdh_vp_flush(u64 tdvpr_pa);
+/* TDH.MNG.VPFLUSHDONE: check all vCPUs are flushed; block the TD. */
+u64 tdh_mng_vpflushdone(u64 tdr_pa);
+/* TDH.MNG.KEY.FREEID: release the TD's HKID; the TD moves to TEARDOWN. */
+u64 tdh_mng_key_freeid(u64 tdr_pa);
+/*
+ * TDH.MNG.INIT: initialise the TD from the struct td_params at @td_params
+ * (the physical address of a 1024-aligned shared page). @extended_err gets
+ * RCX (the failing field).
+ */
+u64 tdh_mng_init(u64 tdr_pa, u64 td_params, u64 *extended_err);
+/* TDH.VP.RD: read TDVPS field @field into @data (0 on error). */
+u64 tdh_vp_rd(u64 tdvpr_pa, u64 field, u64 *data);
+/* TDH.VP.WR: write the bits @mask of TDVPS field @field from @data. */
+u64 tdh_vp_wr(u64 tdvpr_pa, u64 field, u64 data, u64 mask);
+/*
+ * TDH.VP.INIT: initialise the vCPU with guest RCX @initial_rcx and x2APIC
+ * id @x2apicid: version 1, or version 0 (no x2APIC id) with a module that
+ * takes only that (tdx_sys_info.vp_init_max_version).
+ */
+u64 tdh_vp_init(u64 tdvpr_pa, u64 initial_rcx, u32 x2apicid);
+/*
+ * TDH.PHYMEM.PAGE.RECLAIM: take back @page_pa from a torn-down TD. Outputs
+ * (for error reports): @tdx_pt page type, @tdx_owner owner TDR HPA,
+ * @tdx_size 0/1/2.
+ */
+u64 tdh_phymem_page_reclaim(u64 page_pa, u64 *tdx_pt, u64 *tdx_owner,
+			    u64 *tdx_size);
+/* TDH.MEM.TRACK: advance the TD's TLB epoch. */
+u64 tdh_mem_track(u64 tdr_pa);
+/* TDH.MEM.PAGE.REMOVE: unmap the leaf at @gpa/@level; RCX = its HPA. */
+u64 tdh_mem_page_remove(u64 tdr_pa, u64 gpa, int level, u64 *ext_err1,
+			u64 *ext_err2);
+/* TDH.PHYMEM.CACHE.WB: write back caches (between VPFLUSHDONE and FREEID). */
+u64 tdh_phymem_cache_wb(bool resume);
+/* TDH.PHYMEM.PAGE.WBINVD for the TDR page itself (the global key). */
+u64 tdh_phymem_page_wbinvd_tdr(u64 tdr_pa);
+/* TDH.PHYMEM.PAGE.WBINVD: write back and invalidate @page_pa, key @hkid. */
+u64 tdh_phymem_page_wbinvd_hkid(u64 hkid, u64 page_pa);
+
+/*
+ * Leaves upstream's tdx.c has no wrapper for (yet): DEMOTE comes with the
+ * TDX huge page series; PROMOTE, RANGE.UNBLOCK and SEPT.REMOVE were in
+ * earlier TDX postings and are what tdxsim's tests of the module use.
+ */
+
+/*
+ * TDH.MEM.PAGE.DEMOTE: split the blocked (if RUNNABLE: and tracked) leaf at
+ * @gpa/@level (1 or 2) into 512 children in S-EPT page @new_sept_page_pa.
+ */
+u64 tdh_mem_page_demote(u64 tdr_pa, u64 gpa, int level, u64 new_sept_page_pa,
+			u64 *ext_err1, u64 *ext_err2);
+/* TDH.MEM.PAGE.PROMOTE: merge the 512 children at @gpa/@level (1 or 2). */
+u64 tdh_mem_page_promote(u64 tdr_pa, u64 gpa, int level, u64 *ext_err1,
+			 u64 *ext_err2);
+/* TDH.MEM.RANGE.UNBLOCK: restore the blocked, tracked entry at @gpa/@level. */
+u64 tdh_mem_range_unblock(u64 tdr_pa, u64 gpa, int level, u64 *ext_err1,
+			  u64 *ext_err2);
+/* TDH.MEM.SEPT.REMOVE: unlink the empty S-EPT page; RCX = its HPA. */
+u64 tdh_mem_sept_remove(u64 tdr_pa, u64 gpa, int level, u64 *ext_err1,
+			u64 *ext_err2);
+
+#endif /* TDXSIM_KVM_ASM_TDX_H */
