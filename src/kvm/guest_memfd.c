@@ -257,6 +257,8 @@ static void kvm_gmem_remove_folio(struct gmem_inode *inode, struct page *head)
  * kvm_release_faultin_page()) are waited for; a long-lived one (a pinned
  * S-EPT page) makes the wait endless, which the deterministic scheduler
  * reports as a hang and free mode's hung-task watchdog ends with -EINTR.
+ * Once the VM is bugged, a reference may be one TDX keeps for a page the
+ * module still holds (tdx_keep_page()): give up (-EIO), nothing is freed.
  */
 static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
 {
@@ -268,9 +270,12 @@ static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
 	lockdep_assert_held_write(&mapping->invalidate_lock);
 	for (;;) {
 		r = wait_event_killable(kvm_gmem_folio_wq,
-					page_ref_count(head) == 1);
+					page_ref_count(head) == 1 ||
+					READ_ONCE(inode->kvm->vm_bugged));
 		if (r)
 			return r;
+		if (page_ref_count(head) != 1)
+			return -EIO;
 		/*
 		 * New references are only taken under i_pages_lock. The acquire
 		 * load pairs with the last put_page() of a fault, so what that

@@ -214,6 +214,28 @@ static void tdx_unpin(struct kvm *kvm, kvm_pfn_t pfn, int level)
 			put_page(pfn_to_page(pfn + i));
 }
 
+/*
+ * A leaf that the removal could not take back from the module (the VM is
+ * bugged by now): keep its pages from the host allocator for good, as the
+ * kernel keeps a control or S-EPT page the module did not give back. Here
+ * tdxsim departs from upstream: since 6.19 (no pinning, seed 003)
+ * guest_memfd frees such a page while the module still owns it, and the
+ * module then refuses it to the next TD that gets it as a control page
+ * (TDX_PAGE_METADATA_INCORRECT; docs/FINDINGS.md, F1). The pin_pages
+ * design already holds the pages (its pin is never dropped on failure).
+ */
+static void tdx_keep_page(struct kvm *kvm, kvm_pfn_t pfn, int level)
+{
+	unsigned long i;
+
+	if (tdx_pin_pages(kvm))
+		return;
+	for (i = 0; i < KVM_PAGES_PER_HPAGE(level); i++)
+		get_page(pfn_to_page(pfn + i));
+	pr_err("kvm_tdx: keeping pfn 0x%llx (%lu pages) that the TDX module still holds\n",
+	       (unsigned long long)pfn, KVM_PAGES_PER_HPAGE(level));
+}
+
 static int tdx_mem_page_aug(struct kvm *kvm, gfn_t gfn, enum pg_level level,
 			    kvm_pfn_t pfn)
 {
@@ -336,8 +358,10 @@ static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
 		tdx_unpin(kvm, pfn, level);
 		return;
 	}
-	if (TDX_BUG_ON_2(err, TDH_MEM_RANGE_BLOCK, entry, level_state, kvm))
-		return;	/* the page stays pinned (if pinned): leaked on purpose */
+	if (TDX_BUG_ON_2(err, TDH_MEM_RANGE_BLOCK, entry, level_state, kvm)) {
+		tdx_keep_page(kvm, pfn, level);
+		return;
+	}
 
 	/*
 	 * No early return if the VM is bugged (by this TRACK or anything
@@ -350,16 +374,21 @@ static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
 	err = tdh_do_no_vcpus(kvm, tdh_mem_page_remove(tdr, gpa,
 						       tdx_level(level),
 						       &entry, &level_state));
-	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_REMOVE, entry, level_state, kvm))
+	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_REMOVE, entry, level_state, kvm)) {
+		tdx_keep_page(kvm, pfn, level);
 		return;
+	}
 
 	for (i = 0; i < KVM_PAGES_PER_HPAGE(level); i++) {
 		struct page *page = pfn_to_page(pfn + i);
 
 		err = tdh_phymem_page_wbinvd_hkid(kvm_tdx->hkid,
 						  page_to_phys(page));
-		if (TDX_BUG_ON(err, TDH_PHYMEM_PAGE_WBINVD, kvm))
+		if (TDX_BUG_ON(err, TDH_PHYMEM_PAGE_WBINVD, kvm)) {
+			/* Lines of the TD's key may still be cached. */
+			tdx_keep_page(kvm, pfn, level);
 			return;
+		}
 		tdx_quirk_reset_page(page);
 	}
 	trace_kvm_tdx_page_remove(kvm, gfn, level, pfn);

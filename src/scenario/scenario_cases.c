@@ -557,7 +557,7 @@ static void ps_judge(struct scenario_ctx *ctx)
 			 res->extra_vm_bugged ? "bugged (KVM_BUG_ON)" : "alive",
 			 (unsigned long long)res->extra_pamt_violations);
 	else
-		scn_fail(ctx, "zap failure: VM %s; the folio's pinned page was not freed: %llu page(s) the zap left in the S-EPT are kept (leaked), no PAMT violation",
+		scn_fail(ctx, "zap failure: VM %s; the folio's page was not freed: %llu page(s) the zap left in the S-EPT are kept (leaked, by the pin or by TDX), no PAMT violation",
 			 res->extra_vm_bugged ? "bugged (KVM_BUG_ON)" : "alive",
 			 (unsigned long long)res->extra_pages_kept);
 }
