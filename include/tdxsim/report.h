@@ -49,6 +49,12 @@ int tdxsim_get_report(unsigned int i, enum tdxsim_report_kind *kind,
 void tdxsim_reset_reports(void);
 /* Stop (or resume) printing reports to the log; they are still counted. */
 void tdxsim_set_reports_quiet(bool quiet);
+/*
+ * WARN()s the kernel side hit since the process started (WARN_ON,
+ * WARN_ON_ONCE, KVM_BUG_ON...): a kernel warning that userspace can cause
+ * is a bug (a panic with panic_on_warn).
+ */
+unsigned long tdxsim_nr_warnings(void);
 
 /* Log levels (the kernel's). */
 #define TDXSIM_LOG_ERR		3

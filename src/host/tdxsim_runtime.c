@@ -147,6 +147,11 @@ unsigned int tdxsim_nr_reports(void)
 	return lockdep_nr_reports();
 }
 
+unsigned long tdxsim_nr_warnings(void)
+{
+	return warn_count();
+}
+
 unsigned int tdxsim_count_reports(int kind, const char *class_name)
 {
 	unsigned int k, n = 0;
