@@ -99,10 +99,56 @@ const char *sched_verdict_name(enum sched_verdict v)
 	return "?";
 }
 
+/* --- task-local storage ---------------------------------------------------- */
+
+static struct task_local_key *local_keys[TASK_LOCAL_MAX];
+static int nr_local_keys;
+static pthread_mutex_t local_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void *task_local(struct task_local_key *key)
+{
+	int slot = __atomic_load_n(&key->slot, __ATOMIC_ACQUIRE);
+
+	if (unlikely(!slot)) {
+		pthread_mutex_lock(&local_lock);
+		slot = key->slot;
+		if (!slot) {
+			BUG_ON(nr_local_keys == TASK_LOCAL_MAX);
+			local_keys[nr_local_keys] = key;
+			slot = ++nr_local_keys;
+			__atomic_store_n(&key->slot, slot, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&local_lock);
+	}
+	return &current_task()->local[slot - 1];
+}
+
+/* Run the destructors of @t's task-local slots. */
+static void task_local_exit(struct task *t)
+{
+	int i, n = __atomic_load_n(&nr_local_keys, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < n; i++) {
+		struct task_local_key *key = local_keys[i];
+		void *v;
+
+		if (!t->local[i] || !key->dtor)
+			continue;
+		v = (void *)(uintptr_t)t->local[i];
+		t->local[i] = 0;
+		key->dtor(v);
+	}
+}
+
+/* --- tasks ------------------------------------------------------------------ */
+
 static void implicit_task_free(void *p)
 {
 	struct task *t = p;
 
+	tls_task = t;
+	task_local_exit(t);
+	tls_task = NULL;
 	if (lockdep_task_depth(t))
 		lockdep_add_report(LOCKDEP_HELD_AT_EXIT, "",
 				   "WARNING: lock held at task exit time!\n");
@@ -595,6 +641,7 @@ static void task_finish(struct task *self, bool aborted)
 		self->depth = 0;
 		self->rcu_nesting = 0;
 	}
+	task_local_exit(self);
 	if (self->rcu_registered) {
 		rcu_unregister_current_thread();
 		self->rcu_registered = false;

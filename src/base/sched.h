@@ -15,6 +15,10 @@
  * a wait queue rather than a lock), and a run that exceeds its step bound is
  * reported as a livelock; either way every task still alive is unwound and
  * sched_run() returns the verdict instead of hanging.
+ *
+ * Code that runs in tasks keeps per-task state in task-local storage
+ * (task_local() below) rather than in __thread variables, so that it does
+ * not depend on each task having an OS thread of its own.
  */
 #ifndef TDXSIM_BASE_SCHED_H
 #define TDXSIM_BASE_SCHED_H
@@ -169,5 +173,26 @@ int wait_sleep(struct wait_queue_head *wq, u64 seq, const char *what);
 
 /* Number of tasks currently alive in the run (for tests). */
 int sched_nr_tasks(void);
+
+/*
+ * Task-local storage: what would be a __thread variable in code that runs
+ * in tasks. Each key names one 8-byte slot, zero in every new task (and in
+ * the implicit task of a thread tdxsim did not create):
+ *
+ *	static DEFINE_TASK_LOCAL(running_vcpu, NULL);
+ *	struct kvm_vcpu **p = task_local(&running_vcpu);
+ *
+ * @dtor, if not NULL, is called with the slot's value (as a pointer) when a
+ * task whose slot is not zero exits. There are TASK_LOCAL_MAX slots.
+ */
+#define TASK_LOCAL_MAX	16
+struct task_local_key {
+	int slot;		/* 1 + the slot, 0 until first used */
+	void (*dtor)(void *value);
+};
+#define DEFINE_TASK_LOCAL(name, destructor)				\
+	struct task_local_key name = { .slot = 0, .dtor = (destructor) }
+/* The calling task's slot for @key (8 bytes, 8-aligned). */
+void *task_local(struct task_local_key *key);
 
 #endif /* TDXSIM_BASE_SCHED_H */

@@ -74,6 +74,9 @@ struct task {
 	/* RCU read-side nesting. */
 	int rcu_nesting;
 	bool rcu_registered;
+
+	/* Task-local storage (task_local()). */
+	u64 local[TASK_LOCAL_MAX];
 };
 
 /* Block the current task on @obj until sched_wake_obj(@obj) (deterministic mode). */

@@ -115,8 +115,9 @@ struct file *get_file_rcu_active(struct file **fp)
 	return NULL;
 }
 
-/* This thread's files whose last reference is gone (the task_work list). */
-static __thread struct file *deferred_fput;
+/* This task's files whose last reference is gone (the task_work list). */
+static DEFINE_TASK_LOCAL(deferred_fput_key, NULL);
+#define deferred_fput (*(struct file **)task_local(&deferred_fput_key))
 
 void fput(struct file *file)
 {

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/page_alloc.h"
+#include "base/sched.h"
 #include "ulib/strbuf.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/kvm_host.h"
@@ -160,7 +161,10 @@ void kvm_unlock_all_vcpus(struct kvm *kvm)
 
 /* ---- running vCPU ---- */
 
-static __thread struct kvm_vcpu *kvm_running_vcpu;
+/* Per task, not per thread: a deterministic run's tasks share one thread. */
+static DEFINE_TASK_LOCAL(kvm_running_vcpu_key, NULL);
+#define kvm_running_vcpu \
+	(*(struct kvm_vcpu **)task_local(&kvm_running_vcpu_key))
 
 struct kvm_vcpu *kvm_get_running_vcpu(void)
 {
@@ -181,7 +185,8 @@ void vcpu_put(struct kvm_vcpu *vcpu)
 /* ---- requests, kicks, KVM_BUG_ON ---- */
 
 /* The vendor's kick may itself make a request: don't call it re-entrantly. */
-static __thread int kvm_in_vendor_kick;
+static DEFINE_TASK_LOCAL(kvm_in_vendor_kick_key, NULL);
+#define kvm_in_vendor_kick (*(int *)task_local(&kvm_in_vendor_kick_key))
 
 bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
 {

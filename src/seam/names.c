@@ -4,7 +4,11 @@
  * codes, operand ids and exit reasons, for reports and for the public API.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "base/sched.h"
+#include "ulib/strbuf.h"
 
 #include "seam/seamcall.h"
 #include "seam/tdcall.h"
@@ -224,9 +228,15 @@ char *tdxsim_tdx_status_string(uint64_t status, char *buf, size_t len)
 	return buf;
 }
 
+/* The buffer is per task: a deterministic run's tasks share one OS thread. */
+#define STATUS_NAME_LEN	96
+static DEFINE_TASK_LOCAL(status_name_key, free);
+
 const char *tdx_status_name(u64 status)
 {
-	static __thread char buf[96];
+	char **bufp = task_local(&status_name_key);
 
-	return tdxsim_tdx_status_string(status, buf, sizeof(buf));
+	if (!*bufp)
+		*bufp = xzalloc(STATUS_NAME_LEN);
+	return tdxsim_tdx_status_string(status, *bufp, STATUS_NAME_LEN);
 }

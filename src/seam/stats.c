@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "base/sched.h"
 #include "seam/seam_internal.h"
 
 #define T_SEAM		650
@@ -60,7 +61,9 @@ static const u64 default_tdcall_cost[TDX_NR_LEAVES] = {
 static u64 seamcall_cost[TDX_NR_LEAVES];
 static u64 tdcall_cost[TDX_NR_LEAVES];
 static u64 transition_cost;
-static __thread u64 thread_cost_ns;
+/* Per task: a deterministic run's tasks share one OS thread. */
+static DEFINE_TASK_LOCAL(thread_cost_key, NULL);
+#define thread_cost_ns (*(u64 *)task_local(&thread_cost_key))
 
 void stats_init_costs(struct tdx_module_config *cfg)
 {

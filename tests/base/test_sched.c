@@ -571,6 +571,64 @@ static void test_synchronize_rcu_det(void **state)
 	}
 }
 
+/* --- task-local storage ------------------------------------------------------------- */
+
+static DEFINE_TASK_LOCAL(test_slot, NULL);
+static int slot_dtor_calls;
+static u64 slot_dtor_sum;
+
+static void slot_dtor(void *v)
+{
+	slot_dtor_calls++;
+	slot_dtor_sum += (u64)(uintptr_t)v;
+}
+
+static DEFINE_TASK_LOCAL(dtor_slot, slot_dtor);
+
+static int slot_user(void *arg)
+{
+	u64 me = (u64)(uintptr_t)arg;
+	int i;
+
+	if (*(u64 *)task_local(&test_slot))
+		return -1;
+	*(u64 *)task_local(&test_slot) = me;
+	*(void **)task_local(&dtor_slot) = (void *)(uintptr_t)(100 * me);
+	for (i = 0; i < 20; i++) {
+		sched_point();
+		if (*(u64 *)task_local(&test_slot) != me)
+			return -2;
+	}
+	return 0;
+}
+
+static int slot_run(void *arg)
+{
+	struct task *t[3];
+	int i, ret = 0;
+
+	for (i = 0; i < 3; i++)
+		t[i] = task_create("slot", slot_user, (void *)(uintptr_t)(i + 1));
+	for (i = 0; i < 3; i++)
+		ret |= task_join(t[i]);
+	return ret;
+}
+
+/* Each task has its own slots; destructors see each task's value. */
+static void test_task_local(void **state)
+{
+	struct sched_config cfg = det_cfg(4, SCHED_STRATEGY_RANDOM);
+	struct sched_result res;
+
+	slot_dtor_calls = 0;
+	slot_dtor_sum = 0;
+	assert_int_equal(sched_run(&cfg, slot_run, NULL, &res), 0);
+	assert_int_equal(res.verdict, SCHED_OK);
+	assert_int_equal(res.ret, 0);
+	assert_int_equal(slot_dtor_calls, 3);
+	assert_int_equal(slot_dtor_sum, 100 + 200 + 300);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,6 +644,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_free_mode_parallel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_srcu_det, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_synchronize_rcu_det, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task_local, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
