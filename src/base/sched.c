@@ -2,19 +2,25 @@
 /*
  * Tasks, the free and deterministic ways to run them, and wait queues.
  *
- * Deterministic mode: every task is a real pthread, but a task runs only
- * while it holds the "token" (S.cur == task). At every schedule point the
- * running task asks the strategy who runs next, hands the token over and
- * sleeps on its own condition variable until the token comes back. A task
- * that must wait (for a lock, a wait queue, another task's exit, RCU readers)
- * is marked blocked and is not picked until the object it waits on is
- * released or woken. When no task is runnable while some are alive, the run
- * is in deadlock (or a hang, if a wait queue is involved): the scheduler
+ * Deterministic mode: a task runs only while it holds the "token" (S.cur ==
+ * task). At every schedule point the running task asks the strategy who runs
+ * next and hands the token over. In the fiber back end every task of the run
+ * is a fiber on the OS thread that called sched_run(), and handing the token
+ * over is a fiber switch (the scheduler's mutex is dropped across it). In the
+ * thread back end every task is a pthread that sleeps on its own condition
+ * variable until the token comes back. Both share every decision below, so a
+ * seed picks the same interleaving on either.
+ *
+ * A task that must wait (for a lock, a wait queue, another task's exit, RCU
+ * readers) is marked blocked and is not picked until the object it waits on
+ * is released or woken. When no task is runnable while some are alive, the
+ * run is in deadlock (or a hang, if a wait queue is involved): the scheduler
  * prints a report, marks every live task aborted, and each one unwinds with
- * longjmp() to its trampoline, so sched_run() returns the verdict instead of
- * hanging.
+ * longjmp() to its start on its own stack (fibers are resumed one after the
+ * other to do so), so sched_run() returns the verdict instead of hanging.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -22,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/fiber.h"
 #include "base/lockdep.h"
 #include "base/log.h"
 #include "base/rcu.h"
@@ -53,6 +60,14 @@ static struct {
 	struct sched_trace_entry *trace;
 	size_t trace_len;
 	size_t trace_cap;
+
+	/* Fiber back end. */
+	bool fiber;
+	struct fiber main_fiber;	/* the OS thread that called sched_run() */
+	struct task *caller;		/* its task */
+	size_t stack_size;
+
+	const char *trace_file;		/* TDXSIM_SCHED_TRACE */
 } S = {
 	.m = PTHREAD_MUTEX_INITIALIZER,
 	.done_cv = PTHREAD_COND_INITIALIZER,
@@ -82,6 +97,7 @@ void sched_config_init(struct sched_config *cfg)
 	cfg->pct_steps = 20000;
 	cfg->max_steps = 2000000;
 	cfg->hang_timeout_ms = 10000;
+	cfg->backend = SCHED_BACKEND_DEFAULT;
 }
 
 const char *sched_verdict_name(enum sched_verdict v)
@@ -95,6 +111,36 @@ const char *sched_verdict_name(enum sched_verdict v)
 		return "hang";
 	case SCHED_LIVELOCK:
 		return "livelock";
+	}
+	return "?";
+}
+
+static enum sched_backend resolve_backend(enum sched_backend b)
+{
+	const char *env;
+
+	if (b == SCHED_BACKEND_DEFAULT) {
+		env = getenv("TDXSIM_SCHED_BACKEND");
+		b = env && !strcmp(env, "thread") ? SCHED_BACKEND_THREAD :
+						    SCHED_BACKEND_FIBER;
+	}
+	if (b == SCHED_BACKEND_FIBER && !fiber_supported())
+		b = SCHED_BACKEND_THREAD;
+	return b;
+}
+
+const char *sched_backend_name(enum sched_backend b)
+{
+	return resolve_backend(b) == SCHED_BACKEND_THREAD ? "thread" : "fiber";
+}
+
+static const char *strategy_name(enum sched_strategy s)
+{
+	switch (s) {
+	case SCHED_STRATEGY_RANDOM:
+		return "random";
+	case SCHED_STRATEGY_PCT:
+		return "pct";
 	}
 	return "?";
 }
@@ -171,6 +217,13 @@ static struct task *task_alloc(const char *name)
 	pthread_cond_init(&t->cv, NULL);
 	t->state = TASK_RUNNABLE;
 	return t;
+}
+
+static void task_free(struct task *t)
+{
+	fiber_destroy(&t->fib);
+	pthread_cond_destroy(&t->cv);
+	free(t);
 }
 
 struct task *current_task(void)
@@ -280,7 +333,11 @@ static void record_step_locked(struct task *t, const char *site)
 	}
 }
 
-static struct task *pick_next_locked(void)
+/*
+ * The strategy's pick among the runnable tasks. @cur just ran (it may have
+ * blocked or exited); @cur_runnable: it could go on.
+ */
+static struct task *pick_next_locked(struct task *cur, bool cur_runnable)
 {
 	struct task *best = NULL;
 	int nr = 0, i, k;
@@ -324,7 +381,8 @@ static void abort_all_locked(void)
 		if (t->state == TASK_EXITED)
 			continue;
 		t->aborted = true;
-		pthread_cond_signal(&t->cv);
+		if (!S.fiber)
+			pthread_cond_signal(&t->cv);
 	}
 }
 
@@ -376,6 +434,18 @@ static void print_task_locked(struct strbuf *sb, struct task *t)
 	}
 }
 
+static void print_run_locked(struct strbuf *sb)
+{
+	if (S.cfg.strategy == SCHED_STRATEGY_RANDOM ||
+	    S.cfg.strategy == SCHED_STRATEGY_PCT)
+		sb_printf(sb, "deterministic run: strategy %s, seed %llu",
+			  strategy_name(S.cfg.strategy),
+			  (unsigned long long)S.cfg.seed);
+	else
+		sb_printf(sb, "deterministic run: strategy %s",
+			  strategy_name(S.cfg.strategy));
+}
+
 /* No task can run: report the deadlock or hang and abort the run. */
 static void no_runnable_locked(void)
 {
@@ -401,10 +471,8 @@ static void no_runnable_locked(void)
 	else
 		sb_printf(&sb, "BUG: deadlock detected: every live task waits for a lock\n");
 	sb_printf(&sb, "------------------------------------------------------\n");
-	sb_printf(&sb, "deterministic run: strategy %s, seed %llu, step %llu\n\n",
-		  S.cfg.strategy == SCHED_STRATEGY_PCT ? "pct" : "random",
-		  (unsigned long long)S.cfg.seed,
-		  (unsigned long long)S.steps);
+	print_run_locked(&sb);
+	sb_printf(&sb, ", step %llu\n\n", (unsigned long long)S.steps);
 	for (i = 0; i < S.nr_tasks; i++)
 		if (S.tasks[i]->state != TASK_EXITED) {
 			print_task_locked(&sb, S.tasks[i]);
@@ -427,9 +495,8 @@ static void livelock_locked(void)
 	sb_printf(&sb, "INFO: livelock suspected: %llu schedule points without the run ending\n",
 		  (unsigned long long)S.steps);
 	sb_printf(&sb, "------------------------------------------------------\n");
-	sb_printf(&sb, "deterministic run: strategy %s, seed %llu\n\n",
-		  S.cfg.strategy == SCHED_STRATEGY_PCT ? "pct" : "random",
-		  (unsigned long long)S.cfg.seed);
+	print_run_locked(&sb);
+	sb_printf(&sb, "\n\n");
 	for (i = 0; i < S.nr_tasks; i++)
 		if (S.tasks[i]->state != TASK_EXITED) {
 			print_task_locked(&sb, S.tasks[i]);
@@ -448,6 +515,20 @@ static void __noreturn task_unwind_locked(struct task *self)
 }
 
 /*
+ * Fiber back end: run @next (S.cur is already @next) and come back when
+ * @self is picked again. Drops S.m across the switch.
+ */
+static void fiber_transfer_locked(struct task *self, struct task *next)
+{
+	pthread_mutex_unlock(&S.m);
+	self->saved_errno = errno;
+	tls_task = next;
+	fiber_switch(&self->fib, &next->fib);
+	errno = self->saved_errno;
+	pthread_mutex_lock(&S.m);
+}
+
+/*
  * Hand the token to whoever the strategy picks (maybe @self again) and wait
  * until @self holds it again. S.m is held on entry and on return.
  */
@@ -457,7 +538,7 @@ static void switch_locked(struct task *self)
 
 	if (self->aborted)
 		task_unwind_locked(self);
-	next = pick_next_locked();
+	next = pick_next_locked(self, self->state == TASK_RUNNABLE);
 	if (!next) {
 		no_runnable_locked();
 		task_unwind_locked(self);
@@ -465,9 +546,13 @@ static void switch_locked(struct task *self)
 	if (next != self) {
 		S.switches++;
 		S.cur = next;
-		pthread_cond_signal(&next->cv);
-		while (S.cur != self && !self->aborted)
-			pthread_cond_wait(&self->cv, &S.m);
+		if (S.fiber) {
+			fiber_transfer_locked(self, next);
+		} else {
+			pthread_cond_signal(&next->cv);
+			while (S.cur != self && !self->aborted)
+				pthread_cond_wait(&self->cv, &S.m);
+		}
 	}
 	if (self->aborted)
 		task_unwind_locked(self);
@@ -485,13 +570,18 @@ static void pct_check_change_locked(struct task *self)
 	}
 }
 
-void __sched_point(const char *site)
+/* The running task of a deterministic run, or NULL. */
+static inline struct task *det_self(void)
 {
 	struct task *self = tls_task;
 
 	if (!self || !self->in_run || S.cfg.mode != SCHED_MODE_DETERMINISTIC)
-		return;
-	pthread_mutex_lock(&S.m);
+		return NULL;
+	return self;
+}
+
+static void sched_point_locked(struct task *self, const char *site)
+{
 	record_step_locked(self, site);
 	if (S.cfg.max_steps && S.steps > S.cfg.max_steps && !S.aborting) {
 		livelock_locked();
@@ -500,14 +590,24 @@ void __sched_point(const char *site)
 	if (S.cfg.strategy == SCHED_STRATEGY_PCT)
 		pct_check_change_locked(self);
 	switch_locked(self);
+}
+
+void __sched_point(const char *site)
+{
+	struct task *self = det_self();
+
+	if (!self)
+		return;
+	pthread_mutex_lock(&S.m);
+	sched_point_locked(self, site);
 	pthread_mutex_unlock(&S.m);
 }
 
 void cpu_relax(void)
 {
-	struct task *self = tls_task;
+	struct task *self = det_self();
 
-	if (!self || !self->in_run || S.cfg.mode != SCHED_MODE_DETERMINISTIC) {
+	if (!self) {
 		__builtin_ia32_pause();
 		return;
 	}
@@ -527,9 +627,9 @@ void cpu_relax(void)
 void sched_block_on(enum task_wait_kind kind, const void *obj,
 		    const struct lockdep_map *map, const char *what)
 {
-	struct task *self = tls_task;
+	struct task *self = det_self();
 
-	if (!self || !self->in_run || S.cfg.mode != SCHED_MODE_DETERMINISTIC)
+	if (!self)
 		return;
 	pthread_mutex_lock(&S.m);
 	self->state = TASK_BLOCKED;
@@ -587,10 +687,10 @@ static char rcu_gp_obj;
 
 void sched_wait_rcu_readers(void)
 {
-	struct task *self = tls_task;
+	struct task *self = det_self();
 	int i;
 
-	if (!self || !self->in_run || S.cfg.mode != SCHED_MODE_DETERMINISTIC)
+	if (!self)
 		return;
 	pthread_mutex_lock(&S.m);
 	for (;;) {
@@ -622,6 +722,39 @@ void sched_rcu_reader_done(void)
 
 /* --- tasks -------------------------------------------------------------- */
 
+/* Fiber back end: @self has exited; run the next task, or go back to sched_run(). */
+static void __noreturn fiber_task_exit_locked(struct task *self)
+{
+	struct task *next = NULL;
+	struct fiber *to;
+	int i;
+
+	if (S.live > 0) {
+		if (!S.aborting) {
+			next = pick_next_locked(self, false);
+			if (next)
+				S.switches++;
+			else
+				no_runnable_locked();
+		}
+		/* Unwinding: each aborted task in turn. */
+		if (S.aborting)
+			for (i = 0, next = NULL; i < S.nr_tasks && !next; i++)
+				if (S.tasks[i]->state != TASK_EXITED)
+					next = S.tasks[i];
+	}
+	S.cur = next;
+	if (next) {
+		to = &next->fib;
+		tls_task = next;
+	} else {
+		to = &S.main_fiber;
+		tls_task = S.caller;
+	}
+	pthread_mutex_unlock(&S.m);
+	fiber_exit(&self->fib, to);
+}
+
 static void task_finish(struct task *self, bool aborted)
 {
 	if (!aborted && lockdep_task_depth(self)) {
@@ -642,7 +775,8 @@ static void task_finish(struct task *self, bool aborted)
 		self->rcu_nesting = 0;
 	}
 	task_local_exit(self);
-	if (self->rcu_registered) {
+	/* A fiber shares its OS thread's liburcu registration (sched_run()). */
+	if (self->rcu_registered && !self->fib.map) {
 		rcu_unregister_current_thread();
 		self->rcu_registered = false;
 	}
@@ -652,13 +786,15 @@ static void task_finish(struct task *self, bool aborted)
 	wake_obj_locked(self);
 	if (self->in_run) {
 		S.live--;
+		if (S.fiber && S.cfg.mode == SCHED_MODE_DETERMINISTIC)
+			fiber_task_exit_locked(self);
 		if (S.cfg.mode == SCHED_MODE_DETERMINISTIC && S.live > 0 &&
-		    S.cur == self) {
-			struct task *next = pick_next_locked();
+		    S.cur == self && !S.aborting) {
+			struct task *next = pick_next_locked(self, false);
 
-			if (!next && !S.aborting) {
+			if (!next) {
 				no_runnable_locked();
-			} else if (next) {
+			} else {
 				S.cur = next;
 				S.switches++;
 				pthread_cond_signal(&next->cv);
@@ -670,20 +806,11 @@ static void task_finish(struct task *self, bool aborted)
 	pthread_mutex_unlock(&S.m);
 }
 
-static void *task_trampoline(void *p)
+/* The body of every task: run its function, unless the run was aborted first. */
+static void task_body(struct task *self)
 {
-	struct task *self = p;
-	volatile bool aborted = false;
+	volatile bool aborted = self->aborted;
 
-	tls_task = self;
-	if (self->in_run && S.cfg.mode == SCHED_MODE_DETERMINISTIC) {
-		pthread_mutex_lock(&S.m);
-		while (S.cur != self && !self->aborted)
-			pthread_cond_wait(&self->cv, &S.m);
-		if (self->aborted)
-			aborted = true;
-		pthread_mutex_unlock(&S.m);
-	}
 	if (!aborted) {
 		if (setjmp(self->abort_env) == 0)
 			self->ret = self->fn(self->arg);
@@ -693,23 +820,62 @@ static void *task_trampoline(void *p)
 	if (aborted)
 		self->ret = -EDEADLK;
 	task_finish(self, aborted);
+}
+
+static void task_fiber_main(void *p)
+{
+	errno = 0;
+	task_body(p);
+	BUG();		/* task_finish() switched away for good */
+}
+
+static void *task_trampoline(void *p)
+{
+	struct task *self = p;
+
+	tls_task = self;
+	if (self->in_run && S.cfg.mode == SCHED_MODE_DETERMINISTIC) {
+		pthread_mutex_lock(&S.m);
+		while (S.cur != self && !self->aborted)
+			pthread_cond_wait(&self->cv, &S.m);
+		pthread_mutex_unlock(&S.m);
+	}
+	task_body(self);
 	tls_task = NULL;
 	return NULL;
+}
+
+/* A fiber for @t, which is to join the run in progress. */
+static void task_make_fiber(struct task *t)
+{
+	if (fiber_create(&t->fib, S.stack_size, task_fiber_main, t)) {
+		pr_err("task_create(%s): no memory for a %zu-byte stack\n",
+		       t->name, S.stack_size);
+		BUG();
+	}
+	/* The OS thread is registered with liburcu for every fiber. */
+	t->rcu_registered = true;
 }
 
 struct task *task_create(const char *name, int (*fn)(void *), void *arg)
 {
 	struct task *self = current_task();
 	struct task *t = task_alloc(name);
-	bool det;
+	bool det, fib;
 	int err;
 
 	t->fn = fn;
 	t->arg = arg;
 
-	pthread_mutex_lock(&S.m);
-	t->in_run = S.active && self->in_run;
+	/* Only this task can end the run, so S.active cannot change here. */
+	t->in_run = __atomic_load_n(&S.active, __ATOMIC_ACQUIRE) &&
+		    self->in_run;
 	det = t->in_run && S.cfg.mode == SCHED_MODE_DETERMINISTIC;
+	fib = det && S.fiber;
+	if (fib)
+		task_make_fiber(t);
+
+	pthread_mutex_lock(&S.m);
 	if (t->in_run) {
 		t->id = S.next_id++;
 		t->prio = 1000 + (splitmix64(&S.rng) % 1000000000ULL);
@@ -725,11 +891,13 @@ struct task *task_create(const char *name, int (*fn)(void *), void *arg)
 	}
 	pthread_mutex_unlock(&S.m);
 
-	err = pthread_create(&t->thread, NULL, task_trampoline, t);
-	if (err) {
-		pr_err("task_create(%s): pthread_create failed: %d\n", t->name,
-		       err);
-		BUG();
+	if (!fib) {
+		err = pthread_create(&t->thread, NULL, task_trampoline, t);
+		if (err) {
+			pr_err("task_create(%s): pthread_create failed: %d\n",
+			       t->name, err);
+			BUG();
+		}
 	}
 	if (det)
 		__sched_point("task_create");
@@ -753,7 +921,8 @@ int task_join(struct task *t)
 		}
 		pthread_mutex_unlock(&S.m);
 	}
-	pthread_join(t->thread, NULL);
+	if (!t->fib.map)
+		pthread_join(t->thread, NULL);
 	ret = t->ret;
 
 	pthread_mutex_lock(&S.m);
@@ -763,19 +932,45 @@ int task_join(struct task *t)
 		return ret;
 	}
 	pthread_mutex_unlock(&S.m);
-	pthread_cond_destroy(&t->cv);
-	free(t);
+	task_free(t);
 	return ret;
 }
 
 /* --- runs ----------------------------------------------------------------- */
 
+/* TDXSIM_SCHED_TRACE: append the run's trace to the file. */
+static void trace_to_file(const struct sched_result *res)
+{
+	static u64 runs;
+	FILE *f = fopen(S.trace_file, "a");
+	size_t i;
+
+	if (!f) {
+		pr_warn("TDXSIM_SCHED_TRACE: cannot open %s\n", S.trace_file);
+		return;
+	}
+	fprintf(f, "run %" PRIu64 ": %s, %" PRIu64 " steps, %" PRIu64
+		   " switches\n", ++runs, sched_verdict_name(res->verdict),
+		res->steps, res->switches);
+	for (i = 0; i < S.trace_len; i++)
+		fprintf(f, "%zu %u %s\n", i + 1, S.trace[i].task,
+			S.trace[i].site);
+	fclose(f);
+}
+
 int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	      struct sched_result *res)
 {
-	struct task *t0;
+	struct task *t0, *caller = current_task();
+	bool det = cfg->mode == SCHED_MODE_DETERMINISTIC;
+	enum sched_backend backend = resolve_backend(cfg->backend);
 	unsigned int i;
 	int n;
+
+	/* Fibers share the caller's registration with liburcu. */
+	if (det && backend == SCHED_BACKEND_FIBER && !caller->rcu_registered &&
+	    !__atomic_load_n(&S.active, __ATOMIC_ACQUIRE))
+		rcu_register_current_thread();
 
 	pthread_mutex_lock(&S.m);
 	if (S.active) {
@@ -789,6 +984,13 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 		S.cfg.pct_depth = PCT_MAX_DEPTH;
 	if (!S.cfg.pct_steps)
 		S.cfg.pct_steps = 20000;
+	S.trace_file = det ? getenv("TDXSIM_SCHED_TRACE") : NULL;
+	if (S.trace_file && *S.trace_file)
+		S.cfg.record_trace = true;
+	else
+		S.trace_file = NULL;
+	S.fiber = det && backend == SCHED_BACKEND_FIBER;
+	S.stack_size = cfg->stack_size ? cfg->stack_size : SCHED_STACK_SIZE;
 	S.rng = cfg->seed ^ 0x5eed5eed5eed5eedULL;
 	S.steps = S.switches = 0;
 	S.verdict = SCHED_OK;
@@ -815,36 +1017,53 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	S.tasks[S.nr_tasks++] = t0;
 	S.live = 1;
 	S.cur = t0;
-	pthread_mutex_unlock(&S.m);
 
-	if (pthread_create(&t0->thread, NULL, task_trampoline, t0))
-		BUG();
+	if (S.fiber) {
+		task_make_fiber(t0);
+		fiber_init_main(&S.main_fiber);
+		S.caller = caller;
+		pthread_mutex_unlock(&S.m);
+		/* Runs every task of the run; back when the last one exits. */
+		caller->saved_errno = errno;
+		tls_task = t0;
+		fiber_switch(&S.main_fiber, &t0->fib);
+		tls_task = caller;
+		errno = caller->saved_errno;
+	} else {
+		pthread_mutex_unlock(&S.m);
+		if (pthread_create(&t0->thread, NULL, task_trampoline, t0))
+			BUG();
+
+		pthread_mutex_lock(&S.m);
+		while (S.live > 0)
+			pthread_cond_wait(&S.done_cv, &S.m);
+		pthread_mutex_unlock(&S.m);
+
+		pthread_join(t0->thread, NULL);
+	}
 
 	pthread_mutex_lock(&S.m);
-	while (S.live > 0)
-		pthread_cond_wait(&S.done_cv, &S.m);
-	pthread_mutex_unlock(&S.m);
-
-	pthread_join(t0->thread, NULL);
-
-	pthread_mutex_lock(&S.m);
+	memset(res, 0, sizeof(*res));
 	res->verdict = S.verdict;
 	res->ret = t0->ret;
 	res->steps = S.steps;
 	res->switches = S.switches;
+	res->backend = S.fiber ? SCHED_BACKEND_FIBER : SCHED_BACKEND_THREAD;
+	if (S.trace_file)
+		trace_to_file(res);
 	/* Free every task of the run; join the threads nobody joined. */
 	for (n = 0; n < S.nr_tasks; n++) {
 		struct task *t = S.tasks[n];
 
-		if (t != t0 && !t->joined) {
+		if (t != t0 && !t->joined && !t->fib.map) {
 			pthread_mutex_unlock(&S.m);
 			pthread_join(t->thread, NULL);
 			pthread_mutex_lock(&S.m);
 		}
-		pthread_cond_destroy(&t->cv);
-		free(t);
+		task_free(t);
 	}
 	S.nr_tasks = 0;
+	S.fiber = false;
 	__atomic_store_n(&S.active, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&S.m);
 	return 0;

@@ -3,22 +3,36 @@
  * Tasks (threads) and the two ways to run them.
  *
  * free:          tasks are plain pthreads running in parallel.
- * deterministic: the same pthreads, but exactly one runs at a time. Control
- *                changes only at schedule points: lock acquire and release,
- *                the SPTE-style atomics of base/atomic.h, wait queues, and
- *                explicit sched_point() calls. A seeded strategy (random walk
- *                or PCT) picks who runs next, so a seed replays exactly.
+ * deterministic: exactly one task runs at a time. Control changes only at
+ *                schedule points: lock acquire and release, the SPTE-style
+ *                atomics of base/atomic.h, wait queues, and explicit
+ *                sched_point() calls. A seeded strategy (random walk or
+ *                PCT) picks who runs next, so a seed replays exactly.
+ *
+ * Deterministic mode has two back ends. The default runs every task as a
+ * fiber on the OS thread that called sched_run(): a switch is a user-level
+ * context switch (base/fiber.h) and costs no system call. The old one runs
+ * every task on its own pthread and hands a token over with a condition
+ * variable at every switch (two futex calls or more per switch); it stays
+ * for one release, selected with sched_config.backend or the environment
+ * variable TDXSIM_SCHED_BACKEND=thread, so bench/ can show the ratio. Both
+ * back ends make the same decisions: a seed gives the same trace on either.
+ * Code that runs in tasks must keep per-task state in task-local storage
+ * (task_local() below), not in __thread variables: in the fiber back end
+ * every task of a run shares one OS thread.
  *
  * A run is started with sched_run(); its function runs as the first task and
  * may create more with task_create(). In deterministic mode a state where no
  * task can run is reported as a deadlock (or a hang, when some task waits on
  * a wait queue rather than a lock), and a run that exceeds its step bound is
- * reported as a livelock; either way every task still alive is unwound and
- * sched_run() returns the verdict instead of hanging.
+ * reported as a livelock; either way every task still alive is unwound
+ * (longjmp() on its own stack back to where it started) and sched_run()
+ * returns the verdict instead of hanging.
  *
- * Code that runs in tasks keeps per-task state in task-local storage
- * (task_local() below) rather than in __thread variables, so that it does
- * not depend on each task having an OS thread of its own.
+ * Environment: TDXSIM_SCHED_BACKEND=fiber|thread picks the back end of runs
+ * whose config leaves it at SCHED_BACKEND_DEFAULT; TDXSIM_SCHED_TRACE=FILE
+ * appends every deterministic run's schedule trace to FILE (one line per
+ * schedule point: "step task site"), to compare runs across back ends.
  */
 #ifndef TDXSIM_BASE_SCHED_H
 #define TDXSIM_BASE_SCHED_H
@@ -37,6 +51,12 @@ enum sched_strategy {
 	SCHED_STRATEGY_PCT,	/* priorities with d-1 random change points */
 };
 
+enum sched_backend {
+	SCHED_BACKEND_DEFAULT,	/* TDXSIM_SCHED_BACKEND, else fiber */
+	SCHED_BACKEND_FIBER,	/* tasks are fibers on the caller's OS thread */
+	SCHED_BACKEND_THREAD,	/* tasks are pthreads handing a token over */
+};
+
 struct sched_config {
 	enum sched_mode mode;
 	enum sched_strategy strategy;
@@ -47,7 +67,21 @@ struct sched_config {
 	unsigned int hang_timeout_ms;	/* free mode hung-task watchdog (default 10000) */
 	bool record_trace;		/* keep the full schedule trace */
 	bool quiet;			/* do not print verdict reports to the log */
+	enum sched_backend backend;	/* deterministic mode's back end */
+	size_t stack_size;		/* fiber stack (default SCHED_STACK_SIZE) */
 };
+
+/*
+ * Default fiber stack. Measured over the test suite and every scenario in
+ * both designs, the deepest tdxsim path touches about 10 KiB of stack;
+ * sanitizers' redzones make frames several times larger. Each stack has a
+ * guard page below it.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SCHED_STACK_SIZE	(1024UL * 1024)
+#else
+#define SCHED_STACK_SIZE	(256UL * 1024)
+#endif
 
 enum sched_verdict {
 	SCHED_OK = 0,
@@ -61,6 +95,7 @@ struct sched_result {
 	int ret;		/* return value of the run function */
 	u64 steps;		/* schedule points passed */
 	u64 switches;		/* context switches (deterministic mode) */
+	enum sched_backend backend;	/* the back end that ran (deterministic) */
 };
 
 /* Fill @cfg with defaults (free mode, random strategy, seed 1). */
@@ -173,6 +208,9 @@ int wait_sleep(struct wait_queue_head *wq, u64 seq, const char *what);
 
 /* Number of tasks currently alive in the run (for tests). */
 int sched_nr_tasks(void);
+
+/* Name of a back end ("fiber", "thread"); of the default: the one it means now. */
+const char *sched_backend_name(enum sched_backend b);
 
 /*
  * Task-local storage: what would be a __thread variable in code that runs

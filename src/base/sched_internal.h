@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 
+#include "base/fiber.h"
 #include "base/lockdep.h"
 #include "base/sched.h"
 
@@ -74,6 +75,10 @@ struct task {
 	/* RCU read-side nesting. */
 	int rcu_nesting;
 	bool rcu_registered;
+
+	/* Fiber back end. */
+	struct fiber fib;
+	int saved_errno;
 
 	/* Task-local storage (task_local()). */
 	u64 local[TASK_LOCAL_MAX];
