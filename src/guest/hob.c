@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "guest/guest_internal.h"
+#include "ulib/unaligned.h"
 
 #define HOB_HDR_LEN		8
 #define HOB_PHIT_LEN		56
@@ -29,50 +30,11 @@
 /* PRESENT | INITIALIZED | TESTED */
 #define HOB_RESOURCE_ATTRS	0x00000007
 
-static void put16(u8 *p, u16 v)
-{
-	memcpy(p, &v, 2);
-}
-
-static void put32(u8 *p, u32 v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void put64(u8 *p, u64 v)
-{
-	memcpy(p, &v, 8);
-}
-
-static u16 get16(const u8 *p)
-{
-	u16 v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static u32 get32(const u8 *p)
-{
-	u32 v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static u64 get64(const u8 *p)
-{
-	u64 v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static void put_hdr(u8 *p, u16 type, u16 len)
 {
-	put16(p, type);
-	put16(p + 2, len);
-	put32(p + 4, 0);
+	put_unaligned_le16(type, p);
+	put_unaligned_le16(len, p + 2);
+	put_unaligned_le32(0, p + 4);
 }
 
 long tdxsim_guest_hob_build(void *buf, size_t len, uint64_t hob_gpa,
@@ -99,13 +61,13 @@ long tdxsim_guest_hob_build(void *buf, size_t len, uint64_t hob_gpa,
 	memset(b, 0, need);
 
 	put_hdr(b, TDXSIM_HOB_TYPE_HANDOFF, HOB_PHIT_LEN);
-	put32(b + 8, HOB_HANDOFF_VERSION);
-	put32(b + 12, 0);				/* BOOT_WITH_FULL_CONFIGURATION */
-	put64(b + 16, hob_gpa + len);			/* EfiMemoryTop */
-	put64(b + 24, hob_gpa);				/* EfiMemoryBottom */
-	put64(b + 32, hob_gpa + len);			/* EfiFreeMemoryTop */
-	put64(b + 40, hob_gpa + need);			/* EfiFreeMemoryBottom */
-	put64(b + 48, hob_gpa + need - HOB_END_LEN);	/* EfiEndOfHobList */
+	put_unaligned_le32(HOB_HANDOFF_VERSION, b + 8);
+	put_unaligned_le32(0, b + 12);				/* BOOT_WITH_FULL_CONFIGURATION */
+	put_unaligned_le64(hob_gpa + len, b + 16);			/* EfiMemoryTop */
+	put_unaligned_le64(hob_gpa, b + 24);				/* EfiMemoryBottom */
+	put_unaligned_le64(hob_gpa + len, b + 32);			/* EfiFreeMemoryTop */
+	put_unaligned_le64(hob_gpa + need, b + 40);			/* EfiFreeMemoryBottom */
+	put_unaligned_le64(hob_gpa + need - HOB_END_LEN, b + 48);	/* EfiEndOfHobList */
 
 	off = HOB_PHIT_LEN;
 	for (i = 0; i < nr_ranges; i++, off += HOB_RESOURCE_LEN) {
@@ -114,10 +76,10 @@ long tdxsim_guest_hob_build(void *buf, size_t len, uint64_t hob_gpa,
 		put_hdr(r, TDXSIM_HOB_TYPE_RESOURCE_DESCRIPTOR,
 			HOB_RESOURCE_LEN);
 		/* Owner GUID: zero. */
-		put32(r + 24, ranges[i].type);
-		put32(r + 28, HOB_RESOURCE_ATTRS);
-		put64(r + 32, ranges[i].base);
-		put64(r + 40, ranges[i].size);
+		put_unaligned_le32(ranges[i].type, r + 24);
+		put_unaligned_le32(HOB_RESOURCE_ATTRS, r + 28);
+		put_unaligned_le64(ranges[i].base, r + 32);
+		put_unaligned_le64(ranges[i].size, r + 40);
 	}
 	put_hdr(b + off, TDXSIM_HOB_TYPE_END_OF_HOB_LIST, HOB_END_LEN);
 	return need;
@@ -132,8 +94,8 @@ int tdxsim_guest_hob_parse(const void *buf, size_t len,
 	bool first = true;
 
 	while (off + HOB_HDR_LEN <= len) {
-		u16 type = get16(b + off);
-		u16 hlen = get16(b + off + 2);
+		u16 type = get_unaligned_le16(b + off);
+		u16 hlen = get_unaligned_le16(b + off + 2);
 
 		if (type == TDXSIM_HOB_TYPE_END_OF_HOB_LIST)
 			return first ? -EINVAL : (int)n;
@@ -150,13 +112,13 @@ int tdxsim_guest_hob_parse(const void *buf, size_t len,
 
 			if (hlen < HOB_RESOURCE_LEN)
 				return -EINVAL;
-			rtype = get32(r + 24);
+			rtype = get_unaligned_le32(r + 24);
 			if (rtype == TDXSIM_RAM_SYSTEM ||
 			    rtype == TDXSIM_RAM_UNACCEPTED) {
 				if (n == max)
 					return -E2BIG;
-				ranges[n].base = get64(r + 32);
-				ranges[n].size = get64(r + 40);
+				ranges[n].base = get_unaligned_le64(r + 32);
+				ranges[n].size = get_unaligned_le64(r + 40);
 				ranges[n].type = rtype;
 				n++;
 			}

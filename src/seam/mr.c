@@ -15,6 +15,7 @@
 #include "base/page_alloc.h"
 #include "base/sched.h"
 #include "seam/seam_internal.h"
+#include "ulib/unaligned.h"
 
 /* ---------------------------------------------------------------------- */
 /* MRTD                                                                   */
@@ -37,14 +38,6 @@ int mrtd_init(struct tdx_td *td)
 	return 0;
 }
 
-static void put_le64(u8 *p, u64 v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = v >> (8 * i);
-}
-
 static void mr_update(struct tdx_td *td, const void *buf, size_t len)
 {
 	if (WARN_ON(!td->mrtd_ctx || td->mrtd_valid))
@@ -57,7 +50,7 @@ void mrtd_page_add(struct tdx_td *td, u64 gpa)
 	u8 blk[MR_BLOCK] = { 0 };
 
 	memcpy(blk, "MEM.PAGE.ADD", 12);
-	put_le64(blk + 16, gpa);
+	put_unaligned_le64(gpa, blk + 16);
 	mr_update(td, blk, sizeof(blk));
 }
 
@@ -66,7 +59,7 @@ void mrtd_extend(struct tdx_td *td, u64 gpa, const u8 chunk[256])
 	u8 blk[MR_BLOCK] = { 0 };
 
 	memcpy(blk, "MR.EXTEND", 9);
-	put_le64(blk + 16, gpa);
+	put_unaligned_le64(gpa, blk + 16);
 	mr_update(td, blk, sizeof(blk));
 	mr_update(td, chunk, 256);
 }

@@ -18,6 +18,7 @@
 
 #include "tdxsim/tdvf.h"
 #include "ulib/compiler.h"
+#include "ulib/unaligned.h"
 
 #define FW_SIZE			0x40000UL	/* 256 KiB */
 #define FW_BASE			(0x100000000ULL - FW_SIZE)
@@ -48,24 +49,6 @@ static const struct tdxsim_tdvf_section fw_sections[] = {
 	{ 0, 0, 0x809000, 0x2000, TDXSIM_TDVF_SECTION_TD_HOB, 0 },
 	{ 0, 0, 0x800000, 0x6000, TDXSIM_TDVF_SECTION_TEMP_MEM, 0 },
 };
-
-static void put_le16(u8 *p, u16 v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put_le32(u8 *p, u32 v)
-{
-	put_le16(p, v);
-	put_le16(p + 2, v >> 16);
-}
-
-static void put_le64(u8 *p, u64 v)
-{
-	put_le32(p, v);
-	put_le32(p + 4, v >> 32);
-}
 
 /* splitmix64: a fixed, portable stream. */
 static u64 fw_next(u64 *state)
@@ -105,20 +88,20 @@ int tdxsim_tdvf_builtin_image(u8 **image, size_t *size)
 	memcpy(img + desc - TDXSIM_TDVF_GUID_SIZE, tdxsim_tdvf_metadata_guid,
 	       TDXSIM_TDVF_GUID_SIZE);
 	memcpy(img + desc, "TDVF", 4);
-	put_le32(img + desc + 4, TDXSIM_TDVF_DESCRIPTOR_SIZE +
-		 ARRAY_SIZE(fw_sections) * TDXSIM_TDVF_SECTION_SIZE);
-	put_le32(img + desc + 8, 1);
-	put_le32(img + desc + 12, ARRAY_SIZE(fw_sections));
+	put_unaligned_le32(TDXSIM_TDVF_DESCRIPTOR_SIZE +
+		 ARRAY_SIZE(fw_sections) * TDXSIM_TDVF_SECTION_SIZE, img + desc + 4);
+	put_unaligned_le32(1, img + desc + 8);
+	put_unaligned_le32(ARRAY_SIZE(fw_sections), img + desc + 12);
 	for (i = 0; i < ARRAY_SIZE(fw_sections); i++) {
 		const struct tdxsim_tdvf_section *s = &fw_sections[i];
 
 		e = img + desc + TDXSIM_TDVF_DESCRIPTOR_SIZE + i * TDXSIM_TDVF_SECTION_SIZE;
-		put_le32(e, s->data_offset);
-		put_le32(e + 4, s->raw_data_size);
-		put_le64(e + 8, s->memory_address);
-		put_le64(e + 16, s->memory_data_size);
-		put_le32(e + 24, s->type);
-		put_le32(e + 28, s->attributes);
+		put_unaligned_le32(s->data_offset, e);
+		put_unaligned_le32(s->raw_data_size, e + 4);
+		put_unaligned_le64(s->memory_address, e + 8);
+		put_unaligned_le64(s->memory_data_size, e + 16);
+		put_unaligned_le32(s->type, e + 24);
+		put_unaligned_le32(s->attributes, e + 28);
 	}
 
 	/*
@@ -126,10 +109,10 @@ int tdxsim_tdvf_builtin_image(u8 **image, size_t *size)
 	 * entry, then the footer entry holding the table's total length.
 	 */
 	e = img + FW_SIZE - FW_TABLE_END - FW_TABLE_LEN;
-	put_le32(e, FW_DESC_FROM_END);
-	put_le16(e + 4, FW_OFFSET_ENTRY_LEN);
+	put_unaligned_le32(FW_DESC_FROM_END, e);
+	put_unaligned_le16(FW_OFFSET_ENTRY_LEN, e + 4);
 	memcpy(e + 6, tdxsim_tdvf_metadata_offset_guid, TDXSIM_TDVF_GUID_SIZE);
-	put_le16(e + FW_OFFSET_ENTRY_LEN, FW_TABLE_LEN);
+	put_unaligned_le16(FW_TABLE_LEN, e + FW_OFFSET_ENTRY_LEN);
 	memcpy(e + FW_OFFSET_ENTRY_LEN + 2, tdxsim_tdvf_ovmf_table_footer_guid,
 	       TDXSIM_TDVF_GUID_SIZE);
 

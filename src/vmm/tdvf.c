@@ -22,6 +22,7 @@
 
 #include "tdxsim/tdvf.h"
 #include "ulib/compiler.h"
+#include "ulib/unaligned.h"
 
 /* 96b582de-1fb2-45f7-baea-a366c55a082d */
 const u8 tdxsim_tdvf_ovmf_table_footer_guid[TDXSIM_TDVF_GUID_SIZE] = {
@@ -105,26 +106,12 @@ bool tdxsim_tdvf_section_is_mapped(const struct tdxsim_tdvf_section *s)
 	       s->type != TDXSIM_TDVF_SECTION_TD_PARAMS;
 }
 
-static u16 get_le16(const u8 *p)
-{
-	return (u16)(p[0] | p[1] << 8);
-}
-
-static u32 get_le32(const u8 *p)
-{
-	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
-
-static u64 get_le64(const u8 *p)
-{
-	return (u64)get_le32(p) | (u64)get_le32(p + 4) << 32;
-}
-
 static void guid_str(const u8 *g, char *buf, size_t len)
 {
 	snprintf(buf, len,
 		 "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 get_le32(g), get_le16(g + 4), get_le16(g + 6), g[8], g[9],
+		 get_unaligned_le32(g), get_unaligned_le16(g + 4),
+		 get_unaligned_le16(g + 6), g[8], g[9],
 		 g[10], g[11], g[12], g[13], g[14], g[15]);
 }
 
@@ -169,7 +156,7 @@ static int tdxsim_tdvf_find_ovmf_table(struct tdxsim_tdvf_parser *p, u32 *desc_o
 	if (size < OVMF_FOOTER_LEN_OFF)
 		return tdxsim_tdvf_fail(p, "image of %zu bytes is too small for the OVMF GUID table footer",
 				 size);
-	tlen = get_le16(img + size - OVMF_FOOTER_LEN_OFF);
+	tlen = get_unaligned_le16(img + size - OVMF_FOOTER_LEN_OFF);
 	if (tlen < OVMF_ENTRY_HDR)
 		return tdxsim_tdvf_fail(p, "OVMF GUID table length %u (u16 at image size - 0x32) is smaller than its own 18-byte footer entry",
 				 tlen);
@@ -184,7 +171,7 @@ static int tdxsim_tdvf_find_ovmf_table(struct tdxsim_tdvf_parser *p, u32 *desc_o
 		if (pos - table_start < OVMF_ENTRY_HDR)
 			return tdxsim_tdvf_fail(p, "OVMF GUID table entry ending at file offset 0x%zx: only %zu bytes left before the table start 0x%zx, less than an 18-byte entry header",
 					 pos, pos - table_start, table_start);
-		len = get_le16(img + pos - OVMF_ENTRY_HDR);
+		len = get_unaligned_le16(img + pos - OVMF_ENTRY_HDR);
 		guid_str(img + pos - TDXSIM_TDVF_GUID_SIZE, guid, sizeof(guid));
 		if (len < OVMF_ENTRY_HDR)
 			return tdxsim_tdvf_fail(p, "OVMF GUID table entry %s at file offset 0x%zx: length %zu is smaller than its 18-byte header",
@@ -200,7 +187,7 @@ static int tdxsim_tdvf_find_ovmf_table(struct tdxsim_tdvf_parser *p, u32 *desc_o
 			if (datalen < 4)
 				return tdxsim_tdvf_fail(p, "TDX metadata offset entry in the OVMF GUID table holds %zu bytes, not a 4-byte offset",
 						 datalen);
-			off = get_le32(img + pos - len);
+			off = get_unaligned_le32(img + pos - len);
 			found = true;
 		}
 		pos -= len;
@@ -226,7 +213,7 @@ static int tdxsim_tdvf_find_tdshim_legacy(struct tdxsim_tdvf_parser *p, u32 *des
 	if (p->size < TDSHIM_OFFSET_OFF)
 		return tdxsim_tdvf_fail(p, "image of %zu bytes is too small to hold TDVF metadata",
 				 p->size);
-	off = get_le32(p->image + p->size - TDSHIM_OFFSET_OFF);
+	off = get_unaligned_le32(p->image + p->size - TDSHIM_OFFSET_OFF);
 	guid_str(tdxsim_tdvf_ovmf_table_footer_guid, guid, sizeof(guid));
 	if (off < TDXSIM_TDVF_GUID_SIZE || off > p->size - TDXSIM_TDVF_GUID_SIZE)
 		return tdxsim_tdvf_fail(p, "no OVMF GUID table (footer GUID %s not at image size - 0x30) and the td-shim metadata offset 0x%x at image size - 0x20 is outside the 0x%zx-byte image: not a TDX firmware image",
@@ -500,12 +487,12 @@ int tdxsim_tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
 		return tdxsim_tdvf_fail(&p, "descriptor at file offset 0x%x runs past the end of the 0x%zx-byte image",
 				 desc, size);
 	d = image + desc;
-	if (get_le32(d) != TDXSIM_TDVF_SIGNATURE)
+	if (get_unaligned_le32(d) != TDXSIM_TDVF_SIGNATURE)
 		return tdxsim_tdvf_fail(&p, "bad descriptor signature %02x %02x %02x %02x at file offset 0x%x (expected \"TDVF\")",
 				 d[0], d[1], d[2], d[3], desc);
-	length = get_le32(d + 4);
-	version = get_le32(d + 8);
-	n = get_le32(d + 12);
+	length = get_unaligned_le32(d + 4);
+	version = get_unaligned_le32(d + 8);
+	n = get_unaligned_le32(d + 12);
 	if (version != TDXSIM_TDVF_VERSION)
 		return tdxsim_tdvf_fail(&p, "descriptor version %u is not supported (only version 1 is defined)",
 				 version);
@@ -537,12 +524,12 @@ int tdxsim_tdvf_parse_flags(const u8 *image, size_t size, unsigned int flags,
 			      TDXSIM_TDVF_SECTION_SIZE;
 		struct tdxsim_tdvf_section *s = &out->sections[i];
 
-		s->data_offset = get_le32(e);
-		s->raw_data_size = get_le32(e + 4);
-		s->memory_address = get_le64(e + 8);
-		s->memory_data_size = get_le64(e + 16);
-		s->type = get_le32(e + 24);
-		s->attributes = get_le32(e + 28);
+		s->data_offset = get_unaligned_le32(e);
+		s->raw_data_size = get_unaligned_le32(e + 4);
+		s->memory_address = get_unaligned_le64(e + 8);
+		s->memory_data_size = get_unaligned_le64(e + 16);
+		s->type = get_unaligned_le32(e + 24);
+		s->attributes = get_unaligned_le32(e + 28);
 		ret = tdxsim_tdvf_check_section(&p, i, s);
 		if (ret)
 			goto fail;

@@ -15,36 +15,13 @@
 #include <cmocka.h>
 
 #include "guest/guest_internal.h"
+#include "ulib/unaligned.h"
 
 static const struct tdxsim_ram_range ranges[] = {
 	{ 0x0, 0x800000, TDXSIM_RAM_SYSTEM },
 	{ 0x800000, 0x7f800000, TDXSIM_RAM_UNACCEPTED },
 	{ 0x100000000ULL, 0x80000000ULL, TDXSIM_RAM_UNACCEPTED },
 };
-
-static u16 rd16(const u8 *p)
-{
-	u16 v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static u32 rd32(const u8 *p)
-{
-	u32 v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static u64 rd64(const u8 *p)
-{
-	u64 v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
 
 static void test_layout_bytes(void **state)
 {
@@ -55,22 +32,22 @@ static void test_layout_bytes(void **state)
 	n = tdxsim_guest_hob_build(buf, sizeof(buf), 0x809000, ranges, 3);
 	assert_int_equal(n, 56 + 3 * 48 + 8);
 	/* PHIT */
-	assert_int_equal(rd16(buf), TDXSIM_HOB_TYPE_HANDOFF);
-	assert_int_equal(rd16(buf + 2), 56);
-	assert_int_equal(rd32(buf + 4), 0);
-	assert_int_equal(rd32(buf + 8), 9);			/* Version */
-	assert_int_equal(rd64(buf + 24), 0x809000);		/* bottom */
-	assert_int_equal(rd64(buf + 16), 0x809000 + 4096);	/* top */
-	assert_int_equal(rd64(buf + 48), 0x809000 + n - 8);	/* end of list */
+	assert_int_equal(get_unaligned_le16(buf), TDXSIM_HOB_TYPE_HANDOFF);
+	assert_int_equal(get_unaligned_le16(buf + 2), 56);
+	assert_int_equal(get_unaligned_le32(buf + 4), 0);
+	assert_int_equal(get_unaligned_le32(buf + 8), 9);			/* Version */
+	assert_int_equal(get_unaligned_le64(buf + 24), 0x809000);		/* bottom */
+	assert_int_equal(get_unaligned_le64(buf + 16), 0x809000 + 4096);	/* top */
+	assert_int_equal(get_unaligned_le64(buf + 48), 0x809000 + n - 8);	/* end of list */
 	/* The second resource descriptor. */
-	assert_int_equal(rd16(buf + 56 + 48), TDXSIM_HOB_TYPE_RESOURCE_DESCRIPTOR);
-	assert_int_equal(rd16(buf + 56 + 48 + 2), 48);
-	assert_int_equal(rd32(buf + 56 + 48 + 24), TDXSIM_RAM_UNACCEPTED);
-	assert_int_equal(rd64(buf + 56 + 48 + 32), 0x800000);
-	assert_int_equal(rd64(buf + 56 + 48 + 40), 0x7f800000);
+	assert_int_equal(get_unaligned_le16(buf + 56 + 48), TDXSIM_HOB_TYPE_RESOURCE_DESCRIPTOR);
+	assert_int_equal(get_unaligned_le16(buf + 56 + 48 + 2), 48);
+	assert_int_equal(get_unaligned_le32(buf + 56 + 48 + 24), TDXSIM_RAM_UNACCEPTED);
+	assert_int_equal(get_unaligned_le64(buf + 56 + 48 + 32), 0x800000);
+	assert_int_equal(get_unaligned_le64(buf + 56 + 48 + 40), 0x7f800000);
 	/* End of list. */
-	assert_int_equal(rd16(buf + n - 8), TDXSIM_HOB_TYPE_END_OF_HOB_LIST);
-	assert_int_equal(rd16(buf + n - 6), 8);
+	assert_int_equal(get_unaligned_le16(buf + n - 8), TDXSIM_HOB_TYPE_END_OF_HOB_LIST);
+	assert_int_equal(get_unaligned_le16(buf + n - 6), 8);
 	/* Nothing written past it. */
 	assert_int_equal(buf[n], 0xAA);
 }

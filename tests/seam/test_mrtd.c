@@ -10,19 +10,12 @@
 #include <openssl/sha.h>
 
 #include "seam_test.h"
+#include "ulib/unaligned.h"
 
 struct expect {
 	u8 buf[1 << 16];
 	size_t len;
 };
-
-static void put_le64(u8 *p, u64 v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = v >> (8 * i);
-}
 
 static void expect_page_add(struct expect *x, u64 gpa)
 {
@@ -30,7 +23,7 @@ static void expect_page_add(struct expect *x, u64 gpa)
 
 	memset(b, 0, 128);
 	memcpy(b, "MEM.PAGE.ADD", 12);
-	put_le64(b + 16, gpa);
+	put_unaligned_le64(gpa, b + 16);
 	x->len += 128;
 }
 
@@ -40,7 +33,7 @@ static void expect_extend(struct expect *x, u64 gpa, const u8 *chunk)
 
 	memset(b, 0, 128);
 	memcpy(b, "MR.EXTEND", 9);
-	put_le64(b + 16, gpa);
+	put_unaligned_le64(gpa, b + 16);
 	memcpy(b + 128, chunk, 256);
 	x->len += 384;
 }
@@ -54,7 +47,7 @@ static void read_mrtd(struct test_td *td, u8 out[48])
 
 		assert_status(tdh_mng_rd(td->tdr_pa, TDCS_MR_TD(i), &v),
 			      TDX_SUCCESS);
-		put_le64(out + 8 * i, v);
+		put_unaligned_le64(v, out + 8 * i);
 	}
 }
 

@@ -21,18 +21,11 @@
 
 #include "mrtd_ref.h"
 #include "ulib/compiler.h"
+#include "ulib/unaligned.h"
 
 #define EXT_BUF		128
 #define CHUNK		256
 #define PG		4096
-
-static void ref_put_le64(u8 *p, u64 v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
 
 struct ref_ctx {
 	EVP_MD_CTX *md;
@@ -56,7 +49,7 @@ static void ref_page_add(struct ref_ctx *c, u64 gpa)
 	u8 buf[EXT_BUF] = { 0 };
 
 	memcpy(buf, "MEM.PAGE.ADD", 12);
-	ref_put_le64(buf + 16, gpa);
+	put_unaligned_le64(gpa, buf + 16);
 	ref_hash(c, buf, sizeof(buf));
 	c->st.page_adds++;
 }
@@ -78,7 +71,7 @@ static void ref_mr_extend(struct ref_ctx *c, const struct tdxsim_tdvf_section *s
 	int i;
 
 	memcpy(buf, "MR.EXTEND", 9);
-	ref_put_le64(buf + 16, s->memory_address + off);
+	put_unaligned_le64(s->memory_address + off, buf + 16);
 	ref_hash(c, buf, sizeof(buf));
 	for (i = 0; i < CHUNK; i++)
 		data[i] = ref_byte(c, s, off + i);

@@ -36,6 +36,7 @@
 #include "tdxsim/tdvf.h"
 #include "tdxsim/vmm.h"
 #include "ulib/compiler.h"
+#include "ulib/unaligned.h"
 
 #define OVMF_FD		"/usr/share/ovmf/OVMF.fd"
 #define OVMF_CODE_FD	"/usr/share/OVMF/OVMF_CODE.fd"
@@ -56,20 +57,6 @@
 /* The MRTDs of Debian's OVMF.fd (the ovmf package the tests install). */
 #define OVMF_MRTD_SINGLE "4c7206f0f483c524f12c366c711e9049030a8d47c471ee5aa9c4999a08de4057fb887fed0744d5631a212967fb231c47"
 #define OVMF_MRTD_TWO    "acccbcc870a381adab0d3919d90a7f268ac3b0364771f202ed4bb4e892d045b33db3b32e6924cba830a724eed443f7e1"
-
-static void put32(u8 *p, u32 v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
-static void put64(u8 *p, u64 v)
-{
-	put32(p, v);
-	put32(p + 4, v >> 32);
-}
 
 struct launch_ctx {
 	const struct tdxsim_vmm_config *cfg;
@@ -358,21 +345,21 @@ static void test_malformed(void **state)
 
 	/* Bad descriptor length. */
 	fw_get(&fw);
-	put32(fw.img + fw.desc + 4, 16 + 32 * 6 + 1);
+	put_unaligned_le32(16 + 32 * 6 + 1, fw.img + fw.desc + 4);
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "descriptor Length 209 does not match its 6 section entries");
 	free(fw.img);
 
 	/* Misaligned section. */
 	fw_get(&fw);
-	put64(fw_sec(&fw, 3, F_ADDRESS), 0x80b800);
+	put_unaligned_le64(0x80b800, fw_sec(&fw, 3, F_ADDRESS));
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "section 3 (TEMP_MEM) at 0x80b800 size 0x2000: MemoryAddress not 4 KiB aligned");
 	free(fw.img);
 
 	/* A section whose data lies beyond the file. */
 	fw_get(&fw);
-	put32(fw_sec(&fw, 0, F_DATA_OFFSET), fw.size - 0x1000);
+	put_unaligned_le32(fw.size - 0x1000, fw_sec(&fw, 0, F_DATA_OFFSET));
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "section 0 (BFV)");
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
@@ -381,10 +368,10 @@ static void test_malformed(void **state)
 
 	/* Unknown section type, and a td-shim type QEMU refuses. */
 	fw_get(&fw);
-	put32(fw_sec(&fw, 5, F_TYPE), 42);
+	put_unaligned_le32(42, fw_sec(&fw, 5, F_TYPE));
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "section 5 has unknown type 42");
-	put32(fw_sec(&fw, 5, F_TYPE), TDXSIM_TDVF_SECTION_PERM_MEM);
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_PERM_MEM, fw_sec(&fw, 5, F_TYPE));
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "is a td-shim section type");
 	free(fw.img);
@@ -417,11 +404,11 @@ static void test_bad_config(void **state)
 			    TDXSIM_GUEST_MAX_VCPUS + 1, "at most 256 vCPUs");
 
 	/* A BFV above 4G and outside RAM has nowhere to go. */
-	put64(fw_sec(&fw, 0, F_ADDRESS), 0x200000000ULL);
+	put_unaligned_le64(0x200000000ULL, fw_sec(&fw, 0, F_ADDRESS));
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "firmware section 0 at 0x200000000+0x30000 is neither in RAM");
 	/* A section straddling the end of RAM. */
-	put64(fw_sec(&fw, 0, F_ADDRESS), 0xfe0000);
+	put_unaligned_le64(0xfe0000, fw_sec(&fw, 0, F_ADDRESS));
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "firmware section 0 at 0xfe0000+0x30000 is neither in RAM (0..0x1000000)");
 	free(fw.img);
@@ -447,7 +434,8 @@ static void test_page_aug_section(void **state)
 		fail_msg("%d: %s", r, base.error);
 
 	fw_get(&fw);
-	put32(fw_sec(&fw, 5, F_ATTR), TDXSIM_TDVF_ATTR_PAGE_AUG);  /* TEMP_MEM, 6 pages */
+	/* TEMP_MEM, 6 pages */
+	put_unaligned_le32(TDXSIM_TDVF_ATTR_PAGE_AUG, fw_sec(&fw, 5, F_ATTR));
 	ref_mrtd(fw.img, fw.size, MRTD_REF_SINGLE_PASS, ref);
 	cfg.firmware = fw.img;
 	cfg.firmware_size = fw.size;
@@ -464,8 +452,8 @@ static void test_page_aug_section(void **state)
 	tdxsim_vmm_result_free(&res);
 	tdxsim_vmm_result_free(&base);
 
-	put32(fw_sec(&fw, 5, F_ATTR), 0);
-	put32(fw_sec(&fw, 4, F_ATTR), TDXSIM_TDVF_ATTR_PAGE_AUG);
+	put_unaligned_le32(0, fw_sec(&fw, 5, F_ATTR));
+	put_unaligned_le32(TDXSIM_TDVF_ATTR_PAGE_AUG, fw_sec(&fw, 4, F_ATTR));
 	expect_launch_error(fw.img, fw.size, 16ULL << 20, 1,
 			    "firmware section 4 (TD_HOB) has PAGE.AUG");
 	free(fw.img);
@@ -523,17 +511,17 @@ static void test_fuzz_launch(void **state)
 			f = fields[(rng >> 40) % ARRAY_SIZE(fields)];
 			if (sec == 6) {
 				p = fw.img + fw.desc + 4 + 4 * ((rng >> 45) % 3);
-				put32(p, (u32)edges[(rng >> 50) %
-						    ARRAY_SIZE(edges)]);
+				put_unaligned_le32((u32)edges[(rng >> 50) %
+						    ARRAY_SIZE(edges)], p);
 				continue;
 			}
 			p = fw_sec(&fw, sec, f);
 			if (f == F_ADDRESS || f == F_MEM_SIZE)
-				put64(p, edges[(rng >> 50) %
-					       ARRAY_SIZE(edges)]);
+				put_unaligned_le64(edges[(rng >> 50) %
+					       ARRAY_SIZE(edges)], p);
 			else if (rng & 1)
-				put32(p, (u32)edges[(rng >> 50) %
-						    ARRAY_SIZE(edges)]);
+				put_unaligned_le32((u32)edges[(rng >> 50) %
+						    ARRAY_SIZE(edges)], p);
 			else
 				p[(rng >> 20) & 3] ^= 1u << ((rng >> 24) & 7);
 		}

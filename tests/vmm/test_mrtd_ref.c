@@ -17,25 +17,12 @@
 
 #include "mrtd_ref.h"
 #include "ulib/compiler.h"
+#include "ulib/unaligned.h"
 
 #define OVMF_FD		"/usr/share/ovmf/OVMF.fd"
 
 #define F_ADDRESS	8
 #define F_ATTR		28
-
-static void put32(u8 *p, u32 v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
-static void put64(u8 *p, u64 v)
-{
-	put32(p, v);
-	put32(p + 4, v >> 32);
-}
 
 static u8 *sec_field(u8 *img, const struct tdxsim_tdvf_info *info, u32 i, u32 f)
 {
@@ -107,7 +94,7 @@ static void test_builtin_orders(void **state)
 
 	/* Without MR.EXTEND sections, the two orders are the same. */
 	for (i = 0; i < info.nr_sections; i++)
-		put32(sec_field(img, &info, i, F_ATTR), 0);
+		put_unaligned_le32(0, sec_field(img, &info, i, F_ATTR));
 	mrtd_of(img, size, MRTD_REF_SINGLE_PASS, single, &st);
 	mrtd_of(img, size, MRTD_REF_TWO_PASS, two, NULL);
 	assert_memory_equal(single, two, MRTD_SIZE);
@@ -141,7 +128,7 @@ static void test_hob_contents(void **state)
 	assert_memory_equal(a, b, MRTD_SIZE);
 
 	/* They would if the firmware asked for TD_HOB to be measured. */
-	put32(sec_field(img, &info, hob, F_ATTR), TDXSIM_TDVF_ATTR_MR_EXTEND);
+	put_unaligned_le32(TDXSIM_TDVF_ATTR_MR_EXTEND, sec_field(img, &info, hob, F_ATTR));
 	tdxsim_tdvf_info_free(&info);
 	assert_int_equal(tdxsim_tdvf_parse(img, size, &info, NULL, 0), 0);
 	assert_int_equal(mrtd_ref_compute(&info, img, hob1, sizeof(hob1),
@@ -182,11 +169,10 @@ static void test_dependencies(void **state)
 	img[bfv->data_offset + 0x1234] ^= 0x01;
 
 	/* The GPA of an unmeasured TEMP_MEM section counts. */
-	put64(sec_field(img, &info, 2, F_ADDRESS), 0x900000);
+	put_unaligned_le64(0x900000, sec_field(img, &info, 2, F_ADDRESS));
 	mrtd_of(img, size, MRTD_REF_SINGLE_PASS, m, NULL);
 	assert_memory_not_equal(m, base, MRTD_SIZE);
-	put64(sec_field(img, &info, 2, F_ADDRESS),
-	      info.sections[2].memory_address);
+	put_unaligned_le64(info.sections[2].memory_address, sec_field(img, &info, 2, F_ADDRESS));
 
 	/* The order of the sections counts. */
 	s2 = sec_field(img, &info, 2, 0);

@@ -16,6 +16,7 @@
 
 #include "tdxsim/tdvf.h"
 #include "ulib/compiler.h"
+#include "ulib/unaligned.h"
 
 #define OVMF_FD		"/usr/share/ovmf/OVMF.fd"
 #define OVMF_CODE_FD	"/usr/share/OVMF/OVMF_CODE.fd"
@@ -27,24 +28,6 @@
 #define F_MEM_SIZE	16
 #define F_TYPE		24
 #define F_ATTR		28
-
-static void put16(u8 *p, u16 v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static void put64(u8 *p, u64 v)
-{
-	put32(p, v);
-	put32(p + 4, v >> 32);
-}
 
 /* A fresh copy of the built-in image and where its descriptor is. */
 struct fw {
@@ -224,7 +207,7 @@ static void test_section_page(void **state)
 
 	fw_get(&fw);
 	/* CFV (section 1): only the first 0x7800 bytes come from the image. */
-	put32(fw_sec(&fw, 1, F_RAW_SIZE), 0x7800);
+	put_unaligned_le32(0x7800, fw_sec(&fw, 1, F_RAW_SIZE));
 	assert_int_equal(tdxsim_tdvf_parse(fw.img, fw.size, &info, err, sizeof(err)),
 			 0);
 	assert_int_equal(tdxsim_tdvf_section_page(&info, fw.img, 1, 0, page), 0);
@@ -297,29 +280,29 @@ static void test_bad_guid_table(void **state)
 	end[-0x30] ^= 1;
 
 	/* Table length smaller than the footer entry. */
-	put16(end - 0x32, 17);
+	put_unaligned_le16(17, end - 0x32);
 	expect_error(fw.img, fw.size, "OVMF GUID table length 17 (u16 at image size - 0x32) is smaller than its own 18-byte footer entry");
 	/* Table length leaving a piece smaller than an entry header. */
-	put16(end - 0x32, 40 + 10);
+	put_unaligned_le16(40 + 10, end - 0x32);
 	expect_error(fw.img, fw.size, "only 10 bytes left before the table start");
 	/* Table length too big for the image. */
-	put16(end - 0x32, 40);
+	put_unaligned_le16(40, end - 0x32);
 	tail = malloc(0x400);
 	memcpy(tail, end - 0x400, 0x400);
-	put16(tail + 0x400 - 0x32, 0x3e1);
+	put_unaligned_le16(0x3e1, tail + 0x400 - 0x32);
 	expect_error(tail, 0x400, "OVMF GUID table length 993 (u16 at image size - 0x32) runs past the start of the 0x400-byte image");
 	free(tail);
 
 	/* An entry whose length runs past the start of the table. */
-	put16(end - 0x44, 0x100);
+	put_unaligned_le16(0x100, end - 0x44);
 	expect_error(fw.img, fw.size, "OVMF GUID table entry e47a6535-984a-4798-865e-4685a7bf8ec2 at file offset 0x3ffbe: length 256 runs past the table start 0x3ffb8");
 	/* An entry shorter than its own header. */
-	put16(end - 0x44, 4);
+	put_unaligned_le16(4, end - 0x44);
 	expect_error(fw.img, fw.size, "length 4 is smaller than its 18-byte header");
 	/* The metadata offset entry holding less than a u32. */
-	put16(end - 0x44, 20);
+	put_unaligned_le16(20, end - 0x44);
 	expect_error(fw.img, fw.size, "TDX metadata offset entry in the OVMF GUID table holds 2 bytes, not a 4-byte offset");
-	put16(end - 0x44, 22);
+	put_unaligned_le16(22, end - 0x44);
 
 	/* No TDX metadata offset entry. */
 	end[-0x42] ^= 0x80;
@@ -327,9 +310,9 @@ static void test_bad_guid_table(void **state)
 	end[-0x42] ^= 0x80;
 
 	/* Offset pointing outside the image. */
-	put32(end - 0x48, fw.size + 0x1000);
+	put_unaligned_le32(fw.size + 0x1000, end - 0x48);
 	expect_error(fw.img, fw.size, "TDX metadata offset 0x41000 (from the end of the 0x40000-byte image) points outside the image");
-	put32(end - 0x48, 0x800);
+	put_unaligned_le32(0x800, end - 0x48);
 
 	/* The TDX metadata GUID before the descriptor is missing. */
 	fw.img[fw.desc - 1] ^= 0xff;
@@ -350,33 +333,33 @@ static void test_bad_descriptor(void **state)
 	expect_error(fw.img, fw.size, "bad descriptor signature 58 44 56 46 at file offset 0x3f800 (expected \"TDVF\")");
 	d[0] = 'T';
 
-	put32(d + 8, 2);
+	put_unaligned_le32(2, d + 8);
 	expect_error(fw.img, fw.size, "descriptor version 2 is not supported");
-	put32(d + 8, 1);
+	put_unaligned_le32(1, d + 8);
 
-	put32(d + 4, 16 + 32 * 6 + 1);
+	put_unaligned_le32(16 + 32 * 6 + 1, d + 4);
 	expect_error(fw.img, fw.size, "descriptor Length 209 does not match its 6 section entries (16 + 32 * 6 = 208)");
-	put32(d + 4, 16 + 32 * 6 - 32);
+	put_unaligned_le32(16 + 32 * 6 - 32, d + 4);
 	expect_error(fw.img, fw.size, "descriptor Length 176 does not match its 6 section entries");
 
-	put32(d + 12, 1);
-	put32(d + 4, 16 + 32);
+	put_unaligned_le32(1, d + 12);
+	put_unaligned_le32(16 + 32, d + 4);
 	expect_error(fw.img, fw.size, "descriptor has 1 section entries; a TDVF image has at least 2");
-	put32(d + 12, 0);
-	put32(d + 4, 16);
+	put_unaligned_le32(0, d + 12);
+	put_unaligned_le32(16, d + 4);
 	expect_error(fw.img, fw.size, "descriptor has 0 section entries");
 
 	/* A count whose 32-bit Length would wrap to 16. */
-	put32(d + 12, 0x08000000);
-	put32(d + 4, 16);
+	put_unaligned_le32(0x08000000, d + 12);
+	put_unaligned_le32(16, d + 4);
 	expect_error(fw.img, fw.size, "descriptor Length 16 does not match its 134217728 section entries (16 + 32 * 134217728 = 4294967312)");
 	/* A consistent but huge count runs past the image. */
-	put32(d + 12, 100000);
-	put32(d + 4, 16 + 32 * 100000);
+	put_unaligned_le32(100000, d + 12);
+	put_unaligned_le32(16 + 32 * 100000, d + 4);
 	expect_error(fw.img, fw.size, "descriptor at file offset 0x3f800 with Length 3200016 (100000 sections) runs past the end of the 0x40000-byte image");
 	/* One section too many for the bytes left. */
-	put32(d + 12, 64);
-	put32(d + 4, 16 + 32 * 64);
+	put_unaligned_le32(64, d + 12);
+	put_unaligned_le32(16 + 32 * 64, d + 4);
 	expect_error(fw.img, fw.size, "(64 sections) runs past the end");
 	free(fw.img);
 }
@@ -390,85 +373,86 @@ static void test_bad_sections(void **state)
 	fw_get(&fw);
 
 	/* Misaligned size and address (section 3: TEMP_MEM 0x80b000/0x2000). */
-	put64(fw_sec(&fw, 3, F_MEM_SIZE), 0x2001);
+	put_unaligned_le64(0x2001, fw_sec(&fw, 3, F_MEM_SIZE));
 	expect_error_flags(fw.img, fw.size, 0, "TDVF: section 3 (TEMP_MEM) at 0x80b000 size 0x2001: MemoryDataSize not 4 KiB aligned", true);
-	put64(fw_sec(&fw, 3, F_MEM_SIZE), 0x2000);
-	put64(fw_sec(&fw, 3, F_ADDRESS), 0x80b800);
+	put_unaligned_le64(0x2000, fw_sec(&fw, 3, F_MEM_SIZE));
+	put_unaligned_le64(0x80b800, fw_sec(&fw, 3, F_ADDRESS));
 	expect_error_flags(fw.img, fw.size, 0, "TDVF: section 3 (TEMP_MEM) at 0x80b800 size 0x2000: MemoryAddress not 4 KiB aligned", true);
-	put64(fw_sec(&fw, 3, F_ADDRESS), 0x80b000);
+	put_unaligned_le64(0x80b000, fw_sec(&fw, 3, F_ADDRESS));
 
 	/* Size 0, address overflow, above the private GPA range. */
-	put64(fw_sec(&fw, 3, F_MEM_SIZE), 0);
+	put_unaligned_le64(0, fw_sec(&fw, 3, F_MEM_SIZE));
 	expect_error(fw.img, fw.size, "section 3 (TEMP_MEM) at 0x80b000 size 0x0: MemoryDataSize is 0");
-	put64(fw_sec(&fw, 3, F_MEM_SIZE), 0x2000);
-	put64(fw_sec(&fw, 3, F_ADDRESS), 0xfffffffffffff000ULL);
+	put_unaligned_le64(0x2000, fw_sec(&fw, 3, F_MEM_SIZE));
+	put_unaligned_le64(0xfffffffffffff000ULL, fw_sec(&fw, 3, F_ADDRESS));
 	expect_error(fw.img, fw.size, "MemoryAddress + MemoryDataSize overflows 64 bits");
-	put64(fw_sec(&fw, 3, F_ADDRESS), 1ULL << 51);
+	put_unaligned_le64(1ULL << 51, fw_sec(&fw, 3, F_ADDRESS));
 	expect_error(fw.img, fw.size, "ends at 0x8000000002000, above the highest private GPA 0x8000000000000");
-	put64(fw_sec(&fw, 3, F_ADDRESS), 0x80b000);
+	put_unaligned_le64(0x80b000, fw_sec(&fw, 3, F_ADDRESS));
 
 	/* Section data beyond the file. */
-	put32(fw_sec(&fw, 0, F_DATA_OFFSET), 0x20000);
+	put_unaligned_le32(0x20000, fw_sec(&fw, 0, F_DATA_OFFSET));
 	expect_error(fw.img, fw.size, "section 0 (BFV) at 0xfffd0000 size 0x30000: data at file offset 0x20000 + RawDataSize 0x30000 runs past the end of the 0x40000-byte image");
-	put32(fw_sec(&fw, 0, F_DATA_OFFSET), 0xffffff00);
+	put_unaligned_le32(0xffffff00, fw_sec(&fw, 0, F_DATA_OFFSET));
 	expect_error(fw.img, fw.size, "data at file offset 0xffffff00 + RawDataSize 0x30000 runs past the end");
-	put32(fw_sec(&fw, 0, F_DATA_OFFSET), 0x10000);
+	put_unaligned_le32(0x10000, fw_sec(&fw, 0, F_DATA_OFFSET));
 
 	/* RawDataSize > MemoryDataSize. */
-	put32(fw_sec(&fw, 1, F_RAW_SIZE), 0x11000);
+	put_unaligned_le32(0x11000, fw_sec(&fw, 1, F_RAW_SIZE));
 	expect_error(fw.img, fw.size, "section 1 (CFV) at 0xfffc0000 size 0x10000: RawDataSize 0x11000 exceeds MemoryDataSize");
-	put32(fw_sec(&fw, 1, F_RAW_SIZE), 0x10000);
+	put_unaligned_le32(0x10000, fw_sec(&fw, 1, F_RAW_SIZE));
 
 	/* BFV without data, TEMP_MEM / TD_HOB with data. */
-	put32(fw_sec(&fw, 0, F_RAW_SIZE), 0);
+	put_unaligned_le32(0, fw_sec(&fw, 0, F_RAW_SIZE));
 	expect_error(fw.img, fw.size, "section 0 (BFV) at 0xfffd0000 size 0x30000: RawDataSize is 0, but a BFV section's contents come from the image");
-	put32(fw_sec(&fw, 0, F_RAW_SIZE), 0x30000);
-	put32(fw_sec(&fw, 2, F_RAW_SIZE), 0x1000);
+	put_unaligned_le32(0x30000, fw_sec(&fw, 0, F_RAW_SIZE));
+	put_unaligned_le32(0x1000, fw_sec(&fw, 2, F_RAW_SIZE));
 	expect_error(fw.img, fw.size, "section 2 (TEMP_MEM) at 0x810000 size 0x10000: RawDataSize 0x1000 is not 0, but a TEMP_MEM section takes no data from the image");
-	put32(fw_sec(&fw, 2, F_RAW_SIZE), 0);
-	put32(fw_sec(&fw, 4, F_RAW_SIZE), 0x1000);
+	put_unaligned_le32(0, fw_sec(&fw, 2, F_RAW_SIZE));
+	put_unaligned_le32(0x1000, fw_sec(&fw, 4, F_RAW_SIZE));
 	expect_error(fw.img, fw.size, "section 4 (TD_HOB) at 0x809000 size 0x2000: RawDataSize 0x1000 is not 0");
-	put32(fw_sec(&fw, 4, F_RAW_SIZE), 0);
+	put_unaligned_le32(0, fw_sec(&fw, 4, F_RAW_SIZE));
 
 	/* Unknown type; td-shim types only with the option. */
-	put32(fw_sec(&fw, 5, F_TYPE), 9);
+	put_unaligned_le32(9, fw_sec(&fw, 5, F_TYPE));
 	expect_error(fw.img, fw.size, "section 5 has unknown type 9");
 	expect_error_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 			   "section 5 has unknown type 9", false);
-	put32(fw_sec(&fw, 5, F_TYPE), TDXSIM_TDVF_SECTION_PERM_MEM);
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_PERM_MEM, fw_sec(&fw, 5, F_TYPE));
 	expect_error(fw.img, fw.size, "section 5 (PERM_MEM) at 0x800000 size 0x6000: type 4 (PERM_MEM) is a td-shim section type, which a QEMU TD launch does not accept");
 	assert_int_equal(tdxsim_tdvf_parse_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 					  &info, err, sizeof(err)), 0);
 	assert_int_equal(info.sections[5].type, TDXSIM_TDVF_SECTION_PERM_MEM);
 	tdxsim_tdvf_info_free(&info);
-	put32(fw_sec(&fw, 5, F_TYPE), TDXSIM_TDVF_SECTION_TEMP_MEM);
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_TEMP_MEM, fw_sec(&fw, 5, F_TYPE));
 
 	/* Attributes. */
-	put32(fw_sec(&fw, 2, F_ATTR), 0x4);
+	put_unaligned_le32(0x4, fw_sec(&fw, 2, F_ATTR));
 	expect_error(fw.img, fw.size, "section 2 (TEMP_MEM) at 0x810000 size 0x10000: reserved attribute bits 0x4 set");
-	put32(fw_sec(&fw, 0, F_ATTR), TDXSIM_TDVF_ATTR_MR_EXTEND | TDXSIM_TDVF_ATTR_PAGE_AUG);
+	put_unaligned_le32(TDXSIM_TDVF_ATTR_MR_EXTEND | TDXSIM_TDVF_ATTR_PAGE_AUG,
+			   fw_sec(&fw, 0, F_ATTR));
 	expect_error(fw.img, fw.size, "section 0 (BFV) at 0xfffd0000 size 0x30000: attributes MR.EXTEND and PAGE.AUG together");
-	put32(fw_sec(&fw, 0, F_ATTR), TDXSIM_TDVF_ATTR_MR_EXTEND);
-	put32(fw_sec(&fw, 2, F_ATTR), 0);
+	put_unaligned_le32(TDXSIM_TDVF_ATTR_MR_EXTEND, fw_sec(&fw, 0, F_ATTR));
+	put_unaligned_le32(0, fw_sec(&fw, 2, F_ATTR));
 
 	/* Overlap in guest memory. */
-	put64(fw_sec(&fw, 3, F_ADDRESS), 0x80a000);
+	put_unaligned_le64(0x80a000, fw_sec(&fw, 3, F_ADDRESS));
 	expect_error_flags(fw.img, fw.size, 0, "TDVF: section 3 (TEMP_MEM) at 0x80a000 size 0x2000: overlaps section 4 (TD_HOB) at 0x809000 size 0x2000 in guest memory", true);
-	put64(fw_sec(&fw, 3, F_ADDRESS), 0xfffd1000);
+	put_unaligned_le64(0xfffd1000, fw_sec(&fw, 3, F_ADDRESS));
 	expect_error(fw.img, fw.size, "section 0 (BFV) at 0xfffd0000 size 0x30000: overlaps section 3 (TEMP_MEM) at 0xfffd1000");
-	put64(fw_sec(&fw, 3, F_ADDRESS), 0x80b000);
+	put_unaligned_le64(0x80b000, fw_sec(&fw, 3, F_ADDRESS));
 
 	/* TD_HOB count; BFV presence. */
-	put32(fw_sec(&fw, 4, F_TYPE), TDXSIM_TDVF_SECTION_TEMP_MEM);
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_TEMP_MEM, fw_sec(&fw, 4, F_TYPE));
 	expect_error(fw.img, fw.size, "no TD_HOB section");
-	put32(fw_sec(&fw, 3, F_TYPE), TDXSIM_TDVF_SECTION_TD_HOB);
-	put32(fw_sec(&fw, 5, F_TYPE), TDXSIM_TDVF_SECTION_TD_HOB);
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_TD_HOB, fw_sec(&fw, 3, F_TYPE));
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_TD_HOB, fw_sec(&fw, 5, F_TYPE));
 	expect_error(fw.img, fw.size, "section 5 (TD_HOB) at 0x800000 size 0x6000: a second TD_HOB section (the first is section 3)");
-	put32(fw_sec(&fw, 3, F_TYPE), TDXSIM_TDVF_SECTION_TEMP_MEM);
-	put32(fw_sec(&fw, 4, F_TYPE), TDXSIM_TDVF_SECTION_TD_HOB);
-	put32(fw_sec(&fw, 5, F_TYPE), TDXSIM_TDVF_SECTION_TEMP_MEM);
-	put32(fw_sec(&fw, 0, F_TYPE), TDXSIM_TDVF_SECTION_CFV);
-	put32(fw_sec(&fw, 0, F_ATTR), 0);
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_TEMP_MEM, fw_sec(&fw, 3, F_TYPE));
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_TD_HOB, fw_sec(&fw, 4, F_TYPE));
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_TEMP_MEM, fw_sec(&fw, 5, F_TYPE));
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_CFV, fw_sec(&fw, 0, F_TYPE));
+	put_unaligned_le32(0, fw_sec(&fw, 0, F_ATTR));
 	expect_error(fw.img, fw.size, "no BFV section");
 
 	free(fw.img);
@@ -483,7 +467,7 @@ static void test_tdshim_legacy(void **state)
 	fw_get(&fw);
 	/* No footer GUID: the u32 at size - 0x20 is the descriptor offset. */
 	memset(fw.img + fw.size - 0x30, 0, 0x10);
-	put32(fw.img + fw.size - 0x20, fw.desc);
+	put_unaligned_le32(fw.desc, fw.img + fw.size - 0x20);
 	assert_int_equal(tdxsim_tdvf_parse(fw.img, fw.size, &info, err, sizeof(err)),
 			 0);
 	assert_int_equal(info.layout, TDXSIM_TDVF_LAYOUT_TDSHIM_LEGACY);
@@ -492,9 +476,9 @@ static void test_tdshim_legacy(void **state)
 	tdxsim_tdvf_info_free(&info);
 
 	/* Without the metadata GUID in front, the offset is not trusted. */
-	put32(fw.img + fw.size - 0x20, fw.desc + 4);
+	put_unaligned_le32(fw.desc + 4, fw.img + fw.size - 0x20);
 	expect_error(fw.img, fw.size, "no TDX metadata GUID before the td-shim metadata offset 0x3f804");
-	put32(fw.img + fw.size - 0x20, 0x90ff2ae9);
+	put_unaligned_le32(0x90ff2ae9, fw.img + fw.size - 0x20);
 	expect_error(fw.img, fw.size, "the td-shim metadata offset 0x90ff2ae9 at image size - 0x20 is outside the 0x40000-byte image");
 	free(fw.img);
 }
@@ -508,12 +492,12 @@ static void test_tdshim_types(void **state)
 	char err[512];
 
 	fw_get(&fw);
-	put32(fw.img + fw.desc + 4, 16 + 32 * 7);
-	put32(fw.img + fw.desc + 12, 7);
+	put_unaligned_le32(16 + 32 * 7, fw.img + fw.desc + 4);
+	put_unaligned_le32(7, fw.img + fw.desc + 12);
 	memset(fw_sec(&fw, 6, 0), 0, TDXSIM_TDVF_SECTION_SIZE);
-	put32(fw_sec(&fw, 6, F_DATA_OFFSET), 0x10100);
-	put32(fw_sec(&fw, 6, F_RAW_SIZE), 0x100);
-	put32(fw_sec(&fw, 6, F_TYPE), TDXSIM_TDVF_SECTION_TD_INFO);
+	put_unaligned_le32(0x10100, fw_sec(&fw, 6, F_DATA_OFFSET));
+	put_unaligned_le32(0x100, fw_sec(&fw, 6, F_RAW_SIZE));
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_TD_INFO, fw_sec(&fw, 6, F_TYPE));
 
 	expect_error(fw.img, fw.size, "section 6 (TD_INFO) at 0x0 size 0x0: type 7 (TD_INFO) is a td-shim section type");
 	assert_int_equal(tdxsim_tdvf_parse_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
@@ -525,27 +509,27 @@ static void test_tdshim_types(void **state)
 	tdxsim_tdvf_info_free(&info);
 
 	/* Not loaded into memory: no address or size. */
-	put64(fw_sec(&fw, 6, F_ADDRESS), 0x900000);
+	put_unaligned_le64(0x900000, fw_sec(&fw, 6, F_ADDRESS));
 	expect_error_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 			   "section 6 (TD_INFO) at 0x900000 size 0x0: a TD_INFO section is not loaded into memory: MemoryAddress and MemoryDataSize must be 0",
 			   false);
-	put64(fw_sec(&fw, 6, F_ADDRESS), 0);
+	put_unaligned_le64(0, fw_sec(&fw, 6, F_ADDRESS));
 	/* Its data must lie inside the BFV's. */
-	put32(fw_sec(&fw, 6, F_DATA_OFFSET), 0x100);
+	put_unaligned_le32(0x100, fw_sec(&fw, 6, F_DATA_OFFSET));
 	expect_error_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 			   "section 6 (TD_INFO) at 0x0 size 0x0: data at file offset 0x100 + RawDataSize 0x100 is not inside a BFV's data",
 			   false);
-	put32(fw_sec(&fw, 6, F_DATA_OFFSET), 0x10100);
-	put32(fw_sec(&fw, 6, F_RAW_SIZE), 0);
+	put_unaligned_le32(0x10100, fw_sec(&fw, 6, F_DATA_OFFSET));
+	put_unaligned_le32(0, fw_sec(&fw, 6, F_RAW_SIZE));
 	expect_error_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 			   "RawDataSize is 0, but a TD_INFO section's contents come from the image",
 			   false);
 
 	/* PAYLOAD_PARAM needs a PAYLOAD. */
 	memset(fw_sec(&fw, 6, 0), 0, TDXSIM_TDVF_SECTION_SIZE);
-	put64(fw_sec(&fw, 6, F_ADDRESS), 0x900000);
-	put64(fw_sec(&fw, 6, F_MEM_SIZE), 0x1000);
-	put32(fw_sec(&fw, 6, F_TYPE), TDXSIM_TDVF_SECTION_PAYLOAD_PARAM);
+	put_unaligned_le64(0x900000, fw_sec(&fw, 6, F_ADDRESS));
+	put_unaligned_le64(0x1000, fw_sec(&fw, 6, F_MEM_SIZE));
+	put_unaligned_le32(TDXSIM_TDVF_SECTION_PAYLOAD_PARAM, fw_sec(&fw, 6, F_TYPE));
 	expect_error_flags(fw.img, fw.size, TDXSIM_TDVF_PARSE_TDSHIM,
 			   "a PAYLOAD_PARAM section without a PAYLOAD section",
 			   false);
