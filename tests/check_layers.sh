@@ -23,7 +23,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/src/vmm" "$tmp/scripts"
 cp "$root/scripts/layers.py" "$tmp/scripts/"
 cp "$root/src/vmm/launch.c" "$tmp/src/vmm/launch.c"
-sed -i '0,/^#include "tdxsim\/vmm.h"/s//#include "kvm\/kvm_host.h"\n#include "tdxsim\/vmm.h"/' \
+sed -i '0,/^#include "/s//#include "kvm\/kvm_host.h"\n#include "/' \
 	"$tmp/src/vmm/launch.c"
 grep -q '"kvm/kvm_host.h"' "$tmp/src/vmm/launch.c" || {
 	echo "could not plant the violation"; exit 1; }

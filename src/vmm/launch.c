@@ -30,61 +30,10 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "tdxsim/sched.h"
 #include "ulib/strbuf.h"
-#include "tdxsim/vmm.h"
-#include "ulib/compiler.h"
+#include "vmm/vmm_internal.h"
 
-#define LOW_RAM_MAX	0x80000000ULL
-#define HIGH_RAM_BASE	0x100000000ULL
-#define FW_TOP		0x100000000ULL
-/* TD attribute bit (TDX module ABI); KVM requires SEPT_VE_DISABLE. */
-#define TDX_TD_ATTR_SEPT_VE_DISABLE	(1ULL << 28)
-#define VMM_MAX_MAPPINGS	4
-/* Retries of a call that keeps answering EAGAIN/EBUSY without progress. */
-#define VMM_MAX_RETRIES		10000
-
-struct vmm;
-
-struct vmm_vcpu {
-	struct vmm *vmm;
-	int fd;
-	unsigned int index;
-	struct kvm_run *run;
-	struct tdxsim_thread *task;
-	struct tdxsim_vmm_vcpu_result *res;
-};
-
-struct vmm {
-	const struct tdxsim_vmm_config *cfg;
-	struct tdxsim_vmm_result *res;
-	const u8 *fw;
-	size_t fw_size;
-	u8 *fw_owned;
-	int kvm_fd;
-	int vm_fd;
-	int ram_fd;
-	int fw_fd;
-	u64 low_ram;
-	u64 high_ram;
-	u64 fw_base;
-	u64 hob_gpa;
-	struct tdxsim_guest_model *guest;
-	struct vmm_vcpu vcpus[TDXSIM_GUEST_MAX_VCPUS];
-	unsigned int nr_vcpus;
-	size_t run_size;
-	struct {
-		void *addr;
-		size_t len;
-	} maps[VMM_MAX_MAPPINGS];
-	unsigned int nr_maps;
-	int phase;		/* the current phase, -1 before the first */
-	u64 phase_t0;		/* when it began (CLOCK_MONOTONIC ns) */
-};
-
-static int fail(struct vmm *v, int err, const char *fmt, ...) __printf(3, 4);
-
-static int fail(struct vmm *v, int err, const char *fmt, ...)
+int vmm_fail(struct vmm *v, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -111,32 +60,6 @@ void tdxsim_vmm_config_init(struct tdxsim_vmm_config *cfg)
 	cfg->accept = TDXSIM_ACCEPT_2M_FALLBACK;
 }
 
-void tdxsim_vmm_progress_init(struct tdxsim_vmm_progress *p)
-{
-	memset(p, 0, sizeof(*p));
-	pthread_mutex_init(&p->lock, NULL);
-}
-
-void tdxsim_vmm_progress_destroy(struct tdxsim_vmm_progress *p)
-{
-	pthread_mutex_destroy(&p->lock);
-}
-
-bool tdxsim_vmm_progress_guest_stats(struct tdxsim_vmm_progress *p,
-			      struct tdxsim_guest_stats *st)
-{
-	bool ok = false;
-
-	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&p->lock);
-	if (p->guest) {
-		tdxsim_guest_get_stats(p->guest, TDXSIM_GUEST_ALL_VCPUS, st);
-		ok = true;
-	}
-	pthread_mutex_unlock(&p->lock);
-	return ok;
-}
-
 static u64 vmm_now_ns(void)
 {
 	struct timespec ts;
@@ -145,7 +68,7 @@ static u64 vmm_now_ns(void)
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void vmm_set_phase(struct vmm *v, enum tdxsim_vmm_phase phase)
+void vmm_set_phase(struct vmm *v, enum tdxsim_vmm_phase phase)
 {
 	u64 now = vmm_now_ns();
 
@@ -155,18 +78,6 @@ static void vmm_set_phase(struct vmm *v, enum tdxsim_vmm_phase phase)
 	v->phase_t0 = now;
 	if (v->cfg->progress)
 		__atomic_store_n(&v->cfg->progress->phase, phase, __ATOMIC_RELAXED);
-}
-
-/* Publish the guest to the progress display, or (NULL) withdraw it. */
-static void vmm_publish_guest(struct vmm *v, struct tdxsim_guest_model *g)
-{
-	struct tdxsim_vmm_progress *p = v->cfg->progress;
-
-	if (!p)
-		return;
-	pthread_mutex_lock(&p->lock);
-	p->guest = g;
-	pthread_mutex_unlock(&p->lock);
 }
 
 /* --- VM set-up -------------------------------------------------------------------------------- */
@@ -183,15 +94,15 @@ static int vmm_init_vm(struct vmm *v)
 
 	v->kvm_fd = tdxsim_open("/dev/kvm", 0);
 	if (v->kvm_fd < 0)
-		return fail(v, errno, "open /dev/kvm: %s", strerror(errno));
+		return vmm_fail(v, errno, "open /dev/kvm: %s", strerror(errno));
 	v->vm_fd = tdxsim_ioctl(v->kvm_fd, KVM_CREATE_VM, KVM_X86_TDX_VM);
 	if (v->vm_fd < 0)
-		return fail(v, errno, "KVM_CREATE_VM(KVM_X86_TDX_VM): %s",
+		return vmm_fail(v, errno, "KVM_CREATE_VM(KVM_X86_TDX_VM): %s",
 			    strerror(errno));
 	if (cfg->measure_order == TDXSIM_VMM_MEASURE_TWO_PASS)
 		design.measure_two_pass = 1;
 	if (tdxsim_ioctl(v->vm_fd, TDXSIM_SET_DESIGN, &design) < 0)
-		return fail(v, errno, "TDXSIM_SET_DESIGN: %s", strerror(errno));
+		return vmm_fail(v, errno, "TDXSIM_SET_DESIGN: %s", strerror(errno));
 
 	init = xzalloc(size);
 	init->attributes = TDX_TD_ATTR_SEPT_VE_DISABLE;
@@ -209,12 +120,12 @@ static int vmm_init_vm(struct vmm *v)
 	}
 	free(init);
 	if (r < 0)
-		return fail(v, errno, "KVM_TDX_INIT_VM: %s (hw_error 0x%llx)",
+		return vmm_fail(v, errno, "KVM_TDX_INIT_VM: %s (hw_error 0x%llx)",
 			    strerror(errno), (unsigned long long)cmd.hw_error);
 	for (i = 0; i < cfg->nr_inject; i++)
 		if (tdxsim_ioctl(v->vm_fd, TDXSIM_INJECT_FAULT,
 				 &cfg->inject[i]) < 0)
-			return fail(v, errno, "TDXSIM_INJECT_FAULT: %s",
+			return vmm_fail(v, errno, "TDXSIM_INJECT_FAULT: %s",
 				    strerror(errno));
 	return 0;
 }
@@ -236,14 +147,14 @@ static int vmm_add_slot(struct vmm *v, u32 slot, int gmem_fd, u64 gpa,
 	addr = tdxsim_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
 			   gmem_fd, offset);
 	if (addr == MAP_FAILED)
-		return fail(v, errno, "mmap of guest_memfd: %s",
+		return vmm_fail(v, errno, "mmap of guest_memfd: %s",
 			    strerror(errno));
 	v->maps[v->nr_maps].addr = addr;
 	v->maps[v->nr_maps].len = size;
 	v->nr_maps++;
 	region.userspace_addr = (u64)(uintptr_t)addr;
 	if (tdxsim_ioctl(v->vm_fd, KVM_SET_USER_MEMORY_REGION2, &region) < 0)
-		return fail(v, errno,
+		return vmm_fail(v, errno,
 			    "KVM_SET_USER_MEMORY_REGION2 slot %u [0x%llx, +0x%llx): %s",
 			    slot, (unsigned long long)gpa,
 			    (unsigned long long)size, strerror(errno));
@@ -259,7 +170,7 @@ static int vmm_create_gmem(struct vmm *v, u64 size)
 	int fd = tdxsim_ioctl(v->vm_fd, KVM_CREATE_GUEST_MEMFD, &args);
 
 	if (fd < 0)
-		return fail(v, errno, "KVM_CREATE_GUEST_MEMFD(%llu bytes): %s",
+		return vmm_fail(v, errno, "KVM_CREATE_GUEST_MEMFD(%llu bytes): %s",
 			    (unsigned long long)size, strerror(errno));
 	return fd;
 }
@@ -288,7 +199,7 @@ static int vmm_setup_memory(struct vmm *v)
 
 		if (s->type == TDXSIM_TDVF_SECTION_TD_HOB &&
 		    (s->attributes & TDXSIM_TDVF_ATTR_PAGE_AUG))
-			return fail(v, -EINVAL,
+			return vmm_fail(v, -EINVAL,
 				    "firmware section %u (TD_HOB) has PAGE.AUG: the VMM writes the TD HOB into it, which a page that is not PAGE.ADDed cannot hold",
 				    i);
 		if (section_in_ram(v, s))
@@ -297,7 +208,7 @@ static int vmm_setup_memory(struct vmm *v)
 		if (s->type == TDXSIM_TDVF_SECTION_TD_HOB ||
 		    s->type == TDXSIM_TDVF_SECTION_TEMP_MEM ||
 		    s->type == TDXSIM_TDVF_SECTION_PERM_MEM)
-			return fail(v, -EINVAL,
+			return vmm_fail(v, -EINVAL,
 				    "firmware section %u (%s) at 0x%llx+0x%llx is not in guest RAM ([0, 0x%llx)%s): the TD HOB and temporary memory must lie in RAM; give more memory",
 				    i, tdxsim_tdvf_section_type_name(s->type),
 				    (unsigned long long)s->memory_address,
@@ -306,7 +217,7 @@ static int vmm_setup_memory(struct vmm *v)
 				    v->high_ram ? " and above 4G" : "");
 		if (s->memory_address < v->low_ram ||
 		    s->memory_address + s->memory_data_size > FW_TOP)
-			return fail(v, -EINVAL,
+			return vmm_fail(v, -EINVAL,
 				    "firmware section %u at 0x%llx+0x%llx is neither in RAM (0..0x%llx) nor in the firmware window below 4G",
 				    i, (unsigned long long)s->memory_address,
 				    (unsigned long long)s->memory_data_size,
@@ -315,7 +226,7 @@ static int vmm_setup_memory(struct vmm *v)
 	}
 	v->fw_base = ALIGN_DOWN(fw_lo, SZ_2M);
 	if (v->fw_base < v->low_ram)
-		return fail(v, -EINVAL,
+		return vmm_fail(v, -EINVAL,
 			    "guest RAM of %llu MiB overlaps the firmware at 0x%llx",
 			    (unsigned long long)(v->cfg->memory >> 20),
 			    (unsigned long long)fw_lo);
@@ -339,7 +250,7 @@ static int vmm_setup_memory(struct vmm *v)
 	return r;
 }
 
-static int vmm_set_private(struct vmm *v, u64 gpa, u64 size, bool private)
+int vmm_set_private(struct vmm *v, u64 gpa, u64 size, bool private)
 {
 	struct kvm_memory_attributes attrs = {
 		.address = gpa,
@@ -351,7 +262,7 @@ static int vmm_set_private(struct vmm *v, u64 gpa, u64 size, bool private)
 }
 
 /* The RAM layout the TD HOB describes: firmware-loaded parts are accepted. */
-static unsigned int vmm_ram_ranges(struct vmm *v, struct tdxsim_ram_range *out,
+unsigned int vmm_ram_ranges(struct vmm *v, struct tdxsim_ram_range *out,
 				   unsigned int max)
 {
 	const struct tdxsim_tdvf_info *fw = &v->res->fw;
@@ -406,13 +317,13 @@ static int vmm_create_vcpus(struct vmm *v)
 		vc->res = &v->res->vcpu[i];
 		vc->fd = tdxsim_ioctl(v->vm_fd, KVM_CREATE_VCPU, i);
 		if (vc->fd < 0)
-			return fail(v, errno, "KVM_CREATE_VCPU %u: %s", i,
+			return vmm_fail(v, errno, "KVM_CREATE_VCPU %u: %s", i,
 				    strerror(errno));
 		vc->run = tdxsim_mmap(NULL, v->run_size, PROT_READ | PROT_WRITE,
 				      MAP_SHARED, vc->fd, 0);
 		if (vc->run == MAP_FAILED) {
 			vc->run = NULL;
-			return fail(v, errno, "mmap of vCPU %u's kvm_run: %s",
+			return vmm_fail(v, errno, "mmap of vCPU %u's kvm_run: %s",
 				    i, strerror(errno));
 		}
 		if (v->guest) {
@@ -422,12 +333,12 @@ static int vmm_create_vcpus(struct vmm *v)
 			};
 
 			if (tdxsim_ioctl(vc->fd, TDXSIM_SET_GUEST, &g) < 0)
-				return fail(v, errno, "TDXSIM_SET_GUEST: %s",
+				return vmm_fail(v, errno, "TDXSIM_SET_GUEST: %s",
 					    strerror(errno));
 		}
 		cmd.data = v->hob_gpa;
 		if (tdxsim_ioctl(vc->fd, KVM_MEMORY_ENCRYPT_OP, &cmd) < 0)
-			return fail(v, errno, "KVM_TDX_INIT_VCPU %u: %s", i,
+			return vmm_fail(v, errno, "KVM_TDX_INIT_VCPU %u: %s", i,
 				    strerror(errno));
 	}
 	return 0;
@@ -455,7 +366,7 @@ static int vmm_init_mem_regions(struct vmm *v)
 		free(buf);
 		buf = aligned_alloc(PAGE_SIZE, s->memory_data_size);
 		if (!buf)
-			return fail(v, -ENOMEM, "out of memory");
+			return vmm_fail(v, -ENOMEM, "out of memory");
 		memset(buf, 0, s->memory_data_size);
 		if (s->type == TDXSIM_TDVF_SECTION_BFV || s->type == TDXSIM_TDVF_SECTION_CFV) {
 			for (p = 0; p < pages; p++)
@@ -468,7 +379,7 @@ static int vmm_init_mem_regions(struct vmm *v)
 							ranges, nr);
 
 			if (n < 0)
-				return fail(v, n, "the TD HOB does not fit in 0x%llx bytes",
+				return vmm_fail(v, n, "the TD HOB does not fit in 0x%llx bytes",
 					    (unsigned long long)s->memory_data_size);
 		}
 		region = (struct kvm_tdx_init_mem_region){
@@ -492,7 +403,7 @@ static int vmm_init_mem_regions(struct vmm *v)
 			     errno == EBUSY) && stuck < VMM_MAX_RETRIES)
 				continue;
 			free(buf);
-			return fail(v, errno,
+			return vmm_fail(v, errno,
 				    "KVM_TDX_INIT_MEM_REGION section %u (%s) at 0x%llx: %s",
 				    i, tdxsim_tdvf_section_type_name(s->type),
 				    (unsigned long long)region.gpa,
@@ -509,191 +420,13 @@ static int vmm_finalize(struct vmm *v)
 	struct tdxsim_mrtd mrtd = { 0 };
 
 	if (tdxsim_ioctl(v->vm_fd, KVM_MEMORY_ENCRYPT_OP, &cmd) < 0)
-		return fail(v, errno, "KVM_TDX_FINALIZE_VM: %s (hw_error 0x%llx)",
+		return vmm_fail(v, errno, "KVM_TDX_FINALIZE_VM: %s (hw_error 0x%llx)",
 			    strerror(errno), (unsigned long long)cmd.hw_error);
 	if (tdxsim_ioctl(v->vm_fd, TDXSIM_GET_MRTD, &mrtd) < 0)
-		return fail(v, errno, "TDXSIM_GET_MRTD: %s", strerror(errno));
+		return vmm_fail(v, errno, "TDXSIM_GET_MRTD: %s", strerror(errno));
 	memcpy(v->res->mrtd, mrtd.mrtd, sizeof(v->res->mrtd));
 	v->res->mrtd_valid = true;
 	return 0;
-}
-
-/* --- vCPU threads --------------------------------------------------------------------------------- */
-
-static int vmm_convert(struct vmm *v, u64 gpa, u64 size, bool private)
-{
-	if (vmm_set_private(v, gpa, size, private) < 0)
-		return -errno;
-	return 0;
-}
-
-static int vmm_vcpu_thread(void *arg)
-{
-	struct vmm_vcpu *vc = arg;
-	struct vmm *v = vc->vmm;
-	struct tdxsim_vmm_vcpu_result *res = vc->res;
-	struct kvm_run *run = vc->run;
-
-	for (;;) {
-		int r;
-
-		if (v->cfg->max_runs_per_vcpu &&
-		    res->runs >= v->cfg->max_runs_per_vcpu)
-			return 0;
-		res->runs++;
-		if (v->cfg->progress)
-			__atomic_fetch_add(&v->cfg->progress->kvm_runs, 1,
-					   __ATOMIC_RELAXED);
-		r = tdxsim_ioctl(vc->fd, KVM_RUN, 0);
-		/* As QEMU: an interrupted KVM_RUN is simply re-entered. */
-		if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
-			res->interrupted++;
-			continue;
-		}
-		if (r < 0 && errno != EFAULT) {
-			res->last_errno = errno;
-			return -errno;
-		}
-		if (run->exit_reason < ARRAY_SIZE(res->exits))
-			res->exits[run->exit_reason]++;
-		res->last_exit = run->exit_reason;
-
-		switch (run->exit_reason) {
-		case KVM_EXIT_MEMORY_FAULT:
-			if (r == 0)
-				break;
-			res->memory_faults++;
-			if (vmm_convert(v, run->memory_fault.gpa,
-					run->memory_fault.size,
-					run->memory_fault.flags &
-						KVM_MEMORY_EXIT_FLAG_PRIVATE)) {
-				res->last_errno = errno;
-				return -errno;
-			}
-			break;
-		case KVM_EXIT_HYPERCALL:
-			if (run->hypercall.nr != KVM_HC_MAP_GPA_RANGE) {
-				run->hypercall.ret = -ENOSYS;
-				break;
-			}
-			res->map_gpa++;
-			run->hypercall.ret = vmm_convert(
-				v, run->hypercall.args[0],
-				run->hypercall.args[1] << PAGE_SHIFT,
-				run->hypercall.args[2] &
-					KVM_MAP_GPA_RANGE_ENCRYPTED) ?
-				-EINVAL : 0;
-			break;
-		case KVM_EXIT_HLT:
-			res->halted = true;
-			return 0;
-		default:
-			/* Shutdown, a fatal error, the livelock detector... */
-			return 0;
-		}
-	}
-}
-
-static int vmm_vcpu_fn(void *arg)
-{
-	struct vmm_vcpu *vc = arg;
-	int r = vmm_vcpu_thread(vc);
-
-	if (vc->vmm->cfg->progress)
-		__atomic_fetch_add(&vc->vmm->cfg->progress->vcpus_done, 1,
-				   __ATOMIC_RELAXED);
-	return r;
-}
-
-static int vmm_run_vcpus(struct vmm *v)
-{
-	unsigned int i;
-
-	for (i = 0; i < v->nr_vcpus; i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "vcpu%u", i);
-		v->vcpus[i].task = tdxsim_thread_create(name, vmm_vcpu_fn,
-					       &v->vcpus[i]);
-	}
-	for (i = 0; i < v->nr_vcpus; i++)
-		tdxsim_thread_join(v->vcpus[i].task);
-	return 0;
-}
-
-/* --- results and teardown ----------------------------------------------------------------------- */
-
-static void vmm_collect(struct vmm *v)
-{
-	struct tdxsim_vmm_result *res = v->res;
-	struct tdxsim_check check = { 0 };
-	size_t len = 1 << 16;
-	unsigned int i;
-
-	tdxsim_ioctl(v->vm_fd, TDXSIM_GET_STATS, &res->kvm);
-	tdxsim_ioctl(v->vm_fd, TDXSIM_GET_TD_STATS, &res->td);
-	res->invariant_report = calloc(1, len);
-	check.buf = (u64)(uintptr_t)res->invariant_report;
-	check.len = len;
-	if (tdxsim_ioctl(v->vm_fd, TDXSIM_CHECK_INVARIANTS, &check) == 0)
-		res->invariant_errors = check.errors;
-	else if (errno == EIO)
-		res->vm_dead = true;
-	if (res->kvm.vm_bugged)
-		res->vm_dead = true;
-	for (i = 0; i < v->nr_vcpus; i++) {
-		if (v->vcpus[i].res->last_errno == EIO)
-			res->vm_dead = true;
-		if (v->vcpus[i].res->last_exit == KVM_EXIT_INTERNAL_ERROR &&
-		    v->vcpus[i].run &&
-		    v->vcpus[i].run->internal.suberror ==
-			    TDXSIM_INTERNAL_ERROR_LIVELOCK)
-			res->livelock = true;
-	}
-	if (v->guest) {
-		tdxsim_guest_get_stats(v->guest, TDXSIM_GUEST_ALL_VCPUS,
-				       &res->guest);
-		res->guest_data_failures = tdxsim_guest_data_failures(v->guest);
-		res->guest_finished = tdxsim_guest_finished(v->guest);
-		if (tdxsim_guest_nr_messages(v->guest)) {
-			struct strbuf sb = STRBUF_INIT;
-			const char *m;
-			size_t k;
-
-			for (k = 0; (m = tdxsim_guest_message(v->guest, k)); k++)
-				sb_printf(&sb, "%s\n", m);
-			res->guest_messages = xstrdup(sb_str(&sb));
-			sb_free(&sb);
-		}
-	}
-}
-
-static void vmm_teardown(struct vmm *v)
-{
-	unsigned int i;
-
-	for (i = 0; i < v->nr_vcpus; i++) {
-		if (v->vcpus[i].run)
-			tdxsim_munmap(v->vcpus[i].run, v->run_size);
-		if (v->vcpus[i].fd >= 0)
-			tdxsim_close(v->vcpus[i].fd);
-	}
-	/* The slots' mappings hold file references; unmapping drops them. */
-	for (i = 0; i < v->nr_maps; i++)
-		tdxsim_munmap(v->maps[i].addr, v->maps[i].len);
-	if (v->ram_fd >= 0)
-		tdxsim_close(v->ram_fd);
-	if (v->fw_fd >= 0)
-		tdxsim_close(v->fw_fd);
-	if (v->vm_fd >= 0)
-		tdxsim_close(v->vm_fd);
-	if (v->kvm_fd >= 0)
-		tdxsim_close(v->kvm_fd);
-	if (v->guest) {
-		vmm_publish_guest(v, NULL);
-		tdxsim_guest_destroy(v->guest);
-	}
-	free(v->fw_owned);
 }
 
 static int vmm_make_guest(struct vmm *v)
@@ -714,46 +447,9 @@ static int vmm_make_guest(struct vmm *v)
 	gc.nr_ranges = vmm_ram_ranges(v, gc.ranges, TDXSIM_GUEST_MAX_RANGES);
 	gc.ram_from_hob = !cfg->program;
 	if (tdxsim_guest_create(&gc, &v->guest, err, sizeof(err)))
-		return fail(v, -EINVAL, "guest: %s", err);
+		return vmm_fail(v, -EINVAL, "guest: %s", err);
 	vmm_publish_guest(v, v->guest);
 	return 0;
-}
-
-/* After teardown the module must hold nothing: every page was reclaimed. */
-static void vmm_check_teardown(struct tdxsim_vmm_result *res)
-{
-	struct tdxsim_module_stats st;
-	int fd = tdxsim_open("/dev/kvm", 0);
-
-	if (fd < 0)
-		return;
-	if (tdxsim_ioctl(fd, TDXSIM_GET_MODULE_STATS, &st) == 0) {
-		res->pages_owned_after = st.pages_owned;
-		res->pamt_violations = st.pamt_violations;
-	}
-	tdxsim_close(fd);
-}
-
-/* The guest did not finish: say where the first stopped vCPU left. */
-static int vmm_fail_unfinished(struct vmm *v)
-{
-	unsigned int i;
-
-	for (i = 0; i < v->nr_vcpus; i++) {
-		const struct tdxsim_vmm_vcpu_result *vr = &v->res->vcpu[i];
-
-		if (vr->halted)
-			continue;
-		if (vr->last_errno)
-			return fail(v, 1,
-				    "the guest did not finish: vCPU %u's KVM_RUN failed: %s",
-				    i, strerror(vr->last_errno));
-		if (vr->last_exit != KVM_EXIT_HLT)
-			return fail(v, 1,
-				    "the guest did not finish: vCPU %u stopped on exit reason %u",
-				    i, vr->last_exit);
-	}
-	return fail(v, 1, "the guest did not finish");
 }
 
 int tdxsim_vmm_launch(const struct tdxsim_vmm_config *cfg, bool run, struct tdxsim_vmm_result *res)
@@ -776,18 +472,18 @@ int tdxsim_vmm_launch(const struct tdxsim_vmm_config *cfg, bool run, struct tdxs
 	v->nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
 	if (v->nr_vcpus > TDXSIM_GUEST_MAX_VCPUS) {
 		v->nr_vcpus = 0;
-		r = fail(v, -EINVAL, "at most %d vCPUs", TDXSIM_GUEST_MAX_VCPUS);
+		r = vmm_fail(v, -EINVAL, "at most %d vCPUs", TDXSIM_GUEST_MAX_VCPUS);
 		goto out;
 	}
 	res->nr_vcpus = v->nr_vcpus;
 	if (!cfg->memory || !IS_ALIGNED(cfg->memory, SZ_2M)) {
-		r = fail(v, -EINVAL,
+		r = vmm_fail(v, -EINVAL,
 			 "guest memory of %llu bytes: give a non-zero multiple of 2 MiB",
 			 (unsigned long long)cfg->memory);
 		goto out;
 	}
 	if (cfg->gpaw != 48 && cfg->gpaw != 52) {
-		r = fail(v, -EINVAL, "GPA width %d: 48 or 52", cfg->gpaw);
+		r = vmm_fail(v, -EINVAL, "GPA width %d: 48 or 52", cfg->gpaw);
 		goto out;
 	}
 	vmm_set_phase(v, TDXSIM_VMM_PHASE_BUILD);
@@ -796,13 +492,13 @@ int tdxsim_vmm_launch(const struct tdxsim_vmm_config *cfg, bool run, struct tdxs
 	v->fw_size = cfg->firmware_size;
 	if (!v->fw) {
 		if (tdxsim_tdvf_builtin_image(&v->fw_owned, &v->fw_size)) {
-			r = fail(v, -ENOMEM, "cannot build the built-in firmware");
+			r = vmm_fail(v, -ENOMEM, "cannot build the built-in firmware");
 			goto out;
 		}
 		v->fw = v->fw_owned;
 	}
 	if (tdxsim_tdvf_parse(v->fw, v->fw_size, &res->fw, err, sizeof(err))) {
-		r = fail(v, -EINVAL, "%s", err);
+		r = vmm_fail(v, -EINVAL, "%s", err);
 		goto out;
 	}
 	tdxsim_tdvf_measure_counts(&res->fw, &res->page_adds, &res->mr_extends);
@@ -818,15 +514,15 @@ int tdxsim_vmm_launch(const struct tdxsim_vmm_config *cfg, bool run, struct tdxs
 	if (!r)
 		r = vmm_create_vcpus(v);
 	if (!r && vmm_set_private(v, 0, v->low_ram, true) < 0)
-		r = fail(v, errno, "KVM_SET_MEMORY_ATTRIBUTES private RAM: %s",
+		r = vmm_fail(v, errno, "KVM_SET_MEMORY_ATTRIBUTES private RAM: %s",
 			 strerror(errno));
 	if (!r && v->high_ram &&
 	    vmm_set_private(v, HIGH_RAM_BASE, v->high_ram, true) < 0)
-		r = fail(v, errno, "KVM_SET_MEMORY_ATTRIBUTES private high RAM: %s",
+		r = vmm_fail(v, errno, "KVM_SET_MEMORY_ATTRIBUTES private high RAM: %s",
 			 strerror(errno));
 	if (!r && v->fw_base < FW_TOP &&
 	    vmm_set_private(v, v->fw_base, FW_TOP - v->fw_base, true) < 0)
-		r = fail(v, errno, "KVM_SET_MEMORY_ATTRIBUTES private firmware: %s",
+		r = vmm_fail(v, errno, "KVM_SET_MEMORY_ATTRIBUTES private firmware: %s",
 			 strerror(errno));
 	if (!r)
 		r = vmm_init_mem_regions(v);
@@ -841,14 +537,14 @@ int tdxsim_vmm_launch(const struct tdxsim_vmm_config *cfg, bool run, struct tdxs
 		vmm_collect(v);
 	if (!r) {
 		if (res->vm_dead)
-			r = fail(v, 1, "the VM was marked bugged or dead");
+			r = vmm_fail(v, 1, "the VM was marked bugged or dead");
 		else if (res->livelock)
-			r = fail(v, 1, "a vCPU stopped on the livelock detector");
+			r = vmm_fail(v, 1, "a vCPU stopped on the livelock detector");
 		else if (res->invariant_errors > 0)
-			r = fail(v, 1, "%d invariant violations",
+			r = vmm_fail(v, 1, "%d invariant violations",
 				 res->invariant_errors);
 		else if (run && res->guest_data_failures)
-			r = fail(v, 1, "%llu guest data-check failures",
+			r = vmm_fail(v, 1, "%llu guest data-check failures",
 				 (unsigned long long)res->guest_data_failures);
 		else if (run && !res->guest_finished)
 			r = vmm_fail_unfinished(v);
@@ -863,11 +559,3 @@ out:
 	return r;
 }
 
-void tdxsim_vmm_result_free(struct tdxsim_vmm_result *res)
-{
-	free(res->invariant_report);
-	res->invariant_report = NULL;
-	free(res->guest_messages);
-	res->guest_messages = NULL;
-	tdxsim_tdvf_info_free(&res->fw);
-}
