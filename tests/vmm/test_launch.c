@@ -1,24 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The VMM's launch path through the uAPI (tdxsim_vmm_launch()):
- *
- *   launch   Debian's OVMF.fd: its section table, and an MRTD equal to the
- *            independent SHA-384 of tests/vmm/mrtd_ref.c (single- and
- *            two-pass) that does not depend on RAM size or vCPU count; the
- *            built-in firmware's MRTD equal to mrtd_ref; malformed images and
- *            impossible configurations refused with their message, nothing
- *            left behind in the module; a PAGE.AUG section left to the
- *            guest; a fuzz loop of mutated images (each refused, or measured
- *            as mrtd_ref says); RAM above 4G; a run that fails (a livelocked
- *            guest) reported as a failure; SEAMCALL failures injected during
- *            the build and the run, after which teardown still reclaims all.
- *   matrix   every workload x {free, deterministic} x {1, 2, 4} vCPUs on a
- *            small TD: guest data checks pass, the guest finishes, the
- *            invariant checker passes, the VM is alive, teardown leaves the
- *            module owning nothing, no lock-validator report; the same seed
- *            replays the same run; the progress counters of a free run.
- *
- * The program runs one group, named by its first argument (default: both).
+ * The VMM's launch path through the uAPI (tdxsim_vmm_launch()): Debian's
+ * OVMF.fd, its section table, and an MRTD equal to the independent SHA-384
+ * of tests/vmm/mrtd_ref.c (single- and two-pass) that does not depend on RAM
+ * size or vCPU count; the built-in firmware's MRTD equal to mrtd_ref;
+ * malformed images and impossible configurations refused with their
+ * message, nothing left behind in the module; a PAGE.AUG section left to
+ * the guest; a fuzz loop of mutated images (each refused, or measured as
+ * mrtd_ref says); RAM above 4G; a run that fails (a livelocked guest)
+ * reported as a failure; SEAMCALL failures injected during the build and
+ * the run, after which teardown still reclaims all. (The workload matrix is
+ * test_launch_matrix.c.)
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -30,122 +22,9 @@
 
 #include <cmocka.h>
 
+#include "launch_util.h"
 #include "tdxsim/report.h"
-#include "tdxsim/sched.h"
-#include "mrtd_ref.h"
-#include "tdxsim/tdvf.h"
-#include "tdxsim/vmm.h"
-#include "ulib/compiler.h"
 #include "ulib/unaligned.h"
-
-#define OVMF_FD		"/usr/share/ovmf/OVMF.fd"
-#define OVMF_CODE_FD	"/usr/share/OVMF/OVMF_CODE.fd"
-
-/* SEAMCALL leaf numbers (TDX module ABI). */
-#define LEAF_PAGE_ADD	2
-#define LEAF_PAGE_AUG	6
-#define LEAF_MR_EXTEND	16
-
-/* Offsets in a section entry. */
-#define F_DATA_OFFSET	0
-#define F_RAW_SIZE	4
-#define F_ADDRESS	8
-#define F_MEM_SIZE	16
-#define F_TYPE		24
-#define F_ATTR		28
-
-/* The MRTDs of Debian's OVMF.fd (the ovmf package the tests install). */
-#define OVMF_MRTD_SINGLE "4c7206f0f483c524f12c366c711e9049030a8d47c471ee5aa9c4999a08de4057fb887fed0744d5631a212967fb231c47"
-#define OVMF_MRTD_TWO    "acccbcc870a381adab0d3919d90a7f268ac3b0364771f202ed4bb4e892d045b33db3b32e6924cba830a724eed443f7e1"
-
-struct launch_ctx {
-	const struct tdxsim_vmm_config *cfg;
-	bool run;
-	struct tdxsim_vmm_result *res;
-	int ret;
-};
-
-static int launch_fn(void *arg)
-{
-	struct launch_ctx *ctx = arg;
-
-	ctx->ret = tdxsim_vmm_launch(ctx->cfg, ctx->run, ctx->res);
-	return 0;
-}
-
-/*
- * tdxsim_vmm_launch(@cfg, @run) as the first task of a run in @mode with @seed.
- * Returns tdxsim_vmm_launch()'s result; @sr (may be NULL) gets the run's verdict.
- */
-static int launch(const struct tdxsim_vmm_config *cfg, bool run, enum tdxsim_sched_mode mode,
-		  u64 seed, struct tdxsim_vmm_result *res, struct tdxsim_sched_result *sr)
-{
-	struct launch_ctx ctx = { .cfg = cfg, .run = run, .res = res };
-	struct tdxsim_sched_config sc;
-	struct tdxsim_sched_result local;
-
-	tdxsim_sched_config_init(&sc);
-	sc.mode = mode;
-	sc.seed = seed;
-	sc.quiet = true;
-	assert_int_equal(tdxsim_sched_run(&sc, launch_fn, &ctx, sr ? sr : &local), 0);
-	return ctx.ret;
-}
-
-static u8 *load_or_skip(const char *path, size_t *size)
-{
-	char err[512];
-	u8 *img;
-
-	if (tdxsim_tdvf_load_file(path, &img, size, err, sizeof(err))) {
-		printf("# skip: %s (install Debian's ovmf package)\n", err);
-		skip();
-	}
-	return img;
-}
-
-/* The reference MRTD of @img in @order. */
-static void ref_mrtd(const u8 *img, size_t size, enum mrtd_ref_order order,
-		     u8 out[MRTD_SIZE])
-{
-	struct tdxsim_tdvf_info info;
-	char err[512];
-
-	if (tdxsim_tdvf_parse(img, size, &info, err, sizeof(err)))
-		fail_msg("%s", err);
-	assert_int_equal(mrtd_ref_compute(&info, img, NULL, 0, order, out,
-					  NULL), 0);
-	tdxsim_tdvf_info_free(&info);
-}
-
-/* Launch (build and measure only) and return the MRTD. */
-static void launch_mrtd(const u8 *img, size_t size, enum tdxsim_vmm_measure_order o,
-			u64 memory, unsigned int vcpus, u8 out[MRTD_SIZE],
-			struct tdxsim_vmm_result *keep)
-{
-	struct tdxsim_vmm_config cfg;
-	struct tdxsim_vmm_result res;
-	int r;
-
-	tdxsim_vmm_config_init(&cfg);
-	cfg.firmware = img;
-	cfg.firmware_size = size;
-	cfg.measure_order = o;
-	cfg.memory = memory;
-	cfg.nr_vcpus = vcpus;
-	r = launch(&cfg, false, TDXSIM_SCHED_FREE, 1, &res, NULL);
-	if (r)
-		fail_msg("launch: %d: %s", r, res.error);
-	assert_true(res.mrtd_valid);
-	assert_int_equal(res.invariant_errors, 0);
-	assert_false(res.vm_dead);
-	assert_int_equal(res.pages_owned_after, 0);
-	memcpy(out, res.mrtd, MRTD_SIZE);
-	if (keep)
-		*keep = res;
-	else
-		tdxsim_vmm_result_free(&res);
-}
 
 static void test_ovmf_fd(void **state)
 {
@@ -267,29 +146,6 @@ static void test_builtin_mrtd(void **state)
 		    NULL);
 	assert_memory_equal(m, ref1, MRTD_SIZE);
 	free(img);
-}
-
-/* A copy of the built-in image and where its section entries are. */
-struct fw {
-	u8 *img;
-	size_t size;
-	u32 desc;
-};
-
-static void fw_get(struct fw *fw)
-{
-	struct tdxsim_tdvf_info info;
-
-	assert_int_equal(tdxsim_tdvf_builtin_image(&fw->img, &fw->size), 0);
-	assert_int_equal(tdxsim_tdvf_parse(fw->img, fw->size, &info, NULL, 0), 0);
-	fw->desc = info.descriptor_offset;
-	tdxsim_tdvf_info_free(&info);
-}
-
-static u8 *fw_sec(struct fw *fw, u32 i, u32 field)
-{
-	return fw->img + fw->desc + TDXSIM_TDVF_DESCRIPTOR_SIZE +
-	       i * TDXSIM_TDVF_SECTION_SIZE + field;
 }
 
 /*
@@ -671,142 +527,9 @@ static void test_injected_failures(void **state)
 	tdxsim_reset_reports();
 }
 
-/* --- the workload matrix ---------------------------------------------- */
-
-static void config_small(struct tdxsim_vmm_config *cfg, const char *workload,
-			 unsigned int vcpus)
+int main(void)
 {
-	tdxsim_vmm_config_init(cfg);
-	cfg->memory = 16ULL << 20;
-	cfg->nr_vcpus = vcpus;
-	cfg->workload = workload;
-	if (!strcmp(workload, "convert-churn"))
-		cfg->nr_ops = 3;
-	else if (!strcmp(workload, "random"))
-		cfg->nr_ops = 40;
-	else
-		cfg->nr_ops = 8;
-}
-
-static void check_clean_run(const char *what, int r,
-			    const struct tdxsim_vmm_result *res,
-			    const struct tdxsim_sched_result *sr)
-{
-	unsigned int i;
-
-	if (r || sr->verdict != TDXSIM_VERDICT_OK)
-		fail_msg("%s: ret %d, verdict %s: %s", what, r,
-			 tdxsim_verdict_name(sr->verdict), res->error);
-	assert_int_equal(res->guest_data_failures, 0);
-	assert_true(res->guest_finished);
-	assert_int_equal(res->invariant_errors, 0);
-	assert_false(res->vm_dead);
-	assert_false(res->livelock);
-	assert_int_equal(res->kvm.vm_bugged, 0);
-	assert_int_equal(res->pages_owned_after, 0);
-	assert_true(res->mrtd_valid);
-	assert_true(res->guest.bytes_verified > 0);
-	for (i = 0; i < res->nr_vcpus; i++) {
-		assert_true(res->vcpu[i].halted);
-		assert_int_equal(res->vcpu[i].last_errno, 0);
-	}
-	if (tdxsim_nr_reports())
-		fail_msg("%s: %u lock-validator reports", what,
-			 tdxsim_nr_reports());
-}
-
-static void test_matrix(void **state)
-{
-	static const unsigned int vcpus[] = { 1, 2, 4 };
-	static const enum tdxsim_sched_mode modes[] = { TDXSIM_SCHED_FREE,
-						 TDXSIM_SCHED_DETERMINISTIC };
-	const struct tdxsim_guest_workload *wl;
-	u64 pamt_before = 0;
-	size_t nw, w;
-	unsigned int m, c;
-
-	wl = tdxsim_guest_workloads(&nw);
-	assert_true(nw >= 4);
-	for (w = 0; w < nw; w++)
-		for (m = 0; m < ARRAY_SIZE(modes); m++)
-			for (c = 0; c < ARRAY_SIZE(vcpus); c++) {
-				struct tdxsim_vmm_config cfg;
-				struct tdxsim_vmm_result res;
-				struct tdxsim_sched_result sr;
-				char what[128];
-				int r;
-
-				snprintf(what, sizeof(what), "%s %s %u vCPUs",
-					 wl[w].name, m ? "deterministic" :
-							 "free", vcpus[c]);
-				config_small(&cfg, wl[w].name, vcpus[c]);
-				cfg.seed = 7 + c;
-				r = launch(&cfg, true, modes[m], 7 + c, &res,
-					   &sr);
-				check_clean_run(what, r, &res, &sr);
-				if (w || m || c)
-					assert_int_equal(res.pamt_violations,
-							 pamt_before);
-				pamt_before = res.pamt_violations;
-				tdxsim_vmm_result_free(&res);
-			}
-}
-
-/* Deterministic mode: a seed replays the same run; another seed may not. */
-static void test_replay(void **state)
-{
-	struct tdxsim_vmm_result a, b;
-	struct tdxsim_sched_result sa, sb;
-	struct tdxsim_vmm_config cfg;
-
-	config_small(&cfg, "convert-churn", 2);
-	check_clean_run("replay 1",
-			launch(&cfg, true, TDXSIM_SCHED_DETERMINISTIC, 11, &a,
-			       &sa), &a, &sa);
-	check_clean_run("replay 2",
-			launch(&cfg, true, TDXSIM_SCHED_DETERMINISTIC, 11, &b,
-			       &sb), &b, &sb);
-	assert_int_equal(sa.steps, sb.steps);
-	assert_int_equal(sa.switches, sb.switches);
-	assert_memory_equal(a.td.seamcalls, b.td.seamcalls,
-			    sizeof(a.td.seamcalls));
-	assert_memory_equal(a.td.busy, b.td.busy, sizeof(a.td.busy));
-	assert_int_equal(a.td.cost_ns, b.td.cost_ns);
-	assert_memory_equal(&a.guest, &b.guest, sizeof(a.guest));
-	assert_int_equal(a.kvm.faults, b.kvm.faults);
-	assert_int_equal(a.kvm.conversions, b.kvm.conversions);
-	tdxsim_vmm_result_free(&a);
-	tdxsim_vmm_result_free(&b);
-}
-
-/* Progress counters (the tdxsim run display) follow a free-mode run. */
-static void test_progress(void **state)
-{
-	struct tdxsim_guest_stats st;
-	struct tdxsim_vmm_progress p;
-	struct tdxsim_vmm_config cfg;
-	struct tdxsim_vmm_result res;
-	struct tdxsim_sched_result sr;
-
-	tdxsim_vmm_progress_init(&p);
-	assert_false(tdxsim_vmm_progress_guest_stats(&p, &st));
-	config_small(&cfg, "lazy-accept", 2);
-	cfg.progress = &p;
-	check_clean_run("progress", launch(&cfg, true, TDXSIM_SCHED_FREE, 1,
-					   &res, &sr), &res, &sr);
-	assert_int_equal(p.phase, TDXSIM_VMM_PHASE_DONE);
-	assert_int_equal(p.vcpus_done, 2);
-	assert_int_equal(p.kvm_runs, res.vcpu[0].runs + res.vcpu[1].runs);
-	/* The guest is gone after the launch: no stale pointer. */
-	assert_false(tdxsim_vmm_progress_guest_stats(&p, &st));
-	assert_int_equal(st.accepts_4k, 0);
-	tdxsim_vmm_result_free(&res);
-	tdxsim_vmm_progress_destroy(&p);
-}
-
-int main(int argc, char **argv)
-{
-	const struct CMUnitTest launch_tests[] = {
+	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ovmf_fd),
 		cmocka_unit_test(test_ovmf_run),
 		cmocka_unit_test(test_builtin_mrtd),
@@ -818,19 +541,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_failed_run),
 		cmocka_unit_test(test_injected_failures),
 	};
-	const struct CMUnitTest matrix_tests[] = {
-		cmocka_unit_test(test_matrix),
-		cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_progress),
-	};
-	const char *group = argc > 1 ? argv[1] : "all";
-	int r = 0;
 
-	if (strcmp(group, "matrix"))
-		r |= cmocka_run_group_tests_name("launch", launch_tests, NULL,
-						 NULL);
-	if (strcmp(group, "launch"))
-		r |= cmocka_run_group_tests_name("matrix", matrix_tests, NULL,
-						 NULL);
-	return r;
+	return cmocka_run_group_tests_name("launch", tests, NULL, NULL);
 }
