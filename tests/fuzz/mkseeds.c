@@ -21,30 +21,13 @@
 
 #include "tdxsim/tdvf.h"
 #include "ulib/compiler.h"
+#include "ulib/unaligned.h"
 
 #define SEED_SIZE 0x4000UL
 #define TAIL_SIZE 0x2000UL
 #define GPA_4G 0x100000000ULL
 
 static const char *outdir;
-
-static void put_le16(u8 *p, u16 v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put_le32(u8 *p, u32 v)
-{
-	put_le16(p, v);
-	put_le16(p + 2, v >> 16);
-}
-
-static void put_le64(u8 *p, u64 v)
-{
-	put_le32(p, v);
-	put_le32(p + 4, v >> 32);
-}
 
 static void write_seed(const char *name, const u8 *buf, size_t size,
 		       unsigned int flags, bool must_parse)
@@ -75,12 +58,12 @@ static void write_seed(const char *name, const u8 *buf, size_t size,
 
 static void put_section(u8 *e, const struct tdxsim_tdvf_section *s)
 {
-	put_le32(e, s->data_offset);
-	put_le32(e + 4, s->raw_data_size);
-	put_le64(e + 8, s->memory_address);
-	put_le64(e + 16, s->memory_data_size);
-	put_le32(e + 24, s->type);
-	put_le32(e + 28, s->attributes);
+	put_unaligned_le32(s->data_offset, e);
+	put_unaligned_le32(s->raw_data_size, e + 4);
+	put_unaligned_le64(s->memory_address, e + 8);
+	put_unaligned_le64(s->memory_data_size, e + 16);
+	put_unaligned_le32(s->type, e + 24);
+	put_unaligned_le32(s->attributes, e + 28);
 }
 
 /*
@@ -101,10 +84,9 @@ static u8 *synth(bool ovmf, const struct tdxsim_tdvf_section *s, u32 n,
 	memcpy(img + desc - TDXSIM_TDVF_GUID_SIZE, tdxsim_tdvf_metadata_guid,
 	       TDXSIM_TDVF_GUID_SIZE);
 	memcpy(img + desc, "TDVF", 4);
-	put_le32(img + desc + 4,
-		 TDXSIM_TDVF_DESCRIPTOR_SIZE + n * TDXSIM_TDVF_SECTION_SIZE);
-	put_le32(img + desc + 8, 1);
-	put_le32(img + desc + 12, n);
+	put_unaligned_le32(TDXSIM_TDVF_DESCRIPTOR_SIZE + n * TDXSIM_TDVF_SECTION_SIZE, img + desc + 4);
+	put_unaligned_le32(1, img + desc + 8);
+	put_unaligned_le32(n, img + desc + 12);
 	for (i = 0; i < n; i++)
 		put_section(img + desc + TDXSIM_TDVF_DESCRIPTOR_SIZE +
 				    i * TDXSIM_TDVF_SECTION_SIZE,
@@ -112,16 +94,16 @@ static u8 *synth(bool ovmf, const struct tdxsim_tdvf_section *s, u32 n,
 	if (ovmf) {
 		/* metadata offset entry, then the footer entry */
 		e = img + size - 0x20 - 40;
-		put_le32(e, size - desc);
-		put_le16(e + 4, 22);
+		put_unaligned_le32(size - desc, e);
+		put_unaligned_le16(22, e + 4);
 		memcpy(e + 6, tdxsim_tdvf_metadata_offset_guid,
 		       TDXSIM_TDVF_GUID_SIZE);
-		put_le16(e + 22, 40);
+		put_unaligned_le16(40, e + 22);
 		memcpy(e + 24, tdxsim_tdvf_ovmf_table_footer_guid,
 		       TDXSIM_TDVF_GUID_SIZE);
 	} else {
 		memset(img + size - 0x30, 0, TDXSIM_TDVF_GUID_SIZE);
-		put_le32(img + size - 0x20, desc);
+		put_unaligned_le32(desc, img + size - 0x20);
 	}
 	return img;
 }
