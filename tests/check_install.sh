@@ -37,9 +37,12 @@ fi
 eval "$(meson introspect "$build" --buildoptions | python3 -c '
 import json, sys
 opts = {o["name"]: o["value"] for o in json.load(sys.stdin)}
-for k in ("prefix", "libdir", "includedir", "bindir", "mandir"):
+for k in ("prefix", "libdir", "includedir", "bindir", "mandir", "b_sanitize"):
     print(f"{k}={opts[k]!r}")
 ')"
+# A library built with a sanitizer needs its runtime in the program too.
+san=
+[ "$b_sanitize" != none ] && san=-fsanitize=$b_sanitize
 abs() { case $1 in /*) echo "$1" ;; *) echo "$prefix/$1" ;; esac; }
 root=$tmp/stage$prefix
 lib=$tmp/stage$(abs "$libdir")
@@ -93,7 +96,7 @@ fi
 export PKG_CONFIG_PATH=$lib/pkgconfig
 pc="pkg-config --define-variable=prefix=$root"
 cp "$src/tests/kvm/tiny_vmm.c" "$tmp/prog.c"
-if (cd "$tmp" && "$cc" -Wall -Werror prog.c $($pc --cflags --libs tdxsim) \
+if (cd "$tmp" && "$cc" $san -Wall -Werror prog.c $($pc --cflags --libs tdxsim) \
 	-o prog > build.log 2>&1); then
 	ok "cc prog.c \$(pkg-config --cflags --libs tdxsim)"
 	if LD_LIBRARY_PATH=$lib "$tmp/prog" > "$tmp/run.log" 2>&1 &&
@@ -107,7 +110,7 @@ else
 	cat "$tmp/build.log"
 	bad "cc prog.c \$(pkg-config --cflags --libs tdxsim)"
 fi
-if (cd "$tmp" && "$cc" prog.c $($pc --cflags tdxsim) "$lib/libtdxsim.a" \
+if (cd "$tmp" && "$cc" $san prog.c $($pc --cflags tdxsim) "$lib/libtdxsim.a" \
 	$($pc --static --libs tdxsim | sed 's/-ltdxsim//') -o prog-static \
 	> build-static.log 2>&1) && "$tmp/prog-static" > /dev/null 2>&1; then
 	ok "it links against libtdxsim.a (pkg-config --static) and runs"
