@@ -74,8 +74,10 @@ static const char *site_name(const char *op, const struct lockdep_map *map,
 static void lock_sched_point(const char *op, const struct lockdep_map *map,
 			     struct lock_site site)
 {
+	/* The lock is touched on both sides of the point (sleep sets). */
 	if (sched_task_is_deterministic())
-		__sched_point(site_name(op, map, site));
+		__sched_point_obj(site_name(op, map, site), map,
+				  SCHED_OBJ_NEXT | SCHED_OBJ_PREV);
 }
 
 /* --- the shared state machine ------------------------------------------------ */

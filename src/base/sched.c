@@ -67,6 +67,12 @@ static struct {
 	struct task *caller;		/* its task */
 	size_t stack_size;
 
+	bool yield;			/* the pick after a cpu_relax() */
+	bool explore;			/* replay or bounded strategy */
+	bool footprints;		/* track step footprints (sleep sets) */
+	u32 preemptions;
+	struct task **cand;		/* scratch for explore_choose() */
+	int cap_cand;
 	const char *trace_file;		/* TDXSIM_SCHED_TRACE */
 } S = {
 	.m = PTHREAD_MUTEX_INITIALIZER,
@@ -141,6 +147,10 @@ static const char *strategy_name(enum sched_strategy s)
 		return "random";
 	case SCHED_STRATEGY_PCT:
 		return "pct";
+	case SCHED_STRATEGY_REPLAY:
+		return "replay";
+	case SCHED_STRATEGY_BOUNDED:
+		return "bounded";
 	}
 	return "?";
 }
@@ -216,6 +226,7 @@ static struct task *task_alloc(const char *name)
 	snprintf(t->name, sizeof(t->name), "%s", name ? name : "task");
 	pthread_cond_init(&t->cv, NULL);
 	t->state = TASK_RUNNABLE;
+	/* A task's first step starts in its own code: nothing shared yet. */
 	return t;
 }
 
@@ -313,6 +324,51 @@ int sched_nr_tasks(void)
 	return n;
 }
 
+/* --- footprints (bounded search with sleep sets) ---------------------------- */
+
+static void fp_add(struct sched_footprint *fp, const void *obj)
+{
+	unsigned int i;
+
+	if (fp->unknown)
+		return;
+	for (i = 0; i < fp->n; i++)
+		if (fp->obj[i] == obj)
+			return;
+	if (fp->n == SCHED_FP_MAX) {
+		fp->unknown = true;
+		return;
+	}
+	fp->obj[fp->n++] = obj;
+}
+
+/* The step of @t ends at a point touching @obj as @flags say (0: anything). */
+static void fp_end_step(struct task *t, const void *obj, unsigned int flags)
+{
+	if (!(flags & (SCHED_OBJ_NEXT | SCHED_OBJ_PREV)))
+		t->step.unknown = true;
+	else if (flags & SCHED_OBJ_PREV)
+		fp_add(&t->step, obj);
+}
+
+/* @t's next step (whenever it is picked) starts at such a point. */
+static void fp_start_step(struct task *t, const void *obj, unsigned int flags)
+{
+	t->step.n = 0;
+	t->step.unknown = !(flags & (SCHED_OBJ_NEXT | SCHED_OBJ_PREV));
+	if (flags & SCHED_OBJ_NEXT)
+		t->step.obj[t->step.n++] = obj;
+}
+
+/* The running task touched @obj without a schedule point (a wake-up). */
+static void sched_touch(const void *obj)
+{
+	struct task *t = tls_task;
+
+	if (S.footprints && t && t->in_run && S.cur == t)
+		fp_add(&t->step, obj);
+}
+
 /* --- deterministic core (S.m held) ------------------------------------ */
 
 static void record_step_locked(struct task *t, const char *site)
@@ -333,6 +389,44 @@ static void record_step_locked(struct task *t, const char *site)
 	}
 }
 
+/* Replay and bounded strategies: hand the choice to explore.c. */
+static struct task *explore_pick_locked(struct task *cur, bool cur_runnable)
+{
+	struct sched_choice c;
+	struct task *next;
+	int i, nr = 0;
+
+	if (S.cap_cand < S.nr_tasks) {
+		S.cap_cand = S.nr_tasks * 2;
+		S.cand = xrealloc(S.cand, S.cap_cand * sizeof(*S.cand));
+	}
+	for (i = 0; i < S.nr_tasks; i++)
+		if (S.tasks[i]->state == TASK_RUNNABLE)
+			S.cand[nr++] = S.tasks[i];
+	if (!nr)
+		return NULL;
+	/* A spinner waits for someone else: let another go first. */
+	if (S.yield && cur_runnable && nr > 1) {
+		for (i = 0; i < nr; i++)
+			if (S.cand[i] == cur)
+				break;
+		if (i < nr) {
+			memmove(&S.cand[i], &S.cand[i + 1],
+				(nr - i - 1) * sizeof(*S.cand));
+			nr--;
+		}
+	}
+	c.cur = cur;
+	c.cur_preemptible = cur_runnable && !S.yield;
+	c.fp = &cur->step;
+	c.cand = S.cand;
+	c.nr = nr;
+	next = explore_choose(&c);
+	if (c.cur_preemptible && next != cur)
+		S.preemptions++;
+	return next;
+}
+
 /*
  * The strategy's pick among the runnable tasks. @cur just ran (it may have
  * blocked or exited); @cur_runnable: it could go on.
@@ -341,6 +435,9 @@ static struct task *pick_next_locked(struct task *cur, bool cur_runnable)
 {
 	struct task *best = NULL;
 	int nr = 0, i, k;
+
+	if (S.explore)
+		return explore_pick_locked(cur, cur_runnable);
 
 	for (i = 0; i < S.nr_tasks; i++)
 		if (S.tasks[i]->state == TASK_RUNNABLE)
@@ -539,6 +636,7 @@ static void switch_locked(struct task *self)
 	if (self->aborted)
 		task_unwind_locked(self);
 	next = pick_next_locked(self, self->state == TASK_RUNNABLE);
+	S.yield = false;
 	if (!next) {
 		no_runnable_locked();
 		task_unwind_locked(self);
@@ -580,7 +678,8 @@ static inline struct task *det_self(void)
 	return self;
 }
 
-static void sched_point_locked(struct task *self, const char *site)
+static void sched_point_locked(struct task *self, const char *site,
+			       const void *obj, unsigned int flags)
 {
 	record_step_locked(self, site);
 	if (S.cfg.max_steps && S.steps > S.cfg.max_steps && !S.aborting) {
@@ -589,7 +688,11 @@ static void sched_point_locked(struct task *self, const char *site)
 	}
 	if (S.cfg.strategy == SCHED_STRATEGY_PCT)
 		pct_check_change_locked(self);
+	if (S.footprints)
+		fp_end_step(self, obj, flags);
 	switch_locked(self);
+	if (S.footprints)
+		fp_start_step(self, obj, flags);
 }
 
 void __sched_point(const char *site)
@@ -599,7 +702,18 @@ void __sched_point(const char *site)
 	if (!self)
 		return;
 	pthread_mutex_lock(&S.m);
-	sched_point_locked(self, site);
+	sched_point_locked(self, site, NULL, 0);
+	pthread_mutex_unlock(&S.m);
+}
+
+void __sched_point_obj(const char *site, const void *obj, unsigned int flags)
+{
+	struct task *self = det_self();
+
+	if (!self)
+		return;
+	pthread_mutex_lock(&S.m);
+	sched_point_locked(self, site, obj, flags);
 	pthread_mutex_unlock(&S.m);
 }
 
@@ -620,7 +734,12 @@ void cpu_relax(void)
 	/* A spinner waits for someone else: let them run first. */
 	if (S.cfg.strategy == SCHED_STRATEGY_PCT)
 		self->prio = S.pct_low--;
+	S.yield = true;
+	if (S.footprints)
+		fp_end_step(self, NULL, 0);
 	switch_locked(self);
+	if (S.footprints)
+		fp_start_step(self, NULL, 0);
 	pthread_mutex_unlock(&S.m);
 }
 
@@ -638,7 +757,23 @@ void sched_block_on(enum task_wait_kind kind, const void *obj,
 	self->wait_map = map;
 	self->wait_what = what;
 	record_step_locked(self, what ? what : "block");
+	/*
+	 * A lock waiter retries the lock (named by its lockdep map at the
+	 * lock's own points); a wait-queue waiter re-checks anything.
+	 */
+	if (S.footprints) {
+		fp_end_step(self, obj, kind == WAIT_LOCK || kind == WAIT_QUEUE ?
+					       SCHED_OBJ_PREV : 0);
+		if (kind == WAIT_LOCK && map)
+			fp_add(&self->step, map);
+	}
 	switch_locked(self);
+	if (S.footprints) {
+		fp_start_step(self, obj,
+			      kind == WAIT_LOCK ? SCHED_OBJ_NEXT : 0);
+		if (kind == WAIT_LOCK && map)
+			fp_add(&self->step, map);
+	}
 	pthread_mutex_unlock(&S.m);
 }
 
@@ -664,6 +799,7 @@ void sched_wake_obj(const void *obj)
 	if (!S.active || S.cfg.mode != SCHED_MODE_DETERMINISTIC)
 		return;
 	pthread_mutex_lock(&S.m);
+	sched_touch(obj);
 	wake_obj_locked(obj);
 	pthread_mutex_unlock(&S.m);
 }
@@ -693,6 +829,9 @@ void sched_wait_rcu_readers(void)
 	if (!self)
 		return;
 	pthread_mutex_lock(&S.m);
+	/* Reads every task's read-side state: touches anything. */
+	if (S.footprints)
+		self->step.unknown = true;
 	for (;;) {
 		bool readers = false;
 
@@ -711,6 +850,8 @@ void sched_wait_rcu_readers(void)
 		self->wait_map = NULL;
 		self->wait_what = "synchronize_rcu";
 		switch_locked(self);
+		if (S.footprints)
+			self->step.unknown = true;
 	}
 	pthread_mutex_unlock(&S.m);
 }
@@ -732,6 +873,7 @@ static void __noreturn fiber_task_exit_locked(struct task *self)
 	if (S.live > 0) {
 		if (!S.aborting) {
 			next = pick_next_locked(self, false);
+			S.yield = false;
 			if (next)
 				S.switches++;
 			else
@@ -786,12 +928,16 @@ static void task_finish(struct task *self, bool aborted)
 	wake_obj_locked(self);
 	if (self->in_run) {
 		S.live--;
+		/* The exit is seen by joiners (sched_touch(t) in task_join()). */
+		if (S.footprints)
+			fp_add(&self->step, self);
 		if (S.fiber && S.cfg.mode == SCHED_MODE_DETERMINISTIC)
 			fiber_task_exit_locked(self);
 		if (S.cfg.mode == SCHED_MODE_DETERMINISTIC && S.live > 0 &&
 		    S.cur == self && !S.aborting) {
 			struct task *next = pick_next_locked(self, false);
 
+			S.yield = false;
 			if (!next) {
 				no_runnable_locked();
 			} else {
@@ -900,7 +1046,7 @@ struct task *task_create(const char *name, int (*fn)(void *), void *arg)
 		}
 	}
 	if (det)
-		__sched_point("task_create");
+		__sched_point_obj("task_create", t, SCHED_OBJ_PREV);
 	return t;
 }
 
@@ -911,13 +1057,18 @@ int task_join(struct task *t)
 
 	if (sched_task_is_deterministic()) {
 		pthread_mutex_lock(&S.m);
+		sched_touch(t);
 		while (t->state != TASK_EXITED) {
 			self->state = TASK_BLOCKED;
 			self->wait_kind = WAIT_JOIN;
 			self->wait_obj = t;
 			self->wait_map = NULL;
 			self->wait_what = t->name;
+			if (S.footprints)
+				fp_end_step(self, t, SCHED_OBJ_PREV);
 			switch_locked(self);
+			if (S.footprints)
+				fp_start_step(self, t, SCHED_OBJ_NEXT);
 		}
 		pthread_mutex_unlock(&S.m);
 	}
@@ -991,8 +1142,12 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 		S.trace_file = NULL;
 	S.fiber = det && backend == SCHED_BACKEND_FIBER;
 	S.stack_size = cfg->stack_size ? cfg->stack_size : SCHED_STACK_SIZE;
+	S.explore = det && (cfg->strategy == SCHED_STRATEGY_REPLAY ||
+			    cfg->strategy == SCHED_STRATEGY_BOUNDED);
 	S.rng = cfg->seed ^ 0x5eed5eed5eed5eedULL;
 	S.steps = S.switches = 0;
+	S.preemptions = 0;
+	S.yield = false;
 	S.verdict = SCHED_OK;
 	S.aborting = false;
 	S.nr_tasks = 0;
@@ -1004,6 +1159,9 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	for (i = 0; i < S.pct_nchange; i++)
 		S.pct_change[i] = 1 + splitmix64(&S.rng) % S.cfg.pct_steps;
 	S.pct_low = 0;
+	if (S.explore)
+		explore_run_start(&S.cfg);
+	S.footprints = S.explore && explore_wants_footprints();
 	__atomic_store_n(&S.active, true, __ATOMIC_RELEASE);
 
 	t0 = task_alloc("run");
@@ -1048,7 +1206,10 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	res->ret = t0->ret;
 	res->steps = S.steps;
 	res->switches = S.switches;
+	res->preemptions = S.preemptions;
 	res->backend = S.fiber ? SCHED_BACKEND_FIBER : SCHED_BACKEND_THREAD;
+	if (S.explore)
+		explore_run_end(res);
 	if (S.trace_file)
 		trace_to_file(res);
 	/* Free every task of the run; join the threads nobody joined. */
@@ -1064,6 +1225,8 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	}
 	S.nr_tasks = 0;
 	S.fiber = false;
+	S.explore = false;
+	S.footprints = false;
 	__atomic_store_n(&S.active, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&S.m);
 	return 0;
@@ -1127,6 +1290,12 @@ u64 wait_prepare(struct wait_queue_head *wq)
 	pthread_mutex_lock(&wq->lock);
 	seq = wq->seq;
 	pthread_mutex_unlock(&wq->lock);
+	/* The waiter's condition reads what the wakers of @wq write. */
+	if (S.footprints && sched_task_is_deterministic()) {
+		pthread_mutex_lock(&S.m);
+		sched_touch(wq);
+		pthread_mutex_unlock(&S.m);
+	}
 	return seq;
 }
 

@@ -6,8 +6,10 @@
  * deterministic: exactly one task runs at a time. Control changes only at
  *                schedule points: lock acquire and release, the SPTE-style
  *                atomics of base/atomic.h, wait queues, and explicit
- *                sched_point() calls. A seeded strategy (random walk or
- *                PCT) picks who runs next, so a seed replays exactly.
+ *                sched_point() calls. A strategy picks who runs next: a
+ *                seeded one (random walk or PCT), so a seed replays exactly;
+ *                a recorded choice list (replay); or the bounded exhaustive
+ *                search of sched_explore().
  *
  * Deterministic mode has two back ends. The default runs every task as a
  * fiber on the OS thread that called sched_run(): a switch is a user-level
@@ -29,6 +31,16 @@
  * (longjmp() on its own stack back to where it started) and sched_run()
  * returns the verdict instead of hanging.
  *
+ * Bounded exhaustive search (sched_explore()) is stateless model checking
+ * with iterative context bounding: the program is run from scratch once per
+ * schedule, and a depth-first search over the choice points enumerates every
+ * schedule with at most K preemptions (a preemption is a switch away from a
+ * task that could still run; a switch when the running task blocks, ends or
+ * spins in cpu_relax() is free, and a spinner is left out of the choice
+ * that follows when another task can run), K = 0, 1, ... in turn. A failing
+ * schedule comes back as a choice list that SCHED_STRATEGY_REPLAY follows.
+ * See struct sched_explore_config for sleep sets and shards.
+ *
  * Environment: TDXSIM_SCHED_BACKEND=fiber|thread picks the back end of runs
  * whose config leaves it at SCHED_BACKEND_DEFAULT; TDXSIM_SCHED_TRACE=FILE
  * appends every deterministic run's schedule trace to FILE (one line per
@@ -49,6 +61,8 @@ enum sched_mode {
 enum sched_strategy {
 	SCHED_STRATEGY_RANDOM,	/* uniform choice among runnable tasks */
 	SCHED_STRATEGY_PCT,	/* priorities with d-1 random change points */
+	SCHED_STRATEGY_REPLAY,	/* follow sched_config.replay (a choice list) */
+	SCHED_STRATEGY_BOUNDED,	/* driven by sched_explore(); alone: the K=0 default */
 };
 
 enum sched_backend {
@@ -69,6 +83,14 @@ struct sched_config {
 	bool quiet;			/* do not print verdict reports to the log */
 	enum sched_backend backend;	/* deterministic mode's back end */
 	size_t stack_size;		/* fiber stack (default SCHED_STACK_SIZE) */
+	/*
+	 * SCHED_STRATEGY_REPLAY: a choice list, "" or "N:T,N:T,...": at the
+	 * N-th choice point (from 0, counting only points where two or more
+	 * tasks could be picked) run task T; at every other one take the
+	 * default (the running task if it can go on, else the runnable task
+	 * with the lowest id). sched_explore() prints failing schedules so.
+	 */
+	const char *replay;
 };
 
 /*
@@ -96,6 +118,8 @@ struct sched_result {
 	u64 steps;		/* schedule points passed */
 	u64 switches;		/* context switches (deterministic mode) */
 	enum sched_backend backend;	/* the back end that ran (deterministic) */
+	u32 preemptions;	/* switches away from a task that could go on */
+	bool replay_diverged;	/* a replayed choice named a task that could not run */
 };
 
 /* Fill @cfg with defaults (free mode, random strategy, seed 1). */
@@ -140,6 +164,16 @@ int task_id(const struct task *t);
 void __sched_point(const char *site);
 #define sched_point()	__sched_point(__func__)
 #define sched_point_named(site)	__sched_point(site)
+
+/*
+ * A schedule point that says which shared object the task touches around it
+ * (a lock, an atomic's address), for sched_explore()'s sleep sets: two steps
+ * of different tasks that touch only different objects commute. A point
+ * without an object (__sched_point) counts as touching everything.
+ */
+#define SCHED_OBJ_NEXT	1	/* the operation on @obj follows the point */
+#define SCHED_OBJ_PREV	2	/* the operation on @obj came just before it */
+void __sched_point_obj(const char *site, const void *obj, unsigned int flags);
 
 /* Kernel names for places that may reschedule. */
 #define cond_resched()	__sched_point("cond_resched")
@@ -232,5 +266,64 @@ struct task_local_key {
 	struct task_local_key name = { .slot = 0, .dtor = (destructor) }
 /* The calling task's slot for @key (8 bytes, 8-aligned). */
 void *task_local(struct task_local_key *key);
+
+/* --- bounded exhaustive search ------------------------------------------ */
+
+struct sched_explore_config {
+	/*
+	 * How each run is made (mode, strategy and seed are set by
+	 * sched_explore(); max_steps, quiet, backend, ... are used as given).
+	 */
+	struct sched_config run;
+	unsigned int preemptions;	/* K */
+	/*
+	 * Sleep sets: skip a schedule that only reorders steps of different
+	 * tasks touching different objects (SCHED_OBJ_*) relative to one
+	 * already run, when the reordering cannot cost more preemptions.
+	 * Sound only if every access to memory shared between tasks is
+	 * behind a schedule point naming its object (or a lock's): an atomic_t
+	 * or a READ_ONCE() shared flag makes it miss schedules. Off by default.
+	 */
+	bool sleep_sets;
+	/* Explore K = 0, 1, ... in turn (default) or only the bound K. */
+	bool no_iterative;
+	/*
+	 * Shards: run only the schedules of shard @shard of @nr_shards (0 or
+	 * 1: no sharding). The search tree is cut at its @shard_depth-th
+	 * choice point (default 4) and the subtrees are dealt round-robin, so
+	 * shards 0..N-1 together run exactly the schedules of one unsharded
+	 * exploration.
+	 */
+	unsigned int shard, nr_shards, shard_depth;
+	u64 max_schedules;	/* stop after this many schedules (0: no limit) */
+	bool keep_going;	/* go on after the first failure */
+};
+
+struct sched_explore_result {
+	u64 schedules;		/* distinct schedules run and checked */
+	u64 runs;		/* executions, including repeats and cut-short ones */
+	u64 failures;
+	bool exhausted;		/* every schedule with <= K preemptions was covered */
+	int bound;		/* largest K fully covered (-1: not even K = 0) */
+	bool nondeterministic;	/* a re-run did not repeat its prefix */
+	bool found;		/* a schedule failed */
+	char *failing;		/* its choice list (for sched_config.replay), malloc'd */
+	struct sched_result failing_result;
+	u32 failing_preemptions;
+};
+
+/*
+ * Run @fn(@arg) under every schedule with at most @cfg->preemptions
+ * preemptions (a run per schedule; @fn must set its world up from scratch
+ * each time). After each run @check(@arg, result) says whether it failed
+ * (non-zero); a NULL @check fails runs whose verdict is not SCHED_OK.
+ * Stops at the first failure unless keep_going. Returns 0 (and fills @res;
+ * free res->failing), -EBUSY if a run is in progress, -EINVAL for a bad
+ * config, -E2BIG if a run has more than 64 tasks.
+ */
+int sched_explore(const struct sched_explore_config *cfg,
+		  int (*fn)(void *), void *arg,
+		  int (*check)(void *arg, const struct sched_result *res),
+		  struct sched_explore_result *res);
 
 #endif /* TDXSIM_BASE_SCHED_H */

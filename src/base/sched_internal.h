@@ -28,6 +28,17 @@ struct held_lock {
 	struct lock_site site;
 };
 
+/*
+ * What one step of a task (from the point where it was picked to the next
+ * point where it parks) touched, for sleep sets: objects, or "anything".
+ */
+#define SCHED_FP_MAX	4
+struct sched_footprint {
+	bool unknown;
+	u8 n;
+	const void *obj[SCHED_FP_MAX];
+};
+
 enum task_state {
 	TASK_RUNNABLE,
 	TASK_BLOCKED,
@@ -80,6 +91,9 @@ struct task {
 	struct fiber fib;
 	int saved_errno;
 
+	/* Bounded search: the step in progress or about to start. */
+	struct sched_footprint step;
+
 	/* Task-local storage (task_local()). */
 	u64 local[TASK_LOCAL_MAX];
 };
@@ -121,5 +135,27 @@ void __lockdep_add_report(enum lockdep_report_kind kind, const char *classes,
 void sched_wait_rcu_readers(void);
 /* A task left its outermost read-side section. */
 void sched_rcu_reader_done(void);
+
+/*
+ * A choice point of the replay and bounded strategies (explore.c), under the
+ * scheduler's lock: @cur ran the step that just ended (its footprint @fp);
+ * @cand are the tasks that may run next, in ascending id order (a task that
+ * just spun in cpu_relax() is left out when another can run).
+ */
+struct sched_choice {
+	struct task *cur;
+	bool cur_preemptible;	/* @cur could go on (runnable, did not spin) */
+	const struct sched_footprint *fp;
+	struct task **cand;
+	int nr;
+};
+
+/* explore.c: start and end of a run with the replay or bounded strategy. */
+void explore_run_start(const struct sched_config *cfg);
+void explore_run_end(struct sched_result *res);
+/* Pick one of @c->cand. */
+struct task *explore_choose(const struct sched_choice *c);
+/* Does the strategy want footprints (sleep sets)? */
+bool explore_wants_footprints(void);
 
 #endif /* TDXSIM_BASE_SCHED_INTERNAL_H */
