@@ -248,6 +248,7 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 		{ "accept", required_argument, NULL, 'a' },
 		{ "ops", required_argument, NULL, 'o' },
 		{ "chunk", required_argument, NULL, 'k' },
+		{ "working-set", required_argument, NULL, 'W' },
 		{ "measure-order", required_argument, NULL, 'O' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "compare", required_argument, NULL, 'C' },
@@ -269,7 +270,7 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
-		if (c > 0 && strchr("wgMsSaokCHPX", c))
+		if (c > 0 && strchr("wgMsSaokWCHPX", c))
 			run_only = opts[idx].name;
 		switch (c) {
 		case 'f':
@@ -358,6 +359,14 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 			    (o->vmm.chunk_size & (o->vmm.chunk_size - 1)))
 				return usage_error(cmd->name,
 						   "--chunk %s: a power of two of at least 4K, e.g. 4M",
+						   optarg);
+			break;
+		case 'W':
+			if (parse_size(optarg, &o->vmm.working_set) ||
+			    !o->vmm.working_set ||
+			    (o->vmm.working_set & (SZ_4K - 1)))
+				return usage_error(cmd->name,
+						   "--working-set %s: a non-zero multiple of 4K, e.g. 2G",
 						   optarg);
 			break;
 		case 'O':

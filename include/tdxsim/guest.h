@@ -91,6 +91,11 @@ struct tdxsim_guest_config {
 	 * most 64.
 	 */
 	unsigned int shared_regions;
+	/*
+	 * linux-boot: bytes of RAM the guest writes and verifies as it
+	 * accepts it (0: the default, 2 GiB; capped at the unaccepted RAM).
+	 */
+	uint64_t working_set;
 };
 
 /* Fill @cfg with the defaults (one vCPU, seed 1, policy 2M_FALLBACK). */

@@ -71,6 +71,7 @@ struct tdxsim_vmm_config {
 	enum tdxsim_accept_policy accept;
 	uint64_t chunk_size;
 	unsigned int nr_ops;
+	uint64_t working_set;			/* linux-boot (0: 2 GiB) */
 	/* A vCPU stops after this many KVM_RUN calls (0: no limit). */
 	uint64_t max_runs_per_vcpu;
 	bool quiet;

@@ -446,6 +446,7 @@ static enum step load_hob(struct gvcpu *v, struct tdx_vcpu_ctx *ctx)
 			.policy = g->cfg.accept,
 			.nr_ops = g->cfg.nr_ops,
 			.shared_regions = g->cfg.shared_regions,
+			.working_set = g->cfg.working_set,
 			.nr_ranges = n,
 			.ranges = ranges,
 		};

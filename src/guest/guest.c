@@ -184,6 +184,7 @@ int tdxsim_guest_create(const struct tdxsim_guest_config *cfg,
 			.policy = g->cfg.accept,
 			.nr_ops = g->cfg.nr_ops,
 			.shared_regions = g->cfg.shared_regions,
+			.working_set = g->cfg.working_set,
 			.nr_ranges = g->cfg.nr_ranges,
 			.ranges = g->cfg.ranges,
 		};

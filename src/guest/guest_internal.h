@@ -150,6 +150,7 @@ enum guest_workload {
 	GW_EAGER_ACCEPT,
 	GW_CONVERT_CHURN,
 	GW_RANDOM,
+	GW_LINUX_BOOT,
 	GW_NR,
 };
 
@@ -169,6 +170,7 @@ struct gw_params {
 	enum tdxsim_accept_policy policy;
 	unsigned int nr_ops;
 	unsigned int shared_regions;
+	u64 working_set;	/* linux-boot: bytes written and verified */
 	unsigned int nr_ranges;
 	const struct tdxsim_ram_range *ranges;
 };

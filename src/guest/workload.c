@@ -27,6 +27,8 @@ static const struct tdxsim_guest_workload workloads[GW_NR] = {
 		"private/shared conversions with MapGPA, re-accept and data checks on both sides" },
 	[GW_RANDOM] = { "random",
 		"seeded mix of accepts (4K inside 2M too), writes, reads and conversions" },
+	[GW_LINUX_BOOT] = { "linux-boot",
+		"accept all RAM as a booting Linux does: each 2M unit of the working set (--working-set, 2G) on first use, written and verified; the rest in the background, in bitmap order" },
 };
 
 const struct tdxsim_guest_workload *tdxsim_guest_workloads(size_t *n)
@@ -472,6 +474,82 @@ static void gen_random(struct gen *g)
 	free(st);
 }
 
+
+/*
+ * linux-boot: all of RAM gets accepted the way a Linux guest with lazy
+ * acceptance does it. The kernel keeps a bitmap of unaccepted 2M units and
+ * accepts a unit when memory in it is first allocated (accept_memory():
+ * 2M where the unit is whole and aligned, 4K for the ragged edges and
+ * when the host maps only 4K), so the working set, the memory the kernel
+ * and its first programs touch, is accepted unit by unit in GPA order,
+ * each unit written and verified right after it is accepted. The rest is
+ * accepted in the background, also in bitmap order, spread over the
+ * vCPUs; vCPU 0 (the one that touches the working set) takes a share
+ * smaller by the size of the working set.
+ */
+#define LINUX_BOOT_WORKING_SET	(2ULL * SZ_1G)
+
+static void gen_linux_boot(struct gen *g)
+{
+	struct gw_seg segs[MAX_SEGS], rest[MAX_SEGS];
+	unsigned int nseg, nrest = 0, i, n = g->p->nr_vcpus, k = g->p->vcpu;
+	u64 total = 0, ws, left, R, a0, lo, hi, b0, b1;
+
+	nseg = unaccepted_segs(g->p->ranges, g->p->nr_ranges, segs);
+	for (i = 0; i < nseg; i++)
+		total += segs[i].size;
+	ws = g->p->working_set ? g->p->working_set : LINUX_BOOT_WORKING_SET;
+	ws = min(ALIGN(ws, (u64)PAGE_SIZE), total);
+
+	/* The working set: the first @ws bytes, 2M unit by 2M unit. */
+	left = ws;
+	for (i = 0; i < nseg; i++) {
+		u64 b = segs[i].base, e = b + segs[i].size;
+
+		while (b < e && left) {
+			/* The whole unit is accepted on its first use. */
+			u64 unit_end = min(ALIGN_DOWN(b, SZ_2M) + SZ_2M, e);
+			u64 u = min(unit_end, b + left);
+
+			if (k == 0) {
+				emit_accept(g, b, unit_end - b);
+				emit(g, GOP_WRITE, b, u - b, false,
+				     new_pattern(g), 0);
+				emit(g, GOP_READ, b, u - b, false, 0, 0);
+			}
+			left -= u - b;
+			b = unit_end;
+		}
+		if (b < e && nrest < MAX_SEGS) {
+			rest[nrest].base = b;
+			rest[nrest++].size = e - b;
+		}
+	}
+
+	/* The background: vCPU 0 takes its share less the working set. */
+	R = total - ws;
+	if (!R)
+		return;
+	a0 = n == 1 ? R : (R / n > ws ? R / n - ws : 0);
+	if (k == 0) {
+		b0 = 0;
+		b1 = a0;
+	} else {
+		b0 = a0 + (R - a0) / (n - 1) * (k - 1);
+		b1 = a0 + (R - a0) / (n - 1) * k;
+	}
+	lo = b0 ? split_gpa(rest, nrest, b0) : 0;
+	hi = k == n - 1 || (k == 0 && n == 1) ? ~0ULL :
+	     split_gpa(rest, nrest, b1);
+	for (i = 0; i < nrest; i++) {
+		u64 b = max(rest[i].base, lo);
+		u64 e = min(rest[i].base + rest[i].size, hi);
+
+		if (b < e)
+			emit_accept(g, b, e - b);
+	}
+}
+
 int guest_workload_generate(const struct gw_params *p, struct gprog *prog,
 			    char *err, size_t errlen)
 {
@@ -493,6 +571,12 @@ int guest_workload_generate(const struct gw_params *p, struct gprog *prog,
 	g->nr_part = n;
 	for (i = 0; i < g->nr_part; i++)
 		g->part_pages += g->part[i].size >> PAGE_SHIFT;
+	if (p->workload == GW_LINUX_BOOT) {
+		/* Its own layout: a vCPU may have no background share. */
+		gen_linux_boot(g);
+		free(g);
+		return 0;
+	}
 	if (!g->part_pages && !g->nr_shared) {
 		snprintf(err, errlen,
 			 "vCPU %u has no unaccepted RAM to work on (%u range%s given)",

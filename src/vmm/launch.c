@@ -444,6 +444,7 @@ static int vmm_make_guest(struct vmm *v)
 	gc.accept = cfg->accept;
 	gc.chunk_size = cfg->chunk_size;
 	gc.nr_ops = cfg->nr_ops;
+	gc.working_set = cfg->working_set;
 	gc.nr_ranges = vmm_ram_ranges(v, gc.ranges, TDXSIM_GUEST_MAX_RANGES);
 	gc.ram_from_hob = !cfg->program;
 	if (tdxsim_guest_create(&gc, &v->guest, err, sizeof(err)))

@@ -174,6 +174,52 @@ static void test_eager_accept_shared_regions(void **state)
 	tdxsim_guest_destroy(g);
 }
 
+/*
+ * linux-boot: every page of RAM accepted exactly once, the working set
+ * (which ends inside a 2M unit) on vCPU 0 unit by unit, written and
+ * verified, the rest in the background on both vCPUs; a ragged start
+ * accepts its head at 4K.
+ */
+static void test_linux_boot(void **state)
+{
+	const u64 base = RAM_BASE + 5 * PAGE_SIZE, size = RAM_SIZE - 5 * PAGE_SIZE;
+	const u64 ws = 5 * SZ_2M + 3 * PAGE_SIZE;
+	struct mh_config hc = { .nr_vcpus = 2, .huge = true };
+	struct tdxsim_guest_config cfg;
+	struct tdxsim_guest_model *g;
+	struct tdxsim_guest_stats st, s0, s1;
+	struct mh_result res;
+	char err[256];
+
+	tdxsim_guest_config_init(&cfg);
+	cfg.workload = "linux-boot";
+	cfg.nr_vcpus = 2;
+	cfg.seed = 42;
+	cfg.working_set = ws;
+	cfg.nr_ranges = 2;
+	cfg.ranges[0] = (struct tdxsim_ram_range){ 0, base,
+						   TDXSIM_RAM_SYSTEM };
+	cfg.ranges[1] = (struct tdxsim_ram_range){ base, size,
+						   TDXSIM_RAM_UNACCEPTED };
+	if (tdxsim_guest_create(&cfg, &g, err, sizeof(err)))
+		fail_msg("create: %s", err);
+	run_clean(&hc, g, &res, &st);
+	assert_int_equal(st.accepts_2m * 512 + st.accepts_4k,
+			 size / PAGE_SIZE);
+	assert_int_equal(st.already_accepted, 0);
+	/* The 4K head up to the first 2M boundary; the last unit whole. */
+	assert_int_equal(st.accepts_4k, 512 - 5);
+	assert_int_equal(st.bytes_written, ws);
+	assert_int_equal(st.bytes_verified, ws);
+	/* vCPU 0 wrote everything; both accepted. */
+	tdxsim_guest_get_stats(g, 0, &s0);
+	tdxsim_guest_get_stats(g, 1, &s1);
+	assert_int_equal(s0.bytes_written, ws);
+	assert_int_equal(s1.bytes_written, 0);
+	assert_true(s1.accepts_2m > 0);
+	tdxsim_guest_destroy(g);
+}
+
 static void test_convert_churn(void **state)
 {
 	struct tdxsim_guest_model *g =
@@ -530,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_lazy_accept_linux),
 		cmocka_unit_test(test_lazy_accept_4k),
 		cmocka_unit_test(test_eager_accept_shared_regions),
+		cmocka_unit_test(test_linux_boot),
 		cmocka_unit_test(test_convert_churn),
 		cmocka_unit_test(test_convert_churn_four_vcpus),
 		cmocka_unit_test(test_random_two_vcpus),

@@ -150,6 +150,38 @@ def _():
     assert r["modelled_hw_ns"] > 0 and r["wall_ns"] > 0
 
 
+@case("run --workload linux-boot: all RAM accepted once, the working set written and verified")
+def _():
+    rc, out, err = tdxsim("run", "--memory", "64M", "--vcpus", "2",
+                          "--workload", "linux-boot", "--working-set", "6M",
+                          "--design", "gmem_hugepages=on", "--json")
+    expect(rc, out, err, 0)
+    r = json.loads(out)
+    g = r["guest"]
+    assert g["finished"] is True and g["data_failures"] == 0
+    assert g["already_accepted"] == 0
+    # The TD HOB's unaccepted RAM, every page of it, and 2M where it can.
+    assert g["accepts_2m"] > 0
+    accepted = g["accepts_4k"] + 512 * g["accepts_2m"]
+    assert r["seamcalls"]["TDH.MEM.PAGE.AUG"]["calls"] <= accepted
+    assert accepted > (60 << 20) // 4096
+    assert g["bytes_written"] == 6 << 20 and g["bytes_verified"] == 6 << 20
+    assert r["pages_owned_after"] == 0
+    # Host metadata per 4K page is counted; what stays after teardown is
+    # the reserved first 2M block's and the 2M descriptors' (< 64 KiB).
+    assert 16 <= r["metadata_bytes_per_page"] <= 32
+    assert r["metadata_bytes_resident"] < 64 << 10
+    assert r["run_ns"] > 0 and r["teardown_ns"] > 0
+
+
+@case("run --working-set: bad sizes are usage errors")
+def _():
+    for bad in ("0", "5", "junk"):
+        rc, out, err = tdxsim("run", "--workload", "linux-boot",
+                              "--working-set", bad)
+        expect(rc, out, err, 2, r"--working-set %s: a non-zero multiple of 4K" % bad)
+
+
 @case("run --vcpus 200: every vcpu->mutex nests under kvm->lock, no hang")
 def _():
     # The TDX VM-state guard takes kvm->lock, all vCPU mutexes and
@@ -283,7 +315,7 @@ def _():
 def _():
     for cmd in ("run", "measure"):
         rc, out, err = tdxsim(cmd, "--workload", "junk", timeout=30)
-        expect(rc, out, err, 2, r"--workload junk: unknown workload \(known: lazy-accept, eager-accept, convert-churn, random\)")
+        expect(rc, out, err, 2, r"--workload junk: unknown workload \(known: lazy-accept, eager-accept, convert-churn, random, linux-boot\)")
     for chunk in ("3K", "2K", "3M", "0x1800"):
         rc, out, err = tdxsim("run", "--chunk", chunk, timeout=30)
         expect(rc, out, err, 2, r"--chunk %s: a power of two of at least 4K" % chunk)
