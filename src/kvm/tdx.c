@@ -154,8 +154,12 @@ static void tdx_track(struct kvm *kvm)
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	u64 err;
 
-	/* Before the TD runs no vCPU can have cached a translation. */
-	if (kvm_tdx->state != TD_STATE_RUNNABLE)
+	/*
+	 * Before the TD runs no vCPU can have cached a translation. FINALIZE
+	 * sets the state without mmu_lock: read it as the atomic it is.
+	 */
+	if (__atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) !=
+	    TD_STATE_RUNNABLE)
 		return;
 	lockdep_assert_held_write(&kvm->mmu_lock);
 	err = tdh_do_no_vcpus(kvm, tdh_mem_track(tdx_tdr_pa(kvm_tdx)));
@@ -321,7 +325,8 @@ static int tdx_sept_set_private_spte(struct kvm *kvm, gfn_t gfn,
 static bool tdx_is_sept_zap_err_due_to_premap(struct kvm_tdx *kvm_tdx, u64 err,
 					      u64 entry, int level)
 {
-	if (kvm_tdx->state == TD_STATE_RUNNABLE)
+	if (__atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) ==
+	    TD_STATE_RUNNABLE)
 		return false;
 	if (READ_ONCE(kvm_tdx->kvm->design.populate) == TDXSIM_POPULATE_MAP_PFN)
 		return false;

@@ -124,16 +124,36 @@ _Static_assert(TDX_INJECT_NR_LEAVES == 128,
 
 long tdxsim_tdx_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp)
 {
+	long r;
+
+	/*
+	 * The TD's state (created, HKID, TDR, state, each vCPU's pages)
+	 * changes under the VM-state guard of KVM_TDX_INIT_VM, INIT_VCPU,
+	 * INIT_MEM_REGION and FINALIZE, whose outermost lock is kvm->lock:
+	 * hold it, so that a control reads a TD before or after those, never
+	 * in the middle.
+	 */
+	mutex_lock(&kvm->lock);
 	switch (ioctl) {
 	case TDXSIM_GET_MRTD:
-		return tdxsim_tdx_get_mrtd(kvm, argp);
+		r = tdxsim_tdx_get_mrtd(kvm, argp);
+		break;
 	case TDXSIM_GET_TD_STATS:
-		return tdxsim_tdx_get_td_stats(kvm, argp);
+		r = tdxsim_tdx_get_td_stats(kvm, argp);
+		break;
 	case TDXSIM_CHECK_INVARIANTS:
-		return tdxsim_tdx_check_invariants(kvm, argp);
+		/* The walk follows memslots and their guest_memfd files. */
+		mutex_lock(&kvm->slots_lock);
+		r = tdxsim_tdx_check_invariants(kvm, argp);
+		mutex_unlock(&kvm->slots_lock);
+		break;
 	case TDXSIM_INJECT_FAULT:
-		return tdxsim_tdx_inject_fault(kvm, argp);
+		r = tdxsim_tdx_inject_fault(kvm, argp);
+		break;
 	default:
-		return -ENOTTY;
+		r = -ENOTTY;
+		break;
 	}
+	mutex_unlock(&kvm->lock);
+	return r;
 }
