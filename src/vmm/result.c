@@ -111,6 +111,10 @@ int vmm_fail_unfinished(struct vmm *v)
 
 		if (vr->halted)
 			continue;
+		if (vr->last_errno == EFAULT && v->vcpus[i].bad_gpa)
+			return vmm_fail(v, 1,
+				    "the guest did not finish: vCPU %u faulted at GPA 0x%llx, outside the guest's memory (no memslot)",
+				    i, (unsigned long long)v->vcpus[i].bad_gpa);
 		if (vr->last_errno)
 			return vmm_fail(v, 1,
 				    "the guest did not finish: vCPU %u's KVM_RUN failed: %s",

@@ -51,6 +51,21 @@ void vmm_publish_guest(struct vmm *v, struct tdxsim_guest_model *g)
 
 /* --- vCPU threads --------------------------------------------------------------------------------- */
 
+/* Is [gpa, gpa + size) inside memory the VMM gave the guest (a memslot)? */
+static bool vmm_gpa_is_memory(struct vmm *v, u64 gpa, u64 size)
+{
+	u64 end = gpa + size;
+
+	if (end < gpa)
+		return false;
+	if (end <= v->low_ram)
+		return true;
+	if (v->high_ram && gpa >= HIGH_RAM_BASE &&
+	    end <= HIGH_RAM_BASE + v->high_ram)
+		return true;
+	return v->fw_base < FW_TOP && gpa >= v->fw_base && end <= FW_TOP;
+}
+
 static int vmm_convert(struct vmm *v, u64 gpa, u64 size, bool private)
 {
 	if (vmm_set_private(v, gpa, size, private) < 0)
@@ -93,6 +108,17 @@ static int vmm_vcpu_thread(void *arg)
 		case KVM_EXIT_MEMORY_FAULT:
 			if (r == 0)
 				break;
+			/*
+			 * As QEMU: memory the VMM never assigned cannot be
+			 * converted, the vCPU stops with the error (re-entering
+			 * would fault again, forever).
+			 */
+			if (!vmm_gpa_is_memory(v, run->memory_fault.gpa,
+					       run->memory_fault.size)) {
+				vc->bad_gpa = run->memory_fault.gpa;
+				res->last_errno = EFAULT;
+				return -EFAULT;
+			}
 			res->memory_faults++;
 			if (vmm_convert(v, run->memory_fault.gpa,
 					run->memory_fault.size,

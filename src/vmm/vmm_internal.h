@@ -29,6 +29,7 @@ struct vmm_vcpu {
 	struct kvm_run *run;
 	struct tdxsim_thread *task;
 	struct tdxsim_vmm_vcpu_result *res;
+	u64 bad_gpa;		/* a memory fault outside the guest's memory */
 };
 
 struct vmm {
