@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "tdxsim/sched.h"
+#include "tdxsim/tdx.h"
 #include "tdxsim/vmm.h"
 #include "ulib/compiler.h"
 
@@ -27,9 +28,6 @@ static u64 bench_now_ns(void)
 }
 
 #define ROUNDS		3	/* wall time: best of */
-#define LEAF_PAGE_AUG	6
-#define LEAF_DEMOTE	15
-#define VMX_EXIT_EPT_VIOLATION	48
 
 struct sample {
 	u64 seamcalls;
@@ -90,9 +88,9 @@ static void measure(const char *workload, u64 memory, unsigned int vcpus,
 		s->seamcalls = 0;
 		for (i = 0; i < TDXSIM_NR_LEAVES; i++)
 			s->seamcalls += ctx.res.td.seamcalls[i];
-		s->ept_violations = ctx.res.td.exits[VMX_EXIT_EPT_VIOLATION];
-		s->aug = ctx.res.td.seamcalls[LEAF_PAGE_AUG];
-		s->demote = ctx.res.td.seamcalls[LEAF_DEMOTE];
+		s->ept_violations = ctx.res.td.exits[EXIT_REASON_EPT_VIOLATION];
+		s->aug = ctx.res.td.seamcalls[TDH_MEM_PAGE_AUG];
+		s->demote = ctx.res.td.seamcalls[TDH_MEM_PAGE_DEMOTE];
 		s->accepts_4k = ctx.res.guest.accepts_4k;
 		s->accepts_2m = ctx.res.guest.accepts_2m;
 		s->model_ns = ctx.res.td.cost_ns;

@@ -14,35 +14,12 @@
 
 #include "tdxsim/report.h"
 #include "tdxsim/sched.h"
+#include "tdxsim/tdx.h"
 #include "commands.h"
 #include "tdxsim/vmm.h"
 #include "tdxsim/vmm.h"
 #include "ulib/compiler.h"
 #include "ulib/proc.h"
-
-/* SEAMCALL leaf names by number (the TDX module ABI). */
-static const char *const leaf_names[TDXSIM_NR_LEAVES] = {
-	[0] = "TDH.VP.ENTER",		[1] = "TDH.MNG.ADDCX",
-	[2] = "TDH.MEM.PAGE.ADD",	[3] = "TDH.MEM.SEPT.ADD",
-	[4] = "TDH.VP.ADDCX",		[6] = "TDH.MEM.PAGE.AUG",
-	[7] = "TDH.MEM.RANGE.BLOCK",	[8] = "TDH.MNG.KEY.CONFIG",
-	[9] = "TDH.MNG.CREATE",		[10] = "TDH.VP.CREATE",
-	[11] = "TDH.MNG.RD",		[15] = "TDH.MEM.PAGE.DEMOTE",
-	[16] = "TDH.MR.EXTEND",		[17] = "TDH.MR.FINALIZE",
-	[18] = "TDH.VP.FLUSH",		[19] = "TDH.MNG.VPFLUSHDONE",
-	[20] = "TDH.MNG.KEY.FREEID",	[21] = "TDH.MNG.INIT",
-	[22] = "TDH.VP.INIT",		[23] = "TDH.MEM.PAGE.PROMOTE",
-	[26] = "TDH.VP.RD",		[28] = "TDH.PHYMEM.PAGE.RECLAIM",
-	[29] = "TDH.MEM.PAGE.REMOVE",	[30] = "TDH.MEM.SEPT.REMOVE",
-	[38] = "TDH.MEM.TRACK",		[39] = "TDH.MEM.RANGE.UNBLOCK",
-	[40] = "TDH.PHYMEM.CACHE.WB",	[41] = "TDH.PHYMEM.PAGE.WBINVD",
-	[43] = "TDH.VP.WR",
-};
-
-static const char *const tdcall_names[TDXSIM_NR_LEAVES] = {
-	[0] = "TDG.VP.VMCALL",		[1] = "TDG.VP.INFO",
-	[3] = "TDG.VP.VEINFO.GET",	[6] = "TDG.MEM.PAGE.ACCEPT",
-};
 
 static const char *exit_name(unsigned int r)
 {
@@ -68,27 +45,27 @@ static const char *exit_name(unsigned int r)
 	}
 }
 
-static const char *vmx_exit_name(unsigned int r)
+/* A SEAMCALL leaf's name ("TDH.MEM.PAGE.AUG"). */
+static const char *leaf_name(unsigned int leaf)
 {
-	switch (r) {
-	case 1:
-		return "EXTERNAL_INTERRUPT";
-	case 12:
-		return "HLT";
-	case 48:
-		return "EPT_VIOLATION";
-	case 77:
-		return "TDCALL";
-	default:
-		return "?";
-	}
+	const char *n = tdxsim_seamcall_name(leaf);
+
+	return n ? n : "TDH.?";
 }
 
-/* SEAMCALL leaves the comparison table names. */
-#define LEAF_SEPT_ADD	3
-#define LEAF_PAGE_AUG	6
-#define LEAF_DEMOTE	15
-#define VMX_EXIT_EPT_VIOLATION	48
+static const char *tdcall_name(unsigned int leaf)
+{
+	const char *n = tdxsim_tdcall_name(leaf);
+
+	return n ? n : "TDG.?";
+}
+
+static const char *vmx_exit_name(unsigned int reason)
+{
+	const char *n = tdxsim_exit_reason_name(reason);
+
+	return n ? n : "?";
+}
 
 #define MAX_COMPARE	4
 
@@ -741,7 +718,7 @@ static void report_text(struct run_ctx *ctx)
 	for (i = 0; i < TDXSIM_NR_LEAVES; i++)
 		if (r->td.seamcalls[i])
 			printf("  %-26s %10llu %8llu\n",
-			       leaf_names[i] ? leaf_names[i] : "TDH.?",
+			       leaf_name(i),
 			       (unsigned long long)r->td.seamcalls[i],
 			       (unsigned long long)r->td.busy[i]);
 	printf("  %-26s %10llu\n", "total",
@@ -751,7 +728,7 @@ static void report_text(struct run_ctx *ctx)
 	for (i = 0; i < TDXSIM_NR_LEAVES; i++)
 		if (r->td.tdcalls[i])
 			printf(" %s %llu;",
-			       tdcall_names[i] ? tdcall_names[i] : "TDG.?",
+			       tdcall_name(i),
 			       (unsigned long long)r->td.tdcalls[i]);
 	printf("\nTD exits:");
 	for (i = 0; i < ARRAY_SIZE(r->td.exits); i++)
@@ -810,21 +787,6 @@ static void json_table(const char *name, const u64 *v, unsigned int n,
 	printf("%s}%s\n", first ? "" : " ", last ? "" : ",");
 }
 
-static const char *tdcall_namer(unsigned int i)
-{
-	return tdcall_names[i] ? tdcall_names[i] : "TDG.?";
-}
-
-static const char *vmx_namer(unsigned int i)
-{
-	return vmx_exit_name(i);
-}
-
-static const char *exit_namer(unsigned int i)
-{
-	return exit_name(i);
-}
-
 static void report_json(struct run_ctx *ctx)
 {
 	struct tdxsim_vmm_result *r = &ctx->res;
@@ -877,7 +839,7 @@ static void report_json(struct run_ctx *ctx)
 	printf("  \"guest_messages\": ");
 	json_string(stdout, r->guest_messages ? r->guest_messages : "");
 	printf(",\n  \"kvm_run_calls\": %llu,\n", (unsigned long long)runs);
-	json_table("kvm_exits", exits, 64, exit_namer, false);
+	json_table("kvm_exits", exits, 64, exit_name, false);
 	printf("  \"kvm\": { \"ept_violations\": %llu, \"accept_level_exits\": %llu, \"faults\": %llu, \"fault_retries\": %llu, \"pre_faults\": %llu, \"memory_fault_exits\": %llu, \"conversions\": %llu, \"pages_to_private\": %llu, \"pages_to_shared\": %llu, \"punch_holes\": %llu, \"zaps\": %llu, \"zapped_leaves\": %llu, \"splits\": %llu, \"sept_demotes\": %llu, \"premapped\": %llu, \"hook_busy\": %llu, \"no_vcpu_retries\": %llu, \"gmem_folio_splits\": %llu, \"vm_bugged\": %s },\n",
 	       (unsigned long long)r->kvm.vendor[TDXSIM_TDX_STAT_EPT_VIOLATIONS],
 	       (unsigned long long)r->kvm.vendor[TDXSIM_TDX_STAT_ACCEPT_EXITS],
@@ -903,7 +865,7 @@ static void report_json(struct run_ctx *ctx)
 		if (!r->td.seamcalls[i])
 			continue;
 		printf("%s\n    \"%s\": { \"calls\": %llu, \"busy\": %llu }",
-		       first ? "" : ",", leaf_names[i] ? leaf_names[i] : "TDH.?",
+		       first ? "" : ",", leaf_name(i),
 		       (unsigned long long)r->td.seamcalls[i],
 		       (unsigned long long)r->td.busy[i]);
 		first = false;
@@ -911,10 +873,10 @@ static void report_json(struct run_ctx *ctx)
 	printf("\n  },\n  \"seamcalls_total\": %llu, \"seamcalls_failed\": %llu,\n",
 	       (unsigned long long)total_seamcalls(r),
 	       (unsigned long long)r->td.errors);
-	json_table("tdcalls", r->td.tdcalls, TDXSIM_NR_LEAVES, tdcall_namer,
+	json_table("tdcalls", r->td.tdcalls, TDXSIM_NR_LEAVES, tdcall_name,
 		   false);
 	json_table("td_exits", r->td.exits, TDXSIM_NR_EXIT_REASONS,
-		   vmx_namer, false);
+		   vmx_exit_name, false);
 	printf("  \"modelled_hw_ns\": %llu,\n",
 	       (unsigned long long)r->td.cost_ns);
 	printf("  \"invariant_errors\": %d, \"livelock\": %s, \"vm_dead\": %s,\n",
@@ -976,13 +938,13 @@ static double compare_value(const struct run_ctx *c, unsigned int row)
 	case 0:
 		return total_runs(r, exits);
 	case 1:
-		return r->td.exits[VMX_EXIT_EPT_VIOLATION];
+		return r->td.exits[EXIT_REASON_EPT_VIOLATION];
 	case 2:
-		return r->td.seamcalls[LEAF_PAGE_AUG];
+		return r->td.seamcalls[TDH_MEM_PAGE_AUG];
 	case 3:
-		return r->td.seamcalls[LEAF_DEMOTE];
+		return r->td.seamcalls[TDH_MEM_PAGE_DEMOTE];
 	case 4:
-		return r->td.seamcalls[LEAF_SEPT_ADD];
+		return r->td.seamcalls[TDH_MEM_SEPT_ADD];
 	case 5:
 		return total_seamcalls(r);
 	case 6:

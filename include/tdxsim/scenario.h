@@ -79,9 +79,13 @@ struct tdxsim_scenario_result {
 	unsigned int lockdep_circular;	/* naming &mm->mmap_lock */
 	unsigned int lockdep_other;	/* other validator reports (not verdicts) */
 	bool vm_bugged;			/* TDXSIM_GET_STATS.vm_bugged */
-	char seamcall[40];		/* the first SEAMCALL KVM reported failing */
-	uint64_t status;			/* and its status */
-	char status_name[48];		/* the status as KVM printed it */
+	/*
+	 * TDXSIM_GET_VM_FAILURE after the run: the SEAMCALLs KVM reported
+	 * failing (failure.first_seamcall is the one that bugged the VM:
+	 * its leaf, status, outputs and issuing function) and the
+	 * KVM_BUG_ON() site.
+	 */
+	struct tdxsim_vm_failure failure;
 	int later_errno;		/* errno of an ioctl after the failure */
 	int errnos[4];			/* per racing task: its call's errno (0: ok) */
 	bool livelock_exit;		/* KVM_EXIT_INTERNAL_ERROR, livelock */

@@ -293,6 +293,92 @@ struct tdxsim_host_memory {
 	__tdxsim_u64 madvise_calls;	/* MADV_DONTNEED calls made for that */
 };
 
+/* ---- what happened, as data ---- */
+
+/* A SEAMCALL that KVM reported failing (struct tdxsim_vm_failure). */
+struct tdxsim_seamcall_failure {
+	__tdxsim_u32 leaf;		/* SEAMCALL leaf (TDH_* of tdxsim/tdx.h) */
+	__tdxsim_u32 reserved;
+	__tdxsim_u64 status;		/* its TDX status (RAX), operand id included */
+	__tdxsim_u64 entry;		/* RCX output: S-EPT entry or extended info */
+	__tdxsim_u64 level_state;	/* RDX output: the entry's level and state */
+	char func[32];			/* the KVM function that issued it */
+};
+
+/*
+ * TDXSIM_GET_VM_FAILURE (VM fd, also on a dead VM): what went wrong in one
+ * VM. Judge a run by these fields, never by the log's wording.
+ */
+struct tdxsim_vm_failure {
+	/* SEAMCALLs whose failure KVM reported (it bugs the VM). */
+	__tdxsim_u64 seamcall_failures;
+	/* The first of them (the one that bugged the VM) and the last. */
+	struct tdxsim_seamcall_failure first_seamcall;
+	struct tdxsim_seamcall_failure last_seamcall;
+	/* 1 once KVM_BUG_ON() marked the VM bugged, with its site: */
+	__tdxsim_u32 bugged;
+	__tdxsim_u32 bug_line;		/* line, */
+	char bug_file[48];		/* source file ("src/kvm/tdx.c"), */
+	char bug_func[40];		/* and function of the KVM_BUG_ON() */
+	/* WARN()s in the whole process since the VM was created. */
+	__tdxsim_u64 warnings;
+	__tdxsim_u64 reserved[4];	/* zero */
+};
+
+/* One lock-validator or scheduler report (TDXSIM_GET_REPORTS). */
+struct tdxsim_report_entry {
+	__tdxsim_u32 kind;		/* enum tdxsim_report_kind (tdxsim/report.h) */
+	__tdxsim_u32 reserved;
+	/* The lock classes it names, comma-separated ("&kvm->mmu_lock"). */
+	char classes[120];
+};
+
+/*
+ * TDXSIM_GET_REPORTS (/dev/kvm fd): the reports made in the process since
+ * it started or tdxsim_reset_reports(). @nr (in): room in @entries;
+ * (out): the number of reports. With too little room the call fails with
+ * E2BIG and only @nr is written, as KVM_GET_MSR_INDEX_LIST does.
+ */
+struct tdxsim_reports {
+	__tdxsim_u32 nr;
+	__tdxsim_u32 reserved;		/* zero */
+	__tdxsim_u64 entries;		/* user pointer: struct tdxsim_report_entry[] */
+};
+
+/* What a task was doing when a verdict was made (tdxsim_verdict_task.wait). */
+enum tdxsim_task_wait {
+	TDXSIM_TASK_RUNNABLE,		/* it could run (a livelock) */
+	TDXSIM_TASK_WAITS_LOCK,		/* for the lock of class @on */
+	TDXSIM_TASK_WAITS_QUEUE,	/* on wait queue @on until @until */
+	TDXSIM_TASK_WAITS_JOIN,		/* for task @until to exit */
+	TDXSIM_TASK_WAITS_RCU,		/* for RCU readers to leave */
+	TDXSIM_TASK_BLOCKED,		/* otherwise blocked */
+};
+
+#define TDXSIM_VERDICT_MAX_TASKS	16
+
+struct tdxsim_verdict_task {
+	char name[32];			/* the thread's name */
+	__tdxsim_u32 id;		/* its id in the run */
+	__tdxsim_u32 wait;		/* enum tdxsim_task_wait */
+	char on[64];			/* lock class or wait queue name */
+	char until[64];			/* the wait's condition, or the task joined */
+};
+
+/*
+ * TDXSIM_GET_SCHED_VERDICT (/dev/kvm fd): the verdict of the process's
+ * last scheduler run (tdxsim_sched_run()) and, for a deadlock, hang or
+ * livelock, the tasks that were alive when it was made.
+ */
+struct tdxsim_sched_verdict {
+	__tdxsim_u32 verdict;		/* enum tdxsim_verdict (tdxsim/sched.h) */
+	__tdxsim_u32 nr_tasks;		/* entries of @tasks filled */
+	__tdxsim_u64 seed;		/* the run's seed */
+	__tdxsim_u64 steps;		/* schedule points when it was made */
+	__tdxsim_u64 reserved[5];	/* zero */
+	struct tdxsim_verdict_task tasks[TDXSIM_VERDICT_MAX_TASKS];
+};
+
 /* Set the design of a VM; VM fd, before KVM_TDX_INIT_VM and any vCPU. */
 #define TDXSIM_SET_DESIGN	_IOW(TDXSIMIO, 0x00, struct tdxsim_design)
 /* Read the design of a VM; VM fd. */
@@ -311,12 +397,28 @@ struct tdxsim_host_memory {
 /* Read the host's physical memory counters; /dev/kvm fd. */
 #define TDXSIM_GET_HOST_MEMORY	_IOR(TDXSIMIO, 0x09, struct tdxsim_host_memory)
 #define TDXSIM_CHECK_INVARIANTS	_IOWR(TDXSIMIO, 0x07, struct tdxsim_check)
+/* What went wrong in a VM; VM fd (also on a dead VM). */
+#define TDXSIM_GET_VM_FAILURE	_IOR(TDXSIMIO, 0x0a, struct tdxsim_vm_failure)
+/* The process's lock-validator and scheduler reports; /dev/kvm fd. */
+#define TDXSIM_GET_REPORTS	_IOWR(TDXSIMIO, 0x0b, struct tdxsim_reports)
+/* The last scheduler run's verdict and its tasks; /dev/kvm fd. */
+#define TDXSIM_GET_SCHED_VERDICT _IOR(TDXSIMIO, 0x0c, struct tdxsim_sched_verdict)
 
 _Static_assert(sizeof(struct tdxsim_design) == 64, "tdxsim_design");
 _Static_assert(sizeof(struct tdxsim_stats) == 64 * 8, "tdxsim_stats");
 _Static_assert(sizeof(struct tdxsim_td_stats) == 280 * 8, "tdxsim_td_stats");
 _Static_assert(sizeof(struct tdxsim_check) == 16, "tdxsim_check");
 _Static_assert(sizeof(struct tdxsim_host_memory) == 96, "tdxsim_host_memory");
+_Static_assert(sizeof(struct tdxsim_seamcall_failure) == 64,
+	       "tdxsim_seamcall_failure");
+_Static_assert(sizeof(struct tdxsim_vm_failure) == 272, "tdxsim_vm_failure");
+_Static_assert(sizeof(struct tdxsim_report_entry) == 128,
+	       "tdxsim_report_entry");
+_Static_assert(sizeof(struct tdxsim_reports) == 16, "tdxsim_reports");
+_Static_assert(sizeof(struct tdxsim_verdict_task) == 168,
+	       "tdxsim_verdict_task");
+_Static_assert(sizeof(struct tdxsim_sched_verdict) ==
+	       64 + TDXSIM_VERDICT_MAX_TASKS * 168, "tdxsim_sched_verdict");
 
 #ifdef __cplusplus
 }

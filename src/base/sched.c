@@ -60,6 +60,10 @@ static struct {
 	struct sched_trace_entry *trace;
 	size_t trace_len;
 	size_t trace_cap;
+	/* The run's verdict as data (filled when it is made). */
+	struct sched_verdict_info vinfo;
+	/* The last run's, for sched_last_verdict(). */
+	struct sched_verdict_info last_vinfo;
 
 	/* Fiber back end. */
 	bool fiber;
@@ -543,6 +547,60 @@ static void print_run_locked(struct strbuf *sb)
 			  strategy_name(S.cfg.strategy));
 }
 
+/* The run's verdict is being made: record the live tasks as data. */
+static void record_verdict_tasks_locked(void)
+{
+	struct sched_verdict_info *v = &S.vinfo;
+	int i;
+
+	v->nr_tasks = 0;
+	v->steps = S.steps;
+	for (i = 0; i < S.nr_tasks && v->nr_tasks < SCHED_VERDICT_MAX_TASKS;
+	     i++) {
+		struct task *t = S.tasks[i];
+		struct sched_verdict_task *vt;
+
+		if (t->state == TASK_EXITED)
+			continue;
+		vt = &v->tasks[v->nr_tasks++];
+		memset(vt, 0, sizeof(*vt));
+		snprintf(vt->name, sizeof(vt->name), "%s", t->name);
+		vt->id = t->id;
+		if (t->state != TASK_BLOCKED) {
+			vt->wait = SCHED_TASK_RUNNABLE;
+			continue;
+		}
+		switch (t->wait_kind) {
+		case WAIT_LOCK:
+			vt->wait = SCHED_TASK_WAITS_LOCK;
+			break;
+		case WAIT_QUEUE:
+			vt->wait = SCHED_TASK_WAITS_QUEUE;
+			break;
+		case WAIT_JOIN:
+			vt->wait = SCHED_TASK_WAITS_JOIN;
+			break;
+		case WAIT_RCU:
+			vt->wait = SCHED_TASK_WAITS_RCU;
+			break;
+		default:
+			vt->wait = SCHED_TASK_BLOCKED;
+		}
+		if (t->wait_map)
+			snprintf(vt->on, sizeof(vt->on), "%s", t->wait_map->name);
+		if (t->wait_what)
+			snprintf(vt->until, sizeof(vt->until), "%s",
+				 t->wait_what);
+	}
+}
+
+void sched_last_verdict(struct sched_verdict_info *info)
+{
+	pthread_mutex_lock(&S.m);
+	*info = S.last_vinfo;
+	pthread_mutex_unlock(&S.m);
+}
+
 /* No task can run: report the deadlock or hang and abort the run. */
 static void no_runnable_locked(void)
 {
@@ -562,6 +620,7 @@ static void no_runnable_locked(void)
 				  t->wait_map->name);
 	}
 	S.verdict = wq ? SCHED_HANG : SCHED_DEADLOCK;
+	record_verdict_tasks_locked();
 	sb_printf(&sb, "======================================================\n");
 	if (wq)
 		sb_printf(&sb, "INFO: task hang detected: every live task waits and nothing can wake it\n");
@@ -588,6 +647,7 @@ static void livelock_locked(void)
 	int i;
 
 	S.verdict = SCHED_LIVELOCK;
+	record_verdict_tasks_locked();
 	sb_printf(&sb, "======================================================\n");
 	sb_printf(&sb, "INFO: livelock suspected: %llu schedule points without the run ending\n",
 		  (unsigned long long)S.steps);
@@ -1149,6 +1209,7 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	S.preemptions = 0;
 	S.yield = false;
 	S.verdict = SCHED_OK;
+	memset(&S.vinfo, 0, sizeof(S.vinfo));
 	S.aborting = false;
 	S.nr_tasks = 0;
 	S.live = 0;
@@ -1203,6 +1264,11 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	pthread_mutex_lock(&S.m);
 	memset(res, 0, sizeof(*res));
 	res->verdict = S.verdict;
+	S.vinfo.verdict = S.verdict;
+	S.vinfo.seed = S.cfg.seed;
+	if (!S.vinfo.nr_tasks)
+		S.vinfo.steps = S.steps;
+	S.last_vinfo = S.vinfo;
 	res->ret = t0->ret;
 	res->steps = S.steps;
 	res->switches = S.switches;

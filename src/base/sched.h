@@ -136,6 +136,38 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 /* Name of a verdict ("ok", "deadlock", "hang", "livelock"). */
 const char *sched_verdict_name(enum sched_verdict v);
 
+/* What a task was doing when a verdict was made. */
+enum sched_task_wait {
+	SCHED_TASK_RUNNABLE,	/* it could run (a livelock) */
+	SCHED_TASK_WAITS_LOCK,	/* for a lock (on: its class) */
+	SCHED_TASK_WAITS_QUEUE,	/* on a wait queue (on), until a condition */
+	SCHED_TASK_WAITS_JOIN,	/* for a task (until: its name) to exit */
+	SCHED_TASK_WAITS_RCU,	/* for RCU readers to leave */
+	SCHED_TASK_BLOCKED,	/* otherwise blocked */
+};
+
+#define SCHED_VERDICT_MAX_TASKS	16
+
+struct sched_verdict_task {
+	char name[32];
+	int id;
+	enum sched_task_wait wait;
+	char on[64];		/* lock class or wait queue name */
+	char until[64];		/* the wait's condition, or the task joined */
+};
+
+/* A run's verdict, as data: the tasks alive when it was made. */
+struct sched_verdict_info {
+	enum sched_verdict verdict;
+	u64 seed;
+	u64 steps;		/* schedule points when it was made */
+	unsigned int nr_tasks;	/* deterministic deadlock, hang or livelock */
+	struct sched_verdict_task tasks[SCHED_VERDICT_MAX_TASKS];
+};
+
+/* The verdict of the last run that ended (SCHED_OK before the first). */
+void sched_last_verdict(struct sched_verdict_info *info);
+
 /* The mode of the run in progress (free when no run is in progress). */
 enum sched_mode sched_mode(void);
 static inline bool sched_deterministic(void)

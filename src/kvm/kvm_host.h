@@ -23,6 +23,7 @@
 #include "base/sched.h"
 #include "base/stats.h"
 #include "kvm/asm/kvm_host.h"
+#include "kvm/tdxsim_stats.h"
 #include "host/fs.h"
 #include "host/radix.h"
 #include "tdxsim/kvm.h"
@@ -183,6 +184,8 @@ struct kvm {
 	 */
 	struct tdxsim_design design;
 	bool design_frozen;
+	/* tdxsim: what went wrong, as data (tdxsim_stats.c). */
+	struct tdxsim_vm tdxsim;
 	struct kvm_vm_stat stat;
 };
 
@@ -332,16 +335,20 @@ void kvm_vm_bugged(struct kvm *kvm);
 #define KVM_BUG(cond, kvm, fmt...)					\
 	({								\
 		bool __ret = !!(cond);					\
-		if (WARN(__ret && !READ_ONCE((kvm)->vm_bugged), fmt))	\
+		if (WARN(__ret && !READ_ONCE((kvm)->vm_bugged), fmt)) {	\
+			trace_kvm_bug_on(kvm, __FILE__, __LINE__, __func__); \
 			kvm_vm_bugged(kvm);				\
+		}							\
 		unlikely(__ret);					\
 	})
 
 #define KVM_BUG_ON(cond, kvm)						\
 	({								\
 		bool __ret = !!(cond);					\
-		if (WARN_ON_ONCE(__ret && !READ_ONCE((kvm)->vm_bugged))) \
+		if (WARN_ON_ONCE(__ret && !READ_ONCE((kvm)->vm_bugged))) { \
+			trace_kvm_bug_on(kvm, __FILE__, __LINE__, __func__); \
 			kvm_vm_bugged(kvm);				\
+		}							\
 		unlikely(__ret);					\
 	})
 

@@ -65,30 +65,35 @@ static gpa_t gfn_to_gpa(gfn_t gfn)
 
 /* --- SEAMCALLs: failure reports --------------------------------------------------------------- */
 
-static void tdx_seamcall_failed(struct kvm *kvm, const char *fn, u64 err,
+static void tdx_seamcall_failed(struct kvm *kvm, unsigned int leaf,
+				const char *fn, const char *func, u64 err,
 				u64 e1, u64 e2)
 {
+	trace_kvm_tdx_seamcall_failed(kvm, leaf, func, err, e1, e2);
 	if (!READ_ONCE(kvm->vm_bugged))
 		pr_err("kvm_tdx: SEAMCALL %s failed: %s (0x%016llx), entry 0x%llx level_state 0x%llx\n",
 		       fn, tdx_status_name(err), (unsigned long long)err,
 		       (unsigned long long)e1, (unsigned long long)e2);
-	KVM_BUG_ON(1, kvm);
 }
 
+/* A SEAMCALL @fn (TDH_*) that may not fail did: report it, bug the VM. */
 #define TDX_BUG_ON(err, fn, kvm)					\
 	({								\
 		u64 __e = (err);					\
 		if (__e)						\
-			tdx_seamcall_failed((kvm), #fn, __e, 0, 0);	\
-		__e != 0;						\
+			tdx_seamcall_failed((kvm), (fn), #fn, __func__,	\
+					    __e, 0, 0);			\
+		KVM_BUG_ON(__e, kvm);					\
 	})
 
+/* The same, with the SEAMCALL's RCX and RDX outputs in the report. */
 #define TDX_BUG_ON_2(err, fn, e1, e2, kvm)				\
 	({								\
 		u64 __e = (err);					\
 		if (__e)						\
-			tdx_seamcall_failed((kvm), #fn, __e, (e1), (e2)); \
-		__e != 0;						\
+			tdx_seamcall_failed((kvm), (fn), #fn, __func__,	\
+					    __e, (e1), (e2));		\
+		KVM_BUG_ON(__e, kvm);					\
 	})
 
 /*
@@ -1558,7 +1563,7 @@ static int tdx_handle_exit(struct kvm_vcpu *vcpu, u64 vp_enter_ret,
 			cpu_relax();
 			return 1;
 		}
-		tdx_seamcall_failed(kvm, "TDH_VP_ENTER", vp_enter_ret, 0, 0);
+		TDX_BUG_ON(vp_enter_ret, TDH_VP_ENTER, kvm);
 		return -EIO;
 	}
 	tdx->exit_reason = vp_enter_ret & 0xffffffffULL;

@@ -4,25 +4,36 @@
  * TDXSIMIO requests of include/tdxsim/tdxsim.h). The kernel has no such
  * ioctls; tdxsim needs them so that a VMM, the scenarios and the tools can
  * pick a VM's design variant, hand a vCPU its guest program, and read what
- * happened as data (counters, the module's state, host memory) instead of
- * from the log. kvm_main.c reaches them through one hook per fd type; the
- * TDX vendor's own controls are in tdxsim_tdx_ctl.c.
+ * happened as data instead of from the log: per VM its counters and
+ * failures (the SEAMCALLs KVM reported, the KVM_BUG_ON() site), per process
+ * the lock validator's reports and the scheduler's last verdict with its
+ * tasks, the module's state and host memory. kvm_main.c reaches them
+ * through one hook per fd type; the TDX vendor's own controls are in
+ * tdxsim_tdx_ctl.c.
  */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/lockdep.h"
+#include "base/log.h"
 #include "base/page_alloc.h"
+#include "base/sched.h"
 #include "host/mm.h"
 #include "kvm/kvm_host.h"
 #include "kvm/tdxsim_ctl.h"
 #include "kvm/tdxsim_stats.h"
 #include "seam/diag.h"
 #include "seam/tdx_module.h"
+#include "ulib/strbuf.h"
 
 void tdxsim_init_vm(struct kvm *kvm)
 {
 	struct tdxsim_design def = TDXSIM_DESIGN_DEFAULT;
 
 	kvm->design = def;
+	kvm->tdxsim.warn_base = warn_count();
 }
 
 /* ---- the design (TDXSIM_SET_DESIGN, TDXSIM_GET_DESIGN) ---- */
@@ -128,6 +139,80 @@ static long tdxsim_get_host_memory(void *argp)
 	return copy_to_user(argp, &hm, sizeof(hm)) ? -EFAULT : 0;
 }
 
+/*
+ * TDXSIM_GET_REPORTS: the validator's and the scheduler's reports as
+ * {kind, classes}; too small an array is -E2BIG with the count written back.
+ */
+static long tdxsim_get_reports(void *argp)
+{
+	struct tdxsim_report_entry e;
+	struct tdxsim_reports r;
+	unsigned int i, n;
+	char *dst;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if (r.reserved)
+		return -EINVAL;
+	n = lockdep_nr_reports();
+	if (r.nr < n) {
+		r.nr = n;
+		return copy_to_user(argp, &r, sizeof(r)) ? -EFAULT : -E2BIG;
+	}
+	dst = (char *)(uintptr_t)r.entries;
+	for (i = 0; i < n; i++) {
+		const struct lockdep_report *rep = lockdep_get_report(i);
+
+		memset(&e, 0, sizeof(e));
+		if (rep) {
+			e.kind = rep->kind;
+			snprintf(e.classes, sizeof(e.classes), "%s",
+				 rep->classes ? rep->classes : "");
+		}
+		if (copy_to_user(dst + i * sizeof(e), &e, sizeof(e)))
+			return -EFAULT;
+	}
+	r.nr = n;
+	return copy_to_user(argp, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
+_Static_assert((int)SCHED_TASK_RUNNABLE == (int)TDXSIM_TASK_RUNNABLE &&
+	       (int)SCHED_TASK_WAITS_LOCK == (int)TDXSIM_TASK_WAITS_LOCK &&
+	       (int)SCHED_TASK_WAITS_QUEUE == (int)TDXSIM_TASK_WAITS_QUEUE &&
+	       (int)SCHED_TASK_WAITS_JOIN == (int)TDXSIM_TASK_WAITS_JOIN &&
+	       (int)SCHED_TASK_WAITS_RCU == (int)TDXSIM_TASK_WAITS_RCU &&
+	       (int)SCHED_TASK_BLOCKED == (int)TDXSIM_TASK_BLOCKED &&
+	       SCHED_VERDICT_MAX_TASKS == TDXSIM_VERDICT_MAX_TASKS,
+	       "the scheduler's verdict tasks and their uAPI form");
+
+/* TDXSIM_GET_SCHED_VERDICT: the last run's verdict and its live tasks. */
+static long tdxsim_get_sched_verdict(void *argp)
+{
+	struct sched_verdict_info *v = xzalloc(sizeof(*v));
+	struct tdxsim_sched_verdict *out = xzalloc(sizeof(*out));
+	unsigned int i;
+	long r;
+
+	sched_last_verdict(v);
+	out->verdict = v->verdict;
+	out->nr_tasks = v->nr_tasks;
+	out->seed = v->seed;
+	out->steps = v->steps;
+	for (i = 0; i < v->nr_tasks && i < TDXSIM_VERDICT_MAX_TASKS; i++) {
+		struct tdxsim_verdict_task *t = &out->tasks[i];
+
+		memcpy(t->name, v->tasks[i].name, sizeof(t->name));
+		t->id = v->tasks[i].id;
+		t->wait = v->tasks[i].wait;
+		memcpy(t->on, v->tasks[i].on, sizeof(t->on));
+		memcpy(t->until, v->tasks[i].until, sizeof(t->until));
+	}
+	r = copy_to_user(argp, out, sizeof(*out)) ? -EFAULT : 0;
+	free(out);
+	free(v);
+	return r;
+}
+
 long tdxsim_dev_ioctl(unsigned long ioctl, unsigned long arg)
 {
 	void *argp = (void *)arg;
@@ -137,6 +222,10 @@ long tdxsim_dev_ioctl(unsigned long ioctl, unsigned long arg)
 		return tdxsim_get_module_stats(argp);
 	case TDXSIM_GET_HOST_MEMORY:
 		return tdxsim_get_host_memory(argp);
+	case TDXSIM_GET_REPORTS:
+		return tdxsim_get_reports(argp);
+	case TDXSIM_GET_SCHED_VERDICT:
+		return tdxsim_get_sched_verdict(argp);
 	default:
 		return -EINVAL;
 	}
@@ -165,6 +254,12 @@ long tdxsim_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
 
 		tdxsim_vm_get_design(kvm, &d);
 		return copy_to_user(argp, &d, sizeof(d)) ? -EFAULT : 0;
+	}
+	case TDXSIM_GET_VM_FAILURE: {
+		struct tdxsim_vm_failure f;
+
+		tdxsim_vm_get_failure(kvm, &f);
+		return copy_to_user(argp, &f, sizeof(f)) ? -EFAULT : 0;
 	}
 	default:
 		break;

@@ -12,7 +12,7 @@
 
 #include "kvm/kvm_host.h"
 
-/* A new VM's tdxsim state: the upstream design (kvm_create_vm()). */
+/* A new VM's tdxsim state: the upstream design, no failure yet. */
 void tdxsim_init_vm(struct kvm *kvm);
 
 /*

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * tdxsim's addition: a VM's counters as TDXSIM_GET_STATS reports them. The
- * kernel keeps statistics of its own (kvm->stat, read through debugfs or
- * the binary stats fd); tdxsim's are the events its users judge a design
- * by (faults and retries, zaps, splits, SEAMCALL outcomes), counted by the
- * tracepoint hooks of tdxsim_trace.h and read here as one structure.
+ * tdxsim's addition: a VM's counters and failures as TDXSIM_GET_STATS and
+ * TDXSIM_GET_VM_FAILURE report them. The kernel keeps statistics of its own
+ * (kvm->stat, read through debugfs or the binary stats fd) and reports
+ * failures in the log; tdxsim's users judge a design by the events (faults
+ * and retries, zaps, splits, SEAMCALL outcomes) and by what failed (the
+ * SEAMCALL, its status and outputs, the KVM_BUG_ON() site) as data, so a
+ * reworded message cannot change a verdict. The tracepoint hooks of
+ * tdxsim_trace.h record here.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "kvm/kvm_host.h"
 #include "kvm/tdxsim_stats.h"
 
@@ -38,4 +43,78 @@ void tdxsim_vm_get_stats(struct kvm *kvm, struct tdxsim_stats *st)
 	st->vm_bugged = counter_read(&s->vm_bugged);
 	for (i = 0; i < TDXSIM_NR_VENDOR_STATS; i++)
 		st->vendor[i] = counter_read(&s->vendor[i]);
+}
+
+/* ---- failures ---- */
+
+static void tdxsim_vm_lock(struct tdxsim_vm *t)
+{
+	while (__atomic_exchange_n(&t->busy, 1, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void tdxsim_vm_unlock(struct tdxsim_vm *t)
+{
+	__atomic_store_n(&t->busy, 0, __ATOMIC_RELEASE);
+}
+
+/* __FILE__ as the build saw it, without the "../" of the build directory. */
+static const char *tdxsim_source_path(const char *file)
+{
+	while (!strncmp(file, "../", 3) || !strncmp(file, "./", 2))
+		file += file[1] == '/' ? 2 : 3;
+	return file;
+}
+
+void trace_kvm_bug_on(struct kvm *kvm, const char *file, int line,
+		      const char *func)
+{
+	struct tdxsim_vm *t = &kvm->tdxsim;
+
+	tdxsim_vm_lock(t);
+	if (!t->bug_file) {
+		t->bug_file = tdxsim_source_path(file);
+		t->bug_func = func;
+		t->bug_line = line;
+	}
+	tdxsim_vm_unlock(t);
+}
+
+void tdxsim_record_seamcall_failure(struct kvm *kvm, unsigned int leaf,
+				    const char *func, u64 status, u64 entry,
+				    u64 level_state)
+{
+	struct tdxsim_vm *t = &kvm->tdxsim;
+	struct tdxsim_seamcall_failure f = {
+		.leaf = leaf,
+		.status = status,
+		.entry = entry,
+		.level_state = level_state,
+	};
+
+	snprintf(f.func, sizeof(f.func), "%s", func);
+	tdxsim_vm_lock(t);
+	if (!t->seamcall_failures++)
+		t->first_seamcall = f;
+	t->last_seamcall = f;
+	tdxsim_vm_unlock(t);
+}
+
+void tdxsim_vm_get_failure(struct kvm *kvm, struct tdxsim_vm_failure *f)
+{
+	struct tdxsim_vm *t = &kvm->tdxsim;
+
+	memset(f, 0, sizeof(*f));
+	tdxsim_vm_lock(t);
+	f->seamcall_failures = t->seamcall_failures;
+	f->first_seamcall = t->first_seamcall;
+	f->last_seamcall = t->last_seamcall;
+	if (t->bug_file) {
+		snprintf(f->bug_file, sizeof(f->bug_file), "%s", t->bug_file);
+		snprintf(f->bug_func, sizeof(f->bug_func), "%s", t->bug_func);
+		f->bug_line = t->bug_line;
+	}
+	tdxsim_vm_unlock(t);
+	f->bugged = READ_ONCE(kvm->vm_bugged);
+	f->warnings = warn_count() - t->warn_base;
 }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * tdxsim's addition: a VM's event counters (struct kvm_vm_stat, reported by
- * TDXSIM_GET_STATS). The kernel's twins never count by hand: they call the
- * tracepoint-shaped hooks of tdxsim_trace.h, whose bodies count here, so a
- * kernel developer reads trace_kvm_*() lines where upstream has its
- * tracepoints and statistics, and tdxsim's users read the counts as data.
+ * tdxsim's addition: what a VM's run left behind, as data: its event
+ * counters (struct kvm_vm_stat, reported by TDXSIM_GET_STATS) and its
+ * failures (the SEAMCALLs KVM reported failing, the KVM_BUG_ON() that
+ * bugged it: TDXSIM_GET_VM_FAILURE). The kernel's twins never record by
+ * hand: they call the tracepoint-shaped hooks of tdxsim_trace.h (and
+ * KVM_BUG_ON() calls trace_kvm_bug_on()), whose bodies record here, so a
+ * kernel developer reads trace_*() lines where upstream has its tracepoints
+ * and statistics, and tdxsim's users judge a run by data, not by the log.
  */
 #ifndef TDXSIM_KVM_TDXSIM_STATS_H
 #define TDXSIM_KVM_TDXSIM_STATS_H
@@ -13,6 +16,39 @@
 #include "tdxsim/tdxsim.h"
 
 struct kvm;
+
+/* A VM's failures (struct kvm's tdxsim member; TDXSIM_GET_VM_FAILURE). */
+struct tdxsim_vm {
+	/*
+	 * Taken around the fields below by a plain atomic exchange: recording
+	 * a failure must add no schedule point (a scenario's seed would then
+	 * replay differently), and nothing inside can wait.
+	 */
+	int busy;
+	u64 seamcall_failures;
+	struct tdxsim_seamcall_failure first_seamcall;
+	struct tdxsim_seamcall_failure last_seamcall;
+	/* The KVM_BUG_ON() that bugged the VM (bug_file NULL until then). */
+	const char *bug_file;
+	const char *bug_func;
+	int bug_line;
+	/* warn_count() when the VM was created. */
+	unsigned long warn_base;
+};
+
+/*
+ * KVM_BUG_ON() at @file:@line in @func is marking @kvm bugged. The one
+ * hook declared here rather than in tdxsim_trace.h: kvm_host.h's
+ * KVM_BUG_ON() needs it.
+ */
+void trace_kvm_bug_on(struct kvm *kvm, const char *file, int line,
+		      const char *func);
+/* KVM reported SEAMCALL @leaf failing with @status (tdx.c's TDX_BUG_ON()). */
+void tdxsim_record_seamcall_failure(struct kvm *kvm, unsigned int leaf,
+				    const char *func, u64 status, u64 entry,
+				    u64 level_state);
+/* @kvm's failures as TDXSIM_GET_VM_FAILURE returns them. */
+void tdxsim_vm_get_failure(struct kvm *kvm, struct tdxsim_vm_failure *f);
 
 /* Count an event in @kvm's counters (a field of struct kvm_vm_stat). */
 #define tdxsim_stat_inc(kvm, field)	counter_inc(&(kvm)->stat.field)

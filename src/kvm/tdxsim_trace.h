@@ -154,6 +154,19 @@ static inline void trace_kvm_mmu_split_huge_page(struct kvm *kvm, gfn_t gfn,
 
 /* ---- TDX (tdx.c): stat.vendor[] is indexed by enum tdxsim_tdx_stat ---- */
 
+/*
+ * KVM reports SEAMCALL @leaf, issued by @func, failing with @err and the
+ * outputs @entry (RCX) and @level_state (RDX); it bugs the VM.
+ */
+static inline void trace_kvm_tdx_seamcall_failed(struct kvm *kvm,
+						 unsigned int leaf,
+						 const char *func, u64 err,
+						 u64 entry, u64 level_state)
+{
+	tdxsim_record_seamcall_failure(kvm, leaf, func, err, entry,
+				       level_state);
+}
+
 /* A removal-side SEAMCALL met BUSY and is retried with every vCPU out. */
 static inline void trace_kvm_tdx_no_vcpus_retry(struct kvm *kvm, u64 err)
 {

@@ -399,6 +399,13 @@ void scn_td_stats(struct scenario_ctx *ctx, struct tdxsim_td_stats *st)
 		tdxsim_ioctl(ctx->td.vm_fd, TDXSIM_GET_TD_STATS, st);
 }
 
+void scn_vm_failure(struct scenario_ctx *ctx, struct tdxsim_vm_failure *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (ctx->td.vm_fd > 0)
+		tdxsim_ioctl(ctx->td.vm_fd, TDXSIM_GET_VM_FAILURE, f);
+}
+
 void scn_module_stats(struct tdxsim_module_stats *st)
 {
 	int fd = tdxsim_open("/dev/kvm", 0);
@@ -541,32 +548,6 @@ static double now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* "SEAMCALL TDH_X failed: NAME (0x...)" in the captured log. */
-static void scn_find_seamcall(const char *log, struct tdxsim_scenario_result *res)
-{
-	const char *p = strstr(log, "SEAMCALL ");
-	const char *q;
-	size_t n;
-
-	if (!p)
-		return;
-	p += strlen("SEAMCALL ");
-	q = strstr(p, " failed: ");
-	if (!q || q - p >= (long)sizeof(res->seamcall))
-		return;
-	n = q - p;
-	memcpy(res->seamcall, p, n);
-	res->seamcall[n] = '\0';
-	p = q + strlen(" failed: ");
-	q = strstr(p, " (0x");
-	if (!q)
-		return;
-	n = min((size_t)(q - p), sizeof(res->status_name) - 1);
-	memcpy(res->status_name, p, n);
-	res->status_name[n] = '\0';
-	res->status = strtoull(q + 2, NULL, 16);
-}
-
 /* The kernel log of a run, captured into memory. */
 struct scn_capture {
 	FILE *prev, *f;
@@ -605,7 +586,6 @@ static void scn_run_once(struct scenario_ctx *ctx, enum tdxsim_sched_strategy st
 	struct tdxsim_sched_config cfg;
 	struct tdxsim_sched_result sr;
 	FILE *cap = c->f;
-	char *buf;
 	double t0;
 
 	tdxsim_reset_reports();
@@ -645,9 +625,9 @@ static void scn_run_once(struct scenario_ctx *ctx, enum tdxsim_sched_strategy st
 	}
 	if (cap)
 		fflush(cap);
-	buf = c->buf;
-	if (!ctx->extra && buf)
-		scn_find_seamcall(buf, res);
+	/* What failed in the VM, as KVM reports it (also when stuck). */
+	if (!ctx->extra)
+		scn_vm_failure(ctx, &res->failure);
 
 	/* Evidence the VM still gives (not when its locks are stuck). */
 	if (sr.verdict == TDXSIM_VERDICT_OK && ctx->td.vm_fd >= 0) {
@@ -666,7 +646,7 @@ static void scn_run_once(struct scenario_ctx *ctx, enum tdxsim_sched_strategy st
 			res->accept_exits =
 				st.vendor[TDXSIM_TDX_STAT_ACCEPT_EXITS];
 			res->folio_splits = st.gmem_folio_splits;
-			res->demotes = ts.seamcalls[SCN_LEAF_MEM_PAGE_DEMOTE];
+			res->demotes = ts.seamcalls[TDH_MEM_PAGE_DEMOTE];
 			for (i = 0; i < TDXSIM_NR_LEAVES; i++)
 				res->busy += ts.busy[i];
 		} else {

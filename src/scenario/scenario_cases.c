@@ -21,18 +21,34 @@ static const char *verdict_kind(const struct tdxsim_scenario_result *res)
 	return tdxsim_verdict_name(res->verdict);
 }
 
-/* "TDH_MEM_PAGE_AUG failed with TDX_EPT_WALK_FAILED (0x...)". */
+/*
+ * "TDH.MEM.PAGE.AUG failed with TDX_EPT_WALK_FAILED|RCX (0x...) in
+ * tdx_mem_page_aug()", from the VM's failure record.
+ */
 static const char *seamcall_text(const struct tdxsim_scenario_result *res, char *buf,
 				 size_t len)
 {
-	if (!res->seamcall[0])
+	const struct tdxsim_seamcall_failure *f = &res->failure.first_seamcall;
+	const char *leaf = tdxsim_seamcall_name(f->leaf);
+	char status[64];
+
+	if (!res->failure.seamcall_failures)
 		snprintf(buf, len, "a SEAMCALL failed");
 	else
-		snprintf(buf, len, "%s failed with %s (0x%016llx)",
-			 res->seamcall,
-			 res->status_name[0] ? res->status_name : "?",
-			 (unsigned long long)res->status);
+		snprintf(buf, len, "%s failed with %s (0x%016llx) in %s()",
+			 leaf ? leaf : "a SEAMCALL",
+			 tdxsim_tdx_status_string(f->status, status,
+						  sizeof(status)),
+			 (unsigned long long)f->status, f->func);
 	return buf;
+}
+
+/* Did KVM report SEAMCALL @leaf failing first? */
+static bool seamcall_failed(const struct tdxsim_scenario_result *res,
+			    unsigned int leaf)
+{
+	return res->failure.seamcall_failures &&
+	       res->failure.first_seamcall.leaf == leaf;
 }
 
 static const char *errno_name(int err)
@@ -227,8 +243,7 @@ static int al_run(struct scenario_ctx *ctx)
 	if (r < 0)
 		return scn_setup_fail(ctx, r, "KVM_PRE_FAULT_MEMORY");
 	scn_td_stats(ctx, &ts1);
-	augs = ts1.seamcalls[SCN_LEAF_MEM_PAGE_AUG] -
-	       ts0.seamcalls[SCN_LEAF_MEM_PAGE_AUG];
+	augs = ts1.seamcalls[TDH_MEM_PAGE_AUG] - ts0.seamcalls[TDH_MEM_PAGE_AUG];
 	scn_note(ctx, "KVM_PRE_FAULT_MEMORY [0x200000, +2M): %llu TDH.MEM.PAGE.AUG (%s, PENDING)",
 		 (unsigned long long)augs,
 		 augs == 1 ? "one 2M mapping" : "4K mappings");
@@ -262,8 +277,8 @@ static int al_run(struct scenario_ctx *ctx)
 		scn_td_stats(ctx, &ts0);
 		r = scn_prefault(ctx, 0, GPA_2M, SZ_2M);
 		scn_td_stats(ctx, &ts1);
-		augs = ts1.seamcalls[SCN_LEAF_MEM_PAGE_AUG] -
-		       ts0.seamcalls[SCN_LEAF_MEM_PAGE_AUG];
+		augs = ts1.seamcalls[TDH_MEM_PAGE_AUG] -
+		       ts0.seamcalls[TDH_MEM_PAGE_AUG];
 		ctx->res->inhibited = r == SZ_2M && augs == 512;
 		scn_note(ctx, "after converting the range away and back, KVM_PRE_FAULT_MEMORY of it makes %llu TDH.MEM.PAGE.AUG: %s",
 			 (unsigned long long)augs, ctx->res->inhibited ?
@@ -376,7 +391,7 @@ static void vb_judge(struct scenario_ctx *ctx)
 	struct tdxsim_scenario_result *res = ctx->res;
 	char sc[160];
 
-	if (res->vm_bugged && !strcmp(res->seamcall, "TDH_VP_INIT")) {
+	if (res->vm_bugged && seamcall_failed(res, TDH_VP_INIT)) {
 		scn_fail(ctx, "KVM_BUG_ON: %s: TDH.VP.INIT wants the TDR exclusively while the hole punch's zap holds it shared; the VM is bugged and later ioctls get %s",
 			 seamcall_text(res, sc, sizeof(sc)),
 			 errno_name(res->later_errno));
@@ -515,8 +530,7 @@ static void ps_extra(struct scenario_ctx *ctx)
 
 	if (ps_build(ctx))
 		return;
-	r = scn_inject(ctx, SCN_LEAF_MEM_RANGE_BLOCK, 1,
-		       SCN_TDX_OPERAND_INVALID);
+	r = scn_inject(ctx, TDH_MEM_RANGE_BLOCK, 1, TDX_OPERAND_INVALID);
 	if (r) {
 		scn_setup_fail(ctx, r, "TDXSIM_INJECT_FAULT");
 		return;

@@ -9,17 +9,12 @@
 #include "ulib/strbuf.h"
 #include "tdxsim/guest.h"
 #include "tdxsim/scenario.h"
+#include "tdxsim/tdx.h"
 #include "ulib/compiler.h"
 
 #define SCN_MAX_VCPUS	2
 #define SCN_MAX_TASKS	4
 #define SCN_SZ_4M	(4ULL << 20)
-
-/* SEAMCALL leaf numbers and statuses (TDX module ABI), for injections. */
-#define SCN_LEAF_MEM_PAGE_DEMOTE	15
-#define SCN_LEAF_MEM_PAGE_AUG		6
-#define SCN_LEAF_MEM_RANGE_BLOCK	7
-#define SCN_TDX_OPERAND_INVALID		0xC000010000000000ULL
 
 /* A TD built through the uAPI. */
 struct scn_td {
@@ -96,6 +91,8 @@ int scn_inject(struct scenario_ctx *ctx, u32 leaf, u32 nth, u64 status);
 /* TDXSIM_GET_STATS / TDXSIM_GET_TD_STATS (zeroed on failure). */
 void scn_stats(struct scenario_ctx *ctx, struct tdxsim_stats *st);
 void scn_td_stats(struct scenario_ctx *ctx, struct tdxsim_td_stats *st);
+/* TDXSIM_GET_VM_FAILURE (zeroed on failure). */
+void scn_vm_failure(struct scenario_ctx *ctx, struct tdxsim_vm_failure *f);
 /* TDXSIM_GET_MODULE_STATS (zeroed on failure). */
 void scn_module_stats(struct tdxsim_module_stats *st);
 /* The module's PAMT violation count (process-wide). */

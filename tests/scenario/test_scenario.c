@@ -26,6 +26,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +36,8 @@
 #include "tdxsim/report.h"
 #include "tdxsim/sched.h"
 #include "tdxsim/scenario.h"
+#include "tdxsim/tdx.h"
 #include "ulib/compiler.h"
-
-#define TDX_STATUS_MASK		0xFFFFFFFF00000000ULL
-#define TDX_OPERAND_BUSY	0x8000020000000000ULL
-#define TDX_EPT_WALK_FAILED	0xC0000B0000000000ULL
 
 /* Explored seeds per design and strategy (CI budget). */
 #define EXPLORE_UPSTREAM	150
@@ -71,6 +69,53 @@ static void run(const char *name, const char *design, u64 seed, bool extra,
 static bool has(const char *text, const char *what)
 {
 	return text && strstr(text, what);
+}
+
+/* An ioctl on /dev/kvm: its result, or -errno. */
+static int dev_ioctl(unsigned long request, void *arg)
+{
+	int fd = tdxsim_open("/dev/kvm", 0), r;
+
+	assert_true(fd >= 0);
+	r = tdxsim_ioctl(fd, request, arg);
+	if (r < 0)
+		r = -errno;
+	tdxsim_close(fd);
+	return r;
+}
+
+/* TDXSIM_GET_REPORTS into @e[@n]: the number of reports, or -errno. */
+static int get_reports(struct tdxsim_report_entry *e, unsigned int n)
+{
+	struct tdxsim_reports r = { .nr = n, .entries = (uintptr_t)e };
+	int ret = dev_ioctl(TDXSIM_GET_REPORTS, &r);
+
+	return ret ? ret : (int)r.nr;
+}
+
+/* Reports of @kind among @e[@n] whose classes include @class. */
+static unsigned int reports_naming(const struct tdxsim_report_entry *e,
+				   int n, unsigned int kind, const char *class)
+{
+	unsigned int c = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		c += e[i].kind == kind && has(e[i].classes, class);
+	return c;
+}
+
+/* The task of @v waiting as @wait (on @on, NULL: any), or NULL. */
+static const struct tdxsim_verdict_task *
+verdict_task(const struct tdxsim_sched_verdict *v, unsigned int wait,
+	     const char *on)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->nr_tasks; i++)
+		if (v->tasks[i].wait == wait && (!on || has(v->tasks[i].on, on)))
+			return &v->tasks[i];
+	return NULL;
 }
 
 static void test_list(void **state)
@@ -127,6 +172,24 @@ static void test_populate_deadlock(void **state)
 	assert_true(has(b.report, "BUG: deadlock detected"));
 	assert_true(has(b.report, "last schedule points"));
 	assert_false(b.mrtd_valid);
+	/* The same, as the uAPI gives it. */
+	{
+		struct tdxsim_report_entry e[32];
+		struct tdxsim_sched_verdict v;
+		int n = get_reports(e, ARRAY_SIZE(e));
+
+		assert_int_equal(n, tdxsim_nr_reports());
+		assert_true(reports_naming(e, n, TDXSIM_REPORT_RECURSIVE,
+					   "mapping.invalidate_lock") >= 1);
+		assert_true(reports_naming(e, n, TDXSIM_REPORT_CIRCULAR,
+					   "&mm->mmap_lock") >= 1);
+		assert_int_equal(dev_ioctl(TDXSIM_GET_SCHED_VERDICT, &v), 0);
+		assert_int_equal(v.verdict, TDXSIM_VERDICT_DEADLOCK);
+		assert_int_equal(v.seed, b.seed);
+		/* A task waits for the invalidate lock it cannot get. */
+		assert_non_null(verdict_task(&v, TDXSIM_TASK_WAITS_LOCK,
+					     "mapping.invalidate_lock"));
+	}
 
 	run("populate-deadlock", "upstream", 0, false, &u);
 	assert_false(u.failed);
@@ -193,11 +256,18 @@ static void test_vp_init_busy(void **state)
 	assert_true(b.failed);
 	assert_true(b.vm_bugged);
 	/* The zap path met BUSY on the TDR, and again after the retry. */
-	assert_true(!strcmp(b.seamcall, "TDH_MEM_RANGE_BLOCK") ||
-		    !strcmp(b.seamcall, "TDH_MEM_PAGE_REMOVE") ||
-		    !strcmp(b.seamcall, "TDH_MEM_TRACK"));
-	assert_int_equal(b.status & TDX_STATUS_MASK, TDX_OPERAND_BUSY);
-	assert_true(has(b.status_name, "TDX_OPERAND_BUSY"));
+	assert_true(b.failure.seamcall_failures >= 1);
+	assert_true(b.failure.first_seamcall.leaf == TDH_MEM_RANGE_BLOCK ||
+		    b.failure.first_seamcall.leaf == TDH_MEM_PAGE_REMOVE ||
+		    b.failure.first_seamcall.leaf == TDH_MEM_TRACK);
+	assert_int_equal(b.failure.first_seamcall.status &
+			 TDX_SEAMCALL_STATUS_MASK, TDX_OPERAND_BUSY);
+	assert_string_equal(tdxsim_tdx_status_name(b.failure.first_seamcall.status),
+			    "TDX_OPERAND_BUSY");
+	/* KVM_BUG_ON() at the failing call, in tdx.c. */
+	assert_true(b.failure.bugged);
+	assert_string_equal(b.failure.bug_file, "src/kvm/tdx.c");
+	assert_string_equal(b.failure.bug_func, b.failure.first_seamcall.func);
 	assert_int_equal(b.later_errno, EIO);
 	assert_true(b.no_vcpus_retries >= 1);	/* the retry failed too */
 	assert_true(has(b.report, "last schedule points"));
@@ -216,10 +286,32 @@ static void test_pinned_split_hang(void **state)
 	assert_true(b.stuck);
 	assert_true(tdxsim_count_reports(TDXSIM_REPORT_HANG, NULL) >= 1);
 	assert_true(has(b.report, "page_ref_count(head) == 1"));
+	{
+		const struct tdxsim_verdict_task *t;
+		struct tdxsim_sched_verdict v;
+
+		assert_int_equal(dev_ioctl(TDXSIM_GET_SCHED_VERDICT, &v), 0);
+		assert_int_equal(v.verdict, TDXSIM_VERDICT_HANG);
+		assert_true(v.nr_tasks >= 1 &&
+			    v.nr_tasks <= TDXSIM_VERDICT_MAX_TASKS);
+		/* The folio split waits for the pins to go, forever. */
+		t = verdict_task(&v, TDXSIM_TASK_WAITS_QUEUE, NULL);
+		assert_non_null(t);
+		assert_true(has(t->until, "page_ref_count(head) == 1"));
+		assert_true(t->name[0]);
+	}
 
 	run("pinned-split-hang", "upstream", 0, false, &u);
 	assert_false(u.failed);
 	assert_int_equal(u.verdict, TDXSIM_VERDICT_OK);
+	{
+		struct tdxsim_sched_verdict v;
+
+		assert_int_equal(dev_ioctl(TDXSIM_GET_SCHED_VERDICT, &v), 0);
+		assert_int_equal(v.verdict, TDXSIM_VERDICT_OK);
+		assert_int_equal(v.nr_tasks, 0);
+		assert_int_equal(v.steps, u.steps);
+	}
 	assert_true(u.folio_splits >= 1);
 	assert_int_equal(u.errnos[0], 0);
 	assert_false(u.vm_bugged);
@@ -262,9 +354,15 @@ static void test_mirror_race(void **state)
 	run("mirror-race", "before", 0, false, &b);
 	assert_true(b.failed);
 	assert_true(b.vm_bugged);
-	assert_string_equal(b.seamcall, "TDH_MEM_PAGE_AUG");
-	assert_int_equal(b.status & TDX_STATUS_MASK, TDX_EPT_WALK_FAILED);
-	assert_true(has(b.status_name, "TDX_EPT_WALK_FAILED"));
+	assert_int_equal(b.failure.first_seamcall.leaf, TDH_MEM_PAGE_AUG);
+	assert_int_equal(b.failure.first_seamcall.status &
+			 TDX_SEAMCALL_STATUS_MASK, TDX_EPT_WALK_FAILED);
+	assert_string_equal(tdxsim_tdx_status_name(b.failure.first_seamcall.status),
+			    "TDX_EPT_WALK_FAILED");
+	assert_string_equal(b.failure.first_seamcall.func, "tdx_mem_page_aug");
+	assert_true(b.failure.bugged);
+	assert_string_equal(b.failure.bug_func, "tdx_mem_page_aug");
+	assert_true(b.failure.bug_line > 0);
 	assert_int_equal(b.later_errno, EIO);
 
 	/* The same seed upstream: a vCPU meets the frozen entry and retries. */
@@ -277,6 +375,59 @@ static void test_mirror_race(void **state)
 	assert_int_equal(u.later_errno, 0);
 	tdxsim_scenario_result_free(&b);
 	tdxsim_scenario_result_free(&u);
+}
+
+/* The verdict ioctls refuse bad input with the kernel's errnos. */
+static void test_verdict_uapi(void **state)
+{
+	struct tdxsim_report_entry e[4];
+	struct tdxsim_reports r = { 0 };
+	struct tdxsim_vm_failure f;
+	struct tdxsim_scenario_result b;
+	int kvm, vm;
+
+	tdxsim_reset_reports();
+	assert_int_equal(get_reports(NULL, 0), 0);
+	/* Make reports: the before design of populate-deadlock. */
+	run("populate-deadlock", "before", 0, false, &b);
+	assert_true(tdxsim_nr_reports() >= 2);
+	/* Too little room: E2BIG and the count. */
+	r.nr = 1;
+	r.entries = (uintptr_t)e;
+	assert_int_equal(dev_ioctl(TDXSIM_GET_REPORTS, &r), -E2BIG);
+	assert_int_equal(r.nr, tdxsim_nr_reports());
+	r.nr = ARRAY_SIZE(e);
+	r.entries = 8;	/* not a valid pointer */
+	assert_int_equal(dev_ioctl(TDXSIM_GET_REPORTS, &r), -EFAULT);
+	r.entries = (uintptr_t)e;
+	r.reserved = 1;
+	assert_int_equal(dev_ioctl(TDXSIM_GET_REPORTS, &r), -EINVAL);
+	assert_int_equal(dev_ioctl(TDXSIM_GET_REPORTS, (void *)8), -EFAULT);
+	assert_int_equal(dev_ioctl(TDXSIM_GET_SCHED_VERDICT, (void *)8),
+			 -EFAULT);
+	/* After a reset there is nothing to report. */
+	tdxsim_reset_reports();
+	assert_int_equal(get_reports(e, ARRAY_SIZE(e)), 0);
+
+	/* A VM that did nothing wrong; the VM ioctl is no /dev/kvm one. */
+	kvm = tdxsim_open("/dev/kvm", 0);
+	assert_true(kvm >= 0);
+	vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
+	assert_true(vm >= 0);
+	memset(&f, 0xff, sizeof(f));
+	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_VM_FAILURE, &f), 0);
+	assert_int_equal(f.seamcall_failures, 0);
+	assert_int_equal(f.bugged, 0);
+	assert_int_equal(f.bug_file[0], 0);
+	assert_int_equal(f.first_seamcall.leaf, 0);
+	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_VM_FAILURE, (void *)8),
+			 -1);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(tdxsim_ioctl(kvm, TDXSIM_GET_VM_FAILURE, &f), -1);
+	assert_int_equal(errno, EINVAL);
+	tdxsim_close(vm);
+	tdxsim_close(kvm);
+	tdxsim_scenario_result_free(&b);
 }
 
 /* The same seed replays the same run. */
@@ -295,7 +446,10 @@ static void test_replay(void **state)
 	assert_true(a.failed && b.failed);
 	assert_false(a.tainted);
 	assert_int_equal(a.steps, b.steps);
-	assert_string_equal(a.seamcall, b.seamcall);
+	assert_int_equal(a.failure.first_seamcall.leaf,
+			 b.failure.first_seamcall.leaf);
+	assert_int_equal(a.failure.first_seamcall.status,
+			 b.failure.first_seamcall.status);
 	tdxsim_scenario_result_free(&a);
 	tdxsim_scenario_result_free(&b);
 }
@@ -313,13 +467,13 @@ static void assert_own_failure(const char *name, const struct tdxsim_scenario_re
 	else if (!strcmp(name, "accept-level-livelock"))
 		assert_true(r->livelock_exit);
 	else if (!strcmp(name, "vp-init-busy"))
-		assert_int_equal(r->status & TDX_STATUS_MASK,
-				 TDX_OPERAND_BUSY);
+		assert_int_equal(r->failure.first_seamcall.status &
+				 TDX_SEAMCALL_STATUS_MASK, TDX_OPERAND_BUSY);
 	else if (!strcmp(name, "pinned-split-hang"))
 		assert_int_equal(r->verdict, TDXSIM_VERDICT_HANG);
 	else
-		assert_int_equal(r->status & TDX_STATUS_MASK,
-				 TDX_EPT_WALK_FAILED);
+		assert_int_equal(r->failure.first_seamcall.status &
+				 TDX_SEAMCALL_STATUS_MASK, TDX_EPT_WALK_FAILED);
 }
 
 static void test_explore(void **state)
@@ -383,6 +537,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pinned_zap_failure),
 		cmocka_unit_test(test_mirror_race),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_verdict_uapi),
 	};
 	struct CMUnitTest one[1];
 	size_t i;

@@ -16,16 +16,12 @@
 #include "mrtd_ref.h"
 #include "tdxsim/sched.h"
 #include "tdxsim/tdvf.h"
+#include "tdxsim/tdx.h"
 #include "tdxsim/vmm.h"
 #include "ulib/compiler.h"
 
 #define OVMF_FD		"/usr/share/ovmf/OVMF.fd"
 #define OVMF_CODE_FD	"/usr/share/OVMF/OVMF_CODE.fd"
-
-/* SEAMCALL leaf numbers (TDX module ABI). */
-#define LEAF_PAGE_ADD	2
-#define LEAF_PAGE_AUG	6
-#define LEAF_MR_EXTEND	16
 
 /* Offsets in a section entry. */
 #define F_DATA_OFFSET	0

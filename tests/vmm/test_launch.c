@@ -65,8 +65,8 @@ static void test_ovmf_fd(void **state)
 	}
 	assert_int_equal(res.page_adds, 538);
 	assert_int_equal(res.mr_extends, 7680);
-	assert_int_equal(res.td.seamcalls[LEAF_PAGE_ADD], 538);
-	assert_int_equal(res.td.seamcalls[LEAF_MR_EXTEND], 7680);
+	assert_int_equal(res.td.seamcalls[TDH_MEM_PAGE_ADD], 538);
+	assert_int_equal(res.td.seamcalls[TDH_MR_EXTEND], 7680);
 	assert_memory_equal(m, ref1, MRTD_SIZE);
 	assert_string_equal(mrtd_ref_hex(m, hex), OVMF_MRTD_SINGLE);
 	tdxsim_vmm_result_free(&res);
@@ -113,9 +113,9 @@ static void test_ovmf_run(void **state)
 	assert_int_equal(res.invariant_errors, 0);
 	assert_int_equal(res.pages_owned_after, 0);
 	/* The lazy-accept guest took every unaccepted page with a fault. */
-	assert_true(res.td.seamcalls[LEAF_PAGE_AUG] > 0);
+	assert_true(res.td.seamcalls[TDH_MEM_PAGE_AUG] > 0);
 	assert_int_equal(res.guest.accepts_4k + 512 * res.guest.accepts_2m,
-			 res.td.seamcalls[LEAF_PAGE_AUG]);
+			 res.td.seamcalls[TDH_MEM_PAGE_AUG]);
 	tdxsim_vmm_result_free(&res);
 	free(img);
 }
@@ -136,8 +136,8 @@ static void test_builtin_mrtd(void **state)
 	launch_mrtd(NULL, 0, TDXSIM_VMM_MEASURE_SINGLE_PASS, 16ULL << 20, 1, m,
 		    &res);
 	assert_memory_equal(m, ref1, MRTD_SIZE);
-	assert_int_equal(res.td.seamcalls[LEAF_PAGE_ADD], res.page_adds);
-	assert_int_equal(res.td.seamcalls[LEAF_MR_EXTEND], res.mr_extends);
+	assert_int_equal(res.td.seamcalls[TDH_MEM_PAGE_ADD], res.page_adds);
+	assert_int_equal(res.td.seamcalls[TDH_MR_EXTEND], res.mr_extends);
 	tdxsim_vmm_result_free(&res);
 	launch_mrtd(NULL, 0, TDXSIM_VMM_MEASURE_TWO_PASS, 16ULL << 20, 1, m, NULL);
 	assert_memory_equal(m, ref2, MRTD_SIZE);
@@ -301,7 +301,7 @@ static void test_page_aug_section(void **state)
 	assert_memory_equal(res.mrtd, ref, MRTD_SIZE);
 	assert_memory_not_equal(res.mrtd, base.mrtd, MRTD_SIZE);
 	assert_int_equal(res.page_adds, base.page_adds - 6);
-	assert_int_equal(res.td.seamcalls[LEAF_PAGE_ADD], res.page_adds);
+	assert_int_equal(res.td.seamcalls[TDH_MEM_PAGE_ADD], res.page_adds);
 	assert_true(res.guest_finished);
 	assert_int_equal(res.guest.accepts_4k, base.guest.accepts_4k + 6);
 	assert_int_equal(res.pages_owned_after, 0);
@@ -487,11 +487,11 @@ static void test_injected_failures(void **state)
 		bool run;
 		const char *want;
 	} cases[] = {
-		{ LEAF_PAGE_ADD, 5, false, "KVM_TDX_INIT_MEM_REGION section 0 (BFV)" },
-		{ LEAF_MR_EXTEND, 100, false, "KVM_TDX_INIT_MEM_REGION section 0 (BFV)" },
+		{ TDH_MEM_PAGE_ADD, 5, false, "KVM_TDX_INIT_MEM_REGION section 0 (BFV)" },
+		{ TDH_MR_EXTEND, 100, false, "KVM_TDX_INIT_MEM_REGION section 0 (BFV)" },
 		{ 3 /* TDH.MEM.SEPT.ADD */, 1, false, "KVM_TDX_INIT_MEM_REGION" },
 		{ 17 /* TDH.MR.FINALIZE */, 1, false, "KVM_TDX_FINALIZE_VM" },
-		{ LEAF_PAGE_AUG, 50, true, "the VM was marked bugged or dead" },
+		{ TDH_MEM_PAGE_AUG, 50, true, "the VM was marked bugged or dead" },
 	};
 	struct tdxsim_inject_fault inj;
 	struct tdxsim_vmm_config cfg;
@@ -505,7 +505,7 @@ static void test_injected_failures(void **state)
 		cfg.nr_vcpus = 2;
 		inj = (struct tdxsim_inject_fault){
 			.leaf = cases[i].leaf, .nth = cases[i].nth,
-			.status = 0xC000010000000000ULL, /* TDX_OPERAND_INVALID */
+			.status = TDX_OPERAND_INVALID,
 		};
 		cfg.inject = &inj;
 		cfg.nr_inject = 1;
