@@ -100,6 +100,8 @@ struct tdx_pamt_info {
 
 /* Look up the PAMT entry of @pa. Returns 0, or -EINVAL outside the space. */
 int tdx_module_pamt_query(u64 pa, struct tdx_pamt_info *info);
+/* Bytes of the module's PAMT entry per 4K page (16, as the hardware's). */
+size_t tdx_module_pamt_entry_size(void);
 /*
  * Check that [@pfn, @pfn + 2^@order) holds no page the module owns (what
  * the page allocator's free check calls). Returns 0, or -EBUSY after

@@ -136,7 +136,7 @@ static struct tdx_td *call_td(const struct seam_call *c,
 		pa = a->rcx & PAGE_MASK;
 		if (!pamt_pa_valid(pa))
 			return NULL;
-		return td_lookup(READ_ONCE(pamt_entry(pa >> PAGE_SHIFT)->owner));
+		return td_lookup(pamt_owner(pamt_entry(pa >> PAGE_SHIFT)));
 	case TDH_PHYMEM_PAGE_WBINVD:
 		return kot_lookup(a->rcx >> TDX_KEYID_SHIFT);
 	case TDH_PHYMEM_CACHE_WB:

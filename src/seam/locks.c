@@ -37,15 +37,15 @@ void sharex_release_excl(struct sharex_lock *l)
 
 enum lock_ret sharex_hp_host_shared(struct sharex_hp_lock *l)
 {
-	u32 old = __atomic_load_n(&l->v, __ATOMIC_RELAXED), new;
+	u16 old = __atomic_load_n(&l->v, __ATOMIC_RELAXED), new;
 
 	for (;;) {
 		if (old & SHAREX_X) {
-			__atomic_fetch_or(&l->v, SHAREX_HP, __ATOMIC_RELAXED);
+			__atomic_fetch_or(&l->v, (u16)SHAREX_HP, __ATOMIC_RELAXED);
 			return LOCK_BUSY;
 		}
 		/* A successful host reader clears HP. */
-		new = (old + SHAREX_HP_RD) & ~SHAREX_HP;
+		new = (u16)((old + SHAREX_HP_RD) & ~SHAREX_HP);
 		if (__atomic_compare_exchange_n(&l->v, &old, new, false,
 						__ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
@@ -55,7 +55,7 @@ enum lock_ret sharex_hp_host_shared(struct sharex_hp_lock *l)
 
 enum lock_ret sharex_hp_host_excl(struct sharex_hp_lock *l)
 {
-	u32 old = 0;
+	u16 old = 0;
 
 	if (__atomic_compare_exchange_n(&l->v, &old, SHAREX_X, false,
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -64,13 +64,13 @@ enum lock_ret sharex_hp_host_excl(struct sharex_hp_lock *l)
 	    __atomic_compare_exchange_n(&l->v, &old, SHAREX_X, false,
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return LOCK_OK;
-	__atomic_fetch_or(&l->v, SHAREX_HP, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&l->v, (u16)SHAREX_HP, __ATOMIC_RELAXED);
 	return LOCK_BUSY;
 }
 
 enum lock_ret sharex_hp_guest_shared(struct sharex_hp_lock *l)
 {
-	u32 old = __atomic_load_n(&l->v, __ATOMIC_RELAXED);
+	u16 old = __atomic_load_n(&l->v, __ATOMIC_RELAXED);
 
 	for (;;) {
 		if (old & SHAREX_HP)
@@ -78,7 +78,7 @@ enum lock_ret sharex_hp_guest_shared(struct sharex_hp_lock *l)
 		if (old & SHAREX_X)
 			return LOCK_BUSY;
 		if (__atomic_compare_exchange_n(&l->v, &old,
-						old + SHAREX_HP_RD, false,
+						(u16)(old + SHAREX_HP_RD), false,
 						__ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
 			return LOCK_OK;
@@ -87,18 +87,18 @@ enum lock_ret sharex_hp_guest_shared(struct sharex_hp_lock *l)
 
 void sharex_hp_release_shared(struct sharex_hp_lock *l)
 {
-	__atomic_fetch_sub(&l->v, SHAREX_HP_RD, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&l->v, (u16)SHAREX_HP_RD, __ATOMIC_RELEASE);
 }
 
 /* Exclusive release keeps HP and clears the rest. */
 void sharex_hp_release_excl(struct sharex_hp_lock *l)
 {
-	__atomic_fetch_and(&l->v, SHAREX_HP, __ATOMIC_RELEASE);
+	__atomic_fetch_and(&l->v, (u16)SHAREX_HP, __ATOMIC_RELEASE);
 }
 
 bool sharex_hp_promote(struct sharex_hp_lock *l)
 {
-	u32 old = __atomic_load_n(&l->v, __ATOMIC_RELAXED);
+	u16 old = __atomic_load_n(&l->v, __ATOMIC_RELAXED);
 
 	if ((old & ~SHAREX_HP) != SHAREX_HP_RD)
 		return false;

@@ -209,8 +209,8 @@ u64 seam_mem_range_block(struct seam_call *c)
 
 	pe = pamt_entry(sept_hpa(op.entry) >> PAGE_SHIFT);
 	if (pe)
-		WRITE_ONCE(pe->bepoch, __atomic_load_n(&op.td->td_epoch,
-						       __ATOMIC_ACQUIRE));
+		pamt_set_bepoch(pe, __atomic_load_n(&op.td->td_epoch,
+						    __ATOMIC_ACQUIRE));
 	/* Keep the accept counter of a 2M PENDING leaf. */
 	sept_entry_set(op.ep, sept_make(ns, sept_hpa(op.entry)));
 out:

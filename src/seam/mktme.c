@@ -174,7 +174,7 @@ void mktme_zero_lazy(u64 pa)
 {
 	struct pamt_entry *e = pamt_entry(pa >> PAGE_SHIFT);
 
-	__atomic_store_n(&e->zero, PAGE_ZERO_LAZY, __ATOMIC_RELEASE);
+	pamt_zero_set(e, PAGE_ZERO_LAZY);
 }
 
 /*
@@ -184,22 +184,19 @@ void mktme_zero_lazy(u64 pa)
 static void materialize(u64 key, u64 page_pa)
 {
 	struct pamt_entry *e = pamt_entry(page_pa >> PAGE_SHIFT);
-	u8 z = __atomic_load_n(&e->zero, __ATOMIC_ACQUIRE);
+	u8 z = pamt_zero(e);
 
 	while (z != PAGE_ZERO_NONE) {
 		if (z == PAGE_ZERO_LAZY &&
-		    __atomic_compare_exchange_n(&e->zero, &z, PAGE_ZERO_BUSY,
-						false, __ATOMIC_ACQUIRE,
-						__ATOMIC_ACQUIRE)) {
+		    pamt_zero_cmpxchg(e, PAGE_ZERO_LAZY, PAGE_ZERO_BUSY)) {
 			sched_point_named("mktme_materialize");
 			mktme_zero(key, page_pa, PAGE_SIZE);
-			__atomic_store_n(&e->zero, PAGE_ZERO_NONE,
-					 __ATOMIC_RELEASE);
+			pamt_zero_set(e, PAGE_ZERO_NONE);
 			return;
 		}
 		if (z == PAGE_ZERO_BUSY)
 			cpu_relax();
-		z = __atomic_load_n(&e->zero, __ATOMIC_ACQUIRE);
+		z = pamt_zero(e);
 	}
 }
 
@@ -209,7 +206,7 @@ void mktme_private_read(u64 key, u64 pa, void *dst, size_t len)
 		size_t n = min_t(size_t, len,
 				 PAGE_SIZE - (pa & (PAGE_SIZE - 1)));
 		struct pamt_entry *e = pamt_entry(pa >> PAGE_SHIFT);
-		u8 z = __atomic_load_n(&e->zero, __ATOMIC_ACQUIRE);
+		u8 z = pamt_zero(e);
 
 		if (z == PAGE_ZERO_LAZY) {
 			memset(dst, 0, n);

@@ -20,20 +20,19 @@ u64 seam_phymem_page_reclaim(struct seam_call *c)
 	if (!pamt_pa_valid(pa))
 		return tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
 	e = pamt_entry(pfn);
-	level = READ_ONCE(e->pt) == TDX_PT_REG ? READ_ONCE(e->size) : 0;
+	level = READ_ONCE(e->pt) == TDX_PT_REG ? pamt_size(e) : 0;
 	if (pa & (sept_level_size(level) - 1))
 		return tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
 	if (pamt_lock_range(pfn, level))
 		return tdx_err(TDX_OPERAND_BUSY, TDX_OPERAND_ID_RCX);
 	pt = READ_ONCE(e->pt);
 	if (pt == TDX_PT_NDA || pt == TDX_PT_RSVD ||
-	    (pt == TDX_PT_REG && READ_ONCE(e->size) != level)) {
+	    (pt == TDX_PT_REG && pamt_size(e) != level)) {
 		err = tdx_err(TDX_PAGE_METADATA_INCORRECT, TDX_OPERAND_ID_RCX);
 		goto unlock;
 	}
-	owner = READ_ONCE(e->owner);
-	td = (struct tdx_td *)(uintptr_t)READ_ONCE(
-		pamt_entry(owner >> PAGE_SHIFT)->aux);
+	owner = pamt_owner(e);
+	td = pamt_obj(pamt_entry(owner >> PAGE_SHIFT));
 	c->td = td;
 	if (pt == TDX_PT_TDR) {
 		if (td->lifecycle != TD_TEARDOWN) {
@@ -61,8 +60,7 @@ u64 seam_phymem_page_reclaim(struct seam_call *c)
 	} else {
 		sched_point_named("tdh_phymem_page_reclaim");
 		if (pt == TDX_PT_TDVPR) {
-			struct tdx_vcpu *v = (struct tdx_vcpu *)(uintptr_t)
-					     READ_ONCE(e->aux);
+			struct tdx_vcpu *v = pamt_obj(e);
 			WRITE_ONCE(v->dead, true);
 		}
 		if (pt == TDX_PT_EPT)

@@ -27,9 +27,12 @@ struct sharex_lock {
 	u32 v;
 };
 
-/* sharex_hp_lock_t: bit 0 exclusive, bit 1 host priority, readers +4 each. */
+/*
+ * sharex_hp_lock_t: bit 0 exclusive, bit 1 host priority, readers +4 each;
+ * 16 bits, as in the module's PAMT entry.
+ */
 struct sharex_hp_lock {
-	u32 v;
+	u16 v;
 };
 
 #define SHAREX_X	1U
@@ -161,21 +164,70 @@ static inline u64 sept_entry_read(u64 *ep)
 /* PAMT (pamt.c; reference §12).                                           */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * A 4K page's PAMT entry: 16 bytes, as the module's (a 16-bit lock, the
+ * page type, the owner TDR and an 8-byte word that holds the BLOCK epoch).
+ * Besides what the hardware keeps, tdxsim packs into it the page size of
+ * a REG page (the hardware knows it from the PAMT level the entry is in),
+ * the lazy-zero state of an accepted page, and in @word the GFN a REG or
+ * S-EPT page serves (bits 39:0, next to the low 24 bits of the BLOCK epoch,
+ * which is all tracking needs: it compares with the TD epoch modulo 2^24)
+ * or the object a TDR or TDVPR page holds (a pointer). The 2M lock lives
+ * in its own per-2M array (the hardware's PAMT_2M level).
+ */
 struct pamt_entry {
 	struct sharex_hp_lock lock;	/* this 4K page */
-	struct sharex_hp_lock blk;	/* 2M block (on 2M-aligned PFNs) */
 	u8 pt;				/* TDX_PT_* */
-	u8 size;			/* 0 4K, 1 2M, 2 1G (REG pages) */
-	u8 zero;			/* PAGE_ZERO_*: accepted, not written */
-	u8 rsvd;
-	u32 rsvd2;
-	u64 owner;			/* owner TDR HPA */
-	u64 bepoch;			/* TD epoch at BLOCK */
-	u64 aux;			/* REG/EPT: GPA; TDR/TDVPR: object */
+	u8 state;			/* PAMT_SIZE_* | PAGE_ZERO_* << 2 */
+	u32 owner;			/* owner TDR PFN (0: none) */
+	u64 word;			/* see above */
 };
+
+_Static_assert(sizeof(struct pamt_entry) == 16, "PAMT entry");
+
+#define PAMT_SIZE_MASK		3U	/* 0 4K, 1 2M, 2 1G (REG pages) */
+#define PAMT_ZERO_SHIFT		2
+#define PAMT_GFN_BITS		40
+#define PAMT_GFN_MASK		((1ULL << PAMT_GFN_BITS) - 1)
+#define PAMT_BEPOCH_BITS	(64 - PAMT_GFN_BITS)
 
 extern u64 pamt_nr_pfns;
 struct pamt_entry *pamt_entry(u64 pfn);
+
+static inline u64 pamt_owner(const struct pamt_entry *e)
+{
+	return (u64)READ_ONCE(e->owner) << PAGE_SHIFT;
+}
+
+static inline int pamt_size(const struct pamt_entry *e)
+{
+	return __atomic_load_n(&e->state, __ATOMIC_RELAXED) & PAMT_SIZE_MASK;
+}
+
+/* REG/EPT pages: the GPA the page serves. */
+static inline u64 pamt_gpa(const struct pamt_entry *e)
+{
+	return (READ_ONCE(e->word) & PAMT_GFN_MASK) << PAGE_SHIFT;
+}
+
+/* TDR/TDVPR pages: the module's object. */
+static inline void *pamt_obj(const struct pamt_entry *e)
+{
+	return (void *)(uintptr_t)READ_ONCE(e->word);
+}
+
+/* Stamp the TD epoch @epoch at BLOCK (the entry's page is locked). */
+void pamt_set_bepoch(struct pamt_entry *e, u64 epoch);
+/* The BLOCK epoch, widened back to 64 bits next to the TD's @td_epoch. */
+u64 pamt_bepoch(const struct pamt_entry *e, u64 td_epoch);
+
+/* The lazy-zero state (PAGE_ZERO_*) and its transitions. */
+static inline u8 pamt_zero(const struct pamt_entry *e)
+{
+	return __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) >> PAMT_ZERO_SHIFT;
+}
+void pamt_zero_set(struct pamt_entry *e, u8 z);
+bool pamt_zero_cmpxchg(struct pamt_entry *e, u8 old, u8 new);
 
 /* Is @pa a 4K-aligned address of the PFN space (and not PFN 0)? */
 bool pamt_pa_valid(u64 pa);

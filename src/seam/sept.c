@@ -326,7 +326,8 @@ u64 check_blocked_tracked(struct sept_op *op, u64 target_pa,
 					     TDX_OPERAND_ID_RCX),
 				 op->entry, op->level);
 	pe = pamt_entry(target_pa >> PAGE_SHIFT);
-	if (!pe || !td_is_tlb_tracked(op->td, READ_ONCE(pe->bepoch)))
+	if (!pe || !td_is_tlb_tracked(op->td, pamt_bepoch(pe,
+			__atomic_load_n(&op->td->td_epoch, __ATOMIC_ACQUIRE))))
 		return sept_fail(op, tdx_err(TDX_TLB_TRACKING_NOT_DONE,
 					     not_tracked_opid),
 				 op->entry, op->level);

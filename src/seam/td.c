@@ -56,7 +56,7 @@ u64 td_lock_tdr(struct seam_call *c, u64 tdr_pa, u64 opid, bool excl,
 		pamt_unlock_4k(pfn, excl);
 		return tdx_err(TDX_PAGE_METADATA_INCORRECT, opid);
 	}
-	*tdp = (struct tdx_td *)(uintptr_t)READ_ONCE(e->aux);
+	*tdp = pamt_obj(e);
 	return TDX_SUCCESS;
 }
 
@@ -177,7 +177,7 @@ struct tdx_td *td_lookup(u64 tdr_pa)
 	e = pamt_entry(tdr_pa >> PAGE_SHIFT);
 	if (READ_ONCE(e->pt) != TDX_PT_TDR)
 		return NULL;
-	return (struct tdx_td *)(uintptr_t)READ_ONCE(e->aux);
+	return pamt_obj(e);
 }
 
 struct tdx_td *kot_lookup(u64 hkid)

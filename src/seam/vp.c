@@ -31,7 +31,7 @@ u64 vcpu_lock(struct seam_call *c, u64 tdvpr_pa, u64 opid, bool tdvpr_excl,
 		pamt_unlock_4k(pfn, tdvpr_excl);
 		return tdx_err(TDX_PAGE_METADATA_INCORRECT, opid);
 	}
-	v = (struct tdx_vcpu *)(uintptr_t)READ_ONCE(e->aux);
+	v = pamt_obj(e);
 	c->vcpu = v;
 	c->td = v->td;
 	if (pamt_lock_4k(v->td->tdr_pa >> PAGE_SHIFT, tdr_excl)) {
@@ -57,7 +57,7 @@ struct tdx_vcpu *vcpu_lookup(u64 tdvpr_pa)
 	e = pamt_entry(tdvpr_pa >> PAGE_SHIFT);
 	if (READ_ONCE(e->pt) != TDX_PT_TDVPR)
 		return NULL;
-	return (struct tdx_vcpu *)(uintptr_t)READ_ONCE(e->aux);
+	return pamt_obj(e);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -147,6 +147,46 @@ static void test_2m_pamt_and_reclaim(void **state)
 	assert_int_equal(size, 0);
 }
 
+/*
+ * Host metadata per 4K page: struct page and the 16-byte PAMT entry, 32
+ * bytes; the PAMT entries of a 2M block go back to the OS with the block.
+ */
+static void test_pamt_metadata_given_back(void **state)
+{
+	struct phys_mem_stats s0, s1, s2;
+	struct test_td td;
+	u64 big, e1, e2, pt, owner, size;
+
+	assert_int_equal(tdx_module_pamt_entry_size(), 16);
+	phys_mem_get_stats(&s0);
+	assert_int_equal(s0.meta_bytes_per_page,
+			 sizeof(struct page) + tdx_module_pamt_entry_size());
+	assert_int_equal(s0.meta_bytes_per_page, 32);
+
+	ttd_create(&td, 1, false, TDX_TD_ATTR_SEPT_VE_DISABLE);
+	ttd_add_vcpu(&td);
+	ttd_finalize(&td);
+	big = test_alloc(PMD_ORDER);
+	ttd_sept_path(&td, 0x20000000, 1);
+	phys_mem_get_stats(&s0);
+	assert_status(tdh_mem_page_aug(td.tdr_pa, 0x20000000, 1, big, &e1,
+				       &e2), TDX_SUCCESS);
+	phys_mem_get_stats(&s1);
+	/* 512 PAMT entries written: 8 KiB more resident. */
+	assert_true(s1.meta_bytes_resident >= s0.meta_bytes_resident + 8192);
+
+	assert_status(tdh_vp_flush(td.vcpu[0].tdvpr_pa), TDX_SUCCESS);
+	assert_status(tdh_mng_vpflushdone(td.tdr_pa), TDX_SUCCESS);
+	assert_status(tdh_mng_key_freeid(td.tdr_pa), TDX_SUCCESS);
+	assert_status(tdh_phymem_page_reclaim(big, &pt, &owner, &size),
+		      TDX_SUCCESS);
+	test_free_page(big);
+	phys_mem_drain();
+	phys_mem_get_stats(&s2);
+	/* The block's PAMT entries and struct pages went back (16 KiB). */
+	assert_true(s2.meta_bytes_resident + 16384 <= s1.meta_bytes_resident);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +197,9 @@ int main(void)
 			test_free_of_control_pages_caught, seam_test_setup,
 			seam_test_teardown),
 		cmocka_unit_test_setup_teardown(test_2m_pamt_and_reclaim,
+						seam_test_setup,
+						seam_test_teardown),
+		cmocka_unit_test_setup_teardown(test_pamt_metadata_given_back,
 						seam_test_setup,
 						seam_test_teardown),
 	};
