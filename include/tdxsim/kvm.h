@@ -193,6 +193,8 @@ struct kvm_pre_fault_memory {
 #define KVM_MAP_GPA_RANGE_PAGE_SZ_1G	(1 << 1)
 #define KVM_MAP_GPA_RANGE_ENCRYPTED	(1 << 4)
 #define KVM_MAP_GPA_RANGE_DECRYPTED	(0 << 4)
+/* hypercall.flags of a KVM_EXIT_HYPERCALL. */
+#define KVM_EXIT_HYPERCALL_LONG_MODE	(1ULL << 0)
 
 struct kvm_run {
 	/* in */

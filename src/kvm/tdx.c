@@ -36,6 +36,7 @@
 #include "kvm/tdxsim_ctl.h"
 #include "kvm/tdxsim_livelock.h"
 #include "kvm/tdxsim_trace.h"
+#include "kvm/x86.h"
 #include "seam/seamcall.h"
 
 #define TDX_SHARED_BIT_PWL_5	((1ULL << 51) >> PAGE_SHIFT)
@@ -1488,35 +1489,125 @@ static int tdx_handle_ept_violation(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+/*
+ * MapGPA goes to userspace as KVM_HC_MAP_GPA_RANGE exits of at most 2 MiB
+ * each, so that a long conversion can be interrupted: between two chunks a
+ * pending event ends the TDVMCALL with TDVMCALL_STATUS_RETRY and R11 = the
+ * GPA to resume from.
+ */
+#define TDX_MAP_GPA_MAX_LEN	(2 * 1024 * 1024)
+
+/* Is @gpa private (the shared bit clear)? */
+static bool tdx_is_private_gpa(struct kvm *kvm, gpa_t gpa)
+{
+	return !(gpa & (kvm->arch.gfn_direct_bits << PAGE_SHIFT));
+}
+
+/*
+ * Is @gpa below the guest's MAXPHYADDR? tdxsim has no guest CPUID
+ * (KVM_SET_CPUID2): the TD's GPA width stands for it.
+ */
+static bool tdx_is_legal_gpa(struct kvm *kvm, gpa_t gpa)
+{
+	return gpa < BIT_ULL(to_kvm_tdx(kvm)->gpaw);
+}
+
+static void tdvmcall_set_return_code(struct vcpu_tdx *tdx, u64 val)
+{
+	tdx->vp_enter_args.r10 = val;
+}
+
+static int tdx_complete_vmcall_map_gpa(struct kvm_vcpu *vcpu);
+
+/* The next chunk of the MapGPA in progress, as a KVM_EXIT_HYPERCALL. */
+static void __tdx_map_gpa(struct vcpu_tdx *tdx)
+{
+	struct kvm_vcpu *vcpu = tdx->vcpu;
+	struct kvm *kvm = vcpu->kvm;
+	u64 gpa = tdx->map_gpa_next;
+	u64 size = tdx->map_gpa_end - tdx->map_gpa_next;
+	struct kvm_run *run = vcpu->run;
+
+	if (size > TDX_MAP_GPA_MAX_LEN)
+		size = TDX_MAP_GPA_MAX_LEN;
+
+	run->exit_reason = KVM_EXIT_HYPERCALL;
+	memset(&run->hypercall, 0, sizeof(run->hypercall));
+	run->hypercall.nr = KVM_HC_MAP_GPA_RANGE;
+	/* Zero, as userspace that predates KVM writing it expects. */
+	run->hypercall.ret = 0;
+	run->hypercall.args[0] = gpa & ~(kvm->arch.gfn_direct_bits << PAGE_SHIFT);
+	run->hypercall.args[1] = size >> PAGE_SHIFT;
+	run->hypercall.args[2] = tdx_is_private_gpa(kvm, gpa) ?
+				 KVM_MAP_GPA_RANGE_ENCRYPTED :
+				 KVM_MAP_GPA_RANGE_DECRYPTED;
+	run->hypercall.flags = KVM_EXIT_HYPERCALL_LONG_MODE;
+	vcpu->arch.complete_userspace_io = tdx_complete_vmcall_map_gpa;
+}
+
+/* KVM_RUN after a MapGPA chunk exit: userspace's answer, then the next. */
+static int tdx_complete_vmcall_map_gpa(struct kvm_vcpu *vcpu)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+
+	if (vcpu->run->hypercall.ret) {
+		tdvmcall_set_return_code(tdx, TDVMCALL_STATUS_INVALID_OPERAND);
+		tdx->vp_enter_args.r11 = tdx->map_gpa_next;
+		return 1;
+	}
+
+	tdx->map_gpa_next += TDX_MAP_GPA_MAX_LEN;
+	if (tdx->map_gpa_next >= tdx->map_gpa_end)
+		return 1;
+
+	/*
+	 * Stop with the rest undone if an event is pending that the guest
+	 * may want delivered first; it resumes from R11.
+	 */
+	if (kvm_vcpu_has_events(vcpu)) {
+		tdvmcall_set_return_code(tdx, TDVMCALL_STATUS_RETRY);
+		tdx->vp_enter_args.r11 = tdx->map_gpa_next;
+		return 1;
+	}
+
+	__tdx_map_gpa(tdx);
+	return 0;
+}
+
 static int tdx_map_gpa(struct kvm_vcpu *vcpu, struct tdx_module_args *args)
 {
 	struct vcpu_tdx *tdx = to_tdx(vcpu);
 	struct kvm *kvm = vcpu->kvm;
-	gpa_t shared = kvm->arch.gfn_direct_bits << PAGE_SHIFT;
-	gpa_t gpa = args->r12, size = args->r13;
-	gpa_t base = gpa & ~shared;
-	struct kvm_run *run = vcpu->run;
+	u64 gpa = args->r12, size = args->r13;
+	u64 ret;
 
 	trace_kvm_tdx_map_gpa(vcpu, gpa, size);
+	/*
+	 * Upstream answers SUBFUNC_UNSUPPORTED first when userspace did not
+	 * enable KVM_CAP_EXIT_HYPERCALL for KVM_HC_MAP_GPA_RANGE; tdxsim has
+	 * no KVM_ENABLE_CAP and always exits.
+	 */
+	if (gpa + size <= gpa || !tdx_is_legal_gpa(kvm, gpa) ||
+	    !tdx_is_legal_gpa(kvm, gpa + size - 1) ||
+	    tdx_is_private_gpa(kvm, gpa) !=
+		    tdx_is_private_gpa(kvm, gpa + size - 1)) {
+		ret = TDVMCALL_STATUS_INVALID_OPERAND;
+		goto error;
+	}
 	if (!PAGE_ALIGNED_U64(gpa) || !PAGE_ALIGNED_U64(size)) {
-		tdx->vp_enter_args.r10 = TDVMCALL_STATUS_ALIGN_ERROR;
-		return 1;
+		ret = TDVMCALL_STATUS_ALIGN_ERROR;
+		goto error;
 	}
-	if (!size || base + size <= base || base + size > shared ||
-	    ((gpa + size - 1) & shared) != (gpa & shared)) {
-		tdx->vp_enter_args.r10 = TDVMCALL_STATUS_INVALID_OPERAND;
-		return 1;
-	}
-	run->exit_reason = KVM_EXIT_HYPERCALL;
-	memset(&run->hypercall, 0, sizeof(run->hypercall));
-	run->hypercall.nr = KVM_HC_MAP_GPA_RANGE;
-	run->hypercall.args[0] = base;
-	run->hypercall.args[1] = size >> PAGE_SHIFT;
-	run->hypercall.args[2] = ((gpa & shared) ? KVM_MAP_GPA_RANGE_DECRYPTED :
-						   KVM_MAP_GPA_RANGE_ENCRYPTED) |
-				 KVM_MAP_GPA_RANGE_PAGE_SZ_4K;
-	tdx->vmcall_pending = true;
+
+	tdx->map_gpa_end = gpa + size;
+	tdx->map_gpa_next = gpa;
+	__tdx_map_gpa(tdx);
 	return 0;
+
+error:
+	tdvmcall_set_return_code(tdx, ret);
+	tdx->vp_enter_args.r11 = gpa;
+	return 1;
 }
 
 static int tdx_handle_tdvmcall(struct kvm_vcpu *vcpu,
@@ -1588,20 +1679,6 @@ static int tdx_handle_exit(struct kvm_vcpu *vcpu, u64 vp_enter_ret,
 	}
 }
 
-/* Complete a TDVMCALL that went to userspace with its answer. */
-static void tdx_complete_vmcall(struct kvm_vcpu *vcpu)
-{
-	struct vcpu_tdx *tdx = to_tdx(vcpu);
-	struct kvm_run *run = vcpu->run;
-
-	if (!tdx->vmcall_pending)
-		return;
-	tdx->vmcall_pending = false;
-	tdx->vp_enter_args.r10 = run->hypercall.ret ?
-					 TDVMCALL_STATUS_INVALID_OPERAND :
-					 TDVMCALL_STATUS_SUCCESS;
-}
-
 /*
  * KVM_RUN: enter the TD until an exit needs userspace. Returns 0 with
  * vcpu->run filled, or a negative errno (-EFAULT with a memory-fault exit).
@@ -1619,7 +1696,6 @@ static int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 	    __atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) !=
 		    TD_STATE_RUNNABLE)
 		return -EINVAL;
-	tdx_complete_vmcall(vcpu);
 
 	for (;;) {
 		if (kvm_vm_is_dead(kvm))
@@ -1642,6 +1718,8 @@ static int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 			kvm_clear_request(KVM_REQ_UNBLOCK, vcpu);
 			continue;
 		}
+		/* The CPU delivers a posted interrupt on entry. */
+		WRITE_ONCE(vcpu->arch.tdxsim_interrupt_pending, false);
 		args = tdx->vp_enter_args;
 		memset(&tdx->vp_enter_args, 0, sizeof(tdx->vp_enter_args));
 		ret = tdh_vp_enter(page_to_phys(tdx->tdvpr_page), &args);

@@ -52,7 +52,9 @@ struct vcpu_tdx {
 	hpa_t loaded_shared_eptp;
 	/* Registers handed to the next TDH.VP.ENTER (TDVMCALL results). */
 	struct tdx_module_args vp_enter_args;
-	bool vmcall_pending;		/* a TDVMCALL awaits userspace's answer */
+	/* The MapGPA in progress: [map_gpa_next, map_gpa_end), shared bit kept. */
+	u64 map_gpa_next;
+	u64 map_gpa_end;
 	/* The last TD exit. */
 	u64 exit_reason;
 	u64 exit_qualification;

@@ -351,6 +351,17 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
 }
 
 /*
+ * Is an event pending that the guest should get before going on (an
+ * interrupt, an NMI, an SMI, ...)? tdxsim models no local APIC and no other
+ * event source: an interrupt a test posted (tdxsim_interrupt_pending) is
+ * the only event.
+ */
+bool kvm_vcpu_has_events(struct kvm_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->arch.tdxsim_interrupt_pending);
+}
+
+/*
  * KVM_RUN: under vcpu->mutex and the kvm->srcu read lock, call the vendor's
  * vcpu_run (one guest entry and its exit) until it asks to return to
  * userspace (0) or fails (< 0). The vendor brackets guest execution with
@@ -377,9 +388,18 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		goto out;
 	}
 
-	kvm_run->exit_reason = KVM_EXIT_UNKNOWN;
 	vcpu->srcu_idx = srcu_read_lock(&kvm->srcu);
 	vcpu->srcu_held = true;
+	/* Finish the exit userspace answered (e.g. the next MapGPA chunk). */
+	if (vcpu->arch.complete_userspace_io) {
+		int (*cui)(struct kvm_vcpu *) = vcpu->arch.complete_userspace_io;
+
+		vcpu->arch.complete_userspace_io = NULL;
+		r = cui(vcpu);
+		if (r <= 0)
+			goto out_srcu;
+	}
+	kvm_run->exit_reason = KVM_EXIT_UNKNOWN;
 	for (;;) {
 		if (kvm_check_request(KVM_REQ_VM_DEAD, vcpu)) {
 			r = -EIO;
@@ -402,6 +422,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 			break;
 		cond_resched();
 	}
+out_srcu:
 	vcpu->srcu_held = false;
 	srcu_read_unlock(&kvm->srcu, vcpu->srcu_idx);
 out:

@@ -54,5 +54,7 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
 			 unsigned long arg);
 /* KVM_RUN (vcpu->mutex held). */
 int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);
+/* Is an event (interrupt) pending for @vcpu? */
+bool kvm_vcpu_has_events(struct kvm_vcpu *vcpu);
 
 #endif /* TDXSIM_KVM_X86_H */

@@ -88,6 +88,11 @@ struct td_opts {
 	struct tdxsim_design design;
 	/* Guest program text for every vCPU (NULL: none attached). */
 	const char *program;
+	/*
+	 * Or guest code of the test's own (ops non-NULL, no program): every
+	 * vCPU runs @raw_guest.ops with context @raw_guest.guest.
+	 */
+	struct tdxsim_guest raw_guest;
 	uint64_t seed;
 	/* td_create() stops after the VM and its design (then td_create_rest). */
 	bool vm_only;

@@ -115,6 +115,11 @@ void td_create_rest(struct td *td, const struct td_opts *o)
 							    TDXSIM_SET_GUEST,
 							    &g)),
 				       "TDXSIM_SET_GUEST(vCPU %u)", i);
+		} else if (o->raw_guest.ops) {
+			TEST_ASSERT_OK(sys_ret(tdxsim_ioctl(td->vcpu[i],
+							    TDXSIM_SET_GUEST,
+							    &o->raw_guest)),
+				       "TDXSIM_SET_GUEST(vCPU %u)", i);
 		}
 		tdx_cmd(td->vcpu[i], KVM_TDX_INIT_VCPU, 0, 0);
 	}

@@ -123,6 +123,19 @@ struct kvm_vcpu_arch {
 	struct kvm_mmu_memory_cache mmu_shadow_page_cache;
 	struct kvm_mmu_memory_cache mmu_external_spt_cache;
 
+	/*
+	 * Finishes an exit to userspace on the next KVM_RUN, before the guest
+	 * is entered: > 0 enter the guest, <= 0 return to userspace again.
+	 */
+	int (*complete_userspace_io)(struct kvm_vcpu *vcpu);
+
+	/*
+	 * tdxsim models no local APIC: this stands for an interrupt posted to
+	 * the vCPU and not yet delivered (kvm_vcpu_has_events()). Only tests
+	 * set it; the next guest entry delivers it (clears it).
+	 */
+	bool tdxsim_interrupt_pending;
+
 	/* Vendor (TDX) per-vCPU state: struct vcpu_tdx. */
 	void *vendor;
 };
