@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "base/log.h"
@@ -44,6 +45,40 @@ FILE *log_stream(void)
 	return f;
 }
 
+#ifdef TDXSIM_LOG_MARKER
+/*
+ * The log-marker build (meson -Dlog_marker=true): every line of the log
+ * starts with TDXSIM_LOG_MARKER, as if every message had been reworded.
+ * Nothing may judge a run by the log's text; CI runs the scenario suite in
+ * this build to show the verdicts do not change. Under console_lock.
+ */
+static bool console_at_bol = true;
+
+static void console_vprintf(FILE *f, const char *fmt, va_list ap)
+{
+	char *buf, *s;
+
+	if (vasprintf(&buf, fmt, ap) < 0)
+		return;
+	for (s = buf; *s;) {
+		char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
+
+		if (console_at_bol)
+			fputs(TDXSIM_LOG_MARKER, f);
+		fwrite(s, 1, n, f);
+		console_at_bol = nl != NULL;
+		s += n;
+	}
+	free(buf);
+}
+#else
+static void console_vprintf(FILE *f, const char *fmt, va_list ap)
+{
+	vfprintf(f, fmt, ap);
+}
+#endif
+
 void printk_level(int level, const char *fmt, ...)
 {
 	va_list ap;
@@ -54,7 +89,7 @@ void printk_level(int level, const char *fmt, ...)
 	pthread_mutex_lock(&console_lock);
 	f = console_stream ? console_stream : stderr;
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	console_vprintf(f, fmt, ap);
 	va_end(ap);
 	fflush(f);
 	pthread_mutex_unlock(&console_lock);
