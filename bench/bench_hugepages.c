@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * A 2M-capable TD (guest_memfd with 2M folios: design gmem_hugepages=on)
- * against a 4K-only TD in the same run, launched through the VMM exactly as
+ * A 2M-capable TD (kernel next+hugepage-rfc: guest_memfd with 2M folios
+ * and 2M private mappings) against a 4K-only TD (next) in the same run,
+ * launched through the VMM exactly as
  * `tdxsim run` does: the ratios (2M-capable / 4K-only) of SEAMCALLs, TD exits
  * (EPT violations), TDH.MEM.PAGE.AUG, modelled TDX hardware time and wall
  * time, per workload. Only ratios against the baseline measured here are
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tdxsim/profiles.h"
 #include "tdxsim/sched.h"
 #include "tdxsim/tdx.h"
 #include "tdxsim/vmm.h"
@@ -68,7 +70,8 @@ static void measure(const char *workload, u64 memory, unsigned int vcpus,
 	cfg.memory = memory;
 	cfg.nr_vcpus = vcpus;
 	cfg.workload = workload;
-	cfg.design.gmem_hugepages = huge;
+	if (huge)
+		tdxsim_vmm_config_set_kernel(&cfg, "next+hugepage-rfc", NULL, 0);
 	tdxsim_sched_config_init(&sc);
 	for (round = 0; round < ROUNDS; round++) {
 		struct launch_ctx ctx = { .cfg = &cfg };
@@ -123,7 +126,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_hugepages [MEMORY_MIB [VCPUS]]\n");
 		return 2;
 	}
-	printf("bench_hugepages: %llu MiB TD, %u vCPUs, built-in firmware; 2M-capable (gmem_hugepages=on) / 4K-only\n",
+	printf("bench_hugepages: %llu MiB TD, %u vCPUs, built-in firmware; 2M-capable (next+hugepage-rfc) / 4K-only (next)\n",
 	       (unsigned long long)(memory >> 20), vcpus);
 	for (w = 0; w < ARRAY_SIZE(workloads); w++) {
 		struct sample k4, m2;

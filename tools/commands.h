@@ -44,5 +44,7 @@ int cmd_measure(const struct tdxsim_cmd *cmd, int argc, char **argv);
 /* tdxsim scenario / tdxsim explore (tools/scenario.c). */
 int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv);
 int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv);
+/* tdxsim kernels (tools/kernels.c). */
+int cmd_kernels(const struct tdxsim_cmd *cmd, int argc, char **argv);
 
 #endif /* TDXSIM_TOOLS_COMMANDS_H */

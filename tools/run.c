@@ -17,7 +17,7 @@
 #include "tdxsim/tdx.h"
 #include "commands.h"
 #include "tdxsim/vmm.h"
-#include "tdxsim/vmm.h"
+#include "tdxsim/profiles.h"
 #include "ulib/compiler.h"
 #include "ulib/proc.h"
 
@@ -77,12 +77,46 @@ struct run_opts {
 	bool no_progress;
 	u8 *fw;
 	char *program;
-	/* --compare KEY=V1,V2,...: one launch per value of the switch. */
+	/* --kernel P (NULL: the default) and the --design texts on top. */
+	const char *kernel;
+	const char *designs[16];
+	unsigned int nr_designs;
+	/*
+	 * --compare KEY=V1,V2,...: one launch per value of the switch, or
+	 * per kernel profile (KEY "kernel").
+	 */
 	char compare_key[32];
 	char *compare_values[MAX_COMPARE];
 	unsigned int nr_compare;
 	char *compare_text;
 };
+
+/*
+ * The configuration of --compare's run @i: @cfg is the base one; a switch
+ * value on top of it, or another kernel with the same --design texts.
+ */
+static int compare_apply(const struct run_opts *o,
+			 struct tdxsim_vmm_config *cfg, unsigned int i,
+			 char *err, size_t errlen)
+{
+	char kv[96];
+	unsigned int j;
+	int r;
+
+	if (strcmp(o->compare_key, "kernel")) {
+		snprintf(kv, sizeof(kv), "%s=%s", o->compare_key,
+			 o->compare_values[i]);
+		return tdxsim_parse_design(kv, &cfg->design, err, errlen);
+	}
+	r = tdxsim_vmm_config_set_kernel(cfg, o->compare_values[i], err,
+					 errlen);
+	for (j = 0; !r && j < o->nr_designs; j++)
+		r = tdxsim_parse_design(o->designs[j], &cfg->design, err,
+					errlen);
+	if (!r && o->vmm.measure_order == TDXSIM_VMM_MEASURE_TWO_PASS)
+		cfg->design.measure_two_pass = 1;
+	return r;
+}
 
 /* Parse "KEY=V1,V2[,...]" for --compare; the values are checked later. */
 static int parse_compare(struct run_opts *o, const char *text)
@@ -219,6 +253,7 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 		{ "workload", required_argument, NULL, 'w' },
 		{ "guest", required_argument, NULL, 'g' },
 		{ "design", required_argument, NULL, 'd' },
+		{ "kernel", required_argument, NULL, 'K' },
 		{ "mode", required_argument, NULL, 'M' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "strategy", required_argument, NULL, 'S' },
@@ -236,7 +271,7 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *run_only = NULL;
-	bool max_steps_given = false;
+	bool max_steps_given = false, compare_hugepages = false;
 	int idx = 0;
 	char err[512];
 	u64 n;
@@ -288,10 +323,13 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 			o->vmm.program_name = optarg;
 			break;
 		case 'd':
-			if (tdxsim_parse_design(optarg, &o->vmm.design, err,
-					     sizeof(err)))
-				return usage_error(cmd->name, "--design %s",
-						   err);
+			if (o->nr_designs == ARRAY_SIZE(o->designs))
+				return usage_error(cmd->name,
+						   "too many --design options");
+			o->designs[o->nr_designs++] = optarg;
+			break;
+		case 'K':
+			o->kernel = optarg;
 			break;
 		case 'M':
 			if (!strcmp(optarg, "free"))
@@ -366,7 +404,7 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 						   optarg, MAX_COMPARE);
 			break;
 		case 'H':
-			parse_compare(o, "gmem_hugepages=off,on");
+			compare_hugepages = true;
 			break;
 		case 'P':
 			o->no_progress = true;
@@ -402,16 +440,30 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 		return usage_error(cmd->name,
 				   "--%s is an option of 'tdxsim run', not of measure",
 				   run_only);
+	/* The kernel first, then the switches changed on top of it. */
+	if (tdxsim_vmm_config_set_kernel(&o->vmm, o->kernel ? o->kernel :
+					 TDXSIM_KERNEL_DEFAULT, err,
+					 sizeof(err)))
+		return usage_error(cmd->name, "--kernel %s", err);
+	for (n = 0; n < o->nr_designs; n++)
+		if (tdxsim_parse_design(o->designs[n], &o->vmm.design, err,
+					sizeof(err)))
+			return usage_error(cmd->name, "--design %s", err);
+	if (compare_hugepages) {
+		char text[2 * TDXSIM_KERNEL_NAME_MAX + 64];
+
+		/* The same kernel without and with the huge-page series. */
+		snprintf(text, sizeof(text), "kernel=%s,%s+hugepage-rfc",
+			 o->vmm.kernel, o->vmm.kernel);
+		parse_compare(o, text);
+	}
 	if (o->nr_compare) {
 		unsigned int i;
 
 		for (i = 0; i < o->nr_compare; i++) {
-			struct tdxsim_design d = o->vmm.design;
-			char kv[96];
+			struct tdxsim_vmm_config cfg = o->vmm;
 
-			snprintf(kv, sizeof(kv), "%s=%s", o->compare_key,
-				 o->compare_values[i]);
-			if (tdxsim_parse_design(kv, &d, err, sizeof(err)))
+			if (compare_apply(o, &cfg, i, err, sizeof(err)))
 				return usage_error(cmd->name, "--compare %s",
 						   err);
 		}
@@ -615,6 +667,18 @@ static u64 total_runs(const struct tdxsim_vmm_result *r, u64 exits[64])
 	return runs;
 }
 
+/* The switches @cfg changes from its kernel profile ("" if none). */
+static const char *kernel_changes(const struct tdxsim_vmm_config *cfg,
+				  char *buf, size_t len)
+{
+	struct tdxsim_design profile;
+
+	buf[0] = '\0';
+	if (!tdxsim_kernel_design(cfg->kernel, &profile, NULL, 0))
+		tdxsim_design_diff(&cfg->design, &profile, buf, len);
+	return buf;
+}
+
 static u64 total_seamcalls(const struct tdxsim_vmm_result *r)
 {
 	u64 n = 0;
@@ -631,7 +695,7 @@ static void report_text(struct run_ctx *ctx)
 	const struct tdxsim_sched_result *sr = &ctx->sr;
 	struct run_opts *o = ctx->o;
 	struct tdxsim_host_memory pm;
-	char design[512];
+	char design[1024];
 	unsigned int i;
 	u64 exits[64], runs;
 
@@ -642,7 +706,11 @@ static void report_text(struct run_ctx *ctx)
 	       r->nr_vcpus > 1 ? "s" : "",
 	       ctx->cfg.program ? "guest program" : "workload",
 	       ctx->cfg.program ? ctx->cfg.program_name : ctx->cfg.workload);
-	printf("  design: %s\n",
+	printf("  kernel: %s", ctx->cfg.kernel);
+	kernel_changes(&ctx->cfg, design, sizeof(design));
+	if (design[0])
+		printf(", with %s", design);
+	printf("\n  design: %s\n",
 	       tdxsim_design_string(&ctx->cfg.design, design, sizeof(design)));
 	if (o->sched.mode == TDXSIM_SCHED_DETERMINISTIC)
 		printf("  mode: deterministic, strategy %s, seed %llu, %llu schedule points, verdict %s\n",
@@ -793,7 +861,7 @@ static void report_json(struct run_ctx *ctx)
 	const struct tdxsim_sched_result *sr = &ctx->sr;
 	struct run_opts *o = ctx->o;
 	struct tdxsim_host_memory pm;
-	char design[512];
+	char design[1024];
 	u64 exits[64], runs;
 	unsigned int i;
 	bool first = true;
@@ -811,6 +879,10 @@ static void report_json(struct run_ctx *ctx)
 	       ctx->cfg.program ? "guest_program" : "workload");
 	json_string(stdout, ctx->cfg.program ? ctx->cfg.program_name :
 					       ctx->cfg.workload);
+	printf(",\n  \"kernel\": ");
+	json_string(stdout, ctx->cfg.kernel);
+	printf(",\n  \"kernel_changes\": ");
+	json_string(stdout, kernel_changes(&ctx->cfg, design, sizeof(design)));
 	printf(",\n  \"design\": ");
 	json_string(stdout, tdxsim_design_string(&ctx->cfg.design, design,
 					      sizeof(design)));
@@ -1064,14 +1136,10 @@ static int do_compare(struct run_opts *o)
 	if (!ctx)
 		return 1;
 	for (i = 0; i < o->nr_compare; i++) {
-		char kv[96];
-
 		ctx[i].o = o;
 		ctx[i].run = true;
 		ctx[i].cfg = o->vmm;
-		snprintf(kv, sizeof(kv), "%s=%s", o->compare_key,
-			 o->compare_values[i]);
-		tdxsim_parse_design(kv, &ctx[i].cfg.design, NULL, 0);
+		compare_apply(o, &ctx[i].cfg, i, NULL, 0);
 		tdxsim_reset_reports();
 		r = launch_once(&ctx[i]);
 		n++;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * tdxsim scenario NAME --design before|upstream [--seed S]
- * tdxsim explore NAME --design D --schedules N [--strategy random|pct]
+ * tdxsim scenario NAME [--kernel P] [--design before|upstream|K=V] [--seed S]
+ * tdxsim explore NAME [--kernel P] --design D --schedules N [--strategy ...]
  *
  * The seed patches' bugs on demand (src/vmm/scenario.h): one run with a
  * seed, or many seeds to find the failing interleavings.
@@ -26,9 +26,19 @@ static void list_scenarios(void)
 	size_t i, n;
 
 	s = tdxsim_scenario_list(&n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		const char *const *also;
+
 		printf("%-22s seed %s: %s\n", s[i].name, s[i].seed_patch,
 		       s[i].summary);
+		printf("%-22s before %s; upstream %s", "", s[i].before,
+		       s[i].upstream);
+		for (also = s[i].upstream_also; also && *also; also++)
+			printf(", %s", *also);
+		if (s[i].needs)
+			printf("; needs %s", s[i].needs);
+		printf("\n");
+	}
 }
 
 static const char *strategy_name(enum tdxsim_sched_strategy s)
@@ -36,25 +46,29 @@ static const char *strategy_name(enum tdxsim_sched_strategy s)
 	return s == TDXSIM_STRATEGY_PCT ? "pct" : "random";
 }
 
-static const char *design_label(const char *d)
+static const char *design_label(const char *kernel, const char *d)
 {
-	return d ? d : "upstream";
+	return d ? d : kernel ? "" : "upstream";
 }
 
-static void print_replay(const struct tdxsim_scenario *s, const char *design,
-			 u64 seed, enum tdxsim_sched_strategy strat)
+static void print_replay(const struct tdxsim_scenario *s, const char *kernel,
+			 const char *design, u64 seed,
+			 enum tdxsim_sched_strategy strat)
 {
-	printf("replay: tdxsim scenario %s --design %s --seed %llu%s\n",
-	       s->name, design_label(design), (unsigned long long)seed,
+	printf("replay: tdxsim scenario %s%s%s%s%s --seed %llu%s\n", s->name,
+	       kernel ? " --kernel " : "", kernel ? kernel : "",
+	       design || !kernel ? " --design " : "",
+	       design_label(kernel, design), (unsigned long long)seed,
 	       strat == TDXSIM_STRATEGY_PCT ? " --strategy pct" : "");
 }
 
-/* Check the scenario name and the design text; prints usage errors. */
+/* Check the scenario name, the kernel and the design; prints usage errors. */
 static int resolve(const char *cmd, int argc, char **argv, int optind_,
-		   const char *design, const struct tdxsim_scenario **out)
+		   const char *kernel, const char *design,
+		   const struct tdxsim_scenario **out)
 {
+	char err[256], name[TDXSIM_KERNEL_NAME_MAX];
 	struct tdxsim_design d;
-	char err[256];
 
 	if (argc - optind_ != 1)
 		return usage_error(cmd, argc - optind_ ?
@@ -64,8 +78,9 @@ static int resolve(const char *cmd, int argc, char **argv, int optind_,
 	if (!*out)
 		return usage_error(cmd, "unknown scenario '%s' (see --list)",
 				   argv[optind_]);
-	if (tdxsim_scenario_design(*out, design, &d, err, sizeof(err)))
-		return usage_error(cmd, "--design: %s", err);
+	if (tdxsim_scenario_resolve(*out, kernel, design, name, sizeof(name),
+				    &d, err, sizeof(err)))
+		return usage_error(cmd, "%s", err);
 	return 0;
 }
 
@@ -73,6 +88,7 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "list", no_argument, NULL, 'l' },
+		{ "kernel", required_argument, NULL, 'K' },
 		{ "design", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "strategy", required_argument, NULL, 'S' },
@@ -83,7 +99,7 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	const struct tdxsim_scenario *s;
 	struct tdxsim_scenario_opts o;
 	struct tdxsim_scenario_result res;
-	char design[512];
+	char design[1024];
 	bool verbose = false;
 	int c, r;
 
@@ -98,6 +114,9 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 			return 0;
 		case 'd':
 			o.design = optarg;
+			break;
+		case 'K':
+			o.kernel = optarg;
 			break;
 		case 's':
 			if (parse_u64(optarg, &o.seed) || !o.seed)
@@ -125,7 +144,7 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 					   argv[optind - 1]);
 		}
 	}
-	r = resolve(cmd->name, argc, argv, optind, o.design, &s);
+	r = resolve(cmd->name, argc, argv, optind, o.kernel, o.design, &s);
 	if (r)
 		return r;
 
@@ -134,8 +153,10 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	if (res.failed || res.error || verbose)
 		fputs(res.report, stdout);
 	else
-		printf("scenario %s (seed %s), design %s (%s)\nseed %llu, strategy %s: %s, %llu schedule points, %.1f ms\n",
-		       s->name, s->seed_patch, design_label(o.design), design,
+		printf("scenario %s (seed %s), kernel %s%s%s (%s)\nseed %llu, strategy %s: %s, %llu schedule points, %.1f ms\n",
+		       s->name, s->seed_patch, res.kernel,
+		       o.design ? ", design " : "",
+		       o.design ? o.design : "", design,
 		       (unsigned long long)res.seed,
 		       strategy_name(o.strategy),
 		       tdxsim_verdict_name(res.verdict),
@@ -153,7 +174,7 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		printf("  %s\n", res.extra_summary);
 	}
 	if (res.failed || res.error)
-		print_replay(s, o.design, res.seed, o.strategy);
+		print_replay(s, o.kernel, o.design, res.seed, o.strategy);
 	r = (res.failed || res.error) ? 1 : 0;
 	tdxsim_scenario_result_free(&res);
 	return r;
@@ -184,6 +205,7 @@ struct explore_state {
 int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'K' },
 		{ "design", required_argument, NULL, 'd' },
 		{ "schedules", required_argument, NULL, 'n' },
 		{ "strategy", required_argument, NULL, 'S' },
@@ -199,7 +221,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	struct explore_state st = { 0 };
 	const struct tdxsim_scenario *s;
 	const char *design = NULL, *resume = NULL;
-	char dtext[512];
+	char dtext[1024];
 	int c, r;
 
 	opterr = 0;
@@ -208,6 +230,9 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		switch (c) {
 		case 'd':
 			design = optarg;
+			break;
+		case 'K':
+			eo.kernel = optarg;
 			break;
 		case 'n':
 			if (parse_u64(optarg, &eo.schedules) || !eo.schedules)
@@ -254,7 +279,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 				   (unsigned long long)eo.first_seed,
 				   (unsigned long long)eo.schedules,
 				   (unsigned long long)UINT64_MAX);
-	r = resolve(cmd->name, argc, argv, optind, design, &s);
+	r = resolve(cmd->name, argc, argv, optind, eo.kernel, design, &s);
 	if (r)
 		return r;
 	if (resume) {
@@ -271,13 +296,15 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		st.first_seconds = fu / 1e6;
 		st.seconds = su / 1e6;
 	} else {
+		char err[8], name[TDXSIM_KERNEL_NAME_MAX];
 		struct tdxsim_design d;
-		char err[8];
 
-		tdxsim_scenario_design(s, design, &d, err, sizeof(err));
+		tdxsim_scenario_resolve(s, eo.kernel, design, name,
+					sizeof(name), &d, err, sizeof(err));
 		tdxsim_design_string(&d, dtext, sizeof(dtext));
-		printf("explore %s (seed %s), design %s (%s), strategy %s, seeds %llu..%llu\n",
-		       s->name, s->seed_patch, design_label(design), dtext,
+		printf("explore %s (seed %s), kernel %s%s%s (%s), strategy %s, seeds %llu..%llu\n",
+		       s->name, s->seed_patch, name, design ? ", design " : "",
+		       design ? design : "", dtext,
 		       strategy_name(eo.strategy),
 		       (unsigned long long)eo.first_seed,
 		       (unsigned long long)(eo.first_seed + eo.schedules - 1));
@@ -294,7 +321,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		       (unsigned long long)st.first_seed,
 		       (unsigned long long)st.first_index, st.first_seconds,
 		       er.first.summary);
-		print_replay(s, design, st.first_seed, eo.strategy);
+		print_replay(s, eo.kernel, design, st.first_seed, eo.strategy);
 		fputs(er.first.report, stdout);
 		fflush(stdout);
 	}
@@ -311,7 +338,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		 * in a fresh process image.
 		 */
 		char state[160], n[32], first[32];
-		char *args[16];
+		char *args[20];
 		int k = 0;
 
 		snprintf(state, sizeof(state), "%llu,%llu,%llu,%llu,%llu,%llu",
@@ -328,8 +355,14 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		args[k++] = "tdxsim";
 		args[k++] = "explore";
 		args[k++] = (char *)s->name;
-		args[k++] = "--design";
-		args[k++] = (char *)design_label(design);
+		if (eo.kernel) {
+			args[k++] = "--kernel";
+			args[k++] = (char *)eo.kernel;
+		}
+		if (design || !eo.kernel) {
+			args[k++] = "--design";
+			args[k++] = (char *)design_label(eo.kernel, design);
+		}
 		args[k++] = "--schedules";
 		args[k++] = n;
 		args[k++] = "--first-seed";

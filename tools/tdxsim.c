@@ -304,12 +304,13 @@ static const struct tdxsim_cmd commands[] = {
 		"  --chunk SIZE         lazy-accept chunk (default 4M)\n"
 		"  --working-set SIZE   linux-boot: RAM written and verified as it is\n"
 		"                       accepted (default 2G)\n"
-		"  --design K=V,...     design variants: populate=decoupled|gmem|map_pfn,\n"
-		"                       accept_level=split_inhibit|ignore,\n"
-		"                       vp_init_lock=mmu_write|none, pin_pages=off|on,\n"
-		"                       mirror_freeze=on|off, gmem_locking=legacy|inflight,\n"
-		"                       vp_init_version=0|1, gmem_hugepages=off|on\n"
-		"                       (measure_two_pass=off|on: see --measure-order)\n"
+		"  --kernel NAME        the kernel profile: v6.16, v6.17, v6.18, v6.19,\n"
+		"                       v7.0, next (default), with overlays such as\n"
+		"                       next+hugepage-rfc (see tdxsim kernels)\n"
+		"  --design K=V,...     change single switches of the kernel, e.g.\n"
+		"                       pin_pages=on,vp_init_lock=none (tdxsim kernels\n"
+		"                       --verbose lists them; measure_two_pass: see\n"
+		"                       --measure-order)\n"
 		"  --mode free|deterministic   threads in parallel (default) or one\n"
 		"                       at a time under the seeded scheduler\n"
 		"  --seed S             scheduler and workload seed (default 1)\n"
@@ -318,12 +319,13 @@ static const struct tdxsim_cmd commands[] = {
 		"                       schedule points (default: grows with --memory)\n"
 		"  --measure-order single-pass|two-pass  see 'tdxsim measure --help'\n"
 		"  --compare KEY=V1,V2  run the same launch once per value of one\n"
-		"                       design switch (2 to 4 values) and print one\n"
+		"                       design switch, or per kernel (KEY kernel:\n"
+		"                       kernel=v6.16,next), 2 to 4 values, and print one\n"
 		"                       side-by-side table: exits, EPT violations,\n"
 		"                       PAGE.AUG, DEMOTE, SEAMCALLs, guest accepts,\n"
 		"                       modelled hardware time, wall time\n"
-		"  --compare-hugepages  --compare gmem_hugepages=off,on: a 4K-only TD\n"
-		"                       beside a 2M-capable one\n"
+		"  --compare-hugepages  --compare kernel=K,K+hugepage-rfc: the kernel's\n"
+		"                       4K-only TD beside the huge-page series' one\n"
 		"  --no-progress        no progress line (it is shown only on a\n"
 		"                       terminal, in free mode, on stderr)\n"
 		"  --json               print the report as JSON\n"
@@ -333,12 +335,14 @@ static const struct tdxsim_cmd commands[] = {
 		"  tdxsim run --vcpus 2\n"
 		"  tdxsim run --firmware /usr/share/ovmf/OVMF.fd --memory 1G --vcpus 4 \\\n"
 		"             --workload convert-churn --mode deterministic --seed 7\n"
+		"  tdxsim run --kernel v6.16 --vcpus 2\n"
 		"  tdxsim run --compare-hugepages --vcpus 2\n",
 		cmd_run,
 	},
 	{
 		"measure", "compute a TD's MRTD by running the launch path",
-		"usage: tdxsim measure [--measure-order single-pass|two-pass] [--json] [IMAGE]\n"
+		"usage: tdxsim measure [--kernel NAME] [--design K=V,...]\n"
+		"                      [--measure-order single-pass|two-pass] [--json] [IMAGE]\n"
 		"\n"
 		"Print the MRTD (96 hex digits) of a TD launched from IMAGE (default:\n"
 		"the built-in firmware) by running the real launch path: parse the\n"
@@ -350,6 +354,8 @@ static const struct tdxsim_cmd commands[] = {
 		"  --measure-order two-pass      per section: all PAGE.ADDs, then all\n"
 		"                                MR.EXTENDs (hosts on the older KVM TDX\n"
 		"                                API, e.g. QEMU 8.2 TDX trees)\n"
+		"  --kernel NAME                 the kernel profile (see tdxsim kernels)\n"
+		"  --design K=V,...              change single switches of the kernel\n"
 		"  --json                        also print the section table\n"
 		"  -h, --help                    show this help\n",
 		cmd_measure,
@@ -367,10 +373,13 @@ static const struct tdxsim_cmd commands[] = {
 		"seed that replays it. Exit status 0 when the run was clean, 1 when\n"
 		"it observed a failure, 2 on a usage error.\n"
 		"\n"
-		"  --list               list the scenarios, one line each\n"
-		"  --design D           before (the design the seed patch replaced),\n"
-		"                       upstream (default), or K=V,... on top of the\n"
-		"                       upstream design (see tdxsim run --help)\n"
+		"  --list               list the scenarios, one line each, with their\n"
+		"                       kernels\n"
+		"  --kernel NAME        run in this kernel profile (see tdxsim kernels),\n"
+		"                       with the switches the scenario needs\n"
+		"  --design D           before (the scenario's kernel before the seed\n"
+		"                       patch), upstream (default: the kernel that has\n"
+		"                       it), or K=V,... on top of --kernel or upstream\n"
 		"  --seed S             scheduler seed (default: the scenario's own,\n"
 		"                       with which the before-design fails)\n"
 		"  --strategy random|pct  scheduling strategy (default random)\n"
@@ -388,6 +397,7 @@ static const struct tdxsim_cmd commands[] = {
 		"and the time taken. Exit status 1 when any schedule failed, 0 when\n"
 		"none did, 2 on a usage error.\n"
 		"\n"
+		"  --kernel NAME        the kernel profile (see tdxsim kernels)\n"
 		"  --design D           before, upstream (default) or K=V,...\n"
 		"  --schedules N        number of seeds (default 1000)\n"
 		"  --first-seed S       first seed (default 1)\n"
@@ -396,6 +406,22 @@ static const struct tdxsim_cmd commands[] = {
 		"  -q, --quiet          no progress lines on stderr\n"
 		"  -h, --help           show this help\n",
 		cmd_explore,
+	},
+	{
+		"kernels", "list the kernel profiles and their switches",
+		"usage: tdxsim kernels [--verbose] [--json] [NAME]\n"
+		"\n"
+		"List the kernel profiles tdxsim models: releases (v6.16 ... v7.0),\n"
+		"kvm-x86 next (the default) and overlays of series that are not\n"
+		"merged, applied on a base with '+' (next+hugepage-rfc). With\n"
+		"--verbose, every design switch each kernel sets, its value and the\n"
+		"upstream commit, release or posting it comes from. With NAME, that\n"
+		"kernel's switches (overlays applied).\n"
+		"\n"
+		"  -v, --verbose        every switch of every profile, with sources\n"
+		"  --json               print the profiles as JSON\n"
+		"  -h, --help           show this help\n",
+		cmd_kernels,
 	},
 	{
 		"help", "show help for tdxsim or one of its commands",

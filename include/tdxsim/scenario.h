@@ -6,9 +6,10 @@
  * verdict, the SEAMCALL that failed and its status, errnos, the VM's bugged
  * state, the guest's data checks, the PAMT check).
  *
- * Each scenario has a "before" design (the one its seed patch replaced, in
- * which the bug shows) and the upstream one (in which it must not), and a
- * fixed default seed with which the before-design fails.
+ * Each scenario names kernel profiles (profiles.h): a "before" kernel (the
+ * release before its seed patch, or the design the patch replaced, in which
+ * the bug shows) and the "upstream" kernels that have the patch (in which it
+ * must not show), and a fixed default seed with which "before" fails.
  */
 #ifndef TDXSIM_SCENARIO_H
 #define TDXSIM_SCENARIO_H
@@ -27,8 +28,20 @@ struct tdxsim_scenario {
 	const char *seed_patch;		/* "004" */
 	const char *patch_title;	/* the seed patch's subject */
 	const char *summary;		/* one line for --list */
-	const char *before;		/* design text of the old design */
-	const char *upstream;		/* design text of the upstream design */
+	/*
+	 * The kernels, each "PROFILE" or "PROFILE:KEY=VALUE,...": where the
+	 * bug shows, and where the patch is (the default run).
+	 */
+	const char *before;
+	const char *upstream;
+	/* Other kernels that have the patch (NULL-terminated; CI runs each). */
+	const char *const *upstream_also;
+	/*
+	 * Switches the scenario needs on any kernel ("KEY=VALUE,..." or NULL):
+	 * facts of the world it is set in, e.g. guest_memfd's in-flight
+	 * locking or huge folios.
+	 */
+	const char *needs;
 	uint64_t default_seed;		/* a seed with which "before" fails */
 	uint64_t pct_steps;			/* PCT: about the run's length in steps */
 	/* Runs inside sched_run(); the TD and the racing tasks. */
@@ -45,7 +58,16 @@ const struct tdxsim_scenario *tdxsim_scenario_list(size_t *n);
 const struct tdxsim_scenario *tdxsim_scenario_find(const char *name);
 
 struct tdxsim_scenario_opts {
-	/* "before", "upstream" (NULL), or "key=value,..." on top of upstream. */
+	/*
+	 * The kernel profile to run ("v6.16", "next+hugepage-rfc", optionally
+	 * ":KEY=VALUE,..."), with the scenario's needs; NULL: as @design says.
+	 */
+	const char *kernel;
+	/*
+	 * "before" or "upstream" (NULL): the scenario's kernel of that name
+	 * (only without @kernel); or "key=value,..." on top of @kernel or, if
+	 * NULL, of the upstream kernel.
+	 */
 	const char *design;
 	uint64_t seed;			/* 0: the scenario's default seed */
 	enum tdxsim_sched_strategy strategy;
@@ -61,6 +83,7 @@ struct tdxsim_scenario_result {
 	int error;			/* -errno: the scenario could not run */
 	char summary[384];		/* one line */
 	char *report;			/* the full report (malloc'd, NUL-ended) */
+	char kernel[TDXSIM_KERNEL_NAME_MAX];	/* the profile that ran */
 	struct tdxsim_design design;	/* the design that ran */
 	uint64_t seed;
 	enum tdxsim_verdict verdict;	/* the scheduler's */
@@ -121,7 +144,15 @@ int tdxsim_scenario_run(const struct tdxsim_scenario *s, const struct tdxsim_sce
 		 struct tdxsim_scenario_result *res);
 void tdxsim_scenario_result_free(struct tdxsim_scenario_result *res);
 
-/* Resolve @o->design for @s into @d. Returns 0 or -EINVAL (@err set). */
+/*
+ * Resolve @kernel and @design (as in tdxsim_scenario_opts) for @s into the
+ * profile name @name (@namelen bytes, TDXSIM_KERNEL_NAME_MAX is enough) and
+ * the switches @d. Returns 0 or -EINVAL (@err set).
+ */
+int tdxsim_scenario_resolve(const struct tdxsim_scenario *s, const char *kernel,
+			    const char *design, char *name, size_t namelen,
+			    struct tdxsim_design *d, char *err, size_t errlen);
+/* tdxsim_scenario_resolve() without a kernel, the switches only. */
 int tdxsim_scenario_design(const struct tdxsim_scenario *s, const char *design,
 		    struct tdxsim_design *d, char *err, size_t errlen);
 
@@ -135,6 +166,7 @@ int tdxsim_scenario_design(const struct tdxsim_scenario *s, const char *design,
 unsigned int tdxsim_scenario_nr_stuck(void);
 
 struct tdxsim_scenario_explore_opts {
+	const char *kernel;			/* as tdxsim_scenario_opts.kernel */
 	uint64_t first_seed;			/* default 1 */
 	uint64_t schedules;			/* number of seeds to run */
 	enum tdxsim_sched_strategy strategy;
@@ -159,8 +191,8 @@ struct tdxsim_scenario_explore_result {
 };
 
 /*
- * Run @s with seeds first_seed .. first_seed + schedules - 1 in design
- * @design. Returns 0 or -EINVAL (bad design). Free @r->first with
+ * Run @s with seeds first_seed .. first_seed + schedules - 1 in kernel
+ * @o->kernel and design @design. Returns 0 or -EINVAL (bad design). Free @r->first with
  * tdxsim_scenario_result_free().
  */
 int tdxsim_scenario_explore(const struct tdxsim_scenario *s, const char *design,

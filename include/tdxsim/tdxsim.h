@@ -79,32 +79,47 @@ int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write);
 /* ---- tdxsim controls: ioctl requests of type TDXSIMIO ---- */
 #define TDXSIMIO	0xAF
 
-/* struct tdxsim_design: the design variants of DESIGN.md, per VM. */
+/*
+ * struct tdxsim_design: a VM's design switches (DESIGN.md, "Kernel profiles
+ * and design variants"). A kernel profile (TDXSIM_SET_KERNEL, profiles.h)
+ * sets all of them as a release or a posting has them; TDXSIM_SET_DESIGN
+ * overrides single ones. Each enum's value 0 is the older behaviour unless
+ * it says otherwise; docs/PROFILES.md gives every switch's value per
+ * profile and where upstream it comes from.
+ */
 enum tdxsim_populate {
-	/* Open-coded population, no kvm_gmem_populate() (seed 000). */
+	/* Open-coded population, no kvm_gmem_populate() (seed 000's RFC). */
 	TDXSIM_POPULATE_DECOUPLED = 0,
-	/* 6.16: kvm_gmem_populate() + GUP + kvm_tdp_map_page() in the lock. */
+	/*
+	 * 6.16-6.18 "gmem_cb": kvm_gmem_populate() calls
+	 * tdx_gmem_post_populate(), which faults the page in with
+	 * kvm_tdp_map_page() (the leaf hook only counts it as premapped) and
+	 * issues TDH.MEM.PAGE.ADD itself, without mmu_lock.
+	 */
 	TDXSIM_POPULATE_GMEM = 1,
-	/* 6.19: kvm_gmem_populate() + kvm_tdp_mmu_map_private_pfn(). */
+	/*
+	 * 6.19 and later: kvm_gmem_populate() + kvm_tdp_mmu_map_private_pfn();
+	 * TDH.MEM.PAGE.ADD is issued from the leaf hook under the read mmu_lock.
+	 */
 	TDXSIM_POPULATE_MAP_PFN = 2,
 };
 
 enum tdxsim_accept_level {
 	/* Split and inhibit huge mappings on an ACCEPT-level exit (seed 001). */
 	TDXSIM_ACCEPT_LEVEL_SPLIT_INHIBIT = 0,
-	/* Ignore the accept level (the guest loops: livelock). */
+	/* No accept-level handling (every release: they map 4K only). */
 	TDXSIM_ACCEPT_LEVEL_IGNORE = 1,
 };
 
 enum tdxsim_vp_init_lock {
-	/* TDH.VP.INIT under mmu_lock held for write (seed 002). */
+	/* TDH.VP.INIT under mmu_lock held for write (seed 002, 6.19). */
 	TDXSIM_VP_INIT_LOCK_MMU_WRITE = 0,
-	/* TDH.VP.INIT without mmu_lock (BUSY in a no-fail path). */
+	/* TDH.VP.INIT without mmu_lock (6.16-6.18: BUSY in a no-fail path). */
 	TDXSIM_VP_INIT_LOCK_NONE = 1,
 };
 
 enum tdxsim_gmem_locking {
-	/* Linux 6.16-6.19: kvm_gmem_get_pfn() takes no invalidate lock. */
+	/* Linux 6.16-7.2: kvm_gmem_get_pfn() takes no invalidate lock. */
 	TDXSIM_GMEM_LOCKING_LEGACY = 0,
 	/*
 	 * In-flight series: kvm_gmem_get_pfn() and host faults on a guest_memfd
@@ -113,42 +128,165 @@ enum tdxsim_gmem_locking {
 	TDXSIM_GMEM_LOCKING_INFLIGHT = 1,
 };
 
+enum tdxsim_populate_gup {
+	/* The source page is pinned in the TDX callback, under the lock. */
+	TDXSIM_POPULATE_GUP_IN_CALLBACK = 0,
+	/* kvm_gmem_populate() pins it before the invalidate lock (7.0). */
+	TDXSIM_POPULATE_GUP_BEFORE_LOCK = 1,
+};
+
+/* How a SEAMCALL failure on a path that reports it is handled. */
+enum tdxsim_fail_style {
+	TDXSIM_FAIL_ERROR = 0,		/* an errno, the VM lives on */
+	TDXSIM_FAIL_BUG = 1,		/* TDX_BUG_ON: the VM is bugged */
+};
+
+enum tdxsim_vm_state_guard {
+	/*
+	 * 6.16-6.18: kvm->lock around the VM sub-ioctls (and slots_lock for
+	 * FINALIZE); INIT_VCPU and INIT_MEM_REGION under their vcpu->mutex.
+	 */
+	TDXSIM_VM_STATE_GUARD_KVM_LOCK = 0,
+	/* 6.19: kvm->lock, every vcpu->mutex and slots_lock ("all the locks"). */
+	TDXSIM_VM_STATE_GUARD_ALL = 1,
+};
+
+enum tdxsim_caps_locking {
+	/* 6.16-6.18: KVM_TDX_CAPABILITIES under kvm->lock, cmd copied back. */
+	TDXSIM_CAPS_LOCKING_KVM_LOCK = 0,
+	/* 6.19: no lock, no copy-back of the command. */
+	TDXSIM_CAPS_LOCKING_NONE = 1,
+};
+
+enum tdxsim_bug_macro {
+	TDXSIM_BUG_MACRO_KVM_BUG_ON = 0,	/* KVM_BUG_ON + pr_tdx_error */
+	TDXSIM_BUG_MACRO_TDX_BUG_ON = 1,	/* TDX_BUG_ON* (6.19) */
+};
+
+enum tdxsim_ept_retry_exit {
+	/* The local retry stops on events, a signal or a dead VM. */
+	TDXSIM_EPT_RETRY_EXIT_EVENTS = 0,
+	/* ... and on a memslot being deleted or moved (6.18, 2bc2694f). */
+	TDXSIM_EPT_RETRY_EXIT_MEMSLOT_INVALID = 1,
+};
+
+enum tdxsim_private_max_level {
+	TDXSIM_PRIVATE_MAX_LEVEL_4K = 0,	/* every release */
+	TDXSIM_PRIVATE_MAX_LEVEL_2M = 1,	/* TDX huge pages (RFC) */
+};
+
+enum tdxsim_mapgpa_user_ret {
+	/* Any non-zero hypercall.ret: TDVMCALL_STATUS_INVALID_OPERAND. */
+	TDXSIM_MAPGPA_USER_RET_ANY_INVALID = 0,
+	/* EAGAIN: RETRY, EINVAL: INVALID_OPERAND, else -EINVAL (3e2dec1e). */
+	TDXSIM_MAPGPA_USER_RET_ERRNO_MAP = 1,
+};
+
+enum tdxsim_free_external_spt {
+	/* The TDP MMU frees the S-EPT page with its shadow page, by RCU. */
+	TDXSIM_FREE_EXTERNAL_SPT_RCU = 0,
+	/* TDX frees it right after TDH.PHYMEM.PAGE.RECLAIM (7.2, 110d4d26). */
+	TDXSIM_FREE_EXTERNAL_SPT_IMMEDIATE = 1,
+};
+
+enum tdxsim_gmem_bind_overlap {
+	TDXSIM_GMEM_BIND_OVERLAP_EINVAL = 0,
+	TDXSIM_GMEM_BIND_OVERLAP_EEXIST = 1,	/* 7.2, 7ea987a9 */
+};
+
+enum tdxsim_page_reset {
+	/* Reset a page the module gave back only if it may hold data (quirk). */
+	TDXSIM_PAGE_RESET_QUIRK = 0,
+	/* 6.16 tdx_clear_page(): always (MOVDIR64B over the page). */
+	TDXSIM_PAGE_RESET_ALWAYS = 1,
+};
+
+/* The layout of struct tdxsim_design this header describes. */
+#define TDXSIM_DESIGN_VERSION	2
+
 struct tdxsim_design {
+	/*
+	 * TDXSIM_DESIGN_VERSION: the layout the caller fills (SET) or
+	 * reads (GET, filled by KVM). Later versions only use reserved
+	 * space, which earlier callers leave zero: KVM keeps the profile's
+	 * value for a switch the caller's version does not have.
+	 */
+	__tdxsim_u32 version;
 	__tdxsim_u32 populate;		/* enum tdxsim_populate */
 	__tdxsim_u32 accept_level;	/* enum tdxsim_accept_level */
 	__tdxsim_u32 vp_init_lock;	/* enum tdxsim_vp_init_lock */
-	/* 1: TDX holds a page reference per S-EPT page (pre seed 003). */
+	/* 1: TDX holds a page reference per mapped page (before seed 003). */
 	__tdxsim_u32 pin_pages;
 	/* 1: freeze mirror SPTEs around S-EPT updates (seed 004). */
 	__tdxsim_u32 mirror_freeze;
 	__tdxsim_u32 gmem_locking;	/* enum tdxsim_gmem_locking */
-	/* Version passed to TDH.VP.INIT (0 or 1; KVM passes 1). */
+	/* World: the version passed to TDH.VP.INIT (0 or 1; KVM passes 1). */
 	__tdxsim_u32 vp_init_version;
 	/*
-	 * 1: guest_memfd files created from now on use 2M folios where the
-	 * file offset is 2M aligned and the file covers the whole 2M.
+	 * World: 1: guest_memfd files created from now on use 2M folios
+	 * where the file offset is 2M aligned and the file covers the whole
+	 * 2M (the huge-folio guest_memfd series; not merged).
 	 */
 	__tdxsim_u32 gmem_hugepages;
 	/*
-	 * 1: KVM_TDX_INIT_MEM_REGION with MEASURE adds the whole region first
-	 * and extends it afterwards (the older two-pass API); 0: page by page.
+	 * World: 1: KVM_TDX_INIT_MEM_REGION with MEASURE adds the whole
+	 * region first and extends it afterwards (the older two-pass API).
 	 */
 	__tdxsim_u32 measure_two_pass;
-	__tdxsim_u32 reserved[7];	/* must be zero */
+	/* 1: count premapped leaves (nr_premapped): FINALIZE -EINVAL, zap case. */
+	__tdxsim_u32 premap_count;
+	__tdxsim_u32 populate_gup;	/* enum tdxsim_populate_gup */
+	/* 1: kvm_gmem_populate() answers -EEXIST for a prepared folio. */
+	__tdxsim_u32 populate_eexist;
+	/* 1: INIT_MEM_REGION refuses a NULL source with -EINVAL (next). */
+	__tdxsim_u32 populate_src_null_check;
+	__tdxsim_u32 page_add_fail;	/* enum tdxsim_fail_style */
+	__tdxsim_u32 mr_extend_fail;	/* enum tdxsim_fail_style */
+	__tdxsim_u32 vm_state_guard;	/* enum tdxsim_vm_state_guard */
+	/* 1: INIT_VCPU, INIT_MEM_REGION are "unlocked" vCPU ioctls (6.19). */
+	__tdxsim_u32 init_vcpu_ioctls_unlocked;
+	__tdxsim_u32 caps_locking;	/* enum tdxsim_caps_locking */
+	/* 1: KVM_TDX_INIT_VM refuses a cpuid.nent changed between reads. */
+	__tdxsim_u32 td_init_nent_recheck;
+	/* TDH.MNG.CREATE/ADDCX/INIT failure: WARN (ERROR) or TDX_BUG_ON. */
+	__tdxsim_u32 mng_create_fail;	/* enum tdxsim_fail_style */
+	__tdxsim_u32 bug_macro;		/* enum tdxsim_bug_macro */
+	__tdxsim_u32 ept_retry_exit;	/* enum tdxsim_ept_retry_exit */
+	__tdxsim_u32 private_max_level;	/* enum tdxsim_private_max_level */
+	__tdxsim_u32 mapgpa_user_ret;	/* enum tdxsim_mapgpa_user_ret */
+	/* 1: a failed mirror freeze refreshes iter->old_spte (7.2, 02eaaffd). */
+	__tdxsim_u32 mirror_cmpxchg_refresh_old;
+	__tdxsim_u32 free_external_spt;	/* enum tdxsim_free_external_spt */
+	__tdxsim_u32 gmem_bind_overlap;	/* enum tdxsim_gmem_bind_overlap */
+	__tdxsim_u32 page_reset;	/* enum tdxsim_page_reset */
+	/* 1: a pre-fault of a slot being deleted answers -EAGAIN (6.18). */
+	__tdxsim_u32 prefault_eagain;
+	/*
+	 * 1: a private zap, a conversion or an accept-level exit first splits
+	 * the 2M mappings that cross its range (TDX huge pages RFC).
+	 */
+	__tdxsim_u32 huge_split;
+	/* Room for the switches of later overlays (dpamt, gmem-inplace). */
+	__tdxsim_u32 reserved[33];	/* must be zero */
 };
 
-/* The upstream design: what a new VM starts with. */
-#define TDXSIM_DESIGN_DEFAULT {						\
-	.populate = TDXSIM_POPULATE_DECOUPLED,				\
-	.accept_level = TDXSIM_ACCEPT_LEVEL_SPLIT_INHIBIT,		\
-	.vp_init_lock = TDXSIM_VP_INIT_LOCK_MMU_WRITE,			\
-	.pin_pages = 0,							\
-	.mirror_freeze = 1,						\
-	.gmem_locking = TDXSIM_GMEM_LOCKING_LEGACY,			\
-	.vp_init_version = 1,						\
-	.gmem_hugepages = 0,						\
-	.measure_two_pass = 0,						\
-}
+/*
+ * TDXSIM_SET_KERNEL / TDXSIM_GET_KERNEL: the kernel profile a VM runs, by
+ * name: a release ("v6.16" ... "next") optionally followed by overlays
+ * ("next+hugepage-rfc"); tdxsim_kernel_profiles() lists them.
+ */
+#define TDXSIM_KERNEL_NAME_MAX	64
+
+struct tdxsim_kernel {
+	char name[TDXSIM_KERNEL_NAME_MAX];	/* NUL-terminated */
+	/* GET: TDXSIM_KERNEL_MODIFIED if TDXSIM_SET_DESIGN changed a switch. */
+	__tdxsim_u32 flags;
+	__tdxsim_u32 reserved[7];		/* must be zero */
+};
+#define TDXSIM_KERNEL_MODIFIED	(1U << 0)
+
+/* The profile a new VM starts with. */
+#define TDXSIM_KERNEL_DEFAULT	"next"
 
 /* TDXSIM_SET_GUEST: the guest program a vCPU runs (opaque to KVM). */
 struct tdxsim_guest {
@@ -379,10 +517,22 @@ struct tdxsim_sched_verdict {
 	struct tdxsim_verdict_task tasks[TDXSIM_VERDICT_MAX_TASKS];
 };
 
-/* Set the design of a VM; VM fd, before KVM_TDX_INIT_VM and any vCPU. */
+/*
+ * Set the design switches of a VM; VM fd, before KVM_TDX_INIT_VM and any
+ * vCPU (EBUSY after). EINVAL for an unknown version, a value out of range
+ * or a non-zero reserved field, with nothing changed.
+ */
 #define TDXSIM_SET_DESIGN	_IOW(TDXSIMIO, 0x00, struct tdxsim_design)
-/* Read the design of a VM; VM fd. */
+/* Read the design switches of a VM; VM fd. */
 #define TDXSIM_GET_DESIGN	_IOR(TDXSIMIO, 0x01, struct tdxsim_design)
+/*
+ * Select a VM's kernel profile by name; VM fd, before KVM_TDX_INIT_VM and
+ * any vCPU (EBUSY after). Sets every design switch to the profile's values.
+ * EINVAL for an unknown name, with nothing changed.
+ */
+#define TDXSIM_SET_KERNEL	_IOW(TDXSIMIO, 0x10, struct tdxsim_kernel)
+/* The VM's kernel profile; VM fd. */
+#define TDXSIM_GET_KERNEL	_IOR(TDXSIMIO, 0x11, struct tdxsim_kernel)
 /* Attach a guest program to a vCPU; vCPU fd, before KVM_TDX_INIT_VCPU. */
 #define TDXSIM_SET_GUEST	_IOW(TDXSIMIO, 0x02, struct tdxsim_guest)
 /* Inject a SEAMCALL failure; VM fd. */
@@ -404,7 +554,8 @@ struct tdxsim_sched_verdict {
 /* The last scheduler run's verdict and its tasks; /dev/kvm fd. */
 #define TDXSIM_GET_SCHED_VERDICT _IOR(TDXSIMIO, 0x0c, struct tdxsim_sched_verdict)
 
-_Static_assert(sizeof(struct tdxsim_design) == 64, "tdxsim_design");
+_Static_assert(sizeof(struct tdxsim_design) == 256, "tdxsim_design");
+_Static_assert(sizeof(struct tdxsim_kernel) == 96, "tdxsim_kernel");
 _Static_assert(sizeof(struct tdxsim_stats) == 64 * 8, "tdxsim_stats");
 _Static_assert(sizeof(struct tdxsim_td_stats) == 280 * 8, "tdxsim_td_stats");
 _Static_assert(sizeof(struct tdxsim_check) == 16, "tdxsim_check");

@@ -60,6 +60,12 @@ struct tdxsim_vmm_config {
 	size_t firmware_size;
 	uint64_t memory;			/* guest RAM bytes (default 256 MiB) */
 	unsigned int nr_vcpus;		/* default 1 */
+	/*
+	 * The kernel profile (TDXSIM_SET_KERNEL; default TDXSIM_KERNEL_DEFAULT)
+	 * and the switches to run: those of the profile, or changed from it
+	 * (tdxsim_vmm_config_set_kernel() sets both).
+	 */
+	char kernel[TDXSIM_KERNEL_NAME_MAX];
 	struct tdxsim_design design;
 	enum tdxsim_vmm_measure_order measure_order;
 	int gpaw;			/* 48 (default) or 52 */
@@ -87,6 +93,13 @@ struct tdxsim_vmm_config {
 
 /* Fill @cfg with the defaults. */
 void tdxsim_vmm_config_init(struct tdxsim_vmm_config *cfg);
+/*
+ * Select kernel profile @name for @cfg: its name and its switches (any
+ * earlier design changes are dropped). Returns 0, or -EINVAL with a
+ * message in @err.
+ */
+int tdxsim_vmm_config_set_kernel(struct tdxsim_vmm_config *cfg,
+				 const char *name, char *err, size_t errlen);
 
 struct tdxsim_vmm_vcpu_result {
 	uint64_t runs;			/* KVM_RUN calls */
@@ -100,6 +113,9 @@ struct tdxsim_vmm_vcpu_result {
 };
 
 struct tdxsim_vmm_result {
+	/* The VM's kernel profile (TDXSIM_GET_KERNEL) and its switches. */
+	struct tdxsim_kernel kernel;
+	struct tdxsim_design design;
 	uint8_t mrtd[48];
 	bool mrtd_valid;
 	struct tdxsim_stats kvm;	/* KVM's counters (TDXSIM_GET_STATS) */
@@ -145,13 +161,20 @@ void tdxsim_vmm_result_free(struct tdxsim_vmm_result *res);
 /* ---- design text ---- */
 
 /*
- * Apply "key=value,..." to @d (keys: populate, accept_level, vp_init_lock,
- * pin_pages, mirror_freeze, gmem_locking, vp_init_version, gmem_hugepages,
- * measure_two_pass). Returns 0, or -EINVAL with a message in @err.
+ * Apply "key=value,..." to @d (the keys and values of
+ * tdxsim_design_switches(), profiles.h). Returns 0, or -EINVAL with a
+ * message in @err.
  */
 int tdxsim_parse_design(const char *text, struct tdxsim_design *d, char *err,
 		     size_t errlen);
 /* Write every switch of @d as "key=value,..." into @buf; returns @buf. */
 char *tdxsim_design_string(const struct tdxsim_design *d, char *buf, size_t len);
+/*
+ * Write the switches in which @d differs from @base as "key=value,..."
+ * into @buf ("" if none); returns @buf.
+ */
+char *tdxsim_design_diff(const struct tdxsim_design *d,
+			 const struct tdxsim_design *base, char *buf,
+			 size_t len);
 
 #endif /* TDXSIM_VMM_H */

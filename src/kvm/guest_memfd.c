@@ -774,6 +774,10 @@ int kvm_gmem_bind(struct kvm *kvm, struct kvm_memory_slot *slot,
 	b.slot = slot;
 	if (gmem_bindings_overlap(gmem->bindings, b.start, b.end)) {
 		filemap_invalidate_unlock(&inode->mapping);
+		/* 7.2 (7ea987a9, design gmem_bind_overlap): -EEXIST. */
+		if (READ_ONCE(kvm->design.gmem_bind_overlap) ==
+		    TDXSIM_GMEM_BIND_OVERLAP_EEXIST)
+			r = -EEXIST;
 		goto err;
 	}
 
@@ -943,10 +947,50 @@ int kvm_gmem_get_pfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn,
 	return r;
 }
 
+/*
+ * One page of kvm_gmem_populate(), the invalidate lock held exclusively:
+ * the folio (-EEXIST if prepared and the design says so), the PRIVATE
+ * check, the callback, and marking the folio prepared on success.
+ */
+static int __kvm_gmem_populate(struct kvm *kvm, struct file *file,
+			       struct kvm_memory_slot *slot, gfn_t gfn,
+			       void *src, struct page *src_page,
+			       kvm_gmem_populate_cb post_populate,
+			       void *opaque)
+{
+	bool is_prepared = false;
+	struct page *page;
+	kvm_pfn_t pfn;
+	int ret;
+
+	ret = __kvm_gmem_get_pfn(file, slot, kvm_gmem_get_index(slot, gfn),
+				 &pfn, &page, &is_prepared, NULL);
+	if (ret)
+		return ret;
+	/* 7.0 dropped preparation tracking here (design populate_eexist). */
+	if (is_prepared && READ_ONCE(kvm->design.populate_eexist)) {
+		gmem_folio_put(page);
+		return -EEXIST;
+	}
+
+	ret = -EINVAL;
+	if (kvm_range_has_memory_attributes(kvm, gfn, gfn + 1,
+					    KVM_MEMORY_ATTRIBUTE_PRIVATE,
+					    KVM_MEMORY_ATTRIBUTE_PRIVATE)) {
+		ret = post_populate(kvm, gfn, pfn, src, src_page, opaque);
+		if (!ret)
+			kvm_gmem_prepare(page, 0);
+	}
+	gmem_folio_put(page);
+	return ret;
+}
+
 long kvm_gmem_populate(struct kvm *kvm, gfn_t start_gfn, void *src,
 		       long npages, kvm_gmem_populate_cb post_populate,
 		       void *opaque)
 {
+	bool gup_first = READ_ONCE(kvm->design.populate_gup) ==
+			 TDXSIM_POPULATE_GUP_BEFORE_LOCK;
 	struct kvm_memory_slot *slot;
 	struct file *file;
 	long i;
@@ -955,6 +999,9 @@ long kvm_gmem_populate(struct kvm *kvm, gfn_t start_gfn, void *src,
 	lockdep_assert_held(&kvm->slots_lock);
 
 	if (WARN_ON_ONCE(npages <= 0))
+		return -EINVAL;
+	/* 7.0: the source is pinned here, so it must be page aligned. */
+	if (gup_first && WARN_ON_ONCE(!IS_ALIGNED((unsigned long)src, PAGE_SIZE)))
 		return -EINVAL;
 
 	slot = gfn_to_memslot(kvm, start_gfn);
@@ -965,43 +1012,50 @@ long kvm_gmem_populate(struct kvm *kvm, gfn_t start_gfn, void *src,
 	if (!file)
 		return -EFAULT;
 
-	filemap_invalidate_lock(file->f_mapping);
-
 	npages = min_t(long, slot->npages - (start_gfn - slot->base_gfn),
 		       npages);
+	/*
+	 * 6.16-6.19: one exclusive invalidate lock around the loop; the
+	 * callback pins the source itself (under the lock). 7.0 (design
+	 * populate_gup=before_lock): per page, pin the source first, then
+	 * take the lock for that page only.
+	 */
+	if (!gup_first)
+		filemap_invalidate_lock(file->f_mapping);
 	for (i = 0; i < npages; i++) {
-		gfn_t gfn = start_gfn + i;
-		bool is_prepared = false;
-		struct page *page;
-		kvm_pfn_t pfn;
-		void *p;
+		struct page *src_page = NULL;
+		void *p = src ? (u8 *)src + i * PAGE_SIZE : NULL;
 
-		ret = __kvm_gmem_get_pfn(file, slot,
-					 kvm_gmem_get_index(slot, gfn), &pfn,
-					 &page, &is_prepared, NULL);
-		if (ret)
-			break;
-		if (is_prepared) {
-			gmem_folio_put(page);
-			ret = -EEXIST;
-			break;
-		}
+		if (gup_first) {
+			long n;
 
-		ret = -EINVAL;
-		if (kvm_range_has_memory_attributes(kvm, gfn, gfn + 1,
-						    KVM_MEMORY_ATTRIBUTE_PRIVATE,
-						    KVM_MEMORY_ATTRIBUTE_PRIVATE)) {
-			p = src ? (u8 *)src + i * PAGE_SIZE : NULL;
-			ret = post_populate(kvm, gfn, pfn, p, opaque);
-			if (!ret)
-				kvm_gmem_prepare(page, 0);
+			if (p) {
+				n = get_user_pages_fast((unsigned long)p, 1, 0,
+							&src_page);
+				if (n < 0) {
+					ret = n;
+					break;
+				}
+				if (n != 1) {
+					ret = -ENOMEM;
+					break;
+				}
+			}
+			filemap_invalidate_lock(file->f_mapping);
 		}
-		gmem_folio_put(page);
+		ret = __kvm_gmem_populate(kvm, file, slot, start_gfn + i, p,
+					  src_page, post_populate, opaque);
+		if (gup_first) {
+			filemap_invalidate_unlock(file->f_mapping);
+			if (src_page)
+				put_page(src_page);
+		}
 		if (ret)
 			break;
 	}
+	if (!gup_first)
+		filemap_invalidate_unlock(file->f_mapping);
 
-	filemap_invalidate_unlock(file->f_mapping);
 	fput(file);
 	return ret && !i ? ret : i;
 }

@@ -69,8 +69,8 @@ u64 kvm_gmem_get_supported_flags(struct kvm *kvm);
 /*
  * Bind the pages [@offset, @offset + slot size) of guest_memfd @fd to @slot
  * (memslot creation, slots_lock held). -EBADF for a bad fd; -EINVAL for a
- * file that is not a guest_memfd of @kvm, a bad offset, or a range already
- * bound.
+ * file that is not a guest_memfd of @kvm or a bad offset; -EINVAL, or
+ * -EEXIST (design gmem_bind_overlap), for a range already bound.
  */
 int kvm_gmem_bind(struct kvm *kvm, struct kvm_memory_slot *slot,
 		  unsigned int fd, loff_t offset);
@@ -87,17 +87,25 @@ void kvm_gmem_unbind(struct kvm_memory_slot *slot);
 int kvm_gmem_get_pfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn,
 		     kvm_pfn_t *pfn, struct page **page, int *max_order);
 
-/* The callback of kvm_gmem_populate(), called with the invalidate lock. */
+/*
+ * The callback of kvm_gmem_populate(), called with the invalidate lock:
+ * @src the source address of the page (or NULL); @src_page the source
+ * page pinned by kvm_gmem_populate() with design populate_gup=before_lock
+ * (7.0's signature), NULL otherwise (6.16-6.19: the callback pins @src).
+ * tdxsim passes both, so one callback type serves every release.
+ */
 typedef int (*kvm_gmem_populate_cb)(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
-				    void *src, void *opaque);
+				    void *src, struct page *src_page,
+				    void *opaque);
 
 /*
- * Populate @npages private pages from @gfn (6.16/6.19 shape): slots_lock
- * must be held; takes the invalidate lock exclusive around the loop, gets
- * each folio (-EEXIST if already prepared), requires the gfn to be private
- * (-EINVAL), and calls @post_populate with the pfn and the source address
- * (@src + i pages, or NULL). Returns the number of pages done, or a negative
- * errno if none was.
+ * Populate @npages private pages from @gfn: slots_lock must be held; takes
+ * the invalidate lock exclusive (around the loop, or per page after pinning
+ * the source with populate_gup=before_lock), gets each folio (-EEXIST if
+ * already prepared, with populate_eexist), requires the gfn to be private
+ * (-EINVAL), and calls @post_populate with the pfn and the source (@src + i
+ * pages, or NULL). Returns the number of pages done, or a negative errno if
+ * none was.
  */
 long kvm_gmem_populate(struct kvm *kvm, gfn_t gfn, void *src, long npages,
 		       kvm_gmem_populate_cb post_populate, void *opaque);

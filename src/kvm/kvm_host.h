@@ -179,13 +179,17 @@ struct kvm {
 	struct kvm_arch arch;
 
 	/*
-	 * tdxsim: the design variants of this VM (TDXSIM_SET_DESIGN, see
-	 * tdxsim_ctl.c; fixed from KVM_TDX_INIT_VM on, under kvm->lock).
+	 * tdxsim: the kernel profile this VM models and its design switches
+	 * (TDXSIM_SET_KERNEL, TDXSIM_SET_DESIGN, see tdxsim_ctl.c; fixed from
+	 * KVM_TDX_INIT_VM on, under kvm->lock). The kernel twins read a
+	 * switch with READ_ONCE(kvm->design.NAME).
 	 */
 	struct tdxsim_design design;
 	bool design_frozen;
 	/* tdxsim: what went wrong, as data (tdxsim_stats.c). */
 	struct tdxsim_vm tdxsim;
+	char tdxsim_kernel[TDXSIM_KERNEL_NAME_MAX];
+	bool tdxsim_kernel_modified;
 	struct kvm_vm_stat stat;
 };
 

@@ -333,8 +333,10 @@ static int kvm_mmu_faultin_pfn(struct kvm_vcpu *vcpu,
 		}
 		return RET_PF_EMULATE;
 	}
+	/* 6.18 (3ccbf6f4, design prefault_eagain): a pre-fault gives up. */
 	if (kvm_is_memslot_invalid(fault->slot))
-		return fault->prefetch ? -EAGAIN : RET_PF_RETRY;
+		return fault->prefetch && READ_ONCE(kvm->design.prefault_eagain) ?
+			       -EAGAIN : RET_PF_RETRY;
 
 	if (mmu_invalidate_retry_gfn_unsafe(kvm, fault->mmu_seq, fault->gfn))
 		return RET_PF_RETRY;
@@ -519,7 +521,8 @@ int kvm_tdp_mmu_map_private_pfn(struct kvm_vcpu *vcpu, gfn_t gfn,
 			cpu_relax();
 	} while (r == RET_PF_RETRY);
 
-	if (r != RET_PF_FIXED && r != RET_PF_SPURIOUS)
+	/* An already mapped gfn (RET_PF_SPURIOUS) is an error too (M619). */
+	if (r != RET_PF_FIXED)
 		return -EIO;
 	return 0;
 }
@@ -571,11 +574,13 @@ bool kvm_unmap_gfn_range(struct kvm *kvm, struct kvm_gfn_range *range)
 		     !lockdep_is_held(&kvm->slots_lock));
 	trace_kvm_unmap_gfn_range(kvm, range->start, range->end);
 	/*
-	 * A private zap of part of a huge mapping (punch hole, conversion to
-	 * shared) splits the huge leaves that cross the range first, so the
-	 * neighbouring accepted pages survive with their data.
+	 * TDX huge pages (RFC, design huge_split): a private zap of part of a
+	 * huge mapping (punch hole, conversion to shared) splits the huge
+	 * leaves that cross the range first, so the neighbouring accepted
+	 * pages survive with their data. No release has it (4K only).
 	 */
-	if (kvm_arch_has_private_mem(kvm) &&
+	if (READ_ONCE(kvm->design.huge_split) &&
+	    kvm_arch_has_private_mem(kvm) &&
 	    (range->attr_filter & KVM_FILTER_PRIVATE) && range->may_block &&
 	    kvm_split_cross_boundary_leafs(kvm, range, false))
 		KVM_BUG_ON(!READ_ONCE(kvm->vm_bugged), kvm);

@@ -311,6 +311,11 @@ static void handle_removed_pt(struct kvm *kvm, u64 *pt, bool shared)
 						  sp->external_spt))) {
 		/* The module may still own it: leak it rather than reuse it. */
 		sp->external_spt = NULL;
+	} else if (is_mirror_sp(sp) &&
+		   READ_ONCE(kvm->design.free_external_spt) ==
+			   TDXSIM_FREE_EXTERNAL_SPT_IMMEDIATE) {
+		/* next (110d4d26): the vendor freed it already. */
+		sp->external_spt = NULL;
 	}
 	call_rcu(&sp->rcu_head, tdp_mmu_free_sp_rcu_callback);
 }
@@ -357,6 +362,7 @@ static int set_external_spte_present(struct kvm *kvm, u64 *sptep, gfn_t gfn,
 	bool is_leaf = is_last_spte(new_spte, level);
 	bool freeze = READ_ONCE(kvm->design.mirror_freeze);
 	u64 published = freeze ? FROZEN_SPTE : new_spte;
+	u64 old = *old_spte;
 	int ret;
 
 	/* Atomic zapping and replacing of mirror SPTEs are not supported. */
@@ -365,8 +371,16 @@ static int set_external_spte_present(struct kvm *kvm, u64 *sptep, gfn_t gfn,
 	if (KVM_BUG_ON(is_shadow_present_pte(*old_spte), kvm))
 		return -EIO;
 
-	if (!try_cmpxchg64(sptep, old_spte, published))
+	/*
+	 * Up to 6.19 the cmpxchg works on a copy, so a caller that retries in
+	 * place keeps a stale iter->old_spte; 7.2 (02eaaffd) refreshes it
+	 * (design mirror_cmpxchg_refresh_old).
+	 */
+	if (!try_cmpxchg64(sptep, &old, published)) {
+		if (READ_ONCE(kvm->design.mirror_cmpxchg_refresh_old))
+			*old_spte = old;
 		return -EBUSY;
+	}
 
 	if (is_leaf) {
 		ret = kvm_x86_ops.set_external_spte(kvm, gfn, level, new_spte);

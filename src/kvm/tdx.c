@@ -14,11 +14,12 @@
  * once after forcing every vCPU out of the guest (tdh_do_no_vcpus), and any
  * other failure bugs the VM.
  *
- * Design variants (struct tdxsim_design, per VM):
- *   populate      decoupled (seed 000, default) | gmem | map_pfn (6.19)
- *   vp_init_lock  mmu_write (seed 002, default) | none
- *   pin_pages     off (seed 003, default) | on
- *   accept_level  split_inhibit (seed 001, default) | ignore
+ * Where releases differ, the code follows the VM's design switches
+ * (struct tdxsim_design, set from a kernel profile: tdxsim_profiles.c and
+ * docs/PROFILES.md), read with READ_ONCE(kvm->design.NAME): populate,
+ * premap_count, pin_pages, vp_init_lock, the VM-state guard, how failures
+ * are reported, the 2M paths of the huge-page RFC. docs/FIDELITY.md maps
+ * each function to its upstream one; "tdxsim:" comments mark departures.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -66,16 +67,56 @@ static gpa_t gfn_to_gpa(gfn_t gfn)
 
 /* --- SEAMCALLs: failure reports --------------------------------------------------------------- */
 
+/*
+ * pr_tdx_error*(): report the failure of SEAMCALL @leaf (@fn its name) in
+ * @func, in the words of the VM's release (design bug_macro), and record it
+ * for TDXSIM_GET_VM_FAILURE.
+ */
+static void tdx_report_seamcall(struct kvm *kvm, unsigned int leaf,
+				const char *fn, const char *func, u64 err,
+				u64 e1, u64 e2)
+{
+	bool tdx_bug_on = READ_ONCE(kvm->design.bug_macro) ==
+			  TDXSIM_BUG_MACRO_TDX_BUG_ON;
+
+	trace_kvm_tdx_seamcall_failed(kvm, leaf, func, err, e1, e2);
+	pr_err("kvm_tdx: %sSEAMCALL %s failed: %s (0x%016llx), entry 0x%llx level_state 0x%llx\n",
+	       tdx_bug_on ? "TDX_BUG_ON: " : "", fn, tdx_status_name(err),
+	       (unsigned long long)err, (unsigned long long)e1,
+	       (unsigned long long)e2);
+}
+
+/*
+ * A failure that bugs the VM (the macros below then KVM_BUG_ON() it):
+ * pr_tdx_error() and KVM_BUG_ON() (6.16-6.18), or TDX_BUG_ON*() (6.19),
+ * which reports only while the VM is not yet bugged.
+ */
 static void tdx_seamcall_failed(struct kvm *kvm, unsigned int leaf,
 				const char *fn, const char *func, u64 err,
 				u64 e1, u64 e2)
 {
-	trace_kvm_tdx_seamcall_failed(kvm, leaf, func, err, e1, e2);
 	if (!READ_ONCE(kvm->vm_bugged))
-		pr_err("kvm_tdx: SEAMCALL %s failed: %s (0x%016llx), entry 0x%llx level_state 0x%llx\n",
-		       fn, tdx_status_name(err), (unsigned long long)err,
-		       (unsigned long long)e1, (unsigned long long)e2);
+		tdx_report_seamcall(kvm, leaf, fn, func, err, e1, e2);
 }
+
+/*
+ * A failure the design handles as @style: bug the VM, or report it and let
+ * the caller return an errno (6.16's PAGE.ADD, MR.EXTEND and TD creation
+ * failures). True if @err is a failure.
+ */
+#define TDX_FAIL_STYLE(style, err, fn, e1, e2, kvm)			\
+	({								\
+		u64 __e = (err);					\
+		if (__e && (style) == TDXSIM_FAIL_BUG) {		\
+			tdx_seamcall_failed((kvm), (fn), #fn, __func__,	\
+					    __e, (e1), (e2));		\
+			KVM_BUG_ON(1, kvm);				\
+		} else if (__e) {					\
+			tdx_report_seamcall((kvm), (fn), #fn, __func__,	\
+					    __e, (e1), (e2));		\
+		}							\
+		__e != 0;						\
+	})
 
 /* A SEAMCALL @fn (TDH_*) that may not fail did: report it, bug the VM. */
 #define TDX_BUG_ON(err, fn, kvm)					\
@@ -122,9 +163,11 @@ static void tdx_seamcall_failed(struct kvm *kvm, unsigned int leaf,
  * partial-write erratum's reset). tdxsim: a page nobody wrote since it was
  * last zeroed (PG_written clear) still reads as zero and is left alone.
  */
-static void tdx_quirk_reset_page(struct page *page)
+static void tdx_quirk_reset_page(struct kvm *kvm, struct page *page)
 {
-	if (page_written(page))
+	/* 6.16's tdx_clear_page() cleared every page (design page_reset). */
+	if (page_written(page) ||
+	    READ_ONCE(kvm->design.page_reset) == TDXSIM_PAGE_RESET_ALWAYS)
 		memset(page_address(page), 0, PAGE_SIZE);
 }
 
@@ -139,7 +182,7 @@ static int tdx_reclaim_page(struct kvm *kvm, struct page *page)
 		       tdx_status_name(err));
 		return -EIO;
 	}
-	tdx_quirk_reset_page(page);
+	tdx_quirk_reset_page(kvm, page);
 	trace_kvm_tdx_reclaim_page(kvm, page_to_pfn(page));
 	return 0;
 }
@@ -195,6 +238,13 @@ static int tdx_sept_link_private_spt(struct kvm *kvm, gfn_t gfn,
 		return -EIO;
 	trace_kvm_tdx_sept_add(kvm, gfn, level);
 	return 0;
+}
+
+/* The largest private level the design maps (the leaf hooks bug above). */
+static int tdx_private_max_level(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->design.private_max_level) ==
+	       TDXSIM_PRIVATE_MAX_LEVEL_2M ? PG_LEVEL_2M : PG_LEVEL_4K;
 }
 
 static bool tdx_pin_pages(struct kvm *kvm)
@@ -282,7 +332,8 @@ static int tdx_mem_page_add(struct kvm *kvm, gfn_t gfn, enum pg_level level,
 			       &entry, &level_state);
 	if (unlikely(tdx_operand_busy(err)))
 		return -EBUSY;
-	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_ADD, entry, level_state, kvm))
+	if (TDX_FAIL_STYLE(READ_ONCE(kvm->design.page_add_fail), err,
+			   TDH_MEM_PAGE_ADD, entry, level_state, kvm))
 		return -EIO;
 	trace_kvm_tdx_page_add(kvm, gfn_to_gpa(gfn), pfn);
 	return 0;
@@ -295,7 +346,7 @@ static int tdx_sept_set_private_spte(struct kvm *kvm, gfn_t gfn,
 	kvm_pfn_t pfn = spte_to_pfn(mirror_spte);
 	int ret;
 
-	if (KVM_BUG_ON(level > PG_LEVEL_2M, kvm))
+	if (KVM_BUG_ON(level > tdx_private_max_level(kvm), kvm))
 		return -EIO;
 	WARN_ON_ONCE(!is_shadow_present_pte(mirror_spte) ||
 		     (mirror_spte & VMX_EPT_RWX_MASK) != VMX_EPT_RWX_MASK);
@@ -317,7 +368,8 @@ static int tdx_sept_set_private_spte(struct kvm *kvm, gfn_t gfn,
 		if (KVM_BUG_ON(kvm->arch.pre_fault_allowed, kvm)) {
 			ret = -EIO;
 		} else {
-			atomic64_inc(&kvm_tdx->nr_premapped);
+			if (READ_ONCE(kvm->design.premap_count))
+				atomic64_inc(&kvm_tdx->nr_premapped);
 			trace_kvm_tdx_premap(kvm, gfn, level, pfn);
 			ret = 0;
 		}
@@ -334,7 +386,8 @@ static bool tdx_is_sept_zap_err_due_to_premap(struct kvm_tdx *kvm_tdx, u64 err,
 	if (__atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) ==
 	    TD_STATE_RUNNABLE)
 		return false;
-	if (READ_ONCE(kvm_tdx->kvm->design.populate) == TDXSIM_POPULATE_MAP_PFN)
+	if (!READ_ONCE(kvm_tdx->kvm->design.premap_count) ||
+	    !atomic64_read(&kvm_tdx->nr_premapped))
 		return false;
 	if (err != (TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX) &&
 	    (err & TDX_SEAMCALL_STATUS_MASK) != TDX_EPT_WALK_FAILED)
@@ -356,7 +409,7 @@ static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
 	lockdep_assert_held_write(&kvm->mmu_lock);
 	if (KVM_BUG_ON(!is_hkid_assigned(kvm_tdx), kvm))
 		return;
-	if (KVM_BUG_ON(level > PG_LEVEL_2M, kvm))
+	if (KVM_BUG_ON(level > tdx_private_max_level(kvm), kvm))
 		return;
 
 	err = tdh_do_no_vcpus(kvm, tdh_mem_range_block(tdr, gpa,
@@ -364,8 +417,7 @@ static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
 						       &entry, &level_state));
 	if (err && tdx_is_sept_zap_err_due_to_premap(kvm_tdx, err, entry,
 						      level)) {
-		if (!KVM_BUG_ON(!atomic64_read(&kvm_tdx->nr_premapped), kvm))
-			atomic64_dec(&kvm_tdx->nr_premapped);
+		atomic64_dec(&kvm_tdx->nr_premapped);
 		tdx_unpin(kvm, pfn, level);
 		return;
 	}
@@ -400,7 +452,7 @@ static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
 			tdx_keep_page(kvm, pfn, level);
 			return;
 		}
-		tdx_quirk_reset_page(page);
+		tdx_quirk_reset_page(kvm, page);
 	}
 	trace_kvm_tdx_page_remove(kvm, gfn, level, pfn);
 	tdx_unpin(kvm, pfn, level);
@@ -411,10 +463,21 @@ static int tdx_sept_free_private_spt(struct kvm *kvm, gfn_t gfn,
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 
+	int r;
+
 	/* S-EPT pages can only be reclaimed once the TD is torn down. */
 	if (KVM_BUG_ON(is_hkid_assigned(kvm_tdx), kvm))
 		return -EIO;
-	return tdx_reclaim_page(kvm, virt_to_page(external_spt));
+	r = tdx_reclaim_page(kvm, virt_to_page(external_spt));
+	/*
+	 * next (110d4d26): TDX frees the page itself, right away; before, the
+	 * TDP MMU freed it with the shadow page, by RCU. tdxsim keeps the
+	 * hook's int return (the TDP MMU leaks the page on an error).
+	 */
+	if (!r && READ_ONCE(kvm->design.free_external_spt) ==
+		  TDXSIM_FREE_EXTERNAL_SPT_IMMEDIATE)
+		__free_page(virt_to_page(external_spt));
+	return r;
 }
 
 static int tdx_gmem_max_mapping_level(struct kvm *kvm, kvm_pfn_t pfn,
@@ -424,9 +487,14 @@ static int tdx_gmem_max_mapping_level(struct kvm *kvm, kvm_pfn_t pfn,
 
 	if (!is_private)
 		return 0;
+	/* Every release: 4K only (design private_max_level). */
+	if (READ_ONCE(kvm->design.private_max_level) ==
+	    TDXSIM_PRIVATE_MAX_LEVEL_4K)
+		return PG_LEVEL_4K;
 	/*
-	 * TDH.MEM.PAGE.ADD is 4K only, so 4K until the TD runs; 2M after
-	 * (the folio order and lpage_info may still say 4K). No 1G.
+	 * The huge-page RFC: TDH.MEM.PAGE.ADD is 4K only, so 4K until the TD
+	 * runs; 2M after (the folio order and lpage_info may still say 4K).
+	 * No 1G.
 	 */
 	if (__atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) !=
 	    TD_STATE_RUNNABLE)
@@ -652,6 +720,19 @@ static void tdx_free_td_pages(struct kvm_tdx *kvm_tdx)
 	kvm_tdx->tdr_page = NULL;
 }
 
+/*
+ * A TD-creation SEAMCALL failed (MNG.CREATE, ADDCX, MNG.INIT): 6.16 WARNs
+ * and returns -EIO with the VM alive, 6.19 bugs it (design
+ * mng_create_fail).
+ */
+#define tdx_td_init_failed(kvm, err, fn)				\
+	({								\
+		u32 __style = READ_ONCE((kvm)->design.mng_create_fail);	\
+		bool __f = TDX_FAIL_STYLE(__style, (err), fn, 0, 0, kvm); \
+		WARN_ON_ONCE(__f && __style != TDXSIM_FAIL_BUG);	\
+		__f;							\
+	})
+
 static int __tdx_td_init(struct kvm *kvm, struct td_params *td_params,
 			 u64 *seamcall_err)
 {
@@ -685,7 +766,7 @@ static int __tdx_td_init(struct kvm *kvm, struct td_params *td_params,
 		ret = -EAGAIN;
 		goto free_pages;
 	}
-	if (TDX_BUG_ON(err, TDH_MNG_CREATE, kvm)) {
+	if (tdx_td_init_failed(kvm, err, TDH_MNG_CREATE)) {
 		ret = -EIO;
 		goto free_pages;
 	}
@@ -700,7 +781,7 @@ static int __tdx_td_init(struct kvm *kvm, struct td_params *td_params,
 	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++) {
 		err = tdh_mng_addcx(tdx_tdr_pa(kvm_tdx),
 				    page_to_phys(kvm_tdx->tdcs_pages[i]));
-		if (TDX_BUG_ON(err, TDH_MNG_ADDCX, kvm)) {
+		if (tdx_td_init_failed(kvm, err, TDH_MNG_ADDCX)) {
 			ret = -EIO;
 			goto teardown;
 		}
@@ -722,7 +803,7 @@ static int __tdx_td_init(struct kvm *kvm, struct td_params *td_params,
 		ret = -EINVAL;
 		goto teardown;
 	}
-	if (TDX_BUG_ON(err, TDH_MNG_INIT, kvm)) {
+	if (tdx_td_init_failed(kvm, err, TDH_MNG_INIT)) {
 		*seamcall_err = err;
 		ret = -EIO;
 		goto teardown;
@@ -771,8 +852,9 @@ static int tdx_td_init(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 		ret = -EFAULT;
 		goto out;
 	}
-	/* Userspace changed nent between the two reads. */
-	if (init_vm->cpuid.nent != nent) {
+	/* Userspace changed nent between the two reads (next's check). */
+	if (init_vm->cpuid.nent != nent &&
+	    READ_ONCE(kvm->design.td_init_nent_recheck)) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -859,8 +941,9 @@ static int tdx_td_finalize(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 	if (!is_hkid_assigned(kvm_tdx) ||
 	    kvm_tdx->state != TD_STATE_INITIALIZED || cmd->flags)
 		return -EINVAL;
-	/* Every premapped page must have been added (decoupled and gmem). */
-	if (atomic64_read(&kvm_tdx->nr_premapped))
+	/* Every premapped page must have been added (design premap_count). */
+	if (READ_ONCE(kvm->design.premap_count) &&
+	    atomic64_read(&kvm_tdx->nr_premapped))
 		return -EINVAL;
 
 	err = tdh_mr_finalize(tdx_tdr_pa(kvm_tdx));
@@ -878,6 +961,34 @@ static int tdx_td_finalize(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 	return 0;
 }
 
+/*
+ * The locks of a VM-state transition (INIT_VM, FINALIZE): 6.19's "all the
+ * locks" guard (15945e9e), or 6.16's kvm->lock with FINALIZE also taking
+ * slots_lock (design vm_state_guard).
+ */
+static int tdx_vm_state_lock(struct kvm *kvm, u32 id)
+{
+	if (READ_ONCE(kvm->design.vm_state_guard) ==
+	    TDXSIM_VM_STATE_GUARD_ALL)
+		return tdx_acquire_vm_state_locks(kvm);
+	mutex_lock(&kvm->lock);
+	if (id == KVM_TDX_FINALIZE_VM)
+		mutex_lock(&kvm->slots_lock);
+	return 0;
+}
+
+static void tdx_vm_state_unlock(struct kvm *kvm, u32 id)
+{
+	if (READ_ONCE(kvm->design.vm_state_guard) ==
+	    TDXSIM_VM_STATE_GUARD_ALL) {
+		tdx_release_vm_state_locks(kvm);
+		return;
+	}
+	if (id == KVM_TDX_FINALIZE_VM)
+		mutex_unlock(&kvm->slots_lock);
+	mutex_unlock(&kvm->lock);
+}
+
 static int tdx_vm_ioctl(struct kvm *kvm, void *argp)
 {
 	struct kvm_tdx_cmd cmd;
@@ -890,11 +1001,17 @@ static int tdx_vm_ioctl(struct kvm *kvm, void *argp)
 		return -EINVAL;
 
 	if (cmd.id == KVM_TDX_CAPABILITIES) {
+		/* 6.19 (f26061fe): no lock, and the command is not copied back. */
+		if (READ_ONCE(kvm->design.caps_locking) ==
+		    TDXSIM_CAPS_LOCKING_NONE)
+			return tdx_get_capabilities(kvm, &cmd);
+		mutex_lock(&kvm->lock);
 		r = tdx_get_capabilities(kvm, &cmd);
+		mutex_unlock(&kvm->lock);
 		goto out;
 	}
 
-	r = tdx_acquire_vm_state_locks(kvm);
+	r = tdx_vm_state_lock(kvm, cmd.id);
 	if (r)
 		return r;
 	switch (cmd.id) {
@@ -908,7 +1025,7 @@ static int tdx_vm_ioctl(struct kvm *kvm, void *argp)
 		r = -EINVAL;
 		break;
 	}
-	tdx_release_vm_state_locks(kvm);
+	tdx_vm_state_unlock(kvm, cmd.id);
 out:
 	if (copy_to_user(argp, &cmd, sizeof(cmd)))
 		return -EFAULT;
@@ -1048,14 +1165,20 @@ static int tdx_measure_page(struct kvm *kvm, gpa_t gpa)
 	for (i = 0; i < (int)PAGE_SIZE; i += TDX_EXTENDMR_CHUNKSIZE) {
 		err = tdh_mr_extend(tdx_tdr_pa(kvm_tdx), gpa + i, &entry,
 				    &level_state);
-		if (TDX_BUG_ON_2(err, TDH_MR_EXTEND, entry, level_state, kvm))
+		/* 6.16: -EIO; 6.19 (ad44aa4c): the VM is bugged too. */
+		if (TDX_FAIL_STYLE(READ_ONCE(kvm->design.mr_extend_fail), err,
+				   TDH_MR_EXTEND, entry, level_state, kvm))
 			return -EIO;
 		trace_kvm_tdx_mr_extend(kvm, gpa + i);
 	}
 	return 0;
 }
 
-/* TDH.MEM.PAGE.ADD of a premapped page, then the premap count goes down. */
+/*
+ * TDH.MEM.PAGE.ADD of a premapped page, without mmu_lock (populate=gmem_cb,
+ * 6.16's tdx_gmem_post_populate), or under the read mmu_lock (decoupled,
+ * seed 000); then the premap count goes down and the page is measured.
+ */
 static int tdx_add_premapped(struct kvm *kvm, gpa_t gpa, kvm_pfn_t pfn,
 			     struct page *src_page, u32 flags)
 {
@@ -1067,16 +1190,20 @@ static int tdx_add_premapped(struct kvm *kvm, gpa_t gpa, kvm_pfn_t pfn,
 	if (tdx_operand_busy(err))
 		return -EBUSY;
 	/*
-	 * The S-EPT already has a leaf there: the page was populated before
-	 * (the mirror leaf was found present, nothing was premapped). The
-	 * other designs answer -EEXIST from guest_memfd's prepared folio.
+	 * tdxsim (seed 000's RFC as tdxsim wrote it): the S-EPT already has a
+	 * leaf there, the page was populated before; the RFC's posting does
+	 * not say, the other designs answer -EEXIST from guest_memfd.
 	 */
-	if ((err & TDX_SEAMCALL_STATUS_MASK) == TDX_EPT_ENTRY_STATE_INCORRECT)
+	if (READ_ONCE(kvm->design.populate) == TDXSIM_POPULATE_DECOUPLED &&
+	    (err & TDX_SEAMCALL_STATUS_MASK) == TDX_EPT_ENTRY_STATE_INCORRECT)
 		return -EEXIST;
-	if (err)
+	/* 6.16: -EIO, the premap count left as it is. */
+	if (TDX_FAIL_STYLE(READ_ONCE(kvm->design.page_add_fail), err,
+			   TDH_MEM_PAGE_ADD, entry, level_state, kvm))
 		return -EIO;
 	trace_kvm_tdx_page_add(kvm, gpa, pfn);
-	if (!KVM_BUG_ON(!atomic64_read(&kvm_tdx->nr_premapped), kvm))
+	if (READ_ONCE(kvm->design.premap_count) &&
+	    !KVM_BUG_ON(!atomic64_read(&kvm_tdx->nr_premapped), kvm))
 		atomic64_dec(&kvm_tdx->nr_premapped);
 	if (flags & KVM_TDX_MEASURE_MEMORY_REGION)
 		return tdx_measure_page(kvm, gpa);
@@ -1135,59 +1262,92 @@ out:
 struct tdx_gmem_post_populate_arg {
 	struct kvm_vcpu *vcpu;
 	u32 flags;
-	struct page *src_page;	/* map_pfn: pinned before the lock */
 };
 
 /*
- * populate=gmem (the design seed 000 replaces): called by
- * kvm_gmem_populate() with the invalidate lock held exclusively; pins the
- * source (mmap_lock) and faults the page in through kvm_tdp_map_page(),
- * which asks guest_memfd for the pfn again.
+ * The source page of a populate: the one kvm_gmem_populate() pinned
+ * (populate_gup=before_lock, 7.0), or pinned here, inside the callback and
+ * so under the invalidate lock (6.16-6.19): -errno, or 0 and *@page with a
+ * reference when *@pinned.
+ */
+static int tdx_populate_src(void *src, struct page *src_page,
+			    struct page **page, bool *pinned)
+{
+	long n;
+
+	*pinned = false;
+	if (src_page) {
+		*page = src_page;
+		return 0;
+	}
+	n = get_user_pages_fast((unsigned long)src, 1, 0, page);
+	if (n < 0)
+		return n;
+	if (n < 1)
+		return -ENOMEM;
+	*pinned = true;
+	return 0;
+}
+
+/*
+ * populate=gmem_cb (6.16-6.18's tdx_gmem_post_populate, the design seed
+ * 000 replaces): called by kvm_gmem_populate() with the invalidate lock
+ * held exclusively; faults the page in through kvm_tdp_map_page(), which
+ * asks guest_memfd for the pfn again and only premaps the leaf, then
+ * TDH.MEM.PAGE.ADD without mmu_lock.
  */
 static int tdx_gmem_post_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
-				  void *src, void *_arg)
+				  void *src, struct page *src_page,
+				  void *_arg)
 {
 	u64 error_code = PFERR_GUEST_FINAL_MASK | PFERR_PRIVATE_ACCESS;
 	struct tdx_gmem_post_populate_arg *arg = _arg;
 	struct kvm_vcpu *vcpu = arg->vcpu;
 	gpa_t gpa = gfn_to_gpa(gfn);
-	struct page *src_page;
+	struct page *page;
 	u8 level = PG_LEVEL_4K;
-	long n;
+	bool pinned;
 	int ret;
 
-	n = get_user_pages_fast((unsigned long)src, 1, 0, &src_page);
-	if (n < 0)
-		return n;
-	if (n < 1)
-		return -ENOMEM;
-
+	ret = tdx_populate_src(src, src_page, &page, &pinned);
+	if (ret)
+		return ret;
 	ret = kvm_tdp_map_page(vcpu, gpa, error_code, &level);
 	if (ret < 0)
 		goto out;
-	ret = tdx_add_premapped(kvm, gpa, pfn, src_page, arg->flags);
+	ret = tdx_add_premapped(kvm, gpa, pfn, page, arg->flags);
 out:
-	put_page(src_page);
+	if (pinned)
+		put_page(page);
 	return ret;
 }
 
 /*
- * populate=map_pfn (Linux 6.19 + the 2026 GUP hoist): the source was pinned
- * before the invalidate lock; map the pfn guest_memfd gave without a
- * synthetic fault; TDH.MEM.PAGE.ADD happens in the set hook.
+ * populate=map_pfn (6.19's tdx_gmem_post_populate; 7.0 with the source
+ * pinned by kvm_gmem_populate()): map the pfn guest_memfd gave without a
+ * synthetic fault; TDH.MEM.PAGE.ADD happens in the set hook; then the
+ * measurement, with no mmu_lock.
  */
 static int tdx_gmem_map_pfn_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
-				     void *src, void *_arg)
+				     void *src, struct page *src_page,
+				     void *_arg)
 {
 	struct tdx_gmem_post_populate_arg *arg = _arg;
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	struct page *page;
+	bool pinned;
 	int ret;
 
 	if (KVM_BUG_ON(kvm_tdx->page_add_src, kvm))
 		return -EIO;
-	kvm_tdx->page_add_src = arg->src_page;
+	ret = tdx_populate_src(src, src_page, &page, &pinned);
+	if (ret)
+		return ret;
+	kvm_tdx->page_add_src = page;
 	ret = kvm_tdp_mmu_map_private_pfn(arg->vcpu, gfn, pfn);
 	kvm_tdx->page_add_src = NULL;
+	if (pinned)
+		put_page(page);
 	if (ret || !(arg->flags & KVM_TDX_MEASURE_MEMORY_REGION))
 		return ret;
 	return tdx_measure_page(kvm, gfn_to_gpa(gfn));
@@ -1202,7 +1362,6 @@ static int tdx_populate_one(struct kvm_vcpu *vcpu, gpa_t gpa,
 		.flags = flags,
 	};
 	long n;
-	int ret;
 
 	switch (READ_ONCE(kvm->design.populate)) {
 	case TDXSIM_POPULATE_GMEM:
@@ -1210,20 +1369,15 @@ static int tdx_populate_one(struct kvm_vcpu *vcpu, gpa_t gpa,
 				      tdx_gmem_post_populate, &arg);
 		break;
 	case TDXSIM_POPULATE_MAP_PFN:
-		n = get_user_pages_fast(src, 1, 0, &arg.src_page);
-		if (n < 0)
-			return n;
 		n = kvm_gmem_populate(kvm, gpa >> PAGE_SHIFT, (void *)src, 1,
 				      tdx_gmem_map_pfn_populate, &arg);
-		put_page(arg.src_page);
 		break;
 	default:
 		return tdx_init_mem_populate(vcpu, gpa, src, flags);
 	}
 	if (n < 0)
 		return n;
-	ret = n == 1 ? 0 : -EIO;
-	return ret;
+	return n == 1 ? 0 : -EIO;
 }
 
 static int tdx_vcpu_init_mem_region(struct kvm_vcpu *vcpu,
@@ -1249,8 +1403,11 @@ static int tdx_vcpu_init_mem_region(struct kvm_vcpu *vcpu,
 	    !PAGE_ALIGNED_U64(region.gpa) || !region.nr_pages ||
 	    region.gpa + (region.nr_pages << PAGE_SHIFT) <= region.gpa ||
 	    (region.gpa & shared) ||
-	    ((region.gpa + (region.nr_pages << PAGE_SHIFT) - 1) & shared) ||
-	    !region.source_addr)
+	    ((region.gpa + (region.nr_pages << PAGE_SHIFT) - 1) & shared))
+		return -EINVAL;
+	/* next: a NULL source is refused (before: GUP fails on it). */
+	if (!region.source_addr &&
+	    READ_ONCE(kvm->design.populate_src_null_check))
 		return -EINVAL;
 
 	/*
@@ -1285,7 +1442,12 @@ static int tdx_vcpu_init_mem_region(struct kvm_vcpu *vcpu,
 	return ret;
 }
 
-/* The vCPU ioctls that take the VM-state locks themselves. */
+/*
+ * The vCPU ioctls that take the VM-state locks themselves (6.19, 94428e3b;
+ * design init_vcpu_ioctls_unlocked): INIT_VCPU and INIT_MEM_REGION under
+ * the "all the locks" guard. Before 6.19 they are ordinary vCPU ioctls
+ * (tdx_vcpu_ioctl(), under their vcpu->mutex).
+ */
 static int tdx_vcpu_unlocked_ioctl(struct kvm_vcpu *vcpu, void *argp)
 {
 	struct kvm *kvm = vcpu->kvm;
@@ -1293,6 +1455,8 @@ static int tdx_vcpu_unlocked_ioctl(struct kvm_vcpu *vcpu, void *argp)
 	struct kvm_tdx_cmd cmd;
 	int r;
 
+	if (!READ_ONCE(kvm->design.init_vcpu_ioctls_unlocked))
+		return -ENOIOCTLCMD;
 	if (copy_from_user(&cmd, argp, sizeof(cmd)))
 		return -EFAULT;
 	if (cmd.hw_error)
@@ -1319,16 +1483,52 @@ out:
 	return r;
 }
 
+/*
+ * INIT_VCPU and INIT_MEM_REGION as 6.16-6.18 run them: under the caller's
+ * vcpu->mutex only, INIT_MEM_REGION also under slots_lock (T616
+ * tdx_vcpu_init_mem_region's guard). No other vCPU's mutex, no kvm->lock.
+ */
+static int tdx_vcpu_init_locked(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm *kvm = vcpu->kvm;
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	int r;
+
+	if (!is_hkid_assigned(kvm_tdx) || kvm_tdx->state == TD_STATE_RUNNABLE)
+		return -EINVAL;
+	if (cmd->id == KVM_TDX_INIT_VCPU)
+		return tdx_vcpu_init(vcpu, cmd);
+	mutex_lock(&kvm->slots_lock);
+	if (kvm_tdx->state == TD_STATE_RUNNABLE)
+		r = -EINVAL;
+	else
+		r = tdx_vcpu_init_mem_region(vcpu, cmd);
+	mutex_unlock(&kvm->slots_lock);
+	return r;
+}
+
 static int tdx_vcpu_ioctl(struct kvm_vcpu *vcpu, void *argp)
 {
 	struct kvm_tdx_cmd cmd;
+	int r;
 
 	if (copy_from_user(&cmd, argp, sizeof(cmd)))
 		return -EFAULT;
 	if (cmd.hw_error)
 		return -EINVAL;
-	/* KVM_TDX_GET_CPUID is not modelled. */
-	return -EINVAL;
+	switch (cmd.id) {
+	case KVM_TDX_INIT_VCPU:
+	case KVM_TDX_INIT_MEM_REGION:
+		/* Reached only when they are not "unlocked" ioctls (< 6.19). */
+		r = tdx_vcpu_init_locked(vcpu, &cmd);
+		break;
+	default:
+		/* KVM_TDX_GET_CPUID is not modelled. */
+		return -EINVAL;
+	}
+	if (copy_to_user(argp, &cmd, sizeof(cmd)))
+		return -EFAULT;
+	return r;
 }
 
 /* --- running the vCPU -------------------------------------------------------------------------------- */
@@ -1468,8 +1668,12 @@ static int tdx_handle_ept_violation(struct kvm_vcpu *vcpu)
 			r = -EIO;
 			break;
 		}
-		slot = kvm_vcpu_gfn_to_memslot(vcpu,
-			(gpa >> PAGE_SHIFT) & ~kvm->arch.gfn_direct_bits);
+		/* 6.18 (2bc2694f, design ept_retry_exit). */
+		slot = READ_ONCE(kvm->design.ept_retry_exit) ==
+			       TDXSIM_EPT_RETRY_EXIT_MEMSLOT_INVALID ?
+			       kvm_vcpu_gfn_to_memslot(vcpu,
+					(gpa >> PAGE_SHIFT) &
+					~kvm->arch.gfn_direct_bits) : NULL;
 		if (slot && kvm_is_memslot_invalid(slot))
 			break;
 		cond_resched();

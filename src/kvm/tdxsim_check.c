@@ -91,6 +91,7 @@ static void check_mirror_leaf(void *arg, gfn_t gfn, int level, u64 spte)
 		if (c->kvm_tdx->state != TD_STATE_RUNNABLE &&
 		    c->kvm->design.populate != TDXSIM_POPULATE_MAP_PFN &&
 		    level == PG_LEVEL_4K) {
+			/* Premapped: PAGE.ADD comes after the mapping. */
 			c->premapped++;
 			return;
 		}
@@ -162,7 +163,8 @@ int tdx_check_invariants(struct kvm *kvm, struct strbuf *sb)
 				  check_direct_leaf, &c);
 	read_unlock(&kvm->mmu_lock);
 
-	if ((u64)atomic64_read(&kvm_tdx->nr_premapped) != c.premapped)
+	if (kvm->design.premap_count &&
+	    (u64)atomic64_read(&kvm_tdx->nr_premapped) != c.premapped)
 		check_err(&c, "nr_premapped is %lld but %llu mirror leaves have no S-EPT leaf",
 			  (long long)atomic64_read(&kvm_tdx->nr_premapped),
 			  (unsigned long long)c.premapped);

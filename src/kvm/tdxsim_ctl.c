@@ -3,10 +3,10 @@
  * tdxsim's addition: its controls on the /dev/kvm, VM and vCPU fds (the
  * TDXSIMIO requests of include/tdxsim/tdxsim.h). The kernel has no such
  * ioctls; tdxsim needs them so that a VMM, the scenarios and the tools can
- * pick a VM's design variant, hand a vCPU its guest program, and read what
- * happened as data instead of from the log: per VM its counters and
- * failures (the SEAMCALLs KVM reported, the KVM_BUG_ON() site), per process
- * the lock validator's reports and the scheduler's last verdict with its
+ * pick a VM's kernel profile (tdxsim_profiles.c) and design switches, hand
+ * a vCPU its guest program, and read what happened as data instead of from
+ * the log: per VM its counters and failures (the SEAMCALLs KVM reported,
+ * the KVM_BUG_ON() site), per process the lock validator's reports and the scheduler's last verdict with its
  * tasks, the module's state and host memory. kvm_main.c reaches them
  * through one hook per fd type; the TDX vendor's own controls are in
  * tdxsim_tdx_ctl.c.
@@ -27,48 +27,81 @@
 #include "seam/diag.h"
 #include "seam/tdx_module.h"
 #include "ulib/strbuf.h"
+#include "tdxsim/profiles.h"
 
 void tdxsim_init_vm(struct kvm *kvm)
 {
-	struct tdxsim_design def = TDXSIM_DESIGN_DEFAULT;
-
-	kvm->design = def;
+	/* The default profile always resolves (tests/profiles checks it). */
+	tdxsim_kernel_design(TDXSIM_KERNEL_DEFAULT, &kvm->design, NULL, 0);
+	snprintf(kvm->tdxsim_kernel, sizeof(kvm->tdxsim_kernel), "%s",
+		 TDXSIM_KERNEL_DEFAULT);
+	kvm->tdxsim_kernel_modified = false;
 	kvm->tdxsim.warn_base = warn_count();
 }
 
 /* ---- the design (TDXSIM_SET_DESIGN, TDXSIM_GET_DESIGN) ---- */
 
-static int tdxsim_vm_set_design(struct kvm *kvm, const struct tdxsim_design *d)
+/*
+ * Check @d against the switch table: a known layout version, every value
+ * in range, reserved space zero.
+ */
+static int tdxsim_check_design(const struct tdxsim_design *d)
 {
-	unsigned int i;
-	int r = 0;
+	const struct tdxsim_design_switch *sw;
+	size_t i, j, n;
 
-	if (d->populate > TDXSIM_POPULATE_MAP_PFN ||
-	    d->accept_level > TDXSIM_ACCEPT_LEVEL_IGNORE ||
-	    d->vp_init_lock > TDXSIM_VP_INIT_LOCK_NONE ||
-	    d->pin_pages > 1 || d->mirror_freeze > 1 ||
-	    d->gmem_locking > TDXSIM_GMEM_LOCKING_INFLIGHT ||
-	    d->vp_init_version > 1 || d->gmem_hugepages > 1 ||
-	    d->measure_two_pass > 1)
+	if (d->version != TDXSIM_DESIGN_VERSION)
 		return -EINVAL;
+	sw = tdxsim_design_switches(&n);
+	for (i = 0; i < n; i++) {
+		unsigned int v = tdxsim_design_get(d, &sw[i]);
+
+		for (j = 0; j < TDXSIM_SWITCH_MAX_VALUES && sw[i].values[j]; j++)
+			;
+		if (v >= j)
+			return -EINVAL;
+	}
 	for (i = 0; i < ARRAY_SIZE(d->reserved); i++) {
 		if (d->reserved[i])
 			return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * The switches are read with READ_ONCE() by the kernel twins, without a
+ * lock: they change only before KVM_TDX_INIT_VM and any vCPU, when nothing
+ * else runs on the VM. Write them one by one.
+ */
+static void tdxsim_write_design(struct kvm *kvm, const struct tdxsim_design *d)
+{
+	const struct tdxsim_design_switch *sw;
+	size_t i, n;
+
+	sw = tdxsim_design_switches(&n);
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(*(__tdxsim_u32 *)((char *)&kvm->design + sw[i].offset),
+			   tdxsim_design_get(d, &sw[i]));
+}
+
+static int tdxsim_vm_set_design(struct kvm *kvm, const struct tdxsim_design *d)
+{
+	struct tdxsim_design profile;
+	int r = 0;
+
+	r = tdxsim_check_design(d);
+	if (r)
+		return r;
 
 	mutex_lock(&kvm->lock);
 	if (kvm->design_frozen || kvm->created_vcpus) {
 		r = -EBUSY;
 	} else {
-		WRITE_ONCE(kvm->design.populate, d->populate);
-		WRITE_ONCE(kvm->design.accept_level, d->accept_level);
-		WRITE_ONCE(kvm->design.vp_init_lock, d->vp_init_lock);
-		WRITE_ONCE(kvm->design.pin_pages, d->pin_pages);
-		WRITE_ONCE(kvm->design.mirror_freeze, d->mirror_freeze);
-		WRITE_ONCE(kvm->design.gmem_locking, d->gmem_locking);
-		WRITE_ONCE(kvm->design.vp_init_version, d->vp_init_version);
-		WRITE_ONCE(kvm->design.gmem_hugepages, d->gmem_hugepages);
-		WRITE_ONCE(kvm->design.measure_two_pass, d->measure_two_pass);
+		tdxsim_write_design(kvm, d);
+		/* Does the VM still run its profile as the profile is? */
+		if (!tdxsim_kernel_design(kvm->tdxsim_kernel, &profile, NULL, 0))
+			kvm->tdxsim_kernel_modified =
+				memcmp(&profile, &kvm->design, sizeof(profile));
 	}
 	mutex_unlock(&kvm->lock);
 	return r;
@@ -76,16 +109,57 @@ static int tdxsim_vm_set_design(struct kvm *kvm, const struct tdxsim_design *d)
 
 static void tdxsim_vm_get_design(struct kvm *kvm, struct tdxsim_design *d)
 {
+	const struct tdxsim_design_switch *sw;
+	size_t i, n;
+
 	memset(d, 0, sizeof(*d));
-	d->populate = READ_ONCE(kvm->design.populate);
-	d->accept_level = READ_ONCE(kvm->design.accept_level);
-	d->vp_init_lock = READ_ONCE(kvm->design.vp_init_lock);
-	d->pin_pages = READ_ONCE(kvm->design.pin_pages);
-	d->mirror_freeze = READ_ONCE(kvm->design.mirror_freeze);
-	d->gmem_locking = READ_ONCE(kvm->design.gmem_locking);
-	d->vp_init_version = READ_ONCE(kvm->design.vp_init_version);
-	d->gmem_hugepages = READ_ONCE(kvm->design.gmem_hugepages);
-	d->measure_two_pass = READ_ONCE(kvm->design.measure_two_pass);
+	d->version = TDXSIM_DESIGN_VERSION;
+	sw = tdxsim_design_switches(&n);
+	for (i = 0; i < n; i++)
+		*(__tdxsim_u32 *)((char *)d + sw[i].offset) =
+			READ_ONCE(*(__tdxsim_u32 *)((char *)&kvm->design +
+						     sw[i].offset));
+}
+
+/* ---- the kernel profile (TDXSIM_SET_KERNEL, TDXSIM_GET_KERNEL) ---- */
+
+static int tdxsim_vm_set_kernel(struct kvm *kvm, const struct tdxsim_kernel *k)
+{
+	struct tdxsim_design d;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(k->reserved); i++) {
+		if (k->reserved[i])
+			return -EINVAL;
+	}
+	if (k->flags || !memchr(k->name, 0, sizeof(k->name)))
+		return -EINVAL;
+	r = tdxsim_kernel_design(k->name, &d, NULL, 0);
+	if (r)
+		return r;
+
+	mutex_lock(&kvm->lock);
+	if (kvm->design_frozen || kvm->created_vcpus) {
+		r = -EBUSY;
+	} else {
+		tdxsim_write_design(kvm, &d);
+		snprintf(kvm->tdxsim_kernel, sizeof(kvm->tdxsim_kernel), "%s",
+			 k->name);
+		kvm->tdxsim_kernel_modified = false;
+	}
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
+static void tdxsim_vm_get_kernel(struct kvm *kvm, struct tdxsim_kernel *k)
+{
+	memset(k, 0, sizeof(*k));
+	mutex_lock(&kvm->lock);
+	snprintf(k->name, sizeof(k->name), "%s", kvm->tdxsim_kernel);
+	if (kvm->tdxsim_kernel_modified)
+		k->flags |= TDXSIM_KERNEL_MODIFIED;
+	mutex_unlock(&kvm->lock);
 }
 
 /*
@@ -261,6 +335,12 @@ long tdxsim_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
 		tdxsim_vm_get_failure(kvm, &f);
 		return copy_to_user(argp, &f, sizeof(f)) ? -EFAULT : 0;
 	}
+	case TDXSIM_GET_KERNEL: {
+		struct tdxsim_kernel k;
+
+		tdxsim_vm_get_kernel(kvm, &k);
+		return copy_to_user(argp, &k, sizeof(k)) ? -EFAULT : 0;
+	}
 	default:
 		break;
 	}
@@ -275,6 +355,13 @@ long tdxsim_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
 		if (copy_from_user(&d, argp, sizeof(d)))
 			return -EFAULT;
 		return tdxsim_vm_set_design(kvm, &d);
+	}
+	case TDXSIM_SET_KERNEL: {
+		struct tdxsim_kernel k;
+
+		if (copy_from_user(&k, argp, sizeof(k)))
+			return -EFAULT;
+		return tdxsim_vm_set_kernel(kvm, &k);
 	}
 	default:
 		/* The vendor's own controls. */

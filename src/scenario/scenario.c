@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "tdxsim/profiles.h"
 #include "tdxsim/report.h"
 #include "tdxsim/sched.h"
 #include "tdxsim/vmm.h"
@@ -69,21 +70,63 @@ void tdxsim_scenario_opts_init(struct tdxsim_scenario_opts *o)
 	o->strategy = TDXSIM_STRATEGY_RANDOM;
 }
 
+/* "PROFILE:KEY=V,..." into its profile name (@name) and its switches. */
+static int scn_apply_spec(const char *spec, const char *needs, char *name,
+			  size_t namelen, struct tdxsim_design *d, char *err,
+			  size_t errlen)
+{
+	const char *colon = strchr(spec, ':');
+	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+	int r;
+
+	if (len >= namelen || len >= TDXSIM_KERNEL_NAME_MAX) {
+		snprintf(err, errlen, "kernel: name too long");
+		return -EINVAL;
+	}
+	memcpy(name, spec, len);
+	name[len] = '\0';
+	r = tdxsim_kernel_design(name, d, err, errlen);
+	if (!r && needs)
+		r = tdxsim_parse_design(needs, d, err, errlen);
+	if (!r && colon)
+		r = tdxsim_parse_design(colon + 1, d, err, errlen);
+	return r;
+}
+
+int tdxsim_scenario_resolve(const struct tdxsim_scenario *s, const char *kernel,
+			    const char *design, char *name, size_t namelen,
+			    struct tdxsim_design *d, char *err, size_t errlen)
+{
+	bool named = design && (!strcmp(design, "before") ||
+				!strcmp(design, "upstream"));
+	const char *spec;
+	int r;
+
+	if (kernel && named) {
+		snprintf(err, errlen,
+			 "--design %s names a kernel: give it or --kernel, not both",
+			 design);
+		return -EINVAL;
+	}
+	if (kernel)
+		spec = kernel;
+	else if (design && !strcmp(design, "before"))
+		spec = s->before;
+	else
+		spec = s->upstream;
+	r = scn_apply_spec(spec, s->needs, name, namelen, d, err, errlen);
+	if (!r && design && !named)
+		r = tdxsim_parse_design(design, d, err, errlen);
+	return r;
+}
+
 int tdxsim_scenario_design(const struct tdxsim_scenario *s, const char *design,
 		    struct tdxsim_design *d, char *err, size_t errlen)
 {
-	struct tdxsim_design def = TDXSIM_DESIGN_DEFAULT;
-	int r;
+	char name[TDXSIM_KERNEL_NAME_MAX];
 
-	*d = def;
-	if (!design || !strcmp(design, "upstream"))
-		return tdxsim_parse_design(s->upstream, d, err, errlen);
-	if (!strcmp(design, "before"))
-		return tdxsim_parse_design(s->before, d, err, errlen);
-	r = tdxsim_parse_design(s->upstream, d, err, errlen);
-	if (!r)
-		r = tdxsim_parse_design(design, d, err, errlen);
-	return r;
+	return tdxsim_scenario_resolve(s, NULL, design, name, sizeof(name), d,
+				       err, errlen);
 }
 
 /* --- notes and verdicts ------------------------------------------------------ */
@@ -144,6 +187,7 @@ void scn_ok(struct scenario_ctx *ctx, const char *fmt, ...)
 int scn_td_create(struct scenario_ctx *ctx, u64 mem)
 {
 	struct scn_td *td = &ctx->td;
+	struct tdxsim_kernel kernel = { 0 };
 	struct kvm_tdx_init_vm *init;
 	struct kvm_tdx_cmd cmd = { 0 };
 	struct kvm_create_guest_memfd gm = {
@@ -166,6 +210,9 @@ int scn_td_create(struct scenario_ctx *ctx, u64 mem)
 	td->vm_fd = tdxsim_ioctl(td->kvm_fd, KVM_CREATE_VM, KVM_X86_TDX_VM);
 	if (td->vm_fd < 0)
 		return scn_setup_fail(ctx, errno, "KVM_CREATE_VM");
+	snprintf(kernel.name, sizeof(kernel.name), "%s", ctx->kernel);
+	if (tdxsim_ioctl(td->vm_fd, TDXSIM_SET_KERNEL, &kernel) < 0)
+		return scn_setup_fail(ctx, errno, "TDXSIM_SET_KERNEL");
 	if (tdxsim_ioctl(td->vm_fd, TDXSIM_SET_DESIGN, &ctx->design) < 0)
 		return scn_setup_fail(ctx, errno, "TDXSIM_SET_DESIGN");
 
@@ -686,12 +733,14 @@ static void scn_ctx_release(struct scenario_ctx *ctx, bool stuck)
 }
 
 static struct scenario_ctx *scn_ctx_new(const struct tdxsim_scenario *s,
+					const char *kernel,
 					const struct tdxsim_design *d, u64 seed,
 					struct tdxsim_scenario_result *res, bool extra)
 {
 	struct scenario_ctx *ctx = xzalloc(sizeof(*ctx));
 
 	ctx->s = s;
+	snprintf(ctx->kernel, sizeof(ctx->kernel), "%s", kernel);
 	ctx->design = *d;
 	ctx->seed = seed;
 	ctx->res = res;
@@ -705,11 +754,18 @@ static char *scn_report(struct scenario_ctx *ctx, const char *log,
 {
 	struct tdxsim_scenario_result *res = ctx->res;
 	struct strbuf sb = STRBUF_INIT;
-	char design[512];
+	struct tdxsim_design profile;
+	char design[1024];
 
-	tdxsim_design_string(&res->design, design, sizeof(design));
 	sb_printf(&sb, "scenario %s (seed %s: %s)\n", ctx->s->name,
 		  ctx->s->seed_patch, ctx->s->patch_title);
+	design[0] = '\0';
+	if (!tdxsim_kernel_design(res->kernel, &profile, NULL, 0))
+		tdxsim_design_diff(&res->design, &profile, design,
+				   sizeof(design));
+	sb_printf(&sb, "kernel: %s%s%s\n", res->kernel,
+		  design[0] ? ", with " : "", design);
+	tdxsim_design_string(&res->design, design, sizeof(design));
 	sb_printf(&sb, "design: %s\n", design);
 	sb_printf(&sb, "deterministic run: strategy %s, seed %llu: %s, %llu schedule points, %llu switches, %.1f ms\n",
 		  o->strategy == TDXSIM_STRATEGY_PCT ? "pct" : "random",
@@ -735,7 +791,9 @@ int tdxsim_scenario_run(const struct tdxsim_scenario *s, const struct tdxsim_sce
 	u64 seed;
 
 	memset(res, 0, sizeof(*res));
-	if (tdxsim_scenario_design(s, o->design, &d, err, sizeof(err))) {
+	if (tdxsim_scenario_resolve(s, o->kernel, o->design, res->kernel,
+				    sizeof(res->kernel), &d, err,
+				    sizeof(err))) {
 		res->error = -EINVAL;
 		snprintf(res->summary, sizeof(res->summary), "%s", err);
 		return -EINVAL;
@@ -744,7 +802,7 @@ int tdxsim_scenario_run(const struct tdxsim_scenario *s, const struct tdxsim_sce
 	res->design = d;
 	res->seed = seed;
 
-	ctx = scn_ctx_new(s, &d, seed, res, false);
+	ctx = scn_ctx_new(s, res->kernel, &d, seed, res, false);
 	scn_capture_start(&cap);
 	scn_run_once(ctx, o->strategy, &cap);
 	scn_ctx_free(ctx, res->stuck);
@@ -756,7 +814,7 @@ int tdxsim_scenario_run(const struct tdxsim_scenario *s, const struct tdxsim_sce
 	scn_ctx_release(ctx, res->stuck);
 
 	if (o->extra && s->extra && !res->error) {
-		ctx = scn_ctx_new(s, &d, seed, res, true);
+		ctx = scn_ctx_new(s, res->kernel, &d, seed, res, true);
 		res->extra_ran = true;
 		scn_capture_start(&cap);
 		scn_run_once(ctx, o->strategy, &cap);
@@ -783,18 +841,20 @@ int tdxsim_scenario_explore(const struct tdxsim_scenario *s, const char *design,
 		     const struct tdxsim_scenario_explore_opts *o,
 		     struct tdxsim_scenario_explore_result *r)
 {
+	char err[256], name[TDXSIM_KERNEL_NAME_MAX];
 	struct tdxsim_scenario_opts so;
 	struct tdxsim_design d;
-	char err[256];
 	double t0 = now_seconds();
 	u64 i;
 
 	memset(r, 0, sizeof(*r));
-	if (tdxsim_scenario_design(s, design, &d, err, sizeof(err))) {
+	if (tdxsim_scenario_resolve(s, o->kernel, design, name, sizeof(name),
+				    &d, err, sizeof(err))) {
 		snprintf(r->first.summary, sizeof(r->first.summary), "%s", err);
 		return -EINVAL;
 	}
 	tdxsim_scenario_opts_init(&so);
+	so.kernel = o->kernel;
 	so.design = design;
 	so.strategy = o->strategy;
 	for (i = 0; i < o->schedules; i++) {

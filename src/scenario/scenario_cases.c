@@ -159,18 +159,23 @@ static void pd_judge(struct scenario_ctx *ctx)
 		return;
 	}
 	scn_ok(ctx, "populate=%s: KVM_TDX_INIT_MEM_REGION and the host fault both completed, no lock-validator report, MRTD %02x%02x%02x%02x...",
-	       d->populate == TDXSIM_POPULATE_GMEM ? "gmem" :
+	       d->populate == TDXSIM_POPULATE_GMEM ? "gmem_cb" :
 	       d->populate == TDXSIM_POPULATE_MAP_PFN ? "map_pfn" : "decoupled",
 	       res->mrtd[0], res->mrtd[1], res->mrtd[2], res->mrtd[3]);
 }
+
+/* Seed 000's RFC solves it too, by not calling kvm_gmem_populate(). */
+static const char *const pd_also[] = { "next+seed000-rfc", NULL };
 
 const struct tdxsim_scenario scn_populate_deadlock = {
 	.name = "populate-deadlock",
 	.seed_patch = "000",
 	.patch_title = "KVM: TDX: Decouple TDX init mem region from kvm_gmem_populate()",
 	.summary = "KVM_TDX_INIT_MEM_REGION under guest_memfd's in-flight locking: self-deadlock on the invalidate lock, AB-BA with mmap_lock",
-	.before = "populate=gmem,gmem_locking=inflight",
-	.upstream = "populate=decoupled,gmem_locking=inflight",
+	.before = "v6.16",
+	.upstream = "next",
+	.upstream_also = pd_also,
+	.needs = "gmem_locking=inflight",
 	.default_seed = 1,
 	.run = pd_run,
 	.judge = pd_judge,
@@ -319,8 +324,8 @@ const struct tdxsim_scenario scn_accept_level_livelock = {
 	.seed_patch = "001",
 	.patch_title = "KVM: TDX: Split and inhibit huge mappings if a VMExit carries level info",
 	.summary = "a guest accepts at 4K a range KVM mapped at 2M: livelock unless KVM splits and inhibits",
-	.before = "accept_level=ignore,gmem_hugepages=on",
-	.upstream = "accept_level=split_inhibit,gmem_hugepages=on",
+	.before = "next+hugepage-rfc:accept_level=ignore",
+	.upstream = "next+hugepage-rfc",
 	.default_seed = 1,
 	.run = al_run,
 	.judge = al_judge,
@@ -418,14 +423,19 @@ static void vb_judge(struct scenario_ctx *ctx)
 	       (unsigned long long)res->busy);
 }
 
+/* 6.19 merged the fix (9a89894f); next has it too. */
+static const char *const vib_also[] = { "v6.19", NULL };
+
 const struct tdxsim_scenario scn_vp_init_busy = {
 	.name = "vp-init-busy",
 	.seed_patch = "002",
 	.patch_title = "KVM: TDX: Take MMU lock around tdh_vp_init()",
 	.summary = "a hole punch during KVM_TDX_INIT_VCPU: the zap path meets TDX_OPERAND_BUSY on the TDR and bugs the VM",
-	.before = "vp_init_lock=none,vp_init_version=1",
-	.upstream = "vp_init_lock=mmu_write,vp_init_version=1",
-	.default_seed = 50,
+	.before = "v6.18",
+	.upstream = "next",
+	.upstream_also = vib_also,
+	.needs = "vp_init_version=1",
+	.default_seed = 31,
 	.run = vb_run,
 	.judge = vb_judge,
 	.pct_steps = 1100,
@@ -581,8 +591,14 @@ const struct tdxsim_scenario scn_pinned_split_hang = {
 	.seed_patch = "003",
 	.patch_title = "KVM: TDX: Don't explicitly pin pages when mapping them into the S-EPT",
 	.summary = "a 2M guest_memfd folio partly converted to shared while its pages are in the S-EPT: pinned pages make the split hang",
-	.before = "pin_pages=on,gmem_hugepages=on",
-	.upstream = "pin_pages=off,gmem_hugepages=on",
+	/*
+	 * 6.18 on huge folios: kvm_gmem_populate() would answer -EEXIST for
+	 * the second page of a folio the first page's fault prepared as a
+	 * whole (the reason gmem-6.20 dropped that check): take 7.0's.
+	 */
+	.before = "v6.18:populate_eexist=off",
+	.upstream = "next",
+	.needs = "gmem_hugepages=on",
 	.default_seed = 1,
 	.run = ps_run,
 	.judge = ps_judge,
@@ -673,8 +689,9 @@ const struct tdxsim_scenario scn_mirror_race = {
 	.seed_patch = "004",
 	.patch_title = "KVM: x86/tdp_mmu: Reflect building mirror page tables",
 	.summary = "two vCPUs fault in one unmapped 2M range: without freezing, a 4K AUG beats the page table's SEPT.ADD",
-	.before = "mirror_freeze=off,gmem_hugepages=off",
-	.upstream = "mirror_freeze=on,gmem_hugepages=off",
+	.before = "next:mirror_freeze=off",
+	.upstream = "next",
+	.needs = "gmem_hugepages=off",
 	.default_seed = 3,
 	.run = mr_run,
 	.judge = mr_judge,

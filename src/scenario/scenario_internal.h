@@ -47,6 +47,7 @@ struct scn_task {
 
 struct scenario_ctx {
 	const struct tdxsim_scenario *s;
+	char kernel[TDXSIM_KERNEL_NAME_MAX];	/* the profile (TDXSIM_SET_KERNEL) */
 	struct tdxsim_design design;
 	u64 seed;
 	bool extra;			/* running the scenario's second part */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The design variants as text: "populate=gmem,mirror_freeze=off".
+ * The design switches as text: "populate=gmem_cb,mirror_freeze=off", over
+ * the switch table of include/tdxsim/profiles.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,47 +9,39 @@
 #include <string.h>
 
 #include "ulib/strbuf.h"
+#include "tdxsim/profiles.h"
 #include "tdxsim/vmm.h"
 #include "ulib/compiler.h"
 
-struct design_key {
-	const char *key;
-	size_t offset;
-	const char *const values[4];	/* value names by number */
-	const char *what;
+/* Older names of values, still accepted. */
+static const struct {
+	const char *key, *old, *value;
+} aliases[] = {
+	{ "populate", "gmem", "gmem_cb" },
 };
 
-#define DKEY(k, field, ...)						\
-	{ k, offsetof(struct tdxsim_design, field), { __VA_ARGS__ }, NULL }
-
-static const struct design_key keys[] = {
-	DKEY("populate", populate, "decoupled", "gmem", "map_pfn"),
-	DKEY("accept_level", accept_level, "split_inhibit", "ignore"),
-	DKEY("vp_init_lock", vp_init_lock, "mmu_write", "none"),
-	DKEY("pin_pages", pin_pages, "off", "on"),
-	DKEY("mirror_freeze", mirror_freeze, "off", "on"),
-	DKEY("gmem_locking", gmem_locking, "legacy", "inflight"),
-	DKEY("vp_init_version", vp_init_version, "0", "1"),
-	DKEY("gmem_hugepages", gmem_hugepages, "off", "on"),
-	DKEY("measure_two_pass", measure_two_pass, "off", "on"),
-};
-
-static __tdxsim_u32 *field(struct tdxsim_design *d, const struct design_key *k)
+static const char *canonical_value(const char *key, const char *value)
 {
-	return (__tdxsim_u32 *)((char *)d + k->offset);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(aliases); i++)
+		if (!strcmp(aliases[i].key, key) &&
+		    !strcmp(aliases[i].old, value))
+			return aliases[i].value;
+	return value;
 }
 
 int tdxsim_parse_design(const char *text, struct tdxsim_design *d, char *err,
-		     size_t errlen)
+			size_t errlen)
 {
 	char *copy = xstrdup(text ? text : ""), *save = NULL, *tok;
 	int ret = 0;
 
 	for (tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
+		const struct tdxsim_design_switch *sw;
+		const char *value;
 		char *eq = strchr(tok, '=');
-		const struct design_key *k = NULL;
-		size_t i;
 		int v;
 
 		if (!eq) {
@@ -58,25 +51,34 @@ int tdxsim_parse_design(const char *text, struct tdxsim_design *d, char *err,
 			break;
 		}
 		*eq = '\0';
-		for (i = 0; i < ARRAY_SIZE(keys); i++)
-			if (!strcmp(keys[i].key, tok))
-				k = &keys[i];
-		if (!k) {
+		sw = tdxsim_design_switch_find(tok);
+		if (!sw) {
+			struct strbuf sb = STRBUF_INIT;
+			const struct tdxsim_design_switch *all;
+			size_t i, n;
+
+			all = tdxsim_design_switches(&n);
+			for (i = 0; i < n; i++)
+				sb_printf(&sb, "%s%s", i ? ", " : "",
+					  all[i].name);
 			snprintf(err, errlen,
-				 "design: unknown switch '%s' (one of populate, accept_level, vp_init_lock, pin_pages, mirror_freeze, gmem_locking, vp_init_version, gmem_hugepages, measure_two_pass)",
-				 tok);
+				 "design: unknown switch '%s' (one of %s)", tok,
+				 sb_str(&sb));
+			sb_free(&sb);
 			ret = -EINVAL;
 			break;
 		}
-		for (v = 0; v < 4 && k->values[v]; v++)
-			if (!strcmp(k->values[v], eq + 1))
+		value = canonical_value(tok, eq + 1);
+		for (v = 0; v < TDXSIM_SWITCH_MAX_VALUES && sw->values[v]; v++)
+			if (!strcmp(sw->values[v], value))
 				break;
-		if (v == 4 || !k->values[v]) {
+		if (v == TDXSIM_SWITCH_MAX_VALUES || !sw->values[v]) {
 			struct strbuf sb = STRBUF_INIT;
 
-			for (v = 0; v < 4 && k->values[v]; v++)
+			for (v = 0; v < TDXSIM_SWITCH_MAX_VALUES && sw->values[v];
+			     v++)
 				sb_printf(&sb, "%s%s", v ? "|" : "",
-					  k->values[v]);
+					  sw->values[v]);
 			snprintf(err, errlen,
 				 "design: %s=%s: the value must be %s", tok,
 				 eq + 1, sb_str(&sb));
@@ -84,7 +86,7 @@ int tdxsim_parse_design(const char *text, struct tdxsim_design *d, char *err,
 			ret = -EINVAL;
 			break;
 		}
-		*field(d, k) = v;
+		*(__tdxsim_u32 *)((char *)d + sw->offset) = v;
 	}
 	free(copy);
 	return ret;
@@ -92,20 +94,43 @@ int tdxsim_parse_design(const char *text, struct tdxsim_design *d, char *err,
 
 char *tdxsim_design_string(const struct tdxsim_design *d, char *buf, size_t len)
 {
-	struct tdxsim_design copy = *d;
-	size_t i, off = 0;
+	const struct tdxsim_design_switch *sw;
+	size_t i, n, off = 0;
 
 	buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		__tdxsim_u32 v = *field(&copy, &keys[i]);
-		const char *name = v < 4 && keys[i].values[v] ?
-					   keys[i].values[v] : "?";
-		int n = snprintf(buf + off, len - off, "%s%s=%s",
-				 i ? "," : "", keys[i].key, name);
+	sw = tdxsim_design_switches(&n);
+	for (i = 0; i < n; i++) {
+		int k = snprintf(buf + off, len - off, "%s%s=%s",
+				 i ? "," : "", sw[i].name,
+				 tdxsim_design_value_name(d, &sw[i]));
 
-		if (n < 0 || (size_t)n >= len - off)
+		if (k < 0 || (size_t)k >= len - off)
 			break;
-		off += n;
+		off += k;
+	}
+	return buf;
+}
+
+char *tdxsim_design_diff(const struct tdxsim_design *d,
+			 const struct tdxsim_design *base, char *buf,
+			 size_t len)
+{
+	const struct tdxsim_design_switch *sw;
+	size_t i, n, off = 0;
+
+	buf[0] = '\0';
+	sw = tdxsim_design_switches(&n);
+	for (i = 0; i < n; i++) {
+		int k;
+
+		if (tdxsim_design_get(d, &sw[i]) ==
+		    tdxsim_design_get(base, &sw[i]))
+			continue;
+		k = snprintf(buf + off, len - off, "%s%s=%s", off ? "," : "",
+			     sw[i].name, tdxsim_design_value_name(d, &sw[i]));
+		if (k < 0 || (size_t)k >= len - off)
+			break;
+		off += k;
 	}
 	return buf;
 }

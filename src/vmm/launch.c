@@ -3,7 +3,8 @@
  * The TD launch sequence, in QEMU's order (hw/i386/tdvf.c and
  * target/i386/kvm/tdx.c as described in tdvf-mrtd.md):
  *
- *   KVM_CREATE_VM(KVM_X86_TDX_VM), TDXSIM_SET_DESIGN, KVM_TDX_INIT_VM,
+ *   KVM_CREATE_VM(KVM_X86_TDX_VM), TDXSIM_SET_KERNEL and TDXSIM_SET_DESIGN
+ *   (tdxsim's: the kernel profile and its switches), KVM_TDX_INIT_VM,
  *   guest_memfd slots for RAM and for the firmware, KVM_CREATE_VCPU and
  *   KVM_TDX_INIT_VCPU (initial RCX = the TD HOB), KVM_SET_MEMORY_ATTRIBUTES
  *   private, KVM_TDX_INIT_MEM_REGION per section in metadata order (MEASURE
@@ -31,6 +32,7 @@
 #include <time.h>
 
 #include "ulib/strbuf.h"
+#include "tdxsim/profiles.h"
 #include "vmm/vmm_internal.h"
 
 int vmm_fail(struct vmm *v, int err, const char *fmt, ...)
@@ -45,14 +47,26 @@ int vmm_fail(struct vmm *v, int err, const char *fmt, ...)
 	return err > 0 ? -err : err;
 }
 
+int tdxsim_vmm_config_set_kernel(struct tdxsim_vmm_config *cfg,
+				 const char *name, char *err, size_t errlen)
+{
+	struct tdxsim_design d;
+	int r;
+
+	r = tdxsim_kernel_design(name, &d, err, errlen);
+	if (r)
+		return r;
+	snprintf(cfg->kernel, sizeof(cfg->kernel), "%s", name);
+	cfg->design = d;
+	return 0;
+}
+
 void tdxsim_vmm_config_init(struct tdxsim_vmm_config *cfg)
 {
-	struct tdxsim_design d = TDXSIM_DESIGN_DEFAULT;
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->memory = 256ULL << 20;
 	cfg->nr_vcpus = 1;
-	cfg->design = d;
+	tdxsim_vmm_config_set_kernel(cfg, TDXSIM_KERNEL_DEFAULT, NULL, 0);
 	cfg->measure_order = TDXSIM_VMM_MEASURE_SINGLE_PASS;
 	cfg->gpaw = 48;
 	cfg->workload = "lazy-accept";
@@ -86,6 +100,7 @@ static int vmm_init_vm(struct vmm *v)
 {
 	const struct tdxsim_vmm_config *cfg = v->cfg;
 	struct tdxsim_design design = cfg->design;
+	struct tdxsim_kernel kernel = { 0 };
 	struct kvm_tdx_init_vm *init;
 	struct kvm_tdx_cmd cmd = { 0 };
 	size_t size = sizeof(*init) + sizeof(struct kvm_cpuid_entry2);
@@ -101,6 +116,11 @@ static int vmm_init_vm(struct vmm *v)
 			    strerror(errno));
 	if (cfg->measure_order == TDXSIM_VMM_MEASURE_TWO_PASS)
 		design.measure_two_pass = 1;
+	snprintf(kernel.name, sizeof(kernel.name), "%s",
+		 cfg->kernel[0] ? cfg->kernel : TDXSIM_KERNEL_DEFAULT);
+	if (tdxsim_ioctl(v->vm_fd, TDXSIM_SET_KERNEL, &kernel) < 0)
+		return vmm_fail(v, errno, "TDXSIM_SET_KERNEL(%s): %s",
+				kernel.name, strerror(errno));
 	if (tdxsim_ioctl(v->vm_fd, TDXSIM_SET_DESIGN, &design) < 0)
 		return vmm_fail(v, errno, "TDXSIM_SET_DESIGN: %s", strerror(errno));
 

@@ -20,6 +20,8 @@ void vmm_collect(struct vmm *v)
 	size_t len = 1 << 16;
 	unsigned int i;
 
+	tdxsim_ioctl(v->vm_fd, TDXSIM_GET_KERNEL, &res->kernel);
+	tdxsim_ioctl(v->vm_fd, TDXSIM_GET_DESIGN, &res->design);
 	tdxsim_ioctl(v->vm_fd, TDXSIM_GET_STATS, &res->kvm);
 	tdxsim_ioctl(v->vm_fd, TDXSIM_GET_TD_STATS, &res->td);
 	res->invariant_report = calloc(1, len);

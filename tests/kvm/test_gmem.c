@@ -352,28 +352,32 @@ struct populate_arg {
 	int calls;
 	kvm_pfn_t pfn;
 	void *src;
+	struct page *src_page;
 	bool invalidate_lock_held;
 	struct address_space *mapping;
 };
 
 static int record_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
-			   void *src, void *opaque)
+			   void *src, struct page *src_page, void *opaque)
 {
 	struct populate_arg *a = opaque;
 
 	a->calls++;
 	a->pfn = pfn;
 	a->src = src;
+	a->src_page = src_page;
 	a->invalidate_lock_held =
 		lock_is_held_type(&a->mapping->invalidate_lock.dep_map,
 				  LOCK_EXCL);
 	return 0;
 }
 
+/* 6.19's kvm_gmem_populate(): one lock around the loop, -EEXIST if prepared. */
 static void test_populate(void **state)
 {
 	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
-	int gmem = __vm_create_guest_memfd(vm, SZ_2M, 0);
+	int gmem = (vm_set_kernel(vm, "v6.19"),
+		    __vm_create_guest_memfd(vm, SZ_2M, 0));
 	struct kvm *kvm = vm_kvm(vm);
 	void *mem = test_alloc(SZ_2M);
 	char src[2 * 4096];
@@ -433,6 +437,51 @@ static void test_populate(void **state)
 	mutex_unlock(&kvm->slots_lock);
 	assert_int_equal(tdxsim_close(gmem), 0);
 	assert_int_equal(tdxsim_close(vm), 0);
+	free(mem);
+}
+
+/*
+ * 7.0 and next (gmem-6.20): the source is pinned before the invalidate
+ * lock and handed to the callback; it must be page aligned (WARN, -EINVAL);
+ * a prepared folio is populated again (no preparation tracking).
+ */
+static void test_populate_next(void **state)
+{
+	int vm = __vm_create(KVM_X86_SW_PROTECTED_VM);
+	int gmem = (vm_set_kernel(vm, "next"),
+		    __vm_create_guest_memfd(vm, SZ_2M, 0));
+	struct kvm *kvm = vm_kvm(vm);
+	void *mem = test_alloc(SZ_2M);
+	char *src = test_alloc(3 * 4096);
+	struct populate_arg a = { .mapping = fd_file(gmem)->f_mapping };
+	unsigned long warns;
+	long r;
+
+	vm_set_user_memory_region2(vm, 0, KVM_MEM_GUEST_MEMFD, GPA0, SZ_2M,
+				   (u64)mem, gmem, 0);
+	vm_set_memory_attributes(vm, GPA0, 2 * PAGE_SIZE,
+				 KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	mutex_lock(&kvm->slots_lock);
+	warns = warn_count();
+	r = kvm_gmem_populate(kvm, GFN0, src + 1, 1, record_populate, &a);
+	assert_int_equal(r, -EINVAL);
+	assert_int_equal(warn_count(), warns + 1);
+	assert_int_equal(a.calls, 0);
+
+	r = kvm_gmem_populate(kvm, GFN0, src, 2, record_populate, &a);
+	assert_int_equal(r, 2);
+	assert_int_equal(a.calls, 2);
+	assert_ptr_equal(a.src, src + 4096);
+	assert_non_null(a.src_page);
+	assert_true(a.invalidate_lock_held);
+	/* Prepared already: populated again, no -EEXIST. */
+	r = kvm_gmem_populate(kvm, GFN0, src, 1, record_populate, &a);
+	assert_int_equal(r, 1);
+	assert_int_equal(a.calls, 3);
+	mutex_unlock(&kvm->slots_lock);
+	assert_int_equal(tdxsim_close(gmem), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	free(src);
 	free(mem);
 }
 
@@ -734,6 +783,9 @@ int main(void)
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_get_pfn,
 						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_populate_next,
+						kvm_test_setup,
+						kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_populate,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_host_mapping,

@@ -15,6 +15,7 @@
 #include "fake_vendor.h"
 #include "kvm/x86.h"
 #include "kvm_test.h"
+#include "tdxsim/profiles.h"
 #include "testlib/sched_util.h"
 
 static void test_open_and_version(void **state)
@@ -285,10 +286,12 @@ static void test_memory_encrypt_op_dispatch(void **state)
 
 static void test_design_controls(void **state)
 {
-	struct tdxsim_design def = TDXSIM_DESIGN_DEFAULT, d;
+	struct tdxsim_design def, d;
 	int vm = __vm_create(KVM_X86_TDX_VM);
 	int vcpu;
 
+	assert_int_equal(tdxsim_kernel_design(TDXSIM_KERNEL_DEFAULT, &def,
+					      NULL, 0), 0);
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_DESIGN, &d), 0);
 	assert_memory_equal(&d, &def, sizeof(d));
 
@@ -308,6 +311,10 @@ static void test_design_controls(void **state)
 	assert_int_equal(sys_ret(tdxsim_ioctl(vm, TDXSIM_SET_DESIGN, &d)),
 			 -EINVAL);
 	d.populate = 0;
+	d.version = TDXSIM_DESIGN_VERSION + 1;
+	assert_int_equal(sys_ret(tdxsim_ioctl(vm, TDXSIM_SET_DESIGN, &d)),
+			 -EINVAL);
+	d.version = TDXSIM_DESIGN_VERSION;
 	d.reserved[3] = 1;
 	assert_int_equal(sys_ret(tdxsim_ioctl(vm, TDXSIM_SET_DESIGN, &d)),
 			 -EINVAL);

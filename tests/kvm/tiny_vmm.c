@@ -70,9 +70,9 @@ int main(void)
 	vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
 	CHECK(vm >= 0);
 
-	/* The upstream design, explicitly. */
+	/* The default kernel (next), explicitly. */
 	CHECK(tdxsim_ioctl(vm, TDXSIM_GET_DESIGN, &design) == 0);
-	CHECK(design.populate == TDXSIM_POPULATE_DECOUPLED);
+	CHECK(design.populate == TDXSIM_POPULATE_MAP_PFN);
 	CHECK(tdxsim_ioctl(vm, TDXSIM_SET_DESIGN, &design) == 0);
 
 	/* GPAW 48 (CPUID 0x80000008.EAX[23:16]); XFAM x87 | SSE. */

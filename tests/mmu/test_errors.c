@@ -133,7 +133,7 @@ static int mem_region(struct td *td, u32 flags, u64 src, u64 gpa, u64 nr,
 }
 
 /* INIT_VCPU, INIT_MEM_REGION, FINALIZE before and after finalize. */
-static void mem_region_errors(u32 populate)
+static void mem_region_errors(const char *kernel)
 {
 	u8 *src = aligned_alloc(4096, 8 * 4096);
 	u64 s = (u64)(uintptr_t)src, hw = 0;
@@ -145,7 +145,7 @@ static void mem_region_errors(u32 populate)
 
 	memset(src, 0x5a, 8 * 4096);
 	td_opts_init(&o);
-	o.design.populate = populate;
+	td_opts_set_kernel(&o, kernel);
 	o.program = small_program;
 	td_create(&td, &o);
 
@@ -176,7 +176,9 @@ static void mem_region_errors(u32 populate)
 	assert_int_equal(mem_region(&td, 0, s + 8, 0x800000, 1, NULL), -EINVAL);
 	assert_int_equal(mem_region(&td, 0, s, 0x800008, 1, NULL), -EINVAL);
 	assert_int_equal(mem_region(&td, 0, s, 0x800000, 0, NULL), -EINVAL);
-	assert_int_equal(mem_region(&td, 0, 0, 0x800000, 1, NULL), -EINVAL);
+	/* A NULL source: next refuses it, before GUP fails on it. */
+	assert_int_equal(mem_region(&td, 0, 0, 0x800000, 1, NULL),
+			 o.design.populate_src_null_check ? -EINVAL : -EFAULT);
 	assert_int_equal(mem_region(&td, 0, s, (1ULL << 47) | 0x800000, 1,
 				    NULL), -EINVAL);
 	assert_int_equal(mem_region(&td, 0, s, 0x800000, ~0ULL >> 12, NULL),
@@ -210,9 +212,27 @@ static void mem_region_errors(u32 populate)
 	assert_int_equal(td_seamcalls(&td, TDH_MR_EXTEND), 32);
 	td_check(&td);
 
-	/* Populating a page twice. */
+	/*
+	 * Populating a page twice: guest_memfd's -EEXIST for the prepared
+	 * folio (to 6.19), tdxsim's -EEXIST from PAGE.ADD (seed000-rfc), or
+	 * (7.0 on) kvm_tdp_mmu_map_private_pfn() finds the leaf: -EIO, and
+	 * no PAGE.ADD or MR.EXTEND is issued again.
+	 */
 	td_populate(&td, 0x800000, 2, true, 1);
-	assert_int_equal(mem_region(&td, 0, s, 0x800000, 1, NULL), -EEXIST);
+	{
+		u64 adds = td_seamcalls(&td, TDH_MEM_PAGE_ADD);
+		u64 extends = td_seamcalls(&td, TDH_MR_EXTEND);
+
+		assert_int_equal(mem_region(&td, KVM_TDX_MEASURE_MEMORY_REGION,
+					    s, 0x800000, 1, NULL),
+				 o.design.populate_eexist ||
+				 o.design.populate == TDXSIM_POPULATE_DECOUPLED ?
+				 -EEXIST : -EIO);
+		assert_int_equal(td_seamcalls(&td, TDH_MR_EXTEND), extends);
+		assert_int_equal(td_seamcalls(&td, TDH_MEM_PAGE_ADD),
+				 adds + (o.design.populate ==
+					 TDXSIM_POPULATE_DECOUPLED));
+	}
 	td_check(&td);
 
 	/* Pre-fault before finalize. */
@@ -251,17 +271,18 @@ static void mem_region_errors(u32 populate)
 
 static void test_mem_region_errors_decoupled(void **state)
 {
-	mem_region_errors(TDXSIM_POPULATE_DECOUPLED);
+	mem_region_errors("next+seed000-rfc");
 }
 
 static void test_mem_region_errors_gmem(void **state)
 {
-	mem_region_errors(TDXSIM_POPULATE_GMEM);
+	mem_region_errors("v6.16");
 }
 
 static void test_mem_region_errors_map_pfn(void **state)
 {
-	mem_region_errors(TDXSIM_POPULATE_MAP_PFN);
+	mem_region_errors("v6.19");
+	mem_region_errors("next");
 }
 
 /* KVM_PRE_FAULT_MEMORY after finalize. */
@@ -354,7 +375,7 @@ static void test_inject_fault_errors(void **state)
  * retry; a BUSY in a zap's BLOCK, TRACK or REMOVE is retried once with the
  * vCPUs out. Nothing is bugged and the guest finishes.
  */
-static void busy_retries(u32 populate)
+static void busy_retries(const char *kernel)
 {
 	struct tdxsim_stats ks0, ks;
 	struct tdxsim_td_stats ms;
@@ -362,7 +383,7 @@ static void busy_retries(u32 populate)
 	struct td td;
 
 	td_opts_init(&o);
-	o.design.populate = populate;
+	td_opts_set_kernel(&o, kernel);
 	o.program = small_program;
 	td_create(&td, &o);
 	inject(&td, TDH_MEM_PAGE_ADD, 2, TDX_OPERAND_BUSY);
@@ -406,12 +427,12 @@ static void busy_retries(u32 populate)
 
 static void test_busy_retries_decoupled(void **state)
 {
-	busy_retries(TDXSIM_POPULATE_DECOUPLED);
+	busy_retries("next+seed000-rfc");
 }
 
 static void test_busy_retries_map_pfn(void **state)
 {
-	busy_retries(TDXSIM_POPULATE_MAP_PFN);
+	busy_retries("next");
 }
 
 /* A zap whose REMOVE fails twice (or fails otherwise) bugs the VM. */
@@ -477,7 +498,7 @@ static void test_aug_failure_bugs_vm(void **state)
  * ADDs with the mirror SPTE frozen, so it never premaps: its retry loop
  * takes the BUSY and the region completes.
  */
-static void premapped_zap(u32 populate)
+static void premapped_zap(const char *kernel)
 {
 	u8 *src = aligned_alloc(4096, 4096);
 	struct kvm_tdx_init_mem_region region;
@@ -487,12 +508,12 @@ static void premapped_zap(u32 populate)
 
 	memset(src, 0x11, 4096);
 	td_opts_init(&o);
-	o.design.populate = populate;
+	td_opts_set_kernel(&o, kernel);
 	o.program = small_program;
 	td_create(&td, &o);
 	td_populate(&td, 0x800000, 2, true, 1);
 	inject(&td, TDH_MEM_PAGE_ADD, 1, TDX_OPERAND_BUSY);
-	if (populate == TDXSIM_POPULATE_MAP_PFN) {
+	if (o.design.populate == TDXSIM_POPULATE_MAP_PFN) {
 		assert_int_equal(mem_region(&td, 0, (u64)(uintptr_t)src,
 					    0x900000, 1, &region), 0);
 		assert_int_equal(region.nr_pages, 0);
@@ -524,17 +545,17 @@ static void premapped_zap(u32 populate)
 
 static void test_premapped_zap_decoupled(void **state)
 {
-	premapped_zap(TDXSIM_POPULATE_DECOUPLED);
+	premapped_zap("next+seed000-rfc");
 }
 
 static void test_premapped_zap_gmem(void **state)
 {
-	premapped_zap(TDXSIM_POPULATE_GMEM);
+	premapped_zap("v6.16");
 }
 
 static void test_premapped_zap_map_pfn(void **state)
 {
-	premapped_zap(TDXSIM_POPULATE_MAP_PFN);
+	premapped_zap("next");
 }
 
 /*
@@ -590,8 +611,8 @@ static void test_pin_pages_on_2m(void **state)
 	int before, mapped, after_all;
 
 	td_opts_init(&o);
+	td_opts_set_kernel(&o, "next+hugepage-rfc");
 	o.design.pin_pages = 1;
-	o.design.gmem_hugepages = 1;
 	o.program = small_program;
 	td_create(&td, &o);
 	td_populate(&td, 0x800000, 2, true, 1);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * S-EPT huge pages and the guest's accept level (seed 001, issue 7), on a
- * 2M-capable TD: gmem_hugepages=on (2M guest_memfd folios), one 2M-aligned
- * slot; TDX maps private memory at 2M once the TD is runnable.
+ * 2M-capable TD: kernel next+hugepage-rfc (2M guest_memfd folios, 2M
+ * private mappings), one 2M-aligned slot; TDX maps private memory at 2M
+ * once the TD is runnable.
  *
  * Exact SEAMCALL and exit counts:
  *  - accepting at 2M: one AUG, one guest accept and one EPT violation per
@@ -38,7 +39,7 @@ static void build_huge(struct td *td, u64 memory, const char *program,
 
 	td_opts_init(&o);
 	o.memory = memory;
-	o.design.gmem_hugepages = 1;
+	td_opts_set_kernel(&o, "next+hugepage-rfc");
 	o.design.accept_level = accept_level;
 	o.program = program;
 	td_create(td, &o);

@@ -106,8 +106,9 @@ static bool same_2m_run(u32 mirror_freeze, bool huge, u64 seed,
 
 	td_opts_init(&o);
 	o.nr_vcpus = 2;
+	if (huge)
+		td_opts_set_kernel(&o, "next+hugepage-rfc");
 	o.design.mirror_freeze = mirror_freeze;
-	o.design.gmem_hugepages = huge;
 	o.program = huge ? same_2m_huge_program : same_2m_program;
 	td_create(&td, &o);
 	/* The image sits in the same GiB, so only the 2M table is missing. */
@@ -234,7 +235,7 @@ static void test_inhibit_vs_prefault(void **state)
 
 		td_opts_init(&o);
 		o.nr_vcpus = 2;
-		o.design.gmem_hugepages = 1;
+		td_opts_set_kernel(&o, "next+hugepage-rfc");
 		o.program = inhibit_program;
 		td_create(&td, &o);
 		td_populate(&td, 0, 2, true, 1);
@@ -366,7 +367,8 @@ static void stress_build(struct td *td, bool huge)
 
 	td_opts_init(&o);
 	o.nr_vcpus = 4;
-	o.design.gmem_hugepages = huge;
+	if (huge)
+		td_opts_set_kernel(&o, "next+hugepage-rfc");
 	o.program = stress_program;
 	td_create(td, &o);
 	td_populate(td, 0, 4, true, 1);

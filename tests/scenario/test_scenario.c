@@ -136,8 +136,36 @@ static void test_list(void **state)
 						 sizeof(err)), 0);
 		/* The two designs differ. */
 		assert_memory_not_equal(&b, &u, sizeof(b));
+		/* Every kernel a scenario names resolves. */
+		for (const char *const *k = s[i].upstream_also; k && *k; k++) {
+			char name[TDXSIM_KERNEL_NAME_MAX];
+
+			assert_int_equal(tdxsim_scenario_resolve(&s[i], *k, NULL,
+						name, sizeof(name), &u, err,
+						sizeof(err)), 0);
+			assert_string_equal(name, *k);
+		}
 	}
 	assert_null(tdxsim_scenario_find("no-such-scenario"));
+	{
+		char err[128], name[TDXSIM_KERNEL_NAME_MAX];
+		struct tdxsim_design d;
+
+		/* --kernel with the scenario's needs on top. */
+		assert_int_equal(tdxsim_scenario_resolve(&s[0], "v6.19", NULL,
+					name, sizeof(name), &d, err,
+					sizeof(err)), 0);
+		assert_string_equal(name, "v6.19");
+		assert_int_equal(d.gmem_locking, TDXSIM_GMEM_LOCKING_INFLIGHT);
+		assert_int_equal(d.populate, TDXSIM_POPULATE_MAP_PFN);
+		/* "before" names a kernel: not with --kernel. */
+		assert_int_equal(tdxsim_scenario_resolve(&s[0], "v6.19", "before",
+					name, sizeof(name), &d, err,
+					sizeof(err)), -EINVAL);
+		assert_int_equal(tdxsim_scenario_resolve(&s[0], "v9.9", NULL,
+					name, sizeof(name), &d, err,
+					sizeof(err)), -EINVAL);
+	}
 	{
 		struct tdxsim_scenario_opts o;
 		struct tdxsim_scenario_result res;

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,21 @@ int kvm_dev(void)
 int __vm_create(unsigned long type)
 {
 	return sys_ret(tdxsim_ioctl(kvm_dev(), KVM_CREATE_VM, type));
+}
+
+int __vm_set_kernel(int vm, const char *name)
+{
+	struct tdxsim_kernel k;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.name, sizeof(k.name), "%s", name);
+	return sys_ret(tdxsim_ioctl(vm, TDXSIM_SET_KERNEL, &k));
+}
+
+void vm_set_kernel(int vm, const char *name)
+{
+	TEST_ASSERT_OK(__vm_set_kernel(vm, name), "TDXSIM_SET_KERNEL(%s)",
+		       name);
 }
 
 int vm_create(unsigned long type)

@@ -38,6 +38,9 @@ int kvm_dev(void);
 /* KVM_CREATE_VM of @type: the VM fd. */
 int __vm_create(unsigned long type);
 int vm_create(unsigned long type);
+/* TDXSIM_SET_KERNEL: run kernel profile @name (0 or -errno; asserts). */
+int __vm_set_kernel(int vm, const char *name);
+void vm_set_kernel(int vm, const char *name);
 /* A TDX VM after KVM_TDX_INIT_VM with no parameters: its fd (asserts). */
 int vm_create_tdx(void);
 
@@ -85,6 +88,8 @@ void *test_alloc(size_t size);
 struct td_opts {
 	uint64_t memory;		/* bytes of the one slot at GPA 0 */
 	unsigned int nr_vcpus;
+	/* The kernel profile and its switches (td_opts_set_kernel()). */
+	char kernel[TDXSIM_KERNEL_NAME_MAX];
 	struct tdxsim_design design;
 	/* Guest program text for every vCPU (NULL: none attached). */
 	const char *program;
@@ -127,8 +132,10 @@ struct td {
 	bool allow_leak;
 };
 
-/* Options with the defaults: 16 MiB, one vCPU, the upstream design. */
+/* Options with the defaults: 16 MiB, one vCPU, the default kernel. */
 void td_opts_init(struct td_opts *o);
+/* Select kernel profile @name and its switches (asserts it exists). */
+void td_opts_set_kernel(struct td_opts *o, const char *name);
 
 /*
  * Create a TD: VM, design, INIT_VM, guest_memfd + slot 0, all private,

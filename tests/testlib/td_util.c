@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "tdxsim/profiles.h"
 #include "tdxsim/sched.h"
 #include "testlib/kvm_util.h"
 
@@ -18,13 +19,20 @@
 
 void td_opts_init(struct td_opts *o)
 {
-	struct tdxsim_design d = TDXSIM_DESIGN_DEFAULT;
-
 	memset(o, 0, sizeof(*o));
 	o->memory = 16ULL << 20;
 	o->nr_vcpus = 1;
-	o->design = d;
+	td_opts_set_kernel(o, TDXSIM_KERNEL_DEFAULT);
 	o->seed = 1;
+}
+
+void td_opts_set_kernel(struct td_opts *o, const char *name)
+{
+	char err[256];
+
+	TEST_ASSERT(!tdxsim_kernel_design(name, &o->design, err, sizeof(err)),
+		    "%s", err);
+	snprintf(o->kernel, sizeof(o->kernel), "%s", name);
 }
 
 static void module_stats(int kvm, struct tdxsim_module_stats *ms)
@@ -36,6 +44,7 @@ static void module_stats(int kvm, struct tdxsim_module_stats *ms)
 
 void td_create(struct td *td, const struct td_opts *o)
 {
+	struct tdxsim_kernel kernel = { 0 };
 	struct tdxsim_module_stats ms;
 
 	memset(td, 0, sizeof(*td));
@@ -50,6 +59,10 @@ void td_create(struct td *td, const struct td_opts *o)
 	td->owned_at_create = ms.pages_owned;
 	td->vm = sys_ret(tdxsim_ioctl(td->kvm, KVM_CREATE_VM, KVM_X86_TDX_VM));
 	TEST_ASSERT_OK(td->vm, "KVM_CREATE_VM(KVM_X86_TDX_VM)");
+	snprintf(kernel.name, sizeof(kernel.name), "%s", o->kernel);
+	TEST_ASSERT_OK(sys_ret(tdxsim_ioctl(td->vm, TDXSIM_SET_KERNEL,
+					    &kernel)),
+		       "TDXSIM_SET_KERNEL(%s)", kernel.name);
 	TEST_ASSERT_OK(sys_ret(tdxsim_ioctl(td->vm, TDXSIM_SET_DESIGN,
 					    &o->design)),
 		       "TDXSIM_SET_DESIGN");

@@ -67,7 +67,13 @@ def _():
         (["run", "--memory", "3M"], r"--memory 3M: give a size that is a multiple of 2M"),
         (["run", "--memory"], r"option '--memory' needs a value"),
         (["run", "--design", "foo=bar"], r"unknown switch 'foo'"),
-        (["run", "--design", "populate=maybe"], r"populate=maybe: the value must be decoupled\|gmem\|map_pfn"),
+        (["run", "--design", "populate=maybe"], r"populate=maybe: the value must be decoupled\|gmem_cb\|map_pfn"),
+        (["run", "--kernel", "v5.0"], r"unknown profile 'v5.0'"),
+        (["run", "--kernel", "hugepage-rfc"], r"is an overlay: write it after a base"),
+        (["run", "--kernel", "next+v6.16"], r"'v6.16' is not an overlay"),
+        (["run", "--compare", "kernel=next,v9.9"], r"unknown profile 'v9.9'"),
+        (["kernels", "--bogus"], r"unknown option"),
+        (["kernels", "v1.0"], r"unknown profile 'v1.0'"),
         (["run", "--mode", "fast"], r"--mode fast: free or deterministic"),
         (["run", "--strategy", "dfs"], r"--strategy dfs: random or pct"),
         (["run", "--seed", "x"], r"--seed x: a number"),
@@ -461,7 +467,8 @@ def _():
 @case("a run that fails exits 1 with a report saying why")
 def _():
     rc, out, err = tdxsim("run", "--memory", "16M", "--accept", "4k",
-                          "--design", "gmem_hugepages=on,accept_level=ignore")
+                          "--kernel", "next+hugepage-rfc",
+                          "--design", "accept_level=ignore")
     expect(rc, out, err, 1, r"Result: FAILED: a vCPU stopped on the livelock detector", "stdout")
     assert re.search(r"Lock validator: 1 reports .* 1 livelock", out)
 
@@ -472,14 +479,15 @@ def _():
                           "--json")
     expect(rc, out, err, 0)
     r = json.loads(out)
-    assert r["compare"] == "gmem_hugepages" and r["values"] == ["off", "on"]
+    assert r["compare"] == "kernel"
+    assert r["values"] == ["next", "next+hugepage-rfc"]
     assert r["ok"] == [True, True] and r["invariant_errors"] == [0, 0]
     assert r["accepts_2m"][0] == 0 and r["accepts_2m"][1] > 0
     assert r["page_aug"][1] < r["page_aug"][0]
     assert r["ept_violations"][1] < r["ept_violations"][0]
     assert r["seamcalls"][1] < r["seamcalls"][0]
     assert r["modelled_hw_ms"][1] < r["modelled_hw_ms"][0]
-    rc, out, err = tdxsim("run", "--compare", "gmem_hugepages=off,on",
+    rc, out, err = tdxsim("run", "--compare", "kernel=next,next+hugepage-rfc",
                           "--memory", "16M")
     expect(rc, out, err, 0, r"TDH.MEM.PAGE.AUG .*\d", "stdout")
     for row in ("KVM_RUN exits to the VMM", "TD exits: EPT violations",
@@ -487,6 +495,39 @@ def _():
                 "guest accepts at 2M", "modelled hardware time",
                 "wall time"):
         assert row in out, "table lacks " + row
+
+
+@case("kernels: the profiles, their switches and sources; run reports its kernel")
+def _():
+    rc, out, err = tdxsim("kernels")
+    expect(rc, out, err, 0, r"next .*\(default\)", "stdout")
+    for name in ("v6.16", "v6.17", "v6.18", "v6.19", "v7.0", "next",
+                 "seed000-rfc", "hugepage-rfc"):
+        assert re.search(r"^%s " % re.escape(name), out, re.M), name
+    rc, out, err = tdxsim("kernels", "--verbose", "--json")
+    expect(rc, out, err, 0)
+    k = {p["name"]: p for p in json.loads(out)}
+    v616 = {s["switch"]: s for s in k["v6.16"]["switches"]}
+    assert v616["populate"]["value"] == "gmem_cb"
+    assert v616["pin_pages"]["value"] == "on"
+    assert "T616" in v616["pin_pages"]["source"]
+    nxt = {s["switch"]: s for s in k["next"]["switches"]}
+    assert nxt["populate"]["value"] == "map_pfn"
+    assert nxt["populate"]["set_by"] == "v6.19"
+    assert nxt["private_max_level"]["value"] == "4k"
+    assert k["hugepage-rfc"]["overlay"] and k["next"]["default"]
+    rc, out, err = tdxsim("kernels", "next+hugepage-rfc")
+    expect(rc, out, err, 0, r"private_max_level +2m +\[hugepage-rfc\]",
+           "stdout")
+    # run names its kernel, and what --design changed on top of it.
+    rc, out, err = tdxsim("run", "--memory", "16M", "--kernel", "v6.16",
+                          "--design", "pin_pages=off", "--json")
+    expect(rc, out, err, 0)
+    r = json.loads(out)
+    assert r["kernel"] == "v6.16" and r["kernel_changes"] == "pin_pages=off"
+    assert "populate=gmem_cb" in r["design"]
+    rc, out, err = tdxsim("run", "--memory", "16M", "--kernel", "v6.19")
+    expect(rc, out, err, 0, r"  kernel: v6.19\n", "stdout")
 
 
 @case("measure: built-in and OVMF.fd MRTDs, both orders, --json")

@@ -433,7 +433,8 @@ static void test_high_ram(void **state)
 	cfg.memory = (2ULL << 30) + (4ULL << 20);
 	cfg.program = prog;
 	cfg.program_name = "high-ram";
-	cfg.design.gmem_hugepages = 1;
+	assert_int_equal(tdxsim_vmm_config_set_kernel(&cfg, "next+hugepage-rfc",
+						      NULL, 0), 0);
 	r = launch(&cfg, true, TDXSIM_SCHED_FREE, 1, &res, NULL);
 	if (r)
 		fail_msg("%d: %s", r, res.error);
@@ -456,7 +457,8 @@ static void test_failed_run(void **state)
 	tdxsim_vmm_config_init(&cfg);
 	cfg.memory = 16ULL << 20;
 	cfg.accept = TDXSIM_ACCEPT_4K;
-	cfg.design.gmem_hugepages = 1;
+	assert_int_equal(tdxsim_vmm_config_set_kernel(&cfg, "next+hugepage-rfc",
+						      NULL, 0), 0);
 	cfg.design.accept_level = TDXSIM_ACCEPT_LEVEL_IGNORE;
 	r = launch(&cfg, true, TDXSIM_SCHED_FREE, 1, &res, NULL);
 	assert_int_equal(r, 1);
@@ -467,7 +469,7 @@ static void test_failed_run(void **state)
 	tdxsim_vmm_result_free(&res);
 	tdxsim_reset_reports();
 
-	/* The upstream design runs the same guest to the end. */
+	/* The huge-page series as posted runs the same guest to the end. */
 	cfg.design.accept_level = TDXSIM_ACCEPT_LEVEL_SPLIT_INHIBIT;
 	r = launch(&cfg, true, TDXSIM_SCHED_FREE, 1, &res, NULL);
 	if (r)
