@@ -1753,9 +1753,25 @@ static void __tdx_map_gpa(struct vcpu_tdx *tdx)
 static int tdx_complete_vmcall_map_gpa(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	u64 ret = READ_ONCE(vcpu->run->hypercall.ret);
 
-	if (vcpu->run->hypercall.ret) {
-		tdvmcall_set_return_code(tdx, TDVMCALL_STATUS_INVALID_OPERAND);
+	if (ret) {
+		u64 status = TDVMCALL_STATUS_INVALID_OPERAND;
+
+		/*
+		 * next (3e2dec1e, design mapgpa_user_ret): EAGAIN asks the
+		 * guest to retry, EINVAL is its error, anything else is
+		 * userspace's mistake (-EINVAL from KVM_RUN). Before: any
+		 * non-zero answer is INVALID_OPERAND.
+		 */
+		if (READ_ONCE(vcpu->kvm->design.mapgpa_user_ret) ==
+		    TDXSIM_MAPGPA_USER_RET_ERRNO_MAP) {
+			if (ret == EAGAIN)
+				status = TDVMCALL_STATUS_RETRY;
+			else if (ret != EINVAL)
+				return -EINVAL;
+		}
+		tdvmcall_set_return_code(tdx, status);
 		tdx->vp_enter_args.r11 = tdx->map_gpa_next;
 		return 1;
 	}

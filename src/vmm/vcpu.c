@@ -139,7 +139,7 @@ static int vmm_vcpu_thread(void *arg)
 				run->hypercall.args[1] << PAGE_SHIFT,
 				run->hypercall.args[2] &
 					KVM_MAP_GPA_RANGE_ENCRYPTED) ?
-				-EINVAL : 0;
+				EINVAL : 0;
 			break;
 		case KVM_EXIT_HLT:
 			res->halted = true;

@@ -268,7 +268,7 @@ int __td_run_vcpu(struct td *td, unsigned int i)
 						 run->hypercall.args[1] << TD_PAGE_SHIFT,
 						 run->hypercall.args[2] &
 							 KVM_MAP_GPA_RANGE_ENCRYPTED) ?
-					-EINVAL : 0;
+					EINVAL : 0;
 			break;
 		default:
 			return 0;

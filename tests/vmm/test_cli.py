@@ -160,7 +160,7 @@ def _():
 def _():
     rc, out, err = tdxsim("run", "--memory", "64M", "--vcpus", "2",
                           "--workload", "linux-boot", "--working-set", "6M",
-                          "--design", "gmem_hugepages=on", "--json")
+                          "--kernel", "next+hugepage-rfc", "--json")
     expect(rc, out, err, 0)
     r = json.loads(out)
     g = r["guest"]
