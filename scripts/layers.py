@@ -102,6 +102,7 @@ DIR_VIEW = {
     'tests/seam': 'test-seam',
     'tests/kvm': 'test-kvm',
     'tests/mmu': 'test-kvm',
+    'tests/profiles': 'test-kvm',
     'tests/guest': 'test-guest',
     'tests/vmm': 'test-vmm',
     'tests/scenario': 'tools',

@@ -85,6 +85,8 @@ u64 seam_phymem_page_wbinvd(struct seam_call *c)
 	u64 pa = c->args->rcx & (BIT_ULL(TDX_KEYID_SHIFT) - 1);
 	u64 pfn = pa >> PAGE_SHIFT, err = TDX_SUCCESS;
 
+	/* Count it for the TD whose private HKID it names (its statistics). */
+	c->td = kot_lookup(c->args->rcx >> TDX_KEYID_SHIFT);
 	if (!pamt_pa_valid(pa))
 		return tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
 	if (pamt_lock_4k(pfn, false))

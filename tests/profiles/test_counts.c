@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * SEAMCALLs per operation, per kernel profile, as docs/upstream/
+ * seamcall-counts.md derives them from each release's call chains (its
+ * section in brackets). Every count is read through the uAPI
+ * (TDXSIM_GET_TD_STATS, per leaf) as the difference over one operation,
+ * and every other leaf must stay unchanged, so a SEAMCALL added or lost on
+ * any path fails here:
+ *  - populate of one page [§3]: 3 SEPT.ADD on a fresh TD (4-level: PDPT,
+ *    PD, PT missing) + PAGE.ADD + 16 MR.EXTEND; 17 with the tables there;
+ *    1 unmeasured; a BUSY PAGE.ADD is -EBUSY after 1 call with premap
+ *    counting (6.16-6.18, seed000-rfc), retried inside (2 calls) since 6.19;
+ *  - zap before FINALIZE [§2]: BLOCK, REMOVE, WBINVD (no TRACK); a leaf
+ *    only premapped (6.16-6.18): BLOCK alone;
+ *  - 4K private fault [§1]: AUG with the tables there; + one SEPT.ADD per
+ *    missing level (1 in the same GiB, 2 in a new GiB);
+ *  - zap of one 4K page, TD runnable [§2]: BLOCK, TRACK, REMOVE, WBINVD;
+ *    k pages: 4k (TRACK per leaf);
+ *  - teardown [§4]: closing the guest_memfd zaps each mapped page with the
+ *    HKID assigned, 4 each; after the HKID is released a zap issues none
+ *    (KVM_BUG_ON);
+ *  - next+hugepage-rfc [series-hugepage.md §7]: 2M fault 1 AUG (+ the
+ *    missing PD), 2M split 3 (BLOCK, TRACK, DEMOTE) before the 4K zap's 4,
+ *    2M zap 3 + 512 WBINVD.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvm/tdx.h"
+#include "seam/diag.h"
+#include "tdxsim/report.h"
+#include "testlib/kvm_util_internal.h"
+
+#define MB	(1ULL << 20)
+#define GB	(1ULL << 30)
+
+/* The kernels every count is checked in. */
+static const char *const kernels[] = {
+	"v6.16", "v6.17", "v6.18", "v6.19", "v7.0", "next",
+	"next+seed000-rfc", "v6.16+seed000-rfc",
+};
+
+struct leaf_count {
+	unsigned int leaf;
+	uint64_t n;
+};
+
+static const char *current_kernel, *current_op;
+
+static void snap(struct td *td, struct tdxsim_td_stats *st)
+{
+	td_module_stats(td, st);
+}
+
+/*
+ * Since @before: exactly @nr leaves changed, by the counts given (a leaf
+ * listed twice adds up), and no other SEAMCALL was issued.
+ */
+static void expect_calls(struct td *td, const struct tdxsim_td_stats *before,
+			 const struct leaf_count *want, unsigned int nr)
+{
+	struct tdxsim_td_stats now;
+	uint64_t expected[TDXSIM_NR_LEAVES] = { 0 };
+	unsigned int i;
+
+	snap(td, &now);
+	for (i = 0; i < nr; i++)
+		expected[want[i].leaf] += want[i].n;
+	for (i = 0; i < TDXSIM_NR_LEAVES; i++) {
+		uint64_t got = now.seamcalls[i] - before->seamcalls[i];
+
+		if (got != expected[i])
+			fail_msg("%s, %s: leaf %u: %llu SEAMCALLs, expected %llu",
+				 current_kernel, current_op, i,
+				 (unsigned long long)got,
+				 (unsigned long long)expected[i]);
+	}
+}
+
+#define EXPECT(td, before, ...)						\
+	do {								\
+		const struct leaf_count __w[] = { __VA_ARGS__ };	\
+		expect_calls((td), (before), __w, ARRAY_SIZE(__w));	\
+	} while (0)
+
+static void inject(struct td *td, u32 leaf, u32 nth, u64 status)
+{
+	struct tdxsim_inject_fault f = { .leaf = leaf, .nth = nth,
+					 .status = status };
+
+	assert_int_equal(tdxsim_ioctl(td->vm, TDXSIM_INJECT_FAULT, &f), 0);
+}
+
+static int populate_one(struct td *td, u64 gpa, bool measure)
+{
+	static u8 *src;
+	struct kvm_tdx_init_mem_region region = {
+		.gpa = gpa,
+		.nr_pages = 1,
+	};
+
+	if (!src) {
+		src = aligned_alloc(4096, 4096);
+		memset(src, 0x3c, 4096);
+	}
+	region.source_addr = (u64)(uintptr_t)src;
+	return __td_init_mem_region(td, td->vcpu[0],
+				    measure ? KVM_TDX_MEASURE_MEMORY_REGION : 0,
+				    &region);
+}
+
+static void op(const char *name)
+{
+	current_op = name;
+}
+
+static void counts_in(const char *kernel)
+{
+	struct tdxsim_td_stats b;
+	struct td_opts o;
+	struct td td;
+	bool premap;
+	int r;
+
+	current_kernel = kernel;
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, kernel);
+	o.memory = GB + 4 * MB;
+	td_create(&td, &o);
+	premap = o.design.premap_count;
+
+	op("populate, measured, 3 tables missing");
+	snap(&td, &b);
+	assert_int_equal(populate_one(&td, 0x800000, true), 0);
+	EXPECT(&td, &b, { TDH_MEM_SEPT_ADD, 3 }, { TDH_MEM_PAGE_ADD, 1 },
+	       { TDH_MR_EXTEND, 16 });
+
+	op("populate, measured, tables present");
+	snap(&td, &b);
+	assert_int_equal(populate_one(&td, 0x801000, true), 0);
+	EXPECT(&td, &b, { TDH_MEM_PAGE_ADD, 1 }, { TDH_MR_EXTEND, 16 });
+
+	op("populate, not measured");
+	snap(&td, &b);
+	assert_int_equal(populate_one(&td, 0x802000, false), 0);
+	EXPECT(&td, &b, { TDH_MEM_PAGE_ADD, 1 });
+
+	op("populate, PAGE.ADD BUSY once");
+	inject(&td, TDH_MEM_PAGE_ADD, 1, TDX_OPERAND_BUSY);
+	snap(&td, &b);
+	r = populate_one(&td, 0x803000, false);
+	if (premap) {
+		/* 6.16: -EBUSY to userspace, the leaf stays premapped. */
+		assert_int_equal(r, -EBUSY);
+		EXPECT(&td, &b, { TDH_MEM_PAGE_ADD, 1 });
+	} else {
+		/* 6.19: -EBUSY from the hook, the map loop retries. */
+		assert_int_equal(r, 0);
+		EXPECT(&td, &b, { TDH_MEM_PAGE_ADD, 2 });
+	}
+
+	op("zap before finalize, an added page");
+	snap(&td, &b);
+	td_punch(&td, 0x802000, 4096);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_PAGE_REMOVE, 1 },
+	       { TDH_PHYMEM_PAGE_WBINVD, 1 });
+
+	op(premap ? "zap before finalize, a premapped-only leaf" :
+		    "zap before finalize, the page added on the retry");
+	snap(&td, &b);
+	td_punch(&td, 0x803000, 4096);
+	if (premap)
+		EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 });
+	else
+		EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 },
+		       { TDH_MEM_PAGE_REMOVE, 1 },
+		       { TDH_PHYMEM_PAGE_WBINVD, 1 });
+
+	op("finalize");
+	snap(&td, &b);
+	td_finalize(&td);
+	EXPECT(&td, &b, { TDH_MR_FINALIZE, 1 });
+
+	op("4K fault, tables present");
+	snap(&td, &b);
+	td_prefault(&td, 0, 0x804000, 4096);
+	EXPECT(&td, &b, { TDH_MEM_PAGE_AUG, 1 });
+
+	op("4K fault, the PT missing");
+	snap(&td, &b);
+	td_prefault(&td, 0, 0x200000, 4096);
+	EXPECT(&td, &b, { TDH_MEM_SEPT_ADD, 1 }, { TDH_MEM_PAGE_AUG, 1 });
+
+	op("4K fault, the PD and the PT missing");
+	snap(&td, &b);
+	td_prefault(&td, 0, GB, 4096);
+	EXPECT(&td, &b, { TDH_MEM_SEPT_ADD, 2 }, { TDH_MEM_PAGE_AUG, 1 });
+
+	op("zap of one 4K page, runnable");
+	snap(&td, &b);
+	td_punch(&td, 0x804000, 4096);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 1 });
+
+	op("zap of 3 contiguous 4K pages, runnable");
+	td_prefault(&td, 0, 0x805000, 3 * 4096);
+	snap(&td, &b);
+	td_punch(&td, 0x805000, 3 * 4096);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 3 }, { TDH_MEM_TRACK, 3 },
+	       { TDH_MEM_PAGE_REMOVE, 3 }, { TDH_PHYMEM_PAGE_WBINVD, 3 });
+
+	/*
+	 * Teardown: the guest_memfd's release zaps every private page still
+	 * mapped (0x800000, 0x801000, 0x200000, 1G), HKID assigned.
+	 */
+	op("teardown: the guest_memfd released, 4 pages mapped");
+	snap(&td, &b);
+	tdxsim_munmap(td.shared_map, td.memory);
+	td.shared_map = NULL;
+	assert_int_equal(tdxsim_close(td.gmem), 0);
+	td.gmem = -1;
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 4 }, { TDH_MEM_TRACK, 4 },
+	       { TDH_MEM_PAGE_REMOVE, 4 }, { TDH_PHYMEM_PAGE_WBINVD, 4 });
+	td_destroy(&td);
+}
+
+static void test_counts(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kernels); i++)
+		counts_in(kernels[i]);
+}
+
+/*
+ * A zap after the HKID was released issues no SEAMCALL: the remove hook
+ * KVM_BUG_ON()s first (every release). The release is forced through the
+ * vendor's pre-destroy hook while a page is still mapped; the TD's pages
+ * are then leaked by design. Last in the file: it taints the process.
+ */
+/* The module's per-TD call counts, also once the VM is dead (white-box). */
+static void module_calls(struct td *td, u64 *calls)
+{
+	struct kvm *kvm = vm_kvm(td->vm);
+	struct tdx_td_stats st;
+
+	assert_int_equal(tdx_module_get_td_stats(tdx_tdr_pa(to_kvm_tdx(kvm)),
+						 &st), 0);
+	memcpy(calls, st.calls, sizeof(st.calls));
+}
+
+static void test_zap_after_hkid_release(void **state)
+{
+	/*
+	 * One kernel only: the page the failed zap leaves is freed while the
+	 * module owns it (a PAMT violation), which taints the process for any
+	 * TD after it. The hook's check is the same in every release.
+	 */
+	static const char *const some[] = { "next" };
+	u64 before[TDX_NR_LEAVES], after[TDX_NR_LEAVES];
+	struct tdxsim_stats ks;
+	size_t i, j;
+
+	for (i = 0; i < ARRAY_SIZE(some); i++) {
+		struct td_opts o;
+		struct td td;
+
+		current_kernel = some[i];
+		op("zap after the HKID is released");
+		td_opts_init(&o);
+		td_opts_set_kernel(&o, some[i]);
+		td_create(&td, &o);
+		td_populate(&td, 0x800000, 1, true, 1);
+		td_finalize(&td);
+		td_prefault(&td, 0, 0x200000, 4096);
+		kvm_x86_ops.vm_pre_destroy(vm_kvm(td.vm));
+		module_calls(&td, before);
+		__td_punch(&td, 0x200000, 4096);
+		module_calls(&td, after);
+		for (j = 0; j < TDX_NR_LEAVES; j++)
+			if (after[j] != before[j])
+				fail_msg("%s, %s: leaf %zu: %llu SEAMCALLs",
+					 current_kernel, current_op, j,
+					 (unsigned long long)(after[j] - before[j]));
+		td_kvm_stats(&td, &ks);
+		assert_int_equal(ks.vm_bugged, 1);
+		td.allow_leak = true;
+		td_destroy(&td);
+		tdxsim_reset_reports();
+	}
+}
+
+/* next+hugepage-rfc: the 2M paths (series-hugepage.md §7). */
+static void test_hugepage_counts(void **state)
+{
+	struct tdxsim_td_stats b;
+	struct td_opts o;
+	struct td td;
+
+	current_kernel = "next+hugepage-rfc";
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, current_kernel);
+	o.memory = GB + 8 * MB;
+	td_create(&td, &o);
+	td_populate(&td, 0x800000, 1, true, 1);
+	td_finalize(&td);
+
+	op("2M fault, the PD present");
+	snap(&td, &b);
+	td_prefault(&td, 0, 0x200000, 2 * MB);
+	EXPECT(&td, &b, { TDH_MEM_PAGE_AUG, 1 });
+
+	op("2M fault, the PD missing");
+	snap(&td, &b);
+	td_prefault(&td, 0, GB, 2 * MB);
+	EXPECT(&td, &b, { TDH_MEM_SEPT_ADD, 1 }, { TDH_MEM_PAGE_AUG, 1 });
+
+	op("4K punch in a 2M mapping: the split, then the 4K zap");
+	snap(&td, &b);
+	td_punch(&td, 0x201000, 4096);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_DEMOTE, 1 },
+	       { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 1 });
+
+	op("zap of one 2M page");
+	snap(&td, &b);
+	td_punch(&td, GB, 2 * MB);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 512 });
+	td_check(&td);
+	td_destroy(&td);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_hugepage_counts),
+		cmocka_unit_test(test_zap_after_hkid_release),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
