@@ -24,14 +24,31 @@
 
 #define KERNEL_PTR	((void *)0xffff888000001000ULL)
 
-/* Nothing is mapped there (16 TiB: far from the heap, the stack, mmaps). */
-#define UNMAPPED_PTR	((void *)(1ULL << 44))
-
+static void *unmapped;		/* an address where nothing is mapped */
 static void *noaccess;		/* a PROT_NONE page (a guard page) */
 static void *readonly;		/* a zeroed read-only page */
 
+/* A page-aligned user address with nothing mapped (mincore: ENOMEM). */
+static void *find_unmapped(void)
+{
+	unsigned char vec;
+	int shift;
+
+	/* Far from the heap, the stack and mmaps (and a sanitizer's shadow). */
+	for (shift = 46; shift >= 40; shift--) {
+		void *p = (void *)((1ULL << shift) + (3ULL << 30));
+
+		if (mincore(p, 4096, &vec) < 0 && errno == ENOMEM)
+			return p;
+	}
+	return NULL;
+}
+
 static int setup(void **state)
 {
+	unmapped = find_unmapped();
+	if (!unmapped)
+		return -1;
 	noaccess = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 			-1, 0);
 	readonly = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -52,7 +69,7 @@ static void *bad_ptr(int i)
 	case 0:
 		return (void *)0x10;
 	case 1:
-		return UNMAPPED_PTR;
+		return unmapped;
 	case 2:
 		return noaccess;
 	case 3:
