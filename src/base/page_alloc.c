@@ -85,8 +85,13 @@ struct pa_block {
 	u16 cursor;		/* split: pages from here on never used */
 	u16 free_head;		/* split: first free page below cursor */
 	u8 state;		/* enum block_state */
-	u8 written;		/* a page of it was written since it was zapped */
+	u8 written;		/* BLOCK_WRITTEN | BLOCK_POPULATED (atomic) */
 };
+
+/* Some page of the block was written since the block was given back. */
+#define BLOCK_WRITTEN		1U
+/* Its bytes were populated in one go (phys_mem_populate_block()). */
+#define BLOCK_POPULATED		2U
 
 _Static_assert(sizeof(struct pa_block) == 16, "pa_block");
 
@@ -428,7 +433,7 @@ static void zap_blocks(struct zap_range r)
 
 	pthread_mutex_lock(&pa_lock);
 	for (b = r.hi; b-- > r.lo;) {
-		pm.blocks[b].written = 0;
+		__atomic_store_n(&pm.blocks[b].written, 0, __ATOMIC_RELAXED);
 		free_2m_push(b);
 	}
 	pm.zap_inflight -= r.hi - r.lo;
@@ -543,7 +548,8 @@ static bool return_page(u64 pfn, bool written, struct zap_range *zap)
 	page_flag_set(&pm.pages[pfn], PG_buddy);
 	blk->free_head = idx;
 	if (written)
-		blk->written = 1;
+		__atomic_fetch_or(&blk->written, BLOCK_WRITTEN,
+				  __ATOMIC_RELAXED);
 	if (++blk->nr_free == 1)
 		partial_add(b);
 	if (blk->nr_free == PAGES_PER_BLOCK) {
@@ -580,7 +586,7 @@ static struct page *alloc_block(void)
 	b = take_block();
 	if (b) {
 		pm.blocks[b].state = BLOCK_HUGE;
-		pm.blocks[b].written = 0;
+		__atomic_store_n(&pm.blocks[b].written, 0, __ATOMIC_RELAXED);
 		pm.blocks_2m_in_use++;
 		account_alloc(PAGES_PER_BLOCK);
 	}
@@ -710,7 +716,10 @@ static void free_block(struct page *page, unsigned int order)
 		ok = pm.blocks[b].state == BLOCK_HUGE;
 		if (ok) {
 			pm.blocks_2m_in_use--;
-			pm.blocks[b].written = written;
+			if (written)
+				__atomic_fetch_or(&pm.blocks[b].written,
+						  BLOCK_WRITTEN,
+						  __ATOMIC_RELAXED);
 			zap = block_release(b);
 		}
 	} else {
@@ -729,6 +738,31 @@ static void free_block(struct page *page, unsigned int order)
 void __free_pages(struct page *page, unsigned int order)
 {
 	free_block(page, order);
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23
+#endif
+
+void phys_mem_populate_block(u64 pfn)
+{
+	struct pa_block *blk;
+	u8 old;
+
+	if (!pfn_valid(pfn))
+		return;
+	blk = &pm.blocks[pfn_block(pfn)];
+	old = __atomic_load_n(&blk->written, __ATOMIC_RELAXED);
+	if (old & BLOCK_POPULATED)
+		return;
+	old = __atomic_fetch_or(&blk->written,
+				BLOCK_POPULATED | BLOCK_WRITTEN,
+				__ATOMIC_RELAXED);
+	if (old & BLOCK_POPULATED)
+		return;
+	/* Best effort: an older kernel without it faults page by page. */
+	madvise(pm.mem_base + (pfn & ~(u64)(PAGES_PER_BLOCK - 1)) * PAGE_SIZE,
+		SZ_2M, MADV_POPULATE_WRITE);
 }
 
 /* ---- reference counts ---- */

@@ -182,6 +182,15 @@ struct phys_mem_meta {
 void phys_mem_register_meta(const struct phys_mem_meta *meta);
 void phys_mem_unregister_meta(void);
 
+/*
+ * Back the whole 2M block of @pfn with host memory in one call
+ * (MADV_POPULATE_WRITE) instead of a page fault per 4K page at first
+ * touch, once per allocation of the block; for an owner about to write
+ * all of it (a 2M private page the guest writes). Its bytes keep reading
+ * as zero.
+ */
+void phys_mem_populate_block(u64 pfn);
+
 /* Give back to the OS the free 2M blocks still batched for that. */
 void phys_mem_drain(void);
 

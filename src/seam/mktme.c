@@ -190,6 +190,12 @@ static void materialize(u64 key, u64 page_pa)
 		if (z == PAGE_ZERO_LAZY &&
 		    pamt_zero_cmpxchg(e, PAGE_ZERO_LAZY, PAGE_ZERO_BUSY)) {
 			sched_point_named("mktme_materialize");
+			/*
+			 * The first write into a 2M private page: back all of
+			 * it at once rather than by a fault per 4K page.
+			 */
+			if (pamt_size(e))
+				phys_mem_populate_block(page_pa >> PAGE_SHIFT);
 			mktme_zero(key, page_pa, PAGE_SIZE);
 			pamt_zero_set(e, PAGE_ZERO_NONE);
 			return;
@@ -226,9 +232,24 @@ void mktme_private_write(u64 key, u64 pa, const void *src, size_t len)
 	while (len) {
 		size_t n = min_t(size_t, len,
 				 PAGE_SIZE - (pa & (PAGE_SIZE - 1)));
+		struct pamt_entry *e = pamt_entry(pa >> PAGE_SHIFT);
 
-		materialize(key, pa & PAGE_MASK);
-		mktme_write(key, pa, src, n);
+		if (n == PAGE_SIZE &&
+		    pamt_zero_cmpxchg(e, PAGE_ZERO_LAZY, PAGE_ZERO_BUSY)) {
+			/*
+			 * The write covers the whole lazily zeroed page: no
+			 * need for its encrypted zeros first. Readers wait
+			 * (BUSY) until the page holds the new bytes.
+			 */
+			sched_point_named("mktme_materialize");
+			if (pamt_size(e))
+				phys_mem_populate_block(pa >> PAGE_SHIFT);
+			mktme_write(key, pa, src, n);
+			pamt_zero_set(e, PAGE_ZERO_NONE);
+		} else {
+			materialize(key, pa & PAGE_MASK);
+			mktme_write(key, pa, src, n);
+		}
 		src = (const u8 *)src + n;
 		pa += n;
 		len -= n;
