@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Issue 15's memory and speed figures, each as a ratio against a baseline
+ * measured in the same run (A/B repetitions interleaved, medians), through
+ * the VMM as `tdxsim run` launches a TD:
+ *
+ *  - teardown / run phase, eager-accept 1 GiB, 2 vCPUs   (goal <= 0.25)
+ *  - teardown / run phase, lazy-accept 1 GiB, 2 vCPUs    (for the record)
+ *  - 2 vCPUs vs 1, lazy-accept and eager-accept 1 GiB, whole launch
+ *    (goal >= 1.8)
+ *  - cost per accepted GiB: linux-boot, a 2 MiB working set, 4K and 2M
+ *    folios; seconds per GiB (goals <= 0.5 s and <= 0.15 s), and the ratio
+ *    to a same-run baseline: first touch of 64 MiB of fresh memory, per GiB
+ *  - host metadata per 4K page in use (goal <= 32 B) and resident after
+ *    teardown (goal 0)
+ *  - MRTD measurement of OVMF.fd (or the built-in firmware) against a raw
+ *    SHA-384 of the same bytes (goal >= 0.85)
+ *
+ *   bench_memory [--quick]     (--quick: 256 MiB TDs, one repetition)
+ *
+ * Nothing is asserted; the figures go to bench/README.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "tdxsim/sched.h"
+#include "tdxsim/tdvf.h"
+#include "tdxsim/tdxsim.h"
+#include "tdxsim/vmm.h"
+#include "ulib/compiler.h"
+#include "ulib/proc.h"
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static u64 median(u64 *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return v[n / 2];
+}
+
+struct launch {
+	struct tdxsim_vmm_config cfg;
+	struct tdxsim_vmm_result res;
+	bool run;
+	int ret;
+	u64 wall_ns;
+};
+
+static int launch_fn(void *arg)
+{
+	struct launch *l = arg;
+
+	l->ret = tdxsim_vmm_launch(&l->cfg, l->run, &l->res);
+	return 0;
+}
+
+static void launch(struct launch *l, const char *workload, u64 memory,
+		   unsigned int vcpus, bool huge, u64 working_set)
+{
+	struct tdxsim_sched_config sc;
+	struct tdxsim_sched_result sr;
+	u64 t0;
+
+	tdxsim_vmm_config_init(&l->cfg);
+	l->cfg.memory = memory;
+	l->cfg.nr_vcpus = vcpus;
+	l->cfg.workload = workload;
+	l->cfg.working_set = working_set;
+	l->cfg.design.gmem_hugepages = huge;
+	l->cfg.quiet = true;
+	l->run = true;
+	tdxsim_sched_config_init(&sc);
+	t0 = now_ns();
+	if (tdxsim_sched_run(&sc, launch_fn, l, &sr) || l->ret) {
+		fprintf(stderr, "bench_memory: %s: %s\n", workload,
+			l->res.error[0] ? l->res.error : "the run failed");
+		exit(1);
+	}
+	l->wall_ns = now_ns() - t0;
+}
+
+static void host_memory(struct tdxsim_host_memory *hm)
+{
+	int fd = tdxsim_open("/dev/kvm", 0);
+
+	memset(hm, 0, sizeof(*hm));
+	if (fd >= 0) {
+		tdxsim_ioctl(fd, TDXSIM_GET_HOST_MEMORY, hm);
+		tdxsim_close(fd);
+	}
+}
+
+/* First touch of @bytes of fresh anonymous memory, ns. */
+static u64 touch_baseline(size_t bytes)
+{
+	u8 *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	u64 t0;
+
+	if (p == MAP_FAILED)
+		return 1;
+	madvise(p, bytes, MADV_NOHUGEPAGE);
+	t0 = now_ns();
+	memset(p, 1, bytes);
+	t0 = now_ns() - t0;
+	munmap(p, bytes);
+	return t0;
+}
+
+static u64 sha384_ns(const u8 *buf, size_t len)
+{
+	unsigned char md[64];
+	unsigned int mdlen;
+	u64 t0 = now_ns();
+
+	EVP_Digest(buf, len, md, &mdlen, EVP_sha384(), NULL);
+	return now_ns() - t0;
+}
+
+static u8 *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	u8 *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n > 0 ? n : 1);
+	if (n <= 0 || fread(buf, 1, n, f) != (size_t)n) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = argc > 1 && !strcmp(argv[1], "--quick");
+	int reps = quick ? 1 : 3, i;
+	u64 mem = quick ? 256ULL << 20 : 1ULL << 30;
+	u64 boot_mem = quick ? 1ULL << 30 : 4ULL << 30;
+	u64 a[8], b[8], c[8], d[8];
+	struct tdxsim_host_memory hm;
+	struct launch l;
+	const char *fw_path = "/usr/share/ovmf/OVMF.fd";
+	u8 *fw;
+	size_t fw_len;
+
+	printf("bench_memory: medians of %d interleaved repetitions\n", reps);
+
+	/* Teardown against the run phase. */
+	for (i = 0; i < reps; i++) {
+		launch(&l, "eager-accept", mem, 2, false, 0);
+		a[i] = l.res.phase_ns[TDXSIM_VMM_PHASE_TEARDOWN];
+		b[i] = l.res.phase_ns[TDXSIM_VMM_PHASE_RUN];
+		tdxsim_vmm_result_free(&l.res);
+		launch(&l, "lazy-accept", mem, 2, false, 0);
+		c[i] = l.res.phase_ns[TDXSIM_VMM_PHASE_TEARDOWN];
+		d[i] = l.res.phase_ns[TDXSIM_VMM_PHASE_RUN];
+		tdxsim_vmm_result_free(&l.res);
+	}
+	printf("teardown / run, eager-accept %llu MiB, 2 vCPUs: %.3f s / %.3f s = %.3f (goal <= 0.25)\n",
+	       (unsigned long long)(mem >> 20), median(a, reps) / 1e9,
+	       median(b, reps) / 1e9,
+	       (double)median(a, reps) / median(b, reps));
+	printf("teardown / run, lazy-accept %llu MiB, 2 vCPUs: %.3f s / %.3f s = %.3f\n",
+	       (unsigned long long)(mem >> 20), median(c, reps) / 1e9,
+	       median(d, reps) / 1e9,
+	       (double)median(c, reps) / median(d, reps));
+
+	/* Scaling: 1 vCPU against 2, whole launch. */
+	{
+		static const char *const wl[] = { "lazy-accept",
+						  "eager-accept" };
+		int w;
+
+		for (w = 0; w < 2; w++) {
+			for (i = 0; i < reps; i++) {
+				launch(&l, wl[w], mem, 1, false, 0);
+				a[i] = l.wall_ns;
+				tdxsim_vmm_result_free(&l.res);
+				launch(&l, wl[w], mem, 2, false, 0);
+				b[i] = l.wall_ns;
+				tdxsim_vmm_result_free(&l.res);
+			}
+			printf("2 vCPUs vs 1, %s %llu MiB: %.3f s / %.3f s = %.2fx (goal >= 1.8)\n",
+			       wl[w], (unsigned long long)(mem >> 20),
+			       median(a, reps) / 1e9, median(b, reps) / 1e9,
+			       (double)median(a, reps) / median(b, reps));
+		}
+	}
+
+	/* Cost per accepted GiB: linux-boot, a 2 MiB working set. */
+	{
+		int huge;
+
+		for (huge = 0; huge < 2; huge++) {
+			for (i = 0; i < reps; i++) {
+				c[i] = touch_baseline(64ULL << 20) *
+				       (SZ_1G / (64ULL << 20));
+				launch(&l, "linux-boot", boot_mem, 2, huge,
+				       SZ_2M);
+				a[i] = l.res.phase_ns[TDXSIM_VMM_PHASE_RUN] +
+				       l.res.phase_ns[TDXSIM_VMM_PHASE_TEARDOWN];
+				tdxsim_vmm_result_free(&l.res);
+			}
+			printf("cost per accepted GiB, linux-boot %llu GiB, %s folios (run + teardown): %.3f s/GiB (goal <= %s); %.2fx the first touch of a GiB of fresh memory (%.3f s)\n",
+			       (unsigned long long)(boot_mem >> 30),
+			       huge ? "2M" : "4K",
+			       median(a, reps) / 1e9 / (boot_mem >> 30),
+			       huge ? "0.15" : "0.5",
+			       (double)median(a, reps) / (boot_mem >> 30) /
+				       median(c, reps),
+			       median(c, reps) / 1e9);
+		}
+	}
+
+	/* Host metadata. */
+	launch(&l, "linux-boot", mem, 2, false, SZ_2M);
+	tdxsim_vmm_result_free(&l.res);
+	host_memory(&hm);
+	printf("host metadata per 4K page in use: %llu B (goal <= 32); resident after teardown: %llu B (goal 0; the reserved first 2M block's and the 2M descriptors')\n",
+	       (unsigned long long)hm.metadata_bytes_per_page,
+	       (unsigned long long)hm.meta_bytes_resident);
+
+	/* Measurement against raw SHA-384 of the same image. */
+	fw = read_file(fw_path, &fw_len);
+	if (!fw) {
+		fw_path = "(built-in firmware)";
+		if (tdxsim_tdvf_builtin_image(&fw, &fw_len))
+			return 1;
+	}
+	for (i = 0; i < reps + 2; i++) {
+		struct tdxsim_sched_config sc;
+		struct tdxsim_sched_result sr;
+
+		a[i] = sha384_ns(fw, fw_len);
+		tdxsim_vmm_config_init(&l.cfg);
+		l.cfg.firmware = fw;
+		l.cfg.firmware_size = fw_len;
+		l.cfg.quiet = true;
+		l.run = false;
+		tdxsim_sched_config_init(&sc);
+		b[i] = now_ns();
+		if (tdxsim_sched_run(&sc, launch_fn, &l, &sr) || l.ret) {
+			fprintf(stderr, "bench_memory: measure: %s\n",
+				l.res.error);
+			return 1;
+		}
+		b[i] = now_ns() - b[i];
+		tdxsim_vmm_result_free(&l.res);
+	}
+	printf("measure %s (%zu bytes) vs raw SHA-384 of the same bytes: %.2f ms / %.2f ms = %.3f (goal >= 0.85)\n",
+	       fw_path, fw_len, median(b, reps + 2) / 1e6,
+	       median(a, reps + 2) / 1e6,
+	       (double)median(a, reps + 2) / median(b, reps + 2));
+	printf("peak RSS of this process: %.1f MiB\n",
+	       proc_peak_rss_bytes() / 1048576.0);
+	return 0;
+}
