@@ -267,6 +267,7 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 		{ "compare-hugepages", no_argument, NULL, 'H' },
 		{ "no-progress", no_argument, NULL, 'P' },
 		{ "max-steps", required_argument, NULL, 'X' },
+		{ "lockdep", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -282,7 +283,7 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
-		if (c > 0 && strchr("wgMsSaokWCHPX", c))
+		if (c > 0 && strchr("wgMsSaokWCHPXL", c))
 			run_only = opts[idx].name;
 		switch (c) {
 		case 'f':
@@ -416,6 +417,18 @@ static int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 						   optarg);
 			o->sched.max_steps = n;
 			max_steps_given = true;
+			break;
+		case 'L':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error(cmd->name,
+						   "--lockdep %s: on or off",
+						   optarg);
+			if (tdxsim_lockdep_set_enabled(!strcmp(optarg, "on")) &&
+			    !strcmp(optarg, "on")) {
+				fprintf(stderr, "tdxsim %s: --lockdep on: tdxsim was built without the lock validator (meson -Dlockdep=false)\n",
+					cmd->name);
+				return 1;
+			}
 			break;
 		case 'h':
 			fputs(cmd->help, stdout);
@@ -816,7 +829,11 @@ static void report_text(struct run_ctx *ctx)
 	printf("Teardown: the module owns %llu pages after it%s\n",
 	       (unsigned long long)r->pages_owned_after,
 	       r->pages_owned_after ? " (LEAKED)" : ", every page reclaimed");
-	printf("Lock validator: %u reports (%u circular, %u recursive, %u deadlock, %u hang, %u livelock)\n",
+	if (strcmp(tdxsim_lockdep_state(), "on"))
+		printf("Lock validator: %s; ", tdxsim_lockdep_state());
+	else
+		printf("Lock validator: ");
+	printf("%u reports (%u circular, %u recursive, %u deadlock, %u hang, %u livelock)\n",
 	       tdxsim_nr_reports(),
 	       tdxsim_count_reports(TDXSIM_REPORT_CIRCULAR, NULL),
 	       tdxsim_count_reports(TDXSIM_REPORT_RECURSIVE, NULL),
@@ -954,8 +971,8 @@ static void report_json(struct run_ctx *ctx)
 	printf("  \"invariant_errors\": %d, \"livelock\": %s, \"vm_dead\": %s,\n",
 	       r->invariant_errors, r->livelock ? "true" : "false",
 	       r->vm_dead ? "true" : "false");
-	printf("  \"lockdep\": { \"reports\": %u, \"circular\": %u, \"recursive\": %u, \"deadlock\": %u, \"hang\": %u, \"livelock\": %u },\n",
-	       tdxsim_nr_reports(),
+	printf("  \"lockdep\": { \"state\": \"%s\", \"reports\": %u, \"circular\": %u, \"recursive\": %u, \"deadlock\": %u, \"hang\": %u, \"livelock\": %u },\n",
+	       tdxsim_lockdep_state(), tdxsim_nr_reports(),
 	       tdxsim_count_reports(TDXSIM_REPORT_CIRCULAR, NULL),
 	       tdxsim_count_reports(TDXSIM_REPORT_RECURSIVE, NULL),
 	       tdxsim_count_reports(TDXSIM_REPORT_DEADLOCK, NULL),

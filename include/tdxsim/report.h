@@ -56,6 +56,19 @@ void tdxsim_set_reports_quiet(bool quiet);
  */
 unsigned long tdxsim_nr_warnings(void);
 
+/*
+ * The lock validator (lockdep) is on by default. Switch it off (or on again)
+ * before a run, for throughput runs; TDXSIM_LOCKDEP=off in the environment
+ * starts a process with it off. Returns 0, or -EOPNOTSUPP when tdxsim was
+ * built without it (meson -Dlockdep=false).
+ */
+int tdxsim_lockdep_set_enabled(bool on);
+/*
+ * "on", "off", "off-after-bug" (it turned itself off at one of its limits
+ * and said so in a TDXSIM_REPORT_LOCKDEP_BUG report) or "not-built".
+ */
+const char *tdxsim_lockdep_state(void);
+
 /* Log levels (the kernel's). */
 #define TDXSIM_LOG_ERR		3
 #define TDXSIM_LOG_WARNING	4

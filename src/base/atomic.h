@@ -26,23 +26,35 @@
 #define smp_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define smp_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
 
+/*
+ * True while a deterministic run is in progress (base/sched.c): outside one
+ * the accessors below are the bare atomic, with no call into the scheduler.
+ */
+extern bool sched_det_running;
+#define atomic_sched_point(site, p)					\
+	do {								\
+		if (unlikely(__atomic_load_n(&sched_det_running,	\
+					     __ATOMIC_RELAXED)))	\
+			__sched_point_obj((site), (p), SCHED_OBJ_NEXT);	\
+	} while (0)
+
 /* Schedule-point accessors for 64-bit shared words (SPTEs and the like). */
 static inline u64 read_once64(u64 *p)
 {
-	__sched_point_obj("read_once64", p, SCHED_OBJ_NEXT);
+	atomic_sched_point("read_once64", p);
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
 static inline void write_once64(u64 *p, u64 v)
 {
-	__sched_point_obj("write_once64", p, SCHED_OBJ_NEXT);
+	atomic_sched_point("write_once64", p);
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
 /* Kernel cmpxchg(): returns the value found at @p. */
 static inline u64 cmpxchg64(u64 *p, u64 old, u64 new)
 {
-	__sched_point_obj("cmpxchg64", p, SCHED_OBJ_NEXT);
+	atomic_sched_point("cmpxchg64", p);
 	__atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST,
 				    __ATOMIC_SEQ_CST);
 	return old;
@@ -51,14 +63,14 @@ static inline u64 cmpxchg64(u64 *p, u64 old, u64 new)
 /* Kernel try_cmpxchg(): on failure *@old is updated to the current value. */
 static inline bool try_cmpxchg64(u64 *p, u64 *old, u64 new)
 {
-	__sched_point_obj("try_cmpxchg64", p, SCHED_OBJ_NEXT);
+	atomic_sched_point("try_cmpxchg64", p);
 	return __atomic_compare_exchange_n(p, old, new, false,
 					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 static inline u64 xchg64(u64 *p, u64 new)
 {
-	__sched_point_obj("xchg64", p, SCHED_OBJ_NEXT);
+	atomic_sched_point("xchg64", p);
 	return __atomic_exchange_n(p, new, __ATOMIC_SEQ_CST);
 }
 

@@ -2,15 +2,19 @@
 /*
  * The lock primitives: mutex, spinlock, rwlock, rw_semaphore, SRCU.
  *
- * All kinds share one implementation (struct base_lock): a small state
- * (writer, readers, waiting writers) guarded by an internal pthread mutex
- * that is never held while waiting. In free mode a waiter sleeps on the
- * lock's condition variable (with a hung-task style watchdog message); in
- * deterministic mode it blocks in the scheduler until a release wakes it.
- * Readers wait while a writer waits, like the kernel's queued locks.
+ * All kinds share one implementation (struct base_lock): one atomic word
+ * holds the readers, the writer bit, the number of waiting writers and a
+ * "somebody sleeps" bit. Taking or releasing an uncontended lock is one
+ * atomic operation on that word, as pthread's locks are; only a waiter
+ * takes the internal pthread mutex, to sleep on the condition variable (free
+ * mode, with the hung-task watchdog) or to block in the scheduler
+ * (deterministic mode), and a release wakes it only when the sleeper bit is
+ * set. Readers wait while a writer waits, like the kernel's queued locks.
  *
- * Every acquisition and release is a schedule point and goes through
- * lockdep (base/lockdep.h).
+ * In free mode with no deterministic run in progress, an operation costs
+ * the validator's bookkeeping (base/lockdep.h, one lookup of the current
+ * task) plus that atomic operation: no schedule-point hook is reached. In a
+ * deterministic run every acquisition and release is a schedule point.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -45,23 +49,23 @@ static pthread_mutex_t site_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct site_name *site_hash[SITE_HASH_SIZE];
 
 static const char *site_name(const char *op, const struct lockdep_map *map,
-			     struct lock_site site)
+			     const struct lock_site *site)
 {
-	uintptr_t h = ((uintptr_t)site.func * 31 + (uintptr_t)op * 7 +
+	uintptr_t h = ((uintptr_t)site->func * 31 + (uintptr_t)op * 7 +
 		       (uintptr_t)map->name) % SITE_HASH_SIZE;
 	struct site_name *s;
 	struct strbuf sb = STRBUF_INIT;
 
 	pthread_mutex_lock(&site_lock);
 	for (s = site_hash[h]; s; s = s->next)
-		if (s->func == site.func && s->op == op && s->lock == map->name)
+		if (s->func == site->func && s->op == op && s->lock == map->name)
 			break;
 	if (!s) {
 		s = xzalloc(sizeof(*s));
-		s->func = site.func;
+		s->func = site->func;
 		s->op = op;
 		s->lock = map->name;
-		sb_printf(&sb, "%s: %s(%s)", site.func ? site.func : "?", op,
+		sb_printf(&sb, "%s: %s(%s)", site->func ? site->func : "?", op,
 			  map->name ? map->name : "?");
 		s->name = sb_detach(&sb);
 		s->next = site_hash[h];
@@ -71,8 +75,9 @@ static const char *site_name(const char *op, const struct lockdep_map *map,
 	return s->name;
 }
 
-static void lock_sched_point(const char *op, const struct lockdep_map *map,
-			     struct lock_site site)
+static noinline void lock_sched_point(const char *op,
+				     const struct lockdep_map *map,
+				     const struct lock_site *site)
 {
 	/* The lock is touched on both sides of the point (sleep sets). */
 	if (sched_task_is_deterministic())
@@ -80,7 +85,24 @@ static void lock_sched_point(const char *op, const struct lockdep_map *map,
 				  SCHED_OBJ_NEXT | SCHED_OBJ_PREV);
 }
 
+/* Only a deterministic run has schedule points; free mode skips the call. */
+#define LOCK_SCHED_POINT(op, map, site)					\
+	do {								\
+		if (unlikely(sched_det_possible()))			\
+			lock_sched_point((op), (map), (site));		\
+	} while (0)
+
 /* --- the shared state machine ------------------------------------------------ */
+
+#define BL_RD_ONE	1ULL
+#define BL_RD_MASK	0x3fffffffULL	/* shared holders */
+#define BL_WAITERS	(1ULL << 30)	/* a waiter sleeps: a release wakes */
+#define BL_WRITER	(1ULL << 31)	/* held exclusively */
+#define BL_WW_ONE	(1ULL << 32)	/* writers waiting (block new readers) */
+#define BL_WW_MASK	(~0ULL << 32)
+
+/* Free-mode waiters spin this many times before they sleep. */
+#define BL_SPINS	64
 
 static void bl_init(struct base_lock *l)
 {
@@ -91,9 +113,7 @@ static void bl_init(struct base_lock *l)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&l->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	l->writer = 0;
-	l->readers = 0;
-	l->write_waiters = 0;
+	l->state = 0;
 	l->owner = NULL;
 }
 
@@ -103,21 +123,79 @@ static void bl_destroy(struct base_lock *l)
 	pthread_cond_destroy(&l->cv);
 }
 
-static bool bl_can_take(const struct base_lock *l, bool excl)
+static inline u64 bl_state(const struct base_lock *l)
 {
-	if (excl)
-		return !l->writer && !l->readers;
-	return !l->writer && !l->write_waiters;
+	return __atomic_load_n(&l->state, __ATOMIC_RELAXED);
 }
 
-static void bl_take(struct base_lock *l, bool excl, struct task *self)
+static inline bool bl_can_take(u64 s, bool excl)
 {
-	if (excl) {
-		l->writer = 1;
-		l->owner = self;
-	} else {
-		l->readers++;
+	if (excl)
+		return !(s & (BL_WRITER | BL_RD_MASK));
+	return !(s & (BL_WRITER | BL_WW_MASK));
+}
+
+/*
+ * Take the lock if it can be taken now. @s is a recent value of the word;
+ * @ww: the caller is a writer counted in the waiting writers.
+ */
+static inline bool bl_try(struct base_lock *l, bool excl, bool ww, u64 s)
+{
+	while (bl_can_take(s, excl)) {
+		u64 n = excl ? (s | BL_WRITER) - (ww ? BL_WW_ONE : 0) :
+			       s + BL_RD_ONE;
+
+		if (__atomic_compare_exchange_n(&l->state, &s, n, true,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return true;
 	}
+	return false;
+}
+
+/* Wake every sleeping waiter so each one re-checks the word. */
+static noinline void bl_wake(struct base_lock *l)
+{
+	pthread_mutex_lock(&l->m);
+	__atomic_fetch_and(&l->state, ~BL_WAITERS, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->m);
+	sched_wake_obj(l);
+}
+
+/* Returns false when the lock was not held that way (nothing changes). */
+static __always_inline bool bl_unlock(struct base_lock *l, bool excl,
+				      bool spin)
+{
+	u64 s = bl_state(l);
+
+	if (excl) {
+		if (!(s & BL_WRITER))
+			return false;
+		__atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
+		/*
+		 * spinlock_t: free-mode waiters spin and never write the word
+		 * (bl_spin_slow()), and a deterministic run has one task
+		 * running, so with no sleeper a plain store releases it.
+		 */
+		if (spin && likely(!(s & BL_WAITERS))) {
+			__atomic_store_n(&l->state, s & ~BL_WRITER,
+					 __ATOMIC_RELEASE);
+			return true;
+		}
+		/* The bit is ours: subtracting clears it in one xadd. */
+		s = __atomic_fetch_sub(&l->state, BL_WRITER, __ATOMIC_RELEASE);
+		if (unlikely(s & BL_WAITERS))
+			bl_wake(l);
+	} else {
+		if (!(s & BL_RD_MASK))
+			return false;
+		s = __atomic_fetch_sub(&l->state, BL_RD_ONE, __ATOMIC_RELEASE);
+		/* Only writers wait for readers: wake on the last one. */
+		if (unlikely(s & BL_WAITERS) && (s & BL_RD_MASK) == BL_RD_ONE)
+			bl_wake(l);
+	}
+	return true;
 }
 
 /*
@@ -141,15 +219,37 @@ static void watchdog_report(struct task *self, const struct lockdep_map *map,
 	sb_free(&sb);
 }
 
+/*
+ * The watchdog fired on a wait of @self for @l: report it and decide.
+ * Returns true when the wait is to be given up: a killable wait (its caller
+ * returns -EINTR and the run goes on), or a task that can be unwound (the
+ * run then ends with a verdict: DEADLOCK when the task holds the lock
+ * itself, HANG otherwise).
+ */
+static bool watchdog_fire(struct base_lock *l, const struct lockdep_map *map,
+			  bool excl, bool killable, struct task *self,
+			  unsigned int ms)
+{
+	bool self_held = __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == self;
+
+	if (!self_held && lockdep_enabled())
+		self_held = lock_is_held_type(map, -1);
+	watchdog_report(self, map, excl, ms, self_held);
+	if (killable)
+		return true;
+	return sched_watchdog_abort(self_held ? SCHED_DEADLOCK : SCHED_HANG);
+}
+
 /* Free-mode waiters wake at least this often to see a run being ended. */
 #define WATCHDOG_SLICE_MS	100
 
 /*
- * Wait (l->m held) in free mode until the lock may be free. Returns 0 to
- * re-check, or -EINTR when the wait is given up: the watchdog fired on a
- * killable wait, or the task's run is being ended (by the watchdog in this
- * task or another). A non-killable wait of a task that cannot be unwound
- * (a thread outside any run) only reports and goes on waiting.
+ * Sleep (l->m held, BL_WAITERS set) in free mode until a release wakes us
+ * or a slice ends. Returns 0 to re-check, or -EINTR when the wait is given
+ * up: the watchdog fired on a killable wait, or the task's run is being
+ * ended (by the watchdog in this task or another). A non-killable wait of a
+ * task that cannot be unwound (a thread outside any run) only reports and
+ * goes on waiting.
  */
 static int bl_wait_free(struct base_lock *l, const struct lockdep_map *map,
 			bool excl, bool killable, struct task *self,
@@ -170,7 +270,7 @@ static int bl_wait_free(struct base_lock *l, const struct lockdep_map *map,
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_cond_timedwait(&l->cv, &l->m, &ts);
-	if (bl_can_take(l, excl))
+	if (bl_can_take(bl_state(l), excl))
 		return 0;
 	if (sched_run_aborting())
 		return -EINTR;
@@ -179,43 +279,85 @@ static int bl_wait_free(struct base_lock *l, const struct lockdep_map *map,
 
 	*reported = true;
 	{
-		bool self_held = l->owner == self;
-		bool unwind;
+		bool give_up;
 
 		pthread_mutex_unlock(&l->m);
-		if (!self_held && lockdep_enabled())
-			self_held = lock_is_held_type(map, -1);
-		watchdog_report(self, map, excl, ms, self_held);
-		/* A killable wait returns the error; the run goes on. */
-		unwind = !killable &&
-			 sched_watchdog_abort(self_held ? SCHED_DEADLOCK :
-							  SCHED_HANG);
+		give_up = watchdog_fire(l, map, excl, killable, self, ms);
 		pthread_mutex_lock(&l->m);
-		return killable || unwind ? -EINTR : 0;
+		return give_up ? -EINTR : 0;
 	}
 }
 
 /*
- * Take @l. Returns 0, or -EINTR when a killable wait was given up; a
- * non-killable wait given up unwinds the task (it never returns).
+ * A spinlock_t waiter in free mode spins (pausing, then yielding the CPU)
+ * instead of sleeping, so that nobody but the holder writes the lock word
+ * and spin_unlock() can be a plain store, as the kernel's is. Returns 0, or
+ * gives up (unwinds) under the watchdog like a sleeping waiter.
  */
-static int bl_lock(struct base_lock *l, const struct lockdep_map *map,
-		   bool excl, bool killable)
+static noinline void bl_spin_slow(struct base_lock *l,
+				  const struct lockdep_map *map,
+				  struct task *self)
 {
-	struct task *self = current_task();
-	bool counted = false, reported = false;
-	u64 start = 0;
-	int err = 0;
+	unsigned int ms = sched_hang_timeout_ms();
+	bool reported = false;
+	u64 start = ktime_get_ns();
+	int i;
+
+	lock_contended(map, LOCK_EXCL);
+	for (;;) {
+		for (i = 0; i < BL_SPINS * 16; i++) {
+			__builtin_ia32_pause();
+			if (bl_try(l, true, false, bl_state(l)))
+				return;
+		}
+		sched_yield();
+		if (sched_run_aborting())
+			break;
+		if (!reported && ktime_get_ns() - start >= (u64)ms * 1000000) {
+			reported = true;
+			if (watchdog_fire(l, map, true, false, self, ms))
+				break;
+		}
+	}
+	sched_unwind_current();
+}
+
+/*
+ * The contended acquisition. Returns 0, or -EINTR when a killable wait was
+ * given up; a non-killable wait given up unwinds the task (never returns).
+ */
+static noinline int bl_lock_slow(struct base_lock *l,
+				 const struct lockdep_map *map, bool excl,
+				 bool spin, bool killable, struct task *self)
+{
+	bool det = sched_task_is_deterministic();
+	bool reported = false;
+	u64 start = 0, s;
+	int err = 0, i;
+
+	if (spin && !det) {
+		bl_spin_slow(l, map, self);
+		return 0;
+	}
+	lock_contended(map, excl ? LOCK_EXCL : LOCK_SHARED);
+	if (!det) {
+		for (i = 0; i < BL_SPINS; i++) {
+			__builtin_ia32_pause();
+			if (bl_try(l, excl, false, bl_state(l)))
+				return 0;
+		}
+	}
+	/* A waiting writer keeps new readers out, as a queued writer does. */
+	if (excl)
+		__atomic_fetch_add(&l->state, BL_WW_ONE, __ATOMIC_RELAXED);
 
 	pthread_mutex_lock(&l->m);
-	if (!bl_can_take(l, excl))
-		lock_contended(map, excl ? LOCK_EXCL : LOCK_SHARED);
-	while (!bl_can_take(l, excl)) {
-		if (excl && !counted) {
-			l->write_waiters++;
-			counted = true;
-		}
-		if (sched_task_is_deterministic()) {
+	for (;;) {
+		/* Say we sleep, then look: a release after this wakes us. */
+		s = __atomic_fetch_or(&l->state, BL_WAITERS, __ATOMIC_ACQ_REL);
+		if (bl_try(l, excl, excl, s | BL_WAITERS))
+			break;
+		if (det) {
 			pthread_mutex_unlock(&l->m);
 			sched_block_on(WAIT_LOCK, l, map,
 				       excl ? "wants it for write" :
@@ -230,87 +372,96 @@ static int bl_lock(struct base_lock *l, const struct lockdep_map *map,
 		if (err)
 			break;
 	}
-	if (counted) {
-		l->write_waiters--;
+	if (err && excl) {
 		/* Readers queued behind this writer may go now. */
-		if (err)
-			pthread_cond_broadcast(&l->cv);
+		__atomic_fetch_sub(&l->state, BL_WW_ONE, __ATOMIC_RELAXED);
+		pthread_cond_broadcast(&l->cv);
 	}
-	if (!err)
-		bl_take(l, excl, self);
 	pthread_mutex_unlock(&l->m);
 	if (err && !killable)
 		sched_unwind_current();
 	return err;
 }
 
-static bool bl_trylock(struct base_lock *l, bool excl)
+/*
+ * One acquisition. In free mode the lock is tried first and, when that
+ * succeeds, lockdep validates and records it in one call: the only cost
+ * beyond the atomic operation. A deterministic run, and a lock that must be
+ * waited for, go the long way: validation first (so a deadlock is reported
+ * before it happens), the schedule point, the wait, then the record.
+ * The current task is looked up once, and only when something needs it.
+ */
+static __always_inline int do_lock(struct base_lock *l,
+				   struct lockdep_map *map,
+				   enum lock_usage usage,
+				   struct lockdep_map *nest, bool killable,
+				   bool spin, const char *op,
+				   const struct lock_site *site)
 {
-	bool ok;
-
-	pthread_mutex_lock(&l->m);
-	ok = bl_can_take(l, excl);
-	if (ok)
-		bl_take(l, excl, current_task());
-	pthread_mutex_unlock(&l->m);
-	return ok;
-}
-
-/* Returns false when the lock was not held that way (nothing changes). */
-static bool bl_unlock(struct base_lock *l, bool excl)
-{
-	pthread_mutex_lock(&l->m);
-	if (excl ? !l->writer : !l->readers) {
-		pthread_mutex_unlock(&l->m);
-		return false;
-	}
-	if (excl) {
-		l->writer = 0;
-		l->owner = NULL;
-	} else {
-		l->readers--;
-	}
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->m);
-	sched_wake_obj(l);
-	return true;
-}
-
-/* One acquisition: lockdep check, schedule point, take, record. */
-static int do_lock(struct base_lock *l, struct lockdep_map *map,
-		   enum lock_usage usage, struct lockdep_map *nest,
-		   bool killable, const char *op, struct lock_site site)
-{
+	bool excl = usage == LOCK_EXCL;
+	struct task *self = NULL;
 	int err;
 
-	lock_acquire(map, usage, false, nest, site);
-	lock_sched_point(op, map, site);
-	err = bl_lock(l, map, usage == LOCK_EXCL, killable);
-	if (!err)
-		lock_acquired(map, usage, nest, site);
-	return err;
+	if (likely(!sched_det_possible()) &&
+	    likely(bl_try(l, excl, false, bl_state(l)))) {
+		if (lockdep_on()) {
+			self = current_task();
+			__lock_taken(self, map, usage, nest, site);
+		} else if (excl) {
+			self = current_task();
+		}
+		if (excl)
+			__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
+		return 0;
+	}
+
+	self = current_task();
+	if (lockdep_on())
+		__lock_acquire(self, map, usage, false, nest, site);
+	LOCK_SCHED_POINT(op, map, site);
+	if (!bl_try(l, excl, false, bl_state(l))) {
+		err = bl_lock_slow(l, map, excl, spin, killable, self);
+		if (err)
+			return err;
+	}
+	if (excl)
+		__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
+	if (lockdep_on())
+		__lock_acquired(self, map, usage, nest, site);
+	return 0;
 }
 
-static bool do_trylock(struct base_lock *l, struct lockdep_map *map,
-		       enum lock_usage usage, const char *op,
-		       struct lock_site site)
+static __always_inline bool do_trylock(struct base_lock *l,
+				       struct lockdep_map *map,
+				       enum lock_usage usage, const char *op,
+				       const struct lock_site *site)
 {
-	lock_acquire(map, usage, true, NULL, site);
-	lock_sched_point(op, map, site);
-	if (!bl_trylock(l, usage == LOCK_EXCL))
+	bool excl = usage == LOCK_EXCL;
+	struct task *self = current_task();
+
+	if (lockdep_on())
+		__lock_acquire(self, map, usage, true, NULL, site);
+	LOCK_SCHED_POINT(op, map, site);
+	if (!bl_try(l, excl, false, bl_state(l)))
 		return false;
-	lock_acquired(map, usage, NULL, site);
+	if (excl)
+		__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
+	if (lockdep_on())
+		__lock_acquired(self, map, usage, NULL, site);
 	return true;
 }
 
-static void do_unlock(struct base_lock *l, struct lockdep_map *map, bool excl,
-		      const char *op, struct lock_site site)
+static __always_inline void do_unlock(struct base_lock *l,
+				      struct lockdep_map *map, bool excl,
+				      bool spin, const char *op,
+				      const struct lock_site *site)
 {
-	if (!lock_release(map, site))
-		return;		/* reported as a bad unlock; leave the state */
-	if (!bl_unlock(l, excl))
+	/* A bad unlock is reported; the lock is left as it is. */
+	if (lockdep_on() && !__lock_release(current_task(), map, site))
+		return;
+	if (!bl_unlock(l, excl, spin))
 		WARN(1, "%s: %s was not held\n", op, map->name);
-	lock_sched_point(op, map, site);
+	LOCK_SCHED_POINT(op, map, site);
 }
 
 /* --- mutex ------------------------------------------------------------------- */
@@ -328,38 +479,33 @@ void mutex_destroy(struct mutex *lock)
 }
 
 void __mutex_lock(struct mutex *lock, struct lockdep_map *nest,
-		  struct lock_site site)
+		  const struct lock_site *site)
 {
-	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, nest, false,
+	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, nest, false, false,
 		"mutex_lock", site);
 }
 
 int __mutex_lock_killable(struct mutex *lock, struct lockdep_map *nest,
-			  struct lock_site site)
+			  const struct lock_site *site)
 {
-	return do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, nest, true,
+	return do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, nest, true, false,
 		       "mutex_lock_killable", site);
 }
 
-bool __mutex_trylock(struct mutex *lock, struct lock_site site)
+bool __mutex_trylock(struct mutex *lock, const struct lock_site *site)
 {
 	return do_trylock(&lock->l, &lock->dep_map, LOCK_EXCL,
 			  "mutex_trylock", site);
 }
 
-void __mutex_unlock(struct mutex *lock, struct lock_site site)
+void __mutex_unlock(struct mutex *lock, const struct lock_site *site)
 {
-	do_unlock(&lock->l, &lock->dep_map, true, "mutex_unlock", site);
+	do_unlock(&lock->l, &lock->dep_map, true, false, "mutex_unlock", site);
 }
 
 bool mutex_is_locked(struct mutex *lock)
 {
-	bool held;
-
-	pthread_mutex_lock(&lock->l.m);
-	held = lock->l.writer;
-	pthread_mutex_unlock(&lock->l.m);
-	return held;
+	return bl_state(&lock->l) & BL_WRITER;
 }
 
 /* --- spinlock ------------------------------------------------------------------ */
@@ -376,15 +522,15 @@ void spin_lock_destroy(spinlock_t *lock)
 	bl_destroy(&lock->l);
 }
 
-void __spin_lock(spinlock_t *lock, struct lock_site site)
+void __spin_lock(spinlock_t *lock, const struct lock_site *site)
 {
-	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, NULL, false, "spin_lock",
-		site);
+	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, NULL, false, true,
+		"spin_lock", site);
 }
 
-void __spin_unlock(spinlock_t *lock, struct lock_site site)
+void __spin_unlock(spinlock_t *lock, const struct lock_site *site)
 {
-	do_unlock(&lock->l, &lock->dep_map, true, "spin_unlock", site);
+	do_unlock(&lock->l, &lock->dep_map, true, true, "spin_unlock", site);
 }
 
 /* --- rwlock_t ------------------------------------------------------------------ */
@@ -401,36 +547,31 @@ void rwlock_destroy(rwlock_t *lock)
 	bl_destroy(&lock->l);
 }
 
-void __read_lock(rwlock_t *lock, struct lock_site site)
+void __read_lock(rwlock_t *lock, const struct lock_site *site)
 {
-	do_lock(&lock->l, &lock->dep_map, LOCK_SHARED, NULL, false, "read_lock",
-		site);
+	do_lock(&lock->l, &lock->dep_map, LOCK_SHARED, NULL, false, false,
+		"read_lock", site);
 }
 
-void __read_unlock(rwlock_t *lock, struct lock_site site)
+void __read_unlock(rwlock_t *lock, const struct lock_site *site)
 {
-	do_unlock(&lock->l, &lock->dep_map, false, "read_unlock", site);
+	do_unlock(&lock->l, &lock->dep_map, false, false, "read_unlock", site);
 }
 
-void __write_lock(rwlock_t *lock, struct lock_site site)
+void __write_lock(rwlock_t *lock, const struct lock_site *site)
 {
-	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, NULL, false, "write_lock",
-		site);
+	do_lock(&lock->l, &lock->dep_map, LOCK_EXCL, NULL, false, false,
+		"write_lock", site);
 }
 
-void __write_unlock(rwlock_t *lock, struct lock_site site)
+void __write_unlock(rwlock_t *lock, const struct lock_site *site)
 {
-	do_unlock(&lock->l, &lock->dep_map, true, "write_unlock", site);
+	do_unlock(&lock->l, &lock->dep_map, true, false, "write_unlock", site);
 }
 
 bool rwlock_needbreak(rwlock_t *lock)
 {
-	bool contended;
-
-	pthread_mutex_lock(&lock->l.m);
-	contended = lock->l.write_waiters > 0;
-	pthread_mutex_unlock(&lock->l.m);
-	return contended;
+	return bl_state(&lock->l) & BL_WW_MASK;
 }
 
 /* --- rw_semaphore ------------------------------------------------------------------ */
@@ -447,71 +588,83 @@ void rwsem_destroy(struct rw_semaphore *sem)
 	bl_destroy(&sem->l);
 }
 
-void __down_read(struct rw_semaphore *sem, struct lock_site site)
+void __down_read(struct rw_semaphore *sem, const struct lock_site *site)
 {
-	do_lock(&sem->l, &sem->dep_map, LOCK_SHARED, NULL, false, "down_read",
-		site);
+	do_lock(&sem->l, &sem->dep_map, LOCK_SHARED, NULL, false, false,
+		"down_read", site);
 }
 
-bool __down_read_trylock(struct rw_semaphore *sem, struct lock_site site)
+bool __down_read_trylock(struct rw_semaphore *sem, const struct lock_site *site)
 {
 	return do_trylock(&sem->l, &sem->dep_map, LOCK_SHARED,
 			  "down_read_trylock", site);
 }
 
-void __up_read(struct rw_semaphore *sem, struct lock_site site)
+void __up_read(struct rw_semaphore *sem, const struct lock_site *site)
 {
-	do_unlock(&sem->l, &sem->dep_map, false, "up_read", site);
+	do_unlock(&sem->l, &sem->dep_map, false, false, "up_read", site);
 }
 
-void __down_write(struct rw_semaphore *sem, struct lock_site site)
+void __down_write(struct rw_semaphore *sem, const struct lock_site *site)
 {
-	do_lock(&sem->l, &sem->dep_map, LOCK_EXCL, NULL, false, "down_write",
-		site);
+	do_lock(&sem->l, &sem->dep_map, LOCK_EXCL, NULL, false, false,
+		"down_write", site);
 }
 
-bool __down_write_trylock(struct rw_semaphore *sem, struct lock_site site)
+bool __down_write_trylock(struct rw_semaphore *sem, const struct lock_site *site)
 {
 	return do_trylock(&sem->l, &sem->dep_map, LOCK_EXCL,
 			  "down_write_trylock", site);
 }
 
-void __up_write(struct rw_semaphore *sem, struct lock_site site)
+void __up_write(struct rw_semaphore *sem, const struct lock_site *site)
 {
-	do_unlock(&sem->l, &sem->dep_map, true, "up_write", site);
+	do_unlock(&sem->l, &sem->dep_map, true, false, "up_write", site);
 }
 
-void __downgrade_write(struct rw_semaphore *sem, struct lock_site site)
+void __downgrade_write(struct rw_semaphore *sem, const struct lock_site *site)
 {
-	struct task *self = current_task();
+	struct base_lock *l = &sem->l;
+	u64 s = bl_state(l);
 
-	pthread_mutex_lock(&sem->l.m);
-	if (!sem->l.writer || sem->l.owner != self) {
-		pthread_mutex_unlock(&sem->l.m);
-		WARN(1, "downgrade_write: %s not held for write\n",
-		     sem->dep_map.name);
-		return;
-	}
-	sem->l.writer = 0;
-	sem->l.owner = NULL;
-	sem->l.readers = 1;
-	pthread_cond_broadcast(&sem->l.cv);
-	pthread_mutex_unlock(&sem->l.m);
-	sched_wake_obj(&sem->l);
+	do {
+		if (!(s & BL_WRITER) ||
+		    __atomic_load_n(&l->owner, __ATOMIC_RELAXED) !=
+			    current_task()) {
+			WARN(1, "downgrade_write: %s not held for write\n",
+			     sem->dep_map.name);
+			return;
+		}
+	} while (!__atomic_compare_exchange_n(&l->state, &s,
+					      (s & ~BL_WRITER) + BL_RD_ONE,
+					      true, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+	__atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
+	/* Readers waiting for the writer may come in. */
+	if (s & BL_WAITERS)
+		bl_wake(l);
 	lock_downgrade(&sem->dep_map, site);
-	lock_sched_point("downgrade_write", &sem->dep_map, site);
+	LOCK_SCHED_POINT("downgrade_write", &sem->dep_map, site);
 }
 
 /* --- SRCU ------------------------------------------------------------------------ */
+
+/*
+ * Readers never lock: a reader adds itself to the current counter and
+ * checks that the counter did not flip meanwhile (else it moves over), so
+ * a grace period that flipped it and then saw the old counter at zero has
+ * seen every reader that started before the flip. A reader that leaves the
+ * old counter at zero wakes the grace period only when one waits.
+ */
 
 void __init_srcu_struct(struct srcu_struct *ssp, const char *name,
 			struct lock_class_key *key)
 {
 	struct wait_queue_head *wq = xzalloc(sizeof(*wq));
 
-	pthread_mutex_init(&ssp->m, NULL);
 	ssp->idx = 0;
 	ssp->count[0] = ssp->count[1] = 0;
+	ssp->sync_waiting = 0;
 	mutex_init(&ssp->sync_mutex);
 	__init_waitqueue_head(wq, name);
 	ssp->wq = wq;
@@ -522,51 +675,52 @@ void cleanup_srcu_struct(struct srcu_struct *ssp)
 {
 	struct wait_queue_head *wq = ssp->wq;
 
-	WARN_ON(ssp->count[0] || ssp->count[1]);
+	WARN_ON(__atomic_load_n(&ssp->count[0], __ATOMIC_RELAXED) ||
+		__atomic_load_n(&ssp->count[1], __ATOMIC_RELAXED));
 	mutex_destroy(&ssp->sync_mutex);
-	pthread_mutex_destroy(&ssp->m);
 	destroy_waitqueue_head(wq);
 	free(wq);
 	ssp->wq = NULL;
 }
 
-int __srcu_read_lock(struct srcu_struct *ssp, struct lock_site site)
+static inline void srcu_put(struct srcu_struct *ssp, int idx)
+{
+	if (!__atomic_sub_fetch(&ssp->count[idx], 1, __ATOMIC_SEQ_CST) &&
+	    __atomic_load_n(&ssp->sync_waiting, __ATOMIC_SEQ_CST))
+		wake_up(ssp->wq);
+}
+
+int __srcu_read_lock(struct srcu_struct *ssp, const struct lock_site *site)
 {
 	int idx;
 
-	lock_acquire(&ssp->dep_map, LOCK_SHARED_RECURSIVE, false, NULL, site);
-	pthread_mutex_lock(&ssp->m);
-	idx = ssp->idx;
-	ssp->count[idx]++;
-	pthread_mutex_unlock(&ssp->m);
-	lock_acquired(&ssp->dep_map, LOCK_SHARED_RECURSIVE, NULL, site);
+	for (;;) {
+		idx = __atomic_load_n(&ssp->idx, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&ssp->count[idx], 1, __ATOMIC_SEQ_CST);
+		if (likely(__atomic_load_n(&ssp->idx, __ATOMIC_SEQ_CST) == idx))
+			break;
+		srcu_put(ssp, idx);
+	}
+	if (lockdep_on())
+		__lock_taken(current_task(), &ssp->dep_map,
+			     LOCK_SHARED_RECURSIVE, NULL, site);
 	return idx;
 }
 
 void __srcu_read_unlock(struct srcu_struct *ssp, int idx,
-			struct lock_site site)
+			const struct lock_site *site)
 {
-	bool last;
-
-	lock_release(&ssp->dep_map, site);
-	pthread_mutex_lock(&ssp->m);
-	last = --ssp->count[idx] == 0;
-	pthread_mutex_unlock(&ssp->m);
-	if (last)
-		wake_up(ssp->wq);
+	if (lockdep_on())
+		__lock_release(current_task(), &ssp->dep_map, site);
+	srcu_put(ssp, idx);
 }
 
 static long srcu_readers(struct srcu_struct *ssp, int idx)
 {
-	long n;
-
-	pthread_mutex_lock(&ssp->m);
-	n = ssp->count[idx];
-	pthread_mutex_unlock(&ssp->m);
-	return n;
+	return __atomic_load_n(&ssp->count[idx], __ATOMIC_SEQ_CST);
 }
 
-void __synchronize_srcu(struct srcu_struct *ssp, struct lock_site site)
+void __synchronize_srcu(struct srcu_struct *ssp, const struct lock_site *site)
 {
 	struct wait_queue_head *wq = ssp->wq;
 	int old;
@@ -579,11 +733,11 @@ void __synchronize_srcu(struct srcu_struct *ssp, struct lock_site site)
 		return;		/* reported: waiting would never end */
 
 	mutex_lock(&ssp->sync_mutex);
-	pthread_mutex_lock(&ssp->m);
-	old = ssp->idx;
-	ssp->idx ^= 1;
-	pthread_mutex_unlock(&ssp->m);
+	old = __atomic_load_n(&ssp->idx, __ATOMIC_RELAXED);
+	__atomic_store_n(&ssp->sync_waiting, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ssp->idx, old ^ 1, __ATOMIC_SEQ_CST);
 	while (wait_event_killable(*wq, srcu_readers(ssp, old) == 0))
 		;
+	__atomic_store_n(&ssp->sync_waiting, 0, __ATOMIC_RELAXED);
 	mutex_unlock(&ssp->sync_mutex);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Locks under the kernel's names and kinds, all validated by base/lockdep.h
- * and all schedule points in deterministic mode:
+ * and all schedule points in deterministic mode (in free mode an uncontended
+ * operation is one atomic instruction plus lockdep's bookkeeping):
  *
  *   struct mutex          mutex_lock / mutex_trylock / mutex_unlock
  *   spinlock_t            spin_lock / spin_unlock
@@ -26,14 +27,12 @@
 
 struct task;
 
-/* State shared by every lock kind. */
+/* State shared by every lock kind (see lock.c). */
 struct base_lock {
-	pthread_mutex_t m;	/* guards the fields below (never held long) */
-	pthread_cond_t cv;	/* free-mode waiters */
-	int writer;		/* 1 when held exclusively */
-	int readers;		/* number of shared holders */
-	int write_waiters;	/* writers waiting (blocks new readers) */
+	u64 state;		/* readers, writer, waiting writers, sleepers */
 	struct task *owner;	/* exclusive holder */
+	pthread_mutex_t m;	/* waiters only: sleeping on cv */
+	pthread_cond_t cv;	/* free-mode waiters */
 };
 
 struct mutex {
@@ -84,31 +83,31 @@ void rwsem_destroy(struct rw_semaphore *sem);
 
 /* The primitives; each records its caller's site for lockdep. */
 void __mutex_lock(struct mutex *lock, struct lockdep_map *nest,
-		  struct lock_site site);
+		  const struct lock_site *site);
 /* 0, or -EINTR when the wait was given up (the free-mode hung-task watchdog). */
 int __mutex_lock_killable(struct mutex *lock, struct lockdep_map *nest,
-			  struct lock_site site);
-bool __mutex_trylock(struct mutex *lock, struct lock_site site);
-void __mutex_unlock(struct mutex *lock, struct lock_site site);
+			  const struct lock_site *site);
+bool __mutex_trylock(struct mutex *lock, const struct lock_site *site);
+void __mutex_unlock(struct mutex *lock, const struct lock_site *site);
 bool mutex_is_locked(struct mutex *lock);
 
-void __spin_lock(spinlock_t *lock, struct lock_site site);
-void __spin_unlock(spinlock_t *lock, struct lock_site site);
+void __spin_lock(spinlock_t *lock, const struct lock_site *site);
+void __spin_unlock(spinlock_t *lock, const struct lock_site *site);
 
-void __read_lock(rwlock_t *lock, struct lock_site site);
-void __read_unlock(rwlock_t *lock, struct lock_site site);
-void __write_lock(rwlock_t *lock, struct lock_site site);
-void __write_unlock(rwlock_t *lock, struct lock_site site);
+void __read_lock(rwlock_t *lock, const struct lock_site *site);
+void __read_unlock(rwlock_t *lock, const struct lock_site *site);
+void __write_lock(rwlock_t *lock, const struct lock_site *site);
+void __write_unlock(rwlock_t *lock, const struct lock_site *site);
 /* rwlock_needbreak(): is a writer (or reader) waiting for this lock? */
 bool rwlock_needbreak(rwlock_t *lock);
 
-void __down_read(struct rw_semaphore *sem, struct lock_site site);
-bool __down_read_trylock(struct rw_semaphore *sem, struct lock_site site);
-void __up_read(struct rw_semaphore *sem, struct lock_site site);
-void __down_write(struct rw_semaphore *sem, struct lock_site site);
-bool __down_write_trylock(struct rw_semaphore *sem, struct lock_site site);
-void __up_write(struct rw_semaphore *sem, struct lock_site site);
-void __downgrade_write(struct rw_semaphore *sem, struct lock_site site);
+void __down_read(struct rw_semaphore *sem, const struct lock_site *site);
+bool __down_read_trylock(struct rw_semaphore *sem, const struct lock_site *site);
+void __up_read(struct rw_semaphore *sem, const struct lock_site *site);
+void __down_write(struct rw_semaphore *sem, const struct lock_site *site);
+bool __down_write_trylock(struct rw_semaphore *sem, const struct lock_site *site);
+void __up_write(struct rw_semaphore *sem, const struct lock_site *site);
+void __downgrade_write(struct rw_semaphore *sem, const struct lock_site *site);
 
 #define mutex_lock(l)		__mutex_lock((l), NULL, LOCK_SITE_HERE)
 /*
@@ -145,9 +144,9 @@ void __downgrade_write(struct rw_semaphore *sem, struct lock_site site);
  * of the same class, so synchronize_srcu() under srcu_read_lock() is reported.
  */
 struct srcu_struct {
-	pthread_mutex_t m;
-	int idx;
-	long count[2];
+	int idx;		/* the counter new readers use */
+	long count[2];		/* readers inside, per counter */
+	int sync_waiting;	/* a grace period waits: readers wake it */
 	struct mutex sync_mutex;
 	struct lockdep_map dep_map;
 	void *wq;	/* struct wait_queue_head */
@@ -157,10 +156,10 @@ void __init_srcu_struct(struct srcu_struct *ssp, const char *name,
 			struct lock_class_key *key);
 #define init_srcu_struct(ssp)	__LOCK_INIT(__init_srcu_struct, ssp)
 void cleanup_srcu_struct(struct srcu_struct *ssp);
-int __srcu_read_lock(struct srcu_struct *ssp, struct lock_site site);
+int __srcu_read_lock(struct srcu_struct *ssp, const struct lock_site *site);
 void __srcu_read_unlock(struct srcu_struct *ssp, int idx,
-			struct lock_site site);
-void __synchronize_srcu(struct srcu_struct *ssp, struct lock_site site);
+			const struct lock_site *site);
+void __synchronize_srcu(struct srcu_struct *ssp, const struct lock_site *site);
 #define srcu_read_lock(s)	__srcu_read_lock((s), LOCK_SITE_HERE)
 #define srcu_read_unlock(s, i)	__srcu_read_unlock((s), (i), LOCK_SITE_HERE)
 #define synchronize_srcu(s)	__synchronize_srcu((s), LOCK_SITE_HERE)

@@ -11,8 +11,20 @@
  * edge followed by a -(S*)-> edge - is a possible deadlock and is reported
  * at once, whether or not the two orders ever ran at the same time.
  *
- * Fast path: a per-pair bitmap answers "already seen" without a lock; the
- * graph mutex is taken only for new edges.
+ * Fast path: the lock primitives look the current task up once and, for a
+ * lock taken without waiting, make one call (__lock_taken()) that checks
+ * recursion against the held-lock stack, tests a per-pair bitmap for a
+ * known edge (one lock-free byte test; the graph mutex is taken only for a
+ * new edge) and pushes the held lock. Nothing is checked when nothing is
+ * held. RCU readers are not on the stack (base/rcu_urcu.c).
+ *
+ * Nest locks (mutex_lock_nest_lock()): instances of one class taken under a
+ * held nest lock share one held-lock slot with a reference count, as in the
+ * kernel. When the stack overflows anyway, or classes run out, the validator
+ * reports once and turns itself off (the kernel's debug_locks_off()).
+ *
+ * Built with -Dlockdep=false (TDXSIM_LOCKDEP=0) only the reports, classes
+ * and statistics API are here; the hooks compile to nothing (lockdep.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,8 +51,8 @@ struct lock_class {
 struct lock_edge {
 	int to;
 	u8 type;
-	struct lock_site from_site;	/* where the held lock was taken */
-	struct lock_site to_site;	/* where the new lock was taken */
+	const struct lock_site *from_site; /* where the held lock was taken */
+	const struct lock_site *to_site;   /* where the new lock was taken */
 	char task[48];
 };
 
@@ -64,9 +76,13 @@ static struct lockdep_report *reports;
 static unsigned int nr_reports;
 static unsigned int cap_reports;
 
-static bool ld_enabled = true;	/* the switch (lockdep_set_enabled()) */
+static bool ld_enabled = TDXSIM_LOCKDEP; /* the switch (lockdep_set_enabled()) */
 static bool ld_debug_locks = true; /* cleared when the validator gives up */
 static bool ld_quiet;
+#if TDXSIM_LOCKDEP
+/* ld_enabled && ld_debug_locks: the one flag the fast paths read. */
+bool __lockdep_on = true;
+#endif
 /*
  * Generation of the held-lock stacks: bumped whenever the validator is
  * switched back on or reset, so a stack recorded before (while the locks
@@ -80,21 +96,35 @@ static const char *const usage_name[] = {
 	[LOCK_SHARED_RECURSIVE] = "recursive-read",
 };
 
+static void ld_update_on(void)
+{
+#if TDXSIM_LOCKDEP
+	__atomic_store_n(&__lockdep_on,
+			 __atomic_load_n(&ld_enabled, __ATOMIC_RELAXED) &&
+			 __atomic_load_n(&ld_debug_locks, __ATOMIC_RELAXED),
+			 __ATOMIC_RELAXED);
+#endif
+}
+
 void lockdep_set_enabled(bool on)
 {
+	if (!TDXSIM_LOCKDEP)
+		return;
 	if (on && !__atomic_load_n(&ld_enabled, __ATOMIC_RELAXED))
 		__atomic_add_fetch(&ld_gen, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&ld_enabled, on, __ATOMIC_RELAXED);
+	ld_update_on();
 }
 
 bool lockdep_enabled(void)
 {
-	return __atomic_load_n(&ld_enabled, __ATOMIC_RELAXED) &&
-	       __atomic_load_n(&ld_debug_locks, __ATOMIC_RELAXED);
+	return lockdep_on();
 }
 
 const char *lockdep_state_name(void)
 {
+	if (!TDXSIM_LOCKDEP)
+		return "not-built";
 	if (!__atomic_load_n(&ld_enabled, __ATOMIC_RELAXED))
 		return "off";
 	if (!__atomic_load_n(&ld_debug_locks, __ATOMIC_RELAXED))
@@ -102,27 +132,50 @@ const char *lockdep_state_name(void)
 	return "on";
 }
 
-/* The current task, its held-lock stack emptied if it is stale. */
-static struct task *ld_current(void)
+/*
+ * TDXSIM_LOCKDEP=off (or 0, no, false) in the environment switches the
+ * validator off from the start, for throughput runs of any program.
+ */
+__attribute__((constructor)) static void lockdep_env(void)
 {
-	struct task *t = current_task();
+	const char *e = getenv("TDXSIM_LOCKDEP");
+
+	if (e && (!strcmp(e, "off") || !strcmp(e, "0") || !strcmp(e, "no") ||
+		  !strcmp(e, "false")))
+		lockdep_set_enabled(false);
+}
+
+/* Empty @t's held-lock stack if it is stale (see ld_gen). */
+static __always_inline void ld_fresh(struct task *t)
+{
 	unsigned int gen = __atomic_load_n(&ld_gen, __ATOMIC_RELAXED);
 
 	if (unlikely(t->lockdep_gen != gen)) {
 		t->depth = 0;
 		t->lockdep_gen = gen;
 	}
+}
+
+/* The current task, its held-lock stack emptied if it is stale. */
+static __maybe_unused struct task *ld_current(void)
+{
+	struct task *t = current_task();
+
+	ld_fresh(t);
 	return t;
 }
 
 int lockdep_task_depth(const struct task *t)
 {
+	int rcu;
+
 	if (!t)
 		t = current_task();
+	rcu = __atomic_load_n(&t->rcu_nesting, __ATOMIC_RELAXED) > 0;
 	if (t->lockdep_gen != __atomic_load_n(&ld_gen, __ATOMIC_RELAXED) ||
 	    !lockdep_enabled())
-		return 0;
-	return t->depth;
+		return rcu;
+	return t->depth + rcu;
 }
 
 void lockdep_set_quiet(bool quiet)
@@ -247,6 +300,7 @@ void lockdep_reset(void)
 	}
 	nr_edges = 0;
 	__atomic_store_n(&ld_debug_locks, true, __ATOMIC_RELAXED);
+	ld_update_on();
 	__atomic_add_fetch(&ld_gen, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < nr_reported_cycles; i++)
 		free(reported_cycles[i]);
@@ -290,7 +344,9 @@ unsigned int lockdep_nr_edges(void)
 
 /* --- classes -------------------------------------------------------------- */
 
+#if TDXSIM_LOCKDEP
 static void debug_locks_off(const char *why, struct task *self);
+#endif
 
 void lockdep_init_map(struct lockdep_map *map, const char *name,
 		      struct lock_class_key *key, enum lock_kind kind)
@@ -304,8 +360,10 @@ void lockdep_init_map(struct lockdep_map *map, const char *name,
 	if (!key->id) {
 		if (nr_classes >= MAX_CLASSES) {
 			pthread_mutex_unlock(&graph_lock);
+#if TDXSIM_LOCKDEP
 			debug_locks_off("BUG: MAX_LOCKDEP_KEYS too low!",
 					NULL);
+#endif
 			return;
 		}
 		classes[nr_classes + 1].name = name;
@@ -316,7 +374,7 @@ void lockdep_init_map(struct lockdep_map *map, const char *name,
 	pthread_mutex_unlock(&graph_lock);
 }
 
-static int map_class(const struct lockdep_map *map)
+static __always_inline int map_class(const struct lockdep_map *map)
 {
 	return map->key ? __atomic_load_n(&map->key->id, __ATOMIC_ACQUIRE) : 0;
 }
@@ -352,8 +410,10 @@ struct stat_block {
 
 static pthread_mutex_t stat_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stat_block *stat_blocks;
-static struct stat_block *stat_free;
 static u64 stat_base[MAX_CLASSES + 1][ST_NR];	/* at the last reset */
+
+#if TDXSIM_LOCKDEP
+static struct stat_block *stat_free;
 static pthread_key_t stat_key;
 static pthread_once_t stat_once = PTHREAD_ONCE_INIT;
 static __thread struct stat_block *stat_mine;
@@ -404,7 +464,7 @@ static noinline u64 *stat_slow(int cls)
 }
 
 /* Count one event of class @cls; only this thread writes its block. */
-static inline void stat_inc(int cls, int what)
+static __always_inline void stat_inc(unsigned int cls, int what)
 {
 	struct stat_block *b = stat_mine;
 	u64 *chunk = b ? b->chunk[cls / STAT_CHUNK] : NULL;
@@ -415,6 +475,7 @@ static inline void stat_inc(int cls, int what)
 	c = &chunk[(cls % STAT_CHUNK) * ST_NR + what];
 	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
 }
+#endif /* TDXSIM_LOCKDEP */
 
 /* The counts of class @cls summed over every block, since the last reset. */
 static void stat_sum(int cls, u64 out[ST_NR])
@@ -501,21 +562,24 @@ bool lockdep_class_stats_next(unsigned int *pos,
 	return true;
 }
 
+#if TDXSIM_LOCKDEP
 void lock_contended(const struct lockdep_map *map, enum lock_usage usage)
 {
 	int cls;
 
-	if (!lockdep_enabled() || !map->key)
+	if (!lockdep_on() || !map->key)
 		return;
 	cls = map_class(map);
 	if (cls)
 		stat_inc(cls, usage == LOCK_EXCL ? ST_CON_WRITE : ST_CON_READ);
 }
+#endif
 
 /* --- printing helpers ------------------------------------------------------- */
 
-static void print_site(struct strbuf *sb, struct lock_site s)
+static void print_site(struct strbuf *sb, const struct lock_site *site)
 {
+	struct lock_site s = site ? *site : (struct lock_site){ NULL, 0, NULL };
 	const char *f = s.file ? strrchr(s.file, '/') : NULL;
 
 	sb_printf(sb, "%s (%s:%d)", s.func ? s.func : "?",
@@ -536,20 +600,33 @@ static void print_held(struct strbuf *sb, const struct held_lock *h, int i)
 
 void lockdep_print_held_locks(struct strbuf *sb, const struct task *t)
 {
-	int i, depth;
+	int i, depth, rcu, n;
 
 	if (!t)
 		t = current_task();
-	depth = lockdep_task_depth(t);
-	if (!depth) {
+	depth = lockdep_enabled() &&
+		t->lockdep_gen == __atomic_load_n(&ld_gen, __ATOMIC_RELAXED) ?
+		t->depth : 0;
+	/* RCU readers are not on the stack: the nesting counter says it. */
+	rcu = __atomic_load_n(&t->rcu_nesting, __ATOMIC_RELAXED);
+	n = depth + (rcu > 0);
+	if (!n) {
 		sb_printf(sb, "no locks held by %s/%d.\n", t->name, t->id);
 		return;
 	}
-	sb_printf(sb, "%d lock%s held by %s/%d:\n", depth,
-		  depth > 1 ? "s" : "", t->name, t->id);
+	sb_printf(sb, "%d lock%s held by %s/%d:\n", n, n > 1 ? "s" : "",
+		  t->name, t->id);
 	for (i = 0; i < depth; i++)
 		print_held(sb, &t->held[i], i);
+	if (rcu > 0) {
+		sb_printf(sb, " #%d: (rcu_read_lock){recursive-read}", depth);
+		if (rcu > 1)
+			sb_printf(sb, " x%d", rcu);
+		sb_printf(sb, "\n");
+	}
 }
+
+#if TDXSIM_LOCKDEP
 
 /* --- the graph ---------------------------------------------------------- */
 
@@ -671,7 +748,7 @@ static bool cycle_reported(const int *path, int n, int extra)
 
 static void report_circular(struct task *self, const struct held_lock *held,
 			    struct lockdep_map *map, enum lock_usage usage,
-			    struct lock_site site, const int *path,
+			    const struct lock_site *site, const int *path,
 			    const u8 *types, int n)
 {
 	struct strbuf sb = STRBUF_INIT, cls = STRBUF_INIT;
@@ -736,7 +813,7 @@ static void report_circular(struct task *self, const struct held_lock *held,
 
 static void add_edge(struct task *self, const struct held_lock *held,
 		     struct lockdep_map *map, enum lock_usage usage,
-		     struct lock_site site, int to)
+		     const struct lock_site *site, int to)
 {
 	int from = held->class_id;
 	u8 type = (held->usage != LOCK_EXCL ? EDGE_S : 0) |
@@ -780,7 +857,7 @@ static void add_edge(struct task *self, const struct held_lock *held,
 
 static void report_recursive(struct task *self, const struct held_lock *held,
 			     struct lockdep_map *map, enum lock_usage usage,
-			     struct lock_site site)
+			     const struct lock_site *site)
 {
 	struct strbuf sb = STRBUF_INIT;
 
@@ -810,6 +887,28 @@ static void report_recursive(struct task *self, const struct held_lock *held,
 	sb_free(&sb);
 }
 
+void lockdep_report_recursive_held(struct lockdep_map *map,
+				   enum lock_usage held_usage,
+				   enum lock_usage usage,
+				   const struct lock_site *site)
+{
+	struct held_lock h = {
+		.map = map,
+		.class_id = map_class(map),
+		.usage = held_usage,
+	};
+	bool first;
+
+	if (!lockdep_on() || !h.class_id)
+		return;
+	pthread_mutex_lock(&graph_lock);
+	first = !classes[h.class_id].recursion_reported;
+	classes[h.class_id].recursion_reported = true;
+	pthread_mutex_unlock(&graph_lock);
+	if (first)
+		report_recursive(current_task(), &h, map, usage, site);
+}
+
 /* --- giving up ---------------------------------------------------------- */
 
 /*
@@ -823,6 +922,7 @@ static void debug_locks_off(const char *why, struct task *self)
 
 	if (!__atomic_exchange_n(&ld_debug_locks, false, __ATOMIC_RELAXED))
 		return;
+	ld_update_on();
 	sb_printf(&sb, "%s\nturning off the locking correctness validator.\n",
 		  why);
 	if (self) {
@@ -851,7 +951,7 @@ static bool nest_held(struct task *self, const struct lockdep_map *nest)
 
 static void report_nest_not_held(struct task *self, struct lockdep_map *map,
 				 struct lockdep_map *nest,
-				 struct lock_site site)
+				 const struct lock_site *site)
 {
 	struct strbuf sb = STRBUF_INIT;
 
@@ -868,22 +968,22 @@ static void report_nest_not_held(struct task *self, struct lockdep_map *map,
 	sb_free(&sb);
 }
 
-void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
-		  struct lockdep_map *nest, struct lock_site site)
+/* Validate an acquisition of class @cls (self's stack is fresh). */
+static __always_inline void ld_validate(struct task *self,
+					struct lockdep_map *map, int cls,
+					enum lock_usage usage, bool try,
+					struct lockdep_map **nestp,
+					const struct lock_site *site)
 {
-	struct task *self;
-	int cls, i;
+	struct lockdep_map *nest = *nestp;
+	int i;
 
-	if (!lockdep_enabled() || !map->key)
+	/* Nothing held: nothing to check (a nest lock must be held, though). */
+	if (!self->depth && !nest)
 		return;
-	self = ld_current();
-	cls = map_class(map);
-	if (!cls)
-		return;
-
 	if (nest && !nest_held(self, nest)) {
 		report_nest_not_held(self, map, nest, site);
-		nest = NULL;
+		*nestp = nest = NULL;
 	}
 
 	/* Recursion on one class. */
@@ -919,25 +1019,44 @@ void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
 	/* Dependency from the most recent held lock. */
 	if (self->depth) {
 		struct held_lock *h = &self->held[self->depth - 1];
+		u8 type = (h->usage != LOCK_EXCL ? EDGE_S : 0) |
+			  (usage == LOCK_SHARED_RECURSIVE ? EDGE_R : 0);
 
-		if (h->class_id != cls)
+		/* A known edge is one lock-free byte test. */
+		if (h->class_id != cls &&
+		    !(__atomic_load_n(&edge_bits[h->class_id][cls],
+				      __ATOMIC_RELAXED) & (1u << type)))
 			add_edge(self, h, map, usage, site, cls);
 	}
 }
 
-void lock_acquired(struct lockdep_map *map, enum lock_usage usage,
-		   struct lockdep_map *nest, struct lock_site site)
+void __lock_acquire(struct task *self, struct lockdep_map *map,
+		    enum lock_usage usage, bool try, struct lockdep_map *nest,
+		    const struct lock_site *site)
 {
-	struct task *self;
-	struct held_lock *h;
-	int cls;
+	int cls = map_class(map);
 
-	if (!lockdep_enabled() || !map->key)
-		return;
-	self = ld_current();
-	cls = map_class(map);
 	if (!cls)
 		return;
+	ld_fresh(self);
+	ld_validate(self, map, cls, usage, try, &nest, site);
+}
+
+void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
+		  struct lockdep_map *nest, const struct lock_site *site)
+{
+	if (lockdep_on())
+		__lock_acquire(current_task(), map, usage, try, nest, site);
+}
+
+/* Record an acquisition of class @cls (self's stack is fresh). */
+static __always_inline void ld_record(struct task *self, struct lockdep_map *map,
+			     int cls, enum lock_usage usage,
+			     struct lockdep_map *nest,
+			     const struct lock_site *site)
+{
+	struct held_lock *h;
+
 	stat_inc(cls, usage == LOCK_EXCL ? ST_ACQ_WRITE : ST_ACQ_READ);
 	/*
 	 * Another instance of the class on top of the stack, under a held
@@ -964,6 +1083,38 @@ void lock_acquired(struct lockdep_map *map, enum lock_usage usage,
 	h->site = site;
 }
 
+void __lock_acquired(struct task *self, struct lockdep_map *map,
+		     enum lock_usage usage, struct lockdep_map *nest,
+		     const struct lock_site *site)
+{
+	int cls = map_class(map);
+
+	if (!cls)
+		return;
+	ld_fresh(self);
+	ld_record(self, map, cls, usage, nest, site);
+}
+
+void __lock_taken(struct task *self, struct lockdep_map *map,
+		  enum lock_usage usage, struct lockdep_map *nest,
+		  const struct lock_site *site)
+{
+	int cls = map_class(map);
+
+	if (!cls)
+		return;
+	ld_fresh(self);
+	ld_validate(self, map, cls, usage, false, &nest, site);
+	ld_record(self, map, cls, usage, nest, site);
+}
+
+void lock_acquired(struct lockdep_map *map, enum lock_usage usage,
+		   struct lockdep_map *nest, const struct lock_site *site)
+{
+	if (lockdep_on())
+		__lock_acquired(current_task(), map, usage, nest, site);
+}
+
 /*
  * The held-lock slot of @map: its own, or (the kernel's match_held_lock())
  * a slot that holds several instances of its class under a nest lock.
@@ -982,15 +1133,22 @@ static int find_held(struct task *self, const struct lockdep_map *map)
 	return -1;
 }
 
-bool lock_release(struct lockdep_map *map, struct lock_site site)
+bool __lock_release(struct task *self, struct lockdep_map *map,
+		    const struct lock_site *site)
 {
-	struct task *self;
 	struct held_lock *h;
 	int i;
 
-	if (!lockdep_enabled() || !map->key)
+	if (!map->key)
 		return true;
-	self = ld_current();
+	ld_fresh(self);
+	/* The common case: the most recent lock, taken alone. */
+	if (likely(self->depth) &&
+	    self->held[self->depth - 1].map == map &&
+	    !self->held[self->depth - 1].references) {
+		self->depth--;
+		return true;
+	}
 	i = find_held(self, map);
 	if (i >= 0) {
 		h = &self->held[i];
@@ -1022,12 +1180,19 @@ bool lock_release(struct lockdep_map *map, struct lock_site site)
 	return false;
 }
 
-void lock_downgrade(struct lockdep_map *map, struct lock_site site)
+bool lock_release(struct lockdep_map *map, const struct lock_site *site)
+{
+	if (!lockdep_on())
+		return true;
+	return __lock_release(current_task(), map, site);
+}
+
+void lock_downgrade(struct lockdep_map *map, const struct lock_site *site)
 {
 	struct task *self;
 	int i;
 
-	if (!lockdep_enabled() || !map->key)
+	if (!lockdep_on() || !map->key)
 		return;
 	self = ld_current();
 	i = find_held(self, map);
@@ -1042,10 +1207,14 @@ bool lock_is_held_type(const struct lockdep_map *map, int usage)
 	int i;
 
 	/* With the validator off, assume the caller is right. */
-	if (!lockdep_enabled())
+	if (!lockdep_on())
 		return true;
 	self = ld_current();
-	i = find_held(self, map);
+	/* Asserts mostly name the most recent lock. */
+	if (self->depth && self->held[self->depth - 1].map == map)
+		i = self->depth - 1;
+	else
+		i = find_held(self, map);
 	if (i < 0)
 		return false;
 	h = &self->held[i];
@@ -1057,7 +1226,7 @@ bool lock_is_held_type(const struct lockdep_map *map, int usage)
 }
 
 void __lockdep_assert_failed(const struct lockdep_map *map, const char *what,
-			     struct lock_site site)
+			     const struct lock_site *site)
 {
 	struct task *self = current_task();
 	struct strbuf sb = STRBUF_INIT;
@@ -1072,3 +1241,5 @@ void __lockdep_assert_failed(const struct lockdep_map *map, const char *what,
 	__lockdep_add_report(LOCKDEP_ASSERT, map->name, sb_str(&sb), true);
 	sb_free(&sb);
 }
+
+#endif /* TDXSIM_LOCKDEP */

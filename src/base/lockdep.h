@@ -18,6 +18,17 @@
 #ifndef TDXSIM_BASE_LOCKDEP_H
 #define TDXSIM_BASE_LOCKDEP_H
 
+/*
+ * Built with the validator (the default), or without (meson -Dlockdep=false:
+ * TDXSIM_LOCKDEP=0, every annotation compiles to nothing, for throughput
+ * runs). With it, it can still be switched off at run time:
+ * lockdep_set_enabled(false) before a run, or TDXSIM_LOCKDEP=off in the
+ * environment.
+ */
+#ifndef TDXSIM_LOCKDEP
+#define TDXSIM_LOCKDEP 1
+#endif
+
 #include "ulib/compiler.h"
 
 /* One per initialisation site: a static object whose address is the key. */
@@ -58,7 +69,25 @@ struct lock_site {
 	const char *func;
 };
 
-#define LOCK_SITE_HERE	((struct lock_site){ __FILE__, __LINE__, __func__ })
+/* One static record per call site, passed by address. */
+#define LOCK_SITE_HERE							\
+	({								\
+		static const struct lock_site __lock_site = {		\
+			__FILE__, __LINE__, __func__			\
+		};							\
+		&__lock_site;						\
+	})
+
+struct task;
+
+#if TDXSIM_LOCKDEP
+
+/* True while the validator is on (switched on and not turned off by itself). */
+extern bool __lockdep_on;
+static inline bool lockdep_on(void)
+{
+	return __atomic_load_n(&__lockdep_on, __ATOMIC_RELAXED);
+}
 
 /*
  * Called by the lock primitives before they may block (@try: only a trylock)
@@ -66,56 +95,142 @@ struct lock_site {
  * several locks of one class legal (mutex_lock_nest_lock()).
  */
 void lock_acquire(struct lockdep_map *map, enum lock_usage usage, bool try,
-		  struct lockdep_map *nest, struct lock_site site);
+		  struct lockdep_map *nest, const struct lock_site *site);
 void lock_acquired(struct lockdep_map *map, enum lock_usage usage,
-		   struct lockdep_map *nest, struct lock_site site);
+		   struct lockdep_map *nest, const struct lock_site *site);
 /*
  * Returns false (after reporting) when the lock was not held; the lock
  * primitive then leaves the lock alone.
  */
-bool lock_release(struct lockdep_map *map, struct lock_site site);
+bool lock_release(struct lockdep_map *map, const struct lock_site *site);
 /* A held write lock became a read lock (downgrade_write()). */
-void lock_downgrade(struct lockdep_map *map, struct lock_site site);
+void lock_downgrade(struct lockdep_map *map, const struct lock_site *site);
+/* An acquisition of @map has to wait (the kernel's lock_contended()). */
+void lock_contended(const struct lockdep_map *map, enum lock_usage usage);
+
+/*
+ * The same hooks for the lock primitives' fast path: the caller has looked
+ * up the current task once (@self) and checked lockdep_on().
+ */
+void __lock_acquire(struct task *self, struct lockdep_map *map,
+		    enum lock_usage usage, bool try, struct lockdep_map *nest,
+		    const struct lock_site *site);
+void __lock_acquired(struct task *self, struct lockdep_map *map,
+		     enum lock_usage usage, struct lockdep_map *nest,
+		     const struct lock_site *site);
+bool __lock_release(struct task *self, struct lockdep_map *map,
+		    const struct lock_site *site);
+/*
+ * Report taking @map with @usage while the task holds it with @held_usage
+ * by other means than the held-lock stack (an RCU read-side section): the
+ * recursive-locking report, once per class.
+ */
+void lockdep_report_recursive_held(struct lockdep_map *map,
+				   enum lock_usage held_usage,
+				   enum lock_usage usage,
+				   const struct lock_site *site);
+/* __lock_acquire() + __lock_acquired() of a lock taken without waiting. */
+void __lock_taken(struct task *self, struct lockdep_map *map,
+		  enum lock_usage usage, struct lockdep_map *nest,
+		  const struct lock_site *site);
 
 /*
  * Is @map held by the current task? @usage < 0 accepts any usage;
  * otherwise it must match (LOCK_EXCL for write, LOCK_SHARED for read).
+ * With the validator off it answers true (the caller is assumed right).
  */
 bool lock_is_held_type(const struct lockdep_map *map, int usage);
 
 void __lockdep_assert_failed(const struct lockdep_map *map, const char *what,
-			     struct lock_site site);
+			     const struct lock_site *site);
+
+#define __lockdep_assert(l, cond, what)					\
+	do {								\
+		if (lockdep_on() && !(cond))				\
+			__lockdep_assert_failed(&(l)->dep_map, (what),	\
+						LOCK_SITE_HERE);	\
+	} while (0)
+
+#else /* !TDXSIM_LOCKDEP: the annotations compile to nothing */
+
+static inline bool lockdep_on(void)
+{
+	return false;
+}
+static inline void lock_acquire(struct lockdep_map *map,
+				enum lock_usage usage, bool try,
+				struct lockdep_map *nest,
+				const struct lock_site *site)
+{
+}
+static inline void lock_acquired(struct lockdep_map *map,
+				 enum lock_usage usage,
+				 struct lockdep_map *nest,
+				 const struct lock_site *site)
+{
+}
+static inline bool lock_release(struct lockdep_map *map,
+				const struct lock_site *site)
+{
+	return true;
+}
+static inline void lock_downgrade(struct lockdep_map *map,
+				  const struct lock_site *site)
+{
+}
+static inline void lock_contended(const struct lockdep_map *map,
+				  enum lock_usage usage)
+{
+}
+static inline void __lock_acquire(struct task *self, struct lockdep_map *map,
+				  enum lock_usage usage, bool try,
+				  struct lockdep_map *nest,
+				  const struct lock_site *site)
+{
+}
+static inline void __lock_acquired(struct task *self,
+				   struct lockdep_map *map,
+				   enum lock_usage usage,
+				   struct lockdep_map *nest,
+				   const struct lock_site *site)
+{
+}
+static inline bool __lock_release(struct task *self, struct lockdep_map *map,
+				  const struct lock_site *site)
+{
+	return true;
+}
+static inline void lockdep_report_recursive_held(struct lockdep_map *map,
+						 enum lock_usage held_usage,
+						 enum lock_usage usage,
+						 const struct lock_site *site)
+{
+}
+static inline void __lock_taken(struct task *self, struct lockdep_map *map,
+				enum lock_usage usage,
+				struct lockdep_map *nest,
+				const struct lock_site *site)
+{
+}
+static inline bool lock_is_held_type(const struct lockdep_map *map, int usage)
+{
+	return true;
+}
+#define __lockdep_assert(l, cond, what)	do { (void)(l); } while (0)
+
+#endif /* TDXSIM_LOCKDEP */
 
 #define lockdep_assert_held(l)						\
-	do {								\
-		if (!lock_is_held_type(&(l)->dep_map, -1))		\
-			__lockdep_assert_failed(&(l)->dep_map, "held",	\
-						LOCK_SITE_HERE);	\
-	} while (0)
-
+	__lockdep_assert(l, lock_is_held_type(&(l)->dep_map, -1), "held")
 #define lockdep_assert_held_write(l)					\
-	do {								\
-		if (!lock_is_held_type(&(l)->dep_map, LOCK_EXCL))	\
-			__lockdep_assert_failed(&(l)->dep_map,		\
-						"held for write",	\
-						LOCK_SITE_HERE);	\
-	} while (0)
-
+	__lockdep_assert(l, lock_is_held_type(&(l)->dep_map, LOCK_EXCL), \
+			 "held for write")
 #define lockdep_assert_held_read(l)					\
-	do {								\
-		if (!lock_is_held_type(&(l)->dep_map, LOCK_SHARED))	\
-			__lockdep_assert_failed(&(l)->dep_map,		\
-						"held for read",	\
-						LOCK_SITE_HERE);	\
-	} while (0)
-
+	__lockdep_assert(l, lock_is_held_type(&(l)->dep_map, LOCK_SHARED), \
+			 "held for read")
 #define lockdep_assert_not_held(l)					\
-	do {								\
-		if (lock_is_held_type(&(l)->dep_map, -1))		\
-			__lockdep_assert_failed(&(l)->dep_map,		\
-						"not held",		\
-						LOCK_SITE_HERE);	\
-	} while (0)
+	__lockdep_assert(l, !lock_is_held_type(&(l)->dep_map, -1),	\
+			 "not held")
 
 #define lockdep_is_held(l)	lock_is_held_type(&(l)->dep_map, -1)
 
@@ -166,7 +281,10 @@ void lockdep_reset(void);
 void lockdep_set_enabled(bool on);
 /* On, and has not turned itself off (MAX_LOCK_DEPTH, MAX_LOCKDEP_KEYS). */
 bool lockdep_enabled(void);
-/* "on", "off" (switched off) or "off-after-bug" (it turned itself off). */
+/*
+ * "on", "off" (switched off), "off-after-bug" (it turned itself off) or
+ * "not-built" (-Dlockdep=false).
+ */
 const char *lockdep_state_name(void);
 
 /* Do not print reports to the log (they are still recorded). */
@@ -201,8 +319,6 @@ bool lockdep_class_stats_next(unsigned int *pos,
 			      struct lockdep_class_stats *st);
 /* Start every count from zero again (lockdep_reset() does it too). */
 void lockdep_reset_class_stats(void);
-/* An acquisition of @map has to wait (the kernel's lock_contended()). */
-void lock_contended(const struct lockdep_map *map, enum lock_usage usage);
 
 /* Number of distinct classes and edges in the graph (for tests and stats). */
 unsigned int lockdep_nr_classes(void);
@@ -213,9 +329,11 @@ unsigned int lockdep_nr_edges(void);
  * kernel's shape ("N locks held by name/id:"). Used by reports and the scheduler.
  */
 struct strbuf;
-struct task;
 void lockdep_print_held_locks(struct strbuf *sb, const struct task *t);
-/* Held-lock slots of task @t (NULL: the current one); 0 when lockdep is off. */
+/*
+ * Held-lock slots of task @t (NULL: the current one), 0 when lockdep is off;
+ * an RCU read-side section counts as one.
+ */
 int lockdep_task_depth(const struct task *t);
 
 #endif /* TDXSIM_BASE_LOCKDEP_H */

@@ -27,12 +27,9 @@
  * grace period (synchronize_rcu() returning, a callback running).
  */
 void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-static char rcu_tsan_sync;
-#define tsan_reader_done()	__tsan_release(&rcu_tsan_sync)
+char rcu_tsan_sync;	/* released by readers in rcu_urcu.c */
 #define tsan_grace_period()	__tsan_acquire(&rcu_tsan_sync)
 #else
-#define tsan_reader_done()	do { } while (0)
 #define tsan_grace_period()	do { } while (0)
 #endif
 
@@ -66,46 +63,24 @@ void rcu_unregister_current_thread(void)
 	urcu_wrap_unregister_thread();
 }
 
-void rcu_read_lock(void)
-{
-	struct task *t = current_task();
+/* rcu_read_lock(), rcu_read_unlock(), rcu_read_lock_held(): rcu_urcu.c. */
 
+/* A grace period waited for inside a read-side section would never end. */
+static void rcu_wait_in_reader(const char *what)
+{
 	pthread_once(&rcu_map_once, rcu_map_init);
-	if (!t->rcu_registered)
-		rcu_register_current_thread();
-	lock_acquire(&rcu_map, LOCK_SHARED_RECURSIVE, false, NULL,
-		     LOCK_SITE_HERE);
-	urcu_wrap_read_lock();
-	__atomic_add_fetch(&t->rcu_nesting, 1, __ATOMIC_RELAXED);
-	lock_acquired(&rcu_map, LOCK_SHARED_RECURSIVE, NULL, LOCK_SITE_HERE);
-}
-
-void rcu_read_unlock(void)
-{
-	struct task *t = current_task();
-
-	lock_release(&rcu_map, LOCK_SITE_HERE);
-	tsan_reader_done();
-	urcu_wrap_read_unlock();
-	if (__atomic_sub_fetch(&t->rcu_nesting, 1, __ATOMIC_RELAXED) == 0)
-		sched_rcu_reader_done();
-}
-
-bool rcu_read_lock_held(void)
-{
-	return current_task()->rcu_nesting > 0;
+	lockdep_report_recursive_held(&rcu_map, LOCK_SHARED_RECURSIVE,
+				      LOCK_EXCL, LOCK_SITE_HERE);
+	WARN(1, "%s() inside an RCU read-side section\n", what);
 }
 
 void synchronize_rcu(void)
 {
 	struct task *t = current_task();
 
-	pthread_once(&rcu_map_once, rcu_map_init);
 	if (t->rcu_nesting) {
 		/* liburcu would wait for us forever: report instead. */
-		lock_acquire(&rcu_map, LOCK_EXCL, false, NULL,
-			     LOCK_SITE_HERE);
-		WARN(1, "synchronize_rcu() inside an RCU read-side section\n");
+		rcu_wait_in_reader("synchronize_rcu");
 		return;
 	}
 	sched_wait_rcu_readers();
@@ -193,8 +168,7 @@ void rcu_barrier(void)
 	u64 ticket;
 
 	if (t->rcu_nesting) {
-		lock_acquire(&rcu_map, LOCK_EXCL, false, NULL, LOCK_SITE_HERE);
-		WARN(1, "rcu_barrier() inside an RCU read-side section\n");
+		rcu_wait_in_reader("rcu_barrier");
 		return;
 	}
 	/*

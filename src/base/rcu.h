@@ -3,8 +3,11 @@
  * RCU on top of liburcu (the memb flavour), under the kernel's names.
  *
  * Every task tdxsim creates is registered with liburcu. rcu_read_lock() is
- * also a recursive-read acquisition of the "rcu_read_lock" lockdep class, so
- * synchronize_rcu() inside a read-side section is reported.
+ * liburcu's read lock plus the task's nesting counter, nothing else: it is
+ * not on lockdep's held-lock stack (lockdep lists it from the counter), and
+ * synchronize_rcu() or rcu_barrier() inside a read-side section is reported
+ * as recursive locking on the "rcu_read_lock" class instead of waiting
+ * forever.
  *
  * Grace periods in deterministic mode: only one task runs at a time, and a
  * task parked at a schedule point may be inside a read-side section. A real

@@ -84,6 +84,7 @@ static struct {
 };
 
 static __thread struct task *tls_task;
+bool sched_det_running;
 static pthread_key_t implicit_key;
 static pthread_once_t implicit_once = PTHREAD_ONCE_INIT;
 static int implicit_ids = 1000;
@@ -241,12 +242,11 @@ static void task_free(struct task *t)
 	free(t);
 }
 
-struct task *current_task(void)
+/* A thread tdxsim did not create asks for the first time. */
+static noinline struct task *current_task_implicit(void)
 {
-	struct task *t = tls_task;
+	struct task *t;
 
-	if (likely(t))
-		return t;
 	pthread_once(&implicit_once, implicit_key_init);
 	t = task_alloc("thread");
 	t->implicit = true;
@@ -256,6 +256,15 @@ struct task *current_task(void)
 	tls_task = t;
 	pthread_setspecific(implicit_key, t);
 	return t;
+}
+
+struct task *current_task(void)
+{
+	struct task *t = tls_task;
+
+	if (likely(t))
+		return t;
+	return current_task_implicit();
 }
 
 const char *task_name(const struct task *t)
@@ -1224,6 +1233,8 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 		explore_run_start(&S.cfg);
 	S.footprints = S.explore && explore_wants_footprints();
 	__atomic_store_n(&S.active, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&sched_det_running,
+			 S.cfg.mode == SCHED_MODE_DETERMINISTIC, __ATOMIC_RELEASE);
 
 	t0 = task_alloc("run");
 	t0->fn = fn;
@@ -1293,6 +1304,7 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	S.fiber = false;
 	S.explore = false;
 	S.footprints = false;
+	__atomic_store_n(&sched_det_running, false, __ATOMIC_RELEASE);
 	__atomic_store_n(&S.active, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&S.m);
 	return 0;

@@ -25,7 +25,7 @@ struct held_lock {
 	 * lock (mutex_lock_nest_lock()); 0 for an ordinary single hold.
 	 */
 	unsigned int references;
-	struct lock_site site;
+	const struct lock_site *site;
 };
 
 /*
@@ -97,6 +97,16 @@ struct task {
 	/* Task-local storage (task_local()). */
 	u64 local[TASK_LOCAL_MAX];
 };
+
+/*
+ * True while a deterministic run is in progress. The lock and RCU fast paths
+ * read it first, so that in free mode they reach no schedule-point hook.
+ */
+extern bool sched_det_running;
+static inline bool sched_det_possible(void)
+{
+	return __atomic_load_n(&sched_det_running, __ATOMIC_RELAXED);
+}
 
 /* Block the current task on @obj until sched_wake_obj(@obj) (deterministic mode). */
 void sched_block_on(enum task_wait_kind kind, const void *obj,

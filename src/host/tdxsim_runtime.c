@@ -191,6 +191,19 @@ void tdxsim_set_reports_quiet(bool quiet)
 	lockdep_set_quiet(quiet);
 }
 
+int tdxsim_lockdep_set_enabled(bool on)
+{
+	if (!TDXSIM_LOCKDEP)
+		return -EOPNOTSUPP;
+	lockdep_set_enabled(on);
+	return 0;
+}
+
+const char *tdxsim_lockdep_state(void)
+{
+	return lockdep_state_name();
+}
+
 /* ---- the log ---- */
 
 FILE *tdxsim_log_set_stream(FILE *stream)

@@ -6,6 +6,12 @@
  * with a verdict (deadlock when the task holds the lock itself, hang
  * otherwise) and unwinds instead of hanging; a killable acquisition
  * returns -EINTR instead.
+ *
+ * And the primitives' own correctness under contention in free mode (one
+ * atomic word per lock, sleepers woken only when they said so): writers
+ * exclude everyone, readers exclude writers, a waiting writer holds new
+ * readers back, and SRCU's lock-free readers are waited for by every grace
+ * period that starts after them.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "base/atomic.h"
 #include "base/lock.h"
 #include "base/lockdep.h"
 #include "base/sched.h"
@@ -89,6 +96,32 @@ static void test_self_deadlock_unwinds(void **state)
 	assert_non_null(strstr(r->text, "which the task holds itself"));
 	assert_non_null(strstr(r->text, "1 lock held by run/"));
 	/* The unwound task still holds m; nobody uses it again. */
+}
+
+/* A spinlock_t waiter spins instead of sleeping: the same watchdog. */
+static spinlock_t sl;
+
+static int spin_twice(void *arg)
+{
+	spin_lock(&sl);
+	spin_lock(&sl);
+	reached = 1;		/* never */
+	return 0;
+}
+
+static void test_spinlock_self_deadlock_unwinds(void **state)
+{
+	struct sched_config cfg = free_cfg();
+	struct sched_result res;
+
+	spin_lock_init(&sl);
+	reached = 0;
+	assert_int_equal(sched_run(&cfg, spin_twice, NULL, &res), 0);
+	assert_int_equal(res.verdict, SCHED_DEADLOCK);
+	assert_int_equal(reached, 0);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, "&sl"), 1);
+	assert_non_null(strstr(last_report(LOCKDEP_HANG)->text,
+			       "which the task holds itself"));
 }
 
 static int take_m(void *arg)
@@ -207,17 +240,346 @@ static void test_reader_behind_writer_ends(void **state)
 	assert_true(res.verdict == SCHED_DEADLOCK ||
 		    res.verdict == SCHED_HANG);
 	assert_int_equal(lockdep_count_reports(LOCKDEP_RECURSIVE, "&rw"), 1);
-	/* One watchdog report; the other waiter left with the run. */
-	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, "&rw"), 1);
+	/*
+	 * A watchdog report; the other waiter left with the run, unless its
+	 * own watchdog fired in the same moment (both waited as long).
+	 */
+	assert_in_range(lockdep_count_reports(LOCKDEP_HANG, "&rw"), 1, 2);
+}
+
+/* --- contention ------------------------------------------------------------------ */
+
+#define NR_THREADS	4
+#define ROUNDS		20000
+
+static rwlock_t c_rw;
+static spinlock_t c_spin;
+static struct mutex c_mutex;
+static struct rw_semaphore c_sem;
+static u64 c_a, c_b;		/* equal whenever nobody holds the write side */
+static u64 c_spin_count, c_mutex_count, c_sem_count;
+static int c_torn;		/* a reader saw a half-done write */
+static int c_writing;		/* a writer is inside */
+static int c_reading;		/* readers inside */
+static int c_spin_inside, c_mutex_inside;	/* holders */
+
+/* Hold the lock a little while, so overlaps would show. */
+static void c_dwell(void)
+{
+	int i;
+
+	for (i = 0; i < 50; i++)
+		__builtin_ia32_pause();
+}
+
+static int rw_worker(void *arg)
+{
+	long id = (long)arg;
+	int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		if ((i + id) % 4 == 0) {
+			write_lock(&c_rw);
+			__atomic_store_n(&c_writing, 1, __ATOMIC_RELAXED);
+			if (__atomic_load_n(&c_reading, __ATOMIC_RELAXED))
+				__atomic_store_n(&c_torn, 1, __ATOMIC_RELAXED);
+			WRITE_ONCE(c_a, c_a + 1);
+			c_dwell();
+			WRITE_ONCE(c_b, c_b + 1);
+			__atomic_store_n(&c_writing, 0, __ATOMIC_RELAXED);
+			write_unlock(&c_rw);
+		} else {
+			read_lock(&c_rw);
+			__atomic_add_fetch(&c_reading, 1, __ATOMIC_RELAXED);
+			if (READ_ONCE(c_a) != READ_ONCE(c_b) ||
+			    __atomic_load_n(&c_writing, __ATOMIC_RELAXED))
+				__atomic_store_n(&c_torn, 1, __ATOMIC_RELAXED);
+			c_dwell();
+			__atomic_sub_fetch(&c_reading, 1, __ATOMIC_RELAXED);
+			read_unlock(&c_rw);
+		}
+		if (i % 2) {
+			down_write(&c_sem);
+			c_sem_count++;
+			up_write(&c_sem);
+		} else {
+			down_read(&c_sem);
+			(void)READ_ONCE(c_sem_count);
+			up_read(&c_sem);
+		}
+		spin_lock(&c_spin);
+		if (__atomic_add_fetch(&c_spin_inside, 1, __ATOMIC_RELAXED) != 1)
+			__atomic_store_n(&c_torn, 3, __ATOMIC_RELAXED);
+		c_spin_count++;
+		__atomic_sub_fetch(&c_spin_inside, 1, __ATOMIC_RELAXED);
+		spin_unlock(&c_spin);
+		mutex_lock(&c_mutex);
+		if (__atomic_add_fetch(&c_mutex_inside, 1, __ATOMIC_RELAXED) != 1)
+			__atomic_store_n(&c_torn, 4, __ATOMIC_RELAXED);
+		c_mutex_count++;
+		__atomic_sub_fetch(&c_mutex_inside, 1, __ATOMIC_RELAXED);
+		mutex_unlock(&c_mutex);
+	}
+	return 0;
+}
+
+static int contention_run(void *arg)
+{
+	struct task *t[NR_THREADS];
+	long i;
+
+	for (i = 0; i < NR_THREADS; i++)
+		t[i] = task_create("worker", rw_worker, (void *)i);
+	for (i = 0; i < NR_THREADS; i++)
+		task_join(t[i]);
+	return 0;
+}
+
+static void run_contention(bool lockdep)
+{
+	struct sched_config cfg;
+	struct sched_result res;
+
+	sched_config_init(&cfg);
+	c_a = c_b = c_spin_count = c_mutex_count = c_sem_count = 0;
+	c_torn = 0;
+	lockdep_set_enabled(lockdep);
+	assert_int_equal(sched_run(&cfg, contention_run, NULL, &res), 0);
+	lockdep_set_enabled(true);
+	assert_int_equal(res.verdict, SCHED_OK);
+	assert_int_equal(c_torn, 0);
+	assert_int_equal(c_a, c_b);
+	assert_int_equal(c_a, NR_THREADS * ROUNDS / 4);
+	assert_int_equal(c_spin_count, NR_THREADS * ROUNDS);
+	assert_int_equal(c_mutex_count, NR_THREADS * ROUNDS);
+	assert_int_equal(c_sem_count, NR_THREADS * ROUNDS / 2);
+	assert_false(mutex_is_locked(&c_mutex));
+	assert_false(rwlock_needbreak(&c_rw));
+	assert_int_equal(lockdep_nr_reports(), 0);
+}
+
+static void test_contention_free_mode(void **state)
+{
+	rwlock_init(&c_rw);
+	spin_lock_init(&c_spin);
+	mutex_init(&c_mutex);
+	init_rwsem(&c_sem);
+	run_contention(true);
+	run_contention(false);
+	rwlock_destroy(&c_rw);
+	spin_lock_destroy(&c_spin);
+	mutex_destroy(&c_mutex);
+	rwsem_destroy(&c_sem);
+}
+
+/*
+ * Deterministic mode: a waiter blocks in the scheduler and only a release
+ * that saw its sleeper bit makes it runnable again. A lost wake-up would be
+ * a false DEADLOCK verdict; every seed must end OK.
+ */
+static int det_worker(void *arg)
+{
+	long id = (long)arg;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		if ((i + id) % 3 == 0) {
+			write_lock(&c_rw);
+			c_a++;
+			sched_point();
+			c_b++;
+			write_unlock(&c_rw);
+		} else {
+			read_lock(&c_rw);
+			if (c_a != c_b)
+				c_torn = 1;
+			sched_point();
+			read_unlock(&c_rw);
+		}
+		mutex_lock(&c_mutex);
+		sched_point();
+		c_mutex_count++;
+		mutex_unlock(&c_mutex);
+		down_read(&c_sem);
+		sched_point();
+		up_read(&c_sem);
+		down_write(&c_sem);
+		c_sem_count++;
+		up_write(&c_sem);
+	}
+	return 0;
+}
+
+static int det_run(void *arg)
+{
+	struct task *t[3];
+	long i;
+
+	for (i = 0; i < 3; i++)
+		t[i] = task_create("worker", det_worker, (void *)i);
+	for (i = 0; i < 3; i++)
+		task_join(t[i]);
+	return 0;
+}
+
+static void test_no_lost_wakeup_det(void **state)
+{
+	u64 seed;
+
+	rwlock_init(&c_rw);
+	mutex_init(&c_mutex);
+	init_rwsem(&c_sem);
+	for (seed = 1; seed <= 40; seed++) {
+		struct sched_config cfg;
+		struct sched_result res;
+
+		sched_config_init(&cfg);
+		cfg.mode = SCHED_MODE_DETERMINISTIC;
+		cfg.strategy = seed % 2 ? SCHED_STRATEGY_RANDOM :
+					  SCHED_STRATEGY_PCT;
+		cfg.seed = seed;
+		cfg.quiet = true;
+		c_a = c_b = c_mutex_count = c_sem_count = 0;
+		c_torn = 0;
+		assert_int_equal(sched_run(&cfg, det_run, NULL, &res), 0);
+		assert_int_equal(res.verdict, SCHED_OK);
+		assert_int_equal(c_torn, 0);
+		assert_int_equal(c_mutex_count, 60);
+		assert_int_equal(c_sem_count, 60);
+	}
+	assert_int_equal(lockdep_nr_reports(), 0);
+	rwlock_destroy(&c_rw);
+	mutex_destroy(&c_mutex);
+	rwsem_destroy(&c_sem);
+}
+
+/* A writer that waits keeps new readers out until it has had the lock. */
+static rwlock_t q_rw;
+static int q_writer_done;
+
+static int q_writer(void *arg)
+{
+	write_lock(&q_rw);
+	__atomic_store_n(&q_writer_done, 1, __ATOMIC_RELAXED);
+	write_unlock(&q_rw);
+	return 0;
+}
+
+static int q_reader(void *arg)
+{
+	read_lock(&q_rw);
+	/* Let in only after the queued writer. */
+	int done = __atomic_load_n(&q_writer_done, __ATOMIC_RELAXED);
+	read_unlock(&q_rw);
+	return done;
+}
+
+static void test_waiting_writer_holds_readers_back(void **state)
+{
+	struct task *w, *r;
+
+	rwlock_init(&q_rw);
+	q_writer_done = 0;
+	read_lock(&q_rw);
+	w = task_create("writer", q_writer, NULL);
+	while (!rwlock_needbreak(&q_rw))
+		usleep(1000);
+	r = task_create("reader", q_reader, NULL);
+	usleep(20000);
+	read_unlock(&q_rw);
+	assert_int_equal(task_join(w), 0);
+	assert_int_equal(task_join(r), 1);
+	assert_false(rwlock_needbreak(&q_rw));
+	rwlock_destroy(&q_rw);
+}
+
+/* SRCU: no reader ever sees an object a finished grace period retired. */
+struct s_obj {
+	int alive;
+};
+
+static struct srcu_struct s_srcu;
+static struct s_obj *s_ptr;
+static int s_stop, s_bad;
+
+static int s_reader(void *arg)
+{
+	while (!__atomic_load_n(&s_stop, __ATOMIC_ACQUIRE)) {
+		int idx = srcu_read_lock(&s_srcu);
+		struct s_obj *o = __atomic_load_n(&s_ptr, __ATOMIC_ACQUIRE);
+
+		if (!__atomic_load_n(&o->alive, __ATOMIC_RELAXED))
+			__atomic_store_n(&s_bad, 1, __ATOMIC_RELAXED);
+		srcu_read_unlock(&s_srcu, idx);
+	}
+	return 0;
+}
+
+static void test_srcu_grace_periods_free_mode(void **state)
+{
+	static struct s_obj objs[2] = { { 1 }, { 1 } };
+	struct task *t[NR_THREADS];
+	int i, k;
+
+	init_srcu_struct(&s_srcu);
+	s_ptr = &objs[0];
+	s_stop = s_bad = 0;
+	for (i = 0; i < NR_THREADS; i++)
+		t[i] = task_create("reader", s_reader, NULL);
+	for (k = 0; k < 300; k++) {
+		struct s_obj *old = s_ptr, *new = old == &objs[0] ?
+						 &objs[1] : &objs[0];
+
+		__atomic_store_n(&new->alive, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&s_ptr, new, __ATOMIC_RELEASE);
+		synchronize_srcu(&s_srcu);
+		/* No reader can still be looking at it. */
+		__atomic_store_n(&old->alive, 0, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&s_stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < NR_THREADS; i++)
+		task_join(t[i]);
+	assert_int_equal(s_bad, 0);
+	assert_int_equal(lockdep_nr_reports(), 0);
+	cleanup_srcu_struct(&s_srcu);
+}
+
+/* Switched off, the validator sees nothing; back on, it starts afresh. */
+static void test_lockdep_switch(void **state)
+{
+	struct mutex a;
+
+	mutex_init(&a);
+	assert_string_equal(lockdep_state_name(), "on");
+	lockdep_set_enabled(false);
+	assert_string_equal(lockdep_state_name(), "off");
+	mutex_lock(&a);
+	mutex_lock_nest_lock(&m, &a);	/* m: not a nest; unchecked */
+	lockdep_assert_not_held(&a);	/* no report with lockdep off */
+	mutex_unlock(&m);
+	mutex_unlock(&a);
+	assert_int_equal(lockdep_nr_reports(), 0);
+	lockdep_set_enabled(true);
+	mutex_lock(&a);
+	assert_int_equal(lockdep_task_depth(NULL), 1);
+	mutex_unlock(&a);
+	assert_int_equal(lockdep_nr_reports(), 0);
+	mutex_destroy(&a);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_self_deadlock_unwinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spinlock_self_deadlock_unwinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_on_another_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killable_returns_eintr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_behind_writer_ends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contention_free_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_lost_wakeup_det, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waiting_writer_holds_readers_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_srcu_grace_periods_free_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lockdep_switch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

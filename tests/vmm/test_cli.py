@@ -75,6 +75,7 @@ def _():
         (["kernels", "--bogus"], r"unknown option"),
         (["kernels", "v1.0"], r"unknown profile 'v1.0'"),
         (["run", "--mode", "fast"], r"--mode fast: free or deterministic"),
+        (["run", "--lockdep", "maybe"], r"--lockdep maybe: on or off"),
         (["run", "--strategy", "dfs"], r"--strategy dfs: random or pct"),
         (["run", "--seed", "x"], r"--seed x: a number"),
         (["run", "--ops", "0"], r"--ops 0"),
@@ -223,6 +224,34 @@ def _():
     assert "WARNING: possible recursive locking detected" in p.stderr
     assert re.search(r"INFO: task run/\d+ blocked for more than 10000 ms",
                      p.stderr), p.stderr[-2000:]
+
+
+@case("run --lockdep off / TDXSIM_LOCKDEP=off: the report says so")
+def _():
+    rc, out, err = tdxsim("run", "--memory", "16M", "--json")
+    expect(rc, out, err, 0)
+    assert json.loads(out)["lockdep"]["state"] == "on"
+    rc, out, err = tdxsim("run", "--memory", "16M", "--lockdep", "off",
+                          "--json")
+    expect(rc, out, err, 0)
+    r = json.loads(out)
+    assert r["lockdep"]["state"] == "off" and r["ok"] is True
+    rc, out, err = tdxsim("run", "--memory", "16M", "--lockdep", "off")
+    expect(rc, out, err, 0, r"Lock validator: off; 0 reports", "stdout")
+    env = dict(os.environ, TDXSIM_LOCKDEP="off")
+    p = subprocess.run([TDXSIM, "run", "--memory", "16M", "--json"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=120, env=env,
+                       stdin=subprocess.DEVNULL)
+    expect(p.returncode, p.stdout, p.stderr, 0)
+    assert json.loads(p.stdout)["lockdep"]["state"] == "off"
+    # --lockdep on overrides the environment.
+    p = subprocess.run([TDXSIM, "run", "--memory", "16M", "--lockdep", "on",
+                        "--json"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=120,
+                       env=env, stdin=subprocess.DEVNULL)
+    expect(p.returncode, p.stdout, p.stderr, 0)
+    assert json.loads(p.stdout)["lockdep"]["state"] == "on"
 
 
 @case("run text report names every part")
