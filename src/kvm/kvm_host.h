@@ -92,8 +92,12 @@ enum {
 #define KVM_REQ_TLB_FLUSH	(0 | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
 #define KVM_REQ_VM_DEAD		(1 | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
 #define KVM_REQ_UNBLOCK		2
+/*
+ * No request bit a vCPU ever sees: kvm_make_all_cpus_request() with it is a
+ * barrier that returns once every vCPU that was in guest mode has left it.
+ */
 #define KVM_REQ_OUTSIDE_GUEST_MODE \
-	(3 | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
+	(KVM_REQUEST_NO_ACTION | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
 /* First request number free for arch code. */
 #define KVM_REQUEST_ARCH_BASE	8
 
@@ -306,10 +310,12 @@ static inline bool kvm_check_request(int req, struct kvm_vcpu *vcpu)
 }
 
 /*
- * Set @req on every vCPU, kick those in guest mode (kvm_x86_ops.kick_all_vcpus)
- * and, for KVM_REQUEST_WAIT requests, wait until each of them has left guest
- * mode. The calling thread's own vCPU is neither kicked nor waited for.
- * Returns true if some vCPU was in guest mode.
+ * Set @req on every vCPU (none for a KVM_REQUEST_NO_ACTION request), kick
+ * those in guest mode (kvm_x86_ops.kick_all_vcpus) and, for
+ * KVM_REQUEST_WAIT requests, wait until each vCPU that was not outside
+ * guest mode has left it. No vCPU is skipped: the calling thread's own vCPU
+ * gets the request too (it is outside guest mode, so it is neither kicked
+ * nor waited for). Returns true if some vCPU was kicked.
  */
 bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req);
 

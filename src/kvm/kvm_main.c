@@ -190,7 +190,6 @@ static DEFINE_TASK_LOCAL(kvm_in_vendor_kick_key, NULL);
 
 bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
 {
-	struct kvm_vcpu *me = kvm_get_running_vcpu();
 	int i, n = __atomic_load_n(&kvm->online_vcpus.counter, __ATOMIC_ACQUIRE);
 	bool *kicked;
 	bool any = false;
@@ -203,18 +202,22 @@ bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
 		struct kvm_vcpu *vcpu = kvm->vcpus[i];
 		int mode = IN_GUEST_MODE;
 
-		if (vcpu == me)
-			continue;
-		kvm_make_request(req, vcpu);
-		if (req & KVM_REQUEST_NO_ACTION)
-			continue;
+		/* kvm_make_vcpu_request() */
+		if (!(req & KVM_REQUEST_NO_ACTION))
+			kvm_make_request(req, vcpu);
 		smp_mb();
-		/* kvm_vcpu_exiting_guest_mode() */
-		if (!__atomic_compare_exchange_n(&vcpu->mode, &mode,
-						 EXITING_GUEST_MODE, false,
-						 __ATOMIC_SEQ_CST,
-						 __ATOMIC_SEQ_CST) &&
-		    mode != EXITING_GUEST_MODE)
+		/*
+		 * kvm_request_needs_ipi(): kvm_vcpu_exiting_guest_mode() turns
+		 * IN_GUEST_MODE into EXITING_GUEST_MODE; a WAIT request kicks
+		 * every vCPU not outside guest mode, others only those in it.
+		 * The caller's own vCPU is outside guest mode (the kernel: no
+		 * IPI to the current CPU).
+		 */
+		__atomic_compare_exchange_n(&vcpu->mode, &mode,
+					    EXITING_GUEST_MODE, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		if ((req & KVM_REQUEST_WAIT) ? mode == OUTSIDE_GUEST_MODE :
+					       mode != IN_GUEST_MODE)
 			continue;
 		kicked[i] = true;
 		any = true;

@@ -1662,9 +1662,15 @@ static int tdx_handle_ept_violation(struct kvm_vcpu *vcpu)
 			cpu_relax();
 		if (r != RET_PF_RETRY || !local_retry)
 			break;
-		if (kvm_request_pending(vcpu))
+		/*
+		 * Only an event for the guest ends the local retry (tdxsim has
+		 * no signals, so signal_pending() is never true): a request,
+		 * e.g. the OUTSIDE_GUEST_MODE barrier of a zap's TRACK, does
+		 * not send the vCPU back into the guest.
+		 */
+		if (kvm_vcpu_has_events(vcpu))
 			break;
-		if (kvm_vm_is_dead(kvm)) {
+		if (kvm_check_request(KVM_REQ_VM_DEAD, vcpu)) {
 			r = -EIO;
 			break;
 		}
@@ -1933,7 +1939,6 @@ static int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 		if (!kvm_vcpu_enter_guest_mode(vcpu)) {
 			if (kvm_check_request(KVM_REQ_VM_DEAD, vcpu))
 				return -EIO;
-			kvm_clear_request(KVM_REQ_OUTSIDE_GUEST_MODE, vcpu);
 			kvm_clear_request(KVM_REQ_TLB_FLUSH, vcpu);
 			kvm_clear_request(KVM_REQ_UNBLOCK, vcpu);
 			continue;

@@ -405,8 +405,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 			r = -EIO;
 			break;
 		}
-		/* Kicks and TLB flushes need no work here (no real TLB). */
-		kvm_clear_request(KVM_REQ_OUTSIDE_GUEST_MODE, vcpu);
+		/* TLB flushes need no work here (no real TLB). */
 		kvm_clear_request(KVM_REQ_TLB_FLUSH, vcpu);
 		kvm_clear_request(KVM_REQ_UNBLOCK, vcpu);
 
