@@ -692,6 +692,10 @@ static const struct file_operations kvm_gmem_fops = {
 
 u64 kvm_gmem_get_supported_flags(struct kvm *kvm)
 {
+	/*
+	 * tdxsim: MMAP for every VM, TDX ones too (its VMM's shared memory;
+	 * upstream offers it to no TDX VM, and not before 6.18: FIDELITY §1.4).
+	 */
 	u64 flags = GUEST_MEMFD_FLAG_MMAP;
 
 	/* x86: INIT_SHARED only for VMs without private memory. */

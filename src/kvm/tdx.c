@@ -502,6 +502,10 @@ static int tdx_gmem_max_mapping_level(struct kvm *kvm, kvm_pfn_t pfn,
 	return PG_LEVEL_2M;
 }
 
+/*
+ * tdxsim: the IPI of kvm_make_all_cpus_request(): the module makes a vCPU
+ * inside TDH.VP.ENTER exit with EXTERNAL_INTERRUPT (docs/FIDELITY.md §1.8).
+ */
 static void tdx_kick_all_vcpus(struct kvm *kvm)
 {
 	int i, n = atomic_read(&kvm->online_vcpus);
