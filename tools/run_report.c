@@ -118,6 +118,44 @@ void run_report_gather(const struct run_ctx *ctx, struct run_report *rep)
 	rep->wall_ns = ctx->wall_ns;
 }
 
+/* The run phase's &kvm->mmu_lock acquisitions (every class: --json). */
+static void run_locks_print(const struct tdxsim_vmm_result *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_run_locks; i++) {
+		const struct tdxsim_lock_class *c = &r->run_locks[i];
+
+		if (strcmp(c->name, "&kvm->mmu_lock"))
+			continue;
+		printf("mmu_lock while the vCPUs ran: %llu read, %llu write (%llu, %llu contended)\n",
+		       (unsigned long long)c->acquisitions_read,
+		       (unsigned long long)c->acquisitions_write,
+		       (unsigned long long)c->contentions_read,
+		       (unsigned long long)c->contentions_write);
+	}
+}
+
+/* "run_locks": { "class": { read, write, ... }, ... }, */
+static void run_locks_json(const struct tdxsim_vmm_result *r)
+{
+	unsigned int i;
+
+	printf("  \"run_locks\": {");
+	for (i = 0; i < r->nr_run_locks; i++) {
+		const struct tdxsim_lock_class *c = &r->run_locks[i];
+
+		printf("%s\n    ", i ? "," : "");
+		json_string(stdout, c->name);
+		printf(": { \"read\": %llu, \"write\": %llu, \"contended_read\": %llu, \"contended_write\": %llu }",
+		       (unsigned long long)c->acquisitions_read,
+		       (unsigned long long)c->acquisitions_write,
+		       (unsigned long long)c->contentions_read,
+		       (unsigned long long)c->contentions_write);
+	}
+	printf("%s},\n", r->nr_run_locks ? "\n  " : "");
+}
+
 void run_report_text(const struct run_report *rep)
 {
 	const struct tdxsim_vmm_result *r = rep->res;
@@ -247,6 +285,7 @@ void run_report_text(const struct run_report *rep)
 	       rep->report_kinds[TDXSIM_REPORT_DEADLOCK],
 	       rep->report_kinds[TDXSIM_REPORT_HANG],
 	       rep->report_kinds[TDXSIM_REPORT_LIVELOCK]);
+	run_locks_print(r);
 	printf("Wall time: %.3f s (build %.3f, run %.3f, teardown %.3f); peak host pages in use: %llu (%.1f MiB); RSS now %.1f MiB, peak %.1f MiB\n",
 	       rep->wall_ns / 1e9,
 	       r->phase_ns[TDXSIM_VMM_PHASE_BUILD] / 1e9,
@@ -374,6 +413,7 @@ void run_report_json(const struct run_report *rep)
 	       rep->report_kinds[TDXSIM_REPORT_DEADLOCK],
 	       rep->report_kinds[TDXSIM_REPORT_HANG],
 	       rep->report_kinds[TDXSIM_REPORT_LIVELOCK]);
+	run_locks_json(r);
 	printf("  \"pages_owned_after\": %llu, \"pamt_violations\": %llu,\n",
 	       (unsigned long long)r->pages_owned_after,
 	       (unsigned long long)r->pamt_violations);

@@ -483,6 +483,46 @@ struct tdxsim_reports {
 	__tdxsim_u64 entries;		/* user pointer: struct tdxsim_report_entry[] */
 };
 
+/* Kinds of lock (struct tdxsim_lock_class.kind). */
+enum tdxsim_lock_kind {
+	TDXSIM_LOCK_MUTEX,
+	TDXSIM_LOCK_SPINLOCK,
+	TDXSIM_LOCK_RWLOCK,
+	TDXSIM_LOCK_RWSEM,
+	TDXSIM_LOCK_SRCU,
+	TDXSIM_LOCK_RCU,
+};
+
+/*
+ * One lock class's acquisitions (TDXSIM_GET_LOCK_STATS), summed over every
+ * class of that name (one per initialisation site) and every lock of it,
+ * since the process started: the lock validator counts each acquisition it
+ * sees (read: shared and recursive-read; write: exclusive; successful
+ * trylocks included) and each one that had to wait (contention).
+ */
+struct tdxsim_lock_class {
+	char name[64];			/* "&kvm->mmu_lock", NUL-terminated */
+	__tdxsim_u32 kind;		/* enum tdxsim_lock_kind */
+	__tdxsim_u32 reserved;
+	__tdxsim_u64 acquisitions_read;
+	__tdxsim_u64 acquisitions_write;
+	__tdxsim_u64 contentions_read;
+	__tdxsim_u64 contentions_write;
+};
+
+/*
+ * TDXSIM_GET_LOCK_STATS (/dev/kvm fd): every lock class's counts. @nr (in):
+ * room in @classes; (out): the number of classes. With too little room the
+ * call fails with E2BIG and only @nr is written. @flags (out):
+ * TDXSIM_LOCK_STATS_OFF when the validator is off (then nothing is counted).
+ */
+struct tdxsim_lock_stats {
+	__tdxsim_u32 nr;
+	__tdxsim_u32 flags;
+	__tdxsim_u64 classes;		/* user pointer: struct tdxsim_lock_class[] */
+};
+#define TDXSIM_LOCK_STATS_OFF	(1U << 0)
+
 /* What a task was doing when a verdict was made (tdxsim_verdict_task.wait). */
 enum tdxsim_task_wait {
 	TDXSIM_TASK_RUNNABLE,		/* it could run (a livelock) */
@@ -553,6 +593,8 @@ struct tdxsim_sched_verdict {
 #define TDXSIM_GET_REPORTS	_IOWR(TDXSIMIO, 0x0b, struct tdxsim_reports)
 /* The last scheduler run's verdict and its tasks; /dev/kvm fd. */
 #define TDXSIM_GET_SCHED_VERDICT _IOR(TDXSIMIO, 0x0c, struct tdxsim_sched_verdict)
+/* Every lock class's acquisition counts; /dev/kvm fd. */
+#define TDXSIM_GET_LOCK_STATS	_IOWR(TDXSIMIO, 0x18, struct tdxsim_lock_stats)
 
 _Static_assert(sizeof(struct tdxsim_design) == 256, "tdxsim_design");
 _Static_assert(sizeof(struct tdxsim_kernel) == 96, "tdxsim_kernel");
@@ -566,6 +608,8 @@ _Static_assert(sizeof(struct tdxsim_vm_failure) == 272, "tdxsim_vm_failure");
 _Static_assert(sizeof(struct tdxsim_report_entry) == 128,
 	       "tdxsim_report_entry");
 _Static_assert(sizeof(struct tdxsim_reports) == 16, "tdxsim_reports");
+_Static_assert(sizeof(struct tdxsim_lock_class) == 104, "tdxsim_lock_class");
+_Static_assert(sizeof(struct tdxsim_lock_stats) == 16, "tdxsim_lock_stats");
 _Static_assert(sizeof(struct tdxsim_verdict_task) == 168,
 	       "tdxsim_verdict_task");
 _Static_assert(sizeof(struct tdxsim_sched_verdict) ==

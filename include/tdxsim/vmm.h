@@ -144,6 +144,13 @@ struct tdxsim_vmm_result {
 	 * TEARDOWN, the last including the invariant check).
 	 */
 	uint64_t phase_ns[TDXSIM_VMM_PHASE_DONE];
+	/*
+	 * Lock acquisitions made while the vCPUs ran (TDXSIM_GET_LOCK_STATS
+	 * before and after the run phase, process-wide): the classes whose
+	 * counts changed, malloc'd (NULL if there was no run phase).
+	 */
+	struct tdxsim_lock_class *run_locks;
+	unsigned int nr_run_locks;
 };
 
 /*

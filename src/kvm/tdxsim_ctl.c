@@ -300,6 +300,8 @@ long tdxsim_dev_ioctl(unsigned long ioctl, unsigned long arg)
 		return tdxsim_get_reports(argp);
 	case TDXSIM_GET_SCHED_VERDICT:
 		return tdxsim_get_sched_verdict(argp);
+	case TDXSIM_GET_LOCK_STATS:
+		return tdxsim_get_lock_stats(argp);
 	default:
 		return -EINVAL;
 	}

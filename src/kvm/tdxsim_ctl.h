@@ -20,6 +20,8 @@ void tdxsim_init_vm(struct kvm *kvm);
  * for a request that is none of them (what kvm_dev_ioctl() answers).
  */
 long tdxsim_dev_ioctl(unsigned long ioctl, unsigned long arg);
+/* TDXSIM_GET_LOCK_STATS (tdxsim_lockstat.c). */
+long tdxsim_get_lock_stats(void *argp);
 
 /*
  * Called first for every VM ioctl: tdxsim's controls (the read-only ones

@@ -550,8 +550,13 @@ int tdxsim_vmm_launch(const struct tdxsim_vmm_config *cfg, bool run, struct tdxs
 	if (!r)
 		r = vmm_finalize(v);
 	if (!r && run) {
+		struct tdxsim_lock_class *locks;
+		unsigned int nr_locks;
+
 		vmm_set_phase(v, TDXSIM_VMM_PHASE_RUN);
+		locks = vmm_lock_stats(v, &nr_locks);
 		r = vmm_run_vcpus(v);
+		vmm_lock_stats_delta(v, locks, nr_locks);
 	}
 	vmm_set_phase(v, TDXSIM_VMM_PHASE_TEARDOWN);
 	if (v->vm_fd >= 0)

@@ -129,8 +129,65 @@ int vmm_fail_unfinished(struct vmm *v)
 	return vmm_fail(v, 1, "the guest did not finish");
 }
 
+/* Every lock class's counts now (NULL, *@n = 0 if they can't be read). */
+struct tdxsim_lock_class *vmm_lock_stats(struct vmm *v, unsigned int *n)
+{
+	struct tdxsim_lock_stats ls = { 0 };
+	struct tdxsim_lock_class *c = NULL;
+
+	*n = 0;
+	for (;;) {
+		ls.classes = (uint64_t)(uintptr_t)c;
+		if (!tdxsim_ioctl(v->kvm_fd, TDXSIM_GET_LOCK_STATS, &ls))
+			break;
+		free(c);
+		if (errno != E2BIG)
+			return NULL;
+		/* Room for classes registered meanwhile, too. */
+		ls.nr += 16;
+		c = calloc(ls.nr, sizeof(*c));
+		if (!c)
+			return NULL;
+	}
+	*n = ls.nr;
+	return c;
+}
+
+/* res->run_locks: the counts now less @before's (freed), changes only. */
+void vmm_lock_stats_delta(struct vmm *v, struct tdxsim_lock_class *before,
+			  unsigned int nr_before)
+{
+	struct tdxsim_vmm_result *res = v->res;
+	struct tdxsim_lock_class *now;
+	unsigned int n, i, j, k = 0;
+
+	now = vmm_lock_stats(v, &n);
+	for (i = 0; i < n; i++) {
+		struct tdxsim_lock_class *c = &now[i];
+
+		for (j = 0; j < nr_before; j++) {
+			if (strcmp(before[j].name, c->name))
+				continue;
+			c->acquisitions_read -= before[j].acquisitions_read;
+			c->acquisitions_write -= before[j].acquisitions_write;
+			c->contentions_read -= before[j].contentions_read;
+			c->contentions_write -= before[j].contentions_write;
+			break;
+		}
+		if (c->acquisitions_read || c->acquisitions_write)
+			now[k++] = *c;
+	}
+	free(before);
+	free(res->run_locks);
+	res->run_locks = now;
+	res->nr_run_locks = k;
+}
+
 void tdxsim_vmm_result_free(struct tdxsim_vmm_result *res)
 {
+	free(res->run_locks);
+	res->run_locks = NULL;
+	res->nr_run_locks = 0;
 	free(res->invariant_report);
 	res->invariant_report = NULL;
 	free(res->guest_messages);

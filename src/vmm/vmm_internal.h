@@ -74,6 +74,11 @@ void vmm_publish_guest(struct vmm *v, struct tdxsim_guest_model *g);
 /* vcpu.c: one thread per vCPU running KVM_RUN and handling exits; joins them. */
 int vmm_run_vcpus(struct vmm *v);
 
+/* result.c: every lock class's counts now (malloc'd), and the run phase's. */
+struct tdxsim_lock_class *vmm_lock_stats(struct vmm *v, unsigned int *n);
+void vmm_lock_stats_delta(struct vmm *v, struct tdxsim_lock_class *before,
+			  unsigned int nr_before);
+
 /* result.c: read the counters, the invariant check and the guest's outcome. */
 void vmm_collect(struct vmm *v);
 /* result.c: unmap and close everything, destroy the guest. */
