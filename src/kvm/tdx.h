@@ -87,13 +87,6 @@ static inline u64 tdx_tdr_pa(struct kvm_tdx *kvm_tdx)
 /* Install the TDX operations into kvm_x86_ops. */
 int tdx_hardware_setup(void);
 
-/*
- * Walk the mirror root, the direct root and the module's PAMT and report
- * every disagreement into @sb (appended). Returns the number found.
- */
-struct strbuf;
-int tdx_check_invariants(struct kvm *kvm, struct strbuf *sb);
-
 /* Split the huge private leaves crossing [start, end) (write mmu_lock). */
 int kvm_split_cross_boundary_leafs(struct kvm *kvm, struct kvm_gfn_range *range,
 				   bool shared);

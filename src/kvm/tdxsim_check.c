@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The invariant checker: KVM's mirror root against the TDX module's view.
+ * tdxsim's addition, the invariant checker: KVM's mirror root against the
+ * TDX module's view (TDXSIM_CHECK_INVARIANTS; the kernel has no such check).
  *
  * KVM itself only learns about the S-EPT from SEAMCALL results; the checker
  * is a diagnostic that may also read the module's PAMT through the
@@ -22,6 +23,7 @@
 #include "kvm/kvm_host.h"
 #include "kvm/tdp_mmu.h"
 #include "kvm/tdx.h"
+#include "kvm/tdxsim_ctl.h"
 #include "seam/diag.h"
 
 struct check_ctx {
@@ -145,7 +147,7 @@ static void check_direct_leaf(void *arg, gfn_t gfn, int level, u64 spte)
 		}
 }
 
-int tdx_check_invariants(struct kvm *kvm, struct strbuf *sb)
+int tdxsim_check_invariants(struct kvm *kvm, struct strbuf *sb)
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	struct check_ctx c = { .kvm = kvm, .kvm_tdx = kvm_tdx, .sb = sb };

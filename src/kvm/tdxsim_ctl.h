@@ -38,6 +38,14 @@ long tdxsim_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
 		       unsigned long arg);
 
 /*
+ * tdxsim's invariant checker (tdxsim_check.c): walk a TDX VM's mirror root,
+ * its direct root and the module's PAMT and report every disagreement into
+ * @sb (appended). Returns the number found.
+ */
+struct strbuf;
+int tdxsim_check_invariants(struct kvm *kvm, struct strbuf *sb);
+
+/*
  * The TDX vendor's controls (TDXSIM_GET_MRTD, TDXSIM_GET_TD_STATS,
  * TDXSIM_CHECK_INVARIANTS, TDXSIM_INJECT_FAULT):
  * kvm_x86_ops.tdxsim_vm_ioctl of tdx.c.

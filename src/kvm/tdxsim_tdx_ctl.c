@@ -76,7 +76,7 @@ static long tdxsim_tdx_get_td_stats(struct kvm *kvm, void *argp)
 	return copy_to_user(argp, &out, sizeof(out)) ? -EFAULT : 0;
 }
 
-static long tdxsim_tdx_check_invariants(struct kvm *kvm, void *argp)
+static long tdxsim_tdx_check_ioctl(struct kvm *kvm, void *argp)
 {
 	struct tdxsim_check check;
 	struct strbuf sb = STRBUF_INIT;
@@ -84,7 +84,7 @@ static long tdxsim_tdx_check_invariants(struct kvm *kvm, void *argp)
 
 	if (copy_from_user(&check, argp, sizeof(check)))
 		return -EFAULT;
-	check.errors = tdx_check_invariants(kvm, &sb);
+	check.errors = tdxsim_check_invariants(kvm, &sb);
 	if (check.buf && check.len) {
 		n = min((size_t)check.len - 1, sb.len);
 		if (copy_to_user((void *)(uintptr_t)check.buf, sb_str(&sb), n) ||
@@ -144,7 +144,7 @@ long tdxsim_tdx_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp)
 	case TDXSIM_CHECK_INVARIANTS:
 		/* The walk follows memslots and their guest_memfd files. */
 		mutex_lock(&kvm->slots_lock);
-		r = tdxsim_tdx_check_invariants(kvm, argp);
+		r = tdxsim_tdx_check_ioctl(kvm, argp);
 		mutex_unlock(&kvm->slots_lock);
 		break;
 	case TDXSIM_INJECT_FAULT:
