@@ -14,7 +14,7 @@
  *    switch;
  *  - behaviour that differs between releases and is not counted elsewhere:
  *    a failed MR.EXTEND or PAGE.ADD bugs the VM from 6.19 on and is an
- *    -EIO in 6.16; KVM_TDX_CAPABILITIES copies the command back in 6.16.
+ *    -EIO in 6.16 (the VM goes on).
  */
 #include <errno.h>
 #include <stdio.h>
