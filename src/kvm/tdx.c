@@ -43,6 +43,8 @@
 #define TDX_SHARED_BIT_PWL_5	((1ULL << 51) >> PAGE_SHIFT)
 #define TDX_SHARED_BIT_PWL_4	((1ULL << 47) >> PAGE_SHIFT)
 #define TDX_EXTENDMR_CHUNKSIZE	256
+/* Resumptions of an interrupted TDH.PHYMEM.CACHE.WB, as upstream. */
+#define TDX_SEAMCALL_RETRIES	10000
 #define TDX_SUPPORTED_ATTRS	TDX_TD_ATTR_SEPT_VE_DISABLE
 
 #define PAGE_ALIGNED_U64(x)	(((x) & (PAGE_SIZE - 1)) == 0)
@@ -569,7 +571,37 @@ static int tdx_vm_init(struct kvm *kvm)
 	return 0;
 }
 
-/* Release the HKID: the TD's private pages become reclaimable. */
+/*
+ * TDH.PHYMEM.CACHE.WB on every package (smp_func_do_phymem_cache_wb()):
+ * resumed while interrupted; NO_HKID_READY_TO_WBCACHE means another TD's
+ * release did it already. A failure only WARNs: KEY.FREEID then fails.
+ */
+static void tdx_phymem_cache_wb(void)
+{
+	u64 err = 0;
+	int i;
+
+	for (i = TDX_SEAMCALL_RETRIES; i > 0; i--) {
+		err = tdh_phymem_cache_wb(err != 0);
+		if ((err & TDX_SEAMCALL_STATUS_MASK) != TDX_INTERRUPTED_RESUMABLE)
+			break;
+	}
+	if ((err & TDX_SEAMCALL_STATUS_MASK) == TDX_NO_HKID_READY_TO_WBCACHE)
+		err = TDX_SUCCESS;
+	if (WARN_ON_ONCE(err))
+		pr_err("kvm_tdx: SEAMCALL TDH_PHYMEM_CACHE_WB failed: %s\n",
+		       tdx_status_name(err));
+}
+
+/*
+ * Release the HKID: the TD's private pages become reclaimable. As upstream
+ * (every release): a TDH.VP.FLUSH, TDH.MNG.VPFLUSHDONE or
+ * TDH.MNG.KEY.FREEID failure bugs the VM, and the HKID is leaked;
+ * TDX_FLUSHVP_NOT_DONE from VPFLUSHDONE returns silently with the HKID
+ * kept. Either way the TD's pages then stay with the module: S-EPT page
+ * frees hit KVM_BUG_ON(is_hkid_assigned) and leak them, and the vCPU and
+ * TD control pages are not reclaimed (leaked).
+ */
 static void tdx_mmu_release_hkid(struct kvm *kvm)
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
@@ -585,34 +617,36 @@ static void tdx_mmu_release_hkid(struct kvm *kvm)
 
 			if (!tdx || !tdx->created)
 				continue;
+			/* tdx_flush_vp_on_cpu() */
 			err = tdh_vp_flush(page_to_phys(tdx->tdvpr_page));
-			if (err && (err & TDX_SEAMCALL_STATUS_MASK) !=
-					   TDX_VCPU_NOT_ASSOCIATED)
-				pr_err("kvm_tdx: TDH.VP.FLUSH failed: %s\n",
-				       tdx_status_name(err));
+			if ((err & TDX_SEAMCALL_STATUS_MASK) ==
+			    TDX_VCPU_NOT_ASSOCIATED)
+				err = 0;
+			TDX_BUG_ON(err, TDH_VP_FLUSH, kvm);
 		}
 		mutex_lock(&tdx_lock);
 		err = tdh_mng_vpflushdone(tdx_tdr_pa(kvm_tdx));
-		if (err) {
-			mutex_unlock(&tdx_lock);
-			pr_err("kvm_tdx: TDH.MNG.VPFLUSHDONE failed: %s; leaking the HKID\n",
-			       tdx_status_name(err));
-			return;
+		if (err == TDX_FLUSHVP_NOT_DONE)
+			goto out;
+		if (TDX_BUG_ON(err, TDH_MNG_VPFLUSHDONE, kvm)) {
+			pr_err("kvm_tdx: tdh_mng_vpflushdone() failed. HKID %d is leaked.\n",
+			       kvm_tdx->hkid);
+			goto out;
 		}
-		do {
-			err = tdh_phymem_cache_wb(err != 0);
-		} while ((err & TDX_SEAMCALL_STATUS_MASK) ==
-			 TDX_INTERRUPTED_RESUMABLE);
+		tdx_phymem_cache_wb();
 		err = tdh_mng_key_freeid(tdx_tdr_pa(kvm_tdx));
-		mutex_unlock(&tdx_lock);
-		if (err) {
-			pr_err("kvm_tdx: TDH.MNG.KEY.FREEID failed: %s; leaking the HKID\n",
-			       tdx_status_name(err));
-			return;
+		if (TDX_BUG_ON(err, TDH_MNG_KEY_FREEID, kvm)) {
+			pr_err("kvm_tdx: tdh_mng_key_freeid() failed. HKID %d is leaked.\n",
+			       kvm_tdx->hkid);
+			goto out;
 		}
+		mutex_unlock(&tdx_lock);
 	}
 	tdx_guest_keyid_free(kvm_tdx->hkid);
 	kvm_tdx->hkid = -1;
+	return;
+out:
+	mutex_unlock(&tdx_lock);
 }
 
 static void tdx_vm_pre_destroy(struct kvm *kvm)
@@ -625,10 +659,13 @@ static void tdx_reclaim_td_control_pages(struct kvm *kvm)
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	unsigned int i;
 
-	if (is_hkid_assigned(kvm_tdx)) {
-		pr_err("kvm_tdx: TD control pages still in use by an assigned HKID; leaking them\n");
+	/*
+	 * tdx_mmu_release_hkid() could not free the HKID: the module keeps the
+	 * pages, give up on them (it said so already, or kept silent on
+	 * TDX_FLUSHVP_NOT_DONE, as upstream does).
+	 */
+	if (is_hkid_assigned(kvm_tdx))
 		return;
-	}
 	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++) {
 		if (i < kvm_tdx->nr_tdcs_added)
 			tdx_reclaim_control_page(kvm, kvm_tdx->tdcs_pages[i]);
@@ -640,9 +677,18 @@ static void tdx_reclaim_td_control_pages(struct kvm *kvm)
 	if (!kvm_tdx->tdr_page)
 		return;
 	if (kvm_tdx->td_created) {
+		u64 err;
+
 		if (tdx_reclaim_page(kvm, kvm_tdx->tdr_page))
 			return;
-		tdh_phymem_page_wbinvd_tdr(tdx_tdr_pa(kvm_tdx));
+		/*
+		 * The module may have cached the TDR with the global key while
+		 * it worked on the TD: write it back. If that fails, lines of
+		 * the TDR may still be in the caches: leak it.
+		 */
+		err = tdh_phymem_page_wbinvd_tdr(tdx_tdr_pa(kvm_tdx));
+		if (TDX_BUG_ON(err, TDH_PHYMEM_PAGE_WBINVD, kvm))
+			return;
 	}
 	__free_page(kvm_tdx->tdr_page);
 	kvm_tdx->tdr_page = NULL;
@@ -654,7 +700,7 @@ static void tdx_vm_destroy(struct kvm *kvm)
 
 	if (!kvm_tdx)
 		return;
-	tdx_mmu_release_hkid(kvm);
+	/* The HKID was released by tdx_vm_pre_destroy(), or is leaked. */
 	tdx_reclaim_td_control_pages(kvm);
 	free(kvm_tdx);
 	kvm->arch.vendor = NULL;
