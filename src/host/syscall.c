@@ -156,13 +156,21 @@ int close_fd(int fd)
 	if (fd < files.max_fds) {
 		file = files.fd[fd];
 		files.fd[fd] = NULL;
-		if (file)
+		if (file) {
 			files.nr_open--;
+			/*
+			 * The reserved number goes with the entry, at once:
+			 * released after the unlock (a schedule point), it
+			 * would look like a foreign descriptor to another
+			 * task's ioctl, which then reached /dev/null (ENOTTY)
+			 * where the kernel answers EBADF.
+			 */
+			close(fd);
+		}
 	}
 	spin_unlock(&files.file_lock);
 	if (!file)
 		return -EBADF;
-	close(fd);
 	fput(file);
 	return 0;
 }
