@@ -31,6 +31,8 @@ enum tdxsim_sched_mode {
 enum tdxsim_sched_strategy {
 	TDXSIM_STRATEGY_RANDOM,		/* uniform among runnable threads */
 	TDXSIM_STRATEGY_PCT,		/* priorities with d-1 change points */
+	/* Follow @replay, a choice list tdxsim_sched_explore() reported. */
+	TDXSIM_STRATEGY_REPLAY,
 };
 
 struct tdxsim_sched_config {
@@ -43,6 +45,14 @@ struct tdxsim_sched_config {
 	unsigned int hang_timeout_ms;	/* free mode hung-task watchdog */
 	bool record_trace;		/* keep the schedule trace */
 	bool quiet;			/* do not print verdict reports */
+	/*
+	 * TDXSIM_STRATEGY_REPLAY: "" or "N:T,N:T,...": at the N-th choice
+	 * point (from 0, counting only points where two or more threads could
+	 * run) run thread T (ids from 0 in creation order); at every other
+	 * point go on with the running thread if it can, else the runnable
+	 * one with the lowest id.
+	 */
+	const char *replay;
 };
 
 enum tdxsim_verdict {
@@ -57,6 +67,8 @@ struct tdxsim_sched_result {
 	int ret;			/* the run function's return value */
 	uint64_t steps;			/* schedule points passed */
 	uint64_t switches;		/* context switches (deterministic) */
+	uint32_t preemptions;		/* switches away from a thread that could go on */
+	bool replay_diverged;		/* a replayed choice named a thread that could not run */
 };
 
 /* Fill @cfg with the defaults (free mode, random strategy, seed 1). */
@@ -97,6 +109,55 @@ void tdxsim_cpu_relax(void);
 
 /* Print each thread's last schedule points to the log (failure reports). */
 void tdxsim_sched_dump_threads(void);
+
+/* ---- bounded exhaustive search ---- */
+
+struct tdxsim_explore_config {
+	/* Each run's settings (mode, strategy and seed are the search's). */
+	struct tdxsim_sched_config run;
+	unsigned int preemptions;	/* K */
+	/*
+	 * Skip schedules that only reorder steps of different threads touching
+	 * different objects. Sound only if every access to memory shared
+	 * between threads is behind one of tdxsim's schedule points (locks,
+	 * SPTE atomics); off by default.
+	 */
+	bool sleep_sets;
+	bool no_iterative;		/* only K, not 0, 1, ..., K in turn */
+	/*
+	 * Shard @shard of @nr_shards (0 or 1: all): shards 0..N-1 together run
+	 * exactly the schedules of one unsharded search.
+	 */
+	unsigned int shard, nr_shards;
+	uint64_t max_schedules;		/* stop after this many (0: no limit) */
+	bool keep_going;		/* go on after the first failure */
+};
+
+struct tdxsim_explore_result {
+	uint64_t schedules;		/* distinct schedules run and checked */
+	uint64_t runs;			/* executions, repeats included */
+	uint64_t failures;
+	bool exhausted;			/* every schedule with <= K preemptions covered */
+	int bound;			/* largest K fully covered (-1: none) */
+	bool nondeterministic;		/* a re-run did not repeat its prefix */
+	bool found;			/* a schedule failed */
+	char *failing;			/* its choice list (malloc'd; free()) */
+	struct tdxsim_sched_result failing_result;
+};
+
+/*
+ * Run @fn(@arg) under every schedule with at most @cfg->preemptions
+ * preemptions (stateless: a run per schedule; @fn sets its world up from
+ * scratch each time). After each run @check(@arg, result) says whether it
+ * failed (non-zero); NULL fails runs whose verdict is not ok. Returns 0 and
+ * fills @res, -EBUSY if a run is in progress, -EINVAL for a bad config,
+ * -E2BIG if a run has more than 64 threads.
+ */
+int tdxsim_sched_explore(const struct tdxsim_explore_config *cfg,
+			 int (*fn)(void *), void *arg,
+			 int (*check)(void *arg,
+				      const struct tdxsim_sched_result *res),
+			 struct tdxsim_explore_result *res);
 
 #ifdef __cplusplus
 }

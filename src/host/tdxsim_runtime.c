@@ -42,8 +42,10 @@ static void to_sched_config(const struct tdxsim_sched_config *c,
 	sched_config_init(s);
 	s->mode = c->mode == TDXSIM_SCHED_DETERMINISTIC ?
 		  SCHED_MODE_DETERMINISTIC : SCHED_MODE_FREE;
-	s->strategy = c->strategy == TDXSIM_STRATEGY_PCT ?
-		      SCHED_STRATEGY_PCT : SCHED_STRATEGY_RANDOM;
+	s->strategy = c->strategy == TDXSIM_STRATEGY_PCT ? SCHED_STRATEGY_PCT :
+		      c->strategy == TDXSIM_STRATEGY_REPLAY ?
+		      SCHED_STRATEGY_REPLAY : SCHED_STRATEGY_RANDOM;
+	s->replay = c->replay;
 	s->seed = c->seed;
 	s->pct_depth = c->pct_depth;
 	s->pct_steps = c->pct_steps;
@@ -51,6 +53,17 @@ static void to_sched_config(const struct tdxsim_sched_config *c,
 	s->hang_timeout_ms = c->hang_timeout_ms;
 	s->record_trace = c->record_trace;
 	s->quiet = c->quiet;
+}
+
+static void to_result(const struct sched_result *r,
+		      struct tdxsim_sched_result *res)
+{
+	res->verdict = (enum tdxsim_verdict)r->verdict;
+	res->ret = r->ret;
+	res->steps = r->steps;
+	res->switches = r->switches;
+	res->preemptions = r->preemptions;
+	res->replay_diverged = r->replay_diverged;
 }
 
 void tdxsim_sched_config_init(struct tdxsim_sched_config *cfg)
@@ -84,16 +97,82 @@ int tdxsim_sched_run(const struct tdxsim_sched_config *cfg,
 	    cfg->mode != TDXSIM_SCHED_DETERMINISTIC)
 		return -EINVAL;
 	if (cfg->strategy != TDXSIM_STRATEGY_RANDOM &&
-	    cfg->strategy != TDXSIM_STRATEGY_PCT)
+	    cfg->strategy != TDXSIM_STRATEGY_PCT &&
+	    cfg->strategy != TDXSIM_STRATEGY_REPLAY)
+		return -EINVAL;
+	if (cfg->strategy == TDXSIM_STRATEGY_REPLAY &&
+	    cfg->mode != TDXSIM_SCHED_DETERMINISTIC)
 		return -EINVAL;
 	to_sched_config(cfg, &s);
 	ret = sched_run(&s, fn, arg, &r);
 	if (ret)
 		return ret;
-	res->verdict = (enum tdxsim_verdict)r.verdict;
-	res->ret = r.ret;
-	res->steps = r.steps;
-	res->switches = r.switches;
+	to_result(&r, res);
+	return 0;
+}
+
+/* ---- bounded exhaustive search ---- */
+
+struct explore_tramp {
+	int (*check)(void *arg, const struct tdxsim_sched_result *res);
+	void *arg;
+	int (*fn)(void *);
+};
+
+static int explore_fn(void *arg)
+{
+	struct explore_tramp *t = arg;
+
+	return t->fn(t->arg);
+}
+
+static int explore_check(void *arg, const struct sched_result *r)
+{
+	struct explore_tramp *t = arg;
+	struct tdxsim_sched_result res;
+
+	if (!t->check)
+		return r->verdict != SCHED_OK;
+	to_result(r, &res);
+	return t->check(t->arg, &res);
+}
+
+int tdxsim_sched_explore(const struct tdxsim_explore_config *cfg,
+			 int (*fn)(void *), void *arg,
+			 int (*check)(void *arg,
+				      const struct tdxsim_sched_result *res),
+			 struct tdxsim_explore_result *res)
+{
+	struct explore_tramp t = { .check = check, .arg = arg, .fn = fn };
+	struct sched_explore_config c;
+	struct sched_explore_result r;
+	int ret;
+
+	if (!cfg || !fn || !res)
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	to_sched_config(&cfg->run, &c.run);
+	c.preemptions = cfg->preemptions;
+	c.sleep_sets = cfg->sleep_sets;
+	c.no_iterative = cfg->no_iterative;
+	c.shard = cfg->shard;
+	c.nr_shards = cfg->nr_shards;
+	c.max_schedules = cfg->max_schedules;
+	c.keep_going = cfg->keep_going;
+	ret = sched_explore(&c, explore_fn, &t, explore_check, &r);
+	if (ret)
+		return ret;
+	memset(res, 0, sizeof(*res));
+	res->schedules = r.schedules;
+	res->runs = r.runs;
+	res->failures = r.failures;
+	res->exhausted = r.exhausted;
+	res->bound = r.bound;
+	res->nondeterministic = r.nondeterministic;
+	res->found = r.found;
+	res->failing = r.failing;
+	to_result(&r.failing_result, &res->failing_result);
+	res->failing_result.preemptions = r.failing_preemptions;
 	return 0;
 }
 
