@@ -176,6 +176,13 @@ bool tdxsim_guest_finished(const struct tdxsim_guest_model *g);
 uint64_t tdxsim_guest_data_failures(const struct tdxsim_guest_model *g);
 
 /*
+ * Fill the 4K @page with what `write GPA 4K pattern=@pattern` stores at the
+ * 4K-aligned private GPA @gpa: a VMM that scans what it can read for a
+ * guest's private bytes (tdxsim fuzz's leak check) compares against it.
+ */
+void tdxsim_guest_pattern_fill(void *page, uint64_t gpa, uint32_t pattern);
+
+/*
  * Failure messages kept (data-check failures with GPA, expected and actual
  * bytes; unexpected TDCALL results), at most 32 per vCPU, in vCPU order.
  */

@@ -321,6 +321,11 @@ uint64_t tdxsim_guest_data_failures(const struct tdxsim_guest_model *g)
 	return st.data_failures;
 }
 
+void tdxsim_guest_pattern_fill(void *page, uint64_t gpa, uint32_t pattern)
+{
+	grec_fill(page, gpa >> PAGE_SHIFT, pattern);
+}
+
 size_t tdxsim_guest_nr_messages(const struct tdxsim_guest_model *g)
 {
 	size_t n = 0;
