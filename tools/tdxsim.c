@@ -427,6 +427,61 @@ static const struct tdxsim_cmd commands[] = {
 		cmd_kernels,
 	},
 	{
+		"fuzz", "generate concurrent uAPI programs and find what breaks",
+		"usage: tdxsim fuzz [OPTIONS]\n"
+		"       tdxsim fuzz --replay FILE [--strategy bounded --preemptions K]\n"
+		"\n"
+		"Generate programs (a small TD launched through the uAPI, then two to\n"
+		"four concurrent tasks: VMM calls and vCPUs running guest programs),\n"
+		"run each under the deterministic scheduler with a seeded schedule,\n"
+		"and judge it from data: KVM_BUG_ON, WARNs, lock-validator reports,\n"
+		"deadlocks, hangs, livelocks, the invariant checker, the guest's data\n"
+		"checks, the guest's private bytes seen by the host, pages the module\n"
+		"owns after teardown, PAMT violations, and answers KVM never gives\n"
+		"there. A failure is shrunk and written as a program file\n"
+		"(docs/fuzz-programs.md) with its replay command. Exit status 1 when\n"
+		"a program failed, 0 when none did, 2 on a usage error.\n"
+		"\n"
+		"  --kernel P           the kernel profile (default next)\n"
+		"  --design K=V,...     design switches on top of it (tdxsim run --help)\n"
+		"  --seconds N          fuzz for N seconds\n"
+		"  --programs N         fuzz N programs (default 1000)\n"
+		"  --seed S             the program stream (default 1): program i of\n"
+		"                       seed S is always the same program\n"
+		"  --strategy random|pct|bounded  schedules: seeded random walk\n"
+		"                       (default), PCT, or every schedule with at most\n"
+		"                       --preemptions K preemptions\n"
+		"  --preemptions K      the bound of --strategy bounded (default 2)\n"
+		"  --max-schedules N    stop a bounded search after N schedules\n"
+		"                       (default for generated programs: 2000 each)\n"
+		"  --shard I/N          run shard I of N: programs i with i mod N = I,\n"
+		"                       or (bounded --replay) a share of the schedules\n"
+		"  --json               JSON lines: a batch line per 100 programs, a\n"
+		"                       failure line per distinct failure, a summary\n"
+		"  --replay FILE        run the program FILE (its own schedule, or\n"
+		"                       --seed/--strategy's)\n"
+		"  --shrink             with --replay: shrink the program if it fails\n"
+		"  --trace FILE         append each run's schedule trace to FILE\n"
+		"  --out DIR            where failing programs are written (default .)\n"
+		"  -g, --keep-going     go on after a failure (each distinct failure\n"
+		"                       is shrunk and written once)\n"
+		"  --no-shrink          write failures as found\n"
+		"  --print              print the programs instead of running them\n"
+		"  --max-tasks N        at most N concurrent tasks (2..4, default 4)\n"
+		"  --sleep-sets         bounded search: skip reorderings of steps that\n"
+		"                       touch different objects\n"
+		"  --no-progress        no progress line (shown only on a terminal)\n"
+		"  -q, --quiet          no summary line for a clean run\n"
+		"  -h, --help           show this help\n"
+		"\n"
+		"Examples:\n"
+		"  tdxsim fuzz --seconds 60\n"
+		"  tdxsim fuzz --design vp_init_lock=none --seconds 120\n"
+		"  tdxsim fuzz --replay fuzz-1a2b3c4d.prog\n"
+		"  tdxsim fuzz --replay prog --strategy bounded --preemptions 2\n",
+		cmd_fuzz,
+	},
+	{
 		"help", "show help for tdxsim or one of its commands",
 		"usage: tdxsim help [COMMAND]\n",
 		cmd_help,

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tdxsim's fuzzer (include/tdxsim/fuzz.h) inside: the program model shared
+ * by the text format (fuzz_program.c), the generator (fuzz_gen.c), the
+ * executor and its oracles (fuzz_exec.c, fuzz_oracle.c) and the shrinker
+ * (fuzz_shrink.c). Public headers only, like every scenario.
+ */
+#ifndef TDXSIM_SCENARIO_FUZZ_INTERNAL_H
+#define TDXSIM_SCENARIO_FUZZ_INTERNAL_H
+
+#include "tdxsim/fuzz.h"
+#include "tdxsim/sched.h"
+#include "tdxsim/tdxsim.h"
+#include "ulib/compiler.h"
+#include "ulib/strbuf.h"
+
+#define FZ_MAX_VCPUS	3
+#define FZ_MAX_GMEMS	2
+#define FZ_MAX_SLOTS	3
+#define FZ_MAX_TASKS	4
+#define FZ_MAX_OPS	24		/* per task, and in the set-up */
+#define FZ_MAX_COMMENTS	16
+#define FZ_MAX_GMEM_SIZE (64ULL << 20)
+/* Schedule points after which a run counts as livelocked. */
+#define FZ_MAX_STEPS	1000000
+
+enum fz_op_kind {
+	/* VMM operations (set-up and VMM tasks). */
+	FZ_PUNCH,		/* fallocate(PUNCH_HOLE) on guest_memfd @obj */
+	FZ_ALLOC,		/* fallocate(KEEP_SIZE) on guest_memfd @obj */
+	FZ_ATTR,		/* KVM_SET_MEMORY_ATTRIBUTES, @flag: private */
+	FZ_PREFAULT,		/* KVM_PRE_FAULT_MEMORY on vCPU @obj */
+	FZ_SLOT_DELETE,		/* memslot @obj deleted */
+	FZ_SLOT_ADD,		/* memslot @obj (re-)added as declared */
+	FZ_INIT_VCPU,		/* KVM_TDX_INIT_VCPU of vCPU @obj */
+	FZ_INIT_MEM,		/* KVM_TDX_INIT_MEM_REGION on vCPU @obj, @flag: measure */
+	FZ_FINALIZE,		/* KVM_TDX_FINALIZE_VM */
+	FZ_CLOSE,		/* close one descriptor (@target, @obj) */
+	FZ_TEARDOWN,		/* close every descriptor, in @order */
+	FZ_HOST_READ,		/* a host load through guest_memfd @obj's mmap */
+	FZ_HOST_WRITE,		/* a host store (the host's canary) */
+	/* Guest operations (vCPU tasks): docs/guest-programs.md. */
+	FZ_G_ACCEPT,		/* @flag: enum fz_accept */
+	FZ_G_WRITE,		/* @flag: shared; @pattern */
+	FZ_G_READ,		/* @flag: shared */
+	FZ_G_MAPGPA,		/* @flag: shared */
+	FZ_G_TOUCH,
+	FZ_NR_OPS,
+};
+
+enum fz_accept { FZ_ACCEPT_FALLBACK, FZ_ACCEPT_4K, FZ_ACCEPT_2M };
+
+/* What FZ_CLOSE closes, and the entries of a teardown order. */
+enum fz_target { FZ_T_VCPU, FZ_T_GMEM, FZ_T_VM, FZ_T_KVM };
+
+#define FZ_MAX_ORDER	(FZ_MAX_VCPUS + FZ_MAX_GMEMS + 2)
+
+struct fz_obj {
+	u8 target;		/* enum fz_target */
+	u8 index;		/* vCPU or guest_memfd number */
+};
+
+struct fz_op {
+	u8 kind;		/* enum fz_op_kind */
+	u8 obj;			/* guest_memfd, vCPU or slot number */
+	u8 flag;
+	u8 nr_order;
+	u32 pattern;		/* FZ_G_WRITE */
+	u64 a;			/* GPA or file offset */
+	u64 b;			/* size in bytes, or pages (FZ_INIT_MEM) */
+	struct fz_obj order[FZ_MAX_ORDER];	/* FZ_CLOSE: [0]; FZ_TEARDOWN */
+};
+
+enum fz_task_kind { FZ_TASK_VMM, FZ_TASK_VCPU };
+
+struct fz_task {
+	u8 kind;		/* enum fz_task_kind */
+	u8 vcpu;		/* FZ_TASK_VCPU: the vCPU it runs */
+	unsigned int nr_ops;
+	struct fz_op ops[FZ_MAX_OPS];
+};
+
+struct fz_gmem {
+	bool present;
+	u64 size;
+};
+
+struct fz_slot {
+	bool present;		/* declared */
+	u8 gmem;
+	u64 gpa, size, offset;
+};
+
+struct tdxsim_fuzz_program {
+	char kernel[64];	/* the profile's name ("" if none) */
+	char design[256];	/* design switches on top of it */
+	unsigned int nr_vcpus;
+	struct fz_gmem gmem[FZ_MAX_GMEMS];
+	struct fz_slot slot[FZ_MAX_SLOTS];
+	/* The schedule. */
+	enum tdxsim_sched_strategy strategy;
+	u64 sched_seed;
+	unsigned int pct_depth;		/* 0: default */
+	u64 pct_steps;			/* 0: default */
+	char *choices;			/* TDXSIM_STRATEGY_REPLAY (malloc'd) */
+	u64 max_steps;			/* 0: FZ_MAX_STEPS */
+	/* Set-up (sequential, before the tasks) and the racing tasks. */
+	unsigned int nr_setup;
+	struct fz_op setup[FZ_MAX_OPS];
+	unsigned int nr_tasks;
+	struct fz_task tasks[FZ_MAX_TASKS];
+	unsigned int nr_comments;
+	char *comments[FZ_MAX_COMMENTS];
+};
+
+/* fuzz_program.c */
+bool fz_op_is_guest(enum fz_op_kind k);
+const char *fz_op_name(enum fz_op_kind k);
+/* One operation as a line of the text format (no newline). */
+void fz_op_format(const struct fz_op *op, struct strbuf *sb);
+const char *fz_target_name(enum fz_target t);
+/* The GPA range [*lo, *hi) an operation touches (0, 0 if none). */
+void fz_op_gpa_range(const struct tdxsim_fuzz_program *p,
+		     const struct fz_op *op, u64 *lo, u64 *hi);
+/* Resolve the program's kernel and design into @d. */
+int fz_program_design(const struct tdxsim_fuzz_program *p,
+		      struct tdxsim_design *d, char *err, size_t errlen);
+/* The guest program text of vCPU task @t (docs/guest-programs.md). */
+void fz_guest_text(const struct tdxsim_fuzz_program *p, struct strbuf *sb);
+
+/* fuzz_exec.c */
+struct fz_run;
+int fz_run_program(const struct tdxsim_fuzz_program *p,
+		   struct tdxsim_fuzz_outcome *out);
+
+/* PRNG (splitmix64). */
+static inline u64 fz_mix64(u64 x)
+{
+	x += 0x9E3779B97F4A7C15ULL;
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+	return x ^ (x >> 31);
+}
+
+#endif /* TDXSIM_SCENARIO_FUZZ_INTERNAL_H */

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The fuzzer's library (include/tdxsim/fuzz.h), through the public API:
+ *
+ *   format     generated programs are deterministic and their text
+ *              round-trips through the parser; bad text is refused with
+ *              the line.
+ *   clean      a launch with racing conversions, punches and a guest under
+ *              the default design is clean, and judged so from data.
+ *   vp_init    seed 002's race written as a program: under
+ *              vp_init_lock=none the bounded search finds the KVM_BUG_ON
+ *              (TDX_OPERAND_BUSY) with one preemption and its choice list
+ *              replays it; under the default design every schedule with up
+ *              to 1 preemption is clean (424 schedules).
+ *   close      a descriptor closed while another task's ioctl uses it:
+ *              every schedule answers EBADF, never ENOTTY (tdxsim's close
+ *              released the number after its table entry, so a task saw a
+ *              foreign /dev/null descriptor in between).
+ *   errno      an answer outside the allow-list is a failure: FINALIZE
+ *              twice in the set-up is allowed EINVAL, but an INIT_VCPU
+ *              answered EINVAL with nothing to explain it is flagged.
+ *   shrink     a failing program shrinks to its two racing operations.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tdxsim/fuzz.h"
+#include "tdxsim/report.h"
+
+static struct tdxsim_fuzz_program *parse(const char *text)
+{
+	struct tdxsim_fuzz_program *p = NULL;
+	char err[256];
+	int r = tdxsim_fuzz_parse(text, "test", &p, err, sizeof(err));
+
+	if (r)
+		fprintf(stderr, "# %s\n", err);
+	assert_int_equal(r, 0);
+	return p;
+}
+
+static void test_format(void **state)
+{
+	struct tdxsim_fuzz_gen_config gc;
+	struct tdxsim_fuzz_program *p, *q;
+	char err[256];
+	uint64_t i;
+
+	tdxsim_fuzz_gen_config_init(&gc);
+	for (i = 0; i < 300; i++) {
+		char *a, *b, *c;
+
+		assert_int_equal(tdxsim_fuzz_generate(&gc, 7, i, &p), 0);
+		assert_int_equal(tdxsim_fuzz_generate(&gc, 7, i, &q), 0);
+		a = tdxsim_fuzz_format(p);
+		b = tdxsim_fuzz_format(q);
+		assert_string_equal(a, b);
+		tdxsim_fuzz_free(q);
+		q = parse(a);
+		c = tdxsim_fuzz_format(q);
+		assert_string_equal(a, c);
+		free(a);
+		free(b);
+		free(c);
+		tdxsim_fuzz_free(p);
+		tdxsim_fuzz_free(q);
+	}
+	assert_int_equal(tdxsim_fuzz_parse("vcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\ntask vmm\n  punch 0 0x1001 4K\n",
+					   "bad", &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad:5:"));
+	assert_int_equal(tdxsim_fuzz_parse("vcpus 1\ngmem 0 4M\ntask vmm\n  accept 0 4K\n",
+					   "bad", &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "guest operation"));
+	assert_int_equal(tdxsim_fuzz_parse("vcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=8M\ntask vmm\n  finalize\n",
+					   "bad", &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "past the end"));
+}
+
+static const char clean_prog[] =
+	"vcpus 2\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0 size=4M\n"
+	"schedule random 3\n"
+	"setup\n"
+	"  init-vcpu 0\n  init-vcpu 1\n  attr private 0 4M\n"
+	"  init-mem 0 0x200000 4 measure\n  finalize\n"
+	"task vcpu 0\n"
+	"  accept 0 64K level=4k\n  write 0 16K pattern=11\n  read 0 16K\n"
+	"  mapgpa shared 0xc000 4K\n  write shared 0xc000 4K pattern=200001\n"
+	"  read shared 0xc000 4K\n"
+	"task vmm\n"
+	"  punch 0 0x200000 8K\n  attr shared 0x300000 8K\n"
+	"  prefault 1 0x380000 4K\n";
+
+static void test_clean(void **state)
+{
+	struct tdxsim_fuzz_program *p = parse(clean_prog);
+	struct tdxsim_fuzz_outcome o;
+	uint64_t seed;
+
+	for (seed = 1; seed <= 20; seed++) {
+		tdxsim_fuzz_set_schedule(p, seed & 1 ? TDXSIM_STRATEGY_RANDOM :
+					 TDXSIM_STRATEGY_PCT, seed, NULL);
+		assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+		if (o.failed)
+			fprintf(stderr, "# %s\n%s\n", o.summary, o.report);
+		assert_false(o.failed);
+		assert_false(o.setup_error);
+		assert_true(o.data_checked);
+		assert_true(o.ops_done >= 11);
+		tdxsim_fuzz_outcome_free(&o);
+	}
+	tdxsim_fuzz_free(p);
+}
+
+/* Seed 002 as a fuzz program: INIT_VCPU of vCPU 1 against a hole punch. */
+static const char vp_init_prog[] =
+	"vcpus 2\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0 size=4M\n"
+	"setup\n"
+	"  init-vcpu 0\n  attr private 0 4M\n  init-mem 0 0 8 measure\n"
+	"task vmm\n  init-vcpu 1\n"
+	"task vmm\n  punch 0 0 32K\n";
+
+static void explore(const char *design, unsigned int k,
+		    struct tdxsim_fuzz_explore_result *r)
+{
+	struct tdxsim_fuzz_program *p;
+	struct tdxsim_fuzz_explore_opts eo = { .preemptions = k };
+	char *text = malloc(strlen(vp_init_prog) + 128);
+
+	sprintf(text, "design %s\n%s", design, vp_init_prog);
+	p = parse(text);
+	free(text);
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, r), 0);
+	tdxsim_fuzz_free(p);
+}
+
+static void test_vp_init(void **state)
+{
+	struct tdxsim_fuzz_explore_result r;
+	struct tdxsim_fuzz_program *p;
+	struct tdxsim_fuzz_outcome o;
+	char *text;
+
+	explore("vp_init_lock=none,vp_init_version=1", 2, &r);
+	assert_true(r.found);
+	assert_int_equal(r.preemptions, 1);
+	assert_int_equal(r.outcome.kind, TDXSIM_FUZZ_KVM_BUG_ON);
+	assert_true(r.outcome.failure.bugged);
+	assert_int_equal(r.outcome.failure.first_seamcall.status &
+			 0xFFFFFFFF00000000ULL, 0x8000020000000000ULL);
+	assert_non_null(strstr(r.outcome.signature, "TDX_OPERAND_BUSY"));
+	/* The choice list replays it. */
+	text = malloc(strlen(vp_init_prog) + 128);
+	sprintf(text, "design vp_init_lock=none\n%s", vp_init_prog);
+	p = parse(text);
+	free(text);
+	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, 0, r.choices);
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	assert_true(o.failed);
+	assert_string_equal(o.signature, r.outcome.signature);
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+	tdxsim_fuzz_explore_result_free(&r);
+
+	explore("vp_init_lock=mmu_write", 1, &r);
+	assert_false(r.found);
+	assert_true(r.exhausted);
+	assert_true(r.schedules > 10);
+	tdxsim_fuzz_explore_result_free(&r);
+}
+
+static const char close_prog[] =
+	"vcpus 1\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0 size=4M\n"
+	"setup\n  init-vcpu 0\n  attr private 0 4M\n"
+	"task vmm\n  init-mem 0 0 1\n  finalize\n"
+	"task vmm\n  teardown kvm,gmem0,vcpu0,vm\n";
+
+static void test_close(void **state)
+{
+	struct tdxsim_fuzz_program *p = parse(close_prog);
+	struct tdxsim_fuzz_explore_opts eo = { .preemptions = 2 };
+	struct tdxsim_fuzz_explore_result r;
+
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
+	if (r.found)
+		fprintf(stderr, "# %s\n%s\n", r.outcome.summary,
+			r.outcome.report);
+	assert_false(r.found);
+	assert_true(r.exhausted);
+	tdxsim_fuzz_explore_result_free(&r);
+	tdxsim_fuzz_free(p);
+}
+
+static void test_errno(void **state)
+{
+	struct tdxsim_fuzz_program *p;
+	struct tdxsim_fuzz_outcome o;
+
+	/* FINALIZE twice: the second is EINVAL, which KVM answers. */
+	p = parse("vcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
+		  "setup\n  init-vcpu 0\n  finalize\n  finalize\n"
+		  "task vmm\n  prefault 0 0 4K\n");
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	assert_false(o.kinds & (1U << TDXSIM_FUZZ_ERRNO));
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+
+	/*
+	 * INIT_VCPU after FINALIZE is EINVAL (allowed); INIT_MEM_REGION on a
+	 * vCPU that was never initialized is EINVAL (allowed); a pre-fault of
+	 * a shared page that no task converts, with the set-up making it
+	 * private, answering EFAULT would not be.
+	 */
+	p = parse("vcpus 2\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
+		  "setup\n  init-vcpu 0\n  attr private 0 4M\n  finalize\n"
+		  "  init-vcpu 1\n  init-mem 1 0 1\n"
+		  "task vmm\n  prefault 0 0x1000 4K\n");
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	if (o.failed)
+		fprintf(stderr, "# %s\n", o.summary);
+	assert_false(o.failed);
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+
+	/* Without the conversion set-up, EFAULT is explained (shared). */
+	p = parse("vcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
+		  "setup\n  init-vcpu 0\n  finalize\n"
+		  "task vmm\n  prefault 0 0x1000 4K\n");
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	assert_false(o.kinds & (1U << TDXSIM_FUZZ_ERRNO));
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+}
+
+static void test_shrink(void **state)
+{
+	struct tdxsim_fuzz_shrink_result sr;
+	struct tdxsim_fuzz_explore_result r;
+	struct tdxsim_fuzz_program *p;
+	unsigned int tasks, ops;
+	char *text;
+
+	/* Seed 002's program with padding around the race. */
+	text = malloc(strlen(vp_init_prog) + 512);
+	sprintf(text, "design vp_init_lock=none\n%s"
+		"  prefault 0 0x300000 4K\n  host-read 0 0x380000 4K\n"
+		"task vmm\n  alloc 0 0x200000 8K\n  attr shared 0x3f0000 4K\n",
+		vp_init_prog);
+	p = parse(text);
+	free(text);
+	{
+		struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1 };
+
+		assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
+		assert_true(r.found);
+	}
+	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, 0, r.choices);
+	{
+		struct tdxsim_fuzz_shrink_opts so = { .max_runs = 300,
+						      .reseeds = 0 };
+
+		assert_int_equal(tdxsim_fuzz_shrink(p, r.outcome.signature, &so,
+						    NULL, NULL, &sr), 0);
+	}
+	tdxsim_fuzz_size(sr.program, &tasks, &ops);
+	assert_true(tasks <= 3);
+	assert_true(ops <= 6);
+	assert_true(sr.outcome.failed);
+	assert_string_equal(sr.outcome.signature, r.outcome.signature);
+	tdxsim_fuzz_shrink_result_free(&sr);
+	tdxsim_fuzz_explore_result_free(&r);
+	tdxsim_fuzz_free(p);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest all[] = {
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_clean),
+		cmocka_unit_test(test_vp_init),
+		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_errno),
+		cmocka_unit_test(test_shrink),
+	};
+	const char *only = argc > 1 ? argv[1] : NULL;
+	struct CMUnitTest one[1];
+	size_t i;
+
+	tdxsim_set_reports_quiet(true);
+	if (!only)
+		return cmocka_run_group_tests(all, NULL, NULL);
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(all[i].name + strlen("test_"), only)) {
+			one[0] = all[i];
+			return cmocka_run_group_tests(one, NULL, NULL);
+		}
+	}
+	fprintf(stderr, "no test %s\n", only);
+	return 2;
+}
