@@ -29,6 +29,7 @@
 
 #include "commands.h"
 #include "tdxsim/fuzz.h"
+#include "tdxsim/profiles.h"
 #include "tdxsim/vmm.h"
 #include "ulib/compiler.h"
 #include "ulib/strbuf.h"
@@ -1055,16 +1056,21 @@ int cmd_fuzz(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		O.programs = 1000;
 	if (O.replay && (O.seconds || O.programs) && !O.bounded)
 		return usage_error(cmd->name, "--replay runs one program: use --seed/--strategy to change its schedule");
-	if (O.design) {
-		struct tdxsim_design d = TDXSIM_DESIGN_DEFAULT;
+	{
+		struct tdxsim_design d;
 		char err[256];
 
-		if (tdxsim_parse_design(O.design, &d, err, sizeof(err)))
+		if (tdxsim_kernel_design(O.kernel ? O.kernel :
+					 TDXSIM_KERNEL_DEFAULT, &d, err,
+					 sizeof(err)))
+			return usage_error(cmd->name, "--kernel: %s", err);
+		if (O.design &&
+		    tdxsim_parse_design(O.design, &d, err, sizeof(err)))
 			return usage_error(cmd->name, "--design: %s", err);
-		snprintf(O.design_text, sizeof(O.design_text), "%s", O.design);
+		if (O.design)
+			snprintf(O.design_text, sizeof(O.design_text), "%s",
+				 O.design);
 	}
-	if (O.kernel && strcmp(O.kernel, "next"))
-		return usage_error(cmd->name, "--kernel: unknown kernel '%s' (this build knows 'next')", O.kernel);
 	if (O.out_dir) {
 		struct stat st;
 

@@ -101,13 +101,10 @@ void tdxsim_fuzz_outcome_free(struct tdxsim_fuzz_outcome *o);
 /* ---- programs ---- */
 
 struct tdxsim_fuzz_gen_config {
-	/*
-	 * The kernel the programs run: "key=value,..." design switches on top
-	 * of the default (tdxsim_parse_design()); NULL for the default.
-	 */
-	const char *design;
-	/* The kernel profile's name, recorded in the program (may be NULL). */
+	/* The kernel profile the programs run (NULL: TDXSIM_KERNEL_DEFAULT). */
 	const char *kernel;
+	/* Design switches on top of it ("key=value,...", NULL for none). */
+	const char *design;
 	enum tdxsim_sched_strategy strategy;	/* random or pct */
 	unsigned int max_tasks;		/* 2..4 (default 4) */
 	unsigned int max_ops;		/* per task (default 5) */

@@ -106,7 +106,16 @@ static int fz_build(struct fz_run *r)
 	r->vm_fd = tdxsim_ioctl(r->kvm_fd, KVM_CREATE_VM, KVM_X86_TDX_VM);
 	if (r->vm_fd < 0)
 		return fz_build_fail(r, errno, "KVM_CREATE_VM"), -1;
-	if (tdxsim_ioctl(r->vm_fd, TDXSIM_SET_DESIGN, &r->design) < 0)
+	{
+		struct tdxsim_kernel k = { 0 };
+
+		snprintf(k.name, sizeof(k.name), "%s",
+			 p->kernel[0] ? p->kernel : TDXSIM_KERNEL_DEFAULT);
+		if (tdxsim_ioctl(r->vm_fd, TDXSIM_SET_KERNEL, &k) < 0)
+			return fz_build_fail(r, errno, "TDXSIM_SET_KERNEL"), -1;
+	}
+	if (p->design[0] &&
+	    tdxsim_ioctl(r->vm_fd, TDXSIM_SET_DESIGN, &r->design) < 0)
 		return fz_build_fail(r, errno, "TDXSIM_SET_DESIGN"), -1;
 
 	init = xzalloc(size);
@@ -188,6 +197,20 @@ static int fz_build(struct fz_run *r)
 	return 0;
 }
 
+/* Read the VM's counters and failure record through @fd. */
+static void fz_snapshot(struct fz_run *r, int fd)
+{
+	struct tdxsim_stats st;
+	struct tdxsim_vm_failure f;
+
+	if (tdxsim_ioctl(fd, TDXSIM_GET_STATS, &st) == 0)
+		r->stats = st;
+	if (tdxsim_ioctl(fd, TDXSIM_GET_VM_FAILURE, &f) == 0) {
+		r->failure = f;
+		r->have_failure = true;
+	}
+}
+
 /* Close one descriptor the program names (its mapping stays until the end). */
 static int fz_close_obj(struct fz_run *r, const struct fz_obj *o)
 {
@@ -210,6 +233,9 @@ static int fz_close_obj(struct fz_run *r, const struct fz_obj *o)
 	fd = *slot;
 	if (fd < 0)
 		return EBADF;
+	/* The last look at the VM the uAPI allows: its record, kept. */
+	if (o->target == FZ_T_VM)
+		fz_snapshot(r, fd);
 	*slot = -1;
 	return tdxsim_close(fd) < 0 ? errno : 0;
 }
@@ -599,9 +625,7 @@ static void fz_collect(struct fz_run *r)
 	r->collected = true;
 	if (r->vm_fd < 0)
 		return;
-	tdxsim_ioctl(r->vm_fd, TDXSIM_GET_STATS, &r->stats);
-	if (tdxsim_ioctl(r->vm_fd, TDXSIM_GET_VM_FAILURE, &r->failure) == 0)
-		r->have_failure = true;
+	fz_snapshot(r, r->vm_fd);
 	r->invariant_report = xzalloc(len);
 	check.buf = (u64)(uintptr_t)r->invariant_report;
 	check.len = len;

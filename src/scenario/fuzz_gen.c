@@ -393,8 +393,8 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 	p = xzalloc(sizeof(*p));
 	g.p = p;
 	g.s = fz_mix64(seed ^ fz_mix64(index + 0x51ed));
-	if (cfg->kernel)
-		snprintf(p->kernel, sizeof(p->kernel), "%s", cfg->kernel);
+	snprintf(p->kernel, sizeof(p->kernel), "%s",
+		 cfg->kernel ? cfg->kernel : TDXSIM_KERNEL_DEFAULT);
 	if (cfg->design)
 		snprintf(p->design, sizeof(p->design), "%s", cfg->design);
 

@@ -375,6 +375,12 @@ static bool vm_dead(const struct fz_run *r)
 
 	if (r->stats.vm_bugged || r->invariant_errno == EIO)
 		return true;
+	/*
+	 * Bugged after the program closed its VM descriptor: only the WARN
+	 * of the KVM_BUG_ON tells (judged as a WARN of its own).
+	 */
+	if (tdxsim_nr_warnings() != r->warnings_before)
+		return true;
 	for (i = 0; i < r->p->nr_tasks; i++)
 		if (r->tasks[i].run_errno == EIO)
 			return true;

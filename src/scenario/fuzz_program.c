@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tdxsim/profiles.h"
 #include "tdxsim/vmm.h"
 #include "scenario/fuzz_internal.h"
 
@@ -982,12 +983,12 @@ void fz_op_gpa_range(const struct tdxsim_fuzz_program *p,
 int fz_program_design(const struct tdxsim_fuzz_program *p,
 		      struct tdxsim_design *d, char *err, size_t errlen)
 {
-	struct tdxsim_design def = TDXSIM_DESIGN_DEFAULT;
+	int r = tdxsim_kernel_design(p->kernel[0] ? p->kernel :
+				     TDXSIM_KERNEL_DEFAULT, d, err, errlen);
 
-	*d = def;
-	if (p->design[0])
-		return tdxsim_parse_design(p->design, d, err, errlen);
-	return 0;
+	if (!r && p->design[0])
+		r = tdxsim_parse_design(p->design, d, err, errlen);
+	return r;
 }
 
 void fz_guest_text(const struct tdxsim_fuzz_program *p, struct strbuf *sb)
