@@ -175,8 +175,10 @@ void *task_local(struct task_local_key *key)
 		slot = key->slot;
 		if (!slot) {
 			BUG_ON(nr_local_keys == TASK_LOCAL_MAX);
-			local_keys[nr_local_keys] = key;
-			slot = ++nr_local_keys;
+			slot = nr_local_keys + 1;
+			local_keys[slot - 1] = key;
+			/* task_local_exit() reads the count without the lock. */
+			__atomic_store_n(&nr_local_keys, slot, __ATOMIC_RELEASE);
 			__atomic_store_n(&key->slot, slot, __ATOMIC_RELEASE);
 		}
 		pthread_mutex_unlock(&local_lock);

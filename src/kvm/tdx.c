@@ -662,10 +662,16 @@ static void tdx_reclaim_td_control_pages(struct kvm *kvm)
 	/*
 	 * tdx_mmu_release_hkid() could not free the HKID: the module keeps the
 	 * pages, give up on them (it said so already, or kept silent on
-	 * TDX_FLUSHVP_NOT_DONE, as upstream does).
+	 * TDX_FLUSHVP_NOT_DONE, as upstream does). Upstream leaks the array of
+	 * page pointers with them; tdxsim frees the array (host bookkeeping,
+	 * so the leak checker sees only what the module keeps).
 	 */
-	if (is_hkid_assigned(kvm_tdx))
+	if (is_hkid_assigned(kvm_tdx)) {
+		free(kvm_tdx->tdcs_pages);
+		kvm_tdx->tdcs_pages = NULL;
+		kvm_tdx->nr_tdcs_pages = 0;
 		return;
+	}
 	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++) {
 		if (i < kvm_tdx->nr_tdcs_added)
 			tdx_reclaim_control_page(kvm, kvm_tdx->tdcs_pages[i]);

@@ -1044,12 +1044,35 @@ struct explore_ctx {
 	struct fz_run *cur;
 	u64 schedules, failures;
 	bool have_outcome;
+	bool cur_used;		/* x->cur has been run */
 };
+
+static void explore_next_world(struct explore_ctx *x)
+{
+	char err[128];
+
+	x->cur = fz_run_new(x->p, err, sizeof(err));
+	tdxsim_reset_reports();
+	fz_judge_begin();
+	fz_capture_start(x->cur);
+}
 
 static int explore_fn(void *arg)
 {
 	struct explore_ctx *x = arg;
 
+	/*
+	 * The explorer does not judge every run it makes (a schedule past the
+	 * preemption bound, or another shard's): such a run used the world
+	 * without explore_check() seeing it. A run that finished tore its VM
+	 * down; one that did not left tasks holding the VM's locks.
+	 */
+	if (x->cur_used) {
+		fz_capture_end(x->cur);
+		fz_run_release(x->cur, !x->cur->torn_down);
+		explore_next_world(x);
+	}
+	x->cur_used = true;
 	return fz_run_fn(x->cur);
 }
 
@@ -1071,7 +1094,6 @@ static int explore_check(void *arg, const struct tdxsim_sched_result *sr)
 {
 	struct explore_ctx *x = arg;
 	struct tdxsim_fuzz_outcome out;
-	char err[128];
 	bool fail;
 
 	fz_capture_end(x->cur);
@@ -1093,10 +1115,8 @@ static int explore_check(void *arg, const struct tdxsim_sched_result *sr)
 	if (x->o->progress)
 		x->o->progress(x->o->progress_arg, x->schedules, x->failures);
 	/* The next run's world. */
-	x->cur = fz_run_new(x->p, err, sizeof(err));
-	tdxsim_reset_reports();
-	fz_judge_begin();
-	fz_capture_start(x->cur);
+	explore_next_world(x);
+	x->cur_used = false;
 	return fail;
 }
 
@@ -1127,9 +1147,9 @@ int tdxsim_fuzz_explore(const struct tdxsim_fuzz_program *p,
 	fz_judge_begin();
 	fz_capture_start(x.cur);
 	ret = tdxsim_sched_explore(&cfg, explore_fn, &x, explore_check, &er);
-	/* The world prepared for a run that did not come. */
+	/* The world prepared for a run that did not come, or an unjudged one. */
 	fz_capture_end(x.cur);
-	fz_run_release(x.cur, false);
+	fz_run_release(x.cur, x.cur_used && !x.cur->torn_down);
 	if (ret) {
 		if (x.have_outcome)
 			tdxsim_fuzz_outcome_free(&r->outcome);

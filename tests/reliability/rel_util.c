@@ -124,8 +124,13 @@ unsigned int rel_check_invariants(int vm)
 	};
 
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_CHECK_INVARIANTS, &check), 0);
-	if (check.errors)
-		print_message("%s\n", buf);
+	if (check.errors) {
+		char *line, *save = NULL;
+
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			print_message("# %s\n", line);
+	}
 	return check.errors;
 }
 

@@ -88,7 +88,7 @@ static void expect_efault(int fd, unsigned long req, bool writes,
 	for (i = 0; i < n; i++) {
 		errno = 0;
 		if (tdxsim_ioctl(fd, req, bad_ptr(i)) != -1 || errno != EFAULT) {
-			print_message("%s with pointer %p: errno %d, not EFAULT\n",
+			print_message("# %s with pointer %p: errno %d, not EFAULT\n",
 				      name, bad_ptr(i), errno);
 			fail();
 		}
@@ -104,7 +104,7 @@ static void expect_tdx_efault(int fd, unsigned int id, bool writes,
 	for (i = 0; i < n; i++) {
 		errno = 0;
 		if (rel_tdx_op(fd, id, 0, bad_ptr(i)) != -1 || errno != EFAULT) {
-			print_message("%s with data %p: errno %d, not EFAULT\n",
+			print_message("# %s with data %p: errno %d, not EFAULT\n",
 				      name, bad_ptr(i), errno);
 			fail();
 		}

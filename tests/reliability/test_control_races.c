@@ -124,7 +124,7 @@ static void test_controls_race_td_build(void **state)
 		calls += p.calls;
 		assert_int_equal(tdxsim_close(p.vm), 0);
 	}
-	print_message("%u rounds, %u control calls during the builds\n",
+	print_message("# %u rounds, %u control calls during the builds\n",
 		      ROUNDS, calls);
 	assert_int_equal(tdxsim_close(kvm), 0);
 }

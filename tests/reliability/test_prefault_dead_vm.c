@@ -88,7 +88,7 @@ static void test_prefault_while_vm_dies(void **state)
 	assert_int_equal(pthread_join(t, NULL), 0);
 
 	assert_int_equal(p.last_errno, EIO);
-	print_message("%u pre-fault calls before the VM died\n", p.calls);
+	print_message("# %u pre-fault calls before the VM died\n", p.calls);
 	assert_int_equal(tdxsim_nr_warnings(), warnings);
 	tdxsim_close(vcpu1);
 	rel_td_destroy(&td);

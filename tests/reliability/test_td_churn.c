@@ -71,11 +71,11 @@ static void test_td_churn_is_flat(void **state)
 		one_round();
 	heap1 = heap_in_use();
 	assert_int_equal(tdxsim_ioctl(kvm, TDXSIM_GET_HOST_MEMORY, &hm1), 0);
-	print_message("heap in use: %llu bytes after %u rounds, %llu after %u more (%+lld bytes per round)\n",
+	print_message("# heap in use: %llu bytes after %u rounds, %llu after %u more (%+lld bytes per round)\n",
 		      (unsigned long long)heap0, WARMUP_ROUNDS,
 		      (unsigned long long)heap1, ROUNDS,
 		      ((long long)heap1 - (long long)heap0) / ROUNDS);
-	print_message("host pages in use: %llu, then %llu\n",
+	print_message("# host pages in use: %llu, then %llu\n",
 		      (unsigned long long)hm0.pages_in_use,
 		      (unsigned long long)hm1.pages_in_use);
 

@@ -96,7 +96,7 @@ static void test_concurrent_td_create_destroy(void **state)
 	for (i = 0; i < NR_THREADS; i++) {
 		assert_int_equal(pthread_join(w[i].thread, NULL), 0);
 		if (w[i].failed_step)
-			print_message("thread %d: %s failed with %s after %u rounds\n",
+			print_message("# thread %d: %s failed with %s after %u rounds\n",
 				      i, w[i].failed_step,
 				      strerror(w[i].failed_errno), w[i].done);
 	}

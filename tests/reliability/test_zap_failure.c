@@ -87,7 +87,7 @@ static void test_zap_failure_keeps_page(void **state)
 	/* The page the zap left behind was kept, not freed. */
 	rel_module_stats(&ms1);
 	assert_int_equal(ms1.pamt_violations, ms0.pamt_violations);
-	print_message("the module keeps %llu pages of the dead TD\n",
+	print_message("# the module keeps %llu pages of the dead TD\n",
 		      (unsigned long long)(ms1.pages_owned - ms0.pages_owned));
 	assert_true(ms1.pages_owned > ms0.pages_owned);
 
@@ -191,7 +191,7 @@ static void test_punch_races_launch(void **state)
 		bugged += st.vm_bugged != 0;
 		rel_td_destroy(&td);
 	}
-	print_message("%u rounds: %u launches completed, %u VMs bugged\n",
+	print_message("# %u rounds: %u launches completed, %u VMs bugged\n",
 		      RACE_ROUNDS, launched, bugged);
 	rel_module_stats(&ms1);
 	assert_int_equal(ms1.pamt_violations, ms0.pamt_violations);
