@@ -202,6 +202,79 @@ struct explore_state {
 	bool found;
 };
 
+static void bounded_progress(void *arg, uint64_t schedules, uint64_t failures)
+{
+	bool *quiet = arg;
+
+	if (!*quiet && schedules % 10000 == 0)
+		fprintf(stderr, "  %llu schedules, %llu failed\n",
+			(unsigned long long)schedules,
+			(unsigned long long)failures);
+}
+
+/*
+ * --strategy bounded: every schedule with at most K preemptions, each
+ * judged as a seed's run is; the verdict says how far it got.
+ */
+static int explore_bounded(const struct tdxsim_scenario *s, const char *design,
+			   struct tdxsim_scenario_bounded_opts *bo, bool quiet)
+{
+	struct tdxsim_scenario_bounded_result br;
+	char err[8], name[TDXSIM_KERNEL_NAME_MAX], dtext[1024];
+	struct tdxsim_design d;
+	int r;
+
+	tdxsim_scenario_resolve(s, bo->kernel, design, name, sizeof(name), &d,
+				err, sizeof(err));
+	tdxsim_design_string(&d, dtext, sizeof(dtext));
+	printf("explore %s (seed %s), kernel %s%s%s (%s), strategy bounded, at most %u preemption%s",
+	       s->name, s->seed_patch, name, design ? ", design " : "",
+	       design ? design : "", dtext, bo->preemptions,
+	       bo->preemptions == 1 ? "" : "s");
+	if (bo->nr_shards > 1)
+		printf(", shard %u/%u", bo->shard, bo->nr_shards);
+	printf("\n");
+	fflush(stdout);
+	bo->progress = bounded_progress;
+	bo->progress_arg = &quiet;
+	r = tdxsim_scenario_explore_bounded(s, design, bo, &br);
+	if (r) {
+		fprintf(stderr, "tdxsim explore: %s\n", r == -EINVAL ?
+			br.first.summary : strerror(-r));
+		return 1;
+	}
+	if (br.found) {
+		printf("first failure: schedule with %u preemption%s, choices %s\n  %s\n",
+		       br.preemptions, br.preemptions == 1 ? "" : "s",
+		       br.choices && *br.choices ? br.choices : "-",
+		       br.first.summary);
+		if (br.first.report)
+			fputs(br.first.report, stdout);
+	}
+	if (br.exhausted)
+		printf("exhaustive to %u preemption%s: %llu schedule%s, %s%s (%.1f s)\n",
+		       bo->preemptions, bo->preemptions == 1 ? "" : "s",
+		       (unsigned long long)br.schedules,
+		       br.schedules == 1 ? "" : "s",
+		       br.failures ? "some failed" : "no failure",
+		       bo->nr_shards > 1 ? " in this shard" : "", br.seconds);
+	else
+		printf("not exhaustive to %u preemption%s (complete to %d): %llu schedule%s%s (%.1f s)\n",
+		       bo->preemptions, bo->preemptions == 1 ? "" : "s",
+		       br.bound, (unsigned long long)br.schedules,
+		       br.schedules == 1 ? "" : "s",
+		       bo->nr_shards > 1 ? " in this shard" : "", br.seconds);
+	if (br.failures)
+		printf("result: %llu of %llu schedules failed\n",
+		       (unsigned long long)br.failures,
+		       (unsigned long long)br.schedules);
+	if (br.nondeterministic)
+		printf("warning: a re-run did not repeat its prefix: the search is not exhaustive\n");
+	r = br.failures ? 1 : 0;
+	tdxsim_scenario_bounded_result_free(&br);
+	return r;
+}
+
 int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -213,6 +286,10 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "stop-on-failure", no_argument, NULL, 'x' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "resume", required_argument, NULL, 'R' },
+		{ "preemptions", required_argument, NULL, 'P' },
+		{ "max-schedules", required_argument, NULL, 'M' },
+		{ "shard", required_argument, NULL, 'H' },
+		{ "sleep-sets", no_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -220,7 +297,9 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	struct tdxsim_scenario_explore_result er;
 	struct explore_state st = { 0 };
 	const struct tdxsim_scenario *s;
+	struct tdxsim_scenario_bounded_opts bo = { .preemptions = 2 };
 	const char *design = NULL, *resume = NULL;
+	bool bounded = false, bounded_opt = false;
 	char dtext[1024];
 	int c, r;
 
@@ -247,10 +326,49 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 						   optarg);
 			break;
 		case 'S':
-			if (parse_strategy(optarg, &eo.strategy))
+			if (!strcmp(optarg, "bounded"))
+				bounded = true;
+			else if (parse_strategy(optarg, &eo.strategy))
 				return usage_error(cmd->name,
-						   "--strategy is random or pct, got '%s'",
+						   "--strategy is random, pct or bounded, got '%s'",
 						   optarg);
+			break;
+		case 'P': {
+			u64 v;
+
+			if (parse_u64(optarg, &v) || v > 64)
+				return usage_error(cmd->name,
+						   "--preemptions needs a number 0..64, got '%s'",
+						   optarg);
+			bo.preemptions = (unsigned int)v;
+			bounded_opt = true;
+			break;
+		}
+		case 'M':
+			if (parse_u64(optarg, &bo.max_schedules) ||
+			    !bo.max_schedules)
+				return usage_error(cmd->name,
+						   "--max-schedules needs a number >= 1, got '%s'",
+						   optarg);
+			bounded_opt = true;
+			break;
+		case 'H': {
+			unsigned int i, n;
+			char x;
+
+			if (sscanf(optarg, "%u/%u%c", &i, &n, &x) != 2 || !n ||
+			    i >= n)
+				return usage_error(cmd->name,
+						   "--shard is I/N with 0 <= I < N, got '%s'",
+						   optarg);
+			bo.shard = i;
+			bo.nr_shards = n;
+			bounded_opt = true;
+			break;
+		}
+		case 'Z':
+			bo.sleep_sets = true;
+			bounded_opt = true;
 			break;
 		case 'x':
 			eo.stop_on_failure = true;
@@ -279,9 +397,17 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 				   (unsigned long long)eo.first_seed,
 				   (unsigned long long)eo.schedules,
 				   (unsigned long long)UINT64_MAX);
+	if (bounded_opt && !bounded)
+		return usage_error(cmd->name,
+				   "--preemptions, --max-schedules, --shard and --sleep-sets need --strategy bounded");
 	r = resolve(cmd->name, argc, argv, optind, eo.kernel, design, &s);
 	if (r)
 		return r;
+	if (bounded) {
+		bo.kernel = eo.kernel;
+		bo.keep_going = !eo.stop_on_failure;
+		return explore_bounded(s, design, &bo, eo.quiet);
+	}
 	if (resume) {
 		unsigned long long a, b, f, i, fu, su;
 

@@ -199,4 +199,45 @@ int tdxsim_scenario_explore(const struct tdxsim_scenario *s, const char *design,
 		     const struct tdxsim_scenario_explore_opts *o,
 		     struct tdxsim_scenario_explore_result *r);
 
+/* ---- bounded exhaustive search ---- */
+
+struct tdxsim_scenario_bounded_opts {
+	const char *kernel;		/* as tdxsim_scenario_opts.kernel */
+	unsigned int preemptions;	/* K: every schedule with at most K */
+	bool sleep_sets;		/* see tdxsim_explore_config */
+	unsigned int shard, nr_shards;	/* schedule-space shards */
+	uint64_t max_schedules;		/* 0: no limit */
+	bool keep_going;		/* go on after the first failure */
+	/* Called after every judged schedule (may be NULL). */
+	void (*progress)(void *arg, uint64_t schedules, uint64_t failures);
+	void *progress_arg;
+};
+
+struct tdxsim_scenario_bounded_result {
+	uint64_t schedules;		/* distinct schedules run and judged */
+	uint64_t runs;			/* executions, repeats included */
+	uint64_t failures;
+	bool exhausted;			/* every schedule with <= K covered */
+	int bound;			/* largest K fully covered (-1: none) */
+	bool nondeterministic;		/* a re-run did not repeat its prefix */
+	bool found;			/* a schedule failed */
+	char *choices;			/* the first failing one (malloc'd) */
+	uint32_t preemptions;		/* its preemptions */
+	double seconds;
+	struct tdxsim_scenario_result first;	/* its result (report) */
+};
+
+/*
+ * Run @s in @design under every schedule with at most @o->preemptions
+ * preemptions (K = 0, 1, ... in turn: tdxsim_sched_explore()), each
+ * judged as tdxsim_scenario_run() judges a seed. Returns 0 and fills @r
+ * (free it with tdxsim_scenario_bounded_result_free()), -EINVAL for a bad
+ * design (message in @r->first.summary), or tdxsim_sched_explore()'s error.
+ */
+int tdxsim_scenario_explore_bounded(const struct tdxsim_scenario *s,
+				    const char *design,
+				    const struct tdxsim_scenario_bounded_opts *o,
+				    struct tdxsim_scenario_bounded_result *r);
+void tdxsim_scenario_bounded_result_free(struct tdxsim_scenario_bounded_result *r);
+
 #endif /* TDXSIM_SCENARIO_H */

@@ -622,41 +622,41 @@ static char *scn_capture_end(struct scn_capture *c)
 	return c->buf ? c->buf : xstrdup("");
 }
 
-/*
- * One sched_run of @ctx (the scenario's run, or its extra part), logging
- * into @c, and the evidence gathered into ctx->res.
- */
-static void scn_run_once(struct scenario_ctx *ctx, enum tdxsim_sched_strategy strat,
-			 struct scn_capture *c)
+/* Before a run of @ctx: fresh reports, the PAMT count to compare with. */
+static void scn_run_begin(struct scenario_ctx *ctx)
 {
-	struct tdxsim_scenario_result *res = ctx->res;
-	struct tdxsim_sched_config cfg;
-	struct tdxsim_sched_result sr;
-	FILE *cap = c->f;
-	double t0;
-
 	tdxsim_reset_reports();
 	tdxsim_set_reports_quiet(false);
 	ctx->pamt_before = scn_pamt_violations();
+}
 
-	tdxsim_sched_config_init(&cfg);
-	cfg.mode = TDXSIM_SCHED_DETERMINISTIC;
-	cfg.strategy = strat;
-	cfg.seed = ctx->seed;
-	cfg.max_steps = SCN_MAX_STEPS;
+static void scn_sched_config(struct scenario_ctx *ctx,
+			     enum tdxsim_sched_strategy strat,
+			     struct tdxsim_sched_config *cfg)
+{
+	tdxsim_sched_config_init(cfg);
+	cfg->mode = TDXSIM_SCHED_DETERMINISTIC;
+	cfg->strategy = strat;
+	cfg->seed = ctx->seed;
+	cfg->max_steps = SCN_MAX_STEPS;
 	if (ctx->s->pct_steps)
-		cfg.pct_steps = ctx->s->pct_steps;
-	t0 = now_seconds();
-	if (tdxsim_sched_run(&cfg, scn_run_fn, ctx, &sr)) {
-		memset(&sr, 0, sizeof(sr));
-		ctx->setup_err = -EBUSY;
-	}
+		cfg->pct_steps = ctx->s->pct_steps;
+}
+
+/*
+ * After a run of @ctx that ended as @sr says: the evidence gathered into
+ * ctx->res, and the scenario's judgement.
+ */
+static void scn_run_end(struct scenario_ctx *ctx,
+			const struct tdxsim_sched_result *sr, FILE *cap)
+{
+	struct tdxsim_scenario_result *res = ctx->res;
+
 	if (!ctx->extra) {
-		res->seconds = now_seconds() - t0;
-		res->verdict = sr.verdict;
-		res->steps = sr.steps;
-		res->switches = sr.switches;
-		res->stuck = sr.verdict != TDXSIM_VERDICT_OK;
+		res->verdict = sr->verdict;
+		res->steps = sr->steps;
+		res->switches = sr->switches;
+		res->stuck = sr->verdict != TDXSIM_VERDICT_OK;
 		res->lockdep_recursive =
 			tdxsim_count_reports(TDXSIM_REPORT_RECURSIVE,
 					      "mapping.invalidate_lock");
@@ -677,7 +677,7 @@ static void scn_run_once(struct scenario_ctx *ctx, enum tdxsim_sched_strategy st
 		scn_vm_failure(ctx, &res->failure);
 
 	/* Evidence the VM still gives (not when its locks are stuck). */
-	if (sr.verdict == TDXSIM_VERDICT_OK && ctx->td.vm_fd >= 0) {
+	if (sr->verdict == TDXSIM_VERDICT_OK && ctx->td.vm_fd >= 0) {
 		struct tdxsim_stats st;
 		struct tdxsim_td_stats ts;
 		unsigned int i;
@@ -711,6 +711,29 @@ static void scn_run_once(struct scenario_ctx *ctx, enum tdxsim_sched_strategy st
 			 "the scenario could not run: %s",
 			 strerror(-ctx->setup_err));
 	}
+}
+
+/*
+ * One sched_run of @ctx (the scenario's run, or its extra part), logging
+ * into @c, and the evidence gathered into ctx->res.
+ */
+static void scn_run_once(struct scenario_ctx *ctx, enum tdxsim_sched_strategy strat,
+			 struct scn_capture *c)
+{
+	struct tdxsim_sched_config cfg;
+	struct tdxsim_sched_result sr;
+	double t0;
+
+	scn_run_begin(ctx);
+	scn_sched_config(ctx, strat, &cfg);
+	t0 = now_seconds();
+	if (tdxsim_sched_run(&cfg, scn_run_fn, ctx, &sr)) {
+		memset(&sr, 0, sizeof(sr));
+		ctx->setup_err = -EBUSY;
+	}
+	if (!ctx->extra)
+		ctx->res->seconds = now_seconds() - t0;
+	scn_run_end(ctx, &sr, c->f);
 }
 
 /* Tear the TD down, unless the run left its locks held. */
@@ -892,4 +915,166 @@ int tdxsim_scenario_explore(const struct tdxsim_scenario *s, const char *design,
 	}
 	r->seconds = now_seconds() - t0;
 	return 0;
+}
+
+/* --- bounded exhaustive search ---------------------------------------------- */
+
+struct scn_bounded {
+	const struct tdxsim_scenario *s;
+	const char *kernel;
+	const struct tdxsim_design *d;
+	const struct tdxsim_scenario_bounded_opts *o;
+	struct tdxsim_scenario_bounded_result *r;
+	/* The world of the next (or current) run. */
+	struct scenario_ctx *cur;
+	struct tdxsim_scenario_result *res;
+	struct scn_capture cap;
+	bool used;			/* cur has been run */
+	bool finished;			/* its run function returned */
+	u64 schedules, failures;
+};
+
+static void scn_bounded_next(struct scn_bounded *x)
+{
+	x->res = xzalloc(sizeof(*x->res));
+	snprintf(x->res->kernel, sizeof(x->res->kernel), "%s", x->kernel);
+	x->res->design = *x->d;
+	x->cur = scn_ctx_new(x->s, x->kernel, x->d, 0, x->res, false);
+	x->used = false;
+	x->finished = false;
+	scn_capture_start(&x->cap);
+	scn_run_begin(x->cur);
+}
+
+/* Drop the current world without judging it. */
+static void scn_bounded_drop(struct scn_bounded *x)
+{
+	bool stuck = x->used && !x->finished;
+
+	free(scn_capture_end(&x->cap));
+	scn_ctx_free(x->cur, stuck);
+	scn_ctx_release(x->cur, stuck);
+	/* A stuck world's context keeps pointing at its result. */
+	if (!stuck)
+		free(x->res);
+	x->cur = NULL;
+	x->res = NULL;
+}
+
+static int scn_bounded_fn(void *arg)
+{
+	struct scn_bounded *x = arg;
+	int r;
+
+	/*
+	 * The explorer does not judge every run it makes (a schedule past the
+	 * bound, or another shard's): such a run used the world unseen.
+	 */
+	if (x->used) {
+		scn_bounded_drop(x);
+		scn_bounded_next(x);
+	}
+	x->used = true;
+	r = scn_run_fn(x->cur);
+	x->finished = true;
+	return r;
+}
+
+static int scn_bounded_check(void *arg, const struct tdxsim_sched_result *sr)
+{
+	struct scn_bounded *x = arg;
+	struct tdxsim_scenario_result *res = x->res;
+	struct tdxsim_scenario_opts so;
+	bool failed, stuck;
+	char *log;
+
+	scn_run_end(x->cur, sr, x->cap.f);
+	stuck = res->stuck;
+	scn_ctx_free(x->cur, stuck);
+	res->pamt_violations = scn_pamt_violations() - x->cur->pamt_before;
+	res->tainted = res->pamt_violations != 0;
+	failed = res->failed || res->error;
+	x->schedules++;
+	if (failed && !x->r->found) {
+		tdxsim_scenario_opts_init(&so);
+		log = scn_capture_end(&x->cap);
+		res->report = scn_report(x->cur, log, &so);
+		free(log);
+		x->r->first = *res;
+		res->report = NULL;
+	} else {
+		free(scn_capture_end(&x->cap));
+	}
+	if (failed) {
+		x->failures++;
+		x->r->found = true;
+	}
+	scn_ctx_release(x->cur, stuck);
+	if (!stuck)
+		free(res);
+	if (x->o->progress)
+		x->o->progress(x->o->progress_arg, x->schedules, x->failures);
+	scn_bounded_next(x);
+	return failed;
+}
+
+int tdxsim_scenario_explore_bounded(const struct tdxsim_scenario *s,
+				    const char *design,
+				    const struct tdxsim_scenario_bounded_opts *o,
+				    struct tdxsim_scenario_bounded_result *r)
+{
+	struct scn_bounded x = { .s = s, .o = o, .r = r };
+	char err[256], name[TDXSIM_KERNEL_NAME_MAX];
+	struct tdxsim_explore_config cfg;
+	struct tdxsim_explore_result er;
+	struct tdxsim_design d;
+	double t0 = now_seconds();
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (tdxsim_scenario_resolve(s, o->kernel, design, name, sizeof(name),
+				    &d, err, sizeof(err))) {
+		snprintf(r->first.summary, sizeof(r->first.summary), "%s", err);
+		return -EINVAL;
+	}
+	x.kernel = name;
+	x.d = &d;
+	memset(&cfg, 0, sizeof(cfg));
+	scn_sched_config(&(struct scenario_ctx){ .s = s }, TDXSIM_STRATEGY_RANDOM,
+			 &cfg.run);
+	cfg.preemptions = o->preemptions;
+	cfg.sleep_sets = o->sleep_sets;
+	cfg.shard = o->shard;
+	cfg.nr_shards = o->nr_shards;
+	cfg.max_schedules = o->max_schedules;
+	cfg.keep_going = o->keep_going;
+	scn_bounded_next(&x);
+	ret = tdxsim_sched_explore(&cfg, scn_bounded_fn, &x, scn_bounded_check,
+				   &er);
+	scn_bounded_drop(&x);
+	r->seconds = now_seconds() - t0;
+	if (ret) {
+		if (r->found)
+			tdxsim_scenario_result_free(&r->first);
+		memset(&r->first, 0, sizeof(r->first));
+		r->found = false;
+		return ret;
+	}
+	r->schedules = er.schedules;
+	r->runs = er.runs;
+	r->failures = x.failures;
+	r->exhausted = er.exhausted;
+	r->bound = er.bound;
+	r->nondeterministic = er.nondeterministic;
+	r->found = er.found;
+	r->choices = er.failing;
+	r->preemptions = er.failing_result.preemptions;
+	return 0;
+}
+
+void tdxsim_scenario_bounded_result_free(struct tdxsim_scenario_bounded_result *r)
+{
+	free(r->choices);
+	r->choices = NULL;
+	tdxsim_scenario_result_free(&r->first);
 }
