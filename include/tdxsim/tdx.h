@@ -43,6 +43,17 @@ extern "C" {
 #define TDX_PAGE_ALREADY_FREE			0x0000030100000000ULL
 #define TDX_PAGE_NOT_OWNED_BY_TD		0xC000030200000000ULL
 #define TDX_PAGE_NOT_FREE			0xC000030300000000ULL
+/*
+ * Dynamic PAMT (the module's tdx_error_codes_defs.h; docs/upstream/
+ * series-dpamt.md §2): TDH.PHYMEM.PAMT.ADD of a 2M region that has its
+ * page pair, PAMT.REMOVE of one that has none or whose 4K entries are in
+ * use, and any leaf given a 4K page whose region lacks its pair.
+ */
+#define TDX_HPA_RANGE_NOT_FREE			0xC000030400000000ULL
+#define TDX_NO_PAMT_PAGE_PAIR			0xC000030500000000ULL
+#define TDX_PAMT_PAGE_NOT_EMPTY			0xC000030600000000ULL
+#define TDX_INTERRUPTED_PAMT			0x8000030700000000ULL
+#define TDX_MISSING_PAMT_PAGE_PAIR		0x8000030800000000ULL
 #define TDX_TD_ASSOCIATED_PAGES_EXIST		0xC000040000000000ULL
 #define TDX_SYS_NOT_READY			0xC000050500000000ULL
 #define TDX_SYS_SHUTDOWN			0xC000050600000000ULL
@@ -192,6 +203,9 @@ const char *tdxsim_tdx_operand_name(uint64_t operand_id);
 #define TDH_PHYMEM_CACHE_WB		40
 #define TDH_PHYMEM_PAGE_WBINVD		41
 #define TDH_VP_WR			43
+/* Dynamic PAMT (v6 03/11): a 2M region's PAMT 4K-level page pair. */
+#define TDH_PHYMEM_PAMT_ADD		58
+#define TDH_PHYMEM_PAMT_REMOVE		59
 
 /* Size of per-leaf tables (leaf numbers are below it). */
 #define TDX_NR_LEAVES			64

@@ -111,4 +111,22 @@ int tdx_module_pamt_check_reuse(u64 pfn, unsigned int order);
 /* Number of owned-page frees tdx_module_pamt_check_reuse() has caught. */
 u64 tdx_module_pamt_violations(void);
 
+/* PAMT memory of the host, static against dynamic (dpamt.c). */
+struct tdx_pamt_bytes {
+	u64 covered;		/* bytes of memory the PAMT covers */
+	/* Static PAMT: 16 B per 4K page (1/256) + the 2M and 1G levels. */
+	u64 static_pamt;
+	bool dynamic;		/* Dynamic PAMT enabled */
+	u64 pairs;		/* page pairs installed (2M regions) */
+	u64 bitmap;		/* DPAMT's bitmap: 1 bit per 4K page */
+	/* DPAMT: 2M and 1G levels + bitmap + 8 KiB per pair. */
+	u64 dynamic_pamt;
+};
+void tdx_module_pamt_bytes(struct tdx_pamt_bytes *b);
+/*
+ * Page pairs installed for regions where the TD at @tdr_pa holds a 4K-level
+ * page (a region shared by two TDs counts for both).
+ */
+u64 tdx_module_td_pamt_pairs(u64 tdr_pa);
+
 #endif /* TDXSIM_SEAM_DIAG_H */

@@ -43,6 +43,8 @@ static const struct {
 	[TDH_PHYMEM_CACHE_WB] = { seam_phymem_cache_wb, 0 },
 	[TDH_PHYMEM_PAGE_WBINVD] = { seam_phymem_page_wbinvd, 0 },
 	[TDH_VP_WR] = { seam_vp_rd_wr, 0 },
+	[TDH_PHYMEM_PAMT_ADD] = { seam_phymem_pamt_add, 0 },
+	[TDH_PHYMEM_PAMT_REMOVE] = { seam_phymem_pamt_remove, 0 },
 };
 
 u64 seamcall(u64 leaf_and_version, struct tdx_module_args *args)

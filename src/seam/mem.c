@@ -148,9 +148,15 @@ u64 seam_mem_page_aug(struct seam_call *c)
 		err = tdx_err(TDX_OPERAND_BUSY, TDX_OPERAND_ID_R8);
 		goto out;
 	}
-	if (!pamt_range_free(pfn, op.level)) {
-		pamt_unlock_range(pfn, op.level);
+	/* DPAMT: a 4K page needs its region's pair, a 2M one a bare region. */
+	if (!op.level)
+		err = dpamt_check_4k(pfn, TDX_OPERAND_ID_R8);
+	else if (dpamt_has_pair(pfn))
 		err = tdx_err(TDX_PAGE_METADATA_INCORRECT, TDX_OPERAND_ID_R8);
+	if (!err && !pamt_range_free(pfn, op.level))
+		err = tdx_err(TDX_PAGE_METADATA_INCORRECT, TDX_OPERAND_ID_R8);
+	if (err) {
+		pamt_unlock_range(pfn, op.level);
 		goto out;
 	}
 	sched_point_named(op.site);
@@ -370,6 +376,8 @@ u64 seam_mem_page_demote(struct seam_call *c)
 {
 	struct tdx_module_args *a = c->args;
 	u64 rcx = a->rcx, rdx = a->rdx, new_pa = a->r8, base, child_size;
+	u64 pair0 = a->r12, pair1 = a->r13;
+	bool take_pair;
 	enum sept_state cs;
 	struct sept_op op;
 	u64 err, *np;
@@ -410,8 +418,31 @@ u64 seam_mem_page_demote(struct seam_call *c)
 				op.entry, op.level);
 		goto out;
 	}
+	/*
+	 * DPAMT: splitting a 2M page makes 512 4K entries: the region's pair
+	 * comes in R12 and R13 (v6's and the hugepage RFC's wrappers).
+	 */
+	take_pair = dpamt_enabled() && op.level == 1;
+	if (take_pair) {
+		if (dpamt_has_pair(base >> PAGE_SHIFT))
+			err = tdx_err(TDX_HPA_RANGE_NOT_FREE,
+				      TDX_OPERAND_ID_RCX);
+		else
+			err = dpamt_take_pair(base >> PAGE_SHIFT, pair0,
+					      TDX_OPERAND_ID_R12, pair1,
+					      TDX_OPERAND_ID_R13);
+		if (err) {
+			pamt_unlock_range(base >> PAGE_SHIFT, op.level);
+			pamt_unlock_4k(new_pa >> PAGE_SHIFT, true);
+			if (tdx_operand_busy(err))
+				err = sept_fail(&op, err, op.entry, op.level);
+			goto out;
+		}
+	}
 	sched_point_named(op.site);
 
+	if (take_pair)
+		dpamt_commit_pair(base >> PAGE_SHIFT, pair0, pair1);
 	child_size = sept_level_size(op.level - 1);
 	np = sept_page(new_pa);
 	for (i = 0; i < 512; i++)
@@ -505,6 +536,9 @@ u64 seam_mem_page_promote(struct seam_call *c)
 	mktme_zero(op.td->key, child, PAGE_SIZE);
 	pamt_set(child >> PAGE_SHIFT, 0, TDX_PT_NDA, 0, 0);
 	td_add_children(op.td, -1);
+	/* DPAMT: the merged region's pair is no longer needed: R12, R13. */
+	if (op.level == 1 && dpamt_has_pair(hpa0 >> PAGE_SHIFT))
+		dpamt_drop_pair(hpa0 >> PAGE_SHIFT, &a->r12, &a->r13);
 	pamt_unlock_range(hpa0 >> PAGE_SHIFT, op.level);
 	a->rcx = child;
 	a->rdx = 0;

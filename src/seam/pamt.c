@@ -49,6 +49,11 @@ static struct sharex_hp_lock *blk_of(u64 pfn)
 	return &pamt_2m[pfn >> 9];
 }
 
+struct sharex_hp_lock *pamt_block_lock(u64 pfn)
+{
+	return blk_of(pfn);
+}
+
 enum lock_ret pamt_lock_4k(u64 pfn, bool excl)
 {
 	struct sharex_hp_lock *b = blk_of(pfn);
@@ -233,6 +238,7 @@ static const char *pt_name(u8 pt)
 	case TDX_PT_TDCX:	return "PT_TDCX";
 	case TDX_PT_TDVPR:	return "PT_TDVPR";
 	case TDX_PT_EPT:	return "PT_EPT";
+	case TDX_PT_PAMT:	return "PT_PAMT (a DPAMT page-pair page)";
 	}
 	return "PT_?";
 }
@@ -276,6 +282,9 @@ int tdx_module_pamt_check_reuse(u64 pfn, unsigned int order)
 			       (unsigned long long)(pfn + i), pt_name(pt),
 			       (unsigned long long)pamt_owner(e),
 			       (unsigned long long)pamt_gpa(e));
+		else if (pt == TDX_PT_PAMT)
+			pr_err("tdx: host frees pfn %#llx still owned by the TDX module: %s\n",
+			       (unsigned long long)(pfn + i), pt_name(pt));
 		else
 			pr_err("tdx: host frees pfn %#llx still owned by the TDX module: %s of TD %#llx\n",
 			       (unsigned long long)(pfn + i), pt_name(pt),
@@ -370,6 +379,14 @@ int pamt_init(void)
 		pamt_nr_pfns = 0;
 		return -ENOMEM;
 	}
+	if (dpamt_init()) {
+		munmap(pamt, pamt_len);
+		munmap(pamt_2m, pamt_2m_len ? pamt_2m_len : 1);
+		pamt = NULL;
+		pamt_2m = NULL;
+		pamt_nr_pfns = 0;
+		return -ENOMEM;
+	}
 	__atomic_store_n(&pamt_violation_count, 0, __ATOMIC_RELAXED);
 	memset(pamt_owned, 0, sizeof(pamt_owned));
 	page_alloc_set_free_check(pamt_free_check);
@@ -385,6 +402,7 @@ void pamt_exit(void)
 {
 	page_alloc_set_free_check(NULL);
 	phys_mem_unregister_meta();
+	dpamt_exit();
 	if (pamt)
 		munmap(pamt, pamt_len);
 	if (pamt_2m)

@@ -244,6 +244,31 @@ void pamt_set(u64 pfn, int level, u8 pt, u64 owner, u64 aux);
 bool pamt_range_free(u64 pfn, int level);
 int pamt_init(void);
 void pamt_exit(void);
+/* The 2M entry's lock of the region holding @pfn. */
+struct sharex_hp_lock *pamt_block_lock(u64 pfn);
+
+/*
+ * Dynamic PAMT (dpamt.c). tdxsim marks a page-pair page in its PAMT entry
+ * with this type (the module keeps a bitmap; the value is tdxsim's).
+ */
+#define TDX_PT_PAMT	0xfe
+bool dpamt_enabled(void);
+/* Has the region of @pfn its page pair? */
+bool dpamt_has_pair(u64 pfn);
+/* A new 4K page @pfn (its region held shared): MISSING_PAMT_PAGE_PAIR|@opid? */
+u64 dpamt_check_4k(u64 pfn, u64 opid);
+/*
+ * Lock and check the pair pages @pa0, @pa1 (operands @opid0, @opid1) for
+ * the region at @region_pfn, whose 2M entry the caller holds exclusively;
+ * then install them (commit) or unlock them (release).
+ */
+u64 dpamt_take_pair(u64 region_pfn, u64 pa0, u64 opid0, u64 pa1, u64 opid1);
+void dpamt_commit_pair(u64 region_pfn, u64 pa0, u64 pa1);
+void dpamt_release_pair(u64 region_pfn, u64 pa0, u64 pa1);
+/* Take the region's pair out (2M entry held exclusively); its pages. */
+void dpamt_drop_pair(u64 region_pfn, u64 *pa0, u64 *pa1);
+int dpamt_init(void);
+void dpamt_exit(void);
 
 /* ---------------------------------------------------------------------- */
 /* Memory encryption model (mktme.c).                                      */
@@ -606,6 +631,8 @@ u64 seam_mr_finalize(struct seam_call *c);
 /* Physical memory (phymem.c) */
 u64 seam_phymem_page_reclaim(struct seam_call *c);
 u64 seam_phymem_page_wbinvd(struct seam_call *c);
+u64 seam_phymem_pamt_add(struct seam_call *c);
+u64 seam_phymem_pamt_remove(struct seam_call *c);
 u64 seam_phymem_cache_wb(struct seam_call *c);
 
 /* ---------------------------------------------------------------------- */

@@ -351,9 +351,10 @@ u64 lock_new_page_r8(u64 pa)
 		return err;
 	if (pamt_lock_4k(pfn, true))
 		return tdx_err(TDX_OPERAND_BUSY, TDX_OPERAND_ID_R8);
-	if (READ_ONCE(pamt_entry(pfn)->pt) != TDX_PT_NDA) {
+	err = dpamt_check_4k(pfn, TDX_OPERAND_ID_R8);
+	if (!err && READ_ONCE(pamt_entry(pfn)->pt) != TDX_PT_NDA)
+		err = tdx_err(TDX_PAGE_METADATA_INCORRECT, TDX_OPERAND_ID_R8);
+	if (err)
 		pamt_unlock_4k(pfn, true);
-		return tdx_err(TDX_PAGE_METADATA_INCORRECT, TDX_OPERAND_ID_R8);
-	}
-	return TDX_SUCCESS;
+	return err;
 }

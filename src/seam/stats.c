@@ -48,6 +48,8 @@ static const u64 default_seamcall_cost[TDX_NR_LEAVES] = {
 	[TDH_PHYMEM_CACHE_WB] = T_SEAM + 100000,
 	[TDH_PHYMEM_PAGE_WBINVD] = T_SEAM + 300,
 	[TDH_VP_WR] = T_SEAM,
+	[TDH_PHYMEM_PAMT_ADD] = T_SEAM + 100,
+	[TDH_PHYMEM_PAMT_REMOVE] = T_SEAM + 100,
 };
 
 static const u64 default_tdcall_cost[TDX_NR_LEAVES] = {

@@ -190,17 +190,18 @@ struct tdx_td *kot_lookup(u64 hkid)
 /* Lock a new 4K page given in @opid exclusively and check it is free. */
 u64 lock_new_page(u64 pa, u64 opid)
 {
-	u64 pfn = pa >> PAGE_SHIFT;
+	u64 pfn = pa >> PAGE_SHIFT, err;
 
 	if (!pamt_pa_valid(pa))
 		return tdx_err(TDX_OPERAND_INVALID, opid);
 	if (pamt_lock_4k(pfn, true))
 		return tdx_err(TDX_OPERAND_BUSY, opid);
-	if (READ_ONCE(pamt_entry(pfn)->pt) != TDX_PT_NDA) {
+	err = dpamt_check_4k(pfn, opid);
+	if (!err && READ_ONCE(pamt_entry(pfn)->pt) != TDX_PT_NDA)
+		err = tdx_err(TDX_PAGE_METADATA_INCORRECT, opid);
+	if (err)
 		pamt_unlock_4k(pfn, true);
-		return tdx_err(TDX_PAGE_METADATA_INCORRECT, opid);
-	}
-	return TDX_SUCCESS;
+	return err;
 }
 
 void td_free_all(void)

@@ -37,6 +37,12 @@ struct tdx_module_config {
 	 * cost (default 325 ns) is the entry, so a round trip is 650 ns.
 	 */
 	u64 td_transition_cost_ns;
+	/*
+	 * Dynamic PAMT enabled (TDH.SYS.CONFIG R8 bit 16; the module has
+	 * TDX_FEATURES0_DYNAMIC_PAMT): 4K PAMT entries live in page pairs the
+	 * host adds per 2M region (TDH.PHYMEM.PAMT.ADD/REMOVE). Default off.
+	 */
+	bool dynamic_pamt;
 };
 
 /* Fill @cfg with the defaults (VP.INIT v1, zero-step on, 63 HKIDs). */
@@ -54,6 +60,16 @@ void tdx_module_exit(void);
 bool tdx_module_ready(void);
 /* The configuration in force (defaults filled in). */
 const struct tdx_module_config *tdx_module_get_config(void);
+
+/*
+ * Dynamic PAMT on or off from now on, as the kernel's TDX init would
+ * configure it (tdxsim: one process models hosts of several kernels, so
+ * the mode may change while no TD holds a page). Returns 0, -EBUSY if a
+ * TD holds pages, -ENODEV before tdx_module_init().
+ */
+int tdx_module_set_dynamic_pamt(bool on);
+/* Is Dynamic PAMT enabled (tdx_supports_dynamic_pamt()'s module side)? */
+bool tdx_module_dynamic_pamt(void);
 
 /* What the kernel reads from the module at boot (struct tdx_sys_info). */
 struct tdx_sys_info {

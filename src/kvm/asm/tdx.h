@@ -121,6 +121,13 @@ u64 tdh_phymem_page_wbinvd_hkid(u64 hkid, u64 page_pa);
  */
 u64 tdh_mem_page_demote(u64 tdr_pa, u64 gpa, int level, u64 new_sept_page_pa,
 			u64 *ext_err1, u64 *ext_err2);
+/*
+ * DEMOTE with Dynamic PAMT: splitting a 2M page also installs its region's
+ * PAMT page pair @pamt_pa0, @pamt_pa1 (R12, R13; the hugepage series).
+ */
+u64 tdh_mem_page_demote_pamt(u64 tdr_pa, u64 gpa, int level,
+			     u64 new_sept_page_pa, u64 pamt_pa0, u64 pamt_pa1,
+			     u64 *ext_err1, u64 *ext_err2);
 /* TDH.MEM.PAGE.PROMOTE: merge the 512 children at @gpa/@level (1 or 2). */
 u64 tdh_mem_page_promote(u64 tdr_pa, u64 gpa, int level, u64 *ext_err1,
 			 u64 *ext_err2);
@@ -130,5 +137,64 @@ u64 tdh_mem_range_unblock(u64 tdr_pa, u64 gpa, int level, u64 *ext_err1,
 /* TDH.MEM.SEPT.REMOVE: unlink the empty S-EPT page; RCX = its HPA. */
 u64 tdh_mem_sept_remove(u64 tdr_pa, u64 gpa, int level, u64 *ext_err1,
 			u64 *ext_err2);
+
+/* ---- Dynamic PAMT (v6 of 2026-05-25; docs/upstream/series-dpamt.md §3) ---- */
+
+struct page;
+
+/* Pages of a 2M region's PAMT page pair (v6 fixes it at 2). */
+#define TDX_DPAMT_ENTRY_PAGE_CNT	2
+
+/* TDH.PHYMEM.PAMT.ADD: give @pamt_pa[] to the 2M region of @pfn. */
+u64 tdh_phymem_pamt_add(u64 pfn, u64 pamt_pa[TDX_DPAMT_ENTRY_PAGE_CNT]);
+/* TDH.PHYMEM.PAMT.REMOVE: take the region's pair back into @pamt_pa[]. */
+u64 tdh_phymem_pamt_remove(u64 pfn, u64 pamt_pa[TDX_DPAMT_ENTRY_PAGE_CNT]);
+
+/*
+ * Pages topped up outside mmu_lock for the pairs a fault may need
+ * (vcpu_tdx.pamt_cache; upstream a list, tdxsim an array).
+ */
+#define TDX_PAMT_CACHE_MAX		16
+struct tdx_pamt_cache {
+	struct page *pages[TDX_PAMT_CACHE_MAX];
+	unsigned long cnt;
+};
+
+/* The refcount array and the lock (init_pamt_refcounts()); 0 or -ENOMEM. */
+int tdx_dpamt_init(void);
+/* DPAMT in use: the module has it enabled (v6 also checks phys bits). */
+bool tdx_supports_dynamic_pamt(void);
+/*
+ * Take a reference on the PAMT pair of @pfn's 2M region, adding the pair
+ * (pages from @cache, or allocated if NULL) on 0->1 under the global
+ * pamt_lock. 0, -ENOMEM, or -EIO if PAMT.ADD failed (WARN).
+ */
+int tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache);
+/* Drop it; on 1->0 (atomic with the lock) PAMT.REMOVE, free the pages. */
+void tdx_pamt_put(u64 pfn);
+/* alloc_page() + tdx_pamt_get(); NULL on failure. */
+struct page *tdx_alloc_control_page(void);
+/* tdx_pamt_put() + __free_page(); NULL-safe. */
+void tdx_free_control_page(struct page *page);
+void tdx_init_pamt_cache(struct tdx_pamt_cache *cache);
+/* Fill @cache to 2 * @npages pages (at most TDX_PAMT_CACHE_MAX). */
+int tdx_topup_pamt_cache(struct tdx_pamt_cache *cache, unsigned long npages);
+void tdx_free_pamt_cache(struct tdx_pamt_cache *cache);
+/* The kernel's refcount of @pfn's region (tdxsim: for checks and tests). */
+int tdx_pamt_refcount(u64 pfn);
+
+/* The lazy design (RFC v1): add on MISSING_PAMT_PAGE_PAIR, try to remove. */
+int tdx_pamt_lazy_add(u64 pfn);
+void tdx_pamt_lazy_remove(u64 pfn);
+
+/* tdxsim: what the kernel's PAMT code did (reports, tests). */
+struct tdx_dpamt_stats {
+	u64 adds;		/* successful PAMT.ADDs */
+	u64 removes;		/* successful PAMT.REMOVEs */
+	u64 failures;		/* PAMT.ADD/REMOVE failures (WARNs) */
+	u64 leaked;		/* pairs left installed after a failed remove */
+	u64 refcount_bytes;	/* the refcount array */
+};
+void tdx_dpamt_get_stats(struct tdx_dpamt_stats *st);
 
 #endif /* TDXSIM_KVM_ASM_TDX_H */

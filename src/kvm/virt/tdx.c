@@ -12,6 +12,14 @@
  * retry on TDX_RND_NO_ENTROPY, which the software module never returns;
  * TDH.VP.INIT asks for version 0 when the module takes nothing newer.
  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/atomic.h"
+#include "base/lock.h"
+#include "base/log.h"
+#include "base/page_alloc.h"
 #include "kvm/asm/tdx.h"
 
 /* RCX of the S-EPT leaves: the GPA with the TDX level in bits 2:0. */
@@ -333,10 +341,20 @@ u64 tdh_phymem_page_wbinvd_hkid(u64 hkid, u64 page_pa)
 u64 tdh_mem_page_demote(u64 tdr_pa, u64 gpa, int level, u64 new_sept_page_pa,
 			u64 *ext_err1, u64 *ext_err2)
 {
+	return tdh_mem_page_demote_pamt(tdr_pa, gpa, level, new_sept_page_pa,
+					0, 0, ext_err1, ext_err2);
+}
+
+u64 tdh_mem_page_demote_pamt(u64 tdr_pa, u64 gpa, int level,
+			     u64 new_sept_page_pa, u64 pamt_pa0, u64 pamt_pa1,
+			     u64 *ext_err1, u64 *ext_err2)
+{
 	struct tdx_module_args args = {
 		.rcx = gpa_level(gpa, level),
 		.rdx = tdr_pa,
 		.r8 = new_sept_page_pa,
+		.r12 = pamt_pa0,
+		.r13 = pamt_pa1,
 	};
 	u64 ret = seamcall(TDH_MEM_PAGE_DEMOTE, &args);
 
@@ -379,4 +397,313 @@ u64 tdh_mem_sept_remove(u64 tdr_pa, u64 gpa, int level, u64 *ext_err1,
 {
 	return tdh_mem_gpa_leaf(TDH_MEM_SEPT_REMOVE, tdr_pa, gpa, level,
 				ext_err1, ext_err2);
+}
+
+/* ---- Dynamic PAMT (v6 of 2026-05-25, docs/upstream/series-dpamt.md §3) ---- */
+
+/* RCX of PAMT.ADD/REMOVE: the 2M region of @pfn, level 2M (pamt_2mb_arg()). */
+static u64 pamt_2mb_arg(u64 pfn)
+{
+	return ((pfn << PAGE_SHIFT) & ~(SZ_2M - 1)) | 1;
+}
+
+u64 tdh_phymem_pamt_add(u64 pfn, u64 pamt_pa[TDX_DPAMT_ENTRY_PAGE_CNT])
+{
+	struct tdx_module_args args = {
+		.rcx = pamt_2mb_arg(pfn),
+		.rdx = pamt_pa[0],
+		.r8 = pamt_pa[1],
+	};
+
+	return seamcall(TDH_PHYMEM_PAMT_ADD, &args);
+}
+
+u64 tdh_phymem_pamt_remove(u64 pfn, u64 pamt_pa[TDX_DPAMT_ENTRY_PAGE_CNT])
+{
+	struct tdx_module_args args = {
+		.rcx = pamt_2mb_arg(pfn),
+	};
+	u64 ret = seamcall(TDH_PHYMEM_PAMT_REMOVE, &args);
+
+	pamt_pa[0] = args.rdx;
+	pamt_pa[1] = args.r8;
+	return ret;
+}
+
+/* One refcount per 2M of the PFN space (init_pamt_refcounts()). */
+static atomic_t *pamt_refcounts;
+static u64 pamt_nr_refcounts;
+static spinlock_t pamt_lock;
+static struct tdx_dpamt_stats dpamt_stats;
+
+int tdx_dpamt_init(void)
+{
+	struct phys_mem_stats st;
+
+	if (pamt_refcounts)
+		return 0;
+	phys_mem_get_stats(&st);
+	pamt_nr_refcounts = DIV_ROUND_UP(st.total_pages, 512);
+	pamt_refcounts = calloc(pamt_nr_refcounts ? pamt_nr_refcounts : 1,
+				sizeof(*pamt_refcounts));
+	if (!pamt_refcounts)
+		return -ENOMEM;
+	spin_lock_init(&pamt_lock);
+	return 0;
+}
+
+bool tdx_supports_dynamic_pamt(void)
+{
+	return pamt_refcounts && tdx_module_dynamic_pamt();
+}
+
+static atomic_t *tdx_find_pamt_refcount(u64 pfn)
+{
+	return &pamt_refcounts[pfn >> 9];
+}
+
+int tdx_pamt_refcount(u64 pfn)
+{
+	if (!pamt_refcounts || (pfn >> 9) >= pamt_nr_refcounts)
+		return 0;
+	return atomic_read(tdx_find_pamt_refcount(pfn));
+}
+
+void tdx_dpamt_get_stats(struct tdx_dpamt_stats *st)
+{
+	st->adds = __atomic_load_n(&dpamt_stats.adds, __ATOMIC_RELAXED);
+	st->removes = __atomic_load_n(&dpamt_stats.removes, __ATOMIC_RELAXED);
+	st->failures = __atomic_load_n(&dpamt_stats.failures,
+				       __ATOMIC_RELAXED);
+	st->leaked = __atomic_load_n(&dpamt_stats.leaked, __ATOMIC_RELAXED);
+	st->refcount_bytes = pamt_nr_refcounts * sizeof(atomic_t);
+}
+
+static void stat_inc(u64 *c)
+{
+	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+void tdx_init_pamt_cache(struct tdx_pamt_cache *cache)
+{
+	memset(cache, 0, sizeof(*cache));
+}
+
+int tdx_topup_pamt_cache(struct tdx_pamt_cache *cache, unsigned long npages)
+{
+	unsigned long want = npages * TDX_DPAMT_ENTRY_PAGE_CNT;
+
+	if (want > TDX_PAMT_CACHE_MAX)
+		want = TDX_PAMT_CACHE_MAX;
+	while (cache->cnt < want) {
+		struct page *page = alloc_page();
+
+		if (!page)
+			return -ENOMEM;
+		cache->pages[cache->cnt++] = page;
+	}
+	return 0;
+}
+
+void tdx_free_pamt_cache(struct tdx_pamt_cache *cache)
+{
+	while (cache->cnt)
+		__free_page(cache->pages[--cache->cnt]);
+}
+
+/* Two pages for a pair: from @cache, or allocated (control pages). */
+static int alloc_pamt_array(u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT],
+			    struct tdx_pamt_cache *cache)
+{
+	int i;
+
+	for (i = 0; i < TDX_DPAMT_ENTRY_PAGE_CNT; i++) {
+		struct page *page = NULL;
+
+		if (cache) {
+			if (cache->cnt)
+				page = cache->pages[--cache->cnt];
+		} else {
+			page = alloc_page();
+		}
+		if (!page) {
+			while (i--)
+				__free_page(pfn_to_page(pa[i] >> PAGE_SHIFT));
+			return -ENOMEM;
+		}
+		pa[i] = page_to_phys(page);
+	}
+	return 0;
+}
+
+static void free_pamt_array(u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT])
+{
+	int i;
+
+	for (i = 0; i < TDX_DPAMT_ENTRY_PAGE_CNT; i++) {
+		struct page *page = pfn_to_page(pa[i] >> PAGE_SHIFT);
+
+		/* tdx_quirk_reset_paddr(): the module wrote PAMT entries. */
+		memset(page_address(page), 0, PAGE_SIZE);
+		__free_page(page);
+	}
+}
+
+int tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache)
+{
+	atomic_t *rc;
+	u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT], err;
+	int ret;
+
+	if (!tdx_supports_dynamic_pamt())
+		return 0;
+	rc = tdx_find_pamt_refcount(pfn);
+	/* The region has its pair already: no lock, no SEAMCALL. */
+	if (atomic_inc_not_zero(rc))
+		return 0;
+	ret = alloc_pamt_array(pa, cache);
+	if (ret)
+		return ret;
+
+	spin_lock(&pamt_lock);
+	/* Another get did 0->1 while this one took its pages. */
+	if (atomic_read(rc)) {
+		atomic_inc(rc);
+		spin_unlock(&pamt_lock);
+		free_pamt_array(pa);
+		return 0;
+	}
+	err = tdh_phymem_pamt_add(pfn, pa);
+	if (err) {
+		spin_unlock(&pamt_lock);
+		stat_inc(&dpamt_stats.failures);
+		WARN_ON_ONCE(err);
+		pr_err("tdx: TDH.PHYMEM.PAMT.ADD of pfn 0x%llx failed: %s\n",
+		       (unsigned long long)pfn, tdx_status_name(err));
+		free_pamt_array(pa);
+		return -EIO;
+	}
+	atomic_set(rc, 1);
+	stat_inc(&dpamt_stats.adds);
+	spin_unlock(&pamt_lock);
+	return 0;
+}
+
+/* atomic_dec_and_lock(): true, with @lock held, if @v went to 0. */
+static bool pamt_dec_and_lock(atomic_t *v, spinlock_t *lock)
+{
+	int c = atomic_read(v);
+
+	/* Not the last reference: drop it without the lock. */
+	while (c > 1) {
+		if (__atomic_compare_exchange_n(&v->counter, &c, c - 1, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED))
+			return false;
+	}
+	spin_lock(lock);
+	if (atomic_dec_return(v) == 0)
+		return true;
+	spin_unlock(lock);
+	return false;
+}
+
+void tdx_pamt_put(u64 pfn)
+{
+	u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT], err;
+	atomic_t *rc;
+
+	if (!tdx_supports_dynamic_pamt())
+		return;
+	rc = tdx_find_pamt_refcount(pfn);
+	if (WARN_ON_ONCE(atomic_read(rc) <= 0))
+		return;
+	if (!pamt_dec_and_lock(rc, &pamt_lock))
+		return;
+	err = tdh_phymem_pamt_remove(pfn, pa);
+	if (err) {
+		/* The pages may hold PAMT entries: keep the pair, leak it. */
+		atomic_set(rc, 1);
+		spin_unlock(&pamt_lock);
+		stat_inc(&dpamt_stats.failures);
+		stat_inc(&dpamt_stats.leaked);
+		WARN_ON_ONCE(err);
+		pr_err("tdx: TDH.PHYMEM.PAMT.REMOVE of pfn 0x%llx failed: %s; leaking the pair\n",
+		       (unsigned long long)pfn, tdx_status_name(err));
+		return;
+	}
+	stat_inc(&dpamt_stats.removes);
+	spin_unlock(&pamt_lock);
+	free_pamt_array(pa);
+}
+
+struct page *tdx_alloc_control_page(void)
+{
+	struct page *page = alloc_page();
+
+	if (!page)
+		return NULL;
+	if (tdx_pamt_get(page_to_pfn(page), NULL)) {
+		__free_page(page);
+		return NULL;
+	}
+	return page;
+}
+
+void tdx_free_control_page(struct page *page)
+{
+	if (!page)
+		return;
+	tdx_pamt_put(page_to_pfn(page));
+	__free_page(page);
+}
+
+/*
+ * The design before refcounts (RFC v1, "inherently more racy"): no kernel
+ * refcount and no lock. A leaf that answers TDX_MISSING_PAMT_PAGE_PAIR gets
+ * its region's pair added and is retried; after a removal the kernel tries
+ * to take the pair back. tdxsim: the module's removal hint is not in the
+ * archive; the lazy kernel tries PAMT.REMOVE and takes NOT_EMPTY for "the
+ * hint said no" (series-dpamt.md §7).
+ */
+int tdx_pamt_lazy_add(u64 pfn)
+{
+	u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT], err;
+	int ret;
+
+	ret = alloc_pamt_array(pa, NULL);
+	if (ret)
+		return ret;
+	err = tdh_phymem_pamt_add(pfn, pa);
+	if (!err) {
+		stat_inc(&dpamt_stats.adds);
+		return 0;
+	}
+	free_pamt_array(pa);
+	/* Another thread added it: fine. */
+	if ((err & TDX_SEAMCALL_STATUS_MASK) == TDX_HPA_RANGE_NOT_FREE)
+		return 0;
+	if (tdx_operand_busy(err))
+		return -EBUSY;
+	stat_inc(&dpamt_stats.failures);
+	return -EIO;
+}
+
+void tdx_pamt_lazy_remove(u64 pfn)
+{
+	u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT], err, st;
+
+	if (!tdx_supports_dynamic_pamt())
+		return;
+	err = tdh_phymem_pamt_remove(pfn, pa);
+	if (!err) {
+		stat_inc(&dpamt_stats.removes);
+		free_pamt_array(pa);
+		return;
+	}
+	st = err & TDX_SEAMCALL_STATUS_MASK;
+	if (st == TDX_PAMT_PAGE_NOT_EMPTY || st == TDX_NO_PAMT_PAGE_PAIR)
+		return;
+	/* BUSY: no loop (the design's point); the pair stays. */
+	stat_inc(&dpamt_stats.leaked);
 }
