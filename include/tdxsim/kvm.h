@@ -146,6 +146,22 @@ struct kvm_pre_fault_memory {
 	__tdxsim_u64 padding[5];
 };
 
+/*
+ * KVM_SIGNAL_MSI: an MSI as a device would write it. For a TD the local
+ * APIC is the CPU's (posted interrupts): the destination is the x2APIC ID
+ * (address_lo bits 19:12, address_hi bits 31:8), the vector data bits 7:0.
+ */
+struct kvm_msi {
+	__tdxsim_u32 address_lo;
+	__tdxsim_u32 address_hi;
+	__tdxsim_u32 data;
+	__tdxsim_u32 flags;
+	__tdxsim_u32 devid;
+	__tdxsim_u8 pad[12];
+};
+
+#define KVM_MSI_VALID_DEVID	(1U << 0)
+
 /* ---- KVM_RUN ---- */
 #define KVM_EXIT_UNKNOWN		0
 #define KVM_EXIT_EXCEPTION		1
@@ -418,6 +434,7 @@ struct kvm_tdx_init_mem_region {
 	_IOW(KVMIO, 0xd2, struct kvm_memory_attributes)
 #define KVM_CREATE_GUEST_MEMFD \
 	_IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd)
+#define KVM_SIGNAL_MSI		_IOW(KVMIO, 0xa5, struct kvm_msi)
 /* on a VM fd and on a vCPU fd (struct kvm_tdx_cmd for TDX) */
 #define KVM_MEMORY_ENCRYPT_OP	_IOWR(KVMIO, 0xba, unsigned long)
 
@@ -433,6 +450,7 @@ _Static_assert(sizeof(struct kvm_userspace_memory_region2) == 160,
 	       "kvm_userspace_memory_region2");
 _Static_assert(sizeof(struct kvm_memory_attributes) == 32,
 	       "kvm_memory_attributes");
+_Static_assert(sizeof(struct kvm_msi) == 32, "kvm_msi");
 _Static_assert(sizeof(struct kvm_create_guest_memfd) == 64,
 	       "kvm_create_guest_memfd");
 _Static_assert(sizeof(struct kvm_pre_fault_memory) == 64,

@@ -538,6 +538,7 @@ void kvm_release_faultin_page(struct kvm *kvm, struct page *page, bool unused,
 int kvm_create_vm(unsigned long type, struct kvm **kvmp);
 /* KVM_CHECK_EXTENSION (@kvm NULL on the system fd). */
 long kvm_vm_ioctl_check_extension_generic(struct kvm *kvm, long ext);
+int kvm_send_userspace_msi(struct kvm *kvm, struct kvm_msi *msi);
 /* The ioctl handlers of the file kinds (the kernel's fops). */
 long kvm_dev_ioctl(struct file *file, unsigned long ioctl, unsigned long arg);
 /* The VM file's operations (KVM_CREATE_VM installs them). */

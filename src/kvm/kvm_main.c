@@ -1280,6 +1280,13 @@ static long kvm_vm_ioctl(struct file *file, unsigned long ioctl,
 			return -EFAULT;
 		return kvm_vm_ioctl_set_mem_attributes(kvm, &attrs);
 	}
+	case KVM_SIGNAL_MSI: {
+		struct kvm_msi msi;
+
+		if (copy_from_user(&msi, argp, sizeof(msi)))
+			return -EFAULT;
+		return kvm_send_userspace_msi(kvm, &msi);
+	}
 	case KVM_CREATE_GUEST_MEMFD: {
 		struct kvm_create_guest_memfd guest_memfd;
 

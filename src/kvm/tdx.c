@@ -522,6 +522,27 @@ static void tdx_kick_all_vcpus(struct kvm *kvm)
 	}
 }
 
+/*
+ * Upstream's tdx_deliver_interrupt(): TDX only has posted interrupts; the
+ * vector goes into the posted-interrupt descriptor and the notification
+ * reaches the vCPU: in the guest, the CPU delivers it there; outside, the
+ * vCPU is woken (no vCPU of tdxsim's blocks) and gets it on its next
+ * entry. tdxsim has no descriptor: tdxsim_interrupt_pending stands for its
+ * ON bit, and a vCPU in the guest is interrupted where it is (the module's
+ * external-interrupt exit: the guest model sees its operation interrupted
+ * and re-executes it, as a guest that took the interrupt would).
+ */
+static void tdx_deliver_interrupt(struct kvm_vcpu *vcpu, int vector)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+
+	if (__atomic_exchange_n(&vcpu->arch.tdxsim_interrupt_pending, true,
+				__ATOMIC_ACQ_REL))
+		return;
+	if (tdx && tdx->created && READ_ONCE(vcpu->mode) == IN_GUEST_MODE)
+		tdx_module_send_ipi(page_to_phys(tdx->tdvpr_page));
+}
+
 /* --- the VM-state lock guard (6.19) -------------------------------------------------------------- */
 
 static int tdx_acquire_vm_state_locks(struct kvm *kvm)
@@ -2073,6 +2094,7 @@ int tdx_hardware_setup(void)
 		.split_external_spte = tdx_sept_split_private_spte,
 		.gmem_max_mapping_level = tdx_gmem_max_mapping_level,
 		.kick_all_vcpus = tdx_kick_all_vcpus,
+		.deliver_interrupt = tdx_deliver_interrupt,
 		.tdxsim_vm_ioctl = tdxsim_tdx_vm_ioctl,
 	};
 	return 0;

@@ -351,10 +351,47 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
 }
 
 /*
+ * kvm_send_userspace_msi() (upstream: virt/kvm/irqchip.c) with x86's
+ * kvm_set_msi() and kvm_irq_delivery_to_apic() folded in. A TD's local
+ * APIC is virtualized by the CPU and KVM only posts the vector, so the
+ * delivery is the vendor's. tdxsim decodes what a TD's VMM sends: a
+ * fixed interrupt in physical destination mode to one x2APIC ID (the vCPU
+ * id), or to all (0xffffffff); other modes reach no vCPU. Returns the
+ * number of vCPUs the interrupt was delivered to.
+ */
+int kvm_send_userspace_msi(struct kvm *kvm, struct kvm_msi *msi)
+{
+	u32 dest = ((msi->address_lo >> 12) & 0xff) |
+		   (msi->address_hi & 0xffffff00);
+	int vector = msi->data & 0xff;
+	bool logical = msi->address_lo & (1u << 2);
+	u32 delivery_mode = (msi->data >> 8) & 0x7;
+	int i, n, delivered = 0;
+
+	if (msi->flags & ~KVM_MSI_VALID_DEVID)
+		return -EINVAL;
+	if (!kvm_vm_uses_vendor(kvm) || !kvm_x86_ops.deliver_interrupt)
+		return -EINVAL;
+	if (logical || delivery_mode != 0 || vector < 16)
+		return 0;
+	n = atomic_read(&kvm->online_vcpus);
+	for (i = 0; i < n; i++) {
+		struct kvm_vcpu *vcpu = kvm->vcpus[i];
+
+		if (dest != 0xffffffff && (u32)vcpu->vcpu_id != dest)
+			continue;
+		kvm_x86_ops.deliver_interrupt(vcpu, vector);
+		delivered++;
+	}
+	return delivered;
+}
+
+/*
  * Is an event pending that the guest should get before going on (an
  * interrupt, an NMI, an SMI, ...)? tdxsim models no local APIC and no other
- * event source: an interrupt a test posted (tdxsim_interrupt_pending) is
- * the only event.
+ * event source: an interrupt posted by KVM_SIGNAL_MSI (or a test) and not
+ * yet delivered on a guest entry (tdxsim_interrupt_pending) is the only
+ * event.
  */
 bool kvm_vcpu_has_events(struct kvm_vcpu *vcpu)
 {

@@ -98,6 +98,18 @@ struct td_opts {
 	 * vCPU runs @raw_guest.ops with context @raw_guest.guest.
 	 */
 	struct tdxsim_guest raw_guest;
+	/*
+	 * Or a guest model the test built (tdxsim_guest_create()): vCPU i runs
+	 * its context i. The test destroys it.
+	 */
+	struct tdxsim_guest_model *model;
+	/*
+	 * The TD without SEPT_VE_DISABLE: the guest gets a #VE for a PENDING
+	 * page instead of the EPT violation that ends it.
+	 */
+	bool no_sept_ve_disable;
+	/* KVM_TDX_INIT_VCPU's data: the vCPUs' initial RCX (the TD HOB). */
+	uint64_t init_rcx;
 	uint64_t seed;
 	/* td_create() stops after the VM and its design (then td_create_rest). */
 	bool vm_only;

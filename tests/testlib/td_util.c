@@ -79,7 +79,8 @@ void td_create_rest(struct td *td, const struct td_opts *o)
 
 	init = calloc(1, size);
 	TEST_ASSERT(init, "calloc(%zu)", size);
-	init->attributes = TDX_ATTR_SEPT_VE_DISABLE;
+	init->attributes = o->no_sept_ve_disable ? 0 :
+						   TDX_ATTR_SEPT_VE_DISABLE;
 	init->xfam = 0x3;
 	init->cpuid.nent = 1;
 	init->cpuid.entries[0].function = 0x80000008;
@@ -118,10 +119,12 @@ void td_create_rest(struct td *td, const struct td_opts *o)
 					 td->vcpu[i], 0);
 		TEST_ASSERT(td->run[i] != MAP_FAILED, "mmap(vCPU %u): %s", i,
 			    errno_name(errno));
-		if (td->guest) {
+		if (td->guest || o->model) {
 			struct tdxsim_guest g = {
 				.ops = tdxsim_guest_ops(),
-				.guest = tdxsim_guest_vcpu(td->guest, i),
+				.guest = tdxsim_guest_vcpu(td->guest ? td->guest :
+								       o->model,
+							   i),
 			};
 
 			TEST_ASSERT_OK(sys_ret(tdxsim_ioctl(td->vcpu[i],
@@ -134,7 +137,7 @@ void td_create_rest(struct td *td, const struct td_opts *o)
 							    &o->raw_guest)),
 				       "TDXSIM_SET_GUEST(vCPU %u)", i);
 		}
-		tdx_cmd(td->vcpu[i], KVM_TDX_INIT_VCPU, 0, 0);
+		tdx_cmd(td->vcpu[i], KVM_TDX_INIT_VCPU, 0, o->init_rcx);
 	}
 }
 

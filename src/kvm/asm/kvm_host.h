@@ -178,6 +178,11 @@ struct kvm_x86_ops {
 	/* Largest mapping level for a private gfn (0: no vendor limit). */
 	int (*gmem_max_mapping_level)(struct kvm *kvm, kvm_pfn_t pfn,
 				      bool is_private);
+	/*
+	 * Deliver interrupt @vector to @vcpu (upstream passes the local APIC,
+	 * the delivery and trigger modes; TDX posts the vector either way).
+	 */
+	void (*deliver_interrupt)(struct kvm_vcpu *vcpu, int vector);
 	/* Make every vCPU leave the guest and wait until it has. */
 	void (*kick_all_vcpus)(struct kvm *kvm);
 	/*
