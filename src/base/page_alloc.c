@@ -456,12 +456,27 @@ void phys_mem_drain(void)
  * A whole free block: from the 2M free list, else a never-used one. Called
  * with pa_lock held; may drop and retake it to give back the zapping batch
  * first, so that freed memory is reused before fresh memory is touched.
+ *
+ * @dirty_ok (a block to be split into 4K pages): a block of the zapping
+ * batch is taken back as it is, still resident, instead: its pages are
+ * zeroed one by one when handed out (PG_written says which), which costs
+ * less than giving the block to the OS and faulting it back in page by
+ * page. A VM torn down and created again (an exploration's schedules)
+ * reuses its memory without a system call.
  */
-static u32 take_block(void)
+static u32 take_block(bool dirty_ok)
 {
 	u32 b;
 
 	for (;;) {
+		if (dirty_ok && pm.zap_lo != pm.zap_hi) {
+			/* From the top: the rest of the batch stays one run. */
+			b = --pm.zap_hi;
+			if (pm.zap_lo == pm.zap_hi)
+				pm.zap_lo = pm.zap_hi = 0;
+			pm.blocks[b].state = BLOCK_UNUSED;
+			break;
+		}
 		b = pm.free_2m;
 		if (b) {
 			pm.free_2m = pm.blocks[b].next;
@@ -510,7 +525,7 @@ static u64 take_page(void)
 	u16 idx;
 
 	if (!b) {
-		b = take_block();
+		b = take_block(true);
 		if (!b)
 			return 0;
 		blk = &pm.blocks[b];
@@ -583,7 +598,7 @@ static struct page *alloc_block(void)
 	u32 b, i;
 
 	pthread_mutex_lock(&pa_lock);
-	b = take_block();
+	b = take_block(false);
 	if (b) {
 		pm.blocks[b].state = BLOCK_HUGE;
 		__atomic_store_n(&pm.blocks[b].written, 0, __ATOMIC_RELAXED);
