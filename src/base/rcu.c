@@ -42,6 +42,7 @@ static struct lockdep_map rcu_map = {
 static pthread_once_t rcu_map_once = PTHREAD_ONCE_INIT;
 static u64 nr_queued;
 static u64 nr_run;
+static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void rcu_map_init(void)
 {
@@ -74,6 +75,50 @@ static void rcu_wait_in_reader(const char *what)
 	WARN(1, "%s() inside an RCU read-side section\n", what);
 }
 
+/*
+ * Deterministic mode: the run's tasks are the only readers, and only one
+ * of them runs at a time. Once sched_wait_rcu_readers() returns, none is
+ * inside a read-side section, and none can enter one before the caller
+ * lets it run: that is a grace period, with no system call. Callbacks the
+ * run's tasks queue wait on det_cbs (no worker thread is woken) and run at
+ * the run's next grace period (synchronize_rcu(), rcu_barrier()) or when
+ * the run ends, in the caller's context: at points the schedule decides,
+ * so a replay frees memory at the same points. They only free memory
+ * (base/rcu.h), so the context does not matter.
+ */
+static struct rcu_head *det_cbs;
+static struct rcu_head **det_cbs_tail = &det_cbs;
+
+static inline bool rcu_det_task(void)
+{
+	return unlikely(sched_det_possible()) && sched_task_is_deterministic();
+}
+
+static void rcu_det_run_callbacks(void)
+{
+	struct rcu_head *batch, *next;
+	u64 n = 0;
+
+	pthread_mutex_lock(&cb_lock);
+	batch = det_cbs;
+	det_cbs = NULL;
+	det_cbs_tail = &det_cbs;
+	pthread_mutex_unlock(&cb_lock);
+	for (; batch; batch = next) {
+		next = (struct rcu_head *)batch->urcu_head_[0];
+		batch->func(batch);
+		n++;
+	}
+	if (n)
+		__atomic_add_fetch(&nr_run, n, __ATOMIC_RELAXED);
+}
+
+void rcu_det_run_end(void)
+{
+	/* No task of the run is left: no reader either. */
+	rcu_det_run_callbacks();
+}
+
 void synchronize_rcu(void)
 {
 	struct task *t = current_task();
@@ -84,6 +129,11 @@ void synchronize_rcu(void)
 		return;
 	}
 	sched_wait_rcu_readers();
+	if (rcu_det_task()) {
+		rcu_det_run_callbacks();
+		tsan_grace_period();
+		return;
+	}
 	if (!t->rcu_registered)
 		rcu_register_current_thread();
 	urcu_wrap_synchronize();
@@ -98,7 +148,6 @@ void synchronize_rcu(void)
  * synchronize_rcu(), and runs the batch: batching comes for free, latency
  * is one grace period.
  */
-static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cb_cond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t cb_done_cond = PTHREAD_COND_INITIALIZER;
 static struct rcu_head *cb_head;
@@ -150,10 +199,17 @@ static void rcu_cb_worker_start(void)
 
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 {
-	pthread_once(&cb_once, rcu_cb_worker_start);
 	head->func = func;
 	head->urcu_head_[0] = NULL;
 	__atomic_add_fetch(&nr_queued, 1, __ATOMIC_RELAXED);
+	if (rcu_det_task()) {
+		pthread_mutex_lock(&cb_lock);
+		*det_cbs_tail = head;
+		det_cbs_tail = (struct rcu_head **)&head->urcu_head_[0];
+		pthread_mutex_unlock(&cb_lock);
+		return;
+	}
+	pthread_once(&cb_once, rcu_cb_worker_start);
 	pthread_mutex_lock(&cb_lock);
 	*cb_tail = head;
 	cb_tail = (struct rcu_head **)&head->urcu_head_[0];
@@ -178,6 +234,8 @@ void rcu_barrier(void)
 	 * read-side section; none can enter one while we hold the token.
 	 */
 	sched_wait_rcu_readers();
+	if (rcu_det_task())
+		rcu_det_run_callbacks();
 	pthread_mutex_lock(&cb_lock);
 	ticket = cb_enqueued;
 	while (cb_completed < ticket)

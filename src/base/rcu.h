@@ -13,11 +13,14 @@
  * task parked at a schedule point may be inside a read-side section. A real
  * synchronize_rcu() would then block the only running thread forever, so in
  * deterministic mode synchronize_rcu() first waits, as a scheduler-visible
- * wait, until no task of the run is inside a read-side section, and only then
- * calls liburcu (which returns at once). call_rcu() callbacks run on
- * liburcu's own worker thread, outside the schedule; they may only free
- * memory, never touch state other tasks read, so they cannot change an
- * interleaving. rcu_barrier() waits for them (used before teardown checks).
+ * wait, until no task of the run is inside a read-side section, and then
+ * is done: no other reader exists, so no liburcu grace period is needed.
+ * call_rcu() callbacks may only free memory, never touch state other tasks
+ * read, so they cannot change an interleaving. In free mode they run on
+ * tdxsim's worker thread after a liburcu grace period; those a
+ * deterministic run's tasks queue run at the run's next synchronize_rcu()
+ * or rcu_barrier(), or when the run ends, in the caller's context.
+ * rcu_barrier() waits for them (used before teardown checks).
  */
 #ifndef TDXSIM_BASE_RCU_H
 #define TDXSIM_BASE_RCU_H
@@ -35,7 +38,7 @@ void rcu_read_unlock(void);
 bool rcu_read_lock_held(void);
 
 void synchronize_rcu(void);
-/* Run @func(@head) after a grace period, on tdxsim's RCU worker thread. */
+/* Run @func(@head) after a grace period (see above for where). */
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 /* Wait until every callback queued so far has run. */
 void rcu_barrier(void);

@@ -1309,6 +1309,8 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	__atomic_store_n(&sched_det_running, false, __ATOMIC_RELEASE);
 	__atomic_store_n(&S.active, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&S.m);
+	if (det)
+		rcu_det_run_end();
 	return 0;
 }
 

@@ -145,6 +145,8 @@ void __lockdep_add_report(enum lockdep_report_kind kind, const char *classes,
 void sched_wait_rcu_readers(void);
 /* A task left its outermost read-side section. */
 void sched_rcu_reader_done(void);
+/* rcu.c: a deterministic run ended; run the callbacks its tasks queued. */
+void rcu_det_run_end(void);
 
 /*
  * A choice point of the replay and bounded strategies (explore.c), under the
