@@ -274,6 +274,8 @@ static int do_run(const struct tdxsim_cmd *cmd, int argc, char **argv,
 free_res:
 	tdxsim_vmm_result_free(&ctx.res);
 out:
+	if (o.tracing && trace_opt_stop(cmd->name, o.trace))
+		r = 1;
 	free(o.fw);
 	free(o.program);
 	free(o.compare_text);

@@ -320,6 +320,8 @@ static const struct tdxsim_cmd commands[] = {
 		"  --lockdep on|off     the lock validator (default on; also\n"
 		"                       TDXSIM_LOCKDEP=off): off for throughput runs,\n"
 		"                       and the report says it was off\n"
+		"  --trace FILE         write a trace Perfetto opens (Chrome JSON):\n"
+		"                       threads, ioctls, SEAMCALLs, locks, TD exits\n"
 		"  --measure-order single-pass|two-pass  see 'tdxsim measure --help'\n"
 		"  --compare KEY=V1,V2  run the same launch once per value of one\n"
 		"                       design switch, or per kernel (KEY kernel:\n"

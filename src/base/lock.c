@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "base/sched.h"
 #include "base/sched_internal.h"
+#include "base/trace.h"
 #include "base/stats.h"
 #include "ulib/strbuf.h"
 
@@ -412,6 +413,8 @@ static __always_inline int do_lock(struct base_lock *l,
 		}
 		if (excl)
 			__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
+		if (tdxsim_trace_on())
+			tdxsim_trace_lock_held(map, excl);
 		return 0;
 	}
 
@@ -420,7 +423,11 @@ static __always_inline int do_lock(struct base_lock *l,
 		__lock_acquire(self, map, usage, false, nest, site);
 	LOCK_SCHED_POINT(op, map, site);
 	if (!bl_try(l, excl, false, bl_state(l))) {
+		if (tdxsim_trace_on())
+			tdxsim_trace_lock_wait(map, excl);
 		err = bl_lock_slow(l, map, excl, spin, killable, self);
+		if (tdxsim_trace_on())
+			tdxsim_trace_lock_wait_done(map);
 		if (err)
 			return err;
 	}
@@ -428,6 +435,8 @@ static __always_inline int do_lock(struct base_lock *l,
 		__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
 	if (lockdep_on())
 		__lock_acquired(self, map, usage, nest, site);
+	if (tdxsim_trace_on())
+		tdxsim_trace_lock_held(map, excl);
 	return 0;
 }
 
@@ -448,6 +457,8 @@ static __always_inline bool do_trylock(struct base_lock *l,
 		__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
 	if (lockdep_on())
 		__lock_acquired(self, map, usage, NULL, site);
+	if (tdxsim_trace_on())
+		tdxsim_trace_lock_held(map, excl);
 	return true;
 }
 
@@ -461,6 +472,8 @@ static __always_inline void do_unlock(struct base_lock *l,
 		return;
 	if (!bl_unlock(l, excl, spin))
 		WARN(1, "%s: %s was not held\n", op, map->name);
+	if (tdxsim_trace_on())
+		tdxsim_trace_lock_released(map);
 	LOCK_SCHED_POINT(op, map, site);
 }
 

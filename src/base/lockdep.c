@@ -54,6 +54,7 @@ struct lock_edge {
 	const struct lock_site *from_site; /* where the held lock was taken */
 	const struct lock_site *to_site;   /* where the new lock was taken */
 	char task[48];
+	bool in_cycle;			   /* on a reported cycle */
 };
 
 struct edge_list {
@@ -834,8 +835,19 @@ static void add_edge(struct task *self, const struct held_lock *held,
 		return;
 	}
 	n = find_strong_path(to, from, type, path, types, 64);
-	if (n && !cycle_reported(path, n, to))
+	if (n && !cycle_reported(path, n, to)) {
+		int i;
+
 		report_circular(self, held, map, usage, site, path, types, n);
+		/* The cycle's edges, for lockdep_graph_write(). */
+		for (i = 1; i < n; i++) {
+			struct lock_edge *pe = find_edge(path[i - 1], path[i],
+							 types[i]);
+
+			if (pe)
+				pe->in_cycle = true;
+		}
+	}
 
 	l = &out_edges[from];
 	if (l->n == l->cap) {
@@ -848,6 +860,7 @@ static void add_edge(struct task *self, const struct held_lock *held,
 	e->type = type;
 	e->from_site = held->site;
 	e->to_site = site;
+	e->in_cycle = n > 0;
 	snprintf(e->task, sizeof(e->task), "%s/%d", self->name, self->id);
 	nr_edges++;
 	__atomic_fetch_or(&edge_bits[from][to], (u8)(1u << type),
@@ -1242,4 +1255,101 @@ void __lockdep_assert_failed(const struct lockdep_map *map, const char *what,
 	sb_free(&sb);
 }
 
+
+/* --- the graph in DOT --------------------------------------------------- */
+
+static void dot_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static const char *const kind_name[] = {
+	[LOCK_KIND_MUTEX] = "mutex",
+	[LOCK_KIND_SPINLOCK] = "spinlock_t",
+	[LOCK_KIND_RWLOCK] = "rwlock_t",
+	[LOCK_KIND_RWSEM] = "rw_semaphore",
+	[LOCK_KIND_SRCU] = "srcu",
+	[LOCK_KIND_RCU] = "rcu",
+};
+
+int lockdep_graph_write(FILE *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+	bool used[MAX_CLASSES + 1] = { false };
+	int c, i;
+
+	pthread_mutex_lock(&graph_lock);
+	for (c = 1; c <= nr_classes; c++) {
+		for (i = 0; i < out_edges[c].n; i++) {
+			used[c] = true;
+			used[out_edges[c].e[i].to] = true;
+		}
+		if (classes[c].recursion_reported)
+			used[c] = true;
+	}
+	fprintf(f, "// The lock-class dependency graph tdxsim's lockdep built: an edge\n"
+		   "// A -> B: B was taken while A was held, labelled with the first\n"
+		   "// acquisitions that made it; reported cycles and recursions in red.\n"
+		   "digraph lockdep {\n"
+		   "\trankdir=LR;\n"
+		   "\tnode [shape=box, fontname=\"monospace\", fontsize=10];\n"
+		   "\tedge [fontname=\"monospace\", fontsize=8];\n");
+	for (c = 1; c <= nr_classes; c++) {
+		if (!used[c])
+			continue;
+		sb_free(&sb);
+		sb_printf(&sb, "%s\n(%s)", classes[c].name ? classes[c].name : "?",
+			  (unsigned int)classes[c].kind < ARRAY_SIZE(kind_name) ?
+			  kind_name[classes[c].kind] : "?");
+		fprintf(f, "\tc%d [label=", c);
+		dot_str(f, sb_str(&sb));
+		fprintf(f, "];\n");
+	}
+	for (c = 1; c <= nr_classes; c++) {
+		for (i = 0; i < out_edges[c].n; i++) {
+			const struct lock_edge *e = &out_edges[c].e[i];
+
+			sb_free(&sb);
+			sb_printf(&sb, "%s held %s, ",
+				  e->type & EDGE_S ? "shared" : "exclusive",
+				  e->type & EDGE_R ? "recursive read" : "then");
+			print_site(&sb, e->to_site);
+			sb_printf(&sb, "\nunder ");
+			print_site(&sb, e->from_site);
+			sb_printf(&sb, "\n(%s)", e->task);
+			fprintf(f, "\tc%d -> c%d [label=", c, e->to);
+			dot_str(f, sb_str(&sb));
+			if (e->in_cycle)
+				fprintf(f, ", color=red, fontcolor=red, penwidth=2");
+			else if (e->type & EDGE_S)
+				fprintf(f, ", style=dashed");
+			fprintf(f, "];\n");
+		}
+		if (classes[c].recursion_reported)
+			fprintf(f, "\tc%d -> c%d [label=\"possible recursive locking\", color=red, fontcolor=red, penwidth=2];\n",
+				c, c);
+	}
+	fprintf(f, "}\n");
+	pthread_mutex_unlock(&graph_lock);
+	sb_free(&sb);
+	return ferror(f) ? -EIO : 0;
+}
+
 #endif /* TDXSIM_LOCKDEP */
+
+#if !TDXSIM_LOCKDEP
+int lockdep_graph_write(FILE *f)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+

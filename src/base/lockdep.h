@@ -325,6 +325,15 @@ unsigned int lockdep_nr_classes(void);
 unsigned int lockdep_nr_edges(void);
 
 /*
+ * Write the class-dependency graph to @f in Graphviz's DOT: a node per
+ * class on an edge, each edge labelled with the acquisitions that first
+ * made it, reported cycles' edges (and recursions, as self-loops) in red.
+ * Returns 0, -EIO when writing failed, -EOPNOTSUPP without the validator.
+ */
+#include <stdio.h>
+int lockdep_graph_write(FILE *f);
+
+/*
  * Append the held locks of task @t (NULL: the current task) to @sb in the
  * kernel's shape ("N locks held by name/id:"). Used by reports and the scheduler.
  */

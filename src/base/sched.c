@@ -34,6 +34,7 @@
 #include "base/rcu.h"
 #include "base/sched.h"
 #include "base/sched_internal.h"
+#include "base/trace.h"
 #include "ulib/strbuf.h"
 
 #define PCT_MAX_DEPTH	16
@@ -327,6 +328,11 @@ bool sched_run_aborting(void)
 void sched_unwind_current(void)
 {
 	longjmp(tls_task->abort_env, 1);
+}
+
+u64 sched_run_steps(void)
+{
+	return S.steps;
 }
 
 int sched_nr_tasks(void)
@@ -715,6 +721,8 @@ static void switch_locked(struct task *self)
 	if (next != self) {
 		S.switches++;
 		S.cur = next;
+		if (tdxsim_trace_on())
+			tdxsim_trace_switch(next->id, next->name);
 		if (S.fiber) {
 			fiber_transfer_locked(self, next);
 		} else {
@@ -945,10 +953,14 @@ static void __noreturn fiber_task_exit_locked(struct task *self)
 		if (!S.aborting) {
 			next = pick_next_locked(self, false);
 			S.yield = false;
-			if (next)
+			if (next) {
 				S.switches++;
-			else
+				if (tdxsim_trace_on())
+					tdxsim_trace_switch(next->id,
+							    next->name);
+			} else {
 				no_runnable_locked();
+			}
 		}
 		/* Unwinding: each aborted task in turn. */
 		if (S.aborting)
@@ -988,6 +1000,8 @@ static void task_finish(struct task *self, bool aborted)
 		self->rcu_nesting = 0;
 	}
 	task_local_exit(self);
+	if (tdxsim_trace_on())
+		tdxsim_trace_task_exit(self->id);
 	/* A fiber shares its OS thread's liburcu registration (sched_run()). */
 	if (self->rcu_registered && !self->fib.map) {
 		rcu_unregister_current_thread();
@@ -1014,6 +1028,9 @@ static void task_finish(struct task *self, bool aborted)
 			} else {
 				S.cur = next;
 				S.switches++;
+				if (tdxsim_trace_on())
+					tdxsim_trace_switch(next->id,
+							    next->name);
 				pthread_cond_signal(&next->cv);
 			}
 		}
@@ -1238,6 +1255,9 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	__atomic_store_n(&sched_det_running,
 			 S.cfg.mode == SCHED_MODE_DETERMINISTIC, __ATOMIC_RELEASE);
 
+	if (tdxsim_trace_on())
+		tdxsim_trace_run_start(S.cfg.mode == SCHED_MODE_DETERMINISTIC,
+				       S.cfg.seed);
 	t0 = task_alloc("run");
 	t0->fn = fn;
 	t0->arg = arg;
@@ -1291,6 +1311,8 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 		explore_run_end(res);
 	if (S.trace_file)
 		trace_to_file(res);
+	if (tdxsim_trace_on())
+		tdxsim_trace_run_end(sched_verdict_name(S.verdict));
 	/* Free every task of the run; join the threads nobody joined. */
 	for (n = 0; n < S.nr_tasks; n++) {
 		struct task *t = S.tasks[n];

@@ -108,6 +108,9 @@ static inline bool sched_det_possible(void)
 	return __atomic_load_n(&sched_det_running, __ATOMIC_RELAXED);
 }
 
+/* Schedule points passed by the run in progress (or the last one). */
+u64 sched_run_steps(void);
+
 /* Block the current task on @obj until sched_wake_obj(@obj) (deterministic mode). */
 void sched_block_on(enum task_wait_kind kind, const void *obj,
 		    const struct lockdep_map *map, const char *what);

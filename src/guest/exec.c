@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/sched.h"
+#include "base/trace.h"
 #include "ulib/strbuf.h"
 #include "guest/guest_internal.h"
 
@@ -477,6 +478,35 @@ static enum step exec_op(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
 	}
 }
 
+/* One operation (or its resumption after a TD exit) on the guest track. */
+static enum step traced_exec_op(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
+				const struct gop *op)
+{
+	static const char *const names[] = {
+		[GOP_ACCEPT] = "accept", [GOP_WRITE] = "write",
+		[GOP_READ] = "read", [GOP_MAPGPA] = "MapGPA",
+		[GOP_TOUCH] = "touch", [GOP_HALT] = "halt",
+	};
+	static const char *const results[] = {
+		[STEP_DONE] = "done", [STEP_EXIT] = "TD exit",
+		[STEP_FAIL] = "failed", [STEP_RETRY] = "retry",
+	};
+	enum step s;
+
+	tdxsim_trace_begin(TDXSIM_TRACK_GUEST,
+			   op->kind < ARRAY_SIZE(names) ? names[op->kind] : "op",
+			   NULL,
+			   "\"gpa\": \"%#llx\", \"size\": \"%#llx\", \"shared\": %s, \"resumed\": %s",
+			   (unsigned long long)op->gpa,
+			   (unsigned long long)op->size,
+			   op->shared ? "true" : "false",
+			   v->cur != op->gpa ? "true" : "false");
+	s = exec_op(v, ctx, op);
+	tdxsim_trace_end(TDXSIM_TRACK_GUEST, "\"result\": \"%s\"",
+			 results[s]);
+	return s;
+}
+
 int guest_run(void *guest, struct tdx_vcpu_ctx *ctx)
 {
 	struct gvcpu *v = guest;
@@ -512,7 +542,10 @@ int guest_run(void *guest, struct tdx_vcpu_ctx *ctx)
 			v->fallback_end = 0;
 			v->op_started = true;
 		}
-		s = exec_op(v, ctx, op);
+		if (tdxsim_trace_on())
+			s = traced_exec_op(v, ctx, op);
+		else
+			s = exec_op(v, ctx, op);
 		if (s == STEP_EXIT) {
 			GSTAT_INC(v, exits);
 			return 0;

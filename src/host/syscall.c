@@ -23,6 +23,7 @@
 #include "host/fs.h"
 #include "host/misc.h"
 #include "host/mm.h"
+#include "host/tdxsim_trace.h"
 #include "tdxsim/tdxsim.h"
 
 /* ---- the descriptor table ---- */
@@ -244,12 +245,17 @@ int tdxsim_ioctl(int fd, unsigned long request, ...)
 			return ioctl(fd, request, arg);
 		return uapi_ret(-EBADF);
 	}
+	if (tdxsim_trace_on())
+		host_trace_ioctl_begin(fd, request, arg);
 	if (file->f_op->unlocked_ioctl)
 		r = file->f_op->unlocked_ioctl(file, request, arg);
 	else
 		r = -ENOTTY;
 	fput(file);
-	return uapi_ret(r);
+	r = uapi_ret(r);
+	if (tdxsim_trace_on())
+		host_trace_syscall_end(r < 0 ? -errno : r);
+	return r;
 }
 
 int tdxsim_close(int fd)
@@ -271,6 +277,8 @@ int tdxsim_fallocate(int fd, int mode, off_t offset, off_t len)
 			return fallocate(fd, mode, offset, len);
 		return uapi_ret(-EBADF);
 	}
+	if (tdxsim_trace_on())
+		host_trace_fallocate_begin(fd, mode, offset, len);
 	/* vfs_fallocate()'s checks. */
 	if (offset < 0 || len <= 0)
 		r = -EINVAL;
@@ -285,6 +293,8 @@ int tdxsim_fallocate(int fd, int mode, off_t offset, off_t len)
 	else
 		r = file->f_op->fallocate(file, mode, offset, len);
 	fput(file);
+	if (tdxsim_trace_on())
+		host_trace_syscall_end(r);
 	return uapi_ret(r);
 }
 

@@ -5,6 +5,7 @@
  * (inject.c) and the per-leaf accounting of every answer (stats.c).
  */
 #include "base/sched.h"
+#include "base/trace.h"
 #include "seam/seam_internal.h"
 
 typedef u64 (*leaf_fn)(struct seam_call *c);
@@ -47,10 +48,28 @@ static const struct {
 	[TDH_PHYMEM_PAMT_REMOVE] = { seam_phymem_pamt_remove, 0 },
 };
 
+/*
+ * The SEAMCALL as a slice of the calling task's track: the leaf, its
+ * status (BUSY and other failures in red) and whether it was accounted to
+ * a TD (the TD's SEAMCALL counts of the stats uAPI count exactly those).
+ */
+static void trace_seamcall(const struct seam_call *c, u64 ret, u32 start)
+{
+	bool failed = (ret & TDX_SEAMCALL_STATUS_MASK) != 0;
+
+	tdxsim_trace_complete(start, TDXSIM_TRACK_TASK, tdx_leaf_name(c->leaf),
+			      failed ? TDXSIM_TRACE_RED : NULL,
+			      "\"status\": \"%s\", \"ret\": \"%#llx\", \"td\": %s, \"busy\": %s",
+			      tdx_status_name(ret), (unsigned long long)ret,
+			      c->td ? "true" : "false",
+			      tdx_operand_busy(ret) ? "true" : "false");
+}
+
 u64 seamcall(u64 leaf_and_version, struct tdx_module_args *args)
 {
 	struct seam_call c = { .args = args };
 	unsigned int max_ver;
+	u32 start = 0;
 	u64 ret;
 
 	if (leaf_and_version >> 24)
@@ -68,9 +87,13 @@ u64 seamcall(u64 leaf_and_version, struct tdx_module_args *args)
 		return TDX_SYS_NOT_READY;
 
 	sched_point_named("seamcall");
+	if (tdxsim_trace_on())
+		start = tdxsim_trace_tick();
 	if (!inject_consume(&c, &ret))
 		ret = leaf_table[c.leaf].fn(&c);
 	stats_account_call(&c, ret);
+	if (tdxsim_trace_on())
+		trace_seamcall(&c, ret, start);
 	sched_point_named("seamcall_exit");
 	return ret;
 }

@@ -21,6 +21,7 @@
 
 #include "base/log.h"
 #include "base/page_alloc.h"
+#include "base/trace.h"
 #include "seam/seam_internal.h"
 
 u64 pamt_nr_pfns;
@@ -139,6 +140,9 @@ static void owned_add(s64 d)
 	if (d)
 		__atomic_add_fetch(&pamt_owned[owned_slot()].n, d,
 				   __ATOMIC_RELAXED);
+	if (d && tdxsim_trace_on())
+		tdxsim_trace_counter_set("module-owned pages", "pages",
+					 tdx_module_pages_owned_total());
 }
 
 void pamt_set(u64 pfn, int level, u8 pt, u64 owner, u64 aux)
