@@ -59,9 +59,9 @@ Not switches, and why:
   barrier, `tdx_lock`'s scope, the S-EPT hook signatures kept in tdxsim's
   form): one behaviour, described in `docs/FIDELITY.md`.
 
-Overlays to come (issue 17): `dpamt` and `gmem-inplace`, further entries of
-the table in `src/kvm/tdxsim_profiles.c`, their switches in the reserved
-space of `struct tdxsim_design` (`TDXSIM_DESIGN_VERSION` goes up).
+Overlays to come (issue 17): `gmem-inplace`, a further entry of
+the table in `src/kvm/tdxsim_profiles.c`, its switches in the reserved
+space of `struct tdxsim_design` (as `dpamt`'s: zero there is "off").
 
 This file is generated: `python3 scripts/profiles_md.py build/tools/tdxsim >
 docs/PROFILES.md`; the test `profiles_md` fails when it is not current.

@@ -156,6 +156,52 @@ static void run_locks_json(const struct tdxsim_vmm_result *r)
 	printf("%s},\n", r->nr_run_locks ? "\n  " : "");
 }
 
+/*
+ * PAMT memory: what the TD's 2M regions with a Dynamic PAMT pair cost at
+ * the end of the run against static PAMT's 1/256 of its memory, and the
+ * host's static PAMT against DPAMT at its peak.
+ */
+static void run_pamt_print(const struct run_report *rep)
+{
+	const struct tdxsim_vmm_result *r = rep->res;
+	const struct tdxsim_module_stats *m = &r->module;
+
+	if (!m->pamt_dynamic_peak_bytes) {
+		printf("PAMT: static, %.2f MiB for the host's %.0f MiB (%.2f MiB of it for this TD's memory)\n",
+		       m->pamt_static_bytes / 1048576.0,
+		       rep->host.total_pages * 4096 / 1048576.0,
+		       rep->memory / 256 / 1048576.0);
+		return;
+	}
+	printf("PAMT: dynamic; this TD: %llu 2M regions with a page pair, %.2f MiB (static PAMT for its memory: %.2f MiB); host: %.2f MiB at the peak of %llu pairs against static %.2f MiB; PAMT.ADD %llu, PAMT.REMOVE %llu\n",
+	       (unsigned long long)r->td.pamt_pairs,
+	       r->td.pamt_pairs * 8192 / 1048576.0,
+	       rep->memory / 256 / 1048576.0,
+	       m->pamt_dynamic_peak_bytes / 1048576.0,
+	       (unsigned long long)m->pamt_pairs_peak,
+	       m->pamt_static_bytes / 1048576.0,
+	       (unsigned long long)m->pamt_adds,
+	       (unsigned long long)m->pamt_removes);
+}
+
+static void run_pamt_json(const struct run_report *rep)
+{
+	const struct tdxsim_vmm_result *r = rep->res;
+	const struct tdxsim_module_stats *m = &r->module;
+
+	printf("  \"pamt\": { \"dynamic\": %s, \"td_pairs\": %llu, \"td_bytes\": %llu, \"td_static_bytes\": %llu, \"host_static_bytes\": %llu, \"host_dynamic_peak_bytes\": %llu, \"pairs_peak\": %llu, \"pairs_after\": %llu, \"adds\": %llu, \"removes\": %llu },\n",
+	       m->pamt_dynamic_peak_bytes ? "true" : "false",
+	       (unsigned long long)r->td.pamt_pairs,
+	       (unsigned long long)(r->td.pamt_pairs * 8192),
+	       (unsigned long long)(rep->memory / 256),
+	       (unsigned long long)m->pamt_static_bytes,
+	       (unsigned long long)m->pamt_dynamic_peak_bytes,
+	       (unsigned long long)m->pamt_pairs_peak,
+	       (unsigned long long)m->pamt_pairs,
+	       (unsigned long long)m->pamt_adds,
+	       (unsigned long long)m->pamt_removes);
+}
+
 void run_report_text(const struct run_report *rep)
 {
 	const struct tdxsim_vmm_result *r = rep->res;
@@ -274,6 +320,7 @@ void run_report_text(const struct run_report *rep)
 	printf("Teardown: the module owns %llu pages after it%s\n",
 	       (unsigned long long)r->pages_owned_after,
 	       r->pages_owned_after ? " (LEAKED)" : ", every page reclaimed");
+	run_pamt_print(rep);
 	if (strcmp(rep->lockdep_state, "on"))
 		printf("Lock validator: %s; ", rep->lockdep_state);
 	else
@@ -417,6 +464,7 @@ void run_report_json(const struct run_report *rep)
 	printf("  \"pages_owned_after\": %llu, \"pamt_violations\": %llu,\n",
 	       (unsigned long long)r->pages_owned_after,
 	       (unsigned long long)r->pamt_violations);
+	run_pamt_json(rep);
 	printf("  \"wall_ns\": %llu, \"build_ns\": %llu, \"run_ns\": %llu, \"teardown_ns\": %llu,\n",
 	       (unsigned long long)rep->wall_ns,
 	       (unsigned long long)r->phase_ns[TDXSIM_VMM_PHASE_BUILD],

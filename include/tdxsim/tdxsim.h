@@ -201,6 +201,23 @@ enum tdxsim_page_reset {
 	TDXSIM_PAGE_RESET_ALWAYS = 1,
 };
 
+/* Dynamic PAMT in the kernel (docs/upstream/series-dpamt.md). */
+enum tdxsim_dpamt {
+	/* Static PAMT: the module is configured without DPAMT. */
+	TDXSIM_DPAMT_OFF = 0,
+	/*
+	 * v6 (2026-05-25): per-2M refcounts, PAMT.ADD on 0->1 and REMOVE on
+	 * 1->0 under the global pamt_lock, pairs from a per-vCPU cache.
+	 */
+	TDXSIM_DPAMT_V6 = 1,
+	/*
+	 * RFC v1's first design ("inherently more racy"): add a pair when a
+	 * leaf answers MISSING_PAMT_PAGE_PAIR and retry; try to remove it
+	 * after a removal; no refcount, no lock.
+	 */
+	TDXSIM_DPAMT_LAZY = 2,
+};
+
 /* The layout of struct tdxsim_design this header describes. */
 #define TDXSIM_DESIGN_VERSION	2
 
@@ -266,8 +283,13 @@ struct tdxsim_design {
 	 * the 2M mappings that cross its range (TDX huge pages RFC).
 	 */
 	__tdxsim_u32 huge_split;
-	/* Room for the switches of later overlays (dpamt, gmem-inplace). */
-	__tdxsim_u32 reserved[33];	/* must be zero */
+	__tdxsim_u32 dpamt;		/* enum tdxsim_dpamt */
+	/* 1: DPAMT only if the host has at most 48 physical address bits (v6 10/11). */
+	__tdxsim_u32 dpamt_phys_check;
+	/* World: the host's physical address bits: 0 = 46, 1 = 52. */
+	__tdxsim_u32 phys_bits;
+	/* Room for the switches of later overlays (gmem-inplace). */
+	__tdxsim_u32 reserved[30];	/* must be zero */
 };
 
 /*
@@ -375,7 +397,12 @@ struct tdxsim_td_stats {
 	__tdxsim_u64 errors;		/* failed SEAMCALLs other than BUSY */
 	__tdxsim_u64 cost_ns;		/* modelled module time */
 	__tdxsim_u64 pages_owned;	/* PAMT pages the TD owns now */
-	__tdxsim_u64 reserved[5];	/* zero */
+	/*
+	 * Dynamic PAMT: 2M regions with a PAMT page pair (8 KiB each) where
+	 * the TD holds a 4K-level page now (0 with static PAMT).
+	 */
+	__tdxsim_u64 pamt_pairs;
+	__tdxsim_u64 reserved[4];	/* zero */
 };
 
 /*
@@ -402,7 +429,19 @@ struct tdxsim_module_stats {
 	__tdxsim_u64 pamt_violations;
 	/* Pages the module owns for any TD right now (0 after teardown). */
 	__tdxsim_u64 pages_owned;
-	__tdxsim_u64 reserved[6];
+	/*
+	 * PAMT memory in bytes: static PAMT for the host's memory (16 B per
+	 * 4K page, about 1/256, + the 2M and 1G levels), and Dynamic PAMT's
+	 * at the most pairs installed at once (2M/1G levels, the bitmap,
+	 * 8 KiB per pair, the kernel's refcount array); 0 if DPAMT is off.
+	 */
+	__tdxsim_u64 pamt_static_bytes;
+	__tdxsim_u64 pamt_dynamic_peak_bytes;
+	__tdxsim_u64 pamt_pairs;	/* page pairs installed now */
+	__tdxsim_u64 pamt_pairs_peak;	/* the most at once */
+	/* TDH.PHYMEM.PAMT.ADD and .REMOVE calls (any status), host-wide. */
+	__tdxsim_u64 pamt_adds;
+	__tdxsim_u64 pamt_removes;
 };
 
 /*

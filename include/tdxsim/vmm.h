@@ -135,6 +135,8 @@ struct tdxsim_vmm_result {
 	uint64_t pages_owned_after;
 	/* Host frees of pages the module still owned (since module start). */
 	uint64_t pamt_violations;
+	/* The module's counters after teardown (PAMT bytes, pairs). */
+	struct tdxsim_module_stats module;
 	char error[256];		/* why the launch or run failed */
 	uint64_t page_adds;			/* from the firmware metadata */
 	uint64_t mr_extends;

@@ -97,6 +97,9 @@ int mmu_topup_memory_caches(struct kvm_vcpu *vcpu)
 		r = topup_cache(&a->mmu_shadow_page_cache, MMU_CACHE_MIN);
 	if (!r && vcpu->kvm->arch.has_private_mem)
 		r = topup_cache(&a->mmu_external_spt_cache, MMU_CACHE_MIN);
+	if (!r && vcpu->kvm->arch.has_private_mem &&
+	    kvm_vm_uses_vendor(vcpu->kvm) && kvm_x86_ops.topup_external_cache)
+		r = kvm_x86_ops.topup_external_cache(vcpu, PT64_ROOT_MAX_LEVEL);
 	return r;
 }
 
@@ -674,7 +677,7 @@ static int tdp_mmu_split_huge_page(struct kvm *kvm, struct tdp_iter *iter,
 		lockdep_assert_held_write(&kvm->mmu_lock);
 		if (mirror) {
 			r = kvm_x86_ops.split_external_spte(kvm, iter->gfn,
-							    level,
+							    level, huge_spte,
 							    sp->external_spt);
 			if (r)
 				return r;

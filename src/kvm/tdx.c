@@ -189,13 +189,101 @@ static int tdx_reclaim_page(struct kvm *kvm, struct page *page)
 	return 0;
 }
 
+/* --- Dynamic PAMT (design dpamt: v6 of 2026-05-25, or the lazy design) ---------------------------- */
+
+static bool tdx_dpamt_v6(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->design.dpamt) == TDXSIM_DPAMT_V6 &&
+	       tdx_supports_dynamic_pamt();
+}
+
+static bool tdx_dpamt_lazy(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->design.dpamt) == TDXSIM_DPAMT_LAZY &&
+	       tdx_supports_dynamic_pamt();
+}
+
+/* A TDR, TDCS, TDVPR or TDCX page: v6 takes its region's PAMT reference. */
+static struct page *tdx_alloc_td_page(struct kvm *kvm)
+{
+	return tdx_dpamt_v6(kvm) ? tdx_alloc_control_page() : alloc_page();
+}
+
+static void tdx_free_td_page(struct kvm *kvm, struct page *page)
+{
+	if (!page)
+		return;
+	if (tdx_dpamt_v6(kvm)) {
+		tdx_free_control_page(page);
+		return;
+	}
+	if (tdx_dpamt_lazy(kvm))
+		tdx_pamt_lazy_remove(page_to_pfn(page));
+	__free_page(page);
+}
+
+/*
+ * v6: a PAMT reference for a page handed to the module from a fault or
+ * populate, the pair's pages from the running vCPU's cache. tdxsim: with
+ * no running vCPU of this VM the pages are allocated (v6 KVM_BUG_ONs;
+ * tdxsim's callers all run in vCPU context, the fallback is for safety).
+ */
+static int tdx_pamt_get_vcpu(struct kvm *kvm, kvm_pfn_t pfn)
+{
+	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
+	struct tdx_pamt_cache *cache = NULL;
+
+	if (!tdx_dpamt_v6(kvm))
+		return 0;
+	if (vcpu && vcpu->kvm == kvm && to_tdx(vcpu))
+		cache = &to_tdx(vcpu)->pamt_cache;
+	return tdx_pamt_get(pfn, cache);
+}
+
+/* Drop what tdx_pamt_get_vcpu() took, or (lazy) try to remove the pair. */
+static void tdx_pamt_put_page(struct kvm *kvm, kvm_pfn_t pfn)
+{
+	if (tdx_dpamt_v6(kvm))
+		tdx_pamt_put(pfn);
+	else if (tdx_dpamt_lazy(kvm))
+		tdx_pamt_lazy_remove(pfn);
+}
+
+/*
+ * The lazy design: a leaf given a page whose region has no pair answers
+ * MISSING_PAMT_PAGE_PAIR; add the pair and issue the leaf once more. A
+ * PAMT.ADD that met contention is reported as the leaf's BUSY.
+ */
+#define tdx_lazy_pamt(kvm, pfn, call)					\
+	({								\
+		u64 __e = (call);					\
+		if (tdx_dpamt_lazy(kvm) &&				\
+		    (__e & TDX_SEAMCALL_STATUS_MASK) ==			\
+		    TDX_MISSING_PAMT_PAGE_PAIR) {			\
+			int __r = tdx_pamt_lazy_add(pfn);		\
+			if (!__r)					\
+				__e = (call);				\
+			else if (__r == -EBUSY)				\
+				__e = TDX_OPERAND_BUSY |		\
+				      TDX_OPERAND_ID_RCX;		\
+		}							\
+		__e;							\
+	})
+
+static int tdx_topup_external_cache(struct kvm_vcpu *vcpu, int min_nr_spts)
+{
+	if (!tdx_dpamt_v6(vcpu->kvm) || !to_tdx(vcpu))
+		return 0;
+	return tdx_topup_pamt_cache(&to_tdx(vcpu)->pamt_cache, min_nr_spts);
+}
+
 /* Reclaim and free a control page; leak it if the module keeps it. */
 static void tdx_reclaim_control_page(struct kvm *kvm, struct page *page)
 {
 	if (!page)
 		return;
 	if (!tdx_reclaim_page(kvm, page))
-		__free_page(page);
+		tdx_free_td_page(kvm, page);
 }
 
 /* --- TLB tracking --------------------------------------------------------------------------------- */
@@ -227,11 +315,21 @@ static int tdx_sept_link_private_spt(struct kvm *kvm, gfn_t gfn,
 	struct page *page = virt_to_page(external_spt);
 	u64 err, entry = 0, level_state = 0;
 
+	int ret;
+
 	if (KVM_BUG_ON(!page, kvm))
 		return -EIO;
-	err = tdh_mem_sept_add(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
-			       tdx_level(level), page_to_phys(page),
-			       &entry, &level_state);
+	/* v6: the S-EPT page's region gets its pair right before SEPT.ADD. */
+	ret = tdx_pamt_get_vcpu(kvm, page_to_pfn(page));
+	if (ret)
+		return ret;
+	err = tdx_lazy_pamt(kvm, page_to_pfn(page),
+			    tdh_mem_sept_add(tdx_tdr_pa(kvm_tdx),
+					     gfn_to_gpa(gfn), tdx_level(level),
+					     page_to_phys(page), &entry,
+					     &level_state));
+	if (err && tdx_dpamt_v6(kvm))
+		tdx_pamt_put(page_to_pfn(page));
 	if (unlikely(tdx_operand_busy(err))) {
 		trace_kvm_tdx_hook_busy(kvm, TDH_MEM_SEPT_ADD, gfn, level, err);
 		return -EBUSY;
@@ -304,9 +402,11 @@ static int tdx_mem_page_aug(struct kvm *kvm, gfn_t gfn, enum pg_level level,
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	u64 err, entry = 0, level_state = 0;
 
-	err = tdh_mem_page_aug(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
-			       tdx_level(level), pfn << PAGE_SHIFT,
-			       &entry, &level_state);
+	err = tdx_lazy_pamt(kvm, pfn,
+			    tdh_mem_page_aug(tdx_tdr_pa(kvm_tdx),
+					     gfn_to_gpa(gfn), tdx_level(level),
+					     pfn << PAGE_SHIFT, &entry,
+					     &level_state));
 	if (unlikely(tdx_operand_busy(err))) {
 		trace_kvm_tdx_hook_busy(kvm, TDH_MEM_PAGE_AUG, gfn, level, err);
 		return -EBUSY;
@@ -328,10 +428,11 @@ static int tdx_mem_page_add(struct kvm *kvm, gfn_t gfn, enum pg_level level,
 	if (KVM_BUG_ON(kvm->arch.pre_fault_allowed || !kvm_tdx->page_add_src,
 		       kvm))
 		return -EIO;
-	err = tdh_mem_page_add(tdx_tdr_pa(kvm_tdx), gfn_to_gpa(gfn),
-			       pfn << PAGE_SHIFT,
-			       page_to_phys(kvm_tdx->page_add_src),
-			       &entry, &level_state);
+	err = tdx_lazy_pamt(kvm, pfn,
+			    tdh_mem_page_add(tdx_tdr_pa(kvm_tdx),
+					     gfn_to_gpa(gfn), pfn << PAGE_SHIFT,
+					     page_to_phys(kvm_tdx->page_add_src),
+					     &entry, &level_state));
 	if (unlikely(tdx_operand_busy(err)))
 		return -EBUSY;
 	if (TDX_FAIL_STYLE(READ_ONCE(kvm->design.page_add_fail), err,
@@ -346,6 +447,7 @@ static int tdx_sept_set_private_spte(struct kvm *kvm, gfn_t gfn,
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	kvm_pfn_t pfn = spte_to_pfn(mirror_spte);
+	bool runnable, pamt_ref;
 	int ret;
 
 	if (KVM_BUG_ON(level > tdx_private_max_level(kvm), kvm))
@@ -357,8 +459,20 @@ static int tdx_sept_set_private_spte(struct kvm *kvm, gfn_t gfn,
 	tdx_pin(kvm, pfn, level);
 
 	smp_rmb();
-	if (__atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) ==
-	    TD_STATE_RUNNABLE) {
+	runnable = __atomic_load_n(&kvm_tdx->state, __ATOMIC_ACQUIRE) ==
+		   TD_STATE_RUNNABLE;
+	/* v6: a 4K page's PAMT reference (a 2M page needs no pair). */
+	pamt_ref = level == PG_LEVEL_4K && tdx_dpamt_v6(kvm) &&
+		   (runnable || READ_ONCE(kvm->design.populate) ==
+				TDXSIM_POPULATE_MAP_PFN);
+	if (pamt_ref) {
+		ret = tdx_pamt_get_vcpu(kvm, pfn);
+		if (ret) {
+			tdx_unpin(kvm, pfn, level);
+			return ret;
+		}
+	}
+	if (runnable) {
 		ret = tdx_mem_page_aug(kvm, gfn, level, pfn);
 	} else if (READ_ONCE(kvm->design.populate) == TDXSIM_POPULATE_MAP_PFN) {
 		ret = tdx_mem_page_add(kvm, gfn, level, pfn);
@@ -376,6 +490,8 @@ static int tdx_sept_set_private_spte(struct kvm *kvm, gfn_t gfn,
 			ret = 0;
 		}
 	}
+	if (ret && pamt_ref)
+		tdx_pamt_put(pfn);
 	if (ret)
 		tdx_unpin(kvm, pfn, level);
 	return ret;
@@ -456,6 +572,9 @@ static void tdx_sept_remove_private_spte(struct kvm *kvm, gfn_t gfn,
 		}
 		tdx_quirk_reset_page(kvm, page);
 	}
+	/* The page's PAMT reference goes (v6), or the pair if unused (lazy). */
+	if (level == PG_LEVEL_4K)
+		tdx_pamt_put_page(kvm, pfn);
 	trace_kvm_tdx_page_remove(kvm, gfn, level, pfn);
 	tdx_unpin(kvm, pfn, level);
 }
@@ -471,6 +590,8 @@ static int tdx_sept_free_private_spt(struct kvm *kvm, gfn_t gfn,
 	if (KVM_BUG_ON(is_hkid_assigned(kvm_tdx), kvm))
 		return -EIO;
 	r = tdx_reclaim_page(kvm, virt_to_page(external_spt));
+	if (!r)
+		tdx_pamt_put_page(kvm, page_to_pfn(virt_to_page(external_spt)));
 	/*
 	 * next (110d4d26): TDX frees the page itself, right away; before, the
 	 * TDP MMU freed it with the shadow page, by RCU. tdxsim keeps the
@@ -696,8 +817,8 @@ static void tdx_reclaim_td_control_pages(struct kvm *kvm)
 	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++) {
 		if (i < kvm_tdx->nr_tdcs_added)
 			tdx_reclaim_control_page(kvm, kvm_tdx->tdcs_pages[i]);
-		else if (kvm_tdx->tdcs_pages[i])
-			__free_page(kvm_tdx->tdcs_pages[i]);
+		else
+			tdx_free_td_page(kvm, kvm_tdx->tdcs_pages[i]);
 	}
 	free(kvm_tdx->tdcs_pages);
 	kvm_tdx->tdcs_pages = NULL;
@@ -717,7 +838,7 @@ static void tdx_reclaim_td_control_pages(struct kvm *kvm)
 		if (TDX_BUG_ON(err, TDH_PHYMEM_PAGE_WBINVD, kvm))
 			return;
 	}
-	__free_page(kvm_tdx->tdr_page);
+	tdx_free_td_page(kvm, kvm_tdx->tdr_page);
 	kvm_tdx->tdr_page = NULL;
 }
 
@@ -782,18 +903,16 @@ static int tdx_gpaw_from_cpuid(const struct kvm_cpuid2 *cpuid)
 	return 48;
 }
 
-static void tdx_free_td_pages(struct kvm_tdx *kvm_tdx)
+static void tdx_free_td_pages(struct kvm *kvm, struct kvm_tdx *kvm_tdx)
 {
 	unsigned int i;
 
 	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++)
-		if (kvm_tdx->tdcs_pages[i])
-			__free_page(kvm_tdx->tdcs_pages[i]);
+		tdx_free_td_page(kvm, kvm_tdx->tdcs_pages[i]);
 	free(kvm_tdx->tdcs_pages);
 	kvm_tdx->tdcs_pages = NULL;
 	kvm_tdx->nr_tdcs_pages = 0;
-	if (kvm_tdx->tdr_page)
-		__free_page(kvm_tdx->tdr_page);
+	tdx_free_td_page(kvm, kvm_tdx->tdr_page);
 	kvm_tdx->tdr_page = NULL;
 }
 
@@ -819,6 +938,10 @@ static int __tdx_td_init(struct kvm *kvm, struct td_params *td_params,
 	u64 err, ext = 0;
 	int hkid, ret = 0;
 
+	/* tdxsim: the host's PAMT mode for this VM's kernel profile. */
+	ret = tdxsim_dpamt_select(kvm);
+	if (ret)
+		return ret;
 	hkid = tdx_guest_keyid_alloc();
 	if (hkid < 0)
 		return -EBUSY;
@@ -827,17 +950,18 @@ static int __tdx_td_init(struct kvm *kvm, struct td_params *td_params,
 	kvm_tdx->nr_tdcs_pages = tdx_nr_tdcs_pages();
 	kvm_tdx->tdcs_pages = xzalloc(kvm_tdx->nr_tdcs_pages *
 				      sizeof(struct page *));
-	kvm_tdx->tdr_page = alloc_page();
+	kvm_tdx->tdr_page = tdx_alloc_td_page(kvm);
 	if (!kvm_tdx->tdr_page)
 		goto nomem;
 	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++) {
-		kvm_tdx->tdcs_pages[i] = alloc_page();
+		kvm_tdx->tdcs_pages[i] = tdx_alloc_td_page(kvm);
 		if (!kvm_tdx->tdcs_pages[i])
 			goto nomem;
 	}
 
 	mutex_lock(&tdx_lock);
-	err = tdh_mng_create(tdx_tdr_pa(kvm_tdx), hkid);
+	err = tdx_lazy_pamt(kvm, page_to_pfn(kvm_tdx->tdr_page),
+			    tdh_mng_create(tdx_tdr_pa(kvm_tdx), hkid));
 	mutex_unlock(&tdx_lock);
 	if ((err & TDX_SEAMCALL_STATUS_MASK) == TDX_RND_NO_ENTROPY) {
 		ret = -EAGAIN;
@@ -856,8 +980,9 @@ static int __tdx_td_init(struct kvm *kvm, struct td_params *td_params,
 		goto teardown;
 	}
 	for (i = 0; i < kvm_tdx->nr_tdcs_pages; i++) {
-		err = tdh_mng_addcx(tdx_tdr_pa(kvm_tdx),
-				    page_to_phys(kvm_tdx->tdcs_pages[i]));
+		err = tdx_lazy_pamt(kvm, page_to_pfn(kvm_tdx->tdcs_pages[i]),
+				    tdh_mng_addcx(tdx_tdr_pa(kvm_tdx),
+						  page_to_phys(kvm_tdx->tdcs_pages[i])));
 		if (tdx_td_init_failed(kvm, err, TDH_MNG_ADDCX)) {
 			ret = -EIO;
 			goto teardown;
@@ -890,7 +1015,7 @@ static int __tdx_td_init(struct kvm *kvm, struct td_params *td_params,
 nomem:
 	ret = -ENOMEM;
 free_pages:
-	tdx_free_td_pages(kvm_tdx);
+	tdx_free_td_pages(kvm, kvm_tdx);
 	tdx_guest_keyid_free(kvm_tdx->hkid);
 	kvm_tdx->hkid = -1;
 	return ret;
@@ -1150,14 +1275,15 @@ static void tdx_vcpu_free(struct kvm_vcpu *vcpu)
 			if (i < tdx->nr_tdcx_added)
 				tdx_reclaim_control_page(kvm,
 							 tdx->tdcx_pages[i]);
-			else if (tdx->tdcx_pages[i])
-				__free_page(tdx->tdcx_pages[i]);
+			else
+				tdx_free_td_page(kvm, tdx->tdcx_pages[i]);
 		}
 		if (tdx->created)
 			tdx_reclaim_control_page(kvm, tdx->tdvpr_page);
-		else if (tdx->tdvpr_page)
-			__free_page(tdx->tdvpr_page);
+		else
+			tdx_free_td_page(kvm, tdx->tdvpr_page);
 	}
+	tdx_free_pamt_cache(&tdx->pamt_cache);
 	free(tdx->tdcx_pages);
 	free(tdx);
 	vcpu->arch.vendor = NULL;
@@ -1173,23 +1299,25 @@ static int tdx_td_vcpu_init(struct kvm_vcpu *vcpu, u64 vcpu_rcx)
 
 	tdx->nr_tdcx_pages = tdx_nr_tdcx_pages();
 	tdx->tdcx_pages = xzalloc(tdx->nr_tdcx_pages * sizeof(struct page *));
-	tdx->tdvpr_page = alloc_page();
+	tdx->tdvpr_page = tdx_alloc_td_page(kvm);
 	if (!tdx->tdvpr_page)
 		return -ENOMEM;
 	for (i = 0; i < tdx->nr_tdcx_pages; i++) {
-		tdx->tdcx_pages[i] = alloc_page();
+		tdx->tdcx_pages[i] = tdx_alloc_td_page(kvm);
 		if (!tdx->tdcx_pages[i])
 			return -ENOMEM;
 	}
 
-	err = tdh_vp_create(tdx_tdr_pa(to_kvm_tdx(kvm)),
-			    page_to_phys(tdx->tdvpr_page));
+	err = tdx_lazy_pamt(kvm, page_to_pfn(tdx->tdvpr_page),
+			    tdh_vp_create(tdx_tdr_pa(to_kvm_tdx(kvm)),
+					  page_to_phys(tdx->tdvpr_page)));
 	if (TDX_BUG_ON(err, TDH_VP_CREATE, kvm))
 		return -EIO;
 	tdx->created = true;
 	for (i = 0; i < tdx->nr_tdcx_pages; i++) {
-		err = tdh_vp_addcx(page_to_phys(tdx->tdvpr_page),
-				   page_to_phys(tdx->tdcx_pages[i]));
+		err = tdx_lazy_pamt(kvm, page_to_pfn(tdx->tdcx_pages[i]),
+				    tdh_vp_addcx(page_to_phys(tdx->tdvpr_page),
+						 page_to_phys(tdx->tdcx_pages[i])));
 		if (TDX_BUG_ON(err, TDH_VP_ADDCX, kvm))
 			return -EIO;
 		tdx->nr_tdcx_added++;
@@ -1261,9 +1389,18 @@ static int tdx_add_premapped(struct kvm *kvm, gpa_t gpa, kvm_pfn_t pfn,
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	u64 err, entry = 0, level_state = 0;
+	int ret;
 
-	err = tdh_mem_page_add(tdx_tdr_pa(kvm_tdx), gpa, pfn << PAGE_SHIFT,
-			       page_to_phys(src_page), &entry, &level_state);
+	ret = tdx_pamt_get_vcpu(kvm, pfn);
+	if (ret)
+		return ret;
+	err = tdx_lazy_pamt(kvm, pfn,
+			    tdh_mem_page_add(tdx_tdr_pa(kvm_tdx), gpa,
+					     pfn << PAGE_SHIFT,
+					     page_to_phys(src_page), &entry,
+					     &level_state));
+	if (err && tdx_dpamt_v6(kvm))
+		tdx_pamt_put(pfn);
 	if (tdx_operand_busy(err))
 		return -EBUSY;
 	/*
@@ -2037,8 +2174,11 @@ static int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 /* --- huge page split (used from kvm_split_cross_boundary_leafs) ------------------------------------ */
 
 static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
-				       enum pg_level level, void *external_spt)
+				       enum pg_level level, u64 old_spte,
+				       void *external_spt)
 {
+	u64 spt_pfn = page_to_pfn(virt_to_page(external_spt));
+	bool dpamt = tdx_dpamt_v6(kvm) || tdx_dpamt_lazy(kvm);
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	gpa_t gpa = gfn_to_gpa(gfn) & KVM_HPAGE_MASK(level);
 	u64 tdr = tdx_tdr_pa(kvm_tdx), err, entry = 0, level_state = 0;
@@ -2053,10 +2193,31 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 		return -EIO;
 	/* Go on even if bugged: a BLOCKed 2M leaf must not be left behind. */
 	tdx_track(kvm);
-	err = tdh_do_no_vcpus(kvm, tdh_mem_page_demote(tdr, gpa,
-						       tdx_level(level),
-						       page_to_phys(virt_to_page(external_spt)),
-						       &entry, &level_state));
+	/*
+	 * DPAMT + huge pages: DEMOTE makes 512 4K entries, so it takes the 2M
+	 * page's pair (R12/R13) and the new S-EPT page needs its region's
+	 * pair. v6: DEMOTE under pamt_lock (Yan Zhao's fix of 2026-06-11,
+	 * agreed 2026-06-29), the region's refcount one per 4K page; lazy:
+	 * no refcount, no lock. tdxsim: the pair's pages are allocated here
+	 * (the series' split cache is not modelled).
+	 */
+	if (dpamt) {
+		if (tdx_dpamt_v6(kvm) && tdx_pamt_get(spt_pfn, NULL))
+			return -ENOMEM;
+		err = tdh_do_no_vcpus(kvm, tdx_lazy_pamt(kvm, spt_pfn,
+				tdx_pamt_demote(tdr, gpa, tdx_level(level),
+						spt_pfn << PAGE_SHIFT,
+						spte_to_pfn(old_spte),
+						tdx_dpamt_v6(kvm), &entry,
+						&level_state)));
+		if (err && tdx_dpamt_v6(kvm))
+			tdx_pamt_put(spt_pfn);
+	} else {
+		err = tdh_do_no_vcpus(kvm, tdh_mem_page_demote(tdr, gpa,
+					tdx_level(level),
+					page_to_phys(virt_to_page(external_spt)),
+					&entry, &level_state));
+	}
 	if (TDX_BUG_ON_2(err, TDH_MEM_PAGE_DEMOTE, entry, level_state, kvm))
 		return -EIO;
 	trace_kvm_tdx_page_demote(kvm, gfn, level);
@@ -2075,6 +2236,9 @@ int tdx_hardware_setup(void)
 			return r;
 	}
 	mutex_init(&tdx_lock);
+	r = tdx_dpamt_init();
+	if (r)
+		return r;
 	kvm_x86_ops = (struct kvm_x86_ops){
 		.name = "kvm_intel_tdx",
 		.vm_init = tdx_vm_init,
@@ -2092,6 +2256,7 @@ int tdx_hardware_setup(void)
 		.free_external_spt = tdx_sept_free_private_spt,
 		.remove_external_spte = tdx_sept_remove_private_spte,
 		.split_external_spte = tdx_sept_split_private_spte,
+		.topup_external_cache = tdx_topup_external_cache,
 		.gmem_max_mapping_level = tdx_gmem_max_mapping_level,
 		.kick_all_vcpus = tdx_kick_all_vcpus,
 		.deliver_interrupt = tdx_deliver_interrupt,

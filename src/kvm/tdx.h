@@ -60,6 +60,8 @@ struct vcpu_tdx {
 	u64 exit_qualification;
 	u64 ext_exit_qualification;
 	gpa_t exit_gpa;
+	/* Dynamic PAMT v6: pages for the pairs a fault may need. */
+	struct tdx_pamt_cache pamt_cache;
 	/* tdxsim: the livelock detector's state (tdxsim_livelock.c). */
 	struct tdxsim_livelock livelock;
 };

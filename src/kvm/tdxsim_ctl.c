@@ -184,11 +184,24 @@ static void tdxsim_freeze_design_on_init(struct kvm *kvm, unsigned long arg)
 static long tdxsim_get_module_stats(void *argp)
 {
 	struct tdxsim_module_stats st = { 0 };
+	struct tdx_pamt_bytes pb;
 
 	if (!tdx_module_ready())
 		return -ENODEV;
 	st.pamt_violations = tdx_module_pamt_violations();
 	st.pages_owned = tdx_module_pages_owned_total();
+	tdx_module_pamt_bytes(&pb);
+	st.pamt_static_bytes = pb.static_pamt;
+	if (pb.dynamic || pb.pairs_peak)
+		st.pamt_dynamic_peak_bytes = pb.dynamic_pamt -
+					     pb.pairs * 2 * PAGE_SIZE +
+					     pb.pairs_peak * 2 * PAGE_SIZE +
+					     /* v6's refcount array: an atomic_t per 2M */
+					     (pb.covered >> 21) * 4;
+	st.pamt_pairs = pb.pairs;
+	st.pamt_pairs_peak = pb.pairs_peak;
+	st.pamt_adds = tdx_module_host_seamcalls(TDH_PHYMEM_PAMT_ADD);
+	st.pamt_removes = tdx_module_host_seamcalls(TDH_PHYMEM_PAMT_REMOVE);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 

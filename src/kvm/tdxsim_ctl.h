@@ -52,4 +52,12 @@ int tdxsim_check_invariants(struct kvm *kvm, struct strbuf *sb);
  */
 long tdxsim_tdx_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp);
 
+/*
+ * Configure the module's PAMT mode for the VM's kernel profile (design
+ * dpamt, dpamt_phys_check, phys_bits) before its TD is created, as the
+ * host kernel's TDX init would. 0, or -EBUSY while TDs of a kernel with
+ * the other mode hold pages (one host, one mode).
+ */
+int tdxsim_dpamt_select(struct kvm *kvm);
+
 #endif /* TDXSIM_KVM_TDXSIM_CTL_H */

@@ -13,7 +13,7 @@
  *
  * A kernel profile lists what it changes from its parent; an overlay lists
  * what its series changes on whatever base it is applied to. Later
- * overlays (dpamt, gmem-inplace: issue 17) are further entries of
+ * overlays (gmem-inplace: issue 17) are further entries of
  * `profiles` below, with their switches in struct tdxsim_design's reserved
  * space.
  */
@@ -120,6 +120,15 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("huge_split", huge_split, false,
 	   "split 2M private mappings crossing a zap, conversion or accept",
 	   "off", "on"),
+	SW("dpamt", dpamt, false,
+	   "Dynamic PAMT: off, v6's refcounts under pamt_lock, or the lazy add-on-MISSING design",
+	   "off", "v6", "lazy"),
+	SW("dpamt_phys_check", dpamt_phys_check, false,
+	   "use DPAMT only on hosts with at most 48 physical address bits",
+	   "off", "48bit"),
+	SW("phys_bits", phys_bits, true,
+	   "the host's physical address bits",
+	   "46", "52"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -172,6 +181,8 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	SET("page_reset", "always", "T616 tdx_clear_page: MOVDIR64B over every page given back"),
 	SET("prefault_eagain", "off", "3ccbf6f4 came with mmu-6.18"),
 	SET("huge_split", "off", "no release maps private memory above 4K"),
+	SET("dpamt", "off", "no release has Dynamic PAMT (series-dpamt.md: v6 is not merged)"),
+	SET("dpamt_phys_check", "off", "no release has Dynamic PAMT"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */
@@ -247,6 +258,16 @@ static const struct tdxsim_profile_setting hugepage_rfc[] = {
 	    "the series maps no more than guest_memfd's folio order (§2): it runs on huge-folio guest_memfd (not merged)"),
 };
 
+/*
+ * Dynamic PAMT: v6 of 2026-05-25 (docs/upstream/series-dpamt.md).
+ */
+static const struct tdxsim_profile_setting dpamt[] = {
+	SET("dpamt", "v6",
+	    "v6 03-09/11 tdx_pamt_get/put (atomic_dec_and_lock), tdx_alloc_control_page, tdx_topup_pamt_cache; KVM users in tdx_sept_map_leaf_spte, tdx_sept_map_nonleaf_spte, __tdx_td_init, tdx_td_vcpu_init (series-dpamt.md §3)"),
+	SET("dpamt_phys_check", "48bit",
+	    "v6 10/11 tdx_supports_dynamic_pamt(): x86_phys_bits <= 48 (to be dropped per review of 2026-07-06)"),
+};
+
 #define PROFILE(n, ov, par, sum, src, tab)				\
 	{ .name = n, .overlay = ov, .parent = par, .summary = sum,	\
 	  .source = src, .settings = tab, .nr_settings = ARRAY_SIZE(tab) }
@@ -283,6 +304,10 @@ static const struct tdxsim_kernel_profile profiles[] = {
 		"TDX huge pages: 2M private mappings, the accept-level split and guest inhibit (seed 001), cross-boundary splits",
 		"[PATCH v3 00/24] KVM: TDX huge page support for private memory (2026-01-06) in [RFC PATCH v5 00/45] TDX: Dynamic PAMT + S-EPT Hugepage (2026-01-28)",
 		hugepage_rfc),
+	PROFILE("dpamt", true, NULL,
+		"Dynamic PAMT: PAMT 4K pages per 2M region on demand (PAMT.ADD/REMOVE), per-2M refcounts under a global lock, a per-vCPU page cache",
+		"[PATCH v6 00/11] Dynamic PAMT, Rick Edgecombe, 2026-05-25 (20260526023515.288829-1-rick.p.edgecombe@intel.com)",
+		dpamt),
 };
 
 /* ---- the switches ------------------------------------------------------------------ */

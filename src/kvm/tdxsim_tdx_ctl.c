@@ -72,6 +72,7 @@ static long tdxsim_tdx_get_td_stats(struct kvm *kvm, void *argp)
 	out.errors += st->errors_dropped;
 	out.cost_ns = st->cost_ns;
 	out.pages_owned = tdx_module_pages_owned(tdx_tdr_pa(kvm_tdx));
+	out.pamt_pairs = tdx_module_td_pamt_pairs(tdx_tdr_pa(kvm_tdx));
 	free(st);
 	return copy_to_user(argp, &out, sizeof(out)) ? -EFAULT : 0;
 }
@@ -155,5 +156,21 @@ long tdxsim_tdx_vm_ioctl(struct kvm *kvm, unsigned int ioctl, void *argp)
 		break;
 	}
 	mutex_unlock(&kvm->lock);
+	return r;
+}
+
+int tdxsim_dpamt_select(struct kvm *kvm)
+{
+	bool want = READ_ONCE(kvm->design.dpamt) != TDXSIM_DPAMT_OFF;
+	int r;
+
+	/* v6's tdx_supports_dynamic_pamt(): the module's tree covers 48 bits. */
+	if (want && READ_ONCE(kvm->design.dpamt_phys_check) &&
+	    READ_ONCE(kvm->design.phys_bits) == 1)
+		want = false;
+	r = tdx_module_set_dynamic_pamt(want);
+	if (r == -EBUSY)
+		pr_err("kvm_tdx: the host runs %s PAMT for TDs of another kernel profile; a TD of this one (dpamt=%s) waits until they are gone\n",
+		       want ? "static" : "dynamic", want ? "on" : "off");
 	return r;
 }

@@ -121,8 +121,11 @@ struct tdx_pamt_bytes {
 	u64 bitmap;		/* DPAMT's bitmap: 1 bit per 4K page */
 	/* DPAMT: 2M and 1G levels + bitmap + 8 KiB per pair. */
 	u64 dynamic_pamt;
+	u64 pairs_peak;		/* the most pairs installed at once */
 };
 void tdx_module_pamt_bytes(struct tdx_pamt_bytes *b);
+/* SEAMCALLs of leaf @leaf that named no TD (PAMT.ADD/REMOVE, CACHE.WB). */
+u64 tdx_module_host_seamcalls(unsigned int leaf);
 /*
  * Page pairs installed for regions where the TD at @tdr_pa holds a 4K-level
  * page (a region shared by two TDs counts for both).

@@ -35,7 +35,7 @@ struct dpamt_node {
 
 static struct dpamt_node *nodes;
 static size_t nodes_len;
-static u64 nr_pairs;
+static u64 nr_pairs, nr_pairs_peak;
 
 bool dpamt_enabled(void)
 {
@@ -77,12 +77,18 @@ static void mark_pair_page(u64 pfn, bool on)
 static void install(u64 pfn, u64 p0, u64 p1)
 {
 	struct dpamt_node *n = node_of(pfn);
+	u64 now, peak;
 
 	mark_pair_page(p0, true);
 	mark_pair_page(p1, true);
 	WRITE_ONCE(n->pair[0], (u32)p0);
 	WRITE_ONCE(n->pair[1], (u32)p1);
-	__atomic_add_fetch(&nr_pairs, 1, __ATOMIC_RELAXED);
+	now = __atomic_add_fetch(&nr_pairs, 1, __ATOMIC_RELAXED);
+	peak = __atomic_load_n(&nr_pairs_peak, __ATOMIC_RELAXED);
+	while (now > peak &&
+	       !__atomic_compare_exchange_n(&nr_pairs_peak, &peak, now, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 static void uninstall(u64 pfn, u64 *p0, u64 *p1)
@@ -270,6 +276,7 @@ void tdx_module_pamt_bytes(struct tdx_pamt_bytes *b)
 	b->covered = pages << PAGE_SHIFT;
 	b->static_pamt = pages * sizeof(struct pamt_entry) + upper;
 	b->pairs = __atomic_load_n(&nr_pairs, __ATOMIC_RELAXED);
+	b->pairs_peak = __atomic_load_n(&nr_pairs_peak, __ATOMIC_RELAXED);
 	b->dynamic = dpamt_enabled();
 	b->bitmap = DIV_ROUND_UP(pages, 8);
 	b->dynamic_pamt = upper + b->bitmap + b->pairs * 2 * PAGE_SIZE;
@@ -342,7 +349,7 @@ int dpamt_init(void)
 		nodes = NULL;
 		return -ENOMEM;
 	}
-	nr_pairs = 0;
+	nr_pairs = nr_pairs_peak = 0;
 	return 0;
 }
 

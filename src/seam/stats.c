@@ -148,6 +148,14 @@ static void record_error(struct tdx_td_stats *st, u64 status)
 	add(&st->errors_dropped, 1);
 }
 
+static u64 host_calls[TDX_NR_LEAVES];
+
+u64 tdx_module_host_seamcalls(unsigned int leaf)
+{
+	return leaf < TDX_NR_LEAVES ?
+	       __atomic_load_n(&host_calls[leaf], __ATOMIC_RELAXED) : 0;
+}
+
 void stats_account_call(struct seam_call *c, u64 status)
 {
 	unsigned int leaf = c->leaf;
@@ -158,6 +166,9 @@ void stats_account_call(struct seam_call *c, u64 status)
 	thread_cost_ns += cost;
 	if (leaf >= TDX_NR_LEAVES)
 		return;
+	/* Leaves of no TD (PAMT.ADD/REMOVE, CACHE.WB): the host's count. */
+	if (!c->td)
+		add(&host_calls[leaf], 1);
 	if (c->td) {
 		struct tdx_td_stats *st = &c->td->stats;
 

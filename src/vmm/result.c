@@ -99,6 +99,7 @@ void vmm_check_teardown(struct tdxsim_vmm_result *res)
 	if (tdxsim_ioctl(fd, TDXSIM_GET_MODULE_STATS, &st) == 0) {
 		res->pages_owned_after = st.pages_owned;
 		res->pamt_violations = st.pamt_violations;
+		res->module = st;
 	}
 	tdxsim_close(fd);
 }

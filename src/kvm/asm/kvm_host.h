@@ -172,8 +172,14 @@ struct kvm_x86_ops {
 				 enum pg_level level, void *external_spt);
 	void (*remove_external_spte)(struct kvm *kvm, gfn_t gfn,
 				     enum pg_level level, u64 mirror_spte);
+	/*
+	 * Dynamic PAMT v6: top up the vendor's cache for the S-EPT pages of
+	 * a fault (@min_nr_spts tables) outside mmu_lock.
+	 */
+	int (*topup_external_cache)(struct kvm_vcpu *vcpu, int min_nr_spts);
 	int (*split_external_spte)(struct kvm *kvm, gfn_t gfn,
-				   enum pg_level level, void *external_spt);
+				   enum pg_level level, u64 old_spte,
+				   void *external_spt);
 
 	/* Largest mapping level for a private gfn (0: no vendor limit). */
 	int (*gmem_max_mapping_level)(struct kvm *kvm, kvm_pfn_t pfn,

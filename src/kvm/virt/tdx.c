@@ -658,6 +658,32 @@ void tdx_free_control_page(struct page *page)
 	__free_page(page);
 }
 
+u64 tdx_pamt_demote(u64 tdr_pa, u64 gpa, int level, u64 new_sept_page_pa,
+		    u64 pfn, bool locked, u64 *ext_err1, u64 *ext_err2)
+{
+	u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT], err;
+	atomic_t *rc = tdx_find_pamt_refcount(pfn);
+
+	if (alloc_pamt_array(pa, NULL))
+		return TDX_MISSING_PAMT_PAGE_PAIR | TDX_OPERAND_ID_R12;
+	if (locked) {
+		spin_lock(&pamt_lock);
+		WARN_ON_ONCE(atomic_read(rc));
+	}
+	err = tdh_mem_page_demote_pamt(tdr_pa, gpa, level, new_sept_page_pa,
+				       pa[0], pa[1], ext_err1, ext_err2);
+	if (!err) {
+		stat_inc(&dpamt_stats.adds);
+		if (locked)
+			atomic_set(rc, 512);
+	}
+	if (locked)
+		spin_unlock(&pamt_lock);
+	if (err)
+		free_pamt_array(pa);
+	return err;
+}
+
 /*
  * The design before refcounts (RFC v1, "inherently more racy"): no kernel
  * refcount and no lock. A leaf that answers TDX_MISSING_PAMT_PAGE_PAIR gets
