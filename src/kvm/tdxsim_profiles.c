@@ -305,7 +305,7 @@ static const struct tdxsim_kernel_profile profiles[] = {
 		"[PATCH v3 00/24] KVM: TDX huge page support for private memory (2026-01-06) in [RFC PATCH v5 00/45] TDX: Dynamic PAMT + S-EPT Hugepage (2026-01-28)",
 		hugepage_rfc),
 	PROFILE("dpamt", true, NULL,
-		"Dynamic PAMT: PAMT 4K pages per 2M region on demand (PAMT.ADD/REMOVE), per-2M refcounts under a global lock, a per-vCPU page cache",
+		"Dynamic PAMT (v6, 2026-05-25): PAMT 4K pages per 2M region on demand (PAMT.ADD/REMOVE), per-2M refcounts under a global lock, a per-vCPU page cache",
 		"[PATCH v6 00/11] Dynamic PAMT, Rick Edgecombe, 2026-05-25 (20260526023515.288829-1-rick.p.edgecombe@intel.com)",
 		dpamt),
 };
