@@ -326,11 +326,14 @@ struct kvm_run {
 #define KVM_CAP_NR_VCPUS		9	/* recommended max vcpus */
 #define KVM_CAP_NR_MEMSLOTS		10
 #define KVM_CAP_SYNC_MMU		16
+#define KVM_CAP_TSC_CONTROL		60
+#define KVM_CAP_GET_TSC_KHZ		61
 #define KVM_CAP_MAX_VCPUS		66	/* returns max vcpus per vm */
 #define KVM_CAP_READONLY_MEM		81
 #define KVM_CAP_MAX_VCPU_ID		128
 #define KVM_CAP_IMMEDIATE_EXIT		136
 #define KVM_CAP_EXIT_HYPERCALL		201
+#define KVM_CAP_VM_TSC_CONTROL		214
 #define KVM_CAP_USER_MEMORY2		231
 #define KVM_CAP_MEMORY_FAULT_INFO	232
 #define KVM_CAP_MEMORY_ATTRIBUTES	233
@@ -435,6 +438,12 @@ struct kvm_tdx_init_mem_region {
 #define KVM_CREATE_GUEST_MEMFD \
 	_IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd)
 #define KVM_SIGNAL_MSI		_IOW(KVMIO, 0xa5, struct kvm_msi)
+/*
+ * The TSC frequency in kHz of vCPUs created later (the argument; 0: the
+ * host's); before KVM_TDX_INIT_VM it is the TD's (TD_PARAMS). GET returns it.
+ */
+#define KVM_SET_TSC_KHZ		_IO(KVMIO, 0xa2)
+#define KVM_GET_TSC_KHZ		_IO(KVMIO, 0xa3)
 /* on a VM fd and on a vCPU fd (struct kvm_tdx_cmd for TDX) */
 #define KVM_MEMORY_ENCRYPT_OP	_IOWR(KVMIO, 0xba, unsigned long)
 

@@ -856,12 +856,120 @@ static void tdx_vm_destroy(struct kvm *kvm)
 
 /* --- KVM_TDX_CAPABILITIES ------------------------------------------------------------------------- */
 
+/* The attributes KVM lets userspace set: 0 if the module forces another. */
+static u64 tdx_get_supported_attrs(const struct tdx_sys_info *td_conf)
+{
+	u64 val = TDX_SUPPORTED_ATTRS;
+
+	if ((val & td_conf->attributes_fixed1) != td_conf->attributes_fixed1)
+		return 0;
+	return val & td_conf->attributes_fixed0;
+}
+
+/* The XFAM bits KVM and the module both support (0: none usable). */
+static u64 tdx_get_supported_xfam(const struct tdx_sys_info *td_conf)
+{
+	u64 val = kvm_caps.supported_xcr0 | kvm_caps.supported_xss;
+
+	if ((val & td_conf->xfam_fixed1) != td_conf->xfam_fixed1)
+		return 0;
+	return val & td_conf->xfam_fixed0;
+}
+
+static int tdx_get_guest_phys_addr_bits(u32 eax)
+{
+	return (eax >> 16) & 0xff;
+}
+
+static u32 tdx_set_guest_phys_addr_bits(u32 eax, int addr_bits)
+{
+	return (eax & ~GENMASK(23, 16)) | (u32)(addr_bits & 0xff) << 16;
+}
+
+#define TDX_FEATURE_HLE		BIT(4)		/* CPUID.7.0:EBX */
+#define TDX_FEATURE_RTM		BIT(11)		/* CPUID.7.0:EBX */
+#define TDX_FEATURE_TSX		(TDX_FEATURE_HLE | TDX_FEATURE_RTM)
+#define TDX_FEATURE_WAITPKG	BIT(5)		/* CPUID.7.0:ECX */
+
+static bool has_tsx(const struct kvm_cpuid_entry2 *entry)
+{
+	return entry->function == 7 && entry->index == 0 &&
+	       (entry->ebx & TDX_FEATURE_TSX);
+}
+
+static bool has_waitpkg(const struct kvm_cpuid_entry2 *entry)
+{
+	return entry->function == 7 && entry->index == 0 &&
+	       (entry->ecx & TDX_FEATURE_WAITPKG);
+}
+
+/* KVM does not offer TSX or WAITPKG to a TD. */
+static void tdx_clear_unsupported_cpuid(struct kvm_cpuid_entry2 *entry)
+{
+	if (has_tsx(entry))
+		entry->ebx &= ~TDX_FEATURE_TSX;
+	if (has_waitpkg(entry))
+		entry->ecx &= ~TDX_FEATURE_WAITPKG;
+}
+
+static bool tdx_unsupported_cpuid(const struct kvm_cpuid_entry2 *entry)
+{
+	return has_tsx(entry) || has_waitpkg(entry);
+}
+
+#define KVM_TDX_CPUID_NO_SUBLEAF	((u32)-1)
+
+/* CPUID config @idx of the module as a KVM entry of configurable bits. */
+static void td_init_cpuid_entry2(const struct tdx_sys_info *td_conf,
+				 struct kvm_cpuid_entry2 *entry,
+				 unsigned int idx)
+{
+	memset(entry, 0, sizeof(*entry));
+	entry->function = (u32)td_conf->cpuid_config_leaves[idx];
+	entry->index = td_conf->cpuid_config_leaves[idx] >> 32;
+	entry->eax = (u32)td_conf->cpuid_config_values[idx][0];
+	entry->ebx = td_conf->cpuid_config_values[idx][0] >> 32;
+	entry->ecx = (u32)td_conf->cpuid_config_values[idx][1];
+	entry->edx = td_conf->cpuid_config_values[idx][1] >> 32;
+	if (entry->index == KVM_TDX_CPUID_NO_SUBLEAF)
+		entry->index = 0;
+	/*
+	 * The module does not let the guest physical-address width be
+	 * configured, but KVM takes the GPAW from it: report it configurable.
+	 */
+	if (entry->function == 0x80000008)
+		entry->eax = tdx_set_guest_phys_addr_bits(entry->eax, 0xff);
+	tdx_clear_unsupported_cpuid(entry);
+}
+
+#define TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT	BIT(1)
+
+static int init_kvm_tdx_caps(const struct tdx_sys_info *td_conf,
+			     struct kvm_tdx_capabilities *caps)
+{
+	unsigned int i;
+
+	caps->supported_attrs = tdx_get_supported_attrs(td_conf);
+	if (!caps->supported_attrs)
+		return -EIO;
+	caps->supported_xfam = tdx_get_supported_xfam(td_conf);
+	if (!caps->supported_xfam)
+		return -EIO;
+	caps->cpuid.nent = td_conf->num_cpuid_config;
+	caps->user_tdvmcallinfo_1_r11 =
+		TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT;
+	for (i = 0; i < td_conf->num_cpuid_config; i++)
+		td_init_cpuid_entry2(td_conf, &caps->cpuid.entries[i], i);
+	return 0;
+}
+
 static int tdx_get_capabilities(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 {
 	struct kvm_tdx_capabilities *caps;
 	struct tdx_sys_info info;
 	u32 nent;
-	int ret = 0;
+	size_t size;
+	int ret;
 
 	if (cmd->flags)
 		return -EINVAL;
@@ -875,11 +983,11 @@ static int tdx_get_capabilities(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 	if (nent < info.num_cpuid_config)
 		return -E2BIG;
 
-	caps = xzalloc(sizeof(*caps));
-	caps->supported_attrs = TDX_SUPPORTED_ATTRS;
-	caps->supported_xfam = info.xfam_fixed0;
-	caps->cpuid.nent = 0;
-	if (copy_to_user((void *)(uintptr_t)cmd->data, caps, sizeof(*caps)))
+	size = sizeof(*caps) +
+	       info.num_cpuid_config * sizeof(struct kvm_cpuid_entry2);
+	caps = xzalloc(size);
+	ret = init_kvm_tdx_caps(&info, caps);
+	if (!ret && copy_to_user((void *)(uintptr_t)cmd->data, caps, size))
 		ret = -EFAULT;
 	free(caps);
 	return ret;
@@ -887,20 +995,117 @@ static int tdx_get_capabilities(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 
 /* --- KVM_TDX_INIT_VM --------------------------------------------------------------------------------- */
 
-static int tdx_gpaw_from_cpuid(const struct kvm_cpuid2 *cpuid)
+/*
+ * The GPAW and S-EPT depth from CPUID 0x80000008.EAX[23:16], KVM's interface
+ * for them: 48 (4-level) or 52 (5-level, if the module can).
+ */
+static int setup_tdparams_eptp_controls(struct kvm_cpuid2 *cpuid,
+					const struct tdx_sys_info *td_conf,
+					struct td_params *td_params)
 {
-	u32 i;
+	const struct kvm_cpuid_entry2 *entry;
+	int guest_pa;
 
-	for (i = 0; i < cpuid->nent; i++) {
-		const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+	entry = kvm_find_cpuid_entry2(cpuid->entries, cpuid->nent,
+				      0x80000008, 0);
+	if (!entry)
+		return -EINVAL;
+	guest_pa = tdx_get_guest_phys_addr_bits(entry->eax);
+	if (guest_pa != 48 && guest_pa != 52)
+		return -EINVAL;
+	if (guest_pa == 52 && !td_conf->sept_5_level)
+		return -EINVAL;
 
-		if (e->function == 0x80000008 && e->index == 0) {
-			int g = (e->eax >> 16) & 0xff;
-
-			return g ? g : (int)(e->eax & 0xff);
-		}
+	td_params->eptp_controls = TDX_EPTP_MT_WB;
+	if (guest_pa == 52) {
+		td_params->eptp_controls |= TDX_EPTP_PWL_5;
+		td_params->config_flags |= TDX_CONFIG_FLAGS_MAX_GPAW;
+	} else {
+		td_params->eptp_controls |= TDX_EPTP_PWL_4;
 	}
-	return 48;
+	return 0;
+}
+
+/*
+ * TD_PARAMS' CPUID values, one per module config in its order, from the
+ * user's entry for that leaf; every user entry must have found a config.
+ */
+static int setup_tdparams_cpuids(struct kvm_cpuid2 *cpuid,
+				 const struct tdx_sys_info *td_conf,
+				 struct td_params *td_params)
+{
+	const struct kvm_cpuid_entry2 *entry;
+	struct tdx_cpuid_value *value;
+	unsigned int i, copy_cnt = 0;
+
+	for (i = 0; i < td_conf->num_cpuid_config; i++) {
+		struct kvm_cpuid_entry2 tmp;
+
+		td_init_cpuid_entry2(td_conf, &tmp, i);
+		entry = kvm_find_cpuid_entry2(cpuid->entries, cpuid->nent,
+					      tmp.function, tmp.index);
+		if (!entry)
+			continue;
+		if (tdx_unsupported_cpuid(entry))
+			return -EINVAL;
+		copy_cnt++;
+		value = &td_params->cpuid_values[i];
+		value->eax = entry->eax;
+		value->ebx = entry->ebx;
+		value->ecx = entry->ecx;
+		value->edx = entry->edx;
+		/* The module refuses bits 23:16 of 0x80000008.EAX. */
+		if (tmp.function == 0x80000008)
+			value->eax = tdx_set_guest_phys_addr_bits(value->eax, 0);
+	}
+	/* The module cannot check an entry that has no slot. */
+	if (copy_cnt != cpuid->nent)
+		return -EINVAL;
+	return 0;
+}
+
+#define TDX_TSC_KHZ_TO_25MHZ(tsc_in_khz)	((tsc_in_khz) / (25 * 1000))
+
+static int setup_tdparams(struct kvm *kvm, struct td_params *td_params,
+			  struct kvm_tdx_init_vm *init_vm)
+{
+	struct kvm_cpuid2 *cpuid = &init_vm->cpuid;
+	struct tdx_sys_info info;
+	int ret;
+
+	if (kvm->created_vcpus)
+		return -EBUSY;
+	if (tdx_get_sysinfo(&info))
+		return -EIO;
+	if (init_vm->attributes & ~tdx_get_supported_attrs(&info))
+		return -EINVAL;
+	if (init_vm->xfam & ~tdx_get_supported_xfam(&info))
+		return -EINVAL;
+
+	/* tdxsim: KVM_CAP_MAX_VCPUS is not capped at the present CPUs. */
+	td_params->max_vcpus = kvm->max_vcpus > 0 ?
+				       min(kvm->max_vcpus,
+					   (int)info.max_vcpus_per_td) :
+				       info.max_vcpus_per_td;
+	td_params->attributes = init_vm->attributes | info.attributes_fixed1;
+	td_params->xfam = init_vm->xfam | info.xfam_fixed1;
+	td_params->config_flags = TDX_CONFIG_FLAGS_NO_RBP_MOD;
+	td_params->tsc_frequency =
+		TDX_TSC_KHZ_TO_25MHZ(READ_ONCE(kvm->arch.default_tsc_khz));
+
+	ret = setup_tdparams_eptp_controls(cpuid, &info, td_params);
+	if (ret)
+		return ret;
+	ret = setup_tdparams_cpuids(cpuid, &info, td_params);
+	if (ret)
+		return ret;
+
+	memcpy(td_params->mrconfigid, init_vm->mrconfigid,
+	       sizeof(td_params->mrconfigid));
+	memcpy(td_params->mrowner, init_vm->mrowner, sizeof(td_params->mrowner));
+	memcpy(td_params->mrownerconfig, init_vm->mrownerconfig,
+	       sizeof(td_params->mrownerconfig));
+	return 0;
 }
 
 static void tdx_free_td_pages(struct kvm *kvm, struct kvm_tdx *kvm_tdx)
@@ -1034,11 +1239,10 @@ static int tdx_td_init(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	struct kvm_tdx_init_vm *init_vm;
-	struct td_params *td_params;
-	struct tdx_sys_info info;
+	struct td_params *td_params = NULL;
 	u32 nent;
-	size_t size;
-	int gpaw, ret, i;
+	size_t size, i;
+	int ret, gpaw;
 
 	if (kvm_tdx->state != TD_STATE_UNINITIALIZED || cmd->flags)
 		return -EINVAL;
@@ -1054,74 +1258,33 @@ static int tdx_td_init(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 		ret = -EFAULT;
 		goto out;
 	}
-	/* Userspace changed nent between the two reads (next's check). */
-	if (init_vm->cpuid.nent != nent &&
-	    READ_ONCE(kvm->design.td_init_nent_recheck)) {
-		ret = -EINVAL;
-		goto out;
-	}
-	for (i = 0; i < (int)ARRAY_SIZE(init_vm->reserved); i++)
+	for (i = 0; i < ARRAY_SIZE(init_vm->reserved); i++) {
 		if (init_vm->reserved[i]) {
 			ret = -EINVAL;
 			goto out;
 		}
-	if (init_vm->cpuid.padding) {
+	}
+	/* Userspace changed nent between the two reads (next's check). */
+	if (init_vm->cpuid.padding ||
+	    (init_vm->cpuid.nent != nent &&
+	     READ_ONCE(kvm->design.td_init_nent_recheck))) {
 		ret = -EINVAL;
 		goto out;
 	}
-	if (kvm->created_vcpus) {
-		ret = -EBUSY;
-		goto out;
-	}
-	if (tdx_get_sysinfo(&info)) {
-		ret = -EIO;
-		goto out;
-	}
-	if (init_vm->attributes & ~TDX_SUPPORTED_ATTRS) {
-		ret = -EINVAL;
-		goto out;
-	}
-	if ((init_vm->xfam & info.xfam_fixed1) != info.xfam_fixed1 ||
-	    (init_vm->xfam & ~info.xfam_fixed0)) {
-		ret = -EINVAL;
-		goto out;
-	}
-	gpaw = tdx_gpaw_from_cpuid(&init_vm->cpuid);
-	if (gpaw != 48 && gpaw != 52) {
-		ret = -EINVAL;
-		goto out;
-	}
-	if (gpaw == 52 && !info.sept_5_level) {
-		ret = -EINVAL;
-		goto out;
-	}
+	/* tdxsim: an nent raised between the reads must not be trusted. */
+	init_vm->cpuid.nent = min(init_vm->cpuid.nent, nent);
 
 	td_params = xzalloc(sizeof(*td_params));
-	td_params->attributes = init_vm->attributes |
-				(info.attributes_fixed1 & ~TDX_TD_ATTR_DEBUG);
-	td_params->xfam = init_vm->xfam;
-	td_params->max_vcpus = kvm->max_vcpus > 0 ?
-				       min(kvm->max_vcpus,
-					   (int)info.max_vcpus_per_td) :
-				       info.max_vcpus_per_td;
-	td_params->eptp_controls = TDX_EPTP_MT_WB |
-				   (gpaw == 52 ? TDX_EPTP_PWL_5 :
-						 TDX_EPTP_PWL_4);
-	td_params->config_flags = gpaw == 52 ? TDX_CONFIG_FLAGS_MAX_GPAW : 0;
-	td_params->tsc_frequency = 100;	/* 2.5 GHz in 25 MHz units */
-	memcpy(td_params->mrconfigid, init_vm->mrconfigid,
-	       sizeof(td_params->mrconfigid));
-	memcpy(td_params->mrowner, init_vm->mrowner, sizeof(td_params->mrowner));
-	memcpy(td_params->mrownerconfig, init_vm->mrownerconfig,
-	       sizeof(td_params->mrownerconfig));
-
+	ret = setup_tdparams(kvm, td_params, init_vm);
+	if (ret)
+		goto out;
 	ret = __tdx_td_init(kvm, td_params, &cmd->hw_error);
-	free(td_params);
 	if (ret)
 		goto out;
 
-	kvm_tdx->attributes = init_vm->attributes;
-	kvm_tdx->xfam = init_vm->xfam;
+	kvm_tdx->attributes = td_params->attributes;
+	kvm_tdx->xfam = td_params->xfam;
+	gpaw = (td_params->config_flags & TDX_CONFIG_FLAGS_MAX_GPAW) ? 52 : 48;
 	kvm_tdx->gpaw = gpaw;
 	WRITE_ONCE(kvm->arch.gfn_direct_bits,
 		   gpaw == 52 ? TDX_SHARED_BIT_PWL_5 : TDX_SHARED_BIT_PWL_4);
@@ -1130,6 +1293,7 @@ static int tdx_td_init(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 	kvm_tdx->state = TD_STATE_INITIALIZED;
 out:
 	free(init_vm);
+	free(td_params);
 	return ret;
 }
 
@@ -1721,6 +1885,150 @@ static int tdx_vcpu_init_locked(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
 	return r;
 }
 
+/* --- KVM_TDX_GET_CPUID ---------------------------------------------------------------------------- */
+
+#define TDX_MD_UNREADABLE_LEAF_MASK	GENMASK(30, 7)
+#define TDX_MD_UNREADABLE_SUBLEAF_MASK	GENMASK(31, 7)
+
+/*
+ * Read the TD's CPUID @leaf (and @sub_leaf if @sub_leaf_set) with two
+ * TDH.MNG.RD into @out: -EIO if the module has no such leaf, -EINVAL if it
+ * cannot be named. 0x80000008.EAX[23:16] comes from the GPAW (a module may
+ * leave it 0).
+ */
+static int tdx_read_cpuid(struct kvm_vcpu *vcpu, u32 leaf, u32 sub_leaf,
+			  bool sub_leaf_set, int *entry_index,
+			  struct kvm_cpuid_entry2 *out)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(vcpu->kvm);
+	u64 field_id = TDCS_CPUID_VALUES;
+	u64 ebx_eax, edx_ecx, err;
+
+	if (sub_leaf > 0x7f)
+		return -EINVAL;
+	if (*entry_index >= KVM_MAX_CPUID_ENTRIES)
+		return -EINVAL;
+	if ((leaf & TDX_MD_UNREADABLE_LEAF_MASK) ||
+	    (sub_leaf & TDX_MD_UNREADABLE_SUBLEAF_MASK))
+		return -EINVAL;
+
+	if (leaf & 0x80000000)
+		field_id |= TDCS_CPUID_LEAF_31;
+	field_id |= (u64)(leaf & 0x7f) << TDCS_CPUID_LEAF_SHIFT;
+	if (sub_leaf_set)
+		field_id |= (u64)(sub_leaf & 0x7f) << TDCS_CPUID_SUBLEAF_SHIFT;
+	else
+		field_id |= TDCS_CPUID_SUBLEAF_NA |
+			    (0x7fULL << TDCS_CPUID_SUBLEAF_SHIFT);
+
+	err = tdh_mng_rd(tdx_tdr_pa(kvm_tdx), field_id, &ebx_eax);
+	if (err)
+		goto err_out;
+	out->eax = (u32)ebx_eax;
+	out->ebx = (u32)(ebx_eax >> 32);
+	err = tdh_mng_rd(tdx_tdr_pa(kvm_tdx), field_id + 1, &edx_ecx);
+	if (WARN_ON_ONCE(err))
+		goto err_out;
+	out->ecx = (u32)edx_ecx;
+	out->edx = (u32)(edx_ecx >> 32);
+	out->function = leaf;
+	out->index = sub_leaf;
+	out->flags |= sub_leaf_set ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+
+	if (leaf == 0x80000008) {
+		gpa_t gpa_bits = gfn_to_gpa(READ_ONCE(vcpu->kvm->arch.gfn_direct_bits));
+		unsigned int g_maxpa = __builtin_ctzll(gpa_bits) + 1;
+
+		out->eax = tdx_set_guest_phys_addr_bits(out->eax, g_maxpa);
+	}
+	(*entry_index)++;
+	return 0;
+
+err_out:
+	out->eax = 0;
+	out->ebx = 0;
+	out->ecx = 0;
+	out->edx = 0;
+	return -EIO;
+}
+
+/*
+ * Read @leaf into @output_e: as one entry, or if the leaf has sub-leaves,
+ * one per sub-leaf until the module has no more. Non-zero if nothing read.
+ */
+static int tdx_vcpu_get_cpuid_leaf(struct kvm_vcpu *vcpu, u32 leaf,
+				   int *entry_index,
+				   struct kvm_cpuid_entry2 *output_e)
+{
+	int sub_leaf = 0;
+	int ret;
+
+	ret = tdx_read_cpuid(vcpu, leaf, 0, false, entry_index, output_e);
+	if (ret != -EIO)
+		return ret;
+	while (1) {
+		if (tdx_read_cpuid(vcpu, leaf, sub_leaf, true, entry_index,
+				   output_e))
+			return !sub_leaf;
+		sub_leaf++;
+		output_e++;
+	}
+	return 0;
+}
+
+/*
+ * KVM_TDX_GET_CPUID: the TD's CPUID, the basic then the extended range up
+ * to the maximum leaf each reports. Too small an array: -E2BIG with the
+ * needed nent in the header.
+ */
+static int tdx_vcpu_get_cpuid(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm_cpuid2 *output = (void *)(uintptr_t)cmd->data;
+	struct kvm_cpuid2 *td_cpuid;
+	int r = 0, i = 0;
+	u32 leaf, level;
+
+	td_cpuid = xzalloc(sizeof(*td_cpuid) + sizeof(output->entries[0]) *
+						      KVM_MAX_CPUID_ENTRIES);
+	if (copy_from_user(td_cpuid, output, sizeof(*output))) {
+		r = -EFAULT;
+		goto out;
+	}
+
+	if (tdx_vcpu_get_cpuid_leaf(vcpu, 0, &i, &td_cpuid->entries[i])) {
+		r = -EIO;
+		goto out;
+	}
+	level = td_cpuid->entries[0].eax;
+	for (leaf = 1; leaf <= level; leaf++)
+		tdx_vcpu_get_cpuid_leaf(vcpu, leaf, &i, &td_cpuid->entries[i]);
+
+	if (tdx_vcpu_get_cpuid_leaf(vcpu, 0x80000000, &i,
+				    &td_cpuid->entries[i])) {
+		r = -EIO;
+		goto out;
+	}
+	level = td_cpuid->entries[i - 1].eax;
+	for (leaf = 0x80000001; leaf <= level; leaf++)
+		tdx_vcpu_get_cpuid_leaf(vcpu, leaf, &i, &td_cpuid->entries[i]);
+
+	if (td_cpuid->nent < (u32)i)
+		r = -E2BIG;
+	td_cpuid->nent = i;
+	if (copy_to_user(output, td_cpuid, sizeof(*output))) {
+		r = -EFAULT;
+		goto out;
+	}
+	if (r == -E2BIG)
+		goto out;
+	if (copy_to_user(output->entries, td_cpuid->entries,
+			 td_cpuid->nent * sizeof(struct kvm_cpuid_entry2)))
+		r = -EFAULT;
+out:
+	free(td_cpuid);
+	return r;
+}
+
 static int tdx_vcpu_ioctl(struct kvm_vcpu *vcpu, void *argp)
 {
 	struct kvm_tdx_cmd cmd;
@@ -1736,8 +2044,13 @@ static int tdx_vcpu_ioctl(struct kvm_vcpu *vcpu, void *argp)
 		/* Reached only when they are not "unlocked" ioctls (< 6.19). */
 		r = tdx_vcpu_init_locked(vcpu, &cmd);
 		break;
+	case KVM_TDX_GET_CPUID:
+		/* Before finalize only, in every release. */
+		if (!is_hkid_assigned(to_kvm_tdx(vcpu->kvm)) ||
+		    to_kvm_tdx(vcpu->kvm)->state == TD_STATE_RUNNABLE)
+			return -EINVAL;
+		return tdx_vcpu_get_cpuid(vcpu, &cmd);
 	default:
-		/* KVM_TDX_GET_CPUID is not modelled. */
 		return -EINVAL;
 	}
 	if (copy_to_user(argp, &cmd, sizeof(cmd)))

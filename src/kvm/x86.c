@@ -19,6 +19,37 @@
 struct kvm_x86_ops kvm_x86_ops;
 
 /*
+ * tdxsim's host: VMX TSC scaling (the largest frequency is the u32 limit, as
+ * on hardware whose ratio has 48 fraction bits); XCR0 x87, SSE, AVX,
+ * AVX-512, PKRU and AMX; no supervisor XSAVE state.
+ */
+const struct kvm_caps kvm_caps = {
+	.has_tsc_control = true,
+	.max_guest_tsc_khz = 0xffffffffU,
+	.supported_xcr0 = 0x602e7,
+	.supported_xss = 0,
+};
+const unsigned int tsc_khz = 2500000;
+
+struct kvm_cpuid_entry2 *kvm_find_cpuid_entry2(struct kvm_cpuid_entry2 *entries,
+					       int nent, u32 function,
+					       u64 index)
+{
+	int i;
+
+	for (i = 0; i < nent; i++) {
+		struct kvm_cpuid_entry2 *e = &entries[i];
+
+		if (e->function != function)
+			continue;
+		if (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
+		    e->index == index)
+			return e;
+	}
+	return NULL;
+}
+
+/*
  * The vendor module's setup (src/kvm/tdx.c). A library that contains tdx.c
  * is built with CONFIG_KVM_INTEL_TDX, and then references it strongly (a
  * weak reference would not pull tdx.o out of the static archive). Without
@@ -99,6 +130,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 		return -EINVAL;
 
 	kvm->arch.vm_type = type;
+	kvm->arch.default_tsc_khz = tsc_khz;
 	kvm->arch.has_private_mem = type == KVM_X86_SW_PROTECTED_VM ||
 				    type == KVM_X86_TDX_VM;
 	kvm->arch.has_protected_state = type == KVM_X86_TDX_VM;
@@ -302,6 +334,11 @@ long kvm_vm_ioctl_check_extension_x86(struct kvm *kvm, long ext)
 		return kvm ? kvm_arch_has_readonly_mem(kvm) : 1;
 	case KVM_CAP_EXIT_HYPERCALL:
 		return BIT(KVM_HC_MAP_GPA_RANGE);
+	case KVM_CAP_TSC_CONTROL:
+	case KVM_CAP_VM_TSC_CONTROL:
+		return kvm_caps.has_tsc_control;
+	case KVM_CAP_GET_TSC_KHZ:
+		return 1;
 	default:
 		return 0;
 	}
@@ -316,6 +353,26 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
 		if (!kvm_vm_uses_vendor(kvm) || !kvm_x86_ops.mem_enc_ioctl)
 			return -ENOTTY;
 		return kvm_x86_ops.mem_enc_ioctl(kvm, argp);
+	case KVM_SET_TSC_KHZ: {
+		/* The frequency of the vCPUs not yet created. */
+		u32 user_tsc_khz = (u32)arg;
+		long r = -EINVAL;
+
+		if (kvm_caps.has_tsc_control &&
+		    user_tsc_khz >= kvm_caps.max_guest_tsc_khz)
+			return -EINVAL;
+		if (!user_tsc_khz)
+			user_tsc_khz = tsc_khz;
+		mutex_lock(&kvm->lock);
+		if (!kvm->created_vcpus) {
+			WRITE_ONCE(kvm->arch.default_tsc_khz, user_tsc_khz);
+			r = 0;
+		}
+		mutex_unlock(&kvm->lock);
+		return r;
+	}
+	case KVM_GET_TSC_KHZ:
+		return READ_ONCE(kvm->arch.default_tsc_khz);
 	default:
 		return -ENOTTY;
 	}

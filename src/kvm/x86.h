@@ -15,6 +15,28 @@ enum kvm_mr_change {
 	KVM_MR_FLAGS_ONLY,
 };
 
+/* What KVM supports of the host (the kernel's struct kvm_caps, in part). */
+struct kvm_caps {
+	bool has_tsc_control;		/* TSC scaling */
+	u32 max_guest_tsc_khz;
+	u64 supported_xcr0;
+	u64 supported_xss;
+};
+
+extern const struct kvm_caps kvm_caps;
+/* The host's TSC frequency in kHz (tdxsim's machine runs it at 2.5 GHz). */
+extern const unsigned int tsc_khz;
+
+struct kvm_cpuid_entry2;
+/*
+ * The entry for @function/@index in @entries (arch/x86/kvm/cpuid.c's): an
+ * entry without KVM_CPUID_FLAG_SIGNIFCANT_INDEX matches any index. NULL if
+ * none.
+ */
+struct kvm_cpuid_entry2 *kvm_find_cpuid_entry2(struct kvm_cpuid_entry2 *entries,
+					       int nent, u32 function,
+					       u64 index);
+
 /* Is @type a VM type this build supports (TDX needs the vendor)? */
 bool kvm_is_vm_type_supported(unsigned long type);
 /* Bitmask of supported VM types (KVM_CAP_VM_TYPES). */

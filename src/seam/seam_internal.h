@@ -339,10 +339,25 @@ enum vcpu_state {
 				 TDX_TD_ATTR_SEPT_VE_DISABLE | \
 				 TDX_TD_ATTR_MIGRATABLE | TDX_TD_ATTR_PKS | \
 				 TDX_TD_ATTR_KL | TDX_TD_ATTR_PERFMON)
-#define TDX_XFAM_FIXED0		0x00000000000602E7ULL
+/* x87, SSE, AVX, AVX-512, PT, PKRU, CET, AMX. */
+#define TDX_XFAM_FIXED0		0x0000000000061BE7ULL
 #define TDX_XFAM_FIXED1		0x0000000000000003ULL
 
 struct tdx_vcpu;
+
+/* The TD's virtual CPUID (cpuid.c): leaves of the module's table. */
+#define SEAM_NR_CPUID_LEAVES	9
+struct tdx_td;
+/* Number of CPUID configs (leaves with configurable bits). */
+unsigned int seam_cpuid_nr_configs(void);
+/* The configs, in order: leaf | sub-leaf << 32, configurable bits. */
+void seam_cpuid_configs(u64 *leaves, u64 (*values)[2]);
+/* TD_PARAMS' CPUID values: OPERAND_INVALID|CPUID_CONFIG on a fixed bit. */
+u64 seam_cpuid_check_params(const struct td_params *p);
+/* Set the TD's CPUID from checked TD_PARAMS (TDH.MNG.INIT). */
+void seam_cpuid_init_td(struct tdx_td *td, const struct td_params *p);
+/* TDH.MNG.RD of a TDCS_CPUID_VALUES field. */
+u64 seam_cpuid_read(const struct tdx_td *td, u64 field, u64 *val);
 
 /*
  * One fault-injection request (inject.c): a single word, so the dispatcher
@@ -381,6 +396,9 @@ struct tdx_td {
 	u64 shared_mask;
 	bool pending_ve_disable;
 	u32 num_vcpus;
+	u16 tsc_frequency;		/* 25 MHz units */
+	/* The virtual CPUID (cpuid.c), per leaf of the module's table. */
+	u32 cpuid[SEAM_NR_CPUID_LEAVES][4];
 	/* Measurement */
 	struct evp_md_ctx_st *mrtd_ctx;
 	u8 mrtd[48];

@@ -137,6 +137,21 @@ _Static_assert(sizeof(struct td_params) == 1024, "TD_PARAMS is 1024 bytes");
 #define TDCS_OP_STATE			0x1100000300000005ULL
 #define TDCS_GPAW			0x1100000300000006ULL
 #define TDCS_EPTP_PWL			0x1100000300000007ULL
+/*
+ * TDCS_TSC_FREQUENCY: TD_PARAMS' TSC frequency (25 MHz units), tdxsim's id.
+ * TDCS_CPUID_VALUES: the TD's virtual CPUID, the module's encoding
+ * (upstream's TD_MD_FIELD_ID_CPUID_VALUES): bit 16 leaf bit 31, bits 15:9
+ * leaf bits 6:0, bit 8 "no sub-leaf" (then bits 7:1 are all ones), bits 7:1
+ * sub-leaf bits 6:0, bit 0 the element (0: EBX:EAX, 1: EDX:ECX). A leaf the
+ * TD has no value for is TDX_METADATA_FIELD_ID_INCORRECT.
+ */
+#define TDCS_TSC_FREQUENCY		0x1100000100000008ULL
+#define TDCS_CPUID_VALUES		0x9410000300000000ULL
+#define TDCS_CPUID_LEAF_31		BIT_ULL(16)
+#define TDCS_CPUID_LEAF_SHIFT		9
+#define TDCS_CPUID_SUBLEAF_NA		BIT_ULL(8)
+#define TDCS_CPUID_SUBLEAF_SHIFT	1
+#define TDCS_CPUID_FIELD_MASK		GENMASK_ULL(23, 0)
 
 /* ---------------------------------------------------------------------- */
 /* Reclaim outputs: PAMT page types (reference §12).                       */

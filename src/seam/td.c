@@ -434,10 +434,11 @@ static u64 check_td_params(const struct td_params *p)
 	    ((p->config_flags & TDX_CONFIG_FLAGS_MAX_GPAW) && pwl != 4))
 		return tdx_err(TDX_OPERAND_INVALID,
 			       TDX_OPERAND_ID_EPTP_CONTROLS);
-	if (!p->tsc_frequency)
+	/* 100 MHz to 10 GHz. */
+	if (p->tsc_frequency < 4 || p->tsc_frequency > 400)
 		return tdx_err(TDX_OPERAND_INVALID,
 			       TDX_OPERAND_ID_TSC_FREQUENCY);
-	return TDX_SUCCESS;
+	return seam_cpuid_check_params(p);
 }
 
 u64 seam_mng_init(struct seam_call *c)
@@ -484,6 +485,8 @@ u64 seam_mng_init(struct seam_call *c)
 	td->gpaw = (p.config_flags & TDX_CONFIG_FLAGS_MAX_GPAW) ? 52 : 48;
 	td->shared_mask = BIT_ULL(td->gpaw - 1);
 	td->pending_ve_disable = p.attributes & TDX_TD_ATTR_SEPT_VE_DISABLE;
+	td->tsc_frequency = p.tsc_frequency;
+	seam_cpuid_init_td(td, &p);
 	__atomic_store_n(&td->td_epoch, 1, __ATOMIC_RELEASE);
 	td->refcount[0] = td->refcount[1] = 0;
 	td->num_vcpus = 0;
@@ -597,7 +600,15 @@ u64 seam_mng_rd(struct seam_call *c)
 		case TDCS_EPTP_PWL:
 			val = td->pwl;
 			break;
+		case TDCS_TSC_FREQUENCY:
+			val = td->tsc_frequency;
+			break;
 		default:
+			if ((field & ~TDCS_CPUID_FIELD_MASK) ==
+			    TDCS_CPUID_VALUES) {
+				err = seam_cpuid_read(td, field, &val);
+				break;
+			}
 			err = tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RDX);
 			goto unlock_opst;
 		}

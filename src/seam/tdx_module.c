@@ -89,7 +89,8 @@ int tdx_get_sysinfo(struct tdx_sys_info *info)
 	info->tdcs_base_size = TDX_NR_TDCS_PAGES * PAGE_SIZE;
 	info->tdvps_base_size = (1 + TDX_NR_TDCX_PAGES) * PAGE_SIZE;
 	info->max_vcpus_per_td = TDX_MAX_VCPUS_PER_TD;
-	info->num_cpuid_config = 0;
+	info->num_cpuid_config = seam_cpuid_nr_configs();
+	seam_cpuid_configs(info->cpuid_config_leaves, info->cpuid_config_values);
 	info->sept_5_level = true;
 	return 0;
 }

@@ -86,6 +86,10 @@ struct tdx_sys_info {
 	u32 tdvps_base_size;		/* bytes: TDVPR + TDCX pages */
 	u16 max_vcpus_per_td;
 	u16 num_cpuid_config;
+	/* Per CPUID config: leaf | sub-leaf << 32 (~0U: none), and its
+	 * configurable bits: [0] EBX:EAX, [1] EDX:ECX. */
+	u64 cpuid_config_leaves[TDX_MAX_CPUID_CONFIG];
+	u64 cpuid_config_values[TDX_MAX_CPUID_CONFIG][2];
 	bool sept_5_level;		/* 5-level S-EPT supported */
 };
 

@@ -71,10 +71,7 @@ static void test_vm_errors(void **state)
 	o.program = small_program;
 	td_create(&td, &o);
 
-	/*
-	 * CAPABILITIES with flags. (The software module configures no CPUID
-	 * leaves, so its -E2BIG for a short array cannot happen here.)
-	 */
+	/* CAPABILITIES with flags (a short array: test_cpuid.c). */
 	assert_int_equal(__tdx_cmd(td.vm, KVM_TDX_CAPABILITIES, 1,
 				   (u64)(uintptr_t)caps, NULL), -EINVAL);
 	caps->cpuid.nent = 64;

@@ -88,6 +88,8 @@ struct kvm_arch {
 	bool pre_fault_allowed;
 	/* The shared bit as a gfn mask (0 for non-TDX VMs). */
 	gfn_t gfn_direct_bits;
+	/* The guest TSC frequency for new vCPUs (KVM_SET_TSC_KHZ on the VM). */
+	u32 default_tsc_khz;
 
 	/* TDP MMU. */
 	int tdp_root_level;		/* 4 or 5, from the TD's GPAW */
