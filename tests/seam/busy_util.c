@@ -3,6 +3,7 @@
  * The contention tests' shared tasks, runs and fixtures (busy_util.h).
  */
 #include "base/sched.h"
+#include "testlib/sched_util.h"
 #include "busy_util.h"
 
 struct test_td td;
@@ -34,15 +35,10 @@ int two_tasks(void *arg)
 
 void run_seed(u64 seed)
 {
-	struct sched_config cfg;
 	struct sched_result res;
 
-	sched_config_init(&cfg);
-	cfg.mode = SCHED_MODE_DETERMINISTIC;
-	cfg.seed = seed;
-	cfg.quiet = true;
 	ret_a = ret_b = ~0ULL;
-	assert_int_equal(sched_run(&cfg, two_tasks, NULL, &res), 0);
+	res = sched_run_seed(two_tasks, NULL, seed, SCHED_STRATEGY_RANDOM);
 	assert_int_equal(res.verdict, SCHED_OK);
 }
 

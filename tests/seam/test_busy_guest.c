@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/sched.h"
+#include "testlib/sched_util.h"
 #include "busy_util.h"
 
 /*
@@ -227,7 +228,6 @@ static void materialize_once(enum sched_mode mode, u64 seed)
 {
 	struct test_guest check;
 	struct tdx_module_args out;
-	struct sched_config cfg;
 	struct sched_result res;
 	int i;
 
@@ -253,11 +253,7 @@ static void materialize_once(enum sched_mode mode, u64 seed)
 	}
 	op_a = do_enter_vcpu0;
 	op_b = do_enter_vcpu1;
-	sched_config_init(&cfg);
-	cfg.mode = mode;
-	cfg.seed = seed;
-	cfg.quiet = true;
-	assert_int_equal(sched_run(&cfg, two_tasks, NULL, &res), 0);
+	res = sched_run_mode(two_tasks, NULL, mode, seed);
 	assert_int_equal(res.verdict, SCHED_OK);
 	assert_status(ret_a, EXIT_REASON_TDCALL);
 	assert_status(ret_b, EXIT_REASON_TDCALL);
@@ -343,7 +339,6 @@ static int free_run(void *arg)
 
 static void test_free_mode_stress(void **state)
 {
-	struct sched_config cfg;
 	struct sched_result res;
 	struct tdx_td_stats st;
 	u64 owned;
@@ -359,9 +354,7 @@ static void test_free_mode_stress(void **state)
 	vp_pa = test_alloc(PMD_ORDER);
 	owned = tdx_module_pages_owned(td.tdr_pa);
 
-	sched_config_init(&cfg);
-	cfg.mode = SCHED_MODE_FREE;
-	assert_int_equal(sched_run(&cfg, free_run, NULL, &res), 0);
+	res = sched_run_mode(free_run, NULL, SCHED_MODE_FREE, 0);
 	assert_int_equal(res.verdict, SCHED_OK);
 	assert_int_equal(tdx_module_pages_owned(td.tdr_pa), owned);
 	assert_int_equal(tdx_module_get_td_stats(td.tdr_pa, &st), 0);
@@ -501,7 +494,6 @@ static int guest_host_run(void *arg)
 
 static void guest_host_once(enum sched_mode mode, u64 seed)
 {
-	struct sched_config cfg;
 	struct sched_result res;
 	struct tdx_vcpu_stats vs;
 	u64 owned;
@@ -518,11 +510,7 @@ static void guest_host_once(enum sched_mode mode, u64 seed)
 	stop_vcpu = 0;
 	owned = tdx_module_pages_owned(td.tdr_pa);
 
-	sched_config_init(&cfg);
-	cfg.mode = mode;
-	cfg.seed = seed;
-	cfg.quiet = true;
-	assert_int_equal(sched_run(&cfg, guest_host_run, NULL, &res), 0);
+	res = sched_run_mode(guest_host_run, NULL, mode, seed);
 	assert_int_equal(res.verdict, SCHED_OK);
 	assert_int_equal(tdx_module_pages_owned(td.tdr_pa), owned);
 	assert_int_equal(tdx_module_get_vcpu_stats(td.vcpu[0].tdvpr_pa, &vs),

@@ -57,3 +57,14 @@ struct sched_result sched_run_free(int (*fn)(void *), void *arg,
 	TEST_ASSERT_OK(r, "sched_run(free, hang %u ms)", hang_ms);
 	return res;
 }
+
+struct sched_result sched_run_mode(int (*fn)(void *), void *arg,
+				   enum sched_mode mode, u64 seed)
+{
+	struct sched_config cfg;
+
+	sched_config_init(&cfg);
+	if (mode == SCHED_MODE_DETERMINISTIC)
+		return sched_run_seed(fn, arg, seed, cfg.strategy);
+	return sched_run_free(fn, arg, cfg.hang_timeout_ms);
+}

@@ -27,4 +27,11 @@ int __sched_run_free(int (*fn)(void *), void *arg, unsigned int hang_ms,
 struct sched_result sched_run_free(int (*fn)(void *), void *arg,
 				   unsigned int hang_ms);
 
+/*
+ * A run of @fn(@arg) in @mode: deterministic with @seed and the default
+ * strategy, or free with the default hung-task timeout (@seed unused).
+ */
+struct sched_result sched_run_mode(int (*fn)(void *), void *arg,
+				   enum sched_mode mode, u64 seed);
+
 #endif /* TDXSIM_TESTS_TESTLIB_SCHED_UTIL_H */
