@@ -293,6 +293,40 @@ bool sched_task_is_deterministic(void)
 	return t && t->in_run && S.cfg.mode == SCHED_MODE_DETERMINISTIC;
 }
 
+/* The top of the calling thread's own stack; 1: not known. */
+static __thread uintptr_t thread_stack_top;
+
+static uintptr_t thread_stack_top_get(void)
+{
+	pthread_attr_t at;
+	void *base;
+	size_t size;
+
+	if (likely(thread_stack_top))
+		return thread_stack_top;
+	thread_stack_top = 1;
+	if (!pthread_getattr_np(pthread_self(), &at)) {
+		if (!pthread_attr_getstack(&at, &base, &size))
+			thread_stack_top = (uintptr_t)base + size;
+		pthread_attr_destroy(&at);
+	}
+	return thread_stack_top;
+}
+
+noinline bool sched_on_current_stack(const void *addr, size_t n)
+{
+	uintptr_t lo = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t a = (uintptr_t)addr, hi;
+	struct task *t = tls_task;
+
+	/* A fiber runs on its own stack; the caller's context on the thread's. */
+	if (t && t->fib.map)
+		hi = (uintptr_t)t->fib.map + t->fib.map_size;
+	else
+		hi = thread_stack_top_get();
+	return a >= lo && a + n >= a && a + n <= hi;
+}
+
 unsigned int sched_hang_timeout_ms(void)
 {
 	return S.active && S.cfg.hang_timeout_ms ? S.cfg.hang_timeout_ms :

@@ -275,6 +275,14 @@ int wait_sleep(struct wait_queue_head *wq, u64 seq, const char *what);
 /* Number of tasks currently alive in the run (for tests). */
 int sched_nr_tasks(void);
 
+/*
+ * Is [@addr, @addr + @n) inside the live part of the running task's stack
+ * (between the caller's frame and the top of its fiber's or thread's
+ * stack)? Such memory is mapped and writable: copy_from_user() of a
+ * caller's on-stack argument needs no checked copy.
+ */
+bool sched_on_current_stack(const void *addr, size_t n);
+
 /* Name of a back end ("fiber", "thread"); of the default: the one it means now. */
 const char *sched_backend_name(enum sched_backend b);
 

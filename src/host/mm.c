@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/page_alloc.h"
+#include "base/sched.h"
 #include "ulib/strbuf.h"
 #include "host/fs.h"
 
@@ -115,6 +116,32 @@ static bool user_range_faults(const void *p, unsigned long n)
  * protected user address is an error, never a fault of ours. Copies a page
  * of the user side at most; returns the bytes copied.
  */
+static pid_t self_pid;
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+
+static void self_pid_forget(void)
+{
+	self_pid = 0;
+}
+
+static void self_pid_once_fn(void)
+{
+	pthread_atfork(NULL, NULL, self_pid_forget);
+}
+
+/* getpid(), a system call each time, asked once (again after a fork). */
+static pid_t self_pid_get(void)
+{
+	pid_t pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+
+	if (unlikely(!pid)) {
+		pthread_once(&self_pid_once, self_pid_once_fn);
+		pid = getpid();
+		__atomic_store_n(&self_pid, pid, __ATOMIC_RELAXED);
+	}
+	return pid;
+}
+
 static unsigned long user_copy_plain(void *kbuf, unsigned long uaddr,
 				     unsigned long n, bool to_user)
 {
@@ -122,11 +149,21 @@ static unsigned long user_copy_plain(void *kbuf, unsigned long uaddr,
 	struct iovec remote = { .iov_base = (void *)uaddr, .iov_len = n };
 	ssize_t r;
 
+	/* The calling task's own stack (an ioctl's argument): mapped. */
+	if (sched_on_current_stack((const void *)uaddr, n)) {
+		if (to_user)
+			memcpy((void *)uaddr, kbuf, n);
+		else
+			memcpy(kbuf, (const void *)uaddr, n);
+		return n;
+	}
 	do {
 		if (to_user)
-			r = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+			r = process_vm_writev(self_pid_get(), &local, 1,
+					      &remote, 1, 0);
 		else
-			r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+			r = process_vm_readv(self_pid_get(), &local, 1,
+					     &remote, 1, 0);
 	} while (r < 0 && errno == EINTR);
 	if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
 		/* No such system call here: the old, trusting copy. */

@@ -33,6 +33,7 @@ static struct {
 	struct file **fd;
 	int max_fds;
 	int nr_open;
+	int null_fd;		/* duplicated to reserve numbers */
 } files;
 
 static pthread_once_t files_once = PTHREAD_ONCE_INIT;
@@ -40,8 +41,16 @@ static pthread_once_t files_once = PTHREAD_ONCE_INIT;
 static void files_init_once(void)
 {
 	static struct lock_class_key key;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), high;
 
 	__spin_lock_init(&files.file_lock, "&newf->file_lock", &key);
+	/* Out of the way of the numbers files get (the lowest free ones). */
+	high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 512) : -1;
+	if (high >= 0) {
+		close(fd);
+		fd = high;
+	}
+	files.null_fd = fd;
 }
 
 static void files_init(void)
@@ -56,8 +65,12 @@ int anon_inode_getfd(const struct file_operations *fops, void *priv,
 	int fd;
 
 	files_init();
-	/* Reserve a real descriptor number. */
-	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/*
+	 * Reserve a real descriptor number, the lowest free one as the
+	 * kernel's: a duplicate of one /dev/null descriptor opened once
+	 * (no path lookup per file).
+	 */
+	fd = fcntl(files.null_fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -EMFILE;
 
