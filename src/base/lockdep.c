@@ -292,11 +292,18 @@ void lockdep_reset(void)
 	int c;
 
 	pthread_mutex_lock(&graph_lock);
-	memset(edge_bits, 0, sizeof(edge_bits));
-	for (c = 0; c <= MAX_CLASSES; c++) {
-		free(out_edges[c].e);
-		out_edges[c].e = NULL;
-		out_edges[c].n = out_edges[c].cap = 0;
+	/*
+	 * Every run of an exploration starts here: clear only the bits of the
+	 * edges there are, and keep the lists' memory, rather than 256 KiB of
+	 * bitmap and a free() per class.
+	 */
+	for (c = 0; c <= nr_classes; c++) {
+		struct edge_list *l = &out_edges[c];
+
+		for (i = 0; i < (unsigned int)l->n; i++)
+			__atomic_store_n(&edge_bits[c][l->e[i].to], 0,
+					 __ATOMIC_RELAXED);
+		l->n = 0;
 		classes[c].recursion_reported = false;
 	}
 	nr_edges = 0;
@@ -507,8 +514,11 @@ void lockdep_reset_class_stats(void)
 	u64 sum[ST_NR];
 	int cls, k;
 
+	int n = __atomic_load_n(&nr_classes, __ATOMIC_ACQUIRE);
+
+	/* A class registered after this has no counts yet. */
 	pthread_mutex_lock(&stat_lock);
-	for (cls = 1; cls <= MAX_CLASSES; cls++) {
+	for (cls = 1; cls <= n; cls++) {
 		stat_sum(cls, sum);
 		for (k = 0; k < ST_NR; k++)
 			__atomic_store_n(&stat_base[cls][k],
@@ -645,7 +655,7 @@ static struct lock_edge *find_edge(int from, int to, int type)
 struct bfs_state {
 	int prev;	/* previous state index, -1 at the start */
 	u8 type;	/* type of the edge that reached this state */
-	bool seen;
+	u32 seen;	/* the search that reached it (bfs_gen) */
 };
 
 /*
@@ -659,11 +669,16 @@ static int find_strong_path(int src, int dst, u8 newtype, int *path,
 {
 	static struct bfs_state st[(MAX_CLASSES + 1) * 2];
 	static int queue[(MAX_CLASSES + 1) * 2];
+	static u32 bfs_gen;	/* a state is seen when st[].seen == bfs_gen */
 	int head = 0, tail = 0, s0, found = -1, n, i, cur;
 
-	memset(st, 0, sizeof(st));
+	/* A new generation instead of clearing 8 KiB per new edge. */
+	if (++bfs_gen == 0) {
+		memset(st, 0, sizeof(st));
+		bfs_gen = 1;
+	}
 	s0 = src * 2 + !!(newtype & EDGE_R);
-	st[s0].seen = true;
+	st[s0].seen = bfs_gen;
 	st[s0].prev = -1;
 	queue[tail++] = s0;
 
@@ -681,9 +696,9 @@ static int find_strong_path(int src, int dst, u8 newtype, int *path,
 			if (last_r && (e->type & EDGE_S))
 				continue;
 			ns = e->to * 2 + !!(e->type & EDGE_R);
-			if (st[ns].seen)
+			if (st[ns].seen == bfs_gen)
 				continue;
-			st[ns].seen = true;
+			st[ns].seen = bfs_gen;
 			st[ns].prev = s;
 			st[ns].type = e->type;
 			if (e->to == dst) {

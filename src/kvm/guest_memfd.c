@@ -913,11 +913,16 @@ static int __kvm_gmem_get_pfn(struct file *file, struct kvm_memory_slot *slot,
 /* Prepare (zero, then mark uptodate) the pages a mapping of @order covers. */
 static void kvm_gmem_prepare(struct page *page, int order)
 {
-	u64 i, nr = 1UL << order, first = page_to_pfn(page) & ~(nr - 1);
+	u64 i, nr = 1UL << order;
+	struct page *head = page - (page_to_pfn(page) & (nr - 1));
 
-	/* The allocator hands out zeroed pages: preparing is marking. */
+	/*
+	 * The allocator hands out zeroed pages: preparing is marking. A 2M
+	 * folio is looked at on every fault: mark only what is not marked.
+	 */
 	for (i = 0; i < nr; i++)
-		SetPageUptodate(pfn_to_page(first + i));
+		if (!PageUptodate(&head[i]))
+			SetPageUptodate(&head[i]);
 }
 
 int kvm_gmem_get_pfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn,

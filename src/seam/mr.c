@@ -7,6 +7,7 @@
  * GPA, then the 256 plaintext bytes), finished by TDH.MR.FINALIZE. The hash
  * is OpenSSL's (libcrypto EVP).
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -23,13 +24,31 @@
 
 #define MR_BLOCK	128
 
+static EVP_MD *mr_sha384;
+static pthread_once_t mr_sha384_once = PTHREAD_ONCE_INIT;
+
+static void mr_sha384_fetch(void)
+{
+	mr_sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
+}
+
+/*
+ * SHA-384, fetched from the provider once: EVP_sha384() makes every
+ * EVP_DigestInit_ex() look the algorithm up again (a TD creation each).
+ */
+static const EVP_MD *mr_md(void)
+{
+	pthread_once(&mr_sha384_once, mr_sha384_fetch);
+	return mr_sha384 ? mr_sha384 : EVP_sha384();
+}
+
 int mrtd_init(struct tdx_td *td)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
 	if (!ctx)
 		return -1;
-	if (EVP_DigestInit_ex(ctx, EVP_sha384(), NULL) != 1) {
+	if (EVP_DigestInit_ex(ctx, mr_md(), NULL) != 1) {
 		EVP_MD_CTX_free(ctx);
 		return -1;
 	}
