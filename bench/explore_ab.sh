@@ -1,0 +1,51 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Two builds of tdxsim on the same exploration, repetitions interleaved:
+# the median schedules per second (wall clock) and CPU time per schedule
+# of each, and B's CPU speed-up over A. For a change that both scheduler
+# back ends share (bench_sched's fiber/thread ratio cannot show it): build
+# the old commit in another directory and pass both tdxsim commands.
+#
+#   bench/explore_ab.sh [-n SCHEDULES] [-r REPS] [-s SCENARIO] TDXSIM_A TDXSIM_B
+set -eu
+n=200 reps=5 scen=populate-deadlock
+while getopts n:r:s: o; do
+	case $o in
+	n) n=$OPTARG ;;
+	r) reps=$OPTARG ;;
+	s) scen=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 2 ] || { echo "usage: $0 [-n N] [-r R] [-s SCENARIO] TDXSIM_A TDXSIM_B" >&2; exit 2; }
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+i=0
+while [ $i -lt "$reps" ]; do
+	for b in A B; do
+		[ $b = A ] && bin=$1 || bin=$2
+		/usr/bin/time -f "$b %e %U %S" -a -o "$out" \
+			"$bin" explore "$scen" --schedules "$n" -q >/dev/null 2>&1 || true
+	done
+	i=$((i + 1))
+done
+awk -v n="$n" -v scen="$scen" -v a="$1" -v b="$2" '
+function median(arr, k,   i, j, t) {
+	for (i = 1; i <= k; i++)
+		for (j = i + 1; j <= k; j++)
+			if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
+	return k % 2 ? arr[(k + 1) / 2] : (arr[k / 2] + arr[k / 2 + 1]) / 2
+}
+NF == 4 { k[$1]++; w[$1, k[$1]] = $2; c[$1, k[$1]] = $3 + $4 }
+END {
+	for (x = 0; x < 2; x++) {
+		id = x ? "B" : "A"
+		for (i = 1; i <= k[id]; i++) { ww[i] = w[id, i]; cc[i] = c[id, i] }
+		mw[id] = median(ww, k[id]); mc[id] = median(cc, k[id])
+		printf "%s %-40s %8.0f sch/s wall %8.0f us CPU/schedule\n", id,
+		       x ? b : a, n / mw[id], 1e6 * mc[id] / n
+	}
+	printf "%s: B vs A, CPU per schedule: %.2fx\n", scen, mc["A"] / mc["B"]
+}' "$out"
