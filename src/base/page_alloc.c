@@ -33,8 +33,10 @@
  * madvise(MADV_DONTNEED) per run of adjacent blocks, not one per page:
  * each call costs a TLB shootdown in every CPU that runs a thread of the
  * process. Blocks wait in one batch of adjacent blocks (the "zap range")
- * until it is full, a block that is not adjacent is freed, an allocation
- * needs a block, or phys_mem_drain()/phys_mem_get_stats() runs.
+ * until it is full, a block that is not adjacent is freed, or
+ * phys_mem_drain()/phys_mem_get_stats() runs. An allocation that needs a
+ * block takes one back from the batch first, still resident: its written
+ * pages are zeroed when handed out.
  *
  * The allocator is "hardware": it is protected by a plain pthread mutex, not
  * by a base lock, so it is neither a schedule point nor a lockdep class.
@@ -453,23 +455,22 @@ void phys_mem_drain(void)
 }
 
 /*
- * A whole free block: from the 2M free list, else a never-used one. Called
- * with pa_lock held; may drop and retake it to give back the zapping batch
- * first, so that freed memory is reused before fresh memory is touched.
+ * A whole free block: one of the zapping batch, else from the 2M free
+ * list, else a never-used one. Called with pa_lock held; may drop and
+ * retake it to wait for blocks another thread gives back.
  *
- * @dirty_ok (a block to be split into 4K pages): a block of the zapping
- * batch is taken back as it is, still resident, instead: its pages are
- * zeroed one by one when handed out (PG_written says which), which costs
- * less than giving the block to the OS and faulting it back in page by
- * page. A VM torn down and created again (an exploration's schedules)
- * reuses its memory without a system call.
+ * A block of the zapping batch is taken back as it is, still resident:
+ * its written pages (PG_written says which) are zeroed when handed out,
+ * which costs less than giving the block to the OS and faulting it back
+ * in page by page. A VM torn down and created again (an exploration's
+ * schedules) reuses its memory without a system call.
  */
-static u32 take_block(bool dirty_ok)
+static u32 take_block(void)
 {
 	u32 b;
 
 	for (;;) {
-		if (dirty_ok && pm.zap_lo != pm.zap_hi) {
+		if (pm.zap_lo != pm.zap_hi) {
 			/* From the top: the rest of the batch stays one run. */
 			b = --pm.zap_hi;
 			if (pm.zap_lo == pm.zap_hi)
@@ -482,14 +483,6 @@ static u32 take_block(bool dirty_ok)
 			pm.free_2m = pm.blocks[b].next;
 			pm.blocks[b].next = BLOCK_NONE;
 			break;
-		}
-		if (pm.zap_lo != pm.zap_hi) {
-			struct zap_range r = zap_take();
-
-			pthread_mutex_unlock(&pa_lock);
-			zap_blocks(r);
-			pthread_mutex_lock(&pa_lock);
-			continue;
 		}
 		if (pm.bump < pm.nr_blocks) {
 			b = pm.bump++;
@@ -525,7 +518,7 @@ static u64 take_page(void)
 	u16 idx;
 
 	if (!b) {
-		b = take_block(true);
+		b = take_block();
 		if (!b)
 			return 0;
 		blk = &pm.blocks[b];
@@ -595,13 +588,19 @@ static void check_clean(const struct page *page)
 static struct page *alloc_block(void)
 {
 	struct page *head;
+	u64 zeroed = 0;
+	u8 written = 0;
 	u32 b, i;
 
 	pthread_mutex_lock(&pa_lock);
-	b = take_block(false);
+	b = take_block();
 	if (b) {
 		pm.blocks[b].state = BLOCK_HUGE;
-		__atomic_store_n(&pm.blocks[b].written, 0, __ATOMIC_RELAXED);
+		/* Still populated if it was; its written pages are zeroed below. */
+		written = __atomic_exchange_n(&pm.blocks[b].written,
+					      pm.blocks[b].written &
+						      BLOCK_POPULATED,
+					      __ATOMIC_RELAXED);
 		pm.blocks_2m_in_use++;
 		account_alloc(PAGES_PER_BLOCK);
 	}
@@ -609,8 +608,24 @@ static struct page *alloc_block(void)
 	if (!b)
 		return NULL;
 
-	/* The block is ours: its struct pages (zero while free) need no lock */
+	/*
+	 * The block is ours: its struct pages need no lock. One taken back
+	 * from the zapping batch (take_block()) may hold data: zero the
+	 * pages PG_written marks, as a 4K allocation does.
+	 */
 	head = &pm.pages[block_pfn(b)];
+	if (written & BLOCK_WRITTEN) {
+		for (i = 0; i < PAGES_PER_BLOCK; i++) {
+			if (!(READ_ONCE(head[i].flags) & BIT(PG_written))) {
+				check_clean(&head[i]);
+				continue;
+			}
+			memset(pm.mem_base + (block_pfn(b) + i) * PAGE_SIZE, 0,
+			       PAGE_SIZE);
+			zeroed++;
+		}
+		__atomic_add_fetch(&pm.pages_zeroed, zeroed, __ATOMIC_RELAXED);
+	}
 	for (i = 1; i < PAGES_PER_BLOCK; i++) {
 		WRITE_ONCE(head[i].order, PMD_ORDER);
 		WRITE_ONCE(head[i].flags, BIT(PG_tail) | BIT(PG_written));
