@@ -18,6 +18,7 @@
  * space.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -487,16 +488,41 @@ static int resolve_one(const struct tdxsim_kernel_profile *p, void *arg)
 	return 0;
 }
 
+/*
+ * The last name resolved and its design: the tables are constant, and an
+ * exploration resolves the same profile for every schedule (a few thousand
+ * switch look-ups by name each time).
+ */
+static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
+static char last_name[TDXSIM_KERNEL_NAME_MAX];
+static struct tdxsim_design last_design;
+
 int tdxsim_kernel_design(const char *name, struct tdxsim_design *d, char *err,
 			 size_t errlen)
 {
 	struct tdxsim_design tmp;
+	bool hit = false;
 	int r;
 
+	if (name && strlen(name) < sizeof(last_name)) {
+		pthread_mutex_lock(&last_lock);
+		if (last_name[0] && !strcmp(last_name, name)) {
+			*d = last_design;
+			hit = true;
+		}
+		pthread_mutex_unlock(&last_lock);
+		if (hit)
+			return 0;
+	}
 	design_world_defaults(&tmp);
 	r = walk_name(name, resolve_one, &tmp, err, errlen);
-	if (!r)
+	if (!r) {
 		*d = tmp;
+		pthread_mutex_lock(&last_lock);
+		snprintf(last_name, sizeof(last_name), "%s", name);
+		last_design = tmp;
+		pthread_mutex_unlock(&last_lock);
+	}
 	return r;
 }
 
