@@ -2,11 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Install, with apt-get, only the Debian packages tdxsim needs that are
-# missing. Silent when everything is there.
+# missing (or, given package names, only those). Silent when everything is
+# there.
 set -euo pipefail
 
 pkgs=(meson ninja-build pkg-config gcc clang python3 liburcu-dev libssl-dev
       libcmocka-dev ovmf binutils groff-base libclang-rt-14-dev)
+# With arguments: only those packages, optional ones that a test installs
+# when it runs (tests/trace: graphviz, for dot).
+[ $# -gt 0 ] && pkgs=("$@")
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -38,6 +38,18 @@ void get_host_memory(struct tdxsim_host_memory *hm);
 /* Print the section table of @info as a JSON array. */
 void info_json_sections(const struct tdxsim_tdvf_info *info);
 
+/*
+ * --trace and --lockdep-graph (tools/trace_opts.c). out_file_check():
+ * create @path now, or a usage error (status 2) naming --@opt.
+ * trace_opt_start(): start the trace (a usage error if its file cannot be
+ * made); trace_opt_stop() writes it, lockdep_graph_opt_write() writes the
+ * lock graph (0, or status 1 with a message).
+ */
+int out_file_check(const char *cmd, const char *opt, const char *path);
+int trace_opt_start(const char *cmd, const char *path);
+int trace_opt_stop(const char *cmd, const char *path);
+int lockdep_graph_opt_write(const char *cmd, const char *path);
+
 /* tdxsim run / tdxsim measure (tools/run.c). */
 int cmd_run(const struct tdxsim_cmd *cmd, int argc, char **argv);
 int cmd_measure(const struct tdxsim_cmd *cmd, int argc, char **argv);

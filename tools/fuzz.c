@@ -72,6 +72,7 @@ struct shared {
 
 struct opts {
 	const char *kernel, *design, *replay, *trace, *out_dir;
+	const char *sched_trace, *lockdep_graph;
 	char design_text[512];
 	u64 seconds, programs, seed;
 	enum tdxsim_sched_strategy strategy;
@@ -878,7 +879,25 @@ static int replay_file(void)
 		worker_stop();
 		return ret;
 	}
-	run_remote(NULL, p, &out);
+	if (O.trace || O.lockdep_graph) {
+		/* In this process, where the trace is recorded. */
+		ret = 0;
+		if (O.trace && trace_opt_start("fuzz", O.trace))
+			return EXIT_USAGE;
+		tdxsim_fuzz_run(p, &out);
+		if (O.trace && trace_opt_stop("fuzz", O.trace))
+			ret = 1;
+		if (O.lockdep_graph &&
+		    lockdep_graph_opt_write("fuzz", O.lockdep_graph))
+			ret = 1;
+		if (ret) {
+			tdxsim_fuzz_outcome_free(&out);
+			tdxsim_fuzz_free(p);
+			return ret;
+		}
+	} else {
+		run_remote(NULL, p, &out);
+	}
 	worker_stop();
 	progress_clear();
 	if (O.shrink && out.failed) {
@@ -938,6 +957,8 @@ int cmd_fuzz(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "trace", required_argument, NULL, 'T' },
+		{ "sched-trace", required_argument, NULL, 'Y' },
+		{ "lockdep-graph", required_argument, NULL, 'G' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "keep-going", no_argument, NULL, 'g' },
 		{ "no-shrink", no_argument, NULL, 'N' },
@@ -1010,6 +1031,12 @@ int cmd_fuzz(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		case 'T':
 			O.trace = optarg;
 			break;
+		case 'Y':
+			O.sched_trace = optarg;
+			break;
+		case 'G':
+			O.lockdep_graph = optarg;
+			break;
 		case 'o':
 			O.out_dir = optarg;
 			break;
@@ -1077,8 +1104,16 @@ int cmd_fuzz(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		if (stat(O.out_dir, &st) || !S_ISDIR(st.st_mode))
 			return usage_error(cmd->name, "--out: '%s' is not a directory", O.out_dir);
 	}
-	if (O.trace)
-		setenv("TDXSIM_SCHED_TRACE", O.trace, 1);
+	if ((O.trace || O.lockdep_graph) && (!O.replay || O.bounded || O.shrink))
+		return usage_error(cmd->name, "--%s records one run: give it with --replay FILE (no --strategy bounded, no --shrink)",
+				   O.trace ? "trace" : "lockdep-graph");
+	if (O.lockdep_graph &&
+	    out_file_check(cmd->name, "lockdep-graph", O.lockdep_graph))
+		return EXIT_USAGE;
+	if (O.trace && out_file_check(cmd->name, "trace", O.trace))
+		return EXIT_USAGE;
+	if (O.sched_trace)
+		setenv("TDXSIM_SCHED_TRACE", O.sched_trace, 1);
 
 	signal(SIGPIPE, SIG_IGN);
 	t_start = now_ns();

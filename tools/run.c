@@ -276,6 +276,9 @@ free_res:
 out:
 	if (o.tracing && trace_opt_stop(cmd->name, o.trace))
 		r = 1;
+	if (o.lockdep_graph &&
+	    lockdep_graph_opt_write(cmd->name, o.lockdep_graph))
+		r = 1;
 	free(o.fw);
 	free(o.program);
 	free(o.compare_text);

@@ -42,6 +42,8 @@ struct run_opts {
 	/* --trace FILE: the trace being recorded (started by the parser). */
 	const char *trace;
 	bool tracing;
+	/* --lockdep-graph FILE: the lock graph, written at the end. */
+	const char *lockdep_graph;
 };
 
 /*
@@ -80,12 +82,6 @@ struct run_ctx {
  * result is in @ctx->ret and @ctx->res.
  */
 int launch_once(struct run_ctx *ctx);
-/*
- * Start the trace --trace named (a usage error, status 2, if its file cannot
- * be created) and write it at the end (0 or status 1).
- */
-int trace_opt_start(const char *cmd, const char *path);
-int trace_opt_stop(const char *cmd, const char *path);
 /* True once a run was ended by the scheduler (its tasks were unwound). */
 bool run_aborted(void);
 

@@ -14,7 +14,6 @@
 
 #include "run.h"
 #include "tdxsim/profiles.h"
-#include "tdxsim/trace.h"
 
 int compare_apply(const struct run_opts *o, struct tdxsim_vmm_config *cfg,
 		  unsigned int i, char *err, size_t errlen)
@@ -142,27 +141,6 @@ fail:
 	return NULL;
 }
 
-int trace_opt_start(const char *cmd, const char *path)
-{
-	int r = tdxsim_trace_start(path);
-
-	if (r)
-		return usage_error(cmd, "--trace %s: %s", path, strerror(-r));
-	return 0;
-}
-
-int trace_opt_stop(const char *cmd, const char *path)
-{
-	int r = tdxsim_trace_stop();
-
-	if (r) {
-		fprintf(stderr, "tdxsim %s: --trace %s: %s\n", cmd, path,
-			strerror(-r));
-		return 1;
-	}
-	return 0;
-}
-
 /* A --workload name of tdxsim_guest_workloads(), or a usage error. */
 static int check_workload(const char *cmd, const char *name)
 {
@@ -210,10 +188,11 @@ int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 		{ "max-steps", required_argument, NULL, 'X' },
 		{ "lockdep", required_argument, NULL, 'L' },
 		{ "trace", required_argument, NULL, 'T' },
+		{ "lockdep-graph", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *run_only = NULL;
+	const char *run_only = NULL, *graph = NULL;
 	bool max_steps_given = false, compare_hugepages = false;
 	int idx = 0;
 	char err[512];
@@ -225,7 +204,7 @@ int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
-		if (c > 0 && strchr("wgMsSaokWCHPXLT", c))
+		if (c > 0 && strchr("wgMsSaokWCHPXLTG", c))
 			run_only = opts[idx].name;
 		switch (c) {
 		case 'f':
@@ -375,6 +354,9 @@ int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 		case 'T':
 			o->trace = optarg;
 			break;
+		case 'G':
+			graph = optarg;
+			break;
 		case 'h':
 			fputs(cmd->help, stdout);
 			exit(0);
@@ -454,9 +436,12 @@ int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 		o->vmm.firmware = o->fw;
 		o->vmm.firmware_size = size;
 	}
-	/* Last: the file is created only for a command line that runs. */
+	/* Last: the files are created only for a command line that runs. */
+	if (graph && out_file_check(cmd->name, "lockdep-graph", graph))
+		return EXIT_USAGE;
 	if (o->trace && trace_opt_start(cmd->name, o->trace))
 		return EXIT_USAGE;
 	o->tracing = o->trace != NULL;
+	o->lockdep_graph = graph;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -93,9 +94,12 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "strategy", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "trace", required_argument, NULL, 'T' },
+		{ "lockdep-graph", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *trace = NULL, *graph = NULL;
 	const struct tdxsim_scenario *s;
 	struct tdxsim_scenario_opts o;
 	struct tdxsim_scenario_result res;
@@ -133,6 +137,12 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
+		case 'T':
+			trace = optarg;
+			break;
+		case 'G':
+			graph = optarg;
+			break;
 		case 'h':
 			fputs(cmd->help, stdout);
 			return 0;
@@ -147,6 +157,10 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	r = resolve(cmd->name, argc, argv, optind, o.kernel, o.design, &s);
 	if (r)
 		return r;
+	if (graph && out_file_check(cmd->name, "lockdep-graph", graph))
+		return EXIT_USAGE;
+	if (trace && trace_opt_start(cmd->name, trace))
+		return EXIT_USAGE;
 
 	tdxsim_scenario_run(s, &o, &res);
 	tdxsim_design_string(&res.design, design, sizeof(design));
@@ -177,6 +191,10 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		print_replay(s, o.kernel, o.design, res.seed, o.strategy);
 	r = (res.failed || res.error) ? 1 : 0;
 	tdxsim_scenario_result_free(&res);
+	if (trace && trace_opt_stop(cmd->name, trace))
+		r = 1;
+	if (graph && lockdep_graph_opt_write(cmd->name, graph))
+		r = 1;
 	return r;
 }
 
@@ -194,6 +212,73 @@ static void cloexec_all(void)
 		if (fl >= 0)
 			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 	}
+}
+
+/*
+ * explore --trace/--lockdep-graph: run seed @seed (the first failing one)
+ * again as tdxsim scenario would, in a fresh process (the explored runs'
+ * stuck VMs stay behind in this one), writing the trace and the lock graph
+ * of that run. Returns 0 or 1.
+ */
+static int replay_traced(const struct tdxsim_scenario *s, const char *kernel,
+			 const char *design, enum tdxsim_sched_strategy strat,
+			 u64 seed, const char *trace, const char *graph)
+{
+	char seedtext[32];
+	char *args[20];
+	int k = 0, st;
+	pid_t pid;
+
+	snprintf(seedtext, sizeof(seedtext), "%llu", (unsigned long long)seed);
+	args[k++] = "tdxsim";
+	args[k++] = "scenario";
+	args[k++] = (char *)s->name;
+	if (kernel) {
+		args[k++] = "--kernel";
+		args[k++] = (char *)kernel;
+	}
+	if (design || !kernel) {
+		args[k++] = "--design";
+		args[k++] = (char *)design_label(kernel, design);
+	}
+	args[k++] = "--seed";
+	args[k++] = seedtext;
+	args[k++] = "--strategy";
+	args[k++] = (char *)strategy_name(strat);
+	if (trace) {
+		args[k++] = "--trace";
+		args[k++] = (char *)trace;
+	}
+	if (graph) {
+		args[k++] = "--lockdep-graph";
+		args[k++] = (char *)graph;
+	}
+	args[k] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "tdxsim explore: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (!pid) {
+		/* The scenario's report was printed above already. */
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(1);
+		cloexec_all();
+		execv("/proc/self/exe", args);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) > 1) {
+		fprintf(stderr, "tdxsim explore: replaying seed %llu for --trace/--lockdep-graph failed\n",
+			(unsigned long long)seed);
+		return 1;
+	}
+	printf("seed %llu replayed:%s%s%s%s\n", (unsigned long long)seed,
+	       trace ? " trace " : "", trace ? trace : "",
+	       graph ? ", lock graph " : "", graph ? graph : "");
+	return 0;
 }
 
 struct explore_state {
@@ -290,6 +375,8 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "max-schedules", required_argument, NULL, 'M' },
 		{ "shard", required_argument, NULL, 'H' },
 		{ "sleep-sets", no_argument, NULL, 'Z' },
+		{ "trace", required_argument, NULL, 'T' },
+		{ "lockdep-graph", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -300,6 +387,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	struct tdxsim_scenario_bounded_opts bo = { .preemptions = 2 };
 	const char *design = NULL, *resume = NULL;
 	bool bounded = false, bounded_opt = false;
+	const char *trace = NULL, *graph = NULL;
 	char dtext[1024];
 	int c, r;
 
@@ -379,6 +467,12 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		case 'R':
 			resume = optarg;
 			break;
+		case 'T':
+			trace = optarg;
+			break;
+		case 'G':
+			graph = optarg;
+			break;
 		case 'h':
 			fputs(cmd->help, stdout);
 			return 0;
@@ -403,6 +497,15 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	r = resolve(cmd->name, argc, argv, optind, eo.kernel, design, &s);
 	if (r)
 		return r;
+	/* The traced run is a seed's: a bounded schedule has no seed. */
+	if ((trace || graph) && bounded)
+		return usage_error(cmd->name,
+				   "--%s replays a seed: not with --strategy bounded",
+				   trace ? "trace" : "lockdep-graph");
+	if (trace && out_file_check(cmd->name, "trace", trace))
+		return EXIT_USAGE;
+	if (graph && out_file_check(cmd->name, "lockdep-graph", graph))
+		return EXIT_USAGE;
 	if (bounded) {
 		bo.kernel = eo.kernel;
 		bo.keep_going = !eo.stop_on_failure;
@@ -464,7 +567,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		 * in a fresh process image.
 		 */
 		char state[160], n[32], first[32];
-		char *args[20];
+		char *args[24];
 		int k = 0;
 
 		snprintf(state, sizeof(state), "%llu,%llu,%llu,%llu,%llu,%llu",
@@ -499,6 +602,14 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		args[k++] = state;
 		if (eo.quiet)
 			args[k++] = "--quiet";
+		if (trace) {
+			args[k++] = "--trace";
+			args[k++] = (char *)trace;
+		}
+		if (graph) {
+			args[k++] = "--lockdep-graph";
+			args[k++] = (char *)graph;
+		}
 		args[k] = NULL;
 		fflush(stdout);
 		fflush(stderr);
@@ -519,5 +630,11 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	else
 		printf("no failure in %llu schedules\n",
 		       (unsigned long long)st.runs);
-	return st.failures ? 1 : 0;
+	r = st.failures ? 1 : 0;
+	if ((trace || graph) &&
+	    replay_traced(s, eo.kernel, design, eo.strategy,
+			  st.found ? st.first_seed : eo.first_seed, trace,
+			  graph))
+		r = 1;
+	return r;
 }

@@ -322,6 +322,7 @@ static const struct tdxsim_cmd commands[] = {
 		"                       and the report says it was off\n"
 		"  --trace FILE         write a trace Perfetto opens (Chrome JSON):\n"
 		"                       threads, ioctls, SEAMCALLs, locks, TD exits\n"
+		"  --lockdep-graph FILE write the lock validator's class graph (DOT)\n"
 		"  --measure-order single-pass|two-pass  see 'tdxsim measure --help'\n"
 		"  --compare KEY=V1,V2  run the same launch once per value of one\n"
 		"                       design switch, or per kernel (KEY kernel:\n"
@@ -389,6 +390,8 @@ static const struct tdxsim_cmd commands[] = {
 		"                       with which the before-design fails)\n"
 		"  --strategy random|pct  scheduling strategy (default random)\n"
 		"  -v, --verbose        print the full report even for a clean run\n"
+		"  --trace FILE         write the run's trace (Chrome JSON, Perfetto)\n"
+		"  --lockdep-graph FILE write the lock validator's class graph (DOT)\n"
 		"  -h, --help           show this help\n",
 		cmd_scenario,
 	},
@@ -418,6 +421,9 @@ static const struct tdxsim_cmd commands[] = {
 		"                       different objects\n"
 		"  -x, --stop-on-failure  stop at the first failing seed or schedule\n"
 		"  -q, --quiet          no progress lines on stderr\n"
+		"  --trace FILE         afterwards, replay the first failing seed (or\n"
+		"                       the first seed) and write its trace (Perfetto)\n"
+		"  --lockdep-graph FILE and that run's lock class graph (DOT)\n"
 		"  -h, --help           show this help\n",
 		cmd_explore,
 	},
@@ -472,7 +478,10 @@ static const struct tdxsim_cmd commands[] = {
 		"  --replay FILE        run the program FILE (its own schedule, or\n"
 		"                       --seed/--strategy's)\n"
 		"  --shrink             with --replay: shrink the program if it fails\n"
-		"  --trace FILE         append each run's schedule trace to FILE\n"
+		"  --trace FILE         with --replay: write the run's trace (Chrome\n"
+		"                       JSON, Perfetto); the run is made in-process\n"
+		"  --lockdep-graph FILE with --replay: the lock class graph (DOT)\n"
+		"  --sched-trace FILE   append each run's schedule trace to FILE\n"
 		"  --out DIR            where failing programs are written (default .)\n"
 		"  -g, --keep-going     go on after a failure (each distinct failure\n"
 		"                       is shrunk and written once)\n"

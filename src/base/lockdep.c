@@ -1313,7 +1313,9 @@ int lockdep_graph_write(FILE *f)
 	}
 	fprintf(f, "// The lock-class dependency graph tdxsim's lockdep built: an edge\n"
 		   "// A -> B: B was taken while A was held, labelled with the first\n"
-		   "// acquisitions that made it; reported cycles and recursions in red.\n"
+		   "// acquisition that made it (where B was taken, where A had been\n"
+		   "// taken, by which task); dashed: A held shared; reported cycles\n"
+		   "// and recursions in red.\n"
 		   "digraph lockdep {\n"
 		   "\trankdir=LR;\n"
 		   "\tnode [shape=box, fontname=\"monospace\", fontsize=10];\n"
@@ -1334,13 +1336,12 @@ int lockdep_graph_write(FILE *f)
 			const struct lock_edge *e = &out_edges[c].e[i];
 
 			sb_free(&sb);
-			sb_printf(&sb, "%s held %s, ",
-				  e->type & EDGE_S ? "shared" : "exclusive",
-				  e->type & EDGE_R ? "recursive read" : "then");
 			print_site(&sb, e->to_site);
-			sb_printf(&sb, "\nunder ");
+			sb_printf(&sb, "%s\nholding since ",
+				  e->type & EDGE_R ? " (recursive read)" : "");
 			print_site(&sb, e->from_site);
-			sb_printf(&sb, "\n(%s)", e->task);
+			sb_printf(&sb, "%s\nby %s",
+				  e->type & EDGE_S ? " (shared)" : "", e->task);
 			fprintf(f, "\tc%d -> c%d [label=", c, e->to);
 			dot_str(f, sb_str(&sb));
 			if (e->in_cycle)

@@ -11,7 +11,8 @@
 #       read) is a slice of the trace, before that read.
 #       With --mode deterministic, a second run writes the same bytes.
 #   check_trace.py cmd STATUS TDXSIM ARGS...
-#       any command with --trace F: exit status STATUS and a valid F.
+#       any command with --trace F: exit status STATUS and a valid F;
+#       cmd-busy: with a BUSY SEAMCALL (in red, as every BUSY one must be).
 #   check_trace.py bad TDXSIM ARGS...
 #       --trace into a missing directory: exit status 2, one error on
 #       stderr (and the pointer to --help), nothing on stdout.
@@ -90,6 +91,10 @@ def validate(path):
             fail(f"{label}: {sum(s is None for s in stack)} B without E")
     if not names:
         fail("no named tracks")
+    for e in events:
+        if e["ph"] == "X" and e.get("args", {}).get("busy") and \
+           e.get("cname") != "terrible":
+            fail(f"a BUSY SEAMCALL not in red: {e}")
     print(f"# {path}: {len(events)} events, {len(tracks)} tracks, "
           f"{nslices} slices")
     return events
@@ -139,10 +144,6 @@ def check_run(tdxsim, args):
         fail(f"SEAMCALL slices {dict(calls)} != report {want_calls}")
     if dict(busy) != want_busy:
         fail(f"BUSY slices {dict(busy)} != report {want_busy}")
-    for e in events:
-        if e["ph"] == "X" and e["args"].get("busy") and \
-           e.get("cname") != "terrible":
-            fail(f"a BUSY SEAMCALL not in red: {e}")
     print(f"ok - {sum(calls.values())} SEAMCALLs of the report are slices")
     kinds = {e["name"] for e in events if e["ph"] in ("B", "X", "i")}
     for want in ("KVM_RUN", "TDH.VP.ENTER", "TD exit"):
@@ -165,7 +166,7 @@ def check_run(tdxsim, args):
         print("ok - the same seed writes the same trace")
 
 
-def check_cmd(status, tdxsim, args):
+def check_cmd(status, tdxsim, args, busy=False):
     tmp = tempfile.mkdtemp(prefix="tdxsim-trace-")
     trace = os.path.join(tmp, "cmd.json")
     p = run(tdxsim, args, trace)
@@ -176,7 +177,11 @@ def check_cmd(status, tdxsim, args):
     if not any(e["ph"] == "X" and e["name"].startswith("TDH.")
                for e in events):
         fail("no SEAMCALL slice")
-    print(f"ok - {' '.join(args)}: exit {status}, a valid trace")
+    if busy and not any(e["ph"] == "X" and e["args"].get("busy")
+                        for e in events):
+        fail("no BUSY SEAMCALL in the trace")
+    print(f"ok - {' '.join(args)}: exit {status}, a valid trace"
+          f"{' with BUSY in red' if busy else ''}")
     return events
 
 
@@ -198,8 +203,9 @@ def main():
     what = sys.argv[1]
     if what == "run":
         check_run(sys.argv[2], sys.argv[3:])
-    elif what == "cmd":
-        check_cmd(int(sys.argv[2]), sys.argv[3], sys.argv[4:])
+    elif what in ("cmd", "cmd-busy"):
+        check_cmd(int(sys.argv[2]), sys.argv[3], sys.argv[4:],
+                  what == "cmd-busy")
     elif what == "bad":
         check_bad(sys.argv[2], sys.argv[3:])
     else:
