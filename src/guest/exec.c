@@ -116,11 +116,30 @@ static void rec_accepted(struct gvcpu *v, u64 gpa, u64 size, bool already,
  * TDG.MEM.PAGE.ACCEPT of one page or block, retrying BUSY. Returns the
  * TDX status, or TDG_EXITED.
  */
+/* A TDCALL from tick @start, with its status, on the guest's track. */
+static void trace_tdcall(u32 start, const char *name, u64 r, u64 gpa)
+{
+	bool bad = r != TDG_EXITED && (r & TDX_SEAMCALL_STATUS_MASK);
+
+	tdxsim_trace_complete(start, TDXSIM_TRACK_GUEST, name,
+			      bad ? TDXSIM_TRACE_RED : NULL,
+			      "\"gpa\": \"%#llx\", \"status\": \"%s\", \"busy\": %s",
+			      (unsigned long long)gpa,
+			      r == TDG_EXITED ? "TD exit" :
+			      tdxsim_tdx_status_name(r),
+			      r != TDG_EXITED && tdx_operand_busy(r) ?
+			      "true" : "false");
+}
+
 static u64 accept_one(struct gvcpu *v, struct tdx_vcpu_ctx *ctx, u64 gpa,
 		      int level)
 {
 	for (;;) {
+		u32 t0 = tdxsim_trace_on() ? tdxsim_trace_tick() : 0;
 		u64 r = tdg_mem_page_accept(ctx, gpa | level);
+
+		if (tdxsim_trace_on())
+			trace_tdcall(t0, "TDG.MEM.PAGE.ACCEPT", r, gpa);
 
 		if (r == TDG_EXITED || !tdx_operand_busy(r))
 			return r;
@@ -326,8 +345,12 @@ static enum step do_mapgpa(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
 			.r13 = end - v->cur,
 		};
 		u64 r, upto, gfn;
+		u32 t0;
 
+		t0 = tdxsim_trace_on() ? tdxsim_trace_tick() : 0;
 		r = tdg_vp_vmcall(ctx, &a);
+		if (tdxsim_trace_on())
+			trace_tdcall(t0, "TDG.VP.VMCALL<MapGPA>", r, v->cur);
 		if (r == TDG_EXITED)
 			return STEP_EXIT;
 		if (r != TDX_SUCCESS)
