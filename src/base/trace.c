@@ -60,6 +60,8 @@ struct ttrack {
 	int depth;		/* "B"s not yet ended */
 	int dropped;		/* of those, dropped past the event cap */
 	unsigned int holds;	/* lock tracks: instances held */
+	const char *lock;	/* lock tracks: the class's name */
+	const char *waiting;	/* task tracks: the class waited for */
 	bool counter;		/* a counter: name, series and values */
 	unsigned int nseries;
 	char series[4][16];
@@ -286,12 +288,20 @@ static void end_locked(struct ttrack *t, char *args)
 	e->args = args;
 }
 
-/* Close every slice of @t. */
+static void counter_locked(const char *name, const char *series, s64 v,
+			   bool delta);
+
+/* Close every slice of @t (and count its hold or wait out). */
 static void close_track_locked(struct ttrack *t)
 {
 	while (t->depth)
 		end_locked(t, NULL);
+	if (t->holds && t->lock)
+		counter_locked(t->lock, "holders", -1, true);
+	if (t->waiting)
+		counter_locked(t->waiting, "waiters", -1, true);
 	t->holds = 0;
+	t->waiting = NULL;
 }
 
 /* Close every track of @pid (of task @task_tid only, if not 0). */
@@ -414,17 +424,14 @@ void tdxsim_trace_instant(enum tdxsim_trace_track track, const char *name,
 	free(args);
 }
 
-static void counter(const char *name, const char *series, s64 v,
-		    bool delta)
+static void counter_locked(const char *name, const char *series, s64 v,
+			   bool delta)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct ttrack *t;
 	struct tev *e;
 	unsigned int i;
 
-	pthread_mutex_lock(&T.m);
-	if (!T.recording)
-		goto out;
 	/* A counter is a track of pid 0 keyed by its name's address. */
 	t = track_locked(0, (u32)(uintptr_t)name, "%s", name);
 	t->counter = true;
@@ -433,25 +440,30 @@ static void counter(const char *name, const char *series, s64 v,
 			break;
 	if (i == t->nseries) {
 		if (i == ARRAY_SIZE(t->series))
-			goto out;
+			return;
 		snprintf(t->series[i], sizeof(t->series[i]), "%s", series);
 		t->nseries++;
 	}
 	if (delta && !v)
-		goto out;
+		return;
 	if (!delta && t->value[i] == v)
-		goto out;
+		return;
 	t->value[i] = delta ? t->value[i] + v : v;
 	e = event_locked(t, 'C', name, NULL);
 	if (!e)
-		goto out;
+		return;
 	for (i = 0; i < t->nseries; i++)
 		sb_printf(&sb, "%s\"%s\": %" PRId64, i ? ", " : "",
 			  t->series[i], t->value[i]);
 	e->args = sb_detach(&sb);
-out:
+}
+
+static void counter(const char *name, const char *series, s64 v, bool delta)
+{
+	pthread_mutex_lock(&T.m);
+	if (T.recording)
+		counter_locked(name, series, v, delta);
 	pthread_mutex_unlock(&T.m);
-	sb_free(&sb);
 }
 
 void tdxsim_trace_counter_add(const char *name, const char *series,
@@ -499,19 +511,29 @@ void tdxsim_trace_lock_wait(const struct lockdep_map *map, bool excl)
 
 	snprintf(name, sizeof(name), "wait %s", map->name);
 	pthread_mutex_lock(&T.m);
-	if (T.recording)
-		begin_locked(task_track_locked(TDXSIM_TRACK_TASK), name,
-			     TDXSIM_TRACE_YELLOW,
+	if (T.recording) {
+		struct ttrack *t = task_track_locked(TDXSIM_TRACK_TASK);
+
+		begin_locked(t, name, TDXSIM_TRACE_YELLOW,
 			     xstrdup(excl ? "\"for\": \"write\"" :
 					    "\"for\": \"read\""));
+		t->waiting = map->name;
+		counter_locked(map->name, "waiters", 1, true);
+	}
 	pthread_mutex_unlock(&T.m);
 }
 
 void tdxsim_trace_lock_wait_done(const struct lockdep_map *map)
 {
 	pthread_mutex_lock(&T.m);
-	if (T.recording)
-		end_locked(task_track_locked(TDXSIM_TRACK_TASK), NULL);
+	if (T.recording) {
+		struct ttrack *t = task_track_locked(TDXSIM_TRACK_TASK);
+
+		end_locked(t, NULL);
+		if (t->waiting)
+			counter_locked(map->name, "waiters", -1, true);
+		t->waiting = NULL;
+	}
 	pthread_mutex_unlock(&T.m);
 }
 
@@ -522,10 +544,13 @@ void tdxsim_trace_lock_held(const struct lockdep_map *map, bool excl)
 	pthread_mutex_lock(&T.m);
 	if (T.recording) {
 		t = lock_track_locked(map);
-		if (!t->holds++)
+		t->lock = map->name;
+		if (!t->holds++) {
 			begin_locked(t, map->name, NULL,
 				     xstrdup(excl ? "\"held\": \"write\"" :
 						    "\"held\": \"read\""));
+			counter_locked(map->name, "holders", 1, true);
+		}
 	}
 	pthread_mutex_unlock(&T.m);
 }
@@ -537,8 +562,10 @@ void tdxsim_trace_lock_released(const struct lockdep_map *map)
 	pthread_mutex_lock(&T.m);
 	if (T.recording) {
 		t = lock_track_locked(map);
-		if (t->holds && !--t->holds)
+		if (t->holds && !--t->holds) {
 			end_locked(t, NULL);
+			counter_locked(map->name, "holders", -1, true);
+		}
 	}
 	pthread_mutex_unlock(&T.m);
 }
