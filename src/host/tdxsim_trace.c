@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "base/lockdep.h"
 #include "host/tdxsim_trace.h"
@@ -56,6 +58,21 @@ static const char *const tdx_cmd_names[] = {
 	[KVM_TDX_GET_CPUID] = "KVM_TDX_GET_CPUID",
 };
 
+/*
+ * Read @n bytes at user address @from for the slice's name, through the
+ * kernel: a bad pointer is the ioctl's -EFAULT to give, not the tracer's
+ * crash, and nothing here takes a lock or a schedule point (a traced run
+ * schedules as an untraced one does).
+ */
+static bool peek_user(void *to, unsigned long from, size_t n)
+{
+	struct iovec l = { .iov_base = to, .iov_len = n };
+	struct iovec r = { .iov_base = (void *)from, .iov_len = n };
+
+	return from >= 4096 &&
+	       process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n;
+}
+
 void host_trace_ioctl_begin(int fd, unsigned long request, unsigned long arg)
 {
 	const char *name = NULL;
@@ -63,11 +80,12 @@ void host_trace_ioctl_begin(int fd, unsigned long request, unsigned long arg)
 	unsigned int i;
 
 	/* A TDX command is named by its id (the kernel copies it in first). */
-	if (request == KVM_MEMORY_ENCRYPT_OP && arg) {
-		const struct kvm_tdx_cmd *cmd = (const void *)arg;
+	if (request == KVM_MEMORY_ENCRYPT_OP) {
+		struct kvm_tdx_cmd cmd;
 
-		if (cmd->id < ARRAY_SIZE(tdx_cmd_names))
-			name = tdx_cmd_names[cmd->id];
+		if (peek_user(&cmd, arg, sizeof(cmd)) &&
+		    cmd.id < ARRAY_SIZE(tdx_cmd_names))
+			name = tdx_cmd_names[cmd.id];
 	}
 	for (i = 0; !name && i < ARRAY_SIZE(ioctl_names); i++)
 		if (ioctl_names[i].request == request)

@@ -9,7 +9,8 @@
 #       per-track timestamps never go back; every SEAMCALL the run's report
 #       counts (per leaf, calls and BUSY answers: the TD's counts the VMM
 #       read) is a slice of the trace, before that read.
-#       With --mode deterministic, a second run writes the same bytes.
+#       With --mode deterministic, a second run writes the same bytes, and
+#       an untraced run passes the same number of schedule points.
 #   check_trace.py cmd STATUS TDXSIM ARGS...
 #       any command with --trace F: exit status STATUS and a valid F;
 #       cmd-busy: with a BUSY SEAMCALL (in red, as every BUSY one must be).
@@ -164,6 +165,15 @@ def check_run(tdxsim, args):
                    for e in events):
             fail("no schedule track")
         print("ok - the same seed writes the same trace")
+        # Tracing takes no schedule point: the run is the untraced one.
+        p = subprocess.run([tdxsim, "run"] + args + ["--json"],
+                           stdout=subprocess.PIPE, text=True)
+        plain = json.loads(p.stdout)
+        if plain["schedule_points"] != rep["schedule_points"]:
+            fail(f"traced: {rep['schedule_points']} schedule points, "
+                 f"untraced {plain['schedule_points']}")
+        print(f"ok - traced or not, the seed runs the same "
+              f"{plain['schedule_points']} schedule points")
 
 
 def check_cmd(status, tdxsim, args, busy=False):
