@@ -294,14 +294,17 @@ static void counter_locked(const char *name, const char *series, s64 v,
 /* Close every slice of @t (and count its hold or wait out). */
 static void close_track_locked(struct ttrack *t)
 {
+	const char *held = t->holds ? t->lock : NULL, *waited = t->waiting;
+
 	while (t->depth)
 		end_locked(t, NULL);
-	if (t->holds && t->lock)
-		counter_locked(t->lock, "holders", -1, true);
-	if (t->waiting)
-		counter_locked(t->waiting, "waiters", -1, true);
 	t->holds = 0;
 	t->waiting = NULL;
+	/* Last: a new counter track may move T.tracks (and @t). */
+	if (held)
+		counter_locked(held, "holders", -1, true);
+	if (waited)
+		counter_locked(waited, "waiters", -1, true);
 }
 
 /* Close every track of @pid (of task @task_tid only, if not 0). */
@@ -528,11 +531,12 @@ void tdxsim_trace_lock_wait_done(const struct lockdep_map *map)
 	pthread_mutex_lock(&T.m);
 	if (T.recording) {
 		struct ttrack *t = task_track_locked(TDXSIM_TRACK_TASK);
+		bool waited = t->waiting != NULL;
 
 		end_locked(t, NULL);
-		if (t->waiting)
-			counter_locked(map->name, "waiters", -1, true);
 		t->waiting = NULL;
+		if (waited)
+			counter_locked(map->name, "waiters", -1, true);
 	}
 	pthread_mutex_unlock(&T.m);
 }
