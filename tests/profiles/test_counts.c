@@ -21,7 +21,16 @@
  *    (KVM_BUG_ON);
  *  - next+hugepage-rfc [series-hugepage.md §7]: 2M fault 1 AUG (+ the
  *    missing PD), 2M split 3 (BLOCK, TRACK, DEMOTE) before the 4K zap's 4,
- *    2M zap 3 + 512 WBINVD.
+ *    2M zap 3 + 512 WBINVD;
+ *  - next+dpamt [series-dpamt.md §3, v6]: the TD's leaves as next's (the
+ *    list above runs it too), plus host-wide PAMT.ADD once per page given
+ *    to the module whose 2M region's refcount was 0 (TDR, TDCS, TDVPR,
+ *    TDCX, S-EPT and 4K guest pages) and PAMT.REMOVE once per region
+ *    whose refcount goes to 0, each at most once per region and op;
+ *    after every op the pairs installed are the regions referenced;
+ *    with next+dpamt+hugepage-rfc a 2M fault issues none, a split one
+ *    (DEMOTE's pair comes in R12/R13, no PAMT.ADD) besides its S-EPT
+ *    page's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,7 +48,7 @@
 /* The kernels every count is checked in. */
 static const char *const kernels[] = {
 	"v6.16", "v6.17", "v6.18", "v6.19", "v7.0", "next",
-	"next+seed000-rfc", "v6.16+seed000-rfc",
+	"next+seed000-rfc", "v6.16+seed000-rfc", "next+dpamt",
 };
 
 struct leaf_count {
@@ -334,10 +343,190 @@ static void test_hugepage_counts(void **state)
 	td_destroy(&td);
 }
 
+/* ---- next+dpamt: PAMT.ADD/REMOVE per operation ---- */
+
+struct pamt_snap {
+	u64 regions;		/* 2M regions with a kernel refcount */
+	u64 adds, removes;	/* host-wide PAMT.ADD/REMOVE calls */
+	u64 pairs;		/* pairs installed in the module */
+};
+
+static void pamt_snap(struct td *td, struct pamt_snap *p)
+{
+	struct tdxsim_module_stats ms;
+	struct tdx_pamt_bytes pb;
+	int fd = tdxsim_open("/dev/kvm", 0);
+	u64 r;
+
+	tdx_module_pamt_bytes(&pb);
+	p->regions = 0;
+	for (r = 0; r < (pb.covered >> 21); r++)
+		p->regions += tdx_pamt_refcount(r << 9) > 0;
+	assert_true(fd >= 0);
+	assert_int_equal(tdxsim_ioctl(fd, TDXSIM_GET_MODULE_STATS, &ms), 0);
+	tdxsim_close(fd);
+	p->adds = ms.pamt_adds;
+	p->removes = ms.pamt_removes;
+	p->pairs = ms.pamt_pairs;
+}
+
+/*
+ * Since @b: exactly one PAMT.ADD per newly referenced region (at most
+ * @max_new of them) and one PAMT.REMOVE per region no longer referenced;
+ * the module's pairs are the referenced regions.
+ */
+static void expect_pamt(struct td *td, const struct pamt_snap *b,
+			u64 max_new, u64 max_gone)
+{
+	struct pamt_snap a;
+	u64 added, removed;
+
+	pamt_snap(td, &a);
+	added = a.regions > b->regions ? a.regions - b->regions : 0;
+	removed = a.regions < b->regions ? b->regions - a.regions : 0;
+	if (a.adds - b->adds != added || a.removes - b->removes != removed ||
+	    added > max_new || removed > max_gone || a.pairs != a.regions)
+		fail_msg("%s, %s: PAMT.ADD %llu, REMOVE %llu; regions %llu -> %llu; pairs %llu",
+			 current_kernel, current_op,
+			 (unsigned long long)(a.adds - b->adds),
+			 (unsigned long long)(a.removes - b->removes),
+			 (unsigned long long)b->regions,
+			 (unsigned long long)a.regions,
+			 (unsigned long long)a.pairs);
+}
+
+static void test_dpamt_counts(void **state)
+{
+	struct tdxsim_td_stats b;
+	struct pamt_snap p, p0;
+	struct td_opts o;
+	struct td td;
+	u64 i;
+
+	current_kernel = "next+dpamt";
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, current_kernel);
+	o.memory = GB + 4 * MB;
+	op("TD and vCPU creation");
+	pamt_snap(NULL, &p0);
+	td_create(&td, &o);
+	/* TDR, TDCS, TDVPR, TDCX: one ADD per region they fall in. */
+	expect_pamt(&td, &p0, 1 + tdx_nr_tdcs_pages() + 1 + tdx_nr_tdcx_pages(),
+		    0);
+
+	op("populate, measured, 3 tables missing");
+	pamt_snap(&td, &p);
+	snap(&td, &b);
+	assert_int_equal(populate_one(&td, 0x800000, true), 0);
+	EXPECT(&td, &b, { TDH_MEM_SEPT_ADD, 3 }, { TDH_MEM_PAGE_ADD, 1 },
+	       { TDH_MR_EXTEND, 16 });
+	expect_pamt(&td, &p, 4, 0);
+
+	op("populate, measured, tables present");
+	pamt_snap(&td, &p);
+	assert_int_equal(populate_one(&td, 0x801000, true), 0);
+	expect_pamt(&td, &p, 1, 0);
+	td_finalize(&td);
+
+	op("4K faults, tables present");
+	for (i = 0; i < 8; i++) {
+		pamt_snap(&td, &p);
+		snap(&td, &b);
+		td_prefault(&td, 0, 0x804000 + i * 4096, 4096);
+		EXPECT(&td, &b, { TDH_MEM_PAGE_AUG, 1 });
+		expect_pamt(&td, &p, 1, 0);
+	}
+
+	op("4K fault, the PD and the PT missing");
+	pamt_snap(&td, &p);
+	td_prefault(&td, 0, GB, 4096);
+	expect_pamt(&td, &p, 3, 0);
+
+	op("zap of one 4K page, runnable");
+	pamt_snap(&td, &p);
+	snap(&td, &b);
+	td_punch(&td, 0x804000, 4096);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 1 });
+	expect_pamt(&td, &p, 0, 1);
+
+	op("teardown");
+	td_destroy(&td);
+	pamt_snap(NULL, &p);
+	/* Every reference dropped, every pair removed. */
+	assert_int_equal(p.regions, p0.regions);
+	assert_int_equal(p.pairs, p0.pairs);
+	assert_int_equal(p.adds - p0.adds, p.removes - p0.removes);
+	assert_true(p.adds > p0.adds);
+}
+
+/* KVM_TDX_INIT_VM of a TD with the minimal CPUID (td_create_rest()'s). */
+static int init_vm(struct td *td)
+{
+	size_t size = sizeof(struct kvm_tdx_init_vm) +
+		      sizeof(struct kvm_cpuid_entry2);
+	struct kvm_tdx_init_vm *init = calloc(1, size);
+	int r;
+
+	init->attributes = TDX_TD_ATTR_SEPT_VE_DISABLE;
+	init->xfam = 0x3;
+	init->cpuid.nent = 1;
+	init->cpuid.entries[0].function = 0x80000008;
+	init->cpuid.entries[0].eax = (48u << 16) | 52;
+	r = __tdx_cmd(td->vm, KVM_TDX_INIT_VM, 0, (uint64_t)(uintptr_t)init,
+		      NULL);
+	free(init);
+	return r;
+}
+
+/*
+ * The host's PAMT mode is one: a TD of a kernel without DPAMT cannot be
+ * created while a DPAMT kernel's TD holds pages (-EBUSY, tdxsim's model
+ * of one host per mode), and v6's 48-bit check keeps a 52-bit host on
+ * static PAMT.
+ */
+static void test_dpamt_errnos(void **state)
+{
+	struct td_opts o, ob;
+	struct td a, b;
+
+	current_kernel = "next+dpamt";
+	op("a static-PAMT TD next to a DPAMT one");
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, "next+dpamt");
+	td_create(&a, &o);
+	assert_true(tdx_module_dynamic_pamt());
+	td_opts_init(&ob);
+	td_opts_set_kernel(&ob, "next");
+	ob.vm_only = true;
+	td_create(&b, &ob);
+	assert_int_equal(init_vm(&b), -EBUSY);
+	td_destroy(&a);
+	/* Gone: the host goes static for the next TD. */
+	b.owned_at_create = a.owned_at_create;
+	ob.vm_only = false;
+	td_create_rest(&b, &ob);
+	assert_false(tdx_module_dynamic_pamt());
+	td_destroy(&b);
+
+	op("a 52-bit host");
+	td_opts_set_kernel(&o, "next+dpamt");
+	o.design.phys_bits = 1;
+	td_create(&a, &o);
+	assert_false(tdx_module_dynamic_pamt());
+	td_destroy(&a);
+	o.design.dpamt_phys_check = 0;
+	td_create(&a, &o);
+	assert_true(tdx_module_dynamic_pamt());
+	td_destroy(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_dpamt_counts),
+		cmocka_unit_test(test_dpamt_errnos),
 		cmocka_unit_test(test_hugepage_counts),
 		cmocka_unit_test(test_zap_after_hkid_release),
 	};
