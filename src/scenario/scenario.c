@@ -33,6 +33,7 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_vp_init_busy,
 	&scn_pinned_split_hang,
 	&scn_mirror_race,
+	&scn_dpamt_lazy_busy,
 };
 
 static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];

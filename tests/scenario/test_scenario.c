@@ -124,7 +124,7 @@ static void test_list(void **state)
 	size_t n, i;
 
 	s = tdxsim_scenario_list(&n);
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 6);
 	for (i = 0; i < n; i++) {
 		char err[128];
 		struct tdxsim_design b, u;
@@ -405,6 +405,55 @@ static void test_mirror_race(void **state)
 	tdxsim_scenario_result_free(&u);
 }
 
+static void assert_own_failure(const char *name, const struct tdxsim_scenario_result *r)
+{
+	assert_true(r->failed);
+	if (!strcmp(name, "populate-deadlock"))
+		assert_true(r->lockdep_recursive >= 1);
+	else if (!strcmp(name, "accept-level-livelock"))
+		assert_true(r->livelock_exit);
+	else if (!strcmp(name, "vp-init-busy"))
+		assert_int_equal(r->failure.first_seamcall.status &
+				 TDX_SEAMCALL_STATUS_MASK, TDX_OPERAND_BUSY);
+	else if (!strcmp(name, "pinned-split-hang"))
+		assert_int_equal(r->verdict, TDXSIM_VERDICT_HANG);
+	else if (!strcmp(name, "dpamt-lazy-busy"))
+		assert_true(r->failure.first_seamcall.leaf == TDH_VP_CREATE ||
+			    r->failure.first_seamcall.leaf == TDH_VP_ADDCX);
+	else
+		assert_int_equal(r->failure.first_seamcall.status &
+				 TDX_SEAMCALL_STATUS_MASK, TDX_EPT_WALK_FAILED);
+}
+
+/*
+ * Dynamic PAMT's lazy design (RFC v1) against v6: with the same schedule,
+ * one vCPU's creation meets the other's PAMT.ADD of their region (BUSY in
+ * TDH.VP.CREATE or VP.ADDCX, the VM bugged); v6 orders them.
+ */
+static void test_dpamt_lazy_busy(void **state)
+{
+	struct tdxsim_scenario_result b, u;
+
+	run("dpamt-lazy-busy", "upstream", 0, false, &u);
+	assert_false(u.failed);
+	assert_false(u.vm_bugged);
+	assert_int_equal(u.errnos[1], 0);	/* KVM_TDX_INIT_VCPU, vCPU 0 */
+	assert_int_equal(u.errnos[2], 0);	/* KVM_TDX_INIT_VCPU, vCPU 1 */
+	assert_int_equal(u.later_errno, 0);	/* KVM_TDX_FINALIZE_VM */
+	assert_int_equal(u.busy, 0);
+
+	run("dpamt-lazy-busy", "before", 0, false, &b);
+	assert_true(b.failed);
+	assert_true(b.vm_bugged);
+	assert_own_failure("dpamt-lazy-busy", &b);
+	assert_int_equal(b.failure.first_seamcall.status,
+			 TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
+	assert_true(b.failure.bugged);
+	assert_int_equal(b.later_errno, EIO);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
+}
+
 /* The verdict ioctls refuse bad input with the kernel's errnos. */
 static void test_verdict_uapi(void **state)
 {
@@ -487,23 +536,6 @@ static const char *explore_name;
 static enum tdxsim_sched_strategy explore_strategy;
 
 /* The before-design's failure must be the scenario's own bug. */
-static void assert_own_failure(const char *name, const struct tdxsim_scenario_result *r)
-{
-	assert_true(r->failed);
-	if (!strcmp(name, "populate-deadlock"))
-		assert_true(r->lockdep_recursive >= 1);
-	else if (!strcmp(name, "accept-level-livelock"))
-		assert_true(r->livelock_exit);
-	else if (!strcmp(name, "vp-init-busy"))
-		assert_int_equal(r->failure.first_seamcall.status &
-				 TDX_SEAMCALL_STATUS_MASK, TDX_OPERAND_BUSY);
-	else if (!strcmp(name, "pinned-split-hang"))
-		assert_int_equal(r->verdict, TDXSIM_VERDICT_HANG);
-	else
-		assert_int_equal(r->failure.first_seamcall.status &
-				 TDX_SEAMCALL_STATUS_MASK, TDX_EPT_WALK_FAILED);
-}
-
 static void test_explore(void **state)
 {
 	const struct tdxsim_scenario *s = get(explore_name);
@@ -564,6 +596,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pinned_split_hang),
 		cmocka_unit_test(test_pinned_zap_failure),
 		cmocka_unit_test(test_mirror_race),
+		cmocka_unit_test(test_dpamt_lazy_busy),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_verdict_uapi),
 	};
