@@ -706,7 +706,7 @@ const struct tdxsim_scenario scn_mirror_race = {
  * pages are in, so the vCPUs' pages come from a region without a PAMT
  * page pair (host pages need none).
  */
-#define DL_HOST_PAGES	640
+#define DL_HOST_PAGES	512
 
 /*
  * Before refcounts, the first DPAMT design added a region's PAMT page pair
@@ -740,7 +740,7 @@ static int dl_run(struct scenario_ctx *ctx)
 
 	r = scn_td_create(ctx, SCN_SZ_4M);
 	if (!r)
-		r = scn_td_host_gmem(ctx, SCN_SZ_4M);
+		r = scn_td_host_gmem(ctx, SZ_2M);
 	if (!r)
 		r = scn_vcpu_create(ctx, 0);
 	if (!r)
