@@ -20,6 +20,14 @@
  *              twice in the set-up is allowed EINVAL, but an INIT_VCPU
  *              answered EINVAL with nothing to explain it is flagged.
  *   shrink     a failing program shrinks to its two racing operations.
+ *   dpamt_lazy Dynamic PAMT's lazy design (dpamt=lazy, RFC v1) as a
+ *              program: two vCPUs initialized at once (6.18) with their
+ *              pages in a region without a PAMT pair (a second
+ *              guest_memfd's 2 MiB fills the control pages' region); the
+ *              bounded search finds TDH.VP.CREATE or VP.ADDCX answering
+ *              TDX_OPERAND_BUSY|RCX with one preemption and its choice
+ *              list replays it; under v6 every schedule with up to one
+ *              preemption is clean.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -34,6 +42,7 @@
 
 #include "tdxsim/fuzz.h"
 #include "tdxsim/report.h"
+#include "tdxsim/tdx.h"
 
 static struct tdxsim_fuzz_program *parse(const char *text)
 {
@@ -180,6 +189,65 @@ static void test_vp_init(void **state)
 	tdxsim_fuzz_explore_result_free(&r);
 }
 
+static const char dpamt_prog[] =
+	"kernel v6.18+dpamt\n"
+	"vcpus 2\n"
+	"gmem 0 4M\n"
+	"gmem 1 4M\n"
+	"slot 0 gmem=0 gpa=0 size=4M\n"
+	"setup\n  alloc 1 0 2M\n"
+	"task vmm\n  init-vcpu 0\n"
+	"task vmm\n  init-vcpu 1\n";
+
+static struct tdxsim_fuzz_program *dpamt_program(const char *design)
+{
+	struct tdxsim_fuzz_program *p;
+	char *text = malloc(strlen(dpamt_prog) + 128);
+
+	sprintf(text, "design %s\n%s", design, dpamt_prog);
+	p = parse(text);
+	free(text);
+	return p;
+}
+
+static void test_dpamt_lazy(void **state)
+{
+	struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1 };
+	struct tdxsim_fuzz_explore_result r;
+	struct tdxsim_fuzz_program *p;
+	struct tdxsim_fuzz_outcome o;
+	unsigned int leaf;
+
+	p = dpamt_program("dpamt=lazy,vp_init_version=0");
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
+	assert_true(r.found);
+	assert_int_equal(r.preemptions, 1);
+	assert_int_equal(r.outcome.kind, TDXSIM_FUZZ_KVM_BUG_ON);
+	leaf = r.outcome.failure.first_seamcall.leaf;
+	assert_true(leaf == TDH_VP_CREATE || leaf == TDH_VP_ADDCX);
+	/* BUSY on the page operand: the region's 2M PAMT entry. */
+	assert_int_equal(r.outcome.failure.first_seamcall.status,
+			 TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
+	print_message("# dpamt=lazy: found after %llu schedules\n",
+		      (unsigned long long)r.schedules);
+	/* The choice list replays it. */
+	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, 0, r.choices);
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	assert_true(o.failed);
+	assert_string_equal(o.signature, r.outcome.signature);
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+	tdxsim_fuzz_explore_result_free(&r);
+
+	p = dpamt_program("dpamt=v6,vp_init_version=0");
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
+	assert_false(r.found);
+	assert_true(r.exhausted);
+	assert_true(r.schedules > 10);
+	tdxsim_fuzz_free(p);
+	tdxsim_fuzz_explore_result_free(&r);
+}
+
 static const char close_prog[] =
 	"vcpus 1\n"
 	"gmem 0 4M\n"
@@ -294,6 +362,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_errno),
 		cmocka_unit_test(test_shrink),
+		cmocka_unit_test(test_dpamt_lazy),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];
