@@ -218,6 +218,13 @@ enum tdxsim_dpamt {
 	TDXSIM_DPAMT_LAZY = 2,
 };
 
+/* v6's tdx_pamt_get(): recheck the refcount under pamt_lock before ADD. */
+enum tdxsim_dpamt_get_recheck {
+	TDXSIM_DPAMT_GET_RECHECK = 0,	/* v6 (and every version read) */
+	/* tdxsim's "what if": without it (the race the v6 comment names) */
+	TDXSIM_DPAMT_GET_NO_RECHECK = 1,
+};
+
 /* The layout of struct tdxsim_design this header describes. */
 #define TDXSIM_DESIGN_VERSION	2
 
@@ -288,8 +295,9 @@ struct tdxsim_design {
 	__tdxsim_u32 dpamt_phys_check;
 	/* World: the host's physical address bits: 0 = 46, 1 = 52. */
 	__tdxsim_u32 phys_bits;
+	__tdxsim_u32 dpamt_get_recheck;	/* enum tdxsim_dpamt_get_recheck */
 	/* Room for the switches of later overlays (gmem-inplace). */
-	__tdxsim_u32 reserved[30];	/* must be zero */
+	__tdxsim_u32 reserved[29];	/* must be zero */
 };
 
 /*

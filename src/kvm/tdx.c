@@ -204,9 +204,16 @@ static bool tdx_dpamt_lazy(struct kvm *kvm)
 }
 
 /* A TDR, TDCS, TDVPR or TDCX page: v6 takes its region's PAMT reference. */
+static bool tdx_pamt_recheck(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->design.dpamt_get_recheck) ==
+	       TDXSIM_DPAMT_GET_RECHECK;
+}
+
 static struct page *tdx_alloc_td_page(struct kvm *kvm)
 {
-	return tdx_dpamt_v6(kvm) ? tdx_alloc_control_page() : alloc_page();
+	return tdx_dpamt_v6(kvm) ?
+	       __tdx_alloc_control_page(tdx_pamt_recheck(kvm)) : alloc_page();
 }
 
 static void tdx_free_td_page(struct kvm *kvm, struct page *page)
@@ -237,7 +244,7 @@ static int tdx_pamt_get_vcpu(struct kvm *kvm, kvm_pfn_t pfn)
 		return 0;
 	if (vcpu && vcpu->kvm == kvm && to_tdx(vcpu))
 		cache = &to_tdx(vcpu)->pamt_cache;
-	return tdx_pamt_get(pfn, cache);
+	return __tdx_pamt_get(pfn, cache, tdx_pamt_recheck(kvm));
 }
 
 /* Drop what tdx_pamt_get_vcpu() took, or (lazy) try to remove the pair. */

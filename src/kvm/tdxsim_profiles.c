@@ -130,6 +130,9 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("phys_bits", phys_bits, true,
 	   "the host's physical address bits",
 	   "46", "52"),
+	SW("dpamt_get_recheck", dpamt_get_recheck, false,
+	   "DPAMT: tdx_pamt_get() rechecks the refcount under pamt_lock before PAMT.ADD",
+	   "recheck", "none"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -184,6 +187,8 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	SET("huge_split", "off", "no release maps private memory above 4K"),
 	SET("dpamt", "off", "no release has Dynamic PAMT (series-dpamt.md: v6 is not merged)"),
 	SET("dpamt_phys_check", "off", "no release has Dynamic PAMT"),
+	SET("dpamt_get_recheck", "recheck",
+	    "no release has Dynamic PAMT; every posting's tdx_pamt_get() rechecks (v6 04/11's comment)"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */

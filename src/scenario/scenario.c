@@ -34,6 +34,7 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_pinned_split_hang,
 	&scn_mirror_race,
 	&scn_dpamt_lazy_busy,
+	&scn_dpamt_get_recheck,
 };
 
 static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];

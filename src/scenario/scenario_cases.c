@@ -818,3 +818,46 @@ const struct tdxsim_scenario scn_dpamt_lazy_busy = {
 	.judge = dl_judge,
 	.pct_steps = 400,
 };
+
+/* --- Dynamic PAMT: v6's recheck under pamt_lock (series-dpamt.md §5.5) ----------- */
+
+/*
+ * v6's tdx_pamt_get(): when the lock-free increment finds the refcount 0,
+ * take two pages, take pamt_lock and look again: another get may have
+ * done the 0->1 (and its PAMT.ADD) meanwhile. Without that second look
+ * (dpamt_get_recheck=none) the loser adds the region's pair a second time:
+ * TDX_HPA_RANGE_NOT_FREE, a WARN, and the page's allocation fails. The
+ * same two vCPU creations as dpamt-lazy-busy race for the region.
+ */
+static void dr_judge(struct scenario_ctx *ctx)
+{
+	struct tdxsim_scenario_result *res = ctx->res;
+	int e1 = res->errnos[1], e2 = res->errnos[2];
+
+	if (e1 || e2 || res->vm_bugged) {
+		scn_fail(ctx, "KVM_TDX_INIT_VCPU returned %s and %s: both vCPUs found the region's refcount 0 and the second TDH.PHYMEM.PAMT.ADD met the first's pair (TDX_HPA_RANGE_NOT_FREE, WARN in tdx_pamt_get()), so a control page could not be had",
+			 errno_name(e1), errno_name(e2));
+		return;
+	}
+	if (res->verdict != TDXSIM_VERDICT_OK || res->errnos[0] ||
+	    res->later_errno || res->lockdep_other) {
+		scn_fail(ctx, "verdict %s, KVM_TDX_FINALIZE_VM %s",
+			 verdict_kind(res), errno_name(res->later_errno));
+		return;
+	}
+	scn_ok(ctx, "both vCPUs initialized, the VM finalized; the region's pair was added once");
+}
+
+const struct tdxsim_scenario scn_dpamt_get_recheck = {
+	.name = "dpamt-get-recheck",
+	.seed_patch = "dpamt",
+	.patch_title = "[PATCH v6 04/11] x86/virt/tdx: tdx_pamt_get(): recheck the refcount under pamt_lock",
+	.summary = "DPAMT v6 without the refcount recheck under pamt_lock: a second PAMT.ADD of the same region, WARN, INIT_VCPU fails",
+	.before = "v6.18+dpamt:dpamt_get_recheck=none",
+	.upstream = "v6.18+dpamt",
+	.needs = "gmem_locking=inflight,vp_init_version=0",
+	.default_seed = 1,
+	.run = dl_run,
+	.judge = dr_judge,
+	.pct_steps = 400,
+};

@@ -120,5 +120,6 @@ extern const struct tdxsim_scenario scn_vp_init_busy;
 extern const struct tdxsim_scenario scn_pinned_split_hang;
 extern const struct tdxsim_scenario scn_mirror_race;
 extern const struct tdxsim_scenario scn_dpamt_lazy_busy;
+extern const struct tdxsim_scenario scn_dpamt_get_recheck;
 
 #endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */

@@ -124,7 +124,7 @@ static void test_list(void **state)
 	size_t n, i;
 
 	s = tdxsim_scenario_list(&n);
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 7);
 	for (i = 0; i < n; i++) {
 		char err[128];
 		struct tdxsim_design b, u;
@@ -454,6 +454,29 @@ static void test_dpamt_lazy_busy(void **state)
 	tdxsim_scenario_result_free(&u);
 }
 
+/*
+ * v6 without its recheck of the refcount under pamt_lock: both vCPUs see
+ * the region's refcount 0, the second PAMT.ADD meets the first's pair
+ * (WARN, the control page cannot be had: -ENOMEM); with it, clean.
+ */
+static void test_dpamt_get_recheck(void **state)
+{
+	struct tdxsim_scenario_result b, u;
+
+	run("dpamt-get-recheck", "upstream", 0, false, &u);
+	assert_false(u.failed);
+	assert_int_equal(u.errnos[1], 0);
+	assert_int_equal(u.errnos[2], 0);
+	assert_int_equal(u.later_errno, 0);
+
+	run("dpamt-get-recheck", "before", 0, false, &b);
+	assert_true(b.failed);
+	assert_false(b.vm_bugged);
+	assert_true(b.errnos[1] == ENOMEM || b.errnos[2] == ENOMEM);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
+}
+
 /* The verdict ioctls refuse bad input with the kernel's errnos. */
 static void test_verdict_uapi(void **state)
 {
@@ -597,6 +620,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pinned_zap_failure),
 		cmocka_unit_test(test_mirror_race),
 		cmocka_unit_test(test_dpamt_lazy_busy),
+		cmocka_unit_test(test_dpamt_get_recheck),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_verdict_uapi),
 	};

@@ -170,6 +170,13 @@ bool tdx_supports_dynamic_pamt(void);
  * pamt_lock. 0, -ENOMEM, or -EIO if PAMT.ADD failed (WARN).
  */
 int tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache);
+/*
+ * tdxsim: @recheck false drops v6's recheck of the refcount under the
+ * lock (design dpamt_get_recheck=none: the race the v6 comment guards
+ * against, series-dpamt.md §5.5).
+ */
+int __tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache, bool recheck);
+struct page *__tdx_alloc_control_page(bool recheck);
 /* Drop it; on 1->0 (atomic with the lock) PAMT.REMOVE, free the pages. */
 void tdx_pamt_put(u64 pfn);
 /* alloc_page() + tdx_pamt_get(); NULL on failure. */

@@ -551,6 +551,11 @@ static void free_pamt_array(u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT])
 
 int tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache)
 {
+	return __tdx_pamt_get(pfn, cache, true);
+}
+
+int __tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache, bool recheck)
+{
 	atomic_t *rc;
 	u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT], err;
 	int ret;
@@ -567,7 +572,7 @@ int tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache)
 
 	spin_lock(&pamt_lock);
 	/* Another get did 0->1 while this one took its pages. */
-	if (atomic_read(rc)) {
+	if (recheck && atomic_read(rc)) {
 		atomic_inc(rc);
 		spin_unlock(&pamt_lock);
 		free_pamt_array(pa);
@@ -639,11 +644,16 @@ void tdx_pamt_put(u64 pfn)
 
 struct page *tdx_alloc_control_page(void)
 {
+	return __tdx_alloc_control_page(true);
+}
+
+struct page *__tdx_alloc_control_page(bool recheck)
+{
 	struct page *page = alloc_page();
 
 	if (!page)
 		return NULL;
-	if (tdx_pamt_get(page_to_pfn(page), NULL)) {
+	if (__tdx_pamt_get(page_to_pfn(page), NULL, recheck)) {
 		__free_page(page);
 		return NULL;
 	}
