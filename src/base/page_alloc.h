@@ -38,6 +38,7 @@ enum pageflags {
 	 */
 	PG_written = 6,
 	PG_buddy = 7,		/* free, on its split block's free list */
+	PG_locked = 8,		/* folio lock (host/mm.h: folio_lock()) */
 };
 
 /* 16 bytes per 4K page. */
@@ -79,6 +80,7 @@ static inline void page_flag_clear(struct page *page, unsigned int nr)
 #define PageReserved(p)		page_flag_test((p), PG_reserved)
 #define PageBuddy(p)		page_flag_test((p), PG_buddy)
 #define PageUptodate(p)		page_flag_test((p), PG_uptodate)
+#define PageLocked(p)		page_flag_test((p), PG_locked)
 #define SetPageUptodate(p)	page_flag_set((p), PG_uptodate)
 #define ClearPageUptodate(p)	page_flag_clear((p), PG_uptodate)
 #define PageHWPoison(p)		page_flag_test((p), PG_hwpoison)

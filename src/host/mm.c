@@ -18,6 +18,8 @@
 #include "host/fs.h"
 
 #include "host/mm.h"
+#include "base/log.h"
+#include "base/sched.h"
 
 static struct mm_struct process_mm;
 static pthread_once_t process_mm_once = PTHREAD_ONCE_INIT;
@@ -316,4 +318,60 @@ long get_user_pages_fast(unsigned long start, int nr_pages,
 	}
 	mmap_read_unlock(mm);
 	return i ? i : err;
+}
+
+/* ---- the folio lock (mm/filemap.c) ---- */
+
+static struct lock_class_key folio_lock_key;
+static struct lockdep_map folio_lock_map;
+static struct wait_queue_head folio_lock_wq;
+
+static void __attribute__((constructor)) folio_lock_init(void)
+{
+	lockdep_init_map(&folio_lock_map, "folio_lock", &folio_lock_key,
+			 LOCK_KIND_MUTEX);
+	init_waitqueue_head(&folio_lock_wq);
+}
+
+static bool folio_try_set_locked(struct page *head)
+{
+	return !(__atomic_fetch_or(&head->flags, (u16)BIT(PG_locked),
+				   __ATOMIC_ACQUIRE) & BIT(PG_locked));
+}
+
+void __folio_lock(struct page *head, const struct lock_site *site)
+{
+	if (lockdep_on())
+		lock_acquire(&folio_lock_map, LOCK_EXCL, false, NULL, site);
+	__sched_point_obj("folio_lock", head, SCHED_OBJ_NEXT);
+	while (!folio_try_set_locked(head)) {
+		if (lockdep_on())
+			lock_contended(&folio_lock_map, LOCK_EXCL);
+		wait_event_killable(folio_lock_wq, !PageLocked(head));
+	}
+	if (lockdep_on())
+		lock_acquired(&folio_lock_map, LOCK_EXCL, NULL, site);
+}
+
+bool __folio_trylock(struct page *head, const struct lock_site *site)
+{
+	if (lockdep_on())
+		lock_acquire(&folio_lock_map, LOCK_EXCL, true, NULL, site);
+	__sched_point_obj("folio_trylock", head, SCHED_OBJ_NEXT);
+	if (!folio_try_set_locked(head))
+		return false;
+	if (lockdep_on())
+		lock_acquired(&folio_lock_map, LOCK_EXCL, NULL, site);
+	return true;
+}
+
+void __folio_unlock(struct page *head, const struct lock_site *site)
+{
+	if (lockdep_on() && !lock_release(&folio_lock_map, site))
+		return;
+	WARN_ON_ONCE(!PageLocked(head));
+	__atomic_fetch_and(&head->flags, (u16)~BIT(PG_locked),
+			   __ATOMIC_RELEASE);
+	wake_up(&folio_lock_wq);
+	__sched_point_obj("folio_unlock", head, SCHED_OBJ_PREV);
 }

@@ -72,6 +72,22 @@ struct mm_struct *current_mm(void);
 #define mmap_write_lock(mm)	down_write(&(mm)->mmap_lock)
 #define mmap_write_unlock(mm)	up_write(&(mm)->mmap_lock)
 
+/*
+ * The folio lock (mm/filemap.c's folio_lock(), PG_locked of the head page):
+ * a sleeping lock, one lockdep class "folio_lock" for every folio, so its
+ * order against mmap_lock, the invalidate lock, mmu_lock and the rest is
+ * validated (the kernel's lockdep does not track it). @head is a folio's
+ * head page.
+ */
+struct page;
+struct lock_site;
+void __folio_lock(struct page *head, const struct lock_site *site);
+bool __folio_trylock(struct page *head, const struct lock_site *site);
+void __folio_unlock(struct page *head, const struct lock_site *site);
+#define folio_lock(h)		__folio_lock((h), LOCK_SITE_HERE)
+#define folio_trylock(h)	__folio_trylock((h), LOCK_SITE_HERE)
+#define folio_unlock(h)		__folio_unlock((h), LOCK_SITE_HERE)
+
 /* The VMA containing @addr, NULL if none; mmap_lock held. */
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
 

@@ -9,6 +9,13 @@
  * holds one per folio; kvm_gmem_get_pfn() hands out one more that the MMU
  * drops with kvm_release_faultin_page(). Nothing else pins guest memory: a
  * folio stays alive until the invalidation that unmaps it has completed.
+ *
+ * Folio lock (host/mm.h folio_lock(), as upstream's FGP_LOCK):
+ * kvm_gmem_get_folio() and __kvm_gmem_get_pfn() return the folio locked;
+ * kvm_gmem_get_pfn() unlocks it once prepared, kvm_gmem_populate() before
+ * its callback, fallocate and the host fault at once; truncation locks each
+ * folio it removes. It is taken under the invalidate lock and mmap_lock and
+ * never with mmu_lock held; lockdep checks that order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,6 +94,12 @@ static void gmem_folio_put(struct page *page)
 {
 	put_page(page);
 	wake_up(&kvm_gmem_folio_wq);
+}
+
+/* The head page of the folio @page belongs to. */
+static struct page *kvm_gmem_folio_head(struct page *page)
+{
+	return PageTail(page) ? compound_head(page) : page;
 }
 
 static inline bool folio_is_huge(struct page *head)
@@ -178,8 +191,8 @@ static void gmem_bindings_update(struct gmem_file *gmem,
 /*
  * The folio caching @index, created (order 9 when the inode uses 2M folios
  * and the whole aligned 2M is inside the file and not yet cached in 4K
- * pieces) if missing. Returns the folio's head with a reference for the
- * caller, or an ERR-style NULL with *@err set.
+ * pieces) if missing. Returns the folio's head locked and with a reference
+ * for the caller, or an ERR-style NULL with *@err set.
  */
 static struct page *kvm_gmem_get_folio(struct gmem_inode *inode, u64 index,
 				       int *err)
@@ -231,6 +244,16 @@ static struct page *kvm_gmem_get_folio(struct gmem_inode *inode, u64 index,
 	trace_kvm_gmem_folio_alloc(inode->kvm, base, nr);
 out:
 	get_page(head);
+	spin_unlock(&mapping->i_pages_lock);
+	folio_lock(head);
+	/* Truncated while this task waited for the lock: look again. */
+	spin_lock(&mapping->i_pages_lock);
+	if (radix_lookup(&mapping->i_pages, index) != head) {
+		spin_unlock(&mapping->i_pages_lock);
+		folio_unlock(head);
+		gmem_folio_put(head);
+		return kvm_gmem_get_folio(inode, index, err);
+	}
 	spin_unlock(&mapping->i_pages_lock);
 	return head;
 }
@@ -323,6 +346,21 @@ int kvm_gmem_split_folio(struct file *file, u64 index)
 }
 
 /*
+ * Remove folio @head from the page cache with the folio locked, as
+ * truncate_inode_pages_range() does (invalidate lock held for write, so no
+ * one adds or removes folios meanwhile).
+ */
+static void kvm_gmem_truncate_folio(struct gmem_inode *inode,
+				    struct page *head)
+{
+	get_page(head);
+	folio_lock(head);
+	kvm_gmem_remove_folio(inode, head);
+	folio_unlock(head);
+	gmem_folio_put(head);
+}
+
+/*
  * Truncate [start, end): whole folios leave the page cache; a 2M folio the
  * range covers in part is split first (invalidate lock held for write, and
  * the range already unmapped from the VM).
@@ -346,13 +384,13 @@ static int kvm_gmem_truncate_range(struct gmem_inode *inode, u64 start,
 			break;
 
 		if (!folio_is_huge(head)) {
-			kvm_gmem_remove_folio(inode, head);
+			kvm_gmem_truncate_folio(inode, head);
 			index++;
 			continue;
 		}
 		base = folio_index(head);
 		if (base >= start && base + GMEM_HPAGE_NR <= end) {
-			kvm_gmem_remove_folio(inode, head);
+			kvm_gmem_truncate_folio(inode, head);
 			index = base + GMEM_HPAGE_NR;
 			continue;
 		}
@@ -539,6 +577,7 @@ static long kvm_gmem_allocate(struct gmem_inode *inode, loff_t offset,
 		}
 		index = folio_index(head) +
 			(folio_is_huge(head) ? GMEM_HPAGE_NR : 1);
+		folio_unlock(head);
 		gmem_folio_put(head);
 		cond_resched();
 	}
@@ -654,6 +693,8 @@ struct page *kvm_gmem_fault_user_mapping(struct file *file, u64 pgoff,
 		/* Pages come zeroed from the allocator: preparing is marking. */
 		SetPageUptodate(page);
 	}
+	/* tdxsim: mm's fault path unlocks what VM_FAULT_LOCKED hands it. */
+	folio_unlock(head);
 	*err = 0;
 out:
 	if (inflight)
@@ -857,8 +898,8 @@ static inline u64 kvm_gmem_get_index(struct kvm_memory_slot *slot, gfn_t gfn)
 }
 
 /*
- * The page for @index with a folio reference, its pfn and the largest
- * order KVM may map it at; *@is_prepared tells whether the page (or, for a
+ * The page for @index with a folio reference and the folio locked, its pfn
+ * and the largest order KVM may map it at; *@is_prepared tells whether the page (or, for a
  * 2M mapping, each page of the folio) is already prepared.
  */
 static int __kvm_gmem_get_pfn(struct file *file, struct kvm_memory_slot *slot,
@@ -887,6 +928,7 @@ static int __kvm_gmem_get_pfn(struct file *file, struct kvm_memory_slot *slot,
 		return err;
 	page = pfn_to_page(page_to_pfn(head) + (index - folio_index(head)));
 	if (PageHWPoison(page)) {
+		folio_unlock(head);
 		gmem_folio_put(head);
 		return -EHWPOISON;
 	}
@@ -946,6 +988,7 @@ int kvm_gmem_get_pfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn,
 	if (!r) {
 		if (!is_prepared || order)
 			kvm_gmem_prepare(*page, order);
+		folio_unlock(kvm_gmem_folio_head(*page));
 		if (max_order)
 			*max_order = order;
 	}
@@ -978,9 +1021,11 @@ static int __kvm_gmem_populate(struct kvm *kvm, struct file *file,
 		return ret;
 	/* 7.0 dropped preparation tracking here (design populate_eexist). */
 	if (is_prepared && READ_ONCE(kvm->design.populate_eexist)) {
+		folio_unlock(kvm_gmem_folio_head(page));
 		gmem_folio_put(page);
 		return -EEXIST;
 	}
+	folio_unlock(kvm_gmem_folio_head(page));
 
 	ret = -EINVAL;
 	if (kvm_range_has_memory_attributes(kvm, gfn, gfn + 1,

@@ -4,7 +4,10 @@
  * in the in-flight one kvm_gmem_get_pfn() and host faults take the
  * invalidate lock, which makes the 6.16 populate design self-deadlock and
  * creates the mmap_lock AB-BA of seed 000; in the legacy one neither
- * happens. Plus a free-mode stress of faults, punches and conversions.
+ * happens. The folio lock is a lockdep class: taken inside the invalidate
+ * lock (truncation, populate), so the reverse order is reported, and an
+ * order against mmu_lock is checked the same way. Plus a free-mode stress
+ * of faults, punches and conversions.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -159,6 +162,68 @@ static void test_mmap_lock_abba(void **state)
 	gmem_vm_destroy(&t);
 }
 
+/* A fault's kvm_gmem_get_pfn() of @gfn: the folio, locked then unlocked. */
+static struct page *fault_folio(struct gmem_vm *t, gfn_t gfn)
+{
+	struct page *page;
+	kvm_pfn_t pfn;
+	int order;
+
+	assert_int_equal(kvm_gmem_get_pfn(t->kvm, t->slot, gfn, &pfn, &page,
+					  &order), 0);
+	assert_false(PageLocked(page));
+	kvm_release_page_clean(page);
+	return kvm_gmem_peek_folio(t->file, gfn - GFN0);
+}
+
+static void test_folio_lock_order(void **state)
+{
+	struct address_space *mapping;
+	struct gmem_vm t;
+	struct page *head;
+
+	lockdep_set_quiet(true);
+	gmem_vm_create(&t, TDXSIM_GMEM_LOCKING_LEGACY, 0);
+	mapping = t.file->f_mapping;
+	/* A punch truncates with the folio locked: invalidate lock -> folio. */
+	fault_folio(&t, GFN0);
+	assert_int_equal(__gmem_fallocate(t.gmem, FALLOC_FL_KEEP_SIZE |
+					  FALLOC_FL_PUNCH_HOLE, 0, PAGE_SIZE),
+			 0);
+	assert_null(kvm_gmem_peek_folio(t.file, 0));
+	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR, NULL), 0);
+
+	/* The reverse order: reported before anything blocks. */
+	head = fault_folio(&t, GFN0 + 1);
+	assert_non_null(head);
+	folio_lock(head);
+	filemap_invalidate_lock_shared(mapping);
+	filemap_invalidate_unlock_shared(mapping);
+	folio_unlock(head);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR, "folio_lock"),
+			 1);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR,
+					       GMEM_INVALIDATE_LOCK_NAME), 1);
+
+	/* Against mmu_lock: one order, then the other. */
+	lockdep_reset();
+	folio_lock(head);
+	read_lock(&t.kvm->mmu_lock);
+	read_unlock(&t.kvm->mmu_lock);
+	folio_unlock(head);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR, NULL), 0);
+	write_lock(&t.kvm->mmu_lock);
+	folio_lock(head);
+	folio_unlock(head);
+	write_unlock(&t.kvm->mmu_lock);
+	lockdep_set_quiet(false);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR, "folio_lock"),
+			 1);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_CIRCULAR,
+					       "&kvm->mmu_lock"), 1);
+	gmem_vm_destroy(&t);
+}
+
 /* ---- free-mode stress: faults vs. punches vs. conversions ---- */
 
 struct stress {
@@ -274,6 +339,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_legacy_get_pfn_takes_no_lock,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_mmap_lock_abba,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_folio_lock_order,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_stress_legacy,
 						kvm_test_setup, kvm_test_teardown),
