@@ -89,6 +89,8 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	int i, n = atomic_read(&kvm->online_vcpus);
 
 	kvm_arch_pre_destroy_vm(kvm);
+	/* tdxsim: no mmu_notifier; its release's kvm_flush_shadow_all(). */
+	kvm_arch_flush_shadow_all(kvm);
 	kvm_arch_destroy_vm(kvm);
 	for (i = 0; i < n; i++) {
 		struct kvm_vcpu *vcpu = kvm->vcpus[i];

@@ -631,6 +631,17 @@ bool kvm_arch_post_set_memory_attributes(struct kvm *kvm,
 	return false;
 }
 
+/*
+ * The MMU notifier's release and VM destruction (kvm_mmu_zap_all()): zap
+ * every direct root; mirror roots are left to kvm_mmu_uninit_vm().
+ */
+void kvm_arch_flush_shadow_all(struct kvm *kvm)
+{
+	write_lock(&kvm->mmu_lock);
+	kvm_tdp_mmu_zap_all(kvm);
+	write_unlock(&kvm->mmu_lock);
+}
+
 void kvm_arch_flush_shadow_memslot(struct kvm *kvm,
 				   struct kvm_memory_slot *slot)
 {

@@ -47,6 +47,8 @@ bool kvm_arch_post_set_memory_attributes(struct kvm *kvm,
 int kvm_arch_prepare_memory_region_mmu(struct kvm *kvm,
 				       struct kvm_memory_slot *slot);
 void kvm_arch_free_memslot_mmu(struct kvm *kvm, struct kvm_memory_slot *slot);
+/* Zap every direct root (VM destruction, the mm going away). */
+void kvm_arch_flush_shadow_all(struct kvm *kvm);
 /* Zap everything @slot maps, both roots (memslot deletion). */
 void kvm_arch_flush_shadow_memslot(struct kvm *kvm,
 				   struct kvm_memory_slot *slot);

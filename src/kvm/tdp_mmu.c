@@ -194,15 +194,74 @@ kvm_gfn_range_filter_to_root_types(struct kvm *kvm,
 	return types;
 }
 
-static bool root_matches(struct kvm_mmu_page *root,
-			 enum kvm_tdp_mmu_root_types types)
+static bool tdp_mmu_root_match(struct kvm_mmu_page *root,
+			       enum kvm_tdp_mmu_root_types types)
 {
-	if (root->role.invalid)
-		return types & KVM_INVALID_ROOTS;
-	if (is_mirror_sp(root))
-		return types & KVM_MIRROR_ROOTS;
-	return types & KVM_DIRECT_ROOTS;
+	if (WARN_ON_ONCE(!(types & KVM_VALID_ROOTS)))
+		return false;
+	if (root->role.invalid && !(types & KVM_INVALID_ROOTS))
+		return false;
+	if (!is_mirror_sp(root))
+		return types & KVM_DIRECT_ROOTS;
+	return types & KVM_MIRROR_ROOTS;
 }
+
+static bool kvm_tdp_mmu_get_root(struct kvm_mmu_page *root)
+{
+	return atomic_inc_not_zero(&root->tdp_mmu_root_count);
+}
+
+/*
+ * The next root after @prev_root (the first if NULL) that matches @types,
+ * with a reference taken; the reference to @prev_root is put. NULL at the
+ * end. mmu_lock is held (role.invalid is protected by it).
+ *
+ * tdxsim: the root list is walked under tdp_mmu_pages_lock, not RCU.
+ */
+static struct kvm_mmu_page *tdp_mmu_next_root(struct kvm *kvm,
+					      struct kvm_mmu_page *prev_root,
+					      enum kvm_tdp_mmu_root_types types)
+{
+	struct kvm_mmu_page *next_root;
+
+	lockdep_assert_held(&kvm->mmu_lock);
+	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
+	if (prev_root)
+		next_root = prev_root->link.next == &kvm->arch.tdp_mmu_roots ?
+			NULL : list_next_entry(prev_root, link);
+	else
+		next_root = list_empty(&kvm->arch.tdp_mmu_roots) ? NULL :
+			list_first_entry(&kvm->arch.tdp_mmu_roots,
+					 struct kvm_mmu_page, link);
+	while (next_root) {
+		if (tdp_mmu_root_match(next_root, types) &&
+		    kvm_tdp_mmu_get_root(next_root))
+			break;
+		next_root = next_root->link.next == &kvm->arch.tdp_mmu_roots ?
+			NULL : list_next_entry(next_root, link);
+	}
+	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
+
+	if (prev_root)
+		kvm_tdp_mmu_put_root(kvm, prev_root);
+	return next_root;
+}
+
+/*
+ * Every root matching @types, each held by a reference while the body runs,
+ * so the body may drop mmu_lock and yield. Leaving early keeps the
+ * reference of the current root.
+ */
+#define __for_each_tdp_mmu_root_yield_safe(_kvm, _root, _types)		\
+	for (_root = tdp_mmu_next_root(_kvm, NULL, _types);		\
+	     ({ lockdep_assert_held(&(_kvm)->mmu_lock); }), _root;	\
+	     _root = tdp_mmu_next_root(_kvm, _root, _types))
+
+#define for_each_valid_tdp_mmu_root_yield_safe(_kvm, _root)		\
+	__for_each_tdp_mmu_root_yield_safe(_kvm, _root, KVM_VALID_ROOTS)
+
+#define for_each_tdp_mmu_root_yield_safe(_kvm, _root)			\
+	__for_each_tdp_mmu_root_yield_safe(_kvm, _root, KVM_ALL_ROOTS)
 
 struct kvm_mmu_page *kvm_tdp_mmu_find_root(struct kvm *kvm, bool mirror)
 {
@@ -335,9 +394,17 @@ static void handle_changed_spte(struct kvm *kvm, gfn_t gfn, u64 old_spte,
 	WARN_ON_ONCE(level > PT64_ROOT_MAX_LEVEL || level < PG_LEVEL_4K);
 	WARN_ON_ONCE(gfn & (KVM_PAGES_PER_HPAGE(level) - 1));
 
-	/* Replacing one present leaf with another pfn is never allowed. */
-	if (KVM_BUG_ON(was_leaf && is_leaf && pfn_changed, kvm))
-		return;
+	/*
+	 * Replacing one present leaf with another pfn is never allowed: the
+	 * kernel's BUG() (tdxsim's reports and aborts the process).
+	 */
+	if (was_leaf && is_leaf && pfn_changed) {
+		pr_err("kvm: SPTE of gfn 0x%llx level %d changed pfn: 0x%llx -> 0x%llx\n",
+		       (unsigned long long)gfn, level,
+		       (unsigned long long)old_spte,
+		       (unsigned long long)new_spte);
+		BUG();
+	}
 	if (old_spte == new_spte)
 		return;
 	if (!was_present && !is_present) {
@@ -517,7 +584,9 @@ static bool tdp_mmu_zap_leafs(struct kvm *kvm, struct kvm_mmu_page *root,
 			continue;
 		tdp_mmu_iter_set_spte(kvm, &iter, SHADOW_NONPRESENT_VALUE);
 		trace_kvm_tdp_mmu_zap_leaf(kvm, iter.gfn, iter.level, iter.old_spte);
-		flush = true;
+		/* An invalid root's zap needs no flush (a new root is loaded). */
+		if (!root->role.invalid)
+			flush = true;
 	}
 	rcu_read_unlock();
 	return flush;
@@ -527,20 +596,13 @@ bool kvm_tdp_mmu_unmap_gfn_range(struct kvm *kvm, struct kvm_gfn_range *range,
 				 bool flush)
 {
 	enum kvm_tdp_mmu_root_types types;
-	struct kvm_mmu_page *root, *roots[4];
-	int n = 0, i;
+	struct kvm_mmu_page *root;
 
 	types = kvm_gfn_range_filter_to_root_types(kvm, range->attr_filter) |
 		KVM_INVALID_ROOTS;
-	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
-	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link)
-		if (root_matches(root, types) && n < (int)ARRAY_SIZE(roots))
-			roots[n++] = root;
-	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
-
-	for (i = 0; i < n; i++)
-		flush = tdp_mmu_zap_leafs(kvm, roots[i], range->start,
-					  range->end, range->may_block, flush);
+	__for_each_tdp_mmu_root_yield_safe(kvm, root, types)
+		flush = tdp_mmu_zap_leafs(kvm, root, range->start, range->end,
+					  range->may_block, flush);
 	return flush;
 }
 
@@ -566,6 +628,8 @@ static void __tdp_mmu_zap_root(struct kvm *kvm, struct kvm_mmu_page *root,
 
 	for_each_tdp_pte_min_level(iter, root, zap_level, 0, end,
 				   kvm_gfn_root_bits(kvm, root)) {
+		if (tdp_mmu_iter_cond_resched(kvm, &iter, false))
+			continue;
 		if (!is_shadow_present_pte(iter.old_spte))
 			continue;
 		if (iter.level > zap_level)
@@ -574,15 +638,20 @@ static void __tdp_mmu_zap_root(struct kvm *kvm, struct kvm_mmu_page *root,
 	}
 }
 
+/*
+ * Zap every SPTE of @root, in passes of 4K, 2M, 1G, then the root's level,
+ * each of which may yield mmu_lock (the root is held by a reference, so an
+ * unmap can reach it meanwhile).
+ */
 static void tdp_mmu_zap_root(struct kvm *kvm, struct kvm_mmu_page *root)
 {
-	int level;
-
+	WARN_ON_ONCE(!atomic_read(&root->tdp_mmu_root_count));
 	lockdep_assert_held_write(&kvm->mmu_lock);
 	rcu_read_lock();
-	/* Leaves first, then tables bottom-up, as the kernel's passes do. */
-	for (level = PG_LEVEL_4K; level <= root->role.level; level++)
-		__tdp_mmu_zap_root(kvm, root, level);
+	__tdp_mmu_zap_root(kvm, root, PG_LEVEL_4K);
+	__tdp_mmu_zap_root(kvm, root, PG_LEVEL_2M);
+	__tdp_mmu_zap_root(kvm, root, PG_LEVEL_1G);
+	__tdp_mmu_zap_root(kvm, root, root->role.level);
 	rcu_read_unlock();
 }
 
@@ -590,35 +659,76 @@ void kvm_tdp_mmu_put_root(struct kvm *kvm, struct kvm_mmu_page *root)
 {
 	if (!atomic_dec_and_test(&root->tdp_mmu_root_count))
 		return;
+	/* The MMU's own reference is put only once the root is invalid. */
+	KVM_BUG_ON(!root->role.invalid, kvm);
 	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
 	list_del(&root->link);
 	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
 	call_rcu(&root->rcu_head, tdp_mmu_free_sp_rcu_callback);
 }
 
-void kvm_mmu_uninit_tdp_mmu(struct kvm *kvm)
+void kvm_tdp_mmu_zap_all(struct kvm *kvm)
 {
-	struct kvm_mmu_page *root, *tmp;
+	struct kvm_mmu_page *root;
 
 	/*
-	 * Invalidate and zap every root. For a TDX VM the hkid is released by
-	 * now, so the S-EPT pages of the mirror tree can be reclaimed.
+	 * Every direct root, invalid ones too; mirror roots wait for
+	 * kvm_mmu_uninit_tdp_mmu() (after the HKID is released).
 	 */
-	write_lock(&kvm->mmu_lock);
-	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link)
-		root->role.invalid = 1;
-	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link)
+	lockdep_assert_held_write(&kvm->mmu_lock);
+	__for_each_tdp_mmu_root_yield_safe(kvm, root,
+					   KVM_DIRECT_ROOTS | KVM_INVALID_ROOTS)
 		tdp_mmu_zap_root(kvm, root);
-	write_unlock(&kvm->mmu_lock);
+}
 
-	list_for_each_entry_safe(root, tmp, &kvm->arch.tdp_mmu_roots, link) {
-		/* Drop the MMU's own reference (vCPUs dropped theirs). */
-		WARN_ON_ONCE(atomic_read(&root->tdp_mmu_root_count) != 1);
-		atomic_set(&root->tdp_mmu_root_count, 1);
+void kvm_tdp_mmu_zap_invalidated_roots(struct kvm *kvm)
+{
+	struct kvm_mmu_page *root;
+
+	write_lock(&kvm->mmu_lock);
+	for_each_tdp_mmu_root_yield_safe(kvm, root) {
+		if (!root->tdp_mmu_scheduled_root_to_zap)
+			continue;
+		root->tdp_mmu_scheduled_root_to_zap = false;
+		KVM_BUG_ON(!root->role.invalid, kvm);
+		tdp_mmu_zap_root(kvm, root);
+		/* After the zap: unmaps must reach the root while it runs. */
 		kvm_tdp_mmu_put_root(kvm, root);
 	}
+	write_unlock(&kvm->mmu_lock);
+}
+
+void kvm_tdp_mmu_invalidate_roots(struct kvm *kvm,
+				  enum kvm_tdp_mmu_root_types root_types)
+{
+	struct kvm_mmu_page *root;
+
+	if (WARN_ON_ONCE(root_types & KVM_INVALID_ROOTS))
+		root_types &= ~KVM_INVALID_ROOTS;
+	/* Waived while the VM is destroyed: nobody else can see it. */
+	if (atomic_read(&kvm->users_count) && kvm->created_vcpus)
+		lockdep_assert_held_write(&kvm->mmu_lock);
+	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link) {
+		if (!tdp_mmu_root_match(root, root_types))
+			continue;
+		if (!root->role.invalid) {
+			root->tdp_mmu_scheduled_root_to_zap = true;
+			root->role.invalid = true;
+		}
+	}
+}
+
+void kvm_mmu_uninit_tdp_mmu(struct kvm *kvm)
+{
+	/*
+	 * Invalidating every root schedules it for zapping, which puts the
+	 * MMU's reference and so frees it. For a TDX VM the HKID is released
+	 * by now, so the mirror tree's S-EPT pages can be reclaimed.
+	 */
+	kvm_tdp_mmu_invalidate_roots(kvm, KVM_VALID_ROOTS);
+	kvm_tdp_mmu_zap_invalidated_roots(kvm);
+	WARN_ON(!list_empty(&kvm->arch.tdp_mmu_roots));
 	rcu_barrier();
-	WARN_ON_ONCE(!list_empty(&kvm->arch.tdp_mmu_roots));
 }
 
 /* --- splitting huge leaves ---------------------------------------------------------------------- */
@@ -699,25 +809,24 @@ int kvm_tdp_mmu_gfn_range_split_boundary(struct kvm *kvm,
 					 bool shared, bool only_cross_boundary)
 {
 	enum kvm_tdp_mmu_root_types types;
-	struct kvm_mmu_page *root, *roots[4];
+	struct kvm_mmu_page *root;
 	struct tdp_iter iter;
-	int n = 0, i, r = 0;
+	int r = 0;
 
 	types = kvm_gfn_range_filter_to_root_types(kvm, range->attr_filter);
-	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
-	list_for_each_entry(root, &kvm->arch.tdp_mmu_roots, link)
-		if (root_matches(root, types) && n < (int)ARRAY_SIZE(roots))
-			roots[n++] = root;
-	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
-
-	for (i = 0; i < n && !r; i++) {
+	__for_each_tdp_mmu_root_yield_safe(kvm, root, types) {
 		gfn_t end;
 
-		root = roots[i];
+		if (r) {
+			/* Stop: the iterator puts this root's reference. */
+			continue;
+		}
 		end = min(range->end, tdp_mmu_max_gfn_exclusive(kvm, root));
 		/* A failed DEMOTE would need an UNBLOCK that may be BUSY. */
-		if (is_mirror_sp(root) && shared)
-			return -EOPNOTSUPP;
+		if (is_mirror_sp(root) && shared) {
+			r = -EOPNOTSUPP;
+			continue;
+		}
 		if (range->start >= end)
 			continue;
 		rcu_read_lock();
@@ -779,8 +888,8 @@ static int tdp_mmu_link_sp(struct kvm *kvm, struct tdp_iter *iter,
 }
 
 /*
- * The no-promotion rule for mirror roots: never replace an existing page
- * table with a huge leaf (the module needs all 512 children uniform, and
+ * The no-promotion rule for mirror roots of the huge-page RFC (v5 31/45;
+ * hugepage-rfc only): never replace an existing page table with a huge leaf (the module needs all 512 children uniform, and
  * merging needs break-before-make); map one level lower instead.
  */
 static void disallowed_hugepage_adjust(struct kvm_page_fault *fault, u64 spte,
@@ -857,7 +966,13 @@ int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 			 kvm_gfn_root_bits(kvm, root)) {
 		int r;
 
-		if (is_mirror_sp(root))
+		/*
+		 * The huge-page RFC's rule for mirror roots (v5 31/45); no
+		 * release maps a private page above 4K, so none needs it.
+		 */
+		if (is_mirror_sp(root) &&
+		    READ_ONCE(kvm->design.private_max_level) ==
+			    TDXSIM_PRIVATE_MAX_LEVEL_2M)
 			disallowed_hugepage_adjust(fault, iter.old_spte,
 						   iter.level);
 

@@ -42,6 +42,13 @@ static inline gfn_t kvm_gfn_root_bits(struct kvm *kvm,
 void kvm_mmu_init_tdp_mmu(struct kvm *kvm);
 /* Free every root (the hkid is already released for TDX VMs). */
 void kvm_mmu_uninit_tdp_mmu(struct kvm *kvm);
+/* Zap every direct root, invalid ones too (mmu_lock held for write). */
+void kvm_tdp_mmu_zap_all(struct kvm *kvm);
+/* Mark the roots of @types invalid and schedule them for zapping. */
+void kvm_tdp_mmu_invalidate_roots(struct kvm *kvm,
+				  enum kvm_tdp_mmu_root_types types);
+/* Zap the scheduled roots and put the MMU's reference to each. */
+void kvm_tdp_mmu_zap_invalidated_roots(struct kvm *kvm);
 
 /* Find or make the vCPU's direct or mirror root; returns its hpa. */
 hpa_t kvm_tdp_mmu_alloc_root(struct kvm_vcpu *vcpu, bool mirror);

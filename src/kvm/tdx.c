@@ -148,7 +148,10 @@ static void tdx_seamcall_failed(struct kvm *kvm, unsigned int leaf,
 #define tdh_do_no_vcpus(kvm, call)					\
 	({								\
 		struct kvm_tdx *__kt = to_kvm_tdx(kvm);			\
-		u64 __err = (call);					\
+		u64 __err;						\
+									\
+		lockdep_assert_held_write(&(kvm)->mmu_lock);		\
+		__err = (call);						\
 		if (tdx_operand_busy(__err)) {				\
 			trace_kvm_tdx_no_vcpus_retry((kvm), __err);	\
 			WRITE_ONCE(__kt->wait_for_sept_zap, true);	\

@@ -92,6 +92,11 @@ void kvm_arch_free_memslot_mmu(struct kvm *kvm, struct kvm_memory_slot *slot)
 	STUB_INC(free_calls);
 }
 
+/* Nothing is mapped: nothing to zap. */
+void kvm_arch_flush_shadow_all(struct kvm *kvm)
+{
+}
+
 void kvm_arch_flush_shadow_memslot(struct kvm *kvm,
 				   struct kvm_memory_slot *slot)
 {
