@@ -121,6 +121,7 @@ FILE_VIEW = {
     'tests/testlib/td_util_internal.c': 'test-kvm',
     # The guest model on the whole stack, with the MMU's white-box looks.
     'tests/guest/test_guest_module.c': 'test-kvm',
+    'tests/fuzz/uapi_seq.c': 'public',
 }
 
 
