@@ -150,6 +150,8 @@ void rel_td_create(struct rel_td *td, const struct rel_td_opts *o)
 	assert_int_equal(tdxsim_ioctl(td->vm, TDXSIM_GET_DESIGN, &design), 0);
 	design.gmem_hugepages = o->hugepages;
 	design.measure_two_pass = o->measure_two_pass;
+	if (o->set_gmem_locking)
+		design.gmem_locking = o->gmem_locking;
 	assert_int_equal(tdxsim_ioctl(td->vm, TDXSIM_SET_DESIGN, &design), 0);
 	assert_int_equal(rel_init_vm(td->vm), 0);
 
@@ -164,6 +166,7 @@ void rel_td_create(struct rel_td *td, const struct rel_td_opts *o)
 	region.guest_phys_addr = o->gpa;
 	region.memory_size = o->size;
 	region.guest_memfd = td->gmem;
+	region.userspace_addr = (uint64_t)(uintptr_t)o->uaddr;
 	assert_int_equal(tdxsim_ioctl(td->vm, KVM_SET_USER_MEMORY_REGION2,
 				      &region), 0);
 	if (o->private_mem)

@@ -24,6 +24,10 @@ struct rel_td_opts {
 	uint64_t gmem_flags;	/* GUEST_MEMFD_FLAG_* */
 	bool hugepages;		/* design gmem_hugepages=1 */
 	bool measure_two_pass;	/* design measure_two_pass=1 */
+	/* Set design gmem_locking to @gmem_locking (else the profile's). */
+	bool set_gmem_locking;
+	unsigned int gmem_locking;	/* enum tdxsim_gmem_locking */
+	void *uaddr;		/* the memslot's userspace_addr (default 0) */
 	bool private_mem;	/* set the whole slot PRIVATE */
 	/* Pages INIT_MEM_REGION adds from the slot's start (needs private). */
 	unsigned int nr_init_pages;
