@@ -1540,8 +1540,15 @@ static void setup_buffers(void)
 		exit(1);
 	}
 	memset(src, 0x3c, SRC_PAGES * PAGE);
-	/* [p, p+4K) mapped; [p+4K, p+8K) and [p+8K, p+12K) not. */
-	munmap(p + PAGE, 2 * PAGE);
+	/*
+	 * [p, p+4K) mapped; [p+4K, p+12K) inaccessible (PROT_NONE, so that
+	 * no later mapping, a guest_memfd one of tdxsim_mmap() say, lands
+	 * there and turns the "unmapped" pointer into a valid one).
+	 */
+	if (mprotect(p + PAGE, 2 * PAGE, PROT_NONE)) {
+		perror("mprotect");
+		exit(1);
+	}
 	edge = p;
 	unmapped = p + 2 * PAGE;
 }
