@@ -30,6 +30,9 @@ static void mm_init_once(void)
 
 	init_rwsem(&mm->mmap_lock);
 	INIT_LIST_HEAD(&mm->vmas);
+	spin_lock_init(&mm->vma_lock);
+	mutex_init(&mm->notifier_lock);
+	INIT_LIST_HEAD(&mm->notifiers);
 }
 
 struct mm_struct *current_mm(void)
@@ -74,9 +77,98 @@ void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 	vma->vm_direct = direct;
 
 	mmap_write_lock(mm);
+	spin_lock(&mm->vma_lock);
 	list_add(&vma->node, &mm->vmas);
+	spin_unlock(&mm->vma_lock);
 	mmap_write_unlock(mm);
 	return addr;
+}
+
+void mmu_notifier_register(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	mutex_lock(&mm->notifier_lock);
+	list_add_tail(&mn->node, &mm->notifiers);
+	mutex_unlock(&mm->notifier_lock);
+}
+
+void mmu_notifier_unregister(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	mutex_lock(&mm->notifier_lock);
+	list_del(&mn->node);
+	mutex_unlock(&mm->notifier_lock);
+}
+
+/* notifier_lock held: every notifier's start (or end) for @u's ranges. */
+static void mm_notify(struct mm_unmap *u, bool start)
+{
+	struct mmu_notifier *mn;
+	unsigned int i;
+
+	lockdep_assert_held(&u->mm->notifier_lock);
+	list_for_each_entry(mn, &u->mm->notifiers, node) {
+		for (i = 0; i < u->nr; i++) {
+			if (start)
+				mn->ops->invalidate_range_start(mn, u->r[i].start,
+								u->r[i].end);
+			else
+				mn->ops->invalidate_range_end(mn, u->r[i].start,
+							      u->r[i].end);
+		}
+	}
+}
+
+static void mm_unmap_add(struct mm_unmap *u, unsigned long start,
+			 unsigned long end)
+{
+	if (u->nr == MM_UNMAP_MAX_RANGES) {
+		/* Too many to track: the whole user address space. */
+		u->nr = 1;
+		u->r[0].start = MMAP_MIN_ADDR;
+		u->r[0].end = TASK_SIZE_MAX;
+		return;
+	}
+	if (u->nr == 1 && u->r[0].start == MMAP_MIN_ADDR &&
+	    u->r[0].end == TASK_SIZE_MAX)
+		return;
+	u->r[u->nr].start = start;
+	u->r[u->nr].end = end;
+	u->nr++;
+}
+
+void unmap_mapping_pages_begin(struct mm_struct *mm, const void *mapping,
+			       u64 start, u64 end, struct mm_unmap *u)
+{
+	struct vm_area_struct *vma;
+
+	u->mm = mm;
+	u->nr = 0;
+	spin_lock(&mm->vma_lock);
+	list_for_each_entry(vma, &mm->vmas, node) {
+		u64 first = vma->vm_pgoff;
+		u64 last = first + (vma->vm_end - vma->vm_start) / PAGE_SIZE;
+
+		if (vma->vm_direct || !vma->vm_file ||
+		    vma->vm_file->f_mapping != mapping ||
+		    last <= start || first >= end)
+			continue;
+		mm_unmap_add(u, vma->vm_start + (max(first, start) - first) *
+					PAGE_SIZE,
+			     vma->vm_start + (min(last, end) - first) *
+					PAGE_SIZE);
+	}
+	spin_unlock(&mm->vma_lock);
+	if (!u->nr)
+		return;
+	mutex_lock(&mm->notifier_lock);
+	mm_notify(u, true);
+}
+
+void unmap_mapping_pages_end(struct mm_unmap *u)
+{
+	if (!u->nr)
+		return;
+	mm_notify(u, false);
+	mutex_unlock(&u->mm->notifier_lock);
 }
 
 int mm_remove_vma(struct mm_struct *mm, unsigned long addr, size_t len)
@@ -87,8 +179,25 @@ int mm_remove_vma(struct mm_struct *mm, unsigned long addr, size_t len)
 	list_for_each_entry(vma, &mm->vmas, node) {
 		if (vma->vm_start == addr && vma->vm_end - vma->vm_start == len) {
 			found = vma;
-			list_del(&vma->node);
 			break;
+		}
+	}
+	if (found) {
+		/* munmap() unmaps the secondary MMUs' mappings through it too. */
+		struct mm_unmap u = { .mm = mm };
+
+		if (!found->vm_direct)
+			mm_unmap_add(&u, found->vm_start, found->vm_end);
+		if (u.nr) {
+			mutex_lock(&mm->notifier_lock);
+			mm_notify(&u, true);
+		}
+		spin_lock(&mm->vma_lock);
+		list_del(&found->node);
+		spin_unlock(&mm->vma_lock);
+		if (u.nr) {
+			mm_notify(&u, false);
+			mutex_unlock(&mm->notifier_lock);
 		}
 	}
 	mmap_write_unlock(mm);

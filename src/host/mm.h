@@ -60,8 +60,59 @@ struct vm_area_struct {
 
 struct mm_struct {
 	struct rw_semaphore mmap_lock;
-	struct list_head vmas;		/* under mmap_lock */
+	struct list_head vmas;		/* under mmap_lock and vma_lock */
+	/*
+	 * vma_lock: the VMA list for walks that may not take mmap_lock (a
+	 * file's truncation, like the kernel's i_mmap_rwsem). notifier_lock:
+	 * the mmu notifiers, held from an invalidation's start to its end.
+	 */
+	spinlock_t vma_lock;
+	struct mutex notifier_lock;
+	struct list_head notifiers;	/* struct mmu_notifier.node */
 };
+
+/*
+ * A secondary MMU (KVM) that maps pages through the mm's addresses:
+ * told before the pages behind [start, end) are unmapped or freed, so
+ * that it drops its mappings (invalidate_range_start), and after
+ * (invalidate_range_end), as the kernel's mmu notifiers.
+ */
+struct mmu_notifier;
+struct mmu_notifier_ops {
+	void (*invalidate_range_start)(struct mmu_notifier *mn,
+				       unsigned long start, unsigned long end);
+	void (*invalidate_range_end)(struct mmu_notifier *mn,
+				     unsigned long start, unsigned long end);
+};
+
+struct mmu_notifier {
+	const struct mmu_notifier_ops *ops;
+	struct list_head node;
+};
+
+/* Register @mn on @mm / remove it (waits for an invalidation in flight). */
+void mmu_notifier_register(struct mmu_notifier *mn, struct mm_struct *mm);
+void mmu_notifier_unregister(struct mmu_notifier *mn, struct mm_struct *mm);
+
+/*
+ * The user mappings of file pages [@start, @end) of @mapping are going
+ * (the core-mm part of truncate_inode_pages_range(), a hole punch): the
+ * notifiers' invalidate_range_start for the addresses of every VMA that
+ * maps them, in unmap_mapping_pages_begin(), and invalidate_range_end in
+ * unmap_mapping_pages_end(), after the pages are freed. notifier_lock is
+ * held in between when any VMA maps the range.
+ */
+#define MM_UNMAP_MAX_RANGES	8
+struct mm_unmap {
+	struct mm_struct *mm;
+	unsigned int nr;
+	struct {
+		unsigned long start, end;
+	} r[MM_UNMAP_MAX_RANGES];
+};
+void unmap_mapping_pages_begin(struct mm_struct *mm, const void *mapping,
+			       u64 start, u64 end, struct mm_unmap *u);
+void unmap_mapping_pages_end(struct mm_unmap *u);
 
 /* The process's mm (created on first use). */
 struct mm_struct *current_mm(void);

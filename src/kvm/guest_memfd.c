@@ -529,6 +529,7 @@ static long kvm_gmem_punch_hole(struct gmem_inode *inode, loff_t offset,
 	u64 start = offset >> PAGE_SHIFT;
 	u64 end = (offset + len) >> PAGE_SHIFT;
 	struct gmem_file *gmem;
+	struct mm_unmap unmap;
 	long r;
 
 	/*
@@ -542,7 +543,14 @@ static long kvm_gmem_punch_hole(struct gmem_inode *inode, loff_t offset,
 		trace_kvm_gmem_punch_hole(gmem->kvm, start, end);
 	}
 
+	/*
+	 * truncate_inode_pages_range(): the pages leave every user mapping
+	 * first, and what secondary MMUs map through those (mmu notifiers:
+	 * a memslot whose user memory is this file's mapping).
+	 */
+	unmap_mapping_pages_begin(current_mm(), mapping, start, end, &unmap);
 	r = kvm_gmem_truncate_range(inode, start, end);
+	unmap_mapping_pages_end(&unmap);
 
 	list_for_each_entry(gmem, &mapping->i_private_list, entry)
 		kvm_gmem_invalidate_end(gmem, start, end);

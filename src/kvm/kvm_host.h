@@ -25,6 +25,7 @@
 #include "kvm/asm/kvm_host.h"
 #include "kvm/tdxsim_stats.h"
 #include "host/fs.h"
+#include "host/mm.h"
 #include "host/radix.h"
 #include "tdxsim/kvm.h"
 #include "tdxsim/tdxsim.h"
@@ -151,6 +152,8 @@ struct kvm {
 	struct srcu_struct srcu;	/* "&kvm->srcu": memslots readers */
 	atomic_t users_count;
 	struct mm_struct *mm;
+	/* Zaps mappings made through the mm's addresses (hva-backed slots). */
+	struct mmu_notifier mmu_notifier;
 
 	/* Memslots: srcu/slots_lock protected (rcu_dereference). */
 	struct kvm_memslots *memslots;

@@ -20,6 +20,74 @@
 #include "kvm/tdxsim_trace.h"
 #include "kvm/x86.h"
 
+/* ---- the mmu notifier: user mappings going away ---- */
+
+/*
+ * Addresses [start, end) of the VMM's mm are being unmapped (a munmap, a
+ * hole punch of a file mapped there): drop the shared mappings of every
+ * memslot whose user memory overlaps them (a guest_memfd-only slot maps
+ * through the file, not its userspace_addr). As upstream's
+ * kvm_mmu_notifier_invalidate_range_start() with the unmap handler; the
+ * invalidation covers every gfn (one range, not tracked per slot), so
+ * that a fault on a slot created meanwhile retries too.
+ */
+static void kvm_mmu_notifier_invalidate_range_start(struct mmu_notifier *mn,
+						    unsigned long start,
+						    unsigned long end)
+{
+	struct kvm *kvm = container_of(mn, struct kvm, mmu_notifier);
+	struct kvm_memslots *slots;
+	bool flush = false;
+	int idx, i;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	write_lock(&kvm->mmu_lock);
+	kvm_mmu_invalidate_begin(kvm);
+	kvm_mmu_invalidate_range_add(kvm, 0, BIT_ULL(52 - PAGE_SHIFT));
+	slots = kvm_memslots(kvm);
+	for (i = 0; slots && i < slots->nr; i++) {
+		struct kvm_memory_slot *slot = slots->slots[i];
+		unsigned long hva_start = slot->userspace_addr;
+		unsigned long hva_end = hva_start + slot->npages * PAGE_SIZE;
+		struct kvm_gfn_range range;
+
+		if (kvm_memslot_is_gmem_only(slot) || hva_end <= start ||
+		    hva_start >= end)
+			continue;
+		range = (struct kvm_gfn_range) {
+			.slot = slot,
+			.start = slot->base_gfn +
+				 (max(hva_start, start) - hva_start) / PAGE_SIZE,
+			.end = slot->base_gfn +
+			       (min(hva_end, end) - hva_start + PAGE_SIZE - 1) /
+			       PAGE_SIZE,
+			.attr_filter = KVM_FILTER_SHARED,
+			.may_block = true,
+		};
+		flush |= kvm_unmap_gfn_range(kvm, &range);
+	}
+	if (flush)
+		kvm_flush_remote_tlbs(kvm);
+	write_unlock(&kvm->mmu_lock);
+	srcu_read_unlock(&kvm->srcu, idx);
+}
+
+static void kvm_mmu_notifier_invalidate_range_end(struct mmu_notifier *mn,
+						  unsigned long start,
+						  unsigned long end)
+{
+	struct kvm *kvm = container_of(mn, struct kvm, mmu_notifier);
+
+	write_lock(&kvm->mmu_lock);
+	kvm_mmu_invalidate_end(kvm);
+	write_unlock(&kvm->mmu_lock);
+}
+
+static const struct mmu_notifier_ops kvm_mmu_notifier_ops = {
+	.invalidate_range_start = kvm_mmu_notifier_invalidate_range_start,
+	.invalidate_range_end = kvm_mmu_notifier_invalidate_range_end,
+};
+
 /* ---- VM lifetime ---- */
 
 int kvm_create_vm(unsigned long type, struct kvm **kvmp)
@@ -47,6 +115,8 @@ int kvm_create_vm(unsigned long type, struct kvm **kvmp)
 	r = kvm_arch_init_vm(kvm, type);
 	if (r)
 		goto out_free;
+	kvm->mmu_notifier.ops = &kvm_mmu_notifier_ops;
+	mmu_notifier_register(&kvm->mmu_notifier, kvm->mm);
 	*kvmp = kvm;
 	return 0;
 
@@ -88,6 +158,7 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	struct kvm_memslots *slots = kvm->memslots;
 	int i, n = atomic_read(&kvm->online_vcpus);
 
+	mmu_notifier_unregister(&kvm->mmu_notifier, kvm->mm);
 	kvm_arch_pre_destroy_vm(kvm);
 	/* tdxsim: no mmu_notifier; its release's kvm_flush_shadow_all(). */
 	kvm_arch_flush_shadow_all(kvm);

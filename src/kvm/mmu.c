@@ -286,7 +286,12 @@ static int kvm_mmu_faultin_pfn_hva(struct kvm_vcpu *vcpu,
 				    (hva - vma->vm_start));
 	if (page)
 		get_page(page);
-	is_file = vma && vma->vm_file;
+	/*
+	 * Only a mapping with a fault handler (a guest_memfd) is reached by
+	 * GUP: memory outside the PFN space (a kvm_run page) would be a
+	 * bounce copy that is freed once the fault is done.
+	 */
+	is_file = vma && vma->vm_file && !vma->vm_direct;
 	mmap_read_unlock(mm);
 
 	/*
