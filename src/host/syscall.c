@@ -299,7 +299,7 @@ int tdxsim_fallocate(int fd, int mode, off_t offset, off_t len)
 		r = -EOPNOTSUPP;
 	else if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
 		r = -EOPNOTSUPP;
-	else if (offset + len < offset)
+	else if (offset > INT64_MAX - len)	/* offset + len overflows */
 		r = -EFBIG;
 	else if (!file->f_op->fallocate)
 		r = -EOPNOTSUPP;
