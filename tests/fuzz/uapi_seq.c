@@ -523,6 +523,21 @@ static void op_create_gmem(struct thr *t)
 		obj_add(t->s, O_GMEM, fd, 0, args.size, args.flags);
 }
 
+/* The address of a mapping of the sequence (NULL if none). */
+static void *any_map(struct thr *t)
+{
+	struct seq *s = t->s;
+	void *addr = NULL;
+	int i, n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < MAX_MAP; i++)
+		if (s->map[i].addr && rn(&t->rng, ++n) == 0)
+			addr = s->map[i].addr;
+	pthread_mutex_unlock(&s->lock);
+	return addr;
+}
+
 static void op_memslot(struct thr *t)
 {
 	struct kvm_userspace_memory_region2 r2;
@@ -545,6 +560,9 @@ static void op_memslot(struct thr *t)
 	r2.userspace_addr = chance(&t->rng, 80) ?
 		(uint64_t)(uintptr_t)umem + ((uint64_t)rn(&t->rng, 3) << 21) :
 		(uint64_t)(uintptr_t)ptr(t, umem + 1, 1);
+	if (chance(&t->rng, 25))
+		/* A VMM's shared memory: a guest_memfd (or kvm_run) mapping. */
+		r2.userspace_addr = (uint64_t)(uintptr_t)any_map(t);
 	g = pick_fd(t, O_GMEM, &gslot);
 	r2.guest_memfd = (uint32_t)g;
 	r2.guest_memfd_offset = chance(&t->rng, 70) ?
