@@ -57,6 +57,7 @@
 #define MAX_THREADS	8
 #define UMEM_SIZE	(8ULL << 20)
 #define SRC_PAGES	16
+#define N_OF(a)		(sizeof(a) / sizeof((a)[0]))
 
 /* ---- errno sets ---- */
 
@@ -515,7 +516,7 @@ static void op_create_gmem(struct thr *t)
 	if (chance(&t->rng, 5))
 		args.flags |= 1ULL << rn(&t->rng, 64);
 	if (chance(&t->rng, 3))
-		args.reserved[rn(&t->rng, 6)] = 1;
+		args.reserved[rn(&t->rng, N_OF(args.reserved))] = 1;
 	fd = tdxsim_ioctl(vm, KVM_CREATE_GUEST_MEMFD, ptr(t, &args, sizeof(args)));
 	chk(t, "KVM_CREATE_GUEST_MEMFD", fd, E_BASE | E(EINVAL) | E(ENOMEM) |
 	    E(EBADF) | E(ENOTTY) | E(EMFILE) | E(ENOSPC) | E(EFBIG));
@@ -568,7 +569,7 @@ static void op_memslot(struct thr *t)
 	r2.guest_memfd_offset = chance(&t->rng, 70) ?
 		(uint64_t)rn(&t->rng, 3) << 21 : size_pick(t);
 	if (chance(&t->rng, 3))
-		r2.pad2[rn(&t->rng, 14)] = 1;
+		r2.pad2[rn(&t->rng, N_OF(r2.pad2))] = 1;
 	if (chance(&t->rng, 15)) {
 		r = tdxsim_ioctl(vm, KVM_SET_USER_MEMORY_REGION,
 				 ptr(t, &r2, sizeof(struct kvm_userspace_memory_region)));
@@ -633,7 +634,7 @@ static void fill_init_vm(struct thr *t, struct kvm_tdx_init_vm *iv, bool valid)
 	case 1: iv->xfam = rnd(&t->rng); break;
 	case 2: iv->cpuid.nent = rn(&t->rng, 300); break;
 	case 3: iv->cpuid.nent = (uint32_t)rnd(&t->rng); break;
-	case 4: iv->reserved[rn(&t->rng, 12)] = rnd(&t->rng); break;
+	case 4: iv->reserved[rn(&t->rng, N_OF(iv->reserved))] = rnd(&t->rng); break;
 	default: iv->cpuid.entries[0].function = (uint32_t)rnd(&t->rng); break;
 	}
 }
@@ -1051,8 +1052,9 @@ static void op_design(struct thr *t)
 		} else {
 			/* Garbage: out of range, reserved, version. */
 			switch (rn(&t->rng, 3)) {
-			case 0: ((uint32_t *)&d)[1 + rn(&t->rng, 30)] = 7 + rn(&t->rng, 100); break;
-			case 1: d.reserved[rn(&t->rng, 33)] = 1; break;
+			case 0: ((uint32_t *)&d)[1 + rn(&t->rng, N_OF(d.reserved))] =
+				7 + rn(&t->rng, 100); break;
+			case 1: d.reserved[rn(&t->rng, N_OF(d.reserved))] = 1; break;
 			default: d.version = rn(&t->rng, 10); break;
 			}
 		}
@@ -1069,7 +1071,7 @@ static void op_design(struct thr *t)
 		if (chance(&t->rng, 5))
 			memset(k.name, 'x', sizeof(k.name));	/* no NUL */
 		if (chance(&t->rng, 5))
-			k.reserved[rn(&t->rng, 7)] = 1;
+			k.reserved[rn(&t->rng, N_OF(k.reserved))] = 1;
 		r = tdxsim_ioctl(vm, TDXSIM_SET_KERNEL, ptr(t, &k, sizeof(k)));
 		chk(t, "TDXSIM_SET_KERNEL", r, E_BASE | E(EINVAL) | E(EBUSY) |
 		    E(EBADF) | E(ENOTTY));
