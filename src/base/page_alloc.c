@@ -1008,8 +1008,9 @@ void phys_mem_get_stats(struct phys_mem_stats *st)
 	st->allocs = pm.allocs;
 	st->frees = pm.frees;
 	st->blocks_returned = pm.blocks_returned;
-	st->madvise_calls = pm.madvise_calls;
-	st->pages_zeroed = pm.pages_zeroed;
+	/* Counted with atomics outside pa_lock. */
+	st->madvise_calls = __atomic_load_n(&pm.madvise_calls, __ATOMIC_RELAXED);
+	st->pages_zeroed = __atomic_load_n(&pm.pages_zeroed, __ATOMIC_RELAXED);
 	/* Free blocks' metadata was given back; descriptors stay. */
 	st->meta_bytes_touched = (u64)pm.blocks_live * PAGES_PER_BLOCK *
 				 per_page +
