@@ -57,6 +57,7 @@
 #define MAX_THREADS	8
 #define UMEM_SIZE	(8ULL << 20)
 #define SRC_PAGES	16
+#define SCRATCH_SIZE	(32 * 1024)
 #define N_OF(a)		(sizeof(a) / sizeof((a)[0]))
 
 /* ---- errno sets ---- */
@@ -315,7 +316,19 @@ static void *ptr(struct thr *t, void *good, size_t len)
 					   rnd(&t->rng));
 	case 4:	/* straddles an unmapped page */
 		return edge + PAGE - (len > 1 ? len / 2 : 1);
-	default: return (uint8_t *)good + 1;	/* misaligned (still valid) */
+	default: {
+		/*
+		 * Misaligned (still valid): a copy one byte into a scratch
+		 * buffer with room, since KVM may write the struct back.
+		 */
+		static uint8_t scratch[MAX_THREADS][SCRATCH_SIZE]
+			__attribute__((aligned(64)));
+
+		if (!good || len > SCRATCH_SIZE - 64)
+			return good;
+		memcpy(scratch[t->index] + 1, good, len);
+		return scratch[t->index] + 1;
+	}
 	}
 }
 
@@ -328,7 +341,10 @@ static void *ptr_exact(struct thr *t, void *good, size_t len)
 {
 	void *p = ptr(t, good, len);
 
-	return p == (uint8_t *)good + 1 ? good : p;
+	/* Not the shifted copy: its code pointers would be garbage. */
+	if (p && p != good && (uintptr_t)p % 8 == 1)
+		return good;
+	return p;
 }
 
 static uint64_t gpa_pick(struct thr *t)
