@@ -126,8 +126,10 @@ def main():
                        f'height="{rowh - 2}" fill="{colour(r, e)}" '
                        'stroke="#555" stroke-width="0.3"/>')
             label = name
-            if e.get("cname") == "terrible" and "status" in e.get("args", {}):
-                label += ": " + e["args"]["status"]
+            status = e.get("args", {}).get("status")
+            if e.get("cname") == "terrible" and status and \
+               status.split("|")[0] not in label:
+                label += ": " + status
             if e.get("cname") == "terrible":
                 # A failure is always named, beside its box if need be.
                 out.append(f'<text x="{x1 + 3:.1f}" y="{yy + 10}" '

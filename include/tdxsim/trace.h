@@ -4,8 +4,10 @@
  * the lock validator's class-dependency graph in Graphviz's DOT.
  *
  * The trace is a Chrome JSON trace-event file. Each run is a process; each
- * thread of it a track with its ioctls, SEAMCALLs (leaf and status; BUSY
- * and other failures in red), lock waits and TD exits, a "(guest)" track
+ * thread of it a track with its ioctls, SEAMCALLs (leaf and status; a
+ * failure, BUSY included, named with its status, "TDH.MEM.PAGE.AUG:
+ * TDX_OPERAND_BUSY", and red where colour hints count), lock waits and TD
+ * exits, a "(guest)" track
  * with the guest's operations inside TDH.VP.ENTER, and a track per lock
  * class it held. A deterministic run has a "schedule" track (which thread
  * ran, switch after switch) and a logical clock, one schedule step per

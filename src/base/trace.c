@@ -50,7 +50,7 @@ struct tev {
 	u32 pid;		/* the run it belongs to (counters) */
 	char ph;
 	const char *cname;
-	char name[48];
+	char name[64];
 	char *args;		/* members of a JSON object, or NULL */
 };
 

@@ -120,8 +120,13 @@ static void rec_accepted(struct gvcpu *v, u64 gpa, u64 size, bool already,
 static void trace_tdcall(u32 start, const char *name, u64 r, u64 gpa)
 {
 	bool bad = r != TDG_EXITED && (r & TDX_SEAMCALL_STATUS_MASK);
+	char failed[64];
 
-	tdxsim_trace_complete(start, TDXSIM_TRACK_GUEST, name,
+	/* A failure is named with its status (Perfetto ignores colours). */
+	if (bad)
+		snprintf(failed, sizeof(failed), "%s: %s", name,
+			 tdxsim_tdx_status_name(r & TDX_SEAMCALL_STATUS_MASK));
+	tdxsim_trace_complete(start, TDXSIM_TRACK_GUEST, bad ? failed : name,
 			      bad ? TDXSIM_TRACE_RED : NULL,
 			      "\"gpa\": \"%#llx\", \"status\": \"%s\", \"busy\": %s",
 			      (unsigned long long)gpa,

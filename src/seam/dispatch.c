@@ -4,6 +4,8 @@
  * tdx-module.md §1.1), the entry and exit schedule points, fault injection
  * (inject.c) and the per-leaf accounting of every answer (stats.c).
  */
+#include <stdio.h>
+
 #include "base/sched.h"
 #include "base/trace.h"
 #include "seam/seam_internal.h"
@@ -50,17 +52,26 @@ static const struct {
 
 /*
  * The SEAMCALL as a slice of the calling task's track: the leaf, its
- * status (BUSY and other failures in red) and whether it was accounted to
- * a TD (the TD's SEAMCALL counts of the stats uAPI count exactly those).
+ * status and whether it was accounted to a TD (the TD's SEAMCALL counts of
+ * the stats uAPI count exactly those). A failure (BUSY included) is named
+ * with its status, "TDH.MEM.PAGE.AUG: TDX_OPERAND_BUSY", so it stands out in
+ * Perfetto, which ignores colour hints, and is red where they are honoured
+ * (chrome://tracing).
  */
 static void trace_seamcall(const struct seam_call *c, u64 ret, u32 start)
 {
 	bool failed = (ret & TDX_SEAMCALL_STATUS_MASK) != 0;
+	const char *leaf = tdx_leaf_name(c->leaf);
+	char name[48];
 
-	tdxsim_trace_complete(start, TDXSIM_TRACK_TASK, tdx_leaf_name(c->leaf),
+	if (failed)
+		snprintf(name, sizeof(name), "%s: %s", leaf,
+			 tdx_status_name(ret & TDX_SEAMCALL_STATUS_MASK));
+	tdxsim_trace_complete(start, TDXSIM_TRACK_TASK, failed ? name : leaf,
 			      failed ? TDXSIM_TRACE_RED : NULL,
-			      "\"status\": \"%s\", \"ret\": \"%#llx\", \"td\": %s, \"busy\": %s",
-			      tdx_status_name(ret), (unsigned long long)ret,
+			      "\"leaf\": \"%s\", \"status\": \"%s\", \"ret\": \"%#llx\", \"td\": %s, \"busy\": %s",
+			      leaf, tdx_status_name(ret),
+			      (unsigned long long)ret,
 			      c->td ? "true" : "false",
 			      tdx_operand_busy(ret) ? "true" : "false");
 }

@@ -13,7 +13,8 @@
 #       an untraced run passes the same number of schedule points.
 #   check_trace.py cmd STATUS TDXSIM ARGS...
 #       any command with --trace F: exit status STATUS and a valid F;
-#       cmd-busy: with a BUSY SEAMCALL (in red, as every BUSY one must be).
+#       cmd-busy: with a BUSY SEAMCALL (every BUSY call is in red, cname
+#       "terrible", and named with its status, "LEAF: TDX_OPERAND_BUSY").
 #   check_trace.py bad TDXSIM ARGS...
 #       --trace into a missing directory: exit status 2, one error on
 #       stderr (and the pointer to --help), nothing on stdout.
@@ -93,9 +94,10 @@ def validate(path):
     if not names:
         fail("no named tracks")
     for e in events:
+        # BUSY: red where colour hints count, named so in Perfetto.
         if e["ph"] == "X" and e.get("args", {}).get("busy") and \
-           e.get("cname") != "terrible":
-            fail(f"a BUSY SEAMCALL not in red: {e}")
+           (e.get("cname") != "terrible" or "BUSY" not in e["name"]):
+            fail(f"a BUSY call not in red or not named BUSY: {e}")
     print(f"# {path}: {len(events)} events, {len(tracks)} tracks, "
           f"{nslices} slices")
     return events
@@ -115,10 +117,13 @@ def seamcalls(events):
     for e in events:
         if e["ph"] == "X" and e["name"].startswith("TDH.") and \
            e["ts"] < reads[-1]:
+            leaf = e["args"]["leaf"]
+            if not e["name"].startswith(leaf):
+                fail(f"slice {e['name']!r} of leaf {leaf}")
             if e["args"]["td"]:
-                calls[e["name"]] += 1
+                calls[leaf] += 1
                 if e["args"]["busy"]:
-                    busy[e["name"]] += 1
+                    busy[leaf] += 1
     return calls, busy
 
 
