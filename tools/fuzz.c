@@ -715,7 +715,15 @@ static int fuzz_generated(void)
 		if (O.print) {
 			char *t = tdxsim_fuzz_format(p);
 
-			printf("# program %llu\n%s\n", (unsigned long long)i, t);
+			if (O.json) {
+				printf("{\"type\": \"program\", \"program\": %llu, \"text\": ",
+				       (unsigned long long)i);
+				json_string(stdout, t);
+				printf("}\n");
+			} else {
+				printf("# program %llu\n%s\n",
+				       (unsigned long long)i, t);
+			}
 			free(t);
 			tdxsim_fuzz_free(p);
 			programs++;

@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "tdxsim/vmm.h"
 #include "tdxsim/scenario.h"
+#include "tdxsim/tdx.h"
 #include "ulib/compiler.h"
 
 static void list_scenarios(void)
@@ -42,6 +43,49 @@ static void list_scenarios(void)
 	}
 }
 
+static void json_str_or_null(const char *s)
+{
+	if (s)
+		json_string(stdout, s);
+	else
+		fputs("null", stdout);
+}
+
+static void list_scenarios_json(void)
+{
+	const struct tdxsim_scenario *s;
+	size_t i, n;
+
+	s = tdxsim_scenario_list(&n);
+	printf("[");
+	for (i = 0; i < n; i++) {
+		const char *const *also;
+
+		printf("%s\n  {\"name\": ", i ? "," : "");
+		json_string(stdout, s[i].name);
+		printf(", \"seed_patch\": ");
+		json_string(stdout, s[i].seed_patch);
+		printf(", \"patch_title\": ");
+		json_str_or_null(s[i].patch_title);
+		printf(", \"summary\": ");
+		json_string(stdout, s[i].summary);
+		printf(", \"before\": ");
+		json_string(stdout, s[i].before);
+		printf(", \"upstream\": ");
+		json_string(stdout, s[i].upstream);
+		printf(", \"upstream_also\": [");
+		for (also = s[i].upstream_also; also && *also; also++) {
+			printf("%s", also != s[i].upstream_also ? ", " : "");
+			json_string(stdout, *also);
+		}
+		printf("], \"needs\": ");
+		json_str_or_null(s[i].needs);
+		printf(", \"default_seed\": %llu}",
+		       (unsigned long long)s[i].default_seed);
+	}
+	printf("\n]\n");
+}
+
 static const char *strategy_name(enum tdxsim_sched_strategy s)
 {
 	return s == TDXSIM_STRATEGY_PCT ? "pct" : "random";
@@ -52,15 +96,136 @@ static const char *design_label(const char *kernel, const char *d)
 	return d ? d : kernel ? "" : "upstream";
 }
 
+/* The command that replays @seed, into @buf. */
+static const char *replay_cmd(char *buf, size_t len,
+			      const struct tdxsim_scenario *s,
+			      const char *kernel, const char *design, u64 seed,
+			      enum tdxsim_sched_strategy strat)
+{
+	snprintf(buf, len, "tdxsim scenario %s%s%s%s%s --seed %llu%s", s->name,
+		 kernel ? " --kernel " : "", kernel ? kernel : "",
+		 design || !kernel ? " --design " : "",
+		 design_label(kernel, design), (unsigned long long)seed,
+		 strat == TDXSIM_STRATEGY_PCT ? " --strategy pct" : "");
+	return buf;
+}
+
 static void print_replay(const struct tdxsim_scenario *s, const char *kernel,
 			 const char *design, u64 seed,
 			 enum tdxsim_sched_strategy strat)
 {
-	printf("replay: tdxsim scenario %s%s%s%s%s --seed %llu%s\n", s->name,
-	       kernel ? " --kernel " : "", kernel ? kernel : "",
-	       design || !kernel ? " --design " : "",
-	       design_label(kernel, design), (unsigned long long)seed,
-	       strat == TDXSIM_STRATEGY_PCT ? " --strategy pct" : "");
+	char buf[512];
+
+	printf("replay: %s\n",
+	       replay_cmd(buf, sizeof(buf), s, kernel, design, seed, strat));
+}
+
+static void seamcall_failure_json(const struct tdxsim_seamcall_failure *f)
+{
+	printf("{\"leaf\": \"%s\", \"status\": \"0x%016llx\", \"status_name\": \"%s\", \"function\": ",
+	       tdxsim_seamcall_name(f->leaf), (unsigned long long)f->status,
+	       tdxsim_tdx_status_name(f->status));
+	json_string(stdout, f->func);
+	printf("}");
+}
+
+/* One scenario run as a JSON object (tdxsim scenario --json). */
+static void scenario_json(const struct tdxsim_scenario *s,
+			  const struct tdxsim_scenario_opts *o,
+			  const struct tdxsim_scenario_result *res,
+			  const char *design)
+{
+	const struct tdxsim_vm_failure *f = &res->failure;
+	char buf[512];
+	unsigned int i;
+
+	printf("{\n  \"scenario\": ");
+	json_string(stdout, s->name);
+	printf(", \"seed_patch\": ");
+	json_string(stdout, s->seed_patch);
+	printf(",\n  \"kernel\": ");
+	json_string(stdout, res->kernel);
+	printf(", \"design_option\": ");
+	json_str_or_null(o->design);
+	printf(",\n  \"design\": ");
+	json_string(stdout, design);
+	printf(",\n  \"seed\": %llu, \"strategy\": \"%s\", \"verdict\": \"%s\", \"steps\": %llu, \"switches\": %llu, \"seconds\": %.6f,\n",
+	       (unsigned long long)res->seed, strategy_name(o->strategy),
+	       tdxsim_verdict_name(res->verdict),
+	       (unsigned long long)res->steps,
+	       (unsigned long long)res->switches, res->seconds);
+	printf("  \"failed\": %s, \"error\": %d, \"clean\": %s,\n  \"summary\": ",
+	       res->failed ? "true" : "false", res->error,
+	       res->failed || res->error ? "false" : "true");
+	json_string(stdout, res->summary);
+	printf(",\n  \"replay\": ");
+	if (res->failed || res->error)
+		json_string(stdout, replay_cmd(buf, sizeof(buf), s, o->kernel,
+					       o->design, res->seed,
+					       o->strategy));
+	else
+		printf("null");
+	printf(",\n  \"evidence\": {\"stuck\": %s, \"tainted\": %s, \"lockdep_recursive\": %u, \"lockdep_circular\": %u, \"lockdep_other\": %u, \"vm_bugged\": %s,\n",
+	       res->stuck ? "true" : "false", res->tainted ? "true" : "false",
+	       res->lockdep_recursive, res->lockdep_circular,
+	       res->lockdep_other, res->vm_bugged ? "true" : "false");
+	printf("    \"seamcall_failures\": %llu, \"first_seamcall_failure\": ",
+	       (unsigned long long)f->seamcall_failures);
+	if (f->seamcall_failures)
+		seamcall_failure_json(&f->first_seamcall);
+	else
+		printf("null");
+	printf(", \"kvm_bug_on\": ");
+	if (f->bugged) {
+		printf("{\"file\": ");
+		json_string(stdout, f->bug_file);
+		printf(", \"line\": %u, \"function\": ", f->bug_line);
+		json_string(stdout, f->bug_func);
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf(", \"warnings\": %llu,\n    \"later_errno\": %d, \"task_errnos\": [",
+	       (unsigned long long)f->warnings, res->later_errno);
+	for (i = 0; i < ARRAY_SIZE(res->errnos); i++)
+		printf("%s%d", i ? ", " : "", res->errnos[i]);
+	printf("], \"livelock_exit\": %s, \"guest_finished\": %s, \"guest_data_failures\": %llu,\n",
+	       res->livelock_exit ? "true" : "false",
+	       res->guest_finished ? "true" : "false",
+	       (unsigned long long)res->guest_data_failures);
+	printf("    \"splits\": %llu, \"demotes\": %llu, \"inhibited\": %s, \"busy\": %llu, \"fault_retries\": %llu, \"no_vcpus_retries\": %llu, \"accept_exits\": %llu, \"pamt_violations\": %llu, \"folio_splits\": %llu},\n",
+	       (unsigned long long)res->splits,
+	       (unsigned long long)res->demotes,
+	       res->inhibited ? "true" : "false",
+	       (unsigned long long)res->busy,
+	       (unsigned long long)res->fault_retries,
+	       (unsigned long long)res->no_vcpus_retries,
+	       (unsigned long long)res->accept_exits,
+	       (unsigned long long)res->pamt_violations,
+	       (unsigned long long)res->folio_splits);
+	printf("  \"mrtd\": ");
+	if (res->mrtd_valid) {
+		printf("\"");
+		for (i = 0; i < sizeof(res->mrtd); i++)
+			printf("%02x", res->mrtd[i]);
+		printf("\"");
+	} else {
+		printf("null");
+	}
+	printf(",\n  \"extra\": ");
+	if (res->extra_ran) {
+		printf("{\"vm_bugged\": %s, \"pamt_violations\": %llu, \"pages_kept\": %llu, \"summary\": ",
+		       res->extra_vm_bugged ? "true" : "false",
+		       (unsigned long long)res->extra_pamt_violations,
+		       (unsigned long long)res->extra_pages_kept);
+		json_string(stdout, res->extra_summary);
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf(",\n  \"report\": ");
+	json_string(stdout, res->report ? res->report : "");
+	printf("\n}\n");
 }
 
 /* Check the scenario name, the kernel and the design; prints usage errors. */
@@ -96,6 +261,7 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "trace", required_argument, NULL, 'T' },
 		{ "lockdep-graph", required_argument, NULL, 'G' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,7 +270,7 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	struct tdxsim_scenario_opts o;
 	struct tdxsim_scenario_result res;
 	char design[1024];
-	bool verbose = false;
+	bool verbose = false, json = false, list = false;
 	int c, r;
 
 	tdxsim_scenario_opts_init(&o);
@@ -114,8 +280,11 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
-			list_scenarios();
-			return 0;
+			list = true;
+			break;
+		case 'j':
+			json = true;
+			break;
 		case 'd':
 			o.design = optarg;
 			break;
@@ -154,6 +323,13 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 					   argv[optind - 1]);
 		}
 	}
+	if (list) {
+		if (json)
+			list_scenarios_json();
+		else
+			list_scenarios();
+		return 0;
+	}
 	r = resolve(cmd->name, argc, argv, optind, o.kernel, o.design, &s);
 	if (r)
 		return r;
@@ -164,6 +340,12 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 
 	tdxsim_scenario_run(s, &o, &res);
 	tdxsim_design_string(&res.design, design, sizeof(design));
+	if (json) {
+		scenario_json(s, &o, &res, design);
+		r = (res.failed || res.error) ? 1 : 0;
+		tdxsim_scenario_result_free(&res);
+		return r;
+	}
 	if (res.failed || res.error || verbose)
 		fputs(res.report, stdout);
 	else
@@ -301,8 +483,46 @@ static void bounded_progress(void *arg, uint64_t schedules, uint64_t failures)
  * --strategy bounded: every schedule with at most K preemptions, each
  * judged as a seed's run is; the verdict says how far it got.
  */
+static void explore_bounded_json(const struct tdxsim_scenario *s,
+				 const char *design, const char *name,
+				 const char *dtext,
+				 const struct tdxsim_scenario_bounded_opts *bo,
+				 const struct tdxsim_scenario_bounded_result *br)
+{
+	printf("{\n  \"scenario\": ");
+	json_string(stdout, s->name);
+	printf(", \"seed_patch\": ");
+	json_string(stdout, s->seed_patch);
+	printf(",\n  \"kernel\": ");
+	json_string(stdout, name);
+	printf(", \"design_option\": ");
+	json_str_or_null(design);
+	printf(",\n  \"design\": ");
+	json_string(stdout, dtext);
+	printf(",\n  \"strategy\": \"bounded\", \"preemptions\": %u, \"shard\": %u, \"shards\": %u,\n",
+	       bo->preemptions, bo->nr_shards > 1 ? bo->shard : 0,
+	       bo->nr_shards > 1 ? bo->nr_shards : 1);
+	printf("  \"schedules\": %llu, \"runs\": %llu, \"failures\": %llu, \"exhausted\": %s, \"bound\": %d, \"nondeterministic\": %s, \"seconds\": %.6f,\n  \"first_failure\": ",
+	       (unsigned long long)br->schedules,
+	       (unsigned long long)br->runs,
+	       (unsigned long long)br->failures,
+	       br->exhausted ? "true" : "false", br->bound,
+	       br->nondeterministic ? "true" : "false", br->seconds);
+	if (br->found) {
+		printf("{\"preemptions\": %u, \"choices\": ", br->preemptions);
+		json_string(stdout, br->choices ? br->choices : "");
+		printf(", \"summary\": ");
+		json_string(stdout, br->first.summary);
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf("\n}\n");
+}
+
 static int explore_bounded(const struct tdxsim_scenario *s, const char *design,
-			   struct tdxsim_scenario_bounded_opts *bo, bool quiet)
+			   struct tdxsim_scenario_bounded_opts *bo, bool quiet,
+			   bool json)
 {
 	struct tdxsim_scenario_bounded_result br;
 	char err[8], name[TDXSIM_KERNEL_NAME_MAX], dtext[1024];
@@ -312,14 +532,16 @@ static int explore_bounded(const struct tdxsim_scenario *s, const char *design,
 	tdxsim_scenario_resolve(s, bo->kernel, design, name, sizeof(name), &d,
 				err, sizeof(err));
 	tdxsim_design_string(&d, dtext, sizeof(dtext));
-	printf("explore %s (seed %s), kernel %s%s%s (%s), strategy bounded, at most %u preemption%s",
-	       s->name, s->seed_patch, name, design ? ", design " : "",
-	       design ? design : "", dtext, bo->preemptions,
-	       bo->preemptions == 1 ? "" : "s");
-	if (bo->nr_shards > 1)
-		printf(", shard %u/%u", bo->shard, bo->nr_shards);
-	printf("\n");
-	fflush(stdout);
+	if (!json) {
+		printf("explore %s (seed %s), kernel %s%s%s (%s), strategy bounded, at most %u preemption%s",
+		       s->name, s->seed_patch, name, design ? ", design " : "",
+		       design ? design : "", dtext, bo->preemptions,
+		       bo->preemptions == 1 ? "" : "s");
+		if (bo->nr_shards > 1)
+			printf(", shard %u/%u", bo->shard, bo->nr_shards);
+		printf("\n");
+		fflush(stdout);
+	}
 	bo->progress = bounded_progress;
 	bo->progress_arg = &quiet;
 	r = tdxsim_scenario_explore_bounded(s, design, bo, &br);
@@ -327,6 +549,12 @@ static int explore_bounded(const struct tdxsim_scenario *s, const char *design,
 		fprintf(stderr, "tdxsim explore: %s\n", r == -EINVAL ?
 			br.first.summary : strerror(-r));
 		return 1;
+	}
+	if (json) {
+		explore_bounded_json(s, design, name, dtext, bo, &br);
+		r = br.failures ? 1 : 0;
+		tdxsim_scenario_bounded_result_free(&br);
+		return r;
 	}
 	if (br.found) {
 		printf("first failure: schedule with %u preemption%s, choices %s\n  %s\n",
@@ -377,6 +605,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "sleep-sets", no_argument, NULL, 'Z' },
 		{ "trace", required_argument, NULL, 'T' },
 		{ "lockdep-graph", required_argument, NULL, 'G' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -385,10 +614,10 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	struct explore_state st = { 0 };
 	const struct tdxsim_scenario *s;
 	struct tdxsim_scenario_bounded_opts bo = { .preemptions = 2 };
-	const char *design = NULL, *resume = NULL;
-	bool bounded = false, bounded_opt = false;
+	const char *design = NULL, *resume = NULL, *first_summary;
+	bool bounded = false, bounded_opt = false, json = false;
 	const char *trace = NULL, *graph = NULL;
-	char dtext[1024];
+	char dtext[1024], rbuf[512];
 	int c, r;
 
 	opterr = 0;
@@ -473,6 +702,9 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		case 'G':
 			graph = optarg;
 			break;
+		case 'j':
+			json = true;
+			break;
 		case 'h':
 			fputs(cmd->help, stdout);
 			return 0;
@@ -509,7 +741,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	if (bounded) {
 		bo.kernel = eo.kernel;
 		bo.keep_going = !eo.stop_on_failure;
-		return explore_bounded(s, design, &bo, eo.quiet);
+		return explore_bounded(s, design, &bo, eo.quiet, json);
 	}
 	if (resume) {
 		unsigned long long a, b, f, i, fu, su;
@@ -531,7 +763,10 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		tdxsim_scenario_resolve(s, eo.kernel, design, name,
 					sizeof(name), &d, err, sizeof(err));
 		tdxsim_design_string(&d, dtext, sizeof(dtext));
-		printf("explore %s (seed %s), kernel %s%s%s (%s), strategy %s, seeds %llu..%llu\n",
+		/* --json: the state's summary crosses a re-exec in the environment. */
+		unsetenv("TDXSIM_EXPLORE_FIRST");
+		if (!json)
+			printf("explore %s (seed %s), kernel %s%s%s (%s), strategy %s, seeds %llu..%llu\n",
 		       s->name, s->seed_patch, name, design ? ", design " : "",
 		       design ? design : "", dtext,
 		       strategy_name(eo.strategy),
@@ -546,12 +781,18 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		st.first_seed = er.first_seed;
 		st.first_index = st.runs + er.first_index;
 		st.first_seconds = st.seconds + er.first_seconds;
-		printf("first failure: seed %llu, schedule %llu, after %.3f s\n  %s\n",
+		if (json)
+			setenv("TDXSIM_EXPLORE_FIRST", er.first.summary, 1);
+		else
+			printf("first failure: seed %llu, schedule %llu, after %.3f s\n  %s\n",
 		       (unsigned long long)st.first_seed,
 		       (unsigned long long)st.first_index, st.first_seconds,
 		       er.first.summary);
-		print_replay(s, eo.kernel, design, st.first_seed, eo.strategy);
-		fputs(er.first.report, stdout);
+		if (!json) {
+			print_replay(s, eo.kernel, design, st.first_seed,
+				     eo.strategy);
+			fputs(er.first.report, stdout);
+		}
 		fflush(stdout);
 	}
 	if (er.found)
@@ -610,6 +851,8 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 			args[k++] = "--lockdep-graph";
 			args[k++] = (char *)graph;
 		}
+		if (json)
+			args[k++] = "--json";
 		args[k] = NULL;
 		fflush(stdout);
 		fflush(stderr);
@@ -620,6 +863,49 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		return 1;
 	}
 
+	if (json) {
+		char err[8], name[TDXSIM_KERNEL_NAME_MAX];
+		struct tdxsim_design d;
+
+		tdxsim_scenario_resolve(s, eo.kernel, design, name,
+					sizeof(name), &d, err, sizeof(err));
+		tdxsim_design_string(&d, dtext, sizeof(dtext));
+		printf("{\n  \"scenario\": ");
+		json_string(stdout, s->name);
+		printf(", \"seed_patch\": ");
+		json_string(stdout, s->seed_patch);
+		printf(",\n  \"kernel\": ");
+		json_string(stdout, name);
+		printf(", \"design_option\": ");
+		json_str_or_null(design);
+		printf(",\n  \"design\": ");
+		json_string(stdout, dtext);
+		printf(",\n  \"strategy\": \"%s\", \"first_seed\": %llu, \"schedules\": %llu,\n",
+		       strategy_name(eo.strategy),
+		       (unsigned long long)(eo.first_seed + er.runs - st.runs),
+		       (unsigned long long)st.runs);
+		printf("  \"failures\": %llu, \"seconds\": %.6f, \"ms_per_schedule\": %.6f,\n  \"first_failure\": ",
+		       (unsigned long long)st.failures, st.seconds,
+		       st.runs ? st.seconds * 1e3 / st.runs : 0.0);
+		if (st.found) {
+			first_summary = getenv("TDXSIM_EXPLORE_FIRST");
+			printf("{\"seed\": %llu, \"schedule\": %llu, \"seconds\": %.6f, \"summary\": ",
+			       (unsigned long long)st.first_seed,
+			       (unsigned long long)st.first_index,
+			       st.first_seconds);
+			json_string(stdout, first_summary ? first_summary : "");
+			printf(", \"replay\": ");
+			json_string(stdout, replay_cmd(rbuf, sizeof(rbuf), s,
+						       eo.kernel, design,
+						       st.first_seed,
+						       eo.strategy));
+			printf("}");
+		} else {
+			printf("null");
+		}
+		printf("\n}\n");
+		return st.failures ? 1 : 0;
+	}
 	printf("result: %llu of %llu schedules failed, %.2f s (%.2f ms per schedule)\n",
 	       (unsigned long long)st.failures, (unsigned long long)st.runs,
 	       st.seconds, st.runs ? st.seconds * 1e3 / st.runs : 0.0);

@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "tdxsim/guest.h"
+#include "tdxsim/profiles.h"
 #include "tdxsim/tdvf.h"
 #include "ulib/compiler.h"
 
@@ -392,6 +393,7 @@ static const struct tdxsim_cmd commands[] = {
 		"  -v, --verbose        print the full report even for a clean run\n"
 		"  --trace FILE         write the run's trace (Chrome JSON, Perfetto)\n"
 		"  --lockdep-graph FILE write the lock validator's class graph (DOT)\n"
+		"  --json               print the run (or --list) as JSON\n"
 		"  -h, --help           show this help\n",
 		cmd_scenario,
 	},
@@ -424,6 +426,7 @@ static const struct tdxsim_cmd commands[] = {
 		"  --trace FILE         afterwards, replay the first failing seed (or\n"
 		"                       the first seed) and write its trace (Perfetto)\n"
 		"  --lockdep-graph FILE and that run's lock class graph (DOT)\n"
+		"  --json               print the result as one JSON object\n"
 		"  -h, --help           show this help\n",
 		cmd_explore,
 	},
@@ -503,7 +506,11 @@ static const struct tdxsim_cmd commands[] = {
 	},
 	{
 		"help", "show help for tdxsim or one of its commands",
-		"usage: tdxsim help [COMMAND]\n",
+		"usage: tdxsim help [--json] [COMMAND]\n"
+		"\n"
+		"Print tdxsim's usage, or COMMAND's help. With --json, the commands\n"
+		"and their summaries (or COMMAND's name, summary and help text) as\n"
+		"JSON.\n",
 		cmd_help,
 	},
 };
@@ -513,7 +520,7 @@ static void main_usage(FILE *f)
 	size_t i;
 
 	fprintf(f,
-		"usage: tdxsim [--help] [--version] COMMAND [ARGS]\n"
+		"usage: tdxsim [--help] [--version [--json]] COMMAND [ARGS]\n"
 		"\n"
 		"A user-space model of KVM's TDX private-memory machinery, run\n"
 		"against a software TDX module.\n"
@@ -535,24 +542,80 @@ static const struct tdxsim_cmd *find_cmd(const char *name)
 	return NULL;
 }
 
+static void help_json(const struct tdxsim_cmd *c)
+{
+	size_t i;
+
+	if (c) {
+		printf("{\"command\": ");
+		json_string(stdout, c->name);
+		printf(", \"summary\": ");
+		json_string(stdout, c->summary);
+		printf(", \"help\": ");
+		json_string(stdout, c->help);
+		printf("}\n");
+		return;
+	}
+	printf("{\"version\": \"%s\", \"commands\": [", TDXSIM_VERSION);
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		printf("%s\n  {\"command\": ", i ? "," : "");
+		json_string(stdout, commands[i].name);
+		printf(", \"summary\": ");
+		json_string(stdout, commands[i].summary);
+		printf("}");
+	}
+	printf("\n]}\n");
+}
+
 static int cmd_help(const struct tdxsim_cmd *cmd, int argc, char **argv)
 {
-	const struct tdxsim_cmd *c;
+	const struct tdxsim_cmd *c = NULL;
+	const char *name = NULL;
+	bool json = false;
+	int i;
 
-	if (argc < 2) {
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(cmd->help, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (argv[i][0] == '-') {
+			return usage_error(cmd->name, "unknown option '%s'",
+					   argv[i]);
+		} else if (name) {
+			return usage_error(cmd->name,
+					   "takes at most one COMMAND");
+		} else {
+			name = argv[i];
+		}
+	}
+	if (name) {
+		c = find_cmd(name);
+		if (!c)
+			return usage_error(cmd->name, "unknown command '%s'",
+					   name);
+	}
+	if (json)
+		help_json(c);
+	else if (c)
+		fputs(c->help, stdout);
+	else
 		main_usage(stdout);
-		return 0;
-	}
-	if (argc > 2)
-		return usage_error(cmd->name, "takes at most one COMMAND");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(cmd->help, stdout);
-		return 0;
-	}
-	c = find_cmd(argv[1]);
-	if (!c)
-		return usage_error(cmd->name, "unknown command '%s'", argv[1]);
-	fputs(c->help, stdout);
+	return 0;
+}
+
+/* tdxsim --version [--json]: the version and the default kernel profile. */
+static int version(int argc, char **argv)
+{
+	if (argc > 3 || (argc == 3 && strcmp(argv[2], "--json")))
+		return usage_error(NULL, "--version takes only --json");
+	if (argc == 3)
+		printf("{\"version\": \"%s\", \"default_kernel\": \"%s\"}\n",
+		       TDXSIM_VERSION, TDXSIM_KERNEL_DEFAULT);
+	else
+		printf("tdxsim %s\ndefault kernel profile: %s\n",
+		       TDXSIM_VERSION, TDXSIM_KERNEL_DEFAULT);
 	return 0;
 }
 
@@ -568,10 +631,8 @@ int main(int argc, char **argv)
 		main_usage(stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("tdxsim %s\n", TDXSIM_VERSION);
-		return 0;
-	}
+	if (!strcmp(argv[1], "--version"))
+		return version(argc, argv);
 	if (argv[1][0] == '-')
 		return usage_error(NULL, "unknown option '%s'", argv[1]);
 	cmd = find_cmd(argv[1]);
