@@ -7,7 +7,8 @@
 set -euo pipefail
 
 pkgs=(meson ninja-build pkg-config gcc clang python3 liburcu-dev libssl-dev
-      libcmocka-dev ovmf binutils groff-base libclang-rt-14-dev)
+      libcmocka-dev ovmf binutils groff-base libclang-rt-14-dev
+      python3-jsonschema)
 # With arguments: only those packages, optional ones that a test installs
 # when it runs (tests/trace: graphviz, for dot).
 [ $# -gt 0 ] && pkgs=("$@")
