@@ -5,7 +5,7 @@
 # into a staging directory, then
 #   1. the files: the command, libtdxsim.so (with its soname links) and .a,
 #      every public header under include/tdxsim/ (and only those), tdxsim.pc,
-#      tdxsim(1);
+#      tdxsim(1), the bash completion;
 #   2. the exports: libtdxsim.so's dynamic symbols (nm -D) are exactly what
 #      include/tdxsim/*.h declare, as the compiler lists the prototypes
 #      (gcc -aux-info) plus the headers' extern objects, all tdxsim_*;
@@ -37,7 +37,8 @@ fi
 eval "$(meson introspect "$build" --buildoptions | python3 -c '
 import json, sys
 opts = {o["name"]: o["value"] for o in json.load(sys.stdin)}
-for k in ("prefix", "libdir", "includedir", "bindir", "mandir", "b_sanitize"):
+for k in ("prefix", "libdir", "includedir", "bindir", "mandir", "datadir",
+          "b_sanitize"):
     print(f"{k}={opts[k]!r}")
 ')"
 # A library built with a sanitizer needs its runtime in the program too.
@@ -49,16 +50,17 @@ lib=$tmp/stage$(abs "$libdir")
 inc=$tmp/stage$(abs "$includedir")
 bin=$tmp/stage$(abs "$bindir")
 man=$tmp/stage$(abs "$mandir")
+completion=$tmp/stage$(abs "$datadir")/bash-completion/completions/tdxsim
 version=$(sed -n "s/^ *version : '\(.*\)',$/\1/p" "$src/meson.build")
 
 # 1. The files.
 missing=
 for f in "$bin/tdxsim" "$lib/libtdxsim.so" "$lib/libtdxsim.so.0" \
 	 "$lib/libtdxsim.so.$version" "$lib/libtdxsim.a" \
-	 "$lib/pkgconfig/tdxsim.pc" "$man/man1/tdxsim.1"; do
+	 "$lib/pkgconfig/tdxsim.pc" "$man/man1/tdxsim.1" "$completion"; do
 	[ -e "$f" ] || missing="$missing ${f#"$tmp/stage"}"
 done
-[ -z "$missing" ] && ok "installed: the command, libtdxsim.so and .a, tdxsim.pc, tdxsim.1" ||
+[ -z "$missing" ] && ok "installed: the command, libtdxsim.so and .a, tdxsim.pc, tdxsim.1, the bash completion" ||
 	bad "not installed:$missing"
 want=$(cd "$src/include/tdxsim" && ls -- *.h | sort)
 got=$(cd "$inc/tdxsim" 2>/dev/null && ls -- *.h | sort)
@@ -66,6 +68,7 @@ got=$(cd "$inc/tdxsim" 2>/dev/null && ls -- *.h | sort)
 	bad "installed headers differ from include/tdxsim/: $(diff <(echo "$want") <(echo "$got") | tr '\n' ' ')"
 others=$(cd "$tmp/stage" && find . -type f | grep -v -e '/include/tdxsim/[^/]*\.h$' \
 	-e '/libtdxsim\.so\.' -e '/libtdxsim\.a$' -e '/tdxsim\.pc$' \
+	-e '/bash-completion/completions/tdxsim$' \
 	-e '/man1/tdxsim\.1$' -e '/bin/tdxsim$')
 [ -z "$others" ] && ok "nothing else installed" || bad "also installed: $others"
 
@@ -124,6 +127,7 @@ runpath=$(readelf -d "$bin/tdxsim" | sed -n 's/.*R\(UN\)\?PATH.*\[\(.*\)\]/\2/p'
 [ "$runpath" = "$(abs "$libdir")" ] && ok "tdxsim finds libtdxsim in $runpath" ||
 	bad "tdxsim's RUNPATH is '$runpath', not $(abs "$libdir")"
 if LD_LIBRARY_PATH=$lib "$bin/tdxsim" --version | grep -qx "tdxsim $version" &&
+   LD_LIBRARY_PATH=$lib "$bin/tdxsim" --version | grep -qx "default kernel profile: [a-z0-9.+-]*" &&
    LD_LIBRARY_PATH=$lib "$bin/tdxsim" measure | grep -qE '^[0-9a-f]{96}$'; then
 	ok "the installed tdxsim runs (--version, measure)"
 else
