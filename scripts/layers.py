@@ -35,6 +35,8 @@ SEAM_DIAG = ['diag.h', 'control.h']
 
 # The tests' helper library: what runs on base alone (assertions, runs
 # under the scheduler), and the helpers that use the public headers only.
+# The assertions are the installed test library's (tdxsim/test_util.h,
+# libc only), which the base and seam tests' view therefore includes.
 TESTLIB_BASE = ['test_util.h', 'sched_util.h']
 TESTLIB_PUBLIC = ['test_util.h', 'kvm_util.h']
 
@@ -63,8 +65,10 @@ VIEWS = {
     # against the public headers; sched_util and the white-box looks of
     # kvm_util_internal have the views of their users (FILE_VIEW).
     'test-lib': [('testlib', ALL), ('tdxsim', ALL)],
-    'test-base': [('base', ALL), ('testlib', TESTLIB_BASE)],
-    'test-seam': [('base', ALL), ('seam', ALL), ('tdxsim', ['tdx.h']),
+    'test-base': [('base', ALL), ('testlib', TESTLIB_BASE),
+                  ('tdxsim', ['test_util.h'])],
+    'test-seam': [('base', ALL), ('seam', ALL),
+                  ('tdxsim', ['tdx.h', 'test_util.h']),
                   ('kvm', KVM_SEAMCALL_WRAPPERS), ('testlib', TESTLIB_BASE)],
     'test-kvm': [('base', ALL), ('host', ALL), ('kvm', ALL), ('guest', ALL),
                  ('seam', SEAM_HOST_ABI + SEAM_GUEST_ABI + SEAM_DIAG),

@@ -5,14 +5,19 @@
 # into a staging directory, then
 #   1. the files: the command, libtdxsim.so (with its soname links) and .a,
 #      every public header under include/tdxsim/ (and only those), tdxsim.pc,
-#      tdxsim(1), the bash completion;
+#      tdxsim(1), the test library (libtdxsim-testutil.so and .a,
+#      tdxsim-testutil.pc) and the bash completion;
 #   2. the exports: libtdxsim.so's dynamic symbols (nm -D) are exactly what
 #      include/tdxsim/*.h declare, as the compiler lists the prototypes
-#      (gcc -aux-info) plus the headers' extern objects, all tdxsim_*;
+#      (gcc -aux-info) plus the headers' extern objects, all tdxsim_*; the
+#      test library's are exactly what its two headers (test_util.h,
+#      kvm_util.h) declare;
 #   3. a program written against the installed headers only
 #      (tests/kvm/tiny_vmm.c, copied away from the source tree) builds with
 #      `cc prog.c $(pkg-config --cflags --libs tdxsim)` and runs, and links
-#      against the static library too;
+#      against the static library too; the test library's example
+#      (examples/punch_race.c) builds with pkg-config tdxsim-testutil and
+#      runs;
 #   4. the installed command runs, and its man page covers every command and
 #      every option that `tdxsim --help` and each command's --help print.
 #
@@ -51,16 +56,21 @@ inc=$tmp/stage$(abs "$includedir")
 bin=$tmp/stage$(abs "$bindir")
 man=$tmp/stage$(abs "$mandir")
 completion=$tmp/stage$(abs "$datadir")/bash-completion/completions/tdxsim
+# The test library's headers: not libtdxsim's API (libtdxsim-testutil's).
+testutil_headers="kvm_util.h test_util.h"
 version=$(sed -n "s/^ *version : '\(.*\)',$/\1/p" "$src/meson.build")
 
 # 1. The files.
 missing=
 for f in "$bin/tdxsim" "$lib/libtdxsim.so" "$lib/libtdxsim.so.0" \
 	 "$lib/libtdxsim.so.$version" "$lib/libtdxsim.a" \
-	 "$lib/pkgconfig/tdxsim.pc" "$man/man1/tdxsim.1" "$completion"; do
+	 "$lib/pkgconfig/tdxsim.pc" "$man/man1/tdxsim.1" \
+	 "$lib/libtdxsim-testutil.so" "$lib/libtdxsim-testutil.so.0" \
+	 "$lib/libtdxsim-testutil.a" "$lib/pkgconfig/tdxsim-testutil.pc" \
+	 "$completion"; do
 	[ -e "$f" ] || missing="$missing ${f#"$tmp/stage"}"
 done
-[ -z "$missing" ] && ok "installed: the command, libtdxsim.so and .a, tdxsim.pc, tdxsim.1, the bash completion" ||
+[ -z "$missing" ] && ok "installed: the command, libtdxsim.so and .a, tdxsim.pc, tdxsim.1, libtdxsim-testutil, the bash completion" ||
 	bad "not installed:$missing"
 want=$(cd "$src/include/tdxsim" && ls -- *.h | sort)
 got=$(cd "$inc/tdxsim" 2>/dev/null && ls -- *.h | sort)
@@ -68,26 +78,44 @@ got=$(cd "$inc/tdxsim" 2>/dev/null && ls -- *.h | sort)
 	bad "installed headers differ from include/tdxsim/: $(diff <(echo "$want") <(echo "$got") | tr '\n' ' ')"
 others=$(cd "$tmp/stage" && find . -type f | grep -v -e '/include/tdxsim/[^/]*\.h$' \
 	-e '/libtdxsim\.so\.' -e '/libtdxsim\.a$' -e '/tdxsim\.pc$' \
-	-e '/bash-completion/completions/tdxsim$' \
+	-e '/libtdxsim-testutil\.so\.' -e '/libtdxsim-testutil\.a$' \
+	-e '/tdxsim-testutil\.pc$' -e '/bash-completion/completions/tdxsim$' \
 	-e '/man1/tdxsim\.1$' -e '/bin/tdxsim$')
 [ -z "$others" ] && ok "nothing else installed" || bad "also installed: $others"
 
 # 2. The exports.
 nm -D --defined-only "$lib/libtdxsim.so" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' |
 	sort -u > "$tmp/exported"
-printf '#include "tdxsim/%s"\n' $want > "$tmp/all.c"
-if "$cc" --version 2>/dev/null | grep -q 'Free Software Foundation' &&
-   "$cc" -I"$src/include" -aux-info "$tmp/aux" -fsyntax-only "$tmp/all.c" 2>/dev/null; then
+api=$(for h in $want; do case " $testutil_headers " in *" $h "*) ;; *) echo "$h" ;; esac; done)
+# declared OUT HEADER...: the functions and extern objects HEADERs declare.
+declared() {
+	local out=$1 h
+	shift
+	printf '#include "tdxsim/%s"\n' "$@" > "$tmp/decl.c"
+	"$cc" -I"$src/include" -aux-info "$tmp/aux" -fsyntax-only "$tmp/decl.c" 2>/dev/null || return 1
 	{
-		grep '/include/tdxsim/' "$tmp/aux" | grep -v '\*/ static ' |
-			sed 's/ (.*//; s/.*[ *]//'
-		cat "$src"/include/tdxsim/*.h |
-			sed -n 's/^extern [^(]*[ *]\(tdxsim_[A-Za-z0-9_]*\) *\[.*;$/\1/p'
-	} | sort -u > "$tmp/declared"
+		for h in "$@"; do
+			grep "/include/tdxsim/$h:" "$tmp/aux" | grep -v '\*/ static ' |
+				sed 's/ (.*//; s/.*[ *]//'
+			sed -n 's/^extern [^(]*[ *]\(tdxsim_[A-Za-z0-9_]*\) *\[.*;$/\1/p' \
+				"$src/include/tdxsim/$h"
+		done
+	} | sort -u > "$out"
+}
+nm -D --defined-only "$lib/libtdxsim-testutil.so" |
+	awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' | sort -u > "$tmp/exported-testutil"
+if "$cc" --version 2>/dev/null | grep -q 'Free Software Foundation' &&
+   declared "$tmp/declared" $api; then
 	if diff "$tmp/declared" "$tmp/exported" > "$tmp/diff"; then
 		ok "libtdxsim.so exports exactly the $(wc -l < "$tmp/exported") functions and objects include/tdxsim/*.h declare"
 	else
 		bad "exports differ from the headers ('<' declared only, '>' exported only): $(tr '\n' ' ' < "$tmp/diff")"
+	fi
+	declared "$tmp/declared-testutil" $testutil_headers
+	if diff "$tmp/declared-testutil" "$tmp/exported-testutil" > "$tmp/diff"; then
+		ok "libtdxsim-testutil.so exports exactly the $(wc -l < "$tmp/exported-testutil") functions test_util.h and kvm_util.h declare"
+	else
+		bad "libtdxsim-testutil exports differ from its headers ('<' declared only, '>' exported only): $(tr '\n' ' ' < "$tmp/diff")"
 	fi
 else
 	echo "# not gcc: the exports are compared by name prefix only"
@@ -120,6 +148,23 @@ if (cd "$tmp" && "$cc" $san prog.c $($pc --cflags tdxsim) "$lib/libtdxsim.a" \
 else
 	cat "$tmp/build-static.log"
 	bad "the program against the installed static library"
+fi
+
+# The test library's example against the installed copy (pkg-config
+# tdxsim-testutil pulls tdxsim in).
+cp "$src/examples/punch_race.c" "$tmp/example.c"
+if (cd "$tmp" && "$cc" $san -Wall -Werror example.c \
+	$($pc --cflags --libs tdxsim-testutil) -o example > build-example.log 2>&1); then
+	if LD_LIBRARY_PATH=$lib "$tmp/example" 3 > "$tmp/example.log" 2>&1 &&
+	   LD_LIBRARY_PATH=$lib ldd "$tmp/example" | grep -q "$lib/libtdxsim-testutil.so.0"; then
+		ok "examples/punch_race.c builds with pkg-config tdxsim-testutil and runs"
+	else
+		cat "$tmp/example.log"
+		bad "examples/punch_race.c against the installed test library"
+	fi
+else
+	cat "$tmp/build-example.log"
+	bad "cc example.c \$(pkg-config --cflags --libs tdxsim-testutil)"
 fi
 
 # 4. The command and its manual.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The descriptor-level helpers (see kvm_util.h): public headers only.
+ * The descriptor-level helpers (see tdxsim/kvm_util.h): public headers only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testlib/kvm_util.h"
+#include "tdxsim/kvm_util.h"
 
 #define TEST_ALLOC_ALIGN	(2ULL << 20)
 

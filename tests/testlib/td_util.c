@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The TD builder (see kvm_util.h): it speaks only the public uAPI, as a VMM
- * would; the counters it reads are tdxsim's controls.
+ * The TD builder (see tdxsim/kvm_util.h): it speaks only the public uAPI,
+ * as a VMM would; the counters it reads are tdxsim's controls.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 
 #include "tdxsim/profiles.h"
 #include "tdxsim/sched.h"
-#include "testlib/kvm_util.h"
+#include "tdxsim/kvm_util.h"
 
 #define TD_PAGE_SIZE			4096ULL
 #define TD_PAGE_SHIFT			12
@@ -429,6 +429,12 @@ void td_destroy(struct td *td)
 	if (td->allow_leak)
 		return;
 	/* Teardown reclaimed everything, and no page was freed while owned. */
-	assert_int_equal(ms.pages_owned, td->owned_at_create);
-	assert_int_equal(ms.pamt_violations, td->pamt_violations_at_create);
+	TEST_ASSERT(ms.pages_owned == td->owned_at_create,
+		    "the module owns %llu pages after the TD's teardown, %llu before it was created",
+		    (unsigned long long)ms.pages_owned,
+		    (unsigned long long)td->owned_at_create);
+	TEST_ASSERT(ms.pamt_violations == td->pamt_violations_at_create,
+		    "%llu PAMT violations (pages freed while the module owned them)",
+		    (unsigned long long)(ms.pamt_violations -
+					 td->pamt_violations_at_create));
 }

@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The test library's assertions (see test_util.h).
+ * The test library's assertions (see tdxsim/test_util.h).
  */
-#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "testlib/test_util.h"
+#include "tdxsim/test_util.h"
+
+static test_assert_handler_t assert_handler;
+
+void test_set_assert_handler(test_assert_handler_t handler)
+{
+	assert_handler = handler;
+}
 
 void __test_assert_fail(const char *file, int line, const char *expr,
 			const char *fmt, ...)
@@ -17,10 +25,14 @@ void __test_assert_fail(const char *file, int line, const char *expr,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	print_error("==== Test Assertion Failure ====\n  %s:%d: %s\n  %s\n",
-		    file, line, expr, msg);
-	fail();
-	__builtin_unreachable();
+	if (assert_handler) {
+		assert_handler(file, line, expr, msg);
+		abort();
+	}
+	fflush(stdout);
+	fprintf(stderr, "==== Test Assertion Failure ====\n  %s:%d: %s\n  %s\n",
+		file, line, expr, msg);
+	exit(1);
 }
 
 const char *errno_name(long err)
