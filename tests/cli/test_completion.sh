@@ -67,10 +67,15 @@ expect "global options" --help --version -- tdxsim --
 expect "run's options" --kernel --vcpus --json --workload --mode -- tdxsim run --
 expect "explore's options after other words" --schedules --json -- \
 	tdxsim explore mirror-race --design before --
+expect_only "only options the command has" "--first-seed" -- \
+	tdxsim explore mirror-race --fi
 expect "kernel profile names (tdxsim kernels)" v6.16 v7.0 next -- \
 	tdxsim run --kernel ''
 expect_only "a kernel profile by its prefix" next -- tdxsim measure --kernel ne
-expect "an overlay after +" next+hugepage-rfc -- tdxsim run --kernel next+
+expect "an overlay after +" next+hugepage-rfc next+seed000-rfc -- \
+	tdxsim run --kernel next+
+expect_only "only overlays after +" "v6.16+hugepage-rfc" -- \
+	tdxsim run --kernel v6.16+h
 scenarios=$(tdxsim scenario --list | sed -n 's/^\([a-z0-9][a-z0-9-]*\) .*/\1/p')
 expect "scenario names (tdxsim scenario --list)" $scenarios -- tdxsim scenario ''
 expect_only "a scenario by its prefix" mirror-race -- tdxsim explore --json mi
