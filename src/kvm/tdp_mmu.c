@@ -185,7 +185,11 @@ kvm_gfn_range_filter_to_root_types(struct kvm *kvm,
 {
 	enum kvm_tdp_mmu_root_types types = 0;
 
-	if (!kvm->arch.has_private_mem)
+	/*
+	 * kvm_has_mirrored_tdp(): only a TDX VM maps private memory in a
+	 * mirror root; a SW_PROTECTED VM maps both kinds in its direct root.
+	 */
+	if (kvm->arch.vm_type != KVM_X86_TDX_VM)
 		return KVM_DIRECT_ROOTS;
 	if (filter & KVM_FILTER_PRIVATE)
 		types |= KVM_MIRROR_ROOTS;
