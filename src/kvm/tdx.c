@@ -2031,7 +2031,9 @@ static int tdx_vcpu_get_cpuid(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
 	}
 	if (r == -E2BIG)
 		goto out;
-	if (copy_to_user(output->entries, td_cpuid->entries,
+	/* The user pointer may be misaligned: no member access through it. */
+	if (copy_to_user((u8 *)output + offsetof(struct kvm_cpuid2, entries),
+			 td_cpuid->entries,
 			 td_cpuid->nent * sizeof(struct kvm_cpuid_entry2)))
 		r = -EFAULT;
 out:
