@@ -160,7 +160,7 @@ static void kvm_destroy_vm(struct kvm *kvm)
 
 	mmu_notifier_unregister(&kvm->mmu_notifier, kvm->mm);
 	kvm_arch_pre_destroy_vm(kvm);
-	/* tdxsim: no mmu_notifier; its release's kvm_flush_shadow_all(). */
+	/* tdxsim: the mmu_notifier has no .release: its kvm_flush_shadow_all(). */
 	kvm_arch_flush_shadow_all(kvm);
 	kvm_arch_destroy_vm(kvm);
 	for (i = 0; i < n; i++) {
