@@ -57,6 +57,10 @@ VIEWS = {
     'scenario': [('scenario', ALL), ('tdxsim', ALL)],
     'tools': [('tdxsim', ALL)],
     'public': [('tdxsim', ALL)],
+    # libtdxsim-preload.so (tdxsim exec): the public API only.
+    'preload': [('tdxsim', ALL)],
+    # tests/exec: plain /dev/kvm programs with their own uAPI copy.
+    'test-exec': [],
     # The library's assembly (initcalls): sees every driver it links.
     'lib': [('base', ALL), ('host', ALL), ('kvm', ALL),
             ('seam', SEAM_HOST_ABI), ('tdxsim', ALL)],
@@ -83,7 +87,7 @@ VIEWS = {
 }
 
 for _v, _e in VIEWS.items():
-    if _v not in ('ulib', 'public') and ('ulib', ALL) not in _e:
+    if _v not in ('ulib', 'public', 'preload', 'test-exec') and ('ulib', ALL) not in _e:
         _e.insert(0, ('ulib', ALL))
 
 # Where each source directory's files belong (longest prefix wins).
@@ -98,6 +102,7 @@ DIR_VIEW = {
     'src/vmm': 'vmm',
     'src/scenario': 'scenario',
     'tools': 'tools',
+    'src/preload': 'preload',
     'include/tdxsim': 'public',
     'examples': 'public',
     'bench': 'tools',
@@ -112,6 +117,7 @@ DIR_VIEW = {
     'tests/fuzz': 'test-fuzz',
     'tests/reliability': 'public',
     'tests/testlib': 'test-lib',
+    'tests/exec': 'test-exec',
 }
 
 # Single files with a view of their own (tdxsim's additions to a layer).

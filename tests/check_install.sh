@@ -67,10 +67,10 @@ for f in "$bin/tdxsim" "$lib/libtdxsim.so" "$lib/libtdxsim.so.0" \
 	 "$lib/pkgconfig/tdxsim.pc" "$man/man1/tdxsim.1" \
 	 "$lib/libtdxsim-testutil.so" "$lib/libtdxsim-testutil.so.0" \
 	 "$lib/libtdxsim-testutil.a" "$lib/pkgconfig/tdxsim-testutil.pc" \
-	 "$completion"; do
+	 "$completion" "$lib/libtdxsim-preload.so"; do
 	[ -e "$f" ] || missing="$missing ${f#"$tmp/stage"}"
 done
-[ -z "$missing" ] && ok "installed: the command, libtdxsim.so and .a, tdxsim.pc, tdxsim.1, libtdxsim-testutil, the bash completion" ||
+[ -z "$missing" ] && ok "installed: the command, libtdxsim.so and .a, tdxsim.pc, tdxsim.1, libtdxsim-testutil, the bash completion, libtdxsim-preload.so" ||
 	bad "not installed:$missing"
 want=$(cd "$src/include/tdxsim" && ls -- *.h | sort)
 got=$(cd "$inc/tdxsim" 2>/dev/null && ls -- *.h | sort)
@@ -80,7 +80,7 @@ others=$(cd "$tmp/stage" && find . -type f | grep -v -e '/include/tdxsim/[^/]*\.
 	-e '/libtdxsim\.so\.' -e '/libtdxsim\.a$' -e '/tdxsim\.pc$' \
 	-e '/libtdxsim-testutil\.so\.' -e '/libtdxsim-testutil\.a$' \
 	-e '/tdxsim-testutil\.pc$' -e '/bash-completion/completions/tdxsim$' \
-	-e '/man1/tdxsim\.1$' -e '/bin/tdxsim$')
+	-e '/man1/tdxsim\.1$' -e '/bin/tdxsim$' -e '/libtdxsim-preload\.so$')
 [ -z "$others" ] && ok "nothing else installed" || bad "also installed: $others"
 
 # 2. The exports.

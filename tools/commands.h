@@ -58,6 +58,8 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv);
 int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv);
 /* tdxsim kernels (tools/kernels.c). */
 int cmd_kernels(const struct tdxsim_cmd *cmd, int argc, char **argv);
+/* tdxsim exec (tools/exec.c). */
+int cmd_exec(const struct tdxsim_cmd *cmd, int argc, char **argv);
 /* tdxsim fuzz (tools/fuzz.c). */
 int cmd_fuzz(const struct tdxsim_cmd *cmd, int argc, char **argv);
 

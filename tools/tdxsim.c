@@ -505,6 +505,36 @@ static const struct tdxsim_cmd commands[] = {
 		cmd_fuzz,
 	},
 	{
+		"exec", "run an unmodified VMM program with tdxsim as its /dev/kvm",
+		"usage: tdxsim exec [OPTIONS] [--] PROGRAM [ARGS...]\n"
+		"\n"
+		"Run PROGRAM, a dynamically linked program that uses /dev/kvm with\n"
+		"plain system calls (a VMM), with tdxsim interposed under it through\n"
+		"LD_PRELOAD (libtdxsim-preload.so): its open(\"/dev/kvm\") and the\n"
+		"ioctl, mmap, munmap, fallocate, read, close, dup and fcntl calls on\n"
+		"the descriptors tdxsim hands out go to tdxsim; everything else to\n"
+		"the C library. On KVM_RUN a TD's vCPUs run tdxsim's guest model (a\n"
+		"workload or a guest program, learning RAM from the TD HOB) instead\n"
+		"of the firmware's code; a vCPU whose guest finished reports the TD\n"
+		"powering off (KVM_EXIT_SYSTEM_EVENT, SHUTDOWN). At exit, one line\n"
+		"per VM on stderr: its kernel profile, MRTD, KVM_RUNs and the\n"
+		"guest's result. Exit status: the program's (128+N for signal N);\n"
+		"2 for a usage error or a PROGRAM that is missing or statically\n"
+		"linked; 1 when tdxsim cannot start it.\n"
+		"\n"
+		"  --kernel NAME        the kernel profile of every VM (default next)\n"
+		"  --workload NAME      the TD's guest workload (default lazy-accept)\n"
+		"  --guest FILE         a guest program (docs/guest-programs.md)\n"
+		"  --seed S             the guest's seed (default 1)\n"
+		"  --report FILE        write one JSON line per VM to FILE at exit\n"
+		"  -q, --quiet          no summary lines on stderr\n"
+		"  -h, --help           show this help\n"
+		"\n"
+		"Example:\n"
+		"  tdxsim exec --kernel v6.16 -- ./my-vmm /usr/share/ovmf/OVMF.fd\n",
+		cmd_exec,
+	},
+	{
 		"help", "show help for tdxsim or one of its commands",
 		"usage: tdxsim help [--json] [COMMAND]\n"
 		"\n"
