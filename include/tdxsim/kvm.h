@@ -452,6 +452,127 @@ struct kvm_tdx_init_mem_region {
 #define KVM_PRE_FAULT_MEMORY \
 	_IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
 
+/* ---- the rest of what a VMM issues around a TD's launch (QEMU's list) ---- */
+#define KVM_CAP_SET_TSS_ADDR		4
+#define KVM_CAP_EXT_CPUID		7
+#define KVM_CAP_COALESCED_MMIO		15
+#define KVM_CAP_IRQ_ROUTING		25
+#define KVM_CAP_MCE			31
+#define KVM_CAP_IRQFD			32
+#define KVM_CAP_IOEVENTFD		36
+#define KVM_CAP_SET_IDENTITY_MAP_ADDR	37
+#define KVM_CAP_SPLIT_IRQCHIP		121
+#define KVM_CAP_GET_MSR_FEATURES	153
+#define KVM_CAP_X86_USER_SPACE_MSR	188
+#define KVM_CAP_BINARY_STATS_FD		203
+#define KVM_CAP_X86_APIC_BUS_CYCLES_NS	237
+
+struct kvm_msr_list {
+	__tdxsim_u32 nmsrs;		/* number of msrs in entries */
+	__tdxsim_u32 indices[];
+};
+
+struct kvm_enable_cap {
+	__tdxsim_u32 cap;
+	__tdxsim_u32 flags;
+	__tdxsim_u64 args[4];
+	__tdxsim_u8 pad[64];
+};
+
+/* KVM_CAP_X86_USER_SPACE_MSR's args[0] */
+#define KVM_MSR_EXIT_REASON_INVAL	(1 << 0)
+#define KVM_MSR_EXIT_REASON_UNKNOWN	(1 << 1)
+#define KVM_MSR_EXIT_REASON_FILTER	(1 << 2)
+#define KVM_MSR_EXIT_REASON_VALID_MASK	0x7
+
+struct kvm_irq_routing_entry {
+	__tdxsim_u32 gsi;
+	__tdxsim_u32 type;
+	__tdxsim_u32 flags;
+	__tdxsim_u32 pad;
+	union {
+		struct {
+			__tdxsim_u32 irqchip, pin;
+		} irqchip;
+		struct {
+			__tdxsim_u32 address_lo, address_hi, data;
+			__tdxsim_u32 devid;
+		} msi;
+		__tdxsim_u32 pad[8];
+	} u;
+};
+#define KVM_IRQ_ROUTING_IRQCHIP		1
+#define KVM_IRQ_ROUTING_MSI		2
+
+struct kvm_irq_routing {
+	__tdxsim_u32 nr;
+	__tdxsim_u32 flags;
+	struct kvm_irq_routing_entry entries[];
+};
+
+struct kvm_irqfd {
+	__tdxsim_u32 fd;
+	__tdxsim_u32 gsi;
+	__tdxsim_u32 flags;
+	__tdxsim_u32 resamplefd;
+	__tdxsim_u8 pad[16];
+};
+#define KVM_IRQFD_FLAG_DEASSIGN		(1 << 0)
+#define KVM_IRQFD_FLAG_RESAMPLE		(1 << 1)
+
+struct kvm_ioeventfd {
+	__tdxsim_u64 datamatch;
+	__tdxsim_u64 addr;		/* legal pio/mmio address */
+	__tdxsim_u32 len;		/* 0, 1, 2, 4, or 8 bytes */
+	__tdxsim_u32 fd;
+	__tdxsim_u32 flags;
+	__tdxsim_u8 pad[36];
+};
+#define KVM_IOEVENTFD_FLAG_DATAMATCH	(1 << 0)
+#define KVM_IOEVENTFD_FLAG_PIO		(1 << 1)
+#define KVM_IOEVENTFD_FLAG_DEASSIGN	(1 << 2)
+#define KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY (1 << 3)
+
+struct kvm_coalesced_mmio_zone {
+	__tdxsim_u64 addr;
+	__tdxsim_u32 size;
+	__tdxsim_u32 pio;
+};
+
+struct kvm_signal_mask {
+	__tdxsim_u32 len;
+	__tdxsim_u8 sigset[];
+};
+
+/* on the system fd */
+#define KVM_GET_MSR_INDEX_LIST	_IOWR(KVMIO, 0x02, struct kvm_msr_list)
+#define KVM_GET_SUPPORTED_CPUID	_IOWR(KVMIO, 0x05, struct kvm_cpuid2)
+#define KVM_GET_MSR_FEATURE_INDEX_LIST _IOWR(KVMIO, 0x0a, struct kvm_msr_list)
+/* on a VM fd */
+#define KVM_SET_NR_MMU_PAGES	_IO(KVMIO, 0x44)
+#define KVM_SET_TSS_ADDR	_IO(KVMIO, 0x47)
+#define KVM_SET_IDENTITY_MAP_ADDR _IOW(KVMIO, 0x48, __tdxsim_u64)
+#define KVM_REGISTER_COALESCED_MMIO \
+	_IOW(KVMIO, 0x67, struct kvm_coalesced_mmio_zone)
+#define KVM_UNREGISTER_COALESCED_MMIO \
+	_IOW(KVMIO, 0x68, struct kvm_coalesced_mmio_zone)
+#define KVM_SET_GSI_ROUTING	_IOW(KVMIO, 0x6a, struct kvm_irq_routing)
+#define KVM_IRQFD		_IOW(KVMIO, 0x76, struct kvm_irqfd)
+#define KVM_IOEVENTFD		_IOW(KVMIO, 0x79, struct kvm_ioeventfd)
+#define KVM_ENABLE_CAP		_IOW(KVMIO, 0xa3, struct kvm_enable_cap)
+/* on a vCPU fd */
+#define KVM_SET_SIGNAL_MASK	_IOW(KVMIO, 0x8b, struct kvm_signal_mask)
+#define KVM_SET_CPUID2		_IOW(KVMIO, 0x90, struct kvm_cpuid2)
+#define KVM_GET_CPUID2		_IOWR(KVMIO, 0x91, struct kvm_cpuid2)
+#define KVM_X86_SETUP_MCE	_IOW(KVMIO, 0x9c, __tdxsim_u64)
+
+_Static_assert(sizeof(struct kvm_enable_cap) == 104, "kvm_enable_cap");
+_Static_assert(sizeof(struct kvm_irq_routing_entry) == 48,
+	       "kvm_irq_routing_entry");
+_Static_assert(sizeof(struct kvm_irqfd) == 32, "kvm_irqfd");
+_Static_assert(sizeof(struct kvm_ioeventfd) == 64, "kvm_ioeventfd");
+_Static_assert(KVM_ENABLE_CAP == 0x4068aea3UL, "ioctl encoding");
+
 /* Layouts are Linux's: check the sizes that the ABI depends on. */
 _Static_assert(sizeof(struct kvm_userspace_memory_region) == 32,
 	       "kvm_userspace_memory_region");

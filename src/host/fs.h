@@ -72,6 +72,11 @@ void fput(struct file *file);
 int close_fd(int fd);
 /* Is @fd a descriptor of the process that tdxsim did not create? */
 bool fd_is_foreign(int fd);
+/*
+ * eventfd_ctx_fdget() as an answer: 0 if process descriptor @fd is an
+ * eventfd, -EBADF if it is not open, -EINVAL for any other file.
+ */
+int eventfd_ctx_fdget(int fd);
 /* Run the releases queued by this thread's final fput()s. */
 void task_work_run(void);
 /* Number of descriptors tdxsim has open (for tests). */

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -198,6 +199,21 @@ bool fd_is_foreign(int fd)
 		return false;
 	}
 	return fd >= 0 && fcntl(fd, F_GETFD) != -1;
+}
+
+int eventfd_ctx_fdget(int fd)
+{
+	char path[32], link[64];
+	ssize_t n;
+
+	if (fd < 0 || fcntl(fd, F_GETFD) == -1)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -EBADF;
+	link[n] = 0;
+	return strcmp(link, "anon_inode:[eventfd]") ? -EINVAL : 0;
 }
 
 int nr_open_files(void)

@@ -113,6 +113,9 @@ struct kvm_vcpu {
 	int srcu_idx;		/* kvm->srcu read-side index during KVM_RUN */
 	bool srcu_held;
 	bool wants_to_run;
+	/* KVM_SET_SIGNAL_MASK (kept: tdxsim delivers no signals to KVM_RUN). */
+	bool sigset_active;
+	u64 sigset;
 	/* The guest program (TDXSIM_SET_GUEST), for the vendor. */
 	const void *guest_ops;
 	void *guest;
@@ -182,6 +185,19 @@ struct kvm {
 
 	bool vm_bugged;
 	bool vm_dead;
+
+	/*
+	 * KVM_SET_GSI_ROUTING, KVM_IRQFD, KVM_IOEVENTFD and coalesced MMIO
+	 * zones, under kvm->lock: checked as KVM checks them, kept as
+	 * bookkeeping (kvm_main.c).
+	 */
+	u32 nr_irq_routes;
+	struct kvm_irqfd *irqfds;
+	int nr_irqfds;
+	struct kvm_ioeventfd *ioeventfds;
+	int nr_ioeventfds;
+	struct kvm_coalesced_mmio_zone *coalesced_zones;
+	int nr_coalesced_zones;
 
 	struct kvm_arch arch;
 

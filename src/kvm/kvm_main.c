@@ -4,6 +4,8 @@
  * /dev/kvm, VM and vCPU ioctls, memslots, memory attributes, the MMU
  * invalidation protocol, vCPU requests and KVM_BUG_ON().
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include "ulib/strbuf.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/kvm_host.h"
+#include "host/fs.h"
 #include "host/misc.h"
 #include "host/mm.h"
 #include "kvm/mmu.h"
@@ -174,6 +177,9 @@ static void kvm_destroy_vm(struct kvm *kvm)
 		kvm_free_memslot(kvm, slots->slots[i]);
 	free(slots);
 	kvm_free_attr_bitmaps(kvm);
+	free(kvm->irqfds);
+	free(kvm->ioeventfds);
+	free(kvm->coalesced_zones);
 	free(kvm->vcpus);
 	destroy_waitqueue_head(&kvm->vcpu_mode_wq);
 	cleanup_srcu_struct(&kvm->srcu);
@@ -1265,6 +1271,30 @@ static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
 		r = kvm_arch_vcpu_ioctl_run(vcpu);
 		vcpu->wants_to_run = false;
 		break;
+	case KVM_SET_SIGNAL_MASK: {
+		struct kvm_signal_mask kvm_sigmask;
+		u64 sigset;
+
+		if (!argp) {
+			vcpu->sigset_active = false;
+			r = 0;
+			break;
+		}
+		r = -EFAULT;
+		if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
+			break;
+		r = -EINVAL;
+		if (kvm_sigmask.len != sizeof(sigset))
+			break;
+		r = -EFAULT;
+		if (copy_from_user(&sigset, (u8 *)argp + sizeof(kvm_sigmask),
+				   sizeof(sigset)))
+			break;
+		vcpu->sigset = sigset;
+		vcpu->sigset_active = true;
+		r = 0;
+		break;
+	}
 	case KVM_PRE_FAULT_MEMORY: {
 		struct kvm_pre_fault_memory range;
 
@@ -1285,6 +1315,253 @@ static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
 	return r;
 }
 
+/*
+ * ---- interrupt routing, irqfd, ioeventfd, coalesced MMIO ----
+ * (virt/kvm/irqchip.c, eventfd.c, coalesced_mmio.c) The checks and errors
+ * are KVM's; what is registered is kept as bookkeeping only: tdxsim has no
+ * I/O bus and no interrupt controller model, so an eventfd is never
+ * signalled by KVM nor read by it. An eventfd is known by its descriptor
+ * number (the kernel compares the eventfd itself).
+ */
+#define KVM_MAX_IRQ_ROUTES		4096
+#define KVM_COALESCED_MMIO_PAGE_OFFSET	2
+/* Devices on one I/O bus (NR_IOBUS_DEVS): ioeventfds and coalesced zones. */
+#define NR_IOBUS_DEVS			1000
+#define KVM_IOEVENTFD_VALID_FLAG_MASK	((1 << 4) - 1)
+
+static int kvm_set_irq_routing(struct kvm *kvm,
+			       const struct kvm_irq_routing_entry *ue, u32 nr)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		if (ue[i].gsi >= KVM_MAX_IRQ_ROUTES)
+			return -EINVAL;
+		/* x86 takes no MSI device ID. */
+		if (ue[i].flags)
+			return -EINVAL;
+		switch (ue[i].type) {
+		case KVM_IRQ_ROUTING_IRQCHIP:
+			/* No in-kernel PIC or IOAPIC with a split irqchip. */
+			if (kvm_arch_irqchip_split(kvm))
+				return -EINVAL;
+			break;
+		case KVM_IRQ_ROUTING_MSI:
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	mutex_lock(&kvm->lock);
+	kvm->nr_irq_routes = nr;
+	mutex_unlock(&kvm->lock);
+	return 0;
+}
+
+static long kvm_vm_ioctl_set_gsi_routing(struct kvm *kvm, void *argp)
+{
+	struct kvm_irq_routing routing;
+	struct kvm_irq_routing_entry *entries = NULL;
+	size_t size;
+	long r;
+
+	if (copy_from_user(&routing, argp, sizeof(routing)))
+		return -EFAULT;
+	if (!kvm_arch_can_set_irq_routing(kvm))
+		return -EINVAL;
+	if (routing.nr > KVM_MAX_IRQ_ROUTES || routing.flags)
+		return -EINVAL;
+	if (routing.nr) {
+		size = routing.nr * sizeof(*entries);
+		entries = malloc(size);
+		if (!entries)
+			return -ENOMEM;
+		if (copy_from_user(entries, (u8 *)argp + sizeof(routing),
+				   size)) {
+			free(entries);
+			return -EFAULT;
+		}
+	}
+	r = kvm_set_irq_routing(kvm, entries, routing.nr);
+	free(entries);
+	return r;
+}
+
+static long kvm_irqfd(struct kvm *kvm, struct kvm_irqfd *args)
+{
+	int i, r;
+
+	if (args->flags & ~(KVM_IRQFD_FLAG_DEASSIGN | KVM_IRQFD_FLAG_RESAMPLE))
+		return -EINVAL;
+	r = eventfd_ctx_fdget((int)args->fd);
+	if (r)
+		return r;
+
+	mutex_lock(&kvm->lock);
+	if (args->flags & KVM_IRQFD_FLAG_DEASSIGN) {
+		for (i = 0; i < kvm->nr_irqfds; i++) {
+			if (kvm->irqfds[i].fd == args->fd &&
+			    kvm->irqfds[i].gsi == args->gsi) {
+				kvm->irqfds[i] = kvm->irqfds[--kvm->nr_irqfds];
+				break;
+			}
+		}
+		r = 0;
+		goto out;
+	}
+	r = -EINVAL;
+	if (!kvm_arch_irqfd_allowed(kvm, args))
+		goto out;
+	if (args->flags & KVM_IRQFD_FLAG_RESAMPLE) {
+		r = eventfd_ctx_fdget((int)args->resamplefd);
+		if (r)
+			goto out;
+	}
+	r = -EBUSY;
+	for (i = 0; i < kvm->nr_irqfds; i++)
+		if (kvm->irqfds[i].fd == args->fd)
+			goto out;
+	r = -ENOMEM;
+	if (!(kvm->nr_irqfds & 15)) {
+		struct kvm_irqfd *n = realloc(kvm->irqfds, (kvm->nr_irqfds + 16) *
+					      sizeof(*n));
+
+		if (!n)
+			goto out;
+		kvm->irqfds = n;
+	}
+	kvm->irqfds[kvm->nr_irqfds++] = *args;
+	r = 0;
+out:
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
+static bool ioeventfd_collides(const struct kvm_ioeventfd *a,
+			       const struct kvm_ioeventfd *b)
+{
+	bool a_wild = !(a->flags & KVM_IOEVENTFD_FLAG_DATAMATCH);
+	bool b_wild = !(b->flags & KVM_IOEVENTFD_FLAG_DATAMATCH);
+
+	if ((a->flags & KVM_IOEVENTFD_FLAG_PIO) !=
+	    (b->flags & KVM_IOEVENTFD_FLAG_PIO) || a->addr != b->addr)
+		return false;
+	return !a->len || !b->len ||
+	       (a->len == b->len &&
+		(a_wild || b_wild || a->datamatch == b->datamatch));
+}
+
+static bool ioeventfd_same(const struct kvm_ioeventfd *a,
+			   const struct kvm_ioeventfd *b)
+{
+	return a->fd == b->fd && a->addr == b->addr && a->len == b->len &&
+	       ((a->flags ^ b->flags) & (KVM_IOEVENTFD_FLAG_PIO |
+					 KVM_IOEVENTFD_FLAG_DATAMATCH)) == 0 &&
+	       (!(a->flags & KVM_IOEVENTFD_FLAG_DATAMATCH) ||
+		a->datamatch == b->datamatch);
+}
+
+static long kvm_ioeventfd(struct kvm *kvm, struct kvm_ioeventfd *args)
+{
+	int i, r;
+
+	if (!(args->flags & KVM_IOEVENTFD_FLAG_DEASSIGN)) {
+		/* must be natural-word sized, or 0 to ignore length */
+		switch (args->len) {
+		case 0: case 1: case 2: case 4: case 8:
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (args->addr + args->len < args->addr)
+			return -EINVAL;
+		if (args->flags & ~KVM_IOEVENTFD_VALID_FLAG_MASK)
+			return -EINVAL;
+		if (!args->len && (args->flags & KVM_IOEVENTFD_FLAG_DATAMATCH))
+			return -EINVAL;
+	}
+	r = eventfd_ctx_fdget((int)args->fd);
+	if (r)
+		return r;
+
+	mutex_lock(&kvm->lock);
+	if (args->flags & KVM_IOEVENTFD_FLAG_DEASSIGN) {
+		r = -ENOENT;
+		for (i = 0; i < kvm->nr_ioeventfds; i++) {
+			if (ioeventfd_same(&kvm->ioeventfds[i], args)) {
+				kvm->ioeventfds[i] =
+					kvm->ioeventfds[--kvm->nr_ioeventfds];
+				r = 0;
+				break;
+			}
+		}
+		goto out;
+	}
+	r = -EEXIST;
+	for (i = 0; i < kvm->nr_ioeventfds; i++)
+		if (ioeventfd_collides(&kvm->ioeventfds[i], args))
+			goto out;
+	r = -ENOSPC;
+	if (kvm->nr_ioeventfds + kvm->nr_coalesced_zones >= NR_IOBUS_DEVS)
+		goto out;
+	r = -ENOMEM;
+	if (!(kvm->nr_ioeventfds & 15)) {
+		struct kvm_ioeventfd *n = realloc(kvm->ioeventfds,
+				(kvm->nr_ioeventfds + 16) * sizeof(*n));
+
+		if (!n)
+			goto out;
+		kvm->ioeventfds = n;
+	}
+	kvm->ioeventfds[kvm->nr_ioeventfds++] = *args;
+	r = 0;
+out:
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
+static long kvm_coalesced_mmio(struct kvm *kvm,
+			       struct kvm_coalesced_mmio_zone *zone,
+			       bool reg)
+{
+	int i, r = 0;
+
+	if (zone->pio != 1 && zone->pio != 0)
+		return -EINVAL;
+	mutex_lock(&kvm->lock);
+	if (!reg) {
+		/* Every zone inside the given one goes. */
+		for (i = 0; i < kvm->nr_coalesced_zones; ) {
+			struct kvm_coalesced_mmio_zone *z =
+				&kvm->coalesced_zones[i];
+
+			if (z->pio == zone->pio && z->addr >= zone->addr &&
+			    z->addr + z->size <= zone->addr + zone->size)
+				*z = kvm->coalesced_zones[--kvm->nr_coalesced_zones];
+			else
+				i++;
+		}
+		goto out;
+	}
+	r = -ENOSPC;
+	if (kvm->nr_ioeventfds + kvm->nr_coalesced_zones >= NR_IOBUS_DEVS)
+		goto out;
+	r = -ENOMEM;
+	if (!(kvm->nr_coalesced_zones & 15)) {
+		struct kvm_coalesced_mmio_zone *n = realloc(kvm->coalesced_zones,
+				(kvm->nr_coalesced_zones + 16) * sizeof(*n));
+
+		if (!n)
+			goto out;
+		kvm->coalesced_zones = n;
+	}
+	kvm->coalesced_zones[kvm->nr_coalesced_zones++] = *zone;
+	r = 0;
+out:
+	mutex_unlock(&kvm->lock);
+	return r;
+}
+
 /* ---- the VM fd ---- */
 
 long kvm_vm_ioctl_check_extension_generic(struct kvm *kvm, long ext)
@@ -1296,7 +1573,13 @@ long kvm_vm_ioctl_check_extension_generic(struct kvm *kvm, long ext)
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_MEMORY_FAULT_INFO:
 	case KVM_CAP_GUEST_MEMFD:
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_IOEVENTFD:
 		return 1;
+	case KVM_CAP_IRQ_ROUTING:
+		return KVM_MAX_IRQ_ROUTES;
+	case KVM_CAP_COALESCED_MMIO:
+		return KVM_COALESCED_MMIO_PAGE_OFFSET;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVM_USER_MEM_SLOTS;
 	case KVM_CAP_MEMORY_ATTRIBUTES:
@@ -1352,6 +1635,31 @@ static long kvm_vm_ioctl(struct file *file, unsigned long ioctl,
 		if (copy_from_user(&attrs, argp, sizeof(attrs)))
 			return -EFAULT;
 		return kvm_vm_ioctl_set_mem_attributes(kvm, &attrs);
+	}
+	case KVM_SET_GSI_ROUTING:
+		return kvm_vm_ioctl_set_gsi_routing(kvm, argp);
+	case KVM_IRQFD: {
+		struct kvm_irqfd data;
+
+		if (copy_from_user(&data, argp, sizeof(data)))
+			return -EFAULT;
+		return kvm_irqfd(kvm, &data);
+	}
+	case KVM_IOEVENTFD: {
+		struct kvm_ioeventfd data;
+
+		if (copy_from_user(&data, argp, sizeof(data)))
+			return -EFAULT;
+		return kvm_ioeventfd(kvm, &data);
+	}
+	case KVM_REGISTER_COALESCED_MMIO:
+	case KVM_UNREGISTER_COALESCED_MMIO: {
+		struct kvm_coalesced_mmio_zone zone;
+
+		if (copy_from_user(&zone, argp, sizeof(zone)))
+			return -EFAULT;
+		return kvm_coalesced_mmio(kvm, &zone,
+					  ioctl == KVM_REGISTER_COALESCED_MMIO);
 	}
 	case KVM_SIGNAL_MSI: {
 		struct kvm_msi msi;
@@ -1417,8 +1725,13 @@ long kvm_dev_ioctl(struct file *file, unsigned long ioctl, unsigned long arg)
 		if (arg)
 			return -EINVAL;
 		return KVM_VCPU_MMAP_SIZE;
-	default:
+	default: {
+		long r = kvm_arch_dev_ioctl(ioctl, arg);
+
+		if (r != -ENOIOCTLCMD)
+			return r;
 		return tdxsim_dev_ioctl(ioctl, arg);	/* tdxsim's controls */
+	}
 	}
 }
 

@@ -4,6 +4,8 @@
  * (lpage_info), arch capabilities and ioctls, KVM_MEMORY_ENCRYPT_OP dispatch
  * to the vendor, and KVM_RUN.
  */
+#include <cpuid.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,19 @@
 #include "kvm/x86.h"
 
 struct kvm_x86_ops kvm_x86_ops;
+
+#define KVM_MIN_ALLOC_MMU_PAGES		64UL
+#define KVM_MAX_MCE_BANKS		32
+#define MCG_CTL_P			BIT_ULL(8)
+#define MCG_CMCI_P			BIT_ULL(10)
+#define MCG_SER_P			BIT_ULL(24)
+#define MCG_LMCE_P			BIT_ULL(27)
+#define KVM_MCE_CAP_SUPPORTED		(MCG_CTL_P | MCG_SER_P | MCG_LMCE_P | \
+					 MCG_CMCI_P)
+#define MAX_NR_RESERVED_IOAPIC_PINS	48
+#define APIC_BUS_CYCLE_NS_DEFAULT	1
+#define KVM_EXIT_HYPERCALL_VALID_MASK	BIT(KVM_HC_MAP_GPA_RANGE)
+
 
 /*
  * tdxsim's host: VMX TSC scaling (the largest frequency is the u32 limit, as
@@ -131,6 +146,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 
 	kvm->arch.vm_type = type;
 	kvm->arch.default_tsc_khz = tsc_khz;
+	kvm->arch.apic_bus_cycle_ns = APIC_BUS_CYCLE_NS_DEFAULT;
 	kvm->arch.has_private_mem = type == KVM_X86_SW_PROTECTED_VM ||
 				    type == KVM_X86_TDX_VM;
 	kvm->arch.has_protected_state = type == KVM_X86_TDX_VM;
@@ -201,6 +217,8 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 	if (kvm_vm_uses_vendor(vcpu->kvm) && kvm_x86_ops.vcpu_free)
 		kvm_x86_ops.vcpu_free(vcpu);
 	kvm_mmu_destroy(vcpu);
+	free(vcpu->arch.cpuid_entries);
+	vcpu->arch.cpuid_entries = NULL;
 }
 
 /* ---- memslot metadata ---- */
@@ -310,6 +328,273 @@ void kvm_arch_free_memslot(struct kvm *kvm, struct kvm_memory_slot *slot)
 	memslot_free_lpage_info(slot);
 }
 
+/* ---- the rest of a VMM's set-up: CPUID, MSRs, capabilities, addresses ---- */
+
+static int cpuid_add(struct kvm_cpuid_entry2 *e, int *n, int max, u32 fn,
+		     u32 idx, u32 flags)
+{
+	unsigned int a, b, c, d;
+
+	if (*n >= max)
+		return -E2BIG;
+	__cpuid_count(fn, idx, a, b, c, d);
+	e[*n] = (struct kvm_cpuid_entry2){ .function = fn, .index = idx,
+		.flags = flags, .eax = a, .ebx = b, .ecx = c, .edx = d };
+	(*n)++;
+	return 0;
+}
+
+/*
+ * KVM_GET_SUPPORTED_CPUID (cpuid.c's get_cpuid_func()): the host's leaves
+ * as KVM lists them, sub-leaves of the indexed ones, KVM's own signature
+ * leaves, and the hypervisor bit. tdxsim passes the host's feature bits
+ * through instead of masking them down to what KVM virtualizes.
+ */
+static int kvm_dev_get_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
+{
+	unsigned int a, b, c, d, maxfn, maxext, fn, i;
+	const u32 sig = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	int n = 0, r = 0;
+
+	__cpuid(0, maxfn, b, c, d);
+	maxfn = min(maxfn, 0x1fU);
+	for (fn = 0; fn <= maxfn && !r; fn++) {
+		switch (fn) {
+		case 4:
+			for (i = 0; !r; i++) {
+				__cpuid_count(4, i, a, b, c, d);
+				if (!(a & 0x1f))
+					break;
+				r = cpuid_add(e, &n, max, fn, i, sig);
+			}
+			break;
+		case 7:
+			__cpuid_count(7, 0, a, b, c, d);
+			for (i = 0; i <= min(a, 2U) && !r; i++)
+				r = cpuid_add(e, &n, max, fn, i, sig);
+			break;
+		case 0xb:
+		case 0x1f:
+			for (i = 0; !r; i++) {
+				__cpuid_count(fn, i, a, b, c, d);
+				r = cpuid_add(e, &n, max, fn, i, sig);
+				if (!(c & 0xff00))
+					break;
+			}
+			break;
+		case 0xd:
+			for (i = 0; i < 64 && !r; i++) {
+				__cpuid_count(0xd, i, a, b, c, d);
+				if (i > 1 && !a)
+					continue;
+				r = cpuid_add(e, &n, max, fn, i, sig);
+			}
+			break;
+		default:
+			r = cpuid_add(e, &n, max, fn, 0, 0);
+			break;
+		}
+		if (!r && fn == 0)
+			e[n - 1].eax = maxfn;
+		if (!r && fn == 1)
+			e[n - 1].ecx |= BIT(31);	/* X86_FEATURE_HYPERVISOR */
+	}
+	/* KVM's leaves: the "KVMKVMKVM" signature, no PV features here. */
+	if (!r && n < max) {
+		e[n++] = (struct kvm_cpuid_entry2){ .function = 0x40000000,
+			.eax = 0x40000001, .ebx = 0x4b4d564b,
+			.ecx = 0x564b4d56, .edx = 0x4d };
+	} else if (!r) {
+		r = -E2BIG;
+	}
+	if (!r)
+		r = cpuid_add(e, &n, max, 0x40000001, 0, 0);
+	if (!r)
+		e[n - 1].eax = e[n - 1].ebx = e[n - 1].ecx = e[n - 1].edx = 0;
+	__cpuid(0x80000000, maxext, b, c, d);
+	maxext = min(maxext, 0x80000008U);
+	for (fn = 0x80000000; fn <= maxext && !r; fn++) {
+		r = cpuid_add(e, &n, max, fn, 0, 0);
+		if (!r && fn == 0x80000000)
+			e[n - 1].eax = maxext;
+	}
+	return r ? r : n;
+}
+
+static long kvm_dev_ioctl_get_supported_cpuid(void *argp)
+{
+	struct kvm_cpuid2 cpuid;
+	struct kvm_cpuid_entry2 *e;
+	int n;
+
+	if (copy_from_user(&cpuid, argp, sizeof(cpuid)))
+		return -EFAULT;
+	if (cpuid.nent < 1)
+		return -E2BIG;
+	if (cpuid.nent > KVM_MAX_CPUID_ENTRIES)
+		cpuid.nent = KVM_MAX_CPUID_ENTRIES;
+	e = calloc(cpuid.nent, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	n = kvm_dev_get_supported_cpuid(e, cpuid.nent);
+	if (n >= 0) {
+		cpuid.nent = n;
+		if (copy_to_user(argp, &cpuid, sizeof(cpuid)) ||
+		    copy_to_user((u8 *)argp + sizeof(cpuid), e, n * sizeof(*e)))
+			n = -EFAULT;
+	}
+	free(e);
+	return n < 0 ? n : 0;
+}
+
+/* msrs_to_save plus emulated_msrs (a representative set), and the feature MSRs. */
+static const u32 kvm_msrs_to_save[] = {
+	0x00000010, 0x0000001b, 0x0000003a, 0x0000003b, 0x00000048,
+	0x00000174, 0x00000175, 0x00000176, 0x00000277, 0x000006e0,
+	0xc0000080, 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,
+	0xc0000100, 0xc0000101, 0xc0000102, 0xc0000103,
+	0x4b564d00, 0x4b564d01,		/* MSR_KVM_WALL_CLOCK_NEW, SYSTEM_TIME_NEW */
+};
+static const u32 kvm_feature_msrs[] = {
+	0x0000010a,			/* MSR_IA32_ARCH_CAPABILITIES */
+	0x00000345,			/* MSR_IA32_PERF_CAPABILITIES */
+	0x00000480, 0x00000481, 0x00000482, 0x00000483, 0x00000484,
+	0x00000485, 0x00000486, 0x00000487, 0x00000488, 0x00000489,
+	0x0000048a, 0x0000048b, 0x0000048c, 0x0000048d, 0x0000048e,
+	0x0000048f, 0x00000490, 0x00000491,	/* VMX capabilities */
+	0x0000008b,			/* MSR_IA32_UCODE_REV */
+};
+
+/* KVM_GET_MSR_INDEX_LIST and the feature list: E2BIG with the count. */
+static long kvm_get_msr_list(void *argp, const u32 *msrs, u32 nr)
+{
+	struct kvm_msr_list list;
+	u32 n;
+
+	if (copy_from_user(&list, argp, sizeof(list)))
+		return -EFAULT;
+	n = list.nmsrs;
+	list.nmsrs = nr;
+	if (copy_to_user(argp, &list, sizeof(list)))
+		return -EFAULT;
+	if (n < nr)
+		return -E2BIG;
+	if (copy_to_user((u8 *)argp + sizeof(list), msrs, nr * sizeof(u32)))
+		return -EFAULT;
+	return 0;
+}
+
+long kvm_arch_dev_ioctl(unsigned long ioctl, unsigned long arg)
+{
+	void *argp = (void *)arg;
+
+	switch (ioctl) {
+	case KVM_GET_MSR_INDEX_LIST:
+		return kvm_get_msr_list(argp, kvm_msrs_to_save,
+					ARRAY_SIZE(kvm_msrs_to_save));
+	case KVM_GET_MSR_FEATURE_INDEX_LIST:
+		return kvm_get_msr_list(argp, kvm_feature_msrs,
+					ARRAY_SIZE(kvm_feature_msrs));
+	case KVM_GET_SUPPORTED_CPUID:
+		return kvm_dev_ioctl_get_supported_cpuid(argp);
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+/* KVM_ENABLE_CAP on a VM (kvm_vm_ioctl_enable_cap()). */
+static int kvm_vm_ioctl_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
+{
+	int r;
+
+	if (cap->flags)
+		return -EINVAL;
+
+	switch (cap->cap) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+		mutex_lock(&kvm->lock);
+		r = -EINVAL;
+		if (cap->args[0] > MAX_NR_RESERVED_IOAPIC_PINS)
+			goto split_irqchip_unlock;
+		r = -EEXIST;
+		if (irqchip_in_kernel(kvm) || kvm->created_vcpus)
+			goto split_irqchip_unlock;
+		kvm->arch.irqchip_split = true;
+		kvm->arch.nr_reserved_ioapic_pins = cap->args[0];
+		r = 0;
+split_irqchip_unlock:
+		mutex_unlock(&kvm->lock);
+		return r;
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		if (cap->args[0] & ~KVM_MSR_EXIT_REASON_VALID_MASK)
+			return -EINVAL;
+		WRITE_ONCE(kvm->arch.user_space_msr_mask, cap->args[0]);
+		return 0;
+	case KVM_CAP_EXIT_HYPERCALL:
+		if (cap->args[0] & ~KVM_EXIT_HYPERCALL_VALID_MASK)
+			return -EINVAL;
+		WRITE_ONCE(kvm->arch.hypercall_exit_enabled, cap->args[0]);
+		return 0;
+	case KVM_CAP_X86_APIC_BUS_CYCLES_NS: {
+		u64 bus_cycle_ns = cap->args[0], unused;
+
+		/* Guard against overflow in tmict_to_ns(). */
+		if (!bus_cycle_ns ||
+		    __builtin_mul_overflow((u64)UINT32_MAX * (1ULL << 7),
+					   bus_cycle_ns, &unused))
+			return -EINVAL;
+		r = 0;
+		mutex_lock(&kvm->lock);
+		if (!irqchip_in_kernel(kvm))
+			r = -ENXIO;
+		else if (kvm->created_vcpus)
+			r = -EINVAL;
+		else
+			kvm->arch.apic_bus_cycle_ns = bus_cycle_ns;
+		mutex_unlock(&kvm->lock);
+		return r;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * KVM_SET_TSS_ADDR and KVM_SET_IDENTITY_MAP_ADDR: real-mode emulation's
+ * pages, which a TD never has: vt_set_tss_addr() and
+ * vt_set_identity_map_addr() answer 0 for a TD without doing anything.
+ * tdxsim has no VMX VMs, so every VM answers so after the generic checks.
+ */
+static int kvm_vm_ioctl_set_tss_addr(struct kvm *kvm, unsigned long addr)
+{
+	if (addr > (unsigned int)(-3 * PAGE_SIZE))
+		return -EINVAL;
+	return 0;
+}
+
+bool irqchip_in_kernel(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->arch.irqchip_split);
+}
+
+bool kvm_arch_irqchip_split(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->arch.irqchip_split);
+}
+
+bool kvm_arch_can_set_irq_routing(struct kvm *kvm)
+{
+	return irqchip_in_kernel(kvm);
+}
+
+/* A resampling irqfd needs the in-kernel IOAPIC (a full irqchip). */
+bool kvm_arch_irqfd_allowed(struct kvm *kvm, struct kvm_irqfd *args)
+{
+	if (args->flags & KVM_IRQFD_FLAG_RESAMPLE)
+		return false;
+	return irqchip_in_kernel(kvm);
+}
+
 /* ---- capabilities and ioctls ---- */
 
 long kvm_vm_ioctl_check_extension_x86(struct kvm *kvm, long ext)
@@ -339,6 +624,17 @@ long kvm_vm_ioctl_check_extension_x86(struct kvm *kvm, long ext)
 		return kvm_caps.has_tsc_control;
 	case KVM_CAP_GET_TSC_KHZ:
 		return 1;
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_SPLIT_IRQCHIP:
+	case KVM_CAP_GET_MSR_FEATURES:
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		return 1;
+	case KVM_CAP_MCE:
+		return KVM_MAX_MCE_BANKS;
+	case KVM_CAP_X86_APIC_BUS_CYCLES_NS:
+		return APIC_BUS_CYCLE_NS_DEFAULT;
 	default:
 		return 0;
 	}
@@ -347,6 +643,7 @@ long kvm_vm_ioctl_check_extension_x86(struct kvm *kvm, long ext)
 long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
 {
 	void *argp = (void *)arg;
+	long r;
 
 	switch (ioctl) {
 	case KVM_MEMORY_ENCRYPT_OP:
@@ -356,7 +653,8 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
 	case KVM_SET_TSC_KHZ: {
 		/* The frequency of the vCPUs not yet created. */
 		u32 user_tsc_khz = (u32)arg;
-		long r = -EINVAL;
+
+		r = -EINVAL;
 
 		if (kvm_caps.has_tsc_control &&
 		    user_tsc_khz >= kvm_caps.max_guest_tsc_khz)
@@ -373,9 +671,77 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
 	}
 	case KVM_GET_TSC_KHZ:
 		return READ_ONCE(kvm->arch.default_tsc_khz);
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		return kvm_vm_ioctl_enable_cap(kvm, &cap);
+	}
+	case KVM_SET_TSS_ADDR:
+		return kvm_vm_ioctl_set_tss_addr(kvm, arg);
+	case KVM_SET_IDENTITY_MAP_ADDR: {
+		u64 ident_addr;
+
+		mutex_lock(&kvm->lock);
+		r = -EINVAL;
+		if (kvm->created_vcpus)
+			goto set_identity_unlock;
+		r = -EFAULT;
+		if (copy_from_user(&ident_addr, argp, sizeof(ident_addr)))
+			goto set_identity_unlock;
+		r = 0;		/* vt_set_identity_map_addr(): nothing for a TD */
+set_identity_unlock:
+		mutex_unlock(&kvm->lock);
+		return r;
+	}
+	case KVM_SET_NR_MMU_PAGES:
+		if (arg < KVM_MIN_ALLOC_MMU_PAGES)
+			return -EINVAL;
+		/* The TDP MMU has no shadow-page quota to apply it to. */
+		mutex_lock(&kvm->slots_lock);
+		kvm->arch.n_requested_mmu_pages = arg;
+		mutex_unlock(&kvm->slots_lock);
+		return 0;
 	default:
 		return -ENOTTY;
 	}
+}
+
+/*
+ * KVM_SET_CPUID2 (cpuid.c): the vCPU's CPUID as userspace gives it. After
+ * the vCPU has run, only the same table is accepted (kvm_set_cpuid()).
+ */
+static int kvm_vcpu_ioctl_set_cpuid2(struct kvm_vcpu *vcpu,
+				     struct kvm_cpuid2 *cpuid,
+				     void *entries)
+{
+	struct kvm_cpuid_entry2 *e2 = NULL;
+	size_t size = cpuid->nent * sizeof(*e2);
+
+	if (cpuid->nent > KVM_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	if (cpuid->nent) {
+		e2 = malloc(size);
+		if (!e2)
+			return -ENOMEM;
+		if (copy_from_user(e2, entries, size)) {
+			free(e2);
+			return -EFAULT;
+		}
+	}
+	if (vcpu->arch.has_run) {
+		int r = (cpuid->nent == (u32)vcpu->arch.cpuid_nent &&
+			 (!size || !memcmp(e2, vcpu->arch.cpuid_entries, size))) ?
+				0 : -EINVAL;
+
+		free(e2);
+		return r;
+	}
+	free(vcpu->arch.cpuid_entries);
+	vcpu->arch.cpuid_entries = e2;
+	vcpu->arch.cpuid_nent = cpuid->nent;
+	return 0;
 }
 
 long kvm_arch_vcpu_unlocked_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
@@ -402,6 +768,46 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
 		r = kvm_x86_ops.vcpu_mem_enc_ioctl(vcpu, (void *)arg);
 		vcpu_put(vcpu);
 		return r;
+	case KVM_SET_CPUID2: {
+		struct kvm_cpuid2 cpuid;
+
+		if (copy_from_user(&cpuid, (void *)arg, sizeof(cpuid)))
+			return -EFAULT;
+		return kvm_vcpu_ioctl_set_cpuid2(vcpu, &cpuid,
+				(u8 *)arg + sizeof(struct kvm_cpuid2));
+	}
+	case KVM_GET_CPUID2: {
+		struct kvm_cpuid2 cpuid;
+
+		if (copy_from_user(&cpuid, (void *)arg, sizeof(cpuid)))
+			return -EFAULT;
+		r = 0;
+		if (cpuid.nent < vcpu->arch.cpuid_nent)
+			r = -E2BIG;
+		else if (copy_to_user((u8 *)arg + sizeof(cpuid),
+				      vcpu->arch.cpuid_entries,
+				      vcpu->arch.cpuid_nent *
+				      sizeof(struct kvm_cpuid_entry2)))
+			r = -EFAULT;
+		cpuid.nent = vcpu->arch.cpuid_nent;
+		if (copy_to_user((void *)arg, &cpuid, sizeof(cpuid)))
+			r = -EFAULT;
+		return r;
+	}
+	case KVM_X86_SETUP_MCE: {
+		u64 mcg_cap;
+		unsigned int bank_num;
+
+		if (copy_from_user(&mcg_cap, (void *)arg, sizeof(mcg_cap)))
+			return -EFAULT;
+		bank_num = mcg_cap & 0xff;
+		if (!bank_num || bank_num > KVM_MAX_MCE_BANKS)
+			return -EINVAL;
+		if (mcg_cap & ~(KVM_MCE_CAP_SUPPORTED | 0xff | 0xff0000))
+			return -EINVAL;
+		vcpu->arch.mcg_cap = mcg_cap;
+		return 0;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -503,6 +909,7 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		kvm_clear_request(KVM_REQ_TLB_FLUSH, vcpu);
 		kvm_clear_request(KVM_REQ_UNBLOCK, vcpu);
 
+		vcpu->arch.has_run = true;
 		r = kvm_x86_ops.vcpu_run(vcpu);
 
 		if (WARN_ON_ONCE(READ_ONCE(vcpu->mode) != OUTSIDE_GUEST_MODE))

@@ -65,6 +65,13 @@ void kvm_arch_free_memslot(struct kvm *kvm, struct kvm_memory_slot *slot);
 
 /* KVM_CHECK_EXTENSION answers of x86 (0 if not an x86 capability). */
 long kvm_vm_ioctl_check_extension_x86(struct kvm *kvm, long ext);
+/* The x86 system ioctls (MSR lists, supported CPUID); -ENOIOCTLCMD else. */
+long kvm_arch_dev_ioctl(unsigned long ioctl, unsigned long arg);
+/* An in-kernel local APIC (here: only with KVM_CAP_SPLIT_IRQCHIP). */
+bool irqchip_in_kernel(struct kvm *kvm);
+bool kvm_arch_irqchip_split(struct kvm *kvm);
+bool kvm_arch_can_set_irq_routing(struct kvm *kvm);
+bool kvm_arch_irqfd_allowed(struct kvm *kvm, struct kvm_irqfd *args);
 
 /* VM ioctls not handled by generic code (KVM_MEMORY_ENCRYPT_OP). */
 long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg);

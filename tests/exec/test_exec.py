@@ -3,15 +3,19 @@
 """tdxsim exec from the outside: unmodified /dev/kvm programs (their own
 uAPI header, plain system calls) under the preload library; exit statuses
 for a missing or statically linked program. Speaks TAP.
-Usage: test_exec.py TDXSIM FDPROBE STATIC|-"""
+Usage: test_exec.py TDXSIM FDPROBE TDVMM STATIC|-"""
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 
-TDXSIM, FDPROBE, STATIC = sys.argv[1:4]
+TDXSIM, FDPROBE, TDVMM, STATIC = sys.argv[1:5]
+OVMF = "/usr/share/ovmf/OVMF.fd"
+NO_OVMF = None if os.path.exists(OVMF) else \
+    "%s is not installed (Debian's ovmf package; scripts/deps.sh)" % OVMF
 results = []
 
 
@@ -79,6 +83,45 @@ def _():
 def _():
     rc, out, err = run(TDXSIM, "exec", "--", "sh", "-c", "exit 7")
     assert rc == 7, "exit %d: %s" % (rc, err)
+
+
+def exec_vmm(*vmm_args, exec_args=()):
+    """tdxsim exec the test VMM on OVMF.fd; its report's one VM."""
+    with tempfile.TemporaryDirectory() as d:
+        report = os.path.join(d, "report.json")
+        rc, out, err = run(TDXSIM, "exec", "--report", report, *exec_args,
+                           "--", TDVMM, *vmm_args, OVMF)
+        assert rc == 0, "exit %d: %s%s" % (rc, out, err)
+        with open(report) as f:
+            vms = [json.loads(l) for l in f if l.strip()]
+    assert len(vms) == 1, "report: %r" % vms
+    return vms[0], out
+
+
+@case("a TD VMM in QEMU's order: MRTD equals tdxsim measure's, guest runs",
+      skip=NO_OVMF)
+def _():
+    rc, out, err = run(TDXSIM, "measure", OVMF)
+    assert rc == 0, err
+    want = out.strip()
+    vm, out = exec_vmm("--vcpus", "2")
+    assert vm["type"] == 5 and vm["finalized"], vm
+    assert vm["mrtd"] == want, "MRTD %s, tdxsim measure %s" % (vm["mrtd"], want)
+    # Every vCPU ended on the TD's power-off (KVM_EXIT_SYSTEM_EVENT, 24).
+    assert vm["vcpus"] == 2 and vm["exits"].get("24") == 2, vm
+    assert vm["guest"]["finished"] and not vm["guest"]["data_failures"], vm
+    assert vm["guest"]["accepts_2m"] + vm["guest"]["accepts_4k"] > 0, vm
+
+
+@case("a VMM that forks (the child closes its descriptors) and uses four "
+      "vCPU threads, on another kernel profile", skip=NO_OVMF)
+def _():
+    vm, out = exec_vmm("--vcpus", "4", "--fork",
+                       exec_args=("--kernel", "v6.16", "--workload",
+                                  "eager-accept"))
+    assert vm["kernel"] == "v6.16" and vm["vcpus"] == 4, vm
+    assert vm["exits"].get("24") == 4, vm
+    assert vm["guest"]["finished"] and not vm["guest"]["data_failures"], vm
 
 
 for i, (ok, name, why) in enumerate(results, 1):

@@ -99,6 +99,17 @@ struct kvm_arch {
 	/* Mapped leaves per level, for statistics ([0] = 4K). */
 	atomic64_t pages_mapped[KVM_NR_PAGE_SIZES];
 
+	/*
+	 * What KVM_ENABLE_CAP and KVM_SET_NR_MMU_PAGES set
+	 * (x86.c); kvm->lock unless noted.
+	 */
+	bool irqchip_split;		/* KVM_CAP_SPLIT_IRQCHIP */
+	u32 nr_reserved_ioapic_pins;
+	u64 user_space_msr_mask;	/* READ_ONCE */
+	u64 hypercall_exit_enabled;	/* READ_ONCE */
+	u64 apic_bus_cycle_ns;
+	unsigned long n_requested_mmu_pages;	/* slots_lock */
+
 	/* Vendor (TDX) per-VM state: struct kvm_tdx. */
 	void *vendor;
 };
@@ -137,6 +148,13 @@ struct kvm_vcpu_arch {
 	 * set it; the next guest entry delivers it (clears it).
 	 */
 	bool tdxsim_interrupt_pending;
+
+	/* KVM_SET_CPUID2's entries, KVM_X86_SETUP_MCE's mcg_cap (vcpu->mutex). */
+	struct kvm_cpuid_entry2 *cpuid_entries;
+	int cpuid_nent;
+	u64 mcg_cap;
+	/* KVM_RUN entered the guest once (kvm_vcpu_has_run()). */
+	bool has_run;
 
 	/* Vendor (TDX) per-vCPU state: struct vcpu_tdx. */
 	void *vendor;

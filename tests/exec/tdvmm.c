@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A small TD VMM: what a VMM such as QEMU does to launch a TD from TDVF
+ * firmware, written against its own copy of the kernel's uAPI header
+ * (linux-kvm.h) with plain system calls, nothing of tdxsim. `tdxsim exec`
+ * runs it unmodified (tests/exec/test_exec.py).
+ *
+ *   tdvmm [--vcpus N] [--memory MiB] [--fork] OVMF.fd
+ *
+ * In QEMU's order: /dev/kvm (opened twice: the capabilities probe and the
+ * accelerator), KVM_CREATE_VM(KVM_X86_TDX_VM), capability checks, CPUID and
+ * MSR lists, KVM_ENABLE_CAP (split irqchip, APIC bus cycle, hypercall exit,
+ * user-space MSR exits), identity-map and TSS addresses, KVM_SET_TSC_KHZ,
+ * KVM_TDX_CAPABILITIES and KVM_TDX_INIT_VM, guest_memfd-backed memslots for
+ * RAM and the firmware (private), GSI routing, irqfd, ioeventfd, coalesced
+ * MMIO, one thread per vCPU (KVM_CREATE_VCPU, the kvm_run mapping, signal
+ * mask, MCE, KVM_SET_CPUID2, KVM_TDX_GET_CPUID), then at machine-init-done
+ * KVM_TDX_INIT_VCPU for each (RCX = the TD HOB), KVM_TDX_INIT_MEM_REGION
+ * per TDVF section in metadata order (MEASURE for MR.EXTEND ones; the TD
+ * HOB written into its section) and KVM_TDX_FINALIZE_VM; then every vCPU
+ * thread runs KVM_RUN, converting memory on KVM_EXIT_MEMORY_FAULT and
+ * MapGPA (KVM_EXIT_HYPERCALL), until the TD powers off
+ * (KVM_EXIT_SYSTEM_EVENT SHUTDOWN). With --fork a child forked after the
+ * launch closes every descriptor it inherited while the TD runs.
+ *
+ * Every answer is checked against what KVM gives a TD; the first wrong one
+ * ends the program with exit status 1 and one line naming it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "linux-kvm.h"
+
+#define MAX_VCPUS	16
+#define PAGE_SIZE	4096ULL
+#define FW_TOP		0x100000000ULL
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tdvmm: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+/* ioctl that must succeed; returns its value. */
+static int xioctl(int fd, unsigned long req, unsigned long arg, const char *what)
+{
+	int r = ioctl(fd, req, arg);
+
+	if (r < 0)
+		die("%s: %s", what, strerror(errno));
+	return r;
+}
+
+/* ioctl that must fail with @err. */
+static void expect_errno(int fd, unsigned long req, unsigned long arg, int err,
+			 const char *what)
+{
+	errno = 0;
+	if (ioctl(fd, req, arg) != -1 || errno != err)
+		die("%s: wanted %s, got %s", what, strerror(err),
+		    errno ? strerror(errno) : "success");
+}
+
+/* ---- the firmware's TDVF metadata ---- */
+
+struct section {
+	uint32_t data_offset, raw_size;
+	uint64_t addr, size;
+	uint32_t type, attrs;
+};
+
+enum { SEC_BFV, SEC_CFV, SEC_TD_HOB, SEC_TEMP_MEM };
+#define ATTR_MR_EXTEND	1
+
+static uint8_t *fw;
+static size_t fw_size;
+static struct section sections[16];
+static unsigned int nr_sections;
+
+static const uint8_t footer_guid[16] = {
+	0xde, 0x82, 0xb5, 0x96, 0xb2, 0x1f, 0xf7, 0x45,
+	0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d };
+static const uint8_t tdx_offset_guid[16] = {
+	0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47,
+	0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2 };
+
+static uint32_t le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* The OVMF GUIDed table at the end of the image, then the descriptor. */
+static void parse_tdvf(void)
+{
+	size_t end = fw_size - 0x20, tlen, off, desc = 0;
+	unsigned int i;
+
+	if (fw_size < 0x40 || memcmp(fw + end - 16, footer_guid, 16))
+		die("firmware: no OVMF GUID table");
+	tlen = fw[end - 18] | fw[end - 17] << 8;
+	if (tlen < 18 || tlen > end)
+		die("firmware: bad table length");
+	/* Entries backwards from the footer: data, u16 length, GUID. */
+	for (off = end - 18; off > end - tlen; ) {
+		size_t len = fw[off - 18] | fw[off - 17] << 8;
+
+		if (len < 18 || len > off - (end - tlen))
+			die("firmware: bad table entry");
+		if (!memcmp(fw + off - 16, tdx_offset_guid, 16) && len >= 22)
+			desc = fw_size - le32(fw + off - 22);
+		off -= len;
+	}
+	if (!desc || desc + 16 > fw_size || memcmp(fw + desc, "TDVF", 4))
+		die("firmware: no TDVF descriptor");
+	nr_sections = le32(fw + desc + 12);
+	if (nr_sections < 2 || nr_sections > 16 ||
+	    desc + 16 + 32 * nr_sections > fw_size)
+		die("firmware: %u sections", nr_sections);
+	for (i = 0; i < nr_sections; i++) {
+		const uint8_t *e = fw + desc + 16 + 32 * i;
+		struct section *s = &sections[i];
+
+		s->data_offset = le32(e);
+		s->raw_size = le32(e + 4);
+		s->addr = le64(e + 8);
+		s->size = le64(e + 16);
+		s->type = le32(e + 24);
+		s->attrs = le32(e + 28);
+		if (s->type > SEC_TEMP_MEM || s->addr % PAGE_SIZE ||
+		    s->size % PAGE_SIZE ||
+		    (uint64_t)s->data_offset + s->raw_size > fw_size)
+			die("firmware: bad section %u", i);
+	}
+}
+
+/* ---- the TD HOB (PI hand-off blocks), as QEMU's hw/i386/tdvf-hob.c ---- */
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
+static void put64(uint8_t *p, uint64_t v) { put32(p, v); put32(p + 4, v >> 32); }
+
+struct range {
+	uint64_t base, size;
+	uint32_t type;		/* 0 system memory (accepted), 7 unaccepted */
+};
+
+static size_t build_hob(uint8_t *b, size_t len, uint64_t gpa,
+			const struct range *r, unsigned int n)
+{
+	size_t need = 56 + 48 * n + 8, off = 56;
+	unsigned int i;
+
+	if (need > len)
+		die("TD HOB does not fit");
+	memset(b, 0, need);
+	put16(b, 1);			/* PHIT */
+	put16(b + 2, 56);
+	put32(b + 8, 9);		/* version */
+	put64(b + 16, gpa + len);
+	put64(b + 24, gpa);
+	put64(b + 32, gpa + len);
+	put64(b + 40, gpa + need);
+	put64(b + 48, gpa + need - 8);
+	for (i = 0; i < n; i++, off += 48) {
+		put16(b + off, 3);	/* resource descriptor */
+		put16(b + off + 2, 48);
+		put32(b + off + 24, r[i].type);
+		put32(b + off + 28, 7);	/* present, initialized, tested */
+		put64(b + off + 32, r[i].base);
+		put64(b + off + 40, r[i].size);
+	}
+	put16(b + off, 0xffff);		/* end of the list */
+	put16(b + off + 2, 8);
+	return need;
+}
+
+/* ---- the VMM ---- */
+
+static int kvm_fd, kvm_fd2, vm_fd;
+static uint64_t ram_size = 128ULL << 20;
+static unsigned int nr_vcpus = 2;
+static int run_size;
+static struct kvm_cpuid2 *supported_cpuid;
+/* CPUID configs in KVM_TDX_CAPABILITIES: then KVM_TDX_GET_CPUID is there. */
+static uint32_t tdx_cpuid_configs;
+
+struct vcpu {
+	pthread_t thread;
+	unsigned int index;
+	int fd;
+	struct kvm_run *run;
+	uint64_t runs, faults, map_gpa;
+};
+
+static struct vcpu vcpus[MAX_VCPUS];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static unsigned int nr_created;
+static bool go;
+
+static void set_private(uint64_t gpa, uint64_t size, bool private)
+{
+	struct kvm_memory_attributes a = {
+		.address = gpa, .size = size,
+		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+	};
+
+	xioctl(vm_fd, KVM_SET_MEMORY_ATTRIBUTES, (unsigned long)&a,
+	       "KVM_SET_MEMORY_ATTRIBUTES");
+}
+
+static void add_slot(uint32_t slot, uint64_t gpa, uint64_t size)
+{
+	struct kvm_create_guest_memfd g = { .size = size };
+	struct kvm_userspace_memory_region2 r = {
+		.slot = slot, .flags = KVM_MEM_GUEST_MEMFD,
+		.guest_phys_addr = gpa, .memory_size = size,
+	};
+	void *shared;
+	int gmem;
+
+	gmem = xioctl(vm_fd, KVM_CREATE_GUEST_MEMFD, (unsigned long)&g,
+		      "KVM_CREATE_GUEST_MEMFD");
+	/* The shared view: ordinary anonymous memory, as QEMU's. */
+	shared = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (shared == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	r.userspace_addr = (uint64_t)(uintptr_t)shared;
+	r.guest_memfd = gmem;
+	xioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, (unsigned long)&r,
+	       "KVM_SET_USER_MEMORY_REGION2");
+	set_private(gpa, size, true);
+}
+
+static void probe_system(void)
+{
+	struct kvm_msr_list probe = { 0 }, *list;
+	int r, n;
+
+	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm_fd < 0)
+		die("/dev/kvm: %s", strerror(errno));
+	if (xioctl(kvm_fd, KVM_GET_API_VERSION, 0, "KVM_GET_API_VERSION") !=
+	    KVM_API_VERSION)
+		die("KVM_GET_API_VERSION is not 12");
+	r = xioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES,
+		   "KVM_CHECK_EXTENSION(VM_TYPES)");
+	if (!(r & (1 << KVM_X86_TDX_VM)))
+		die("no KVM_X86_TDX_VM");
+	static const int must[] = { KVM_CAP_USER_MEMORY, KVM_CAP_USER_MEMORY2,
+		KVM_CAP_IMMEDIATE_EXIT, KVM_CAP_GUEST_MEMFD, KVM_CAP_IRQFD,
+		KVM_CAP_IOEVENTFD, KVM_CAP_IRQ_ROUTING, KVM_CAP_SET_TSS_ADDR,
+		KVM_CAP_SET_IDENTITY_MAP_ADDR, KVM_CAP_EXT_CPUID, KVM_CAP_MCE,
+		KVM_CAP_SPLIT_IRQCHIP, KVM_CAP_GET_MSR_FEATURES,
+		KVM_CAP_COALESCED_MMIO, KVM_CAP_X86_USER_SPACE_MSR,
+		KVM_CAP_EXIT_HYPERCALL,
+		KVM_CAP_MEMORY_FAULT_INFO, KVM_CAP_X86_APIC_BUS_CYCLES_NS };
+	for (unsigned int i = 0; i < sizeof(must) / sizeof(must[0]); i++)
+		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, must[i]) <= 0)
+			die("KVM_CHECK_EXTENSION(%d) is not reported", must[i]);
+
+	/* The second open, as QEMU's accelerator does after its probe. */
+	kvm_fd2 = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm_fd2 < 0 || kvm_fd2 == kvm_fd)
+		die("/dev/kvm twice: %d, %d", kvm_fd, kvm_fd2);
+	run_size = xioctl(kvm_fd2, KVM_GET_VCPU_MMAP_SIZE, 0,
+			  "KVM_GET_VCPU_MMAP_SIZE");
+	if (run_size < (int)sizeof(struct kvm_run))
+		die("KVM_GET_VCPU_MMAP_SIZE %d", run_size);
+
+	/* KVM_GET_SUPPORTED_CPUID: grow until it fits, as QEMU does. */
+	for (n = 1; ; n *= 2) {
+		supported_cpuid = calloc(1, sizeof(*supported_cpuid) +
+					 n * sizeof(struct kvm_cpuid_entry2));
+		supported_cpuid->nent = n;
+		if (ioctl(kvm_fd2, KVM_GET_SUPPORTED_CPUID,
+			  (unsigned long)supported_cpuid) == 0)
+			break;
+		if (errno != E2BIG || n > 256)
+			die("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		free(supported_cpuid);
+	}
+	if (!supported_cpuid->nent || supported_cpuid->entries[0].function != 0)
+		die("KVM_GET_SUPPORTED_CPUID: no leaf 0 first");
+
+	/* MSR lists: E2BIG with the count, then the list. */
+	for (r = 0; r < 2; r++) {
+		unsigned long req = r ? KVM_GET_MSR_FEATURE_INDEX_LIST :
+					KVM_GET_MSR_INDEX_LIST;
+
+		probe.nmsrs = 0;
+		expect_errno(kvm_fd2, req, (unsigned long)&probe, E2BIG,
+			     "MSR index list with no room");
+		if (!probe.nmsrs)
+			die("MSR index list: no count");
+		list = calloc(1, sizeof(*list) + probe.nmsrs * 4);
+		list->nmsrs = probe.nmsrs;
+		xioctl(kvm_fd2, req, (unsigned long)list, "MSR index list");
+		free(list);
+	}
+}
+
+static void create_vm(void)
+{
+	struct kvm_enable_cap cap = { 0 };
+	struct kvm_tdx_capabilities *caps;
+	struct kvm_tdx_init_vm *init;
+	struct kvm_tdx_cmd cmd = { 0 };
+	uint64_t ident = 0xfeffc000;
+	size_t size;
+	int r;
+
+	vm_fd = xioctl(kvm_fd2, KVM_CREATE_VM, KVM_X86_TDX_VM, "KVM_CREATE_VM");
+	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) != 0)
+		die("a TD reports KVM_CAP_READONLY_MEM");
+	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS) <= 0 ||
+	    ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS) < (int)nr_vcpus)
+		die("KVM_CHECK_EXTENSION on the VM");
+
+	cap.cap = KVM_CAP_SPLIT_IRQCHIP;
+	cap.args[0] = 24;
+	xioctl(vm_fd, KVM_ENABLE_CAP, (unsigned long)&cap, "SPLIT_IRQCHIP");
+	expect_errno(vm_fd, KVM_ENABLE_CAP, (unsigned long)&cap, EEXIST,
+		     "SPLIT_IRQCHIP twice");
+	cap = (struct kvm_enable_cap){ .cap = KVM_CAP_X86_APIC_BUS_CYCLES_NS,
+				       .args = { 40 } };
+	xioctl(vm_fd, KVM_ENABLE_CAP, (unsigned long)&cap, "APIC_BUS_CYCLES_NS");
+	r = xioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_HYPERCALL,
+		   "CHECK_EXTENSION(EXIT_HYPERCALL)");
+	if (!(r & (1 << KVM_HC_MAP_GPA_RANGE)))
+		die("no MapGPA hypercall exit");
+	cap = (struct kvm_enable_cap){ .cap = KVM_CAP_EXIT_HYPERCALL,
+				       .args = { 1 << KVM_HC_MAP_GPA_RANGE } };
+	xioctl(vm_fd, KVM_ENABLE_CAP, (unsigned long)&cap, "EXIT_HYPERCALL");
+	cap = (struct kvm_enable_cap){ .cap = KVM_CAP_X86_USER_SPACE_MSR,
+				       .args = { 0x3 } };
+	xioctl(vm_fd, KVM_ENABLE_CAP, (unsigned long)&cap, "X86_USER_SPACE_MSR");
+	cap = (struct kvm_enable_cap){ .cap = KVM_CAP_IRQCHIP };
+	expect_errno(vm_fd, KVM_ENABLE_CAP, (unsigned long)&cap, EINVAL,
+		     "an unknown capability");
+
+	xioctl(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, (unsigned long)&ident,
+	       "KVM_SET_IDENTITY_MAP_ADDR");
+	xioctl(vm_fd, KVM_SET_TSS_ADDR, 0xfeffd000, "KVM_SET_TSS_ADDR");
+	xioctl(vm_fd, KVM_SET_NR_MMU_PAGES, 4096, "KVM_SET_NR_MMU_PAGES");
+	/* The TD's TSC frequency, where KVM can scale it (as QEMU checks). */
+	if (ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_CONTROL) > 0) {
+		xioctl(vm_fd, KVM_SET_TSC_KHZ, 2400000, "KVM_SET_TSC_KHZ (VM)");
+		if (ioctl(vm_fd, KVM_GET_TSC_KHZ, 0) != 2400000)
+			die("KVM_GET_TSC_KHZ after KVM_SET_TSC_KHZ");
+	}
+
+	size = sizeof(*caps) + 256 * sizeof(struct kvm_cpuid_entry2);
+	caps = calloc(1, size);
+	caps->cpuid.nent = 256;
+	cmd = (struct kvm_tdx_cmd){ .id = KVM_TDX_CAPABILITIES,
+				    .data = (uintptr_t)caps };
+	xioctl(vm_fd, KVM_MEMORY_ENCRYPT_OP, (unsigned long)&cmd,
+	       "KVM_TDX_CAPABILITIES");
+	if (!(caps->supported_attrs & TDX_TD_ATTR_SEPT_VE_DISABLE))
+		die("KVM_TDX_CAPABILITIES: no SEPT_VE_DISABLE");
+	tdx_cpuid_configs = caps->cpuid.nent;
+
+	init = calloc(1, sizeof(*init) + sizeof(struct kvm_cpuid_entry2));
+	init->attributes = TDX_TD_ATTR_SEPT_VE_DISABLE;
+	init->xfam = 0x3 & caps->supported_xfam;
+	init->cpuid.nent = 1;
+	init->cpuid.entries[0].function = 0x80000008;
+	init->cpuid.entries[0].eax = (48 << 16) | 52;
+	cmd = (struct kvm_tdx_cmd){ .id = KVM_TDX_INIT_VM,
+				    .data = (uintptr_t)init };
+	for (;;) {
+		if (ioctl(vm_fd, KVM_MEMORY_ENCRYPT_OP, &cmd) == 0)
+			break;
+		if (errno != EAGAIN)
+			die("KVM_TDX_INIT_VM: %s", strerror(errno));
+	}
+	free(init);
+	free(caps);
+}
+
+static void setup_irq_and_io(void)
+{
+	struct kvm_irq_routing *rt;
+	struct kvm_irqfd irqfd = { 0 };
+	struct kvm_ioeventfd ioev = { 0 };
+	struct kvm_coalesced_mmio_zone zone = { .addr = 0xfed00000,
+						.size = 0x1000 };
+	unsigned int i;
+	int efd;
+
+	rt = calloc(1, sizeof(*rt) + 4 * sizeof(rt->entries[0]));
+	rt->nr = 4;
+	for (i = 0; i < 4; i++) {
+		rt->entries[i].gsi = 24 + i;
+		rt->entries[i].type = KVM_IRQ_ROUTING_MSI;
+		rt->entries[i].u.msi.address_lo = 0xfee00000;
+		rt->entries[i].u.msi.data = 0x30 + i;
+	}
+	xioctl(vm_fd, KVM_SET_GSI_ROUTING, (unsigned long)rt,
+	       "KVM_SET_GSI_ROUTING");
+	free(rt);
+
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	irqfd.fd = efd;
+	irqfd.gsi = 24;
+	xioctl(vm_fd, KVM_IRQFD, (unsigned long)&irqfd, "KVM_IRQFD");
+	irqfd.flags = KVM_IRQFD_FLAG_DEASSIGN;
+	xioctl(vm_fd, KVM_IRQFD, (unsigned long)&irqfd, "KVM_IRQFD deassign");
+
+	ioev.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ioev.addr = 0xcfc;
+	ioev.len = 4;
+	ioev.flags = KVM_IOEVENTFD_FLAG_PIO;
+	xioctl(vm_fd, KVM_IOEVENTFD, (unsigned long)&ioev, "KVM_IOEVENTFD");
+	ioev.len = 3;
+	expect_errno(vm_fd, KVM_IOEVENTFD, (unsigned long)&ioev, EINVAL,
+		     "KVM_IOEVENTFD of length 3");
+
+	xioctl(vm_fd, KVM_REGISTER_COALESCED_MMIO, (unsigned long)&zone,
+	       "KVM_REGISTER_COALESCED_MMIO");
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vc = arg;
+	uint64_t mcg_cap = 10;	/* 10 banks */
+	struct {
+		struct kvm_signal_mask m;
+		uint8_t set[8];
+	} sigmask = { .m.len = 8 };
+	struct kvm_run *run;
+
+	vc->fd = xioctl(vm_fd, KVM_CREATE_VCPU, vc->index, "KVM_CREATE_VCPU");
+	vc->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vc->fd, 0);
+	if (vc->run == MAP_FAILED)
+		die("mmap of kvm_run: %s", strerror(errno));
+	xioctl(vc->fd, KVM_SET_SIGNAL_MASK, (unsigned long)&sigmask,
+	       "KVM_SET_SIGNAL_MASK");
+	xioctl(vc->fd, KVM_X86_SETUP_MCE, (unsigned long)&mcg_cap,
+	       "KVM_X86_SETUP_MCE");
+	xioctl(vc->fd, KVM_SET_CPUID2, (unsigned long)supported_cpuid,
+	       "KVM_SET_CPUID2");
+
+	pthread_mutex_lock(&lock);
+	nr_created++;
+	pthread_cond_broadcast(&cond);
+	while (!go)
+		pthread_cond_wait(&cond, &lock);
+	pthread_mutex_unlock(&lock);
+
+
+	run = vc->run;
+	for (;;) {
+		int r = ioctl(vc->fd, KVM_RUN, 0);
+
+		vc->runs++;
+		if (r < 0 && errno == EFAULT &&
+		    run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
+			/* Convert, as QEMU's kvm_convert_memory(). */
+			vc->faults++;
+			set_private(run->memory_fault.gpa,
+				    run->memory_fault.size,
+				    run->memory_fault.flags &
+				    KVM_MEMORY_EXIT_FLAG_PRIVATE);
+			continue;
+		}
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0)
+			die("vCPU %u: KVM_RUN: %s", vc->index, strerror(errno));
+		switch (run->exit_reason) {
+		case KVM_EXIT_HYPERCALL:
+			if (run->hypercall.nr != KVM_HC_MAP_GPA_RANGE)
+				die("vCPU %u: hypercall %llu", vc->index,
+				    (unsigned long long)run->hypercall.nr);
+			vc->map_gpa++;
+			set_private(run->hypercall.args[0],
+				    run->hypercall.args[1] * PAGE_SIZE,
+				    run->hypercall.args[2] &
+				    KVM_MAP_GPA_RANGE_ENCRYPTED);
+			run->hypercall.ret = 0;
+			continue;
+		case KVM_EXIT_SYSTEM_EVENT:
+			if (run->system_event.type != KVM_SYSTEM_EVENT_SHUTDOWN)
+				die("vCPU %u: system event %u", vc->index,
+				    run->system_event.type);
+			return NULL;
+		default:
+			die("vCPU %u: exit %u", vc->index, run->exit_reason);
+		}
+	}
+}
+
+/* tdx_finalize_vm(): INIT_VCPU, INIT_MEM_REGION, FINALIZE. */
+static void finalize(void)
+{
+	struct range ranges[8];
+	unsigned int i, n = 0;
+	uint64_t lo = ~0ULL, hi = 0, hob = 0;
+	struct kvm_tdx_cmd cmd;
+
+	for (i = 0; i < nr_sections; i++) {
+		struct section *s = &sections[i];
+
+		if (s->type == SEC_TD_HOB)
+			hob = s->addr;
+		if (s->type == SEC_TD_HOB || s->type == SEC_TEMP_MEM) {
+			if (s->addr + s->size > ram_size)
+				die("section %u is not in RAM", i);
+			lo = s->addr < lo ? s->addr : lo;
+			hi = s->addr + s->size > hi ? s->addr + s->size : hi;
+		}
+	}
+	if (!hob)
+		die("firmware: no TD HOB");
+	/* RAM: unaccepted, but for the firmware's own (added) pages. */
+	ranges[n++] = (struct range){ 0, lo, 7 };
+	ranges[n++] = (struct range){ lo, hi - lo, 0 };
+	ranges[n++] = (struct range){ hi, ram_size - hi, 7 };
+
+	for (i = 0; i < nr_vcpus; i++) {
+		cmd = (struct kvm_tdx_cmd){ .id = KVM_TDX_INIT_VCPU, .data = hob };
+		xioctl(vcpus[i].fd, KVM_MEMORY_ENCRYPT_OP, (unsigned long)&cmd,
+		       "KVM_TDX_INIT_VCPU");
+	}
+	/* The CPUID the TD's vCPUs see, as QEMU reads it before finalize. */
+	for (i = 0; i < nr_vcpus && tdx_cpuid_configs; i++) {
+		struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) +
+				256 * sizeof(struct kvm_cpuid_entry2));
+
+		cpuid->nent = 256;
+		cmd = (struct kvm_tdx_cmd){ .id = KVM_TDX_GET_CPUID,
+					    .data = (uintptr_t)cpuid };
+		xioctl(vcpus[i].fd, KVM_MEMORY_ENCRYPT_OP, (unsigned long)&cmd,
+		       "KVM_TDX_GET_CPUID");
+		if (!cpuid->nent || cpuid->entries[0].function != 0)
+			die("KVM_TDX_GET_CPUID: no leaf 0 first");
+		free(cpuid);
+	}
+	for (i = 0; i < nr_sections; i++) {
+		struct section *s = &sections[i];
+		struct kvm_tdx_init_mem_region region;
+		uint8_t *src;
+
+		src = mmap(NULL, s->size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (src == MAP_FAILED)
+			die("mmap: %s", strerror(errno));
+		if (s->type == SEC_BFV || s->type == SEC_CFV)
+			memcpy(src, fw + s->data_offset,
+			       s->raw_size < s->size ? s->raw_size : s->size);
+		else if (s->type == SEC_TD_HOB)
+			build_hob(src, s->size, s->addr, ranges, n);
+		region = (struct kvm_tdx_init_mem_region){
+			.source_addr = (uintptr_t)src, .gpa = s->addr,
+			.nr_pages = s->size / PAGE_SIZE };
+		cmd = (struct kvm_tdx_cmd){
+			.id = KVM_TDX_INIT_MEM_REGION,
+			.flags = s->attrs & ATTR_MR_EXTEND ?
+				 KVM_TDX_MEASURE_MEMORY_REGION : 0,
+			.data = (uintptr_t)&region };
+		while (region.nr_pages) {
+			if (ioctl(vcpus[0].fd, KVM_MEMORY_ENCRYPT_OP, &cmd) == 0)
+				continue;
+			if (errno != EAGAIN)
+				die("KVM_TDX_INIT_MEM_REGION section %u: %s", i,
+				    strerror(errno));
+		}
+		munmap(src, s->size);
+	}
+	cmd = (struct kvm_tdx_cmd){ .id = KVM_TDX_FINALIZE_VM };
+	xioctl(vm_fd, KVM_MEMORY_ENCRYPT_OP, (unsigned long)&cmd,
+	       "KVM_TDX_FINALIZE_VM");
+	/* A finalized TD takes no more TDX vCPU commands. */
+	cmd = (struct kvm_tdx_cmd){ .id = KVM_TDX_GET_CPUID,
+				    .data = (uintptr_t)supported_cpuid };
+	expect_errno(vcpus[0].fd, KVM_MEMORY_ENCRYPT_OP, (unsigned long)&cmd,
+		     EINVAL, "KVM_TDX_GET_CPUID after finalize");
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t fw_lo = FW_TOP;
+	bool do_fork = false;
+	struct stat st;
+	pid_t child = 0;
+	unsigned int i;
+	int a, fd, status;
+
+	for (a = 1; a < argc - 1; a++) {
+		if (!strcmp(argv[a], "--vcpus") && a + 1 < argc - 1)
+			nr_vcpus = atoi(argv[++a]);
+		else if (!strcmp(argv[a], "--memory") && a + 1 < argc - 1)
+			ram_size = strtoull(argv[++a], NULL, 0) << 20;
+		else if (!strcmp(argv[a], "--fork"))
+			do_fork = true;
+		else
+			break;
+	}
+	if (a != argc - 1 || !nr_vcpus || nr_vcpus > MAX_VCPUS)
+		die("usage: tdvmm [--vcpus N] [--memory MiB] [--fork] OVMF.fd");
+	fd = open(argv[a], O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st))
+		die("%s: %s", argv[a], strerror(errno));
+	fw_size = st.st_size;
+	fw = mmap(NULL, fw_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (fw == MAP_FAILED)
+		die("%s: %s", argv[a], strerror(errno));
+	parse_tdvf();
+	for (i = 0; i < nr_sections; i++)
+		if (sections[i].addr >= ram_size && sections[i].addr < fw_lo)
+			fw_lo = sections[i].addr;
+
+	probe_system();
+	create_vm();
+	add_slot(0, 0, ram_size);
+	add_slot(1, fw_lo, FW_TOP - fw_lo);
+	setup_irq_and_io();
+
+	for (i = 0; i < nr_vcpus; i++) {
+		vcpus[i].index = i;
+		if (pthread_create(&vcpus[i].thread, NULL, vcpu_thread, &vcpus[i]))
+			die("pthread_create");
+	}
+	pthread_mutex_lock(&lock);
+	while (nr_created < nr_vcpus)
+		pthread_cond_wait(&cond, &lock);
+	pthread_mutex_unlock(&lock);
+
+	finalize();
+
+	if (do_fork) {
+		fflush(NULL);
+		child = fork();
+		if (child == 0) {
+			/* Close what was inherited; the parent's TD runs on. */
+			for (i = 0; i < nr_vcpus; i++)
+				if (close(vcpus[i].fd))
+					_exit(3);
+			if (close(vm_fd) || close(kvm_fd) || close(kvm_fd2))
+				_exit(4);
+			_exit(0);
+		}
+		if (child < 0)
+			die("fork: %s", strerror(errno));
+	}
+
+	pthread_mutex_lock(&lock);
+	go = true;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+	for (i = 0; i < nr_vcpus; i++)
+		pthread_join(vcpus[i].thread, NULL);
+	if (child > 0 && (waitpid(child, &status, 0) != child ||
+			  !WIFEXITED(status) || WEXITSTATUS(status)))
+		die("the forked child failed");
+
+	for (i = 0; i < nr_vcpus; i++)
+		printf("tdvmm: vCPU %u: shutdown after %llu KVM_RUN, %llu memory faults, %llu MapGPA\n",
+		       i, (unsigned long long)vcpus[i].runs,
+		       (unsigned long long)vcpus[i].faults,
+		       (unsigned long long)vcpus[i].map_gpa);
+	for (i = 0; i < nr_vcpus; i++)
+		close(vcpus[i].fd);
+	close(vm_fd);
+	close(kvm_fd2);
+	close(kvm_fd);
+	return 0;
+}
