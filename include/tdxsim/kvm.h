@@ -465,6 +465,32 @@ struct kvm_tdx_init_mem_region {
 #define KVM_CAP_GET_MSR_FEATURES	153
 #define KVM_CAP_X86_USER_SPACE_MSR	188
 #define KVM_CAP_BINARY_STATS_FD		203
+
+/* KVM_GET_STATS_FD's file: header, id, descriptors, data. */
+#define KVM_STATS_NAME_SIZE		48
+#define KVM_STATS_TYPE_CUMULATIVE	(0x0 << 0)
+#define KVM_STATS_TYPE_INSTANT		(0x1 << 0)
+#define KVM_STATS_TYPE_PEAK		(0x2 << 0)
+#define KVM_STATS_UNIT_NONE		(0x0 << 4)
+#define KVM_STATS_BASE_POW10		(0x0 << 8)
+
+struct kvm_stats_header {
+	__tdxsim_u32 flags;
+	__tdxsim_u32 name_size;
+	__tdxsim_u32 num_desc;
+	__tdxsim_u32 id_offset;
+	__tdxsim_u32 desc_offset;
+	__tdxsim_u32 data_offset;
+};
+
+struct kvm_stats_desc {
+	__tdxsim_u32 flags;
+	__tdxsim_u16 exponent;	/* __s16 */
+	__tdxsim_u16 size;
+	__tdxsim_u32 offset;
+	__tdxsim_u32 bucket_size;
+	char name[];
+};
 #define KVM_CAP_X86_APIC_BUS_CYCLES_NS	237
 
 struct kvm_msr_list {
@@ -565,6 +591,8 @@ struct kvm_signal_mask {
 #define KVM_SET_CPUID2		_IOW(KVMIO, 0x90, struct kvm_cpuid2)
 #define KVM_GET_CPUID2		_IOWR(KVMIO, 0x91, struct kvm_cpuid2)
 #define KVM_X86_SETUP_MCE	_IOW(KVMIO, 0x9c, __tdxsim_u64)
+/* on a VM fd or a vCPU fd: a new descriptor of its binary statistics */
+#define KVM_GET_STATS_FD	_IO(KVMIO, 0xce)
 
 _Static_assert(sizeof(struct kvm_enable_cap) == 104, "kvm_enable_cap");
 _Static_assert(sizeof(struct kvm_irq_routing_entry) == 48,

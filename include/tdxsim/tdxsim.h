@@ -67,6 +67,14 @@ void *tdxsim_mmap(void *addr, size_t len, int prot, int flags, int fd,
 int tdxsim_munmap(void *addr, size_t len);
 
 /*
+ * read(2) and pread(2) of a descriptor tdxsim handed out: a binary
+ * statistics file (KVM_GET_STATS_FD) reads as the kernel's; the others
+ * have no read method (EINVAL).
+ */
+ssize_t tdxsim_read(int fd, void *buf, size_t count);
+ssize_t tdxsim_pread(int fd, void *buf, size_t count, off_t offset);
+
+/*
  * A host access of @len bytes at @addr inside a guest_memfd mapping, as a
  * load (@write false: into @buf) or a store (@write true: from @buf). It takes
  * mm->mmap_lock for read and runs guest_memfd's fault handler for each page,

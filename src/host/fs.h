@@ -16,6 +16,8 @@
 #ifndef TDXSIM_HOST_FS_H
 #define TDXSIM_HOST_FS_H
 
+#include <pthread.h>
+
 #include <sys/types.h>
 
 #include "base/atomic.h"
@@ -36,12 +38,16 @@ struct file_operations {
 	long (*fallocate)(struct file *file, int mode, loff_t offset,
 			  loff_t len);
 	int (*mmap)(struct file *file, struct vm_area_struct *vma);
+	/* read(2) at *@pos (advanced by what it read); NULL: EINVAL. */
+	ssize_t (*read)(struct file *file, char *buf, size_t size, loff_t *pos);
 	/* Called once, after the last reference is gone. */
 	void (*release)(struct file *file);
 };
 
 struct file {
 	const struct file_operations *f_op;
+	loff_t f_pos;			/* read(2)'s position (under f_pos_lock) */
+	pthread_mutex_t f_pos_lock;
 	atomic_t f_count;
 	void *private_data;
 	struct address_space *f_mapping;	/* guest_memfd only */

@@ -80,6 +80,7 @@ int anon_inode_getfd(const struct file_operations *fops, void *priv,
 	file->private_data = priv;
 	file->f_mapping = mapping;
 	atomic_set(&file->f_count, 1);
+	pthread_mutex_init(&file->f_pos_lock, NULL);
 
 	spin_lock(&files.file_lock);
 	if (fd >= files.max_fds) {
@@ -375,6 +376,52 @@ out:
 	fput(file);
 	uapi_ret(r);
 	return MAP_FAILED;
+}
+
+static ssize_t do_read(int fd, void *buf, size_t count, off_t offset,
+		       bool positional)
+{
+	struct file *file = fget(fd);
+	loff_t pos;
+	ssize_t r;
+
+	if (!file) {
+		if (fd_is_foreign(fd))
+			return positional ? pread(fd, buf, count, offset) :
+					    read(fd, buf, count);
+		return uapi_ret(-EBADF);
+	}
+	if (!file->f_op->read) {
+		r = -EINVAL;
+	} else if (positional) {
+		pos = offset;
+		r = offset < 0 ? -EINVAL : file->f_op->read(file, buf, count,
+							       &pos);
+	} else {
+		pthread_mutex_lock(&file->f_pos_lock);
+		pos = file->f_pos;
+		r = file->f_op->read(file, buf, count, &pos);
+		if (r >= 0)
+			file->f_pos = pos;
+		pthread_mutex_unlock(&file->f_pos_lock);
+	}
+	fput(file);
+	task_work_run();
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return r;
+}
+
+ssize_t tdxsim_read(int fd, void *buf, size_t count)
+{
+	return do_read(fd, buf, count, 0, false);
+}
+
+ssize_t tdxsim_pread(int fd, void *buf, size_t count, off_t offset)
+{
+	return do_read(fd, buf, count, offset, true);
 }
 
 int tdxsim_munmap(void *addr, size_t len)

@@ -1089,6 +1089,7 @@ void kvm_release_faultin_page(struct kvm *kvm, struct page *page, bool unused,
 
 static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
 			   unsigned long arg);
+static int kvm_get_stats_fd(struct kvm *kvm, void *obj, bool vcpu);
 
 static void kvm_vcpu_release(struct file *file)
 {
@@ -1270,6 +1271,9 @@ static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
 		vcpu->wants_to_run = !READ_ONCE(vcpu->run->immediate_exit__unsafe);
 		r = kvm_arch_vcpu_ioctl_run(vcpu);
 		vcpu->wants_to_run = false;
+		break;
+	case KVM_GET_STATS_FD:
+		r = kvm_get_stats_fd(vcpu->kvm, vcpu, true);
 		break;
 	case KVM_SET_SIGNAL_MASK: {
 		struct kvm_signal_mask kvm_sigmask;
@@ -1562,6 +1566,138 @@ out:
 	return r;
 }
 
+
+/*
+ * ---- binary statistics (virt/kvm/binary_stats.c) ----
+ * KVM_GET_STATS_FD on a VM or a vCPU: a read-only file laid out as the
+ * kernel's: header, id string, descriptors, then the values, read live.
+ * tdxsim describes the counters it keeps under KVM's names.
+ */
+struct kvm_stat_item {
+	const char *name;
+	u32 flags;
+	u64 (*get)(void *obj);
+};
+
+static u64 stat_remote_tlb_flush(void *obj)
+{
+	return counter_read(&((struct kvm *)obj)->stat.tlb_flushes);
+}
+
+static u64 stat_pages(struct kvm *kvm, int i)
+{
+	return atomic64_read(&kvm->arch.pages_mapped[i]);
+}
+
+static u64 stat_pages_4k(void *obj) { return stat_pages(obj, 0); }
+static u64 stat_pages_2m(void *obj) { return stat_pages(obj, 1); }
+static u64 stat_pages_1g(void *obj) { return stat_pages(obj, 2); }
+
+static u64 stat_guest_mode(void *obj)
+{
+	return READ_ONCE(((struct kvm_vcpu *)obj)->mode) == IN_GUEST_MODE;
+}
+
+static const struct kvm_stat_item kvm_vm_stats[] = {
+	{ "remote_tlb_flush", KVM_STATS_TYPE_CUMULATIVE, stat_remote_tlb_flush },
+	{ "pages_4k", KVM_STATS_TYPE_INSTANT, stat_pages_4k },
+	{ "pages_2m", KVM_STATS_TYPE_INSTANT, stat_pages_2m },
+	{ "pages_1g", KVM_STATS_TYPE_INSTANT, stat_pages_1g },
+};
+
+static const struct kvm_stat_item kvm_vcpu_stats[] = {
+	{ "guest_mode", KVM_STATS_TYPE_INSTANT, stat_guest_mode },
+};
+
+struct kvm_stats_file {
+	struct kvm *kvm;		/* holds a reference */
+	void *obj;			/* the VM or the vCPU */
+	const struct kvm_stat_item *items;
+	u32 nr;
+	char id[KVM_STATS_NAME_SIZE];
+};
+
+static ssize_t kvm_stats_read(struct file *file, char *user_buffer,
+			      size_t size, loff_t *offset)
+{
+	struct kvm_stats_file *sf = file->private_data;
+	size_t desc_size = sizeof(struct kvm_stats_desc) + KVM_STATS_NAME_SIZE;
+	struct kvm_stats_header h = {
+		.name_size = KVM_STATS_NAME_SIZE,
+		.num_desc = sf->nr,
+		.id_offset = sizeof(h),
+		.desc_offset = sizeof(h) + KVM_STATS_NAME_SIZE,
+	};
+	size_t total;
+	u8 *buf;
+	u32 i;
+
+	h.data_offset = h.desc_offset + sf->nr * desc_size;
+	total = h.data_offset + sf->nr * sizeof(u64);
+	if (*offset >= (loff_t)total)
+		return 0;
+	buf = xzalloc(total);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + h.id_offset, sf->id, KVM_STATS_NAME_SIZE);
+	for (i = 0; i < sf->nr; i++) {
+		struct kvm_stats_desc *d = (void *)(buf + h.desc_offset +
+						    i * desc_size);
+		u64 v = sf->items[i].get(sf->obj);
+
+		d->flags = sf->items[i].flags | KVM_STATS_UNIT_NONE |
+			   KVM_STATS_BASE_POW10;
+		d->size = 1;
+		d->offset = i * sizeof(u64);
+		snprintf(d->name, KVM_STATS_NAME_SIZE, "%s", sf->items[i].name);
+		memcpy(buf + h.data_offset + i * sizeof(u64), &v, sizeof(v));
+	}
+	size = min(size, total - (size_t)*offset);
+	if (copy_to_user(user_buffer, buf + *offset, size)) {
+		free(buf);
+		return -EFAULT;
+	}
+	free(buf);
+	*offset += size;
+	return size;
+}
+
+static void kvm_stats_release(struct file *file)
+{
+	struct kvm_stats_file *sf = file->private_data;
+
+	kvm_put_kvm(sf->kvm);
+	free(sf);
+}
+
+static const struct file_operations kvm_stats_fops = {
+	.name = "kvm-stats",
+	.read = kvm_stats_read,
+	.release = kvm_stats_release,
+};
+
+static int kvm_get_stats_fd(struct kvm *kvm, void *obj, bool vcpu)
+{
+	struct kvm_stats_file *sf = xzalloc(sizeof(*sf));
+	int fd;
+
+	sf->kvm = kvm;
+	sf->obj = obj;
+	sf->items = vcpu ? kvm_vcpu_stats : kvm_vm_stats;
+	sf->nr = vcpu ? ARRAY_SIZE(kvm_vcpu_stats) : ARRAY_SIZE(kvm_vm_stats);
+	if (vcpu)
+		snprintf(sf->id, sizeof(sf->id), "kvm-%d/vcpu-%d", getpid(),
+			 ((struct kvm_vcpu *)obj)->vcpu_id);
+	else
+		snprintf(sf->id, sizeof(sf->id), "kvm-%d", getpid());
+	kvm_get_kvm(kvm);
+	fd = anon_inode_getfd(&kvm_stats_fops, sf, NULL, NULL);
+	if (fd < 0) {
+		kvm_put_kvm(kvm);
+		free(sf);
+	}
+	return fd;
+}
+
 /* ---- the VM fd ---- */
 
 long kvm_vm_ioctl_check_extension_generic(struct kvm *kvm, long ext)
@@ -1575,6 +1711,7 @@ long kvm_vm_ioctl_check_extension_generic(struct kvm *kvm, long ext)
 	case KVM_CAP_GUEST_MEMFD:
 	case KVM_CAP_IRQFD:
 	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_BINARY_STATS_FD:
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVM_MAX_IRQ_ROUTES;
@@ -1638,6 +1775,8 @@ static long kvm_vm_ioctl(struct file *file, unsigned long ioctl,
 	}
 	case KVM_SET_GSI_ROUTING:
 		return kvm_vm_ioctl_set_gsi_routing(kvm, argp);
+	case KVM_GET_STATS_FD:
+		return kvm_get_stats_fd(kvm, kvm, false);
 	case KVM_IRQFD: {
 		struct kvm_irqfd data;
 

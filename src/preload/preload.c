@@ -3,7 +3,7 @@
  * libtdxsim-preload.so: tdxsim under an unmodified program (`tdxsim exec`).
  *
  * Loaded with LD_PRELOAD, it takes the C library's open, ioctl, mmap,
- * munmap, fallocate, read, write, close, dup, dup2, dup3 and fcntl: an open
+ * munmap, fallocate, read, pread, write, close, dup, dup2, dup3 and fcntl: an open
  * of "/dev/kvm" goes to tdxsim_open(), and those calls on a descriptor
  * tdxsim handed out go to tdxsim's system calls (tdxsim/tdxsim.h);
  * everything else goes on to the C library (dlsym(RTLD_NEXT)). tdxsim's
@@ -73,6 +73,7 @@ static struct {
 	int (*munmap)(void *, size_t);
 	int (*fallocate)(int, int, off_t, off_t);
 	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*pread)(int, void *, size_t, off_t);
 	ssize_t (*write)(int, const void *, size_t);
 	int (*dup)(int);
 	int (*dup2)(int, int);
@@ -107,6 +108,7 @@ static void real_init(void)
 	real.munmap = next_sym("munmap");
 	real.fallocate = next_sym("fallocate");
 	real.read = next_sym("read");
+	real.pread = next_sym("pread");
 	real.write = next_sym("write");
 	real.dup = next_sym("dup");
 	real.dup2 = next_sym("dup2");
@@ -836,8 +838,7 @@ static int new_fd_kind(int kind, unsigned long request)
 /* Requests that answer a new descriptor without making a VM or vCPU. */
 static bool makes_other_fd(unsigned long request)
 {
-	/* KVM_GET_STATS_FD, on a VM or vCPU fd. */
-	return request == TDXSIM_IO(KVMIO, 0xce);
+	return request == KVM_GET_STATS_FD;	/* on a VM or vCPU fd */
 }
 
 static bool child_may(const struct pfd *e, unsigned long request)
@@ -971,16 +972,38 @@ PRELOAD_API int fallocate64(int fd, int mode, off_t offset, off_t len)
 	__attribute__((alias("fallocate")));
 
 /*
- * read(2) and write(2): the descriptors tdxsim hands out have no read or
- * write method (EINVAL, as the kernel answers for such a file).
+ * read(2) and pread(2) go to tdxsim (a statistics file reads; the other
+ * descriptors have no read method: EINVAL); write(2) is refused (EINVAL),
+ * as the kernel answers for files without a write method.
  */
 PRELOAD_API ssize_t read(int fd, void *buf, size_t count)
 {
-	if (in_tdxsim || !maybe_ours(fd))
+	struct pfd e;
+
+	if (in_tdxsim || !maybe_ours(fd) || !lookup(fd, &e))
 		return REAL(read)(fd, buf, count);
-	errno = EINVAL;
-	return -1;
+	if (e.inherited) {
+		errno = EIO;
+		return -1;
+	}
+	return TDXSIM_CALL(tdxsim_read(e.canon, buf, count));
 }
+
+PRELOAD_API ssize_t pread(int fd, void *buf, size_t count, off_t offset)
+{
+	struct pfd e;
+
+	if (in_tdxsim || !maybe_ours(fd) || !lookup(fd, &e))
+		return REAL(pread)(fd, buf, count, offset);
+	if (e.inherited) {
+		errno = EIO;
+		return -1;
+	}
+	return TDXSIM_CALL(tdxsim_pread(e.canon, buf, count, offset));
+}
+
+PRELOAD_API ssize_t pread64(int fd, void *buf, size_t count, off_t offset)
+	__attribute__((alias("pread")));
 
 PRELOAD_API ssize_t write(int fd, const void *buf, size_t count)
 {

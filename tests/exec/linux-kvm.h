@@ -175,6 +175,19 @@ struct kvm_coalesced_mmio_zone {
 	uint32_t pio;
 };
 
+struct kvm_stats_header {
+	uint32_t flags, name_size, num_desc, id_offset, desc_offset, data_offset;
+};
+
+struct kvm_stats_desc {
+	uint32_t flags;
+	int16_t exponent;
+	uint16_t size;
+	uint32_t offset;
+	uint32_t bucket_size;
+	char name[];
+};
+
 struct kvm_signal_mask {
 	uint32_t len;
 	uint8_t sigset[];

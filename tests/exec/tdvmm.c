@@ -277,7 +277,7 @@ static void probe_system(void)
 		KVM_CAP_SET_IDENTITY_MAP_ADDR, KVM_CAP_EXT_CPUID, KVM_CAP_MCE,
 		KVM_CAP_SPLIT_IRQCHIP, KVM_CAP_GET_MSR_FEATURES,
 		KVM_CAP_COALESCED_MMIO, KVM_CAP_X86_USER_SPACE_MSR,
-		KVM_CAP_EXIT_HYPERCALL,
+		KVM_CAP_EXIT_HYPERCALL, KVM_CAP_BINARY_STATS_FD,
 		KVM_CAP_MEMORY_FAULT_INFO, KVM_CAP_X86_APIC_BUS_CYCLES_NS };
 	for (unsigned int i = 0; i < sizeof(must) / sizeof(must[0]); i++)
 		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, must[i]) <= 0)
@@ -517,6 +517,44 @@ static void *vcpu_thread(void *arg)
 	}
 }
 
+/*
+ * KVM_GET_STATS_FD: the header by read(2) (twice: the file position
+ * moves on), the descriptors and the value of @name (which must be there)
+ * by pread(2).
+ */
+static uint64_t read_stat(int fd, const char *name)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	int sfd = xioctl(fd, KVM_GET_STATS_FD, 0, "KVM_GET_STATS_FD");
+	uint64_t v = 0;
+	size_t dsize;
+	uint32_t i;
+	char id[8];
+
+	if (read(sfd, &h, sizeof(h)) != sizeof(h) || !h.num_desc ||
+	    h.name_size < 8 || h.id_offset != sizeof(h))
+		die("stats: header");
+	if (read(sfd, id, sizeof(id)) != sizeof(id) || memcmp(id, "kvm-", 4))
+		die("stats: id");
+	dsize = sizeof(*d) + h.name_size;
+	d = malloc(dsize);
+	for (i = 0; i < h.num_desc; i++) {
+		if (pread(sfd, d, dsize, h.desc_offset + i * dsize) !=
+		    (ssize_t)dsize)
+			die("stats: descriptor %u", i);
+		if (!strcmp(d->name, name))
+			break;
+	}
+	if (i == h.num_desc)
+		die("stats: no %s", name);
+	if (pread(sfd, &v, sizeof(v), h.data_offset + d->offset) != sizeof(v))
+		die("stats: value of %s", name);
+	free(d);
+	close(sfd);
+	return v;
+}
+
 /* tdx_finalize_vm(): INIT_VCPU, INIT_MEM_REGION, FINALIZE. */
 static void finalize(void)
 {
@@ -681,6 +719,11 @@ int main(int argc, char **argv)
 	if (child > 0 && (waitpid(child, &status, 0) != child ||
 			  !WIFEXITED(status) || WEXITSTATUS(status)))
 		die("the forked child failed");
+
+	/* The guest's private memory is mapped at 4K (or 2M) in KVM's stats. */
+	if (read_stat(vm_fd, "pages_4k") + read_stat(vm_fd, "pages_2m") == 0)
+		die("stats: no pages mapped");
+	read_stat(vcpus[0].fd, "guest_mode");
 
 	for (i = 0; i < nr_vcpus; i++)
 		printf("tdvmm: vCPU %u: shutdown after %llu KVM_RUN, %llu memory faults, %llu MapGPA\n",
