@@ -30,6 +30,15 @@
 #define TDXSIM_PRELOAD_INSTALLED "/usr/local/lib/libtdxsim-preload.so"
 #endif
 
+static volatile pid_t child_pid;
+
+/* A termination asked of tdxsim exec is the program's. */
+static void forward_signal(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
 /* The preload library: the build tree's when this is the build tree's tdxsim. */
 static const char *preload_path(char *buf, size_t len)
 {
@@ -348,9 +357,15 @@ int cmd_exec(const struct tdxsim_cmd *cmd, int argc, char **argv)
 			strerror(errno));
 		_exit(127);
 	}
-	/* The terminal's signals are the program's to act on. */
+	/*
+	 * The terminal's signals reach the program directly (its process
+	 * group); SIGTERM and SIGHUP sent to tdxsim exec are passed on.
+	 */
+	child_pid = pid;
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTERM, forward_signal);
+	signal(SIGHUP, forward_signal);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;

@@ -172,6 +172,9 @@ struct vcpu {
 	uint64_t runs;
 	uint64_t exits[64];
 	bool guest_attached;
+	/* The same shared memory fault again and again (see vcpu_run_done). */
+	uint64_t fault_gpa, fault_repeats;
+	bool fault_noted;
 };
 
 #define MAX_VCPUS	TDXSIM_GUEST_MAX_VCPUS
@@ -558,7 +561,7 @@ static void vm_encrypt_op_done(int canon, unsigned long arg)
 /*
  * After KVM_RUN: count the exit; a guest that finished powers the TD off.
  */
-static void vcpu_run_done(int canon)
+static void vcpu_run_done(int canon, int r, int err)
 {
 	struct tdxsim_guest_vcpu_status st;
 	struct vm *vm = NULL;
@@ -572,6 +575,29 @@ static void vcpu_run_done(int canon)
 		return;
 	run = vc->run;
 	vc->runs++;
+	/*
+	 * A shared access that faults again and again after the program
+	 * converted the page to shared: its shared view is the program's own
+	 * memory (anonymous or a file), which tdxsim cannot map into a TD
+	 * (tdxsim's KVM backs shared GPAs only with host memory it knows).
+	 * Say so once instead of spinning silently.
+	 */
+	if (r < 0 && err == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT &&
+	    !(run->memory_fault.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE)) {
+		if (run->memory_fault.gpa == vc->fault_gpa) {
+			if (++vc->fault_repeats == 10000 && !vc->fault_noted) {
+				vc->fault_noted = true;
+				fprintf(stderr, "tdxsim: VM %u vCPU %u: the guest's shared access to GPA 0x%llx faults again and again: tdxsim cannot map the program's own memory as a TD's shared memory (use a workload without shared accesses: lazy-accept, eager-accept, linux-boot)\n",
+					vm->id, vc->index,
+					(unsigned long long)run->memory_fault.gpa);
+			}
+		} else {
+			vc->fault_gpa = run->memory_fault.gpa;
+			vc->fault_repeats = 0;
+		}
+	} else if (r == 0) {
+		vc->fault_repeats = 0;
+	}
 	if (run->exit_reason == KVM_EXIT_HLT && vc->guest_attached && vm->guest &&
 	    tdxsim_guest_vcpu_status(vm->guest, vc->index, &st) == 0 &&
 	    st.halted) {
@@ -883,7 +909,7 @@ PRELOAD_API int ioctl(int fd, unsigned long request, ...)
 	} else if (e.kind == FD_VCPU && request == KVM_RUN) {
 		int saved = errno;
 
-		vcpu_run_done(e.canon);
+		vcpu_run_done(e.canon, r, saved);
 		errno = saved;
 	} else if (r == 0 && e.kind == FD_VM &&
 		   request == KVM_MEMORY_ENCRYPT_OP) {
