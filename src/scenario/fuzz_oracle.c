@@ -158,6 +158,27 @@ static unsigned int count_ops(const struct tdxsim_fuzz_program *p,
 	return n;
 }
 
+/* KVM_TDX_INIT_MEM_REGIONs (set-up and tasks) touching [@lo, @hi). */
+static unsigned int count_init_mem(const struct tdxsim_fuzz_program *p,
+				   u64 lo, u64 hi)
+{
+	const struct fz_op *op;
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < p->nr_setup; i++) {
+		op = &p->setup[i];
+		n += op->kind == FZ_INIT_MEM && op->a < hi &&
+		     lo < op->a + op->b * PAGE_SIZE;
+	}
+	for (i = 0; i < p->nr_tasks; i++)
+		for (j = 0; j < p->tasks[i].nr_ops; j++) {
+			op = &p->tasks[i].ops[j];
+			n += op->kind == FZ_INIT_MEM && op->a < hi &&
+			     lo < op->a + op->b * PAGE_SIZE;
+		}
+	return n;
+}
+
 static unsigned int count_slot_ops(const struct tdxsim_fuzz_program *p,
 				   enum fz_op_kind k, unsigned int obj)
 {
@@ -504,7 +525,11 @@ bool fz_errno_allowed(const struct fz_run *r, const struct fz_op *op,
 		 * when the file offset was punched or the slot is gone; -EIO
 		 * when the mirror lookup fails after a concurrent zap
 		 * (seed 000's RFC: "if (!kvm_tdp_mmu_gpa_is_mapped()) ret =
-		 * -EIO").
+		 * -EIO"); -EIO for a GFN populated before where guest_memfd
+		 * does not answer -EEXIST first (7.0, next:
+		 * kvm_tdp_mmu_map_private_pfn() meets the present leaf,
+		 * RET_PF_SPURIOUS, and answers -EIO; the repopulate tests of
+		 * tests/kvm).
 		 */
 		if (err == EINVAL)
 			return !setup_inits_vcpu(p, op->obj) ||
@@ -516,7 +541,9 @@ bool fz_errno_allowed(const struct fz_run *r, const struct fz_op *op,
 		       err == EFAULT || err == ENOMEM ||
 		       (err == EIO && (prog_has(p, FZ_PUNCH, false) ||
 				       prog_has(p, FZ_ATTR, false) ||
-				       prog_has(p, FZ_SLOT_DELETE, false)));
+				       prog_has(p, FZ_SLOT_DELETE, false) ||
+				       count_init_mem(p, op->a, op->a +
+						      op->b * PAGE_SIZE) > 1));
 	case FZ_FINALIZE:
 		if (err == EBADF)
 			return prog_closes(p, FZ_T_VM, 0);
