@@ -202,6 +202,17 @@ enum tdxsim_gmem_bind_overlap {
 	TDXSIM_GMEM_BIND_OVERLAP_EEXIST = 1,	/* 7.2, 7ea987a9 */
 };
 
+enum tdxsim_finalize_lock {
+	/* TDH.MR.FINALIZE without mmu_lock (every release, next). */
+	TDXSIM_FINALIZE_LOCK_NONE = 0,
+	/*
+	 * TDH.MR.FINALIZE and the TD's move to RUNNABLE under mmu_lock held
+	 * for write: the candidate fix of docs/FINDINGS.md F1 and F3 (not
+	 * upstream).
+	 */
+	TDXSIM_FINALIZE_LOCK_MMU_WRITE = 1,
+};
+
 enum tdxsim_page_reset {
 	/* Reset a page the module gave back only if it may hold data (quirk). */
 	TDXSIM_PAGE_RESET_QUIRK = 0,
@@ -304,8 +315,13 @@ struct tdxsim_design {
 	/* World: the host's physical address bits: 0 = 46, 1 = 52. */
 	__tdxsim_u32 phys_bits;
 	__tdxsim_u32 dpamt_get_recheck;	/* enum tdxsim_dpamt_get_recheck */
+	/*
+	 * enum tdxsim_finalize_lock; 0 (none) is every profile's value, so a
+	 * caller that left this word reserved (zero) keeps upstream's.
+	 */
+	__tdxsim_u32 finalize_lock;
 	/* Room for the switches of later overlays (gmem-inplace). */
-	__tdxsim_u32 reserved[29];	/* must be zero */
+	__tdxsim_u32 reserved[28];	/* must be zero */
 };
 
 /*

@@ -1309,18 +1309,10 @@ out:
 
 /* --- KVM_TDX_FINALIZE_VM -------------------------------------------------------------------------- */
 
-static int tdx_td_finalize(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
+static int tdx_td_finalize_locked(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	u64 err;
-
-	if (!is_hkid_assigned(kvm_tdx) ||
-	    kvm_tdx->state != TD_STATE_INITIALIZED || cmd->flags)
-		return -EINVAL;
-	/* Every premapped page must have been added (design premap_count). */
-	if (READ_ONCE(kvm->design.premap_count) &&
-	    atomic64_read(&kvm_tdx->nr_premapped))
-		return -EINVAL;
 
 	err = tdh_mr_finalize(tdx_tdr_pa(kvm_tdx));
 	cmd->hw_error = err;
@@ -1335,6 +1327,38 @@ static int tdx_td_finalize(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
 	smp_wmb();
 	__atomic_store_n(&kvm->arch.pre_fault_allowed, true, __ATOMIC_RELEASE);
 	return 0;
+}
+
+static int tdx_td_finalize(struct kvm *kvm, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+
+	if (!is_hkid_assigned(kvm_tdx) ||
+	    kvm_tdx->state != TD_STATE_INITIALIZED || cmd->flags)
+		return -EINVAL;
+	/* Every premapped page must have been added (design premap_count). */
+	if (READ_ONCE(kvm->design.premap_count) &&
+	    atomic64_read(&kvm_tdx->nr_premapped))
+		return -EINVAL;
+
+	/*
+	 * Design finalize_lock=mmu_write (a candidate fix, not upstream):
+	 * TDH.MR.FINALIZE takes the TDR exclusively while a zap's BLOCK,
+	 * TRACK and REMOVE take it shared and may not fail, and the state it
+	 * moves the TD to decides whether a zap must TRACK between its BLOCK
+	 * and its REMOVE. Holding mmu_lock for write across both, as 6.19
+	 * does for TDH.VP.INIT, keeps every zap wholly before or after.
+	 */
+	if (READ_ONCE(kvm->design.finalize_lock) ==
+	    TDXSIM_FINALIZE_LOCK_MMU_WRITE) {
+		int r;
+
+		write_lock(&kvm->mmu_lock);
+		r = tdx_td_finalize_locked(kvm, cmd);
+		write_unlock(&kvm->mmu_lock);
+		return r;
+	}
+	return tdx_td_finalize_locked(kvm, cmd);
 }
 
 /*

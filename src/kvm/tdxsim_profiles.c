@@ -133,6 +133,9 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("dpamt_get_recheck", dpamt_get_recheck, false,
 	   "DPAMT: tdx_pamt_get() rechecks the refcount under pamt_lock before PAMT.ADD",
 	   "recheck", "none"),
+	SW("finalize_lock", finalize_lock, false,
+	   "the lock held around TDH.MR.FINALIZE and the move to RUNNABLE",
+	   "none", "mmu_write"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -189,6 +192,8 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	SET("dpamt_phys_check", "off", "no release has Dynamic PAMT"),
 	SET("dpamt_get_recheck", "recheck",
 	    "no release has Dynamic PAMT; every posting's tdx_pamt_get() rechecks (v6 04/11's comment)"),
+	SET("finalize_lock", "none",
+	    "T616 tdx_td_finalize: TDH.MR.FINALIZE under kvm->lock and slots_lock, no mmu_lock (T619, KX: the all-locks guard, no mmu_lock either)"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */

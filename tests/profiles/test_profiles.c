@@ -129,6 +129,7 @@ static void test_release_values(void **state)
 		{ "td_init_nent_recheck", { "off", "off", "off", "off", "off", "on" } },
 		{ "page_reset", { "always", "always", "quirk", "quirk", "quirk", "quirk" } },
 		{ "prefault_eagain", { "off", "off", "on", "on", "on", "on" } },
+		{ "finalize_lock", { "none", "none", "none", "none", "none", "none" } },
 	};
 	static const char *const k[] = { "v6.16", "v6.17", "v6.18", "v6.19",
 					 "v7.0", "next" };
