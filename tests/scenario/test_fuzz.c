@@ -248,6 +248,61 @@ static void test_dpamt_lazy(void **state)
 	tdxsim_fuzz_explore_result_free(&r);
 }
 
+/*
+ * docs/FINDINGS.md F3: a hole punch of an added page races
+ * KVM_TDX_FINALIZE_VM. Under next one preemption lets TDH.MR.FINALIZE
+ * complete between the zap's BLOCK and its tdx_track(), which still sees
+ * the TD unfinalized and skips TDH.MEM.TRACK: TDH.MEM.PAGE.REMOVE answers
+ * TDX_TLB_TRACKING_NOT_DONE and the VM is bugged. The candidate fix
+ * (finalize_lock=mmu_write) leaves no failing schedule.
+ */
+static const char finalize_prog[] =
+	"kernel next\n"
+	"design %s\n"
+	"vcpus 1\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0 size=4M\n"
+	"setup\n"
+	"  init-vcpu 0\n  attr private 0 4M\n  init-mem 0 0 1 measure\n"
+	"task vmm\n  finalize\n"
+	"task vmm\n  punch 0 0 4K\n";
+
+static void explore_finalize(const char *design, unsigned int k,
+			     struct tdxsim_fuzz_explore_result *r)
+{
+	struct tdxsim_fuzz_explore_opts eo = { .preemptions = k };
+	struct tdxsim_fuzz_program *p;
+	char text[512];
+
+	snprintf(text, sizeof(text), finalize_prog, design);
+	p = parse(text);
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, r), 0);
+	tdxsim_fuzz_free(p);
+}
+
+static void test_finalize(void **state)
+{
+	struct tdxsim_fuzz_explore_result r;
+
+	explore_finalize("finalize_lock=none", 1, &r);
+	assert_true(r.found);
+	assert_int_equal(r.preemptions, 1);
+	assert_int_equal(r.outcome.kind, TDXSIM_FUZZ_KVM_BUG_ON);
+	assert_true(r.outcome.failure.bugged);
+	assert_int_equal(r.outcome.failure.first_seamcall.leaf,
+			 TDH_MEM_PAGE_REMOVE);
+	/* TDX_TLB_TRACKING_NOT_DONE, operand RCX. */
+	assert_int_equal(r.outcome.failure.first_seamcall.status &
+			 0xFFFFFFFF00000000ULL, 0xC0000B0800000000ULL);
+	tdxsim_fuzz_explore_result_free(&r);
+
+	explore_finalize("finalize_lock=mmu_write", 1, &r);
+	assert_false(r.found);
+	assert_true(r.exhausted);
+	assert_true(r.schedules > 10);
+	tdxsim_fuzz_explore_result_free(&r);
+}
+
 static const char close_prog[] =
 	"vcpus 1\n"
 	"gmem 0 4M\n"
@@ -379,6 +434,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_errno),
 		cmocka_unit_test(test_shrink),
 		cmocka_unit_test(test_dpamt_lazy),
+		cmocka_unit_test(test_finalize),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];
