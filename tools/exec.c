@@ -2,7 +2,7 @@
 /*
  * tdxsim exec: run an unmodified, dynamically linked program with tdxsim
  * interposed under it (libtdxsim-preload.so through LD_PRELOAD; the options
- * travel in TDXSIM_* environment variables, src/preload/preload.c).
+ * travel in TDXSIM_* environment variables, src/preload/).
  *
  * Exit status: the program's (128 + N if a signal N ended it); 2 for a
  * usage error or a program that cannot be run under tdxsim (missing, not
