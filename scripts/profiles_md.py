@@ -59,9 +59,15 @@ Not switches, and why:
   barrier, `tdx_lock`'s scope, the S-EPT hook signatures kept in tdxsim's
   form): one behaviour, described in `docs/FIDELITY.md`.
 
-Overlays to come (issue 17): `gmem-inplace`, a further entry of
-the table in `src/kvm/tdxsim_profiles.c`, its switches in the reserved
-space of `struct tdxsim_design` (as `dpamt`'s: zero there is "off").
+The overlays' switches live in the reserved space of `struct tdxsim_design`
+(zero there is "off"). `gmem-inplace` is guest_memfd in-place conversion
+**v8** (Ackerley Tng, `[PATCH v8 00/46]`, 2026-06-18; notes in
+`docs/upstream/series-gmem-inplace.md`): its `gmem_in_place=v8` plays the
+series' kvm module parameter `gmem_in_place_conversion=Y` (read-only after
+load upstream; per VM, fixed at `KVM_TDX_INIT_VM`, in tdxsim), which makes
+the VM's `KVM_SET_MEMORY_ATTRIBUTES` and the guest_memfd's
+`KVM_SET_MEMORY_ATTRIBUTES2` mutually exclusive. `gmem_conv_refcheck=none`
+is the design without v8's reference check, for the race it prevents.
 
 This file is generated: `python3 scripts/profiles_md.py build/tools/tdxsim >
 docs/PROFILES.md`; the test `profiles_md` fails when it is not current.

@@ -130,6 +130,26 @@ struct kvm_memory_attributes {
 
 #define KVM_MEMORY_ATTRIBUTE_PRIVATE	(1ULL << 3)
 
+/*
+ * KVM_SET_MEMORY_ATTRIBUTES2, a guest_memfd ioctl (guest_memfd in-place
+ * conversion series v8, Ackerley Tng, 2026-06-18; not merged): convert
+ * [offset, offset + size) of the file to @attributes (PRIVATE or 0). The
+ * first four words are struct kvm_memory_attributes'. On a non-zero return
+ * of the conversion @error_offset is the offset that failed (-EAGAIN: the
+ * first page still referenced besides guest_memfd's own).
+ */
+struct kvm_memory_attributes2 {
+	union {
+		__tdxsim_u64 address;
+		__tdxsim_u64 offset;
+	};
+	__tdxsim_u64 size;
+	__tdxsim_u64 attributes;
+	__tdxsim_u64 flags;		/* must be zero */
+	__tdxsim_u64 error_offset;	/* out */
+	__tdxsim_u64 reserved[11];	/* must be zero */
+};
+
 struct kvm_create_guest_memfd {
 	__tdxsim_u64 size;
 	__tdxsim_u64 flags;
@@ -341,6 +361,12 @@ struct kvm_run {
 #define KVM_CAP_VM_TYPES		235
 #define KVM_CAP_PRE_FAULT_MEMORY	236
 #define KVM_CAP_GUEST_MEMFD_FLAGS	244
+/*
+ * In-place conversion v8: KVM_MEMORY_ATTRIBUTE_PRIVATE when guest_memfd
+ * keeps the attributes (KVM_SET_MEMORY_ATTRIBUTES2 works), else 0. The v8
+ * number; a merged series may move it.
+ */
+#define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES	250
 
 /* ---- x86 VM types (KVM_CREATE_VM argument) ---- */
 #define KVM_X86_DEFAULT_VM	0
@@ -437,6 +463,9 @@ struct kvm_tdx_init_mem_region {
 	_IOW(KVMIO, 0xd2, struct kvm_memory_attributes)
 #define KVM_CREATE_GUEST_MEMFD \
 	_IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd)
+/* on a guest_memfd fd (in-place conversion v8): ENOTTY unless enabled */
+#define KVM_SET_MEMORY_ATTRIBUTES2 \
+	_IOWR(KVMIO, 0xd2, struct kvm_memory_attributes2)
 #define KVM_SIGNAL_MSI		_IOW(KVMIO, 0xa5, struct kvm_msi)
 /*
  * The TSC frequency in kHz of vCPUs created later (the argument; 0: the
@@ -608,6 +637,12 @@ _Static_assert(sizeof(struct kvm_userspace_memory_region2) == 160,
 	       "kvm_userspace_memory_region2");
 _Static_assert(sizeof(struct kvm_memory_attributes) == 32,
 	       "kvm_memory_attributes");
+_Static_assert(sizeof(struct kvm_memory_attributes2) == 128,
+	       "kvm_memory_attributes2");
+_Static_assert(__builtin_offsetof(struct kvm_memory_attributes2, flags) ==
+	       __builtin_offsetof(struct kvm_memory_attributes, flags),
+	       "kvm_memory_attributes2 layout");
+_Static_assert(KVM_SET_MEMORY_ATTRIBUTES2 == 0xc080aed2UL, "ioctl encoding");
 _Static_assert(sizeof(struct kvm_msi) == 32, "kvm_msi");
 _Static_assert(sizeof(struct kvm_create_guest_memfd) == 64,
 	       "kvm_create_guest_memfd");

@@ -213,6 +213,30 @@ enum tdxsim_finalize_lock {
 	TDXSIM_FINALIZE_LOCK_MMU_WRITE = 1,
 };
 
+enum tdxsim_gmem_in_place {
+	/* Per-VM attributes, KVM_SET_MEMORY_ATTRIBUTES (every release, next). */
+	TDXSIM_GMEM_IN_PLACE_OFF = 0,
+	/*
+	 * guest_memfd in-place conversion v8 with its module parameter
+	 * gmem_in_place_conversion=Y: shared/private kept per guest_memfd,
+	 * KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd, per-VM attributes
+	 * disabled (the VM ioctl refuses PRIVATE with EINVAL), host faults on
+	 * private pages SIGBUS.
+	 */
+	TDXSIM_GMEM_IN_PLACE_V8 = 1,
+};
+
+enum tdxsim_gmem_conv_refcheck {
+	/*
+	 * v8 kvm_gmem_is_safe_for_conversion(): a page referenced besides
+	 * guest_memfd's own at a to-private conversion fails it with EAGAIN
+	 * and its offset in error_offset.
+	 */
+	TDXSIM_GMEM_CONV_REFCHECK_EAGAIN = 0,
+	/* No check: the conversion completes under a host reference (the race). */
+	TDXSIM_GMEM_CONV_REFCHECK_NONE = 1,
+};
+
 enum tdxsim_page_reset {
 	/* Reset a page the module gave back only if it may hold data (quirk). */
 	TDXSIM_PAGE_RESET_QUIRK = 0,
@@ -320,8 +344,10 @@ struct tdxsim_design {
 	 * caller that left this word reserved (zero) keeps upstream's.
 	 */
 	__tdxsim_u32 finalize_lock;
-	/* Room for the switches of later overlays (gmem-inplace). */
-	__tdxsim_u32 reserved[28];	/* must be zero */
+	__tdxsim_u32 gmem_in_place;	/* enum tdxsim_gmem_in_place */
+	__tdxsim_u32 gmem_conv_refcheck; /* enum tdxsim_gmem_conv_refcheck */
+	/* Room for the switches of later overlays. */
+	__tdxsim_u32 reserved[26];	/* must be zero */
 };
 
 /*

@@ -13,9 +13,8 @@
  *
  * A kernel profile lists what it changes from its parent; an overlay lists
  * what its series changes on whatever base it is applied to. Later
- * overlays (gmem-inplace: issue 17) are further entries of
- * `profiles` below, with their switches in struct tdxsim_design's reserved
- * space.
+ * overlays are further entries of `profiles` below, with their switches
+ * in struct tdxsim_design's reserved space (as gmem-inplace's are).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -136,6 +135,12 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("finalize_lock", finalize_lock, false,
 	   "the lock held around TDH.MR.FINALIZE and the move to RUNNABLE",
 	   "none", "mmu_write"),
+	SW("gmem_in_place", gmem_in_place, false,
+	   "shared/private kept in guest_memfd, KVM_SET_MEMORY_ATTRIBUTES2, per-VM attributes off (gmem_in_place_conversion)",
+	   "off", "v8"),
+	SW("gmem_conv_refcheck", gmem_conv_refcheck, false,
+	   "a to-private conversion of a page with a host reference: -EAGAIN, or no check",
+	   "eagain", "none"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -194,6 +199,10 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	    "no release has Dynamic PAMT; every posting's tdx_pamt_get() rechecks (v6 04/11's comment)"),
 	SET("finalize_lock", "none",
 	    "T616 tdx_td_finalize: TDH.MR.FINALIZE under kvm->lock and slots_lock, no mmu_lock (T619, KX: the all-locks guard, no mmu_lock either)"),
+	SET("gmem_in_place", "off",
+	    "no release has in-place conversion: per-VM attributes only (series-gmem-inplace.md: v8 is not merged)"),
+	SET("gmem_conv_refcheck", "eagain",
+	    "no release converts in place; every posting read refuses a referenced page (v8 kvm_gmem_is_safe_for_conversion)"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */
@@ -279,6 +288,19 @@ static const struct tdxsim_profile_setting dpamt[] = {
 	    "v6 10/11 tdx_supports_dynamic_pamt(): x86_phys_bits <= 48 (to be dropped per review of 2026-07-06)"),
 };
 
+/*
+ * guest_memfd in-place conversion: Ackerley Tng's v8 of 2026-06-18
+ * (docs/upstream/series-gmem-inplace.md).
+ */
+static const struct tdxsim_profile_setting gmem_inplace[] = {
+	SET("gmem_in_place", "v8",
+	    "v8 (20260618-gmem-inplace-conversion-v8): gmem_in_place_conversion=Y, per-gmem attributes (maple tree), KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd, kvm_supported_vm_mem_attributes() 0 (series-gmem-inplace.md §2, §3)"),
+	SET("gmem_conv_refcheck", "eagain",
+	    "v8 14/46, 18/46 kvm_gmem_is_safe_for_conversion(): refcount != nr_pages + 1 after unmapping -> -EAGAIN, error_offset (§3.3 step 5)"),
+	SET("gmem_locking", "inflight",
+	    "v8 kvm_gmem_fault_user_mapping() and kvm_gmem_get_pfn() take the invalidate lock shared (§3.2, §3.3)"),
+};
+
 #define PROFILE(n, ov, par, sum, src, tab)				\
 	{ .name = n, .overlay = ov, .parent = par, .summary = sum,	\
 	  .source = src, .settings = tab, .nr_settings = ARRAY_SIZE(tab) }
@@ -319,6 +341,10 @@ static const struct tdxsim_kernel_profile profiles[] = {
 		"Dynamic PAMT (v6, 2026-05-25): PAMT 4K pages per 2M region on demand (PAMT.ADD/REMOVE), per-2M refcounts under a global lock, a per-vCPU page cache",
 		"[PATCH v6 00/11] Dynamic PAMT, Rick Edgecombe, 2026-05-25 (20260526023515.288829-1-rick.p.edgecombe@intel.com)",
 		dpamt),
+	PROFILE("gmem-inplace", true, NULL,
+		"guest_memfd in-place conversion (v8, 2026-06-18): shared/private kept per guest_memfd, KVM_SET_MEMORY_ATTRIBUTES2, per-VM attributes off, SIGBUS on private host faults",
+		"[PATCH v8 00/46] guest_memfd: In-place conversion support, Ackerley Tng, 2026-06-18 (20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com)",
+		gmem_inplace),
 };
 
 /* ---- the switches ------------------------------------------------------------------ */
