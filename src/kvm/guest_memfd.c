@@ -43,6 +43,24 @@ struct gmem_inode {
 	atomic_t i_count;	/* files using the inode */
 	u64 nr_folios;		/* under i_pages_lock */
 	struct kvm *kvm;	/* the creating VM (for statistics) */
+	/*
+	 * In-place conversion v8: the shared/private state of every page
+	 * offset (v8's maple tree; RCU, written under the invalidate lock
+	 * held for write). Used when the creating VM's design has
+	 * gmem_in_place (in_place, fixed at creation).
+	 */
+	struct gmem_attr_ranges *attributes;
+	bool in_place;
+};
+
+/* Sorted ranges covering [0, i_size) with their attributes, merged. */
+struct gmem_attr_ranges {
+	struct rcu_head rcu;
+	int nr;
+	struct gmem_attr_range {
+		u64 start, end;		/* page offsets */
+		u64 attrs;		/* 0 or KVM_MEMORY_ATTRIBUTE_PRIVATE */
+	} r[];
 };
 
 struct gmem_binding {
@@ -420,6 +438,7 @@ static void kvm_gmem_evict_inode(struct gmem_inode *inode)
 		index = next;
 	}
 	radix_destroy(&mapping->i_pages);
+	free(inode->attributes);	/* no reader is left */
 	rwsem_destroy(&mapping->invalidate_lock);
 	spin_lock_destroy(&mapping->i_pages_lock);
 	free(inode);
@@ -459,6 +478,12 @@ struct page *kvm_gmem_peek_folio(struct file *file, u64 index)
  */
 static enum kvm_gfn_range_filter gmem_attr_filter(struct gmem_inode *inode)
 {
+	/*
+	 * In-place conversion ("Invalidate both SHARED and PRIVATE mappings
+	 * for in-place conversions"): the file's pages may be in either root.
+	 */
+	if (inode->in_place)
+		return KVM_FILTER_SHARED | KVM_FILTER_PRIVATE;
 	if (inode->flags & GUEST_MEMFD_FLAG_INIT_SHARED)
 		return KVM_FILTER_SHARED;
 	if (inode->flags & GUEST_MEMFD_FLAG_MMAP)
@@ -655,6 +680,275 @@ static void kvm_gmem_release(struct file *file)
 	kvm_put_kvm(kvm);
 }
 
+/* ---- per-gmem attributes and in-place conversion (series v8) ---- */
+
+/* The range holding page offset @index (RCU or the invalidate lock held). */
+static const struct gmem_attr_range *
+gmem_attr_lookup(const struct gmem_attr_ranges *a, u64 index)
+{
+	int lo = 0, hi = a->nr;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (a->r[mid].end <= index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < a->nr ? &a->r[lo] : NULL;
+}
+
+/* Every page private, or shared for GUEST_MEMFD_FLAG_INIT_SHARED (v8). */
+static void kvm_gmem_init_attributes(struct gmem_inode *inode)
+{
+	struct gmem_attr_ranges *a = xzalloc(sizeof(*a) + sizeof(a->r[0]));
+
+	a->nr = 1;
+	a->r[0].end = gmem_size_pages(inode);
+	a->r[0].attrs = (inode->flags & GUEST_MEMFD_FLAG_INIT_SHARED) ? 0 :
+			KVM_MEMORY_ATTRIBUTE_PRIVATE;
+	inode->attributes = a;
+	inode->in_place = kvm_gmem_in_place(inode->kvm);
+}
+
+static u64 kvm_gmem_get_attributes(struct gmem_inode *inode, u64 index)
+{
+	const struct gmem_attr_range *r;
+	u64 attrs = 0;
+
+	rcu_read_lock();
+	r = gmem_attr_lookup(rcu_dereference(inode->attributes), index);
+	/* v8 WARNs on a missing entry and answers shared. */
+	if (!WARN_ON_ONCE(!r))
+		attrs = r->attrs;
+	rcu_read_unlock();
+	return attrs;
+}
+
+static bool kvm_gmem_is_shared_mem(struct gmem_inode *inode, u64 index)
+{
+	return !(kvm_gmem_get_attributes(inode, index) &
+		 KVM_MEMORY_ATTRIBUTE_PRIVATE);
+}
+
+/* Do all page offsets in [start, end) have exactly @attrs? */
+static bool kvm_gmem_range_has_attributes(struct gmem_inode *inode, u64 start,
+					  u64 end, u64 attrs)
+{
+	const struct gmem_attr_ranges *a;
+	const struct gmem_attr_range *r;
+	bool ret = true;
+
+	rcu_read_lock();
+	a = rcu_dereference(inode->attributes);
+	while (start < end) {
+		r = gmem_attr_lookup(a, start);
+		if (!r || r->attrs != attrs) {
+			ret = false;
+			break;
+		}
+		start = r->end;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+static void gmem_attr_ranges_free_rcu(struct rcu_head *head)
+{
+	free(container_of(head, struct gmem_attr_ranges, rcu));
+}
+
+static void gmem_attr_push(struct gmem_attr_ranges *a, u64 start, u64 end,
+			   u64 attrs)
+{
+	struct gmem_attr_range *last = a->nr ? &a->r[a->nr - 1] : NULL;
+
+	if (start >= end)
+		return;
+	if (last && last->end == start && last->attrs == attrs) {
+		last->end = end;
+		return;
+	}
+	a->r[a->nr++] = (struct gmem_attr_range){ start, end, attrs };
+}
+
+/*
+ * Publish the attributes with [start, end) set to @attrs, adjacent equal
+ * ranges merged (v8 mas_store_prealloc(); invalidate lock held for write).
+ */
+static u64 kvm_gmem_store_attributes(struct gmem_inode *inode, u64 start,
+				     u64 end, u64 attrs)
+{
+	struct gmem_attr_ranges *old = inode->attributes, *new;
+	u64 changed = 0;
+	int i;
+
+	lockdep_assert_held_write(&inode->mapping.invalidate_lock);
+	new = xzalloc(sizeof(*new) + (old->nr + 2) * sizeof(new->r[0]));
+	for (i = 0; i < old->nr; i++) {
+		const struct gmem_attr_range *r = &old->r[i];
+
+		gmem_attr_push(new, r->start, min(r->end, start), r->attrs);
+		if (r->end > start && r->start <= start)
+			gmem_attr_push(new, start, end, attrs);
+		gmem_attr_push(new, max(r->start, end), r->end, r->attrs);
+		if (r->attrs != attrs && r->end > start && r->start < end)
+			changed += min(r->end, end) - max(r->start, start);
+	}
+	rcu_assign_pointer(inode->attributes, new);
+	call_rcu(&old->rcu, gmem_attr_ranges_free_rcu);
+	return changed;
+}
+
+/*
+ * v8 kvm_gmem_is_safe_for_conversion(): after the host mappings of
+ * [start, end) are gone, only the page cache may reference its folios
+ * (tdxsim's page cache holds one reference per folio; it has no LRU add
+ * batches, so v8's one lru_add_drain_all() has nothing to drain). The
+ * first folio with more: -EAGAIN and its offset in *@err_index.
+ */
+static int kvm_gmem_is_safe_for_conversion(struct gmem_inode *inode,
+					   u64 start, u64 end, u64 *err_index)
+{
+	struct address_space *mapping = &inode->mapping;
+	u64 index = start;
+	struct page *head;
+
+	for (;;) {
+		spin_lock(&mapping->i_pages_lock);
+		head = radix_next(&mapping->i_pages, &index, end);
+		spin_unlock(&mapping->i_pages_lock);
+		if (!head)
+			return 0;
+		if (page_ref_count(head) != 1) {
+			*err_index = max(folio_index(head), start);
+			return -EAGAIN;
+		}
+		index = folio_index(head) +
+			(folio_is_huge(head) ? GMEM_HPAGE_NR : 1);
+	}
+}
+
+/*
+ * v8 __kvm_gmem_set_attributes(): convert [start, end) under the
+ * invalidate lock held for write. To private: zap the host's mappings,
+ * then refuse a page still referenced (design gmem_conv_refcheck). Then
+ * the point of no return: invalidate both roots of every VM bound to the
+ * range (TDX: BLOCK, TRACK, REMOVE of private pages), store, end.
+ */
+static int __kvm_gmem_set_attributes(struct gmem_inode *inode, u64 start,
+				     u64 end, u64 attrs, u64 *err_index)
+{
+	struct address_space *mapping = &inode->mapping;
+	struct gmem_file *gmem;
+	struct mm_unmap unmap;
+	u64 changed;
+	int r = 0;
+
+	filemap_invalidate_lock(mapping);
+	if (kvm_gmem_range_has_attributes(inode, start, end, attrs))
+		goto out;
+
+	if (attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE) {
+		unmap_mapping_pages_begin(current_mm(), mapping, start, end,
+					  &unmap);
+		unmap_mapping_pages_end(&unmap);
+		if (READ_ONCE(inode->kvm->design.gmem_conv_refcheck) ==
+		    TDXSIM_GMEM_CONV_REFCHECK_EAGAIN) {
+			r = kvm_gmem_is_safe_for_conversion(inode, start, end,
+							    err_index);
+			if (r)
+				goto out;
+		}
+	}
+
+	list_for_each_entry(gmem, &mapping->i_private_list, entry)
+		kvm_gmem_invalidate_begin(gmem, start, end);
+	changed = kvm_gmem_store_attributes(inode, start, end, attrs);
+	list_for_each_entry(gmem, &mapping->i_private_list, entry)
+		kvm_gmem_invalidate_end(gmem, start, end);
+	trace_kvm_gmem_set_attributes(inode->kvm, start, end, attrs, changed);
+out:
+	filemap_invalidate_unlock(mapping);
+	return r;
+}
+
+/* KVM_SET_MEMORY_ATTRIBUTES2: v8's checks and errnos (api.rst table). */
+static long kvm_gmem_set_attributes(struct file *file,
+				    struct kvm_memory_attributes2 *argp)
+{
+	struct gmem_inode *inode = gmem_inode(file);
+	struct kvm_memory_attributes2 attrs;
+	u64 err_index = 0, nr_bytes = inode->size;
+	size_t i;
+	int r;
+
+	if (copy_from_user(&attrs, argp, sizeof(attrs)))
+		return -EFAULT;
+	if (attrs.flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(attrs.reserved); i++)
+		if (attrs.reserved[i])
+			return -EINVAL;
+	if (!kvm_arch_has_private_mem(inode->kvm))
+		return -EINVAL;
+	if (attrs.attributes & ~KVM_MEMORY_ATTRIBUTE_PRIVATE)
+		return -EINVAL;
+	if (!attrs.size || attrs.offset + attrs.size < attrs.offset)
+		return -EINVAL;
+	if (!IS_ALIGNED(attrs.offset, PAGE_SIZE) ||
+	    !IS_ALIGNED(attrs.size, PAGE_SIZE))
+		return -EINVAL;
+	if (attrs.offset >= nr_bytes || attrs.offset + attrs.size > nr_bytes)
+		return -EINVAL;
+
+	err_index = attrs.offset >> PAGE_SHIFT;
+	r = __kvm_gmem_set_attributes(inode, attrs.offset >> PAGE_SHIFT,
+				      (attrs.offset + attrs.size) >> PAGE_SHIFT,
+				      attrs.attributes, &err_index);
+	if (r) {
+		u64 off = err_index << PAGE_SHIFT;
+
+		if (copy_to_user(&argp->error_offset, &off, sizeof(off)))
+			return -EFAULT;
+	}
+	return r;
+}
+
+static long kvm_gmem_ioctl(struct file *file, unsigned long ioctl,
+			   unsigned long arg)
+{
+	struct gmem_file *gmem = file->private_data;
+
+	/* gmem_in_place_conversion=N: the ioctl does not exist. */
+	if (ioctl != KVM_SET_MEMORY_ATTRIBUTES2 || !gmem->inode->in_place)
+		return -ENOTTY;
+	return kvm_gmem_set_attributes(file, (void *)arg);
+}
+
+bool kvm_gmem_find_referenced_private(struct file *file, u64 *index)
+{
+	struct gmem_inode *inode = gmem_inode(file);
+	struct address_space *mapping = &inode->mapping;
+	struct page *head;
+
+	for (;;) {
+		spin_lock(&mapping->i_pages_lock);
+		head = radix_next(&mapping->i_pages, index, ~0ULL);
+		if (head && page_ref_count(head) != 1 &&
+		    !kvm_gmem_is_shared_mem(inode, *index)) {
+			spin_unlock(&mapping->i_pages_lock);
+			return true;
+		}
+		spin_unlock(&mapping->i_pages_lock);
+		if (!head)
+			return false;
+		*index = folio_index(head) +
+			 (folio_is_huge(head) ? GMEM_HPAGE_NR : 1);
+	}
+}
+
 /* ---- host mappings ---- */
 
 /* May the host access page @pgoff of @gmem's inode through a mapping? */
@@ -681,7 +975,7 @@ struct page *kvm_gmem_fault_user_mapping(struct file *file, u64 pgoff,
 {
 	struct gmem_file *gmem = file->private_data;
 	struct gmem_inode *inode = gmem->inode;
-	bool inflight = kvm_gmem_locking_inflight(gmem->kvm);
+	bool inflight = kvm_gmem_locking_inflight(gmem->kvm) || inode->in_place;
 	struct page *head, *page = NULL;
 
 	lockdep_assert_held(&current_mm()->mmap_lock);
@@ -691,7 +985,9 @@ struct page *kvm_gmem_fault_user_mapping(struct file *file, u64 pgoff,
 	*err = -EFAULT;
 	if (pgoff >= gmem_size_pages(inode))
 		goto out;
-	if (!kvm_gmem_host_accessible(gmem, pgoff, inflight))
+	/* v8: a private page is -EACCES, VM_FAULT_SIGBUS (-EFAULT here). */
+	if (inode->in_place ? !kvm_gmem_is_shared_mem(inode, pgoff) :
+	    !kvm_gmem_host_accessible(gmem, pgoff, inflight))
 		goto out;
 	head = kvm_gmem_get_folio(inode, pgoff, err);
 	if (!head)
@@ -730,8 +1026,12 @@ static int kvm_gmem_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+static long kvm_gmem_ioctl(struct file *file, unsigned long ioctl,
+			   unsigned long arg);
+
 static const struct file_operations kvm_gmem_fops = {
 	.name = "kvm-gmem",
+	.unlocked_ioctl = kvm_gmem_ioctl,
 	.fallocate = kvm_gmem_fallocate,
 	.mmap = kvm_gmem_mmap,
 	.release = kvm_gmem_release,
@@ -747,8 +1047,11 @@ u64 kvm_gmem_get_supported_flags(struct kvm *kvm)
 	 */
 	u64 flags = GUEST_MEMFD_FLAG_MMAP;
 
-	/* x86: INIT_SHARED only for VMs without private memory. */
-	if (!kvm || !kvm_arch_has_private_mem(kvm))
+	/*
+	 * x86: INIT_SHARED only for VMs without private memory, or for any
+	 * with in-place conversion (v8 kvm_arch_supports_gmem_init_shared()).
+	 */
+	if (!kvm || !kvm_arch_has_private_mem(kvm) || kvm_gmem_in_place(kvm))
 		flags |= GUEST_MEMFD_FLAG_INIT_SHARED;
 	return flags;
 }
@@ -779,6 +1082,7 @@ int kvm_gmem_create(struct kvm *kvm, struct kvm_create_guest_memfd *args)
 	inode->flags = args->flags;
 	inode->huge = READ_ONCE(kvm->design.gmem_hugepages);
 	inode->kvm = kvm;
+	kvm_gmem_init_attributes(inode);
 	atomic_set(&inode->i_count, 1);
 
 	gmem = xzalloc(sizeof(*gmem));
@@ -1153,4 +1457,47 @@ int kvm_gmem_split_for_conversion(struct kvm *kvm,
 	filemap_invalidate_unlock(file->f_mapping);
 	fput(file);
 	return r;
+}
+
+/* ---- per-gmem attributes for KVM (in-place conversion v8) ---- */
+
+/* The inode bound to @slot, NULL for none (RCU held). */
+static struct gmem_inode *kvm_gmem_slot_inode(struct kvm_memory_slot *slot)
+{
+	struct file *file = slot ? rcu_dereference(slot->gmem.file) : NULL;
+
+	return file ? gmem_inode(file) : NULL;
+}
+
+unsigned long kvm_gmem_get_memory_attributes(struct kvm *kvm, gfn_t gfn)
+{
+	struct kvm_memory_slot *slot;
+	struct gmem_inode *inode;
+	unsigned long attrs = 0;
+
+	rcu_read_lock();
+	slot = gfn_to_memslot(kvm, gfn);
+	inode = kvm_gmem_slot_inode(slot);
+	if (inode)
+		attrs = kvm_gmem_get_attributes(inode,
+						kvm_gmem_get_index(slot, gfn));
+	rcu_read_unlock();
+	return attrs;
+}
+
+bool kvm_gmem_slot_range_has_attributes(struct kvm_memory_slot *slot,
+					gfn_t start, gfn_t end,
+					unsigned long attrs)
+{
+	struct gmem_inode *inode;
+	bool ret;
+
+	rcu_read_lock();
+	inode = kvm_gmem_slot_inode(slot);
+	ret = inode ? kvm_gmem_range_has_attributes(inode,
+				kvm_gmem_get_index(slot, start),
+				kvm_gmem_get_index(slot, end), attrs) :
+		      !attrs;
+	rcu_read_unlock();
+	return ret;
 }

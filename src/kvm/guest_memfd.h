@@ -140,6 +140,26 @@ extern struct wait_queue_head kvm_gmem_folio_wq;
 struct page *kvm_gmem_fault_user_mapping(struct file *file, u64 pgoff,
 					 bool write, int *err);
 
+/*
+ * In-place conversion v8 (design gmem_in_place): the attributes of @gfn
+ * kept by the guest_memfd bound to its slot (0, shared, without one), and
+ * whether [@start, @end) of @slot all have @attrs. Lock-free (RCU): the
+ * answer is stale once returned, as kvm_gmem_is_private()'s is upstream;
+ * the MMU revalidates it with mmu_invalidate_retry_gfn().
+ */
+unsigned long kvm_gmem_get_memory_attributes(struct kvm *kvm, gfn_t gfn);
+bool kvm_gmem_slot_range_has_attributes(struct kvm_memory_slot *slot,
+					gfn_t start, gfn_t end,
+					unsigned long attrs);
+
+/*
+ * For the invariant checker: from page offset *@index on, find a folio
+ * guest_memfd holds private that something besides its page cache still
+ * references (a host pin kept across a to-private conversion); true with
+ * *@index at it, false if none.
+ */
+bool kvm_gmem_find_referenced_private(struct file *file, u64 *index);
+
 /* Is this file a guest_memfd? */
 bool file_is_gmem(const struct file *file);
 

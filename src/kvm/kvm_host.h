@@ -270,15 +270,29 @@ static inline bool kvm_arch_has_readonly_mem(const struct kvm *kvm)
 	return !kvm->arch.has_protected_state;
 }
 
-/* The attributes KVM_SET_MEMORY_ATTRIBUTES accepts (@kvm may be NULL). */
+/* Current design switches of @kvm (stable once frozen). */
+/*
+ * In-place conversion v8's gmem_in_place_conversion=Y (design gmem_in_place):
+ * guest_memfd keeps the attributes, per-VM attributes are disabled.
+ */
+static inline bool kvm_gmem_in_place(const struct kvm *kvm)
+{
+	return READ_ONCE(kvm->design.gmem_in_place) == TDXSIM_GMEM_IN_PLACE_V8;
+}
+
+/*
+ * The attributes KVM_SET_MEMORY_ATTRIBUTES accepts (@kvm may be NULL); v8's
+ * kvm_supported_vm_mem_attributes(): none with in-place conversion.
+ */
 static inline u64 kvm_supported_mem_attributes(const struct kvm *kvm)
 {
+	if (kvm && kvm_gmem_in_place(kvm))
+		return 0;
 	if (!kvm || kvm_arch_has_private_mem(kvm))
 		return KVM_MEMORY_ATTRIBUTE_PRIVATE;
 	return 0;
 }
 
-/* Current design switches of @kvm (stable once frozen). */
 static inline bool kvm_gmem_locking_inflight(const struct kvm *kvm)
 {
 	return READ_ONCE(kvm->design.gmem_locking) ==

@@ -703,9 +703,14 @@ static unsigned long *attr_bitmap(struct kvm *kvm, gfn_t gfn, bool create)
 
 unsigned long kvm_get_memory_attributes(struct kvm *kvm, gfn_t gfn)
 {
-	unsigned long *bits = radix_lookup(&kvm->mem_attr_array,
-					   gfn / ATTR_BITS_PER_NODE);
-	unsigned int bit = gfn % ATTR_BITS_PER_NODE;
+	unsigned long *bits;
+	unsigned int bit;
+
+	/* In-place conversion v8: kvm_mem_is_private() asks guest_memfd. */
+	if (kvm_gmem_in_place(kvm))
+		return kvm_gmem_get_memory_attributes(kvm, gfn);
+	bits = radix_lookup(&kvm->mem_attr_array, gfn / ATTR_BITS_PER_NODE);
+	bit = gfn % ATTR_BITS_PER_NODE;
 
 	if (!bits)
 		return 0;
@@ -782,6 +787,38 @@ static bool attr_range_is(struct kvm *kvm, gfn_t start, gfn_t end,
 	return true;
 }
 
+/*
+ * In-place conversion v8: are all gfns in [start, end) @attrs in the
+ * guest_memfds bound to them? A gfn without a guest_memfd is shared.
+ */
+static bool kvm_gmem_range_is(struct kvm *kvm, gfn_t start, gfn_t end,
+			      unsigned long attrs)
+{
+	struct kvm_memslots *slots;
+	gfn_t gfn = start;
+	bool ret = true;
+	int i;
+
+	rcu_read_lock();
+	slots = kvm_memslots(kvm);
+	for (i = kvm_memslots_first_in_range(slots, start);
+	     ret && i < slots->nr && gfn < end; i++) {
+		struct kvm_memory_slot *slot = slots->slots[i];
+		gfn_t e = min(end, slot->base_gfn + slot->npages);
+
+		if (slot->base_gfn >= end)
+			break;
+		if (slot->base_gfn > gfn && attrs)
+			ret = false;
+		else
+			ret = kvm_gmem_slot_range_has_attributes(slot,
+					max(gfn, slot->base_gfn), e, attrs);
+		gfn = e;
+	}
+	rcu_read_unlock();
+	return ret && (gfn >= end || !attrs);
+}
+
 bool kvm_range_has_memory_attributes(struct kvm *kvm, gfn_t start, gfn_t end,
 				     unsigned long mask, unsigned long attrs)
 {
@@ -789,6 +826,9 @@ bool kvm_range_has_memory_attributes(struct kvm *kvm, gfn_t start, gfn_t end,
 		return false;
 	if (!(mask & KVM_MEMORY_ATTRIBUTE_PRIVATE) || start >= end)
 		return true;
+	if (kvm_gmem_in_place(kvm))
+		return kvm_gmem_range_is(kvm, start, end,
+					 attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE);
 	return attr_range_is(kvm, start, end,
 			     attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE);
 }
@@ -988,6 +1028,13 @@ int kvm_vm_ioctl_set_mem_attributes(struct kvm *kvm,
 	if (!IS_ALIGNED(attrs->address, PAGE_SIZE) ||
 	    !IS_ALIGNED(attrs->size, PAGE_SIZE))
 		return -EINVAL;
+
+	/*
+	 * In-place conversion v8: per-VM attributes are disabled (PRIVATE
+	 * failed above); the array stays empty, so "shared" changes nothing.
+	 */
+	if (kvm_gmem_in_place(kvm))
+		return 0;
 
 	start = attrs->address >> PAGE_SHIFT;
 	end = (attrs->address + attrs->size) >> PAGE_SHIFT;
@@ -1723,6 +1770,14 @@ long kvm_vm_ioctl_check_extension_generic(struct kvm *kvm, long ext)
 		return kvm_supported_mem_attributes(kvm);
 	case KVM_CAP_GUEST_MEMFD_FLAGS:
 		return kvm_gmem_get_supported_flags(kvm);
+	case KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES:
+		/*
+		 * v8: PRIVATE with gmem_in_place_conversion=Y and private
+		 * memory. tdxsim's parameter is the VM's design: 0 without a VM.
+		 */
+		if (kvm && kvm_gmem_in_place(kvm) && kvm_arch_has_private_mem(kvm))
+			return KVM_MEMORY_ATTRIBUTE_PRIVATE;
+		return 0;
 	default:
 		break;
 	}

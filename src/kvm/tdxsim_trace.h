@@ -67,6 +67,19 @@ static inline void trace_kvm_vm_set_mem_attributes(struct kvm *kvm,
 		tdxsim_stat_add(kvm, pages_to_shared, changed);
 }
 
+/*
+ * In-place conversion v8, __kvm_gmem_set_attributes(): page offsets
+ * [start, end) of a guest_memfd got @attributes, @changed of them changed
+ * (counted as the VM ioctl's conversions are).
+ */
+static inline void trace_kvm_gmem_set_attributes(struct kvm *kvm, u64 start,
+						 u64 end,
+						 unsigned long attributes,
+						 u64 changed)
+{
+	trace_kvm_vm_set_mem_attributes(kvm, start, end, attributes, changed);
+}
+
 /* kvm_mmu_invalidate_begin(): an MMU invalidation starts. */
 static inline void trace_kvm_mmu_invalidate_begin(struct kvm *kvm)
 {

@@ -142,6 +142,9 @@ static int vmm_init_vm(struct vmm *v)
 	if (r < 0)
 		return vmm_fail(v, errno, "KVM_TDX_INIT_VM: %s (hw_error 0x%llx)",
 			    strerror(errno), (unsigned long long)cmd.hw_error);
+	/* As a VMM that knows the in-place conversion series would ask. */
+	v->gmem_attrs = tdxsim_ioctl(v->vm_fd, KVM_CHECK_EXTENSION,
+				     KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) > 0;
 	for (i = 0; i < cfg->nr_inject; i++)
 		if (tdxsim_ioctl(v->vm_fd, TDXSIM_INJECT_FAULT,
 				 &cfg->inject[i]) < 0)
@@ -270,6 +273,30 @@ static int vmm_setup_memory(struct vmm *v)
 	return r;
 }
 
+/*
+ * In-place conversion: KVM_SET_MEMORY_ATTRIBUTES2 on the part of
+ * [@gpa, @end) that lies in [@base, @base + @len), the guest_memfd @fd's
+ * bytes from @off. A transient reference (EAGAIN) is retried.
+ */
+static int vmm_set_private_gmem(struct vmm *v, u64 gpa, u64 end, u64 base,
+				u64 len, int fd, u64 off, bool private)
+{
+	u64 s = max(gpa, base), e = min(end, base + len);
+	struct kvm_memory_attributes2 attrs = {
+		.offset = off + s - base,
+		.size = e - s,
+		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+	};
+	int r, tries = 0;
+
+	if (s >= e)
+		return 0;
+	do {
+		r = tdxsim_ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES2, &attrs);
+	} while (r < 0 && errno == EAGAIN && ++tries < VMM_MAX_RETRIES);
+	return r;
+}
+
 int vmm_set_private(struct vmm *v, u64 gpa, u64 size, bool private)
 {
 	struct kvm_memory_attributes attrs = {
@@ -277,8 +304,20 @@ int vmm_set_private(struct vmm *v, u64 gpa, u64 size, bool private)
 		.size = size,
 		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
 	};
+	u64 end = gpa + size;
 
-	return tdxsim_ioctl(v->vm_fd, KVM_SET_MEMORY_ATTRIBUTES, &attrs);
+	if (!v->gmem_attrs)
+		return tdxsim_ioctl(v->vm_fd, KVM_SET_MEMORY_ATTRIBUTES, &attrs);
+	if (vmm_set_private_gmem(v, gpa, end, 0, v->low_ram, v->ram_fd, 0,
+				 private) < 0 ||
+	    vmm_set_private_gmem(v, gpa, end, HIGH_RAM_BASE, v->high_ram,
+				 v->ram_fd, v->low_ram, private) < 0)
+		return -1;
+	if (v->fw_base < FW_TOP &&
+	    vmm_set_private_gmem(v, gpa, end, v->fw_base, FW_TOP - v->fw_base,
+				 v->fw_fd, 0, private) < 0)
+		return -1;
+	return 0;
 }
 
 /* The RAM layout the TD HOB describes: firmware-loaded parts are accepted. */

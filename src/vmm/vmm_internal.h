@@ -42,6 +42,11 @@ struct vmm {
 	int vm_fd;
 	int ram_fd;
 	int fw_fd;
+	/*
+	 * KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES reports PRIVATE (in-place
+	 * conversion): attributes change on the guest_memfds, not the VM.
+	 */
+	bool gmem_attrs;
 	u64 low_ram;
 	u64 high_ram;
 	u64 fw_base;
@@ -63,7 +68,11 @@ struct vmm {
 int vmm_fail(struct vmm *v, int err, const char *fmt, ...) __printf(3, 4);
 /* The progress display's phase. */
 void vmm_set_phase(struct vmm *v, enum tdxsim_vmm_phase phase);
-/* KVM_SET_MEMORY_ATTRIBUTES of [@gpa, @gpa+@size): -1 with errno on failure. */
+/*
+ * KVM_SET_MEMORY_ATTRIBUTES of [@gpa, @gpa+@size), or with in-place
+ * conversion KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfds behind it:
+ * -1 with errno on failure.
+ */
 int vmm_set_private(struct vmm *v, u64 gpa, u64 size, bool private);
 /* The guest's RAM ranges (at most @max into @out); returns how many. */
 unsigned int vmm_ram_ranges(struct vmm *v, struct tdxsim_ram_range *out,
