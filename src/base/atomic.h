@@ -27,7 +27,7 @@
 #define smp_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
 
 /*
- * True while a deterministic run is in progress (base/sched.c): outside one
+ * True while a deterministic run is in progress (sched_backend.c): outside one
  * the accessors below are the bare atomic, with no call into the scheduler.
  */
 extern bool sched_det_running;

@@ -12,7 +12,7 @@
  * ThreadSanitizer (__tsan_switch_to_fiber, which also orders what the old
  * fiber did before what the new one does) when they are compiled in.
  *
- * Only src/base/sched.c uses this.
+ * Only the scheduler (src/base/sched*.c) uses this.
  */
 #ifndef TDXSIM_BASE_FIBER_H
 #define TDXSIM_BASE_FIBER_H

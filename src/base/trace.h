@@ -100,7 +100,7 @@ void tdxsim_trace_lock_wait_done(const struct lockdep_map *map);
 void tdxsim_trace_lock_held(const struct lockdep_map *map, bool excl);
 void tdxsim_trace_lock_released(const struct lockdep_map *map);
 
-/* Scheduler hooks (base/sched.c). */
+/* Scheduler hooks (base/sched*.c). */
 void tdxsim_trace_run_start(bool deterministic, u64 seed);
 void tdxsim_trace_run_end(const char *verdict);
 /* Task @id (@name) runs from now on (deterministic mode). */

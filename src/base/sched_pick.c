@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The strategies' choice of the next task, and the footprints of steps.
+ *
+ * At every schedule point sched.c asks sched_pick_next_locked() which
+ * runnable task gets the token. The random strategy draws one from the
+ * run's splitmix64 stream (seeded by the run's seed); PCT runs the task with
+ * the highest priority and lowers the running task's at its change points
+ * (and a spinner's at every cpu_relax()); replay and bounded hand the
+ * candidates to explore.c. For the bounded search's sleep sets, each step of
+ * a task records the objects it touched (its footprint), or "anything".
+ * The order of the draws is part of every recorded seed: changing it shifts
+ * every scenario's, replay's and fuzz program's schedule.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/fiber.h"
+#include "base/lockdep.h"
+#include "base/log.h"
+#include "base/rcu.h"
+#include "base/sched.h"
+#include "base/sched_internal.h"
+#include "base/sched_state.h"
+#include "base/trace.h"
+#include "ulib/strbuf.h"
+
+/* --- footprints (bounded search with sleep sets) ---------------------------- */
+
+void sched_fp_add(struct sched_footprint *fp, const void *obj)
+{
+	unsigned int i;
+
+	if (fp->unknown)
+		return;
+	for (i = 0; i < fp->n; i++)
+		if (fp->obj[i] == obj)
+			return;
+	if (fp->n == SCHED_FP_MAX) {
+		fp->unknown = true;
+		return;
+	}
+	fp->obj[fp->n++] = obj;
+}
+
+/* The step of @t ends at a point touching @obj as @flags say (0: anything). */
+void sched_fp_end_step(struct task *t, const void *obj, unsigned int flags)
+{
+	if (!(flags & (SCHED_OBJ_NEXT | SCHED_OBJ_PREV)))
+		t->step.unknown = true;
+	else if (flags & SCHED_OBJ_PREV)
+		sched_fp_add(&t->step, obj);
+}
+
+/* @t's next step (whenever it is picked) starts at such a point. */
+void sched_fp_start_step(struct task *t, const void *obj, unsigned int flags)
+{
+	t->step.n = 0;
+	t->step.unknown = !(flags & (SCHED_OBJ_NEXT | SCHED_OBJ_PREV));
+	if (flags & SCHED_OBJ_NEXT)
+		t->step.obj[t->step.n++] = obj;
+}
+
+/* The running task touched @obj without a schedule point (a wake-up). */
+void sched_touch(const void *obj)
+{
+	struct task *t = sched_tls_task;
+
+	if (sched_s.footprints && t && t->in_run && sched_s.cur == t)
+		sched_fp_add(&t->step, obj);
+}
+
+/* Replay and bounded strategies: hand the choice to explore.c. */
+static struct task *explore_pick_locked(struct task *cur, bool cur_runnable)
+{
+	struct sched_choice c;
+	struct task *next;
+	int i, nr = 0;
+
+	if (sched_s.cap_cand < sched_s.nr_tasks) {
+		sched_s.cap_cand = sched_s.nr_tasks * 2;
+		sched_s.cand = xrealloc(sched_s.cand, sched_s.cap_cand * sizeof(*sched_s.cand));
+	}
+	for (i = 0; i < sched_s.nr_tasks; i++)
+		if (sched_s.tasks[i]->state == TASK_RUNNABLE)
+			sched_s.cand[nr++] = sched_s.tasks[i];
+	if (!nr)
+		return NULL;
+	/* A spinner waits for someone else: let another go first. */
+	if (sched_s.yield && cur_runnable && nr > 1) {
+		for (i = 0; i < nr; i++)
+			if (sched_s.cand[i] == cur)
+				break;
+		if (i < nr) {
+			memmove(&sched_s.cand[i], &sched_s.cand[i + 1],
+				(nr - i - 1) * sizeof(*sched_s.cand));
+			nr--;
+		}
+	}
+	c.cur = cur;
+	c.cur_preemptible = cur_runnable && !sched_s.yield;
+	c.fp = &cur->step;
+	c.cand = sched_s.cand;
+	c.nr = nr;
+	next = explore_choose(&c);
+	if (c.cur_preemptible && next != cur)
+		sched_s.preemptions++;
+	return next;
+}
+
+/*
+ * The strategy's pick among the runnable tasks. @cur just ran (it may have
+ * blocked or exited); @cur_runnable: it could go on.
+ */
+struct task *sched_pick_next_locked(struct task *cur, bool cur_runnable)
+{
+	struct task *best = NULL;
+	int nr = 0, i, k;
+
+	if (sched_s.explore)
+		return explore_pick_locked(cur, cur_runnable);
+
+	for (i = 0; i < sched_s.nr_tasks; i++)
+		if (sched_s.tasks[i]->state == TASK_RUNNABLE)
+			nr++;
+	if (!nr)
+		return NULL;
+
+	if (sched_s.cfg.strategy == SCHED_STRATEGY_RANDOM) {
+		k = nr > 1 ? (int)(splitmix64(&sched_s.rng) % nr) : 0;
+		for (i = 0; i < sched_s.nr_tasks; i++) {
+			if (sched_s.tasks[i]->state != TASK_RUNNABLE)
+				continue;
+			if (k-- == 0)
+				return sched_s.tasks[i];
+		}
+		return NULL;
+	}
+	/* PCT: the runnable task with the highest priority. */
+	for (i = 0; i < sched_s.nr_tasks; i++) {
+		struct task *t = sched_s.tasks[i];
+
+		if (t->state != TASK_RUNNABLE)
+			continue;
+		if (!best || t->prio > best->prio)
+			best = t;
+	}
+	return best;
+}
+
+void sched_pct_check_change_locked(struct task *self)
+{
+	unsigned int i;
+
+	for (i = 0; i < sched_s.pct_nchange; i++) {
+		if (sched_s.pct_change[i] == sched_s.steps) {
+			/* Change point i: drop below every initial priority. */
+			self->prio = sched_s.pct_nchange - i;
+		}
+	}
+}
+

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The scheduler's own state, shared by its files and by nothing else:
+ * sched.c (tasks, schedule points, the hand-over of the token),
+ * sched_pick.c (the strategies' pick and the bounded search's footprints),
+ * sched_verdict.c (deadlock, hang and livelock verdicts, the watchdog, wait
+ * queues) and sched_backend.c (task creation, exit and runs on fibers or
+ * threads). Everything marked "locked" runs with sched_s.m held.
+ */
+#ifndef TDXSIM_BASE_SCHED_STATE_H
+#define TDXSIM_BASE_SCHED_STATE_H
+
+#include <pthread.h>
+
+#include "base/fiber.h"
+#include "base/sched.h"
+#include "base/sched_internal.h"
+
+#define PCT_MAX_DEPTH	16
+
+struct sched_state {
+	pthread_mutex_t m;
+	pthread_cond_t done_cv;
+	bool active;
+	struct sched_config cfg;
+	struct task *cur;
+	struct task **tasks;	/* tasks of the run, live or exited */
+	int nr_tasks;
+	int cap_tasks;
+	int live;
+	int next_id;
+	u64 steps;
+	u64 switches;
+	u64 rng;
+	u64 pct_change[PCT_MAX_DEPTH];
+	unsigned int pct_nchange;
+	s64 pct_low;
+	enum sched_verdict verdict;
+	bool aborting;
+	struct sched_trace_entry *trace;
+	size_t trace_len;
+	size_t trace_cap;
+	/* The run's verdict as data (filled when it is made). */
+	struct sched_verdict_info vinfo;
+	/* The last run's, for sched_last_verdict(). */
+	struct sched_verdict_info last_vinfo;
+
+	/* Fiber back end. */
+	bool fiber;
+	struct fiber main_fiber;	/* the OS thread that called sched_run() */
+	struct task *caller;		/* its task */
+	size_t stack_size;
+
+	bool yield;			/* the pick after a cpu_relax() */
+	bool explore;			/* replay or bounded strategy */
+	bool footprints;		/* track step footprints (sleep sets) */
+	u32 preemptions;
+	struct task **cand;		/* scratch for explore_choose() */
+	int cap_cand;
+	const char *trace_file;		/* TDXSIM_SCHED_TRACE */
+};
+
+extern struct sched_state sched_s;
+/* The task the calling thread (or fiber) runs. */
+extern __thread struct task *sched_tls_task;
+/* Ids of tasks outside a run (threads tdxsim did not create, free tasks). */
+extern int sched_implicit_ids;
+
+static inline u64 splitmix64(u64 *state)
+{
+	u64 z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* sched.c */
+struct task *sched_task_alloc(const char *name);
+void sched_task_free(struct task *t);
+/* Run the destructors of @t's task-local slots. */
+void sched_task_local_exit(struct task *t);
+void sched_switch_locked(struct task *self);
+void sched_wake_obj_locked(const void *obj);
+
+/* sched_pick.c */
+void sched_fp_add(struct sched_footprint *fp, const void *obj);
+void sched_fp_end_step(struct task *t, const void *obj, unsigned int flags);
+void sched_fp_start_step(struct task *t, const void *obj, unsigned int flags);
+void sched_touch(const void *obj);
+struct task *sched_pick_next_locked(struct task *cur, bool cur_runnable);
+void sched_pct_check_change_locked(struct task *self);
+
+/* sched_verdict.c */
+void sched_no_runnable_locked(void);
+void sched_livelock_locked(void);
+
+#endif /* TDXSIM_BASE_SCHED_STATE_H */
