@@ -13,7 +13,7 @@ A sample belongs to the fault path when its call chain contains
 tdx_handle_ept_violation (the private EPT-violation exit, everything under
 it: the TDP MMU, guest_memfd, the S-EPT SEAMCALLs). It counts as lock
 overhead when the chain also contains a function of src/base/lock.c,
-lockdep.c, rcu.c or rcu_urcu.c, one of the scheduler's schedule-point
+lockdep*.c, rcu.c or rcu_urcu.c, one of the scheduler's schedule-point
 hooks, or liburcu: the wrapper and the primitive under it, inclusive.
 Not a test: a measurement printed for bench/README.md.
 """
@@ -24,7 +24,9 @@ import sys
 import tempfile
 
 FAULT_ROOT = "tdx_handle_ept_violation"
-BASE_FILES = ("lock.c.o", "lockdep.c.o", "rcu.c.o", "rcu_urcu.c.o")
+BASE_FILES = ("lock.c.o", "lockdep.c.o", "lockdep_graph.c.o",
+              "lockdep_report.c.o", "lockdep_stats.c.o", "rcu.c.o",
+              "rcu_urcu.c.o")
 SCHED_HOOKS = {
     "__sched_point", "cpu_relax", "sched_task_is_deterministic",
     "sched_wake_obj", "sched_block_on", "sched_rcu_reader_done",
