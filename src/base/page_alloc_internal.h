@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the host's physical memory shares between its two files in
+ * src/base, and nothing else may use: phys_mem.c (the PFN space: its
+ * mappings, addresses, registered metadata and statistics) and
+ * page_alloc.c (the allocator of 4K pages and 2M blocks in it). The PFN
+ * space's layout is set at init and read without a lock by the address
+ * helpers; everything the allocator changes is under pa_lock, a plain
+ * pthread mutex (the allocator is "hardware": neither a schedule point nor
+ * a lockdep class). Every symbol is hidden.
+ */
+#ifndef TDXSIM_BASE_PAGE_ALLOC_INTERNAL_H
+#define TDXSIM_BASE_PAGE_ALLOC_INTERNAL_H
+
+#include <pthread.h>
+
+#include "base/page_alloc.h"
+
+#define __pa_hidden	__attribute__((visibility("hidden")))
+
+#define PAGES_PER_BLOCK		(1U << PMD_ORDER)
+
+/* Default PFN space: a 64 GiB TD plus 8 GiB for everything around it. */
+#ifndef PHYS_MEM_DEFAULT_BYTES
+#define PHYS_MEM_DEFAULT_BYTES	(72ULL * SZ_1G)
+#endif
+
+/* Block index 0 is reserved, so it doubles as "no block" in list links. */
+#define BLOCK_NONE		0U
+
+enum block_state {
+	BLOCK_UNUSED = 0,
+	BLOCK_FREE,
+	BLOCK_HUGE,
+	BLOCK_SPLIT,
+	BLOCK_ZAPPING,
+};
+
+struct pa_block {
+	u32 prev;		/* partial list */
+	u32 next;		/* partial list, or 2M free list */
+	u16 nr_free;		/* split: free 4K pages */
+	u16 cursor;		/* split: pages from here on never used */
+	u16 free_head;		/* split: first free page below cursor */
+	u8 state;		/* enum block_state */
+	u8 written;		/* BLOCK_WRITTEN | BLOCK_POPULATED (atomic) */
+};
+
+/* Some page of the block was written since the block was given back. */
+#define BLOCK_WRITTEN		1U
+/* Its bytes were populated in one go (phys_mem_populate_block()). */
+#define BLOCK_POPULATED		2U
+
+_Static_assert(sizeof(struct pa_block) == 16, "pa_block");
+
+struct phys_mem {
+	/* Set at init, read without the lock by the address helpers. */
+	u8 *mem_base;
+	struct page *pages;
+	struct pa_block *blocks;
+	u64 nr_pages;
+	u32 nr_blocks;
+
+	/* The mappings as returned by mmap(), for munmap(). */
+	void *map_raw;
+	size_t map_raw_len;
+	size_t pages_len, blocks_len;
+
+	/* Everything below is protected by pa_lock. */
+	u32 bump;		/* first never-used block */
+	u32 free_2m;		/* 2M free list head */
+	u32 partial_head;	/* split blocks with free pages */
+	u32 partial_tail;
+	u32 zap_lo, zap_hi;	/* the batch of zapping blocks [lo, hi) */
+	u32 zap_inflight;	/* zapping blocks being given back right now */
+	u32 blocks_live;	/* blocks huge or split (block 0 included) */
+
+	u64 pages_in_use;
+	u64 peak_pages_in_use;
+	u64 blocks_2m_in_use;
+	u64 allocs;
+	u64 frees;
+	u64 blocks_returned;
+	u64 madvise_calls;
+	u64 pages_zeroed;
+};
+
+extern pthread_mutex_t pa_lock __pa_hidden;
+extern struct phys_mem pa_mem __pa_hidden;
+extern bool pa_ready __pa_hidden;
+extern struct phys_mem_meta pa_meta_reg __pa_hidden;
+
+static inline bool ready(void)
+{
+	return __atomic_load_n(&pa_ready, __ATOMIC_ACQUIRE);
+}
+
+static inline u32 pfn_block(u64 pfn)
+{
+	return pfn >> PMD_ORDER;
+}
+
+static inline u64 block_pfn(u32 b)
+{
+	return (u64)b << PMD_ORDER;
+}
+
+/* Sanitizer builds check the write tracking: a clean page reads as zero. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PA_CHECK_CLEAN	1
+#else
+#define PA_CHECK_CLEAN	0
+#endif
+
+/* phys_mem.c: map a PFN space of @bytes (already rounded); pa_lock held. */
+int __phys_mem_init(u64 bytes) __pa_hidden;
+
+#endif /* TDXSIM_BASE_PAGE_ALLOC_INTERNAL_H */
