@@ -17,8 +17,10 @@
  * track, + 1 + class index its holds of one lock class, tid 1 the schedule.
  * Slices still open when a task exits, a run ends or the trace stops are
  * closed there, so every "B" of the file has its "E".
+ *
+ * This file records; trace_file.c starts and stops a trace and writes the
+ * file (their state: trace_internal.h).
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -31,74 +33,12 @@
 #include "base/log.h"
 #include "base/sched.h"
 #include "base/sched_internal.h"
-#include "base/trace.h"
+#include "base/trace_internal.h"
 #include "ulib/strbuf.h"
 
 bool __tdxsim_trace_enabled;
 
-/* At most this many events; later ones are dropped (the file says so). */
-#define TRACE_MAX_EVENTS	(3U << 20)
-#define TRACE_MAX_CLASSES	900
-#define TID_SCHED		1
-#define TID_GUEST		999
-#define LOGICAL			(1ULL << 63)	/* a tick of a logical clock */
-
-struct tev {
-	u32 tick;
-	u32 tick_end;		/* "X": the end */
-	u32 track;
-	u32 pid;		/* the run it belongs to (counters) */
-	char ph;
-	const char *cname;
-	char name[64];
-	char *args;		/* members of a JSON object, or NULL */
-};
-
-struct ttrack {
-	u32 pid, tid;
-	char name[96];
-	int depth;		/* "B"s not yet ended */
-	int dropped;		/* of those, dropped past the event cap */
-	unsigned int holds;	/* lock tracks: instances held */
-	const char *lock;	/* lock tracks: the class's name */
-	const char *waiting;	/* task tracks: the class waited for */
-	bool counter;		/* a counter: name, series and values */
-	unsigned int nseries;
-	char series[4][16];
-	s64 value[4];
-};
-
-static struct {
-	pthread_mutex_t m;
-	bool recording;
-	FILE *f;
-	char *path;
-	/* Ticks: clock values (ns, LOGICAL set for a logical clock). */
-	u64 *ticks;
-	u32 nr_ticks, cap_ticks;
-	struct tev *ev;
-	u32 nr_ev, cap_ev;
-	u64 dropped;
-	struct ttrack *tracks;
-	u32 nr_tracks, cap_tracks;
-	u32 *hash;		/* track index + 1, open addressing */
-	u32 hash_size;
-	/* Lock classes seen: their keys (or names) and names. */
-	const void *class_key[TRACE_MAX_CLASSES];
-	const char *class_name[TRACE_MAX_CLASSES];
-	unsigned int nr_classes;
-	/* The clock. */
-	u64 last;		/* last clock value handed out (ns) */
-	bool logical;		/* the run in progress is deterministic */
-	u64 base;		/* its clock at step 0, or at its start */
-	u64 mono0;		/* free run: CLOCK_MONOTONIC at its start */
-	/* Runs. */
-	u32 pid;		/* the run in progress, or 1 */
-	u32 runs;
-	char **pid_names;
-	u32 nr_pid_names;
-	bool any_logical, any_free;
-} T = {
+struct trace_state tr = {
 	.m = PTHREAD_MUTEX_INITIALIZER,
 	.pid = 1,
 };
@@ -111,33 +51,33 @@ static u64 mono_ns(void)
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* --- ticks and tracks (T.m held) --------------------------------------- */
+/* --- ticks and tracks (tr.m held) --------------------------------------- */
 
 static u64 clock_locked(void)
 {
 	u64 c;
 
-	if (T.logical)
-		c = T.base + (sched_deterministic() ? sched_run_steps() : 0) *
+	if (tr.logical)
+		c = tr.base + (sched_deterministic() ? sched_run_steps() : 0) *
 			     1000;
-	else if (T.mono0)
-		c = T.base + (mono_ns() - T.mono0);
+	else if (tr.mono0)
+		c = tr.base + (mono_ns() - tr.mono0);
 	else
-		c = T.last;
-	if (c < T.last)
-		c = T.last;
-	T.last = c;
+		c = tr.last;
+	if (c < tr.last)
+		c = tr.last;
+	tr.last = c;
 	return c;
 }
 
-static u32 tick_locked(void)
+u32 trace_tick_locked(void)
 {
-	if (T.nr_ticks == T.cap_ticks) {
-		T.cap_ticks = T.cap_ticks ? T.cap_ticks * 2 : 65536;
-		T.ticks = xrealloc(T.ticks, T.cap_ticks * sizeof(*T.ticks));
+	if (tr.nr_ticks == tr.cap_ticks) {
+		tr.cap_ticks = tr.cap_ticks ? tr.cap_ticks * 2 : 65536;
+		tr.ticks = xrealloc(tr.ticks, tr.cap_ticks * sizeof(*tr.ticks));
 	}
-	T.ticks[T.nr_ticks] = clock_locked() | (T.logical ? LOGICAL : 0);
-	return T.nr_ticks++;
+	tr.ticks[tr.nr_ticks] = clock_locked() | (tr.logical ? LOGICAL : 0);
+	return tr.nr_ticks++;
 }
 
 static u32 hash_of(u32 pid, u32 tid)
@@ -149,11 +89,11 @@ static u32 hash_of(u32 pid, u32 tid)
 
 static void hash_insert(u32 idx)
 {
-	u32 h = hash_of(T.tracks[idx].pid, T.tracks[idx].tid);
+	u32 h = hash_of(tr.tracks[idx].pid, tr.tracks[idx].tid);
 
-	while (T.hash[h & (T.hash_size - 1)])
+	while (tr.hash[h & (tr.hash_size - 1)])
 		h++;
-	T.hash[h & (T.hash_size - 1)] = idx + 1;
+	tr.hash[h & (tr.hash_size - 1)] = idx + 1;
 }
 
 /* The track (@pid, @tid), made with @name (printf-style) if it is new. */
@@ -165,43 +105,43 @@ static struct ttrack *track_locked(u32 pid, u32 tid, const char *fmt, ...)
 	va_list ap;
 	u32 h, i;
 
-	if (T.hash_size) {
+	if (tr.hash_size) {
 		for (h = hash_of(pid, tid);; h++) {
-			i = T.hash[h & (T.hash_size - 1)];
+			i = tr.hash[h & (tr.hash_size - 1)];
 			if (!i)
 				break;
-			t = &T.tracks[i - 1];
+			t = &tr.tracks[i - 1];
 			if (t->pid == pid && t->tid == tid)
 				return t;
 		}
 	}
-	if (T.nr_tracks == T.cap_tracks) {
-		T.cap_tracks = T.cap_tracks ? T.cap_tracks * 2 : 64;
-		T.tracks = xrealloc(T.tracks,
-				    T.cap_tracks * sizeof(*T.tracks));
+	if (tr.nr_tracks == tr.cap_tracks) {
+		tr.cap_tracks = tr.cap_tracks ? tr.cap_tracks * 2 : 64;
+		tr.tracks = xrealloc(tr.tracks,
+				    tr.cap_tracks * sizeof(*tr.tracks));
 	}
-	if ((T.nr_tracks + 1) * 2 > T.hash_size) {
-		free(T.hash);
-		T.hash_size = T.hash_size ? T.hash_size * 2 : 256;
-		T.hash = xzalloc(T.hash_size * sizeof(*T.hash));
-		for (i = 0; i < T.nr_tracks; i++)
+	if ((tr.nr_tracks + 1) * 2 > tr.hash_size) {
+		free(tr.hash);
+		tr.hash_size = tr.hash_size ? tr.hash_size * 2 : 256;
+		tr.hash = xzalloc(tr.hash_size * sizeof(*tr.hash));
+		for (i = 0; i < tr.nr_tracks; i++)
 			hash_insert(i);
 	}
-	t = &T.tracks[T.nr_tracks];
+	t = &tr.tracks[tr.nr_tracks];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->tid = tid;
 	va_start(ap, fmt);
 	vsnprintf(t->name, sizeof(t->name), fmt, ap);
 	va_end(ap);
-	hash_insert(T.nr_tracks);
-	T.nr_tracks++;
+	hash_insert(tr.nr_tracks);
+	tr.nr_tracks++;
 	return t;
 }
 
 static u32 track_index(const struct ttrack *t)
 {
-	return t - T.tracks;
+	return t - tr.tracks;
 }
 
 /* The current task's @which track. */
@@ -211,9 +151,9 @@ static struct ttrack *task_track_locked(enum tdxsim_trace_track which)
 	u32 tid = (task_id(self) + 1) * 1000;
 
 	if (which == TDXSIM_TRACK_GUEST)
-		return track_locked(T.pid, tid + TID_GUEST, "%s (guest)",
+		return track_locked(tr.pid, tid + TID_GUEST, "%s (guest)",
 				    task_name(self));
-	return track_locked(T.pid, tid, "%s", task_name(self));
+	return track_locked(tr.pid, tid, "%s", task_name(self));
 }
 
 /* A new event on @t, or NULL past the cap. */
@@ -222,19 +162,19 @@ static struct tev *event_locked(struct ttrack *t, char ph, const char *name,
 {
 	struct tev *e;
 
-	if (T.nr_ev >= TRACE_MAX_EVENTS) {
-		T.dropped++;
+	if (tr.nr_ev >= TRACE_MAX_EVENTS) {
+		tr.dropped++;
 		return NULL;
 	}
-	if (T.nr_ev == T.cap_ev) {
-		T.cap_ev = T.cap_ev ? T.cap_ev * 2 : 16384;
-		T.ev = xrealloc(T.ev, T.cap_ev * sizeof(*T.ev));
+	if (tr.nr_ev == tr.cap_ev) {
+		tr.cap_ev = tr.cap_ev ? tr.cap_ev * 2 : 16384;
+		tr.ev = xrealloc(tr.ev, tr.cap_ev * sizeof(*tr.ev));
 	}
-	e = &T.ev[T.nr_ev++];
-	e->tick = tick_locked();
+	e = &tr.ev[tr.nr_ev++];
+	e->tick = trace_tick_locked();
 	e->tick_end = 0;
 	e->track = track_index(t);
-	e->pid = T.pid;
+	e->pid = tr.pid;
 	e->ph = ph;
 	e->cname = cname;
 	snprintf(e->name, sizeof(e->name), "%s", name ? name : "");
@@ -271,16 +211,16 @@ static void end_locked(struct ttrack *t, char *args)
 		return;
 	}
 	/* An "E" whose "B" is in the buffer is never dropped. */
-	if (T.nr_ev >= TRACE_MAX_EVENTS) {
-		if (T.nr_ev == T.cap_ev) {
-			T.cap_ev *= 2;
-			T.ev = xrealloc(T.ev, T.cap_ev * sizeof(*T.ev));
+	if (tr.nr_ev >= TRACE_MAX_EVENTS) {
+		if (tr.nr_ev == tr.cap_ev) {
+			tr.cap_ev *= 2;
+			tr.ev = xrealloc(tr.ev, tr.cap_ev * sizeof(*tr.ev));
 		}
-		e = &T.ev[T.nr_ev++];
+		e = &tr.ev[tr.nr_ev++];
 		memset(e, 0, sizeof(*e));
-		e->tick = tick_locked();
+		e->tick = trace_tick_locked();
 		e->track = track_index(t);
-		e->pid = T.pid;
+		e->pid = tr.pid;
 		e->ph = 'E';
 	} else {
 		e = event_locked(t, 'E', NULL, NULL);
@@ -292,7 +232,7 @@ static void counter_locked(const char *name, const char *series, s64 v,
 			   bool delta);
 
 /* Close every slice of @t (and count its hold or wait out). */
-static void close_track_locked(struct ttrack *t)
+void trace_close_track_locked(struct ttrack *t)
 {
 	const char *held = t->holds ? t->lock : NULL, *waited = t->waiting;
 
@@ -300,7 +240,7 @@ static void close_track_locked(struct ttrack *t)
 		end_locked(t, NULL);
 	t->holds = 0;
 	t->waiting = NULL;
-	/* Last: a new counter track may move T.tracks (and @t). */
+	/* Last: a new counter track may move tr.tracks (and @t). */
 	if (held)
 		counter_locked(held, "holders", -1, true);
 	if (waited)
@@ -312,14 +252,14 @@ static void close_tracks_locked(u32 pid, u32 task_tid)
 {
 	u32 i;
 
-	for (i = 0; i < T.nr_tracks; i++) {
-		struct ttrack *t = &T.tracks[i];
+	for (i = 0; i < tr.nr_tracks; i++) {
+		struct ttrack *t = &tr.tracks[i];
 
 		if (t->pid != pid || !t->depth)
 			continue;
 		if (task_tid && (t->tid < task_tid || t->tid >= task_tid + 1000))
 			continue;
-		close_track_locked(t);
+		trace_close_track_locked(t);
 	}
 }
 
@@ -333,16 +273,56 @@ static char *vargs(const char *fmt, va_list ap)
 	return sb_detach(&sb);
 }
 
+/*
+ * Every emitter of a slice or an event on the current task's @track:
+ * format the arguments, then, if a trace is being recorded, add a "B" (a
+ * slice begins), an "E" (the innermost one ends), an "X" (a slice from tick
+ * @start to now) or an "i" (a point event).
+ */
+static void emit(char ph, enum tdxsim_trace_track track, const char *name,
+		 const char *cname, u32 start, const char *args_fmt,
+		 va_list ap)
+{
+	char *args = vargs(args_fmt, ap);
+	struct ttrack *t;
+	struct tev *e;
+
+	pthread_mutex_lock(&tr.m);
+	if (!tr.recording || (ph == 'X' && start >= tr.nr_ticks))
+		goto out;
+	t = task_track_locked(track);
+	if (ph == 'B') {
+		begin_locked(t, name, cname, args);
+		args = NULL;
+	} else if (ph == 'E') {
+		end_locked(t, args);
+		args = NULL;
+	} else {
+		e = event_locked(t, ph, name, cname);
+		if (e) {
+			if (ph == 'X') {
+				e->tick_end = e->tick;
+				e->tick = start;
+			}
+			e->args = args;
+			args = NULL;
+		}
+	}
+out:
+	pthread_mutex_unlock(&tr.m);
+	free(args);
+}
+
 /* --- the hooks ------------------------------------------------------------ */
 
 u32 tdxsim_trace_tick(void)
 {
 	u32 t = 0;
 
-	pthread_mutex_lock(&T.m);
-	if (T.recording)
-		t = tick_locked();
-	pthread_mutex_unlock(&T.m);
+	pthread_mutex_lock(&tr.m);
+	if (tr.recording)
+		t = trace_tick_locked();
+	pthread_mutex_unlock(&tr.m);
 	return t;
 }
 
@@ -350,81 +330,41 @@ void tdxsim_trace_begin(enum tdxsim_trace_track track, const char *name,
 			const char *cname, const char *args_fmt, ...)
 {
 	va_list ap;
-	char *args;
 
 	va_start(ap, args_fmt);
-	args = vargs(args_fmt, ap);
+	emit('B', track, name, cname, 0, args_fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&T.m);
-	if (T.recording)
-		begin_locked(task_track_locked(track), name, cname, args);
-	else
-		free(args);
-	pthread_mutex_unlock(&T.m);
 }
 
 void tdxsim_trace_end(enum tdxsim_trace_track track, const char *args_fmt,
 		      ...)
 {
 	va_list ap;
-	char *args;
 
 	va_start(ap, args_fmt);
-	args = vargs(args_fmt, ap);
+	emit('E', track, NULL, NULL, 0, args_fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&T.m);
-	if (T.recording)
-		end_locked(task_track_locked(track), args);
-	else
-		free(args);
-	pthread_mutex_unlock(&T.m);
 }
 
 void tdxsim_trace_complete(u32 start, enum tdxsim_trace_track track,
 			   const char *name, const char *cname,
 			   const char *args_fmt, ...)
 {
-	struct tev *e;
 	va_list ap;
-	char *args;
 
 	va_start(ap, args_fmt);
-	args = vargs(args_fmt, ap);
+	emit('X', track, name, cname, start, args_fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&T.m);
-	if (T.recording && start < T.nr_ticks) {
-		e = event_locked(task_track_locked(track), 'X', name, cname);
-		if (e) {
-			e->tick_end = e->tick;
-			e->tick = start;
-			e->args = args;
-			args = NULL;
-		}
-	}
-	pthread_mutex_unlock(&T.m);
-	free(args);
 }
 
 void tdxsim_trace_instant(enum tdxsim_trace_track track, const char *name,
 			  const char *args_fmt, ...)
 {
-	struct tev *e;
 	va_list ap;
-	char *args;
 
 	va_start(ap, args_fmt);
-	args = vargs(args_fmt, ap);
+	emit('i', track, name, NULL, 0, args_fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&T.m);
-	if (T.recording) {
-		e = event_locked(task_track_locked(track), 'i', name, NULL);
-		if (e) {
-			e->args = args;
-			args = NULL;
-		}
-	}
-	pthread_mutex_unlock(&T.m);
-	free(args);
 }
 
 static void counter_locked(const char *name, const char *series, s64 v,
@@ -463,10 +403,10 @@ static void counter_locked(const char *name, const char *series, s64 v,
 
 static void counter(const char *name, const char *series, s64 v, bool delta)
 {
-	pthread_mutex_lock(&T.m);
-	if (T.recording)
+	pthread_mutex_lock(&tr.m);
+	if (tr.recording)
 		counter_locked(name, series, v, delta);
-	pthread_mutex_unlock(&T.m);
+	pthread_mutex_unlock(&tr.m);
 }
 
 void tdxsim_trace_counter_add(const char *name, const char *series,
@@ -489,14 +429,14 @@ static unsigned int class_index_locked(const struct lockdep_map *map)
 				     (const void *)map->name;
 	unsigned int i;
 
-	for (i = 0; i < T.nr_classes; i++)
-		if (T.class_key[i] == key)
+	for (i = 0; i < tr.nr_classes; i++)
+		if (tr.class_key[i] == key)
 			return i;
-	if (T.nr_classes == TRACE_MAX_CLASSES)
+	if (tr.nr_classes == TRACE_MAX_CLASSES)
 		return TRACE_MAX_CLASSES - 1;
-	T.class_key[i] = key;
-	T.class_name[i] = map->name;
-	return T.nr_classes++;
+	tr.class_key[i] = key;
+	tr.class_name[i] = map->name;
+	return tr.nr_classes++;
 }
 
 static struct ttrack *lock_track_locked(const struct lockdep_map *map)
@@ -504,7 +444,7 @@ static struct ttrack *lock_track_locked(const struct lockdep_map *map)
 	struct task *self = current_task();
 	unsigned int c = class_index_locked(map);
 
-	return track_locked(T.pid, (task_id(self) + 1) * 1000 + 1 + c,
+	return track_locked(tr.pid, (task_id(self) + 1) * 1000 + 1 + c,
 			    "%s: %s", task_name(self), map->name);
 }
 
@@ -513,8 +453,8 @@ void tdxsim_trace_lock_wait(const struct lockdep_map *map, bool excl)
 	char name[64];
 
 	snprintf(name, sizeof(name), "wait %s", map->name);
-	pthread_mutex_lock(&T.m);
-	if (T.recording) {
+	pthread_mutex_lock(&tr.m);
+	if (tr.recording) {
 		struct ttrack *t = task_track_locked(TDXSIM_TRACK_TASK);
 
 		begin_locked(t, name, TDXSIM_TRACE_YELLOW,
@@ -523,13 +463,13 @@ void tdxsim_trace_lock_wait(const struct lockdep_map *map, bool excl)
 		t->waiting = map->name;
 		counter_locked(map->name, "waiters", 1, true);
 	}
-	pthread_mutex_unlock(&T.m);
+	pthread_mutex_unlock(&tr.m);
 }
 
 void tdxsim_trace_lock_wait_done(const struct lockdep_map *map)
 {
-	pthread_mutex_lock(&T.m);
-	if (T.recording) {
+	pthread_mutex_lock(&tr.m);
+	if (tr.recording) {
 		struct ttrack *t = task_track_locked(TDXSIM_TRACK_TASK);
 		bool waited = t->waiting != NULL;
 
@@ -538,15 +478,15 @@ void tdxsim_trace_lock_wait_done(const struct lockdep_map *map)
 		if (waited)
 			counter_locked(map->name, "waiters", -1, true);
 	}
-	pthread_mutex_unlock(&T.m);
+	pthread_mutex_unlock(&tr.m);
 }
 
 void tdxsim_trace_lock_held(const struct lockdep_map *map, bool excl)
 {
 	struct ttrack *t;
 
-	pthread_mutex_lock(&T.m);
-	if (T.recording) {
+	pthread_mutex_lock(&tr.m);
+	if (tr.recording) {
 		t = lock_track_locked(map);
 		t->lock = map->name;
 		if (!t->holds++) {
@@ -556,22 +496,22 @@ void tdxsim_trace_lock_held(const struct lockdep_map *map, bool excl)
 			counter_locked(map->name, "holders", 1, true);
 		}
 	}
-	pthread_mutex_unlock(&T.m);
+	pthread_mutex_unlock(&tr.m);
 }
 
 void tdxsim_trace_lock_released(const struct lockdep_map *map)
 {
 	struct ttrack *t;
 
-	pthread_mutex_lock(&T.m);
-	if (T.recording) {
+	pthread_mutex_lock(&tr.m);
+	if (tr.recording) {
 		t = lock_track_locked(map);
 		if (t->holds && !--t->holds) {
 			end_locked(t, NULL);
 			counter_locked(map->name, "holders", -1, true);
 		}
 	}
-	pthread_mutex_unlock(&T.m);
+	pthread_mutex_unlock(&tr.m);
 }
 
 /* --- runs and the schedule ---------------------------------------------- */
@@ -580,51 +520,51 @@ void tdxsim_trace_run_start(bool deterministic, u64 seed)
 {
 	char name[96];
 
-	pthread_mutex_lock(&T.m);
-	if (!T.recording)
+	pthread_mutex_lock(&tr.m);
+	if (!tr.recording)
 		goto out;
-	T.runs++;
-	T.pid = T.runs + 1;
+	tr.runs++;
+	tr.pid = tr.runs + 1;
 	/* The next microsecond: a run starts on a step boundary. */
-	T.base = (T.last / 1000 + 1) * 1000;
-	T.last = T.base;
-	T.logical = deterministic;
-	T.mono0 = deterministic ? 0 : mono_ns();
+	tr.base = (tr.last / 1000 + 1) * 1000;
+	tr.last = tr.base;
+	tr.logical = deterministic;
+	tr.mono0 = deterministic ? 0 : mono_ns();
 	if (deterministic)
-		T.any_logical = true;
+		tr.any_logical = true;
 	else
-		T.any_free = true;
-	snprintf(name, sizeof(name), "run %u: %s, seed %" PRIu64, T.runs,
+		tr.any_free = true;
+	snprintf(name, sizeof(name), "run %u: %s, seed %" PRIu64, tr.runs,
 		 deterministic ? "deterministic" : "free", seed);
-	T.pid_names = xrealloc(T.pid_names,
-			       (T.pid + 1) * sizeof(*T.pid_names));
-	while (T.nr_pid_names <= T.pid)
-		T.pid_names[T.nr_pid_names++] = NULL;
-	T.pid_names[T.pid] = xstrdup(name);
+	tr.pid_names = xrealloc(tr.pid_names,
+			       (tr.pid + 1) * sizeof(*tr.pid_names));
+	while (tr.nr_pid_names <= tr.pid)
+		tr.pid_names[tr.nr_pid_names++] = NULL;
+	tr.pid_names[tr.pid] = xstrdup(name);
 	if (deterministic)
-		begin_locked(track_locked(T.pid, TID_SCHED, "schedule"), "run",
+		begin_locked(track_locked(tr.pid, TID_SCHED, "schedule"), "run",
 			     NULL, xstrdup("\"task\": 0, \"step\": 0"));
 out:
-	pthread_mutex_unlock(&T.m);
+	pthread_mutex_unlock(&tr.m);
 }
 
 void tdxsim_trace_run_end(const char *verdict)
 {
 	struct ttrack *t;
 
-	pthread_mutex_lock(&T.m);
-	if (!T.recording)
+	pthread_mutex_lock(&tr.m);
+	if (!tr.recording)
 		goto out;
-	t = track_locked(T.pid, TID_SCHED, "schedule");
+	t = track_locked(tr.pid, TID_SCHED, "schedule");
 	if (verdict && strcmp(verdict, "ok"))
 		event_locked(t, 'i', verdict, TDXSIM_TRACE_RED);
-	close_tracks_locked(T.pid, 0);
+	close_tracks_locked(tr.pid, 0);
 	clock_locked();
-	T.logical = false;
-	T.mono0 = 0;
-	T.pid = 1;
+	tr.logical = false;
+	tr.mono0 = 0;
+	tr.pid = 1;
 out:
-	pthread_mutex_unlock(&T.m);
+	pthread_mutex_unlock(&tr.m);
 }
 
 void tdxsim_trace_switch(int id, const char *name)
@@ -632,231 +572,23 @@ void tdxsim_trace_switch(int id, const char *name)
 	struct ttrack *t;
 	struct strbuf sb = STRBUF_INIT;
 
-	pthread_mutex_lock(&T.m);
-	if (!T.recording)
+	pthread_mutex_lock(&tr.m);
+	if (!tr.recording)
 		goto out;
-	t = track_locked(T.pid, TID_SCHED, "schedule");
-	close_track_locked(t);
+	t = track_locked(tr.pid, TID_SCHED, "schedule");
+	trace_close_track_locked(t);
 	sb_printf(&sb, "\"task\": %d, \"step\": %" PRIu64, id,
 		  sched_run_steps());
 	begin_locked(t, name, NULL, sb_detach(&sb));
 out:
-	pthread_mutex_unlock(&T.m);
+	pthread_mutex_unlock(&tr.m);
 }
 
 void tdxsim_trace_task_exit(int id)
 {
-	pthread_mutex_lock(&T.m);
-	if (T.recording)
-		close_tracks_locked(T.pid, (id + 1) * 1000);
-	pthread_mutex_unlock(&T.m);
+	pthread_mutex_lock(&tr.m);
+	if (tr.recording)
+		close_tracks_locked(tr.pid, (id + 1) * 1000);
+	pthread_mutex_unlock(&tr.m);
 }
 
-/* --- the file ------------------------------------------------------------- */
-
-int tdxsim_trace_start(const char *path)
-{
-	FILE *f;
-
-	pthread_mutex_lock(&T.m);
-	if (T.recording) {
-		pthread_mutex_unlock(&T.m);
-		return -EBUSY;
-	}
-	f = fopen(path, "w");
-	if (!f) {
-		int err = errno;
-
-		pthread_mutex_unlock(&T.m);
-		return -err;
-	}
-	T.f = f;
-	T.path = xstrdup(path);
-	T.nr_ticks = T.nr_ev = T.nr_tracks = 0;
-	T.nr_classes = 0;
-	T.dropped = 0;
-	if (T.hash)
-		memset(T.hash, 0, T.hash_size * sizeof(*T.hash));
-	T.last = 0;
-	T.logical = false;
-	T.mono0 = 0;
-	T.pid = 1;
-	T.runs = 0;
-	T.any_logical = T.any_free = false;
-	T.recording = true;
-	/* Tick 0: the start of the file. */
-	tick_locked();
-	__atomic_store_n(&__tdxsim_trace_enabled, true, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&T.m);
-	return 0;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-/* Microseconds with three decimals. */
-static void put_us(FILE *f, u64 ns)
-{
-	fprintf(f, "%" PRIu64 ".%03" PRIu64, ns / 1000, ns % 1000);
-}
-
-/*
- * Timestamps of every tick: a logical step's ticks spread over its
- * microsecond, every tick later than the one before.
- */
-static void ticks_to_ts(void)
-{
-	u64 prev = 0;
-	u32 i = 0, j, n;
-
-	while (i < T.nr_ticks) {
-		u64 c = T.ticks[i];
-
-		for (j = i + 1; j < T.nr_ticks && T.ticks[j] == c; j++)
-			;
-		n = j - i;
-		for (; i < j; i++) {
-			u64 ts = c & ~LOGICAL;
-
-			if (c & LOGICAL)
-				ts += (u64)(n - (j - i)) * 1000 / n;
-			if (i && ts <= prev)
-				ts = prev + 1;
-			T.ticks[i] = prev = ts;
-		}
-	}
-}
-
-static int cmp_tev(const void *a, const void *b)
-{
-	const struct tev *x = a, *y = b;
-
-	return x->tick < y->tick ? -1 : x->tick > y->tick;
-}
-
-static void write_meta(FILE *f, const char *what, u32 pid, u32 tid,
-		       bool thread, const char *key, const char *sval,
-		       s64 ival)
-{
-	fprintf(f, ",\n{\"ph\": \"M\", \"pid\": %u", pid);
-	if (thread)
-		fprintf(f, ", \"tid\": %u", tid);
-	fprintf(f, ", \"name\": \"%s\", \"args\": {\"%s\": ", what, key);
-	if (sval)
-		json_str(f, sval);
-	else
-		fprintf(f, "%" PRId64, ival);
-	fprintf(f, "}}");
-}
-
-static void write_file(FILE *f)
-{
-	u32 i, pid;
-
-	ticks_to_ts();
-	qsort(T.ev, T.nr_ev, sizeof(*T.ev), cmp_tev);
-	fprintf(f, "{\"displayTimeUnit\": \"ns\",\n\"otherData\": {\"tool\": \"tdxsim\", \"clock\": \"%s\", \"runs\": %u, \"events\": %u, \"dropped_events\": %" PRIu64 "},\n\"traceEvents\": [\n",
-		T.any_logical && T.any_free ? "mixed" :
-		T.any_logical ? "logical: 1 us per schedule step" :
-		"CLOCK_MONOTONIC", T.runs, T.nr_ev, T.dropped);
-	fprintf(f, "{\"ph\": \"M\", \"pid\": 1, \"name\": \"process_name\", \"args\": {\"name\": \"tdxsim (outside runs)\"}}");
-	for (pid = 2; pid < T.nr_pid_names; pid++) {
-		if (!T.pid_names[pid])
-			continue;
-		write_meta(f, "process_name", pid, 0, false, "name",
-			   T.pid_names[pid], 0);
-		write_meta(f, "process_sort_index", pid, 0, false,
-			   "sort_index", NULL, pid);
-	}
-	for (i = 0; i < T.nr_tracks; i++) {
-		struct ttrack *t = &T.tracks[i];
-
-		if (t->counter)
-			continue;
-		write_meta(f, "thread_name", t->pid, t->tid, true, "name",
-			   t->name, 0);
-		write_meta(f, "thread_sort_index", t->pid, t->tid, true,
-			   "sort_index", NULL, t->tid);
-	}
-	for (i = 0; i < T.nr_ev; i++) {
-		struct tev *e = &T.ev[i];
-		struct ttrack *t = &T.tracks[e->track];
-
-		fprintf(f, ",\n{\"ph\": \"%c\", \"pid\": %u, \"tid\": %u, \"ts\": ",
-			e->ph, t->counter ? e->pid : t->pid,
-			t->counter ? 0 : t->tid);
-		put_us(f, T.ticks[e->tick]);
-		if (e->ph == 'X') {
-			fprintf(f, ", \"dur\": ");
-			put_us(f, T.ticks[e->tick_end] - T.ticks[e->tick]);
-		}
-		if (e->ph != 'E') {
-			fprintf(f, ", \"name\": ");
-			json_str(f, e->name);
-		}
-		if (e->ph == 'i')
-			fprintf(f, ", \"s\": \"t\"");
-		if (e->cname)
-			fprintf(f, ", \"cname\": \"%s\"", e->cname);
-		if (e->args)
-			fprintf(f, ", \"args\": {%s}", e->args);
-		fprintf(f, "}");
-	}
-	fprintf(f, "\n]}\n");
-}
-
-int tdxsim_trace_stop(void)
-{
-	int err = 0;
-	u32 i;
-
-	pthread_mutex_lock(&T.m);
-	if (!T.recording) {
-		pthread_mutex_unlock(&T.m);
-		return -ENOENT;
-	}
-	__atomic_store_n(&__tdxsim_trace_enabled, false, __ATOMIC_RELEASE);
-	for (i = 0; i < T.nr_tracks; i++)
-		close_track_locked(&T.tracks[i]);
-	T.recording = false;
-	write_file(T.f);
-	if (T.dropped)
-		pr_warn("trace %s: %" PRIu64 " events past the first %u were dropped\n",
-			T.path, T.dropped, TRACE_MAX_EVENTS);
-	if (fflush(T.f) || ferror(T.f))
-		err = -EIO;
-	if (fclose(T.f) && !err)
-		err = -errno;
-	T.f = NULL;
-	for (i = 0; i < T.nr_ev; i++)
-		free(T.ev[i].args);
-	free(T.ev);
-	T.ev = NULL;
-	T.nr_ev = T.cap_ev = 0;
-	free(T.ticks);
-	T.ticks = NULL;
-	T.nr_ticks = T.cap_ticks = 0;
-	for (i = 0; i < T.nr_pid_names; i++)
-		free(T.pid_names[i]);
-	free(T.pid_names);
-	T.pid_names = NULL;
-	T.nr_pid_names = 0;
-	free(T.path);
-	T.path = NULL;
-	T.nr_tracks = 0;
-	pthread_mutex_unlock(&T.m);
-	return err;
-}
