@@ -57,11 +57,8 @@ struct wresp {
 	u32 restart;			/* the worker exits after this answer */
 	struct tdxsim_fuzz_outcome out;	/* report: see report_len */
 	u32 report_len;
-	/* EXPLORE */
-	u64 schedules, runs, failures;
-	int32_t bound;
-	u8 exhausted, nondeterministic, found, pad;
-	u32 preemptions;
+	/* EXPLORE: the search; its choice list follows (choices_len bytes). */
+	struct tdxsim_explore_result explore;
 	u32 choices_len;
 };
 
@@ -249,15 +246,9 @@ static void worker_main(int in, int out, struct shared *sh)
 			rs.ret = tdxsim_fuzz_explore(p, &eo, &er);
 			rs.out = er.outcome;
 			report = er.outcome.report;
-			choices = er.choices;
-			rs.schedules = er.schedules;
-			rs.runs = er.runs;
-			rs.failures = er.failures;
-			rs.bound = er.bound;
-			rs.exhausted = er.exhausted;
-			rs.nondeterministic = er.nondeterministic;
-			rs.found = er.found;
-			rs.preemptions = er.preemptions;
+			choices = er.explore.failing;
+			rs.explore = er.explore;
+			rs.explore.failing = NULL;
 		}
 		rs.out.report = NULL;
 		rs.report_len = report ? strlen(report) : 0;
@@ -562,11 +553,12 @@ static void handle_failure(struct tdxsim_fuzz_program *p, u64 index,
 		}
 		/* The schedule with the fewest preemptions that shows it. */
 		if (shrunk && !explore_remote(best, 3, 0, 0, 5000, sig, &rs,
-					      &fin, &choices) && rs.found) {
+					      &fin, &choices) &&
+		    rs.explore.found) {
 			tdxsim_fuzz_set_schedule(best, TDXSIM_STRATEGY_RANDOM,
 						 0, choices);
 			replayed = true;
-			f->preemptions = rs.preemptions;
+			f->preemptions = rs.explore.failing_result.preemptions;
 			tdxsim_fuzz_outcome_free(&fin);
 			tdxsim_fuzz_shrink_result_free(&sr);
 			/* And smaller again under that schedule. */
@@ -734,7 +726,7 @@ static int fuzz_generated(void)
 			explore_remote(p, O.preemptions, 0, 0,
 				       O.max_schedules ? O.max_schedules : 2000,
 				       NULL, &rs, &out, NULL);
-			schedules += rs.schedules;
+			schedules += rs.explore.schedules;
 			P.done = schedules;
 		} else {
 			run_remote(NULL, p, &out);
@@ -746,7 +738,7 @@ static int fuzz_generated(void)
 			b.first = i;
 		b.last = i;
 		b.programs++;
-		b.schedules += O.bounded ? rs.schedules : 1;
+		b.schedules += O.bounded ? rs.explore.schedules : 1;
 		b.digest ^= outcome_hash(i, &out);
 		digest ^= outcome_hash(i, &out);
 		if (out.failed) {
@@ -839,6 +831,7 @@ static int replay_file(void)
 
 	if (O.bounded) {
 		struct wresp rs;
+		const struct tdxsim_explore_result *e = &rs.explore;
 		char *choices = NULL;
 
 		P.what = "schedules";
@@ -848,13 +841,14 @@ static int replay_file(void)
 		if (O.json) {
 			printf("{\"type\": \"explore\", \"shard\": %u, \"shards\": %u, \"preemptions\": %u, \"schedules\": %llu, \"runs\": %llu, \"exhausted\": %s, \"bound\": %d, \"found\": %s, \"nondeterministic\": %s, \"seconds\": %.3f, ",
 			       O.shard, O.nr_shards ? O.nr_shards : 1,
-			       O.preemptions, (unsigned long long)rs.schedules,
-			       (unsigned long long)rs.runs,
-			       rs.exhausted ? "true" : "false", rs.bound,
-			       rs.found ? "true" : "false",
-			       rs.nondeterministic ? "true" : "false",
+			       O.preemptions, (unsigned long long)e->schedules,
+			       (unsigned long long)e->runs,
+			       e->exhausted ? "true" : "false", e->bound,
+			       e->found ? "true" : "false",
+			       e->nondeterministic ? "true" : "false",
 			       elapsed());
-			json_kv_str("signature", rs.found ? out.signature : "", true);
+			json_kv_str("signature", e->found ? out.signature : "",
+				    true);
 			json_kv_str("choices", choices ? choices : "", false);
 			printf("}\n");
 		} else if (out.kind == TDXSIM_FUZZ_CRASH && out.failed) {
@@ -862,25 +856,26 @@ static int replay_file(void)
 			       O.preemptions, O.preemptions == 1 ? "" : "s",
 			       out.summary, elapsed(),
 			       (unsigned long long)W.sh->schedules);
-		} else if (rs.found) {
+		} else if (e->found) {
 			printf("FAILURE after %llu schedules: %s\n  %s\n",
-			       (unsigned long long)rs.schedules, out.signature,
+			       (unsigned long long)e->schedules, out.signature,
 			       out.summary);
 			printf("schedule: %u preemption%s, choices %s\n",
-			       rs.preemptions, rs.preemptions == 1 ? "" : "s",
+			       e->failing_result.preemptions,
+			       e->failing_result.preemptions == 1 ? "" : "s",
 			       choices ? choices : "");
 			printf("--- report ---\n%s\n", out.report ? out.report : "");
 		} else {
 			printf("%s to %u preemption%s: %llu schedule%s, no failure%s (%.1f s)\n",
-			       rs.exhausted ? "exhaustive" : "not exhaustive",
+			       e->exhausted ? "exhaustive" : "not exhaustive",
 			       O.preemptions, O.preemptions == 1 ? "" : "s",
-			       (unsigned long long)rs.schedules,
-			       rs.schedules == 1 ? "" : "s",
+			       (unsigned long long)e->schedules,
+			       e->schedules == 1 ? "" : "s",
 			       O.nr_shards > 1 ? " in this shard" : "", elapsed());
-			if (rs.nondeterministic)
+			if (e->nondeterministic)
 				printf("warning: a re-run did not repeat its prefix: the search is not exhaustive\n");
 		}
-		ret = rs.found || (out.failed && out.kind == TDXSIM_FUZZ_CRASH) ? 1 : 0;
+		ret = e->found || (out.failed && out.kind == TDXSIM_FUZZ_CRASH);
 		free(choices);
 		tdxsim_fuzz_outcome_free(&out);
 		tdxsim_fuzz_free(p);

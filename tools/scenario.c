@@ -489,6 +489,8 @@ static void explore_bounded_json(const struct tdxsim_scenario *s,
 				 const struct tdxsim_scenario_bounded_opts *bo,
 				 const struct tdxsim_scenario_bounded_result *br)
 {
+	const struct tdxsim_explore_result *e = &br->explore;
+
 	printf("{\n  \"scenario\": ");
 	json_string(stdout, s->name);
 	printf(", \"seed_patch\": ");
@@ -503,14 +505,15 @@ static void explore_bounded_json(const struct tdxsim_scenario *s,
 	       bo->preemptions, bo->nr_shards > 1 ? bo->shard : 0,
 	       bo->nr_shards > 1 ? bo->nr_shards : 1);
 	printf("  \"schedules\": %llu, \"runs\": %llu, \"failures\": %llu, \"exhausted\": %s, \"bound\": %d, \"nondeterministic\": %s, \"seconds\": %.6f,\n  \"first_failure\": ",
-	       (unsigned long long)br->schedules,
-	       (unsigned long long)br->runs,
-	       (unsigned long long)br->failures,
-	       br->exhausted ? "true" : "false", br->bound,
-	       br->nondeterministic ? "true" : "false", br->seconds);
-	if (br->found) {
-		printf("{\"preemptions\": %u, \"choices\": ", br->preemptions);
-		json_string(stdout, br->choices ? br->choices : "");
+	       (unsigned long long)e->schedules,
+	       (unsigned long long)e->runs,
+	       (unsigned long long)e->failures,
+	       e->exhausted ? "true" : "false", e->bound,
+	       e->nondeterministic ? "true" : "false", br->seconds);
+	if (e->found) {
+		printf("{\"preemptions\": %u, \"choices\": ",
+		       e->failing_result.preemptions);
+		json_string(stdout, e->failing ? e->failing : "");
 		printf(", \"summary\": ");
 		json_string(stdout, br->first.summary);
 		printf("}");
@@ -525,6 +528,7 @@ static int explore_bounded(const struct tdxsim_scenario *s, const char *design,
 			   bool json)
 {
 	struct tdxsim_scenario_bounded_result br;
+	const struct tdxsim_explore_result *e = &br.explore;
 	char err[8], name[TDXSIM_KERNEL_NAME_MAX], dtext[1024];
 	struct tdxsim_design d;
 	int r;
@@ -552,38 +556,39 @@ static int explore_bounded(const struct tdxsim_scenario *s, const char *design,
 	}
 	if (json) {
 		explore_bounded_json(s, design, name, dtext, bo, &br);
-		r = br.failures ? 1 : 0;
+		r = e->failures ? 1 : 0;
 		tdxsim_scenario_bounded_result_free(&br);
 		return r;
 	}
-	if (br.found) {
+	if (e->found) {
 		printf("first failure: schedule with %u preemption%s, choices %s\n  %s\n",
-		       br.preemptions, br.preemptions == 1 ? "" : "s",
-		       br.choices && *br.choices ? br.choices : "-",
+		       e->failing_result.preemptions,
+		       e->failing_result.preemptions == 1 ? "" : "s",
+		       e->failing && *e->failing ? e->failing : "-",
 		       br.first.summary);
 		if (br.first.report)
 			fputs(br.first.report, stdout);
 	}
-	if (br.exhausted)
+	if (e->exhausted)
 		printf("exhaustive to %u preemption%s: %llu schedule%s, %s%s (%.1f s)\n",
 		       bo->preemptions, bo->preemptions == 1 ? "" : "s",
-		       (unsigned long long)br.schedules,
-		       br.schedules == 1 ? "" : "s",
-		       br.failures ? "some failed" : "no failure",
+		       (unsigned long long)e->schedules,
+		       e->schedules == 1 ? "" : "s",
+		       e->failures ? "some failed" : "no failure",
 		       bo->nr_shards > 1 ? " in this shard" : "", br.seconds);
 	else
 		printf("not exhaustive to %u preemption%s (complete to %d): %llu schedule%s%s (%.1f s)\n",
 		       bo->preemptions, bo->preemptions == 1 ? "" : "s",
-		       br.bound, (unsigned long long)br.schedules,
-		       br.schedules == 1 ? "" : "s",
+		       e->bound, (unsigned long long)e->schedules,
+		       e->schedules == 1 ? "" : "s",
 		       bo->nr_shards > 1 ? " in this shard" : "", br.seconds);
-	if (br.failures)
+	if (e->failures)
 		printf("result: %llu of %llu schedules failed\n",
-		       (unsigned long long)br.failures,
-		       (unsigned long long)br.schedules);
-	if (br.nondeterministic)
+		       (unsigned long long)e->failures,
+		       (unsigned long long)e->schedules);
+	if (e->nondeterministic)
 		printf("warning: a re-run did not repeat its prefix: the search is not exhaustive\n");
-	r = br.failures ? 1 : 0;
+	r = e->failures ? 1 : 0;
 	tdxsim_scenario_bounded_result_free(&br);
 	return r;
 }

@@ -188,16 +188,13 @@ struct tdxsim_fuzz_explore_opts {
 };
 
 struct tdxsim_fuzz_explore_result {
-	uint64_t schedules;		/* distinct schedules run */
-	uint64_t runs;
-	uint64_t failures;
-	bool exhausted;			/* every schedule with <= K covered */
-	int bound;			/* largest K fully covered (-1: none) */
-	bool nondeterministic;		/* a re-run did not repeat its prefix */
-	bool found;
-	uint32_t preemptions;		/* the failing schedule's */
-	char *choices;			/* its choice list (malloc'd) */
-	struct tdxsim_fuzz_outcome outcome;	/* its outcome */
+	/*
+	 * The search as tdxsim_sched_explore() reports it: schedules, runs,
+	 * failures, bound...; the first failing schedule's choice list is
+	 * .failing (malloc'd), its preemptions .failing_result.preemptions.
+	 */
+	struct tdxsim_explore_result explore;
+	struct tdxsim_fuzz_outcome outcome;	/* the failing schedule's */
 };
 
 /*

@@ -214,15 +214,12 @@ struct tdxsim_scenario_bounded_opts {
 };
 
 struct tdxsim_scenario_bounded_result {
-	uint64_t schedules;		/* distinct schedules run and judged */
-	uint64_t runs;			/* executions, repeats included */
-	uint64_t failures;
-	bool exhausted;			/* every schedule with <= K covered */
-	int bound;			/* largest K fully covered (-1: none) */
-	bool nondeterministic;		/* a re-run did not repeat its prefix */
-	bool found;			/* a schedule failed */
-	char *choices;			/* the first failing one (malloc'd) */
-	uint32_t preemptions;		/* its preemptions */
+	/*
+	 * The search as tdxsim_sched_explore() reports it: schedules, runs,
+	 * failures, bound...; the first failing schedule's choice list is
+	 * .failing (malloc'd), its preemptions .failing_result.preemptions.
+	 */
+	struct tdxsim_explore_result explore;
 	double seconds;
 	struct tdxsim_scenario_result first;	/* its result (report) */
 };

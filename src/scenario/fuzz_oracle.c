@@ -1153,7 +1153,6 @@ int tdxsim_fuzz_explore(const struct tdxsim_fuzz_program *p,
 {
 	struct explore_ctx x = { .p = p, .o = o, .res = r };
 	struct tdxsim_explore_config cfg;
-	struct tdxsim_explore_result er;
 	char err[256];
 	int ret;
 
@@ -1173,30 +1172,19 @@ int tdxsim_fuzz_explore(const struct tdxsim_fuzz_program *p,
 	tdxsim_set_reports_quiet(false);
 	fz_judge_begin();
 	fz_capture_start(x.cur);
-	ret = tdxsim_sched_explore(&cfg, explore_fn, &x, explore_check, &er);
+	ret = tdxsim_sched_explore(&cfg, explore_fn, &x, explore_check,
+				   &r->explore);
 	/* The world prepared for a run that did not come, or an unjudged one. */
 	fz_capture_end(x.cur);
 	fz_run_release(x.cur, x.cur_used && !x.cur->torn_down);
-	if (ret) {
-		if (x.have_outcome)
-			tdxsim_fuzz_outcome_free(&r->outcome);
-		return ret;
-	}
-	r->schedules = er.schedules;
-	r->runs = er.runs;
-	r->failures = er.failures;
-	r->exhausted = er.exhausted;
-	r->bound = er.bound;
-	r->nondeterministic = er.nondeterministic;
-	r->found = er.found;
-	r->choices = er.failing;
-	r->preemptions = er.failing_result.preemptions;
-	return 0;
+	if (ret && x.have_outcome)
+		tdxsim_fuzz_outcome_free(&r->outcome);
+	return ret;
 }
 
 void tdxsim_fuzz_explore_result_free(struct tdxsim_fuzz_explore_result *r)
 {
-	free(r->choices);
-	r->choices = NULL;
+	free(r->explore.failing);
+	r->explore.failing = NULL;
 	tdxsim_fuzz_outcome_free(&r->outcome);
 }

@@ -933,6 +933,7 @@ struct scn_bounded {
 	struct scn_capture cap;
 	bool used;			/* cur has been run */
 	bool finished;			/* its run function returned */
+	bool have_first;		/* r->first holds the first failure */
 	u64 schedules, failures;
 };
 
@@ -997,7 +998,7 @@ static int scn_bounded_check(void *arg, const struct tdxsim_sched_result *sr)
 	res->tainted = res->pamt_violations != 0;
 	failed = res->failed || res->error;
 	x->schedules++;
-	if (failed && !x->r->found) {
+	if (failed && !x->have_first) {
 		tdxsim_scenario_opts_init(&so);
 		log = scn_capture_end(&x->cap);
 		res->report = scn_report(x->cur, log, &so);
@@ -1009,7 +1010,7 @@ static int scn_bounded_check(void *arg, const struct tdxsim_sched_result *sr)
 	}
 	if (failed) {
 		x->failures++;
-		x->r->found = true;
+		x->have_first = true;
 	}
 	scn_ctx_release(x->cur, stuck);
 	if (!stuck)
@@ -1028,7 +1029,6 @@ int tdxsim_scenario_explore_bounded(const struct tdxsim_scenario *s,
 	struct scn_bounded x = { .s = s, .o = o, .r = r };
 	char err[256], name[TDXSIM_KERNEL_NAME_MAX];
 	struct tdxsim_explore_config cfg;
-	struct tdxsim_explore_result er;
 	struct tdxsim_design d;
 	double t0 = now_seconds();
 	int ret;
@@ -1052,31 +1052,20 @@ int tdxsim_scenario_explore_bounded(const struct tdxsim_scenario *s,
 	cfg.keep_going = o->keep_going;
 	scn_bounded_next(&x);
 	ret = tdxsim_sched_explore(&cfg, scn_bounded_fn, &x, scn_bounded_check,
-				   &er);
+				   &r->explore);
 	scn_bounded_drop(&x);
 	r->seconds = now_seconds() - t0;
 	if (ret) {
-		if (r->found)
+		if (x.have_first)
 			tdxsim_scenario_result_free(&r->first);
 		memset(&r->first, 0, sizeof(r->first));
-		r->found = false;
-		return ret;
 	}
-	r->schedules = er.schedules;
-	r->runs = er.runs;
-	r->failures = x.failures;
-	r->exhausted = er.exhausted;
-	r->bound = er.bound;
-	r->nondeterministic = er.nondeterministic;
-	r->found = er.found;
-	r->choices = er.failing;
-	r->preemptions = er.failing_result.preemptions;
-	return 0;
+	return ret;
 }
 
 void tdxsim_scenario_bounded_result_free(struct tdxsim_scenario_bounded_result *r)
 {
-	free(r->choices);
-	r->choices = NULL;
+	free(r->explore.failing);
+	r->explore.failing = NULL;
 	tdxsim_scenario_result_free(&r->first);
 }

@@ -162,8 +162,8 @@ static void test_vp_init(void **state)
 	char *text;
 
 	explore("vp_init_lock=none,vp_init_version=1", 2, &r);
-	assert_true(r.found);
-	assert_int_equal(r.preemptions, 1);
+	assert_true(r.explore.found);
+	assert_int_equal(r.explore.failing_result.preemptions, 1);
 	assert_int_equal(r.outcome.kind, TDXSIM_FUZZ_KVM_BUG_ON);
 	assert_true(r.outcome.failure.bugged);
 	assert_int_equal(r.outcome.failure.first_seamcall.status &
@@ -174,7 +174,8 @@ static void test_vp_init(void **state)
 	sprintf(text, "design vp_init_lock=none\n%s", vp_init_prog);
 	p = parse(text);
 	free(text);
-	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, 0, r.choices);
+	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, 0,
+				 r.explore.failing);
 	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
 	assert_true(o.failed);
 	assert_string_equal(o.signature, r.outcome.signature);
@@ -183,9 +184,9 @@ static void test_vp_init(void **state)
 	tdxsim_fuzz_explore_result_free(&r);
 
 	explore("vp_init_lock=mmu_write", 1, &r);
-	assert_false(r.found);
-	assert_true(r.exhausted);
-	assert_true(r.schedules > 10);
+	assert_false(r.explore.found);
+	assert_true(r.explore.exhausted);
+	assert_true(r.explore.schedules > 10);
 	tdxsim_fuzz_explore_result_free(&r);
 }
 
@@ -220,8 +221,8 @@ static void test_dpamt_lazy(void **state)
 
 	p = dpamt_program("dpamt=lazy,vp_init_version=0");
 	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
-	assert_true(r.found);
-	assert_int_equal(r.preemptions, 1);
+	assert_true(r.explore.found);
+	assert_int_equal(r.explore.failing_result.preemptions, 1);
 	assert_int_equal(r.outcome.kind, TDXSIM_FUZZ_KVM_BUG_ON);
 	leaf = r.outcome.failure.first_seamcall.leaf;
 	assert_true(leaf == TDH_VP_CREATE || leaf == TDH_VP_ADDCX);
@@ -229,9 +230,10 @@ static void test_dpamt_lazy(void **state)
 	assert_int_equal(r.outcome.failure.first_seamcall.status,
 			 TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
 	print_message("# dpamt=lazy: found after %llu schedules\n",
-		      (unsigned long long)r.schedules);
+		      (unsigned long long)r.explore.schedules);
 	/* The choice list replays it. */
-	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, 0, r.choices);
+	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, 0,
+				 r.explore.failing);
 	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
 	assert_true(o.failed);
 	assert_string_equal(o.signature, r.outcome.signature);
@@ -241,9 +243,9 @@ static void test_dpamt_lazy(void **state)
 
 	p = dpamt_program("dpamt=v6,vp_init_version=0");
 	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
-	assert_false(r.found);
-	assert_true(r.exhausted);
-	assert_true(r.schedules > 10);
+	assert_false(r.explore.found);
+	assert_true(r.explore.exhausted);
+	assert_true(r.explore.schedules > 10);
 	tdxsim_fuzz_free(p);
 	tdxsim_fuzz_explore_result_free(&r);
 }
@@ -285,8 +287,8 @@ static void test_finalize(void **state)
 	struct tdxsim_fuzz_explore_result r;
 
 	explore_finalize("finalize_lock=none", 1, &r);
-	assert_true(r.found);
-	assert_int_equal(r.preemptions, 1);
+	assert_true(r.explore.found);
+	assert_int_equal(r.explore.failing_result.preemptions, 1);
 	assert_int_equal(r.outcome.kind, TDXSIM_FUZZ_KVM_BUG_ON);
 	assert_true(r.outcome.failure.bugged);
 	assert_int_equal(r.outcome.failure.first_seamcall.leaf,
@@ -297,9 +299,9 @@ static void test_finalize(void **state)
 	tdxsim_fuzz_explore_result_free(&r);
 
 	explore_finalize("finalize_lock=mmu_write", 1, &r);
-	assert_false(r.found);
-	assert_true(r.exhausted);
-	assert_true(r.schedules > 10);
+	assert_false(r.explore.found);
+	assert_true(r.explore.exhausted);
+	assert_true(r.explore.schedules > 10);
 	tdxsim_fuzz_explore_result_free(&r);
 }
 
@@ -318,11 +320,11 @@ static void test_close(void **state)
 	struct tdxsim_fuzz_explore_result r;
 
 	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
-	if (r.found)
+	if (r.explore.found)
 		fprintf(stderr, "# %s\n%s\n", r.outcome.summary,
 			r.outcome.report);
-	assert_false(r.found);
-	assert_true(r.exhausted);
+	assert_false(r.explore.found);
+	assert_true(r.explore.exhausted);
 	tdxsim_fuzz_explore_result_free(&r);
 	tdxsim_fuzz_free(p);
 }
@@ -404,9 +406,10 @@ static void test_shrink(void **state)
 		struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1 };
 
 		assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
-		assert_true(r.found);
+		assert_true(r.explore.found);
 	}
-	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, 0, r.choices);
+	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, 0,
+				 r.explore.failing);
 	{
 		struct tdxsim_fuzz_shrink_opts so = { .max_runs = 300,
 						      .reseeds = 0 };
