@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The fuzzer's executor and oracles (fuzz_exec.c, fuzz_oracle.c): one run
- * of a program under the deterministic scheduler, what it left behind, and
- * the judgement of it.
+ * The fuzzer's executor and oracles (fuzz_exec.c, fuzz_allow.c,
+ * fuzz_oracle.c): one run of a program under the deterministic scheduler,
+ * what it left behind, and the judgement of it.
  */
 #ifndef TDXSIM_SCENARIO_FUZZ_EXEC_H
 #define TDXSIM_SCENARIO_FUZZ_EXEC_H
@@ -99,11 +99,17 @@ void fz_set_tainted(void);
 /* Take the module's counters before a run (fz_judge() compares). */
 void fz_judge_begin(void);
 
-/* fuzz_oracle.c: may operation @op answer @err, in this program? */
+/* fuzz_allow.c: may operation @op answer @err, in this program? */
 bool fz_errno_allowed(const struct fz_run *r, const struct fz_op *op,
 		      bool setup, int err);
 /* KVM_RUN's answer @err (vCPU task @t). */
 bool fz_run_errno_allowed(const struct fz_run *r,
 			  const struct fz_task_state *t, int err);
+/* Was the run's VM killed or bugged (its ioctls answer EIO)? */
+bool fz_vm_dead(const struct fz_run *r);
+/* May the guest's data checks judge KVM in @p (nothing else moves its data)? */
+bool fz_data_checkable(const struct tdxsim_fuzz_program *p);
+/* Does something of @p explain a VM killed without a KVM_BUG_ON? */
+bool fz_kill_explained(const struct tdxsim_fuzz_program *p);
 
 #endif /* TDXSIM_SCENARIO_FUZZ_EXEC_H */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * tdxsim's fuzzer (include/tdxsim/fuzz.h) inside: the program model shared
- * by the text format (fuzz_program.c), the generator (fuzz_gen.c), the
- * executor and its oracles (fuzz_exec.c, fuzz_oracle.c) and the shrinker
- * (fuzz_shrink.c). Public headers only, like every scenario.
+ * by the text format (fuzz_program.c, fuzz_parse.c), the generator
+ * (fuzz_gen.c), the executor and its oracles (fuzz_exec.c, fuzz_allow.c,
+ * fuzz_oracle.c) and the shrinker (fuzz_shrink.c). Public headers only,
+ * like every scenario.
  */
 #ifndef TDXSIM_SCENARIO_FUZZ_INTERNAL_H
 #define TDXSIM_SCENARIO_FUZZ_INTERNAL_H
