@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the scenario cases (scenario_cases.c) share with the runner
- * (scenario.c): the run's context and a small TD builder over the uAPI.
+ * (scenario.c): the run's context and a small TD builder over the uAPI
+ * (scenario_td.c).
  */
 #ifndef TDXSIM_VMM_SCENARIO_INTERNAL_H
 #define TDXSIM_VMM_SCENARIO_INTERNAL_H
@@ -66,6 +67,9 @@ void scn_note(struct scenario_ctx *ctx, const char *fmt, ...) __printf(2, 3);
 /* A set-up step failed: note it and return -errno. */
 int scn_setup_fail(struct scenario_ctx *ctx, int err, const char *what);
 
+/* An empty TD (no descriptor open), and back to one (closing them all). */
+void scn_td_init(struct scn_td *td);
+void scn_td_destroy(struct scn_td *td);
 /* Create the VM with ctx->design, its RAM guest_memfd (@mem, mmap'able) and slot. */
 int scn_td_create(struct scenario_ctx *ctx, u64 mem);
 /* A second guest_memfd of @size, mmap'ed, in slot 1 after RAM (shared). */
