@@ -73,7 +73,6 @@ u64 seam_mem_page_add(struct seam_call *c)
 	u64 rcx = a->rcx, rdx = a->rdx, page_pa = a->r8, src_pa = a->r9;
 	struct pamt_entry *spe;
 	struct sept_op op;
-	u8 *buf;
 	u64 err;
 
 	a->rcx = a->rdx = 0;
@@ -97,10 +96,9 @@ u64 seam_mem_page_add(struct seam_call *c)
 		goto out;
 	sched_point_named(op.site);
 
-	buf = xmalloc(PAGE_SIZE);
-	memcpy(buf, pfn_to_virt(src_pa >> PAGE_SHIFT), PAGE_SIZE);
-	mktme_write(op.td->key, page_pa, buf, PAGE_SIZE);
-	free(buf);
+	/* Encrypted straight from the source (in place if it is the page). */
+	mktme_write(op.td->key, page_pa, pfn_to_virt(src_pa >> PAGE_SHIFT),
+		    PAGE_SIZE);
 	pamt_set(page_pa >> PAGE_SHIFT, 0, TDX_PT_REG, op.td->tdr_pa, op.gpa);
 	td_add_children(op.td, 1);
 	sept_entry_set(op.ep, sept_make(SEPT_MAPPED, page_pa));
