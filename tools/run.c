@@ -279,7 +279,7 @@ out:
 	if (o.lockdep_graph &&
 	    lockdep_graph_opt_write(cmd->name, o.lockdep_graph))
 		r = 1;
-	free(o.fw);
+	tdxsim_tdvf_unmap_file(o.fw, o.fw_size);
 	free(o.program);
 	free(o.compare_text);
 	/*

@@ -25,7 +25,8 @@ struct run_opts {
 	const char *firmware_path;
 	bool json;
 	bool no_progress;
-	u8 *fw;
+	u8 *fw;			/* the mapped image (tdxsim_tdvf_map_file) */
+	size_t fw_size;
 	char *program;
 	/* --kernel P (NULL: the default) and the --design texts on top. */
 	const char *kernel;

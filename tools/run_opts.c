@@ -428,13 +428,14 @@ int parse_run_opts(const struct tdxsim_cmd *cmd, int argc, char **argv,
 	if (o->firmware_path) {
 		size_t size;
 
-		if (tdxsim_tdvf_load_file(o->firmware_path, &o->fw, &size, err,
-				   sizeof(err))) {
+		if (tdxsim_tdvf_map_file(o->firmware_path, &o->fw, &size, err,
+					 sizeof(err))) {
 			fprintf(stderr, "tdxsim %s: %s\n", cmd->name, err);
 			return 1;
 		}
 		o->vmm.firmware = o->fw;
 		o->vmm.firmware_size = size;
+		o->fw_size = size;
 	}
 	/* Last: the files are created only for a command line that runs. */
 	if (graph && out_file_check(cmd->name, "lockdep-graph", graph))

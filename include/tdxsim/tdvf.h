@@ -138,9 +138,20 @@ int tdxsim_tdvf_load_file(const char *path, uint8_t **image, size_t *size,
 		   char *err, size_t errlen);
 
 /*
+ * Map the file @path read-only (*@image, page aligned, released with
+ * tdxsim_tdvf_unmap_file()): the VMM then loads the firmware's pages
+ * without copying them. Returns 0 or a negative errno with a message in
+ * @err.
+ */
+int tdxsim_tdvf_map_file(const char *path, uint8_t **image, size_t *size,
+			 char *err, size_t errlen);
+void tdxsim_tdvf_unmap_file(uint8_t *image, size_t size);
+
+/*
  * Generate tdxsim's built-in TDVF image: a small, deterministic image with
  * OVMF's section layout (BFV with MR.EXTEND, CFV, TD_HOB, TEMP_MEM) and a
- * correct OVMF GUID table. *@image is malloc'ed; the caller frees it.
+ * correct OVMF GUID table. *@image is malloc'ed (page aligned); the caller
+ * frees it.
  */
 int tdxsim_tdvf_builtin_image(uint8_t **image, size_t *size);
 

@@ -67,7 +67,7 @@ int tdxsim_tdvf_builtin_image(u8 **image, size_t *size)
 	struct tdxsim_tdvf_info info;
 	u8 *img, *e;
 
-	img = malloc(FW_SIZE);
+	img = aligned_alloc(PAGE_SIZE, FW_SIZE);	/* the VMM's source, as is */
 	if (!img)
 		return -ENOMEM;
 

@@ -403,48 +403,84 @@ static int vmm_create_vcpus(struct vmm *v)
 	return 0;
 }
 
-/* The source bytes of page @page of section @s (HOB and TEMP_MEM built here). */
+/*
+ * The source of section @i's pages for KVM_TDX_INIT_MEM_REGION. As QEMU
+ * hands the kernel the firmware's own pages: the image itself where the
+ * section's bytes lie in it page aligned and fill the section (an mmapped
+ * image: nothing copied or touched before the kernel reads it); a read-only
+ * mapping of zeros for a section with nothing to load (TEMP_MEM); else a
+ * copy in *@buf, page aligned as the kernel requires (the TD HOB, an image
+ * in unaligned memory). NULL when out of memory.
+ */
+static const u8 *vmm_section_source(struct vmm *v, unsigned int i,
+				    const u8 *zeros, u8 **buf,
+				    const struct tdxsim_ram_range *ranges,
+				    unsigned int nr)
+{
+	const struct tdxsim_tdvf_info *fw = &v->res->fw;
+	const struct tdxsim_tdvf_section *s = &fw->sections[i];
+	bool image = s->type == TDXSIM_TDVF_SECTION_BFV ||
+		     s->type == TDXSIM_TDVF_SECTION_CFV;
+	u64 pages = s->memory_data_size >> PAGE_SHIFT, p;
+
+	if (image && s->raw_data_size >= s->memory_data_size &&
+	    IS_ALIGNED((uintptr_t)(v->fw + s->data_offset), PAGE_SIZE))
+		return v->fw + s->data_offset;
+	if (!image && s->type != TDXSIM_TDVF_SECTION_TD_HOB)
+		return zeros;
+	free(*buf);
+	*buf = aligned_alloc(PAGE_SIZE, s->memory_data_size);
+	if (!*buf)
+		return NULL;
+	memset(*buf, 0, s->memory_data_size);
+	if (image) {
+		for (p = 0; p < pages; p++)
+			tdxsim_tdvf_section_page(fw, v->fw, i, p,
+						 *buf + (p << PAGE_SHIFT));
+	} else if (tdxsim_guest_hob_build(*buf, s->memory_data_size,
+					  s->memory_address, ranges, nr) < 0) {
+		vmm_fail(v, -EINVAL, "the TD HOB does not fit in 0x%llx bytes",
+			 (unsigned long long)s->memory_data_size);
+		return NULL;
+	}
+	return *buf;
+}
+
 static int vmm_init_mem_regions(struct vmm *v)
 {
 	const struct tdxsim_tdvf_info *fw = &v->res->fw;
 	struct tdxsim_ram_range ranges[TDXSIM_GUEST_MAX_RANGES];
 	unsigned int nr = vmm_ram_ranges(v, ranges, ARRAY_SIZE(ranges));
 	unsigned int i, stuck;
-	u8 *buf = NULL;
+	size_t zeros_len = PAGE_SIZE;
+	u8 *buf = NULL, *zeros;
+	int r = 0;
 
-	for (i = 0; i < fw->nr_sections; i++) {
+	for (i = 0; i < fw->nr_sections; i++)
+		zeros_len = max_t(size_t, zeros_len,
+				  fw->sections[i].memory_data_size);
+	zeros = mmap(NULL, zeros_len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	if (zeros == MAP_FAILED)
+		return vmm_fail(v, -ENOMEM, "out of memory");
+	for (i = 0; i < fw->nr_sections && !r; i++) {
 		const struct tdxsim_tdvf_section *s = &fw->sections[i];
-		u64 pages = s->memory_data_size >> PAGE_SHIFT, p;
 		struct kvm_tdx_init_mem_region region;
 		struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_MEM_REGION };
+		const u8 *src;
 
 		if (!tdxsim_tdvf_section_is_mapped(s) ||
 		    (s->attributes & TDXSIM_TDVF_ATTR_PAGE_AUG))
 			continue;
-		/* The source must be page aligned, as for the kernel. */
-		free(buf);
-		buf = aligned_alloc(PAGE_SIZE, s->memory_data_size);
-		if (!buf)
-			return vmm_fail(v, -ENOMEM, "out of memory");
-		memset(buf, 0, s->memory_data_size);
-		if (s->type == TDXSIM_TDVF_SECTION_BFV || s->type == TDXSIM_TDVF_SECTION_CFV) {
-			for (p = 0; p < pages; p++)
-				tdxsim_tdvf_section_page(fw, v->fw, i, p,
-						  buf + (p << PAGE_SHIFT));
-		} else if (s->type == TDXSIM_TDVF_SECTION_TD_HOB) {
-			long n = tdxsim_guest_hob_build(buf,
-							s->memory_data_size,
-							s->memory_address,
-							ranges, nr);
-
-			if (n < 0)
-				return vmm_fail(v, n, "the TD HOB does not fit in 0x%llx bytes",
-					    (unsigned long long)s->memory_data_size);
+		src = vmm_section_source(v, i, zeros, &buf, ranges, nr);
+		if (!src) {
+			r = vmm_fail(v, -ENOMEM, "out of memory");
+			break;
 		}
 		region = (struct kvm_tdx_init_mem_region){
-			.source_addr = (u64)(uintptr_t)buf,
+			.source_addr = (u64)(uintptr_t)src,
 			.gpa = s->memory_address,
-			.nr_pages = pages,
+			.nr_pages = s->memory_data_size >> PAGE_SHIFT,
 		};
 		cmd.flags = (s->attributes & TDXSIM_TDVF_ATTR_MR_EXTEND) ?
 				    KVM_TDX_MEASURE_MEMORY_REGION : 0;
@@ -461,16 +497,17 @@ static int vmm_init_mem_regions(struct vmm *v)
 			if ((errno == EAGAIN || errno == EINTR ||
 			     errno == EBUSY) && stuck < VMM_MAX_RETRIES)
 				continue;
-			free(buf);
-			return vmm_fail(v, errno,
-				    "KVM_TDX_INIT_MEM_REGION section %u (%s) at 0x%llx: %s",
-				    i, tdxsim_tdvf_section_type_name(s->type),
-				    (unsigned long long)region.gpa,
-				    strerror(errno));
+			r = vmm_fail(v, errno,
+				     "KVM_TDX_INIT_MEM_REGION section %u (%s) at 0x%llx: %s",
+				     i, tdxsim_tdvf_section_type_name(s->type),
+				     (unsigned long long)region.gpa,
+				     strerror(errno));
+			break;
 		}
 	}
 	free(buf);
-	return 0;
+	munmap(zeros, zeros_len);
+	return r;
 }
 
 static int vmm_finalize(struct vmm *v)

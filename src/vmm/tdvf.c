@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -601,6 +602,92 @@ void tdxsim_tdvf_measure_counts(const struct tdxsim_tdvf_info *info, u64 *page_a
 	*mr_extends = extends;
 }
 
+/*
+ * Open the firmware image @path: a regular file of at most
+ * TDXSIM_TDVF_MAX_FILE_SIZE bytes. Returns the descriptor with its size in
+ * *@st, or a negative errno with a message in @err.
+ */
+static int tdvf_open_image(const char *path, struct stat *st, char *err,
+			   size_t errlen)
+{
+	int fd, ret;
+
+	/* Not blocking on a FIFO without a writer: it is refused below. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, st)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		goto out_close;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, errlen,
+			 "%s: %s, not a firmware image (a regular file)", path,
+			 S_ISDIR(st->st_mode) ? "a directory" :
+			 S_ISFIFO(st->st_mode) ? "a FIFO" :
+			 S_ISCHR(st->st_mode) ? "a character device" :
+			 S_ISBLK(st->st_mode) ? "a block device" :
+			 S_ISSOCK(st->st_mode) ? "a socket" :
+			 "not a regular file");
+		goto out_close;
+	}
+	if ((u64)st->st_size > TDXSIM_TDVF_MAX_FILE_SIZE) {
+		ret = -EFBIG;
+		snprintf(err, errlen,
+			 "%s: %lld bytes, too large for a firmware image (limit %llu MiB)",
+			 path, (long long)st->st_size, TDXSIM_TDVF_MAX_FILE_SIZE >> 20);
+		goto out_close;
+	}
+	return fd;
+out_close:
+	close(fd);
+	return ret;
+}
+
+/*
+ * Map the image read-only and private, as QEMU's firmware pages: the VMM
+ * hands its pages to KVM_TDX_INIT_MEM_REGION as they are, so nothing copies
+ * the image before the TDX module reads it (an empty file maps a page of
+ * zeros, which the parser refuses). A file truncated while mapped ends the
+ * process (SIGBUS) as it would QEMU's.
+ */
+int tdxsim_tdvf_map_file(const char *path, u8 **image, size_t *size,
+			 char *err, size_t errlen)
+{
+	struct stat st;
+	void *p;
+	int fd, ret = 0;
+
+	*image = NULL;
+	*size = 0;
+	fd = tdvf_open_image(path, &st, err, errlen);
+	if (fd < 0)
+		return fd;
+	p = mmap(NULL, st.st_size ? (size_t)st.st_size : 1, PROT_READ,
+		 MAP_PRIVATE | (st.st_size ? 0 : MAP_ANONYMOUS),
+		 st.st_size ? fd : -1, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: mmap: %s", path, strerror(-ret));
+	} else {
+		*image = p;
+		*size = st.st_size;
+	}
+	close(fd);
+	return ret;
+}
+
+void tdxsim_tdvf_unmap_file(u8 *image, size_t size)
+{
+	if (image)
+		munmap(image, size ? size : 1);
+}
+
 int tdxsim_tdvf_load_file(const char *path, u8 **image, size_t *size,
 		   char *err, size_t errlen)
 {
@@ -612,37 +699,9 @@ int tdxsim_tdvf_load_file(const char *path, u8 **image, size_t *size,
 
 	*image = NULL;
 	*size = 0;
-	/* Not blocking on a FIFO without a writer: it is refused below. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-		return ret;
-	}
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		snprintf(err, errlen,
-			 "%s: %s, not a firmware image (a regular file)", path,
-			 S_ISDIR(st.st_mode) ? "a directory" :
-			 S_ISFIFO(st.st_mode) ? "a FIFO" :
-			 S_ISCHR(st.st_mode) ? "a character device" :
-			 S_ISBLK(st.st_mode) ? "a block device" :
-			 S_ISSOCK(st.st_mode) ? "a socket" :
-			 "not a regular file");
-		goto out_close;
-	}
-	if ((u64)st.st_size > TDXSIM_TDVF_MAX_FILE_SIZE) {
-		ret = -EFBIG;
-		snprintf(err, errlen,
-			 "%s: %lld bytes, too large for a firmware image (limit %llu MiB)",
-			 path, (long long)st.st_size, TDXSIM_TDVF_MAX_FILE_SIZE >> 20);
-		goto out_close;
-	}
+	fd = tdvf_open_image(path, &st, err, errlen);
+	if (fd < 0)
+		return fd;
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
 	if (!buf) {
 		ret = -ENOMEM;

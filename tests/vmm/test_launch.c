@@ -3,7 +3,8 @@
  * The VMM's launch path through the uAPI (tdxsim_vmm_launch()): Debian's
  * OVMF.fd, its section table, and an MRTD equal to the independent SHA-384
  * of tests/vmm/mrtd_ref.c (single- and two-pass) that does not depend on RAM
- * size or vCPU count; the built-in firmware's MRTD equal to mrtd_ref;
+ * size or vCPU count, nor on whether the image is mapped (its pages are
+ * the source) or in unaligned memory (copied); the built-in firmware's MRTD equal to mrtd_ref;
  * malformed images and impossible configurations refused with their
  * message, nothing left behind in the module; a PAGE.AUG section left to
  * the guest; a fuzz loop of mutated images (each refused, or measured as
@@ -85,6 +86,22 @@ static void test_ovmf_fd(void **state)
 		    NULL);
 	assert_memory_equal(m, ref1, MRTD_SIZE);
 	free(img);
+
+	/*
+	 * The image mapped as `tdxsim measure` maps it: page aligned, so the
+	 * VMM hands the kernel the image's own pages (above, in malloc()ed
+	 * memory that is not, it copied them first). The same MRTD.
+	 */
+	assert_int_equal(tdxsim_tdvf_map_file(OVMF_FD, &img, &size, hex,
+					      sizeof(hex)), 0);
+	assert_int_equal((uintptr_t)img & 4095, 0);
+	launch_mrtd(img, size, TDXSIM_VMM_MEASURE_SINGLE_PASS, 32ULL << 20, 1, m,
+		    NULL);
+	assert_memory_equal(m, ref1, MRTD_SIZE);
+	launch_mrtd(img, size, TDXSIM_VMM_MEASURE_TWO_PASS, 32ULL << 20, 1, m,
+		    NULL);
+	assert_memory_equal(m, ref2, MRTD_SIZE);
+	tdxsim_tdvf_unmap_file(img, size);
 }
 
 /* OVMF.fd boots the guest model too, and the run does not change MRTD. */
