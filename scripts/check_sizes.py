@@ -52,8 +52,6 @@ EXCEPTIONS = {
     'src/scenario/scenario_cases.c': 's11-scen',
     'tools/fuzz.c': 's11-scen',
     'tools/scenario.c': 's11-scen',
-    # s11-base (task 3): split by subject into two test programs each.
-    'tests/guest/test_guest_module.c': 's11-base',
 }
 
 TOPS = ('src', 'tools', 'tests', 'include', 'examples', 'bench')

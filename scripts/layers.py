@@ -130,7 +130,10 @@ FILE_VIEW = {
     'tests/testlib/kvm_util_internal.c': 'test-kvm',
     'tests/testlib/td_util_internal.c': 'test-kvm',
     # The guest model on the whole stack, with the MMU's white-box looks.
+    'tests/guest/guest_stack.h': 'test-kvm',
+    'tests/guest/guest_stack.c': 'test-kvm',
     'tests/guest/test_guest_module.c': 'test-kvm',
+    'tests/guest/test_guest_events.c': 'test-kvm',
     'tests/fuzz/uapi_seq.c': 'public',
 }
 
