@@ -147,6 +147,8 @@ struct tdxsim_guest_stats {
 	uint64_t ve_accepts;		/* pages accepted by the #VE handler */
 	uint64_t errors;		/* unexpected TDCALL results (vCPU stopped) */
 	uint64_t ops_done;		/* program operations completed */
+	uint64_t reports;		/* TDG.MR.REPORTs done (report) */
+	uint64_t quotes;		/* GetQuote TDVMCALLs answered SUCCESS */
 };
 
 #define TDXSIM_GUEST_ALL_VCPUS	(~0U)

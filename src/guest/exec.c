@@ -405,6 +405,128 @@ static enum step do_mapgpa(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
 	return STEP_DONE;
 }
 
+/* The GHCI GetQuote buffer: a 24-byte header, then the TDREPORT. */
+#define QUOTE_HDR_VERSION	0	/* u64: 1 */
+#define QUOTE_HDR_STATUS	8	/* u64: 0 = success (the VMM writes it) */
+#define QUOTE_HDR_IN_LEN	16	/* u32: bytes of the request */
+#define QUOTE_HDR_OUT_LEN	20	/* u32: bytes of the quote */
+#define QUOTE_HDR_SIZE		24
+#define TDREPORT_SIZE		1024
+#define REPORTDATA_OFF		128	/* in the TDREPORT */
+
+/*
+ * report GPA: REPORTDATA (64 bytes from the seed) written at GPA + 1024,
+ * TDG.MR.REPORT to GPA, the TDREPORT read back and kept for `quote`. Every
+ * step may exit and is redone on re-execution (they are idempotent).
+ */
+static enum step do_report(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
+			   const struct gop *op)
+{
+	u64 data_gpa = op->gpa + TDREPORT_SIZE, r;
+	u8 data[64];
+	unsigned int i;
+	int m;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(guest_mix64(v->g->cfg.seed + v->index * 64 + i));
+	m = tdg_mem_write(ctx, data_gpa, data, sizeof(data));
+	if (m == TDG_MEM_EXITED)
+		return STEP_EXIT;
+	if (m)
+		return fail_access(v, op, "REPORTDATA write", data_gpa, m);
+	r = tdg_mr_report(ctx, op->gpa, data_gpa, 0);
+	if (r == TDG_EXITED)
+		return STEP_EXIT;
+	if (r != TDX_SUCCESS)
+		return fail(v, op, "TDG.MR.REPORT", op->gpa, r);
+	m = tdg_mem_read(ctx, op->gpa, v->tdreport, sizeof(v->tdreport));
+	if (m == TDG_MEM_EXITED)
+		return STEP_EXIT;
+	if (m)
+		return fail_access(v, op, "TDREPORT read", op->gpa, m);
+	grec_set(&v->rec, op->gpa >> PAGE_SHIFT,
+		 grec_make(GREC_PRIV_UNKNOWN, 0));
+	if (memcmp(v->tdreport + REPORTDATA_OFF, data, sizeof(data))) {
+		char where[128];
+
+		GSTAT_INC(v, data_failures);
+		gvcpu_msg(v, "TDREPORT at 0x%llx does not carry its REPORTDATA (%s)",
+			  (unsigned long long)op->gpa,
+			  op_where(op, where, sizeof(where)));
+	}
+	v->have_report = true;
+	GSTAT_INC(v, reports);
+	return STEP_DONE;
+}
+
+/*
+ * quote [private] GPA SIZE: the last TDREPORT, behind a GHCI header, into
+ * the buffer through its shared alias (the guest converted it before),
+ * then TDG.VP.VMCALL<GetQuote> (R12 = the buffer's shared GPA, R13 =
+ * SIZE). `private` passes the private GPA instead: a bad buffer, which
+ * KVM answers TDVMCALL_STATUS_INVALID_OPERAND. A status other than SUCCESS
+ * stops the vCPU. The buffer is the VMM's afterwards (its quote, or
+ * nothing: the guest does not check it).
+ */
+static enum step do_quote(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
+			  const struct gop *op)
+{
+	u64 buf_gpa = op->gpa | v->shared_mask, gfn;
+	struct tdx_module_args a = { 0 };
+	u64 r;
+
+	if (!v->have_report) {
+		char where[128];
+
+		GSTAT_INC(v, errors);
+		gvcpu_msg(v, "quote without a report before it (%s); vCPU stopped",
+			  op_where(op, where, sizeof(where)));
+		return STEP_FAIL;
+	}
+	if (v->step == 0 && op->shared) {
+		u8 *b = v->wbuf;
+		int m;
+
+		memset(b, 0, QUOTE_HDR_SIZE);
+		b[QUOTE_HDR_VERSION] = 1;
+		b[QUOTE_HDR_IN_LEN] = TDREPORT_SIZE & 0xff;
+		b[QUOTE_HDR_IN_LEN + 1] = TDREPORT_SIZE >> 8;
+		memcpy(b + QUOTE_HDR_SIZE, v->tdreport, TDREPORT_SIZE);
+		m = tdg_mem_write(ctx, buf_gpa, b,
+				  QUOTE_HDR_SIZE + TDREPORT_SIZE);
+		if (m == TDG_MEM_EXITED)
+			return STEP_EXIT;
+		if (m)
+			return fail_access(v, op, "GetQuote buffer write",
+					   buf_gpa, m);
+	}
+	v->step = 1;	/* the request is written: never again */
+	a.r11 = TDVMCALL_GET_QUOTE;
+	a.r12 = op->shared ? buf_gpa : op->gpa;
+	a.r13 = op->size;
+	r = tdg_vp_vmcall(ctx, &a);
+	if (r == TDG_EXITED)
+		return STEP_EXIT;
+	if (r != TDX_SUCCESS)
+		return fail(v, op, "TDG.VP.VMCALL<GetQuote>", op->gpa, r);
+	if (a.r10 != TDVMCALL_STATUS_SUCCESS) {
+		char where[128];
+
+		GSTAT_INC(v, errors);
+		gvcpu_msg(v, "GetQuote of [0x%llx, 0x%llx) failed: R10 = 0x%llx (%s); vCPU stopped",
+			  (unsigned long long)op->gpa,
+			  (unsigned long long)(op->gpa + op->size),
+			  (unsigned long long)a.r10,
+			  op_where(op, where, sizeof(where)));
+		return STEP_FAIL;
+	}
+	for (gfn = op->gpa >> PAGE_SHIFT;
+	     gfn < (op->gpa + op->size) >> PAGE_SHIFT; gfn++)
+		grec_set(&v->rec, gfn, grec_make(GREC_SHARED, 0));
+	GSTAT_INC(v, quotes);
+	return STEP_DONE;
+}
+
 #define HOB_PHIT_LEN	56
 
 /* Read the TD HOB at the initial RCX and generate the workload from it. */
@@ -501,6 +623,10 @@ static enum step exec_op(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
 		return do_pages(v, ctx, op);
 	case GOP_MAPGPA:
 		return do_mapgpa(v, ctx, op);
+	case GOP_REPORT:
+		return do_report(v, ctx, op);
+	case GOP_QUOTE:
+		return do_quote(v, ctx, op);
 	default:
 		return STEP_DONE;
 	}
@@ -514,6 +640,7 @@ static enum step traced_exec_op(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
 		[GOP_ACCEPT] = "accept", [GOP_WRITE] = "write",
 		[GOP_READ] = "read", [GOP_MAPGPA] = "MapGPA",
 		[GOP_TOUCH] = "touch", [GOP_HALT] = "halt",
+		[GOP_REPORT] = "TDG.MR.REPORT", [GOP_QUOTE] = "GetQuote",
 	};
 	static const char *const results[] = {
 		[STEP_DONE] = "done", [STEP_EXIT] = "TD exit",
@@ -568,6 +695,7 @@ int guest_run(void *guest, struct tdx_vcpu_ctx *ctx)
 		if (!v->op_started) {
 			v->cur = op->gpa;
 			v->fallback_end = 0;
+			v->step = 0;
 			v->op_started = true;
 		}
 		if (tdxsim_trace_on())

@@ -21,6 +21,8 @@ enum gop_kind {
 	GOP_MAPGPA,
 	GOP_TOUCH,
 	GOP_HALT,
+	GOP_REPORT,
+	GOP_QUOTE,
 };
 
 struct gop {
@@ -217,6 +219,7 @@ struct gvcpu {
 	bool op_started;
 	u64 cur;		/* next GPA inside the current operation */
 	u64 fallback_end;	/* accepting at 4K up to here (2M fallback) */
+	unsigned int step;	/* REPORT/QUOTE: steps of the operation done */
 	bool ve_pending;	/* a #VE handler accept is in progress */
 	u64 ve_gpa;
 	u32 hob_read;		/* bytes of the TD HOB read so far */
@@ -230,6 +233,8 @@ struct gvcpu {
 	unsigned int nr_msgs;
 	char *msgs[GUEST_MAX_MSGS];
 	struct grec rec;
+	bool have_report;	/* tdreport holds this vCPU's last TDREPORT */
+	u8 tdreport[1024];
 	u8 wbuf[PAGE_SIZE] __attribute__((aligned(64)));
 	u8 rbuf[PAGE_SIZE] __attribute__((aligned(64)));
 };

@@ -71,6 +71,15 @@ void gop_format(const struct gop *op, char *buf, size_t len)
 		snprintf(buf, len, "touch 0x%llx",
 			 (unsigned long long)op->gpa);
 		break;
+	case GOP_REPORT:
+		snprintf(buf, len, "report 0x%llx",
+			 (unsigned long long)op->gpa);
+		break;
+	case GOP_QUOTE:
+		snprintf(buf, len, "quote %s0x%llx %s",
+			 op->shared ? "" : "private ",
+			 (unsigned long long)op->gpa, sz);
+		break;
 	default:
 		snprintf(buf, len, "halt");
 		break;
@@ -427,13 +436,43 @@ static int parse_line(struct parser *ps, struct section *sec,
 		o->size = PAGE_SIZE;
 		if (parse_options(ps, t + 1, o, kw))
 			return -EINVAL;
+	} else if (!strcmp(kw, "report")) {
+		o->kind = GOP_REPORT;
+		if (t >= ps->nr)
+			return perr(ps, ps->eol_col, "'report' needs a GPA");
+		if (parse_num(ps, t, "GPA", &o->gpa))
+			return -EINVAL;
+		if (!IS_ALIGNED(o->gpa, PAGE_SIZE))
+			return perr(ps, ps->tok[t].col,
+				    "GPA 0x%llx is not 4K-aligned",
+				    (unsigned long long)o->gpa);
+		if (o->gpa >= GUEST_GPA_LIMIT)
+			return perr(ps, ps->tok[t].col,
+				    "GPA 0x%llx is beyond the 52-bit GPA space",
+				    (unsigned long long)o->gpa);
+		o->size = PAGE_SIZE;
+		if (parse_options(ps, t + 1, o, kw))
+			return -EINVAL;
+	} else if (!strcmp(kw, "quote")) {
+		o->kind = GOP_QUOTE;
+		o->shared = true;
+		if (t < ps->nr && !strcmp(ps->tok[t].s, "private")) {
+			o->shared = false;	/* a bad buffer, on purpose */
+			t++;
+		} else if (t < ps->nr && !strcmp(ps->tok[t].s, "shared")) {
+			t++;
+		}
+		if (parse_range(ps, t, kw, o))
+			return -EINVAL;
+		if (parse_options(ps, t + 2, o, kw))
+			return -EINVAL;
 	} else if (!strcmp(kw, "halt")) {
 		o->kind = GOP_HALT;
 		if (parse_options(ps, t, o, kw))
 			return -EINVAL;
 	} else {
 		return perr(ps, ps->tok[0].col,
-			    "unknown operation '%s' (expected accept, write, read, mapgpa, touch, halt or vcpu)",
+			    "unknown operation '%s' (expected accept, write, read, mapgpa, touch, report, quote, halt or vcpu)",
 			    kw);
 	}
 	*have_op = true;

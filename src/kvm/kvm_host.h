@@ -148,6 +148,8 @@ struct kvm_vm_stat {
 };
 
 /* ---- the VM ---- */
+struct tdxsim_user_pages;
+
 struct kvm {
 	struct mutex lock;		/* "&kvm->lock" */
 	struct mutex slots_lock;	/* "&kvm->slots_lock" */
@@ -209,6 +211,8 @@ struct kvm {
 	 */
 	struct tdxsim_design design;
 	bool design_frozen;
+	/* tdxsim: stand-ins for the VMM's anonymous memory (tdxsim_user_pages.c). */
+	struct tdxsim_user_pages *tdxsim_user_pages;
 	/* tdxsim: what went wrong, as data (tdxsim_stats.c). */
 	struct tdxsim_vm tdxsim;
 	char tdxsim_kernel[TDXSIM_KERNEL_NAME_MAX];

@@ -18,18 +18,20 @@
 #include "kvm/tdp_mmu.h"
 #include "kvm/tdx.h"
 #include "kvm/tdxsim_trace.h"
+#include "kvm/tdxsim_user_pages.h"
 
 /* --- roots ---------------------------------------------------------------------- */
 
 int kvm_mmu_init_vm(struct kvm *kvm)
 {
 	kvm_mmu_init_tdp_mmu(kvm);
-	return 0;
+	return tdxsim_user_pages_init(kvm);	/* tdxsim */
 }
 
 void kvm_mmu_uninit_vm(struct kvm *kvm)
 {
 	kvm_mmu_uninit_tdp_mmu(kvm);
+	tdxsim_user_pages_release(kvm);		/* tdxsim */
 }
 
 int kvm_mmu_create(struct kvm_vcpu *vcpu)
@@ -295,18 +297,26 @@ static int kvm_mmu_faultin_pfn_hva(struct kvm_vcpu *vcpu,
 	mmap_read_unlock(mm);
 
 	/*
-	 * Only memory in the host PFN space can back a shared mapping: a
-	 * guest_memfd mapping (through its fault handler), or direct memory.
-	 * Plain user memory would be a bounce copy, not the VMM's memory.
+	 * A guest_memfd mapping is reached through its fault handler (GUP);
+	 * plain user memory (a VMM's anonymous RAM) through a stand-in page
+	 * whose bytes are that memory (tdxsim_user_pages.c), where the kernel's
+	 * GUP would fault in the anonymous page itself.
 	 */
-	if (!page) {
-		if (!is_file ||
-		    get_user_pages_fast(hva & PAGE_MASK, 1, FOLL_WRITE,
+	if (!page && is_file) {
+		if (get_user_pages_fast(hva & PAGE_MASK, 1, FOLL_WRITE,
 					pages) != 1) {
 			kvm_mmu_prepare_memory_fault_exit(vcpu, fault);
 			return -EFAULT;
 		}
 		page = pages[0];
+	} else if (!page) {
+		int err;
+
+		page = tdxsim_user_page_get(vcpu->kvm, hva & PAGE_MASK, &err);
+		if (!page) {
+			kvm_mmu_prepare_memory_fault_exit(vcpu, fault);
+			return -EFAULT;
+		}
 	}
 	fault->pfn = page_to_pfn(page);
 	fault->refcounted_page = page;

@@ -2399,6 +2399,42 @@ error:
 	return 1;
 }
 
+/* KVM_RUN after a KVM_EXIT_TDX: the TDVMCALL's status is userspace's. */
+static int tdx_complete_simple(struct kvm_vcpu *vcpu)
+{
+	tdvmcall_set_return_code(to_tdx(vcpu),
+				 READ_ONCE(vcpu->run->tdx.unknown.ret));
+	return 1;
+}
+
+/*
+ * GetQuote: the guest's shared buffer (R12, R13 bytes) with a TDREPORT in
+ * it goes to userspace as KVM_EXIT_TDX, which answers in tdx.get_quote.ret
+ * (preset to SUBFUNC_UNSUPPORTED for a VMM that does not know the exit)
+ * and fills the buffer, as it likes, later. KVM checks only that the
+ * buffer is shared.
+ */
+static int tdx_get_quote(struct kvm_vcpu *vcpu, struct tdx_module_args *args)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct kvm *kvm = vcpu->kvm;
+	u64 gpa = args->r12, size = args->r13;
+
+	if (tdx_is_private_gpa(kvm, gpa)) {
+		tdvmcall_set_return_code(tdx, TDVMCALL_STATUS_INVALID_OPERAND);
+		return 1;
+	}
+	vcpu->run->exit_reason = KVM_EXIT_TDX;
+	vcpu->run->tdx.flags = 0;
+	vcpu->run->tdx.nr = TDVMCALL_GET_QUOTE;
+	vcpu->run->tdx.get_quote.ret = TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
+	vcpu->run->tdx.get_quote.gpa =
+		gpa & ~(kvm->arch.gfn_direct_bits << PAGE_SHIFT);
+	vcpu->run->tdx.get_quote.size = size;
+	vcpu->arch.complete_userspace_io = tdx_complete_simple;
+	return 0;
+}
+
 static int tdx_handle_tdvmcall(struct kvm_vcpu *vcpu,
 			       struct tdx_module_args *args)
 {
@@ -2413,6 +2449,8 @@ static int tdx_handle_tdvmcall(struct kvm_vcpu *vcpu,
 	switch (args->r11) {
 	case TDVMCALL_MAP_GPA:
 		return tdx_map_gpa(vcpu, args);
+	case TDVMCALL_GET_QUOTE:
+		return tdx_get_quote(vcpu, args);
 	case EXIT_REASON_HLT:
 		tdx->vp_enter_args.r10 = TDVMCALL_STATUS_SUCCESS;
 		run->exit_reason = KVM_EXIT_HLT;

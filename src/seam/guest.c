@@ -498,6 +498,13 @@ static int private_access(struct tdx_vcpu *v, u64 gpa, void *buf, size_t n,
 
 #define EPT_PFN_MASK	GENMASK_ULL(51, 12)
 
+static tdx_foreign_copy_fn foreign_copy;
+
+void tdx_module_set_foreign_copy(tdx_foreign_copy_fn copy)
+{
+	__atomic_store_n(&foreign_copy, copy, __ATOMIC_RELEASE);
+}
+
 /* Walk the host's shared EPT (KVM's direct root) with EPT semantics. */
 static int shared_access(struct tdx_vcpu *v, u64 gpa, void *buf, size_t n,
 			 bool write)
@@ -506,7 +513,9 @@ static int shared_access(struct tdx_vcpu *v, u64 gpa, void *buf, size_t n,
 		    EPT_PFN_MASK;
 	int level = v->td->pwl;
 	u64 e = 0, size, hpa;
+	tdx_foreign_copy_fn fc;
 	u8 *p;
+	int r;
 
 	while (table && pfn_valid(table >> PAGE_SHIFT)) {
 		u64 *ep = (u64 *)pfn_to_virt(table >> PAGE_SHIFT) +
@@ -523,6 +532,13 @@ static int shared_access(struct tdx_vcpu *v, u64 gpa, void *buf, size_t n,
 			      (gpa & (size - 1));
 			if (!pfn_valid(hpa >> PAGE_SHIFT))
 				break;
+			fc = __atomic_load_n(&foreign_copy, __ATOMIC_ACQUIRE);
+			r = fc ? fc(hpa >> PAGE_SHIFT, hpa & (PAGE_SIZE - 1),
+				    buf, n, write) : -ENOENT;
+			if (r == 0)
+				return 0;
+			if (r != -ENOENT)
+				return r;
 			p = (u8 *)pfn_to_virt(hpa >> PAGE_SHIFT) +
 			    (hpa & (PAGE_SIZE - 1));
 			if (write) {
@@ -581,6 +597,48 @@ int tdg_mem_write(struct tdx_vcpu_ctx *ctx, u64 gpa, const void *buf,
 		  size_t len)
 {
 	return guest_mem_access(ctx, gpa, (void *)buf, len, true);
+}
+
+/*
+ * TDG.MR.REPORT: the TD's TDREPORT_STRUCT (mr.c) with the 64 bytes of
+ * REPORTDATA at private GPA RDX (64-aligned), written to private GPA RCX
+ * (1024-aligned); R8 is the report subtype (0). A bad operand is
+ * TDX_OPERAND_INVALID with its id; a page the guest cannot access exits
+ * as its own access would (an EPT violation, re-executed).
+ */
+u64 tdg_mr_report(struct tdx_vcpu_ctx *ctx, u64 report_gpa, u64 data_gpa,
+		  u64 subtype)
+{
+	struct tdx_vcpu *v = ctx_vcpu(ctx);
+	struct tdx_td *td = v->td;
+	u64 limit = BIT_ULL(td->gpaw);
+	u8 data[TDX_REPORTDATA_SIZE], report[TDX_REPORT_SIZE];
+	int r;
+
+	if (!guest_begin(v, "tdg_mr_report"))
+		return TDG_EXITED;
+	stats_account_tdcall(v, TDG_MR_REPORT, 0);
+	if (!IS_ALIGNED(report_gpa, TDX_REPORT_SIZE) || report_gpa >= limit ||
+	    (report_gpa & td->shared_mask))
+		return tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
+	if (!IS_ALIGNED(data_gpa, TDX_REPORTDATA_SIZE) || data_gpa >= limit ||
+	    (data_gpa & td->shared_mask))
+		return tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RDX);
+	if (subtype)
+		return tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_R8);
+	r = private_access(v, data_gpa, data, sizeof(data), false);
+	if (r == TDG_MEM_EXITED)
+		return TDG_EXITED;
+	if (r)	/* a #VE: not modelled for a TDCALL's operand */
+		return tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RDX);
+	mr_tdreport(td, data, report);
+	r = private_access(v, report_gpa, report, sizeof(report), true);
+	if (r == TDG_MEM_EXITED)
+		return TDG_EXITED;
+	if (r)
+		return tdx_err(TDX_OPERAND_INVALID, TDX_OPERAND_ID_RCX);
+	v->progress = true;
+	return TDX_SUCCESS;
 }
 
 unsigned int tdx_guest_vcpu_index(const struct tdx_vcpu_ctx *ctx)

@@ -191,3 +191,70 @@ out:
 	td_unlock_tdr(td, true);
 	return err;
 }
+
+/* ---------------------------------------------------------------------- */
+/* TDREPORT_STRUCT (TDG.MR.REPORT)                                        */
+/* ---------------------------------------------------------------------- */
+
+/* Offsets in the 1024-byte TDREPORT_STRUCT (TDX module ABI). */
+#define REPORT_MAC		0	/* REPORTMACSTRUCT, 256 bytes */
+#define  MAC_REPORTTYPE		0	/* type 0x81 (TDX), subtype 0, version */
+#define  MAC_CPUSVN		16
+#define  MAC_TEE_TCB_INFO_HASH	32
+#define  MAC_TEE_INFO_HASH	80
+#define  MAC_REPORTDATA		128
+#define  MAC_MAC		224	/* 32 bytes */
+#define REPORT_TEE_TCB_INFO	256	/* 239 bytes, then 17 reserved */
+#define TEE_TCB_INFO_SIZE	239
+#define REPORT_TDINFO		512	/* TDINFO_STRUCT, 512 bytes */
+#define  TDINFO_ATTRIBUTES	0
+#define  TDINFO_XFAM		8
+#define  TDINFO_MRTD		16
+#define  TDINFO_MRCONFIGID	64
+#define  TDINFO_MROWNER		112
+#define  TDINFO_MROWNERCONFIG	160
+#define  TDINFO_RTMR		208	/* RTMR0..3, 48 bytes each */
+#define  TDINFO_SERVTD_HASH	400
+#define TDINFO_SIZE		512
+
+static void mr_digest(const void *buf, size_t len, u8 out[48])
+{
+	unsigned int n = 0;
+
+	EVP_Digest(buf, len, out, &n, mr_md(), NULL);
+}
+
+/*
+ * The TD's TDREPORT_STRUCT: TDINFO with ATTRIBUTES, XFAM, MRTD, the
+ * TD_PARAMS measurements and the RTMRs (all zero: tdxsim's guests do not
+ * extend them), TEE_TCB_INFO of a module with no SEAM measurements, and
+ * REPORTMACSTRUCT with the hashes of both and the caller's REPORTDATA. The
+ * MAC is a SHA-384 of the MAC structure's first 224 bytes, cut to 32 bytes:
+ * there is no CPU key to make a real one (nothing verifies it but a quote
+ * service, which tdxsim does not model).
+ */
+void mr_tdreport(struct tdx_td *td, const u8 reportdata[TDX_REPORTDATA_SIZE],
+		 u8 out[TDX_REPORT_SIZE])
+{
+	u8 *mac = out + REPORT_MAC, *info = out + REPORT_TDINFO;
+	u8 h[48];
+
+	memset(out, 0, TDX_REPORT_SIZE);
+	put_unaligned_le64(td->attributes, info + TDINFO_ATTRIBUTES);
+	put_unaligned_le64(td->xfam, info + TDINFO_XFAM);
+	if (td->mrtd_valid)
+		memcpy(info + TDINFO_MRTD, td->mrtd, 48);
+	memcpy(info + TDINFO_MRCONFIGID, td->mrconfigid, 48);
+	memcpy(info + TDINFO_MROWNER, td->mrowner, 48);
+	memcpy(info + TDINFO_MROWNERCONFIG, td->mrownerconfig, 48);
+
+	put_unaligned_le64(1, out + REPORT_TEE_TCB_INFO);	/* VALID */
+
+	mac[MAC_REPORTTYPE] = 0x81;
+	mr_digest(out + REPORT_TEE_TCB_INFO, TEE_TCB_INFO_SIZE,
+		  mac + MAC_TEE_TCB_INFO_HASH);
+	mr_digest(info, TDINFO_SIZE, mac + MAC_TEE_INFO_HASH);
+	memcpy(mac + MAC_REPORTDATA, reportdata, TDX_REPORTDATA_SIZE);
+	mr_digest(mac, MAC_MAC, h);
+	memcpy(mac + MAC_MAC, h, 32);
+}

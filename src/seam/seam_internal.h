@@ -403,6 +403,10 @@ struct tdx_td {
 	struct evp_md_ctx_st *mrtd_ctx;
 	u8 mrtd[48];
 	bool mrtd_valid;
+	/* TD_PARAMS' MRCONFIGID, MROWNER, MROWNERCONFIG (for TDG.MR.REPORT). */
+	u8 mrconfigid[48];
+	u8 mrowner[48];
+	u8 mrownerconfig[48];
 	/* Pages owned besides the TDR (4K units). */
 	u64 chldcnt;
 	struct tdx_vcpu *vcpus;		/* lock-free push list */
@@ -662,6 +666,11 @@ void mrtd_page_add(struct tdx_td *td, u64 gpa);
 void mrtd_extend(struct tdx_td *td, u64 gpa, const u8 chunk[256]);
 void mrtd_finalize(struct tdx_td *td);
 void mrtd_free(struct tdx_td *td);
+/* TDG.MR.REPORT's TDREPORT_STRUCT of @td with @reportdata (mr.c). */
+#define TDX_REPORT_SIZE		1024
+#define TDX_REPORTDATA_SIZE	64
+void mr_tdreport(struct tdx_td *td, const u8 reportdata[TDX_REPORTDATA_SIZE],
+		 u8 out[TDX_REPORT_SIZE]);
 
 /* ---------------------------------------------------------------------- */
 /* vCPU locks (vp.c).                                                      */

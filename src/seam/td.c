@@ -479,6 +479,9 @@ u64 seam_mng_init(struct seam_call *c)
 	sched_point_named("tdh_mng_init");
 	td->attributes = p.attributes;
 	td->xfam = p.xfam;
+	memcpy(td->mrconfigid, p.mrconfigid, sizeof(td->mrconfigid));
+	memcpy(td->mrowner, p.mrowner, sizeof(td->mrowner));
+	memcpy(td->mrownerconfig, p.mrownerconfig, sizeof(td->mrownerconfig));
 	td->config_flags = p.config_flags;
 	td->max_vcpus = p.max_vcpus;
 	td->pwl = (p.eptp_controls >> TDX_EPTP_PWL_SHIFT) & 7;

@@ -101,6 +101,18 @@ int tdg_vmcall_result(struct tdx_vcpu_ctx *ctx, struct tdx_module_args *out);
 u64 tdg_vp_info(struct tdx_vcpu_ctx *ctx, struct tdx_module_args *out);
 
 /*
+ * TDG.MR.REPORT: write the TD's 1024-byte TDREPORT_STRUCT (TDINFO: MRTD,
+ * ATTRIBUTES, XFAM, the TD_PARAMS measurements, RTMRs) with the 64 bytes
+ * of REPORTDATA read at @data_gpa to @report_gpa, both private GPAs of
+ * accepted memory. Returns TDX_SUCCESS, TDX_OPERAND_INVALID | the operand
+ * (RCX: @report_gpa not 1024-aligned, shared or beyond the GPA width; RDX:
+ * @data_gpa not 64-aligned, ...; R8: @subtype not 0), or TDG_EXITED (the
+ * page is not accessible: an EPT violation, as the guest's own access).
+ */
+u64 tdg_mr_report(struct tdx_vcpu_ctx *ctx, u64 report_gpa, u64 data_gpa,
+		  u64 subtype);
+
+/*
  * TDG.VP.VEINFO.GET: the last #VE's exit reason (RCX), exit qualification
  * (RDX), GLA (R8, always 0) and GPA (R9). Returns 0, or
  * TDX_OPERAND_INVALID when no #VE info is valid; reading invalidates it.

@@ -128,4 +128,17 @@ int tdx_module_send_ipi(u64 tdvpr_pa);
 int tdx_module_set_guest(u64 tdvpr_pa, const struct tdx_guest_ops *ops,
 			 void *guest);
 
+/*
+ * tdxsim: the bytes of a host page that stands for memory outside the PFN
+ * space (the machine's "physical" page of a VMM's anonymous memory behind
+ * a shared GPA, kvm/tdxsim_user_pages.c). The host sets @copy once; a
+ * guest access through the shared EPT to a page of PFN @pfn calls it
+ * first: it copies @n bytes at offset @off of the page to (@write) or from
+ * @buf and returns 0, -EFAULT if that memory is gone, or -ENOENT if the
+ * page is an ordinary one (its bytes are in the PFN space).
+ */
+typedef int (*tdx_foreign_copy_fn)(u64 pfn, u64 off, void *buf, size_t n,
+				   bool write);
+void tdx_module_set_foreign_copy(tdx_foreign_copy_fn copy);
+
 #endif /* TDXSIM_SEAM_TDX_MODULE_H */
