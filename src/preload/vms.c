@@ -283,10 +283,9 @@ void vcpu_run_done(int canon, int r, int err)
 	run = vc->run;
 	vc->runs++;
 	/*
-	 * A shared access that faults again and again after the program
-	 * converted the page to shared: its shared view is the program's own
-	 * memory (anonymous or a file), which tdxsim cannot map into a TD
-	 * (tdxsim's KVM backs shared GPAs only with host memory it knows).
+	 * A shared access that faults again and again although the program
+	 * converted the page to shared: the memory behind the GPA (the
+	 * memslot's userspace_addr) is not readable memory of the program.
 	 * Say so once instead of spinning silently.
 	 */
 	if (r < 0 && err == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT &&
@@ -294,7 +293,7 @@ void vcpu_run_done(int canon, int r, int err)
 		if (run->memory_fault.gpa == vc->fault_gpa) {
 			if (++vc->fault_repeats == 10000 && !vc->fault_noted) {
 				vc->fault_noted = true;
-				fprintf(stderr, "tdxsim: VM %u vCPU %u: the guest's shared access to GPA 0x%llx faults again and again: tdxsim cannot map the program's own memory as a TD's shared memory (use a workload without shared accesses: lazy-accept, eager-accept, linux-boot)\n",
+				fprintf(stderr, "tdxsim: VM %u vCPU %u: the guest's shared access to GPA 0x%llx faults again and again: the memslot's memory there is not readable memory of the program\n",
 					vm->id, vc->index,
 					(unsigned long long)run->memory_fault.gpa);
 			}
@@ -355,10 +354,12 @@ static void report_vm(FILE *f, struct vm *vm)
 						&gs) == 0) {
 		fprintf(f, "{\"finished\": %s, \"data_failures\": %" PRIu64
 			", \"accepts_4k\": %" PRIu64 ", \"accepts_2m\": %" PRIu64
-			", \"bytes_verified\": %" PRIu64 ", \"errors\": %" PRIu64 "}",
+			", \"bytes_verified\": %" PRIu64 ", \"errors\": %" PRIu64
+			", \"reports\": %" PRIu64 ", \"quotes\": %" PRIu64 "}",
 			tdxsim_guest_finished(vm->guest) ? "true" : "false",
 			tdxsim_guest_data_failures(vm->guest), gs.accepts_4k,
-			gs.accepts_2m, gs.bytes_verified, gs.errors);
+			gs.accepts_2m, gs.bytes_verified, gs.errors, gs.reports,
+			gs.quotes);
 	} else {
 		fputs("null", f);
 	}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tdxsim/tdx.h"
 #include "vmm/vmm_internal.h"
 
 void tdxsim_vmm_progress_init(struct tdxsim_vmm_progress *p)
@@ -140,6 +141,16 @@ static int vmm_vcpu_thread(void *arg)
 				run->hypercall.args[2] &
 					KVM_MAP_GPA_RANGE_ENCRYPTED) ?
 				EINVAL : 0;
+			break;
+		case KVM_EXIT_TDX:
+			/*
+			 * GetQuote: no quote service here; the buffer stays
+			 * as the guest wrote it (no quote in it).
+			 */
+			run->tdx.unknown.ret =
+				run->tdx.nr == TDVMCALL_GET_QUOTE ?
+				TDVMCALL_STATUS_SUCCESS :
+				TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
 			break;
 		case KVM_EXIT_HLT:
 			res->halted = true;

@@ -245,6 +245,9 @@ struct kvm_tdx_init_mem_region {
 #define KVM_MEMORY_EXIT_FLAG_PRIVATE	(1ull << 3)
 #define KVM_HC_MAP_GPA_RANGE		12
 #define KVM_MAP_GPA_RANGE_ENCRYPTED	(1 << 4)
+#define TDVMCALL_GET_QUOTE		0x10002
+#define TDVMCALL_STATUS_SUCCESS		0x0000000000000000ULL
+#define TDVMCALL_STATUS_INVALID_OPERAND	0x8000000000000000ULL
 
 struct kvm_run {
 	uint8_t request_interrupt_window, immediate_exit, padding1[6];
@@ -268,6 +271,17 @@ struct kvm_run {
 			uint32_t suberror, ndata;
 			uint64_t data[16];
 		} internal;
+		struct {
+			uint64_t flags, nr;
+			union {
+				struct {
+					uint64_t ret, data[5];
+				} unknown;
+				struct {
+					uint64_t ret, gpa, size;
+				} get_quote;
+			};
+		} tdx;
 		char padding[256];
 	};
 	uint64_t kvm_valid_regs, kvm_dirty_regs;

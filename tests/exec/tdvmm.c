@@ -19,8 +19,9 @@
  * per TDVF section in metadata order (MEASURE for MR.EXTEND ones; the TD
  * HOB written into its section) and KVM_TDX_FINALIZE_VM; then every vCPU
  * thread runs KVM_RUN, converting memory on KVM_EXIT_MEMORY_FAULT and
- * MapGPA (KVM_EXIT_HYPERCALL), until the TD powers off
- * (KVM_EXIT_SYSTEM_EVENT SHUTDOWN). With --fork a child forked after the
+ * MapGPA (KVM_EXIT_HYPERCALL) and answering GetQuote (KVM_EXIT_TDX: the
+ * MRTD of the TDREPORT in the guest's shared buffer is printed at the end),
+ * until the TD powers off (KVM_EXIT_SYSTEM_EVENT SHUTDOWN). With --fork a child forked after the
  * launch closes every descriptor it inherited while the TD runs.
  *
  * Every answer is checked against what KVM gives a TD; the first wrong one
@@ -212,8 +213,18 @@ struct vcpu {
 	unsigned int index;
 	int fd;
 	struct kvm_run *run;
-	uint64_t runs, faults, map_gpa;
+	uint64_t runs, faults, map_gpa, quotes;
 };
+
+/* The memslots' shared view (the VMM's anonymous memory), by GPA. */
+static struct {
+	uint64_t gpa, size;
+	uint8_t *hva;
+} slots[2];
+
+/* The MRTD of the last TDREPORT a GetQuote brought. */
+static uint8_t quote_mrtd[48];
+static bool have_quote;
 
 static struct vcpu vcpus[MAX_VCPUS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -250,6 +261,9 @@ static void add_slot(uint32_t slot, uint64_t gpa, uint64_t size)
 	if (shared == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
 	r.userspace_addr = (uint64_t)(uintptr_t)shared;
+	slots[slot].gpa = gpa;
+	slots[slot].size = size;
+	slots[slot].hva = shared;
 	r.guest_memfd = gmem;
 	xioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, (unsigned long)&r,
 	       "KVM_SET_USER_MEMORY_REGION2");
@@ -445,6 +459,63 @@ static void setup_irq_and_io(void)
 	       "KVM_REGISTER_COALESCED_MMIO");
 }
 
+/* The VMM's memory behind [@gpa, @gpa + @size), or NULL. */
+static uint8_t *gpa_to_hva(uint64_t gpa, uint64_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		if (slots[i].hva && gpa >= slots[i].gpa && size <= slots[i].size &&
+		    gpa - slots[i].gpa <= slots[i].size - size)
+			return slots[i].hva + (gpa - slots[i].gpa);
+	return NULL;
+}
+
+/*
+ * KVM_EXIT_TDX GetQuote, as QEMU's tdx_handle_get_quote(): the shared
+ * buffer holds a GHCI header (version 1, status, in_len, out_len) and the
+ * guest's TDREPORT_STRUCT; there is no quote service here, so the "quote"
+ * is the TDREPORT itself. The MRTD is TDINFO's (TDREPORT + 512 + 16).
+ */
+#define QUOTE_HDR		24
+#define TDREPORT_LEN		1024
+#define TDREPORT_MRTD		(512 + 16)
+#define GET_QUOTE_ERROR		0x8000000000000000ULL
+
+static void handle_get_quote(struct vcpu *vc, struct kvm_run *run)
+{
+	uint64_t gpa = run->tdx.get_quote.gpa, size = run->tdx.get_quote.size;
+	uint8_t *buf = gpa_to_hva(gpa, size);
+	uint64_t version, status = 0;
+	uint32_t in_len, out_len = TDREPORT_LEN;
+
+	if (!buf || size < QUOTE_HDR + TDREPORT_LEN) {
+		/* Not memory of ours, or too small for a TDREPORT. */
+		if (buf && size >= QUOTE_HDR) {
+			status = GET_QUOTE_ERROR;
+			memcpy(buf + 8, &status, 8);
+		}
+		run->tdx.get_quote.ret = TDVMCALL_STATUS_INVALID_OPERAND;
+		return;
+	}
+	memcpy(&version, buf, 8);
+	memcpy(&in_len, buf + 16, 4);
+	if (version != 1 || in_len != TDREPORT_LEN) {
+		status = GET_QUOTE_ERROR;
+		memcpy(buf + 8, &status, 8);
+		run->tdx.get_quote.ret = TDVMCALL_STATUS_SUCCESS;
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	memcpy(quote_mrtd, buf + QUOTE_HDR + TDREPORT_MRTD, 48);
+	have_quote = true;
+	pthread_mutex_unlock(&lock);
+	vc->quotes++;
+	memcpy(buf + 8, &status, 8);
+	memcpy(buf + 20, &out_len, 4);
+	run->tdx.get_quote.ret = TDVMCALL_STATUS_SUCCESS;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vc = arg;
@@ -505,6 +576,12 @@ static void *vcpu_thread(void *arg)
 				    run->hypercall.args[2] &
 				    KVM_MAP_GPA_RANGE_ENCRYPTED);
 			run->hypercall.ret = 0;
+			continue;
+		case KVM_EXIT_TDX:
+			if (run->tdx.nr != TDVMCALL_GET_QUOTE)
+				die("vCPU %u: KVM_EXIT_TDX %llu", vc->index,
+				    (unsigned long long)run->tdx.nr);
+			handle_get_quote(vc, run);
 			continue;
 		case KVM_EXIT_SYSTEM_EVENT:
 			if (run->system_event.type != KVM_SYSTEM_EVENT_SHUTDOWN)
@@ -730,6 +807,12 @@ int main(int argc, char **argv)
 		       i, (unsigned long long)vcpus[i].runs,
 		       (unsigned long long)vcpus[i].faults,
 		       (unsigned long long)vcpus[i].map_gpa);
+	if (have_quote) {
+		printf("tdvmm: MRTD from the TD's report: ");
+		for (i = 0; i < 48; i++)
+			printf("%02x", quote_mrtd[i]);
+		printf("\n");
+	}
 	for (i = 0; i < nr_vcpus; i++)
 		close(vcpus[i].fd);
 	close(vm_fd);

@@ -85,17 +85,33 @@ def _():
     assert rc == 7, "exit %d: %s" % (rc, err)
 
 
-def exec_vmm(*vmm_args, exec_args=()):
-    """tdxsim exec the test VMM on OVMF.fd; its report's one VM."""
+def exec_vmm(*vmm_args, exec_args=(), status=0, guest=None):
+    """tdxsim exec the test VMM on OVMF.fd (with guest program text
+    @guest); its report's one VM and its stdout."""
     with tempfile.TemporaryDirectory() as d:
         report = os.path.join(d, "report.json")
+        if guest is not None:
+            prog = os.path.join(d, "guest.prog")
+            with open(prog, "w") as f:
+                f.write(guest)
+            exec_args = tuple(exec_args) + ("--guest", prog)
         rc, out, err = run(TDXSIM, "exec", "--report", report, *exec_args,
                            "--", TDVMM, *vmm_args, OVMF)
-        assert rc == 0, "exit %d: %s%s" % (rc, out, err)
+        assert rc == status, "exit %d: %s%s" % (rc, out, err)
         with open(report) as f:
             vms = [json.loads(l) for l in f if l.strip()]
     assert len(vms) == 1, "report: %r" % vms
     return vms[0], out
+
+
+# vCPU 0 gets a TD report (TDG.MR.REPORT) and hands it to the VMM in a
+# shared GetQuote buffer (KVM_EXIT_TDX); tdvmm prints the report's MRTD.
+QUOTE = """vcpu 0
+accept 0x4000000 2M
+report 0x4000000
+mapgpa shared 0x4200000 2M
+quote %s0x4200000 8K
+"""
 
 
 @case("a TD VMM in QEMU's order: MRTD equals tdxsim measure's, guest runs",
@@ -111,6 +127,39 @@ def _():
     assert vm["vcpus"] == 2 and vm["exits"].get("24") == 2, vm
     assert vm["guest"]["finished"] and not vm["guest"]["data_failures"], vm
     assert vm["guest"]["accepts_2m"] + vm["guest"]["accepts_4k"] > 0, vm
+
+
+@case("attestation: the VMM reads MRTD from the TD's report (GetQuote), "
+      "equal to tdxsim measure's", skip=NO_OVMF)
+def _():
+    rc, out, err = run(TDXSIM, "measure", OVMF)
+    assert rc == 0, err
+    want = out.strip()
+    vm, out = exec_vmm("--vcpus", "2", guest=QUOTE % "")
+    assert vm["guest"]["reports"] == 1 and vm["guest"]["quotes"] == 1, vm
+    assert vm["guest"]["finished"] and not vm["guest"]["errors"], vm
+    got = [l.split(": ")[-1] for l in out.splitlines()
+           if l.startswith("tdvmm: MRTD from the TD's report: ")]
+    assert got == [want], "tdvmm printed %r, tdxsim measure %s" % (got, want)
+
+
+@case("attestation: a private GetQuote buffer is INVALID_OPERAND, the "
+      "guest stops", skip=NO_OVMF)
+def _():
+    # The guest's crash ends tdvmm with status 1 (it wants a shutdown).
+    vm, out = exec_vmm("--vcpus", "1", guest=QUOTE % "private ", status=1)
+    assert vm["guest"]["reports"] == 1 and vm["guest"]["quotes"] == 0, vm
+    assert vm["guest"]["errors"] == 1 and not vm["guest"]["finished"], vm
+
+
+@case("shared memory is the VMM's anonymous memory: convert-churn and "
+      "random under exec", skip=NO_OVMF)
+def _():
+    for w in ("convert-churn", "random"):
+        vm, out = exec_vmm("--vcpus", "2", exec_args=("--workload", w))
+        g = vm["guest"]
+        assert g["finished"] and not g["data_failures"], (w, vm)
+        assert vm["exits"].get("24") == 2, (w, vm)
 
 
 @case("a VMM that forks (the child closes its descriptors) and uses four "
