@@ -279,7 +279,7 @@ static int kvm_mmu_faultin_pfn_hva(struct kvm_vcpu *vcpu,
 	struct vm_area_struct *vma;
 	struct page *page = NULL;
 	struct mm_struct *mm = vcpu->kvm->mm;
-	bool is_file = false;
+	bool is_file = false, plain;
 
 	mmap_read_lock(mm);
 	vma = find_vma(mm, hva);
@@ -294,6 +294,7 @@ static int kvm_mmu_faultin_pfn_hva(struct kvm_vcpu *vcpu,
 	 * bounce copy that is freed once the fault is done.
 	 */
 	is_file = vma && vma->vm_file && !vma->vm_direct;
+	plain = !vma;
 	mmap_read_unlock(mm);
 
 	/*
@@ -310,9 +311,11 @@ static int kvm_mmu_faultin_pfn_hva(struct kvm_vcpu *vcpu,
 		}
 		page = pages[0];
 	} else if (!page) {
-		int err;
+		int err = -EFAULT;
 
-		page = tdxsim_user_page_get(vcpu->kvm, hva & PAGE_MASK, &err);
+		/* A tdxsim mapping outside the PFN space (kvm_run): EFAULT. */
+		page = plain ? tdxsim_user_page_get(vcpu->kvm, hva & PAGE_MASK,
+						    &err) : NULL;
 		if (!page) {
 			kvm_mmu_prepare_memory_fault_exit(vcpu, fault);
 			return -EFAULT;
