@@ -84,6 +84,29 @@ ssize_t tdxsim_pread(int fd, void *buf, size_t count, off_t offset);
  */
 int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write);
 
+/*
+ * A host thread's reference on pages of a guest_memfd mapping, as a GUP
+ * pin holds them (a device's DMA; the in-place conversion selftests use
+ * CONFIG_GUP_TEST's PIN_LONGTERM_TEST_START): tdxsim_host_pin() faults
+ * [@addr, @addr + @len) in through guest_memfd's fault handler and keeps
+ * the references in *@pin. Returns 0, -EINVAL (empty or wrapping range),
+ * -EFAULT where an access would SIGBUS (a private page, beyond the file)
+ * or outside tdxsim's file mappings, -ENOMEM. While pinned, a to-private
+ * KVM_SET_MEMORY_ATTRIBUTES2 of those pages answers EAGAIN (v8).
+ */
+struct tdxsim_host_pin;
+int tdxsim_host_pin(void *addr, size_t len, bool write,
+		    struct tdxsim_host_pin **pin);
+/*
+ * Store @len bytes at byte @off of the pinned range through the pin, as
+ * DMA does: no fault, whatever guest_memfd has made of the pages since.
+ * 0, or -EINVAL outside the range.
+ */
+int tdxsim_host_pin_write(struct tdxsim_host_pin *pin, size_t off,
+			  const void *buf, size_t len);
+/* Drop the references (unpin_user_pages()); NULL is ignored. */
+void tdxsim_host_unpin(struct tdxsim_host_pin *pin);
+
 /* ---- tdxsim controls: ioctl requests of type TDXSIMIO ---- */
 #define TDXSIMIO	0xAF
 

@@ -14,7 +14,10 @@
  *  - pages the module holds for the TD that no mirror entry accounts for
  *    (an S-EPT entry without its mirror entry);
  *  - a mirror leaf pfn that is not guest_memfd's page at that gfn;
- *  - a direct-root leaf that maps a private gfn.
+ *  - a direct-root leaf that maps a private gfn;
+ *  - with in-place conversion (gmem_in_place), a page guest_memfd holds
+ *    private that something besides its page cache still references (a
+ *    host pin kept across a to-private conversion).
  */
 #include <errno.h>
 
@@ -147,6 +150,40 @@ static void check_direct_leaf(void *arg, gfn_t gfn, int level, u64 spte)
 		}
 }
 
+/* In-place conversion: no private guest_memfd page is referenced. */
+static void check_gmem_private_refs(struct check_ctx *c)
+{
+	struct kvm_memslots *slots;
+	int i;
+
+	/* TDX's own reference per mapped page (pin_pages=on) is allowed. */
+	if (!kvm_gmem_in_place(c->kvm) || READ_ONCE(c->kvm->design.pin_pages))
+		return;
+	rcu_read_lock();
+	slots = kvm_memslots(c->kvm);
+	for (i = 0; i < slots->nr; i++) {
+		struct kvm_memory_slot *slot = slots->slots[i];
+		u64 index = slot->gmem.pgoff, end = index + slot->npages;
+		struct file *file;
+
+		if (!kvm_slot_has_gmem(slot))
+			continue;
+		file = kvm_gmem_get_file(slot);
+		if (!file)
+			continue;
+		while (kvm_gmem_find_referenced_private(file, &index) &&
+		       index < end) {
+			check_err(c, "guest_memfd page 0x%llx (gfn 0x%llx) is private but still referenced besides the page cache",
+				  (unsigned long long)index,
+				  (unsigned long long)(slot->base_gfn + index -
+						       slot->gmem.pgoff));
+			index++;
+		}
+		fput(file);
+	}
+	rcu_read_unlock();
+}
+
 int tdxsim_check_invariants(struct kvm *kvm, struct strbuf *sb)
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
@@ -164,6 +201,7 @@ int tdxsim_check_invariants(struct kvm *kvm, struct strbuf *sb)
 	kvm_tdp_mmu_for_each_leaf(kvm, false, 0, kvm->arch.gfn_direct_bits,
 				  check_direct_leaf, &c);
 	read_unlock(&kvm->mmu_lock);
+	check_gmem_private_refs(&c);
 
 	if (kvm->design.premap_count &&
 	    (u64)atomic64_read(&kvm_tdx->nr_premapped) != c.premapped)
