@@ -122,6 +122,7 @@ DIR_VIEW = {
 
 # Single files with a view of their own (tdxsim's additions to a layer).
 FILE_VIEW = {
+    'tests/profiles/test_gmem_inplace.c': 'test-vmm',
     'bench/bench_page_alloc.c': 'test-base',
     'bench/bench_locks.c': 'test-base',
     'tests/testlib/sched_util.h': 'test-base',

@@ -77,6 +77,16 @@ int __vm_set_memory_attributes(int vm, uint64_t gpa, uint64_t size,
 void vm_set_memory_attributes(int vm, uint64_t gpa, uint64_t size,
 			      uint64_t attributes);
 
+/*
+ * KVM_SET_MEMORY_ATTRIBUTES2 on guest_memfd @gmem (in-place conversion):
+ * 0 or -errno; on an error *@error_offset (may be NULL) gets the offset
+ * the kernel reported.
+ */
+int __gmem_set_attributes(int gmem, uint64_t offset, uint64_t size,
+			  uint64_t attributes, uint64_t *error_offset);
+void gmem_set_attributes(int gmem, uint64_t offset, uint64_t size,
+			 uint64_t attributes);
+
 /* KVM_CREATE_VCPU: the vCPU fd. */
 int __vm_vcpu_add(int vm, unsigned long id);
 int vm_vcpu_add(int vm, unsigned long id);

@@ -22,6 +22,12 @@
  *  - next+hugepage-rfc [series-hugepage.md §7]: 2M fault 1 AUG (+ the
  *    missing PD), 2M split 3 (BLOCK, TRACK, DEMOTE) before the 4K zap's 4,
  *    2M zap 3 + 512 WBINVD;
+ *  - next+gmem-inplace [series-gmem-inplace.md §5 G5, v8]: the list above
+ *    as next's (the guest_memfd starts private), and per conversion with
+ *    KVM_SET_MEMORY_ATTRIBUTES2: to shared of k private pages mapped in
+ *    the S-EPT 4k (BLOCK, TRACK, REMOVE, WBINVD each), of pages not
+ *    mapped none; to private none (shared pages have no S-EPT entry);
+ *    a range that already has the attributes none;
  *  - next+dpamt [series-dpamt.md §3, v6]: the TD's leaves as next's (the
  *    list above runs it too), plus host-wide PAMT.ADD once per page given
  *    to the module whose 2M region's refcount was 0 (TDR, TDCS, TDVPR,
@@ -49,6 +55,7 @@
 static const char *const kernels[] = {
 	"v6.16", "v6.17", "v6.18", "v6.19", "v7.0", "next",
 	"next+seed000-rfc", "v6.16+seed000-rfc", "next+dpamt",
+	"next+gmem-inplace",
 };
 
 struct leaf_count {
@@ -343,6 +350,52 @@ static void test_hugepage_counts(void **state)
 	td_destroy(&td);
 }
 
+/* next+gmem-inplace: SEAMCALLs per KVM_SET_MEMORY_ATTRIBUTES2. */
+static void test_gmem_inplace_counts(void **state)
+{
+	struct tdxsim_td_stats b;
+	struct td_opts o;
+	struct td td;
+
+	current_kernel = "next+gmem-inplace";
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, current_kernel);
+	o.memory = 16 * MB;
+	td_create(&td, &o);
+	td_populate(&td, 0x800000, 1, true, 1);
+	td_finalize(&td);
+	td_prefault(&td, 0, 0x200000, 3 * 4096);
+
+	op("to shared, 3 private pages mapped");
+	snap(&td, &b);
+	gmem_set_attributes(td.gmem, 0x200000, 3 * 4096, 0);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 3 }, { TDH_MEM_TRACK, 3 },
+	       { TDH_MEM_PAGE_REMOVE, 3 }, { TDH_PHYMEM_PAGE_WBINVD, 3 });
+
+	op("to shared, already shared");
+	snap(&td, &b);
+	gmem_set_attributes(td.gmem, 0x200000, 3 * 4096, 0);
+	expect_calls(&td, &b, NULL, 0);
+
+	op("to shared, 2 private pages not mapped");
+	snap(&td, &b);
+	gmem_set_attributes(td.gmem, 0x400000, 2 * 4096, 0);
+	expect_calls(&td, &b, NULL, 0);
+
+	op("to private, 3 shared pages");
+	snap(&td, &b);
+	gmem_set_attributes(td.gmem, 0x200000, 3 * 4096,
+			    KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	expect_calls(&td, &b, NULL, 0);
+
+	op("4K fault after the round trip");
+	snap(&td, &b);
+	td_prefault(&td, 0, 0x201000, 4096);
+	EXPECT(&td, &b, { TDH_MEM_PAGE_AUG, 1 });
+	td_check(&td);
+	td_destroy(&td);
+}
+
 /* ---- next+dpamt: PAMT.ADD/REMOVE per operation ---- */
 
 struct pamt_snap {
@@ -528,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_dpamt_counts),
 		cmocka_unit_test(test_dpamt_errnos),
 		cmocka_unit_test(test_hugepage_counts),
+		cmocka_unit_test(test_gmem_inplace_counts),
 		cmocka_unit_test(test_zap_after_hkid_release),
 	};
 

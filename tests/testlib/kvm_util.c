@@ -145,6 +145,31 @@ void vm_set_memory_attributes(int vm, uint64_t gpa, uint64_t size,
 		       (unsigned long long)attributes);
 }
 
+int __gmem_set_attributes(int gmem, uint64_t offset, uint64_t size,
+			  uint64_t attributes, uint64_t *error_offset)
+{
+	struct kvm_memory_attributes2 a = {
+		.offset = offset,
+		.size = size,
+		.attributes = attributes,
+	};
+	int r = sys_ret(tdxsim_ioctl(gmem, KVM_SET_MEMORY_ATTRIBUTES2, &a));
+
+	if (r && error_offset)
+		*error_offset = a.error_offset;
+	return r;
+}
+
+void gmem_set_attributes(int gmem, uint64_t offset, uint64_t size,
+			 uint64_t attributes)
+{
+	int r = __gmem_set_attributes(gmem, offset, size, attributes, NULL);
+
+	TEST_ASSERT_OK(r, "KVM_SET_MEMORY_ATTRIBUTES2(offset %#llx, size %#llx, attributes %#llx)",
+		       (unsigned long long)offset, (unsigned long long)size,
+		       (unsigned long long)attributes);
+}
+
 int __vm_vcpu_add(int vm, unsigned long id)
 {
 	return sys_ret(tdxsim_ioctl(vm, KVM_CREATE_VCPU, id));

@@ -209,8 +209,13 @@ void td_finalize(struct td *td)
 
 int __td_set_private(struct td *td, uint64_t gpa, uint64_t size, bool private)
 {
-	return __vm_set_memory_attributes(td->vm, gpa, size,
-					  private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0);
+	uint64_t attrs = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+
+	/* In-place conversion: the slot's guest_memfd, offset = GPA. */
+	if (tdxsim_ioctl(td->vm, KVM_CHECK_EXTENSION,
+			 KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) > 0)
+		return __gmem_set_attributes(td->gmem, gpa, size, attrs, NULL);
+	return __vm_set_memory_attributes(td->vm, gpa, size, attrs);
 }
 
 void td_set_private(struct td *td, uint64_t gpa, uint64_t size, bool private)

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * guest_memfd in-place conversion v8 (next+gmem-inplace) from the VMM's
+ * side: public headers only, as a VMM sees it.
+ *  - KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd: each errno of v8's
+ *    table (EINVAL, EFAULT, ENOTTY), a no-op conversion, error_offset;
+ *  - the mutual exclusion of v8's gmem_in_place_conversion: the VM ioctl
+ *    refuses PRIVATE (EINVAL) and KVM_CAP_MEMORY_ATTRIBUTES reports 0,
+ *    the cap 250 reports PRIVATE, INIT_SHARED is offered to a TD; without
+ *    the overlay the guest_memfd ioctl is ENOTTY, cap 250 is 0;
+ *  - host access through the mmap: a private page faults (SIGBUS,
+ *    -EFAULT), a shared one does not;
+ *  - a host reference (a GUP pin) on a shared page: to private fails with
+ *    EAGAIN and the pinned page's offset, and succeeds once unpinned; with
+ *    gmem_conv_refcheck=none the conversion succeeds under the pin and
+ *    the invariant check finds the private page still referenced.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "testlib/kvm_util.h"
+
+#define MB	(1ULL << 20)
+#define PG	4096ULL
+
+static void inplace_td(struct td *td, const char *kernel, bool no_refcheck)
+{
+	struct td_opts o;
+
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, kernel);
+	if (no_refcheck)
+		o.design.gmem_conv_refcheck = TDXSIM_GMEM_CONV_REFCHECK_NONE;
+	o.memory = 4 * MB;
+	td_create(td, &o);
+}
+
+/* KVM_SET_MEMORY_ATTRIBUTES2 with @a as given: 0 or -errno. */
+static int set_attrs2(int fd, struct kvm_memory_attributes2 *a)
+{
+	return tdxsim_ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES2, a) < 0 ? -errno : 0;
+}
+
+static int convert(struct td *td, uint64_t off, uint64_t size, bool private,
+		   uint64_t *error_offset)
+{
+	struct kvm_memory_attributes2 a = {
+		.offset = off,
+		.size = size,
+		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+		.error_offset = ~0ULL,
+	};
+	int r = set_attrs2(td->gmem, &a);
+
+	if (error_offset)
+		*error_offset = a.error_offset;
+	return r;
+}
+
+static int host_touch(struct td *td, uint64_t off, bool write)
+{
+	uint8_t b = 0x5a;
+
+	return tdxsim_gmem_host_access((uint8_t *)td->shared_map + off, &b, 1,
+				       write);
+}
+
+static void test_errnos(void **state)
+{
+	struct kvm_memory_attributes2 a;
+	struct tdxsim_stats b, n;
+	struct td td;
+
+	inplace_td(&td, "next+gmem-inplace", false);
+
+#define EXPECT_EINVAL(...)						\
+	do {								\
+		a = (struct kvm_memory_attributes2){ .offset = 0,	\
+			.size = PG,					\
+			.attributes = KVM_MEMORY_ATTRIBUTE_PRIVATE };	\
+		__VA_ARGS__;						\
+		assert_int_equal(set_attrs2(td.gmem, &a), -EINVAL);	\
+	} while (0)
+
+	EXPECT_EINVAL(a.flags = 1);
+	EXPECT_EINVAL(a.reserved[10] = 1);
+	EXPECT_EINVAL(a.attributes = 1ULL << 0);
+	EXPECT_EINVAL(a.size = 0);
+	EXPECT_EINVAL(a.offset = 1);
+	EXPECT_EINVAL(a.size = PG + 1);
+	EXPECT_EINVAL(a.offset = ~0ULL & ~(PG - 1));		/* overflow */
+	EXPECT_EINVAL(a.offset = 4 * MB);			/* at i_size */
+	EXPECT_EINVAL(a.offset = 4 * MB - PG; a.size = 2 * PG);	/* beyond */
+#undef EXPECT_EINVAL
+
+	/* A bad argument pointer: EFAULT. */
+	assert_int_equal(tdxsim_ioctl(td.gmem, KVM_SET_MEMORY_ATTRIBUTES2, 8),
+			 -1);
+	assert_int_equal(errno, EFAULT);
+	/* Another ioctl number on a guest_memfd: ENOTTY. */
+	assert_int_equal(tdxsim_ioctl(td.gmem, KVM_SET_MEMORY_ATTRIBUTES, &a),
+			 -1);
+	assert_int_equal(errno, ENOTTY);
+
+	/* Already private (the file's initial state): 0, nothing converted. */
+	td_kvm_stats(&td, &b);
+	assert_int_equal(convert(&td, 0, 4 * MB, true, NULL), 0);
+	td_kvm_stats(&td, &n);
+	assert_int_equal(n.conversions, b.conversions);
+
+	/* Host access: private faults (SIGBUS), shared works, and back. */
+	assert_int_equal(host_touch(&td, 2 * PG, false), -EFAULT);
+	assert_int_equal(convert(&td, 2 * PG, PG, false, NULL), 0);
+	td_kvm_stats(&td, &n);
+	assert_int_equal(n.conversions, b.conversions + 1);
+	assert_int_equal(n.pages_to_shared, b.pages_to_shared + 1);
+	assert_int_equal(host_touch(&td, 2 * PG, true), 0);
+	assert_int_equal(host_touch(&td, 3 * PG, true), -EFAULT);
+	assert_int_equal(convert(&td, 2 * PG, PG, true, NULL), 0);
+	assert_int_equal(host_touch(&td, 2 * PG, false), -EFAULT);
+	td_check(&td);
+	td_destroy(&td);
+}
+
+static void test_mutual_exclusion(void **state)
+{
+	struct td td;
+
+	inplace_td(&td, "next+gmem-inplace", false);
+	assert_int_equal(__vm_set_memory_attributes(td.vm, 0, PG,
+						    KVM_MEMORY_ATTRIBUTE_PRIVATE),
+			 -EINVAL);
+	assert_int_equal(tdxsim_ioctl(td.vm, KVM_CHECK_EXTENSION,
+				      KVM_CAP_MEMORY_ATTRIBUTES), 0);
+	assert_int_equal(tdxsim_ioctl(td.vm, KVM_CHECK_EXTENSION,
+				      KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES),
+			 KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	assert_true(tdxsim_ioctl(td.vm, KVM_CHECK_EXTENSION,
+				 KVM_CAP_GUEST_MEMFD_FLAGS) &
+		    GUEST_MEMFD_FLAG_INIT_SHARED);
+	{
+		int fd = vm_create_guest_memfd(td.vm, 2 * MB,
+					       GUEST_MEMFD_FLAG_MMAP |
+					       GUEST_MEMFD_FLAG_INIT_SHARED);
+
+		assert_int_equal(tdxsim_close(fd), 0);
+	}
+	assert_int_equal(convert(&td, 0, PG, false, NULL), 0);
+	td_destroy(&td);
+
+	/* next: per-VM attributes; the guest_memfd ioctl does not exist. */
+	inplace_td(&td, "next", false);
+	assert_int_equal(convert(&td, 0, PG, false, NULL), -ENOTTY);
+	assert_int_equal(tdxsim_ioctl(td.vm, KVM_CHECK_EXTENSION,
+				      KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES), 0);
+	assert_int_equal(tdxsim_ioctl(td.vm, KVM_CHECK_EXTENSION,
+				      KVM_CAP_MEMORY_ATTRIBUTES),
+			 KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	assert_false(tdxsim_ioctl(td.vm, KVM_CHECK_EXTENSION,
+				  KVM_CAP_GUEST_MEMFD_FLAGS) &
+		     GUEST_MEMFD_FLAG_INIT_SHARED);
+	assert_int_equal(__vm_create_guest_memfd(td.vm, 2 * MB,
+						 GUEST_MEMFD_FLAG_INIT_SHARED),
+			 -EINVAL);
+	assert_int_equal(__vm_set_memory_attributes(td.vm, 0, PG, 0), 0);
+	td_destroy(&td);
+}
+
+/*
+ * A host pin on the second of three shared pages: to private is EAGAIN at
+ * that page's offset, nothing changes; after the unpin it succeeds.
+ */
+static void test_pinned_eagain(void **state)
+{
+	struct tdxsim_host_pin *pin;
+	uint64_t eoff;
+	struct td td;
+
+	inplace_td(&td, "next+gmem-inplace", false);
+	assert_int_equal(convert(&td, 8 * PG, 3 * PG, false, NULL), 0);
+	assert_int_equal(tdxsim_host_pin((uint8_t *)td.shared_map + 9 * PG, PG,
+					 true, &pin), 0);
+	assert_int_equal(convert(&td, 8 * PG, 3 * PG, true, &eoff), -EAGAIN);
+	assert_int_equal(eoff, 9 * PG);
+	/* Nothing converted: the host still reaches all three. */
+	assert_int_equal(host_touch(&td, 8 * PG, true), 0);
+	assert_int_equal(host_touch(&td, 10 * PG, true), 0);
+	tdxsim_host_unpin(pin);
+	assert_int_equal(convert(&td, 8 * PG, 3 * PG, true, &eoff), 0);
+	assert_int_equal(host_touch(&td, 9 * PG, false), -EFAULT);
+	/* A private page cannot be pinned: the fault is SIGBUS. */
+	assert_int_equal(tdxsim_host_pin((uint8_t *)td.shared_map + 9 * PG, PG,
+					 false, &pin), -EFAULT);
+	td_check(&td);
+	td_destroy(&td);
+}
+
+/* Without v8's check the page goes private under the pin: the race. */
+static void test_pinned_no_check(void **state)
+{
+	struct tdxsim_host_pin *pin;
+	uint8_t dma[64];
+	struct td td;
+
+	inplace_td(&td, "next+gmem-inplace", true);
+	assert_int_equal(convert(&td, 8 * PG, PG, false, NULL), 0);
+	assert_int_equal(tdxsim_host_pin((uint8_t *)td.shared_map + 8 * PG, PG,
+					 true, &pin), 0);
+	assert_int_equal(convert(&td, 8 * PG, PG, true, NULL), 0);
+	memset(dma, 0xd3, sizeof(dma));
+	assert_int_equal(tdxsim_host_pin_write(pin, 0, dma, sizeof(dma)), 0);
+	assert_int_equal(td_check_count(&td), 1);
+	tdxsim_host_unpin(pin);
+	assert_int_equal(td_check_count(&td), 0);
+	td_destroy(&td);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_errnos),
+		cmocka_unit_test(test_mutual_exclusion),
+		cmocka_unit_test(test_pinned_eagain),
+		cmocka_unit_test(test_pinned_no_check),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
