@@ -32,6 +32,7 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_mirror_race,
 	&scn_dpamt_lazy_busy,
 	&scn_dpamt_get_recheck,
+	&scn_gmem_inplace_pin,
 };
 
 static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];

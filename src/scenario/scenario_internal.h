@@ -125,5 +125,7 @@ extern const struct tdxsim_scenario scn_pinned_split_hang;
 extern const struct tdxsim_scenario scn_mirror_race;
 extern const struct tdxsim_scenario scn_dpamt_lazy_busy;
 extern const struct tdxsim_scenario scn_dpamt_get_recheck;
+/* scenario_gmem.c: guest_memfd in-place conversion. */
+extern const struct tdxsim_scenario scn_gmem_inplace_pin;
 
 #endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */

@@ -124,7 +124,7 @@ static void test_list(void **state)
 	size_t n, i;
 
 	s = tdxsim_scenario_list(&n);
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 8);
 	for (i = 0; i < n; i++) {
 		char err[128];
 		struct tdxsim_design b, u;
@@ -477,6 +477,32 @@ static void test_dpamt_get_recheck(void **state)
 	tdxsim_scenario_result_free(&u);
 }
 
+/*
+ * guest_memfd in-place conversion v8: a host thread's pin during a
+ * to-private conversion. Without v8's reference check the page goes
+ * private under the pin (the invariant check, run by the host thread
+ * before it unpins, finds it referenced); with it the conversion answers
+ * EAGAIN at the page's offset until the pin is gone, then converts.
+ */
+static void test_gmem_inplace_pin(void **state)
+{
+	struct tdxsim_scenario_result b, u;
+
+	run("gmem-inplace-pin", "before", 0, false, &b);
+	assert_true(b.failed);
+	assert_false(b.vm_bugged);
+	assert_int_equal(b.errnos[0], 0);	/* the pin */
+	assert_int_equal(b.errnos[1], 0);	/* the conversion */
+	assert_int_equal(b.later_errno, 0);	/* clean once unpinned */
+
+	run("gmem-inplace-pin", "upstream", 0, false, &u);
+	assert_false(u.failed);
+	assert_int_equal(u.errnos[1], 0);
+	assert_int_equal(u.later_errno, 0);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
+}
+
 /* The verdict ioctls refuse bad input with the kernel's errnos. */
 static void test_verdict_uapi(void **state)
 {
@@ -621,6 +647,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_mirror_race),
 		cmocka_unit_test(test_dpamt_lazy_busy),
 		cmocka_unit_test(test_dpamt_get_recheck),
+		cmocka_unit_test(test_gmem_inplace_pin),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_verdict_uapi),
 	};
