@@ -156,7 +156,7 @@ void fiber_pool_drain(void)
 /* --- switching --------------------------------------------------------------- */
 
 /* The fiber the running one was entered from (its stack bounds get learnt). */
-static __thread struct fiber *switched_from;
+static __thread_fast struct fiber *switched_from;
 
 static inline void before_switch(struct fiber *self, struct fiber *to,
 				 bool exiting)

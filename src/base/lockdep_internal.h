@@ -118,9 +118,8 @@ struct stat_block {
 };
 
 #if TDXSIM_LOCKDEP
-/* This thread's block (local-dynamic: the code of a static __thread). */
-extern __thread struct stat_block *ld_stat_mine
-	__ld_hidden __attribute__((tls_model("local-dynamic")));
+/* This thread's block (initial-exec: no __tls_get_addr() per lock). */
+extern __thread_fast struct stat_block *ld_stat_mine __ld_hidden;
 
 u64 *ld_stat_slow(int cls) __ld_hidden noinline;
 

@@ -26,7 +26,7 @@ static u64 stat_base[MAX_CLASSES + 1][ST_NR];	/* at the last reset */
 static struct stat_block *stat_free;
 static pthread_key_t stat_key;
 static pthread_once_t stat_once = PTHREAD_ONCE_INIT;
-__thread struct stat_block *ld_stat_mine;
+__thread_fast struct stat_block *ld_stat_mine;
 
 static void stat_retire(void *p)
 {

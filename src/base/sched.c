@@ -48,7 +48,7 @@ struct sched_state sched_s = {
 	.done_cv = PTHREAD_COND_INITIALIZER,
 };
 
-__thread struct task *sched_tls_task;
+__thread_fast struct task *sched_tls_task;
 bool sched_det_running;
 static pthread_key_t implicit_key;
 static pthread_once_t implicit_once = PTHREAD_ONCE_INIT;
@@ -214,7 +214,7 @@ bool sched_task_is_deterministic(void)
 }
 
 /* The top of the calling thread's own stack; 1: not known. */
-static __thread uintptr_t thread_stack_top;
+static __thread_fast uintptr_t thread_stack_top;
 
 static uintptr_t thread_stack_top_get(void)
 {

@@ -62,7 +62,7 @@ struct sched_state {
 
 extern struct sched_state sched_s;
 /* The task the calling thread (or fiber) runs. */
-extern __thread struct task *sched_tls_task;
+extern __thread_fast struct task *sched_tls_task;
 /* Ids of tasks outside a run (threads tdxsim did not create, free tasks). */
 extern int sched_implicit_ids;
 

@@ -128,7 +128,7 @@ static struct {
 static unsigned int owned_slot(void)
 {
 	static unsigned int next;
-	static __thread unsigned int slot;
+	static __thread_fast unsigned int slot;
 
 	if (!slot)
 		slot = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);

@@ -45,6 +45,13 @@ typedef u64 kvm_pfn_t;
 #define __always_inline	inline __attribute__((always_inline))
 #endif
 #define noinline	__attribute__((noinline))
+/*
+ * Thread-local variables read on hot paths: the initial-exec TLS model, so
+ * that code in libtdxsim.so reads them at a fixed offset from %fs instead of
+ * calling __tls_get_addr(). The library is linked or preloaded at start-up
+ * (never dlopen()ed), so its TLS is in the static block.
+ */
+#define __thread_fast	__thread __attribute__((tls_model("initial-exec")))
 
 #define ALIGN(x, a)		(((x) + ((a) - 1)) & ~((typeof(x))(a) - 1))
 #define ALIGN_DOWN(x, a)	((x) & ~((typeof(x))(a) - 1))
