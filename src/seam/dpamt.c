@@ -286,7 +286,8 @@ u64 tdx_module_td_pamt_pairs(u64 tdr_pa)
 {
 	u64 r, i, n = 0, owner = tdr_pa >> PAGE_SHIFT;
 
-	if (!nodes)
+	/* No pair anywhere (dynamic PAMT off): nothing to scan for. */
+	if (!nodes || !__atomic_load_n(&nr_pairs, __ATOMIC_RELAXED))
 		return 0;
 	for (r = 0; r < (pamt_nr_pfns >> 9); r++) {
 		if (!READ_ONCE(nodes[r].pair[0]))
