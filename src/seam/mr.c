@@ -8,6 +8,7 @@
  * is OpenSSL's (libcrypto EVP).
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -16,6 +17,7 @@
 #include "base/page_alloc.h"
 #include "base/sched.h"
 #include "seam/seam_internal.h"
+#include "ulib/strbuf.h"
 #include "ulib/unaligned.h"
 
 /* ---------------------------------------------------------------------- */
@@ -42,26 +44,123 @@ static const EVP_MD *mr_md(void)
 	return mr_sha384 ? mr_sha384 : EVP_sha384();
 }
 
-int mrtd_init(struct tdx_td *td)
+/*
+ * The running hash is kept as its input (the transcript) until
+ * TDH.MR.FINALIZE, up to MR_TRANSCRIPT_MAX bytes. An exploration builds the
+ * same TD in every schedule, so the digest of the transcript finalized last
+ * is kept and given again for the same bytes: a memcmp instead of SHA-384.
+ * Nothing reads MRTD before the finalize (TDH.MNG.RD answers "not
+ * readable"), so the digest is the one a streaming hash gives. A longer
+ * transcript (a large firmware image) is hashed and streams from then on.
+ */
+#define MR_TRANSCRIPT_MAX	(1U << 20)
+
+struct mrtd_hash {
+	EVP_MD_CTX *ctx;	/* NULL until the transcript overflows */
+	u8 *buf;
+	size_t len, cap;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	u8 *buf;
+	size_t len;
+	u8 digest[48];
+	bool valid;
+} mr_last = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static EVP_MD_CTX *mr_ctx_new(void)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	if (!ctx)
-		return -1;
-	if (EVP_DigestInit_ex(ctx, mr_md(), NULL) != 1) {
+	if (ctx && EVP_DigestInit_ex(ctx, mr_md(), NULL) != 1) {
 		EVP_MD_CTX_free(ctx);
-		return -1;
+		ctx = NULL;
 	}
-	td->mrtd_ctx = (struct evp_md_ctx_st *)ctx;
+	return ctx;
+}
+
+int mrtd_init(struct tdx_td *td)
+{
+	EVP_MD_CTX *probe = mr_ctx_new();
+
+	/* Fail here, as the streaming hash did, if SHA-384 is unavailable. */
+	if (!probe)
+		return -1;
+	EVP_MD_CTX_free(probe);
+	td->mrtd_ctx = xzalloc(sizeof(*td->mrtd_ctx));
 	td->mrtd_valid = false;
 	return 0;
 }
 
+static void mr_hash_free(struct mrtd_hash *h)
+{
+	if (h->ctx)
+		EVP_MD_CTX_free(h->ctx);
+	free(h->buf);
+	free(h);
+}
+
 static void mr_update(struct tdx_td *td, const void *buf, size_t len)
 {
-	if (WARN_ON(!td->mrtd_ctx || td->mrtd_valid))
+	struct mrtd_hash *h = td->mrtd_ctx;
+
+	if (WARN_ON(!h || td->mrtd_valid))
 		return;
-	EVP_DigestUpdate((EVP_MD_CTX *)td->mrtd_ctx, buf, len);
+	if (!h->ctx && h->len + len > MR_TRANSCRIPT_MAX) {
+		/* Too long to keep: hash what there is, then stream. */
+		h->ctx = mr_ctx_new();
+		if (WARN_ON(!h->ctx))
+			return;
+		EVP_DigestUpdate(h->ctx, h->buf, h->len);
+		free(h->buf);
+		h->buf = NULL;
+		h->len = h->cap = 0;
+	}
+	if (h->ctx) {
+		EVP_DigestUpdate(h->ctx, buf, len);
+		return;
+	}
+	if (h->len + len > h->cap) {
+		h->cap = max_t(size_t, h->cap * 2, 16384);
+		while (h->cap < h->len + len)
+			h->cap *= 2;
+		h->buf = xrealloc(h->buf, h->cap);
+	}
+	memcpy(h->buf + h->len, buf, len);
+	h->len += len;
+}
+
+/* The digest of a whole transcript: the last one's again, or SHA-384. */
+static void mr_digest_transcript(const u8 *buf, size_t len, u8 out[48])
+{
+	EVP_MD_CTX *ctx;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&mr_last.lock);
+	if (mr_last.valid && mr_last.len == len &&
+	    !memcmp(mr_last.buf, buf, len)) {
+		memcpy(out, mr_last.digest, 48);
+		pthread_mutex_unlock(&mr_last.lock);
+		return;
+	}
+	pthread_mutex_unlock(&mr_last.lock);
+
+	ctx = mr_ctx_new();
+	if (WARN_ON(!ctx))
+		return;
+	EVP_DigestUpdate(ctx, buf, len);
+	EVP_DigestFinal_ex(ctx, out, &n);
+	WARN_ON(n != 48);
+	EVP_MD_CTX_free(ctx);
+
+	pthread_mutex_lock(&mr_last.lock);
+	mr_last.buf = xrealloc(mr_last.buf, len ? len : 1);
+	memcpy(mr_last.buf, buf, len);
+	mr_last.len = len;
+	memcpy(mr_last.digest, out, 48);
+	mr_last.valid = true;
+	pthread_mutex_unlock(&mr_last.lock);
 }
 
 void mrtd_page_add(struct tdx_td *td, u64 gpa)
@@ -85,13 +184,18 @@ void mrtd_extend(struct tdx_td *td, u64 gpa, const u8 chunk[256])
 
 void mrtd_finalize(struct tdx_td *td)
 {
-	unsigned int len = 0;
+	struct mrtd_hash *h = td->mrtd_ctx;
+	unsigned int len = sizeof(td->mrtd);
 
-	if (WARN_ON(!td->mrtd_ctx || td->mrtd_valid))
+	if (WARN_ON(!h || td->mrtd_valid))
 		return;
-	EVP_DigestFinal_ex((EVP_MD_CTX *)td->mrtd_ctx, td->mrtd, &len);
-	WARN_ON(len != sizeof(td->mrtd));
-	EVP_MD_CTX_free((EVP_MD_CTX *)td->mrtd_ctx);
+	if (h->ctx) {
+		EVP_DigestFinal_ex(h->ctx, td->mrtd, &len);
+		WARN_ON(len != sizeof(td->mrtd));
+	} else {
+		mr_digest_transcript(h->buf, h->len, td->mrtd);
+	}
+	mr_hash_free(h);
 	td->mrtd_ctx = NULL;
 	td->mrtd_valid = true;
 }
@@ -99,7 +203,7 @@ void mrtd_finalize(struct tdx_td *td)
 void mrtd_free(struct tdx_td *td)
 {
 	if (td->mrtd_ctx)
-		EVP_MD_CTX_free((EVP_MD_CTX *)td->mrtd_ctx);
+		mr_hash_free(td->mrtd_ctx);
 	td->mrtd_ctx = NULL;
 }
 

@@ -400,7 +400,7 @@ struct tdx_td {
 	/* The virtual CPUID (cpuid.c), per leaf of the module's table. */
 	u32 cpuid[SEAM_NR_CPUID_LEAVES][4];
 	/* Measurement */
-	struct evp_md_ctx_st *mrtd_ctx;
+	struct mrtd_hash *mrtd_ctx;	/* the running hash (mr.c) */
 	u8 mrtd[48];
 	bool mrtd_valid;
 	/* TD_PARAMS' MRCONFIGID, MROWNER, MROWNERCONFIG (for TDG.MR.REPORT). */

@@ -2,7 +2,8 @@
 /*
  * MRTD: a hand-built sequence of TDH.MEM.PAGE.ADD and TDH.MR.EXTEND gives
  * the SHA-384 the test computes itself over the expected 128-byte buffers;
- * MR.EXTEND's failure statuses; nothing is measured after MR.FINALIZE.
+ * MR.EXTEND's failure statuses; nothing is measured after MR.FINALIZE;
+ * repeated builds (the module's kept digest) hash what they measured.
  */
 #include <stdio.h>
 #include <string.h>
@@ -167,6 +168,50 @@ static void test_mr_extend_errors(void **state)
 		      TDX_PAGE_METADATA_INCORRECT | TDX_OPERAND_ID_RDX);
 }
 
+/*
+ * The module keeps the digest of the last transcript it finalized and gives
+ * it again for the same bytes: the same build twice, then a build of the
+ * same length that differs in one measured byte, each the SHA-384 of its
+ * own buffers.
+ */
+static void test_mrtd_repeated_builds(void **state)
+{
+	static struct expect x;
+	static u8 p[4096];
+	u8 want[48], got[48], prev[48];
+	int n, i;
+
+	fill(p, 5);
+	for (n = 0; n < 4; n++) {
+		struct test_td td;
+
+		if (n == 2)
+			p[0x345] ^= 1;	/* in chunk 3 */
+		x.len = 0;
+		ttd_create(&td, 1, false, TDX_TD_ATTR_SEPT_VE_DISABLE);
+		ttd_add_vcpu(&td);
+		ttd_page_add(&td, 0x10000, p);
+		expect_page_add(&x, 0x10000);
+		for (i = 0; i < 16; i++) {
+			u64 e1, e2;
+
+			assert_status(tdh_mr_extend(td.tdr_pa,
+						    0x10000 + i * 256, &e1, &e2),
+				      TDX_SUCCESS);
+			expect_extend(&x, 0x10000 + i * 256, p + i * 256);
+		}
+		ttd_finalize(&td);
+		SHA384(x.buf, x.len, want);
+		read_mrtd(&td, got);
+		assert_memory_equal(got, want, 48);
+		if (n == 1 || n == 3)
+			assert_memory_equal(got, prev, 48);
+		if (n == 2)
+			assert_memory_not_equal(got, prev, 48);
+		memcpy(prev, got, 48);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +219,9 @@ int main(void)
 						seam_test_setup,
 						seam_test_teardown),
 		cmocka_unit_test_setup_teardown(test_mrtd_order_and_empty,
+						seam_test_setup,
+						seam_test_teardown),
+		cmocka_unit_test_setup_teardown(test_mrtd_repeated_builds,
 						seam_test_setup,
 						seam_test_teardown),
 		cmocka_unit_test_setup_teardown(test_mr_extend_errors,
