@@ -78,6 +78,7 @@ void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 
 	mmap_write_lock(mm);
 	spin_lock(&mm->vma_lock);
+	vma->vm_seq = ++mm->vma_seq;
 	list_add(&vma->node, &mm->vmas);
 	spin_unlock(&mm->vma_lock);
 	mmap_write_unlock(mm);
@@ -135,19 +136,20 @@ static void mm_unmap_add(struct mm_unmap *u, unsigned long start,
 	u->nr++;
 }
 
-void unmap_mapping_pages_begin(struct mm_struct *mm, const void *mapping,
-			       u64 start, u64 end, struct mm_unmap *u)
+/*
+ * vma_lock held: add to @u the addresses of file pages [@start, @end) of
+ * @mapping in every VMA made after @after (a vm_seq) that maps them.
+ */
+static void mm_unmap_collect(struct mm_struct *mm, const void *mapping,
+			     u64 start, u64 end, u64 after, struct mm_unmap *u)
 {
 	struct vm_area_struct *vma;
 
-	u->mm = mm;
-	u->nr = 0;
-	spin_lock(&mm->vma_lock);
 	list_for_each_entry(vma, &mm->vmas, node) {
 		u64 first = vma->vm_pgoff;
 		u64 last = first + (vma->vm_end - vma->vm_start) / PAGE_SIZE;
 
-		if (vma->vm_direct || !vma->vm_file ||
+		if (vma->vm_seq <= after || vma->vm_direct || !vma->vm_file ||
 		    vma->vm_file->f_mapping != mapping ||
 		    last <= start || first >= end)
 			continue;
@@ -156,11 +158,51 @@ void unmap_mapping_pages_begin(struct mm_struct *mm, const void *mapping,
 			     vma->vm_start + (min(last, end) - first) *
 					PAGE_SIZE);
 	}
+}
+
+void unmap_mapping_pages_begin(struct mm_struct *mm, const void *mapping,
+			       u64 start, u64 end, struct mm_unmap *u)
+{
+	u->mm = mm;
+	u->mapping = mapping;
+	u->nr = 0;
+	spin_lock(&mm->vma_lock);
+	u->seq = mm->vma_seq;
+	mm_unmap_collect(mm, mapping, start, end, 0, u);
 	spin_unlock(&mm->vma_lock);
 	if (!u->nr)
 		return;
 	mutex_lock(&mm->notifier_lock);
 	mm_notify(u, true);
+}
+
+/*
+ * Pages [@index, @index + @nr) of @u's file left the page cache (no fault
+ * can find them now) and are not freed yet: a VMA made since
+ * unmap_mapping_pages_begin() may have faulted them in before, so its
+ * addresses of them are notified now, start and end (a fault that got
+ * the page before sees the sequence change and retries). Checked for
+ * every folio: a new VMA may fault in the next one too.
+ */
+void unmap_mapping_folio(struct mm_unmap *u, u64 index, u64 nr)
+{
+	struct mm_struct *mm = u->mm;
+	struct mm_unmap late = { .mm = mm };
+
+	spin_lock(&mm->vma_lock);
+	if (mm->vma_seq != u->seq)
+		mm_unmap_collect(mm, u->mapping, index, index + nr, u->seq,
+				 &late);
+	spin_unlock(&mm->vma_lock);
+	if (!late.nr)
+		return;
+	/* Held from unmap_mapping_pages_begin() if it notified anything. */
+	if (!u->nr)
+		mutex_lock(&mm->notifier_lock);
+	mm_notify(&late, true);
+	mm_notify(&late, false);
+	if (!u->nr)
+		mutex_unlock(&mm->notifier_lock);
 }
 
 void unmap_mapping_pages_end(struct mm_unmap *u)

@@ -55,6 +55,7 @@ struct vm_area_struct {
 	const struct vm_operations_struct *vm_ops;
 	/* Direct mappings (kvm_run): the memory itself, else NULL. */
 	void *vm_direct;
+	u64 vm_seq;			/* the mm's vma_seq when it was made */
 	struct list_head node;
 };
 
@@ -67,6 +68,7 @@ struct mm_struct {
 	 * the mmu notifiers, held from an invalidation's start to its end.
 	 */
 	spinlock_t vma_lock;
+	u64 vma_seq;			/* VMAs made so far (under vma_lock) */
 	struct mutex notifier_lock;
 	struct list_head notifiers;	/* struct mmu_notifier.node */
 };
@@ -101,10 +103,19 @@ void mmu_notifier_unregister(struct mmu_notifier *mn, struct mm_struct *mm);
  * maps them, in unmap_mapping_pages_begin(), and invalidate_range_end in
  * unmap_mapping_pages_end(), after the pages are freed. notifier_lock is
  * held in between when any VMA maps the range.
+ *
+ * A VMA made after unmap_mapping_pages_begin() can fault in a page the
+ * truncation has not reached yet: unmap_mapping_folio() is called for
+ * each folio once it has left the page cache, before it is freed, and
+ * notifies the ranges of such VMAs that map it (the kernel unmaps each
+ * truncated folio from every mapping it has then, under the folio lock;
+ * tdxsim has no page tables, so "mapped" is "a VMA covers it").
  */
 #define MM_UNMAP_MAX_RANGES	8
 struct mm_unmap {
 	struct mm_struct *mm;
+	const void *mapping;
+	u64 seq;		/* VMAs up to this vm_seq were notified */
 	unsigned int nr;
 	struct {
 		unsigned long start, end;
@@ -112,6 +123,7 @@ struct mm_unmap {
 };
 void unmap_mapping_pages_begin(struct mm_struct *mm, const void *mapping,
 			       u64 start, u64 end, struct mm_unmap *u);
+void unmap_mapping_folio(struct mm_unmap *u, u64 index, u64 nr);
 void unmap_mapping_pages_end(struct mm_unmap *u);
 
 /* The process's mm (created on first use). */

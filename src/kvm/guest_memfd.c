@@ -366,15 +366,19 @@ int kvm_gmem_split_folio(struct file *file, u64 index)
 /*
  * Remove folio @head from the page cache with the folio locked, as
  * truncate_inode_pages_range() does (invalidate lock held for write, so no
- * one adds or removes folios meanwhile).
+ * one adds or removes folios meanwhile), and unmap it from the user
+ * mappings made since the punch began before it is freed
+ * (unmap_mapping_folio(), host/mm.h).
  */
 static void kvm_gmem_truncate_folio(struct gmem_inode *inode,
-				    struct page *head)
+				    struct page *head, struct mm_unmap *unmap)
 {
 	get_page(head);
 	folio_lock(head);
 	kvm_gmem_remove_folio(inode, head);
 	folio_unlock(head);
+	unmap_mapping_folio(unmap, folio_index(head),
+			    folio_is_huge(head) ? GMEM_HPAGE_NR : 1);
 	gmem_folio_put(head);
 }
 
@@ -384,7 +388,7 @@ static void kvm_gmem_truncate_folio(struct gmem_inode *inode,
  * the range already unmapped from the VM).
  */
 static int kvm_gmem_truncate_range(struct gmem_inode *inode, u64 start,
-				   u64 end)
+				   u64 end, struct mm_unmap *unmap)
 {
 	struct address_space *mapping = &inode->mapping;
 	u64 index = start;
@@ -402,13 +406,13 @@ static int kvm_gmem_truncate_range(struct gmem_inode *inode, u64 start,
 			break;
 
 		if (!folio_is_huge(head)) {
-			kvm_gmem_truncate_folio(inode, head);
+			kvm_gmem_truncate_folio(inode, head, unmap);
 			index++;
 			continue;
 		}
 		base = folio_index(head);
 		if (base >= start && base + GMEM_HPAGE_NR <= end) {
-			kvm_gmem_truncate_folio(inode, head);
+			kvm_gmem_truncate_folio(inode, head, unmap);
 			index = base + GMEM_HPAGE_NR;
 			continue;
 		}
@@ -574,7 +578,7 @@ static long kvm_gmem_punch_hole(struct gmem_inode *inode, loff_t offset,
 	 * a memslot whose user memory is this file's mapping).
 	 */
 	unmap_mapping_pages_begin(current_mm(), mapping, start, end, &unmap);
-	r = kvm_gmem_truncate_range(inode, start, end);
+	r = kvm_gmem_truncate_range(inode, start, end, &unmap);
 	unmap_mapping_pages_end(&unmap);
 
 	list_for_each_entry(gmem, &mapping->i_private_list, entry)
