@@ -430,6 +430,7 @@ enum tdxsim_tdx_stat {
 	TDXSIM_TDX_STAT_VP_ENTER_BUSY,	/* TDH.VP.ENTER that answered BUSY */
 	TDXSIM_TDX_STAT_LIVELOCK,	/* the livelock detector fired */
 	TDXSIM_TDX_STAT_RECLAIMED,	/* pages reclaimed from the module */
+	TDXSIM_TDX_STAT_TRACK,		/* TDH.MEM.TRACK calls (tdx_track()) */
 	TDXSIM_TDX_NR_STATS,
 };
 
@@ -580,7 +581,14 @@ struct tdxsim_vm_failure {
 	char bug_func[40];		/* and function of the KVM_BUG_ON() */
 	/* WARN()s in the whole process since the VM was created. */
 	__tdxsim_u64 warnings;
-	__tdxsim_u64 reserved[4];	/* zero */
+	/*
+	 * TDX: the TDH.MEM.TRACK calls KVM had made for the VM when the first
+	 * SEAMCALL failure was reported (0: KVM never TLB-tracked the TD;
+	 * docs/FINDINGS.md F3 is a PAGE.REMOVE that needed a track KVM
+	 * skipped).
+	 */
+	__tdxsim_u64 tracks;
+	__tdxsim_u64 reserved[3];	/* zero */
 };
 
 /* One lock-validator or scheduler report (TDXSIM_GET_REPORTS). */

@@ -311,6 +311,7 @@ static void tdx_track(struct kvm *kvm)
 	    TD_STATE_RUNNABLE)
 		return;
 	lockdep_assert_held_write(&kvm->mmu_lock);
+	trace_kvm_tdx_track(kvm);
 	err = tdh_do_no_vcpus(kvm, tdh_mem_track(tdx_tdr_pa(kvm_tdx)));
 	TDX_BUG_ON(err, TDH_MEM_TRACK, kvm);
 	kvm_make_all_cpus_request(kvm, KVM_REQ_OUTSIDE_GUEST_MODE);

@@ -82,7 +82,7 @@ void trace_kvm_bug_on(struct kvm *kvm, const char *file, int line,
 
 void tdxsim_record_seamcall_failure(struct kvm *kvm, unsigned int leaf,
 				    const char *func, u64 status, u64 entry,
-				    u64 level_state)
+				    u64 level_state, u64 tracks)
 {
 	struct tdxsim_vm *t = &kvm->tdxsim;
 	struct tdxsim_seamcall_failure f = {
@@ -94,8 +94,10 @@ void tdxsim_record_seamcall_failure(struct kvm *kvm, unsigned int leaf,
 
 	snprintf(f.func, sizeof(f.func), "%s", func);
 	tdxsim_vm_lock(t);
-	if (!t->seamcall_failures++)
+	if (!t->seamcall_failures++) {
 		t->first_seamcall = f;
+		t->tracks = tracks;
+	}
 	t->last_seamcall = f;
 	tdxsim_vm_unlock(t);
 }
@@ -109,6 +111,7 @@ void tdxsim_vm_get_failure(struct kvm *kvm, struct tdxsim_vm_failure *f)
 	f->seamcall_failures = t->seamcall_failures;
 	f->first_seamcall = t->first_seamcall;
 	f->last_seamcall = t->last_seamcall;
+	f->tracks = t->tracks;
 	if (t->bug_file) {
 		snprintf(f->bug_file, sizeof(f->bug_file), "%s", t->bug_file);
 		snprintf(f->bug_func, sizeof(f->bug_func), "%s", t->bug_func);

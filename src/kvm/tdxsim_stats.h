@@ -28,6 +28,7 @@ struct tdxsim_vm {
 	u64 seamcall_failures;
 	struct tdxsim_seamcall_failure first_seamcall;
 	struct tdxsim_seamcall_failure last_seamcall;
+	u64 tracks;			/* vendor's TLB tracks at the first */
 	/* The KVM_BUG_ON() that bugged the VM (bug_file NULL until then). */
 	const char *bug_file;
 	const char *bug_func;
@@ -43,10 +44,13 @@ struct tdxsim_vm {
  */
 void trace_kvm_bug_on(struct kvm *kvm, const char *file, int line,
 		      const char *func);
-/* KVM reported SEAMCALL @leaf failing with @status (tdx.c's TDX_BUG_ON()). */
+/*
+ * KVM reported SEAMCALL @leaf failing with @status (tdx.c's TDX_BUG_ON());
+ * @tracks: the TLB tracks (TDH.MEM.TRACK) KVM had made for the VM so far.
+ */
 void tdxsim_record_seamcall_failure(struct kvm *kvm, unsigned int leaf,
 				    const char *func, u64 status, u64 entry,
-				    u64 level_state);
+				    u64 level_state, u64 tracks);
 /* @kvm's failures as TDXSIM_GET_VM_FAILURE returns them. */
 void tdxsim_vm_get_failure(struct kvm *kvm, struct tdxsim_vm_failure *f);
 

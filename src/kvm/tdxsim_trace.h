@@ -193,7 +193,14 @@ static inline void trace_kvm_tdx_seamcall_failed(struct kvm *kvm,
 						 u64 entry, u64 level_state)
 {
 	tdxsim_record_seamcall_failure(kvm, leaf, func, err, entry,
-				       level_state);
+				       level_state,
+				       counter_read(&kvm->stat.vendor[TDXSIM_TDX_STAT_TRACK]));
+}
+
+/* tdx_track() is issuing TDH.MEM.TRACK (the TD is runnable). */
+static inline void trace_kvm_tdx_track(struct kvm *kvm)
+{
+	tdxsim_vendor_stat_inc(kvm, TDXSIM_TDX_STAT_TRACK);
 }
 
 /* A removal-side SEAMCALL met BUSY and is retried with every vCPU out. */

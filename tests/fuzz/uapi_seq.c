@@ -1156,12 +1156,16 @@ static void op_inject(struct thr *t)
 }
 
 /*
- * docs/FINDINGS.md F1 (upstream behaviour, modelled on purpose): with
- * several threads, a zap (punch, conversion, memslot change) racing
+ * docs/FINDINGS.md F1 and F3 (upstream behaviour, modelled on purpose):
+ * with several threads, a zap (punch, conversion, memslot change) racing
  * TDH.MR.FINALIZE or TDH.MR.EXTEND meets TDX_OPERAND_BUSY twice in a path
- * that may not fail, or MR.EXTEND meets a page the punch removed; the VM
- * is bugged (a WARN) and its pages are kept from the host. Recognised
- * from the VM's failure record, never from the log.
+ * that may not fail, or MR.EXTEND meets a page the punch removed (F1); or
+ * KVM_TDX_FINALIZE_VM runs between a zap's BLOCK and its TRACK, the zap
+ * skips the track (the TD was not runnable yet) and PAGE.REMOVE answers
+ * TDX_TLB_TRACKING_NOT_DONE (F3: only with no track made for the VM at
+ * all, else it is something else). The VM is bugged (a WARN) and its
+ * pages are kept from the host. Recognised from the VM's failure record,
+ * never from the log.
  */
 static bool vm_hit_f1(int vm)
 {
@@ -1177,6 +1181,12 @@ static bool vm_hit_f1(int vm)
 	busy = f.first_seamcall.status & ~0xffffffffULL;
 	if (leaf == TDH_MR_EXTEND)
 		return true;
+	if (leaf == TDH_MEM_PAGE_REMOVE &&
+	    f.first_seamcall.status == (TDX_TLB_TRACKING_NOT_DONE |
+					TDX_OPERAND_ID_RCX))
+		return !f.tracks &&
+		       !strcmp(f.first_seamcall.func,
+			       "tdx_sept_remove_private_spte");
 	return busy == TDX_OPERAND_BUSY &&
 	       (leaf == TDH_MEM_RANGE_BLOCK || leaf == TDH_MEM_PAGE_REMOVE ||
 		leaf == TDH_MEM_TRACK || leaf == TDH_MR_FINALIZE);
@@ -1672,7 +1682,7 @@ int main(int argc, char **argv)
 	       done, seq_calls, dt, dt > 0 ? (double)seq_calls / dt : 0.0,
 	       nr_threads, nr_threads > 1 ? "s" : "");
 	if (f1_hits)
-		printf("# %" PRIu64 " sequences hit docs/FINDINGS.md F1 (a zap racing MR.FINALIZE/MR.EXTEND bugs the VM: upstream behaviour)\n",
+		printf("# %" PRIu64 " sequences hit docs/FINDINGS.md F1 or F3 (a zap racing MR.FINALIZE/MR.EXTEND or FINALIZE bugs the VM: upstream behaviour)\n",
 		       f1_hits);
 	if (verbose)
 		for (i = 0; i < NR_OPS; i++)

@@ -130,6 +130,42 @@ static void test_zap_failure_runnable_td(void **state)
 }
 
 /*
+ * A PAGE.REMOVE of a runnable TD that answers TDX_TLB_TRACKING_NOT_DONE
+ * after KVM did track (injected): F3's status, but not F3, whose zap made
+ * no track at all. The failure record tells them apart (tracks), and
+ * uapi_seq's oracle accepts only the F3 form.
+ */
+static void test_untracked_remove_after_track(void **state)
+{
+	struct tdxsim_module_stats ms0, ms1;
+	struct tdxsim_vm_failure f;
+	struct rel_td_opts o;
+	struct rel_td td;
+
+	rel_module_stats(&ms0);
+	rel_td_opts_init(&o);
+	o.private_mem = true;
+	o.nr_init_pages = NR_PAGES;
+	o.finalize = true;
+	rel_td_create(&td, &o);
+
+	inject(td.vm, TDH_MEM_PAGE_REMOVE, 1,
+	       TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
+	assert_int_equal(rel_punch(td.gmem, 0, 4096), 0);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(tdxsim_ioctl(td.vm, TDXSIM_GET_VM_FAILURE, &f), 0);
+	assert_int_equal(f.bugged, 1);
+	assert_int_equal(f.first_seamcall.leaf, TDH_MEM_PAGE_REMOVE);
+	assert_int_equal(f.first_seamcall.status,
+			 TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
+	assert_true(f.tracks >= 1);
+	rel_td_destroy(&td);
+
+	rel_module_stats(&ms1);
+	assert_int_equal(ms1.pamt_violations, ms0.pamt_violations);
+}
+
+/*
  * The race itself, in free mode: one thread finishes launches (INIT_MEM_REGION
  * with MEASURE in the two-pass order, then FINALIZE) while another punches
  * the pages being measured. Whatever each round's outcome, no page the
@@ -203,6 +239,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zap_failure_keeps_page),
 		cmocka_unit_test(test_zap_failure_runnable_td),
+		cmocka_unit_test(test_untracked_remove_after_track),
 		cmocka_unit_test(test_punch_races_launch),
 	};
 

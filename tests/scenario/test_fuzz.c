@@ -296,6 +296,8 @@ static void test_finalize(void **state)
 	/* TDX_TLB_TRACKING_NOT_DONE, operand RCX. */
 	assert_int_equal(r.outcome.failure.first_seamcall.status &
 			 0xFFFFFFFF00000000ULL, 0xC0000B0800000000ULL);
+	/* KVM never tracked: its zap saw the TD not yet runnable. */
+	assert_int_equal(r.outcome.failure.tracks, 0);
 	tdxsim_fuzz_explore_result_free(&r);
 
 	explore_finalize("finalize_lock=mmu_write", 1, &r);
