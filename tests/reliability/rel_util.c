@@ -257,3 +257,15 @@ void rel_watchdog(unsigned int seconds, const char *what)
 	signal(SIGALRM, rel_watchdog_fire);
 	alarm(seconds);
 }
+
+void rel_set_user_slot(int vm, uint64_t gpa, void *uaddr, uint64_t size)
+{
+	struct kvm_userspace_memory_region2 r = {
+		.slot = 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)uaddr,
+	};
+
+	assert_int_equal(tdxsim_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r), 0);
+}

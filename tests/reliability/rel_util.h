@@ -60,6 +60,11 @@ void rel_td_create(struct rel_td *td, const struct rel_td_opts *o);
 void rel_td_destroy(struct rel_td *td);
 /* KVM_SET_MEMORY_ATTRIBUTES; returns the ioctl's result. */
 int rel_set_attrs(int vm, uint64_t gpa, uint64_t size, bool private_mem);
+/*
+ * Memslot 0 at @gpa over @size bytes of plain user memory at @uaddr (no
+ * guest_memfd); @size 0 deletes it. Asserts success.
+ */
+void rel_set_user_slot(int vm, uint64_t gpa, void *uaddr, uint64_t size);
 /* KVM_PRE_FAULT_MEMORY of [gpa, gpa + size); returns the ioctl's result. */
 int rel_pre_fault(int vcpu, uint64_t gpa, uint64_t size);
 /* PUNCH_HOLE on a guest_memfd; returns the call's result. */

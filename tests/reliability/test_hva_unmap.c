@@ -50,18 +50,6 @@ static void shared_file_create(int vm, struct shared_file *f)
 	assert_true(f->map != MAP_FAILED);
 }
 
-static void set_slot(int vm, void *uaddr, uint64_t size)
-{
-	struct kvm_userspace_memory_region2 r = {
-		.slot = 0,
-		.guest_phys_addr = GPA,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)uaddr,
-	};
-
-	assert_int_equal(tdxsim_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r), 0);
-}
-
 /* Take every free page there is now (the punched one among them). */
 static int hog_pages(int vm)
 {
@@ -99,7 +87,7 @@ static void test_punch_mapped_file(void **state)
 	vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
 	assert_true(vm >= 0);
 	shared_file_create(vm, &f);
-	set_slot(vm, f.map, SIZE);
+	rel_set_user_slot(vm, GPA, f.map, SIZE);
 	vcpu = tdxsim_ioctl(vm, KVM_CREATE_VCPU, 0);
 	assert_true(vcpu >= 0);
 
@@ -130,7 +118,7 @@ static void test_munmap_then_punch(void **state)
 	vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
 	assert_true(vm >= 0);
 	shared_file_create(vm, &f);
-	set_slot(vm, f.map, SIZE);
+	rel_set_user_slot(vm, GPA, f.map, SIZE);
 	vcpu = tdxsim_ioctl(vm, KVM_CREATE_VCPU, 0);
 	assert_true(vcpu >= 0);
 
@@ -168,7 +156,7 @@ static void test_slot_over_kvm_run(void **state)
 	run = tdxsim_mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
 			  MAP_SHARED, other, 0);
 	assert_true(run != MAP_FAILED);
-	set_slot(vm, run, 4096);
+	rel_set_user_slot(vm, GPA, run, 4096);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(rel_pre_fault(vcpu, GPA, 4096), -1);
 		assert_int_equal(errno, EFAULT);

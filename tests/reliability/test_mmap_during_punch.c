@@ -38,7 +38,7 @@
 
 #define GPA		0x100000ULL
 #define FILE_SIZE	(4ULL << 20)
-#define ROUNDS		500
+#define ROUNDS		300
 
 struct punch_race {
 	int gmem;
@@ -52,18 +52,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void set_slot(int vm, void *uaddr, uint64_t size)
-{
-	struct kvm_userspace_memory_region2 r = {
-		.slot = 0,
-		.guest_phys_addr = GPA,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)uaddr,
-	};
-
-	assert_int_equal(tdxsim_ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r), 0);
 }
 
 static void *punch_fn(void *arg)
@@ -130,7 +118,7 @@ static void test_mmap_during_punch(void **state)
 		map = tdxsim_mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE,
 				  MAP_SHARED, p.gmem, 0);
 		assert_true(map != MAP_FAILED);
-		set_slot(vm, map + last, 4096);
+		rel_set_user_slot(vm, GPA, map + last, 4096);
 		assert_int_equal(rel_pre_fault(vcpu, GPA, 4096), 0);
 		assert_int_equal(pthread_join(t, NULL), 0);
 
@@ -141,7 +129,7 @@ static void test_mmap_during_punch(void **state)
 						  last, 4096), 0);
 		assert_int_equal(rel_pre_fault(vcpu, GPA, 4096), 0);
 
-		set_slot(vm, map, 0);
+		rel_set_user_slot(vm, GPA, map, 0);
 		assert_int_equal(tdxsim_munmap(map, FILE_SIZE), 0);
 		assert_int_equal(rel_punch(other, hog, 4096), 0);
 	}

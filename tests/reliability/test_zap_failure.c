@@ -59,20 +59,28 @@ static void inject(int vm, unsigned int leaf, unsigned int nth, uint64_t st)
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_INJECT_FAULT, &f), 0);
 }
 
+/* A TD with NR_PAGES added (measured), finalized if @finalize. */
+static void zap_td(struct rel_td *td, bool finalize)
+{
+	struct rel_td_opts o;
+
+	rel_td_opts_init(&o);
+	o.private_mem = true;
+	o.nr_init_pages = NR_PAGES;
+	o.measure = !finalize;
+	o.finalize = finalize;
+	rel_td_create(td, &o);
+}
+
 /* The punch's BLOCK meets BUSY, and again after the retry: VM bugged. */
 static void test_zap_failure_keeps_page(void **state)
 {
 	struct tdxsim_module_stats ms0, ms1;
 	struct tdxsim_stats st;
-	struct rel_td_opts o;
 	struct rel_td td;
 
 	rel_module_stats(&ms0);
-	rel_td_opts_init(&o);
-	o.private_mem = true;
-	o.nr_init_pages = NR_PAGES;
-	o.measure = true;
-	rel_td_create(&td, &o);
+	zap_td(&td, false);
 
 	inject(td.vm, TDH_MEM_RANGE_BLOCK, 1, BUSY_TDR);
 	inject(td.vm, TDH_MEM_RANGE_BLOCK, 2, BUSY_TDR);
@@ -103,15 +111,10 @@ static void test_zap_failure_runnable_td(void **state)
 {
 	struct tdxsim_module_stats ms0, ms1;
 	struct tdxsim_stats st;
-	struct rel_td_opts o;
 	struct rel_td td;
 
 	rel_module_stats(&ms0);
-	rel_td_opts_init(&o);
-	o.private_mem = true;
-	o.nr_init_pages = NR_PAGES;
-	o.finalize = true;
-	rel_td_create(&td, &o);
+	zap_td(&td, true);
 	assert_int_equal(rel_pre_fault(td.vcpu, REL_GPA + NR_PAGES * 4096ULL,
 				       4096), 0);
 
@@ -139,15 +142,10 @@ static void test_untracked_remove_after_track(void **state)
 {
 	struct tdxsim_module_stats ms0, ms1;
 	struct tdxsim_vm_failure f;
-	struct rel_td_opts o;
 	struct rel_td td;
 
 	rel_module_stats(&ms0);
-	rel_td_opts_init(&o);
-	o.private_mem = true;
-	o.nr_init_pages = NR_PAGES;
-	o.finalize = true;
-	rel_td_create(&td, &o);
+	zap_td(&td, true);
 
 	inject(td.vm, TDH_MEM_PAGE_REMOVE, 1,
 	       TDX_TLB_TRACKING_NOT_DONE | TDX_OPERAND_ID_RCX);
