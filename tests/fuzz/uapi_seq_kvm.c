@@ -101,15 +101,24 @@ void op_sys(struct thr *t)
 		    E(EBADF) | E(EINVAL) | E(ENODEV));
 		break;
 	}
-	default:
+	default: {
 		/* An unknown request, KVM's or tdxsim's. */
-		r = tdxsim_ioctl(fd, chance(&t->rng, 50) ?
-				 _IO(KVMIO, 0x80 + rn(&t->rng, 0x7f)) :
-				 _IOR(TDXSIMIO, 0x30 + rn(&t->rng, 0x40), uint64_t),
-				 buf);
+		unsigned long req = chance(&t->rng, 50) ?
+			_IO(KVMIO, 0x80 + rn(&t->rng, 0x7f)) :
+			_IOR(TDXSIMIO, 0x30 + rn(&t->rng, 0x40), uint64_t);
+
+		r = tdxsim_ioctl(fd, req, buf);
 		chk(t, "unknown ioctl on /dev/kvm", r, E_BASE | E(ENOTTY) |
 		    E(EBADF) | E(EINVAL));
+		/*
+		 * One of them is KVM_GET_STATS_FD: on a VM or vCPU picked by
+		 * mistake it makes a file, which holds the VM; close it, as
+		 * a VMM that read its statistics would.
+		 */
+		if (req == KVM_GET_STATS_FD && r >= 0)
+			tdxsim_close((int)r);
 		break;
+	}
 	}
 }
 
