@@ -92,7 +92,7 @@ struct seq {
 	struct tdxsim_guest_model *guest[MAX_GUEST];
 	unsigned int nr_guests;
 	bool injected;			/* TDXSIM_INJECT_FAULT succeeded */
-	bool finding;			/* a VM was bugged as in FINDINGS.md F1/F3 */
+	unsigned int finding;		/* bit N: a VM bugged as FINDINGS.md FN */
 	bool mt;			/* several threads */
 	uint64_t seed;
 	unsigned int nr_ops;
