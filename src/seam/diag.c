@@ -15,7 +15,7 @@ int tdx_module_get_td_stats(u64 tdr_pa, struct tdx_td_stats *st)
 
 	if (!td)
 		return -ENOENT;
-	stats_copy_td(st, &td->stats);
+	stats_copy_td(st, td);
 	return 0;
 }
 

@@ -371,6 +371,18 @@ struct inject_slot {
 	u64 status;
 };
 
+/*
+ * A TD's counters (diag.h), kept per thread: the vCPUs and the host's
+ * fault handlers count every SEAMCALL, and one shared set of counters is a
+ * cache line both sides write on every call, which the module does not
+ * have. stats_copy_td() sums the shards.
+ */
+#define TD_STATS_SHARDS	4
+
+struct td_stats_shard {
+	struct tdx_td_stats st;
+} __attribute__((aligned(64)));
+
 struct tdx_td {
 	u64 tdr_pa;
 	u16 hkid;
@@ -410,7 +422,8 @@ struct tdx_td {
 	/* Pages owned besides the TDR (4K units). */
 	u64 chldcnt;
 	struct tdx_vcpu *vcpus;		/* lock-free push list */
-	struct tdx_td_stats stats;
+	/* Counters in shards, one per thread modulo TD_STATS_SHARDS. */
+	struct td_stats_shard stats[TD_STATS_SHARDS];
 	/* TDX_INJECT_MAX fault-injection requests (control.h). */
 	struct inject_slot inject[TDX_INJECT_MAX];
 	struct tdx_td *next;		/* the live TDs, or the reuse list */
@@ -689,7 +702,7 @@ void stats_account_call(struct seam_call *c, u64 status);
 void stats_account_tdcall(struct tdx_vcpu *v, unsigned int leaf, u64 extra_ns);
 void stats_account_exit(struct tdx_vcpu *v, u64 reason);
 void stats_init_costs(struct tdx_module_config *cfg);
-void stats_copy_td(struct tdx_td_stats *dst, const struct tdx_td_stats *src);
+void stats_copy_td(struct tdx_td_stats *dst, const struct tdx_td *td);
 void stats_copy_vcpu(struct tdx_vcpu_stats *dst,
 		     const struct tdx_vcpu_stats *src);
 u64 stats_tdcall_cost_ns(unsigned int leaf);

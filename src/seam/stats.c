@@ -107,6 +107,17 @@ static inline void add(u64 *p, u64 n)
 	__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
 }
 
+/* This thread's shard of a TD's counters (any shard is correct). */
+static struct tdx_td_stats *td_stats(struct tdx_td *td)
+{
+	static unsigned int next;
+	static __thread unsigned int slot;
+
+	if (!slot)
+		slot = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
+	return &td->stats[slot % TD_STATS_SHARDS].st;
+}
+
 static int busy_slot(u64 status)
 {
 	switch (tdx_status_operand(status)) {
@@ -170,7 +181,7 @@ void stats_account_call(struct seam_call *c, u64 status)
 	if (!c->td)
 		add(&host_calls[leaf], 1);
 	if (c->td) {
-		struct tdx_td_stats *st = &c->td->stats;
+		struct tdx_td_stats *st = td_stats(c->td);
 
 		add(&st->calls[leaf], 1);
 		add(&st->cost_ns, cost);
@@ -197,20 +208,22 @@ void stats_account_tdcall(struct tdx_vcpu *v, unsigned int leaf, u64 extra_ns)
 		return;
 	add(&v->stats.tdcalls[leaf], 1);
 	add(&v->stats.cost_ns, cost);
-	add(&v->td->stats.tdcalls[leaf], 1);
-	add(&v->td->stats.cost_ns, cost);
+	add(&td_stats(v->td)->tdcalls[leaf], 1);
+	add(&td_stats(v->td)->cost_ns, cost);
 	thread_cost_ns += cost;
 }
 
 void stats_account_exit(struct tdx_vcpu *v, u64 reason)
 {
+	struct tdx_td_stats *st = td_stats(v->td);
+
 	add(&v->stats.cost_ns, transition_cost);
-	add(&v->td->stats.cost_ns, transition_cost);
+	add(&st->cost_ns, transition_cost);
 	thread_cost_ns += transition_cost;
 	if (reason >= ARRAY_SIZE(v->stats.exits))
 		return;
 	add(&v->stats.exits[reason], 1);
-	add(&v->td->stats.exits[reason], 1);
+	add(&st->exits[reason], 1);
 }
 
 static void copy_u64s(u64 *dst, const u64 *src, size_t n)
@@ -221,9 +234,53 @@ static void copy_u64s(u64 *dst, const u64 *src, size_t n)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-void stats_copy_td(struct tdx_td_stats *dst, const struct tdx_td_stats *src)
+static void add_u64s(u64 *dst, const u64 *src, size_t n)
 {
-	copy_u64s((u64 *)dst, (const u64 *)src, sizeof(*dst) / sizeof(u64));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] += src[i];
+}
+
+/* Add the counters of @sh to @dst; its statuses join @dst's or overflow. */
+static void stats_merge_td(struct tdx_td_stats *dst,
+			   const struct tdx_td_stats *sh)
+{
+	int i, j;
+
+	add_u64s(&dst->calls[0], &sh->calls[0], ARRAY_SIZE(dst->calls));
+	add_u64s(&dst->busy[0][0], &sh->busy[0][0],
+		 sizeof(dst->busy) / sizeof(u64));
+	add_u64s(&dst->tdcalls[0], &sh->tdcalls[0], ARRAY_SIZE(dst->tdcalls));
+	add_u64s(&dst->exits[0], &sh->exits[0], ARRAY_SIZE(dst->exits));
+	dst->errors_dropped += sh->errors_dropped;
+	dst->cost_ns += sh->cost_ns;
+	for (i = 0; i < TDX_NR_ERROR_SLOTS && sh->errors[i].status; i++) {
+		for (j = 0; j < TDX_NR_ERROR_SLOTS; j++) {
+			if (!dst->errors[j].status)
+				dst->errors[j].status = sh->errors[i].status;
+			if (dst->errors[j].status == sh->errors[i].status)
+				break;
+		}
+		if (j < TDX_NR_ERROR_SLOTS)
+			dst->errors[j].count += sh->errors[i].count;
+		else
+			dst->errors_dropped += sh->errors[i].count;
+	}
+}
+
+/* A TD's counters: the sum of its shards. */
+void stats_copy_td(struct tdx_td_stats *dst, const struct tdx_td *td)
+{
+	struct tdx_td_stats sh;
+	int s;
+
+	memset(dst, 0, sizeof(*dst));
+	for (s = 0; s < TD_STATS_SHARDS; s++) {
+		copy_u64s((u64 *)&sh, (const u64 *)&td->stats[s].st,
+			  sizeof(sh) / sizeof(u64));
+		stats_merge_td(dst, &sh);
+	}
 }
 
 void stats_copy_vcpu(struct tdx_vcpu_stats *dst,

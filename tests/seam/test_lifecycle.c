@@ -5,6 +5,7 @@
  * status, teardown and reclaim, metadata reads and writes.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -412,11 +413,34 @@ static void test_sysinfo_and_keyids(void **state)
 	assert_int_equal(tdx_guest_keyid_alloc(), ids[10]);
 }
 
+#define COUNTER_THREADS	3
+#define COUNTER_CALLS	40
+
+struct counter_arg {
+	struct test_td *td;
+	u64 page;
+};
+
+/* COUNTER_CALLS failing PAGE.AUGs from a thread of its own. */
+static void *counter_thread(void *p)
+{
+	struct counter_arg *a = p;
+	u64 e1, e2;
+	int i;
+
+	for (i = 0; i < COUNTER_CALLS; i++)
+		tdh_mem_page_aug(a->td->tdr_pa, 0, 0, a->page, &e1, &e2);
+	return NULL;
+}
+
 static void test_counters(void **state)
 {
+	struct counter_arg args[COUNTER_THREADS];
+	pthread_t t[COUNTER_THREADS];
 	struct tdx_td_stats st;
 	struct test_td td;
 	u64 e1, e2;
+	int i;
 
 	ttd_create(&td, 1, false, TDX_TD_ATTR_SEPT_VE_DISABLE);
 	assert_status(tdh_mem_page_aug(td.tdr_pa, 0, 0, test_alloc(0), &e1,
@@ -432,6 +456,26 @@ static void test_counters(void **state)
 	assert_true(st.cost_ns >=
 		    2 * tdx_module_leaf_cost_ns(TDH_MEM_PAGE_AUG));
 	assert_true(tdx_module_thread_cost_ns() >= st.cost_ns);
+
+	/*
+	 * Threads count in shards of their own (no cache line shared by
+	 * every SEAMCALL); a read sums them, and the same failing status
+	 * counted in several shards is one entry.
+	 */
+	for (i = 0; i < COUNTER_THREADS; i++) {
+		args[i] = (struct counter_arg){ &td, test_alloc(0) };
+		assert_int_equal(pthread_create(&t[i], NULL, counter_thread,
+						&args[i]), 0);
+	}
+	for (i = 0; i < COUNTER_THREADS; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(tdx_module_get_td_stats(td.tdr_pa, &st), 0);
+	assert_int_equal(st.calls[TDH_MEM_PAGE_AUG],
+			 2 + COUNTER_THREADS * COUNTER_CALLS);
+	assert_int_equal(tdx_td_stats_errors(&st, TDX_EPT_WALK_FAILED | 1),
+			 2 + COUNTER_THREADS * COUNTER_CALLS);
+	assert_int_equal(st.errors[1].status, 0);
+	assert_int_equal(st.errors_dropped, 0);
 }
 
 static void test_cost_override(void **state)
