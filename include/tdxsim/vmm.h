@@ -147,6 +147,11 @@ struct tdxsim_vmm_result {
 	 */
 	uint64_t phase_ns[TDXSIM_VMM_PHASE_DONE];
 	/*
+	 * The process's CPU time in each phase (all threads: the vCPUs' sum
+	 * while they run), the figure a shared machine disturbs least.
+	 */
+	uint64_t phase_cpu_ns[TDXSIM_VMM_PHASE_DONE];
+	/*
 	 * Lock acquisitions made while the vCPUs ran (TDXSIM_GET_LOCK_STATS
 	 * before and after the run phase, process-wide): the classes whose
 	 * counts changed, malloc'd (NULL if there was no run phase).

@@ -82,14 +82,25 @@ static u64 vmm_now_ns(void)
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static u64 vmm_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 void vmm_set_phase(struct vmm *v, enum tdxsim_vmm_phase phase)
 {
-	u64 now = vmm_now_ns();
+	u64 now = vmm_now_ns(), cpu = vmm_cpu_ns();
 
-	if (v->phase >= 0 && v->phase < TDXSIM_VMM_PHASE_DONE)
+	if (v->phase >= 0 && v->phase < TDXSIM_VMM_PHASE_DONE) {
 		v->res->phase_ns[v->phase] += now - v->phase_t0;
+		v->res->phase_cpu_ns[v->phase] += cpu - v->phase_cpu_t0;
+	}
 	v->phase = phase;
 	v->phase_t0 = now;
+	v->phase_cpu_t0 = cpu;
 	if (v->cfg->progress)
 		__atomic_store_n(&v->cfg->progress->phase, phase, __ATOMIC_RELAXED);
 }

@@ -62,6 +62,7 @@ struct vmm {
 	unsigned int nr_maps;
 	int phase;		/* the current phase, -1 before the first */
 	u64 phase_t0;		/* when it began (CLOCK_MONOTONIC ns) */
+	u64 phase_cpu_t0;	/* and the CPU time of the process then */
 };
 
 /* Record the first error of the launch (printf-style); returns -|@err|. */
