@@ -260,6 +260,17 @@ enum tdxsim_gmem_conv_refcheck {
 	TDXSIM_GMEM_CONV_REFCHECK_NONE = 1,
 };
 
+enum tdxsim_gmem_conv_filter {
+	/*
+	 * v8 kvm_gmem_get_invalidate_filter(inode, start, end): a conversion
+	 * zaps every kind of mapping its range holds, so to private also
+	 * zaps the pages of the range that were private already.
+	 */
+	TDXSIM_GMEM_CONV_FILTER_RANGE = 0,
+	/* Post-v8: only the old kind (to private SHARED, to shared PRIVATE). */
+	TDXSIM_GMEM_CONV_FILTER_OLD = 1,
+};
+
 enum tdxsim_page_reset {
 	/* Reset a page the module gave back only if it may hold data (quirk). */
 	TDXSIM_PAGE_RESET_QUIRK = 0,
@@ -369,8 +380,9 @@ struct tdxsim_design {
 	__tdxsim_u32 finalize_lock;
 	__tdxsim_u32 gmem_in_place;	/* enum tdxsim_gmem_in_place */
 	__tdxsim_u32 gmem_conv_refcheck; /* enum tdxsim_gmem_conv_refcheck */
+	__tdxsim_u32 gmem_conv_filter;	/* enum tdxsim_gmem_conv_filter */
 	/* Room for the switches of later overlays. */
-	__tdxsim_u32 reserved[26];	/* must be zero */
+	__tdxsim_u32 reserved[25];	/* must be zero */
 };
 
 /*

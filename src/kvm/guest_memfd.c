@@ -498,11 +498,12 @@ static enum kvm_gfn_range_filter gmem_attr_filter(struct gmem_inode *inode)
 /*
  * Unmap what @gmem's bindings map of page offsets [start, end): under
  * mmu_lock (write), begin an invalidation on the first binding that
- * overlaps, add each slot's gfn range and zap it with gmem_attr_filter()'s
- * filter. Invalidate lock held for write.
+ * overlaps, add each slot's gfn range and zap it with @filter.
+ * Invalidate lock held for write.
  */
-static void kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
-				      u64 end)
+static void __kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
+					u64 end,
+					enum kvm_gfn_range_filter filter)
 {
 	struct gmem_bindings *bs = gmem->bindings;
 	struct kvm *kvm = gmem->kvm;
@@ -522,7 +523,7 @@ static void kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
 			       min(pgoff + slot->npages, end) - pgoff,
 			.slot = slot,
 			.may_block = true,
-			.attr_filter = gmem_attr_filter(gmem->inode),
+			.attr_filter = filter,
 		};
 		if (!found_memslot) {
 			found_memslot = true;
@@ -535,6 +536,14 @@ static void kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
 		kvm_flush_remote_tlbs(kvm);
 	if (found_memslot)
 		write_unlock(&kvm->mmu_lock);
+}
+
+/* ... with gmem_attr_filter()'s filter (truncation, release). */
+static void kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
+				      u64 end)
+{
+	__kvm_gmem_invalidate_begin(gmem, start, end,
+				    gmem_attr_filter(gmem->inode));
 }
 
 static void kvm_gmem_invalidate_end(struct gmem_file *gmem, u64 start,
@@ -835,6 +844,33 @@ static int kvm_gmem_is_safe_for_conversion(struct gmem_inode *inode,
 }
 
 /*
+ * The mappings a conversion of [start, end) to @attrs zaps. v8
+ * (kvm_gmem_get_invalidate_filter(inode, start, end)): every kind the
+ * range holds now, so a to-private conversion of a range that is partly
+ * private already zaps those private pages too. Post-v8 (design
+ * gmem_conv_filter=old): only the old kind, to private SHARED, to shared
+ * PRIVATE.
+ */
+static enum kvm_gfn_range_filter
+kvm_gmem_conversion_filter(struct gmem_inode *inode, u64 start, u64 end,
+			   u64 attrs)
+{
+	enum kvm_gfn_range_filter filter = 0;
+	const struct gmem_attr_ranges *a = inode->attributes;
+	const struct gmem_attr_range *r;
+
+	if (READ_ONCE(inode->kvm->design.gmem_conv_filter) ==
+	    TDXSIM_GMEM_CONV_FILTER_OLD)
+		return (attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE) ?
+		       KVM_FILTER_SHARED : KVM_FILTER_PRIVATE;
+	lockdep_assert_held_write(&inode->mapping.invalidate_lock);
+	for (; start < end && (r = gmem_attr_lookup(a, start)); start = r->end)
+		filter |= (r->attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE) ?
+			  KVM_FILTER_PRIVATE : KVM_FILTER_SHARED;
+	return filter;
+}
+
+/*
  * v8 __kvm_gmem_set_attributes(): convert [start, end) under the
  * invalidate lock held for write. To private: zap the host's mappings,
  * then refuse a page still referenced (design gmem_conv_refcheck). Then
@@ -846,6 +882,7 @@ static int __kvm_gmem_set_attributes(struct gmem_inode *inode, u64 start,
 {
 	struct address_space *mapping = &inode->mapping;
 	struct gmem_file *gmem;
+	enum kvm_gfn_range_filter filter;
 	struct mm_unmap unmap;
 	u64 changed;
 	int r = 0;
@@ -867,8 +904,9 @@ static int __kvm_gmem_set_attributes(struct gmem_inode *inode, u64 start,
 		}
 	}
 
+	filter = kvm_gmem_conversion_filter(inode, start, end, attrs);
 	list_for_each_entry(gmem, &mapping->i_private_list, entry)
-		kvm_gmem_invalidate_begin(gmem, start, end);
+		__kvm_gmem_invalidate_begin(gmem, start, end, filter);
 	changed = kvm_gmem_store_attributes(inode, start, end, attrs);
 	list_for_each_entry(gmem, &mapping->i_private_list, entry)
 		kvm_gmem_invalidate_end(gmem, start, end);

@@ -141,6 +141,9 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("gmem_conv_refcheck", gmem_conv_refcheck, false,
 	   "a to-private conversion of a page with a host reference: -EAGAIN, or no check",
 	   "eagain", "none"),
+	SW("gmem_conv_filter", gmem_conv_filter, false,
+	   "the mappings a conversion zaps: every kind its range holds (v8), or only the old kind (post-v8)",
+	   "range", "old"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -203,6 +206,8 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	    "no release has in-place conversion: per-VM attributes only (series-gmem-inplace.md: v8 is not merged)"),
 	SET("gmem_conv_refcheck", "eagain",
 	    "no release converts in place; every posting read refuses a referenced page (v8 kvm_gmem_is_safe_for_conversion)"),
+	SET("gmem_conv_filter", "range",
+	    "no release converts in place (v8's filter; the switch matters only with gmem_in_place)"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */
@@ -299,6 +304,8 @@ static const struct tdxsim_profile_setting gmem_inplace[] = {
 	    "v8 14/46, 18/46 kvm_gmem_is_safe_for_conversion(): refcount != nr_pages + 1 after unmapping -> -EAGAIN, error_offset (§3.3 step 5)"),
 	SET("gmem_locking", "inflight",
 	    "v8 kvm_gmem_fault_user_mapping() and kvm_gmem_get_pfn() take the invalidate lock shared (§3.2, §3.3)"),
+	SET("gmem_conv_filter", "range",
+	    "v8 kvm_gmem_get_invalidate_filter(inode, start, end): the attributes present in the range (§3.3 step 6; the post-v8 snapshot zaps only the old kind, §3.7)"),
 };
 
 #define PROFILE(n, ov, par, sum, src, tab)				\

@@ -27,7 +27,9 @@
  *    KVM_SET_MEMORY_ATTRIBUTES2: to shared of k private pages mapped in
  *    the S-EPT 4k (BLOCK, TRACK, REMOVE, WBINVD each), of pages not
  *    mapped none; to private none (shared pages have no S-EPT entry);
- *    a range that already has the attributes none;
+ *    a range that already has the attributes none; to private of a range
+ *    holding a mapped private page zaps it (4) with v8's filter, not
+ *    with the post-v8 one (gmem_conv_filter=old);
  *  - next+dpamt [series-dpamt.md §3, v6]: the TD's leaves as next's (the
  *    list above runs it too), plus host-wide PAMT.ADD once per page given
  *    to the module whose 2M region's refcount was 0 (TDR, TDCS, TDVPR,
@@ -392,6 +394,33 @@ static void test_gmem_inplace_counts(void **state)
 	snap(&td, &b);
 	td_prefault(&td, 0, 0x201000, 4096);
 	EXPECT(&td, &b, { TDH_MEM_PAGE_AUG, 1 });
+
+	/*
+	 * To private of a range with a shared page and a mapped private one
+	 * (0x201000): v8's filter holds PRIVATE too and zaps that page.
+	 */
+	op("to private, one shared page and one mapped private page");
+	gmem_set_attributes(td.gmem, 0x202000, 4096, 0);
+	snap(&td, &b);
+	gmem_set_attributes(td.gmem, 0x201000, 2 * 4096,
+			    KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 1 });
+	td_check(&td);
+	td_destroy(&td);
+
+	/* Post-v8 (gmem_conv_filter=old): only the shared mappings go. */
+	current_kernel = "next+gmem-inplace:gmem_conv_filter=old";
+	o.design.gmem_conv_filter = TDXSIM_GMEM_CONV_FILTER_OLD;
+	td_create(&td, &o);
+	td_finalize(&td);
+	td_prefault(&td, 0, 0x201000, 4096);
+	gmem_set_attributes(td.gmem, 0x202000, 4096, 0);
+	op("to private, one shared page and one mapped private page");
+	snap(&td, &b);
+	gmem_set_attributes(td.gmem, 0x201000, 2 * 4096,
+			    KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	expect_calls(&td, &b, NULL, 0);
 	td_check(&td);
 	td_destroy(&td);
 }
