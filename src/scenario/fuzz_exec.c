@@ -130,6 +130,8 @@ static int fz_build(struct fz_run *r)
 	free(init);
 	if (ret < 0)
 		return fz_build_fail(r, errno, "KVM_TDX_INIT_VM"), -1;
+	r->gmem_attrs = tdxsim_ioctl(r->vm_fd, KVM_CHECK_EXTENSION,
+				     KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) > 0;
 
 	for (i = 0; i < FZ_MAX_GMEMS; i++) {
 		struct kvm_create_guest_memfd gm = {
@@ -273,6 +275,40 @@ static void fz_teardown(struct fz_run *r)
 
 /* --- VMM operations ----------------------------------------------------------- */
 
+/*
+ * In-place conversion (cap 250): the VM ioctl refuses PRIVATE, so convert
+ * what the slots map of [gpa, gpa + size) on their guest_memfds, as a VMM
+ * that knows the series does; the VM ioctl's checks first.
+ */
+static int fz_set_attr_gmem(struct fz_run *r, u64 gpa, u64 size, bool private)
+{
+	unsigned int i;
+
+	if (!size || gpa + size < gpa || !IS_ALIGNED(gpa | size, PAGE_SIZE))
+		return EINVAL;
+	for (i = 0; i < FZ_MAX_SLOTS; i++) {
+		const struct fz_slot *s = &r->p->slot[i];
+		u64 a = max(gpa, s->gpa), e = min(gpa + size, s->gpa + s->size);
+		struct kvm_memory_attributes2 attrs = {
+			.offset = s->offset + a - s->gpa,
+			.size = e - a,
+			.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+		};
+		int tries = 0, fd = r->gmem_fd[s->gmem];
+
+		/* A closed guest_memfd: its release unbound it, nothing to do. */
+		if (!s->present || !r->slot_in[i] || a >= e || fd < 0)
+			continue;
+		while (tdxsim_ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES2, &attrs) < 0) {
+			if ((errno != EAGAIN && errno != EINTR) ||
+			    ++tries > FZ_MAX_RETRIES)
+				return errno;
+			tdxsim_cpu_relax();
+		}
+	}
+	return 0;
+}
+
 static int fz_set_attr(struct fz_run *r, u64 gpa, u64 size, bool private)
 {
 	struct kvm_memory_attributes attrs = {
@@ -284,6 +320,8 @@ static int fz_set_attr(struct fz_run *r, u64 gpa, u64 size, bool private)
 
 	if (fd < 0)
 		return EBADF;
+	if (r->gmem_attrs)
+		return fz_set_attr_gmem(r, gpa, size, private);
 	while (tdxsim_ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES, &attrs) < 0) {
 		if ((errno != EAGAIN && errno != EINTR) ||
 		    ++tries > FZ_MAX_RETRIES)

@@ -40,6 +40,8 @@ struct fz_run {
 	struct tdxsim_design design;
 	int kvm_fd, vm_fd;
 	int gmem_fd[FZ_MAX_GMEMS];
+	/* KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES: convert on the guest_memfds. */
+	bool gmem_attrs;
 	void *gmem_map[FZ_MAX_GMEMS];
 	int vcpu_fd[FZ_MAX_VCPUS];
 	struct kvm_run *vcpu_run[FZ_MAX_VCPUS];
