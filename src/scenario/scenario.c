@@ -33,6 +33,7 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_dpamt_lazy_busy,
 	&scn_dpamt_get_recheck,
 	&scn_gmem_inplace_pin,
+	&scn_gmem_inplace_mixed,
 };
 
 static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];

@@ -13,6 +13,13 @@
  * DMA then writes into a page guest_memfd holds private, and the invariant
  * check the host thread runs before unpinning finds the private page
  * still referenced.
+ *
+ * gmem-inplace-mixed: a guest accepts and writes a private page, converts
+ * the next page to shared, then MapGPAs both pages to private. v8's
+ * invalidation filter holds every kind the range has, so the private page
+ * is zapped too (BLOCK, TRACK, REMOVE): its content is gone and the
+ * guest's next read meets a page it never accepted. The post-v8 filter
+ * (gmem_conv_filter=old) zaps only the shared page (docs/FINDINGS.md G1).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -176,5 +183,114 @@ const struct tdxsim_scenario scn_gmem_inplace_pin = {
 	.default_seed = 1,
 	.run = gp_run,
 	.judge = gp_judge,
+	.pct_steps = 200,
+};
+
+/* --- gmem-inplace-mixed ------------------------------------------------------- */
+
+#define GM_MAX_RUNS	32
+
+static const char gm_program[] =
+	"# To private of a range that is partly private already.\n"
+	"accept 0x100000 8K level=4k\n"
+	"write 0x100000 4K pattern=7\n"
+	"mapgpa shared 0x101000 4K\n"
+	"mapgpa private 0x100000 8K\n"
+	"accept 0x101000 4K level=4k\n"
+	"read 0x100000 4K\n"
+	"halt\n";
+
+/* The vCPU: KVM_RUN, MapGPA converted on the guest_memfd, until HLT. */
+static int gm_vcpu(struct scn_task *t)
+{
+	struct scenario_ctx *ctx = t->ctx;
+	struct kvm_run *run = ctx->td.run[t->vcpu];
+	int i;
+
+	for (i = 0; i < GM_MAX_RUNS; i++) {
+		struct kvm_memory_attributes2 a = { 0 };
+		int r = tdxsim_ioctl(ctx->td.vcpu_fd[t->vcpu], KVM_RUN, 0);
+
+		if (r < 0) {
+			t->err = errno;
+			return -errno;
+		}
+		if (run->exit_reason != KVM_EXIT_HYPERCALL ||
+		    run->hypercall.nr != KVM_HC_MAP_GPA_RANGE)
+			return 0;
+		a.offset = run->hypercall.args[0];
+		a.size = run->hypercall.args[1] << PAGE_SHIFT;
+		a.attributes = (run->hypercall.args[2] &
+				KVM_MAP_GPA_RANGE_ENCRYPTED) ?
+			       KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+		r = tdxsim_ioctl(ctx->td.gmem_fd, KVM_SET_MEMORY_ATTRIBUTES2, &a);
+		run->hypercall.ret = r < 0 ? EINVAL : 0;
+		t->ret++;
+	}
+	return 0;
+}
+
+static int gm_run(struct scenario_ctx *ctx)
+{
+	int r;
+
+	r = scn_guest(ctx, gm_program, 1);
+	if (!r)
+		r = scn_td_create(ctx, SCN_SZ_4M);
+	if (!r)
+		r = scn_vcpu_create(ctx, 0);
+	if (r)
+		return r;
+	r = scn_vcpu_init(ctx, 0);
+	if (!r)
+		r = scn_finalize(ctx);
+	if (r)
+		return scn_setup_fail(ctx, -r, "building the TD");
+	scn_note(ctx, "TD created (gmem_conv_filter=%s), finalized; the guest_memfd starts private",
+		 ctx->design.gmem_conv_filter == TDXSIM_GMEM_CONV_FILTER_OLD ?
+			 "old" : "range");
+	scn_note(ctx, "task vcpu0: accepts and writes 0x100000, MapGPA shared 0x101000, MapGPA private [0x100000, +8K) (KVM_SET_MEMORY_ATTRIBUTES2), accepts 0x101000, reads 0x100000");
+	scn_task_start(ctx, "vcpu0", gm_vcpu, 0, 0, 0);
+	scn_tasks_join(ctx);
+	ctx->res->guest_finished = tdxsim_guest_finished(ctx->td.guest);
+	ctx->res->guest_data_failures =
+		tdxsim_guest_data_failures(ctx->td.guest);
+	scn_note(ctx, "%ld MapGPA exits; the guest %s",
+		 ctx->tasks[0].ret,
+		 ctx->res->guest_finished ? "halted" : "did not finish");
+	return 0;
+}
+
+static void gm_judge(struct scenario_ctx *ctx)
+{
+	struct tdxsim_scenario_result *res = ctx->res;
+
+	if (res->vm_bugged || !res->guest_finished ||
+	    res->guest_data_failures) {
+		scn_fail(ctx, "the to-private conversion of [0x100000, +8K) zapped the page that was private already: the guest lost what it wrote there and then touched a page it had not accepted (VM %s, %llu data-check failures)",
+			 res->vm_bugged ? "dead" : "alive",
+			 (unsigned long long)res->guest_data_failures);
+		return;
+	}
+	if (res->verdict != TDXSIM_VERDICT_OK || res->errnos[0] ||
+	    res->lockdep_other) {
+		scn_fail(ctx, "verdict %s, KVM_RUN %s",
+			 tdxsim_verdict_name(res->verdict),
+			 res->errnos[0] ? strerror(res->errnos[0]) : "0");
+		return;
+	}
+	scn_ok(ctx, "only the shared page was zapped; the guest read back what it wrote and halted");
+}
+
+const struct tdxsim_scenario scn_gmem_inplace_mixed = {
+	.name = "gmem-inplace-mixed",
+	.seed_patch = "gmem-inplace",
+	.patch_title = "guest_memfd in-place conversion, post-v8: a conversion zaps only the old kind of mapping",
+	.summary = "v8's invalidation filter: to private of a partly private range removes the private pages, the guest loses their data",
+	.before = "next+gmem-inplace",
+	.upstream = "next+gmem-inplace:gmem_conv_filter=old",
+	.default_seed = 1,
+	.run = gm_run,
+	.judge = gm_judge,
 	.pct_steps = 200,
 };

@@ -127,5 +127,6 @@ extern const struct tdxsim_scenario scn_dpamt_lazy_busy;
 extern const struct tdxsim_scenario scn_dpamt_get_recheck;
 /* scenario_gmem.c: guest_memfd in-place conversion. */
 extern const struct tdxsim_scenario scn_gmem_inplace_pin;
+extern const struct tdxsim_scenario scn_gmem_inplace_mixed;
 
 #endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */

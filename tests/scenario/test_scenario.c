@@ -124,7 +124,7 @@ static void test_list(void **state)
 	size_t n, i;
 
 	s = tdxsim_scenario_list(&n);
-	assert_int_equal(n, 8);
+	assert_int_equal(n, 9);
 	for (i = 0; i < n; i++) {
 		char err[128];
 		struct tdxsim_design b, u;
@@ -503,6 +503,28 @@ static void test_gmem_inplace_pin(void **state)
 	tdxsim_scenario_result_free(&u);
 }
 
+/*
+ * v8's conversion filter: MapGPA private over a private page and a shared
+ * one zaps the private page too, the guest never halts; the post-v8
+ * filter zaps only the shared one.
+ */
+static void test_gmem_inplace_mixed(void **state)
+{
+	struct tdxsim_scenario_result b, u;
+
+	run("gmem-inplace-mixed", "before", 0, false, &b);
+	assert_true(b.failed);
+	assert_false(b.guest_finished);
+
+	run("gmem-inplace-mixed", "upstream", 0, false, &u);
+	assert_false(u.failed);
+	assert_true(u.guest_finished);
+	assert_int_equal(u.guest_data_failures, 0);
+	assert_false(u.vm_bugged);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
+}
+
 /* The verdict ioctls refuse bad input with the kernel's errnos. */
 static void test_verdict_uapi(void **state)
 {
@@ -648,6 +670,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_dpamt_lazy_busy),
 		cmocka_unit_test(test_dpamt_get_recheck),
 		cmocka_unit_test(test_gmem_inplace_pin),
+		cmocka_unit_test(test_gmem_inplace_mixed),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_verdict_uapi),
 	};
