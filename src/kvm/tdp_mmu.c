@@ -366,6 +366,7 @@ static void handle_removed_pt(struct kvm *kvm, u64 *pt, bool shared)
 		}
 		handle_changed_spte(kvm, gfn, old_spte, FROZEN_SPTE, level,
 				    shared);
+		tdxsim_trace_direct_spte(sp, old_spte, FROZEN_SPTE, level);
 		if (is_mirror_sp(sp)) {
 			KVM_BUG_ON(shared, kvm);
 			remove_external_spte(kvm, gfn, old_spte, level);
@@ -506,6 +507,8 @@ static int __must_check tdp_mmu_set_spte_atomic(struct kvm *kvm,
 	}
 	handle_changed_spte(kvm, iter->gfn, iter->old_spte, new_spte,
 			    iter->level, true);
+	tdxsim_trace_direct_spte(sptep_to_sp(sptep), iter->old_spte, new_spte,
+				 iter->level);
 	return 0;
 }
 
@@ -521,6 +524,7 @@ static u64 tdp_mmu_set_spte(struct kvm *kvm, u64 *sptep, u64 old_spte,
 
 	old_spte = kvm_tdp_mmu_write_spte_atomic(sptep, new_spte);
 	handle_changed_spte(kvm, gfn, old_spte, new_spte, level, false);
+	tdxsim_trace_direct_spte(sptep_to_sp(sptep), old_spte, new_spte, level);
 
 	if (is_mirror_sptep(sptep)) {
 		/* Only zapping goes through here for mirror roots. */
@@ -800,9 +804,13 @@ static int tdp_mmu_split_huge_page(struct kvm *kvm, struct tdp_iter *iter,
 		iter->old_spte = new_spte;
 	}
 	handle_changed_spte(kvm, iter->gfn, huge_spte, new_spte, level, shared);
+	tdxsim_trace_direct_spte(sptep_to_sp(iter->sptep), huge_spte, new_spte,
+				 level);
 	if (level - 1 <= KVM_NR_PAGE_SIZES)
 		atomic64_add(SPTE_ENT_PER_PAGE,
 			     &kvm->arch.pages_mapped[level - 2]);
+	if (tdxsim_trace_on() && !mirror)
+		tdxsim_trace_shared_pages(level - 1, SPTE_ENT_PER_PAGE);
 	atomic64_inc(&kvm->arch.tdp_mmu_pages);
 	trace_kvm_mmu_split_huge_page(kvm, iter->gfn, huge_spte, level, 0);
 	return 0;

@@ -184,6 +184,37 @@ static inline void tdxsim_trace_private_pages(int level, s64 delta)
 }
 
 /*
+ * The trace's count of shared (direct-root) leaves at @level changes by
+ * @delta: the TDP MMU's own, beside the private ones the S-EPT hooks count.
+ */
+static inline void tdxsim_trace_shared_pages(int level, s64 delta)
+{
+	static const char *const series[] = { "?", "4K", "2M", "1G" };
+
+	tdxsim_trace_counter_add("shared pages mapped",
+				 series[level >= 1 && level <= 3 ? level : 0],
+				 delta);
+}
+
+/*
+ * The SPTE at @level of page table @sp went from @old_spte to @new_spte: a
+ * direct-root leaf that appeared or went changes the trace's count (the
+ * mirror root's leaves are counted by the S-EPT hooks).
+ */
+static inline void tdxsim_trace_direct_spte(const struct kvm_mmu_page *sp,
+					    u64 old_spte, u64 new_spte,
+					    int level)
+{
+	bool was = is_shadow_present_pte(old_spte) &&
+		   is_last_spte(old_spte, level);
+	bool is = is_shadow_present_pte(new_spte) &&
+		  is_last_spte(new_spte, level);
+
+	if (tdxsim_trace_on() && was != is && !is_mirror_sp(sp))
+		tdxsim_trace_shared_pages(level, is ? 1 : -1);
+}
+
+/*
  * KVM reports SEAMCALL @leaf, issued by @func, failing with @err and the
  * outputs @entry (RCX) and @level_state (RDX); it bugs the VM.
  */

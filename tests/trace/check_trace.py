@@ -18,6 +18,7 @@
 #   check_trace.py bad TDXSIM ARGS...
 #       --trace into a missing directory: exit status 2, one error on
 #       stderr (and the pointer to --help), nothing on stdout.
+import collections
 import json
 import os
 import subprocess
@@ -160,6 +161,21 @@ def check_run(tdxsim, args):
         if want not in counters:
             fail(f"no {want!r} counter")
     print("ok - ioctls, SEAMCALLs, TD exits and counters are there")
+    # Pages mapped per level, private (S-EPT) and shared (direct root):
+    # never below zero; a workload with shared accesses maps shared 4K pages.
+    top = collections.Counter()
+    for e in events:
+        if e["ph"] != "C" or not e["name"].endswith("pages mapped"):
+            continue
+        for series, v in e["args"].items():
+            if v < 0:
+                fail(f"{e['name']!r} {series} went to {v}")
+            top[(e["name"], series)] = max(top[(e["name"], series)], v)
+    if "random" in args or "convert-churn" in args:
+        if not top[("shared pages mapped", "4K")]:
+            fail("no shared 4K page mapped in a workload with shared accesses")
+        print(f"ok - up to {top[('shared pages mapped', '4K')]} shared 4K "
+              "pages mapped, never below zero")
     if "deterministic" in args:
         trace2 = os.path.join(tmp, "again.json")
         p = run(tdxsim, ["run"] + args + ["--json"], trace2)
