@@ -149,6 +149,7 @@ struct tdxsim_guest_stats {
 	uint64_t ops_done;		/* program operations completed */
 	uint64_t reports;		/* TDG.MR.REPORTs done (report) */
 	uint64_t quotes;		/* GetQuote TDVMCALLs answered SUCCESS */
+	uint64_t device_writes;		/* pio/mmio writes the host completed */
 };
 
 #define TDXSIM_GUEST_ALL_VCPUS	(~0U)

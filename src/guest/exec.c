@@ -527,6 +527,47 @@ static enum step do_quote(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
 	return STEP_DONE;
 }
 
+/*
+ * pio PORT VALUE / mmio GPA VALUE: a device write, as a guest's IN/OUT
+ * #VE handler or its MMIO #VE handler issues it: TDG.VP.VMCALL
+ * <Instruction.IO> (R11 = 30, R12 size, R13 = 1 write, R14 port, R15
+ * value) or <#VE.RequestMMIO> (R11 = 48, R14 = the shared GPA). A status
+ * other than SUCCESS stops the vCPU.
+ */
+static enum step do_io(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
+		       const struct gop *op)
+{
+	bool pio = op->kind == GOP_PIO;
+	struct tdx_module_args a = {
+		.r11 = pio ? EXIT_REASON_IO_INSTRUCTION :
+			     EXIT_REASON_EPT_VIOLATION,
+		.r12 = op->size,
+		.r13 = 1,
+		.r14 = pio ? op->gpa : op->gpa | v->shared_mask,
+		.r15 = op->value,
+	};
+	u64 r = tdg_vp_vmcall(ctx, &a);
+
+	if (r == TDG_EXITED)
+		return STEP_EXIT;
+	if (r != TDX_SUCCESS)
+		return fail(v, op, pio ? "TDG.VP.VMCALL<Instruction.IO>" :
+					 "TDG.VP.VMCALL<#VE.RequestMMIO>",
+			    op->gpa, r);
+	if (a.r10 != TDVMCALL_STATUS_SUCCESS) {
+		char where[128];
+
+		GSTAT_INC(v, errors);
+		gvcpu_msg(v, "%s write to 0x%llx failed: R10 = 0x%llx (%s); vCPU stopped",
+			  pio ? "port" : "MMIO", (unsigned long long)op->gpa,
+			  (unsigned long long)a.r10,
+			  op_where(op, where, sizeof(where)));
+		return STEP_FAIL;
+	}
+	GSTAT_INC(v, device_writes);
+	return STEP_DONE;
+}
+
 #define HOB_PHIT_LEN	56
 
 /* Read the TD HOB at the initial RCX and generate the workload from it. */
@@ -627,6 +668,9 @@ static enum step exec_op(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
 		return do_report(v, ctx, op);
 	case GOP_QUOTE:
 		return do_quote(v, ctx, op);
+	case GOP_PIO:
+	case GOP_MMIO:
+		return do_io(v, ctx, op);
 	default:
 		return STEP_DONE;
 	}
@@ -641,6 +685,7 @@ static enum step traced_exec_op(struct gvcpu *v, struct tdx_vcpu_ctx *ctx,
 		[GOP_READ] = "read", [GOP_MAPGPA] = "MapGPA",
 		[GOP_TOUCH] = "touch", [GOP_HALT] = "halt",
 		[GOP_REPORT] = "TDG.MR.REPORT", [GOP_QUOTE] = "GetQuote",
+		[GOP_PIO] = "port write", [GOP_MMIO] = "MMIO write",
 	};
 	static const char *const results[] = {
 		[STEP_DONE] = "done", [STEP_EXIT] = "TD exit",

@@ -23,6 +23,8 @@ enum gop_kind {
 	GOP_HALT,
 	GOP_REPORT,
 	GOP_QUOTE,
+	GOP_PIO,
+	GOP_MMIO,
 };
 
 struct gop {
@@ -34,7 +36,8 @@ struct gop {
 	u32 line;		/* program line (0 for workloads) */
 	u32 col;
 	u64 gpa;		/* private GPA (shared bit never set here) */
-	u64 size;		/* bytes, multiple of 4K */
+	u64 size;		/* bytes, multiple of 4K; PIO/MMIO: 1..8 */
+	u64 value;		/* PIO/MMIO: the value written */
 };
 
 struct gprog {

@@ -75,6 +75,14 @@ void gop_format(const struct gop *op, char *buf, size_t len)
 		snprintf(buf, len, "report 0x%llx",
 			 (unsigned long long)op->gpa);
 		break;
+	case GOP_PIO:
+	case GOP_MMIO:
+		snprintf(buf, len, "%s 0x%llx 0x%llx size=%llu",
+			 op->kind == GOP_PIO ? "pio" : "mmio",
+			 (unsigned long long)op->gpa,
+			 (unsigned long long)op->value,
+			 (unsigned long long)op->size);
+		break;
 	case GOP_QUOTE:
 		snprintf(buf, len, "quote %s0x%llx %s",
 			 op->shared ? "" : "private ",
@@ -466,13 +474,42 @@ static int parse_line(struct parser *ps, struct section *sec,
 			return -EINVAL;
 		if (parse_options(ps, t + 2, o, kw))
 			return -EINVAL;
+	} else if (!strcmp(kw, "pio") || !strcmp(kw, "mmio")) {
+		bool pio = kw[0] == 'p';
+
+		o->kind = pio ? GOP_PIO : GOP_MMIO;
+		if (t + 1 >= ps->nr)
+			return perr(ps, ps->eol_col, "'%s' needs %s and a value",
+				    kw, pio ? "a port" : "a GPA");
+		if (parse_num(ps, t, pio ? "port" : "GPA", &o->gpa) ||
+		    parse_num(ps, t + 1, "value", &o->value))
+			return -EINVAL;
+		if (pio ? o->gpa > 0xffff : o->gpa >= GUEST_GPA_LIMIT)
+			return perr(ps, ps->tok[t].col, "%s 0x%llx out of range",
+				    pio ? "port" : "GPA",
+				    (unsigned long long)o->gpa);
+		o->size = 4;
+		if (t + 2 < ps->nr && !strncmp(ps->tok[t + 2].s, "size=", 5)) {
+			u64 w;
+
+			if (tdxsim_guest_parse_size(ps->tok[t + 2].s + 5, &w) ||
+			    !w || w > (pio ? 4 : 8) || (w & (w - 1)))
+				return perr(ps, ps->tok[t + 2].col + 5,
+					    "size '%s' is not %s",
+					    ps->tok[t + 2].s + 5,
+					    pio ? "1, 2 or 4" : "1, 2, 4 or 8");
+			o->size = w;
+			t++;
+		}
+		if (parse_options(ps, t + 2, o, kw))
+			return -EINVAL;
 	} else if (!strcmp(kw, "halt")) {
 		o->kind = GOP_HALT;
 		if (parse_options(ps, t, o, kw))
 			return -EINVAL;
 	} else {
 		return perr(ps, ps->tok[0].col,
-			    "unknown operation '%s' (expected accept, write, read, mapgpa, touch, report, quote, halt or vcpu)",
+			    "unknown operation '%s' (expected accept, write, read, mapgpa, touch, report, quote, pio, mmio, halt or vcpu)",
 			    kw);
 	}
 	*have_op = true;

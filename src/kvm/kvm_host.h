@@ -198,6 +198,12 @@ struct kvm {
 	int nr_irqfds;
 	struct kvm_ioeventfd *ioeventfds;
 	int nr_ioeventfds;
+	/*
+	 * The ioeventfds as the vCPUs see them (kvm_io_bus_write()): a copy
+	 * published after each change, read under kvm->srcu (the kernel's
+	 * kvm->buses[]).
+	 */
+	struct kvm_io_bus *io_bus;
 	struct kvm_coalesced_mmio_zone *coalesced_zones;
 	int nr_coalesced_zones;
 
@@ -219,6 +225,25 @@ struct kvm {
 	bool tdxsim_kernel_modified;
 	struct kvm_vm_stat stat;
 };
+
+/* ---- the I/O buses (kvm_main.c): what the ioeventfds listen on ---- */
+enum kvm_bus {
+	KVM_MMIO_BUS,
+	KVM_PIO_BUS,
+};
+
+struct kvm_io_bus {
+	int nr;
+	struct kvm_ioeventfd dev[];
+};
+
+/*
+ * A guest write of @len bytes of @val at @addr on bus @bus_idx: an
+ * ioeventfd that matches is signalled (its eventfd counts one) and the
+ * write is done, 0; -EOPNOTSUPP if no device took it. Under kvm->srcu.
+ */
+int kvm_io_bus_write(struct kvm_vcpu *vcpu, enum kvm_bus bus_idx, gpa_t addr,
+		     int len, const void *val);
 
 /* ---- the vendor ---- */
 /* The vendor's operations; filled by tdx_hardware_setup() (src/kvm/tdx.c). */

@@ -179,6 +179,7 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	kvm_free_attr_bitmaps(kvm);
 	free(kvm->irqfds);
 	free(kvm->ioeventfds);
+	free(kvm->io_bus);
 	free(kvm->coalesced_zones);
 	free(kvm->vcpus);
 	destroy_waitqueue_head(&kvm->vcpu_mode_wq);
@@ -1512,8 +1513,73 @@ static bool ioeventfd_same(const struct kvm_ioeventfd *a,
 		a->datamatch == b->datamatch);
 }
 
+/*
+ * kvm->lock held: publish the ioeventfds for the vCPUs; the old copy is
+ * returned, to be freed after synchronize_srcu() outside the lock.
+ */
+static struct kvm_io_bus *kvm_io_bus_publish(struct kvm *kvm)
+{
+	struct kvm_io_bus *bus, *old;
+
+	bus = xzalloc(sizeof(*bus) + kvm->nr_ioeventfds * sizeof(bus->dev[0]));
+	bus->nr = kvm->nr_ioeventfds;
+	memcpy(bus->dev, kvm->ioeventfds, bus->nr * sizeof(bus->dev[0]));
+	old = kvm->io_bus;
+	__atomic_store_n(&kvm->io_bus, bus, __ATOMIC_RELEASE);
+	return old;
+}
+
+/* ioeventfd_in_range(): the address, the length (0: any), the data. */
+static bool ioeventfd_in_range(const struct kvm_ioeventfd *p, gpa_t addr,
+			       int len, const void *val)
+{
+	u64 v = 0;
+
+	if (!p->len)
+		return addr == p->addr;
+	if (addr != p->addr || len != (int)p->len)
+		return false;
+	if (!(p->flags & KVM_IOEVENTFD_FLAG_DATAMATCH))
+		return true;
+	memcpy(&v, val, len);
+	return v == p->datamatch;
+}
+
+/*
+ * eventfd_signal(): the counter of the eventfd the VMM gave goes up by one.
+ * tdxsim keeps its descriptor number (the kernel keeps the eventfd_ctx).
+ */
+static void kvm_ioeventfd_signal(int fd)
+{
+	u64 one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		pr_warn_once("kvm: ioeventfd %d: %s\n", fd, strerror(errno));
+}
+
+int kvm_io_bus_write(struct kvm_vcpu *vcpu, enum kvm_bus bus_idx, gpa_t addr,
+		     int len, const void *val)
+{
+	struct kvm_io_bus *bus = __atomic_load_n(&vcpu->kvm->io_bus,
+						 __ATOMIC_ACQUIRE);
+	bool pio = bus_idx == KVM_PIO_BUS;
+	int i;
+
+	for (i = 0; bus && i < bus->nr; i++) {
+		const struct kvm_ioeventfd *p = &bus->dev[i];
+
+		if (!(p->flags & KVM_IOEVENTFD_FLAG_PIO) != !pio ||
+		    !ioeventfd_in_range(p, addr, len, val))
+			continue;
+		kvm_ioeventfd_signal((int)p->fd);
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
 static long kvm_ioeventfd(struct kvm *kvm, struct kvm_ioeventfd *args)
 {
+	struct kvm_io_bus *old = NULL;
 	int i, r;
 
 	if (!(args->flags & KVM_IOEVENTFD_FLAG_DEASSIGN)) {
@@ -1567,7 +1633,13 @@ static long kvm_ioeventfd(struct kvm *kvm, struct kvm_ioeventfd *args)
 	kvm->ioeventfds[kvm->nr_ioeventfds++] = *args;
 	r = 0;
 out:
+	if (!r)
+		old = kvm_io_bus_publish(kvm);
 	mutex_unlock(&kvm->lock);
+	if (old) {
+		synchronize_srcu(&kvm->srcu);
+		free(old);
+	}
 	return r;
 }
 

@@ -2436,6 +2436,105 @@ static int tdx_get_quote(struct kvm_vcpu *vcpu, struct tdx_module_args *args)
 	return 0;
 }
 
+#define KVM_PIO_PAGE_OFFSET	1	/* the PIO data page of kvm_run's mapping */
+
+/* KVM_RUN after a KVM_EXIT_IO IN: the data userspace put in the PIO page. */
+static int tdx_complete_pio_in(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	u64 val = 0;
+
+	memcpy(&val, (u8 *)run + KVM_PIO_PAGE_OFFSET * PAGE_SIZE, run->io.size);
+	to_tdx(vcpu)->vp_enter_args.r11 = val;
+	return 1;
+}
+
+/*
+ * TDG.VP.VMCALL<Instruction.IO>: R12 size, R13 direction (1: out), R14 the
+ * port, R15 the value out. An OUT an ioeventfd takes completes here; the
+ * rest exits with KVM_EXIT_IO (the data in the PIO page), an IN's value
+ * comes back in R11 on re-entry.
+ */
+static int tdx_emulate_io(struct kvm_vcpu *vcpu, struct tdx_module_args *args)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct kvm_run *run = vcpu->run;
+	u64 size = args->r12, write = args->r13, port = args->r14;
+	u64 val = args->r15;
+
+	tdvmcall_set_return_code(tdx, TDVMCALL_STATUS_SUCCESS);
+	if ((size != 1 && size != 2 && size != 4) || write > 1 ||
+	    port > 0xffff) {
+		tdvmcall_set_return_code(tdx, TDVMCALL_STATUS_INVALID_OPERAND);
+		return 1;
+	}
+	if (write && !kvm_io_bus_write(vcpu, KVM_PIO_BUS, port, size, &val))
+		return 1;
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = write ? KVM_EXIT_IO_OUT : KVM_EXIT_IO_IN;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.count = 1;
+	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
+	if (write)
+		memcpy((u8 *)run + run->io.data_offset, &val, size);
+	else
+		vcpu->arch.complete_userspace_io = tdx_complete_pio_in;
+	return 0;
+}
+
+/* KVM_RUN after a KVM_EXIT_MMIO read: the data userspace filled in. */
+static int tdx_complete_mmio_read(struct kvm_vcpu *vcpu)
+{
+	u64 val = 0;
+
+	memcpy(&val, vcpu->run->mmio.data, vcpu->run->mmio.len);
+	to_tdx(vcpu)->vp_enter_args.r11 = val;
+	return 1;
+}
+
+/*
+ * TDG.VP.VMCALL<#VE.RequestMMIO>: R12 size, R13 direction (1: write), R14
+ * the GPA (shared only), R15 the value written. Not RAM, not across a
+ * page. A write an ioeventfd takes completes here; the rest exits with
+ * KVM_EXIT_MMIO, a read's value comes back in R11 on re-entry.
+ */
+static int tdx_emulate_mmio(struct kvm_vcpu *vcpu, struct tdx_module_args *args)
+{
+	struct vcpu_tdx *tdx = to_tdx(vcpu);
+	struct kvm *kvm = vcpu->kvm;
+	struct kvm_run *run = vcpu->run;
+	u64 size = args->r12, write = args->r13, gpa = args->r14;
+	u64 val = write ? args->r15 : 0;
+	struct kvm_memory_slot *slot;
+
+	if ((size != 1 && size != 2 && size != 4 && size != 8) || write > 1 ||
+	    tdx_is_private_gpa(kvm, gpa))
+		goto error;
+	gpa &= ~(kvm->arch.gfn_direct_bits << PAGE_SHIFT);
+	if ((gpa + size - 1) >> PAGE_SHIFT != gpa >> PAGE_SHIFT)
+		goto error;
+	slot = kvm_vcpu_gfn_to_memslot(vcpu, gpa >> PAGE_SHIFT);
+	if (slot && !kvm_is_memslot_invalid(slot))
+		goto error;	/* MMIO to RAM */
+	tdvmcall_set_return_code(tdx, TDVMCALL_STATUS_SUCCESS);
+	if (write && !kvm_io_bus_write(vcpu, KVM_MMIO_BUS, gpa, size, &val))
+		return 1;
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = size;
+	run->mmio.is_write = write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (write)
+		memcpy(run->mmio.data, &val, size);
+	else
+		vcpu->arch.complete_userspace_io = tdx_complete_mmio_read;
+	return 0;
+error:
+	tdvmcall_set_return_code(tdx, TDVMCALL_STATUS_INVALID_OPERAND);
+	return 1;
+}
+
 static int tdx_handle_tdvmcall(struct kvm_vcpu *vcpu,
 			       struct tdx_module_args *args)
 {
@@ -2452,6 +2551,10 @@ static int tdx_handle_tdvmcall(struct kvm_vcpu *vcpu,
 		return tdx_map_gpa(vcpu, args);
 	case TDVMCALL_GET_QUOTE:
 		return tdx_get_quote(vcpu, args);
+	case EXIT_REASON_IO_INSTRUCTION:
+		return tdx_emulate_io(vcpu, args);
+	case EXIT_REASON_EPT_VIOLATION:
+		return tdx_emulate_mmio(vcpu, args);
 	case EXIT_REASON_HLT:
 		tdx->vp_enter_args.r10 = TDVMCALL_STATUS_SUCCESS;
 		run->exit_reason = KVM_EXIT_HLT;

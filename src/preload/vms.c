@@ -355,11 +355,12 @@ static void report_vm(FILE *f, struct vm *vm)
 		fprintf(f, "{\"finished\": %s, \"data_failures\": %" PRIu64
 			", \"accepts_4k\": %" PRIu64 ", \"accepts_2m\": %" PRIu64
 			", \"bytes_verified\": %" PRIu64 ", \"errors\": %" PRIu64
-			", \"reports\": %" PRIu64 ", \"quotes\": %" PRIu64 "}",
+			", \"reports\": %" PRIu64 ", \"quotes\": %" PRIu64
+			", \"device_writes\": %" PRIu64 "}",
 			tdxsim_guest_finished(vm->guest) ? "true" : "false",
 			tdxsim_guest_data_failures(vm->guest), gs.accepts_4k,
 			gs.accepts_2m, gs.bytes_verified, gs.errors, gs.reports,
-			gs.quotes);
+			gs.quotes, gs.device_writes);
 	} else {
 		fputs("null", f);
 	}

@@ -231,8 +231,11 @@ struct kvm_tdx_init_mem_region {
 #define TDX_TD_ATTR_SEPT_VE_DISABLE	(1ull << 28)
 
 /* ---- KVM_RUN ---- */
+#define KVM_EXIT_IO			2
+#define KVM_EXIT_IO_OUT			1
 #define KVM_EXIT_HYPERCALL		3
 #define KVM_EXIT_HLT			5
+#define KVM_EXIT_MMIO			6
 #define KVM_EXIT_SHUTDOWN		8
 #define KVM_EXIT_INTERNAL_ERROR		17
 #define KVM_EXIT_SYSTEM_EVENT		24
@@ -256,6 +259,18 @@ struct kvm_run {
 	uint16_t flags;
 	uint64_t cr8, apic_base;
 	union {
+		struct {
+			uint8_t direction, size;
+			uint16_t port;
+			uint32_t count;
+			uint64_t data_offset;
+		} io;
+		struct {
+			uint64_t phys_addr;
+			uint8_t data[8];
+			uint32_t len;
+			uint8_t is_write;
+		} mmio;
 		struct {
 			uint64_t nr, args[6], ret;
 			uint64_t flags;

@@ -21,6 +21,7 @@
  * thread runs KVM_RUN, converting memory on KVM_EXIT_MEMORY_FAULT and
  * MapGPA (KVM_EXIT_HYPERCALL) and answering GetQuote (KVM_EXIT_TDX: the
  * MRTD of the TDREPORT in the guest's shared buffer is printed at the end),
+ * counting port and MMIO exits (the ioeventfds' signals are printed too),
  * until the TD powers off (KVM_EXIT_SYSTEM_EVENT SHUTDOWN). With --fork a child forked after the
  * launch closes every descriptor it inherited while the TD runs.
  *
@@ -43,12 +44,12 @@
 #include <unistd.h>
 
 #include "linux-kvm.h"
+#include "tdvmm.h"
 
 #define MAX_VCPUS	16
-#define PAGE_SIZE	4096ULL
 #define FW_TOP		0x100000000ULL
 
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -78,124 +79,6 @@ static void expect_errno(int fd, unsigned long req, unsigned long arg, int err,
 	if (ioctl(fd, req, arg) != -1 || errno != err)
 		die("%s: wanted %s, got %s", what, strerror(err),
 		    errno ? strerror(errno) : "success");
-}
-
-/* ---- the firmware's TDVF metadata ---- */
-
-struct section {
-	uint32_t data_offset, raw_size;
-	uint64_t addr, size;
-	uint32_t type, attrs;
-};
-
-enum { SEC_BFV, SEC_CFV, SEC_TD_HOB, SEC_TEMP_MEM };
-#define ATTR_MR_EXTEND	1
-
-static uint8_t *fw;
-static size_t fw_size;
-static struct section sections[16];
-static unsigned int nr_sections;
-
-static const uint8_t footer_guid[16] = {
-	0xde, 0x82, 0xb5, 0x96, 0xb2, 0x1f, 0xf7, 0x45,
-	0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d };
-static const uint8_t tdx_offset_guid[16] = {
-	0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47,
-	0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2 };
-
-static uint32_t le32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-/* The OVMF GUIDed table at the end of the image, then the descriptor. */
-static void parse_tdvf(void)
-{
-	size_t end = fw_size - 0x20, tlen, off, desc = 0;
-	unsigned int i;
-
-	if (fw_size < 0x40 || memcmp(fw + end - 16, footer_guid, 16))
-		die("firmware: no OVMF GUID table");
-	tlen = fw[end - 18] | fw[end - 17] << 8;
-	if (tlen < 18 || tlen > end)
-		die("firmware: bad table length");
-	/* Entries backwards from the footer: data, u16 length, GUID. */
-	for (off = end - 18; off > end - tlen; ) {
-		size_t len = fw[off - 18] | fw[off - 17] << 8;
-
-		if (len < 18 || len > off - (end - tlen))
-			die("firmware: bad table entry");
-		if (!memcmp(fw + off - 16, tdx_offset_guid, 16) && len >= 22)
-			desc = fw_size - le32(fw + off - 22);
-		off -= len;
-	}
-	if (!desc || desc + 16 > fw_size || memcmp(fw + desc, "TDVF", 4))
-		die("firmware: no TDVF descriptor");
-	nr_sections = le32(fw + desc + 12);
-	if (nr_sections < 2 || nr_sections > 16 ||
-	    desc + 16 + 32 * nr_sections > fw_size)
-		die("firmware: %u sections", nr_sections);
-	for (i = 0; i < nr_sections; i++) {
-		const uint8_t *e = fw + desc + 16 + 32 * i;
-		struct section *s = &sections[i];
-
-		s->data_offset = le32(e);
-		s->raw_size = le32(e + 4);
-		s->addr = le64(e + 8);
-		s->size = le64(e + 16);
-		s->type = le32(e + 24);
-		s->attrs = le32(e + 28);
-		if (s->type > SEC_TEMP_MEM || s->addr % PAGE_SIZE ||
-		    s->size % PAGE_SIZE ||
-		    (uint64_t)s->data_offset + s->raw_size > fw_size)
-			die("firmware: bad section %u", i);
-	}
-}
-
-/* ---- the TD HOB (PI hand-off blocks), as QEMU's hw/i386/tdvf-hob.c ---- */
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
-static void put64(uint8_t *p, uint64_t v) { put32(p, v); put32(p + 4, v >> 32); }
-
-struct range {
-	uint64_t base, size;
-	uint32_t type;		/* 0 system memory (accepted), 7 unaccepted */
-};
-
-static size_t build_hob(uint8_t *b, size_t len, uint64_t gpa,
-			const struct range *r, unsigned int n)
-{
-	size_t need = 56 + 48 * n + 8, off = 56;
-	unsigned int i;
-
-	if (need > len)
-		die("TD HOB does not fit");
-	memset(b, 0, need);
-	put16(b, 1);			/* PHIT */
-	put16(b + 2, 56);
-	put32(b + 8, 9);		/* version */
-	put64(b + 16, gpa + len);
-	put64(b + 24, gpa);
-	put64(b + 32, gpa + len);
-	put64(b + 40, gpa + need);
-	put64(b + 48, gpa + need - 8);
-	for (i = 0; i < n; i++, off += 48) {
-		put16(b + off, 3);	/* resource descriptor */
-		put16(b + off + 2, 48);
-		put32(b + off + 24, r[i].type);
-		put32(b + off + 28, 7);	/* present, initialized, tested */
-		put64(b + off + 32, r[i].base);
-		put64(b + off + 40, r[i].size);
-	}
-	put16(b + off, 0xffff);		/* end of the list */
-	put16(b + off + 2, 8);
-	return need;
 }
 
 /* ---- the VMM ---- */
@@ -417,6 +300,23 @@ static void create_vm(void)
 	free(caps);
 }
 
+/* The ioeventfds: a port and an MMIO doorbell; their eventfds. */
+#define IOEV_PORT	0xcfc
+#define IOEV_MMIO	0xfeb00000ULL
+#define IOEV_MMIO_DATA	7
+static int pio_efd = -1, mmio_efd = -1;
+static uint64_t io_exits, mmio_exits;
+
+/* An eventfd's count (0 if none): it is read, and so reset. */
+static uint64_t eventfd_count(int fd)
+{
+	uint64_t n = 0;
+
+	if (fd < 0 || read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
 static void setup_irq_and_io(void)
 {
 	struct kvm_irq_routing *rt;
@@ -446,14 +346,23 @@ static void setup_irq_and_io(void)
 	irqfd.flags = KVM_IRQFD_FLAG_DEASSIGN;
 	xioctl(vm_fd, KVM_IRQFD, (unsigned long)&irqfd, "KVM_IRQFD deassign");
 
-	ioev.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ioev.addr = 0xcfc;
+	ioev.fd = pio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ioev.addr = IOEV_PORT;
 	ioev.len = 4;
 	ioev.flags = KVM_IOEVENTFD_FLAG_PIO;
 	xioctl(vm_fd, KVM_IOEVENTFD, (unsigned long)&ioev, "KVM_IOEVENTFD");
 	ioev.len = 3;
 	expect_errno(vm_fd, KVM_IOEVENTFD, (unsigned long)&ioev, EINVAL,
 		     "KVM_IOEVENTFD of length 3");
+	/* A virtio-style doorbell: 4-byte writes of IOEV_MMIO_DATA only. */
+	memset(&ioev, 0, sizeof(ioev));
+	ioev.fd = mmio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ioev.addr = IOEV_MMIO;
+	ioev.len = 4;
+	ioev.datamatch = IOEV_MMIO_DATA;
+	ioev.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+	xioctl(vm_fd, KVM_IOEVENTFD, (unsigned long)&ioev,
+	       "KVM_IOEVENTFD (MMIO, datamatch)");
 
 	xioctl(vm_fd, KVM_REGISTER_COALESCED_MMIO, (unsigned long)&zone,
 	       "KVM_REGISTER_COALESCED_MMIO");
@@ -576,6 +485,13 @@ static void *vcpu_thread(void *arg)
 				    run->hypercall.args[2] &
 				    KVM_MAP_GPA_RANGE_ENCRYPTED);
 			run->hypercall.ret = 0;
+			continue;
+		case KVM_EXIT_IO:
+			/* A port no ioeventfd took: no device here. */
+			__atomic_fetch_add(&io_exits, 1, __ATOMIC_RELAXED);
+			continue;
+		case KVM_EXIT_MMIO:
+			__atomic_fetch_add(&mmio_exits, 1, __ATOMIC_RELAXED);
 			continue;
 		case KVM_EXIT_TDX:
 			if (run->tdx.nr != TDVMCALL_GET_QUOTE)
@@ -807,6 +723,11 @@ int main(int argc, char **argv)
 		       i, (unsigned long long)vcpus[i].runs,
 		       (unsigned long long)vcpus[i].faults,
 		       (unsigned long long)vcpus[i].map_gpa);
+	printf("tdvmm: ioeventfd signals: port 0x%x %llu, MMIO 0x%llx %llu; exits: port %llu, MMIO %llu\n",
+	       IOEV_PORT, (unsigned long long)eventfd_count(pio_efd),
+	       (unsigned long long)IOEV_MMIO,
+	       (unsigned long long)eventfd_count(mmio_efd),
+	       (unsigned long long)io_exits, (unsigned long long)mmio_exits);
 	if (have_quote) {
 		printf("tdvmm: MRTD from the TD's report: ");
 		for (i = 0; i < 48; i++)

@@ -162,6 +162,28 @@ def _():
         assert vm["exits"].get("24") == 2, (w, vm)
 
 
+# Port and MMIO writes (the guest's TDG.VP.VMCALL<Instruction.IO> and
+# <#VE.RequestMMIO>): the ones an ioeventfd matches signal its eventfd
+# without an exit; tdvmm counts the signals and the exits.
+IO = """vcpu 0
+pio 0xcfc 0x12345678
+pio 0xcfc 1 size=2
+pio 0x80 0x55 size=1
+mmio 0xfeb00000 7
+mmio 0xfeb00000 8
+"""
+
+
+@case("ioeventfd: matching port and MMIO writes signal the VMM's eventfds "
+      "instead of exiting", skip=NO_OVMF)
+def _():
+    vm, out = exec_vmm("--vcpus", "1", guest=IO)
+    assert vm["guest"]["device_writes"] == 5 and vm["guest"]["finished"], vm
+    want = ("tdvmm: ioeventfd signals: port 0xcfc 1, MMIO 0xfeb00000 1; "
+            "exits: port 2, MMIO 1")
+    assert want in out.splitlines(), "wanted %r in %r" % (want, out)
+
+
 @case("a VMM that forks (the child closes its descriptors) and uses four "
       "vCPU threads, on another kernel profile", skip=NO_OVMF)
 def _():

@@ -208,7 +208,7 @@ static void test_public_parse(void **state)
 			 -EINVAL);
 	assert_null(g);
 	assert_string_equal(err,
-			    "y.prog:2:1: unknown operation 'bogus' (expected accept, write, read, mapgpa, touch, report, quote, halt or vcpu)");
+			    "y.prog:2:1: unknown operation 'bogus' (expected accept, write, read, mapgpa, touch, report, quote, pio, mmio, halt or vcpu)");
 }
 
 static void test_sizes_and_policies(void **state)
