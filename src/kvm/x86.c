@@ -4,7 +4,6 @@
  * (lpage_info), arch capabilities and ioctls, KVM_MEMORY_ENCRYPT_OP dispatch
  * to the vendor, and KVM_RUN.
  */
-#include <cpuid.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "host/mm.h"
 #include "kvm/mmu.h"
 #include "kvm/x86.h"
+#include "seam/tdx_module.h"
 
 struct kvm_x86_ops kvm_x86_ops;
 
@@ -330,95 +330,176 @@ void kvm_arch_free_memslot(struct kvm *kvm, struct kvm_memory_slot *slot)
 
 /* ---- the rest of a VMM's set-up: CPUID, MSRs, capabilities, addresses ---- */
 
+/*
+ * kvm_cpu_caps: the feature bits KVM supports in a guest, per CPUID
+ * register, as kvm_set_cpu_caps() sets them up for a VMX host (the host's
+ * bits ANDed with KVM's F() lists, plus the EMULATED_F() ones). Registers
+ * not listed pass the host's value through (signatures, sizes, widths).
+ */
+#define F(n)	BIT(n)
+
+struct kvm_cpu_cap {
+	u32 function, index;
+	int reg;		/* 0 EAX, 1 EBX, 2 ECX, 3 EDX */
+	u32 mask;		/* F(): kept if the host has it */
+	u32 emulated;		/* EMULATED_F(): reported whatever the host */
+};
+
+static const struct kvm_cpu_cap kvm_cpu_caps[] = {
+	/* SSE3 PCLMULQDQ SSSE3 FMA CX16 PCID SSE4_1 SSE4_2 MOVBE POPCNT AES
+	 * XSAVE AVX F16C RDRAND; X2APIC, TSC_DEADLINE_TIMER emulated;
+	 * OSXSAVE is the guest's CR4, not a capability. */
+	{ 1, 0, 2, F(0) | F(1) | F(9) | F(12) | F(13) | F(17) | F(19) |
+		   F(20) | F(22) | F(23) | F(25) | F(26) | F(28) | F(29) |
+		   F(30), F(21) | F(24) },
+	/* FPU .. APIC, SEP .. PSE36, CLFLUSH, MMX FXSR XMM XMM2 SELFSNOOP;
+	 * not PSN, DS, ACPI, HTT, TM, PBE. */
+	{ 1, 0, 3, 0x3ff | F(11) | F(12) | F(13) | F(14) | F(15) | F(16) |
+		   F(17) | F(19) | F(23) | F(24) | F(25) | F(26) | F(27), 0 },
+	/* FSGSBASE BMI1 HLE AVX2 FDP_EXCPTN_ONLY SMEP BMI2 ERMS INVPCID RTM
+	 * ZERO_FCS_FDS AVX512F/DQ RDSEED ADX SMAP AVX512IFMA CLFLUSHOPT
+	 * CLWB AVX512PF/ER/CD SHA_NI AVX512BW/VL; TSC_ADJUST emulated. */
+	{ 7, 0, 1, F(0) | F(3) | F(4) | F(5) | F(6) | F(7) | F(8) | F(9) |
+		   F(10) | F(11) | F(13) | F(16) | F(17) | F(18) | F(19) |
+		   F(20) | F(21) | F(23) | F(24) | F(26) | F(27) | F(28) |
+		   F(29) | F(30) | F(31), F(1) },
+	/* AVX512VBMI PKU WAITPKG AVX512_VBMI2 GFNI VAES VPCLMULQDQ
+	 * AVX512_VNNI AVX512_BITALG AVX512_VPOPCNTDQ LA57 RDPID MOVDIRI
+	 * MOVDIR64B; UMIP emulated; OSPKE is the guest's CR4. */
+	{ 7, 0, 2, F(1) | F(3) | F(5) | F(6) | F(8) | F(9) | F(10) |
+		   F(11) | F(12) | F(14) | F(16) | F(22) | F(27) | F(28),
+	  F(2) },
+	/* AVX512_4VNNIW/4FMAPS FSRM VP2INTERSECT MD_CLEAR SERIALIZE
+	 * TSXLDTRK AMX_BF16 AVX512_FP16 AMX_TILE AMX_INT8 SPEC_CTRL STIBP
+	 * FLUSH_L1D CORE_CAPABILITIES SSBD; ARCH_CAPABILITIES emulated. */
+	{ 7, 0, 3, F(2) | F(3) | F(4) | F(8) | F(10) | F(14) | F(16) |
+		   F(22) | F(23) | F(24) | F(25) | F(26) | F(27) | F(28) |
+		   F(30) | F(31), F(29) },
+	/* AVX_VNNI AVX512_BF16 CMPCCXADD FZRM FSRS FSRC AMX_FP16 AVX_IFMA. */
+	{ 7, 1, 0, F(4) | F(5) | F(7) | F(10) | F(11) | F(12) | F(21) |
+		   F(23), 0 },
+	/* XSAVEOPT XSAVEC XGETBV1 XSAVES XFD. */
+	{ 0xd, 1, 0, F(0) | F(1) | F(2) | F(3) | F(4), 0 },
+	/* LAHF_LM ABM SSE4A MISALIGNSSE 3DNOWPREFETCH XOP FMA4 TBM. */
+	{ 0x80000001, 0, 2, F(0) | F(5) | F(6) | F(7) | F(8) | F(11) |
+			    F(16) | F(21), 0 },
+	/* The leaf-1 copies, SYSCALL NX MMXEXT FXSR_OPT GBPAGES RDTSCP LM. */
+	{ 0x80000001, 0, 3, 0x3ff | F(11) | F(12) | F(13) | F(14) | F(15) |
+			    F(16) | F(17) | F(20) | F(22) | F(23) | F(24) |
+			    F(25) | F(26) | F(27) | F(29), 0 },
+};
+
+#undef F
+
+/* The host's leaf @fn.@idx, masked down to what KVM supports. */
+static void kvm_cpuid_masked(u32 fn, u32 idx, u32 r[4])
+{
+	unsigned int i;
+
+	tdx_machine_cpuid(fn, idx, r);
+	for (i = 0; i < ARRAY_SIZE(kvm_cpu_caps); i++) {
+		const struct kvm_cpu_cap *c = &kvm_cpu_caps[i];
+
+		if (c->function == fn && c->index == idx)
+			r[c->reg] = (r[c->reg] & c->mask) | c->emulated;
+	}
+}
+
 static int cpuid_add(struct kvm_cpuid_entry2 *e, int *n, int max, u32 fn,
 		     u32 idx, u32 flags)
 {
-	unsigned int a, b, c, d;
+	u32 r[4];
 
 	if (*n >= max)
 		return -E2BIG;
-	__cpuid_count(fn, idx, a, b, c, d);
+	kvm_cpuid_masked(fn, idx, r);
 	e[*n] = (struct kvm_cpuid_entry2){ .function = fn, .index = idx,
-		.flags = flags, .eax = a, .ebx = b, .ecx = c, .edx = d };
+		.flags = flags, .eax = r[0], .ebx = r[1], .ecx = r[2],
+		.edx = r[3] };
 	(*n)++;
 	return 0;
 }
 
 /*
  * KVM_GET_SUPPORTED_CPUID (cpuid.c's get_cpuid_func()): the host's leaves
- * as KVM lists them, sub-leaves of the indexed ones, KVM's own signature
- * leaves, and the hypervisor bit. tdxsim passes the host's feature bits
- * through instead of masking them down to what KVM virtualizes.
+ * as KVM lists them, sub-leaves of the indexed ones, each masked with
+ * kvm_cpu_caps, KVM's own signature leaves, and the hypervisor bit. The
+ * host is tdxsim's machine (tdx_machine_cpuid()), not the CPU tdxsim runs
+ * on, so the answer is the same everywhere and agrees with the TDX module
+ * KVM_TDX_CAPABILITIES reports.
  */
 static int kvm_dev_get_supported_cpuid(struct kvm_cpuid_entry2 *e, int max)
 {
-	unsigned int a, b, c, d, maxfn, maxext, fn, i;
+	u64 xfeatures = kvm_caps.supported_xcr0 | kvm_caps.supported_xss;
 	const u32 sig = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
-	int n = 0, r = 0;
+	u32 r[4], maxfn, maxext, fn, i;
+	int n = 0, ret = 0;
 
-	__cpuid(0, maxfn, b, c, d);
-	maxfn = min(maxfn, 0x1fU);
-	for (fn = 0; fn <= maxfn && !r; fn++) {
+	tdx_machine_cpuid(0, 0, r);
+	maxfn = min(r[0], 0x1fU);
+	for (fn = 0; fn <= maxfn && !ret; fn++) {
 		switch (fn) {
 		case 4:
-			for (i = 0; !r; i++) {
-				__cpuid_count(4, i, a, b, c, d);
-				if (!(a & 0x1f))
+		case 0xb:
+		case 0x1f:
+			for (i = 0; !ret; i++) {
+				tdx_machine_cpuid(fn, i, r);
+				if (fn == 4 ? !(r[0] & 0x1f) :
+					      i && !(r[2] & 0xff00))
 					break;
-				r = cpuid_add(e, &n, max, fn, i, sig);
+				ret = cpuid_add(e, &n, max, fn, i, sig);
 			}
 			break;
 		case 7:
-			__cpuid_count(7, 0, a, b, c, d);
-			for (i = 0; i <= min(a, 2U) && !r; i++)
-				r = cpuid_add(e, &n, max, fn, i, sig);
-			break;
-		case 0xb:
-		case 0x1f:
-			for (i = 0; !r; i++) {
-				__cpuid_count(fn, i, a, b, c, d);
-				r = cpuid_add(e, &n, max, fn, i, sig);
-				if (!(c & 0xff00))
-					break;
-			}
+			tdx_machine_cpuid(7, 0, r);
+			for (i = 0; i <= min(r[0], 2U) && !ret; i++)
+				ret = cpuid_add(e, &n, max, fn, i, sig);
 			break;
 		case 0xd:
-			for (i = 0; i < 64 && !r; i++) {
-				__cpuid_count(0xd, i, a, b, c, d);
-				if (i > 1 && !a)
+			for (i = 0; i < 64 && !ret; i++) {
+				tdx_machine_cpuid(0xd, i, r);
+				if (i > 1 && (!(xfeatures & BIT_ULL(i)) || !r[0]))
 					continue;
-				r = cpuid_add(e, &n, max, fn, i, sig);
+				ret = cpuid_add(e, &n, max, fn, i, sig);
+				if (!ret && i == 0) {
+					/* The XCR0 bits KVM supports. */
+					e[n - 1].eax &= (u32)kvm_caps.supported_xcr0;
+					e[n - 1].edx &= kvm_caps.supported_xcr0 >> 32;
+				} else if (!ret && i == 1) {
+					e[n - 1].ecx &= (u32)kvm_caps.supported_xss;
+					e[n - 1].edx &= kvm_caps.supported_xss >> 32;
+				}
 			}
 			break;
 		default:
-			r = cpuid_add(e, &n, max, fn, 0, 0);
+			ret = cpuid_add(e, &n, max, fn, 0, 0);
 			break;
 		}
-		if (!r && fn == 0)
+		if (!ret && fn == 0)
 			e[n - 1].eax = maxfn;
-		if (!r && fn == 1)
+		if (!ret && fn == 1)
 			e[n - 1].ecx |= BIT(31);	/* X86_FEATURE_HYPERVISOR */
 	}
 	/* KVM's leaves: the "KVMKVMKVM" signature, no PV features here. */
-	if (!r && n < max) {
+	if (!ret && n < max) {
 		e[n++] = (struct kvm_cpuid_entry2){ .function = 0x40000000,
 			.eax = 0x40000001, .ebx = 0x4b4d564b,
 			.ecx = 0x564b4d56, .edx = 0x4d };
-	} else if (!r) {
-		r = -E2BIG;
+	} else if (!ret) {
+		ret = -E2BIG;
 	}
-	if (!r)
-		r = cpuid_add(e, &n, max, 0x40000001, 0, 0);
-	if (!r)
-		e[n - 1].eax = e[n - 1].ebx = e[n - 1].ecx = e[n - 1].edx = 0;
-	__cpuid(0x80000000, maxext, b, c, d);
-	maxext = min(maxext, 0x80000008U);
-	for (fn = 0x80000000; fn <= maxext && !r; fn++) {
-		r = cpuid_add(e, &n, max, fn, 0, 0);
-		if (!r && fn == 0x80000000)
+	if (!ret && n < max)
+		e[n++] = (struct kvm_cpuid_entry2){ .function = 0x40000001 };
+	else if (!ret)
+		ret = -E2BIG;
+	tdx_machine_cpuid(0x80000000, 0, r);
+	maxext = min(r[0], 0x80000008U);
+	for (fn = 0x80000000; fn <= maxext && !ret; fn++) {
+		ret = cpuid_add(e, &n, max, fn, 0, 0);
+		if (!ret && fn == 0x80000000)
 			e[n - 1].eax = maxext;
 	}
-	return r ? r : n;
+	return ret ? ret : n;
 }
 
 static long kvm_dev_ioctl_get_supported_cpuid(void *argp)

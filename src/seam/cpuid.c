@@ -9,7 +9,8 @@
  * TDH.MNG.RD reads the TD's values back, two 64-bit elements per leaf and
  * sub-leaf (TDCS_CPUID_VALUES).
  *
- * The table is tdxsim's CPU, a plausible one, not any real part's: the leaves
+ * The table is tdxsim's CPU, a plausible one, not any real part's (the
+ * machine's CPUID too: tdx_machine_cpuid(), what KVM reads of its host): the leaves
  * are few (KVM_TDX_GET_CPUID costs two TDH.MNG.RD per leaf it probes), and
  * like an old module it leaves CPUID 0x80000008.EAX[23:16] (the guest
  * physical-address width) 0, which KVM fills in from the GPAW.
@@ -44,16 +45,19 @@ static const struct seam_cpuid_leaf seam_cpuid_table[SEAM_NR_CPUID_LEAVES] = {
 	    B(29) | B(30) | B(31),
 	    0x1f8bfbff },
 	  { 0x0fff3fff, 0, 0, 0 } },
-	/* Sub-leaves 0-1; HLE, RTM and WAITPKG are configurable. */
+	/*
+	 * Sub-leaves 0-1; HLE, RTM and WAITPKG are configurable (the CPU has
+	 * them: a module offers only what the CPU can do).
+	 */
 	{ 0x7, 0,
 	  { 1,
-	    B(0) | B(3) | B(5) | B(7) | B(8) | B(9) | B(10) | B(16) | B(17) |
-	    B(18) | B(19) | B(20) | B(23) | B(24) | B(28) | B(29) | B(30) |
-	    B(31),
-	    B(1) | B(2) | B(8) | B(9) | B(10) | B(11) | B(22), 0 },
+	    B(0) | B(3) | B(4) | B(5) | B(7) | B(8) | B(9) | B(10) | B(11) |
+	    B(16) | B(17) | B(18) | B(19) | B(20) | B(23) | B(24) | B(28) |
+	    B(29) | B(30) | B(31),
+	    B(1) | B(2) | B(5) | B(8) | B(9) | B(10) | B(11) | B(22), 0 },
 	  { 0, B(4) | B(11), B(5), 0 } },
-	/* AVX-VNNI and AVX512_BF16 are configurable. */
-	{ 0x7, 1, { 0, 0, 0, 0 }, { B(4) | B(5), 0, 0, 0 } },
+	/* AVX-VNNI and AVX512_BF16 (the CPU has them) are configurable. */
+	{ 0x7, 1, { B(4) | B(5), 0, 0, 0 }, { B(4) | B(5), 0, 0, 0 } },
 	/* XSAVE: the features of XFAM_FIXED0's low bits, the area sizes. */
 	{ 0xd, 0, { 0x000602e7, 0x2b00, 0x2b00, 0 } },
 	{ 0xd, 1, { 0xf, 0, 0, 0 } },
@@ -94,6 +98,22 @@ void seam_cpuid_configs(u64 *leaves, u64 (*values)[2])
 		values[n][0] = l->config[0] | (u64)l->config[1] << 32;
 		values[n][1] = l->config[2] | (u64)l->config[3] << 32;
 		n++;
+	}
+}
+
+void tdx_machine_cpuid(u32 leaf, u32 subleaf, u32 regs[4])
+{
+	unsigned int i;
+
+	memset(regs, 0, 4 * sizeof(regs[0]));
+	for (i = 0; i < SEAM_NR_CPUID_LEAVES; i++) {
+		const struct seam_cpuid_leaf *l = &seam_cpuid_table[i];
+
+		if (l->leaf == leaf &&
+		    (l->subleaf == NO_SUBLEAF || l->subleaf == subleaf)) {
+			memcpy(regs, l->native, sizeof(l->native));
+			return;
+		}
 	}
 }
 

@@ -105,6 +105,14 @@ int tdx_guest_keyid_alloc(void);
 /* Free a private HKID allocated with tdx_guest_keyid_alloc(). */
 void tdx_guest_keyid_free(unsigned int keyid);
 
+/*
+ * The machine's CPUID (tdxsim's CPU, the one the module's TD CPUID table
+ * describes): leaf @leaf, sub-leaf @subleaf into @regs (EAX, EBX, ECX,
+ * EDX); zeros for a leaf the CPU does not have. What KVM reads of its host
+ * instead of the CPU it runs on, so a run answers the same on any machine.
+ */
+void tdx_machine_cpuid(u32 leaf, u32 subleaf, u32 regs[4]);
+
 /* ---------------------------------------------------------------------- */
 /* Interrupts and what runs inside a vCPU.                                 */
 /* ---------------------------------------------------------------------- */

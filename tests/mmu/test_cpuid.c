@@ -7,6 +7,8 @@
  *    0xff, TSX and WAITPKG cleared), supported_attrs and supported_xfam
  *    as KVM's support cut by the module's fixed bits, and the user
  *    TDVMCALL SetupEventNotifyInterrupt; a short array is -E2BIG;
+ *  - KVM_GET_SUPPORTED_CPUID is tdxsim's machine masked as KVM masks it,
+ *    and KVM_TDX_CAPABILITIES agrees with it (XFAM, configurable bits);
  *  - KVM_TDX_INIT_VM puts the user's CPUID values in TD_PARAMS, one per
  *    config: a leaf with no config, TSX or WAITPKG, or no 0x80000008 is
  *    -EINVAL; a fixed bit set is the module's OPERAND_INVALID|CPUID_CONFIG
@@ -19,11 +21,13 @@
  *    a frequency the module refuses fails INIT_VM with -EINVAL.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kvm/asm/tdx.h"
 #include "kvm/tdx.h"
+#include "seam/tdx_module.h"
 #include "testlib/kvm_util_internal.h"
 
 #define TDX_ATTR_SEPT_VE_DISABLE	(1ULL << 28)
@@ -142,6 +146,90 @@ static void test_capabilities(void **state)
 	assert_int_equal(e->eax, 0x0fff3fff);
 	free(caps);
 	vm_destroy(&td);
+}
+
+/*
+ * KVM_GET_SUPPORTED_CPUID is tdxsim's machine (tdx_machine_cpuid()) masked
+ * as KVM masks it: the guest's own bits (OSXSAVE) and those KVM does not
+ * virtualize (HTT) gone, the emulated ones (X2APIC, TSC deadline, UMIP,
+ * TSC_ADJUST, ARCH_CAPABILITIES) and the hypervisor bit added, nothing
+ * else beyond the host; and KVM_TDX_CAPABILITIES agrees with it: its XFAM
+ * is 0xD.0's XCR0 cut by the module, its configurable feature bits are
+ * supported ones.
+ */
+static void test_supported_cpuid(void **state)
+{
+	static const struct { u32 fn, idx; int reg; u32 extra; } feat[] = {
+		{ 1, 0, 2, (1u << 21) | (1u << 24) | (1u << 31) },
+		{ 1, 0, 3, 0 },
+		{ 7, 0, 1, 1u << 1 },
+		{ 7, 0, 2, 1u << 2 },
+		{ 7, 0, 3, 1u << 29 },
+		{ 7, 1, 0, 0 },
+		{ 0xd, 1, 0, 0 },
+		{ 0x80000001, 0, 2, 0 },
+		{ 0x80000001, 0, 3, 0 },
+	};
+	struct kvm_tdx_capabilities *caps = caps_alloc(NENT_MAX);
+	struct kvm_cpuid2 *sup = calloc(1, sizeof(*sup) +
+					NENT_MAX * sizeof(sup->entries[0]));
+	struct kvm_cpuid_entry2 *e, *s;
+	struct tdx_sys_info info;
+	u32 host[4], i, r;
+	struct td td;
+	int kvm;
+
+	assert_non_null(sup);
+	kvm = tdxsim_open("/dev/kvm", O_RDWR);
+	assert_true(kvm >= 0);
+	sup->nent = NENT_MAX;
+	assert_int_equal(tdxsim_ioctl(kvm, KVM_GET_SUPPORTED_CPUID, sup), 0);
+
+	e = find(sup, 1, 0);
+	assert_non_null(e);
+	tdx_machine_cpuid(1, 0, host);
+	assert_true(host[2] & (1u << 27));		/* the host has OSXSAVE */
+	assert_int_equal(e->ecx & (1u << 27), 0);
+	assert_true(host[3] & (1u << 28));		/* and HTT */
+	assert_int_equal(e->edx & (1u << 28), 0);
+	assert_true(e->ecx & (1u << 31));
+	for (i = 0; i < ARRAY_SIZE(feat); i++) {
+		u32 v;
+
+		e = find(sup, feat[i].fn, feat[i].idx);
+		assert_non_null(e);
+		tdx_machine_cpuid(feat[i].fn, feat[i].idx, host);
+		v = (&e->eax)[feat[i].reg];
+		if (v & ~(host[feat[i].reg] | feat[i].extra))
+			fail_msg("CPUID 0x%x.%u reg %d: 0x%x beyond the host's 0x%x",
+				 feat[i].fn, feat[i].idx, feat[i].reg, v,
+				 host[feat[i].reg]);
+	}
+
+	vm_create_only(&td);
+	assert_int_equal(tdx_get_sysinfo(&info), 0);
+	tdx_cmd(td.vm, KVM_TDX_CAPABILITIES, 0, (u64)(uintptr_t)caps);
+	e = find(sup, 0xd, 0);
+	assert_non_null(e);
+	assert_int_equal(caps->supported_xfam,
+			 (e->eax | (u64)e->edx << 32) & info.xfam_fixed0);
+	for (i = 0; i < caps->cpuid.nent; i++) {
+		e = &caps->cpuid.entries[i];
+		if (e->function != 7)
+			continue;
+		s = find(sup, e->function, e->index);
+		assert_non_null(s);
+		for (r = 0; r < 4; r++)
+			if ((&e->eax)[r] & ~(&s->eax)[r] &&
+			    !(e->index == 0 && r == 0))	/* 7.0 EAX: max sub-leaf */
+				fail_msg("TDX config 0x%x.%u reg %u: 0x%x not supported (0x%x)",
+					 e->function, e->index, r,
+					 (&e->eax)[r], (&s->eax)[r]);
+	}
+	vm_destroy(&td);
+	assert_int_equal(tdxsim_close(kvm), 0);
+	free(caps);
+	free(sup);
 }
 
 static void test_init_vm_cpuid_errors(void **state)
@@ -306,6 +394,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capabilities),
+		cmocka_unit_test(test_supported_cpuid),
 		cmocka_unit_test(test_init_vm_cpuid_errors),
 		cmocka_unit_test(test_get_cpuid),
 		cmocka_unit_test(test_tsc_khz),
