@@ -1370,10 +1370,11 @@ static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
 /*
  * ---- interrupt routing, irqfd, ioeventfd, coalesced MMIO ----
  * (virt/kvm/irqchip.c, eventfd.c, coalesced_mmio.c) The checks and errors
- * are KVM's; what is registered is kept as bookkeeping only: tdxsim has no
- * I/O bus and no interrupt controller model, so an eventfd is never
- * signalled by KVM nor read by it. An eventfd is known by its descriptor
- * number (the kernel compares the eventfd itself).
+ * are KVM's. An ioeventfd is signalled by a guest write it matches
+ * (kvm_io_bus_write()); routes, irqfds and coalesced zones are kept as
+ * bookkeeping only (no irqfd is read: an interrupt reaches a TD through
+ * KVM_SIGNAL_MSI). An eventfd is known by its descriptor number (the
+ * kernel compares the eventfd itself).
  */
 #define KVM_MAX_IRQ_ROUTES		4096
 #define KVM_COALESCED_MMIO_PAGE_OFFSET	2
