@@ -12,7 +12,7 @@
  * has at the time the folio is truncated (truncate_inode_pages_range(),
  * under the folio lock).
  *
- * Free mode: each round, a thread punches a 4M file while the main thread
+ * Free mode: each round, a thread punches a 2M file while the main thread
  * maps the file afresh and pre-faults its last page (the punch reaches it
  * last). Its own process, since the WARN is WARN_ON_ONCE. Public headers
  * only.
@@ -37,8 +37,8 @@
 #include "rel_util.h"
 
 #define GPA		0x100000ULL
-#define FILE_SIZE	(4ULL << 20)
-#define ROUNDS		300
+#define FILE_SIZE	(2ULL << 20)
+#define ROUNDS		200
 
 struct punch_race {
 	int gmem;
