@@ -139,7 +139,7 @@ static void mr_digest_transcript(const u8 *buf, size_t len, u8 out[48])
 
 	pthread_mutex_lock(&mr_last.lock);
 	if (mr_last.valid && mr_last.len == len &&
-	    !memcmp(mr_last.buf, buf, len)) {
+	    (!len || !memcmp(mr_last.buf, buf, len))) {
 		memcpy(out, mr_last.digest, 48);
 		pthread_mutex_unlock(&mr_last.lock);
 		return;
@@ -156,7 +156,8 @@ static void mr_digest_transcript(const u8 *buf, size_t len, u8 out[48])
 
 	pthread_mutex_lock(&mr_last.lock);
 	mr_last.buf = xrealloc(mr_last.buf, len ? len : 1);
-	memcpy(mr_last.buf, buf, len);
+	if (len)	/* an empty transcript has no buffer (NULL) */
+		memcpy(mr_last.buf, buf, len);
 	mr_last.len = len;
 	memcpy(mr_last.digest, out, 48);
 	mr_last.valid = true;
