@@ -53,7 +53,7 @@ int lockdep_graph_opt_write(const char *cmd, const char *path);
 /* tdxsim run / tdxsim measure (tools/run.c). */
 int cmd_run(const struct tdxsim_cmd *cmd, int argc, char **argv);
 int cmd_measure(const struct tdxsim_cmd *cmd, int argc, char **argv);
-/* tdxsim scenario / tdxsim explore (tools/scenario.c). */
+/* tdxsim scenario (tools/scenario.c) / tdxsim explore (tools/explore.c). */
 int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv);
 int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv);
 /* tdxsim kernels (tools/kernels.c). */
