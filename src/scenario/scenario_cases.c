@@ -2,7 +2,8 @@
 /*
  * The five seed patches as scenarios. Each builds the smallest TD that
  * shows its bug through the uAPI, starts the racing tasks, and judges the
- * outcome from what the run left behind (see scenario.h).
+ * outcome from what the run left behind (see scenario.h). The Dynamic
+ * PAMT scenarios are in scenario_dpamt.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,56 +16,6 @@
 #include "ulib/compiler.h"
 
 #define GPA_2M		0x200000ULL
-
-static const char *verdict_kind(const struct tdxsim_scenario_result *res)
-{
-	return tdxsim_verdict_name(res->verdict);
-}
-
-/*
- * "TDH.MEM.PAGE.AUG failed with TDX_EPT_WALK_FAILED|RCX (0x...) in
- * tdx_mem_page_aug()", from the VM's failure record.
- */
-static const char *seamcall_text(const struct tdxsim_scenario_result *res, char *buf,
-				 size_t len)
-{
-	const struct tdxsim_seamcall_failure *f = &res->failure.first_seamcall;
-	const char *leaf = tdxsim_seamcall_name(f->leaf);
-	char status[64];
-
-	if (!res->failure.seamcall_failures)
-		snprintf(buf, len, "a SEAMCALL failed");
-	else
-		snprintf(buf, len, "%s failed with %s (0x%016llx) in %s()",
-			 leaf ? leaf : "a SEAMCALL",
-			 tdxsim_tdx_status_string(f->status, status,
-						  sizeof(status)),
-			 (unsigned long long)f->status, f->func);
-	return buf;
-}
-
-/* Did KVM report SEAMCALL @leaf failing first? */
-static bool seamcall_failed(const struct tdxsim_scenario_result *res,
-			    unsigned int leaf)
-{
-	return res->failure.seamcall_failures &&
-	       res->failure.first_seamcall.leaf == leaf;
-}
-
-static const char *errno_name(int err)
-{
-	switch (err) {
-	case 0: return "0";
-	case EIO: return "EIO";
-	case EBUSY: return "EBUSY";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case EDEADLK: return "EDEADLK";
-	case EINTR: return "EINTR";
-	case ENOMEM: return "ENOMEM";
-	default: return strerror(err);
-	}
-}
 
 /* --- 000: populate-deadlock --------------------------------------------------- */
 
@@ -122,11 +73,11 @@ static int pd_run(struct scenario_ctx *ctx)
 			     PD_PAGES * PAGE_SIZE);
 	scn_tasks_join(ctx);
 	scn_note(ctx, "host-fault returned %s, KVM_TDX_INIT_MEM_REGION returned %s",
-		 errno_name(fault->err), errno_name(pop->err));
+		 scn_errno_name(fault->err), scn_errno_name(pop->err));
 	if (pop->err)
 		return 0;
 	r = scn_finalize(ctx);
-	scn_note(ctx, "KVM_TDX_FINALIZE_VM returned %s", errno_name(-r));
+	scn_note(ctx, "KVM_TDX_FINALIZE_VM returned %s", scn_errno_name(-r));
 	return 0;
 }
 
@@ -140,7 +91,7 @@ static void pd_judge(struct scenario_ctx *ctx)
 		scn_fail(ctx, "%s%s%s%s",
 			 res->verdict == TDXSIM_VERDICT_DEADLOCK ?
 				 "deadlock: KVM_TDX_INIT_MEM_REGION waits for mapping.invalidate_lock, which it holds itself (kvm_gmem_populate -> kvm_tdp_map_page -> kvm_gmem_get_pfn)" :
-			 res->verdict != TDXSIM_VERDICT_OK ? verdict_kind(res) : "",
+			 res->verdict != TDXSIM_VERDICT_OK ? scn_verdict_kind(res) : "",
 			 res->lockdep_recursive ?
 				 "; lockdep: possible recursive locking of mapping.invalidate_lock" : "",
 			 res->lockdep_circular ?
@@ -154,7 +105,7 @@ static void pd_judge(struct scenario_ctx *ctx)
 	}
 	if (res->errnos[0] || res->errnos[1] || !res->mrtd_valid) {
 		scn_fail(ctx, "host fault %s, KVM_TDX_INIT_MEM_REGION %s, MRTD %s",
-			 errno_name(res->errnos[0]), errno_name(res->errnos[1]),
+			 scn_errno_name(res->errnos[0]), scn_errno_name(res->errnos[1]),
 			 res->mrtd_valid ? "read" : "not read");
 		return;
 	}
@@ -306,10 +257,10 @@ static void al_judge(struct scenario_ctx *ctx)
 	    !res->guest_finished || res->guest_data_failures ||
 	    res->errnos[0] || res->lockdep_other) {
 		scn_fail(ctx, "verdict %s, VM %s, guest %s, %llu data-check failures, KVM_RUN %s",
-			 verdict_kind(res), res->vm_bugged ? "bugged" : "alive",
+			 scn_verdict_kind(res), res->vm_bugged ? "bugged" : "alive",
 			 res->guest_finished ? "finished" : "did not finish",
 			 (unsigned long long)res->guest_data_failures,
-			 errno_name(res->errnos[0]));
+			 scn_errno_name(res->errnos[0]));
 		return;
 	}
 	scn_ok(ctx, "the accept exit carried 4K: KVM split the 2M mapping (%llu split, %llu TDH.MEM.PAGE.DEMOTE), %s; the accept succeeded and the guest's data checks passed",
@@ -335,14 +286,6 @@ const struct tdxsim_scenario scn_accept_level_livelock = {
 /* --- 002: vp-init-busy --------------------------------------------------------- */
 
 #define VB_PAGES	8
-
-static int vb_init_vcpu(struct scn_task *t)
-{
-	int r = scn_vcpu_init(t->ctx, t->vcpu);
-
-	t->err = -r;
-	return r;
-}
 
 static int vb_punch(struct scn_task *t)
 {
@@ -379,15 +322,15 @@ static int vb_run(struct scenario_ctx *ctx)
 	scn_note(ctx, "task init-vcpu1: KVM_TDX_INIT_VCPU on vCPU 1 (TDH.VP.INIT version %u)",
 		 ctx->design.vp_init_version);
 	scn_note(ctx, "task punch-hole: fallocate(PUNCH_HOLE) of those pages on the TD's guest_memfd");
-	init = scn_task_start(ctx, "init-vcpu1", vb_init_vcpu, 1, 0, 0);
+	init = scn_task_start(ctx, "init-vcpu1", scn_task_init_vcpu, 1, 0, 0);
 	punch = scn_task_start(ctx, "punch-hole", vb_punch, 0, 0,
 			       VB_PAGES * PAGE_SIZE);
 	scn_tasks_join(ctx);
 	scn_note(ctx, "KVM_TDX_INIT_VCPU returned %s, PUNCH_HOLE returned %s",
-		 errno_name(init->err), errno_name(punch->err));
+		 scn_errno_name(init->err), scn_errno_name(punch->err));
 	r = scn_finalize(ctx);
 	ctx->res->later_errno = -r;
-	scn_note(ctx, "then KVM_TDX_FINALIZE_VM returned %s", errno_name(-r));
+	scn_note(ctx, "then KVM_TDX_FINALIZE_VM returned %s", scn_errno_name(-r));
 	return 0;
 }
 
@@ -396,25 +339,25 @@ static void vb_judge(struct scenario_ctx *ctx)
 	struct tdxsim_scenario_result *res = ctx->res;
 	char sc[160];
 
-	if (res->vm_bugged && seamcall_failed(res, TDH_VP_INIT)) {
+	if (res->vm_bugged && scn_seamcall_failed(res, TDH_VP_INIT)) {
 		scn_fail(ctx, "KVM_BUG_ON: %s: TDH.VP.INIT wants the TDR exclusively while the hole punch's zap holds it shared; the VM is bugged and later ioctls get %s",
-			 seamcall_text(res, sc, sizeof(sc)),
-			 errno_name(res->later_errno));
+			 scn_seamcall_text(res, sc, sizeof(sc)),
+			 scn_errno_name(res->later_errno));
 		return;
 	}
 	if (res->vm_bugged) {
 		scn_fail(ctx, "KVM_BUG_ON: the zap path's %s while TDH.VP.INIT held the TDR exclusively, and again after the retry with every vCPU out (no-vCPUs retries: %llu); the VM is bugged and later ioctls get %s",
-			 seamcall_text(res, sc, sizeof(sc)),
+			 scn_seamcall_text(res, sc, sizeof(sc)),
 			 (unsigned long long)res->no_vcpus_retries,
-			 errno_name(res->later_errno));
+			 scn_errno_name(res->later_errno));
 		return;
 	}
 	if (res->verdict != TDXSIM_VERDICT_OK || res->errnos[0] || res->errnos[1] ||
 	    res->later_errno || res->lockdep_other) {
 		scn_fail(ctx, "verdict %s, KVM_TDX_INIT_VCPU %s, PUNCH_HOLE %s, KVM_TDX_FINALIZE_VM %s",
-			 verdict_kind(res), errno_name(res->errnos[0]),
-			 errno_name(res->errnos[1]),
-			 errno_name(res->later_errno));
+			 scn_verdict_kind(res), scn_errno_name(res->errnos[0]),
+			 scn_errno_name(res->errnos[1]),
+			 scn_errno_name(res->later_errno));
 		return;
 	}
 	scn_ok(ctx, "KVM_TDX_INIT_VCPU and the hole punch both succeeded (%s), the VM finalized; %llu TDX_OPERAND_BUSY answers",
@@ -506,7 +449,7 @@ static int ps_run(struct scenario_ctx *ctx)
 			       PAGE_SIZE);
 	scn_tasks_join(ctx);
 	scn_note(ctx, "the conversion returned %s, the pre-fault %s",
-		 errno_name(conv->err), errno_name(fault->err));
+		 scn_errno_name(conv->err), scn_errno_name(fault->err));
 	return 0;
 }
 
@@ -522,9 +465,9 @@ static void ps_judge_main(struct scenario_ctx *ctx)
 	if (res->verdict != TDXSIM_VERDICT_OK || res->vm_bugged || res->errnos[0] ||
 	    res->errnos[1] || res->lockdep_other || !res->folio_splits) {
 		scn_fail(ctx, "verdict %s, VM %s, conversion %s, pre-fault %s, %llu folio splits",
-			 verdict_kind(res), res->vm_bugged ? "bugged" : "alive",
-			 errno_name(res->errnos[0]),
-			 errno_name(res->errnos[1]),
+			 scn_verdict_kind(res), res->vm_bugged ? "bugged" : "alive",
+			 scn_errno_name(res->errnos[0]),
+			 scn_errno_name(res->errnos[1]),
 			 (unsigned long long)res->folio_splits);
 		return;
 	}
@@ -551,7 +494,7 @@ static void ps_extra(struct scenario_ctx *ctx)
 			     FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE,
 			     GPA_2M, SZ_2M);
 	scn_note(ctx, "PUNCH_HOLE of the whole 2M folio returned %s",
-		 errno_name(r < 0 ? errno : 0));
+		 scn_errno_name(r < 0 ? errno : 0));
 	scn_module_stats(&after);
 	scn_stats(ctx, &st);
 	/* Pages the zap did not hand back, and the host did not free. */
@@ -648,11 +591,11 @@ static int mr_run(struct scenario_ctx *ctx)
 			   PAGE_SIZE);
 	scn_tasks_join(ctx);
 	scn_note(ctx, "vcpu0's pre-fault returned %s, vcpu1's %s",
-		 errno_name(a->err), errno_name(b->err));
+		 scn_errno_name(a->err), scn_errno_name(b->err));
 	r = scn_prefault(ctx, 0, GPA_2M + 2 * PAGE_SIZE, PAGE_SIZE);
 	ctx->res->later_errno = r < 0 ? (int)-r : 0;
 	scn_note(ctx, "then a third pre-fault (0x202000) returned %s",
-		 errno_name(ctx->res->later_errno));
+		 scn_errno_name(ctx->res->later_errno));
 	return 0;
 }
 
@@ -663,16 +606,16 @@ static void mr_judge(struct scenario_ctx *ctx)
 
 	if (res->vm_bugged) {
 		scn_fail(ctx, "KVM_BUG_ON: %s: one vCPU's S-EPT update reached the module before the other's TDH.MEM.SEPT.ADD of the page table above it; the VM is bugged and later ioctls get %s",
-			 seamcall_text(res, sc, sizeof(sc)),
-			 errno_name(res->later_errno));
+			 scn_seamcall_text(res, sc, sizeof(sc)),
+			 scn_errno_name(res->later_errno));
 		return;
 	}
 	if (res->verdict != TDXSIM_VERDICT_OK || res->errnos[0] || res->errnos[1] ||
 	    res->later_errno || res->lockdep_other) {
 		scn_fail(ctx, "verdict %s, pre-faults %s and %s, later %s",
-			 verdict_kind(res), errno_name(res->errnos[0]),
-			 errno_name(res->errnos[1]),
-			 errno_name(res->later_errno));
+			 scn_verdict_kind(res), scn_errno_name(res->errnos[0]),
+			 scn_errno_name(res->errnos[1]),
+			 scn_errno_name(res->later_errno));
 		return;
 	}
 	if (res->fault_retries)
@@ -696,168 +639,4 @@ const struct tdxsim_scenario scn_mirror_race = {
 	.run = mr_run,
 	.judge = mr_judge,
 	.pct_steps = 420,
-};
-
-/* --- Dynamic PAMT: the lazy design's BUSY (issue 17, series-dpamt.md §5.1) ------- */
-
-/*
- * Host pages written through the TD's shared guest_memfd before the vCPUs
- * are initialized: they fill the rest of the 2M region the TD's control
- * pages are in, so the vCPUs' pages come from a region without a PAMT
- * page pair (host pages need none).
- */
-#define DL_HOST_PAGES	512
-
-/*
- * Before refcounts, the first DPAMT design added a region's PAMT page pair
- * when a leaf answered TDX_MISSING_PAMT_PAGE_PAIR and retried it, with no
- * serialization against the other SEAMCALLs that give the module pages of
- * that region: "TDX_OPERAND_BUSY will occur as a result of the races"
- * (Kirill Shutemov, RFC v1, 2025-05). Here two vCPUs are initialized at
- * once (6.16-6.18 run KVM_TDX_INIT_VCPU under the vCPU's own mutex), their
- * TDVPR and TDCX pages in one region without a pair: one's PAMT.ADD holds
- * the region's 2M PAMT entry exclusively while the other's VP.CREATE or
- * VP.ADDCX walks a page of it, TDX_OPERAND_BUSY in a path that may not
- * fail, and the VM is bugged. v6's refcount and pamt_lock order every
- * PAMT.ADD before the SEAMCALLs that use its region.
- */
-static int dl_host_writes(struct scn_task *t)
-{
-	u8 byte = 0x5a;
-	int r = 0, i;
-
-	for (i = 0; i < DL_HOST_PAGES && !r; i++)
-		r = tdxsim_gmem_host_access((u8 *)t->ctx->td.host_map +
-					    (u64)i * PAGE_SIZE, &byte, 1, true);
-	t->err = -r;
-	return r;
-}
-
-static int dl_run(struct scenario_ctx *ctx)
-{
-	struct scn_task *t0, *t1, *w;
-	int r;
-
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_td_host_gmem(ctx, SZ_2M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
-	if (!r)
-		r = scn_vcpu_create(ctx, 1);
-	if (r)
-		return r;
-	w = scn_task_start(ctx, "host-writes", dl_host_writes, 0, 0, 0);
-	scn_tasks_join(ctx);
-	if (w->err)
-		return scn_setup_fail(ctx, -w->err, "writing the host pages");
-
-	scn_note(ctx, "TD created (design dpamt=%s); %d host pages written through a shared guest_memfd, so the vCPUs' pages come from a 2M region without a PAMT page pair",
-		 ctx->design.dpamt == TDXSIM_DPAMT_LAZY ? "lazy" :
-		 ctx->design.dpamt == TDXSIM_DPAMT_V6 ? "v6" : "off",
-		 DL_HOST_PAGES);
-	scn_note(ctx, "tasks init-vcpu0, init-vcpu1: KVM_TDX_INIT_VCPU on each vCPU at once (TDVPR and TDCX pages: TDH.VP.CREATE, TDH.VP.ADDCX)");
-	t0 = scn_task_start(ctx, "init-vcpu0", vb_init_vcpu, 0, 0, 0);
-	t1 = scn_task_start(ctx, "init-vcpu1", vb_init_vcpu, 1, 0, 0);
-	scn_tasks_join(ctx);
-	scn_note(ctx, "KVM_TDX_INIT_VCPU returned %s and %s",
-		 errno_name(t0->err), errno_name(t1->err));
-	r = scn_finalize(ctx);
-	ctx->res->later_errno = -r;
-	scn_note(ctx, "then KVM_TDX_FINALIZE_VM returned %s", errno_name(-r));
-	return 0;
-}
-
-static void dl_judge(struct scenario_ctx *ctx)
-{
-	struct tdxsim_scenario_result *res = ctx->res;
-	char sc[160];
-
-	if (res->vm_bugged && (seamcall_failed(res, TDH_VP_CREATE) ||
-				seamcall_failed(res, TDH_VP_ADDCX))) {
-		scn_fail(ctx, "KVM_BUG_ON: %s: the region's TDH.PHYMEM.PAMT.ADD (the lazy design, after TDX_MISSING_PAMT_PAGE_PAIR) held its 2M PAMT entry while the other vCPU's creation gave the module a page of it; the VM is bugged and later ioctls get %s",
-			 seamcall_text(res, sc, sizeof(sc)),
-			 errno_name(res->later_errno));
-		return;
-	}
-	if (res->vm_bugged) {
-		scn_fail(ctx, "KVM_BUG_ON: %s; the VM is bugged",
-			 seamcall_text(res, sc, sizeof(sc)));
-		return;
-	}
-	/* errnos: the host writes, then each KVM_TDX_INIT_VCPU. */
-	if (res->verdict != TDXSIM_VERDICT_OK || res->errnos[0] ||
-	    res->errnos[1] || res->errnos[2] || res->later_errno ||
-	    res->lockdep_other) {
-		scn_fail(ctx, "verdict %s, KVM_TDX_INIT_VCPU %s and %s, KVM_TDX_FINALIZE_VM %s",
-			 verdict_kind(res), errno_name(res->errnos[1]),
-			 errno_name(res->errnos[2]),
-			 errno_name(res->later_errno));
-		return;
-	}
-	scn_ok(ctx, "both vCPUs initialized, the VM finalized; %llu TDX_OPERAND_BUSY answers",
-	       (unsigned long long)res->busy);
-}
-
-const struct tdxsim_scenario scn_dpamt_lazy_busy = {
-	.name = "dpamt-lazy-busy",
-	.seed_patch = "dpamt",
-	.patch_title = "[PATCH v6 00/11] Dynamic PAMT: refcounts under pamt_lock, not RFC v1's lazy add",
-	.summary = "DPAMT's lazy design: two vCPUs' creation meets one's PAMT.ADD, TDX_OPERAND_BUSY bugs the VM",
-	.before = "v6.18+dpamt:dpamt=lazy",
-	.upstream = "v6.18+dpamt",
-	/*
-	 * The host pages need guest_memfd's host mappings of shared pages;
-	 * a module whose TDH.VP.INIT takes the TDR shared (version 0) keeps
-	 * one vCPU's VP.INIT from meeting the other's VP.ADDCX on the TDR,
-	 * a BUSY of parallel INIT_VCPUs that has nothing to do with DPAMT.
-	 */
-	.needs = "gmem_locking=inflight,vp_init_version=0",
-	.default_seed = 1,
-	.run = dl_run,
-	.judge = dl_judge,
-	.pct_steps = 400,
-};
-
-/* --- Dynamic PAMT: v6's recheck under pamt_lock (series-dpamt.md §5.5) ----------- */
-
-/*
- * v6's tdx_pamt_get(): when the lock-free increment finds the refcount 0,
- * take two pages, take pamt_lock and look again: another get may have
- * done the 0->1 (and its PAMT.ADD) meanwhile. Without that second look
- * (dpamt_get_recheck=none) the loser adds the region's pair a second time:
- * TDX_HPA_RANGE_NOT_FREE, a WARN, and the page's allocation fails. The
- * same two vCPU creations as dpamt-lazy-busy race for the region.
- */
-static void dr_judge(struct scenario_ctx *ctx)
-{
-	struct tdxsim_scenario_result *res = ctx->res;
-	int e1 = res->errnos[1], e2 = res->errnos[2];
-
-	if (e1 || e2 || res->vm_bugged) {
-		scn_fail(ctx, "KVM_TDX_INIT_VCPU returned %s and %s: both vCPUs found the region's refcount 0 and the second TDH.PHYMEM.PAMT.ADD met the first's pair (TDX_HPA_RANGE_NOT_FREE, WARN in tdx_pamt_get()), so a control page could not be had",
-			 errno_name(e1), errno_name(e2));
-		return;
-	}
-	if (res->verdict != TDXSIM_VERDICT_OK || res->errnos[0] ||
-	    res->later_errno || res->lockdep_other) {
-		scn_fail(ctx, "verdict %s, KVM_TDX_FINALIZE_VM %s",
-			 verdict_kind(res), errno_name(res->later_errno));
-		return;
-	}
-	scn_ok(ctx, "both vCPUs initialized, the VM finalized; the region's pair was added once");
-}
-
-const struct tdxsim_scenario scn_dpamt_get_recheck = {
-	.name = "dpamt-get-recheck",
-	.seed_patch = "dpamt",
-	.patch_title = "[PATCH v6 04/11] x86/virt/tdx: tdx_pamt_get(): recheck the refcount under pamt_lock",
-	.summary = "DPAMT v6 without the refcount recheck under pamt_lock: a second PAMT.ADD of the same region, WARN, INIT_VCPU fails",
-	.before = "v6.18+dpamt:dpamt_get_recheck=none",
-	.upstream = "v6.18+dpamt",
-	.needs = "gmem_locking=inflight,vp_init_version=0",
-	.default_seed = 1,
-	.run = dl_run,
-	.judge = dr_judge,
-	.pct_steps = 400,
 };

@@ -107,6 +107,8 @@ u64 scn_pamt_violations(void);
 struct scn_task *scn_task_start(struct scenario_ctx *ctx, const char *name,
 				int (*fn)(struct scn_task *t), unsigned int vcpu,
 				u64 gpa, u64 size);
+/* A task's job: KVM_TDX_INIT_VCPU on t->vcpu (its errno in t->err). */
+int scn_task_init_vcpu(struct scn_task *t);
 /* Wait for every racing task. */
 void scn_tasks_join(struct scenario_ctx *ctx);
 /* Print every task's last schedule points into the log (once). */
@@ -117,7 +119,21 @@ void scn_fail(struct scenario_ctx *ctx, const char *fmt, ...) __printf(2, 3);
 /* Mark the result clean with a one-line summary. */
 void scn_ok(struct scenario_ctx *ctx, const char *fmt, ...) __printf(2, 3);
 
-/* The scenario cases (scenario_cases.c). */
+/* The scheduler's verdict of the run, as a word ("deadlock"). */
+const char *scn_verdict_kind(const struct tdxsim_scenario_result *res);
+/*
+ * "TDH.MEM.PAGE.AUG failed with TDX_EPT_WALK_FAILED|RCX (0x...) in
+ * tdx_mem_page_aug()", from the VM's failure record, into @buf.
+ */
+const char *scn_seamcall_text(const struct tdxsim_scenario_result *res,
+			      char *buf, size_t len);
+/* Did KVM report SEAMCALL @leaf failing first? */
+bool scn_seamcall_failed(const struct tdxsim_scenario_result *res,
+			 unsigned int leaf);
+/* "EBUSY" for EBUSY (strerror() for the errnos the cases do not expect). */
+const char *scn_errno_name(int err);
+
+/* The scenario cases (scenario_cases.c, scenario_dpamt.c). */
 extern const struct tdxsim_scenario scn_populate_deadlock;
 extern const struct tdxsim_scenario scn_accept_level_livelock;
 extern const struct tdxsim_scenario scn_vp_init_busy;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The scenario cases' toolbox (scenario_internal.h): notes and verdicts
- * into the run's result, a small TD builder over the uAPI (VM, guest_memfd
- * and memslots, vCPUs, attributes, KVM_TDX_INIT_MEM_REGION, finalize,
- * pre-fault, fault injection, the stats the judges read) and the racing
- * tasks a case starts and joins. It speaks only the uAPI
- * (include/tdxsim/); the runner (scenario.c) creates and destroys the TD.
+ * into the run's result and the words the judges write them with (the
+ * scheduler's verdict, the first failed SEAMCALL, an errno), a small TD
+ * builder over the uAPI (VM, guest_memfd and memslots, vCPUs, attributes,
+ * KVM_TDX_INIT_MEM_REGION, finalize, pre-fault, fault injection, the
+ * stats the judges read) and the racing tasks a case starts and joins. It
+ * speaks only the uAPI (include/tdxsim/); the runner (scenario.c) creates
+ * and destroys the TD.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -73,6 +75,51 @@ void scn_ok(struct scenario_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	scn_vsummary(ctx, false, fmt, ap);
 	va_end(ap);
+}
+
+const char *scn_verdict_kind(const struct tdxsim_scenario_result *res)
+{
+	return tdxsim_verdict_name(res->verdict);
+}
+
+const char *scn_seamcall_text(const struct tdxsim_scenario_result *res,
+			      char *buf, size_t len)
+{
+	const struct tdxsim_seamcall_failure *f = &res->failure.first_seamcall;
+	const char *leaf = tdxsim_seamcall_name(f->leaf);
+	char status[64];
+
+	if (!res->failure.seamcall_failures)
+		snprintf(buf, len, "a SEAMCALL failed");
+	else
+		snprintf(buf, len, "%s failed with %s (0x%016llx) in %s()",
+			 leaf ? leaf : "a SEAMCALL",
+			 tdxsim_tdx_status_string(f->status, status,
+						  sizeof(status)),
+			 (unsigned long long)f->status, f->func);
+	return buf;
+}
+
+bool scn_seamcall_failed(const struct tdxsim_scenario_result *res,
+			 unsigned int leaf)
+{
+	return res->failure.seamcall_failures &&
+	       res->failure.first_seamcall.leaf == leaf;
+}
+
+const char *scn_errno_name(int err)
+{
+	switch (err) {
+	case 0: return "0";
+	case EIO: return "EIO";
+	case EBUSY: return "EBUSY";
+	case EINVAL: return "EINVAL";
+	case EFAULT: return "EFAULT";
+	case EDEADLK: return "EDEADLK";
+	case EINTR: return "EINTR";
+	case ENOMEM: return "ENOMEM";
+	default: return strerror(err);
+	}
 }
 
 /* --- the TD builder -------------------------------------------------------- */
@@ -428,6 +475,14 @@ struct scn_task *scn_task_start(struct scenario_ctx *ctx, const char *name,
 	t->size = size;
 	t->task = tdxsim_thread_create(name, scn_task_fn, t);
 	return t;
+}
+
+int scn_task_init_vcpu(struct scn_task *t)
+{
+	int r = scn_vcpu_init(t->ctx, t->vcpu);
+
+	t->err = -r;
+	return r;
 }
 
 void scn_tasks_join(struct scenario_ctx *ctx)
