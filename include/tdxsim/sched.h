@@ -73,6 +73,13 @@ struct tdxsim_sched_result {
 
 /* Fill @cfg with the defaults (free mode, random strategy, seed 1). */
 void tdxsim_sched_config_init(struct tdxsim_sched_config *cfg);
+/*
+ * Fill @cfg for a deterministic run of @strategy from @seed; every other
+ * field has its default.
+ */
+void tdxsim_sched_config_deterministic(struct tdxsim_sched_config *cfg,
+				       enum tdxsim_sched_strategy strategy,
+				       uint64_t seed);
 
 /*
  * Run @fn(@arg) as the first thread of a run configured by @cfg and wait for

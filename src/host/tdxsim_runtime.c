@@ -83,6 +83,16 @@ void tdxsim_sched_config_init(struct tdxsim_sched_config *cfg)
 	cfg->quiet = s.quiet;
 }
 
+void tdxsim_sched_config_deterministic(struct tdxsim_sched_config *cfg,
+				       enum tdxsim_sched_strategy strategy,
+				       uint64_t seed)
+{
+	tdxsim_sched_config_init(cfg);
+	cfg->mode = TDXSIM_SCHED_DETERMINISTIC;
+	cfg->strategy = strategy;
+	cfg->seed = seed;
+}
+
 int tdxsim_sched_run(const struct tdxsim_sched_config *cfg,
 		     int (*fn)(void *), void *arg,
 		     struct tdxsim_sched_result *res)

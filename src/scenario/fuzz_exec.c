@@ -720,10 +720,7 @@ out:
 void fz_sched_config(const struct tdxsim_fuzz_program *p,
 		     struct tdxsim_sched_config *cfg)
 {
-	tdxsim_sched_config_init(cfg);
-	cfg->mode = TDXSIM_SCHED_DETERMINISTIC;
-	cfg->strategy = p->strategy;
-	cfg->seed = p->sched_seed;
+	tdxsim_sched_config_deterministic(cfg, p->strategy, p->sched_seed);
 	cfg->max_steps = p->max_steps ? p->max_steps : FZ_MAX_STEPS;
 	if (p->pct_depth)
 		cfg->pct_depth = p->pct_depth;

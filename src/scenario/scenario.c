@@ -204,10 +204,7 @@ static void scn_sched_config(struct scenario_ctx *ctx,
 			     enum tdxsim_sched_strategy strat,
 			     struct tdxsim_sched_config *cfg)
 {
-	tdxsim_sched_config_init(cfg);
-	cfg->mode = TDXSIM_SCHED_DETERMINISTIC;
-	cfg->strategy = strat;
-	cfg->seed = ctx->seed;
+	tdxsim_sched_config_deterministic(cfg, strat, ctx->seed);
 	cfg->max_steps = SCN_MAX_STEPS;
 	if (ctx->s->pct_steps)
 		cfg->pct_steps = ctx->s->pct_steps;

@@ -18,10 +18,7 @@ int __run_deterministic(int (*fn)(void *), void *arg, uint64_t seed,
 {
 	struct tdxsim_sched_config cfg;
 
-	tdxsim_sched_config_init(&cfg);
-	cfg.mode = TDXSIM_SCHED_DETERMINISTIC;
-	cfg.strategy = strategy;
-	cfg.seed = seed;
+	tdxsim_sched_config_deterministic(&cfg, strategy, seed);
 	cfg.quiet = !verbose();
 	return tdxsim_sched_run(&cfg, fn, arg, res);
 }
