@@ -1722,6 +1722,9 @@ static int tdx_gmem_post_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
 	bool pinned;
 	int ret;
 
+	/* In-place conversion v8 (23/46): a NULL source is the page itself. */
+	if (!src && !src_page && kvm_gmem_in_place(kvm))
+		src_page = pfn_to_page(pfn);
 	ret = tdx_populate_src(src, src_page, &page, &pinned);
 	if (ret)
 		return ret;
@@ -1753,6 +1756,13 @@ static int tdx_gmem_map_pfn_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
 
 	if (KVM_BUG_ON(kvm_tdx->page_add_src, kvm))
 		return -EIO;
+	/*
+	 * In-place conversion v8 (23/46): a NULL source is the page itself,
+	 * written by the host while it was shared; PAGE.ADD gets the same
+	 * HPA as destination and source.
+	 */
+	if (!src && !src_page && kvm_gmem_in_place(kvm))
+		src_page = pfn_to_page(pfn);
 	ret = tdx_populate_src(src, src_page, &page, &pinned);
 	if (ret)
 		return ret;
@@ -1818,8 +1828,11 @@ static int tdx_vcpu_init_mem_region(struct kvm_vcpu *vcpu,
 	    (region.gpa & shared) ||
 	    ((region.gpa + (region.nr_pages << PAGE_SHIFT) - 1) & shared))
 		return -EINVAL;
-	/* next: a NULL source is refused (before: GUP fails on it). */
-	if (!region.source_addr &&
+	/*
+	 * next: a NULL source is refused (before: GUP fails on it); with
+	 * in-place conversion (v8 23/46) it means "populate in place".
+	 */
+	if (!region.source_addr && !kvm_gmem_in_place(kvm) &&
 	    READ_ONCE(kvm->design.populate_src_null_check))
 		return -EINVAL;
 
@@ -1837,7 +1850,9 @@ static int tdx_vcpu_init_mem_region(struct kvm_vcpu *vcpu,
 				       two_pass ? 0 : cmd->flags);
 		if (ret)
 			break;
-		region.source_addr += PAGE_SIZE;
+		/* v8: a NULL source (in place) stays NULL. */
+		if (region.source_addr)
+			region.source_addr += PAGE_SIZE;
 		region.gpa += PAGE_SIZE;
 		region.nr_pages--;
 		cond_resched();

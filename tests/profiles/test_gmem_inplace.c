@@ -13,7 +13,11 @@
  *  - a host reference (a GUP pin) on a shared page: to private fails with
  *    EAGAIN and the pinned page's offset, and succeeds once unpinned; with
  *    gmem_conv_refcheck=none the conversion succeeds under the pin and
- *    the invariant check finds the private page still referenced.
+ *    the invariant check finds the private page still referenced;
+ *  - the in-place populate (v8 23/46): the image written through the mmap
+ *    while shared, the range converted to private, KVM_TDX_INIT_MEM_REGION
+ *    with a NULL source: the MRTD of the same image populated from a
+ *    separate source; next refuses a NULL source (EINVAL).
  */
 #include <errno.h>
 #include <string.h>
@@ -216,6 +220,59 @@ static void test_pinned_no_check(void **state)
 	td_destroy(&td);
 }
 
+/* A finalized TD of @kernel whose [2M, +2 pages) is the image, its MRTD. */
+static int populate_mrtd(const char *kernel, bool in_place, uint8_t *mrtd)
+{
+	struct kvm_tdx_init_mem_region region = {
+		.gpa = 2 * MB,
+		.nr_pages = 2,
+	};
+	static uint8_t img[2 * PG] __attribute__((aligned(4096)));
+	struct tdxsim_mrtd m;
+	struct td td;
+	uint64_t i;
+	int r;
+
+	for (i = 0; i < 2; i++)
+		td_src_pattern(img + i * PG, PG, 17, i);
+	inplace_td(&td, kernel, false);
+	/* On next: no conversion, only the NULL source. */
+	if (in_place && tdxsim_ioctl(td.vm, KVM_CHECK_EXTENSION,
+				     KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) > 0) {
+		assert_int_equal(convert(&td, 2 * MB, 2 * PG, false, NULL), 0);
+		assert_int_equal(tdxsim_gmem_host_access(
+				 (uint8_t *)td.shared_map + 2 * MB, img,
+				 sizeof(img), true), 0);
+		assert_int_equal(convert(&td, 2 * MB, 2 * PG, true, NULL), 0);
+	} else if (!in_place) {
+		region.source_addr = (uint64_t)(uintptr_t)img;
+	}
+	r = __td_init_mem_region(&td, td.vcpu[0], KVM_TDX_MEASURE_MEMORY_REGION,
+				 &region);
+	if (!r) {
+		/* v8: a NULL source is not advanced. */
+		assert_int_equal(region.source_addr,
+				 in_place ? 0 : (uint64_t)(uintptr_t)img + 2 * PG);
+		td_finalize(&td);
+		assert_int_equal(tdxsim_ioctl(td.vm, TDXSIM_GET_MRTD, &m), 0);
+		memcpy(mrtd, m.mrtd, sizeof(m.mrtd));
+		td_check(&td);
+	}
+	td_destroy(&td);
+	return r;
+}
+
+static void test_in_place_populate(void **state)
+{
+	uint8_t a[48], b[48], zero[48] = { 0 };
+
+	assert_int_equal(populate_mrtd("next+gmem-inplace", true, a), 0);
+	assert_int_equal(populate_mrtd("next+gmem-inplace", false, b), 0);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_memory_not_equal(a, zero, sizeof(a));
+	assert_int_equal(populate_mrtd("next", true, a), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_mutual_exclusion),
 		cmocka_unit_test(test_pinned_eagain),
 		cmocka_unit_test(test_pinned_no_check),
+		cmocka_unit_test(test_in_place_populate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
