@@ -300,6 +300,9 @@ static int fz_set_attr_gmem(struct fz_run *r, u64 gpa, u64 size, bool private)
 		if (!s->present || !r->slot_in[i] || a >= e || fd < 0)
 			continue;
 		while (tdxsim_ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES2, &attrs) < 0) {
+			/* Closed by another task meanwhile: as above. */
+			if (errno == EBADF)
+				break;
 			if ((errno != EAGAIN && errno != EINTR) ||
 			    ++tries > FZ_MAX_RETRIES)
 				return errno;
