@@ -149,6 +149,7 @@ struct kvm_vm_stat {
 
 /* ---- the VM ---- */
 struct tdxsim_user_pages;
+struct tdxsim_irqfd_set;
 
 struct kvm {
 	struct mutex lock;		/* "&kvm->lock" */
@@ -194,6 +195,7 @@ struct kvm {
 	 * bookkeeping (kvm_main.c).
 	 */
 	u32 nr_irq_routes;
+	struct kvm_irq_routing_entry *irq_routes;
 	struct kvm_irqfd *irqfds;
 	int nr_irqfds;
 	struct kvm_ioeventfd *ioeventfds;
@@ -204,6 +206,13 @@ struct kvm {
 	 * kvm->buses[]).
 	 */
 	struct kvm_io_bus *io_bus;
+	/*
+	 * tdxsim: the irqfds with their MSI routes as the vCPUs poll them
+	 * (tdxsim_irqfd_poll()), published as io_bus is; one vCPU polls at a
+	 * time (irqfd_poll_lock, tried, never waited for).
+	 */
+	struct tdxsim_irqfd_set *irqfd_set;
+	struct mutex irqfd_poll_lock;	/* "&kvm->irqfd_poll_lock" */
 	struct kvm_coalesced_mmio_zone *coalesced_zones;
 	int nr_coalesced_zones;
 
@@ -601,6 +610,14 @@ int kvm_create_vm(unsigned long type, struct kvm **kvmp);
 /* KVM_CHECK_EXTENSION (@kvm NULL on the system fd). */
 long kvm_vm_ioctl_check_extension_generic(struct kvm *kvm, long ext);
 int kvm_send_userspace_msi(struct kvm *kvm, struct kvm_msi *msi);
+/*
+ * tdxsim: the irqfds whose eventfd was signalled since the last look are
+ * read (their count consumed, as the kernel's irqfd_wakeup() does) and
+ * their MSI route delivered (kvm_send_userspace_msi()). The kernel injects
+ * from the eventfd's wake-up; tdxsim's vCPUs look before each entry into
+ * the TD, so an interrupt reaches a vCPU at its next entry. Under kvm->srcu.
+ */
+void tdxsim_irqfd_poll(struct kvm *kvm);
 /* The ioctl handlers of the file kinds (the kernel's fops). */
 long kvm_dev_ioctl(struct file *file, unsigned long ioctl, unsigned long arg);
 /* The VM file's operations (KVM_CREATE_VM installs them). */

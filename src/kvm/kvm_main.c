@@ -5,6 +5,7 @@
  * invalidation protocol, vCPU requests and KVM_BUG_ON().
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,6 +102,7 @@ int kvm_create_vm(unsigned long type, struct kvm **kvmp)
 	kvm = xzalloc(sizeof(*kvm));
 	mutex_init(&kvm->lock);
 	mutex_init(&kvm->slots_lock);
+	mutex_init(&kvm->irqfd_poll_lock);
 	rwlock_init(&kvm->mmu_lock);
 	init_srcu_struct(&kvm->srcu);
 	init_waitqueue_head(&kvm->vcpu_mode_wq);
@@ -180,6 +182,9 @@ static void kvm_destroy_vm(struct kvm *kvm)
 	free(kvm->irqfds);
 	free(kvm->ioeventfds);
 	free(kvm->io_bus);
+	free(kvm->irqfd_set);
+	free(kvm->irq_routes);
+	mutex_destroy(&kvm->irqfd_poll_lock);
 	free(kvm->coalesced_zones);
 	free(kvm->vcpus);
 	destroy_waitqueue_head(&kvm->vcpu_mode_wq);
@@ -1371,9 +1376,9 @@ static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
  * ---- interrupt routing, irqfd, ioeventfd, coalesced MMIO ----
  * (virt/kvm/irqchip.c, eventfd.c, coalesced_mmio.c) The checks and errors
  * are KVM's. An ioeventfd is signalled by a guest write it matches
- * (kvm_io_bus_write()); routes, irqfds and coalesced zones are kept as
- * bookkeeping only (no irqfd is read: an interrupt reaches a TD through
- * KVM_SIGNAL_MSI). An eventfd is known by its descriptor number (the
+ * (kvm_io_bus_write()); an irqfd with an MSI route injects it when its
+ * eventfd is signalled (tdxsim_irqfd_poll()); coalesced zones are kept as
+ * bookkeeping only. An eventfd is known by its descriptor number (the
  * kernel compares the eventfd itself).
  */
 #define KVM_MAX_IRQ_ROUTES		4096
@@ -1382,9 +1387,83 @@ static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
 #define NR_IOBUS_DEVS			1000
 #define KVM_IOEVENTFD_VALID_FLAG_MASK	((1 << 4) - 1)
 
+/* tdxsim: an irqfd as the vCPUs poll it: its eventfd and its MSI. */
+struct tdxsim_irqfd_set {
+	int nr;
+	struct {
+		int fd;
+		struct kvm_msi msi;
+	} e[];
+};
+
+/*
+ * kvm->lock held: the irqfds with an MSI route, for the vCPUs; the old set
+ * is returned for tdxsim_irqfd_set_free() outside the lock.
+ */
+static struct tdxsim_irqfd_set *tdxsim_irqfd_publish(struct kvm *kvm)
+{
+	struct tdxsim_irqfd_set *set, *old;
+	int i;
+	u32 j;
+
+	set = xzalloc(sizeof(*set) + kvm->nr_irqfds * sizeof(set->e[0]));
+	for (i = 0; i < kvm->nr_irqfds; i++) {
+		for (j = 0; j < kvm->nr_irq_routes; j++) {
+			const struct kvm_irq_routing_entry *r =
+				&kvm->irq_routes[j];
+
+			if (r->gsi != kvm->irqfds[i].gsi ||
+			    r->type != KVM_IRQ_ROUTING_MSI)
+				continue;
+			set->e[set->nr].fd = (int)kvm->irqfds[i].fd;
+			set->e[set->nr].msi = (struct kvm_msi){
+				.address_lo = r->u.msi.address_lo,
+				.address_hi = r->u.msi.address_hi,
+				.data = r->u.msi.data,
+			};
+			set->nr++;
+			break;
+		}
+	}
+	old = kvm->irqfd_set;
+	__atomic_store_n(&kvm->irqfd_set, set, __ATOMIC_RELEASE);
+	return old;
+}
+
+static void tdxsim_irqfd_set_free(struct kvm *kvm, struct tdxsim_irqfd_set *set)
+{
+	if (!set)
+		return;
+	synchronize_srcu(&kvm->srcu);
+	free(set);
+}
+
+void tdxsim_irqfd_poll(struct kvm *kvm)
+{
+	struct tdxsim_irqfd_set *set = __atomic_load_n(&kvm->irqfd_set,
+						       __ATOMIC_ACQUIRE);
+	int i;
+
+	if (!set || !set->nr || !mutex_trylock(&kvm->irqfd_poll_lock))
+		return;
+	for (i = 0; i < set->nr; i++) {
+		struct pollfd p = { .fd = set->e[i].fd, .events = POLLIN };
+		u64 count;
+
+		/* Only this vCPU reads: a readable eventfd does not block. */
+		if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN) ||
+		    read(p.fd, &count, sizeof(count)) != sizeof(count))
+			continue;
+		kvm_send_userspace_msi(kvm, &set->e[i].msi);
+	}
+	mutex_unlock(&kvm->irqfd_poll_lock);
+}
+
 static int kvm_set_irq_routing(struct kvm *kvm,
 			       const struct kvm_irq_routing_entry *ue, u32 nr)
 {
+	struct kvm_irq_routing_entry *copy;
+	struct tdxsim_irqfd_set *old;
 	u32 i;
 
 	for (i = 0; i < nr; i++) {
@@ -1405,9 +1484,16 @@ static int kvm_set_irq_routing(struct kvm *kvm,
 			return -EINVAL;
 		}
 	}
+	copy = nr ? xzalloc(nr * sizeof(*copy)) : NULL;
+	if (nr)
+		memcpy(copy, ue, nr * sizeof(*copy));
 	mutex_lock(&kvm->lock);
+	free(kvm->irq_routes);
+	kvm->irq_routes = copy;
 	kvm->nr_irq_routes = nr;
+	old = tdxsim_irqfd_publish(kvm);
 	mutex_unlock(&kvm->lock);
+	tdxsim_irqfd_set_free(kvm, old);
 	return 0;
 }
 
@@ -1442,6 +1528,7 @@ static long kvm_vm_ioctl_set_gsi_routing(struct kvm *kvm, void *argp)
 
 static long kvm_irqfd(struct kvm *kvm, struct kvm_irqfd *args)
 {
+	struct tdxsim_irqfd_set *old = NULL;
 	int i, r;
 
 	if (args->flags & ~(KVM_IRQFD_FLAG_DEASSIGN | KVM_IRQFD_FLAG_RESAMPLE))
@@ -1486,7 +1573,10 @@ static long kvm_irqfd(struct kvm *kvm, struct kvm_irqfd *args)
 	kvm->irqfds[kvm->nr_irqfds++] = *args;
 	r = 0;
 out:
+	if (!r)
+		old = tdxsim_irqfd_publish(kvm);
 	mutex_unlock(&kvm->lock);
+	tdxsim_irqfd_set_free(kvm, old);
 	return r;
 }
 

@@ -2656,6 +2656,7 @@ static int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 			cpu_relax();
 			continue;
 		}
+		tdxsim_irqfd_poll(kvm);		/* tdxsim: irqfds signalled */
 		if (!kvm_vcpu_enter_guest_mode(vcpu)) {
 			if (kvm_check_request(KVM_REQ_VM_DEAD, vcpu))
 				return -EIO;

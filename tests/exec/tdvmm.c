@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -304,15 +305,17 @@ static void create_vm(void)
 #define IOEV_PORT	0xcfc
 #define IOEV_MMIO	0xfeb00000ULL
 #define IOEV_MMIO_DATA	7
-static int pio_efd = -1, mmio_efd = -1;
+static int pio_efd = -1, mmio_efd = -1, irq_efd = -1;
 static uint64_t io_exits, mmio_exits;
 
 /* An eventfd's count (0 if none): it is read, and so reset. */
 static uint64_t eventfd_count(int fd)
 {
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	uint64_t n = 0;
 
-	if (fd < 0 || read(fd, &n, sizeof(n)) != sizeof(n))
+	if (fd < 0 || poll(&p, 1, 0) != 1 ||
+	    read(fd, &n, sizeof(n)) != sizeof(n))
 		return 0;
 	return n;
 }
@@ -345,6 +348,14 @@ static void setup_irq_and_io(void)
 	xioctl(vm_fd, KVM_IRQFD, (unsigned long)&irqfd, "KVM_IRQFD");
 	irqfd.flags = KVM_IRQFD_FLAG_DEASSIGN;
 	xioctl(vm_fd, KVM_IRQFD, (unsigned long)&irqfd, "KVM_IRQFD deassign");
+	/* An irqfd that stays: GSI 25, vector 0x31 to vCPU 0, signalled
+	 * before the vCPUs run (KVM consumes the count when it injects). */
+	memset(&irqfd, 0, sizeof(irqfd));
+	irqfd.fd = irq_efd = eventfd(0, EFD_CLOEXEC);
+	irqfd.gsi = 25;
+	xioctl(vm_fd, KVM_IRQFD, (unsigned long)&irqfd, "KVM_IRQFD (kept)");
+	if (eventfd_write(irq_efd, 1))
+		die("eventfd_write: %s", strerror(errno));
 
 	ioev.fd = pio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ioev.addr = IOEV_PORT;
@@ -723,6 +734,8 @@ int main(int argc, char **argv)
 		       i, (unsigned long long)vcpus[i].runs,
 		       (unsigned long long)vcpus[i].faults,
 		       (unsigned long long)vcpus[i].map_gpa);
+	printf("tdvmm: irqfd GSI 25: %llu signal left (KVM consumes it when it injects)\n",
+	       (unsigned long long)eventfd_count(irq_efd));
 	printf("tdvmm: ioeventfd signals: port 0x%x %llu, MMIO 0x%llx %llu; exits: port %llu, MMIO %llu\n",
 	       IOEV_PORT, (unsigned long long)eventfd_count(pio_efd),
 	       (unsigned long long)IOEV_MMIO,

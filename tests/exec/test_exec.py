@@ -174,13 +174,16 @@ mmio 0xfeb00000 8
 """
 
 
-@case("ioeventfd: matching port and MMIO writes signal the VMM's eventfds "
-      "instead of exiting", skip=NO_OVMF)
+@case("ioeventfd and irqfd: matching port and MMIO writes signal the VMM's "
+      "eventfds instead of exiting; a signalled irqfd is injected", skip=NO_OVMF)
 def _():
     vm, out = exec_vmm("--vcpus", "1", guest=IO)
     assert vm["guest"]["device_writes"] == 5 and vm["guest"]["finished"], vm
     want = ("tdvmm: ioeventfd signals: port 0xcfc 1, MMIO 0xfeb00000 1; "
             "exits: port 2, MMIO 1")
+    assert want in out.splitlines(), "wanted %r in %r" % (want, out)
+    # The irqfd tdvmm signalled before KVM_RUN was read by KVM (injected).
+    want = "tdvmm: irqfd GSI 25: 0 signal left (KVM consumes it when it injects)"
     assert want in out.splitlines(), "wanted %r in %r" % (want, out)
 
 
