@@ -109,12 +109,13 @@ void progress_draw(bool force)
 
 /* --- I/O ------------------------------------------------------------------- */
 
-static int write_all(int fd, const void *buf, size_t len)
+/* All @len bytes of @buf through @fd (@out: written, else read), or -1. */
+static int io_all(int fd, void *buf, size_t len, bool out)
 {
-	const char *p = buf;
+	char *p = buf;
 
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -126,21 +127,14 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static int write_all(int fd, const void *buf, size_t len)
+{
+	return io_all(fd, (void *)buf, len, true);
+}
+
 static int read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return io_all(fd, buf, len, false);
 }
 
 /* --- the worker --------------------------------------------------------------- */
