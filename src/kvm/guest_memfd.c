@@ -207,42 +207,61 @@ static void gmem_bindings_update(struct gmem_file *gmem,
 /* ---- the page cache ---- */
 
 /*
- * The folio caching @index, created (order 9 when the inode uses 2M folios
- * and the whole aligned 2M is inside the file and not yet cached in 4K
- * pieces) if missing. Returns the folio's head locked and with a reference
- * for the caller, or an ERR-style NULL with *@err set.
+ * The size of the folio to create for @index, under i_pages_lock: 2M (*@base
+ * its first index) when the inode uses 2M folios and the whole aligned 2M
+ * is inside the file and not yet cached in 4K pieces, else 4K.
+ */
+static u64 kvm_gmem_new_folio_nr(struct gmem_inode *inode, u64 index,
+				 u64 *base)
+{
+	struct address_space *mapping = &inode->mapping;
+	u64 hbase = ALIGN_DOWN(index, GMEM_HPAGE_NR), probe = hbase;
+
+	*base = index;
+	if (!inode->huge || hbase + GMEM_HPAGE_NR > gmem_size_pages(inode) ||
+	    radix_next(&mapping->i_pages, &probe, hbase + GMEM_HPAGE_NR))
+		return 1;
+	*base = hbase;
+	return GMEM_HPAGE_NR;
+}
+
+/*
+ * The folio caching @index, created (kvm_gmem_new_folio_nr()) if missing.
+ * As filemap_grab_folio(), the new folio is allocated without the mapping's
+ * lock, which is taken again to insert it unless another task cached @index
+ * meanwhile (then the allocation is given back): vCPUs faulting in
+ * different pages do not wait for each other's allocation. Returns the
+ * folio's head locked and with a reference for the caller, or an ERR-style
+ * NULL with *@err set.
  */
 static struct page *kvm_gmem_get_folio(struct gmem_inode *inode, u64 index,
 				       int *err)
 {
 	struct address_space *mapping = &inode->mapping;
-	struct page *head;
-	u64 base, i, nr;
+	struct page *head, *new = NULL;
+	u64 base, i, nr, new_nr = 0;
 
 	spin_lock(&mapping->i_pages_lock);
-	head = radix_lookup(&mapping->i_pages, index);
-	if (head)
-		goto out;
-
-	base = index;
-	nr = 1;
-	if (inode->huge) {
-		u64 hbase = ALIGN_DOWN(index, GMEM_HPAGE_NR);
-		u64 probe = hbase;
-
-		if (hbase + GMEM_HPAGE_NR <= gmem_size_pages(inode) &&
-		    !radix_next(&mapping->i_pages, &probe,
-				hbase + GMEM_HPAGE_NR)) {
-			base = hbase;
-			nr = GMEM_HPAGE_NR;
-		}
-	}
-	head = alloc_pages(nr == 1 ? 0 : GMEM_HPAGE_ORDER);
-	if (!head) {
+	for (;;) {
+		head = radix_lookup(&mapping->i_pages, index);
+		if (head)
+			goto out;
+		nr = kvm_gmem_new_folio_nr(inode, index, &base);
+		if (new && new_nr == nr)
+			break;
 		spin_unlock(&mapping->i_pages_lock);
-		*err = -ENOMEM;
-		return NULL;
+		if (new)
+			__free_pages(new, new_nr == 1 ? 0 : GMEM_HPAGE_ORDER);
+		new = alloc_pages(nr == 1 ? 0 : GMEM_HPAGE_ORDER);
+		if (!new) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		new_nr = nr;
+		spin_lock(&mapping->i_pages_lock);
 	}
+	head = new;
+	new = NULL;
 	for (i = 0; i < nr; i++) {
 		struct page *p = pfn_to_page(page_to_pfn(head) + i);
 
@@ -263,6 +282,8 @@ static struct page *kvm_gmem_get_folio(struct gmem_inode *inode, u64 index,
 out:
 	get_page(head);
 	spin_unlock(&mapping->i_pages_lock);
+	if (new)
+		__free_pages(new, new_nr == 1 ? 0 : GMEM_HPAGE_ORDER);
 	folio_lock(head);
 	/* Truncated while this task waited for the lock: look again. */
 	spin_lock(&mapping->i_pages_lock);

@@ -635,7 +635,7 @@ const struct tdxsim_scenario scn_mirror_race = {
 	.before = "next:mirror_freeze=off",
 	.upstream = "next",
 	.needs = "gmem_hugepages=off",
-	.default_seed = 3,
+	.default_seed = 32,
 	.run = mr_run,
 	.judge = mr_judge,
 	.pct_steps = 420,

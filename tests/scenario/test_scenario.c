@@ -589,8 +589,8 @@ static void test_replay(void **state)
 	assert_int_equal(a.switches, b.switches);
 	tdxsim_scenario_result_free(&a);
 	tdxsim_scenario_result_free(&b);
-	run("mirror-race", "before", 3, false, &a);
-	run("mirror-race", "before", 3, false, &b);
+	run("mirror-race", "before", 32, false, &a);
+	run("mirror-race", "before", 32, false, &b);
 	assert_true(a.failed && b.failed);
 	assert_false(a.tainted);
 	assert_int_equal(a.steps, b.steps);
