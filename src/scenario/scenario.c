@@ -370,41 +370,43 @@ static char *scn_report(struct scenario_ctx *ctx, const char *log,
 	return sb_detach(&sb);
 }
 
-int tdxsim_scenario_run(const struct tdxsim_scenario *s, const struct tdxsim_scenario_opts *o,
-		 struct tdxsim_scenario_result *res)
+/*
+ * Run @s in the kernel @kernel with the design @d (both resolved by the
+ * caller). @want_report: build the full report (the kernel log and what
+ * happened) always; otherwise only for a failure, which is all an
+ * exploration keeps of its runs.
+ */
+static void scn_run_resolved(const struct tdxsim_scenario *s,
+			     const struct tdxsim_scenario_opts *o,
+			     const char *kernel, const struct tdxsim_design *d,
+			     bool want_report,
+			     struct tdxsim_scenario_result *res)
 {
 	struct scenario_ctx *ctx;
 	struct scn_capture cap;
-	struct tdxsim_design d;
-	char err[256];
 	char *log;
 	u64 seed;
 
 	memset(res, 0, sizeof(*res));
-	if (tdxsim_scenario_resolve(s, o->kernel, o->design, res->kernel,
-				    sizeof(res->kernel), &d, err,
-				    sizeof(err))) {
-		res->error = -EINVAL;
-		snprintf(res->summary, sizeof(res->summary), "%s", err);
-		return -EINVAL;
-	}
+	snprintf(res->kernel, sizeof(res->kernel), "%s", kernel);
 	seed = o->seed ? o->seed : s->default_seed;
-	res->design = d;
+	res->design = *d;
 	res->seed = seed;
 
-	ctx = scn_ctx_new(s, res->kernel, &d, seed, res, false);
+	ctx = scn_ctx_new(s, res->kernel, d, seed, res, false);
 	scn_capture_start(&cap);
 	scn_run_once(ctx, o->strategy, &cap);
 	scn_ctx_free(ctx, res->stuck);
 	res->pamt_violations = scn_pamt_violations() - ctx->pamt_before;
 	res->tainted = res->pamt_violations != 0;
 	log = scn_capture_end(&cap);
-	res->report = scn_report(ctx, log, o);
+	if (want_report || res->failed || res->error)
+		res->report = scn_report(ctx, log, o);
 	free(log);
 	scn_ctx_release(ctx, res->stuck);
 
 	if (o->extra && s->extra && !res->error) {
-		ctx = scn_ctx_new(s, res->kernel, &d, seed, res, true);
+		ctx = scn_ctx_new(s, res->kernel, d, seed, res, true);
 		res->extra_ran = true;
 		scn_capture_start(&cap);
 		scn_run_once(ctx, o->strategy, &cap);
@@ -414,6 +416,22 @@ int tdxsim_scenario_run(const struct tdxsim_scenario *s, const struct tdxsim_sce
 		free(log);
 		scn_ctx_release(ctx, false);
 	}
+}
+
+int tdxsim_scenario_run(const struct tdxsim_scenario *s, const struct tdxsim_scenario_opts *o,
+		 struct tdxsim_scenario_result *res)
+{
+	char err[256], name[TDXSIM_KERNEL_NAME_MAX];
+	struct tdxsim_design d;
+
+	if (tdxsim_scenario_resolve(s, o->kernel, o->design, name,
+				    sizeof(name), &d, err, sizeof(err))) {
+		memset(res, 0, sizeof(*res));
+		res->error = -EINVAL;
+		snprintf(res->summary, sizeof(res->summary), "%s", err);
+		return -EINVAL;
+	}
+	scn_run_resolved(s, o, name, &d, true, res);
 	return 0;
 }
 
@@ -455,7 +473,8 @@ int tdxsim_scenario_explore(const struct tdxsim_scenario *s, const char *design,
 			break;
 		}
 		so.seed = (o->first_seed ? o->first_seed : 1) + i;
-		tdxsim_scenario_run(s, &so, &res);
+		/* Resolved once above; the report only for a first failure. */
+		scn_run_resolved(s, &so, name, &d, false, &res);
 		r->runs++;
 		if (res.tainted && i + 1 < o->schedules)
 			r->stopped = true;
