@@ -39,6 +39,7 @@ enum pageflags {
 	PG_written = 6,
 	PG_buddy = 7,		/* free, on its split block's free list */
 	PG_locked = 8,		/* folio lock (host/mm.h: folio_lock()) */
+	PG_gmem_prepared = 9,	/* guest_memfd: every page of this 2M head uptodate */
 };
 
 /* 16 bytes per 4K page. */

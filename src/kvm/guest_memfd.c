@@ -353,6 +353,7 @@ static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
 	/* Preparedness is per 4K page: keep it across the split. */
 	for (i = 0; i < GMEM_HPAGE_NR; i++)
 		uptodate[i] = PageUptodate(pfn_to_page(page_to_pfn(head) + i));
+	page_flag_clear(head, PG_gmem_prepared);
 	r = split_page_block(head);
 	if (!r) {
 		for (i = 0; i < GMEM_HPAGE_NR; i++) {
@@ -1335,11 +1336,18 @@ static void kvm_gmem_prepare(struct page *page, int order)
 
 	/*
 	 * The allocator hands out zeroed pages: preparing is marking. A 2M
-	 * folio is looked at on every fault: mark only what is not marked.
+	 * folio is looked at on every fault: mark only what is not marked,
+	 * and once all is, say so on its head (tdxsim: no walk of its 512
+	 * pages on the next fault; a split clears it, a new folio's pages
+	 * start with fresh flags).
 	 */
+	if (order && page_flag_test(head, PG_gmem_prepared))
+		return;
 	for (i = 0; i < nr; i++)
 		if (!PageUptodate(&head[i]))
 			SetPageUptodate(&head[i]);
+	if (order)
+		page_flag_set(head, PG_gmem_prepared);
 }
 
 int kvm_gmem_get_pfn(struct kvm *kvm, struct kvm_memory_slot *slot, gfn_t gfn,

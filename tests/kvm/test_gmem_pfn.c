@@ -260,7 +260,7 @@ static void test_huge_folios(void **state)
 	struct page *page, *head;
 	struct tdxsim_stats st;
 	kvm_pfn_t pfn;
-	int order;
+	int order, i;
 
 	/* A 2M-aligned, fully covered 2M: one order-9 folio. */
 	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 7, &pfn, &page,
@@ -294,8 +294,21 @@ static void test_huge_folios(void **state)
 	gmem_fallocate(gmem, FALLOC_FL_KEEP_SIZE, SZ_2M,
 		       SZ_2M);
 	assert_int_equal(kvm_gmem_peek_folio(file, 512)->order, 9);
+	/* Faulted: every page prepared (and the folio marked so). */
+	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 512, &pfn, &page,
+					  &order), 0);
+	kvm_release_page_clean(page);
 	gmem_fallocate(gmem, punch, SZ_2M, SZ_2M);
 	assert_null(kvm_gmem_peek_folio(file, 512));
+	/* A new folio there (likely the same pages) is prepared afresh. */
+	assert_int_equal(kvm_gmem_get_pfn(kvm, slot, GFN0 + 512 + 3, &pfn,
+					  &page, &order), 0);
+	assert_int_equal(order, 9);
+	head = kvm_gmem_peek_folio(file, 512);
+	for (i = 0; i < 512; i++)
+		assert_true(PageUptodate(&head[i]));
+	kvm_release_page_clean(page);
+	gmem_fallocate(gmem, punch, SZ_2M, SZ_2M);
 	assert_int_equal(tdxsim_ioctl(vm, TDXSIM_GET_STATS, &st), 0);
 	assert_int_equal(st.gmem_folio_splits, 1);
 	assert_int_equal(tdxsim_close(gmem), 0);
