@@ -107,6 +107,17 @@ int tdxsim_host_pin_write(struct tdxsim_host_pin *pin, size_t off,
 /* Drop the references (unpin_user_pages()); NULL is ignored. */
 void tdxsim_host_unpin(struct tdxsim_host_pin *pin);
 
+/*
+ * memory_failure() of the page at @offset of guest_memfd @fd, as the kernel
+ * runs it for a machine check on that page (or MADV_HWPOISON): a 2M folio
+ * is split first if it can be, the page is marked poisoned, and
+ * guest_memfd's error_remove_folio unmaps the folio's range from the VM
+ * (a later fault of the poisoned page fails with EHWPOISON). Returns 0,
+ * or -1 with errno: EBADF, EINVAL (not a guest_memfd, @offset not
+ * page-aligned or beyond the file), ENOENT (no page allocated there).
+ */
+int tdxsim_memory_failure(int fd, off_t offset);
+
 /* ---- tdxsim controls: ioctl requests of type TDXSIMIO ---- */
 #define TDXSIMIO	0xAF
 
@@ -271,6 +282,23 @@ enum tdxsim_gmem_conv_filter {
 	TDXSIM_GMEM_CONV_FILTER_OLD = 1,
 };
 
+/* TDX huge pages: where a conversion to shared splits the S-EPT. */
+enum tdxsim_huge_split_order {
+	/*
+	 * Before guest_memfd splits the folio and before the invalidation
+	 * (v3's FIXUP "Zap mappings before splitting backend folios", v5's
+	 * kvm_arch_gmem_convert()): a failed split fails the ioctl with
+	 * nothing changed.
+	 */
+	TDXSIM_HUGE_SPLIT_ORDER_SEPT_FIRST = 0,
+	/*
+	 * After (Ackerley Tng's order of 2026-01-06: the folio split at step
+	 * 2b, the S-EPT split with the zap, after the invalidation began):
+	 * past the point of no return.
+	 */
+	TDXSIM_HUGE_SPLIT_ORDER_FOLIO_FIRST = 1,
+};
+
 enum tdxsim_page_reset {
 	/* Reset a page the module gave back only if it may hold data (quirk). */
 	TDXSIM_PAGE_RESET_QUIRK = 0,
@@ -381,8 +409,15 @@ struct tdxsim_design {
 	__tdxsim_u32 gmem_in_place;	/* enum tdxsim_gmem_in_place */
 	__tdxsim_u32 gmem_conv_refcheck; /* enum tdxsim_gmem_conv_refcheck */
 	__tdxsim_u32 gmem_conv_filter;	/* enum tdxsim_gmem_conv_filter */
+	/* enum tdxsim_huge_split_order (0: the huge-page series' order). */
+	__tdxsim_u32 huge_split_order;
+	/*
+	 * 1: kvm_gmem_error_folio() splits the S-EPT before it unmaps a
+	 * poisoned page (Yan Zhao's plan of 2026-01-19; no posting has it).
+	 */
+	__tdxsim_u32 huge_error_split;
 	/* Room for the switches of later overlays. */
-	__tdxsim_u32 reserved[25];	/* must be zero */
+	__tdxsim_u32 reserved[23];	/* must be zero */
 };
 
 /*
@@ -416,6 +451,14 @@ struct tdxsim_guest {
  * statistics like any answer. At most 16 injections are pending per VM.
  * A TDX VM only, once KVM_TDX_INIT_VM made its TD (else EINVAL).
  */
+/*
+ * Not a SEAMCALL: with @leaf TDXSIM_INJECT_SPLIT_ENOMEM, the @nth split of
+ * a private (mirror) huge mapping from this request finds no memory for
+ * its page table (-ENOMEM), as when its cache could not be filled; @status
+ * must be non-zero and is not used. The TDX huge-page overlay only.
+ */
+#define TDXSIM_INJECT_SPLIT_ENOMEM	0x100
+
 struct tdxsim_inject_fault {
 	__tdxsim_u32 leaf;	/* SEAMCALL leaf number (< 128) */
 	__tdxsim_u32 nth;	/* >= 1 */

@@ -40,6 +40,12 @@ struct file_operations {
 	int (*mmap)(struct file *file, struct vm_area_struct *vma);
 	/* read(2) at *@pos (advanced by what it read); NULL: EINVAL. */
 	ssize_t (*read)(struct file *file, char *buf, size_t size, loff_t *pos);
+	/*
+	 * tdxsim: memory_failure() of the file's page at @offset (the kernel
+	 * finds the page by pfn and calls its mapping's error_remove_folio);
+	 * guest_memfd only. 0 or -errno.
+	 */
+	int (*memory_failure)(struct file *file, loff_t offset);
 	/* Called once, after the last reference is gone. */
 	void (*release)(struct file *file);
 };

@@ -424,6 +424,19 @@ ssize_t tdxsim_pread(int fd, void *buf, size_t count, off_t offset)
 	return do_read(fd, buf, count, offset, true);
 }
 
+int tdxsim_memory_failure(int fd, off_t offset)
+{
+	struct file *file = fget(fd);
+	long r;
+
+	if (!file)
+		return uapi_ret(-EBADF);
+	r = file->f_op->memory_failure ?
+	    file->f_op->memory_failure(file, offset) : -EINVAL;
+	fput(file);
+	return uapi_ret(r);
+}
+
 int tdxsim_munmap(void *addr, size_t len)
 {
 	int r = mm_remove_vma(current_mm(), (unsigned long)addr,

@@ -568,6 +568,40 @@ static void kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
 				    gmem_attr_filter(gmem->inode));
 }
 
+/*
+ * TDX huge pages (design huge_split): split the private huge mappings of
+ * @gmem's bindings that cross [start, end) before the invalidation zaps
+ * part of them (v3 splits for PUNCH_HOLE; RFC v5 calls its conversion hook
+ * from kvm_gmem_punch_hole()). Invalidate lock held; 0 or -errno with
+ * nothing zapped.
+ */
+static int kvm_gmem_split_private(struct gmem_file *gmem, u64 start, u64 end)
+{
+	struct gmem_bindings *bs = gmem->bindings;
+	int i, r = 0;
+
+	if (!(gmem_attr_filter(gmem->inode) & KVM_FILTER_PRIVATE))
+		return 0;
+	for (i = 0; bs && i < bs->nr && !r; i++) {
+		struct kvm_memory_slot *slot = bs->b[i].slot;
+		u64 pgoff = slot->gmem.pgoff;
+		struct kvm_gfn_range range;
+
+		if (bs->b[i].end <= start || bs->b[i].start >= end)
+			continue;
+		range = (struct kvm_gfn_range) {
+			.start = slot->base_gfn + max(pgoff, start) - pgoff,
+			.end = slot->base_gfn +
+			       min(pgoff + slot->npages, end) - pgoff,
+			.slot = slot,
+			.may_block = true,
+			.attr_filter = KVM_FILTER_PRIVATE,
+		};
+		r = kvm_split_private_mapping(gmem->kvm, &range);
+	}
+	return r;
+}
+
 static void kvm_gmem_invalidate_end(struct gmem_file *gmem, u64 start,
 				    u64 end)
 {
@@ -578,6 +612,79 @@ static void kvm_gmem_invalidate_end(struct gmem_file *gmem, u64 start,
 		kvm_mmu_invalidate_end(kvm);
 		write_unlock(&kvm->mmu_lock);
 	}
+}
+
+/* ---- memory failure ---- */
+
+/*
+ * kvm_gmem_error_folio(), guest_memfd's error_remove_folio: unmap the
+ * poisoned folio's range from the VMs that map it and keep the folio
+ * (MF_DELAYED): the page stays poisoned, and a later kvm_gmem_get_pfn()
+ * of it answers -EHWPOISON. Design huge_error_split (Yan Zhao's plan of
+ * 2026-01-19, "because guest_memfd may split folios without first
+ * splitting S-EPT"; no posting has it): first split the private huge
+ * mappings that cross the range, so that a 4K poison does not unmap the
+ * healthy pages around it. A failed split leaves the whole mapping to the
+ * zap, as without the design.
+ */
+static void kvm_gmem_error_folio(struct gmem_inode *inode, struct page *head)
+{
+	struct address_space *mapping = &inode->mapping;
+	u64 start = folio_index(head);
+	u64 end = start + (folio_is_huge(head) ? GMEM_HPAGE_NR : 1);
+	struct gmem_file *gmem;
+
+	filemap_invalidate_lock_shared(mapping);
+	list_for_each_entry(gmem, &mapping->i_private_list, entry)
+		if (READ_ONCE(gmem->kvm->design.huge_error_split))
+			kvm_gmem_split_private(gmem, start, end);
+	list_for_each_entry(gmem, &mapping->i_private_list, entry)
+		kvm_gmem_invalidate_begin(gmem, start, end);
+	list_for_each_entry(gmem, &mapping->i_private_list, entry)
+		kvm_gmem_invalidate_end(gmem, start, end);
+	filemap_invalidate_unlock_shared(mapping);
+}
+
+/*
+ * memory_failure() (mm/memory-failure.c) of the page at @offset, for a
+ * guest_memfd page: the kernel finds it by pfn, tdxsim by file and offset.
+ * A huge folio is split first, as try_to_split_thp_page() does (one that
+ * cannot be split is handled whole); the page is marked poisoned, and the
+ * mapping's error_remove_folio runs. 0, -EINVAL (offset), -ENOENT (no page
+ * there).
+ */
+static int kvm_gmem_memory_failure(struct file *file, loff_t offset)
+{
+	struct gmem_inode *inode = gmem_inode(file);
+	struct address_space *mapping = &inode->mapping;
+	u64 index = offset >> PAGE_SHIFT;
+	struct page *head, *page;
+
+	if (offset < 0 || (offset & (PAGE_SIZE - 1)) ||
+	    (u64)offset >= inode->size)
+		return -EINVAL;
+	filemap_invalidate_lock(mapping);
+	spin_lock(&mapping->i_pages_lock);
+	head = radix_lookup(&mapping->i_pages, index);
+	spin_unlock(&mapping->i_pages_lock);
+	if (head && folio_is_huge(head) &&
+	    !__kvm_gmem_split_folio(inode, head)) {
+		spin_lock(&mapping->i_pages_lock);
+		head = radix_lookup(&mapping->i_pages, index);
+		spin_unlock(&mapping->i_pages_lock);
+	}
+	if (head) {
+		page = pfn_to_page(page_to_pfn(head) +
+				   (index - folio_index(head)));
+		SetPageHWPoison(page);
+		get_page(head);
+	}
+	filemap_invalidate_unlock(mapping);
+	if (!head)
+		return -ENOENT;
+	kvm_gmem_error_folio(inode, head);
+	gmem_folio_put(head);
+	return 0;
 }
 
 /* ---- fallocate ---- */
@@ -597,6 +704,14 @@ static long kvm_gmem_punch_hole(struct gmem_inode *inode, loff_t offset,
 	 * are balanced.
 	 */
 	filemap_invalidate_lock(mapping);
+
+	list_for_each_entry(gmem, &mapping->i_private_list, entry) {
+		r = kvm_gmem_split_private(gmem, start, end);
+		if (r) {
+			filemap_invalidate_unlock(mapping);
+			return r;
+		}
+	}
 
 	list_for_each_entry(gmem, &mapping->i_private_list, entry) {
 		kvm_gmem_invalidate_begin(gmem, start, end);
@@ -1097,6 +1212,7 @@ static const struct file_operations kvm_gmem_fops = {
 	.name = "kvm-gmem",
 	.unlocked_ioctl = kvm_gmem_ioctl,
 	.fallocate = kvm_gmem_fallocate,
+	.memory_failure = kvm_gmem_memory_failure,
 	.mmap = kvm_gmem_mmap,
 	.release = kvm_gmem_release,
 };

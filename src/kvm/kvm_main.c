@@ -960,8 +960,38 @@ static void kvm_handle_attr_range(struct kvm *kvm, gfn_t start, gfn_t end,
 		write_unlock(&kvm->mmu_lock);
 }
 
-/* Split the 2M guest_memfd folios [start, end) covers only in part. */
-static int kvm_attr_split_folios(struct kvm *kvm, gfn_t start, gfn_t end)
+/* Split the 2M guest_memfd folios [s, e) of @slot covers only in part. */
+static int kvm_attr_split_folio(struct kvm *kvm, struct kvm_memory_slot *slot,
+				gfn_t s, gfn_t e)
+{
+	return kvm_gmem_split_for_conversion(kvm, slot, s, e);
+}
+
+/*
+ * TDX huge pages: split the private huge mappings crossing [s, e) of
+ * @slot before the conversion to shared zaps them.
+ */
+static int kvm_attr_split_private(struct kvm *kvm,
+				  struct kvm_memory_slot *slot, gfn_t s,
+				  gfn_t e)
+{
+	struct kvm_gfn_range range = {
+		.slot = slot,
+		.start = s,
+		.end = e,
+		.may_block = true,
+		.attr_filter = KVM_FILTER_PRIVATE,
+	};
+
+	return kvm_split_private_mapping(kvm, &range);
+}
+
+/* Call @fn for each guest_memfd slot's part of [start, end); stop on error. */
+static int kvm_attr_for_each_gmem_slot(struct kvm *kvm, gfn_t start,
+				       gfn_t end,
+				       int (*fn)(struct kvm *kvm,
+						 struct kvm_memory_slot *slot,
+						 gfn_t s, gfn_t e))
 {
 	struct kvm_memslots *slots = kvm->memslots;
 	int i, r;
@@ -975,7 +1005,7 @@ static int kvm_attr_split_folios(struct kvm *kvm, gfn_t start, gfn_t end)
 			break;
 		if (s >= e || !kvm_slot_has_gmem(slot))
 			continue;
-		r = kvm_gmem_split_for_conversion(kvm, slot, s, e);
+		r = fn(kvm, slot, s, e);
 		if (r)
 			return r;
 	}
@@ -986,6 +1016,7 @@ static int kvm_vm_set_mem_attributes(struct kvm *kvm, gfn_t start, gfn_t end,
 				     unsigned long attributes)
 {
 	bool private = attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE;
+	bool folio_first = false;
 	u64 changed;
 	int r = 0;
 
@@ -1002,10 +1033,37 @@ static int kvm_vm_set_mem_attributes(struct kvm *kvm, gfn_t start, gfn_t end,
 			goto out_unlock;
 	}
 
+	/*
+	 * TDX huge pages, to shared: the S-EPT is split before the folio
+	 * (design huge_split_order; sept_first is the series' order: a
+	 * failed split leaves everything as it was). folio_first splits the
+	 * folio first and the S-EPT in the zap, with the split cache filled
+	 * beforehand and held across.
+	 */
+	if (!private && READ_ONCE(kvm->design.huge_split)) {
+		folio_first = READ_ONCE(kvm->design.huge_split_order) ==
+			      TDXSIM_HUGE_SPLIT_ORDER_FOLIO_FIRST;
+		if (!folio_first)
+			r = kvm_attr_for_each_gmem_slot(kvm, start, end,
+							kvm_attr_split_private);
+		else
+			r = kvm_attr_for_each_gmem_slot(kvm, start, end,
+							kvm_attr_split_folio);
+		if (r)
+			goto out_unlock;
+		if (folio_first) {
+			r = kvm_lock_split_cache(kvm, 2);
+			if (r)
+				goto out_unlock;
+		}
+	}
+
 	kvm_handle_attr_range(kvm, start, end, attributes, KVM_ATTR_PRE_SET);
 
+	if (folio_first)
+		kvm_unlock_split_cache(kvm);
 	/* In-place conversion: no 2M folio may straddle the boundary. */
-	r = kvm_attr_split_folios(kvm, start, end);
+	r = kvm_attr_for_each_gmem_slot(kvm, start, end, kvm_attr_split_folio);
 	if (!r) {
 		changed = attr_store(kvm, start, end, private);
 		trace_kvm_vm_set_mem_attributes(kvm, start, end, attributes,

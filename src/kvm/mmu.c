@@ -585,23 +585,61 @@ int kvm_split_cross_boundary_leafs(struct kvm *kvm, struct kvm_gfn_range *range,
 	return kvm_tdp_mmu_gfn_range_split_boundary(kvm, range, shared, true);
 }
 
+/* Does the VM split private huge mappings before a partial zap (huge_split)? */
+static bool kvm_splits_private(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->design.huge_split) &&
+	       kvm_arch_has_private_mem(kvm);
+}
+
+int kvm_lock_split_cache(struct kvm *kvm, int nr)
+{
+	int r;
+
+	mutex_lock(&kvm->arch.tdp_mmu_external_cache_lock);
+	r = kvm_tdp_mmu_topup_split_caches(kvm, nr);
+	if (r)
+		mutex_unlock(&kvm->arch.tdp_mmu_external_cache_lock);
+	return r;
+}
+
+void kvm_unlock_split_cache(struct kvm *kvm)
+{
+	mutex_unlock(&kvm->arch.tdp_mmu_external_cache_lock);
+}
+
+/*
+ * TDX huge pages (design huge_split; RFC v5 44/45's tdx_gmem_convert() and
+ * tdp_mmu_split_mirror_huge_pages(), v3's kvm_split_cross_boundary_leafs()
+ * callers): before a zap of part of a private huge mapping (conversion to
+ * shared, punch hole, memory failure), split the huge leaves that cross
+ * @range so that the neighbouring accepted pages survive. The cache mutex,
+ * the top-up outside mmu_lock, then the write mmu_lock: a failure (-ENOMEM,
+ * or -EIO from a bugged VM) comes back before anything was zapped.
+ */
+int kvm_split_private_mapping(struct kvm *kvm, struct kvm_gfn_range *range)
+{
+	int r;
+
+	if (!kvm_splits_private(kvm))
+		return 0;
+	/* The head and the tail huge page. */
+	r = kvm_lock_split_cache(kvm, 2);
+	if (r)
+		return r;
+	write_lock(&kvm->mmu_lock);
+	r = kvm_split_cross_boundary_leafs(kvm, range, false);
+	write_unlock(&kvm->mmu_lock);
+	kvm_unlock_split_cache(kvm);
+	return r;
+}
+
 bool kvm_unmap_gfn_range(struct kvm *kvm, struct kvm_gfn_range *range)
 {
 	lockdep_assert_held_write(&kvm->mmu_lock);
 	WARN_ON_ONCE(!READ_ONCE(kvm->mmu_invalidate_in_progress) &&
 		     !lockdep_is_held(&kvm->slots_lock));
 	trace_kvm_unmap_gfn_range(kvm, range->start, range->end);
-	/*
-	 * TDX huge pages (RFC, design huge_split): a private zap of part of a
-	 * huge mapping (punch hole, conversion to shared) splits the huge
-	 * leaves that cross the range first, so the neighbouring accepted
-	 * pages survive with their data. No release has it (4K only).
-	 */
-	if (READ_ONCE(kvm->design.huge_split) &&
-	    kvm_arch_has_private_mem(kvm) &&
-	    (range->attr_filter & KVM_FILTER_PRIVATE) && range->may_block &&
-	    kvm_split_cross_boundary_leafs(kvm, range, false))
-		KVM_BUG_ON(!READ_ONCE(kvm->vm_bugged), kvm);
 	return kvm_tdp_mmu_unmap_gfn_range(kvm, range, false);
 }
 
@@ -636,6 +674,18 @@ bool kvm_arch_pre_set_memory_attributes(struct kvm *kvm,
 	/* Unmap with the filter of the attribute being left. */
 	range->attr_filter = (range->attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) ?
 				     KVM_FILTER_SHARED : KVM_FILTER_PRIVATE;
+	/*
+	 * Design huge_split_order=folio_first (Ackerley Tng's order): the
+	 * S-EPT is split here, with the invalidation begun: past the point
+	 * of no return, a failed split can only bug the VM, and the zap
+	 * below then takes the whole huge mapping.
+	 */
+	if (kvm_splits_private(kvm) &&
+	    range->attr_filter == KVM_FILTER_PRIVATE &&
+	    READ_ONCE(kvm->design.huge_split_order) ==
+		    TDXSIM_HUGE_SPLIT_ORDER_FOLIO_FIRST &&
+	    kvm_split_cross_boundary_leafs(kvm, range, false))
+		KVM_BUG_ON(!READ_ONCE(kvm->vm_bugged), kvm);
 	return kvm_unmap_gfn_range(kvm, range);
 }
 

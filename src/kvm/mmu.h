@@ -92,4 +92,18 @@ bool hugepage_test_guest_inhibit(struct kvm_memory_slot *slot, gfn_t gfn,
 void hugepage_set_guest_inhibit(struct kvm_memory_slot *slot, gfn_t gfn,
 				int level);
 
+/*
+ * Take the split cache's mutex (kvm->arch.tdp_mmu_external_cache_lock;
+ * before mmu_lock) and top the cache up for @nr splits: 0 with the mutex
+ * held until kvm_unlock_split_cache(), or -ENOMEM without it.
+ */
+int kvm_lock_split_cache(struct kvm *kvm, int nr);
+void kvm_unlock_split_cache(struct kvm *kvm);
+/*
+ * TDX huge pages: split the private huge mappings crossing @range before
+ * a partial zap: the cache mutex, its top-up, the write mmu_lock. 0 or
+ * -errno, nothing zapped either way; 0 without design huge_split.
+ */
+int kvm_split_private_mapping(struct kvm *kvm, struct kvm_gfn_range *range);
+
 #endif /* TDXSIM_KVM_MMU_H */

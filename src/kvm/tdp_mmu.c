@@ -32,6 +32,7 @@
 #include "kvm/kvm_host.h"
 #include "kvm/tdp_iter.h"
 #include "kvm/tdp_mmu.h"
+#include "kvm/tdxsim_ctl.h"
 #include "kvm/tdxsim_trace.h"
 
 #define MMU_CACHE_MIN	(PT64_ROOT_MAX_LEVEL + 1)
@@ -175,6 +176,10 @@ void kvm_mmu_init_tdp_mmu(struct kvm *kvm)
 {
 	INIT_LIST_HEAD(&kvm->arch.tdp_mmu_roots);
 	spin_lock_init(&kvm->arch.tdp_mmu_pages_lock);
+	mutex_init(&kvm->arch.tdp_mmu_external_cache_lock);
+	kvm->arch.split_page_header_cache.obj_size = sizeof(struct kvm_mmu_page);
+	kvm->arch.split_shadow_page_cache.page_alloc = true;
+	kvm->arch.split_external_spt_cache.page_alloc = true;
 	if (!kvm->arch.tdp_root_level)
 		kvm->arch.tdp_root_level = PT64_ROOT_4LEVEL;
 }
@@ -737,29 +742,64 @@ void kvm_mmu_uninit_tdp_mmu(struct kvm *kvm)
 	kvm_tdp_mmu_zap_invalidated_roots(kvm);
 	WARN_ON(!list_empty(&kvm->arch.tdp_mmu_roots));
 	rcu_barrier();
+	free_cache(&kvm->arch.split_page_header_cache);
+	free_cache(&kvm->arch.split_shadow_page_cache);
+	free_cache(&kvm->arch.split_external_spt_cache);
+	mutex_destroy(&kvm->arch.tdp_mmu_external_cache_lock);
 }
 
 /* --- splitting huge leaves ---------------------------------------------------------------------- */
 
-/* Allocate a page table outside the vCPU caches (splits under write lock). */
-static struct kvm_mmu_page *tdp_mmu_alloc_sp_for_split(bool mirror)
+int kvm_tdp_mmu_topup_split_caches(struct kvm *kvm, int nr)
 {
-	struct kvm_mmu_page *sp = calloc(1, sizeof(*sp));
-	struct page *spt, *ext = NULL;
+	struct kvm_arch *a = &kvm->arch;
+	int r;
 
+	lockdep_assert_held(&a->tdp_mmu_external_cache_lock);
+	r = topup_cache(&a->split_page_header_cache, nr);
+	if (!r)
+		r = topup_cache(&a->split_shadow_page_cache, nr);
+	if (!r)
+		r = topup_cache(&a->split_external_spt_cache, nr);
+	if (!r && kvm_x86_ops.topup_external_split_cache)
+		r = kvm_x86_ops.topup_external_split_cache(kvm, nr);
+	return r;
+}
+
+/*
+ * A page table for splitting a huge leaf (write lock). A mirror split takes
+ * it, and its S-EPT page, from the VM's split caches (topped up outside
+ * mmu_lock, their mutex held): NULL (-ENOMEM) when they ran dry. A direct
+ * split allocates.
+ */
+static struct kvm_mmu_page *tdp_mmu_alloc_sp_for_split(struct kvm *kvm,
+							bool mirror)
+{
+	struct kvm_arch *a = &kvm->arch;
+	struct kvm_mmu_page *sp;
+	struct page *spt;
+
+	if (mirror) {
+		lockdep_assert_held(&a->tdp_mmu_external_cache_lock);
+		if (tdxsim_inject_split_enomem(kvm) ||
+		    !a->split_page_header_cache.nobjs ||
+		    !a->split_shadow_page_cache.nobjs ||
+		    !a->split_external_spt_cache.nobjs)
+			return NULL;
+		sp = cache_take(&a->split_page_header_cache);
+		sp->spt = cache_take(&a->split_shadow_page_cache);
+		sp->external_spt = cache_take(&a->split_external_spt_cache);
+		return sp;
+	}
+	sp = calloc(1, sizeof(*sp));
 	spt = alloc_page();
-	if (mirror)
-		ext = alloc_page();
-	if (!sp || !spt || (mirror && !ext)) {
+	if (!sp || !spt) {
 		free(sp);
 		if (spt)
 			__free_page(spt);
-		if (ext)
-			__free_page(ext);
 		return NULL;
 	}
 	sp->spt = page_address(spt);
-	sp->external_spt = ext ? page_address(ext) : NULL;
 	return sp;
 }
 
@@ -779,8 +819,14 @@ static int tdp_mmu_split_huge_page(struct kvm *kvm, struct tdp_iter *iter,
 	u64 new_spte;
 	int i, r;
 
-	if (mirror && KVM_BUG_ON(shared, kvm))
-		return -EIO;
+	/* The vendor refuses a mirror split under the read lock (v3 09/24). */
+	if (mirror && shared) {
+		r = kvm_x86_ops.split_external_spte(kvm, iter->gfn, level,
+						    huge_spte,
+						    sp->external_spt, true);
+		if (r)
+			return r;
+	}
 
 	tdp_mmu_init_child_sp(sp, iter);
 	for (i = 0; i < SPTE_ENT_PER_PAGE; i++)
@@ -796,7 +842,8 @@ static int tdp_mmu_split_huge_page(struct kvm *kvm, struct tdp_iter *iter,
 		if (mirror) {
 			r = kvm_x86_ops.split_external_spte(kvm, iter->gfn,
 							    level, huge_spte,
-							    sp->external_spt);
+							    sp->external_spt,
+							    false);
 			if (r)
 				return r;
 		}
@@ -855,7 +902,8 @@ int kvm_tdp_mmu_gfn_range_split_boundary(struct kvm *kvm,
 			    iter.gfn + KVM_PAGES_PER_HPAGE(iter.level) <=
 				    range->end)
 				continue;
-			sp = tdp_mmu_alloc_sp_for_split(is_mirror_sp(root));
+			sp = tdp_mmu_alloc_sp_for_split(kvm,
+							is_mirror_sp(root));
 			if (!sp) {
 				r = -ENOMEM;
 				break;
@@ -1001,16 +1049,13 @@ int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 			continue;
 
 		/*
-		 * A huge leaf above the goal level needs a split. Splitting
-		 * under the read lock is refused for mirror roots (a failed
-		 * DEMOTE would need an UNBLOCK that can itself be BUSY): the
-		 * mirror is split under the write lock before such a fault
-		 * can happen (accept level, punch hole, conversion).
+		 * A huge leaf above the goal level needs a split. For a
+		 * mirror root the vendor refuses it under the read lock (a
+		 * failed DEMOTE would need an UNBLOCK that can itself be
+		 * BUSY; v3 09/24): the fault retries, and the mirror is split
+		 * under the write lock by whoever made the smaller level
+		 * necessary (accept level, punch hole, conversion).
 		 */
-		if (is_shadow_present_pte(iter.old_spte) &&
-		    KVM_BUG_ON(is_mirror_sp(root), kvm))
-			goto retry;
-
 		sp = tdp_mmu_alloc_sp(vcpu);
 		if (is_mirror_sp(root))
 			kvm_mmu_alloc_external_spt(vcpu, sp);

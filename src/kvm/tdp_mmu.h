@@ -97,6 +97,12 @@ u64 kvm_tdp_mmu_nr_tables(struct kvm *kvm, bool mirror);
 /* The kvm_mmu_page of the root in use for the mirror or direct tree. */
 struct kvm_mmu_page *kvm_tdp_mmu_find_root(struct kvm *kvm, bool mirror);
 
+/*
+ * Top up the VM's split caches for @nr mirror splits (outside mmu_lock,
+ * kvm->arch.tdp_mmu_external_cache_lock held): 0 or -ENOMEM.
+ */
+int kvm_tdp_mmu_topup_split_caches(struct kvm *kvm, int nr);
+
 /* Allocate the vCPU's caches (called outside mmu_lock). */
 int mmu_topup_memory_caches(struct kvm_vcpu *vcpu);
 void mmu_free_memory_caches(struct kvm_vcpu *vcpu);

@@ -287,6 +287,15 @@ static int tdx_topup_external_cache(struct kvm_vcpu *vcpu, int min_nr_spts)
 	return tdx_topup_pamt_cache(&to_tdx(vcpu)->pamt_cache, min_nr_spts);
 }
 
+/* The per-VM cache for splits: a pair per new S-EPT page (RFC v5 44/45). */
+static int tdx_topup_external_split_cache(struct kvm *kvm, int nr)
+{
+	lockdep_assert_held(&kvm->arch.tdp_mmu_external_cache_lock);
+	if (!tdx_dpamt_v6(kvm))
+		return 0;
+	return tdx_topup_pamt_cache(&to_kvm_tdx(kvm)->split_pamt_cache, nr);
+}
+
 /* Reclaim and free a control page; leak it if the module keeps it. */
 static void tdx_reclaim_control_page(struct kvm *kvm, struct page *page)
 {
@@ -861,6 +870,7 @@ static void tdx_vm_destroy(struct kvm *kvm)
 		return;
 	/* The HKID was released by tdx_vm_pre_destroy(), or is leaked. */
 	tdx_reclaim_td_control_pages(kvm);
+	tdx_free_pamt_cache(&kvm_tdx->split_pamt_cache);
 	free(kvm_tdx);
 	kvm->arch.vendor = NULL;
 }
@@ -2177,6 +2187,10 @@ static int tdx_honor_guest_accept_level(struct kvm_vcpu *vcpu, gfn_t gfn,
 	};
 	range.end = range.start + KVM_PAGES_PER_HPAGE(level);
 
+	/* The split cache (one split), topped up outside mmu_lock. */
+	r = kvm_lock_split_cache(kvm, 1);
+	if (r)
+		return r;
 	write_lock(&kvm->mmu_lock);
 	r = kvm_split_cross_boundary_leafs(kvm, &range, false);
 	if (!r) {
@@ -2185,6 +2199,7 @@ static int tdx_honor_guest_accept_level(struct kvm_vcpu *vcpu, gfn_t gfn,
 			hugepage_set_guest_inhibit(slot, gfn, level + 2);
 	}
 	write_unlock(&kvm->mmu_lock);
+	kvm_unlock_split_cache(kvm);
 	return r;
 }
 
@@ -2682,7 +2697,7 @@ static int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 
 static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 				       enum pg_level level, u64 old_spte,
-				       void *external_spt)
+				       void *external_spt, bool shared)
 {
 	u64 spt_pfn = page_to_pfn(virt_to_page(external_spt));
 	bool dpamt = tdx_dpamt_v6(kvm) || tdx_dpamt_lazy(kvm);
@@ -2690,7 +2705,18 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 	gpa_t gpa = gfn_to_gpa(gfn) & KVM_HPAGE_MASK(level);
 	u64 tdr = tdx_tdr_pa(kvm_tdx), err, entry = 0, level_state = 0;
 
+	/*
+	 * Under the read mmu_lock the vCPUs cannot be kept out, so a DEMOTE
+	 * that is BUSY after BLOCK would need an UNBLOCK, which can be BUSY
+	 * too: refuse (v3 09/24: WARN once, -EOPNOTSUPP; the fault retries).
+	 */
+	if (shared) {
+		WARN_ON_ONCE(1);
+		pr_warn_once("kvm_tdx: splitting a huge S-EPT leaf under the read mmu_lock is not supported\n");
+		return -EOPNOTSUPP;
+	}
 	lockdep_assert_held_write(&kvm->mmu_lock);
+	lockdep_assert_held(&kvm->arch.tdp_mmu_external_cache_lock);
 	if (KVM_BUG_ON(!external_spt || level != PG_LEVEL_2M, kvm))
 		return -EIO;
 	err = tdh_do_no_vcpus(kvm, tdh_mem_range_block(tdr, gpa,
@@ -2705,11 +2731,14 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 	 * page's pair (R12/R13) and the new S-EPT page needs its region's
 	 * pair. v6: DEMOTE under pamt_lock (Yan Zhao's fix of 2026-06-11,
 	 * agreed 2026-06-29), the region's refcount one per 4K page; lazy:
-	 * no refcount, no lock. tdxsim: the pair's pages are allocated here
-	 * (the series' split cache is not modelled).
+	 * no refcount, no lock. The new S-EPT page's pair comes from the
+	 * per-VM split cache; tdxsim: the DEMOTE's own pair is allocated by
+	 * tdx_pamt_demote().
 	 */
 	if (dpamt) {
-		if (tdx_dpamt_v6(kvm) && tdx_pamt_get(spt_pfn, NULL))
+		if (tdx_dpamt_v6(kvm) &&
+		    __tdx_pamt_get(spt_pfn, &kvm_tdx->split_pamt_cache,
+				   tdx_pamt_recheck(kvm)))
 			return -ENOMEM;
 		err = tdh_do_no_vcpus(kvm, tdx_lazy_pamt(kvm, spt_pfn,
 				tdx_pamt_demote(tdr, gpa, tdx_level(level),
@@ -2763,6 +2792,7 @@ int tdx_hardware_setup(void)
 		.free_external_spt = tdx_sept_free_private_spt,
 		.remove_external_spte = tdx_sept_remove_private_spte,
 		.split_external_spte = tdx_sept_split_private_spte,
+		.topup_external_split_cache = tdx_topup_external_split_cache,
 		.topup_external_cache = tdx_topup_external_cache,
 		.gmem_max_mapping_level = tdx_gmem_max_mapping_level,
 		.kick_all_vcpus = tdx_kick_all_vcpus,

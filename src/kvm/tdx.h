@@ -39,6 +39,13 @@ struct kvm_tdx {
 	struct page *page_add_src;
 	/* Set while a no-fail S-EPT call is retried with every vCPU out. */
 	bool wait_for_sept_zap;
+	/*
+	 * Dynamic PAMT + huge pages: pairs for the S-EPT pages of splits
+	 * (RFC v5's per-VM pamt_cache), filled outside mmu_lock under
+	 * kvm->arch.tdp_mmu_external_cache_lock, drawn from under the
+	 * write mmu_lock with that mutex still held.
+	 */
+	struct tdx_pamt_cache split_pamt_cache;
 };
 
 struct vcpu_tdx {
@@ -89,7 +96,10 @@ static inline u64 tdx_tdr_pa(struct kvm_tdx *kvm_tdx)
 /* Install the TDX operations into kvm_x86_ops. */
 int tdx_hardware_setup(void);
 
-/* Split the huge private leaves crossing [start, end) (write mmu_lock). */
+/*
+ * Split the huge private leaves crossing [start, end) (write mmu_lock, the
+ * split cache's mutex held and the cache topped up).
+ */
 int kvm_split_cross_boundary_leafs(struct kvm *kvm, struct kvm_gfn_range *range,
 				   bool shared);
 

@@ -46,6 +46,12 @@ struct strbuf;
 int tdxsim_check_invariants(struct kvm *kvm, struct strbuf *sb);
 
 /*
+ * TDXSIM_INJECT_SPLIT_ENOMEM (TDXSIM_INJECT_FAULT): is this mirror split
+ * the one that finds no memory? Counts the pending injection down.
+ */
+bool tdxsim_inject_split_enomem(struct kvm *kvm);
+
+/*
  * The TDX vendor's controls (TDXSIM_GET_MRTD, TDXSIM_GET_TD_STATS,
  * TDXSIM_CHECK_INVARIANTS, TDXSIM_INJECT_FAULT):
  * kvm_x86_ops.tdxsim_vm_ioctl of tdx.c.

@@ -144,6 +144,12 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("gmem_conv_filter", gmem_conv_filter, false,
 	   "the mappings a conversion zaps: every kind its range holds (v8), or only the old kind (post-v8)",
 	   "range", "old"),
+	SW("huge_split_order", huge_split_order, false,
+	   "a conversion to shared splits the S-EPT before guest_memfd splits the folio, or after",
+	   "sept_first", "folio_first"),
+	SW("huge_error_split", huge_error_split, false,
+	   "memory failure on a guest_memfd page splits the S-EPT before unmapping it",
+	   "off", "on"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -200,6 +206,10 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	SET("dpamt_phys_check", "off", "no release has Dynamic PAMT"),
 	SET("dpamt_get_recheck", "recheck",
 	    "no release has Dynamic PAMT; every posting's tdx_pamt_get() rechecks (v6 04/11's comment)"),
+	SET("huge_split_order", "sept_first",
+	    "no release maps private memory above 4K (nothing to split)"),
+	SET("huge_error_split", "off",
+	    "T616..KX kvm_gmem_error_folio(): invalidate the folio's range, no split (4K mappings only)"),
 	SET("finalize_lock", "none",
 	    "T616 tdx_td_finalize: TDH.MR.FINALIZE under kvm->lock and slots_lock, no mmu_lock (T619, KX: the all-locks guard, no mmu_lock either)"),
 	SET("gmem_in_place", "off",
@@ -281,6 +291,10 @@ static const struct tdxsim_profile_setting hugepage_rfc[] = {
 	    "v3 kvm_split_cross_boundary_leafs() before punch hole and private->shared conversion (series-hugepage.md §3.6)"),
 	SET("gmem_hugepages", "on",
 	    "the series maps no more than guest_memfd's folio order (§2): it runs on huge-folio guest_memfd (not merged)"),
+	SET("huge_split_order", "sept_first",
+	    "v3 FIXUP \"Zap mappings before splitting backend folios\"; RFC v5 44/45 kvm_arch_gmem_convert(): the S-EPT split, its cache topped up under the cache mutex, before the folio split and the zap (series-hugepage.md §4.1)"),
+	SET("huge_error_split", "off",
+	    "v3 and RFC v5 leave kvm_gmem_error_folio() alone; Yan Zhao (2026-01-19) plans it as the split's fourth caller (series-hugepage.md §3.6, §4.2)"),
 };
 
 /*

@@ -35,6 +35,12 @@ struct tdxsim_vm {
 	int bug_line;
 	/* warn_count() when the VM was created. */
 	unsigned long warn_base;
+	/*
+	 * TDXSIM_INJECT_SPLIT_ENOMEM: mirror splits to go until the one that
+	 * finds no memory (0: none pending). Splits run under mmu_lock held
+	 * for write; read and counted down atomically.
+	 */
+	int split_enomem_nth;
 };
 
 /*

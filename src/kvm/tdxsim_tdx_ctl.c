@@ -111,6 +111,11 @@ static long tdxsim_tdx_inject_fault(struct kvm *kvm, void *argp)
 
 	if (copy_from_user(&f, argp, sizeof(f)))
 		return -EFAULT;
+	if (f.leaf == TDXSIM_INJECT_SPLIT_ENOMEM && f.nth && f.status) {
+		__atomic_store_n(&kvm->tdxsim.split_enomem_nth, (int)f.nth,
+				 __ATOMIC_RELAXED);
+		return 0;
+	}
 	if (f.leaf >= TDX_INJECT_NR_LEAVES || !f.nth || !f.status)
 		return -EINVAL;
 	if (!kvm_tdx->td_created || !kvm_tdx->tdr_page)
@@ -118,6 +123,15 @@ static long tdxsim_tdx_inject_fault(struct kvm *kvm, void *argp)
 	r = tdx_module_inject_fault(tdx_tdr_pa(kvm_tdx), f.leaf, f.nth,
 				    f.status);
 	return r == -ENOENT ? -EINVAL : r;
+}
+
+bool tdxsim_inject_split_enomem(struct kvm *kvm)
+{
+	int *n = &kvm->tdxsim.split_enomem_nth;
+
+	if (!__atomic_load_n(n, __ATOMIC_RELAXED))
+		return false;
+	return __atomic_sub_fetch(n, 1, __ATOMIC_RELAXED) == 0;
 }
 
 _Static_assert(TDX_INJECT_NR_LEAVES == 128,

@@ -60,6 +60,21 @@ bool kvm_unmap_gfn_range(struct kvm *kvm, struct kvm_gfn_range *range)
 	return false;
 }
 
+/* Nothing is mapped: nothing to split. */
+int kvm_split_private_mapping(struct kvm *kvm, struct kvm_gfn_range *range)
+{
+	return 0;
+}
+
+int kvm_lock_split_cache(struct kvm *kvm, int nr)
+{
+	return 0;
+}
+
+void kvm_unlock_split_cache(struct kvm *kvm)
+{
+}
+
 void kvm_flush_remote_tlbs(struct kvm *kvm)
 {
 	STUB_INC(flush_tlb_calls);

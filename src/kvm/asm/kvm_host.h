@@ -80,6 +80,17 @@ enum kvm_gfn_range_filter {
 };
 
 /* Per-VM x86 state. The TDP MMU fields belong to src/kvm/tdp_mmu.c. */
+/* A small cache of preallocated objects, topped up outside mmu_lock. */
+#define KVM_MMU_MEMORY_CACHE_NR	40
+
+struct kvm_mmu_memory_cache {
+	int nobjs;
+	int capacity;
+	bool page_alloc;	/* objects are host pages (struct page) */
+	size_t obj_size;	/* otherwise: zeroed heap objects of this size */
+	void *objects[KVM_MMU_MEMORY_CACHE_NR];
+};
+
 struct kvm_arch {
 	unsigned long vm_type;
 	bool has_private_mem;
@@ -110,19 +121,20 @@ struct kvm_arch {
 	u64 apic_bus_cycle_ns;
 	unsigned long n_requested_mmu_pages;	/* slots_lock */
 
+	/*
+	 * Splits of mirror huge pages (TDX huge pages, RFC v5 44/45): the
+	 * page tables and S-EPT pages come from these caches, topped up
+	 * outside mmu_lock with the mutex held until the split is done, so
+	 * that no split allocates under mmu_lock. Lock order: the mutex,
+	 * then mmu_lock.
+	 */
+	struct mutex tdp_mmu_external_cache_lock;
+	struct kvm_mmu_memory_cache split_page_header_cache;
+	struct kvm_mmu_memory_cache split_shadow_page_cache;
+	struct kvm_mmu_memory_cache split_external_spt_cache;
+
 	/* Vendor (TDX) per-VM state: struct kvm_tdx. */
 	void *vendor;
-};
-
-/* A small cache of preallocated objects, topped up outside mmu_lock. */
-#define KVM_MMU_MEMORY_CACHE_NR	40
-
-struct kvm_mmu_memory_cache {
-	int nobjs;
-	int capacity;
-	bool page_alloc;	/* objects are host pages (struct page) */
-	size_t obj_size;	/* otherwise: zeroed heap objects of this size */
-	void *objects[KVM_MMU_MEMORY_CACHE_NR];
 };
 
 /* Per-vCPU x86 state. */
@@ -197,9 +209,20 @@ struct kvm_x86_ops {
 	 * a fault (@min_nr_spts tables) outside mmu_lock.
 	 */
 	int (*topup_external_cache)(struct kvm_vcpu *vcpu, int min_nr_spts);
+	/*
+	 * Split the huge S-EPT leaf @old_spte into the page @external_spt;
+	 * @shared: mmu_lock is held for read (the fault path), which TDX
+	 * refuses (v3 09/24).
+	 */
 	int (*split_external_spte)(struct kvm *kvm, gfn_t gfn,
 				   enum pg_level level, u64 old_spte,
-				   void *external_spt);
+				   void *external_spt, bool shared);
+	/*
+	 * TDX huge pages: top up the vendor's per-VM cache for @nr splits
+	 * (Dynamic PAMT pairs of the new S-EPT pages), outside mmu_lock with
+	 * kvm->arch.tdp_mmu_external_cache_lock held.
+	 */
+	int (*topup_external_split_cache)(struct kvm *kvm, int nr);
 
 	/* Largest mapping level for a private gfn (0: no vendor limit). */
 	int (*gmem_max_mapping_level)(struct kvm *kvm, kvm_pfn_t pfn,
