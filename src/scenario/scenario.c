@@ -34,6 +34,8 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_dpamt_get_recheck,
 	&scn_gmem_inplace_pin,
 	&scn_gmem_inplace_mixed,
+	&scn_huge_split_order,
+	&scn_huge_memory_failure,
 };
 
 static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];

@@ -144,5 +144,8 @@ extern const struct tdxsim_scenario scn_dpamt_get_recheck;
 /* scenario_gmem.c: guest_memfd in-place conversion. */
 extern const struct tdxsim_scenario scn_gmem_inplace_pin;
 extern const struct tdxsim_scenario scn_gmem_inplace_mixed;
+/* The TDX huge-page series' orderings (scenario_huge.c). */
+extern const struct tdxsim_scenario scn_huge_split_order;
+extern const struct tdxsim_scenario scn_huge_memory_failure;
 
 #endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */

@@ -124,7 +124,7 @@ static void test_list(void **state)
 	size_t n, i;
 
 	s = tdxsim_scenario_list(&n);
-	assert_int_equal(n, 9);
+	assert_int_equal(n, 11);
 	for (i = 0; i < n; i++) {
 		char err[128];
 		struct tdxsim_design b, u;
@@ -525,6 +525,68 @@ static void test_gmem_inplace_mixed(void **state)
 	tdxsim_scenario_result_free(&u);
 }
 
+/*
+ * TDX huge pages, a 4K conversion in a 2M mapping whose S-EPT split finds
+ * no memory: split in the zap after the folio split (folio_first), the
+ * VM is bugged and the 2M mapping goes; split first (the series), the
+ * ioctl fails with ENOMEM and nothing changed.
+ */
+static void test_huge_split_order(void **state)
+{
+	struct tdxsim_scenario_result b, u;
+
+	run("huge-split-order", "upstream", 0, false, &u);
+	assert_false(u.failed);
+	assert_false(u.vm_bugged);
+	assert_int_equal(u.errnos[0], ENOMEM);	/* the conversion */
+	assert_int_equal(u.errnos[1], 0);	/* vCPU 1 read around it */
+	assert_int_equal(u.demotes, 0);
+	assert_int_equal(u.folio_splits, 0);
+	assert_true(u.guest_finished);
+	assert_int_equal(u.guest_data_failures, 0);
+
+	run("huge-split-order", "before", 0, false, &b);
+	assert_true(b.failed);
+	assert_true(b.vm_bugged);
+	assert_true(b.failure.bugged);
+	assert_int_equal(b.folio_splits, 1);	/* before the failed split */
+	assert_int_equal(b.demotes, 0);
+	assert_int_equal(b.errnos[1], EIO);
+	assert_false(b.guest_finished);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
+}
+
+/*
+ * Memory failure on a 4K page of a 2M mapping: without a split in
+ * kvm_gmem_error_folio() (v3, v5) the zap takes the whole 2M, the guest
+ * finds its neighbours unaccepted and KVM kills the VM; with the split
+ * (Yan Zhao's plan) one DEMOTE and only that page goes.
+ */
+static void test_huge_memory_failure(void **state)
+{
+	struct tdxsim_scenario_result b, u;
+
+	run("huge-memory-failure", "upstream", 0, false, &u);
+	assert_false(u.failed);
+	assert_int_equal(u.errnos[0], 0);
+	assert_int_equal(u.errnos[1], 0);
+	assert_int_equal(u.demotes, 1);
+	assert_int_equal(u.folio_splits, 1);
+	assert_true(u.guest_finished);
+	assert_int_equal(u.guest_data_failures, 0);
+
+	run("huge-memory-failure", "before", 0, false, &b);
+	assert_true(b.failed);
+	assert_false(b.vm_bugged);
+	assert_int_equal(b.errnos[0], 0);
+	assert_int_equal(b.demotes, 0);
+	assert_int_equal(b.errnos[1], EIO);	/* killed: access before accept */
+	assert_false(b.guest_finished);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
+}
+
 /* The verdict ioctls refuse bad input with the kernel's errnos. */
 static void test_verdict_uapi(void **state)
 {
@@ -671,6 +733,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_dpamt_get_recheck),
 		cmocka_unit_test(test_gmem_inplace_pin),
 		cmocka_unit_test(test_gmem_inplace_mixed),
+		cmocka_unit_test(test_huge_split_order),
+		cmocka_unit_test(test_huge_memory_failure),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_verdict_uapi),
 	};
