@@ -578,10 +578,12 @@ static void kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
 static int kvm_gmem_split_private(struct gmem_file *gmem, u64 start, u64 end)
 {
 	struct gmem_bindings *bs = gmem->bindings;
-	int i, r = 0;
+	int i, idx, r = 0;
 
 	if (!(gmem_attr_filter(gmem->inode) & KVM_FILTER_PRIVATE))
 		return 0;
+	/* No invalidation yet: the memslots are held by SRCU. */
+	idx = srcu_read_lock(&gmem->kvm->srcu);
 	for (i = 0; bs && i < bs->nr && !r; i++) {
 		struct kvm_memory_slot *slot = bs->b[i].slot;
 		u64 pgoff = slot->gmem.pgoff;
@@ -599,6 +601,7 @@ static int kvm_gmem_split_private(struct gmem_file *gmem, u64 start, u64 end)
 		};
 		r = kvm_split_private_mapping(gmem->kvm, &range);
 	}
+	srcu_read_unlock(&gmem->kvm->srcu, idx);
 	return r;
 }
 

@@ -19,9 +19,14 @@
  *  - teardown [§4]: closing the guest_memfd zaps each mapped page with the
  *    HKID assigned, 4 each; after the HKID is released a zap issues none
  *    (KVM_BUG_ON);
- *  - next+hugepage-rfc [series-hugepage.md §7]: 2M fault 1 AUG (+ the
- *    missing PD), 2M split 3 (BLOCK, TRACK, DEMOTE) before the 4K zap's 4,
- *    2M zap 3 + 512 WBINVD;
+ *  - next+hugepage-rfc [series-hugepage.md §7], also on next+dpamt (the
+ *    TD's leaves are the same): 2M fault 1 AUG (+ the missing PD), 2M
+ *    split 3 (BLOCK, TRACK, DEMOTE) before the 4K zap's 4 (hole punch and
+ *    conversion to shared), 2M zap 3 + 512 WBINVD; memory failure on a 4K
+ *    page of a 2M mapping: the 2M zap (515) as posted, the split and the
+ *    4K zap (7) with huge_error_split; a split that finds no memory: no
+ *    SEAMCALL, -ENOMEM; 16 MiB mapped at 2M and zapped, against next's
+ *    4K (the README's per-GiB figures);
  *  - next+gmem-inplace [series-gmem-inplace.md §5 G5, v8]: the list above
  *    as next's (the guest_memfd starts private), and per conversion with
  *    KVM_SET_MEMORY_ATTRIBUTES2: to shared of k private pages mapped in
@@ -310,14 +315,14 @@ static void test_zap_after_hkid_release(void **state)
 	}
 }
 
-/* next+hugepage-rfc: the 2M paths (series-hugepage.md §7). */
-static void test_hugepage_counts(void **state)
+/* The 2M paths (series-hugepage.md §7) in @kernel. */
+static void hugepage_counts_in(const char *kernel)
 {
 	struct tdxsim_td_stats b;
 	struct td_opts o;
 	struct td td;
 
-	current_kernel = "next+hugepage-rfc";
+	current_kernel = kernel;
 	td_opts_init(&o);
 	td_opts_set_kernel(&o, current_kernel);
 	o.memory = GB + 8 * MB;
@@ -348,8 +353,112 @@ static void test_hugepage_counts(void **state)
 	td_punch(&td, GB, 2 * MB);
 	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
 	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 512 });
+
+	op("4K conversion to shared in a 2M mapping: the split, then the 4K zap");
+	td_prefault(&td, 0, 0x400000, 2 * MB);
+	snap(&td, &b);
+	td_set_private(&td, 0x401000, 4096, false);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_DEMOTE, 1 },
+	       { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 1 });
+
+	op("4K punch in a 2M mapping, the split out of memory: -ENOMEM, none");
+	td_prefault(&td, 0, 0x600000, 2 * MB);
+	inject(&td, TDXSIM_INJECT_SPLIT_ENOMEM, 1, ENOMEM);
+	snap(&td, &b);
+	assert_int_equal(__td_punch(&td, 0x601000, 4096), -ENOMEM);
+	EXPECT(&td, &b);
+
+	op("memory failure on 4K of a 2M mapping, as posted: the 2M zap");
+	snap(&td, &b);
+	assert_int_equal(tdxsim_memory_failure(td.gmem, 0x601000), 0);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 512 });
 	td_check(&td);
 	td_destroy(&td);
+
+	op("memory failure on 4K of a 2M mapping, huge_error_split: split, 4K zap");
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, current_kernel);
+	o.design.huge_error_split = 1;
+	o.memory = 8 * MB;
+	td_create(&td, &o);
+	td_populate(&td, 0x0, 1, true, 1);
+	td_finalize(&td);
+	td_prefault(&td, 0, 0x200000, 2 * MB);
+	snap(&td, &b);
+	assert_int_equal(tdxsim_memory_failure(td.gmem, 0x201000), 0);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_DEMOTE, 1 },
+	       { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 1 });
+	td_check(&td);
+	td_destroy(&td);
+}
+
+/*
+ * Mapping and zapping 16 MiB (a 2M-aligned GiB's first 16 MiB, its page
+ * tables present but for the PTs) in @kernel: the SEAMCALLs, exactly, and
+ * per GiB (x64) for the README.
+ */
+static void per_gib_in(const char *kernel, bool huge)
+{
+	const u64 gpa = 0x2000000, size = 16 * MB, n2m = size / (2 * MB);
+	const u64 n4k = size / 4096;
+	struct tdxsim_td_stats b, a;
+	struct td_opts o;
+	struct td td;
+	u64 map = 0, zap = 0;
+	unsigned int i;
+
+	current_kernel = kernel;
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, kernel);
+	o.memory = 64 * MB;
+	td_create(&td, &o);
+	td_populate(&td, 0x0, 1, true, 1);
+	td_finalize(&td);
+
+	op("16 MiB faulted in");
+	snap(&td, &b);
+	td_prefault(&td, 0, gpa, size);
+	if (huge)
+		EXPECT(&td, &b, { TDH_MEM_PAGE_AUG, n2m });
+	else
+		EXPECT(&td, &b, { TDH_MEM_SEPT_ADD, n2m },
+		       { TDH_MEM_PAGE_AUG, n4k });
+	snap(&td, &a);
+	for (i = 0; i < TDXSIM_NR_LEAVES; i++)
+		map += a.seamcalls[i] - b.seamcalls[i];
+
+	op("16 MiB zapped");
+	snap(&td, &b);
+	td_punch(&td, gpa, size);
+	if (huge)
+		EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, n2m },
+		       { TDH_MEM_TRACK, n2m }, { TDH_MEM_PAGE_REMOVE, n2m },
+		       { TDH_PHYMEM_PAGE_WBINVD, n4k });
+	else
+		EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, n4k },
+		       { TDH_MEM_TRACK, n4k }, { TDH_MEM_PAGE_REMOVE, n4k },
+		       { TDH_PHYMEM_PAGE_WBINVD, n4k });
+	snap(&td, &a);
+	for (i = 0; i < TDXSIM_NR_LEAVES; i++)
+		zap += a.seamcalls[i] - b.seamcalls[i];
+	print_message("# %s: SEAMCALLs per GiB: %llu to map, %llu to zap\n",
+		      kernel, (unsigned long long)(map * (GB / size)),
+		      (unsigned long long)(zap * (GB / size)));
+	td_check(&td);
+	td_destroy(&td);
+}
+
+static void test_hugepage_counts(void **state)
+{
+	hugepage_counts_in("next+hugepage-rfc");
+	hugepage_counts_in("next+dpamt+hugepage-rfc");
+	per_gib_in("next", false);
+	per_gib_in("next+hugepage-rfc", true);
 }
 
 /* next+gmem-inplace: SEAMCALLs per KVM_SET_MEMORY_ATTRIBUTES2. */
