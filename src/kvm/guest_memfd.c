@@ -552,6 +552,28 @@ static void __kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
 			write_lock(&kvm->mmu_lock);
 			kvm_mmu_invalidate_begin(kvm);
 		}
+		/*
+		 * tdxsim's huge folios: a truncation splits a 2M folio the
+		 * range covers in part. Until the invalidation ends, no fault
+		 * elsewhere in that folio may map it at 2M (the mm's unmap of
+		 * a huge PMD covers the whole THP too): the invalidation in
+		 * progress takes the whole folios, the zap only the range.
+		 */
+		if (gmem->inode->huge) {
+			u64 last = pgoff + slot->npages;
+			u64 s = ALIGN_DOWN(range.start - slot->base_gfn + pgoff,
+					   GMEM_HPAGE_NR);
+			u64 e = ALIGN(range.end - slot->base_gfn + pgoff,
+				      GMEM_HPAGE_NR);
+
+			if (s < pgoff)
+				s = pgoff;
+			if (e > last)
+				e = last;
+			kvm_mmu_invalidate_range_add(kvm,
+						     slot->base_gfn + s - pgoff,
+						     slot->base_gfn + e - pgoff);
+		}
 		flush |= kvm_mmu_unmap_gfn_range(kvm, &range);
 	}
 	if (flush)
