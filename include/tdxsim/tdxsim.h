@@ -330,6 +330,39 @@ enum tdxsim_dpamt_get_recheck {
 	TDXSIM_DPAMT_GET_NO_RECHECK = 1,
 };
 
+/*
+ * Dynamic PAMT: tdx_pamt_put()'s drop of the last reference, as each
+ * posting had it (series-dpamt.md §5.2, §5.3; scenarios dpamt-put-race,
+ * dpamt-put-recheck).
+ */
+enum tdxsim_dpamt_put {
+	/* v6: atomic_dec_and_lock(): 1->0 and PAMT.REMOVE under pamt_lock. */
+	TDXSIM_DPAMT_PUT_V6 = 0,
+	/*
+	 * v4: 1->0 outside the lock, then REMOVE under it unless a get has
+	 * set the count back; a get whose PAMT.ADD meets the pair not yet
+	 * removed (TDX_HPA_RANGE_NOT_FREE) takes it as present (count 1).
+	 */
+	TDXSIM_DPAMT_PUT_V4 = 1,
+	/* v3: as v4, without the get's HPA_RANGE_NOT_FREE handling. */
+	TDXSIM_DPAMT_PUT_V3 = 2,
+	/*
+	 * RFC v1 review's proposal: the count says "users of an installed
+	 * pair"; get's lock-free fast path increments it from 0 while the
+	 * pair is there; put drops 1->0 outside the lock and REMOVEs under
+	 * it if it still reads 0 (Kirill Shutemov, 2025-05-23: a fast-path
+	 * get can come in after that check).
+	 */
+	TDXSIM_DPAMT_PUT_RFC_RECHECK = 3,
+};
+
+/* Dynamic PAMT: the kernel lock that orders PAMT.ADD/REMOVE (§5.4). */
+enum tdxsim_dpamt_lock {
+	TDXSIM_DPAMT_LOCK_GLOBAL = 0,	/* v6: one pamt_lock */
+	/* "what if": a lock per 2M region (hashed; D1, dpamt-lock-region) */
+	TDXSIM_DPAMT_LOCK_PER_REGION = 1,
+};
+
 /* The layout of struct tdxsim_design this header describes. */
 #define TDXSIM_DESIGN_VERSION	2
 
@@ -416,8 +449,10 @@ struct tdxsim_design {
 	 * poisoned page (Yan Zhao's plan of 2026-01-19; no posting has it).
 	 */
 	__tdxsim_u32 huge_error_split;
+	__tdxsim_u32 dpamt_put;		/* enum tdxsim_dpamt_put */
+	__tdxsim_u32 dpamt_lock;	/* enum tdxsim_dpamt_lock */
 	/* Room for the switches of later overlays. */
-	__tdxsim_u32 reserved[23];	/* must be zero */
+	__tdxsim_u32 reserved[21];	/* must be zero */
 };
 
 /*
@@ -643,7 +678,15 @@ struct tdxsim_vm_failure {
 	 * skipped).
 	 */
 	__tdxsim_u64 tracks;
-	__tdxsim_u64 reserved[3];	/* zero */
+	/*
+	 * Dynamic PAMT, host-wide since the VM was created: the
+	 * TDH.PHYMEM.PAMT.ADD/REMOVE calls the module failed (v6's kernel
+	 * WARNs at each), and the last one's leaf and status.
+	 */
+	__tdxsim_u32 pamt_errors;
+	__tdxsim_u32 pamt_last_leaf;	/* TDH_PHYMEM_PAMT_ADD or _REMOVE */
+	__tdxsim_u64 pamt_last_status;	/* operand id included */
+	__tdxsim_u64 reserved[1];	/* zero */
 };
 
 /* One lock-validator or scheduler report (TDXSIM_GET_REPORTS). */

@@ -206,17 +206,40 @@ static bool tdx_dpamt_lazy(struct kvm *kvm)
 	       tdx_supports_dynamic_pamt();
 }
 
-/* A TDR, TDCS, TDVPR or TDCX page: v6 takes its region's PAMT reference. */
-static bool tdx_pamt_recheck(struct kvm *kvm)
+/*
+ * tdxsim: the refcount design's variants the reviews argued about (the
+ * dpamt_get_recheck, dpamt_put and dpamt_lock switches), for the
+ * __tdx_pamt_*() calls.
+ */
+static unsigned int tdx_pamt_flags(struct kvm *kvm)
 {
-	return READ_ONCE(kvm->design.dpamt_get_recheck) ==
-	       TDXSIM_DPAMT_GET_RECHECK;
+	unsigned int flags = 0;
+
+	if (READ_ONCE(kvm->design.dpamt_get_recheck) !=
+	    TDXSIM_DPAMT_GET_RECHECK)
+		flags |= TDXSIM_PAMT_NO_RECHECK;
+	switch (READ_ONCE(kvm->design.dpamt_put)) {
+	case TDXSIM_DPAMT_PUT_V4:
+		flags |= TDXSIM_PAMT_PUT_OUTSIDE_LOCK | TDXSIM_PAMT_PUT_V4;
+		break;
+	case TDXSIM_DPAMT_PUT_V3:
+		flags |= TDXSIM_PAMT_PUT_OUTSIDE_LOCK;
+		break;
+	case TDXSIM_DPAMT_PUT_RFC_RECHECK:
+		flags |= TDXSIM_PAMT_PUT_OUTSIDE_LOCK |
+			 TDXSIM_PAMT_PUT_RFC_RECHECK;
+		break;
+	}
+	if (READ_ONCE(kvm->design.dpamt_lock) == TDXSIM_DPAMT_LOCK_PER_REGION)
+		flags |= TDXSIM_PAMT_PER_REGION_LOCK;
+	return flags;
 }
 
+/* A TDR, TDCS, TDVPR or TDCX page: v6 takes its region's PAMT reference. */
 static struct page *tdx_alloc_td_page(struct kvm *kvm)
 {
 	return tdx_dpamt_v6(kvm) ?
-	       __tdx_alloc_control_page(tdx_pamt_recheck(kvm)) : alloc_page();
+	       __tdx_alloc_control_page(tdx_pamt_flags(kvm)) : alloc_page();
 }
 
 static void tdx_free_td_page(struct kvm *kvm, struct page *page)
@@ -224,7 +247,7 @@ static void tdx_free_td_page(struct kvm *kvm, struct page *page)
 	if (!page)
 		return;
 	if (tdx_dpamt_v6(kvm)) {
-		tdx_free_control_page(page);
+		__tdx_free_control_page(page, tdx_pamt_flags(kvm));
 		return;
 	}
 	if (tdx_dpamt_lazy(kvm))
@@ -247,14 +270,14 @@ static int tdx_pamt_get_vcpu(struct kvm *kvm, kvm_pfn_t pfn)
 		return 0;
 	if (vcpu && vcpu->kvm == kvm && to_tdx(vcpu))
 		cache = &to_tdx(vcpu)->pamt_cache;
-	return __tdx_pamt_get(pfn, cache, tdx_pamt_recheck(kvm));
+	return __tdx_pamt_get(pfn, cache, tdx_pamt_flags(kvm));
 }
 
 /* Drop what tdx_pamt_get_vcpu() took, or (lazy) try to remove the pair. */
 static void tdx_pamt_put_page(struct kvm *kvm, kvm_pfn_t pfn)
 {
 	if (tdx_dpamt_v6(kvm))
-		tdx_pamt_put(pfn);
+		__tdx_pamt_put(pfn, tdx_pamt_flags(kvm));
 	else if (tdx_dpamt_lazy(kvm))
 		tdx_pamt_lazy_remove(pfn);
 }
@@ -349,7 +372,7 @@ static int tdx_sept_link_private_spt(struct kvm *kvm, gfn_t gfn,
 					     page_to_phys(page), &entry,
 					     &level_state));
 	if (err && tdx_dpamt_v6(kvm))
-		tdx_pamt_put(page_to_pfn(page));
+		tdx_pamt_put_page(kvm, page_to_pfn(page));
 	if (unlikely(tdx_operand_busy(err))) {
 		trace_kvm_tdx_hook_busy(kvm, TDH_MEM_SEPT_ADD, gfn, level, err);
 		return -EBUSY;
@@ -511,7 +534,7 @@ static int tdx_sept_set_private_spte(struct kvm *kvm, gfn_t gfn,
 		}
 	}
 	if (ret && pamt_ref)
-		tdx_pamt_put(pfn);
+		tdx_pamt_put_page(kvm, pfn);
 	if (ret)
 		tdx_unpin(kvm, pfn, level);
 	return ret;
@@ -1609,7 +1632,7 @@ static int tdx_add_premapped(struct kvm *kvm, gpa_t gpa, kvm_pfn_t pfn,
 					     page_to_phys(src_page), &entry,
 					     &level_state));
 	if (err && tdx_dpamt_v6(kvm))
-		tdx_pamt_put(pfn);
+		tdx_pamt_put_page(kvm, pfn);
 	if (tdx_operand_busy(err))
 		return -EBUSY;
 	/*
@@ -2738,7 +2761,7 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 	if (dpamt) {
 		if (tdx_dpamt_v6(kvm) &&
 		    __tdx_pamt_get(spt_pfn, &kvm_tdx->split_pamt_cache,
-				   tdx_pamt_recheck(kvm)))
+				   tdx_pamt_flags(kvm)))
 			return -ENOMEM;
 		err = tdh_do_no_vcpus(kvm, tdx_lazy_pamt(kvm, spt_pfn,
 				tdx_pamt_demote(tdr, gpa, tdx_level(level),
@@ -2747,7 +2770,7 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 						tdx_dpamt_v6(kvm), &entry,
 						&level_state)));
 		if (err && tdx_dpamt_v6(kvm))
-			tdx_pamt_put(spt_pfn);
+			tdx_pamt_put_page(kvm, spt_pfn);
 	} else {
 		err = tdh_do_no_vcpus(kvm, tdh_mem_page_demote(tdr, gpa,
 					tdx_level(level),

@@ -36,7 +36,7 @@ void tdxsim_init_vm(struct kvm *kvm)
 	snprintf(kvm->tdxsim_kernel, sizeof(kvm->tdxsim_kernel), "%s",
 		 TDXSIM_KERNEL_DEFAULT);
 	kvm->tdxsim_kernel_modified = false;
-	kvm->tdxsim.warn_base = warn_count();
+	tdxsim_vm_failure_init(kvm);
 }
 
 /* ---- the design (TDXSIM_SET_DESIGN, TDXSIM_GET_DESIGN) ---- */

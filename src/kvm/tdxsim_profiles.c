@@ -150,6 +150,12 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("huge_error_split", huge_error_split, false,
 	   "memory failure on a guest_memfd page splits the S-EPT before unmapping it",
 	   "off", "on"),
+	SW("dpamt_put", dpamt_put, false,
+	   "DPAMT: how tdx_pamt_put() drops a region's last reference (v6 atomic_dec_and_lock, v4/v3 outside the lock, the RFC review's recheck)",
+	   "v6", "v4", "v3", "rfc-recheck"),
+	SW("dpamt_lock", dpamt_lock, false,
+	   "DPAMT: the kernel lock around PAMT.ADD/REMOVE: v6's global pamt_lock, or one per 2M region",
+	   "global", "per-region"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -218,6 +224,10 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	    "no release converts in place; every posting read refuses a referenced page (v8 kvm_gmem_is_safe_for_conversion)"),
 	SET("gmem_conv_filter", "range",
 	    "no release converts in place (v8's filter; the switch matters only with gmem_in_place)"),
+	SET("dpamt_put", "v6",
+	    "no release has Dynamic PAMT; v6 04/11 tdx_pamt_put(): atomic_dec_and_lock() (series-dpamt.md §5.3)"),
+	SET("dpamt_lock", "global",
+	    "no release has Dynamic PAMT; every posting read has one global pamt_lock (§5.4)"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */

@@ -15,6 +15,8 @@
 #include "base/log.h"
 #include "kvm/kvm_host.h"
 #include "kvm/tdxsim_stats.h"
+#include "seam/diag.h"
+#include "tdxsim/tdx.h"
 
 void tdxsim_vm_get_stats(struct kvm *kvm, struct tdxsim_stats *st)
 {
@@ -102,6 +104,19 @@ void tdxsim_record_seamcall_failure(struct kvm *kvm, unsigned int leaf,
 	tdxsim_vm_unlock(t);
 }
 
+/* The module's failed PAMT.ADD/REMOVE calls, host-wide. */
+static u64 tdxsim_pamt_errors(void)
+{
+	return tdx_module_host_failures(TDH_PHYMEM_PAMT_ADD) +
+	       tdx_module_host_failures(TDH_PHYMEM_PAMT_REMOVE);
+}
+
+void tdxsim_vm_failure_init(struct kvm *kvm)
+{
+	kvm->tdxsim.warn_base = warn_count();
+	kvm->tdxsim.pamt_error_base = tdxsim_pamt_errors();
+}
+
 void tdxsim_vm_get_failure(struct kvm *kvm, struct tdxsim_vm_failure *f)
 {
 	struct tdxsim_vm *t = &kvm->tdxsim;
@@ -120,4 +135,8 @@ void tdxsim_vm_get_failure(struct kvm *kvm, struct tdxsim_vm_failure *f)
 	tdxsim_vm_unlock(t);
 	f->bugged = READ_ONCE(kvm->vm_bugged);
 	f->warnings = warn_count() - t->warn_base;
+	f->pamt_errors = tdxsim_pamt_errors() - t->pamt_error_base;
+	if (f->pamt_errors)
+		f->pamt_last_status =
+			tdx_module_host_last_failure(&f->pamt_last_leaf);
 }

@@ -41,7 +41,12 @@ struct tdxsim_vm {
 	 * for write; read and counted down atomically.
 	 */
 	int split_enomem_nth;
+	/* Failed PAMT.ADD/REMOVE calls host-wide then. */
+	u64 pamt_error_base;
 };
+
+/* Note the host-wide counts a new VM's failure record starts from. */
+void tdxsim_vm_failure_init(struct kvm *kvm);
 
 /*
  * KVM_BUG_ON() at @file:@line in @func is marking @kvm bugged. The one

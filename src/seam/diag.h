@@ -126,6 +126,10 @@ struct tdx_pamt_bytes {
 void tdx_module_pamt_bytes(struct tdx_pamt_bytes *b);
 /* SEAMCALLs of leaf @leaf that named no TD (PAMT.ADD/REMOVE, CACHE.WB). */
 u64 tdx_module_host_seamcalls(unsigned int leaf);
+/* Of those, the calls that failed (BUSY included). */
+u64 tdx_module_host_failures(unsigned int leaf);
+/* The last failed one's status, and its leaf into *@leaf. */
+u64 tdx_module_host_last_failure(unsigned int *leaf);
 /*
  * Page pairs installed for regions where the TD at @tdr_pa holds a 4K-level
  * page (a region shared by two TDs counts for both).

@@ -160,11 +160,26 @@ static void record_error(struct tdx_td_stats *st, u64 status)
 }
 
 static u64 host_calls[TDX_NR_LEAVES];
+static u64 host_failed[TDX_NR_LEAVES];
+static u64 host_last_status;
+static unsigned int host_last_leaf;
 
 u64 tdx_module_host_seamcalls(unsigned int leaf)
 {
 	return leaf < TDX_NR_LEAVES ?
 	       __atomic_load_n(&host_calls[leaf], __ATOMIC_RELAXED) : 0;
+}
+
+u64 tdx_module_host_failures(unsigned int leaf)
+{
+	return leaf < TDX_NR_LEAVES ?
+	       __atomic_load_n(&host_failed[leaf], __ATOMIC_RELAXED) : 0;
+}
+
+u64 tdx_module_host_last_failure(unsigned int *leaf)
+{
+	*leaf = __atomic_load_n(&host_last_leaf, __ATOMIC_RELAXED);
+	return __atomic_load_n(&host_last_status, __ATOMIC_RELAXED);
 }
 
 void stats_account_call(struct seam_call *c, u64 status)
@@ -178,8 +193,16 @@ void stats_account_call(struct seam_call *c, u64 status)
 	if (leaf >= TDX_NR_LEAVES)
 		return;
 	/* Leaves of no TD (PAMT.ADD/REMOVE, CACHE.WB): the host's count. */
-	if (!c->td)
+	if (!c->td) {
 		add(&host_calls[leaf], 1);
+		if (failed) {
+			add(&host_failed[leaf], 1);
+			__atomic_store_n(&host_last_leaf, leaf,
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&host_last_status, status,
+					 __ATOMIC_RELAXED);
+		}
+	}
 	if (c->td) {
 		struct tdx_td_stats *st = td_stats(c->td);
 

@@ -171,18 +171,30 @@ bool tdx_supports_dynamic_pamt(void);
  */
 int tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache);
 /*
- * tdxsim: @recheck false drops v6's recheck of the refcount under the
- * lock (design dpamt_get_recheck=none: the race the v6 comment guards
- * against, series-dpamt.md §5.5).
+ * tdxsim: the designs the reviews argued about (struct tdxsim_design's
+ * dpamt_* switches; series-dpamt.md §5, §6), as @flags of the __ variants.
  */
-int __tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache, bool recheck);
-struct page *__tdx_alloc_control_page(bool recheck);
+/* dpamt_get_recheck=none: no recheck of the count under the lock (§5.5) */
+#define TDXSIM_PAMT_NO_RECHECK		BIT(0)
+/* dpamt_put=v3, v4, rfc-recheck: put drops 1->0 outside the lock (§5.3) */
+#define TDXSIM_PAMT_PUT_OUTSIDE_LOCK	BIT(1)
+/* dpamt_put=v4: get takes HPA_RANGE_NOT_FREE for "a put is removing it" */
+#define TDXSIM_PAMT_PUT_V4		BIT(2)
+/* dpamt_put=rfc-recheck: the count is users + 1 while the pair is there */
+#define TDXSIM_PAMT_PUT_RFC_RECHECK	BIT(3)
+/* dpamt_lock=per-region: a lock per 2M region, not pamt_lock (§5.4) */
+#define TDXSIM_PAMT_PER_REGION_LOCK	BIT(4)
+int __tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache, unsigned int flags);
+struct page *__tdx_alloc_control_page(unsigned int flags);
 /* Drop it; on 1->0 (atomic with the lock) PAMT.REMOVE, free the pages. */
 void tdx_pamt_put(u64 pfn);
+/* 0, or the failed PAMT.REMOVE's status (the pair leaked, WARN). */
+u64 __tdx_pamt_put(u64 pfn, unsigned int flags);
 /* alloc_page() + tdx_pamt_get(); NULL on failure. */
 struct page *tdx_alloc_control_page(void);
 /* tdx_pamt_put() + __free_page(); NULL-safe. */
 void tdx_free_control_page(struct page *page);
+void __tdx_free_control_page(struct page *page, unsigned int flags);
 void tdx_init_pamt_cache(struct tdx_pamt_cache *cache);
 /* Fill @cache to 2 * @npages pages (at most TDX_PAMT_CACHE_MAX). */
 int tdx_topup_pamt_cache(struct tdx_pamt_cache *cache, unsigned long npages);

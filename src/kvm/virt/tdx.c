@@ -434,11 +434,18 @@ u64 tdh_phymem_pamt_remove(u64 pfn, u64 pamt_pa[TDX_DPAMT_ENTRY_PAGE_CNT])
 static atomic_t *pamt_refcounts;
 static u64 pamt_nr_refcounts;
 static spinlock_t pamt_lock;
+/*
+ * tdxsim, design dpamt_lock=per-region: a lock per 2M region instead of
+ * pamt_lock, hashed (adjacent regions get different locks).
+ */
+#define TDXSIM_PAMT_REGION_LOCKS	64
+static spinlock_t pamt_region_locks[TDXSIM_PAMT_REGION_LOCKS];
 static struct tdx_dpamt_stats dpamt_stats;
 
 int tdx_dpamt_init(void)
 {
 	struct phys_mem_stats st;
+	int i;
 
 	if (pamt_refcounts)
 		return 0;
@@ -449,6 +456,8 @@ int tdx_dpamt_init(void)
 	if (!pamt_refcounts)
 		return -ENOMEM;
 	spin_lock_init(&pamt_lock);
+	for (i = 0; i < TDXSIM_PAMT_REGION_LOCKS; i++)
+		spin_lock_init(&pamt_region_locks[i]);
 	return 0;
 }
 
@@ -460,6 +469,13 @@ bool tdx_supports_dynamic_pamt(void)
 static atomic_t *tdx_find_pamt_refcount(u64 pfn)
 {
 	return &pamt_refcounts[pfn >> 9];
+}
+
+static spinlock_t *tdx_pamt_lock(u64 pfn, unsigned int flags)
+{
+	if (flags & TDXSIM_PAMT_PER_REGION_LOCK)
+		return &pamt_region_locks[(pfn >> 9) % TDXSIM_PAMT_REGION_LOCKS];
+	return &pamt_lock;
 }
 
 int tdx_pamt_refcount(u64 pfn)
@@ -482,6 +498,16 @@ void tdx_dpamt_get_stats(struct tdx_dpamt_stats *st)
 static void stat_inc(u64 *c)
 {
 	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+/* A failed PAMT.ADD/REMOVE: the WARN. */
+static void pamt_failed(unsigned int leaf, u64 pfn, u64 err)
+{
+	stat_inc(&dpamt_stats.failures);
+	WARN_ON_ONCE(err);
+	pr_err("tdx: TDH.PHYMEM.PAMT.%s of pfn 0x%llx failed: %s\n",
+	       leaf == TDH_PHYMEM_PAMT_ADD ? "ADD" : "REMOVE",
+	       (unsigned long long)pfn, tdx_status_name(err));
 }
 
 void tdx_init_pamt_cache(struct tdx_pamt_cache *cache)
@@ -551,12 +577,23 @@ static void free_pamt_array(u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT])
 
 int tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache)
 {
-	return __tdx_pamt_get(pfn, cache, true);
+	return __tdx_pamt_get(pfn, cache, 0);
 }
 
-int __tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache, bool recheck)
+/*
+ * tdxsim: design dpamt_put=rfc-recheck counts "users of an installed pair"
+ * plus one for the pair, so 0 still means "no pair" and the fast path
+ * below is the proposal's atomic_inc_unless_negative().
+ */
+static int pamt_rc_installed(unsigned int flags)
+{
+	return flags & TDXSIM_PAMT_PUT_RFC_RECHECK ? 2 : 1;
+}
+
+int __tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache, unsigned int flags)
 {
 	atomic_t *rc;
+	spinlock_t *lock = tdx_pamt_lock(pfn, flags);
 	u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT], err;
 	int ret;
 
@@ -570,27 +607,36 @@ int __tdx_pamt_get(u64 pfn, struct tdx_pamt_cache *cache, bool recheck)
 	if (ret)
 		return ret;
 
-	spin_lock(&pamt_lock);
+	spin_lock(lock);
 	/* Another get did 0->1 while this one took its pages. */
-	if (recheck && atomic_read(rc)) {
+	if (!(flags & TDXSIM_PAMT_NO_RECHECK) && atomic_read(rc)) {
 		atomic_inc(rc);
-		spin_unlock(&pamt_lock);
+		spin_unlock(lock);
 		free_pamt_array(pa);
 		return 0;
 	}
 	err = tdh_phymem_pamt_add(pfn, pa);
+	if (err && (flags & TDXSIM_PAMT_PUT_V4) &&
+	    (err & TDX_SEAMCALL_STATUS_MASK) == TDX_HPA_RANGE_NOT_FREE) {
+		/*
+		 * v4: a put dropped 1->0 and has not removed the pair yet;
+		 * keep it (count 1), and that put will see the count and
+		 * skip its REMOVE.
+		 */
+		atomic_set(rc, 1);
+		spin_unlock(lock);
+		free_pamt_array(pa);
+		return 0;
+	}
 	if (err) {
-		spin_unlock(&pamt_lock);
-		stat_inc(&dpamt_stats.failures);
-		WARN_ON_ONCE(err);
-		pr_err("tdx: TDH.PHYMEM.PAMT.ADD of pfn 0x%llx failed: %s\n",
-		       (unsigned long long)pfn, tdx_status_name(err));
+		spin_unlock(lock);
+		pamt_failed(TDH_PHYMEM_PAMT_ADD, pfn, err);
 		free_pamt_array(pa);
 		return -EIO;
 	}
-	atomic_set(rc, 1);
+	atomic_set(rc, pamt_rc_installed(flags));
 	stat_inc(&dpamt_stats.adds);
-	spin_unlock(&pamt_lock);
+	spin_unlock(lock);
 	return 0;
 }
 
@@ -613,47 +659,77 @@ static bool pamt_dec_and_lock(atomic_t *v, spinlock_t *lock)
 	return false;
 }
 
+/*
+ * tdxsim: the earlier postings' put (design dpamt_put): drop the last
+ * user outside the lock, then take the lock and remove the pair if the
+ * count still says nobody uses it. True, with @lock held, if it does.
+ */
+static bool pamt_dec_then_lock(atomic_t *v, spinlock_t *lock,
+			       unsigned int flags)
+{
+	int unused = pamt_rc_installed(flags) - 1;
+
+	if (atomic_dec_return(v) != unused)
+		return false;
+	spin_lock(lock);
+	if (atomic_read(v) == unused)
+		return true;
+	spin_unlock(lock);
+	return false;
+}
+
 void tdx_pamt_put(u64 pfn)
 {
+	__tdx_pamt_put(pfn, 0);
+}
+
+u64 __tdx_pamt_put(u64 pfn, unsigned int flags)
+{
 	u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT], err;
+	spinlock_t *lock = tdx_pamt_lock(pfn, flags);
 	atomic_t *rc;
+	bool last;
 
 	if (!tdx_supports_dynamic_pamt())
-		return;
+		return 0;
 	rc = tdx_find_pamt_refcount(pfn);
 	if (WARN_ON_ONCE(atomic_read(rc) <= 0))
-		return;
-	if (!pamt_dec_and_lock(rc, &pamt_lock))
-		return;
+		return 0;
+	if (flags & TDXSIM_PAMT_PUT_OUTSIDE_LOCK)
+		last = pamt_dec_then_lock(rc, lock, flags);
+	else
+		last = pamt_dec_and_lock(rc, lock);
+	if (!last)
+		return 0;
 	err = tdh_phymem_pamt_remove(pfn, pa);
 	if (err) {
 		/* The pages may hold PAMT entries: keep the pair, leak it. */
-		atomic_set(rc, 1);
-		spin_unlock(&pamt_lock);
-		stat_inc(&dpamt_stats.failures);
+		if (!(flags & TDXSIM_PAMT_PUT_RFC_RECHECK))
+			atomic_set(rc, 1);
+		spin_unlock(lock);
 		stat_inc(&dpamt_stats.leaked);
-		WARN_ON_ONCE(err);
-		pr_err("tdx: TDH.PHYMEM.PAMT.REMOVE of pfn 0x%llx failed: %s; leaking the pair\n",
-		       (unsigned long long)pfn, tdx_status_name(err));
-		return;
+		pamt_failed(TDH_PHYMEM_PAMT_REMOVE, pfn, err);
+		return err;
 	}
+	atomic_set(rc, 0);
 	stat_inc(&dpamt_stats.removes);
-	spin_unlock(&pamt_lock);
+	spin_unlock(lock);
 	free_pamt_array(pa);
+	return 0;
 }
 
 struct page *tdx_alloc_control_page(void)
 {
-	return __tdx_alloc_control_page(true);
+	return __tdx_alloc_control_page(0);
 }
 
-struct page *__tdx_alloc_control_page(bool recheck)
+struct page *__tdx_alloc_control_page(unsigned int flags)
 {
 	struct page *page = alloc_page();
 
 	if (!page)
 		return NULL;
-	if (__tdx_pamt_get(page_to_pfn(page), NULL, recheck)) {
+	if (__tdx_pamt_get(page_to_pfn(page), NULL, flags)) {
 		__free_page(page);
 		return NULL;
 	}
@@ -662,9 +738,14 @@ struct page *__tdx_alloc_control_page(bool recheck)
 
 void tdx_free_control_page(struct page *page)
 {
+	__tdx_free_control_page(page, 0);
+}
+
+void __tdx_free_control_page(struct page *page, unsigned int flags)
+{
 	if (!page)
 		return;
-	tdx_pamt_put(page_to_pfn(page));
+	__tdx_pamt_put(page_to_pfn(page), flags);
 	__free_page(page);
 }
 
