@@ -36,6 +36,8 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_gmem_inplace_mixed,
 	&scn_huge_split_order,
 	&scn_huge_memory_failure,
+	&scn_dpamt_put_race,
+	&scn_dpamt_put_recheck,
 };
 
 static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];

@@ -147,5 +147,8 @@ extern const struct tdxsim_scenario scn_gmem_inplace_mixed;
 /* The TDX huge-page series' orderings (scenario_huge.c). */
 extern const struct tdxsim_scenario scn_huge_split_order;
 extern const struct tdxsim_scenario scn_huge_memory_failure;
+/* The DPAMT review's put races (scenario_dpamt_races.c). */
+extern const struct tdxsim_scenario scn_dpamt_put_race;
+extern const struct tdxsim_scenario scn_dpamt_put_recheck;
 
 #endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */
