@@ -38,6 +38,7 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_huge_memory_failure,
 	&scn_dpamt_put_race,
 	&scn_dpamt_put_recheck,
+	&scn_dpamt_lock_region,
 };
 
 static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];

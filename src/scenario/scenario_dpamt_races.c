@@ -17,6 +17,11 @@
  *                     PAGE_PAIR, the VM bugged) or is handed to it before
  *                     the REMOVE (TDX_PAMT_PAGE_NOT_EMPTY, the pair leaks).
  *
+ *  dpamt-lock-region  D1 (§5.4): a lock per 2M region instead of the global
+ *                     pamt_lock: two vCPU creations at a 2M block's end, the
+ *                     PAMT.ADD of one region holding its pair page's region
+ *                     shared meets that region's PAMT.ADD: TDX_OPERAND_BUSY.
+ *
  * Both TDs are built through the uAPI; the verdict comes from the second
  * TD's failure record (its SEAMCALL failures and the module's failed
  * PAMT.ADD/REMOVE calls) and the tasks' errnos.
@@ -246,5 +251,158 @@ const struct tdxsim_scenario scn_dpamt_put_recheck = {
 	.default_seed = 19,
 	.run = pr_run,
 	.judge = prr_judge,
+	.pct_steps = 600,
+};
+
+/* --- D1: why pamt_lock is global (series-dpamt.md §5.4) ------------------------ */
+
+/*
+ * Pages left free in the 2M block the allocator is carving when the two
+ * vCPUs' creations begin: the first TDVPR takes the block's last page,
+ * its PAMT page pair comes from the next block, whose region the other
+ * vCPU's TDVPR opens.
+ */
+#define PL_LEFT		1
+
+static u64 pl_pages_in_use(void)
+{
+	struct tdxsim_host_memory hm = { 0 };
+	int fd = tdxsim_open("/dev/kvm", 0);
+
+	if (fd < 0)
+		return 0;
+	tdxsim_ioctl(fd, TDXSIM_GET_HOST_MEMORY, &hm);
+	tdxsim_close(fd);
+	return hm.pages_in_use;
+}
+
+/*
+ * Host pages (through TD B's shared guest_memfd, then TD A's: @t->gpa)
+ * until the allocator has opened a new 2M block, which holds no TDX page
+ * then, and carved it but PL_LEFT pages.
+ */
+static int pl_host_writes(struct scn_task *t)
+{
+	struct scn_td *a = (struct scn_td *)(uintptr_t)t->gpa;
+	u64 used = pl_pages_in_use() % 512, now;
+	bool wrapped = false;
+	u8 byte = 0x5a;
+	int r = 0, i;
+
+	for (i = 0; i < 2 * PR_HOST_PAGES && !r; i++) {
+		u8 *map = i < PR_HOST_PAGES ? t->ctx->td.host_map : a->host_map;
+
+		now = pl_pages_in_use() % 512;
+		wrapped |= now < used;
+		used = now;
+		if (wrapped && now == 512 - PL_LEFT)
+			break;
+		r = tdxsim_gmem_host_access(map + (u64)(i % PR_HOST_PAGES) *
+					    PAGE_SIZE, &byte, 1, true);
+	}
+	t->ret = i;
+	t->err = -r;
+	return r;
+}
+
+/* KVM_TDX_INIT_VCPU on vCPU 0 of the TD at @t->gpa (pl_run's). */
+static int pl_init_vcpu_a(struct scn_task *t)
+{
+	struct scn_td *a = (struct scn_td *)(uintptr_t)t->gpa;
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU };
+
+	t->err = 0;
+	if (tdxsim_ioctl(a->vcpu_fd[0], KVM_MEMORY_ENCRYPT_OP, &cmd) < 0)
+		t->err = errno;
+	return -t->err;
+}
+
+/*
+ * Two TDs, each with a vCPU, then host pages up to the end of a 2M block
+ * but one page; then both vCPUs are initialized at once. With one lock
+ * per region the PAMT.ADD of the first TDVPR's region, holding its pair
+ * page's region shared, meets the PAMT.ADD of that region.
+ */
+static int pl_run(struct scenario_ctx *ctx)
+{
+	struct scn_td a;
+	struct scn_task *w, *t0, *t1;
+	int r;
+
+	r = scn_td_create(ctx, SCN_SZ_4M);
+	if (!r)
+		r = scn_td_host_gmem(ctx, SZ_2M);
+	if (!r)
+		r = scn_vcpu_create(ctx, 0);
+	a = ctx->td;
+	scn_td_init(&ctx->td);
+	if (!r)
+		r = scn_td_create(ctx, SCN_SZ_4M);
+	if (!r)
+		r = scn_td_host_gmem(ctx, SZ_2M);
+	if (!r)
+		r = scn_vcpu_create(ctx, 0);
+	if (r) {
+		scn_td_destroy(&a);
+		return r;
+	}
+	w = scn_task_start(ctx, "host-writes", pl_host_writes, 0,
+			   (u64)(uintptr_t)&a, 0);
+	scn_tasks_join(ctx);
+	if (w->err) {
+		scn_td_destroy(&a);
+		return scn_setup_fail(ctx, w->err, "writing the host pages");
+	}
+	scn_note(ctx, "TDs A and B created with a vCPU each; %ld host pages written, %d page(s) of the current 2M block left",
+		 w->ret, PL_LEFT);
+	t0 = scn_task_start(ctx, "init-vcpu-a", pl_init_vcpu_a, 0,
+			    (u64)(uintptr_t)&a, 0);
+	t1 = scn_task_start(ctx, "init-vcpu-b", scn_task_init_vcpu, 0, 0, 0);
+	scn_tasks_join(ctx);
+	scn_note(ctx, "KVM_TDX_INIT_VCPU returned %s (TD A) and %s (TD B)",
+		 scn_errno_name(t0->err), scn_errno_name(t1->err));
+	scn_td_destroy(&a);
+	return 0;
+}
+
+static void pl_judge(struct scenario_ctx *ctx)
+{
+	struct tdxsim_scenario_result *res = ctx->res;
+	const struct tdxsim_vm_failure *f = &res->failure;
+
+	if (f->pamt_errors && f->pamt_last_leaf == TDH_PHYMEM_PAMT_ADD &&
+	    tdx_operand_busy(f->pamt_last_status)) {
+		scn_fail(ctx, "TDH.PHYMEM.PAMT.ADD: 0x%016llx (TDX_OPERAND_BUSY): two regions' PAMT.ADDs ran at once under their own locks, one holding the other's 2M PAMT entry shared for its pair page; WARN, KVM_TDX_INIT_VCPU returned %s and %s",
+			 (unsigned long long)f->pamt_last_status,
+			 scn_errno_name(res->errnos[1]),
+			 scn_errno_name(res->errnos[2]));
+		return;
+	}
+	/* errnos: the host writes, A's and B's KVM_TDX_INIT_VCPU. */
+	if (res->verdict != TDXSIM_VERDICT_OK || res->vm_bugged ||
+	    res->errnos[0] || res->errnos[1] || res->errnos[2] ||
+	    res->lockdep_other || f->pamt_errors) {
+		scn_fail(ctx, "verdict %s, VM %s, KVM_TDX_INIT_VCPU %s and %s, %llu failed PAMT.ADD/REMOVE (last 0x%016llx)",
+			 scn_verdict_kind(res), res->vm_bugged ? "bugged" : "alive",
+			 scn_errno_name(res->errnos[1]),
+			 scn_errno_name(res->errnos[2]),
+			 (unsigned long long)f->pamt_errors,
+			 (unsigned long long)f->pamt_last_status);
+		return;
+	}
+	scn_ok(ctx, "both vCPUs initialized; no PAMT.ADD failed");
+}
+
+const struct tdxsim_scenario scn_dpamt_lock_region = {
+	.name = "dpamt-lock-region",
+	.seed_patch = "dpamt",
+	.patch_title = "[PATCH v3 00/16] TDX: Enable Dynamic PAMT: why pamt_lock is global (Yan Zhao, 2025-09-26)",
+	.summary = "DPAMT with a lock per 2M region: a PAMT.ADD holding its pair page's region shared meets that region's PAMT.ADD: BUSY, WARN, INIT_VCPU -ENOMEM",
+	.before = "next+dpamt:dpamt_lock=per-region",
+	.upstream = "next+dpamt",
+	.needs = "gmem_locking=inflight",
+	.default_seed = 1,
+	.run = pl_run,
+	.judge = pl_judge,
 	.pct_steps = 600,
 };

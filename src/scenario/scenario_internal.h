@@ -150,5 +150,6 @@ extern const struct tdxsim_scenario scn_huge_memory_failure;
 /* The DPAMT review's put races (scenario_dpamt_races.c). */
 extern const struct tdxsim_scenario scn_dpamt_put_race;
 extern const struct tdxsim_scenario scn_dpamt_put_recheck;
+extern const struct tdxsim_scenario scn_dpamt_lock_region;
 
 #endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */

@@ -149,6 +149,38 @@ static void test_put_recheck(void **state)
 	tdxsim_scenario_result_free(&r.first);
 }
 
+/*
+ * D1: a lock per 2M region instead of the global pamt_lock: the PAMT.ADD
+ * of one region, holding its pair page's region shared, meets that
+ * region's PAMT.ADD: TDX_OPERAND_BUSY|RCX, WARN, INIT_VCPU -ENOMEM.
+ */
+static void test_lock_region(void **state)
+{
+	struct tdxsim_scenario_result b, u;
+	struct tdxsim_scenario_explore_result r;
+
+	run("dpamt-lock-region", NULL, "upstream", &u);
+	assert_false(u.failed);
+	assert_int_equal(u.failure.pamt_errors, 0);
+	assert_int_equal(u.errnos[1], 0);	/* TD A's KVM_TDX_INIT_VCPU */
+	assert_int_equal(u.errnos[2], 0);	/* TD B's */
+
+	run("dpamt-lock-region", NULL, "before", &b);
+	assert_true(b.failed);
+	assert_int_equal(b.design.dpamt_lock, TDXSIM_DPAMT_LOCK_PER_REGION);
+	assert_int_equal(b.failure.pamt_last_leaf, TDH_PHYMEM_PAMT_ADD);
+	assert_int_equal(b.failure.pamt_last_status,
+			 TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
+	assert_true(b.errnos[1] == ENOMEM || b.errnos[2] == ENOMEM);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
+
+	/* About 50 ms a seed: 1000 host pages written each. */
+	assert_int_equal(explore("dpamt-lock-region", "upstream", 100, &r), 0);
+	assert_true(explore("dpamt-lock-region", "before", 100, &r));
+	tdxsim_scenario_result_free(&r.first);
+}
+
 static int setup(void **state)
 {
 	tdxsim_log_set_level(TDXSIM_LOG_INFO);
@@ -160,6 +192,7 @@ int main(int argc, char **argv)
 	static const struct CMUnitTest cases[] = {
 		cmocka_unit_test(test_put_race),
 		cmocka_unit_test(test_put_recheck),
+		cmocka_unit_test(test_lock_region),
 	};
 	struct CMUnitTest one[1];
 	size_t i;
