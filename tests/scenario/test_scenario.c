@@ -124,7 +124,7 @@ static void test_list(void **state)
 	size_t n, i;
 
 	s = tdxsim_scenario_list(&n);
-	assert_int_equal(n, 11);
+	assert_int_equal(n, 14);
 	for (i = 0; i < n; i++) {
 		char err[128];
 		struct tdxsim_design b, u;
@@ -143,7 +143,9 @@ static void test_list(void **state)
 			assert_int_equal(tdxsim_scenario_resolve(&s[i], *k, NULL,
 						name, sizeof(name), &u, err,
 						sizeof(err)), 0);
-			assert_string_equal(name, *k);
+			/* The profile's name; switches after ':' are on top. */
+			assert_int_equal(strlen(name), strcspn(*k, ":"));
+			assert_memory_equal(name, *k, strlen(name));
 		}
 	}
 	assert_null(tdxsim_scenario_find("no-such-scenario"));
