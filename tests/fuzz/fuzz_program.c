@@ -31,6 +31,8 @@
 static const char *const keywords[] = {
 	[GOP_ACCEPT] = "accept", [GOP_WRITE] = "write", [GOP_READ] = "read",
 	[GOP_MAPGPA] = "mapgpa", [GOP_TOUCH] = "touch", [GOP_HALT] = "halt",
+	[GOP_REPORT] = "report", [GOP_QUOTE] = "quote", [GOP_PIO] = "pio",
+	[GOP_MMIO] = "mmio",
 };
 
 static void free_progs(struct gprog *p)
@@ -46,6 +48,7 @@ static bool same_op(const struct gop *a, const struct gop *b, bool where)
 	return a->kind == b->kind && a->policy == b->policy &&
 	       a->shared == b->shared && a->pattern == b->pattern &&
 	       a->gpa == b->gpa && a->size == b->size &&
+	       a->value == b->value &&
 	       (!where || (a->line == b->line && a->col == b->col));
 }
 
@@ -113,7 +116,8 @@ static void check_op(const char *text, const struct gop *o)
 	const char *start, *kw;
 	size_t len;
 
-	FUZZ_CHECK(o->kind <= GOP_HALT, "kind %u", o->kind);
+	FUZZ_CHECK(o->kind < sizeof(keywords) / sizeof(keywords[0]) && keywords[o->kind],
+		   "kind %u", o->kind);
 	kw = keywords[o->kind];
 	FUZZ_CHECK(find_line(text, o->line, &start, &len) && o->col >= 1 &&
 		   o->col - 1 + strlen(kw) <= len &&
@@ -127,10 +131,24 @@ static void check_op(const char *text, const struct gop *o)
 		   o->pattern >= 1 && o->pattern <= GREC_PATTERN_MAX :
 		   !o->pattern, "%s: pattern %u", kw, o->pattern);
 	FUZZ_CHECK(!o->shared || o->kind == GOP_WRITE ||
-		   o->kind == GOP_READ || o->kind == GOP_MAPGPA,
+		   o->kind == GOP_READ || o->kind == GOP_MAPGPA ||
+		   o->kind == GOP_QUOTE,
 		   "%s: shared", kw);
 	if (o->kind == GOP_HALT)
 		return;
+	if (o->kind == GOP_PIO || o->kind == GOP_MMIO) {
+		u64 max = o->kind == GOP_PIO ? 4 : 8;
+
+		FUZZ_CHECK((o->kind == GOP_PIO ? o->gpa <= 0xffff :
+			    o->gpa < GUEST_GPA_LIMIT) &&
+			   o->size && o->size <= max &&
+			   !(o->size & (o->size - 1)),
+			   "%s: 0x%llx, %llu bytes", kw,
+			   (unsigned long long)o->gpa,
+			   (unsigned long long)o->size);
+		return;
+	}
+	FUZZ_CHECK(!o->value, "%s: value", kw);
 	FUZZ_CHECK(IS_ALIGNED(o->gpa, PAGE_SIZE) &&
 		   IS_ALIGNED(o->size, PAGE_SIZE) && o->size &&
 		   o->gpa < GUEST_GPA_LIMIT &&
