@@ -427,27 +427,11 @@ static int parse_line(struct parser *ps, struct section *sec,
 			return -EINVAL;
 		if (parse_options(ps, t + 2, o, kw))
 			return -EINVAL;
-	} else if (!strcmp(kw, "touch")) {
-		o->kind = GOP_TOUCH;
+	} else if (!strcmp(kw, "touch") || !strcmp(kw, "report")) {
+		/* One page at a GPA: a first touch, or the TDREPORT's buffer. */
+		o->kind = kw[0] == 't' ? GOP_TOUCH : GOP_REPORT;
 		if (t >= ps->nr)
-			return perr(ps, ps->eol_col, "'touch' needs a GPA");
-		if (parse_num(ps, t, "GPA", &o->gpa))
-			return -EINVAL;
-		if (!IS_ALIGNED(o->gpa, PAGE_SIZE))
-			return perr(ps, ps->tok[t].col,
-				    "GPA 0x%llx is not 4K-aligned",
-				    (unsigned long long)o->gpa);
-		if (o->gpa >= GUEST_GPA_LIMIT)
-			return perr(ps, ps->tok[t].col,
-				    "GPA 0x%llx is beyond the 52-bit GPA space",
-				    (unsigned long long)o->gpa);
-		o->size = PAGE_SIZE;
-		if (parse_options(ps, t + 1, o, kw))
-			return -EINVAL;
-	} else if (!strcmp(kw, "report")) {
-		o->kind = GOP_REPORT;
-		if (t >= ps->nr)
-			return perr(ps, ps->eol_col, "'report' needs a GPA");
+			return perr(ps, ps->eol_col, "'%s' needs a GPA", kw);
 		if (parse_num(ps, t, "GPA", &o->gpa))
 			return -EINVAL;
 		if (!IS_ALIGNED(o->gpa, PAGE_SIZE))
