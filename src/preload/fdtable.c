@@ -49,6 +49,8 @@ void real_init(void)
 	real.dup2 = next_sym("dup2");
 	real.dup3 = next_sym("dup3");
 	real.fcntl = next_sym("fcntl");
+	real.sigaction = next_sym("sigaction");
+	real.signal = next_sym("signal");
 }
 
 struct pfd *fds;			/* [MAX_FDS], allocated on first use */

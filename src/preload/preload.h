@@ -2,13 +2,15 @@
 /*
  * The shared state of libtdxsim-preload.so (internal; not installed).
  *
- * The library is three files: fdtable.c holds the C library's functions
+ * The library is four files: fdtable.c holds the C library's functions
  * (dlsym(RTLD_NEXT)), the table of descriptor numbers tdxsim handed out
  * and fork; vms.c the environment's options and what the library tracks of
  * each VM and vCPU on the way through ioctl (the guest model attached at the
  * first KVM_TDX_INIT_VCPU, the MRTD at KVM_TDX_FINALIZE_VM, a finished
  * guest's KVM_RUN, the report at exit); syscalls.c the interposed calls
- * themselves. Everything here is hidden in the shared object.
+ * themselves; signals.c the SIGSEGV of a direct access to a guest_memfd
+ * mapping (SIGBUS where the kernel sends it). Everything here is hidden in
+ * the shared object.
  */
 #ifndef TDXSIM_PRELOAD_H
 #define TDXSIM_PRELOAD_H
@@ -56,6 +58,8 @@ struct preload_real {
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
 	int (*fcntl)(int, int, ...);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	sighandler_t (*signal)(int, sighandler_t);
 };
 extern struct preload_real real;
 
@@ -179,6 +183,13 @@ void vcpu_created(int vm_fd, int fd);
 int vcpu_encrypt_op(int canon, unsigned long arg);
 void vm_encrypt_op_done(int canon, unsigned long arg);
 void vcpu_run_done(int canon, int r, int err);
+
+/* ---- host accesses to guest_memfd mappings (syscalls.c, signals.c) ---- */
+
+/* Is @addr in a guest_memfd mapping tdxsim made? Its protection in *@prot. */
+bool gmem_mapping_at(const void *addr, int *prot);
+/* Take SIGSEGV for the faults of guest_memfd mappings (once). */
+void gmem_fault_handler_install(void);
 
 #pragma GCC visibility pop
 

@@ -10,7 +10,8 @@
  * goes on to the C library. A forked child inherits the descriptors but not
  * the VMs: it may close or dup them, any other call answers EIO (as KVM
  * answers a call from another mm), and it cannot open /dev/kvm anew without
- * exec (ENODEV). The library uses the public headers only.
+ * exec (ENODEV). The direct accesses to a guest_memfd mapping fault: their
+ * SIGSEGV is signals.c's. The library uses the public headers only.
  */
 /*
  * Define open, mmap, fcntl, ... under their own names: with 64-bit file
@@ -187,10 +188,12 @@ PRELOAD_API int ioctl(int fd, unsigned long request, ...)
 	return r;
 }
 
-/* tdxsim's mappings, so that munmap knows them. */
+/* tdxsim's mappings, so that munmap and the fault handler know them. */
 struct mapping {
 	void *addr;
 	size_t len;
+	int prot;
+	bool gmem;		/* a guest_memfd's (else a vCPU's kvm_run) */
 	struct mapping *next;
 };
 
@@ -218,12 +221,33 @@ PRELOAD_API void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 	if (m) {
 		m->addr = p;
 		m->len = len;
+		m->prot = prot;
+		m->gmem = e.kind == FD_GMEM;
 		pthread_mutex_lock(&map_lock);
 		m->next = mappings;
 		mappings = m;
 		pthread_mutex_unlock(&map_lock);
 	}
+	if (e.kind == FD_GMEM)
+		gmem_fault_handler_install();
 	return p;
+}
+
+bool gmem_mapping_at(const void *addr, int *prot)
+{
+	const struct mapping *m;
+	bool found = false;
+
+	pthread_mutex_lock(&map_lock);
+	for (m = mappings; m && !found; m = m->next) {
+		if (m->gmem && (const char *)addr >= (const char *)m->addr &&
+		    (const char *)addr < (const char *)m->addr + m->len) {
+			*prot = m->prot;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&map_lock);
+	return found;
 }
 
 PRELOAD_API void *mmap64(void *addr, size_t len, int prot, int flags, int fd,

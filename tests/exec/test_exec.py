@@ -3,16 +3,17 @@
 """tdxsim exec from the outside: unmodified /dev/kvm programs (their own
 uAPI header, plain system calls) under the preload library; exit statuses
 for a missing or statically linked program. Speaks TAP.
-Usage: test_exec.py TDXSIM FDPROBE TDVMM STATIC|-"""
+Usage: test_exec.py TDXSIM FDPROBE TDVMM GMEMPROBE STATIC|-"""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-TDXSIM, FDPROBE, TDVMM, STATIC = sys.argv[1:5]
+TDXSIM, FDPROBE, TDVMM, GMEMPROBE, STATIC = sys.argv[1:6]
 OVMF = "/usr/share/ovmf/OVMF.fd"
 NO_OVMF = None if os.path.exists(OVMF) else \
     "%s is not installed (Debian's ovmf package; scripts/deps.sh)" % OVMF
@@ -83,6 +84,20 @@ def _():
 def _():
     rc, out, err = run(TDXSIM, "exec", "--", "sh", "-c", "exit 7")
     assert rc == 7, "exit %d: %s" % (rc, err)
+
+
+@case("guest_memfd in-place: a private page touched through the mmap is "
+      "SIGBUS (BUS_ADRERR, si_addr), the program's SIGSEGV kept")
+def _():
+    rc, out, err = run(TDXSIM, "exec", "--quiet", "--kernel",
+                       "next+gmem-inplace", "--", GMEMPROBE)
+    assert rc == 0, "exit %d: %s%s" % (rc, out, err)
+    # SIGBUS at its default action, or blocked: the process dies of it.
+    for arg in ("--die", "--blocked"):
+        rc, out, err = run(TDXSIM, "exec", "--quiet", "--kernel",
+                           "next+gmem-inplace", "--", GMEMPROBE, arg)
+        assert rc == 128 + signal.SIGBUS or rc == -signal.SIGBUS, \
+            "%s: exit %d: %s%s" % (arg, rc, out, err)
 
 
 def exec_vmm(*vmm_args, exec_args=(), status=0, guest=None):

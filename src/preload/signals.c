@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libtdxsim-preload.so: a program's own accesses to its guest_memfd
+ * mappings.
+ *
+ * tdxsim cannot map a guest_memfd page into the program (its pages are
+ * tdxsim's memory), so a guest_memfd mapping is reserved address space
+ * (PROT_NONE) and every direct access faults with SIGSEGV. From the first
+ * guest_memfd mmap on, this file takes SIGSEGV (sigaction and signal on it
+ * are interposed: the program's handler is kept here and called for every
+ * fault that is not a guest_memfd mapping's) and runs guest_memfd's fault
+ * handler for the page, as the kernel's page fault would
+ * (kvm_gmem_fault_user_mapping(): the attribute checked under the
+ * invalidate lock). Where the kernel answers VM_FAULT_SIGBUS (a private
+ * page with in-place conversion, a page beyond the file's end) the program
+ * gets SIGBUS as force_sig_fault(SIGBUS, BUS_ADRERR, address) sends it:
+ * si_code BUS_ADRERR, si_addr the faulting address, delivered in the
+ * faulting context (its ucontext is the access's, a handler that returns
+ * meets the fault again), a blocked or ignored SIGBUS reset to the default
+ * action first. A shared page is where the kernel would map the page and
+ * tdxsim cannot: the program gets the SIGSEGV (one line on stderr says so).
+ */
+#include <sys/syscall.h>
+#include <ucontext.h>
+
+#include "preload.h"
+
+/* x86's page fault error code (the kernel's X86_PF_WRITE, X86_PF_INSTR). */
+#define PF_WRITE	0x2
+#define PF_INSTR	0x10
+
+static pthread_mutex_t act_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool installed;			/* our handler is SIGSEGV's */
+static struct sigaction prog_segv;	/* the program's, while installed */
+static bool shared_noted;
+
+static struct sigaction prog_action(void)
+{
+	struct sigaction a;
+
+	pthread_mutex_lock(&act_lock);
+	a = prog_segv;
+	pthread_mutex_unlock(&act_lock);
+	return a;
+}
+
+static void set_default(int sig)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	REAL(sigaction)(sig, &dfl, NULL);
+}
+
+/* The SIGSEGV as the program asked for it: its handler, or the default. */
+static void forward_segv(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction a = prog_action();
+	sigset_t mask, old;
+
+	if (a.sa_handler == SIG_DFL || a.sa_handler == SIG_IGN) {
+		/* Sent with kill(): ignored, or the default action now. */
+		if (si->si_code <= 0 && a.sa_handler == SIG_IGN)
+			return;
+		pthread_mutex_lock(&act_lock);
+		installed = false;
+		set_default(SIGSEGV);
+		pthread_mutex_unlock(&act_lock);
+		/* A fault: the access faults again and takes the default. */
+		if (si->si_code <= 0)
+			raise(SIGSEGV);
+		return;
+	}
+	mask = a.sa_mask;
+	if (!(a.sa_flags & SA_NODEFER))
+		sigaddset(&mask, SIGSEGV);
+	if (a.sa_flags & SA_RESETHAND) {
+		pthread_mutex_lock(&act_lock);
+		prog_segv.sa_handler = SIG_DFL;
+		prog_segv.sa_flags &= ~SA_SIGINFO;
+		pthread_mutex_unlock(&act_lock);
+	}
+	pthread_sigmask(SIG_BLOCK, &mask, &old);
+	if (a.sa_flags & SA_SIGINFO)
+		a.sa_sigaction(sig, si, uc);
+	else
+		a.sa_handler(sig);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * force_sig_fault(SIGBUS, BUS_ADRERR, @addr) for the thread that faulted:
+ * queued while blocked here, so that it is delivered once the faulting
+ * context is restored, with that context.
+ */
+static void send_sigbus(void *addr, ucontext_t *uc)
+{
+	struct sigaction cur;
+	siginfo_t info;
+	sigset_t bus;
+
+	REAL(sigaction)(SIGBUS, NULL, &cur);
+	if (sigismember(&uc->uc_sigmask, SIGBUS) || cur.sa_handler == SIG_IGN) {
+		set_default(SIGBUS);
+		sigdelset(&uc->uc_sigmask, SIGBUS);
+	}
+	sigemptyset(&bus);
+	sigaddset(&bus, SIGBUS);
+	pthread_sigmask(SIG_BLOCK, &bus, NULL);
+	memset(&info, 0, sizeof(info));
+	info.si_signo = SIGBUS;
+	info.si_code = BUS_ADRERR;
+	info.si_addr = addr;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid),
+		SIGBUS, &info);
+}
+
+/*
+ * A fault in a guest_memfd mapping: SIGBUS if guest_memfd's fault handler
+ * answers VM_FAULT_SIGBUS; false for the program's SIGSEGV.
+ */
+static bool gmem_fault(siginfo_t *si, ucontext_t *uc)
+{
+	unsigned long err = (unsigned long)uc->uc_mcontext.gregs[REG_ERR];
+	uintptr_t page = (uintptr_t)si->si_addr & ~(uintptr_t)4095;
+	bool write = err & PF_WRITE;
+	uint8_t b;
+	int prot, r;
+
+	if (in_tdxsim || forked_child || si->si_code != SEGV_ACCERR ||
+	    !gmem_mapping_at(si->si_addr, &prot))
+		return false;
+	/* The VMA refuses the access: the kernel's SIGSEGV too. */
+	if ((err & PF_INSTR) || !(prot & PROT_READ) ||
+	    (write && !(prot & PROT_WRITE)))
+		return false;
+	/* The page fault, as a load: a store faults the same way. */
+	r = TDXSIM_CALL(tdxsim_gmem_host_access((void *)page, &b, 1, false));
+	if (r == -EFAULT) {
+		send_sigbus(si->si_addr, uc);
+		return true;
+	}
+	if (!__atomic_exchange_n(&shared_noted, true, __ATOMIC_RELAXED)) {
+		char msg[200];
+		int n = snprintf(msg, sizeof(msg),
+				 "tdxsim: %s of the shared guest_memfd page at %p: tdxsim cannot map it into the program (SIGSEGV)\n",
+				 write ? "a store" : "a load", si->si_addr);
+
+		if (n > 0 && REAL(write)(2, msg, (size_t)n) < 0)
+			n = 0;
+	}
+	return false;
+}
+
+static void segv_handler(int sig, siginfo_t *si, void *ucv)
+{
+	int saved = errno;
+
+	if (!gmem_fault(si, ucv))
+		forward_segv(sig, si, ucv);
+	errno = saved;
+}
+
+void gmem_fault_handler_install(void)
+{
+	struct sigaction sa = { 0 };
+
+	pthread_mutex_lock(&act_lock);
+	if (!installed) {
+		sa.sa_sigaction = segv_handler;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		if (REAL(sigaction)(SIGSEGV, &sa, &prog_segv) == 0)
+			installed = true;
+	}
+	pthread_mutex_unlock(&act_lock);
+}
+
+PRELOAD_API int sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *oact)
+{
+	pthread_mutex_lock(&act_lock);
+	if (sig != SIGSEGV || !installed) {
+		pthread_mutex_unlock(&act_lock);
+		return REAL(sigaction)(sig, act, oact);
+	}
+	if (oact)
+		*oact = prog_segv;
+	if (act)
+		prog_segv = *act;
+	pthread_mutex_unlock(&act_lock);
+	return 0;
+}
+
+PRELOAD_API sighandler_t signal(int sig, sighandler_t handler)
+{
+	sighandler_t old;
+
+	pthread_mutex_lock(&act_lock);
+	if (sig != SIGSEGV || !installed) {
+		pthread_mutex_unlock(&act_lock);
+		return REAL(signal)(sig, handler);
+	}
+	old = prog_segv.sa_handler;
+	/* The C library's signal(): BSD semantics. */
+	memset(&prog_segv, 0, sizeof(prog_segv));
+	prog_segv.sa_handler = handler;
+	prog_segv.sa_flags = SA_RESTART;
+	sigemptyset(&prog_segv.sa_mask);
+	pthread_mutex_unlock(&act_lock);
+	return old;
+}

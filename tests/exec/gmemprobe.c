@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A plain /dev/kvm program (its own uAPI copy, linux-kvm.h, plus the two
+ * definitions of guest_memfd in-place conversion v8 below) that touches
+ * its mapping of a TD's guest_memfd directly, run under `tdxsim exec
+ * --kernel next+gmem-inplace`. As under the kernel of the series:
+ *  - a load or store of a private page is SIGBUS, si_code BUS_ADRERR,
+ *    si_addr the address touched, delivered in the faulting context (a
+ *    handler that returns meets the access again);
+ *  - so is a page beyond the file's end;
+ *  - the program's own SIGSEGV handler, installed after the mapping, still
+ *    gets the SIGSEGV of its own protected page;
+ *  - a page converted to shared (KVM_SET_MEMORY_ATTRIBUTES2) is no SIGBUS
+ *    (tdxsim cannot map it: the program sees SIGSEGV), and SIGBUS again
+ *    once converted back to private.
+ * Exit status 0 when every check held; otherwise 1 and the failed check on
+ * stderr.
+ *
+ * gmemprobe --die: a load of a private page with SIGBUS at its default
+ * action (the process dies of SIGBUS). gmemprobe --blocked: the same with
+ * SIGBUS blocked (the kernel's force_sig_fault() unblocks it: dies too).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "linux-kvm.h"
+
+/* guest_memfd in-place conversion v8. */
+struct kvm_memory_attributes2 {
+	uint64_t offset, size, attributes, flags, error_offset;
+	uint64_t reserved[11];
+};
+#define KVM_SET_MEMORY_ATTRIBUTES2 \
+	_IOWR(KVMIO, 0xd2, struct kvm_memory_attributes2)
+#define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES	250
+#define GUEST_MEMFD_FLAG_MMAP			(1ull << 0)
+
+#define PG	4096ul
+#define SIZE	(16 * PG)
+
+static int failures;
+
+#define CHECK(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "gmemprobe: %s:%d: %s (errno %d)\n",	\
+			__FILE__, __LINE__, #cond, errno);		\
+		failures++;						\
+	}								\
+} while (0)
+
+static sigjmp_buf env;
+static volatile sig_atomic_t bus_count, segv_count, bus_code, segv_code;
+static void *volatile bus_addr, *volatile segv_addr;
+static volatile sig_atomic_t bus_returns;	/* return this many times */
+
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	bus_count++;
+	bus_code = si->si_code;
+	bus_addr = si->si_addr;
+	if (bus_returns > 0) {
+		bus_returns--;
+		return;		/* the access runs again and faults again */
+	}
+	siglongjmp(env, 1);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	segv_count++;
+	segv_code = si->si_code;
+	segv_addr = si->si_addr;
+	siglongjmp(env, 2);
+}
+
+/* Touch @p (a load or a store): 0, or 1 for SIGBUS, 2 for SIGSEGV. */
+static int touch(volatile uint8_t *p, bool store)
+{
+	int r;
+
+	bus_count = segv_count = 0;
+	bus_addr = segv_addr = NULL;
+	r = sigsetjmp(env, 1);
+	if (r)
+		return r;
+	if (store)
+		*p = 0x5a;
+	else
+		(void)*p;
+	return 0;
+}
+
+static int convert(int gmem, uint64_t off, bool private)
+{
+	struct kvm_memory_attributes2 a = {
+		.offset = off,
+		.size = PG,
+		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+	};
+
+	return ioctl(gmem, KVM_SET_MEMORY_ATTRIBUTES2, &a);
+}
+
+int main(int argc, char **argv)
+{
+	struct kvm_create_guest_memfd g = {
+		.size = SIZE, .flags = GUEST_MEMFD_FLAG_MMAP,
+	};
+	struct sigaction sa = { .sa_flags = SA_SIGINFO };
+	int kvm, vm, gmem;
+	uint8_t *map, *own;
+	sigset_t bus;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	CHECK(kvm >= 0);
+	vm = ioctl(kvm, KVM_CREATE_VM, KVM_X86_TDX_VM);
+	CHECK(vm >= 0);
+	CHECK(ioctl(vm, KVM_CHECK_EXTENSION,
+		    KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) ==
+	      KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	gmem = ioctl(vm, KVM_CREATE_GUEST_MEMFD, &g);
+	CHECK(gmem >= 0);
+	/* One page more than the file: the last is beyond its end. */
+	map = mmap(NULL, SIZE + PG, PROT_READ | PROT_WRITE, MAP_SHARED, gmem,
+		   0);
+	CHECK(map != MAP_FAILED);
+	if (failures)
+		return 1;
+
+	if (argc > 1 && !strcmp(argv[1], "--blocked")) {
+		sigemptyset(&bus);
+		sigaddset(&bus, SIGBUS);
+		sigprocmask(SIG_BLOCK, &bus, NULL);
+	}
+	if (argc > 1) {
+		(void)*(volatile uint8_t *)(map + 0x10);
+		fprintf(stderr, "gmemprobe: a private page was readable\n");
+		return 1;
+	}
+
+	/* The program's handlers, installed after the mapping was made. */
+	sa.sa_sigaction = on_bus;
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGBUS, &sa, NULL) == 0);
+	sa.sa_sigaction = on_segv;
+	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+
+	/* The guest_memfd starts private: loads and stores are SIGBUS. */
+	CHECK(touch(map + 0x1234, false) == 1);
+	CHECK(bus_code == BUS_ADRERR && bus_addr == map + 0x1234);
+	CHECK(touch(map + 5 * PG + 8, true) == 1);
+	CHECK(bus_code == BUS_ADRERR && bus_addr == map + 5 * PG + 8);
+	/* A handler that returns meets the access again. */
+	bus_returns = 2;
+	CHECK(touch(map + 7 * PG, false) == 1 && bus_count == 3);
+	/* Beyond the file's end: SIGBUS too. */
+	CHECK(touch(map + SIZE + 4, false) == 1);
+	CHECK(bus_code == BUS_ADRERR && bus_addr == map + SIZE + 4);
+
+	/* The program's own SIGSEGV still comes to its handler. */
+	own = mmap(NULL, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(own != MAP_FAILED);
+	CHECK(touch(own + 8, false) == 2 && !bus_count);
+	CHECK(segv_code == SEGV_ACCERR && segv_addr == own + 8);
+
+	/* Shared: no SIGBUS (tdxsim cannot map the page: SIGSEGV). */
+	CHECK(convert(gmem, PG, false) == 0);
+	CHECK(touch(map + PG + 16, false) == 2 && !bus_count);
+	CHECK(segv_addr == map + PG + 16);
+	/* Private again: SIGBUS again. */
+	CHECK(convert(gmem, PG, true) == 0);
+	CHECK(touch(map + PG + 16, true) == 1);
+	CHECK(bus_code == BUS_ADRERR && bus_addr == map + PG + 16);
+
+	CHECK(munmap(map, SIZE + PG) == 0);
+	close(gmem);
+	close(vm);
+	close(kvm);
+	if (!failures)
+		printf("gmemprobe: SIGBUS for private pages and beyond the end, the program's SIGSEGV kept\n");
+	return failures ? 1 : 0;
+}
