@@ -23,6 +23,7 @@
 #include "tdxsim/report.h"
 #include "tdxsim/tdx.h"
 #include "scenario/fuzz_exec.h"
+#include "scenario/scenario_internal.h"
 
 static const char *const kind_names[TDXSIM_FUZZ_NR_KINDS] = {
 	[TDXSIM_FUZZ_DEADLOCK] = "deadlock",
@@ -385,23 +386,12 @@ static void describe(struct fz_run *r, struct strbuf *sb)
 	}
 }
 
-static void module_stats(struct tdxsim_module_stats *st)
-{
-	int fd = tdxsim_open("/dev/kvm", 0);
-
-	memset(st, 0, sizeof(*st));
-	if (fd < 0)
-		return;
-	tdxsim_ioctl(fd, TDXSIM_GET_MODULE_STATS, st);
-	tdxsim_close(fd);
-}
-
 /* Module state before the run (outside the scheduler). */
 static struct tdxsim_module_stats module_before;
 
 void fz_judge_begin(void)
 {
-	module_stats(&module_before);
+	scn_module_stats(&module_before);
 }
 
 void fz_judge(struct fz_run *r, const struct tdxsim_sched_result *sr,
@@ -431,7 +421,7 @@ void fz_judge(struct fz_run *r, const struct tdxsim_sched_result *sr,
 	judge_verdict(&j, sr);
 	if (!stuck) {
 		judge_vm(&j, r);
-		module_stats(&after);
+		scn_module_stats(&after);
 		out->pamt_violations = after.pamt_violations -
 				       module_before.pamt_violations;
 		if (out->pamt_violations) {

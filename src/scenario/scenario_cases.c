@@ -51,19 +51,10 @@ static int pd_run(struct scenario_ctx *ctx)
 	struct scn_task *fault, *pop;
 	int r;
 
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_td_host_gmem(ctx, SZ_2M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.host_gmem = SZ_2M, .vcpus = 1, .init = 1, .private = true });
 	if (r)
 		return r;
-	r = scn_vcpu_init(ctx, 0);
-	if (r)
-		return scn_setup_fail(ctx, r, "KVM_TDX_INIT_VCPU");
-	r = scn_set_private(ctx, 0, SCN_SZ_4M, true);
-	if (r)
-		return scn_setup_fail(ctx, r, "KVM_SET_MEMORY_ATTRIBUTES");
 
 	scn_note(ctx, "task host-fault: a host store and load through the mmap of the TD's second guest_memfd, a shared slot (mm->mmap_lock, then guest_memfd's fault handler)");
 	scn_note(ctx, "task init-mem-region: KVM_TDX_INIT_MEM_REGION of %d measured pages at GPA 0",
@@ -178,20 +169,11 @@ static int al_run(struct scenario_ctx *ctx)
 	u64 augs;
 	long r;
 
-	r = scn_guest(ctx, al_program, 1);
-	if (!r)
-		r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.program = al_program, .vcpus = 1, .init = 1,
+		.private = true, .finalize = true });
 	if (r)
 		return r;
-	r = scn_vcpu_init(ctx, 0);
-	if (!r)
-		r = scn_set_private(ctx, 0, SCN_SZ_4M, true);
-	if (!r)
-		r = scn_finalize(ctx);
-	if (r)
-		return scn_setup_fail(ctx, r, "building the TD");
 
 	/* TDH.MEM.PAGE.AUG calls tell the mapping's size: 1 for 2M, 512 for 4K. */
 	scn_td_stats(ctx, &ts0);
@@ -302,20 +284,11 @@ static int vb_run(struct scenario_ctx *ctx)
 	struct scn_task *init, *punch;
 	int r;
 
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
-	if (!r)
-		r = scn_vcpu_create(ctx, 1);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.vcpus = 2, .init = 1, .private = true,
+		.add_gpa = 0, .add_pages = VB_PAGES });
 	if (r)
 		return r;
-	r = scn_vcpu_init(ctx, 0);
-	if (!r)
-		r = scn_set_private(ctx, 0, SCN_SZ_4M, true);
-	if (!r)
-		r = scn_init_mem(ctx, 0, 0, VB_PAGES);
-	if (r)
-		return scn_setup_fail(ctx, r, "building the TD");
 
 	scn_note(ctx, "%d pages added (TDH.MEM.PAGE.ADD) at GPA 0; vCPU 1 created, not initialized",
 		 VB_PAGES);
@@ -412,20 +385,11 @@ static int ps_build(struct scenario_ctx *ctx)
 {
 	int r;
 
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.vcpus = 1, .init = 1, .private = true,
+		.add_gpa = GPA_2M, .add_pages = PS_PAGES, .finalize = true });
 	if (r)
 		return r;
-	r = scn_vcpu_init(ctx, 0);
-	if (!r)
-		r = scn_set_private(ctx, 0, SCN_SZ_4M, true);
-	if (!r)
-		r = scn_init_mem(ctx, 0, GPA_2M, PS_PAGES);
-	if (!r)
-		r = scn_finalize(ctx);
-	if (r)
-		return scn_setup_fail(ctx, r, "building the TD");
 	scn_note(ctx, "%d pages of the 2M guest_memfd folio at GPA 0x200000 are in the S-EPT (TDH.MEM.PAGE.ADD)%s",
 		 PS_PAGES, ctx->design.pin_pages ?
 		 ", each holding a page reference (pin_pages=on)" : "");
@@ -565,24 +529,11 @@ static int mr_run(struct scenario_ctx *ctx)
 	struct scn_task *a, *b;
 	long r;
 
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
-	if (!r)
-		r = scn_vcpu_create(ctx, 1);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.vcpus = 2, .init = 2, .private = true,
+		.add_gpa = 0, .add_pages = 1, .finalize = true });
 	if (r)
 		return r;
-	r = scn_vcpu_init(ctx, 0);
-	if (!r)
-		r = scn_vcpu_init(ctx, 1);
-	if (!r)
-		r = scn_set_private(ctx, 0, SCN_SZ_4M, true);
-	if (!r)
-		r = scn_init_mem(ctx, 0, 0, 1);
-	if (!r)
-		r = scn_finalize(ctx);
-	if (r)
-		return scn_setup_fail(ctx, r, "building the TD");
 
 	scn_note(ctx, "one page added at GPA 0 (the upper page tables exist); the 2M range at 0x200000 has no page table yet");
 	scn_note(ctx, "task vcpu0: KVM_PRE_FAULT_MEMORY 0x200000 (4K); task vcpu1: KVM_PRE_FAULT_MEMORY 0x201000 (4K)");

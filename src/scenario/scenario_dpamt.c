@@ -39,33 +39,17 @@
  * fail, and the VM is bugged. v6's refcount and pamt_lock order every
  * PAMT.ADD before the SEAMCALLs that use its region.
  */
-static int dl_host_writes(struct scn_task *t)
-{
-	u8 byte = 0x5a;
-	int r = 0, i;
-
-	for (i = 0; i < DL_HOST_PAGES && !r; i++)
-		r = tdxsim_gmem_host_access((u8 *)t->ctx->td.host_map +
-					    (u64)i * PAGE_SIZE, &byte, 1, true);
-	t->err = -r;
-	return r;
-}
-
 static int dl_run(struct scenario_ctx *ctx)
 {
 	struct scn_task *t0, *t1, *w;
 	int r;
 
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_td_host_gmem(ctx, SZ_2M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
-	if (!r)
-		r = scn_vcpu_create(ctx, 1);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.host_gmem = SZ_2M, .vcpus = 2 });
 	if (r)
 		return r;
-	w = scn_task_start(ctx, "host-writes", dl_host_writes, 0, 0, 0);
+	w = scn_task_start(ctx, "host-writes", scn_task_host_writes, 0, 0,
+			   DL_HOST_PAGES);
 	scn_tasks_join(ctx);
 	if (w->err)
 		return scn_setup_fail(ctx, -w->err, "writing the host pages");

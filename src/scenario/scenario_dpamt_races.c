@@ -39,18 +39,6 @@
 /* Host pages that fill the rest of TD B's control pages' 2M region. */
 #define PR_HOST_PAGES	512
 
-static int pr_host_writes(struct scn_task *t)
-{
-	u8 byte = 0x5a;
-	int r = 0, i;
-
-	for (i = 0; i < PR_HOST_PAGES && !r; i++)
-		r = tdxsim_gmem_host_access((u8 *)t->ctx->td.host_map +
-					    (u64)i * PAGE_SIZE, &byte, 1, true);
-	t->err = -r;
-	return r;
-}
-
 /*
  * TD B's vCPU initialization, once the module has given back TD A's
  * control pages (its page count down to what it owned before A was made:
@@ -91,14 +79,12 @@ static int pr_run(struct scenario_ctx *ctx)
 	struct tdxsim_module_stats st;
 	int r;
 
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_td_host_gmem(ctx, SZ_2M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.host_gmem = SZ_2M, .vcpus = 1 });
 	if (r)
 		return r;
-	w = scn_task_start(ctx, "host-writes", pr_host_writes, 0, 0, 0);
+	w = scn_task_start(ctx, "host-writes", scn_task_host_writes, 0, 0,
+			   PR_HOST_PAGES);
 	scn_tasks_join(ctx);
 	if (w->err)
 		return scn_setup_fail(ctx, w->err, "writing the host pages");
@@ -106,11 +92,7 @@ static int pr_run(struct scenario_ctx *ctx)
 	scn_module_stats(&st);
 	b = ctx->td;
 	scn_td_init(&ctx->td);
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
-	if (!r)
-		r = scn_vcpu_init(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){ .vcpus = 1, .init = 1 });
 	a = ctx->td;
 	ctx->td = b;
 	if (r) {
@@ -329,19 +311,13 @@ static int pl_run(struct scenario_ctx *ctx)
 	struct scn_task *w, *t0, *t1;
 	int r;
 
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_td_host_gmem(ctx, SZ_2M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.host_gmem = SZ_2M, .vcpus = 1 });
 	a = ctx->td;
 	scn_td_init(&ctx->td);
 	if (!r)
-		r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_td_host_gmem(ctx, SZ_2M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
+		r = scn_build_td(ctx, &(struct scn_build){
+			.host_gmem = SZ_2M, .vcpus = 1 });
 	if (r) {
 		scn_td_destroy(&a);
 		return r;

@@ -234,18 +234,10 @@ static int gm_run(struct scenario_ctx *ctx)
 {
 	int r;
 
-	r = scn_guest(ctx, gm_program, 1);
-	if (!r)
-		r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.program = gm_program, .vcpus = 1, .init = 1, .finalize = true });
 	if (r)
 		return r;
-	r = scn_vcpu_init(ctx, 0);
-	if (!r)
-		r = scn_finalize(ctx);
-	if (r)
-		return scn_setup_fail(ctx, -r, "building the TD");
 	scn_note(ctx, "TD created (gmem_conv_filter=%s), finalized; the guest_memfd starts private",
 		 ctx->design.gmem_conv_filter == TDXSIM_GMEM_CONV_FILTER_OLD ?
 			 "old" : "range");

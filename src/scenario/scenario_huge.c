@@ -67,24 +67,11 @@ static int hg_build(struct scenario_ctx *ctx)
 	struct scn_task *v0;
 	long r;
 
-	r = scn_guest(ctx, hg_program, 2);
-	if (!r)
-		r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
-	if (!r)
-		r = scn_vcpu_create(ctx, 1);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.program = hg_program, .vcpus = 2, .init = 2,
+		.private = true, .finalize = true });
 	if (r)
 		return r;
-	r = scn_vcpu_init(ctx, 0);
-	if (!r)
-		r = scn_vcpu_init(ctx, 1);
-	if (!r)
-		r = scn_set_private(ctx, 0, SCN_SZ_4M, true);
-	if (!r)
-		r = scn_finalize(ctx);
-	if (r)
-		return scn_setup_fail(ctx, r, "building the TD");
 	scn_td_stats(ctx, &ts0);
 	r = scn_prefault(ctx, 0, HG_GPA, SZ_2M);
 	scn_td_stats(ctx, &ts1);

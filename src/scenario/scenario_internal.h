@@ -76,6 +76,25 @@ int scn_td_create(struct scenario_ctx *ctx, u64 mem);
 int scn_td_host_gmem(struct scenario_ctx *ctx, u64 size);
 /* Create vCPU @i (with the guest model's vCPU @i if there is a model). */
 int scn_vcpu_create(struct scenario_ctx *ctx, unsigned int i);
+
+/*
+ * The set-up most scenarios share, in one fixed order, each step only if
+ * asked: the guest program (for every created vCPU), the TD with its
+ * guest_memfd slot, the second (host) guest_memfd slot, the vCPUs, the
+ * first @init of them initialized, the slot made private, measured pages
+ * added (KVM_TDX_INIT_MEM_REGION from vCPU 0), KVM_TDX_FINALIZE_VM.
+ */
+struct scn_build {
+	const char *program;		/* guest program, or NULL */
+	u64 host_gmem;			/* size of the slot 1 guest_memfd, or 0 */
+	unsigned int vcpus;		/* vCPUs created */
+	unsigned int init;		/* of which initialized */
+	bool private;			/* KVM_SET_MEMORY_ATTRIBUTES(PRIVATE) on slot 0 */
+	u64 add_gpa, add_pages;		/* pages added and measured */
+	bool finalize;
+};
+/* The TD of @b, slot 0 of SCN_SZ_4M: 0, or the failed step's -errno (noted). */
+int scn_build_td(struct scenario_ctx *ctx, const struct scn_build *b);
 /* KVM_TDX_INIT_VCPU on vCPU @i: 0 or -errno. */
 int scn_vcpu_init(struct scenario_ctx *ctx, unsigned int i);
 /* KVM_SET_MEMORY_ATTRIBUTES: 0 or -errno. */
@@ -102,6 +121,8 @@ void scn_vm_failure(struct scenario_ctx *ctx, struct tdxsim_vm_failure *f);
 void scn_module_stats(struct tdxsim_module_stats *st);
 /* The module's PAMT violation count (process-wide). */
 u64 scn_pamt_violations(void);
+/* A task: one byte written to each of the first @t->size pages of slot 1. */
+int scn_task_host_writes(struct scn_task *t);
 
 /* Start a racing task running @fn; returns it. */
 struct scn_task *scn_task_start(struct scenario_ctx *ctx, const char *name,

@@ -18,6 +18,7 @@
 
 #include "tdxsim/report.h"
 #include "tdxsim/sched.h"
+#include "tdxsim/tdxsim.h"
 #include "scenario/scenario_internal.h"
 #include "ulib/compiler.h"
 
@@ -272,6 +273,44 @@ int scn_vcpu_init(struct scenario_ctx *ctx, unsigned int i)
 	return 0;
 }
 
+int scn_build_td(struct scenario_ctx *ctx, const struct scn_build *b)
+{
+	unsigned int i;
+	int r = 0;
+
+	if (b->program)
+		r = scn_guest(ctx, b->program, b->vcpus);
+	if (!r)
+		r = scn_td_create(ctx, SCN_SZ_4M);
+	if (!r && b->host_gmem)
+		r = scn_td_host_gmem(ctx, b->host_gmem);
+	for (i = 0; !r && i < b->vcpus; i++)
+		r = scn_vcpu_create(ctx, i);
+	if (r)
+		return r;	/* each step noted its own failure */
+	for (i = 0; i < b->init; i++) {
+		r = scn_vcpu_init(ctx, i);
+		if (r)
+			return scn_setup_fail(ctx, r, "KVM_TDX_INIT_VCPU");
+	}
+	if (b->private) {
+		r = scn_set_private(ctx, 0, SCN_SZ_4M, true);
+		if (r)
+			return scn_setup_fail(ctx, r, "KVM_SET_MEMORY_ATTRIBUTES");
+	}
+	if (b->add_pages) {
+		r = scn_init_mem(ctx, 0, b->add_gpa, b->add_pages);
+		if (r)
+			return scn_setup_fail(ctx, r, "KVM_TDX_INIT_MEM_REGION");
+	}
+	if (b->finalize) {
+		r = scn_finalize(ctx);
+		if (r)
+			return scn_setup_fail(ctx, r, "KVM_TDX_FINALIZE_VM");
+	}
+	return 0;
+}
+
 int scn_set_private(struct scenario_ctx *ctx, u64 gpa, u64 size, bool private)
 {
 	struct kvm_memory_attributes attrs = {
@@ -410,6 +449,19 @@ u64 scn_pamt_violations(void)
 
 	scn_module_stats(&st);
 	return st.pamt_violations;
+}
+
+int scn_task_host_writes(struct scn_task *t)
+{
+	u8 byte = 0x5a;
+	int r = 0;
+	u64 i;
+
+	for (i = 0; i < t->size && !r; i++)
+		r = tdxsim_gmem_host_access((u8 *)t->ctx->td.host_map +
+					    i * PAGE_SIZE, &byte, 1, true);
+	t->err = -r;
+	return r;
 }
 
 void scn_td_init(struct scn_td *td)
