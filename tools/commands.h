@@ -23,6 +23,11 @@ struct tdxsim_cmd {
 
 /* Print a usage error for @cmd (NULL: the command itself); returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...) __printf(2, 3);
+/*
+ * What every subcommand does with the getopt_long() answers it has no case
+ * of: 'h' prints its help (0), ':' and unknown options are usage errors (2).
+ */
+int getopt_common(const struct tdxsim_cmd *cmd, int c, char **argv);
 /* Print @s as a JSON string literal. */
 void json_string(FILE *f, const char *s);
 /* A strictly parsed unsigned number (decimal or 0x hex): 0 or -EINVAL. */

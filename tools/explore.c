@@ -125,6 +125,23 @@ static void bounded_progress(void *arg, uint64_t schedules, uint64_t failures)
 			(unsigned long long)failures);
 }
 
+/* The fields every JSON result of explore starts with. */
+static void explore_json_head(const struct tdxsim_scenario *s,
+			      const char *design, const char *name,
+			      const char *dtext)
+{
+	printf("{\n  \"scenario\": ");
+	json_string(stdout, s->name);
+	printf(", \"seed_patch\": ");
+	json_string(stdout, s->seed_patch);
+	printf(",\n  \"kernel\": ");
+	json_string(stdout, name);
+	printf(", \"design_option\": ");
+	cli_json_str_or_null(design);
+	printf(",\n  \"design\": ");
+	json_string(stdout, dtext);
+}
+
 /*
  * --strategy bounded: every schedule with at most K preemptions, each
  * judged as a seed's run is; the verdict says how far it got.
@@ -137,16 +154,7 @@ static void explore_bounded_json(const struct tdxsim_scenario *s,
 {
 	const struct tdxsim_explore_result *e = &br->explore;
 
-	printf("{\n  \"scenario\": ");
-	json_string(stdout, s->name);
-	printf(", \"seed_patch\": ");
-	json_string(stdout, s->seed_patch);
-	printf(",\n  \"kernel\": ");
-	json_string(stdout, name);
-	printf(", \"design_option\": ");
-	cli_json_str_or_null(design);
-	printf(",\n  \"design\": ");
-	json_string(stdout, dtext);
+	explore_json_head(s, design, name, dtext);
 	printf(",\n  \"strategy\": \"bounded\", \"preemptions\": %u, \"shard\": %u, \"shards\": %u,\n",
 	       bo->preemptions, bo->nr_shards > 1 ? bo->shard : 0,
 	       bo->nr_shards > 1 ? bo->nr_shards : 1);
@@ -356,15 +364,8 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
-		case 'h':
-			fputs(cmd->help, stdout);
-			return 0;
-		case ':':
-			return usage_error(cmd->name, "option '%s' needs a value",
-					   argv[optind - 1]);
 		default:
-			return usage_error(cmd->name, "unknown option '%s'",
-					   argv[optind - 1]);
+			return getopt_common(cmd, c, argv);
 		}
 	}
 	/* Seeds first .. first + N - 1 must all be valid --seed values. */
@@ -522,16 +523,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		tdxsim_scenario_resolve(s, eo.kernel, design, name,
 					sizeof(name), &d, err, sizeof(err));
 		tdxsim_design_string(&d, dtext, sizeof(dtext));
-		printf("{\n  \"scenario\": ");
-		json_string(stdout, s->name);
-		printf(", \"seed_patch\": ");
-		json_string(stdout, s->seed_patch);
-		printf(",\n  \"kernel\": ");
-		json_string(stdout, name);
-		printf(", \"design_option\": ");
-		cli_json_str_or_null(design);
-		printf(",\n  \"design\": ");
-		json_string(stdout, dtext);
+		explore_json_head(s, design, name, dtext);
 		printf(",\n  \"strategy\": \"%s\", \"first_seed\": %llu, \"schedules\": %llu,\n",
 		       cli_strategy_name(eo.strategy),
 		       (unsigned long long)(eo.first_seed + er.runs - st.runs),

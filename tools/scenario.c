@@ -312,15 +312,8 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		case 'G':
 			graph = optarg;
 			break;
-		case 'h':
-			fputs(cmd->help, stdout);
-			return 0;
-		case ':':
-			return usage_error(cmd->name, "option '%s' needs a value",
-					   argv[optind - 1]);
 		default:
-			return usage_error(cmd->name, "unknown option '%s'",
-					   argv[optind - 1]);
+			return getopt_common(cmd, c, argv);
 		}
 	}
 	if (list) {

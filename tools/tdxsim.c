@@ -38,6 +38,18 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int getopt_common(const struct tdxsim_cmd *cmd, int c, char **argv)
+{
+	if (c == 'h') {
+		fputs(cmd->help, stdout);
+		return 0;
+	}
+	if (c == ':')
+		return usage_error(cmd->name, "option '%s' needs a value",
+				   argv[optind - 1]);
+	return usage_error(cmd->name, "unknown option '%s'", argv[optind - 1]);
+}
+
 u64 now_ns(void)
 {
 	struct timespec ts;
