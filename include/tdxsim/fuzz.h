@@ -90,6 +90,12 @@ struct tdxsim_fuzz_outcome {
 	uint64_t pamt_violations;
 	uint32_t bad_errnos;		/* answers outside the allow-list */
 	uint32_t ops_done;		/* operations (VMM calls, guest ops) done */
+	/*
+	 * vCPUs stopped by the module's host-priority timeout
+	 * (KVM_EXIT_INTERNAL_ERROR, TDX_HOST_PRIORITY_BUSY_TIMEOUT); not a
+	 * failure when the program may leave an S-EPT entry with HP.
+	 */
+	uint32_t hp_timeouts;
 	struct tdxsim_vm_failure failure; /* TDXSIM_GET_VM_FAILURE, if any */
 	/* The full report: what each task did, then the kernel log (malloc'd). */
 	char *report;

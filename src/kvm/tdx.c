@@ -2638,6 +2638,29 @@ static int tdx_handle_exit(struct kvm_vcpu *vcpu, u64 vp_enter_ret,
 			cpu_relax();
 			return 1;
 		}
+		/*
+		 * The module's host-priority timeout: an asynchronous TD exit
+		 * after a guest TDCALL was answered BUSY for hp_lock_timeout
+		 * because a host SEAMCALL had set HP in its S-EPT entry. The
+		 * exit names no GPA. Upstream's tdx_to_vmx_exit_reason() knows
+		 * only SUCCESS and the NON_RECOVERABLE classes, so the exit
+		 * reason is -1u, and tdx_handle_exit() takes any status with
+		 * TDX_ERROR or TDX_NON_RECOVERABLE (but a software error) to
+		 * "kvm_pr_unimpl(); unhandled_exit":
+		 * kvm_prepare_unexpected_reason_exit(), KVM_RUN returns 0 with
+		 * KVM_EXIT_INTERNAL_ERROR and the VM is not bugged.
+		 * tdxsim: only this status goes that way; every other failed
+		 * VP.ENTER stays TDX_BUG_ON below, as its module gives those
+		 * only through a bug of its own (a departure that keeps them
+		 * visible to the oracles).
+		 */
+		if ((vp_enter_ret & TDX_SEAMCALL_STATUS_MASK) ==
+		    TDX_HOST_PRIORITY_BUSY_TIMEOUT) {
+			pr_info("kvm_tdx: TD vp_enter_ret 0x%llx\n",
+				(unsigned long long)vp_enter_ret);
+			kvm_prepare_unexpected_reason_exit(vcpu, vp_enter_ret);
+			return 0;
+		}
 		TDX_BUG_ON(vp_enter_ret, TDH_VP_ENTER, kvm);
 		return -EIO;
 	}

@@ -943,6 +943,23 @@ bool kvm_vcpu_has_events(struct kvm_vcpu *vcpu)
 }
 
 /*
+ * An exit the vendor code does not handle goes to userspace as an internal
+ * error (upstream x86.c): the reason and the CPU of the last entry
+ * (tdxsim has no CPU numbers: 0). The VM stays alive; a VMM such as QEMU
+ * stops it.
+ */
+void kvm_prepare_unexpected_reason_exit(struct kvm_vcpu *vcpu, u64 exit_reason)
+{
+	pr_err_ratelimited("kvm: vcpu%d: unexpected exit reason 0x%llx\n",
+			   vcpu->vcpu_id, (unsigned long long)exit_reason);
+	vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	vcpu->run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+	vcpu->run->internal.ndata = 2;
+	vcpu->run->internal.data[0] = exit_reason;
+	vcpu->run->internal.data[1] = 0;
+}
+
+/*
  * KVM_RUN: under vcpu->mutex and the kvm->srcu read lock, call the vendor's
  * vcpu_run (one guest entry and its exit) until it asks to return to
  * userspace (0) or fails (< 0). The vendor brackets guest execution with

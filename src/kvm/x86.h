@@ -85,5 +85,7 @@ long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
 int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);
 /* Is an event (interrupt) pending for @vcpu? */
 bool kvm_vcpu_has_events(struct kvm_vcpu *vcpu);
+/* KVM_EXIT_INTERNAL_ERROR for an exit reason the vendor does not handle. */
+void kvm_prepare_unexpected_reason_exit(struct kvm_vcpu *vcpu, u64 exit_reason);
 
 #endif /* TDXSIM_KVM_X86_H */

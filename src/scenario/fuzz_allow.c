@@ -280,6 +280,24 @@ bool fz_data_checkable(const struct tdxsim_fuzz_program *p)
 }
 
 /*
+ * The module's host-priority timeout (a vCPU stopped with
+ * KVM_EXIT_INTERNAL_ERROR, TDX_HOST_PRIORITY_BUSY_TIMEOUT, as upstream's
+ * tdx_handle_exit() answers it) needs an S-EPT entry left with HP: a host
+ * SEAMCALL (the AUG of a fault) met the guest's ACCEPT on the entry lock
+ * and was never retried, and nothing else locked the entry since. KVM's
+ * fault path retries a BUSY AUG until it maps the page, unless the fault
+ * ends: the GPA became shared (a conversion, a MapGPA), its memslot went
+ * away, or the VM is being closed. Then every guest ACCEPT of that GPA is
+ * answered BUSY until the timeout (docs/FINDINGS.md F4).
+ */
+bool fz_hp_timeout_explained(const struct tdxsim_fuzz_program *p)
+{
+	return prog_has(p, FZ_ATTR, false) || prog_has(p, FZ_G_MAPGPA, false) ||
+	       prog_has(p, FZ_SLOT_DELETE, false) ||
+	       prog_has(p, FZ_CLOSE, false) || prog_has(p, FZ_TEARDOWN, false);
+}
+
+/*
  * A VM killed without a KVM_BUG_ON ("Guest access before accepting",
  * kvm_vm_dead()) is legitimate when the guest touched unaccepted memory,
  * or when something of the program could take memory the guest accepted

@@ -573,6 +573,9 @@ static void fz_vcpu_task(struct fz_task_state *ts, const struct fz_task *t)
 			if (run->internal.suberror ==
 			    TDXSIM_INTERNAL_ERROR_LIVELOCK)
 				ts->livelock_exit = true;
+			if (run->internal.suberror ==
+			    KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON)
+				ts->unexpected_exit = run->internal.data[0];
 			return;
 		default:
 			/* Shutdown, a fatal error, MMIO (tdxsim has none). */

@@ -31,6 +31,8 @@ struct fz_task_state {
 	u32 last_exit;
 	bool halted;			/* KVM_EXIT_HLT: the guest finished */
 	bool livelock_exit;		/* KVM's livelock detector stopped it */
+	/* KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON: the reason (0: none) */
+	u64 unexpected_exit;
 	bool no_slot;			/* a memory fault no memslot covers */
 	bool gave_up;			/* stopped after FZ_MAX_KVM_RUNS */
 };
@@ -113,5 +115,7 @@ bool fz_vm_dead(const struct fz_run *r);
 bool fz_data_checkable(const struct tdxsim_fuzz_program *p);
 /* Does something of @p explain a VM killed without a KVM_BUG_ON? */
 bool fz_kill_explained(const struct tdxsim_fuzz_program *p);
+/* Does something of @p explain a guest stuck on the host's priority bit? */
+bool fz_hp_timeout_explained(const struct tdxsim_fuzz_program *p);
 
 #endif /* TDXSIM_SCENARIO_FUZZ_EXEC_H */

@@ -336,6 +336,41 @@ static void judge_errnos(struct judge *j, struct fz_run *r)
 	}
 }
 
+/*
+ * A vCPU task stopped by an exit KVM does not handle
+ * (KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON). The module's host-priority
+ * timeout is upstream behaviour when the program can leave an entry with
+ * HP (fz_hp_timeout_explained()); without that, the guest was kept from
+ * its memory by nothing the program did. Any other reason is an answer
+ * KVM_RUN does not give.
+ */
+static void judge_unexpected_exits(struct judge *j, struct fz_run *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->p->nr_tasks; i++) {
+		u64 x = r->tasks[i].unexpected_exit;
+		char sig[96];
+
+		if (!x)
+			continue;
+		if (x == TDX_HOST_PRIORITY_BUSY_TIMEOUT) {
+			j->out->hp_timeouts++;
+			if (!fz_hp_timeout_explained(r->p))
+				found(j, TDXSIM_FUZZ_LIVELOCK,
+				      "livelock hp-timeout",
+				      "livelock: vCPU %u's guest was answered BUSY until the module's host-priority timeout, with nothing in the program to leave an entry with HP",
+				      r->p->tasks[i].vcpu);
+			continue;
+		}
+		snprintf(sig, sizeof(sig), "errno run unexpected-exit %s",
+			 tdxsim_tdx_status_name(x & TDX_SEAMCALL_STATUS_MASK));
+		found(j, TDXSIM_FUZZ_ERRNO, sig,
+		      "vCPU %u stopped with KVM_EXIT_INTERNAL_ERROR, unexpected exit reason 0x%llx",
+		      r->p->tasks[i].vcpu, (unsigned long long)x);
+	}
+}
+
 /* What each task did, for the report. */
 static void describe(struct fz_run *r, struct strbuf *sb)
 {
@@ -363,6 +398,11 @@ static void describe(struct fz_run *r, struct strbuf *sb)
 				  (unsigned long long)ts->conversions,
 				  ts->halted ? "the guest halted" :
 				  ts->livelock_exit ? "KVM's livelock exit" :
+				  ts->unexpected_exit ==
+					  TDX_HOST_PRIORITY_BUSY_TIMEOUT ?
+				  "the module's host-priority timeout (KVM_EXIT_INTERNAL_ERROR)" :
+				  ts->unexpected_exit ?
+				  "an unexpected exit (KVM_EXIT_INTERNAL_ERROR)" :
 				  ts->gave_up ? "gave up after the KVM_RUN bound" :
 				  ts->no_slot ? "a memory fault outside every memslot" :
 				  "stopped");
@@ -462,6 +502,7 @@ void fz_judge(struct fz_run *r, const struct tdxsim_sched_result *sr,
 		    !fz_kill_explained(r->p))
 			found(&j, TDXSIM_FUZZ_DATA, "vm-killed",
 			      "the VM was killed (guest access before accepting) though nothing took the guest's memory");
+		judge_unexpected_exits(&j, r);
 		for (i = 0; i < r->p->nr_tasks; i++)
 			if (r->tasks[i].livelock_exit)
 				found(&j, TDXSIM_FUZZ_LIVELOCK, "livelock kvm",

@@ -64,6 +64,8 @@ struct tdx_vcpu_stats {
 	u64 exits[80];
 	/* TDH.VP.ENTERs that found the zero-step filter armed */
 	u64 zero_step_armed;
+	/* asynchronous TD exits with TDX_HOST_PRIORITY_BUSY_TIMEOUT */
+	u64 hp_timeouts;
 	/* modelled time in ns (SEAMCALLs + guest TDCALLs) */
 	u64 cost_ns;
 };

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/page_alloc.h"
 #include "base/sched.h"
+#include "base/stats.h"
 #include "seam/seam_internal.h"
 
 /* RCX of a TDVMCALL exit by default: R10-R15, RBX, RSI, RDI passed. */
@@ -245,7 +246,9 @@ exit:
 	__atomic_fetch_sub(&td->refcount[v->vcpu_epoch & 1], 1,
 			   __ATOMIC_ACQ_REL);
 	__atomic_store_n(&v->in_guest, 0, __ATOMIC_RELEASE);
-	stats_account_exit(v, v->exit.rax & 0xffff);
+	/* An asynchronous exit with a status is no VMX exit reason. */
+	stats_account_exit(v, v->exit.rax & TDX_STATUS_ERROR_BIT ? ~0ULL :
+			   v->exit.rax & 0xffff);
 	*a = v->exit.regs;
 	v->exit_pending = false;
 	err = v->exit.rax;
@@ -286,11 +289,45 @@ static bool guest_begin(struct tdx_vcpu *v, const char *site)
 	return true;
 }
 
+/*
+ * Host priority, guest side (§6.4). A guest TDCALL whose lock a host
+ * SEAMCALL asked priority for (HP) is answered plain BUSY; the module
+ * notes when that began, and once it has lasted hp_lock_timeout (1 s) it
+ * completes the TDCALL with that BUSY and makes an asynchronous TD exit,
+ * TDX_HOST_PRIORITY_BUSY_TIMEOUT (the vCPU stays READY). Any other answer
+ * starts the count again. tdxsim counts the answers instead of reading the
+ * TSC (hp_lock_timeout_answers in a row stand for the second, so that a
+ * deterministic run is the same every time); in free mode the second must
+ * have passed on the wall clock too, so that real threads that are merely
+ * slow to retry the host call do not time out.
+ *
+ * The exit is returned as TDG_EXITED: the guest re-executes the TDCALL
+ * after the next entry, which for tdxsim's guests (they retry BUSY) is what
+ * seeing the BUSY and retrying would do.
+ */
+static u64 hp_busy_answer(struct tdx_vcpu *v, unsigned int hp_busy)
+{
+	u64 now = sched_deterministic() ? 0 : ktime_get_ns();
+
+	if (!hp_busy)
+		v->hp_busy_start_ns = now;
+	if (++hp_busy < seam_cfg.hp_lock_timeout_answers ||
+	    now - v->hp_busy_start_ns < (sched_deterministic() ? 0 :
+					 HP_LOCK_TIMEOUT_NS)) {
+		v->hp_busy = hp_busy;
+		return tdx_err(TDX_OPERAND_BUSY, TDX_OPERAND_ID_RCX);
+	}
+	__atomic_fetch_add(&v->stats.hp_timeouts, 1, __ATOMIC_RELAXED);
+	record_exit(v, TDX_HOST_PRIORITY_BUSY_TIMEOUT, 0, 0, 0);
+	return TDG_EXITED;
+}
+
 u64 tdg_mem_page_accept(struct tdx_vcpu_ctx *ctx, u64 gpa_level)
 {
 	struct tdx_vcpu *v = ctx_vcpu(ctx);
 	struct tdx_td *td = v->td;
 	u64 gpa, e, hpa, err, chunks, i, start;
+	unsigned int hp_busy;
 	struct sept_walk w;
 	enum sept_state s;
 	enum lock_ret r;
@@ -298,6 +335,8 @@ u64 tdg_mem_page_accept(struct tdx_vcpu_ctx *ctx, u64 gpa_level)
 
 	if (!guest_begin(v, "tdg_mem_page_accept"))
 		return TDG_EXITED;
+	hp_busy = v->hp_busy;
+	v->hp_busy = 0;
 	err = td_check_gpa_level(td, gpa_level, 0, 1, &gpa, &level);
 	if (err) {
 		stats_account_tdcall(v, TDG_MEM_PAGE_ACCEPT, 0);
@@ -320,6 +359,8 @@ u64 tdg_mem_page_accept(struct tdx_vcpu_ctx *ctx, u64 gpa_level)
 		/* HOST_PRIORITY is reported to the guest as plain BUSY. */
 		stats_account_tdcall(v, TDG_MEM_PAGE_ACCEPT, 0);
 		v->progress = true;
+		if (r == LOCK_BUSY_HP)
+			return hp_busy_answer(v, hp_busy);
 		return tdx_err(TDX_OPERAND_BUSY, TDX_OPERAND_ID_RCX);
 	}
 	sched_point_named("tdg_mem_page_accept_locked");
@@ -381,6 +422,7 @@ u64 tdg_vp_vmcall(struct tdx_vcpu_ctx *ctx, struct tdx_module_args *args)
 
 	if (!guest_begin(v, "tdg_vp_vmcall"))
 		return TDG_EXITED;
+	v->hp_busy = 0;
 	if (v->vmcall_result_valid && v->vmcall_subfn == args->r11) {
 		/* Re-execution after the host completed the call. */
 		args->r10 = res->r10;
@@ -420,6 +462,7 @@ u64 tdg_vp_info(struct tdx_vcpu_ctx *ctx, struct tdx_module_args *out)
 
 	if (!guest_begin(v, "tdg_vp_info"))
 		return TDG_EXITED;
+	v->hp_busy = 0;
 	stats_account_tdcall(v, TDG_VP_INFO, 0);
 	memset(out, 0, sizeof(*out));
 	out->rcx = td->gpaw;
@@ -437,6 +480,7 @@ u64 tdg_vp_veinfo_get(struct tdx_vcpu_ctx *ctx, struct tdx_module_args *out)
 
 	if (!guest_begin(v, "tdg_vp_veinfo_get"))
 		return TDG_EXITED;
+	v->hp_busy = 0;
 	stats_account_tdcall(v, TDG_VP_VEINFO_GET, 0);
 	v->progress = true;
 	if (!v->ve_valid)
@@ -617,6 +661,7 @@ u64 tdg_mr_report(struct tdx_vcpu_ctx *ctx, u64 report_gpa, u64 data_gpa,
 
 	if (!guest_begin(v, "tdg_mr_report"))
 		return TDG_EXITED;
+	v->hp_busy = 0;
 	stats_account_tdcall(v, TDG_MR_REPORT, 0);
 	if (!IS_ALIGNED(report_gpa, TDX_REPORT_SIZE) || report_gpa >= limit ||
 	    (report_gpa & td->shared_mask))

@@ -332,6 +332,9 @@ enum vcpu_state {
 #define TDX_MAX_VCPUS_PER_TD	1024
 #define STEPPING_EPF_THRESHOLD	6
 #define EPF_GPA_LIST_SIZE	32
+/* hp_lock_timeout (§6.4): 1 s, as HOST_PRIORITY answers (tdx_module.h). */
+#define HP_LOCK_TIMEOUT_ANSWERS	1000
+#define HP_LOCK_TIMEOUT_NS	1000000000ULL
 #define TDX_MAX_HKIDS		63
 
 /* What TD_PARAMS may set (TDH.MNG.INIT), reported by tdx_get_sysinfo(). */
@@ -474,6 +477,9 @@ struct tdx_vcpu {
 	int epf_count;
 	int epf_n;
 	u64 epf_gpa[EPF_GPA_LIST_SIZE];
+	/* Host priority (§6.4): HP-busy answers in a row, since when. */
+	unsigned int hp_busy;
+	u64 hp_busy_start_ns;
 	struct tdx_vcpu_stats stats;
 	struct tdx_vcpu *next;		/* TD's vCPU list */
 };

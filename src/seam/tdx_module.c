@@ -40,6 +40,8 @@ int tdx_module_init(const struct tdx_module_config *cfg)
 		seam_cfg.vp_init_version = 0;
 	if (!seam_cfg.max_hkids || seam_cfg.max_hkids > TDX_MAX_HKIDS)
 		seam_cfg.max_hkids = TDX_MAX_HKIDS;
+	if (!seam_cfg.hp_lock_timeout_answers)
+		seam_cfg.hp_lock_timeout_answers = HP_LOCK_TIMEOUT_ANSWERS;
 	stats_init_costs(&seam_cfg);
 	ret = pamt_init();
 	if (ret)

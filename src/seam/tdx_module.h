@@ -43,6 +43,14 @@ struct tdx_module_config {
 	 * host adds per 2M region (TDH.PHYMEM.PAMT.ADD/REMOVE). Default off.
 	 */
 	bool dynamic_pamt;
+	/*
+	 * Host-priority timeout (reference §6.4): a guest TDCALL answered
+	 * BUSY because of a host's HP bit this many times in a row stands for
+	 * hp_lock_timeout (1 s); the next such answer makes an asynchronous
+	 * TD exit, TDX_HOST_PRIORITY_BUSY_TIMEOUT. In free mode a second of
+	 * wall time since the first answer must have passed too. 0 = 1000.
+	 */
+	unsigned int hp_lock_timeout_answers;
 };
 
 /* Fill @cfg with the defaults (VP.INIT v1, zero-step on, 63 HKIDs). */

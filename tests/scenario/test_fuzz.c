@@ -28,6 +28,15 @@
  *              TDX_OPERAND_BUSY|RCX with one preemption and its choice
  *              list replays it; under v6 every schedule with up to one
  *              preemption is clean.
+ *   hp_timeout docs/FINDINGS.md F4: two vCPUs accept at GPA 0 while a
+ *              memslot goes away; a fault's AUG that met a guest's entry
+ *              lock left HP set and was never retried, so every ACCEPT of
+ *              that entry is BUSY. The module's host-priority timeout
+ *              exits to KVM, which stops the vCPU with
+ *              KVM_EXIT_INTERNAL_ERROR as upstream does: the run ends
+ *              (it was a livelock of 1,000,000 schedule points) and the
+ *              slot deletion explains it (`tdxsim fuzz --seed 1`,
+ *              program 371, shrunk).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -429,6 +438,33 @@ static void test_shrink(void **state)
 	tdxsim_fuzz_free(p);
 }
 
+static const char hp_timeout_prog[] =
+	"kernel next\n"
+	"vcpus 3\n"
+	"gmem 0 8M\n"
+	"slot 0 gmem=0 gpa=0x0 size=8M offset=0x0\n"
+	"schedule random 16404465702062457021\n"
+	"setup\n  init-vcpu 0\n  init-vcpu 2\n  attr private 0x0 8M\n"
+	"  finalize\n"
+	"task vcpu 0\n  accept 0x0 2M level=2m-fallback\n"
+	"task vcpu 2\n  accept 0x0 16K level=4k\n"
+	"task vmm\n  prefault 2 0x49e000 16K\n  slot-delete 0\n";
+
+static void test_hp_timeout(void **state)
+{
+	struct tdxsim_fuzz_program *p = parse(hp_timeout_prog);
+	struct tdxsim_fuzz_outcome o;
+
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	if (o.failed)
+		fprintf(stderr, "# %s\n", o.summary);
+	assert_int_equal(o.verdict, TDXSIM_VERDICT_OK);
+	assert_false(o.failed);
+	assert_true(o.hp_timeouts >= 1);
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest all[] = {
@@ -440,6 +476,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_shrink),
 		cmocka_unit_test(test_dpamt_lazy),
 		cmocka_unit_test(test_finalize),
+		cmocka_unit_test(test_hp_timeout),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];

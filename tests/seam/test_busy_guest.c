@@ -212,6 +212,88 @@ static void test_host_priority(void **state)
 }
 
 /*
+ * The host-priority timeout (§6.4): a guest that retries an ACCEPT the HP
+ * bit keeps answering BUSY gets hp_lock_timeout_answers - 1 BUSY answers,
+ * then the module makes an asynchronous TD exit,
+ * TDX_HOST_PRIORITY_BUSY_TIMEOUT; the count starts again on the next
+ * entry, and a host call that locks the entry ends it all. Without the
+ * timeout the guest would spin until its own bound (docs/FINDINGS.md F4).
+ */
+static unsigned int hp_busy_answers;
+
+static int hp_retry_run(void *guest, struct tdx_vcpu_ctx *ctx)
+{
+	unsigned int i, bound;
+
+	bound = 3 * tdx_module_get_config()->hp_lock_timeout_answers;
+
+	hp_busy_answers = 0;
+	for (i = 0; i < bound; i++) {
+		hp_result = tdg_mem_page_accept(ctx, gpa_b);
+		if (hp_result != (TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX))
+			break;
+		hp_busy_answers++;
+	}
+	return 0;
+}
+
+static const struct tdx_guest_ops hp_retry_ops = { .run = hp_retry_run };
+
+static u64 do_nothing(void)
+{
+	return 0;
+}
+
+static void test_host_priority_timeout(void **state)
+{
+	const struct tdx_module_config *cfg;
+	struct tdx_vcpu_stats vs;
+	u64 seed, e1, e2;
+
+	for (seed = 1; seed <= NR_SEEDS; seed++) {
+		op_a = do_enter;
+		op_b = do_block_b;
+		fixture_tree();
+		assert_int_equal(tdx_module_set_guest(td.vcpu[0].tdvpr_pa,
+						      &hp_once_ops, NULL), 0);
+		run_seed(seed);
+		if (ret_b == (TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX))
+			break;
+		seam_test_end();
+	}
+	assert_true(seed <= NR_SEEDS);
+	cfg = tdx_module_get_config();
+	assert_true(cfg->hp_lock_timeout_answers > 1);
+	/* HP is set on the accepted entry: the guest retries its ACCEPT. */
+	assert_int_equal(tdx_module_set_guest(td.vcpu[0].tdvpr_pa,
+					      &hp_retry_ops, NULL), 0);
+	/* In a deterministic run the count alone stands for the second. */
+	op_a = do_enter;
+	op_b = do_nothing;
+	run_seed(1);
+	assert_status(ret_a, TDX_HOST_PRIORITY_BUSY_TIMEOUT);
+	assert_status(hp_result, TDG_EXITED);
+	assert_int_equal(hp_busy_answers, cfg->hp_lock_timeout_answers - 1);
+	run_seed(2);
+	assert_status(ret_a, TDX_HOST_PRIORITY_BUSY_TIMEOUT);
+	assert_int_equal(hp_busy_answers, cfg->hp_lock_timeout_answers - 1);
+	assert_int_equal(tdx_module_get_vcpu_stats(td.vcpu[0].tdvpr_pa, &vs),
+			 0);
+	assert_int_equal(vs.hp_timeouts, 2);
+	/* A host call that locks the entry clears HP: no timeout after. */
+	assert_status(tdh_mem_range_block(td.tdr_pa, gpa_b, 0, &e1, &e2),
+		      TDX_SUCCESS);
+	assert_status(tdh_mem_track(td.tdr_pa), TDX_SUCCESS);
+	assert_status(tdh_mem_range_unblock(td.tdr_pa, gpa_b, 0, &e1, &e2),
+		      TDX_SUCCESS);
+	run_seed(3);
+	assert_status(ret_a, EXIT_REASON_TDCALL);
+	assert_status(hp_result, TDX_PAGE_ALREADY_ACCEPTED);
+	assert_int_equal(hp_busy_answers, 0);
+	seam_test_end();
+}
+
+/*
  * Two vCPUs write the same freshly accepted (lazily zeroed) page at once:
  * only one of them writes its encrypted zeros, neither write is lost.
  */
@@ -534,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_accept_2m_interrupted),
 		cmocka_unit_test(test_accept_vs_host_entry),
 		cmocka_unit_test(test_host_priority),
+		cmocka_unit_test(test_host_priority_timeout),
 		cmocka_unit_test(test_concurrent_first_writes),
 		cmocka_unit_test(test_free_mode_stress),
 		cmocka_unit_test(test_guest_vs_host_zap),
