@@ -948,6 +948,29 @@ static int tdp_mmu_link_sp(struct kvm *kvm, struct tdp_iter *iter,
 }
 
 /*
+ * Free a page table the fault path could not link. Upstream frees it at
+ * once (tdp_mmu_free_sp()): no other walker can have seen it, as the
+ * cmpxchg failed or, for a mirror SPTE, only the frozen value was ever
+ * visible while link_external_spt() ran. Without the freeze
+ * (mirror_freeze=off, seed 004's before design, tdxsim only) the new SPTE
+ * was published before link_external_spt() failed and was taken back:
+ * another vCPU's walk under rcu_read_lock() may be inside the table, so it
+ * is freed after a grace period, as removed tables are
+ * (tdp_mmu_free_sp_rcu_callback()). That walker then meets the S-EPT's
+ * missing table as a KVM_BUG_ON (TDX_EPT_WALK_FAILED), not freed memory.
+ * (A failed cmpxchg published nothing, but link_external_spt() answers
+ * -EBUSY too, so every mirror table of that design goes through RCU.)
+ */
+static void tdp_mmu_free_unlinked_sp(struct kvm *kvm, struct kvm_mmu_page *sp)
+{
+	if (is_mirror_sp(sp) && !READ_ONCE(kvm->design.mirror_freeze)) {
+		call_rcu(&sp->rcu_head, tdp_mmu_free_sp_rcu_callback);
+		return;
+	}
+	tdp_mmu_free_sp(sp);
+}
+
+/*
  * The no-promotion rule for mirror roots of the huge-page RFC (v5 31/45;
  * hugepage-rfc only): never replace an existing page table with a huge leaf (the module needs all 512 children uniform, and
  * merging needs break-before-make); map one level lower instead.
@@ -1067,7 +1090,7 @@ int kvm_tdp_mmu_map(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 			r = tdp_mmu_link_sp(kvm, &iter, sp, true);
 		}
 		if (r) {
-			tdp_mmu_free_sp(sp);
+			tdp_mmu_free_unlinked_sp(kvm, sp);
 			goto retry;
 		}
 	}
