@@ -57,6 +57,10 @@ static const char *site_name(const char *op, const struct lockdep_map *map,
 	struct site_name *s;
 	struct strbuf sb = STRBUF_INIT;
 
+	/* Entries are never changed once published: look up without the lock. */
+	for (s = __atomic_load_n(&site_hash[h], __ATOMIC_ACQUIRE); s; s = s->next)
+		if (s->func == site->func && s->op == op && s->lock == map->name)
+			return s->name;
 	pthread_mutex_lock(&site_lock);
 	for (s = site_hash[h]; s; s = s->next)
 		if (s->func == site->func && s->op == op && s->lock == map->name)
@@ -70,7 +74,7 @@ static const char *site_name(const char *op, const struct lockdep_map *map,
 			  map->name ? map->name : "?");
 		s->name = sb_detach(&sb);
 		s->next = site_hash[h];
-		site_hash[h] = s;
+		__atomic_store_n(&site_hash[h], s, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&site_lock);
 	return s->name;

@@ -285,22 +285,20 @@ static void record_step_locked(struct task *t, const char *site)
 /* Unwind an aborted task to its trampoline. Drops sched_s.m. */
 static void __noreturn task_unwind_locked(struct task *self)
 {
-	pthread_mutex_unlock(&sched_s.m);
+	sched_unlock(self);
 	longjmp(self->abort_env, 1);
 }
 
 /*
  * Fiber back end: run @next (sched_s.cur is already @next) and come back when
- * @self is picked again. Drops sched_s.m across the switch.
+ * @self is picked again. No mutex is held (sched_lock()).
  */
 static void fiber_transfer_locked(struct task *self, struct task *next)
 {
-	pthread_mutex_unlock(&sched_s.m);
 	self->saved_errno = errno;
 	sched_tls_task = next;
 	fiber_switch(&self->fib, &next->fib);
 	errno = self->saved_errno;
-	pthread_mutex_lock(&sched_s.m);
 }
 
 /*
@@ -369,9 +367,9 @@ void __sched_point(const char *site)
 
 	if (!self)
 		return;
-	pthread_mutex_lock(&sched_s.m);
+	sched_lock(self);
 	sched_point_locked(self, site, NULL, 0);
-	pthread_mutex_unlock(&sched_s.m);
+	sched_unlock(self);
 }
 
 void __sched_point_obj(const char *site, const void *obj, unsigned int flags)
@@ -380,9 +378,9 @@ void __sched_point_obj(const char *site, const void *obj, unsigned int flags)
 
 	if (!self)
 		return;
-	pthread_mutex_lock(&sched_s.m);
+	sched_lock(self);
 	sched_point_locked(self, site, obj, flags);
-	pthread_mutex_unlock(&sched_s.m);
+	sched_unlock(self);
 }
 
 void cpu_relax(void)
@@ -393,7 +391,7 @@ void cpu_relax(void)
 		__builtin_ia32_pause();
 		return;
 	}
-	pthread_mutex_lock(&sched_s.m);
+	sched_lock(self);
 	record_step_locked(self, "cpu_relax");
 	if (sched_s.cfg.max_steps && sched_s.steps > sched_s.cfg.max_steps && !sched_s.aborting) {
 		sched_livelock_locked();
@@ -408,7 +406,7 @@ void cpu_relax(void)
 	sched_switch_locked(self);
 	if (sched_s.footprints)
 		sched_fp_start_step(self, NULL, 0);
-	pthread_mutex_unlock(&sched_s.m);
+	sched_unlock(self);
 }
 
 void sched_block_on(enum task_wait_kind kind, const void *obj,
@@ -418,7 +416,7 @@ void sched_block_on(enum task_wait_kind kind, const void *obj,
 
 	if (!self)
 		return;
-	pthread_mutex_lock(&sched_s.m);
+	sched_lock(self);
 	self->state = TASK_BLOCKED;
 	self->wait_kind = kind;
 	self->wait_obj = obj;
@@ -442,7 +440,7 @@ void sched_block_on(enum task_wait_kind kind, const void *obj,
 		if (kind == WAIT_LOCK && map)
 			sched_fp_add(&self->step, map);
 	}
-	pthread_mutex_unlock(&sched_s.m);
+	sched_unlock(self);
 }
 
 void sched_wake_obj_locked(const void *obj)
@@ -464,12 +462,14 @@ void sched_wake_obj_locked(const void *obj)
 
 void sched_wake_obj(const void *obj)
 {
+	struct task *self = sched_tls_task;
+
 	if (!sched_s.active || sched_s.cfg.mode != SCHED_MODE_DETERMINISTIC)
 		return;
-	pthread_mutex_lock(&sched_s.m);
+	sched_lock(self);
 	sched_touch(obj);
 	sched_wake_obj_locked(obj);
-	pthread_mutex_unlock(&sched_s.m);
+	sched_unlock(self);
 }
 
 void sched_for_each_task(void (*fn)(struct task *t, void *arg), void *arg)
@@ -496,7 +496,7 @@ void sched_wait_rcu_readers(void)
 
 	if (!self)
 		return;
-	pthread_mutex_lock(&sched_s.m);
+	sched_lock(self);
 	/* Reads every task's read-side state: touches anything. */
 	if (sched_s.footprints)
 		self->step.unknown = true;
@@ -521,7 +521,7 @@ void sched_wait_rcu_readers(void)
 		if (sched_s.footprints)
 			self->step.unknown = true;
 	}
-	pthread_mutex_unlock(&sched_s.m);
+	sched_unlock(self);
 }
 
 void sched_rcu_reader_done(void)

@@ -87,7 +87,7 @@ static void __noreturn fiber_task_exit_locked(struct task *self)
 		to = &sched_s.main_fiber;
 		sched_tls_task = sched_s.caller;
 	}
-	pthread_mutex_unlock(&sched_s.m);
+	/* A fiber task holds no mutex (sched_lock()). */
 	fiber_exit(&self->fib, to);
 }
 
@@ -119,7 +119,7 @@ static void task_finish(struct task *self, bool aborted)
 		self->rcu_registered = false;
 	}
 
-	pthread_mutex_lock(&sched_s.m);
+	sched_lock(self);
 	self->state = TASK_EXITED;
 	sched_wake_obj_locked(self);
 	if (self->in_run) {
@@ -148,7 +148,7 @@ static void task_finish(struct task *self, bool aborted)
 		if (sched_s.live == 0)
 			pthread_cond_broadcast(&sched_s.done_cv);
 	}
-	pthread_mutex_unlock(&sched_s.m);
+	sched_unlock(self);
 }
 
 /* The body of every task: run its function, unless the run was aborted first. */
@@ -220,7 +220,7 @@ struct task *task_create(const char *name, int (*fn)(void *), void *arg)
 	if (fib)
 		task_make_fiber(t);
 
-	pthread_mutex_lock(&sched_s.m);
+	sched_lock(self);
 	if (t->in_run) {
 		t->id = sched_s.next_id++;
 		t->prio = 1000 + (splitmix64(&sched_s.rng) % 1000000000ULL);
@@ -234,7 +234,7 @@ struct task *task_create(const char *name, int (*fn)(void *), void *arg)
 	} else {
 		t->id = __atomic_fetch_add(&sched_implicit_ids, 1, __ATOMIC_RELAXED);
 	}
-	pthread_mutex_unlock(&sched_s.m);
+	sched_unlock(self);
 
 	if (!fib) {
 		err = pthread_create(&t->thread, NULL, task_trampoline, t);
@@ -255,7 +255,7 @@ int task_join(struct task *t)
 	int ret;
 
 	if (sched_task_is_deterministic()) {
-		pthread_mutex_lock(&sched_s.m);
+		sched_lock(self);
 		sched_touch(t);
 		while (t->state != TASK_EXITED) {
 			self->state = TASK_BLOCKED;
@@ -269,7 +269,7 @@ int task_join(struct task *t)
 			if (sched_s.footprints)
 				sched_fp_start_step(self, t, SCHED_OBJ_NEXT);
 		}
-		pthread_mutex_unlock(&sched_s.m);
+		sched_unlock(self);
 	}
 	if (!t->fib.map)
 		pthread_join(t->thread, NULL);

@@ -5,7 +5,8 @@
  * sched_pick.c (the strategies' pick and the bounded search's footprints),
  * sched_verdict.c (deadlock, hang and livelock verdicts, the watchdog, wait
  * queues) and sched_backend.c (task creation, exit and runs on fibers or
- * threads). Everything marked "locked" runs with sched_s.m held.
+ * threads). Everything marked "locked" runs with sched_s.m held (by sched_lock():
+ * a fiber task holds it without taking it).
  */
 #ifndef TDXSIM_BASE_SCHED_STATE_H
 #define TDXSIM_BASE_SCHED_STATE_H
@@ -65,6 +66,27 @@ extern struct sched_state sched_s;
 extern __thread_fast struct task *sched_tls_task;
 /* Ids of tasks outside a run (threads tdxsim did not create, free tasks). */
 extern int sched_implicit_ids;
+
+/*
+ * The scheduler's mutex as task @t takes it for the scheduler's state. A
+ * fiber task (the fiber back end of a deterministic run) takes none: every
+ * fiber of the run is on the OS thread that called sched_run(), only the
+ * token holder runs and the token changes hands only in fiber_switch(), so
+ * nothing else can touch the state meanwhile (sched_run() itself holds the
+ * mutex while it sets up and ends the run, when no fiber runs). @t == NULL:
+ * a thread that tdxsim did not create.
+ */
+static inline void sched_lock(const struct task *t)
+{
+	if (!t || !t->fib.map)
+		pthread_mutex_lock(&sched_s.m);
+}
+
+static inline void sched_unlock(const struct task *t)
+{
+	if (!t || !t->fib.map)
+		pthread_mutex_unlock(&sched_s.m);
+}
 
 static inline u64 splitmix64(u64 *state)
 {
