@@ -38,6 +38,58 @@ extern bool sched_det_running;
 			__sched_point_obj((site), (p), SCHED_OBJ_NEXT);	\
 	} while (0)
 
+/*
+ * True while a deterministic run on fibers is in progress (sched_run() sets
+ * and clears it while no task of the run runs): every task of the run is a
+ * fiber on one OS thread and only the token holder runs, so a word that only
+ * the run's tasks use needs no atomic instruction. The "run_" read-modify-
+ * writes below are a plain read and write then, and the __atomic builtin
+ * otherwise (free mode, the thread back end, ThreadSanitizer); no schedule
+ * point either way. For lock words and counters that no thread outside the
+ * run touches while it lasts (the module's try-locks, its statistics).
+ */
+extern bool sched_fiber_running;
+static inline bool sched_one_thread(void)
+{
+	return __atomic_load_n(&sched_fiber_running, __ATOMIC_RELAXED);
+}
+
+#define run_fetch_op_(p, v, mo, OP, name)				\
+	({								\
+		__typeof__(p) p_ = (p);					\
+		__typeof__(*p_) v_ = (v), o_;				\
+		if (sched_one_thread()) {				\
+			o_ = *p_;					\
+			*p_ = (__typeof__(*p_))(o_ OP v_);		\
+		} else {						\
+			o_ = __atomic_##name(p_, v_, (mo));		\
+		}							\
+		o_;							\
+	})
+#define run_fetch_add(p, v, mo)	run_fetch_op_(p, v, mo, +, fetch_add)
+#define run_fetch_sub(p, v, mo)	run_fetch_op_(p, v, mo, -, fetch_sub)
+#define run_fetch_or(p, v, mo)	run_fetch_op_(p, v, mo, |, fetch_or)
+#define run_fetch_and(p, v, mo)	run_fetch_op_(p, v, mo, &, fetch_and)
+
+/* Strong compare-and-exchange; on failure *@old is updated. */
+#define run_cmpxchg(p, old, new, mo)					\
+	({								\
+		__typeof__(p) p_ = (p);					\
+		__typeof__(p) e_ = (old);				\
+		bool ok_;						\
+		if (sched_one_thread()) {				\
+			ok_ = *p_ == *e_;				\
+			if (ok_)					\
+				*p_ = (new);				\
+			else						\
+				*e_ = *p_;				\
+		} else {						\
+			ok_ = __atomic_compare_exchange_n(p_, e_, (new),	\
+					false, (mo), __ATOMIC_RELAXED);	\
+		}							\
+		ok_;							\
+	})
+
 /* Schedule-point accessors for 64-bit shared words (SPTEs and the like). */
 static inline u64 read_once64(u64 *p)
 {

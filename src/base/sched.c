@@ -50,6 +50,7 @@ struct sched_state sched_s = {
 
 __thread_fast struct task *sched_tls_task;
 bool sched_det_running;
+bool sched_fiber_running;
 static pthread_key_t implicit_key;
 static pthread_once_t implicit_once = PTHREAD_ONCE_INIT;
 int sched_implicit_ids = 1000;

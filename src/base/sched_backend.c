@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/atomic.h"
 #include "base/fiber.h"
 #include "base/lockdep.h"
 #include "base/log.h"
@@ -365,6 +366,7 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	__atomic_store_n(&sched_s.active, true, __ATOMIC_RELEASE);
 	__atomic_store_n(&sched_det_running,
 			 sched_s.cfg.mode == SCHED_MODE_DETERMINISTIC, __ATOMIC_RELEASE);
+	__atomic_store_n(&sched_fiber_running, sched_s.fiber, __ATOMIC_RELEASE);
 
 	if (tdxsim_trace_on())
 		tdxsim_trace_run_start(sched_s.cfg.mode == SCHED_MODE_DETERMINISTIC,
@@ -439,6 +441,7 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	sched_s.fiber = false;
 	sched_s.explore = false;
 	sched_s.footprints = false;
+	__atomic_store_n(&sched_fiber_running, false, __ATOMIC_RELEASE);
 	__atomic_store_n(&sched_det_running, false, __ATOMIC_RELEASE);
 	__atomic_store_n(&sched_s.active, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&sched_s.m);

@@ -4,14 +4,16 @@
  * either succeeds or fails at once; the caller turns a failure into
  * TDX_OPERAND_BUSY with the operand id of the contended object. The lock
  * words are __atomic builtins (acquire on success, release on release), so
- * ThreadSanitizer sees the ordering; no acquire ever waits.
+ * ThreadSanitizer sees the ordering; no acquire ever waits. In a
+ * deterministic run on fibers (one OS thread) they are plain reads and
+ * writes (run_fetch_*(), base/atomic.h): the same values, no lock prefix.
  */
 #include "seam/seam_internal.h"
 
 /* sharex_lock_t: shared is xadd +2 (a failed reader does not undo it). */
 bool sharex_try_shared(struct sharex_lock *l)
 {
-	u32 old = __atomic_fetch_add(&l->v, 2, __ATOMIC_ACQUIRE);
+	u32 old = run_fetch_add(&l->v, 2, __ATOMIC_ACQUIRE);
 
 	return !(old & SHAREX_X);
 }
@@ -20,13 +22,12 @@ bool sharex_try_excl(struct sharex_lock *l)
 {
 	u32 zero = 0;
 
-	return __atomic_compare_exchange_n(&l->v, &zero, SHAREX_X, false,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+	return run_cmpxchg(&l->v, &zero, SHAREX_X, __ATOMIC_ACQUIRE);
 }
 
 void sharex_release_shared(struct sharex_lock *l)
 {
-	__atomic_fetch_sub(&l->v, 2, __ATOMIC_RELEASE);
+	run_fetch_sub(&l->v, 2, __ATOMIC_RELEASE);
 }
 
 /* Writing 0 also wipes the counts left by readers that failed meanwhile. */
@@ -41,14 +42,12 @@ enum lock_ret sharex_hp_host_shared(struct sharex_hp_lock *l)
 
 	for (;;) {
 		if (old & SHAREX_X) {
-			__atomic_fetch_or(&l->v, (u16)SHAREX_HP, __ATOMIC_RELAXED);
+			run_fetch_or(&l->v, (u16)SHAREX_HP, __ATOMIC_RELAXED);
 			return LOCK_BUSY;
 		}
 		/* A successful host reader clears HP. */
 		new = (u16)((old + SHAREX_HP_RD) & ~SHAREX_HP);
-		if (__atomic_compare_exchange_n(&l->v, &old, new, false,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+		if (run_cmpxchg(&l->v, &old, new, __ATOMIC_ACQUIRE))
 			return LOCK_OK;
 	}
 }
@@ -57,14 +56,12 @@ enum lock_ret sharex_hp_host_excl(struct sharex_hp_lock *l)
 {
 	u16 old = 0;
 
-	if (__atomic_compare_exchange_n(&l->v, &old, SHAREX_X, false,
-					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	if (run_cmpxchg(&l->v, &old, SHAREX_X, __ATOMIC_ACQUIRE))
 		return LOCK_OK;
 	if (old == SHAREX_HP &&
-	    __atomic_compare_exchange_n(&l->v, &old, SHAREX_X, false,
-					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	    run_cmpxchg(&l->v, &old, SHAREX_X, __ATOMIC_ACQUIRE))
 		return LOCK_OK;
-	__atomic_fetch_or(&l->v, (u16)SHAREX_HP, __ATOMIC_RELAXED);
+	run_fetch_or(&l->v, (u16)SHAREX_HP, __ATOMIC_RELAXED);
 	return LOCK_BUSY;
 }
 
@@ -77,23 +74,21 @@ enum lock_ret sharex_hp_guest_shared(struct sharex_hp_lock *l)
 			return LOCK_BUSY_HP;
 		if (old & SHAREX_X)
 			return LOCK_BUSY;
-		if (__atomic_compare_exchange_n(&l->v, &old,
-						(u16)(old + SHAREX_HP_RD), false,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+		if (run_cmpxchg(&l->v, &old, (u16)(old + SHAREX_HP_RD),
+				__ATOMIC_ACQUIRE))
 			return LOCK_OK;
 	}
 }
 
 void sharex_hp_release_shared(struct sharex_hp_lock *l)
 {
-	__atomic_fetch_sub(&l->v, (u16)SHAREX_HP_RD, __ATOMIC_RELEASE);
+	run_fetch_sub(&l->v, (u16)SHAREX_HP_RD, __ATOMIC_RELEASE);
 }
 
 /* Exclusive release keeps HP and clears the rest. */
 void sharex_hp_release_excl(struct sharex_hp_lock *l)
 {
-	__atomic_fetch_and(&l->v, (u16)SHAREX_HP, __ATOMIC_RELEASE);
+	run_fetch_and(&l->v, (u16)SHAREX_HP, __ATOMIC_RELEASE);
 }
 
 bool sharex_hp_promote(struct sharex_hp_lock *l)
@@ -102,8 +97,7 @@ bool sharex_hp_promote(struct sharex_hp_lock *l)
 
 	if ((old & ~SHAREX_HP) != SHAREX_HP_RD)
 		return false;
-	return __atomic_compare_exchange_n(&l->v, &old, SHAREX_X, false,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+	return run_cmpxchg(&l->v, &old, SHAREX_X, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -112,24 +106,24 @@ bool sharex_hp_promote(struct sharex_hp_lock *l)
  */
 bool sept_entry_lock_host(u64 *ep)
 {
-	u64 old = __atomic_fetch_or(ep, SEPT_TDEL, __ATOMIC_ACQUIRE);
+	u64 old = run_fetch_or(ep, SEPT_TDEL, __ATOMIC_ACQUIRE);
 
 	if (old & SEPT_TDEL) {
-		__atomic_fetch_or(ep, SEPT_HP, __ATOMIC_RELAXED);
+		run_fetch_or(ep, SEPT_HP, __ATOMIC_RELAXED);
 		return false;
 	}
-	__atomic_fetch_and(ep, ~SEPT_HP, __ATOMIC_RELAXED);
+	run_fetch_and(ep, ~SEPT_HP, __ATOMIC_RELAXED);
 	return true;
 }
 
 enum lock_ret sept_entry_lock_guest(u64 *ep)
 {
-	u64 old = __atomic_fetch_or(ep, SEPT_TDEL, __ATOMIC_ACQUIRE);
+	u64 old = run_fetch_or(ep, SEPT_TDEL, __ATOMIC_ACQUIRE);
 
 	if (old & SEPT_TDEL)
 		return LOCK_BUSY;
 	if (old & SEPT_HP) {
-		__atomic_fetch_and(ep, ~SEPT_TDEL, __ATOMIC_RELEASE);
+		run_fetch_and(ep, ~SEPT_TDEL, __ATOMIC_RELEASE);
 		return LOCK_BUSY_HP;
 	}
 	return LOCK_OK;
@@ -137,7 +131,7 @@ enum lock_ret sept_entry_lock_guest(u64 *ep)
 
 void sept_entry_unlock(u64 *ep)
 {
-	__atomic_fetch_and(ep, ~SEPT_TDEL, __ATOMIC_RELEASE);
+	run_fetch_and(ep, ~SEPT_TDEL, __ATOMIC_RELEASE);
 }
 
 void sept_entry_set(u64 *ep, u64 val)
@@ -148,7 +142,5 @@ void sept_entry_set(u64 *ep, u64 val)
 	val &= ~SEPT_LOCK_BITS;
 	do {
 		new = val | (old & SEPT_LOCK_BITS);
-	} while (!__atomic_compare_exchange_n(ep, &old, new, false,
-					      __ATOMIC_RELEASE,
-					      __ATOMIC_RELAXED));
+	} while (!run_cmpxchg(ep, &old, new, __ATOMIC_RELEASE));
 }

@@ -104,14 +104,14 @@ u64 tdx_module_thread_cost_ns(void)
 
 static inline void add(u64 *p, u64 n)
 {
-	__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
+	run_fetch_add(p, n, __ATOMIC_RELAXED);
 }
 
 /* This thread's shard of a TD's counters (any shard is correct). */
 static struct tdx_td_stats *td_stats(struct tdx_td *td)
 {
 	static unsigned int next;
-	static __thread unsigned int slot;
+	static __thread_fast unsigned int slot;
 
 	if (!slot)
 		slot = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
