@@ -481,6 +481,16 @@ static __always_inline void do_unlock(struct base_lock *l,
 	LOCK_SCHED_POINT(op, map, site);
 }
 
+/* Sleep sets name a lock created in a run by its class and creation index. */
+static void lock_fp_name(struct base_lock *l, struct lockdep_map *map,
+			 struct lock_class_key *key)
+{
+	if (unlikely(sched_det_possible())) {
+		sched_fp_name(l, key);
+		sched_fp_name(map, key);
+	}
+}
+
 /* --- mutex ------------------------------------------------------------------- */
 
 void __mutex_init(struct mutex *lock, const char *name,
@@ -488,6 +498,7 @@ void __mutex_init(struct mutex *lock, const char *name,
 {
 	bl_init(&lock->l);
 	lockdep_init_map(&lock->dep_map, name, key, LOCK_KIND_MUTEX);
+	lock_fp_name(&lock->l, &lock->dep_map, key);
 }
 
 void mutex_destroy(struct mutex *lock)
@@ -532,6 +543,7 @@ void __spin_lock_init(spinlock_t *lock, const char *name,
 {
 	bl_init(&lock->l);
 	lockdep_init_map(&lock->dep_map, name, key, LOCK_KIND_SPINLOCK);
+	lock_fp_name(&lock->l, &lock->dep_map, key);
 }
 
 void spin_lock_destroy(spinlock_t *lock)
@@ -557,6 +569,7 @@ void __rwlock_init(rwlock_t *lock, const char *name,
 {
 	bl_init(&lock->l);
 	lockdep_init_map(&lock->dep_map, name, key, LOCK_KIND_RWLOCK);
+	lock_fp_name(&lock->l, &lock->dep_map, key);
 }
 
 void rwlock_destroy(rwlock_t *lock)
@@ -598,6 +611,7 @@ void __init_rwsem(struct rw_semaphore *sem, const char *name,
 {
 	bl_init(&sem->l);
 	lockdep_init_map(&sem->dep_map, name, key, LOCK_KIND_RWSEM);
+	lock_fp_name(&sem->l, &sem->dep_map, key);
 }
 
 void rwsem_destroy(struct rw_semaphore *sem)
@@ -686,6 +700,8 @@ void __init_srcu_struct(struct srcu_struct *ssp, const char *name,
 	__init_waitqueue_head(wq, name);
 	ssp->wq = wq;
 	lockdep_init_map(&ssp->dep_map, name, key, LOCK_KIND_SRCU);
+	if (unlikely(sched_det_possible()))
+		sched_fp_name(&ssp->dep_map, key);
 }
 
 void cleanup_srcu_struct(struct srcu_struct *ssp)

@@ -245,8 +245,12 @@ struct task *task_create(const char *name, int (*fn)(void *), void *arg)
 			BUG();
 		}
 	}
-	if (det)
+	if (det) {
+		static const char task_class;
+
+		sched_fp_name(t, &task_class);
 		__sched_point_obj("task_create", t, SCHED_OBJ_PREV);
+	}
 	return t;
 }
 
@@ -363,6 +367,7 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	if (sched_s.explore)
 		explore_run_start(&sched_s.cfg);
 	sched_s.footprints = sched_s.explore && explore_wants_footprints();
+	sched_fp_names_reset();
 	__atomic_store_n(&sched_s.active, true, __ATOMIC_RELEASE);
 	__atomic_store_n(&sched_det_running,
 			 sched_s.cfg.mode == SCHED_MODE_DETERMINISTIC, __ATOMIC_RELEASE);

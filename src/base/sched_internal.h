@@ -173,4 +173,11 @@ struct task *explore_choose(const struct sched_choice *c);
 /* Does the strategy want footprints (sleep sets)? */
 bool explore_wants_footprints(void);
 
+/*
+ * @obj was just created by the running task: while the run tracks
+ * footprints (sleep sets), name it by @class_key and its creation index in
+ * the run instead of its address (sched_pick.c).
+ */
+void sched_fp_name(const void *obj, const void *class_key);
+
 #endif /* TDXSIM_BASE_SCHED_INTERNAL_H */

@@ -31,6 +31,98 @@
 #include "base/trace.h"
 #include "ulib/strbuf.h"
 
+/* --- footprint names ---------------------------------------------------------- */
+
+/*
+ * Sleep sets compare the footprints of steps from different runs of one
+ * search. An object that a run allocates from the heap may sit at another
+ * address in the next run (malloc's reuse is not tdxsim's to decide), so an
+ * object created during a run with footprints on (locks, wait queues, tasks)
+ * is named by its class (a static key) and its creation index in the run,
+ * the same in every run that creates its objects in the same order. Objects
+ * not named here (created before the run, static, or in tdxsim's own PFN
+ * space: page-table entries, struct pages) keep their address, which is
+ * stable across runs. A name has bit 63 set: no user-space address has.
+ */
+struct fp_name {
+	const void *obj;
+	const void *name;
+};
+
+static struct fp_name *fp_names;
+static size_t fp_names_cap, fp_names_used;
+static u64 fp_names_next;
+
+static size_t fp_slot(const void *obj, size_t cap)
+{
+	u64 h = (uintptr_t)obj * 0x9e3779b97f4a7c15ULL;
+
+	return (h >> 20) & (cap - 1);
+}
+
+static void fp_names_put(const void *obj, const void *name)
+{
+	size_t i;
+
+	for (i = fp_slot(obj, fp_names_cap); fp_names[i].obj;
+	     i = (i + 1) & (fp_names_cap - 1))
+		if (fp_names[i].obj == obj)
+			break;
+	if (!fp_names[i].obj)
+		fp_names_used++;
+	fp_names[i].obj = obj;
+	fp_names[i].name = name;
+}
+
+/* A new run: forget the last run's names (sched_run()). */
+void sched_fp_names_reset(void)
+{
+	if (fp_names_used)
+		memset(fp_names, 0, fp_names_cap * sizeof(*fp_names));
+	fp_names_used = 0;
+	fp_names_next = 0;
+}
+
+void sched_fp_name(const void *obj, const void *class_key)
+{
+	struct task *t = sched_tls_task;
+	struct fp_name *old;
+	size_t i, old_cap;
+	u64 k, name;
+
+	if (!sched_s.footprints || !t || !t->in_run || sched_s.cur != t)
+		return;
+	if (2 * (fp_names_used + 1) > fp_names_cap) {
+		old = fp_names;
+		old_cap = fp_names_cap;
+		fp_names_cap = old_cap ? old_cap * 2 : 1024;
+		fp_names = xzalloc(fp_names_cap * sizeof(*fp_names));
+		fp_names_used = 0;
+		for (i = 0; i < old_cap; i++)
+			if (old[i].obj)
+				fp_names_put(old[i].obj, old[i].name);
+		free(old);
+	}
+	k = (uintptr_t)class_key;
+	k = (k ^ (k >> 29)) * 0xbf58476d1ce4e5b9ULL;
+	name = 1ULL << 63 | (k >> 41) << 40 | (++fp_names_next & ((1ULL << 40) - 1));
+	fp_names_put(obj, (const void *)(uintptr_t)name);
+}
+
+/* The name of @obj in footprints. */
+static const void *fp_name_of(const void *obj)
+{
+	size_t i;
+
+	if (!fp_names_used)
+		return obj;
+	for (i = fp_slot(obj, fp_names_cap); fp_names[i].obj;
+	     i = (i + 1) & (fp_names_cap - 1))
+		if (fp_names[i].obj == obj)
+			return fp_names[i].name;
+	return obj;
+}
+
 /* --- footprints (bounded search with sleep sets) ---------------------------- */
 
 void sched_fp_add(struct sched_footprint *fp, const void *obj)
@@ -39,6 +131,7 @@ void sched_fp_add(struct sched_footprint *fp, const void *obj)
 
 	if (fp->unknown)
 		return;
+	obj = fp_name_of(obj);
 	for (i = 0; i < fp->n; i++)
 		if (fp->obj[i] == obj)
 			return;
@@ -64,7 +157,7 @@ void sched_fp_start_step(struct task *t, const void *obj, unsigned int flags)
 	t->step.n = 0;
 	t->step.unknown = !(flags & (SCHED_OBJ_NEXT | SCHED_OBJ_PREV));
 	if (flags & SCHED_OBJ_NEXT)
-		t->step.obj[t->step.n++] = obj;
+		t->step.obj[t->step.n++] = fp_name_of(obj);
 }
 
 /* The running task touched @obj without a schedule point (a wake-up). */

@@ -110,6 +110,7 @@ void sched_fp_add(struct sched_footprint *fp, const void *obj);
 void sched_fp_end_step(struct task *t, const void *obj, unsigned int flags);
 void sched_fp_start_step(struct task *t, const void *obj, unsigned int flags);
 void sched_touch(const void *obj);
+void sched_fp_names_reset(void);
 struct task *sched_pick_next_locked(struct task *cur, bool cur_runnable);
 void sched_pct_check_change_locked(struct task *self);
 

@@ -305,6 +305,8 @@ void __init_waitqueue_head(struct wait_queue_head *wq, const char *name)
 	pthread_mutex_init(&wq->lock, NULL);
 	pthread_cond_init(&wq->cond, NULL);
 	wq->seq = 0;
+	if (unlikely(sched_det_possible()))
+		sched_fp_name(wq, name);
 }
 
 void destroy_waitqueue_head(struct wait_queue_head *wq)

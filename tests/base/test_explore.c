@@ -592,6 +592,84 @@ static void test_shards_cover_the_single_run(void **state)
 			 -EINVAL);
 }
 
+/* --- footprint names --------------------------------------------------------------- */
+
+/*
+ * Three workers each take two locks that the run allocates on the heap, and
+ * work on a word of their own under each. With @heap_shift the locks sit one
+ * cache line further in every run, as a heap's reuse may place them. A
+ * sleep-set search must count the same schedules either way: footprints name
+ * a lock created in the run by its class and creation index, not by its
+ * address (which would make steps on the same lock look independent in the
+ * next run, and the count depend on malloc).
+ */
+struct two_locks {
+	struct mutex a, b;
+};
+
+static bool heap_shift;
+static unsigned int heap_runs;
+
+static int lock_worker(void *arg)
+{
+	struct two_locks *l = arg;
+	unsigned int me = task_id(current_task()) % 3;
+
+	mutex_lock(&l->a);
+	write_once64(&own[me], read_once64(&own[me]) + 1);
+	mutex_unlock(&l->a);
+	mutex_lock(&l->b);
+	write_once64(&own[me], read_once64(&own[me]) + 1);
+	mutex_unlock(&l->b);
+	return 0;
+}
+
+static int heap_locks_prog(void *arg)
+{
+	size_t pad = heap_shift ? 64 * (heap_runs++ % 16) : 0;
+	char *blk = calloc(1, pad + sizeof(struct two_locks));
+	struct two_locks *l = (struct two_locks *)(blk + pad);
+	struct task *t[3];
+	unsigned int i;
+
+	assert_non_null(blk);
+	memset(own, 0, sizeof(own));
+	mutex_init(&l->a);
+	mutex_init(&l->b);
+	for (i = 0; i < 3; i++)
+		t[i] = task_create("lock-worker", lock_worker, l);
+	for (i = 0; i < 3; i++)
+		task_join(t[i]);
+	mutex_destroy(&l->a);
+	mutex_destroy(&l->b);
+	free(blk);
+	return 0;
+}
+
+static void test_sleep_sets_name_heap_objects_stably(void **state)
+{
+	unsigned int k;
+
+	for (k = 1; k <= 2; k++) {
+		struct sched_explore_config cfg = xcfg(k);
+		struct sched_explore_result still, moving;
+
+		cfg.sleep_sets = true;
+		heap_shift = false;
+		assert_int_equal(sched_explore(&cfg, heap_locks_prog, NULL,
+					       NULL, &still), 0);
+		heap_shift = true;
+		heap_runs = 0;
+		assert_int_equal(sched_explore(&cfg, heap_locks_prog, NULL,
+					       NULL, &moving), 0);
+		assert_true(still.exhausted);
+		assert_true(moving.exhausted);
+		assert_int_equal(moving.schedules, still.schedules);
+		free(still.failing);
+		free(moving.failing);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -603,6 +681,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sleep_sets_cut_independent_steps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sleep_sets_reach_every_class, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shards_cover_the_single_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sleep_sets_name_heap_objects_stably, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
