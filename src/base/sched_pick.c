@@ -213,17 +213,20 @@ static struct task *explore_pick_locked(struct task *cur, bool cur_runnable)
  */
 struct task *sched_pick_next_locked(struct task *cur, bool cur_runnable)
 {
-	struct task *best = NULL;
+	struct task *best = NULL, *only = NULL;
 	int nr = 0, i, k;
 
 	if (sched_s.explore)
 		return explore_pick_locked(cur, cur_runnable);
 
 	for (i = 0; i < sched_s.nr_tasks; i++)
-		if (sched_s.tasks[i]->state == TASK_RUNNABLE)
+		if (sched_s.tasks[i]->state == TASK_RUNNABLE) {
+			only = sched_s.tasks[i];
 			nr++;
-	if (!nr)
-		return NULL;
+		}
+	/* One runnable task (most points): both strategies pick it, no draw. */
+	if (nr <= 1)
+		return only;
 
 	if (sched_s.cfg.strategy == SCHED_STRATEGY_RANDOM) {
 		k = nr > 1 ? (int)(splitmix64(&sched_s.rng) % nr) : 0;
