@@ -5,7 +5,11 @@
 # the median schedules per second (wall clock) and CPU time per schedule
 # of each, and B's CPU speed-up over A. For a change that both scheduler
 # back ends share (bench_sched's fiber/thread ratio cannot show it): build
-# the old commit in another directory and pass both tdxsim commands.
+# the old commit in another directory and pass both tdxsim commands (a
+# command may be a script, e.g. one that runs the old build with
+# TDXSIM_SCHED_BACKEND=thread). CPU time comes from bash's `time` (the
+# child's rusage, 1 ms); /usr/bin/time's 10 ms was a tenth of a 600-schedule
+# run's CPU.
 #
 #   bench/explore_ab.sh [-n SCHEDULES] [-r REPS] [-s SCENARIO] TDXSIM_A TDXSIM_B
 set -eu
@@ -20,14 +24,21 @@ while getopts n:r:s: o; do
 done
 shift $((OPTIND - 1))
 [ $# -eq 2 ] || { echo "usage: $0 [-n N] [-r R] [-s SCENARIO] TDXSIM_A TDXSIM_B" >&2; exit 2; }
+# Wall clock and CPU time of one run, in milliseconds (bash's time: the
+# waited child's rusage, where /usr/bin/time rounds to 10 ms).
+timed() {
+	b=$1
+	shift
+	{ bash -c 'TIMEFORMAT="%3R %3U %3S"; time "$@" >/dev/null 2>&1' _ "$@"; } \
+		2>&1 | sed "s/^/$b /" >>"$out"
+}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 i=0
 while [ $i -lt "$reps" ]; do
 	for b in A B; do
 		[ $b = A ] && bin=$1 || bin=$2
-		/usr/bin/time -f "$b %e %U %S" -a -o "$out" \
-			"$bin" explore "$scen" --schedules "$n" -q >/dev/null 2>&1 || true
+		timed "$b" "$bin" explore "$scen" --schedules "$n" -q || true
 	done
 	i=$((i + 1))
 done
