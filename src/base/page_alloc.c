@@ -532,6 +532,26 @@ void get_page(struct page *page)
 	     (unsigned long long)page_to_pfn(head), old);
 }
 
+/* Tasks in wait_page_refs_killable(). */
+static int page_ref_waiters;
+struct wait_queue_head page_ref_wq;
+
+static void __attribute__((constructor)) page_ref_wq_init(void)
+{
+	init_waitqueue_head(&page_ref_wq);
+}
+
+void page_ref_waiters_add(int n)
+{
+	__atomic_add_fetch(&page_ref_waiters, n, __ATOMIC_SEQ_CST);
+	/*
+	 * A waiter's condition reads the refcount after this (a store-load
+	 * pair against put_page()'s): either it sees the put_page() or that
+	 * put_page() sees the waiter and wakes it.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 void put_page(struct page *page)
 {
 	struct page *head = compound_head(page);
@@ -547,6 +567,8 @@ void put_page(struct page *page)
 					      __ATOMIC_RELAXED));
 	if (c == 1)
 		free_block(head, head->order);
+	else if (__atomic_load_n(&page_ref_waiters, __ATOMIC_SEQ_CST))
+		wake_up(&page_ref_wq);
 }
 
 int page_ref_count(struct page *page)

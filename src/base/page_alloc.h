@@ -16,6 +16,7 @@
 #define TDXSIM_BASE_PAGE_ALLOC_H
 
 #include "base/atomic.h"
+#include "base/sched.h"
 #include "ulib/compiler.h"
 #include "ulib/proc.h"
 
@@ -144,6 +145,26 @@ struct page *compound_head(struct page *page);
 void get_page(struct page *page);
 void put_page(struct page *page);
 int page_ref_count(struct page *page);
+
+/*
+ * Waiting for references to drop. While a task waits in
+ * wait_page_refs_killable(), every put_page() that leaves a block
+ * referenced wakes page_ref_wq, whoever drops the reference (KVM, the
+ * host's mm, a GUP pin, the allocator's own users): no caller of
+ * put_page() has to know a waiter exists. @cond is re-evaluated after each
+ * such put_page() and each wake_up(&page_ref_wq) (for whatever else it
+ * reads). 0, or -EINTR as wait_event_killable().
+ */
+extern struct wait_queue_head page_ref_wq;
+void page_ref_waiters_add(int n);
+#define wait_page_refs_killable(cond)					\
+	({								\
+		int __wpr;						\
+		page_ref_waiters_add(1);				\
+		__wpr = wait_event_killable(page_ref_wq, cond);		\
+		page_ref_waiters_add(-1);				\
+		__wpr;							\
+	})
 /* Add a reference only if the count is not zero. */
 bool get_page_unless_zero(struct page *page);
 

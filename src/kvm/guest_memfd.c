@@ -83,13 +83,6 @@ struct gmem_file {
 	struct list_head entry;		/* mapping->i_private_list */
 };
 
-struct wait_queue_head kvm_gmem_folio_wq;
-
-static void __attribute__((constructor)) kvm_gmem_init(void)
-{
-	init_waitqueue_head(&kvm_gmem_folio_wq);
-}
-
 static const struct file_operations kvm_gmem_fops;
 
 bool file_is_gmem(const struct file *file)
@@ -105,13 +98,6 @@ static inline struct gmem_inode *gmem_inode(struct file *file)
 static inline u64 gmem_size_pages(struct gmem_inode *inode)
 {
 	return inode->size >> PAGE_SHIFT;
-}
-
-/* Drop a folio reference and let a waiting split re-check. */
-static void gmem_folio_put(struct page *page)
-{
-	put_page(page);
-	wake_up(&kvm_gmem_folio_wq);
 }
 
 /* The head page of the folio @page belongs to. */
@@ -290,7 +276,7 @@ out:
 	if (radix_lookup(&mapping->i_pages, index) != head) {
 		spin_unlock(&mapping->i_pages_lock);
 		folio_unlock(head);
-		gmem_folio_put(head);
+		put_page(head);
 		return kvm_gmem_get_folio(inode, index, err);
 	}
 	spin_unlock(&mapping->i_pages_lock);
@@ -310,15 +296,18 @@ static void kvm_gmem_remove_folio(struct gmem_inode *inode, struct page *head)
 	inode->nr_folios--;
 	spin_unlock(&mapping->i_pages_lock);
 	trace_kvm_gmem_folio_free(inode->kvm, base, nr);
-	gmem_folio_put(head);
+	put_page(head);
 }
 
 /*
  * Split the 2M folio @head into 4K folios. Only the page cache may hold a
  * reference: transient ones (a fault between kvm_gmem_get_pfn() and
- * kvm_release_faultin_page()) are waited for; a long-lived one (a pinned
- * S-EPT page) makes the wait endless, which the deterministic scheduler
- * reports as a hang and free mode's hung-task watchdog ends with -EINTR.
+ * kvm_release_faultin_page(), a host access or GUP through a mapping, a
+ * populate's source) are waited for, and whoever drops one wakes the wait
+ * (put_page(): wait_page_refs_killable()); a long-lived one (a pinned
+ * S-EPT page, a host pin) makes the wait endless, which the deterministic
+ * scheduler reports as a hang and free mode's hung-task watchdog ends
+ * with -EINTR.
  * Once the VM is bugged, a reference may be one TDX keeps for a page the
  * module still holds (tdx_keep_page()): give up (-EIO), nothing is freed.
  */
@@ -331,9 +320,8 @@ static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
 
 	lockdep_assert_held_write(&mapping->invalidate_lock);
 	for (;;) {
-		r = wait_event_killable(kvm_gmem_folio_wq,
-					page_ref_count(head) == 1 ||
-					READ_ONCE(inode->kvm->vm_bugged));
+		r = wait_page_refs_killable(page_ref_count(head) == 1 ||
+					    READ_ONCE(inode->kvm->vm_bugged));
 		if (r)
 			return r;
 		if (page_ref_count(head) != 1)
@@ -401,7 +389,7 @@ static void kvm_gmem_truncate_folio(struct gmem_inode *inode,
 	folio_unlock(head);
 	unmap_mapping_folio(unmap, folio_index(head),
 			    folio_is_huge(head) ? GMEM_HPAGE_NR : 1);
-	gmem_folio_put(head);
+	put_page(head);
 }
 
 /*
@@ -708,7 +696,7 @@ static int kvm_gmem_memory_failure(struct file *file, loff_t offset)
 	if (!head)
 		return -ENOENT;
 	kvm_gmem_error_folio(inode, head);
-	gmem_folio_put(head);
+	put_page(head);
 	return 0;
 }
 
@@ -786,7 +774,7 @@ static long kvm_gmem_allocate(struct gmem_inode *inode, loff_t offset,
 		index = folio_index(head) +
 			(folio_is_huge(head) ? GMEM_HPAGE_NR : 1);
 		folio_unlock(head);
-		gmem_folio_put(head);
+		put_page(head);
 		cond_resched();
 	}
 
@@ -1446,7 +1434,7 @@ static int __kvm_gmem_get_pfn(struct file *file, struct kvm_memory_slot *slot,
 	page = pfn_to_page(page_to_pfn(head) + (index - folio_index(head)));
 	if (PageHWPoison(page)) {
 		folio_unlock(head);
-		gmem_folio_put(head);
+		put_page(head);
 		return -EHWPOISON;
 	}
 
@@ -1546,7 +1534,7 @@ static int __kvm_gmem_populate(struct kvm *kvm, struct file *file,
 	/* 7.0 dropped preparation tracking here (design populate_eexist). */
 	if (is_prepared && READ_ONCE(kvm->design.populate_eexist)) {
 		folio_unlock(kvm_gmem_folio_head(page));
-		gmem_folio_put(page);
+		put_page(page);
 		return -EEXIST;
 	}
 	folio_unlock(kvm_gmem_folio_head(page));
@@ -1559,7 +1547,7 @@ static int __kvm_gmem_populate(struct kvm *kvm, struct file *file,
 		if (!ret)
 			kvm_gmem_prepare(page, 0);
 	}
-	gmem_folio_put(page);
+	put_page(page);
 	return ret;
 }
 

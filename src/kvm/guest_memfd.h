@@ -130,9 +130,6 @@ int kvm_gmem_split_for_conversion(struct kvm *kvm,
  */
 int kvm_gmem_split_folio(struct file *file, u64 index);
 
-/* The wait queue woken whenever a guest_memfd folio reference is dropped. */
-extern struct wait_queue_head kvm_gmem_folio_wq;
-
 /*
  * Host page fault on a guest_memfd mapping (mmap_lock held for read): the
  * page at @pgoff with a reference, or NULL and -EFAULT (SIGBUS).

@@ -596,9 +596,9 @@ void kvm_prepare_memory_fault_exit(struct kvm_vcpu *vcpu, gpa_t gpa,
 
 /* ---- pages handed out by guest_memfd ---- */
 /*
- * Drop the folio reference kvm_gmem_get_pfn() returned. The MMU must use
- * these rather than a bare put_page(): they also wake a guest_memfd folio
- * split waiting for transient references to go.
+ * Drop the folio reference kvm_gmem_get_pfn() returned (put_page(), which
+ * also wakes a guest_memfd folio split waiting for transient references
+ * to go: wait_page_refs_killable()).
  */
 void kvm_release_page_clean(struct page *page);
 void kvm_release_faultin_page(struct kvm *kvm, struct page *page, bool unused,

@@ -366,6 +366,8 @@ void kvm_vm_dead(struct kvm *kvm)
 void kvm_vm_bugged(struct kvm *kvm)
 {
 	WRITE_ONCE(kvm->vm_bugged, true);
+	/* A guest_memfd split waiting for references gives up (-EIO). */
+	wake_up(&page_ref_wq);
 	trace_kvm_vm_bugged(kvm);
 	pr_err("kvm: VM bugged, marking it dead\n");
 	kvm_vm_dead(kvm);
@@ -1187,7 +1189,6 @@ void kvm_release_page_clean(struct page *page)
 	if (!page)
 		return;
 	put_page(page);
-	wake_up(&kvm_gmem_folio_wq);
 }
 
 void kvm_release_faultin_page(struct kvm *kvm, struct page *page, bool unused,
