@@ -306,62 +306,8 @@ enum tdxsim_page_reset {
 	TDXSIM_PAGE_RESET_ALWAYS = 1,
 };
 
-/* Dynamic PAMT in the kernel (docs/upstream/series-dpamt.md). */
-enum tdxsim_dpamt {
-	/* Static PAMT: the module is configured without DPAMT. */
-	TDXSIM_DPAMT_OFF = 0,
-	/*
-	 * v6 (2026-05-25): per-2M refcounts, PAMT.ADD on 0->1 and REMOVE on
-	 * 1->0 under the global pamt_lock, pairs from a per-vCPU cache.
-	 */
-	TDXSIM_DPAMT_V6 = 1,
-	/*
-	 * RFC v1's first design ("inherently more racy"): add a pair when a
-	 * leaf answers MISSING_PAMT_PAGE_PAIR and retry; try to remove it
-	 * after a removal; no refcount, no lock.
-	 */
-	TDXSIM_DPAMT_LAZY = 2,
-};
-
-/* v6's tdx_pamt_get(): recheck the refcount under pamt_lock before ADD. */
-enum tdxsim_dpamt_get_recheck {
-	TDXSIM_DPAMT_GET_RECHECK = 0,	/* v6 (and every version read) */
-	/* tdxsim's "what if": without it (the race the v6 comment names) */
-	TDXSIM_DPAMT_GET_NO_RECHECK = 1,
-};
-
-/*
- * Dynamic PAMT: tdx_pamt_put()'s drop of the last reference, as each
- * posting had it (series-dpamt.md §5.2, §5.3; scenarios dpamt-put-race,
- * dpamt-put-recheck).
- */
-enum tdxsim_dpamt_put {
-	/* v6: atomic_dec_and_lock(): 1->0 and PAMT.REMOVE under pamt_lock. */
-	TDXSIM_DPAMT_PUT_V6 = 0,
-	/*
-	 * v4: 1->0 outside the lock, then REMOVE under it unless a get has
-	 * set the count back; a get whose PAMT.ADD meets the pair not yet
-	 * removed (TDX_HPA_RANGE_NOT_FREE) takes it as present (count 1).
-	 */
-	TDXSIM_DPAMT_PUT_V4 = 1,
-	/* v3: as v4, without the get's HPA_RANGE_NOT_FREE handling. */
-	TDXSIM_DPAMT_PUT_V3 = 2,
-	/*
-	 * RFC v1 review's proposal: the count says "users of an installed
-	 * pair"; get's lock-free fast path increments it from 0 while the
-	 * pair is there; put drops 1->0 outside the lock and REMOVEs under
-	 * it if it still reads 0 (Kirill Shutemov, 2025-05-23: a fast-path
-	 * get can come in after that check).
-	 */
-	TDXSIM_DPAMT_PUT_RFC_RECHECK = 3,
-};
-
-/* Dynamic PAMT: the kernel lock that orders PAMT.ADD/REMOVE (§5.4). */
-enum tdxsim_dpamt_lock {
-	TDXSIM_DPAMT_LOCK_GLOBAL = 0,	/* v6: one pamt_lock */
-	/* "what if": a lock per 2M region (hashed; D1, dpamt-lock-region) */
-	TDXSIM_DPAMT_LOCK_PER_REGION = 1,
-};
+/* The Dynamic PAMT overlay's switches (enum tdxsim_dpamt ...). */
+#include "tdxsim/dpamt.h"
 
 /* The layout of struct tdxsim_design this header describes. */
 #define TDXSIM_DESIGN_VERSION	2
@@ -451,8 +397,9 @@ struct tdxsim_design {
 	__tdxsim_u32 huge_error_split;
 	__tdxsim_u32 dpamt_put;		/* enum tdxsim_dpamt_put */
 	__tdxsim_u32 dpamt_lock;	/* enum tdxsim_dpamt_lock */
+	__tdxsim_u32 demote_under_pamt_lock; /* enum tdxsim_demote_pamt_lock */
 	/* Room for the switches of later overlays. */
-	__tdxsim_u32 reserved[21];	/* must be zero */
+	__tdxsim_u32 reserved[20];	/* must be zero */
 };
 
 /*

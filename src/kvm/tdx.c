@@ -232,6 +232,9 @@ static unsigned int tdx_pamt_flags(struct kvm *kvm)
 	}
 	if (READ_ONCE(kvm->design.dpamt_lock) == TDXSIM_DPAMT_LOCK_PER_REGION)
 		flags |= TDXSIM_PAMT_PER_REGION_LOCK;
+	if (READ_ONCE(kvm->design.demote_under_pamt_lock) ==
+	    TDXSIM_DEMOTE_PAMT_LOCK_OFF)
+		flags |= TDXSIM_PAMT_DEMOTE_UNLOCKED;
 	return flags;
 }
 
@@ -2776,8 +2779,9 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 	 * DPAMT + huge pages: DEMOTE makes 512 4K entries, so it takes the 2M
 	 * page's pair (R12/R13) and the new S-EPT page needs its region's
 	 * pair. v6: DEMOTE under pamt_lock (Yan Zhao's fix of 2026-06-11,
-	 * agreed 2026-06-29), the region's refcount one per 4K page; lazy:
-	 * no refcount, no lock. The new S-EPT page's pair comes from the
+	 * agreed 2026-06-29; demote_under_pamt_lock=off is RFC v5 without
+	 * it), the region's refcount one per 4K page; lazy: no refcount, no
+	 * lock. The new S-EPT page's pair comes from the
 	 * per-VM split cache; tdxsim: the DEMOTE's own pair is allocated by
 	 * tdx_pamt_demote().
 	 */
@@ -2790,7 +2794,8 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 				tdx_pamt_demote(tdr, gpa, tdx_level(level),
 						spt_pfn << PAGE_SHIFT,
 						spte_to_pfn(old_spte),
-						tdx_dpamt_v6(kvm), &entry,
+						tdx_dpamt_v6(kvm),
+						tdx_pamt_flags(kvm), &entry,
 						&level_state)));
 		if (err && tdx_dpamt_v6(kvm))
 			tdx_pamt_put_page(kvm, spt_pfn);

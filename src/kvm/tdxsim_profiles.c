@@ -156,6 +156,9 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("dpamt_lock", dpamt_lock, false,
 	   "DPAMT: the kernel lock around PAMT.ADD/REMOVE: v6's global pamt_lock, or one per 2M region",
 	   "global", "per-region"),
+	SW("demote_under_pamt_lock", demote_under_pamt_lock, false,
+	   "DPAMT + huge pages: DEMOTE, which installs a PAMT pair, runs under pamt_lock (on) or outside it (RFC v5)",
+	   "on", "off"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -228,6 +231,8 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	    "no release has Dynamic PAMT; v6 04/11 tdx_pamt_put(): atomic_dec_and_lock() (series-dpamt.md §5.3)"),
 	SET("dpamt_lock", "global",
 	    "no release has Dynamic PAMT; every posting read has one global pamt_lock (§5.4)"),
+	SET("demote_under_pamt_lock", "on",
+	    "no release has Dynamic PAMT or huge pages; Yan Zhao's fix of 2026-06-11 (DEMOTE under pamt_lock), agreed by Rick Edgecombe 2026-06-29, over RFC v5 (series-dpamt.md §5.6)"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */

@@ -750,10 +750,12 @@ void __tdx_free_control_page(struct page *page, unsigned int flags)
 }
 
 u64 tdx_pamt_demote(u64 tdr_pa, u64 gpa, int level, u64 new_sept_page_pa,
-		    u64 pfn, bool locked, u64 *ext_err1, u64 *ext_err2)
+		    u64 pfn, bool counted, unsigned int flags, u64 *ext_err1,
+		    u64 *ext_err2)
 {
 	u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT], err;
 	atomic_t *rc = tdx_find_pamt_refcount(pfn);
+	bool locked = counted && !(flags & TDXSIM_PAMT_DEMOTE_UNLOCKED);
 
 	if (alloc_pamt_array(pa, NULL))
 		return TDX_MISSING_PAMT_PAGE_PAIR | TDX_OPERAND_ID_R12;
@@ -765,7 +767,7 @@ u64 tdx_pamt_demote(u64 tdr_pa, u64 gpa, int level, u64 new_sept_page_pa,
 				       pa[0], pa[1], ext_err1, ext_err2);
 	if (!err) {
 		stat_inc(&dpamt_stats.adds);
-		if (locked)
+		if (counted)
 			atomic_set(rc, 512);
 	}
 	if (locked)
