@@ -39,6 +39,7 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_dpamt_put_race,
 	&scn_dpamt_put_recheck,
 	&scn_dpamt_lock_region,
+	&scn_dpamt_demote_add,
 };
 
 static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];

@@ -172,5 +172,7 @@ extern const struct tdxsim_scenario scn_huge_memory_failure;
 extern const struct tdxsim_scenario scn_dpamt_put_race;
 extern const struct tdxsim_scenario scn_dpamt_put_recheck;
 extern const struct tdxsim_scenario scn_dpamt_lock_region;
+/* More DPAMT scenarios (scenario_dpamt_more.c). */
+extern const struct tdxsim_scenario scn_dpamt_demote_add;
 
 #endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */

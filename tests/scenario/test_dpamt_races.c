@@ -181,6 +181,48 @@ static void test_lock_region(void **state)
 	tdxsim_scenario_result_free(&r.first);
 }
 
+/*
+ * D5: with huge pages, DEMOTE installs a PAMT pair; outside pamt_lock
+ * (RFC v5) it holds its pair pages' region shared while another TD's
+ * PAMT.ADD of that region needs it exclusively: TDX_OPERAND_BUSY|RCX for
+ * the PAMT.ADD (WARN, INIT_VCPU -ENOMEM) or BUSY for the DEMOTE (TD A
+ * bugged). Under pamt_lock (Yan Zhao's fix) neither.
+ */
+static void test_demote_add(void **state)
+{
+	struct tdxsim_scenario_result b, u;
+	struct tdxsim_scenario_explore_result r;
+
+	run("dpamt-demote-add", NULL, "upstream", &u);
+	assert_false(u.failed);
+	assert_false(u.vm_bugged);
+	assert_int_equal(u.failure.pamt_errors, 0);
+	assert_int_equal(u.demotes, 1);
+	assert_int_equal(u.errnos[1], 0);	/* TD B's KVM_TDX_INIT_VCPU */
+
+	run("dpamt-demote-add", NULL, "before", &b);
+	assert_true(b.failed);
+	assert_int_equal(b.design.demote_under_pamt_lock,
+			 TDXSIM_DEMOTE_PAMT_LOCK_OFF);
+	if (b.vm_bugged) {
+		assert_int_equal(b.failure.first_seamcall.leaf,
+				 TDH_MEM_PAGE_DEMOTE);
+		assert_true(tdx_operand_busy(b.failure.first_seamcall.status));
+	} else {
+		assert_int_equal(b.failure.pamt_last_leaf, TDH_PHYMEM_PAMT_ADD);
+		assert_int_equal(b.failure.pamt_last_status,
+				 TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
+		assert_int_equal(b.errnos[1], ENOMEM);
+	}
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
+
+	/* About 0.2 s a seed: two TDs, a 2M mapping, 1000 host pages. */
+	assert_int_equal(explore("dpamt-demote-add", "upstream", 60, &r), 0);
+	assert_true(explore("dpamt-demote-add", "before", 40, &r));
+	tdxsim_scenario_result_free(&r.first);
+}
+
 static int setup(void **state)
 {
 	tdxsim_log_set_level(TDXSIM_LOG_INFO);
@@ -193,6 +235,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_put_race),
 		cmocka_unit_test(test_put_recheck),
 		cmocka_unit_test(test_lock_region),
+		cmocka_unit_test(test_demote_add),
 	};
 	struct CMUnitTest one[1];
 	size_t i;

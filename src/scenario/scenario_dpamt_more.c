@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * More Dynamic PAMT scenarios (issue 17; docs/upstream/series-dpamt.md §5.6
+ * and §6 D5-D7):
+ *
+ *  dpamt-demote-add   D5: with huge pages, TDH.MEM.PAGE.DEMOTE installs a
+ *                     PAMT page pair for the 2M page it splits, its pair
+ *                     pages' 2M regions held shared in the module like a
+ *                     PAMT.ADD's. Outside pamt_lock (RFC v5) another TD's
+ *                     PAMT.ADD of such a region meets it: TDX_OPERAND_BUSY
+ *                     for the DEMOTE (TDX_BUG_ON, the splitting TD is dead)
+ *                     or for the PAMT.ADD (WARN, the other TD's
+ *                     KVM_TDX_INIT_VCPU fails). Yan Zhao's fix (2026-06-11)
+ *                     runs DEMOTE under pamt_lock.
+ *
+ * Each builds its TDs through the uAPI and judges from the failure record
+ * (the module's failed PAMT.ADD/REMOVE calls, the first failed SEAMCALL),
+ * the tasks' errnos and the VM's state.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tdxsim/report.h"
+#include "tdxsim/sched.h"
+#include "scenario/scenario_internal.h"
+#include "ulib/compiler.h"
+
+/* --- shared: a second TD, host pages up to a 2M block's end ---------------- */
+
+/* Host pages the second TD's shared guest_memfd holds (two 2M blocks). */
+#define DM_HOST_PAGES	1024
+
+static u64 dm_pages_in_use(void)
+{
+	struct tdxsim_host_memory hm = { 0 };
+	int fd = tdxsim_open("/dev/kvm", 0);
+
+	if (fd < 0)
+		return 0;
+	tdxsim_ioctl(fd, TDXSIM_GET_HOST_MEMORY, &hm);
+	tdxsim_close(fd);
+	return hm.pages_in_use;
+}
+
+/*
+ * Write host pages through the shared guest_memfd at @t->gpa (a struct
+ * scn_td) until the allocator has opened a new 2M block and carved it but
+ * @t->size pages: the pages allocated next end that block, those after
+ * open a region without any TDX page (and so without a PAMT pair).
+ */
+static int dm_host_writes(struct scn_task *t)
+{
+	struct scn_td *td = (struct scn_td *)(uintptr_t)t->gpa;
+	u64 used = dm_pages_in_use() % 512, now, left = t->size;
+	bool wrapped = false;
+	u8 byte = 0x5a;
+	int r = 0, i;
+
+	for (i = 0; i < DM_HOST_PAGES && !r; i++) {
+		now = dm_pages_in_use() % 512;
+		wrapped |= now < used;
+		used = now;
+		if (wrapped && now == 512 - left)
+			break;
+		r = tdxsim_gmem_host_access((u8 *)td->host_map +
+					    (u64)i * PAGE_SIZE, &byte, 1, true);
+	}
+	t->ret = i;
+	t->err = r ? -r : (i == DM_HOST_PAGES ? ENOSPC : 0);
+	return -t->err;
+}
+
+/* KVM_TDX_INIT_VCPU on vCPU 0 of the TD at @t->gpa (a struct scn_td). */
+static int dm_init_vcpu_other(struct scn_task *t)
+{
+	struct scn_td *td = (struct scn_td *)(uintptr_t)t->gpa;
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU };
+
+	t->err = 0;
+	if (tdxsim_ioctl(td->vcpu_fd[0], KVM_MEMORY_ENCRYPT_OP, &cmd) < 0)
+		t->err = errno;
+	return -t->err;
+}
+
+/*
+ * A second TD in @b with a vCPU (not initialized) and a shared guest_memfd
+ * for host pages; ctx->td is left as it was.
+ */
+static int dm_second_td(struct scenario_ctx *ctx, struct scn_td *b)
+{
+	struct scn_td a = ctx->td;
+	u32 huge = ctx->design.gmem_hugepages;
+	int r;
+
+	/* 4K folios for the host pages: each write takes one page. */
+	ctx->design.gmem_hugepages = 0;
+	scn_td_init(&ctx->td);
+	r = scn_td_create(ctx, SCN_SZ_4M);
+	if (!r)
+		r = scn_td_host_gmem(ctx, (u64)DM_HOST_PAGES * PAGE_SIZE);
+	if (!r)
+		r = scn_vcpu_create(ctx, 0);
+	*b = ctx->td;
+	ctx->td = a;
+	ctx->design.gmem_hugepages = huge;
+	if (r)
+		scn_td_destroy(b);
+	return r;
+}
+
+/* --- D5: DEMOTE against another TD's PAMT.ADD (series-dpamt.md §5.6) ------- */
+
+#define DM_GPA		0x200000ULL	/* TD A's 2M mapping */
+#define DM_PAGE		0x201000ULL	/* the 4K page converted to shared */
+/*
+ * Pages left in the block when the race starts: the split takes ten, the
+ * last two DEMOTE's pair; with nine left the pair's second page opens the
+ * next region (no TDX page, no PAMT pair), where TD B's TDVPR lands too
+ * when B starts after it (the S-EPT page and its region's pair, topped
+ * up before, stay in this block).
+ */
+#define DM_LEFT		9
+
+/* Convert [@t->gpa, +@t->size) of ctx->td to shared: the 2M leaf splits. */
+static int dm_convert(struct scn_task *t)
+{
+	int r = scn_set_private(t->ctx, t->gpa, t->size, false);
+
+	t->err = -r;
+	__atomic_store_n(&t->ret, 1, __ATOMIC_RELEASE);
+	return r;
+}
+
+/*
+ * TD B's KVM_TDX_INIT_VCPU once the split has taken DM_LEFT + 1 pages
+ * (@t->size: the count to wait for), i.e. once DEMOTE's pair reaches into
+ * the next region, or once the split is over.
+ */
+static int dm_init_vcpu_late(struct scn_task *t)
+{
+	struct scn_task *split = &t->ctx->tasks[0];
+
+	while (dm_pages_in_use() < t->size &&
+	       !__atomic_load_n(&split->ret, __ATOMIC_ACQUIRE))
+		tdxsim_cpu_relax();
+	return dm_init_vcpu_other(t);
+}
+
+/*
+ * TD A: finalized, [0x200000, +2M) mapped at 2M by a pre-fault (one
+ * TDH.MEM.PAGE.AUG; the 2M page needs no PAMT pair).
+ */
+static int dm_build_a(struct scenario_ctx *ctx)
+{
+	struct tdxsim_td_stats ts0, ts1;
+	long r;
+
+	r = scn_td_create(ctx, SCN_SZ_4M);
+	if (!r)
+		r = scn_vcpu_create(ctx, 0);
+	if (!r)
+		r = scn_vcpu_init(ctx, 0);
+	if (!r)
+		r = scn_set_private(ctx, 0, SCN_SZ_4M, true);
+	if (!r)
+		r = scn_finalize(ctx);
+	if (r)
+		return scn_setup_fail(ctx, r, "building TD A");
+	scn_td_stats(ctx, &ts0);
+	r = scn_prefault(ctx, 0, DM_GPA, SZ_2M);
+	scn_td_stats(ctx, &ts1);
+	if (r != SZ_2M || ts1.seamcalls[TDH_MEM_PAGE_AUG] -
+			  ts0.seamcalls[TDH_MEM_PAGE_AUG] != 1)
+		return scn_setup_fail(ctx, r < 0 ? r : -EINVAL,
+				      "a 2M mapping at 0x200000");
+	return 0;
+}
+
+static int dm_run(struct scenario_ctx *ctx)
+{
+	struct scn_task *w, *t1;
+	struct scn_td b;
+	int r;
+
+	r = dm_build_a(ctx);
+	if (r)
+		return r;
+	r = dm_second_td(ctx, &b);
+	if (r)
+		return r;
+	w = scn_task_start(ctx, "host-writes", dm_host_writes, 0,
+			   (u64)(uintptr_t)&b, DM_LEFT);
+	scn_tasks_join(ctx);
+	if (w->err) {
+		scn_td_destroy(&b);
+		return scn_setup_fail(ctx, -w->err, "writing the host pages");
+	}
+	ctx->nr_tasks = 0;
+	scn_note(ctx, "TD A finalized, [0x200000, +2M) mapped at 2M (one TDH.MEM.PAGE.AUG); TD B created with a vCPU; %ld host pages written, %d page(s) of the current 2M block left",
+		 w->ret, DM_LEFT);
+	scn_note(ctx, "task split-a: KVM_SET_MEMORY_ATTRIBUTES [0x201000, +4K) of TD A to shared: BLOCK, TRACK, TDH.MEM.PAGE.DEMOTE with a fresh PAMT pair (%s pamt_lock); task init-vcpu-b: KVM_TDX_INIT_VCPU on TD B's vCPU (tdx_pamt_get(), PAMT.ADD of a fresh region)",
+		 ctx->design.demote_under_pamt_lock ==
+			 TDXSIM_DEMOTE_PAMT_LOCK_OFF ? "outside" : "under");
+	scn_task_start(ctx, "split-a", dm_convert, 0, DM_PAGE, PAGE_SIZE);
+	t1 = scn_task_start(ctx, "init-vcpu-b", dm_init_vcpu_late, 0,
+			    (u64)(uintptr_t)&b,
+			    dm_pages_in_use() + DM_LEFT + 1);
+	scn_tasks_join(ctx);
+	scn_note(ctx, "the conversion returned %s, TD B's KVM_TDX_INIT_VCPU %s",
+		 scn_errno_name(ctx->tasks[0].err), scn_errno_name(t1->err));
+	scn_td_destroy(&b);
+	return 0;
+}
+
+static void dm_judge(struct scenario_ctx *ctx)
+{
+	struct tdxsim_scenario_result *res = ctx->res;
+	const struct tdxsim_vm_failure *f = &res->failure;
+	char sc[160];
+
+	if (res->vm_bugged && scn_seamcall_failed(res, TDH_MEM_PAGE_DEMOTE) &&
+	    tdx_operand_busy(f->first_seamcall.status)) {
+		scn_fail(ctx, "KVM_BUG_ON: %s: TD B's PAMT.ADD held the region of a page of DEMOTE's PAMT pair exclusively; TD A is bugged with its 2M leaf blocked",
+			 scn_seamcall_text(res, sc, sizeof(sc)));
+		return;
+	}
+	if (f->pamt_errors && f->pamt_last_leaf == TDH_PHYMEM_PAMT_ADD &&
+	    tdx_operand_busy(f->pamt_last_status)) {
+		scn_fail(ctx, "TDH.PHYMEM.PAMT.ADD: 0x%016llx (TDX_OPERAND_BUSY): TD A's DEMOTE, outside pamt_lock, held the region shared for a page of its PAMT pair; WARN, TD B's KVM_TDX_INIT_VCPU returned %s",
+			 (unsigned long long)f->pamt_last_status,
+			 scn_errno_name(res->errnos[1]));
+		return;
+	}
+	/* errnos: TD A's conversion, TD B's KVM_TDX_INIT_VCPU. */
+	if (res->verdict != TDXSIM_VERDICT_OK || res->vm_bugged ||
+	    res->errnos[0] || res->errnos[1] || res->lockdep_other ||
+	    f->pamt_errors || res->demotes != 1) {
+		scn_fail(ctx, "verdict %s, TD A %s, conversion %s, KVM_TDX_INIT_VCPU %s, %llu TDH.MEM.PAGE.DEMOTE, %llu failed PAMT.ADD/REMOVE (last 0x%016llx)",
+			 scn_verdict_kind(res),
+			 res->vm_bugged ? "bugged" : "alive",
+			 scn_errno_name(res->errnos[0]),
+			 scn_errno_name(res->errnos[1]),
+			 (unsigned long long)res->demotes,
+			 (unsigned long long)f->pamt_errors,
+			 (unsigned long long)f->pamt_last_status);
+		return;
+	}
+	scn_ok(ctx, "TD A's 2M leaf split (one TDH.MEM.PAGE.DEMOTE), TD B's vCPU initialized; no PAMT.ADD or DEMOTE met the other");
+}
+
+const struct tdxsim_scenario scn_dpamt_demote_add = {
+	.name = "dpamt-demote-add",
+	.seed_patch = "dpamt",
+	.patch_title = "[RFC PATCH v5 00/45] TDX: Dynamic PAMT + S-EPT Hugepage: DEMOTE under pamt_lock (Yan Zhao, 2026-06-11)",
+	.summary = "DPAMT + huge pages: a DEMOTE outside pamt_lock holds its PAMT pair pages' region, another TD's PAMT.ADD of it: BUSY (TD A bugged or TD B's INIT_VCPU fails)",
+	.before = "next+dpamt+hugepage-rfc:demote_under_pamt_lock=off",
+	.upstream = "next+dpamt+hugepage-rfc",
+	.needs = "gmem_locking=inflight",
+	.default_seed = 1,
+	.run = dm_run,
+	.judge = dm_judge,
+	.pct_steps = 1000,
+};
