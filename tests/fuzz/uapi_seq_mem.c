@@ -118,45 +118,89 @@ void op_run(struct thr *t)
 	    E(ENOEXEC) | E(EBADF) | E(ENOTTY) | E(ENOMEM) | E(EBUSY));
 }
 
+#define MMAP_ERRNOS	(E(EINVAL) | E(ENODEV) | E(EBADF) | E(ENOMEM) | \
+			 E(EACCES) | E(EPERM) | E(EOVERFLOW) | E(ENXIO))
+
+/*
+ * A vCPU's kvm_run page, which op_run() writes directly. The vCPU is
+ * picked, mapped and recorded under the sequence's lock: op_close() takes
+ * an object out of the table before it closes its fd, so the fd stays the
+ * vCPU's meanwhile. Picked without the lock, the fd could be closed by
+ * another thread and its number taken by a new guest_memfd, whose mapping
+ * (address space only: PROT_NONE) was then recorded and written as a run
+ * page: the fuzzer's own SIGSEGV (docs/FINDINGS.md). Once in four, a
+ * descriptor of any kind or garbage, mapped and never recorded.
+ */
+static void op_mmap_run(struct thr *t)
+{
+	size_t len = chance(&t->rng, 90) ? sizeof(struct kvm_run) :
+					   size_pick(t);
+	struct seq *s = t->s;
+	int i, n = 0, fd = -1;
+	bool failed;
+	void *p;
+
+	if (len > (64ULL << 20))
+		len = 64ULL << 20;
+	if (chance(&t->rng, 4)) {
+		p = tdxsim_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				pick_fd(t, O_FREE, NULL), 0);
+		chk(t, "mmap(vcpu)", p == MAP_FAILED ? -1 : 0, MMAP_ERRNOS);
+		if (p != MAP_FAILED)
+			tdxsim_munmap(p, len);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < MAX_OBJ; i++)
+		if (s->obj[i].kind == O_VCPU && rn(&t->rng, ++n) == 0)
+			fd = s->obj[i].fd;
+	p = fd < 0 ? MAP_FAILED :
+	    tdxsim_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	failed = p == MAP_FAILED;
+	for (i = 0; p != MAP_FAILED && len >= sizeof(struct kvm_run) &&
+		    i < MAX_MAP; i++) {
+		if (!s->map[i].addr) {
+			s->map[i] = (struct map){ p, len, true, 0 };
+			p = MAP_FAILED;		/* recorded */
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (fd >= 0)
+		chk(t, "mmap(vcpu)", failed ? -1 : 0, MMAP_ERRNOS);
+	if (p != MAP_FAILED)
+		tdxsim_munmap(p, len);
+}
+
 void op_mmap(struct thr *t)
 {
-	bool run = chance(&t->rng, 40);
-	int slot, fd = pick_fd(t, run ? O_VCPU : O_GMEM, &slot);
+	int slot, fd;
 	size_t len;
 	off_t off = 0;
 	int prot = PROT_READ | PROT_WRITE, flags = MAP_SHARED;
 	void *p;
 	struct obj o = { 0 };
 
+	if (chance(&t->rng, 40)) {
+		op_mmap_run(t);
+		return;
+	}
+	fd = pick_fd(t, O_GMEM, &slot);
 	if (slot >= 0)
 		o = obj_get(t->s, slot);
-	if (run) {
-		len = chance(&t->rng, 90) ? sizeof(struct kvm_run) : size_pick(t);
-		if (len > (64ULL << 20))
-			len = 64ULL << 20;
-	} else {
-		len = o.size && chance(&t->rng, 80) ? o.size : size_pick(t);
-		if (len > (64ULL << 20))
-			len = 4ULL << 20;
-		if (chance(&t->rng, 10))
-			off = (off_t)(size_pick(t) & 0x3fffffffffffULL);
-		if (chance(&t->rng, 5))
-			flags = MAP_PRIVATE;
-		if (chance(&t->rng, 5))
-			prot = PROT_READ;
-	}
+	len = o.size && chance(&t->rng, 80) ? o.size : size_pick(t);
+	if (len > (64ULL << 20))
+		len = 4ULL << 20;
+	if (chance(&t->rng, 10))
+		off = (off_t)(size_pick(t) & 0x3fffffffffffULL);
+	if (chance(&t->rng, 5))
+		flags = MAP_PRIVATE;
+	if (chance(&t->rng, 5))
+		prot = PROT_READ;
 	p = tdxsim_mmap(NULL, len, prot, flags, fd, off);
-	chk(t, run ? "mmap(vcpu)" : "mmap(guest_memfd)",
-	    p == MAP_FAILED ? -1 : 0, E(EINVAL) | E(ENODEV) | E(EBADF) |
-	    E(ENOMEM) | E(EACCES) | E(EPERM) | E(EOVERFLOW) | E(ENXIO));
+	chk(t, "mmap(guest_memfd)", p == MAP_FAILED ? -1 : 0, MMAP_ERRNOS);
 	if (p == MAP_FAILED)
 		return;
-	/* A run page must be the vCPU's (we poke at it); else drop it. */
-	if (run && (len < sizeof(struct kvm_run) || o.kind != O_VCPU)) {
-		tdxsim_munmap(p, len);
-		return;
-	}
-	map_add(t->s, p, len, run, run ? 0 : len);
+	map_add(t->s, p, len, false, len);
 }
 
 void op_munmap(struct thr *t)
