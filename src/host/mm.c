@@ -416,12 +416,164 @@ unsigned long copy_to_user(void *to, const void *from, unsigned long n)
 	return n - user_copy((void *)from, (unsigned long)to, n, true);
 }
 
+/*
+ * Read-ahead of plain source pages (tdxsim's): a populate pins its source
+ * one page per get_user_pages_fast(), and each bounce copy of plain memory
+ * is a system call (process_vm_readv()), most of a page's cost. A task that
+ * pins consecutive pages of plain memory read-only has the following pages
+ * copied by the same system call, the window doubling up to GUP_RA_MAX
+ * pages as the page cache's readahead grows; the copies wait for the task's
+ * next pins and are dropped when its system call returns (task_work_run()),
+ * so a page is copied in the call that pins it, at most a few pins earlier,
+ * never by an earlier call. Deterministic runs copy each page when it is
+ * pinned: another task may write the source between two pins there.
+ */
+#define GUP_RA_MAX	32
+
+struct gup_ra {
+	struct mm_struct *mm;
+	unsigned long start;		/* pages[0]'s address */
+	unsigned long next;		/* the address a sequential pin asks next */
+	unsigned int nr;		/* pages[] copied ahead, NULL once taken */
+	unsigned int window;
+	struct page *pages[GUP_RA_MAX];
+};
+
+static void gup_ra_clear(struct gup_ra *ra)
+{
+	unsigned int i;
+
+	for (i = 0; i < ra->nr; i++) {
+		if (ra->pages[i])
+			__free_page(ra->pages[i]);
+		ra->pages[i] = NULL;
+	}
+	ra->nr = 0;
+}
+
+static void gup_ra_dtor(void *p)
+{
+	gup_ra_clear(p);
+	free(p);
+}
+
+static DEFINE_TASK_LOCAL(gup_ra_key, gup_ra_dtor);
+
+void gup_readahead_drop(void)
+{
+	struct gup_ra **rap = task_local(&gup_ra_key);
+
+	if (*rap) {
+		gup_ra_clear(*rap);
+		(*rap)->next = 0;
+	}
+}
+
+/* The calling task's read-ahead, NULL where it does not apply. */
+static struct gup_ra *gup_ra_get(void)
+{
+	struct gup_ra **rap;
+
+	if (sched_deterministic())
+		return NULL;
+	rap = task_local(&gup_ra_key);
+	if (!*rap)
+		*rap = calloc(1, sizeof(**rap));
+	return *rap;
+}
+
+/*
+ * Copy plain memory at @addr into @nr new pages at @pages with one system
+ * call; returns how many were copied whole (the rest is freed), 0 if not
+ * even the first (-EFAULT), or -ENOMEM.
+ */
+static long gup_copy_plain(unsigned long addr, unsigned int nr,
+			   struct page **pages)
+{
+	struct iovec local[GUP_RA_MAX], remote;
+	unsigned int i, got = 0, alloced;
+	ssize_t r;
+
+	for (i = 0; i < nr; i++) {
+		pages[i] = alloc_page();
+		if (!pages[i])
+			break;
+		local[i].iov_base = page_address(pages[i]);
+		local[i].iov_len = PAGE_SIZE;
+	}
+	nr = alloced = i;
+	if (!nr)
+		return -ENOMEM;
+	if (nr > 1 && !sched_on_current_stack((void *)addr, nr * PAGE_SIZE)) {
+		remote.iov_base = (void *)addr;
+		remote.iov_len = nr * PAGE_SIZE;
+		do {
+			r = process_vm_readv(self_pid_get(), local, nr, &remote,
+					     1, 0);
+		} while (r < 0 && errno == EINTR);
+		if (r >= 0)
+			got = r / PAGE_SIZE;
+		else if (errno != ENOSYS && errno != EPERM)
+			got = 0;
+		else
+			nr = 1;		/* user_copy_plain()'s fallback */
+	}
+	if (nr == 1 &&
+	    user_copy_plain(page_address(pages[0]), addr, PAGE_SIZE, false) ==
+		    PAGE_SIZE)
+		got = 1;
+	for (i = got; i < alloced; i++) {
+		__free_page(pages[i]);
+		pages[i] = NULL;
+	}
+	return got;
+}
+
+/* A pin of plain memory: a bounce page, copied now or read ahead. */
+static struct page *gup_plain(struct mm_struct *mm, unsigned long addr,
+			      bool write, int *err)
+{
+	struct gup_ra *ra = write ? NULL : gup_ra_get();
+	struct page *page, *one[1];
+	unsigned int n = 1;
+	long got;
+
+	if (ra && ra->mm == mm && addr >= ra->start &&
+	    addr - ra->start < (unsigned long)ra->nr * PAGE_SIZE &&
+	    ra->pages[(addr - ra->start) / PAGE_SIZE]) {
+		page = ra->pages[(addr - ra->start) / PAGE_SIZE];
+		ra->pages[(addr - ra->start) / PAGE_SIZE] = NULL;
+		ra->next = addr + PAGE_SIZE;
+		return page;
+	}
+	if (ra) {
+		gup_ra_clear(ra);
+		ra->window = ra->mm == mm && addr == ra->next ?
+				     min(ra->window * 2, GUP_RA_MAX) : 1;
+		ra->mm = mm;
+		ra->next = addr + PAGE_SIZE;
+		n = min_t(unsigned long, ra->window,
+			  (TASK_SIZE_MAX - addr) / PAGE_SIZE);
+	}
+	got = gup_copy_plain(addr, n, ra ? ra->pages : one);
+	if (got <= 0) {
+		*err = got ? (int)got : -EFAULT;
+		return NULL;
+	}
+	if (!ra)
+		return one[0];
+	page = ra->pages[0];
+	ra->pages[0] = NULL;
+	ra->start = addr;
+	ra->nr = got;
+	return page;
+}
+
 /* One page of GUP: fault it through its VMA or bounce plain memory. */
 static struct page *gup_one(struct mm_struct *mm, unsigned long addr,
 			    unsigned int gup_flags, int *err)
 {
 	struct vm_area_struct *vma = find_vma(mm, addr);
-	struct page *page;
 
 	if (vma && vma->vm_ops && vma->vm_ops->fault) {
 		if ((gup_flags & FOLL_WRITE) && !(vma->vm_flags & VM_WRITE)) {
@@ -432,18 +584,7 @@ static struct page *gup_one(struct mm_struct *mm, unsigned long addr,
 					  (addr - vma->vm_start) / PAGE_SIZE,
 					  gup_flags & FOLL_WRITE, err);
 	}
-	page = alloc_page();
-	if (!page) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	if (user_copy_plain(page_address(page), addr, PAGE_SIZE, false) !=
-	    PAGE_SIZE) {
-		__free_page(page);
-		*err = -EFAULT;
-		return NULL;
-	}
-	return page;
+	return gup_plain(mm, addr, gup_flags & FOLL_WRITE, err);
 }
 
 long get_user_pages_fast(unsigned long start, int nr_pages,

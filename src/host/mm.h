@@ -180,7 +180,10 @@ unsigned long copy_to_user(void *to, const void *from, unsigned long n);
  * Pin @nr_pages user pages from @start (page aligned) into @pages. The
  * simulator's model of pinning is a bounce page: for each 4 KiB it allocates
  * a host page (alloc_page()), copies the user bytes into it and returns it
- * with one reference that the caller drops with put_page(). It always takes
+ * with one reference that the caller drops with put_page(); in free mode,
+ * sequential read-only pins of plain memory are copied a window ahead by one
+ * system call, and what was not pinned when the caller's system call
+ * returns is dropped (see mm.c, gup_readahead_drop()). It always takes
  * mm->mmap_lock for read (the kernel may), so the lock order is visible to
  * lockdep. A page of a guest_memfd mapping goes through guest_memfd's fault
  * handler instead (and is returned with the folio reference).
@@ -190,5 +193,10 @@ unsigned long copy_to_user(void *to, const void *from, unsigned long n);
  */
 long get_user_pages_fast(unsigned long start, int nr_pages,
 			 unsigned int gup_flags, struct page **pages);
+/*
+ * Free the copies get_user_pages_fast() read ahead for the calling task
+ * (task_work_run(), at every system call's return).
+ */
+void gup_readahead_drop(void);
 
 #endif /* TDXSIM_HOST_MM_H */

@@ -152,6 +152,7 @@ void task_work_run(void)
 {
 	struct file *file;
 
+	gup_readahead_drop();
 	while ((file = deferred_fput)) {
 		deferred_fput = file->deferred_next;
 		if (file->f_op->release)

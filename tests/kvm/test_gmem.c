@@ -354,6 +354,59 @@ static void test_gup_bounce(void **state)
 	free(src);
 }
 
+/*
+ * Sequential pins of plain memory are copied ahead in one system call; a
+ * copy never outlives the system call that made it (task_work_run()), and
+ * a window that runs past the end of the mapping pins what is mapped.
+ */
+static void test_gup_readahead(void **state)
+{
+	u8 *src = mmap(NULL, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct page *page;
+	int i;
+
+	assert_ptr_not_equal(src, MAP_FAILED);
+	for (i = 0; i < 8; i++)
+		memset(src + i * PAGE_SIZE, i + 1, PAGE_SIZE);
+	/* Windows 1, 2 and 4: pages 3-6 are copied by the pin of page 3. */
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(get_user_pages_fast((unsigned long)src +
+							     i * PAGE_SIZE,
+						     1, 0, &page),
+				 1);
+		assert_int_equal(((u8 *)page_address(page))[7], i + 1);
+		assert_int_equal(page_ref_count(page), 1);
+		put_page(page);
+	}
+	/* The ioctl returns: a later pin reads the source again. */
+	memset(src + 4 * PAGE_SIZE, 0xee, PAGE_SIZE);
+	task_work_run();
+	assert_int_equal(get_user_pages_fast((unsigned long)src + 4 * PAGE_SIZE,
+					     1, 0, &page),
+			 1);
+	assert_int_equal(((u8 *)page_address(page))[4095], 0xee);
+	put_page(page);
+	task_work_run();
+	/* A window past the mapping's end: the mapped pages only. */
+	munmap(src + 6 * PAGE_SIZE, 2 * PAGE_SIZE);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(get_user_pages_fast((unsigned long)src +
+							     i * PAGE_SIZE,
+						     1, 0, &page),
+				 1);
+		assert_int_equal(((u8 *)page_address(page))[0],
+				 i == 4 ? 0xee : i + 1);
+		put_page(page);
+	}
+	assert_int_equal(get_user_pages_fast((unsigned long)src +
+						     6 * PAGE_SIZE,
+					     1, 0, &page),
+			 -EFAULT);
+	task_work_run();
+	munmap(src, 6 * PAGE_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +425,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_mapping,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_gup_bounce,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_gup_readahead,
 						kvm_test_setup, kvm_test_teardown),
 	};
 
