@@ -378,12 +378,17 @@ struct inject_slot {
  * A TD's counters (diag.h), kept per thread: the vCPUs and the host's
  * fault handlers count every SEAMCALL, and one shared set of counters is a
  * cache line both sides write on every call, which the module does not
- * have. stats_copy_td() sums the shards.
+ * have. The first TD_STATS_OWNED shards are each claimed by one thread
+ * (@owner, its token), their only writer, which adds without a locked
+ * instruction; the last one is shared, with atomic adds, by the threads
+ * that found none free. stats_copy_td() sums the shards.
  */
-#define TD_STATS_SHARDS	4
+#define TD_STATS_OWNED	4
+#define TD_STATS_SHARDS	(TD_STATS_OWNED + 1)
 
 struct td_stats_shard {
 	struct tdx_td_stats st;
+	u64 owner;
 } __attribute__((aligned(64)));
 
 struct tdx_td {
@@ -425,7 +430,7 @@ struct tdx_td {
 	/* Pages owned besides the TDR (4K units). */
 	u64 chldcnt;
 	struct tdx_vcpu *vcpus;		/* lock-free push list */
-	/* Counters in shards, one per thread modulo TD_STATS_SHARDS. */
+	/* Counters in shards: one per claiming thread, the last shared. */
 	struct td_stats_shard stats[TD_STATS_SHARDS];
 	/* TDX_INJECT_MAX fault-injection requests (control.h). */
 	struct inject_slot inject[TDX_INJECT_MAX];

@@ -107,15 +107,53 @@ static inline void add(u64 *p, u64 n)
 	run_fetch_add(p, n, __ATOMIC_RELAXED);
 }
 
-/* This thread's shard of a TD's counters (any shard is correct). */
-static struct tdx_td_stats *td_stats(struct tdx_td *td)
+/* An add by the only writer of @p: no locked instruction; readers load. */
+static inline void add_own(u64 *p, u64 n)
 {
-	static unsigned int next;
-	static __thread_fast unsigned int slot;
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
 
-	if (!slot)
-		slot = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
-	return &td->stats[slot % TD_STATS_SHARDS].st;
+static inline void add_sh(u64 *p, u64 n, bool shared)
+{
+	if (shared)
+		add(p, n);
+	else
+		add_own(p, n);
+}
+
+/*
+ * This thread's shard of a TD's counters: the owned shard it claimed
+ * (scanning in order, so an earlier shard is never free again until the TD
+ * is reused), else the shared one (*@shared). The token is per OS thread:
+ * a deterministic run's fibers share one, and run only between schedule
+ * points, never inside an add.
+ */
+static struct tdx_td_stats *td_stats(struct tdx_td *td, bool *shared)
+{
+	static u64 next_token;
+	static __thread_fast u64 token;
+	u64 tok = token;
+	int i;
+
+	if (unlikely(!tok))
+		tok = token = __atomic_add_fetch(&next_token, 1,
+						 __ATOMIC_RELAXED);
+	for (i = 0; i < TD_STATS_OWNED; i++) {
+		u64 o = __atomic_load_n(&td->stats[i].owner, __ATOMIC_RELAXED);
+
+		if (!o && __atomic_compare_exchange_n(&td->stats[i].owner, &o,
+						      tok, false,
+						      __ATOMIC_RELAXED,
+						      __ATOMIC_RELAXED))
+			o = tok;
+		if (o == tok) {
+			*shared = false;
+			return &td->stats[i].st;
+		}
+	}
+	*shared = true;
+	return &td->stats[TD_STATS_OWNED].st;
 }
 
 static int busy_slot(u64 status)
@@ -204,12 +242,13 @@ void stats_account_call(struct seam_call *c, u64 status)
 		}
 	}
 	if (c->td) {
-		struct tdx_td_stats *st = td_stats(c->td);
+		bool sh;
+		struct tdx_td_stats *st = td_stats(c->td, &sh);
 
-		add(&st->calls[leaf], 1);
-		add(&st->cost_ns, cost);
+		add_sh(&st->calls[leaf], 1, sh);
+		add_sh(&st->cost_ns, cost, sh);
 		if (busy)
-			add(&st->busy[leaf][busy_slot(status)], 1);
+			add_sh(&st->busy[leaf][busy_slot(status)], 1, sh);
 		if (failed)
 			record_error(st, status);
 	}
@@ -226,27 +265,31 @@ void stats_account_call(struct seam_call *c, u64 status)
 void stats_account_tdcall(struct tdx_vcpu *v, unsigned int leaf, u64 extra_ns)
 {
 	u64 cost = stats_tdcall_cost_ns(leaf) + extra_ns;
+	struct tdx_td_stats *st;
+	bool sh;
 
 	if (leaf >= TDX_NR_LEAVES)
 		return;
+	st = td_stats(v->td, &sh);
 	add(&v->stats.tdcalls[leaf], 1);
 	add(&v->stats.cost_ns, cost);
-	add(&td_stats(v->td)->tdcalls[leaf], 1);
-	add(&td_stats(v->td)->cost_ns, cost);
+	add_sh(&st->tdcalls[leaf], 1, sh);
+	add_sh(&st->cost_ns, cost, sh);
 	thread_cost_ns += cost;
 }
 
 void stats_account_exit(struct tdx_vcpu *v, u64 reason)
 {
-	struct tdx_td_stats *st = td_stats(v->td);
+	bool sh;
+	struct tdx_td_stats *st = td_stats(v->td, &sh);
 
 	add(&v->stats.cost_ns, transition_cost);
-	add(&st->cost_ns, transition_cost);
+	add_sh(&st->cost_ns, transition_cost, sh);
 	thread_cost_ns += transition_cost;
 	if (reason >= ARRAY_SIZE(v->stats.exits))
 		return;
 	add(&v->stats.exits[reason], 1);
-	add(&st->exits[reason], 1);
+	add_sh(&st->exits[reason], 1, sh);
 }
 
 static void copy_u64s(u64 *dst, const u64 *src, size_t n)

@@ -413,21 +413,24 @@ static void test_sysinfo_and_keyids(void **state)
 	assert_int_equal(tdx_guest_keyid_alloc(), ids[10]);
 }
 
-#define COUNTER_THREADS	3
-#define COUNTER_CALLS	40
+#define COUNTER_THREADS	8
+#define COUNTER_CALLS	20000
 
 struct counter_arg {
 	struct test_td *td;
 	u64 page;
 };
 
-/* COUNTER_CALLS failing PAGE.AUGs from a thread of its own. */
+static pthread_barrier_t counter_start;
+
+/* COUNTER_CALLS failing PAGE.AUGs from a thread of its own, all at once. */
 static void *counter_thread(void *p)
 {
 	struct counter_arg *a = p;
 	u64 e1, e2;
 	int i;
 
+	pthread_barrier_wait(&counter_start);
 	for (i = 0; i < COUNTER_CALLS; i++)
 		tdh_mem_page_aug(a->td->tdr_pa, 0, 0, a->page, &e1, &e2);
 	return NULL;
@@ -459,9 +462,11 @@ static void test_counters(void **state)
 
 	/*
 	 * Threads count in shards of their own (no cache line shared by
-	 * every SEAMCALL); a read sums them, and the same failing status
+	 * every SEAMCALL, no locked add); more threads than owned shards
+	 * share the last one. A read sums them, and the same failing status
 	 * counted in several shards is one entry.
 	 */
+	pthread_barrier_init(&counter_start, NULL, COUNTER_THREADS);
 	for (i = 0; i < COUNTER_THREADS; i++) {
 		args[i] = (struct counter_arg){ &td, test_alloc(0) };
 		assert_int_equal(pthread_create(&t[i], NULL, counter_thread,
@@ -469,6 +474,7 @@ static void test_counters(void **state)
 	}
 	for (i = 0; i < COUNTER_THREADS; i++)
 		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&counter_start);
 	assert_int_equal(tdx_module_get_td_stats(td.tdr_pa, &st), 0);
 	assert_int_equal(st.calls[TDH_MEM_PAGE_AUG],
 			 2 + COUNTER_THREADS * COUNTER_CALLS);
