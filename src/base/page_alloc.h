@@ -41,6 +41,7 @@ enum pageflags {
 	PG_buddy = 7,		/* free, on its split block's free list */
 	PG_locked = 8,		/* folio lock (host/mm.h: folio_lock()) */
 	PG_gmem_prepared = 9,	/* guest_memfd: every page of this 2M head uptodate */
+	PG_waiters = 10,	/* a task waits for PG_locked (host/mm.c) */
 };
 
 /* 16 bytes per 4K page. */

@@ -631,6 +631,18 @@ static bool folio_try_set_locked(struct page *head)
 				   __ATOMIC_ACQUIRE) & BIT(PG_locked));
 }
 
+/*
+ * A waiter's check, as the kernel's folio_wait_bit_common(): PG_waiters is
+ * set and PG_locked read in one atomic step, so either the unlock that
+ * follows sees PG_waiters and wakes the queue, or this check sees the folio
+ * unlocked.
+ */
+static bool folio_waiter_sees_unlocked(struct page *head)
+{
+	return !(__atomic_fetch_or(&head->flags, (u16)BIT(PG_waiters),
+				   __ATOMIC_SEQ_CST) & BIT(PG_locked));
+}
+
 void __folio_lock(struct page *head, const struct lock_site *site)
 {
 	if (lockdep_on())
@@ -639,7 +651,8 @@ void __folio_lock(struct page *head, const struct lock_site *site)
 	while (!folio_try_set_locked(head)) {
 		if (lockdep_on())
 			lock_contended(&folio_lock_map, LOCK_EXCL);
-		wait_event_killable(folio_lock_wq, !PageLocked(head));
+		wait_event_killable(folio_lock_wq,
+				    folio_waiter_sees_unlocked(head));
 	}
 	if (lockdep_on())
 		lock_acquired(&folio_lock_map, LOCK_EXCL, NULL, site);
@@ -659,11 +672,21 @@ bool __folio_trylock(struct page *head, const struct lock_site *site)
 
 void __folio_unlock(struct page *head, const struct lock_site *site)
 {
+	u16 old;
+
 	if (lockdep_on() && !lock_release(&folio_lock_map, site))
 		return;
 	WARN_ON_ONCE(!PageLocked(head));
-	__atomic_fetch_and(&head->flags, (u16)~BIT(PG_locked),
-			   __ATOMIC_RELEASE);
-	wake_up(&folio_lock_wq);
+	/*
+	 * The queue is woken only when a task waits for this folio (every
+	 * waiter sets PG_waiters again before it sleeps again), as the
+	 * kernel's folio_unlock(). Deterministic runs wake it on every
+	 * unlock, as before: the wake-up is a step of their schedules.
+	 */
+	old = __atomic_fetch_and(&head->flags,
+				 (u16)~(BIT(PG_locked) | BIT(PG_waiters)),
+				 __ATOMIC_SEQ_CST);
+	if ((old & BIT(PG_waiters)) || sched_deterministic())
+		wake_up(&folio_lock_wq);
 	__sched_point_obj("folio_unlock", head, SCHED_OBJ_PREV);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/lockdep.h"
 #include "base/page_alloc.h"
@@ -323,6 +324,46 @@ static void stress(u32 gmem_locking)
 	gmem_vm_destroy(&s.t);
 }
 
+/*
+ * Free mode: folio_unlock() wakes the queue only for a folio a task waits
+ * for (PG_waiters); a waiter marks the folio before it sleeps, so its wake
+ * is never missed (a missed one ends in the hang watchdog's report).
+ */
+static struct page *waited_folio;
+
+static int folio_waiter(void *arg)
+{
+	folio_lock(waited_folio);
+	folio_unlock(waited_folio);
+	return 0;
+}
+
+static int folio_holder(void *arg)
+{
+	struct task *t;
+
+	folio_lock(waited_folio);
+	t = task_create("waiter", folio_waiter, NULL);
+	while (!page_flag_test(waited_folio, PG_waiters))
+		usleep(1000);
+	folio_unlock(waited_folio);
+	task_join(t);
+	return 0;
+}
+
+static void test_folio_unlock_wakes_waiter(void **state)
+{
+	waited_folio = alloc_page();
+	assert_non_null(waited_folio);
+	lockdep_reset();
+	assert_int_equal(sched_run_free(folio_holder, NULL, 5000).verdict,
+			 SCHED_OK);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, NULL), 0);
+	assert_false(page_flag_test(waited_folio, PG_waiters));
+	assert_false(PageLocked(waited_folio));
+	__free_page(waited_folio);
+}
+
 static void test_stress_legacy(void **state)
 {
 	stress(TDXSIM_GMEM_LOCKING_LEGACY);
@@ -341,6 +382,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mmap_lock_abba,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_folio_lock_order,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_folio_unlock_wakes_waiter,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_stress_legacy,
 						kvm_test_setup, kvm_test_teardown),
