@@ -54,6 +54,12 @@ extern "C" {
 #define TDX_PAMT_PAGE_NOT_EMPTY			0xC000030600000000ULL
 #define TDX_INTERRUPTED_PAMT			0x8000030700000000ULL
 #define TDX_MISSING_PAMT_PAGE_PAIR		0x8000030800000000ULL
+/*
+ * Not the module's: the kernel's TDX_SW_ERROR (TDX_ERROR with bits 47:40
+ * set), what a SEAMCALL wrapper answers without calling the module (the
+ * huge-page series' tdh_mem_page_demote() when it has no PAMT pair).
+ */
+#define TDX_SW_ERROR				0x8000FF0000000000ULL
 #define TDX_TD_ASSOCIATED_PAGES_EXIST		0xC000040000000000ULL
 #define TDX_SYS_NOT_READY			0xC000050500000000ULL
 #define TDX_SYS_SHUTDOWN			0xC000050600000000ULL

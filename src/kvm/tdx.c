@@ -313,13 +313,18 @@ static int tdx_topup_external_cache(struct kvm_vcpu *vcpu, int min_nr_spts)
 	return tdx_topup_pamt_cache(&to_tdx(vcpu)->pamt_cache, min_nr_spts);
 }
 
-/* The per-VM cache for splits: a pair per new S-EPT page (RFC v5 44/45). */
+/*
+ * The per-VM cache for splits (RFC v5 44/45): per split a pair for the new
+ * S-EPT page's region and one for DEMOTE's R12/R13 (the 2M page's 512 4K
+ * PAMT entries).
+ */
 static int tdx_topup_external_split_cache(struct kvm *kvm, int nr)
 {
 	lockdep_assert_held(&kvm->arch.tdp_mmu_external_cache_lock);
 	if (!tdx_dpamt_v6(kvm))
 		return 0;
-	return tdx_topup_pamt_cache(&to_kvm_tdx(kvm)->split_pamt_cache, nr);
+	return tdx_topup_pamt_cache(&to_kvm_tdx(kvm)->split_pamt_cache,
+				    2 * nr);
 }
 
 /* Reclaim and free a control page; leak it if the module keeps it. */
@@ -2781,9 +2786,9 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 	 * pair. v6: DEMOTE under pamt_lock (Yan Zhao's fix of 2026-06-11,
 	 * agreed 2026-06-29; demote_under_pamt_lock=off is RFC v5 without
 	 * it), the region's refcount one per 4K page; lazy: no refcount, no
-	 * lock. The new S-EPT page's pair comes from the
-	 * per-VM split cache; tdxsim: the DEMOTE's own pair is allocated by
-	 * tdx_pamt_demote().
+	 * lock. The new S-EPT page's pair comes from the per-VM split cache,
+	 * and so does the DEMOTE's own pair (v5: the cache's min_nr_spts + 1
+	 * pairs); the lazy design allocates it.
 	 */
 	if (dpamt) {
 		if (tdx_dpamt_v6(kvm) &&
@@ -2795,8 +2800,10 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 						spt_pfn << PAGE_SHIFT,
 						spte_to_pfn(old_spte),
 						tdx_dpamt_v6(kvm),
-						tdx_pamt_flags(kvm), &entry,
-						&level_state)));
+						tdx_pamt_flags(kvm),
+						tdx_dpamt_v6(kvm) ?
+						&kvm_tdx->split_pamt_cache :
+						NULL, &entry, &level_state)));
 		if (err && tdx_dpamt_v6(kvm))
 			tdx_pamt_put_page(kvm, spt_pfn);
 	} else {

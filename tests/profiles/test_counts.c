@@ -43,7 +43,7 @@
  *    after every op the pairs installed are the regions referenced;
  *    with next+dpamt+hugepage-rfc a 2M fault issues none, a split one
  *    (DEMOTE's pair comes in R12/R13, no PAMT.ADD) besides its S-EPT
- *    page's.
+ *    page's, both pairs drawn from the per-VM split cache.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -315,9 +315,56 @@ static void test_zap_after_hkid_release(void **state)
 	}
 }
 
+/*
+ * With DPAMT (v6) a split takes every PAMT pair from the per-VM split
+ * cache, topped up before mmu_lock with two pairs per split (a head and a
+ * tail: 8 pages): DEMOTE's pair (R12/R13, no PAMT.ADD) and, if the new
+ * S-EPT page's region had none, that region's (one PAMT.ADD). Nothing is
+ * allocated under mmu_lock.
+ */
+struct split_pairs {
+	u64 adds;		/* host-wide PAMT.ADD calls */
+	u64 pairs;		/* pairs installed in the module */
+};
+
+static void split_pair_snap(struct td *td, struct split_pairs *p)
+{
+	struct tdxsim_module_stats ms;
+	int fd = tdxsim_open("/dev/kvm", 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(tdxsim_ioctl(fd, TDXSIM_GET_MODULE_STATS, &ms), 0);
+	tdxsim_close(fd);
+	p->adds = ms.pamt_adds;
+	p->pairs = ms.pamt_pairs;
+}
+
+static void expect_split_pairs(struct td *td, const struct split_pairs *b,
+			       unsigned long topped_up_pairs)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(vm_kvm(td->vm));
+	unsigned long left = kvm_tdx->split_pamt_cache.cnt;
+	struct split_pairs a;
+	u64 adds;
+
+	if (!strstr(current_kernel, "dpamt"))
+		return;
+	split_pair_snap(td, &a);
+	adds = a.adds - b->adds;
+	/* DEMOTE's pair and the S-EPT page's (if added) from the cache. */
+	if (adds > 1 || a.pairs - b->pairs != 1 + adds ||
+	    left != 2 * (topped_up_pairs * 2 - 1 - adds))
+		fail_msg("%s, %s: PAMT.ADD %llu, pairs +%llu, %lu pages left in the split cache (expected %llu)",
+			 current_kernel, current_op, (unsigned long long)adds,
+			 (unsigned long long)(a.pairs - b->pairs), left,
+			 (unsigned long long)(2 * (topped_up_pairs * 2 - 1 -
+						   adds)));
+}
+
 /* The 2M paths (series-hugepage.md §7) in @kernel. */
 static void hugepage_counts_in(const char *kernel)
 {
+	struct split_pairs pp;
 	struct tdxsim_td_stats b;
 	struct td_opts o;
 	struct td td;
@@ -342,11 +389,13 @@ static void hugepage_counts_in(const char *kernel)
 
 	op("4K punch in a 2M mapping: the split, then the 4K zap");
 	snap(&td, &b);
+	split_pair_snap(&td, &pp);
 	td_punch(&td, 0x201000, 4096);
 	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
 	       { TDH_MEM_PAGE_DEMOTE, 1 },
 	       { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
 	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 1 });
+	expect_split_pairs(&td, &pp, 2);
 
 	op("zap of one 2M page");
 	snap(&td, &b);
@@ -357,11 +406,13 @@ static void hugepage_counts_in(const char *kernel)
 	op("4K conversion to shared in a 2M mapping: the split, then the 4K zap");
 	td_prefault(&td, 0, 0x400000, 2 * MB);
 	snap(&td, &b);
+	split_pair_snap(&td, &pp);
 	td_set_private(&td, 0x401000, 4096, false);
 	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
 	       { TDH_MEM_PAGE_DEMOTE, 1 },
 	       { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
 	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 1 });
+	expect_split_pairs(&td, &pp, 2);
 
 	op("4K punch in a 2M mapping, the split out of memory: -ENOMEM, none");
 	td_prefault(&td, 0, 0x600000, 2 * MB);

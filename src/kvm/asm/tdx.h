@@ -203,13 +203,15 @@ void tdx_free_pamt_cache(struct tdx_pamt_cache *cache);
 int tdx_pamt_refcount(u64 pfn);
 
 /*
- * DEMOTE of the 2M page at @pfn with a fresh PAMT pair; @counted (v6):
- * the region's refcount set to 512 (its 4K pages), under pamt_lock unless
+ * DEMOTE of the 2M page at @pfn with a PAMT pair from @cache (TDX_SW_ERROR,
+ * no SEAMCALL, if it has none; NULL: allocated); @counted (v6): the
+ * region's refcount set to 512 (its 4K pages), under pamt_lock unless
  * @flags has TDXSIM_PAMT_DEMOTE_UNLOCKED (RFC v5, before Yan Zhao's fix).
  */
 #define TDXSIM_PAMT_DEMOTE_UNLOCKED	BIT(5)
 u64 tdx_pamt_demote(u64 tdr_pa, u64 gpa, int level, u64 new_sept_page_pa,
-		    u64 pfn, bool counted, unsigned int flags, u64 *ext_err1,
+		    u64 pfn, bool counted, unsigned int flags,
+		    struct tdx_pamt_cache *cache, u64 *ext_err1,
 		    u64 *ext_err2);
 
 /* The lazy design (RFC v1): add on MISSING_PAMT_PAGE_PAIR, try to remove. */

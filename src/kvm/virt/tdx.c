@@ -750,15 +750,23 @@ void __tdx_free_control_page(struct page *page, unsigned int flags)
 }
 
 u64 tdx_pamt_demote(u64 tdr_pa, u64 gpa, int level, u64 new_sept_page_pa,
-		    u64 pfn, bool counted, unsigned int flags, u64 *ext_err1,
+		    u64 pfn, bool counted, unsigned int flags,
+		    struct tdx_pamt_cache *cache, u64 *ext_err1,
 		    u64 *ext_err2)
 {
 	u64 pa[TDX_DPAMT_ENTRY_PAGE_CNT], err;
 	atomic_t *rc = tdx_find_pamt_refcount(pfn);
 	bool locked = counted && !(flags & TDXSIM_PAMT_DEMOTE_UNLOCKED);
 
-	if (alloc_pamt_array(pa, NULL))
-		return TDX_MISSING_PAMT_PAGE_PAIR | TDX_OPERAND_ID_R12;
+	/*
+	 * The pair comes from the caller's cache, topped up outside
+	 * mmu_lock (v5 39/45's tdh_mem_page_demote() takes it from the
+	 * pamt cache and answers TDX_SW_ERROR without one); NULL: allocate
+	 * (the lazy design has no cache).
+	 */
+	if (alloc_pamt_array(pa, cache))
+		return cache ? TDX_SW_ERROR :
+			       TDX_MISSING_PAMT_PAGE_PAIR | TDX_OPERAND_ID_R12;
 	if (locked) {
 		spin_lock(&pamt_lock);
 		WARN_ON_ONCE(atomic_read(rc));
