@@ -309,6 +309,9 @@ enum tdxsim_page_reset {
 /* The Dynamic PAMT overlay's switches (enum tdxsim_dpamt ...). */
 #include "tdxsim/dpamt.h"
 
+/* The TDX huge-page overlay's switches (enum tdxsim_huge_split_lock ...). */
+#include "tdxsim/hugepage.h"
+
 /* The layout of struct tdxsim_design this header describes. */
 #define TDXSIM_DESIGN_VERSION	2
 
@@ -398,8 +401,12 @@ struct tdxsim_design {
 	__tdxsim_u32 dpamt_put;		/* enum tdxsim_dpamt_put */
 	__tdxsim_u32 dpamt_lock;	/* enum tdxsim_dpamt_lock */
 	__tdxsim_u32 demote_under_pamt_lock; /* enum tdxsim_demote_pamt_lock */
+	__tdxsim_u32 huge_inhibit_order; /* enum tdxsim_huge_inhibit_order */
+	__tdxsim_u32 huge_split_lock;	/* enum tdxsim_huge_split_lock */
+	__tdxsim_u32 split_cache_lock;	/* enum tdxsim_split_cache_lock */
+	__tdxsim_u32 accept_split_root;	/* enum tdxsim_accept_split_root */
 	/* Room for the switches of later overlays. */
-	__tdxsim_u32 reserved[20];	/* must be zero */
+	__tdxsim_u32 reserved[16];	/* must be zero */
 };
 
 /*

@@ -592,20 +592,28 @@ static bool kvm_splits_private(struct kvm *kvm)
 	       kvm_arch_has_private_mem(kvm);
 }
 
+/* tdxsim: design split_cache_lock=none drops the mutex after the top-up. */
+static bool kvm_split_cache_unlocked(struct kvm *kvm)
+{
+	return READ_ONCE(kvm->design.split_cache_lock) ==
+	       TDXSIM_SPLIT_CACHE_LOCK_NONE;
+}
+
 int kvm_lock_split_cache(struct kvm *kvm, int nr)
 {
 	int r;
 
 	mutex_lock(&kvm->arch.tdp_mmu_external_cache_lock);
 	r = kvm_tdp_mmu_topup_split_caches(kvm, nr);
-	if (r)
+	if (r || kvm_split_cache_unlocked(kvm))
 		mutex_unlock(&kvm->arch.tdp_mmu_external_cache_lock);
 	return r;
 }
 
 void kvm_unlock_split_cache(struct kvm *kvm)
 {
-	mutex_unlock(&kvm->arch.tdp_mmu_external_cache_lock);
+	if (!kvm_split_cache_unlocked(kvm))
+		mutex_unlock(&kvm->arch.tdp_mmu_external_cache_lock);
 }
 
 /*

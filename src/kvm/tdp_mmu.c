@@ -780,7 +780,10 @@ static struct kvm_mmu_page *tdp_mmu_alloc_sp_for_split(struct kvm *kvm,
 	struct page *spt;
 
 	if (mirror) {
-		lockdep_assert_held(&a->tdp_mmu_external_cache_lock);
+		/* tdxsim: not with design split_cache_lock=none (H7). */
+		if (READ_ONCE(kvm->design.split_cache_lock) ==
+		    TDXSIM_SPLIT_CACHE_LOCK_MUTEX)
+			lockdep_assert_held(&a->tdp_mmu_external_cache_lock);
 		if (tdxsim_inject_split_enomem(kvm) ||
 		    !a->split_page_header_cache.nobjs ||
 		    !a->split_shadow_page_cache.nobjs ||
@@ -819,13 +822,26 @@ static int tdp_mmu_split_huge_page(struct kvm *kvm, struct tdp_iter *iter,
 	u64 new_spte;
 	int i, r;
 
-	/* The vendor refuses a mirror split under the read lock (v3 09/24). */
+	/*
+	 * The vendor refuses a mirror split under the read lock (v3 09/24).
+	 * tdxsim: design huge_split_lock=read (RFC v1/v2) runs it, the
+	 * mirror SPTE frozen meanwhile as for any shared S-EPT update.
+	 */
 	if (mirror && shared) {
+		if (READ_ONCE(kvm->design.huge_split_lock) ==
+			    TDXSIM_HUGE_SPLIT_LOCK_READ &&
+		    !try_cmpxchg64(iter->sptep, &iter->old_spte, FROZEN_SPTE))
+			return -EBUSY;
 		r = kvm_x86_ops.split_external_spte(kvm, iter->gfn, level,
 						    huge_spte,
 						    sp->external_spt, true);
-		if (r)
+		if (r) {
+			if (READ_ONCE(kvm->design.huge_split_lock) ==
+			    TDXSIM_HUGE_SPLIT_LOCK_READ)
+				__kvm_tdp_mmu_write_spte(iter->sptep,
+							 huge_spte);
 			return r;
+		}
 	}
 
 	tdp_mmu_init_child_sp(sp, iter);
@@ -834,7 +850,11 @@ static int tdp_mmu_split_huge_page(struct kvm *kvm, struct tdp_iter *iter,
 					    level - 1);
 	new_spte = make_nonleaf_spte(page_to_pfn(virt_to_page(sp->spt)));
 
-	if (shared) {
+	if (shared && mirror) {
+		/* Frozen above: nobody else may change it. */
+		__kvm_tdp_mmu_write_spte(iter->sptep, new_spte);
+		iter->old_spte = new_spte;
+	} else if (shared) {
 		if (!try_cmpxchg64(iter->sptep, &iter->old_spte, new_spte))
 			return -EBUSY;
 	} else {

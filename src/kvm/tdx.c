@@ -2188,6 +2188,15 @@ static u64 tdx_ept_violation_error_code(u64 exit_qual, bool private)
  * that range from now on (the bit is one-way), so the re-executed accept
  * finds a leaf of its size. The inhibit test needs no lock.
  */
+/* Inhibit mappings above @level around @gfn: one-way, never cleared. */
+static void tdx_set_accept_inhibit(struct kvm_memory_slot *slot, gfn_t gfn,
+				   int level)
+{
+	hugepage_set_guest_inhibit(slot, gfn, level + 1);
+	if (level == PG_LEVEL_4K)
+		hugepage_set_guest_inhibit(slot, gfn, level + 2);
+}
+
 static int tdx_honor_guest_accept_level(struct kvm_vcpu *vcpu, gfn_t gfn,
 					u64 eeq)
 {
@@ -2210,13 +2219,41 @@ static int tdx_honor_guest_accept_level(struct kvm_vcpu *vcpu, gfn_t gfn,
 	if (hugepage_test_guest_inhibit(slot, gfn, level + 1))
 		return 0;
 
+	/*
+	 * tdxsim: design huge_split_lock=read (RFC v1/v2): only inhibit; the
+	 * fault that follows maps at the smaller level and splits the 2M
+	 * leaf under the read mmu_lock (tdx_sept_split_private_spte()).
+	 */
+	if (READ_ONCE(kvm->design.huge_split_lock) ==
+	    TDXSIM_HUGE_SPLIT_LOCK_READ) {
+		tdx_set_accept_inhibit(slot, gfn, level);
+		return 0;
+	}
+
+	/*
+	 * The split walks the mirror root. tdxsim: design
+	 * accept_split_root=normal is RFC v5 41/45 as posted, whose
+	 * kvm_tdp_mmu_split_huge_pages() walked vcpu->arch.mmu->root, the
+	 * direct root (Sean Christopherson: "is wrong").
+	 */
 	range = (struct kvm_gfn_range){
 		.slot = slot,
 		.start = gfn & ~(gfn_t)(KVM_PAGES_PER_HPAGE(level) - 1),
 		.may_block = true,
-		.attr_filter = KVM_FILTER_PRIVATE,
+		.attr_filter = READ_ONCE(kvm->design.accept_split_root) ==
+				       TDXSIM_ACCEPT_SPLIT_ROOT_NORMAL ?
+			       KVM_FILTER_SHARED : KVM_FILTER_PRIVATE,
 	};
 	range.end = range.start + KVM_PAGES_PER_HPAGE(level);
+
+	/*
+	 * tdxsim: design huge_inhibit_order=before_split sets the inhibit
+	 * before the split and its locks; a vCPU testing it unlocked then
+	 * skips the split and faults on the 2M leaf (H2).
+	 */
+	if (READ_ONCE(kvm->design.huge_inhibit_order) ==
+	    TDXSIM_HUGE_INHIBIT_BEFORE_SPLIT)
+		tdx_set_accept_inhibit(slot, gfn, level);
 
 	/* The split cache (one split), topped up outside mmu_lock. */
 	r = kvm_lock_split_cache(kvm, 1);
@@ -2224,11 +2261,8 @@ static int tdx_honor_guest_accept_level(struct kvm_vcpu *vcpu, gfn_t gfn,
 		return r;
 	write_lock(&kvm->mmu_lock);
 	r = kvm_split_cross_boundary_leafs(kvm, &range, false);
-	if (!r) {
-		hugepage_set_guest_inhibit(slot, gfn, level + 1);
-		if (level == PG_LEVEL_4K)
-			hugepage_set_guest_inhibit(slot, gfn, level + 2);
-	}
+	if (!r)
+		tdx_set_accept_inhibit(slot, gfn, level);
 	write_unlock(&kvm->mmu_lock);
 	kvm_unlock_split_cache(kvm);
 	return r;
@@ -2749,6 +2783,57 @@ static int tdx_vcpu_run(struct kvm_vcpu *vcpu)
 
 /* --- huge page split (used from kvm_split_cross_boundary_leafs) ------------------------------------ */
 
+/*
+ * tdxsim: design huge_split_lock=read, the split RFC v1/v2 ran from the
+ * fault path under the read mmu_lock (v3 09/24 dropped it): the mirror
+ * SPTE is frozen by the caller; BLOCK, TRACK, kick, DEMOTE, none retried
+ * with the vCPUs kept out (that needs the write lock). A BUSY BLOCK or
+ * TRACK changes nothing (-EBUSY, the fault retries); a BUSY DEMOTE must
+ * be undone with UNBLOCK, and if that is BUSY too the 2M leaf stays
+ * BLOCKED under a present mirror SPTE: the VM is bugged. Without DPAMT
+ * (the RFC predates it).
+ */
+static int tdx_sept_split_shared(struct kvm *kvm, gfn_t gfn,
+				 enum pg_level level, void *external_spt)
+{
+	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
+	gpa_t gpa = gfn_to_gpa(gfn) & KVM_HPAGE_MASK(level);
+	u64 tdr = tdx_tdr_pa(kvm_tdx), err, entry = 0, level_state = 0;
+
+	lockdep_assert_held_read(&kvm->mmu_lock);
+	if (KVM_BUG_ON(!external_spt || level != PG_LEVEL_2M, kvm))
+		return -EIO;
+	err = tdh_mem_range_block(tdr, gpa, tdx_level(level), &entry,
+				  &level_state);
+	if (tdx_operand_busy(err))
+		return -EBUSY;
+	if (TDX_BUG_ON_2(err, TDH_MEM_RANGE_BLOCK, entry, level_state, kvm))
+		return -EIO;
+	err = tdh_mem_track(tdr);
+	if (!tdx_operand_busy(err) && TDX_BUG_ON(err, TDH_MEM_TRACK, kvm))
+		return -EIO;
+	if (!err) {
+		kvm_make_all_cpus_request(kvm, KVM_REQ_OUTSIDE_GUEST_MODE);
+		err = tdh_mem_page_demote(tdr, gpa, tdx_level(level),
+				page_to_phys(virt_to_page(external_spt)),
+				&entry, &level_state);
+		if (!err) {
+			trace_kvm_tdx_page_demote(kvm, gfn, level);
+			return 0;
+		}
+		if (!tdx_operand_busy(err) &&
+		    TDX_BUG_ON_2(err, TDH_MEM_PAGE_DEMOTE, entry, level_state,
+				 kvm))
+			return -EIO;
+	}
+	/* Roll back; "UNBLOCK itself may also fail due to contentions". */
+	err = tdh_mem_range_unblock(tdr, gpa, tdx_level(level), &entry,
+				    &level_state);
+	if (TDX_BUG_ON_2(err, TDH_MEM_RANGE_UNBLOCK, entry, level_state, kvm))
+		return -EIO;
+	return -EBUSY;
+}
+
 static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 				       enum pg_level level, u64 old_spte,
 				       void *external_spt, bool shared)
@@ -2763,14 +2848,21 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 	 * Under the read mmu_lock the vCPUs cannot be kept out, so a DEMOTE
 	 * that is BUSY after BLOCK would need an UNBLOCK, which can be BUSY
 	 * too: refuse (v3 09/24: WARN once, -EOPNOTSUPP; the fault retries).
+	 * tdxsim: design huge_split_lock=read runs it (RFC v1/v2).
 	 */
 	if (shared) {
+		if (READ_ONCE(kvm->design.huge_split_lock) ==
+		    TDXSIM_HUGE_SPLIT_LOCK_READ)
+			return tdx_sept_split_shared(kvm, gfn, level,
+						     external_spt);
 		WARN_ON_ONCE(1);
 		pr_warn_once("kvm_tdx: splitting a huge S-EPT leaf under the read mmu_lock is not supported\n");
 		return -EOPNOTSUPP;
 	}
 	lockdep_assert_held_write(&kvm->mmu_lock);
-	lockdep_assert_held(&kvm->arch.tdp_mmu_external_cache_lock);
+	if (READ_ONCE(kvm->design.split_cache_lock) ==
+	    TDXSIM_SPLIT_CACHE_LOCK_MUTEX)
+		lockdep_assert_held(&kvm->arch.tdp_mmu_external_cache_lock);
 	if (KVM_BUG_ON(!external_spt || level != PG_LEVEL_2M, kvm))
 		return -EIO;
 	err = tdh_do_no_vcpus(kvm, tdh_mem_range_block(tdr, gpa,

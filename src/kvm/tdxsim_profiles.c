@@ -159,6 +159,18 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("demote_under_pamt_lock", demote_under_pamt_lock, false,
 	   "DPAMT + huge pages: DEMOTE, which installs a PAMT pair, runs under pamt_lock (on) or outside it (RFC v5)",
 	   "on", "off"),
+	SW("huge_inhibit_order", huge_inhibit_order, false,
+	   "the accept-level exit sets the guest inhibit after the S-EPT split, or before it and its locks",
+	   "after_split", "before_split"),
+	SW("huge_split_lock", huge_split_lock, false,
+	   "a private 2M leaf is split under the write mmu_lock (kicking vCPUs on BUSY), or by the fault under the read one (UNBLOCK on BUSY)",
+	   "write", "read"),
+	SW("split_cache_lock", split_cache_lock, false,
+	   "the per-VM split cache is topped up and drawn from under its mutex, or topped up under it and drawn from after",
+	   "mutex", "none"),
+	SW("accept_split_root", accept_split_root, false,
+	   "the root the accept-level exit splits: the mirror root, or the direct root (RFC v5 41/45 as posted)",
+	   "mirror", "normal"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -233,6 +245,14 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	    "no release has Dynamic PAMT; every posting read has one global pamt_lock (§5.4)"),
 	SET("demote_under_pamt_lock", "on",
 	    "no release has Dynamic PAMT or huge pages; Yan Zhao's fix of 2026-06-11 (DEMOTE under pamt_lock), agreed by Rick Edgecombe 2026-06-29, over RFC v5 (series-dpamt.md §5.6)"),
+	SET("huge_inhibit_order", "after_split",
+	    "no release maps private memory above 4K (no accept-level split)"),
+	SET("huge_split_lock", "write",
+	    "no release maps private memory above 4K (nothing to split)"),
+	SET("split_cache_lock", "mutex",
+	    "no release maps private memory above 4K (no split cache)"),
+	SET("accept_split_root", "mirror",
+	    "no release maps private memory above 4K (no accept-level split)"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */
@@ -310,6 +330,14 @@ static const struct tdxsim_profile_setting hugepage_rfc[] = {
 	    "v3 FIXUP \"Zap mappings before splitting backend folios\"; RFC v5 44/45 kvm_arch_gmem_convert(): the S-EPT split, its cache topped up under the cache mutex, before the folio split and the zap (series-hugepage.md §4.1)"),
 	SET("huge_error_split", "off",
 	    "v3 and RFC v5 leave kvm_gmem_error_folio() alone; Yan Zhao (2026-01-19) plans it as the split's fourth caller (series-hugepage.md §3.6, §4.2)"),
+	SET("huge_inhibit_order", "after_split",
+	    "v3 tdx_honor_guest_accept_level / RFC v5 41/45 tdx_handle_mismatched_accept: the split, then hugepage_set_guest_inhibit(); the unlocked test relies on it (series-hugepage.md §3.5, H2)"),
+	SET("huge_split_lock", "write",
+	    "v3 09/24: no split under the shared mmu_lock (-EOPNOTSUPP, WARN once), the split under the write one with tdh_do_no_vcpus (v5 39/45; series-hugepage.md §3.3, H3)"),
+	SET("split_cache_lock", "mutex",
+	    "RFC v5 44/45 tdp_mmu_external_cache_lock held from the top-up to the split (v3's spinlock could not be held across the top-up; series-hugepage.md §3.4, H7)"),
+	SET("accept_split_root", "mirror",
+	    "Sean Christopherson's review of RFC v5 41/45: kvm_tdp_mmu_split_huge_pages() on vcpu->arch.mmu->root \"is wrong\"; the profile has the fix (series-hugepage.md §3.5, H8)"),
 };
 
 /*
