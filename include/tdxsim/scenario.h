@@ -133,6 +133,7 @@ struct tdxsim_scenario_result {
 	uint64_t extra_pages_kept;		/* pages kept (leaked) by their pin */
 	char extra_summary[256];
 	char *extra_report;
+	uint64_t split_refused;		/* 2M S-EPT splits refused under the read mmu_lock */
 };
 
 /*

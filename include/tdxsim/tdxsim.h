@@ -475,6 +475,8 @@ enum tdxsim_tdx_stat {
 	TDXSIM_TDX_STAT_LIVELOCK,	/* the livelock detector fired */
 	TDXSIM_TDX_STAT_RECLAIMED,	/* pages reclaimed from the module */
 	TDXSIM_TDX_STAT_TRACK,		/* TDH.MEM.TRACK calls (tdx_track()) */
+	/* 2M S-EPT splits refused under the read mmu_lock (v3 09/24) */
+	TDXSIM_TDX_STAT_SPLIT_REFUSED,
 	TDXSIM_TDX_NR_STATS,
 };
 

@@ -2249,11 +2249,15 @@ static int tdx_honor_guest_accept_level(struct kvm_vcpu *vcpu, gfn_t gfn,
 	/*
 	 * tdxsim: design huge_inhibit_order=before_split sets the inhibit
 	 * before the split and its locks; a vCPU testing it unlocked then
-	 * skips the split and faults on the 2M leaf (H2).
+	 * skips the split and faults on the 2M leaf (H2). The reschedule
+	 * stands for the allocation RFC v5's tdp_mmu_alloc_sp_for_split()
+	 * makes with mmu_lock dropped (tdxsim's caches are filled before).
 	 */
 	if (READ_ONCE(kvm->design.huge_inhibit_order) ==
-	    TDXSIM_HUGE_INHIBIT_BEFORE_SPLIT)
+	    TDXSIM_HUGE_INHIBIT_BEFORE_SPLIT) {
 		tdx_set_accept_inhibit(slot, gfn, level);
+		cond_resched();
+	}
 
 	/* The split cache (one split), topped up outside mmu_lock. */
 	r = kvm_lock_split_cache(kvm, 1);
@@ -2855,6 +2859,7 @@ static int tdx_sept_split_private_spte(struct kvm *kvm, gfn_t gfn,
 		    TDXSIM_HUGE_SPLIT_LOCK_READ)
 			return tdx_sept_split_shared(kvm, gfn, level,
 						     external_spt);
+		trace_kvm_tdx_split_refused(kvm);
 		WARN_ON_ONCE(1);
 		pr_warn_once("kvm_tdx: splitting a huge S-EPT leaf under the read mmu_lock is not supported\n");
 		return -EOPNOTSUPP;

@@ -234,6 +234,12 @@ static inline void trace_kvm_tdx_track(struct kvm *kvm)
 	tdxsim_vendor_stat_inc(kvm, TDXSIM_TDX_STAT_TRACK);
 }
 
+/* A 2M S-EPT split was refused under the read mmu_lock (WARN once). */
+static inline void trace_kvm_tdx_split_refused(struct kvm *kvm)
+{
+	tdxsim_vendor_stat_inc(kvm, TDXSIM_TDX_STAT_SPLIT_REFUSED);
+}
+
 /* A removal-side SEAMCALL met BUSY and is retried with every vCPU out. */
 static inline void trace_kvm_tdx_no_vcpus_retry(struct kvm *kvm, u64 err)
 {

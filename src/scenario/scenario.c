@@ -40,6 +40,10 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_dpamt_put_recheck,
 	&scn_dpamt_lock_region,
 	&scn_dpamt_demote_add,
+	&scn_huge_inhibit_order,
+	&scn_huge_split_busy,
+	&scn_huge_split_cache,
+	&scn_huge_accept_root,
 };
 
 static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];
@@ -266,6 +270,8 @@ static void scn_run_end(struct scenario_ctx *ctx,
 			res->accept_exits =
 				st.vendor[TDXSIM_TDX_STAT_ACCEPT_EXITS];
 			res->folio_splits = st.gmem_folio_splits;
+			res->split_refused =
+				st.vendor[TDXSIM_TDX_STAT_SPLIT_REFUSED];
 			res->demotes = ts.seamcalls[TDH_MEM_PAGE_DEMOTE];
 			for (i = 0; i < TDXSIM_NR_LEAVES; i++)
 				res->busy += ts.busy[i];

@@ -174,5 +174,9 @@ extern const struct tdxsim_scenario scn_dpamt_put_recheck;
 extern const struct tdxsim_scenario scn_dpamt_lock_region;
 /* More DPAMT scenarios (scenario_dpamt_more.c). */
 extern const struct tdxsim_scenario scn_dpamt_demote_add;
+extern const struct tdxsim_scenario scn_huge_inhibit_order;
+extern const struct tdxsim_scenario scn_huge_split_busy;
+extern const struct tdxsim_scenario scn_huge_split_cache;
+extern const struct tdxsim_scenario scn_huge_accept_root;
 
 #endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */
