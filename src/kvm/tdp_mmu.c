@@ -57,18 +57,35 @@ static void cache_free_obj(struct kvm_mmu_memory_cache *mc, void *obj)
 		free(obj);
 }
 
-static int topup_cache(struct kvm_mmu_memory_cache *mc, int min)
+/*
+ * Fill @mc to @min objects (the split caches), or with @fill as the vCPU's
+ * kvm_mmu_topup_memory_cache(): nothing while @min objects are left, else
+ * fill the cache to its capacity (so a VM's page tables come a batch at a
+ * time, next to each other).
+ */
+static int topup_cache_fill(struct kvm_mmu_memory_cache *mc, int min,
+			    bool fill)
 {
+	int target;
+
 	if (!mc->capacity)
 		mc->capacity = KVM_MMU_MEMORY_CACHE_NR;
-	while (mc->nobjs < min) {
+	if (mc->nobjs >= min)
+		return 0;
+	target = fill ? mc->capacity : min;
+	while (mc->nobjs < target) {
 		void *obj = cache_alloc_obj(mc);
 
 		if (!obj)
-			return -ENOMEM;
+			return mc->nobjs >= min ? 0 : -ENOMEM;
 		mc->objects[mc->nobjs++] = obj;
 	}
 	return 0;
+}
+
+static int topup_cache(struct kvm_mmu_memory_cache *mc, int min)
+{
+	return topup_cache_fill(mc, min, false);
 }
 
 /* Take an object from @mc; falls back to an allocation if it ran dry. */
@@ -93,11 +110,13 @@ int mmu_topup_memory_caches(struct kvm_vcpu *vcpu)
 	a->mmu_page_header_cache.obj_size = sizeof(struct kvm_mmu_page);
 	a->mmu_shadow_page_cache.page_alloc = true;
 	a->mmu_external_spt_cache.page_alloc = true;
-	r = topup_cache(&a->mmu_page_header_cache, MMU_CACHE_MIN);
+	r = topup_cache_fill(&a->mmu_page_header_cache, MMU_CACHE_MIN, true);
 	if (!r)
-		r = topup_cache(&a->mmu_shadow_page_cache, MMU_CACHE_MIN);
+		r = topup_cache_fill(&a->mmu_shadow_page_cache, MMU_CACHE_MIN,
+				     true);
 	if (!r && vcpu->kvm->arch.has_private_mem)
-		r = topup_cache(&a->mmu_external_spt_cache, MMU_CACHE_MIN);
+		r = topup_cache_fill(&a->mmu_external_spt_cache, MMU_CACHE_MIN,
+				     true);
 	if (!r && vcpu->kvm->arch.has_private_mem &&
 	    kvm_vm_uses_vendor(vcpu->kvm) && kvm_x86_ops.topup_external_cache)
 		r = kvm_x86_ops.topup_external_cache(vcpu, PT64_ROOT_MAX_LEVEL);

@@ -11,6 +11,8 @@
  *  - a zap's TRACK (whose barrier is that request) while a vCPU spins in
  *    the EPT-violation retry loop does not send the vCPU back into the
  *    guest: no extra TDH.VP.ENTER, no extra EPT-violation exit.
+ * And the vCPU's MMU caches as kvm_mmu_topup_memory_cache() keeps them:
+ * nothing while the minimum is left, else filled to capacity.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 
 #include "base/sched.h"
 #include "kvm/asm/kvm_host.h"
+#include "kvm/tdp_mmu.h"
 #include "kvm/tdx.h"
 #include "testlib/kvm_util_internal.h"
 
@@ -182,6 +185,34 @@ static void test_event_ends_local_retry(void **state)
 	assert_int_equal(td.last_exit[0], KVM_EXIT_HLT);
 	td_destroy(&td);
 }
+/* Below the minimum a top-up fills the cache; at or above it, nothing. */
+static void test_topup_fills_to_capacity(void **state)
+{
+	struct td_opts o;
+	struct td td;
+	struct kvm_mmu_memory_cache *mc;
+	struct kvm_vcpu *v;
+
+	td_opts_init(&o);
+	td_create(&td, &o);
+	v = vcpu_of(td.vcpu[0]);
+	mc = &v->arch.mmu_shadow_page_cache;
+	vcpu_load(v);
+	assert_int_equal(mmu_topup_memory_caches(v), 0);
+	assert_int_equal(mc->nobjs, KVM_MMU_MEMORY_CACHE_NR);
+	assert_int_equal(v->arch.mmu_external_spt_cache.nobjs,
+			 KVM_MMU_MEMORY_CACHE_NR);
+	/* Use all but PT64_ROOT_MAX_LEVEL + 1 (the minimum): no top-up. */
+	while (mc->nobjs > PT64_ROOT_MAX_LEVEL + 1)
+		__free_page(virt_to_page(mc->objects[--mc->nobjs]));
+	assert_int_equal(mmu_topup_memory_caches(v), 0);
+	assert_int_equal(mc->nobjs, PT64_ROOT_MAX_LEVEL + 1);
+	__free_page(virt_to_page(mc->objects[--mc->nobjs]));
+	assert_int_equal(mmu_topup_memory_caches(v), 0);
+	assert_int_equal(mc->nobjs, KVM_MMU_MEMORY_CACHE_NR);
+	vcpu_put(v);
+	td_destroy(&td);
+}
 
 int main(void)
 {
@@ -189,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_all_cpus_request_skips_nobody),
 		cmocka_unit_test(test_track_keeps_retrying_vcpu_out),
 		cmocka_unit_test(test_event_ends_local_retry),
+		cmocka_unit_test(test_topup_fills_to_capacity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
