@@ -11,10 +11,7 @@ BUILD_TSAN  ?= build-tsan
 PREFIX      ?= /usr/local
 BUILD_FUZZ  ?= build-fuzz
 FUZZ_SECONDS ?= 60
-# The soak suite (the threaded uAPI fuzzer) still finds a rare hang that is
-# not yet explained (docs/FINDINGS.md): not in the test commands until it is
-# fixed (meson test --suite soak).
-MESON_TEST  := meson test --print-errorlogs --num-processes 2 --no-suite soak
+MESON_TEST  := meson test --print-errorlogs --num-processes 2
 # ThreadSanitizer needs a low mmap entropy on recent kernels; run it without ASLR.
 NOASLR      := $(shell setarch -R true 2>/dev/null && echo 'setarch -R')
 
