@@ -312,6 +312,20 @@ enum tdxsim_page_reset {
 /* The TDX huge-page overlay's switches (enum tdxsim_huge_split_lock ...). */
 #include "tdxsim/hugepage.h"
 
+enum tdxsim_extend_lock {
+	/*
+	 * TDH.MR.EXTEND of KVM_TDX_INIT_MEM_REGION's measurement without
+	 * mmu_lock (every release, next).
+	 */
+	TDXSIM_EXTEND_LOCK_NONE = 0,
+	/*
+	 * The TDH.MR.EXTEND calls measuring a page under mmu_lock held for
+	 * write: the candidate fix of docs/FINDINGS.md F1's second window
+	 * (not upstream).
+	 */
+	TDXSIM_EXTEND_LOCK_MMU_WRITE = 1,
+};
+
 /* The layout of struct tdxsim_design this header describes. */
 #define TDXSIM_DESIGN_VERSION	2
 
@@ -405,8 +419,13 @@ struct tdxsim_design {
 	__tdxsim_u32 huge_split_lock;	/* enum tdxsim_huge_split_lock */
 	__tdxsim_u32 split_cache_lock;	/* enum tdxsim_split_cache_lock */
 	__tdxsim_u32 accept_split_root;	/* enum tdxsim_accept_split_root */
+	/*
+	 * enum tdxsim_extend_lock; 0 (none) is every profile's value, so a
+	 * caller that left this word reserved (zero) keeps upstream's.
+	 */
+	__tdxsim_u32 extend_lock;
 	/* Room for the switches of later overlays. */
-	__tdxsim_u32 reserved[16];	/* must be zero */
+	__tdxsim_u32 reserved[15];	/* must be zero */
 };
 
 /*

@@ -1601,7 +1601,7 @@ static int tdx_vcpu_init(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd)
 
 /* --- KVM_TDX_INIT_MEM_REGION ------------------------------------------------------------------ */
 
-static int tdx_measure_page(struct kvm *kvm, gpa_t gpa)
+static int __tdx_measure_page(struct kvm *kvm, gpa_t gpa)
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	u64 err, entry = 0, level_state = 0;
@@ -1620,12 +1620,37 @@ static int tdx_measure_page(struct kvm *kvm, gpa_t gpa)
 }
 
 /*
+ * Measure a populated page: TDH.MR.EXTEND of each 256-byte chunk. The
+ * module takes the TDR exclusively for each, while a zap's BLOCK, TRACK
+ * and REMOVE take it shared and may not fail; the populate holds only the
+ * invalidate lock of the file it populates, so a hole punch (or memory
+ * failure) of another guest_memfd of the TD zaps meanwhile (F1's second
+ * window). Design extend_lock=mmu_write (a candidate fix, not upstream)
+ * holds mmu_lock for write across the calls, as 6.19 does for
+ * TDH.VP.INIT, so every zap runs wholly before or after them. @mmu_locked:
+ * the caller holds mmu_lock already (populate=decoupled, under the read
+ * lock, which excludes zaps by itself).
+ */
+static int tdx_measure_page(struct kvm *kvm, gpa_t gpa, bool mmu_locked)
+{
+	int r;
+
+	if (mmu_locked || READ_ONCE(kvm->design.extend_lock) !=
+			  TDXSIM_EXTEND_LOCK_MMU_WRITE)
+		return __tdx_measure_page(kvm, gpa);
+	write_lock(&kvm->mmu_lock);
+	r = __tdx_measure_page(kvm, gpa);
+	write_unlock(&kvm->mmu_lock);
+	return r;
+}
+
+/*
  * TDH.MEM.PAGE.ADD of a premapped page, without mmu_lock (populate=gmem_cb,
  * 6.16's tdx_gmem_post_populate), or under the read mmu_lock (decoupled,
  * seed 000); then the premap count goes down and the page is measured.
  */
 static int tdx_add_premapped(struct kvm *kvm, gpa_t gpa, kvm_pfn_t pfn,
-			     struct page *src_page, u32 flags)
+			     struct page *src_page, u32 flags, bool mmu_locked)
 {
 	struct kvm_tdx *kvm_tdx = to_kvm_tdx(kvm);
 	u64 err, entry = 0, level_state = 0;
@@ -1660,7 +1685,7 @@ static int tdx_add_premapped(struct kvm *kvm, gpa_t gpa, kvm_pfn_t pfn,
 	    !KVM_BUG_ON(!atomic64_read(&kvm_tdx->nr_premapped), kvm))
 		atomic64_dec(&kvm_tdx->nr_premapped);
 	if (flags & KVM_TDX_MEASURE_MEMORY_REGION)
-		return tdx_measure_page(kvm, gpa);
+		return tdx_measure_page(kvm, gpa, mmu_locked);
 	return 0;
 }
 
@@ -1706,7 +1731,7 @@ static int tdx_init_mem_populate(struct kvm_vcpu *vcpu, gpa_t gpa,
 	if (!kvm_tdp_mmu_gpa_is_mapped(vcpu, gpa, PG_LEVEL_4K, &pfn))
 		ret = -EIO;
 	else
-		ret = tdx_add_premapped(kvm, gpa, pfn, src_page, flags);
+		ret = tdx_add_premapped(kvm, gpa, pfn, src_page, flags, true);
 	read_unlock(&kvm->mmu_lock);
 out:
 	put_page(src_page);
@@ -1772,7 +1797,7 @@ static int tdx_gmem_post_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
 	ret = kvm_tdp_map_page(vcpu, gpa, error_code, &level);
 	if (ret < 0)
 		goto out;
-	ret = tdx_add_premapped(kvm, gpa, pfn, page, arg->flags);
+	ret = tdx_add_premapped(kvm, gpa, pfn, page, arg->flags, false);
 out:
 	if (pinned)
 		put_page(page);
@@ -1814,7 +1839,7 @@ static int tdx_gmem_map_pfn_populate(struct kvm *kvm, gfn_t gfn, kvm_pfn_t pfn,
 		put_page(page);
 	if (ret || !(arg->flags & KVM_TDX_MEASURE_MEMORY_REGION))
 		return ret;
-	return tdx_measure_page(kvm, gfn_to_gpa(gfn));
+	return tdx_measure_page(kvm, gfn_to_gpa(gfn), false);
 }
 
 static int tdx_populate_one(struct kvm_vcpu *vcpu, gpa_t gpa,
@@ -1902,7 +1927,7 @@ static int tdx_vcpu_init_mem_region(struct kvm_vcpu *vcpu,
 		gpa_t gpa;
 
 		for (gpa = start; gpa < region.gpa && !ret; gpa += PAGE_SIZE)
-			ret = tdx_measure_page(kvm, gpa);
+			ret = tdx_measure_page(kvm, gpa, false);
 	}
 	/* Partial progress is reported back, success or not. */
 	if (copy_to_user((void *)(uintptr_t)cmd->data, &region,

@@ -171,6 +171,9 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("accept_split_root", accept_split_root, false,
 	   "the root the accept-level exit splits: the mirror root, or the direct root (RFC v5 41/45 as posted)",
 	   "mirror", "normal"),
+	SW("extend_lock", extend_lock, false,
+	   "the lock held around the TDH.MR.EXTEND calls that measure a populated page",
+	   "none", "mmu_write"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -253,6 +256,8 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	    "no release maps private memory above 4K (no split cache)"),
 	SET("accept_split_root", "mirror",
 	    "no release maps private memory above 4K (no accept-level split)"),
+	SET("extend_lock", "none",
+	    "T616 tdx_gmem_post_populate: TDH.MR.EXTEND in the callback, no mmu_lock (T619, KX: after kvm_tdp_mmu_map_private_pfn() returned, no mmu_lock either)"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */

@@ -130,6 +130,7 @@ static void test_release_values(void **state)
 		{ "page_reset", { "always", "always", "quirk", "quirk", "quirk", "quirk" } },
 		{ "prefault_eagain", { "off", "off", "on", "on", "on", "on" } },
 		{ "finalize_lock", { "none", "none", "none", "none", "none", "none" } },
+		{ "extend_lock", { "none", "none", "none", "none", "none", "none" } },
 		{ "huge_split_order", { "sept_first", "sept_first", "sept_first",
 					"sept_first", "sept_first", "sept_first" } },
 		{ "huge_error_split", { "off", "off", "off", "off", "off", "off" } },

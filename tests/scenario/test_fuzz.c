@@ -37,6 +37,9 @@
  *              (it was a livelock of 1,000,000 schedule points) and the
  *              slot deletion explains it (`tdxsim fuzz --seed 1`,
  *              program 371, shrunk).
+ *   extend     F1's second window: INIT_MEM_REGION's MR.EXTEND against a
+ *              punch of another guest_memfd bugs the VM with one
+ *              preemption; extend_lock=mmu_write: exhaustive to 1, clean.
  *   mirror_freeze_off docs/FINDINGS.md F6: under seed 004's before
  *              design (mirror_freeze=off) a page table whose
  *              link_external_spt() failed after it was published was freed
@@ -333,6 +336,63 @@ static const char close_prog[] =
 	"task vmm\n  init-mem 0 0 1\n  finalize\n"
 	"task vmm\n  teardown kvm,gmem0,vcpu0,vm\n";
 
+/*
+ * docs/FINDINGS.md F1's second window: KVM_TDX_INIT_MEM_REGION measures a
+ * page of guest_memfd 0 (TDH.MR.EXTEND takes the TDR exclusively, with no
+ * mmu_lock) while a hole punch of guest_memfd 1, whose invalidate lock the
+ * populate does not hold, zaps an added page (BLOCK, TRACK, REMOVE take the
+ * TDR shared and may not fail). One preemption bugs the VM (the zap's BLOCK
+ * BUSY twice, or MR.EXTEND BUSY); the candidate fix extend_lock=mmu_write
+ * leaves no failing schedule.
+ */
+static const char extend_prog[] =
+	"kernel next\n"
+	"design %s\n"
+	"vcpus 1\n"
+	"gmem 0 4M\n"
+	"gmem 1 4M\n"
+	"slot 0 gmem=0 gpa=0 size=4M\n"
+	"slot 1 gmem=1 gpa=0x400000 size=4M\n"
+	"setup\n"
+	"  init-vcpu 0\n  attr private 0 8M\n  init-mem 0 0x400000 1\n"
+	"task vmm\n  init-mem 0 0 1 measure\n"
+	"task vmm\n  punch 1 0 4K\n";
+
+static void test_extend(void **state)
+{
+	struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1 };
+	struct tdxsim_fuzz_explore_result r;
+	struct tdxsim_fuzz_program *p;
+	char text[512];
+	uint32_t leaf;
+
+	snprintf(text, sizeof(text), extend_prog, "extend_lock=none");
+	p = parse(text);
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
+	tdxsim_fuzz_free(p);
+	assert_true(r.explore.found);
+	assert_int_equal(r.explore.failing_result.preemptions, 1);
+	assert_int_equal(r.outcome.kind, TDXSIM_FUZZ_KVM_BUG_ON);
+	assert_true(r.outcome.failure.bugged);
+	/* The TDR (operand RDX for BLOCK, RCX for MR.EXTEND) was busy. */
+	leaf = r.outcome.failure.first_seamcall.leaf;
+	assert_true(leaf == TDH_MEM_RANGE_BLOCK || leaf == TDH_MR_EXTEND);
+	assert_int_equal(r.outcome.failure.first_seamcall.status &
+			 TDX_SEAMCALL_STATUS_MASK, TDX_OPERAND_BUSY);
+	tdxsim_fuzz_explore_result_free(&r);
+
+	snprintf(text, sizeof(text), extend_prog, "extend_lock=mmu_write");
+	p = parse(text);
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
+	tdxsim_fuzz_free(p);
+	if (r.explore.found)
+		fprintf(stderr, "# %s\n", r.outcome.summary);
+	assert_false(r.explore.found);
+	assert_true(r.explore.exhausted);
+	assert_true(r.explore.schedules > 10);
+	tdxsim_fuzz_explore_result_free(&r);
+}
+
 static void test_close(void **state)
 {
 	struct tdxsim_fuzz_program *p = parse(close_prog);
@@ -516,6 +576,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_finalize),
 		cmocka_unit_test(test_hp_timeout),
 		cmocka_unit_test(test_mirror_freeze_off),
+		cmocka_unit_test(test_extend),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];
