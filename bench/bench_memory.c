@@ -16,12 +16,16 @@
  *  - MRTD measurement of OVMF.fd (or the built-in firmware) against a raw
  *    SHA-384 of the same bytes (goal >= 0.85)
  *
- *   bench_memory [--full | --measure N]
+ *   bench_memory [--full | --measure N | --teardown N [MIB]]
  *                              (default: 256 MiB TDs and a 1 GiB linux-boot,
  *                               3 repetitions, within `make bench`'s time;
  *                               --full: 1 GiB TDs and a 4 GiB linux-boot;
  *                               --measure N: only the measurement, N
- *                               repetitions, for a profile)
+ *                               repetitions, for a profile;
+ *                               --teardown N [MIB]: only the eager-accept
+ *                               teardown / run row, N repetitions of a
+ *                               MIB TD (default 1024), for a profile or an
+ *                               A/B of two builds run alternately)
  *
  * Nothing is asserted; the figures go to bench/README.md.
  */
@@ -283,6 +287,38 @@ static void bench_measure(int reps)
 	free(c);
 }
 
+/* Eager-accept teardown against the run phase, @reps TDs of @mem bytes. */
+static void bench_teardown(int reps, u64 mem)
+{
+	u64 *a = calloc(reps, 8), *b = calloc(reps, 8), *e = calloc(reps, 8),
+	    *f = calloc(reps, 8);
+	struct tdxsim_host_memory hm;
+	struct launch l;
+	int i;
+
+	for (i = 0; i < reps; i++) {
+		launch(&l, "eager-accept", mem, 2, false, 0);
+		a[i] = l.res.phase_ns[TDXSIM_VMM_PHASE_TEARDOWN];
+		b[i] = l.res.phase_ns[TDXSIM_VMM_PHASE_RUN];
+		e[i] = l.res.phase_cpu_ns[TDXSIM_VMM_PHASE_TEARDOWN];
+		f[i] = l.res.phase_cpu_ns[TDXSIM_VMM_PHASE_RUN];
+		tdxsim_vmm_result_free(&l.res);
+	}
+	host_memory(&hm);
+	printf("teardown / run, eager-accept %llu MiB, 2 vCPUs, %d repetitions: wall %.3f s / %.3f s = %.3f (goal <= 0.25); CPU %.3f s / %.3f s = %.3f; metadata resident after teardown %llu B; madvise calls %llu\n",
+	       (unsigned long long)(mem >> 20), reps, median(a, reps) / 1e9,
+	       median(b, reps) / 1e9,
+	       (double)median(a, reps) / median(b, reps),
+	       median(e, reps) / 1e9, median(f, reps) / 1e9,
+	       (double)median(e, reps) / median(f, reps),
+	       (unsigned long long)hm.meta_bytes_resident,
+	       (unsigned long long)hm.madvise_calls);
+	free(a);
+	free(b);
+	free(e);
+	free(f);
+}
+
 int main(int argc, char **argv)
 {
 	bool quick = !(argc > 1 && !strcmp(argv[1], "--full"));
@@ -295,6 +331,12 @@ int main(int argc, char **argv)
 
 	if (argc > 2 && !strcmp(argv[1], "--measure")) {
 		bench_measure(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1);
+		return 0;
+	}
+	if (argc > 2 && !strcmp(argv[1], "--teardown")) {
+		bench_teardown(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1,
+			       (argc > 3 && atoi(argv[3]) > 0 ?
+					(u64)atoi(argv[3]) : 1024) << 20);
 		return 0;
 	}
 	printf("bench_memory: medians of %d interleaved repetitions\n", reps);
