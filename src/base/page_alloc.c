@@ -37,14 +37,20 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "base/log.h"
 #include "base/page_alloc_internal.h"
 
-/* Wholly free blocks batched before they go back to the OS (64 MiB). */
+/*
+ * Wholly free blocks batched before they go back to the OS: at least
+ * 64 MiB in runs of 32 MiB on average, or 2 GiB in any runs.
+ */
 #define ZAP_BATCH_BLOCKS	32U
+#define ZAP_RUN_BLOCKS		16U
+#define ZAP_MAX_BLOCKS		1024U
 
 /* Values of a free page's link besides "next free page in this block". */
 #define LINK_NIL		0xffffU	/* end of a block's free list */
@@ -90,8 +96,9 @@ static void free_2m_push(u32 b)
 
 /* ---- giving wholly free blocks back to the OS ---- */
 
+/* A batch taken for giving back: blocks linked through their next. */
 struct zap_range {
-	u32 lo, hi;
+	u32 head, count;
 };
 
 static void pa_madvise(void *addr, size_t len)
@@ -100,17 +107,57 @@ static void pa_madvise(void *addr, size_t len)
 	__atomic_add_fetch(&pa_mem.madvise_calls, 1, __ATOMIC_RELAXED);
 }
 
+static bool zapping(u32 b)
+{
+	return b && b < pa_mem.nr_blocks &&
+	       pa_mem.blocks[b].state == BLOCK_ZAPPING;
+}
+
+/*
+ * The batch's runs of adjacent blocks when @b joins (@d = 1) or leaves
+ * (@d = -1) it: a block with no zapping neighbour is a run of its own, one
+ * between two joins them.
+ */
+static void zap_runs_update(u32 b, int d)
+{
+	int n = 1 - zapping(b - 1) - zapping(b + 1);
+
+	pa_mem.zap_runs += d * n;
+}
+
 /*
  * Take the batch of zapping blocks for the caller to give back (pa_lock
  * held); it must call zap_blocks() after unlocking.
  */
 static struct zap_range zap_take(void)
 {
-	struct zap_range r = { pa_mem.zap_lo, pa_mem.zap_hi };
+	struct zap_range r = { pa_mem.zap_head, pa_mem.zap_count };
+	u32 b;
 
-	pa_mem.zap_inflight += r.hi - r.lo;
-	pa_mem.zap_lo = pa_mem.zap_hi = 0;
+	for (b = r.head; b; b = pa_mem.blocks[b].next)
+		pa_mem.blocks[b].state = BLOCK_RETURNING;
+	pa_mem.zap_inflight += r.count;
+	pa_mem.zap_head = pa_mem.zap_count = pa_mem.zap_runs = 0;
 	return r;
+}
+
+/*
+ * Whether the batch goes back now: once it holds ZAP_BATCH_BLOCKS in long
+ * enough runs (each madvise() costs a TLB shootdown, so blocks wait for
+ * their neighbours: two vCPUs' pages interleave in the blocks, and a torn
+ * down TD frees them in GFN order), at ZAP_MAX_BLOCKS whatever the runs,
+ * and when nothing is allocated any more.
+ */
+static bool zap_due(void)
+{
+	u32 n = pa_mem.zap_count;
+
+	if (!n)
+		return false;
+	if (pa_mem.blocks_live == 1)
+		return true;
+	return n >= ZAP_MAX_BLOCKS ||
+	       (n >= ZAP_BATCH_BLOCKS && n >= ZAP_RUN_BLOCKS * pa_mem.zap_runs);
 }
 
 /*
@@ -123,63 +170,120 @@ static struct zap_range block_release(u32 b)
 	struct zap_range out = { 0, 0 };
 
 	pa_mem.blocks[b].state = BLOCK_ZAPPING;
-	pa_mem.blocks[b].next = pa_mem.blocks[b].prev = BLOCK_NONE;
+	pa_mem.blocks[b].prev = BLOCK_NONE;
+	pa_mem.blocks[b].next = pa_mem.zap_head;
+	pa_mem.zap_head = b;
+	pa_mem.zap_count++;
+	zap_runs_update(b, 1);
 	pa_mem.blocks_live--;
-	if (pa_mem.zap_lo == pa_mem.zap_hi) {
-		pa_mem.zap_lo = b;
-		pa_mem.zap_hi = b + 1;
-	} else if (b == pa_mem.zap_hi) {
-		pa_mem.zap_hi++;
-	} else if (b + 1 == pa_mem.zap_lo) {
-		pa_mem.zap_lo--;
-	} else {
-		out = zap_take();
-		pa_mem.zap_lo = b;
-		pa_mem.zap_hi = b + 1;
-	}
-	if (out.lo == out.hi && pa_mem.zap_hi - pa_mem.zap_lo >= ZAP_BATCH_BLOCKS)
+	if (zap_due())
 		out = zap_take();
 	return out;
 }
 
-/*
- * Give the blocks of @r back to the OS (no lock held; they are ours), then
- * put them on the 2M free list: bytes where a page was written, struct
- * pages and the registered metadata always, one call per run.
- */
-static void zap_blocks(struct zap_range r)
+/* A block of the batch, taken back still resident (pa_lock held). */
+static u32 zap_pop(void)
 {
-	struct phys_mem_meta meta;
+	u32 b = pa_mem.zap_head;
+
+	pa_mem.zap_head = pa_mem.blocks[b].next;
+	pa_mem.zap_count--;
+	pa_mem.blocks[b].state = BLOCK_UNUSED;
+	zap_runs_update(b, -1);
+	return b;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Give back the blocks [@lo, @hi), one run: their bytes where a page was
+ * written, their struct pages and the registered metadata, one call each.
+ */
+static void zap_run(u32 lo, u32 hi, const struct phys_mem_meta *meta)
+{
 	u32 b, run;
 
-	if (r.lo == r.hi)
-		return;
-	for (b = r.lo; b < r.hi; b = run) {
-		for (run = b; run < r.hi && pa_mem.blocks[run].written; run++)
+	for (b = lo; b < hi; b = run) {
+		for (run = b; run < hi && pa_mem.blocks[run].written; run++)
 			;
 		if (run > b)
 			pa_madvise(pa_mem.mem_base + block_pfn(b) * PAGE_SIZE,
 				   (size_t)(run - b) * SZ_2M);
-		while (run < r.hi && !pa_mem.blocks[run].written)
+		while (run < hi && !pa_mem.blocks[run].written)
 			run++;
 	}
-	pa_madvise(&pa_mem.pages[block_pfn(r.lo)],
-		   (size_t)(r.hi - r.lo) * PAGES_PER_BLOCK *
-			   sizeof(struct page));
+	pa_madvise(&pa_mem.pages[block_pfn(lo)],
+		   (size_t)(hi - lo) * PAGES_PER_BLOCK * sizeof(struct page));
+	if (meta->drop)
+		meta->drop(block_pfn(lo), (u64)(hi - lo) * PAGES_PER_BLOCK);
+}
+
+/*
+ * Once every block but the reserved block 0 is free and given back, the
+ * descriptors and block 0's struct pages go back too (pa_lock held): the
+ * allocator starts again from block 1, as after init, with no metadata
+ * resident. Block 0 stays reserved by the bump index starting above it.
+ */
+static bool reset_if_empty(void)
+{
+	if (pa_mem.blocks_live != 1 || pa_mem.zap_count || pa_mem.zap_inflight)
+		return false;
+	madvise(pa_mem.blocks, (size_t)pa_mem.bump * sizeof(struct pa_block),
+		MADV_DONTNEED);
+	madvise(pa_mem.pages, PAGES_PER_BLOCK * sizeof(struct page),
+		MADV_DONTNEED);
+	__atomic_add_fetch(&pa_mem.madvise_calls, 2, __ATOMIC_RELAXED);
+	pa_mem.bump = 1;
+	pa_mem.free_2m = BLOCK_NONE;
+	pa_mem.partial_head = pa_mem.partial_tail = BLOCK_NONE;
+	return true;
+}
+
+/*
+ * Give the blocks of @r back to the OS (no lock held; they are ours), one
+ * run of adjacent blocks at a time, then put them on the 2M free list.
+ */
+static void zap_blocks(struct zap_range r)
+{
+	struct phys_mem_meta meta;
+	u32 *ids, b, i, j;
+
+	if (!r.count)
+		return;
 	pthread_mutex_lock(&pa_lock);
 	meta = pa_meta_reg;
 	pthread_mutex_unlock(&pa_lock);
-	if (meta.drop)
-		meta.drop(block_pfn(r.lo),
-			  (u64)(r.hi - r.lo) * PAGES_PER_BLOCK);
+	ids = malloc((size_t)r.count * sizeof(*ids));
+	if (ids) {
+		for (i = 0, b = r.head; b; b = pa_mem.blocks[b].next)
+			ids[i++] = b;
+		qsort(ids, r.count, sizeof(*ids), cmp_u32);
+		for (i = 0; i < r.count; i = j) {
+			for (j = i + 1; j < r.count && ids[j] == ids[j - 1] + 1;
+			     j++)
+				;
+			zap_run(ids[i], ids[j - 1] + 1, &meta);
+		}
+		free(ids);
+	} else {
+		for (b = r.head; b; b = pa_mem.blocks[b].next)
+			zap_run(b, b + 1, &meta);
+	}
 
 	pthread_mutex_lock(&pa_lock);
-	for (b = r.hi; b-- > r.lo;) {
+	for (b = r.head; b; b = i) {
+		i = pa_mem.blocks[b].next;
 		__atomic_store_n(&pa_mem.blocks[b].written, 0, __ATOMIC_RELAXED);
 		free_2m_push(b);
 	}
-	pa_mem.zap_inflight -= r.hi - r.lo;
-	pa_mem.blocks_returned += r.hi - r.lo;
+	pa_mem.zap_inflight -= r.count;
+	pa_mem.blocks_returned += r.count;
+	reset_if_empty();
 	pthread_mutex_unlock(&pa_lock);
 }
 
@@ -210,12 +314,8 @@ static u32 take_block(void)
 	u32 b;
 
 	for (;;) {
-		if (pa_mem.zap_lo != pa_mem.zap_hi) {
-			/* From the top: the rest of the batch stays one run. */
-			b = --pa_mem.zap_hi;
-			if (pa_mem.zap_lo == pa_mem.zap_hi)
-				pa_mem.zap_lo = pa_mem.zap_hi = 0;
-			pa_mem.blocks[b].state = BLOCK_UNUSED;
+		if (pa_mem.zap_head) {
+			b = zap_pop();
 			break;
 		}
 		b = pa_mem.free_2m;

@@ -33,7 +33,8 @@ enum block_state {
 	BLOCK_FREE,
 	BLOCK_HUGE,
 	BLOCK_SPLIT,
-	BLOCK_ZAPPING,
+	BLOCK_ZAPPING,		/* wholly free, batched to go back to the OS */
+	BLOCK_RETURNING,	/* taken from the batch, being given back */
 };
 
 struct pa_block {
@@ -71,7 +72,9 @@ struct phys_mem {
 	u32 free_2m;		/* 2M free list head */
 	u32 partial_head;	/* split blocks with free pages */
 	u32 partial_tail;
-	u32 zap_lo, zap_hi;	/* the batch of zapping blocks [lo, hi) */
+	u32 zap_head;		/* the batch: zapping blocks, linked by next */
+	u32 zap_count;		/* blocks in the batch */
+	u32 zap_runs;		/* runs of adjacent blocks in the batch */
 	u32 zap_inflight;	/* zapping blocks being given back right now */
 	u32 blocks_live;	/* blocks huge or split (block 0 included) */
 

@@ -460,10 +460,12 @@ static void test_blocks_returned_in_batches(void **state)
 {
 	enum { NB = 8 };
 	struct page **pages = calloc(NB * BLOCK_PAGES, sizeof(*pages));
+	struct page *keep = alloc_pages(PMD_ORDER);	/* no reset (below) */
 	struct phys_mem_stats s0 = pa_stats(), s1, s2;
 	unsigned int i;
 
 	assert_non_null(pages);
+	assert_non_null(keep);
 	for (i = 0; i < NB * BLOCK_PAGES; i++) {
 		pages[i] = alloc_page();
 		assert_non_null(pages[i]);
@@ -487,7 +489,74 @@ static void test_blocks_returned_in_batches(void **state)
 	assert_true(s2.meta_bytes_resident <= s0.meta_bytes_resident);
 	assert_int_equal(s2.meta_bytes_per_page, sizeof(struct page));
 	assert_int_equal(sizeof(struct page), 16);
+	put_page(keep);
 	free(pages);
+}
+
+/*
+ * Blocks freed out of order (two vCPUs' pages interleave in blocks; a TD is
+ * torn down in GFN order) wait for their neighbours: 64 blocks freed every
+ * other one, then the rest, go back in a few long runs, not in 64 (two
+ * calls each: the bytes and the struct pages).
+ */
+static void test_batch_coalesces_runs(void **state)
+{
+	enum { NB = 64 };
+	struct page *b[NB], *keep = alloc_pages(PMD_ORDER);
+	struct phys_mem_stats s0, s1;
+	unsigned int i;
+
+	assert_non_null(keep);
+	for (i = 0; i < NB; i++) {
+		b[i] = alloc_pages(PMD_ORDER);
+		assert_non_null(b[i]);
+		*(u8 *)page_address(b[i]) = 1;
+	}
+	for (i = 1; i < NB; i++)
+		assert_int_equal(page_to_pfn(b[i]), page_to_pfn(b[0]) + i * BLOCK_PAGES);
+	s0 = pa_stats();
+	for (i = 0; i < NB; i += 2)
+		put_page(b[i]);
+	for (i = 1; i < NB; i += 2)
+		put_page(b[i]);
+	s1 = pa_stats();	/* drains */
+	assert_int_equal(s1.blocks_returned, s0.blocks_returned + NB);
+	assert_true(s1.madvise_calls <= s0.madvise_calls + 16);
+	put_page(keep);
+}
+
+/*
+ * When the last block is free and given back, the allocator's own metadata
+ * goes back too (the block descriptors, block 0's struct pages): nothing
+ * stays resident, and allocation starts again from block 1.
+ */
+static void test_metadata_returned_when_empty(void **state)
+{
+	struct page *h = alloc_pages(PMD_ORDER), *p;
+	struct phys_mem_stats s;
+
+	assert_non_null(h);
+	p = alloc_page();
+	assert_non_null(p);
+	*(u8 *)page_address(p) = 1;
+	assert_true(pa_stats().meta_bytes_resident > 0);
+	put_page(h);
+	put_page(p);
+	s = pa_stats();
+	assert_int_equal(s.pages_in_use, 0);
+	assert_int_equal(s.meta_bytes_resident, 0);
+	assert_true(s.meta_bytes_touched <= 16 +
+					     BLOCK_PAGES * sizeof(struct page));
+	/* Block 0 stays reserved, and freed memory reads as zero again. */
+	h = alloc_pages(PMD_ORDER);
+	assert_non_null(h);
+	assert_int_equal(page_to_pfn(h), BLOCK_PAGES);
+	p = alloc_page();
+	assert_non_null(p);
+	assert_true(page_to_pfn(p) >= 2 * BLOCK_PAGES);
+	assert_true(page_is_zero(p, 1));
+	put_page(h);
+	put_page(p);
 }
 
 /* A registered per-PFN array is counted and dropped with its blocks. */
@@ -534,6 +603,8 @@ int main(void)
 		T(test_stress_threads),
 		T(test_written_tracking),
 		T(test_blocks_returned_in_batches),
+		T(test_batch_coalesces_runs),
+		T(test_metadata_returned_when_empty),
 		T(test_registered_meta),
 	};
 #undef T
