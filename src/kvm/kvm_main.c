@@ -276,13 +276,18 @@ static DEFINE_TASK_LOCAL(kvm_in_vendor_kick_key, NULL);
 bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
 {
 	int i, n = __atomic_load_n(&kvm->online_vcpus.counter, __ATOMIC_ACQUIRE);
-	bool *kicked;
+	/*
+	 * tdxsim: the kernel's per-CPU cpu_kick_mask; on the stack up to 128
+	 * vCPUs (a zap calls this once per page).
+	 */
+	unsigned long kicked_small[2] = { 0, 0 }, *kicked = kicked_small;
 	bool any = false;
 
 	if (!n)
 		return false;
 	trace_kvm_make_all_cpus_request(kvm, req);
-	kicked = xzalloc(n * sizeof(*kicked));
+	if (n > (int)(sizeof(kicked_small) * 8))
+		kicked = xzalloc((n + 63) / 64 * sizeof(*kicked));
 	for (i = 0; i < n; i++) {
 		struct kvm_vcpu *vcpu = kvm->vcpus[i];
 		int mode = IN_GUEST_MODE;
@@ -304,7 +309,7 @@ bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
 		if ((req & KVM_REQUEST_WAIT) ? mode == OUTSIDE_GUEST_MODE :
 					       mode != IN_GUEST_MODE)
 			continue;
-		kicked[i] = true;
+		kicked[i / 64] |= 1UL << (i % 64);
 		any = true;
 	}
 	if (any && kvm_vm_uses_vendor(kvm) && kvm_x86_ops.kick_all_vcpus &&
@@ -317,14 +322,15 @@ bool kvm_make_all_cpus_request(struct kvm *kvm, unsigned int req)
 		for (i = 0; i < n; i++) {
 			struct kvm_vcpu *vcpu = kvm->vcpus[i];
 
-			if (!kicked[i])
+			if (!((kicked[i / 64] >> (i % 64)) & 1))
 				continue;
 			wait_event_killable(kvm->vcpu_mode_wq,
 					    READ_ONCE(vcpu->mode) !=
 					    EXITING_GUEST_MODE);
 		}
 	}
-	free(kicked);
+	if (kicked != kicked_small)
+		free(kicked);
 	return any;
 }
 
