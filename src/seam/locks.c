@@ -112,7 +112,9 @@ bool sept_entry_lock_host(u64 *ep)
 		run_fetch_or(ep, SEPT_HP, __ATOMIC_RELAXED);
 		return false;
 	}
-	run_fetch_and(ep, ~SEPT_HP, __ATOMIC_RELAXED);
+	/* The HP a host set before we got here; no second atomic if none. */
+	if (old & SEPT_HP)
+		run_fetch_and(ep, ~SEPT_HP, __ATOMIC_RELAXED);
 	return true;
 }
 
