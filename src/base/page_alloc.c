@@ -524,35 +524,39 @@ static bool page_in_space(const struct page *page)
 	return ready() && page >= pa_mem.pages && page < pa_mem.pages + pa_mem.nr_pages;
 }
 
-/* Free the block at @page, which the caller says was allocated at @order. */
-static void free_block(struct page *page, unsigned int order)
+/*
+ * The part of freeing the block at @page (allocated at @order, the caller
+ * says) done before the allocator's lock: the checks and the metadata
+ * reset. Returns false (after a WARN) if it must not be freed; *@written
+ * says whether a page of it was written.
+ */
+static bool free_prepare(struct page *page, unsigned int order, bool *written)
 {
-	struct zap_range zap = { 0, 0 };
 	page_free_check_fn check;
-	bool ok, written = false;
 	u64 pfn, nr, i;
 
+	*written = false;
 	if (WARN(!page_in_space(page),
 		 "free of a page outside the PFN space\n"))
-		return;
+		return false;
 	pfn = page - pa_mem.pages;
 	/* A free page's order field holds its free-list link. */
 	if (WARN(PageBuddy(page),
 		 "free of pfn %#llx at order %u: block not allocated\n",
 		 (unsigned long long)pfn, order))
-		return;
+		return false;
 	if (order == PMD_ORDER) {
 		if (WARN(!(page->flags & BIT(PG_head)) ||
 			 page->order != PMD_ORDER,
 			 "free of pfn %#llx at order 9: not an order-9 head\n",
 			 (unsigned long long)pfn))
-			return;
+			return false;
 	} else if (WARN(order != 0 || page->order != 0 ||
 			(page->flags & (BIT(PG_head) | BIT(PG_tail) |
 					BIT(PG_reserved))),
 			"free of pfn %#llx at order %u, allocated at %u\n",
 			(unsigned long long)pfn, order, page->order)) {
-		return;
+		return false;
 	}
 
 	check = __atomic_load_n(&free_check_fn, __ATOMIC_ACQUIRE);
@@ -570,7 +574,7 @@ static void free_block(struct page *page, unsigned int order)
 		u16 w = READ_ONCE(p->flags) & BIT(PG_written);
 
 		if (w)
-			written = true;
+			*written = true;
 		else if (order == 0)
 			check_clean(p);
 		atomic_set(&p->_refcount, 0);
@@ -578,8 +582,20 @@ static void free_block(struct page *page, unsigned int order)
 		WRITE_ONCE(p->flags, w);
 		p->private = 0;
 	}
+	return true;
+}
 
-	pthread_mutex_lock(&pa_lock);
+/*
+ * The part done under pa_lock: back on the free lists. A batch of blocks
+ * due to go back to the OS is added to @zap (the caller gives it back after
+ * unlocking; at most one batch is taken per lock round).
+ */
+static void free_locked(u64 pfn, unsigned int order, bool written,
+			struct zap_range *zap)
+{
+	struct zap_range z = { 0, 0 };
+	bool ok;
+
 	if (order) {
 		u32 b = pfn_block(pfn);
 
@@ -590,19 +606,33 @@ static void free_block(struct page *page, unsigned int order)
 				__atomic_fetch_or(&pa_mem.blocks[b].written,
 						  BLOCK_WRITTEN,
 						  __ATOMIC_RELAXED);
-			zap = block_release(b);
+			z = block_release(b);
 		}
 	} else {
-		ok = return_page(pfn, written, &zap);
+		ok = return_page(pfn, written, &z);
 	}
 	if (ok) {
 		pa_mem.frees++;
-		pa_mem.pages_in_use -= nr;
+		pa_mem.pages_in_use -= 1ULL << order;
 	}
-	pthread_mutex_unlock(&pa_lock);
-	zap_blocks(zap);
+	if (z.count)
+		*zap = z;
 	WARN(!ok, "free of pfn %#llx at order %u: block not allocated\n",
 	     (unsigned long long)pfn, order);
+}
+
+/* Free the block at @page, which the caller says was allocated at @order. */
+static void free_block(struct page *page, unsigned int order)
+{
+	struct zap_range zap = { 0, 0 };
+	bool written;
+
+	if (!free_prepare(page, order, &written))
+		return;
+	pthread_mutex_lock(&pa_lock);
+	free_locked(page - pa_mem.pages, order, written, &zap);
+	pthread_mutex_unlock(&pa_lock);
+	zap_blocks(zap);
 }
 
 void __free_pages(struct page *page, unsigned int order)
@@ -668,6 +698,62 @@ void put_page(struct page *page)
 	if (c == 1)
 		free_block(head, head->order);
 	else if (__atomic_load_n(&page_ref_waiters, __ATOMIC_SEQ_CST))
+		wake_up(&page_ref_wq);
+}
+
+/*
+ * put_page() on each of @nr pages, freeing those whose last reference it
+ * drops in one round of the allocator's lock (the kernel's release_pages(),
+ * as a truncation's batch of folios is freed).
+ */
+void release_pages(struct page **pages, int nr)
+{
+	struct zap_range zap = { 0, 0 };
+	struct page *freed[PAGEVEC_SIZE];
+	unsigned int order[PAGEVEC_SIZE];
+	bool written[PAGEVEC_SIZE], wake = false;
+	int i, n = 0;
+
+	for (i = 0; i < nr; i++) {
+		struct page *head = compound_head(pages[i]);
+		int c = atomic_read(&head->_refcount);
+
+		do {
+			if (WARN(c <= 0,
+				 "put_page on pfn %#llx: refcount underflow (%d)\n",
+				 (unsigned long long)page_to_pfn(head), c))
+				break;
+		} while (!__atomic_compare_exchange_n(&head->_refcount.counter,
+						      &c, c - 1, false,
+						      __ATOMIC_SEQ_CST,
+						      __ATOMIC_RELAXED));
+		if (c == 1) {
+			order[n] = head->order;
+			if (free_prepare(head, order[n], &written[n]))
+				freed[n++] = head;
+		} else {
+			wake = true;	/* as put_page(): one wake per call */
+		}
+		if (!n || (n < PAGEVEC_SIZE && i + 1 < nr))
+			continue;
+		pthread_mutex_lock(&pa_lock);
+		while (n--) {
+			free_locked(freed[n] - pa_mem.pages, order[n],
+				    written[n], &zap);
+			/* A batch due for the OS goes at once. */
+			if (zap.count && n) {
+				pthread_mutex_unlock(&pa_lock);
+				zap_blocks(zap);
+				zap.count = zap.head = 0;
+				pthread_mutex_lock(&pa_lock);
+			}
+		}
+		n = 0;
+		pthread_mutex_unlock(&pa_lock);
+		zap_blocks(zap);
+		zap.count = zap.head = 0;
+	}
+	if (wake && __atomic_load_n(&page_ref_waiters, __ATOMIC_SEQ_CST))
 		wake_up(&page_ref_wq);
 }
 

@@ -145,6 +145,14 @@ void __free_pages(struct page *page, unsigned int order);
 struct page *compound_head(struct page *page);
 void get_page(struct page *page);
 void put_page(struct page *page);
+/*
+ * put_page() on each of @nr pages; those whose last reference goes are
+ * freed in one round of the allocator's lock per PAGEVEC_SIZE of them (the
+ * kernel's release_pages(), as a truncation frees its batch of folios).
+ * A page left referenced wakes page_ref_wq's waiters, as put_page() does.
+ */
+#define PAGEVEC_SIZE	31
+void release_pages(struct page **pages, int nr);
 int page_ref_count(struct page *page);
 
 /*

@@ -441,16 +441,35 @@ static int kvm_gmem_truncate_range(struct gmem_inode *inode, u64 start,
 static void kvm_gmem_evict_inode(struct gmem_inode *inode)
 {
 	struct address_space *mapping = &inode->mapping;
-	u64 index = 0;
-	struct page *head;
+	struct page *batch[PAGEVEC_SIZE], *head;
+	u64 index = 0, i, nr;
+	int n;
 
-	while ((head = radix_next(&mapping->i_pages, &index, ~0ULL))) {
-		u64 next = folio_index(head) +
-			   (folio_is_huge(head) ? GMEM_HPAGE_NR : 1);
-
-		kvm_gmem_remove_folio(inode, head);
-		index = next;
-	}
+	/*
+	 * truncate_inode_pages_final(): a batch of folios leaves the page
+	 * cache under one i_pages_lock round and is freed with one
+	 * release_pages().
+	 */
+	do {
+		spin_lock(&mapping->i_pages_lock);
+		for (n = 0; n < PAGEVEC_SIZE &&
+		     (head = radix_next(&mapping->i_pages, &index, ~0ULL)); n++) {
+			nr = folio_is_huge(head) ? GMEM_HPAGE_NR : 1;
+			index = folio_index(head);
+			for (i = 0; i < nr; i++)
+				radix_store(&mapping->i_pages, index + i, NULL);
+			index += nr;
+			inode->nr_folios--;
+			batch[n] = head;
+		}
+		spin_unlock(&mapping->i_pages_lock);
+		for (i = 0; i < (u64)n; i++)
+			trace_kvm_gmem_folio_free(inode->kvm,
+						  folio_index(batch[i]),
+						  folio_is_huge(batch[i]) ?
+							  GMEM_HPAGE_NR : 1);
+		release_pages(batch, n);
+	} while (n == PAGEVEC_SIZE);
 	radix_destroy(&mapping->i_pages);
 	free(inode->attributes);	/* no reader is left */
 	rwsem_destroy(&mapping->invalidate_lock);

@@ -190,7 +190,7 @@ const struct tdxsim_scenario scn_dpamt_put_race = {
 	 * (the in-flight locking).
 	 */
 	.needs = "gmem_locking=inflight",
-	.default_seed = 50,
+	.default_seed = 72,
 	.run = pr_run,
 	.judge = pr_judge,
 	.pct_steps = 600,
@@ -230,7 +230,7 @@ const struct tdxsim_scenario scn_dpamt_put_recheck = {
 	.before = "next+dpamt:dpamt_put=rfc-recheck",
 	.upstream = "next+dpamt",
 	.needs = "gmem_locking=inflight",
-	.default_seed = 19,
+	.default_seed = 35,
 	.run = pr_run,
 	.judge = prr_judge,
 	.pct_steps = 600,

@@ -559,6 +559,33 @@ static void test_metadata_returned_when_empty(void **state)
 	put_page(p);
 }
 
+/*
+ * release_pages(): one put per page; only the pages whose last reference
+ * goes are freed, in batches of PAGEVEC_SIZE, 2M blocks among them.
+ */
+static void test_release_pages(void **state)
+{
+	enum { N = 2 * PAGEVEC_SIZE + 5 };
+	struct phys_mem_stats s0 = pa_stats(), s1;
+	struct page *p[N];
+	unsigned int i;
+
+	for (i = 0; i < N; i++) {
+		p[i] = alloc_pages(i % 10 == 3 ? PMD_ORDER : 0);
+		assert_non_null(p[i]);
+	}
+	get_page(p[7]);		/* a second reference: stays */
+	get_page(p[13]);	/* a 2M block, likewise */
+	release_pages(p, N);
+	s1 = pa_stats();
+	assert_int_equal(s1.pages_in_use, s0.pages_in_use + 1 + BLOCK_PAGES);
+	assert_int_equal(page_ref_count(p[7]), 1);
+	assert_int_equal(page_ref_count(p[13]), 1);
+	put_page(p[7]);
+	put_page(p[13]);
+	assert_int_equal(pa_stats().pages_in_use, s0.pages_in_use);
+}
+
 /* A registered per-PFN array is counted and dropped with its blocks. */
 static u64 dropped_pfn, dropped_nr;
 
@@ -605,6 +632,7 @@ int main(void)
 		T(test_blocks_returned_in_batches),
 		T(test_batch_coalesces_runs),
 		T(test_metadata_returned_when_empty),
+		T(test_release_pages),
 		T(test_registered_meta),
 	};
 #undef T
