@@ -443,7 +443,7 @@ int main(int argc, char **argv)
 	launch(&l, "linux-boot", mem, 2, false, SZ_2M);
 	tdxsim_vmm_result_free(&l.res);
 	host_memory(&hm);
-	printf("host metadata per 4K page in use: %llu B (goal <= 32); resident after teardown: %llu B (goal 0; the reserved first 2M block's and the 2M descriptors')\n",
+	printf("host metadata per 4K page in use: %llu B (goal <= 32); resident after teardown: %llu B (goal 0)\n",
 	       (unsigned long long)hm.metadata_bytes_per_page,
 	       (unsigned long long)hm.meta_bytes_resident);
 

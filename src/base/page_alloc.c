@@ -25,11 +25,13 @@
  * and its struct pages and registered per-PFN metadata, with one
  * madvise(MADV_DONTNEED) per run of adjacent blocks, not one per page:
  * each call costs a TLB shootdown in every CPU that runs a thread of the
- * process. Blocks wait in one batch of adjacent blocks (the "zap range")
- * until it is full, a block that is not adjacent is freed, or
- * phys_mem_drain()/phys_mem_get_stats() runs. An allocation that needs a
- * block takes one back from the batch first, still resident: its written
- * pages are zeroed when handed out.
+ * process. Blocks wait in a batch (a set, linked through the descriptors,
+ * with its count of runs) until its runs are long enough, it is large, the
+ * last allocated block is freed, or phys_mem_drain()/phys_mem_get_stats()
+ * runs (zap_due()). An allocation that needs a block takes one back from
+ * the batch first, still resident: its written pages are zeroed when
+ * handed out. With the last block, the descriptors and block 0's struct
+ * pages go back too.
  *
  * The allocator is "hardware": it is protected by a plain pthread mutex, not
  * by a base lock, so it is neither a schedule point nor a lockdep class.
