@@ -424,8 +424,9 @@ struct tdxsim_design {
 	 * caller that left this word reserved (zero) keeps upstream's.
 	 */
 	__tdxsim_u32 extend_lock;
+	__tdxsim_u32 fault_invalidate_retry; /* 1: a fault skips the recheck */
 	/* Room for the switches of later overlays. */
-	__tdxsim_u32 reserved[15];	/* must be zero */
+	__tdxsim_u32 reserved[14];	/* must be zero */
 };
 
 /*

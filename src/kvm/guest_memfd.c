@@ -1186,10 +1186,17 @@ struct page *kvm_gmem_fault_user_mapping(struct file *file, u64 pgoff,
 {
 	struct gmem_file *gmem = file->private_data;
 	struct gmem_inode *inode = gmem->inode;
-	bool inflight = kvm_gmem_locking_inflight(gmem->kvm) || inode->in_place;
+	bool inflight = kvm_gmem_locking_inflight(gmem->kvm);
 	struct page *head, *page = NULL;
 
 	lockdep_assert_held(&current_mm()->mmap_lock);
+	/*
+	 * v8 checks the attribute and takes the folio under the invalidate
+	 * lock (shared), which the conversion holds exclusive from its unmap
+	 * to its store. gmem_locking=legacy (guest_memfd's older fault) with
+	 * in-place conversion checks it without: a conversion may complete
+	 * between the check and the folio reference (scenario gmem-fault-race).
+	 */
 	if (inflight)
 		filemap_invalidate_lock_shared(&inode->mapping);
 

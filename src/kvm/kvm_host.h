@@ -319,6 +319,16 @@ static inline bool kvm_gmem_in_place(const struct kvm *kvm)
 }
 
 /*
+ * Does a fault recheck mmu_invalidate_retry_gfn() before it maps (every
+ * kernel)? Design fault_invalidate_retry=none: no, the race of the
+ * in-place conversion review (series-gmem-inplace.md §5 G3).
+ */
+static inline bool tdxsim_fault_recheck(const struct kvm *kvm)
+{
+	return !READ_ONCE(kvm->design.fault_invalidate_retry);
+}
+
+/*
  * The attributes KVM_SET_MEMORY_ATTRIBUTES accepts (@kvm may be NULL); v8's
  * kvm_supported_vm_mem_attributes(): none with in-place conversion.
  */

@@ -356,7 +356,8 @@ static int kvm_mmu_faultin_pfn(struct kvm_vcpu *vcpu,
 		return fault->prefetch && READ_ONCE(kvm->design.prefault_eagain) ?
 			       -EAGAIN : RET_PF_RETRY;
 
-	if (mmu_invalidate_retry_gfn_unsafe(kvm, fault->mmu_seq, fault->gfn))
+	if (tdxsim_fault_recheck(kvm) &&
+	    mmu_invalidate_retry_gfn_unsafe(kvm, fault->mmu_seq, fault->gfn))
 		return RET_PF_RETRY;
 
 	if (fault->is_private || kvm_memslot_is_gmem_only(fault->slot)) {
@@ -377,7 +378,8 @@ static int kvm_mmu_faultin_pfn(struct kvm_vcpu *vcpu,
 	}
 
 	/* An invalidation may have started while we got the pfn. */
-	if (mmu_invalidate_retry_gfn_unsafe(kvm, fault->mmu_seq, fault->gfn)) {
+	if (tdxsim_fault_recheck(kvm) &&
+	    mmu_invalidate_retry_gfn_unsafe(kvm, fault->mmu_seq, fault->gfn)) {
 		kvm_release_faultin_page(kvm, fault->refcounted_page, true,
 					 false);
 		fault->refcounted_page = NULL;
@@ -410,7 +412,8 @@ static int kvm_tdp_page_fault(struct kvm_vcpu *vcpu,
 
 	r = RET_PF_RETRY;
 	read_lock(&kvm->mmu_lock);
-	if (mmu_invalidate_retry_gfn(kvm, fault->mmu_seq, fault->gfn))
+	if (tdxsim_fault_recheck(kvm) &&
+	    mmu_invalidate_retry_gfn(kvm, fault->mmu_seq, fault->gfn))
 		goto out_unlock;
 	r = kvm_tdp_mmu_map(vcpu, fault);
 out_unlock:

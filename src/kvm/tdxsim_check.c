@@ -85,8 +85,22 @@ static void check_mirror_leaf(void *arg, gfn_t gfn, int level, u64 spte)
 	kvm_pfn_t pfn = spte_to_pfn(spte);
 	u64 tdr = tdx_tdr_pa(c->kvm_tdx);
 	struct tdx_pamt_info info;
+	gfn_t i;
 
 	check_gmem_backing(c, gfn, level, pfn);
+	/*
+	 * In-place conversion: guest_memfd's attributes say what the private
+	 * root may map (a fault that maps what a conversion to shared made
+	 * shared meanwhile breaks it: series-gmem-inplace.md §5 G3).
+	 */
+	for (i = 0; kvm_gmem_in_place(c->kvm) &&
+		    i < KVM_PAGES_PER_HPAGE(level); i++) {
+		if (!kvm_mem_is_private(c->kvm, gfn + i)) {
+			check_err(c, "the mirror (private) root maps gfn 0x%llx, which guest_memfd holds shared",
+				  (unsigned long long)(gfn + i));
+			break;
+		}
+	}
 	if (tdx_module_pamt_query(pfn << PAGE_SHIFT, &info)) {
 		check_err(c, "mirror leaf gfn 0x%llx -> pfn 0x%llx outside the PFN space",
 			  (unsigned long long)gfn, (unsigned long long)pfn);

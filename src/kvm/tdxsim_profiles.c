@@ -174,6 +174,9 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("extend_lock", extend_lock, false,
 	   "the lock held around the TDH.MR.EXTEND calls that measure a populated page",
 	   "none", "mmu_write"),
+	SW("fault_invalidate_retry", fault_invalidate_retry, false,
+	   "a vCPU fault rechecks mmu_invalidate_retry_gfn() before it maps what it looked up, or maps it anyway",
+	   "recheck", "none"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -258,6 +261,8 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	    "no release maps private memory above 4K (no accept-level split)"),
 	SET("extend_lock", "none",
 	    "T616 tdx_gmem_post_populate: TDH.MR.EXTEND in the callback, no mmu_lock (T619, KX: after kvm_tdp_mmu_map_private_pfn() returned, no mmu_lock either)"),
+	SET("fault_invalidate_retry", "recheck",
+	    "M619 kvm_faultin_pfn, kvm_tdp_page_fault: mmu_invalidate_retry_gfn() under mmu_lock before mapping"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */
