@@ -34,6 +34,8 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_dpamt_get_recheck,
 	&scn_gmem_inplace_pin,
 	&scn_gmem_inplace_mixed,
+	&scn_gmem_inplace_hostfault,
+	&scn_gmem_inplace_vcpufault,
 	&scn_huge_split_order,
 	&scn_huge_memory_failure,
 	&scn_dpamt_put_race,

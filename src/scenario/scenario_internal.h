@@ -165,6 +165,9 @@ extern const struct tdxsim_scenario scn_dpamt_get_recheck;
 /* scenario_gmem.c: guest_memfd in-place conversion. */
 extern const struct tdxsim_scenario scn_gmem_inplace_pin;
 extern const struct tdxsim_scenario scn_gmem_inplace_mixed;
+/* scenario_gmem_races.c: the faults that race a conversion (G2, G3). */
+extern const struct tdxsim_scenario scn_gmem_inplace_hostfault;
+extern const struct tdxsim_scenario scn_gmem_inplace_vcpufault;
 /* The TDX huge-page series' orderings (scenario_huge.c). */
 extern const struct tdxsim_scenario scn_huge_split_order;
 extern const struct tdxsim_scenario scn_huge_memory_failure;
