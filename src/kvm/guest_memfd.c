@@ -1040,6 +1040,45 @@ kvm_gmem_conversion_filter(struct gmem_inode *inode, u64 start, u64 end,
 }
 
 /*
+ * Huge folios with in-place conversion (the huge-page overlay on
+ * huge-folio guest_memfd): no 2M folio may straddle the ends of a
+ * conversion, as in Ackerley Tng's conversion order (2026-01-06, step 2b:
+ * the folios split before the invalidation, whose zap is the point of no
+ * return). To shared with TDX huge pages (huge_split), the S-EPT's 2M
+ * mappings crossing the range are split first, as RFC v5's
+ * kvm_arch_gmem_convert() does before the folio split (the series'
+ * order; huge_split_order=folio_first is the VM ioctl's only).
+ * Invalidate lock held for write; 0 or -errno with nothing zapped.
+ */
+static int kvm_gmem_conversion_split(struct gmem_inode *inode, u64 start,
+				     u64 end, bool private)
+{
+	u64 bounds[2] = { start, end };
+	struct gmem_file *gmem;
+	int i, r = 0;
+
+	if (!private && READ_ONCE(inode->kvm->design.huge_split)) {
+		list_for_each_entry(gmem, &inode->mapping.i_private_list, entry) {
+			r = kvm_gmem_split_private(gmem, start, end);
+			if (r)
+				return r;
+		}
+	}
+	for (i = 0; i < 2 && !r; i++) {
+		struct page *head;
+
+		if (IS_ALIGNED(bounds[i], GMEM_HPAGE_NR))
+			continue;
+		spin_lock(&inode->mapping.i_pages_lock);
+		head = radix_lookup(&inode->mapping.i_pages, bounds[i]);
+		spin_unlock(&inode->mapping.i_pages_lock);
+		if (head && folio_is_huge(head))
+			r = __kvm_gmem_split_folio(inode, head);
+	}
+	return r;
+}
+
+/*
  * v8 __kvm_gmem_set_attributes(): convert [start, end) under the
  * invalidate lock held for write. To private: zap the host's mappings,
  * then refuse a page still referenced (design gmem_conv_refcheck). Then
@@ -1071,6 +1110,13 @@ static int __kvm_gmem_set_attributes(struct gmem_inode *inode, u64 start,
 			if (r)
 				goto out;
 		}
+	}
+
+	if (inode->huge) {
+		r = kvm_gmem_conversion_split(inode, start, end,
+					      attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE);
+		if (r)
+			goto out;
 	}
 
 	filter = kvm_gmem_conversion_filter(inode, start, end, attrs);

@@ -637,6 +637,59 @@ static void expect_pamt(struct td *td, const struct pamt_snap *b,
 			 (unsigned long long)a.pairs);
 }
 
+/*
+ * next+gmem-inplace+hugepage-rfc: huge folios with in-place conversion. A
+ * 4K KVM_SET_MEMORY_ATTRIBUTES2 to shared inside a 2M private mapping
+ * splits the S-EPT (BLOCK, TRACK, DEMOTE) and the 2M folio before the
+ * zap, which takes the 4K page only; back to private, nothing to split.
+ */
+static void test_gmem_inplace_huge_counts(void **state)
+{
+	struct tdxsim_td_stats b;
+	struct tdxsim_stats st;
+	struct td_opts o;
+	struct td td;
+
+	(void)state;
+	current_kernel = "next+gmem-inplace+hugepage-rfc";
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, current_kernel);
+	o.memory = 8 * MB;
+	td_create(&td, &o);
+	td_populate(&td, 0x0, 1, true, 1);
+	td_finalize(&td);
+
+	op("2M fault");
+	snap(&td, &b);
+	td_prefault(&td, 0, 0x200000, 2 * MB);
+	EXPECT(&td, &b, { TDH_MEM_PAGE_AUG, 1 });
+
+	op("4K to shared in a 2M mapping: S-EPT and folio split, the 4K zap");
+	snap(&td, &b);
+	gmem_set_attributes(td.gmem, 0x201000, 4096, 0);
+	EXPECT(&td, &b, { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_DEMOTE, 1 },
+	       { TDH_MEM_RANGE_BLOCK, 1 }, { TDH_MEM_TRACK, 1 },
+	       { TDH_MEM_PAGE_REMOVE, 1 }, { TDH_PHYMEM_PAGE_WBINVD, 1 });
+	td_kvm_stats(&td, &st);
+	assert_int_equal(st.gmem_folio_splits, 1);
+
+	op("back to private: already split, nothing mapped");
+	snap(&td, &b);
+	gmem_set_attributes(td.gmem, 0x201000, 4096,
+			    KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	expect_calls(&td, &b, NULL, 0);
+	td_kvm_stats(&td, &st);
+	assert_int_equal(st.gmem_folio_splits, 1);
+
+	op("4K fault of the page converted back");
+	snap(&td, &b);
+	td_prefault(&td, 0, 0x201000, 4096);
+	EXPECT(&td, &b, { TDH_MEM_PAGE_AUG, 1 });
+	td_check(&td);
+	td_destroy(&td);
+}
+
 static void test_dpamt_counts(void **state)
 {
 	struct tdxsim_td_stats b;
@@ -770,6 +823,7 @@ int main(void)
 		cmocka_unit_test(test_dpamt_counts),
 		cmocka_unit_test(test_dpamt_errnos),
 		cmocka_unit_test(test_hugepage_counts),
+		cmocka_unit_test(test_gmem_inplace_huge_counts),
 		cmocka_unit_test(test_gmem_inplace_counts),
 		cmocka_unit_test(test_zap_after_hkid_release),
 	};
