@@ -115,7 +115,7 @@ static int hf_run(struct scenario_ctx *ctx)
 {
 	int r;
 
-	r = scn_td_create(ctx, SCN_SZ_4M);
+	r = scn_build_td(ctx, &(struct scn_build){ 0 });
 	if (r)
 		return r;
 	r = gr_convert(ctx, GR_OFF, false, NULL);
@@ -237,18 +237,10 @@ static int vf_run(struct scenario_ctx *ctx)
 	u8 b;
 	int r;
 
-	r = scn_guest(ctx, vf_program, 1);
-	if (!r)
-		r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.program = vf_program, .vcpus = 1, .init = 1, .finalize = true });
 	if (r)
 		return r;
-	r = scn_vcpu_init(ctx, 0);
-	if (!r)
-		r = scn_finalize(ctx);
-	if (r)
-		return scn_setup_fail(ctx, -r, "building the TD");
 	scn_note(ctx, "TD created (fault_invalidate_retry=%s), finalized; the guest_memfd starts private",
 		 ctx->design.fault_invalidate_retry ? "none" : "recheck");
 	scn_note(ctx, "task vcpu0: accepts 0x%llx (an EPT violation: the fault looks the page up private, then maps it under mmu_lock)",
