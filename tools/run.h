@@ -96,7 +96,7 @@ struct run_report {
 	const char *guest;		/* the program's or the workload's name */
 	const char *kernel;		/* the kernel profile */
 	char kernel_changes[1024];	/* the switches changed from it */
-	char design[1024];		/* every switch */
+	char design[2048];		/* every switch */
 	bool deterministic;
 	const char *strategy;		/* "random" or "pct" */
 	u64 seed;
