@@ -32,6 +32,14 @@
 int tdx_module_inject_fault(u64 tdr_pa, unsigned int leaf, u32 nth,
 			    u64 status);
 
+/*
+ * The same at host level: the @nth call of @leaf from this request,
+ * whichever TD it names or none (TDH.PHYMEM.PAMT.ADD and PAMT.REMOVE run
+ * without a TD). Counted by every call of the leaf, also one a TD's own
+ * request answers. 0, -EINVAL or -ENOSPC.
+ */
+int tdx_module_inject_host_fault(unsigned int leaf, u32 nth, u64 status);
+
 /* Requests pending on the TD at @tdr_pa (0 for no TD). */
 unsigned int tdx_module_inject_pending(u64 tdr_pa);
 

@@ -6,7 +6,8 @@
  * is an answer of the module: it is counted in the TD's statistics like a
  * real one and takes the same schedule points, and KVM sees only a status.
  *
- * Each TD holds TDX_INJECT_MAX slots, each one 64-bit word updated with a
+ * Each TD holds TDX_INJECT_MAX slots (and the host as many, for calls of a
+ * leaf by anyone: PAMT.ADD/REMOVE name no TD), each one 64-bit word updated with a
  * compare-and-swap (no lock, hence no schedule point and no lock class):
  * counting a call decrements every armed slot of the TD for its leaf, and
  * the call that takes one to zero fires it and frees the slot. A module-
@@ -48,19 +49,19 @@ static u64 slot_freed(u64 w)
 	return ((w >> INJ_GEN_SHIFT) + 1) << INJ_GEN_SHIFT;
 }
 
-int tdx_module_inject_fault(u64 tdr_pa, unsigned int leaf, u32 nth,
-			    u64 status)
+/*
+ * Host-level requests: calls that name no TD (PAMT.ADD/REMOVE, CACHE.WB),
+ * or any call of the leaf, whoever makes it.
+ */
+static struct inject_slot host_inject[TDX_INJECT_MAX];
+
+static int arm_slot(struct inject_slot *slots, unsigned int leaf, u32 nth,
+		    u64 status)
 {
-	struct tdx_td *td;
 	int i;
 
-	if (leaf >= TDX_INJECT_NR_LEAVES || !nth || !status)
-		return -EINVAL;
-	td = td_lookup(tdr_pa);
-	if (!td || READ_ONCE(td->dead))
-		return -ENOENT;
 	for (i = 0; i < TDX_INJECT_MAX; i++) {
-		struct inject_slot *s = &td->inject[i];
+		struct inject_slot *s = &slots[i];
 		u64 w = __atomic_load_n(&s->word, __ATOMIC_ACQUIRE);
 
 		if (slot_state(w) != INJ_FREE)
@@ -79,6 +80,26 @@ int tdx_module_inject_fault(u64 tdr_pa, unsigned int leaf, u32 nth,
 		return 0;
 	}
 	return -ENOSPC;
+}
+
+int tdx_module_inject_fault(u64 tdr_pa, unsigned int leaf, u32 nth,
+			    u64 status)
+{
+	struct tdx_td *td;
+
+	if (leaf >= TDX_INJECT_NR_LEAVES || !nth || !status)
+		return -EINVAL;
+	td = td_lookup(tdr_pa);
+	if (!td || READ_ONCE(td->dead))
+		return -ENOENT;
+	return arm_slot(td->inject, leaf, nth, status);
+}
+
+int tdx_module_inject_host_fault(unsigned int leaf, u32 nth, u64 status)
+{
+	if (leaf >= TDX_INJECT_NR_LEAVES || !nth || !status)
+		return -EINVAL;
+	return arm_slot(host_inject, leaf, nth, status);
 }
 
 unsigned int tdx_module_inject_pending(u64 tdr_pa)
@@ -150,26 +171,23 @@ static struct tdx_td *call_td(const struct seam_call *c,
 	return v->td;
 }
 
-bool inject_consume(struct seam_call *c, u64 *status)
+/*
+ * Count the call of @leaf against @slots: true, with the status in
+ * @status, if one fires (two for the same call: the first answers).
+ */
+static bool consume_slots(struct inject_slot *slots, unsigned int leaf,
+			  u64 *status)
 {
-	struct tdx_vcpu *vcpu;
-	struct tdx_td *td;
 	bool hit = false;
 	int i;
 
-	if (!__atomic_load_n(&inject_armed, __ATOMIC_SEQ_CST))
-		return false;
-	td = call_td(c, &vcpu);
-	if (!td)
-		return false;
 	for (i = 0; i < TDX_INJECT_MAX; i++) {
-		struct inject_slot *s = &td->inject[i];
+		struct inject_slot *s = &slots[i];
 		u64 w = __atomic_load_n(&s->word, __ATOMIC_ACQUIRE), nw, st = 0;
 		bool fires = false;
 
 		do {
-			if (slot_state(w) != INJ_ARMED ||
-			    slot_leaf(w) != c->leaf)
+			if (slot_state(w) != INJ_ARMED || slot_leaf(w) != leaf)
 				break;
 			/* Stable while the word is: a reuse changes the gen. */
 			st = __atomic_load_n(&s->status, __ATOMIC_RELAXED);
@@ -178,17 +196,34 @@ bool inject_consume(struct seam_call *c, u64 *status)
 		} while (!__atomic_compare_exchange_n(&s->word, &w, nw, false,
 						      __ATOMIC_ACQ_REL,
 						      __ATOMIC_ACQUIRE));
-		if (slot_state(w) != INJ_ARMED || slot_leaf(w) != c->leaf ||
+		if (slot_state(w) != INJ_ARMED || slot_leaf(w) != leaf ||
 		    !fires)
 			continue;
 		__atomic_fetch_sub(&inject_armed, 1, __ATOMIC_SEQ_CST);
-		/* Two requests for the same call: the first one answers. */
 		if (!hit) {
 			*status = st;
 			hit = true;
 		}
 	}
-	if (hit) {
+	return hit;
+}
+
+bool inject_consume(struct seam_call *c, u64 *status)
+{
+	struct tdx_vcpu *vcpu;
+	struct tdx_td *td;
+	bool hit;
+
+	if (!__atomic_load_n(&inject_armed, __ATOMIC_SEQ_CST))
+		return false;
+	td = call_td(c, &vcpu);
+	/* The TD's requests first; the host's count every call of the leaf. */
+	hit = td && consume_slots(td->inject, c->leaf, status);
+	if (hit)
+		consume_slots(host_inject, c->leaf, &(u64){ 0 });
+	else
+		hit = consume_slots(host_inject, c->leaf, status);
+	if (hit && td) {
 		c->td = td;
 		c->vcpu = vcpu;
 	}
@@ -218,5 +253,11 @@ void inject_drop(struct tdx_td *td)
 
 void inject_reset(void)
 {
+	int i;
+
+	for (i = 0; i < TDX_INJECT_MAX; i++)
+		__atomic_store_n(&host_inject[i].word,
+				 slot_freed(host_inject[i].word),
+				 __ATOMIC_RELAXED);
 	__atomic_store_n(&inject_armed, 0, __ATOMIC_SEQ_CST);
 }
