@@ -77,4 +77,21 @@ enum tdxsim_demote_pamt_lock {
 	TDXSIM_DEMOTE_PAMT_LOCK_OFF = 1,
 };
 
+/*
+ * Dynamic PAMT: what tdx_pamt_put() does when PAMT.REMOVE fails (§6 D6;
+ * scenario dpamt-remove-fail).
+ */
+enum tdxsim_dpamt_remove_fail {
+	/*
+	 * v6 05/11: WARN, the count set back to 1 (the pair is still
+	 * installed: later gets take the fast path), the pair's pages leaked.
+	 */
+	TDXSIM_DPAMT_REMOVE_FAIL_KEEP = 0,
+	/*
+	 * "what if": WARN and leak, the count left at 0: the next get of the
+	 * region adds the pair again (TDX_HPA_RANGE_NOT_FREE, -EIO).
+	 */
+	TDXSIM_DPAMT_REMOVE_FAIL_DROP = 1,
+};
+
 #endif /* TDXSIM_DPAMT_H */

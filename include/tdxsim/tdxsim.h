@@ -425,8 +425,9 @@ struct tdxsim_design {
 	 */
 	__tdxsim_u32 extend_lock;
 	__tdxsim_u32 fault_invalidate_retry; /* 1: a fault skips the recheck */
+	__tdxsim_u32 dpamt_remove_fail;	/* enum tdxsim_dpamt_remove_fail */
 	/* Room for the switches of later overlays. */
-	__tdxsim_u32 reserved[14];	/* must be zero */
+	__tdxsim_u32 reserved[13];	/* must be zero */
 };
 
 /*
@@ -467,6 +468,20 @@ struct tdxsim_guest {
  * must be non-zero and is not used. The TDX huge-page overlay only.
  */
 #define TDXSIM_INJECT_SPLIT_ENOMEM	0x100
+/*
+ * Not a SEAMCALL: with @leaf TDXSIM_INJECT_PAMT_CACHE_EMPTY, the @nth
+ * tdx_pamt_get() from a vCPU's tdx_pamt_cache (a fault's S-EPT or guest
+ * page) that needs a PAMT pair (its region has none) from this request
+ * finds the cache empty, as when a fault needs
+ * more PAMT pairs than were topped up. Dynamic PAMT (v6) only.
+ */
+#define TDXSIM_INJECT_PAMT_CACHE_EMPTY	0x101
+/*
+ * With TDXSIM_INJECT_HOST or'ed into @leaf: the @nth call of the leaf on
+ * the host, whichever TD it names or none: for TDH.PHYMEM.PAMT.ADD and
+ * PAMT.REMOVE (Dynamic PAMT), which run without a TD. Any VM may ask.
+ */
+#define TDXSIM_INJECT_HOST		0x200
 
 struct tdxsim_inject_fault {
 	__tdxsim_u32 leaf;	/* SEAMCALL leaf number (< 128) */

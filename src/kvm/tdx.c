@@ -235,6 +235,9 @@ static unsigned int tdx_pamt_flags(struct kvm *kvm)
 	if (READ_ONCE(kvm->design.demote_under_pamt_lock) ==
 	    TDXSIM_DEMOTE_PAMT_LOCK_OFF)
 		flags |= TDXSIM_PAMT_DEMOTE_UNLOCKED;
+	if (READ_ONCE(kvm->design.dpamt_remove_fail) ==
+	    TDXSIM_DPAMT_REMOVE_FAIL_DROP)
+		flags |= TDXSIM_PAMT_REMOVE_FAIL_DROP;
 	return flags;
 }
 
@@ -273,6 +276,16 @@ static int tdx_pamt_get_vcpu(struct kvm *kvm, kvm_pfn_t pfn)
 		return 0;
 	if (vcpu && vcpu->kvm == kvm && to_tdx(vcpu))
 		cache = &to_tdx(vcpu)->pamt_cache;
+	/*
+	 * tdxsim: TDXSIM_INJECT_PAMT_CACHE_EMPTY, the cache run dry for a
+	 * get that needs a pair (the region has none).
+	 */
+	if (cache && !tdx_pamt_refcount(pfn) &&
+	    tdxsim_inject_pamt_cache_empty(kvm)) {
+		struct tdx_pamt_cache empty = { .cnt = 0 };
+
+		return __tdx_pamt_get(pfn, &empty, tdx_pamt_flags(kvm));
+	}
 	return __tdx_pamt_get(pfn, cache, tdx_pamt_flags(kvm));
 }
 

@@ -50,6 +50,11 @@ int tdxsim_check_invariants(struct kvm *kvm, struct strbuf *sb);
  * the one that finds no memory? Counts the pending injection down.
  */
 bool tdxsim_inject_split_enomem(struct kvm *kvm);
+/*
+ * TDXSIM_INJECT_PAMT_CACHE_EMPTY: does this tdx_pamt_get() from a vCPU's
+ * cache find it empty? Counts the pending injection down.
+ */
+bool tdxsim_inject_pamt_cache_empty(struct kvm *kvm);
 
 /*
  * The TDX vendor's controls (TDXSIM_GET_MRTD, TDXSIM_GET_TD_STATS,

@@ -177,6 +177,9 @@ static const struct tdxsim_design_switch switches[] = {
 	SW("fault_invalidate_retry", fault_invalidate_retry, false,
 	   "a vCPU fault rechecks mmu_invalidate_retry_gfn() before it maps what it looked up, or maps it anyway",
 	   "recheck", "none"),
+	SW("dpamt_remove_fail", dpamt_remove_fail, false,
+	   "DPAMT: a failed PAMT.REMOVE in tdx_pamt_put() sets the count back to 1 (v6) or leaves it 0",
+	   "keep", "drop"),
 };
 
 /* ---- the profiles ------------------------------------------------------------------ */
@@ -263,6 +266,8 @@ static const struct tdxsim_profile_setting v6_16[] = {
 	    "T616 tdx_gmem_post_populate: TDH.MR.EXTEND in the callback, no mmu_lock (T619, KX: after kvm_tdp_mmu_map_private_pfn() returned, no mmu_lock either)"),
 	SET("fault_invalidate_retry", "recheck",
 	    "M619 kvm_faultin_pfn, kvm_tdp_page_fault: mmu_invalidate_retry_gfn() under mmu_lock before mapping"),
+	SET("dpamt_remove_fail", "keep",
+	    "no release has Dynamic PAMT; v6 05/11 tdx_pamt_put(): on a failed PAMT.REMOVE, WARN, refcount back to 1, the pages leaked (series-dpamt.md §3)"),
 };
 
 /* Linux 6.17: nothing read differs (releases.md §3; T617 = 510c47f1). */

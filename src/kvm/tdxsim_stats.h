@@ -41,6 +41,8 @@ struct tdxsim_vm {
 	 * for write; read and counted down atomically.
 	 */
 	int split_enomem_nth;
+	/* TDXSIM_INJECT_PAMT_CACHE_EMPTY: PAMT gets to go, the same way. */
+	int pamt_cache_empty_nth;
 	/* Failed PAMT.ADD/REMOVE calls host-wide then. */
 	u64 pamt_error_base;
 };

@@ -101,7 +101,8 @@ static long tdxsim_tdx_check_ioctl(struct kvm *kvm, void *argp)
 /*
  * TDXSIM_INJECT_FAULT: the module's fault injection does the work (it
  * answers the chosen call in its dispatcher and counts it); here the
- * request is checked and the VM's TD named. No TD yet: -EINVAL.
+ * request is checked and the VM's TD named. No TD yet: -EINVAL (but for
+ * a host-level request, TDXSIM_INJECT_HOST, which names no TD).
  */
 static long tdxsim_tdx_inject_fault(struct kvm *kvm, void *argp)
 {
@@ -116,6 +117,14 @@ static long tdxsim_tdx_inject_fault(struct kvm *kvm, void *argp)
 				 __ATOMIC_RELAXED);
 		return 0;
 	}
+	if (f.leaf == TDXSIM_INJECT_PAMT_CACHE_EMPTY && f.nth && f.status) {
+		__atomic_store_n(&kvm->tdxsim.pamt_cache_empty_nth, (int)f.nth,
+				 __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (f.leaf & TDXSIM_INJECT_HOST)
+		return tdx_module_inject_host_fault(f.leaf & ~TDXSIM_INJECT_HOST,
+						    f.nth, f.status);
 	if (f.leaf >= TDX_INJECT_NR_LEAVES || !f.nth || !f.status)
 		return -EINVAL;
 	if (!kvm_tdx->td_created || !kvm_tdx->tdr_page)
@@ -128,6 +137,15 @@ static long tdxsim_tdx_inject_fault(struct kvm *kvm, void *argp)
 bool tdxsim_inject_split_enomem(struct kvm *kvm)
 {
 	int *n = &kvm->tdxsim.split_enomem_nth;
+
+	if (!__atomic_load_n(n, __ATOMIC_RELAXED))
+		return false;
+	return __atomic_sub_fetch(n, 1, __ATOMIC_RELAXED) == 0;
+}
+
+bool tdxsim_inject_pamt_cache_empty(struct kvm *kvm)
+{
+	int *n = &kvm->tdxsim.pamt_cache_empty_nth;
 
 	if (!__atomic_load_n(n, __ATOMIC_RELAXED))
 		return false;

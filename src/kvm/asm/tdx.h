@@ -209,6 +209,8 @@ int tdx_pamt_refcount(u64 pfn);
  * @flags has TDXSIM_PAMT_DEMOTE_UNLOCKED (RFC v5, before Yan Zhao's fix).
  */
 #define TDXSIM_PAMT_DEMOTE_UNLOCKED	BIT(5)
+/* dpamt_remove_fail=drop: a failed PAMT.REMOVE leaves the count at 0 */
+#define TDXSIM_PAMT_REMOVE_FAIL_DROP	BIT(6)
 u64 tdx_pamt_demote(u64 tdr_pa, u64 gpa, int level, u64 new_sept_page_pa,
 		    u64 pfn, bool counted, unsigned int flags,
 		    struct tdx_pamt_cache *cache, u64 *ext_err1,

@@ -703,8 +703,12 @@ u64 __tdx_pamt_put(u64 pfn, unsigned int flags)
 		return 0;
 	err = tdh_phymem_pamt_remove(pfn, pa);
 	if (err) {
-		/* The pages may hold PAMT entries: keep the pair, leak it. */
-		if (!(flags & TDXSIM_PAMT_PUT_RFC_RECHECK))
+		/*
+		 * The pages may hold PAMT entries: keep the pair, leak it.
+		 * tdxsim, dpamt_remove_fail=drop: the count stays 0.
+		 */
+		if (!(flags & (TDXSIM_PAMT_PUT_RFC_RECHECK |
+			       TDXSIM_PAMT_REMOVE_FAIL_DROP)))
 			atomic_set(rc, 1);
 		spin_unlock(lock);
 		stat_inc(&dpamt_stats.leaked);
