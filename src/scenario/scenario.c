@@ -46,6 +46,7 @@ static const struct tdxsim_scenario *const scenarios[] = {
 	&scn_huge_split_busy,
 	&scn_huge_split_cache,
 	&scn_huge_accept_root,
+	&scn_dpamt_remove_fail,
 };
 
 static struct tdxsim_scenario scn_copy[ARRAY_SIZE(scenarios)];

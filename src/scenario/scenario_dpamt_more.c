@@ -263,3 +263,129 @@ const struct tdxsim_scenario scn_dpamt_demote_add = {
 	.judge = dm_judge,
 	.pct_steps = 1000,
 };
+
+/* --- D6: a failed PAMT.REMOVE (series-dpamt.md §6 D6) ---------------------- */
+
+/* Host pages that fill the rest of TD B's control pages' 2M region. */
+#define RF_HOST_PAGES	512
+
+static int rf_host_writes(struct scn_task *t)
+{
+	u8 byte = 0x5a;
+	int r = 0, i;
+
+	for (i = 0; i < RF_HOST_PAGES && !r; i++)
+		r = tdxsim_gmem_host_access((u8 *)t->ctx->td.host_map +
+					    (u64)i * PAGE_SIZE, &byte, 1, true);
+	t->err = -r;
+	return r;
+}
+
+/*
+ * TD B (ctx->td) with a vCPU and host pages past its control pages'
+ * region; TD A after them, its TDR, TDCS, TDVPR and TDCX the only TDX
+ * pages of the next region. The first PAMT.REMOVE on the host answers
+ * TDX_OPERAND_BUSY (TDXSIM_INJECT_HOST): A's teardown, whose last put
+ * removes that region's pair, meets it. Then B's vCPU is initialized:
+ * its TDVPR and TDCX come from A's region again (the allocator reuses
+ * A's pages), and B is finalized.
+ */
+static int rf_run(struct scenario_ctx *ctx)
+{
+	struct tdxsim_module_stats st;
+	struct scn_task *w, *t;
+	struct scn_td a, b;
+	int r;
+
+	r = scn_td_create(ctx, SCN_SZ_4M);
+	if (!r)
+		r = scn_td_host_gmem(ctx, SZ_2M);
+	if (!r)
+		r = scn_vcpu_create(ctx, 0);
+	if (r)
+		return r;
+	w = scn_task_start(ctx, "host-writes", rf_host_writes, 0, 0, 0);
+	scn_tasks_join(ctx);
+	if (w->err)
+		return scn_setup_fail(ctx, w->err, "writing the host pages");
+	ctx->nr_tasks = 0;
+	b = ctx->td;
+	scn_td_init(&ctx->td);
+	r = scn_td_create(ctx, SCN_SZ_4M);
+	if (!r)
+		r = scn_vcpu_create(ctx, 0);
+	if (!r)
+		r = scn_vcpu_init(ctx, 0);
+	a = ctx->td;
+	ctx->td = b;
+	if (r) {
+		scn_td_destroy(&a);
+		return scn_setup_fail(ctx, -r, "building TD A");
+	}
+	r = scn_inject(ctx, TDH_PHYMEM_PAMT_REMOVE | TDXSIM_INJECT_HOST, 1,
+		       TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
+	if (r) {
+		scn_td_destroy(&a);
+		return scn_setup_fail(ctx, r, "TDXSIM_INJECT_FAULT (host)");
+	}
+	scn_note(ctx, "TD B created, %d host pages written; TD A created after them, its vCPU initialized: A's control pages hold the only PAMT references of their 2M region",
+		 RF_HOST_PAGES);
+	scn_note(ctx, "the host's next TDH.PHYMEM.PAMT.REMOVE answers TDX_OPERAND_BUSY|RCX (TDXSIM_INJECT_FAULT with TDXSIM_INJECT_HOST); TD A closed: its last put's REMOVE fails (the count %s)",
+		 ctx->design.dpamt_remove_fail == TDXSIM_DPAMT_REMOVE_FAIL_DROP ?
+		 "left at 0" : "set back to 1");
+	scn_td_destroy(&a);
+	scn_module_stats(&st);
+	scn_note(ctx, "TD A is gone: %llu PAMT page pairs installed on the host",
+		 (unsigned long long)st.pamt_pairs);
+	scn_note(ctx, "task init-vcpu-b: KVM_TDX_INIT_VCPU on TD B's vCPU (tdx_pamt_get() for its TDVPR and TDCX, pages of A's region)");
+	t = scn_task_start(ctx, "init-vcpu-b", scn_task_init_vcpu, 0, 0, 0);
+	scn_tasks_join(ctx);
+	r = scn_finalize(ctx);
+	ctx->res->later_errno = -r;
+	scn_note(ctx, "KVM_TDX_INIT_VCPU returned %s, then KVM_TDX_FINALIZE_VM %s",
+		 scn_errno_name(t->err), scn_errno_name(-r));
+	return 0;
+}
+
+static void rf_judge(struct scenario_ctx *ctx)
+{
+	struct tdxsim_scenario_result *res = ctx->res;
+	const struct tdxsim_vm_failure *f = &res->failure;
+
+	if (f->pamt_last_leaf == TDH_PHYMEM_PAMT_ADD &&
+	    (f->pamt_last_status & TDX_SEAMCALL_STATUS_MASK) ==
+	    TDX_HPA_RANGE_NOT_FREE) {
+		scn_fail(ctx, "TDH.PHYMEM.PAMT.ADD: 0x%016llx (TDX_HPA_RANGE_NOT_FREE): the failed REMOVE left the pair installed and the count at 0, so TD B's get added it again; WARN, KVM_TDX_INIT_VCPU returned %s",
+			 (unsigned long long)f->pamt_last_status,
+			 scn_errno_name(res->errnos[0]));
+		return;
+	}
+	/* The injected REMOVE is the one failed PAMT call expected. */
+	if (res->verdict != TDXSIM_VERDICT_OK || res->vm_bugged ||
+	    res->errnos[0] || res->later_errno || res->lockdep_other ||
+	    f->pamt_errors != 1 || f->pamt_last_leaf != TDH_PHYMEM_PAMT_REMOVE) {
+		scn_fail(ctx, "verdict %s, VM %s, KVM_TDX_INIT_VCPU %s, KVM_TDX_FINALIZE_VM %s, %llu failed PAMT.ADD/REMOVE (last 0x%016llx)",
+			 scn_verdict_kind(res),
+			 res->vm_bugged ? "bugged" : "alive",
+			 scn_errno_name(res->errnos[0]),
+			 scn_errno_name(res->later_errno),
+			 (unsigned long long)f->pamt_errors,
+			 (unsigned long long)f->pamt_last_status);
+		return;
+	}
+	scn_ok(ctx, "the failed PAMT.REMOVE (WARN) left its pair installed and counted: TD B's gets took it without a PAMT.ADD, B initialized and finalized; the pair is leaked, no VM died");
+}
+
+const struct tdxsim_scenario scn_dpamt_remove_fail = {
+	.name = "dpamt-remove-fail",
+	.seed_patch = "dpamt",
+	.patch_title = "[PATCH v6 05/11] x86/virt/tdx: tdx_pamt_put(): a failed PAMT.REMOVE sets the count back to 1",
+	.summary = "DPAMT: PAMT.REMOVE fails (host-level injection); with the count left at 0 the next get adds the pair again: HPA_RANGE_NOT_FREE, INIT_VCPU fails",
+	.before = "next+dpamt:dpamt_remove_fail=drop",
+	.upstream = "next+dpamt",
+	.needs = "gmem_locking=inflight",
+	.default_seed = 1,
+	.run = rf_run,
+	.judge = rf_judge,
+	.pct_steps = 600,
+};

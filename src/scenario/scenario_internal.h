@@ -181,5 +181,6 @@ extern const struct tdxsim_scenario scn_huge_inhibit_order;
 extern const struct tdxsim_scenario scn_huge_split_busy;
 extern const struct tdxsim_scenario scn_huge_split_cache;
 extern const struct tdxsim_scenario scn_huge_accept_root;
+extern const struct tdxsim_scenario scn_dpamt_remove_fail;
 
 #endif /* TDXSIM_VMM_SCENARIO_INTERNAL_H */

@@ -223,6 +223,38 @@ static void test_demote_add(void **state)
 	tdxsim_scenario_result_free(&r.first);
 }
 
+/*
+ * D6: the host's PAMT.REMOVE fails (host-level injection). v6 sets the
+ * count back to 1: the pair stays counted, the next get of the region
+ * takes the fast path. Left at 0 (dpamt_remove_fail=drop) the next get
+ * adds the pair again: TDX_HPA_RANGE_NOT_FREE|RCX, INIT_VCPU -ENOMEM.
+ */
+static void test_remove_fail(void **state)
+{
+	struct tdxsim_scenario_result b, u;
+
+	run("dpamt-remove-fail", NULL, "upstream", &u);
+	assert_false(u.failed);
+	assert_false(u.vm_bugged);
+	assert_int_equal(u.failure.pamt_errors, 1);
+	assert_int_equal(u.failure.pamt_last_leaf, TDH_PHYMEM_PAMT_REMOVE);
+	assert_int_equal(u.failure.pamt_last_status,
+			 TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
+	assert_int_equal(u.errnos[0], 0);	/* TD B's KVM_TDX_INIT_VCPU */
+
+	run("dpamt-remove-fail", NULL, "before", &b);
+	assert_true(b.failed);
+	assert_false(b.vm_bugged);
+	assert_int_equal(b.design.dpamt_remove_fail,
+			 TDXSIM_DPAMT_REMOVE_FAIL_DROP);
+	assert_int_equal(b.failure.pamt_last_leaf, TDH_PHYMEM_PAMT_ADD);
+	assert_int_equal(b.failure.pamt_last_status,
+			 TDX_HPA_RANGE_NOT_FREE | TDX_OPERAND_ID_RCX);
+	assert_int_equal(b.errnos[0], ENOMEM);
+	tdxsim_scenario_result_free(&b);
+	tdxsim_scenario_result_free(&u);
+}
+
 static int setup(void **state)
 {
 	tdxsim_log_set_level(TDXSIM_LOG_INFO);
@@ -236,6 +268,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_put_recheck),
 		cmocka_unit_test(test_lock_region),
 		cmocka_unit_test(test_demote_add),
+		cmocka_unit_test(test_remove_fail),
 	};
 	struct CMUnitTest one[1];
 	size_t i;

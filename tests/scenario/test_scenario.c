@@ -124,7 +124,7 @@ static void test_list(void **state)
 	size_t n, i;
 
 	s = tdxsim_scenario_list(&n);
-	assert_int_equal(n, 21);
+	assert_int_equal(n, 22);
 	for (i = 0; i < n; i++) {
 		char err[128];
 		struct tdxsim_design b, u;
