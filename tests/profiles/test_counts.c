@@ -50,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/page_alloc.h"
 #include "kvm/tdx.h"
 #include "seam/diag.h"
 #include "tdxsim/report.h"
@@ -756,65 +755,6 @@ static void test_dpamt_counts(void **state)
 	assert_true(p.adds > p0.adds);
 }
 
-static u64 fault_retries(struct td *td)
-{
-	struct tdxsim_stats st;
-
-	assert_int_equal(tdxsim_ioctl(td->vm, TDXSIM_GET_STATS, &st), 0);
-	return st.fault_retries;
-}
-
-/*
- * D7 (series-dpamt.md §6): the vCPU's tdx_pamt_cache runs dry in the
- * fault path. v6's tdx_pamt_get() answers -ENOMEM; the S-EPT hook fails,
- * the TDP MMU takes any failed mirror update for a retry (RET_PF_RETRY),
- * and the retry tops the cache up again before mmu_lock: the fault
- * completes, no errno reaches userspace, no PAMT.ADD is wasted.
- */
-static void test_dpamt_cache_empty(void **state)
-{
-	struct tdxsim_td_stats b;
-	struct pamt_snap p;
-	struct td_opts o;
-	static struct page *pages[512];
-	struct td td;
-	u64 retries;
-	int n;
-
-	current_kernel = "next+dpamt";
-	td_opts_init(&o);
-	td_opts_set_kernel(&o, current_kernel);
-	o.memory = GB + 4 * MB;
-	td_create(&td, &o);
-	td_finalize(&td);
-
-	/*
-	 * Host pages up to the end of the 2M block being carved: the fault's
-	 * S-EPT pages open a region without a pair, so their gets draw.
-	 */
-	for (n = 0; n < 512; n++) {
-		pages[n] = alloc_page();
-		assert_non_null(pages[n]);
-		if (page_to_pfn(pages[n]) % 512 == 511)
-			break;
-	}
-	assert_true(n < 512);
-
-	op("4K fault, 3 tables missing, the PAMT cache empty once");
-	inject(&td, TDXSIM_INJECT_PAMT_CACHE_EMPTY, 1, 1);
-	pamt_snap(&td, &p);
-	snap(&td, &b);
-	retries = fault_retries(&td);
-	td_prefault(&td, 0, GB, 4096);
-	/* One retry, then the same SEAMCALLs as without the injection. */
-	assert_int_equal(fault_retries(&td), retries + 1);
-	EXPECT(&td, &b, { TDH_MEM_SEPT_ADD, 3 }, { TDH_MEM_PAGE_AUG, 1 });
-	expect_pamt(&td, &p, 4, 0);
-	td_destroy(&td);
-	while (n >= 0)
-		__free_page(pages[n--]);
-}
-
 /* KVM_TDX_INIT_VM of a TD with the minimal CPUID (td_create_rest()'s). */
 static int init_vm(struct td *td)
 {
@@ -882,7 +822,6 @@ int main(void)
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_dpamt_counts),
 		cmocka_unit_test(test_dpamt_errnos),
-		cmocka_unit_test(test_dpamt_cache_empty),
 		cmocka_unit_test(test_hugepage_counts),
 		cmocka_unit_test(test_gmem_inplace_huge_counts),
 		cmocka_unit_test(test_gmem_inplace_counts),
