@@ -17,6 +17,12 @@ TDXSIM, FDPROBE, TDVMM, GMEMPROBE, STATIC = sys.argv[1:6]
 OVMF = "/usr/share/ovmf/OVMF.fd"
 NO_OVMF = None if os.path.exists(OVMF) else \
     "%s is not installed (Debian's ovmf package; scripts/deps.sh)" % OVMF
+# In a sanitizer build the preload library carries the ASan runtime, which
+# owns SIGSEGV in the program (its shadow-memory fault handling): the
+# preload's SIGSEGV-to-SIGBUS translation cannot take the signal first there.
+SANITIZED = ("ASan runtime in the preloaded program owns SIGSEGV; "
+             "checked in the plain build") if os.environ.get("ASAN_OPTIONS") \
+    else None
 results = []
 
 
@@ -87,7 +93,8 @@ def _():
 
 
 @case("guest_memfd in-place: a private page touched through the mmap is "
-      "SIGBUS (BUS_ADRERR, si_addr), the program's SIGSEGV kept")
+      "SIGBUS (BUS_ADRERR, si_addr), the program's SIGSEGV kept",
+      skip=SANITIZED)
 def _():
     rc, out, err = run(TDXSIM, "exec", "--quiet", "--kernel",
                        "next+gmem-inplace", "--", GMEMPROBE)
