@@ -109,6 +109,13 @@ static void pa_madvise(void *addr, size_t len)
 	__atomic_add_fetch(&pa_mem.madvise_calls, 1, __ATOMIC_RELAXED);
 }
 
+/* The bytes of blocks (a memfd's go back with MADV_REMOVE). */
+static void pa_discard(void *addr, size_t len)
+{
+	phys_mem_discard(addr, len);
+	__atomic_add_fetch(&pa_mem.madvise_calls, 1, __ATOMIC_RELAXED);
+}
+
 static bool zapping(u32 b)
 {
 	return b && b < pa_mem.nr_blocks &&
@@ -214,7 +221,7 @@ static void zap_run(u32 lo, u32 hi, const struct phys_mem_meta *meta)
 		for (run = b; run < hi && pa_mem.blocks[run].written; run++)
 			;
 		if (run > b)
-			pa_madvise(pa_mem.mem_base + block_pfn(b) * PAGE_SIZE,
+			pa_discard(pa_mem.mem_base + block_pfn(b) * PAGE_SIZE,
 				   (size_t)(run - b) * SZ_2M);
 		while (run < hi && !pa_mem.blocks[run].written)
 			run++;

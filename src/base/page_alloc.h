@@ -227,6 +227,26 @@ void phys_mem_populate_block(u64 pfn);
 /* Give back to the OS the free 2M blocks still batched for that. */
 void phys_mem_drain(void);
 
+/*
+ * Give the bytes [@addr, @addr + @len) of the PFN space back to the OS:
+ * they read as zero afterwards (MADV_DONTNEED; MADV_REMOVE when the space
+ * is a memfd). Not counted in madvise_calls (the caller counts).
+ */
+void phys_mem_discard(void *addr, size_t len);
+
+/*
+ * A second mapping of PFNs: with TDXSIM_PHYS_MEMFD=1 in the environment at
+ * init, the PFN space is a memfd mapped MAP_SHARED, so that its pages can
+ * be mapped at another address too (a user mapping of a guest_memfd page
+ * under `tdxsim exec`); otherwise it is anonymous memory, which cannot.
+ * phys_mem_map_at() maps @nr pages from @pfn at @addr (MAP_FIXED, @prot);
+ * -EOPNOTSUPP for an anonymous space. The caller unmaps the alias before
+ * the pages are freed. Neither the space nor an alias is inherited by a
+ * forked child (MADV_DONTFORK).
+ */
+bool phys_mem_aliasable(void);
+int phys_mem_map_at(void *addr, u64 pfn, u64 nr, int prot);
+
 struct phys_mem_stats {
 	u64 total_pages;	/* size of the PFN space */
 	u64 pages_in_use;	/* 4K pages currently allocated */

@@ -65,6 +65,8 @@ struct phys_mem {
 	/* The mappings as returned by mmap(), for munmap(). */
 	void *map_raw;
 	size_t map_raw_len;
+	/* The bytes' memfd (TDXSIM_PHYS_MEMFD=1), else -1: anonymous. */
+	int memfd;
 	size_t pages_len, blocks_len;
 
 	/* Everything below is protected by pa_lock. */

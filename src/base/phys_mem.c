@@ -7,6 +7,13 @@
  * NORESERVE mappings that are only touched for blocks the allocator has
  * reached: the struct page array (16 bytes per PFN) and a descriptor per 2M
  * block. Block 0 (PFN 0-511) is reserved so that PFN 0 is never handed out.
+ * With TDXSIM_PHYS_MEMFD=1 the bytes are a memfd's instead, mapped
+ * MAP_SHARED over the same reservation, so that a page can be mapped at a
+ * second address (phys_mem_map_at(): `tdxsim exec` maps a shared
+ * guest_memfd page into the program); freed blocks then go back with
+ * MADV_REMOVE. The mapping is MADV_DONTFORK: a forked child shares no
+ * tdxsim memory with its parent (it has none, as with private memory
+ * it had a copy it does not use).
  * Here: making and unmapping the space, the address helpers
  * (PFN <-> struct page <-> bytes), the per-PFN metadata an owner registers
  * (given back to the OS with the blocks), and the statistics of what is
@@ -54,11 +61,14 @@ static void unmap_all(void)
 {
 	if (pa_mem.map_raw)
 		munmap(pa_mem.map_raw, pa_mem.map_raw_len);
+	if (pa_mem.memfd >= 0)
+		close(pa_mem.memfd);
 	if (pa_mem.pages)
 		munmap(pa_mem.pages, pa_mem.pages_len);
 	if (pa_mem.blocks)
 		munmap(pa_mem.blocks, pa_mem.blocks_len);
 	memset(&pa_mem, 0, sizeof(pa_mem));
+	pa_mem.memfd = -1;
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -94,6 +104,31 @@ static void pa_lsan_init(void)
 }
 #endif
 
+/* The bytes as a memfd's over the reservation at @base (pa_lock held). */
+static int map_memfd(u8 *base, u64 bytes)
+{
+	int fd = memfd_create("tdxsim-phys", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)bytes) ||
+	    mmap(base, bytes, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0) == MAP_FAILED) {
+		close(fd);
+		return -ENOMEM;
+	}
+	madvise(base, bytes, MADV_DONTFORK);
+	pa_mem.memfd = fd;
+	return 0;
+}
+
+static bool memfd_wanted(void)
+{
+	const char *e = getenv("TDXSIM_PHYS_MEMFD");
+
+	return e && *e == '1';
+}
+
 /* Map a PFN space of @bytes (already rounded). Called with pa_lock held. */
 int __phys_mem_init(u64 bytes)
 {
@@ -103,6 +138,7 @@ int __phys_mem_init(u64 bytes)
 	u64 pfn;
 
 	memset(&pa_mem, 0, sizeof(pa_mem));
+	pa_mem.memfd = -1;
 	raw = mmap(NULL, raw_len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (raw == MAP_FAILED)
@@ -110,6 +146,10 @@ int __phys_mem_init(u64 bytes)
 	pa_mem.map_raw = raw;
 	pa_mem.map_raw_len = raw_len;
 	base = (u8 *)ALIGN((uintptr_t)raw, SZ_2M);
+	if (memfd_wanted() && map_memfd(base, bytes)) {
+		unmap_all();
+		return -ENOMEM;
+	}
 	madvise(base, bytes, MADV_NOHUGEPAGE);
 
 	pa_mem.mem_base = base;
@@ -213,6 +253,30 @@ void phys_mem_populate_block(u64 pfn)
 	/* Best effort: an older kernel without it faults page by page. */
 	madvise(pa_mem.mem_base + (pfn & ~(u64)(PAGES_PER_BLOCK - 1)) * PAGE_SIZE,
 		SZ_2M, MADV_POPULATE_WRITE);
+}
+
+void phys_mem_discard(void *addr, size_t len)
+{
+	madvise(addr, len, pa_mem.memfd >= 0 ? MADV_REMOVE : MADV_DONTNEED);
+}
+
+bool phys_mem_aliasable(void)
+{
+	return ready() && pa_mem.memfd >= 0;
+}
+
+int phys_mem_map_at(void *addr, u64 pfn, u64 nr, int prot)
+{
+	if (!phys_mem_aliasable())
+		return -EOPNOTSUPP;
+	if (!pfn_valid(pfn) || nr > pa_mem.nr_pages - pfn)
+		return -EINVAL;
+	if (mmap(addr, nr << PAGE_SHIFT, prot, MAP_SHARED | MAP_FIXED,
+		 pa_mem.memfd, (off_t)(pfn << PAGE_SHIFT)) == MAP_FAILED)
+		return -errno;
+	/* Not into a forked child, which the alias's owner cannot unmap. */
+	madvise(addr, nr << PAGE_SHIFT, MADV_DONTFORK);
+	return 0;
 }
 
 /* ---- addresses ---- */
