@@ -58,7 +58,8 @@ int tdxsim_fallocate(int fd, int mode, off_t offset, off_t len);
  * vCPU's struct kvm_run, readable and writable directly), or of a guest_memfd
  * created with GUEST_MEMFD_FLAG_MMAP (MAP_SHARED only). A guest_memfd mapping
  * reserves address space that must NOT be dereferenced: host accesses to it
- * go through tdxsim_gmem_host_access(), which models the page fault.
+ * go through tdxsim_gmem_host_access(), which models the page fault (or, for
+ * a program that dereferences it, a SIGSEGV handler's tdxsim_gmem_fault()).
  * Returns MAP_FAILED with errno set on failure.
  */
 void *tdxsim_mmap(void *addr, size_t len, int prot, int flags, int fd,
@@ -83,6 +84,16 @@ ssize_t tdxsim_pread(int fd, void *buf, size_t count, off_t offset);
  * address that is not in a guest_memfd mapping, a store to a read-only one).
  */
 int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write);
+
+/*
+ * The page fault of a program's own load (store: @write) of @addr in a
+ * guest_memfd mapping (`tdxsim exec`'s SIGSEGV handler): where the kernel
+ * maps the page, it is mapped at @addr for real until a conversion to
+ * private, a punch or a truncation takes it away (TDXSIM_PHYS_MEMFD=1).
+ * 0 (mapped), -EFAULT (the kernel's SIGBUS), -EACCES (no such mapping or
+ * access: the program's SIGSEGV), -EOPNOTSUPP (cannot map), -ENOMEM.
+ */
+int tdxsim_gmem_fault(void *addr, bool write);
 
 /*
  * A host thread's reference on pages of a guest_memfd mapping, as a GUP

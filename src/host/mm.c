@@ -166,6 +166,7 @@ void unmap_mapping_pages_begin(struct mm_struct *mm, const void *mapping,
 	u->mm = mm;
 	u->mapping = mapping;
 	u->nr = 0;
+	mm_zap_file_pages(mm, mapping, start, end);
 	spin_lock(&mm->vma_lock);
 	u->seq = mm->vma_seq;
 	mm_unmap_collect(mm, mapping, start, end, 0, u);
@@ -189,6 +190,8 @@ void unmap_mapping_folio(struct mm_unmap *u, u64 index, u64 nr)
 	struct mm_struct *mm = u->mm;
 	struct mm_unmap late = { .mm = mm };
 
+	/* Mapped since the begin (a fault without the invalidate lock). */
+	mm_zap_file_pages(mm, u->mapping, index, index + nr);
 	spin_lock(&mm->vma_lock);
 	if (mm->vma_seq != u->seq)
 		mm_unmap_collect(mm, u->mapping, index, index + nr, u->seq,
@@ -236,6 +239,7 @@ int mm_remove_vma(struct mm_struct *mm, unsigned long addr, size_t len)
 		}
 		spin_lock(&mm->vma_lock);
 		list_del(&found->node);
+		mm_forget_ptes(mm, found);
 		spin_unlock(&mm->vma_lock);
 		if (u.nr) {
 			mm_notify(&u, false);
@@ -339,6 +343,7 @@ static unsigned long user_copy_vma(void *kbuf, unsigned long uaddr,
 				   unsigned long n, bool to_user)
 {
 	struct mm_struct *mm = current_mm();
+	struct vm_fault vmf = { 0 };
 	struct vm_area_struct *vma;
 	struct page *page;
 	unsigned long done = 0;
@@ -360,9 +365,10 @@ static unsigned long user_copy_vma(void *kbuf, unsigned long uaddr,
 	}
 	if (!vma->vm_ops || !vma->vm_ops->fault)
 		goto out;
-	page = vma->vm_ops->fault(vma, vma->vm_pgoff +
-				  (uaddr - vma->vm_start) / PAGE_SIZE, to_user,
-				  &err);
+	vmf.vma = vma;
+	vmf.pgoff = vma->vm_pgoff + (uaddr - vma->vm_start) / PAGE_SIZE;
+	vmf.write = to_user;
+	page = vma->vm_ops->fault(&vmf, &err);
 	if (!page)
 		goto out;
 	p = (u8 *)page_address(page) + (uaddr & (PAGE_SIZE - 1));
@@ -580,9 +586,14 @@ static struct page *gup_one(struct mm_struct *mm, unsigned long addr,
 			*err = -EFAULT;
 			return NULL;
 		}
-		return vma->vm_ops->fault(vma, vma->vm_pgoff +
-					  (addr - vma->vm_start) / PAGE_SIZE,
-					  gup_flags & FOLL_WRITE, err);
+		struct vm_fault vmf = {
+			.vma = vma,
+			.pgoff = vma->vm_pgoff +
+				 (addr - vma->vm_start) / PAGE_SIZE,
+			.write = gup_flags & FOLL_WRITE,
+		};
+
+		return vma->vm_ops->fault(&vmf, err);
 	}
 	return gup_plain(mm, addr, gup_flags & FOLL_WRITE, err);
 }

@@ -36,14 +36,30 @@ struct page;
 
 struct vm_area_struct;
 
+/*
+ * A fault at page @pgoff of @vma's file (the kernel's struct vm_fault).
+ * @address is the user address of a CPU access the fault maps
+ * (mm_handle_user_fault()), 0 for the accesses tdxsim makes through the
+ * fault handler itself (a user copy, GUP, tdxsim_gmem_host_access()).
+ * @mapped: set by finish_fault() once the page is mapped there.
+ */
+struct vm_fault {
+	struct vm_area_struct *vma;
+	u64 pgoff;
+	unsigned long address;
+	bool write;
+	bool mapped;
+};
+
 /* What a driver's mmap sets up (the kernel's vm_operations_struct). */
 struct vm_operations_struct {
 	/*
-	 * Resolve a fault at page @pgoff of the mapping's file: return the page
-	 * with a reference, or NULL and *@err = -EFAULT (SIGBUS).
+	 * Resolve @vmf: return the page with a reference, or NULL and *@err =
+	 * -EFAULT (SIGBUS). A handler that may let the page be mapped calls
+	 * finish_fault() with the folio locked, as the kernel's core mm does
+	 * with the folio a handler returns under VM_FAULT_LOCKED.
 	 */
-	struct page *(*fault)(struct vm_area_struct *vma, u64 pgoff,
-			      bool write, int *err);
+	struct page *(*fault)(struct vm_fault *vmf, int *err);
 };
 
 struct vm_area_struct {
@@ -56,6 +72,13 @@ struct vm_area_struct {
 	/* Direct mappings (kvm_run): the memory itself, else NULL. */
 	void *vm_direct;
 	u64 vm_seq;			/* the mm's vma_seq when it was made */
+	/*
+	 * The page table: a bit per page mapped into the process (a real
+	 * mapping of the PFN at its address, finish_fault()), under the mm's
+	 * vma_lock; NULL until the first.
+	 */
+	unsigned long *vm_ptes;
+	u64 vm_nr_ptes;
 	struct list_head node;
 };
 
@@ -69,6 +92,7 @@ struct mm_struct {
 	 */
 	spinlock_t vma_lock;
 	u64 vma_seq;			/* VMAs made so far (under vma_lock) */
+	u64 nr_ptes;			/* pages mapped (atomic; vma_lock) */
 	struct mutex notifier_lock;
 	struct list_head notifiers;	/* struct mmu_notifier.node */
 };
@@ -125,6 +149,33 @@ void unmap_mapping_pages_begin(struct mm_struct *mm, const void *mapping,
 			       u64 start, u64 end, struct mm_unmap *u);
 void unmap_mapping_folio(struct mm_unmap *u, u64 index, u64 nr);
 void unmap_mapping_pages_end(struct mm_unmap *u);
+
+/*
+ * Page tables. tdxsim's mappings reserve address space (PROT_NONE) and
+ * every access goes through the fault handler; where the PFN space can be
+ * mapped twice (phys_mem_aliasable(): `tdxsim exec`), a CPU access's fault
+ * maps the page at its address for real, as the kernel installs a PTE, and
+ * the page leaves that address again (zapped: PROT_NONE) before it may go
+ * private or be freed: unmap_mapping_pages_begin() and
+ * unmap_mapping_folio() zap what they unmap, mm_zap_file_pages() zaps a
+ * file's pages in every mapping.
+ *
+ * finish_fault(): map @page (@vmf's page, its folio locked by the caller,
+ * which also holds what keeps the page's state from changing until the
+ * folio is unlocked) at @vmf->address if it is a CPU access and the space
+ * allows it; sets @vmf->mapped. mm_handle_user_fault(): the CPU access of
+ * @addr (a load, or a store for @write) faulted: run the VMA's fault
+ * handler and map the page. 0 (mapped: the access may run again), -EFAULT
+ * (SIGBUS: the handler refused it), -EACCES (no tdxsim VMA there, or it
+ * does not allow the access: the program's own SIGSEGV), -EOPNOTSUPP (the
+ * handler gave the page but it cannot be mapped).
+ */
+void finish_fault(struct vm_fault *vmf, struct page *page);
+int mm_handle_user_fault(struct mm_struct *mm, unsigned long addr, bool write);
+void mm_zap_file_pages(struct mm_struct *mm, const void *mapping, u64 start,
+		       u64 end);
+/* mmap_lock (write) and vma_lock held: @vma leaves; zap what it maps. */
+void mm_forget_ptes(struct mm_struct *mm, struct vm_area_struct *vma);
 
 /* The process's mm (created on first use). */
 struct mm_struct *current_mm(void);

@@ -459,6 +459,7 @@ int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write)
 		unsigned long pa = (a + done) & PAGE_MASK;
 		size_t off = (a + done) - pa;
 		size_t n = min(len - done, PAGE_SIZE - off);
+		struct vm_fault vmf = { 0 };
 		struct page *page;
 		u8 *p;
 
@@ -476,9 +477,10 @@ int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write)
 			done += n;
 			continue;
 		}
-		page = vma->vm_ops->fault(vma, vma->vm_pgoff +
-					  (pa - vma->vm_start) / PAGE_SIZE,
-					  write, &r);
+		vmf.vma = vma;
+		vmf.pgoff = vma->vm_pgoff + (pa - vma->vm_start) / PAGE_SIZE;
+		vmf.write = write;
+		page = vma->vm_ops->fault(&vmf, &r);
 		if (!page)
 			break;
 		p = (u8 *)page_address(page) + off;
@@ -491,6 +493,14 @@ int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write)
 		done += n;
 	}
 	mmap_read_unlock(mm);
+	task_work_run();
+	return r;
+}
+
+int tdxsim_gmem_fault(void *addr, bool write)
+{
+	int r = mm_handle_user_fault(current_mm(), (unsigned long)addr, write);
+
 	task_work_run();
 	return r;
 }

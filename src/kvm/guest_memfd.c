@@ -1227,10 +1227,10 @@ static bool kvm_gmem_host_accessible(struct gmem_file *gmem, u64 pgoff,
 	return shared;
 }
 
-struct page *kvm_gmem_fault_user_mapping(struct file *file, u64 pgoff,
-					 bool write, int *err)
+struct page *kvm_gmem_fault_user_mapping(struct vm_fault *vmf, int *err)
 {
-	struct gmem_file *gmem = file->private_data;
+	struct gmem_file *gmem = vmf->vma->vm_file->private_data;
+	u64 pgoff = vmf->pgoff;
 	struct gmem_inode *inode = gmem->inode;
 	bool inflight = kvm_gmem_locking_inflight(gmem->kvm);
 	struct page *head, *page = NULL;
@@ -1261,7 +1261,17 @@ struct page *kvm_gmem_fault_user_mapping(struct file *file, u64 pgoff,
 		/* Pages come zeroed from the allocator: preparing is marking. */
 		SetPageUptodate(page);
 	}
-	/* tdxsim: mm's fault path unlocks what VM_FAULT_LOCKED hands it. */
+	/*
+	 * tdxsim: mm's fault path maps and unlocks what VM_FAULT_LOCKED hands
+	 * it. The PTE is installed under the folio lock, which truncation
+	 * takes to remove the folio before it zaps; and, for the page's
+	 * privacy, under the lock the attribute was checked with (v8's
+	 * invalidate lock, or none needed: a file whose pages never turn
+	 * private). The legacy fault with in-place conversion checks without
+	 * it: tdxsim does not map then (a conversion could race the map).
+	 */
+	if (inode->in_place ? inflight : !inflight)
+		finish_fault(vmf, page);
 	folio_unlock(head);
 	*err = 0;
 out:
@@ -1270,14 +1280,8 @@ out:
 	return page;
 }
 
-static struct page *kvm_gmem_vma_fault(struct vm_area_struct *vma, u64 pgoff,
-				       bool write, int *err)
-{
-	return kvm_gmem_fault_user_mapping(vma->vm_file, pgoff, write, err);
-}
-
 static const struct vm_operations_struct kvm_gmem_vm_ops = {
-	.fault = kvm_gmem_vma_fault,
+	.fault = kvm_gmem_fault_user_mapping,
 };
 
 static int kvm_gmem_mmap(struct file *file, struct vm_area_struct *vma)

@@ -132,10 +132,11 @@ int kvm_gmem_split_folio(struct file *file, u64 index);
 
 /*
  * Host page fault on a guest_memfd mapping (mmap_lock held for read): the
- * page at @pgoff with a reference, or NULL and -EFAULT (SIGBUS).
+ * page at @vmf->pgoff with a reference, or NULL and -EFAULT (SIGBUS); a
+ * CPU access's fault (@vmf->address) maps it there (finish_fault()).
  */
-struct page *kvm_gmem_fault_user_mapping(struct file *file, u64 pgoff,
-					 bool write, int *err);
+struct vm_fault;
+struct page *kvm_gmem_fault_user_mapping(struct vm_fault *vmf, int *err);
 
 /*
  * In-place conversion v8 (design gmem_in_place): the attributes of @gfn
