@@ -336,6 +336,8 @@ int cmd_exec(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		setenv("TDXSIM_EXEC_REPORT", report, 1);
 	if (quiet)
 		setenv("TDXSIM_QUIET", "1", 1);
+	/* The PFN space as a memfd: a shared guest_memfd page can be mapped. */
+	setenv("TDXSIM_PHYS_MEMFD", "1", 0);
 
 	fflush(NULL);
 	pid = fork();

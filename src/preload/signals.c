@@ -3,22 +3,25 @@
  * libtdxsim-preload.so: a program's own accesses to its guest_memfd
  * mappings.
  *
- * tdxsim cannot map a guest_memfd page into the program (its pages are
- * tdxsim's memory), so a guest_memfd mapping is reserved address space
- * (PROT_NONE) and every direct access faults with SIGSEGV. From the first
+ * A guest_memfd mapping starts as reserved address space (PROT_NONE): a
+ * direct access to a page not mapped yet faults with SIGSEGV. From the first
  * guest_memfd mmap on, this file takes SIGSEGV (sigaction and signal on it
  * are interposed: the program's handler is kept here and called for every
  * fault that is not a guest_memfd mapping's) and runs guest_memfd's fault
  * handler for the page, as the kernel's page fault would
  * (kvm_gmem_fault_user_mapping(): the attribute checked under the
- * invalidate lock). Where the kernel answers VM_FAULT_SIGBUS (a private
+ * invalidate lock) through tdxsim_gmem_fault(): a shared page is mapped
+ * at the address (the access runs again and succeeds; a conversion to
+ * private or a punch unmaps it again). Where the kernel answers
+ * VM_FAULT_SIGBUS (a private
  * page with in-place conversion, a page beyond the file's end) the program
  * gets SIGBUS as force_sig_fault(SIGBUS, BUS_ADRERR, address) sends it:
  * si_code BUS_ADRERR, si_addr the faulting address, delivered in the
  * faulting context (its ucontext is the access's, a handler that returns
  * meets the fault again), a blocked or ignored SIGBUS reset to the default
- * action first. A shared page is where the kernel would map the page and
- * tdxsim cannot: the program gets the SIGSEGV (one line on stderr says so).
+ * action first. A shared page tdxsim cannot map (an anonymous PFN space:
+ * TDXSIM_PHYS_MEMFD unset) is the program's SIGSEGV (one line on stderr
+ * says so).
  */
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -123,7 +126,6 @@ static bool gmem_fault(siginfo_t *si, ucontext_t *uc)
 	unsigned long err = (unsigned long)uc->uc_mcontext.gregs[REG_ERR];
 	uintptr_t page = (uintptr_t)si->si_addr & ~(uintptr_t)4095;
 	bool write = err & PF_WRITE;
-	uint8_t b;
 	int prot, r;
 
 	if (in_tdxsim || forked_child || si->si_code != SEGV_ACCERR ||
@@ -133,12 +135,16 @@ static bool gmem_fault(siginfo_t *si, ucontext_t *uc)
 	if ((err & PF_INSTR) || !(prot & PROT_READ) ||
 	    (write && !(prot & PROT_WRITE)))
 		return false;
-	/* The page fault, as a load: a store faults the same way. */
-	r = TDXSIM_CALL(tdxsim_gmem_host_access((void *)page, &b, 1, false));
+	/* The page fault: the page is mapped, the access runs again. */
+	r = TDXSIM_CALL(tdxsim_gmem_fault((void *)page, write));
+	if (!r)
+		return true;
 	if (r == -EFAULT) {
 		send_sigbus(si->si_addr, uc);
 		return true;
 	}
+	if (r == -EACCES)
+		return false;
 	if (!__atomic_exchange_n(&shared_noted, true, __ATOMIC_RELAXED)) {
 		char msg[200];
 		int n = snprintf(msg, sizeof(msg),

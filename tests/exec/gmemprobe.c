@@ -10,9 +10,15 @@
  *  - so is a page beyond the file's end;
  *  - the program's own SIGSEGV handler, installed after the mapping, still
  *    gets the SIGSEGV of its own protected page;
- *  - a page converted to shared (KVM_SET_MEMORY_ATTRIBUTES2) is no SIGBUS
- *    (tdxsim cannot map it: the program sees SIGSEGV), and SIGBUS again
- *    once converted back to private.
+ *  - a page converted to shared (KVM_SET_MEMORY_ATTRIBUTES2) is mapped by
+ *    the fault (kvm_gmem_fault_user_mapping()): loads and stores run, and
+ *    a second mapping of the file sees the same bytes; a read-only mapping
+ *    refuses a store (SIGSEGV);
+ *  - converted back to private the page leaves both mappings (SIGBUS
+ *    again), and shared once more it is readable with the bytes it had
+ *    (in-place: a conversion keeps the contents);
+ *  - a hole punched in a mapped shared page takes it away: the next load
+ *    faults in a new, zeroed page.
  * Exit status 0 when every check held; otherwise 1 and the failed check on
  * stderr.
  *
@@ -122,7 +128,8 @@ int main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_flags = SA_SIGINFO };
 	int kvm, vm, gmem;
-	uint8_t *map, *own;
+	volatile uint8_t *map, *map2, *ro;
+	uint8_t *own;
 	sigset_t bus;
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -177,20 +184,50 @@ int main(int argc, char **argv)
 	CHECK(touch(own + 8, false) == 2 && !bus_count);
 	CHECK(segv_code == SEGV_ACCERR && segv_addr == own + 8);
 
-	/* Shared: no SIGBUS (tdxsim cannot map the page: SIGSEGV). */
+	/* Shared: mapped by the fault, loads and stores run. */
 	CHECK(convert(gmem, PG, false) == 0);
-	CHECK(touch(map + PG + 16, false) == 2 && !bus_count);
-	CHECK(segv_addr == map + PG + 16);
-	/* Private again: SIGBUS again. */
+	CHECK(touch(map + PG + 16, false) == 0 && !segv_count);
+	CHECK(map[PG + 16] == 0);
+	CHECK(touch(map + PG + 16, true) == 0);
+	map[PG + 17] = 0xa5;
+	CHECK(map[PG + 16] == 0x5a && map[PG + 17] == 0xa5);
+	/* A second mapping of the file: the same page. */
+	map2 = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, gmem, 0);
+	CHECK(map2 != MAP_FAILED);
+	CHECK(touch(map2 + PG + 16, false) == 0);
+	CHECK(map2[PG + 16] == 0x5a && map2[PG + 17] == 0xa5);
+	map2[PG + 18] = 0x3c;
+	CHECK(map[PG + 18] == 0x3c);
+	/* A read-only mapping: loads run, a store is the kernel's SIGSEGV. */
+	ro = mmap(NULL, 2 * PG, PROT_READ, MAP_SHARED, gmem, 0);
+	CHECK(ro != MAP_FAILED);
+	CHECK(touch(ro + PG + 16, false) == 0 && ro[PG + 17] == 0xa5);
+	CHECK(touch(ro + PG + 16, true) == 2 && !bus_count);
+	CHECK(segv_code == SEGV_ACCERR && segv_addr == ro + PG + 16);
+	/* Private again: gone from every mapping, SIGBUS again. */
 	CHECK(convert(gmem, PG, true) == 0);
 	CHECK(touch(map + PG + 16, true) == 1);
 	CHECK(bus_code == BUS_ADRERR && bus_addr == map + PG + 16);
+	CHECK(touch(map2 + PG + 16, false) == 1);
+	CHECK(bus_code == BUS_ADRERR && bus_addr == map2 + PG + 16);
+	CHECK(touch(ro + PG, false) == 1);
+	/* Shared once more: in place, the bytes are still there. */
+	CHECK(convert(gmem, PG, false) == 0);
+	CHECK(touch(map2 + PG + 17, false) == 0 && map2[PG + 17] == 0xa5);
+	CHECK(map[PG + 16] == 0x5a && map[PG + 18] == 0x3c);
+	/* A hole punched: the page leaves, the next load gets a new one. */
+	CHECK(fallocate(gmem, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, PG,
+			PG) == 0);
+	CHECK(touch(map + PG + 16, false) == 0);
+	CHECK(map[PG + 16] == 0 && map2[PG + 17] == 0 && ro[PG + 18] == 0);
+	CHECK(munmap((void *)ro, 2 * PG) == 0);
+	CHECK(munmap((void *)map2, 2 * PG) == 0);
 
-	CHECK(munmap(map, SIZE + PG) == 0);
+	CHECK(munmap((void *)map, SIZE + PG) == 0);
 	close(gmem);
 	close(vm);
 	close(kvm);
 	if (!failures)
-		printf("gmemprobe: SIGBUS for private pages and beyond the end, the program's SIGSEGV kept\n");
+		printf("gmemprobe: shared pages mapped, SIGBUS for private pages and beyond the end, the program's SIGSEGV kept\n");
 	return failures ? 1 : 0;
 }

@@ -92,9 +92,10 @@ def _():
     assert rc == 7, "exit %d: %s" % (rc, err)
 
 
-@case("guest_memfd in-place: a private page touched through the mmap is "
-      "SIGBUS (BUS_ADRERR, si_addr), the program's SIGSEGV kept",
-      skip=SANITIZED)
+@case("guest_memfd in-place: a shared page is mapped (loads, stores, two "
+      "mappings, gone on conversion and punch), a private page touched "
+      "through the mmap is SIGBUS (BUS_ADRERR, si_addr), the program's "
+      "SIGSEGV kept", skip=SANITIZED)
 def _():
     rc, out, err = run(TDXSIM, "exec", "--quiet", "--kernel",
                        "next+gmem-inplace", "--", GMEMPROBE)
