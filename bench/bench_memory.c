@@ -25,7 +25,10 @@
  *                               --teardown N [MIB]: only the eager-accept
  *                               teardown / run row, N repetitions of a
  *                               MIB TD (default 1024), for a profile or an
- *                               A/B of two builds run alternately)
+ *                               A/B of two builds run alternately;
+ *                               --scaling WORKLOAD N [MIB]: only the 2
+ *                               vCPUs vs 1 row of WORKLOAD, N pairs of
+ *                               MIB TDs, default 256)
  *
  * Nothing is asserted; the figures go to bench/README.md.
  */
@@ -319,6 +322,40 @@ static void bench_teardown(int reps, u64 mem)
 	free(f);
 }
 
+/* 1 vCPU against 2, whole launch, @reps interleaved pairs of @mem bytes. */
+static void bench_scaling(const char *wl, int reps, u64 mem)
+{
+	u64 *a = calloc(reps, 8), *b = calloc(reps, 8), *c = calloc(reps, 8),
+	    *d = calloc(reps, 8);
+	struct launch l;
+	int i;
+
+	for (i = 0; i < reps; i++) {
+		launch(&l, wl, mem, 1, false, 0);
+		a[i] = l.wall_ns;
+		c[i] = l.cpu_ns;
+		tdxsim_vmm_result_free(&l.res);
+		launch(&l, wl, mem, 2, false, 0);
+		b[i] = l.wall_ns;
+		d[i] = l.cpu_ns;
+		tdxsim_vmm_result_free(&l.res);
+	}
+	/*
+	 * The CPU time 2 vCPUs take for the work 1 does: 1.0 when the second
+	 * vCPU costs nothing extra (no shared line bouncing, no spinning); it
+	 * bounds the idle machine's speed-up to 2 / that.
+	 */
+	printf("2 vCPUs vs 1, %s %llu MiB: wall %.3f s / %.3f s = %.2fx (goal >= 1.8); CPU %.3f s vs %.3f s = %.2fx the 1-vCPU work\n",
+	       wl, (unsigned long long)(mem >> 20), median(a, reps) / 1e9,
+	       median(b, reps) / 1e9, (double)median(a, reps) / median(b, reps),
+	       median(d, reps) / 1e9, median(c, reps) / 1e9,
+	       (double)median(d, reps) / median(c, reps));
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
 int main(int argc, char **argv)
 {
 	bool quick = !(argc > 1 && !strcmp(argv[1], "--full"));
@@ -337,6 +374,12 @@ int main(int argc, char **argv)
 		bench_teardown(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1,
 			       (argc > 3 && atoi(argv[3]) > 0 ?
 					(u64)atoi(argv[3]) : 1024) << 20);
+		return 0;
+	}
+	if (argc > 3 && !strcmp(argv[1], "--scaling")) {
+		bench_scaling(argv[2], atoi(argv[3]) > 0 ? atoi(argv[3]) : 1,
+			      (argc > 4 && atoi(argv[4]) > 0 ?
+					(u64)atoi(argv[4]) : 256) << 20);
 		return 0;
 	}
 	printf("bench_memory: medians of %d interleaved repetitions\n", reps);
@@ -375,36 +418,8 @@ int main(int argc, char **argv)
 	       (double)median(g, reps) / median(h, reps));
 
 	/* Scaling: 1 vCPU against 2, whole launch. */
-	{
-		static const char *const wl[] = { "lazy-accept",
-						  "eager-accept" };
-		int w;
-
-		for (w = 0; w < 2; w++) {
-			for (i = 0; i < reps; i++) {
-				launch(&l, wl[w], mem, 1, false, 0);
-				a[i] = l.wall_ns;
-				c[i] = l.cpu_ns;
-				tdxsim_vmm_result_free(&l.res);
-				launch(&l, wl[w], mem, 2, false, 0);
-				b[i] = l.wall_ns;
-				d[i] = l.cpu_ns;
-				tdxsim_vmm_result_free(&l.res);
-			}
-			/*
-			 * The CPU time 2 vCPUs take for the work 1 does: 1.0
-			 * when the second vCPU costs nothing extra (no shared
-			 * line bouncing, no spinning); it bounds the idle
-			 * machine's speed-up to 2 / that.
-			 */
-			printf("2 vCPUs vs 1, %s %llu MiB: wall %.3f s / %.3f s = %.2fx (goal >= 1.8); CPU %.3f s vs %.3f s = %.2fx the 1-vCPU work\n",
-			       wl[w], (unsigned long long)(mem >> 20),
-			       median(a, reps) / 1e9, median(b, reps) / 1e9,
-			       (double)median(a, reps) / median(b, reps),
-			       median(d, reps) / 1e9, median(c, reps) / 1e9,
-			       (double)median(d, reps) / median(c, reps));
-		}
-	}
+	bench_scaling("lazy-accept", reps, mem);
+	bench_scaling("eager-accept", reps, mem);
 
 	/* Cost per accepted GiB: linux-boot, a 2 MiB working set. */
 	{
