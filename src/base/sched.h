@@ -234,6 +234,7 @@ struct wait_queue_head {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	u64 seq;
+	int waiters;	/* tasks in wait_event_killable() on the queue */
 };
 
 void __init_waitqueue_head(struct wait_queue_head *wq, const char *name);
@@ -253,6 +254,17 @@ void wake_up(struct wait_queue_head *wq);
  */
 u64 wait_prepare(struct wait_queue_head *wq);
 int wait_sleep(struct wait_queue_head *wq, u64 seq, const char *what);
+/*
+ * Count a waiter in (+1) or out (-1) around the checks of its condition,
+ * so that a free-mode wake_up() with nobody counted can skip the queue (the
+ * kernel's wq_has_sleeper()): the count's update is a full barrier before
+ * the waiter reads its condition, and wake_up() has one between the
+ * caller's stores to the condition and its read of the count.
+ */
+static inline void wait_queue_waiters_add(struct wait_queue_head *wq, int n)
+{
+	__atomic_add_fetch(&wq->waiters, n, __ATOMIC_SEQ_CST);
+}
 
 /*
  * wait_event_killable(wq, condition): block until @condition is true,
@@ -261,6 +273,7 @@ int wait_sleep(struct wait_queue_head *wq, u64 seq, const char *what);
 #define wait_event_killable(wq, condition)				\
 	({								\
 		int __we_ret = 0;					\
+		wait_queue_waiters_add(&(wq), 1);			\
 		for (;;) {						\
 			u64 __we_seq = wait_prepare(&(wq));		\
 			if (condition)					\
@@ -269,6 +282,7 @@ int wait_sleep(struct wait_queue_head *wq, u64 seq, const char *what);
 			if (__we_ret)					\
 				break;					\
 		}							\
+		wait_queue_waiters_add(&(wq), -1);			\
 		__we_ret;						\
 	})
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/atomic.h"
 #include "base/fiber.h"
 #include "base/lockdep.h"
 #include "base/log.h"
@@ -305,6 +306,7 @@ void __init_waitqueue_head(struct wait_queue_head *wq, const char *name)
 	pthread_mutex_init(&wq->lock, NULL);
 	pthread_cond_init(&wq->cond, NULL);
 	wq->seq = 0;
+	wq->waiters = 0;
 	if (unlikely(sched_det_possible()))
 		sched_fp_name(wq, name);
 }
@@ -317,6 +319,20 @@ void destroy_waitqueue_head(struct wait_queue_head *wq)
 
 void wake_up(struct wait_queue_head *wq)
 {
+	/*
+	 * Free mode with no task counted in a wait on @wq: nothing to wake.
+	 * The barrier orders the caller's stores to the waiters' conditions
+	 * before the read of the count; a waiter counts itself in with a
+	 * full barrier before it reads its condition (wait_event_killable()),
+	 * so either it sees those stores or this sees it. A deterministic
+	 * run always goes the whole way: the wake-up is a step of its
+	 * schedules (sched_wake_obj()).
+	 */
+	if (likely(!sched_det_possible())) {
+		smp_mb();
+		if (!__atomic_load_n(&wq->waiters, __ATOMIC_RELAXED))
+			return;
+	}
 	pthread_mutex_lock(&wq->lock);
 	wq->seq++;
 	pthread_cond_broadcast(&wq->cond);

@@ -351,6 +351,55 @@ static void test_hang_watchdog_free(void **state)
 	destroy_waitqueue_head(&wq);
 }
 
+/*
+ * Free mode: two threads hand a turn back and forth, each waiting on the
+ * queue for its turn. wake_up() skips the queue when no waiter is counted;
+ * a wake-up lost that way leaves a thread waiting until the watchdog gives
+ * up (-EINTR). Afterwards no waiter is counted.
+ */
+#define PINGPONG_ROUNDS	1000
+static int turn;
+
+static int pingpong(void *arg)
+{
+	int me = (int)(long)arg, i, err;
+
+	for (i = 0; i < PINGPONG_ROUNDS; i++) {
+		err = wait_event_killable(wq, READ_ONCE(turn) == me);
+		if (err)
+			return err;
+		WRITE_ONCE(turn, !me);
+		wake_up(&wq);
+	}
+	return 0;
+}
+
+static int pingpong_pair(void *arg)
+{
+	struct task *a = task_create("ping", pingpong, (void *)0L);
+	struct task *b = task_create("pong", pingpong, (void *)1L);
+	int ra = task_join(a), rb = task_join(b);
+
+	return ra ? ra : rb;
+}
+
+static void test_wait_queue_free(void **state)
+{
+	struct sched_config cfg;
+	struct sched_result res;
+
+	sched_config_init(&cfg);
+	cfg.hang_timeout_ms = 10000;
+	init_waitqueue_head(&wq);
+	turn = 0;
+	assert_int_equal(sched_run(&cfg, pingpong_pair, NULL, &res), 0);
+	assert_int_equal(res.verdict, SCHED_OK);
+	assert_int_equal(res.ret, 0);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, NULL), 0);
+	assert_int_equal(wq.waiters, 0);
+	destroy_waitqueue_head(&wq);
+}
+
 /* --- rwlock reader behind a waiting writer ---------------------------------- */
 
 static rwlock_t rw;
@@ -647,6 +696,7 @@ int main(void)
 		BOTH(test_wait_queue_det),
 		BOTH(test_hang_detected_det),
 		cmocka_unit_test_setup_teardown(test_hang_watchdog_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_queue_free, setup, teardown),
 		BOTH(test_recursive_read_deadlocks_behind_writer),
 		cmocka_unit_test_setup_teardown(test_free_mode_parallel, setup, teardown),
 		BOTH(test_srcu_det),
