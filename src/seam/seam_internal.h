@@ -388,7 +388,6 @@ struct inject_slot {
 
 struct td_stats_shard {
 	struct tdx_td_stats st;
-	u64 owner;
 } __attribute__((aligned(64)));
 
 struct tdx_td {
@@ -399,11 +398,6 @@ struct tdx_td {
 	int op_state;			/* enum td_op_state; TDR X */
 	bool fatal;
 	bool dead;			/* TDR reclaimed */
-	struct sharex_hp_lock op_state_lock;
-	struct sharex_lock sept_lock;	/* the S-EPT tree */
-	struct sharex_lock epoch_lock;
-	u64 td_epoch;
-	u32 refcount[2];
 	int num_tdcs;
 	u64 tdcs_pa[TDX_MAX_TDCS_PAGES];
 	/* TD_PARAMS */
@@ -427,9 +421,26 @@ struct tdx_td {
 	u8 mrconfigid[48];
 	u8 mrowner[48];
 	u8 mrownerconfig[48];
+	struct tdx_vcpu *vcpus;		/* lock-free push list */
+	/*
+	 * What every vCPU's SEAMCALLs write (the OP_STATE lock, the S-EPT
+	 * tree and epoch locks, the epoch's refcounts, TDR.CHLDCNT) on lines
+	 * of their own: the state above, which every SEAMCALL reads, is then
+	 * not invalidated by another CPU's lock operations. (The module keeps
+	 * them in the TDR and TDCS pages; the false sharing is tdxsim's.)
+	 */
+	struct sharex_hp_lock op_state_lock __attribute__((aligned(64)));
+	struct sharex_lock sept_lock;	/* the S-EPT tree */
+	struct sharex_lock epoch_lock;
+	u64 td_epoch;
+	u32 refcount[2];
 	/* Pages owned besides the TDR (4K units). */
 	u64 chldcnt;
-	struct tdx_vcpu *vcpus;		/* lock-free push list */
+	/*
+	 * The counter shards' owners, each written once (when a thread claims
+	 * it) and read by every SEAMCALL, away from the counters themselves.
+	 */
+	u64 stats_owner[TD_STATS_SHARDS] __attribute__((aligned(64)));
 	/* Counters in shards: one per claiming thread, the last shared. */
 	struct td_stats_shard stats[TD_STATS_SHARDS];
 	/* TDX_INJECT_MAX fault-injection requests (control.h). */

@@ -140,9 +140,9 @@ static struct tdx_td_stats *td_stats(struct tdx_td *td, bool *shared)
 		tok = token = __atomic_add_fetch(&next_token, 1,
 						 __ATOMIC_RELAXED);
 	for (i = 0; i < TD_STATS_OWNED; i++) {
-		u64 o = __atomic_load_n(&td->stats[i].owner, __ATOMIC_RELAXED);
+		u64 o = __atomic_load_n(&td->stats_owner[i], __ATOMIC_RELAXED);
 
-		if (!o && __atomic_compare_exchange_n(&td->stats[i].owner, &o,
+		if (!o && __atomic_compare_exchange_n(&td->stats_owner[i], &o,
 						      tok, false,
 						      __ATOMIC_RELAXED,
 						      __ATOMIC_RELAXED))
