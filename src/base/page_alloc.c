@@ -28,10 +28,11 @@
  * process. Blocks wait in a batch (a set, linked through the descriptors,
  * with its count of runs) until its runs are long enough, it is large, the
  * last allocated block is freed, or phys_mem_drain()/phys_mem_get_stats()
- * runs (zap_due()). An allocation that needs a block takes one back from
- * the batch first, still resident: its written pages are zeroed when
- * handed out. With the last block, the descriptors and block 0's struct
- * pages go back too.
+ * runs (zap_due(); a batch under 64 MiB left when the last block is
+ * freed waits for phys_mem_drain()). An allocation that needs a block
+ * takes one back from the batch first, still resident: its written pages
+ * are zeroed when handed out. With the last block, the descriptors and
+ * block 0's struct pages go back too.
  *
  * The allocator is "hardware": it is protected by a plain pthread mutex, not
  * by a base lock, so it is neither a schedule point nor a lockdep class.
@@ -155,7 +156,13 @@ static struct zap_range zap_take(void)
  * enough runs (each madvise() costs a TLB shootdown, so blocks wait for
  * their neighbours: two vCPUs' pages interleave in the blocks, and a torn
  * down TD frees them in GFN order), at ZAP_MAX_BLOCKS whatever the runs,
- * and when nothing is allocated any more.
+ * and when nothing is allocated any more and the batch holds
+ * ZAP_BATCH_BLOCKS. A smaller batch left when the last block is freed
+ * stays resident, with the metadata, for the next allocations (a process
+ * that builds and tears down small TDs one after the other, as `measure`
+ * repetitions and explorations do, would otherwise fault in its memory
+ * and metadata afresh each time: 12-74 us a page on a PVM host) until
+ * phys_mem_drain() or phys_mem_get_stats() gives it back.
  */
 static bool zap_due(void)
 {
@@ -164,7 +171,7 @@ static bool zap_due(void)
 	if (!n)
 		return false;
 	if (pa_mem.blocks_live == 1)
-		return true;
+		return n >= ZAP_BATCH_BLOCKS;
 	return n >= ZAP_MAX_BLOCKS ||
 	       (n >= ZAP_BATCH_BLOCKS && n >= ZAP_RUN_BLOCKS * pa_mem.zap_runs);
 }

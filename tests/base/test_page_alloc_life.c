@@ -560,6 +560,44 @@ static void test_metadata_returned_when_empty(void **state)
 }
 
 /*
+ * A small batch left when the last block is freed stays resident for the
+ * next allocations (a process building small TDs one after another), with
+ * the metadata: freeing everything and allocating again makes no
+ * madvise() call, and the memory reads as zero again.
+ */
+static void test_small_batch_stays_resident(void **state)
+{
+	struct page *h = alloc_pages(PMD_ORDER), *p = alloc_page();
+	struct phys_mem_stats s0, s1;
+	u64 hpfn;
+
+	assert_non_null(h);
+	assert_non_null(p);
+	memset(page_address(h), 0x55, PAGE_SIZE);
+	*(u8 *)page_address(p) = 1;
+	hpfn = page_to_pfn(h);
+	s0 = pa_stats();
+	put_page(h);
+	put_page(p);
+	h = alloc_pages(PMD_ORDER);
+	p = alloc_page();
+	assert_non_null(h);
+	assert_non_null(p);
+	assert_true(page_to_pfn(h) == hpfn || page_to_pfn(p) >= hpfn);
+	assert_true(page_is_zero(h, BLOCK_PAGES));
+	assert_true(page_is_zero(p, 1));
+	s1 = pa_stats();
+	assert_int_equal(s1.madvise_calls, s0.madvise_calls);
+	assert_int_equal(s1.blocks_returned, s0.blocks_returned);
+	put_page(h);
+	put_page(p);
+	/* Drained (pa_stats()), the batch and the metadata go back. */
+	s1 = pa_stats();
+	assert_int_equal(s1.pages_in_use, 0);
+	assert_int_equal(s1.meta_bytes_resident, 0);
+}
+
+/*
  * release_pages(): one put per page; only the pages whose last reference
  * goes are freed, in batches of PAGEVEC_SIZE, 2M blocks among them.
  */
@@ -632,6 +670,7 @@ int main(void)
 		T(test_blocks_returned_in_batches),
 		T(test_batch_coalesces_runs),
 		T(test_metadata_returned_when_empty),
+		T(test_small_batch_stays_resident),
 		T(test_release_pages),
 		T(test_registered_meta),
 	};
