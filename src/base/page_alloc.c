@@ -370,7 +370,7 @@ static void account_alloc(u64 nr)
 static u64 take_page(void)
 {
 	struct pa_block *blk;
-	u32 b = pa_mem.partial_head;
+	u32 b = pa_carve_pick();	/* the partial list's head, or ours */
 	u16 idx;
 
 	if (!b) {
@@ -384,6 +384,7 @@ static u64 take_page(void)
 		blk->free_head = LINK_NIL;
 		partial_add(b);
 	}
+	pa_carve_set(b);
 	blk = &pa_mem.blocks[b];
 	if (blk->free_head != LINK_NIL) {
 		idx = blk->free_head;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What the host's physical memory shares between its two files in
+ * What the host's physical memory shares between its files in
  * src/base, and nothing else may use: phys_mem.c (the PFN space: its
  * mappings, addresses, registered metadata and statistics) and
- * page_alloc.c (the allocator of 4K pages and 2M blocks in it). The PFN
+ * page_alloc.c (the allocator of 4K pages and 2M blocks in it, with
+ * page_alloc_carve.c: which block a thread's 4K pages come from). The PFN
  * space's layout is set at init and read without a lock by the address
  * helpers; everything the allocator changes is under pa_lock, a plain
  * pthread mutex (the allocator is "hardware": neither a schedule point nor
@@ -94,6 +95,14 @@ extern pthread_mutex_t pa_lock __pa_hidden;
 extern struct phys_mem pa_mem __pa_hidden;
 extern bool pa_ready __pa_hidden;
 extern struct phys_mem_meta pa_meta_reg __pa_hidden;
+
+/*
+ * page_alloc_carve.c (pa_lock held): the split block the calling thread
+ * takes its next 4K page from (BLOCK_NONE: a fresh block), and the block
+ * it took it from.
+ */
+u32 pa_carve_pick(void) __pa_hidden;
+void pa_carve_set(u32 b) __pa_hidden;
 
 static inline bool ready(void)
 {

@@ -522,6 +522,55 @@ static void test_split_then_free_independently(void **state)
 	put_page(h2);
 }
 
+/*
+ * Free mode: two threads allocating 4K pages turn about each carve their
+ * own block (the kernel's per-CPU page lists), not alternate pages of one.
+ */
+#define CARVE_PAGES	64
+static struct page *carved[2][CARVE_PAGES];
+static int carve_turn;
+
+static void *carve_thread(void *arg)
+{
+	int me = (int)(long)arg, i;
+
+	for (i = 0; i < CARVE_PAGES; i++) {
+		while (__atomic_load_n(&carve_turn, __ATOMIC_ACQUIRE) != me)
+			;
+		carved[me][i] = alloc_page();
+		__atomic_store_n(&carve_turn, !me, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void test_threads_carve_own_blocks(void **state)
+{
+	pthread_t th[2];
+	u64 blk[2];
+	int t, i;
+
+	carve_turn = 0;
+	for (t = 0; t < 2; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, carve_thread,
+						(void *)(long)t), 0);
+	for (t = 0; t < 2; t++)
+		pthread_join(th[t], NULL);
+	for (t = 0; t < 2; t++) {
+		assert_non_null(carved[t][0]);
+		blk[t] = page_to_pfn(carved[t][0]) >> PMD_ORDER;
+		for (i = 1; i < CARVE_PAGES; i++) {
+			assert_non_null(carved[t][i]);
+			assert_int_equal(page_to_pfn(carved[t][i]) >> PMD_ORDER,
+					 blk[t]);
+		}
+	}
+	assert_int_not_equal(blk[0], blk[1]);
+	for (t = 0; t < 2; t++)
+		for (i = 0; i < CARVE_PAGES; i++)
+			__free_page(carved[t][i]);
+	assert_int_equal(pa_stats().pages_in_use, 0);
+}
+
 /* ---- memory goes back to the OS ---- */
 
 int main(void)
@@ -542,6 +591,7 @@ int main(void)
 		T(test_split_busy),
 		T(test_split_not_head),
 		T(test_split_then_free_independently),
+		T(test_threads_carve_own_blocks),
 	};
 #undef T
 
