@@ -115,6 +115,13 @@ struct tdxsim_fuzz_gen_config {
 	unsigned int max_tasks;		/* 2..4 (default 4) */
 	unsigned int max_ops;		/* per task (default 5) */
 	unsigned int max_vcpus;		/* 1..3 (default 3) */
+	/*
+	 * TDs per program: 0 or 1 (the default: one TD, the programs of
+	 * every earlier release), or 2: a second TD on the same host races
+	 * the first (its launch, a guest, VMM operations, the first's
+	 * teardown), for what the TDs share (Dynamic PAMT's 2M regions).
+	 */
+	unsigned int tds;
 };
 
 /* Fill @cfg with the defaults. */

@@ -191,7 +191,7 @@ static bool may_lack_slot(const struct tdxsim_fuzz_program *p, u64 lo, u64 hi)
 		bool in = false;
 
 		for (i = 0; i < FZ_MAX_SLOTS; i++) {
-			const struct fz_slot *s = &p->slot[i];
+			const struct fz_slot *s = &p->td[0].slot[i];
 
 			if (s->present && g >= s->gpa && g < s->gpa + s->size) {
 				g = s->gpa + s->size;
@@ -339,11 +339,12 @@ bool fz_kill_explained(const struct tdxsim_fuzz_program *p)
 
 /* --- the allow-list ----------------------------------------------------------- */
 
-bool fz_vm_dead(const struct fz_run *r)
+bool fz_vm_dead(const struct fz_run *r, unsigned int td)
 {
+	const struct fz_vm *vm = &r->vm[td];
 	unsigned int i;
 
-	if (r->stats.vm_bugged || r->invariant_errno == EIO)
+	if (vm->stats.vm_bugged || vm->invariant_errno == EIO)
 		return true;
 	/*
 	 * Bugged after the program closed its VM descriptor: only the WARN
@@ -352,7 +353,7 @@ bool fz_vm_dead(const struct fz_run *r)
 	if (tdxsim_nr_warnings() != r->warnings_before)
 		return true;
 	for (i = 0; i < r->p->nr_tasks; i++)
-		if (r->tasks[i].run_errno == EIO)
+		if (r->p->tasks[i].td == td && r->tasks[i].run_errno == EIO)
 			return true;
 	return false;
 }
@@ -371,11 +372,12 @@ bool fz_vm_dead(const struct fz_run *r)
 bool fz_errno_allowed(const struct fz_run *r, const struct fz_op *op,
 		      bool setup, int err)
 {
-	const struct tdxsim_fuzz_program *p = r->p;
+	/* The program as the operation's TD sees it (fz_program_view()). */
+	const struct tdxsim_fuzz_program *p = r->view[op->td];
 
 	if (!err)
 		return true;
-	if (err == EIO && fz_vm_dead(r))
+	if (err == EIO && fz_vm_dead(r, op->td))
 		return true;
 	switch (op->kind) {
 	case FZ_PUNCH:
@@ -388,7 +390,7 @@ bool fz_errno_allowed(const struct fz_run *r, const struct fz_op *op,
 		 * not page aligned or past the file's size.
 		 */
 		if (err == EINVAL)
-			return op->a + op->b > p->gmem[op->obj].size;
+			return op->a + op->b > p->td[0].gmem[op->obj].size;
 		/* GM kvm_gmem_allocate(): a folio allocation failing. */
 		return err == ENOMEM;
 	case FZ_ATTR:
@@ -430,7 +432,8 @@ bool fz_errno_allowed(const struct fz_run *r, const struct fz_op *op,
 	case FZ_SLOT_ADD:
 		if (err == EBADF)
 			return prog_closes(p, FZ_T_VM, 0) ||
-			       prog_closes(p, FZ_T_GMEM, p->slot[op->obj].gmem);
+			       prog_closes(p, FZ_T_GMEM,
+					   p->td[0].slot[op->obj].gmem);
 		/*
 		 * KM __kvm_set_memory_region(): deleting a slot that does not
 		 * exist is -EINVAL; re-creating a slot that exists with other
@@ -536,16 +539,18 @@ bool fz_run_errno_allowed(const struct fz_run *r,
 			  const struct fz_task_state *t, int err)
 {
 	unsigned int v = r->p->tasks[t->index].vcpu;
+	unsigned int td = r->p->tasks[t->index].td;
+	const struct tdxsim_fuzz_program *p = r->view[td];
 
 	if (!err)
 		return true;
 	if (err == EIO)
-		return fz_vm_dead(r);
+		return fz_vm_dead(r, td);
 	if (err == EBADF)
-		return prog_closes(r->p, FZ_T_VCPU, v);
+		return prog_closes(p, FZ_T_VCPU, v);
 	if (err == EFAULT)
 		return t->no_slot;
 	if (err == EINVAL)
-		return !setup_inits_vcpu(r->p, v) || !setup_has(r->p, FZ_FINALIZE);
+		return !setup_inits_vcpu(p, v) || !setup_has(p, FZ_FINALIZE);
 	return false;
 }

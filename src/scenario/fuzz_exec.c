@@ -40,18 +40,25 @@ struct fz_run *fz_run_new(const struct tdxsim_fuzz_program *p, char *err,
 			  size_t errlen)
 {
 	struct fz_run *r = xzalloc(sizeof(*r));
-	unsigned int i, j;
+	unsigned int i, j, t;
 
 	if (fz_program_design(p, &r->design, err, errlen)) {
 		free(r);
 		return NULL;
 	}
 	r->p = p;
-	r->kvm_fd = r->vm_fd = -1;
-	for (i = 0; i < FZ_MAX_GMEMS; i++)
-		r->gmem_fd[i] = -1;
-	for (i = 0; i < FZ_MAX_VCPUS; i++)
-		r->vcpu_fd[i] = -1;
+	for (t = 0; t < FZ_MAX_TDS; t++) {
+		struct fz_vm *vm = &r->vm[t];
+
+		vm->kvm_fd = vm->vm_fd = -1;
+		for (i = 0; i < FZ_MAX_GMEMS; i++)
+			vm->gmem_fd[i] = -1;
+		for (i = 0; i < FZ_MAX_VCPUS; i++)
+			vm->vcpu_fd[i] = -1;
+		vm->invariant_errno = -1;
+		if (t < p->nr_tds)
+			r->view[t] = fz_program_view(p, t);
+	}
 	for (i = 0; i < FZ_MAX_OPS; i++)
 		r->setup_err[i] = FZ_NOT_RUN;
 	for (i = 0; i < FZ_MAX_TASKS; i++) {
@@ -60,15 +67,16 @@ struct fz_run *fz_run_new(const struct tdxsim_fuzz_program *p, char *err,
 		for (j = 0; j < FZ_MAX_OPS; j++)
 			r->tasks[i].err[j] = FZ_NOT_RUN;
 	}
-	r->invariant_errno = -1;
 	return r;
 }
 
 /* --- the TD ------------------------------------------------------------------ */
 
-static int fz_slot_set(struct fz_run *r, unsigned int i, bool add)
+static int fz_slot_set(struct fz_run *r, unsigned int t, unsigned int i,
+		       bool add)
 {
-	const struct fz_slot *s = &r->p->slot[i];
+	struct fz_vm *vm = &r->vm[t];
+	const struct fz_slot *s = &r->p->td[t].slot[i];
 	struct kvm_userspace_memory_region2 region = {
 		.slot = i,
 		.flags = KVM_MEM_GUEST_MEMFD,
@@ -76,46 +84,49 @@ static int fz_slot_set(struct fz_run *r, unsigned int i, bool add)
 		.memory_size = add ? s->size : 0,
 		.guest_memfd_offset = s->offset,
 	};
-	int fd = r->gmem_fd[s->gmem];
+	int fd = vm->gmem_fd[s->gmem];
 
 	/* A closed guest_memfd: the number is gone, as for a real VMM. */
 	region.guest_memfd = fd < 0 ? (u32)-1 : (u32)fd;
-	if (r->gmem_map[s->gmem])
+	if (vm->gmem_map[s->gmem])
 		region.userspace_addr =
-			(u64)(uintptr_t)r->gmem_map[s->gmem] + s->offset;
-	if (r->vm_fd < 0)
+			(u64)(uintptr_t)vm->gmem_map[s->gmem] + s->offset;
+	if (vm->vm_fd < 0)
 		return EBADF;
-	if (tdxsim_ioctl(r->vm_fd, KVM_SET_USER_MEMORY_REGION2, &region) < 0)
+	if (tdxsim_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION2, &region) < 0)
 		return errno;
-	r->slot_in[i] = add;
+	vm->slot_in[i] = add;
 	return 0;
 }
 
-static int fz_build(struct fz_run *r)
+/* Build TD @t through the uAPI. */
+static int fz_build(struct fz_run *r, unsigned int t)
 {
 	const struct tdxsim_fuzz_program *p = r->p;
+	const struct fz_td *td = &p->td[t];
+	struct fz_vm *vm = &r->vm[t];
 	struct kvm_tdx_init_vm *init;
 	struct kvm_tdx_cmd cmd = { 0 };
 	size_t size = sizeof(*init) + sizeof(struct kvm_cpuid_entry2);
 	unsigned int i;
 	int ret;
 
-	r->kvm_fd = tdxsim_open("/dev/kvm", 0);
-	if (r->kvm_fd < 0)
+	vm->kvm_fd = tdxsim_open("/dev/kvm", 0);
+	if (vm->kvm_fd < 0)
 		return fz_build_fail(r, errno, "open /dev/kvm"), -1;
-	r->vm_fd = tdxsim_ioctl(r->kvm_fd, KVM_CREATE_VM, KVM_X86_TDX_VM);
-	if (r->vm_fd < 0)
+	vm->vm_fd = tdxsim_ioctl(vm->kvm_fd, KVM_CREATE_VM, KVM_X86_TDX_VM);
+	if (vm->vm_fd < 0)
 		return fz_build_fail(r, errno, "KVM_CREATE_VM"), -1;
 	{
 		struct tdxsim_kernel k = { 0 };
 
 		snprintf(k.name, sizeof(k.name), "%s",
 			 p->kernel[0] ? p->kernel : TDXSIM_KERNEL_DEFAULT);
-		if (tdxsim_ioctl(r->vm_fd, TDXSIM_SET_KERNEL, &k) < 0)
+		if (tdxsim_ioctl(vm->vm_fd, TDXSIM_SET_KERNEL, &k) < 0)
 			return fz_build_fail(r, errno, "TDXSIM_SET_KERNEL"), -1;
 	}
 	if (p->design[0] &&
-	    tdxsim_ioctl(r->vm_fd, TDXSIM_SET_DESIGN, &r->design) < 0)
+	    tdxsim_ioctl(vm->vm_fd, TDXSIM_SET_DESIGN, &r->design) < 0)
 		return fz_build_fail(r, errno, "TDXSIM_SET_DESIGN"), -1;
 
 	init = xzalloc(size);
@@ -126,36 +137,36 @@ static int fz_build(struct fz_run *r)
 	init->cpuid.entries[0].eax = (48U << 16) | 52;
 	cmd.id = KVM_TDX_INIT_VM;
 	cmd.data = (u64)(uintptr_t)init;
-	ret = tdxsim_ioctl(r->vm_fd, KVM_MEMORY_ENCRYPT_OP, &cmd);
+	ret = tdxsim_ioctl(vm->vm_fd, KVM_MEMORY_ENCRYPT_OP, &cmd);
 	free(init);
 	if (ret < 0)
 		return fz_build_fail(r, errno, "KVM_TDX_INIT_VM"), -1;
-	r->gmem_attrs = tdxsim_ioctl(r->vm_fd, KVM_CHECK_EXTENSION,
+	vm->gmem_attrs = tdxsim_ioctl(vm->vm_fd, KVM_CHECK_EXTENSION,
 				     KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) > 0;
 
 	for (i = 0; i < FZ_MAX_GMEMS; i++) {
 		struct kvm_create_guest_memfd gm = {
-			.size = p->gmem[i].size,
+			.size = td->gmem[i].size,
 			.flags = GUEST_MEMFD_FLAG_MMAP,
 		};
 		void *map;
 
-		if (!p->gmem[i].present)
+		if (!td->gmem[i].present)
 			continue;
-		r->gmem_fd[i] = tdxsim_ioctl(r->vm_fd, KVM_CREATE_GUEST_MEMFD,
+		vm->gmem_fd[i] = tdxsim_ioctl(vm->vm_fd, KVM_CREATE_GUEST_MEMFD,
 					     &gm);
-		if (r->gmem_fd[i] < 0)
+		if (vm->gmem_fd[i] < 0)
 			return fz_build_fail(r, errno, "KVM_CREATE_GUEST_MEMFD"), -1;
 		map = tdxsim_mmap(NULL, gm.size, PROT_READ | PROT_WRITE,
-				  MAP_SHARED, r->gmem_fd[i], 0);
+				  MAP_SHARED, vm->gmem_fd[i], 0);
 		if (map == MAP_FAILED)
 			return fz_build_fail(r, errno, "mmap of a guest_memfd"), -1;
-		r->gmem_map[i] = map;
+		vm->gmem_map[i] = map;
 	}
 	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		if (!p->slot[i].present)
+		if (!td->slot[i].present)
 			continue;
-		ret = fz_slot_set(r, i, true);
+		ret = fz_slot_set(r, t, i, true);
 		if (ret)
 			return fz_build_fail(r, ret, "KVM_SET_USER_MEMORY_REGION2"), -1;
 	}
@@ -166,70 +177,70 @@ static int fz_build(struct fz_run *r)
 		struct strbuf sb = STRBUF_INIT;
 		char err[256];
 
-		fz_guest_text(p, &sb);
+		fz_guest_text(p, t, &sb);
 		tdxsim_guest_config_init(&gc);
-		gc.nr_vcpus = p->nr_vcpus;
+		gc.nr_vcpus = td->nr_vcpus;
 		gc.seed = p->sched_seed;
-		ret = tdxsim_guest_parse(sb_str(&sb), "fuzz", &gc, &r->guest,
+		ret = tdxsim_guest_parse(sb_str(&sb), "fuzz", &gc, &vm->guest,
 					 err, sizeof(err));
 		sb_free(&sb);
 		if (ret)
 			return fz_build_fail(r, EINVAL, "the guest program"), -1;
 	}
 
-	r->run_size = tdxsim_ioctl(r->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	for (i = 0; i < p->nr_vcpus; i++) {
+	r->run_size = tdxsim_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	for (i = 0; i < td->nr_vcpus; i++) {
 		struct tdxsim_guest g = {
 			.ops = tdxsim_guest_ops(),
-			.guest = tdxsim_guest_vcpu(r->guest, i),
+			.guest = tdxsim_guest_vcpu(vm->guest, i),
 		};
 		void *map;
 
-		r->vcpu_fd[i] = tdxsim_ioctl(r->vm_fd, KVM_CREATE_VCPU, i);
-		if (r->vcpu_fd[i] < 0)
+		vm->vcpu_fd[i] = tdxsim_ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
+		if (vm->vcpu_fd[i] < 0)
 			return fz_build_fail(r, errno, "KVM_CREATE_VCPU"), -1;
 		map = tdxsim_mmap(NULL, r->run_size, PROT_READ | PROT_WRITE,
-				  MAP_SHARED, r->vcpu_fd[i], 0);
+				  MAP_SHARED, vm->vcpu_fd[i], 0);
 		if (map == MAP_FAILED)
 			return fz_build_fail(r, errno, "mmap of kvm_run"), -1;
-		r->vcpu_run[i] = map;
-		if (tdxsim_ioctl(r->vcpu_fd[i], TDXSIM_SET_GUEST, &g) < 0)
+		vm->vcpu_run[i] = map;
+		if (tdxsim_ioctl(vm->vcpu_fd[i], TDXSIM_SET_GUEST, &g) < 0)
 			return fz_build_fail(r, errno, "TDXSIM_SET_GUEST"), -1;
 	}
 	return 0;
 }
 
 /* Read the VM's counters and failure record through @fd. */
-static void fz_snapshot(struct fz_run *r, int fd)
+static void fz_snapshot(struct fz_vm *vm, int fd)
 {
 	struct tdxsim_stats st;
 	struct tdxsim_vm_failure f;
 
 	if (tdxsim_ioctl(fd, TDXSIM_GET_STATS, &st) == 0)
-		r->stats = st;
+		vm->stats = st;
 	if (tdxsim_ioctl(fd, TDXSIM_GET_VM_FAILURE, &f) == 0) {
-		r->failure = f;
-		r->have_failure = true;
+		vm->failure = f;
+		vm->have_failure = true;
 	}
 }
 
 /* Close one descriptor the program names (its mapping stays until the end). */
-static int fz_close_obj(struct fz_run *r, const struct fz_obj *o)
+static int fz_close_obj(struct fz_vm *vm, const struct fz_obj *o)
 {
 	int *slot, fd;
 
 	switch (o->target) {
 	case FZ_T_VCPU:
-		slot = &r->vcpu_fd[o->index];
+		slot = &vm->vcpu_fd[o->index];
 		break;
 	case FZ_T_GMEM:
-		slot = &r->gmem_fd[o->index];
+		slot = &vm->gmem_fd[o->index];
 		break;
 	case FZ_T_VM:
-		slot = &r->vm_fd;
+		slot = &vm->vm_fd;
 		break;
 	default:
-		slot = &r->kvm_fd;
+		slot = &vm->kvm_fd;
 		break;
 	}
 	fd = *slot;
@@ -237,39 +248,48 @@ static int fz_close_obj(struct fz_run *r, const struct fz_obj *o)
 		return EBADF;
 	/* The last look at the VM the uAPI allows: its record, kept. */
 	if (o->target == FZ_T_VM)
-		fz_snapshot(r, fd);
+		fz_snapshot(vm, fd);
 	*slot = -1;
 	return tdxsim_close(fd) < 0 ? errno : 0;
 }
 
 /* The final teardown: everything the program left open or mapped. */
-static void fz_teardown(struct fz_run *r)
+static void fz_teardown_td(struct fz_run *r, unsigned int t)
 {
+	struct fz_vm *vm = &r->vm[t];
 	unsigned int i;
 
 	for (i = 0; i < FZ_MAX_VCPUS; i++) {
-		if (r->vcpu_run[i])
-			tdxsim_munmap(r->vcpu_run[i], r->run_size);
-		r->vcpu_run[i] = NULL;
-		if (r->vcpu_fd[i] >= 0)
-			tdxsim_close(r->vcpu_fd[i]);
-		r->vcpu_fd[i] = -1;
+		if (vm->vcpu_run[i])
+			tdxsim_munmap(vm->vcpu_run[i], r->run_size);
+		vm->vcpu_run[i] = NULL;
+		if (vm->vcpu_fd[i] >= 0)
+			tdxsim_close(vm->vcpu_fd[i]);
+		vm->vcpu_fd[i] = -1;
 	}
 	for (i = 0; i < FZ_MAX_GMEMS; i++) {
-		if (r->gmem_map[i])
-			tdxsim_munmap(r->gmem_map[i], r->p->gmem[i].size);
-		r->gmem_map[i] = NULL;
-		if (r->gmem_fd[i] >= 0)
-			tdxsim_close(r->gmem_fd[i]);
-		r->gmem_fd[i] = -1;
+		if (vm->gmem_map[i])
+			tdxsim_munmap(vm->gmem_map[i], r->p->td[t].gmem[i].size);
+		vm->gmem_map[i] = NULL;
+		if (vm->gmem_fd[i] >= 0)
+			tdxsim_close(vm->gmem_fd[i]);
+		vm->gmem_fd[i] = -1;
 	}
-	if (r->vm_fd >= 0)
-		tdxsim_close(r->vm_fd);
-	if (r->kvm_fd >= 0)
-		tdxsim_close(r->kvm_fd);
-	r->vm_fd = r->kvm_fd = -1;
-	tdxsim_guest_destroy(r->guest);
-	r->guest = NULL;
+	if (vm->vm_fd >= 0)
+		tdxsim_close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		tdxsim_close(vm->kvm_fd);
+	vm->vm_fd = vm->kvm_fd = -1;
+	tdxsim_guest_destroy(vm->guest);
+	vm->guest = NULL;
+}
+
+static void fz_teardown(struct fz_run *r)
+{
+	unsigned int t;
+
+	for (t = 0; t < r->p->nr_tds; t++)
+		fz_teardown_td(r, t);
 	r->torn_down = true;
 }
 
@@ -280,24 +300,27 @@ static void fz_teardown(struct fz_run *r)
  * what the slots map of [gpa, gpa + size) on their guest_memfds, as a VMM
  * that knows the series does; the VM ioctl's checks first.
  */
-static int fz_set_attr_gmem(struct fz_run *r, u64 gpa, u64 size, bool private)
+static int fz_set_attr_gmem(struct fz_run *r, unsigned int t, u64 gpa,
+			    u64 size, bool private)
 {
+	const struct fz_td *td = &r->p->td[t];
+	struct fz_vm *vm = &r->vm[t];
 	unsigned int i;
 
 	if (!size || gpa + size < gpa || !IS_ALIGNED(gpa | size, PAGE_SIZE))
 		return EINVAL;
 	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		const struct fz_slot *s = &r->p->slot[i];
+		const struct fz_slot *s = &td->slot[i];
 		u64 a = max(gpa, s->gpa), e = min(gpa + size, s->gpa + s->size);
 		struct kvm_memory_attributes2 attrs = {
 			.offset = s->offset + a - s->gpa,
 			.size = e - a,
 			.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
 		};
-		int tries = 0, fd = r->gmem_fd[s->gmem];
+		int tries = 0, fd = vm->gmem_fd[s->gmem];
 
 		/* A closed guest_memfd: its release unbound it, nothing to do. */
-		if (!s->present || !r->slot_in[i] || a >= e || fd < 0)
+		if (!s->present || !vm->slot_in[i] || a >= e || fd < 0)
 			continue;
 		while (tdxsim_ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES2, &attrs) < 0) {
 			/* Closed by another task meanwhile: as above. */
@@ -312,19 +335,21 @@ static int fz_set_attr_gmem(struct fz_run *r, u64 gpa, u64 size, bool private)
 	return 0;
 }
 
-static int fz_set_attr(struct fz_run *r, u64 gpa, u64 size, bool private)
+static int fz_set_attr(struct fz_run *r, unsigned int t, u64 gpa, u64 size,
+		       bool private)
 {
+	struct fz_vm *vm = &r->vm[t];
 	struct kvm_memory_attributes attrs = {
 		.address = gpa,
 		.size = size,
 		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
 	};
-	int tries = 0, fd = r->vm_fd;
+	int tries = 0, fd = vm->vm_fd;
 
 	if (fd < 0)
 		return EBADF;
-	if (r->gmem_attrs)
-		return fz_set_attr_gmem(r, gpa, size, private);
+	if (vm->gmem_attrs)
+		return fz_set_attr_gmem(r, t, gpa, size, private);
 	while (tdxsim_ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES, &attrs) < 0) {
 		if ((errno != EAGAIN && errno != EINTR) ||
 		    ++tries > FZ_MAX_RETRIES)
@@ -334,10 +359,10 @@ static int fz_set_attr(struct fz_run *r, u64 gpa, u64 size, bool private)
 	return 0;
 }
 
-static int fz_prefault(struct fz_run *r, unsigned int vcpu, u64 gpa, u64 size)
+static int fz_prefault(struct fz_vm *vm, unsigned int vcpu, u64 gpa, u64 size)
 {
 	struct kvm_pre_fault_memory range = { .gpa = gpa, .size = size };
-	int tries = 0, fd = r->vcpu_fd[vcpu];
+	int tries = 0, fd = vm->vcpu_fd[vcpu];
 
 	if (fd < 0)
 		return EBADF;
@@ -355,13 +380,14 @@ static int fz_prefault(struct fz_run *r, unsigned int vcpu, u64 gpa, u64 size)
 
 static int fz_init_mem(struct fz_run *r, const struct fz_op *op)
 {
+	struct fz_vm *vm = &r->vm[op->td];
 	struct kvm_tdx_init_mem_region region;
 	struct kvm_tdx_cmd cmd = {
 		.id = KVM_TDX_INIT_MEM_REGION,
 		.flags = op->flag ? KVM_TDX_MEASURE_MEMORY_REGION : 0,
 	};
 	size_t len = op->b * PAGE_SIZE;
-	int tries = 0, fd = r->vcpu_fd[op->obj];
+	int tries = 0, fd = vm->vcpu_fd[op->obj];
 	u64 i;
 
 	if (fd < 0)
@@ -405,9 +431,9 @@ static int fz_tdx_cmd(int fd, u32 id)
 	return tdxsim_ioctl(fd, KVM_MEMORY_ENCRYPT_OP, &cmd) < 0 ? errno : 0;
 }
 
-static int fz_host_access(struct fz_run *r, const struct fz_op *op, bool write)
+static int fz_host_access(struct fz_vm *vm, const struct fz_op *op, bool write)
 {
-	u8 *buf, *map = r->gmem_map[op->obj];
+	u8 *buf, *map = vm->gmem_map[op->obj];
 	int ret;
 
 	if (!map)
@@ -422,14 +448,15 @@ static int fz_host_access(struct fz_run *r, const struct fz_op *op, bool write)
 
 static int fz_vmm_op(struct fz_run *r, const struct fz_op *op)
 {
-	const struct tdxsim_fuzz_program *p = r->p;
+	const struct fz_td *td = &r->p->td[op->td];
+	struct fz_vm *vm = &r->vm[op->td];
 	unsigned int i;
 	int ret, fd;
 
 	switch (op->kind) {
 	case FZ_PUNCH:
 	case FZ_ALLOC:
-		fd = r->gmem_fd[op->obj];
+		fd = vm->gmem_fd[op->obj];
 		if (fd < 0)
 			return EBADF;
 		ret = tdxsim_fallocate(fd, FALLOC_FL_KEEP_SIZE |
@@ -438,26 +465,26 @@ static int fz_vmm_op(struct fz_run *r, const struct fz_op *op)
 				       op->a, op->b);
 		return ret < 0 ? errno : 0;
 	case FZ_ATTR:
-		return fz_set_attr(r, op->a, op->b, op->flag);
+		return fz_set_attr(r, op->td, op->a, op->b, op->flag);
 	case FZ_PREFAULT:
-		return fz_prefault(r, op->obj, op->a, op->b);
+		return fz_prefault(vm, op->obj, op->a, op->b);
 	case FZ_SLOT_DELETE:
 	case FZ_SLOT_ADD:
-		if (!p->slot[op->obj].present)
+		if (!td->slot[op->obj].present)
 			return EINVAL;
-		return fz_slot_set(r, op->obj, op->kind == FZ_SLOT_ADD);
+		return fz_slot_set(r, op->td, op->obj, op->kind == FZ_SLOT_ADD);
 	case FZ_INIT_VCPU:
-		return fz_tdx_cmd(r->vcpu_fd[op->obj], KVM_TDX_INIT_VCPU);
+		return fz_tdx_cmd(vm->vcpu_fd[op->obj], KVM_TDX_INIT_VCPU);
 	case FZ_INIT_MEM:
 		return fz_init_mem(r, op);
 	case FZ_FINALIZE:
-		return fz_tdx_cmd(r->vm_fd, KVM_TDX_FINALIZE_VM);
+		return fz_tdx_cmd(vm->vm_fd, KVM_TDX_FINALIZE_VM);
 	case FZ_CLOSE:
-		return fz_close_obj(r, &op->order[0]);
+		return fz_close_obj(vm, &op->order[0]);
 	case FZ_TEARDOWN:
 		ret = 0;
 		for (i = 0; i < op->nr_order; i++) {
-			int e = fz_close_obj(r, &op->order[i]);
+			int e = fz_close_obj(vm, &op->order[i]);
 
 			/* Closing what is already closed is the VMM's business. */
 			if (e && e != EBADF && !ret)
@@ -466,21 +493,23 @@ static int fz_vmm_op(struct fz_run *r, const struct fz_op *op)
 		return ret;
 	case FZ_HOST_READ:
 	case FZ_HOST_WRITE:
-		return fz_host_access(r, op, op->kind == FZ_HOST_WRITE);
+		return fz_host_access(vm, op, op->kind == FZ_HOST_WRITE);
 	}
 	return EINVAL;
 }
 
 /* --- tasks ------------------------------------------------------------------- */
 
-static bool fz_gpa_in_slot(struct fz_run *r, u64 gpa)
+static bool fz_gpa_in_slot(struct fz_run *r, unsigned int t, u64 gpa)
 {
+	const struct fz_td *td = &r->p->td[t];
+	struct fz_vm *vm = &r->vm[t];
 	unsigned int i;
 
 	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		const struct fz_slot *s = &r->p->slot[i];
+		const struct fz_slot *s = &td->slot[i];
 
-		if (s->present && r->slot_in[i] && gpa >= s->gpa &&
+		if (s->present && vm->slot_in[i] && gpa >= s->gpa &&
 		    gpa < s->gpa + s->size)
 			return true;
 	}
@@ -491,11 +520,12 @@ static bool fz_gpa_in_slot(struct fz_run *r, u64 gpa)
 static void fz_vcpu_task(struct fz_task_state *ts, const struct fz_task *t)
 {
 	struct fz_run *r = ts->run;
+	struct fz_vm *vm = &r->vm[t->td];
 	unsigned int v = t->vcpu, waits = 0;
 
 	for (;;) {
-		int fd = r->vcpu_fd[v], ret;
-		struct kvm_run *run = r->vcpu_run[v];
+		int fd = vm->vcpu_fd[v], ret;
+		struct kvm_run *run = vm->vcpu_run[v];
 
 		if (ts->kvm_runs >= FZ_MAX_KVM_RUNS) {
 			ts->gave_up = true;
@@ -534,13 +564,13 @@ static void fz_vcpu_task(struct fz_task_state *ts, const struct fz_task *t)
 			if (ret == 0)
 				break;
 			/* QEMU cannot convert memory it never assigned. */
-			if (!fz_gpa_in_slot(r, gpa)) {
+			if (!fz_gpa_in_slot(r, t->td, gpa)) {
 				ts->no_slot = true;
 				ts->run_errno = EFAULT;
 				return;
 			}
 			ts->conversions++;
-			e = fz_set_attr(r, gpa, run->memory_fault.size,
+			e = fz_set_attr(r, t->td, gpa, run->memory_fault.size,
 					run->memory_fault.flags &
 					KVM_MEMORY_EXIT_FLAG_PRIVATE);
 			if (e) {
@@ -557,7 +587,7 @@ static void fz_vcpu_task(struct fz_task_state *ts, const struct fz_task *t)
 				break;
 			}
 			ts->conversions++;
-			e = fz_set_attr(r, run->hypercall.args[0],
+			e = fz_set_attr(r, t->td, run->hypercall.args[0],
 					run->hypercall.args[1] << PAGE_SHIFT,
 					run->hypercall.args[2] &
 					KVM_MAP_GPA_RANGE_ENCRYPTED);
@@ -617,6 +647,8 @@ static void fz_scan_leaks(struct fz_run *r)
 
 	for (i = 0; i < p->nr_tasks; i++) {
 		const struct fz_task *t = &p->tasks[i];
+		const struct fz_td *td = &p->td[t->td];
+		struct fz_vm *vm = &r->vm[t->td];
 
 		if (t->kind != FZ_TASK_VCPU)
 			continue;
@@ -632,10 +664,10 @@ static void fz_scan_leaks(struct fz_run *r)
 				for (g = 0; g < FZ_MAX_GMEMS; g++) {
 					unsigned int k;
 
-					if (!r->gmem_map[g])
+					if (!vm->gmem_map[g])
 						continue;
 					for (k = 0; k < FZ_MAX_SLOTS; k++) {
-						const struct fz_slot *s = &p->slot[k];
+						const struct fz_slot *s = &td->slot[k];
 						u64 off;
 
 						if (!s->present || s->gmem != g ||
@@ -644,13 +676,13 @@ static void fz_scan_leaks(struct fz_run *r)
 							continue;
 						off = gpa - s->gpa + s->offset;
 						if (tdxsim_gmem_host_access(
-							(u8 *)r->gmem_map[g] + off,
+							(u8 *)vm->gmem_map[g] + off,
 							buf, PAGE_SIZE, false))
 							continue;
 						if (!memcmp(buf, want, PAGE_SIZE)) {
-							if (!r->leaked_pages)
-								r->leak_gpa = gpa;
-							r->leaked_pages++;
+							if (!vm->leaked_pages)
+								vm->leak_gpa = gpa;
+							vm->leaked_pages++;
 						}
 					}
 				}
@@ -661,23 +693,22 @@ static void fz_scan_leaks(struct fz_run *r)
 	free(want);
 }
 
-static void fz_collect(struct fz_run *r)
+static void fz_collect(struct fz_vm *vm)
 {
 	struct tdxsim_check check = { 0 };
 	size_t len = 1 << 14;
 
-	r->collected = true;
-	if (r->vm_fd < 0)
+	if (vm->vm_fd < 0)
 		return;
-	fz_snapshot(r, r->vm_fd);
-	r->invariant_report = xzalloc(len);
-	check.buf = (u64)(uintptr_t)r->invariant_report;
+	fz_snapshot(vm, vm->vm_fd);
+	vm->invariant_report = xzalloc(len);
+	check.buf = (u64)(uintptr_t)vm->invariant_report;
 	check.len = len;
-	if (tdxsim_ioctl(r->vm_fd, TDXSIM_CHECK_INVARIANTS, &check) == 0) {
-		r->invariant_errno = 0;
-		r->invariant_errors = check.errors;
+	if (tdxsim_ioctl(vm->vm_fd, TDXSIM_CHECK_INVARIANTS, &check) == 0) {
+		vm->invariant_errno = 0;
+		vm->invariant_errors = check.errors;
 	} else {
-		r->invariant_errno = errno;
+		vm->invariant_errno = errno;
 	}
 }
 
@@ -685,11 +716,13 @@ int fz_run_fn(void *arg)
 {
 	struct fz_run *r = arg;
 	const struct tdxsim_fuzz_program *p = r->p;
-	unsigned int i;
+	unsigned int i, t;
 
 	r->warnings_before = tdxsim_nr_warnings();
-	if (fz_build(r))
-		goto out;
+	/* TD 0 whole, then TD 1: the second TD's pages come after the first's. */
+	for (t = 0; t < p->nr_tds; t++)
+		if (fz_build(r, t))
+			goto out;
 	for (i = 0; i < p->nr_setup; i++) {
 		r->setup_err[i] = fz_vmm_op(r, &p->setup[i]);
 		r->ops_done++;
@@ -708,15 +741,20 @@ int fz_run_fn(void *arg)
 			tdxsim_thread_join(r->tasks[i].thread);
 		r->tasks[i].thread = NULL;
 	}
-	if (r->guest) {
+	for (t = 0; t < p->nr_tds; t++) {
+		struct fz_vm *vm = &r->vm[t];
 		struct tdxsim_guest_stats gs;
 
-		tdxsim_guest_get_stats(r->guest, TDXSIM_GUEST_ALL_VCPUS, &gs);
-		r->data_failures = gs.data_failures;
+		if (!vm->guest)
+			continue;
+		tdxsim_guest_get_stats(vm->guest, TDXSIM_GUEST_ALL_VCPUS, &gs);
+		vm->data_failures = gs.data_failures;
 		r->ops_done += gs.ops_done;
-		r->guest_finished = tdxsim_guest_finished(r->guest);
+		vm->guest_finished = tdxsim_guest_finished(vm->guest);
 	}
-	fz_collect(r);
+	r->collected = true;
+	for (t = 0; t < p->nr_tds; t++)
+		fz_collect(&r->vm[t]);
 	fz_scan_leaks(r);
 out:
 	fz_teardown(r);
@@ -775,6 +813,8 @@ void fz_set_tainted(void)
 
 void fz_run_release(struct fz_run *r, bool stuck)
 {
+	unsigned int i;
+
 	if (stuck) {
 		/* Its tasks hold the VM's locks: it can never be torn down. */
 		if (nr_graveyard < ARRAY_SIZE(graveyard))
@@ -784,7 +824,10 @@ void fz_run_release(struct fz_run *r, bool stuck)
 	if (!r->torn_down)
 		fz_teardown(r);
 	free(r->src);
-	free(r->invariant_report);
+	for (i = 0; i < FZ_MAX_TDS; i++) {
+		free(r->vm[i].invariant_report);
+		tdxsim_fuzz_free(r->view[i]);
+	}
 	free(r->log_buf);
 	free(r);
 }

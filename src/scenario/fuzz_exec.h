@@ -37,9 +37,8 @@ struct fz_task_state {
 	bool gave_up;			/* stopped after FZ_MAX_KVM_RUNS */
 };
 
-struct fz_run {
-	const struct tdxsim_fuzz_program *p;
-	struct tdxsim_design design;
+/* One TD of a run: its descriptors, and the evidence read from it. */
+struct fz_vm {
 	int kvm_fd, vm_fd;
 	int gmem_fd[FZ_MAX_GMEMS];
 	/* KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES: convert on the guest_memfds. */
@@ -47,18 +46,9 @@ struct fz_run {
 	void *gmem_map[FZ_MAX_GMEMS];
 	int vcpu_fd[FZ_MAX_VCPUS];
 	struct kvm_run *vcpu_run[FZ_MAX_VCPUS];
-	size_t run_size;
 	bool slot_in[FZ_MAX_SLOTS];	/* installed right now */
 	struct tdxsim_guest_model *guest;
-	void *src;			/* KVM_TDX_INIT_MEM_REGION source */
-	size_t src_len;
-	int setup_err[FZ_MAX_OPS];
-	struct fz_task_state tasks[FZ_MAX_TASKS];
-	/* A step of the build that must not fail failed (a bad program). */
-	int build_err;
-	char build_what[96];
 	/* Evidence collected at the end of the run, before teardown. */
-	bool collected;
 	struct tdxsim_stats stats;
 	bool have_failure;
 	struct tdxsim_vm_failure failure;
@@ -69,6 +59,23 @@ struct fz_run {
 	bool guest_finished;
 	u64 leaked_pages;
 	u64 leak_gpa;			/* the first leaked page's GPA */
+};
+
+struct fz_run {
+	const struct tdxsim_fuzz_program *p;
+	/* The program as each TD sees it (fz_program_view()). */
+	struct tdxsim_fuzz_program *view[FZ_MAX_TDS];
+	struct tdxsim_design design;
+	struct fz_vm vm[FZ_MAX_TDS];
+	size_t run_size;
+	void *src;			/* KVM_TDX_INIT_MEM_REGION source */
+	size_t src_len;
+	int setup_err[FZ_MAX_OPS];
+	struct fz_task_state tasks[FZ_MAX_TASKS];
+	/* A step of the build that must not fail failed (a bad program). */
+	int build_err;
+	char build_what[96];
+	bool collected;
 	u64 ops_done;
 	bool torn_down;
 	/* Baselines taken when the run started. */
@@ -109,8 +116,8 @@ bool fz_errno_allowed(const struct fz_run *r, const struct fz_op *op,
 /* KVM_RUN's answer @err (vCPU task @t). */
 bool fz_run_errno_allowed(const struct fz_run *r,
 			  const struct fz_task_state *t, int err);
-/* Was the run's VM killed or bugged (its ioctls answer EIO)? */
-bool fz_vm_dead(const struct fz_run *r);
+/* Was the run's TD @td killed or bugged (its ioctls answer EIO)? */
+bool fz_vm_dead(const struct fz_run *r, unsigned int td);
 /* May the guest's data checks judge KVM in @p (nothing else moves its data)? */
 bool fz_data_checkable(const struct tdxsim_fuzz_program *p);
 /* Does something of @p explain a VM killed without a KVM_BUG_ON? */

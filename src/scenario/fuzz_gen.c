@@ -18,10 +18,8 @@
 
 #include "scenario/fuzz_internal.h"
 
-struct gen {
-	u64 s;
-	const struct tdxsim_fuzz_gen_config *cfg;
-	struct tdxsim_fuzz_program *p;
+/* What the generator knows of one TD. */
+struct gen_td {
 	u64 span;			/* GPAs [0, span) are memory */
 	unsigned int nregions;		/* 2M blocks of it */
 	/* The launch's KVM_TDX_INIT_MEM_REGION, if any. */
@@ -30,6 +28,24 @@ struct gen {
 	bool vcpu_inited[FZ_MAX_VCPUS];	/* by the set-up or the launcher */
 	bool finalized;			/* by the set-up or the launcher */
 };
+
+struct gen {
+	u64 s;
+	const struct tdxsim_fuzz_gen_config *cfg;
+	struct tdxsim_fuzz_program *p;
+	struct gen_td tds[FZ_MAX_TDS];
+	/* The TD operations are drawn for: tds[cur], p->td[cur]. */
+	unsigned int cur;
+	struct gen_td *t;
+	struct fz_td *td;
+};
+
+static void gen_use_td(struct gen *g, unsigned int cur)
+{
+	g->cur = cur;
+	g->t = &g->tds[cur];
+	g->td = &g->p->td[cur];
+}
 
 static u64 rnd(struct gen *g)
 {
@@ -61,14 +77,14 @@ void tdxsim_fuzz_gen_config_init(struct tdxsim_fuzz_gen_config *cfg)
 /* A GPA range inside the memory: a page, a few pages, a 2M block, or more. */
 static void pick_range(struct gen *g, u64 *gpa, u64 *size)
 {
-	unsigned int r = below(g, g->nregions), k = below(g, 100);
+	unsigned int r = below(g, g->t->nregions), k = below(g, 100);
 	u64 base = (u64)r * SZ_2M;
 
 	/* The launch's image: where zaps meet the module's TDR-exclusive calls. */
-	if (g->have_image && chance(g, 30)) {
-		u64 n = 1 + below(g, (unsigned int)g->image_pages);
+	if (g->t->have_image && chance(g, 30)) {
+		u64 n = 1 + below(g, (unsigned int)g->t->image_pages);
 
-		*gpa = g->image_gpa + (u64)below(g, (unsigned int)(g->image_pages - n + 1)) *
+		*gpa = g->t->image_gpa + (u64)below(g, (unsigned int)(g->t->image_pages - n + 1)) *
 			PAGE_SIZE;
 		*size = n * PAGE_SIZE;
 		return;
@@ -88,18 +104,18 @@ static void pick_range(struct gen *g, u64 *gpa, u64 *size)
 		*size = SZ_2M;
 	} else {
 		*gpa = base;
-		*size = min((u64)2 * SZ_2M, g->span - base);
+		*size = min((u64)2 * SZ_2M, g->t->span - base);
 	}
 }
 
 /* The guest_memfd and offset behind @gpa (by the program's slots). */
-static bool gpa_to_gmem(const struct tdxsim_fuzz_program *p, u64 gpa,
+static bool gpa_to_gmem(const struct fz_td *td, u64 gpa,
 			u8 *gmem, u64 *off, u64 *room)
 {
 	unsigned int i;
 
 	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		const struct fz_slot *s = &p->slot[i];
+		const struct fz_slot *s = &td->slot[i];
 
 		if (s->present && gpa >= s->gpa && gpa < s->gpa + s->size) {
 			*gmem = s->gmem;
@@ -120,7 +136,7 @@ static void gen_file_op(struct gen *g, struct fz_op *op, enum fz_op_kind kind)
 
 	pick_range(g, &gpa, &size);
 	op->kind = kind;
-	if (!gpa_to_gmem(g->p, gpa, &gm, &off, &room)) {
+	if (!gpa_to_gmem(g->td, gpa, &gm, &off, &room)) {
 		gm = 0;
 		off = 0;
 		room = size;
@@ -132,10 +148,10 @@ static void gen_file_op(struct gen *g, struct fz_op *op, enum fz_op_kind kind)
 
 static u8 pick_vcpu(struct gen *g, bool inited)
 {
-	unsigned int i, n = g->p->nr_vcpus, start = below(g, n);
+	unsigned int i, n = g->td->nr_vcpus, start = below(g, n);
 
 	for (i = 0; i < n && inited; i++)
-		if (g->vcpu_inited[(start + i) % n])
+		if (g->t->vcpu_inited[(start + i) % n])
 			return (u8)((start + i) % n);
 	return (u8)start;
 }
@@ -146,10 +162,10 @@ static void gen_close_target(struct gen *g, struct fz_obj *o)
 
 	if (k < 4) {
 		o->target = FZ_T_VCPU;
-		o->index = (u8)below(g, g->p->nr_vcpus);
+		o->index = (u8)below(g, g->td->nr_vcpus);
 	} else if (k < 7) {
 		o->target = FZ_T_GMEM;
-		o->index = g->p->gmem[1].present ? (u8)below(g, 2) : 0;
+		o->index = g->td->gmem[1].present ? (u8)below(g, 2) : 0;
 	} else if (k < 9) {
 		o->target = FZ_T_VM;
 		o->index = 0;
@@ -164,10 +180,10 @@ static void gen_teardown(struct gen *g, struct fz_op *op)
 	struct fz_obj all[FZ_MAX_ORDER];
 	unsigned int n = 0, i;
 
-	for (i = 0; i < g->p->nr_vcpus; i++)
+	for (i = 0; i < g->td->nr_vcpus; i++)
 		all[n++] = (struct fz_obj){ FZ_T_VCPU, (u8)i };
 	for (i = 0; i < FZ_MAX_GMEMS; i++)
-		if (g->p->gmem[i].present)
+		if (g->td->gmem[i].present)
 			all[n++] = (struct fz_obj){ FZ_T_GMEM, (u8)i };
 	all[n++] = (struct fz_obj){ FZ_T_VM, 0 };
 	all[n++] = (struct fz_obj){ FZ_T_KVM, 0 };
@@ -211,12 +227,12 @@ static void gen_vmm_op(struct gen *g, struct fz_op *op, bool last)
 
 		do {
 			s = below(g, FZ_MAX_SLOTS);
-		} while (!g->p->slot[s].present);
+		} while (!g->td->slot[s].present);
 		op->kind = chance(g, 60) ? FZ_SLOT_DELETE : FZ_SLOT_ADD;
 		op->obj = (u8)s;
 	} else if (k < 74) {
 		gen_file_op(g, op, chance(g, 50) ? FZ_HOST_READ : FZ_HOST_WRITE);
-	} else if (k < 80 && !g->finalized) {
+	} else if (k < 80 && !g->t->finalized) {
 		pick_range(g, &gpa, &size);
 		op->kind = FZ_INIT_MEM;
 		op->obj = pick_vcpu(g, true);
@@ -227,7 +243,7 @@ static void gen_vmm_op(struct gen *g, struct fz_op *op, bool last)
 		op->kind = FZ_FINALIZE;
 	} else if (k < 88) {
 		op->kind = FZ_INIT_VCPU;
-		op->obj = (u8)below(g, g->p->nr_vcpus);
+		op->obj = (u8)below(g, g->td->nr_vcpus);
 	} else if (k < 92 && last) {
 		op->kind = FZ_CLOSE;
 		op->nr_order = 1;
@@ -241,6 +257,7 @@ static void gen_vmm_op(struct gen *g, struct fz_op *op, bool last)
 		op->a = gpa;
 		op->b = size;
 	}
+	op->td = (u8)g->cur;
 }
 
 /* --- guest programs ---------------------------------------------------------------- */
@@ -253,13 +270,13 @@ static void gen_vmm_op(struct gen *g, struct fz_op *op, bool last)
 static void gen_guest(struct gen *g, struct fz_task *t, unsigned int v,
 		      unsigned int nops)
 {
-	unsigned int own = v % g->nregions, i;
+	unsigned int own = v % g->t->nregions, i;
 	u64 base, acc_lo = 0, acc_hi = 0;
 	u64 sh_lo = 0, sh_hi = 0;
 
 	/* The vCPU's own block: disjoint from the other vCPUs' if there is room. */
-	if (g->nregions >= 2 * g->p->nr_vcpus && chance(g, 50))
-		own += g->p->nr_vcpus;
+	if (g->t->nregions >= 2 * g->td->nr_vcpus && chance(g, 50))
+		own += g->td->nr_vcpus;
 	base = (u64)own * SZ_2M;
 
 	for (i = 0; i < nops && t->nr_ops < FZ_MAX_OPS; i++) {
@@ -271,7 +288,7 @@ static void gen_guest(struct gen *g, struct fz_task *t, unsigned int v,
 			/* Accept a range of the own block (or another's). */
 			u64 n = chance(g, 40) ? 512 : 1 + below(g, 16);
 			u64 b = chance(g, 85) ? base :
-				(u64)below(g, g->nregions) * SZ_2M;
+				(u64)below(g, g->t->nregions) * SZ_2M;
 
 			op->kind = FZ_G_ACCEPT;
 			op->a = n == 512 ? b : b + (u64)below(g, (unsigned int)(512 - n)) * PAGE_SIZE;
@@ -346,7 +363,7 @@ static void gen_guest(struct gen *g, struct fz_task *t, unsigned int v,
 		}
 		/* Touch a page nobody accepted: KVM kills the VM. */
 		op->kind = FZ_G_TOUCH;
-		op->a = (u64)below(g, g->nregions) * SZ_2M +
+		op->a = (u64)below(g, g->t->nregions) * SZ_2M +
 			(u64)(256 + below(g, 256)) * PAGE_SIZE;
 		op->b = PAGE_SIZE;
 	}
@@ -370,12 +387,126 @@ static struct fz_task *new_task(struct tdxsim_fuzz_program *p,
 	return t;
 }
 
+/* Put @op at a random place of task @t. */
+static void task_insert(struct gen *g, struct fz_task *t, const struct fz_op *op)
+{
+	unsigned int at;
+
+	if (t->nr_ops >= FZ_MAX_OPS)
+		return;
+	at = below(g, t->nr_ops + 1);
+	memmove(&t->ops[at + 1], &t->ops[at], (t->nr_ops - at) * sizeof(*op));
+	t->ops[at] = *op;
+	t->nr_ops++;
+}
+
+/*
+ * TD 1 (--tds 2): a second small TD on the same host, declared and built
+ * after TD 0, so its pages and TD 0's share the host's 2M PAMT regions
+ * (what Dynamic PAMT's refcounts and locks must order across TDs). Its
+ * launch stops at a random point, often before its first vCPU, and the
+ * steps left over race TD 0's tasks from a task of their own; TD 1 may run
+ * a guest, take VMM operations in the tasks, and TD 0 may be torn down
+ * meanwhile, giving back the pages of the regions TD 1's come into.
+ */
+static void gen_second_td(struct gen *g, unsigned int max_tasks,
+			  unsigned int max_ops)
+{
+	struct tdxsim_fuzz_program *p = g->p;
+	struct fz_op launch[FZ_MAX_VCPUS + 3], op;
+	struct fz_task *own = NULL, *vmm[FZ_MAX_TASKS];
+	unsigned int nlaunch = 0, cut, i, n, nvmm = 0;
+	u64 mem;
+
+	for (i = 0; i < p->nr_tasks; i++)
+		if (p->tasks[i].kind == FZ_TASK_VMM)
+			vmm[nvmm++] = &p->tasks[i];
+	p->nr_tds = 2;
+	gen_use_td(g, 1);
+	g->td->nr_vcpus = 1 + below(g, 2);
+	mem = chance(g, 60) ? SZ_2M : 4ULL << 20;
+	g->td->gmem[0] = (struct fz_gmem){ .present = true, .size = mem };
+	g->td->slot[0] = (struct fz_slot){ true, 0, 0, mem, 0 };
+	g->t->span = mem;
+	g->t->nregions = (unsigned int)(mem / SZ_2M);
+
+	for (i = 0; i < g->td->nr_vcpus; i++)
+		launch[nlaunch++] = (struct fz_op){ .kind = FZ_INIT_VCPU,
+						    .obj = (u8)i, .td = 1 };
+	launch[nlaunch++] = (struct fz_op){ .kind = FZ_ATTR, .flag = 1,
+					    .b = mem, .td = 1 };
+	if (chance(g, 50)) {
+		g->t->have_image = true;
+		g->t->image_pages = 1 + below(g, 4);
+		g->t->image_gpa = (u64)below(g, g->t->nregions) * SZ_2M;
+		launch[nlaunch++] = (struct fz_op){
+			.kind = FZ_INIT_MEM, .a = g->t->image_gpa,
+			.b = g->t->image_pages, .flag = 1, .td = 1 };
+	}
+	launch[nlaunch++] = (struct fz_op){ .kind = FZ_FINALIZE, .td = 1 };
+	cut = chance(g, 30) ? nlaunch : below(g, nlaunch);
+	if (cut < nlaunch) {
+		if (p->nr_tasks < max_tasks)
+			own = new_task(p, FZ_TASK_VMM, 0);
+		else if (nvmm)
+			own = vmm[below(g, nvmm)];
+	}
+	for (i = 0; i < nlaunch; i++) {
+		if (i < cut)
+			p->setup[p->nr_setup++] = launch[i];
+		else if (own && own->nr_ops < FZ_MAX_OPS)
+			own->ops[own->nr_ops++] = launch[i];
+		else
+			continue;
+		if (launch[i].kind == FZ_INIT_VCPU)
+			g->t->vcpu_inited[launch[i].obj] = true;
+		if (launch[i].kind == FZ_FINALIZE)
+			g->t->finalized = true;
+	}
+	/* TD 1's guest, once it can run. */
+	if (g->t->finalized && p->nr_tasks < max_tasks && chance(g, 50)) {
+		u8 v = pick_vcpu(g, true);
+		struct fz_task *t = new_task(p, FZ_TASK_VCPU, v);
+
+		t->td = 1;
+		gen_guest(g, t, v, 1 + below(g, max_ops));
+	}
+	/* A few VMM operations on TD 1, in its task or TD 0's. */
+	n = below(g, 3);
+	for (i = 0; i < n; i++) {
+		struct fz_task *t = own && (!nvmm || chance(g, 50)) ? own :
+				    nvmm ? vmm[below(g, nvmm)] : NULL;
+
+		if (!t)
+			break;
+		gen_vmm_op(g, &op, false);
+		task_insert(g, t, &op);
+	}
+	/* TD 0 torn down, or its VM closed, while TD 1 goes on. */
+	gen_use_td(g, 0);
+	if (nvmm && chance(g, 45)) {
+		struct fz_task *t = vmm[below(g, nvmm)];
+
+		memset(&op, 0, sizeof(op));
+		if (chance(g, 50)) {
+			gen_teardown(g, &op);
+		} else {
+			op.kind = FZ_CLOSE;
+			op.nr_order = 1;
+			op.order[0] = (struct fz_obj){ FZ_T_VM, 0 };
+		}
+		if (t->nr_ops < FZ_MAX_OPS)
+			t->ops[t->nr_ops++] = op;
+	}
+}
+
 int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 			 uint64_t seed, uint64_t index,
 			 struct tdxsim_fuzz_program **out)
 {
 	struct tdxsim_fuzz_program *p;
 	struct gen g = { .cfg = cfg };
+	struct fz_td *td;
 	struct fz_op launch[FZ_MAX_VCPUS + 3];
 	unsigned int nlaunch = 0, cut, i, ntasks, max_tasks, max_ops;
 	struct fz_task *launcher = NULL;
@@ -388,10 +519,18 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 	if (cfg->strategy != TDXSIM_STRATEGY_RANDOM &&
 	    cfg->strategy != TDXSIM_STRATEGY_PCT)
 		return -EINVAL;
+	if (cfg->tds > FZ_MAX_TDS)
+		return -EINVAL;
 	max_tasks = cfg->max_tasks ? cfg->max_tasks : 4;
+	/* Two TDs: room for a task of TD 1's own. */
+	if (cfg->tds == 2 && max_tasks > 2)
+		max_tasks--;
 	max_ops = cfg->max_ops ? cfg->max_ops : 5;
 	p = xzalloc(sizeof(*p));
 	g.p = p;
+	p->nr_tds = 1;
+	gen_use_td(&g, 0);
+	td = g.td;
 	g.s = fz_mix64(seed ^ fz_mix64(index + 0x51ed));
 	snprintf(p->kernel, sizeof(p->kernel), "%s",
 		 cfg->kernel ? cfg->kernel : TDXSIM_KERNEL_DEFAULT);
@@ -399,42 +538,42 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 		snprintf(p->design, sizeof(p->design), "%s", cfg->design);
 
 	/* The TD. */
-	p->nr_vcpus = 1 + below(&g, cfg->max_vcpus ? cfg->max_vcpus : 3);
-	if (p->nr_vcpus == 1 && chance(&g, 50))
-		p->nr_vcpus = min(2U, cfg->max_vcpus ? cfg->max_vcpus : 3U);
+	td->nr_vcpus = 1 + below(&g, cfg->max_vcpus ? cfg->max_vcpus : 3);
+	if (td->nr_vcpus == 1 && chance(&g, 50))
+		td->nr_vcpus = min(2U, cfg->max_vcpus ? cfg->max_vcpus : 3U);
 	mem0 = chance(&g, 75) ? 4ULL << 20 : 8ULL << 20;
-	p->gmem[0] = (struct fz_gmem){ .present = true, .size = mem0 };
+	td->gmem[0] = (struct fz_gmem){ .present = true, .size = mem0 };
 	if (chance(&g, 35)) {
 		mem1 = chance(&g, 70) ? SZ_2M : 4ULL << 20;
-		p->gmem[1] = (struct fz_gmem){ .present = true, .size = mem1 };
+		td->gmem[1] = (struct fz_gmem){ .present = true, .size = mem1 };
 	}
 	if (chance(&g, 25)) {
-		p->slot[0] = (struct fz_slot){ true, 0, 0, mem0 / 2, 0 };
-		p->slot[1] = (struct fz_slot){ true, 0, mem0 / 2, mem0 / 2,
+		td->slot[0] = (struct fz_slot){ true, 0, 0, mem0 / 2, 0 };
+		td->slot[1] = (struct fz_slot){ true, 0, mem0 / 2, mem0 / 2,
 					       mem0 / 2 };
 	} else {
-		p->slot[0] = (struct fz_slot){ true, 0, 0, mem0, 0 };
+		td->slot[0] = (struct fz_slot){ true, 0, 0, mem0, 0 };
 	}
 	if (mem1)
-		p->slot[2] = (struct fz_slot){ true, 1, mem0, mem1, 0 };
-	g.span = mem0 + mem1;
-	g.nregions = (unsigned int)(g.span / SZ_2M);
+		td->slot[2] = (struct fz_slot){ true, 1, mem0, mem1, 0 };
+	g.t->span = mem0 + mem1;
+	g.t->nregions = (unsigned int)(g.t->span / SZ_2M);
 
 	/* The launch, QEMU's order, then where it stops. */
-	for (i = 0; i < p->nr_vcpus; i++)
+	for (i = 0; i < td->nr_vcpus; i++)
 		launch[nlaunch++] = (struct fz_op){ .kind = FZ_INIT_VCPU,
 						    .obj = (u8)i };
 	launch[nlaunch++] = (struct fz_op){
 		.kind = FZ_ATTR, .flag = 1, .a = 0,
-		.b = mem1 && chance(&g, 30) ? mem0 : g.span };
+		.b = mem1 && chance(&g, 30) ? mem0 : g.t->span };
 	if (chance(&g, 75)) {
-		g.have_image = true;
-		g.image_pages = 1 + below(&g, 8);
-		g.image_gpa = (u64)below(&g, g.nregions) * SZ_2M +
+		g.t->have_image = true;
+		g.t->image_pages = 1 + below(&g, 8);
+		g.t->image_gpa = (u64)below(&g, g.t->nregions) * SZ_2M +
 			      (u64)(chance(&g, 60) ? 0 : below(&g, 64)) * PAGE_SIZE;
 		launch[nlaunch++] = (struct fz_op){
-			.kind = FZ_INIT_MEM, .obj = 0, .a = g.image_gpa,
-			.b = g.image_pages, .flag = chance(&g, 80) };
+			.kind = FZ_INIT_MEM, .obj = 0, .a = g.t->image_gpa,
+			.b = g.t->image_pages, .flag = chance(&g, 80) };
 	}
 	launch[nlaunch++] = (struct fz_op){ .kind = FZ_FINALIZE };
 	cut = chance(&g, 45) ? nlaunch : below(&g, nlaunch);
@@ -465,17 +604,17 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 		if (!done)
 			continue;
 		if (launch[i].kind == FZ_INIT_VCPU)
-			g.vcpu_inited[launch[i].obj] = true;
+			g.t->vcpu_inited[launch[i].obj] = true;
 		if (launch[i].kind == FZ_FINALIZE)
-			g.finalized = true;
+			g.t->finalized = true;
 	}
 
 	/* The tasks. */
 	ntasks = 2 + below(&g, max_tasks - 1);
 	if (ntasks < p->nr_tasks)
 		ntasks = p->nr_tasks;
-	for (i = 0; i < p->nr_vcpus && p->nr_tasks < ntasks; i++) {
-		if (!g.finalized || !g.vcpu_inited[i] || !chance(&g, 55))
+	for (i = 0; i < td->nr_vcpus && p->nr_tasks < ntasks; i++) {
+		if (!g.t->finalized || !g.t->vcpu_inited[i] || !chance(&g, 55))
 			continue;
 		gen_guest(&g, new_task(p, FZ_TASK_VCPU, i), i,
 			  1 + below(&g, max_ops));
@@ -490,6 +629,8 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 	/* The launcher may do a little more after its launch steps. */
 	if (launcher && chance(&g, 40) && launcher->nr_ops < FZ_MAX_OPS)
 		gen_vmm_op(&g, &launcher->ops[launcher->nr_ops++], true);
+	if (cfg->tds == 2)
+		gen_second_td(&g, max_tasks + 1, max_ops);
 
 	p->strategy = cfg->strategy;
 	p->sched_seed = fz_mix64(g.s ^ 0x5c4ed);

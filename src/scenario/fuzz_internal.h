@@ -15,6 +15,7 @@
 #include "ulib/compiler.h"
 #include "ulib/strbuf.h"
 
+#define FZ_MAX_TDS	2		/* TDs per program (the second: --tds 2) */
 #define FZ_MAX_VCPUS	3
 #define FZ_MAX_GMEMS	2
 #define FZ_MAX_SLOTS	3
@@ -66,6 +67,7 @@ struct fz_op {
 	u8 obj;			/* guest_memfd, vCPU or slot number */
 	u8 flag;
 	u8 nr_order;
+	u8 td;			/* the TD whose objects @obj and @order name */
 	u32 pattern;		/* FZ_G_WRITE */
 	u64 a;			/* GPA or file offset */
 	u64 b;			/* size in bytes, or pages (FZ_INIT_MEM) */
@@ -77,6 +79,7 @@ enum fz_task_kind { FZ_TASK_VMM, FZ_TASK_VCPU };
 struct fz_task {
 	u8 kind;		/* enum fz_task_kind */
 	u8 vcpu;		/* FZ_TASK_VCPU: the vCPU it runs */
+	u8 td;			/* FZ_TASK_VCPU: that vCPU's TD */
 	unsigned int nr_ops;
 	struct fz_op ops[FZ_MAX_OPS];
 };
@@ -92,12 +95,22 @@ struct fz_slot {
 	u64 gpa, size, offset;
 };
 
-struct tdxsim_fuzz_program {
-	char kernel[64];	/* the profile's name ("" if none) */
-	char design[256];	/* design switches on top of it */
+/* One TD: its own VM fd, guest_memfd files, memslots and vCPUs. */
+struct fz_td {
 	unsigned int nr_vcpus;
 	struct fz_gmem gmem[FZ_MAX_GMEMS];
 	struct fz_slot slot[FZ_MAX_SLOTS];
+};
+
+struct tdxsim_fuzz_program {
+	char kernel[64];	/* the profile's name ("" if none) */
+	char design[256];	/* design switches on top of it */
+	/*
+	 * TD 0, and TD 1 when @nr_tds is 2: both on one host (one module,
+	 * one page allocator), so their pages share 2M PAMT regions.
+	 */
+	unsigned int nr_tds;
+	struct fz_td td[FZ_MAX_TDS];
 	/* The schedule. */
 	enum tdxsim_sched_strategy strategy;
 	u64 sched_seed;
@@ -120,14 +133,23 @@ const char *fz_op_name(enum fz_op_kind k);
 /* One operation as a line of the text format (no newline). */
 void fz_op_format(const struct fz_op *op, struct strbuf *sb);
 const char *fz_target_name(enum fz_target t);
+/*
+ * The program as TD @td alone sees it: TD @td's declarations as TD 0, its
+ * set-up operations, and every task (same indices) with only its
+ * operations on TD @td; vCPU tasks of the other TD become empty VMM tasks.
+ * For a one-TD program and @td 0, a plain copy.
+ */
+struct tdxsim_fuzz_program *fz_program_view(const struct tdxsim_fuzz_program *p,
+					    unsigned int td);
 /* The GPA range [*lo, *hi) an operation touches (0, 0 if none). */
 void fz_op_gpa_range(const struct tdxsim_fuzz_program *p,
 		     const struct fz_op *op, u64 *lo, u64 *hi);
 /* Resolve the program's kernel and design into @d. */
 int fz_program_design(const struct tdxsim_fuzz_program *p,
 		      struct tdxsim_design *d, char *err, size_t errlen);
-/* The guest program text of vCPU task @t (docs/guest-programs.md). */
-void fz_guest_text(const struct tdxsim_fuzz_program *p, struct strbuf *sb);
+/* The guest program text of TD @td's vCPU tasks (docs/guest-programs.md). */
+void fz_guest_text(const struct tdxsim_fuzz_program *p, unsigned int td,
+		   struct strbuf *sb);
 
 /* fuzz_exec.c */
 struct fz_run;

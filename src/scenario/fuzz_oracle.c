@@ -247,34 +247,78 @@ static void judge_reports(struct judge *j)
 	}
 }
 
-static void judge_vm(struct judge *j, struct fz_run *r)
+/*
+ * A SEAMCALL's failure as a signature's key: "LEAF STATUS". A BUSY on a
+ * page the caller named in a register keeps that register ("|RCX": a
+ * page's own entry, e.g. its 2M region's PAMT entry), so that it does not
+ * collapse with a BUSY on an implicit operand (the TDR, "|TDR" dropped as
+ * before): the same leaf's BUSY on two different locks is two bugs.
+ */
+static void seamcall_key(char *buf, size_t len, u32 leaf_nr, u64 status)
 {
-	const struct tdxsim_vm_failure *f = &r->failure;
-	char sig[160], st[64];
+	const char *leaf = tdxsim_seamcall_name(leaf_nr);
+	const char *cls = tdxsim_tdx_status_name(status);
+	u64 op = status & ~TDX_SEAMCALL_STATUS_MASK;
+	const char *opn = tdxsim_tdx_operand_name(op);
 
-	if (!r->stats.vm_bugged && !(r->have_failure && f->bugged))
+	if ((status & TDX_SEAMCALL_STATUS_MASK) == TDX_OPERAND_BUSY &&
+	    op >= TDX_OPERAND_ID_RCX && op <= TDX_OPERAND_ID_R15 && opn)
+		snprintf(buf, len, "%s %s|%s", leaf ? leaf : "?",
+			 cls ? cls : "?", opn);
+	else
+		snprintf(buf, len, "%s %s", leaf ? leaf : "?", cls ? cls : "?");
+}
+
+static void judge_vm(struct judge *j, struct fz_run *r, unsigned int td)
+{
+	const struct fz_vm *vm = &r->vm[td];
+	const struct tdxsim_vm_failure *f = &vm->failure;
+	const char *which = r->p->nr_tds > 1 ? (td ? " (TD 1)" : " (TD 0)") : "";
+	char sig[160], key[120], st[64];
+
+	if (!vm->stats.vm_bugged && !(vm->have_failure && f->bugged))
 		return;
-	if (r->have_failure && f->seamcall_failures) {
+	if (vm->have_failure && f->seamcall_failures) {
 		const char *leaf = tdxsim_seamcall_name(f->first_seamcall.leaf);
-		const char *cls = tdxsim_tdx_status_name(f->first_seamcall.status);
 
-		snprintf(sig, sizeof(sig), "kvm-bug-on %s %s", leaf ? leaf : "?",
-			 cls ? cls : "?");
+		seamcall_key(key, sizeof(key), f->first_seamcall.leaf,
+			     f->first_seamcall.status);
+		snprintf(sig, sizeof(sig), "kvm-bug-on %s", key);
 		found(j, TDXSIM_FUZZ_KVM_BUG_ON, sig,
-		      "KVM_BUG_ON: %s failed with %s in %s(); the VM is bugged",
+		      "KVM_BUG_ON: %s failed with %s in %s(); the VM%s is bugged",
 		      leaf ? leaf : "?",
 		      tdxsim_tdx_status_string(f->first_seamcall.status, st,
 					       sizeof(st)),
-		      f->first_seamcall.func);
+		      f->first_seamcall.func, which);
 	} else {
 		snprintf(sig, sizeof(sig), "kvm-bug-on %s",
-			 r->have_failure ? f->bug_func : "?");
+			 vm->have_failure ? f->bug_func : "?");
 		found(j, TDXSIM_FUZZ_KVM_BUG_ON, sig,
-		      "KVM_BUG_ON in %s() (%s:%u); the VM is bugged",
-		      r->have_failure ? f->bug_func : "?",
-		      r->have_failure ? f->bug_file : "?",
-		      r->have_failure ? f->bug_line : 0);
+		      "KVM_BUG_ON in %s() (%s:%u); the VM%s is bugged",
+		      vm->have_failure ? f->bug_func : "?",
+		      vm->have_failure ? f->bug_file : "?",
+		      vm->have_failure ? f->bug_line : 0, which);
 	}
+}
+
+/*
+ * The module's failed PAMT.ADD/REMOVE since the youngest TD was created
+ * (each TD's record counts from its creation): the key of a WARN that
+ * comes with one ("warn TDH.PHYMEM.PAMT.ADD TDX_HPA_RANGE_NOT_FREE").
+ */
+static bool pamt_failure(const struct fz_run *r, char *key, size_t len)
+{
+	unsigned int t;
+
+	for (t = r->p->nr_tds; t-- > 0; ) {
+		const struct tdxsim_vm_failure *f = &r->vm[t].failure;
+
+		if (!r->vm[t].have_failure || !f->pamt_errors)
+			continue;
+		seamcall_key(key, len, f->pamt_last_leaf, f->pamt_last_status);
+		return true;
+	}
+	return false;
 }
 
 static void judge_errnos(struct judge *j, struct fz_run *r)
@@ -381,7 +425,7 @@ static void describe(struct fz_run *r, struct strbuf *sb)
 		sb_printf(sb, "  the TD could not be built: %s answered %s\n",
 			  r->build_what, errno_name(r->build_err));
 	for (i = 0; i < p->nr_setup; i++) {
-		sb_printf(sb, "  set-up: ");
+		sb_printf(sb, "  set-up: %s", p->setup[i].td ? "td1 " : "");
 		fz_op_format(&p->setup[i], sb);
 		if (r->setup_err[i] == FZ_NOT_RUN)
 			sb_printf(sb, ": not reached\n");
@@ -393,8 +437,8 @@ static void describe(struct fz_run *r, struct strbuf *sb)
 		const struct fz_task_state *ts = &r->tasks[i];
 
 		if (t->kind == FZ_TASK_VCPU) {
-			sb_printf(sb, "  task %u (vCPU %u): %llu KVM_RUN, %llu conversions, %s",
-				  i, t->vcpu, (unsigned long long)ts->kvm_runs,
+			sb_printf(sb, "  task %u (%svCPU %u): %llu KVM_RUN, %llu conversions, %s",
+				  i, t->td ? "TD 1's " : "", t->vcpu, (unsigned long long)ts->kvm_runs,
 				  (unsigned long long)ts->conversions,
 				  ts->halted ? "the guest halted" :
 				  ts->livelock_exit ? "KVM's livelock exit" :
@@ -416,7 +460,7 @@ static void describe(struct fz_run *r, struct strbuf *sb)
 			continue;
 		}
 		for (k = 0; k < t->nr_ops; k++) {
-			sb_printf(sb, "  task %u: ", i);
+			sb_printf(sb, "  task %u: %s", i, t->ops[k].td ? "td1 " : "");
 			fz_op_format(&t->ops[k], sb);
 			if (ts->err[k] == FZ_NOT_RUN)
 				sb_printf(sb, ": not reached\n");
@@ -424,6 +468,51 @@ static void describe(struct fz_run *r, struct strbuf *sb)
 				sb_printf(sb, ": %s\n", errno_name(ts->err[k]));
 		}
 	}
+}
+
+static bool any_bugged(const struct fz_run *r)
+{
+	unsigned int t;
+
+	for (t = 0; t < r->p->nr_tds; t++)
+		if (r->vm[t].stats.vm_bugged)
+			return true;
+	return false;
+}
+
+/* What TD @td left: invariants, leaks, the guest's data checks, a kill. */
+static void judge_td(struct judge *j, struct fz_run *r, unsigned int td)
+{
+	const struct fz_vm *vm = &r->vm[td];
+	const struct tdxsim_fuzz_program *view = r->view[td];
+	struct tdxsim_fuzz_outcome *out = j->out;
+	const char *which = r->p->nr_tds > 1 ? (td ? " (TD 1)" : " (TD 0)") : "";
+
+	out->invariant_errors += vm->invariant_errors;
+	if (vm->invariant_errors)
+		found(j, TDXSIM_FUZZ_INVARIANT, "invariant",
+		      "TDXSIM_CHECK_INVARIANTS%s: %u violation(s)", which,
+		      vm->invariant_errors);
+	out->leaked_pages += vm->leaked_pages;
+	if (vm->leaked_pages)
+		found(j, TDXSIM_FUZZ_LEAK, "leak private-bytes",
+		      "the host read the guest's private data%s: %llu page(s), the first at GPA 0x%llx",
+		      which, (unsigned long long)vm->leaked_pages,
+		      (unsigned long long)vm->leak_gpa);
+	/* One TD's data checks are checked if its program lets them be. */
+	if (fz_data_checkable(view)) {
+		out->data_checked = true;
+		out->data_failures += vm->data_failures;
+		if (vm->data_failures)
+			found(j, TDXSIM_FUZZ_DATA, "data-check",
+			      "the guest read wrong data%s: %llu data-check failure(s)",
+			      which, (unsigned long long)vm->data_failures);
+	}
+	if (r->collected && fz_vm_dead(r, td) && !vm->stats.vm_bugged &&
+	    !fz_kill_explained(view))
+		found(j, TDXSIM_FUZZ_DATA, "vm-killed",
+		      "the VM%s was killed (guest access before accepting) though nothing took the guest's memory",
+		      which);
 }
 
 /* Module state before the run (outside the scheduler). */
@@ -441,7 +530,7 @@ void fz_judge(struct fz_run *r, const struct tdxsim_sched_result *sr,
 	struct tdxsim_module_stats after;
 	struct strbuf rep = STRBUF_INIT;
 	bool stuck = sr->verdict != TDXSIM_VERDICT_OK;
-	unsigned int i;
+	unsigned int i, t;
 	char *text;
 
 	memset(out, 0, sizeof(*out));
@@ -460,7 +549,8 @@ void fz_judge(struct fz_run *r, const struct tdxsim_sched_result *sr,
 	}
 	judge_verdict(&j, sr);
 	if (!stuck) {
-		judge_vm(&j, r);
+		for (t = 0; t < r->p->nr_tds; t++)
+			judge_vm(&j, r, t);
 		scn_module_stats(&after);
 		out->pamt_violations = after.pamt_violations -
 				       module_before.pamt_violations;
@@ -475,33 +565,12 @@ void fz_judge(struct fz_run *r, const struct tdxsim_sched_result *sr,
 					 module_before.pages_owned ?
 			after.pages_owned - module_before.pages_owned : 0;
 		/* A bugged VM keeps the pages whose zap failed, by design. */
-		if (out->pages_owned_after && !r->stats.vm_bugged && r->torn_down)
+		if (out->pages_owned_after && !any_bugged(r) && r->torn_down)
 			found(&j, TDXSIM_FUZZ_PAGES_OWNED, "pages-owned-after-teardown",
 			      "after teardown the TDX module still owns %llu page(s) of the TD",
 			      (unsigned long long)out->pages_owned_after);
-		out->invariant_errors = r->invariant_errors;
-		if (r->invariant_errors)
-			found(&j, TDXSIM_FUZZ_INVARIANT, "invariant",
-			      "TDXSIM_CHECK_INVARIANTS: %u violation(s)",
-			      r->invariant_errors);
-		out->leaked_pages = r->leaked_pages;
-		if (r->leaked_pages)
-			found(&j, TDXSIM_FUZZ_LEAK, "leak private-bytes",
-			      "the host read the guest's private data: %llu page(s), the first at GPA 0x%llx",
-			      (unsigned long long)r->leaked_pages,
-			      (unsigned long long)r->leak_gpa);
-		out->data_checked = fz_data_checkable(r->p);
-		if (out->data_checked) {
-			out->data_failures = r->data_failures;
-			if (r->data_failures)
-				found(&j, TDXSIM_FUZZ_DATA, "data-check",
-				      "the guest read wrong data: %llu data-check failure(s)",
-				      (unsigned long long)r->data_failures);
-		}
-		if (r->collected && fz_vm_dead(r) && !r->stats.vm_bugged &&
-		    !fz_kill_explained(r->p))
-			found(&j, TDXSIM_FUZZ_DATA, "vm-killed",
-			      "the VM was killed (guest access before accepting) though nothing took the guest's memory");
+		for (t = 0; t < r->p->nr_tds; t++)
+			judge_td(&j, r, t);
 		judge_unexpected_exits(&j, r);
 		for (i = 0; i < r->p->nr_tasks; i++)
 			if (r->tasks[i].livelock_exit)
@@ -512,21 +581,35 @@ void fz_judge(struct fz_run *r, const struct tdxsim_sched_result *sr,
 	}
 	judge_reports(&j);
 	out->warnings = tdxsim_nr_warnings() - r->warnings_before;
-	if (out->warnings && !(out->kinds & (1U << TDXSIM_FUZZ_KVM_BUG_ON)))
-		found(&j, TDXSIM_FUZZ_WARN, "warn",
-		      "the kernel side WARNed %llu time(s)",
-		      (unsigned long long)out->warnings);
-	if (r->have_failure)
-		out->failure = r->failure;
+	if (out->warnings && !(out->kinds & (1U << TDXSIM_FUZZ_KVM_BUG_ON))) {
+		char key[120], sig[140];
+
+		if (!stuck && pamt_failure(r, key, sizeof(key))) {
+			snprintf(sig, sizeof(sig), "warn %s", key);
+			found(&j, TDXSIM_FUZZ_WARN, sig,
+			      "the kernel side WARNed %llu time(s); the TDX module's %s failed",
+			      (unsigned long long)out->warnings, key);
+		} else {
+			found(&j, TDXSIM_FUZZ_WARN, "warn",
+			      "the kernel side WARNed %llu time(s)",
+			      (unsigned long long)out->warnings);
+		}
+	}
+	/* The failure record of the TD that failed (TD 0's if both or none). */
+	for (t = r->p->nr_tds; t-- > 0; )
+		if (r->vm[t].have_failure &&
+		    (r->vm[t].failure.bugged || !t))
+			out->failure = r->vm[t].failure;
 	order_signatures(out);
 
 	sb_printf(&rep, "what the program did:\n");
 	describe(r, &rep);
 	if (j.why.len)
 		sb_printf(&rep, "findings:\n%s", sb_str(&j.why));
-	if (r->invariant_errors && r->invariant_report)
-		sb_printf(&rep, "--- invariant check ---\n%s\n",
-			  r->invariant_report);
+	for (t = 0; t < r->p->nr_tds; t++)
+		if (r->vm[t].invariant_errors && r->vm[t].invariant_report)
+			sb_printf(&rep, "--- invariant check%s ---\n%s\n",
+				  t ? " (TD 1)" : "", r->vm[t].invariant_report);
 	text = r->log_buf;
 	if (text && *text)
 		sb_printf(&rep, "--- kernel log ---\n%s", text);

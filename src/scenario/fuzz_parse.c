@@ -304,11 +304,13 @@ static int parse_vmm_op(struct parser *ps, struct fz_op *op)
 	return -EINVAL;
 }
 
-static int parse_op(struct parser *ps, bool guest, struct fz_op *op)
+static int parse_op(struct parser *ps, bool guest, unsigned int td,
+		    struct fz_op *op)
 {
 	unsigned int k;
 
 	memset(op, 0, sizeof(*op));
+	op->td = (u8)td;
 	for (k = 0; k < FZ_NR_OPS; k++)
 		if (!strcmp(ps->words[0], fz_op_name(k)))
 			break;
@@ -357,13 +359,19 @@ static int parse_kv(struct parser *ps, const char *w, const char *key, u64 *out)
 	return parse_num(ps, w + n + 1, key, out);
 }
 
-static int parse_header(struct parser *ps, struct tdxsim_fuzz_program *p)
+static int parse_header(struct parser *ps, struct tdxsim_fuzz_program *p,
+			unsigned int td)
 {
 	char **w = ps->words;
+	struct fz_td *d = &p->td[td];
 	u64 v = 0;
 	u8 idx = 0;
 	int r;
 
+	if (td && strcmp(w[0], "vcpus") && strcmp(w[0], "gmem") &&
+	    strcmp(w[0], "slot"))
+		return perr(ps, "'td1' declares TD 1's vcpus, gmem or slot, not '%s'",
+			    w[0]);
 	if (!strcmp(w[0], "kernel")) {
 		r = need_words(ps, 2, 2);
 		if (!r && strlen(w[1]) >= sizeof(p->kernel))
@@ -387,7 +395,7 @@ static int parse_header(struct parser *ps, struct tdxsim_fuzz_program *p)
 		if (!r && (!v || v > FZ_MAX_VCPUS))
 			r = perr(ps, "vcpus %llu out of range (1..%d)",
 				 (unsigned long long)v, FZ_MAX_VCPUS);
-		p->nr_vcpus = (unsigned int)v;
+		d->nr_vcpus = (unsigned int)v;
 		return r;
 	}
 	if (!strcmp(w[0], "gmem")) {
@@ -399,8 +407,8 @@ static int parse_header(struct parser *ps, struct tdxsim_fuzz_program *p)
 		if (!r && (!v || v % SZ_2M || v > FZ_MAX_GMEM_SIZE))
 			r = perr(ps, "guest_memfd size must be a multiple of 2M up to 64M");
 		if (!r) {
-			p->gmem[idx].present = true;
-			p->gmem[idx].size = v;
+			d->gmem[idx].present = true;
+			d->gmem[idx].size = v;
 		}
 		return r;
 	}
@@ -428,7 +436,7 @@ static int parse_header(struct parser *ps, struct tdxsim_fuzz_program *p)
 		if (r)
 			return r;
 		s.gmem = (u8)g;
-		p->slot[idx] = s;
+		d->slot[idx] = s;
 		return 0;
 	}
 	if (!strcmp(w[0], "schedule")) {
@@ -482,35 +490,65 @@ static int parse_header(struct parser *ps, struct tdxsim_fuzz_program *p)
 	return perr(ps, "unknown line '%s'", w[0]);
 }
 
-/* Cross-checks once the whole text is read. */
-static int check_program(struct parser *ps, struct tdxsim_fuzz_program *p)
+/* An operation's objects exist in its TD. */
+static int check_op(struct parser *ps, const struct tdxsim_fuzz_program *p,
+		    const struct fz_op *op, const char *where)
 {
-	unsigned int i, j, k;
-	bool vcpu_task[FZ_MAX_VCPUS] = { false };
+	unsigned int n = p->td[op->td].nr_vcpus;
 
-	ps->line = 0;
-	if (!p->nr_vcpus)
-		p->nr_vcpus = 1;
-	if (!p->gmem[0].present)
-		return perr(ps, "the program declares no guest_memfd 0");
+	if ((op->kind == FZ_PREFAULT || op->kind == FZ_INIT_VCPU ||
+	     op->kind == FZ_INIT_MEM) && op->obj >= n)
+		return perr(ps, "%s: %s names vCPU %u of %u%s", where,
+			    fz_op_name(op->kind), op->obj, n,
+			    op->td ? " (TD 1)" : "");
+	return 0;
+}
+
+static int check_td(struct parser *ps, struct fz_td *d, unsigned int td)
+{
+	const char *which = td ? "TD 1's " : "";
+	unsigned int i, j;
+
+	if (!d->nr_vcpus)
+		d->nr_vcpus = 1;
+	if (!d->gmem[0].present)
+		return perr(ps, "the program declares no %sguest_memfd 0", which);
 	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		const struct fz_slot *s = &p->slot[i];
+		const struct fz_slot *s = &d->slot[i];
 
 		if (!s->present)
 			continue;
-		if (!p->gmem[s->gmem].present)
-			return perr(ps, "slot %u uses guest_memfd %u, which is not declared",
-				    i, s->gmem);
-		if (s->offset + s->size > p->gmem[s->gmem].size)
-			return perr(ps, "slot %u runs past the end of guest_memfd %u",
-				    i, s->gmem);
+		if (!d->gmem[s->gmem].present)
+			return perr(ps, "%sslot %u uses guest_memfd %u, which is not declared",
+				    which, i, s->gmem);
+		if (s->offset + s->size > d->gmem[s->gmem].size)
+			return perr(ps, "%sslot %u runs past the end of guest_memfd %u",
+				    which, i, s->gmem);
 		for (j = 0; j < i; j++) {
-			const struct fz_slot *o = &p->slot[j];
+			const struct fz_slot *o = &d->slot[j];
 
 			if (o->present && s->gpa < o->gpa + o->size &&
 			    o->gpa < s->gpa + s->size)
-				return perr(ps, "slots %u and %u overlap", j, i);
+				return perr(ps, "%sslots %u and %u overlap",
+					    which, j, i);
 		}
+	}
+	return 0;
+}
+
+/* Cross-checks once the whole text is read. */
+static int check_program(struct parser *ps, struct tdxsim_fuzz_program *p)
+{
+	unsigned int i, k;
+	bool vcpu_task[FZ_MAX_TDS][FZ_MAX_VCPUS] = { { false } };
+	char where[32];
+	int r;
+
+	ps->line = 0;
+	for (i = 0; i < p->nr_tds; i++) {
+		r = check_td(ps, &p->td[i], i);
+		if (r)
+			return r;
 	}
 	if (p->nr_tasks < 1)
 		return perr(ps, "the program has no task");
@@ -518,30 +556,27 @@ static int check_program(struct parser *ps, struct tdxsim_fuzz_program *p)
 		struct fz_task *t = &p->tasks[i];
 
 		if (t->kind == FZ_TASK_VCPU) {
-			if (t->vcpu >= p->nr_vcpus)
-				return perr(ps, "task %u runs vCPU %u, but the program has %u",
-					    i, t->vcpu, p->nr_vcpus);
-			if (vcpu_task[t->vcpu])
+			if (t->td >= p->nr_tds)
+				return perr(ps, "task %u runs a vCPU of TD 1, which is not declared",
+					    i);
+			if (t->vcpu >= p->td[t->td].nr_vcpus)
+				return perr(ps, "task %u runs vCPU %u, but the TD has %u",
+					    i, t->vcpu, p->td[t->td].nr_vcpus);
+			if (vcpu_task[t->td][t->vcpu])
 				return perr(ps, "two tasks run vCPU %u", t->vcpu);
-			vcpu_task[t->vcpu] = true;
+			vcpu_task[t->td][t->vcpu] = true;
 		}
+		snprintf(where, sizeof(where), "task %u", i);
 		for (k = 0; k < t->nr_ops; k++) {
-			const struct fz_op *op = &t->ops[k];
-
-			if ((op->kind == FZ_PREFAULT || op->kind == FZ_INIT_VCPU ||
-			     op->kind == FZ_INIT_MEM) && op->obj >= p->nr_vcpus)
-				return perr(ps, "task %u: %s names vCPU %u of %u",
-					    i, fz_op_name(op->kind), op->obj,
-					    p->nr_vcpus);
+			r = check_op(ps, p, &t->ops[k], where);
+			if (r)
+				return r;
 		}
 	}
 	for (k = 0; k < p->nr_setup; k++) {
-		const struct fz_op *op = &p->setup[k];
-
-		if ((op->kind == FZ_PREFAULT || op->kind == FZ_INIT_VCPU ||
-		     op->kind == FZ_INIT_MEM) && op->obj >= p->nr_vcpus)
-			return perr(ps, "set-up: %s names vCPU %u of %u",
-				    fz_op_name(op->kind), op->obj, p->nr_vcpus);
+		r = check_op(ps, p, &p->setup[k], "set-up");
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -556,12 +591,14 @@ int tdxsim_fuzz_parse(const char *text, const char *name,
 	char *copy = xstrdup(text ? text : ""), *line, *next;
 	/* -2: header; -1: set-up; >= 0: task. */
 	int section = -2;
+	unsigned int td;
 	int r = 0;
 
 	if (errlen)
 		err[0] = '\0';
 	p->strategy = TDXSIM_STRATEGY_RANDOM;
 	p->sched_seed = 1;
+	p->nr_tds = 1;
 	for (line = copy; line && !r; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -570,6 +607,23 @@ int tdxsim_fuzz_parse(const char *text, const char *name,
 		r = split_words(&ps, line);
 		if (r || !ps.nr)
 			continue;
+		/* "td1 LINE": LINE names TD 1's objects. */
+		td = 0;
+		if (!strcmp(ps.words[0], "td1")) {
+			if (ps.nr < 2) {
+				r = perr(&ps, "'td1' needs a declaration or an operation after it");
+				continue;
+			}
+			td = 1;
+			p->nr_tds = FZ_MAX_TDS;
+			memmove(ps.words, ps.words + 1,
+				--ps.nr * sizeof(ps.words[0]));
+			if (!strcmp(ps.words[0], "setup") ||
+			    !strcmp(ps.words[0], "task")) {
+				r = perr(&ps, "the set-up and the tasks are the program's: write 'task vcpu N td1' for TD 1's vCPUs");
+				continue;
+			}
+		}
 		if (!strcmp(ps.words[0], "setup")) {
 			r = need_words(&ps, 1, 1);
 			if (!r && section != -2)
@@ -588,32 +642,38 @@ int tdxsim_fuzz_parse(const char *text, const char *name,
 			memset(t, 0, sizeof(*t));
 			if (ps.nr == 2 && !strcmp(ps.words[1], "vmm")) {
 				t->kind = FZ_TASK_VMM;
-			} else if (ps.nr == 3 && !strcmp(ps.words[1], "vcpu")) {
+			} else if ((ps.nr == 3 || (ps.nr == 4 &&
+						    !strcmp(ps.words[3], "td1"))) &&
+				   !strcmp(ps.words[1], "vcpu") && !td) {
 				t->kind = FZ_TASK_VCPU;
+				t->td = ps.nr == 4;
 				r = parse_small(&ps, ps.words[2], "vCPU",
 						FZ_MAX_VCPUS, &t->vcpu);
 			} else {
-				r = perr(&ps, "task takes 'vmm' or 'vcpu N'");
+				r = perr(&ps, "task takes 'vmm', 'vcpu N' or 'vcpu N td1'");
 			}
 			section = p->nr_tasks++;
 			continue;
 		}
 		if (section == -2) {
-			r = parse_header(&ps, p);
+			r = parse_header(&ps, p, td);
 		} else if (section == -1) {
 			if (p->nr_setup == FZ_MAX_OPS)
 				r = perr(&ps, "more than %d set-up operations",
 					 FZ_MAX_OPS);
 			else
-				r = parse_op(&ps, false, &p->setup[p->nr_setup++]);
+				r = parse_op(&ps, false, td,
+					     &p->setup[p->nr_setup++]);
 		} else {
 			struct fz_task *t = &p->tasks[section];
 
 			if (t->nr_ops == FZ_MAX_OPS)
 				r = perr(&ps, "more than %d operations in a task",
 					 FZ_MAX_OPS);
+			else if (td && t->kind == FZ_TASK_VCPU)
+				r = perr(&ps, "a vCPU task's guest operations are its TD's: no 'td1' before them");
 			else
-				r = parse_op(&ps, t->kind == FZ_TASK_VCPU,
+				r = parse_op(&ps, t->kind == FZ_TASK_VCPU, td,
 					     &t->ops[t->nr_ops++]);
 		}
 	}

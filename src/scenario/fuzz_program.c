@@ -170,10 +170,44 @@ static const char *strategy_word(enum tdxsim_sched_strategy s)
 	}
 }
 
+/* TD @t's declarations; TD 1's lines start with "td1". */
+static void fmt_td(struct strbuf *sb, const struct fz_td *td, unsigned int t)
+{
+	const char *pfx = t ? "td1 " : "";
+	unsigned int i;
+
+	sb_printf(sb, "%svcpus %u\n", pfx, td->nr_vcpus);
+	for (i = 0; i < FZ_MAX_GMEMS; i++) {
+		if (!td->gmem[i].present)
+			continue;
+		sb_printf(sb, "%sgmem %u ", pfx, i);
+		fmt_size(sb, td->gmem[i].size);
+		sb_printf(sb, "\n");
+	}
+	for (i = 0; i < FZ_MAX_SLOTS; i++) {
+		const struct fz_slot *s = &td->slot[i];
+
+		if (!s->present)
+			continue;
+		sb_printf(sb, "%sslot %u gmem=%u gpa=0x%llx size=", pfx, i,
+			  s->gmem, (unsigned long long)s->gpa);
+		fmt_size(sb, s->size);
+		sb_printf(sb, " offset=0x%llx\n", (unsigned long long)s->offset);
+	}
+}
+
+/* An operation's line in the set-up or a task: TD 1's start with "td1". */
+static void fmt_op_line(struct strbuf *sb, const struct fz_op *op)
+{
+	sb_printf(sb, "  %s", op->td ? "td1 " : "");
+	fz_op_format(op, sb);
+	sb_printf(sb, "\n");
+}
+
 char *tdxsim_fuzz_format(const struct tdxsim_fuzz_program *p)
 {
 	struct strbuf sb = STRBUF_INIT;
-	unsigned int i, j;
+	unsigned int i, j, t;
 
 	sb_printf(&sb, "# tdxsim fuzz program (docs/fuzz-programs.md)\n");
 	for (i = 0; i < p->nr_comments; i++)
@@ -182,24 +216,8 @@ char *tdxsim_fuzz_format(const struct tdxsim_fuzz_program *p)
 		sb_printf(&sb, "kernel %s\n", p->kernel);
 	if (p->design[0])
 		sb_printf(&sb, "design %s\n", p->design);
-	sb_printf(&sb, "vcpus %u\n", p->nr_vcpus);
-	for (i = 0; i < FZ_MAX_GMEMS; i++) {
-		if (!p->gmem[i].present)
-			continue;
-		sb_printf(&sb, "gmem %u ", i);
-		fmt_size(&sb, p->gmem[i].size);
-		sb_printf(&sb, "\n");
-	}
-	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		const struct fz_slot *s = &p->slot[i];
-
-		if (!s->present)
-			continue;
-		sb_printf(&sb, "slot %u gmem=%u gpa=0x%llx size=", i, s->gmem,
-			  (unsigned long long)s->gpa);
-		fmt_size(&sb, s->size);
-		sb_printf(&sb, " offset=0x%llx\n", (unsigned long long)s->offset);
-	}
+	for (t = 0; t < p->nr_tds; t++)
+		fmt_td(&sb, &p->td[t], t);
 	sb_printf(&sb, "schedule %s", strategy_word(p->strategy));
 	if (p->strategy == TDXSIM_STRATEGY_REPLAY)
 		sb_printf(&sb, " %s", p->choices && *p->choices ? p->choices : "-");
@@ -215,24 +233,19 @@ char *tdxsim_fuzz_format(const struct tdxsim_fuzz_program *p)
 			  (unsigned long long)p->max_steps);
 	if (p->nr_setup) {
 		sb_printf(&sb, "\nsetup\n");
-		for (i = 0; i < p->nr_setup; i++) {
-			sb_printf(&sb, "  ");
-			fz_op_format(&p->setup[i], &sb);
-			sb_printf(&sb, "\n");
-		}
+		for (i = 0; i < p->nr_setup; i++)
+			fmt_op_line(&sb, &p->setup[i]);
 	}
 	for (i = 0; i < p->nr_tasks; i++) {
-		const struct fz_task *t = &p->tasks[i];
+		const struct fz_task *tk = &p->tasks[i];
 
-		if (t->kind == FZ_TASK_VCPU)
-			sb_printf(&sb, "\ntask vcpu %u\n", t->vcpu);
+		if (tk->kind == FZ_TASK_VCPU)
+			sb_printf(&sb, "\ntask vcpu %u%s\n", tk->vcpu,
+				  tk->td ? " td1" : "");
 		else
 			sb_printf(&sb, "\ntask vmm\n");
-		for (j = 0; j < t->nr_ops; j++) {
-			sb_printf(&sb, "  ");
-			fz_op_format(&t->ops[j], &sb);
-			sb_printf(&sb, "\n");
-		}
+		for (j = 0; j < tk->nr_ops; j++)
+			fmt_op_line(&sb, &tk->ops[j]);
 	}
 	return sb_detach(&sb);
 }
@@ -309,13 +322,13 @@ void tdxsim_fuzz_add_comment(struct tdxsim_fuzz_program *p, const char *text)
 /* --- helpers ---------------------------------------------------------------- */
 
 /* The GPA guest_memfd @g's offset @off is mapped at (first slot), or -1. */
-static u64 gmem_offset_to_gpa(const struct tdxsim_fuzz_program *p, unsigned int g,
+static u64 gmem_offset_to_gpa(const struct fz_td *td, unsigned int g,
 			      u64 off, u64 *len)
 {
 	unsigned int i;
 
 	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		const struct fz_slot *s = &p->slot[i];
+		const struct fz_slot *s = &td->slot[i];
 
 		if (s->present && s->gmem == g && off >= s->offset &&
 		    off < s->offset + s->size) {
@@ -326,9 +339,50 @@ static u64 gmem_offset_to_gpa(const struct tdxsim_fuzz_program *p, unsigned int 
 	return ~0ULL;
 }
 
+/* Keep TD @td's operations of @ops (renumbered TD 0). */
+static void view_ops(struct fz_op *ops, unsigned int *n, unsigned int td)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < *n; i++) {
+		if (ops[i].td != td)
+			continue;
+		ops[k] = ops[i];
+		ops[k++].td = 0;
+	}
+	*n = k;
+}
+
+struct tdxsim_fuzz_program *fz_program_view(const struct tdxsim_fuzz_program *p,
+					    unsigned int td)
+{
+	struct tdxsim_fuzz_program *v = tdxsim_fuzz_copy(p);
+	unsigned int i;
+
+	if (p->nr_tds < 2)
+		return v;
+	v->nr_tds = 1;
+	v->td[0] = p->td[td];
+	memset(&v->td[1], 0, sizeof(v->td[1]));
+	view_ops(v->setup, &v->nr_setup, td);
+	for (i = 0; i < v->nr_tasks; i++) {
+		struct fz_task *t = &v->tasks[i];
+
+		if (t->kind == FZ_TASK_VCPU && t->td != td) {
+			t->kind = FZ_TASK_VMM;
+			t->nr_ops = 0;
+		}
+		if (t->kind == FZ_TASK_VMM)
+			view_ops(t->ops, &t->nr_ops, td);
+		t->td = 0;
+	}
+	return v;
+}
+
 void fz_op_gpa_range(const struct tdxsim_fuzz_program *p,
 		     const struct fz_op *op, u64 *lo, u64 *hi)
 {
+	const struct fz_td *td = &p->td[op->td < p->nr_tds ? op->td : 0];
 	u64 len, gpa;
 
 	*lo = *hi = 0;
@@ -338,7 +392,7 @@ void fz_op_gpa_range(const struct tdxsim_fuzz_program *p,
 	case FZ_HOST_READ:
 	case FZ_HOST_WRITE:
 		len = op->b;
-		gpa = gmem_offset_to_gpa(p, op->obj, op->a, &len);
+		gpa = gmem_offset_to_gpa(td, op->obj, op->a, &len);
 		if (gpa != ~0ULL) {
 			*lo = gpa;
 			*hi = gpa + len;
@@ -346,9 +400,9 @@ void fz_op_gpa_range(const struct tdxsim_fuzz_program *p,
 		break;
 	case FZ_SLOT_DELETE:
 	case FZ_SLOT_ADD:
-		if (op->obj < FZ_MAX_SLOTS && p->slot[op->obj].present) {
-			*lo = p->slot[op->obj].gpa;
-			*hi = *lo + p->slot[op->obj].size;
+		if (op->obj < FZ_MAX_SLOTS && td->slot[op->obj].present) {
+			*lo = td->slot[op->obj].gpa;
+			*hi = *lo + td->slot[op->obj].size;
 		}
 		break;
 	case FZ_INIT_MEM:
@@ -378,14 +432,15 @@ int fz_program_design(const struct tdxsim_fuzz_program *p,
 	return r;
 }
 
-void fz_guest_text(const struct tdxsim_fuzz_program *p, struct strbuf *sb)
+void fz_guest_text(const struct tdxsim_fuzz_program *p, unsigned int td,
+		   struct strbuf *sb)
 {
 	unsigned int i, j;
 
 	for (i = 0; i < p->nr_tasks; i++) {
 		const struct fz_task *t = &p->tasks[i];
 
-		if (t->kind != FZ_TASK_VCPU)
+		if (t->kind != FZ_TASK_VCPU || t->td != td)
 			continue;
 		sb_printf(sb, "vcpu %u\n", t->vcpu);
 		for (j = 0; j < t->nr_ops; j++) {

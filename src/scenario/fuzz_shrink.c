@@ -2,7 +2,7 @@
 /*
  * tdxsim's addition: the fuzzer's shrinker. A failing program is made
  * smaller, greedily, as long as it still fails with the same signature:
- * whole tasks dropped, tasks merged (fewer concurrent tasks), single
+ * a whole TD (of two) dropped, whole tasks dropped, tasks merged (fewer concurrent tasks), single
  * operations dropped, ranges halved, the second guest_memfd, spare memslots
  * and vCPUs removed, teardown lists shortened. Each candidate runs with its
  * own schedule seed first and then with a few others (a smaller program
@@ -88,11 +88,14 @@ static void drop_op(struct fz_op *ops, unsigned int *n, unsigned int i)
 	(*n)--;
 }
 
-/* Does any operation (or task) use vCPU @v, guest_memfd @gm or slot @s? */
-static bool op_uses(const struct fz_op *op, int v, int gm, int s)
+/* Does any operation (or task) use TD @td's vCPU @v, guest_memfd @gm or slot @s? */
+static bool op_uses(const struct fz_op *op, unsigned int td, int v, int gm,
+		    int s)
 {
 	unsigned int i;
 
+	if (op->td != td)
+		return false;
 	switch (op->kind) {
 	case FZ_PREFAULT:
 	case FZ_INIT_VCPU:
@@ -120,30 +123,135 @@ static bool op_uses(const struct fz_op *op, int v, int gm, int s)
 	}
 }
 
-static bool prog_uses(const struct tdxsim_fuzz_program *p, int v, int gm, int s)
+static bool prog_uses(const struct tdxsim_fuzz_program *p, unsigned int td,
+		      int v, int gm, int s)
 {
+	const struct fz_task *t;
 	unsigned int i, j;
 
 	for (i = 0; i < p->nr_setup; i++)
-		if (op_uses(&p->setup[i], v, gm, s))
+		if (op_uses(&p->setup[i], td, v, gm, s))
 			return true;
 	for (i = 0; i < p->nr_tasks; i++) {
-		if (p->tasks[i].kind == FZ_TASK_VCPU && p->tasks[i].vcpu == v)
-			return true;
-		for (j = 0; j < p->tasks[i].nr_ops; j++)
-			if (op_uses(&p->tasks[i].ops[j], v, gm, s))
+		t = &p->tasks[i];
+		if (t->kind == FZ_TASK_VCPU) {
+			if (t->td == td && t->vcpu == v)
+				return true;
+			continue;
+		}
+		for (j = 0; j < t->nr_ops; j++)
+			if (op_uses(&t->ops[j], td, v, gm, s))
 				return true;
 	}
 	return false;
+}
+
+/* Drop @ops' operations on TD @td; TD 1's become TD 0's if @td is 0. */
+static void drop_td_ops(struct fz_op *ops, unsigned int *n, unsigned int td)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < *n; i++) {
+		if (ops[i].td == td)
+			continue;
+		ops[k] = ops[i];
+		ops[k++].td = 0;
+	}
+	*n = k;
+}
+
+/*
+ * @p without TD @td (of two): its declarations, set-up operations, vCPU
+ * tasks and VMM operations go, and a task left empty goes with them.
+ * NULL if no task would be left.
+ */
+static struct tdxsim_fuzz_program *drop_td(const struct tdxsim_fuzz_program *p,
+					   unsigned int td)
+{
+	struct tdxsim_fuzz_program *c = tdxsim_fuzz_copy(p);
+	unsigned int i, k = 0;
+
+	drop_td_ops(c->setup, &c->nr_setup, td);
+	for (i = 0; i < c->nr_tasks; i++) {
+		struct fz_task *t = &c->tasks[i];
+
+		if (t->kind == FZ_TASK_VCPU) {
+			if (t->td == td)
+				continue;
+			t->td = 0;
+		} else {
+			drop_td_ops(t->ops, &t->nr_ops, td);
+			if (!t->nr_ops)
+				continue;
+		}
+		c->tasks[k++] = *t;
+	}
+	c->nr_tasks = k;
+	if (!td)
+		c->td[0] = c->td[1];
+	memset(&c->td[1], 0, sizeof(c->td[1]));
+	c->nr_tds = 1;
+	if (!k) {
+		tdxsim_fuzz_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* TD @t's spare guest_memfd, memslots and vCPUs; true if any went. */
+static bool shrink_td(struct shrinker *sh, unsigned int t)
+{
+	struct tdxsim_fuzz_program *c;
+	bool progress = false;
+	unsigned int i;
+
+	for (i = FZ_MAX_SLOTS; i-- > 0; ) {
+		if (!sh->best->td[t].slot[i].present || i == 0 ||
+		    prog_uses(sh->best, t, -1, -1, i))
+			continue;
+		c = tdxsim_fuzz_copy(sh->best);
+		c->td[t].slot[i].present = false;
+		if (try_candidate(sh, c))
+			progress = true;
+	}
+	if (sh->best->td[t].gmem[1].present &&
+	    !prog_uses(sh->best, t, -1, 1, -1)) {
+		bool bound = false;
+
+		for (i = 0; i < FZ_MAX_SLOTS; i++)
+			bound |= sh->best->td[t].slot[i].present &&
+				 sh->best->td[t].slot[i].gmem == 1;
+		if (!bound) {
+			c = tdxsim_fuzz_copy(sh->best);
+			c->td[t].gmem[1].present = false;
+			if (try_candidate(sh, c))
+				progress = true;
+		}
+	}
+	while (sh->best->td[t].nr_vcpus > 1 &&
+	       !prog_uses(sh->best, t, sh->best->td[t].nr_vcpus - 1, -1, -1)) {
+		c = tdxsim_fuzz_copy(sh->best);
+		c->td[t].nr_vcpus--;
+		if (!try_candidate(sh, c))
+			break;
+		progress = true;
+	}
+	return progress;
 }
 
 /* One pass of every kind of reduction; true if anything got smaller. */
 static bool shrink_pass(struct shrinker *sh)
 {
 	struct tdxsim_fuzz_program *c;
-	unsigned int i, j;
+	unsigned int i, j, t;
 	bool progress = false;
 
+	/* A whole TD, either, when there are two. */
+	for (i = sh->best->nr_tds; sh->best->nr_tds > 1 && i-- > 0; ) {
+		c = drop_td(sh->best, i);
+		if (c && try_candidate(sh, c))
+			progress = true;
+	}
 	/* Whole tasks. */
 	for (i = 0; sh->best->nr_tasks > 1 && i < sh->best->nr_tasks; ) {
 		c = tdxsim_fuzz_copy(sh->best);
@@ -239,37 +347,10 @@ static bool shrink_pass(struct shrinker *sh)
 			}
 		}
 	}
-	/* The TD: spare guest_memfd, memslots, vCPUs. */
-	for (i = FZ_MAX_SLOTS; i-- > 0; ) {
-		if (!sh->best->slot[i].present || i == 0 ||
-		    prog_uses(sh->best, -1, -1, i))
-			continue;
-		c = tdxsim_fuzz_copy(sh->best);
-		c->slot[i].present = false;
-		if (try_candidate(sh, c))
+	/* The TDs: spare guest_memfd, memslots, vCPUs. */
+	for (t = 0; t < sh->best->nr_tds; t++)
+		if (shrink_td(sh, t))
 			progress = true;
-	}
-	if (sh->best->gmem[1].present && !prog_uses(sh->best, -1, 1, -1)) {
-		bool bound = false;
-
-		for (i = 0; i < FZ_MAX_SLOTS; i++)
-			bound |= sh->best->slot[i].present &&
-				 sh->best->slot[i].gmem == 1;
-		if (!bound) {
-			c = tdxsim_fuzz_copy(sh->best);
-			c->gmem[1].present = false;
-			if (try_candidate(sh, c))
-				progress = true;
-		}
-	}
-	while (sh->best->nr_vcpus > 1 &&
-	       !prog_uses(sh->best, sh->best->nr_vcpus - 1, -1, -1)) {
-		c = tdxsim_fuzz_copy(sh->best);
-		c->nr_vcpus--;
-		if (!try_candidate(sh, c))
-			break;
-		progress = true;
-	}
 	return progress;
 }
 

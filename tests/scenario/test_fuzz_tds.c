@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Fuzz programs with two TDs (tdxsim_fuzz_gen_config.tds = 2, `tdxsim
+ * fuzz --tds 2`; docs/fuzz-programs.md "Two TDs"), through the public API:
+ *
+ *   same       one TD stays what it was: tds = 1 generates the very
+ *              programs of the default configuration (the seeds tests and
+ *              docs/FINDINGS.md cite), and no one-TD program names TD 1.
+ *   format     two-TD programs are deterministic, every one declares TD 1
+ *              and uses it, and their text round-trips through the parser;
+ *              "td1" lines that name what TD 1 lacks are refused.
+ *   run        TD 0 torn down while TD 1 is launched and runs a guest
+ *              (next+dpamt, v6): clean, every operation of both TDs
+ *              answered 0, judged from data; TD 1's second INIT_VCPU is
+ *              allowed its EINVAL from TD 1's own history only.
+ *   shrink     a failure of TD 0 alone (seed 002's race) with TD 1 as
+ *              noise shrinks to a one-TD program.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tdxsim/fuzz.h"
+#include "tdxsim/report.h"
+
+static struct tdxsim_fuzz_program *parse(const char *text)
+{
+	struct tdxsim_fuzz_program *p = NULL;
+	char err[256];
+	int r = tdxsim_fuzz_parse(text, "test", &p, err, sizeof(err));
+
+	if (r)
+		fprintf(stderr, "# %s\n", err);
+	assert_int_equal(r, 0);
+	return p;
+}
+
+static void test_same(void **state)
+{
+	struct tdxsim_fuzz_gen_config a, b;
+	uint64_t i;
+
+	tdxsim_fuzz_gen_config_init(&a);
+	tdxsim_fuzz_gen_config_init(&b);
+	b.tds = 1;
+	for (i = 0; i < 300; i++) {
+		struct tdxsim_fuzz_program *p, *q;
+		char *ta, *tb;
+
+		assert_int_equal(tdxsim_fuzz_generate(&a, 5, i, &p), 0);
+		assert_int_equal(tdxsim_fuzz_generate(&b, 5, i, &q), 0);
+		ta = tdxsim_fuzz_format(p);
+		tb = tdxsim_fuzz_format(q);
+		assert_string_equal(ta, tb);
+		assert_null(strstr(ta, "td1"));
+		free(ta);
+		free(tb);
+		tdxsim_fuzz_free(p);
+		tdxsim_fuzz_free(q);
+	}
+}
+
+static void test_format(void **state)
+{
+	struct tdxsim_fuzz_gen_config gc;
+	struct tdxsim_fuzz_program *p, *q;
+	unsigned int own_task = 0, td0_teardown = 0;
+	char err[256];
+	uint64_t i;
+
+	tdxsim_fuzz_gen_config_init(&gc);
+	gc.kernel = "next+dpamt";
+	gc.tds = 2;
+	for (i = 0; i < 300; i++) {
+		char *a, *b, *c;
+
+		assert_int_equal(tdxsim_fuzz_generate(&gc, 9, i, &p), 0);
+		assert_int_equal(tdxsim_fuzz_generate(&gc, 9, i, &q), 0);
+		a = tdxsim_fuzz_format(p);
+		b = tdxsim_fuzz_format(q);
+		assert_string_equal(a, b);
+		assert_non_null(strstr(a, "\ntd1 gmem 0 "));
+		/* TD 1 is launched somewhere: the set-up or a task. */
+		assert_non_null(strstr(a, "  td1 "));
+		own_task += strstr(a, "\ntask vmm\n  td1 init-vcpu") != NULL;
+		td0_teardown += strstr(a, "  teardown ") != NULL ||
+				strstr(a, "  close vm") != NULL;
+		tdxsim_fuzz_free(q);
+		q = parse(a);
+		c = tdxsim_fuzz_format(q);
+		assert_string_equal(a, c);
+		free(a);
+		free(b);
+		free(c);
+		tdxsim_fuzz_free(p);
+		tdxsim_fuzz_free(q);
+	}
+	/* The races the second TD is for are drawn often. */
+	assert_true(own_task > 30);
+	assert_true(td0_teardown > 60);
+
+	assert_int_equal(tdxsim_fuzz_parse("gmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\ntask vmm\n  td1 init-vcpu 0\n",
+					   "bad", &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "TD 1's guest_memfd 0"));
+	assert_int_equal(tdxsim_fuzz_parse("gmem 0 4M\ntd1 gmem 0 2M\ntask vmm\n  td1 init-vcpu 1\n",
+					   "bad", &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "(TD 1)"));
+	assert_int_equal(tdxsim_fuzz_parse("gmem 0 4M\ntd1 gmem 0 2M\ntd1 task vmm\n",
+					   "bad", &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "bad:3:"));
+	assert_int_equal(tdxsim_fuzz_parse("gmem 0 4M\ntd1 kernel next\ntask vmm\n  finalize\n",
+					   "bad", &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tdxsim_fuzz_parse("vcpus 2\ngmem 0 4M\ntd1 gmem 0 2M\ntask vcpu 1 td1\n  accept 0 4K\n",
+					   "bad", &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "the TD has 1"));
+}
+
+static const char run_prog[] =
+	"kernel next+dpamt\n"
+	"vcpus 1\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0 size=4M\n"
+	"td1 vcpus 1\n"
+	"td1 gmem 0 2M\n"
+	"td1 slot 0 gmem=0 gpa=0 size=2M\n"
+	"schedule random 3\n"
+	"setup\n"
+	"  init-vcpu 0\n  attr private 0 4M\n  finalize\n"
+	"  prefault 0 0x200000 64K\n"
+	"task vmm\n"
+	"  teardown vcpu0,gmem0,vm,kvm\n"
+	"task vmm\n"
+	"  td1 init-vcpu 0\n  td1 attr private 0 2M\n  td1 finalize\n"
+	"  td1 init-vcpu 0\n"
+	"task vcpu 0 td1\n"
+	"  accept 0 64K level=4k\n  write 0 16K pattern=7\n  read 0 16K\n";
+
+static void test_run(void **state)
+{
+	struct tdxsim_fuzz_program *p = parse(run_prog);
+	struct tdxsim_fuzz_outcome o;
+	uint64_t seed;
+
+	for (seed = 1; seed <= 12; seed++) {
+		tdxsim_fuzz_set_schedule(p, seed & 1 ? TDXSIM_STRATEGY_RANDOM :
+						       TDXSIM_STRATEGY_PCT,
+					 seed, NULL);
+		assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+		if (o.failed || o.setup_error)
+			fprintf(stderr, "# seed %llu: %s\n%s\n",
+				(unsigned long long)seed, o.summary,
+				o.report ? o.report : "");
+		assert_false(o.setup_error);
+		assert_false(o.failed);
+		assert_int_equal(o.bad_errnos, 0);
+		/* Both TDs' operations ran: 4 + 1 + 4 VMM, and the guest's. */
+		assert_true(o.ops_done >= 9 + 3);
+		assert_true(o.data_checked);
+		assert_int_equal(o.data_failures, 0);
+		assert_int_equal(o.pages_owned_after, 0);
+		tdxsim_fuzz_outcome_free(&o);
+	}
+	tdxsim_fuzz_free(p);
+}
+
+/* Seed 002's race (v6.18, vp_init_version=1) in TD 0; TD 1 as noise. */
+static const char shrink_prog[] =
+	"kernel v6.18\n"
+	"design vp_init_version=1\n"
+	"vcpus 2\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"td1 vcpus 1\n"
+	"td1 gmem 0 2M\n"
+	"td1 slot 0 gmem=0 gpa=0 size=2M\n"
+	"schedule replay 22:2\n"
+	"setup\n"
+	"  td1 init-vcpu 0\n"
+	"task vmm\n"
+	"  init-vcpu 0\n"
+	"task vmm\n"
+	"  init-vcpu 1\n"
+	"  td1 attr private 0 2M\n";
+
+static void test_shrink(void **state)
+{
+	struct tdxsim_fuzz_program *p = parse(shrink_prog);
+	struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1 };
+	struct tdxsim_fuzz_explore_result er;
+	struct tdxsim_fuzz_shrink_opts so = { .max_runs = 200, .reseeds = 0 };
+	struct tdxsim_fuzz_shrink_result sr;
+	char *text;
+
+	/* Its schedule: the first failing one with one preemption. */
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &er), 0);
+	assert_true(er.explore.failures > 0);
+	assert_non_null(strstr(er.outcome.signature, "TDX_OPERAND_BUSY"));
+	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_REPLAY, 0,
+				 er.explore.failing);
+	assert_int_equal(tdxsim_fuzz_shrink(p, er.outcome.signature, &so,
+					    NULL, NULL, &sr), 0);
+	text = tdxsim_fuzz_format(sr.program);
+	assert_null(strstr(text, "td1"));
+	assert_non_null(strstr(text, "init-vcpu 0"));
+	assert_non_null(strstr(text, "init-vcpu 1"));
+	free(text);
+	tdxsim_fuzz_shrink_result_free(&sr);
+	tdxsim_fuzz_explore_result_free(&er);
+	tdxsim_fuzz_free(p);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest all[] = {
+		cmocka_unit_test(test_same),
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_shrink),
+	};
+	const char *only = argc > 1 ? argv[1] : NULL;
+	struct CMUnitTest one[1];
+	size_t i;
+
+	tdxsim_set_reports_quiet(true);
+	if (!only)
+		return cmocka_run_group_tests(all, NULL, NULL);
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(all[i].name + strlen("test_"), only)) {
+			one[0] = all[i];
+			return cmocka_run_group_tests(one, NULL, NULL);
+		}
+	}
+	fprintf(stderr, "no test %s\n", only);
+	return 2;
+}
