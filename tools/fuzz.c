@@ -161,10 +161,10 @@ static void handle_failure(struct tdxsim_fuzz_program *p, u64 index,
 	snprintf(comment, sizeof(comment), "failure: %s", sig);
 	tdxsim_fuzz_add_comment(best, comment);
 	snprintf(comment, sizeof(comment),
-		 "found by: tdxsim fuzz%s%s%s%s --seed %llu (program %llu), shrunk from %u tasks and %u operations",
+		 "found by: tdxsim fuzz%s%s%s%s%s --seed %llu (program %llu), shrunk from %u tasks and %u operations",
 		 O.kernel ? " --kernel " : "", O.kernel ? O.kernel : "",
 		 O.design ? " --design " : "", O.design ? O.design : "",
-		 (unsigned long long)O.seed, (unsigned long long)index,
+		 O.tds == 2 ? " --tds 2" : "", (unsigned long long)O.seed, (unsigned long long)index,
 		 f->tasks0, f->ops0);
 	tdxsim_fuzz_add_comment(best, comment);
 	snprintf(f->file, sizeof(f->file), "%s/fuzz-%08x.prog",
@@ -266,6 +266,7 @@ static int fuzz_generated(void)
 	gc.strategy = O.strategy;
 	if (O.max_tasks)
 		gc.max_tasks = O.max_tasks;
+	gc.tds = O.tds;
 	P.what = O.bounded ? "schedules" : "programs";
 	P.total = O.bounded ? 0 : (O.programs ? (O.programs + nr - 1 - O.shard) / nr : 0);
 
@@ -546,6 +547,7 @@ int cmd_fuzz(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "no-progress", no_argument, NULL, 'P' },
 		{ "sleep-sets", no_argument, NULL, 'Z' },
 		{ "max-tasks", required_argument, NULL, 'X' },
+		{ "tds", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "print", no_argument, NULL, 'p' },
 		{ "shrink", no_argument, NULL, 'R' },
@@ -637,6 +639,11 @@ int cmd_fuzz(const struct tdxsim_cmd *cmd, int argc, char **argv)
 			if (parse_u64(optarg, &v) || v < 2 || v > 4)
 				return usage_error(cmd->name, "--max-tasks needs a number 2..4, got '%s'", optarg);
 			O.max_tasks = (unsigned int)v;
+			break;
+		case 'D':
+			if (parse_u64(optarg, &v) || v < 1 || v > 2)
+				return usage_error(cmd->name, "--tds needs 1 or 2, got '%s'", optarg);
+			O.tds = v == 2 ? 2 : 0;
 			break;
 		case 'q':
 			O.quiet = true;

@@ -25,6 +25,7 @@ struct fuzz_opts {
 	u64 max_schedules;
 	bool json, quiet, no_shrink, keep_going, progress, sleep_sets, print, shrink;
 	unsigned int max_tasks;
+	unsigned int tds;		/* --tds: 0 (one) or 2 */
 };
 
 /* The command's options (fuzz.c). */

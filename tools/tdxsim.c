@@ -503,6 +503,8 @@ static const struct tdxsim_cmd commands[] = {
 		"  --no-shrink          write failures as found\n"
 		"  --print              print the programs instead of running them\n"
 		"  --max-tasks N        at most N concurrent tasks (2..4, default 4)\n"
+		"  --tds N              TDs per program: 1 (default) or 2, a second TD\n"
+		"                       on the same host racing the first\n"
 		"  --sleep-sets         bounded search: skip reorderings of steps that\n"
 		"                       touch different objects\n"
 		"  --no-progress        no progress line (shown only on a terminal)\n"
