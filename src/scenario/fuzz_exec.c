@@ -719,13 +719,20 @@ int fz_run_fn(void *arg)
 	unsigned int i, t;
 
 	r->warnings_before = tdxsim_nr_warnings();
-	/* TD 0 whole, then TD 1: the second TD's pages come after the first's. */
-	for (t = 0; t < p->nr_tds; t++)
+	/*
+	 * TD 0 and its set-up, then TD 1 and its: the second TD's pages come
+	 * after what the first's launch took, so the first's control pages
+	 * can be alone in their 2M region, as a long-running TD's are.
+	 */
+	for (t = 0; t < p->nr_tds; t++) {
 		if (fz_build(r, t))
 			goto out;
-	for (i = 0; i < p->nr_setup; i++) {
-		r->setup_err[i] = fz_vmm_op(r, &p->setup[i]);
-		r->ops_done++;
+		for (i = 0; i < p->nr_setup; i++) {
+			if (p->setup[i].td != t)
+				continue;
+			r->setup_err[i] = fz_vmm_op(r, &p->setup[i]);
+			r->ops_done++;
+		}
 	}
 	for (i = 0; i < p->nr_tasks; i++) {
 		char name[32];
