@@ -253,6 +253,32 @@ static int fz_close_obj(struct fz_vm *vm, const struct fz_obj *o)
 	return tdxsim_close(fd) < 0 ? errno : 0;
 }
 
+/*
+ * The exit of TD @t's VMM: its mappings go, and with them the last
+ * references to its vCPU and guest_memfd files, so the VM is destroyed
+ * here. A vCPU task sees its kvm_run gone (fz_vcpu_task()).
+ */
+static void fz_unmap(struct fz_run *r, unsigned int t)
+{
+	struct fz_vm *vm = &r->vm[t];
+	unsigned int i;
+
+	for (i = 0; i < FZ_MAX_GMEMS; i++) {
+		void *map = vm->gmem_map[i];
+
+		vm->gmem_map[i] = NULL;
+		if (map)
+			tdxsim_munmap(map, r->p->td[t].gmem[i].size);
+	}
+	for (i = 0; i < FZ_MAX_VCPUS; i++) {
+		struct kvm_run *run = vm->vcpu_run[i];
+
+		vm->vcpu_run[i] = NULL;
+		if (run)
+			tdxsim_munmap(run, r->run_size);
+	}
+}
+
 /* The final teardown: everything the program left open or mapped. */
 static void fz_teardown_td(struct fz_run *r, unsigned int t)
 {
@@ -490,6 +516,8 @@ static int fz_vmm_op(struct fz_run *r, const struct fz_op *op)
 			if (e && e != EBADF && !ret)
 				ret = e;
 		}
+		if (op->flag == FZ_TEARDOWN_EXIT)
+			fz_unmap(r, op->td);
 		return ret;
 	case FZ_HOST_READ:
 	case FZ_HOST_WRITE:
@@ -537,6 +565,11 @@ static void fz_vcpu_task(struct fz_task_state *ts, const struct fz_task *t)
 		}
 		ts->kvm_runs++;
 		ret = tdxsim_ioctl(fd, KVM_RUN, 0);
+		/* The VMM exited meanwhile (an exit): kvm_run is gone. */
+		if (vm->vcpu_run[v] != run) {
+			ts->run_errno = EBADF;
+			return;
+		}
 		if (ret < 0 && (errno == EINTR || errno == EAGAIN)) {
 			tdxsim_cpu_relax();
 			continue;

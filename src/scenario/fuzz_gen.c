@@ -482,13 +482,22 @@ static void gen_second_td(struct gen *g, unsigned int max_tasks,
 		gen_vmm_op(g, &op, false);
 		task_insert(g, t, &op);
 	}
-	/* TD 0 torn down, or its VM closed, while TD 1 goes on. */
+	/*
+	 * TD 0's VMM exits (the VM destroyed in that task, its pages given
+	 * back while TD 1's come), or closes its descriptors, while TD 1
+	 * goes on.
+	 */
 	gen_use_td(g, 0);
-	if (nvmm && chance(g, 45)) {
+	if (nvmm && chance(g, 60)) {
 		struct fz_task *t = vmm[below(g, nvmm)];
+		unsigned int k = below(g, 4);
 
 		memset(&op, 0, sizeof(op));
-		if (chance(g, 50)) {
+		if (k < 2) {
+			op.kind = FZ_TEARDOWN;
+			op.flag = FZ_TEARDOWN_EXIT;
+			fz_exit_order(g->td, &op);
+		} else if (k == 2) {
 			gen_teardown(g, &op);
 		} else {
 			op.kind = FZ_CLOSE;

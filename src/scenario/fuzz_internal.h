@@ -38,7 +38,7 @@ enum fz_op_kind {
 	FZ_INIT_MEM,		/* KVM_TDX_INIT_MEM_REGION on vCPU @obj, @flag: measure */
 	FZ_FINALIZE,		/* KVM_TDX_FINALIZE_VM */
 	FZ_CLOSE,		/* close one descriptor (@target, @obj) */
-	FZ_TEARDOWN,		/* close every descriptor, in @order */
+	FZ_TEARDOWN,		/* close every descriptor, in @order; @flag: exit */
 	FZ_HOST_READ,		/* a host load through guest_memfd @obj's mmap */
 	FZ_HOST_WRITE,		/* a host store (the host's canary) */
 	/* Guest operations (vCPU tasks): docs/guest-programs.md. */
@@ -51,6 +51,13 @@ enum fz_op_kind {
 };
 
 enum fz_accept { FZ_ACCEPT_FALLBACK, FZ_ACCEPT_4K, FZ_ACCEPT_2M };
+
+/*
+ * FZ_TEARDOWN with @flag set is "exit": the VMM process of that TD goes
+ * away, every descriptor closed (in @order: all of them) and its mappings
+ * (guest_memfd, kvm_run) unmapped, so the VM is destroyed in that task.
+ */
+#define FZ_TEARDOWN_EXIT	1
 
 /* What FZ_CLOSE closes, and the entries of a teardown order. */
 enum fz_target { FZ_T_VCPU, FZ_T_GMEM, FZ_T_VM, FZ_T_KVM };
@@ -141,6 +148,8 @@ const char *fz_target_name(enum fz_target t);
  */
 struct tdxsim_fuzz_program *fz_program_view(const struct tdxsim_fuzz_program *p,
 					    unsigned int td);
+/* Fill the exit @op's order: every descriptor of @td (vCPUs, gmem, vm, kvm). */
+void fz_exit_order(const struct fz_td *td, struct fz_op *op);
 /* The GPA range [*lo, *hi) an operation touches (0, 0 if none). */
 void fz_op_gpa_range(const struct tdxsim_fuzz_program *p,
 		     const struct fz_op *op, u64 *lo, u64 *hi);

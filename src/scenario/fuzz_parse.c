@@ -311,6 +311,11 @@ static int parse_op(struct parser *ps, bool guest, unsigned int td,
 
 	memset(op, 0, sizeof(*op));
 	op->td = (u8)td;
+	if (!guest && !strcmp(ps->words[0], "exit")) {
+		op->kind = FZ_TEARDOWN;
+		op->flag = FZ_TEARDOWN_EXIT;
+		return need_words(ps, 1, 1);
+	}
 	for (k = 0; k < FZ_NR_OPS; k++)
 		if (!strcmp(ps->words[0], fz_op_name(k)))
 			break;
@@ -490,12 +495,14 @@ static int parse_header(struct parser *ps, struct tdxsim_fuzz_program *p,
 	return perr(ps, "unknown line '%s'", w[0]);
 }
 
-/* An operation's objects exist in its TD. */
+/* An operation's objects exist in its TD; an exit closes all of them. */
 static int check_op(struct parser *ps, const struct tdxsim_fuzz_program *p,
-		    const struct fz_op *op, const char *where)
+		    struct fz_op *op, const char *where)
 {
 	unsigned int n = p->td[op->td].nr_vcpus;
 
+	if (op->kind == FZ_TEARDOWN && op->flag == FZ_TEARDOWN_EXIT)
+		fz_exit_order(&p->td[op->td], op);
 	if ((op->kind == FZ_PREFAULT || op->kind == FZ_INIT_VCPU ||
 	     op->kind == FZ_INIT_MEM) && op->obj >= n)
 		return perr(ps, "%s: %s names vCPU %u of %u%s", where,

@@ -87,6 +87,11 @@ void fz_op_format(const struct fz_op *op, struct strbuf *sb)
 {
 	unsigned int i;
 
+	/* A teardown that is the VMM's exit: the word alone. */
+	if (op->kind == FZ_TEARDOWN && op->flag == FZ_TEARDOWN_EXIT) {
+		sb_printf(sb, "exit");
+		return;
+	}
 	sb_printf(sb, "%s", fz_op_name(op->kind));
 	switch (op->kind) {
 	case FZ_PUNCH:
@@ -337,6 +342,20 @@ static u64 gmem_offset_to_gpa(const struct fz_td *td, unsigned int g,
 		}
 	}
 	return ~0ULL;
+}
+
+void fz_exit_order(const struct fz_td *td, struct fz_op *op)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < td->nr_vcpus; i++)
+		op->order[n++] = (struct fz_obj){ FZ_T_VCPU, (u8)i };
+	for (i = 0; i < FZ_MAX_GMEMS; i++)
+		if (td->gmem[i].present)
+			op->order[n++] = (struct fz_obj){ FZ_T_GMEM, (u8)i };
+	op->order[n++] = (struct fz_obj){ FZ_T_VM, 0 };
+	op->order[n++] = (struct fz_obj){ FZ_T_KVM, 0 };
+	op->nr_order = (u8)n;
 }
 
 /* Keep TD @td's operations of @ops (renumbered TD 0). */

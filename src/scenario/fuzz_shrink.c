@@ -332,7 +332,8 @@ static bool shrink_pass(struct shrinker *sh)
 			c = tdxsim_fuzz_copy(sh->best);
 			op = i < c->nr_tasks ? &c->tasks[i].ops[j] : &c->setup[j];
 			unit = op->kind == FZ_INIT_MEM ? 1 : PAGE_SIZE;
-			if (op->kind == FZ_TEARDOWN && op->nr_order > 1) {
+			if (op->kind == FZ_TEARDOWN && op->nr_order > 1 &&
+			    op->flag != FZ_TEARDOWN_EXIT) {
 				op->nr_order--;
 			} else if (op->kind != FZ_G_TOUCH && op->b > unit &&
 				   op->kind != FZ_TEARDOWN && op->kind != FZ_CLOSE) {
