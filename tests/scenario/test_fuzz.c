@@ -25,7 +25,8 @@
  *              pages in a region without a PAMT pair (a second
  *              guest_memfd's 2 MiB fills the control pages' region); the
  *              bounded search finds TDH.VP.CREATE or VP.ADDCX answering
- *              TDX_OPERAND_BUSY|RCX with one preemption and its choice
+ *              TDX_OPERAND_BUSY|RCX with one preemption (the operand in
+ *              its signature) and its choice
  *              list replays it; under v6 every schedule with up to one
  *              preemption is clean.
  *   hp_timeout docs/FINDINGS.md F4: two vCPUs accept at GPA 0 while a
@@ -250,6 +251,11 @@ static void test_dpamt_lazy(void **state)
 	/* BUSY on the page operand: the region's 2M PAMT entry. */
 	assert_int_equal(r.outcome.failure.first_seamcall.status,
 			 TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
+	/*
+	 * Its signature keeps the register operand, so it does not collapse
+	 * with a BUSY on the TDR (6.18's INIT_VCPU against FINALIZE).
+	 */
+	assert_non_null(strstr(r.outcome.signature, "TDX_OPERAND_BUSY|RCX"));
 	print_message("# dpamt=lazy: found after %llu schedules\n",
 		      (unsigned long long)r.explore.schedules);
 	/* The choice list replays it. */
