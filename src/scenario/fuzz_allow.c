@@ -60,6 +60,28 @@ static bool prog_closes(const struct tdxsim_fuzz_program *p, enum fz_target t,
 	return false;
 }
 
+/*
+ * Does the program have its VMM exit (a teardown that also unmaps)? Then
+ * the guest_memfd files go while other tasks' ioctls still hold the VM:
+ * GM kvm_gmem_release() unbinds the memslots, and a private fault after
+ * it finds no file (GM kvm_gmem_get_pfn(): "if (!file) return -EFAULT").
+ */
+static bool prog_exits(const struct tdxsim_fuzz_program *p)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < p->nr_setup; i++)
+		if (p->setup[i].kind == FZ_TEARDOWN &&
+		    p->setup[i].flag == FZ_TEARDOWN_EXIT)
+			return true;
+	for (i = 0; i < p->nr_tasks; i++)
+		for (j = 0; j < p->tasks[i].nr_ops; j++)
+			if (p->tasks[i].ops[j].kind == FZ_TEARDOWN &&
+			    p->tasks[i].ops[j].flag == FZ_TEARDOWN_EXIT)
+				return true;
+	return false;
+}
+
 /* Is @v initialized by the set-up (before any task runs)? */
 static bool setup_inits_vcpu(const struct tdxsim_fuzz_program *p, unsigned int v)
 {
@@ -426,7 +448,8 @@ bool fz_errno_allowed(const struct fz_run *r, const struct fz_op *op,
 			return may_lack_slot(p, op->a, op->a + op->b);
 		if (err == EFAULT)
 			return may_be_shared(p, op->a, op->a + op->b) ||
-			       may_lack_slot(p, op->a, op->a + op->b);
+			       may_lack_slot(p, op->a, op->a + op->b) ||
+			       prog_exits(p);
 		return err == EAGAIN || err == EINTR || err == ENOMEM;
 	case FZ_SLOT_DELETE:
 	case FZ_SLOT_ADD:
