@@ -15,6 +15,9 @@
  *              TD 1's second INIT_VCPU is allowed its EINVAL from TD 1's
  *              own history; a vCPU task whose kvm_run an exit unmapped
  *              stops with EBADF (allowed: the exit closed its vCPU).
+ *   exit_efault a prefault racing an exit that released its guest_memfd
+ *              answers EFAULT, which is allowed (the first two-TD
+ *              campaigns' only failure before the entry).
  *   shrink     a failure of TD 0 alone (seed 002's race) with TD 1 as
  *              noise shrinks to a one-TD program.
  */
@@ -175,6 +178,60 @@ static void test_run(void **state)
 	tdxsim_fuzz_free(p);
 }
 
+/*
+ * tdxsim fuzz --kernel next+dpamt --design dpamt_put=v3 --tds 2 --seed 1,
+ * program 28, shrunk: TD 0's prefault runs while another task's exit
+ * releases TD 0's guest_memfd, and answers EFAULT (kvm_gmem_get_pfn()
+ * finds no file), which the allow-list did not have.
+ */
+static const char exit_efault_prog[] =
+	"kernel next+dpamt\n"
+	"design dpamt_put=v3\n"
+	"vcpus 1\n"
+	"gmem 0 8M\n"
+	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"slot 1 gmem=0 gpa=0x400000 size=4M offset=0x400000\n"
+	"td1 vcpus 2\n"
+	"td1 gmem 0 4M\n"
+	"td1 slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"schedule random 12481469656471279023\n"
+	"setup\n"
+	"  init-vcpu 0\n"
+	"  attr private 0x0 8M\n"
+	"  init-mem 0 0x0 3 measure\n"
+	"  finalize\n"
+	"task vmm\n"
+	"  attr shared 0x0 8K\n"
+	"  prefault 0 0x400000 8K\n"
+	"  prefault 0 0x4f6000 4K\n"
+	"task vmm\n"
+	"  finalize\n"
+	"task vmm\n"
+	"  init-vcpu 0\n"
+	"  alloc 0 0x2a3000 28K\n"
+	"  prefault 0 0x1000 4K\n"
+	"  exit\n"
+	"task vmm\n"
+	"  td1 init-vcpu 1\n"
+	"  td1 attr private 0x0 4M\n"
+	"  td1 finalize\n"
+	"  td1 punch 0 0x375000 4K\n";
+
+static void test_exit_efault(void **state)
+{
+	struct tdxsim_fuzz_program *p = parse(exit_efault_prog);
+	struct tdxsim_fuzz_outcome o;
+
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	if (o.failed)
+		fprintf(stderr, "# %s\n", o.summary);
+	assert_false(o.failed);
+	/* Its EFAULT is judged allowed (this fails without the entry). */
+	assert_int_equal(o.bad_errnos, 0);
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+}
+
 /* Seed 002's race (v6.18, vp_init_version=1) in TD 0; TD 1 as noise. */
 static const char shrink_prog[] =
 	"kernel v6.18\n"
@@ -228,6 +285,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_shrink),
+		cmocka_unit_test(test_exit_efault),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];
