@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The fuzzer's executor and oracles (fuzz_exec.c, fuzz_allow.c,
- * fuzz_oracle.c): one run of a program under the deterministic scheduler,
+ * The fuzzer's executor and oracles (fuzz_exec.c, fuzz_task.c,
+ * fuzz_allow.c, fuzz_oracle.c): one run of a program under the deterministic scheduler,
  * what it left behind, and the judgement of it.
  */
 #ifndef TDXSIM_SCENARIO_FUZZ_EXEC_H
@@ -101,6 +101,15 @@ void fz_capture_end(struct fz_run *r);
 void fz_judge(struct fz_run *r, const struct tdxsim_sched_result *sr,
 	      struct tdxsim_fuzz_outcome *out);
 void fz_run_release(struct fz_run *r, bool stuck);
+/* fuzz_exec.c: memslot @i of TD @t added or deleted; 0 or a positive errno. */
+int fz_slot_set(struct fz_run *r, unsigned int t, unsigned int i, bool add);
+/* Close the descriptor @o names (0 or a positive errno). */
+int fz_close_obj(struct fz_vm *vm, const struct fz_obj *o);
+/* TD @t's mappings (guest_memfd, kvm_run) unmapped: the exit's last step. */
+void fz_unmap(struct fz_run *r, unsigned int t);
+/* fuzz_task.c: one VMM operation (0 or a positive errno); a task's body. */
+int fz_vmm_op(struct fz_run *r, const struct fz_op *op);
+int fz_task_fn(void *arg);
 /* The scheduler configuration of @p. */
 void fz_sched_config(const struct tdxsim_fuzz_program *p,
 		     struct tdxsim_sched_config *cfg);
