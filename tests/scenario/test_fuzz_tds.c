@@ -18,6 +18,9 @@
  *   exit_efault a prefault racing an exit that released its guest_memfd
  *              answers EFAULT, which is allowed (the first two-TD
  *              campaigns' only failure before the entry).
+ *   exit_eio   a vCPU whose KVM_RUN answered EIO (the guest killed the
+ *              VM) keeps that answer when an exit unmaps its kvm_run, so
+ *              a pre-fault's EIO is judged against a dead VM.
  *   shrink     a failure of TD 0 alone (seed 002's race) with TD 1 as
  *              noise shrinks to a one-TD program.
  */
@@ -232,6 +235,46 @@ static void test_exit_efault(void **state)
 	tdxsim_fuzz_free(p);
 }
 
+/*
+ * tdxsim fuzz --kernel next+dpamt --design dpamt_put=v3 --tds 2 --seed 2
+ * --strategy pct, program 1458, shrunk to one TD: the guest touches an
+ * unaccepted page (KVM kills the VM) while the VMM pre-faults and exits.
+ * The pre-fault's EIO is allowed once the VM is dead, and the evidence is
+ * the vCPU's own KVM_RUN -EIO, which the exit must not turn into EBADF.
+ */
+static const char exit_eio_prog[] =
+	"kernel next+dpamt\n"
+	"design dpamt_put=v3\n"
+	"vcpus 2\n"
+	"gmem 0 4M\n"
+	"gmem 1 2M\n"
+	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"schedule pct 11750603897030658295\n"
+	"setup\n"
+	"  init-vcpu 1\n"
+	"  attr private 0x0 3M\n"
+	"  finalize\n"
+	"task vcpu 1\n"
+	"  accept 0x200000 512K level=4k\n"
+	"  touch 0x141000\n"
+	"task vmm\n"
+	"  prefault 1 0x2d000 4K\n"
+	"  exit\n";
+
+static void test_exit_eio(void **state)
+{
+	struct tdxsim_fuzz_program *p = parse(exit_eio_prog);
+	struct tdxsim_fuzz_outcome o;
+
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	if (o.failed)
+		fprintf(stderr, "# %s\n", o.summary);
+	assert_false(o.failed);
+	assert_int_equal(o.bad_errnos, 0);
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+}
+
 /* Seed 002's race (v6.18, vp_init_version=1) in TD 0; TD 1 as noise. */
 static const char shrink_prog[] =
 	"kernel v6.18\n"
@@ -286,6 +329,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_shrink),
 		cmocka_unit_test(test_exit_efault),
+		cmocka_unit_test(test_exit_eio),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];
