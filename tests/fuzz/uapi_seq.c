@@ -49,9 +49,11 @@
 #include <unistd.h>
 
 uint8_t *umem;
+uint8_t *umem_end;
 uint8_t *src;
 uint8_t *edge;
 void *unmapped;
+uint8_t *unmapped_end;
 static uint64_t op_counts[64];
 static uint64_t op_ns[64];
 
@@ -318,6 +320,10 @@ static bool run_sequence(uint64_t seed, unsigned int nr_threads, char *why,
 	for (i = 0; i < MAX_MAP; i++)
 		if (s.map[i].addr && tdxsim_munmap(s.map[i].addr, s.map[i].len))
 			seq_fail(&s, "munmap: %s", strerror(errno));
+	/* No VM is left to reach them: the address ranges may go now. */
+	for (i = 0; i < MAX_HOLE; i++)
+		if (s.hole[i].addr)
+			munmap(s.hole[i].addr, s.hole[i].len);
 	for (i = 0; i < s.nr_guests; i++)
 		tdxsim_guest_destroy(s.guest[i]);
 
@@ -363,32 +369,48 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* @len bytes of address space, nothing accessible (MAP_NORESERVE). */
+static uint8_t *reserve(uint64_t len)
+{
+	void *p = mmap(NULL, len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	return p;
+}
+
 static void setup_buffers(void)
 {
 	uint8_t *p;
 
-	umem = mmap(NULL, UMEM_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/*
+	 * umem: 8M of memory, then reserved address space up to USER_RESV,
+	 * so that a memslot over umem never reaches memory the process uses
+	 * for something else (slot_user_size()).
+	 */
+	umem = reserve(USER_RESV);
+	umem_end = umem + USER_RESV;
 	src = mmap(NULL, SRC_PAGES * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	p = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (umem == MAP_FAILED || src == MAP_FAILED || p == MAP_FAILED) {
+	p = reserve(PAGE + USER_RESV);
+	if (src == MAP_FAILED ||
+	    mprotect(umem, UMEM_SIZE, PROT_READ | PROT_WRITE) ||
+	    mprotect(p, PAGE, PROT_READ | PROT_WRITE)) {
 		perror("mmap");
 		exit(1);
 	}
 	memset(src, 0x3c, SRC_PAGES * PAGE);
 	/*
-	 * [p, p+4K) mapped; [p+4K, p+12K) inaccessible (PROT_NONE, so that
-	 * no later mapping, a guest_memfd one of tdxsim_mmap() say, lands
-	 * there and turns the "unmapped" pointer into a valid one).
+	 * [p, p+4K) mapped; the rest inaccessible (PROT_NONE, so that no
+	 * later mapping, a guest_memfd one of tdxsim_mmap() say, lands there
+	 * and turns the "unmapped" pointer into a valid one).
 	 */
-	if (mprotect(p + PAGE, 2 * PAGE, PROT_NONE)) {
-		perror("mprotect");
-		exit(1);
-	}
 	edge = p;
 	unmapped = p + 2 * PAGE;
+	unmapped_end = p + PAGE + USER_RESV;
 }
 
 static void usage(void)

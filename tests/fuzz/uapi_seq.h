@@ -22,9 +22,17 @@
 #define PAGE		4096ULL
 #define MAX_OBJ		24
 #define MAX_MAP		16
+#define MAX_HOLE	64
 #define MAX_GUEST	8
 #define MAX_THREADS	8
 #define UMEM_SIZE	(8ULL << 20)
+/*
+ * Address space reserved (PROT_NONE) with umem and with the "unmapped"
+ * pointer: a memslot of any accepted size at those addresses covers
+ * memory the fuzzer keeps for it, never the process's heap (see
+ * slot_user_size()).
+ */
+#define USER_RESV	(4ULL << 30)
 #define SRC_PAGES	16
 #define SCRATCH_SIZE	(32 * 1024)
 #define N_OF(a)		(sizeof(a) / sizeof((a)[0]))
@@ -85,10 +93,17 @@ struct map {
 	uint64_t size;			/* guest_memfd mapping: bytes */
 };
 
+/* An unmapped mapping's address range, kept reserved until the end. */
+struct hole {
+	void *addr;
+	size_t len;
+};
+
 struct seq {
 	pthread_mutex_t lock;		/* the tables below, not the calls */
 	struct obj obj[MAX_OBJ];
 	struct map map[MAX_MAP];
+	struct hole hole[MAX_HOLE];
 	struct tdxsim_guest_model *guest[MAX_GUEST];
 	unsigned int nr_guests;
 	bool injected;			/* TDXSIM_INJECT_FAULT succeeded */
@@ -111,9 +126,11 @@ struct thr {
 
 /* Process-wide buffers, mapped once (uapi_seq.c). */
 extern uint8_t *umem;			/* memslot user memory */
+extern uint8_t *umem_end;		/* its reservation's end */
 extern uint8_t *src;			/* INIT_MEM_REGION source */
 extern uint8_t *edge;			/* a page followed by an unmapped one */
 extern void *unmapped;			/* an address with nothing mapped */
+extern uint8_t *unmapped_end;		/* its reservation's end */
 extern bool verbose;			/* --verbose: tally every answer */
 
 /* ---- uapi_seq_state.c ---- */
@@ -137,9 +154,11 @@ void *ptr_exact(struct thr *t, void *good, size_t len);
 uint64_t gpa_pick(struct thr *t);
 uint64_t size_pick(struct thr *t);
 /* A mapping (any / a vCPU's kvm_run) of the sequence, NULL if none. */
-void *any_map(struct thr *t);
+void *any_map(struct thr *t, size_t *len);
 struct kvm_run *find_run(struct thr *t);
 void map_add(struct seq *s, void *addr, size_t len, bool run, uint64_t size);
+/* A memslot's size at @uaddr, cut to stay in memory kept for it. */
+uint64_t slot_user_size(uint64_t uaddr, uint64_t size, size_t map_len);
 
 /* ---- the operations ---- */
 

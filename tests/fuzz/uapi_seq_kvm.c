@@ -185,6 +185,7 @@ void op_memslot(struct thr *t)
 {
 	struct kvm_userspace_memory_region2 r2;
 	int vm = pick_fd(t, O_VM, NULL), g, gslot;
+	size_t map_len = 0;
 	long r;
 
 	memset(&r2, 0, sizeof(r2));
@@ -205,7 +206,9 @@ void op_memslot(struct thr *t)
 		(uint64_t)(uintptr_t)ptr(t, umem + 1, 1);
 	if (chance(&t->rng, 25))
 		/* A VMM's shared memory: a guest_memfd (or kvm_run) mapping. */
-		r2.userspace_addr = (uint64_t)(uintptr_t)any_map(t);
+		r2.userspace_addr = (uint64_t)(uintptr_t)any_map(t, &map_len);
+	r2.memory_size = slot_user_size(r2.userspace_addr, r2.memory_size,
+					map_len);
 	g = pick_fd(t, O_GMEM, &gslot);
 	r2.guest_memfd = (uint32_t)g;
 	r2.guest_memfd_offset = chance(&t->rng, 70) ?

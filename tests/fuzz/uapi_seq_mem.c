@@ -203,6 +203,33 @@ void op_mmap(struct thr *t)
 	map_add(t->s, p, len, false, len);
 }
 
+static void hole_add(struct seq *s, void *addr, size_t len)
+{
+	void *p;
+	int i;
+
+	len = (len + PAGE - 1) & ~(PAGE - 1);
+	p = mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		 MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED)
+		return;		/* taken meanwhile: nothing to keep */
+	if (p != addr) {	/* a kernel without MAP_FIXED_NOREPLACE */
+		munmap(p, len);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < MAX_HOLE; i++) {
+		if (!s->hole[i].addr) {
+			s->hole[i] = (struct hole){ addr, len };
+			addr = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (addr)
+		munmap(addr, len);
+}
+
 void op_munmap(struct thr *t)
 {
 	struct seq *s = t->s;
@@ -221,6 +248,14 @@ void op_munmap(struct thr *t)
 	if (!m.addr)
 		return;
 	chk(t, "munmap(guest_memfd)", tdxsim_munmap(m.addr, m.len), 0);
+	/*
+	 * A memslot may still name these addresses as its user memory (a
+	 * VMM that unmapped it: the guest's shared accesses fault). Keep the
+	 * range reserved until the sequence's end, so that the process's
+	 * heap (glibc's arenas and large blocks, tdxsim's included) is never
+	 * placed where the guest can still write.
+	 */
+	hole_add(s, m.addr, m.len);
 }
 
 void op_host_access(struct thr *t)

@@ -242,19 +242,61 @@ uint64_t size_pick(struct thr *t)
 	}
 }
 
-/* The address of a mapping of the sequence (NULL if none). */
-void *any_map(struct thr *t)
+/* The address of a mapping of the sequence (NULL if none) and its length. */
+void *any_map(struct thr *t, size_t *len)
 {
 	struct seq *s = t->s;
 	void *addr = NULL;
 	int i, n = 0;
 
+	*len = 0;
 	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < MAX_MAP; i++)
-		if (s->map[i].addr && rn(&t->rng, ++n) == 0)
+	for (i = 0; i < MAX_MAP; i++) {
+		if (s->map[i].addr && rn(&t->rng, ++n) == 0) {
 			addr = s->map[i].addr;
+			*len = s->map[i].len;
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	return addr;
+}
+
+/*
+ * The size of a memslot whose user memory starts at @uaddr (@map_len: a
+ * mapping of the sequence there, 0 if none). A memslot that KVM accepts
+ * makes [uaddr, uaddr + size) the guest's shared memory: the guest's
+ * shared writes and KVM's copies reach it through the kernel
+ * (process_vm_writev/readv), which no sanitizer sees. Reaching past the
+ * memory the fuzzer keeps for that (its 8M buffer and the reservation
+ * after it, a mapping of its own, the reserved "unmapped" range, the first
+ * 64K where nothing is ever mapped) would let the guest write into
+ * whatever the process has there, the heap of tdxsim included (a kvm_run
+ * mapping's bytes are tdxsim's allocation, and the next ones its heap):
+ * Linux would let a VMM corrupt itself the same way. So an accepted size
+ * is cut to the end of that memory; sizes KVM refuses (misaligned, too
+ * many pages, past the user address space) stay as they are.
+ */
+uint64_t slot_user_size(uint64_t uaddr, uint64_t size, size_t map_len)
+{
+	const uint64_t task_size = (1ULL << 47) - PAGE;
+	uint64_t end;
+
+	if (!size || (size & (PAGE - 1)) || (uaddr & (PAGE - 1)) ||
+	    uaddr + size < uaddr || uaddr + size > task_size ||
+	    (size >> 12) > (1ULL << 31) - 1)
+		return size;		/* deleted or refused */
+	if (map_len)
+		end = uaddr + ((map_len + PAGE - 1) & ~(PAGE - 1));
+	else if (uaddr >= (uintptr_t)umem && uaddr < (uintptr_t)umem_end)
+		end = (uintptr_t)umem_end;
+	else if (uaddr >= (uintptr_t)unmapped &&
+		 uaddr < (uintptr_t)unmapped_end)
+		end = (uintptr_t)unmapped_end;
+	else if (uaddr < 0x10000)
+		end = 0x10000;
+	else
+		return size;
+	return uaddr + size > end ? end - uaddr : size;
 }
 
 struct kvm_run *find_run(struct thr *t)
