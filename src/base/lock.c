@@ -209,10 +209,13 @@ static __always_inline bool bl_unlock(struct base_lock *l, bool excl,
  * locks the task holds, and say whether it holds this one itself (then the
  * wait can never end).
  */
-static void watchdog_report(struct task *self, const struct lockdep_map *map,
-			    bool excl, unsigned int ms, bool self_held)
+static void watchdog_report(struct base_lock *l, struct task *self,
+			    const struct lockdep_map *map, bool excl,
+			    unsigned int ms, bool self_held)
 {
+	struct task *owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
 	struct strbuf sb = STRBUF_INIT;
+	const char *what;
 
 	sb_printf(&sb, "INFO: task %s/%d blocked for more than %u ms\n"
 		       "      waiting to take %s for %s\n",
@@ -220,6 +223,26 @@ static void watchdog_report(struct task *self, const struct lockdep_map *map,
 	if (self_held)
 		sb_printf(&sb, "      which the task holds itself: the wait can never end\n");
 	lockdep_print_held_locks(&sb, self);
+	/*
+	 * What the holder does (free mode): sleeping on something itself,
+	 * and since when, or running. Its held locks are read while it may
+	 * change them: a diagnostic, not a verdict.
+	 */
+	if (owner && owner != self) {
+		what = __atomic_load_n(&owner->free_wait, __ATOMIC_ACQUIRE);
+		sb_printf(&sb, "      held for write by %s/%d, ", owner->name,
+			  owner->id);
+		if (what)
+			sb_printf(&sb, "itself waiting on %s for %llu ms\n", what,
+				  (unsigned long long)((ktime_get_ns() -
+				  __atomic_load_n(&owner->free_wait_since,
+						  __ATOMIC_RELAXED)) / 1000000));
+		else
+			sb_printf(&sb, "which is running (not sleeping in tdxsim)\n");
+		lockdep_print_held_locks(&sb, owner);
+	} else if (!owner) {
+		sb_printf(&sb, "      held for read (readers are not recorded) or just released\n");
+	}
 	lockdep_add_report(LOCKDEP_HANG, map->name, sb_str(&sb));
 	sb_free(&sb);
 }
@@ -239,7 +262,7 @@ static bool watchdog_fire(struct base_lock *l, const struct lockdep_map *map,
 
 	if (!self_held && lockdep_enabled())
 		self_held = lock_is_held_type(map, -1);
-	watchdog_report(self, map, excl, ms, self_held);
+	watchdog_report(l, self, map, excl, ms, self_held);
 	if (killable)
 		return true;
 	return sched_watchdog_abort(self_held ? SCHED_DEADLOCK : SCHED_HANG);
@@ -309,11 +332,14 @@ static noinline void bl_spin_slow(struct base_lock *l,
 	int i;
 
 	lock_contended(map, LOCK_EXCL);
+	task_free_wait_begin(self, map->name, start);
 	for (;;) {
 		for (i = 0; i < BL_SPINS * 16; i++) {
 			__builtin_ia32_pause();
-			if (bl_try(l, true, false, bl_state(l)))
+			if (bl_try(l, true, false, bl_state(l))) {
+				task_free_wait_end(self);
 				return;
+			}
 		}
 		sched_yield();
 		if (sched_run_aborting())
@@ -324,6 +350,7 @@ static noinline void bl_spin_slow(struct base_lock *l,
 				break;
 		}
 	}
+	task_free_wait_end(self);
 	sched_unwind_current();
 }
 
@@ -370,13 +397,17 @@ static noinline int bl_lock_slow(struct base_lock *l,
 			pthread_mutex_lock(&l->m);
 			continue;
 		}
-		if (!start)
+		if (!start) {
 			start = ktime_get_ns();
+			task_free_wait_begin(self, map->name, start);
+		}
 		err = bl_wait_free(l, map, excl, killable, self, start,
 				   &reported);
 		if (err)
 			break;
 	}
+	if (start)
+		task_free_wait_end(self);
 	if (err && excl) {
 		/* Readers queued behind this writer may go now. */
 		__atomic_fetch_sub(&l->state, BL_WW_ONE, __ATOMIC_RELAXED);

@@ -78,6 +78,14 @@ struct task {
 	unsigned int last_pos;
 	bool joined;		/* task_join() owns the struct */
 
+	/*
+	 * Free mode: what the task sleeps on now (a lock's or wait queue's
+	 * name, NULL while it runs) and since when; written by the task,
+	 * read by the hung-task report of a task waiting for its lock.
+	 */
+	const char *free_wait;
+	u64 free_wait_since;
+
 	/* Lockdep: held-lock stack, touched only by the task itself. */
 	struct held_lock held[MAX_LOCK_DEPTH];
 	int depth;
@@ -97,6 +105,19 @@ struct task {
 	/* Task-local storage (task_local()). */
 	u64 local[TASK_LOCAL_MAX];
 };
+
+/* Free mode: @self starts or ends a sleep on @what (see free_wait). */
+static inline void task_free_wait_begin(struct task *self, const char *what,
+					u64 now)
+{
+	__atomic_store_n(&self->free_wait_since, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&self->free_wait, what, __ATOMIC_RELEASE);
+}
+
+static inline void task_free_wait_end(struct task *self)
+{
+	__atomic_store_n(&self->free_wait, NULL, __ATOMIC_RELAXED);
+}
 
 /*
  * True while a deterministic run is in progress. The lock and RCU fast paths

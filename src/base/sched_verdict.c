@@ -25,6 +25,7 @@
 #include "base/atomic.h"
 #include "base/fiber.h"
 #include "base/lockdep.h"
+#include "base/stats.h"
 #include "base/log.h"
 #include "base/rcu.h"
 #include "base/sched.h"
@@ -396,12 +397,14 @@ int wait_sleep(struct wait_queue_head *wq, u64 seq, const char *what)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
+	task_free_wait_begin(current_task(), wq->name, ktime_get_ns());
 	pthread_mutex_lock(&wq->lock);
 	while (wq->seq == seq && err != ETIMEDOUT)
 		err = pthread_cond_timedwait(&wq->cond, &wq->lock, &ts);
 	if (wq->seq != seq)
 		err = 0;
 	pthread_mutex_unlock(&wq->lock);
+	task_free_wait_end(current_task());
 	if (err == ETIMEDOUT) {
 		hung_task_report(wq, what, ms);
 		return -EINTR;
