@@ -453,17 +453,19 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_OPS; i++)
 		total_weight += ops[i].weight;
 	setup_buffers();
-	/* Reports are counted, not printed: the verdict reads the counts. */
-	tdxsim_set_reports_quiet(true);
 	if (!verbose) {
 		/*
 		 * The kernel's messages go to a file kept for one sequence
-		 * (printed when it fails); verdicts are from data.
+		 * (printed when it fails); verdicts are from data. The lock
+		 * validator's reports go there too: a hang's says who held
+		 * the lock and what it was doing.
 		 */
 		seq_log = tmpfile();
 		if (seq_log)
 			tdxsim_log_set_stream(seq_log);
 	}
+	/* Reports are counted; printed only into the sequence's log. */
+	tdxsim_set_reports_quiet(!seq_log);
 	sys_fd = tdxsim_open("/dev/kvm", O_RDWR);
 	if (sys_fd < 0) {
 		perror("uapi_seq: /dev/kvm");
@@ -484,7 +486,7 @@ int main(int argc, char **argv)
 			printf("# replay: uapi_seq --seed %" PRIu64
 			       " --sequences 1%s\n", seed + done,
 			       nr_threads > 1 ? " --threads N (racy: may need repeats)" : "");
-			print_seq_log(40);
+			print_seq_log(80);
 			ok = false;
 			done++;
 			break;
