@@ -120,6 +120,7 @@ static void bl_init(struct base_lock *l)
 	pthread_condattr_destroy(&ca);
 	l->state = 0;
 	l->owner = NULL;
+	l->reader = NULL;
 }
 
 static void bl_destroy(struct base_lock *l)
@@ -241,7 +242,23 @@ static void watchdog_report(struct base_lock *l, struct task *self,
 			sb_printf(&sb, "which is running (not sleeping in tdxsim)\n");
 		lockdep_print_held_locks(&sb, owner);
 	} else if (!owner) {
-		sb_printf(&sb, "      held for read (readers are not recorded) or just released\n");
+		struct task *rd = __atomic_load_n(&l->reader, __ATOMIC_RELAXED);
+
+		sb_printf(&sb, "      held for read or just released; the last to take it for read: ");
+		if (rd && rd != self) {
+			what = __atomic_load_n(&rd->free_wait, __ATOMIC_ACQUIRE);
+			sb_printf(&sb, "%s/%d, ", rd->name, rd->id);
+			if (what)
+				sb_printf(&sb, "itself waiting on %s for %llu ms\n", what,
+					  (unsigned long long)((ktime_get_ns() -
+					  __atomic_load_n(&rd->free_wait_since,
+							  __ATOMIC_RELAXED)) / 1000000));
+			else
+				sb_printf(&sb, "which is running (not sleeping in tdxsim)\n");
+			lockdep_print_held_locks(&sb, rd);
+		} else {
+			sb_printf(&sb, "%s\n", rd ? "this task" : "none");
+		}
 	}
 	lockdep_add_report(LOCKDEP_HANG, map->name, sb_str(&sb));
 	sb_free(&sb);
@@ -270,6 +287,40 @@ static bool watchdog_fire(struct base_lock *l, const struct lockdep_map *map,
 
 /* Free-mode waiters wake at least this often to see a run being ended. */
 #define WATCHDOG_SLICE_MS	100
+/*
+ * A wait whose lock's holders keep passing schedule points is slow, not
+ * hung (the watchdog's period starts again), up to this many periods: 120
+ * s with the default 10 s, the kernel's hung_task_timeout_secs.
+ */
+#define WATCHDOG_MAX_PERIODS	12
+
+/* A free-mode lock wait: since when, and its watchdog's current period. */
+struct wd_wait {
+	u64 start;		/* the wait began */
+	u64 period;		/* the current watchdog period began */
+	u64 progress;		/* the lock's holders' progress then */
+	bool reported;
+};
+
+/*
+ * The watchdog's period ended: did the lock's holders pass a schedule
+ * point while holding it (lockdep_note_progress())? Then the wait is slow
+ * (a holder in a long loop, such as a fallocate() of many pages under a
+ * sanitizer on a loaded machine), and a new period begins, up to
+ * WATCHDOG_MAX_PERIODS; else it is a hang.
+ */
+static bool wd_holders_progressed(const struct lockdep_map *map,
+				  struct wd_wait *w, u64 now, unsigned int ms)
+{
+	u64 p = __atomic_load_n(&map->progress, __ATOMIC_RELAXED);
+
+	if (p == w->progress ||
+	    now - w->start >= (u64)ms * 1000000 * WATCHDOG_MAX_PERIODS)
+		return false;
+	w->progress = p;
+	w->period = now;
+	return true;
+}
 
 /*
  * Sleep (l->m held, BL_WAITERS set) in free mode until a release wakes us
@@ -281,10 +332,10 @@ static bool watchdog_fire(struct base_lock *l, const struct lockdep_map *map,
  */
 static int bl_wait_free(struct base_lock *l, const struct lockdep_map *map,
 			bool excl, bool killable, struct task *self,
-			u64 start, bool *reported)
+			struct wd_wait *w)
 {
 	unsigned int ms = sched_hang_timeout_ms();
-	u64 now = ktime_get_ns(), waited = now - start;
+	u64 now = ktime_get_ns(), waited = now - w->period;
 	u64 left = (u64)ms * 1000000 > waited ? (u64)ms * 1000000 - waited : 0;
 	struct timespec ts;
 
@@ -302,10 +353,12 @@ static int bl_wait_free(struct base_lock *l, const struct lockdep_map *map,
 		return 0;
 	if (sched_run_aborting())
 		return -EINTR;
-	if (*reported || ktime_get_ns() - start < (u64)ms * 1000000)
+	now = ktime_get_ns();
+	if (w->reported || now - w->period < (u64)ms * 1000000 ||
+	    wd_holders_progressed(map, w, now, ms))
 		return 0;
 
-	*reported = true;
+	w->reported = true;
 	{
 		bool give_up;
 
@@ -363,8 +416,8 @@ static noinline int bl_lock_slow(struct base_lock *l,
 				 bool spin, bool killable, struct task *self)
 {
 	bool det = sched_task_is_deterministic();
-	bool reported = false;
-	u64 start = 0, s;
+	struct wd_wait w = { 0 };
+	u64 s;
 	int err = 0, i;
 
 	if (spin && !det) {
@@ -397,16 +450,20 @@ static noinline int bl_lock_slow(struct base_lock *l,
 			pthread_mutex_lock(&l->m);
 			continue;
 		}
-		if (!start) {
-			start = ktime_get_ns();
-			task_free_wait_begin(self, map->name, start);
+		if (!w.start) {
+			w.start = w.period = ktime_get_ns();
+			task_free_wait_begin(self, map->name, w.start);
+			/* Its holders' schedule points count from now on. */
+			__atomic_store_n(&((struct lockdep_map *)map)->watched,
+					 1, __ATOMIC_RELAXED);
+			w.progress = __atomic_load_n(&map->progress,
+						     __ATOMIC_RELAXED);
 		}
-		err = bl_wait_free(l, map, excl, killable, self, start,
-				   &reported);
+		err = bl_wait_free(l, map, excl, killable, self, &w);
 		if (err)
 			break;
 	}
-	if (start)
+	if (w.start)
 		task_free_wait_end(self);
 	if (err && excl) {
 		/* Readers queued behind this writer may go now. */
@@ -448,6 +505,9 @@ static __always_inline int do_lock(struct base_lock *l,
 		}
 		if (excl)
 			__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
+		else
+			__atomic_store_n(&l->reader, self ? self : current_task(),
+					 __ATOMIC_RELAXED);
 		if (tdxsim_trace_on())
 			tdxsim_trace_lock_held(map, excl);
 		return 0;
@@ -468,6 +528,8 @@ static __always_inline int do_lock(struct base_lock *l,
 	}
 	if (excl)
 		__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&l->reader, self, __ATOMIC_RELAXED);
 	if (lockdep_on())
 		__lock_acquired(self, map, usage, nest, site);
 	if (tdxsim_trace_on())

@@ -105,6 +105,23 @@ static __maybe_unused struct task *ld_current(void)
 	return t;
 }
 
+void lockdep_note_progress(struct task *t)
+{
+	int i;
+
+	if (!t || !lockdep_on() ||
+	    t->lockdep_gen != __atomic_load_n(&ld_gen, __ATOMIC_RELAXED))
+		return;
+	for (i = 0; i < t->depth; i++) {
+		struct lockdep_map *map = t->held[i].map;
+
+		/* A merged slot's first instance may be gone: skip those. */
+		if (!t->held[i].references &&
+		    __atomic_load_n(&map->watched, __ATOMIC_RELAXED))
+			__atomic_fetch_add(&map->progress, 1, __ATOMIC_RELAXED);
+	}
+}
+
 int lockdep_task_depth(const struct task *t)
 {
 	int rcu;

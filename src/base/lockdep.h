@@ -57,6 +57,14 @@ struct lockdep_map {
 	struct lock_class_key *key;
 	const char *name;
 	enum lock_kind kind;
+	/*
+	 * Free mode: set once a task has slept waiting for this lock; from
+	 * then on every schedule point (cond_resched()) of a task holding it
+	 * counts in @progress, which the hung-task watchdog of its waiters
+	 * reads: a holder in a long loop is slow, not hung.
+	 */
+	unsigned int watched;
+	u64 progress;
 };
 
 void lockdep_init_map(struct lockdep_map *map, const char *name,
@@ -151,7 +159,14 @@ void __lockdep_assert_failed(const struct lockdep_map *map, const char *what,
 						LOCK_SITE_HERE);	\
 	} while (0)
 
+/* Free mode: @t passed a schedule point; count it on its watched locks. */
+void lockdep_note_progress(struct task *t);
+
 #else /* !TDXSIM_LOCKDEP: the annotations compile to nothing */
+
+static inline void lockdep_note_progress(struct task *t)
+{
+}
 
 static inline bool lockdep_on(void)
 {

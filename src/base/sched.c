@@ -366,8 +366,10 @@ void __sched_point(const char *site)
 {
 	struct task *self = det_self();
 
-	if (!self)
+	if (!self) {
+		lockdep_note_progress(sched_tls_task);
 		return;
+	}
 	sched_lock(self);
 	sched_point_locked(self, site, NULL, 0);
 	sched_unlock(self);
@@ -377,8 +379,10 @@ void __sched_point_obj(const char *site, const void *obj, unsigned int flags)
 {
 	struct task *self = det_self();
 
-	if (!self)
+	if (!self) {
+		lockdep_note_progress(sched_tls_task);
 		return;
+	}
 	sched_lock(self);
 	sched_point_locked(self, site, obj, flags);
 	sched_unlock(self);

@@ -235,6 +235,87 @@ static void test_holder_waiting_is_named(void **state)
 	assert_non_null(strstr(r->text, "1 lock held by holder/"));
 }
 
+/*
+ * A reader holds an rw_semaphore for five watchdog periods in a loop that
+ * passes schedule points (a long fallocate() under a sanitizer on a loaded
+ * machine: issue 12, docs/FINDINGS.md): the writer waiting for it is slow,
+ * not hung. The same hold without schedule points is a hang, and so is a
+ * holder whose loop never ends (after WATCHDOG_MAX_PERIODS).
+ */
+static struct rw_semaphore slow_sem;
+static int slow_resched, slow_forever, writer_got;
+
+static int slow_reader(void *arg)
+{
+	int i;
+
+	down_read(&slow_sem);
+	__atomic_store_n(&holder_has_m, 1, __ATOMIC_RELEASE);
+	for (i = 0; slow_forever ? !lockdep_count_reports(LOCKDEP_HANG, NULL) :
+				   i < 5 * HANG_MS; i++) {
+		usleep(1000);
+		if (slow_resched)
+			cond_resched();
+	}
+	up_read(&slow_sem);
+	return 0;
+}
+
+static int slow_writer(void *arg)
+{
+	down_write(&slow_sem);
+	writer_got = 1;
+	up_write(&slow_sem);
+	return 0;
+}
+
+static int slow_hold_run(void *arg)
+{
+	struct task *r, *w;
+
+	r = task_create("reader", slow_reader, NULL);
+	while (!__atomic_load_n(&holder_has_m, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	w = task_create("writer", slow_writer, NULL);
+	task_join(w);
+	task_join(r);
+	return 0;
+}
+
+static enum sched_verdict slow_hold(int resched, int forever)
+{
+	struct sched_config cfg = free_cfg();
+	struct sched_result res;
+
+	init_rwsem(&slow_sem);
+	holder_has_m = writer_got = 0;
+	slow_resched = resched;
+	slow_forever = forever;
+	assert_int_equal(sched_run(&cfg, slow_hold_run, NULL, &res), 0);
+	return res.verdict;
+}
+
+static void test_slow_holder_is_no_hang(void **state)
+{
+	assert_int_equal(slow_hold(1, 0), SCHED_OK);
+	assert_int_equal(writer_got, 1);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, NULL), 0);
+}
+
+static void test_holder_without_progress_hangs(void **state)
+{
+	assert_int_equal(slow_hold(0, 0), SCHED_HANG);
+	assert_int_equal(writer_got, 0);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, "&slow_sem"), 1);
+}
+
+static void test_endless_holder_hangs_at_last(void **state)
+{
+	assert_int_equal(slow_hold(1, 1), SCHED_HANG);
+	assert_int_equal(writer_got, 0);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, "&slow_sem"), 1);
+}
+
 static int killable_ret;
 
 static int take_m_killable(void *arg)
@@ -644,6 +725,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spinlock_self_deadlock_unwinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_on_another_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holder_waiting_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_holder_is_no_hang, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holder_without_progress_hangs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endless_holder_hangs_at_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killable_returns_eintr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_behind_writer_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contention_free_mode, setup, teardown),
