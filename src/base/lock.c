@@ -302,17 +302,50 @@ struct wd_wait {
 	bool reported;
 };
 
+/* The chain of lock waits followed from a waiter, at most. */
+#define WD_CHAIN_MAX	8
+
 /*
- * The watchdog's period ended: did the lock's holders pass a schedule
- * point while holding it (lockdep_note_progress())? Then the wait is slow
- * (a holder in a long loop, such as a fallocate() of many pages under a
- * sanitizer on a loaded machine), and a new period begins, up to
- * WATCHDOG_MAX_PERIODS; else it is a hang.
+ * The progress behind a wait for @l: its holders' schedule points
+ * (lockdep_note_progress()), plus, when its holder (the writer, or the
+ * last reader) sleeps waiting for another lock, that lock's, and so on
+ * down the chain: a holder blocked behind a slow holder is slow too.
  */
-static bool wd_holders_progressed(const struct lockdep_map *map,
-				  struct wd_wait *w, u64 now, unsigned int ms)
+static u64 wd_progress(struct base_lock *l, const struct lockdep_map *map,
+		       const struct task *self)
 {
 	u64 p = __atomic_load_n(&map->progress, __ATOMIC_RELAXED);
+	struct task *h;
+	int i;
+
+	for (i = 0; i < WD_CHAIN_MAX; i++) {
+		h = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+		if (!h)
+			h = __atomic_load_n(&l->reader, __ATOMIC_RELAXED);
+		if (!h || h == self)
+			break;
+		l = __atomic_load_n(&h->free_wait_lock, __ATOMIC_ACQUIRE);
+		map = __atomic_load_n(&h->free_wait_map, __ATOMIC_RELAXED);
+		if (!l || !map)
+			break;
+		p += __atomic_load_n(&map->progress, __ATOMIC_RELAXED);
+	}
+	return p;
+}
+
+/*
+ * The watchdog's period ended: did the lock's holders, or those of the
+ * locks they wait for, pass a schedule point while holding them? Then
+ * the wait is slow (a holder in a long loop, such as a fallocate() of
+ * many pages under a sanitizer on a loaded machine), and a new period
+ * begins, up to WATCHDOG_MAX_PERIODS; else it is a hang.
+ */
+static bool wd_holders_progressed(struct base_lock *l,
+				  const struct lockdep_map *map,
+				  struct task *self, struct wd_wait *w,
+				  u64 now, unsigned int ms)
+{
+	u64 p = wd_progress(l, map, self);
 
 	if (p == w->progress ||
 	    now - w->start >= (u64)ms * 1000000 * WATCHDOG_MAX_PERIODS)
@@ -355,7 +388,7 @@ static int bl_wait_free(struct base_lock *l, const struct lockdep_map *map,
 		return -EINTR;
 	now = ktime_get_ns();
 	if (w->reported || now - w->period < (u64)ms * 1000000 ||
-	    wd_holders_progressed(map, w, now, ms))
+	    wd_holders_progressed(l, map, self, w, now, ms))
 		return 0;
 
 	w->reported = true;
@@ -452,12 +485,15 @@ static noinline int bl_lock_slow(struct base_lock *l,
 		}
 		if (!w.start) {
 			w.start = w.period = ktime_get_ns();
-			task_free_wait_begin(self, map->name, w.start);
 			/* Its holders' schedule points count from now on. */
 			__atomic_store_n(&((struct lockdep_map *)map)->watched,
 					 1, __ATOMIC_RELAXED);
-			w.progress = __atomic_load_n(&map->progress,
-						     __ATOMIC_RELAXED);
+			__atomic_store_n(&self->free_wait_map, map,
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&self->free_wait_lock, l,
+					 __ATOMIC_RELEASE);
+			task_free_wait_begin(self, map->name, w.start);
+			w.progress = wd_progress(l, map, self);
 		}
 		err = bl_wait_free(l, map, excl, killable, self, &w);
 		if (err)

@@ -85,6 +85,9 @@ struct task {
 	 */
 	const char *free_wait;
 	u64 free_wait_since;
+	/* The lock (and its map) of a free-mode lock wait, else NULL. */
+	struct base_lock *free_wait_lock;
+	const struct lockdep_map *free_wait_map;
 
 	/* Lockdep: held-lock stack, touched only by the task itself. */
 	struct held_lock held[MAX_LOCK_DEPTH];
@@ -116,6 +119,7 @@ static inline void task_free_wait_begin(struct task *self, const char *what,
 
 static inline void task_free_wait_end(struct task *self)
 {
+	__atomic_store_n(&self->free_wait_lock, NULL, __ATOMIC_RELAXED);
 	__atomic_store_n(&self->free_wait, NULL, __ATOMIC_RELAXED);
 }
 

@@ -316,6 +316,62 @@ static void test_endless_holder_hangs_at_last(void **state)
 	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, "&slow_sem"), 1);
 }
 
+/*
+ * A chain: the waiter wants m, whose holder waits for the slow reader's
+ * rw_semaphore (seen in uapi_seq: slots_lock held by a memslot change
+ * waiting for the invalidate_lock a long fallocate() held). Slow too.
+ */
+static int chain_holder(void *arg)
+{
+	mutex_lock(&m);
+	__atomic_store_n(&waiter_started, 1, __ATOMIC_RELEASE);
+	down_write(&slow_sem);
+	up_write(&slow_sem);
+	mutex_unlock(&m);
+	return 0;
+}
+
+static int chain_waiter(void *arg)
+{
+	mutex_lock(&m);
+	writer_got = 1;
+	mutex_unlock(&m);
+	return 0;
+}
+
+static int chain_run(void *arg)
+{
+	struct task *r, *h, *w;
+
+	r = task_create("reader", slow_reader, NULL);
+	while (!__atomic_load_n(&holder_has_m, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	h = task_create("holder", chain_holder, NULL);
+	while (!__atomic_load_n(&waiter_started, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	w = task_create("waiter", chain_waiter, NULL);
+	task_join(w);
+	task_join(h);
+	task_join(r);
+	return 0;
+}
+
+static void test_chain_to_slow_holder_is_no_hang(void **state)
+{
+	struct sched_config cfg = free_cfg();
+	struct sched_result res;
+
+	init_rwsem(&slow_sem);
+	mutex_init(&m);
+	holder_has_m = writer_got = waiter_started = 0;
+	slow_resched = 1;
+	slow_forever = 0;
+	assert_int_equal(sched_run(&cfg, chain_run, NULL, &res), 0);
+	assert_int_equal(res.verdict, SCHED_OK);
+	assert_int_equal(writer_got, 1);
+	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, NULL), 0);
+}
+
 static int killable_ret;
 
 static int take_m_killable(void *arg)
@@ -728,6 +784,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slow_holder_is_no_hang, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holder_without_progress_hangs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endless_holder_hangs_at_last, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_to_slow_holder_is_no_hang, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killable_returns_eintr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_behind_writer_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contention_free_mode, setup, teardown),
