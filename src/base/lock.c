@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "base/lock.h"
+#include "base/lock_watchdog.h"
 #include "base/log.h"
 #include "base/sched.h"
 #include "base/sched_internal.h"
@@ -205,66 +206,6 @@ static __always_inline bool bl_unlock(struct base_lock *l, bool excl,
 }
 
 /*
- * The free-mode hung-task watchdog on a lock wait: the task has waited
- * @ms without getting the lock. Report it like a wait-queue hang, with the
- * locks the task holds, and say whether it holds this one itself (then the
- * wait can never end).
- */
-static void watchdog_report(struct base_lock *l, struct task *self,
-			    const struct lockdep_map *map, bool excl,
-			    unsigned int ms, bool self_held)
-{
-	struct task *owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
-	struct strbuf sb = STRBUF_INIT;
-	const char *what;
-
-	sb_printf(&sb, "INFO: task %s/%d blocked for more than %u ms\n"
-		       "      waiting to take %s for %s\n",
-		  self->name, self->id, ms, map->name, excl ? "write" : "read");
-	if (self_held)
-		sb_printf(&sb, "      which the task holds itself: the wait can never end\n");
-	lockdep_print_held_locks(&sb, self);
-	/*
-	 * What the holder does (free mode): sleeping on something itself,
-	 * and since when, or running. Its held locks are read while it may
-	 * change them: a diagnostic, not a verdict.
-	 */
-	if (owner && owner != self) {
-		what = __atomic_load_n(&owner->free_wait, __ATOMIC_ACQUIRE);
-		sb_printf(&sb, "      held for write by %s/%d, ", owner->name,
-			  owner->id);
-		if (what)
-			sb_printf(&sb, "itself waiting on %s for %llu ms\n", what,
-				  (unsigned long long)((ktime_get_ns() -
-				  __atomic_load_n(&owner->free_wait_since,
-						  __ATOMIC_RELAXED)) / 1000000));
-		else
-			sb_printf(&sb, "which is running (not sleeping in tdxsim)\n");
-		lockdep_print_held_locks(&sb, owner);
-	} else if (!owner) {
-		struct task *rd = __atomic_load_n(&l->reader, __ATOMIC_RELAXED);
-
-		sb_printf(&sb, "      held for read or just released; the last to take it for read: ");
-		if (rd && rd != self) {
-			what = __atomic_load_n(&rd->free_wait, __ATOMIC_ACQUIRE);
-			sb_printf(&sb, "%s/%d, ", rd->name, rd->id);
-			if (what)
-				sb_printf(&sb, "itself waiting on %s for %llu ms\n", what,
-					  (unsigned long long)((ktime_get_ns() -
-					  __atomic_load_n(&rd->free_wait_since,
-							  __ATOMIC_RELAXED)) / 1000000));
-			else
-				sb_printf(&sb, "which is running (not sleeping in tdxsim)\n");
-			lockdep_print_held_locks(&sb, rd);
-		} else {
-			sb_printf(&sb, "%s\n", rd ? "this task" : "none");
-		}
-	}
-	lockdep_add_report(LOCKDEP_HANG, map->name, sb_str(&sb));
-	sb_free(&sb);
-}
-
-/*
  * The watchdog fired on a wait of @self for @l: report it and decide.
  * Returns true when the wait is to be given up: a killable wait (its caller
  * returns -EINTR and the run goes on), or a task that can be unwound (the
@@ -279,7 +220,7 @@ static bool watchdog_fire(struct base_lock *l, const struct lockdep_map *map,
 
 	if (!self_held && lockdep_enabled())
 		self_held = lock_is_held_type(map, -1);
-	watchdog_report(l, self, map, excl, ms, self_held);
+	bl_watchdog_report(l, self, map, excl, ms, self_held);
 	if (killable)
 		return true;
 	return sched_watchdog_abort(self_held ? SCHED_DEADLOCK : SCHED_HANG);
@@ -287,74 +228,6 @@ static bool watchdog_fire(struct base_lock *l, const struct lockdep_map *map,
 
 /* Free-mode waiters wake at least this often to see a run being ended. */
 #define WATCHDOG_SLICE_MS	100
-/*
- * A wait whose lock's holders keep passing schedule points is slow, not
- * hung (the watchdog's period starts again), up to this many periods: 120
- * s with the default 10 s, the kernel's hung_task_timeout_secs.
- */
-#define WATCHDOG_MAX_PERIODS	12
-
-/* A free-mode lock wait: since when, and its watchdog's current period. */
-struct wd_wait {
-	u64 start;		/* the wait began */
-	u64 period;		/* the current watchdog period began */
-	u64 progress;		/* the lock's holders' progress then */
-	bool reported;
-};
-
-/* The chain of lock waits followed from a waiter, at most. */
-#define WD_CHAIN_MAX	8
-
-/*
- * The progress behind a wait for @l: its holders' schedule points
- * (lockdep_note_progress()), plus, when its holder (the writer, or the
- * last reader) sleeps waiting for another lock, that lock's, and so on
- * down the chain: a holder blocked behind a slow holder is slow too.
- */
-static u64 wd_progress(struct base_lock *l, const struct lockdep_map *map,
-		       const struct task *self)
-{
-	u64 p = __atomic_load_n(&map->progress, __ATOMIC_RELAXED);
-	struct task *h;
-	int i;
-
-	for (i = 0; i < WD_CHAIN_MAX; i++) {
-		h = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
-		if (!h)
-			h = __atomic_load_n(&l->reader, __ATOMIC_RELAXED);
-		if (!h || h == self)
-			break;
-		l = __atomic_load_n(&h->free_wait_lock, __ATOMIC_ACQUIRE);
-		map = __atomic_load_n(&h->free_wait_map, __ATOMIC_RELAXED);
-		if (!l || !map)
-			break;
-		p += __atomic_load_n(&map->progress, __ATOMIC_RELAXED);
-	}
-	return p;
-}
-
-/*
- * The watchdog's period ended: did the lock's holders, or those of the
- * locks they wait for, pass a schedule point while holding them? Then
- * the wait is slow (a holder in a long loop, such as a fallocate() of
- * many pages under a sanitizer on a loaded machine), and a new period
- * begins, up to WATCHDOG_MAX_PERIODS; else it is a hang.
- */
-static bool wd_holders_progressed(struct base_lock *l,
-				  const struct lockdep_map *map,
-				  struct task *self, struct wd_wait *w,
-				  u64 now, unsigned int ms)
-{
-	u64 p = wd_progress(l, map, self);
-
-	if (p == w->progress ||
-	    now - w->start >= (u64)ms * 1000000 * WATCHDOG_MAX_PERIODS)
-		return false;
-	w->progress = p;
-	w->period = now;
-	return true;
-}
-
 /*
  * Sleep (l->m held, BL_WAITERS set) in free mode until a release wakes us
  * or a slice ends. Returns 0 to re-check, or -EINTR when the wait is given
@@ -388,7 +261,7 @@ static int bl_wait_free(struct base_lock *l, const struct lockdep_map *map,
 		return -EINTR;
 	now = ktime_get_ns();
 	if (w->reported || now - w->period < (u64)ms * 1000000 ||
-	    wd_holders_progressed(l, map, self, w, now, ms))
+	    bl_wd_holders_progressed(l, map, self, w, now, ms))
 		return 0;
 
 	w->reported = true;
@@ -493,7 +366,7 @@ static noinline int bl_lock_slow(struct base_lock *l,
 			__atomic_store_n(&self->free_wait_lock, l,
 					 __ATOMIC_RELEASE);
 			task_free_wait_begin(self, map->name, w.start);
-			w.progress = wd_progress(l, map, self);
+			w.progress = bl_wd_progress(l, map, self);
 		}
 		err = bl_wait_free(l, map, excl, killable, self, &w);
 		if (err)
