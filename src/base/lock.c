@@ -121,7 +121,6 @@ static void bl_init(struct base_lock *l)
 	pthread_condattr_destroy(&ca);
 	l->state = 0;
 	l->owner = NULL;
-	l->reader = NULL;
 }
 
 static void bl_destroy(struct base_lock *l)
@@ -414,9 +413,6 @@ static __always_inline int do_lock(struct base_lock *l,
 		}
 		if (excl)
 			__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
-		else
-			__atomic_store_n(&l->reader, self ? self : current_task(),
-					 __ATOMIC_RELAXED);
 		if (tdxsim_trace_on())
 			tdxsim_trace_lock_held(map, excl);
 		return 0;
@@ -437,8 +433,6 @@ static __always_inline int do_lock(struct base_lock *l,
 	}
 	if (excl)
 		__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
-	else
-		__atomic_store_n(&l->reader, self, __ATOMIC_RELAXED);
 	if (lockdep_on())
 		__lock_acquired(self, map, usage, nest, site);
 	if (tdxsim_trace_on())

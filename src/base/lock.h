@@ -31,7 +31,6 @@ struct task;
 struct base_lock {
 	u64 state;		/* readers, writer, waiting writers, sleepers */
 	struct task *owner;	/* exclusive holder */
-	struct task *reader;	/* the last shared holder (hang reports) */
 	pthread_mutex_t m;	/* waiters only: sleeping on cv */
 	pthread_cond_t cv;	/* free-mode waiters */
 };

@@ -50,23 +50,11 @@ void bl_watchdog_report(struct base_lock *l, struct task *self,
 			sb_printf(&sb, "which is running (not sleeping in tdxsim)\n");
 		lockdep_print_held_locks(&sb, owner);
 	} else if (!owner) {
-		struct task *rd = __atomic_load_n(&l->reader, __ATOMIC_RELAXED);
-
-		sb_printf(&sb, "      held for read or just released; the last to take it for read: ");
-		if (rd && rd != self) {
-			what = __atomic_load_n(&rd->free_wait, __ATOMIC_ACQUIRE);
-			sb_printf(&sb, "%s/%d, ", rd->name, rd->id);
-			if (what)
-				sb_printf(&sb, "itself waiting on %s for %llu ms\n", what,
-					  (unsigned long long)((ktime_get_ns() -
-					  __atomic_load_n(&rd->free_wait_since,
-							  __ATOMIC_RELAXED)) / 1000000));
-			else
-				sb_printf(&sb, "which is running (not sleeping in tdxsim)\n");
-			lockdep_print_held_locks(&sb, rd);
-		} else {
-			sb_printf(&sb, "%s\n", rd ? "this task" : "none");
-		}
+		/*
+		 * Readers are not recorded: a task that took it for read
+		 * may be gone by now, and its struct with it.
+		 */
+		sb_printf(&sb, "      held for read (readers are not recorded) or just released\n");
 	}
 	lockdep_add_report(LOCKDEP_HANG, map->name, sb_str(&sb));
 	sb_free(&sb);
@@ -84,9 +72,10 @@ void bl_watchdog_report(struct base_lock *l, struct task *self,
 
 /*
  * The progress behind a wait for @l: its holders' schedule points
- * (lockdep_note_progress()), plus, when its holder (the writer, or the
- * last reader) sleeps waiting for another lock, that lock's, and so on
- * down the chain: a holder blocked behind a slow holder is slow too.
+ * (lockdep_note_progress()), plus, when its writer sleeps waiting for
+ * another lock, that lock's, and so on down the chain: a holder blocked
+ * behind a slow holder is slow too. (A writer holds the lock, so its
+ * task is alive; readers are not recorded.)
  */
 u64 bl_wd_progress(struct base_lock *l, const struct lockdep_map *map,
 		   const struct task *self)
@@ -97,8 +86,6 @@ u64 bl_wd_progress(struct base_lock *l, const struct lockdep_map *map,
 
 	for (i = 0; i < WD_CHAIN_MAX; i++) {
 		h = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
-		if (!h)
-			h = __atomic_load_n(&l->reader, __ATOMIC_RELAXED);
 		if (!h || h == self)
 			break;
 		l = __atomic_load_n(&h->free_wait_lock, __ATOMIC_ACQUIRE);
