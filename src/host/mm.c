@@ -18,19 +18,9 @@
 #include "host/fs.h"
 
 #include "host/mm.h"
+#include "host/user_copy_check.h"
 #include "base/log.h"
 #include "base/sched.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TDXSIM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TDXSIM_ASAN 1
-#endif
-#endif
-#ifdef TDXSIM_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
 
 static struct mm_struct process_mm;
 static pthread_once_t process_mm_once = PTHREAD_ONCE_INIT;
@@ -392,35 +382,6 @@ static unsigned long user_copy_vma(void *kbuf, unsigned long uaddr,
 out:
 	mmap_read_unlock(mm);
 	return done;
-}
-
-/*
- * ASan builds: the copies go through the kernel (process_vm_writev/readv),
- * which ASan cannot see, so "user" memory that ASan knows is not the
- * caller's (a heap block's redzone, a freed block, past a global) would be
- * overwritten or read silently, as Linux would let a VMM corrupt itself.
- * tdxsim's "user" memory shares the process with tdxsim itself, so such a
- * copy may be the simulator's own heap: report it as ASan reports any bad
- * access (the stack of the copy and the block's history), never a silent
- * heap corruption found later in glibc's checks. The range is the exact
- * one the ioctl names, not GUP's whole pages.
- */
-static void user_copy_asan_check(unsigned long uaddr, unsigned long n,
-				 bool to_user)
-{
-#ifdef TDXSIM_ASAN
-	void *bad = n ? __asan_region_is_poisoned((void *)uaddr, n) : NULL;
-
-	if (bad)
-		__asan_report_error(__builtin_return_address(0),
-				    __builtin_frame_address(0),
-				    __builtin_frame_address(0), bad, to_user,
-				    n - ((unsigned long)bad - uaddr));
-#else
-	(void)uaddr;
-	(void)n;
-	(void)to_user;
-#endif
 }
 
 /* Page by page: plain memory first, tdxsim's mappings if that faults. */

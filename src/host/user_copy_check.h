@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* mm.c's check of user copies in ASan builds (see there). */
+#ifndef TDXSIM_HOST_USER_COPY_CHECK_H
+#define TDXSIM_HOST_USER_COPY_CHECK_H
+
+#include <stdbool.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TDXSIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TDXSIM_ASAN 1
+#endif
+#endif
+#ifdef TDXSIM_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+/*
+ * ASan builds: the copies go through the kernel (process_vm_writev/readv),
+ * which ASan cannot see, so "user" memory that ASan knows is not the
+ * caller's (a heap block's redzone, a freed block, past a global) would be
+ * overwritten or read silently, as Linux would let a VMM corrupt itself.
+ * tdxsim's "user" memory shares the process with tdxsim itself, so such a
+ * copy may be the simulator's own heap: report it as ASan reports any bad
+ * access (the stack of the copy and the block's history), never a silent
+ * heap corruption found later in glibc's checks. The range is the exact
+ * one the ioctl names, not GUP's whole pages.
+ */
+static inline void user_copy_asan_check(unsigned long uaddr, unsigned long n,
+				 bool to_user)
+{
+#ifdef TDXSIM_ASAN
+	void *bad = n ? __asan_region_is_poisoned((void *)uaddr, n) : NULL;
+
+	if (bad)
+		__asan_report_error(__builtin_return_address(0),
+				    __builtin_frame_address(0),
+				    __builtin_frame_address(0), bad, to_user,
+				    n - ((unsigned long)bad - uaddr));
+#else
+	(void)uaddr;
+	(void)n;
+	(void)to_user;
+#endif
+}
+
+#endif /* TDXSIM_HOST_USER_COPY_CHECK_H */
