@@ -5,7 +5,7 @@
  * (linux-kvm.h) with plain system calls, nothing of tdxsim. `tdxsim exec`
  * runs it unmodified (tests/exec/test_exec.py).
  *
- *   tdvmm [--vcpus N] [--memory MiB] [--fork] OVMF.fd
+ *   tdvmm [--vcpus N] [--memory MiB] [--fork] [--inplace] OVMF.fd
  *
  * In QEMU's order: /dev/kvm (opened twice: the capabilities probe and the
  * accelerator), KVM_CREATE_VM(KVM_X86_TDX_VM), capability checks, CPUID and
@@ -23,7 +23,9 @@
  * MRTD of the TDREPORT in the guest's shared buffer is printed at the end),
  * counting port and MMIO exits (the ioeventfds' signals are printed too),
  * until the TD powers off (KVM_EXIT_SYSTEM_EVENT SHUTDOWN). With --fork a child forked after the
- * launch closes every descriptor it inherited while the TD runs.
+ * launch closes every descriptor it inherited while the TD runs. With
+ * --inplace (guest_memfd in-place conversion) the shared memory is the
+ * guest_memfd's own mapping, loaded from and stored to directly.
  *
  * Every answer is checked against what KVM gives a TD; the first wrong one
  * ends the program with exit status 1 and one line naming it.
@@ -100,11 +102,31 @@ struct vcpu {
 	uint64_t runs, faults, map_gpa, quotes;
 };
 
-/* The memslots' shared view (the VMM's anonymous memory), by GPA. */
+/*
+ * The memslots' shared view (the VMM's anonymous memory, or with --inplace
+ * the guest_memfd's own mapping), by GPA.
+ */
 static struct {
 	uint64_t gpa, size;
 	uint8_t *hva;
+	int gmem;
 } slots[2];
+
+/*
+ * --inplace: guest_memfd in-place conversion (v8), as QEMU and
+ * cloud-hypervisor use it: the guest_memfd is created mmap()able and its
+ * mapping is the slot's shared memory, read and written directly;
+ * conversions are KVM_SET_MEMORY_ATTRIBUTES2 on the guest_memfd.
+ */
+struct kvm_memory_attributes2 {
+	uint64_t offset, size, attributes, flags, error_offset;
+	uint64_t reserved[11];
+};
+#define KVM_SET_MEMORY_ATTRIBUTES2 \
+	_IOWR(KVMIO, 0xd2, struct kvm_memory_attributes2)
+#define KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES	250
+#define GUEST_MEMFD_FLAG_MMAP			(1ull << 0)
+static bool inplace;
 
 /* The MRTD of the last TDREPORT a GetQuote brought. */
 static uint8_t quote_mrtd[48];
@@ -116,6 +138,28 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static unsigned int nr_created;
 static bool go;
 
+/* --inplace: convert on the guest_memfd; EAGAIN (a transient reference) again. */
+static void gmem_set_private(uint64_t gpa, uint64_t size, bool private)
+{
+	struct kvm_memory_attributes2 a = {
+		.size = size,
+		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+	};
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		if (slots[i].size && gpa >= slots[i].gpa &&
+		    gpa - slots[i].gpa < slots[i].size)
+			break;
+	if (i == 2)
+		die("a conversion of GPA 0x%llx outside the memslots",
+		    (unsigned long long)gpa);
+	a.offset = gpa - slots[i].gpa;
+	while (ioctl(slots[i].gmem, KVM_SET_MEMORY_ATTRIBUTES2, &a) < 0)
+		if (errno != EAGAIN)
+			die("KVM_SET_MEMORY_ATTRIBUTES2: %s", strerror(errno));
+}
+
 static void set_private(uint64_t gpa, uint64_t size, bool private)
 {
 	struct kvm_memory_attributes a = {
@@ -123,6 +167,10 @@ static void set_private(uint64_t gpa, uint64_t size, bool private)
 		.attributes = private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
 	};
 
+	if (inplace) {
+		gmem_set_private(gpa, size, private);
+		return;
+	}
 	xioctl(vm_fd, KVM_SET_MEMORY_ATTRIBUTES, (unsigned long)&a,
 	       "KVM_SET_MEMORY_ATTRIBUTES");
 }
@@ -137,11 +185,19 @@ static void add_slot(uint32_t slot, uint64_t gpa, uint64_t size)
 	void *shared;
 	int gmem;
 
+	if (inplace)
+		g.flags = GUEST_MEMFD_FLAG_MMAP;
 	gmem = xioctl(vm_fd, KVM_CREATE_GUEST_MEMFD, (unsigned long)&g,
 		      "KVM_CREATE_GUEST_MEMFD");
+	slots[slot].gmem = gmem;
 	/* The shared view: ordinary anonymous memory, as QEMU's. */
-	shared = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (inplace)
+		shared = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      gmem, 0);
+	else
+		shared = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+			      0);
 	if (shared == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
 	r.userspace_addr = (uint64_t)(uintptr_t)shared;
@@ -662,11 +718,13 @@ int main(int argc, char **argv)
 			ram_size = strtoull(argv[++a], NULL, 0) << 20;
 		else if (!strcmp(argv[a], "--fork"))
 			do_fork = true;
+		else if (!strcmp(argv[a], "--inplace"))
+			inplace = true;
 		else
 			break;
 	}
 	if (a != argc - 1 || !nr_vcpus || nr_vcpus > MAX_VCPUS)
-		die("usage: tdvmm [--vcpus N] [--memory MiB] [--fork] OVMF.fd");
+		die("usage: tdvmm [--vcpus N] [--memory MiB] [--fork] [--inplace] OVMF.fd");
 	fd = open(argv[a], O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st))
 		die("%s: %s", argv[a], strerror(errno));
@@ -682,6 +740,11 @@ int main(int argc, char **argv)
 
 	probe_system();
 	create_vm();
+	if (inplace &&
+	    ioctl(vm_fd, KVM_CHECK_EXTENSION,
+		  KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES) !=
+		    KVM_MEMORY_ATTRIBUTE_PRIVATE)
+		die("--inplace: no guest_memfd in-place conversion");
 	add_slot(0, 0, ram_size);
 	add_slot(1, fw_lo, FW_TOP - fw_lo);
 	setup_irq_and_io();

@@ -185,6 +185,30 @@ def _():
         assert vm["exits"].get("24") == 2, (w, vm)
 
 
+@case("guest_memfd in-place conversion: the VMM's shared memory is the "
+      "guest_memfd's own mapping, read and written directly (GetQuote's "
+      "TDREPORT, convert-churn)", skip=NO_OVMF or SANITIZED)
+def _():
+    rc, out, err = run(TDXSIM, "measure", OVMF)
+    assert rc == 0, err
+    want = out.strip()
+    inplace = ("--kernel", "next+gmem-inplace")
+    # The guest writes its TDREPORT into a shared page; tdvmm loads it
+    # through its guest_memfd mapping and stores the GetQuote status there.
+    vm, out = exec_vmm("--vcpus", "2", "--inplace", exec_args=inplace,
+                       guest=QUOTE % "")
+    assert vm["kernel"] == "next+gmem-inplace", vm
+    assert vm["guest"]["quotes"] == 1 and vm["guest"]["finished"], vm
+    got = [l.split(": ")[-1] for l in out.splitlines()
+           if l.startswith("tdvmm: MRTD from the TD's report: ")]
+    assert got == [want], "tdvmm printed %r, tdxsim measure %s" % (got, want)
+    vm, out = exec_vmm("--vcpus", "2", "--inplace",
+                       exec_args=inplace + ("--workload", "convert-churn"))
+    g = vm["guest"]
+    assert g["finished"] and not g["data_failures"], vm
+    assert vm["exits"].get("24") == 2, vm
+
+
 # Port and MMIO writes (the guest's TDG.VP.VMCALL<Instruction.IO> and
 # <#VE.RequestMMIO>): the ones an ioeventfd matches signal its eventfd
 # without an exit; tdvmm counts the signals and the exits.
