@@ -224,6 +224,31 @@ static int check_guest_file(const char *name, const char *path)
 	return 0;
 }
 
+/*
+ * A sanitizer build's preload library brings the ASan runtime, whose
+ * sigaction() keeps SIGSEGV and SIGBUS for itself unless told otherwise:
+ * allow_user_segv_handler=1 lets the preload's SIGSEGV handler in (it runs
+ * first and passes what is not a guest_memfd fault on to ASan's, which it
+ * replaced) and the program's own SIGSEGV and SIGBUS handlers; and
+ * handle_sigbus=0 leaves the program's SIGBUS (its guest_memfd accesses',
+ * tdxsim has none) at the default action, as without a sanitizer.
+ * Appended: the later of two settings counts.
+ */
+static int asan_allow_segv_handler(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	const char *old = getenv("ASAN_OPTIONS");
+	char *opts;
+
+	if (asprintf(&opts, "%s%sallow_user_segv_handler=1:handle_sigbus=0",
+		     old && *old ? old : "", old && *old ? ":" : "") < 0)
+		return -1;
+	setenv("ASAN_OPTIONS", opts, 1);
+	free(opts);
+#endif
+	return 0;
+}
+
 int cmd_exec(const struct tdxsim_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -338,6 +363,8 @@ int cmd_exec(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		setenv("TDXSIM_QUIET", "1", 1);
 	/* The PFN space as a memfd: a shared guest_memfd page can be mapped. */
 	setenv("TDXSIM_PHYS_MEMFD", "1", 0);
+	if (asan_allow_segv_handler())
+		return 1;
 
 	fflush(NULL);
 	pid = fork();
