@@ -25,7 +25,9 @@
  * until the TD powers off (KVM_EXIT_SYSTEM_EVENT SHUTDOWN). With --fork a child forked after the
  * launch closes every descriptor it inherited while the TD runs. With
  * --inplace (guest_memfd in-place conversion) the shared memory is the
- * guest_memfd's own mapping, loaded from and stored to directly.
+ * guest_memfd's own mapping, loaded from and stored to directly; the first
+ * page of each range converted to shared is read there (nonzero bytes
+ * counted: what the TD had private must not show).
  *
  * Every answer is checked against what KVM gives a TD; the first wrong one
  * ends the program with exit status 1 and one line naming it.
@@ -100,6 +102,8 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	uint64_t runs, faults, map_gpa, quotes;
+	/* --inplace: first pages of ranges converted to shared, read back. */
+	uint64_t scanned, nonzero;
 };
 
 /*
@@ -158,6 +162,18 @@ static void gmem_set_private(uint64_t gpa, uint64_t size, bool private)
 	while (ioctl(slots[i].gmem, KVM_SET_MEMORY_ATTRIBUTES2, &a) < 0)
 		if (errno != EAGAIN)
 			die("KVM_SET_MEMORY_ATTRIBUTES2: %s", strerror(errno));
+}
+
+/* --inplace: a range converted to shared, its first page read directly. */
+static uint8_t *gpa_to_hva(uint64_t gpa, uint64_t size);
+static void scan_shared(struct vcpu *vc, uint64_t gpa)
+{
+	const uint8_t *p = gpa_to_hva(gpa, PAGE_SIZE);
+	unsigned int i;
+
+	for (i = 0; inplace && p && i < PAGE_SIZE; i++)
+		vc->nonzero += p[i] != 0;
+	vc->scanned += inplace && p;
 }
 
 static void set_private(uint64_t gpa, uint64_t size, bool private)
@@ -535,6 +551,9 @@ static void *vcpu_thread(void *arg)
 				    run->memory_fault.size,
 				    run->memory_fault.flags &
 				    KVM_MEMORY_EXIT_FLAG_PRIVATE);
+			if (!(run->memory_fault.flags &
+			      KVM_MEMORY_EXIT_FLAG_PRIVATE))
+				scan_shared(vc, run->memory_fault.gpa);
 			continue;
 		}
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
@@ -551,6 +570,9 @@ static void *vcpu_thread(void *arg)
 				    run->hypercall.args[1] * PAGE_SIZE,
 				    run->hypercall.args[2] &
 				    KVM_MAP_GPA_RANGE_ENCRYPTED);
+			if (!(run->hypercall.args[2] &
+			      KVM_MAP_GPA_RANGE_ENCRYPTED))
+				scan_shared(vc, run->hypercall.args[0]);
 			run->hypercall.ret = 0;
 			continue;
 		case KVM_EXIT_IO:
@@ -797,6 +819,14 @@ int main(int argc, char **argv)
 		       i, (unsigned long long)vcpus[i].runs,
 		       (unsigned long long)vcpus[i].faults,
 		       (unsigned long long)vcpus[i].map_gpa);
+	for (i = 1; inplace && i < nr_vcpus; i++) {
+		vcpus[0].scanned += vcpus[i].scanned;
+		vcpus[0].nonzero += vcpus[i].nonzero;
+	}
+	if (inplace)
+		printf("tdvmm: pages converted to shared: %llu read, %llu nonzero bytes\n",
+		       (unsigned long long)vcpus[0].scanned,
+		       (unsigned long long)vcpus[0].nonzero);
 	printf("tdvmm: irqfd GSI 25: %llu signal left (KVM consumes it when it injects)\n",
 	       (unsigned long long)eventfd_count(irq_efd));
 	printf("tdvmm: ioeventfd signals: port 0x%x %llu, MMIO 0x%llx %llu; exits: port %llu, MMIO %llu\n",

@@ -181,9 +181,34 @@ def _():
         assert vm["exits"].get("24") == 2, (w, vm)
 
 
+PRIVATE_TO_SHARED = """vcpu 0
+accept 0x4000000 4K
+write 0x4000000 4K
+mapgpa shared 0x4000000 4K
+read shared 0x4000000 4K
+"""
+SHARED_ROUND_TRIP = """vcpu 0
+mapgpa shared 0x4000000 4K
+write shared 0x4000000 4K
+mapgpa private 0x4000000 4K
+mapgpa shared 0x4000000 4K
+"""
+
+
+def scanned(out):
+    """tdvmm --inplace: (pages read after conversions to shared, nonzero
+    bytes in them)."""
+    for l in out.splitlines():
+        if l.startswith("tdvmm: pages converted to shared: "):
+            f = l.split(": ")[-1].split()
+            return int(f[0]), int(f[2])
+    return None
+
+
 @case("guest_memfd in-place conversion: the VMM's shared memory is the "
       "guest_memfd's own mapping, read and written directly (GetQuote's "
-      "TDREPORT, convert-churn)", skip=NO_OVMF)
+      "TDREPORT, convert-churn; what the TD had private reads as zero)",
+      skip=NO_OVMF)
 def _():
     rc, out, err = run(TDXSIM, "measure", OVMF)
     assert rc == 0, err
@@ -203,6 +228,17 @@ def _():
     g = vm["guest"]
     assert g["finished"] and not g["data_failures"], vm
     assert vm["exits"].get("24") == 2, vm
+    assert scanned(out)[0] > 0 and scanned(out)[1] == 0, out
+    # A page the guest wrote private and converted to shared reads as zero
+    # through the VMM's mapping; one it wrote shared, converted to private
+    # without accepting and back keeps its bytes (in place).
+    vm, out = exec_vmm("--vcpus", "1", "--inplace", exec_args=inplace,
+                       guest=PRIVATE_TO_SHARED)
+    assert vm["guest"]["finished"], vm
+    assert scanned(out) == (1, 0), out
+    vm, out = exec_vmm("--vcpus", "1", "--inplace", exec_args=inplace,
+                       guest=SHARED_ROUND_TRIP)
+    assert scanned(out)[0] == 2 and scanned(out)[1] > 0, out
 
 
 # Port and MMIO writes (the guest's TDG.VP.VMCALL<Instruction.IO> and
