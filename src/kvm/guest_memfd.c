@@ -154,6 +154,38 @@ static bool gmem_bindings_overlap(struct gmem_bindings *bs, u64 start, u64 end)
 	return false;
 }
 
+/*
+ * The gfn range of binding @b that page offsets [start, end) cover, to zap
+ * or split with @filter: false if they do not overlap.
+ */
+static bool gmem_binding_gfn_range(const struct gmem_binding *b, u64 start,
+				   u64 end, enum kvm_gfn_range_filter filter,
+				   struct kvm_gfn_range *range)
+{
+	struct kvm_memory_slot *slot = b->slot;
+	u64 pgoff = slot->gmem.pgoff;
+
+	if (b->end <= start || b->start >= end)
+		return false;
+	*range = (struct kvm_gfn_range) {
+		.start = slot->base_gfn + max(pgoff, start) - pgoff,
+		.end = slot->base_gfn + min(pgoff + slot->npages, end) - pgoff,
+		.slot = slot,
+		.may_block = true,
+		.attr_filter = filter,
+	};
+	return true;
+}
+
+/*
+ * xa_for_each_range() over @bs for page offsets [start, end), as upstream
+ * walks gmem->bindings: @range is each overlapping binding's gfn range.
+ */
+#define gmem_for_each_binding_range(bs, i, start, end, filter, range)	\
+	for (i = 0; (bs) && i < (bs)->nr; i++)				\
+		if (gmem_binding_gfn_range(&(bs)->b[i], start, end,	\
+					   filter, &(range)))
+
 static void gmem_bindings_free_rcu(struct rcu_head *head)
 {
 	free(container_of(head, struct gmem_bindings, rcu));
@@ -537,23 +569,13 @@ static void __kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
 	struct gmem_bindings *bs = gmem->bindings;
 	struct kvm *kvm = gmem->kvm;
 	bool flush = false, found_memslot = false;
+	struct kvm_gfn_range range;
 	int i;
 
-	for (i = 0; bs && i < bs->nr; i++) {
-		struct kvm_memory_slot *slot = bs->b[i].slot;
+	gmem_for_each_binding_range(bs, i, start, end, filter, range) {
+		struct kvm_memory_slot *slot = range.slot;
 		u64 pgoff = slot->gmem.pgoff;
-		struct kvm_gfn_range range;
 
-		if (bs->b[i].end <= start || bs->b[i].start >= end)
-			continue;
-		range = (struct kvm_gfn_range) {
-			.start = slot->base_gfn + max(pgoff, start) - pgoff,
-			.end = slot->base_gfn +
-			       min(pgoff + slot->npages, end) - pgoff,
-			.slot = slot,
-			.may_block = true,
-			.attr_filter = filter,
-		};
 		if (!found_memslot) {
 			found_memslot = true;
 			write_lock(&kvm->mmu_lock);
@@ -607,28 +629,18 @@ static void kvm_gmem_invalidate_begin(struct gmem_file *gmem, u64 start,
 static int kvm_gmem_split_private(struct gmem_file *gmem, u64 start, u64 end)
 {
 	struct gmem_bindings *bs = gmem->bindings;
+	struct kvm_gfn_range range;
 	int i, idx, r = 0;
 
 	if (!(gmem_attr_filter(gmem->inode) & KVM_FILTER_PRIVATE))
 		return 0;
 	/* No invalidation yet: the memslots are held by SRCU. */
 	idx = srcu_read_lock(&gmem->kvm->srcu);
-	for (i = 0; bs && i < bs->nr && !r; i++) {
-		struct kvm_memory_slot *slot = bs->b[i].slot;
-		u64 pgoff = slot->gmem.pgoff;
-		struct kvm_gfn_range range;
-
-		if (bs->b[i].end <= start || bs->b[i].start >= end)
-			continue;
-		range = (struct kvm_gfn_range) {
-			.start = slot->base_gfn + max(pgoff, start) - pgoff,
-			.end = slot->base_gfn +
-			       min(pgoff + slot->npages, end) - pgoff,
-			.slot = slot,
-			.may_block = true,
-			.attr_filter = KVM_FILTER_PRIVATE,
-		};
+	gmem_for_each_binding_range(bs, i, start, end, KVM_FILTER_PRIVATE,
+				    range) {
 		r = kvm_split_private_mapping(gmem->kvm, &range);
+		if (r)
+			break;
 	}
 	srcu_read_unlock(&gmem->kvm->srcu, idx);
 	return r;
