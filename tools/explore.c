@@ -183,7 +183,7 @@ static int explore_bounded(const struct tdxsim_scenario *s, const char *design,
 {
 	struct tdxsim_scenario_bounded_result br;
 	const struct tdxsim_explore_result *e = &br.explore;
-	char err[8], name[TDXSIM_KERNEL_NAME_MAX], dtext[2048];
+	char err[8], name[TDXSIM_KERNEL_NAME_MAX], dtext[TDXSIM_DESIGN_STRING_MAX];
 	struct tdxsim_design d;
 	int r;
 
@@ -276,7 +276,7 @@ int cmd_explore(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	const char *design = NULL, *resume = NULL, *first_summary;
 	bool bounded = false, bounded_opt = false, json = false;
 	const char *trace = NULL, *graph = NULL;
-	char dtext[2048], rbuf[512];
+	char dtext[TDXSIM_DESIGN_STRING_MAX], rbuf[512];
 	int c, r;
 
 	opterr = 0;

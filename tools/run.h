@@ -95,8 +95,9 @@ struct run_report {
 	bool program;			/* a guest program, not a workload */
 	const char *guest;		/* the program's or the workload's name */
 	const char *kernel;		/* the kernel profile */
-	char kernel_changes[1024];	/* the switches changed from it */
-	char design[2048];		/* every switch */
+	/* The switches changed from it, and every switch. */
+	char kernel_changes[TDXSIM_DESIGN_STRING_MAX];
+	char design[TDXSIM_DESIGN_STRING_MAX];
 	bool deterministic;
 	const char *strategy;		/* "random" or "pct" */
 	u64 seed;

@@ -269,7 +269,7 @@ int cmd_scenario(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	const struct tdxsim_scenario *s;
 	struct tdxsim_scenario_opts o;
 	struct tdxsim_scenario_result res;
-	char design[2048];
+	char design[TDXSIM_DESIGN_STRING_MAX];
 	bool verbose = false, json = false, list = false;
 	int c, r;
 

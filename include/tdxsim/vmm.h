@@ -181,6 +181,19 @@ void tdxsim_vmm_result_free(struct tdxsim_vmm_result *res);
  */
 int tdxsim_parse_design(const char *text, struct tdxsim_design *d, char *err,
 		     size_t errlen);
+/*
+ * The longest name of a design switch and of one of its values (without
+ * the NUL; tests/profiles holds the switch table to them), and so the
+ * room "key=value,..." of every switch takes, NUL included: a pair for
+ * each word of struct tdxsim_design but its version, reserved ones too.
+ * A buffer of TDXSIM_DESIGN_STRING_MAX holds tdxsim_design_string() and
+ * tdxsim_design_diff() whole.
+ */
+#define TDXSIM_DESIGN_NAME_MAX		32
+#define TDXSIM_DESIGN_VALUE_MAX		24
+#define TDXSIM_DESIGN_STRING_MAX					\
+	((sizeof(struct tdxsim_design) / sizeof(__tdxsim_u32) - 1) *	\
+	 (TDXSIM_DESIGN_NAME_MAX + 1 + TDXSIM_DESIGN_VALUE_MAX + 1))
 /* Write every switch of @d as "key=value,..." into @buf; returns @buf. */
 char *tdxsim_design_string(const struct tdxsim_design *d, char *buf, size_t len);
 /*

@@ -360,7 +360,7 @@ static char *scn_report(struct scenario_ctx *ctx, const char *log,
 	struct tdxsim_scenario_result *res = ctx->res;
 	struct strbuf sb = STRBUF_INIT;
 	struct tdxsim_design profile;
-	char design[2048];
+	char design[TDXSIM_DESIGN_STRING_MAX];
 
 	sb_printf(&sb, "scenario %s (seed %s: %s)\n", ctx->s->name,
 		  ctx->s->seed_patch, ctx->s->patch_title);

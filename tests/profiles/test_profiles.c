@@ -23,6 +23,7 @@
 
 #include "tdxsim/profiles.h"
 #include "tdxsim/report.h"
+#include "tdxsim/vmm.h"
 #include "testlib/kvm_util_internal.h"
 
 static const char *value_of(const char *kernel, const char *sw_name)
@@ -94,6 +95,49 @@ static void test_table(void **state)
 	}
 	/* The default is a kernel, not an overlay. */
 	assert_false(tdxsim_kernel_profile_find(TDXSIM_KERNEL_DEFAULT)->overlay);
+}
+
+/*
+ * The longest design string fits TDXSIM_DESIGN_STRING_MAX: every switch
+ * has a word of struct tdxsim_design and names within the limits the
+ * size is made of; with each switch at its longest value, the string
+ * holds every pair, whole.
+ */
+static void test_design_string(void **state)
+{
+	const struct tdxsim_design_switch *sw;
+	struct tdxsim_design d = { .version = TDXSIM_DESIGN_VERSION };
+	char buf[TDXSIM_DESIGN_STRING_MAX], *p;
+	size_t n, i, want = 0;
+
+	sw = tdxsim_design_switches(&n);
+	assert_true(n <= sizeof(d) / sizeof(__tdxsim_u32) - 1);
+	for (i = 0; i < n; i++) {
+		unsigned int v, longest = 0;
+
+		if (strlen(sw[i].name) > TDXSIM_DESIGN_NAME_MAX)
+			fail_msg("switch %s: name over %d", sw[i].name,
+				 TDXSIM_DESIGN_NAME_MAX);
+		assert_true(sw[i].offset >= sizeof(__tdxsim_u32));
+		assert_true(sw[i].offset <= sizeof(d) - sizeof(__tdxsim_u32));
+		for (v = 0; v < TDXSIM_SWITCH_MAX_VALUES && sw[i].values[v];
+		     v++) {
+			if (strlen(sw[i].values[v]) > TDXSIM_DESIGN_VALUE_MAX)
+				fail_msg("%s=%s: value over %d", sw[i].name,
+					 sw[i].values[v],
+					 TDXSIM_DESIGN_VALUE_MAX);
+			if (strlen(sw[i].values[v]) >
+			    strlen(sw[i].values[longest]))
+				longest = v;
+		}
+		*(__tdxsim_u32 *)((char *)&d + sw[i].offset) = longest;
+		want += (i ? 1 : 0) + strlen(sw[i].name) + 1 +
+			strlen(sw[i].values[longest]);
+	}
+	p = tdxsim_design_string(&d, buf, sizeof(buf));
+	print_message("# the longest design string: %zu of %zu bytes\n",
+		      strlen(p) + 1, sizeof(buf));
+	assert_int_equal(strlen(p), want);
 }
 
 /* The release-by-release values of docs/upstream/releases.md §7. */
@@ -321,6 +365,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_design_string),
 		cmocka_unit_test(test_release_values),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_uapi),
