@@ -10,71 +10,12 @@
  *                                  PAMT page pair behind)
  */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 
-#include <cmocka.h>
-
-#include "tdxsim/report.h"
-#include "tdxsim/scenario.h"
+#include "scn_test.h"
 #include "tdxsim/tdx.h"
-#include "ulib/compiler.h"
 
-/* Explored seeds per design (CI budget; about 1.5 ms each). */
-#define EXPLORE_CLEAN	300
+/* Explored seeds of the design with the race (CI budget; about 1.5 ms each). */
 #define EXPLORE_RACE	1000
-
-static void run(const char *name, const char *kernel, const char *design,
-		struct tdxsim_scenario_result *res)
-{
-	const struct tdxsim_scenario *s = tdxsim_scenario_find(name);
-	struct tdxsim_scenario_opts o;
-
-	assert_non_null(s);
-	tdxsim_scenario_opts_init(&o);
-	o.kernel = kernel;
-	o.design = design;
-	assert_int_equal(tdxsim_scenario_run(s, &o, res), 0);
-	assert_int_equal(res->error, 0);
-	print_message("# %s %s: %s\n", name, kernel ? kernel : design,
-		      res->summary);
-}
-
-/* @n seeds of @name in @design: the failures, the first one in @first. */
-static u64 explore(const char *name, const char *design, u64 n,
-		   struct tdxsim_scenario_explore_result *r)
-{
-	const struct tdxsim_scenario *s = tdxsim_scenario_find(name);
-	struct tdxsim_scenario_explore_opts o = {
-		.first_seed = 1,
-		.schedules = n,
-		.strategy = TDXSIM_STRATEGY_RANDOM,
-		.quiet = true,
-	};
-
-	assert_non_null(s);
-	assert_int_equal(tdxsim_scenario_explore(s, design, &o, r), 0);
-	assert_int_equal(r->runs, n);
-	print_message("# %s %s: %llu of %llu seeds failed\n", name, design,
-		      (unsigned long long)r->failures,
-		      (unsigned long long)n);
-	return r->failures;
-}
-
-static void explore_clean(const char *name, const char *design)
-{
-	struct tdxsim_scenario_explore_result r;
-
-	if (explore(name, design, EXPLORE_CLEAN, &r)) {
-		print_message("%s\n", r.first.report);
-		tdxsim_scenario_result_free(&r.first);
-		fail();
-	}
-}
 
 /*
  * D2: v3 drops a region's last reference outside pamt_lock; another TD's
@@ -87,17 +28,17 @@ static void test_put_race(void **state)
 	struct tdxsim_scenario_result b, u, v4;
 	struct tdxsim_scenario_explore_result r;
 
-	run("dpamt-put-race", NULL, "upstream", &u);
+	scn_test_run("dpamt-put-race", NULL, "upstream", &u);
 	assert_false(u.failed);
 	assert_int_equal(u.failure.pamt_errors, 0);
 	assert_int_equal(u.errnos[2], 0);	/* TD B's KVM_TDX_INIT_VCPU */
 
-	run("dpamt-put-race", "next+dpamt:dpamt_put=v4", NULL, &v4);
+	scn_test_run("dpamt-put-race", "next+dpamt:dpamt_put=v4", NULL, &v4);
 	assert_false(v4.failed);
 	assert_false(v4.vm_bugged);
 	assert_int_equal(v4.errnos[2], 0);
 
-	run("dpamt-put-race", NULL, "before", &b);
+	scn_test_run("dpamt-put-race", NULL, "before", &b);
 	assert_true(b.failed);
 	assert_false(b.vm_bugged);
 	assert_int_equal(b.design.dpamt_put, TDXSIM_DPAMT_PUT_V3);
@@ -111,9 +52,10 @@ static void test_put_race(void **state)
 	tdxsim_scenario_result_free(&u);
 	tdxsim_scenario_result_free(&v4);
 
-	explore_clean("dpamt-put-race", "upstream");
-	explore_clean("dpamt-put-race", "dpamt_put=v4");
-	assert_true(explore("dpamt-put-race", "before", EXPLORE_RACE, &r));
+	scn_test_explore_clean("dpamt-put-race", "upstream");
+	scn_test_explore_clean("dpamt-put-race", "dpamt_put=v4");
+	assert_true(scn_test_explore("dpamt-put-race", "before", EXPLORE_RACE,
+				     &r));
 	assert_int_equal(r.first.failure.pamt_last_status,
 			 TDX_HPA_RANGE_NOT_FREE | TDX_OPERAND_ID_RCX);
 	tdxsim_scenario_result_free(&r.first);
@@ -129,12 +71,12 @@ static void test_put_recheck(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	run("dpamt-put-recheck", NULL, "upstream", &u);
+	scn_test_run("dpamt-put-recheck", NULL, "upstream", &u);
 	assert_false(u.failed);
 	assert_false(u.vm_bugged);
 	assert_int_equal(u.failure.pamt_errors, 0);
 
-	run("dpamt-put-recheck", NULL, "before", &b);
+	scn_test_run("dpamt-put-recheck", NULL, "before", &b);
 	assert_true(b.failed);
 	assert_true(b.vm_bugged);
 	assert_int_equal(b.design.dpamt_put, TDXSIM_DPAMT_PUT_RFC_RECHECK);
@@ -144,8 +86,9 @@ static void test_put_recheck(void **state)
 	tdxsim_scenario_result_free(&b);
 	tdxsim_scenario_result_free(&u);
 
-	explore_clean("dpamt-put-recheck", "upstream");
-	assert_true(explore("dpamt-put-recheck", "before", EXPLORE_RACE, &r));
+	scn_test_explore_clean("dpamt-put-recheck", "upstream");
+	assert_true(scn_test_explore("dpamt-put-recheck", "before",
+				     EXPLORE_RACE, &r));
 	tdxsim_scenario_result_free(&r.first);
 }
 
@@ -159,13 +102,13 @@ static void test_lock_region(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	run("dpamt-lock-region", NULL, "upstream", &u);
+	scn_test_run("dpamt-lock-region", NULL, "upstream", &u);
 	assert_false(u.failed);
 	assert_int_equal(u.failure.pamt_errors, 0);
 	assert_int_equal(u.errnos[1], 0);	/* TD A's KVM_TDX_INIT_VCPU */
 	assert_int_equal(u.errnos[2], 0);	/* TD B's */
 
-	run("dpamt-lock-region", NULL, "before", &b);
+	scn_test_run("dpamt-lock-region", NULL, "before", &b);
 	assert_true(b.failed);
 	assert_int_equal(b.design.dpamt_lock, TDXSIM_DPAMT_LOCK_PER_REGION);
 	assert_int_equal(b.failure.pamt_last_leaf, TDH_PHYMEM_PAMT_ADD);
@@ -176,8 +119,9 @@ static void test_lock_region(void **state)
 	tdxsim_scenario_result_free(&u);
 
 	/* About 50 ms a seed: 1000 host pages written each. */
-	assert_int_equal(explore("dpamt-lock-region", "upstream", 100, &r), 0);
-	assert_true(explore("dpamt-lock-region", "before", 100, &r));
+	assert_int_equal(scn_test_explore("dpamt-lock-region", "upstream", 100,
+					  &r), 0);
+	assert_true(scn_test_explore("dpamt-lock-region", "before", 100, &r));
 	tdxsim_scenario_result_free(&r.first);
 }
 
@@ -193,14 +137,14 @@ static void test_demote_add(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	run("dpamt-demote-add", NULL, "upstream", &u);
+	scn_test_run("dpamt-demote-add", NULL, "upstream", &u);
 	assert_false(u.failed);
 	assert_false(u.vm_bugged);
 	assert_int_equal(u.failure.pamt_errors, 0);
 	assert_int_equal(u.demotes, 1);
 	assert_int_equal(u.errnos[1], 0);	/* TD B's KVM_TDX_INIT_VCPU */
 
-	run("dpamt-demote-add", NULL, "before", &b);
+	scn_test_run("dpamt-demote-add", NULL, "before", &b);
 	assert_true(b.failed);
 	assert_int_equal(b.design.demote_under_pamt_lock,
 			 TDXSIM_DEMOTE_PAMT_LOCK_OFF);
@@ -218,8 +162,9 @@ static void test_demote_add(void **state)
 	tdxsim_scenario_result_free(&u);
 
 	/* About 0.2 s a seed: two TDs, a 2M mapping, 1000 host pages. */
-	assert_int_equal(explore("dpamt-demote-add", "upstream", 60, &r), 0);
-	assert_true(explore("dpamt-demote-add", "before", 40, &r));
+	assert_int_equal(scn_test_explore("dpamt-demote-add", "upstream", 60,
+					  &r), 0);
+	assert_true(scn_test_explore("dpamt-demote-add", "before", 40, &r));
 	tdxsim_scenario_result_free(&r.first);
 }
 
@@ -233,7 +178,7 @@ static void test_remove_fail(void **state)
 {
 	struct tdxsim_scenario_result b, u;
 
-	run("dpamt-remove-fail", NULL, "upstream", &u);
+	scn_test_run("dpamt-remove-fail", NULL, "upstream", &u);
 	assert_false(u.failed);
 	assert_false(u.vm_bugged);
 	assert_int_equal(u.failure.pamt_errors, 1);
@@ -242,7 +187,7 @@ static void test_remove_fail(void **state)
 			 TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
 	assert_int_equal(u.errnos[0], 0);	/* TD B's KVM_TDX_INIT_VCPU */
 
-	run("dpamt-remove-fail", NULL, "before", &b);
+	scn_test_run("dpamt-remove-fail", NULL, "before", &b);
 	assert_true(b.failed);
 	assert_false(b.vm_bugged);
 	assert_int_equal(b.design.dpamt_remove_fail,
@@ -255,12 +200,6 @@ static void test_remove_fail(void **state)
 	tdxsim_scenario_result_free(&u);
 }
 
-static int setup(void **state)
-{
-	tdxsim_log_set_level(TDXSIM_LOG_INFO);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct CMUnitTest cases[] = {
@@ -270,18 +209,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_demote_add),
 		cmocka_unit_test(test_remove_fail),
 	};
-	struct CMUnitTest one[1];
-	size_t i;
 
-	if (argc == 3 && !strcmp(argv[1], "case")) {
-		for (i = 0; i < ARRAY_SIZE(cases); i++) {
-			if (strcmp(cases[i].name + strlen("test_"), argv[2]))
-				continue;
-			one[0] = cases[i];
-			return cmocka_run_group_tests_name("case", one, setup,
-							   NULL);
-		}
-	}
-	fprintf(stderr, "usage: %s case NAME\n", argv[0]);
-	return 2;
+	return scn_test_case(argc, argv, cases, ARRAY_SIZE(cases),
+			     "case NAME");
 }

@@ -10,71 +10,12 @@
  *                                  VM behind)
  */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 
-#include <cmocka.h>
-
-#include "tdxsim/report.h"
-#include "tdxsim/scenario.h"
+#include "scn_test.h"
 #include "tdxsim/tdx.h"
-#include "ulib/compiler.h"
 
-/* Explored seeds per design (CI budget; about 1.5 ms each). */
-#define EXPLORE_CLEAN	300
+/* Explored seeds of the design with the race (CI budget; about 1.5 ms each). */
 #define EXPLORE_RACE	1000
-
-static void run(const char *name, const char *kernel, const char *design,
-		struct tdxsim_scenario_result *res)
-{
-	const struct tdxsim_scenario *s = tdxsim_scenario_find(name);
-	struct tdxsim_scenario_opts o;
-
-	assert_non_null(s);
-	tdxsim_scenario_opts_init(&o);
-	o.kernel = kernel;
-	o.design = design;
-	assert_int_equal(tdxsim_scenario_run(s, &o, res), 0);
-	assert_int_equal(res->error, 0);
-	print_message("# %s %s: %s\n", name, kernel ? kernel : design,
-		      res->summary);
-}
-
-/* @n seeds of @name in @design: the failures, the first one in @first. */
-static u64 explore(const char *name, const char *design, u64 n,
-		   struct tdxsim_scenario_explore_result *r)
-{
-	const struct tdxsim_scenario *s = tdxsim_scenario_find(name);
-	struct tdxsim_scenario_explore_opts o = {
-		.first_seed = 1,
-		.schedules = n,
-		.strategy = TDXSIM_STRATEGY_RANDOM,
-		.quiet = true,
-	};
-
-	assert_non_null(s);
-	assert_int_equal(tdxsim_scenario_explore(s, design, &o, r), 0);
-	assert_int_equal(r->runs, n);
-	print_message("# %s %s: %llu of %llu seeds failed\n", name, design,
-		      (unsigned long long)r->failures,
-		      (unsigned long long)n);
-	return r->failures;
-}
-
-static void explore_clean(const char *name, const char *design)
-{
-	struct tdxsim_scenario_explore_result r;
-
-	if (explore(name, design, EXPLORE_CLEAN, &r)) {
-		print_message("%s\n", r.first.report);
-		tdxsim_scenario_result_free(&r.first);
-		fail();
-	}
-}
 
 /*
  * H2: the guest inhibit set before the split (and its locks): the other
@@ -87,13 +28,13 @@ static void test_inhibit_order(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	run("huge-inhibit-order", NULL, "upstream", &u);
+	scn_test_run("huge-inhibit-order", NULL, "upstream", &u);
 	assert_false(u.failed);
 	assert_int_equal(u.demotes, 1);
 	assert_int_equal(u.split_refused, 0);
 	assert_true(u.guest_finished);
 
-	run("huge-inhibit-order", NULL, "before", &b);
+	scn_test_run("huge-inhibit-order", NULL, "before", &b);
 	assert_true(b.failed);
 	assert_int_equal(b.design.huge_inhibit_order,
 			 TDXSIM_HUGE_INHIBIT_BEFORE_SPLIT);
@@ -102,9 +43,10 @@ static void test_inhibit_order(void **state)
 	tdxsim_scenario_result_free(&b);
 	tdxsim_scenario_result_free(&u);
 
-	explore_clean("huge-inhibit-order", "upstream");
+	scn_test_explore_clean("huge-inhibit-order", "upstream");
 	/* About 1 seed in 100 meets the window. */
-	assert_true(explore("huge-inhibit-order", "before", EXPLORE_RACE, &r));
+	assert_true(scn_test_explore("huge-inhibit-order", "before",
+				     EXPLORE_RACE, &r));
 	assert_true(r.first.split_refused >= 1);
 	tdxsim_scenario_result_free(&r.first);
 }
@@ -120,14 +62,14 @@ static void test_split_busy(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	run("huge-split-busy", NULL, "upstream", &u);
+	scn_test_run("huge-split-busy", NULL, "upstream", &u);
 	assert_false(u.failed);
 	assert_false(u.vm_bugged);
 	assert_int_equal(u.demotes, 2);		/* BUSY, then the retry */
 	assert_true(u.no_vcpus_retries >= 1);
 	assert_true(u.guest_finished);
 
-	run("huge-split-busy", NULL, "before", &b);
+	scn_test_run("huge-split-busy", NULL, "before", &b);
 	assert_true(b.failed);
 	assert_true(b.vm_bugged);
 	assert_int_equal(b.design.huge_split_lock, TDXSIM_HUGE_SPLIT_LOCK_READ);
@@ -138,8 +80,10 @@ static void test_split_busy(void **state)
 	tdxsim_scenario_result_free(&b);
 	tdxsim_scenario_result_free(&u);
 
-	assert_int_equal(explore("huge-split-busy", "upstream", 100, &r), 0);
-	assert_int_equal(explore("huge-split-busy", "before", 100, &r), 100);
+	assert_int_equal(scn_test_explore("huge-split-busy", "upstream", 100,
+					  &r), 0);
+	assert_int_equal(scn_test_explore("huge-split-busy", "before", 100,
+					  &r), 100);
 	tdxsim_scenario_result_free(&r.first);
 }
 
@@ -154,13 +98,13 @@ static void test_split_cache(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	run("huge-split-cache", NULL, "upstream", &u);
+	scn_test_run("huge-split-cache", NULL, "upstream", &u);
 	assert_false(u.failed);
 	assert_int_equal(u.errnos[0], 0);
 	assert_int_equal(u.errnos[1], 0);
 	assert_int_equal(u.demotes, 4);
 
-	run("huge-split-cache", NULL, "before", &b);
+	scn_test_run("huge-split-cache", NULL, "before", &b);
 	assert_true(b.failed);
 	assert_int_equal(b.design.split_cache_lock,
 			 TDXSIM_SPLIT_CACHE_LOCK_NONE);
@@ -170,8 +114,8 @@ static void test_split_cache(void **state)
 	tdxsim_scenario_result_free(&b);
 	tdxsim_scenario_result_free(&u);
 
-	explore_clean("huge-split-cache", "upstream");
-	assert_true(explore("huge-split-cache", "before", 100, &r));
+	scn_test_explore_clean("huge-split-cache", "upstream");
+	assert_true(scn_test_explore("huge-split-cache", "before", 100, &r));
 	tdxsim_scenario_result_free(&r.first);
 }
 
@@ -185,12 +129,12 @@ static void test_accept_root(void **state)
 {
 	struct tdxsim_scenario_result b, u;
 
-	run("huge-accept-root", NULL, "upstream", &u);
+	scn_test_run("huge-accept-root", NULL, "upstream", &u);
 	assert_false(u.failed);
 	assert_int_equal(u.demotes, 1);
 	assert_true(u.guest_finished);
 
-	run("huge-accept-root", NULL, "before", &b);
+	scn_test_run("huge-accept-root", NULL, "before", &b);
 	assert_true(b.failed);
 	assert_int_equal(b.design.accept_split_root,
 			 TDXSIM_ACCEPT_SPLIT_ROOT_NORMAL);
@@ -198,12 +142,6 @@ static void test_accept_root(void **state)
 	assert_false(b.guest_finished);
 	tdxsim_scenario_result_free(&b);
 	tdxsim_scenario_result_free(&u);
-}
-
-static int setup(void **state)
-{
-	tdxsim_log_set_level(TDXSIM_LOG_INFO);
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -214,18 +152,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_split_cache),
 		cmocka_unit_test(test_accept_root),
 	};
-	struct CMUnitTest one[1];
-	size_t i;
 
-	if (argc == 3 && !strcmp(argv[1], "case")) {
-		for (i = 0; i < ARRAY_SIZE(cases); i++) {
-			if (strcmp(cases[i].name + strlen("test_"), argv[2]))
-				continue;
-			one[0] = cases[i];
-			return cmocka_run_group_tests_name("case", one, setup,
-							   NULL);
-		}
-	}
-	fprintf(stderr, "usage: %s case NAME\n", argv[0]);
-	return 2;
+	return scn_test_case(argc, argv, cases, ARRAY_SIZE(cases),
+			     "case NAME");
 }

@@ -23,33 +23,18 @@
  * The program runs one group, named by its first argument (default: both).
  */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
+#include "scn_test.h"
 #include "tdxsim/report.h"
 #include "tdxsim/sched.h"
-#include "tdxsim/scenario.h"
 #include "tdxsim/tdx.h"
-#include "ulib/compiler.h"
 
 /* Explored seeds per design and strategy (CI budget). */
 #define EXPLORE_UPSTREAM	150
 #define EXPLORE_BEFORE		1000
-
-static const struct tdxsim_scenario *get(const char *name)
-{
-	const struct tdxsim_scenario *s = tdxsim_scenario_find(name);
-
-	assert_non_null(s);
-	return s;
-}
 
 static void run(const char *name, const char *design, u64 seed, bool extra,
 		struct tdxsim_scenario_result *res)
@@ -60,8 +45,7 @@ static void run(const char *name, const char *design, u64 seed, bool extra,
 	o.design = design;
 	o.seed = seed;
 	o.extra = extra;
-	assert_int_equal(tdxsim_scenario_run(get(name), &o, res), 0);
-	assert_int_equal(res->error, 0);
+	scn_test_run_opts(name, &o, res);
 	if (res->failed != !strcmp(design, "before"))
 		print_message("%s\n%s\n", res->report, res->summary);
 }
@@ -673,7 +657,7 @@ static enum tdxsim_sched_strategy explore_strategy;
 /* The before-design's failure must be the scenario's own bug. */
 static void test_explore(void **state)
 {
-	const struct tdxsim_scenario *s = get(explore_name);
+	const struct tdxsim_scenario *s = scn_test_get(explore_name);
 	struct tdxsim_scenario_explore_opts o = {
 		.first_seed = 1,
 		.schedules = EXPLORE_UPSTREAM,
@@ -708,13 +692,6 @@ static void test_explore(void **state)
 	tdxsim_scenario_result_free(&r.first);
 }
 
-static int setup(void **state)
-{
-	/* Reports go to the scenario's own capture; keep the TAP clean. */
-	tdxsim_log_set_level(TDXSIM_LOG_INFO);
-	return 0;
-}
-
 /*
  * One test per process: a before-design run may leave the process tainted
  * (pages freed while the module owns them) or keep a stuck VM.
@@ -741,25 +718,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_verdict_uapi),
 	};
 	struct CMUnitTest one[1];
-	size_t i;
 
 	if (argc == 4 && !strcmp(argv[1], "explore")) {
 		explore_name = argv[2];
 		explore_strategy = strcmp(argv[3], "pct") ?
 			TDXSIM_STRATEGY_RANDOM : TDXSIM_STRATEGY_PCT;
 		one[0] = (struct CMUnitTest)cmocka_unit_test(test_explore);
-		return cmocka_run_group_tests_name("explore", one, setup, NULL);
+		return cmocka_run_group_tests_name("explore", one,
+						   scn_test_setup, NULL);
 	}
-	if (argc == 3 && !strcmp(argv[1], "case")) {
-		for (i = 0; i < ARRAY_SIZE(cases); i++) {
-			if (strcmp(cases[i].name + strlen("test_"), argv[2]))
-				continue;
-			one[0] = cases[i];
-			return cmocka_run_group_tests_name("case", one, setup,
-							   NULL);
-		}
-	}
-	fprintf(stderr, "usage: %s case NAME | explore SCENARIO random|pct\n",
-		argv[0]);
-	return 2;
+	return scn_test_case(argc, argv, cases, ARRAY_SIZE(cases),
+			     "case NAME | explore SCENARIO random|pct");
 }
