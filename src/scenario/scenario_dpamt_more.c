@@ -32,18 +32,6 @@
 /* Host pages the second TD's shared guest_memfd holds (two 2M blocks). */
 #define DM_HOST_PAGES	1024
 
-static u64 dm_pages_in_use(void)
-{
-	struct tdxsim_host_memory hm = { 0 };
-	int fd = tdxsim_open("/dev/kvm", 0);
-
-	if (fd < 0)
-		return 0;
-	tdxsim_ioctl(fd, TDXSIM_GET_HOST_MEMORY, &hm);
-	tdxsim_close(fd);
-	return hm.pages_in_use;
-}
-
 /*
  * Write host pages through the shared guest_memfd at @t->gpa (a struct
  * scn_td) until the allocator has opened a new 2M block and carved it but
@@ -53,34 +41,12 @@ static u64 dm_pages_in_use(void)
 static int dm_host_writes(struct scn_task *t)
 {
 	struct scn_td *td = (struct scn_td *)(uintptr_t)t->gpa;
-	u64 used = dm_pages_in_use() % 512, now, left = t->size;
-	bool wrapped = false;
-	u8 byte = 0x5a;
-	int r = 0, i;
+	u8 *maps[] = { td->host_map };
+	int r;
 
-	for (i = 0; i < DM_HOST_PAGES && !r; i++) {
-		now = dm_pages_in_use() % 512;
-		wrapped |= now < used;
-		used = now;
-		if (wrapped && now == 512 - left)
-			break;
-		r = tdxsim_gmem_host_access((u8 *)td->host_map +
-					    (u64)i * PAGE_SIZE, &byte, 1, true);
-	}
-	t->ret = i;
-	t->err = r ? -r : (i == DM_HOST_PAGES ? ENOSPC : 0);
-	return -t->err;
-}
-
-/* KVM_TDX_INIT_VCPU on vCPU 0 of the TD at @t->gpa (a struct scn_td). */
-static int dm_init_vcpu_other(struct scn_task *t)
-{
-	struct scn_td *td = (struct scn_td *)(uintptr_t)t->gpa;
-	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU };
-
-	t->err = 0;
-	if (tdxsim_ioctl(td->vcpu_fd[0], KVM_MEMORY_ENCRYPT_OP, &cmd) < 0)
-		t->err = errno;
+	r = scn_host_writes_to_block_end(t, maps, DM_HOST_PAGES, DM_HOST_PAGES,
+					 t->size);
+	t->err = r ? -r : (t->ret == DM_HOST_PAGES ? ENOSPC : 0);
 	return -t->err;
 }
 
@@ -97,11 +63,8 @@ static int dm_second_td(struct scenario_ctx *ctx, struct scn_td *b)
 	/* 4K folios for the host pages: each write takes one page. */
 	ctx->design.gmem_hugepages = 0;
 	scn_td_init(&ctx->td);
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_td_host_gmem(ctx, (u64)DM_HOST_PAGES * PAGE_SIZE);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.host_gmem = (u64)DM_HOST_PAGES * PAGE_SIZE, .vcpus = 1 });
 	*b = ctx->td;
 	ctx->td = a;
 	ctx->design.gmem_hugepages = huge;
@@ -142,10 +105,10 @@ static int dm_init_vcpu_late(struct scn_task *t)
 {
 	struct scn_task *split = &t->ctx->tasks[0];
 
-	while (dm_pages_in_use() < t->size &&
+	while (scn_host_pages_in_use() < t->size &&
 	       !__atomic_load_n(&split->ret, __ATOMIC_ACQUIRE))
 		tdxsim_cpu_relax();
-	return dm_init_vcpu_other(t);
+	return scn_task_init_vcpu_td(t);
 }
 
 /*
@@ -154,27 +117,15 @@ static int dm_init_vcpu_late(struct scn_task *t)
  */
 static int dm_build_a(struct scenario_ctx *ctx)
 {
-	struct tdxsim_td_stats ts0, ts1;
-	long r;
+	int r;
 
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
-	if (!r)
-		r = scn_vcpu_init(ctx, 0);
-	if (!r)
-		r = scn_set_private(ctx, 0, SCN_SZ_4M, true);
-	if (!r)
-		r = scn_finalize(ctx);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.vcpus = 1, .init = 1, .private = true, .finalize = true });
 	if (r)
 		return scn_setup_fail(ctx, r, "building TD A");
-	scn_td_stats(ctx, &ts0);
-	r = scn_prefault(ctx, 0, DM_GPA, SZ_2M);
-	scn_td_stats(ctx, &ts1);
-	if (r != SZ_2M || ts1.seamcalls[TDH_MEM_PAGE_AUG] -
-			  ts0.seamcalls[TDH_MEM_PAGE_AUG] != 1)
-		return scn_setup_fail(ctx, r < 0 ? r : -EINVAL,
-				      "a 2M mapping at 0x200000");
+	r = scn_map_2m(ctx, DM_GPA);
+	if (r)
+		return scn_setup_fail(ctx, r, "a 2M mapping at 0x200000");
 	return 0;
 }
 
@@ -206,7 +157,7 @@ static int dm_run(struct scenario_ctx *ctx)
 	scn_task_start(ctx, "split-a", dm_convert, 0, DM_PAGE, PAGE_SIZE);
 	t1 = scn_task_start(ctx, "init-vcpu-b", dm_init_vcpu_late, 0,
 			    (u64)(uintptr_t)&b,
-			    dm_pages_in_use() + DM_LEFT + 1);
+			    scn_host_pages_in_use() + DM_LEFT + 1);
 	scn_tasks_join(ctx);
 	scn_note(ctx, "the conversion returned %s, TD B's KVM_TDX_INIT_VCPU %s",
 		 scn_errno_name(ctx->tasks[0].err), scn_errno_name(t1->err));
@@ -269,18 +220,6 @@ const struct tdxsim_scenario scn_dpamt_demote_add = {
 /* Host pages that fill the rest of TD B's control pages' 2M region. */
 #define RF_HOST_PAGES	512
 
-static int rf_host_writes(struct scn_task *t)
-{
-	u8 byte = 0x5a;
-	int r = 0, i;
-
-	for (i = 0; i < RF_HOST_PAGES && !r; i++)
-		r = tdxsim_gmem_host_access((u8 *)t->ctx->td.host_map +
-					    (u64)i * PAGE_SIZE, &byte, 1, true);
-	t->err = -r;
-	return r;
-}
-
 /*
  * TD B (ctx->td) with a vCPU and host pages past its control pages'
  * region; TD A after them, its TDR, TDCS, TDVPR and TDCX the only TDX
@@ -297,25 +236,19 @@ static int rf_run(struct scenario_ctx *ctx)
 	struct scn_td a, b;
 	int r;
 
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_td_host_gmem(ctx, SZ_2M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){
+		.host_gmem = SZ_2M, .vcpus = 1 });
 	if (r)
 		return r;
-	w = scn_task_start(ctx, "host-writes", rf_host_writes, 0, 0, 0);
+	w = scn_task_start(ctx, "host-writes", scn_task_host_writes, 0, 0,
+			   RF_HOST_PAGES);
 	scn_tasks_join(ctx);
 	if (w->err)
 		return scn_setup_fail(ctx, w->err, "writing the host pages");
 	ctx->nr_tasks = 0;
 	b = ctx->td;
 	scn_td_init(&ctx->td);
-	r = scn_td_create(ctx, SCN_SZ_4M);
-	if (!r)
-		r = scn_vcpu_create(ctx, 0);
-	if (!r)
-		r = scn_vcpu_init(ctx, 0);
+	r = scn_build_td(ctx, &(struct scn_build){ .vcpus = 1, .init = 1 });
 	a = ctx->td;
 	ctx->td = b;
 	if (r) {

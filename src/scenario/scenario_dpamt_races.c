@@ -246,18 +246,6 @@ const struct tdxsim_scenario scn_dpamt_put_recheck = {
  */
 #define PL_LEFT		1
 
-static u64 pl_pages_in_use(void)
-{
-	struct tdxsim_host_memory hm = { 0 };
-	int fd = tdxsim_open("/dev/kvm", 0);
-
-	if (fd < 0)
-		return 0;
-	tdxsim_ioctl(fd, TDXSIM_GET_HOST_MEMORY, &hm);
-	tdxsim_close(fd);
-	return hm.pages_in_use;
-}
-
 /*
  * Host pages (through TD B's shared guest_memfd, then TD A's: @t->gpa)
  * until the allocator has opened a new 2M block, which holds no TDX page
@@ -266,37 +254,13 @@ static u64 pl_pages_in_use(void)
 static int pl_host_writes(struct scn_task *t)
 {
 	struct scn_td *a = (struct scn_td *)(uintptr_t)t->gpa;
-	u64 used = pl_pages_in_use() % 512, now;
-	bool wrapped = false;
-	u8 byte = 0x5a;
-	int r = 0, i;
+	u8 *maps[] = { t->ctx->td.host_map, a->host_map };
+	int r;
 
-	for (i = 0; i < 2 * PR_HOST_PAGES && !r; i++) {
-		u8 *map = i < PR_HOST_PAGES ? t->ctx->td.host_map : a->host_map;
-
-		now = pl_pages_in_use() % 512;
-		wrapped |= now < used;
-		used = now;
-		if (wrapped && now == 512 - PL_LEFT)
-			break;
-		r = tdxsim_gmem_host_access(map + (u64)(i % PR_HOST_PAGES) *
-					    PAGE_SIZE, &byte, 1, true);
-	}
-	t->ret = i;
+	r = scn_host_writes_to_block_end(t, maps, PR_HOST_PAGES,
+					 2 * PR_HOST_PAGES, PL_LEFT);
 	t->err = -r;
 	return r;
-}
-
-/* KVM_TDX_INIT_VCPU on vCPU 0 of the TD at @t->gpa (pl_run's). */
-static int pl_init_vcpu_a(struct scn_task *t)
-{
-	struct scn_td *a = (struct scn_td *)(uintptr_t)t->gpa;
-	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU };
-
-	t->err = 0;
-	if (tdxsim_ioctl(a->vcpu_fd[0], KVM_MEMORY_ENCRYPT_OP, &cmd) < 0)
-		t->err = errno;
-	return -t->err;
 }
 
 /*
@@ -331,7 +295,7 @@ static int pl_run(struct scenario_ctx *ctx)
 	}
 	scn_note(ctx, "TDs A and B created with a vCPU each; %ld host pages written, %d page(s) of the current 2M block left",
 		 w->ret, PL_LEFT);
-	t0 = scn_task_start(ctx, "init-vcpu-a", pl_init_vcpu_a, 0,
+	t0 = scn_task_start(ctx, "init-vcpu-a", scn_task_init_vcpu_td, 0,
 			    (u64)(uintptr_t)&a, 0);
 	t1 = scn_task_start(ctx, "init-vcpu-b", scn_task_init_vcpu, 0, 0, 0);
 	scn_tasks_join(ctx);

@@ -75,35 +75,18 @@ static int hr_build(struct scenario_ctx *ctx, const char *program,
 		    unsigned int nr_vcpus, u64 mem, const u64 *maps,
 		    unsigned int nr_maps)
 {
-	struct tdxsim_td_stats ts0, ts1;
 	unsigned int i;
-	long r;
+	int r;
 
-	r = scn_guest(ctx, program, nr_vcpus);
-	if (!r)
-		r = scn_td_create(ctx, mem);
-	for (i = 0; !r && i < nr_vcpus; i++)
-		r = scn_vcpu_create(ctx, i);
-	if (r)
-		return r;
-	for (i = 0; !r && i < nr_vcpus; i++)
-		r = scn_vcpu_init(ctx, i);
-	if (!r)
-		r = scn_set_private(ctx, 0, mem, true);
-	if (!r)
-		r = scn_finalize(ctx);
-	if (r)
-		return scn_setup_fail(ctx, r, "building the TD");
-	for (i = 0; i < nr_maps; i++) {
-		scn_td_stats(ctx, &ts0);
-		r = scn_prefault(ctx, 0, maps[i], SZ_2M);
-		scn_td_stats(ctx, &ts1);
-		if (r != SZ_2M || ts1.seamcalls[TDH_MEM_PAGE_AUG] -
-				  ts0.seamcalls[TDH_MEM_PAGE_AUG] != 1)
-			return scn_setup_fail(ctx, r < 0 ? r : -EINVAL,
-					      "a 2M mapping");
+	r = scn_build_td(ctx, &(struct scn_build){
+		.program = program, .mem = mem, .vcpus = nr_vcpus,
+		.init = nr_vcpus, .private = true, .finalize = true });
+	for (i = 0; !r && i < nr_maps; i++) {
+		r = scn_map_2m(ctx, maps[i]);
+		if (r)
+			return scn_setup_fail(ctx, r, "a 2M mapping");
 	}
-	return 0;
+	return r;
 }
 
 /* Start vCPUs 0..@n-1 and wait for them; the guest's evidence. */

@@ -92,8 +92,9 @@ struct scn_build {
 	bool private;			/* KVM_SET_MEMORY_ATTRIBUTES(PRIVATE) on slot 0 */
 	u64 add_gpa, add_pages;		/* pages added and measured */
 	bool finalize;
+	u64 mem;			/* slot 0's size (0: SCN_SZ_4M) */
 };
-/* The TD of @b, slot 0 of SCN_SZ_4M: 0, or the failed step's -errno (noted). */
+/* The TD of @b: 0, or the failed step's -errno (noted). */
 int scn_build_td(struct scenario_ctx *ctx, const struct scn_build *b);
 /* KVM_TDX_INIT_VCPU on vCPU @i: 0 or -errno. */
 int scn_vcpu_init(struct scenario_ctx *ctx, unsigned int i);
@@ -107,6 +108,11 @@ int scn_finalize(struct scenario_ctx *ctx);
 /* KVM_PRE_FAULT_MEMORY on vCPU @vcpu: bytes mapped or -errno. */
 long scn_prefault(struct scenario_ctx *ctx, unsigned int vcpu, u64 gpa,
 		  u64 size);
+/*
+ * KVM_PRE_FAULT_MEMORY of [@gpa, +2M) on vCPU 0, which must map it at 2M
+ * (one TDH.MEM.PAGE.AUG): 0, -EINVAL (mapped otherwise) or -errno.
+ */
+int scn_map_2m(struct scenario_ctx *ctx, u64 gpa);
 /* Make a guest model from program @text for @nr_vcpus vCPUs. */
 int scn_guest(struct scenario_ctx *ctx, const char *text,
 	      unsigned int nr_vcpus);
@@ -121,6 +127,17 @@ void scn_vm_failure(struct scenario_ctx *ctx, struct tdxsim_vm_failure *f);
 void scn_module_stats(struct tdxsim_module_stats *st);
 /* The module's PAMT violation count (process-wide). */
 u64 scn_pamt_violations(void);
+/* The host's pages in use (TDXSIM_GET_HOST_MEMORY; 0 if unknown). */
+u64 scn_host_pages_in_use(void);
+/*
+ * For task @t: write a byte to host pages, page i at @maps[i / @map_pages]
+ * + (i % @map_pages) pages, for i below @nr_pages, until the allocator has
+ * opened a new 2M block and carved it but @left pages (the pages
+ * allocated next end that block). @t->ret: the pages written; 0 or the
+ * failed write's -errno.
+ */
+int scn_host_writes_to_block_end(struct scn_task *t, u8 *const *maps,
+				 u64 map_pages, u64 nr_pages, u64 left);
 /* A task: one byte written to each of the first @t->size pages of slot 1. */
 int scn_task_host_writes(struct scn_task *t);
 
@@ -130,6 +147,8 @@ struct scn_task *scn_task_start(struct scenario_ctx *ctx, const char *name,
 				u64 gpa, u64 size);
 /* A task's job: KVM_TDX_INIT_VCPU on t->vcpu (its errno in t->err). */
 int scn_task_init_vcpu(struct scn_task *t);
+/* ... on vCPU 0 of the TD at @t->gpa (a struct scn_td, not ctx->td). */
+int scn_task_init_vcpu_td(struct scn_task *t);
 /* Wait for every racing task. */
 void scn_tasks_join(struct scenario_ctx *ctx);
 /* Print every task's last schedule points into the log (once). */

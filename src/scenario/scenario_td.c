@@ -275,13 +275,14 @@ int scn_vcpu_init(struct scenario_ctx *ctx, unsigned int i)
 
 int scn_build_td(struct scenario_ctx *ctx, const struct scn_build *b)
 {
+	u64 mem = b->mem ? b->mem : SCN_SZ_4M;
 	unsigned int i;
 	int r = 0;
 
 	if (b->program)
 		r = scn_guest(ctx, b->program, b->vcpus);
 	if (!r)
-		r = scn_td_create(ctx, SCN_SZ_4M);
+		r = scn_td_create(ctx, mem);
 	if (!r && b->host_gmem)
 		r = scn_td_host_gmem(ctx, b->host_gmem);
 	for (i = 0; !r && i < b->vcpus; i++)
@@ -294,7 +295,7 @@ int scn_build_td(struct scenario_ctx *ctx, const struct scn_build *b)
 			return scn_setup_fail(ctx, r, "KVM_TDX_INIT_VCPU");
 	}
 	if (b->private) {
-		r = scn_set_private(ctx, 0, SCN_SZ_4M, true);
+		r = scn_set_private(ctx, 0, mem, true);
 		if (r)
 			return scn_setup_fail(ctx, r, "KVM_SET_MEMORY_ATTRIBUTES");
 	}
@@ -398,6 +399,22 @@ long scn_prefault(struct scenario_ctx *ctx, unsigned int vcpu, u64 gpa,
 	return size;
 }
 
+int scn_map_2m(struct scenario_ctx *ctx, u64 gpa)
+{
+	struct tdxsim_td_stats ts0, ts1;
+	long r;
+
+	scn_td_stats(ctx, &ts0);
+	r = scn_prefault(ctx, 0, gpa, SZ_2M);
+	scn_td_stats(ctx, &ts1);
+	if (r < 0)
+		return r;
+	if (r != SZ_2M || ts1.seamcalls[TDH_MEM_PAGE_AUG] -
+			  ts0.seamcalls[TDH_MEM_PAGE_AUG] != 1)
+		return -EINVAL;
+	return 0;
+}
+
 int scn_inject(struct scenario_ctx *ctx, u32 leaf, u32 nth, u64 status)
 {
 	struct tdxsim_inject_fault f = {
@@ -449,6 +466,40 @@ u64 scn_pamt_violations(void)
 
 	scn_module_stats(&st);
 	return st.pamt_violations;
+}
+
+u64 scn_host_pages_in_use(void)
+{
+	struct tdxsim_host_memory hm = { 0 };
+	int fd = tdxsim_open("/dev/kvm", 0);
+
+	if (fd < 0)
+		return 0;
+	tdxsim_ioctl(fd, TDXSIM_GET_HOST_MEMORY, &hm);
+	tdxsim_close(fd);
+	return hm.pages_in_use;
+}
+
+int scn_host_writes_to_block_end(struct scn_task *t, u8 *const *maps,
+				 u64 map_pages, u64 nr_pages, u64 left)
+{
+	u64 used = scn_host_pages_in_use() % 512, now, i;
+	bool wrapped = false;
+	u8 byte = 0x5a;
+	int r = 0;
+
+	for (i = 0; i < nr_pages && !r; i++) {
+		now = scn_host_pages_in_use() % 512;
+		wrapped |= now < used;
+		used = now;
+		if (wrapped && now == 512 - left)
+			break;
+		r = tdxsim_gmem_host_access(maps[i / map_pages] +
+					    (i % map_pages) * PAGE_SIZE,
+					    &byte, 1, true);
+	}
+	t->ret = i;
+	return r;
 }
 
 int scn_task_host_writes(struct scn_task *t)
@@ -535,6 +586,17 @@ int scn_task_init_vcpu(struct scn_task *t)
 
 	t->err = -r;
 	return r;
+}
+
+int scn_task_init_vcpu_td(struct scn_task *t)
+{
+	struct scn_td *td = (struct scn_td *)(uintptr_t)t->gpa;
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU };
+
+	t->err = 0;
+	if (tdxsim_ioctl(td->vcpu_fd[0], KVM_MEMORY_ENCRYPT_OP, &cmd) < 0)
+		t->err = errno;
+	return -t->err;
 }
 
 void scn_tasks_join(struct scenario_ctx *ctx)
