@@ -269,16 +269,6 @@ const struct tdxsim_scenario scn_accept_level_livelock = {
 
 #define VB_PAGES	8
 
-static int vb_punch(struct scn_task *t)
-{
-	int r = tdxsim_fallocate(t->ctx->td.gmem_fd,
-				 FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE,
-				 t->gpa, t->size);
-
-	t->err = r < 0 ? errno : 0;
-	return r < 0 ? -t->err : 0;
-}
-
 static int vb_run(struct scenario_ctx *ctx)
 {
 	struct scn_task *init, *punch;
@@ -296,7 +286,7 @@ static int vb_run(struct scenario_ctx *ctx)
 		 ctx->design.vp_init_version);
 	scn_note(ctx, "task punch-hole: fallocate(PUNCH_HOLE) of those pages on the TD's guest_memfd");
 	init = scn_task_start(ctx, "init-vcpu1", scn_task_init_vcpu, 1, 0, 0);
-	punch = scn_task_start(ctx, "punch-hole", vb_punch, 0, 0,
+	punch = scn_task_start(ctx, "punch-hole", scn_task_punch, 0, 0,
 			       VB_PAGES * PAGE_SIZE);
 	scn_tasks_join(ctx);
 	scn_note(ctx, "KVM_TDX_INIT_VCPU returned %s, PUNCH_HOLE returned %s",
@@ -363,14 +353,6 @@ const struct tdxsim_scenario scn_vp_init_busy = {
 #define PS_CONVERT	(GPA_2M + PAGE_SIZE)
 #define PS_FAULT	0x100000ULL
 
-static int ps_convert(struct scn_task *t)
-{
-	int r = scn_set_private(t->ctx, t->gpa, t->size, false);
-
-	t->err = -r;
-	return r;
-}
-
 static int ps_fault(struct scn_task *t)
 {
 	long r = scn_prefault(t->ctx, t->vcpu, t->gpa, t->size);
@@ -407,7 +389,7 @@ static int ps_run(struct scenario_ctx *ctx)
 		 (unsigned long long)PS_CONVERT);
 	scn_note(ctx, "task vcpu0-fault: KVM_PRE_FAULT_MEMORY 0x%llx (4K), in the other 2M folio, meanwhile",
 		 (unsigned long long)PS_FAULT);
-	conv = scn_task_start(ctx, "convert", ps_convert, 0, PS_CONVERT,
+	conv = scn_task_start(ctx, "convert", scn_task_to_shared, 0, PS_CONVERT,
 			      PAGE_SIZE);
 	fault = scn_task_start(ctx, "vcpu0-fault", ps_fault, 0, PS_FAULT,
 			       PAGE_SIZE);

@@ -217,9 +217,6 @@ const struct tdxsim_scenario scn_dpamt_demote_add = {
 
 /* --- D6: a failed PAMT.REMOVE (series-dpamt.md §6 D6) ---------------------- */
 
-/* Host pages that fill the rest of TD B's control pages' 2M region. */
-#define RF_HOST_PAGES	512
-
 /*
  * TD B (ctx->td) with a vCPU and host pages past its control pages'
  * region; TD A after them, its TDR, TDCS, TDVPR and TDCX the only TDX
@@ -232,29 +229,14 @@ const struct tdxsim_scenario scn_dpamt_demote_add = {
 static int rf_run(struct scenario_ctx *ctx)
 {
 	struct tdxsim_module_stats st;
-	struct scn_task *w, *t;
-	struct scn_td a, b;
+	struct scn_task *t;
+	struct scn_td a;
 	int r;
 
-	r = scn_build_td(ctx, &(struct scn_build){
-		.host_gmem = SZ_2M, .vcpus = 1 });
+	r = scn_dpamt_td_pair(ctx, &a, NULL);
 	if (r)
 		return r;
-	w = scn_task_start(ctx, "host-writes", scn_task_host_writes, 0, 0,
-			   RF_HOST_PAGES);
-	scn_tasks_join(ctx);
-	if (w->err)
-		return scn_setup_fail(ctx, w->err, "writing the host pages");
 	ctx->nr_tasks = 0;
-	b = ctx->td;
-	scn_td_init(&ctx->td);
-	r = scn_build_td(ctx, &(struct scn_build){ .vcpus = 1, .init = 1 });
-	a = ctx->td;
-	ctx->td = b;
-	if (r) {
-		scn_td_destroy(&a);
-		return scn_setup_fail(ctx, -r, "building TD A");
-	}
 	r = scn_inject(ctx, TDH_PHYMEM_PAMT_REMOVE | TDXSIM_INJECT_HOST, 1,
 		       TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
 	if (r) {
@@ -262,7 +244,7 @@ static int rf_run(struct scenario_ctx *ctx)
 		return scn_setup_fail(ctx, r, "TDXSIM_INJECT_FAULT (host)");
 	}
 	scn_note(ctx, "TD B created, %d host pages written; TD A created after them, its vCPU initialized: A's control pages hold the only PAMT references of their 2M region",
-		 RF_HOST_PAGES);
+		 SCN_DPAMT_HOST_PAGES);
 	scn_note(ctx, "the host's next TDH.PHYMEM.PAMT.REMOVE answers TDX_OPERAND_BUSY|RCX (TDXSIM_INJECT_FAULT with TDXSIM_INJECT_HOST); TD A closed: its last put's REMOVE fails (the count %s)",
 		 ctx->design.dpamt_remove_fail == TDXSIM_DPAMT_REMOVE_FAIL_DROP ?
 		 "left at 0" : "set back to 1");

@@ -36,9 +36,6 @@
 #include "scenario/scenario_internal.h"
 #include "ulib/compiler.h"
 
-/* Host pages that fill the rest of TD B's control pages' 2M region. */
-#define PR_HOST_PAGES	512
-
 /*
  * TD B's vCPU initialization, once the module has given back TD A's
  * control pages (its page count down to what it owned before A was made:
@@ -65,18 +62,11 @@ static int pr_destroy(struct scn_task *t)
 	return 0;
 }
 
-/*
- * TD B first, with the host pages that push the allocator past its
- * control pages' region; then TD A, whose TDR, TDCS, TDVPR and TDCX pages
- * are the only TDX pages of the next region. Then A is torn down while
- * B's vCPU is initialized: B's TDVPR and TDCX come from A's region, its
- * refcount on its way to 0.
- */
-static int pr_run(struct scenario_ctx *ctx)
+int scn_dpamt_td_pair(struct scenario_ctx *ctx, struct scn_td *a,
+		      struct tdxsim_module_stats *st)
 {
-	struct scn_td a, b;
-	struct scn_task *w, *t0, *t1;
-	struct tdxsim_module_stats st;
+	struct scn_task *w;
+	struct scn_td b;
 	int r;
 
 	r = scn_build_td(ctx, &(struct scn_build){
@@ -84,23 +74,42 @@ static int pr_run(struct scenario_ctx *ctx)
 	if (r)
 		return r;
 	w = scn_task_start(ctx, "host-writes", scn_task_host_writes, 0, 0,
-			   PR_HOST_PAGES);
+			   SCN_DPAMT_HOST_PAGES);
 	scn_tasks_join(ctx);
 	if (w->err)
 		return scn_setup_fail(ctx, w->err, "writing the host pages");
 
-	scn_module_stats(&st);
+	if (st)
+		scn_module_stats(st);
 	b = ctx->td;
 	scn_td_init(&ctx->td);
 	r = scn_build_td(ctx, &(struct scn_build){ .vcpus = 1, .init = 1 });
-	a = ctx->td;
+	*a = ctx->td;
 	ctx->td = b;
 	if (r) {
-		scn_td_destroy(&a);
+		scn_td_destroy(a);
 		return scn_setup_fail(ctx, -r, "building TD A");
 	}
+	return 0;
+}
+
+/*
+ * The pair of TDs of scn_dpamt_td_pair(); then A is torn down while B's
+ * vCPU is initialized: B's TDVPR and TDCX come from A's region, its
+ * refcount on its way to 0.
+ */
+static int pr_run(struct scenario_ctx *ctx)
+{
+	struct scn_td a;
+	struct scn_task *t0, *t1;
+	struct tdxsim_module_stats st;
+	int r;
+
+	r = scn_dpamt_td_pair(ctx, &a, &st);
+	if (r)
+		return r;
 	scn_note(ctx, "TD B created, %d host pages written through its shared guest_memfd; TD A created after them, its vCPU initialized: A's control pages hold the only PAMT references of their 2M region",
-		 PR_HOST_PAGES);
+		 SCN_DPAMT_HOST_PAGES);
 	scn_note(ctx, "task destroy-a: close TD A (TDH.PHYMEM.PAGE.RECLAIM and tdx_pamt_put() of each control page); task init-vcpu-b: KVM_TDX_INIT_VCPU on TD B's vCPU (tdx_pamt_get() for its TDVPR and TDCX pages)");
 	t0 = scn_task_start(ctx, "destroy-a", pr_destroy, 0,
 			    (u64)(uintptr_t)&a, 0);
@@ -257,8 +266,8 @@ static int pl_host_writes(struct scn_task *t)
 	u8 *maps[] = { t->ctx->td.host_map, a->host_map };
 	int r;
 
-	r = scn_host_writes_to_block_end(t, maps, PR_HOST_PAGES,
-					 2 * PR_HOST_PAGES, PL_LEFT);
+	r = scn_host_writes_to_block_end(t, maps, SCN_DPAMT_HOST_PAGES,
+					 2 * SCN_DPAMT_HOST_PAGES, PL_LEFT);
 	t->err = -r;
 	return r;
 }

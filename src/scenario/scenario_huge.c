@@ -131,14 +131,6 @@ static void hg_fail(struct scenario_ctx *ctx, const char *what)
 
 /* --- huge-split-order ------------------------------------------------------------ */
 
-static int so_convert(struct scn_task *t)
-{
-	int r = scn_set_private(t->ctx, t->gpa, t->size, false);
-
-	t->err = -r;
-	return r;
-}
-
 static int so_run(struct scenario_ctx *ctx)
 {
 	struct scn_task *conv;
@@ -155,7 +147,7 @@ static int so_run(struct scenario_ctx *ctx)
 			 TDXSIM_HUGE_SPLIT_ORDER_FOLIO_FIRST ?
 		 "after guest_memfd splits the folio, in the zap" :
 		 "before guest_memfd splits the folio and before the zap");
-	conv = scn_task_start(ctx, "convert", so_convert, 0, HG_PAGE,
+	conv = scn_task_start(ctx, "convert", scn_task_to_shared, 0, HG_PAGE,
 			      PAGE_SIZE);
 	scn_tasks_join(ctx);
 	scn_note(ctx, "the conversion returned %s", hg_errno(conv->err));

@@ -254,24 +254,6 @@ const struct tdxsim_scenario scn_huge_split_busy = {
 
 /* --- huge-split-cache (H7) ---------------------------------------------------- */
 
-static int sc_convert(struct scn_task *t)
-{
-	int r = scn_set_private(t->ctx, t->gpa, t->size, false);
-
-	t->err = -r;
-	return r;
-}
-
-static int sc_punch(struct scn_task *t)
-{
-	int r = tdxsim_fallocate(t->ctx->td.gmem_fd,
-				 FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE,
-				 t->gpa, t->size);
-
-	t->err = r < 0 ? errno : 0;
-	return r < 0 ? -t->err : 0;
-}
-
 static int sc_run(struct scenario_ctx *ctx)
 {
 	static const u64 maps[] = { 0x200000, 0x400000, 0x600000, 0x800000 };
@@ -284,8 +266,10 @@ static int sc_run(struct scenario_ctx *ctx)
 		 ctx->design.split_cache_lock == TDXSIM_SPLIT_CACHE_LOCK_NONE ?
 			 "topped up under its mutex and drawn from after dropping it" :
 			 "topped up and drawn from under its mutex");
-	scn_task_start(ctx, "convert", sc_convert, 0, 0x3ff000, 2 * PAGE_SIZE);
-	scn_task_start(ctx, "punch", sc_punch, 0, 0x7ff000, 2 * PAGE_SIZE);
+	scn_task_start(ctx, "convert", scn_task_to_shared, 0, 0x3ff000,
+		       2 * PAGE_SIZE);
+	scn_task_start(ctx, "punch", scn_task_punch, 0, 0x7ff000,
+		       2 * PAGE_SIZE);
 	scn_tasks_join(ctx);
 	scn_note(ctx, "the conversion returned %s, the punch %s",
 		 hr_errno(ctx->tasks[0].err), hr_errno(ctx->tasks[1].err));

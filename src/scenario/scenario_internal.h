@@ -141,10 +141,25 @@ int scn_host_writes_to_block_end(struct scn_task *t, u8 *const *maps,
 /* A task: one byte written to each of the first @t->size pages of slot 1. */
 int scn_task_host_writes(struct scn_task *t);
 
+/*
+ * Two TDs whose control pages hold their 2M regions' only PAMT references
+ * (scenario_dpamt_races.c): TD B in ctx->td with a vCPU and
+ * SCN_DPAMT_HOST_PAGES host pages written through its shared guest_memfd
+ * (task "host-writes"), which fill the rest of its control pages' 2M
+ * region; then TD A in @a, its vCPU initialized. @st (if not NULL): the
+ * module's stats from before A. 0, or -errno (noted, A destroyed).
+ */
+#define SCN_DPAMT_HOST_PAGES	512
+int scn_dpamt_td_pair(struct scenario_ctx *ctx, struct scn_td *a,
+		      struct tdxsim_module_stats *st);
 /* Start a racing task running @fn; returns it. */
 struct scn_task *scn_task_start(struct scenario_ctx *ctx, const char *name,
 				int (*fn)(struct scn_task *t), unsigned int vcpu,
 				u64 gpa, u64 size);
+/* A task's job: [t->gpa, +t->size) of ctx->td to shared (errno in t->err). */
+int scn_task_to_shared(struct scn_task *t);
+/* A task's job: PUNCH_HOLE of [t->gpa, +t->size) of ctx->td's guest_memfd. */
+int scn_task_punch(struct scn_task *t);
 /* A task's job: KVM_TDX_INIT_VCPU on t->vcpu (its errno in t->err). */
 int scn_task_init_vcpu(struct scn_task *t);
 /* ... on vCPU 0 of the TD at @t->gpa (a struct scn_td, not ctx->td). */

@@ -580,6 +580,24 @@ struct scn_task *scn_task_start(struct scenario_ctx *ctx, const char *name,
 	return t;
 }
 
+int scn_task_to_shared(struct scn_task *t)
+{
+	int r = scn_set_private(t->ctx, t->gpa, t->size, false);
+
+	t->err = -r;
+	return r;
+}
+
+int scn_task_punch(struct scn_task *t)
+{
+	int r = tdxsim_fallocate(t->ctx->td.gmem_fd,
+				 FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE,
+				 t->gpa, t->size);
+
+	t->err = r < 0 ? errno : 0;
+	return r < 0 ? -t->err : 0;
+}
+
 int scn_task_init_vcpu(struct scn_task *t)
 {
 	int r = scn_vcpu_init(t->ctx, t->vcpu);
