@@ -33,6 +33,7 @@
 #include "kvm/tdp_iter.h"
 #include "kvm/tdp_mmu.h"
 #include "kvm/tdxsim_ctl.h"
+#include "kvm/tdxsim_tdp_iter.h"
 #include "kvm/tdxsim_trace.h"
 
 #define MMU_CACHE_MIN	(PT64_ROOT_MAX_LEVEL + 1)
@@ -662,8 +663,11 @@ static void __tdp_mmu_zap_root(struct kvm *kvm, struct kvm_mmu_page *root,
 				   kvm_gfn_root_bits(kvm, root)) {
 		if (tdp_mmu_iter_cond_resched(kvm, &iter, false))
 			continue;
-		if (!is_shadow_present_pte(iter.old_spte))
+		if (!is_shadow_present_pte(iter.old_spte)) {
+			if (!rwlock_needbreak(&kvm->mmu_lock))
+				tdxsim_tdp_iter_skip_absent(&iter, end);
 			continue;
+		}
 		if (iter.level > zap_level)
 			continue;
 		tdp_mmu_iter_set_spte(kvm, &iter, SHADOW_NONPRESENT_VALUE);
