@@ -654,6 +654,44 @@ static void test_registered_meta(void **state)
 	assert_int_equal(pa_stats().meta_bytes_per_page, sizeof(struct page));
 }
 
+/*
+ * A VM torn down and created again (an exploration's schedules): once
+ * nothing is allocated any more, a small batch stays resident (nothing goes
+ * back to the OS: no drop of its metadata) and the next VM takes it back,
+ * its written pages zeroed; a drain gives it back.
+ */
+static void test_idle_batch_kept(void **state)
+{
+	static u64 fake[1];
+	struct phys_mem_meta m = {
+		.base = fake, .entry_size = 16, .drop = record_drop,
+	};
+	struct page *h, *p;
+	u64 pfn;
+
+	phys_mem_register_meta(&m);
+	h = alloc_pages(PMD_ORDER);
+	p = alloc_page();
+	assert_non_null(h);
+	assert_non_null(p);
+	memset(page_address(p), 0x5a, PAGE_SIZE);
+	pfn = page_to_pfn(p);
+	dropped_nr = 0;
+	put_page(h);
+	put_page(p);
+	assert_int_equal(dropped_nr, 0);
+	p = alloc_page();
+	assert_non_null(p);
+	assert_int_equal(page_to_pfn(p), pfn);
+	assert_true(page_is_zero(p, 1));
+	assert_int_equal(dropped_nr, 0);
+	put_page(p);
+	phys_mem_drain();
+	assert_int_equal(dropped_nr, 2 * BLOCK_PAGES);
+	phys_mem_unregister_meta();
+	assert_int_equal(pa_stats().meta_bytes_resident, 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, pa_setup, pa_teardown)
@@ -673,6 +711,7 @@ int main(void)
 		T(test_small_batch_stays_resident),
 		T(test_release_pages),
 		T(test_registered_meta),
+		T(test_idle_batch_kept),
 	};
 #undef T
 
