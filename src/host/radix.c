@@ -3,14 +3,42 @@
  * Fixed-height radix tree of 512-slot nodes (see radix.h).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
+#include "base/log.h"
 #include "ulib/strbuf.h"
 #include "host/radix.h"
 
+/*
+ * The root and the number of levels of nodes under it (the tree grows from
+ * one level as larger indexes are stored, as the kernel's radix tree does:
+ * a guest_memfd of a few MiB needs two nodes, not six), in one word so that
+ * a lock-free reader sees the two together: the level count sits in the
+ * low bits of the root node's address (nodes are 16-byte aligned).
+ */
+#define RADIX_LV_MASK	7UL
+
+static inline void **root_node(uintptr_t r)
+{
+	return (void **)(r & ~RADIX_LV_MASK);
+}
+
+static inline int root_levels(uintptr_t r)
+{
+	return r & RADIX_LV_MASK;
+}
+
+/* The indexes @levels levels of nodes cover. */
+static inline u64 levels_span(int levels)
+{
+	return 1ULL << (levels * RADIX_SHIFT);
+}
+
 void radix_init(struct radix_tree *t, int height)
 {
-	t->root = NULL;
+	WARN_ON_ONCE(height < 1 || height > (int)RADIX_LV_MASK);
+	t->root = 0;
 	t->height = height;
 	t->nr_nodes = 0;
 }
@@ -37,8 +65,8 @@ static void radix_free_node(void **node, int level)
 
 void radix_destroy(struct radix_tree *t)
 {
-	radix_free_node(t->root, t->height);
-	t->root = NULL;
+	radix_free_node(root_node(t->root), root_levels(t->root));
+	t->root = 0;
 	t->nr_nodes = 0;
 }
 
@@ -49,13 +77,13 @@ static inline unsigned long radix_offset(u64 index, int level)
 
 void *radix_lookup(const struct radix_tree *t, u64 index)
 {
-	void **node;
-	int level;
+	uintptr_t r = __atomic_load_n(&t->root, __ATOMIC_ACQUIRE);
+	void **node = root_node(r);
+	int level = root_levels(r);
 
-	if (index >= radix_limit(t))
+	if (!node || index >= levels_span(level))
 		return NULL;
-	node = __atomic_load_n(&t->root, __ATOMIC_ACQUIRE);
-	for (level = t->height; node && level > 1; level--)
+	for (; node && level > 1; level--)
 		node = radix_slot_read(&node[radix_offset(index, level)]);
 	if (!node)
 		return NULL;
@@ -70,19 +98,33 @@ static void **radix_new_node(struct radix_tree *t)
 
 void **radix_slot(struct radix_tree *t, u64 index, bool create)
 {
+	uintptr_t r;
 	void **node, **next;
 	int level;
 
 	if (index >= radix_limit(t))
 		return NULL;
-	node = __atomic_load_n(&t->root, __ATOMIC_ACQUIRE);
-	if (!node) {
+	r = __atomic_load_n(&t->root, __ATOMIC_ACQUIRE);
+	node = root_node(r);
+	level = root_levels(r);
+	if (!node || index >= levels_span(level)) {
 		if (!create)
 			return NULL;
-		node = radix_new_node(t);
-		__atomic_store_n(&t->root, node, __ATOMIC_RELEASE);
+		if (!node) {
+			node = radix_new_node(t);
+			level = 1;
+		}
+		/* Grow: the old root becomes slot 0 of a new one. */
+		while (index >= levels_span(level)) {
+			next = radix_new_node(t);
+			radix_slot_write(&next[0], node);
+			node = next;
+			level++;
+		}
+		__atomic_store_n(&t->root, (uintptr_t)node | level,
+				 __ATOMIC_RELEASE);
 	}
-	for (level = t->height; level > 1; level--) {
+	for (; level > 1; level--) {
 		void **slot = &node[radix_offset(index, level)];
 
 		next = radix_slot_read(slot);
@@ -144,11 +186,15 @@ static void *radix_next_node(void **node, int level, u64 base, u64 *index,
 
 void *radix_next(const struct radix_tree *t, u64 *index, u64 end)
 {
-	void **root = __atomic_load_n(&t->root, __ATOMIC_ACQUIRE);
+	uintptr_t r = __atomic_load_n(&t->root, __ATOMIC_ACQUIRE);
+	void **root = root_node(r);
+	int levels = root_levels(r);
 
-	if (end > radix_limit(t))
-		end = radix_limit(t);
-	if (!root || *index >= end)
+	if (!root)
 		return NULL;
-	return radix_next_node(root, t->height, 0, index, end);
+	if (end > levels_span(levels))
+		end = levels_span(levels);
+	if (*index >= end)
+		return NULL;
+	return radix_next_node(root, levels, 0, index, end);
 }

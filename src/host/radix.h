@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A sparse array of pointers indexed by a 64-bit key: a radix tree of fixed
- * height with 512 slots per node, so a lookup or a store is O(height), i.e.
- * O(1) per index. tdxsim uses it where the kernel uses an xarray: the
+ * A sparse array of pointers indexed by a 64-bit key: a radix tree with
+ * 512 slots per node, as high as its largest index needs (up to a fixed
+ * height), so a lookup or a store is O(height), i.e. O(1) per index. tdxsim uses it where the kernel uses an xarray: the
  * per-gfn memory attributes of a VM and the page cache of a guest_memfd.
  *
  * Lookups are lock-free (nodes are published with release stores and never
@@ -11,14 +11,16 @@
 #ifndef TDXSIM_HOST_RADIX_H
 #define TDXSIM_HOST_RADIX_H
 
+#include <stdint.h>
+
 #include "ulib/compiler.h"
 
 #define RADIX_SHIFT	9
 #define RADIX_SLOTS	(1UL << RADIX_SHIFT)
 
 struct radix_tree {
-	void **root;
-	int height;	/* levels of nodes; indexes have height * 9 bits */
+	uintptr_t root;	/* the root node | its levels (radix.c) */
+	int height;	/* most levels of nodes; indexes have height * 9 bits */
 	u64 nr_nodes;	/* nodes allocated (memory accounting) */
 };
 
