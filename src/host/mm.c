@@ -54,6 +54,58 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 	return NULL;
 }
 
+/*
+ * The address space of a mapping that has no direct memory is only
+ * reserved (PROT_NONE, never populated: a direct access faults). When such
+ * a mapping goes, its reservation is kept, up to RESV_CACHE_MAX of them,
+ * for the next mapping of the same length: an exploration creates and
+ * tears down the same VM's guest_memfd mappings every schedule, an mmap()
+ * and a munmap() each.
+ */
+#define RESV_CACHE_MAX	4
+
+static struct {
+	void *addr;
+	size_t len;
+} resv_cache[RESV_CACHE_MAX];
+static unsigned int resv_nr;
+static pthread_mutex_t resv_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *resv_get(size_t len)
+{
+	void *addr = NULL;
+	unsigned int i;
+
+	pthread_mutex_lock(&resv_lock);
+	for (i = resv_nr; i-- > 0;) {
+		if (resv_cache[i].len == len) {
+			addr = resv_cache[i].addr;
+			resv_cache[i] = resv_cache[--resv_nr];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&resv_lock);
+	if (addr)
+		return addr;
+	addr = mmap(NULL, len, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return addr == MAP_FAILED ? NULL : addr;
+}
+
+static void resv_put(void *addr, size_t len)
+{
+	pthread_mutex_lock(&resv_lock);
+	if (resv_nr < RESV_CACHE_MAX) {
+		resv_cache[resv_nr].addr = addr;
+		resv_cache[resv_nr].len = len;
+		resv_nr++;
+		addr = NULL;
+	}
+	pthread_mutex_unlock(&resv_lock);
+	if (addr)
+		munmap(addr, len);
+}
+
 void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 		    unsigned long vm_flags, u64 pgoff,
 		    const struct vm_operations_struct *ops, void *direct)
@@ -63,9 +115,8 @@ void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 
 	if (!addr) {
 		/* Address space only: a direct access must fault. */
-		addr = mmap(NULL, len, PROT_NONE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (addr == MAP_FAILED)
+		addr = resv_get(len);
+		if (!addr)
 			return (void *)(intptr_t)-ENOMEM;
 	}
 	vma = xzalloc(sizeof(*vma));
@@ -251,7 +302,7 @@ int mm_remove_vma(struct mm_struct *mm, unsigned long addr, size_t len)
 	if (!found)
 		return -EINVAL;
 	if (!found->vm_direct)
-		munmap((void *)found->vm_start, len);
+		resv_put((void *)found->vm_start, len);
 	fput(found->vm_file);
 	free(found);
 	return 0;
