@@ -39,6 +39,80 @@ static struct {
 
 static pthread_once_t files_once = PTHREAD_ONCE_INIT;
 
+/*
+ * tdxsim_fd_reuse(): the reserved numbers of closed files kept for the
+ * next files, lowest first, instead of a close() and an fcntl() each. A
+ * plain mutex, as the page allocator's: neither a schedule point nor a
+ * lockdep class (it is taken inside files.file_lock).
+ */
+#define FD_SPARE_MAX	64
+
+static struct {
+	pthread_mutex_t lock;
+	bool on;
+	int nr;
+	int fd[FD_SPARE_MAX];	/* ascending */
+} spare = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The lowest kept number, or -1. */
+static int spare_take(void)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&spare.lock);
+	if (spare.nr) {
+		fd = spare.fd[0];
+		memmove(spare.fd, spare.fd + 1, --spare.nr * sizeof(int));
+	}
+	pthread_mutex_unlock(&spare.lock);
+	return fd;
+}
+
+/* Keep @fd's number if reuse is on and there is room; else false. */
+static bool spare_keep(int fd)
+{
+	bool kept = false;
+	int i;
+
+	pthread_mutex_lock(&spare.lock);
+	if (spare.on && spare.nr < FD_SPARE_MAX) {
+		for (i = spare.nr; i > 0 && spare.fd[i - 1] > fd; i--)
+			spare.fd[i] = spare.fd[i - 1];
+		spare.fd[i] = fd;
+		spare.nr++;
+		kept = true;
+	}
+	pthread_mutex_unlock(&spare.lock);
+	return kept;
+}
+
+static bool spare_has(int fd)
+{
+	bool found = false;
+	int i;
+
+	pthread_mutex_lock(&spare.lock);
+	for (i = 0; i < spare.nr && !found; i++)
+		found = spare.fd[i] == fd;
+	pthread_mutex_unlock(&spare.lock);
+	return found;
+}
+
+bool tdxsim_fd_reuse(bool on)
+{
+	bool was;
+
+	pthread_mutex_lock(&spare.lock);
+	was = spare.on;
+	spare.on = on;
+	if (!on) {
+		while (spare.nr)
+			close(spare.fd[--spare.nr]);
+	}
+	pthread_mutex_unlock(&spare.lock);
+	return was;
+}
+
 static void files_init_once(void)
 {
 	static struct lock_class_key key;
@@ -71,7 +145,9 @@ int anon_inode_getfd(const struct file_operations *fops, void *priv,
 	 * kernel's: a duplicate of one /dev/null descriptor opened once
 	 * (no path lookup per file).
 	 */
-	fd = fcntl(files.null_fd, F_DUPFD_CLOEXEC, 0);
+	fd = spare_take();
+	if (fd < 0)
+		fd = fcntl(files.null_fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -EMFILE;
 
@@ -180,9 +256,11 @@ int close_fd(int fd)
 			 * released after the unlock (a schedule point), it
 			 * would look like a foreign descriptor to another
 			 * task's ioctl, which then reached /dev/null (ENOTTY)
-			 * where the kernel answers EBADF.
+			 * where the kernel answers EBADF. A number kept for
+			 * reuse (tdxsim_fd_reuse()) is not foreign either.
 			 */
-			close(fd);
+			if (!spare_keep(fd))
+				close(fd);
 		}
 	}
 	spin_unlock(&files.file_lock);
@@ -200,7 +278,7 @@ bool fd_is_foreign(int fd)
 		fput(file);
 		return false;
 	}
-	return fd >= 0 && fcntl(fd, F_GETFD) != -1;
+	return fd >= 0 && !spare_has(fd) && fcntl(fd, F_GETFD) != -1;
 }
 
 int eventfd_ctx_fdget(int fd)

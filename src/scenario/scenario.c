@@ -468,6 +468,7 @@ int tdxsim_scenario_explore(const struct tdxsim_scenario *s, const char *design,
 	struct tdxsim_scenario_opts so;
 	struct tdxsim_design d;
 	double t0 = now_seconds();
+	bool fd_reuse;
 	u64 i;
 
 	memset(r, 0, sizeof(*r));
@@ -480,6 +481,8 @@ int tdxsim_scenario_explore(const struct tdxsim_scenario *s, const char *design,
 	so.kernel = o->kernel;
 	so.design = design;
 	so.strategy = o->strategy;
+	/* A VM per schedule: its descriptor numbers need no system calls. */
+	fd_reuse = tdxsim_fd_reuse(true);
 	for (i = 0; i < o->schedules; i++) {
 		struct tdxsim_scenario_result res;
 
@@ -514,6 +517,7 @@ int tdxsim_scenario_explore(const struct tdxsim_scenario *s, const char *design,
 				(unsigned long long)(i + 1),
 				(unsigned long long)r->failures);
 	}
+	tdxsim_fd_reuse(fd_reuse);
 	r->seconds = now_seconds() - t0;
 	return 0;
 }
@@ -630,6 +634,7 @@ int tdxsim_scenario_explore_bounded(const struct tdxsim_scenario *s,
 	struct tdxsim_explore_config cfg;
 	struct tdxsim_design d;
 	double t0 = now_seconds();
+	bool fd_reuse;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -649,10 +654,12 @@ int tdxsim_scenario_explore_bounded(const struct tdxsim_scenario *s,
 	cfg.nr_shards = o->nr_shards;
 	cfg.max_schedules = o->max_schedules;
 	cfg.keep_going = o->keep_going;
+	fd_reuse = tdxsim_fd_reuse(true);
 	scn_bounded_next(&x);
 	ret = tdxsim_sched_explore(&cfg, scn_bounded_fn, &x, scn_bounded_check,
 				   &r->explore);
 	scn_bounded_drop(&x);
+	tdxsim_fd_reuse(fd_reuse);
 	r->seconds = now_seconds() - t0;
 	if (ret) {
 		if (x.have_first)

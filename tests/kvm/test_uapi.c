@@ -587,6 +587,36 @@ static void test_vm_dead_without_bug(void **state)
 	assert_int_equal(tdxsim_close(vm), 0);
 }
 
+/*
+ * tdxsim_fd_reuse(): a closed file's number stays reserved (still EBADF to
+ * tdxsim, never a foreign descriptor) and is the next file's; turned off,
+ * the kept numbers go back to the process.
+ */
+static void test_fd_reuse(void **state)
+{
+	int a, b, c;
+
+	assert_false(tdxsim_fd_reuse(true));
+	a = tdxsim_open("/dev/kvm", O_RDWR);
+	b = tdxsim_open("/dev/kvm", O_RDWR);
+	assert_true(a >= 0 && b > a);
+	assert_int_equal(tdxsim_close(a), 0);
+	assert_true(fcntl(a, F_GETFD) != -1);
+	assert_int_equal(sys_ret(tdxsim_ioctl(a, KVM_GET_API_VERSION, 0)),
+			 -EBADF);
+	assert_int_equal(sys_ret(tdxsim_close(a)), -EBADF);
+	c = tdxsim_open("/dev/kvm", O_RDWR);
+	assert_int_equal(c, a);
+	assert_int_equal(tdxsim_ioctl(c, KVM_GET_API_VERSION, 0),
+			 KVM_API_VERSION);
+	assert_int_equal(tdxsim_close(c), 0);
+	assert_true(tdxsim_fd_reuse(false));
+	assert_int_equal(fcntl(a, F_GETFD), -1);
+	/* Off: a closed number goes back at once. */
+	assert_int_equal(tdxsim_close(b), 0);
+	assert_int_equal(fcntl(b, F_GETFD), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +642,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kick_deterministic,
 						kvm_test_setup, kvm_test_teardown),
 		cmocka_unit_test_setup_teardown(test_vm_dead_without_bug,
+						kvm_test_setup, kvm_test_teardown),
+		cmocka_unit_test_setup_teardown(test_fd_reuse,
 						kvm_test_setup, kvm_test_teardown),
 	};
 
