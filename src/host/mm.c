@@ -4,8 +4,10 @@
  * and get_user_pages_fast() (a bounce-page model of pinning, see mm.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -351,6 +353,53 @@ static pid_t self_pid_get(void)
 	return pid;
 }
 
+/*
+ * The start of the process's brk heap (start_brk, /proc/self/stat's 47th
+ * field), read once; 0 if unknown.
+ */
+static unsigned long heap_start;
+static pthread_once_t heap_start_once = PTHREAD_ONCE_INIT;
+
+static void heap_start_once_fn(void)
+{
+	char buf[1024], *p;
+	unsigned long v = 0;
+	int fd, i;
+	ssize_t len;
+
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	/* The command name may hold spaces: count fields after its ')'. */
+	p = strrchr(buf, ')');
+	for (i = 2; p && i < 47; i++)
+		p = strchr(p + 1, ' ');
+	if (p && sscanf(p + 1, "%lu", &v) == 1)
+		heap_start = v;
+}
+
+/*
+ * Is [p, p + n) inside the brk heap, below the current break? Memory there
+ * is mapped read-write (a live malloc()ed buffer, e.g. an ioctl's argument
+ * or a populate's source, is never trimmed away), so it needs no system
+ * call to be copied safely. sbrk(0) returns the C library's cached break.
+ */
+static bool on_brk_heap(const void *p, unsigned long n)
+{
+	unsigned long a = (unsigned long)p, brk_end;
+
+	pthread_once(&heap_start_once, heap_start_once_fn);
+	if (!heap_start || a < heap_start)
+		return false;
+	brk_end = (unsigned long)sbrk(0);
+	return brk_end != (unsigned long)-1 && a + n >= a && a + n <= brk_end;
+}
+
 static unsigned long user_copy_plain(void *kbuf, unsigned long uaddr,
 				     unsigned long n, bool to_user)
 {
@@ -358,8 +407,12 @@ static unsigned long user_copy_plain(void *kbuf, unsigned long uaddr,
 	struct iovec remote = { .iov_base = (void *)uaddr, .iov_len = n };
 	ssize_t r;
 
-	/* The calling task's own stack (an ioctl's argument): mapped. */
-	if (sched_on_current_stack((const void *)uaddr, n)) {
+	/*
+	 * The calling task's own stack (an ioctl's argument), or the brk
+	 * heap: mapped.
+	 */
+	if (sched_on_current_stack((const void *)uaddr, n) ||
+	    on_brk_heap((const void *)uaddr, n)) {
 		if (to_user)
 			memcpy((void *)uaddr, kbuf, n);
 		else
@@ -563,7 +616,14 @@ static long gup_copy_plain(unsigned long addr, unsigned int nr,
 	nr = alloced = i;
 	if (!nr)
 		return -ENOMEM;
-	if (nr > 1 && !sched_on_current_stack((void *)addr, nr * PAGE_SIZE)) {
+	if (nr > 1 && on_brk_heap((void *)addr, nr * PAGE_SIZE)) {
+		for (i = 0; i < nr; i++)
+			memcpy(local[i].iov_base,
+			       (const u8 *)addr + (size_t)i * PAGE_SIZE,
+			       PAGE_SIZE);
+		got = nr;
+	} else if (nr > 1 &&
+		   !sched_on_current_stack((void *)addr, nr * PAGE_SIZE)) {
 		remote.iov_base = (void *)addr;
 		remote.iov_len = nr * PAGE_SIZE;
 		do {
