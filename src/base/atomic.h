@@ -39,6 +39,27 @@ extern bool sched_det_running;
 	} while (0)
 
 /*
+ * True while the process has one thread (the C library's own flag, which
+ * turns false at the first pthread_create() and may stay so): nothing else
+ * can touch a word then either, e.g. a TD's teardown after an exploration's
+ * run, outside it. Signal handlers do not take the module's locks.
+ */
+#if defined(__GLIBC__) && defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define TDXSIM_HAVE_SINGLE_THREADED 1
+#endif
+#endif
+static inline bool process_single_threaded(void)
+{
+#ifdef TDXSIM_HAVE_SINGLE_THREADED
+	return __libc_single_threaded;
+#else
+	return false;
+#endif
+}
+
+/*
  * True while a deterministic run on fibers is in progress (sched_run() sets
  * and clears it while no task of the run runs): every task of the run is a
  * fiber on one OS thread and only the token holder runs, so a word that only
@@ -51,7 +72,8 @@ extern bool sched_det_running;
 extern bool sched_fiber_running;
 static inline bool sched_one_thread(void)
 {
-	return __atomic_load_n(&sched_fiber_running, __ATOMIC_RELAXED);
+	return __atomic_load_n(&sched_fiber_running, __ATOMIC_RELAXED) ||
+	       process_single_threaded();
 }
 
 #define run_fetch_op_(p, v, mo, OP, name)				\
