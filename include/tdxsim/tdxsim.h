@@ -46,16 +46,6 @@ int tdxsim_ioctl(int fd, unsigned long request, ...);
 int tdxsim_close(int fd);
 
 /*
- * tdxsim's own: while on, the descriptor number of a closed tdxsim file
- * stays reserved and goes to the next file tdxsim creates (the lowest kept
- * one first), with no system call for either; a closed number still
- * answers EBADF. For a process whose own descriptors do not care which
- * numbers tdxsim's take (an exploration creating a VM per schedule); off
- * (the default) gives the numbers back. Returns the previous setting.
- */
-bool tdxsim_fd_reuse(bool on);
-
-/*
  * fallocate(2) on a guest_memfd: mode FALLOC_FL_KEEP_SIZE allocates,
  * FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE frees (zapping the VM's
  * mappings of the range first: private ones, and shared ones too for a

@@ -57,12 +57,10 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 }
 
 /*
- * The address space of a mapping that has no direct memory is only
- * reserved (PROT_NONE, never populated: a direct access faults). When such
- * a mapping goes, its reservation is kept, up to RESV_CACHE_MAX of them,
- * for the next mapping of the same length: an exploration creates and
- * tears down the same VM's guest_memfd mappings every schedule, an mmap()
- * and a munmap() each.
+ * A mapping with no direct memory only reserves address space (PROT_NONE,
+ * never populated). A gone one's is kept (up to RESV_CACHE_MAX) for the
+ * next of its length: an exploration maps and unmaps the same VM's
+ * guest_memfd every schedule.
  */
 #define RESV_CACHE_MAX	4
 
@@ -353,10 +351,7 @@ static pid_t self_pid_get(void)
 	return pid;
 }
 
-/*
- * The start of the process's brk heap (start_brk, /proc/self/stat's 47th
- * field), read once; 0 if unknown.
- */
+/* The brk heap's start (/proc/self/stat's 47th field), read once; or 0. */
 static unsigned long heap_start;
 static pthread_once_t heap_start_once = PTHREAD_ONCE_INIT;
 
@@ -384,10 +379,9 @@ static void heap_start_once_fn(void)
 }
 
 /*
- * Is [p, p + n) inside the brk heap, below the current break? Memory there
- * is mapped read-write (a live malloc()ed buffer, e.g. an ioctl's argument
- * or a populate's source, is never trimmed away), so it needs no system
- * call to be copied safely. sbrk(0) returns the C library's cached break.
+ * Is [p, p + n) in the brk heap, below the break (sbrk(0): the C library's
+ * cached value)? Mapped read-write then (a live malloc()ed buffer is never
+ * trimmed away): no system call needed to copy it safely.
  */
 static bool on_brk_heap(const void *p, unsigned long n)
 {
@@ -407,10 +401,7 @@ static unsigned long user_copy_plain(void *kbuf, unsigned long uaddr,
 	struct iovec remote = { .iov_base = (void *)uaddr, .iov_len = n };
 	ssize_t r;
 
-	/*
-	 * The calling task's own stack (an ioctl's argument), or the brk
-	 * heap: mapped.
-	 */
+	/* The calling task's stack (an ioctl's argument), the brk heap. */
 	if (sched_on_current_stack((const void *)uaddr, n) ||
 	    on_brk_heap((const void *)uaddr, n)) {
 		if (to_user)

@@ -25,6 +25,7 @@
 #include "host/misc.h"
 #include "host/mm.h"
 #include "host/tdxsim_trace.h"
+#include "tdxsim/scenario.h"
 #include "tdxsim/tdxsim.h"
 
 /* ---- the descriptor table ---- */

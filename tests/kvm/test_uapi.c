@@ -16,6 +16,7 @@
 #include "kvm/x86.h"
 #include "kvm_test.h"
 #include "tdxsim/profiles.h"
+#include "tdxsim/scenario.h"
 #include "testlib/sched_util.h"
 
 static void test_open_and_version(void **state)
