@@ -56,56 +56,6 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 	return NULL;
 }
 
-/*
- * A mapping with no direct memory only reserves address space (PROT_NONE,
- * never populated). A gone one's is kept (up to RESV_CACHE_MAX) for the
- * next of its length: an exploration maps and unmaps the same VM's
- * guest_memfd every schedule.
- */
-#define RESV_CACHE_MAX	4
-
-static struct {
-	void *addr;
-	size_t len;
-} resv_cache[RESV_CACHE_MAX];
-static unsigned int resv_nr;
-static pthread_mutex_t resv_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void *resv_get(size_t len)
-{
-	void *addr = NULL;
-	unsigned int i;
-
-	pthread_mutex_lock(&resv_lock);
-	for (i = resv_nr; i-- > 0;) {
-		if (resv_cache[i].len == len) {
-			addr = resv_cache[i].addr;
-			resv_cache[i] = resv_cache[--resv_nr];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&resv_lock);
-	if (addr)
-		return addr;
-	addr = mmap(NULL, len, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return addr == MAP_FAILED ? NULL : addr;
-}
-
-static void resv_put(void *addr, size_t len)
-{
-	pthread_mutex_lock(&resv_lock);
-	if (resv_nr < RESV_CACHE_MAX) {
-		resv_cache[resv_nr].addr = addr;
-		resv_cache[resv_nr].len = len;
-		resv_nr++;
-		addr = NULL;
-	}
-	pthread_mutex_unlock(&resv_lock);
-	if (addr)
-		munmap(addr, len);
-}
-
 void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 		    unsigned long vm_flags, u64 pgoff,
 		    const struct vm_operations_struct *ops, void *direct)
@@ -115,8 +65,9 @@ void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 
 	if (!addr) {
 		/* Address space only: a direct access must fault. */
-		addr = resv_get(len);
-		if (!addr)
+		addr = mmap(NULL, len, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (addr == MAP_FAILED)
 			return (void *)(intptr_t)-ENOMEM;
 	}
 	vma = xzalloc(sizeof(*vma));
@@ -302,7 +253,7 @@ int mm_remove_vma(struct mm_struct *mm, unsigned long addr, size_t len)
 	if (!found)
 		return -EINVAL;
 	if (!found->vm_direct)
-		resv_put((void *)found->vm_start, len);
+		munmap((void *)found->vm_start, len);
 	fput(found->vm_file);
 	free(found);
 	return 0;
