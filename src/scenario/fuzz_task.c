@@ -267,12 +267,14 @@ static void fz_vcpu_task(struct fz_task_state *ts, const struct fz_task *t)
 		ts->kvm_runs++;
 		ret = tdxsim_ioctl(fd, KVM_RUN, 0);
 		/*
-		 * The VMM exited meanwhile (an exit): kvm_run is gone. Keep
-		 * KVM_RUN's own errno (-EIO of a VM the guest killed is the
-		 * evidence fz_vm_dead() needs once the VM fd is closed).
+		 * The VMM exited meanwhile (an exit): kvm_run is gone, the
+		 * vCPU closed (EBADF), but an -EIO is kept: of a VM the guest
+		 * killed, it is the evidence fz_vm_dead() needs once the VM
+		 * fd is closed. (Any other answer is moot: an -EFAULT of a
+		 * fault that found the guest_memfd released, say.)
 		 */
 		if (vm->vcpu_run[v] != run) {
-			ts->run_errno = ret < 0 ? errno : EBADF;
+			ts->run_errno = ret < 0 && errno == EIO ? EIO : EBADF;
 			return;
 		}
 		if (ret < 0 && (errno == EINTR || errno == EAGAIN)) {

@@ -21,6 +21,8 @@
  *   exit_eio   a vCPU whose KVM_RUN answered EIO (the guest killed the
  *              VM) keeps that answer when an exit unmaps its kvm_run, so
  *              a pre-fault's EIO is judged against a dead VM.
+ *   exit_run   and any other KVM_RUN answer there is the closed vCPU's
+ *              EBADF (an EFAULT of a fault after the exit is not judged).
  *   shrink     a failure of TD 0 alone (seed 002's race) with TD 1 as
  *              noise shrinks to a one-TD program.
  */
@@ -275,6 +277,41 @@ static void test_exit_eio(void **state)
 	tdxsim_fuzz_free(p);
 }
 
+/*
+ * tdxsim fuzz --kernel next+dpamt --tds 2 --seed 43, program 3, shrunk: a
+ * vCPU's KVM_RUN answers EFAULT (its fault found the guest_memfd the exit
+ * released) after the exit unmapped its kvm_run; only an EIO is kept
+ * there, the rest is the closed vCPU's EBADF (c21fc83 kept any errno).
+ */
+static const char exit_run_prog[] =
+	"kernel next+dpamt\n"
+	"vcpus 3\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"schedule replay 27:2\n"
+	"setup\n"
+	"  init-vcpu 2\n"
+	"task vmm\n"
+	"  attr private 0x0 4M\n"
+	"  finalize\n"
+	"  exit\n"
+	"task vcpu 2\n"
+	"  read 0x3000 4K\n";
+
+static void test_exit_run(void **state)
+{
+	struct tdxsim_fuzz_program *p = parse(exit_run_prog);
+	struct tdxsim_fuzz_outcome o;
+
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	if (o.failed)
+		fprintf(stderr, "# %s\n", o.summary);
+	assert_false(o.failed);
+	assert_int_equal(o.bad_errnos, 0);
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+}
+
 /* Seed 002's race (v6.18, vp_init_version=1) in TD 0; TD 1 as noise. */
 static const char shrink_prog[] =
 	"kernel v6.18\n"
@@ -330,6 +367,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_shrink),
 		cmocka_unit_test(test_exit_efault),
 		cmocka_unit_test(test_exit_eio),
+		cmocka_unit_test(test_exit_run),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];
