@@ -50,7 +50,8 @@ struct tdxsim_sched_config {
 	 * point (from 0, counting only points where two or more threads could
 	 * run) run thread T (ids from 0 in creation order); at every other
 	 * point go on with the running thread if it can, else the runnable
-	 * one with the lowest id.
+	 * one with the lowest id (after a spin-wait: the next runnable id
+	 * above the spinner's, round robin).
 	 */
 	const char *replay;
 };

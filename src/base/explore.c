@@ -15,7 +15,9 @@
  * which options were tried, the sleep set on arrival. Each run follows the
  * stack's choices up to the deepest node that still has an untried option,
  * takes that option, and goes on with default choices (the running task if
- * it can go on, else the lowest id), pushing new nodes. A choice costs a
+ * it can go on, else the lowest id; after a spin in cpu_relax(), the next id
+ * above the spinner's, round robin, so that tasks spinning by turns cannot
+ * starve a runnable one), pushing new nodes. A choice costs a
  * preemption when it switches away from a task that could go on; options
  * that would exceed the bound are not tried.
  *
@@ -66,6 +68,7 @@ struct optinfo {
 struct xnode {
 	u32 cur;		/* who ran the last step */
 	bool cur_pre;		/* and could go on */
+	bool spun;		/* and spun: the default is round robin */
 	u64 cand;		/* who could run (id mask) */
 	u64 done;		/* options tried */
 	u64 sleep;		/* asleep on arrival (id mask) */
@@ -143,7 +146,10 @@ static struct task *find_cand(const struct sched_choice *c, u32 id)
 	return NULL;
 }
 
-/* The default choice: go on if possible, else the lowest id. */
+/*
+ * The default choice: go on if possible, else the first candidate: the
+ * lowest id, or after a spin the next id above the spinner's (round robin).
+ */
 static struct task *default_choice(const struct sched_choice *c)
 {
 	if (c->cur_preemptible)
@@ -359,7 +365,7 @@ static struct task *bounded_choose(const struct sched_choice *c)
 	if (X.depth < X.replay_len) {
 		nd = &X.nodes[X.depth];
 		if (nd->cur != (u32)task_id(c->cur) || nd->cand != cand ||
-		    nd->cur_pre != c->cur_preemptible) {
+		    nd->cur_pre != c->cur_preemptible || nd->spun != c->spun) {
 			X.nondet = true;
 			X.discard = true;
 			return default_choice(c);
@@ -389,6 +395,7 @@ static struct task *bounded_choose(const struct sched_choice *c)
 		memset(nd, 0, sizeof(*nd));
 		nd->cur = task_id(c->cur);
 		nd->cur_pre = c->cur_preemptible;
+		nd->spun = c->spun;
 		nd->cand = cand;
 		nd->cost = X.cost;
 		if (cfg->sleep_sets && X.nsleep) {
@@ -437,6 +444,15 @@ static bool backtrack(void)
 	return false;
 }
 
+/* The id default_choice() picked at @nd when the task could not go on. */
+static u32 default_id(const struct xnode *nd)
+{
+	u64 above = nd->spun && nd->cur < 63 ?
+			    nd->cand & (~0ULL << (nd->cur + 1)) : 0;
+
+	return (u32)__builtin_ctzll(above ? above : nd->cand);
+}
+
 /* The choice list that replays the path on the stack. */
 static char *choice_list(void)
 {
@@ -445,7 +461,7 @@ static char *choice_list(void)
 
 	for (i = 0; i < X.n; i++) {
 		const struct xnode *nd = &X.nodes[i];
-		u32 def = nd->cur_pre ? nd->cur : (u32)__builtin_ctzll(nd->cand);
+		u32 def = nd->cur_pre ? nd->cur : default_id(nd);
 
 		if (nd->chosen != def)
 			sb_printf(&sb, "%s%zu:%u", sb.len ? "," : "", i,

@@ -88,7 +88,9 @@ struct sched_config {
 	 * N-th choice point (from 0, counting only points where two or more
 	 * tasks could be picked) run task T; at every other one take the
 	 * default (the running task if it can go on, else the runnable task
-	 * with the lowest id). sched_explore() prints failing schedules so.
+	 * with the lowest id; after a spin in cpu_relax(), the next runnable
+	 * id above the spinner's, round robin). sched_explore() prints
+	 * failing schedules so.
 	 */
 	const char *replay;
 };

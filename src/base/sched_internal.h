@@ -179,12 +179,15 @@ void rcu_det_run_end(void);
 /*
  * A choice point of the replay and bounded strategies (explore.c), under the
  * scheduler's lock: @cur ran the step that just ended (its footprint @fp);
- * @cand are the tasks that may run next, in ascending id order (a task that
- * just spun in cpu_relax() is left out when another can run).
+ * @cand are the tasks that may run next, in ascending id order, except after
+ * a spin: a task that just spun in cpu_relax() is left out when another can
+ * run, and @cand starts at the first id above the spinner's (then wraps), so
+ * that the default pick, @cand[0], goes round the runnable tasks.
  */
 struct sched_choice {
 	struct task *cur;
 	bool cur_preemptible;	/* @cur could go on (runnable, did not spin) */
+	bool spun;		/* @cur spun in cpu_relax() (@cand rotated) */
 	const struct sched_footprint *fp;
 	struct task **cand;
 	int nr;

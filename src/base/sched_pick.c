@@ -169,6 +169,32 @@ void sched_touch(const void *obj)
 		sched_fp_add(&t->step, obj);
 }
 
+static void reverse(struct task **a, int n)
+{
+	int i;
+
+	for (i = 0; i < n / 2; i++) {
+		struct task *t = a[i];
+
+		a[i] = a[n - 1 - i];
+		a[n - 1 - i] = t;
+	}
+}
+
+/* Rotate @cand (ascending ids) to start at the first id above @id. */
+static void rotate_after(struct task **cand, int nr, int id)
+{
+	int k;
+
+	for (k = 0; k < nr && task_id(cand[k]) < id; k++)
+		;
+	if (!k || k == nr)
+		return;
+	reverse(cand, k);
+	reverse(cand + k, nr - k);
+	reverse(cand, nr);
+}
+
 /* Replay and bounded strategies: hand the choice to explore.c. */
 static struct task *explore_pick_locked(struct task *cur, bool cur_runnable)
 {
@@ -185,8 +211,15 @@ static struct task *explore_pick_locked(struct task *cur, bool cur_runnable)
 			sched_s.cand[nr++] = sched_s.tasks[i];
 	if (!nr)
 		return NULL;
-	/* A spinner waits for someone else: let another go first. */
-	if (sched_s.yield && cur_runnable && nr > 1) {
+	/*
+	 * A spinner waits for someone else: let another go first, and the
+	 * next one after it in id order (round robin), not the lowest id:
+	 * two tasks spinning by turns would otherwise hand the CPU to each
+	 * other forever while a higher-numbered runnable task, the one they
+	 * wait for (on hardware it runs on another CPU), never ran.
+	 */
+	c.spun = sched_s.yield && cur_runnable && nr > 1;
+	if (c.spun) {
 		for (i = 0; i < nr; i++)
 			if (sched_s.cand[i] == cur)
 				break;
@@ -195,6 +228,7 @@ static struct task *explore_pick_locked(struct task *cur, bool cur_runnable)
 				(nr - i - 1) * sizeof(*sched_s.cand));
 			nr--;
 		}
+		rotate_after(sched_s.cand, nr, task_id(cur));
 	}
 	c.cur = cur;
 	c.cur_preemptible = cur_runnable && !sched_s.yield;
