@@ -657,7 +657,7 @@ struct tdxsim_seamcall_failure {
 };
 
 /*
- * TDXSIM_GET_VM_FAILURE (VM fd, also on a dead VM): what went wrong in one
+ * TDXSIM_GET_VM_FAILURE (VM fd or vCPU fd, also on a dead VM): what went wrong in one
  * VM. Judge a run by these fields, never by the log's wording.
  */
 struct tdxsim_vm_failure {
@@ -805,7 +805,7 @@ struct tdxsim_sched_verdict {
 #define TDXSIM_SET_GUEST	_IOW(TDXSIMIO, 0x02, struct tdxsim_guest)
 /* Inject a SEAMCALL failure; VM fd. */
 #define TDXSIM_INJECT_FAULT	_IOW(TDXSIMIO, 0x03, struct tdxsim_inject_fault)
-/* Read the VM's counters; VM fd (also on a dead VM). */
+/* Read the VM's counters; VM fd or vCPU fd (also on a dead VM). */
 #define TDXSIM_GET_STATS	_IOR(TDXSIMIO, 0x04, struct tdxsim_stats)
 /* The vendor's controls (TDX VMs; -ENOTTY for others; -EIO once dead). */
 #define TDXSIM_GET_MRTD		_IOR(TDXSIMIO, 0x05, struct tdxsim_mrtd)
@@ -815,7 +815,7 @@ struct tdxsim_sched_verdict {
 /* Read the host's physical memory counters; /dev/kvm fd. */
 #define TDXSIM_GET_HOST_MEMORY	_IOR(TDXSIMIO, 0x09, struct tdxsim_host_memory)
 #define TDXSIM_CHECK_INVARIANTS	_IOWR(TDXSIMIO, 0x07, struct tdxsim_check)
-/* What went wrong in a VM; VM fd (also on a dead VM). */
+/* What went wrong in a VM; VM fd or vCPU fd (also on a dead VM). */
 #define TDXSIM_GET_VM_FAILURE	_IOR(TDXSIMIO, 0x0a, struct tdxsim_vm_failure)
 /* The process's lock-validator and scheduler reports; /dev/kvm fd. */
 #define TDXSIM_GET_REPORTS	_IOWR(TDXSIMIO, 0x0b, struct tdxsim_reports)

@@ -1369,11 +1369,12 @@ static long kvm_vcpu_ioctl(struct file *file, unsigned long ioctl,
 	void *argp = (void *)arg;
 	long r;
 
+	/* tdxsim's controls (the read-only ones also on a dead VM) */
+	if (TDXSIM_IOC_TYPE(ioctl) != KVMIO)
+		return tdxsim_vcpu_ioctl(vcpu, ioctl, arg);
+
 	if (kvm_vm_is_dead(vcpu->kvm))
 		return -EIO;
-
-	if (TDXSIM_IOC_TYPE(ioctl) != KVMIO)
-		return tdxsim_vcpu_ioctl(vcpu, ioctl, arg);	/* tdxsim's controls */
 
 	/* Arch ioctls that take their own locks (TDX's VM-state guard). */
 	r = kvm_arch_vcpu_unlocked_ioctl(vcpu, ioctl, arg);

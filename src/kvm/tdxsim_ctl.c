@@ -320,17 +320,14 @@ long tdxsim_dev_ioctl(unsigned long ioctl, unsigned long arg)
 	}
 }
 
-long tdxsim_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
+/*
+ * The read-only controls of a VM (on its VM fd or, for those a VMM may want
+ * after closing the VM fd, a vCPU fd): they also work on a dead VM.
+ * -ENOIOCTLCMD for any other.
+ */
+static long tdxsim_vm_read_ioctl(struct kvm *kvm, unsigned long ioctl,
+				 void *argp)
 {
-	void *argp = (void *)arg;
-
-	if (TDXSIM_IOC_TYPE(ioctl) != TDXSIMIO) {
-		if (ioctl == KVM_MEMORY_ENCRYPT_OP && !kvm_vm_is_dead(kvm))
-			tdxsim_freeze_design_on_init(kvm, arg);
-		return -ENOIOCTLCMD;
-	}
-
-	/* The read-only controls also work on a dead VM. */
 	switch (ioctl) {
 	case TDXSIM_GET_STATS: {
 		struct tdxsim_stats st;
@@ -357,8 +354,25 @@ long tdxsim_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
 		return copy_to_user(argp, &k, sizeof(k)) ? -EFAULT : 0;
 	}
 	default:
-		break;
+		return -ENOIOCTLCMD;
 	}
+}
+
+long tdxsim_vm_ioctl(struct kvm *kvm, unsigned long ioctl, unsigned long arg)
+{
+	void *argp = (void *)arg;
+	long r;
+
+	if (TDXSIM_IOC_TYPE(ioctl) != TDXSIMIO) {
+		if (ioctl == KVM_MEMORY_ENCRYPT_OP && !kvm_vm_is_dead(kvm))
+			tdxsim_freeze_design_on_init(kvm, arg);
+		return -ENOIOCTLCMD;
+	}
+
+	/* The read-only controls also work on a dead VM. */
+	r = tdxsim_vm_read_ioctl(kvm, ioctl, argp);
+	if (r != -ENOIOCTLCMD)
+		return r;
 
 	if (kvm_vm_is_dead(kvm))
 		return -EIO;
@@ -390,6 +404,12 @@ long tdxsim_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long ioctl,
 		       unsigned long arg)
 {
 	struct tdxsim_guest g;
+
+	/* The VM's failure record and counters, also once the VM fd is closed. */
+	if (ioctl == TDXSIM_GET_STATS || ioctl == TDXSIM_GET_VM_FAILURE)
+		return tdxsim_vm_read_ioctl(vcpu->kvm, ioctl, (void *)arg);
+	if (kvm_vm_is_dead(vcpu->kvm))
+		return -EIO;
 
 	switch (ioctl) {
 	case TDXSIM_SET_GUEST:

@@ -378,9 +378,22 @@ static void fz_collect(struct fz_vm *vm)
 {
 	struct tdxsim_check check = { 0 };
 	size_t len = 1 << 14;
+	unsigned int i;
 
-	if (vm->vm_fd < 0)
+	if (vm->vm_fd < 0) {
+		/*
+		 * The program closed the VM fd: its snapshot then is stale if
+		 * the VM went on (the vCPUs and guest_memfds hold it) and was
+		 * bugged afterwards. A vCPU fd still open reads the record now.
+		 */
+		for (i = 0; i < FZ_MAX_VCPUS; i++) {
+			if (vm->vcpu_fd[i] >= 0) {
+				fz_snapshot(vm, vm->vcpu_fd[i]);
+				break;
+			}
+		}
 		return;
+	}
 	fz_snapshot(vm, vm->vm_fd);
 	vm->invariant_report = xzalloc(len);
 	check.buf = (u64)(uintptr_t)vm->invariant_report;

@@ -569,6 +569,50 @@ static void test_mirror_freeze_off(void **state)
 	tdxsim_fuzz_free(p);
 }
 
+/*
+ * The VM fd closed before the VM is bugged: F3's window (a punch's zap
+ * reads the TD as not runnable, skips TDH.MEM.TRACK, and FINALIZE lands
+ * before its PAGE.REMOVE) with the finalizing task closing the VM fd right
+ * after. The vCPU fd and the guest_memfd keep the VM alive, the punch bugs
+ * it after the close, and the oracle once judged it by the snapshot taken
+ * at the close: a bare "warn" (found under mirror_freeze=off, seed 1,
+ * program 20256; program 2583's SEPT.ADD failure became "vm-killed").
+ * Every schedule with up to one preemption that WARNs must now be judged
+ * kvm-bug-on from the record read through the vCPU fd.
+ */
+static const char closed_vm_prog[] =
+	"kernel next\n"
+	"vcpus 1\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"setup\n  init-vcpu 0\n  attr private 0x0 4M\n"
+	"  init-mem 0 0x0 1 measure\n"
+	"task vmm\n  punch 0 0x0 4K\n"
+	"task vmm\n  finalize\n  close vm\n";
+
+static void test_closed_vm(void **state)
+{
+	struct tdxsim_fuzz_program *p = parse(closed_vm_prog);
+	struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1,
+					       .signature = "warn" };
+	struct tdxsim_fuzz_explore_result r;
+
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
+	if (r.explore.found)
+		fprintf(stderr, "# %s: %s\n%s\n", r.explore.failing,
+			r.outcome.summary, r.outcome.report);
+	assert_false(r.explore.found);
+	assert_true(r.explore.exhausted);
+	tdxsim_fuzz_explore_result_free(&r);
+
+	eo.signature = "kvm-bug-on TDH.MEM.PAGE.REMOVE TDX_TLB_TRACKING_NOT_DONE";
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
+	assert_true(r.explore.found);
+	assert_true(r.outcome.failure.bugged);
+	tdxsim_fuzz_explore_result_free(&r);
+	tdxsim_fuzz_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest all[] = {
@@ -583,6 +627,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hp_timeout),
 		cmocka_unit_test(test_mirror_freeze_off),
 		cmocka_unit_test(test_extend),
+		cmocka_unit_test(test_closed_vm),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];
