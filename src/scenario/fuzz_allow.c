@@ -249,10 +249,15 @@ bool fz_data_checkable(const struct tdxsim_fuzz_program *p)
 
 			/*
 			 * An accept is checked too: accepting again (zeroing)
-			 * a page it accepted before is a lost page.
+			 * a page it accepted before is a lost page. So is a
+			 * touch of a page that turned out accepted: it reads
+			 * the page and checks it against the record (zero, if
+			 * this vCPU's accept found it accepted already), which
+			 * another vCPU's write there breaks.
 			 */
 			if (g->kind != FZ_G_READ && g->kind != FZ_G_WRITE &&
-			    g->kind != FZ_G_MAPGPA && g->kind != FZ_G_ACCEPT)
+			    g->kind != FZ_G_MAPGPA && g->kind != FZ_G_ACCEPT &&
+			    g->kind != FZ_G_TOUCH)
 				continue;
 			fz_op_gpa_range(p, g, &lo, &hi);
 			for (k = 0; k < p->nr_setup; k++) {

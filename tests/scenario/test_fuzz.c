@@ -613,6 +613,41 @@ static void test_closed_vm(void **state)
 	tdxsim_fuzz_free(p);
 }
 
+/*
+ * Another vCPU's data on a page a touch reads. vCPU 0 accepts and writes
+ * five pages; vCPU 2 accepts the whole block (those five answer
+ * PAGE_ALREADY_ACCEPTED, which its record takes for pages that must still
+ * read zero) and touches one of them: it reads vCPU 0's pattern. A touch
+ * of an accepted page is a checked read, so the data is not checkable
+ * when another task writes there. Found under v7.0 (`tdxsim fuzz --kernel
+ * v7.0 --seed 42`, program 5972) as "data-check", with no preemption.
+ */
+static const char touch_prog[] =
+	"kernel next\n"
+	"vcpus 3\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"schedule replay -\n"
+	"setup\n  init-vcpu 0\n  init-vcpu 2\n  attr private 0x0 1M\n"
+	"  finalize\n"
+	"task vcpu 0\n  accept 0x1eb000 20K level=4k\n"
+	"  write 0x1eb000 20K pattern=74047\n"
+	"task vcpu 2\n  accept 0x0 2M level=4k\n  touch 0x1ef000\n";
+
+static void test_touch(void **state)
+{
+	struct tdxsim_fuzz_program *p = parse(touch_prog);
+	struct tdxsim_fuzz_outcome o;
+
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	if (o.failed)
+		fprintf(stderr, "# %s\n", o.summary);
+	assert_false(o.failed);
+	assert_false(o.data_checked);
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest all[] = {
@@ -628,6 +663,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_mirror_freeze_off),
 		cmocka_unit_test(test_extend),
 		cmocka_unit_test(test_closed_vm),
+		cmocka_unit_test(test_touch),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];
