@@ -244,6 +244,13 @@ static void test_holder_waiting_is_named(void **state)
  */
 static struct rw_semaphore slow_sem;
 static int slow_resched, slow_forever, writer_got;
+/*
+ * The period of the slow cases: long enough that the reader, sleeping 1
+ * ms between its schedule points, passes one in every period even on a
+ * loaded machine (a test run by the train); it holds the lock 3 periods.
+ */
+#define SLOW_MS	1000
+static unsigned int slow_ms = HANG_MS;
 
 static int slow_reader(void *arg)
 {
@@ -252,7 +259,7 @@ static int slow_reader(void *arg)
 	down_read(&slow_sem);
 	__atomic_store_n(&holder_has_m, 1, __ATOMIC_RELEASE);
 	for (i = 0; slow_forever ? !lockdep_count_reports(LOCKDEP_HANG, NULL) :
-				   i < 5 * HANG_MS; i++) {
+				   i < 3 * (int)slow_ms; i++) {
 		usleep(1000);
 		if (slow_resched)
 			cond_resched();
@@ -282,10 +289,13 @@ static int slow_hold_run(void *arg)
 	return 0;
 }
 
-static enum sched_verdict slow_hold(int resched, int forever)
+static enum sched_verdict slow_hold(int resched, int forever,
+				   unsigned int ms)
 {
 	struct sched_config cfg = free_cfg();
 	struct sched_result res;
+
+	cfg.hang_timeout_ms = slow_ms = ms;
 
 	init_rwsem(&slow_sem);
 	holder_has_m = writer_got = 0;
@@ -297,21 +307,21 @@ static enum sched_verdict slow_hold(int resched, int forever)
 
 static void test_slow_holder_is_no_hang(void **state)
 {
-	assert_int_equal(slow_hold(1, 0), SCHED_OK);
+	assert_int_equal(slow_hold(1, 0, SLOW_MS), SCHED_OK);
 	assert_int_equal(writer_got, 1);
 	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, NULL), 0);
 }
 
 static void test_holder_without_progress_hangs(void **state)
 {
-	assert_int_equal(slow_hold(0, 0), SCHED_HANG);
+	assert_int_equal(slow_hold(0, 0, HANG_MS), SCHED_HANG);
 	assert_int_equal(writer_got, 0);
 	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, "&slow_sem"), 1);
 }
 
 static void test_endless_holder_hangs_at_last(void **state)
 {
-	assert_int_equal(slow_hold(1, 1), SCHED_HANG);
+	assert_int_equal(slow_hold(1, 1, HANG_MS), SCHED_HANG);
 	assert_int_equal(writer_got, 0);
 	assert_int_equal(lockdep_count_reports(LOCKDEP_HANG, "&slow_sem"), 1);
 }
@@ -361,6 +371,7 @@ static void test_chain_to_slow_holder_is_no_hang(void **state)
 	struct sched_config cfg = free_cfg();
 	struct sched_result res;
 
+	cfg.hang_timeout_ms = slow_ms = SLOW_MS;
 	init_rwsem(&slow_sem);
 	mutex_init(&m);
 	holder_has_m = writer_got = waiter_started = 0;
