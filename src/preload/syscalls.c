@@ -253,21 +253,47 @@ bool gmem_mapping_at(const void *addr, int *prot)
 PRELOAD_API void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 			 off_t off) __attribute__((alias("mmap")));
 
+/*
+ * munmap() of one of tdxsim's mappings: the whole mapping goes. Part of
+ * one (or a range that covers more than it) is refused with EINVAL and
+ * changes nothing: tdxsim keeps a mapping whole, and handing part of its
+ * reserved range back to the C library would let the program reuse
+ * addresses a later zap of the mapping still writes.
+ */
 PRELOAD_API int munmap(void *addr, size_t len)
 {
+	uintptr_t a = (uintptr_t)addr, end = a + ((len + 4095) & ~(size_t)4095);
 	struct mapping **pp, *m = NULL;
+	bool partial = false;
 
 	if (in_tdxsim || !mappings)
 		return REAL(munmap)(addr, len);
 	pthread_mutex_lock(&map_lock);
 	for (pp = &mappings; *pp; pp = &(*pp)->next) {
-		if ((*pp)->addr == addr) {
+		uintptr_t ms = (uintptr_t)(*pp)->addr;
+		uintptr_t me = ms + (((*pp)->len + 4095) & ~(size_t)4095);
+
+		if (ms >= end || me <= a)
+			continue;
+		if (ms == a && me == end) {
 			m = *pp;
 			*pp = m->next;
-			break;
+		} else {
+			partial = true;
 		}
+		break;
 	}
 	pthread_mutex_unlock(&map_lock);
+	if (partial) {
+		static bool said;
+
+		if (!__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+			dprintf(2, "tdxsim: munmap(%p, %zu) covers part of a "
+				"guest_memfd or kvm_run mapping: only a whole "
+				"mapping can be unmapped (EINVAL)\n", addr, len);
+		errno = EINVAL;
+		return -1;
+	}
 	if (!m)
 		return REAL(munmap)(addr, len);
 	free(m);
