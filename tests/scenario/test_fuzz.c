@@ -60,50 +60,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "tdxsim/fuzz.h"
+#include "fuzz_test.h"
 #include "tdxsim/report.h"
 #include "tdxsim/tdx.h"
-
-static struct tdxsim_fuzz_program *parse(const char *text)
-{
-	struct tdxsim_fuzz_program *p = NULL;
-	char err[256];
-	int r = tdxsim_fuzz_parse(text, "test", &p, err, sizeof(err));
-
-	if (r)
-		fprintf(stderr, "# %s\n", err);
-	assert_int_equal(r, 0);
-	return p;
-}
 
 static void test_format(void **state)
 {
 	struct tdxsim_fuzz_gen_config gc;
-	struct tdxsim_fuzz_program *p, *q;
+	struct tdxsim_fuzz_program *p;
 	char err[256];
 	uint64_t i;
 
 	tdxsim_fuzz_gen_config_init(&gc);
-	for (i = 0; i < 300; i++) {
-		char *a, *b, *c;
-
-		assert_int_equal(tdxsim_fuzz_generate(&gc, 7, i, &p), 0);
-		assert_int_equal(tdxsim_fuzz_generate(&gc, 7, i, &q), 0);
-		a = tdxsim_fuzz_format(p);
-		b = tdxsim_fuzz_format(q);
-		assert_string_equal(a, b);
-		tdxsim_fuzz_free(q);
-		q = parse(a);
-		c = tdxsim_fuzz_format(q);
-		assert_string_equal(a, c);
-		free(a);
-		free(b);
-		free(c);
-		tdxsim_fuzz_free(p);
-		tdxsim_fuzz_free(q);
-	}
+	for (i = 0; i < 300; i++)
+		free(fuzz_test_round_trip(&gc, 7, i));
 	assert_int_equal(tdxsim_fuzz_parse("vcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\ntask vmm\n  punch 0 0x1001 4K\n",
 					   "bad", &p, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "bad:5:"));
@@ -133,7 +103,7 @@ static const char clean_prog[] =
 
 static void test_clean(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(clean_prog);
+	struct tdxsim_fuzz_program *p = fuzz_test_parse(clean_prog);
 	struct tdxsim_fuzz_outcome o;
 	uint64_t seed;
 
@@ -170,7 +140,7 @@ static void explore(const char *design, unsigned int k,
 	char *text = malloc(strlen(vp_init_prog) + 128);
 
 	sprintf(text, "design %s\n%s", design, vp_init_prog);
-	p = parse(text);
+	p = fuzz_test_parse(text);
 	free(text);
 	assert_int_equal(tdxsim_fuzz_explore(p, &eo, r), 0);
 	tdxsim_fuzz_free(p);
@@ -194,7 +164,7 @@ static void test_vp_init(void **state)
 	/* The choice list replays it. */
 	text = malloc(strlen(vp_init_prog) + 128);
 	sprintf(text, "design vp_init_lock=none\n%s", vp_init_prog);
-	p = parse(text);
+	p = fuzz_test_parse(text);
 	free(text);
 	tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, 0,
 				 r.explore.failing);
@@ -228,7 +198,7 @@ static struct tdxsim_fuzz_program *dpamt_program(const char *design)
 	char *text = malloc(strlen(dpamt_prog) + 128);
 
 	sprintf(text, "design %s\n%s", design, dpamt_prog);
-	p = parse(text);
+	p = fuzz_test_parse(text);
 	free(text);
 	return p;
 }
@@ -304,7 +274,7 @@ static void explore_finalize(const char *design, unsigned int k,
 	char text[512];
 
 	snprintf(text, sizeof(text), finalize_prog, design);
-	p = parse(text);
+	p = fuzz_test_parse(text);
 	assert_int_equal(tdxsim_fuzz_explore(p, &eo, r), 0);
 	tdxsim_fuzz_free(p);
 }
@@ -373,7 +343,7 @@ static void test_extend(void **state)
 	uint32_t leaf;
 
 	snprintf(text, sizeof(text), extend_prog, "extend_lock=none");
-	p = parse(text);
+	p = fuzz_test_parse(text);
 	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
 	tdxsim_fuzz_free(p);
 	assert_true(r.explore.found);
@@ -388,7 +358,7 @@ static void test_extend(void **state)
 	tdxsim_fuzz_explore_result_free(&r);
 
 	snprintf(text, sizeof(text), extend_prog, "extend_lock=mmu_write");
-	p = parse(text);
+	p = fuzz_test_parse(text);
 	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &r), 0);
 	tdxsim_fuzz_free(p);
 	if (r.explore.found)
@@ -401,7 +371,7 @@ static void test_extend(void **state)
 
 static void test_close(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(close_prog);
+	struct tdxsim_fuzz_program *p = fuzz_test_parse(close_prog);
 	struct tdxsim_fuzz_explore_opts eo = { .preemptions = 2 };
 	struct tdxsim_fuzz_explore_result r;
 
@@ -421,7 +391,7 @@ static void test_errno(void **state)
 	struct tdxsim_fuzz_outcome o;
 
 	/* FINALIZE twice: the second is EINVAL, which KVM answers. */
-	p = parse("vcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
+	p = fuzz_test_parse("vcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
 		  "setup\n  init-vcpu 0\n  finalize\n  finalize\n"
 		  "task vmm\n  prefault 0 0 4K\n");
 	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
@@ -435,7 +405,7 @@ static void test_errno(void **state)
 	 * a shared page that no task converts, with the set-up making it
 	 * private, answering EFAULT would not be.
 	 */
-	p = parse("vcpus 2\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
+	p = fuzz_test_parse("vcpus 2\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
 		  "setup\n  init-vcpu 0\n  attr private 0 4M\n  finalize\n"
 		  "  init-vcpu 1\n  init-mem 1 0 1\n"
 		  "task vmm\n  prefault 0 0x1000 4K\n");
@@ -452,7 +422,7 @@ static void test_errno(void **state)
 	 * gives there; the oracle once called it a bad errno (found by
 	 * `tdxsim fuzz --seed 1`, program 377, docs/FINDINGS.md).
 	 */
-	p = parse("kernel next\nvcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
+	p = fuzz_test_parse("kernel next\nvcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
 		  "setup\n  init-vcpu 0\n  attr private 0 4K\n"
 		  "task vmm\n  init-mem 0 0 1 measure\n  init-mem 0 0 1 measure\n");
 	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
@@ -463,7 +433,7 @@ static void test_errno(void **state)
 	tdxsim_fuzz_free(p);
 
 	/* Without the conversion set-up, EFAULT is explained (shared). */
-	p = parse("vcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
+	p = fuzz_test_parse("vcpus 1\ngmem 0 4M\nslot 0 gmem=0 gpa=0 size=4M\n"
 		  "setup\n  init-vcpu 0\n  finalize\n"
 		  "task vmm\n  prefault 0 0x1000 4K\n");
 	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
@@ -486,7 +456,7 @@ static void test_shrink(void **state)
 		"  prefault 0 0x300000 4K\n  host-read 0 0x380000 4K\n"
 		"task vmm\n  alloc 0 0x200000 8K\n  attr shared 0x3f0000 4K\n",
 		vp_init_prog);
-	p = parse(text);
+	p = fuzz_test_parse(text);
 	free(text);
 	{
 		struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1 };
@@ -527,7 +497,7 @@ static const char hp_timeout_prog[] =
 
 static void test_hp_timeout(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(hp_timeout_prog);
+	struct tdxsim_fuzz_program *p = fuzz_test_parse(hp_timeout_prog);
 	struct tdxsim_fuzz_outcome o;
 
 	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
@@ -555,7 +525,7 @@ static const char mirror_freeze_off_prog[] =
 
 static void test_mirror_freeze_off(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(mirror_freeze_off_prog);
+	struct tdxsim_fuzz_program *p = fuzz_test_parse(mirror_freeze_off_prog);
 	struct tdxsim_fuzz_outcome o;
 
 	/* Before the fix the process died here. */
@@ -592,7 +562,7 @@ static const char closed_vm_prog[] =
 
 static void test_closed_vm(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(closed_vm_prog);
+	struct tdxsim_fuzz_program *p = fuzz_test_parse(closed_vm_prog);
 	struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1,
 					       .signature = "warn" };
 	struct tdxsim_fuzz_explore_result r;
@@ -636,7 +606,7 @@ static const char touch_prog[] =
 
 static void test_touch(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(touch_prog);
+	struct tdxsim_fuzz_program *p = fuzz_test_parse(touch_prog);
 	struct tdxsim_fuzz_outcome o;
 
 	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);

@@ -35,22 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "tdxsim/fuzz.h"
+#include "fuzz_test.h"
 #include "tdxsim/report.h"
-
-static struct tdxsim_fuzz_program *parse(const char *text)
-{
-	struct tdxsim_fuzz_program *p = NULL;
-	char err[256];
-	int r = tdxsim_fuzz_parse(text, "test", &p, err, sizeof(err));
-
-	if (r)
-		fprintf(stderr, "# %s\n", err);
-	assert_int_equal(r, 0);
-	return p;
-}
 
 static void test_same(void **state)
 {
@@ -80,7 +66,7 @@ static void test_same(void **state)
 static void test_format(void **state)
 {
 	struct tdxsim_fuzz_gen_config gc;
-	struct tdxsim_fuzz_program *p, *q;
+	struct tdxsim_fuzz_program *p;
 	unsigned int own_task = 0, td0_teardown = 0, exits = 0;
 	char err[256];
 	uint64_t i;
@@ -89,13 +75,8 @@ static void test_format(void **state)
 	gc.kernel = "next+dpamt";
 	gc.tds = 2;
 	for (i = 0; i < 300; i++) {
-		char *a, *b, *c;
+		char *a = fuzz_test_round_trip(&gc, 9, i);
 
-		assert_int_equal(tdxsim_fuzz_generate(&gc, 9, i, &p), 0);
-		assert_int_equal(tdxsim_fuzz_generate(&gc, 9, i, &q), 0);
-		a = tdxsim_fuzz_format(p);
-		b = tdxsim_fuzz_format(q);
-		assert_string_equal(a, b);
 		assert_non_null(strstr(a, "\ntd1 gmem 0 "));
 		/* TD 1 is launched somewhere: the set-up or a task. */
 		assert_non_null(strstr(a, "  td1 "));
@@ -104,15 +85,7 @@ static void test_format(void **state)
 				strstr(a, "  teardown ") != NULL ||
 				strstr(a, "  close vm") != NULL;
 		exits += strstr(a, "\n  exit\n") != NULL;
-		tdxsim_fuzz_free(q);
-		q = parse(a);
-		c = tdxsim_fuzz_format(q);
-		assert_string_equal(a, c);
 		free(a);
-		free(b);
-		free(c);
-		tdxsim_fuzz_free(p);
-		tdxsim_fuzz_free(q);
 	}
 	/* The races the second TD is for are drawn often. */
 	assert_true(own_task > 30);
@@ -157,7 +130,7 @@ static const char run_prog[] =
 
 static void test_run(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(run_prog);
+	struct tdxsim_fuzz_program *p = fuzz_test_parse(run_prog);
 	struct tdxsim_fuzz_outcome o;
 	uint64_t seed;
 
@@ -224,17 +197,8 @@ static const char exit_efault_prog[] =
 
 static void test_exit_efault(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(exit_efault_prog);
-	struct tdxsim_fuzz_outcome o;
-
-	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
-	if (o.failed)
-		fprintf(stderr, "# %s\n", o.summary);
-	assert_false(o.failed);
 	/* Its EFAULT is judged allowed (this fails without the entry). */
-	assert_int_equal(o.bad_errnos, 0);
-	tdxsim_fuzz_outcome_free(&o);
-	tdxsim_fuzz_free(p);
+	fuzz_test_run_clean(exit_efault_prog);
 }
 
 /*
@@ -265,16 +229,7 @@ static const char exit_eio_prog[] =
 
 static void test_exit_eio(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(exit_eio_prog);
-	struct tdxsim_fuzz_outcome o;
-
-	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
-	if (o.failed)
-		fprintf(stderr, "# %s\n", o.summary);
-	assert_false(o.failed);
-	assert_int_equal(o.bad_errnos, 0);
-	tdxsim_fuzz_outcome_free(&o);
-	tdxsim_fuzz_free(p);
+	fuzz_test_run_clean(exit_eio_prog);
 }
 
 /*
@@ -300,16 +255,7 @@ static const char exit_run_prog[] =
 
 static void test_exit_run(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(exit_run_prog);
-	struct tdxsim_fuzz_outcome o;
-
-	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
-	if (o.failed)
-		fprintf(stderr, "# %s\n", o.summary);
-	assert_false(o.failed);
-	assert_int_equal(o.bad_errnos, 0);
-	tdxsim_fuzz_outcome_free(&o);
-	tdxsim_fuzz_free(p);
+	fuzz_test_run_clean(exit_run_prog);
 }
 
 /* Seed 002's race (v6.18, vp_init_version=1) in TD 0; TD 1 as noise. */
@@ -333,7 +279,7 @@ static const char shrink_prog[] =
 
 static void test_shrink(void **state)
 {
-	struct tdxsim_fuzz_program *p = parse(shrink_prog);
+	struct tdxsim_fuzz_program *p = fuzz_test_parse(shrink_prog);
 	struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1 };
 	struct tdxsim_fuzz_explore_result er;
 	struct tdxsim_fuzz_shrink_opts so = { .max_runs = 200, .reseeds = 0 };
