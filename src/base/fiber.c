@@ -14,22 +14,7 @@
 
 #include "base/fiber.h"
 #include "base/log.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TDXSIM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TDXSIM_ASAN 1
-#endif
-#endif
-
-#if defined(__SANITIZE_THREAD__)
-#define TDXSIM_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TDXSIM_TSAN 1
-#endif
-#endif
+#include "ulib/compiler.h"
 
 #ifdef TDXSIM_ASAN
 #include <sanitizer/asan_interface.h>

@@ -11,14 +11,7 @@
 #include "base/rcu.h"
 #include "base/rcu_urcu.h"
 #include "base/sched_internal.h"
-
-#if defined(__SANITIZE_THREAD__)
-#define TDXSIM_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TDXSIM_TSAN 1
-#endif
-#endif
+#include "ulib/compiler.h"
 
 #ifdef TDXSIM_TSAN
 /*

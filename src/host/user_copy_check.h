@@ -5,13 +5,8 @@
 
 #include <stdbool.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TDXSIM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TDXSIM_ASAN 1
-#endif
-#endif
+#include "ulib/compiler.h"
+
 #ifdef TDXSIM_ASAN
 #include <sanitizer/asan_interface.h>
 #endif

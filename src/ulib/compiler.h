@@ -9,6 +9,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Built with AddressSanitizer (GCC or clang): TDXSIM_ASAN. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TDXSIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TDXSIM_ASAN 1
+#endif
+#endif
+/* Built with ThreadSanitizer: TDXSIM_TSAN. */
+#if defined(__SANITIZE_THREAD__)
+#define TDXSIM_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TDXSIM_TSAN 1
+#endif
+#endif
+
 typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
