@@ -371,8 +371,10 @@ static noinline int bl_lock_slow(struct base_lock *l,
 		if (err)
 			break;
 	}
-	if (w.start)
+	if (w.start) {
 		task_free_wait_end(self);
+		bl_wd_quiesce();
+	}
 	if (err && excl) {
 		/* Readers queued behind this writer may go now. */
 		__atomic_fetch_sub(&l->state, BL_WW_ONE, __ATOMIC_RELAXED);

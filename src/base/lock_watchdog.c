@@ -13,6 +13,42 @@
 #include "ulib/strbuf.h"
 
 /*
+ * Reading another task's struct (a lock's writer, what it waits for) from
+ * a waiter: the task may release the lock and exit, or end its wait, at
+ * any moment. A walk counts itself in wd_walkers and runs under
+ * wd_walk_lock; a task that ends a wait or exits (bl_wd_quiesce()) first
+ * clears what it published, then, if a walk may be running, waits for it
+ * to end. With a full barrier on both sides (store, then load the other
+ * side's word) either the walk sees the cleared pointer or the task sees
+ * the walker and waits: no walk reads a freed task or a lock freed after
+ * its wait.
+ */
+static unsigned int wd_walkers;
+static pthread_mutex_t wd_walk_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void wd_walk_begin(void)
+{
+	__atomic_fetch_add(&wd_walkers, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&wd_walk_lock);
+}
+
+static void wd_walk_end(void)
+{
+	pthread_mutex_unlock(&wd_walk_lock);
+	__atomic_fetch_sub(&wd_walkers, 1, __ATOMIC_RELEASE);
+}
+
+void bl_wd_quiesce(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&wd_walkers, __ATOMIC_RELAXED)) {
+		pthread_mutex_lock(&wd_walk_lock);
+		pthread_mutex_unlock(&wd_walk_lock);
+	}
+}
+
+/*
  * The free-mode hung-task watchdog on a lock wait: the task has waited
  * @ms without getting the lock. Report it like a wait-queue hang, with the
  * locks the task holds, and say whether it holds this one itself (then the
@@ -22,8 +58,8 @@ void bl_watchdog_report(struct base_lock *l, struct task *self,
 			const struct lockdep_map *map, bool excl,
 			unsigned int ms, bool self_held)
 {
-	struct task *owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
 	struct strbuf sb = STRBUF_INIT;
+	struct task *owner;
 	const char *what;
 
 	sb_printf(&sb, "INFO: task %s/%d blocked for more than %u ms\n"
@@ -37,6 +73,8 @@ void bl_watchdog_report(struct base_lock *l, struct task *self,
 	 * and since when, or running. Its held locks are read while it may
 	 * change them: a diagnostic, not a verdict.
 	 */
+	wd_walk_begin();
+	owner = __atomic_load_n(&l->owner, __ATOMIC_SEQ_CST);
 	if (owner && owner != self) {
 		what = __atomic_load_n(&owner->free_wait, __ATOMIC_ACQUIRE);
 		sb_printf(&sb, "      held for write by %s/%d, ", owner->name,
@@ -56,6 +94,7 @@ void bl_watchdog_report(struct base_lock *l, struct task *self,
 		 */
 		sb_printf(&sb, "      held for read (readers are not recorded) or just released\n");
 	}
+	wd_walk_end();
 	lockdep_add_report(LOCKDEP_HANG, map->name, sb_str(&sb));
 	sb_free(&sb);
 }
@@ -84,6 +123,7 @@ u64 bl_wd_progress(struct base_lock *l, const struct lockdep_map *map,
 	struct task *h;
 	int i;
 
+	wd_walk_begin();
 	for (i = 0; i < WD_CHAIN_MAX; i++) {
 		h = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
 		if (!h || h == self)
@@ -94,6 +134,7 @@ u64 bl_wd_progress(struct base_lock *l, const struct lockdep_map *map,
 			break;
 		p += __atomic_load_n(&map->progress, __ATOMIC_RELAXED);
 	}
+	wd_walk_end();
 	return p;
 }
 

@@ -28,4 +28,10 @@ bool bl_wd_holders_progressed(struct base_lock *l,
 			      const struct lockdep_map *map, struct task *self,
 			      struct wd_wait *w, u64 now, unsigned int ms);
 
+/*
+ * A task ends a wait or exits: after clearing what it published, wait out
+ * a watchdog walk that may be reading its struct or the lock it waited on.
+ */
+void bl_wd_quiesce(void);
+
 #endif /* TDXSIM_BASE_LOCK_WATCHDOG_H */

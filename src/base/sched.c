@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "base/fiber.h"
+#include "base/lock_watchdog.h"
 #include "base/lockdep.h"
 #include "base/log.h"
 #include "base/rcu.h"
@@ -140,6 +141,7 @@ static void implicit_task_free(void *p)
 	if (t->rcu_registered)
 		rcu_unregister_current_thread();
 	pthread_cond_destroy(&t->cv);
+	bl_wd_quiesce();
 	free(t);
 }
 
@@ -163,6 +165,7 @@ void sched_task_free(struct task *t)
 {
 	fiber_destroy(&t->fib);
 	pthread_cond_destroy(&t->cv);
+	bl_wd_quiesce();
 	free(t);
 }
 
