@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The fuzzer's library tests' shared helpers (fuzz_test.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz_test.h"
 
@@ -15,6 +17,17 @@ struct tdxsim_fuzz_program *fuzz_test_parse(const char *text)
 		fprintf(stderr, "# %s\n", err);
 	assert_int_equal(r, 0);
 	return p;
+}
+
+void fuzz_test_parse_fails(const char *text, const char *what)
+{
+	struct tdxsim_fuzz_program *p = NULL;
+	char err[256];
+
+	assert_int_equal(tdxsim_fuzz_parse(text, "bad", &p, err, sizeof(err)),
+			 -EINVAL);
+	if (what)
+		assert_non_null(strstr(err, what));
 }
 
 char *fuzz_test_round_trip(const struct tdxsim_fuzz_gen_config *gc,

@@ -18,6 +18,8 @@
 
 /* The program of @text; the test fails (with the parser's message) if none. */
 struct tdxsim_fuzz_program *fuzz_test_parse(const char *text);
+/* @text (named "bad") must be refused: -EINVAL, a message with @what (or NULL). */
+void fuzz_test_parse_fails(const char *text, const char *what);
 /*
  * Program @index of @seed under @gc, generated twice: both give the same
  * text, which parses and formats back to itself. Returns the text (free()).
