@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/atomic.h"
 #include "base/page_alloc.h"
 #include "base/sched.h"
 #include "ulib/strbuf.h"
@@ -338,6 +339,14 @@ static bool on_brk_heap(const void *p, unsigned long n)
 {
 	unsigned long a = (unsigned long)p, brk_end;
 
+	/*
+	 * Only while a deterministic run goes on: exactly one task runs, so
+	 * no other thread's free() can trim the heap between the check and
+	 * the copy (a freed buffer passed by a careless VMM would then be a
+	 * fault instead of -EFAULT). Free mode keeps the system call.
+	 */
+	if (!__atomic_load_n(&sched_det_running, __ATOMIC_RELAXED))
+		return false;
 	pthread_once(&heap_start_once, heap_start_once_fn);
 	if (!heap_start || a < heap_start)
 		return false;
