@@ -414,7 +414,7 @@ static __always_inline int do_lock(struct base_lock *l,
 			self = current_task();
 		}
 		if (excl)
-			__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
+			__atomic_store_n(&l->owner, self, __ATOMIC_RELEASE);
 		if (tdxsim_trace_on())
 			tdxsim_trace_lock_held(map, excl);
 		return 0;
@@ -434,7 +434,7 @@ static __always_inline int do_lock(struct base_lock *l,
 			return err;
 	}
 	if (excl)
-		__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
+		__atomic_store_n(&l->owner, self, __ATOMIC_RELEASE);
 	if (lockdep_on())
 		__lock_acquired(self, map, usage, nest, site);
 	if (tdxsim_trace_on())
@@ -456,7 +456,7 @@ static __always_inline bool do_trylock(struct base_lock *l,
 	if (!bl_try(l, excl, false, bl_state(l)))
 		return false;
 	if (excl)
-		__atomic_store_n(&l->owner, self, __ATOMIC_RELAXED);
+		__atomic_store_n(&l->owner, self, __ATOMIC_RELEASE);
 	if (lockdep_on())
 		__lock_acquired(self, map, usage, NULL, site);
 	if (tdxsim_trace_on())

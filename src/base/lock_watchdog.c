@@ -21,7 +21,10 @@
  * to end. With a full barrier on both sides (store, then load the other
  * side's word) either the walk sees the cleared pointer or the task sees
  * the walker and waits: no walk reads a freed task or a lock freed after
- * its wait.
+ * its wait. A walk that ended is ordered before the task's free by the
+ * release of its count and the task's acquire of it (what TSan sees: it
+ * does not model fences). A lock's owner is published with a release
+ * store, so a walk reads an initialized task.
  */
 static unsigned int wd_walkers;
 static pthread_mutex_t wd_walk_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -42,7 +45,7 @@ static void wd_walk_end(void)
 void bl_wd_quiesce(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&wd_walkers, __ATOMIC_RELAXED)) {
+	if (__atomic_load_n(&wd_walkers, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_lock(&wd_walk_lock);
 		pthread_mutex_unlock(&wd_walk_lock);
 	}
@@ -128,7 +131,7 @@ u64 bl_wd_progress(struct base_lock *l, const struct lockdep_map *map,
 
 	wd_walk_begin();
 	for (i = 0; i < WD_CHAIN_MAX; i++) {
-		h = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+		h = __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE);
 		if (!h || h == self)
 			break;
 		l = __atomic_load_n(&h->free_wait_lock, __ATOMIC_ACQUIRE);
