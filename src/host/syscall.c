@@ -25,6 +25,7 @@
 #include "host/misc.h"
 #include "host/mm.h"
 #include "host/tdxsim_trace.h"
+#include "host/user_copy_check.h"
 #include "tdxsim/scenario.h"
 #include "tdxsim/tdxsim.h"
 
@@ -550,9 +551,9 @@ int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write)
 		if (vma->vm_direct) {
 			p = (u8 *)vma->vm_direct + (pa - vma->vm_start) + off;
 			if (write)
-				memcpy(p, (u8 *)buf + done, n);
+				user_access_copy(p, (u8 *)buf + done, n);
 			else
-				memcpy((u8 *)buf + done, p, n);
+				user_access_copy((u8 *)buf + done, p, n);
 			done += n;
 			continue;
 		}
@@ -565,9 +566,9 @@ int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write)
 		p = (u8 *)page_address(page) + off;
 		if (write) {
 			page_mark_written(page);
-			memcpy(p, (u8 *)buf + done, n);
+			user_access_copy(p, (u8 *)buf + done, n);
 		} else
-			memcpy((u8 *)buf + done, p, n);
+			user_access_copy((u8 *)buf + done, p, n);
 		put_page(page);
 		done += n;
 	}
