@@ -1460,8 +1460,16 @@ void kvm_gmem_unbind(struct kvm_memory_slot *slot)
 		 */
 		struct file *dying = rcu_dereference(slot->gmem.file);
 
+		/*
+		 * Upstream's bindings are an xarray, whose update takes its
+		 * own lock; tdxsim's array is replaced under the invalidate
+		 * lock, which orders this update after the last punch's
+		 * walk of it (the file's mapping lives until the release).
+		 */
+		filemap_invalidate_lock(dying->f_mapping);
 		gmem_bindings_update(dying->private_data, NULL, slot);
 		rcu_assign_pointer(slot->gmem.file, NULL);
+		filemap_invalidate_unlock(dying->f_mapping);
 		return;
 	}
 

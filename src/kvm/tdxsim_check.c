@@ -56,7 +56,7 @@ static void check_gmem_backing(struct check_ctx *c, gfn_t gfn, int level,
 {
 	struct kvm_memory_slot *slot = gfn_to_memslot(c->kvm, gfn);
 	struct page *head;
-	u64 index;
+	u64 index, mask;
 
 	if (!slot || !kvm_slot_has_gmem(slot) || !slot->gmem.file) {
 		check_err(c, "mirror leaf gfn 0x%llx has no guest_memfd slot",
@@ -71,12 +71,15 @@ static void check_gmem_backing(struct check_ctx *c, gfn_t gfn, int level,
 			  (unsigned long long)index);
 		return;
 	}
-	/* The folio head plus the page's offset in it must be the pfn. */
-	if (page_to_pfn(head) + (index & ((1ULL << head->order) - 1)) != pfn)
+	/*
+	 * The folio head plus the page's offset in it must be the pfn. (A
+	 * check run while a hole punch splits the folio reads its order once.)
+	 */
+	mask = (1ULL << READ_ONCE(head->order)) - 1;
+	if (page_to_pfn(head) + (index & mask) != pfn)
 		check_err(c, "mirror leaf gfn 0x%llx -> pfn 0x%llx, but guest_memfd holds pfn 0x%llx there",
 			  (unsigned long long)gfn, (unsigned long long)pfn,
-			  (unsigned long long)(page_to_pfn(head) +
-					       (index & ((1ULL << head->order) - 1))));
+			  (unsigned long long)(page_to_pfn(head) + (index & mask)));
 }
 
 static void check_mirror_leaf(void *arg, gfn_t gfn, int level, u64 spte)
