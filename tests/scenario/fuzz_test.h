@@ -2,7 +2,7 @@
 /*
  * What the fuzzer's library tests share (test_fuzz.c, test_fuzz_tds.c):
  * a program parsed from text, the text round trip of generated programs,
- * and a program run that must come out clean.
+ * a program run that must come out clean, and main().
  */
 #ifndef TDXSIM_TESTS_FUZZ_TEST_H
 #define TDXSIM_TESTS_FUZZ_TEST_H
@@ -28,5 +28,14 @@ char *fuzz_test_round_trip(const struct tdxsim_fuzz_gen_config *gc,
 			   uint64_t seed, uint64_t index);
 /* Run the program of @text: it must not fail and keep no unallowed errno. */
 void fuzz_test_run_clean(const char *text);
+/*
+ * main() for "PROGRAM [NAME...]", with reports quiet: test_NAME alone;
+ * test_NAME of each NAME in that order, or with no NAME every case of
+ * @cases[@n], sharing one process until a case leaves a TD the host
+ * cannot get back (a bugged VM's, leaked as upstream leaks it), the next
+ * ones in a new one. An unknown NAME prints "no test NAME" and returns 2.
+ */
+int fuzz_test_main(int argc, char **argv, const struct CMUnitTest *cases,
+		   size_t n);
 
 #endif /* TDXSIM_TESTS_FUZZ_TEST_H */
