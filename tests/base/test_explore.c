@@ -46,6 +46,20 @@ static struct sched_explore_config xcfg(unsigned int k)
 	return cfg;
 }
 
+/* A deterministic run on back end @b following the choice list @replay. */
+static struct sched_config replay_cfg(const char *replay, enum sched_backend b)
+{
+	struct sched_config run;
+
+	sched_config_init(&run);
+	run.mode = SCHED_MODE_DETERMINISTIC;
+	run.strategy = SCHED_STRATEGY_REPLAY;
+	run.replay = replay;
+	run.backend = b;
+	run.quiet = true;
+	return run;
+}
+
 /* --- a lost update --------------------------------------------------------- */
 
 static u64 shared;
@@ -111,15 +125,9 @@ static void test_failing_choice_list_replays(void **state)
 				       lost_update_check, &res), 0);
 	assert_true(res.found);
 	for (b = SCHED_BACKEND_FIBER; b <= SCHED_BACKEND_THREAD; b++) {
-		struct sched_config run;
+		struct sched_config run = replay_cfg(res.failing, b);
 		struct sched_result sr;
 
-		sched_config_init(&run);
-		run.mode = SCHED_MODE_DETERMINISTIC;
-		run.strategy = SCHED_STRATEGY_REPLAY;
-		run.replay = res.failing;
-		run.backend = b;
-		run.quiet = true;
 		assert_int_equal(sched_run(&run, lost_update_prog, NULL, &sr),
 				 0);
 		assert_false(sr.replay_diverged);
@@ -133,14 +141,9 @@ static void test_failing_choice_list_replays(void **state)
 /* An empty list is the default schedule; a bad one is reported. */
 static void test_replay_default_and_divergence(void **state)
 {
-	struct sched_config run;
+	struct sched_config run = replay_cfg("", SCHED_BACKEND_DEFAULT);
 	struct sched_result sr;
 
-	sched_config_init(&run);
-	run.mode = SCHED_MODE_DETERMINISTIC;
-	run.strategy = SCHED_STRATEGY_REPLAY;
-	run.quiet = true;
-	run.replay = "";
 	assert_int_equal(sched_run(&run, lost_update_prog, NULL, &sr), 0);
 	assert_int_equal(sr.ret, 2);
 	assert_int_equal(sr.preemptions, 0);
@@ -200,15 +203,9 @@ static void test_spinners_do_not_starve_a_runnable_task(void **state)
 	enum sched_backend b;
 
 	for (b = SCHED_BACKEND_FIBER; b <= SCHED_BACKEND_THREAD; b++) {
-		struct sched_config run;
+		struct sched_config run = replay_cfg("", b);
 		struct sched_result sr;
 
-		sched_config_init(&run);
-		run.mode = SCHED_MODE_DETERMINISTIC;
-		run.strategy = SCHED_STRATEGY_REPLAY;
-		run.replay = "";
-		run.backend = b;
-		run.quiet = true;
 		run.max_steps = 10000;
 		assert_int_equal(sched_run(&run, spinners_prog, NULL, &sr), 0);
 		assert_int_equal(sr.verdict, SCHED_OK);
@@ -390,13 +387,30 @@ static int workers_prog(void *arg)
 	return (int)shared;
 }
 
-/* Outcomes seen: bit (ret) for each final value of the counter. */
-static unsigned int outcomes;
-
+/* Outcomes seen (*@arg, if not NULL): bit (ret) for each final counter. */
 static int record_outcome(void *arg, const struct sched_result *res)
 {
-	outcomes |= 1U << res->ret;
+	if (arg)
+		*(unsigned int *)arg |= 1U << res->ret;
 	return 0;
+}
+
+/*
+ * @prog explored as @cfg says without sleep sets (@check seeing @plain_arg)
+ * into @plain, then with them (@slept_arg) into @slept.
+ */
+static void explore_plain_and_slept(struct sched_explore_config cfg,
+				    int (*prog)(void *),
+				    int (*check)(void *,
+						 const struct sched_result *),
+				    void *plain_arg, void *slept_arg,
+				    struct sched_explore_result *plain,
+				    struct sched_explore_result *slept)
+{
+	cfg.sleep_sets = false;
+	assert_int_equal(sched_explore(&cfg, prog, plain_arg, check, plain), 0);
+	cfg.sleep_sets = true;
+	assert_int_equal(sched_explore(&cfg, prog, slept_arg, check, slept), 0);
 }
 
 static void test_sleep_sets_cut_independent_steps(void **state)
@@ -404,21 +418,15 @@ static void test_sleep_sets_cut_independent_steps(void **state)
 	unsigned int k;
 
 	for (k = 0; k <= 2; k++) {
-		struct sched_explore_config cfg = xcfg(k);
 		struct sched_explore_result plain, slept;
-		unsigned int seen_plain;
+		unsigned int seen_plain = 0, seen_slept = 0;
 
-		outcomes = 0;
-		assert_int_equal(sched_explore(&cfg, workers_prog, NULL,
-					       record_outcome, &plain), 0);
-		seen_plain = outcomes;
-		cfg.sleep_sets = true;
-		outcomes = 0;
-		assert_int_equal(sched_explore(&cfg, workers_prog, NULL,
-					       record_outcome, &slept), 0);
+		explore_plain_and_slept(xcfg(k), workers_prog, record_outcome,
+					&seen_plain, &seen_slept, &plain,
+					&slept);
 		assert_true(plain.exhausted);
 		assert_true(slept.exhausted);
-		assert_int_equal(outcomes, seen_plain);
+		assert_int_equal(seen_slept, seen_plain);
 		/* 13 / 401 / 7670 schedules without sleep sets */
 		if (k > 0)
 			assert_true(slept.schedules * 2 < plain.schedules);
@@ -575,11 +583,8 @@ static void test_sleep_sets_reach_every_class(void **state)
 		struct sigset a = { 0 }, b = { 0 };
 
 		cfg.keep_going = true;
-		assert_int_equal(sched_explore(&cfg, prog, &a,
-					       record_signature, &plain), 0);
-		cfg.sleep_sets = true;
-		assert_int_equal(sched_explore(&cfg, prog, &b,
-					       record_signature, &slept), 0);
+		explore_plain_and_slept(cfg, prog, record_signature, &a, &b,
+					&plain, &slept);
 		sigset_unique(&a);
 		sigset_unique(&b);
 		assert_int_equal(a.n, classes[locked][k]);

@@ -25,6 +25,22 @@
 
 #include "sched_test.h"
 
+/*
+ * Tasks @na running @fa(@aa) and @nb running @fb(@ab), both joined: @fa's
+ * value, @fb's in @rb (if not NULL).
+ */
+static int run_two(const char *na, int (*fa)(void *), void *aa,
+		   const char *nb, int (*fb)(void *), void *ab, int *rb)
+{
+	struct task *a = task_create(na, fa, aa);
+	struct task *b = task_create(nb, fb, ab);
+	int ra = task_join(a), r = task_join(b);
+
+	if (rb)
+		*rb = r;
+	return ra;
+}
+
 /* --- AB-BA for real ------------------------------------------------------- */
 
 struct abba {
@@ -56,11 +72,8 @@ static int lock_b_then_a(void *arg)
 
 static int abba_run(void *arg)
 {
-	struct task *t1 = task_create("cpu0", lock_a_then_b, NULL);
-	struct task *t2 = task_create("cpu1", lock_b_then_a, NULL);
-
-	task_join(t1);
-	task_join(t2);
+	run_two("cpu0", lock_a_then_b, NULL, "cpu1", lock_b_then_a, NULL,
+		NULL);
 	return 0;
 }
 
@@ -134,11 +147,7 @@ static int incrementer(void *arg)
 
 static int two_incrementers(void *arg)
 {
-	struct task *a = task_create("inc0", incrementer, NULL);
-	struct task *b = task_create("inc1", incrementer, NULL);
-
-	task_join(a);
-	task_join(b);
+	run_two("inc0", incrementer, NULL, "inc1", incrementer, NULL, NULL);
 	return (int)counter;
 }
 
@@ -234,11 +243,7 @@ static int spinner(void *arg)
 
 static int two_spinners(void *arg)
 {
-	struct task *a = task_create("spin0", spinner, NULL);
-	struct task *b = task_create("spin1", spinner, NULL);
-
-	task_join(a);
-	task_join(b);
+	run_two("spin0", spinner, NULL, "spin1", spinner, NULL, NULL);
 	return 0;
 }
 
@@ -288,12 +293,8 @@ static int producer(void *arg)
 
 static int producer_consumer(void *arg)
 {
-	struct task *c = task_create("consumer", consumer, NULL);
-	struct task *p = task_create("producer", producer, NULL);
-	int ret = task_join(c);
-
-	task_join(p);
-	return ret;
+	return run_two("consumer", consumer, NULL, "producer", producer, NULL,
+		       NULL);
 }
 
 static void test_wait_queue_det(void **state)
@@ -376,9 +377,8 @@ static int pingpong(void *arg)
 
 static int pingpong_pair(void *arg)
 {
-	struct task *a = task_create("ping", pingpong, (void *)0L);
-	struct task *b = task_create("pong", pingpong, (void *)1L);
-	int ra = task_join(a), rb = task_join(b);
+	int rb, ra = run_two("ping", pingpong, (void *)0L, "pong", pingpong,
+			     (void *)1L, &rb);
 
 	return ra ? ra : rb;
 }
@@ -424,11 +424,7 @@ static int writer(void *arg)
 
 static int reader_writer(void *arg)
 {
-	struct task *r = task_create("reader", reader_twice, NULL);
-	struct task *w = task_create("writer", writer, NULL);
-
-	task_join(r);
-	task_join(w);
+	run_two("reader", reader_twice, NULL, "writer", writer, NULL, NULL);
 	return 0;
 }
 
@@ -529,12 +525,9 @@ static int srcu_syncer(void *arg)
 
 static int srcu_run(void *arg)
 {
-	struct task *r = task_create("reader", srcu_reader, NULL);
-	struct task *s = task_create("syncer", srcu_syncer, NULL);
 	int ret;
 
-	task_join(r);
-	ret = task_join(s);
+	run_two("reader", srcu_reader, NULL, "syncer", srcu_syncer, NULL, &ret);
 	return ret;
 }
 
@@ -578,11 +571,10 @@ static int rcu_syncer(void *arg)
 
 static int rcu_run(void *arg)
 {
-	struct task *r = task_create("reader", rcu_reader, NULL);
-	struct task *s = task_create("syncer", rcu_syncer, NULL);
+	int ret;
 
-	task_join(r);
-	return task_join(s);
+	run_two("reader", rcu_reader, NULL, "syncer", rcu_syncer, NULL, &ret);
+	return ret;
 }
 
 static void test_synchronize_rcu_det(void **state)
