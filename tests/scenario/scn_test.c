@@ -64,6 +64,29 @@ void scn_test_explore_clean(const char *name, const char *design)
 	}
 }
 
+void scn_test_both(const char *name, struct tdxsim_scenario_result *b,
+		   struct tdxsim_scenario_result *u)
+{
+	scn_test_run(name, NULL, "upstream", u);
+	assert_false(u->failed);
+	scn_test_run(name, NULL, "before", b);
+	assert_true(b->failed);
+}
+
+void scn_test_both_free(struct tdxsim_scenario_result *b,
+			struct tdxsim_scenario_result *u)
+{
+	tdxsim_scenario_result_free(b);
+	tdxsim_scenario_result_free(u);
+}
+
+void scn_test_explore_race(const char *name, u64 n,
+			   struct tdxsim_scenario_explore_result *r)
+{
+	scn_test_explore_clean(name, "upstream");
+	assert_true(scn_test_explore(name, "before", n, r));
+}
+
 int scn_test_setup(void **state)
 {
 	tdxsim_log_set_level(TDXSIM_LOG_INFO);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the scenario tests share (test_scenario.c, test_{dpamt,huge,gmem}
- * _races.c): a run that must complete, explorations from seed 1, and the
- * "case NAME" main of one test per process.
+ * _races.c): their includes, a run that must complete, a scenario run in
+ * both its designs, explorations from seed 1, and the "case NAME" main of
+ * one test per process.
  */
 #ifndef TDXSIM_TESTS_SCN_TEST_H
 #define TDXSIM_TESTS_SCN_TEST_H
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "tdxsim/scenario.h"
+#include "tdxsim/tdx.h"
 #include "ulib/compiler.h"
 
 /* Seeds a design without the race explores clean (CI budget). */
@@ -33,6 +36,21 @@ u64 scn_test_explore(const char *name, const char *design, u64 n,
 		     struct tdxsim_scenario_explore_result *r);
 /* SCN_TEST_EXPLORE_CLEAN seeds of @name in @design, none failing. */
 void scn_test_explore_clean(const char *name, const char *design);
+/*
+ * @name with its own seed, upstream into @u (which must pass), then before
+ * into @b (which must fail); each summary printed.
+ */
+void scn_test_both(const char *name, struct tdxsim_scenario_result *b,
+		   struct tdxsim_scenario_result *u);
+/* Free what scn_test_both() kept. */
+void scn_test_both_free(struct tdxsim_scenario_result *b,
+			struct tdxsim_scenario_result *u);
+/*
+ * SCN_TEST_EXPLORE_CLEAN seeds of @name upstream, none failing; @n seeds
+ * before, at least one failing, the first in @r (free r->first).
+ */
+void scn_test_explore_race(const char *name, u64 n,
+			   struct tdxsim_scenario_explore_result *r);
 /* The group setup: reports to the scenario's capture, the TAP clean. */
 int scn_test_setup(void **state);
 /*

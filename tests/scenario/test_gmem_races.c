@@ -9,10 +9,7 @@
  *                                  run leaves a page mapped or referenced
  *                                  against its attribute)
  */
-#include <errno.h>
-
 #include "scn_test.h"
-#include "tdxsim/tdx.h"
 
 /* Explored seeds of the design with the race (CI budget; 3 to 6 ms each). */
 #define EXPLORE_RACE	300
@@ -30,23 +27,17 @@ static void test_hostfault(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	scn_test_run("gmem-inplace-hostfault", NULL, "upstream", &u);
-	assert_false(u.failed);
+	scn_test_both("gmem-inplace-hostfault", &b, &u);
 	assert_int_equal(u.errnos[1], 0);	/* converted in the end */
 	assert_int_equal(u.later_errno, 0);
 
-	scn_test_run("gmem-inplace-hostfault", NULL, "before", &b);
-	assert_true(b.failed);
 	assert_int_equal(b.design.gmem_locking, TDXSIM_GMEM_LOCKING_LEGACY);
 	assert_int_equal(b.errnos[0], 0);	/* the fault: no SIGBUS */
 	assert_int_equal(b.errnos[1], 0);	/* the conversion: no EAGAIN */
 	assert_false(b.vm_bugged);
-	tdxsim_scenario_result_free(&b);
-	tdxsim_scenario_result_free(&u);
+	scn_test_both_free(&b, &u);
 
-	scn_test_explore_clean("gmem-inplace-hostfault", "upstream");
-	assert_true(scn_test_explore("gmem-inplace-hostfault", "before",
-				     EXPLORE_RACE, &r));
+	scn_test_explore_race("gmem-inplace-hostfault", EXPLORE_RACE, &r);
 	tdxsim_scenario_result_free(&r.first);
 }
 
@@ -61,23 +52,17 @@ static void test_vcpufault(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	scn_test_run("gmem-inplace-vcpufault", NULL, "upstream", &u);
-	assert_false(u.failed);
+	scn_test_both("gmem-inplace-vcpufault", &b, &u);
 	assert_int_equal(u.later_errno, 0);
 	assert_false(u.vm_bugged);
 
-	scn_test_run("gmem-inplace-vcpufault", NULL, "before", &b);
-	assert_true(b.failed);
 	assert_int_equal(b.design.fault_invalidate_retry, 1);
 	assert_int_equal(b.later_errno, EUCLEAN);	/* the invariants */
 	assert_int_equal(b.errnos[1], 0);		/* converted */
 	assert_false(b.vm_bugged);
-	tdxsim_scenario_result_free(&b);
-	tdxsim_scenario_result_free(&u);
+	scn_test_both_free(&b, &u);
 
-	scn_test_explore_clean("gmem-inplace-vcpufault", "upstream");
-	assert_true(scn_test_explore("gmem-inplace-vcpufault", "before",
-				     EXPLORE_RACE, &r));
+	scn_test_explore_race("gmem-inplace-vcpufault", EXPLORE_RACE, &r);
 	tdxsim_scenario_result_free(&r.first);
 }
 

@@ -9,10 +9,7 @@
  *                                  run may leave a bugged or livelocked
  *                                  VM behind)
  */
-#include <errno.h>
-
 #include "scn_test.h"
-#include "tdxsim/tdx.h"
 
 /* Explored seeds of the design with the race (CI budget; about 1.5 ms each). */
 #define EXPLORE_RACE	1000
@@ -28,25 +25,19 @@ static void test_inhibit_order(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	scn_test_run("huge-inhibit-order", NULL, "upstream", &u);
-	assert_false(u.failed);
+	scn_test_both("huge-inhibit-order", &b, &u);
 	assert_int_equal(u.demotes, 1);
 	assert_int_equal(u.split_refused, 0);
 	assert_true(u.guest_finished);
 
-	scn_test_run("huge-inhibit-order", NULL, "before", &b);
-	assert_true(b.failed);
 	assert_int_equal(b.design.huge_inhibit_order,
 			 TDXSIM_HUGE_INHIBIT_BEFORE_SPLIT);
 	assert_true(b.split_refused >= 1);
 	assert_false(b.vm_bugged);
-	tdxsim_scenario_result_free(&b);
-	tdxsim_scenario_result_free(&u);
+	scn_test_both_free(&b, &u);
 
-	scn_test_explore_clean("huge-inhibit-order", "upstream");
 	/* About 1 seed in 100 meets the window. */
-	assert_true(scn_test_explore("huge-inhibit-order", "before",
-				     EXPLORE_RACE, &r));
+	scn_test_explore_race("huge-inhibit-order", EXPLORE_RACE, &r);
 	assert_true(r.first.split_refused >= 1);
 	tdxsim_scenario_result_free(&r.first);
 }
@@ -62,23 +53,19 @@ static void test_split_busy(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	scn_test_run("huge-split-busy", NULL, "upstream", &u);
-	assert_false(u.failed);
+	scn_test_both("huge-split-busy", &b, &u);
 	assert_false(u.vm_bugged);
 	assert_int_equal(u.demotes, 2);		/* BUSY, then the retry */
 	assert_true(u.no_vcpus_retries >= 1);
 	assert_true(u.guest_finished);
 
-	scn_test_run("huge-split-busy", NULL, "before", &b);
-	assert_true(b.failed);
 	assert_true(b.vm_bugged);
 	assert_int_equal(b.design.huge_split_lock, TDXSIM_HUGE_SPLIT_LOCK_READ);
 	assert_int_equal(b.failure.first_seamcall.leaf, TDH_MEM_RANGE_UNBLOCK);
 	assert_int_equal(b.failure.first_seamcall.status,
 			 TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
 	assert_false(b.guest_finished);
-	tdxsim_scenario_result_free(&b);
-	tdxsim_scenario_result_free(&u);
+	scn_test_both_free(&b, &u);
 
 	assert_int_equal(scn_test_explore("huge-split-busy", "upstream", 100,
 					  &r), 0);
@@ -98,24 +85,19 @@ static void test_split_cache(void **state)
 	struct tdxsim_scenario_result b, u;
 	struct tdxsim_scenario_explore_result r;
 
-	scn_test_run("huge-split-cache", NULL, "upstream", &u);
-	assert_false(u.failed);
+	scn_test_both("huge-split-cache", &b, &u);
 	assert_int_equal(u.errnos[0], 0);
 	assert_int_equal(u.errnos[1], 0);
 	assert_int_equal(u.demotes, 4);
 
-	scn_test_run("huge-split-cache", NULL, "before", &b);
-	assert_true(b.failed);
 	assert_int_equal(b.design.split_cache_lock,
 			 TDXSIM_SPLIT_CACHE_LOCK_NONE);
 	assert_true(b.errnos[0] == ENOMEM || b.errnos[1] == ENOMEM);
 	assert_false(b.vm_bugged);
 	assert_true(b.demotes < 4);
-	tdxsim_scenario_result_free(&b);
-	tdxsim_scenario_result_free(&u);
+	scn_test_both_free(&b, &u);
 
-	scn_test_explore_clean("huge-split-cache", "upstream");
-	assert_true(scn_test_explore("huge-split-cache", "before", 100, &r));
+	scn_test_explore_race("huge-split-cache", 100, &r);
 	tdxsim_scenario_result_free(&r.first);
 }
 
@@ -129,19 +111,15 @@ static void test_accept_root(void **state)
 {
 	struct tdxsim_scenario_result b, u;
 
-	scn_test_run("huge-accept-root", NULL, "upstream", &u);
-	assert_false(u.failed);
+	scn_test_both("huge-accept-root", &b, &u);
 	assert_int_equal(u.demotes, 1);
 	assert_true(u.guest_finished);
 
-	scn_test_run("huge-accept-root", NULL, "before", &b);
-	assert_true(b.failed);
 	assert_int_equal(b.design.accept_split_root,
 			 TDXSIM_ACCEPT_SPLIT_ROOT_NORMAL);
 	assert_true(b.livelock_exit || b.verdict == TDXSIM_VERDICT_LIVELOCK);
 	assert_false(b.guest_finished);
-	tdxsim_scenario_result_free(&b);
-	tdxsim_scenario_result_free(&u);
+	scn_test_both_free(&b, &u);
 }
 
 int main(int argc, char **argv)
