@@ -21,19 +21,7 @@
 #include "base/lockdep.h"
 #include "base/sched.h"
 
-static int setup(void **state)
-{
-	lockdep_reset();
-	lockdep_set_quiet(true);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	lockdep_set_quiet(false);
-	lockdep_reset();
-	return 0;
-}
+#include "sched_test.h"
 
 static struct sched_explore_config xcfg(unsigned int k)
 {
@@ -49,14 +37,10 @@ static struct sched_explore_config xcfg(unsigned int k)
 /* A deterministic run on back end @b following the choice list @replay. */
 static struct sched_config replay_cfg(const char *replay, enum sched_backend b)
 {
-	struct sched_config run;
+	struct sched_config run = det_cfg(1, SCHED_STRATEGY_REPLAY);
 
-	sched_config_init(&run);
-	run.mode = SCHED_MODE_DETERMINISTIC;
-	run.strategy = SCHED_STRATEGY_REPLAY;
 	run.replay = replay;
 	run.backend = b;
-	run.quiet = true;
 	return run;
 }
 
