@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The Dynamic PAMT overlay's design switches (struct tdxsim_design in
- * tdxsim/tdxsim.h; docs/upstream/series-dpamt.md): the kernel's DPAMT
+ * tdxsim/ctl.h; docs/upstream/series-dpamt.md): the kernel's DPAMT
  * design and the variants its reviews argued about. Included by
- * tdxsim/tdxsim.h; not meant to be included on its own.
+ * tdxsim/ctl.h; not meant to be included on its own.
  */
 #ifndef TDXSIM_DPAMT_H
 #define TDXSIM_DPAMT_H

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The TDX huge-page overlay's design switches (struct tdxsim_design in
- * tdxsim/tdxsim.h; docs/upstream/series-hugepage.md) that have named
+ * tdxsim/ctl.h; docs/upstream/series-hugepage.md) that have named
  * values: the orderings and designs its reviews argued about. Included by
- * tdxsim/tdxsim.h; not meant to be included on its own.
+ * tdxsim/ctl.h; not meant to be included on its own.
  */
 #ifndef TDXSIM_HUGEPAGE_H
 #define TDXSIM_HUGEPAGE_H

@@ -238,15 +238,4 @@ int tdxsim_scenario_explore_bounded(const struct tdxsim_scenario *s,
 				    struct tdxsim_scenario_bounded_result *r);
 void tdxsim_scenario_bounded_result_free(struct tdxsim_scenario_bounded_result *r);
 
-/*
- * While on, the descriptor number of a closed tdxsim file (tdxsim_close())
- * stays reserved and goes to the next file tdxsim creates (the lowest kept
- * one first), with no system call for either; a closed number still
- * answers EBADF. For a process whose own descriptors do not care which
- * numbers tdxsim's take: the explorers above turn it on for their loops
- * (a VM per schedule). Off (the default) gives the numbers back. Returns
- * the previous setting.
- */
-bool tdxsim_fd_reuse(bool on);
-
 #endif /* TDXSIM_SCENARIO_H */
