@@ -115,6 +115,23 @@ int tdxsim_thread_join(struct tdxsim_thread *t);
  */
 void tdxsim_cpu_relax(void);
 
+/*
+ * Named wait points: a scripted interleaving, the same under every seed
+ * and strategy. Called by a thread of a deterministic run.
+ * tdxsim_sched_hold(@site) arms @site; the next thread that passes the
+ * schedule point called @site (the names of the schedule trace,
+ * TDXSIM_SCHED_TRACE; e.g. "tdg_mem_page_accept_locked": a guest's
+ * TDG.MEM.PAGE.ACCEPT holding its S-EPT entry) waits there, spinning as in
+ * tdxsim_cpu_relax() so that every other thread runs, until
+ * tdxsim_sched_release(@site). tdxsim_sched_held(@site): a thread waits
+ * there now. Holds end with the run. tdxsim_sched_hold() returns 0,
+ * -EEXIST (@site is armed), -ENOSPC (4 are) or -EINVAL (no deterministic
+ * run, or a name of 64 characters or more).
+ */
+int tdxsim_sched_hold(const char *site);
+bool tdxsim_sched_held(const char *site);
+void tdxsim_sched_release(const char *site);
+
 /* Print each thread's last schedule points to the log (failure reports). */
 void tdxsim_sched_dump_threads(void);
 

@@ -348,9 +348,13 @@ static inline struct task *det_self(void)
 	return self;
 }
 
+static void sched_hold_locked(struct task *self, const char *site);
+
 static void sched_point_locked(struct task *self, const char *site,
 			       const void *obj, unsigned int flags)
 {
+	if (unlikely(sched_s.nr_holds))
+		sched_hold_locked(self, site);
 	record_step_locked(self, site);
 	if (sched_s.cfg.max_steps && sched_s.steps > sched_s.cfg.max_steps && !sched_s.aborting) {
 		sched_livelock_locked();
@@ -391,16 +395,10 @@ void __sched_point_obj(const char *site, const void *obj, unsigned int flags)
 	sched_unlock(self);
 }
 
-void cpu_relax(void)
+/* cpu_relax()'s step: let the others run first. */
+static void relax_locked(struct task *self, const char *site)
 {
-	struct task *self = det_self();
-
-	if (!self) {
-		__builtin_ia32_pause();
-		return;
-	}
-	sched_lock(self);
-	record_step_locked(self, "cpu_relax");
+	record_step_locked(self, site);
 	if (sched_s.cfg.max_steps && sched_s.steps > sched_s.cfg.max_steps && !sched_s.aborting) {
 		sched_livelock_locked();
 		task_unwind_locked(self);
@@ -414,6 +412,108 @@ void cpu_relax(void)
 	sched_switch_locked(self);
 	if (sched_s.footprints)
 		sched_fp_start_step(self, NULL, 0);
+}
+
+void cpu_relax(void)
+{
+	struct task *self = det_self();
+
+	if (!self) {
+		__builtin_ia32_pause();
+		return;
+	}
+	sched_lock(self);
+	relax_locked(self, "cpu_relax");
+	sched_unlock(self);
+}
+
+/* --- named wait points ------------------------------------------------------- */
+
+/*
+ * The first task at a point @site that a hold waits for: it spins there
+ * (a cpu_relax() step each time it is picked) until the hold is released.
+ */
+static void sched_hold_locked(struct task *self, const char *site)
+{
+	struct sched_hold *h;
+	unsigned int i;
+
+	for (i = 0; i < SCHED_MAX_HOLDS; i++) {
+		h = &sched_s.holds[i];
+		if (h->armed && !h->task && !strcmp(h->site, site))
+			break;
+	}
+	if (i == SCHED_MAX_HOLDS)
+		return;
+	h->task = self;
+	while (h->task == self)
+		relax_locked(self, "sched_hold");
+}
+
+static struct sched_hold *hold_find_locked(const char *site)
+{
+	unsigned int i;
+
+	for (i = 0; i < SCHED_MAX_HOLDS; i++)
+		if (sched_s.holds[i].armed && !strcmp(sched_s.holds[i].site, site))
+			return &sched_s.holds[i];
+	return NULL;
+}
+
+int sched_hold(const char *site)
+{
+	struct task *self = det_self();
+	struct sched_hold *h = NULL;
+	unsigned int i;
+	int r = 0;
+
+	if (!self || !site || strlen(site) >= sizeof(h->site))
+		return -EINVAL;
+	sched_lock(self);
+	for (i = 0; i < SCHED_MAX_HOLDS && !h; i++)
+		if (!sched_s.holds[i].armed)
+			h = &sched_s.holds[i];
+	if (hold_find_locked(site) || !h) {
+		r = hold_find_locked(site) ? -EEXIST : -ENOSPC;
+	} else {
+		strcpy(h->site, site);
+		h->task = NULL;
+		h->armed = true;
+		sched_s.nr_holds++;
+	}
+	sched_unlock(self);
+	return r;
+}
+
+bool sched_held(const char *site)
+{
+	struct task *self = det_self();
+	struct sched_hold *h;
+	bool held;
+
+	if (!self)
+		return false;
+	sched_lock(self);
+	h = hold_find_locked(site);
+	held = h && h->task;
+	sched_unlock(self);
+	return held;
+}
+
+void sched_release(const char *site)
+{
+	struct task *self = det_self();
+	struct sched_hold *h;
+
+	if (!self)
+		return;
+	sched_lock(self);
+	h = hold_find_locked(site);
+	if (h) {
+		h->task = NULL;
+		h->armed = false;
+		sched_s.nr_holds--;
+	}
 	sched_unlock(self);
 }
 

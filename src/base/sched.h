@@ -194,6 +194,20 @@ struct task *current_task(void);
 const char *task_name(const struct task *t);
 int task_id(const struct task *t);
 
+/*
+ * Named wait points, for scripted interleavings (deterministic mode, called
+ * by a task of the run): sched_hold(@site) arms @site; the next task that
+ * passes the schedule point called @site (the names of the schedule trace,
+ * e.g. "tdg_mem_page_accept_locked") waits there, spinning as in
+ * cpu_relax() so that every other task runs, until sched_release(@site).
+ * sched_held(@site): a task waits there now. Holds end with the run.
+ * sched_hold() returns 0, -EEXIST (@site armed), -ENOSPC (4 armed) or
+ * -EINVAL (not in a deterministic run).
+ */
+int sched_hold(const char *site);
+bool sched_held(const char *site);
+void sched_release(const char *site);
+
 /* Give the scheduler a chance to switch tasks here (deterministic mode). */
 void __sched_point(const char *site);
 #define sched_point()	__sched_point(__func__)

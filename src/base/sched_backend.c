@@ -352,6 +352,8 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	sched_s.steps = sched_s.switches = 0;
 	sched_s.preemptions = 0;
 	sched_s.yield = false;
+	memset(sched_s.holds, 0, sizeof(sched_s.holds));
+	sched_s.nr_holds = 0;
 	sched_s.verdict = SCHED_OK;
 	memset(&sched_s.vinfo, 0, sizeof(sched_s.vinfo));
 	sched_s.aborting = false;

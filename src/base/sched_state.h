@@ -19,6 +19,14 @@
 
 #define PCT_MAX_DEPTH	16
 
+/* A named wait point (sched_hold()): the task waiting there, if any. */
+#define SCHED_MAX_HOLDS	4
+struct sched_hold {
+	char site[64];
+	struct task *task;
+	bool armed;
+};
+
 struct sched_state {
 	pthread_mutex_t m;
 	pthread_cond_t done_cv;
@@ -59,6 +67,8 @@ struct sched_state {
 	struct task **cand;		/* scratch for explore_choose() */
 	int cap_cand;
 	const char *trace_file;		/* TDXSIM_SCHED_TRACE */
+	struct sched_hold holds[SCHED_MAX_HOLDS];
+	unsigned int nr_holds;		/* armed holds */
 };
 
 extern struct sched_state sched_s;

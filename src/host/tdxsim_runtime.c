@@ -217,6 +217,21 @@ void tdxsim_cpu_relax(void)
 	cpu_relax();
 }
 
+int tdxsim_sched_hold(const char *site)
+{
+	return sched_hold(site);
+}
+
+bool tdxsim_sched_held(const char *site)
+{
+	return sched_held(site);
+}
+
+void tdxsim_sched_release(const char *site)
+{
+	sched_release(site);
+}
+
 void tdxsim_sched_dump_threads(void)
 {
 	sched_dump_tasks();

@@ -230,6 +230,80 @@ static void test_seeds_differ(void **state)
 	free(t2);
 }
 
+/* --- named wait points ------------------------------------------------------ */
+
+static u64 held_counter;
+
+static int inc_with_point(void *arg)
+{
+	u64 v = read_once64(&held_counter);
+
+	sched_point_named("inc_between");
+	write_once64(&held_counter, v + 1);
+	return 0;
+}
+
+/*
+ * The lost update scripted: inc0 waits between its read and its write
+ * while inc1 increments, whatever the seed picks. -1: a hold call failed.
+ */
+static int held_lost_update(void *arg)
+{
+	struct task *a, *b;
+
+	held_counter = 0;
+	if (sched_hold("inc_between") ||
+	    sched_hold("inc_between") != -EEXIST)
+		return -1;
+	a = task_create("inc0", inc_with_point, NULL);
+	while (!sched_held("inc_between"))
+		cpu_relax();
+	/* inc1 passes the point too: the hold has its task already. */
+	b = task_create("inc1", inc_with_point, NULL);
+	task_join(b);
+	if (read_once64(&held_counter) != 1 || !sched_held("inc_between"))
+		return -1;
+	sched_release("inc_between");
+	task_join(a);
+	return (int)held_counter;
+}
+
+static int arm_only(void *arg)
+{
+	return sched_hold("inc_between");
+}
+
+static void test_named_wait_point(void **state)
+{
+	enum sched_strategy s;
+	int seed;
+
+	assert_int_equal(sched_hold("inc_between"), -EINVAL);
+	for (s = SCHED_STRATEGY_RANDOM; s <= SCHED_STRATEGY_PCT; s++) {
+		for (seed = 1; seed <= 20; seed++) {
+			struct sched_config cfg = det_cfg(seed, s);
+			struct sched_result res;
+
+			assert_int_equal(sched_run(&cfg, held_lost_update,
+						   NULL, &res), 0);
+			assert_int_equal(res.verdict, SCHED_OK);
+			assert_int_equal(res.ret, 1);
+		}
+	}
+	/* Holds end with the run: an armed one holds no task of the next. */
+	{
+		struct sched_config cfg = det_cfg(1, SCHED_STRATEGY_RANDOM);
+		struct sched_result res;
+
+		cfg.max_steps = 5000;
+		assert_int_equal(sched_run(&cfg, arm_only, NULL, &res), 0);
+		assert_int_equal(res.ret, 0);
+		assert_int_equal(sched_run(&cfg, inc_with_point, NULL, &res),
+				 0);
+		assert_int_equal(res.verdict, SCHED_OK);
+	}
+}
+
 /* --- livelock --------------------------------------------------------------- */
 
 static u64 flag;
@@ -671,6 +745,7 @@ BOTH_BACKENDS(test_lost_update_random)
 BOTH_BACKENDS(test_lost_update_pct)
 BOTH_BACKENDS(test_seeds_differ)
 BOTH_BACKENDS(test_step_bound_stops_livelock)
+BOTH_BACKENDS(test_named_wait_point)
 BOTH_BACKENDS(test_wait_queue_det)
 BOTH_BACKENDS(test_hang_detected_det)
 BOTH_BACKENDS(test_recursive_read_deadlocks_behind_writer)
@@ -685,6 +760,7 @@ int main(void)
 		BOTH(test_lost_update_pct),
 		BOTH(test_seeds_differ),
 		BOTH(test_step_bound_stops_livelock),
+		BOTH(test_named_wait_point),
 		BOTH(test_wait_queue_det),
 		BOTH(test_hang_detected_det),
 		cmocka_unit_test_setup_teardown(test_hang_watchdog_free, setup, teardown),
