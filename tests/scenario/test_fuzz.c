@@ -29,15 +29,13 @@
  *              its signature) and its choice
  *              list replays it; under v6 every schedule with up to one
  *              preemption is clean.
- *   hp_timeout docs/FINDINGS.md F4: two vCPUs accept at GPA 0 while a
- *              memslot goes away; a fault's AUG that met a guest's entry
- *              lock left HP set and was never retried, so every ACCEPT of
- *              that entry is BUSY. The module's host-priority timeout
- *              exits to KVM, which stops the vCPU with
- *              KVM_EXIT_INTERNAL_ERROR as upstream does: the run ends
- *              (it was a livelock of 1,000,000 schedule points) and the
- *              slot deletion explains it (`tdxsim fuzz --seed 1`,
- *              program 371, shrunk).
+ *   hp_timeout docs/FINDINGS.md F4 as the fuzzer judges it: two vCPUs
+ *              accept at GPA 0 while a memslot goes away; the
+ *              host-priority timeout's KVM_EXIT_INTERNAL_ERROR is counted
+ *              (hp_timeouts) and the slot deletion explains it, so the
+ *              run is clean (`tdxsim fuzz --seed 1`, program 371,
+ *              shrunk). It replays a fixed seed; the state itself is
+ *              scripted, for every seed, in test_fuzz_findings.c.
  *   extend     F1's second window: INIT_MEM_REGION's MR.EXTEND against a
  *              punch of another guest_memfd bugs the VM with one
  *              preemption; extend_lock=mmu_write: exhaustive to 1, clean.
