@@ -112,11 +112,21 @@ static inline bool sched_one_thread(void)
 		ok_;							\
 	})
 
-/* Schedule-point accessors for 64-bit shared words (SPTEs and the like). */
+/*
+ * Schedule-point accessors for 64-bit shared words (SPTEs and the like).
+ * read_once64_at(): the same read, its schedule point named @site (a
+ * string constant) instead of "read_once64", for the schedule trace and
+ * named wait points (sched_hold()).
+ */
+static inline u64 read_once64_at(const char *site, u64 *p)
+{
+	atomic_sched_point(site, p);
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
 static inline u64 read_once64(u64 *p)
 {
-	atomic_sched_point("read_once64", p);
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return read_once64_at("read_once64", p);
 }
 
 static inline void write_once64(u64 *p, u64 v)

@@ -21,7 +21,7 @@ static void tdp_iter_refresh_sptep(struct tdp_iter *iter)
 
 	iter->sptep = iter->pt_path[iter->level - 1] +
 		      SPTE_INDEX(addr, iter->level);
-	iter->old_spte = kvm_tdp_mmu_read_spte(iter->sptep);
+	iter->old_spte = tdxsim_tdp_iter_read_spte(iter->sptep, iter->level);
 }
 
 void tdp_iter_restart(struct tdp_iter *iter)
@@ -65,7 +65,7 @@ static bool try_step_down(struct tdp_iter *iter)
 	if (iter->level == iter->min_level)
 		return false;
 	/* The entry may have changed since it was read: read it again. */
-	iter->old_spte = kvm_tdp_mmu_read_spte(iter->sptep);
+	iter->old_spte = tdxsim_tdp_iter_read_spte(iter->sptep, iter->level);
 	child_pt = spte_to_child_pt(iter->old_spte, iter->level);
 	if (!child_pt)
 		return false;
@@ -86,7 +86,7 @@ static bool try_step_side(struct tdp_iter *iter)
 	iter->gfn += KVM_PAGES_PER_HPAGE(iter->level);
 	iter->next_last_level_gfn = iter->gfn;
 	iter->sptep++;
-	iter->old_spte = kvm_tdp_mmu_read_spte(iter->sptep);
+	iter->old_spte = tdxsim_tdp_iter_read_spte(iter->sptep, iter->level);
 	return true;
 }
 

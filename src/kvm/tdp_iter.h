@@ -15,6 +15,22 @@ static inline u64 kvm_tdp_mmu_read_spte(u64 *sptep)
 	return read_once64(sptep);
 }
 
+/*
+ * tdxsim's addition: the iterator's read of an SPTE of a table at @level,
+ * its schedule point named "tdp_iter_read_l<level>" (a walker stepping
+ * into a table of that level reads there first), the same point otherwise.
+ */
+static inline u64 tdxsim_tdp_iter_read_spte(u64 *sptep, int level)
+{
+	static const char *const site[] = {
+		"tdp_iter_read", "tdp_iter_read_l1", "tdp_iter_read_l2",
+		"tdp_iter_read_l3", "tdp_iter_read_l4", "tdp_iter_read_l5",
+	};
+
+	return read_once64_at(site[level >= 1 && level <= 5 ? level : 0],
+			      sptep);
+}
+
 static inline u64 kvm_tdp_mmu_write_spte_atomic(u64 *sptep, u64 new_spte)
 {
 	return xchg64(sptep, new_spte);
