@@ -39,15 +39,6 @@
  *   extend     F1's second window: INIT_MEM_REGION's MR.EXTEND against a
  *              punch of another guest_memfd bugs the VM with one
  *              preemption; extend_lock=mmu_write: exhaustive to 1, clean.
- *   mirror_freeze_off docs/FINDINGS.md F6: under seed 004's before
- *              design (mirror_freeze=off) a page table whose
- *              link_external_spt() failed after it was published was freed
- *              at once while another vCPU walked into it: a SIGSEGV in
- *              tdp_mmu_init_child_sp(). Freed through RCU, the design shows
- *              its KVM_BUG_ON instead (TDH.MEM.SEPT.ADD answering
- *              TDX_EPT_WALK_FAILED). `tdxsim fuzz --kernel next --design
- *              mirror_freeze=off,gmem_hugepages=off --seed 1`, program
- *              3802, shrunk by hand.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -502,35 +493,6 @@ static void test_hp_timeout(void **state)
 	tdxsim_fuzz_free(p);
 }
 
-static const char mirror_freeze_off_prog[] =
-	"kernel next\n"
-	"design mirror_freeze=off,gmem_hugepages=off\n"
-	"vcpus 3\n"
-	"gmem 0 4M\n"
-	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
-	"schedule random 12517811603027602222\n"
-	"setup\n  init-vcpu 0\n  init-vcpu 1\n"
-	"task vmm\n  init-vcpu 2\n  attr private 0x0 4M\n  finalize\n"
-	"task vcpu 0\n  accept 0x0 2M level=2m\n"
-	"task vcpu 1\n  accept 0x3a7000 40K level=2m\n"
-	"task vmm\n  attr private 0x0 12K\n  finalize\n  finalize\n";
-
-static void test_mirror_freeze_off(void **state)
-{
-	struct tdxsim_fuzz_program *p = fuzz_test_parse(mirror_freeze_off_prog);
-	struct tdxsim_fuzz_outcome o;
-
-	/* Before the fix the process died here. */
-	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
-	assert_int_equal(o.kind, TDXSIM_FUZZ_KVM_BUG_ON);
-	assert_true(o.failure.bugged);
-	assert_int_equal(o.failure.first_seamcall.leaf, TDH_MEM_SEPT_ADD);
-	assert_int_equal(o.failure.first_seamcall.status &
-			 TDX_SEAMCALL_STATUS_MASK, TDX_EPT_WALK_FAILED);
-	tdxsim_fuzz_outcome_free(&o);
-	tdxsim_fuzz_free(p);
-}
-
 /*
  * The VM fd closed before the VM is bugged: F3's window (a punch's zap
  * reads the TD as not runnable, skips TDH.MEM.TRACK, and FINALIZE lands
@@ -622,7 +584,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_dpamt_lazy),
 		cmocka_unit_test(test_finalize),
 		cmocka_unit_test(test_hp_timeout),
-		cmocka_unit_test(test_mirror_freeze_off),
 		cmocka_unit_test(test_extend),
 		cmocka_unit_test(test_closed_vm),
 		cmocka_unit_test(test_touch),

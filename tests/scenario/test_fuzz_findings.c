@@ -3,8 +3,9 @@
  * What `tdxsim fuzz` found (docs/FINDINGS.md) as scripted interleavings: a
  * named wait point (tdxsim_sched_hold()) stops one task inside its window
  * and the module's counters say when another has done its part, so every
- * seed and strategy meets the window (no search reached these states: F4
- * in 0 of 78 random and PCT seeds, nor exhaustively to 1 preemption).
+ * seed and strategy meets the window (no search reached F4's state: 0 of
+ * 78 random and PCT seeds, none of the 9,789 schedules with at most one
+ * preemption).
  *
  *   hp_timeout   F4: vCPU 0's TDG.MEM.PAGE.ACCEPT of GPA 0 (a FREE entry)
  *                is held with the entry locked; vCPU 1 touches GPA 0 and
@@ -16,6 +17,18 @@
  *                exits (TDX_HOST_PRIORITY_BUSY_TIMEOUT) and KVM stops the
  *                vCPU with KVM_EXIT_INTERNAL_ERROR, as upstream does;
  *                without the timeout the guest spins forever (livelock).
+ *
+ *   mirror_free  F6, under mirror_freeze=off (seed 004's before design):
+ *                pre-fault A publishes the table under the root and waits
+ *                at its TDH.MEM.SEPT.ADD ("seamcall"); pre-fault B steps
+ *                into that table and waits at its first read there
+ *                ("tdp_iter_read_l3"); A's SEPT.ADD answers BUSY
+ *                (injected), A takes the SPTE back and frees the table,
+ *                and waits at its retry's SEPT.ADD; B goes on in the table
+ *                A took back. Freed at once, B's tdp_mmu_init_child_sp()
+ *                reads a freed table: SIGSEGV. Freed after a grace period
+ *                (the fix), B's TDH.MEM.SEPT.ADD meets the S-EPT without
+ *                that table: KVM_BUG_ON, TDX_EPT_WALK_FAILED.
  *
  *   test_fuzz_findings [NAME...]   fuzz_test_main()
  */
@@ -78,6 +91,18 @@ static void hp_slot(struct td *td, unsigned int slot, bool add)
 				   !add ? 0 : slot ? td->memory - gpa : 0x1000,
 				   (uint64_t)(uintptr_t)td->shared_map + gpa,
 				   (uint32_t)td->gmem, gpa);
+}
+
+/* @run under seeds 1 to 10 of the random strategy and of PCT. */
+static void each_seed(void (*run)(uint64_t seed,
+				  enum tdxsim_sched_strategy strategy))
+{
+	uint64_t seed;
+
+	for (seed = 1; seed <= 10; seed++) {
+		run(seed, TDXSIM_STRATEGY_RANDOM);
+		run(seed, TDXSIM_STRATEGY_PCT);
+	}
 }
 
 /* --- F4 ------------------------------------------------------------------------ */
@@ -174,18 +199,126 @@ static void hp_run(uint64_t seed, enum tdxsim_sched_strategy strategy)
 
 static void test_hp_timeout(void **state)
 {
-	uint64_t seed;
+	each_seed(hp_run);
+}
 
-	for (seed = 1; seed <= 10; seed++) {
-		hp_run(seed, TDXSIM_STRATEGY_RANDOM);
-		hp_run(seed, TDXSIM_STRATEGY_PCT);
-	}
+/* --- F6 ------------------------------------------------------------------------ */
+
+/* A KVM_PRE_FAULT_MEMORY of one page at @gpa on vCPU @i: 0 or -errno. */
+struct prefault {
+	struct td *td;
+	unsigned int i;
+	uint64_t gpa;
+	int ret;
+};
+
+static int prefault_task(void *arg)
+{
+	struct prefault *p = arg;
+
+	p->ret = __td_prefault(p->td, p->i, p->gpa, 0x1000);
+	return 0;
+}
+
+struct mf_script {
+	struct td td;
+	struct prefault pf[2];
+	int err;
+};
+
+static int mf_wait(const char *site)
+{
+	while (!tdxsim_sched_held(site))
+		tdxsim_cpu_relax();
+	return 0;
+}
+
+static int mf_script(void *arg)
+{
+	struct mf_script *s = arg;
+	struct tdxsim_thread *a, *b;
+
+	/* A's first SEAMCALL: TDH.MEM.SEPT.ADD of the table it published. */
+	s->err = tdxsim_sched_hold("seamcall");
+	if (s->err)
+		return -1;
+	a = tdxsim_thread_create("prefault0", prefault_task, &s->pf[0]);
+	mf_wait("seamcall");
+	/* B steps into A's table (level 3: the root's child) and waits. */
+	s->err = tdxsim_sched_hold("tdp_iter_read_l3");
+	if (s->err)
+		return -1;
+	b = tdxsim_thread_create("prefault1", prefault_task, &s->pf[1]);
+	mf_wait("tdp_iter_read_l3");
+	/*
+	 * A's SEPT.ADD answers BUSY (injected): the SPTE is taken back and the
+	 * table freed; A's retry publishes a new one and waits at its SEPT.ADD.
+	 */
+	tdxsim_sched_release("seamcall");
+	s->err = tdxsim_sched_hold("seamcall");
+	if (s->err)
+		return -1;
+	mf_wait("seamcall");
+	/* B goes on inside the table A took back. */
+	tdxsim_sched_release("tdp_iter_read_l3");
+	tdxsim_thread_join(b);
+	tdxsim_sched_release("seamcall");
+	tdxsim_thread_join(a);
+	return 0;
+}
+
+static void mf_run(uint64_t seed, enum tdxsim_sched_strategy strategy)
+{
+	struct tdxsim_inject_fault inj = {
+		.leaf = TDH_MEM_SEPT_ADD,
+		.nth = 1,
+		.status = TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX,
+	};
+	struct tdxsim_sched_result res;
+	struct tdxsim_vm_failure f;
+	struct mf_script s = { 0 };
+	struct td_opts o;
+	unsigned int i;
+
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, "next");
+	o.design.mirror_freeze = 0;
+	o.design.gmem_hugepages = 0;
+	o.memory = MEM;
+	o.nr_vcpus = 2;
+	td_create(&s.td, &o);
+	td_finalize(&s.td);
+	/* The bugged VM keeps what the module still holds, as upstream. */
+	s.td.allow_leak = true;
+	for (i = 0; i < 2; i++)
+		s.pf[i] = (struct prefault){ .td = &s.td, .i = i,
+					     .gpa = i ? 0x200000 : 0 };
+	assert_int_equal(tdxsim_ioctl(s.td.vm, TDXSIM_INJECT_FAULT, &inj), 0);
+
+	res = run_deterministic(mf_script, &s, seed, strategy);
+	assert_int_equal(s.err, 0);
+	assert_int_equal(res.verdict, TDXSIM_VERDICT_OK);
+	/* B met the S-EPT without the table it linked into: KVM_BUG_ON. */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(tdxsim_ioctl(s.td.vm, TDXSIM_GET_VM_FAILURE, &f), 0);
+	assert_true(f.bugged);
+	assert_int_equal(f.first_seamcall.leaf, TDH_MEM_SEPT_ADD);
+	assert_int_equal(f.first_seamcall.status & TDX_SEAMCALL_STATUS_MASK,
+			 TDX_EPT_WALK_FAILED);
+	assert_int_equal(s.pf[1].ret, -EIO);
+	td_destroy(&s.td);
+}
+
+static void test_mirror_free(void **state)
+{
+	each_seed(mf_run);
 }
 
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest all[] = {
 		cmocka_unit_test(test_hp_timeout),
+		cmocka_unit_test(test_mirror_free),
 	};
 
 	return fuzz_test_main(argc, argv, all, sizeof(all) / sizeof(all[0]));
