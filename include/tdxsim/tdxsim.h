@@ -64,7 +64,7 @@ int tdxsim_fallocate(int fd, int mode, off_t offset, off_t len);
  */
 void *tdxsim_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		  off_t off);
-/* munmap(2) of a range returned by tdxsim_mmap() (whole mappings only). */
+/* munmap(2): a tdxsim mapping reaching out of the range is split, as Linux's. */
 int tdxsim_munmap(void *addr, size_t len);
 
 /*

@@ -107,6 +107,36 @@ void mm_forget_ptes(struct mm_struct *mm, struct vm_area_struct *vma)
 	vma->vm_ptes = NULL;
 }
 
+/* Copy bits [@from, @from + @nr) of @src to @dst from bit 0; their count. */
+static u64 ptes_copy(const unsigned long *src, u64 from, u64 nr,
+		     unsigned long *dst)
+{
+	u64 i, n = 0;
+
+	for (i = 0; i < nr; i++) {
+		if (test_bit(from + i, src)) {
+			set_bit(i, dst);
+			n++;
+		}
+	}
+	return n;
+}
+
+void mm_split_ptes(struct mm_struct *mm, struct vm_area_struct *vma,
+		   u64 first, u64 last, unsigned long *head, u64 *nr_head,
+		   unsigned long *tail, u64 *nr_tail)
+{
+	*nr_head = *nr_tail = 0;
+	if (!vma->vm_ptes)
+		return;
+	vma_zap(mm, vma, first, last);
+	if (head)
+		*nr_head = ptes_copy(vma->vm_ptes, 0, first, head);
+	if (tail)
+		*nr_tail = ptes_copy(vma->vm_ptes, last,
+				     vma_nr_pages(vma) - last, tail);
+}
+
 void finish_fault(struct vm_fault *vmf, struct page *page)
 {
 	struct vm_area_struct *vma = vmf->vma;

@@ -62,15 +62,17 @@ void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 		    const struct vm_operations_struct *ops, void *direct)
 {
 	struct vm_area_struct *vma;
-	void *addr = direct;
+	void *addr;
 
-	if (!addr) {
+	if (direct)
+		/* The same pages again (old size 0: a copy of the mapping). */
+		addr = mremap(direct, 0, len, MREMAP_MAYMOVE);
+	else
 		/* Address space only: a direct access must fault. */
 		addr = mmap(NULL, len, PROT_NONE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (addr == MAP_FAILED)
-			return (void *)(intptr_t)-ENOMEM;
-	}
+	if (addr == MAP_FAILED)
+		return (void *)(intptr_t)-ENOMEM;
 	vma = xzalloc(sizeof(*vma));
 	vma->vm_start = (unsigned long)addr;
 	vma->vm_end = vma->vm_start + len;
@@ -220,44 +222,151 @@ void unmap_mapping_pages_end(struct mm_unmap *u)
 	mutex_unlock(&u->mm->notifier_lock);
 }
 
-int mm_remove_vma(struct mm_struct *mm, unsigned long addr, size_t len)
+void *vmalloc_user(size_t size)
 {
-	struct vm_area_struct *vma, *found = NULL;
+	void *p = mmap(NULL, ALIGN(size, PAGE_SIZE), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void vfree_user(void *addr, size_t size)
+{
+	if (addr)
+		munmap(addr, ALIGN(size, PAGE_SIZE));
+}
+
+static u64 vma_pages(const struct vm_area_struct *vma)
+{
+	return (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+}
+
+static unsigned long *ptes_alloc(u64 nr_pages)
+{
+	return xzalloc(DIV_ROUND_UP(nr_pages, 64) * sizeof(long));
+}
+
+/*
+ * mmap_lock held for write: [@start, @end) leaves @vma, which reaches out
+ * of it (__split_vma(), then the unmap). @vma keeps its part below @start,
+ * or, if it has none, becomes its part from @end on; a VMA in the middle
+ * of the range leaves a new VMA for the part from @end, returned for the
+ * caller to add to the list (NULL otherwise). The range's mapped pages
+ * are zapped; the pieces keep the bits of theirs.
+ */
+static struct vm_area_struct *vma_cut(struct mm_struct *mm,
+				      struct vm_area_struct *vma,
+				      unsigned long start, unsigned long end)
+{
+	u64 nr = vma_pages(vma), first, last, nr_head, nr_tail;
+	unsigned long *head = NULL, *tail = NULL, *old;
+	struct vm_area_struct *t = NULL;
+
+	first = start > vma->vm_start ? (start - vma->vm_start) >> PAGE_SHIFT :
+					0;
+	last = (min(end, vma->vm_end) - vma->vm_start) >> PAGE_SHIFT;
+	/* Only finish_fault() makes a bitmap, under mmap_lock for read. */
+	if (vma->vm_ptes && first)
+		head = ptes_alloc(first);
+	if (vma->vm_ptes && last < nr)
+		tail = ptes_alloc(nr - last);
+	if (first && last < nr) {
+		t = xzalloc(sizeof(*t));
+		*t = *vma;
+		t->vm_file = get_file(vma->vm_file);
+		t->vm_ptes = NULL;
+		t->vm_nr_ptes = 0;
+		t->vm_start = vma->vm_start + (last << PAGE_SHIFT);
+		t->vm_pgoff += last;
+		if (t->vm_direct)
+			t->vm_direct = (u8 *)t->vm_direct + (last << PAGE_SHIFT);
+	}
+	spin_lock(&mm->vma_lock);
+	mm_split_ptes(mm, vma, first, last, head, &nr_head, tail, &nr_tail);
+	old = vma->vm_ptes;
+	if (first) {
+		vma->vm_end = vma->vm_start + (first << PAGE_SHIFT);
+		vma->vm_ptes = head;
+		vma->vm_nr_ptes = nr_head;
+		if (t) {
+			t->vm_ptes = tail;
+			t->vm_nr_ptes = nr_tail;
+		}
+	} else {
+		vma->vm_start += last << PAGE_SHIFT;
+		vma->vm_pgoff += last;
+		if (vma->vm_direct)
+			vma->vm_direct = (u8 *)vma->vm_direct +
+					 (last << PAGE_SHIFT);
+		vma->vm_ptes = tail;
+		vma->vm_nr_ptes = nr_tail;
+	}
+	spin_unlock(&mm->vma_lock);
+	free(old);
+	return t;
+}
+
+int do_munmap(struct mm_struct *mm, unsigned long start, size_t len)
+{
+	unsigned long end = start + len;
+	struct vm_area_struct *vma, *tmp, *t;
+	struct mm_unmap u = { .mm = mm };
+	LIST_HEAD(gone);
+	LIST_HEAD(split);
+	bool found = false;
+
+	if ((start & ~PAGE_MASK) || !len || end < start)
+		return -EINVAL;
 	mmap_write_lock(mm);
 	list_for_each_entry(vma, &mm->vmas, node) {
-		if (vma->vm_start == addr && vma->vm_end - vma->vm_start == len) {
-			found = vma;
-			break;
-		}
-	}
-	if (found) {
+		if (vma->vm_end <= start || vma->vm_start >= end)
+			continue;
+		found = true;
 		/* munmap() unmaps the secondary MMUs' mappings through it too. */
-		struct mm_unmap u = { .mm = mm };
+		if (!vma->vm_direct)
+			mm_unmap_add(&u, max(vma->vm_start, start),
+				     min(vma->vm_end, end));
+	}
+	if (u.nr) {
+		mutex_lock(&mm->notifier_lock);
+		mm_notify(&u, true);
+	}
+	list_for_each_entry_safe(vma, tmp, &mm->vmas, node) {
+		unsigned long s = max(vma->vm_start, start);
+		unsigned long e = min(vma->vm_end, end);
 
-		if (!found->vm_direct)
-			mm_unmap_add(&u, found->vm_start, found->vm_end);
-		if (u.nr) {
-			mutex_lock(&mm->notifier_lock);
-			mm_notify(&u, true);
+		if (vma->vm_end <= start || vma->vm_start >= end)
+			continue;
+		if (start <= vma->vm_start && end >= vma->vm_end) {
+			spin_lock(&mm->vma_lock);
+			list_del(&vma->node);
+			mm_forget_ptes(mm, vma);
+			spin_unlock(&mm->vma_lock);
+			list_add(&vma->node, &gone);
+		} else {
+			t = vma_cut(mm, vma, start, end);
+			if (t)
+				list_add(&t->node, &split);
 		}
+		/* The address space goes back: the program may map it again. */
+		munmap((void *)s, e - s);
+	}
+	list_for_each_entry_safe(vma, tmp, &split, node) {
 		spin_lock(&mm->vma_lock);
-		list_del(&found->node);
-		mm_forget_ptes(mm, found);
+		list_del(&vma->node);
+		list_add(&vma->node, &mm->vmas);
 		spin_unlock(&mm->vma_lock);
-		if (u.nr) {
-			mm_notify(&u, false);
-			mutex_unlock(&mm->notifier_lock);
-		}
+	}
+	if (u.nr) {
+		mm_notify(&u, false);
+		mutex_unlock(&mm->notifier_lock);
 	}
 	mmap_write_unlock(mm);
-	if (!found)
-		return -EINVAL;
-	if (!found->vm_direct)
-		munmap((void *)found->vm_start, len);
-	fput(found->vm_file);
-	free(found);
-	return 0;
+	list_for_each_entry_safe(vma, tmp, &gone, node) {
+		fput(vma->vm_file);
+		free(vma);
+	}
+	return found ? 0 : -EINVAL;
 }
 
 /*
@@ -685,83 +794,4 @@ long get_user_pages_fast(unsigned long start, int nr_pages,
 	}
 	mmap_read_unlock(mm);
 	return i ? i : err;
-}
-
-/* ---- the folio lock (mm/filemap.c) ---- */
-
-static struct lock_class_key folio_lock_key;
-static struct lockdep_map folio_lock_map;
-static struct wait_queue_head folio_lock_wq;
-
-static void __attribute__((constructor)) folio_lock_init(void)
-{
-	lockdep_init_map(&folio_lock_map, "folio_lock", &folio_lock_key,
-			 LOCK_KIND_MUTEX);
-	init_waitqueue_head(&folio_lock_wq);
-}
-
-static bool folio_try_set_locked(struct page *head)
-{
-	return !(__atomic_fetch_or(&head->flags, (u16)BIT(PG_locked),
-				   __ATOMIC_ACQUIRE) & BIT(PG_locked));
-}
-
-/*
- * A waiter's check, as the kernel's folio_wait_bit_common(): PG_waiters is
- * set and PG_locked read in one atomic step, so either the unlock that
- * follows sees PG_waiters and wakes the queue, or this check sees the folio
- * unlocked.
- */
-static bool folio_waiter_sees_unlocked(struct page *head)
-{
-	return !(__atomic_fetch_or(&head->flags, (u16)BIT(PG_waiters),
-				   __ATOMIC_SEQ_CST) & BIT(PG_locked));
-}
-
-void __folio_lock(struct page *head, const struct lock_site *site)
-{
-	if (lockdep_on())
-		lock_acquire(&folio_lock_map, LOCK_EXCL, false, NULL, site);
-	__sched_point_obj("folio_lock", head, SCHED_OBJ_NEXT);
-	while (!folio_try_set_locked(head)) {
-		if (lockdep_on())
-			lock_contended(&folio_lock_map, LOCK_EXCL);
-		wait_event_killable(folio_lock_wq,
-				    folio_waiter_sees_unlocked(head));
-	}
-	if (lockdep_on())
-		lock_acquired(&folio_lock_map, LOCK_EXCL, NULL, site);
-}
-
-bool __folio_trylock(struct page *head, const struct lock_site *site)
-{
-	if (lockdep_on())
-		lock_acquire(&folio_lock_map, LOCK_EXCL, true, NULL, site);
-	__sched_point_obj("folio_trylock", head, SCHED_OBJ_NEXT);
-	if (!folio_try_set_locked(head))
-		return false;
-	if (lockdep_on())
-		lock_acquired(&folio_lock_map, LOCK_EXCL, NULL, site);
-	return true;
-}
-
-void __folio_unlock(struct page *head, const struct lock_site *site)
-{
-	u16 old;
-
-	if (lockdep_on() && !lock_release(&folio_lock_map, site))
-		return;
-	WARN_ON_ONCE(!PageLocked(head));
-	/*
-	 * The queue is woken only when a task waits for this folio (every
-	 * waiter sets PG_waiters again before it sleeps again), as the
-	 * kernel's folio_unlock(). Deterministic runs wake it on every
-	 * unlock, as before: the wake-up is a step of their schedules.
-	 */
-	old = __atomic_fetch_and(&head->flags,
-				 (u16)~(BIT(PG_locked) | BIT(PG_waiters)),
-				 __ATOMIC_SEQ_CST);
-	if ((old & BIT(PG_waiters)) || sched_deterministic())
-		wake_up(&folio_lock_wq);
-	__sched_point_obj("folio_unlock", head, SCHED_OBJ_PREV);
 }

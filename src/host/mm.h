@@ -176,6 +176,16 @@ void mm_zap_file_pages(struct mm_struct *mm, const void *mapping, u64 start,
 		       u64 end);
 /* mmap_lock (write) and vma_lock held: @vma leaves; zap what it maps. */
 void mm_forget_ptes(struct mm_struct *mm, struct vm_area_struct *vma);
+/*
+ * mmap_lock (write) and vma_lock held: pages [@first, @last) of @vma are
+ * unmapped (a split): zap them; the bits of the pages before @first go to
+ * @head, of those from @last on to @tail (each a bitmap for as many pages,
+ * zeroed, or NULL where none remain); their counts in *@nr_head and
+ * *@nr_tail. @vma's own bitmap is the caller's to free.
+ */
+void mm_split_ptes(struct mm_struct *mm, struct vm_area_struct *vma,
+		   u64 first, u64 last, unsigned long *head, u64 *nr_head,
+		   unsigned long *tail, u64 *nr_tail);
 
 /* The process's mm (created on first use). */
 struct mm_struct *current_mm(void);
@@ -206,15 +216,38 @@ void __folio_unlock(struct page *head, const struct lock_site *site);
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
 
 /*
- * Map @file (or, for @direct != NULL, the memory @direct) at a new address
- * range of @len bytes; the VMA takes a reference on @file. Returns the
- * address or a negative errno cast to void * (see IS_ERR_VALUE).
+ * Map @file (or, for @direct != NULL, the memory @direct, which
+ * vmalloc_user() allocated) at a new address range of @len bytes; the VMA
+ * takes a reference on @file. A direct mapping is a second mapping of
+ * @direct's pages (the kernel's remap_vmalloc_range()): the program and
+ * tdxsim see the same bytes, and unmapping it leaves @direct in place.
+ * Returns the address or a negative errno cast to void * (IS_ERR_VALUE).
  */
 void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 		    unsigned long vm_flags, u64 pgoff,
 		    const struct vm_operations_struct *ops, void *direct);
-/* Remove the VMA that starts at @addr and is @len long; -EINVAL if none. */
-int mm_remove_vma(struct mm_struct *mm, unsigned long addr, size_t len);
+/*
+ * munmap(2) of [@start, @start + @len) (page aligned, @len rounded up by
+ * the caller), as the kernel's do_vmi_munmap(): every VMA inside goes, a
+ * VMA that reaches out of the range is split (__split_vma()) and keeps
+ * its part (or parts) outside, with its file offset and mapped pages.
+ * The secondary MMUs are told of the range's part of each VMA
+ * (invalidate_range_start/end); its pages are zapped and its address
+ * space given back to the system, so nothing tdxsim does later touches
+ * it. 0, or -EINVAL for an unaligned or empty range and for a range that
+ * meets no VMA of tdxsim (the kernel answers 0 there: tdxsim cannot tell
+ * it from a mistake, the library's callers unmap only what it mapped).
+ */
+int do_munmap(struct mm_struct *mm, unsigned long start, size_t len);
+
+/*
+ * Zeroed, page-aligned memory that tdxsim's kernel side uses and a user
+ * mapping shows (the kernel's vmalloc_user(), for a kvm_run page): shared
+ * anonymous pages, which a direct VMA maps a second time. NULL on failure.
+ * vfree_user() frees it (@size as allocated).
+ */
+void *vmalloc_user(size_t size);
+void vfree_user(void *addr, size_t size);
 
 /*
  * Copy to or from user memory. Return the number of bytes NOT copied (0 on

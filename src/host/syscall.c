@@ -520,7 +520,7 @@ int tdxsim_memory_failure(int fd, off_t offset)
 
 int tdxsim_munmap(void *addr, size_t len)
 {
-	int r = mm_remove_vma(current_mm(), (unsigned long)addr,
+	int r = do_munmap(current_mm(), (unsigned long)addr,
 			      ALIGN(len, PAGE_SIZE));
 
 	return uapi_ret(r);

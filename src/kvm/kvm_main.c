@@ -172,7 +172,7 @@ static void kvm_destroy_vm(struct kvm *kvm)
 		struct kvm_vcpu *vcpu = kvm->vcpus[i];
 
 		mutex_destroy(&vcpu->mutex);
-		free(vcpu->run);
+		vfree_user(vcpu->run, KVM_VCPU_MMAP_SIZE);
 		free(vcpu);
 	}
 	for (i = 0; i < slots->nr; i++)
@@ -1271,12 +1271,12 @@ static int kvm_vm_ioctl_create_vcpu(struct kvm *kvm, unsigned long id)
 	vcpu->kvm = kvm;
 	vcpu->vcpu_id = id;
 	mutex_init(&vcpu->mutex);
-	vcpu->run = aligned_alloc(PAGE_SIZE, KVM_VCPU_MMAP_SIZE);
+	/* tdxsim: zeroed pages that a user mapping maps again (kvm_vcpu_mmap). */
+	vcpu->run = vmalloc_user(KVM_VCPU_MMAP_SIZE);
 	if (!vcpu->run) {
 		r = -ENOMEM;
 		goto vcpu_free;
 	}
-	memset(vcpu->run, 0, KVM_VCPU_MMAP_SIZE);
 	vcpu->mode = OUTSIDE_GUEST_MODE;
 
 	r = kvm_arch_vcpu_create(vcpu);
@@ -1309,7 +1309,7 @@ unlock_vcpu_destroy:
 	mutex_unlock(&kvm->lock);
 	kvm_arch_vcpu_destroy(vcpu);
 vcpu_free_run:
-	free(vcpu->run);
+	vfree_user(vcpu->run, KVM_VCPU_MMAP_SIZE);
 vcpu_free:
 	mutex_destroy(&vcpu->mutex);
 	free(vcpu);

@@ -8,7 +8,8 @@
  * found a present SPTE with another pfn (WARN in
  * tdp_mmu_map_handle_target_level) and the guest wrote into whatever the
  * page had become. And a memslot over a vCPU's kvm_run mapping was backed
- * by a bounce copy freed right after the fault. Public headers only.
+ * by a bounce copy freed right after the fault. A munmap() of part of a
+ * mapping (issue 17) drops only that part. Public headers only.
  */
 #include "tdxsim/kvm.h"
 #include "tdxsim/report.h"
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -172,12 +174,140 @@ static void test_slot_over_kvm_run(void **state)
 	assert_int_equal(tdxsim_close(kvm), 0);
 }
 
+/* Is [@p, @p + @len) free address space (the program may map it)? */
+static bool addr_free(void *p, size_t len)
+{
+	void *q = mmap(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		       MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (q == MAP_FAILED)
+		return false;
+	munmap(q, len);
+	return q == p;
+}
+
+/*
+ * munmap() of one page in the middle of the mapping a memslot uses: KVM
+ * drops that page's mapping only, the pieces keep theirs and their file
+ * offsets, the hole is free address space and KVM finds nothing there.
+ */
+static void test_munmap_part(void **state)
+{
+	unsigned long warn0 = tdxsim_nr_warnings();
+	int kvm = rel_open_kvm(), vm, vcpu;
+	struct tdxsim_stats before, after;
+	struct shared_file f;
+	uint8_t b = 0;
+	int k;
+
+	vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
+	assert_true(vm >= 0);
+	shared_file_create(vm, &f);
+	rel_set_user_slot(vm, GPA, f.map, SIZE);
+	vcpu = tdxsim_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	for (k = 0; k < 4; k++) {
+		b = (uint8_t)(k + 1);
+		assert_int_equal(tdxsim_gmem_host_access(f.map + k * 4096, &b,
+							 1, true), 0);
+		assert_int_equal(rel_pre_fault(vcpu, GPA + k * 4096, 4096), 0);
+	}
+	rel_vm_stats(vm, &before);
+	assert_int_equal(tdxsim_munmap(f.map + 4096, 4096), 0);
+	rel_vm_stats(vm, &after);
+	/* The hole's leaf only (the whole mapping's would be four). */
+	assert_int_equal(after.zapped_leaves - before.zapped_leaves, 1);
+	assert_true(addr_free(f.map + 4096, 4096));
+	assert_int_equal(tdxsim_gmem_host_access(f.map + 4096, &b, 1, false),
+			 -EFAULT);
+	assert_int_equal(rel_pre_fault(vcpu, GPA + 4096, 4096), -1);
+	assert_int_equal(errno, EFAULT);
+	/* The pieces: the same pages of the file. */
+	for (k = 0; k < 4; k++) {
+		if (k == 1)
+			continue;
+		assert_int_equal(tdxsim_gmem_host_access(f.map + k * 4096, &b,
+							 1, false), 0);
+		assert_int_equal(b, k + 1);
+		assert_int_equal(rel_pre_fault(vcpu, GPA + k * 4096, 4096), 0);
+	}
+	/* The head and the tail of what is left; then a punch. */
+	assert_int_equal(tdxsim_munmap(f.map, 4096), 0);
+	assert_int_equal(tdxsim_munmap(f.map + SIZE - 4096, 4096), 0);
+	assert_true(addr_free(f.map, 4096));
+	assert_true(addr_free(f.map + SIZE - 4096, 4096));
+	assert_int_equal(tdxsim_munmap(f.map + 4096, 4096), -1);
+	assert_int_equal(errno, EINVAL);
+	rel_vm_stats(vm, &before);
+	assert_int_equal(rel_punch(f.gmem, 0, 4 * 4096), 0);
+	rel_vm_stats(vm, &after);
+	assert_int_equal(after.zapped_leaves - before.zapped_leaves, 2);
+	assert_int_equal(tdxsim_gmem_host_access(f.map + 2 * 4096, &b, 1,
+						 false), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(tdxsim_nr_warnings(), warn0);
+
+	/* Across the holes: the rest goes, the VM with it at last. */
+	assert_int_equal(tdxsim_close(f.gmem), 0);
+	assert_int_equal(tdxsim_close(vcpu), 0);
+	assert_int_equal(tdxsim_munmap(f.map, SIZE), 0);
+	assert_true(addr_free(f.map, SIZE));
+	assert_int_equal(tdxsim_close(vm), 0);
+	assert_int_equal(tdxsim_close(kvm), 0);
+}
+
+/*
+ * Part of a kvm_run mapping: the rest still shows the vCPU's kvm_run,
+ * the hole is free address space, KVM_RUN goes on.
+ */
+static void test_munmap_part_kvm_run(void **state)
+{
+	int kvm = rel_open_kvm(), vm, vcpu;
+	struct kvm_run *run;
+	uint8_t *p;
+	long size;
+
+	vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
+	assert_true(vm >= 0);
+	vcpu = tdxsim_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	size = tdxsim_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	assert_true(size >= 3 * 4096);
+	p = tdxsim_mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+			MAP_SHARED, vcpu, 0);
+	assert_true(p != MAP_FAILED);
+	run = (struct kvm_run *)p;
+	p[size - 1] = 0x5a;
+	assert_int_equal(tdxsim_munmap(p + 4096, 4096), 0);
+	assert_true(addr_free(p + 4096, 4096));
+	assert_int_equal(p[size - 1], 0x5a);
+	run->immediate_exit__unsafe = 1;
+	assert_int_equal(tdxsim_ioctl(vcpu, KVM_RUN, 0), -1);
+	assert_int_equal(errno, EINTR);
+	assert_int_equal(run->exit_reason, KVM_EXIT_INTR);
+	/* A second mapping: the same kvm_run, its middle page too. */
+	p = tdxsim_mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+			MAP_SHARED, vcpu, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(p[size - 1], 0x5a);
+	assert_int_equal(((struct kvm_run *)p)->exit_reason, KVM_EXIT_INTR);
+	assert_int_equal(tdxsim_munmap(p, (size_t)size), 0);
+	assert_int_equal(tdxsim_munmap(run, (size_t)size), 0);
+	assert_true(addr_free(run, (size_t)size));
+
+	assert_int_equal(tdxsim_close(vcpu), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	assert_int_equal(tdxsim_close(kvm), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_punch_mapped_file),
 		cmocka_unit_test(test_munmap_then_punch),
 		cmocka_unit_test(test_slot_over_kvm_run),
+		cmocka_unit_test(test_munmap_part),
+		cmocka_unit_test(test_munmap_part_kvm_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
