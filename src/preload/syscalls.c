@@ -253,51 +253,114 @@ bool gmem_mapping_at(const void *addr, int *prot)
 PRELOAD_API void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 			 off_t off) __attribute__((alias("mmap")));
 
+struct span {
+	uintptr_t s, e;
+};
+
+static int span_cmp(const void *x, const void *y)
+{
+	const struct span *p = x, *q = y;
+
+	return p->s < q->s ? -1 : p->s > q->s;
+}
+
 /*
- * munmap() of one of tdxsim's mappings: the whole mapping goes. Part of
- * one (or a range that covers more than it) is refused with EINVAL and
- * changes nothing: tdxsim keeps a mapping whole, and handing part of its
- * reserved range back to the C library would let the program reuse
- * addresses a later zap of the mapping still writes.
+ * The parts of [@a, @end) outside @n spans (inside it, disjoint) go to
+ * the C library's munmap.
+ */
+static int unmap_gaps(uintptr_t a, uintptr_t end, struct span *sp, size_t n)
+{
+	size_t i;
+
+	qsort(sp, n, sizeof(*sp), span_cmp);
+	for (i = 0; i <= n; i++) {
+		uintptr_t e = i < n ? sp[i].s : end;
+
+		if (e > a && REAL(munmap)((void *)a, e - a))
+			return -1;
+		if (i < n)
+			a = sp[i].e;
+	}
+	return 0;
+}
+
+/*
+ * munmap() of a range that meets tdxsim's mappings, as the kernel's: each
+ * such mapping loses the range's part (tdxsim splits its VMA and gives
+ * that address space back) and keeps the rest, recorded here as one or
+ * two mappings; the range's parts outside them go to the C library.
+ * map_lock is held throughout, so that the SIGSEGV handler never takes an
+ * address given back for a guest_memfd mapping's.
  */
 PRELOAD_API int munmap(void *addr, size_t len)
 {
 	uintptr_t a = (uintptr_t)addr, end = a + ((len + 4095) & ~(size_t)4095);
-	struct mapping **pp, *m = NULL;
-	bool partial = false;
+	struct span *sp = NULL;
+	size_t n = 0, cap = 0;
+	struct mapping **pp, *m, *t;
+	int r = 0;
 
-	if (in_tdxsim || !mappings)
+	if (in_tdxsim || !mappings || (a & 4095) || !len || end < a)
 		return REAL(munmap)(addr, len);
 	pthread_mutex_lock(&map_lock);
-	for (pp = &mappings; *pp; pp = &(*pp)->next) {
-		uintptr_t ms = (uintptr_t)(*pp)->addr;
-		uintptr_t me = ms + (((*pp)->len + 4095) & ~(size_t)4095);
+	pp = &mappings;
+	while ((m = *pp)) {
+		uintptr_t ms = (uintptr_t)m->addr;
+		uintptr_t me = ms + ((m->len + 4095) & ~(size_t)4095);
+		uintptr_t s = ms > a ? ms : a, e = me < end ? me : end;
 
-		if (ms >= end || me <= a)
+		if (ms >= end || me <= a) {
+			pp = &m->next;
 			continue;
-		if (ms == a && me == end) {
-			m = *pp;
-			*pp = m->next;
-		} else {
-			partial = true;
 		}
-		break;
+		if (n == cap) {
+			struct span *nsp = realloc(sp, (cap = cap * 2 + 4) *
+							       sizeof(*sp));
+
+			if (!nsp) {
+				errno = ENOMEM;
+				r = -1;
+				break;
+			}
+			sp = nsp;
+		}
+		t = s > ms && e < me ? malloc(sizeof(*t)) : NULL;
+		if (s > ms && e < me && !t) {
+			errno = ENOMEM;
+			r = -1;
+			break;
+		}
+		r = TDXSIM_CALL(tdxsim_munmap((void *)s, e - s));
+		if (r) {
+			free(t);
+			break;
+		}
+		sp[n].s = s;
+		sp[n++].e = e;
+		if (t) {
+			/* The middle: the part above is a mapping of its own. */
+			*t = *m;
+			t->addr = (void *)e;
+			t->len = me - e;
+			m->next = t;
+		}
+		if (s > ms) {
+			m->len = s - ms;
+			pp = &m->next;
+		} else if (e < me) {
+			m->addr = (void *)e;
+			m->len = me - e;
+			pp = &m->next;
+		} else {
+			*pp = m->next;
+			free(m);
+		}
 	}
 	pthread_mutex_unlock(&map_lock);
-	if (partial) {
-		static bool said;
-
-		if (!__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
-			dprintf(2, "tdxsim: munmap(%p, %zu) covers part of a "
-				"guest_memfd or kvm_run mapping: only a whole "
-				"mapping can be unmapped (EINVAL)\n", addr, len);
-		errno = EINVAL;
-		return -1;
-	}
-	if (!m)
-		return REAL(munmap)(addr, len);
-	free(m);
-	return TDXSIM_CALL(tdxsim_munmap(addr, len));
+	if (!r)
+		r = unmap_gaps(a, end, sp, n);
+	free(sp);
+	return r;
 }
 
 PRELOAD_API int fallocate(int fd, int mode, off_t offset, off_t len)
