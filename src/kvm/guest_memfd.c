@@ -1276,13 +1276,18 @@ struct page *kvm_gmem_fault_user_mapping(struct vm_fault *vmf, int *err)
 	/*
 	 * tdxsim: mm's fault path maps and unlocks what VM_FAULT_LOCKED hands
 	 * it. The PTE is installed under the folio lock, which truncation
-	 * takes to remove the folio before it zaps; and, for the page's
-	 * privacy, under the lock the attribute was checked with (v8's
-	 * invalidate lock, or none needed: a file whose pages never turn
-	 * private). The legacy fault with in-place conversion checks without
-	 * it: tdxsim does not map then (a conversion could race the map).
+	 * takes to remove the folio before it zaps. In-place conversion zaps
+	 * the file's mappings before a page goes private: under v8's
+	 * invalidate lock the map and the zap are ordered; the legacy fault
+	 * maps without it, as that design would, so a conversion that runs
+	 * whole between its check and the map leaves a private page mapped
+	 * (gmem-inplace-hostfault's race, now in the program's own mapping
+	 * too). Without in-place conversion only a file whose pages never
+	 * turn private is mapped (legacy: the INIT_SHARED check); the
+	 * in-flight check reads the VM's attributes, whose changes zap no
+	 * host mapping.
 	 */
-	if (inode->in_place ? inflight : !inflight)
+	if (inode->in_place || !inflight)
 		finish_fault(vmf, page);
 	folio_unlock(head);
 	*err = 0;

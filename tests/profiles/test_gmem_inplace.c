@@ -9,7 +9,8 @@
  *    the cap 250 reports PRIVATE, INIT_SHARED is offered to a TD; without
  *    the overlay the guest_memfd ioctl is ENOTTY, cap 250 is 0;
  *  - host access through the mmap: a private page faults (SIGBUS,
- *    -EFAULT), a shared one does not;
+ *    -EFAULT), a shared one does not; a program's own access maps a
+ *    shared page (with gmem_locking=legacy too) until it goes private;
  *  - a host reference (a GUP pin) on a shared page: to private fails with
  *    EAGAIN and the pinned page's offset, and succeeds once unpinned; with
  *    gmem_conv_refcheck=none the conversion succeeds under the pin and
@@ -20,8 +21,11 @@
  *    separate source; next refuses a NULL source (EINVAL).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "testlib/kvm_util.h"
 
@@ -273,14 +277,72 @@ static void test_in_place_populate(void **state)
 	assert_int_equal(populate_mrtd("next", true, a), -EINVAL);
 }
 
+/* Can the process read @p (is a page mapped there)? */
+static bool readable(const void *p)
+{
+	uint8_t b;
+	struct iovec local = { .iov_base = &b, .iov_len = 1 };
+	struct iovec remote = { .iov_base = (void *)p, .iov_len = 1 };
+
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == 1;
+}
+
+/*
+ * tdxsim_gmem_fault(), a program's own access to the mmap (tdxsim exec's
+ * SIGSEGV handler, TDXSIM_PHYS_MEMFD=1): a shared page is mapped at the
+ * address, with v8's fault and with the older one (gmem_locking=legacy)
+ * alike; a conversion to private takes it away, then the fault is SIGBUS.
+ */
+static void host_fault_maps(bool legacy)
+{
+	struct td_opts o;
+	uint8_t b = 0, *p;
+	struct td td;
+
+	td_opts_init(&o);
+	td_opts_set_kernel(&o, "next+gmem-inplace");
+	if (legacy)
+		o.design.gmem_locking = TDXSIM_GMEM_LOCKING_LEGACY;
+	o.memory = 4 * MB;
+	td_create(&td, &o);
+	p = (uint8_t *)td.shared_map + 8 * PG;
+	assert_int_equal(convert(&td, 8 * PG, PG, false, NULL), 0);
+	assert_false(readable(p));
+	assert_int_equal(tdxsim_gmem_fault(p + 5, true), 0);
+	assert_true(readable(p));
+	p[5] = 0x77;
+	assert_int_equal(tdxsim_gmem_host_access(p + 5, &b, 1, false), 0);
+	assert_int_equal(b, 0x77);
+	assert_int_equal(convert(&td, 8 * PG, PG, true, NULL), 0);
+	assert_false(readable(p));
+	assert_int_equal(tdxsim_gmem_fault(p, false), -EFAULT);
+	assert_false(readable(p));
+	td_destroy(&td);
+}
+
+static void test_host_fault_maps(void **state)
+{
+	host_fault_maps(false);
+}
+
+static void test_host_fault_maps_legacy(void **state)
+{
+	host_fault_maps(true);
+}
+
 int main(void)
 {
+	/* The PFN space a memfd, as under tdxsim exec: faults map pages. */
+	setenv("TDXSIM_PHYS_MEMFD", "1", 1);
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errnos),
 		cmocka_unit_test(test_mutual_exclusion),
 		cmocka_unit_test(test_pinned_eagain),
 		cmocka_unit_test(test_pinned_no_check),
 		cmocka_unit_test(test_in_place_populate),
+		cmocka_unit_test(test_host_fault_maps),
+		cmocka_unit_test(test_host_fault_maps_legacy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
