@@ -79,9 +79,9 @@ ssize_t tdxsim_pread(int fd, void *buf, size_t count, off_t offset);
  * A host access of @len bytes at @addr inside a guest_memfd mapping, as a
  * load (@write false: into @buf) or a store (@write true: from @buf). It takes
  * mm->mmap_lock for read and runs guest_memfd's fault handler for each page,
- * exactly as a CPU access would. Returns 0, or -EFAULT where the kernel would
- * raise SIGBUS/SIGSEGV (a private page, a page beyond the file's size, an
- * address that is not in a guest_memfd mapping, a store to a read-only one).
+ * exactly as a CPU access would. Returns 0, -EHWPOISON (a poisoned page), or
+ * -EFAULT where the kernel raises SIGBUS/SIGSEGV (a private page, a page
+ * beyond the file's end, no guest_memfd mapping, a store to a read-only one).
  */
 int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write);
 
@@ -90,8 +90,8 @@ int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write);
  * guest_memfd mapping (`tdxsim exec`'s SIGSEGV handler): where the kernel
  * maps the page, it is mapped at @addr for real until a conversion to
  * private, a punch or a truncation takes it away (TDXSIM_PHYS_MEMFD=1).
- * 0 (mapped), -EFAULT (the kernel's SIGBUS), -EACCES (no such mapping or
- * access: the program's SIGSEGV), -EOPNOTSUPP (cannot map), -ENOMEM.
+ * 0 (mapped), -EFAULT (SIGBUS), -EHWPOISON (SIGBUS BUS_MCEERR_AR), -EACCES
+ * (no such mapping or access: SIGSEGV), -EOPNOTSUPP (cannot map), -ENOMEM.
  */
 int tdxsim_gmem_fault(void *addr, bool write);
 
@@ -121,9 +121,9 @@ void tdxsim_host_unpin(struct tdxsim_host_pin *pin);
 /*
  * memory_failure() of the page at @offset of guest_memfd @fd, as the kernel
  * runs it for a machine check on that page (or MADV_HWPOISON): a 2M folio
- * is split first if it can be, the page is marked poisoned, and
- * guest_memfd's error_remove_folio unmaps the folio's range from the VM
- * (a later fault of the poisoned page fails with EHWPOISON). Returns 0,
+ * is split first if it can be, the page is marked poisoned, the folio leaves
+ * the process's mappings and guest_memfd's error_remove_folio unmaps it from
+ * the VM (a later fault of the poisoned page fails with EHWPOISON). Returns 0,
  * or -1 with errno: EBADF, EINVAL (not a guest_memfd, @offset not
  * page-aligned or beyond the file), ENOENT (no page allocated there).
  */

@@ -145,7 +145,9 @@ void finish_fault(struct vm_fault *vmf, struct page *page)
 	int prot = 0;
 	u64 i;
 
-	if (!vmf->address || vma->vm_direct || !phys_mem_aliasable())
+	/* A poisoned page is never mapped (__do_fault() refuses it). */
+	if (!vmf->address || vma->vm_direct || !phys_mem_aliasable() ||
+	    PageHWPoison(page))
 		return;
 	i = (vmf->address - vma->vm_start) >> PAGE_SHIFT;
 	if (vma->vm_flags & VM_READ)
@@ -174,6 +176,18 @@ void finish_fault(struct vm_fault *vmf, struct page *page)
 	free(ptes);
 }
 
+struct page *__do_fault(struct vm_fault *vmf, int *err)
+{
+	struct page *page = vmf->vma->vm_ops->fault(vmf, err);
+
+	if (page && PageHWPoison(page)) {
+		put_page(page);
+		*err = -EHWPOISON;
+		return NULL;
+	}
+	return page;
+}
+
 int mm_handle_user_fault(struct mm_struct *mm, unsigned long addr, bool write)
 {
 	struct vm_fault vmf = { .address = addr & PAGE_MASK, .write = write };
@@ -191,7 +205,7 @@ int mm_handle_user_fault(struct mm_struct *mm, unsigned long addr, bool write)
 	}
 	vmf.vma = vma;
 	vmf.pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	page = vma->vm_ops->fault(&vmf, &err);
+	page = __do_fault(&vmf, &err);
 	if (!page) {
 		r = err ? err : -EFAULT;
 		goto out;

@@ -533,7 +533,7 @@ static unsigned long user_copy_vma(void *kbuf, unsigned long uaddr,
 	vmf.vma = vma;
 	vmf.pgoff = vma->vm_pgoff + (uaddr - vma->vm_start) / PAGE_SIZE;
 	vmf.write = to_user;
-	page = vma->vm_ops->fault(&vmf, &err);
+	page = __do_fault(&vmf, &err);
 	if (!page)
 		goto out;
 	p = (u8 *)page_address(page) + (uaddr & (PAGE_SIZE - 1));
@@ -753,6 +753,7 @@ static struct page *gup_one(struct mm_struct *mm, unsigned long addr,
 			    unsigned int gup_flags, int *err)
 {
 	struct vm_area_struct *vma = find_vma(mm, addr);
+	struct page *page;
 
 	if (vma && vma->vm_ops && vma->vm_ops->fault) {
 		if ((gup_flags & FOLL_WRITE) && !(vma->vm_flags & VM_WRITE)) {
@@ -766,7 +767,11 @@ static struct page *gup_one(struct mm_struct *mm, unsigned long addr,
 			.write = gup_flags & FOLL_WRITE,
 		};
 
-		return vma->vm_ops->fault(&vmf, err);
+		page = __do_fault(&vmf, err);
+		/* No FOLL_HWPOISON: a poisoned page is -EFAULT. */
+		if (*err == -EHWPOISON)
+			*err = -EFAULT;
+		return page;
 	}
 	return gup_plain(mm, addr, gup_flags & FOLL_WRITE, err);
 }

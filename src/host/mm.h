@@ -166,12 +166,20 @@ void unmap_mapping_pages_end(struct mm_unmap *u);
  * allows it; sets @vmf->mapped. mm_handle_user_fault(): the CPU access of
  * @addr (a load, or a store for @write) faulted: run the VMA's fault
  * handler and map the page. 0 (mapped: the access may run again), -EFAULT
- * (SIGBUS: the handler refused it), -EACCES (no tdxsim VMA there, or it
+ * (SIGBUS: the handler refused it), -EHWPOISON (SIGBUS BUS_MCEERR_AR: the
+ * page is poisoned), -EACCES (no tdxsim VMA there, or it
  * does not allow the access: the program's own SIGSEGV), -EOPNOTSUPP (the
  * handler gave the page but it cannot be mapped).
  */
 void finish_fault(struct vm_fault *vmf, struct page *page);
 int mm_handle_user_fault(struct mm_struct *mm, unsigned long addr, bool write);
+/*
+ * The VMA's fault handler for @vmf (mmap_lock held), as the kernel's
+ * __do_fault(): a page memory failure poisoned is not used (finish_fault()
+ * never maps one): NULL and *@err -EHWPOISON (VM_FAULT_HWPOISON, the
+ * access's SIGBUS BUS_MCEERR_AR).
+ */
+struct page *__do_fault(struct vm_fault *vmf, int *err);
 void mm_zap_file_pages(struct mm_struct *mm, const void *mapping, u64 start,
 		       u64 end);
 /* mmap_lock (write) and vma_lock held: @vma leaves; zap what it maps. */

@@ -560,7 +560,7 @@ int tdxsim_gmem_host_access(void *addr, void *buf, size_t len, bool write)
 		vmf.vma = vma;
 		vmf.pgoff = vma->vm_pgoff + (pa - vma->vm_start) / PAGE_SIZE;
 		vmf.write = write;
-		page = vma->vm_ops->fault(&vmf, &r);
+		page = __do_fault(&vmf, &r);
 		if (!page)
 			break;
 		p = (u8 *)page_address(page) + off;

@@ -693,9 +693,13 @@ static void kvm_gmem_error_folio(struct gmem_inode *inode, struct page *head)
  * memory_failure() (mm/memory-failure.c) of the page at @offset, for a
  * guest_memfd page: the kernel finds it by pfn, tdxsim by file and offset.
  * A huge folio is split first, as try_to_split_thp_page() does (one that
- * cannot be split is handled whole); the page is marked poisoned, and the
- * mapping's error_remove_folio runs. 0, -EINVAL (offset), -ENOENT (no page
- * there).
+ * cannot be split is handled whole); the page is marked poisoned and the
+ * folio leaves every user mapping (hwpoison_user_mappings():
+ * unmap_poisoned_folio(), try_to_unmap() of the folio, with the mmu
+ * notifiers), so that the program's next access faults and gets SIGBUS
+ * BUS_MCEERR_AR (__do_fault() refuses a poisoned page); then the
+ * mapping's error_remove_folio runs. 0, -EINVAL (offset), -ENOENT (no
+ * page there).
  */
 static int kvm_gmem_memory_failure(struct file *file, loff_t offset)
 {
@@ -703,6 +707,7 @@ static int kvm_gmem_memory_failure(struct file *file, loff_t offset)
 	struct address_space *mapping = &inode->mapping;
 	u64 index = offset >> PAGE_SHIFT;
 	struct page *head, *page;
+	struct mm_unmap unmap;
 
 	if (offset < 0 || (offset & (PAGE_SIZE - 1)) ||
 	    (u64)offset >= inode->size)
@@ -722,6 +727,19 @@ static int kvm_gmem_memory_failure(struct file *file, loff_t offset)
 				   (index - folio_index(head)));
 		SetPageHWPoison(page);
 		get_page(head);
+		/*
+		 * A fault maps under the folio lock after checking for
+		 * poison: once the lock was taken here, one that missed the
+		 * flag has mapped, and the zap below takes it away (the
+		 * order truncation keeps: the folio lock, then the zap).
+		 */
+		folio_lock(head);
+		folio_unlock(head);
+		unmap_mapping_pages_begin(current_mm(), mapping,
+					  folio_index(head), folio_index(head) +
+					  (folio_is_huge(head) ? GMEM_HPAGE_NR : 1),
+					  &unmap);
+		unmap_mapping_pages_end(&unmap);
 	}
 	filemap_invalidate_unlock(mapping);
 	if (!head)

@@ -15,7 +15,8 @@
  * private or a punch unmaps it again). Where the kernel answers
  * VM_FAULT_SIGBUS (a private
  * page with in-place conversion, a page beyond the file's end) the program
- * gets SIGBUS as force_sig_fault(SIGBUS, BUS_ADRERR, address) sends it:
+ * gets SIGBUS as force_sig_fault(SIGBUS, BUS_ADRERR, address) sends it
+ * (BUS_MCEERR_AR, si_addr_lsb 12, for a page memory failure poisoned):
  * si_code BUS_ADRERR, si_addr the faulting address, delivered in the
  * faulting context (its ucontext is the access's, a handler that returns
  * meets the fault again), a blocked or ignored SIGBUS reset to the default
@@ -91,11 +92,12 @@ static void forward_segv(int sig, siginfo_t *si, void *uc)
 }
 
 /*
- * force_sig_fault(SIGBUS, BUS_ADRERR, @addr) for the thread that faulted:
- * queued while blocked here, so that it is delivered once the faulting
- * context is restored, with that context.
+ * force_sig_fault(SIGBUS, BUS_ADRERR, @addr) for the thread that faulted,
+ * or for a poisoned page (@poison) force_sig_mceerr(BUS_MCEERR_AR, @addr,
+ * PAGE_SHIFT): queued while blocked here, so that it is delivered once the
+ * faulting context is restored, with that context.
  */
-static void send_sigbus(void *addr, ucontext_t *uc)
+static void send_sigbus(void *addr, ucontext_t *uc, bool poison)
 {
 	struct sigaction cur;
 	siginfo_t info;
@@ -111,8 +113,10 @@ static void send_sigbus(void *addr, ucontext_t *uc)
 	pthread_sigmask(SIG_BLOCK, &bus, NULL);
 	memset(&info, 0, sizeof(info));
 	info.si_signo = SIGBUS;
-	info.si_code = BUS_ADRERR;
+	info.si_code = poison ? BUS_MCEERR_AR : BUS_ADRERR;
 	info.si_addr = addr;
+	if (poison)
+		info.si_addr_lsb = 12;		/* PAGE_SHIFT: one page lost */
 	syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid),
 		SIGBUS, &info);
 }
@@ -139,8 +143,8 @@ static bool gmem_fault(siginfo_t *si, ucontext_t *uc)
 	r = TDXSIM_CALL(tdxsim_gmem_fault((void *)page, write));
 	if (!r)
 		return true;
-	if (r == -EFAULT) {
-		send_sigbus(si->si_addr, uc);
+	if (r == -EFAULT || r == -EHWPOISON) {
+		send_sigbus(si->si_addr, uc, r == -EHWPOISON);
 		return true;
 	}
 	if (r == -EACCES)

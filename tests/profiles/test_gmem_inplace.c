@@ -11,6 +11,7 @@
  *  - host access through the mmap: a private page faults (SIGBUS,
  *    -EFAULT), a shared one does not; a program's own access maps a
  *    shared page (with gmem_locking=legacy too) until it goes private;
+ *    memory failure takes a mapped page away (then EHWPOISON);
  *  - a host reference (a GUP pin) on a shared page: to private fails with
  *    EAGAIN and the pinned page's offset, and succeeds once unpinned; with
  *    gmem_conv_refcheck=none the conversion succeeds under the pin and
@@ -330,6 +331,35 @@ static void test_host_fault_maps_legacy(void **state)
 	host_fault_maps(true);
 }
 
+/*
+ * Memory failure of a shared page the program has mapped: the page leaves
+ * the mapping (hwpoison_user_mappings()), the next access is -EHWPOISON
+ * (SIGBUS BUS_MCEERR_AR) and maps nothing; the page next to it stays.
+ */
+static void test_memory_failure_unmaps(void **state)
+{
+	uint8_t b = 0, *p;
+	struct td td;
+
+	inplace_td(&td, "next+gmem-inplace", false);
+	p = (uint8_t *)td.shared_map + 8 * PG;
+	assert_int_equal(convert(&td, 8 * PG, 2 * PG, false, NULL), 0);
+	assert_int_equal(tdxsim_gmem_fault(p, true), 0);
+	assert_int_equal(tdxsim_gmem_fault(p + PG, true), 0);
+	p[0] = 0x11;
+	p[PG] = 0x22;
+	assert_int_equal(tdxsim_memory_failure(td.gmem, 8 * PG), 0);
+	assert_false(readable(p));
+	assert_true(readable(p + PG));
+	assert_int_equal(p[PG], 0x22);
+	assert_int_equal(tdxsim_gmem_fault(p, false), -EHWPOISON);
+	assert_false(readable(p));
+	assert_int_equal(tdxsim_gmem_host_access(p, &b, 1, false), -EHWPOISON);
+	assert_int_equal(tdxsim_gmem_host_access(p + PG, &b, 1, false), 0);
+	assert_int_equal(b, 0x22);
+	td_destroy(&td);
+}
+
 int main(void)
 {
 	/* The PFN space a memfd, as under tdxsim exec: faults map pages. */
@@ -343,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_in_place_populate),
 		cmocka_unit_test(test_host_fault_maps),
 		cmocka_unit_test(test_host_fault_maps_legacy),
+		cmocka_unit_test(test_memory_failure_unmaps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
