@@ -128,6 +128,15 @@ void tdxsim_host_unpin(struct tdxsim_host_pin *pin);
  * page-aligned or beyond the file), ENOENT (no page allocated there).
  */
 int tdxsim_memory_failure(int fd, off_t offset);
+/*
+ * madvise(2) with MADV_HWPOISON (the only advice): each page of [@addr,
+ * @addr + @len), which must be in guest_memfd mappings, is faulted in as
+ * madvise_inject_error() pins it, then tdxsim_memory_failure() runs on it.
+ * 0, or -1 with errno: EINVAL (another advice, @addr not page-aligned, a
+ * page outside a guest_memfd mapping), EFAULT (a page the host may not
+ * access: private, beyond the file's end), or tdxsim_memory_failure()'s.
+ */
+int tdxsim_madvise(void *addr, size_t len, int advice);
 
 /*
  * While on, the descriptor number of a closed tdxsim file (tdxsim_close())

@@ -518,6 +518,45 @@ int tdxsim_memory_failure(int fd, off_t offset)
 	return uapi_ret(r);
 }
 
+int tdxsim_madvise(void *addr, size_t len, int advice)
+{
+	struct mm_struct *mm = current_mm();
+	unsigned long a = (unsigned long)addr, end = a + ALIGN(len, PAGE_SIZE);
+	struct vm_area_struct *vma;
+	struct file *file;
+	struct page *page;
+	long r = 0;
+	u64 off;
+
+	if (advice != MADV_HWPOISON || (a & ~PAGE_MASK) || end < a)
+		return uapi_ret(-EINVAL);
+	for (; a < end && !r; a += PAGE_SIZE) {
+		mmap_read_lock(mm);
+		vma = find_vma(mm, a);
+		file = vma && vma->vm_file && !vma->vm_direct &&
+		       vma->vm_file->f_op->memory_failure ?
+			       get_file(vma->vm_file) : NULL;
+		off = vma ? (vma->vm_pgoff << PAGE_SHIFT) + (a - vma->vm_start) :
+			    0;
+		mmap_read_unlock(mm);
+		if (!file) {
+			r = -EINVAL;
+			break;
+		}
+		/* madvise_inject_error(): the page pinned, then poisoned. */
+		r = get_user_pages_fast(a, 1, 0, &page);
+		if (r == 1) {
+			put_page(page);
+			r = file->f_op->memory_failure(file, off);
+		} else {
+			r = -EFAULT;
+		}
+		fput(file);
+	}
+	task_work_run();
+	return uapi_ret(r);
+}
+
 int tdxsim_munmap(void *addr, size_t len)
 {
 	int r = do_munmap(current_mm(), (unsigned long)addr,

@@ -41,6 +41,7 @@ void real_init(void)
 	real.ioctl = next_sym("ioctl");
 	real.mmap = next_sym("mmap");
 	real.munmap = next_sym("munmap");
+	real.madvise = next_sym("madvise");
 	real.fallocate = next_sym("fallocate");
 	real.read = next_sym("read");
 	real.pread = next_sym("pread");

@@ -50,6 +50,7 @@ struct preload_real {
 	int (*ioctl)(int, unsigned long, ...);
 	void *(*mmap)(void *, size_t, int, int, int, off_t);
 	int (*munmap)(void *, size_t);
+	int (*madvise)(void *, size_t, int);
 	int (*fallocate)(int, int, off_t, off_t);
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*pread)(int, void *, size_t, off_t);

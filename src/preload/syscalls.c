@@ -3,7 +3,8 @@
  * libtdxsim-preload.so: tdxsim under an unmodified program (`tdxsim exec`).
  *
  * Loaded with LD_PRELOAD, it takes the C library's open, ioctl, mmap,
- * munmap, fallocate, read, pread, write, close, dup, dup2, dup3 and fcntl
+ * munmap, madvise (MADV_HWPOISON of a guest_memfd mapping), fallocate,
+ * read, pread, write, close, dup, dup2, dup3 and fcntl
  * (this file): an open of "/dev/kvm" goes to tdxsim_open(), and those calls
  * on a descriptor tdxsim handed out (fdtable.c) go to tdxsim's system calls
  * (tdxsim/tdxsim.h), with what vms.c adds around ioctl; everything else
@@ -361,6 +362,21 @@ PRELOAD_API int munmap(void *addr, size_t len)
 		r = unmap_gaps(a, end, sp, n);
 	free(sp);
 	return r;
+}
+
+/*
+ * madvise(MADV_HWPOISON) of a guest_memfd mapping's pages: tdxsim's memory
+ * failure of each (the kernel's needs CAP_SYS_ADMIN; tdxsim does not ask).
+ * Any other advice, or other memory, goes to the C library.
+ */
+PRELOAD_API int madvise(void *addr, size_t len, int advice)
+{
+	int prot;
+
+	if (in_tdxsim || advice != MADV_HWPOISON || !mappings ||
+	    !gmem_mapping_at(addr, &prot))
+		return REAL(madvise)(addr, len, advice);
+	return TDXSIM_CALL(tdxsim_madvise(addr, len, advice));
 }
 
 PRELOAD_API int fallocate(int fd, int mode, off_t offset, off_t len)

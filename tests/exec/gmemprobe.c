@@ -19,7 +19,9 @@
  *    (in-place: a conversion keeps the contents);
  *  - a hole punched in a mapped shared page takes it away: the next load
  *    faults in a new, zeroed page;
- *  - munmap() of part of a mapping splits it (split_checks()).
+ *  - munmap() of part of a mapping splits it (split_checks());
+ *  - a page poisoned (MADV_HWPOISON) leaves the mapping: SIGBUS
+ *    BUS_MCEERR_AR (poison_checks()).
  * Exit status 0 when every check held; otherwise 1 and the failed check on
  * stderr.
  *
@@ -67,6 +69,7 @@ static int failures;
 
 static sigjmp_buf env;
 static volatile sig_atomic_t bus_count, segv_count, bus_code, segv_code;
+static volatile sig_atomic_t bus_lsb;
 static void *volatile bus_addr, *volatile segv_addr;
 static volatile sig_atomic_t bus_returns;	/* return this many times */
 
@@ -77,6 +80,7 @@ static void on_bus(int sig, siginfo_t *si, void *uc)
 	bus_count++;
 	bus_code = si->si_code;
 	bus_addr = si->si_addr;
+	bus_lsb = si->si_code == BUS_MCEERR_AR ? si->si_addr_lsb : 0;
 	if (bus_returns > 0) {
 		bus_returns--;
 		return;		/* the access runs again and faults again */
@@ -183,6 +187,28 @@ static void split_checks(int gmem)
 	CHECK(touch(m + 5 * PG, false) == 2 && segv_code == SEGV_MAPERR);
 }
 
+/*
+ * madvise(MADV_HWPOISON) of a mapped shared page (tdxsim's memory
+ * failure): the page leaves the mapping and the next access is SIGBUS
+ * BUS_MCEERR_AR, si_addr_lsb 12; the page next to it stays mapped.
+ */
+static void poison_checks(int gmem, volatile uint8_t *map)
+{
+	CHECK(convert(gmem, 10 * PG, false) == 0);
+	CHECK(convert(gmem, 11 * PG, false) == 0);
+	CHECK(touch(map + 10 * PG, true) == 0);
+	CHECK(touch(map + 11 * PG, true) == 0);
+	CHECK(madvise((void *)(map + 10 * PG), PG, MADV_HWPOISON) == 0);
+	CHECK(touch(map + 10 * PG + 3, false) == 1);
+	CHECK(bus_code == BUS_MCEERR_AR && bus_addr == map + 10 * PG + 3 &&
+	      bus_lsb == 12);
+	CHECK(touch(map + 10 * PG, true) == 1 && bus_code == BUS_MCEERR_AR);
+	CHECK(touch(map + 11 * PG, false) == 0 && map[11 * PG] == 0x5a);
+	/* A private page cannot be pinned for the injection. */
+	CHECK(madvise((void *)(map + 12 * PG), PG, MADV_HWPOISON) == -1 &&
+	      errno == EFAULT);
+}
+
 int main(int argc, char **argv)
 {
 	struct kvm_create_guest_memfd g = {
@@ -285,6 +311,7 @@ int main(int argc, char **argv)
 	CHECK(munmap((void *)ro, 2 * PG) == 0);
 	CHECK(munmap((void *)map2, 2 * PG) == 0);
 	split_checks(gmem);
+	poison_checks(gmem, map);
 
 	CHECK(munmap((void *)map, SIZE + PG) == 0);
 	close(gmem);
