@@ -91,7 +91,8 @@ def _():
 @case("guest_memfd in-place: a shared page is mapped (loads, stores, two "
       "mappings, gone on conversion and punch), a private page touched "
       "through the mmap is SIGBUS (BUS_ADRERR, si_addr), the program's "
-      "SIGSEGV kept")
+      "SIGSEGV kept, munmap() of part of a mapping splits it, a poisoned "
+      "page is SIGBUS BUS_MCEERR_AR")
 def _():
     rc, out, err = run(TDXSIM, "exec", "--quiet", "--kernel",
                        "next+gmem-inplace", "--", GMEMPROBE)
