@@ -360,6 +360,7 @@ static noinline int bl_lock_slow(struct base_lock *l,
 			/* Its holders' schedule points count from now on. */
 			__atomic_store_n(&((struct lockdep_map *)map)->watched,
 					 1, __ATOMIC_RELAXED);
+			lockdep_free_wait_begin();
 			__atomic_store_n(&self->free_wait_map, map,
 					 __ATOMIC_RELAXED);
 			__atomic_store_n(&self->free_wait_lock, l,
@@ -372,6 +373,7 @@ static noinline int bl_lock_slow(struct base_lock *l,
 			break;
 	}
 	if (w.start) {
+		lockdep_free_wait_end();
 		task_free_wait_end(self);
 		bl_wd_quiesce();
 	}

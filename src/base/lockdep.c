@@ -105,7 +105,9 @@ static __maybe_unused struct task *ld_current(void)
 	return t;
 }
 
-void lockdep_note_progress(struct task *t)
+unsigned int lockdep_free_waits;
+
+void __lockdep_note_progress(struct task *t)
 {
 	int i;
 

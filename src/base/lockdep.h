@@ -159,12 +159,43 @@ void __lockdep_assert_failed(const struct lockdep_map *map, const char *what,
 						LOCK_SITE_HERE);	\
 	} while (0)
 
+/*
+ * Free mode: how many tasks sleep on a lock they set watched
+ * (lockdep_free_wait_begin()/end()); while none does, a holder's schedule
+ * point has nothing to count and costs one load.
+ */
+extern unsigned int lockdep_free_waits;
+
+static inline void lockdep_free_wait_begin(void)
+{
+	__atomic_fetch_add(&lockdep_free_waits, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void lockdep_free_wait_end(void)
+{
+	__atomic_fetch_sub(&lockdep_free_waits, 1, __ATOMIC_RELAXED);
+}
+
+void __lockdep_note_progress(struct task *t);
+
 /* Free mode: @t passed a schedule point; count it on its watched locks. */
-void lockdep_note_progress(struct task *t);
+static inline void lockdep_note_progress(struct task *t)
+{
+	if (unlikely(__atomic_load_n(&lockdep_free_waits, __ATOMIC_RELAXED)))
+		__lockdep_note_progress(t);
+}
 
 #else /* !TDXSIM_LOCKDEP: the annotations compile to nothing */
 
 static inline void lockdep_note_progress(struct task *t)
+{
+}
+
+static inline void lockdep_free_wait_begin(void)
+{
+}
+
+static inline void lockdep_free_wait_end(void)
 {
 }
 
