@@ -80,15 +80,32 @@ static u32 entry_enc(u64 e)
 	       (((e >> 6) & 3) << 5);
 }
 
+/* state_enc[] inverted: the state + 1 of each 7-bit encoding, 0 if none. */
+static const u8 state_dec[128] = {
+	[0x0E] = SEPT_FREE + 1,
+	[0x0C] = SEPT_REMOVED + 1,
+	[0x00] = SEPT_NL_MAPPED + 1,
+	[0x08] = SEPT_NL_BLOCKED + 1,
+	[0x60] = SEPT_MAPPED + 1,
+	[0x68] = SEPT_BLOCKED + 1,
+	[0x64] = SEPT_BLOCKEDW + 1,
+	[0x66] = SEPT_EXPORTED_BLOCKEDW + 1,
+	[0x63] = SEPT_EXPORTED_DIRTY + 1,
+	[0x67] = SEPT_EXPORTED_DIRTY_BLOCKEDW + 1,
+	[0x70] = SEPT_PENDING + 1,
+	[0x78] = SEPT_PENDING_BLOCKED + 1,
+	[0x74] = SEPT_PENDING_BLOCKEDW + 1,
+	[0x76] = SEPT_PENDING_EXPORTED_BLOCKEDW + 1,
+	[0x73] = SEPT_PENDING_EXPORTED_DIRTY + 1,
+	[0x77] = SEPT_PENDING_EXPORTED_DIRTY_BLOCKEDW + 1,
+};
+
+/* One table read per entry (it was a search of state_enc[]). */
 enum sept_state sept_state_of(u64 e)
 {
-	u32 enc = entry_enc(e);
-	int s;
+	u8 s = state_dec[entry_enc(e)];
 
-	for (s = 0; s < SEPT_NR_STATES; s++)
-		if (state_enc[s] == enc)
-			return s;
-	return SEPT_BAD_STATE;
+	return s ? (enum sept_state)(s - 1) : SEPT_BAD_STATE;
 }
 
 u8 sept_public_state(enum sept_state s)
