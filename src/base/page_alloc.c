@@ -56,7 +56,6 @@
 #define ZAP_MAX_BLOCKS		1024U
 
 /* Values of a free page's link besides "next free page in this block". */
-#define LINK_NIL		0xffffU	/* end of a block's free list */
 
 static page_free_check_fn free_check_fn;
 
@@ -536,7 +535,7 @@ struct page *alloc_pages(unsigned int order)
 
 /* ---- freeing ---- */
 
-static bool page_in_space(const struct page *page)
+bool page_in_space(const struct page *page)
 {
 	return ready() && page >= pa_mem.pages && page < pa_mem.pages + pa_mem.nr_pages;
 }
@@ -784,56 +783,6 @@ bool get_page_unless_zero(struct page *page)
 	return atomic_inc_not_zero(&compound_head(page)->_refcount);
 }
 
-int split_page_block(struct page *head)
-{
-	u16 flags;
-	u64 pfn;
-	u32 b, i;
-	int ref;
-	bool ok;
-
-	if (WARN(!page_in_space(head) || !(head->flags & BIT(PG_head)) ||
-		 head->order != PMD_ORDER,
-		 "split_page_block: not the head of an order-9 block\n"))
-		return -EINVAL;
-	ref = atomic_read(&head->_refcount);
-	if (WARN(ref <= 0, "split_page_block: free block\n"))
-		return -EINVAL;
-	for (i = 1; i < PAGES_PER_BLOCK; i++)
-		if (atomic_read(&head[i]._refcount))
-			return -EBUSY;
-
-	pfn = head - pa_mem.pages;
-	b = pfn_block(pfn);
-	pthread_mutex_lock(&pa_lock);
-	ok = pa_mem.blocks[b].state == BLOCK_HUGE;
-	if (ok) {
-		pa_mem.blocks[b].state = BLOCK_SPLIT;
-		pa_mem.blocks[b].nr_free = 0;
-		pa_mem.blocks[b].cursor = PAGES_PER_BLOCK;
-		pa_mem.blocks[b].free_head = LINK_NIL;
-		pa_mem.blocks_2m_in_use--;
-	}
-	pthread_mutex_unlock(&pa_lock);
-	if (WARN(!ok, "split_page_block: pfn %#llx is not an allocated block\n",
-		 (unsigned long long)pfn))
-		return -EINVAL;
-
-	/*
-	 * Each page becomes an order-0 page with the head's flags and count;
-	 * each keeps its own PG_written.
-	 */
-	flags = head->flags & ~(BIT(PG_head) | BIT(PG_tail) | BIT(PG_written));
-	for (i = 0; i < PAGES_PER_BLOCK; i++) {
-		u16 w = READ_ONCE(head[i].flags) & BIT(PG_written);
-
-		if (i)
-			atomic_set(&head[i]._refcount, ref);
-		WRITE_ONCE(head[i].order, 0);
-		WRITE_ONCE(head[i].flags, flags | w);
-	}
-	return 0;
-}
 
 
 void page_alloc_set_free_check(page_free_check_fn fn)

@@ -183,6 +183,22 @@ bool get_page_unless_zero(struct page *page);
  * (and changes nothing) if any tail page has references of its own.
  */
 int split_page_block(struct page *head);
+/*
+ * The kernel's page_ref_freeze()/page_ref_unfreeze(): set @page's count
+ * from exactly @count to 0 (false, and nothing changed, if it is not
+ * @count), so that get_page_unless_zero() fails until it is unfrozen
+ * at @count. A lockless page cache lookup takes its reference that way.
+ */
+bool page_ref_freeze(struct page *page, int count);
+void page_ref_unfreeze(struct page *page, int count);
+/*
+ * split_page_block() of a block whose head the caller froze at @ref
+ * (page_ref_freeze()): the tails get count @ref and the head stays frozen
+ * until the caller, having published the pages, calls
+ * page_ref_unfreeze(head, @ref). On failure the head is unfrozen at @ref,
+ * unsplit.
+ */
+int split_page_block_frozen(struct page *head, int ref);
 
 u64 page_to_pfn(const struct page *page);
 struct page *pfn_to_page(u64 pfn);

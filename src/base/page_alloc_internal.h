@@ -126,6 +126,11 @@ static inline u64 block_pfn(u32 b)
 #define PA_CHECK_CLEAN	0
 #endif
 
+#define LINK_NIL		0xffffU	/* end of a block's free list */
+
+/* page_alloc.c: is @page a struct page of the PFN space? */
+bool page_in_space(const struct page *page) __pa_hidden;
+
 /* phys_mem.c: map a PFN space of @bytes (already rounded); pa_lock held. */
 int __phys_mem_init(u64 bytes) __pa_hidden;
 

@@ -435,6 +435,51 @@ static void test_split_busy(void **state)
 	assert_int_equal(pa_stats().pages_in_use, s0.pages_in_use);
 }
 
+/*
+ * A frozen count: speculative references fail until the unfreeze; the
+ * frozen split leaves the head frozen (its caller publishes the pages
+ * first) and gives each tail the frozen count.
+ */
+static void test_split_frozen(void **state)
+{
+	struct phys_mem_stats s0 = pa_stats();
+	struct page *h = alloc_pages(PMD_ORDER);
+	unsigned int i;
+
+	assert_non_null(h);
+	get_page(h);
+	assert_false(page_ref_freeze(h, 1));	/* the count is 2 */
+	assert_int_equal(page_ref_count(h), 2);
+	put_page(h);
+	assert_true(page_ref_freeze(h, 1));
+	assert_false(get_page_unless_zero(h));
+	assert_false(get_page_unless_zero(h + 7));
+	assert_int_equal(split_page_block_frozen(h, 1), 0);
+	assert_int_equal(atomic_read(&h->_refcount), 0);
+	assert_false(get_page_unless_zero(h));
+	for (i = 1; i < BLOCK_PAGES; i++)
+		assert_int_equal(page_ref_count(h + i), 1);
+	page_ref_unfreeze(h, 1);
+	assert_true(get_page_unless_zero(h));
+	assert_int_equal(page_ref_count(h), 2);
+	put_page(h);
+	for (i = 0; i < BLOCK_PAGES; i++)
+		put_page(h + i);
+	assert_int_equal(pa_stats().pages_in_use, s0.pages_in_use);
+
+	/* A failed frozen split leaves the block whole and unfrozen. */
+	h = alloc_pages(PMD_ORDER);
+	assert_non_null(h);
+	atomic_inc(&h[5]._refcount);
+	assert_true(page_ref_freeze(h, 1));
+	assert_int_equal(split_page_block_frozen(h, 1), -EBUSY);
+	assert_int_equal(page_ref_count(h), 1);
+	assert_int_equal(h->order, PMD_ORDER);
+	atomic_dec(&h[5]._refcount);
+	put_page(h);
+	assert_int_equal(pa_stats().pages_in_use, s0.pages_in_use);
+}
+
 static void test_split_not_head(void **state)
 {
 	struct page *h = alloc_pages(PMD_ORDER), *p = alloc_page();
@@ -589,6 +634,7 @@ int main(void)
 		T(test_block_reforms),
 		T(test_block_reforms_only_when_all_free),
 		T(test_split_busy),
+		T(test_split_frozen),
 		T(test_split_not_head),
 		T(test_split_then_free_independently),
 		T(test_threads_carve_own_blocks),
