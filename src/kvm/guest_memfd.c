@@ -225,9 +225,10 @@ static void gmem_bindings_update(struct gmem_file *gmem,
 /* ---- the page cache ---- */
 
 /*
- * The size of the folio to create for @index, under i_pages_lock: 2M (*@base
- * its first index) when the inode uses 2M folios and the whole aligned 2M
- * is inside the file and not yet cached in 4K pieces, else 4K.
+ * The size of the folio to create for @index: 2M (*@base its first index)
+ * when the inode uses 2M folios and the whole aligned 2M is inside the
+ * file and not yet cached in 4K pieces, else 4K. Looked at without the
+ * mapping's lock to size the allocation, and again under it to insert.
  */
 static u64 kvm_gmem_new_folio_nr(struct gmem_inode *inode, u64 index,
 				 u64 *base)
@@ -244,42 +245,54 @@ static u64 kvm_gmem_new_folio_nr(struct gmem_inode *inode, u64 index,
 }
 
 /*
- * The folio caching @index, created (kvm_gmem_new_folio_nr()) if missing.
- * As filemap_grab_folio(), the new folio is allocated without the mapping's
- * lock, which is taken again to insert it unless another task cached @index
- * meanwhile (then the allocation is given back): vCPUs faulting in
- * different pages do not wait for each other's allocation. Returns the
- * folio's head locked and with a reference for the caller, or an ERR-style
- * NULL with *@err set.
+ * filemap_get_entry(): the folio caching @index with a reference, or NULL,
+ * without the mapping's lock. The reference is speculative: taken only if
+ * the count is not zero (a folio being freed, or frozen by a split), and
+ * kept only if the folio still caches @index afterwards (else it may have
+ * been truncated and reused meanwhile). The radix tree's nodes and the
+ * struct pages stay mapped, as the kernel's RCU keeps its xarray nodes.
  */
-static struct page *kvm_gmem_get_folio(struct gmem_inode *inode, u64 index,
+static struct page *kvm_gmem_lookup_folio(struct gmem_inode *inode, u64 index)
+{
+	struct radix_tree *pages = &inode->mapping.i_pages;
+	struct page *head;
+
+	rcu_read_lock();
+	for (;;) {
+		head = radix_lookup(pages, index);
+		if (!head)
+			break;
+		if (!get_page_unless_zero(head)) {
+			cpu_relax();
+			continue;
+		}
+		if (likely(radix_lookup(pages, index) == head))
+			break;
+		put_page(head);
+	}
+	rcu_read_unlock();
+	return head;
+}
+
+/*
+ * __filemap_get_folio(FGP_CREAT)'s miss: a new folio for @index, allocated
+ * and locked before the mapping's lock, which is taken once to insert it
+ * (filemap_add_folio()). -EEXIST if another task cached @index or part of
+ * the 2M range meanwhile (the allocation goes back; the caller looks again).
+ */
+static struct page *kvm_gmem_add_folio(struct gmem_inode *inode, u64 index,
 				       int *err)
 {
 	struct address_space *mapping = &inode->mapping;
-	struct page *head, *new = NULL;
-	u64 base, i, nr, new_nr = 0;
+	u64 base, i, nr;
+	struct page *head;
 
-	spin_lock(&mapping->i_pages_lock);
-	for (;;) {
-		head = radix_lookup(&mapping->i_pages, index);
-		if (head)
-			goto out;
-		nr = kvm_gmem_new_folio_nr(inode, index, &base);
-		if (new && new_nr == nr)
-			break;
-		spin_unlock(&mapping->i_pages_lock);
-		if (new)
-			__free_pages(new, new_nr == 1 ? 0 : GMEM_HPAGE_ORDER);
-		new = alloc_pages(nr == 1 ? 0 : GMEM_HPAGE_ORDER);
-		if (!new) {
-			*err = -ENOMEM;
-			return NULL;
-		}
-		new_nr = nr;
-		spin_lock(&mapping->i_pages_lock);
+	nr = kvm_gmem_new_folio_nr(inode, index, &base);
+	head = alloc_pages(nr == 1 ? 0 : GMEM_HPAGE_ORDER);
+	if (!head) {
+		*err = -ENOMEM;
+		return NULL;
 	}
-	head = new;
-	new = NULL;
 	for (i = 0; i < nr; i++) {
 		struct page *p = pfn_to_page(page_to_pfn(head) + i);
 
@@ -291,28 +304,59 @@ static struct page *kvm_gmem_get_folio(struct gmem_inode *inode, u64 index,
 		 * page never written needs no reset or zeroing later.
 		 */
 		page_clear_written(p);
-		if (radix_store(&mapping->i_pages, base + i, head)) {
-			WARN_ON_ONCE(1);
-		}
 	}
-	inode->nr_folios++;
-	trace_kvm_gmem_folio_alloc(inode->kvm, base, nr);
-out:
-	get_page(head);
-	spin_unlock(&mapping->i_pages_lock);
-	if (new)
-		__free_pages(new, new_nr == 1 ? 0 : GMEM_HPAGE_ORDER);
-	folio_lock(head);
-	/* Truncated while this task waited for the lock: look again. */
+	/* Nobody else can see it yet: __folio_set_locked(). */
+	WARN_ON_ONCE(!folio_trylock(head));
+
 	spin_lock(&mapping->i_pages_lock);
-	if (radix_lookup(&mapping->i_pages, index) != head) {
+	if (radix_lookup(&mapping->i_pages, index) ||
+	    kvm_gmem_new_folio_nr(inode, index, &base) != nr) {
 		spin_unlock(&mapping->i_pages_lock);
 		folio_unlock(head);
-		put_page(head);
-		return kvm_gmem_get_folio(inode, index, err);
+		__free_pages(head, nr == 1 ? 0 : GMEM_HPAGE_ORDER);
+		*err = -EEXIST;
+		return NULL;
 	}
+	for (i = 0; i < nr; i++) {
+		if (radix_store(&mapping->i_pages, base + i, head))
+			WARN_ON_ONCE(1);
+	}
+	inode->nr_folios++;
+	/* The page cache's reference is the allocation's; one for the caller. */
+	get_page(head);
 	spin_unlock(&mapping->i_pages_lock);
+	trace_kvm_gmem_folio_alloc(inode->kvm, base, nr);
 	return head;
+}
+
+/*
+ * The folio caching @index, created (kvm_gmem_new_folio_nr()) if missing,
+ * as upstream's kvm_gmem_get_folio(): filemap_lock_folio() looks it up
+ * without the mapping's lock and locks it; a miss allocates outside that
+ * lock and takes it once, to insert. A folio truncated while this task
+ * waited for its lock no longer caches @index: look again. Returns the
+ * folio's head locked and with a reference for the caller, or NULL with
+ * *@err set.
+ */
+static struct page *kvm_gmem_get_folio(struct gmem_inode *inode, u64 index,
+				       int *err)
+{
+	struct page *head;
+
+	for (;;) {
+		head = kvm_gmem_lookup_folio(inode, index);
+		if (!head) {
+			head = kvm_gmem_add_folio(inode, index, err);
+			if (head || *err != -EEXIST)
+				return head;
+			continue;
+		}
+		folio_lock(head);
+		if (likely(radix_lookup(&inode->mapping.i_pages, index) == head))
+			return head;
+		folio_unlock(head);
+		put_page(head);
+	}
 }
 
 /* Remove folio @head from the page cache and drop the cache's reference. */
@@ -359,14 +403,16 @@ static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
 		if (page_ref_count(head) != 1)
 			return -EIO;
 		/*
-		 * New references are only taken under i_pages_lock. The acquire
-		 * load pairs with the last put_page() of a fault, so what that
-		 * fault wrote into the folio (kvm_gmem_prepare()'s flags) is
-		 * visible before split_page_block() reads it.
+		 * Lookups take references without i_pages_lock
+		 * (kvm_gmem_lookup_folio()): freeze the cache's one reference,
+		 * so that theirs fail until the split pages are published, as
+		 * the kernel's split freezes the folio's count. The freeze's
+		 * acquire pairs with the last put_page() of a fault, so what
+		 * that fault wrote into the folio (kvm_gmem_prepare()'s flags)
+		 * is visible before the split reads it.
 		 */
 		spin_lock(&mapping->i_pages_lock);
-		if (__atomic_load_n(&head->_refcount.counter,
-				    __ATOMIC_ACQUIRE) == 1)
+		if (page_ref_freeze(head, 1))
 			break;
 		spin_unlock(&mapping->i_pages_lock);
 	}
@@ -374,7 +420,7 @@ static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
 	for (i = 0; i < GMEM_HPAGE_NR; i++)
 		uptodate[i] = PageUptodate(pfn_to_page(page_to_pfn(head) + i));
 	page_flag_clear(head, PG_gmem_prepared);
-	r = split_page_block(head);
+	r = split_page_block_frozen(head, 1);
 	if (!r) {
 		for (i = 0; i < GMEM_HPAGE_NR; i++) {
 			struct page *p = pfn_to_page(page_to_pfn(head) + i);
@@ -386,6 +432,8 @@ static int __kvm_gmem_split_folio(struct gmem_inode *inode, struct page *head)
 			radix_store(&mapping->i_pages, base + i, p);
 		}
 		inode->nr_folios += GMEM_HPAGE_NR - 1;
+		/* Each index now caches its own page: lookups may take them. */
+		page_ref_unfreeze(head, 1);
 	}
 	spin_unlock(&mapping->i_pages_lock);
 	trace_kvm_gmem_folio_split(inode->kvm, base, r);

@@ -568,7 +568,7 @@ const struct tdxsim_scenario scn_mirror_race = {
 	.before = "next:mirror_freeze=off",
 	.upstream = "next",
 	.needs = "gmem_hugepages=off",
-	.default_seed = 32,
+	.default_seed = 78,
 	.run = mr_run,
 	.judge = mr_judge,
 	.pct_steps = 420,

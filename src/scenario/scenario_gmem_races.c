@@ -178,7 +178,7 @@ const struct tdxsim_scenario scn_gmem_inplace_hostfault = {
 	.summary = "a host fault through the mmap against a to-private conversion: EAGAIN or SIGBUS in v8, a private page held by the host with a fault that takes no invalidate lock",
 	.before = "next+gmem-inplace:gmem_locking=legacy",
 	.upstream = "next+gmem-inplace",
-	.default_seed = 4,
+	.default_seed = 6,
 	.run = hf_run,
 	.judge = hf_judge,
 	.pct_steps = 200,

@@ -471,7 +471,7 @@ static const char hp_timeout_prog[] =
 	"vcpus 3\n"
 	"gmem 0 8M\n"
 	"slot 0 gmem=0 gpa=0x0 size=8M offset=0x0\n"
-	"schedule random 16404465702062457021\n"
+	"schedule random 18\n"
 	"setup\n  init-vcpu 0\n  init-vcpu 2\n  attr private 0x0 8M\n"
 	"  finalize\n"
 	"task vcpu 0\n  accept 0x0 2M level=2m-fallback\n"

@@ -637,8 +637,8 @@ static void test_replay(void **state)
 	assert_int_equal(a.switches, b.switches);
 	tdxsim_scenario_result_free(&a);
 	tdxsim_scenario_result_free(&b);
-	run("mirror-race", "before", 32, false, &a);
-	run("mirror-race", "before", 32, false, &b);
+	run("mirror-race", "before", 78, false, &a);
+	run("mirror-race", "before", 78, false, &b);
 	assert_true(a.failed && b.failed);
 	assert_false(a.tainted);
 	assert_int_equal(a.steps, b.steps);
