@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The lock primitives: mutex, spinlock, rwlock, rw_semaphore, SRCU.
+ * The lock primitives: mutex, spinlock, rwlock, rw_semaphore (SRCU is
+ * base/srcu.c).
  *
  * All kinds share one implementation (struct base_lock): one atomic word
  * holds the readers, the writer bit, the number of waiting writers and a
@@ -678,99 +679,4 @@ void __downgrade_write(struct rw_semaphore *sem, const struct lock_site *site)
 	LOCK_SCHED_POINT("downgrade_write", &sem->dep_map, site);
 }
 
-/* --- SRCU ------------------------------------------------------------------------ */
-
-/*
- * Readers never lock: a reader adds itself to the current counter and
- * checks that the counter did not flip meanwhile (else it moves over), so
- * a grace period that flipped it and then saw the old counter at zero has
- * seen every reader that started before the flip. A reader that leaves the
- * old counter at zero wakes the grace period only when one waits.
- */
-
-void __init_srcu_struct(struct srcu_struct *ssp, const char *name,
-			struct lock_class_key *key)
-{
-	struct wait_queue_head *wq = xzalloc(sizeof(*wq));
-
-	ssp->idx = 0;
-	ssp->count[0] = ssp->count[1] = 0;
-	ssp->sync_waiting = 0;
-	mutex_init(&ssp->sync_mutex);
-	__init_waitqueue_head(wq, name);
-	ssp->wq = wq;
-	lockdep_init_map(&ssp->dep_map, name, key, LOCK_KIND_SRCU);
-	if (unlikely(sched_det_possible()))
-		sched_fp_name(&ssp->dep_map, key);
-}
-
-void cleanup_srcu_struct(struct srcu_struct *ssp)
-{
-	struct wait_queue_head *wq = ssp->wq;
-
-	WARN_ON(__atomic_load_n(&ssp->count[0], __ATOMIC_RELAXED) ||
-		__atomic_load_n(&ssp->count[1], __ATOMIC_RELAXED));
-	mutex_destroy(&ssp->sync_mutex);
-	destroy_waitqueue_head(wq);
-	free(wq);
-	ssp->wq = NULL;
-}
-
-static inline void srcu_put(struct srcu_struct *ssp, int idx)
-{
-	if (!__atomic_sub_fetch(&ssp->count[idx], 1, __ATOMIC_SEQ_CST) &&
-	    __atomic_load_n(&ssp->sync_waiting, __ATOMIC_SEQ_CST))
-		wake_up(ssp->wq);
-}
-
-int __srcu_read_lock(struct srcu_struct *ssp, const struct lock_site *site)
-{
-	int idx;
-
-	for (;;) {
-		idx = __atomic_load_n(&ssp->idx, __ATOMIC_SEQ_CST);
-		__atomic_add_fetch(&ssp->count[idx], 1, __ATOMIC_SEQ_CST);
-		if (likely(__atomic_load_n(&ssp->idx, __ATOMIC_SEQ_CST) == idx))
-			break;
-		srcu_put(ssp, idx);
-	}
-	if (lockdep_on())
-		__lock_taken(current_task(), &ssp->dep_map,
-			     LOCK_SHARED_RECURSIVE, NULL, site);
-	return idx;
-}
-
-void __srcu_read_unlock(struct srcu_struct *ssp, int idx,
-			const struct lock_site *site)
-{
-	if (lockdep_on())
-		__lock_release(current_task(), &ssp->dep_map, site);
-	srcu_put(ssp, idx);
-}
-
-static long srcu_readers(struct srcu_struct *ssp, int idx)
-{
-	return __atomic_load_n(&ssp->count[idx], __ATOMIC_SEQ_CST);
-}
-
-void __synchronize_srcu(struct srcu_struct *ssp, const struct lock_site *site)
-{
-	struct wait_queue_head *wq = ssp->wq;
-	int old;
-
-	/* Lockdep sees a grace period as a write acquisition of the class. */
-	lock_acquire(&ssp->dep_map, LOCK_EXCL, false, NULL, site);
-	lock_acquired(&ssp->dep_map, LOCK_EXCL, NULL, site);
-	lock_release(&ssp->dep_map, site);
-	if (lock_is_held_type(&ssp->dep_map, -1) && lockdep_enabled())
-		return;		/* reported: waiting would never end */
-
-	mutex_lock(&ssp->sync_mutex);
-	old = __atomic_load_n(&ssp->idx, __ATOMIC_RELAXED);
-	__atomic_store_n(&ssp->sync_waiting, 1, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&ssp->idx, old ^ 1, __ATOMIC_SEQ_CST);
-	while (wait_event_killable(*wq, srcu_readers(ssp, old) == 0))
-		;
-	__atomic_store_n(&ssp->sync_waiting, 0, __ATOMIC_RELAXED);
-	mutex_unlock(&ssp->sync_mutex);
-}
+/* SRCU: base/srcu.c. */

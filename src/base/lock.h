@@ -139,14 +139,16 @@ void __downgrade_write(struct rw_semaphore *sem, const struct lock_site *site);
 
 /*
  * SRCU (kvm->srcu): recursive readers, synchronize_srcu() waits for the
- * readers that were inside when it started. Lockdep sees readers as
+ * readers that were inside when it started. Readers count themselves in
+ * per-thread slots that a grace period sums (base/srcu.c). Lockdep sees readers as
  * recursive-read acquisitions and synchronize_srcu() as a write acquisition
  * of the same class, so synchronize_srcu() under srcu_read_lock() is reported.
  */
+#define SRCU_SLOTS	32	/* per-thread reader counters (base/srcu.c) */
 struct srcu_struct {
 	int idx;		/* the counter new readers use */
-	long count[2];		/* readers inside, per counter */
 	int sync_waiting;	/* a grace period waits: readers wake it */
+	void *sda;		/* SRCU_SLOTS struct srcu_data, a line each */
 	struct mutex sync_mutex;
 	struct lockdep_map dep_map;
 	void *wq;	/* struct wait_queue_head */

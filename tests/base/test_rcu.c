@@ -2,7 +2,8 @@
 /*
  * RCU through liburcu: a deferred free runs only after the readers that
  * could see the object have left; synchronize_rcu() waits for them; and
- * lockdep knows read-side sections.
+ * lockdep knows read-side sections. SRCU's grace period waits for a
+ * reader of another thread (its per-thread counts are summed).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "base/atomic.h"
+#include "base/lock.h"
 #include "base/lockdep.h"
 #include "base/rcu.h"
 #include "base/sched.h"
@@ -145,12 +147,70 @@ static void test_nesting_and_lockdep(void **state)
 	lockdep_reset();
 }
 
+/* ---- SRCU: a grace period sums every thread's reader counts ---- */
+
+static struct srcu_struct s_srcu;
+static int s_inside, s_may_leave, s_left, s_synced, s_left_at_sync;
+
+static int srcu_reader(void *arg)
+{
+	int idx = srcu_read_lock(&s_srcu);
+
+	__atomic_add_fetch(&s_inside, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&s_may_leave, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	__atomic_add_fetch(&s_left, 1, __ATOMIC_RELEASE);
+	srcu_read_unlock(&s_srcu, idx);
+	return 0;
+}
+
+static int srcu_syncer(void *arg)
+{
+	synchronize_srcu(&s_srcu);
+	__atomic_store_n(&s_left_at_sync,
+			 __atomic_load_n(&s_left, __ATOMIC_ACQUIRE),
+			 __ATOMIC_RELEASE);
+	__atomic_store_n(&s_synced, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+#define SRCU_READERS	4
+
+/*
+ * The readers and the grace period run on threads of their own (slots of
+ * their own): the grace period must not end before every reader left,
+ * however long it waits (here while the main thread sleeps 50 ms before
+ * letting them go). A sum that missed a reader's slot ends it early.
+ */
+static void test_srcu_waits_for_other_thread(void **state)
+{
+	struct task *r[SRCU_READERS], *w;
+	int i;
+
+	init_srcu_struct(&s_srcu);
+	s_inside = s_may_leave = s_left = s_synced = s_left_at_sync = 0;
+	for (i = 0; i < SRCU_READERS; i++)
+		r[i] = task_create("srcu-reader", srcu_reader, NULL);
+	while (__atomic_load_n(&s_inside, __ATOMIC_ACQUIRE) < SRCU_READERS)
+		usleep(1000);
+	w = task_create("srcu-sync", srcu_syncer, NULL);
+	usleep(50 * 1000);
+	__atomic_store_n(&s_may_leave, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < SRCU_READERS; i++)
+		task_join(r[i]);
+	task_join(w);
+	assert_true(s_synced);
+	assert_int_equal(s_left_at_sync, SRCU_READERS);
+	cleanup_srcu_struct(&s_srcu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deferred_free_after_readers_leave),
 		cmocka_unit_test(test_synchronize_waits_for_reader),
 		cmocka_unit_test(test_nesting_and_lockdep),
+		cmocka_unit_test(test_srcu_waits_for_other_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
