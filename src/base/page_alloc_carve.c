@@ -32,9 +32,59 @@ static pthread_key_t carve_key;
 static pthread_once_t carve_once = PTHREAD_ONCE_INIT;
 static __thread int carve_slot = -1;
 
+/*
+ * The per-thread 4K page cache: PCP_BATCH pages taken in one round of
+ * pa_lock, handed out without it (the kernel's per-CPU lists and their
+ * rmqueue_bulk()), so that vCPUs faulting in new pages do not take the
+ * allocator's lock per page. Only when several threads allocate in free
+ * mode (a lone thread and deterministic runs allocate as before, page by
+ * page, so their PFNs stay as they were). Cached pages count as in use,
+ * as the kernel's per-CPU pages are not free in the zone's count, but as
+ * allocations only once handed out (folded in at the next refill or
+ * flush); they go back when the thread exits or calls phys_mem_drain().
+ */
+#define PCP_BATCH	16
+
+static __thread struct {
+	int nr;
+	u64 handed;	/* handed out since the last refill or flush */
+	u64 pfn[PCP_BATCH];
+} pcp;
+
+struct page *pa_pcp_alloc(void)
+{
+	if (carve_slot < 0 || sched_det_possible() ||
+	    __builtin_popcount(__atomic_load_n(&carvers_used,
+					       __ATOMIC_RELAXED)) < 2)
+		return NULL;
+	if (!pcp.nr) {
+		if (pcp.handed)
+			pa_pcp_account(pcp.handed, 0);
+		pcp.handed = 0;
+		pcp.nr = pa_take_pages(pcp.pfn, PCP_BATCH);
+	}
+	if (!pcp.nr)
+		return NULL;
+	pcp.handed++;
+	return &pa_mem.pages[pcp.pfn[--pcp.nr]];
+}
+
+void pa_pcp_flush(void)
+{
+	u64 flushed = pcp.nr;
+
+	while (pcp.nr > 0)
+		__free_pages(&pa_mem.pages[pcp.pfn[--pcp.nr]], 0);
+	if (pcp.handed || flushed)
+		pa_pcp_account(pcp.handed, flushed);
+	pcp.handed = 0;
+}
+
 static void carve_exit(void *arg)
 {
 	int slot = (int)(long)arg - 1;
+
+	pa_pcp_flush();
 
 	pthread_mutex_lock(&pa_lock);
 	carving[slot] = BLOCK_NONE;

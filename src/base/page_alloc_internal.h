@@ -103,6 +103,26 @@ extern struct phys_mem_meta pa_meta_reg __pa_hidden;
  */
 u32 pa_carve_pick(void) __pa_hidden;
 void pa_carve_set(u32 b) __pa_hidden;
+/*
+ * page_alloc_carve.c: the calling thread's cache of 4K pages (the kernel's
+ * per-CPU page lists), NULL when it has none (a lone allocating thread,
+ * deterministic runs) and none could be taken; pa_pcp_flush() frees what
+ * the calling thread's cache holds (at its exit and in phys_mem_drain()).
+ */
+struct page *pa_pcp_alloc(void) __pa_hidden;
+void pa_pcp_flush(void) __pa_hidden;
+/*
+ * page_alloc.c: take up to @n 4K pages in one round of pa_lock, accounted
+ * as allocated and made ready as alloc_page() hands them out; returns how
+ * many. pa_prep_page(): that readying of one page (pa_lock not held).
+ */
+int pa_take_pages(u64 *pfns, int n) __pa_hidden;
+/*
+ * The cache's statistics: @handed pages it handed out count as
+ * allocations, @flushed pages it gave back (__free_pages()) are no frees.
+ */
+void pa_pcp_account(u64 handed, u64 flushed) __pa_hidden;
+struct page *pa_prep_page(u64 pfn) __pa_hidden;
 
 static inline bool ready(void)
 {

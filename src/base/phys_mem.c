@@ -207,6 +207,7 @@ int phys_mem_exit(void)
 {
 	u64 in_use;
 
+	pa_pcp_flush();
 	pthread_mutex_lock(&pa_lock);
 	if (!ready()) {
 		pthread_mutex_unlock(&pa_lock);
