@@ -30,7 +30,7 @@ BASE_FILES = ("lock.c.o", "lockdep.c.o", "lockdep_graph.c.o",
 SCHED_HOOKS = {
     "__sched_point", "cpu_relax", "sched_task_is_deterministic",
     "sched_wake_obj", "sched_block_on", "sched_rcu_reader_done",
-    "sched_wait_rcu_readers", "current_task", "sched_hang_timeout_ms",
+    "sched_wait_rcu_readers", "sched_current_task_implicit", "sched_hang_timeout_ms",
     "sched_mode",
 }
 

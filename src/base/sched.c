@@ -170,7 +170,7 @@ void sched_task_free(struct task *t)
 }
 
 /* A thread tdxsim did not create asks for the first time. */
-static noinline struct task *current_task_implicit(void)
+noinline struct task *sched_current_task_implicit(void)
 {
 	struct task *t;
 
@@ -183,15 +183,6 @@ static noinline struct task *current_task_implicit(void)
 	sched_tls_task = t;
 	pthread_setspecific(implicit_key, t);
 	return t;
-}
-
-struct task *current_task(void)
-{
-	struct task *t = sched_tls_task;
-
-	if (likely(t))
-		return t;
-	return current_task_implicit();
 }
 
 const char *task_name(const struct task *t)
@@ -268,7 +259,7 @@ int sched_nr_tasks(void)
 
 /* --- deterministic core (sched_s.m held) ------------------------------------ */
 
-static void record_step_locked(struct task *t, const char *site)
+static __always_inline void record_step_locked(struct task *t, const char *site)
 {
 	sched_s.steps++;
 	t->last_sites[t->last_pos % TASK_LAST_STEPS] = site;
@@ -350,8 +341,8 @@ static inline struct task *det_self(void)
 
 static void sched_hold_locked(struct task *self, const char *site);
 
-static void sched_point_locked(struct task *self, const char *site,
-			       const void *obj, unsigned int flags)
+static __always_inline void sched_point_locked(struct task *self, const char *site,
+					       const void *obj, unsigned int flags)
 {
 	if (unlikely(sched_s.nr_holds))
 		sched_hold_locked(self, site);
@@ -364,7 +355,15 @@ static void sched_point_locked(struct task *self, const char *site,
 		sched_pct_check_change_locked(self);
 	if (sched_s.footprints)
 		sched_fp_end_step(self, obj, flags);
-	sched_switch_locked(self);
+	/*
+	 * @self is the only runnable task: sched_switch_locked() would pick it
+	 * (no draw in either strategy) and change nothing else.
+	 */
+	if (likely(sched_s.nr_runnable == 1 && !sched_s.explore &&
+		   self->state == TASK_RUNNABLE && !self->aborted))
+		sched_s.yield = false;
+	else
+		sched_switch_locked(self);
 	if (sched_s.footprints)
 		sched_fp_start_step(self, obj, flags);
 }
@@ -525,7 +524,7 @@ void sched_block_on(enum task_wait_kind kind, const void *obj,
 	if (!self)
 		return;
 	sched_lock(self);
-	self->state = TASK_BLOCKED;
+	task_set_state_locked(self, TASK_BLOCKED);
 	self->wait_kind = kind;
 	self->wait_obj = obj;
 	self->wait_map = map;
@@ -559,7 +558,7 @@ void sched_wake_obj_locked(const void *obj)
 		struct task *t = sched_s.tasks[i];
 
 		if (t->state == TASK_BLOCKED && t->wait_obj == obj) {
-			t->state = TASK_RUNNABLE;
+			task_set_state_locked(t, TASK_RUNNABLE);
 			t->wait_kind = WAIT_NONE;
 			t->wait_obj = NULL;
 			t->wait_map = NULL;
@@ -620,7 +619,7 @@ void sched_wait_rcu_readers(void)
 		}
 		if (!readers)
 			break;
-		self->state = TASK_BLOCKED;
+		task_set_state_locked(self, TASK_BLOCKED);
 		self->wait_kind = WAIT_RCU;
 		self->wait_obj = &rcu_gp_obj;
 		self->wait_map = NULL;

@@ -190,7 +190,16 @@ struct task *task_create(const char *name, int (*fn)(void *), void *arg);
 int task_join(struct task *t);
 
 /* The calling task (an implicit one is made for threads tdxsim did not create). */
-struct task *current_task(void);
+extern __thread_fast struct task *sched_tls_task;
+struct task *sched_current_task_implicit(void);
+static inline struct task *current_task(void)
+{
+	struct task *t = sched_tls_task;
+
+	if (likely(t))
+		return t;
+	return sched_current_task_implicit();
+}
 const char *task_name(const struct task *t);
 int task_id(const struct task *t);
 

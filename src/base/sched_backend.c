@@ -121,7 +121,7 @@ static void task_finish(struct task *self, bool aborted)
 	}
 
 	sched_lock(self);
-	self->state = TASK_EXITED;
+	task_set_state_locked(self, TASK_EXITED);
 	sched_wake_obj_locked(self);
 	if (self->in_run) {
 		sched_s.live--;
@@ -232,6 +232,7 @@ struct task *task_create(const char *name, int (*fn)(void *), void *arg)
 		}
 		sched_s.tasks[sched_s.nr_tasks++] = t;
 		sched_s.live++;
+		sched_s.nr_runnable++;
 	} else {
 		t->id = __atomic_fetch_add(&sched_implicit_ids, 1, __ATOMIC_RELAXED);
 	}
@@ -263,7 +264,7 @@ int task_join(struct task *t)
 		sched_lock(self);
 		sched_touch(t);
 		while (t->state != TASK_EXITED) {
-			self->state = TASK_BLOCKED;
+			task_set_state_locked(self, TASK_BLOCKED);
 			self->wait_kind = WAIT_JOIN;
 			self->wait_obj = t;
 			self->wait_map = NULL;
@@ -388,6 +389,7 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	sched_s.tasks = xrealloc(sched_s.tasks, sched_s.cap_tasks * sizeof(*sched_s.tasks));
 	sched_s.tasks[sched_s.nr_tasks++] = t0;
 	sched_s.live = 1;
+	sched_s.nr_runnable = 1;
 	sched_s.cur = t0;
 
 	if (sched_s.fiber) {

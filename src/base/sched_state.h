@@ -37,6 +37,7 @@ struct sched_state {
 	int nr_tasks;
 	int cap_tasks;
 	int live;
+	int nr_runnable;	/* tasks of the run in TASK_RUNNABLE */
 	int next_id;
 	u64 steps;
 	u64 switches;
@@ -72,8 +73,6 @@ struct sched_state {
 };
 
 extern struct sched_state sched_s;
-/* The task the calling thread (or fiber) runs. */
-extern __thread_fast struct task *sched_tls_task;
 /* Ids of tasks outside a run (threads tdxsim did not create, free tasks). */
 extern int sched_implicit_ids;
 
@@ -96,6 +95,18 @@ static inline void sched_unlock(const struct task *t)
 {
 	if (!t || !t->fib.map)
 		pthread_mutex_unlock(&sched_s.m);
+}
+
+/*
+ * Every change of a task's state goes through here: a task of the run
+ * (in sched_s.tasks) keeps sched_s.nr_runnable, which lets a schedule point
+ * with one runnable task (most of them) skip the strategy's pick.
+ */
+static inline void task_set_state_locked(struct task *t, enum task_state s)
+{
+	if (t->in_run)
+		sched_s.nr_runnable += (s == TASK_RUNNABLE) - (t->state == TASK_RUNNABLE);
+	t->state = s;
 }
 
 static inline u64 splitmix64(u64 *state)
