@@ -335,7 +335,12 @@ static void stats_merge_td(struct tdx_td_stats *dst,
 	}
 }
 
-/* A TD's counters: the sum of its shards. */
+/*
+ * A TD's counters: the sum of its shards. Shards are claimed in order and
+ * the shared one is used only once every owned one is claimed, so the
+ * first unclaimed shard ends the sum: it and every later one were never
+ * written (a deterministic run's fibers share one shard).
+ */
 void stats_copy_td(struct tdx_td_stats *dst, const struct tdx_td *td)
 {
 	struct tdx_td_stats sh;
@@ -343,6 +348,9 @@ void stats_copy_td(struct tdx_td_stats *dst, const struct tdx_td *td)
 
 	memset(dst, 0, sizeof(*dst));
 	for (s = 0; s < TD_STATS_SHARDS; s++) {
+		if (!__atomic_load_n(&td->stats_owner[min(s, TD_STATS_OWNED - 1)],
+				     __ATOMIC_ACQUIRE))
+			break;
 		copy_u64s((u64 *)&sh, (const u64 *)&td->stats[s].st,
 			  sizeof(sh) / sizeof(u64));
 		stats_merge_td(dst, &sh);
