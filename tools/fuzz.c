@@ -161,10 +161,11 @@ static void handle_failure(struct tdxsim_fuzz_program *p, u64 index,
 	snprintf(comment, sizeof(comment), "failure: %s", sig);
 	tdxsim_fuzz_add_comment(best, comment);
 	snprintf(comment, sizeof(comment),
-		 "found by: tdxsim fuzz%s%s%s%s%s --seed %llu (program %llu), shrunk from %u tasks and %u operations",
+		 "found by: tdxsim fuzz%s%s%s%s%s%s --seed %llu (program %llu), shrunk from %u tasks and %u operations",
 		 O.kernel ? " --kernel " : "", O.kernel ? O.kernel : "",
 		 O.design ? " --design " : "", O.design ? O.design : "",
-		 O.tds == 2 ? " --tds 2" : "", (unsigned long long)O.seed, (unsigned long long)index,
+		 O.tds == 2 ? " --tds 2" : "",
+		 O.bias == TDXSIM_FUZZ_BIAS_DPAMT ? " --bias dpamt" : "", (unsigned long long)O.seed, (unsigned long long)index,
 		 f->tasks0, f->ops0);
 	tdxsim_fuzz_add_comment(best, comment);
 	snprintf(f->file, sizeof(f->file), "%s/fuzz-%08x.prog",
@@ -257,6 +258,7 @@ static int fuzz_generated(void)
 	struct tdxsim_fuzz_gen_config gc;
 	struct batch b = { 0 };
 	u64 i, programs = 0, failures = 0, schedules = 0, digest = 0;
+	u64 pamt_adds = 0, pamt_removes = 0;
 	u64 nr = O.nr_shards ? O.nr_shards : 1;
 	bool stop = false;
 
@@ -267,6 +269,7 @@ static int fuzz_generated(void)
 	if (O.max_tasks)
 		gc.max_tasks = O.max_tasks;
 	gc.tds = O.tds;
+	gc.bias = O.bias;
 	P.what = O.bounded ? "schedules" : "programs";
 	P.total = O.bounded ? 0 : (O.programs ? (O.programs + nr - 1 - O.shard) / nr : 0);
 
@@ -313,6 +316,8 @@ static int fuzz_generated(void)
 			P.done = programs + 1;
 		}
 		programs++;
+		pamt_adds += out.pamt_adds;
+		pamt_removes += out.pamt_removes;
 		if (!b.programs)
 			b.first = i;
 		b.last = i;
@@ -345,12 +350,14 @@ static int fuzz_generated(void)
 	if (O.json) {
 		unsigned int k;
 
-		printf("{\"type\": \"summary\", \"shard\": %u, \"shards\": %u, \"seed\": %llu, \"programs\": %llu, \"failures\": %llu, \"schedules\": %llu, \"seconds\": %.3f, \"digest\": \"%016llx\", \"signatures\": [",
+		printf("{\"type\": \"summary\", \"shard\": %u, \"shards\": %u, \"seed\": %llu, \"programs\": %llu, \"failures\": %llu, \"schedules\": %llu, \"seconds\": %.3f, \"digest\": \"%016llx\", \"pamt_adds\": %llu, \"pamt_removes\": %llu, \"signatures\": [",
 		       O.shard, (unsigned int)nr, (unsigned long long)O.seed,
 		       (unsigned long long)programs,
 		       (unsigned long long)failures,
 		       (unsigned long long)schedules, elapsed(),
-		       (unsigned long long)digest);
+		       (unsigned long long)digest,
+		       (unsigned long long)pamt_adds,
+		       (unsigned long long)pamt_removes);
 		for (k = 0; k < nr_findings; k++) {
 			if (k)
 				printf(", ");
@@ -363,6 +370,10 @@ static int fuzz_generated(void)
 		       (unsigned long long)schedules, schedules == 1 ? "" : "s",
 		       elapsed(), elapsed() > 0 ? programs / elapsed() : 0.0,
 		       (unsigned long long)failures);
+		if (pamt_adds || pamt_removes)
+			printf("; PAMT.ADD %.2f, PAMT.REMOVE %.2f per program",
+			       (double)pamt_adds / (double)programs,
+			       (double)pamt_removes / (double)programs);
 		if (nr_findings) {
 			unsigned int k;
 
@@ -493,8 +504,10 @@ static int replay_file(void)
 		       out.failed ? "true" : "false");
 		json_kv_str("signature", out.failed ? out.signature : "", true);
 		json_kv_str("summary", out.summary, true);
-		printf("\"steps\": %llu, \"preemptions\": %u}\n",
-		       (unsigned long long)out.steps, out.preemptions);
+		printf("\"steps\": %llu, \"preemptions\": %u, \"pamt_adds\": %llu, \"pamt_removes\": %llu}\n",
+		       (unsigned long long)out.steps, out.preemptions,
+		       (unsigned long long)out.pamt_adds,
+		       (unsigned long long)out.pamt_removes);
 	} else {
 		printf("%s: %s\n", out.failed ? "FAILURE" : out.setup_error ?
 		       "ERROR" : "CLEAN", out.failed ? out.signature :
@@ -548,6 +561,7 @@ int cmd_fuzz(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "sleep-sets", no_argument, NULL, 'Z' },
 		{ "max-tasks", required_argument, NULL, 'X' },
 		{ "tds", required_argument, NULL, 'D' },
+		{ "bias", required_argument, NULL, 'B' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "print", no_argument, NULL, 'p' },
 		{ "shrink", no_argument, NULL, 'R' },
@@ -644,6 +658,12 @@ int cmd_fuzz(const struct tdxsim_cmd *cmd, int argc, char **argv)
 			if (parse_u64(optarg, &v) || v < 1 || v > 2)
 				return usage_error(cmd->name, "--tds needs 1 or 2, got '%s'", optarg);
 			O.tds = v == 2 ? 2 : 0;
+			break;
+		case 'B':
+			if (strcmp(optarg, "dpamt") && strcmp(optarg, "none"))
+				return usage_error(cmd->name, "--bias needs none or dpamt, got '%s'", optarg);
+			O.bias = strcmp(optarg, "dpamt") ? TDXSIM_FUZZ_BIAS_NONE :
+				 TDXSIM_FUZZ_BIAS_DPAMT;
 			break;
 		case 'q':
 			O.quiet = true;

@@ -26,6 +26,7 @@ struct fuzz_opts {
 	bool json, quiet, no_shrink, keep_going, progress, sleep_sets, print, shrink;
 	unsigned int max_tasks;
 	unsigned int tds;		/* --tds: 0 (one) or 2 */
+	unsigned int bias;		/* --bias: enum tdxsim_fuzz_bias */
 };
 
 /* The command's options (fuzz.c). */

@@ -96,6 +96,12 @@ struct tdxsim_fuzz_outcome {
 	 * failure when the program may leave an S-EPT entry with HP.
 	 */
 	uint32_t hp_timeouts;
+	/*
+	 * TDH.PHYMEM.PAMT.ADD and .REMOVE calls the module saw during the run
+	 * (any status; 0 without Dynamic PAMT): how often a program makes a
+	 * 2M region's PAMT pages come and go, what the DPAMT races need.
+	 */
+	uint64_t pamt_adds, pamt_removes;
 	struct tdxsim_vm_failure failure; /* TDXSIM_GET_VM_FAILURE, if any */
 	/* The full report: what each task did, then the kernel log (malloc'd). */
 	char *report;
@@ -122,6 +128,25 @@ struct tdxsim_fuzz_gen_config {
 	 * teardown), for what the TDs share (Dynamic PAMT's 2M regions).
 	 */
 	unsigned int tds;
+	/*
+	 * What the generator leans towards (enum tdxsim_fuzz_bias; 0: none,
+	 * the programs of every earlier release).
+	 */
+	unsigned int bias;
+};
+
+/*
+ * Generator biases (docs/fuzz-programs.md, "Biases").
+ * TDXSIM_FUZZ_BIAS_DPAMT: two TDs laid out so that 2M regions' PAMT
+ * counts go 0->1 and 1->0 while the other TD takes or drops pages of
+ * them (Dynamic PAMT's races): host pages allocated through a spare
+ * guest_memfd of TD 1 between the launches and before TD 1's launch
+ * steps, both TDs' vCPU creation left to racing tasks, TD 0's pages
+ * removed (punch, exit) meanwhile. Implies two TDs.
+ */
+enum tdxsim_fuzz_bias {
+	TDXSIM_FUZZ_BIAS_NONE,
+	TDXSIM_FUZZ_BIAS_DPAMT,
 };
 
 /* Fill @cfg with the defaults. */

@@ -32,6 +32,7 @@ struct gen_td {
 struct gen {
 	u64 s;
 	const struct tdxsim_fuzz_gen_config *cfg;
+	bool dpamt;			/* TDXSIM_FUZZ_BIAS_DPAMT */
 	struct tdxsim_fuzz_program *p;
 	struct gen_td tds[FZ_MAX_TDS];
 	/* The TD operations are drawn for: tds[cur], p->td[cur]. */
@@ -409,6 +410,47 @@ static void task_insert(struct gen *g, struct fz_task *t, const struct fz_op *op
  * a guest, take VMM operations in the tasks, and TD 0 may be torn down
  * meanwhile, giving back the pages of the regions TD 1's come into.
  */
+/*
+ * TDXSIM_FUZZ_BIAS_DPAMT: host pages through TD 1's spare guest_memfd 1
+ * (no memslot, never private), at @off: fallocate() takes them from the
+ * page allocator as host pages, so the TDX pages allocated next come
+ * further on, often in a 2M region no TDX page is in yet (a full 2M),
+ * or at any offset of one (so region boundaries fall under the races).
+ */
+static void gen_pad(struct gen *g, struct fz_op *op, u64 off, u64 pages)
+{
+	*op = (struct fz_op){ .kind = FZ_ALLOC, .obj = 1, .td = 1, .a = off,
+			      .b = pages * PAGE_SIZE };
+}
+
+/*
+ * TDXSIM_FUZZ_BIAS_DPAMT: a removal of TD 0's pages (the 1->0 side of a
+ * region's count) in a VMM task of TD 0: a punch of a 2M block or more,
+ * or the VMM's exit.
+ */
+static void gen_td0_removal(struct gen *g, struct fz_task *t)
+{
+	struct fz_op op;
+
+	memset(&op, 0, sizeof(op));
+	if (chance(g, 50)) {
+		gen_file_op(g, &op, FZ_PUNCH);
+		op.a &= ~(u64)(SZ_2M - 1);
+		op.b = g->td->gmem[op.obj].size - op.a;
+		if (chance(g, 50) && op.b > SZ_2M)
+			op.b = SZ_2M;
+	} else {
+		op.kind = FZ_TEARDOWN;
+		op.flag = FZ_TEARDOWN_EXIT;
+		fz_exit_order(g->td, &op);
+		/* Last: nothing of TD 0's is left to do after it. */
+		if (t->nr_ops < FZ_MAX_OPS)
+			t->ops[t->nr_ops++] = op;
+		return;
+	}
+	task_insert(g, t, &op);
+}
+
 static void gen_second_td(struct gen *g, unsigned int max_tasks,
 			  unsigned int max_ops)
 {
@@ -429,6 +471,10 @@ static void gen_second_td(struct gen *g, unsigned int max_tasks,
 	g->td->slot[0] = (struct fz_slot){ true, 0, 0, mem, 0 };
 	g->t->span = mem;
 	g->t->nregions = (unsigned int)(mem / SZ_2M);
+	/* The spare guest_memfd the bias pads the allocator through. */
+	if (g->dpamt)
+		g->td->gmem[1] = (struct fz_gmem){ .present = true,
+						   .size = 4ULL << 20 };
 
 	for (i = 0; i < g->td->nr_vcpus; i++)
 		launch[nlaunch++] = (struct fz_op){ .kind = FZ_INIT_VCPU,
@@ -445,6 +491,9 @@ static void gen_second_td(struct gen *g, unsigned int max_tasks,
 	}
 	launch[nlaunch++] = (struct fz_op){ .kind = FZ_FINALIZE, .td = 1 };
 	cut = chance(g, 30) ? nlaunch : below(g, nlaunch);
+	/* The bias: TD 1's vCPU creation (control pages) in a racing task. */
+	if (g->dpamt && chance(g, 75))
+		cut = below(g, g->td->nr_vcpus);
 	if (cut < nlaunch) {
 		if (p->nr_tasks < max_tasks)
 			own = new_task(p, FZ_TASK_VMM, 0);
@@ -463,6 +512,23 @@ static void gen_second_td(struct gen *g, unsigned int max_tasks,
 		if (launch[i].kind == FZ_FINALIZE)
 			g->t->finalized = true;
 	}
+	if (g->dpamt) {
+		/* Host pages between the launches and before TD 1's steps. */
+		if (chance(g, 85) && p->nr_setup < FZ_MAX_OPS)
+			gen_pad(g, &p->setup[p->nr_setup++], 0,
+				chance(g, 50) ? 512 : 1 + below(g, 512));
+		/*
+		 * A delay too (about 16 schedule points a page): 1 to 512
+		 * pages, log-uniform, so TD 1's steps meet TD 0's at their
+		 * start (vCPU creation) or deep in them (a punch, an exit).
+		 */
+		if (own && chance(g, 40) && own->nr_ops < FZ_MAX_OPS) {
+			memmove(&own->ops[1], &own->ops[0],
+				own->nr_ops * sizeof(op));
+			gen_pad(g, &own->ops[0], SZ_2M, 1ULL << below(g, 10));
+			own->nr_ops++;
+		}
+	}
 	/* TD 1's guest, once it can run. */
 	if (g->t->finalized && p->nr_tasks < max_tasks && chance(g, 50)) {
 		u8 v = pick_vcpu(g, true);
@@ -480,7 +546,11 @@ static void gen_second_td(struct gen *g, unsigned int max_tasks,
 		if (!t)
 			break;
 		gen_vmm_op(g, &op, false);
-		task_insert(g, t, &op);
+		/* The bias keeps TD 1's launch steps first in its task. */
+		if (g->dpamt && t->nr_ops < FZ_MAX_OPS)
+			t->ops[t->nr_ops++] = op;
+		else
+			task_insert(g, t, &op);
 	}
 	/*
 	 * TD 0's VMM exits (the VM destroyed in that task, its pages given
@@ -488,7 +558,9 @@ static void gen_second_td(struct gen *g, unsigned int max_tasks,
 	 * goes on.
 	 */
 	gen_use_td(g, 0);
-	if (nvmm && chance(g, 60)) {
+	if (g->dpamt && nvmm && chance(g, 80)) {
+		gen_td0_removal(g, vmm[below(g, nvmm)]);
+	} else if (nvmm && chance(g, 60)) {
 		struct fz_task *t = vmm[below(g, nvmm)];
 		unsigned int k = below(g, 4);
 
@@ -517,7 +589,7 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 	struct gen g = { .cfg = cfg };
 	struct fz_td *td;
 	struct fz_op launch[FZ_MAX_VCPUS + 3];
-	unsigned int nlaunch = 0, cut, i, ntasks, max_tasks, max_ops;
+	unsigned int nlaunch = 0, cut, i, ntasks, max_tasks, max_ops, tds;
 	struct fz_task *launcher = NULL;
 	u64 mem0, mem1 = 0;
 
@@ -528,11 +600,13 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 	if (cfg->strategy != TDXSIM_STRATEGY_RANDOM &&
 	    cfg->strategy != TDXSIM_STRATEGY_PCT)
 		return -EINVAL;
-	if (cfg->tds > FZ_MAX_TDS)
+	if (cfg->tds > FZ_MAX_TDS || cfg->bias > TDXSIM_FUZZ_BIAS_DPAMT)
 		return -EINVAL;
+	g.dpamt = cfg->bias == TDXSIM_FUZZ_BIAS_DPAMT;
+	tds = g.dpamt ? 2 : cfg->tds;
 	max_tasks = cfg->max_tasks ? cfg->max_tasks : 4;
 	/* Two TDs: room for a task of TD 1's own. */
-	if (cfg->tds == 2 && max_tasks > 2)
+	if (tds == 2 && max_tasks > 2)
 		max_tasks--;
 	max_ops = cfg->max_ops ? cfg->max_ops : 5;
 	p = xzalloc(sizeof(*p));
@@ -585,7 +659,11 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 			.b = g.t->image_pages, .flag = chance(&g, 80) };
 	}
 	launch[nlaunch++] = (struct fz_op){ .kind = FZ_FINALIZE };
-	cut = chance(&g, 45) ? nlaunch : below(&g, nlaunch);
+	/* The bias: TD 0's vCPU creation races TD 1's in a task. */
+	if (g.dpamt && chance(&g, 50))
+		cut = below(&g, td->nr_vcpus);
+	else
+		cut = chance(&g, 45) ? nlaunch : below(&g, nlaunch);
 	for (i = 0; i < cut; i++)
 		p->setup[p->nr_setup++] = launch[i];
 	for (i = cut; i < nlaunch; i++) {
@@ -638,7 +716,14 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 	/* The launcher may do a little more after its launch steps. */
 	if (launcher && chance(&g, 40) && launcher->nr_ops < FZ_MAX_OPS)
 		gen_vmm_op(&g, &launcher->ops[launcher->nr_ops++], true);
-	if (cfg->tds == 2)
+	/* The bias: TD 0 runnable in the set-up gets pages to give back. */
+	if (g.dpamt && cut == nlaunch && chance(&g, 60)) {
+		struct fz_op *op = &p->setup[p->nr_setup++];
+
+		*op = (struct fz_op){ .kind = FZ_PREFAULT, .obj = pick_vcpu(&g, true),
+				      .b = chance(&g, 50) ? SZ_2M : 4ULL << 20 };
+	}
+	if (tds == 2)
 		gen_second_td(&g, max_tasks + 1, max_ops);
 
 	p->strategy = cfg->strategy;

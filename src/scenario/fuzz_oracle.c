@@ -554,6 +554,9 @@ void fz_judge(struct fz_run *r, const struct tdxsim_sched_result *sr,
 		scn_module_stats(&after);
 		out->pamt_violations = after.pamt_violations -
 				       module_before.pamt_violations;
+		out->pamt_adds = after.pamt_adds - module_before.pamt_adds;
+		out->pamt_removes = after.pamt_removes -
+				    module_before.pamt_removes;
 		if (out->pamt_violations) {
 			out->tainted = true;
 			fz_set_tainted();

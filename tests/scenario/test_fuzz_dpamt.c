@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The fuzzer's Dynamic PAMT bias (tdxsim_fuzz_gen_config.bias =
+ * TDXSIM_FUZZ_BIAS_DPAMT, `tdxsim fuzz --bias dpamt`; docs/fuzz-programs.md
+ * "Biases"), through the public API:
+ *
+ *   none       bias 0 generates the very programs of the default
+ *              configuration (the seeds tests and docs/FINDINGS.md cite).
+ *   shape      biased programs have two TDs, TD 1's spare guest_memfd and
+ *              host pages allocated through it between the launches, and
+ *              both TDs' vCPU creation in racing tasks; their text
+ *              round-trips through the parser.
+ *   lazy       the lazy design (dpamt=lazy, docs/FINDINGS.md D1) is found
+ *              by generated programs within a fixed budget: a vCPU
+ *              creation meets another TD's PAMT.ADD of the same fresh 2M
+ *              region, TDH.VP.CREATE/ADDCX answers TDX_OPERAND_BUSY on its
+ *              page (RCX) and KVM_BUG_ON kills the VM; and the programs
+ *              make the module add and remove PAMT pages.
+ *   upstream   the same programs with v6's refcounts under pamt_lock (the
+ *              overlay's default): none fails.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_test.h"
+#include "tdxsim/report.h"
+#include "tdxsim/tdx.h"
+
+/*
+ * The budget: programs 0..FD_PROGRAMS-1 of seed FD_SEED. tdxsim fuzz
+ * --kernel next+dpamt --design dpamt=lazy --bias dpamt --seed 1 finds the
+ * lazy BUSY at program 34 (docs/FINDINGS.md D1); v6 is clean on them.
+ */
+#define FD_SEED		1
+#define FD_PROGRAMS	48
+
+static void test_none(void **state)
+{
+	struct tdxsim_fuzz_gen_config a, b;
+	uint64_t i;
+
+	tdxsim_fuzz_gen_config_init(&a);
+	tdxsim_fuzz_gen_config_init(&b);
+	b.bias = TDXSIM_FUZZ_BIAS_NONE;
+	for (i = 0; i < 200; i++) {
+		struct tdxsim_fuzz_program *p, *q;
+		char *ta, *tb;
+
+		assert_int_equal(tdxsim_fuzz_generate(&a, 7, i, &p), 0);
+		assert_int_equal(tdxsim_fuzz_generate(&b, 7, i, &q), 0);
+		ta = tdxsim_fuzz_format(p);
+		tb = tdxsim_fuzz_format(q);
+		assert_string_equal(ta, tb);
+		free(ta);
+		free(tb);
+		tdxsim_fuzz_free(p);
+		tdxsim_fuzz_free(q);
+	}
+	b.bias = TDXSIM_FUZZ_BIAS_DPAMT + 1;
+	{
+		struct tdxsim_fuzz_program *p = NULL;
+
+		assert_int_equal(tdxsim_fuzz_generate(&b, 7, 0, &p), -EINVAL);
+		assert_null(p);
+	}
+}
+
+static void dpamt_config(struct tdxsim_fuzz_gen_config *gc, const char *design)
+{
+	tdxsim_fuzz_gen_config_init(gc);
+	gc->kernel = "next+dpamt";
+	gc->design = design;
+	gc->bias = TDXSIM_FUZZ_BIAS_DPAMT;
+}
+
+static void test_shape(void **state)
+{
+	struct tdxsim_fuzz_gen_config gc;
+	unsigned int pad = 0, pad_2m = 0, td1_task = 0, td0_task = 0;
+	unsigned int removal = 0;
+	uint64_t i;
+
+	dpamt_config(&gc, NULL);
+	for (i = 0; i < 300; i++) {
+		char *a = fuzz_test_round_trip(&gc, 3, i);
+
+		assert_non_null(strstr(a, "\ntd1 gmem 0 "));
+		/* TD 1's spare guest_memfd, the allocator's padding. */
+		assert_non_null(strstr(a, "\ntd1 gmem 1 4M\n"));
+		pad += strstr(a, "\n  td1 alloc 1 0x0 ") != NULL;
+		pad_2m += strstr(a, "\n  td1 alloc 1 0x0 2M\n") != NULL;
+		td1_task += strstr(a, "\ntask vmm\n  td1 init-vcpu") != NULL ||
+			    strstr(a, "\ntask vmm\n  td1 alloc 1 0x200000") != NULL;
+		td0_task += strstr(a, "\ntask vmm\n  init-vcpu") != NULL;
+		removal += strstr(a, "\n  exit\n") != NULL ||
+			   strstr(a, "\n  punch 0 ") != NULL;
+		free(a);
+	}
+	print_message("# of 300: pad %u (2M %u), TD 1's vCPU in a task %u, TD 0's %u, a removal %u\n",
+		      pad, pad_2m, td1_task, td0_task, removal);
+	assert_true(pad > 200);
+	assert_true(pad_2m > 90);
+	assert_true(td1_task > 150);
+	assert_true(td0_task > 100);
+	assert_true(removal > 150);
+}
+
+/*
+ * Run programs 0..FD_PROGRAMS-1 of the biased stream under @design; the
+ * first failing one's outcome in @first (kind -1 if none). Returns how
+ * many failed; @adds, @removes: the module's PAMT.ADD/REMOVE calls.
+ */
+static unsigned int run_budget(const char *design,
+			       struct tdxsim_fuzz_outcome *first,
+			       uint64_t *index, uint64_t *adds,
+			       uint64_t *removes)
+{
+	struct tdxsim_fuzz_gen_config gc;
+	unsigned int failed = 0;
+	uint64_t i;
+
+	dpamt_config(&gc, design);
+	memset(first, 0, sizeof(*first));
+	*adds = *removes = 0;
+	for (i = 0; i < FD_PROGRAMS; i++) {
+		struct tdxsim_fuzz_program *p;
+		struct tdxsim_fuzz_outcome o;
+
+		assert_int_equal(tdxsim_fuzz_generate(&gc, FD_SEED, i, &p), 0);
+		assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+		assert_false(o.setup_error);
+		*adds += o.pamt_adds;
+		*removes += o.pamt_removes;
+		if (o.failed && !failed++) {
+			*first = o;
+			*index = i;
+			first->report = NULL;
+		}
+		if (o.failed)
+			print_message("# %s: program %llu: %s\n", design,
+				      (unsigned long long)i, o.signature);
+		tdxsim_fuzz_outcome_free(&o);
+		tdxsim_fuzz_free(p);
+	}
+	return failed;
+}
+
+static void test_lazy(void **state)
+{
+	struct tdxsim_fuzz_outcome o;
+	uint64_t index = 0, adds, removes;
+	unsigned int failed, leaf;
+
+	failed = run_budget("dpamt=lazy", &o, &index, &adds, &removes);
+	print_message("# dpamt=lazy: %u of %d programs failed, the first program %llu; PAMT.ADD %llu, PAMT.REMOVE %llu\n",
+		      failed, FD_PROGRAMS, (unsigned long long)index,
+		      (unsigned long long)adds, (unsigned long long)removes);
+	assert_true(failed >= 1);
+	assert_true(o.failed);
+	assert_int_equal(o.kind, TDXSIM_FUZZ_KVM_BUG_ON);
+	leaf = o.failure.first_seamcall.leaf;
+	assert_true(leaf == TDH_VP_CREATE || leaf == TDH_VP_ADDCX);
+	/* BUSY on the page operand: its region's 2M PAMT entry. */
+	assert_int_equal(o.failure.first_seamcall.status,
+			 TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX);
+	assert_true(o.failure.bugged);
+	/* The lazy design adds pairs on demand and tries to remove them. */
+	assert_true(adds > 0);
+	assert_true(removes > adds);
+}
+
+static void test_upstream(void **state)
+{
+	struct tdxsim_fuzz_outcome o;
+	uint64_t index = 0, adds, removes;
+	unsigned int failed;
+
+	failed = run_budget("dpamt=v6", &o, &index, &adds, &removes);
+	print_message("# dpamt=v6: %u of %d programs failed; PAMT.ADD %llu, PAMT.REMOVE %llu\n",
+		      failed, FD_PROGRAMS, (unsigned long long)adds,
+		      (unsigned long long)removes);
+	assert_int_equal(failed, 0);
+	/* Regions' counts did go 0->1 and 1->0 on the way. */
+	assert_true(adds >= FD_PROGRAMS);
+	assert_true(removes >= FD_PROGRAMS);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest all[] = {
+		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_shape),
+		cmocka_unit_test(test_lazy),
+		cmocka_unit_test(test_upstream),
+	};
+	const char *only = argc > 1 ? argv[1] : NULL;
+	struct CMUnitTest one[1];
+	size_t i;
+
+	tdxsim_set_reports_quiet(true);
+	if (!only)
+		return cmocka_run_group_tests(all, NULL, NULL);
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(all[i].name + strlen("test_"), only)) {
+			one[0] = all[i];
+			return cmocka_run_group_tests(one, NULL, NULL);
+		}
+	}
+	fprintf(stderr, "no test %s\n", only);
+	return 2;
+}
