@@ -601,7 +601,7 @@ void fz_judge(struct fz_run *r, const struct tdxsim_sched_result *sr,
 	/* The failure record of the TD that failed (TD 0's if both or none). */
 	for (t = r->p->nr_tds; t-- > 0; )
 		if (r->vm[t].have_failure &&
-		    (r->vm[t].failure.bugged || !t))
+		    (r->vm[t].failure.bugged || (!t && !out->failure.bugged)))
 			out->failure = r->vm[t].failure;
 	order_signatures(out);
 

@@ -18,6 +18,12 @@
  *              make the module add and remove PAMT pages.
  *   upstream   the same programs with v6's refcounts under pamt_lock (the
  *              overlay's default): none fails.
+ *   recheck    the program the biased fuzzer found and shrank under the RFC
+ *              review's recheck (dpamt_put=rfc-recheck, docs/FINDINGS.md
+ *              D3): TD 0's exit puts the last reference of a region under
+ *              pamt_lock while TD 1's fault takes one lock-free, the pair
+ *              goes, TDH.MEM.SEPT.ADD answers TDX_MISSING_PAMT_PAGE_PAIR and
+ *              TD 1 is bugged; with v6 (and without DPAMT) it is clean.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -191,6 +197,70 @@ static void test_upstream(void **state)
 	assert_true(removes >= FD_PROGRAMS);
 }
 
+/*
+ * tdxsim fuzz --kernel next+dpamt --design dpamt_put=rfc-recheck --bias
+ * dpamt --seed 1, program 12145, shrunk (its schedule: two preemptions).
+ */
+static const char recheck_prog[] =
+	"kernel next+dpamt\n"
+	"vcpus 2\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"td1 vcpus 1\n"
+	"td1 gmem 0 4M\n"
+	"td1 gmem 1 4M\n"
+	"td1 slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"schedule replay 185:3,285:4\n"
+	"setup\n"
+	"  td1 init-vcpu 0\n"
+	"  td1 alloc 1 0x0 1928K\n"
+	"task vmm\n"
+	"  init-vcpu 0\n"
+	"task vmm\n"
+	"  init-vcpu 1\n"
+	"  exit\n"
+	"task vmm\n"
+	"  td1 alloc 1 0x200000 32K\n"
+	"  td1 attr private 0x0 4M\n"
+	"  td1 finalize\n"
+	"task vcpu 0 td1\n"
+	"  read 0x1b8000 4K\n";
+
+static void run_recheck(const char *design, struct tdxsim_fuzz_outcome *o)
+{
+	char text[sizeof(recheck_prog) + 64];
+	struct tdxsim_fuzz_program *p;
+
+	snprintf(text, sizeof(text), "design %s\n%s", design, recheck_prog);
+	p = fuzz_test_parse(text);
+	assert_int_equal(tdxsim_fuzz_run(p, o), 0);
+	assert_false(o->setup_error);
+	tdxsim_fuzz_free(p);
+}
+
+static void test_recheck(void **state)
+{
+	struct tdxsim_fuzz_outcome o;
+
+	run_recheck("dpamt_put=rfc-recheck", &o);
+	assert_true(o.failed);
+	assert_int_equal(o.kind, TDXSIM_FUZZ_KVM_BUG_ON);
+	assert_int_equal(o.failure.first_seamcall.leaf, TDH_MEM_SEPT_ADD);
+	assert_int_equal(o.failure.first_seamcall.status &
+			 TDX_SEAMCALL_STATUS_MASK, TDX_MISSING_PAMT_PAGE_PAIR);
+	assert_true(o.pamt_removes > 0);
+	tdxsim_fuzz_outcome_free(&o);
+
+	run_recheck("dpamt_put=v6", &o);
+	if (o.failed)
+		fprintf(stderr, "# v6: %s\n", o.summary);
+	assert_false(o.failed);
+	tdxsim_fuzz_outcome_free(&o);
+	run_recheck("dpamt=off", &o);
+	assert_false(o.failed);
+	tdxsim_fuzz_outcome_free(&o);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest all[] = {
@@ -198,6 +268,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_shape),
 		cmocka_unit_test(test_lazy),
 		cmocka_unit_test(test_upstream),
+		cmocka_unit_test(test_recheck),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];
