@@ -326,22 +326,37 @@ void tdxsim_fuzz_add_comment(struct tdxsim_fuzz_program *p, const char *text)
 
 /* --- helpers ---------------------------------------------------------------- */
 
-/* The GPA guest_memfd @g's offset @off is mapped at (first slot), or -1. */
-static u64 gmem_offset_to_gpa(const struct fz_td *td, unsigned int g,
-			      u64 off, u64 *len)
+/*
+ * The GPAs guest_memfd @g's bytes [@off, @off + @len) are mapped at: the
+ * hull [*lo, *hi) over every slot of @g they overlap (a range may span
+ * two slots: a 6M punch from 2M of an 8M file behind a 4M slot and the
+ * next). Leaves *lo, *hi alone if no slot maps any of it.
+ */
+static void gmem_range_to_gpa(const struct fz_td *td, unsigned int g,
+			      u64 off, u64 len, u64 *lo, u64 *hi)
 {
 	unsigned int i;
 
 	for (i = 0; i < FZ_MAX_SLOTS; i++) {
 		const struct fz_slot *s = &td->slot[i];
+		u64 a, b;
 
-		if (s->present && s->gmem == g && off >= s->offset &&
-		    off < s->offset + s->size) {
-			*len = min(*len, s->offset + s->size - off);
-			return s->gpa + off - s->offset;
+		if (!s->present || s->gmem != g)
+			continue;
+		a = max(off, s->offset);
+		b = min(off + len, s->offset + s->size);
+		if (a >= b)
+			continue;
+		a = s->gpa + a - s->offset;
+		b = s->gpa + b - s->offset;
+		if (*hi == *lo) {
+			*lo = a;
+			*hi = b;
+		} else {
+			*lo = min(*lo, a);
+			*hi = max(*hi, b);
 		}
 	}
-	return ~0ULL;
 }
 
 void fz_exit_order(const struct fz_td *td, struct fz_op *op)
@@ -402,7 +417,6 @@ void fz_op_gpa_range(const struct tdxsim_fuzz_program *p,
 		     const struct fz_op *op, u64 *lo, u64 *hi)
 {
 	const struct fz_td *td = &p->td[op->td < p->nr_tds ? op->td : 0];
-	u64 len, gpa;
 
 	*lo = *hi = 0;
 	switch (op->kind) {
@@ -410,12 +424,7 @@ void fz_op_gpa_range(const struct tdxsim_fuzz_program *p,
 	case FZ_ALLOC:
 	case FZ_HOST_READ:
 	case FZ_HOST_WRITE:
-		len = op->b;
-		gpa = gmem_offset_to_gpa(td, op->obj, op->a, &len);
-		if (gpa != ~0ULL) {
-			*lo = gpa;
-			*hi = gpa + len;
-		}
+		gmem_range_to_gpa(td, op->obj, op->a, op->b, lo, hi);
 		break;
 	case FZ_SLOT_DELETE:
 	case FZ_SLOT_ADD:

@@ -24,6 +24,11 @@
  *              pamt_lock while TD 1's fault takes one lock-free, the pair
  *              goes, TDH.MEM.SEPT.ADD answers TDX_MISSING_PAMT_PAGE_PAIR and
  *              TD 1 is bugged; with v6 (and without DPAMT) it is clean.
+ *   span       a punch whose file range spans two memslots disturbs the
+ *              guest's pages behind both: the data checks of a vCPU using
+ *              the second slot's pages are not judged (a --bias dpamt
+ *              campaign's data-check, every design and dpamt=off, was the
+ *              oracle taking only the first slot's part).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -261,6 +266,47 @@ static void test_recheck(void **state)
 	tdxsim_fuzz_outcome_free(&o);
 }
 
+/*
+ * tdxsim fuzz --kernel next+dpamt --design dpamt=v6 --bias dpamt --seed 2,
+ * program 28380, shrunk: the punch covers GPAs 0x200000-0x800000 through
+ * slots 0 and 1, the vCPU writes and reads 0x6bc000 (slot 1).
+ */
+static const char span_prog[] =
+	"kernel next+dpamt\n"
+	"vcpus 2\n"
+	"gmem 0 8M\n"
+	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"slot 1 gmem=0 gpa=0x400000 size=4M offset=0x400000\n"
+	"td1 vcpus 1\n"
+	"td1 gmem 0 4M\n"
+	"td1 slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"schedule replay 71:2\n"
+	"setup\n"
+	"  init-vcpu 1\n"
+	"  finalize\n"
+	"task vcpu 1\n"
+	"  write shared 0x6bc000 8K pattern=200779\n"
+	"  read shared 0x6bc000 4K\n"
+	"task vmm\n"
+	"  punch 0 0x200000 6M\n"
+	"task vmm\n"
+	"  td1 init-vcpu 0\n";
+
+static void test_span(void **state)
+{
+	struct tdxsim_fuzz_program *p = fuzz_test_parse(span_prog);
+	struct tdxsim_fuzz_outcome o;
+
+	assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
+	if (o.failed)
+		fprintf(stderr, "# %s\n", o.summary);
+	assert_false(o.failed);
+	/* TD 0's checks are not judged; TD 1's (none failed) are. */
+	assert_int_equal(o.data_failures, 0);
+	tdxsim_fuzz_outcome_free(&o);
+	tdxsim_fuzz_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest all[] = {
@@ -269,6 +315,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_lazy),
 		cmocka_unit_test(test_upstream),
 		cmocka_unit_test(test_recheck),
+		cmocka_unit_test(test_span),
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct CMUnitTest one[1];
