@@ -317,19 +317,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_recheck),
 		cmocka_unit_test(test_span),
 	};
-	const char *only = argc > 1 ? argv[1] : NULL;
-	struct CMUnitTest one[1];
-	size_t i;
 
-	tdxsim_set_reports_quiet(true);
-	if (!only)
-		return cmocka_run_group_tests(all, NULL, NULL);
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (!strcmp(all[i].name + strlen("test_"), only)) {
-			one[0] = all[i];
-			return cmocka_run_group_tests(one, NULL, NULL);
-		}
-	}
-	fprintf(stderr, "no test %s\n", only);
-	return 2;
+	return fuzz_test_main(argc, argv, all, sizeof(all) / sizeof(all[0]));
 }
