@@ -18,12 +18,6 @@
  *              make the module add and remove PAMT pages.
  *   upstream   the same programs with v6's refcounts under pamt_lock (the
  *              overlay's default): none fails.
- *   recheck    the program the biased fuzzer found and shrank under the RFC
- *              review's recheck (dpamt_put=rfc-recheck, docs/FINDINGS.md
- *              D3): TD 0's exit puts the last reference of a region under
- *              pamt_lock while TD 1's fault takes one lock-free, the pair
- *              goes, TDH.MEM.SEPT.ADD answers TDX_MISSING_PAMT_PAGE_PAIR and
- *              TD 1 is bugged; with v6 (and without DPAMT) it is clean.
  *   span       a punch whose file range spans two memslots disturbs the
  *              guest's pages behind both: the data checks of a vCPU using
  *              the second slot's pages are not judged (a --bias dpamt
@@ -31,7 +25,6 @@
  *              oracle taking only the first slot's part).
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,99 +197,6 @@ static void test_upstream(void **state)
 }
 
 /*
- * tdxsim fuzz --kernel next+dpamt --design dpamt_put=rfc-recheck --bias
- * dpamt --seed 1, program 12145, shrunk (its schedule: two preemptions).
- */
-static const char recheck_prog[] =
-	"kernel next+dpamt\n"
-	"vcpus 2\n"
-	"gmem 0 4M\n"
-	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
-	"td1 vcpus 1\n"
-	"td1 gmem 0 4M\n"
-	"td1 gmem 1 4M\n"
-	"td1 slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
-	"schedule replay 185:3,285:4\n"
-	"setup\n"
-	"  td1 init-vcpu 0\n"
-	"  td1 alloc 1 0x0 1928K\n"
-	"task vmm\n"
-	"  init-vcpu 0\n"
-	"task vmm\n"
-	"  init-vcpu 1\n"
-	"  exit\n"
-	"task vmm\n"
-	"  td1 alloc 1 0x200000 32K\n"
-	"  td1 attr private 0x0 4M\n"
-	"  td1 finalize\n"
-	"task vcpu 0 td1\n"
-	"  read 0x1b8000 4K\n";
-
-/*
- * Run the program under @design with its own schedule (@seed 0) or the
- * random schedule of @seed.
- */
-static void run_recheck(const char *design, uint64_t seed,
-			struct tdxsim_fuzz_outcome *o)
-{
-	char text[sizeof(recheck_prog) + 64];
-	struct tdxsim_fuzz_program *p;
-
-	snprintf(text, sizeof(text), "design %s\n%s", design, recheck_prog);
-	p = fuzz_test_parse(text);
-	if (seed)
-		tdxsim_fuzz_set_schedule(p, TDXSIM_STRATEGY_RANDOM, seed, NULL);
-	assert_int_equal(tdxsim_fuzz_run(p, o), 0);
-	assert_false(o->setup_error);
-	tdxsim_fuzz_free(p);
-}
-
-/*
- * Its own schedule, then random ones until one fails (3 of random seeds
- * 1-40 did when it was found: the shrunk choice list may stop meeting
- * the window when schedule points or page placement change).
- */
-#define RECHECK_SEEDS	120
-
-static void test_recheck(void **state)
-{
-	struct tdxsim_fuzz_outcome o;
-	uint64_t seed, last = 0;
-	bool found = false;
-
-	for (seed = 0; seed <= RECHECK_SEEDS && !found; seed++) {
-		run_recheck("dpamt_put=rfc-recheck", seed, &o);
-		if (o.failed && o.kind == TDXSIM_FUZZ_KVM_BUG_ON) {
-			unsigned int leaf = o.failure.first_seamcall.leaf;
-
-			assert_true(leaf == TDH_MEM_SEPT_ADD ||
-				    leaf == TDH_VP_CREATE);
-			assert_int_equal(o.failure.first_seamcall.status &
-					 TDX_SEAMCALL_STATUS_MASK,
-					 TDX_MISSING_PAMT_PAGE_PAIR);
-			assert_true(o.pamt_removes > 0);
-			found = true;
-			last = seed;
-		}
-		tdxsim_fuzz_outcome_free(&o);
-	}
-	print_message("# rfc-recheck: MISSING_PAMT_PAGE_PAIR at schedule %llu (0: the program's own)\n",
-		      (unsigned long long)last);
-	assert_true(found);
-	for (seed = 0; seed <= last; seed++) {
-		run_recheck("dpamt_put=v6", seed, &o);
-		if (o.failed)
-			fprintf(stderr, "# v6, schedule %llu: %s\n",
-				(unsigned long long)seed, o.summary);
-		assert_false(o.failed);
-		tdxsim_fuzz_outcome_free(&o);
-	}
-	run_recheck("dpamt=off", 0, &o);
-	assert_false(o.failed);
-	tdxsim_fuzz_outcome_free(&o);
-}
-
-/*
  * tdxsim fuzz --kernel next+dpamt --design dpamt=v6 --bias dpamt --seed 2,
  * program 28380, shrunk: the punch covers GPAs 0x200000-0x800000 through
  * slots 0 and 1, the vCPU writes and reads 0x6bc000 (slot 1).
@@ -344,7 +244,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_shape),
 		cmocka_unit_test(test_lazy),
 		cmocka_unit_test(test_upstream),
-		cmocka_unit_test(test_recheck),
 		cmocka_unit_test(test_span),
 	};
 
