@@ -12,10 +12,11 @@
  * deterministic run (one task at a time, and PFNs are part of what its
  * schedules replay) keeps the list's order.
  *
- * Everything here is under pa_lock. A thread's slot goes back when the
- * thread exits; a block a slot names is only a hint, checked on each use
- * (it may have been freed and split again since, or the PFN space set up
- * anew).
+ * Everything here is under pa_lock, but for pa_pcp_alloc()'s lockless
+ * look at carvers_used (so its writers store atomically). A thread's slot
+ * goes back when the thread exits; a block a slot names is only a hint,
+ * checked on each use (it may have been freed and split again since, or
+ * the PFN space set up anew).
  */
 #include <pthread.h>
 
@@ -88,14 +89,15 @@ static void carve_exit(void *arg)
 
 	pthread_mutex_lock(&pa_lock);
 	carving[slot] = BLOCK_NONE;
-	carvers_used &= ~(1U << slot);
+	__atomic_fetch_and(&carvers_used, ~(1U << slot), __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&pa_lock);
 }
 
 static void carve_key_init(void)
 {
 	if (pthread_key_create(&carve_key, carve_exit))
-		carvers_used = CARVE_ALL;	/* no slots: all share */
+		/* No slots: all share. */
+		__atomic_store_n(&carvers_used, CARVE_ALL, __ATOMIC_RELAXED);
 }
 
 /* The calling thread's slot, -1 when there is none (all taken). */
@@ -111,7 +113,7 @@ static int carve_slot_get(void)
 	s = __builtin_ctz(~carvers_used);
 	if (pthread_setspecific(carve_key, (void *)(long)(s + 1)))
 		return -1;
-	carvers_used |= 1U << s;
+	__atomic_fetch_or(&carvers_used, 1U << s, __ATOMIC_RELAXED);
 	carving[s] = BLOCK_NONE;
 	carve_slot = s;
 	return s;
