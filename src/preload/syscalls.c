@@ -273,7 +273,8 @@ static int unmap_gaps(uintptr_t a, uintptr_t end, struct span *sp, size_t n)
 {
 	size_t i;
 
-	qsort(sp, n, sizeof(*sp), span_cmp);
+	if (n)		/* qsort()'s array may not be NULL, even empty */
+		qsort(sp, n, sizeof(*sp), span_cmp);
 	for (i = 0; i <= n; i++) {
 		uintptr_t e = i < n ? sp[i].s : end;
 

@@ -6,7 +6,8 @@
  * into memory the caller does not own overwrote it silently, and in
  * tdxsim "user" memory shares the process with the simulator's heap: a
  * memslot over a vCPU's kvm_run mapping and past it made the guest's
- * shared memory the heap block after tdxsim's kvm_run allocation. In ASan
+ * shared memory the heap block after tdxsim's kvm_run allocation (the
+ * kvm_run mapping is its own mapping now). In ASan
  * builds those copies are now checked against ASan's poison and reported
  * as ASan reports any bad access. Each case runs in a child process (this
  * binary again) whose ASan death callback exits with CHILD_ASAN: the
@@ -192,9 +193,16 @@ static void test_from_user_past_block(void **state)
 	assert_int_equal(run_child(CASE_FROM_USER_SHORT), CHILD_ASAN);
 }
 
+/*
+ * Since the kvm_run mapping is a mapping of its own of the vCPU's pages
+ * (f46809b, as remap_vmalloc_range() makes it), the memory after it is no
+ * longer tdxsim's heap block: a memslot past it reads what the process maps
+ * there, as on Linux, and no ASan report comes (before f46809b the case
+ * answered CHILD_ASAN).
+ */
 static void test_slot_past_kvm_run(void **state)
 {
-	assert_int_equal(run_child(CASE_SLOT_PAST_RUN), CHILD_ASAN);
+	assert_int_equal(run_child(CASE_SLOT_PAST_RUN), 0);
 }
 #endif
 
