@@ -67,6 +67,22 @@ static int hog_pages(int vm)
 	return fd;
 }
 
+/*
+ * A VM whose memslot at GPA maps a shared guest_memfd (@f) through its
+ * user memory, and its vCPU 0 (*@vcpu); the VM's fd.
+ */
+static int vm_with_file_slot(int kvm, struct shared_file *f, int *vcpu)
+{
+	int vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
+
+	assert_true(vm >= 0);
+	shared_file_create(vm, f);
+	rel_set_user_slot(vm, GPA, f->map, SIZE);
+	*vcpu = tdxsim_ioctl(vm, KVM_CREATE_VCPU, 0);
+	assert_true(*vcpu >= 0);
+	return vm;
+}
+
 static void check_clean(unsigned long warn0, struct tdxsim_stats *before,
 			int vm)
 {
@@ -86,12 +102,7 @@ static void test_punch_mapped_file(void **state)
 	struct tdxsim_stats before;
 	struct shared_file f;
 
-	vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
-	assert_true(vm >= 0);
-	shared_file_create(vm, &f);
-	rel_set_user_slot(vm, GPA, f.map, SIZE);
-	vcpu = tdxsim_ioctl(vm, KVM_CREATE_VCPU, 0);
-	assert_true(vcpu >= 0);
+	vm = vm_with_file_slot(kvm, &f, &vcpu);
 
 	assert_int_equal(rel_pre_fault(vcpu, GPA, 4096), 0);
 	rel_vm_stats(vm, &before);
@@ -117,12 +128,7 @@ static void test_munmap_then_punch(void **state)
 	struct tdxsim_stats before;
 	struct shared_file f;
 
-	vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
-	assert_true(vm >= 0);
-	shared_file_create(vm, &f);
-	rel_set_user_slot(vm, GPA, f.map, SIZE);
-	vcpu = tdxsim_ioctl(vm, KVM_CREATE_VCPU, 0);
-	assert_true(vcpu >= 0);
+	vm = vm_with_file_slot(kvm, &f, &vcpu);
 
 	assert_int_equal(rel_pre_fault(vcpu, GPA, 4096), 0);
 	rel_vm_stats(vm, &before);
@@ -200,12 +206,7 @@ static void test_munmap_part(void **state)
 	uint8_t b = 0;
 	int k;
 
-	vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
-	assert_true(vm >= 0);
-	shared_file_create(vm, &f);
-	rel_set_user_slot(vm, GPA, f.map, SIZE);
-	vcpu = tdxsim_ioctl(vm, KVM_CREATE_VCPU, 0);
-	assert_true(vcpu >= 0);
+	vm = vm_with_file_slot(kvm, &f, &vcpu);
 	for (k = 0; k < 4; k++) {
 		b = (uint8_t)(k + 1);
 		assert_int_equal(tdxsim_gmem_host_access(f.map + k * 4096, &b,
