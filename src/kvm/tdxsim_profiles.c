@@ -413,7 +413,7 @@ static const struct tdxsim_kernel_profile profiles[] = {
 		"[RFC PATCH] KVM: TDX: Decouple TDX init mem region from kvm_gmem_populate(), Yan Zhao, 2025-07-03",
 		seed000_rfc),
 	PROFILE("hugepage-rfc", true, NULL,
-		"TDX huge pages: 2M private mappings, the accept-level split and guest inhibit (seed 001), cross-boundary splits from caches filled outside mmu_lock",
+		"TDX huge pages (v3, 2026-01-06; RFC v5 DPAMT + S-EPT hugepage, 2026-01-28): 2M private mappings, the accept-level split and guest inhibit (seed 001), cross-boundary splits from caches filled outside mmu_lock",
 		"[PATCH v3 00/24] KVM: TDX huge page support for private memory, Yan Zhao (2026-01-06; the newest revision in the archive), in [RFC PATCH v5 00/45] TDX: Dynamic PAMT + S-EPT Hugepage (2026-01-28)",
 		hugepage_rfc),
 	PROFILE("dpamt", true, NULL,
