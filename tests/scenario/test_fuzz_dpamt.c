@@ -23,6 +23,12 @@
  *              the second slot's pages are not judged (a --bias dpamt
  *              campaign's data-check, every design and dpamt=off, was the
  *              oracle taking only the first slot's part).
+ *   record     with two TDs failing, the outcome's failure record is the
+ *              bugged TD's: TD 1's KVM_BUG_ON (two racing vCPU creations,
+ *              v6.18's TDH.VP.CREATE BUSY) while TD 0's guest got its VM
+ *              killed (TD 0 has a record too, not bugged), and TD 0's when
+ *              TD 0 is the bugged one. The schedule is searched (bounded,
+ *              one preemption), not replayed, so no layout moves its window.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -237,6 +243,75 @@ static void test_span(void **state)
 	tdxsim_fuzz_free(p);
 }
 
+/*
+ * Two TDs of v6.18 (vp_init_version=1, seed 002's race): the vCPU creations
+ * of @racing (0 or 1) race in two tasks, the other TD is launched in the
+ * set-up and its guest touches a page it never accepted, so KVM kills that
+ * VM (a data failure, its record not bugged).
+ */
+static const char record_prog[] =
+	"kernel v6.18\n"
+	"design vp_init_version=1\n"
+	"vcpus %u\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"td1 vcpus %u\n"
+	"td1 gmem 0 2M\n"
+	"td1 slot 0 gmem=0 gpa=0x0 size=2M offset=0x0\n"
+	"setup\n"
+	"  %sinit-vcpu 0\n"
+	"  %sattr private 0x0 2M\n"
+	"  %sfinalize\n"
+	"task vcpu 0%s\n"
+	"  touch 0x141000\n"
+	"task vmm\n"
+	"  %sinit-vcpu 0\n"
+	"task vmm\n"
+	"  %sinit-vcpu 1\n";
+
+static void run_record(unsigned int racing, struct tdxsim_fuzz_outcome *o)
+{
+	const char *quiet = racing ? "" : "td1 ", *race = racing ? "td1 " : "";
+	struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1 };
+	struct tdxsim_fuzz_explore_result er;
+	struct tdxsim_fuzz_program *p;
+	char text[sizeof(record_prog) + 64];
+
+	snprintf(text, sizeof(text), record_prog, racing ? 1 : 2,
+		 racing ? 2 : 1, quiet, quiet, quiet, racing ? "" : " td1",
+		 race, race);
+	p = fuzz_test_parse(text);
+	assert_int_equal(tdxsim_fuzz_explore(p, &eo, &er), 0);
+	assert_true(er.explore.failures > 0);
+	*o = er.outcome;
+	o->report = NULL;
+	tdxsim_fuzz_explore_result_free(&er);
+	tdxsim_fuzz_free(p);
+}
+
+static void test_record(void **state)
+{
+	struct tdxsim_fuzz_outcome o;
+	unsigned int racing;
+
+	for (racing = 0; racing < 2; racing++) {
+		run_record(racing, &o);
+		print_message("# TD %u racing: %s\n", racing, o.signatures);
+		/*
+		 * One TD bugged; the other's guest got its VM killed, which
+		 * its touch explains (no finding of its own).
+		 */
+		assert_int_equal(o.kind, TDXSIM_FUZZ_KVM_BUG_ON);
+		assert_int_equal(o.kinds, 1U << TDXSIM_FUZZ_KVM_BUG_ON);
+		/* The record is the bugged TD's, whichever it is. */
+		assert_true(o.failure.bugged);
+		assert_int_equal(o.failure.seamcall_failures, 1);
+		assert_int_equal(o.failure.first_seamcall.leaf, TDH_VP_CREATE);
+		assert_int_equal(o.failure.first_seamcall.status &
+				 TDX_SEAMCALL_STATUS_MASK, TDX_OPERAND_BUSY);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest all[] = {
@@ -245,6 +320,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_lazy),
 		cmocka_unit_test(test_upstream),
 		cmocka_unit_test(test_span),
+		cmocka_unit_test(test_record),
 	};
 
 	return fuzz_test_main(argc, argv, all, sizeof(all) / sizeof(all[0]));
