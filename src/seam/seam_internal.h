@@ -698,7 +698,7 @@ u64 seam_phymem_cache_wb(struct seam_call *c);
 
 int mrtd_init(struct tdx_td *td);
 void mrtd_page_add(struct tdx_td *td, u64 gpa);
-void mrtd_extend(struct tdx_td *td, u64 gpa, const u8 chunk[256]);
+void mrtd_extend(struct tdx_td *td, u64 gpa, u64 key, u64 pa);
 void mrtd_finalize(struct tdx_td *td);
 void mrtd_free(struct tdx_td *td);
 /* TDG.MR.REPORT's TDREPORT_STRUCT of @td with @reportdata (mr.c). */
