@@ -57,20 +57,51 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 	return NULL;
 }
 
+/*
+ * Where a new mapping of @len bytes goes: on a boundary of the largest page
+ * size it can hold (1G, 2M, else 4K), as a hugetlbfs or THP-aware
+ * get_unmapped_area() places it. KVM reads that alignment: a memslot whose
+ * userspace_addr and base gfn disagree modulo a level never maps at that
+ * level (kvm_alloc_memslot_metadata()), private memory included. The
+ * address the host's own mmap() picks is the machine's choice (its kernel
+ * version: 6.7+ aligns anonymous mappings of 2M multiples; valgrind; ASan),
+ * so left to it a replay's 2M-or-4K decisions, and its trace, would depend
+ * on where it runs (issue 14). Returns a PROT_NONE reservation of @len
+ * bytes there, or MAP_FAILED.
+ */
+static u8 *mm_unmapped_area(size_t len)
+{
+	size_t align = len >= SZ_1G ? SZ_1G : len >= SZ_2M ? SZ_2M : PAGE_SIZE;
+	size_t slack = align - PAGE_SIZE;
+	u8 *raw, *addr;
+
+	raw = mmap(NULL, len + slack, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return raw;
+	addr = (u8 *)ALIGN((uintptr_t)raw, align);
+	if (addr > raw)
+		munmap(raw, addr - raw);
+	if (addr + len < raw + len + slack)
+		munmap(addr + len, raw + slack - addr);
+	return addr;
+}
+
 void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 		    unsigned long vm_flags, u64 pgoff,
 		    const struct vm_operations_struct *ops, void *direct)
 {
 	struct vm_area_struct *vma;
-	void *addr;
+	/* Address space only: a direct access must fault ... */
+	void *addr = mm_unmapped_area(len);
 
-	if (direct)
-		/* The same pages again (old size 0: a copy of the mapping). */
-		addr = mremap(direct, 0, len, MREMAP_MAYMOVE);
-	else
-		/* Address space only: a direct access must fault. */
-		addr = mmap(NULL, len, PROT_NONE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* ... unless it is the same pages again (old size 0: a copy). */
+	if (addr != MAP_FAILED && direct &&
+	    mremap(direct, 0, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   addr) == MAP_FAILED) {
+		munmap(addr, len);
+		addr = MAP_FAILED;
+	}
 	if (addr == MAP_FAILED)
 		return (void *)(intptr_t)-ENOMEM;
 	vma = xzalloc(sizeof(*vma));
