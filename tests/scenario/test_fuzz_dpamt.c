@@ -6,6 +6,10 @@
  *
  *   none       bias 0 generates the very programs of the default
  *              configuration (the seeds tests and docs/FINDINGS.md cite).
+ *   stream     the text of programs 0..199 of seed 7, unbiased and with
+ *              --bias dpamt, hashes to what it did when the campaigns
+ *              docs/FINDINGS.md cites ran: a generator change that moves
+ *              either stream (and every program number cited) fails here.
  *   shape      biased programs have two TDs, TD 1's spare guest_memfd and
  *              host pages allocated through it between the launches, and
  *              both TDs' vCPU creation in racing tasks; their text
@@ -51,6 +55,10 @@
 #define FD_SEED		1
 #define FD_PROGRAMS	48
 
+/* test_stream's hashes: the generator of 139d787 (both streams). */
+#define STREAM_NONE	0x9ebfe73a863f1ae5ULL
+#define STREAM_DPAMT	0x06ec53922ef9e18eULL
+
 static void test_none(void **state)
 {
 	struct tdxsim_fuzz_gen_config a, b;
@@ -80,6 +88,43 @@ static void test_none(void **state)
 		assert_int_equal(tdxsim_fuzz_generate(&b, 7, 0, &p), -EINVAL);
 		assert_null(p);
 	}
+}
+
+/* FNV-1a over the text of programs 0..n-1 of @seed under @gc. */
+static uint64_t stream_hash(const struct tdxsim_fuzz_gen_config *gc,
+			    uint64_t seed, unsigned int n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL, i;
+
+	for (i = 0; i < n; i++) {
+		struct tdxsim_fuzz_program *p;
+		const char *c;
+		char *t;
+
+		assert_int_equal(tdxsim_fuzz_generate(gc, seed, i, &p), 0);
+		t = tdxsim_fuzz_format(p);
+		for (c = t; *c; c++)
+			h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+		free(t);
+		tdxsim_fuzz_free(p);
+	}
+	return h;
+}
+
+static void test_stream(void **state)
+{
+	struct tdxsim_fuzz_gen_config gc;
+	uint64_t none, dpamt;
+
+	tdxsim_fuzz_gen_config_init(&gc);
+	none = stream_hash(&gc, 7, 200);
+	gc.kernel = "next+dpamt";
+	gc.bias = TDXSIM_FUZZ_BIAS_DPAMT;
+	dpamt = stream_hash(&gc, 7, 200);
+	print_message("# none 0x%016llx, dpamt 0x%016llx\n",
+		      (unsigned long long)none, (unsigned long long)dpamt);
+	assert_int_equal(none, STREAM_NONE);
+	assert_int_equal(dpamt, STREAM_DPAMT);
 }
 
 static void dpamt_config(struct tdxsim_fuzz_gen_config *gc, const char *design)
@@ -316,6 +361,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest all[] = {
 		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_shape),
 		cmocka_unit_test(test_lazy),
 		cmocka_unit_test(test_upstream),
