@@ -165,7 +165,9 @@ static void handle_failure(struct tdxsim_fuzz_program *p, u64 index,
 		 O.kernel ? " --kernel " : "", O.kernel ? O.kernel : "",
 		 O.design ? " --design " : "", O.design ? O.design : "",
 		 O.tds == 2 ? " --tds 2" : "",
-		 O.bias == TDXSIM_FUZZ_BIAS_DPAMT ? " --bias dpamt" : "", (unsigned long long)O.seed, (unsigned long long)index,
+		 O.bias == TDXSIM_FUZZ_BIAS_DPAMT ? " --bias dpamt" :
+		 O.bias == TDXSIM_FUZZ_BIAS_DPAMT_EDGE ? " --bias dpamt-edge" : "",
+		 (unsigned long long)O.seed, (unsigned long long)index,
 		 f->tasks0, f->ops0);
 	tdxsim_fuzz_add_comment(best, comment);
 	snprintf(f->file, sizeof(f->file), "%s/fuzz-%08x.prog",
@@ -660,10 +662,14 @@ int cmd_fuzz(const struct tdxsim_cmd *cmd, int argc, char **argv)
 			O.tds = v == 2 ? 2 : 0;
 			break;
 		case 'B':
-			if (strcmp(optarg, "dpamt") && strcmp(optarg, "none"))
-				return usage_error(cmd->name, "--bias needs none or dpamt, got '%s'", optarg);
-			O.bias = strcmp(optarg, "dpamt") ? TDXSIM_FUZZ_BIAS_NONE :
-				 TDXSIM_FUZZ_BIAS_DPAMT;
+			if (!strcmp(optarg, "none"))
+				O.bias = TDXSIM_FUZZ_BIAS_NONE;
+			else if (!strcmp(optarg, "dpamt"))
+				O.bias = TDXSIM_FUZZ_BIAS_DPAMT;
+			else if (!strcmp(optarg, "dpamt-edge"))
+				O.bias = TDXSIM_FUZZ_BIAS_DPAMT_EDGE;
+			else
+				return usage_error(cmd->name, "--bias needs none, dpamt or dpamt-edge, got '%s'", optarg);
 			break;
 		case 'q':
 			O.quiet = true;

@@ -143,10 +143,17 @@ struct tdxsim_fuzz_gen_config {
  * guest_memfd of TD 1 between the launches and before TD 1's launch
  * steps, both TDs' vCPU creation left to racing tasks, TD 0's pages
  * removed (punch, exit) meanwhile. Implies two TDs.
+ * TDXSIM_FUZZ_BIAS_DPAMT_EDGE: the same, but the set-up's padding stops
+ * the page allocator 0 to 15 pages before a fresh 2M block's end
+ * ("alloc ... edge=N") and TD 1's steps start at once, so that the vCPU
+ * creations' pages and PAMT pairs cross a region boundary (the races of
+ * a lock per region, docs/FINDINGS.md D1). Its programs differ from
+ * TDXSIM_FUZZ_BIAS_DPAMT's; that stream is unchanged.
  */
 enum tdxsim_fuzz_bias {
 	TDXSIM_FUZZ_BIAS_NONE,
 	TDXSIM_FUZZ_BIAS_DPAMT,
+	TDXSIM_FUZZ_BIAS_DPAMT_EDGE,
 };
 
 /* Fill @cfg with the defaults. */

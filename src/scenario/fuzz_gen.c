@@ -32,7 +32,8 @@ struct gen_td {
 struct gen {
 	u64 s;
 	const struct tdxsim_fuzz_gen_config *cfg;
-	bool dpamt;			/* TDXSIM_FUZZ_BIAS_DPAMT */
+	bool dpamt;			/* TDXSIM_FUZZ_BIAS_DPAMT or _EDGE */
+	bool edge;			/* TDXSIM_FUZZ_BIAS_DPAMT_EDGE */
 	struct tdxsim_fuzz_program *p;
 	struct gen_td tds[FZ_MAX_TDS];
 	/* The TD operations are drawn for: tds[cur], p->td[cur]. */
@@ -424,6 +425,19 @@ static void gen_pad(struct gen *g, struct fz_op *op, u64 off, u64 pages)
 }
 
 /*
+ * TDXSIM_FUZZ_BIAS_DPAMT_EDGE: "td1 alloc 1 0x0 4M edge=N", N pages left
+ * in a fresh 2M block: 0 to 3 most often (two vCPU creations at a block's
+ * end, docs/FINDINGS.md D1's per-region BUSY: 1 and 2 meet it), else up
+ * to 15 (a split's ten pages, D5: 9).
+ */
+static void gen_pad_edge(struct gen *g, struct fz_op *op)
+{
+	gen_pad(g, op, 0, 1024);
+	op->flag = FZ_ALLOC_EDGE;
+	op->pattern = chance(g, 70) ? below(g, 4) : below(g, 16);
+}
+
+/*
  * TDXSIM_FUZZ_BIAS_DPAMT: a removal of TD 0's pages (the 1->0 side of a
  * region's count) in a VMM task of TD 0: a punch of a 2M block or more,
  * or the VMM's exit.
@@ -492,7 +506,7 @@ static void gen_second_td(struct gen *g, unsigned int max_tasks,
 	launch[nlaunch++] = (struct fz_op){ .kind = FZ_FINALIZE, .td = 1 };
 	cut = chance(g, 30) ? nlaunch : below(g, nlaunch);
 	/* The bias: TD 1's vCPU creation (control pages) in a racing task. */
-	if (g->dpamt && chance(g, 75))
+	if (g->dpamt && chance(g, g->edge ? 90 : 75))
 		cut = below(g, g->td->nr_vcpus);
 	if (cut < nlaunch) {
 		if (p->nr_tasks < max_tasks)
@@ -512,7 +526,17 @@ static void gen_second_td(struct gen *g, unsigned int max_tasks,
 		if (launch[i].kind == FZ_FINALIZE)
 			g->t->finalized = true;
 	}
-	if (g->dpamt) {
+	if (g->edge && p->nr_setup < FZ_MAX_OPS) {
+		/*
+		 * TDXSIM_FUZZ_BIAS_DPAMT_EDGE: the set-up's last step stops
+		 * the allocator a few pages before a fresh 2M block's end, and
+		 * TD 1's steps start at once (no delay): the vCPU creations
+		 * (TDVPR, TDCX, their PAMT pairs) or a split's pages cross the
+		 * boundary, a PAMT.ADD's pair pages opening the next region
+		 * while another PAMT.ADD (or DEMOTE) wants it.
+		 */
+		gen_pad_edge(g, &p->setup[p->nr_setup++]);
+	} else if (g->dpamt) {
 		/* Host pages between the launches and before TD 1's steps. */
 		if (chance(g, 85) && p->nr_setup < FZ_MAX_OPS)
 			gen_pad(g, &p->setup[p->nr_setup++], 0,
@@ -600,9 +624,10 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 	if (cfg->strategy != TDXSIM_STRATEGY_RANDOM &&
 	    cfg->strategy != TDXSIM_STRATEGY_PCT)
 		return -EINVAL;
-	if (cfg->tds > FZ_MAX_TDS || cfg->bias > TDXSIM_FUZZ_BIAS_DPAMT)
+	if (cfg->tds > FZ_MAX_TDS || cfg->bias > TDXSIM_FUZZ_BIAS_DPAMT_EDGE)
 		return -EINVAL;
-	g.dpamt = cfg->bias == TDXSIM_FUZZ_BIAS_DPAMT;
+	g.edge = cfg->bias == TDXSIM_FUZZ_BIAS_DPAMT_EDGE;
+	g.dpamt = cfg->bias == TDXSIM_FUZZ_BIAS_DPAMT || g.edge;
 	tds = g.dpamt ? 2 : cfg->tds;
 	max_tasks = cfg->max_tasks ? cfg->max_tasks : 4;
 	/* Two TDs: room for a task of TD 1's own. */
@@ -660,7 +685,7 @@ int tdxsim_fuzz_generate(const struct tdxsim_fuzz_gen_config *cfg,
 	}
 	launch[nlaunch++] = (struct fz_op){ .kind = FZ_FINALIZE };
 	/* The bias: TD 0's vCPU creation races TD 1's in a task. */
-	if (g.dpamt && chance(&g, 50))
+	if (g.dpamt && chance(&g, g.edge ? 80 : 50))
 		cut = below(&g, td->nr_vcpus);
 	else
 		cut = chance(&g, 45) ? nlaunch : below(&g, nlaunch);

@@ -59,6 +59,12 @@ enum fz_accept { FZ_ACCEPT_FALLBACK, FZ_ACCEPT_4K, FZ_ACCEPT_2M };
  */
 #define FZ_TEARDOWN_EXIT	1
 
+/*
+ * FZ_ALLOC with @flag FZ_ALLOC_EDGE is "alloc G OFF SIZE edge=N" (@pattern:
+ * N, 0..511): page by page, stopping N pages before a 2M block's end.
+ */
+#define FZ_ALLOC_EDGE		1
+
 /* What FZ_CLOSE closes, and the entries of a teardown order. */
 enum fz_target { FZ_T_VCPU, FZ_T_GMEM, FZ_T_VM, FZ_T_KVM };
 
@@ -75,7 +81,7 @@ struct fz_op {
 	u8 flag;
 	u8 nr_order;
 	u8 td;			/* the TD whose objects @obj and @order name */
-	u32 pattern;		/* FZ_G_WRITE */
+	u32 pattern;		/* FZ_G_WRITE; FZ_ALLOC_EDGE: N */
 	u64 a;			/* GPA or file offset */
 	u64 b;			/* size in bytes, or pages (FZ_INIT_MEM) */
 	struct fz_obj order[FZ_MAX_ORDER];	/* FZ_CLOSE: [0]; FZ_TEARDOWN */

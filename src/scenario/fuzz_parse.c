@@ -220,12 +220,24 @@ static int parse_vmm_op(struct parser *ps, struct fz_op *op)
 	case FZ_ALLOC:
 	case FZ_HOST_READ:
 	case FZ_HOST_WRITE:
-		r = need_words(ps, 4, 4);
+		r = need_words(ps, 4, op->kind == FZ_ALLOC ? 5 : 4);
 		if (!r)
 			r = parse_small(ps, w[1], "guest_memfd", FZ_MAX_GMEMS,
 					&op->obj);
 		if (!r)
 			r = parse_range(ps, w[2], w[3], op);
+		if (!r && ps->nr == 5) {
+			u64 n;
+
+			if (strncmp(w[4], "edge=", 5))
+				return perr(ps, "unknown alloc flag '%s'", w[4]);
+			r = parse_num(ps, w[4] + 5, "edge", &n);
+			if (!r && n > 511)
+				r = perr(ps, "edge %llu out of range (0..511)",
+					 (unsigned long long)n);
+			op->flag = FZ_ALLOC_EDGE;
+			op->pattern = (u32)n;
+		}
 		return r;
 	case FZ_ATTR:
 		r = need_words(ps, 4, 4);

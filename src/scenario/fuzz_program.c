@@ -100,6 +100,8 @@ void fz_op_format(const struct fz_op *op, struct strbuf *sb)
 	case FZ_HOST_WRITE:
 		sb_printf(sb, " %u 0x%llx ", op->obj, (unsigned long long)op->a);
 		fmt_size(sb, op->b);
+		if (op->kind == FZ_ALLOC && op->flag == FZ_ALLOC_EDGE)
+			sb_printf(sb, " edge=%u", op->pattern);
 		break;
 	case FZ_ATTR:
 		sb_printf(sb, " %s 0x%llx ", op->flag ? "private" : "shared",

@@ -173,6 +173,46 @@ static int fz_host_access(struct fz_vm *vm, const struct fz_op *op, bool write)
 	return ret < 0 ? -ret : 0;
 }
 
+/* The host's 4K pages in use now (the page allocator's count). */
+static u64 fz_host_pages(int kvm_fd)
+{
+	struct tdxsim_host_memory hm = { 0 };
+
+	tdxsim_ioctl(kvm_fd, TDXSIM_GET_HOST_MEMORY, &hm);
+	return hm.pages_in_use;
+}
+
+/*
+ * "alloc G OFF SIZE edge=N" (FZ_ALLOC_EDGE): 4K pages of [OFF, OFF+SIZE)
+ * allocated one at a time until the allocator has opened a new 2M block
+ * and carved it up to N pages before its end (the host's pages in use,
+ * modulo 512, as scn_host_writes_to_block_end() counts them), or the
+ * range is done. The next allocation then takes the block's last N pages
+ * and the one after opens the next block: what puts a region boundary
+ * under a PAMT.ADD and its pair (docs/fuzz-programs.md, "Biases").
+ */
+static int fz_alloc_edge(struct fz_vm *vm, const struct fz_op *op)
+{
+	int fd = vm->gmem_fd[op->obj];
+	u64 left = op->pattern, used, now, off;
+	bool wrapped = false;
+
+	if (fd < 0)
+		return EBADF;
+	used = fz_host_pages(vm->kvm_fd) % 512;
+	for (off = op->a; off < op->a + op->b; off += PAGE_SIZE) {
+		now = fz_host_pages(vm->kvm_fd) % 512;
+		wrapped |= now < used;
+		used = now;
+		if (wrapped && now == (512 - left) % 512)
+			break;
+		if (tdxsim_fallocate(fd, FALLOC_FL_KEEP_SIZE, off,
+				     PAGE_SIZE) < 0)
+			return errno;
+	}
+	return 0;
+}
+
 int fz_vmm_op(struct fz_run *r, const struct fz_op *op)
 {
 	const struct fz_td *td = &r->p->td[op->td];
@@ -183,6 +223,8 @@ int fz_vmm_op(struct fz_run *r, const struct fz_op *op)
 	switch (op->kind) {
 	case FZ_PUNCH:
 	case FZ_ALLOC:
+		if (op->kind == FZ_ALLOC && op->flag == FZ_ALLOC_EDGE)
+			return fz_alloc_edge(vm, op);
 		fd = vm->gmem_fd[op->obj];
 		if (fd < 0)
 			return EBADF;

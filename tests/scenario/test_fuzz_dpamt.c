@@ -27,6 +27,15 @@
  *              the second slot's pages are not judged (a --bias dpamt
  *              campaign's data-check, every design and dpamt=off, was the
  *              oracle taking only the first slot's part).
+ *   edge_shape --bias dpamt-edge (TDXSIM_FUZZ_BIAS_DPAMT_EDGE): the set-up
+ *              ends with "td1 alloc 1 0x0 4M edge=N", N 0..15 (0-3 most),
+ *              TD 1's steps start with no delay, both TDs' vCPU creations
+ *              are mostly in tasks; the text round-trips, bad edges are
+ *              refused.
+ *   region     the lock per region (dpamt_lock=per-region, docs/FINDINGS.md
+ *              D1) is found by dpamt-edge programs within a fixed budget:
+ *              PAMT.ADD answers TDX_OPERAND_BUSY (WARN); with the global
+ *              pamt_lock the same programs are clean.
  *   record     with two TDs failing, the outcome's failure record is the
  *              bugged TD's: TD 1's KVM_BUG_ON (two racing vCPU creations,
  *              v6.18's TDH.VP.CREATE BUSY) while TD 0's guest got its VM
@@ -55,6 +64,14 @@
 #define FD_SEED		1
 #define FD_PROGRAMS	48
 
+/*
+ * --bias dpamt-edge: tdxsim fuzz --kernel next+dpamt --design
+ * dpamt_lock=per-region --bias dpamt-edge --seed 3 finds the per-region
+ * BUSY at program 14; the global lock is clean on the same programs.
+ */
+#define FD_EDGE_SEED	3
+#define FD_EDGE_PROGRAMS 32
+
 /* test_stream's hashes: the generator of 139d787 (both streams). */
 #define STREAM_NONE	0x9ebfe73a863f1ae5ULL
 #define STREAM_DPAMT	0x06ec53922ef9e18eULL
@@ -81,7 +98,7 @@ static void test_none(void **state)
 		tdxsim_fuzz_free(p);
 		tdxsim_fuzz_free(q);
 	}
-	b.bias = TDXSIM_FUZZ_BIAS_DPAMT + 1;
+	b.bias = TDXSIM_FUZZ_BIAS_DPAMT_EDGE + 1;
 	{
 		struct tdxsim_fuzz_program *p = NULL;
 
@@ -172,23 +189,23 @@ static void test_shape(void **state)
  * first failing one's outcome in @first (kind -1 if none). Returns how
  * many failed; @adds, @removes: the module's PAMT.ADD/REMOVE calls.
  */
-static unsigned int run_budget(const char *design,
+static unsigned int run_stream(const struct tdxsim_fuzz_gen_config *gc,
+			       uint64_t seed, unsigned int programs,
 			       struct tdxsim_fuzz_outcome *first,
 			       uint64_t *index, uint64_t *adds,
 			       uint64_t *removes)
 {
-	struct tdxsim_fuzz_gen_config gc;
+	const char *design = gc->design;
 	unsigned int failed = 0;
 	uint64_t i;
 
-	dpamt_config(&gc, design);
 	memset(first, 0, sizeof(*first));
 	*adds = *removes = 0;
-	for (i = 0; i < FD_PROGRAMS; i++) {
+	for (i = 0; i < programs; i++) {
 		struct tdxsim_fuzz_program *p;
 		struct tdxsim_fuzz_outcome o;
 
-		assert_int_equal(tdxsim_fuzz_generate(&gc, FD_SEED, i, &p), 0);
+		assert_int_equal(tdxsim_fuzz_generate(gc, seed, i, &p), 0);
 		assert_int_equal(tdxsim_fuzz_run(p, &o), 0);
 		assert_false(o.setup_error);
 		*adds += o.pamt_adds;
@@ -205,6 +222,18 @@ static unsigned int run_budget(const char *design,
 		tdxsim_fuzz_free(p);
 	}
 	return failed;
+}
+
+static unsigned int run_budget(const char *design,
+			       struct tdxsim_fuzz_outcome *first,
+			       uint64_t *index, uint64_t *adds,
+			       uint64_t *removes)
+{
+	struct tdxsim_fuzz_gen_config gc;
+
+	dpamt_config(&gc, design);
+	return run_stream(&gc, FD_SEED, FD_PROGRAMS, first, index, adds,
+			  removes);
 }
 
 static void test_lazy(void **state)
@@ -245,6 +274,95 @@ static void test_upstream(void **state)
 	/* Regions' counts did go 0->1 and 1->0 on the way. */
 	assert_true(adds >= FD_PROGRAMS);
 	assert_true(removes >= FD_PROGRAMS);
+}
+
+/*
+ * --bias dpamt-edge, programs 0..FD_EDGE_PROGRAMS-1 of seed FD_EDGE_SEED
+ * under @design: how many fail, the first's outcome in @o.
+ */
+static unsigned int run_edge(const char *design, struct tdxsim_fuzz_outcome *o,
+			     uint64_t *index, uint64_t *adds, uint64_t *removes)
+{
+	struct tdxsim_fuzz_gen_config gc;
+
+	dpamt_config(&gc, design);
+	gc.bias = TDXSIM_FUZZ_BIAS_DPAMT_EDGE;
+	return run_stream(&gc, FD_EDGE_SEED, FD_EDGE_PROGRAMS, o, index, adds,
+			  removes);
+}
+
+static void test_edge_shape(void **state)
+{
+	struct tdxsim_fuzz_gen_config gc;
+	unsigned int edge[16] = { 0 }, td0_task = 0, td1_task = 0, n, i;
+	uint64_t k;
+
+	dpamt_config(&gc, NULL);
+	gc.bias = TDXSIM_FUZZ_BIAS_DPAMT_EDGE;
+	for (k = 0; k < 300; k++) {
+		char *a = fuzz_test_round_trip(&gc, 3, k);
+		const char *e = strstr(a, "\nsetup\n");
+
+		/* The set-up's last step: the edge padding. */
+		assert_non_null(e);
+		e = strstr(e, "  td1 alloc 1 0x0 4M edge=");
+		assert_non_null(e);
+		n = (unsigned int)strtoul(e + strlen("  td1 alloc 1 0x0 4M edge="),
+					  NULL, 10);
+		assert_true(n < 16);
+		assert_true(e[strcspn(e, "\n")] == '\n' &&
+			    !strncmp(e + strcspn(e, "\n"), "\n\ntask ", 7));
+		edge[n]++;
+		/* No delay before TD 1's steps. */
+		assert_null(strstr(a, "td1 alloc 1 0x200000"));
+		td1_task += strstr(a, "\ntask vmm\n  td1 init-vcpu") != NULL;
+		td0_task += strstr(a, "\ntask vmm\n  init-vcpu") != NULL;
+		free(a);
+	}
+	print_message("# of 300: edge=0..3 %u %u %u %u; TD 0's vCPU in a task %u, TD 1's %u\n",
+		      edge[0], edge[1], edge[2], edge[3], td0_task, td1_task);
+	for (i = 0; i < 4; i++)
+		assert_true(edge[i] > 30);
+	assert_true(td0_task > 150);
+	assert_true(td1_task > 200);
+	fuzz_test_parse_fails("td1 gmem 1 4M\nsetup\n  td1 alloc 1 0x0 4M edge=512\n",
+			      "edge 512 out of range");
+	fuzz_test_parse_fails("td1 gmem 1 4M\nsetup\n  td1 alloc 1 0x0 4M border=1\n",
+			      "unknown alloc flag");
+	fuzz_test_parse_fails("td1 gmem 1 4M\nsetup\n  td1 punch 1 0x0 4M edge=1\n",
+			      NULL);
+}
+
+/*
+ * The lock per region (dpamt_lock=per-region, docs/FINDINGS.md D1's
+ * per-region BUSY): the edge padding puts a 2M block's end under two
+ * vCPU creations; one region's PAMT.ADD holds its pair page's region
+ * (the next block) while that region's PAMT.ADD wants it: BUSY, WARN.
+ * The global pamt_lock (v6) is clean on the same programs.
+ */
+static void test_region(void **state)
+{
+	struct tdxsim_fuzz_outcome o;
+	uint64_t index = 0, adds, removes;
+	unsigned int failed;
+
+	failed = run_edge("dpamt_lock=per-region", &o, &index, &adds, &removes);
+	print_message("# per-region: %u of %d programs failed, the first program %llu; PAMT.ADD %llu, PAMT.REMOVE %llu\n",
+		      failed, FD_EDGE_PROGRAMS, (unsigned long long)index,
+		      (unsigned long long)adds, (unsigned long long)removes);
+	assert_true(failed >= 1);
+	assert_int_equal(o.kind, TDXSIM_FUZZ_WARN);
+	assert_true(o.failure.pamt_errors > 0);
+	assert_int_equal(o.failure.pamt_last_leaf, TDH_PHYMEM_PAMT_ADD);
+	assert_int_equal(o.failure.pamt_last_status & TDX_SEAMCALL_STATUS_MASK,
+			 TDX_OPERAND_BUSY);
+
+	failed = run_edge("dpamt_lock=global", &o, &index, &adds, &removes);
+	print_message("# global: %u of %d programs failed; PAMT.ADD %llu, PAMT.REMOVE %llu\n",
+		      failed, FD_EDGE_PROGRAMS, (unsigned long long)adds,
+		      (unsigned long long)removes);
+	assert_int_equal(failed, 0);
+	assert_true(adds >= FD_EDGE_PROGRAMS);
 }
 
 /*
@@ -367,6 +485,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_upstream),
 		cmocka_unit_test(test_span),
 		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_edge_shape),
+		cmocka_unit_test(test_region),
 	};
 
 	return fuzz_test_main(argc, argv, all, sizeof(all) / sizeof(all[0]));
