@@ -688,7 +688,14 @@ static struct gup_ra *gup_ra_get(void)
 /*
  * Copy plain memory at @addr into @nr new pages at @pages with one system
  * call; returns how many were copied whole (the rest is freed), 0 if not
- * even the first (-EFAULT), or -ENOMEM.
+ * even the first (-EFAULT), or -ENOMEM. The call is process_vm_writev()
+ * from the source to the pages: the kernel reads the source through this
+ * process's mapping of it (a fault there ends the copy: -EFAULT, or the
+ * pages copied before), where process_vm_readv() reads it through the
+ * kernel's own mapping. Here (a PVM guest) the first touch of a page
+ * through that one costs ~7 us, through ours ~2.5 us with the fault-around
+ * of a file mapping: a firmware image just mapped by `tdxsim measure`
+ * copies in 1.9-2.1 ms instead of 3.6-4.7 (2 MiB, stand-alone test).
  */
 static long gup_copy_plain(unsigned long addr, unsigned int nr,
 			   struct page **pages)
@@ -718,8 +725,9 @@ static long gup_copy_plain(unsigned long addr, unsigned int nr,
 		remote.iov_base = (void *)addr;
 		remote.iov_len = nr * PAGE_SIZE;
 		do {
-			r = process_vm_readv(self_pid_get(), local, nr, &remote,
-					     1, 0);
+			/* Local: the source, remote: the new pages. */
+			r = process_vm_writev(self_pid_get(), &remote, 1, local,
+					      nr, 0);
 		} while (r < 0 && errno == EINTR);
 		if (r >= 0)
 			got = r / PAGE_SIZE;

@@ -152,6 +152,7 @@ static void test_td_fds(void **state)
 	struct tdxsim_check check;
 	struct rel_td_opts o;
 	struct rel_td td;
+	uint8_t *src;
 	int i;
 
 	rel_td_opts_init(&o);
@@ -197,6 +198,29 @@ static void test_td_fds(void **state)
 					    &region), -1);
 		assert_int_equal(errno, EFAULT);
 	}
+
+	/*
+	 * A source that stops being readable partway: the populate pins it
+	 * page by page, the later ones copied several at a time, so the copy
+	 * that reaches the PROT_NONE page ends there. Pages 0-4 are added and
+	 * measured, the ioctl answers EFAULT with the rest left in the region.
+	 */
+	src = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(src != MAP_FAILED);
+	memset(src, 0x5a, 8 * 4096);
+	assert_int_equal(mprotect(src + 5 * 4096, 4096, PROT_NONE), 0);
+	region.gpa = REL_GPA + 0x10000;
+	region.nr_pages = 8;
+	region.source_addr = (uint64_t)(uintptr_t)src;
+	errno = 0;
+	assert_int_equal(rel_tdx_op(td.vcpu, KVM_TDX_INIT_MEM_REGION,
+				    KVM_TDX_MEASURE_MEMORY_REGION, &region), -1);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(region.nr_pages, 3);
+	assert_int_equal(region.gpa, REL_GPA + 0x15000);
+	assert_int_equal(region.source_addr, (uint64_t)(uintptr_t)src + 0x5000);
+	munmap(src, 8 * 4096);
 
 	/* The TD is intact: finalize it, then the post-finalize ones. */
 	assert_int_equal(rel_tdx_op(td.vm, KVM_TDX_FINALIZE_VM, 0, NULL), 0);
