@@ -56,10 +56,13 @@ static inline u64 ks_word(u64 pk, u64 i)
  * And built for the vector units the CPU has, picked once at load time
  * (an ifunc): the x86-64 baseline has SSE2 only, which makes a page's key
  * stream ~200 ns; AVX2 halves it, AVX-512 (64-bit shifts on 8 lanes) takes
- * ~35 ns, less than a copy of the page.
+ * ~35 ns, less than a copy of the page. Not in sanitizer builds: the
+ * ifunc's resolver runs while ld.so relocates, before the sanitizer's
+ * runtime is up, and TSan's instrumentation of it crashes the process.
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-	defined(__has_attribute)
+	defined(__has_attribute) && !defined(__SANITIZE_THREAD__) && \
+	!defined(__SANITIZE_ADDRESS__)
 #if __has_attribute(target_clones)
 #define KS_CLONES __attribute__((target_clones("default", "avx2", \
 						  "avx512f")))
