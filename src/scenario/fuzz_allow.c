@@ -375,9 +375,13 @@ bool fz_vm_dead(const struct fz_run *r, unsigned int td)
 		return true;
 	/*
 	 * Bugged after the program closed its VM descriptor: only the WARN
-	 * of the KVM_BUG_ON tells (judged as a WARN of its own).
+	 * of the KVM_BUG_ON tells (judged as a WARN of its own). Not when
+	 * the record was read at the end through an open descriptor: then
+	 * stats.vm_bugged says it, and the WARN may be another TD's (two
+	 * TDs: TD 1's KVM_BUG_ON made TD 0, alive and idle, "vm-killed").
 	 */
-	if (tdxsim_nr_warnings() != r->warnings_before)
+	if (!(r->collected && vm->record_fresh) &&
+	    tdxsim_nr_warnings() != r->warnings_before)
 		return true;
 	for (i = 0; i < r->p->nr_tasks; i++)
 		if (r->p->tasks[i].td == td && r->tasks[i].run_errno == EIO)

@@ -204,18 +204,24 @@ static int fz_build(struct fz_run *r, unsigned int t)
 	return 0;
 }
 
-/* Read the VM's counters and failure record through @fd. */
-static void fz_snapshot(struct fz_vm *vm, int fd)
+/* Read the VM's counters and failure record through @fd; true if both read. */
+static bool fz_snapshot(struct fz_vm *vm, int fd)
 {
 	struct tdxsim_stats st;
 	struct tdxsim_vm_failure f;
+	bool ok = true;
 
 	if (tdxsim_ioctl(fd, TDXSIM_GET_STATS, &st) == 0)
 		vm->stats = st;
+	else
+		ok = false;
 	if (tdxsim_ioctl(fd, TDXSIM_GET_VM_FAILURE, &f) == 0) {
 		vm->failure = f;
 		vm->have_failure = true;
+	} else {
+		ok = false;
 	}
+	return ok;
 }
 
 /* Close one descriptor the program names (its mapping stays until the end). */
@@ -388,13 +394,13 @@ static void fz_collect(struct fz_vm *vm)
 		 */
 		for (i = 0; i < FZ_MAX_VCPUS; i++) {
 			if (vm->vcpu_fd[i] >= 0) {
-				fz_snapshot(vm, vm->vcpu_fd[i]);
+				vm->record_fresh = fz_snapshot(vm, vm->vcpu_fd[i]);
 				break;
 			}
 		}
 		return;
 	}
-	fz_snapshot(vm, vm->vm_fd);
+	vm->record_fresh = fz_snapshot(vm, vm->vm_fd);
 	vm->invariant_report = xzalloc(len);
 	check.buf = (u64)(uintptr_t)vm->invariant_report;
 	check.len = len;

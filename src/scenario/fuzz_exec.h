@@ -51,6 +51,11 @@ struct fz_vm {
 	/* Evidence collected at the end of the run, before teardown. */
 	struct tdxsim_stats stats;
 	bool have_failure;
+	/*
+	 * The record was read at the end through a descriptor still open,
+	 * so it is the VM's last word (not a snapshot from before a close).
+	 */
+	bool record_fresh;
 	struct tdxsim_vm_failure failure;
 	int invariant_errno;		/* CHECK_INVARIANTS' errno (0: ran) */
 	u32 invariant_errors;

@@ -42,6 +42,9 @@
  *              killed (TD 0 has a record too, not bugged), and TD 0's when
  *              TD 0 is the bugged one. The schedule is searched (bounded,
  *              one preemption), not replayed, so no layout moves its window.
+ *              And TD 1's KVM_BUG_ON WARN does not make TD 0, alive and
+ *              idle, a "vm-killed" (the WARN is evidence of a dead VM only
+ *              for a VM whose record could not be read at the end).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -452,10 +455,47 @@ static void run_record(unsigned int racing, struct tdxsim_fuzz_outcome *o)
 	tdxsim_fuzz_free(p);
 }
 
+/*
+ * TD 1's vCPU creations race, TD 1's TDH.VP.CREATE BUSY bugs it; TD 0
+ * (a vCPU initialized, nothing else: nothing of its own explains a kill;
+ * its record read through its open VM fd at the end) is not dead for TD
+ * 1's WARN: no "vm-killed" of TD 0 beside TD 1's KVM_BUG_ON.
+ */
+static const char idle_prog[] =
+	"kernel v6.18\n"
+	"design vp_init_version=1\n"
+	"vcpus 1\n"
+	"gmem 0 4M\n"
+	"slot 0 gmem=0 gpa=0x0 size=4M offset=0x0\n"
+	"td1 vcpus 2\n"
+	"td1 gmem 0 2M\n"
+	"td1 slot 0 gmem=0 gpa=0x0 size=2M offset=0x0\n"
+	"setup\n"
+	"  init-vcpu 0\n"
+	"task vmm\n"
+	"  td1 init-vcpu 0\n"
+	"task vmm\n"
+	"  td1 init-vcpu 1\n";
+
 static void test_record(void **state)
 {
 	struct tdxsim_fuzz_outcome o;
 	unsigned int racing;
+
+	/* First: KVM_BUG_ON's WARN is a WARN_ON_ONCE (once a process). */
+	{
+		struct tdxsim_fuzz_program *p = fuzz_test_parse(idle_prog);
+		struct tdxsim_fuzz_explore_opts eo = { .preemptions = 1 };
+		struct tdxsim_fuzz_explore_result er;
+
+		assert_int_equal(tdxsim_fuzz_explore(p, &eo, &er), 0);
+		assert_true(er.explore.failures > 0);
+		print_message("# idle TD 0: %s\n", er.outcome.signatures);
+		assert_int_equal(er.outcome.kinds, 1U << TDXSIM_FUZZ_KVM_BUG_ON);
+		assert_true(er.outcome.failure.bugged);
+		tdxsim_fuzz_explore_result_free(&er);
+		tdxsim_fuzz_free(p);
+	}
 
 	for (racing = 0; racing < 2; racing++) {
 		run_record(racing, &o);
@@ -473,6 +513,7 @@ static void test_record(void **state)
 		assert_int_equal(o.failure.first_seamcall.status &
 				 TDX_SEAMCALL_STATUS_MASK, TDX_OPERAND_BUSY);
 	}
+
 }
 
 int main(int argc, char **argv)
