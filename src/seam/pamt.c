@@ -10,7 +10,8 @@
  * registered with base, which counts it as per-page metadata and calls
  * pamt_drop() when a wholly free 2M block goes back to the OS, so a torn
  * down TD leaves no PAMT behind. Each entry has the page's sharex_hp lock;
- * a second array has one lock per 2M block. Locking one 4K page takes its block shared, then the
+ * a second array has one lock per 2M block (reader-biased, locks.c: every
+ * 4K lock takes it shared). Locking one 4K page takes its block shared, then the
  * page; locking a 2M range takes the block exclusively, so a 2M operation
  * contends with every 4K operation inside that block, as the module's
  * three-level PAMT walk does (the 1G level is folded into 512 2M blocks).
@@ -166,6 +167,12 @@ void pamt_set(u64 pfn, int level, u8 pt, u64 owner, u64 aux)
 		else if (pt != TDX_PT_NDA)
 			word = aux;
 
+		/* Readers of a TDR are every SEAMCALL of its TD (locks.c). */
+		if (pt == TDX_PT_TDR) {
+			sharex_hp_set_bias(&e->lock);
+		} else if (READ_ONCE(e->pt) == TDX_PT_TDR) {
+			sharex_hp_clear_bias(&e->lock);
+		}
 		WRITE_ONCE(e->pt, pt);
 		WRITE_ONCE(e->owner, owner_pfn);
 		WRITE_ONCE(e->word, word);
@@ -383,6 +390,14 @@ int pamt_init(void)
 		pamt_nr_pfns = 0;
 		return -ENOMEM;
 	}
+	/*
+	 * Every 4K lock takes its block shared, and the block locks of 32
+	 * blocks share a line: reader-biased (locks.c), so that vCPUs faulting
+	 * pages of one 64 MiB do not bounce it. A 2M operation looks at the
+	 * threads' reader indicators.
+	 */
+	for (u64 b = 0; b < (pamt_nr_pfns >> 9); b++)
+		sharex_hp_set_bias(&pamt_2m[b]);
 	if (dpamt_init()) {
 		munmap(pamt, pamt_len);
 		munmap(pamt_2m, pamt_2m_len ? pamt_2m_len : 1);

@@ -3,7 +3,8 @@
  * Private state of tdxsim's software TDX module. Nothing outside src/seam
  * may include this header: the rest of tdxsim reaches the module only
  * through seamcall.h and tdx_module.h (host), tdcall.h (guest), and
- * diag.h and control.h (tdxsim's checker, controls and tests).
+ * diag.h and control.h (tdxsim's checker, controls and tests); the one
+ * exception is the unit test of the module's locks (tests/seam/test_locks.c).
  */
 #ifndef TDXSIM_SEAM_SEAM_INTERNAL_H
 #define TDXSIM_SEAM_SEAM_INTERNAL_H
@@ -22,14 +23,17 @@ struct evp_md_ctx_st;
 /* Try-locks (locks.c; reference §6.1). None of them ever waits.           */
 /* ---------------------------------------------------------------------- */
 
-/* sharex_lock_t: bit 0 exclusive, bits 31:1 reader count (+2 each). */
+/*
+ * sharex_lock_t: bit 0 exclusive, bits 30:1 reader count (+2 each), bit 31
+ * reader bias (tdxsim's, see below).
+ */
 struct sharex_lock {
 	u32 v;
 };
 
 /*
- * sharex_hp_lock_t: bit 0 exclusive, bit 1 host priority, readers +4 each;
- * 16 bits, as in the module's PAMT entry.
+ * sharex_hp_lock_t: bit 0 exclusive, bit 1 host priority, readers +4 each
+ * (bits 14:2), bit 15 reader bias; 16 bits, as in the module's PAMT entry.
  */
 struct sharex_hp_lock {
 	u16 v;
@@ -38,6 +42,8 @@ struct sharex_hp_lock {
 #define SHAREX_X	1U
 #define SHAREX_HP	2U
 #define SHAREX_HP_RD	4U
+#define SHAREX_BIAS	(1U << 31)
+#define SHAREX_HP_BIAS	(1U << 15)
 
 enum lock_ret {
 	LOCK_OK = 0,
@@ -49,6 +55,26 @@ bool sharex_try_shared(struct sharex_lock *l);
 bool sharex_try_excl(struct sharex_lock *l);
 void sharex_release_shared(struct sharex_lock *l);
 void sharex_release_excl(struct sharex_lock *l);
+
+/*
+ * Reader bias, for the few lock words that every vCPU's SEAMCALLs take
+ * shared (the TDR's PAMT entry and its 2M block, OP_STATE, the S-EPT tree
+ * and the epoch lock): while the bias bit is set, a shared acquire in free
+ * mode marks the lock in its thread's row of reader indicators instead of
+ * writing the word, so readers on two CPUs share no written line; an
+ * exclusive acquire also looks at the indicators. The answers are the
+ * word's: see locks.c. Set on a lock nobody holds exclusively or under its
+ * exclusive hold; cleared only under its exclusive hold.
+ */
+void sharex_set_bias(struct sharex_lock *l);
+void sharex_hp_set_bias(struct sharex_hp_lock *l);
+void sharex_hp_clear_bias(struct sharex_hp_lock *l);
+/*
+ * Tests only: called in free mode between a biased reader's indicator and
+ * its look at the word (@where 0), and between a biased writer's first
+ * look at the indicators and its compare-exchange (@where 1).
+ */
+extern void (*sharex_test_window)(void *lock, int where);
 
 enum lock_ret sharex_hp_host_shared(struct sharex_hp_lock *l);
 enum lock_ret sharex_hp_host_excl(struct sharex_hp_lock *l);

@@ -326,6 +326,10 @@ u64 seam_mng_create(struct seam_call *c)
 	td->pwl = 3;
 	td->gpaw = 48;
 	td->shared_mask = BIT_ULL(47);
+	/* Taken shared by every vCPU's SEAMCALLs: reader-biased (locks.c). */
+	sharex_hp_set_bias(&td->op_state_lock);
+	sharex_set_bias(&td->sept_lock);
+	sharex_set_bias(&td->epoch_lock);
 	__atomic_store_n(&kot[hkid], td, __ATOMIC_RELEASE);
 	mktme_zero(mktme_global_key, tdr_pa, PAGE_SIZE);
 	pamt_set(tdr_pa >> PAGE_SHIFT, 0, TDX_PT_TDR, tdr_pa, (uintptr_t)td);
