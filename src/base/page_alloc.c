@@ -329,7 +329,7 @@ void phys_mem_drain(void)
  * in page by page. A VM torn down and created again (an exploration's
  * schedules) reuses its memory without a system call.
  */
-static u32 take_block(void)
+u32 pa_take_block(void)
 {
 	u32 b;
 
@@ -362,7 +362,7 @@ static u32 take_block(void)
 }
 
 /* Count a successful allocation of @nr pages (failed calls are not counted). */
-static void account_alloc(u64 nr)
+void pa_account_alloc(u64 nr)
 {
 	pa_mem.allocs++;
 	pa_mem.pages_in_use += nr;
@@ -378,7 +378,7 @@ static u64 take_page(void)
 	u16 idx;
 
 	if (!b) {
-		b = take_block();
+		b = pa_take_block();
 		if (!b)
 			return 0;
 		blk = &pa_mem.blocks[b];
@@ -446,35 +446,34 @@ static void check_clean(const struct page *page)
 	}
 }
 
-static struct page *alloc_block(void)
+/* A whole block, order 9 (pa_lock held); BLOCK_NONE if there is none. */
+u32 pa_take_huge(void)
 {
-	struct page *head;
-	u64 zeroed = 0;
-	u8 written = 0;
-	u32 b, i;
+	u32 b = pa_take_block();
 
-	pthread_mutex_lock(&pa_lock);
-	b = take_block();
 	if (b) {
 		pa_mem.blocks[b].state = BLOCK_HUGE;
-		/* Still populated if it was; its written pages are zeroed below. */
-		written = __atomic_exchange_n(&pa_mem.blocks[b].written,
-					      pa_mem.blocks[b].written &
-						      BLOCK_POPULATED,
-					      __ATOMIC_RELAXED);
 		pa_mem.blocks_2m_in_use++;
-		account_alloc(PAGES_PER_BLOCK);
 	}
-	pthread_mutex_unlock(&pa_lock);
-	if (!b)
-		return NULL;
+	return b;
+}
 
-	/*
-	 * The block is ours: its struct pages need no lock. One taken back
-	 * from the zapping batch (take_block()) may hold data: zero the
-	 * pages PG_written marks, as a 4K allocation does.
-	 */
-	head = &pa_mem.pages[block_pfn(b)];
+/*
+ * Make a block pa_take_huge() took an order-9 page (pa_lock not held: it
+ * is ours). One taken back from the zapping batch may hold data, still
+ * populated: zero the pages PG_written marks, as a 4K allocation does.
+ */
+struct page *pa_prep_block(u32 b)
+{
+	struct page *head = &pa_mem.pages[block_pfn(b)];
+	u64 zeroed = 0;
+	u8 written;
+	u32 i;
+
+	written = __atomic_exchange_n(&pa_mem.blocks[b].written,
+				      pa_mem.blocks[b].written &
+					      BLOCK_POPULATED,
+				      __ATOMIC_RELAXED);
 	if (written & BLOCK_WRITTEN) {
 		for (i = 0; i < PAGES_PER_BLOCK; i++) {
 			if (!(READ_ONCE(head[i].flags) & BIT(PG_written))) {
@@ -497,6 +496,18 @@ static struct page *alloc_block(void)
 	return head;
 }
 
+static struct page *alloc_block(void)
+{
+	u32 b;
+
+	pthread_mutex_lock(&pa_lock);
+	b = pa_take_huge();
+	if (b)
+		pa_account_alloc(PAGES_PER_BLOCK);
+	pthread_mutex_unlock(&pa_lock);
+	return b ? pa_prep_block(b) : NULL;
+}
+
 struct page *alloc_pages(unsigned int order)
 {
 	struct page *page;
@@ -514,8 +525,10 @@ struct page *alloc_pages(unsigned int order)
 		}
 		pthread_mutex_unlock(&pa_lock);
 	}
-	if (order)
-		return alloc_block();
+	if (order) {
+		page = pa_pcp_alloc_block();
+		return page ? page : alloc_block();
+	}
 	page = pa_pcp_alloc();
 	if (page)
 		return page;
@@ -523,7 +536,7 @@ struct page *alloc_pages(unsigned int order)
 	pthread_mutex_lock(&pa_lock);
 	pfn = take_page();
 	if (pfn)
-		account_alloc(1);
+		pa_account_alloc(1);
 	pthread_mutex_unlock(&pa_lock);
 	if (!pfn)
 		return NULL;
@@ -542,7 +555,7 @@ int pa_take_pages(u64 *pfns, int n)
 	}
 	if (i) {
 		/* In use while cached; counted as allocations when handed out. */
-		account_alloc(i);
+		pa_account_alloc(i);
 		pa_mem.allocs--;
 	}
 	pthread_mutex_unlock(&pa_lock);

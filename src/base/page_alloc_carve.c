@@ -52,11 +52,11 @@ static __thread struct {
 	u64 pfn[PCP_BATCH];
 } pcp;
 
+static bool pcp_enabled(void);
+
 struct page *pa_pcp_alloc(void)
 {
-	if (carve_slot < 0 || sched_det_possible() ||
-	    __builtin_popcount(__atomic_load_n(&carvers_used,
-					       __ATOMIC_RELAXED)) < 2)
+	if (!pcp_enabled())
 		return NULL;
 	if (!pcp.nr) {
 		if (pcp.handed)
@@ -70,6 +70,56 @@ struct page *pa_pcp_alloc(void)
 	return &pa_mem.pages[pcp.pfn[--pcp.nr]];
 }
 
+/*
+ * 2M blocks likewise (the kernel's per-CPU lists hold order-9 pages too,
+ * mm/page_alloc.c, NR_PCP_THP): PCP_2M_BATCH blocks per round of pa_lock,
+ * made order-9 pages as they are handed out.
+ */
+#define PCP_2M_BATCH	4
+
+static __thread struct {
+	int nr;
+	u64 handed;
+	u32 blk[PCP_2M_BATCH];
+} pcp2m;
+
+static bool pcp_enabled(void)
+{
+	return carve_slot >= 0 && !sched_det_possible() &&
+	       __builtin_popcount(__atomic_load_n(&carvers_used,
+						  __ATOMIC_RELAXED)) >= 2;
+}
+
+struct page *pa_pcp_alloc_block(void)
+{
+	int i;
+
+	if (!pcp_enabled())
+		return NULL;
+	if (!pcp2m.nr) {
+		if (pcp2m.handed)
+			pa_pcp_account(pcp2m.handed, 0);
+		pcp2m.handed = 0;
+		pthread_mutex_lock(&pa_lock);
+		for (i = 0; i < PCP_2M_BATCH; i++) {
+			pcp2m.blk[i] = pa_take_huge();
+			if (!pcp2m.blk[i])
+				break;
+		}
+		if (i) {
+			/* In use while cached, allocations once handed out. */
+			pa_account_alloc((u64)i * PAGES_PER_BLOCK);
+			pa_mem.allocs--;
+		}
+		pthread_mutex_unlock(&pa_lock);
+		pcp2m.nr = i;
+	}
+	if (!pcp2m.nr)
+		return NULL;
+	pcp2m.handed++;
+	return pa_prep_block(pcp2m.blk[--pcp2m.nr]);
+}
+
 void pa_pcp_flush(void)
 {
 	u64 flushed = pcp.nr;
@@ -79,6 +129,13 @@ void pa_pcp_flush(void)
 	if (pcp.handed || flushed)
 		pa_pcp_account(pcp.handed, flushed);
 	pcp.handed = 0;
+	/* A cached block goes back as an order-9 page: a free, not counted. */
+	flushed = pcp2m.nr;
+	while (pcp2m.nr > 0)
+		__free_pages(pa_prep_block(pcp2m.blk[--pcp2m.nr]), PMD_ORDER);
+	if (pcp2m.handed || flushed)
+		pa_pcp_account(pcp2m.handed, flushed);
+	pcp2m.handed = 0;
 }
 
 static void carve_exit(void *arg)

@@ -110,6 +110,8 @@ void pa_carve_set(u32 b) __pa_hidden;
  * the calling thread's cache holds (at its exit and in phys_mem_drain()).
  */
 struct page *pa_pcp_alloc(void) __pa_hidden;
+/* The same for 2M blocks (the kernel's per-CPU lists hold THPs too). */
+struct page *pa_pcp_alloc_block(void) __pa_hidden;
 void pa_pcp_flush(void) __pa_hidden;
 /*
  * page_alloc.c: take up to @n 4K pages in one round of pa_lock, accounted
@@ -123,6 +125,16 @@ int pa_take_pages(u64 *pfns, int n) __pa_hidden;
  */
 void pa_pcp_account(u64 handed, u64 flushed) __pa_hidden;
 struct page *pa_prep_page(u64 pfn) __pa_hidden;
+/*
+ * page_alloc.c, pa_lock held: a whole free block (BLOCK_NONE: none left),
+ * as is or made an order-9 one (pa_take_huge()); count an allocation of
+ * @nr pages. pa_prep_block(): ready a block pa_take_huge() took as an
+ * order-9 page (pa_lock not held).
+ */
+u32 pa_take_block(void) __pa_hidden;
+u32 pa_take_huge(void) __pa_hidden;
+void pa_account_alloc(u64 nr) __pa_hidden;
+struct page *pa_prep_block(u32 b) __pa_hidden;
 
 static inline bool ready(void)
 {
