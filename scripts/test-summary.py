@@ -10,6 +10,7 @@ import re
 import sys
 
 passed = failed = 0
+reports = []
 for path in sys.argv[1:]:
     try:
         lines = open(path).read().splitlines()
@@ -27,9 +28,21 @@ for path in sys.argv[1:]:
         res = t.get("result", "")
         if res not in ("OK", "EXPECTEDFAIL", "SKIP") and bad == 0:
             bad = 1
+        if res not in ("OK", "EXPECTEDFAIL", "SKIP"):
+            reports.append((t.get("name", "?"), t.get("stderr") or ""))
         if ok == 0 and bad == 0 and res == "OK":
             ok = 1
         passed += ok
         failed += bad
+# A failed program's sanitizer report (its head) or last lines of stderr,
+# so that a log showing only the tail of a run still names the cause.
+SAN = re.compile(r"^(WARNING: ThreadSanitizer|==\d+==ERROR: |.*runtime error: )",
+                 re.M)
+for name, err in reports[:6]:
+    m = SAN.search(err)
+    lines = err[m.start():].splitlines()[:40] if m else err.splitlines()[-15:]
+    print(f"--- {name}: " + ("sanitizer report" if m else "stderr tail"))
+    for l in lines:
+        print("  " + l[:200])
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
