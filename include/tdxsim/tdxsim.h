@@ -139,6 +139,49 @@ int tdxsim_memory_failure(int fd, off_t offset);
 int tdxsim_madvise(void *addr, size_t len, int advice);
 
 /*
+ * Memory failure's early kill (mm/memory-failure.c). prctl(2) of the
+ * calling thread's machine-check kill policy, as kernel/sys.c answers it:
+ * @option PR_MCE_KILL (@arg2 PR_MCE_KILL_SET with @arg3 PR_MCE_KILL_EARLY,
+ * _LATE or _DEFAULT; or PR_MCE_KILL_CLEAR with @arg3 0) or PR_MCE_KILL_GET
+ * (its value: PR_MCE_KILL_EARLY, _LATE or _DEFAULT). -1 with errno EINVAL
+ * for another @option or @arg2, a bad @arg3, nonzero unused arguments (as
+ * the kernel, SET with a bad @arg3 still marks the thread as having a
+ * policy); ENOMEM once 64 threads have one.
+ */
+int tdxsim_prctl(int option, unsigned long arg2, unsigned long arg3,
+		 unsigned long arg4, unsigned long arg5);
+/*
+ * vm.memory_failure_early_kill (0 or 1; 0 at start): the policy of the
+ * threads that set none. `tdxsim exec --memory-failure-early-kill` sets 1.
+ */
+void tdxsim_set_memory_failure_early_kill(int on);
+int tdxsim_memory_failure_early_kill(void);
+/*
+ * An early kill: when memory failure (tdxsim_memory_failure(),
+ * tdxsim_madvise()) unmaps a guest_memfd folio that the process had
+ * mapped writable (tdxsim's stand-in for a dirty folio), and the process
+ * has an early-kill thread (the main thread first, then the threads that
+ * called tdxsim_prctl() in call order: PR_MCE_KILL_EARLY, or no policy
+ * and the sysctl on), that thread is owed SIGBUS BUS_MCEERR_AO for each
+ * mapping that covers the page (mapped there or not): @addr the page's
+ * address in it, @addr_lsb 12, or 21 for a 2M folio that could not be
+ * split. The notifier gets each, in the thread whose call ran the memory
+ * failure, before that call returns, with no tdxsim lock held (it may call
+ * tdxsim; it must not longjmp out). Without a notifier nothing is sent.
+ * `tdxsim exec` sends them as signals (send_sig_mceerr()).
+ */
+struct tdxsim_mce_signal {
+	pid_t tid;		/* the thread (gettid()) to signal */
+	int si_code;		/* BUS_MCEERR_AO */
+	void *addr;		/* si_addr */
+	short addr_lsb;		/* si_addr_lsb */
+};
+typedef void (*tdxsim_mce_notify_fn)(const struct tdxsim_mce_signal *sig,
+				     void *arg);
+/* Set (or with NULL clear) the process's notifier. */
+void tdxsim_set_mce_notify(tdxsim_mce_notify_fn fn, void *arg);
+
+/*
  * While on, the descriptor number of a closed tdxsim file (tdxsim_close())
  * stays reserved and goes to the next file tdxsim creates (the lowest kept
  * one first), with no system call for either; a closed number still

@@ -23,6 +23,7 @@
 #include "ulib/strbuf.h"
 #include "host/fs.h"
 #include "host/misc.h"
+#include "host/memory_failure.h"
 #include "host/mm.h"
 #include "host/tdxsim_trace.h"
 #include "host/user_copy_check.h"
@@ -231,6 +232,7 @@ void task_work_run(void)
 	struct file *file;
 
 	gup_readahead_drop();
+	mce_deliver_pending();
 	while ((file = deferred_fput)) {
 		deferred_fput = file->deferred_next;
 		if (file->f_op->release)
@@ -555,6 +557,27 @@ int tdxsim_madvise(void *addr, size_t len, int advice)
 	}
 	task_work_run();
 	return uapi_ret(r);
+}
+
+int tdxsim_prctl(int option, unsigned long arg2, unsigned long arg3,
+		 unsigned long arg4, unsigned long arg5)
+{
+	return uapi_ret(mce_prctl(option, arg2, arg3, arg4, arg5));
+}
+
+void tdxsim_set_memory_failure_early_kill(int on)
+{
+	mce_set_early_kill_sysctl(on);
+}
+
+int tdxsim_memory_failure_early_kill(void)
+{
+	return mce_early_kill_sysctl();
+}
+
+void tdxsim_set_mce_notify(tdxsim_mce_notify_fn fn, void *arg)
+{
+	mce_set_notify(fn, arg);
 }
 
 int tdxsim_munmap(void *addr, size_t len)

@@ -28,6 +28,7 @@
 #include "ulib/strbuf.h"
 #include "kvm/guest_memfd.h"
 #include "kvm/kvm_host.h"
+#include "host/memory_failure.h"
 #include "host/mm.h"
 #include "kvm/mmu.h"
 #include "kvm/tdxsim_trace.h"
@@ -746,8 +747,13 @@ static void kvm_gmem_error_folio(struct gmem_inode *inode, struct page *head)
  * folio leaves every user mapping (hwpoison_user_mappings():
  * unmap_poisoned_folio(), try_to_unmap() of the folio, with the mmu
  * notifiers), so that the program's next access faults and gets SIGBUS
- * BUS_MCEERR_AR (__do_fault() refuses a poisoned page); then the
- * mapping's error_remove_folio runs. 0, -EINVAL (offset), -ENOENT (no
+ * BUS_MCEERR_AR (__do_fault() refuses a poisoned page): the late kill.
+ * Before the unmap the process's early-kill thread is collected for every
+ * VMA that covers the page (collect_procs_file()); if the folio was mapped
+ * and dirty, it is sent SIGBUS BUS_MCEERR_AO after the unmap (kill_procs(),
+ * host/memory_failure.c). A page poisoned before stops there in the
+ * kernel ("already hardware poisoned"): no second early kill here. Then
+ * the mapping's error_remove_folio runs. 0, -EINVAL (offset), -ENOENT (no
  * page there).
  */
 static int kvm_gmem_memory_failure(struct file *file, loff_t offset)
@@ -755,8 +761,10 @@ static int kvm_gmem_memory_failure(struct file *file, loff_t offset)
 	struct gmem_inode *inode = gmem_inode(file);
 	struct address_space *mapping = &inode->mapping;
 	u64 index = offset >> PAGE_SHIFT;
+	struct mce_tokill tokill = { 0 };
 	struct page *head, *page;
 	struct mm_unmap unmap;
+	bool again = false;
 
 	if (offset < 0 || (offset & (PAGE_SIZE - 1)) ||
 	    (u64)offset >= inode->size)
@@ -772,8 +780,12 @@ static int kvm_gmem_memory_failure(struct file *file, loff_t offset)
 		spin_unlock(&mapping->i_pages_lock);
 	}
 	if (head) {
+		u64 nr = folio_is_huge(head) ? GMEM_HPAGE_NR : 1;
+
 		page = pfn_to_page(page_to_pfn(head) +
 				   (index - folio_index(head)));
+		/* Poisoned before: memory_failure() stops ("already"). */
+		again = PageHWPoison(page);
 		SetPageHWPoison(page);
 		get_page(head);
 		/*
@@ -784,13 +796,19 @@ static int kvm_gmem_memory_failure(struct file *file, loff_t offset)
 		 */
 		folio_lock(head);
 		folio_unlock(head);
+		/* hwpoison_user_mappings(): collect, unmap, kill. */
+		if (!again)
+			collect_procs_file(current_mm(), mapping, index,
+					   folio_index(head), nr,
+					   nr > 1 ? PMD_SHIFT : PAGE_SHIFT,
+					   &tokill);
 		unmap_mapping_pages_begin(current_mm(), mapping,
-					  folio_index(head), folio_index(head) +
-					  (folio_is_huge(head) ? GMEM_HPAGE_NR : 1),
-					  &unmap);
+					  folio_index(head),
+					  folio_index(head) + nr, &unmap);
 		unmap_mapping_pages_end(&unmap);
 	}
 	filemap_invalidate_unlock(mapping);
+	kill_procs(&tokill);
 	if (!head)
 		return -ENOENT;
 	kvm_gmem_error_folio(inode, head);

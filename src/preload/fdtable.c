@@ -42,6 +42,7 @@ void real_init(void)
 	real.mmap = next_sym("mmap");
 	real.munmap = next_sym("munmap");
 	real.madvise = next_sym("madvise");
+	real.prctl = next_sym("prctl");
 	real.fallocate = next_sym("fallocate");
 	real.read = next_sym("read");
 	real.pread = next_sym("pread");
@@ -176,7 +177,12 @@ static void atfork_child(void)
 
 __attribute__((constructor)) static void preload_init(void)
 {
+	const char *early = getenv("TDXSIM_MEMORY_FAILURE_EARLY_KILL");
+
 	pthread_once(&real_once, real_init);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	/* vm.memory_failure_early_kill (tdxsim exec's switch). */
+	if (early && !strcmp(early, "1"))
+		tdxsim_set_memory_failure_early_kill(1);	/* a store */
 }
 

@@ -51,6 +51,7 @@ struct preload_real {
 	void *(*mmap)(void *, size_t, int, int, int, off_t);
 	int (*munmap)(void *, size_t);
 	int (*madvise)(void *, size_t, int);
+	int (*prctl)(int, ...);
 	int (*fallocate)(int, int, off_t, off_t);
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*pread)(int, void *, size_t, off_t);
@@ -191,6 +192,9 @@ void vcpu_run_done(int canon, int r, int err);
 bool gmem_mapping_at(const void *addr, int *prot);
 /* Take SIGSEGV for the faults of guest_memfd mappings (once). */
 void gmem_fault_handler_install(void);
+/* Memory failure's early kill: tdxsim's notifier, and its signals sent. */
+void mce_notify_install(void);
+void mce_send_owed(void);
 
 #pragma GCC visibility pop
 

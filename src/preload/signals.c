@@ -23,6 +23,13 @@
  * action first. A shared page tdxsim cannot map (an anonymous PFN space:
  * TDXSIM_PHYS_MEMFD unset) is the program's SIGSEGV (one line on stderr
  * says so).
+ *
+ * Memory failure's early kill (prctl(PR_MCE_KILL_EARLY), or
+ * vm.memory_failure_early_kill: `tdxsim exec --memory-failure-early-kill`):
+ * the SIGBUS BUS_MCEERR_AO that tdxsim's memory failure owes the
+ * program's early-kill thread, si_addr the page's address in a mapping that
+ * covers it and si_addr_lsb 12 (21 for an unsplit 2M folio), is sent when
+ * the call that caused it (madvise(MADV_HWPOISON)) leaves tdxsim.
  */
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -161,11 +168,130 @@ static bool gmem_fault(siginfo_t *si, ucontext_t *uc)
 	return false;
 }
 
+/* ---- memory failure's early kill ---- */
+
+/*
+ * The SIGBUS BUS_MCEERR_AO tdxsim owes a thread (tdxsim's notifier, in the
+ * call that ran the memory failure): kept here until the call is out of
+ * tdxsim, then sent as send_sig_mceerr() sends it (not forced: a blocked
+ * SIGBUS stays pending, an ignored one is dropped; a second one while the
+ * first is pending merges with it).
+ */
+#define MCE_OWED_MAX	8
+static __thread struct tdxsim_mce_signal owed[MCE_OWED_MAX];
+static __thread unsigned int nr_owed;
+
+static void mce_owe(const struct tdxsim_mce_signal *sig, void *arg)
+{
+	(void)arg;
+	if (nr_owed < MCE_OWED_MAX)
+		owed[nr_owed++] = *sig;
+}
+
+static void mce_install_once(void)
+{
+	in_tdxsim++;
+	tdxsim_set_mce_notify(mce_owe, NULL);
+	in_tdxsim--;
+}
+
+void mce_notify_install(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, mce_install_once);
+}
+
+/*
+ * Linux lets a thread queue a kernel si_code (BUS_MCEERR_AO) only to
+ * itself: the signal for another thread travels there as a SIGSEGV
+ * SI_QUEUE carrying a slot of carried[] (si_value MCE_CARRY | slot), and
+ * that thread's SIGSEGV handler (installed with the first guest_memfd
+ * mapping, which an early kill needs) queues it to itself.
+ */
+#define MCE_CARRY	0x4d430000
+#define MCE_CARRY_MAX	16
+static struct tdxsim_mce_signal carried[MCE_CARRY_MAX];
+static int carried_used[MCE_CARRY_MAX];
+
+static int mce_queue_self(const struct tdxsim_mce_signal *sig)
+{
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	info.si_signo = SIGBUS;
+	info.si_code = sig->si_code;
+	info.si_addr = sig->addr;
+	info.si_addr_lsb = sig->addr_lsb;
+	return syscall(SYS_rt_tgsigqueueinfo, getpid(), sig->tid, SIGBUS,
+		       &info);
+}
+
+static void mce_carry(const struct tdxsim_mce_signal *sig)
+{
+	siginfo_t info;
+	int i;
+
+	for (i = 0; i < MCE_CARRY_MAX; i++)
+		if (!__atomic_exchange_n(&carried_used[i], 1, __ATOMIC_ACQUIRE))
+			break;
+	if (i == MCE_CARRY_MAX)
+		return;
+	carried[i] = *sig;
+	memset(&info, 0, sizeof(info));
+	info.si_signo = SIGSEGV;
+	info.si_code = SI_QUEUE;
+	info.si_pid = getpid();
+	info.si_uid = getuid();
+	info.si_value.sival_int = MCE_CARRY | i;
+	if (syscall(SYS_rt_tgsigqueueinfo, getpid(), sig->tid, SIGSEGV, &info))
+		__atomic_store_n(&carried_used[i], 0, __ATOMIC_RELEASE);
+}
+
+/* A carried signal arrived in its thread: queue it there. */
+static bool mce_carried(const siginfo_t *si)
+{
+	int v = si->si_value.sival_int, i = v & 0xffff;
+	struct tdxsim_mce_signal sig;
+
+	if (si->si_code != SI_QUEUE || si->si_pid != getpid() ||
+	    (v & ~0xffff) != MCE_CARRY || i >= MCE_CARRY_MAX ||
+	    !__atomic_load_n(&carried_used[i], __ATOMIC_ACQUIRE))
+		return false;
+	sig = carried[i];
+	__atomic_store_n(&carried_used[i], 0, __ATOMIC_RELEASE);
+	sig.tid = (pid_t)syscall(SYS_gettid);
+	mce_queue_self(&sig);
+	return true;
+}
+
+void mce_send_owed(void)
+{
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	sigset_t bus, old;
+	unsigned int i;
+
+	if (!nr_owed)
+		return;
+	/* Queued together, delivered when the mask is back (merged). */
+	sigemptyset(&bus);
+	sigaddset(&bus, SIGBUS);
+	pthread_sigmask(SIG_BLOCK, &bus, &old);
+	for (i = 0; i < nr_owed; i++) {
+		if (owed[i].tid == self)
+			mce_queue_self(&owed[i]);
+		else
+			mce_carry(&owed[i]);
+	}
+	nr_owed = 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void segv_handler(int sig, siginfo_t *si, void *ucv)
 {
 	int saved = errno;
 
-	if (!gmem_fault(si, ucv))
+	if (!mce_carried(si) && !gmem_fault(si, ucv))
 		forward_segv(sig, si, ucv);
 	errno = saved;
 }

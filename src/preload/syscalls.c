@@ -3,7 +3,8 @@
  * libtdxsim-preload.so: tdxsim under an unmodified program (`tdxsim exec`).
  *
  * Loaded with LD_PRELOAD, it takes the C library's open, ioctl, mmap,
- * munmap, madvise (MADV_HWPOISON of a guest_memfd mapping), fallocate,
+ * munmap, madvise (MADV_HWPOISON of a guest_memfd mapping), prctl
+ * (PR_MCE_KILL, PR_MCE_KILL_GET), fallocate,
  * read, pread, write, close, dup, dup2, dup3 and fcntl
  * (this file): an open of "/dev/kvm" goes to tdxsim_open(), and those calls
  * on a descriptor tdxsim handed out (fdtable.c) go to tdxsim's system calls
@@ -20,6 +21,8 @@
  * same functions on x86-64, defined below under both names).
  */
 #undef _FILE_OFFSET_BITS
+#include <sys/prctl.h>
+
 #include "preload.h"
 
 static bool is_dev_kvm(const char *path)
@@ -372,12 +375,39 @@ PRELOAD_API int munmap(void *addr, size_t len)
  */
 PRELOAD_API int madvise(void *addr, size_t len, int advice)
 {
-	int prot;
+	int prot, r, e;
 
 	if (in_tdxsim || advice != MADV_HWPOISON || !mappings ||
 	    !gmem_mapping_at(addr, &prot))
 		return REAL(madvise)(addr, len, advice);
-	return TDXSIM_CALL(tdxsim_madvise(addr, len, advice));
+	mce_notify_install();
+	r = TDXSIM_CALL(tdxsim_madvise(addr, len, advice));
+	/* The early kill's SIGBUS, on the way back to the program. */
+	e = errno;
+	mce_send_owed();
+	errno = e;
+	return r;
+}
+
+/*
+ * prctl(PR_MCE_KILL) and prctl(PR_MCE_KILL_GET): the thread's policy for
+ * tdxsim's memory failure (QEMU sets PR_MCE_KILL_EARLY at start). Every
+ * other option goes to the C library.
+ */
+PRELOAD_API int prctl(int option, ...)
+{
+	unsigned long a[4];
+	va_list ap;
+	int i;
+
+	va_start(ap, option);
+	for (i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (in_tdxsim || forked_child ||
+	    (option != PR_MCE_KILL && option != PR_MCE_KILL_GET))
+		return REAL(prctl)(option, a[0], a[1], a[2], a[3]);
+	return TDXSIM_CALL(tdxsim_prctl(option, a[0], a[1], a[2], a[3]));
 }
 
 PRELOAD_API int fallocate(int fd, int mode, off_t offset, off_t len)

@@ -21,7 +21,10 @@
  *    faults in a new, zeroed page;
  *  - munmap() of part of a mapping splits it (split_checks());
  *  - a page poisoned (MADV_HWPOISON) leaves the mapping: SIGBUS
- *    BUS_MCEERR_AR (poison_checks()).
+ *    BUS_MCEERR_AR (poison_checks());
+ *  - prctl(PR_MCE_KILL) answers as kernel/sys.c, and with
+ *    PR_MCE_KILL_EARLY a failure of a mapped, written page is SIGBUS
+ *    BUS_MCEERR_AO at once (early_kill_checks()).
  * Exit status 0 when every check held; otherwise 1 and the failed check on
  * stderr.
  *
@@ -40,6 +43,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "linux-kvm.h"
@@ -80,7 +84,8 @@ static void on_bus(int sig, siginfo_t *si, void *uc)
 	bus_count++;
 	bus_code = si->si_code;
 	bus_addr = si->si_addr;
-	bus_lsb = si->si_code == BUS_MCEERR_AR ? si->si_addr_lsb : 0;
+	bus_lsb = si->si_code == BUS_MCEERR_AR || si->si_code == BUS_MCEERR_AO ?
+		  si->si_addr_lsb : 0;
 	if (bus_returns > 0) {
 		bus_returns--;
 		return;		/* the access runs again and faults again */
@@ -188,17 +193,38 @@ static void split_checks(int gmem)
 }
 
 /*
+ * madvise(MADV_HWPOISON) of @p's page: 0 when it returned with no signal,
+ * 1 when a SIGBUS came (the early kill: bus_code, bus_addr, bus_lsb).
+ */
+static int poison(volatile uint8_t *p)
+{
+	int r;
+
+	bus_count = 0;
+	bus_addr = NULL;
+	bus_code = 0;
+	r = sigsetjmp(env, 1);
+	if (r)
+		return r;
+	CHECK(madvise((void *)p, PG, MADV_HWPOISON) == 0);
+	return 0;
+}
+
+/*
  * madvise(MADV_HWPOISON) of a mapped shared page (tdxsim's memory
  * failure): the page leaves the mapping and the next access is SIGBUS
- * BUS_MCEERR_AR, si_addr_lsb 12; the page next to it stays mapped.
+ * BUS_MCEERR_AR, si_addr_lsb 12; the page next to it stays mapped. The
+ * process has no early-kill policy (and the sysctl is off): no signal
+ * at the failure itself.
  */
 static void poison_checks(int gmem, volatile uint8_t *map)
 {
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_DEFAULT);
 	CHECK(convert(gmem, 10 * PG, false) == 0);
 	CHECK(convert(gmem, 11 * PG, false) == 0);
 	CHECK(touch(map + 10 * PG, true) == 0);
 	CHECK(touch(map + 11 * PG, true) == 0);
-	CHECK(madvise((void *)(map + 10 * PG), PG, MADV_HWPOISON) == 0);
+	CHECK(poison(map + 10 * PG) == 0 && !bus_count);
 	CHECK(touch(map + 10 * PG + 3, false) == 1);
 	CHECK(bus_code == BUS_MCEERR_AR && bus_addr == map + 10 * PG + 3 &&
 	      bus_lsb == 12);
@@ -207,6 +233,59 @@ static void poison_checks(int gmem, volatile uint8_t *map)
 	/* A private page cannot be pinned for the injection. */
 	CHECK(madvise((void *)(map + 12 * PG), PG, MADV_HWPOISON) == -1 &&
 	      errno == EFAULT);
+}
+
+/*
+ * prctl(PR_MCE_KILL) as kernel/sys.c answers it, and the early kill: with
+ * PR_MCE_KILL_EARLY a memory failure of a page the program has mapped and
+ * written is SIGBUS BUS_MCEERR_AO at once, si_addr the page's address in
+ * the mapping, si_addr_lsb 12, and a later access is still BUS_MCEERR_AR;
+ * with PR_MCE_KILL_LATE, or a page not mapped, no signal.
+ */
+static void early_kill_checks(int gmem, volatile uint8_t *map)
+{
+	errno = 0;
+	CHECK(prctl(PR_MCE_KILL, 9, 0, 0, 0) == -1 && errno == EINVAL);
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_CLEAR, 1, 0, 0) == -1 &&
+	      errno == EINVAL);
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 1, 0) ==
+	      -1 && errno == EINVAL);
+	CHECK(prctl(PR_MCE_KILL_GET, 1, 0, 0, 0) == -1 && errno == EINVAL);
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_DEFAULT);
+	/* A bad policy still marks the thread (late, PF_MCE_EARLY clear). */
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, 7, 0, 0) == -1 &&
+	      errno == EINVAL);
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_LATE);
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_CLEAR, 0, 0, 0) == 0);
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_DEFAULT);
+
+	/* Late: nothing at the failure. */
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0) == 0);
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_LATE);
+	CHECK(convert(gmem, 13 * PG, false) == 0);
+	CHECK(touch(map + 13 * PG, true) == 0);
+	CHECK(poison(map + 13 * PG) == 0 && !bus_count);
+
+	/* Early: SIGBUS BUS_MCEERR_AO at the failure. */
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0) ==
+	      0);
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_EARLY);
+	CHECK(convert(gmem, 14 * PG, false) == 0);
+	CHECK(touch(map + 14 * PG + 5, true) == 0);
+	CHECK(poison(map + 14 * PG) == 1 && bus_count == 1);
+	CHECK(bus_code == BUS_MCEERR_AO && bus_addr == map + 14 * PG &&
+	      bus_lsb == 12);
+	/* ... and the access is still the late kill's. */
+	CHECK(touch(map + 14 * PG + 5, false) == 1 &&
+	      bus_code == BUS_MCEERR_AR && bus_addr == map + 14 * PG + 5);
+	/* A poisoned page cannot be pinned for another injection. */
+	CHECK(madvise((void *)(map + 14 * PG), PG, MADV_HWPOISON) == -1 &&
+	      errno == EFAULT);
+	/* A shared page never touched is not mapped: no early kill. */
+	CHECK(convert(gmem, 15 * PG, false) == 0);
+	CHECK(poison(map + 15 * PG) == 0 && !bus_count);
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_DEFAULT, 0, 0) ==
+	      0);
 }
 
 int main(int argc, char **argv)
@@ -312,6 +391,7 @@ int main(int argc, char **argv)
 	CHECK(munmap((void *)map2, 2 * PG) == 0);
 	split_checks(gmem);
 	poison_checks(gmem, map);
+	early_kill_checks(gmem, map);
 
 	CHECK(munmap((void *)map, SIZE + PG) == 0);
 	close(gmem);

@@ -92,7 +92,8 @@ def _():
       "mappings, gone on conversion and punch), a private page touched "
       "through the mmap is SIGBUS (BUS_ADRERR, si_addr), the program's "
       "SIGSEGV kept, munmap() of part of a mapping splits it, a poisoned "
-      "page is SIGBUS BUS_MCEERR_AR")
+      "page is SIGBUS BUS_MCEERR_AR, and BUS_MCEERR_AO at the failure with "
+      "prctl(PR_MCE_KILL_EARLY)")
 def _():
     rc, out, err = run(TDXSIM, "exec", "--quiet", "--kernel",
                        "next+gmem-inplace", "--", GMEMPROBE)

@@ -22,9 +22,11 @@
  *    separate source; next refuses a NULL source (EINVAL).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -360,6 +362,84 @@ static void test_memory_failure_unmaps(void **state)
 	td_destroy(&td);
 }
 
+/* What tdxsim_set_mce_notify()'s notifier was given. */
+static struct tdxsim_mce_signal mce_sig[4];
+static unsigned int mce_nr;
+
+static void mce_note(const struct tdxsim_mce_signal *sig, void *arg)
+{
+	*(unsigned int *)arg += 1;
+	if (mce_nr < 4)
+		mce_sig[mce_nr++] = *sig;
+}
+
+/*
+ * The early kill through the library: tdxsim_prctl() answers as
+ * kernel/sys.c; a memory failure of a page mapped writable goes to the
+ * notifier as SIGBUS BUS_MCEERR_AO for the calling (main) thread when it
+ * set PR_MCE_KILL_EARLY, or set nothing with the sysctl on, once per
+ * mapping that covers the page (si_addr the page there, mapped or not);
+ * nothing for a late-kill process or a page not mapped.
+ */
+static void test_memory_failure_early_kill(void **state)
+{
+	unsigned int calls = 0;
+	uint8_t *p, *q;
+	struct td td;
+
+	inplace_td(&td, "next+gmem-inplace", false);
+	tdxsim_set_mce_notify(mce_note, &calls);
+	assert_int_equal(tdxsim_prctl(PR_MCE_KILL_GET, 0, 0, 0, 0),
+			 PR_MCE_KILL_DEFAULT);
+	assert_int_equal(tdxsim_prctl(PR_MCE_KILL, PR_MCE_KILL_SET,
+				      PR_MCE_KILL_EARLY, 0, 1), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(tdxsim_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	p = (uint8_t *)td.shared_map + 8 * PG;
+	assert_int_equal(convert(&td, 8 * PG, 4 * PG, false, NULL), 0);
+	/* Late (the default, sysctl off): nothing at the failure. */
+	assert_int_equal(tdxsim_gmem_fault(p, true), 0);
+	assert_int_equal(tdxsim_memory_failure(td.gmem, 8 * PG), 0);
+	assert_int_equal(calls, 0);
+	/* The sysctl on, no policy of the thread's own: early. */
+	tdxsim_set_memory_failure_early_kill(1);
+	assert_int_equal(tdxsim_memory_failure_early_kill(), 1);
+	assert_int_equal(tdxsim_gmem_fault(p + PG, true), 0);
+	assert_int_equal(tdxsim_memory_failure(td.gmem, 9 * PG), 0);
+	assert_int_equal(calls, 1);
+	assert_int_equal(mce_sig[0].tid, getpid());
+	assert_int_equal(mce_sig[0].si_code, BUS_MCEERR_AO);
+	assert_ptr_equal(mce_sig[0].addr, p + PG);
+	assert_int_equal(mce_sig[0].addr_lsb, 12);
+	/* The thread's own late policy wins over the sysctl. */
+	assert_int_equal(tdxsim_prctl(PR_MCE_KILL, PR_MCE_KILL_SET,
+				      PR_MCE_KILL_LATE, 0, 0), 0);
+	assert_int_equal(tdxsim_gmem_fault(p + 2 * PG, true), 0);
+	assert_int_equal(tdxsim_memory_failure(td.gmem, 10 * PG), 0);
+	assert_int_equal(calls, 1);
+	tdxsim_set_memory_failure_early_kill(0);
+	/* Early, two mappings cover the page, one maps it: two signals. */
+	assert_int_equal(tdxsim_prctl(PR_MCE_KILL, PR_MCE_KILL_SET,
+				      PR_MCE_KILL_EARLY, 0, 0), 0);
+	q = tdxsim_mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
+			td.gmem, 0);
+	assert_ptr_not_equal(q, MAP_FAILED);
+	assert_int_equal(tdxsim_gmem_fault(p + 3 * PG, true), 0);
+	mce_nr = 0;
+	assert_int_equal(tdxsim_memory_failure(td.gmem, 11 * PG), 0);
+	assert_int_equal(calls, 3);
+	assert_true((mce_sig[0].addr == p + 3 * PG &&
+		     mce_sig[1].addr == q + 11 * PG) ||
+		    (mce_sig[1].addr == p + 3 * PG &&
+		     mce_sig[0].addr == q + 11 * PG));
+	assert_int_equal(tdxsim_munmap(q, 16 * PG), 0);
+	assert_int_equal(tdxsim_prctl(PR_MCE_KILL, PR_MCE_KILL_CLEAR, 0, 0, 0),
+			 0);
+	tdxsim_set_mce_notify(NULL, NULL);
+	td_destroy(&td);
+}
+
 int main(void)
 {
 	/* The PFN space a memfd, as under tdxsim exec: faults map pages. */
@@ -374,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_host_fault_maps),
 		cmocka_unit_test(test_host_fault_maps_legacy),
 		cmocka_unit_test(test_memory_failure_unmaps),
+		cmocka_unit_test(test_memory_failure_early_kill),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
