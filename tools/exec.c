@@ -257,6 +257,7 @@ int cmd_exec(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		{ "guest", required_argument, NULL, 'g' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "memory-failure-early-kill", no_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -265,7 +266,7 @@ int cmd_exec(const struct tdxsim_cmd *cmd, int argc, char **argv)
 	const char *report = NULL, *seed = NULL, *lib, *old;
 	char libbuf[PATH_MAX], prog[PATH_MAX], why[512], err[256];
 	struct tdxsim_design d;
-	bool quiet = false;
+	bool quiet = false, early_kill = false;
 	int c, status, r;
 	char *preload;
 	pid_t pid;
@@ -296,6 +297,9 @@ int cmd_exec(const struct tdxsim_cmd *cmd, int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'e':
+			early_kill = true;
 			break;
 		default:
 			return getopt_common(cmd, c, argv);
@@ -361,6 +365,8 @@ int cmd_exec(const struct tdxsim_cmd *cmd, int argc, char **argv)
 		setenv("TDXSIM_EXEC_REPORT", report, 1);
 	if (quiet)
 		setenv("TDXSIM_QUIET", "1", 1);
+	if (early_kill)
+		setenv("TDXSIM_MEMORY_FAILURE_EARLY_KILL", "1", 1);
 	/* The PFN space as a memfd: a shared guest_memfd page can be mapped. */
 	setenv("TDXSIM_PHYS_MEMFD", "1", 0);
 	if (asan_allow_segv_handler())

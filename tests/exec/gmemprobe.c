@@ -28,11 +28,14 @@
  * Exit status 0 when every check held; otherwise 1 and the failed check on
  * stderr.
  *
+ * gmemprobe --sysctl and --thread: the early kill's policy (below).
  * gmemprobe --die: a load of a private page with SIGBUS at its default
  * action (the process dies of SIGBUS). gmemprobe --blocked: the same with
  * SIGBUS blocked (the kernel's force_sig_fault() unblocks it: dies too).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -288,6 +291,75 @@ static void early_kill_checks(int gmem, volatile uint8_t *map)
 	      0);
 }
 
+/*
+ * gmemprobe --sysctl, under `tdxsim exec --memory-failure-early-kill`: a
+ * thread without a policy of its own takes the early kill, one that set
+ * PR_MCE_KILL_LATE does not.
+ */
+static void sysctl_checks(int gmem, volatile uint8_t *map)
+{
+	CHECK(prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_DEFAULT);
+	CHECK(convert(gmem, 2 * PG, false) == 0);
+	CHECK(convert(gmem, 3 * PG, false) == 0);
+	CHECK(touch(map + 2 * PG, true) == 0);
+	CHECK(touch(map + 3 * PG, true) == 0);
+	CHECK(poison(map + 2 * PG) == 1 && bus_code == BUS_MCEERR_AO &&
+	      bus_addr == map + 2 * PG && bus_lsb == 12);
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0) == 0);
+	CHECK(poison(map + 3 * PG) == 0 && !bus_count);
+}
+
+/*
+ * gmemprobe --thread: the early-kill thread is not the one that ran the
+ * memory failure (the main thread is late, a second thread early, as the
+ * kernel's find_early_kill_thread() picks): the signal reaches the second
+ * thread, with its si_code, si_addr and si_addr_lsb.
+ */
+static volatile int ao_code, ao_lsb, ao_tid, early_tid, early_ready;
+static void *volatile ao_addr;
+
+static void on_bus_ao(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	ao_addr = si->si_addr;
+	ao_lsb = si->si_addr_lsb;
+	ao_tid = (int)gettid();
+	__atomic_store_n(&ao_code, si->si_code, __ATOMIC_RELEASE);
+}
+
+static void *early_thread(void *arg)
+{
+	(void)arg;
+	early_tid = (int)gettid();
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0) ==
+	      0);
+	__atomic_store_n(&early_ready, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&ao_code, __ATOMIC_ACQUIRE))
+		sched_yield();
+	return NULL;
+}
+
+static void thread_checks(int gmem, volatile uint8_t *map)
+{
+	struct sigaction sa = { .sa_flags = SA_SIGINFO };
+	pthread_t t;
+
+	sa.sa_sigaction = on_bus_ao;
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGBUS, &sa, NULL) == 0);
+	CHECK(prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_LATE, 0, 0) == 0);
+	CHECK(convert(gmem, 4 * PG, false) == 0);
+	CHECK(touch(map + 4 * PG, true) == 0);
+	CHECK(pthread_create(&t, NULL, early_thread, NULL) == 0);
+	while (!__atomic_load_n(&early_ready, __ATOMIC_ACQUIRE))
+		sched_yield();
+	CHECK(madvise((void *)(map + 4 * PG), PG, MADV_HWPOISON) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
+	CHECK(ao_code == BUS_MCEERR_AO && ao_addr == map + 4 * PG &&
+	      ao_lsb == 12 && ao_tid == early_tid && ao_tid != (int)gettid());
+}
+
 int main(int argc, char **argv)
 {
 	struct kvm_create_guest_memfd g = {
@@ -320,7 +392,11 @@ int main(int argc, char **argv)
 		sigaddset(&bus, SIGBUS);
 		sigprocmask(SIG_BLOCK, &bus, NULL);
 	}
-	if (argc > 1) {
+	if (argc > 1 && !strcmp(argv[1], "--thread")) {
+		thread_checks(gmem, map);
+		return failures ? 1 : 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--sysctl")) {
 		(void)*(volatile uint8_t *)(map + 0x10);
 		fprintf(stderr, "gmemprobe: a private page was readable\n");
 		return 1;
@@ -332,6 +408,11 @@ int main(int argc, char **argv)
 	CHECK(sigaction(SIGBUS, &sa, NULL) == 0);
 	sa.sa_sigaction = on_segv;
 	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0);
+
+	if (argc > 1) {		/* --sysctl */
+		sysctl_checks(gmem, map);
+		return failures ? 1 : 0;
+	}
 
 	/* The guest_memfd starts private: loads and stores are SIGBUS. */
 	CHECK(touch(map + 0x1234, false) == 1);

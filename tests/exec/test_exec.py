@@ -98,6 +98,15 @@ def _():
     rc, out, err = run(TDXSIM, "exec", "--quiet", "--kernel",
                        "next+gmem-inplace", "--", GMEMPROBE)
     assert rc == 0, "exit %d: %s%s" % (rc, out, err)
+    # vm.memory_failure_early_kill: a thread with no policy is early.
+    rc, out, err = run(TDXSIM, "exec", "--quiet", "--kernel",
+                       "next+gmem-inplace", "--memory-failure-early-kill",
+                       "--", GMEMPROBE, "--sysctl")
+    assert rc == 0, "--sysctl: exit %d: %s%s" % (rc, out, err)
+    # The early-kill thread is not the one that ran the memory failure.
+    rc, out, err = run(TDXSIM, "exec", "--quiet", "--kernel",
+                       "next+gmem-inplace", "--", GMEMPROBE, "--thread")
+    assert rc == 0, "--thread: exit %d: %s%s" % (rc, out, err)
     # SIGBUS at its default action, or blocked: the process dies of it.
     for arg in ("--die", "--blocked"):
         rc, out, err = run(TDXSIM, "exec", "--quiet", "--kernel",
