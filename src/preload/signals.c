@@ -238,6 +238,8 @@ static void mce_carry(const struct tdxsim_mce_signal *sig)
 	if (i == MCE_CARRY_MAX)
 		return;
 	carried[i] = *sig;
+	/* 2: filled (the receiver takes only a filled slot). */
+	__atomic_store_n(&carried_used[i], 2, __ATOMIC_RELEASE);
 	memset(&info, 0, sizeof(info));
 	info.si_signo = SIGSEGV;
 	info.si_code = SI_QUEUE;
@@ -256,7 +258,7 @@ static bool mce_carried(const siginfo_t *si)
 
 	if (si->si_code != SI_QUEUE || si->si_pid != getpid() ||
 	    (v & ~0xffff) != MCE_CARRY || i >= MCE_CARRY_MAX ||
-	    !__atomic_load_n(&carried_used[i], __ATOMIC_ACQUIRE))
+	    __atomic_load_n(&carried_used[i], __ATOMIC_ACQUIRE) != 2)
 		return false;
 	sig = carried[i];
 	__atomic_store_n(&carried_used[i], 0, __ATOMIC_RELEASE);
