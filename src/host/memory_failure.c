@@ -82,7 +82,9 @@ static struct mce_thread *mce_thread_find(pid_t tid, bool make)
 		return NULL;
 	mce_threads.t[mce_threads.nr].tid = tid;
 	mce_threads.t[mce_threads.nr].flags = 0;
-	return &mce_threads.t[mce_threads.nr++];
+	/* Read without the lock by task_early_kill()'s first look. */
+	WRITE_ONCE(mce_threads.nr, mce_threads.nr + 1);
+	return &mce_threads.t[mce_threads.nr - 1];
 }
 
 long mce_prctl(int option, unsigned long arg2, unsigned long arg3,
@@ -179,6 +181,9 @@ static pid_t task_early_kill(void)
 	struct mce_thread *t;
 	unsigned int i;
 
+	/* No thread set a policy and the sysctl is off: late, no lock. */
+	if (!sysctl && !READ_ONCE(mce_threads.nr))
+		return 0;
 	pthread_once(&mce_threads.once, mce_threads_init);
 	spin_lock(&mce_threads.lock);
 	t = mce_thread_find(main_tid, false);
@@ -206,6 +211,9 @@ void collect_procs_file(struct mm_struct *mm, const void *mapping,
 	tk->nr = 0;
 	tk->mapped = tk->dirty = false;
 	tk->tid = task_early_kill();
+	/* A late-kill process: nothing to collect (and no lock taken). */
+	if (!tk->tid)
+		return;
 	spin_lock(&mm->vma_lock);
 	list_for_each_entry(vma, &mm->vmas, node) {
 		if (vma->vm_direct || !vma->vm_file ||
@@ -224,7 +232,7 @@ void collect_procs_file(struct mm_struct *mm, const void *mapping,
 				tk->dirty = true;
 		}
 		/* Every VMA that covers the page, mapped there or not. */
-		if (!tk->tid || index < first || index >= last ||
+		if (index < first || index >= last ||
 		    tk->nr == MCE_TOKILL_MAX)
 			continue;
 		tk->sig[tk->nr].tid = tk->tid;
