@@ -508,7 +508,7 @@ static struct page *alloc_block(void)
 	return b ? pa_prep_block(b) : NULL;
 }
 
-struct page *alloc_pages(unsigned int order)
+static struct page *__alloc_pages(unsigned int order, bool zero)
 {
 	struct page *page;
 	u64 pfn;
@@ -540,7 +540,17 @@ struct page *alloc_pages(unsigned int order)
 	pthread_mutex_unlock(&pa_lock);
 	if (!pfn)
 		return NULL;
-	return pa_prep_page(pfn);
+	return pa_prep_page(pfn, zero);
+}
+
+struct page *alloc_pages(unsigned int order)
+{
+	return __alloc_pages(order, true);
+}
+
+struct page *alloc_page_nozero(void)
+{
+	return __alloc_pages(0, false);
 }
 
 int pa_take_pages(u64 *pfns, int n)
@@ -560,7 +570,7 @@ int pa_take_pages(u64 *pfns, int n)
 	}
 	pthread_mutex_unlock(&pa_lock);
 	for (n = 0; n < i; n++)
-		pa_prep_page(pfns[n]);
+		pa_prep_page(pfns[n], true);
 	return i;
 }
 
@@ -572,15 +582,18 @@ void pa_pcp_account(u64 handed, u64 flushed)
 	pthread_mutex_unlock(&pa_lock);
 }
 
-struct page *pa_prep_page(u64 pfn)
+struct page *pa_prep_page(u64 pfn, bool zero)
 {
 	struct page *page = &pa_mem.pages[pfn];
 
-	/* A page written before it was freed is zeroed now, while it is ours. */
-	if (page_written(page)) {
+	/*
+	 * A page written before it was freed is zeroed now, while it is ours,
+	 * unless its caller overwrites it whole (it stays marked written).
+	 */
+	if (page_written(page) && zero) {
 		memset(pa_mem.mem_base + (pfn << PAGE_SHIFT), 0, PAGE_SIZE);
 		__atomic_add_fetch(&pa_mem.pages_zeroed, 1, __ATOMIC_RELAXED);
-	} else {
+	} else if (!page_written(page)) {
 		check_clean(page);
 	}
 	WRITE_ONCE(page->buddy_next, 0);

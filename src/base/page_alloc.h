@@ -124,6 +124,8 @@ bool phys_mem_ready(void);
 
 /* Allocate a block of 1 << @order pages (order 0 or 9), refcount 1, zeroed. */
 struct page *alloc_pages(unsigned int order);
+/* A 4K page its caller overwrites whole before reading: it may hold old bytes. */
+struct page *alloc_page_nozero(void);
 static inline struct page *alloc_page(void)
 {
 	return alloc_pages(0);

@@ -124,7 +124,7 @@ int pa_take_pages(u64 *pfns, int n) __pa_hidden;
  * allocations, @flushed pages it gave back (__free_pages()) are no frees.
  */
 void pa_pcp_account(u64 handed, u64 flushed) __pa_hidden;
-struct page *pa_prep_page(u64 pfn) __pa_hidden;
+struct page *pa_prep_page(u64 pfn, bool zero) __pa_hidden;
 /*
  * page_alloc.c, pa_lock held: a whole free block (BLOCK_NONE: none left),
  * as is or made an order-9 one (pa_take_huge()); count an allocation of

@@ -712,7 +712,8 @@ static long gup_copy_plain(unsigned long addr, unsigned int nr,
 	ssize_t r;
 
 	for (i = 0; i < nr; i++) {
-		pages[i] = alloc_page();
+		/* Kept only if the copy fills it: no zeroing first. */
+		pages[i] = alloc_page_nozero();
 		if (!pages[i])
 			break;
 		local[i].iov_base = page_address(pages[i]);

@@ -306,6 +306,36 @@ static void test_reuse_after_free_4k(void **state)
 	__free_page(b);
 }
 
+/*
+ * alloc_page_nozero() leaves a reused page's old bytes (its caller, GUP's
+ * bounce copy, overwrites them) but keeps the page marked written, so
+ * that the next alloc_page() of it zeroes it again.
+ */
+static void test_reuse_nozero(void **state)
+{
+	struct page *a = alloc_page(), *b;
+	u64 pfn;
+
+	assert_non_null(a);
+	pfn = page_to_pfn(a);
+	memset(page_address(a), 0xaa, PAGE_SIZE);
+	page_mark_written(a);
+	__free_page(a);
+	/* A lone thread's free list hands the page straight back. */
+	b = alloc_page_nozero();
+	assert_non_null(b);
+	assert_int_equal(page_to_pfn(b), pfn);
+	assert_int_equal(page_ref_count(b), 1);
+	assert_true(page_written(b));
+	assert_int_equal(((u8 *)page_address(b))[100], 0xaa);
+	__free_page(b);
+	b = alloc_page();
+	assert_non_null(b);
+	assert_int_equal(page_to_pfn(b), pfn);
+	assert_true(page_is_zero(b, 1));
+	__free_page(b);
+}
+
 static void test_reuse_after_free_2m(void **state)
 {
 	struct page *h = alloc_pages(PMD_ORDER), *h2;
@@ -630,6 +660,7 @@ int main(void)
 		T(test_refcount_underflow_warns),
 		T(test_bad_free_order_warns),
 		T(test_reuse_after_free_4k),
+		T(test_reuse_nozero),
 		T(test_reuse_after_free_2m),
 		T(test_block_reforms),
 		T(test_block_reforms_only_when_all_free),
