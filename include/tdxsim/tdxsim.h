@@ -188,7 +188,10 @@ void tdxsim_set_mce_notify(tdxsim_mce_notify_fn fn, void *arg);
  * answers EBADF. For a process whose own descriptors do not care which
  * numbers tdxsim's take: the explorers (tdxsim/scenario.h) turn it on for
  * their loops (a VM per schedule). Off (the default) gives the numbers
- * back. Returns the previous setting.
+ * back. Returns the previous setting. The same goes for a vCPU's kvm_run
+ * pages and the program's mappings of them: while on, a freed one and an
+ * unmapped one are kept for the next VM (no mmap(), mremap() or munmap()),
+ * so an unmapped kvm_run range is not given back until it is turned off.
  */
 bool tdxsim_fd_reuse(bool on);
 

@@ -92,15 +92,21 @@ void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 		    const struct vm_operations_struct *ops, void *direct)
 {
 	struct vm_area_struct *vma;
-	/* Address space only: a direct access must fault ... */
-	void *addr = mm_unmapped_area(len);
+	void *addr = NULL;
 
-	/* ... unless it is the same pages again (old size 0: a copy). */
-	if (addr != MAP_FAILED && direct &&
-	    mremap(direct, 0, len, MREMAP_MAYMOVE | MREMAP_FIXED,
-		   addr) == MAP_FAILED) {
-		munmap(addr, len);
-		addr = MAP_FAILED;
+	/* The same pages again, mapped where they were last time (kept). */
+	if (direct)
+		addr = ubuf_alias_get(direct, len);
+	if (!addr) {
+		/* Address space only: a direct access must fault ... */
+		addr = mm_unmapped_area(len);
+		/* ... unless it is the same pages again (old size 0: a copy). */
+		if (addr != MAP_FAILED && direct &&
+		    mremap(direct, 0, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   addr) == MAP_FAILED) {
+			munmap(addr, len);
+			addr = MAP_FAILED;
+		}
 	}
 	if (addr == MAP_FAILED)
 		return (void *)(intptr_t)-ENOMEM;
@@ -253,20 +259,6 @@ void unmap_mapping_pages_end(struct mm_unmap *u)
 	mutex_unlock(&u->mm->notifier_lock);
 }
 
-void *vmalloc_user(size_t size)
-{
-	void *p = mmap(NULL, ALIGN(size, PAGE_SIZE), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-void vfree_user(void *addr, size_t size)
-{
-	if (addr)
-		munmap(addr, ALIGN(size, PAGE_SIZE));
-}
-
 static u64 vma_pages(const struct vm_area_struct *vma)
 {
 	return (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
@@ -374,6 +366,10 @@ int do_munmap(struct mm_struct *mm, unsigned long start, size_t len)
 			mm_forget_ptes(mm, vma);
 			spin_unlock(&mm->vma_lock);
 			list_add(&vma->node, &gone);
+			/* A whole kvm_run mapping is kept for the next of it. */
+			if (vma->vm_direct &&
+			    ubuf_alias_put(vma->vm_direct, (void *)s, e - s))
+				continue;
 		} else {
 			t = vma_cut(mm, vma, start, end);
 			if (t)

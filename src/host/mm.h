@@ -257,6 +257,12 @@ int do_munmap(struct mm_struct *mm, unsigned long start, size_t len);
 void *vmalloc_user(size_t size);
 void vfree_user(void *addr, size_t size);
 
+/* mm_ubuf.c: a gone direct mapping kept for the next of @direct, @len. */
+void *ubuf_alias_get(void *direct, size_t len);
+bool ubuf_alias_put(void *direct, void *alias, size_t len);
+/* Keep freed kvm_run buffers and mappings (tdxsim_fd_reuse()); off: drop. */
+void mm_ubuf_reuse(bool on);
+
 /*
  * Copy to or from user memory. Return the number of bytes NOT copied (0 on
  * success), as the kernel's helpers do; copy_from_user() zeroes the part of

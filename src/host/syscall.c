@@ -113,6 +113,7 @@ bool tdxsim_fd_reuse(bool on)
 			close(spare.fd[--spare.nr]);
 	}
 	pthread_mutex_unlock(&spare.lock);
+	mm_ubuf_reuse(on);
 	return was;
 }
 

@@ -9,7 +9,8 @@
  * tdp_mmu_map_handle_target_level) and the guest wrote into whatever the
  * page had become. And a memslot over a vCPU's kvm_run mapping was backed
  * by a bounce copy freed right after the fault. A munmap() of part of a
- * mapping (issue 17) drops only that part. Public headers only.
+ * mapping (issue 17) drops only that part; the explorers' reuse of kvm_run
+ * pages shows no VM another's. Public headers only.
  */
 #include "tdxsim/kvm.h"
 #include "tdxsim/report.h"
@@ -301,6 +302,61 @@ static void test_munmap_part_kvm_run(void **state)
 	assert_int_equal(tdxsim_close(kvm), 0);
 }
 
+/* A VM with one vCPU whose kvm_run is mapped at *@run (@size bytes). */
+static void vm_with_run(int kvm, int *vm, int *vcpu, uint8_t **run,
+			long *size)
+{
+	*vm = tdxsim_ioctl(kvm, KVM_CREATE_VM, KVM_X86_DEFAULT_VM);
+	assert_true(*vm >= 0);
+	*vcpu = tdxsim_ioctl(*vm, KVM_CREATE_VCPU, 0);
+	assert_true(*vcpu >= 0);
+	*size = tdxsim_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	*run = tdxsim_mmap(NULL, (size_t)*size, PROT_READ | PROT_WRITE,
+			   MAP_SHARED, *vcpu, 0);
+	assert_true(*run != MAP_FAILED);
+}
+
+/*
+ * With the explorers' reuse on (tdxsim_fd_reuse()), a VM's kvm_run pages
+ * and their mapping are kept for the next VM: the next vCPU's kvm_run still
+ * reads zero, and a mapping kept after its fds are closed (it holds the
+ * VM) keeps showing its vCPU's bytes, never the next one's.
+ */
+static void test_kvm_run_reuse(void **state)
+{
+	int kvm = rel_open_kvm(), vm, vcpu, vm2, vcpu2;
+	bool was = tdxsim_fd_reuse(true);
+	uint8_t *p, *q;
+	long size;
+
+	vm_with_run(kvm, &vm, &vcpu, &p, &size);
+	p[size - 1] = 0x5a;
+	assert_int_equal(tdxsim_munmap(p, (size_t)size), 0);
+	assert_int_equal(tdxsim_close(vcpu), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	/* Kept pages: zeroed as new ones. */
+	vm_with_run(kvm, &vm, &vcpu, &p, &size);
+	assert_int_equal(p[size - 1], 0);
+	p[size - 1] = 0x6b;
+	/* This mapping outlives the VM's descriptors. */
+	assert_int_equal(tdxsim_close(vcpu), 0);
+	assert_int_equal(tdxsim_close(vm), 0);
+	assert_int_equal(p[size - 1], 0x6b);
+	vm_with_run(kvm, &vm2, &vcpu2, &q, &size);
+	assert_true(q != p);
+	assert_int_equal(q[size - 1], 0);
+	q[size - 1] = 0x7c;
+	assert_int_equal(p[size - 1], 0x6b);
+	assert_int_equal(tdxsim_munmap(p, (size_t)size), 0);
+	assert_int_equal(tdxsim_munmap(q, (size_t)size), 0);
+	assert_int_equal(tdxsim_close(vcpu2), 0);
+	assert_int_equal(tdxsim_close(vm2), 0);
+	/* Off: what was kept goes back. */
+	tdxsim_fd_reuse(was);
+	assert_true(addr_free(q, (size_t)size));
+	assert_int_equal(tdxsim_close(kvm), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_slot_over_kvm_run),
 		cmocka_unit_test(test_munmap_part),
 		cmocka_unit_test(test_munmap_part_kvm_run),
+		cmocka_unit_test(test_kvm_run_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

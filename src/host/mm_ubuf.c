@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vmalloc_user() memory (a vCPU's kvm_run pages) and the program's second
+ * mappings of it (mm_insert_vma() with @direct), kept for the next VM: an
+ * exploration creates and tears down the same VM every schedule, and each
+ * buffer costs an mmap(), page faults and a munmap() with a TLB shootdown,
+ * and each mapping of it an mremap(), faults and a munmap().
+ *
+ * A freed buffer is kept zeroed, as a fresh one is. It is freed only once
+ * no mapping shows it (a mapping holds its vCPU's file, which holds the
+ * VM), so no mapping shows the next vCPU's. A gone mapping of a buffer is
+ * kept with the buffer's address and handed out again only for the same
+ * buffer and length; when the buffer itself goes back to the system, so do
+ * its kept mappings (a new buffer may get its address). Only while the
+ * explorers ask for it (tdxsim_fd_reuse(), with the descriptor numbers): a
+ * munmap() otherwise gives the address space back at once, as the program
+ * may expect.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "base/page_alloc.h"
+#include "host/mm.h"
+
+#define UBUF_MAX	8
+
+static pthread_mutex_t ubuf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	void *addr;
+	size_t len;
+} ubuf_free[UBUF_MAX];
+static unsigned int nr_free;
+static struct {
+	void *direct, *alias;
+	size_t len;
+} ubuf_alias[UBUF_MAX];
+static unsigned int nr_alias;
+static bool ubuf_on;
+
+void mm_ubuf_reuse(bool on)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&ubuf_lock);
+	ubuf_on = on;
+	if (!on) {
+		for (i = 0; i < nr_alias; i++)
+			munmap(ubuf_alias[i].alias, ubuf_alias[i].len);
+		for (i = 0; i < nr_free; i++)
+			munmap(ubuf_free[i].addr, ubuf_free[i].len);
+		nr_alias = nr_free = 0;
+	}
+	pthread_mutex_unlock(&ubuf_lock);
+}
+
+void *vmalloc_user(size_t size)
+{
+	size_t len = ALIGN(size, PAGE_SIZE);
+	void *p = NULL;
+	unsigned int i;
+
+	pthread_mutex_lock(&ubuf_lock);
+	for (i = nr_free; i-- > 0;) {
+		if (ubuf_free[i].len == len) {
+			p = ubuf_free[i].addr;
+			ubuf_free[i] = ubuf_free[--nr_free];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ubuf_lock);
+	if (p)
+		return p;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		 -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void vfree_user(void *addr, size_t size)
+{
+	size_t len = ALIGN(size, PAGE_SIZE);
+	void *gone[UBUF_MAX];
+	size_t gone_len[UBUF_MAX];
+	unsigned int i, n = 0;
+
+	if (!addr)
+		return;
+	pthread_mutex_lock(&ubuf_lock);
+	if (ubuf_on && nr_free < UBUF_MAX) {
+		memset(addr, 0, len);
+		ubuf_free[nr_free].addr = addr;
+		ubuf_free[nr_free].len = len;
+		nr_free++;
+		pthread_mutex_unlock(&ubuf_lock);
+		return;
+	}
+	for (i = nr_alias; i-- > 0;) {
+		if ((u8 *)ubuf_alias[i].direct >= (u8 *)addr &&
+		    (u8 *)ubuf_alias[i].direct < (u8 *)addr + len) {
+			gone[n] = ubuf_alias[i].alias;
+			gone_len[n++] = ubuf_alias[i].len;
+			ubuf_alias[i] = ubuf_alias[--nr_alias];
+		}
+	}
+	pthread_mutex_unlock(&ubuf_lock);
+	while (n--)
+		munmap(gone[n], gone_len[n]);
+	munmap(addr, len);
+}
+
+void *ubuf_alias_get(void *direct, size_t len)
+{
+	void *alias = NULL;
+	unsigned int i;
+
+	pthread_mutex_lock(&ubuf_lock);
+	for (i = nr_alias; i-- > 0;) {
+		if (ubuf_alias[i].direct == direct && ubuf_alias[i].len == len) {
+			alias = ubuf_alias[i].alias;
+			ubuf_alias[i] = ubuf_alias[--nr_alias];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ubuf_lock);
+	return alias;
+}
+
+bool ubuf_alias_put(void *direct, void *alias, size_t len)
+{
+	bool kept = false;
+
+	pthread_mutex_lock(&ubuf_lock);
+	if (ubuf_on && nr_alias < UBUF_MAX) {
+		ubuf_alias[nr_alias].direct = direct;
+		ubuf_alias[nr_alias].alias = alias;
+		ubuf_alias[nr_alias].len = len;
+		nr_alias++;
+		kept = true;
+	}
+	pthread_mutex_unlock(&ubuf_lock);
+	return kept;
+}
