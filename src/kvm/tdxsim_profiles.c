@@ -604,26 +604,36 @@ static int resolve_one(const struct tdxsim_kernel_profile *p, void *arg)
 }
 
 /*
- * The last name resolved and its design: the tables are constant, and an
- * exploration resolves the same profile for every schedule (a few thousand
- * switch look-ups by name each time).
+ * The last names resolved and their designs: the tables are constant, and
+ * an exploration resolves the same profiles for every schedule (a few
+ * thousand switch look-ups by name each time): the default kernel at VM
+ * creation, then the scenario's.
  */
+#define DESIGN_CACHE_MAX	4
+
 static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
-static char last_name[TDXSIM_KERNEL_NAME_MAX];
-static struct tdxsim_design last_design;
+static struct {
+	char name[TDXSIM_KERNEL_NAME_MAX];
+	struct tdxsim_design design;
+} last[DESIGN_CACHE_MAX];
+static unsigned int last_next;
 
 int tdxsim_kernel_design(const char *name, struct tdxsim_design *d, char *err,
 			 size_t errlen)
 {
 	struct tdxsim_design tmp;
+	bool cacheable = name && strlen(name) < TDXSIM_KERNEL_NAME_MAX;
 	bool hit = false;
+	unsigned int i;
 	int r;
 
-	if (name && strlen(name) < sizeof(last_name)) {
+	if (cacheable) {
 		pthread_mutex_lock(&last_lock);
-		if (last_name[0] && !strcmp(last_name, name)) {
-			*d = last_design;
-			hit = true;
+		for (i = 0; i < DESIGN_CACHE_MAX && !hit; i++) {
+			if (last[i].name[0] && !strcmp(last[i].name, name)) {
+				*d = last[i].design;
+				hit = true;
+			}
 		}
 		pthread_mutex_unlock(&last_lock);
 		if (hit)
@@ -633,10 +643,14 @@ int tdxsim_kernel_design(const char *name, struct tdxsim_design *d, char *err,
 	r = walk_name(name, resolve_one, &tmp, err, errlen);
 	if (!r) {
 		*d = tmp;
-		pthread_mutex_lock(&last_lock);
-		snprintf(last_name, sizeof(last_name), "%s", name);
-		last_design = tmp;
-		pthread_mutex_unlock(&last_lock);
+		if (cacheable) {
+			pthread_mutex_lock(&last_lock);
+			i = last_next++ % DESIGN_CACHE_MAX;
+			snprintf(last[i].name, sizeof(last[i].name), "%s",
+				 name);
+			last[i].design = tmp;
+			pthread_mutex_unlock(&last_lock);
+		}
 	}
 	return r;
 }
