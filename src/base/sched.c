@@ -368,9 +368,33 @@ static __always_inline void sched_point_locked(struct task *self, const char *si
 		sched_fp_start_step(self, obj, flags);
 }
 
+/*
+ * sched_point_locked() where it would only count the step: a fiber run's
+ * point with @self the only runnable task, below the livelock bound, and
+ * none of the trace, PCT, the explorers' strategies, footprints and holds.
+ * No lock either way (a fiber task takes none).
+ */
+static __always_inline bool sched_point_fast(struct task *self,
+					     const char *site)
+{
+	if (likely(self && self->in_run && sched_s.point_fast &&
+		   sched_s.nr_runnable == 1 &&
+		   self->state == TASK_RUNNABLE && !self->aborted &&
+		   sched_s.steps < sched_s.point_max)) {
+		record_step_locked(self, site);
+		sched_s.yield = false;
+		return true;
+	}
+	return false;
+}
+
 void __sched_point(const char *site)
 {
-	struct task *self = det_self();
+	struct task *self = sched_tls_task;
+
+	if (sched_point_fast(self, site))
+		return;
+	self = det_self();
 
 	if (!self) {
 		lockdep_note_progress(sched_tls_task);
@@ -383,7 +407,11 @@ void __sched_point(const char *site)
 
 void __sched_point_obj(const char *site, const void *obj, unsigned int flags)
 {
-	struct task *self = det_self();
+	struct task *self = sched_tls_task;
+
+	if (sched_point_fast(self, site))
+		return;
+	self = det_self();
 
 	if (!self) {
 		lockdep_note_progress(sched_tls_task);
@@ -479,6 +507,8 @@ int sched_hold(const char *site)
 		h->task = NULL;
 		h->armed = true;
 		sched_s.nr_holds++;
+		if (sched_s.fiber)
+			sched_point_fast_update_locked();
 	}
 	sched_unlock(self);
 	return r;
@@ -512,6 +542,8 @@ void sched_release(const char *site)
 		h->task = NULL;
 		h->armed = false;
 		sched_s.nr_holds--;
+		if (sched_s.fiber)
+			sched_point_fast_update_locked();
 	}
 	sched_unlock(self);
 }

@@ -370,6 +370,7 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	if (sched_s.explore)
 		explore_run_start(&sched_s.cfg);
 	sched_s.footprints = sched_s.explore && explore_wants_footprints();
+	sched_point_fast_update_locked();
 	sched_fp_names_reset();
 	__atomic_store_n(&sched_s.active, true, __ATOMIC_RELEASE);
 	__atomic_store_n(&sched_det_running,
@@ -450,6 +451,7 @@ int sched_run(const struct sched_config *cfg, int (*fn)(void *), void *arg,
 	sched_s.fiber = false;
 	sched_s.explore = false;
 	sched_s.footprints = false;
+	sched_s.point_fast = false;
 	__atomic_store_n(&sched_fiber_running, false, __ATOMIC_RELEASE);
 	__atomic_store_n(&sched_det_running, false, __ATOMIC_RELEASE);
 	__atomic_store_n(&sched_s.active, false, __ATOMIC_RELEASE);

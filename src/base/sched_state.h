@@ -70,6 +70,14 @@ struct sched_state {
 	const char *trace_file;		/* TDXSIM_SCHED_TRACE */
 	struct sched_hold holds[SCHED_MAX_HOLDS];
 	unsigned int nr_holds;		/* armed holds */
+	/*
+	 * A fiber run whose points need nothing but counting while one task
+	 * is runnable (no trace, PCT, explorer, footprints or holds): see
+	 * sched_point_fast_update_locked(). point_max: steps a fast point
+	 * may start from (the livelock bound's check stays exact).
+	 */
+	bool point_fast;
+	u64 point_max;
 };
 
 extern struct sched_state sched_s;
@@ -95,6 +103,22 @@ static inline void sched_unlock(const struct task *t)
 {
 	if (!t || !t->fib.map)
 		pthread_mutex_unlock(&sched_s.m);
+}
+
+/*
+ * After a change of anything the schedule point's fast path leaves out.
+ * Only a fiber run turns it on, whose tasks all run on the OS thread that
+ * writes it; the thread back end's tasks read it false, written before
+ * they start.
+ */
+static inline void sched_point_fast_update_locked(void)
+{
+	sched_s.point_fast = sched_s.fiber && !sched_s.cfg.record_trace &&
+			     sched_s.cfg.strategy != SCHED_STRATEGY_PCT &&
+			     !sched_s.explore && !sched_s.footprints &&
+			     !sched_s.nr_holds;
+	sched_s.point_max = sched_s.cfg.max_steps ? sched_s.cfg.max_steps :
+						    ~0ULL;
 }
 
 /*
