@@ -727,26 +727,6 @@ void __free_pages(struct page *page, unsigned int order)
 
 /* ---- reference counts ---- */
 
-struct page *compound_head(struct page *page)
-{
-	u64 pfn;
-
-	if (!(READ_ONCE(page->flags) & BIT(PG_tail)))
-		return page;
-	pfn = page - pa_mem.pages;
-	return &pa_mem.pages[pfn & ~(u64)(PAGES_PER_BLOCK - 1)];
-}
-
-void get_page(struct page *page)
-{
-	struct page *head = compound_head(page);
-	int old = __atomic_fetch_add(&head->_refcount.counter, 1,
-				     __ATOMIC_SEQ_CST);
-
-	WARN(old <= 0, "get_page on pfn %#llx with refcount %d\n",
-	     (unsigned long long)page_to_pfn(head), old);
-}
-
 /* Tasks in wait_page_refs_killable(). */
 static int page_ref_waiters;
 struct wait_queue_head page_ref_wq;
@@ -841,18 +821,6 @@ void release_pages(struct page **pages, int nr)
 	if (wake && __atomic_load_n(&page_ref_waiters, __ATOMIC_SEQ_CST))
 		wake_up(&page_ref_wq);
 }
-
-int page_ref_count(struct page *page)
-{
-	return atomic_read(&compound_head(page)->_refcount);
-}
-
-bool get_page_unless_zero(struct page *page)
-{
-	return atomic_inc_not_zero(&compound_head(page)->_refcount);
-}
-
-
 
 void page_alloc_set_free_check(page_free_check_fn fn)
 {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Splitting a 2M block into 512 4K pages, and the reference freeze that
+ * Page reference counts (get_page(), compound_head(); put_page(), which
+ * frees, stays with the allocator), splitting a 2M block into 512 4K
+ * pages, and the reference freeze that
  * lets a lockless page cache lookup race a split safely (the kernel's
  * page_ref_freeze() and __split_huge_page()'s unfreeze): a cache that
  * splits a folio freezes its head's count at the value it expects, so a
@@ -12,6 +14,38 @@
 
 #include "base/log.h"
 #include "base/page_alloc_internal.h"
+
+/* ---- reference counts (page_alloc.c frees on the last put) ---- */
+
+struct page *compound_head(struct page *page)
+{
+	u64 pfn;
+
+	if (!(READ_ONCE(page->flags) & BIT(PG_tail)))
+		return page;
+	pfn = page - pa_mem.pages;
+	return &pa_mem.pages[pfn & ~(u64)(PAGES_PER_BLOCK - 1)];
+}
+
+void get_page(struct page *page)
+{
+	struct page *head = compound_head(page);
+	int old = __atomic_fetch_add(&head->_refcount.counter, 1,
+				     __ATOMIC_SEQ_CST);
+
+	WARN(old <= 0, "get_page on pfn %#llx with refcount %d\n",
+	     (unsigned long long)page_to_pfn(head), old);
+}
+
+int page_ref_count(struct page *page)
+{
+	return atomic_read(&compound_head(page)->_refcount);
+}
+
+bool get_page_unless_zero(struct page *page)
+{
+	return atomic_inc_not_zero(&compound_head(page)->_refcount);
+}
 
 bool page_ref_freeze(struct page *page, int count)
 {
