@@ -9,21 +9,27 @@
 # command may be a script, e.g. one that runs the old build with
 # TDXSIM_SCHED_BACKEND=thread). CPU time comes from bash's `time` (the
 # child's rusage, 1 ms); /usr/bin/time's 10 ms was a tenth of a 600-schedule
-# run's CPU.
+# run's CPU. -c CPU runs both on that CPU (taskset): on a virtual machine
+# the CPUs need not be equally fast at a given moment (round f14-speed5, 2
+# CPUs: the same exploration ran 1.75x slower on one of them for minutes,
+# then on both while other work ran), and an unpinned run lands on either.
+# A's threads then hand off on one CPU, which costs them less than across
+# two: compare ratios of one setting only.
 #
-#   bench/explore_ab.sh [-n SCHEDULES] [-r REPS] [-s SCENARIO] TDXSIM_A TDXSIM_B
+#   bench/explore_ab.sh [-n SCHEDULES] [-r REPS] [-s SCENARIO] [-c CPU] TDXSIM_A TDXSIM_B
 set -eu
-n=200 reps=5 scen=populate-deadlock
-while getopts n:r:s: o; do
+n=200 reps=5 scen=populate-deadlock pin=
+while getopts n:r:s:c: o; do
 	case $o in
 	n) n=$OPTARG ;;
 	r) reps=$OPTARG ;;
 	s) scen=$OPTARG ;;
+	c) pin="taskset -c $OPTARG" ;;
 	*) exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 2 ] || { echo "usage: $0 [-n N] [-r R] [-s SCENARIO] TDXSIM_A TDXSIM_B" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 [-n N] [-r R] [-s SCENARIO] [-c CPU] TDXSIM_A TDXSIM_B" >&2; exit 2; }
 # Wall clock and CPU time of one run, in milliseconds (bash's time: the
 # waited child's rusage, where /usr/bin/time rounds to 10 ms).
 timed() {
@@ -38,7 +44,7 @@ i=0
 while [ $i -lt "$reps" ]; do
 	for b in A B; do
 		[ $b = A ] && bin=$1 || bin=$2
-		timed "$b" "$bin" explore "$scen" --schedules "$n" -q || true
+		timed "$b" $pin "$bin" explore "$scen" --schedules "$n" -q || true
 	done
 	i=$((i + 1))
 done
