@@ -102,8 +102,7 @@ void *mm_insert_vma(struct mm_struct *mm, struct file *file, size_t len,
 		addr = mm_unmapped_area(len);
 		/* ... unless it is the same pages again (old size 0: a copy). */
 		if (addr != MAP_FAILED && direct &&
-		    mremap(direct, 0, len, MREMAP_MAYMOVE | MREMAP_FIXED,
-			   addr) == MAP_FAILED) {
+		    ubuf_dup(direct, len, addr) == MAP_FAILED) {
 			munmap(addr, len);
 			addr = MAP_FAILED;
 		}

@@ -259,6 +259,8 @@ void vfree_user(void *addr, size_t size);
 
 /* mm_ubuf.c: a gone direct mapping kept for the next of @direct, @len. */
 void *ubuf_alias_get(void *direct, size_t len);
+/* The pages at @direct (a vmalloc_user() buffer's) mapped again at @at. */
+void *ubuf_dup(void *direct, size_t len, void *at);
 bool ubuf_alias_put(void *direct, void *alias, size_t len);
 /* Keep freed kvm_run buffers and mappings (tdxsim_fd_reuse()); off: drop. */
 void mm_ubuf_reuse(bool on);
