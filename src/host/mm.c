@@ -627,6 +627,11 @@ unsigned long copy_to_user(void *to, const void *from, unsigned long n)
  * pinned: another task may write the source between two pins there.
  */
 #define GUP_RA_MAX	32
+#if defined(TDXSIM_ASAN) || defined(TDXSIM_TSAN)
+#define GUP_RA_SANITIZED	1	/* see gup_ra_get() */
+#else
+#define GUP_RA_SANITIZED	0
+#endif
 
 struct gup_ra {
 	struct mm_struct *mm;
@@ -676,10 +681,7 @@ static struct gup_ra *gup_ra_get(void)
 {
 	struct gup_ra **rap;
 
-#if defined(TDXSIM_ASAN) || defined(TDXSIM_TSAN)
-	return NULL;
-#endif
-	if (sched_deterministic())
+	if (GUP_RA_SANITIZED || sched_deterministic())
 		return NULL;
 	rap = task_local(&gup_ra_key);
 	if (!*rap)
